@@ -1,0 +1,50 @@
+"""Column names of the frames passed between modules (the contracts of DESIGN.md)."""
+
+from __future__ import annotations
+
+__all__ = ["HOTSPOT_COLUMNS", "INCIDENT_COLUMNS", "INCIDENTS_CSV_COLUMNS"]
+
+#: Incidents frame, in this order; extra source columns follow.
+INCIDENT_COLUMNS: list[str] = [
+    "incident_id",
+    "month",
+    "date",
+    "category",
+    "location",
+    "lsoa_code",
+    "outcome",
+    "source",
+    "weight",
+    "geometry",
+]
+
+#: Hotspots frame, in this order.
+HOTSPOT_COLUMNS: list[str] = [
+    "hotspot_id",
+    "rank",
+    "incidents",
+    "share",
+    "area_km2",
+    "density_km2",
+    "pai",
+    "top_categories",
+    "top_locations",
+    "wards",
+    "patrol_coverage",
+    "trend",
+    "first_month",
+    "last_month",
+    "geometry",
+]
+
+#: incidents.csv written by the CLI.
+INCIDENTS_CSV_COLUMNS: list[str] = [
+    "incident_id",
+    "month",
+    "category",
+    "longitude",
+    "latitude",
+    "easting",
+    "northing",
+    "hotspot_id",
+]

@@ -1,0 +1,136 @@
+"""Choose the working CRS and move frames between it and WGS84.
+
+Every distance in ``hotspots`` is in metres of a projected CRS: British National Grid
+(EPSG:27700) for points in Great Britain, otherwise the UTM zone of the points' median.
+Longitude and latitude reach the analysis only through this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+from pyproj import CRS
+
+from .errors import InputError
+
+__all__ = [
+    "BNG",
+    "WGS84",
+    "choose_crs",
+    "in_great_britain",
+    "to_metres",
+    "to_wgs84",
+    "utm_crs",
+]
+
+log = logging.getLogger(__name__)
+
+BNG = "EPSG:27700"
+WGS84 = "EPSG:4326"
+
+# Great Britain (with Shetland, the Scillies and the Isle of Man), where EPSG:27700 is defined.
+_GB_BOUNDS = (-8.82, 49.79, 1.92, 60.94)
+# A UTM zone is 6 degrees wide; beyond ~3 zones either side the scale error passes 1%:
+# points that far apart are a study area no street-level analysis covers.
+_MAX_SPAN_KM = 3000.0
+
+
+def in_great_britain(lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """Whether each point lies in the box where British National Grid is defined.
+
+    >>> in_great_britain([-0.02, 2.35], [51.58, 48.86]).tolist()
+    [True, False]
+    """
+    x = np.asarray(lon, dtype=float)
+    y = np.asarray(lat, dtype=float)
+    west, south, east, north = _GB_BOUNDS
+    return (x >= west) & (x <= east) & (y >= south) & (y <= north)
+
+
+def utm_crs(lon: float, lat: float) -> CRS:
+    """The UTM zone CRS (WGS84 datum) that holds ``(lon, lat)``.
+
+    >>> utm_crs(2.35, 48.86).to_string()
+    'EPSG:32631'
+    >>> utm_crs(151.2, -33.9).to_string()
+    'EPSG:32756'
+    """
+    zone = int(math.floor((lon + 180.0) / 6.0)) % 60 + 1
+    epsg = (32600 if lat >= 0 else 32700) + zone
+    return CRS.from_epsg(epsg)
+
+
+def _haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(a)))
+
+
+def choose_crs(lon: npt.ArrayLike, lat: npt.ArrayLike, *, source: str = "the input") -> CRS:
+    """Pick the projected CRS for points given in longitude/latitude (WGS84).
+
+    British National Grid when at least 99% of the points are in Great Britain, otherwise
+    the UTM zone of the median point. Points spread over thousands of kilometres (several
+    continents) are an input error.
+
+    Parameters
+    ----------
+    lon, lat
+        Coordinates in degrees; NaNs are ignored.
+    source
+        Names the data in error messages (a file name).
+
+    >>> choose_crs([-0.02, -0.01], [51.58, 51.59]).to_string()
+    'EPSG:27700'
+    >>> choose_crs([13.40, 13.41], [52.52, 52.53]).to_string()
+    'EPSG:32633'
+    """
+    x = np.asarray(lon, dtype=float)
+    y = np.asarray(lat, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if x.size == 0:
+        raise InputError(f"{source}: no points with coordinates, so no map projection can be chosen.")
+    if in_great_britain(x, y).mean() >= 0.99:
+        log.info("working CRS: British National Grid (EPSG:27700)")
+        return CRS.from_user_input(BNG)
+    lo1, lo99 = np.percentile(x, [0.5, 99.5])
+    la1, la99 = np.percentile(y, [0.5, 99.5])
+    span = _haversine_km(lo1, la1, lo99, la99)
+    if span > _MAX_SPAN_KM:
+        raise InputError(
+            f"{source}: the points spread over {span:,.0f} km (several continents); "
+            "analyse one city or region at a time, or check that the longitude and "
+            "latitude columns are the right way round."
+        )
+    crs = utm_crs(float(np.median(x)), float(np.median(y)))
+    log.info("working CRS: %s (%s), the UTM zone of the points", crs.to_string(), crs.name)
+    return crs
+
+
+def to_metres(frame: gpd.GeoDataFrame, crs: CRS | str | None = None) -> gpd.GeoDataFrame:
+    """Reproject ``frame`` to ``crs``, or to the CRS :func:`choose_crs` picks for it.
+
+    A frame without a CRS is an error: say which CRS its coordinates are in.
+    """
+    if frame.crs is None:
+        raise InputError("the layer has no coordinate reference system; give its CRS (e.g. EPSG:4326).")
+    if crs is None:
+        if frame.crs.is_projected and frame.crs.axis_info[0].unit_name in ("metre", "meter"):
+            return frame.copy()
+        wgs = frame.to_crs(WGS84)
+        pts = wgs.geometry.representative_point()
+        crs = choose_crs(pts.x.to_numpy(), pts.y.to_numpy())
+    return frame.to_crs(crs)
+
+
+def to_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Reproject ``frame`` to longitude/latitude (EPSG:4326)."""
+    if frame.crs is None:
+        raise InputError("the layer has no coordinate reference system; give its CRS (e.g. EPSG:4326).")
+    return frame.to_crs(WGS84)
