@@ -1,0 +1,537 @@
+"""Per-hotspot statistics: counts, share, area, PAI, crime mix, streets, trend.
+
+:func:`profile_hotspots` turns cluster labels and footprints into the ranked Hotspots frame
+(``hotspots.columns.HOTSPOT_COLUMNS``); :func:`monthly_counts` gives the tidy monthly series behind
+trend charts; :func:`trend_window` and :func:`describe_trend` explain the ``trend`` column.
+
+The trend rule
+--------------
+The *period* is the analysed incidents' first to last month (all incidents, not one hotspot's).
+``trend`` compares a hotspot's incidents in the last ``m`` months of the period with the ``m``
+months before them: ``(last - previous) / previous``. ``m`` is ``trend_months`` when given, else 3
+when the period has 6 months or more, else half the period rounded down. ``trend`` is NaN when
+the period is one month (``m = 0``) or when the previous span had no incidents but the last one
+had some (a *new* hotspot); it is 0.0 when both spans had none. It counts incidents, also when
+hotspots are ranked by harm. A ``trend_months`` longer than half the period is an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+from shapely.geometry import MultiPolygon, Polygon
+
+from .columns import HOTSPOT_COLUMNS
+from .errors import InputError, ParameterError
+
+__all__ = ["describe_trend", "hotspot_id", "monthly_counts", "profile_hotspots", "trend_window"]
+
+log = logging.getLogger(__name__)
+
+#: Default trend span (months) once the period is long enough to hold two of them.
+_DEFAULT_TREND_MONTHS = 3
+_STREET_PREFIX = r"(?i)^\s*on or near\b"
+_NO_LOCATION = "no location"
+
+
+# --------------------------------------------------------------------------- validation helpers
+
+
+def _check_incidents(incidents: object, *, columns: list[str]) -> gpd.GeoDataFrame:
+    if not isinstance(incidents, gpd.GeoDataFrame):
+        raise ParameterError(
+            "incidents must be a GeoDataFrame (from read_incidents); "
+            f"got {type(incidents).__name__}."
+        )
+    crs = incidents.crs
+    if crs is not None and not crs.is_projected:
+        raise InputError(
+            "incidents are in longitude/latitude; reproject them to metres first "
+            "(hotspots.crs.to_metres)."
+        )
+    missing = [name for name in columns if name not in incidents.columns]
+    if missing:
+        raise InputError(
+            f"incidents has no {', '.join(repr(m) for m in missing)} column; "
+            "load the data with read_incidents."
+        )
+    return incidents
+
+
+def _check_labels(labels: npt.ArrayLike, n: int) -> NDArray[np.int64]:
+    labs = np.asarray(labels)
+    if labs.ndim != 1 or len(labs) != n:
+        raise ParameterError(
+            f"labels must hold one cluster label per incident ({n}); got shape {labs.shape}."
+        )
+    if n and not np.issubdtype(labs.dtype, np.integer):
+        numeric = pd.to_numeric(pd.Series(labs), errors="coerce").to_numpy(dtype=float)
+        if not np.isfinite(numeric).all() or not (numeric == np.round(numeric)).all():
+            raise ParameterError("labels must be whole numbers (-1 for noise, 0.. for clusters).")
+        labs = numeric
+    return labs.astype(np.int64)
+
+
+def _check_int(value: object, name: str, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ParameterError(f"{name} must be a whole number >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+def _month_ordinals(month: pd.Series) -> NDArray[np.float64]:
+    """Months as ``year * 12 + month - 1`` (NaN where missing)."""
+    if not (pd.api.types.is_datetime64_any_dtype(month) or isinstance(month.dtype, pd.PeriodDtype)):
+        try:
+            month = pd.to_datetime(month)
+        except (ValueError, TypeError):
+            raise InputError(
+                "incidents['month'] must hold dates (first day of the month); "
+                "load the data with read_incidents."
+            ) from None
+    ordinal = month.dt.year * 12 + month.dt.month - 1
+    return ordinal.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _month_text(ordinal: float) -> str:
+    if not math.isfinite(ordinal):
+        return ""
+    whole = int(ordinal)
+    return f"{whole // 12:04d}-{whole % 12 + 1:02d}"
+
+
+def _span(months: NDArray[np.float64]) -> tuple[int, int]:
+    """First month ordinal and number of months of the period (0 months when there are none)."""
+    known = months[np.isfinite(months)]
+    if known.size == 0:
+        return 0, 0
+    first, last = int(known.min()), int(known.max())
+    return first, last - first + 1
+
+
+def _resolve_trend_months(period_months: int, trend_months: int | None) -> int:
+    if trend_months is None:
+        if period_months >= 2 * _DEFAULT_TREND_MONTHS:
+            return _DEFAULT_TREND_MONTHS
+        return period_months // 2
+    chosen = _check_int(trend_months, "trend_months", minimum=1)
+    if 2 * chosen > period_months:
+        raise ParameterError(
+            f"trend_months={chosen} needs at least {2 * chosen} months of incidents but the period "
+            f"has {period_months}; give trend_months <= {period_months // 2} or leave it unset."
+        )
+    return chosen
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def trend_window(incidents: pd.DataFrame, *, trend_months: int | None = None) -> int:
+    """The number of months ``m`` the ``trend`` column compares (0 when there is no trend).
+
+    Same rule as :func:`profile_hotspots`: ``trend_months`` when given, else 3 when the
+    incidents span 6 months or more, else half their span rounded down.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"month": pd.to_datetime(["2024-01-01", "2024-05-01"])})
+    >>> trend_window(frame), trend_window(frame.iloc[:1])
+    (2, 0)
+    """
+    if "month" not in incidents.columns:
+        raise InputError("incidents has no 'month' column; load the data with read_incidents.")
+    _, period_months = _span(_month_ordinals(incidents["month"]))
+    return _resolve_trend_months(period_months, trend_months) if period_months else 0
+
+
+def describe_trend(trend: float, *, months: int) -> str:
+    """A short phrase for a ``trend`` value, for popups and tables.
+
+    Parameters
+    ----------
+    trend
+        The ``trend`` column value (relative change, NaN for a new hotspot).
+    months
+        The span compared, from :func:`trend_window` (0: no trend).
+
+    Examples
+    --------
+    >>> describe_trend(0.25, months=3)
+    'up 25% (last 3 months vs previous 3)'
+    >>> describe_trend(-0.4, months=1)
+    'down 40% (last month vs previous month)'
+    >>> describe_trend(float("nan"), months=3)
+    'new (none in previous 3 months)'
+    >>> describe_trend(0.001, months=3)
+    'no change'
+    """
+    span = _check_int(months, "months", minimum=0)
+    if span == 0:
+        return "no trend (under 2 months of incidents)"
+    previous = "previous month" if span == 1 else f"previous {span} months"
+    if trend is None or (isinstance(trend, float) and math.isnan(trend)):
+        return f"new (none in {previous})"
+    percent = round(float(trend) * 100)
+    if percent == 0:
+        return "no change"
+    window = (
+        "last month vs previous month" if span == 1 else f"last {span} months vs previous {span}"
+    )
+    direction = "up" if percent > 0 else "down"
+    return f"{direction} {abs(percent):,d}% ({window})"
+
+
+def hotspot_id(rank: int, n_hotspots: int) -> str:
+    """The id of the hotspot at ``rank`` (1-based) among ``n_hotspots``.
+
+    Ids are ``H`` and the rank, zero-padded to at least two digits and to the digits of
+    ``n_hotspots``, so every id of one run has the same width and sorts in rank order:
+    ``H01..H99``, and ``H001..H100`` when there are 100 to 999 hotspots.
+
+    >>> hotspot_id(3, 12), hotspot_id(3, 120)
+    ('H03', 'H003')
+    """
+    width = max(2, len(str(n_hotspots)))
+    return f"H{rank:0{width}d}"
+
+
+def _top_counts(
+    groups: NDArray[np.int64],
+    values: pd.Series,
+    top_n: int,
+    *,
+    clean: Callable[[pd.Series], pd.Series] | None = None,
+) -> dict[int, str]:
+    """``"name count; name count"`` of the ``top_n`` most frequent values per group.
+
+    ``clean`` maps raw values to names (empty: skipped); it runs on the distinct values only,
+    so a million rows cost one factorize.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    names = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
+    names = (clean(names) if clean is not None else names).fillna("").str.strip()
+    name_codes, distinct = pd.factorize(names.to_numpy())
+    usable = np.asarray(distinct != "", dtype=bool)
+    code = np.where(codes >= 0, name_codes[np.maximum(codes, 0)], -1)
+    keep = code >= 0
+    keep[keep] = usable[code[keep]]
+    if not keep.any():
+        return {}
+    m = len(distinct)
+    flat = groups[keep].astype(np.int64) * m + code[keep]
+    cells = (int(groups.max()) + 1) * m
+    if cells <= 4 * len(flat):  # dense: count by bincount, no sort
+        tally = np.bincount(flat, minlength=cells)
+        keys = np.flatnonzero(tally)
+        n = tally[keys]
+    else:
+        keys, n = np.unique(flat, return_counts=True)
+    counts = pd.DataFrame({"group": keys // m, "value": pd.Series(distinct[keys % m]), "n": n})
+    counts = counts.sort_values(
+        ["group", "n", "value"], ascending=[True, False, True], kind="stable"
+    )
+    counts = counts.groupby("group", sort=False).head(top_n)
+    labelled = counts["value"].astype("str") + " " + counts["n"].astype("str")
+    joined = labelled.groupby(counts["group"].to_numpy(), sort=False).agg("; ".join)
+    return {int(key): str(text) for key, text in zip(joined.index, joined, strict=True)}
+
+
+def _street_names(location: pd.Series) -> pd.Series:
+    """``"On or near St James Street"`` -> ``"St James Street"``; "No Location" -> empty."""
+    street = location.astype("str").str.replace(_STREET_PREFIX, "", regex=True).str.strip()
+    return street.mask(street.str.lower() == _NO_LOCATION, "")
+
+
+def _hotspots_frame(columns: dict[str, object], crs: object) -> gpd.GeoDataFrame:
+    """The Hotspots frame with its fixed dtypes (the same whether or not it has rows)."""
+    dtypes = {
+        "hotspot_id": "str",
+        "rank": "int64",
+        "incidents": "int64",
+        "share": "float64",
+        "area_km2": "float64",
+        "density_km2": "float64",
+        "pai": "float64",
+        "top_categories": "str",
+        "top_locations": "str",
+        "wards": "str",
+        "patrol_coverage": "float64",
+        "trend": "float64",
+        "first_month": "str",
+        "last_month": "str",
+    }
+    data = {name: pd.Series(columns[name], dtype=dtype) for name, dtype in dtypes.items()}
+    geometry = gpd.GeoSeries(list(columns["geometry"]), crs=crs)  # type: ignore[call-overload]
+    frame = gpd.GeoDataFrame(data, geometry=geometry, crs=crs)
+    frame = frame.rename_geometry("geometry") if frame.geometry.name != "geometry" else frame
+    return frame[HOTSPOT_COLUMNS]
+
+
+def profile_hotspots(
+    incidents: gpd.GeoDataFrame,
+    labels: NDArray[np.int64],
+    footprints: Mapping[int, Polygon | MultiPolygon],
+    *,
+    study_area_km2: float,
+    rank_by: Literal["incidents", "harm"] = "incidents",
+    top_n: int = 3,
+    trend_months: int | None = None,
+) -> tuple[gpd.GeoDataFrame, dict[int, str]]:
+    """The ranked Hotspots frame: one row per cluster, with its statistics and footprint.
+
+    Parameters
+    ----------
+    incidents
+        Incidents frame in a metre CRS (``month``, ``category``, ``location`` and, for
+        ``rank_by="harm"``, ``weight`` are used). Not modified.
+    labels
+        Cluster label per incident row: negative is noise, ``0..k-1`` are clusters (any order).
+    footprints
+        ``{label: polygon}`` for every cluster label, e.g. from
+        :func:`hotspots.footprint.hotspot_footprints`.
+    study_area_km2
+        Area of the study area in km², the denominator of the PAI (0 is accepted only when
+        there are no hotspots).
+    rank_by
+        ``"incidents"`` ranks by the number of incidents, ``"harm"`` by the sum of ``weight``.
+        Ties go to the smaller footprint, then to the lower label.
+    top_n
+        How many crime types and streets to list per hotspot.
+    trend_months
+        Span ``m`` of the trend; see the module docstring (default: 3, or half of a period
+        shorter than 6 months).
+
+    Returns
+    -------
+    hotspots : GeoDataFrame
+        Columns ``HOTSPOT_COLUMNS`` in that order, CRS of ``incidents``, one row per hotspot in
+        rank order: ``hotspot_id`` (see :func:`hotspot_id`), ``rank`` (1..), ``incidents``,
+        ``share`` (of all incident rows given), ``area_km2``, ``density_km2`` (incidents per km²),
+        ``pai`` (share / (area_km2 / study_area_km2), Chainey's Predictive Accuracy Index),
+        ``top_categories`` and ``top_locations`` (``"name count; ..."``, most frequent first,
+        ties by name; streets without "On or near ", "No Location" skipped), ``wards`` ("") and
+        ``patrol_coverage`` (NaN), filled by the overlay step, ``trend``, ``first_month`` and
+        ``last_month`` ("YYYY-MM", the hotspot's own). No hotspots: same columns, no rows.
+
+        ``trend`` = (last - previous) / previous, the hotspot's incidents in the last ``m``
+        months of the period (all incidents' first to last month) against the ``m`` months
+        before; ``m`` = ``trend_months``, else 3, or half a period shorter than 6 months
+        (rounded down). NaN: one-month period, or none before but some since (new); 0.0: none
+        in either span.
+    ids : dict
+        ``{cluster label: hotspot_id}``.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> frame = gpd.GeoDataFrame(
+    ...     {"month": pd.to_datetime(["2024-01-01"] * 3), "category": ["Drugs"] * 3,
+    ...      "location": ["On or near High Street"] * 3},
+    ...     geometry=gpd.points_from_xy([0, 0, 500], [0, 0, 0]), crs="EPSG:27700")
+    >>> table, ids = profile_hotspots(frame, np.array([0, 0, -1]), {0: box(0, 0, 100, 100)},
+    ...                               study_area_km2=1.0)
+    >>> row = table.iloc[0]
+    >>> row["hotspot_id"], int(row["incidents"]), float(round(row["pai"], 2)), row["top_locations"]
+    ('H01', 2, 66.67, 'High Street 2')
+    >>> ids
+    {0: 'H01'}
+    """
+    wanted = ["month", "category", "location"] + (["weight"] if rank_by == "harm" else [])
+    if rank_by not in ("incidents", "harm"):
+        raise ParameterError(f"rank_by must be 'incidents' or 'harm'; got {rank_by!r}.")
+    frame = _check_incidents(incidents, columns=wanted)
+    n = len(frame)
+    labs = _check_labels(labels, n)
+    try:
+        area_total = float(study_area_km2)
+    except (TypeError, ValueError):
+        raise ParameterError(f"study_area_km2 must be a number; got {study_area_km2!r}.") from None
+    if not math.isfinite(area_total) or area_total < 0:
+        raise ParameterError(
+            f"study_area_km2 must be a positive area in km²; got {study_area_km2!r}."
+        )
+    top = _check_int(top_n, "top_n", minimum=1)
+
+    months = _month_ordinals(frame["month"])
+    first_period, period_months = _span(months)
+    span = _resolve_trend_months(period_months, trend_months) if period_months else 0
+    if trend_months is None and span:
+        log.info(
+            "trend: last %d months vs the %d before (period %s to %s)",
+            span,
+            span,
+            _month_text(first_period),
+            _month_text(first_period + period_months - 1),
+        )
+    elif period_months == 1:
+        log.info("no trend: the incidents span one month")
+
+    member = labs >= 0
+    clusters = np.unique(labs[member])
+    missing = [int(c) for c in clusters if int(c) not in footprints]
+    if missing:
+        raise ParameterError(
+            f"footprints has no polygon for cluster label {missing[0]}; "
+            "build them with hotspot_footprints(xy, labels)."
+        )
+    if clusters.size == 0:
+        empty: dict[str, object] = {name: [] for name in HOTSPOT_COLUMNS}
+        return _hotspots_frame(empty, frame.crs), {}
+    if area_total == 0:  # allowed above only for the no-hotspot case (a degenerate hull)
+        raise ParameterError(
+            "study_area_km2 must be a positive area in km²; got 0 (give a boundary, or build "
+            "the default study area with the footprints)."
+        )
+
+    groups = labs[member]
+    slot = np.searchsorted(clusters, groups)  # 0..k-1, one per cluster
+    k = clusters.size
+    counts = np.bincount(slot, minlength=k).astype(np.int64)
+    if rank_by == "harm":
+        weight = pd.to_numeric(frame["weight"], errors="coerce").to_numpy(dtype=float)
+        if not np.isfinite(weight).all():
+            raise InputError("incidents['weight'] has missing or non-numeric values; fill them.")
+        score = np.bincount(slot, weights=weight[member], minlength=k)
+    else:
+        score = counts.astype(float)
+
+    geoms = np.array([footprints[int(c)] for c in clusters], dtype=object)
+    area_km2 = shapely.area(geoms) / 1e6
+    share = counts / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        density = np.where(area_km2 > 0, counts / area_km2, np.nan)
+        pai = np.where(area_km2 > 0, share / (area_km2 / area_total), np.nan)
+
+    member_months = months[member]
+    known = np.isfinite(member_months)
+    first_month = np.full(k, np.inf)
+    last_month = np.full(k, -np.inf)
+    np.minimum.at(first_month, slot[known], member_months[known])
+    np.maximum.at(last_month, slot[known], member_months[known])
+
+    trend = np.full(k, np.nan)
+    if span > 0:
+        end = first_period + period_months - 1
+        recent = known & (member_months > end - span)
+        before = known & (member_months <= end - span) & (member_months > end - 2 * span)
+        last_n = np.bincount(slot[recent], minlength=k)
+        prev_n = np.bincount(slot[before], minlength=k)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            trend = np.where(prev_n > 0, (last_n - prev_n) / prev_n, np.nan)
+        trend[(prev_n == 0) & (last_n == 0)] = 0.0
+
+    categories = _top_counts(slot, frame["category"][member], top)
+    streets = _top_counts(slot, frame["location"][member], top, clean=_street_names)
+
+    order = np.lexsort((clusters, area_km2, -score))  # score desc, area asc, label asc
+    ids = [hotspot_id(rank, k) for rank in range(1, k + 1)]
+    columns: dict[str, object] = {
+        "hotspot_id": ids,
+        "rank": np.arange(1, k + 1),
+        "incidents": counts[order],
+        "share": share[order],
+        "area_km2": area_km2[order],
+        "density_km2": density[order],
+        "pai": pai[order],
+        "top_categories": [categories.get(int(i), "") for i in order],
+        "top_locations": [streets.get(int(i), "") for i in order],
+        "wards": [""] * k,
+        "patrol_coverage": np.full(k, np.nan),
+        "trend": trend[order],
+        "first_month": [_month_text(first_month[i]) for i in order],
+        "last_month": [_month_text(last_month[i]) for i in order],
+        "geometry": geoms[order],
+    }
+    mapping = {int(clusters[i]): ids[pos] for pos, i in enumerate(order)}
+    return _hotspots_frame(columns, frame.crs), mapping
+
+
+def monthly_counts(
+    incidents: pd.DataFrame,
+    hotspot_ids: npt.ArrayLike | Sequence[str | None],
+    *,
+    ids: Mapping[int, str] | None = None,
+) -> pd.DataFrame:
+    """Incidents per hotspot per month, every month of the period (zeros filled), for charts.
+
+    Parameters
+    ----------
+    incidents
+        Incidents frame (its ``month`` column is used); the period is its first to last month.
+    hotspot_ids
+        One entry per incident row: either the hotspot id (``"H01"``; empty or missing for
+        incidents in no hotspot), or the integer cluster label (negative for noise) together with
+        ``ids``.
+    ids
+        ``{cluster label: hotspot_id}`` as returned by :func:`profile_hotspots`; needed when
+        ``hotspot_ids`` holds labels. Every hotspot in it gets rows, even with no incidents.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``hotspot_id`` (str), ``month`` (datetime64, first of the month), ``incidents``
+        (int64), sorted by hotspot id then month.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"month": pd.to_datetime(["2024-01-01", "2024-03-01", "2024-03-01"])})
+    >>> tidy = monthly_counts(frame, ["H01", "H01", ""])
+    >>> tidy["month"].dt.strftime("%Y-%m").tolist(), tidy["incidents"].tolist()
+    (['2024-01', '2024-02', '2024-03'], [1, 0, 1])
+    """
+    if "month" not in incidents.columns:
+        raise InputError("incidents has no 'month' column; load the data with read_incidents.")
+    n = len(incidents)
+    values = np.asarray(hotspot_ids)
+    if values.shape != (n,):
+        raise ParameterError(
+            f"hotspot_ids must hold one entry per incident ({n}); got shape {values.shape}."
+        )
+    if ids is not None:
+        labs = _check_labels(values, n)
+        hotspots = sorted({str(name) for name in ids.values()})
+        position = {name: i for i, name in enumerate(hotspots)}
+        distinct, inverse = np.unique(labs, return_inverse=True)
+        slot_of = np.array([position[str(ids[int(v)])] if int(v) in ids else -1 for v in distinct])
+        code = slot_of[inverse] if n else np.zeros(0, dtype=np.int64)
+    elif values.dtype.kind in "iub":
+        raise ParameterError(
+            "hotspot_ids holds cluster labels; pass ids= the {label: hotspot_id} mapping "
+            "returned by profile_hotspots."
+        )
+    else:
+        raw_codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+        names = pd.Series(np.asarray(uniques, dtype=object), dtype="str").fillna("").str.strip()
+        hotspots = sorted(set(names[names != ""]))
+        position = {name: i for i, name in enumerate(hotspots)}
+        slot_of = np.array([position.get(name, -1) for name in names], dtype=np.int64)
+        code = np.where(raw_codes >= 0, slot_of[np.maximum(raw_codes, 0)], -1) if n else raw_codes
+
+    months = _month_ordinals(incidents["month"])
+    first, period_months = _span(months)
+    keep = (code >= 0) & np.isfinite(months)
+    flat = code[keep] * period_months + (months[keep].astype(np.int64) - first)
+    tally = np.bincount(flat, minlength=len(hotspots) * period_months)
+    # datetime64[M] counts months from 1970-01.
+    month_values = (np.arange(first, first + period_months) - 1970 * 12).astype("datetime64[M]")
+    source_dtype = incidents["month"].dtype
+    month_dtype = (
+        source_dtype
+        if isinstance(source_dtype, np.dtype) and source_dtype.kind == "M"
+        else np.dtype("datetime64[ns]")
+    )
+    return pd.DataFrame(
+        {
+            "hotspot_id": pd.Series(np.repeat(hotspots, period_months), dtype="str"),
+            "month": pd.Series(np.tile(month_values, len(hotspots)).astype(month_dtype)),
+            "incidents": pd.Series(tally, dtype="int64"),
+        }
+    )
