@@ -1,0 +1,406 @@
+"""Writers: frames and maps in, files out.
+
+Every writer creates the parent folders, writes a temporary file next to the target and moves it
+into place with :func:`os.replace`, so a reader never sees half a file, and returns the path.
+Text files are UTF-8. Coordinates leave in WGS84 (longitude, latitude; 6 decimal places, about
+0.1 m) except the GeoPackage, which keeps the frame's projected CRS (exact areas) and says which.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from .columns import INCIDENTS_CSV_COLUMNS
+from .crs import to_metres, to_wgs84
+from .errors import InputError, ParameterError
+
+__all__ = [
+    "map_html",
+    "write_hotspots_csv",
+    "write_hotspots_geojson",
+    "write_hotspots_gpkg",
+    "write_incidents_csv",
+    "write_map_html",
+    "write_summary",
+]
+
+log = logging.getLogger(__name__)
+
+_DP_DEGREES = 6
+_DP_METRES = 1
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# Files are created as open() would (0o666 less the umask), not 0o600 as mkstemp makes them.
+_FILE_MODE = 0o666 & ~_umask()
+
+
+@contextmanager
+def _atomic(path: str | os.PathLike[str], *, binary: bool = False) -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path`` and move it onto ``path`` when the block succeeds."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.chmod(tmp, _FILE_MODE)
+    try:
+        if binary:
+            with os.fdopen(fd, "wb") as fb:
+                yield fb
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as ft:
+                yield ft
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_with(path: str | os.PathLike[str], writer: Callable[[Path], None], suffix: str) -> Path:
+    """Let ``writer`` (a library that wants a path) write a temporary file, then move it."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=suffix, dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()
+    try:
+        writer(tmp)
+        os.chmod(tmp, _FILE_MODE)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _check_frame(frame: object, name: str) -> gpd.GeoDataFrame:
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise ParameterError(f"{name}: expected a GeoDataFrame, got {type(frame).__name__}.")
+    if frame.crs is None:
+        raise InputError(f"{name}: the frame has no coordinate reference system; set its CRS.")
+    return frame
+
+
+def _json_value(value: Any) -> Any:
+    """A cell as a JSON value: NaN/NA/NaT -> null, numpy scalars -> Python, dates -> ISO text."""
+    if value is None:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    if isinstance(value, str):
+        return value
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, pd.Timestamp | datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_json_value(v) for v in value]
+    return str(value)
+
+
+def _round(geoms: gpd.GeoSeries, dp: int) -> np.ndarray:
+    arr = np.asarray(geoms.values, dtype=object)
+    return np.asarray(shapely.transform(arr, lambda c: np.round(c, dp)), dtype=object)
+
+
+def write_hotspots_geojson(hotspots: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write the Hotspots frame as RFC 7946 GeoJSON.
+
+    WGS84 longitude/latitude rounded to 6 decimal places, polygon rings oriented
+    counter-clockwise (exterior) as RFC 7946 asks, every other column as a property (NaN as
+    ``null``), features in the frame's order, no ``crs`` member.
+
+    Parameters
+    ----------
+    hotspots
+        Hotspots frame in any CRS (may be empty).
+    path
+        The ``.geojson`` file to write.
+
+    Returns
+    -------
+    Path
+    """
+    frame = _check_frame(hotspots, "hotspots")
+    wgs = to_wgs84(frame)
+    geoms = _round(wgs.geometry, _DP_DEGREES)
+    geoms = np.asarray(shapely.orient_polygons(geoms), dtype=object)
+    columns = [c for c in wgs.columns if c != wgs.geometry.name]
+    features = []
+    for i, record in enumerate(wgs[columns].itertuples(index=False, name=None)):
+        geom = geoms[i]
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    str(c): _json_value(v) for c, v in zip(columns, record, strict=True)
+                },
+                "geometry": None
+                if geom is None or shapely.is_empty(geom)
+                else json.loads(shapely.to_geojson(geom)),
+            }
+        )
+    doc = {"type": "FeatureCollection", "features": features}
+    with _atomic(path) as f:
+        json.dump(doc, f, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        f.write("\n")
+    log.info("wrote %d hotspots to %s", len(features), path)
+    return Path(path)
+
+
+def write_hotspots_csv(hotspots: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write the Hotspots frame as CSV: every column but the geometry, plus its centroid.
+
+    ``centroid_longitude`` / ``centroid_latitude`` (WGS84, 6 decimal places) are computed in a
+    projected CRS (the frame's, or the one :func:`hotspots.crs.to_metres` picks) and come last.
+    Missing values are empty cells.
+
+    Returns
+    -------
+    Path
+    """
+    frame = _check_frame(hotspots, "hotspots")
+    metric = frame if frame.crs.is_projected else to_metres(frame)
+    centroids = gpd.GeoSeries(metric.geometry.centroid, crs=metric.crs).to_crs("EPSG:4326")
+    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    empty = metric.geometry.isna().to_numpy() | metric.geometry.is_empty.to_numpy()
+    lon = np.where(empty, np.nan, np.round(centroids.x.to_numpy(), _DP_DEGREES))
+    lat = np.where(empty, np.nan, np.round(centroids.y.to_numpy(), _DP_DEGREES))
+    table["centroid_longitude"] = lon
+    table["centroid_latitude"] = lat
+    with _atomic(path) as f:
+        table.to_csv(f, index=False, lineterminator="\n")
+    log.info("wrote %d hotspots to %s", len(table), path)
+    return Path(path)
+
+
+def write_hotspots_gpkg(
+    hotspots: gpd.GeoDataFrame, path: str | os.PathLike[str], *, layer: str = "hotspots"
+) -> Path:
+    """Write the Hotspots frame as a GeoPackage layer, in the frame's own CRS.
+
+    The file is replaced as a whole (other layers in an existing file are not kept).
+
+    Returns
+    -------
+    Path
+    """
+    frame = _check_frame(hotspots, "hotspots")
+    if not layer or not isinstance(layer, str):
+        raise ParameterError(f"layer must be a non-empty name, not {layer!r}.")
+    out = frame.copy()
+    for col in out.columns:
+        if col != out.geometry.name and isinstance(out[col].dtype, pd.StringDtype):
+            out[col] = out[col].astype(object)
+
+    def write(tmp: Path) -> None:
+        pyogrio.write_dataframe(out, tmp, layer=layer, driver="GPKG")
+
+    _write_with(path, write, ".gpkg")
+    log.info("wrote %d hotspots to %s (layer %s)", len(frame), path, layer)
+    return Path(path)
+
+
+def _months(values: pd.Series) -> pd.Series:
+    """``YYYY-MM`` text for datetimes or date-like text; empty for missing."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        out = values.dt.strftime("%Y-%m")
+        return out.where(values.notna(), "")
+    text = values.astype(object).where(values.notna(), "")
+    return text.map(lambda v: str(v)[:7])
+
+
+def write_incidents_csv(
+    incidents: gpd.GeoDataFrame,
+    path: str | os.PathLike[str],
+    *,
+    hotspot_ids: pd.Series | None = None,
+) -> Path:
+    """Write every incident with its coordinates and its hotspot (``INCIDENTS_CSV_COLUMNS``).
+
+    Columns, exactly: ``incident_id``, ``month`` (``YYYY-MM``), ``category``, ``longitude`` and
+    ``latitude`` (WGS84, 6 decimal places), ``easting`` and ``northing`` (metres in the frame's
+    CRS, or the CRS :func:`hotspots.crs.to_metres` picks when the frame is in degrees; 1 decimal
+    place), ``hotspot_id`` (empty for noise).
+
+    Parameters
+    ----------
+    incidents
+        Incidents frame (points).
+    path
+        The ``.csv`` file to write.
+    hotspot_ids
+        Each incident's hotspot id, aligned on the frame's index (as ``find_hotspots`` returns
+        it); missing, ``""`` or NaN for noise. When ``None``, the frame's ``hotspot_id`` column
+        is used if it has one, else every incident is noise.
+
+    Returns
+    -------
+    Path
+    """
+    frame = _check_frame(incidents, "incidents")
+    metric = frame if frame.crs.is_projected else to_metres(frame)
+    geom = metric.geometry
+    ok = geom.notna().to_numpy() & ~geom.is_empty.to_numpy()
+    x = np.full(len(frame), np.nan)
+    y = np.full(len(frame), np.nan)
+    lon = np.full(len(frame), np.nan)
+    lat = np.full(len(frame), np.nan)
+    if ok.any():
+        pts = geom[ok]
+        if not (pts.geom_type == "Point").all():
+            pts = pts.representative_point()
+        x[ok], y[ok] = pts.x.to_numpy(), pts.y.to_numpy()
+        wgs = to_wgs84(gpd.GeoDataFrame(geometry=pts, crs=metric.crs))
+        lon[ok], lat[ok] = wgs.geometry.x.to_numpy(), wgs.geometry.y.to_numpy()
+
+    if hotspot_ids is None:
+        ids = (
+            frame["hotspot_id"]
+            if "hotspot_id" in frame.columns
+            else pd.Series("", index=frame.index)
+        )
+    else:
+        if not isinstance(hotspot_ids, pd.Series):
+            raise ParameterError(
+                f"hotspot_ids: expected a pandas Series aligned on the incidents, "
+                f"got {type(hotspot_ids).__name__}."
+            )
+        if not hotspot_ids.index.equals(frame.index):
+            if not hotspot_ids.index.is_unique or not frame.index.isin(hotspot_ids.index).all():
+                raise ParameterError(
+                    "hotspot_ids: its index does not match the incidents' index; pass the "
+                    "Series find_hotspots returned for these incidents."
+                )
+            hotspot_ids = hotspot_ids.reindex(frame.index)
+        ids = hotspot_ids
+    ids_text = ids.astype(object).where(ids.notna(), "").map(str).to_numpy()
+
+    def column(name: str) -> Any:
+        if name not in frame.columns:
+            return pd.Series("", index=frame.index).to_numpy()
+        col = frame[name]
+        return col.astype(object).where(col.notna(), "").to_numpy()
+
+    table = pd.DataFrame(
+        {
+            "incident_id": column("incident_id"),
+            "month": _months(frame["month"]).to_numpy()
+            if "month" in frame.columns
+            else column("month"),
+            "category": column("category"),
+            "longitude": np.round(lon, _DP_DEGREES),
+            "latitude": np.round(lat, _DP_DEGREES),
+            "easting": np.round(x, _DP_METRES),
+            "northing": np.round(y, _DP_METRES),
+            "hotspot_id": ids_text,
+        },
+        columns=INCIDENTS_CSV_COLUMNS,
+    )
+    with _atomic(path) as f:
+        table.to_csv(f, index=False, lineterminator="\n")
+    log.info("wrote %d incidents to %s", len(table), path)
+    return Path(path)
+
+
+def map_html(m: folium.Map) -> str:
+    """The map as one standalone HTML page: every script and stylesheet inlined.
+
+    Renders ``m`` with its links pointed at the installed local assets (whatever ``assets``
+    mode it was made with; its own links are restored afterwards), then inlines them
+    (:func:`hotspots.assets.inline_html`). The page loads nothing from the network except map
+    tiles, when the map has a tile layer. Usable as ``streamlit.components.v1.html(map_html(m))``.
+
+    Raises
+    ------
+    InputError
+        When the map assets are not installed.
+    ValueError
+        When something external besides map tiles would still be fetched.
+    """
+    if not isinstance(m, folium.Map):
+        raise ParameterError(f"m: expected a folium.Map, got {type(m).__name__}.")
+    # Imported here so that importing the package does not import hotspots.assets, which
+    # `python -m hotspots.assets install` runs as a script.
+    from .assets import assets_as, external_urls, inline_html
+
+    with assets_as(m, mode="inline"):
+        page = m.get_root().render()
+    page = inline_html(page)
+    left = external_urls(page)
+    if left:
+        raise ValueError(
+            "the map would still load " + ", ".join(left[:5]) + "; it cannot be made standalone."
+        )
+    return page
+
+
+def write_map_html(m: folium.Map, path: str | os.PathLike[str]) -> Path:
+    """Write ``m`` as a standalone HTML file that opens with no internet (:func:`map_html`).
+
+    Returns
+    -------
+    Path
+    """
+    page = map_html(m)
+    with _atomic(path) as f:
+        f.write(page)
+    log.info("wrote the map to %s (%.1f MB)", path, len(page.encode("utf-8")) / 1e6)
+    return Path(path)
+
+
+def write_summary(summary: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
+    """Write ``summary`` as JSON: UTF-8, indent 2, keys in the order given, NaN as ``null``.
+
+    Numpy scalars, timestamps and paths are converted; anything else JSON does not know is
+    written as its text.
+
+    Returns
+    -------
+    Path
+    """
+    if not isinstance(summary, Mapping):
+        raise ParameterError(f"summary: expected a mapping, got {type(summary).__name__}.")
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, list | tuple | set | frozenset):
+            return [clean(v) for v in value]
+        if isinstance(value, os.PathLike):
+            return os.fspath(value)
+        return _json_value(value)
+
+    with _atomic(path) as f:
+        json.dump(clean(summary), f, indent=2, ensure_ascii=False, allow_nan=False)
+        f.write("\n")
+    return Path(path)

@@ -1,0 +1,315 @@
+"""hotspots.export: standalone map HTML, GeoJSON, CSV, GeoPackage, summary JSON."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import stat
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from shapely.geometry import Point
+
+from hotspots.assets import asset_dir, external_urls, local_assets
+from hotspots.columns import HOTSPOT_COLUMNS, INCIDENTS_CSV_COLUMNS
+from hotspots.errors import InputError, ParameterError
+from hotspots.export import (
+    map_html,
+    write_hotspots_csv,
+    write_hotspots_geojson,
+    write_hotspots_gpkg,
+    write_incidents_csv,
+    write_map_html,
+    write_summary,
+)
+from hotspots.mapping import make_map
+
+EVIL = "<script>alert(1)</script>"
+
+
+def hotspots_frame(n: int = 2) -> gpd.GeoDataFrame:
+    """``n`` hotspots in BNG: the first a square with a hole, the second with NaN statistics."""
+    rows = []
+    for i in range(n):
+        shell = Point(537_500 + 500 * i, 189_200).buffer(80, quad_segs=2)
+        geom = shell.difference(Point(537_500, 189_200).buffer(10)) if i == 0 else shell
+        rows.append(
+            {
+                "hotspot_id": f"H{i + 1:02d}",
+                "rank": i + 1,
+                "incidents": 30 - i,
+                "share": 0.25,
+                "area_km2": 0.02,
+                "density_km2": 1500.0,
+                "pai": 9.0,
+                "top_categories": f"Drugs 10; {EVIL} 2" if i == 0 else "Burglary 5",
+                "top_locations": "Café Street 7",
+                "wards": "Higham Hill",
+                "patrol_coverage": 0.5 if i == 0 else np.nan,
+                "trend": np.nan,
+                "first_month": "2024-01",
+                "last_month": "2024-06",
+                "geometry": geom,
+            }
+        )
+    return gpd.GeoDataFrame(rows, columns=HOTSPOT_COLUMNS, crs="EPSG:27700")
+
+
+def incidents_frame() -> gpd.GeoDataFrame:
+    """Four incidents (two on one map point) with a non-default index, months as datetimes."""
+    return gpd.GeoDataFrame(
+        {
+            "incident_id": ["a", "b", "c", "d"],
+            "month": pd.DatetimeIndex(["2024-01-01", "2024-02-01", "2024-02-01", "NaT"]),
+            "category": ["Burglary", "Drugs", EVIL, "Burglary"],
+        },
+        geometry=gpd.points_from_xy(
+            [537_500.04, 537_500.04, 538_000.0, 539_000.0],
+            [189_200.06, 189_200.06, 189_500, 189_900],
+        ),
+        index=[10, 11, 12, 13],
+        crs="EPSG:27700",
+    )
+
+
+def needs_assets() -> None:
+    try:
+        asset_dir()
+    except InputError as exc:
+        pytest.skip(f"map assets not installed: {exc}")
+
+
+# --- map HTML ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tiles", [None, "OpenStreetMap"])
+def test_written_map_loads_nothing_from_the_network(tmp_path: Path, tiles: str | None) -> None:
+    needs_assets()
+    m = make_map(hotspots_frame(), incidents_frame(), tiles=tiles, synthetic=True)
+    path = write_map_html(m, tmp_path / "out" / "map.html")
+    page = path.read_text(encoding="utf-8")
+    assert external_urls(page) == []
+    assert "<script src" not in page and '<link rel="stylesheet"' not in page
+    assert "file:" not in page
+    # Leaflet, the heat plugin (with the weights patch) and full screen, inline
+    assert "/* leaflet/leaflet.js */" in page and "Leaflet 1.9" in page
+    assert "L.HeatLayer" in page and "simpleheat" in page and "maxQuantile" in page
+    assert "leaflet.fullscreen/Control.FullScreen.js" in page
+    assert "data:image/png;base64," in page  # Leaflet's layer icons
+    if tiles is None:
+        assert "tile.openstreetmap.org" not in page
+    else:
+        assert "tile.openstreetmap.org/{z}/{x}/{y}.png" in page
+
+
+def test_written_map_escapes_user_text(tmp_path: Path) -> None:
+    needs_assets()
+    page = write_map_html(
+        make_map(hotspots_frame(), incidents_frame(), tiles=None, title=EVIL), tmp_path / "m.html"
+    ).read_text(encoding="utf-8")
+    assert EVIL not in page
+    assert "\\u0026lt;script\\u0026gt;" in page or "&lt;script&gt;" in page
+
+
+def test_map_html_of_a_static_map_is_standalone_and_leaves_the_map_alone() -> None:
+    needs_assets()
+    m = make_map(hotspots_frame(), incidents_frame(), assets="static", tiles=None)
+    links = list(m.default_js)
+    page = map_html(m)
+    assert external_urls(page) == []
+    assert m.default_js == links
+    again = m.get_root().render()
+    assert all(u.startswith("/app/static/vendor/") for u in external_urls(again))
+
+
+def test_empty_hotspots_still_write_a_map(tmp_path: Path) -> None:
+    needs_assets()
+    m = make_map(hotspots_frame(0), incidents_frame().iloc[:0], tiles=None)
+    page = write_map_html(m, tmp_path / "map.html").read_text(encoding="utf-8")
+    assert "none found" in page and external_urls(page) == []
+
+
+def test_a_map_with_an_unshippable_plugin_is_refused(tmp_path: Path) -> None:
+    needs_assets()
+    m = folium.Map(tiles=None)
+    folium.plugins.MiniMap().add_to(m)
+    with pytest.raises(ValueError, match="does not ship"):
+        write_map_html(m, tmp_path / "map.html")
+    assert not (tmp_path / "map.html").exists()
+
+
+def test_plain_folium_map_is_made_standalone() -> None:
+    needs_assets()
+    m = folium.Map(location=[51.5, -0.1], tiles=None)
+    folium.GeoJson({"type": "Point", "coordinates": [-0.1, 51.5]}).add_to(m)
+    assert external_urls(map_html(local_assets(m, mode="static"))) == []
+
+
+# --- GeoJSON -----------------------------------------------------------------------------
+
+
+def test_geojson_is_rfc7946_wgs84(tmp_path: Path) -> None:
+    hs = hotspots_frame()
+    path = write_hotspots_geojson(hs, tmp_path / "a" / "hotspots.geojson")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["type"] == "FeatureCollection" and "crs" not in doc
+    assert len(doc["features"]) == 2
+    first = doc["features"][0]
+    assert list(first["properties"]) == HOTSPOT_COLUMNS[:-1]
+    assert first["properties"]["hotspot_id"] == "H01"
+    assert first["properties"]["top_categories"] == f"Drugs 10; {EVIL} 2"  # data, not HTML
+    assert first["properties"]["trend"] is None
+    assert doc["features"][1]["properties"]["patrol_coverage"] is None
+    geom = shapely.geometry.shape(first["geometry"])
+    assert geom.geom_type == "Polygon" and len(geom.interiors) == 1
+    lon, lat = geom.exterior.coords[0]
+    assert -0.1 < lon < 0.1 and 51.5 < lat < 51.7
+    for x, y in geom.exterior.coords:
+        assert round(x, 6) == x and round(y, 6) == y
+    assert geom.exterior.is_ccw and not geom.interiors[0].is_ccw  # right-hand rule
+    back = gpd.read_file(path)
+    assert back.crs.to_epsg() == 4326
+    expected = hs.to_crs(4326).geometry.iloc[0]
+    assert back.geometry.iloc[0].hausdorff_distance(expected) < 1e-6
+
+
+def test_geojson_of_no_hotspots(tmp_path: Path) -> None:
+    doc = json.loads(write_hotspots_geojson(hotspots_frame(0), tmp_path / "h.geojson").read_text())
+    assert doc == {"type": "FeatureCollection", "features": []}
+
+
+def test_frame_without_crs_is_refused(tmp_path: Path) -> None:
+    hs = hotspots_frame().set_crs(None, allow_override=True)
+    with pytest.raises(InputError, match="coordinate reference system"):
+        write_hotspots_geojson(hs, tmp_path / "h.geojson")
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+
+def test_hotspots_csv_has_no_geometry_and_a_centroid(tmp_path: Path) -> None:
+    hs = hotspots_frame()
+    path = write_hotspots_csv(hs, tmp_path / "hotspots.csv")
+    table = pd.read_csv(path, keep_default_na=False)
+    assert list(table.columns) == [*HOTSPOT_COLUMNS[:-1], "centroid_longitude", "centroid_latitude"]
+    centre = gpd.GeoSeries([hs.geometry.iloc[1].centroid], crs=hs.crs).to_crs(4326).iloc[0]
+    assert table.loc[1, "centroid_longitude"] == pytest.approx(centre.x, abs=1e-6)
+    assert table.loc[1, "centroid_latitude"] == pytest.approx(centre.y, abs=1e-6)
+    assert table.loc[1, "patrol_coverage"] == ""  # NaN is an empty cell
+    assert table.loc[0, "top_locations"] == "Café Street 7"
+
+
+def test_incidents_csv_columns_and_values(tmp_path: Path) -> None:
+    inc = incidents_frame()
+    ids = pd.Series(["H01", "H01", "", None], index=inc.index, dtype=object)
+    path = write_incidents_csv(inc, tmp_path / "incidents.csv", hotspot_ids=ids)
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == INCIDENTS_CSV_COLUMNS
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert first["incident_id"] == "a" and first["month"] == "2024-01"
+    assert first["easting"] == "537500.0" and first["northing"] == "189200.1"
+    assert len(first["longitude"].split(".")[1]) <= 6 and len(first["latitude"].split(".")[1]) <= 6
+    assert first["hotspot_id"] == "H01"
+    assert [r[7] for r in rows[1:]] == ["H01", "H01", "", ""]
+    assert rows[3][2] == EVIL  # the CSV holds the data as it is
+    assert rows[4][1] == ""  # missing month
+    table = pd.read_csv(path)
+    assert table["latitude"].between(51.5, 51.7).all()
+
+
+def test_incidents_csv_with_reordered_ids_aligns_on_the_index(tmp_path: Path) -> None:
+    inc = incidents_frame()
+    ids = pd.Series(["", "H02", "H01", "H01"], index=[13, 12, 11, 10])
+    table = pd.read_csv(
+        write_incidents_csv(inc, tmp_path / "i.csv", hotspot_ids=ids), keep_default_na=False
+    )
+    assert table["hotspot_id"].tolist() == ["H01", "H01", "H02", ""]
+
+
+def test_incidents_csv_without_ids_is_all_noise(tmp_path: Path) -> None:
+    table = pd.read_csv(
+        write_incidents_csv(incidents_frame(), tmp_path / "i.csv"), keep_default_na=False
+    )
+    assert (table["hotspot_id"] == "").all()
+
+
+def test_incidents_csv_refuses_ids_for_other_incidents(tmp_path: Path) -> None:
+    ids = pd.Series(["H01"], index=[99])
+    with pytest.raises(ParameterError, match="hotspot_ids"):
+        write_incidents_csv(incidents_frame(), tmp_path / "i.csv", hotspot_ids=ids)
+
+
+def test_incidents_in_degrees_get_metres_from_the_chosen_crs(tmp_path: Path) -> None:
+    inc = incidents_frame().to_crs(4326)
+    table = pd.read_csv(write_incidents_csv(inc, tmp_path / "i.csv"))
+    assert table.loc[0, "easting"] == pytest.approx(537_500.0, abs=0.2)
+
+
+# --- GeoPackage --------------------------------------------------------------------------
+
+
+def test_gpkg_round_trip(tmp_path: Path) -> None:
+    hs = hotspots_frame()
+    path = write_hotspots_gpkg(hs, tmp_path / "g" / "hotspots.gpkg", layer="spots")
+    assert pyogrio.list_layers(path)[:, 0].tolist() == ["spots"]
+    back = pyogrio.read_dataframe(path, layer="spots")
+    assert back.crs.to_epsg() == 27700
+    assert list(back.columns) == HOTSPOT_COLUMNS
+    assert back["hotspot_id"].tolist() == ["H01", "H02"]
+    assert back["top_categories"].iloc[0] == hs["top_categories"].iloc[0]
+    assert math.isnan(back["patrol_coverage"].iloc[1])
+    assert back.geometry.iloc[0].equals_exact(hs.geometry.iloc[0], tolerance=1e-6)
+
+
+# --- summary and files -------------------------------------------------------------------
+
+
+def test_summary_json(tmp_path: Path) -> None:
+    summary = {
+        "rows_read": np.int64(10),
+        "share_in_hotspots": np.float64(0.5),
+        "bad": float("nan"),
+        "period": {"from": "2024-01", "to": "2024-06"},
+        "inputs": (Path("a.csv"), "Café.csv"),
+        "when": pd.Timestamp("2024-01-01"),
+    }
+    path = write_summary(summary, tmp_path / "s" / "summary.json")
+    text = path.read_text(encoding="utf-8")
+    assert "Café.csv" in text and "\n  " in text
+    assert json.loads(text) == {
+        "rows_read": 10,
+        "share_in_hotspots": 0.5,
+        "bad": None,
+        "period": {"from": "2024-01", "to": "2024-06"},
+        "inputs": ["a.csv", "Café.csv"],
+        "when": "2024-01-01T00:00:00",
+    }
+
+
+def test_failed_write_keeps_the_old_file_and_no_temporary(tmp_path: Path) -> None:
+    class Broken:
+        def __str__(self) -> str:
+            raise RuntimeError("cannot say")
+
+    path = write_summary({"ok": 1}, tmp_path / "summary.json")
+    with pytest.raises(RuntimeError):
+        write_summary({"bad": Broken()}, path)
+    assert json.loads(path.read_text()) == {"ok": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+
+
+def test_files_get_normal_permissions(tmp_path: Path) -> None:
+    path = write_hotspots_csv(hotspots_frame(), tmp_path / "h.csv")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
