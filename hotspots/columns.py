@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["HOTSPOT_COLUMNS", "INCIDENT_COLUMNS", "INCIDENTS_CSV_COLUMNS"]
+__all__ = ["HOTSPOT_COLUMNS", "INCIDENTS_CSV_COLUMNS", "INCIDENT_COLUMNS"]
 
 #: Incidents frame, in this order; extra source columns follow.
 INCIDENT_COLUMNS: list[str] = [

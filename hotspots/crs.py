@@ -59,7 +59,7 @@ def utm_crs(lon: float, lat: float) -> CRS:
     >>> utm_crs(151.2, -33.9).to_string()
     'EPSG:32756'
     """
-    zone = int(math.floor((lon + 180.0) / 6.0)) % 60 + 1
+    zone = math.floor((lon + 180.0) / 6.0) % 60 + 1
     epsg = (32600 if lat >= 0 else 32700) + zone
     return CRS.from_epsg(epsg)
 
@@ -95,7 +95,9 @@ def choose_crs(lon: npt.ArrayLike, lat: npt.ArrayLike, *, source: str = "the inp
     ok = np.isfinite(x) & np.isfinite(y)
     x, y = x[ok], y[ok]
     if x.size == 0:
-        raise InputError(f"{source}: no points with coordinates, so no map projection can be chosen.")
+        raise InputError(
+            f"{source}: no points with coordinates, so no map projection can be chosen."
+        )
     if in_great_britain(x, y).mean() >= 0.99:
         log.info("working CRS: British National Grid (EPSG:27700)")
         return CRS.from_user_input(BNG)
@@ -119,7 +121,9 @@ def to_metres(frame: gpd.GeoDataFrame, crs: CRS | str | None = None) -> gpd.GeoD
     A frame without a CRS is an error: say which CRS its coordinates are in.
     """
     if frame.crs is None:
-        raise InputError("the layer has no coordinate reference system; give its CRS (e.g. EPSG:4326).")
+        raise InputError(
+            "the layer has no coordinate reference system; give its CRS (e.g. EPSG:4326)."
+        )
     if crs is None:
         if frame.crs.is_projected and frame.crs.axis_info[0].unit_name in ("metre", "meter"):
             return frame.copy()
@@ -132,5 +136,7 @@ def to_metres(frame: gpd.GeoDataFrame, crs: CRS | str | None = None) -> gpd.GeoD
 def to_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Reproject ``frame`` to longitude/latitude (EPSG:4326)."""
     if frame.crs is None:
-        raise InputError("the layer has no coordinate reference system; give its CRS (e.g. EPSG:4326).")
+        raise InputError(
+            "the layer has no coordinate reference system; give its CRS (e.g. EPSG:4326)."
+        )
     return frame.to_crs(WGS84)
