@@ -64,7 +64,6 @@ def test_suggestions_are_used_and_explained(incidents) -> None:  # type: ignore[
 
 
 def test_hdbscan_finds_the_blobs(incidents) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("fast_hdbscan")
     result = find_hotspots(incidents, method="hdbscan", min_samples=10, min_cluster_size=50)
     assert result.eps_m is None
     assert result.params()["method"] == "hdbscan"
