@@ -12,7 +12,8 @@ What the map draws, bottom to top:
   tooltips, wards grey, patrol areas dashed blue.
 * **Incident points** (pane ``points``), only when there are at most 2,000 unique map points:
   small grey circles, larger for more incidents, with the count as tooltip. Above that the heat
-  carries the picture and thousands of SVG circles would only slow the browser.
+  carries the picture and thousands of SVG circles would only slow the browser. The layer
+  starts switched off when there are hotspots (it would cover them); the layer control shows it.
 * **Hotspots**: one GeoJSON layer of polygons coloured by rank (dark red = rank 1), each labelled
   with its id (permanently for the first 30 ranks), with a popup table: incidents, share, area,
   density, PAI, top crime types, top streets, wards, patrol coverage, trend in words, months.
@@ -762,6 +763,8 @@ def make_map(
         folium.GeoJson(
             data,
             name="Incident points",
+            # off by default when there are hotspots: a borough's points would bury them
+            show=n_hs == 0,
             marker=folium.CircleMarker(
                 radius=3,
                 color="#333333",
