@@ -94,10 +94,12 @@ def main() -> None:
     share = float(table["incidents"].sum()) / n if n else 0.0
     c3.metric("Share in hotspots", f"{share:.0%}")
     c4.metric("eps / min_samples", f"{eps_used:.0f} m / {ms_used}")
-    for name, s in suggestions.items():
-        st.caption(f"Suggested {name}: {s.value} — {s.reason}")
-
     st.iframe(html, height=620)
+    if suggestions:
+        with st.expander("Why these settings"):
+            for name, s in suggestions.items():
+                value = f"{float(s.value):.0f} m" if name == "eps" else f"{s.value}"
+                st.write(f"**{name} = {value}**: {s.reason}")
     st.subheader("Hotspots, ranked")
     st.dataframe(table, hide_index=True, width="stretch")
     with st.expander("How the data were read"):
