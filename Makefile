@@ -41,7 +41,9 @@ sample: setup
 	$(PY) -m geodata.make_sample
 
 bench: setup
+	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/cluster.py
+	$(PY) benchmarks/pipeline.py
 
 clean:
 	rm -rf $(VENV) static/vendor assets/node_modules
