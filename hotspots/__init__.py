@@ -29,11 +29,21 @@ from .export import (
     write_incidents_csv,
     write_map_html,
     write_summary,
+    write_table_csv,
 )
 from .find import HotspotResult, find_hotspots
 from .footprint import hotspot_footprints
 from .incidents import CRIME_TYPES, LoadReport, filter_incidents, read_incidents
 from .mapping import make_map
+from .overlay import (
+    assign_wards,
+    coverage_share,
+    outreach_streets,
+    overlay_hotspots,
+    patrol_coverage,
+    uncovered_hotspots,
+    ward_table,
+)
 from .profile import profile_hotspots
 
 __all__ = [
@@ -47,7 +57,9 @@ __all__ = [
     "ParameterError",
     "Suggestion",
     "__version__",
+    "assign_wards",
     "choose_crs",
+    "coverage_share",
     "dbscan_labels",
     "filter_incidents",
     "find_hotspots",
@@ -55,16 +67,22 @@ __all__ = [
     "hotspot_footprints",
     "k_distance",
     "make_map",
+    "outreach_streets",
+    "overlay_hotspots",
+    "patrol_coverage",
     "profile_hotspots",
     "read_incidents",
     "suggest_eps",
     "suggest_min_samples",
     "to_metres",
     "to_wgs84",
+    "uncovered_hotspots",
+    "ward_table",
     "write_hotspots_csv",
     "write_hotspots_geojson",
     "write_hotspots_gpkg",
     "write_incidents_csv",
     "write_map_html",
     "write_summary",
+    "write_table_csv",
 ]

@@ -39,7 +39,8 @@ examples:
       --crime-type "Violence and sexual offences" --crime-type "Possession of weapons" --out out/
   hotspots analyse incidents.csv --crs EPSG:27700 --eps 150 --min-samples 20 --out out/
 
-writes into --out: hotspots.geojson, hotspots.csv, incidents.csv, map.html, summary.json
+writes into --out: hotspots.geojson, hotspots.csv, incidents.csv, map.html, summary.json,
+and with --wards / --patrols also wards.csv, patrols.csv and outreach.csv
 """
 
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -154,6 +155,28 @@ def _build_parser() -> argparse.ArgumentParser:
         help='keep only this crime type (repeatable), e.g. "Violence and sexual offences"',
     )
     a.add_argument(
+        "--wards",
+        metavar="FILE",
+        help="ward boundaries (GeoJSON, GeoPackage, Shapefile or zip, KML): writes wards.csv, "
+        "names each hotspot's wards and measures the PAI against the wards' area",
+    )
+    a.add_argument("--wards-layer", metavar="LAYER", help="layer of --wards to read, if several")
+    a.add_argument(
+        "--population",
+        metavar="CSV",
+        help="residents per ward (a CSV with a ward code and a population column), "
+        "for incidents per 1,000 residents in wards.csv",
+    )
+    a.add_argument(
+        "--patrols",
+        metavar="FILE",
+        help="detached-outreach patrol areas (same formats as --wards): writes patrols.csv "
+        "and outreach.csv (streets in the hotspots no patrol area covers)",
+    )
+    a.add_argument(
+        "--patrols-layer", metavar="LAYER", help="layer of --patrols to read, if several"
+    )
+    a.add_argument(
         "--crs",
         metavar="CRS",
         help="coordinate system of x/y or easting/northing columns in a plain CSV, e.g. EPSG:27700",
@@ -167,7 +190,127 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--quiet", "-q", action="store_true", help="print only errors")
     a.set_defaults(func=_analyse)
+
+    f = sub.add_parser(
+        "fetch",
+        help="download incidents from data.police.uk or ward boundaries from the ONS",
+        description="Download official data: street-level crimes from the data.police.uk API, "
+        "or ward boundaries from the ONS Open Geography Portal. Downloads are cached and an "
+        "interrupted download resumes where it stopped.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fsub = f.add_subparsers(dest="what", metavar="WHAT", parser_class=_Parser, required=True)
+    fp = fsub.add_parser(
+        "police",
+        help="street-level crimes for an area and months (data.police.uk API)",
+        description="Download street-level crimes inside a boundary, month by month, from the "
+        "data.police.uk API (crimes-street/all-crime), into a folder that "
+        "`hotspots analyse` reads.",
+        epilog="examples:\n"
+        "  hotspots fetch police --boundary borough.gpkg --from 2024-01 --to 2024-12 --out wf/\n"
+        "  hotspots fetch police --wards wards.gpkg --ward-code E05013901 "
+        "--from 2024-01 --to 2024-03 --out ward/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    area = fp.add_mutually_exclusive_group(required=True)
+    area.add_argument("--boundary", metavar="FILE", help="polygon file of the area (any CRS)")
+    area.add_argument(
+        "--ward-code", metavar="CODE", help="one ward of --wards, by its code (e.g. E05013901)"
+    )
+    fp.add_argument("--wards", metavar="FILE", help="ward boundaries to pick --ward-code from")
+    fp.add_argument("--from", dest="start", type=_month, required=True, metavar="YYYY-MM")
+    fp.add_argument("--to", dest="end", type=_month, required=True, metavar="YYYY-MM")
+    fp.add_argument("--out", required=True, metavar="DIR", help="folder to write the crimes into")
+    fp.add_argument(
+        "--api", default=None, metavar="URL", help="data.police.uk API base URL (a proxy or mirror)"
+    )
+    fp.add_argument("--quiet", "-q", action="store_true", help="print only errors")
+    fp.set_defaults(func=_fetch_police)
+
+    fw = fsub.add_parser(
+        "wards",
+        help="official ward boundaries for a local authority (ONS Open Geography Portal)",
+        description="Download the official ward boundaries of one local authority from the ONS "
+        "Open Geography Portal and save them as a GeoPackage for --wards.",
+        epilog="example:\n  hotspots fetch wards --lad E09000031 --out waltham-forest-wards.gpkg",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fw.add_argument(
+        "--lad", required=True, metavar="CODE", help="local authority code, e.g. E09000031"
+    )
+    fw.add_argument("--out", required=True, metavar="FILE", help="GeoPackage to write")
+    fw.add_argument("--service", default=None, metavar="URL", help="ONS feature service URL")
+    fw.add_argument("--quiet", "-q", action="store_true", help="print only errors")
+    fw.set_defaults(func=_fetch_wards)
     return parser
+
+
+def _download_cache() -> Path:
+    """Downloads are cached as files beside the store (``$HOTSPOTS_CACHE`` overrides)."""
+    from geodata.store import default_store_path
+
+    explicit = os.environ.get("HOTSPOTS_CACHE", "").strip()
+    return Path(explicit) if explicit else default_store_path().parent / "downloads"
+
+
+def _progress(done: int, total: int, message: str) -> None:
+    log.info("[%d/%d] %s", done, total, message)
+
+
+def _fetch_police(args: argparse.Namespace) -> int:
+    from geodata.fetch import POLICE_API, fetch_police, ward_boundary
+    from geodata.layers import load_wards
+
+    if args.start > args.end:
+        raise ParameterError(
+            f"--from {args.start} is after --to {args.end}; give the earlier month first."
+        )
+    if args.ward_code:
+        if not args.wards:
+            raise ParameterError(
+                "--ward-code needs --wards FILE to find the ward in "
+                "(e.g. from `hotspots fetch wards --lad CODE --out wards.gpkg`)."
+            )
+        wards, _ = load_wards(args.wards)
+        boundary: Any = ward_boundary(wards, args.ward_code)
+    else:
+        from geodata.layers import load_patrol_areas
+
+        boundary, _ = load_patrol_areas(args.boundary)
+    result = fetch_police(
+        boundary,
+        start=args.start,
+        end=args.end,
+        out_dir=args.out,
+        base_url=args.api or POLICE_API,
+        cache_dir=_download_cache(),
+        progress=_progress,
+    )
+    log.info(
+        "%s crimes in %d files (%d duplicates removed, %d requests, %d resumed) in %s",
+        f"{result.crimes:,}",
+        len(result.files),
+        result.duplicates,
+        result.requests,
+        result.skipped,
+        result.out_dir,
+    )
+    log.info("next: hotspots analyse %s --out results/", result.out_dir)
+    return 0
+
+
+def _fetch_wards(args: argparse.Namespace) -> int:
+    from geodata.fetch import ONS_WARDS_URL, fetch_wards
+
+    wards = fetch_wards(
+        args.lad,
+        out_file=args.out,
+        base_url=args.service or ONS_WARDS_URL,
+        cache_dir=_download_cache(),
+        progress=_progress,
+    )
+    log.info("%d wards of %s written to %s", len(wards), args.lad, args.out)
+    return 0
 
 
 def _check_args(args: argparse.Namespace) -> None:
@@ -175,6 +318,8 @@ def _check_args(args: argparse.Namespace) -> None:
         raise ParameterError(
             f"--from {args.start} is after --to {args.end}; give the earlier month first."
         )
+    if args.population and not args.wards:
+        raise ParameterError("--population needs --wards (the population is per ward); add it.")
     if args.method == "dbscan" and args.min_cluster_size is not None:
         raise ParameterError("--min-cluster-size is for --method hdbscan; drop it or use hdbscan.")
     if args.method == "hdbscan" and args.eps is not None:
@@ -185,16 +330,27 @@ def _check_args(args: argparse.Namespace) -> None:
 
 
 def _analyse(args: argparse.Namespace) -> int:
+    from geodata.layers import load_patrol_areas, load_wards, read_population
+
     from .export import (
         write_hotspots_csv,
         write_hotspots_geojson,
         write_incidents_csv,
         write_map_html,
         write_summary,
+        write_table_csv,
     )
     from .find import find_hotspots
     from .incidents import filter_incidents, read_incidents
     from .mapping import make_map
+    from .overlay import (
+        coverage_share,
+        outreach_streets,
+        overlay_hotspots,
+        patrol_coverage,
+        uncovered_hotspots,
+        ward_table,
+    )
 
     _check_args(args)
     t0 = time.perf_counter()
@@ -211,6 +367,20 @@ def _analyse(args: argparse.Namespace) -> int:
             f"(--from {args.start or '-'}, --to {args.end or '-'}, "
             f"--crime-type {', '.join(args.crime_type or ['all'])}); widen them."
         )
+    wards = patrols = population = None
+    if args.wards:
+        wards, warnings = load_wards(args.wards, layer=args.wards_layer, incidents=incidents)
+        for w in warnings:
+            log.warning("%s", w)
+        if args.population:
+            population = read_population(args.population)
+    if args.patrols:
+        patrols, warnings = load_patrol_areas(
+            args.patrols, layer=args.patrols_layer, incidents=incidents
+        )
+        for w in warnings:
+            log.warning("%s", w)
+
     log.info("Finding hotspots in %s incidents ...", f"{len(incidents):,}")
     result = find_hotspots(
         incidents,
@@ -218,9 +388,19 @@ def _analyse(args: argparse.Namespace) -> int:
         min_samples=args.min_samples,
         method=args.method,
         min_cluster_size=args.min_cluster_size,
+        study_area=wards,
     )
     for note in result.notes:
         log.info("%s", note)
+    hotspots = result.hotspots
+    if wards is not None or patrols is not None:
+        hotspots = overlay_hotspots(
+            hotspots,
+            incidents,
+            hotspot_ids=result.hotspot_ids,
+            wards=wards,
+            patrol_areas=patrols,
+        )
 
     out = Path(args.out)
     try:
@@ -234,9 +414,51 @@ def _analyse(args: argparse.Namespace) -> int:
         "to": months.max().strftime("%Y-%m") if len(months) else None,
     }
     synthetic = any("synthetic" in str(s).lower() for s in incidents.get("Reported by", []))
-    write_hotspots_geojson(result.hotspots, out / "hotspots.geojson")
-    write_hotspots_csv(result.hotspots, out / "hotspots.csv")
+    write_hotspots_geojson(hotspots, out / "hotspots.geojson")
+    write_hotspots_csv(hotspots, out / "hotspots.csv")
     write_incidents_csv(incidents, out / "incidents.csv", hotspot_ids=result.hotspot_ids)
+    layers: dict[str, Any] = {}
+    if wards is not None:
+        table = ward_table(
+            incidents,
+            wards,
+            hotspots=hotspots,
+            hotspot_ids=result.hotspot_ids,
+            population=population,
+        )
+        write_table_csv(table, out / "wards.csv")
+        layers["wards"] = {
+            "file": args.wards,
+            "n_wards": len(wards),
+            "incidents_outside_wards": int(table.attrs.get("incidents_outside", 0)),
+        }
+        log.info(
+            "%d wards; %s incidents outside them",
+            len(wards),
+            f"{layers['wards']['incidents_outside_wards']:,}",
+        )
+    if patrols is not None:
+        coverage = patrol_coverage(
+            incidents, patrols, hotspots=hotspots, hotspot_ids=result.hotspot_ids
+        )
+        write_table_csv(coverage, out / "patrols.csv")
+        uncovered = uncovered_hotspots(
+            hotspots, patrols, hotspot_ids=result.hotspot_ids, incidents=incidents
+        )
+        streets = outreach_streets(incidents, uncovered, hotspot_ids=result.hotspot_ids)
+        write_table_csv(streets, out / "outreach.csv")
+        share = coverage_share(incidents, patrols, hotspot_ids=result.hotspot_ids)
+        layers["patrols"] = {
+            "file": args.patrols,
+            "n_patrol_areas": len(patrols),
+            "share_of_hotspot_incidents_covered": round(float(share), 6),
+            "uncovered_hotspots": list(uncovered["hotspot_id"]),
+        }
+        log.info(
+            "%.0f%% of hotspot incidents fall inside a patrol area; not covered: %s",
+            100 * share,
+            ", ".join(uncovered["hotspot_id"]) or "none",
+        )
     summary: dict[str, Any] = {
         "rows_read": report.rows_read,
         "rows_used": report.rows_used,
@@ -250,14 +472,17 @@ def _analyse(args: argparse.Namespace) -> int:
         "warnings": list(report.warnings),
         "notes": list(result.notes),
         "study_area_km2": round(result.study_area_km2, 6),
+        **layers,
     }
     write_summary(summary, out / "summary.json")
     m = make_map(
-        result.hotspots,
+        hotspots,
         incidents,
         tiles=tiles,
         title=f"Hotspots {period['from']} to {period['to']}",
         synthetic=synthetic,
+        wards=wards,
+        patrol_areas=patrols,
     )
     write_map_html(m, out / "map.html")
     elapsed = time.perf_counter() - t0
@@ -270,7 +495,7 @@ def _analyse(args: argparse.Namespace) -> int:
         elapsed,
     )
     if not args.quiet:
-        _print_table(result.hotspots)
+        _print_table(hotspots)
     return 0
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "write_incidents_csv",
     "write_map_html",
     "write_summary",
+    "write_table_csv",
 ]
 
 log = logging.getLogger(__name__)
@@ -198,7 +199,7 @@ def write_hotspots_csv(hotspots: gpd.GeoDataFrame, path: str | os.PathLike[str])
     table["centroid_longitude"] = lon
     table["centroid_latitude"] = lat
     with _atomic(path) as f:
-        table.to_csv(f, index=False, lineterminator="\n")
+        _spreadsheet_safe(table).to_csv(f, index=False, lineterminator="\n")
     log.info("wrote %d hotspots to %s", len(table), path)
     return Path(path)
 
@@ -327,7 +328,7 @@ def write_incidents_csv(
         columns=INCIDENTS_CSV_COLUMNS,
     )
     with _atomic(path) as f:
-        table.to_csv(f, index=False, lineterminator="\n")
+        _spreadsheet_safe(table).to_csv(f, index=False, lineterminator="\n")
     log.info("wrote %d incidents to %s", len(table), path)
     return Path(path)
 
@@ -403,4 +404,50 @@ def write_summary(summary: Mapping[str, Any], path: str | os.PathLike[str]) -> P
     with _atomic(path) as f:
         json.dump(clean(summary), f, indent=2, ensure_ascii=False, allow_nan=False)
         f.write("\n")
+    return Path(path)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula, prefixed with ``'``.
+
+    Street names and categories come from the user's files; a cell such as ``=HYPERLINK(...)``
+    opened in Excel would be executed (CSV injection, OWASP). Numbers are left alone.
+    """
+    out = table
+    for col in table.columns:
+        series = table[col]
+        if not (
+            pd.api.types.is_string_dtype(series.dtype) or pd.api.types.is_object_dtype(series.dtype)
+        ):
+            continue
+        text = series.astype("str")
+        risky = text.str.startswith(_FORMULA_START) & series.notna()
+        if risky.any():
+            if out is table:
+                out = table.copy()
+            out[col] = series.where(~risky, "'" + text)
+    return out
+
+
+def write_table_csv(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write a plain table (ward table, patrol coverage, outreach streets) as CSV.
+
+    UTF-8, no index, missing values as empty cells, text that a spreadsheet would run as a
+    formula prefixed with ``'``. Written atomically (a temporary file, then renamed).
+
+    Returns
+    -------
+    Path
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise ParameterError(f"table: expected a DataFrame, got {type(table).__name__}.")
+    frame = pd.DataFrame(table)
+    if isinstance(table, gpd.GeoDataFrame):
+        frame = pd.DataFrame(table.drop(columns=table.geometry.name))
+    with _atomic(path) as f:
+        _spreadsheet_safe(frame).to_csv(f, index=False, lineterminator="\n")
+    log.info("wrote %d rows to %s", len(frame), path)
     return Path(path)

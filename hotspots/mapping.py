@@ -433,9 +433,12 @@ def _display_layer(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
 def _name_column(frame: gpd.GeoDataFrame) -> str | None:
     """The column that names the areas.
 
-    ``name`` if present, else a column whose name contains "name" or ends in "NM" (ONS: WD24NM),
-    else the first text column.
+    ``ward_name`` / ``patrol_area`` (what :mod:`geodata.layers` loads), else ``name``, else a
+    column whose name contains "name" or ends in "NM" (ONS: WD24NM), else the first text column.
     """
+    for known in ("ward_name", "patrol_area"):
+        if known in frame.columns:
+            return known
     text = [
         str(c)
         for c in frame.columns

@@ -24,9 +24,15 @@ def test_opens_on_the_synthetic_demo(app: AppTest) -> None:
     metrics = {m.label: m.value for m in app.metric}
     assert int(metrics["Hotspots"]) > 0
     assert int(metrics["Incidents analysed"].replace(",", "")) > 10_000
-    assert len(app.dataframe) == 1
     table = app.dataframe[0].value
     assert list(table["hotspot_id"][:2]) == ["H01", "H02"]
+    assert table["wards"].str.len().gt(0).all()  # every hotspot lies in a demo ward
+    wards = app.dataframe[1].value
+    assert list(wards.columns[:3]) == ["ward_code", "ward_name", "incidents"]
+    patrols = app.dataframe[2].value
+    assert len(patrols) == 4  # the four demo patrol areas
+    streets = app.dataframe[3].value
+    assert len(streets) > 0 and set(streets["hotspot_id"]) <= set(table["hotspot_id"])
 
 
 def test_manual_settings_change_the_result(app: AppTest) -> None:

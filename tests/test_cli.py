@@ -299,3 +299,248 @@ def test_real_waltham_forest_api(tmp_path: Path, capsys: pytest.CaptureFixture[s
         .labels_
     )
     assert np.array_equal(inc["hotspot_id"].to_numpy() == "", labels == -1)
+
+
+def _square(x0: float, y0: float, size: float):  # type: ignore[no-untyped-def]
+    from shapely.geometry import box
+
+    return box(x0, y0, x0 + size, y0 + size)
+
+
+def test_wards_and_patrols_write_their_tables(
+    street_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two wards split at easting 538,000: the St James blob (537,500) is west, the Hoe Street
+    blob (538,600) east. One patrol area covers the St James blob only."""
+    import geopandas as gpd
+
+    wards = gpd.GeoDataFrame(
+        {"WD22CD": ["E05000001", "E05000002"], "WD22NM": ["West <b>Ward</b>", "East Ward"]},
+        geometry=[_square(533_000, 186_000, 5_000), _square(538_000, 186_000, 5_000)],
+        crs="EPSG:27700",
+    ).to_crs("EPSG:4326")
+    wards.to_file(tmp_path / "wards.geojson")
+    patrols = gpd.GeoDataFrame(
+        {"name": ["St James patrol"]},
+        geometry=[_square(537_300, 189_000, 400)],
+        crs="EPSG:27700",
+    )
+    patrols.to_file(tmp_path / "patrols.gpkg", layer="patrols")
+    population = tmp_path / "population.csv"
+    population.write_text("ward_code,population\nE05000001,10000\nE05000002,5000\n")
+    out = tmp_path / "out"
+    code, _, err = _run(
+        capsys,
+        "analyse",
+        str(street_folder),
+        "--eps",
+        "100",
+        "--min-samples",
+        "10",
+        "--wards",
+        str(tmp_path / "wards.geojson"),
+        "--population",
+        str(population),
+        "--patrols",
+        str(tmp_path / "patrols.gpkg"),
+        "--tiles",
+        "none",
+        "--out",
+        str(out),
+    )
+    assert code == 0, err
+    wards_csv = pd.read_csv(out / "wards.csv", keep_default_na=False)
+    assert list(wards_csv.columns[:3]) == ["ward_code", "ward_name", "incidents"]
+    by_code = wards_csv.set_index("ward_code")
+    summary = json.loads((out / "summary.json").read_text())
+    outside = summary["wards"]["incidents_outside_wards"]
+    assert by_code["incidents"].sum() + outside == summary["rows_used"]
+    assert by_code.loc["E05000001", "hotspots"] == "H01"
+    assert by_code.loc["E05000002", "hotspots"] == "H02"
+    west = int(by_code.loc["E05000001", "incidents"])
+    assert by_code.loc["E05000001", "incidents_per_1000"] == pytest.approx(west / 10)
+    assert summary["params"]["crs"] == "EPSG:27700"
+    assert summary["study_area_km2"] == pytest.approx(50.0, rel=1e-3)  # the two wards
+
+    patrols_csv = pd.read_csv(out / "patrols.csv", keep_default_na=False)
+    assert list(patrols_csv.columns[:5]) == [
+        "patrol_area",
+        "area_km2",
+        "incidents",
+        "hotspot_incidents",
+        "hotspots_touched",
+    ]
+    row = patrols_csv.iloc[0]
+    assert row["patrol_area"] == "St James patrol"
+    assert row["hotspot_incidents"] == 240 and row["hotspots_touched"] == 1
+    assert summary["patrols"]["uncovered_hotspots"] == ["H02"]
+    outreach = pd.read_csv(out / "outreach.csv")
+    assert set(outreach["hotspot_id"]) == {"H02"}
+    assert outreach.iloc[0]["street"] == "Hoe Street"
+
+    hot = pd.read_csv(out / "hotspots.csv", keep_default_na=False)
+    assert list(hot["patrol_coverage"]) == [1.0, 0.0]
+    assert hot.loc[1, "wards"] == "East Ward"
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert "<b>Ward</b>" not in html  # ward names are escaped too
+    assert "St James patrol" in html
+
+
+def test_population_without_wards_is_refused(
+    street_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(
+        capsys, "analyse", str(street_folder), "--population", "p.csv", "--out", str(tmp_path)
+    )
+    assert code == 2
+    _assert_one_line_error(err, "--population", "--wards")
+
+
+def test_a_ward_layer_far_from_the_incidents_is_refused(
+    street_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import geopandas as gpd
+
+    far = gpd.GeoDataFrame(
+        {"ward_code": ["E05000009"], "ward_name": ["Somewhere else"]},
+        geometry=[_square(300_000, 600_000, 1_000)],
+        crs="EPSG:27700",
+    )
+    far.to_file(tmp_path / "far.gpkg")
+    code, _, err = _run(
+        capsys,
+        "analyse",
+        str(street_folder),
+        "--wards",
+        str(tmp_path / "far.gpkg"),
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert code == 2
+    _assert_one_line_error(err, "far.gpkg")
+
+
+def test_fetch_police_then_analyse(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`hotspots fetch police` against the local API look-alike writes what `analyse` reads."""
+    import geopandas as gpd
+
+    from .fake_services import FakeServices
+    from .test_fetch import CRIMES, RECT
+
+    monkeypatch.setenv("HOTSPOTS_CACHE", str(tmp_path / "cache"))
+    gpd.GeoDataFrame({"name": ["study"]}, geometry=[RECT], crs="EPSG:4326").to_file(
+        tmp_path / "area.geojson"
+    )
+    with FakeServices(crimes=CRIMES) as fake:
+        code, _, err = _run(
+            capsys,
+            "fetch",
+            "police",
+            "--boundary",
+            str(tmp_path / "area.geojson"),
+            "--from",
+            "2024-01",
+            "--to",
+            "2024-02",
+            "--api",
+            fake.police_url,
+            "--out",
+            str(tmp_path / "crimes"),
+        )
+        assert code == 0, err
+        expected = len(fake.truth(RECT, "2024-01")) + len(fake.truth(RECT, "2024-02"))
+        asked = len(fake.police_requests())
+        assert asked == 2
+        # run again: both months are complete on disk, so nothing is asked again
+        code, _, err = _run(
+            capsys,
+            "fetch",
+            "police",
+            "--boundary",
+            str(tmp_path / "area.geojson"),
+            "--from",
+            "2024-01",
+            "--to",
+            "2024-02",
+            "--api",
+            fake.police_url,
+            "--out",
+            str(tmp_path / "crimes"),
+        )
+        assert code == 0, err
+        assert len(fake.police_requests()) == asked
+        assert "2 resumed" in err
+    incidents, report = read_incidents_for_test(tmp_path / "crimes")
+    assert report.rows_used == expected == len(incidents)
+
+
+def read_incidents_for_test(path: Path):  # type: ignore[no-untyped-def]
+    from hotspots import read_incidents
+
+    return read_incidents(path)
+
+
+def test_fetch_offline_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import geopandas as gpd
+
+    from .fake_services import closed_port_url
+    from .test_fetch import RECT
+
+    monkeypatch.setenv("HOTSPOTS_CACHE", str(tmp_path / "cache"))
+    gpd.GeoDataFrame(geometry=[RECT], crs="EPSG:4326").to_file(tmp_path / "area.geojson")
+    code, _, err = _run(
+        capsys,
+        "fetch",
+        "police",
+        "--boundary",
+        str(tmp_path / "area.geojson"),
+        "--from",
+        "2024-01",
+        "--to",
+        "2024-01",
+        "--api",
+        closed_port_url(),
+        "--out",
+        str(tmp_path / "crimes"),
+    )
+    assert code == 2
+    _assert_one_line_error(err, "data.police.uk/data")
+
+
+def test_fetch_wards_writes_a_geopackage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geodata import load_wards
+
+    from .fake_services import FakeServices, ward_feature
+
+    monkeypatch.setenv("HOTSPOTS_CACHE", str(tmp_path / "cache"))
+    features = [
+        ward_feature(f"E0501{i:04d}", f"Ward {i}", "E09000031", -0.05 + 0.011 * i, 51.58)
+        for i in range(5)
+    ]
+    with FakeServices(wards=features, max_record_count=2) as fake:
+        code, _, err = _run(
+            capsys,
+            "fetch",
+            "wards",
+            "--lad",
+            "E09000031",
+            "--service",
+            fake.wards_url,
+            "--out",
+            str(tmp_path / "wards.gpkg"),
+        )
+    assert code == 0, err
+    wards, _ = load_wards(tmp_path / "wards.gpkg")
+    assert sorted(wards["ward_code"]) == [f"E0501{i:04d}" for i in range(5)]
+
+    code, _, err = _run(
+        capsys, "fetch", "wards", "--lad", "E0900003", "--out", str(tmp_path / "x.gpkg")
+    )
+    assert code == 2
+    _assert_one_line_error(err, "E0900003")
