@@ -1,0 +1,1255 @@
+"""Printable briefings: suppressed tables, a static map image and one self-contained HTML page.
+
+Council officers brief members and partners from a page they can print. Everything here is
+aggregate: no incident-level data (no points, no incident rows) leaves this module.
+
+Small counts are suppressed as in standard statistical disclosure control: a count of 1 to
+``threshold - 1`` is shown as "fewer than 5" (``threshold=5``), 0 as "0". Figures derived from a
+suppressed count (its share, PAI, trend, rate) are shown as "–" so that the count cannot be
+worked back from them. Counts inside text ("Drugs 3; Burglary 12") are suppressed too.
+
+The map (:func:`briefing_map_png`) is drawn with matplotlib's Agg canvas on a
+:class:`matplotlib.figure.Figure`, never through ``pyplot``, so that it does not change the
+backend or the figures of other code. It draws no base-map tiles (it works offline) and no
+incident points.
+
+The page (:func:`briefing_html`) loads nothing: the map is an inline ``data:`` PNG, the CSS is
+inline, there are no scripts, and a Content-Security-Policy forbids any other resource. Every text
+that comes from the data or the user (streets, crime types, ward names, the title) is
+HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import logging
+import math
+import os
+import re
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from matplotlib import patheffects
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrow, PathPatch, Rectangle
+from matplotlib.path import Path as MplPath
+from shapely import affinity
+from shapely.ops import polylabel
+
+from .crs import to_metres
+from .errors import InputError, ParameterError
+from .export import _atomic
+from .mapping import _rank_classes, _rank_colour, trend_words
+
+__all__ = [
+    "BRIEFING_COLUMNS",
+    "WARD_BRIEFING_COLUMNS",
+    "briefing_html",
+    "briefing_map_png",
+    "suppress_small",
+    "suppressed_table",
+    "suppressed_ward_table",
+    "write_briefing",
+]
+
+log = logging.getLogger(__name__)
+
+#: Columns of :func:`suppressed_table`, in this order (all text).
+BRIEFING_COLUMNS: list[str] = [
+    "Hotspot",
+    "Incidents",
+    "Share",
+    "Area km²",
+    "PAI",
+    "Top crime types",
+    "Top streets",
+    "Wards",
+    "Trend",
+    "Months",
+]
+#: Columns of :func:`suppressed_ward_table`, in this order (all text).
+WARD_BRIEFING_COLUMNS: list[str] = [
+    "Ward",
+    "Incidents",
+    "Per 1,000 residents",
+    "Hotspots",
+    "Incidents in hotspots",
+    "Share in hotspots",
+]
+
+_DASH = "–"
+# Hotspots labelled with their id on the map (as on the interactive map).
+_LABELS_MAX = 30
+_WARD_EDGE = "#6b6b6b"
+_WARD_FILL = "#f4f2ee"
+_WARD_TEXT = "#5a5a5a"
+_PATROL = "#1f5fbf"
+_SYNTHETIC_RED = "#b00020"
+_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# "name count" at the end of one item of "Drugs 30; Burglary 12".
+_ITEM_RE = re.compile(r"^(?P<name>.*\S)\s+(?P<count>\d[\d,]*)$")
+_SYNTHETIC_NOTICE = (
+    "Synthetic demo data: an invented borough with planted hotspots, not real crimes. "
+    "Streets and wards are illustrative. Do not use these figures for decisions."
+)
+
+
+# ==========================================================================================
+# Small helpers
+# ==========================================================================================
+def _esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _missing(value: object) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return False
+
+
+def _check_int(value: object, name: str, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ParameterError(f"{name} must be a whole number >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+def _number(value: object) -> float | None:
+    if _missing(value):
+        return None
+    try:
+        out = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) else None
+
+
+def _is_small(value: object, threshold: int) -> bool:
+    """True when ``value`` is a count that :func:`suppress_small` hides (1 .. threshold-1)."""
+    v = _number(value)
+    return v is not None and 0 < v < threshold
+
+
+def _check_frame(frame: object, name: str, columns: Sequence[str], fix: str) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise ParameterError(f"{name}: expected a DataFrame, got {type(frame).__name__}; {fix}.")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ParameterError(f"{name}: no {missing[0]!r} column; {fix}.")
+    return frame
+
+
+def _month_words(text: object, *, short: bool = False) -> str:
+    """ "2024-01" -> "January 2024" (or "Jan 2024"); other text unchanged."""
+    if _missing(text):
+        return "?"
+    s = str(text).strip()
+    if not _MONTH_RE.match(s):
+        return s
+    return pd.Timestamp(s + "-01").strftime("%b %Y" if short else "%B %Y")
+
+
+def _percent(share: float | None) -> str:
+    if share is None:
+        return _DASH
+    if 0 < share < 0.001:
+        return "under 0.1%"
+    return f"{share:.1%}"
+
+
+# ==========================================================================================
+# Suppression and tables
+# ==========================================================================================
+def suppress_small(value: int | float, *, threshold: int = 5) -> str:
+    """A count as text for publication, with small counts suppressed.
+
+    Parameters
+    ----------
+    value
+        A count (incidents). Missing values (None, NaN) are shown as "–".
+    threshold
+        Counts from 1 to ``threshold - 1`` are shown as "fewer than <threshold>".
+
+    Returns
+    -------
+    str
+        ``"0"`` for 0, ``"fewer than 5"`` for 1 to 4 (``threshold=5``), else the count with
+        thousands separators (``"1,234"``).
+
+    Raises
+    ------
+    ParameterError
+        A negative or infinite value, or a threshold below 1.
+
+    Examples
+    --------
+    >>> [suppress_small(v) for v in (0, 3, 5, 1234)]
+    ['0', 'fewer than 5', '5', '1,234']
+    >>> suppress_small(float("nan")), suppress_small(7, threshold=10)
+    ('–', 'fewer than 10')
+    """
+    limit = _check_int(threshold, "threshold", minimum=1)
+    if isinstance(value, bool | str | bytes):
+        raise ParameterError(f"value must be a count (a number >= 0); got {value!r}.")
+    if _missing(value):
+        return _DASH
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ParameterError(f"value must be a count (a number >= 0); got {value!r}.") from None
+    if not math.isfinite(v) or v < 0:
+        raise ParameterError(f"value must be a count (a finite number >= 0); got {value!r}.")
+    if v == 0:
+        return "0"
+    if v < limit:
+        return f"fewer than {limit}"
+    return f"{v:,.0f}"
+
+
+def _count_text(value: object, threshold: int) -> str:
+    """A count from a frame cell, suppressed; "–" when missing or not a number."""
+    v = _number(value)
+    return _DASH if v is None or v < 0 else suppress_small(v, threshold=threshold)
+
+
+def _suppressed_items(text: object, threshold: int) -> str:
+    """ "Drugs 30; Burglary 3" -> "Drugs 30; Burglary fewer than 5" (the same separators)."""
+    if _missing(text) or not str(text).strip():
+        return _DASH
+    items = []
+    for part in str(text).split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        m = _ITEM_RE.match(part)
+        if m is None:
+            items.append(part)
+            continue
+        count = int(m.group("count").replace(",", ""))
+        items.append(f"{m.group('name')} {suppress_small(count, threshold=threshold)}")
+    return "; ".join(items) if items else _DASH
+
+
+def _months_text(first: object, last: object) -> str:
+    if _missing(first) and _missing(last):
+        return _DASH
+    a, b = _month_words(first, short=True), _month_words(last, short=True)
+    return a if a == b else f"{a} – {b}"
+
+
+def suppressed_table(
+    hotspots: gpd.GeoDataFrame, *, threshold: int = 5, top_n: int = 10
+) -> pd.DataFrame:
+    """The hotspot table of a briefing: text only, small counts suppressed.
+
+    Parameters
+    ----------
+    hotspots
+        The Hotspots frame (``find_hotspots(...).hotspots``, best after
+        :func:`hotspots.overlay_hotspots` so that ``wards`` is filled). Needs ``hotspot_id``
+        and ``incidents``; other columns missing show as "–". Not modified.
+    threshold
+        Counts from 1 to ``threshold - 1`` are shown as "fewer than <threshold>".
+    top_n
+        How many hotspots to list, in rank order.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`BRIEFING_COLUMNS`, all text, one row per listed hotspot: Hotspot (id),
+        Incidents (suppressed), Share (of all incidents analysed), Area km², PAI, Top crime
+        types and Top streets (``"name count; ..."``, counts suppressed), Wards, Trend (in
+        words), Months. Share, PAI and Trend are "–" for a hotspot whose count is suppressed.
+        ``attrs["hotspots_total"]`` and ``attrs["hotspots_shown"]`` say how many there are
+        and how many are listed.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"hotspot_id": ["H01"], "incidents": [12],
+    ...                       "top_categories": ["Drugs 9; Burglary 3"]})
+    >>> table = suppressed_table(frame)
+    >>> table.loc[0, "Incidents"], table.loc[0, "Top crime types"]
+    ('12', 'Drugs 9; Burglary fewer than 5')
+    """
+    fix = "pass find_hotspots(...).hotspots"
+    frame = _check_frame(hotspots, "hotspots", ["hotspot_id", "incidents"], fix)
+    limit = _check_int(threshold, "threshold", minimum=1)
+    top = _check_int(top_n, "top_n", minimum=1)
+    if "rank" in frame.columns and len(frame):
+        ranks = pd.to_numeric(frame["rank"], errors="coerce").to_numpy(dtype=float)
+        frame = frame.iloc[np.argsort(ranks, kind="stable")]
+    shown = frame.iloc[:top]
+
+    def col(name: str) -> list[Any]:
+        return list(shown[name]) if name in shown.columns else [None] * len(shown)
+
+    rows: list[list[str]] = []
+    for hid, n, share, area, pai, cats, streets, wards, trend, first, last in zip(
+        col("hotspot_id"),
+        col("incidents"),
+        col("share"),
+        col("area_km2"),
+        col("pai"),
+        col("top_categories"),
+        col("top_locations"),
+        col("wards"),
+        col("trend"),
+        col("first_month"),
+        col("last_month"),
+        strict=True,
+    ):
+        hidden = _is_small(n, limit)
+        area_v = _number(area)
+        pai_v = _number(pai)
+        wards_text = _DASH if _missing(wards) or not str(wards).strip() else str(wards)
+        has_trend = "trend" in shown.columns and not hidden
+        rows.append(
+            [
+                _DASH if _missing(hid) else str(hid),
+                _count_text(n, limit),
+                _DASH if hidden else _percent(_number(share)),
+                _DASH if area_v is None else f"{area_v:,.2f}",
+                _DASH if hidden or pai_v is None else f"{pai_v:,.1f}",
+                _suppressed_items(cats, limit),
+                _suppressed_items(streets, limit),
+                wards_text,
+                trend_words(_number(trend)) if has_trend else _DASH,
+                _months_text(first, last),
+            ]
+        )
+    out = pd.DataFrame(rows, columns=BRIEFING_COLUMNS, dtype="str")
+    out.attrs["hotspots_total"] = len(frame)
+    out.attrs["hotspots_shown"] = len(out)
+    return out
+
+
+def suppressed_ward_table(ward_table: pd.DataFrame, *, threshold: int = 5) -> pd.DataFrame:
+    """The ward table of a briefing: text only, small counts suppressed.
+
+    Parameters
+    ----------
+    ward_table
+        :func:`hotspots.ward_table` output (``ward_name`` or ``ward_code``, ``incidents``;
+        ``incidents_per_1000``, ``hotspots``, ``hotspot_incidents`` and ``share_in_hotspots``
+        used when present). Not modified.
+    threshold
+        Counts from 1 to ``threshold - 1`` are shown as "fewer than <threshold>".
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`WARD_BRIEFING_COLUMNS`, all text, one row per ward in the given order.
+        The rate is "–" when the ward's count is suppressed, the share in hotspots when either
+        count is.
+
+    Examples
+    --------
+    >>> wt = pd.DataFrame({"ward_name": ["Ashmere"], "incidents": [40],
+    ...                    "hotspot_incidents": [2], "share_in_hotspots": [0.05]})
+    >>> suppressed_ward_table(wt).iloc[0].tolist()
+    ['Ashmere', '40', '–', '–', 'fewer than 5', '–']
+    """
+    fix = "pass hotspots.ward_table(incidents, wards, ...)"
+    frame = _check_frame(ward_table, "ward_table", ["incidents"], fix)
+    if "ward_name" not in frame.columns and "ward_code" not in frame.columns:
+        raise ParameterError(f"ward_table: no 'ward_name' or 'ward_code' column; {fix}.")
+    limit = _check_int(threshold, "threshold", minimum=1)
+
+    def col(name: str) -> list[Any]:
+        return list(frame[name]) if name in frame.columns else [None] * len(frame)
+
+    names = col("ward_name")
+    codes = col("ward_code")
+    rows: list[list[str]] = []
+    for name, code, n, rate, hs, hn, share in zip(
+        names,
+        codes,
+        col("incidents"),
+        col("incidents_per_1000"),
+        col("hotspots"),
+        col("hotspot_incidents"),
+        col("share_in_hotspots"),
+        strict=True,
+    ):
+        label = name if not _missing(name) and str(name).strip() else code
+        rate_v, share_v = _number(rate), _number(share)
+        hidden = _is_small(n, limit)
+        hidden_hs = hidden or _is_small(hn, limit)
+        rows.append(
+            [
+                _DASH if _missing(label) else str(label),
+                _count_text(n, limit),
+                _DASH if hidden or rate_v is None else f"{rate_v:,.1f}",
+                _DASH if _missing(hs) or not str(hs).strip() else str(hs),
+                _count_text(hn, limit),
+                _DASH if hidden_hs else _percent(share_v),
+            ]
+        )
+    return pd.DataFrame(rows, columns=WARD_BRIEFING_COLUMNS, dtype="str")
+
+
+# ==========================================================================================
+# The map image
+# ==========================================================================================
+def _check_layer(frame: object, name: str) -> gpd.GeoDataFrame | None:
+    if frame is None:
+        return None
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise ParameterError(
+            f"{name}: expected a GeoDataFrame, got {type(frame).__name__}; load it with "
+            f"geodata.load_{'wards' if name == 'wards' else 'patrol_areas'}."
+        )
+    return frame
+
+
+def _metre_layers(
+    hotspots: gpd.GeoDataFrame,
+    wards: gpd.GeoDataFrame | None,
+    patrols: gpd.GeoDataFrame | None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
+    """All three layers in one metre CRS (the hotspots' when projected), empty rows dropped."""
+    named = [("hotspots", hotspots), ("wards", wards), ("patrol_areas", patrols)]
+    for name, frame in named:
+        if frame is not None and frame.crs is None and len(frame):
+            raise InputError(
+                f"{name}: the layer has no coordinate reference system; give its CRS "
+                "(e.g. EPSG:27700)."
+            )
+    target = None
+    for _, frame in named:
+        if frame is not None and frame.crs is not None and len(frame):
+            target = to_metres(frame).crs
+            break
+
+    def prepare(frame: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+        if frame is None:
+            return None
+        keep = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+        if target is None or keep.crs is None:
+            return keep
+        return keep.to_crs(target)
+
+    hs = prepare(hotspots)
+    assert hs is not None
+    return hs, prepare(wards), prepare(patrols)
+
+
+def _name_column(frame: gpd.GeoDataFrame, known: str) -> str | None:
+    if known in frame.columns:
+        return known
+    for c in frame.columns:
+        if c != frame.geometry.name and "name" in str(c).lower():
+            return str(c)
+    return None
+
+
+def _mpl_path(geom: Any) -> MplPath | None:
+    """A matplotlib path of a (multi)polygon, holes included (even-odd filled)."""
+    polys = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type == "Polygon"]
+    if not polys:
+        return None
+    verts: list[np.ndarray] = []
+    codes: list[np.ndarray] = []
+    for poly in polys:
+        for ring in [poly.exterior, *poly.interiors]:
+            xy = np.asarray(ring.coords)[:, :2]
+            if len(xy) < 3:
+                continue
+            c = np.full(len(xy), MplPath.LINETO, dtype=np.uint8)
+            c[0] = MplPath.MOVETO
+            c[-1] = MplPath.CLOSEPOLY
+            verts.append(xy)
+            codes.append(c)
+    if not verts:
+        return None
+    return MplPath(np.concatenate(verts), np.concatenate(codes))
+
+
+def _inner_point(geom: Any) -> Any:
+    """The point of ``geom`` farthest from its edges (of its largest polygon)."""
+    parts = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type == "Polygon" and g.area > 0]
+    if not parts:
+        return shapely.point_on_surface(geom)
+    biggest = max(parts, key=lambda g: g.area)
+    return polylabel(biggest, tolerance=max(1.0, math.sqrt(biggest.area) / 100))
+
+
+def _free_point(geom: Any, avoid: Any, half_width: float) -> Any:
+    """Where a label ``2 * half_width`` wide fits inside ``geom`` clear of ``avoid``.
+
+    The most inner point of the part of ``geom`` where the whole label stays inside ``geom``
+    and off ``avoid``; ``geom``'s own inner point when there is no such part.
+    """
+    shift = [affinity.translate(geom, xoff=d) for d in (-half_width, half_width)]
+    room = shapely.intersection_all([geom, *shift])
+    if avoid is not None and not avoid.is_empty:
+        wide = shapely.union_all(
+            [avoid, *(affinity.translate(avoid, xoff=d) for d in (-half_width, half_width))]
+        )
+        room = shapely.difference(room, wide)
+    if not room.is_empty and room.area > 0:
+        return _inner_point(room)
+    return _inner_point(geom)
+
+
+def _nice_length(target_m: float) -> float:
+    """The largest of 1, 2, 5 x 10^k metres not above ``target_m``."""
+    if target_m <= 1:
+        return 1.0
+    power = 10 ** math.floor(math.log10(target_m))
+    for step in (5, 2, 1):
+        if step * power <= target_m:
+            return float(step * power)
+    return float(power)
+
+
+def _distance_text(metres: float) -> str:
+    return f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
+
+
+def _halo(width: float = 2.5) -> list[Any]:
+    return [patheffects.withStroke(linewidth=width, foreground="white")]
+
+
+def _scale_bar(ax: Any, x0: float, y0: float, dx: float, dy: float) -> None:
+    length = _nice_length(dx / 5)
+    x, y = x0 + 0.03 * dx, y0 + 0.035 * dy
+    h = 0.009 * dy
+    ax.add_patch(
+        Rectangle(
+            (x - 0.01 * dx, y - 0.022 * dy),
+            length + 0.03 * dx,
+            h + 0.05 * dy,
+            facecolor="white",
+            edgecolor="none",
+            alpha=0.85,
+            zorder=8,
+        )
+    )
+    half = length / 2
+    ax.add_patch(Rectangle((x, y), half, h, facecolor="#222", edgecolor="#222", zorder=9))
+    ax.add_patch(Rectangle((x + half, y), half, h, facecolor="white", edgecolor="#222", zorder=9))
+    style = {"fontsize": 8, "color": "#222", "zorder": 10, "va": "bottom"}
+    ax.text(x, y + h * 1.6, "0", ha="center", **style)
+    ax.text(x + length, y + h * 1.6, _distance_text(length), ha="center", **style)
+
+
+def _north_arrow(ax: Any, x0: float, y0: float, dx: float, dy: float) -> None:
+    x, y = x0 + 0.965 * dx, y0 + 0.86 * dy
+    ax.add_patch(
+        FancyArrow(
+            x,
+            y,
+            0,
+            0.06 * dy,
+            width=0.006 * dx,
+            head_width=0.022 * dx,
+            head_length=0.03 * dy,
+            length_includes_head=True,
+            facecolor="#222",
+            edgecolor="#222",
+            zorder=10,
+        )
+    )
+    ax.text(
+        x,
+        y - 0.012 * dy,
+        "N",
+        ha="center",
+        va="top",
+        fontsize=10,
+        fontweight="bold",
+        color="#222",
+        zorder=10,
+        path_effects=_halo(),
+    )
+
+
+def briefing_map_png(
+    hotspots: gpd.GeoDataFrame,
+    *,
+    wards: gpd.GeoDataFrame | None = None,
+    patrol_areas: gpd.GeoDataFrame | None = None,
+    title: str | None = None,
+    synthetic: bool = False,
+    width_px: int = 1400,
+    height_px: int | None = None,
+    dpi: int = 150,
+    north_arrow: bool = True,
+) -> bytes:
+    """A static map of the hotspots for print, as PNG bytes.
+
+    Draws ward outlines with their names, patrol areas dashed blue, hotspot polygons coloured
+    by rank (the palette and classes of the interactive map, :data:`hotspots.mapping.RANK_COLOURS`)
+    with their ids, a legend, a metric scale bar and a north arrow (grid north), and a
+    "SYNTHETIC DEMO DATA" stamp when ``synthetic``. No incident points and no base-map tiles.
+
+    Parameters
+    ----------
+    hotspots
+        The Hotspots frame (``hotspot_id``, ``rank`` used; may be empty). Not modified.
+    wards, patrol_areas
+        Ward and patrol area frames (any CRS; reprojected to the hotspots' metre CRS), or None.
+    title
+        Drawn at the top of the map when given.
+    synthetic
+        Stamp the map "SYNTHETIC DEMO DATA".
+    width_px, height_px
+        Image size in pixels; ``height_px`` defaults to the data's shape, between 0.57 and 1
+        times ``width_px``.
+    dpi
+        Resolution the text sizes are relative to (150: 8 pt text about 17 px high).
+    north_arrow
+        Draw a north arrow in the top right corner.
+
+    Returns
+    -------
+    bytes
+        A PNG image of exactly ``width_px`` x ``height_px`` pixels.
+    """
+    frame = _check_frame(hotspots, "hotspots", ["hotspot_id"], "pass find_hotspots(...).hotspots")
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise ParameterError(
+            "hotspots: expected a GeoDataFrame with footprints; pass find_hotspots(...).hotspots."
+        )
+    wards_in = _check_layer(wards, "wards")
+    patrols_in = _check_layer(patrol_areas, "patrol_areas")
+    width = _check_int(width_px, "width_px", minimum=200)
+    if height_px is not None:
+        _check_int(height_px, "height_px", minimum=150)
+    res = _check_int(dpi, "dpi", minimum=50)
+    hs, wl, pl = _metre_layers(frame, wards_in, patrols_in)
+    if "rank" in hs.columns and len(hs):
+        ranks = pd.to_numeric(hs["rank"], errors="coerce").to_numpy(dtype=float)
+        hs = hs.iloc[np.argsort(ranks, kind="stable")]
+
+    boxes = [f.total_bounds for f in (hs, wl, pl) if f is not None and len(f)]
+    boxes = [b for b in boxes if np.all(np.isfinite(b))]
+    if boxes:
+        arr = np.vstack(boxes)
+        minx, miny = arr[:, 0].min(), arr[:, 1].min()
+        maxx, maxy = arr[:, 2].max(), arr[:, 3].max()
+    else:
+        minx, miny, maxx, maxy = 0.0, 0.0, 1000.0, 1000.0
+    dx, dy = max(maxx - minx, 100.0), max(maxy - miny, 100.0)
+    # Room for the title, legend and scale bar around the data.
+    dx, dy = dx * 1.08, dy * (1.16 if title else 1.10)
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2 + (0.03 * dy if title else 0.0)
+    shape = min(1.0, max(0.57, dy / dx))  # by default the data's shape, 4:7 to square
+    height = round(width * shape) if height_px is None else int(height_px)
+    ratio = height / width
+    if dy / dx > ratio:
+        dx = dy / ratio
+    else:
+        dy = dx * ratio
+    x0, y0 = cx - dx / 2, cy - dy / 2
+
+    fig = Figure(figsize=(width / res, height / res), dpi=res, facecolor="white")
+    canvas = FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.set_axis_off()
+
+    ax.set_xlim(x0, x0 + dx)
+    ax.set_ylim(y0, y0 + dy)
+    ax.set_aspect("equal", adjustable="box")
+
+    legend: list[Any] = []
+    if wl is not None and len(wl):
+        for geom in wl.geometry:
+            path = _mpl_path(geom)
+            if path is not None:
+                ax.add_patch(PathPatch(path, facecolor=_WARD_FILL, edgecolor="none", zorder=1))
+                ax.add_patch(
+                    PathPatch(path, facecolor="none", edgecolor=_WARD_EDGE, linewidth=0.9, zorder=4)
+                )
+        legend.append(Line2D([], [], color=_WARD_EDGE, linewidth=1.2, label="Ward boundary"))
+    if pl is not None and len(pl):
+        for geom in pl.geometry:
+            path = _mpl_path(geom)
+            if path is not None:
+                ax.add_patch(
+                    PathPatch(
+                        path,
+                        facecolor="none",
+                        edgecolor=_PATROL,
+                        linewidth=1.6,
+                        linestyle=(0, (5, 3)),
+                        zorder=5,
+                    )
+                )
+        legend.append(
+            Line2D([], [], color=_PATROL, linewidth=1.6, linestyle=(0, (5, 3)), label="Patrol area")
+        )
+        col = _name_column(pl, "patrol_area")
+        if col is not None:
+            for geom, name in zip(pl.geometry, pl[col], strict=True):
+                if _missing(name) or not str(name).strip():
+                    continue
+                minx_p, _, maxx_p, maxy_p = geom.bounds
+                ax.text(
+                    (minx_p + maxx_p) / 2,
+                    maxy_p + 0.004 * dy,
+                    str(name),
+                    ha="center",
+                    va="bottom",
+                    fontsize=7,
+                    fontstyle="italic",
+                    color=_PATROL,
+                    zorder=11,
+                    path_effects=_halo(2.0),
+                )
+
+    n = len(hs)
+    ids = [str(v) for v in hs["hotspot_id"]] if n else []
+    for pos in range(n - 1, -1, -1):  # rank 1 on top
+        path = _mpl_path(hs.geometry.iloc[pos])
+        if path is None:
+            continue
+        colour = _rank_colour(pos, n)
+        ax.add_patch(
+            PathPatch(path, facecolor=colour, edgecolor=colour, alpha=0.72, linewidth=1.2, zorder=3)
+        )
+        ax.add_patch(PathPatch(path, facecolor="none", edgecolor=colour, linewidth=1.6, zorder=6))
+    for pos in range(min(n, _LABELS_MAX)):
+        geom = hs.geometry.iloc[pos]
+        if geom is None or geom.is_empty:
+            continue
+        pt = shapely.point_on_surface(geom)
+        ax.text(
+            pt.x,
+            pt.y,
+            ids[pos],
+            ha="center",
+            va="center",
+            fontsize=9,
+            fontweight="bold",
+            color="#111",
+            zorder=12,
+            bbox={
+                "boxstyle": "round,pad=0.2",
+                "facecolor": "white",
+                "edgecolor": _rank_colour(pos, n),
+                "linewidth": 1.5,
+                "alpha": 0.9,
+            },
+        )
+    if wl is not None and len(wl):
+        # Ward names go where no hotspot (and its label) and no patrol area name is.
+        blocked = list(shapely.buffer(hs.geometry.to_numpy(), 0.035 * dx))
+        if pl is not None:
+            for minx_p, _, maxx_p, maxy_p in pl.geometry.bounds.to_numpy():
+                mid = (minx_p + maxx_p) / 2
+                blocked.append(
+                    shapely.box(mid - 0.07 * dx, maxy_p, mid + 0.07 * dx, maxy_p + 0.025 * dy)
+                )
+        avoid = shapely.union_all(blocked) if blocked else None
+        col = _name_column(wl, "ward_name")
+        if col is not None:
+            for geom, name in zip(wl.geometry, wl[col], strict=True):
+                if _missing(name) or geom is None or geom.is_empty:
+                    continue
+                # Upper-case 7.5 pt text: about 0.7 em a character.
+                half = (len(str(name)) * 0.7 * 7.5 / 72 * res / 2 + 4) * dx / width
+                pt = _free_point(geom, avoid, half)
+                ax.text(
+                    pt.x,
+                    pt.y,
+                    str(name).upper(),
+                    ha="center",
+                    va="center",
+                    fontsize=7.5,
+                    color=_WARD_TEXT,
+                    zorder=7,
+                    path_effects=_halo(2.0),
+                )
+    if n:
+        for colour, label in _rank_classes(n):
+            legend.insert(
+                len(legend) - sum(1 for h in legend if isinstance(h, Line2D)),
+                Rectangle(
+                    (0, 0),
+                    1,
+                    1,
+                    facecolor=colour,
+                    edgecolor=colour,
+                    alpha=0.8,
+                    label=f"Hotspot {label}",
+                ),
+            )
+    else:
+        ax.text(
+            x0 + dx / 2,
+            y0 + dy / 2,
+            "No hotspots found with these settings",
+            ha="center",
+            va="center",
+            fontsize=11,
+            color="#444",
+            zorder=12,
+            path_effects=_halo(3.0),
+        )
+    if legend:
+        ax.legend(
+            handles=legend,
+            loc="lower right",
+            fontsize=8,
+            framealpha=0.9,
+            edgecolor="#999",
+            borderpad=0.6,
+        ).set_zorder(20)
+    if boxes:
+        _scale_bar(ax, x0, y0, dx, dy)
+        if north_arrow:
+            _north_arrow(ax, x0, y0, dx, dy)
+    if title:
+        ax.text(
+            x0 + dx / 2,
+            y0 + dy * 0.975,
+            str(title),
+            ha="center",
+            va="top",
+            fontsize=12,
+            fontweight="bold",
+            color="#111",
+            zorder=20,
+            path_effects=_halo(3.0),
+        )
+    if synthetic:
+        ax.text(
+            0.5,
+            0.5,
+            "SYNTHETIC DEMO DATA",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            rotation=28,
+            fontsize=44,
+            fontweight="bold",
+            color=_SYNTHETIC_RED,
+            alpha=0.10,
+            zorder=15,
+        )
+        ax.text(
+            0.012,
+            0.985,
+            "SYNTHETIC DEMO DATA",
+            transform=ax.transAxes,
+            ha="left",
+            va="top",
+            fontsize=9,
+            fontweight="bold",
+            color="white",
+            zorder=21,
+            bbox={"boxstyle": "square,pad=0.35", "facecolor": _SYNTHETIC_RED, "edgecolor": "none"},
+        )
+    buf = io.BytesIO()
+    canvas.print_png(buf)
+    return buf.getvalue()
+
+
+# ==========================================================================================
+# The page
+# ==========================================================================================
+_PAGE_CSS = """
+@page { size: A4 portrait; margin: 12mm 12mm 14mm; }
+* { box-sizing: border-box; }
+html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+body { margin: 0 auto; max-width: 186mm; padding: 6mm 0; color: #1a1a1a;
+  font: 10pt/1.4 "Helvetica Neue", Arial, "Liberation Sans", sans-serif; background: #fff; }
+h1 { font-size: 17pt; margin: 0 0 1mm; line-height: 1.2; }
+h2 { font-size: 12pt; margin: 6mm 0 2mm; padding-bottom: 1mm; border-bottom: 1px solid #ccc;
+  break-after: avoid; page-break-after: avoid; }
+.meta { color: #555; margin: 0 0 4mm; }
+.synthetic { border: 2px solid #b00020; background: #fdecef; color: #7a0016; padding: 2mm 3mm;
+  margin: 0 0 4mm; font-weight: bold; }
+.synthetic span { display: inline-block; background: #b00020; color: #fff; padding: 0 2mm;
+  margin-right: 2mm; letter-spacing: .04em; }
+.headline { display: flex; gap: 3mm; margin: 0 0 4mm; }
+.headline div { flex: 1; border: 1px solid #d0d0d0; border-top: 3px solid #800026;
+  padding: 2mm 3mm; break-inside: avoid; }
+.headline b { display: block; font-size: 16pt; line-height: 1.2; }
+.headline small { color: #555; font-size: 8pt; display: block; }
+figure { margin: 0 0 2mm; break-inside: avoid; page-break-inside: avoid; }
+figure img { display: block; max-width: 100%; max-height: 175mm; width: auto; height: auto;
+  margin: 0 auto; border: 1px solid #bbb; }
+figcaption { color: #555; font-size: 8pt; margin-top: 1mm; }
+table { width: 100%; border-collapse: collapse; font-size: 8pt; line-height: 1.3; }
+thead { display: table-header-group; }
+tr { break-inside: avoid; page-break-inside: avoid; }
+th { text-align: left; background: #f0f0f0; border-bottom: 1.5px solid #888; padding: 1.2mm;
+  vertical-align: bottom; }
+td { border-bottom: 1px solid #ddd; padding: 1.2mm; vertical-align: top; }
+td.num, th.num { text-align: right; white-space: nowrap; }
+td.id { font-weight: bold; white-space: nowrap; }
+td.id i { display: inline-block; width: 3mm; height: 3mm; margin-right: 1mm;
+  vertical-align: -0.3mm; }
+.note { color: #555; font-size: 8pt; margin: 1mm 0 0; }
+.guide { font-size: 9pt; }
+.guide dt { font-weight: bold; margin-top: 1.5mm; }
+.guide dd { margin: 0 0 0 4mm; }
+footer { margin-top: 6mm; color: #777; font-size: 7.5pt; border-top: 1px solid #ddd;
+  padding-top: 1.5mm; }
+@media print { body { padding: 0; max-width: none; } .pagebreak { break-before: page; } }
+"""
+
+_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+_NUMERIC = {
+    "Incidents",
+    "Share",
+    "Area km²",
+    "PAI",
+    "Per 1,000 residents",
+    "Incidents in hotspots",
+    "Share in hotspots",
+}
+_LISTS = {"Top crime types", "Top streets", "Wards"}
+
+
+def _period_text(period: object) -> tuple[str, str]:
+    if (
+        not isinstance(period, tuple | list)
+        or len(period) != 2
+        or not all(isinstance(p, str) and _MONTH_RE.match(p.strip()) for p in period)
+    ):
+        raise ParameterError(
+            f"period must be (first month, last month) as ('YYYY-MM', 'YYYY-MM'); got {period!r}."
+        )
+    first, last = (p.strip() for p in period)
+    if first > last:
+        raise ParameterError(f"period {period!r}: the first month is after the last; swap them.")
+    return first, last
+
+
+def _cell(column: str, value: str, colour: str | None = None) -> str:
+    if column in _LISTS and value != _DASH:
+        body = "<br>".join(_esc(p.strip()) for p in value.split(";") if p.strip())
+    else:
+        body = _esc(value)
+    if colour is not None:
+        return f"<td class='id'><i style='background:{colour}'></i>{body}</td>"
+    cls = " class='num'" if column in _NUMERIC else ""
+    return f"<td{cls}>{body}</td>"
+
+
+def _table_html(table: pd.DataFrame, colours: Sequence[str] | None = None) -> str:
+    head = "".join(
+        f"<th{' class=num' if c in _NUMERIC else ''}>{_esc(c)}</th>" for c in table.columns
+    )
+    body = []
+    for i, row in enumerate(table.itertuples(index=False)):
+        cells = []
+        for j, (c, v) in enumerate(zip(table.columns, row, strict=True)):
+            colour = colours[i] if colours is not None and j == 0 else None
+            cells.append(_cell(str(c), str(v), colour))
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _study_area_km2(hotspots: pd.DataFrame) -> float | None:
+    """The study area the PAI was measured against: area x PAI / share of any hotspot."""
+    if not {"area_km2", "pai", "share"} <= set(hotspots.columns) or not len(hotspots):
+        return None
+    area = pd.to_numeric(hotspots["area_km2"], errors="coerce").to_numpy(dtype=float)
+    pai = pd.to_numeric(hotspots["pai"], errors="coerce").to_numpy(dtype=float)
+    share = pd.to_numeric(hotspots["share"], errors="coerce").to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        study = area * pai / share
+    study = study[np.isfinite(study) & (study > 0)]
+    return float(np.median(study)) if study.size else None
+
+
+def _guide_html(threshold: int, trend_months: int, period_months: int) -> str:
+    if trend_months:
+        trend = (
+            f"compares each hotspot's incidents in the last {trend_months} months of the period "
+            f"with the {trend_months} months before. Short spans swing a lot: read it as a "
+            "direction, not a forecast."
+        )
+    else:
+        trend = "needs at least two months of data; this period is too short to show one."
+    items = [
+        (
+            "Hotspots",
+            "places where incidents are unusually close together (a density-based clustering of "
+            "the incident map points). H01 has the most incidents, H02 the next, and so on. The "
+            "outlines are drawn around each hotspot's incidents, so they follow the data rather "
+            "than ward or street boundaries.",
+        ),
+        (
+            "Share",
+            "the hotspot's incidents as a share of all incidents analysed in the period.",
+        ),
+        (
+            "PAI (Predictive Accuracy Index)",
+            "the share of incidents divided by the share of the area. A PAI of 8 means the "
+            "hotspot holds 8 times as many incidents as its size alone would suggest; 1 means "
+            "no concentration at all.",
+        ),
+        ("Trend", trend),
+        (
+            "Small numbers",
+            f"counts of 1 to {threshold - 1} are shown as \u201cfewer than {threshold}\u201d, "
+            "and shares, rates and trends that would reveal them as \u201c\u2013\u201d, to "
+            "protect victims and to avoid reading meaning into very small numbers."
+            if threshold > 1
+            else "no counts are suppressed in this briefing.",
+        ),
+        (
+            "Data caveats",
+            "police.uk locations are anonymised: each crime is moved to the nearest of a fixed set "
+            "of map points (the centre of a street, or a public place), so a point can stand for "
+            "many nearby addresses and exact positions cannot be read from the map. Streets are "
+            "named as police.uk publishes them (\u201cOn or near \u2026\u201d). Recorded crime "
+            "reflects reporting and police activity as well as crime. This briefing shows no "
+            "incident-level data.",
+        ),
+    ]
+    rows = "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v[:1].upper() + v[1:])}</dd>" for k, v in items)
+    return f"<dl class='guide'>{rows}</dl>"
+
+
+def briefing_html(
+    *,
+    hotspots: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame,
+    wards: gpd.GeoDataFrame | None = None,
+    patrol_areas: gpd.GeoDataFrame | None = None,
+    ward_table: pd.DataFrame | None = None,
+    period: tuple[str, str],
+    title: str,
+    synthetic: bool = False,
+    top_n: int = 10,
+    generated: str | None = None,
+    threshold: int = 5,
+) -> str:
+    """One self-contained, printable HTML page briefing the hotspots.
+
+    The page holds: the title, period and date generated; headline numbers (incidents
+    analysed, hotspots, share of incidents in hotspots, share of the study area they cover);
+    the map (:func:`briefing_map_png`, inline); the hotspot table (:func:`suppressed_table`);
+    the ward table (:func:`suppressed_ward_table`) when given; a plain-English guide to reading
+    it; and a synthetic-data notice when ``synthetic``. It loads nothing (no scripts, no links,
+    no external images; a Content-Security-Policy allows only the inline PNG and CSS) and prints
+    on A4.
+
+    Parameters
+    ----------
+    hotspots
+        The Hotspots frame, best after :func:`hotspots.overlay_hotspots` (may be empty).
+    incidents
+        The incidents analysed (only their number and months are used).
+    wards, patrol_areas
+        Reference layers drawn on the map, or None.
+    ward_table
+        :func:`hotspots.ward_table` output, or None to leave the ward table out.
+    period
+        First and last month analysed, ``("YYYY-MM", "YYYY-MM")``.
+    title
+        The page's heading.
+    synthetic
+        Mark the page and the map as synthetic demo data.
+    top_n
+        How many hotspots the table lists (the map shows all).
+    generated
+        The "generated" date as text; today's date when None.
+    threshold
+        Counts from 1 to ``threshold - 1`` are shown as "fewer than <threshold>".
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
+    if not isinstance(incidents, pd.DataFrame):
+        raise ParameterError(
+            f"incidents: expected the frame read_incidents returns, got {type(incidents).__name__}."
+        )
+    if not isinstance(title, str) or not title.strip():
+        raise ParameterError("title must be a non-empty text; give the briefing a heading.")
+    first, last = _period_text(period)
+    limit = _check_int(threshold, "threshold", minimum=1)
+    table = suppressed_table(hotspots, threshold=limit, top_n=top_n)
+    wards_rows = None if ward_table is None else suppressed_ward_table(ward_table, threshold=limit)
+    png = briefing_map_png(hotspots, wards=wards, patrol_areas=patrol_areas, synthetic=synthetic)
+    when = date.today().strftime("%d %B %Y").lstrip("0") if generated is None else generated
+
+    n_total = len(incidents)
+    n_hotspots = len(hotspots)
+    counts = pd.to_numeric(hotspots["incidents"], errors="coerce")
+    in_hotspots = float(counts.sum()) if n_hotspots else 0.0
+    share = in_hotspots / n_total if n_total else None
+    study = _study_area_km2(hotspots)
+    area_share = None
+    if study and "area_km2" in hotspots.columns:
+        area = float(pd.to_numeric(hotspots["area_km2"], errors="coerce").sum())
+        area_share = area / study
+    hidden_total = _is_small(n_total, limit) or _is_small(in_hotspots, limit)
+
+    trend_months = 0
+    period_months = 0
+    if "month" in incidents.columns and n_total:
+        from .profile import trend_window
+
+        try:
+            trend_months = trend_window(incidents)
+        except InputError:
+            trend_months = 0
+    f_ts, l_ts = pd.Timestamp(first + "-01"), pd.Timestamp(last + "-01")
+    period_months = (l_ts.year - f_ts.year) * 12 + l_ts.month - f_ts.month + 1
+    period_words = (
+        _month_words(first) if first == last else f"{_month_words(first)} to {_month_words(last)}"
+    )
+
+    def box(value: str, label: str, note: str = "") -> str:
+        extra = f"<small>{_esc(note)}</small>" if note else ""
+        return f"<div><b>{_esc(value)}</b>{_esc(label)}{extra}</div>"
+
+    headline = "".join(
+        [
+            box(
+                suppress_small(n_total, threshold=limit),
+                "incidents analysed",
+                f"{period_months} month{'s' if period_months != 1 else ''}",
+            ),
+            box(f"{n_hotspots:,}", "hotspots" if n_hotspots != 1 else "hotspot"),
+            box(
+                _DASH if hidden_total else _percent(share),
+                "of incidents are in hotspots",
+                "" if hidden_total else f"{suppress_small(in_hotspots, threshold=limit)} incidents",
+            ),
+            box(
+                _percent(area_share),
+                "of the area is covered by hotspots",
+                "of the study area (the area the PAI is measured against)"
+                if area_share is not None
+                else "",
+            ),
+        ]
+    )
+    notice = (
+        f"<p class='synthetic'><span>SYNTHETIC DEMO DATA</span>{_esc(_SYNTHETIC_NOTICE)}</p>"
+        if synthetic
+        else ""
+    )
+    shown, total = table.attrs["hotspots_shown"], table.attrs["hotspots_total"]
+    if total == 0:
+        hotspot_section = (
+            "<p>No hotspots were found with these settings: incidents are not concentrated "
+            "enough in any one place to form a hotspot.</p>"
+        )
+    else:
+        colours = [_rank_colour(i, total) for i in range(shown)]  # table is in rank order
+        more = (
+            f"<p class='note'>The {shown} hotspots with the most incidents of {total}; all "
+            "are on the map.</p>"
+            if shown < total
+            else ""
+        )
+        hotspot_section = _table_html(table, colours) + more
+    ward_section = ""
+    if wards_rows is not None:
+        outside = ward_table.attrs.get("incidents_outside") if ward_table is not None else None
+        note = ""
+        if isinstance(outside, int | np.integer) and outside > 0:
+            note = (
+                f"<p class='note'>{_esc(suppress_small(int(outside), threshold=limit))} incidents "
+                "fall outside every ward.</p>"
+            )
+        ward_section = (
+            "<h2>Wards</h2>"
+            + _table_html(wards_rows)
+            + note
+            + "<p class='note'>Per 1,000 residents: incidents per 1,000 usual residents. Share in "
+            "hotspots: the share of the ward's incidents that fall inside a hotspot.</p>"
+        )
+    data_uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    alt = (
+        f"Map of {n_hotspots} hotspots, coloured by rank"
+        + (", with ward boundaries" if wards is not None else "")
+        + (" and patrol areas" if patrol_areas is not None else "")
+    )
+    caption = (
+        "Hotspots coloured by rank (darkest: most incidents)"
+        + ("; grey lines: ward boundaries" if wards is not None else "")
+        + ("; dashed blue: patrol areas, named in italics" if patrol_areas is not None else "")
+        + ". No incident points are shown."
+    )
+    page = f"""<!DOCTYPE html>
+<html lang="en-GB">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{_CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_esc(title)}</title>
+<style>{_PAGE_CSS}</style>
+</head>
+<body>
+{notice}<h1>{_esc(title)}</h1>
+<p class="meta">Period: {_esc(period_words)} &middot; Generated {_esc(when)}</p>
+<section class="headline">{headline}</section>
+<figure><img src="{data_uri}" alt="{_esc(alt)}"><figcaption>{_esc(caption)}</figcaption></figure>
+<h2 class="pagebreak">Hotspots</h2>
+{hotspot_section}
+{ward_section}
+<h2>How to read this</h2>
+{_guide_html(limit, trend_months, period_months)}
+<footer>Counts of 1 to {limit - 1} are shown as &ldquo;fewer than {limit}&rdquo;.
+{"Synthetic demo data: not real crimes. " if synthetic else ""}Made with the hotspots tool.</footer>
+</body>
+</html>
+"""
+    return page
+
+
+def write_briefing(
+    path: str | os.PathLike[str],
+    *,
+    hotspots: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame,
+    wards: gpd.GeoDataFrame | None = None,
+    patrol_areas: gpd.GeoDataFrame | None = None,
+    ward_table: pd.DataFrame | None = None,
+    period: tuple[str, str],
+    title: str,
+    synthetic: bool = False,
+    top_n: int = 10,
+    generated: str | None = None,
+    threshold: int = 5,
+) -> Path:
+    """Write :func:`briefing_html` to ``path`` (UTF-8), atomically: a temporary file, then rename.
+
+    Parameters are those of :func:`briefing_html`.
+
+    Returns
+    -------
+    Path
+    """
+    page = briefing_html(
+        hotspots=hotspots,
+        incidents=incidents,
+        wards=wards,
+        patrol_areas=patrol_areas,
+        ward_table=ward_table,
+        period=period,
+        title=title,
+        synthetic=synthetic,
+        top_n=top_n,
+        generated=generated,
+        threshold=threshold,
+    )
+    with _atomic(path) as f:
+        f.write(page)
+    log.info("wrote the briefing to %s (%.1f MB)", path, len(page.encode("utf-8")) / 1e6)
+    return Path(path)

@@ -1,0 +1,331 @@
+"""Tests for hotspots.briefing: suppression, the static map and the printable page."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import geopandas.testing
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.image import imread
+from shapely.geometry import box
+
+import geodata
+from hotspots import find_hotspots, overlay_hotspots, ward_table
+from hotspots.briefing import (
+    BRIEFING_COLUMNS,
+    WARD_BRIEFING_COLUMNS,
+    briefing_html,
+    briefing_map_png,
+    suppress_small,
+    suppressed_table,
+    suppressed_ward_table,
+    write_briefing,
+)
+from hotspots.errors import ParameterError
+from hotspots.incidents import filter_incidents
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SMALL = re.compile(r"(?<![\d,.])[1-4](?![\d,.%])")
+EVIL = "<script>alert(1)</script>"
+
+
+# ------------------------------------------------------------------------------ fixtures
+
+
+def _hotspots(
+    counts: list[int] | None = None, *, street: str = "High Street", ward: str = "Ashmere"
+) -> gpd.GeoDataFrame:
+    """Two hand-made hotspots: H01 with 12 incidents, H02 with 3 (small counts in the text)."""
+    counts = counts or [12, 3]
+    n = len(counts)
+    total = 100
+    return gpd.GeoDataFrame(
+        {
+            "hotspot_id": [f"H{i + 1:02d}" for i in range(n)],
+            "rank": list(range(1, n + 1)),
+            "incidents": counts,
+            "share": [c / total for c in counts],
+            "area_km2": [0.04] * n,
+            "density_km2": [c / 0.04 for c in counts],
+            "pai": [c / total / (0.04 / 4.0) for c in counts],
+            "top_categories": (["Drugs 9; Burglary 3"] + ["Robbery 2; Drugs 1"] * n)[:n],
+            "top_locations": ([f"{street} 8; Mill Lane 4"] + ["Mill Lane 3"] * n)[:n],
+            "wards": ([ward] + ["Brindle Green"] * n)[:n],
+            "patrol_coverage": [np.nan] * n,
+            "trend": ([0.5] + [-1.0] * n)[:n],
+            "first_month": ["2024-01"] * n,
+            "last_month": (["2024-06"] + ["2024-03"] * n)[:n],
+        },
+        geometry=[box(1000 * i, 0, 1000 * i + 200, 200) for i in range(n)],
+        crs="EPSG:27700",
+    )
+
+
+def _incidents(n: int = 100) -> gpd.GeoDataFrame:
+    """``n`` hand-made incidents over six months, in metres."""
+    months = pd.to_datetime([f"2024-{1 + i % 6:02d}-01" for i in range(n)])
+    return gpd.GeoDataFrame(
+        {"month": months, "category": ["Drugs"] * n},
+        geometry=gpd.points_from_xy(np.arange(n) * 10.0, np.zeros(n)),
+        crs="EPSG:27700",
+    )
+
+
+def _wards(name: str = "Ashmere") -> gpd.GeoDataFrame:
+    """Two wards tiling the hand-made hotspots."""
+    return gpd.GeoDataFrame(
+        {"ward_code": ["E05000001", "E05000002"], "ward_name": [name, "Brindle Green"]},
+        geometry=[box(-500, -500, 600, 700), box(600, -500, 1700, 700)],
+        crs="EPSG:27700",
+    )
+
+
+@pytest.fixture(scope="module")
+def demo() -> dict[str, object]:
+    """The demo borough's 2024 hotspots with wards, patrol areas and the ward table."""
+    incidents, _ = geodata.load_sample_incidents()
+    inc = filter_incidents(incidents, start="2024-01", end="2024-12")
+    result = find_hotspots(inc)
+    wards, _ = geodata.load_wards(geodata.SAMPLE_WARDS)
+    patrols, _ = geodata.load_patrol_areas(geodata.SAMPLE_PATROL_AREAS)
+    hs = overlay_hotspots(
+        result.hotspots, inc, hotspot_ids=result.hotspot_ids, wards=wards, patrol_areas=patrols
+    )
+    table = ward_table(inc, wards, hotspots=hs, hotspot_ids=result.hotspot_ids)
+    return {"incidents": inc, "hotspots": hs, "wards": wards, "patrols": patrols, "table": table}
+
+
+# ------------------------------------------------------------------------------ suppress_small
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0, "0"),
+        (1, "fewer than 5"),
+        (4, "fewer than 5"),
+        (5, "5"),
+        (1234, "1,234"),
+        (np.int64(1234), "1,234"),
+        (4.0, "fewer than 5"),
+        (float("nan"), "–"),
+        (None, "–"),
+    ],
+)
+def test_suppress_small(value: float, expected: str) -> None:
+    assert suppress_small(value) == expected
+
+
+def test_suppress_small_threshold_10() -> None:
+    assert suppress_small(9, threshold=10) == "fewer than 10"
+    assert suppress_small(10, threshold=10) == "10"
+    assert suppress_small(0, threshold=10) == "0"
+    assert suppress_small(4, threshold=1) == "4"
+
+
+@pytest.mark.parametrize(
+    ("value", "threshold"), [(-1, 5), (math.inf, 5), (True, 5), ("3", 5), (3, 0), (3, 2.5)]
+)
+def test_suppress_small_rejects(value: object, threshold: object) -> None:
+    with pytest.raises(ParameterError) as err:
+        suppress_small(value, threshold=threshold)  # type: ignore[arg-type]
+    assert "\n" not in str(err.value)
+
+
+# ------------------------------------------------------------------------------ tables
+
+
+def test_suppressed_table_never_shows_small_counts() -> None:
+    hs = _hotspots([12, 3])
+    before = hs.copy()
+    table = suppressed_table(hs)
+    assert table.columns.tolist() == BRIEFING_COLUMNS
+    assert table["Hotspot"].tolist() == ["H01", "H02"]
+    assert table["Incidents"].tolist() == ["12", "fewer than 5"]
+    assert table.loc[0, "Top crime types"] == "Drugs 9; Burglary fewer than 5"
+    assert table.loc[0, "Top streets"] == "High Street 8; Mill Lane fewer than 5"
+    assert table.loc[1, "Top crime types"] == "Robbery fewer than 5; Drugs fewer than 5"
+    # Figures that would reveal the suppressed count are hidden too.
+    assert [table.loc[1, c] for c in ("Share", "PAI", "Trend")] == ["–", "–", "–"]
+    assert table.loc[0, "Share"] == "12.0%"
+    assert table.loc[0, "Trend"] == "up 50% on the previous period"
+    assert table.loc[0, "Months"] == "Jan 2024 – Jun 2024"
+    for cell in table.drop(columns=["Months"]).to_numpy().ravel():
+        assert not SMALL.search(str(cell)), cell
+    pd.testing.assert_frame_equal(hs, before)
+    assert table.attrs == {"hotspots_total": 2, "hotspots_shown": 2}
+
+
+def test_suppressed_table_top_n_and_rank_order() -> None:
+    hs = _hotspots([30, 20, 10]).iloc[::-1]
+    table = suppressed_table(hs, top_n=2, threshold=15)
+    assert table["Hotspot"].tolist() == ["H01", "H02"]
+    assert table.attrs == {"hotspots_total": 3, "hotspots_shown": 2}
+    assert table["Incidents"].tolist() == ["30", "20"]
+    assert table.loc[0, "Top crime types"] == "Drugs fewer than 15; Burglary fewer than 15"
+
+
+def test_suppressed_table_empty_and_errors() -> None:
+    empty = suppressed_table(_hotspots().iloc[:0])
+    assert empty.columns.tolist() == BRIEFING_COLUMNS
+    assert len(empty) == 0
+    with pytest.raises(ParameterError, match="hotspots"):
+        suppressed_table(pd.DataFrame({"x": [1]}))
+    with pytest.raises(ParameterError, match="top_n"):
+        suppressed_table(_hotspots(), top_n=0)
+
+
+def test_suppressed_ward_table() -> None:
+    wt = pd.DataFrame(
+        {
+            "ward_code": ["E1", "E2", "E3"],
+            "ward_name": ["Ashmere", "Brindle", "Copper"],
+            "incidents": [40, 3, 0],
+            "incidents_per_1000": [4.0, 0.3, 0.0],
+            "hotspots": ["H01", "", ""],
+            "hotspot_incidents": [2, 0, 0],
+            "share_in_hotspots": [0.05, 0.0, np.nan],
+        }
+    )
+    out = suppressed_ward_table(wt)
+    assert out.columns.tolist() == WARD_BRIEFING_COLUMNS
+    assert out.iloc[0].tolist() == ["Ashmere", "40", "4.0", "H01", "fewer than 5", "–"]
+    assert out.iloc[1].tolist() == ["Brindle", "fewer than 5", "–", "–", "0", "–"]
+    assert out.iloc[2].tolist() == ["Copper", "0", "0.0", "–", "0", "–"]
+
+
+# ------------------------------------------------------------------------------ map image
+
+
+def test_briefing_map_png_demo(demo: dict[str, object]) -> None:
+    hs = demo["hotspots"]
+    assert isinstance(hs, gpd.GeoDataFrame) and len(hs) > 0
+    before = hs.copy()
+    png = briefing_map_png(
+        hs, wards=demo["wards"], patrol_areas=demo["patrols"], title="Demo", synthetic=True,
+        width_px=800, height_px=600, dpi=100,
+    )  # fmt: skip
+    assert png.startswith(PNG_MAGIC)
+    image = imread(io.BytesIO(png), format="png")
+    assert image.shape[:2] == (600, 800)
+    assert float(image[..., :3].std()) > 0.05  # not a blank image
+    geopandas.testing.assert_geodataframe_equal(hs, before)
+
+
+def test_briefing_map_png_default_height_and_wgs84_layers() -> None:
+    png = briefing_map_png(_hotspots(), wards=_wards().to_crs("EPSG:4326"), width_px=600)
+    h, w = imread(io.BytesIO(png), format="png").shape[:2]
+    assert w == 600
+    assert 0.57 * 600 - 1 <= h <= 600
+
+
+def test_briefing_map_png_empty_and_errors() -> None:
+    png = briefing_map_png(_hotspots().iloc[:0], width_px=400, height_px=300)
+    assert imread(io.BytesIO(png), format="png").shape[:2] == (300, 400)
+    with pytest.raises(ParameterError, match="width_px"):
+        briefing_map_png(_hotspots(), width_px=10)
+    with pytest.raises(ParameterError, match="wards"):
+        briefing_map_png(_hotspots(), wards=pd.DataFrame())  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------------ the page
+
+
+def _page(**kwargs: object) -> str:
+    args: dict[str, object] = {
+        "hotspots": _hotspots(),
+        "incidents": _incidents(),
+        "period": ("2024-01", "2024-06"),
+        "title": "Test briefing",
+        "generated": "1 July 2024",
+    }
+    args.update(kwargs)
+    return briefing_html(**args)  # type: ignore[arg-type]
+
+
+def test_briefing_html_self_contained() -> None:
+    page = _page(wards=_wards())
+    assert page.startswith("<!DOCTYPE html>")
+    assert "data:image/png;base64," in page
+    assert "<script" not in page.lower()
+    assert "<link" not in page.lower()
+    text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)
+    assert "http:" not in text and "https:" not in text and "//" not in text
+    for ref in re.findall(r"""(?:src|href)\s*=\s*["']?([^"'\s>]+)""", page, flags=re.I):
+        assert ref.startswith("data:image/png;base64,"), ref[:60]
+    assert not re.search(r"url\(", page, flags=re.I)
+    assert "@page" in page and "A4" in page
+    assert "Test briefing" in page and "January 2024 to June 2024" in page
+    assert "1 July 2024" in page
+
+
+def test_briefing_html_escapes_user_text() -> None:
+    hs = _hotspots(street=EVIL, ward=EVIL)
+    wt = pd.DataFrame({"ward_code": ["E1"], "ward_name": [EVIL], "incidents": [12]})
+    page = _page(hotspots=hs, wards=_wards(EVIL), ward_table=wt, title=f"Title {EVIL}")
+    assert EVIL not in page
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_briefing_html_headline_and_suppression() -> None:
+    page = _page()
+    assert "fewer than 5" in page
+    assert "15.0%" in page  # 15 of 100 incidents are in hotspots
+    assert "SYNTHETIC DEMO DATA" not in page
+    body = re.sub(r"<style>.*?</style>|data:image/png;base64,[^\"']+", "", page, flags=re.S)
+    table = body[body.index("<table>") : body.index("</table>")]
+    for cell in re.findall(r"<td[^>]*>(.*?)</td>", table):
+        text = re.sub(r"<[^>]+>", " ", cell)
+        if "Jan" not in text:  # the months column holds dates
+            assert not SMALL.search(text), text
+
+
+def test_briefing_html_synthetic_notice() -> None:
+    page = _page(synthetic=True)
+    assert "SYNTHETIC DEMO DATA" in page
+    assert "not real crimes" in page
+
+
+def test_briefing_html_empty_hotspots() -> None:
+    page = _page(hotspots=_hotspots().iloc[:0])
+    assert "No hotspots were found" in page
+    assert "data:image/png;base64," in page
+
+
+def test_briefing_html_bad_arguments() -> None:
+    with pytest.raises(ParameterError, match="period"):
+        _page(period=("2024-1", "2024-06"))
+    with pytest.raises(ParameterError, match="period"):
+        _page(period=("2024-06", "2024-01"))
+    with pytest.raises(ParameterError, match="title"):
+        _page(title=" ")
+    with pytest.raises(ParameterError, match="incidents"):
+        _page(incidents=[1, 2])
+
+
+def test_write_briefing_demo(demo: dict[str, object], tmp_path: Path) -> None:
+    target = tmp_path / "out" / "briefing.html"
+    path = write_briefing(
+        target,
+        hotspots=demo["hotspots"],  # type: ignore[arg-type]
+        incidents=demo["incidents"],  # type: ignore[arg-type]
+        wards=demo["wards"],  # type: ignore[arg-type]
+        patrol_areas=demo["patrols"],  # type: ignore[arg-type]
+        ward_table=demo["table"],  # type: ignore[arg-type]
+        period=("2024-01", "2024-12"),
+        title="Demo Borough hotspots 2024",
+        synthetic=True,
+    )
+    assert path == target
+    assert [p.name for p in target.parent.iterdir()] == ["briefing.html"]  # no temp file left
+    page = target.read_text(encoding="utf-8")
+    assert "SYNTHETIC DEMO DATA" in page and "Wards" in page and "H01" in page
+    assert "January 2024 to December 2024" in page
+    assert "http:" not in page and "https:" not in page
