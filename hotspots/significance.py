@@ -1,0 +1,346 @@
+"""Getis-Ord Gi* hot and cold spots of incident counts in grid cells or any polygons.
+
+The statistic
+-------------
+For cell ``i`` with value ``x_i`` (incidents, or summed harm weights), ``n`` cells, weights
+``w_ij`` that include the cell itself (``w_ii = 1``: the "star"), ``W_i = sum_j w_ij``,
+``S1_i = sum_j w_ij²``, the mean ``xbar`` and ``s = sqrt(sum_j x_j² / n - xbar²)``, the z-score
+is (Getis & Ord 1992, eq. 14; Ord & Getis 1995, eq. 9)::
+
+    Gi*_i = (sum_j w_ij x_j - xbar W_i) / (s sqrt((n S1_i - W_i²) / (n - 1)))
+
+With binary weights it is exactly ``esda.G_Local(x, w, transform="B", star=True).Zs``. Scaling a
+row of the weights leaves ``Gi*_i`` unchanged, so row-standardised binary weights give the same
+z-scores (esda's ``transform="R"`` differs only because its variance assumes binary weights).
+p-values are two-sided from the normal distribution, ``2 (1 - Phi(|z|))`` (twice esda's
+``p_norm``), and the Benjamini & Hochberg (1995) false-discovery-rate adjusted p-values are
+returned beside them.
+
+Neighbours (:func:`neighbours`) are the cells themselves plus either the cells that touch them
+(queen contiguity: sharing an edge or a corner, so the 8 around a square cell and the 6 around
+a hexagon) or the cells whose centroids lie within a distance.
+
+Classes (:func:`hotspot_classes`, as in ArcGIS Hot Spot Analysis): "hot 99%" when ``z > 0`` and
+``p <= 0.01``, "hot 95%" for ``p <= 0.05``, "hot 90%" for ``p <= 0.10``; "cold ..." likewise
+for ``z < 0``; otherwise "not significant". With ``fdr=True`` the FDR-adjusted p is used.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import ArrayLike, NDArray
+from scipy import sparse
+from scipy.spatial import cKDTree
+from scipy.stats import norm
+
+from .errors import InputError, ParameterError
+
+__all__ = [
+    "CLASSES",
+    "benjamini_hochberg",
+    "cell_values",
+    "gi_star",
+    "gi_star_cells",
+    "hotspot_classes",
+    "neighbours",
+]
+
+log = logging.getLogger(__name__)
+
+#: Confidence levels and their largest p-value, most confident first.
+_LEVELS = ((99, 0.01), (95, 0.05), (90, 0.10))
+#: Every class :func:`hotspot_classes` returns.
+CLASSES = (
+    *(f"hot {c}%" for c, _ in _LEVELS),
+    "not significant",
+    *(f"cold {c}%" for c, _ in reversed(_LEVELS)),
+)
+# Polygons closer than this (metres) count as touching: shared edges computed by different
+# arithmetic can differ in the last bits.
+_TOUCH_TOLERANCE = 1e-3
+
+
+def _check_frame(frame: Any, name: str) -> gpd.GeoDataFrame:
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise ParameterError(f"{name} must be a GeoDataFrame; got {type(frame).__name__}.")
+    if frame.crs is None or not frame.crs.is_projected:
+        raise InputError(f"{name} must be in a projected CRS in metres (e.g. EPSG:27700).")
+    return frame
+
+
+def neighbours(cells: gpd.GeoDataFrame, *, distance: float | None = None) -> sparse.csr_array:
+    """Binary neighbour matrix of ``cells``, each cell its own neighbour (the Gi* "star").
+
+    Parameters
+    ----------
+    cells
+        Polygons in metres (grid cells, wards, ...).
+    distance
+        None for queen contiguity (cells touching along an edge or at a corner); otherwise a
+        distance in metres between cell centroids.
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        ``(n, n)`` of 0/1 with ones on the diagonal, symmetric.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> g = gpd.GeoDataFrame(geometry=[box(i, 0, i + 1, 1) for i in range(3)], crs=27700)
+    >>> neighbours(g).toarray().astype(int).tolist()
+    [[1, 1, 0], [1, 1, 1], [0, 1, 1]]
+    """
+    _check_frame(cells, "cells")
+    geoms = cells.geometry.to_numpy()
+    n = len(geoms)
+    if distance is None:
+        tree = shapely.STRtree(geoms)
+        left, right = tree.query(geoms, predicate="dwithin", distance=_TOUCH_TOLERANCE)
+    else:
+        try:
+            d = float(distance)
+        except (TypeError, ValueError):
+            raise ParameterError(f"distance must be metres; got {distance!r}.") from None
+        if not math.isfinite(d) or d <= 0:
+            raise ParameterError(f"distance must be a positive number of metres; got {distance!r}.")
+        centroids = shapely.get_coordinates(shapely.centroid(geoms))
+        pairs = cKDTree(centroids).query_pairs(d, output_type="ndarray")
+        idx = np.arange(n)
+        left = np.concatenate([pairs[:, 0], pairs[:, 1], idx])
+        right = np.concatenate([pairs[:, 1], pairs[:, 0], idx])
+    w = sparse.coo_array((np.ones(len(left)), (left, right)), shape=(n, n)).tocsr()
+    w.data[:] = 1.0  # duplicates summed above: back to binary
+    w = w.maximum(w.T)
+    w.setdiag(1.0)
+    return sparse.csr_array(w)
+
+
+def benjamini_hochberg(p: ArrayLike) -> NDArray[np.float64]:
+    """Benjamini & Hochberg (1995) false-discovery-rate adjusted p-values.
+
+    ``p_adj[i] = min over k >= rank(i) of (m p_(k) / k)``, capped at 1; NaNs stay NaN and do
+    not count in ``m``.
+
+    Examples
+    --------
+    >>> benjamini_hochberg([0.01, 0.04, 0.03, 0.5]).round(4).tolist()
+    [0.04, 0.0533, 0.0533, 0.5]
+    """
+    arr = np.asarray(p, dtype=float)
+    out = np.full(arr.shape, np.nan)
+    ok = np.isfinite(arr)
+    vals = arr[ok]
+    m = len(vals)
+    if m == 0:
+        return out
+    order = np.argsort(vals, kind="stable")
+    scaled = vals[order] * m / np.arange(1, m + 1)
+    adjusted = np.minimum.accumulate(scaled[::-1])[::-1]
+    result = np.empty(m)
+    result[order] = np.minimum(adjusted, 1.0)
+    out[ok] = result
+    return out
+
+
+def gi_star(
+    values: ArrayLike, *, neighbours: Any
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Getis-Ord Gi* z-scores and two-sided normal p-values.
+
+    Parameters
+    ----------
+    values
+        One value per cell (incident counts or summed weights).
+    neighbours
+        ``(n, n)`` weights, a scipy sparse matrix or array (e.g. from :func:`neighbours`).
+        Where a cell's own weight ``w_ii`` is 0 it is set to 1: Gi* always includes the cell.
+
+    Returns
+    -------
+    (z, p)
+        Arrays of length n. When every value is equal (or a cell neighbours every cell) the
+        z-score is 0 and p is 1.
+
+    Examples
+    --------
+    Five cells in a row, each neighbouring the next; the busy end is hot:
+
+    >>> w = sparse.diags_array([1.0, 1.0, 1.0], offsets=[-1, 0, 1], shape=(5, 5))
+    >>> z, p = gi_star([9, 8, 1, 0, 0], neighbours=w)
+    >>> z.round(3).tolist()
+    [1.986, 1.459, -0.365, -1.986, -1.459]
+
+    Cell 0 by hand: mean 3.6, s = sqrt(146 / 5 - 3.6²) = 4.030, neighbours {0, 1}:
+    ``(17 - 3.6 * 2) / (4.030 * sqrt((5 * 2 - 2²) / 4))`` = 1.986.
+    """
+    x = np.asarray(values, dtype=float).ravel()
+    n = len(x)
+    if not np.isfinite(x).all():
+        raise ParameterError("values must be finite numbers, one per cell; fill the gaps first.")
+    try:
+        w = sparse.csr_array(neighbours, dtype=float)
+    except (TypeError, ValueError):
+        raise ParameterError(
+            "neighbours must be an (n, n) scipy sparse matrix; build it with neighbours(cells)."
+        ) from None
+    if w.shape != (n, n):
+        raise ParameterError(
+            f"neighbours must be {n} x {n} (one row per value); got {w.shape[0]} x {w.shape[1]}."
+        )
+    diagonal = w.diagonal()
+    if (diagonal == 0).any():
+        w = sparse.csr_array(w + sparse.diags_array(np.where(diagonal == 0, 1.0, 0.0)))
+    if n < 2:
+        return np.zeros(n), np.ones(n)
+    mean = x.mean()
+    s = math.sqrt(max(float((x * x).mean() - mean * mean), 0.0))
+    row_sum = np.asarray(w.sum(axis=1)).ravel()
+    row_sq = np.asarray(w.multiply(w).sum(axis=1)).ravel()
+    numerator = w @ x - mean * row_sum
+    spread = (n * row_sq - row_sum**2) / (n - 1)
+    denominator = s * np.sqrt(np.clip(spread, 0.0, None))
+    z = np.zeros(n)
+    ok = denominator > 1e-12 * max(abs(mean), s, 1.0)
+    z[ok] = numerator[ok] / denominator[ok]
+    p = 2.0 * norm.sf(np.abs(z))
+    return z, p
+
+
+def hotspot_classes(
+    z: ArrayLike, p: ArrayLike, *, p_fdr: ArrayLike | None = None, fdr: bool = True
+) -> NDArray[np.str_]:
+    """Hot/cold class of each cell from its Gi* z-score and p-value.
+
+    Parameters
+    ----------
+    z, p
+        From :func:`gi_star`.
+    p_fdr
+        FDR-adjusted p-values; computed from ``p`` with :func:`benjamini_hochberg` when None.
+    fdr
+        Classify by the FDR-adjusted p (True) or the raw p (False).
+
+    Returns
+    -------
+    numpy array of str
+        One of :data:`CLASSES` per cell.
+
+    Examples
+    --------
+    >>> hotspot_classes([3.0, -2.0, 1.7, 0.5], [0.003, 0.046, 0.09, 0.6], fdr=False).tolist()
+    ['hot 99%', 'cold 95%', 'hot 90%', 'not significant']
+    """
+    zs = np.asarray(z, dtype=float).ravel()
+    ps = np.asarray(p, dtype=float).ravel()
+    if zs.shape != ps.shape:
+        raise ParameterError("z and p must have one value per cell each.")
+    if fdr:
+        ps = benjamini_hochberg(ps) if p_fdr is None else np.asarray(p_fdr, dtype=float).ravel()
+    out = np.full(zs.shape, "not significant", dtype=object)
+    for confidence, alpha in reversed(_LEVELS):  # weakest first, overwritten by stronger
+        sig = np.isfinite(ps) & (ps <= alpha)
+        out[sig & (zs > 0)] = f"hot {confidence}%"
+        out[sig & (zs < 0)] = f"cold {confidence}%"
+    return out.astype(str)
+
+
+def cell_values(
+    incidents: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, *, weights: str | None = None
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Incidents in each cell, and their summed weights (the counts again when ``weights`` is None).
+
+    A point on the boundary between cells counts in the first of them; points outside every
+    cell are left out (logged).
+    """
+    if weights is not None and weights not in incidents.columns:
+        raise ParameterError(
+            f"weights column {weights!r} is not in the incidents; use None or 'weight'."
+        )
+    pts = incidents.geometry.to_numpy()
+    tree = shapely.STRtree(cells.geometry.to_numpy())
+    point_idx, cell_idx = tree.query(pts, predicate="intersects")
+    first = np.unique(point_idx, return_index=True)[1]
+    point_idx, cell_idx = point_idx[first], cell_idx[first]
+    n = len(cells)
+    counts = np.bincount(cell_idx, minlength=n).astype(np.int64)
+    if weights is None:
+        values = counts.astype(float)
+    else:
+        w = pd.to_numeric(incidents[weights], errors="coerce").to_numpy(dtype=float)
+        if not np.isfinite(w).all():
+            raise InputError(f"the {weights!r} column has missing values; fix or drop those rows.")
+        values = np.bincount(cell_idx, weights=w[point_idx], minlength=n)
+    outside = len(pts) - len(point_idx)
+    if outside:
+        log.info("%d incidents lie outside every cell and are left out", outside)
+    return counts, values
+
+
+def gi_star_cells(
+    incidents: gpd.GeoDataFrame,
+    cells: gpd.GeoDataFrame,
+    *,
+    distance: float | None = None,
+    weights: str | None = None,
+    fdr: bool = True,
+) -> gpd.GeoDataFrame:
+    """Getis-Ord Gi* hot and cold spots of incidents in ``cells`` (a grid, wards, ...).
+
+    Parameters
+    ----------
+    incidents
+        An Incidents frame in metres.
+    cells
+        Polygons in any CRS (reprojected to the incidents'), e.g. from
+        :func:`hotspots.density.grid_cells`.
+    distance
+        Neighbours within this centroid distance (metres); None for touching cells (queen).
+    weights
+        None to count incidents, or a weights column (``"weight"``) to sum harm.
+    fdr
+        Classify by the FDR-adjusted p-values (True) or the raw ones.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``cells`` (copied) plus ``incidents`` (count), ``value`` (count or summed weight),
+        ``n_neighbours`` (including the cell), ``z``, ``p``, ``p_fdr``, ``hotspot_class``.
+        ``attrs["notes"]`` says which neighbour rule was used.
+    """
+    _check_frame(incidents, "incidents")
+    if not isinstance(cells, gpd.GeoDataFrame):
+        raise ParameterError(f"cells must be a GeoDataFrame of polygons; got {type(cells)!r}.")
+    if cells.crs is None:
+        raise ParameterError("cells has no CRS; give one (e.g. EPSG:27700).")
+    if len(cells) < 3:
+        raise InputError("cells must hold at least 3 polygons for Gi*; use a finer grid.")
+    out = cells.to_crs(incidents.crs) if cells.crs != incidents.crs else cells.copy()
+    counts, values = cell_values(incidents, out, weights=weights)
+    w = neighbours(out, distance=distance)
+    z, p = gi_star(values, neighbours=w)
+    p_fdr = benjamini_hochberg(p)
+    rule = (
+        "neighbours: touching cells (queen contiguity) and the cell itself"
+        if distance is None
+        else f"neighbours: cells with centroids within {float(distance):g} m, and the cell itself"
+    )
+    log.info("Gi* on %d cells; %s", len(out), rule)
+    out["incidents"] = counts
+    out["value"] = values
+    out["n_neighbours"] = np.diff(w.indptr).astype(np.int64)
+    out["z"] = z
+    out["p"] = p
+    out["p_fdr"] = p_fdr
+    out["hotspot_class"] = pd.array(hotspot_classes(z, p, p_fdr=p_fdr, fdr=fdr), dtype="str")
+    cols = [c for c in out.columns if c != out.geometry.name] + [out.geometry.name]
+    out = out[cols]
+    out.attrs["notes"] = [rule, "p-values: two-sided normal; " + ("FDR-adjusted" if fdr else "raw")]
+    return out

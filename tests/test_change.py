@@ -1,0 +1,353 @@
+"""Tests for hotspots.change: period comparison, Mann–Kendall, emerging hot spot patterns."""
+
+from __future__ import annotations
+
+import doctest
+import math
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.stats import kendalltau
+
+from hotspots import change
+from hotspots.change import (
+    PATTERNS,
+    classify_pattern,
+    compare_periods,
+    emerging_hotspots,
+    mann_kendall,
+)
+from hotspots.density import grid_cells
+from hotspots.errors import InputError, ParameterError
+
+BNG = "EPSG:27700"
+
+
+def incidents(rows: Sequence[tuple[float, float, str]]) -> gpd.GeoDataFrame:
+    """Incidents from (x, y, "YYYY-MM") rows, weight 1."""
+    x, y, month = zip(*rows, strict=True)
+    return gpd.GeoDataFrame(
+        {
+            "month": pd.to_datetime([f"{m}-01" for m in month]),
+            "weight": np.ones(len(x)),
+        },
+        geometry=gpd.points_from_xy(x, y),
+        crs=BNG,
+    )
+
+
+def three_cells() -> gpd.GeoDataFrame:
+    """Three 100 m squares in a row: x 0-100, 100-200, 200-300."""
+    return grid_cells(shapely.box(0, 0, 300, 100), cell_size=100.0, crs=BNG)
+
+
+def test_doctests() -> None:
+    assert doctest.testmod(change).failed == 0
+
+
+# --------------------------------------------------------------------------- compare_periods
+
+
+def test_compare_periods_hand_counts() -> None:
+    """Cell 0: 2 before, 1 after; cell 1: 0 before, 3 after; cell 2: 1 and 1."""
+    rows = [
+        (50, 50, "2024-01"),
+        (50, 50, "2024-02"),
+        (50, 50, "2024-04"),
+        (150, 50, "2024-04"),
+        (150, 50, "2024-05"),
+        (150, 50, "2024-05"),
+        (250, 50, "2024-03"),
+        (250, 50, "2024-06"),
+        (250, 50, "2023-12"),  # outside both periods
+    ]
+    frame = incidents(rows)
+    before_frame = frame.copy()
+    out = compare_periods(
+        frame, three_cells(), before=("2024-01", "2024-03"), after=("2024-04", "2024-06")
+    )
+    pd.testing.assert_frame_equal(frame, before_frame)
+    assert out["before"].tolist() == [2.0, 0.0, 1.0]
+    assert out["after"].tolist() == [1.0, 3.0, 1.0]
+    assert out["change"].tolist() == [-1.0, 3.0, 0.0]
+    assert out["pct_change"].iloc[0] == pytest.approx(-50.0)
+    assert math.isnan(out["pct_change"].iloc[1])
+    assert out["pct_change"].iloc[2] == 0.0
+    assert out["before_per_month"].tolist() == pytest.approx([2 / 3, 0.0, 1 / 3])
+    assert "3 months" in out.attrs["notes"][0]
+
+
+def test_compare_periods_unequal_lengths_use_monthly_rates() -> None:
+    """2 incidents in 1 month before, 4 in 4 months after: counts +100%, rate -50%."""
+    rows = [(50, 50, "2024-01")] * 2 + [
+        (50, 50, m) for m in ("2024-02", "2024-03", "2024-04", "2024-05")
+    ]
+    out = compare_periods(
+        incidents(rows), three_cells(), before=("2024-01", "2024-01"), after=("2024-02", "2024-05")
+    )
+    assert out["pct_change"].iloc[0] == pytest.approx(100.0)
+    assert out["rate_change_pct"].iloc[0] == pytest.approx(-50.0)
+
+
+def test_compare_periods_errors_and_overlap_warning() -> None:
+    frame = incidents([(50, 50, "2024-01")])
+    with pytest.raises(ParameterError, match="before"):
+        compare_periods(
+            frame, three_cells(), before=("2024-03", "2024-01"), after=("2024-04", "2024-05")
+        )
+    with pytest.raises(ParameterError, match="after"):
+        compare_periods(frame, three_cells(), before=("2024-01", "2024-01"), after="2024-04")  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="before"):
+        compare_periods(
+            frame, three_cells(), before=("soon", "2024-01"), after=("2024-04", "2024-05")
+        )
+    with pytest.warns(UserWarning, match="overlap"):
+        compare_periods(
+            frame, three_cells(), before=("2024-01", "2024-03"), after=("2024-03", "2024-05")
+        )
+
+
+# --------------------------------------------------------------------------- Mann-Kendall
+
+
+def test_mann_kendall_hand_example_without_ties() -> None:
+    """[1, 2, 3, 4, 5]: S = 10, var = 5*4*15/18 = 16.667, z = 9/sqrt(16.667) = 2.2045,
+    p = 0.0275."""
+    r = mann_kendall([1, 2, 3, 4, 5])
+    assert r.s[0] == 10
+    assert r.var[0] == pytest.approx(50 / 3)
+    assert r.z[0] == pytest.approx(9 / math.sqrt(50 / 3))
+    assert r.z[0] == pytest.approx(2.2045, abs=1e-4)
+    assert r.p[0] == pytest.approx(0.0275, abs=1e-4)
+
+
+def test_mann_kendall_hand_example_with_ties() -> None:
+    """[3, 1, 3, 3, 2, 5]: signs by first element: 3 -> -1, 1 -> +4, 3 -> 0, 3 -> 0, 2 -> +1,
+    so S = 4; ties: one group of three 3s, var = (6*5*17 - 3*2*11)/18 = (510 - 66)/18 = 24.667;
+    z = (4 - 1)/sqrt(24.667) = 0.6040."""
+    r = mann_kendall([3, 1, 3, 3, 2, 5])
+    assert r.s[0] == 4
+    assert r.var[0] == pytest.approx(444 / 18)
+    assert r.z[0] == pytest.approx(3 / math.sqrt(444 / 18))
+    assert r.z[0] == pytest.approx(0.6040, abs=1e-4)
+    flat = mann_kendall([[2, 2, 2, 2], [4, 3, 2, 1]])
+    assert flat.z[0] == 0 and flat.p[0] == 1
+    assert flat.s[1] == -6 and flat.z[1] < 0
+
+
+@given(st.lists(st.integers(0, 6), min_size=3, max_size=25))
+def test_mann_kendall_invariants(series: list[int]) -> None:
+    """Reversing the series negates S and z; without the continuity correction, the p-value is
+    scipy's Kendall tau-b test of the series against time."""
+    x = np.array(series, dtype=float)
+    forward, backward = mann_kendall(x), mann_kendall(x[::-1])
+    assert backward.s[0] == -forward.s[0]
+    assert backward.z[0] == pytest.approx(-forward.z[0])
+    if forward.var[0] > 0 and len(set(series)) > 1:
+        z_plain = forward.s[0] / math.sqrt(forward.var[0])
+        expected = kendalltau(np.arange(len(x)), x, method="asymptotic").pvalue
+        assert 2 * (1 - 0.5 * (1 + math.erf(abs(z_plain) / math.sqrt(2)))) == pytest.approx(
+            expected, rel=1e-9, abs=1e-12
+        )
+
+
+# --------------------------------------------------------------------------- patterns
+
+N = [False] * 10
+
+
+def series(text: str) -> tuple[list[bool], list[bool]]:
+    """'H' hot, 'C' cold, '.' neither, oldest first."""
+    return [c == "H" for c in text], [c == "C" for c in text]
+
+
+@pytest.mark.parametrize(
+    ("text", "trend_z", "trend_p", "expected"),
+    [
+        (".........H", 0.5, 0.6, "new hot spot"),
+        ("C........H", 0.5, 0.6, "new hot spot"),  # new wins over oscillating
+        (".......HHH", 2.0, 0.04, "consecutive hot spot"),
+        ("HHHHHHHHHH", 3.0, 0.001, "intensifying hot spot"),
+        (".HHHHHHHHH", 0.4, 0.7, "persistent hot spot"),
+        ("HHHHHHHHHH", -2.5, 0.01, "diminishing hot spot"),
+        ("HHHHHHHHHH", 1.5, 0.13, "persistent hot spot"),  # trend not significant
+        ("HHHHHHHHH.", -1.0, 0.3, "historical hot spot"),
+        ("H.H..H...H", 0.2, 0.8, "sporadic hot spot"),
+        ("H.H..H....", 0.2, 0.8, "sporadic hot spot"),  # on and off, not in the last period
+        ("HH.C...H.H", 0.2, 0.8, "oscillating hot spot"),
+        ("..........", 0.0, 1.0, "no pattern"),
+        ("HHHC......", 0.0, 1.0, "no pattern"),  # both sides earlier, neither now
+        (".........C", -0.5, 0.6, "new cold spot"),
+        ("CCCCCCCCCC", -3.0, 0.001, "intensifying cold spot"),  # z falling: colder
+        ("CCCCCCCCCC", 3.0, 0.001, "diminishing cold spot"),
+        ("CCCCCCCCCC", 0.0, 1.0, "persistent cold spot"),
+        ("CCCCCCCCC.", 0.0, 1.0, "historical cold spot"),
+        ("C..C.C....", 0.0, 1.0, "sporadic cold spot"),
+        ("......CCCC", 0.0, 1.0, "consecutive cold spot"),
+        ("..H.....CC", 0.0, 1.0, "consecutive cold spot"),  # hot history does not matter
+        ("C.H.....CC", 0.0, 1.0, "oscillating cold spot"),
+    ],
+)
+def test_classify_pattern_rule_table(
+    text: str, trend_z: float, trend_p: float, expected: str
+) -> None:
+    hot, cold = series(text)
+    assert classify_pattern(hot, cold, trend_z=trend_z, trend_p=trend_p) == expected
+    assert expected in PATTERNS
+
+
+def test_classify_pattern_errors() -> None:
+    with pytest.raises(ParameterError, match="equally long"):
+        classify_pattern([True], [True, False], trend_z=0.0, trend_p=1.0)
+
+
+# --------------------------------------------------------------------------- emerging
+
+
+def block(row: int, col: int, extra: int, month: str) -> list[tuple[float, float, str]]:
+    """``extra`` incidents in each of the 3 x 3 cells of 100 m around (row, col)."""
+    cells = [
+        (c * 100 + 50.0, r * 100 + 50.0)
+        for r in range(row - 1, row + 2)
+        for c in range(col - 1, col + 2)
+    ]
+    return [(x, y, month) for x, y in cells] * extra
+
+
+def planted_series(kind: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """An 11 x 11 grid of 100 m cells over 12 months (period_months=1): 1-3 incidents a month in
+    every cell (a fixed pattern), plus planted 3 x 3 blocks of extra incidents per cell:
+
+    * ``"fixed"``: (2, 2) +6 every month (persistent); (2, 8) +12 in the last month only (new);
+      (8, 5) +6 every month but the last (historical);
+    * ``"trend"``: (2, 2) +6 every month; (5, 8) +6, +8, ..., +28 (growing: intensifying);
+    * ``"fade"``: the same with (5, 8) shrinking +28, ..., +6 (diminishing).
+    """
+    rows: list[tuple[float, float, str]] = []
+    for k in range(12):
+        month = f"2024-{k + 1:02d}"
+        for r in range(11):
+            for c in range(11):
+                rows += [(c * 100 + 50.0, r * 100 + 50.0, month)] * (1 + (r * 7 + c * 3 + k) % 3)
+        rows += block(2, 2, 6, month)
+        if kind == "fixed":
+            rows += block(2, 8, 12, month) if k == 11 else block(8, 5, 6, month)
+        elif kind == "trend":
+            rows += block(5, 8, 6 + 2 * k, month)
+        else:
+            rows += block(5, 8, 6 + 2 * (11 - k), month)
+    cells = grid_cells(shapely.box(0, 0, 1100, 1100), cell_size=100.0, crs=BNG)
+    return incidents(rows), cells
+
+
+def test_emerging_hotspots_recovers_planted_patterns() -> None:
+    frame, cells = planted_series("fixed")
+    out = emerging_hotspots(frame, cells, period_months=1)
+    at = out.set_index(["row", "col"])
+    assert at.loc[(2, 2), "pattern"] == "persistent hot spot"
+    assert at.loc[(2, 2), "series"] == "H" * 12
+    assert at.loc[(2, 8), "pattern"] == "new hot spot"
+    assert at.loc[(2, 8), "series"] == "." * 11 + "H"
+    assert at.loc[(8, 5), "pattern"] == "historical hot spot"
+    assert at.loc[(8, 5), "series"] == "H" * 11 + "."
+    assert at.loc[(5, 5), "pattern"] == "no pattern"
+    assert out.attrs["periods"][0] == "2024-01..2024-01" and len(out.attrs["periods"]) == 12
+    assert out.attrs["z"].shape == (121, 12)
+    assert set(out["pattern"]) <= set(PATTERNS)
+    assert out["incidents"].sum() == len(frame)
+    assert list(out.columns[-11:]) == [
+        "incidents",
+        "hot_periods",
+        "cold_periods",
+        "series",
+        "last_z",
+        "trend_z",
+        "trend_p",
+        "count_trend_z",
+        "count_trend_p",
+        "pattern",
+        "geometry",
+    ]
+
+
+@pytest.mark.parametrize(("kind", "pattern"), [("trend", "intensifying"), ("fade", "diminishing")])
+def test_emerging_hotspots_trends(kind: str, pattern: str) -> None:
+    """A block growing (shrinking) beside a constant one: hot every month, its Gi* z-score
+    rising (falling) significantly, and its counts too."""
+    frame, cells = planted_series(kind)
+    out = emerging_hotspots(frame, cells, period_months=1).set_index(["row", "col"])
+    cell = out.loc[(5, 8)]
+    assert cell["series"] == "H" * 12
+    assert cell["pattern"] == f"{pattern} hot spot"
+    assert cell["trend_p"] < 0.05 and cell["count_trend_p"] < 0.001
+    assert (
+        np.sign(cell["trend_z"]) == np.sign(cell["count_trend_z"]) == (1 if kind == "trend" else -1)
+    )
+
+
+def test_periods_end_on_the_last_month() -> None:
+    """Ten months in periods of 3: Feb-Apr, May-Jul, Aug-Oct; January is left out."""
+    rows = [(50.0, 50.0, f"2024-{m:02d}") for m in range(1, 11)]
+    out = emerging_hotspots(incidents(rows), three_cells(), period_months=3)
+    assert out.attrs["periods"] == ["2024-02..2024-04", "2024-05..2024-07", "2024-08..2024-10"]
+    assert out["incidents"].sum() == 9
+    assert any("left out" in n for n in out.attrs["notes"])
+    assert any("only 3 periods" in n for n in out.attrs["notes"])
+
+
+def test_emerging_hotspots_errors() -> None:
+    frame = incidents([(50.0, 50.0, "2024-01"), (50.0, 50.0, "2024-02")])
+    with pytest.raises(InputError, match="period_months"):
+        emerging_hotspots(frame, three_cells(), period_months=3)
+    with pytest.raises(ParameterError, match="period_months"):
+        emerging_hotspots(frame, three_cells(), period_months=0)
+    with pytest.raises(ParameterError, match="alpha"):
+        emerging_hotspots(frame, three_cells(), period_months=1, alpha=1.5)
+    with pytest.raises(InputError, match="at least 3"):
+        emerging_hotspots(frame, three_cells().iloc[:2], period_months=1)
+
+
+# --------------------------------------------------------------------------- demo borough
+
+
+def test_demo_borough_corridor_fall() -> None:
+    """The bundled demo borough has a 35% fall in violence planted along St James Street (50 m
+    either side). compare_periods on that strip reproduces the generator's observed monthly
+    rates (truth.json), and emerging_hotspots on 250 m cells calls the cells on the street
+    "diminishing hot spot"."""
+    import json
+
+    from geodata import SAMPLE_DIR, load_sample_incidents
+
+    truth = json.loads((SAMPLE_DIR / "truth.json").read_text())["corridor"]
+    frame, _ = load_sample_incidents()
+    line = gpd.GeoSeries([shapely.LineString(truth["line_lonlat"])], crs=4326).to_crs(BNG)
+    strip = gpd.GeoDataFrame(geometry=line.buffer(truth["width_m"]), crs=BNG)
+    violence = frame[frame["category"].isin(truth["violence_types"])]
+    periods = truth["periods"]
+    out = compare_periods(
+        violence, strip, before=tuple(periods["before"]), after=tuple(periods["after"])
+    )
+    observed = truth["observed"]["corridor"]
+    assert out["before_per_month"].iloc[0] == pytest.approx(
+        observed["violence_per_month_before"], abs=0.01
+    )
+    assert out["after_per_month"].iloc[0] == pytest.approx(
+        observed["violence_per_month_after"], abs=0.01
+    )
+    assert -40 < out["rate_change_pct"].iloc[0] < -30
+
+    borough = gpd.read_file(SAMPLE_DIR / "demo_borough.geojson")
+    cells = grid_cells(borough.to_crs(BNG), cell_size=250.0)
+    patterns = emerging_hotspots(frame, cells, period_months=3)
+    street = line.iloc[0]
+    stops = [street.interpolate(share, normalized=True) for share in (0.2, 0.5, 0.8)]
+    on_street = patterns[[any(cell.contains(p) for p in stops) for cell in patterns.geometry]]
+    assert len(on_street) >= 2
+    assert (on_street["pattern"] == "diminishing hot spot").all()
