@@ -1,6 +1,7 @@
 """hotspots: crime hotspots from anonymised street-level incident points.
 
-The public API, re-exported from the modules that define it::
+The public API, re-exported from the modules that define it (each loaded on first use, so
+``import hotspots`` and the ``hotspots`` command start quickly)::
 
     from hotspots import read_incidents, find_hotspots
     incidents, report = read_incidents("2024-01-city-of-london-street.csv")
@@ -10,41 +11,115 @@ The public API, re-exported from the modules that define it::
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from .cluster import (
-    Suggestion,
-    dbscan_labels,
-    hdbscan_labels,
-    k_distance,
-    suggest_eps,
-    suggest_min_samples,
-)
-from .crs import BNG, WGS84, choose_crs, to_metres, to_wgs84
-from .errors import InputError, InputFileError, ParameterError
-from .export import (
-    write_hotspots_csv,
-    write_hotspots_geojson,
-    write_hotspots_gpkg,
-    write_incidents_csv,
-    write_map_html,
-    write_summary,
-    write_table_csv,
-)
-from .find import HotspotResult, find_hotspots
-from .footprint import hotspot_footprints
-from .incidents import CRIME_TYPES, LoadReport, filter_incidents, read_incidents
-from .mapping import make_map
-from .overlay import (
-    assign_wards,
-    coverage_share,
-    outreach_streets,
-    overlay_hotspots,
-    patrol_coverage,
-    uncovered_hotspots,
-    ward_table,
-)
-from .profile import profile_hotspots
+#: public name -> the module (under hotspots.) that defines it
+_EXPORTS: dict[str, str] = {
+    "Suggestion": "cluster",
+    "dbscan_labels": "cluster",
+    "hdbscan_labels": "cluster",
+    "k_distance": "cluster",
+    "map_point_spacing": "cluster",
+    "suggest_eps": "cluster",
+    "suggest_min_samples": "cluster",
+    "BNG": "crs",
+    "WGS84": "crs",
+    "choose_crs": "crs",
+    "to_metres": "crs",
+    "to_wgs84": "crs",
+    "InputError": "errors",
+    "InputFileError": "errors",
+    "ParameterError": "errors",
+    "map_html": "export",
+    "write_hotspots_csv": "export",
+    "write_hotspots_geojson": "export",
+    "write_hotspots_gpkg": "export",
+    "write_incidents_csv": "export",
+    "write_map_html": "export",
+    "write_summary": "export",
+    "write_table_csv": "export",
+    "HotspotResult": "find",
+    "find_hotspots": "find",
+    "hotspot_footprints": "footprint",
+    "CRIME_TYPES": "incidents",
+    "LoadReport": "incidents",
+    "filter_incidents": "incidents",
+    "read_incidents": "incidents",
+    "make_map": "mapping",
+    "assign_wards": "overlay",
+    "coverage_share": "overlay",
+    "outreach_streets": "overlay",
+    "overlay_hotspots": "overlay",
+    "patrol_coverage": "overlay",
+    "uncovered_hotspots": "overlay",
+    "ward_table": "overlay",
+    "monthly_counts": "profile",
+    "profile_hotspots": "profile",
+    "briefing_html": "briefing",
+    "suppress_small": "briefing",
+    "write_briefing": "briefing",
+    "KDEResult": "density",
+    "kde": "density",
+    "kde_bands": "density",
+    "kde_hotspot_cells": "density",
+    "grid_cells": "density",
+    "gi_star": "significance",
+    "gi_star_cells": "significance",
+    "compare_periods": "change",
+    "emerging_hotspots": "change",
+    "mann_kendall": "change",
+    "PilotResult": "evaluate",
+    "evaluate_forecast": "evaluate",
+    "evaluate_pilot": "evaluate",
+    "apply_harm_weights": "harm",
+    "harm_weights": "harm",
+}
+
+if TYPE_CHECKING:  # the same names, for type checkers and editors
+    from .briefing import briefing_html, suppress_small, write_briefing
+    from .change import compare_periods, emerging_hotspots, mann_kendall
+    from .cluster import (
+        Suggestion,
+        dbscan_labels,
+        hdbscan_labels,
+        k_distance,
+        map_point_spacing,
+        suggest_eps,
+        suggest_min_samples,
+    )
+    from .crs import BNG, WGS84, choose_crs, to_metres, to_wgs84
+    from .density import KDEResult, grid_cells, kde, kde_bands, kde_hotspot_cells
+    from .errors import InputError, InputFileError, ParameterError
+    from .evaluate import PilotResult, evaluate_forecast, evaluate_pilot
+    from .export import (
+        map_html,
+        write_hotspots_csv,
+        write_hotspots_geojson,
+        write_hotspots_gpkg,
+        write_incidents_csv,
+        write_map_html,
+        write_summary,
+        write_table_csv,
+    )
+    from .find import HotspotResult, find_hotspots
+    from .footprint import hotspot_footprints
+    from .harm import apply_harm_weights, harm_weights
+    from .incidents import CRIME_TYPES, LoadReport, filter_incidents, read_incidents
+    from .mapping import make_map
+    from .overlay import (
+        assign_wards,
+        coverage_share,
+        outreach_streets,
+        overlay_hotspots,
+        patrol_coverage,
+        uncovered_hotspots,
+        ward_table,
+    )
+    from .profile import monthly_counts, profile_hotspots
+    from .significance import gi_star, gi_star_cells
 
 __all__ = [
     "BNG",
@@ -53,20 +128,39 @@ __all__ = [
     "HotspotResult",
     "InputError",
     "InputFileError",
+    "KDEResult",
     "LoadReport",
     "ParameterError",
+    "PilotResult",
     "Suggestion",
     "__version__",
+    "apply_harm_weights",
     "assign_wards",
+    "briefing_html",
     "choose_crs",
+    "compare_periods",
     "coverage_share",
     "dbscan_labels",
+    "emerging_hotspots",
+    "evaluate_forecast",
+    "evaluate_pilot",
     "filter_incidents",
     "find_hotspots",
+    "gi_star",
+    "gi_star_cells",
+    "grid_cells",
+    "harm_weights",
     "hdbscan_labels",
     "hotspot_footprints",
     "k_distance",
+    "kde",
+    "kde_bands",
+    "kde_hotspot_cells",
     "make_map",
+    "mann_kendall",
+    "map_html",
+    "map_point_spacing",
+    "monthly_counts",
     "outreach_streets",
     "overlay_hotspots",
     "patrol_coverage",
@@ -74,10 +168,12 @@ __all__ = [
     "read_incidents",
     "suggest_eps",
     "suggest_min_samples",
+    "suppress_small",
     "to_metres",
     "to_wgs84",
     "uncovered_hotspots",
     "ward_table",
+    "write_briefing",
     "write_hotspots_csv",
     "write_hotspots_geojson",
     "write_hotspots_gpkg",
@@ -86,3 +182,16 @@ __all__ = [
     "write_summary",
     "write_table_csv",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hotspots' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
