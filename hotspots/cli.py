@@ -242,7 +242,174 @@ def _build_parser() -> argparse.ArgumentParser:
     fw.add_argument("--service", default=None, metavar="URL", help="ONS feature service URL")
     fw.add_argument("--quiet", "-q", action="store_true", help="print only errors")
     fw.set_defaults(func=_fetch_wards)
+
+    ep = sub.add_parser(
+        "evaluate-pilot",
+        help="before/after evaluation of an operation in a target area, against a control",
+        description="Did crime fall in a target area (a pilot operation) more than elsewhere, "
+        "and did it move next door? Compares before and after the operation in the target, a "
+        "buffer ring around it and a control area (default: the rest of the area), with a 95%% "
+        "confidence interval for the relative effect and the Weighted Displacement Quotient.",
+        epilog="example:\n  hotspots evaluate-pilot crimes.zip --target st-james-street.geojson "
+        "--start 2023-04 --end 2023-09 \\\n      --crime-type 'Violence and sexual offences' "
+        "--out pilot/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ep.add_argument("inputs", nargs="+", metavar="INPUT", help="incident files or folders")
+    ep.add_argument("--target", required=True, metavar="FILE", help="polygon of the target area")
+    ep.add_argument("--start", required=True, type=_month, metavar="YYYY-MM", help="first month")
+    ep.add_argument("--end", required=True, type=_month, metavar="YYYY-MM", help="last month")
+    ep.add_argument(
+        "--buffer",
+        type=_positive_float("--buffer", "--buffer 400"),
+        default=400.0,
+        metavar="METRES",
+        help="width of the ring around the target watched for displacement (default 400)",
+    )
+    ep.add_argument("--control", metavar="FILE", help="polygon of the control area")
+    ep.add_argument("--crime-type", action="append", metavar="TYPE", help="crime type (repeatable)")
+    ep.add_argument("--crs", metavar="CRS", help="CRS of x/y columns in a plain CSV")
+    ep.add_argument("--out", required=True, metavar="DIR", help="folder for pilot.json and CSV")
+    ep.add_argument("--quiet", "-q", action="store_true", help="print only errors")
+    ep.set_defaults(func=_evaluate_pilot)
+
+    em = sub.add_parser(
+        "evaluate-map",
+        help="how well hotspot maps of one period predicted the next (hit rate, PAI, PEI)",
+        description="Fit hotspot maps (DBSCAN footprints, KDE cells, Gi* cells) on months A and "
+        "score them on later months B at equal shares of the study area: hit rate, PAI "
+        "(hit rate / area share), RRI and PEI (against the best map of equal area).",
+        epilog="example:\n  hotspots evaluate-map crimes/ --fit-from 2016-01 --fit-to 2016-12 "
+        "--test-from 2017-01 --test-to 2017-06 --wards wards.gpkg --out forecast/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    em.add_argument("inputs", nargs="+", metavar="INPUT", help="incident files or folders")
+    em.add_argument("--fit-from", required=True, type=_month, metavar="YYYY-MM")
+    em.add_argument("--fit-to", required=True, type=_month, metavar="YYYY-MM")
+    em.add_argument("--test-from", required=True, type=_month, metavar="YYYY-MM")
+    em.add_argument("--test-to", required=True, type=_month, metavar="YYYY-MM")
+    em.add_argument("--wards", metavar="FILE", help="boundaries whose union is the study area")
+    em.add_argument(
+        "--area-share",
+        action="append",
+        type=float,
+        metavar="SHARE",
+        help="share of the study area to score at (repeatable; default 0.01 0.03 0.05)",
+    )
+    em.add_argument("--crime-type", action="append", metavar="TYPE", help="crime type (repeatable)")
+    em.add_argument("--crs", metavar="CRS", help="CRS of x/y columns in a plain CSV")
+    em.add_argument("--out", required=True, metavar="DIR", help="folder for forecast.csv")
+    em.add_argument("--quiet", "-q", action="store_true", help="print only errors")
+    em.set_defaults(func=_evaluate_map)
     return parser
+
+
+def _out_dir(path: str) -> Path:
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"--out {out}: is a file, not a folder; give a folder path.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ParameterError(f"--out {out}: cannot create the folder ({exc.strerror}).") from None
+    return out
+
+
+def _evaluate_pilot(args: argparse.Namespace) -> int:
+    from geodata.layers import load_patrol_areas
+
+    from .evaluate import evaluate_pilot
+    from .export import write_summary, write_table_csv
+    from .incidents import read_incidents
+
+    if args.start > args.end:
+        raise ParameterError(
+            f"--start {args.start} is after --end {args.end}; give the earlier month first."
+        )
+    incidents, report = read_incidents(args.inputs, crs=args.crs)
+    for line in report.lines():
+        log.info("%s", line)
+    target, _ = load_patrol_areas(args.target, incidents=incidents)
+    control = load_patrol_areas(args.control, incidents=incidents)[0] if args.control else None
+    result = evaluate_pilot(
+        incidents,
+        target=target,
+        start=args.start,
+        end=args.end,
+        buffer_m=args.buffer,
+        control=control,
+        categories=args.crime_type,
+    )
+    out = _out_dir(args.out)
+    write_summary(
+        {"inputs": list(report.inputs), "rows_read": report.rows_read, **result.to_dict()},
+        out / "pilot.json",
+    )
+    write_table_csv(result.monthly, out / "pilot_monthly.csv")
+    if not args.quiet:
+        for sentence in result.summary():
+            print(sentence)
+    return 0
+
+
+def _evaluate_map(args: argparse.Namespace) -> int:
+    from geodata.layers import load_wards
+
+    from .density import grid_cells, kde
+    from .evaluate import evaluate_forecast
+    from .export import write_table_csv
+    from .find import find_hotspots
+    from .incidents import filter_incidents, read_incidents
+    from .significance import gi_star_cells
+
+    if args.fit_to >= args.test_from:
+        raise ParameterError(
+            f"--test-from {args.test_from} must come after --fit-to {args.fit_to}: "
+            "score a map on months it was not fitted on."
+        )
+    shares = args.area_share or [0.01, 0.03, 0.05]
+    if not all(0 < a < 1 for a in shares):
+        raise ParameterError("--area-share must be between 0 and 1, e.g. --area-share 0.05.")
+    incidents, report = read_incidents(args.inputs, crs=args.crs)
+    for line in report.lines():
+        log.info("%s", line)
+    fit = filter_incidents(
+        incidents, None, start=args.fit_from, end=args.fit_to, categories=args.crime_type
+    )
+    test = filter_incidents(
+        incidents, None, start=args.test_from, end=args.test_to, categories=args.crime_type
+    )
+    study: Any = None
+    if args.wards:
+        study, _ = load_wards(args.wards, incidents=incidents)
+    log.info("Fitting maps on %s incidents ...", f"{len(fit):,}")
+    found = find_hotspots(fit, study_area=study)
+    # rank DBSCAN footprints by density, as KDE and Gi* cells are: at a small area share the
+    # densest footprints are the ones a planner would take first
+    dbscan = found.hotspots.sort_values(["density_km2", "rank"], ascending=[False, True])
+    density = kde(fit, study_area=study)
+    ranked = density.cells[density.cells["density_km2"] > 0]
+    kde_cells = ranked.sort_values(["density_km2", "cell_id"], ascending=[False, True])
+    cells = grid_cells(
+        study if study is not None else density.cells.union_all().convex_hull,
+        cell_size=100.0,
+        crs=fit.crs,
+    )
+    gi = gi_star_cells(fit, cells)
+    gi_cells = gi[gi["z"] > 0].sort_values("z", ascending=False)
+    maps = {"DBSCAN": dbscan.reset_index(drop=True), "KDE": kde_cells, "Gi*": gi_cells}
+    maps = {k: v.drop(columns="rank", errors="ignore") for k, v in maps.items()}
+    table = evaluate_forecast(fit, test, maps, study_area=study, area_shares=shares)
+    out = _out_dir(args.out)
+    write_table_csv(table, out / "forecast.csv")
+    if not args.quiet:
+        print(f"{'method':<8}{'share':>7}{'hit rate':>10}{'PAI':>7}{'RRI':>7}{'PEI':>7}")
+        for row in table.itertuples():
+            print(
+                f"{row.method:<8}{row.area_share:>7.0%}{row.hit_rate:>10.3f}"
+                f"{row.pai:>7.2f}{row.rri:>7.2f}{row.pei:>7.2f}"
+            )
+    return 0
 
 
 def _download_cache() -> Path:
