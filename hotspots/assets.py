@@ -21,11 +21,11 @@ A map then points at those files in one of two ways (:func:`local_assets`):
     content (stylesheets with their images as ``data:`` URIs): a standalone HTML file that opens
     with no internet and no server.
 
-Only Leaflet, Leaflet.heat and Leaflet.fullscreen are shipped. jQuery, Bootstrap, Font Awesome,
-Glyphicons and awesome-markers, which folium's :class:`folium.Map` also loads, are dropped: the
-hotspot maps use none of them (popups and tooltips are bound with plain Leaflet, never with
-``folium.Popup``, whose template calls jQuery). :func:`external_urls` lists whatever a page would
-still fetch.
+Only Leaflet, Leaflet.heat, Leaflet.fullscreen and Leaflet.draw (the dashboard's drawing tool)
+are shipped. jQuery, Bootstrap, Font Awesome, Glyphicons and awesome-markers, which folium's
+:class:`folium.Map` also loads, are dropped: the hotspot maps use none of them (popups and
+tooltips are bound with plain Leaflet, never with ``folium.Popup``, whose template calls
+jQuery). :func:`external_urls` lists whatever a page would still fetch.
 """
 
 from __future__ import annotations
@@ -110,6 +110,15 @@ _FILES: tuple[_File, ...] = (
     ),
     _File("leaflet.fullscreen", "icon-fullscreen.svg", "leaflet.fullscreen/icon-fullscreen.svg"),
     _File("leaflet.fullscreen", "LICENSE", "leaflet.fullscreen/LICENSE"),
+    # Leaflet.draw: the dashboard's "draw a patrol area" tool (folium.plugins.Draw)
+    _File("leaflet-draw", "dist/leaflet.draw.js", "leaflet-draw/leaflet.draw.js"),
+    _File("leaflet-draw", "dist/leaflet.draw.css", "leaflet-draw/leaflet.draw.css"),
+    _File("leaflet-draw", "dist/images/spritesheet.png", "leaflet-draw/images/spritesheet.png"),
+    _File(
+        "leaflet-draw", "dist/images/spritesheet-2x.png", "leaflet-draw/images/spritesheet-2x.png"
+    ),
+    _File("leaflet-draw", "dist/images/spritesheet.svg", "leaflet-draw/images/spritesheet.svg"),
+    _File("leaflet-draw", "package.json", "leaflet-draw/package.json"),  # "license": "MIT"
 )
 
 # Written by the installer (not from npm): Leaflet.heat 0.2.0 caps every cell at `max` (default 1),
@@ -205,6 +214,7 @@ _JS: dict[str, tuple[str, ...]] = {
     "leaflet": ("leaflet/leaflet.js",),
     "leaflet-heat.js": ("leaflet.heat/leaflet-heat.js", _HEAT_PATCH),
     "Control.Fullscreen.js": ("leaflet.fullscreen/Control.FullScreen.js",),
+    "leaflet_draw_js": ("leaflet-draw/leaflet.draw.js",),
     "jquery": (),
     "bootstrap": (),
     "awesome_markers": (),
@@ -212,6 +222,7 @@ _JS: dict[str, tuple[str, ...]] = {
 _CSS: dict[str, tuple[str, ...]] = {
     "leaflet_css": ("leaflet/leaflet.css",),
     "Control.FullScreen.css": ("leaflet.fullscreen/Control.FullScreen.css",),
+    "leaflet_draw_css": ("leaflet-draw/leaflet.draw.css",),
     "bootstrap_css": (),
     "glyphicons_css": (),
     "awesome_markers_font_css": (),
