@@ -1,12 +1,21 @@
 """Hotspots dashboard (Streamlit). UI only: every computation is a cached call into hotspots/.
 
-Run with ``make run``; it opens on the bundled synthetic demo borough.
+Run with ``make run``; it opens on the bundled synthetic demo borough. The sidebar holds the
+data sources (demo, uploads, the patrol-area store), the filters and the hotspot settings; the
+page shows the map (streamlit-folium, served from ``static/vendor``: nothing is fetched from the
+internet) and three views: Deployments, Outreach and Briefing (``ui/views.py``).
 """
 
 from __future__ import annotations
 
+import copy
+import hashlib
+from pathlib import Path
 from typing import Any
 
+import folium
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -18,133 +27,598 @@ from geodata import (
     load_patrol_areas,
     load_wards,
 )
+from geodata.store import PatrolAreaStore
 from hotspots import (
     InputError,
+    LoadReport,
+    assign_wards,
     filter_incidents,
     find_hotspots,
-    make_map,
     outreach_streets,
     overlay_hotspots,
     patrol_coverage,
     read_incidents,
+    to_wgs84,
     uncovered_hotspots,
     ward_table,
 )
-from hotspots.export import map_html
+from hotspots.cluster import map_point_spacing
+from hotspots.find import incident_xy
+from hotspots.profile import monthly_counts
+from ui.helpers import (
+    ALL_TYPES,
+    CUSTOM,
+    DEMO,
+    LAYER_TYPES,
+    PRESETS,
+    UPLOAD_TYPES,
+    Files,
+    add_draw_tool,
+    build_map,
+    digest,
+    downloads_dir,
+    fetch_borough,
+    fetched_folders,
+    k_distance_chart,
+    months_between,
+    read_uploaded_incidents,
+    read_uploaded_layer,
+    uploaded_files,
+)
+from ui.views import briefing, deployments, downloads, outreach, save_drawn, show_map
 
 st.set_page_config(page_title="Hotspots", page_icon=":round_pushpin:", layout="wide")
 
 
 @st.cache_resource(show_spinner="Reading the demo borough ...")
-def _sample() -> tuple[Any, Any, Any, Any]:
+def _demo() -> dict[str, Any]:
     incidents, report = read_incidents(SAMPLE_INCIDENTS)
-    wards, _ = load_wards(SAMPLE_WARDS, incidents=incidents)
-    patrols, _ = load_patrol_areas(SAMPLE_PATROL_AREAS, incidents=incidents)
-    return incidents, report, wards, patrols
+    wards, ward_notes = load_wards(SAMPLE_WARDS, incidents=incidents)
+    patrols, patrol_notes = load_patrol_areas(SAMPLE_PATROL_AREAS, incidents=incidents)
+    return {
+        "incidents": incidents,
+        "report": report,
+        "wards": wards,
+        "ward_notes": ward_notes,
+        "patrols": patrols,
+        "patrol_notes": patrol_notes,
+    }
 
 
-@st.cache_data(show_spinner="Finding hotspots ...", max_entries=32)
+@st.cache_resource(show_spinner="Reading the uploaded files ...", max_entries=4)
+def _incidents_upload(key: str, _files: Files) -> tuple[gpd.GeoDataFrame, LoadReport]:
+    return read_uploaded_incidents(_files)
+
+
+@st.cache_resource(show_spinner="Reading the boundaries ...", max_entries=8)
+def _layer_upload(
+    kind: str, key: str, inc_key: str, _files: Files, _incidents: gpd.GeoDataFrame
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    return read_uploaded_layer(kind, _files, _incidents)
+
+
+def _store_areas(store: PatrolAreaStore) -> gpd.GeoDataFrame:
+    return store.list()
+
+
+# ------------------------------------------------------------------------------------------
+# Analysis: cached calls into the library, keyed on data keys and parameters.
+
+
+@st.cache_resource(max_entries=16)
+def _filtered(
+    fkey: str,
+    start: str,
+    end: str,
+    categories: tuple[str, ...],
+    ward_names: tuple[str, ...],
+    _incidents: gpd.GeoDataFrame,
+    _wards: gpd.GeoDataFrame | None,
+) -> gpd.GeoDataFrame:
+    chosen = filter_incidents(_incidents, None, start=start, end=end, categories=list(categories))
+    if ward_names and _wards is not None:
+        codes = assign_wards(chosen, _wards)
+        wanted = set(_wards.loc[_wards["ward_name"].isin(ward_names), "ward_code"])
+        chosen = chosen[codes.isin(wanted).to_numpy()]
+        if len(chosen) == 0:
+            raise InputError("no incidents in the chosen wards; choose other wards or none.")
+    return chosen
+
+
+@st.cache_resource(show_spinner="Suggesting settings ...", max_entries=16)
+def _suggest(fkey: str, _chosen: gpd.GeoDataFrame, _wards: Any) -> dict[str, Any]:
+    result = find_hotspots(_chosen, study_area=_wards)
+    spacing = map_point_spacing(incident_xy(_chosen))
+    if len(spacing) > 400:  # the chart needs the curve's shape, not every point
+        spacing = spacing[np.linspace(0, len(spacing) - 1, 400).round().astype(int)]
+    return {
+        "eps": result.suggestions["eps"],
+        "min_samples": result.suggestions["min_samples"],
+        "spacing": spacing,
+    }
+
+
+@st.cache_resource(show_spinner="Finding hotspots ...", max_entries=16)
 def _analyse(
-    start: str, end: str, categories: tuple[str, ...], eps: float | None, min_samples: int | None
+    akey: str,
+    eps: float | None,
+    min_samples: int,
+    method: str,
+    _chosen: gpd.GeoDataFrame,
+    _wards: gpd.GeoDataFrame | None,
+    _patrols: gpd.GeoDataFrame | None,
 ) -> dict[str, Any]:
-    incidents, report, wards, patrols = _sample()
-    chosen = filter_incidents(incidents, None, start=start, end=end, categories=list(categories))
-    if len(chosen) == 0:
-        raise InputError("no incidents match these filters; widen the months or crime types.")
-    result = find_hotspots(chosen, eps=eps, min_samples=min_samples, study_area=wards)
+    chosen = _chosen
+    result = find_hotspots(
+        chosen,
+        eps=eps if method == "dbscan" else None,
+        min_samples=min_samples,
+        method=method,  # type: ignore[arg-type]
+        study_area=_wards,
+    )
     ids = result.hotspot_ids
     hotspots = overlay_hotspots(
-        result.hotspots, chosen, hotspot_ids=ids, wards=wards, patrol_areas=patrols
+        result.hotspots, chosen, hotspot_ids=ids, wards=_wards, patrol_areas=_patrols
     )
-    uncovered = uncovered_hotspots(hotspots, patrols, hotspot_ids=ids, incidents=chosen)
-    html = map_html(
-        make_map(
-            hotspots,
-            chosen,
-            tiles=None,
-            synthetic=True,
-            title="Demo Borough",
-            wards=wards,
-            patrol_areas=patrols,
-        )
-    )
-    return {
-        "hotspots": pd.DataFrame(hotspots.drop(columns="geometry")),
-        "wards": ward_table(chosen, wards, hotspots=hotspots, hotspot_ids=ids),
-        "patrols": patrol_coverage(chosen, patrols, hotspots=hotspots, hotspot_ids=ids),
-        "uncovered": pd.DataFrame(uncovered.drop(columns="geometry")),
-        "streets": outreach_streets(chosen, uncovered, hotspot_ids=ids),
-        "suggestions": result.suggestions,
-        "notes": result.notes,
-        "report": report.lines(),
-        "html": html,
-        "eps": float(result.eps_m or 0.0),
-        "min_samples": int(result.min_samples),
+    out: dict[str, Any] = {
+        "result": result,
+        "hotspots": hotspots,
+        "hotspots_wgs": to_wgs84(hotspots),
+        "table": pd.DataFrame(hotspots.drop(columns="geometry")),
         "n": len(chosen),
+        "wards": None,
+        "patrols": None,
+        "uncovered": None,
+        "streets": None,
     }
+    if _wards is not None:
+        out["wards"] = ward_table(chosen, _wards, hotspots=hotspots, hotspot_ids=ids)
+    if _patrols is not None:
+        out["patrols"] = patrol_coverage(chosen, _patrols, hotspots=hotspots, hotspot_ids=ids)
+        uncovered = uncovered_hotspots(hotspots, _patrols, hotspot_ids=ids, incidents=chosen)
+        out["uncovered"] = pd.DataFrame(uncovered.drop(columns="geometry"))
+        out["streets"] = outreach_streets(chosen, uncovered, hotspot_ids=ids)
+    else:
+        out["streets"] = outreach_streets(chosen, hotspots, hotspot_ids=ids)
+    out["monthly"] = monthly_counts(chosen, ids)
+    out["overall"] = monthly_counts(chosen, np.full(len(chosen), "All incidents", dtype=object))
+    member = ids != ""
+    mix = pd.crosstab(ids[member].to_numpy(), chosen.loc[member, "category"].to_numpy())
+    mix = mix.rename_axis(index="hotspot_id", columns="crime type").reset_index()
+    mix = mix.melt(id_vars="hotspot_id", var_name="crime type", value_name="incidents")
+    out["mix"] = mix[mix["incidents"] > 0]
+    return out
+
+
+@st.cache_resource(show_spinner="Drawing the map ...", max_entries=8)
+def _map(
+    akey: str,
+    tiles: str,
+    attribution: str,
+    title: str,
+    synthetic: bool,
+    _analysis: dict[str, Any],
+    _chosen: gpd.GeoDataFrame,
+    _map_kw: dict[str, Any],
+) -> tuple[folium.Map, bool]:
+    """The page's map (assets from static/vendor) and whether it has the drawing tool."""
+    m = build_map(_analysis, _chosen, **_map_kw)
+    return m, add_draw_tool(m)
+
+
+# ------------------------------------------------------------------------------------------
+# Sidebar sections
+
+
+def _sidebar_incidents() -> tuple[str, gpd.GeoDataFrame, LoadReport, bool]:
+    """Data source control; returns (key, incidents, report, synthetic)."""
+    st.header("Data")
+    source = st.radio(
+        "Incidents",
+        ["Demo borough (synthetic)", "Upload files", "Fetch from data.police.uk"],
+        key="source",
+    )
+    demo = _demo()
+    if source.startswith("Demo"):
+        return DEMO, demo["incidents"], demo["report"], True
+    if source.startswith("Fetch"):
+        return _sidebar_fetch()
+    uploads = st.file_uploader(
+        "police.uk street CSVs, the downloaded zip, API JSON or any point file",
+        type=UPLOAD_TYPES,
+        accept_multiple_files=True,
+        key="incident_files",
+    )
+    files = uploaded_files(uploads)
+    if files:
+        key = digest(files)
+        try:
+            incidents, report = _incidents_upload(key, files)
+        except InputError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["good_upload"] = (key, files)
+            return key, incidents, report, False
+    good = st.session_state.get("good_upload")
+    if good is not None:
+        if files:
+            st.caption("Showing the last files that could be read.")
+        incidents, report = _incidents_upload(*good)
+        return good[0], incidents, report, False
+    st.info("Upload files to analyse them; the demo borough is shown until then.")
+    return DEMO, demo["incidents"], demo["report"], True
+
+
+@st.cache_resource(show_spinner="Reading the fetched data ...", max_entries=4)
+def _incidents_folder(path: str, stamp: float) -> tuple[gpd.GeoDataFrame, LoadReport]:
+    return read_incidents(Path(path))
+
+
+def _sidebar_fetch() -> tuple[str, gpd.GeoDataFrame, LoadReport, bool]:
+    """Fetch a borough-period from data.police.uk, or pick an earlier fetch."""
+    with st.form("fetch"):
+        st.caption(
+            "Downloads the wards of a local authority (ONS) and its street crimes month by "
+            "month. This is the only part of the dashboard that uses the internet."
+        )
+        lad = st.text_input("Local authority code", placeholder="E09000031", key="fetch_lad")
+        left, right = st.columns(2)
+        start = left.text_input("From (YYYY-MM)", key="fetch_from")
+        end = right.text_input("To (YYYY-MM)", key="fetch_to")
+        go = st.form_submit_button("Fetch")
+    if go:
+        bar = st.progress(0.0, text="Fetching ...")
+
+        def progress(done: int, total: int, message: str) -> None:
+            bar.progress(min(1.0, done / max(total, 1)), text=message[:80])
+
+        try:
+            folder, wards_file = fetch_borough(lad, start, end, progress=progress)
+        except InputError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["fetched"] = str(folder)
+            st.session_state["fetched_wards"] = str(wards_file)
+            bar.progress(1.0, text="Done.")
+    folders = [str(f) for f in fetched_folders()]
+    if not folders:
+        st.info("Nothing fetched yet; the demo borough is shown until then.")
+        demo = _demo()
+        return DEMO, demo["incidents"], demo["report"], True
+    if st.session_state.get("fetched") in folders:
+        st.session_state["fetched_pick"] = st.session_state.pop("fetched")
+    pick = st.selectbox(
+        "Fetched data", folders, key="fetched_pick", format_func=lambda f: Path(f).name
+    )
+    try:
+        incidents, report = _incidents_folder(pick, Path(pick).stat().st_mtime)
+    except InputError as exc:
+        st.error(str(exc))
+        demo = _demo()
+        return DEMO, demo["incidents"], demo["report"], True
+    return f"fetched:{pick}", incidents, report, False
+
+
+def _sidebar_layer(
+    kind: str, inc_key: str, incidents: gpd.GeoDataFrame, store: PatrolAreaStore
+) -> tuple[str, gpd.GeoDataFrame | None, list[str]]:
+    """Ward or patrol-area control; returns (key, frame or None, notes)."""
+    label = "Ward boundaries" if kind == "wards" else "Patrol areas"
+    options = ["Demo", "Upload", "None"]
+    fetched = _fetched_wards_file(inc_key) if kind == "wards" else None
+    if fetched is not None:
+        options = ["Fetched", *options]
+        if st.session_state.get("wards_fetched_for") != inc_key:  # newly fetched: use them
+            st.session_state["wards_fetched_for"] = inc_key
+            st.session_state["wards_source"] = "Fetched"
+    if kind == "patrols":
+        options = ["Demo", "Upload", "Saved in the store", "None"]
+    choice = st.radio(label, options, key=f"{kind}_source", horizontal=True)
+    demo = _demo()
+    if choice == "None":
+        return "none", None, []
+    if choice == "Fetched" and fetched is not None:
+        try:
+            frame, notes = _fetched_wards(str(fetched), inc_key, incidents)
+        except InputError as exc:
+            st.error(str(exc))
+            return "none", None, []
+        return f"wards:{fetched}", frame, notes
+    if choice == "Demo":
+        if inc_key != DEMO:
+            st.caption(f"The demo {label.lower()} only fit the demo borough.")
+            return "none", None, []
+        return DEMO, demo[kind], demo["ward_notes" if kind == "wards" else "patrol_notes"]
+    if choice == "Saved in the store":
+        try:
+            areas = _store_areas(store)
+        except InputError as exc:
+            st.error(str(exc))
+            return "none", None, []
+        if len(areas) == 0:
+            st.info("No patrol areas saved yet: draw one on the map or save an upload.")
+            return "none", None, []
+        stamp = "".join(areas["patrol_area"] + areas["updated_at"].astype(str))
+        key = "store:" + hashlib.sha256(stamp.encode()).hexdigest()[:12]
+        st.caption(f"{len(areas)} saved area(s) in {store.path}")
+        return key, areas[["patrol_area", "geometry"]], []
+    upload = st.file_uploader(
+        f"{label}: GeoJSON, GeoPackage, zipped Shapefile or KML",
+        type=LAYER_TYPES,
+        accept_multiple_files=False,
+        key=f"{kind}_file",
+    )
+    files = uploaded_files(upload)
+    if not files:
+        st.caption("No file chosen: none used.")
+        return "none", None, []
+    key = digest(files)
+    try:
+        frame, notes = _layer_upload(kind, key, inc_key, files, incidents)
+    except InputError as exc:
+        st.error(str(exc))
+        return "none", None, []
+    if kind == "patrols" and st.button("Save these areas into the store", key="import_areas"):
+        try:
+            n = store.import_layer(frame)
+        except InputError as exc:
+            st.error(str(exc))
+        else:
+            st.success(f"Saved {n} patrol area(s).")
+    for note in notes:
+        st.caption(note)
+    return f"{kind}:{key}", frame, notes
+
+
+def _store_change(store: PatrolAreaStore, action: str) -> None:
+    """Rename or delete the chosen saved area (a button callback: runs before the page)."""
+    name = st.session_state.get("store_area")
+    if not name:
+        return
+    try:
+        if action == "rename":
+            new = str(st.session_state.get("store_new_name", ""))
+            store.rename(name, new)
+            st.session_state["store_msg"] = ("success", f"Renamed {name} to {new.strip()}.")
+            st.session_state["store_area"] = new.strip()
+        else:
+            store.delete(name)
+            st.session_state["store_msg"] = ("success", f"Deleted {name}.")
+            st.session_state.pop("store_area", None)
+    except InputError as exc:
+        st.session_state["store_msg"] = ("error", str(exc))
+
+
+def _fetched_wards_file(inc_key: str) -> Path | None:
+    """The wards file fetched with the incidents shown (downloads/wards/<LAD>.gpkg)."""
+    if not inc_key.startswith("fetched:"):
+        return None
+    code = Path(inc_key.removeprefix("fetched:")).name.split("-")[0]
+    path = downloads_dir() / "wards" / f"{code}.gpkg"
+    return path if path.is_file() else None
+
+
+@st.cache_resource(show_spinner="Reading the boundaries ...", max_entries=4)
+def _fetched_wards(
+    path: str, inc_key: str, _incidents: gpd.GeoDataFrame
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    return load_wards(Path(path), incidents=_incidents)
+
+
+def _sidebar_store(store: PatrolAreaStore) -> None:
+    """Rename and delete saved patrol areas."""
+    try:
+        names = _store_areas(store)["patrol_area"].tolist()
+    except InputError as exc:
+        st.error(str(exc))
+        return
+    with st.expander(f"Saved patrol areas ({len(names)})"):
+        kind, text = st.session_state.pop("store_msg", (None, ""))
+        if kind == "success":
+            st.success(text)
+        elif kind == "error":
+            st.error(text)
+        if not names:
+            st.caption("None yet.")
+            return
+        if st.session_state.get("store_area") not in names:
+            st.session_state["store_area"] = names[0]
+        st.selectbox("Area", names, key="store_area")
+        st.text_input("New name", key="store_new_name")
+        left, right = st.columns(2)
+        left.button("Rename", key="store_rename", on_click=_store_change, args=(store, "rename"))
+        right.button("Delete", key="store_delete", on_click=_store_change, args=(store, "delete"))
+
+
+def _sidebar_filters(
+    incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None
+) -> tuple[str, str, list[str], list[str]]:
+    st.header("Filters")
+    months = sorted(incidents["month"].dropna().dt.strftime("%Y-%m").unique())
+    if not months:
+        st.error("the data have no months; the month filter is off.")
+        start, end = "", ""
+    elif len(months) == 1:
+        start = end = months[0]
+        st.caption(f"Month: {start}")
+    else:
+        start, end = st.select_slider(
+            "Months", options=months, value=(months[max(0, len(months) - 12)], months[-1])
+        )
+    categories = sorted(incidents["category"].dropna().astype(str).unique())
+
+    def apply_preset() -> None:
+        preset = st.session_state["preset"]
+        if preset == ALL_TYPES:
+            st.session_state["crime_types"] = categories
+        elif preset in PRESETS:
+            st.session_state["crime_types"] = [c for c in PRESETS[preset] if c in categories]
+
+    if "crime_types" not in st.session_state or not set(st.session_state["crime_types"]).issubset(
+        categories
+    ):
+        st.session_state["crime_types"] = categories
+    st.selectbox(
+        "Crime-type preset",
+        [ALL_TYPES, *PRESETS, CUSTOM],
+        key="preset",
+        on_change=apply_preset,
+        help="Selects a group of crime types; change the list below to make your own.",
+    )
+    chosen = st.multiselect("Crime types", categories, key="crime_types")
+    ward_names: list[str] = []
+    if wards is not None:
+        ward_names = st.multiselect(
+            "Wards (none chosen: all)", sorted(wards["ward_name"].astype(str)), key="ward_filter"
+        )
+    return start, end, chosen, ward_names
+
+
+# ------------------------------------------------------------------------------------------
+# Page
 
 
 def main() -> None:
     st.title("Crime hotspots")
-    st.warning(SAMPLE_NOTICE, icon="⚠️")
-    incidents = _sample()[0]
-    months = sorted(incidents["month"].dropna().dt.strftime("%Y-%m").unique())
-    categories = sorted(incidents["category"].unique())
-
+    store = PatrolAreaStore()
     with st.sidebar:
-        st.header("Filters")
-        start, end = st.select_slider(
-            "Months", options=months, value=(months[max(0, len(months) - 12)], months[-1])
-        )
-        chosen = st.multiselect("Crime types", categories, default=categories)
-        st.header("Hotspot settings")
-        auto = st.checkbox("Use suggested settings", value=True)
-        eps = st.slider("eps: neighbour distance (metres)", 25, 500, 150, 5, disabled=auto)
-        min_samples = st.number_input(
-            "min_samples: incidents that make a dense spot", 2, 2000, 30, disabled=auto
-        )
-
-    if not chosen:
+        inc_key, incidents, report, synthetic = _sidebar_incidents()
+        with st.expander(f"What was read: {report.rows_used:,} incidents used"):
+            for line in report.lines():
+                st.caption(line)
+        wards_key, wards, ward_notes = _sidebar_layer("wards", inc_key, incidents, store)
+        patrols_key, patrols, patrol_notes = _sidebar_layer("patrols", inc_key, incidents, store)
+        _sidebar_store(store)
+        start, end, chosen_types, ward_names = _sidebar_filters(incidents, wards)
+        filter_error = st.empty()
+    if synthetic:
+        st.warning(SAMPLE_NOTICE, icon="⚠️")
+    if not chosen_types:
         st.info("Choose at least one crime type in the sidebar.")
         return
-    try:
-        r = _analyse(
-            start,
-            end,
-            tuple(chosen),
-            None if auto else float(eps),
-            None if auto else int(min_samples),
-        )
-    except InputError as exc:
-        st.error(str(exc))
-        return
 
-    table, n = r["hotspots"], r["n"]
+    fkey = "|".join([inc_key, wards_key, start, end, *chosen_types, "#", *ward_names])
+    try:
+        chosen = _filtered(
+            fkey, start, end, tuple(chosen_types), tuple(ward_names), incidents, wards
+        )
+        suggested = _suggest(fkey, chosen, wards)
+    except InputError as exc:
+        filter_error.error(str(exc))
+        last = st.session_state.get("last_good")
+        if last is None:
+            return
+        fkey, chosen, suggested = last["fkey"], last["chosen"], last["suggested"]
+
+    with st.sidebar:
+        st.header("Hotspot settings")
+        method = st.radio("Method", ["DBSCAN", "HDBSCAN"], horizontal=True, key="method").lower()
+        auto = st.checkbox("Use suggested settings", value=True, key="auto")
+        s_eps, s_min = suggested["eps"], suggested["min_samples"]
+        if auto:
+            st.session_state["eps"] = round(float(s_eps.value))
+            st.session_state["min_samples"] = int(s_min.value)
+        eps = st.slider(
+            "eps: neighbour distance (metres)",
+            25,
+            500,
+            step=1,
+            key="eps",
+            disabled=auto or method == "hdbscan",
+            help="Suggested: " + s_eps.reason,
+        )
+        st.caption(f"Suggested {float(s_eps.value):.0f} m: {s_eps.reason}")
+        min_samples = st.number_input(
+            "min_samples: incidents that make a dense spot",
+            2,
+            100_000,
+            key="min_samples",
+            disabled=auto,
+            help="Suggested: " + s_min.reason,
+        )
+        st.caption(f"Suggested {s_min.value}: {s_min.reason}")
+        st.altair_chart(
+            k_distance_chart(suggested["spacing"], None if method == "hdbscan" else float(eps)),
+            width="stretch",
+        )
+        st.caption(
+            "Distance from each map point to its 4th nearest (the curve the eps suggestion "
+            "reads); the red line is the eps used."
+        )
+        settings_error = st.empty()
+        st.header("Map")
+        tiles = st.text_input(
+            "Your organisation's tile server (optional)",
+            key="tiles",
+            placeholder="https://tiles.example.org/{z}/{x}/{y}.png",
+            help="Leave empty for no base map: nothing is fetched from the internet.",
+        ).strip()
+        attribution = st.text_input("Tile attribution", key="tile_attribution").strip()
+        map_error = st.empty()
+
+    akey = f"{fkey}|{wards_key}|{patrols_key}"
+    rkey = f"{akey}|{float(eps)}|{int(min_samples)}|{method}"  # one analysis result
+    try:
+        analysis = _analyse(akey, float(eps), int(min_samples), method, chosen, wards, patrols)
+    except InputError as exc:
+        settings_error.error(str(exc))
+        last = st.session_state.get("last_good")
+        if last is None or "analysis" not in last:
+            return
+        chosen, analysis, rkey = last["chosen"], last["analysis"], last["rkey"]
+    else:
+        st.session_state["last_good"] = {
+            "fkey": fkey,
+            "chosen": chosen,
+            "suggested": suggested,
+            "analysis": analysis,
+            "rkey": rkey,
+        }
+
+    title = "Demo Borough" if synthetic else "Crime hotspots"
+    period = months_between(start, end)
+    table, n = analysis["table"], analysis["n"]
+    result = analysis["result"]
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Incidents analysed", f"{n:,}")
     c2.metric("Hotspots", len(table))
     share = float(table["incidents"].sum()) / n if n else 0.0
     c3.metric("Share in hotspots", f"{share:.0%}")
-    c4.metric("eps / min_samples", f"{r['eps']:.0f} m / {r['min_samples']}")
+    eps_text = f"{result.eps_m:.0f} m" if result.eps_m else "HDBSCAN"
+    c4.metric("eps / min_samples", f"{eps_text} / {result.min_samples}")
 
-    st.iframe(r["html"], height=620)
-    if r["suggestions"]:
-        with st.expander("Why these settings"):
-            for name, s in r["suggestions"].items():
-                value = f"{float(s.value):.0f} m" if name == "eps" else f"{s.value}"
-                st.write(f"**{name} = {value}**: {s.reason}")
-    ranked, by_ward, outreach = st.tabs(["Hotspots, ranked", "Wards", "Outreach"])
-    with ranked:
-        st.dataframe(table, hide_index=True, width="stretch")
-    with by_ward:
-        st.dataframe(r["wards"], hide_index=True, width="stretch")
-    with outreach:
-        st.write("Patrol areas: incidents and hotspot incidents inside each.")
-        st.dataframe(r["patrols"], hide_index=True, width="stretch")
-        st.write("Hotspots no patrol area covers, and their busiest streets:")
-        st.dataframe(r["streets"], hide_index=True, width="stretch")
+    map_kw: dict[str, Any] = {
+        "wards": wards,
+        "patrols": patrols,
+        "tiles": tiles or None,
+        "attribution": attribution or None,
+        "title": title,
+        "synthetic": synthetic,
+    }
+    drawing_ok = False
+    try:
+        m, drawing_ok = _map(rkey, tiles, attribution, title, synthetic, analysis, chosen, map_kw)
+    except InputError as exc:  # e.g. a bad tile URL or the map files not installed
+        map_error.error(str(exc))
+    else:
+        show_map(copy.deepcopy(m), analysis)  # st_folium renames the map's elements
+    if not drawing_ok:
+        st.caption(
+            "Drawing new patrol areas on the map needs the Leaflet.draw files, which this "
+            "installation does not ship; upload a boundary file and save it into the store."
+        )
+    save_drawn(store)
+
+    tab_deploy, tab_outreach, tab_briefing = st.tabs(["Deployments", "Outreach", "Briefing"])
+    with tab_deploy:
+        deployments(analysis, period)
+        downloads(analysis, chosen, map_kw)
+    with tab_outreach:
+        outreach(analysis, period, patrols is not None)
+    with tab_briefing:
+        briefing(rkey, analysis, chosen, map_kw, period, (start, end))
     with st.expander("How the data were read"):
-        for line in r["report"] + r["notes"]:
+        for line in report.lines() + ward_notes + patrol_notes + result.notes:
             st.write(line)
 
 

@@ -1,53 +1,571 @@
-"""The dashboard through Streamlit's AppTest: it opens on the synthetic sample and reacts."""
+"""The dashboard through Streamlit's AppTest: it opens on the synthetic sample and reacts.
+
+Every view, the filters, the hotspot controls, uploads (good and bad) and the patrol-area store
+(saving a drawn area, renaming, deleting) are driven here; the helpers app.py calls (ui/) are
+tested with real bytes. The store is always a temporary file (HOTSPOTS_STORE).
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+from collections.abc import Iterator
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
 import pytest
+from shapely.geometry import box, mapping
 from streamlit.testing.v1 import AppTest
 
+from geodata import SAMPLE_PATROL_AREAS, SAMPLE_WARDS
+from geodata.store import PatrolAreaStore
+from hotspots import InputError, find_hotspots, overlay_hotspots, ward_table
+from tests.conftest import STREET_HEADER, make_street_rows
+from ui import helpers
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
+# A ward far (in the Midlands) from every incident used here: a layer for the wrong area.
+FAR_WARD = gpd.GeoDataFrame(
+    {"ward_code": ["X1"], "ward_name": ["Far away"]},
+    geometry=[box(400_000, 300_000, 401_000, 301_000)],
+    crs="EPSG:27700",
+)
 
 
 @pytest.fixture(scope="module")
-def app() -> AppTest:
-    """The app after its first run on the demo borough."""
-    at = AppTest.from_file(APP, default_timeout=120)
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """HOTSPOTS_STORE in a temporary folder for every app run of this module."""
+    path = tmp_path_factory.mktemp("store") / "store.gpkg"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOTSPOTS_STORE", str(path))
+        yield path
+
+
+# app.py's analysis dict (the parts the helpers use), the incidents, the map settings.
+Analysis = tuple[dict[str, object], gpd.GeoDataFrame, dict[str, object]]
+
+
+def _run(at: AppTest) -> AppTest:
     at.run()
+    assert not at.exception, at.exception
     return at
 
 
+@pytest.fixture(scope="module")
+def app(store_path: Path) -> AppTest:
+    """The app after its first run on the demo borough (not changed by the tests using it)."""
+    return _run(AppTest.from_file(APP, default_timeout=120))
+
+
+@pytest.fixture
+def fresh(store_path: Path) -> AppTest:
+    """A new session of the app, for tests that change its state (the caches are shared)."""
+    return _run(AppTest.from_file(APP, default_timeout=120))
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def incidents_shown(at: AppTest) -> int:
+    return int(metrics(at)["Incidents analysed"].replace(",", ""))
+
+
+def frame_with(at: AppTest, *columns: str) -> pd.DataFrame:
+    """The first table on the page whose columns start with ``columns``."""
+    for df in at.dataframe:
+        if list(df.value.columns[: len(columns)]) == list(columns):
+            return df.value
+    raise AssertionError(f"no table with columns {columns}")
+
+
+def widget(items: object, label: str) -> object:
+    for w in items:  # type: ignore[attr-defined]
+        if w.label == label:
+            return w
+    raise AssertionError(f"no widget {label!r}")
+
+
+def report_lines(at: AppTest) -> list[str]:
+    for e in at.expander:
+        if e.label == "How the data were read":
+            return [m.value for m in e.markdown]
+    raise AssertionError("no load report")
+
+
+def street_csv(rows: list[list[str]] | None = None) -> bytes:
+    """A police.uk street CSV (tests/conftest.py rows: two planted hotspots in Walthamstow)."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(STREET_HEADER)
+    w.writerows(make_street_rows() if rows is None else rows)
+    return buf.getvalue().encode("utf-8")
+
+
+# ------------------------------------------------------------------------------------------
+# Opening view
+
+
 def test_opens_on_the_synthetic_demo(app: AppTest) -> None:
-    assert not app.exception
     assert any("Synthetic demo data" in w.value for w in app.warning)
-    metrics = {m.label: m.value for m in app.metric}
-    assert int(metrics["Hotspots"]) > 0
-    assert int(metrics["Incidents analysed"].replace(",", "")) > 10_000
-    table = app.dataframe[0].value
+    shown = metrics(app)
+    assert int(shown["Hotspots"]) > 0
+    assert incidents_shown(app) > 10_000
+    table = frame_with(app, "hotspot_id", "rank")
     assert list(table["hotspot_id"][:2]) == ["H01", "H02"]
     assert table["wards"].str.len().gt(0).all()  # every hotspot lies in a demo ward
-    wards = app.dataframe[1].value
-    assert list(wards.columns[:3]) == ["ward_code", "ward_name", "incidents"]
-    patrols = app.dataframe[2].value
-    assert len(patrols) == 4  # the four demo patrol areas
-    streets = app.dataframe[3].value
+    frame_with(app, "ward_code", "ward_name", "incidents")
+    assert len(frame_with(app, "patrol_area")) == 4  # the four demo patrol areas
+    streets = frame_with(app, "hotspot_id", "rank_in_hotspot")
     assert len(streets) > 0 and set(streets["hotspot_id"]) <= set(table["hotspot_id"])
+    assert [t.label for t in app.tabs] == ["Deployments", "Outreach", "Briefing"]
+    assert not app.error
 
 
-def test_manual_settings_change_the_result(app: AppTest) -> None:
-    before = int({m.label: m.value for m in app.metric}["Hotspots"])
-    app.checkbox[0].uncheck().run()
-    app.slider[0].set_value(40).run()
-    app.number_input[0].set_value(400).run()
-    assert not app.exception
-    after = {m.label: m.value for m in app.metric}
+def test_load_report_is_shown(app: AppTest) -> None:
+    lines = report_lines(app)
+    assert any(line.startswith("Read ") and "used" in line for line in lines)
+    assert any(line.startswith("Working CRS") for line in lines)
+    # ... and next to the data source control, in the sidebar
+    side = [e for e in app.sidebar.expander if e.label.startswith("What was read: ")]
+    assert side and side[0].caption[0].value == lines[0]
+
+
+def test_suggested_values_are_the_values_used(app: AppTest) -> None:
+    eps = widget(app.slider, "eps: neighbour distance (metres)")
+    min_samples = widget(app.number_input, "min_samples: incidents that make a dense spot")
+    assert eps.disabled and min_samples.disabled  # type: ignore[attr-defined]
+    assert metrics(app)["eps / min_samples"] == f"{eps.value} m / {min_samples.value}"  # type: ignore[attr-defined]
+    captions = [c.value for c in app.caption]
+    assert any(c.startswith(f"Suggested {eps.value} m: ") for c in captions)  # type: ignore[attr-defined]
+    assert any(c.startswith(f"Suggested {min_samples.value}: ") for c in captions)  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------------------------------
+# Views
+
+
+def test_deployments_view(app: AppTest) -> None:
+    deploy = app.tabs[0]
+    heads = [s.value for s in deploy.subheader]
+    assert heads[:3] == ["Hotspots, ranked", "Wards each hotspot touches", "Ward table"]
+    assert "Downloads" in heads
+    assert deploy.selectbox[0].value == "H01"
+    labels = [b.label for b in deploy.get("download_button")]
+    assert labels == [
+        "Hotspots (GeoJSON)",
+        "Hotspots (GeoPackage)",
+        "Hotspots (CSV)",
+        "Ward table (CSV)",
+        "Patrol coverage (CSV)",
+        "Map (HTML, opens offline)",
+    ]
+
+
+def test_outreach_view(app: AppTest) -> None:
+    view = app.tabs[1]
+    heads = [s.value for s in view.subheader]
+    assert heads == [
+        "Patrol coverage per area",
+        "Hotspots no patrol area covers, ranked",
+        "Streets to send outreach workers to",
+    ]
+    uncovered = view.dataframe[1].value
+    assert uncovered["rank"].is_monotonic_increasing
+    labels = [b.label for b in view.get("download_button")]
+    assert labels == ["Printable list (HTML)", "Street list (CSV)"]
+
+
+def test_briefing_view(app: AppTest) -> None:
+    view = app.tabs[2]
+    assert view.subheader[0].value.startswith("Briefing: ")
+    shown = {m.label: m.value for m in view.metric}
+    assert set(shown) == {"Incidents", "Hotspots", "Hotspots no patrol area covers"}
+    headline = view.dataframe[0].value
+    assert list(headline.columns[:2]) == ["Hotspot", "Incidents"]
+    assert headline["Incidents"].map(type).eq(str).all()  # counts as text ("fewer than 5")
+    assert "Wards" in headline.columns and "Top streets" in headline.columns
+    if helpers.briefing_available():
+        assert [b.label for b in view.get("download_button")] == ["Download the briefing (HTML)"]
+
+
+# ------------------------------------------------------------------------------------------
+# Filters and controls
+
+
+def test_manual_settings_change_the_result(fresh: AppTest) -> None:
+    before = int(metrics(fresh)["Hotspots"])
+    widget(fresh.checkbox, "Use suggested settings").uncheck().run()  # type: ignore[attr-defined]
+    widget(fresh.slider, "eps: neighbour distance (metres)").set_value(40).run()  # type: ignore[attr-defined]
+    widget(fresh.number_input, "min_samples: incidents that make a dense spot").set_value(400)  # type: ignore[attr-defined]
+    _run(fresh)
+    after = metrics(fresh)
     assert after["eps / min_samples"] == "40 m / 400"
     assert int(after["Hotspots"]) < before
 
 
-def test_no_crime_type_chosen_shows_a_message(app: AppTest) -> None:
-    app.multiselect[0].set_value([]).run()
-    assert not app.exception
-    assert any("at least one crime type" in i.value for i in app.info)
-    assert not app.metric
+def test_hdbscan(fresh: AppTest) -> None:
+    widget(fresh.radio, "Method").set_value("HDBSCAN")  # type: ignore[attr-defined]
+    _run(fresh)
+    assert metrics(fresh)["eps / min_samples"].startswith("HDBSCAN / ")
+    assert widget(fresh.slider, "eps: neighbour distance (metres)").disabled  # type: ignore[attr-defined]
+
+
+def test_month_range_changes_the_incidents(fresh: AppTest) -> None:
+    year = incidents_shown(fresh)
+    fresh.select_slider[0].set_value(("2024-07", "2024-12"))
+    _run(fresh)
+    half = incidents_shown(fresh)
+    assert 0 < half < year
+    assert fresh.tabs[2].subheader[0].value == "Briefing: 2024-07 to 2024-12"
+
+
+def test_crime_type_preset_and_custom_list(fresh: AppTest) -> None:
+    everything = incidents_shown(fresh)
+    widget(fresh.selectbox, "Crime-type preset").set_value("Violence and weapons")  # type: ignore[attr-defined]
+    _run(fresh)
+    assert widget(fresh.multiselect, "Crime types").value == [  # type: ignore[attr-defined]
+        "Violence and sexual offences",
+        "Possession of weapons",
+    ]
+    violence = incidents_shown(fresh)
+    assert 0 < violence < everything
+    widget(fresh.selectbox, "Crime-type preset").set_value("Drugs")  # type: ignore[attr-defined]
+    _run(fresh)
+    assert widget(fresh.multiselect, "Crime types").value == ["Drugs"]  # type: ignore[attr-defined]
+    assert incidents_shown(fresh) < violence
+
+
+def test_no_crime_type_chosen_shows_a_message(fresh: AppTest) -> None:
+    widget(fresh.multiselect, "Crime types").set_value([])  # type: ignore[attr-defined]
+    _run(fresh)
+    assert any("at least one crime type" in i.value for i in fresh.info)
+    assert not fresh.metric
+
+
+def test_ward_filter(fresh: AppTest) -> None:
+    everything = incidents_shown(fresh)
+    wards = widget(fresh.multiselect, "Wards (none chosen: all)")
+    wards.set_value(wards.options[:2])  # type: ignore[attr-defined]
+    _run(fresh)
+    assert 0 < incidents_shown(fresh) < everything
+
+
+def test_filter_error_keeps_the_last_good_result(fresh: AppTest) -> None:
+    """A filter that keeps nothing: the message sits under the filters, the page stays up."""
+    widget(fresh.selectbox, "Crime-type preset").set_value("Drugs")  # type: ignore[attr-defined]
+    _run(fresh)
+    before = incidents_shown(fresh)
+    fresh.select_slider[0].set_value(("2022-01", "2022-01"))
+    wards = widget(fresh.multiselect, "Wards (none chosen: all)")
+    wards.set_value(wards.options[-1:])  # type: ignore[attr-defined]
+    _run(fresh)
+    if fresh.sidebar.error:  # no drugs incident in that ward that month
+        assert incidents_shown(fresh) == before
+    else:  # the data have one: the filter applied
+        assert incidents_shown(fresh) < before
+
+
+def test_tile_server_setting(fresh: AppTest) -> None:
+    widget(fresh.text_input, "Your organisation's tile server (optional)").set_value(  # type: ignore[attr-defined]
+        "https://tiles.example.org/{z}/{x}/{y}.png"
+    )
+    _run(fresh)
+    assert metrics(fresh)["Hotspots"]
+
+
+def test_selected_hotspot_drives_the_details(fresh: AppTest) -> None:
+    """A map click sets ``hotspot_pick`` (see test_hotspot_at); the details follow it."""
+    third = frame_with(fresh, "hotspot_id", "rank")["hotspot_id"].iloc[2]
+    assert fresh.tabs[0].selectbox[0].value == "H01"
+    fresh.session_state["hotspot_pick"] = third
+    _run(fresh)
+    assert fresh.tabs[0].selectbox[0].value == third
+    assert fresh.tabs[0].markdown[0].value.startswith(f"**{third}**")
+
+
+# ------------------------------------------------------------------------------------------
+# Uploads
+
+
+def test_upload_good_incidents(fresh: AppTest) -> None:
+    widget(fresh.radio, "Incidents").set_value("Upload files")  # type: ignore[attr-defined]
+    _run(fresh)
+    fresh.sidebar.get("file_uploader")[0].set_value(
+        ("2024-test-street.csv", street_csv(), "text/csv")
+    )
+    _run(fresh)
+    assert not fresh.error
+    assert not any("Synthetic demo data" in w.value for w in fresh.warning)
+    assert incidents_shown(fresh) == len(make_street_rows())
+    assert int(metrics(fresh)["Hotspots"]) >= 1
+    lines = report_lines(fresh)
+    assert (
+        lines[0]
+        == f"Read {len(make_street_rows()):,} rows from 1 file; used {len(make_street_rows()):,}."
+    )
+
+
+def test_upload_bad_incidents_shows_error_and_keeps_running(fresh: AppTest) -> None:
+    widget(fresh.radio, "Incidents").set_value("Upload files")  # type: ignore[attr-defined]
+    _run(fresh)
+    uploader = fresh.sidebar.get("file_uploader")[0]
+    uploader.set_value(("2024-test-street.csv", street_csv(), "text/csv"))
+    _run(fresh)
+    good = incidents_shown(fresh)
+    fresh.sidebar.get("file_uploader")[0].set_value(
+        ("notes.csv", b"just,some\ntext,here\n", "text/csv")
+    )
+    _run(fresh)
+    assert fresh.sidebar.error, "the error belongs next to the upload control"
+    assert "notes.csv" in fresh.sidebar.error[0].value
+    assert incidents_shown(fresh) == good  # the last good data stay on screen
+
+
+def test_upload_bad_ward_layer(fresh: AppTest, tmp_path: Path) -> None:
+    widget(fresh.radio, "Ward boundaries").set_value("Upload")  # type: ignore[attr-defined]
+    _run(fresh)
+    fresh.sidebar.get("file_uploader")[0].set_value(
+        ("far.geojson", FAR_WARD.to_json().encode(), "application/geo+json")
+    )
+    _run(fresh)
+    assert fresh.sidebar.error
+    assert metrics(fresh)["Hotspots"]  # still analysing, without wards
+
+
+def test_upload_good_patrol_layer_and_save_into_store(fresh: AppTest, store_path: Path) -> None:
+    widget(fresh.radio, "Patrol areas").set_value("Upload")  # type: ignore[attr-defined]
+    _run(fresh)
+    fresh.sidebar.get("file_uploader")[0].set_value(
+        ("areas.geojson", SAMPLE_PATROL_AREAS.read_bytes(), "application/geo+json")
+    )
+    _run(fresh)
+    assert not fresh.error
+    assert len(frame_with(fresh, "patrol_area")) == 4
+    widget(fresh.button, "Save these areas into the store").click()  # type: ignore[attr-defined]
+    _run(fresh)
+    assert any("Saved 4 patrol area" in s.value for s in fresh.success)
+    assert len(PatrolAreaStore(store_path).list()) >= 4
+    # ... and they can be used from the store
+    widget(fresh.radio, "Patrol areas").set_value("Saved in the store")  # type: ignore[attr-defined]
+    _run(fresh)
+    assert len(frame_with(fresh, "patrol_area")) >= 4
+
+
+def test_read_uploaded_incidents_with_real_bytes(tmp_path: Path) -> None:
+    incidents, report = helpers.read_uploaded_incidents(
+        (("a.csv", street_csv()), ("a.csv", street_csv(make_street_rows(seed=8))))
+    )
+    assert report.rows_read == 2 * len(make_street_rows())
+    assert len(incidents) > 0
+    with pytest.raises(InputError):
+        helpers.read_uploaded_incidents((("x.csv", b"\x00\x01 not a table"),))
+    with pytest.raises(InputError):
+        helpers.read_uploaded_incidents(())
+
+
+def test_read_uploaded_layer_with_real_bytes() -> None:
+    incidents, _ = helpers.read_uploaded_incidents((("a.csv", street_csv()),))
+    wards, _ = helpers.read_uploaded_layer(
+        "wards", (("w.geojson", SAMPLE_WARDS.read_bytes()),), incidents
+    )
+    assert list(wards.columns[:2]) == ["ward_code", "ward_name"]
+    with pytest.raises(InputError):  # nowhere near these incidents
+        helpers.read_uploaded_layer(
+            "wards", (("far.geojson", FAR_WARD.to_json().encode()),), incidents
+        )
+    with pytest.raises(InputError):
+        helpers.read_uploaded_layer("patrols", (("p.geojson", b"{not json"),), incidents)
+
+
+# ------------------------------------------------------------------------------------------
+# Drawn areas and the store
+
+
+def test_saving_a_drawn_area(fresh: AppTest, store_path: Path) -> None:
+    """A polygon drawn on the map (st_folium's last_active_drawing) is saved by name."""
+    drawn = mapping(box(-0.02, 51.58, -0.01, 51.59))
+    fresh.session_state["drawn_geometry"] = json.loads(json.dumps(drawn))
+    _run(fresh)
+    widget(fresh.text_input, "Name of the patrol area").set_value("Hoe Street drawn")  # type: ignore[attr-defined]
+    widget(fresh.button, "Save patrol area").click()  # type: ignore[attr-defined]
+    _run(fresh)
+    assert any("Hoe Street drawn" in s.value for s in fresh.success)
+    names = PatrolAreaStore(store_path).list()["patrol_area"].tolist()
+    assert "Hoe Street drawn" in names
+    # rename and delete from the sidebar
+    fresh2 = _run(AppTest.from_file(APP, default_timeout=120))  # survives a restart
+    widget(fresh2.selectbox, "Area").set_value("Hoe Street drawn")  # type: ignore[attr-defined]
+    widget(fresh2.text_input, "New name").set_value("Hoe Street corridor")  # type: ignore[attr-defined]
+    widget(fresh2.button, "Rename").click()  # type: ignore[attr-defined]
+    _run(fresh2)
+    names = PatrolAreaStore(store_path).list()["patrol_area"].tolist()
+    assert "Hoe Street corridor" in names and "Hoe Street drawn" not in names
+    widget(fresh2.selectbox, "Area").set_value("Hoe Street corridor")  # type: ignore[attr-defined]
+    widget(fresh2.button, "Delete").click()  # type: ignore[attr-defined]
+    _run(fresh2)
+    assert "Hoe Street corridor" not in PatrolAreaStore(store_path).list()["patrol_area"].tolist()
+
+
+def test_saving_a_drawn_area_needs_a_name_and_a_polygon(tmp_path: Path) -> None:
+    store = PatrolAreaStore(tmp_path / "s.gpkg")
+    poly = mapping(box(-0.02, 51.58, -0.01, 51.59))
+    with pytest.raises(InputError, match="name"):
+        helpers.save_drawn_area(store, "  ", poly)
+    with pytest.raises(InputError, match="polygon"):
+        helpers.save_drawn_area(
+            store, "A line", {"type": "LineString", "coordinates": [[0, 51], [1, 51]]}
+        )
+    assert helpers.save_drawn_area(store, " Market ", poly) == "Market"
+    with pytest.raises(InputError):  # names are unique
+        helpers.save_drawn_area(store, "market", poly)
+    assert store.list()["patrol_area"].tolist() == ["Market"]
+
+
+# ------------------------------------------------------------------------------------------
+# Helpers: map, click, downloads, briefing
+
+
+@pytest.fixture(scope="module")
+def analysis() -> Analysis:
+    """A small analysis of the planted-hotspot CSV, shaped like app.py's."""
+    incidents, _ = helpers.read_uploaded_incidents((("a.csv", street_csv()),))
+    result = find_hotspots(incidents, eps=100, min_samples=10)
+    hs = overlay_hotspots(result.hotspots, incidents, hotspot_ids=result.hotspot_ids)
+    wards = gpd.GeoDataFrame(
+        {"ward_code": ["W1"], "ward_name": ["Test <Ward>"], "population": [1000.0]},
+        geometry=[box(535_000, 186_000, 541_000, 192_000)],
+        crs="EPSG:27700",
+    )
+    out = {
+        "hotspots": hs,
+        "wards": ward_table(incidents, wards, hotspots=hs, hotspot_ids=result.hotspot_ids),
+    }
+    map_kw = {
+        "wards": wards,
+        "patrols": None,
+        "tiles": None,
+        "attribution": None,
+        "title": "Test",
+        "synthetic": False,
+    }
+    return out, incidents, map_kw
+
+
+def test_hotspot_at(
+    analysis: Analysis,
+) -> None:
+    hs = analysis[0]["hotspots"].to_crs("EPSG:4326")  # type: ignore[union-attr]
+    inside = hs.geometry.iloc[0].representative_point()
+    assert helpers.hotspot_at(hs, inside.y, inside.x) == hs["hotspot_id"].iloc[0]
+    assert helpers.hotspot_at(hs, 10.0, 10.0) is None
+    assert helpers.hotspot_at(hs.iloc[0:0], inside.y, inside.x) is None
+
+
+def test_standalone_map_and_draw_tool(
+    analysis: Analysis,
+) -> None:
+    out, incidents, map_kw = analysis
+    page = helpers.standalone_map(out, incidents, **map_kw)
+    assert '<script src="http' not in page and "leaflet" in page.lower()
+    m = helpers.build_map(out, incidents, **map_kw)
+    has_draw = helpers.add_draw_tool(m)
+    rendered = m.get_root().render()
+    assert "cdn" not in rendered.lower() and "unpkg" not in rendered.lower()
+    assert ("L.Control.Draw" in rendered) == has_draw
+
+
+def test_downloads_are_real_files(
+    analysis: Analysis,
+    tmp_path: Path,
+) -> None:
+    from hotspots import write_hotspots_geojson, write_hotspots_gpkg
+
+    out, _, _ = analysis
+    hs = out["hotspots"]
+    doc = json.loads(helpers.file_bytes(lambda p: write_hotspots_geojson(hs, p), ".geojson"))  # type: ignore[arg-type]
+    assert len(doc["features"]) == len(hs)  # type: ignore[arg-type]
+    gpkg = tmp_path / "h.gpkg"
+    gpkg.write_bytes(helpers.file_bytes(lambda p: write_hotspots_gpkg(hs, p), ".gpkg"))  # type: ignore[arg-type]
+    assert len(gpd.read_file(gpkg)) == len(hs)  # type: ignore[arg-type]
+    wards_csv = helpers.table_csv(out["wards"]).decode()  # type: ignore[arg-type]
+    assert wards_csv.startswith("ward_code,ward_name")
+    page = helpers.printable_html(
+        "Outreach <list>", "2024", [("Streets", pd.DataFrame({"s": ["<b>"]}))]
+    )
+    assert "&lt;b&gt;" in page and "<b>" not in page.replace("<body>", "")
+
+
+def test_briefing_table_suppresses_small_counts(analysis: Analysis) -> None:
+    hs = analysis[0]["hotspots"].copy()  # type: ignore[union-attr]
+    hs.loc[hs.index[0], "incidents"] = 3
+    table = helpers.briefing_table(hs)
+    assert table["Incidents"].iloc[0] == "fewer than 5"
+
+
+def test_fewer_than_5() -> None:
+    assert helpers.fewer_than_5(0) == "0"
+    assert helpers.fewer_than_5(1) == helpers.fewer_than_5(4) == "fewer than 5"
+    assert helpers.fewer_than_5(5) == "5"
+
+
+def test_briefing_file(
+    analysis: Analysis,
+) -> None:
+    if not helpers.briefing_available():
+        pytest.skip("hotspots.briefing is not there yet")
+    out, incidents, map_kw = analysis
+    page = helpers.briefing_page(out, incidents, map_kw, ("2024-01", "2024-06"))
+    assert page.lstrip().lower().startswith("<!doctype html")
+    assert "data:image/png;base64" in page
+    assert "Test &lt;Ward&gt;" in page or "Test <Ward>" not in page
+
+
+# ------------------------------------------------------------------------------------------
+# Fetching (against a local fake of data.police.uk and the ONS ward service)
+
+
+def test_fetch_from_data_police_uk(
+    fresh: AppTest, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    from tests.fake_services import FakeServices, crime, ward_feature
+
+    lad = "E09000031"
+    wards = [
+        ward_feature(f"E0501{k:04d}", f"Ward {k}", lad, -0.05 + 0.01 * k, 51.58) for k in range(5)
+    ]
+    rng = np.random.default_rng(3)
+    crimes = []
+    for month in ("2024-01", "2024-02"):
+        for i in range(150):  # a tight blob, and background over the five wards
+            if i < 100:
+                lon, lat = -0.025 + rng.normal(0, 0.0003), 51.585 + rng.normal(0, 0.0002)
+            else:
+                lon, lat = rng.uniform(-0.05, 0.0), rng.uniform(51.58, 51.59)
+            crimes.append(crime(len(crimes) + 1, lon, lat, month, "violent-crime"))
+    with FakeServices(crimes=crimes, wards=wards) as fake:
+        monkeypatch.setenv("HOTSPOTS_POLICE_API", fake.police_url)
+        monkeypatch.setenv("HOTSPOTS_ONS_WARDS_URL", fake.wards_url)
+        widget(fresh.radio, "Incidents").set_value("Fetch from data.police.uk")  # type: ignore[attr-defined]
+        _run(fresh)
+        widget(fresh.text_input, "Local authority code").set_value(lad)  # type: ignore[attr-defined]
+        widget(fresh.text_input, "From (YYYY-MM)").set_value("2024-01")  # type: ignore[attr-defined]
+        widget(fresh.text_input, "To (YYYY-MM)").set_value("2024-02")  # type: ignore[attr-defined]
+        widget(fresh.button, "Fetch").click()  # type: ignore[attr-defined]
+        _run(fresh)
+        assert fake.police_requests() and fake.arcgis_requests()
+    assert not fresh.error, [e.value for e in fresh.error]
+    assert incidents_shown(fresh) == 300
+    assert widget(fresh.radio, "Ward boundaries").value == "Fetched"  # type: ignore[attr-defined]
+    assert len(frame_with(fresh, "ward_code", "ward_name", "incidents")) == 5
+    assert any(f.name == f"{lad}-2024-01-2024-02" for f in helpers.fetched_folders())
+    # a bad code: the message sits under the fetch form, the fetched data stay
+    widget(fresh.text_input, "Local authority code").set_value("nonsense")  # type: ignore[attr-defined]
+    widget(fresh.button, "Fetch").click()  # type: ignore[attr-defined]
+    _run(fresh)
+    assert fresh.sidebar.error
+    assert incidents_shown(fresh) == 300

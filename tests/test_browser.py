@@ -7,6 +7,7 @@ Saves a screenshot to docs/screenshot.png (the README's picture) when HOTSPOTS_S
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -78,6 +79,20 @@ def server() -> Iterator[str]:
             proc.kill()
 
 
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+
+
+def _map_frame(page):  # type: ignore[no-untyped-def]
+    """The streamlit-folium frame once Leaflet has drawn the hotspots in it."""
+    frame_el = page.locator(MAP_FRAME).first
+    frame_el.wait_for(timeout=90_000)
+    frame = frame_el.content_frame
+    assert frame is not None
+    frame.locator(".leaflet-container").wait_for(timeout=60_000)
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=30_000)
+    return frame_el, frame
+
+
 def test_dashboard_draws_the_map_offline(server: str) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -107,23 +122,51 @@ def test_dashboard_draws_the_map_offline(server: str) -> None:
         page.on("request", note)
         page.goto(server, wait_until="domcontentloaded")
         page.get_by_text("Synthetic demo data").first.wait_for(timeout=90_000)
-        frame_el = page.locator("iframe").first
-        frame_el.wait_for(timeout=90_000)
+        frame_el, frame = _map_frame(page)
         box = frame_el.bounding_box()
+        # a component frame of height 0 has been seen with local assets: the map must show
         assert box is not None and box["height"] > 300 and box["width"] > 300
-        frame = frame_el.content_frame
-        assert frame is not None
-        frame.locator(".leaflet-container").wait_for(timeout=60_000)
-        polygons = frame.locator("path.leaflet-interactive")
-        polygons.first.wait_for(timeout=30_000)
-        assert polygons.count() >= 3  # hotspot footprints are drawn
+        map_box = frame.locator(".leaflet-container").bounding_box()
+        assert map_box is not None and map_box["height"] > 300
+        # hotspot footprints (coloured by rank) and the ten demo ward boundaries are drawn
+        hotspot_paths = frame.locator('path.leaflet-interactive[fill="#800026"]')
+        assert hotspot_paths.count() >= 1
+        assert frame.locator('path.leaflet-interactive[stroke="#555555"]').count() >= 10
+        assert frame.locator('path.leaflet-interactive[stroke="#2166ac"]').count() >= 4
         assert frame.locator(".hs-synthetic").count() == 1
+        # the tool for drawing a patrol area, served from static/vendor like Leaflet itself
+        assert frame.locator("a.leaflet-draw-draw-polygon").count() == 1
         if os.environ.get("HOTSPOTS_SCREENSHOT"):
             page.wait_for_timeout(1500)  # let the heat layer paint
             page.screenshot(path=str(REPO / "docs" / "screenshot.png"), full_page=False)
-        # a popup opens on the rank-1 hotspot
-        frame.locator('path.leaflet-interactive[fill="#800026"]').first.dispatch_event("click")
-        frame.locator(".leaflet-popup-content").wait_for(timeout=10_000)
-        assert "Incidents" in frame.locator(".leaflet-popup-content").inner_text()
+
+        # a real click on the rank-1 hotspot opens its popup and selects it in the tables
+        target = hotspot_paths.first.bounding_box()
+        assert target is not None
+        page.mouse.click(target["x"] + target["width"] / 2, target["y"] + target["height"] / 2)
+        popup = frame.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=10_000)
+        text = popup.inner_text()
+        assert "Incidents" in text
+        hid = re.search(r"H\d+", text)
+        assert hid is not None
+        page.locator("p", has_text=f"{hid.group(0)}: ").first.wait_for(timeout=30_000)
+
+        # moving the start month on the sidebar slider re-draws the map with fewer incidents
+        title = frame.locator(".hs-title").inner_text()
+        thumb = page.get_by_role("slider").first
+        thumb.focus()
+        for _ in range(6):
+            thumb.press("ArrowRight")
+        deadline = time.monotonic() + 60
+        changed = title
+        while time.monotonic() < deadline and changed == title:
+            page.wait_for_timeout(500)
+            try:
+                _, frame = _map_frame(page)
+                changed = frame.locator(".hs-title").inner_text(timeout=2_000)
+            except Exception:  # the frame is being replaced
+                continue
+        assert changed != title, "the map did not change after the slider moved"
         browser.close()
     assert outside == [], f"requests left the machine: {outside[:5]}"

@@ -1,0 +1,161 @@
+"""Time the dashboard's re-render after a slider change, and the size of its map.
+
+    python benchmarks/app.py [--runs 7]
+
+The dashboard runs in-process through Streamlit's AppTest on the bundled synthetic demo
+borough, whose default view is a borough-year (2024, ~30,000 incidents). After the first run
+(data read and cached), each run moves the eps slider to a value not seen before and re-runs
+the whole page: the cached filter, a new analysis (clustering, footprints, profile, overlays,
+tables) and a new map (make_map and streamlit-folium's page payload). A second series moves
+it back to values already seen (analysis and map cached: the page itself). The reference, side
+by side, is the plain read of the same borough-year (``read_incidents`` of its 12 street CSVs),
+the step that changing a slider does not repeat.
+
+Map size: the standalone map HTML (assets inlined, as downloaded) and the map payload the
+page sends to the browser (assets served from static/vendor), for the borough-year, all
+three demo years, and the three years repeated 4x with jitter (~350,000 incidents), against
+the ~2 MB goal. Prints medians (min-max).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from geodata import (  # noqa: E402  # noqa: E402
+    SAMPLE_INCIDENTS,
+    SAMPLE_PATROL_AREAS,
+    SAMPLE_WARDS,
+    load_patrol_areas,
+    load_wards,
+)
+from hotspots import filter_incidents, find_hotspots, make_map, read_incidents  # noqa: E402
+from hotspots.export import map_html  # noqa: E402
+
+GOAL_MB = 2.0
+
+
+def _stats(times: list[float]) -> str:
+    return f"{statistics.median(times):7.3f} s  ({min(times):.3f}-{max(times):.3f})"
+
+
+def _timed(fn: Callable[[], object], runs: int) -> list[float]:
+    out = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def _slider_rerenders(runs: int) -> tuple[float, list[float], list[float]]:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=300)
+    t = time.perf_counter()
+    at.run()
+    first = time.perf_counter() - t
+    assert not at.exception, at.exception
+    next(c for c in at.checkbox if c.label == "Use suggested settings").uncheck().run()
+
+    def eps_slider():  # type: ignore[no-untyped-def]
+        return next(s for s in at.slider if s.label.startswith("eps"))
+
+    fresh, cached = [], []
+    values = [150 + 5 * i for i in range(runs)]
+    for v in values:
+        eps_slider().set_value(v)
+        t = time.perf_counter()
+        at.run()
+        fresh.append(time.perf_counter() - t)
+        assert not at.exception, at.exception
+    for v in values:
+        eps_slider().set_value(v)
+        t = time.perf_counter()
+        at.run()
+        cached.append(time.perf_counter() - t)
+    return first, fresh, cached
+
+
+def _payload_size(m: object) -> int:
+    """What streamlit-folium sends for a map: its script, header and linked file names."""
+    import streamlit_folium as sf
+
+    m.get_root().render()  # type: ignore[attr-defined]
+    return len(sf._get_map_string(m).encode()) + len(sf._get_header(m).encode())  # type: ignore[arg-type]
+
+
+def _map_sizes(incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, patrols: gpd.GeoDataFrame):  # type: ignore[no-untyped-def]
+    result = find_hotspots(incidents, study_area=wards)
+    kw = {"tiles": None, "wards": wards, "patrol_areas": patrols, "title": "Demo Borough"}
+    t = time.perf_counter()
+    m = make_map(result.hotspots, incidents, assets="static", **kw)
+    build = time.perf_counter() - t
+    payload = _payload_size(m)
+    page = map_html(make_map(result.hotspots, incidents, assets="inline", **kw))
+    return build, payload / 1e6, len(page.encode()) / 1e6
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--runs", type=int, default=7)
+    args = ap.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "year"
+        with zipfile.ZipFile(SAMPLE_INCIDENTS) as z:
+            for name in z.namelist():
+                if name.startswith("2024-"):
+                    z.extract(name, folder)
+        read = _timed(lambda: read_incidents(folder), args.runs)
+        csvs = sorted(folder.rglob("*.csv"))
+        plain = _timed(lambda: [pd.read_csv(f) for f in csvs], args.runs)
+
+    first, fresh, cached = _slider_rerenders(args.runs)
+    print("Dashboard on the demo borough-year (2024, ~30,000 incidents), AppTest in-process")
+    print(f"  first run (read, suggest, analyse, map)   {first:7.3f} s")
+    print(f"  slider change, new eps (analyse + map)    {_stats(fresh)}")
+    print(f"  slider change, eps seen before (cached)   {_stats(cached)}")
+    print(f"  reference: read_incidents of the year      {_stats(read)}")
+    print(f"  reference: pandas.read_csv of the year     {_stats(plain)}")
+    ok = statistics.median(fresh) <= 1.0
+    print(f"  goal <= 1 s after loading: {'met' if ok else 'NOT met'}")
+
+    incidents, _ = read_incidents(SAMPLE_INCIDENTS)
+    wards, _ = load_wards(SAMPLE_WARDS, incidents=incidents)
+    patrols, _ = load_patrol_areas(SAMPLE_PATROL_AREAS, incidents=incidents)
+    year = filter_incidents(incidents, start="2024-01", end="2024-12")
+    rng = np.random.default_rng(1)
+    big = pd.concat([incidents] * 4, ignore_index=True)
+    jitter = rng.normal(0, 15, size=(len(big), 2))
+    big = gpd.GeoDataFrame(
+        big.drop(columns="geometry"),
+        geometry=gpd.points_from_xy(
+            big.geometry.x.to_numpy() + jitter[:, 0], big.geometry.y.to_numpy() + jitter[:, 1]
+        ),
+        crs=incidents.crs,
+    )
+    print(f"\nMap size (goal ~{GOAL_MB:g} MB)")
+    print("  incidents   build     page payload   standalone HTML")
+    for frame in (year, incidents, big):
+        build, payload, page = _map_sizes(frame, wards, patrols)
+        flag = "ok" if max(payload, page) <= GOAL_MB else "OVER"
+        print(f"  {len(frame):9,}  {build:6.3f} s  {payload:7.2f} MB  {page:10.2f} MB   {flag}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

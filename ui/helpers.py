@@ -1,0 +1,357 @@
+"""Presentation helpers for the dashboard: no Streamlit calls here, and no analysis.
+
+Uploads are written to a temporary folder and read by the library; maps are built by
+:func:`hotspots.make_map`; files are written by the :mod:`hotspots.export` writers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import Point, shape
+
+from geodata import load_patrol_areas, load_wards
+from geodata.store import PatrolAreaStore
+from hotspots import InputError, LoadReport, make_map, read_incidents, write_table_csv
+from hotspots.export import map_html
+
+STATIC_URL = "/app/static/vendor"
+DEMO = "demo"
+ALL_TYPES = "All crime types"
+CUSTOM = "Custom"
+# Crime-type presets (data.police.uk names); only the types present in the data are selected.
+PRESETS: dict[str, tuple[str, ...]] = {
+    "Violence and weapons": ("Violence and sexual offences", "Possession of weapons"),
+    "Robbery and theft from the person": ("Robbery", "Theft from the person"),
+    "Drugs": ("Drugs",),
+    "Anti-social behaviour": ("Anti-social behaviour",),
+}
+UPLOAD_TYPES = ["csv", "zip", "json", "geojson", "gpkg", "parquet", "txt", "tsv"]
+LAYER_TYPES = ["geojson", "json", "gpkg", "zip", "kml"]
+Files = tuple[tuple[str, bytes], ...]
+
+# ------------------------------------------------------------------------------------------
+# Reading: uploads are written to a temporary folder and read by the library.
+
+
+def digest(files: Files) -> str:
+    """A short key for uploaded files: their names and contents."""
+    h = hashlib.sha256()
+    for name, data in files:
+        h.update(name.encode("utf-8", "replace") + b"\0" + hashlib.sha256(data).digest())
+    return h.hexdigest()[:16]
+
+
+def _write_uploads(files: Files, folder: Path) -> list[Path]:
+    paths = []
+    for i, (name, data) in enumerate(files):
+        safe = Path(name).name or f"upload-{i}"
+        sub = folder / str(i)  # one folder each: two uploads may share a name
+        sub.mkdir()
+        path = sub / safe
+        path.write_bytes(data)
+        paths.append(path)
+    return paths
+
+
+def read_uploaded_incidents(files: Files) -> tuple[gpd.GeoDataFrame, LoadReport]:
+    """Read uploaded incident files (name, bytes) with :func:`hotspots.read_incidents`.
+
+    Raises InputError (one line, shown next to the upload control) for anything unreadable.
+    """
+    if not files:
+        raise InputError("no file uploaded; choose one or more incident files.")
+    with tempfile.TemporaryDirectory(prefix="hotspots-upload-") as tmp:
+        return read_incidents(_write_uploads(files, Path(tmp)))
+
+
+def read_uploaded_layer(
+    kind: str, files: Files, incidents: gpd.GeoDataFrame
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Read an uploaded ward ("wards") or patrol-area ("patrols") layer next to ``incidents``."""
+    if not files:
+        raise InputError("no file uploaded; choose a boundary file.")
+    loader = load_wards if kind == "wards" else load_patrol_areas
+    with tempfile.TemporaryDirectory(prefix="hotspots-layer-") as tmp:
+        paths = _write_uploads(files, Path(tmp))
+        main = next((p for p in paths if p.suffix.lower() != ".json"), paths[0])
+        return loader(main, incidents=incidents)
+
+
+def save_drawn_area(store: PatrolAreaStore, name: str, geometry: dict[str, Any]) -> str:
+    """Save a polygon drawn on the map (GeoJSON geometry, WGS84) as a named patrol area."""
+    if not name or not name.strip():
+        raise InputError("give the new patrol area a name.")
+    try:
+        geom = shape(geometry)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise InputError("the drawn shape is not a polygon; draw a polygon or rectangle.") from None
+    if geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise InputError("the drawn shape is not a polygon; draw a polygon or rectangle.")
+    store.add(name.strip(), geom, crs="EPSG:4326")
+    return name.strip()
+
+
+def uploaded_files(widget_value: Any) -> Files:
+    items = widget_value if isinstance(widget_value, list) else [widget_value]
+    return tuple((f.name, f.getvalue()) for f in items if f is not None)
+
+
+def build_map(
+    analysis: dict[str, Any],
+    chosen: gpd.GeoDataFrame,
+    *,
+    wards: gpd.GeoDataFrame | None,
+    patrols: gpd.GeoDataFrame | None,
+    tiles: str | None,
+    attribution: str | None,
+    title: str,
+    synthetic: bool,
+    assets: str = "static",
+    points: bool = True,
+) -> folium.Map:
+    return make_map(
+        analysis["hotspots"],
+        chosen if points else chosen.iloc[0:0],
+        assets=assets,  # type: ignore[arg-type]
+        static_url=STATIC_URL,
+        tiles=tiles,
+        attribution=attribution,
+        title=title,
+        synthetic=synthetic,
+        wards=wards,
+        patrol_areas=patrols,
+    )
+
+
+def standalone_map(
+    analysis: dict[str, Any], chosen: gpd.GeoDataFrame, *, points: bool = True, **map_kw: Any
+) -> str:
+    """The map as one HTML page that opens offline (hotspots.export.map_html)."""
+    return map_html(build_map(analysis, chosen, assets="inline", points=points, **map_kw))
+
+
+def add_draw_tool(m: folium.Map) -> bool:
+    """Add Leaflet.draw (polygon and rectangle) when its files are installed in static/vendor.
+
+    Returns False, leaving the map as it was, when hotspots.assets does not ship Leaflet.draw:
+    the map never loads a script from a public CDN.
+    """
+    from folium.plugins import Draw
+
+    from hotspots.assets import local_assets
+
+    draw = Draw(
+        export=False,
+        draw_options={
+            "polyline": False,
+            "circle": False,
+            "marker": False,
+            "circlemarker": False,
+            "polygon": True,
+            "rectangle": True,
+        },
+        edit_options={"edit": False, "remove": False},
+    )
+    draw.add_to(m)
+    try:
+        local_assets(m, mode="static", static_url=STATIC_URL)
+    except (ValueError, InputError):
+        del m._children[draw.get_name()]
+        return False
+    return True
+
+
+def hotspot_at(hotspots_wgs: gpd.GeoDataFrame, lat: float, lng: float) -> str | None:
+    """The id of the best-ranked hotspot whose polygon holds the clicked point, else None."""
+    if hotspots_wgs is None or len(hotspots_wgs) == 0:
+        return None
+    hit = hotspots_wgs[hotspots_wgs.geometry.intersects(Point(lng, lat))]
+    if len(hit) == 0:
+        return None
+    return str(hit.sort_values("rank")["hotspot_id"].iloc[0])
+
+
+# ------------------------------------------------------------------------------------------
+# Presentation helpers
+
+
+def fewer_than_5(value: int) -> str:
+    """Counts of 1-4 as "fewer than 5" (hotspots.briefing.suppress_small when available)."""
+    try:
+        from hotspots.briefing import suppress_small
+    except ImportError:
+        v = int(value)
+        return "fewer than 5" if 1 <= v <= 4 else f"{v:,}"
+    return str(suppress_small(int(value)))
+
+
+def file_bytes(writer: Callable[[Path], Any], suffix: str) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="hotspots-dl-") as tmp:
+        path = Path(tmp) / f"out{suffix}"
+        writer(path)
+        return path.read_bytes()
+
+
+def table_csv(table: pd.DataFrame) -> bytes:
+    return file_bytes(lambda p: write_table_csv(table, p), ".csv")
+
+
+def printable_html(title: str, period: str, tables: Sequence[tuple[str, pd.DataFrame]]) -> str:
+    """A plain printable page of tables (every cell escaped)."""
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}</title>",
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
+        "margin-bottom:2em}td,th{border:1px solid #999;padding:4px 8px;text-align:left}"
+        "</style></head><body>",
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(period)}</p>",
+    ]
+    for heading, frame in tables:
+        parts.append(f"<h2>{html.escape(heading)}</h2>")
+        parts.append(frame.to_html(index=False, escape=True, na_rep=""))
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+def months_between(start: str, end: str) -> str:
+    return start if start == end else f"{start} to {end}"
+
+
+# ------------------------------------------------------------------------------------------
+# Sidebar sections
+
+
+def k_distance_chart(spacing: np.ndarray, eps: float | None) -> alt.LayerChart | alt.Chart:
+    curve = pd.DataFrame(
+        {"map points (sorted)": np.arange(1, len(spacing) + 1), "distance (m)": spacing}
+    )
+    line = (
+        alt.Chart(curve)
+        .mark_line()
+        .encode(x="map points (sorted):Q", y=alt.Y("distance (m):Q", title="4th neighbour (m)"))
+    )
+    if eps is None:
+        return line.properties(height=160)
+    rule = alt.Chart(pd.DataFrame({"eps": [eps]})).mark_rule(color="#c00").encode(y="eps:Q")
+    return (line + rule).properties(height=160)
+
+
+def briefing_available() -> bool:
+    """Whether hotspots.briefing (the briefing file writer) is installed."""
+    try:
+        from hotspots import briefing  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def briefing_table(hotspots: gpd.GeoDataFrame, top_n: int = 10) -> pd.DataFrame:
+    """The briefing's hotspot table, all text, counts of 1-4 as "fewer than 5"."""
+    try:
+        from hotspots.briefing import suppressed_table
+    except ImportError:
+        top = hotspots.sort_values("rank").head(top_n)
+        return pd.DataFrame(
+            {
+                "Hotspot": top["hotspot_id"].astype(str),
+                "Incidents": [fewer_than_5(v) for v in top["incidents"]],
+                "Wards": top["wards"].astype(str),
+                "Top streets": top["top_locations"].astype(str),
+            }
+        )
+    return suppressed_table(hotspots, top_n=top_n)
+
+
+def briefing_page(
+    analysis: dict[str, Any],
+    chosen: gpd.GeoDataFrame,
+    map_kw: dict[str, Any],
+    period: tuple[str, str],
+) -> str:
+    """The briefing file (hotspots.briefing.briefing_html): map image, numbers, date range."""
+    from hotspots.briefing import briefing_html
+
+    return briefing_html(
+        hotspots=analysis["hotspots"],
+        incidents=chosen,
+        wards=map_kw["wards"],
+        patrol_areas=map_kw["patrols"],
+        ward_table=analysis["wards"],
+        period=period,
+        title=map_kw["title"],
+        synthetic=map_kw["synthetic"],
+        top_n=10,
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Fetching from data.police.uk (only when the user asks: it is the one thing that goes out)
+
+
+def downloads_dir() -> Path:
+    """Where fetched data are kept: ``downloads/`` beside the store (as ``hotspots fetch``)."""
+    from geodata.store import default_store_path
+
+    return default_store_path().parent / "downloads"
+
+
+def fetched_folders() -> list[Path]:
+    """Folders of earlier fetches (those holding API JSON), newest first."""
+    root = downloads_dir() / "police"
+    if not root.is_dir():
+        return []
+    found = [d for d in root.iterdir() if d.is_dir() and any(d.rglob("*.json"))]
+    return sorted(found, key=lambda d: d.stat().st_mtime, reverse=True)
+
+
+def fetch_borough(
+    lad_code: str,
+    start: str,
+    end: str,
+    *,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> tuple[Path, Path]:
+    """Fetch a local authority's wards (ONS) and its street crimes (data.police.uk).
+
+    The services' addresses can be changed with ``$HOTSPOTS_ONS_WARDS_URL`` and
+    ``$HOTSPOTS_POLICE_API`` (an organisation's mirror). Returns (crimes folder, wards file).
+    """
+    import os
+
+    from geodata.fetch import ONS_WARDS_URL, POLICE_API, fetch_police, fetch_wards
+
+    code = lad_code.strip().upper()
+    if start > end:
+        raise InputError(f"from {start} is after to {end}; give the earlier month first.")
+    root = downloads_dir()
+    cache = root / "cache"
+    wards_file = root / "wards" / f"{code}.gpkg"
+    wards_file.parent.mkdir(parents=True, exist_ok=True)
+    wards = fetch_wards(
+        code,
+        out_file=wards_file,
+        base_url=os.environ.get("HOTSPOTS_ONS_WARDS_URL", "").strip() or ONS_WARDS_URL,
+        cache_dir=cache,
+    )
+    out = root / "police" / f"{code}-{start}-{end}"
+    fetch_police(
+        wards,
+        start=start,
+        end=end,
+        out_dir=out,
+        base_url=os.environ.get("HOTSPOTS_POLICE_API", "").strip() or POLICE_API,
+        cache_dir=cache,
+        progress=progress,
+    )
+    return out, wards_file
