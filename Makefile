@@ -44,6 +44,7 @@ bench: setup
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/cluster.py
 	$(PY) benchmarks/pipeline.py
+	$(PY) benchmarks/app.py
 
 clean:
 	rm -rf $(VENV) static/vendor assets/node_modules
