@@ -47,6 +47,7 @@ import pyproj
 import shapely
 from shapely.geometry import box
 
+from hotspots.archive import check_zip
 from hotspots.errors import InputFileError, ParameterError
 
 __all__ = [
@@ -80,10 +81,9 @@ PATROL_NAMES: tuple[str, ...] = ("patrol_area", "name", "area_name", "title")
 _VECTOR_EXT = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage"}
 _VECTOR_EXT |= {".shp": "Shapefile", ".kml": "KML", ".kmz": "KML"}
 _ACCEPTED = ".geojson, .gpkg, .shp (or a folder or .zip holding one) or .kml"
-# Zip guards, as for incident archives: small archives are never refused for their ratio.
+# Zip guards (hotspots.archive), as for incident archives.
 _MAX_ARCHIVE_BYTES = 2_000_000_000
 _MAX_ARCHIVE_RATIO = 100.0
-_RATIO_MIN_BYTES = 1_000_000
 # Where British National Grid coordinates can lie (metres).
 _BNG_BOX = (0.0, 0.0, 700_000.0, 1_300_000.0)
 _LONLAT_BOX = (-180.0, -90.0, 180.0, 90.0)
@@ -170,43 +170,14 @@ def _parse_crs(value: str | pyproj.CRS | None, arg: str) -> pyproj.CRS | None:
 # ==========================================================================================
 # Finding the dataset: file, folder, zip member; KML driver; layer
 # ==========================================================================================
-def _unsafe_member(name: str) -> bool:
-    parts = re.split(r"[\\/]", name)
-    return name.startswith(("/", "\\")) or bool(re.match(r"^[A-Za-z]:", name)) or ".." in parts
-
-
 def _check_zip(zf: zipfile.ZipFile, display: str) -> None:
-    """Refuse unsafe archives from their directory alone, before any member is read."""
-    infos = zf.infolist()
-    for info in infos:
-        if _unsafe_member(info.filename):
-            raise InputFileError(
-                f"{display}: refused: the member '{info.filename}' has a path that escapes the "
-                "archive (absolute or with '..'); use an archive from a trusted source."
-            )
-        if info.flag_bits & 0x1:
-            raise InputFileError(
-                f"{display}: the member '{info.filename}' is password-protected; unzip it "
-                "yourself and give the folder."
-            )
-    total = sum(i.file_size for i in infos)
-    packed = sum(i.compress_size for i in infos)
-    if total > _MAX_ARCHIVE_BYTES:
-        raise InputFileError(
-            f"{display}: refused: it would unpack to {total:,} bytes, more than the limit of "
-            f"{_MAX_ARCHIVE_BYTES:,}; simplify the boundaries or give the unzipped files."
-        )
-    if total >= _RATIO_MIN_BYTES:
-        ratios = [total / max(packed, 1)]
-        ratios += [
-            i.file_size / max(i.compress_size, 1) for i in infos if i.file_size >= _RATIO_MIN_BYTES
-        ]
-        if max(ratios) > _MAX_ARCHIVE_RATIO:
-            raise InputFileError(
-                f"{display}: refused: it is compressed {max(ratios):,.0f} to 1, more than "
-                f"{_MAX_ARCHIVE_RATIO:g} to 1, which marks a zip bomb; use an archive from a "
-                "trusted source."
-            )
+    check_zip(
+        zf,
+        display,
+        max_ratio=_MAX_ARCHIVE_RATIO,
+        max_bytes=_MAX_ARCHIVE_BYTES,
+        too_big_fix="simplify the boundaries or give the unzipped files",
+    )
 
 
 def _pick(candidates: list[str], layer: str | None, display: str, what: str) -> str:

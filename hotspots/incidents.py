@@ -39,6 +39,7 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from .archive import check_zip
 from .columns import INCIDENT_COLUMNS
 from .crs import WGS84, choose_crs, in_great_britain
 from .errors import InputFileError, ParameterError
@@ -109,9 +110,6 @@ CRIME_TYPES: list[str] = [
 
 _STR_COLUMNS = ("incident_id", "category", "location", "lsoa_code", "outcome", "source")
 _MAX_EXAMPLES = 5
-# Archives whose uncompressed size stays below this are never refused for their ratio:
-# a small archive cannot exhaust memory, and tiny repetitive files compress very well.
-_RATIO_MIN_BYTES = 1_000_000
 # "Most points sit on very few map points": more than half the incidents on at most this
 # many distinct coordinates, checked once there are enough incidents to judge.
 _FEW_POINTS = 20
@@ -492,47 +490,14 @@ def _expand(
     return out
 
 
-def _unsafe_member(name: str) -> bool:
-    parts = re.split(r"[\\/]", name)
-    return name.startswith(("/", "\\")) or bool(re.match(r"^[A-Za-z]:", name)) or ".." in parts
-
-
 def _check_archive(zf: zipfile.ZipFile, display: str, max_ratio: float, max_bytes: int) -> None:
-    """Refuse unsafe archives from their directory alone, before any member is read."""
-    infos = zf.infolist()
-    for info in infos:
-        if _unsafe_member(info.filename):
-            raise InputFileError(
-                f"{display}: refused: the member '{info.filename}' has a path that escapes the "
-                "archive (absolute or with '..'); use an archive from a trusted source."
-            )
-        if info.flag_bits & 0x1:
-            raise InputFileError(
-                f"{display}: the member '{info.filename}' is password-protected; unzip it "
-                "yourself and give the folder."
-            )
-    total = sum(i.file_size for i in infos)
-    packed = sum(i.compress_size for i in infos)
-    if total > max_bytes:
-        raise InputFileError(
-            f"{display}: refused: it would unpack to {total:,} bytes, more than the limit of "
-            f"{max_bytes:,} (max_archive_bytes); split the data or raise the limit."
-        )
-    if total >= _RATIO_MIN_BYTES:
-        worst = max(
-            (i for i in infos if i.file_size >= _RATIO_MIN_BYTES),
-            key=lambda i: i.file_size / max(i.compress_size, 1),
-            default=None,
-        )
-        ratios = [total / max(packed, 1)]
-        if worst is not None:
-            ratios.append(worst.file_size / max(worst.compress_size, 1))
-        if max(ratios) > max_ratio:
-            raise InputFileError(
-                f"{display}: refused: it is compressed {max(ratios):,.0f} to 1, more than "
-                f"{max_ratio:g} to 1 (max_archive_ratio), which marks a zip bomb; use an "
-                "archive from a trusted source."
-            )
+    check_zip(
+        zf,
+        display,
+        max_ratio=max_ratio,
+        max_bytes=max_bytes,
+        too_big_fix="split the data or raise the limit (max_archive_bytes)",
+    )
 
 
 def _zip_members(

@@ -970,3 +970,18 @@ def test_real_waltham_forest_api_folder() -> None:
     assert "No incidents in 2016-03 (a month with no data published?)." in report.warnings
     assert gdf["month"].min() == pd.Timestamp("2016-01-01")
     assert np.isfinite(gdf.geometry.x).all()
+
+
+def test_the_archive_guard_is_shared_with_the_layer_loaders(tmp_path: Path) -> None:
+    """One guard refuses an escaping member for incident zips and zipped boundaries alike."""
+    import zipfile
+
+    from geodata import load_wards
+    from hotspots.errors import InputFileError as Refused
+
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as z:
+        z.writestr("../wards.shp", b"x")
+    for reader in (read_incidents, load_wards):
+        with pytest.raises(Refused, match="escapes the archive"):
+            reader(evil)

@@ -1,0 +1,92 @@
+"""Zip archives checked before anything in them is read (the uploads and downloads users give).
+
+One guard for every reader of zips (incident downloads, zipped Shapefiles): it looks only at the
+archive's directory, so a hostile archive is refused before a byte of it is unpacked.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+
+from .errors import InputFileError
+
+__all__ = ["MAX_ARCHIVE_BYTES", "MAX_ARCHIVE_RATIO", "check_zip", "unsafe_member"]
+
+#: Largest total uncompressed size accepted (bytes).
+MAX_ARCHIVE_BYTES = 2_000_000_000
+#: Largest compression ratio accepted (a zip bomb compresses zeros 1,000 to 1 or more).
+MAX_ARCHIVE_RATIO = 100.0
+# Ratios are judged only from this size up: a small text file can compress very well.
+_RATIO_MIN_BYTES = 1_000_000
+
+
+def unsafe_member(name: str) -> bool:
+    """Whether a member name would land outside the folder it is unpacked into.
+
+    >>> [unsafe_member(n) for n in ("2024-01/a.csv", "../a.csv", "/etc/a", "C:x", "a/../../b")]
+    [False, True, True, True, True]
+    """
+    parts = re.split(r"[\\/]", name)
+    return name.startswith(("/", "\\")) or bool(re.match(r"^[A-Za-z]:", name)) or ".." in parts
+
+
+def check_zip(
+    zf: zipfile.ZipFile,
+    display: str,
+    *,
+    max_ratio: float = MAX_ARCHIVE_RATIO,
+    max_bytes: int = MAX_ARCHIVE_BYTES,
+    too_big_fix: str = "split the data or give the unzipped files",
+) -> None:
+    """Refuse an unsafe archive from its directory alone, before any member is read.
+
+    Refused: members whose names escape the archive (absolute, drive letters, ``..``),
+    password-protected members, a total uncompressed size over ``max_bytes``, and a
+    compression ratio (of the whole, or of any member of 1 MB or more) over ``max_ratio``.
+
+    Parameters
+    ----------
+    zf
+        The open archive.
+    display
+        How the archive is named in messages (its file name).
+    max_ratio, max_bytes
+        The limits.
+    too_big_fix
+        What the message tells the user to do when the archive is too big.
+
+    Raises
+    ------
+    InputFileError
+        One line naming the archive, the member and the fix.
+    """
+    infos = zf.infolist()
+    for info in infos:
+        if unsafe_member(info.filename):
+            raise InputFileError(
+                f"{display}: refused: the member '{info.filename}' has a path that escapes the "
+                "archive (absolute or with '..'); use an archive from a trusted source."
+            )
+        if info.flag_bits & 0x1:
+            raise InputFileError(
+                f"{display}: the member '{info.filename}' is password-protected; unzip it "
+                "yourself and give the folder."
+            )
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos)
+    if total > max_bytes:
+        raise InputFileError(
+            f"{display}: refused: it would unpack to {total:,} bytes, more than the limit of "
+            f"{max_bytes:,}; {too_big_fix}."
+        )
+    if total >= _RATIO_MIN_BYTES:
+        ratios = [total / max(packed, 1)]
+        ratios += [
+            i.file_size / max(i.compress_size, 1) for i in infos if i.file_size >= _RATIO_MIN_BYTES
+        ]
+        if max(ratios) > max_ratio:
+            raise InputFileError(
+                f"{display}: refused: it is compressed {max(ratios):,.0f} to 1, more than "
+                f"{max_ratio:g} to 1, which marks a zip bomb; use an archive from a trusted source."
+            )
