@@ -3,7 +3,8 @@
 Run with ``make run``; it opens on the bundled synthetic demo borough. The sidebar holds the
 data sources (demo, uploads, the patrol-area store), the filters and the hotspot settings; the
 page shows the map (streamlit-folium, served from ``static/vendor``: nothing is fetched from the
-internet) and three views: Deployments, Outreach and Briefing (``ui/views.py``).
+internet) and five views: Deployments, Outreach and Briefing (``ui/views.py``), Analysis and
+Evaluate a pilot (``ui/analysis.py``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from hotspots import (
 from hotspots.cluster import map_point_spacing
 from hotspots.find import incident_xy
 from hotspots.profile import monthly_counts
+from ui.analysis import analysis_tab, pilot_tab
 from ui.helpers import (
     ALL_TYPES,
     CUSTOM,
@@ -609,7 +611,9 @@ def main() -> None:
         )
     save_drawn(store)
 
-    tab_deploy, tab_outreach, tab_briefing = st.tabs(["Deployments", "Outreach", "Briefing"])
+    tab_deploy, tab_outreach, tab_briefing, tab_analysis, tab_pilot = st.tabs(
+        ["Deployments", "Outreach", "Briefing", "Analysis", "Evaluate a pilot"]
+    )
     with tab_deploy:
         deployments(analysis, period)
         downloads(analysis, chosen, map_kw)
@@ -617,6 +621,12 @@ def main() -> None:
         outreach(analysis, period, patrols is not None)
     with tab_briefing:
         briefing(rkey, analysis, chosen, map_kw, period, (start, end))
+    with tab_analysis:
+        analysis_tab(
+            f"{fkey}|{wards_key}", chosen, wards, table, float(eps), result.method or method
+        )
+    with tab_pilot:
+        pilot_tab(inc_key, wards_key, incidents, wards, chosen_types, store)
     with st.expander("How the data were read"):
         for line in report.lines() + ward_notes + patrol_notes + result.notes:
             st.write(line)

@@ -120,7 +120,13 @@ def test_opens_on_the_synthetic_demo(app: AppTest) -> None:
     assert len(frame_with(app, "patrol_area")) == 4  # the four demo patrol areas
     streets = frame_with(app, "hotspot_id", "rank_in_hotspot")
     assert len(streets) > 0 and set(streets["hotspot_id"]) <= set(table["hotspot_id"])
-    assert [t.label for t in app.tabs] == ["Deployments", "Outreach", "Briefing"]
+    assert [t.label for t in app.tabs] == [
+        "Deployments",
+        "Outreach",
+        "Briefing",
+        "Analysis",
+        "Evaluate a pilot",
+    ]
     assert not app.error
 
 

@@ -1,0 +1,488 @@
+"""The Analysis tab (DBSCAN / HDBSCAN, KDE, Gi*, change) and the Evaluate-a-pilot tab.
+
+Every computation is a cached call into hotspots/, keyed on the app's data keys and the
+parameters; maps are folium GeoJson layers whose scripts come from static/vendor.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+import altair as alt
+import folium
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+from shapely.geometry import LineString
+
+from geodata import SAMPLE_DIR
+from geodata.store import PatrolAreaStore
+from hotspots import InputError, to_wgs84
+from hotspots.assets import local_assets
+from hotspots.change import compare_periods, emerging_hotspots
+from hotspots.density import KDEResult, grid_cells, kde, kde_bands, kde_hotspot_cells
+from hotspots.evaluate import PilotResult, evaluate_pilot
+from hotspots.find import find_hotspots
+from hotspots.harm import HARM_SOURCE, apply_harm_weights
+from hotspots.significance import CLASSES, gi_star_cells
+
+from .helpers import DEMO, LAYER_TYPES, STATIC_URL, digest, read_uploaded_layer, table_csv
+from .helpers import uploaded_files as _uploaded
+
+METHODS = ["DBSCAN / HDBSCAN footprints", "KDE", "Gi*", "Change"]
+BAND_COLOURS = ["#b10026", "#fc4e2a", "#feb24c", "#ffeda0", "#ffffcc"]
+CLASS_COLOURS = {
+    "hot 99%": "#b10026",
+    "hot 95%": "#fc4e2a",
+    "hot 90%": "#feb24c",
+    "cold 90%": "#9ecae1",
+    "cold 95%": "#4292c6",
+    "cold 99%": "#08519c",
+}
+CORRIDOR = "St James Street corridor (demo)"
+
+# ------------------------------------------------------------------------------------------
+# Cached calls into the library
+
+
+def _study(chosen: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None) -> Any:
+    return wards if wards is not None else chosen.geometry.union_all().convex_hull
+
+
+@st.cache_data(show_spinner="Weighting by harm ...", max_entries=8)
+def _weighted(fkey: str, harm: bool, _chosen: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return apply_harm_weights(_chosen) if harm else _chosen
+
+
+@st.cache_data(show_spinner="Finding harm-weighted hotspots ...", max_entries=8)
+def _harm_footprints(
+    akey: str, eps: float | None, method: str, _inc: gpd.GeoDataFrame, _wards: Any
+) -> pd.DataFrame:
+    result = find_hotspots(
+        _inc,
+        eps=eps if method == "dbscan" else None,
+        method=method,  # type: ignore[arg-type]
+        weighted=True,
+        study_area=_wards,
+    )
+    return pd.DataFrame(result.hotspots.drop(columns="geometry"))
+
+
+@st.cache_data(show_spinner="Estimating the density ...", max_entries=8)
+def _kde(
+    akey: str,
+    harm: bool,
+    cell: float | None,
+    bandwidth: float | None,
+    _inc: gpd.GeoDataFrame,
+    _wards: Any,
+) -> KDEResult:
+    return kde(
+        _inc,
+        study_area=_study(_inc, _wards),
+        cell_size=cell,
+        bandwidth=bandwidth,
+        weights="weight" if harm else None,
+    )
+
+
+@st.cache_data(show_spinner="Drawing the grid ...", max_entries=8)
+def _grid(akey: str, cell: float, _chosen: gpd.GeoDataFrame, _wards: Any) -> gpd.GeoDataFrame:
+    return grid_cells(_study(_chosen, _wards), cell_size=cell, crs=_chosen.crs)
+
+
+@st.cache_data(show_spinner="Computing Gi* ...", max_entries=8)
+def _gi(
+    akey: str, harm: bool, cell: float, fdr: bool, _inc: gpd.GeoDataFrame, _cells: Any
+) -> gpd.GeoDataFrame:
+    return gi_star_cells(_inc, _cells, weights="weight" if harm else None, fdr=fdr)
+
+
+@st.cache_data(show_spinner="Comparing the periods ...", max_entries=8)
+def _compare(
+    akey: str,
+    harm: bool,
+    cell: float,
+    before: tuple[str, str],
+    after: tuple[str, str],
+    _inc: gpd.GeoDataFrame,
+    _cells: Any,
+) -> gpd.GeoDataFrame:
+    return compare_periods(
+        _inc, _cells, before=before, after=after, weights="weight" if harm else None
+    )
+
+
+@st.cache_data(show_spinner="Finding emerging hot spots ...", max_entries=8)
+def _emerging(
+    akey: str, harm: bool, cell: float, period: int, _inc: gpd.GeoDataFrame, _cells: Any
+) -> gpd.GeoDataFrame:
+    return emerging_hotspots(_inc, _cells, period_months=period, weights="weight" if harm else None)
+
+
+@st.cache_data(show_spinner="Evaluating the pilot ...", max_entries=8)
+def _pilot(
+    inc_key: str,
+    target_key: str,
+    wards_key: str,
+    start: str,
+    end: str,
+    buffer_m: float,
+    categories: tuple[str, ...],
+    _incidents: gpd.GeoDataFrame,
+    _target: Any,
+    _wards: Any,
+) -> PilotResult:
+    return evaluate_pilot(
+        _incidents,
+        target=_target,
+        start=start,
+        end=end,
+        buffer_m=buffer_m,
+        categories=list(categories) or None,
+        study_area=_wards,
+    )
+
+
+@st.cache_data(max_entries=2)
+def corridor_target(crs: str) -> gpd.GeoSeries:
+    """The demo's St James Street corridor, built from truth.json as the notebook does."""
+    truth = json.loads((SAMPLE_DIR / "truth.json").read_text())
+    line = gpd.GeoSeries([LineString(truth["corridor"]["line_lonlat"])], crs="EPSG:4326")
+    return line.to_crs(crs).buffer(truth["corridor"]["width_m"])
+
+
+# ------------------------------------------------------------------------------------------
+# Maps
+
+
+def cells_map(frame: gpd.GeoDataFrame, colour: pd.Series, tips: pd.Series) -> folium.Map:
+    """A folium map of polygons coloured by ``colour``, tooltips escaped, assets local."""
+    wgs = to_wgs84(gpd.GeoDataFrame({"colour": colour, "tip": tips}, geometry=frame.geometry))
+    wgs["tip"] = [html.escape(str(t)) for t in wgs["tip"]]
+    x0, y0, x1, y1 = wgs.total_bounds
+    m = folium.Map(tiles=None, control_scale=True)
+    m.fit_bounds([[y0, x0], [y1, x1]])
+    if len(wgs):
+        folium.GeoJson(
+            wgs.to_json(),
+            style_function=lambda f: {
+                "fillColor": f["properties"]["colour"],
+                "color": f["properties"]["colour"],
+                "weight": 0.5,
+                "fillOpacity": 0.6,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        ).add_to(m)
+    local_assets(m, mode="static", static_url=STATIC_URL)
+    return m
+
+
+def _show(frame: gpd.GeoDataFrame, colour: pd.Series, tips: pd.Series, key: str) -> None:
+    from streamlit_folium import st_folium
+
+    try:
+        m = cells_map(frame, colour, tips)
+    except (InputError, ValueError) as exc:
+        st.error(str(exc))
+        return
+    st_folium(m, key=key, height=480, use_container_width=True, returned_objects=[])
+
+
+# ------------------------------------------------------------------------------------------
+# Analysis tab
+
+
+def analysis_tab(
+    akey: str,
+    chosen: gpd.GeoDataFrame,
+    wards: gpd.GeoDataFrame | None,
+    footprints: pd.DataFrame,
+    eps: float,
+    method: str,
+) -> None:
+    pick = st.radio("Analysis method", METHODS, horizontal=True, key="an_method")
+    harm = st.checkbox("Weight by harm", key="an_harm", help=HARM_SOURCE)
+    if harm:
+        st.caption(f"Harm weights: {HARM_SOURCE}.")
+    try:
+        inc = _weighted(akey, harm, chosen)
+        if pick == METHODS[0]:
+            _footprints(akey, harm, inc, wards, footprints, eps, method)
+        elif pick == "KDE":
+            _kde_view(akey, harm, inc, wards)
+        elif pick == "Gi*":
+            _gi_view(akey, harm, inc, wards)
+        else:
+            _change_view(akey, harm, inc, wards)
+    except InputError as exc:
+        st.error(str(exc))
+
+
+def _footprints(
+    akey: str,
+    harm: bool,
+    inc: gpd.GeoDataFrame,
+    wards: Any,
+    footprints: pd.DataFrame,
+    eps: float,
+    method: str,
+) -> None:
+    st.caption(
+        f"{method.upper()} footprints with the sidebar's settings: the map above and the "
+        "Deployments tab."
+    )
+    table = _harm_footprints(akey, float(eps), method, inc, wards) if harm else footprints
+    if harm:
+        st.caption("Ranked by harm; min_samples is suggested for the weighted incidents.")
+    st.metric("Footprints", len(table))
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _kde_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> None:
+    auto = _kde(akey, harm, None, None, inc, wards)
+    c1, c2, c3 = st.columns(3)
+    cell = c1.number_input("Cell size (m)", 5, 1000, round(auto.cell_size), key="kde_cell")
+    bandwidth = c2.number_input("Bandwidth (m)", 10, 5000, round(auto.bandwidth), key="kde_bw")
+    share = c3.slider("Top area (%)", 1, 20, 5, key="kde_share") / 100
+    for name, s in auto.suggestions.items():
+        st.caption(f"Default {name} {float(s.value):.0f} m: {s.reason}")
+    result = _kde(akey, harm, float(cell), float(bandwidth), inc, wards)
+    levels = sorted({0.01, share} | ({0.1} if share < 0.1 else set()))
+    bands = kde_bands(result, levels=levels)
+    top = kde_hotspot_cells(result, area_share=share)
+    for note in result.notes:
+        st.caption(note)
+    c1, c2 = st.columns(2)
+    c1.metric("KDE bands", len(bands))
+    c2.metric(f"Cells in the top {share:.0%}", len(top))
+    colours = pd.Series(BAND_COLOURS[: len(bands)], index=bands.index)
+    tips = bands["band"] + " of the area: " + bands["min_density_km2"].round(0).astype(str)
+    tips = tips + " to " + bands["max_density_km2"].round(0).astype(str) + " per km²"
+    _show(bands, colours, tips, "map_kde")
+    st.dataframe(pd.DataFrame(bands.drop(columns="geometry")), hide_index=True, width="stretch")
+
+
+def _cell_size(default: int, key: str) -> float:
+    return float(st.number_input("Cell size (m)", 50, 2000, default, step=50, key=key))
+
+
+def _gi_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> None:
+    c1, c2 = st.columns(2)
+    with c1:
+        cell = _cell_size(250, "gi_cell")
+    fdr = c2.checkbox("FDR correction (Benjamini-Hochberg)", value=True, key="gi_fdr")
+    st.caption(
+        "Grid over the wards (else the incidents' hull); 250 m cells: about a street block "
+        "group, fine enough for patrols yet holding enough incidents per cell to test."
+    )
+    cells = _grid(akey, cell, inc, wards)
+    gi = _gi(akey, harm, cell, fdr, inc, cells)
+    counts = gi["hotspot_class"].value_counts().reindex(list(CLASSES), fill_value=0)
+    table = counts.rename_axis("class").reset_index(name="cells")
+    st.metric("Hot cells", int(table.loc[table["class"].str.startswith("hot"), "cells"].sum()))
+    shown = gi[gi["hotspot_class"] != "not significant"]
+    colours = shown["hotspot_class"].map(CLASS_COLOURS)
+    tips = shown["hotspot_class"] + ": " + shown["incidents"].astype(int).astype(str)
+    tips = tips + " incidents, z " + shown["z"].round(2).astype(str)
+    _show(shown, colours, tips, "map_gi")
+    st.dataframe(table, hide_index=True, width="stretch")
+    for note in gi.attrs.get("notes", []):
+        st.caption(note)
+
+
+def _change_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> None:
+    months = sorted(inc["month"].dropna().dt.strftime("%Y-%m").unique())
+    if len(months) < 2:
+        st.info("Change needs at least two months: widen the month filter.")
+        return
+    half = len(months) // 2
+    cell = _cell_size(250, "ch_cell")
+    c1, c2 = st.columns(2)
+    before = c1.select_slider(
+        "Before", options=months, value=(months[0], months[half - 1]), key="ch_before"
+    )
+    after = c2.select_slider(
+        "After", options=months, value=(months[half], months[-1]), key="ch_after"
+    )
+    cells = _grid(akey, cell, inc, wards)
+    cmp = _compare(akey, harm, cell, tuple(before), tuple(after), inc, cells)
+    moved = cmp[cmp["change"] != 0]
+    colours = pd.Series(
+        ["#b10026" if c > 0 else "#2166ac" for c in moved["change"]], index=moved.index
+    )
+    tips = "before " + moved["before"].round(0).astype(str) + ", after "
+    tips = tips + moved["after"].round(0).astype(str)
+    st.subheader("Before and after")
+    st.caption("; ".join(cmp.attrs.get("notes", [])) + ". Red: more after; blue: fewer.")
+    _show(moved, colours, tips, "map_change")
+    biggest = cmp.reindex(cmp["change"].abs().sort_values(ascending=False).index).head(20)
+    st.dataframe(pd.DataFrame(biggest.drop(columns="geometry")), hide_index=True, width="stretch")
+
+    st.subheader("Emerging hot spots")
+    period = int(st.number_input("Period length (months)", 1, 12, 3, key="ch_period"))
+    try:
+        em = _emerging(akey, harm, cell, period, inc, cells)
+    except InputError as exc:  # next to the period control
+        st.error(str(exc))
+        return
+    for note in em.attrs.get("notes", []):
+        st.caption(note)
+    st.caption(
+        "A Gi* pattern is relative to the whole area in each period: read the trend of the "
+        "counts (count_trend_p) beside each pattern before acting on it."
+    )
+    summary = (
+        em.groupby("pattern")
+        .agg(cells=("pattern", "size"), median_count_trend_p=("count_trend_p", "median"))
+        .reset_index()
+        .sort_values("cells", ascending=False)
+    )
+    st.dataframe(summary, hide_index=True, width="stretch")
+    shown = em[em["pattern"] != "no pattern"]
+    colours = pd.Series(
+        ["#b10026" if "hot" in p else "#2166ac" for p in shown["pattern"]], index=shown.index
+    )
+    tips = shown["pattern"] + " (count trend p " + shown["count_trend_p"].round(3).astype(str)
+    _show(shown, colours, tips + ")", "map_emerging")
+    cols = ["pattern", "series", "incidents", "count_trend_z", "count_trend_p", "trend_p"]
+    st.dataframe(pd.DataFrame(shown[cols]), hide_index=True, width="stretch")
+
+
+# ------------------------------------------------------------------------------------------
+# Evaluate a pilot
+
+
+def _target(
+    inc_key: str, incidents: gpd.GeoDataFrame, store: PatrolAreaStore
+) -> tuple[str, Any] | None:
+    options = ["Saved patrol area", "Upload a polygon file"]
+    if inc_key == DEMO:
+        options.append(CORRIDOR)
+    choice = st.radio("Target area", options, key="pilot_target", horizontal=True)
+    if choice == CORRIDOR:
+        return "corridor", corridor_target(str(incidents.crs))
+    if choice == "Saved patrol area":
+        try:
+            areas = store.list()
+        except InputError as exc:
+            st.error(str(exc))
+            return None
+        if len(areas) == 0:
+            st.info("No patrol areas saved yet: draw one on the map or save an upload.")
+            return None
+        name = st.selectbox("Saved area", areas["patrol_area"].tolist(), key="pilot_area")
+        row = areas[areas["patrol_area"] == name]
+        stamp = str(row["updated_at"].iloc[0])
+        return f"store:{name}:{stamp}", row[["patrol_area", "geometry"]]
+    files = _uploaded(st.file_uploader("Target polygon", type=LAYER_TYPES, key="pilot_file"))
+    if not files:
+        st.caption("Choose a file holding the target polygon(s).")
+        return None
+    try:
+        frame, _ = read_uploaded_layer("patrols", files, incidents)
+    except InputError as exc:
+        st.error(str(exc))
+        return None
+    return f"upload:{digest(files)}", frame
+
+
+def monthly_chart(monthly: pd.DataFrame) -> alt.VConcatChart:
+    """Target, buffer and control per month (own y scales), the operation shaded."""
+    data = monthly.copy()
+    data["month"] = pd.to_datetime(data["month"])
+    during = data[data["period"] == "during"]["month"]
+    shade = pd.DataFrame({"start": [during.min()], "end": [during.max()]})
+    charts = []
+    for zone in ("target", "buffer", "control"):
+        band = alt.Chart(shade).mark_rect(color="#ccc", opacity=0.5).encode(x="start:T", x2="end:T")
+        line = (
+            alt.Chart(data)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("month:T", title="month"),
+                y=alt.Y(f"{zone}:Q", title=f"{zone} a month"),
+                tooltip=[alt.Tooltip("month:T", format="%Y-%m"), "period", zone],
+            )
+        )
+        charts.append((band + line).properties(height=140))
+    return alt.vconcat(*charts)
+
+
+def pilot_tab(
+    inc_key: str,
+    wards_key: str,
+    incidents: gpd.GeoDataFrame,
+    wards: gpd.GeoDataFrame | None,
+    filter_types: list[str],
+    store: PatrolAreaStore,
+) -> None:
+    target = _target(inc_key, incidents, store)
+    months = sorted(incidents["month"].dropna().dt.strftime("%Y-%m").unique())
+    if len(months) < 3:
+        st.info("A pilot evaluation needs months before, during and after the operation.")
+        return
+    c1, c2, c3 = st.columns(3)
+    mid = len(months) // 2
+    start = c1.selectbox("Operation start", months, index=mid - 1, key="pilot_start")
+    end = c2.selectbox("Operation end", months, index=mid, key="pilot_end")
+    buffer_m = float(c3.number_input("Buffer (m)", 0, 2000, 400, step=50, key="pilot_buffer"))
+    categories = sorted(incidents["category"].dropna().astype(str).unique())
+    if "pilot_types" not in st.session_state:
+        st.session_state["pilot_types"] = [t for t in filter_types if t in categories]
+    types = st.multiselect("Crime types to count", categories, key="pilot_types")
+    error = st.empty()
+    if st.button("Run the evaluation", key="pilot_run", type="primary"):
+        st.session_state["pilot_go"] = True
+    if target is None or not st.session_state.get("pilot_go"):
+        return
+    try:
+        result = _pilot(
+            inc_key,
+            target[0],
+            wards_key,
+            start,
+            end,
+            buffer_m,
+            tuple(types),
+            incidents,
+            target[1],
+            wards,
+        )
+    except InputError as exc:
+        error.error(str(exc))
+        return
+    for sentence in result.summary():
+        st.write(sentence)
+    st.subheader("Counts")
+    st.dataframe(result.counts.rename_axis("zone").reset_index(), hide_index=True)
+    c1, c2 = st.columns(2)
+    lo, hi = result.relative_change_ci
+    c1.metric(
+        "Change beyond the control",
+        f"{result.relative_change_pct:+.0f}%",
+        help="95% confidence interval",
+    )
+    c1.caption(f"95% confidence interval {lo:+.0f}% to {hi:+.0f}%")
+    c2.metric("WDQ", f"{result.wdq:.2f}")
+    c2.caption(result.wdq_interpretation)
+    st.altair_chart(monthly_chart(result.monthly), width="stretch")
+    for note in result.notes:
+        st.caption(note)
+    d1, d2 = st.columns(2)
+    d1.download_button(
+        "pilot.json",
+        json.dumps(result.to_dict(), indent=2, default=str),
+        file_name="pilot.json",
+        mime="application/json",
+        on_click="ignore",
+    )
+    d2.download_button(
+        "Monthly counts (CSV)",
+        table_csv(result.monthly),
+        file_name="pilot_monthly.csv",
+        mime="text/csv",
+        on_click="ignore",
+    )
