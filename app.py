@@ -192,6 +192,15 @@ def _analyse(
     return out
 
 
+#: "Shade wards by" choices -> the ward-table column (None: outlines only)
+WARD_SHADING: dict[str, str | None] = {
+    "Nothing (outlines only)": None,
+    "Incidents": "incidents",
+    "Incidents per km²": "incidents_per_km2",
+    "Incidents per 1,000 residents": "incidents_per_1000",
+}
+
+
 @st.cache_resource(show_spinner="Drawing the map ...", max_entries=8)
 def _map(
     akey: str,
@@ -199,6 +208,7 @@ def _map(
     attribution: str,
     title: str,
     synthetic: bool,
+    shading: str,
     _analysis: dict[str, Any],
     _chosen: gpd.GeoDataFrame,
     _map_kw: dict[str, Any],
@@ -556,6 +566,12 @@ def main() -> None:
             help="Leave empty for no base map: nothing is fetched from the internet.",
         ).strip()
         attribution = st.text_input("Tile attribution", key="tile_attribution").strip()
+        shading = st.selectbox(
+            "Shade wards by",
+            list(WARD_SHADING),
+            key="ward_shading",
+            help="Colour the wards from light to dark by incidents or a rate (needs wards).",
+        )
         map_error = st.empty()
 
     akey = f"{fkey}|{wards_key}|{patrols_key}"
@@ -589,8 +605,16 @@ def main() -> None:
     eps_text = f"{result.eps_m:.0f} m" if result.eps_m else "HDBSCAN"
     c4.metric("eps / min_samples", f"{eps_text} / {result.min_samples}")
 
+    shade_column = WARD_SHADING[shading]
+    shaded_wards = wards
+    if shade_column and wards is not None and analysis.get("wards") is not None:
+        values = analysis["wards"][["ward_code", shade_column]]
+        shaded_wards = wards.drop(columns=shade_column, errors="ignore").merge(
+            values, on="ward_code", how="left"
+        )
     map_kw: dict[str, Any] = {
-        "wards": wards,
+        "wards": shaded_wards,
+        "ward_shading": shade_column if shaded_wards is not wards else None,
         "patrols": patrols,
         "tiles": tiles or None,
         "attribution": attribution or None,
@@ -599,7 +623,9 @@ def main() -> None:
     }
     drawing_ok = False
     try:
-        m, drawing_ok = _map(rkey, tiles, attribution, title, synthetic, analysis, chosen, map_kw)
+        m, drawing_ok = _map(
+            rkey, tiles, attribution, title, synthetic, shading, analysis, chosen, map_kw
+        )
     except InputError as exc:  # e.g. a bad tile URL or the map files not installed
         map_error.error(str(exc))
     else:

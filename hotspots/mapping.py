@@ -529,6 +529,42 @@ def _legend_html(
     return "".join(parts)
 
 
+_SHADES = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
+
+
+def _shade_wards(data: dict[str, Any], wards: gpd.GeoDataFrame, column: str) -> str:
+    """Colour each ward feature of ``data`` by its quantile class of ``wards[column]``.
+
+    Returns the legend line. A column that is missing or not numeric is a ParameterError.
+    """
+    if column not in wards.columns:
+        raise ParameterError(
+            f"ward_shading: the wards have no column {column!r}; choose one of "
+            f"{', '.join(map(str, wards.columns.drop(wards.geometry.name)))}."
+        )
+    values = pd.to_numeric(wards[column], errors="coerce")
+    if values.notna().sum() == 0:
+        raise ParameterError(f"ward_shading: column {column!r} holds no numbers; pick another.")
+    ranks = values.rank(method="average", pct=True)
+    classes = np.minimum((ranks.fillna(0) * len(_SHADES)).astype(int), len(_SHADES) - 1)
+    label = _esc(column.replace("_", " "))
+    for feature, value, k in zip(data["features"], values, classes, strict=True):
+        props = feature["properties"]
+        props["style"] = {
+            **props["style"],
+            "fillColor": _SHADES[int(k)] if pd.notna(value) else "#ffffff",
+            "fillOpacity": 0.55 if pd.notna(value) else 0.0,
+        }
+        shown = "no data" if pd.isna(value) else f"{float(value):,.4g}"
+        props["label"] = f"{props['label']}: {shown} {label}" if props["label"] else shown
+    low, high = float(values.min()), float(values.max())
+    swatches = "".join(
+        f"<span style='display:inline-block;width:14px;height:10px;background:{c}'></span>"
+        for c in _SHADES
+    )
+    return f"<div>{swatches} wards by {label}: {low:,.4g} to {high:,.4g}</div>"
+
+
 def make_map(
     hotspots: gpd.GeoDataFrame,
     incidents: gpd.GeoDataFrame,
@@ -542,6 +578,7 @@ def make_map(
     max_points: int = 50_000,
     wards: gpd.GeoDataFrame | None = None,
     patrol_areas: gpd.GeoDataFrame | None = None,
+    ward_shading: str | None = None,
 ) -> folium.Map:
     """The hotspot map: incident heat, ranked hotspot polygons, optional wards and patrol areas.
 
@@ -575,6 +612,11 @@ def make_map(
         Most heat points drawn; more unique map points are merged on a grid (legend note).
     wards, patrol_areas
         Reference polygons (any CRS); named by a ``name`` column, else the first text column.
+    ward_shading
+        A numeric column of ``wards`` (e.g. ``incidents``, ``incidents_per_km2`` or
+        ``incidents_per_1000`` from :func:`hotspots.overlay.ward_table` joined on ``ward_code``)
+        to shade the wards by, in five quantile classes from light to dark blue; the legend
+        gives the range and each ward's tooltip its value. None: outlines only.
 
     Returns
     -------
@@ -701,10 +743,14 @@ def make_map(
             size = f"{cell:g} m" if metres else f"{cell:g}°"
             heat_note += f", merged on a {size} grid into {len(pts):,} to keep the map small"
 
+    shading_note = ""
     if ward_frame is not None and len(ward_frame):
         style = {"color": "#555555", "weight": 1.5, "fillColor": "#777777", "fillOpacity": 0.03}
+        data = _reference_geojson(ward_frame, style)
+        if ward_shading is not None:
+            shading_note = _shade_wards(data, ward_frame, ward_shading)
         folium.GeoJson(
-            _reference_geojson(ward_frame, style),
+            data,
             name="Wards",
             on_each_feature=_REFERENCE_JS,
             pane="reference",
@@ -795,7 +841,8 @@ def make_map(
         _Box(
             _legend_html(
                 n_hs, heat_note, points_drawn, ward_frame is not None, patrol_frame is not None
-            ),
+            )
+            + shading_note,
             position="bottomright",
             css_class="hs-box hs-legend",
         )

@@ -575,3 +575,12 @@ def test_fetch_from_data_police_uk(
     _run(fresh)
     assert fresh.sidebar.error
     assert incidents_shown(fresh) == 300
+
+
+def test_wards_can_be_shaded_by_a_rate(fresh: AppTest) -> None:
+    """Choosing a shading re-draws the map with the ward table's values, without errors."""
+    fresh.selectbox(key="ward_shading").set_value("Incidents per km²")
+    _run(fresh)
+    assert not fresh.exception
+    assert not [e.value for e in fresh.error]
+    assert fresh.selectbox(key="ward_shading").value == "Incidents per km²"

@@ -319,3 +319,33 @@ def test_geojson_payload_is_valid_json(snapped: gpd.GeoDataFrame) -> None:
 )
 def test_trend_words(trend: float | None, words: str) -> None:
     assert trend_words(trend) == words
+
+
+def test_wards_shaded_by_a_column() -> None:
+    """Four square wards with 1, 10, 100 and 1000 incidents: the lightest and darkest of the
+    five shades go to the quietest and busiest ward; tooltips carry the value, escaped."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from hotspots.errors import ParameterError
+    from hotspots.mapping import _SHADES, make_map
+
+    wards = gpd.GeoDataFrame(
+        {
+            "ward_code": ["W1", "W2", "W3", "W4"],
+            "ward_name": ["Quiet", "Low", "Busy <b>x</b>", "Busiest"],
+            "incidents": [1, 10, 100, 1000],
+        },
+        geometry=[box(530_000 + 1000 * i, 180_000, 531_000 + 1000 * i, 181_000) for i in range(4)],
+        crs="EPSG:27700",
+    )
+    empty = gpd.GeoDataFrame({"hotspot_id": [], "rank": []}, geometry=[], crs="EPSG:27700")
+    points = gpd.GeoDataFrame(geometry=[], crs="EPSG:27700")
+    html = make_map(empty, points, tiles=None, wards=wards, ward_shading="incidents")
+    page = html.get_root().render()
+    assert _SHADES[-1] in page and _SHADES[0] in page
+    assert "Busiest: 1,000 incidents" in page
+    assert "<b>x</b>" not in page
+    assert "wards by incidents: 1 to 1,000" in page
+    with pytest.raises(ParameterError, match="ward_shading"):
+        make_map(empty, points, tiles=None, wards=wards, ward_shading="robberies")

@@ -119,6 +119,7 @@ def build_map(
     synthetic: bool,
     assets: str = "static",
     points: bool = True,
+    ward_shading: str | None = None,
 ) -> folium.Map:
     return make_map(
         analysis["hotspots"],
@@ -131,6 +132,7 @@ def build_map(
         synthetic=synthetic,
         wards=wards,
         patrol_areas=patrols,
+        ward_shading=ward_shading,
     )
 
 
