@@ -74,6 +74,7 @@ _EXPORTS: dict[str, str] = {
     "PilotResult": "evaluate",
     "evaluate_forecast": "evaluate",
     "evaluate_pilot": "evaluate",
+    "forecast_maps": "evaluate",
     "apply_harm_weights": "harm",
     "harm_weights": "harm",
 }
@@ -93,7 +94,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from .crs import BNG, WGS84, choose_crs, to_metres, to_wgs84
     from .density import KDEResult, grid_cells, kde, kde_bands, kde_hotspot_cells
     from .errors import InputError, InputFileError, ParameterError
-    from .evaluate import PilotResult, evaluate_forecast, evaluate_pilot
+    from .evaluate import PilotResult, evaluate_forecast, evaluate_pilot, forecast_maps
     from .export import (
         map_html,
         write_hotspots_csv,
@@ -146,6 +147,7 @@ __all__ = [
     "evaluate_pilot",
     "filter_incidents",
     "find_hotspots",
+    "forecast_maps",
     "gi_star",
     "gi_star_cells",
     "grid_cells",

@@ -355,12 +355,9 @@ def _evaluate_pilot(args: argparse.Namespace) -> int:
 def _evaluate_map(args: argparse.Namespace) -> int:
     from geodata.layers import load_wards
 
-    from .density import grid_cells, kde
-    from .evaluate import evaluate_forecast
+    from .evaluate import evaluate_forecast, forecast_maps
     from .export import write_table_csv
-    from .find import find_hotspots
     from .incidents import filter_incidents, read_incidents
-    from .significance import gi_star_cells
 
     if args.fit_to >= args.test_from:
         raise ParameterError(
@@ -383,22 +380,7 @@ def _evaluate_map(args: argparse.Namespace) -> int:
     if args.wards:
         study, _ = load_wards(args.wards, incidents=incidents)
     log.info("Fitting maps on %s incidents ...", f"{len(fit):,}")
-    found = find_hotspots(fit, study_area=study)
-    # rank DBSCAN footprints by density, as KDE and Gi* cells are: at a small area share the
-    # densest footprints are the ones a planner would take first
-    dbscan = found.hotspots.sort_values(["density_km2", "rank"], ascending=[False, True])
-    density = kde(fit, study_area=study)
-    ranked = density.cells[density.cells["density_km2"] > 0]
-    kde_cells = ranked.sort_values(["density_km2", "cell_id"], ascending=[False, True])
-    cells = grid_cells(
-        study if study is not None else density.cells.union_all().convex_hull,
-        cell_size=100.0,
-        crs=fit.crs,
-    )
-    gi = gi_star_cells(fit, cells)
-    gi_cells = gi[gi["z"] > 0].sort_values("z", ascending=False)
-    maps = {"DBSCAN": dbscan.reset_index(drop=True), "KDE": kde_cells, "Gi*": gi_cells}
-    maps = {k: v.drop(columns="rank", errors="ignore") for k, v in maps.items()}
+    maps = forecast_maps(fit, study_area=study)
     table = evaluate_forecast(fit, test, maps, study_area=study, area_shares=shares)
     out = _out_dir(args.out)
     write_table_csv(table, out / "forecast.csv")

@@ -67,6 +67,7 @@ __all__ = [
     "PilotResult",
     "evaluate_forecast",
     "evaluate_pilot",
+    "forecast_maps",
     "interpret_wdq",
     "relative_effect",
     "weighted_displacement_quotient",
@@ -1059,3 +1060,56 @@ def evaluate_forecast(
     for note in notes:
         log.info("evaluate_forecast: %s", note)
     return table
+
+
+def forecast_maps(
+    fit_incidents: gpd.GeoDataFrame,
+    *,
+    study_area: Area | None = None,
+    gi_cell_m: float = 100.0,
+) -> dict[str, gpd.GeoDataFrame]:
+    """The three hotspot maps :func:`evaluate_forecast` compares, fitted on ``fit_incidents``.
+
+    * ``"DBSCAN"``: :func:`hotspots.find_hotspots` footprints with the suggested settings,
+      ranked by density (incidents per km²), not by incidents: at a small area share a
+      planner takes the densest footprints first, and ranking by volume would spend the area
+      on one large footprint.
+    * ``"KDE"``: :func:`hotspots.density.kde` cells with a density above zero, densest first
+      (ties by ``cell_id``).
+    * ``"Gi*"``: :func:`hotspots.significance.gi_star_cells` on a ``gi_cell_m`` grid over the
+      study area, cells with z > 0, highest z first.
+
+    Each map is in priority order with no ``rank`` column (row order is the priority).
+
+    Parameters
+    ----------
+    fit_incidents
+        The incidents of the fitting period (metre CRS).
+    study_area
+        Boundary of the study (e.g. the wards); the incidents' extent when None.
+    gi_cell_m
+        Cell size of the Gi* grid in metres.
+
+    Returns
+    -------
+    dict
+        ``{"DBSCAN": ..., "KDE": ..., "Gi*": ...}``.
+    """
+    from .density import grid_cells, kde
+    from .find import find_hotspots
+    from .significance import gi_star_cells
+
+    found = find_hotspots(fit_incidents, study_area=study_area)
+    dbscan = found.hotspots.sort_values(["density_km2", "rank"], ascending=[False, True])
+    density = kde(fit_incidents, study_area=study_area)
+    kde_cells = density.cells[density.cells["density_km2"] > 0].sort_values(
+        ["density_km2", "cell_id"], ascending=[False, True]
+    )
+    area = study_area if study_area is not None else density.cells.union_all().convex_hull
+    gi = gi_star_cells(fit_incidents, grid_cells(area, cell_size=gi_cell_m, crs=fit_incidents.crs))
+    gi_cells = gi[gi["z"] > 0].sort_values("z", ascending=False)
+    maps = {"DBSCAN": dbscan, "KDE": kde_cells, "Gi*": gi_cells}
+    return {
+        name: frame.drop(columns="rank", errors="ignore").reset_index(drop=True)
+        for name, frame in maps.items()
+    }

@@ -738,3 +738,22 @@ def test_doctests() -> None:
 
     result = doctest.testmod(evaluate, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_forecast_maps_are_in_priority_order() -> None:
+    """The three maps evaluate_forecast compares: densest DBSCAN footprints, densest KDE
+    cells and highest-z Gi* cells first, with no rank column to override the row order."""
+    from geodata import load_sample_incidents
+    from hotspots.evaluate import forecast_maps
+    from hotspots.incidents import filter_incidents
+
+    incidents, _ = load_sample_incidents()
+    fit = filter_incidents(incidents, None, start="2024-01", end="2024-06")
+    maps = forecast_maps(fit)
+    assert set(maps) == {"DBSCAN", "KDE", "Gi*"}
+    for frame in maps.values():
+        assert len(frame) > 0 and "rank" not in frame.columns
+    assert maps["DBSCAN"]["density_km2"].is_monotonic_decreasing
+    assert maps["KDE"]["density_km2"].is_monotonic_decreasing
+    assert (maps["KDE"]["density_km2"] > 0).all()
+    assert maps["Gi*"]["z"].is_monotonic_decreasing and (maps["Gi*"]["z"] > 0).all()
