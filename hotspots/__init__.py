@@ -77,6 +77,7 @@ _EXPORTS: dict[str, str] = {
     "forecast_maps": "evaluate",
     "apply_harm_weights": "harm",
     "harm_weights": "harm",
+    "parse_harm_weights": "harm",
 }
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors
@@ -107,7 +108,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     )
     from .find import HotspotResult, find_hotspots
     from .footprint import hotspot_footprints
-    from .harm import apply_harm_weights, harm_weights
+    from .harm import apply_harm_weights, harm_weights, parse_harm_weights
     from .incidents import CRIME_TYPES, LoadReport, filter_incidents, read_incidents
     from .mapping import make_map
     from .overlay import (
@@ -165,6 +166,7 @@ __all__ = [
     "monthly_counts",
     "outreach_streets",
     "overlay_hotspots",
+    "parse_harm_weights",
     "patrol_coverage",
     "profile_hotspots",
     "read_incidents",

@@ -177,6 +177,18 @@ def _build_parser() -> argparse.ArgumentParser:
         "--patrols-layer", metavar="LAYER", help="layer of --patrols to read, if several"
     )
     a.add_argument(
+        "--harm",
+        action="store_true",
+        help="weight each incident by the harm of its crime type (built-in table, see README) "
+        "and rank hotspots by harm instead of by count",
+    )
+    a.add_argument(
+        "--harm-weights",
+        metavar="CSV",
+        help="your own harm table (columns crime_type, weight; one row per data.police.uk "
+        "crime type); implies --harm",
+    )
+    a.add_argument(
         "--crs",
         metavar="CRS",
         help="coordinate system of x/y or easting/northing columns in a plain CSV, e.g. EPSG:27700",
@@ -266,7 +278,25 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="METRES",
         help="width of the ring around the target watched for displacement (default 400)",
     )
-    ep.add_argument("--control", metavar="FILE", help="polygon of the control area")
+    ep.add_argument(
+        "--control",
+        metavar="FILE",
+        help="polygon of the control area: ideally streets like the target's where nothing "
+        "was done (default: the rest of --study-area, else of the incidents' extent)",
+    )
+    ep.add_argument(
+        "--study-area",
+        metavar="FILE",
+        help="boundaries (e.g. the borough's wards) whose union, less the target and buffer, "
+        "is the default control area",
+    )
+    ep.add_argument(
+        "--variance-inflation",
+        default="auto",
+        metavar="auto|N",
+        help="how the confidence interval allows for counts varying more than chance: auto "
+        "(default) measures it from each area's monthly counts; 1 assumes Poisson counts",
+    )
     ep.add_argument("--crime-type", action="append", metavar="TYPE", help="crime type (repeatable)")
     ep.add_argument("--crs", metavar="CRS", help="CRS of x/y columns in a plain CSV")
     ep.add_argument("--out", required=True, metavar="DIR", help="folder for pilot.json and CSV")
@@ -316,7 +346,7 @@ def _out_dir(path: str) -> Path:
 
 
 def _evaluate_pilot(args: argparse.Namespace) -> int:
-    from geodata.layers import load_patrol_areas
+    from geodata.layers import load_patrol_areas, load_wards
 
     from .evaluate import evaluate_pilot
     from .export import write_summary, write_table_csv
@@ -331,15 +361,30 @@ def _evaluate_pilot(args: argparse.Namespace) -> int:
         log.info("%s", line)
     target, _ = load_patrol_areas(args.target, incidents=incidents)
     control = load_patrol_areas(args.control, incidents=incidents)[0] if args.control else None
-    result = evaluate_pilot(
-        incidents,
-        target=target,
-        start=args.start,
-        end=args.end,
-        buffer_m=args.buffer,
-        control=control,
-        categories=args.crime_type,
-    )
+    study = None
+    if args.study_area:
+        study, warnings = load_wards(args.study_area, incidents=incidents)
+        for w in warnings:
+            log.warning("%s", w)
+    try:
+        result = evaluate_pilot(
+            incidents,
+            target=target,
+            start=args.start,
+            end=args.end,
+            buffer_m=args.buffer,
+            control=control,
+            categories=args.crime_type,
+            study_area=study,
+            variance_inflation=args.variance_inflation,
+        )
+    except ParameterError as exc:
+        if "variance_inflation" in str(exc):
+            raise ParameterError(
+                f"--variance-inflation {args.variance_inflation!r}: give auto or a number > 0 "
+                "(1 = Poisson), e.g. --variance-inflation auto."
+            ) from None
+        raise
     out = _out_dir(args.out)
     write_summary(
         {"inputs": list(report.inputs), "rows_read": report.rows_read, **result.to_dict()},
@@ -530,6 +575,10 @@ def _analyse(args: argparse.Namespace) -> int:
         for w in warnings:
             log.warning("%s", w)
 
+    harm: dict[str, Any] | None = None
+    if args.harm or args.harm_weights:
+        incidents, harm = _harm(incidents, args.harm_weights)
+
     log.info("Finding hotspots in %s incidents ...", f"{len(incidents):,}")
     result = find_hotspots(
         incidents,
@@ -538,6 +587,7 @@ def _analyse(args: argparse.Namespace) -> int:
         method=args.method,
         min_cluster_size=args.min_cluster_size,
         study_area=wards,
+        weighted=harm is not None,
     )
     for note in result.notes:
         log.info("%s", note)
@@ -623,6 +673,8 @@ def _analyse(args: argparse.Namespace) -> int:
         "study_area_km2": round(result.study_area_km2, 6),
         **layers,
     }
+    if harm is not None:
+        summary["harm"] = harm
     write_summary(summary, out / "summary.json")
     m = make_map(
         hotspots,
@@ -648,15 +700,37 @@ def _analyse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _harm(incidents: Any, path: str | None) -> tuple[Any, dict[str, Any]]:
+    """Incidents weighted by harm, and what summary.json says of the weights."""
+    from .harm import HARM_SOURCE, apply_harm_weights, harm_weights
+
+    table = harm_weights(path)
+    weighted = apply_harm_weights(incidents, table)
+    for warning in weighted.attrs.get("harm_warnings", []):
+        log.warning("%s", warning)
+    source = f"your table {path}" if path else HARM_SOURCE
+    log.info("Weighting incidents by harm (%s)", source)
+    info = {
+        "source": source,
+        "weights": table,
+        "total_harm": round(float(weighted["weight"].sum()), 3),
+        "warnings": list(weighted.attrs.get("harm_warnings", [])),
+    }
+    return weighted, info
+
+
 def _print_table(hotspots: Any) -> None:
     if len(hotspots) == 0:
         print("No hotspots found: try a larger --eps or a smaller --min-samples.")
         return
-    print(f"{'id':<5}{'incidents':>10}{'share':>8}{'km2':>8}{'PAI':>7}  top streets")
+    harm = "harm_share" in hotspots.columns
+    harm_head = f"{'harm':>8}" if harm else ""
+    print(f"{'id':<5}{'incidents':>10}{'share':>8}{harm_head}{'km2':>8}{'PAI':>7}  top streets")
     for row in hotspots.head(10).itertuples():
         streets = str(row.top_locations)[:60]
+        harm_cell = f"{row.harm_share:>8.1%}" if harm else ""
         print(
-            f"{row.hotspot_id:<5}{row.incidents:>10,}{row.share:>8.1%}"
+            f"{row.hotspot_id:<5}{row.incidents:>10,}{row.share:>8.1%}{harm_cell}"
             f"{row.area_km2:>8.3f}{row.pai:>7.1f}  {streets}"
         )
     if len(hotspots) > 10:

@@ -940,16 +940,17 @@ def suggest_min_samples(
         at = int(np.searchsorted(cum, float(busier_than) * cum[-1]))
         by_quantile = math.ceil(float(counts[order][min(at, len(order) - 1)]) - 1e-9)
     value = max(MIN_SAMPLES_FLOOR, months, by_density, by_quantile)
+    unit = "incidents" if weights is None else "units of weight"
     if value == by_quantile and by_quantile > by_density:
         why = (
             f"busier than the {eps:g} m neighbourhood of {busier_than:.0%} of all incidents, "
             f"which is above {_DENSITY_FACTOR:g} times the {expected:,.1f} an average spot holds"
         )
     elif value == by_density and by_density < _DENSITY_FACTOR * expected - 1e-9:
-        why = f"all {n:,.0f} incidents: the area is hardly bigger than one {eps:g} m radius"
+        why = f"all {n:,.0f} {unit}: the area is hardly bigger than one {eps:g} m radius"
     elif value == by_density:
         why = (
-            f"{_DENSITY_FACTOR:g} times the {expected:,.1f} incidents an average "
+            f"{_DENSITY_FACTOR:g} times the {expected:,.1f} {unit} an average "
             f"{eps:g} m radius holds"
         )
     elif value == months:
@@ -957,8 +958,8 @@ def suggest_min_samples(
     else:
         why = f"the floor of {MIN_SAMPLES_FLOOR} incidents"
     reason = (
-        f"{n:,.0f} incidents over {months} month{'s' if months != 1 else ''} in "
-        f"{area:,.1f} km²; a hotspot core needs {value} incidents within {eps:g} m ({why})."
+        f"{n:,.0f} {unit} over {months} month{'s' if months != 1 else ''} in "
+        f"{area:,.1f} km²; a hotspot core needs {value:,} {unit} within {eps:g} m ({why})."
     )
     log.info("suggested min_samples=%d: %s", value, reason)
     return Suggestion(value=int(value), reason=reason)

@@ -15,10 +15,22 @@ move next door?" for an operation such as the 2018 St James Street pilot in Walt
 
   with a 95% confidence interval ``exp(ln RES +- 1.96 sqrt(var))``. RES > 1 means crime fell in
   the target relative to the control. It is reported to partners as the relative change
-  ``1/RES - 1`` (-35% = "35% lower than the control area's trend predicts"). The variance assumes
-  Poisson counts; real monthly counts are usually over-dispersed, so the interval is too narrow
-  unless ``variance_inflation`` is raised (Farrington et al. 2007 multiply it by
-  ``D = 0.0008 N + 1.2``, N the total count; we do not apply that by default).
+  ``1/RES - 1`` (-35% = "35% lower than the control area's trend predicts"). Those variances
+  hold for Poisson counts. Real monthly counts are over-dispersed (their month-to-month
+  variation exceeds the Poisson's, from seasons, events and recording), which makes a Poisson
+  interval too narrow and finds "effects" at places where nothing was done. By default
+  (``variance_inflation="auto"``) each zone's terms are scaled by its **dispersion** measured
+  from its own monthly counts, the quasi-Poisson Pearson estimate (McCullagh & Nelder 1989,
+  *Generalized Linear Models*, 2nd ed., section 4.5)::
+
+      phi_zone = max(1, sum over before and after months of (n_m - mean_period)^2 / mean_period
+                        / (months - 2))
+      var(ln RES) = phi_T (1/Tb + 1/Ta) + phi_C (1/Cb + 1/Ca)
+
+  since a period total of over-dispersed monthly counts has variance ``phi`` times its mean.
+  Trends and seasons inside a period raise ``phi``, which errs on the side of a wider interval.
+  (Farrington et al. 2007 use one factor ``D = 0.0008 N + 1.2`` fitted to CCTV evaluations; a
+  number given as ``variance_inflation`` multiplies every term like that, and 1 is Poisson.)
 * the **Weighted Displacement Quotient** (Bowers & Johnson 2003, *Journal of Quantitative
   Criminology* 19(3), 275-301)::
 
@@ -69,6 +81,7 @@ __all__ = [
     "evaluate_pilot",
     "forecast_maps",
     "interpret_wdq",
+    "monthly_dispersion",
     "relative_effect",
     "weighted_displacement_quotient",
 ]
@@ -94,19 +107,23 @@ def relative_effect(
     ca: float,
     *,
     variance_inflation: float = 1.0,
+    control_inflation: float | None = None,
 ) -> tuple[float, float, float]:
     """Relative effect size (odds ratio) of a before/after, target/control table, with its 95% CI.
 
     ``RES = (tb * ca) / (ta * cb)`` (Farrington & Welsh 2002); ``var(ln RES)`` is
-    ``1/tb + 1/ta + 1/cb + 1/ca`` times ``variance_inflation``. RES > 1: crime fell in the
-    target relative to the control. NaNs when a count is 0.
+    ``variance_inflation (1/tb + 1/ta) + control_inflation (1/cb + 1/ca)``. RES > 1: crime
+    fell in the target relative to the control. NaNs when a count is 0.
 
     Parameters
     ----------
     tb, ta, cb, ca
         Counts in the target before and after, the control before and after.
     variance_inflation
-        Factor for over-dispersed counts (1 = Poisson).
+        Factor for over-dispersed counts (1 = Poisson): the target's dispersion, and the
+        control's too unless ``control_inflation`` is given.
+    control_inflation
+        The control's own dispersion factor; None: ``variance_inflation``.
 
     Returns
     -------
@@ -121,14 +138,14 @@ def relative_effect(
     counts = np.array([tb, ta, cb, ca], dtype=float)
     if not np.all(np.isfinite(counts)) or np.any(counts < 0):
         raise ParameterError("counts must be finite and >= 0.")
-    if not (math.isfinite(variance_inflation) and variance_inflation > 0):
-        raise ParameterError(
-            f"variance_inflation must be a number > 0 (1 = Poisson); got {variance_inflation!r}."
-        )
+    phi_c = variance_inflation if control_inflation is None else control_inflation
+    for label, value in (("variance_inflation", variance_inflation), ("control_inflation", phi_c)):
+        if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+            raise ParameterError(f"{label} must be a number > 0 (1 = Poisson); got {value!r}.")
     if np.any(counts == 0):
         return math.nan, math.nan, math.nan
     res = float((tb * ca) / (ta * cb))
-    se = math.sqrt(variance_inflation * float(np.sum(1.0 / counts)))
+    se = math.sqrt(variance_inflation * (1 / tb + 1 / ta) + phi_c * (1 / cb + 1 / ca))
     log_res = math.log(res)
     return res, math.exp(log_res - _Z95 * se), math.exp(log_res + _Z95 * se)
 
@@ -276,13 +293,43 @@ def _pct(x: float) -> str:
 
 
 def _ratio_with_ci(
-    counts: pd.DataFrame, zone: str, variance_inflation: float
+    counts: pd.DataFrame, zone: str, dispersion: Mapping[str, float]
 ) -> tuple[float, float, float]:
     """Relative effect of ``zone`` against the control from the period counts (NaN on a 0)."""
     table = counts.to_numpy(dtype=float)
     z, c = ZONES.index(zone), ZONES.index("control")
     zb, za, cb, ca = table[z, 0], table[z, 2], table[c, 0], table[c, 2]
-    return relative_effect(zb, za, cb, ca, variance_inflation=variance_inflation)
+    return relative_effect(
+        zb, za, cb, ca, variance_inflation=dispersion[zone], control_inflation=dispersion["control"]
+    )
+
+
+def monthly_dispersion(before: npt.ArrayLike, after: npt.ArrayLike) -> float:
+    """Quasi-Poisson dispersion of a zone's monthly counts, from its before and after months.
+
+    ``sum((n_m - mean_p)^2 / mean_p) / (months - 2)`` over both periods ``p`` (each with its own
+    mean), at least 1 (Poisson). 1 when there are too few months to tell (fewer than 3 in all)
+    or a period has no incidents.
+
+    Examples
+    --------
+    >>> monthly_dispersion([10, 10, 10], [5, 5])   # steadier than Poisson: floored
+    1.0
+    >>> monthly_dispersion([4, 16, 10], [5, 5])    # (36 + 36 + 0) / 10 / (5 - 2)
+    2.4
+    """
+    chi2 = 0.0
+    months = 0
+    for values in (before, after):
+        n = np.asarray(values, dtype=float)
+        mean = float(n.mean()) if len(n) else 0.0
+        if mean <= 0:
+            return 1.0
+        chi2 += float(np.sum((n - mean) ** 2)) / mean
+        months += len(n)
+    if months < 3:
+        return 1.0
+    return max(1.0, round(chi2 / (months - 2), 10))
 
 
 # --- pilot evaluation ----------------------------------------------------------------------
@@ -316,13 +363,17 @@ class PilotResult:
     wdq, success_measure, displacement_measure, wdq_interpretation
         The Weighted Displacement Quotient (Bowers & Johnson 2003) and its parts and band.
     monthly
-        One row per month: ``month`` (datetime64), ``period`` (before, during, after or
-        outside), ``target``, ``buffer``, ``control`` counts; for a chart with the operation
-        period shaded.
+        One row per month: ``month`` (datetime64), ``period`` (before, during, after, or
+        missing: a month absent from the data), ``target``, ``buffer``, ``control`` counts;
+        for a chart with the operation period shaded.
     geometries
         The zones used, as a GeoDataFrame (``zone``, ``area_km2``, ``geometry``).
     categories
         The crime types counted (None: all).
+    dispersion
+        The variance factor applied to each zone's counts (``target``, ``buffer``,
+        ``control``): measured from the monthly counts (:func:`monthly_dispersion`) when
+        ``dispersion_is_measured``, else the given ``variance_inflation``.
     notes
         Automatic choices made, as plain sentences.
     """
@@ -347,6 +398,8 @@ class PilotResult:
     categories: list[str] | None
     has_control: bool
     control_is_default: bool
+    dispersion: dict[str, float] = field(default_factory=lambda: dict.fromkeys(ZONES, 1.0))
+    dispersion_is_measured: bool = False
     notes: list[str] = field(default_factory=list)
 
     def _n(self, zone: str, period: str) -> float:
@@ -395,6 +448,8 @@ class PilotResult:
             "displacement_measure": num(self.displacement_measure),
             "wdq_interpretation": self.wdq_interpretation,
             "categories": self.categories,
+            "dispersion": {z: num(v) for z, v in self.dispersion.items()},
+            "dispersion_measured": self.dispersion_is_measured,
             "summary": self.summary(),
             "notes": list(self.notes),
         }
@@ -456,6 +511,8 @@ class PilotResult:
                     f"{_pct(hi)}); the interval includes no change, so there is no evidence of "
                     "a change beyond what the control area shows."
                 )
+        if self.has_control and math.isfinite(self.relative_effect):
+            out.append(self._interval_basis())
         small = self.small_counts
         if small:
             out.append(
@@ -501,6 +558,22 @@ class PilotResult:
                 )
         return out
 
+    def _interval_basis(self) -> str:
+        """One sentence on what the confidence intervals allow for."""
+        phi_t, phi_c = self.dispersion["target"], self.dispersion["control"]
+        if not self.dispersion_is_measured:
+            if phi_t == 1:
+                return (
+                    "The confidence intervals assume Poisson counts (variance_inflation=1); "
+                    "real monthly counts vary more, so they are likely too narrow."
+                )
+            return f"The confidence intervals use a fixed variance inflation of {phi_t:g}."
+        return (
+            "The confidence intervals allow for how much the monthly counts vary: "
+            f"{phi_t:.1f} times the Poisson variance in the target and {phi_c:.1f} times in "
+            "the control area."
+        )
+
 
 def evaluate_pilot(
     incidents: gpd.GeoDataFrame,
@@ -514,7 +587,7 @@ def evaluate_pilot(
     after_months: int | None = None,
     categories: Sequence[str] | None = None,
     study_area: Area | None = None,
-    variance_inflation: float = 1.0,
+    variance_inflation: float | str = "auto",
 ) -> PilotResult:
     """Before/after evaluation of an operation in a target area against a control area.
 
@@ -543,7 +616,11 @@ def evaluate_pilot(
     study_area
         The borough or study boundary the default control is cut from.
     variance_inflation
-        Multiplies the Poisson variance of the log relative effect, for over-dispersed counts.
+        ``"auto"`` (default): each zone's variance terms are scaled by the dispersion of its
+        own monthly counts (:func:`monthly_dispersion`), so the intervals allow for the
+        month-to-month variation real counts show. A number multiplies every term instead
+        (1 = Poisson, the narrowest interval; Farrington et al. 2007 used
+        ``0.0008 N + 1.2``).
 
     Returns
     -------
@@ -586,10 +663,7 @@ def evaluate_pilot(
         raise ParameterError(f"end ({end}) is before start ({start}); swap them.")
     before_n = _check_months(before_months, "before_months")
     after_n = _check_months(after_months, "after_months")
-    if not (math.isfinite(variance_inflation) and variance_inflation > 0):
-        raise ParameterError(
-            f"variance_inflation must be a number > 0 (1 = Poisson); got {variance_inflation!r}."
-        )
+    fixed_inflation = _check_inflation(variance_inflation)
     crs = incidents.crs
     notes: list[str] = []
 
@@ -695,6 +769,20 @@ def evaluate_pilot(
         sel = months[mask & ok].astype(int)
         sel = sel[(sel >= b_first) & (sel <= a_last)]
         rows[zone] = np.bincount(sel - b_first, minlength=len(span)).astype(np.int64)
+    # a month with no incident of any type anywhere is missing from the data (data.police.uk
+    # leaves out months a force did not supply): it is neither a zero month nor in a mean
+    all_months = _month_index(incidents["month"])
+    present = np.isin(span, np.unique(all_months[np.isfinite(all_months)]).astype(int))
+    rows["period"] = [
+        p if has else "missing" for p, has in zip(rows["period"], present, strict=True)
+    ]
+    missing = [_ym(int(m)) for m, has in zip(span, present, strict=True) if not has]
+    if missing:
+        notes.append(
+            f"{len(missing)} month{'s' if len(missing) != 1 else ''} missing from the data "
+            f"({', '.join(missing)}) {'are' if len(missing) != 1 else 'is'} left out of the "
+            "counts and the monthly means"
+        )
     monthly = pd.DataFrame(rows)
     monthly["period"] = monthly["period"].astype("str")
 
@@ -705,19 +793,37 @@ def evaluate_pilot(
     counts = pd.DataFrame(
         table.astype(np.int64), index=pd.Index(list(ZONES), name="zone"), columns=list(PERIODS)
     )
-    n_months = np.array([hi - lo + 1 for lo, hi in spans.values()], dtype=float)
-    rates = table / n_months
+    n_months = np.array([float(np.sum(period == p)) for p in PERIODS])
+    for p, n in zip(PERIODS, n_months, strict=True):
+        if n == 0 and p != "during":
+            raise InputError(
+                f"every month {p} the operation is missing from the data; "
+                "choose other months or add the missing data."
+            )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rates = table / n_months  # NaN during an operation the data do not cover
     per_month = pd.DataFrame(rates, index=counts.index, columns=list(PERIODS))
     pct_change: dict[str, float] = {}
     for i, zone in enumerate(ZONES):
         before_rate, after_rate = float(rates[i, 0]), float(rates[i, 2])
         pct_change[zone] = 100.0 * (after_rate / before_rate - 1.0) if before_rate > 0 else math.nan
 
+    if fixed_inflation is None:
+        dispersion = {
+            zone: monthly_dispersion(
+                monthly[zone].to_numpy()[period == "before"],
+                monthly[zone].to_numpy()[period == "after"],
+            )
+            for zone in ZONES
+        }
+    else:
+        dispersion = dict.fromkeys(ZONES, fixed_inflation)
+
     # RES and WDQ compare zones within each period, so unequal period lengths cancel out
     tb, ta, bb, ba, cb, ca = (float(table[i, j]) for i in range(3) for j in (0, 2))
     if has_control:
-        res, low, high = _ratio_with_ci(counts, "target", variance_inflation)
-        buf_res, buf_low, buf_high = _ratio_with_ci(counts, "buffer", variance_inflation)
+        res, low, high = _ratio_with_ci(counts, "target", dispersion)
+        buf_res, buf_low, buf_high = _ratio_with_ci(counts, "buffer", dispersion)
         wdq, success, displacement = weighted_displacement_quotient(tb, ta, bb, ba, cb, ca)
         if buffer == 0:
             wdq = displacement = math.nan
@@ -753,7 +859,10 @@ def evaluate_pilot(
         geometry=[target_geom, buffer_geom, control_geom],
         crs=crs,
     )
-    months_out = {p: (_ym(lo), _ym(hi), hi - lo + 1) for p, (lo, hi) in spans.items()}
+    months_out = {
+        p: (_ym(lo), _ym(hi), int(n))
+        for (p, (lo, hi)), n in zip(spans.items(), n_months, strict=True)
+    }
     for note in notes:
         log.info("evaluate_pilot: %s", note)
     return PilotResult(
@@ -777,8 +886,32 @@ def evaluate_pilot(
         categories=cats,
         has_control=has_control,
         control_is_default=control_is_default,
+        dispersion=dispersion,
+        dispersion_is_measured=fixed_inflation is None,
         notes=notes,
     )
+
+
+def _check_inflation(value: object) -> float | None:
+    """None for "auto" (measure the dispersion), else the fixed factor, checked."""
+    if isinstance(value, str):
+        if value.strip().lower() == "auto":
+            return None
+        try:
+            value = float(value)
+        except ValueError:
+            raise ParameterError(
+                f'variance_inflation must be "auto" or a number > 0 (1 = Poisson); got {value!r}.'
+            ) from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ParameterError(
+            f'variance_inflation must be "auto" or a number > 0 (1 = Poisson); got {value!r}.'
+        )
+    if value <= 0:
+        raise ParameterError(
+            f'variance_inflation must be "auto" or a number > 0 (1 = Poisson); got {value!r}.'
+        )
+    return float(value)
 
 
 # --- forecast evaluation -------------------------------------------------------------------

@@ -225,7 +225,7 @@ def find_hotspots(
         trimmed = _without_far_outliers(xy)
         hull_km2 = float(default_study_area(trimmed, buffer_m=0.0).area) / 1e6 if n else 0.0
         s = suggest_min_samples(
-            n,
+            float(weights.sum()) if weights is not None else n,
             n_months=n_months,
             area_km2=hull_km2,
             eps=float(eps) if eps is not None else DEFAULT_EPS,

@@ -44,6 +44,7 @@ __all__ = [
     "HARM_SOURCE",
     "apply_harm_weights",
     "harm_weights",
+    "parse_harm_weights",
 ]
 
 log = logging.getLogger(__name__)
@@ -162,11 +163,29 @@ def harm_weights(path: str | Path | None = None) -> dict[str, float]:
         raise InputFileError(
             f"{file}: cannot read the harm weights file ({exc.strerror or exc})."
         ) from None
+    except UnicodeDecodeError:
+        raise InputFileError(f"{file}: not a UTF-8 text file; save it as CSV (UTF-8).") from None
+    return parse_harm_weights(text, str(file))
+
+
+def parse_harm_weights(text: str, name: str = "harm weights") -> dict[str, float]:
+    """The harm weights in the CSV text ``text`` (an uploaded file), named ``name`` in errors.
+
+    Same format and checks as :func:`harm_weights`: columns ``crime_type`` and ``weight``, one
+    row per crime type; other columns (e.g. ``source``) are ignored.
+
+    Examples
+    --------
+    >>> rows = ["crime_type,weight"] + [f"{t},2" for t in harm_weights()]
+    >>> parse_harm_weights("\\n".join(rows), "mine.csv")["Robbery"]
+    2.0
+    """
+    text = text.lstrip("\ufeff")
     reader = csv.DictReader(io.StringIO(text))
     fields = [_key(f) for f in (reader.fieldnames or [])]
     if "crime type" not in fields or "weight" not in fields:
         raise InputFileError(
-            f"{file}: a harm weights CSV needs the columns crime_type and weight; "
+            f"{name}: a harm weights CSV needs the columns crime_type and weight; "
             f"found {', '.join(reader.fieldnames or []) or 'none'}."
         )
     type_col = (reader.fieldnames or [])[fields.index("crime type")]
@@ -174,17 +193,18 @@ def harm_weights(path: str | Path | None = None) -> dict[str, float]:
     table: dict[str, object] = {}
     repeated: list[str] = []
     for row in reader:
-        name = (row.get(type_col) or "").strip()
-        if not name and not (row.get(weight_col) or "").strip():
+        name_cell = (row.get(type_col) or "").strip()
+        if not name_cell and not (row.get(weight_col) or "").strip():
             continue  # blank line
-        if _canonical(name) is not None and _canonical(name) in {_canonical(k) for k in table}:
-            repeated.append(name)
-        table[name] = (row.get(weight_col) or "").strip()
+        canonical = _canonical(name_cell)
+        if canonical is not None and canonical in {_canonical(k) for k in table}:
+            repeated.append(name_cell)
+        table[name_cell] = (row.get(weight_col) or "").strip()
     if repeated:
         raise ParameterError(
-            f"{file}: crime types given twice: {', '.join(repeated)}; give each once."
+            f"{name}: crime types given twice: {', '.join(repeated)}; give each once."
         )
-    return _validate(table, str(file))
+    return _validate(table, name)
 
 
 def apply_harm_weights(

@@ -287,6 +287,11 @@ def _popup_html(row: pd.Series) -> str:
         share = num("share")
         extra = f" ({share:.1%} of all analysed)" if share is not None else ""
         add("Incidents", f"{incidents:,.0f}{extra}")
+    harm = num("harm")
+    if harm is not None:
+        harm_share = num("harm_share")
+        extra = f" ({harm_share:.1%} of all harm)" if harm_share is not None else ""
+        add("Harm", f"{harm:,.0f}{extra}")
     area = num("area_km2")
     if area is not None:
         add("Area", _area_text(area))

@@ -312,7 +312,9 @@ def profile_hotspots(
     Returns
     -------
     hotspots : GeoDataFrame
-        Columns ``HOTSPOT_COLUMNS`` in that order, CRS of ``incidents``, one row per hotspot in
+        Columns ``HOTSPOT_COLUMNS`` in that order (with ``rank_by="harm"`` also ``harm``, the
+        hotspot's summed weights, and ``harm_share``, its share of all the harm, after
+        ``share``), CRS of ``incidents``, one row per hotspot in
         rank order: ``hotspot_id`` (see :func:`hotspot_id`), ``rank`` (1..), ``incidents``,
         ``share`` (of all incident rows given), ``area_km2``, ``density_km2`` (incidents per km²),
         ``pai`` (share / (area_km2 / study_area_km2), Chainey's Predictive Accuracy Index),
@@ -451,7 +453,13 @@ def profile_hotspots(
         "geometry": geoms[order],
     }
     mapping = {int(clusters[i]): ids[pos] for pos, i in enumerate(order)}
-    return _hotspots_frame(columns, frame.crs), mapping
+    hotspots = _hotspots_frame(columns, frame.crs)
+    if rank_by == "harm":
+        total = float(weight.sum())
+        at = hotspots.columns.get_loc("share") + 1
+        hotspots.insert(at, "harm", score[order])
+        hotspots.insert(at + 1, "harm_share", score[order] / total if total > 0 else np.nan)
+    return hotspots, mapping
 
 
 def monthly_counts(

@@ -626,3 +626,83 @@ def test_evaluate_map_refuses_overlapping_periods(
     code, _, err = _run(capsys, *argv)
     assert code == 2
     _assert_one_line_error(err, "--test-from", "--fit-to")
+
+
+def test_analyse_harm_ranks_by_harm_with_its_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--harm: each hotspot's harm is the sum of its incidents' crime-type weights."""
+    from geodata import SAMPLE_INCIDENTS
+    from hotspots.harm import DEFAULT_HARM_WEIGHTS, HARM_SOURCE
+
+    out = tmp_path / "harm"
+    argv = ["analyse", str(SAMPLE_INCIDENTS), "--from", "2024-01", "--to", "2024-06"]
+    code, stdout, err = _run(capsys, *argv, "--harm", "--out", str(out))
+    assert code == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["harm"]["source"] == HARM_SOURCE
+    assert summary["harm"]["weights"] == DEFAULT_HARM_WEIGHTS
+    hotspots = pd.read_csv(out / "hotspots.csv")
+    assert len(hotspots) > 1
+    assert list(hotspots.columns[3:6]) == ["share", "harm", "harm_share"]
+    assert hotspots["harm"].is_monotonic_decreasing  # ranked by harm
+    incidents = pd.read_csv(out / "incidents.csv")
+    weight = incidents["category"].map(DEFAULT_HARM_WEIGHTS).fillna(1.0)
+    by_hotspot = weight.groupby(incidents["hotspot_id"]).sum()
+    for row in hotspots.itertuples():
+        assert row.harm == pytest.approx(by_hotspot[row.hotspot_id])
+        assert row.harm_share == pytest.approx(row.harm / weight.sum())
+    assert "harm" in stdout.splitlines()[0]
+    assert "units of weight" in err  # min_samples is suggested in harm units
+
+
+def test_analyse_own_harm_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from geodata import SAMPLE_INCIDENTS
+    from hotspots.incidents import CRIME_TYPES
+
+    table = tmp_path / "my-weights.csv"
+    rows = ["crime_type,weight,source"]
+    rows += [f"{t},{100 if t == 'Robbery' else 1},ours" for t in CRIME_TYPES]
+    table.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "mine"
+    argv = ["analyse", str(SAMPLE_INCIDENTS), "--from", "2024-01", "--to", "2024-06"]
+    code, _, err = _run(capsys, *argv, "--harm-weights", str(table), "--out", str(out))
+    assert code == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["harm"]["source"] == f"your table {table}"
+    assert summary["harm"]["weights"]["Robbery"] == 100
+    incidents = pd.read_csv(out / "incidents.csv")
+    weight = np.where(incidents["category"] == "Robbery", 100.0, 1.0)
+    assert summary["harm"]["total_harm"] == pytest.approx(weight.sum())
+
+    table.write_text("crime_type,weight\nRobbery,lots\n", encoding="utf-8")
+    code, _, err = _run(capsys, *argv, "--harm-weights", str(table), "--out", str(out))
+    assert code == 2
+    _assert_one_line_error(err, "my-weights.csv", "Robbery='lots'", "missing crime types")
+
+
+def test_evaluate_pilot_dispersion_and_study_area(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from geodata import SAMPLE_INCIDENTS, SAMPLE_WARDS
+
+    base = ["evaluate-pilot", str(SAMPLE_INCIDENTS), "--target", str(_corridor_target(tmp_path))]
+    base += ["--start", "2023-04", "--end", "2023-09", "--crime-type", "Robbery"]
+    base += ["--study-area", str(SAMPLE_WARDS)]
+    widths = {}
+    for inflation in ("auto", "1"):
+        out = tmp_path / f"pilot-{inflation}"
+        code, _, err = _run(capsys, *base, "--variance-inflation", inflation, "--out", str(out))
+        assert code == 0, err
+        pilot = json.loads((out / "pilot.json").read_text())
+        assert pilot["dispersion_measured"] is (inflation == "auto")
+        assert set(pilot["dispersion"]) == {"target", "buffer", "control"}
+        assert all(v >= 1 for v in pilot["dispersion"].values())
+        assert "study area" in " ".join(pilot["notes"])
+        low, high = pilot["relative_effect_ci"]
+        widths[inflation] = high / low
+    assert widths["auto"] >= widths["1"]
+
+    code, _, err = _run(capsys, *base, "--variance-inflation", "lots", "--out", str(tmp_path / "x"))
+    assert code == 2
+    _assert_one_line_error(err, "--variance-inflation 'lots'", "auto")

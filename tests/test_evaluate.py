@@ -20,6 +20,7 @@ from hotspots.evaluate import (
     evaluate_forecast,
     evaluate_pilot,
     interpret_wdq,
+    monthly_dispersion,
     relative_effect,
     weighted_displacement_quotient,
 )
@@ -492,6 +493,121 @@ def test_pilot_rejects_unprojected(pilot_frame: gpd.GeoDataFrame) -> None:
         evaluate_pilot(
             pilot_frame.to_crs("EPSG:4326"), target=TARGET, start="2024-03", end="2024-03"
         )
+
+
+# --- over-dispersed counts ---------------------------------------------------------------------
+
+
+def test_monthly_dispersion_by_hand() -> None:
+    """Pearson chi-square around each period's mean over (months - 2), at least 1."""
+    # before 20, 40 (mean 30): (100 + 100) / 30; after 10, 30 (mean 20): (100 + 100) / 20
+    assert monthly_dispersion([20, 40], [10, 30]) == pytest.approx((200 / 30 + 200 / 20) / 2)
+    assert monthly_dispersion([30, 30, 30], [20, 20]) == 1.0  # steadier than Poisson
+    assert monthly_dispersion([5], [9]) == 1.0  # too few months to tell
+    assert monthly_dispersion([0, 0], [3, 4]) == 1.0  # an empty period
+
+
+def test_relative_effect_separate_control_inflation() -> None:
+    """var(ln RES) = phi_T (1/Tb + 1/Ta) + phi_C (1/Cb + 1/Ca)."""
+    _, low, high = relative_effect(100, 50, 1000, 1000, variance_inflation=3, control_inflation=10)
+    se = math.sqrt(3 * (1 / 100 + 1 / 50) + 10 * (2 / 1000))
+    assert low == pytest.approx(2.0 * math.exp(-Z95 * se))
+    assert high == pytest.approx(2.0 * math.exp(Z95 * se))
+    with pytest.raises(ParameterError, match="control_inflation"):
+        relative_effect(100, 50, 1000, 1000, control_inflation=0)
+
+
+def _varying_frame() -> gpd.GeoDataFrame:
+    """Target 20, 40 before, 15 during, 10, 30 after; control a steady 100 a month."""
+    rows: list[tuple[float, float, str, int]] = []
+    for month, t in [("2024-01", 20), ("2024-02", 40), ("2024-03", 15), ("2024-04", 10)]:
+        rows += [(50, 50, month, t), (2050, 50, month, 100)]
+    rows += [(50, 50, "2024-05", 30), (2050, 50, "2024-05", 100)]
+    return _frame(rows)
+
+
+def test_pilot_dispersion_measured_from_monthly_counts() -> None:
+    res = evaluate_pilot(
+        _varying_frame(), target=TARGET, start="2024-03", end="2024-03", control=CONTROL
+    )
+    phi_t = (200 / 30 + 200 / 20) / 2  # 8.33: the target's months vary far beyond Poisson
+    assert res.dispersion_is_measured
+    assert res.dispersion["target"] == pytest.approx(phi_t)
+    assert res.dispersion["control"] == 1.0
+    assert res.relative_effect == pytest.approx(1.5)  # (60 * 200) / (40 * 200)
+    se = math.sqrt(phi_t * (1 / 60 + 1 / 40) + 1 / 200 + 1 / 200)
+    assert res.ci_low == pytest.approx(1.5 * math.exp(-Z95 * se))
+    assert res.ci_high == pytest.approx(1.5 * math.exp(Z95 * se))
+    assert any("8.3 times the Poisson variance in the target" in s for s in res.summary())
+    assert res.to_dict()["dispersion"]["target"] == pytest.approx(phi_t)
+
+    poisson = evaluate_pilot(
+        _varying_frame(),
+        target=TARGET,
+        start="2024-03",
+        end="2024-03",
+        control=CONTROL,
+        variance_inflation=1,
+    )
+    assert not poisson.dispersion_is_measured
+    assert poisson.ci_high - poisson.ci_low < res.ci_high - res.ci_low
+    assert any("assume Poisson counts" in s for s in poisson.summary())
+
+
+@pytest.mark.parametrize("bad", ["often", 0, -2.0, math.nan, True, None])
+def test_pilot_rejects_bad_variance_inflation(pilot_frame: gpd.GeoDataFrame, bad: object) -> None:
+    with pytest.raises(ParameterError, match="variance_inflation"):
+        evaluate_pilot(
+            pilot_frame,
+            target=TARGET,
+            start="2024-03",
+            end="2024-03",
+            variance_inflation=bad,  # type: ignore[arg-type]
+        )
+
+
+def test_pilot_month_missing_from_the_data_is_left_out() -> None:
+    """2024-02 has no incidents anywhere (not supplied): not a zero month in the mean."""
+    rows: list[tuple[float, float, str, int]] = []
+    for month, t in [("2024-01", 30), ("2024-03", 10), ("2024-04", 20), ("2024-05", 20)]:
+        rows += [(50, 50, month, t), (2050, 50, month, 100)]
+    res = evaluate_pilot(
+        _frame(rows), target=TARGET, start="2024-03", end="2024-03", control=CONTROL
+    )
+    assert res.months["before"] == ("2024-01", "2024-02", 1)
+    assert res.per_month.loc["target", "before"] == pytest.approx(30.0)  # not 15
+    assert res.pct_change["target"] == pytest.approx(-100 / 3)
+    assert res.monthly["period"].tolist() == ["before", "missing", "during", "after", "after"]
+    assert any("2024-02" in note and "missing" in note for note in res.notes)
+
+
+def test_pilot_ci_holds_its_level_on_overdispersed_counts() -> None:
+    """Nothing happens, but monthly counts vary (gamma-Poisson, CV 0.3): a Poisson interval
+    finds "effects" far more often than 5% of the time; the measured dispersion does not."""
+    rng = np.random.default_rng(20261123)
+    found = {"poisson": 0, "auto": 0}
+    trials = 40
+    for _ in range(trials):
+        rows: list[tuple[float, float, str, int]] = []
+        for m in range(1, 25):
+            month = f"{2022 + (m - 1) // 12}-{(m - 1) % 12 + 1:02d}"
+            t = int(rng.poisson(30 * rng.gamma(1 / 0.09, 0.09)))
+            c = int(rng.poisson(300 * rng.gamma(1 / 0.09, 0.09)))
+            rows += [(50, 50, month, t), (2050, 50, month, c)]
+        frame = _frame(rows)
+        for name, inflation in (("poisson", 1.0), ("auto", "auto")):
+            res = evaluate_pilot(
+                frame,
+                target=TARGET,
+                start="2023-01",
+                end="2023-01",
+                buffer_m=0,
+                control=CONTROL,
+                variance_inflation=inflation,
+            )
+            found[name] += res.significant
+    assert found["poisson"] >= 10, found  # about half the placebos "significant"
+    assert found["auto"] <= 5, found  # about the nominal 5% (2 of 40)
 
 
 # --- the demo borough: the planted St James Street fall --------------------------------------
