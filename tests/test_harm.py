@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 
 from hotspots.errors import InputError, InputFileError, ParameterError
 from hotspots.find import find_hotspots
-from hotspots.harm import DEFAULT_HARM_WEIGHTS, HARM_SOURCE, apply_harm_weights, harm_weights
+from hotspots.harm import (
+    DEFAULT_HARM_WEIGHTS,
+    HARM_SOURCE,
+    apply_harm_weights,
+    harm_weights,
+    parse_harm_weights,
+)
 from hotspots.incidents import CRIME_TYPE_SLUGS, CRIME_TYPES
 
 CRS = "EPSG:27700"
@@ -118,6 +124,27 @@ def test_user_csv_file_errors(tmp_path: Path) -> None:
 
 
 # --- apply_harm_weights ------------------------------------------------------------------------
+
+
+def test_uploaded_text_parsed_like_a_file(tmp_path: Path) -> None:
+    """An upload's text: BOM, CRLF, a source column; errors name the upload, not a temp file."""
+    lines = ["crime_type,weight,source"] + [
+        f"{t},{i + 1},ONS 2024" for i, t in enumerate(CRIME_TYPES)
+    ]
+    text = "\ufeff" + "\r\n".join(lines) + "\r\n"
+    table = parse_harm_weights(text, "upload.csv")
+    assert table == {t: float(i + 1) for i, t in enumerate(CRIME_TYPES)}
+    path = tmp_path / "same.csv"
+    path.write_text(text, encoding="utf-8")
+    assert harm_weights(path) == table
+    with pytest.raises(ParameterError, match=r"^upload\.csv: .*missing crime types"):
+        parse_harm_weights("crime_type,weight\nRobbery,5\n", "upload.csv")
+    with pytest.raises(InputFileError, match=r"^upload\.csv: .*columns crime_type and weight"):
+        parse_harm_weights("type;harm\nRobbery;5\n", "upload.csv")
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("crime_type,weight\nCaf\xe9,1\n".encode("latin-1"))
+    with pytest.raises(InputFileError, match=r"latin\.csv: not a UTF-8"):
+        harm_weights(latin)
 
 
 def test_apply_by_hand_and_input_untouched() -> None:
