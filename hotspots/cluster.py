@@ -849,7 +849,7 @@ def neighbour_counts(
 
 
 def suggest_min_samples(
-    n_incidents: int,
+    n_incidents: float,
     *,
     n_months: int,
     area_km2: float,

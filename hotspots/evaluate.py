@@ -454,17 +454,39 @@ class PilotResult:
             "notes": list(self.notes),
         }
 
-    def summary(self) -> list[str]:
-        """Plain sentences for partners that do not claim more than the figures show."""
+    def summary(self, *, suppress_below: int | None = None) -> list[str]:
+        """Plain sentences for partners that do not claim more than the figures show.
+
+        Parameters
+        ----------
+        suppress_below
+            For a published briefing: counts from 1 to ``suppress_below - 1`` are written
+            "fewer than N", and the monthly rates and change worked out from them are left
+            out, so the small count cannot be worked back. None (default): exact counts.
+        """
+
+        def count(n: float) -> str:
+            if suppress_below is not None and 0 < n < suppress_below:
+                return f"fewer than {suppress_below}"
+            return _fmt_count(n)
+
+        def hidden(*ns: float) -> bool:
+            return suppress_below is not None and any(0 < n < suppress_below for n in ns)
+
         what = "the selected crime types" if self.categories else "crime"
         b, a = self.months["before"], self.months["after"]
+        tb, ta = self._n("target", "before"), self._n("target", "after")
+        rate_b = "" if hidden(tb) else f" ({self._rate('target', 'before'):.1f} a month)"
+        rate_a = "" if hidden(ta) else f" ({self._rate('target', 'after'):.1f} a month)"
+        change = (
+            " (the change is not shown: the counts are too small to publish)"
+            if hidden(tb, ta)
+            else f", a change of {_pct(self.pct_change['target'])}"
+        )
         out = [
             f"Before the operation ({b[0]} to {b[1]}, {_months(b[2])}) the target area had "
-            f"{_fmt_count(self._n('target', 'before'))} incidents of {what} "
-            f"({self._rate('target', 'before'):.1f} a month); after it ({a[0]} to "
-            f"{a[1]}, {_months(a[2])}) {_fmt_count(self._n('target', 'after'))} "
-            f"({self._rate('target', 'after'):.1f} a month), a change of "
-            f"{_pct(self.pct_change['target'])}."
+            f"{count(tb)} incidents of {what}{rate_b}; after it ({a[0]} to "
+            f"{a[1]}, {_months(a[2])}) {count(ta)}{rate_a}{change}."
         ]
         if b[2] != a[2]:
             out.append(
@@ -487,7 +509,12 @@ class PilotResult:
                 f"Over the same periods {where} changed by {_pct(self.pct_change['control'])}."
             )
             lo, hi = self.relative_change_ci
-            if not math.isfinite(self.relative_effect):
+            if hidden(tb, ta):
+                out.append(
+                    "The target's counts are too small to publish an effect relative to the "
+                    "control area."
+                )
+            elif not math.isfinite(self.relative_effect):
                 out.append("The relative effect cannot be estimated: a count is zero.")
             elif self.significant:
                 fell = self.relative_change_pct < 0
@@ -511,7 +538,7 @@ class PilotResult:
                     f"{_pct(hi)}); the interval includes no change, so there is no evidence of "
                     "a change beyond what the control area shows."
                 )
-        if self.has_control and math.isfinite(self.relative_effect):
+        if self.has_control and math.isfinite(self.relative_effect) and not hidden(tb, ta):
             out.append(self._interval_basis())
         small = self.small_counts
         if small:
@@ -525,6 +552,11 @@ class PilotResult:
         elif bb == 0 or ba == 0:
             out.append(
                 "The buffer had no incidents before or after, so displacement cannot be assessed."
+            )
+        elif hidden(bb, ba):
+            out.append(
+                f"The buffer's counts are too small to publish (fewer than {suppress_below} "
+                "before or after), so displacement is not reported."
             )
         elif self.has_control:
             lo, hi = self.buffer_change_ci
@@ -553,8 +585,8 @@ class PilotResult:
                 out.append(f"Weighted Displacement Quotient {self.wdq_interpretation}.")
             if min(bb, ba) < SMALL_COUNT:
                 out.append(
-                    f"The buffer holds few incidents ({_fmt_count(bb)} before, "
-                    f"{_fmt_count(ba)} after), so the displacement measures are uncertain."
+                    f"The buffer holds few incidents ({count(bb)} before, "
+                    f"{count(ba)} after), so the displacement measures are uncertain."
                 )
         return out
 

@@ -610,6 +610,24 @@ def test_pilot_ci_holds_its_level_on_overdispersed_counts() -> None:
     assert found["auto"] <= 5, found  # about the nominal 5% (2 of 40)
 
 
+def test_pilot_summary_suppresses_small_counts_for_publication() -> None:
+    """Target 3 -> 2 and buffer 4 -> 1: published as "fewer than 5", with nothing derived."""
+    rows: list[tuple[float, float, str, int]] = []
+    for month, t, b in [("2024-01", 3, 4), ("2024-02", 1, 1), ("2024-03", 2, 1)]:
+        rows += [(50, 50, month, t), (150, 50, month, b), (2050, 50, month, 100)]
+    res = evaluate_pilot(
+        _frame(rows), target=TARGET, start="2024-02", end="2024-02", buffer_m=100, control=CONTROL
+    )
+    assert _row(res.counts, "target") == [3, 1, 2]
+    exact = " ".join(res.summary())
+    assert "3 incidents" in exact and "-33%" in exact
+    published = " ".join(res.summary(suppress_below=5))
+    assert "fewer than 5 incidents" in published
+    assert "3 incidents" not in published and "a month)" not in published
+    assert "-33%" not in published and "too small to publish" in published
+    assert "displacement is not reported" in published
+
+
 # --- the demo borough: the planted St James Street fall --------------------------------------
 
 
