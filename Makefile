@@ -45,6 +45,7 @@ bench: setup
 	$(PY) benchmarks/cluster.py
 	$(PY) benchmarks/pipeline.py
 	$(PY) benchmarks/app.py
+	$(PY) benchmarks/pilot_placebo.py
 
 clean:
 	rm -rf $(VENV) static/vendor assets/node_modules
