@@ -331,6 +331,10 @@ def _build_parser() -> argparse.ArgumentParser:
     em.add_argument("--out", required=True, metavar="DIR", help="folder for forecast.csv")
     em.add_argument("--quiet", "-q", action="store_true", help="print only errors")
     em.set_defaults(func=_evaluate_map)
+
+    from .cli_methods import add_method_commands
+
+    add_method_commands(sub)
     return parser
 
 
