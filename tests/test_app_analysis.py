@@ -7,6 +7,7 @@ planted station hotspot, where nothing was done). The store is a temporary file.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +21,9 @@ from streamlit.testing.v1 import AppTest
 
 from geodata import SAMPLE_DIR
 from geodata.store import PatrolAreaStore
+from hotspots import InputError
 from hotspots.assets import external_urls
-from hotspots.harm import HARM_SOURCE
+from hotspots.harm import DEFAULT_HARM_WEIGHTS, HARM_SOURCE
 from ui import analysis
 from ui.helpers import STATIC_URL
 
@@ -32,7 +34,8 @@ OPERATION = TRUTH["corridor"]["operation"]
 
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """HOTSPOTS_STORE in a temporary folder, holding a placebo area around the station."""
+    """HOTSPOTS_STORE in a temporary folder: a placebo area around the station and a control
+    area around Central Square (another planted hotspot, where nothing was done either)."""
     path = tmp_path_factory.mktemp("store") / "store.gpkg"
     station = next(h for h in TRUTH["hotspots"] if "station" in h["name"].lower())
     centre = gpd.GeoSeries(
@@ -40,6 +43,12 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         crs="EPSG:4326",
     ).to_crs("EPSG:27700")
     PatrolAreaStore(path).add("Station placebo", centre.buffer(300).iloc[0], crs="EPSG:27700")
+    square = next(h for h in TRUTH["hotspots"] if h["name"] == "Central Square")
+    centre = gpd.GeoSeries(
+        gpd.points_from_xy([square["centre_lonlat"][0]], [square["centre_lonlat"][1]]),
+        crs="EPSG:4326",
+    ).to_crs("EPSG:27700")
+    PatrolAreaStore(path).add("Square control", centre.buffer(400).iloc[0], crs="EPSG:27700")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HOTSPOTS_STORE", str(path))
         yield path
@@ -183,3 +192,205 @@ def test_pilot_with_the_operation_reversed_is_an_error_not_a_traceback(fresh: Ap
     fresh.button(key="pilot_run").click().run()
     assert not fresh.exception
     assert fresh.error
+
+
+def uploader(at: AppTest, key: str) -> Any:
+    return next(u for u in at.get("file_uploader") if u.key == key)
+
+
+def test_pilot_crime_types_follow_the_sidebar_until_edited(fresh: AppTest) -> None:
+    categories = fresh.multiselect(key="crime_types").value
+    assert sorted(fresh.multiselect(key="pilot_types").value) == sorted(categories)
+    _run(fresh.multiselect(key="crime_types").set_value(["Robbery", "Drugs"]))
+    assert sorted(fresh.multiselect(key="pilot_types").value) == ["Drugs", "Robbery"]
+    _run(fresh.multiselect(key="pilot_types").set_value(["Robbery"]))
+    _run(fresh)  # another run (any other widget): the user's choice is kept
+    assert fresh.multiselect(key="pilot_types").value == ["Robbery"]
+    _run(fresh.multiselect(key="crime_types").set_value(["Burglary"]))
+    assert fresh.multiselect(key="pilot_types").value == ["Burglary"]
+
+
+def test_pilot_with_a_saved_control_area(fresh: AppTest) -> None:
+    violence = TRUTH["corridor"]["violence_types"]
+    default_text = _pilot(fresh, analysis.CORRIDOR, violence)
+    assert "the rest of the study area" in default_text
+    default_counts = table_with(fresh, "zone", "before", "during", "after")
+    assert any("control area: the study area minus" in c.value for c in fresh.caption)
+    assert any("matched control area" in c.value for c in fresh.caption)
+
+    fresh.radio(key="pilot_control").set_value(analysis.SAVED)
+    _run(fresh)
+    _run(fresh.selectbox(key="pilot_control_area").set_value("Square control"))
+    text = " ".join(m.value for m in fresh.markdown)
+    assert "Over the same periods the control area changed" in text
+    assert "the rest of the study area" not in text
+    assert not any("control area: the study area minus" in c.value for c in fresh.caption)
+    counts = table_with(fresh, "zone", "before", "during", "after")
+    control = counts.set_index("zone").loc["control"]
+    assert (control < default_counts.set_index("zone").loc["control"]).all()
+    assert (
+        counts.set_index("zone")
+        .loc["target"]
+        .equals(default_counts.set_index("zone").loc["target"])
+    )
+
+
+def test_pilot_refuses_the_target_as_its_own_control(fresh: AppTest) -> None:
+    fresh.radio(key="pilot_target").set_value(analysis.SAVED)
+    fresh.radio(key="pilot_control").set_value(analysis.SAVED)
+    _run(fresh)  # the control starts on another area than the target's
+    assert (
+        fresh.selectbox(key="pilot_control_area").value != fresh.selectbox(key="pilot_area").value
+    )
+    fresh.selectbox(key="pilot_area").set_value("Station placebo")
+    fresh.selectbox(key="pilot_control_area").set_value("Station placebo").run()
+    assert not fresh.exception
+    assert [e.value for e in fresh.error] == [
+        "The control area is the same as the target area; choose another area "
+        "(streets like the target's where nothing was done)."
+    ]
+    fresh.button(key="pilot_run").click().run()
+    assert not fresh.exception
+    assert not any(d.value.columns[0] == "zone" for d in fresh.dataframe)  # not evaluated
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"{not json", "c.geojson"),
+        (
+            json.dumps(
+                {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "properties": {},
+                            "geometry": {"type": "Point", "coordinates": [-0.02, 51.59]},
+                        }
+                    ],
+                }
+            ).encode(),
+            "Point",
+        ),
+    ],
+)
+def test_a_bad_control_file_is_one_error_line(fresh: AppTest, content: bytes, says: str) -> None:
+    fresh.radio(key="pilot_target").set_value(analysis.CORRIDOR)
+    fresh.radio(key="pilot_control").set_value(analysis.UPLOAD)
+    _run(fresh)
+    uploader(fresh, "pilot_control_file").set_value(("c.geojson", content, "application/json"))
+    fresh.run()
+    fresh.button(key="pilot_run").click().run()
+    assert not fresh.exception
+    errors = [e.value for e in fresh.error]
+    assert len(errors) == 1 and says in errors[0] and "\n" not in errors[0], errors
+    assert not any(d.value.columns[0] == "zone" for d in fresh.dataframe)  # not evaluated
+
+
+def test_cell_maps_draw_the_wards_with_escaped_names() -> None:
+    cells = gpd.GeoDataFrame(geometry=[box(530_000, 180_000, 530_250, 180_250)], crs="EPSG:27700")
+    wards = gpd.GeoDataFrame(
+        {"ward_code": ["W1", "W2"], "ward_name": ["<b>Evil & Co</b>", "Plain Ward"]},
+        geometry=[box(529_000, 179_000, 530_100, 181_000), box(530_100, 179_000, 531_000, 181_000)],
+        crs="EPSG:27700",
+    )
+    page = analysis.cells_map(cells, pd.Series(["#b10026"]), pd.Series(["ok"]), wards)
+    html = page.get_root().render()
+    # folium writes the GeoJSON with <, > and & as \u escapes: read it as the browser does
+    decoded = html
+    for code, char in (("\\u0026", "&"), ("\\u003c", "<"), ("\\u003e", ">")):
+        decoded = decoded.replace(code, char)
+    assert "&lt;b&gt;Evil &amp; Co&lt;/b&gt;" in decoded and "Plain Ward" in decoded
+    assert "<b>Evil" not in decoded
+    assert '"fill": false' in html  # outlines only: the cells keep their tooltips
+    assert all(url.startswith(STATIC_URL) for url in external_urls(html)), external_urls(html)
+    without = analysis.cells_map(cells, pd.Series(["#b10026"]), pd.Series(["ok"]))
+    assert "Plain Ward" not in without.get_root().render()
+
+
+def _harm_csv(weights: dict[str, float]) -> bytes:
+    out = io.StringIO()
+    pd.DataFrame({"crime_type": list(weights), "weight": list(weights.values())}).to_csv(
+        out, index=False
+    )
+    return out.getvalue().encode()
+
+
+# Drugs heavier than anything else: the harm ranking must change.
+DRUGS_HEAVY = {name: 1.0 for name in DEFAULT_HARM_WEIGHTS} | {"Drugs": 5000.0}
+
+
+def harm_table(at: AppTest) -> pd.DataFrame:
+    """The Analysis tab's footprints ranked by harm (not the Deployments tab's table)."""
+    return table_with(at, "hotspot_id", "rank", "incidents", "share", "harm")
+
+
+def _harm_on(at: AppTest) -> pd.DataFrame:
+    _run(at.checkbox(key="an_harm").check())
+    assert any(HARM_SOURCE in c.value for c in at.caption)
+    editor = at.data_editor[0]
+    assert editor.value.to_dict("list") == {
+        "crime_type": list(DEFAULT_HARM_WEIGHTS),
+        "weight": list(DEFAULT_HARM_WEIGHTS.values()),
+    }
+    assert "Harm weights (CSV)" in [b.label for b in at.get("download_button")]
+    return harm_table(at)
+
+
+def test_harm_weights_from_a_file_change_the_footprints_and_reset(fresh: AppTest) -> None:
+    built_in = _harm_on(fresh)
+    uploader(fresh, "harm_file").set_value(("mine.csv", _harm_csv(DRUGS_HEAVY), "text/csv"))
+    _run(fresh)
+    assert any(c.value == "Harm weights: your file mine.csv." for c in fresh.caption)
+    assert fresh.data_editor[0].value["weight"].tolist() == list(DRUGS_HEAVY.values())
+    mine = harm_table(fresh)
+    assert not mine.equals(built_in)
+    _run(fresh.button(key="harm_reset").click())
+    assert any(f"Harm weights: {HARM_SOURCE}." == c.value for c in fresh.caption)
+    pd.testing.assert_frame_equal(harm_table(fresh), built_in)
+
+
+def test_an_invalid_harm_file_is_an_error_and_keeps_the_table(fresh: AppTest) -> None:
+    built_in = _harm_on(fresh)
+    bad = _harm_csv({k: v for k, v in DRUGS_HEAVY.items() if k != "Robbery"})
+    uploader(fresh, "harm_file").set_value(("bad.csv", bad, "text/csv"))
+    fresh.run()
+    assert not fresh.exception
+    errors = [e.value for e in fresh.error]
+    assert len(errors) == 1 and errors[0].startswith("bad.csv: missing crime types 'Robbery'")
+    assert any(f"Harm weights: {HARM_SOURCE}." == c.value for c in fresh.caption)
+    pd.testing.assert_frame_equal(harm_table(fresh), built_in)
+
+
+def test_a_weight_edited_in_the_table_changes_the_footprints(fresh: AppTest) -> None:
+    built_in = _harm_on(fresh)
+    row = list(DEFAULT_HARM_WEIGHTS).index("Drugs")
+    edits = {"edited_rows": {row: {"weight": 5000.0}}, "added_rows": [], "deleted_rows": []}
+    fresh.session_state[str(fresh.data_editor[0].key)] = edits
+    _run(fresh)
+    assert any(c.value == "Harm weights: edited in the dashboard." for c in fresh.caption)
+    edited = harm_table(fresh)
+    assert not edited.equals(built_in)
+    _run(fresh.radio(key="an_method").set_value("KDE"))  # kept across methods
+    assert any(c.value == "Harm weights: edited in the dashboard." for c in fresh.caption)
+    _run(fresh.checkbox(key="an_harm").uncheck())
+    _run(fresh.checkbox(key="an_harm").check())  # and when harm is ticked again
+    assert fresh.data_editor[0].value["weight"][row] == 5000.0
+    _run(fresh.radio(key="an_method").set_value(analysis.METHODS[0]))
+    assert any(c.value == "Harm weights: edited in the dashboard." for c in fresh.caption)
+    pd.testing.assert_frame_equal(harm_table(fresh), edited)
+
+
+def test_harm_helpers_read_files_and_key_the_table() -> None:
+    table, name = analysis.read_harm_upload((("mine.csv", _harm_csv(DRUGS_HEAVY)),))
+    assert name == "mine.csv" and table == DRUGS_HEAVY
+    with pytest.raises(InputError, match=r"^latin\.csv: not a UTF-8"):
+        analysis.read_harm_upload((("latin.csv", "crime_type,weight\nCaf\xe9,1".encode("cp1252")),))
+    with pytest.raises(InputError, match=r"^x\.csv: a harm weights CSV needs"):
+        analysis.read_harm_upload((("x.csv", b"a,b\n1,2"),))
+    base = analysis.harm_key(DEFAULT_HARM_WEIGHTS)
+    assert analysis.harm_key(dict(DEFAULT_HARM_WEIGHTS)) == base
+    assert analysis.harm_key(DEFAULT_HARM_WEIGHTS | {"Drugs": 31.0}) != base
+    frame = analysis.harm_frame(DEFAULT_HARM_WEIGHTS, HARM_SOURCE)
+    assert list(frame.columns) == ["crime_type", "weight", "source"] and len(frame) == 14

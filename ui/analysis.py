@@ -6,8 +6,11 @@ parameters; maps are folium GeoJson layers whose scripts come from static/vendor
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
+import math
+from collections.abc import Mapping
 from typing import Any
 
 import altair as alt
@@ -23,9 +26,10 @@ from hotspots import InputError, to_wgs84
 from hotspots.assets import local_assets
 from hotspots.change import compare_periods, emerging_hotspots
 from hotspots.density import KDEResult, grid_cells, kde, kde_bands, kde_hotspot_cells
+from hotspots.errors import InputFileError, ParameterError
 from hotspots.evaluate import PilotResult, evaluate_pilot
 from hotspots.find import find_hotspots
-from hotspots.harm import HARM_SOURCE, apply_harm_weights
+from hotspots.harm import DEFAULT_HARM_WEIGHTS, HARM_SOURCE, apply_harm_weights, parse_harm_weights
 from hotspots.significance import CLASSES, gi_star_cells
 
 from .helpers import DEMO, LAYER_TYPES, STATIC_URL, digest, read_uploaded_layer, table_csv
@@ -51,9 +55,19 @@ def _study(chosen: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None) -> Any:
     return wards if wards is not None else chosen.geometry.union_all().convex_hull
 
 
+Weights = tuple[tuple[str, float], ...]
+
+
+def harm_key(weights: Mapping[str, float]) -> str:
+    """A short digest of a harm table, part of every cached analysis key when weighting."""
+    items = sorted((str(k), float(v)) for k, v in weights.items())
+    return hashlib.sha256(json.dumps(items).encode()).hexdigest()[:12]
+
+
 @st.cache_data(show_spinner="Weighting by harm ...", max_entries=8)
-def _weighted(fkey: str, harm: bool, _chosen: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    return apply_harm_weights(_chosen) if harm else _chosen
+def _weighted(fkey: str, weights: Weights | None, _chosen: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The filtered incidents, their weight set from the harm table ``weights`` (None: counts)."""
+    return _chosen if weights is None else apply_harm_weights(_chosen, weights=dict(weights))
 
 
 @st.cache_data(show_spinner="Finding harm-weighted hotspots ...", max_entries=8)
@@ -126,6 +140,7 @@ def _emerging(
 def _pilot(
     inc_key: str,
     target_key: str,
+    control_key: str,
     wards_key: str,
     start: str,
     end: str,
@@ -133,6 +148,7 @@ def _pilot(
     categories: tuple[str, ...],
     _incidents: gpd.GeoDataFrame,
     _target: Any,
+    _control: Any,
     _wards: Any,
 ) -> PilotResult:
     return evaluate_pilot(
@@ -141,6 +157,7 @@ def _pilot(
         start=start,
         end=end,
         buffer_m=buffer_m,
+        control=_control,
         categories=list(categories) or None,
         study_area=_wards,
     )
@@ -158,16 +175,45 @@ def corridor_target(crs: str) -> gpd.GeoSeries:
 # Maps
 
 
-def cells_map(frame: gpd.GeoDataFrame, colour: pd.Series, tips: pd.Series) -> folium.Map:
-    """A folium map of polygons coloured by ``colour``, tooltips escaped, assets local."""
+WARD_STYLE = {"color": "#555555", "weight": 1, "fill": False, "opacity": 0.8}
+
+
+def _ward_names(wards: gpd.GeoDataFrame) -> list[str]:
+    """Each ward's name (``ward_name``, else a name-like text column), HTML-escaped."""
+    names = [c for c in ("ward_name", "name", "WD24NM") if c in wards.columns]
+    if not names:
+        return ["" for _ in range(len(wards))]
+    return [html.escape(str(v)) if pd.notna(v) else "" for v in wards[names[0]]]
+
+
+def cells_map(
+    frame: gpd.GeoDataFrame,
+    colour: pd.Series,
+    tips: pd.Series,
+    wards: gpd.GeoDataFrame | None = None,
+) -> folium.Map:
+    """A folium map of polygons coloured by ``colour``, tooltips escaped, assets local.
+
+    ``wards`` (any CRS) are drawn over the cells as thin grey outlines without fill, so only
+    their edges take the pointer (the ward's escaped name as a tooltip) and the cells below
+    keep theirs. The map fits the cells (the wards when there are no cells).
+    """
     wgs = to_wgs84(gpd.GeoDataFrame({"colour": colour, "tip": tips}, geometry=frame.geometry))
     wgs["tip"] = [html.escape(str(t)) for t in wgs["tip"]]
+    ward_wgs = None
+    if wards is not None and len(wards):
+        ward_wgs = to_wgs84(
+            gpd.GeoDataFrame({"ward": _ward_names(wards)}, geometry=wards.geometry.values)
+        )
     x0, y0, x1, y1 = wgs.total_bounds
+    if not len(wgs) and ward_wgs is not None:
+        x0, y0, x1, y1 = ward_wgs.total_bounds
     m = folium.Map(tiles=None, control_scale=True)
     m.fit_bounds([[y0, x0], [y1, x1]])
     if len(wgs):
         folium.GeoJson(
             wgs.to_json(),
+            name="Cells",
             style_function=lambda f: {
                 "fillColor": f["properties"]["colour"],
                 "color": f["properties"]["colour"],
@@ -176,15 +222,25 @@ def cells_map(frame: gpd.GeoDataFrame, colour: pd.Series, tips: pd.Series) -> fo
             },
             tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
         ).add_to(m)
+    if ward_wgs is not None:
+        folium.GeoJson(
+            ward_wgs.to_json(),
+            name="Wards",
+            style_function=lambda f: WARD_STYLE,
+            tooltip=folium.GeoJsonTooltip(fields=["ward"], labels=False, sticky=True),
+        ).add_to(m)
     local_assets(m, mode="static", static_url=STATIC_URL)
     return m
 
 
-def _show(frame: gpd.GeoDataFrame, colour: pd.Series, tips: pd.Series, key: str) -> None:
+def _show(
+    frame: gpd.GeoDataFrame, colour: pd.Series, tips: pd.Series, key: str, wards: Any
+) -> None:
     from streamlit_folium import st_folium
 
+    ward_frame = wards if isinstance(wards, gpd.GeoDataFrame) else None
     try:
-        m = cells_map(frame, colour, tips)
+        m = cells_map(frame, colour, tips, ward_frame)
     except (InputError, ValueError) as exc:
         st.error(str(exc))
         return
@@ -205,10 +261,15 @@ def analysis_tab(
 ) -> None:
     pick = st.radio("Analysis method", METHODS, horizontal=True, key="an_method")
     harm = st.checkbox("Weight by harm", key="an_harm", help=HARM_SOURCE)
+    weights: Weights | None = None
     if harm:
-        st.caption(f"Harm weights: {HARM_SOURCE}.")
+        table = harm_table()
+        weights = tuple(table.items())
+        akey = f"{akey}|harm:{harm_key(table)}"  # every cached call below is keyed on it
     try:
-        inc = _weighted(akey, harm, chosen)
+        inc = _weighted(akey, weights, chosen)
+        for warning in inc.attrs.get("harm_warnings", []) if harm else []:
+            st.caption(f"Harm weights: {warning}.")
         if pick == METHODS[0]:
             _footprints(akey, harm, inc, wards, footprints, eps, method)
         elif pick == "KDE":
@@ -219,6 +280,133 @@ def analysis_tab(
             _change_view(akey, harm, inc, wards)
     except InputError as exc:
         st.error(str(exc))
+
+
+# Harm weights: the table in use is st.session_state["harm_table"] ({crime type: weight}) and
+# its source note "harm_source". The editor shows "harm_base" (the table in use when it was
+# created) with the user's cell edits on top; its key "harm_editor_<n>" changes when a file or a
+# reset replaces the table, so old edits do not apply to the new table.
+
+
+def _set_harm_table(table: Mapping[str, float], source: str) -> None:
+    st.session_state["harm_table"] = {str(k): float(v) for k, v in table.items()}
+    st.session_state["harm_source"] = source
+    st.session_state["harm_version"] = st.session_state.get("harm_version", 0) + 1
+
+
+def _reset_harm_table() -> None:
+    _set_harm_table(DEFAULT_HARM_WEIGHTS, HARM_SOURCE)
+
+
+def read_harm_upload(files: tuple[tuple[str, bytes], ...]) -> tuple[dict[str, float], str]:
+    """The harm table in an uploaded CSV (name, bytes) and the file's name.
+
+    Raises InputError (one line naming the file) for a file that is not a valid table.
+    """
+    if not files:
+        raise InputFileError("no harm weights file uploaded; choose a CSV.")
+    name, data = files[0]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputFileError(f"{name}: not a UTF-8 text file; save it as CSV (UTF-8).") from None
+    return parse_harm_weights(text, name), name
+
+
+def harm_frame(table: Mapping[str, float], source: str | None = None) -> pd.DataFrame:
+    """The table as rows crime_type, weight (and source, for the download)."""
+    frame = pd.DataFrame({"crime_type": list(table), "weight": [float(v) for v in table.values()]})
+    if source is not None:
+        frame["source"] = source
+    return frame
+
+
+def _edited_weights(frame: pd.DataFrame) -> dict[str, float]:
+    """The editor's table as {crime type: weight}; ParameterError for a weight not >= 0."""
+    out: dict[str, float] = {}
+    bad: list[str] = []
+    for name, value in zip(frame["crime_type"], frame["weight"], strict=True):
+        try:
+            w = float(value)
+        except (TypeError, ValueError):
+            w = math.nan
+        if not math.isfinite(w) or w < 0:
+            bad.append(str(name))
+        out[str(name)] = w
+    if bad:
+        raise ParameterError(
+            f"harm weights: the weight of {', '.join(bad)} must be a number >= 0; "
+            "the previous table is still in use."
+        )
+    return out
+
+
+def harm_table() -> dict[str, float]:
+    """The harm-weights controls (table editor, upload, reset, download); the table in use."""
+    state = st.session_state
+    if "harm_table" not in state:
+        _reset_harm_table()
+    files = _uploaded(
+        st.file_uploader(
+            "Your own harm weights (CSV with columns crime_type, weight)",
+            type=["csv", "txt"],
+            key="harm_file",
+            help="One row for each of the 14 data.police.uk crime types; other columns are "
+            "ignored. Download the table below for a template.",
+        )
+    )
+    if files:
+        seen = digest(files)
+        try:
+            table, name = read_harm_upload(files)
+        except InputError as exc:
+            st.error(str(exc))
+        else:
+            if state.get("harm_file_seen") != seen:  # a new file replaces the table once
+                _set_harm_table(table, f"your file {name}")
+        state["harm_file_seen"] = seen
+    else:
+        state.pop("harm_file_seen", None)
+    editor = f"harm_editor_{state['harm_version']}"
+    if editor not in state or "harm_base" not in state:  # a new editor, or harm re-ticked
+        state["harm_base"] = dict(state["harm_table"])
+        state["harm_base_source"] = state["harm_source"]
+    edited = st.data_editor(
+        harm_frame(state["harm_base"]),
+        key=editor,
+        num_rows="fixed",
+        hide_index=True,
+        disabled=["crime_type"],
+        column_config={
+            "crime_type": st.column_config.TextColumn("crime_type"),
+            "weight": st.column_config.NumberColumn(
+                "weight", min_value=0.0, required=True, format="%g"
+            ),
+        },
+    )
+    try:
+        weights = _edited_weights(edited)
+    except InputError as exc:
+        st.error(str(exc))
+    else:
+        edited_here = weights != state["harm_base"]
+        state["harm_table"] = weights if edited_here else dict(state["harm_base"])
+        state["harm_source"] = (
+            "edited in the dashboard" if edited_here else state["harm_base_source"]
+        )
+    table = dict(state["harm_table"])
+    source = str(state["harm_source"])
+    c1, c2 = st.columns(2)
+    c1.button("Reset to built-in", key="harm_reset", on_click=_reset_harm_table)
+    c2.download_button(
+        "Harm weights (CSV)",
+        table_csv(harm_frame(table, source)),
+        file_name="harm_weights.csv",
+        mime="text/csv",
+        on_click="ignore",
+    )
+    st.caption(f"Harm weights: {source}.")
+    return table
 
 
 def _footprints(
@@ -261,7 +449,7 @@ def _kde_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> None:
     colours = pd.Series(BAND_COLOURS[: len(bands)], index=bands.index)
     tips = bands["band"] + " of the area: " + bands["min_density_km2"].round(0).astype(str)
     tips = tips + " to " + bands["max_density_km2"].round(0).astype(str) + " per km²"
-    _show(bands, colours, tips, "map_kde")
+    _show(bands, colours, tips, "map_kde", wards)
     st.dataframe(pd.DataFrame(bands.drop(columns="geometry")), hide_index=True, width="stretch")
 
 
@@ -287,7 +475,7 @@ def _gi_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> None:
     colours = shown["hotspot_class"].map(CLASS_COLOURS)
     tips = shown["hotspot_class"] + ": " + shown["incidents"].astype(int).astype(str)
     tips = tips + " incidents, z " + shown["z"].round(2).astype(str)
-    _show(shown, colours, tips, "map_gi")
+    _show(shown, colours, tips, "map_gi", wards)
     st.dataframe(table, hide_index=True, width="stretch")
     for note in gi.attrs.get("notes", []):
         st.caption(note)
@@ -317,7 +505,7 @@ def _change_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> No
     tips = tips + moved["after"].round(0).astype(str)
     st.subheader("Before and after")
     st.caption("; ".join(cmp.attrs.get("notes", [])) + ". Red: more after; blue: fewer.")
-    _show(moved, colours, tips, "map_change")
+    _show(moved, colours, tips, "map_change", wards)
     biggest = cmp.reindex(cmp["change"].abs().sort_values(ascending=False).index).head(20)
     st.dataframe(pd.DataFrame(biggest.drop(columns="geometry")), hide_index=True, width="stretch")
 
@@ -346,7 +534,7 @@ def _change_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> No
         ["#b10026" if "hot" in p else "#2166ac" for p in shown["pattern"]], index=shown.index
     )
     tips = shown["pattern"] + " (count trend p " + shown["count_trend_p"].round(3).astype(str)
-    _show(shown, colours, tips + ")", "map_emerging")
+    _show(shown, colours, tips + ")", "map_emerging", wards)
     cols = ["pattern", "series", "incidents", "count_trend_z", "count_trend_p", "trend_p"]
     st.dataframe(pd.DataFrame(shown[cols]), hide_index=True, width="stretch")
 
@@ -355,38 +543,92 @@ def _change_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> No
 # Evaluate a pilot
 
 
-def _target(
-    inc_key: str, incidents: gpd.GeoDataFrame, store: PatrolAreaStore
-) -> tuple[str, Any] | None:
-    options = ["Saved patrol area", "Upload a polygon file"]
-    if inc_key == DEMO:
-        options.append(CORRIDOR)
-    choice = st.radio("Target area", options, key="pilot_target", horizontal=True)
-    if choice == CORRIDOR:
-        return "corridor", corridor_target(str(incidents.crs))
-    if choice == "Saved patrol area":
+SAVED = "Saved patrol area"
+UPLOAD = "Upload a polygon file"
+DEFAULT_CONTROL = "Rest of the study area (default)"
+Area = tuple[str, Any]  # (cache key, area for evaluate_pilot)
+
+
+def _choose_area(
+    label: str,
+    options: list[str],
+    keys: tuple[str, str, str],
+    incidents: gpd.GeoDataFrame,
+    store: PatrolAreaStore,
+    avoid: str | None = None,
+) -> tuple[str, Area | None]:
+    """A radio choosing a saved patrol area or an uploaded polygon file (or ``options``' others).
+
+    ``keys`` are the widget keys of the radio, the saved-area selectbox and the uploader; the
+    selectbox starts on the first saved area whose cache key is not ``avoid``.
+    Returns the choice and, for a saved area or a file, its (cache key, area); None when it is
+    not ready (nothing saved or uploaded, or an unreadable file: the reason is shown).
+    """
+    radio_key, area_key, file_key = keys
+    choice = st.radio(label, options, key=radio_key, horizontal=True)
+    if choice == SAVED:
         try:
             areas = store.list()
         except InputError as exc:
             st.error(str(exc))
-            return None
+            return choice, None
         if len(areas) == 0:
             st.info("No patrol areas saved yet: draw one on the map or save an upload.")
-            return None
-        name = st.selectbox("Saved area", areas["patrol_area"].tolist(), key="pilot_area")
-        row = areas[areas["patrol_area"] == name]
-        stamp = str(row["updated_at"].iloc[0])
-        return f"store:{name}:{stamp}", row[["patrol_area", "geometry"]]
-    files = _uploaded(st.file_uploader("Target polygon", type=LAYER_TYPES, key="pilot_file"))
+            return choice, None
+        names = areas["patrol_area"].astype(str).tolist()
+        stored = [f"store:{n}:{t}" for n, t in zip(names, areas["updated_at"], strict=True)]
+        first = next((i for i, k in enumerate(stored) if k != avoid), 0)
+        name = st.selectbox(f"{label}: saved area", names, index=first, key=area_key)
+        pos = names.index(name)
+        return choice, (stored[pos], areas.iloc[[pos]][["patrol_area", "geometry"]])
+    if choice != UPLOAD:
+        return choice, None
+    files = _uploaded(st.file_uploader(f"{label}: polygon file", type=LAYER_TYPES, key=file_key))
     if not files:
-        st.caption("Choose a file holding the target polygon(s).")
-        return None
+        st.caption(f"Choose a file holding the {label.lower()} polygon(s).")
+        return choice, None
     try:
         frame, _ = read_uploaded_layer("patrols", files, incidents)
     except InputError as exc:
         st.error(str(exc))
+        return choice, None
+    return choice, (f"upload:{digest(files)}", frame)
+
+
+def _target(inc_key: str, incidents: gpd.GeoDataFrame, store: PatrolAreaStore) -> Area | None:
+    options = [SAVED, UPLOAD]
+    if inc_key == DEMO:
+        options.append(CORRIDOR)
+    keys = ("pilot_target", "pilot_area", "pilot_file")
+    choice, area = _choose_area("Target area", options, keys, incidents, store)
+    if choice == CORRIDOR:
+        return "corridor", corridor_target(str(incidents.crs))
+    return area
+
+
+def _control(
+    incidents: gpd.GeoDataFrame, store: PatrolAreaStore, target: Area | None
+) -> Area | None:
+    """The control area: ("default", None) for the rest of the study area, else a chosen one."""
+    keys = ("pilot_control", "pilot_control_area", "pilot_control_file")
+    options = [DEFAULT_CONTROL, SAVED, UPLOAD]
+    avoid = None if target is None else target[0]
+    choice, area = _choose_area("Control area", options, keys, incidents, store, avoid)
+    st.caption(
+        "A matched control area (streets like the target's, with similar crime before the "
+        "operation) shows what would have happened there without it. The rest of the area "
+        "mixes in town centres, parks and estates with trends of their own, so a change "
+        "relative to it can be a local trend rather than the operation's effect."
+    )
+    if choice == DEFAULT_CONTROL:
+        return "default", None
+    if area is not None and target is not None and area[0] == target[0]:
+        st.error(
+            "The control area is the same as the target area; choose another area "
+            "(streets like the target's where nothing was done)."
+        )
         return None
-    return f"upload:{digest(files)}", frame
+    return area
 
 
 def monthly_chart(monthly: pd.DataFrame) -> alt.VConcatChart:
@@ -420,6 +662,7 @@ def pilot_tab(
     store: PatrolAreaStore,
 ) -> None:
     target = _target(inc_key, incidents, store)
+    control = _control(incidents, store, target)
     months = sorted(incidents["month"].dropna().dt.strftime("%Y-%m").unique())
     if len(months) < 3:
         st.info("A pilot evaluation needs months before, during and after the operation.")
@@ -430,18 +673,25 @@ def pilot_tab(
     end = c2.selectbox("Operation end", months, index=mid, key="pilot_end")
     buffer_m = float(c3.number_input("Buffer (m)", 0, 2000, 400, step=50, key="pilot_buffer"))
     categories = sorted(incidents["category"].dropna().astype(str).unique())
-    if "pilot_types" not in st.session_state:
-        st.session_state["pilot_types"] = [t for t in filter_types if t in categories]
+    # The pilot's crime types follow the sidebar's: reset when the sidebar's selection changes,
+    # kept (the user's own choice) while it does not.
+    state = st.session_state
+    if state.get("pilot_types_sidebar") != list(filter_types) or "pilot_types" not in state:
+        state["pilot_types"] = [t for t in filter_types if t in categories]
+        state["pilot_types_sidebar"] = list(filter_types)
+    elif not set(state["pilot_types"]) <= set(categories):
+        state["pilot_types"] = [t for t in state["pilot_types"] if t in categories]
     types = st.multiselect("Crime types to count", categories, key="pilot_types")
     error = st.empty()
     if st.button("Run the evaluation", key="pilot_run", type="primary"):
         st.session_state["pilot_go"] = True
-    if target is None or not st.session_state.get("pilot_go"):
+    if target is None or control is None or not st.session_state.get("pilot_go"):
         return
     try:
         result = _pilot(
             inc_key,
             target[0],
+            control[0],
             wards_key,
             start,
             end,
@@ -449,6 +699,7 @@ def pilot_tab(
             tuple(types),
             incidents,
             target[1],
+            control[1],
             wards,
         )
     except InputError as exc:
