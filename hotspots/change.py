@@ -147,7 +147,10 @@ def compare_periods(
         ``cells`` (copied) plus ``before``, ``after`` (counts or summed weights), ``change``
         (after - before), ``pct_change`` (100 * change / before; NaN when before is 0),
         ``before_per_month``, ``after_per_month`` and ``rate_change_pct`` (the percentage change
-        of the monthly rates: the figure to read when the two ranges differ in length).
+        of the monthly rates: the figure to read when the two ranges differ in length). A
+        month with no incident at all in ``incidents`` is taken as missing from the data (as
+        when a force did not supply it): it is left out of the rates and named in
+        ``attrs["notes"]``.
 
     Examples
     --------
@@ -168,11 +171,21 @@ def compare_periods(
             "before and after overlap: months in both count twice.", UserWarning, stacklevel=2
         )
     months = _incident_months(incidents)
+    present = set(np.unique(months).tolist())
     values = {}
+    missing: dict[str, list[str]] = {}
+    n_months: dict[str, int] = {}
     for name, (first, last) in (("before", (b0, b1)), ("after", (a0, a1))):
         chosen = incidents[(months >= first) & (months <= last)]
         values[name] = cell_values(chosen, out, weights=weights)[1]
-    n_before, n_after = b1 - b0 + 1, a1 - a0 + 1
+        missing[name] = [_label(m) for m in range(first, last + 1) if m not in present]
+        n_months[name] = last - first + 1 - len(missing[name])
+        if n_months[name] == 0:
+            raise InputError(
+                f"{name} ({_label(first)} to {_label(last)}) has no incidents: every month is "
+                "missing from the data; choose months the data cover."
+            )
+    n_before, n_after = n_months["before"], n_months["after"]
     with np.errstate(divide="ignore", invalid="ignore"):
         pct = np.where(
             values["before"] > 0, 100.0 * (values["after"] / values["before"] - 1), np.nan
@@ -188,10 +201,18 @@ def compare_periods(
     out["rate_change_pct"] = rate_pct
     cols = [c for c in out.columns if c != out.geometry.name] + [out.geometry.name]
     out = out[cols]
-    out.attrs["notes"] = [
+    notes = [
         f"before: {_label(b0)} to {_label(b1)} ({n_before} months); "
         f"after: {_label(a0)} to {_label(a1)} ({n_after} months)"
     ]
+    for name, gone in missing.items():
+        if gone:
+            notes.append(
+                f"{name} has {len(gone)} month{'s' if len(gone) != 1 else ''} with no incidents "
+                f"at all ({', '.join(gone)}), taken as missing from the data: its counts are "
+                "incomplete, so compare the monthly rates (rate_change_pct), not the counts"
+            )
+    out.attrs["notes"] = notes
     return out
 
 
@@ -457,6 +478,16 @@ def emerging_hotspots(
     skipped = int((index < 0).sum())
     if skipped:
         notes.append(f"{skipped} incidents before the first complete period left out")
+    covered = months[index >= 0]
+    gone = sorted(
+        set(range(int(covered.min()), int(covered.max()) + 1)) - set(np.unique(covered).tolist())
+    )
+    if gone:
+        notes.append(
+            f"{len(gone)} month{'s' if len(gone) != 1 else ''} with no incidents at all "
+            f"({', '.join(_label(m) for m in gone)}), taken as missing from the data: the periods "
+            "holding them have lower counts, which weakens the count trend (count_trend_p)"
+        )
     if n_periods < _MIN_PERIODS_ADVISED:
         notes.append(
             f"only {n_periods} periods: trends are weak evidence below {_MIN_PERIODS_ADVISED} "

@@ -95,6 +95,35 @@ def test_compare_periods_unequal_lengths_use_monthly_rates() -> None:
     assert out["rate_change_pct"].iloc[0] == pytest.approx(-50.0)
 
 
+def test_compare_periods_months_missing_from_the_data() -> None:
+    """2024-02 has no incident anywhere: a missing month, not a zero month, in the rates."""
+    rows = [(50, 50, "2024-01")] * 4 + [(50, 50, "2024-03")] * 2 + [(50, 50, "2024-04")] * 3
+    rows += [(50, 50, "2024-05")] * 3 + [(50, 50, "2024-06")] * 3
+    out = compare_periods(
+        incidents(rows), three_cells(), before=("2024-01", "2024-03"), after=("2024-04", "2024-06")
+    )
+    assert out["before"].iloc[0] == 6 and out["after"].iloc[0] == 9
+    assert out["before_per_month"].iloc[0] == pytest.approx(3.0)  # 6 over 2 months, not 3
+    assert out["rate_change_pct"].iloc[0] == pytest.approx(0.0)
+    assert "(2 months)" in out.attrs["notes"][0]
+    assert any("2024-02" in n and "missing" in n for n in out.attrs["notes"])
+    with pytest.raises(InputError, match="every month is missing"):
+        compare_periods(
+            incidents(rows),
+            three_cells(),
+            before=("2023-01", "2023-02"),
+            after=("2024-04", "2024-06"),
+        )
+
+
+def test_emerging_hotspots_names_missing_months() -> None:
+    rows = [
+        (50 + 100 * (i % 3), 50, f"2024-{m:02d}") for m in range(1, 13) if m != 5 for i in range(9)
+    ]
+    out = emerging_hotspots(incidents(rows), three_cells(), period_months=2)
+    assert any("2024-05" in n and "missing" in n for n in out.attrs["notes"])
+
+
 def test_compare_periods_errors_and_overlap_warning() -> None:
     frame = incidents([(50, 50, "2024-01")])
     with pytest.raises(ParameterError, match="before"):
@@ -109,7 +138,10 @@ def test_compare_periods_errors_and_overlap_warning() -> None:
         )
     with pytest.warns(UserWarning, match="overlap"):
         compare_periods(
-            frame, three_cells(), before=("2024-01", "2024-03"), after=("2024-03", "2024-05")
+            incidents([(50, 50, "2024-01"), (50, 50, "2024-04")]),
+            three_cells(),
+            before=("2024-01", "2024-03"),
+            after=("2024-03", "2024-05"),
         )
 
 
