@@ -132,6 +132,22 @@ def test_change_shows_patterns_with_the_count_trend(fresh: AppTest) -> None:
     assert len(cells) > 0
 
 
+def test_gi_and_change_by_ward(fresh: AppTest) -> None:
+    """With the demo wards loaded, the wards themselves can be the cells."""
+    _run(fresh.radio(key="an_method").set_value("Gi*"))
+    _run(fresh.radio(key="gi_cell_units").set_value("Wards"))
+    wards = gpd.read_file(SAMPLE_DIR / "demo_wards.geojson")
+    table = table_with(fresh, "class", "cells")
+    assert table["cells"].sum() == len(wards)  # one Gi* value per ward
+    assert not any(n.key == "gi_cell" for n in fresh.number_input)  # no grid size to choose
+    _run(fresh.radio(key="an_method").set_value("Change"))
+    _run(fresh.radio(key="ch_cell_units").set_value("Wards"))
+    compared = [d.value for d in fresh.dataframe if {"before", "after"} <= set(d.value.columns)]
+    assert compared and "ward_name" in compared[0].columns
+    names = set(wards.drop(columns="geometry").astype(str).stack())  # whatever the name column
+    assert set(compared[0]["ward_name"]) <= names
+
+
 def test_an_input_error_is_shown_not_raised(fresh: AppTest) -> None:
     _run(fresh.radio(key="an_method").set_value("Change"))
     fresh.number_input(key="ch_period").set_value(12).run()  # one year filtered: one period

@@ -457,16 +457,37 @@ def _cell_size(default: int, key: str) -> float:
     return float(st.number_input("Cell size (m)", 50, 2000, default, step=50, key=key))
 
 
-def _gi_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> None:
-    c1, c2 = st.columns(2)
-    with c1:
-        cell = _cell_size(250, "gi_cell")
-    fdr = c2.checkbox("FDR correction (Benjamini-Hochberg)", value=True, key="gi_fdr")
+def _units(
+    akey: str, inc: gpd.GeoDataFrame, wards: Any, key: str
+) -> tuple[float, gpd.GeoDataFrame]:
+    """Grid cells (a size chooser) or, when wards are loaded and chosen, the wards themselves.
+
+    Returns the cache token (the cell size, or -1 for the wards) and the cells.
+    """
+    by_ward = False
+    if isinstance(wards, gpd.GeoDataFrame) and len(wards) >= 3:
+        by_ward = (
+            st.radio("Cells", ["Grid", "Wards"], horizontal=True, key=f"{key}_units") == "Wards"
+        )
+    if by_ward:
+        st.caption(
+            "Each ward is one cell: fine for briefing members ward by ward, too coarse to "
+            "place patrols (a busy street is averaged over its whole ward)."
+        )
+        return -1.0, wards
+    cell = _cell_size(250, key)
     st.caption(
         "Grid over the wards (else the incidents' hull); 250 m cells: about a street block "
         "group, fine enough for patrols yet holding enough incidents per cell to test."
     )
-    cells = _grid(akey, cell, inc, wards)
+    return cell, _grid(akey, cell, inc, wards)
+
+
+def _gi_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> None:
+    c1, c2 = st.columns(2)
+    with c1:
+        cell, cells = _units(akey, inc, wards, "gi_cell")
+    fdr = c2.checkbox("FDR correction (Benjamini-Hochberg)", value=True, key="gi_fdr")
     gi = _gi(akey, harm, cell, fdr, inc, cells)
     counts = gi["hotspot_class"].value_counts().reindex(list(CLASSES), fill_value=0)
     table = counts.rename_axis("class").reset_index(name="cells")
@@ -475,6 +496,8 @@ def _gi_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> None:
     colours = shown["hotspot_class"].map(CLASS_COLOURS)
     tips = shown["hotspot_class"] + ": " + shown["incidents"].astype(int).astype(str)
     tips = tips + " incidents, z " + shown["z"].round(2).astype(str)
+    if "ward_name" in shown.columns:
+        tips = shown["ward_name"].astype(str) + ", " + tips
     _show(shown, colours, tips, "map_gi", wards)
     st.dataframe(table, hide_index=True, width="stretch")
     for note in gi.attrs.get("notes", []):
@@ -487,7 +510,7 @@ def _change_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> No
         st.info("Change needs at least two months: widen the month filter.")
         return
     half = len(months) // 2
-    cell = _cell_size(250, "ch_cell")
+    cell, cells = _units(akey, inc, wards, "ch_cell")
     c1, c2 = st.columns(2)
     before = c1.select_slider(
         "Before", options=months, value=(months[0], months[half - 1]), key="ch_before"
@@ -495,7 +518,6 @@ def _change_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> No
     after = c2.select_slider(
         "After", options=months, value=(months[half], months[-1]), key="ch_after"
     )
-    cells = _grid(akey, cell, inc, wards)
     cmp = _compare(akey, harm, cell, tuple(before), tuple(after), inc, cells)
     moved = cmp[cmp["change"] != 0]
     colours = pd.Series(
