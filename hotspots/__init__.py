@@ -78,6 +78,8 @@ _EXPORTS: dict[str, str] = {
     "apply_harm_weights": "harm",
     "harm_weights": "harm",
     "parse_harm_weights": "harm",
+    "pilot_report_html": "pilot_report",
+    "write_pilot_report": "pilot_report",
 }
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors
@@ -120,6 +122,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         uncovered_hotspots,
         ward_table,
     )
+    from .pilot_report import pilot_report_html, write_pilot_report
     from .profile import monthly_counts, profile_hotspots
     from .significance import gi_star, gi_star_cells
 
@@ -168,6 +171,7 @@ __all__ = [
     "overlay_hotspots",
     "parse_harm_weights",
     "patrol_coverage",
+    "pilot_report_html",
     "profile_hotspots",
     "read_incidents",
     "suggest_eps",
@@ -183,6 +187,7 @@ __all__ = [
     "write_hotspots_gpkg",
     "write_incidents_csv",
     "write_map_html",
+    "write_pilot_report",
     "write_summary",
     "write_table_csv",
 ]

@@ -299,7 +299,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     ep.add_argument("--crime-type", action="append", metavar="TYPE", help="crime type (repeatable)")
     ep.add_argument("--crs", metavar="CRS", help="CRS of x/y columns in a plain CSV")
-    ep.add_argument("--out", required=True, metavar="DIR", help="folder for pilot.json and CSV")
+    ep.add_argument(
+        "--out", required=True, metavar="DIR", help="folder for pilot.json, CSV and pilot.html"
+    )
     ep.add_argument("--quiet", "-q", action="store_true", help="print only errors")
     ep.set_defaults(func=_evaluate_pilot)
 
@@ -338,6 +340,13 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _is_synthetic(incidents: Any) -> bool:
+    """Whether the incidents are the synthetic demo (its "Reported by" column says so)."""
+    if "Reported by" not in incidents.columns:
+        return False
+    return any("synthetic" in str(s).lower() for s in incidents["Reported by"].unique())
+
+
 def _out_dir(path: str) -> Path:
     out = Path(path)
     if out.exists() and not out.is_dir():
@@ -355,6 +364,7 @@ def _evaluate_pilot(args: argparse.Namespace) -> int:
     from .evaluate import evaluate_pilot
     from .export import write_summary, write_table_csv
     from .incidents import read_incidents
+    from .pilot_report import write_pilot_report
 
     if args.start > args.end:
         raise ParameterError(
@@ -395,10 +405,25 @@ def _evaluate_pilot(args: argparse.Namespace) -> int:
         out / "pilot.json",
     )
     write_table_csv(result.monthly, out / "pilot_monthly.csv")
+    write_pilot_report(
+        result,
+        out / "pilot.html",
+        area_name=_area_name(target, args.target),
+        wards=study,
+        synthetic=_is_synthetic(incidents),
+    )
     if not args.quiet:
         for sentence in result.summary():
             print(sentence)
     return 0
+
+
+def _area_name(areas: Any, path: str) -> str:
+    """The target's name: its patrol_area names when the file has them, else the file's stem."""
+    names = [str(n) for n in areas.get("patrol_area", []) if str(n).strip()]
+    if names and not all(n.startswith("Patrol area ") for n in names):  # not the fillers
+        return ", ".join(names[:3]) + (" ..." if len(names) > 3 else "")
+    return Path(path).stem
 
 
 def _evaluate_map(args: argparse.Namespace) -> int:
@@ -616,7 +641,7 @@ def _analyse(args: argparse.Namespace) -> int:
         "from": months.min().strftime("%Y-%m") if len(months) else None,
         "to": months.max().strftime("%Y-%m") if len(months) else None,
     }
-    synthetic = any("synthetic" in str(s).lower() for s in incidents.get("Reported by", []))
+    synthetic = _is_synthetic(incidents)
     write_hotspots_geojson(hotspots, out / "hotspots.geojson")
     write_hotspots_csv(hotspots, out / "hotspots.csv")
     write_incidents_csv(incidents, out / "incidents.csv", hotspot_ids=result.hotspot_ids)

@@ -189,6 +189,22 @@ def test_pilot_on_the_demo_corridor_finds_the_planted_fall(fresh: AppTest) -> No
     assert any(m.label == "WDQ" for m in fresh.metric)
     labels = [b.label for b in fresh.get("download_button")]
     assert "pilot.json" in labels and "Monthly counts (CSV)" in labels
+    assert "Pilot briefing (HTML)" in labels
+
+
+def test_pilot_page_names_the_target() -> None:
+    from geodata import load_sample_incidents
+    from hotspots.evaluate import evaluate_pilot
+
+    incidents, _ = load_sample_incidents()
+    target = analysis.corridor_target(str(incidents.crs))
+    result = evaluate_pilot(incidents, target=target, start="2023-04", end="2023-09")
+    page = analysis._pilot_page(result, "corridor", target, None, True)
+    assert "St James Street corridor (demo)" in page and "SYNTHETIC DEMO DATA" in page
+    saved = gpd.GeoDataFrame({"patrol_area": ["<b>Market & Co</b>"]}, geometry=target.values)
+    page = analysis._pilot_page(result, "store:x", saved, None, False)
+    assert "&lt;b&gt;Market &amp; Co&lt;/b&gt;" in page and "<b>Market" not in page
+    assert "SYNTHETIC DEMO DATA" not in page
 
 
 def test_pilot_at_a_placebo_area_shows_no_evidence(fresh: AppTest) -> None:

@@ -584,6 +584,11 @@ def test_evaluate_pilot_recovers_the_planted_fall(
     assert {"month", "target", "buffer", "control"} <= set(monthly.columns)
     assert len(monthly) == 36
     assert "35% lower" in stdout and "confidence interval" in stdout
+    page = (out / "pilot.html").read_text(encoding="utf-8")
+    headline = f"{pilot['relative_change_pct']:+.0f}%".replace("+", "")
+    assert f"Change beyond the control area: {headline}" in page
+    assert "St James Street" in page  # the target file's name column
+    assert "SYNTHETIC DEMO DATA" in page  # the demo says what it is
 
 
 def test_evaluate_map_writes_the_comparison(

@@ -30,6 +30,7 @@ from hotspots.errors import InputFileError, ParameterError
 from hotspots.evaluate import PilotResult, evaluate_pilot
 from hotspots.find import find_hotspots
 from hotspots.harm import DEFAULT_HARM_WEIGHTS, HARM_SOURCE, apply_harm_weights, parse_harm_weights
+from hotspots.pilot_report import pilot_report_html
 from hotspots.significance import CLASSES, gi_star_cells
 
 from .helpers import DEMO, LAYER_TYPES, STATIC_URL, digest, read_uploaded_layer, table_csv
@@ -653,6 +654,20 @@ def _control(
     return area
 
 
+def _pilot_page(
+    result: PilotResult, target_key: str, target: Any, wards: Any, synthetic: bool
+) -> str:
+    """The printable pilot page; the target named after its saved area(s) or the demo."""
+    if target_key == "corridor":
+        name = "St James Street corridor (demo)"
+    elif isinstance(target, gpd.GeoDataFrame) and "patrol_area" in target.columns:
+        name = ", ".join(str(n) for n in target["patrol_area"].head(3))
+    else:
+        name = "the target area"
+    ward_frame = wards if isinstance(wards, gpd.GeoDataFrame) else None
+    return pilot_report_html(result, area_name=name, wards=ward_frame, synthetic=synthetic)
+
+
 def monthly_chart(monthly: pd.DataFrame) -> alt.VConcatChart:
     """Target, buffer and control per month (own y scales), the operation shaded."""
     data = monthly.copy()
@@ -744,7 +759,16 @@ def pilot_tab(
     st.altair_chart(monthly_chart(result.monthly), width="stretch")
     for note in result.notes:
         st.caption(note)
-    d1, d2 = st.columns(2)
+    d1, d2, d3 = st.columns(3)
+    d3.download_button(
+        "Pilot briefing (HTML)",
+        _pilot_page(result, target[0], target[1], wards, inc_key == DEMO),
+        file_name="pilot.html",
+        mime="text/html",
+        on_click="ignore",
+        help="One printable page: the headline with its interval, the chart, the counts "
+        "(1 to 4 shown as 'fewer than 5'), the map and how to read them.",
+    )
     d1.download_button(
         "pilot.json",
         json.dumps(result.to_dict(), indent=2, default=str),
