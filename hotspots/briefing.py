@@ -577,6 +577,41 @@ def _north_arrow(ax: Any, x0: float, y0: float, dx: float, dy: float) -> None:
     )
 
 
+def _synthetic_watermark(ax: Any, *, rotation: float = 28, fontsize: float = 44) -> None:
+    """A faint diagonal "SYNTHETIC DEMO DATA" across a map or chart of the demo data."""
+    ax.text(
+        0.5,
+        0.5,
+        "SYNTHETIC DEMO DATA",
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        rotation=rotation,
+        fontsize=fontsize,
+        fontweight="bold",
+        color=_SYNTHETIC_RED,
+        alpha=0.10,
+        zorder=15,
+    )
+
+
+def _synthetic_badge(ax: Any) -> None:
+    """A "SYNTHETIC DEMO DATA" label in the top left corner of a map."""
+    ax.text(
+        0.012,
+        0.985,
+        "SYNTHETIC DEMO DATA",
+        transform=ax.transAxes,
+        ha="left",
+        va="top",
+        fontsize=9,
+        fontweight="bold",
+        color="white",
+        zorder=21,
+        bbox={"boxstyle": "square,pad=0.35", "facecolor": _SYNTHETIC_RED, "edgecolor": "none"},
+    )
+
+
 def briefing_map_png(
     hotspots: gpd.GeoDataFrame,
     *,
@@ -827,33 +862,8 @@ def briefing_map_png(
             path_effects=_halo(3.0),
         )
     if synthetic:
-        ax.text(
-            0.5,
-            0.5,
-            "SYNTHETIC DEMO DATA",
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            rotation=28,
-            fontsize=44,
-            fontweight="bold",
-            color=_SYNTHETIC_RED,
-            alpha=0.10,
-            zorder=15,
-        )
-        ax.text(
-            0.012,
-            0.985,
-            "SYNTHETIC DEMO DATA",
-            transform=ax.transAxes,
-            ha="left",
-            va="top",
-            fontsize=9,
-            fontweight="bold",
-            color="white",
-            zorder=21,
-            bbox={"boxstyle": "square,pad=0.35", "facecolor": _SYNTHETIC_RED, "edgecolor": "none"},
-        )
+        _synthetic_watermark(ax)
+        _synthetic_badge(ax)
     buf = io.BytesIO()
     canvas.print_png(buf)
     return buf.getvalue()

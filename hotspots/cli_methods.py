@@ -86,6 +86,17 @@ def _common(p: argparse.ArgumentParser, *, cells: bool = True, cell_default: flo
     p.add_argument("--quiet", "-q", action="store_true", help="print only errors")
 
 
+def _distance(p: argparse.ArgumentParser) -> None:
+    from .cli import _positive_float
+
+    p.add_argument(
+        "--distance",
+        type=_positive_float("--distance", "--distance 500"),
+        metavar="METRES",
+        help="neighbours: cells whose centres lie within this distance (default: touching cells)",
+    )
+
+
 def add_method_commands(sub: Any) -> None:
     """Add ``kde``, ``gi``, ``change`` and ``emerging`` to the ``hotspots`` subparsers."""
     from .cli import _positive_float, _positive_int
@@ -133,12 +144,7 @@ def add_method_commands(sub: Any) -> None:
         formatter_class=raw,
     )
     _common(g)
-    g.add_argument(
-        "--distance",
-        type=_positive_float("--distance", "--distance 500"),
-        metavar="METRES",
-        help="neighbours: cells whose centres lie within this distance (default: touching cells)",
-    )
+    _distance(g)
     g.add_argument(
         "--no-fdr", action="store_true", help="plain p-values, no false-discovery-rate correction"
     )
@@ -177,12 +183,7 @@ def add_method_commands(sub: Any) -> None:
         metavar="N",
         help="months in each period (default 3)",
     )
-    e.add_argument(
-        "--distance",
-        type=_positive_float("--distance", "--distance 500"),
-        metavar="METRES",
-        help="neighbours: cells whose centres lie within this distance (default: touching cells)",
-    )
+    _distance(e)
     e.set_defaults(func=_emerging)
 
 

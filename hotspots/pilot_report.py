@@ -63,6 +63,8 @@ from .briefing import (
     _name_column,
     _north_arrow,
     _scale_bar,
+    _synthetic_badge,
+    _synthetic_watermark,
     suppress_small,
 )
 from .errors import ParameterError
@@ -158,23 +160,6 @@ def _span_words(first: str, last: str) -> str:
 
 def _png_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def _stamp_synthetic(ax: Any) -> None:
-    ax.text(
-        0.5,
-        0.5,
-        "SYNTHETIC DEMO DATA",
-        transform=ax.transAxes,
-        ha="center",
-        va="center",
-        rotation=24,
-        fontsize=40,
-        fontweight="bold",
-        color=_SYNTHETIC_RED,
-        alpha=0.10,
-        zorder=15,
-    )
 
 
 # ==========================================================================================
@@ -710,20 +695,8 @@ def pilot_map_png(
     if north_arrow:
         _north_arrow(ax, x0, y0, dx, dy)
     if synthetic:
-        _stamp_synthetic(ax)
-        ax.text(
-            0.012,
-            0.985,
-            "SYNTHETIC DEMO DATA",
-            transform=ax.transAxes,
-            ha="left",
-            va="top",
-            fontsize=9,
-            fontweight="bold",
-            color="white",
-            zorder=21,
-            bbox={"boxstyle": "square,pad=0.35", "facecolor": _SYNTHETIC_RED, "edgecolor": "none"},
-        )
+        _synthetic_watermark(ax, rotation=24, fontsize=40)
+        _synthetic_badge(ax)
     buf = io.BytesIO()
     canvas.print_png(buf)
     return buf.getvalue()
