@@ -88,6 +88,7 @@ WARD_BRIEFING_COLUMNS: list[str] = [
 ]
 
 _DASH = "–"
+_WITHHELD = "withheld"
 # Hotspots labelled with their id on the map (as on the interactive map).
 _LABELS_MAX = 30
 _WARD_EDGE = "#6b6b6b"
@@ -352,7 +353,11 @@ def suppressed_ward_table(ward_table: pd.DataFrame, *, threshold: int = 5) -> pd
     DataFrame
         Columns :data:`WARD_BRIEFING_COLUMNS`, all text, one row per ward in the given order.
         The rate is "–" when the ward's count is suppressed, the share in hotspots when either
-        count is.
+        count is. When exactly one ward's count is suppressed, the smallest other ward's
+        figures are withheld too (shown as "withheld"), so that the suppressed count cannot be
+        worked out from the total. The incidents in hotspots are "–" too when the ward's
+        incidents outside hotspots (the difference of the two counts) are from 1 to
+        ``threshold - 1``, which could otherwise be worked out by subtraction.
 
     Examples
     --------
@@ -372,28 +377,59 @@ def suppressed_ward_table(ward_table: pd.DataFrame, *, threshold: int = 5) -> pd
 
     names = col("ward_name")
     codes = col("ward_code")
+    counts = col("incidents")
+    # complementary suppression: with one ward hidden, the total of the others would reveal
+    # it, so the smallest other ward with incidents is withheld too
+    primary = [_is_small(n, limit) for n in counts]
+    withheld: set[int] = set()
+    if sum(primary) == 1:
+        others = [
+            (float(v), i)
+            for i, v in enumerate(_number(n) for n in counts)
+            if not primary[i] and v is not None and v > 0
+        ]
+        if others:
+            withheld.add(min(others)[1])
     rows: list[list[str]] = []
-    for name, code, n, rate, hs, hn, share in zip(
-        names,
-        codes,
-        col("incidents"),
-        col("incidents_per_1000"),
-        col("hotspots"),
-        col("hotspot_incidents"),
-        col("share_in_hotspots"),
-        strict=True,
+    for i, (name, code, n, rate, hs, hn, share) in enumerate(
+        zip(
+            names,
+            codes,
+            counts,
+            col("incidents_per_1000"),
+            col("hotspots"),
+            col("hotspot_incidents"),
+            col("share_in_hotspots"),
+            strict=True,
+        )
     ):
         label = name if not _missing(name) and str(name).strip() else code
         rate_v, share_v = _number(rate), _number(share)
+        if i in withheld:
+            rows.append(
+                [
+                    _DASH if _missing(label) else str(label),
+                    _WITHHELD,
+                    _DASH,
+                    _DASH if _missing(hs) or not str(hs).strip() else str(hs),
+                    _DASH,
+                    _DASH,
+                ]
+            )
+            continue
         hidden = _is_small(n, limit)
-        hidden_hs = hidden or _is_small(hn, limit)
+        n_v, hn_v = _number(n), _number(hn)
+        # the incidents outside hotspots, n - hn, are not shown but could be worked out:
+        # when they are a small count, the hotspot count is withheld too
+        outside_small = n_v is not None and hn_v is not None and _is_small(n_v - hn_v, limit)
+        hidden_hs = hidden or _is_small(hn, limit) or outside_small
         rows.append(
             [
                 _DASH if _missing(label) else str(label),
                 _count_text(n, limit),
                 _DASH if hidden or rate_v is None else f"{rate_v:,.1f}",
                 _DASH if _missing(hs) or not str(hs).strip() else str(hs),
-                _count_text(hn, limit),
+                _DASH if outside_small and not hidden else _count_text(hn, limit),
                 _DASH if hidden_hs else _percent(share_v),
             ]
         )

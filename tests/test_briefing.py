@@ -184,13 +184,13 @@ def test_suppressed_table_empty_and_errors() -> None:
 def test_suppressed_ward_table() -> None:
     wt = pd.DataFrame(
         {
-            "ward_code": ["E1", "E2", "E3"],
-            "ward_name": ["Ashmere", "Brindle", "Copper"],
-            "incidents": [40, 3, 0],
-            "incidents_per_1000": [4.0, 0.3, 0.0],
-            "hotspots": ["H01", "", ""],
-            "hotspot_incidents": [2, 0, 0],
-            "share_in_hotspots": [0.05, 0.0, np.nan],
+            "ward_code": ["E1", "E2", "E3", "E4"],
+            "ward_name": ["Ashmere", "Brindle", "Copper", "Dunmore"],
+            "incidents": [40, 3, 0, 25],
+            "incidents_per_1000": [4.0, 0.3, 0.0, 2.5],
+            "hotspots": ["H01", "", "", ""],
+            "hotspot_incidents": [2, 0, 0, 0],
+            "share_in_hotspots": [0.05, 0.0, np.nan, 0.0],
         }
     )
     out = suppressed_ward_table(wt)
@@ -198,6 +198,27 @@ def test_suppressed_ward_table() -> None:
     assert out.iloc[0].tolist() == ["Ashmere", "40", "4.0", "H01", "fewer than 5", "–"]
     assert out.iloc[1].tolist() == ["Brindle", "fewer than 5", "–", "–", "0", "–"]
     assert out.iloc[2].tolist() == ["Copper", "0", "0.0", "–", "0", "–"]
+    # one ward suppressed: the smallest other ward is withheld, or the total would reveal it
+    assert out.iloc[3].tolist() == ["Dunmore", "withheld", "–", "–", "–", "–"]
+
+
+def test_suppressed_ward_table_secondary_suppression() -> None:
+    """No small count can be worked back by subtraction, from the total or within a row."""
+    wt = pd.DataFrame(
+        {
+            "ward_name": ["A", "B", "C", "D"],
+            "incidents": [40, 60, 2, 4],
+            "hotspot_incidents": [37, 20, 0, 0],
+            "share_in_hotspots": [37 / 40, 1 / 3, 0.0, 0.0],
+        }
+    )
+    out = suppressed_ward_table(wt)
+    # two wards suppressed (2 and 4): their sum is known from the total, neither alone
+    assert out["Incidents"].tolist() == ["40", "60", "fewer than 5", "fewer than 5"]
+    # A: 40 - 37 = 3 outside hotspots would be a small count: its hotspot count is withheld
+    assert out.iloc[0, 4:].tolist() == ["–", "–"]
+    assert out.iloc[1, 4:].tolist() == ["20", "33.3%"]
+    assert "37" not in " ".join(out.to_numpy().ravel())
 
 
 # ------------------------------------------------------------------------------ map image
