@@ -192,6 +192,14 @@ def test_pilot_on_the_demo_corridor_finds_the_planted_fall(fresh: AppTest) -> No
     assert "Pilot briefing (HTML)" in labels
 
 
+def test_choosing_the_demo_corridor_sets_its_operation_months(fresh: AppTest) -> None:
+    _run(fresh.radio(key="pilot_target").set_value(analysis.CORRIDOR))
+    assert fresh.selectbox(key="pilot_start").value == OPERATION["first"]
+    assert fresh.selectbox(key="pilot_end").value == OPERATION["last"]
+    _run(fresh.selectbox(key="pilot_end").set_value(OPERATION["first"]))  # the user's own choice
+    assert fresh.selectbox(key="pilot_end").value == OPERATION["first"]
+
+
 def test_pilot_page_names_the_target() -> None:
     from geodata import load_sample_incidents
     from hotspots.evaluate import evaluate_pilot
@@ -217,7 +225,7 @@ def test_pilot_at_a_placebo_area_shows_no_evidence(fresh: AppTest) -> None:
 
 
 def test_pilot_with_the_operation_reversed_is_an_error_not_a_traceback(fresh: AppTest) -> None:
-    fresh.radio(key="pilot_target").set_value(analysis.CORRIDOR)
+    _run(fresh.radio(key="pilot_target").set_value(analysis.CORRIDOR))
     fresh.selectbox(key="pilot_start").set_value("2024-06")
     fresh.selectbox(key="pilot_end").set_value("2024-01")
     fresh.run()

@@ -704,6 +704,14 @@ def pilot_tab(
     if len(months) < 3:
         st.info("A pilot evaluation needs months before, during and after the operation.")
         return
+    chosen = target[0] if target is not None else None
+    if chosen == "corridor" and st.session_state.get("pilot_last_target") != chosen:
+        # the demo corridor: its planted operation's months, once, when it is chosen
+        operation = json.loads((SAMPLE_DIR / "truth.json").read_text())["corridor"]["operation"]
+        if operation["first"] in months and operation["last"] in months:
+            st.session_state["pilot_start"] = operation["first"]
+            st.session_state["pilot_end"] = operation["last"]
+    st.session_state["pilot_last_target"] = chosen
     c1, c2, c3 = st.columns(3)
     mid = len(months) // 2
     start = c1.selectbox("Operation start", months, index=mid - 1, key="pilot_start")
