@@ -260,7 +260,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="before/after evaluation of an operation in a target area, against a control",
         description="Did crime fall in a target area (a pilot operation) more than elsewhere, "
         "and did it move next door? Compares before and after the operation in the target, a "
-        "buffer ring around it and a control area (default: the rest of the area), with a 95%% "
+        "buffer ring around it and a control area (default: the rest of the area), with a 95% "
         "confidence interval for the relative effect and the Weighted Displacement Quotient.",
         epilog="example:\n  hotspots evaluate-pilot crimes.zip --target st-james-street.geojson "
         "--start 2023-04 --end 2023-09 \\\n      --crime-type 'Violence and sexual offences' "

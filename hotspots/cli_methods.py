@@ -138,7 +138,7 @@ def add_method_commands(sub: Any) -> None:
         "gi",
         help="statistically significant hot and cold cells (Getis-Ord Gi*)",
         description="Getis-Ord Gi* of incident counts in grid cells (or wards): z-score, "
-        "p-value with a false-discovery-rate correction, and a class such as 'hot 99%%'.",
+        "p-value with a false-discovery-rate correction, and a class such as 'hot 99%'.",
         epilog="example:\n  hotspots gi crimes.zip --wards wards.gpkg --cell-size 250 --out gi/\n"
         "\nwrites gi_cells.geojson, gi_cells.csv, summary.json",
         formatter_class=raw,

@@ -711,3 +711,11 @@ def test_evaluate_pilot_dispersion_and_study_area(
     code, _, err = _run(capsys, *base, "--variance-inflation", "lots", "--out", str(tmp_path / "x"))
     assert code == 2
     _assert_one_line_error(err, "--variance-inflation 'lots'", "auto")
+
+
+def test_help_texts_show_plain_percent_signs(capsys: pytest.CaptureFixture[str]) -> None:
+    """argparse %-formats help strings but not descriptions: no '%%' may reach the reader."""
+    for command in ("analyse", "evaluate-pilot", "evaluate-map", "kde", "gi", "change", "emerging"):
+        code, stdout, _ = _run(capsys, command, "--help")
+        assert code == 0
+        assert "%%" not in stdout, command
