@@ -75,6 +75,7 @@ from .incidents import filter_incidents
 
 __all__ = [
     "FORECAST_COLUMNS",
+    "MIN_DISPERSION_MONTHS",
     "SMALL_COUNT",
     "PilotResult",
     "evaluate_forecast",
@@ -90,6 +91,8 @@ log = logging.getLogger(__name__)
 
 #: Counts below this in any cell of the 2x2 table make the effect estimate unreliable.
 SMALL_COUNT = 20
+#: Months needed both before and after the operation to measure the counts' dispersion.
+MIN_DISPERSION_MONTHS = 3
 _Z95 = 1.959963984540054
 ZONES = ("target", "buffer", "control")
 PERIODS = ("before", "during", "after")
@@ -505,14 +508,19 @@ class PilotResult:
                 if self.control_is_default
                 else "the control area"
             )
-            out.append(
-                f"Over the same periods {where} changed by {_pct(self.pct_change['control'])}."
-            )
-            lo, hi = self.relative_change_ci
-            if hidden(tb, ta):
+            cb, ca = self._n("control", "before"), self._n("control", "after")
+            if hidden(cb, ca):
                 out.append(
-                    "The target's counts are too small to publish an effect relative to the "
-                    "control area."
+                    f"Over the same periods {where} had too few incidents to publish its change."
+                )
+            else:
+                out.append(
+                    f"Over the same periods {where} changed by {_pct(self.pct_change['control'])}."
+                )
+            lo, hi = self.relative_change_ci
+            if hidden(tb, ta, cb, ca):
+                out.append(
+                    "The counts are too small to publish an effect relative to the control area."
                 )
             elif not math.isfinite(self.relative_effect):
                 out.append("The relative effect cannot be estimated: a count is zero.")
@@ -538,7 +546,11 @@ class PilotResult:
                     f"{_pct(hi)}); the interval includes no change, so there is no evidence of "
                     "a change beyond what the control area shows."
                 )
-        if self.has_control and math.isfinite(self.relative_effect) and not hidden(tb, ta):
+        if (
+            self.has_control
+            and math.isfinite(self.relative_effect)
+            and not hidden(tb, ta, self._n("control", "before"), self._n("control", "after"))
+        ):
             out.append(self._interval_basis())
         small = self.small_counts
         if small:
@@ -553,10 +565,10 @@ class PilotResult:
             out.append(
                 "The buffer had no incidents before or after, so displacement cannot be assessed."
             )
-        elif hidden(bb, ba):
+        elif hidden(bb, ba, self._n("control", "before"), self._n("control", "after")):
             out.append(
-                f"The buffer's counts are too small to publish (fewer than {suppress_below} "
-                "before or after), so displacement is not reported."
+                "Counts in the buffer or the control area are too small to publish (fewer than "
+                f"{suppress_below}), so displacement is not reported."
             )
         elif self.has_control:
             lo, hi = self.buffer_change_ci
@@ -594,6 +606,14 @@ class PilotResult:
         """One sentence on what the confidence intervals allow for."""
         phi_t, phi_c = self.dispersion["target"], self.dispersion["control"]
         if not self.dispersion_is_measured:
+            if phi_t == 1 and min(self.months["before"][2], self.months["after"][2]) < (
+                MIN_DISPERSION_MONTHS
+            ):
+                return (
+                    f"With fewer than {MIN_DISPERSION_MONTHS} months before or after the "
+                    "operation, how much the monthly counts vary cannot be measured: the "
+                    "confidence intervals assume Poisson counts and are likely too narrow."
+                )
             if phi_t == 1:
                 return (
                     "The confidence intervals assume Poisson counts (variance_inflation=1); "
@@ -840,7 +860,14 @@ def evaluate_pilot(
         before_rate, after_rate = float(rates[i, 0]), float(rates[i, 2])
         pct_change[zone] = 100.0 * (after_rate / before_rate - 1.0) if before_rate > 0 else math.nan
 
-    if fixed_inflation is None:
+    too_few = fixed_inflation is None and min(n_months[0], n_months[2]) < MIN_DISPERSION_MONTHS
+    if too_few:
+        notes.append(
+            f"fewer than {MIN_DISPERSION_MONTHS} months before or after the operation: too few "
+            "to measure how much the monthly counts vary, so the intervals assume Poisson counts"
+        )
+        dispersion = dict.fromkeys(ZONES, 1.0)
+    elif fixed_inflation is None:
         dispersion = {
             zone: monthly_dispersion(
                 monthly[zone].to_numpy()[period == "before"],
@@ -919,7 +946,7 @@ def evaluate_pilot(
         has_control=has_control,
         control_is_default=control_is_default,
         dispersion=dispersion,
-        dispersion_is_measured=fixed_inflation is None,
+        dispersion_is_measured=fixed_inflation is None and not too_few,
         notes=notes,
     )
 

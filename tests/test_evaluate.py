@@ -517,41 +517,60 @@ def test_relative_effect_separate_control_inflation() -> None:
         relative_effect(100, 50, 1000, 1000, control_inflation=0)
 
 
-def _varying_frame() -> gpd.GeoDataFrame:
-    """Target 20, 40 before, 15 during, 10, 30 after; control a steady 100 a month."""
+def _varying_frame(
+    before: tuple[int, ...] = (20, 40, 30), after: tuple[int, ...] = (10, 30, 20)
+) -> gpd.GeoDataFrame:
+    """Target months varying before and after a one-month operation (15); control 100 a month."""
     rows: list[tuple[float, float, str, int]] = []
-    for month, t in [("2024-01", 20), ("2024-02", 40), ("2024-03", 15), ("2024-04", 10)]:
+    series = [*before, 15, *after]
+    for i, t in enumerate(series):
+        month = f"2024-{i + 1:02d}"
         rows += [(50, 50, month, t), (2050, 50, month, 100)]
-    rows += [(50, 50, "2024-05", 30), (2050, 50, "2024-05", 100)]
     return _frame(rows)
 
 
 def test_pilot_dispersion_measured_from_monthly_counts() -> None:
     res = evaluate_pilot(
-        _varying_frame(), target=TARGET, start="2024-03", end="2024-03", control=CONTROL
+        _varying_frame(), target=TARGET, start="2024-04", end="2024-04", control=CONTROL
     )
-    phi_t = (200 / 30 + 200 / 20) / 2  # 8.33: the target's months vary far beyond Poisson
+    # before 20, 40, 30 (mean 30): 200 / 30; after 10, 30, 20 (mean 20): 200 / 20; 6 - 2 df
+    phi_t = (200 / 30 + 200 / 20) / 4  # 4.17: the target's months vary far beyond Poisson
     assert res.dispersion_is_measured
     assert res.dispersion["target"] == pytest.approx(phi_t)
     assert res.dispersion["control"] == 1.0
-    assert res.relative_effect == pytest.approx(1.5)  # (60 * 200) / (40 * 200)
-    se = math.sqrt(phi_t * (1 / 60 + 1 / 40) + 1 / 200 + 1 / 200)
+    assert res.relative_effect == pytest.approx(1.5)  # (90 * 300) / (60 * 300)
+    se = math.sqrt(phi_t * (1 / 90 + 1 / 60) + 1 / 300 + 1 / 300)
     assert res.ci_low == pytest.approx(1.5 * math.exp(-Z95 * se))
     assert res.ci_high == pytest.approx(1.5 * math.exp(Z95 * se))
-    assert any("8.3 times the Poisson variance in the target" in s for s in res.summary())
+    assert any("4.2 times the Poisson variance in the target" in s for s in res.summary())
     assert res.to_dict()["dispersion"]["target"] == pytest.approx(phi_t)
 
     poisson = evaluate_pilot(
         _varying_frame(),
         target=TARGET,
-        start="2024-03",
-        end="2024-03",
+        start="2024-04",
+        end="2024-04",
         control=CONTROL,
         variance_inflation=1,
     )
     assert not poisson.dispersion_is_measured
     assert poisson.ci_high - poisson.ci_low < res.ci_high - res.ci_low
     assert any("assume Poisson counts" in s for s in poisson.summary())
+
+
+def test_pilot_too_few_months_to_measure_dispersion_says_so() -> None:
+    """Two months after the operation: the dispersion is not measured, and the page says so."""
+    res = evaluate_pilot(
+        _varying_frame(after=(10, 30)),
+        target=TARGET,
+        start="2024-04",
+        end="2024-04",
+        control=CONTROL,
+    )
+    assert not res.dispersion_is_measured
+    assert res.dispersion == {"target": 1.0, "buffer": 1.0, "control": 1.0}
+    assert any("cannot be measured" in s for s in res.summary())
+    assert any("too few" in n for n in res.notes)
 
 
 @pytest.mark.parametrize("bad", ["often", 0, -2.0, math.nan, True, None])
@@ -626,6 +645,20 @@ def test_pilot_summary_suppresses_small_counts_for_publication() -> None:
     assert "3 incidents" not in published and "a month)" not in published
     assert "-33%" not in published and "too small to publish" in published
     assert "displacement is not reported" in published
+
+
+def test_pilot_summary_suppresses_a_small_control() -> None:
+    """Control 2 -> 3: "+50%" would tell a reader it went from 2 to 3."""
+    rows: list[tuple[float, float, str, int]] = []
+    for month, t, c in [("2024-01", 40, 2), ("2024-02", 30, 1), ("2024-03", 30, 3)]:
+        rows += [(50, 50, month, t), (2050, 50, month, c)]
+    res = evaluate_pilot(
+        _frame(rows), target=TARGET, start="2024-02", end="2024-02", buffer_m=100, control=CONTROL
+    )
+    assert "+50%" in " ".join(res.summary())
+    published = " ".join(res.summary(suppress_below=5))
+    assert "+50%" not in published and "too few incidents to publish" in published
+    assert "confidence interval" not in published  # its width would give the counts away
 
 
 # --- the demo borough: the planted St James Street fall --------------------------------------
