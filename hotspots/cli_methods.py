@@ -400,22 +400,30 @@ def _change(args: argparse.Namespace) -> int:
         "cells": len(table),
         "total_before": before,
         "total_after": after,
-        "cells_up": int((table["change"] > 0).sum()),
-        "cells_down": int((table["change"] < 0).sum()),
+        # rises and falls of the monthly rates: the counts mislead when the periods differ in
+        # length or a period lacks months
+        "cells_up": int((table["rate_change_pct"] > 0).sum()),
+        "cells_down": int((table["rate_change_pct"] < 0).sum()),
+        "cells_new": int(((table["before"] == 0) & (table["after"] > 0)).sum()),
         "notes": notes,
     }
     _write(args, report, harm, {"change_cells": table}, summary)
     if not args.quiet:
         print(
             f"{before:,.0f} before ({args.before[0]} to {args.before[1]}), {after:,.0f} after "
-            f"({args.after[0]} to {args.after[1]}); {summary['cells_up']:,} cells rose and "
-            f"{summary['cells_down']:,} fell."
+            f"({args.after[0]} to {args.after[1]}); per month, {summary['cells_up']:,} cells "
+            f"rose and {summary['cells_down']:,} fell ({summary['cells_new']:,} had none before)."
         )
         label = "ward_name" if args.by_ward and "ward_name" in table.columns else "cell_id"
-        rises = table.sort_values("change", ascending=False).head(5)
-        for row in rises.itertuples():
-            if row.change > 0:
-                print(f"  {getattr(row, label)!s:<24} {row.before:>8,.0f} -> {row.after:,.0f}")
+        rises = table.assign(rise=table["after_per_month"] - table["before_per_month"]).sort_values(
+            "rise", ascending=False
+        )
+        for row in rises.head(5).itertuples():
+            if row.rise > 0:
+                print(
+                    f"  {getattr(row, label)!s:<24} {row.before_per_month:>8,.1f} -> "
+                    f"{row.after_per_month:,.1f} a month"
+                )
     return 0
 
 

@@ -234,3 +234,18 @@ def test_bad_arguments_one_line(
     lines = [line for line in err.splitlines() if "error:" in line]
     assert len(lines) == 1 and needle in lines[0], err
     assert "Traceback" not in err
+
+
+def test_change_rises_are_per_month_when_periods_differ(
+    incidents_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """3 months before, 9 after: the quiet cells' counts triple but their monthly rate does not."""
+    out = tmp_path / "uneven"
+    code, stdout, err = _run(
+        capsys, "change", str(incidents_csv), "--crs", "EPSG:27700",
+        "--before", "2024-01:2024-03", "--after", "2024-04:2024-12", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["cells_up"] == 1 and summary["cells_down"] == 0  # only the busy cell
+    assert "per month, 1 cells rose and 0 fell" in stdout
