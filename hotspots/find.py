@@ -184,7 +184,10 @@ def find_hotspots(
     min_cluster_size
         HDBSCAN only: smallest hotspot, in incidents; defaults to ``min_samples``.
     weighted
-        Use the ``weight`` column (harm weights) as sample weights and rank by harm.
+        Use the ``weight`` column (harm weights) as sample weights and rank by harm. For the
+        clustering the weights are scaled to an average of 1, so ``min_samples`` and
+        ``min_cluster_size`` count incidents of average harm whatever the table's units (the
+        ranking and the ``harm`` column use the weights as given).
     study_area
         Boundary the PAI's area share is measured against; the incidents' buffered convex
         hull when None.
@@ -208,6 +211,20 @@ def find_hotspots(
     crs_text = incidents.crs.to_string()
     weights = incidents["weight"].to_numpy(dtype=float) if weighted else None
     notes: list[str] = []
+    if weights is not None and len(weights):
+        if not np.isfinite(weights).all() or (weights < 0).any():
+            raise InputError("incidents['weight'] has missing, negative or non-numeric values.")
+        mean_weight = float(weights.mean())
+        if mean_weight <= 0:
+            raise InputError(
+                "every incident has weight 0, so there is no harm to cluster; give the crime "
+                "types analysed a weight above 0."
+            )
+        weights = weights / mean_weight  # scale-free: min_samples counts average incidents
+        notes.append(
+            "harm weights scaled to an average of 1 for the clustering: min_samples counts "
+            "incidents of average harm"
+        )
     suggestions: dict[str, Suggestion] = {}
     n = len(xy)
 
@@ -225,7 +242,7 @@ def find_hotspots(
         trimmed = _without_far_outliers(xy)
         hull_km2 = float(default_study_area(trimmed, buffer_m=0.0).area) / 1e6 if n else 0.0
         s = suggest_min_samples(
-            float(weights.sum()) if weights is not None else n,
+            n,
             n_months=n_months,
             area_km2=hull_km2,
             eps=float(eps) if eps is not None else DEFAULT_EPS,

@@ -217,13 +217,46 @@ def test_find_hotspots_ranks_by_harm_when_weighted() -> None:
     assert first["hotspot_id"] == "H01" and first["incidents"] == 40
 
     harmed = apply_harm_weights(inc)
-    by_harm = find_hotspots(harmed, eps=60, min_samples=5, weighted=True)
+    # weights scaled to an average of 1: mean harm (400 + 7,000) / 50 = 148, so blob A weighs
+    # 400 / 148 = 2.7 average incidents and blob B 7,000 / 148 = 47.3
+    assert find_hotspots(harmed, eps=60, min_samples=5, weighted=True).n_hotspots == 1
+    by_harm = find_hotspots(harmed, eps=60, min_samples=2, weighted=True)
     assert by_harm.n_hotspots == 2
     first = by_harm.hotspots.iloc[0]
     assert first["hotspot_id"] == "H01" and first["incidents"] == 10
     assert "Robbery" in str(first["top_categories"])
     # the robbery blob's incidents carry H01
     assert set(by_harm.hotspot_ids.iloc[40:]) == {"H01"}
+
+
+def test_weighted_clustering_ignores_the_tables_units() -> None:
+    """The same table in other units (x 0.01, x 1,000) finds the same hotspots."""
+    offsets = [(0, 0), (20, 0), (0, 20), (-20, 10), (15, -25)]
+    xy = [
+        (530_000.0 + offsets[k % 5][0] + 300 * (k // 25), 180_000.0 + offsets[k % 5][1])
+        for k in range(75)
+    ]
+    inc = _incidents(["Robbery", "Shoplifting", "Burglary"] * 25, xy)
+    results = []
+    for scale in (0.01, 1.0, 1000.0):
+        table = {t: w * scale for t, w in DEFAULT_HARM_WEIGHTS.items()}
+        weighted = apply_harm_weights(inc, table)
+        given = find_hotspots(weighted, eps=60, min_samples=5, weighted=True)
+        suggested = find_hotspots(weighted, eps=60, weighted=True)
+        results.append(
+            (
+                given.n_hotspots,
+                list(given.hotspot_ids),
+                suggested.params()["min_samples"],
+                list(suggested.hotspot_ids),
+            )
+        )
+    assert results[0] == results[1] == results[2]
+    assert results[1][0] == 3  # three blobs of 25 incidents of average harm
+    with pytest.raises(InputError, match="weight 0"):
+        find_hotspots(
+            apply_harm_weights(inc, dict.fromkeys(DEFAULT_HARM_WEIGHTS, 0)), weighted=True
+        )
 
 
 def test_doctests() -> None:
