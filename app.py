@@ -649,7 +649,13 @@ def main() -> None:
         briefing(rkey, analysis, chosen, map_kw, period, (start, end))
     with tab_analysis:
         analysis_tab(
-            f"{fkey}|{wards_key}", chosen, wards, table, float(eps), result.method or method
+            f"{fkey}|{wards_key}",
+            chosen,
+            wards,
+            table,
+            float(eps),
+            result.method or method,
+            data_months=tuple(sorted(incidents["month"].dropna().dt.strftime("%Y-%m").unique())),
         )
     with tab_pilot:
         pilot_tab(inc_key, wards_key, incidents, wards, chosen_types, store)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,6 +94,13 @@ def _incident_months(incidents: gpd.GeoDataFrame) -> NDArray[np.int64]:
     return out.astype(np.int64)
 
 
+def _present(data_months: Iterable[str] | None, months: NDArray[np.int64]) -> set[int]:
+    """The months the data cover: ``data_months`` ("YYYY-MM"), else those with an incident."""
+    if data_months is None:
+        return set(np.unique(months).tolist())
+    return {_month_number(m, "data_months") for m in data_months}
+
+
 def _range(value: Any, name: str) -> tuple[int, int]:
     if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != 2:
         raise ParameterError(
@@ -127,6 +134,7 @@ def compare_periods(
     before: tuple[str, str],
     after: tuple[str, str],
     weights: str | None = None,
+    data_months: Iterable[str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Incidents per cell in two month ranges, and the change between them.
 
@@ -140,6 +148,10 @@ def compare_periods(
         ``(first month, last month)``, inclusive, e.g. ``("2024-01", "2024-06")``.
     weights
         None to count incidents, or a weights column (``"weight"``) to sum harm.
+    data_months
+        The months the data cover ("YYYY-MM"), when ``incidents`` are filtered (e.g. to one
+        crime type), so that a month with none of that type is a zero, not a missing month;
+        None: the months with an incident in ``incidents``.
 
     Returns
     -------
@@ -148,8 +160,8 @@ def compare_periods(
         (after - before), ``pct_change`` (100 * change / before; NaN when before is 0),
         ``before_per_month``, ``after_per_month`` and ``rate_change_pct`` (the percentage change
         of the monthly rates: the figure to read when the two ranges differ in length). A
-        month with no incident at all in ``incidents`` is taken as missing from the data (as
-        when a force did not supply it): it is left out of the rates and named in
+        month the data do not cover (see ``data_months``) is taken as missing (as when a
+        force did not supply it): it is left out of the rates and named in
         ``attrs["notes"]``.
 
     Examples
@@ -171,7 +183,7 @@ def compare_periods(
             "before and after overlap: months in both count twice.", UserWarning, stacklevel=2
         )
     months = _incident_months(incidents)
-    present = set(np.unique(months).tolist())
+    present = _present(data_months, months)
     values = {}
     missing: dict[str, list[str]] = {}
     n_months: dict[str, int] = {}
@@ -416,6 +428,7 @@ def emerging_hotspots(
     alpha: float = 0.10,
     fdr: bool = True,
     trend_alpha: float = 0.05,
+    data_months: Iterable[str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Emerging hot spot patterns per cell: new, intensifying, persistent, diminishing, ...
 
@@ -438,6 +451,10 @@ def emerging_hotspots(
         Use FDR-adjusted (Benjamini–Hochberg, within each period) p-values.
     trend_alpha
         Significance level of the Mann–Kendall trend (intensifying / diminishing).
+    data_months
+        The months the data cover ("YYYY-MM"), when ``incidents`` are filtered (e.g. to one
+        crime type); None: the months with an incident. Months not covered are named in the
+        notes as missing.
 
     Returns
     -------
@@ -480,7 +497,7 @@ def emerging_hotspots(
         notes.append(f"{skipped} incidents before the first complete period left out")
     covered = months[index >= 0]
     gone = sorted(
-        set(range(int(covered.min()), int(covered.max()) + 1)) - set(np.unique(covered).tolist())
+        set(range(int(covered.min()), int(covered.max()) + 1)) - _present(data_months, covered)
     )
     if gone:
         notes.append(

@@ -206,6 +206,9 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any, Any, dict[str, Any] | Non
     incidents, report = read_incidents(args.inputs, crs=args.crs)
     for line in report.lines():
         log.info("%s", line)
+    # the months the data cover, before any filter: a month with none of a crime type is a
+    # zero for that type, not a month missing from the data
+    args.data_months = sorted(incidents["month"].dropna().dt.strftime("%Y-%m").unique())
     incidents = filter_incidents(
         incidents, report, start=args.start, end=args.end, categories=args.crime_type
     )
@@ -390,6 +393,7 @@ def _change(args: argparse.Namespace) -> int:
         before=args.before,
         after=args.after,
         weights="weight" if harm is not None else None,
+        data_months=args.data_months,
     )
     notes = _notes(table)
     before, after = float(table["before"].sum()), float(table["after"].sum())
@@ -438,6 +442,7 @@ def _emerging(args: argparse.Namespace) -> int:
         period_months=args.period_months,
         distance=args.distance,
         weights="weight" if harm is not None else None,
+        data_months=args.data_months,
     )
     notes = _notes(table)
     counts = _class_counts(table["pattern"], PATTERNS)

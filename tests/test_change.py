@@ -116,6 +116,32 @@ def test_compare_periods_months_missing_from_the_data() -> None:
         )
 
 
+def test_compare_periods_zero_month_of_a_filtered_type_is_not_missing() -> None:
+    """Robbery 1, 0 before and 1, 1 after; the data (all types) cover every month."""
+    rows = [(50, 50, "2024-01"), (50, 50, "2024-03"), (50, 50, "2024-04")]
+    cells = three_cells()
+    out = compare_periods(
+        incidents(rows),
+        cells,
+        before=("2024-01", "2024-02"),
+        after=("2024-03", "2024-04"),
+        data_months=["2024-01", "2024-02", "2024-03", "2024-04"],
+    )
+    assert out["before_per_month"].iloc[0] == pytest.approx(0.5)
+    assert out["rate_change_pct"].iloc[0] == pytest.approx(100.0)
+    assert not any("missing" in n for n in out.attrs["notes"])
+    # without data_months, 2024-02 (no robbery) is taken as missing: 1 a month before
+    alone = compare_periods(
+        incidents(rows), cells, before=("2024-01", "2024-02"), after=("2024-03", "2024-04")
+    )
+    assert alone["rate_change_pct"].iloc[0] == pytest.approx(0.0)
+    with pytest.raises(ParameterError, match="data_months"):
+        compare_periods(
+            incidents(rows), cells, before=("2024-01", "2024-02"), after=("2024-03", "2024-04"),
+            data_months=["soon"],
+        )  # fmt: skip
+
+
 def test_emerging_hotspots_names_missing_months() -> None:
     rows = [
         (50 + 100 * (i % 3), 50, f"2024-{m:02d}") for m in range(1, 13) if m != 5 for i in range(9)

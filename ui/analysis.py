@@ -124,17 +124,35 @@ def _compare(
     after: tuple[str, str],
     _inc: gpd.GeoDataFrame,
     _cells: Any,
+    data_months: tuple[str, ...] | None = None,
 ) -> gpd.GeoDataFrame:
     return compare_periods(
-        _inc, _cells, before=before, after=after, weights="weight" if harm else None
+        _inc,
+        _cells,
+        before=before,
+        after=after,
+        weights="weight" if harm else None,
+        data_months=data_months,
     )
 
 
 @st.cache_data(show_spinner="Finding emerging hot spots ...", max_entries=8)
 def _emerging(
-    akey: str, harm: bool, cell: float, period: int, _inc: gpd.GeoDataFrame, _cells: Any
+    akey: str,
+    harm: bool,
+    cell: float,
+    period: int,
+    _inc: gpd.GeoDataFrame,
+    _cells: Any,
+    data_months: tuple[str, ...] | None = None,
 ) -> gpd.GeoDataFrame:
-    return emerging_hotspots(_inc, _cells, period_months=period, weights="weight" if harm else None)
+    return emerging_hotspots(
+        _inc,
+        _cells,
+        period_months=period,
+        weights="weight" if harm else None,
+        data_months=data_months,
+    )
 
 
 @st.cache_data(show_spinner="Evaluating the pilot ...", max_entries=8)
@@ -259,7 +277,9 @@ def analysis_tab(
     footprints: pd.DataFrame,
     eps: float,
     method: str,
+    data_months: tuple[str, ...] | None = None,
 ) -> None:
+    """The Analysis tab; ``data_months``: the months the loaded data cover, before filters."""
     pick = st.radio("Analysis method", METHODS, horizontal=True, key="an_method")
     harm = st.checkbox("Weight by harm", key="an_harm", help=HARM_SOURCE)
     weights: Weights | None = None
@@ -278,7 +298,7 @@ def analysis_tab(
         elif pick == "Gi*":
             _gi_view(akey, harm, inc, wards)
         else:
-            _change_view(akey, harm, inc, wards)
+            _change_view(akey, harm, inc, wards, data_months)
     except InputError as exc:
         st.error(str(exc))
 
@@ -505,7 +525,13 @@ def _gi_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> None:
         st.caption(note)
 
 
-def _change_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> None:
+def _change_view(
+    akey: str,
+    harm: bool,
+    inc: gpd.GeoDataFrame,
+    wards: Any,
+    data_months: tuple[str, ...] | None = None,
+) -> None:
     months = sorted(inc["month"].dropna().dt.strftime("%Y-%m").unique())
     if len(months) < 2:
         st.info("Change needs at least two months: widen the month filter.")
@@ -519,7 +545,7 @@ def _change_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> No
     after = c2.select_slider(
         "After", options=months, value=(months[half], months[-1]), key="ch_after"
     )
-    cmp = _compare(akey, harm, cell, tuple(before), tuple(after), inc, cells)
+    cmp = _compare(akey, harm, cell, tuple(before), tuple(after), inc, cells, data_months)
     moved = cmp[cmp["change"] != 0]
     colours = pd.Series(
         ["#b10026" if c > 0 else "#2166ac" for c in moved["change"]], index=moved.index
@@ -535,7 +561,7 @@ def _change_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> No
     st.subheader("Emerging hot spots")
     period = int(st.number_input("Period length (months)", 1, 12, 3, key="ch_period"))
     try:
-        em = _emerging(akey, harm, cell, period, inc, cells)
+        em = _emerging(akey, harm, cell, period, inc, cells, data_months)
     except InputError as exc:  # next to the period control
         st.error(str(exc))
         return
