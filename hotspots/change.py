@@ -214,8 +214,8 @@ def compare_periods(
     cols = [c for c in out.columns if c != out.geometry.name] + [out.geometry.name]
     out = out[cols]
     notes = [
-        f"before: {_label(b0)} to {_label(b1)} ({n_before} months); "
-        f"after: {_label(a0)} to {_label(a1)} ({n_after} months)"
+        f"before: {_label(b0)} to {_label(b1)} ({n_before} month{'s' if n_before != 1 else ''}); "
+        f"after: {_label(a0)} to {_label(a1)} ({n_after} month{'s' if n_after != 1 else ''})"
     ]
     for name, gone in missing.items():
         if gone:

@@ -54,7 +54,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}{hint}\n")
 
 
-def _positive_float(name: str, example: str) -> Any:
+def _positive_float(name: str, example: str, *, zero: bool = False) -> Any:
     def parse(text: str) -> float:
         try:
             value = float(text)
@@ -62,10 +62,9 @@ def _positive_float(name: str, example: str) -> Any:
             raise argparse.ArgumentTypeError(
                 f"{text!r} is not a number; give {name} in metres, e.g. {example}"
             ) from None
-        if not (value > 0 and value < float("inf")):
-            raise argparse.ArgumentTypeError(
-                f"{text!r} must be a positive distance in metres, e.g. {example}"
-            )
+        if not ((value > 0 or (zero and value == 0)) and value < float("inf")):
+            what = "a distance in metres, 0 or more" if zero else "a positive distance in metres"
+            raise argparse.ArgumentTypeError(f"{text!r} must be {what}, e.g. {example}")
         return value
 
     return parse
@@ -273,10 +272,11 @@ def _build_parser() -> argparse.ArgumentParser:
     ep.add_argument("--end", required=True, type=_month, metavar="YYYY-MM", help="last month")
     ep.add_argument(
         "--buffer",
-        type=_positive_float("--buffer", "--buffer 400"),
+        type=_positive_float("--buffer", "--buffer 400", zero=True),
         default=400.0,
         metavar="METRES",
-        help="width of the ring around the target watched for displacement (default 400)",
+        help="width of the ring around the target watched for displacement (default 400; "
+        "0 for none)",
     )
     ep.add_argument(
         "--control",

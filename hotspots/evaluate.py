@@ -292,7 +292,9 @@ def _months(n: int) -> str:
 
 
 def _pct(x: float) -> str:
-    return f"{x:+.0f}%" if math.isfinite(x) else "n/a"
+    if not math.isfinite(x):
+        return "n/a"
+    return "0%" if round(x) == 0 else f"{x:+.0f}%"  # never "-0%"
 
 
 def _ratio_with_ci(
@@ -573,9 +575,9 @@ class PilotResult:
         elif self.has_control:
             lo, hi = self.buffer_change_ci
             if math.isfinite(lo) and lo > 0:
-                verdict = "which suggests displacement into the buffer"
+                verdict = "this suggests displacement into the buffer"
             elif math.isfinite(hi) and hi < 0:
-                verdict = "which suggests a diffusion of benefit into the buffer"
+                verdict = "this suggests a diffusion of benefit into the buffer"
             else:
                 verdict = (
                     "the interval includes no change, so there is no evidence of displacement "

@@ -321,7 +321,9 @@ def gi_star_cells(
     if cells.crs is None:
         raise ParameterError("cells has no CRS; give one (e.g. EPSG:27700).")
     if len(cells) < 3:
-        raise InputError("cells must hold at least 3 polygons for Gi*; use a finer grid.")
+        raise InputError(
+            "Gi* needs at least 3 cells (grid cells or wards); use a finer grid or more wards."
+        )
     out = cells.to_crs(incidents.crs) if cells.crs != incidents.crs else cells.copy()
     counts, values = cell_values(incidents, out, weights=weights)
     w = neighbours(out, distance=distance)

@@ -712,6 +712,13 @@ def test_evaluate_pilot_dispersion_and_study_area(
     assert code == 2
     _assert_one_line_error(err, "--variance-inflation 'lots'", "auto")
 
+    code, stdout, err = _run(capsys, *base, "--buffer", "0", "--out", str(tmp_path / "b0"))
+    assert code == 0, err
+    assert "No buffer was drawn" in stdout
+    code, _, err = _run(capsys, *base, "--buffer", "-5", "--out", str(tmp_path / "b0"))
+    assert code == 2
+    _assert_one_line_error(err, "--buffer", "0 or more")
+
 
 def test_help_texts_show_plain_percent_signs(capsys: pytest.CaptureFixture[str]) -> None:
     """argparse %-formats help strings but not descriptions: no '%%' may reach the reader."""
