@@ -336,7 +336,77 @@ def suppressed_table(
     return out
 
 
-def suppressed_ward_table(ward_table: pd.DataFrame, *, threshold: int = 5) -> pd.DataFrame:
+def _pinned(values: list[float], lo: list[float], hi: list[float]) -> bool:
+    """True when a reader can narrow some hidden cell to one value.
+
+    ``values`` are the hidden cells of one column (their sum is known from the printed total
+    minus the shown cells); ``lo`` and ``hi`` are what the reader knows of each (from its label
+    and from the row). A cell's possible values run from ``max(lo, total - others' hi)`` to
+    ``min(hi, total - others' lo)``.
+    """
+    total = sum(values)
+    for i in range(len(values)):
+        rest_lo = sum(v for j, v in enumerate(lo) if j != i)
+        rest_hi = sum(v for j, v in enumerate(hi) if j != i)
+        low = max(lo[i], total - rest_hi)
+        high = min(hi[i], total - rest_lo)
+        if high - low < 1:
+            return True
+    return False
+
+
+def _protect_column(
+    values: list[float],
+    hidden: list[bool],
+    bounds: list[tuple[float, float]],
+    withheld_bounds: list[tuple[float, float]],
+    threshold: int,
+    listed: int | None = None,
+) -> tuple[set[int], bool]:
+    """Complementary suppression for one column checked against its printed total.
+
+    ``values`` are all the cells that add up to the printed total (cells not shown in the
+    table, such as the incidents outside every ward, included); ``hidden`` marks the cells
+    already hidden (small counts and derived "–"), ``bounds`` what a reader knows of each
+    hidden cell and ``withheld_bounds`` what they would know of a cell once withheld. Cells
+    that are shown and at least ``threshold`` are withheld, smallest first, until the hidden
+    group holds a withheld cell, totals at least ``2 * threshold`` and no hidden cell can be
+    narrowed to one value (:func:`_pinned`). Only the first ``listed`` cells (all when None)
+    are in the table and can be withheld.
+
+    Returns the indices to withhold and whether the rule could not be met (then the printed
+    total itself would expose a hidden cell).
+
+    >>> _protect_column([4, 4, 300, 400], [True, True, False, False],
+    ...                 [(1, 4), (1, 4), (0, 0), (0, 0)], [(5, math.inf)] * 4, 5)
+    ({2}, False)
+    """
+    withheld: set[int] = set()
+    if not any(hidden):
+        return withheld, False
+
+    def ok() -> bool:
+        group = [i for i in range(len(values)) if hidden[i] or i in withheld]
+        if not withheld or sum(values[i] for i in group) < 2 * threshold:
+            return False
+        lo = [(withheld_bounds if i in withheld else bounds)[i][0] for i in group]
+        hi = [(withheld_bounds if i in withheld else bounds)[i][1] for i in group]
+        return not _pinned([values[i] for i in group], lo, hi)
+
+    stop = len(values) if listed is None else listed
+    candidates = sorted(
+        (v, i) for i, v in enumerate(values[:stop]) if not hidden[i] and v >= threshold
+    )
+    for _, i in candidates:
+        if ok():
+            break
+        withheld.add(i)
+    return withheld, not ok()
+
+
+def suppressed_ward_table(
+    ward_table: pd.DataFrame, *, threshold: int = 5, incidents_outside: int | None = None
+) -> pd.DataFrame:
     """The ward table of a briefing: text only, small counts suppressed.
 
     Parameters
@@ -347,17 +417,34 @@ def suppressed_ward_table(ward_table: pd.DataFrame, *, threshold: int = 5) -> pd
         used when present). Not modified.
     threshold
         Counts from 1 to ``threshold - 1`` are shown as "fewer than <threshold>".
+    incidents_outside
+        The incidents in no ward (``ward_table(...).attrs["incidents_outside"]``): with the
+        wards' counts they add up to the incidents analysed printed on the page. None is
+        taken as 0.
 
     Returns
     -------
     DataFrame
         Columns :data:`WARD_BRIEFING_COLUMNS`, all text, one row per ward in the given order.
-        The rate is "–" when the ward's count is suppressed, the share in hotspots when either
-        count is. When exactly one ward's count is suppressed, the smallest other ward's
-        figures are withheld too (shown as "withheld"), so that the suppressed count cannot be
-        worked out from the total. The incidents in hotspots are "–" too when the ward's
-        incidents outside hotspots (the difference of the two counts) are from 1 to
-        ``threshold - 1``, which could otherwise be worked out by subtraction.
+
+        Three words hide a figure. "fewer than 5": a small count (primary suppression). "–":
+        a figure derived from a hidden count (the rate and share of a hidden ward), or the
+        incidents in hotspots when the ward's incidents outside hotspots (the difference) are
+        a small count. "withheld": a count that is not small, hidden so that a small count
+        elsewhere in the table cannot be worked out (complementary suppression).
+
+        The rule for "withheld", applied to the Incidents column and then to the Incidents in
+        hotspots column, each against its total printed on the page (the incidents analysed,
+        the incidents in hotspots): the incidents outside every ward count as a cell of the
+        Incidents column. When any cell of a column is hidden, the hidden cells together must
+        include a withheld cell, add up to at least ``2 * threshold``, and leave no hidden
+        cell with only one possible value; the smallest shown cells of at least
+        ``threshold`` are withheld until they do. A withheld ward count also hides the ward's
+        rate and share; a withheld count in hotspots hides the share.
+
+        ``attrs["incidents_total_exposes"]`` and ``attrs["hotspot_incidents_total_exposes"]``
+        are True when the rule could not be met (too few cells to withhold): the column's
+        total must then not be printed exactly.
 
     Examples
     --------
@@ -365,12 +452,17 @@ def suppressed_ward_table(ward_table: pd.DataFrame, *, threshold: int = 5) -> pd
     ...                    "hotspot_incidents": [2], "share_in_hotspots": [0.05]})
     >>> suppressed_ward_table(wt).iloc[0].tolist()
     ['Ashmere', '40', '–', '–', 'fewer than 5', '–']
+    >>> wt = pd.DataFrame({"ward_name": ["A", "B", "C", "D"], "incidents": [4, 4, 300, 400]})
+    >>> suppressed_ward_table(wt)["Incidents"].tolist()
+    ['fewer than 5', 'fewer than 5', 'withheld', '400']
     """
     fix = "pass hotspots.ward_table(incidents, wards, ...)"
     frame = _check_frame(ward_table, "ward_table", ["incidents"], fix)
     if "ward_name" not in frame.columns and "ward_code" not in frame.columns:
         raise ParameterError(f"ward_table: no 'ward_name' or 'ward_code' column; {fix}.")
     limit = _check_int(threshold, "threshold", minimum=1)
+    outside = 0 if incidents_outside is None else incidents_outside
+    outside = _check_int(outside, "incidents_outside", minimum=0)
 
     def col(name: str) -> list[Any]:
         return list(frame[name]) if name in frame.columns else [None] * len(frame)
@@ -378,18 +470,48 @@ def suppressed_ward_table(ward_table: pd.DataFrame, *, threshold: int = 5) -> pd
     names = col("ward_name")
     codes = col("ward_code")
     counts = col("incidents")
-    # complementary suppression: with one ward hidden, the total of the others would reveal
-    # it, so the smallest other ward with incidents is withheld too
-    primary = [_is_small(n, limit) for n in counts]
-    withheld: set[int] = set()
-    if sum(primary) == 1:
-        others = [
-            (float(v), i)
-            for i, v in enumerate(_number(n) for n in counts)
-            if not primary[i] and v is not None and v > 0
-        ]
-        if others:
-            withheld.add(min(others)[1])
+    hs_counts = col("hotspot_incidents")
+    k = len(frame)
+    n_vals = [_number(n) for n in counts]
+    h_vals = [_number(h) for h in hs_counts]
+    small_n = [_is_small(n, limit) for n in counts]
+
+    # the Incidents column, with the incidents outside every ward as a last (unlisted) cell;
+    # a withheld ward count is at least the threshold and at least its count in hotspots
+    inf = math.inf
+    values = [max(v or 0.0, 0.0) for v in n_vals] + [float(outside)]
+    hidden = [*small_n, _is_small(outside, limit)]
+    bounds = [(1.0, limit - 1.0) if h else (0.0, 0.0) for h in hidden]
+    w_bounds = [(max(float(limit), h or 0.0), inf) for h in h_vals] + [(0.0, 0.0)]
+    withheld_n, n_exposes = _protect_column(values, hidden, bounds, w_bounds, limit, k)
+
+    # the Incidents in hotspots column, against the incidents in hotspots printed on the page
+    small_h = [_is_small(h, limit) for h in hs_counts]
+    derived_h = [
+        not small_n[i]
+        and not small_h[i]
+        and n_vals[i] is not None
+        and h_vals[i] is not None
+        and _is_small(n_vals[i] - h_vals[i], limit)  # type: ignore[operator]
+        for i in range(k)
+    ]
+    h_values = [max(v or 0.0, 0.0) for v in h_vals]
+    h_hidden = [a or b for a, b in zip(small_h, derived_h, strict=True)]
+    row_max = [inf if v is None else v for v in n_vals]
+    h_bounds = [
+        (1.0, min(limit - 1.0, row_max[i]))
+        if small_h[i]
+        else (row_max[i] - limit + 1.0, row_max[i] - 1.0)
+        if derived_h[i]
+        else (0.0, 0.0)
+        for i in range(k)
+    ]
+    h_w_bounds = [(float(limit), row_max[i]) for i in range(k)]
+    if "hotspot_incidents" in frame.columns:
+        withheld_h, h_exposes = _protect_column(h_values, h_hidden, h_bounds, h_w_bounds, limit)
+    else:
+        withheld_h, h_exposes = set(), False
+
     rows: list[list[str]] = []
     for i, (name, code, n, rate, hs, hn, share) in enumerate(
         zip(
@@ -398,42 +520,35 @@ def suppressed_ward_table(ward_table: pd.DataFrame, *, threshold: int = 5) -> pd
             counts,
             col("incidents_per_1000"),
             col("hotspots"),
-            col("hotspot_incidents"),
+            hs_counts,
             col("share_in_hotspots"),
             strict=True,
         )
     ):
         label = name if not _missing(name) and str(name).strip() else code
         rate_v, share_v = _number(rate), _number(share)
-        if i in withheld:
-            rows.append(
-                [
-                    _DASH if _missing(label) else str(label),
-                    _WITHHELD,
-                    _DASH,
-                    _DASH if _missing(hs) or not str(hs).strip() else str(hs),
-                    _DASH,
-                    _DASH,
-                ]
-            )
-            continue
-        hidden = _is_small(n, limit)
-        n_v, hn_v = _number(n), _number(hn)
-        # the incidents outside hotspots, n - hn, are not shown but could be worked out:
-        # when they are a small count, the hotspot count is withheld too
-        outside_small = n_v is not None and hn_v is not None and _is_small(n_v - hn_v, limit)
-        hidden_hs = hidden or _is_small(hn, limit) or outside_small
+        hide_n = small_n[i] or i in withheld_n
+        hide_share = hide_n or small_h[i] or derived_h[i] or i in withheld_h
+        if i in withheld_h:
+            hs_text = _WITHHELD
+        elif derived_h[i]:
+            hs_text = _DASH
+        else:
+            hs_text = _count_text(hn, limit)
         rows.append(
             [
                 _DASH if _missing(label) else str(label),
-                _count_text(n, limit),
-                _DASH if hidden or rate_v is None else f"{rate_v:,.1f}",
+                _WITHHELD if i in withheld_n else _count_text(n, limit),
+                _DASH if hide_n or rate_v is None else f"{rate_v:,.1f}",
                 _DASH if _missing(hs) or not str(hs).strip() else str(hs),
-                _DASH if outside_small and not hidden else _count_text(hn, limit),
-                _DASH if hidden_hs else _percent(share_v),
+                hs_text,
+                _DASH if hide_share else _percent(share_v),
             ]
         )
-    return pd.DataFrame(rows, columns=WARD_BRIEFING_COLUMNS, dtype="str")
+    out = pd.DataFrame(rows, columns=WARD_BRIEFING_COLUMNS, dtype="str")
+    out.attrs["incidents_total_exposes"] = n_exposes
+    out.attrs["hotspot_incidents_total_exposes"] = h_exposes
+    return out
 
 
 # ==========================================================================================
@@ -1048,7 +1163,9 @@ def _guide_html(threshold: int, trend_months: int, period_months: int) -> str:
             "Small numbers",
             f"counts of 1 to {threshold - 1} are shown as \u201cfewer than {threshold}\u201d, "
             "and shares, rates and trends that would reveal them as \u201c\u2013\u201d, to "
-            "protect victims and to avoid reading meaning into very small numbers."
+            "protect victims and to avoid reading meaning into very small numbers. Some larger "
+            "counts in the ward table are shown as \u201cwithheld\u201d so that a small count "
+            "elsewhere in the table cannot be worked out from the totals on this page."
             if threshold > 1
             else "no counts are suppressed in this briefing.",
         ),
@@ -1127,7 +1244,13 @@ def briefing_html(
     first, last = _period_text(period)
     limit = _check_int(threshold, "threshold", minimum=1)
     table = suppressed_table(hotspots, threshold=limit, top_n=top_n)
-    wards_rows = None if ward_table is None else suppressed_ward_table(ward_table, threshold=limit)
+    wards_rows = None
+    outside: int | None = None
+    if ward_table is not None:
+        given = ward_table.attrs.get("incidents_outside")
+        if isinstance(given, int | np.integer) and not isinstance(given, bool) and given >= 0:
+            outside = int(given)
+        wards_rows = suppressed_ward_table(ward_table, threshold=limit, incidents_outside=outside)
     png = briefing_map_png(hotspots, wards=wards, patrol_areas=patrol_areas, synthetic=synthetic)
     when = date.today().strftime("%d %B %Y").lstrip("0") if generated is None else generated
 
@@ -1142,6 +1265,13 @@ def briefing_html(
         area = float(pd.to_numeric(hotspots["area_km2"], errors="coerce").sum())
         area_share = area / study
     hidden_total = _is_small(n_total, limit) or _is_small(in_hotspots, limit)
+    # the ward table's suppression could not hide a small count from a printed total: do not
+    # print that total exactly
+    hide_analysed = wards_rows is not None and bool(wards_rows.attrs["incidents_total_exposes"])
+    if hide_analysed or (
+        wards_rows is not None and wards_rows.attrs["hotspot_incidents_total_exposes"]
+    ):
+        hidden_total = True
 
     trend_months = 0
     period_months = 0
@@ -1165,7 +1295,7 @@ def briefing_html(
     headline = "".join(
         [
             box(
-                suppress_small(n_total, threshold=limit),
+                _WITHHELD if hide_analysed else suppress_small(n_total, threshold=limit),
                 "incidents analysed",
                 f"{period_months} month{'s' if period_months != 1 else ''}",
             ),
@@ -1206,19 +1336,34 @@ def briefing_html(
         hotspot_section = _table_html(table, colours) + more
     ward_section = ""
     if wards_rows is not None:
-        outside = ward_table.attrs.get("incidents_outside") if ward_table is not None else None
         note = ""
-        if isinstance(outside, int | np.integer) and outside > 0:
+        if outside is not None and outside > 0:
+            # suppressed when small; the total cannot reveal it (suppressed_ward_table counts it)
             note = (
-                f"<p class='note'>{_esc(suppress_small(int(outside), threshold=limit))} incidents "
+                f"<p class='note'>{_esc(suppress_small(outside, threshold=limit))} incidents "
                 "fall outside every ward.</p>"
+            )
+        hidden_words = ""
+        if limit > 1:
+            hidden_words = (
+                f" \u201cfewer than {limit}\u201d: a count of 1 to {limit - 1}. "
+                "\u201c\u2013\u201d: a figure that would reveal a small count (a hidden "
+                "ward's rate and share, or the incidents in hotspots when the ward's "
+                "incidents outside hotspots are small). \u201cwithheld\u201d: a larger "
+                "count withheld so that a small count elsewhere in the table cannot be "
+                "worked out from the totals on this page."
             )
         ward_section = (
             "<h2>Wards</h2>"
             + _table_html(wards_rows)
             + note
-            + "<p class='note'>Per 1,000 residents: incidents per 1,000 usual residents. Share in "
-            "hotspots: the share of the ward's incidents that fall inside a hotspot.</p>"
+            + "<p class='note'>"
+            + _esc(
+                "Per 1,000 residents: incidents per 1,000 usual residents. Share in "
+                "hotspots: the share of the ward's incidents that fall inside a hotspot."
+                + hidden_words
+            )
+            + "</p>"
         )
     data_uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     alt = (

@@ -182,6 +182,12 @@ def test_suppressed_table_empty_and_errors() -> None:
 
 
 def test_suppressed_ward_table() -> None:
+    """Primary and complementary suppression in one small table.
+
+    Changed with the complementary rule of briefing.py: a withheld ward now shows its own count
+    in hotspots (0 here; the column's own rule decides it) instead of a blanket "–", and the
+    table says that the hotspot column's printed total would expose Ashmere's 2.
+    """
     wt = pd.DataFrame(
         {
             "ward_code": ["E1", "E2", "E3", "E4"],
@@ -199,11 +205,19 @@ def test_suppressed_ward_table() -> None:
     assert out.iloc[1].tolist() == ["Brindle", "fewer than 5", "–", "–", "0", "–"]
     assert out.iloc[2].tolist() == ["Copper", "0", "0.0", "–", "0", "–"]
     # one ward suppressed: the smallest other ward is withheld, or the total would reveal it
-    assert out.iloc[3].tolist() == ["Dunmore", "withheld", "–", "–", "–", "–"]
+    assert out.iloc[3].tolist() == ["Dunmore", "withheld", "–", "–", "0", "–"]
+    # Ashmere's 2 is the only count in hotspots: no other cell can be withheld to cover it, so
+    # the page must not print that column's total exactly
+    assert out.attrs == {"incidents_total_exposes": False, "hotspot_incidents_total_exposes": True}
 
 
 def test_suppressed_ward_table_secondary_suppression() -> None:
-    """No small count can be worked back by subtraction, from the total or within a row."""
+    """No small count can be worked back by subtraction, from the total or within a row.
+
+    Changed with the complementary rule: two small wards (2 and 4) used to be left as they
+    were, but their sum 6 (known from the total) would pin them more tightly; each column's
+    hidden group now needs a withheld cell and a total of at least 10.
+    """
     wt = pd.DataFrame(
         {
             "ward_name": ["A", "B", "C", "D"],
@@ -213,12 +227,79 @@ def test_suppressed_ward_table_secondary_suppression() -> None:
         }
     )
     out = suppressed_ward_table(wt)
-    # two wards suppressed (2 and 4): their sum is known from the total, neither alone
-    assert out["Incidents"].tolist() == ["40", "60", "fewer than 5", "fewer than 5"]
-    # A: 40 - 37 = 3 outside hotspots would be a small count: its hotspot count is withheld
-    assert out.iloc[0, 4:].tolist() == ["–", "–"]
-    assert out.iloc[1, 4:].tolist() == ["20", "33.3%"]
-    assert "37" not in " ".join(out.to_numpy().ravel())
+    # Incidents: hidden 2 + 4 = 6 < 10, so the smallest ward of at least 5 (A, 40) is withheld:
+    # the reader knows only A + C + D = 46 with C, D in 1..4 and A >= 37 (its hotspot count)
+    assert out["Incidents"].tolist() == ["withheld", "60", "fewer than 5", "fewer than 5"]
+    # Hotspots: A's 37 is "–" (40 - 37 = 3 outside hotspots is small); B's 20 is withheld, or
+    # 57 - 20 = 37 would give it back. A + B = 57 with A in 36..39 leaves B in 18..21.
+    assert out["Incidents in hotspots"].tolist() == ["–", "withheld", "0", "0"]
+    assert out["Share in hotspots"].tolist() == ["–", "–", "–", "–"]
+    text = " ".join(out.to_numpy().ravel())
+    assert "37" not in text and "40" not in text and "20" not in text
+    assert out.attrs == {"incidents_total_exposes": False, "hotspot_incidents_total_exposes": False}
+
+
+def test_ward_table_hotspot_column_total() -> None:
+    """Repro (b): 97 = 207 - 50 - 60 from the headline "207 incidents" before the fix."""
+    wt = pd.DataFrame(
+        {
+            "ward_name": ["A", "B", "C"],
+            "incidents": [100, 200, 300],
+            "incidents_per_1000": [1.0, 2.0, 3.0],
+            "hotspots": ["H01", "H02", "H03"],
+            "hotspot_incidents": [97, 50, 60],
+            "share_in_hotspots": [0.97, 0.25, 0.2],
+        }
+    )
+    out = suppressed_ward_table(wt)
+    assert out.iloc[0].tolist() == ["A", "100", "1.0", "H01", "–", "–"]
+    # 207 - 60 = 147 = A + B, A in 96..99 (100 minus 1..4): B in 48..51, A not pinned
+    assert out.iloc[1].tolist() == ["B", "200", "2.0", "H02", "withheld", "–"]
+    assert out.iloc[2].tolist() == ["C", "300", "3.0", "H03", "60", "20.0%"]
+    text = " ".join(out.to_numpy().ravel())
+    assert "97" not in text and "50" not in text and "25.0%" not in text
+
+
+def test_ward_table_two_small_wards() -> None:
+    """Repro (c): 708 - 300 - 400 = 8 with each <= 4 pinned both small wards to 4."""
+    wt = pd.DataFrame({"ward_name": ["A", "B", "C", "D"], "incidents": [4, 4, 300, 400]})
+    out = suppressed_ward_table(wt, incidents_outside=0)
+    # now 708 - 400 = 308 = A + B + C with C >= 5: A and B can each be 1..4
+    assert out["Incidents"].tolist() == ["fewer than 5", "fewer than 5", "withheld", "400"]
+    assert "300" not in " ".join(out.to_numpy().ravel())
+
+
+def test_ward_table_small_outside_count() -> None:
+    """Repro (a): 103 analysed - 40 - 60 = 3 outside every ward, printed as "fewer than 5"."""
+    wt = pd.DataFrame({"ward_name": ["A", "B"], "incidents": [40, 60]})
+    wt.attrs["incidents_outside"] = 3
+    out = suppressed_ward_table(wt, incidents_outside=3)
+    # 103 - 60 = 43 = A + outside, with A >= 5 and outside 1..4
+    assert out["Incidents"].tolist() == ["withheld", "60"]
+    # without it the outside count is taken as 0 (the wards add up to the total)
+    assert suppressed_ward_table(wt)["Incidents"].tolist() == ["40", "60"]
+    # a large outside count is printed: nothing to protect
+    assert suppressed_ward_table(wt, incidents_outside=30)["Incidents"].tolist() == ["40", "60"]
+    page = _page(incidents=_incidents(103), ward_table=wt)
+    wards = page[page.index("<h2>Wards</h2>") : page.index("<h2>How to read this</h2>")]
+    cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>.*?</td>", wards)]
+    assert cells[:2] == ["A", "withheld"]
+    assert "40" not in cells
+    assert "fewer than 5 incidents fall outside every ward." in wards
+    assert "3 incidents" not in page
+    assert "withheld so that a small count elsewhere in the table cannot be worked out" in page
+    assert "103" in page  # the total is still printed
+
+
+def test_briefing_html_withholds_an_exposing_total() -> None:
+    """Two wards of 4 and nothing else: the printed total 8 would pin both, so it is withheld."""
+    wt = pd.DataFrame({"ward_name": ["A", "B"], "incidents": [4, 4]})
+    wt.attrs["incidents_outside"] = 0
+    out = suppressed_ward_table(wt, incidents_outside=0)
+    assert out.attrs["incidents_total_exposes"] is True
+    page = _page(incidents=_incidents(8), ward_table=wt)
+    assert "<b>withheld</b>incidents analysed" in page
+    assert "<b>8</b>" not in page
 
 
 # ------------------------------------------------------------------------------ map image
