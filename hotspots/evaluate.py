@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -459,7 +459,12 @@ class PilotResult:
             "notes": list(self.notes),
         }
 
-    def summary(self, *, suppress_below: int | None = None) -> list[str]:
+    def summary(
+        self,
+        *,
+        suppress_below: int | None = None,
+        unpublished: Collection[tuple[str, str]] = (),
+    ) -> list[str]:
         """Plain sentences for partners that do not claim more than the figures show.
 
         Parameters
@@ -468,30 +473,50 @@ class PilotResult:
             For a published briefing: counts from 1 to ``suppress_below - 1`` are written
             "fewer than N", and the monthly rates and change worked out from them are left
             out, so the small count cannot be worked back. None (default): exact counts.
+        unpublished
+            ``(zone, period)`` totals a published page withholds for another reason (e.g. a
+            total that would reveal small monthly counts): written "an unpublished number",
+            with what is worked out from them left out like a small count's.
         """
+        withheld = {(str(z), str(p)) for z, p in unpublished}
 
-        def count(n: float) -> str:
-            if suppress_below is not None and 0 < n < suppress_below:
+        def is_small(zone: str, period: str) -> bool:
+            n = self._n(zone, period)
+            return (zone, period) in withheld or (
+                suppress_below is not None and 0 < n < suppress_below
+            )
+
+        def count(zone: str, period: str) -> str:
+            if (zone, period) in withheld:
+                return "an unpublished number"
+            if is_small(zone, period):
                 return f"fewer than {suppress_below}"
-            return _fmt_count(n)
+            return _fmt_count(self._n(zone, period))
 
-        def hidden(*ns: float) -> bool:
-            return suppress_below is not None and any(0 < n < suppress_below for n in ns)
+        def hidden(*zones: str) -> bool:
+            return any(is_small(z, p) for z in zones for p in ("before", "after"))
 
         what = "the selected crime types" if self.categories else "crime"
         b, a = self.months["before"], self.months["after"]
-        tb, ta = self._n("target", "before"), self._n("target", "after")
-        rate_b = "" if hidden(tb) else f" ({self._rate('target', 'before'):.1f} a month)"
-        rate_a = "" if hidden(ta) else f" ({self._rate('target', 'after'):.1f} a month)"
+        rate_b = (
+            ""
+            if is_small("target", "before")
+            else f" ({self._rate('target', 'before'):.1f} a month)"
+        )
+        rate_a = (
+            "" if is_small("target", "after") else f" ({self._rate('target', 'after'):.1f} a month)"
+        )
         change = (
             " (the change is not shown: the counts are too small to publish)"
-            if hidden(tb, ta)
+            if hidden("target")
             else f", a change of {_pct(self.pct_change['target'])}"
         )
+        before_n = count("target", "before")
+        of = " of" if ("target", "before") in withheld else ""
         out = [
             f"Before the operation ({b[0]} to {b[1]}, {_months(b[2])}) the target area had "
-            f"{count(tb)} incidents of {what}{rate_b}; after it ({a[0]} to "
-            f"{a[1]}, {_months(a[2])}) {count(ta)}{rate_a}{change}."
+            f"{before_n}{of} incidents of {what}{rate_b}; after it ({a[0]} to {a[1]}, "
+            f"{_months(a[2])}) {count('target', 'after')}{rate_a}{change}."
         ]
         if b[2] != a[2]:
             out.append(
@@ -510,8 +535,7 @@ class PilotResult:
                 if self.control_is_default
                 else "the control area"
             )
-            cb, ca = self._n("control", "before"), self._n("control", "after")
-            if hidden(cb, ca):
+            if hidden("control"):
                 out.append(
                     f"Over the same periods {where} had too few incidents to publish its change."
                 )
@@ -520,7 +544,7 @@ class PilotResult:
                     f"Over the same periods {where} changed by {_pct(self.pct_change['control'])}."
                 )
             lo, hi = self.relative_change_ci
-            if hidden(tb, ta, cb, ca):
+            if hidden("target", "control"):
                 out.append(
                     "The counts are too small to publish an effect relative to the control area."
                 )
@@ -551,7 +575,7 @@ class PilotResult:
         if (
             self.has_control
             and math.isfinite(self.relative_effect)
-            and not hidden(tb, ta, self._n("control", "before"), self._n("control", "after"))
+            and not hidden("target", "control")
         ):
             out.append(self._interval_basis())
         small = self.small_counts
@@ -567,10 +591,10 @@ class PilotResult:
             out.append(
                 "The buffer had no incidents before or after, so displacement cannot be assessed."
             )
-        elif hidden(bb, ba, self._n("control", "before"), self._n("control", "after")):
+        elif hidden("buffer", "control"):
             out.append(
-                "Counts in the buffer or the control area are too small to publish (fewer than "
-                f"{suppress_below}), so displacement is not reported."
+                "Counts in the buffer or the control area are too small to publish, so "
+                "displacement is not reported."
             )
         elif self.has_control:
             lo, hi = self.buffer_change_ci
@@ -599,8 +623,9 @@ class PilotResult:
                 out.append(f"Weighted Displacement Quotient {self.wdq_interpretation}.")
             if min(bb, ba) < SMALL_COUNT:
                 out.append(
-                    f"The buffer holds few incidents ({count(bb)} before, "
-                    f"{count(ba)} after), so the displacement measures are uncertain."
+                    f"The buffer holds few incidents ({count('buffer', 'before')} before, "
+                    f"{count('buffer', 'after')} after), so the displacement measures are "
+                    "uncertain."
                 )
         return out
 

@@ -165,24 +165,69 @@ def _png_uri(png: bytes) -> str:
 # ==========================================================================================
 # The chart
 # ==========================================================================================
-def _withheld(raw: np.ndarray, small: np.ndarray, threshold: int) -> np.ndarray:
-    """Months of one period to withhold besides the small ones, so that none can be worked out.
+def _withheld(raw: np.ndarray, small: np.ndarray, threshold: int) -> tuple[np.ndarray, bool]:
+    """Months of one period to withhold besides the small ones, or the period's total to hide.
 
-    The period's total is published (table, mean line) unless it is itself small. Then the
-    withheld months add up to the total minus the plotted ones, so one small month alone, or
-    small months adding up to less than ``threshold``, could be worked back. The smallest
-    other non-zero months are withheld too until at least two months, adding up to
-    ``threshold`` or more, are withheld (secondary suppression).
+    The period's total is published (table, rate, mean line) unless it is itself small, and
+    with it the sum of the months not plotted. Months that are all small cannot be hidden
+    behind that sum: two months of "fewer than 5" adding up to 8 are 4 and 4, six of them
+    adding up to 6 are all 1. So the hidden months must include one of ``threshold`` or more:
+    the smallest larger month of the period is withheld too (secondary suppression). A reader
+    knows that month is at least ``threshold`` and at most the smallest larger month still
+    shown; if even so the small months could be pinned down (their sum forced to its least or
+    greatest value, or a lone small month forced), or the period has no larger month, nothing
+    is withheld and the period's total (and its mean) is hidden instead.
+
+    Returns
+    -------
+    tuple
+        The months to withhold (a boolean array like ``raw``) and whether to hide the total.
+
+    Examples
+    --------
+    >>> s = lambda v: _withheld(np.array(v, float), (np.array(v) > 0) & (np.array(v) < 5), 5)
+    >>> s([4, 4])  # 8 over two small months would be 4 + 4: hide the total
+    (array([False, False]), True)
+    >>> s([2, 38, 50])  # 38 is withheld with the 2: 40 over the two, the 2 anything from 1 to 4
+    (array([False,  True, False]), False)
+    >>> s([1, 5, 5])  # withholding a 5 would leave 1 + 5 = 6 (the 5 is at most the other 5)
+    (array([False, False, False]), True)
+    >>> s([3, 0, 9])[0].tolist(), s([9, 20])  # nothing small: nothing to do
+    ([False, False, True], (array([False, False]), False))
     """
     out = np.zeros(len(raw), dtype=bool)
-    total = float(raw.sum())
+    total = float(np.nansum(raw))
     if not small.any() or _is_hidden(total, threshold):
-        return out
-    hidden = small.copy()
-    candidates = [i for i in np.argsort(raw, kind="stable") if raw[i] > 0 and not small[i]]
-    while candidates and (hidden.sum() < 2 or float(raw[hidden].sum()) < threshold):
-        i = candidates.pop(0)
-        hidden[i] = out[i] = True
+        return out, False
+    large = [int(i) for i in np.argsort(raw, kind="stable") if raw[i] >= threshold]
+    if not large:
+        return out, True
+    first = large[0]
+    # what a reader knows: the period's total, the months shown, the rule (the withheld month
+    # is from threshold up to the smallest larger month still shown)
+    most = float(raw[large[1]]) if len(large) > 1 else math.inf
+    n_small = int(small.sum())
+    hidden_sum = float(raw[small].sum() + raw[first])
+    low = max(n_small, hidden_sum - most)  # the least the small months can add up to
+    high = min(n_small * (threshold - 1), hidden_sum - threshold)  # the most
+    pinned = low >= high and (n_small == 1 or low in (n_small, n_small * (threshold - 1)))
+    if pinned:
+        return out, True
+    out[first] = True
+    return out, False
+
+
+def _hidden_totals(monthly: pd.DataFrame, threshold: int) -> set[tuple[str, str]]:
+    """The (zone, period) totals of :attr:`PilotResult.monthly` hidden by :func:`_withheld`."""
+    period = monthly["period"].astype(str).to_numpy()
+    out = set()
+    for zone in _ZONES:
+        raw = pd.to_numeric(monthly[zone], errors="coerce").to_numpy(dtype=float)
+        for p in _PERIODS:
+            sel = np.flatnonzero(period == p)
+            values = raw[sel]
+            if len(sel) and _withheld(values, (values > 0) & (values < threshold), threshold)[1]:
+                out.add((zone, p))
     return out
 
 
@@ -203,11 +248,11 @@ def _chart_series(monthly: pd.DataFrame, threshold: int) -> pd.DataFrame:
         Columns ``zone``, ``month``, ``period``, ``count`` (the plotted value; NaN for a month
         missing from the data, which is a gap, and for a month not shown), ``small`` (a count
         of 1 to ``threshold - 1``, drawn as a band from 0 to the threshold), ``withheld`` (a
-        larger count not shown because, with the period's published total, it would reveal a
-        small one; see :func:`_withheld`), ``missing`` (the month is not in the data) and
+        larger count not shown because, with the period's published total, the small ones
+        could be worked out; see :func:`_withheld`), ``missing`` (the month is not in the data) and
         ``mean`` (the zone's monthly mean over the before or the after period, drawn dashed;
         NaN during the operation, for missing months, and when the period's total is itself
-        suppressed).
+        suppressed or hidden by :func:`_withheld`).
 
     Examples
     --------
@@ -231,9 +276,9 @@ def _chart_series(monthly: pd.DataFrame, threshold: int) -> pd.DataFrame:
             sel = np.flatnonzero(period == p)
             if not len(sel):
                 continue
-            withheld[sel] = _withheld(raw[sel], small[sel], threshold)
+            withheld[sel], hide_total = _withheld(raw[sel], small[sel], threshold)
             total = float(np.nansum(raw[sel]))
-            if p != "during" and not _is_hidden(total, threshold):
+            if p != "during" and not hide_total and not _is_hidden(total, threshold):
                 mean[sel] = total / len(sel)
         count = np.where(small | withheld, np.nan, raw)
         frames.append(
@@ -732,9 +777,9 @@ def _headline(result: PilotResult, threshold: int) -> tuple[str, bool]:
     """The headline figure in words, and whether it reports evidence of a change.
 
     It follows :meth:`PilotResult.summary` with ``suppress_below=threshold``: no effect is
-    given when the target's before or after count is suppressed.
+    given when a before or after count of the target or the control area is suppressed or
+    hidden (:func:`_withheld`), since the effect and the other three counts would give it.
     """
-    tb, ta = _count(result, "target", "before"), _count(result, "target", "after")
     lo, hi = result.relative_change_ci
     if not result.has_control:
         return (
@@ -742,9 +787,14 @@ def _headline(result: PilotResult, threshold: int) -> tuple[str, bool]:
             "have happened anyway.",
             False,
         )
-    if _is_hidden(tb, threshold) or _is_hidden(ta, threshold):
+    hidden = _hidden_totals(result.monthly, threshold)
+    if any(
+        _is_hidden(_count(result, z, p), threshold) or (z, p) in hidden
+        for z in ("target", "control")
+        for p in ("before", "after")
+    ):
         return (
-            "The target's counts are too small to publish a change beyond the control area.",
+            "The counts are too small to publish a change beyond the control area.",
             False,
         )
     if not math.isfinite(result.relative_change_pct) or not math.isfinite(lo):
@@ -763,6 +813,9 @@ def _headline(result: PilotResult, threshold: int) -> tuple[str, bool]:
     )
 
 
+_NOT_SHOWN = "not shown"
+
+
 def _rate_text(count: float, rate: float, threshold: int) -> str:
     if _is_hidden(count, threshold) or not math.isfinite(rate):
         return _DASH
@@ -770,6 +823,13 @@ def _rate_text(count: float, rate: float, threshold: int) -> str:
 
 
 def _counts_table(result: PilotResult, threshold: int) -> str:
+    """The counts table: a zone a row; each period's count and monthly rate; the change.
+
+    A count of 1 to ``threshold - 1`` is "fewer than 5"; a total hidden by :func:`_withheld`
+    (its months all small, so that with the number of months it would pin them down) is "not
+    shown"; either way its rate and the zone's change are "–". A period with no month in the
+    data (the operation's months all missing) has "–" for its count and rate, not 0.
+    """
     names = {"target": "Target area", "buffer": "Buffer ring", "control": "Control area"}
     months = result.months
     head = ["Zone", "Area km²"]
@@ -778,6 +838,7 @@ def _counts_table(result: PilotResult, threshold: int) -> str:
         head += [f"{label}<br>{k} month{'s' if k != 1 else ''}", "a month"]
     head.append("Change a<br>month")
     areas = dict(zip(result.geometries["zone"], result.geometries["area_km2"], strict=True))
+    withheld = _hidden_totals(result.monthly, threshold)
     rows = []
     for zone in _zones_shown(result):
         cells = [_esc(names[zone]), f"{float(areas[zone]):,.2f}"]
@@ -785,10 +846,15 @@ def _counts_table(result: PilotResult, threshold: int) -> str:
         for p in _PERIODS:
             n = _count(result, zone, p)
             rate = _cell(result.per_month, zone, p)
-            cells.append(_esc(suppress_small(n, threshold=threshold)))
-            cells.append(_rate_text(n, rate, threshold))
+            if months[p][2] == 0:
+                cells += [_DASH, _DASH]  # no month of the period in the data: not a zero
+            elif (zone, p) in withheld:
+                cells += [_NOT_SHOWN, _DASH]
+            else:
+                cells.append(_esc(suppress_small(n, threshold=threshold)))
+                cells.append(_rate_text(n, rate, threshold))
             if p != "during":
-                hidden = hidden or _is_hidden(n, threshold)
+                hidden = hidden or _is_hidden(n, threshold) or (zone, p) in withheld
         change = result.pct_change.get(zone, math.nan)
         cells.append(_DASH if hidden else _esc(_signed_pct(change)))
         body = "".join(f"<td{'' if i == 0 else ' class=num'}>{c}</td>" for i, c in enumerate(cells))
@@ -796,6 +862,33 @@ def _counts_table(result: PilotResult, threshold: int) -> str:
     # the headers are fixed texts and numbers (no data or user text), with line breaks
     th = "".join(f"<th{'' if i == 0 else ' class=num'}>{h}</th>" for i, h in enumerate(head))
     return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _counts_notes(result: PilotResult, threshold: int) -> str:
+    """Sentences under the counts table on the cells that are "–" or "not shown"."""
+    notes = []
+    if result.months["during"][2] == 0:
+        notes.append(
+            "The operation's months are not in the data, so its counts are left out (–), "
+            "not counted as zero."
+        )
+    zones = _zones_shown(result)
+    if any(z in zones for z, _ in _hidden_totals(result.monthly, threshold)):
+        notes.append(
+            f"Not shown: a total whose months each had fewer than {threshold} incidents, "
+            "which with the number of months could give them away."
+        )
+    return " ".join(notes)
+
+
+def _summary(result: PilotResult, threshold: int) -> list[str]:
+    """:meth:`PilotResult.summary` with small counts and the totals hidden by
+    :func:`_withheld` left out, and what is worked out from them (rates, changes, effects)."""
+    zones = _zones_shown(result)
+    hidden = {
+        (z, p) for z, p in _hidden_totals(result.monthly, threshold) if z in zones and p != "during"
+    }
+    return result.summary(suppress_below=threshold, unpublished=hidden)
 
 
 def _guide(result: PilotResult, threshold: int) -> str:
@@ -920,7 +1013,7 @@ def pilot_report_html(
     # landscape, so that the map prints at true size across the page below the summary
     map_png = pilot_map_png(res, wards=wards, synthetic=synthetic, height_px=760)
     headline, evidence = _headline(res, limit)
-    sentences = res.summary(suppress_below=limit)
+    sentences = _summary(res, limit)
 
     periods = "".join(
         f"<tr><td><b>{_esc(label)}</b></td><td>{_esc(_span_words(first, last))}</td>"
@@ -998,7 +1091,8 @@ def pilot_report_html(
 <h2>Counts</h2>
 {_counts_table(res, limit)}
 <p class="note">Incidents in each zone and period; &ldquo;a month&rdquo; is the mean over the
-months of the period in the data. {_esc(control_note)}</p>{missing_note}
+months of the period in the data. {_esc(control_note)} {_esc(_counts_notes(res, limit))}</p>
+{missing_note}
 <h2>What the figures say</h2>
 <ul class="says">{says}</ul>
 <figure class="map"><img src="{_png_uri(map_png)}" alt="{_esc(map_alt)}">

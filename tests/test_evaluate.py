@@ -661,6 +661,18 @@ def test_pilot_summary_suppresses_a_small_control() -> None:
     assert "confidence interval" not in published  # its width would give the counts away
 
 
+def test_pilot_summary_unpublished_totals(pilot_frame: gpd.GeoDataFrame) -> None:
+    """A total a page withholds for another reason: named so, with nothing worked from it."""
+    res = evaluate_pilot(
+        pilot_frame, target=TARGET, start="2024-03", end="2024-03", buffer_m=100, control=CONTROL
+    )
+    text = " ".join(res.summary(suppress_below=5, unpublished={("target", "before")}))
+    assert "had an unpublished number of incidents" in text
+    assert "60" not in text and "30.0 a month" not in text and "-33%" not in text
+    assert "too small to publish an effect" in text
+    assert "40 (20.0 a month)" in text  # the after count is still published
+
+
 # --- the demo borough: the planted St James Street fall --------------------------------------
 
 

@@ -24,6 +24,7 @@ from hotspots.errors import ParameterError
 from hotspots.evaluate import PilotResult, evaluate_pilot
 from hotspots.pilot_report import (
     _chart_series,
+    _withheld,
     pilot_chart_png,
     pilot_map_png,
     pilot_report_html,
@@ -201,11 +202,12 @@ def test_chart_series_hides_small_counts_and_means() -> None:
 
 
 def test_chart_series_withholds_a_month_that_would_reveal_a_small_one() -> None:
-    """Before: 2 and 38, total 40 published: 38 shown would give 40 - 38 = 2 away.
+    """Before: 2, 38 and 50, total 90 published: 38 and 50 shown would give the 2 away.
 
-    The smallest other non-zero month of the period is withheld too, until at least two
-    months adding up to 5 or more are withheld; a period whose small months already add up to
-    5 or more over two months needs nothing more.
+    The smallest month of 5 or more (38) is withheld with it: 40 over the two, the small one
+    anything from 1 to 4. After: 3, 2 and 40, total 45. The old rule took 3 + 2 = 5 over two
+    months as safe; the rule now is that small months are never hidden only among themselves
+    (4 + 4 = 8 would pin both), so the 40 is withheld too, and the total stays published.
     """
     monthly = pd.DataFrame(
         {
@@ -219,16 +221,75 @@ def test_chart_series_withholds_a_month_that_would_reveal_a_small_one() -> None:
     s = _chart_series(monthly, 5)
     target = s[s["zone"] == "target"]
     assert target["small"].tolist() == [True, False, False, False, True, True, False]
-    # before: 2 alone would be worked back from 90 - 38 - 50; 38 (the smaller) is withheld
-    assert target["withheld"].tolist() == [False, True, False, False, False, False, False]
+    assert target["withheld"].tolist() == [False, True, False, False, False, False, True]
     shown = target["count"].tolist()
-    assert [v for v in shown if not math.isnan(v)] == [50.0, 9.0, 40.0]
-    # after: 3 + 2 = 5 over two months is already safe; the total 45 can still be published
+    assert [v for v in shown if not math.isnan(v)] == [50.0, 9.0]
+    # both totals stay published: the hidden months hold one of 5 or more
+    assert target["mean"].tolist()[:3] == [30.0, 30.0, 30.0]
     assert target["mean"].tolist()[4:] == [15.0, 15.0, 15.0]
     # control: before total 3 is itself suppressed, so nothing more to withhold
     control = s[s["zone"] == "control"]
     assert not control["withheld"].any()
     assert control["mean"].isna().tolist()[:3] == [True, True, True]
+
+
+def test_withheld_needs_a_month_of_threshold_or_more() -> None:
+    """Hand-worked periods (threshold 5): (months withheld, whether the total is hidden).
+
+    A reader knows the period total, the months shown, that each small month is 1 to 4 and
+    that the withheld month is 5 or more but no more than the smallest month still shown.
+    """
+
+    def run(values: list[int]) -> tuple[list[bool], bool]:
+        raw = np.array(values, dtype=float)
+        out, hide = _withheld(raw, (raw > 0) & (raw < 5), 5)
+        return out.tolist(), hide
+
+    # 4 + 4 = 8 over two small months: both 4. Six 1s adding to 6: all 1. A zero month does
+    # not help. No month of 5 or more to withhold, so the total is hidden.
+    assert run([4, 4]) == ([False, False], True)
+    assert run([1] * 6) == ([False] * 6, True)
+    assert run([4, 4, 0]) == ([False, False, False], True)
+    # 2 + 38 = 40 withheld: the 2 could be 1 to 4 (the 38 then 39 to 36)
+    assert run([2, 38, 50]) == ([False, True, False], False)
+    # 4 + 4 + 9 = 17 withheld: the small ones add up to 2 to 8, the 9 being 5 to 15
+    assert run([4, 4, 9]) == ([False, False, True], False)
+    # 3 + 5 = 8 withheld, the 5 no more than the 6 shown: the 3 could be 2 or 3
+    assert run([3, 5, 6]) == ([False, True, False], False)
+    # 1 + 5 = 6 withheld: the 5 is at least 5, so the small one is 1. 4 + 5 = 9 with the 5
+    # no more than the other 5 shown: the small one is 4. Hide the total instead.
+    assert run([1, 5, 5]) == ([False, False, False], True)
+    assert run([4, 5, 5]) == ([False, False, False], True)
+    # nothing small, or a total itself small (already "fewer than 5"): nothing to do
+    assert run([9, 20]) == ([False, False], False)
+    assert run([2, 1]) == ([False, False], False)
+
+
+def test_chart_series_hides_the_mean_of_small_months_only() -> None:
+    """Target before 4 and 4: a mean line at 4.0 (or the total 8) would pin both at 4.
+
+    The buffer's six before months of 1 would be pinned by the mean 1.0 the same way. The
+    months are drawn as bands and no mean is drawn; the after means (with no small month)
+    are.
+    """
+    monthly = pd.DataFrame(
+        {
+            "month": pd.date_range("2023-10-01", periods=8, freq="MS"),
+            "period": ["before"] * 6 + ["during", "after"],
+            "target": [0, 0, 0, 0, 4, 4, 10, 30],
+            "buffer": [1] * 6 + [10, 20],
+            "control": [100] * 8,
+        }
+    )
+    s = _chart_series(monthly, 5)
+    for zone in ("target", "buffer"):
+        part = s[s["zone"] == zone]
+        before = part[part["period"] == "before"]
+        assert before["mean"].isna().all(), zone
+        assert not before["withheld"].any(), zone
+        assert before["count"].dropna().tolist() == ([0.0] * 4 if zone == "target" else [])
+        assert part["mean"].tolist()[-1] == part["count"].tolist()[-1]  # after mean shown
+    assert s[s["zone"] == "control"]["mean"].tolist()[0] == 100.0
 
 
 def test_chart_series_missing_months_are_gaps(gap: PilotResult) -> None:
@@ -466,3 +527,90 @@ def test_demo_corridor_report(tmp_path: Path) -> None:
     assert expected in page
     assert "SYNTHETIC DEMO DATA" in page and external_urls(page) == []
     assert "Violence and sexual offences" in page and "St James Street" in page
+
+
+# ------------------------------------------------------------------------------ small months
+
+
+def _counts_text(page: str) -> str:
+    """The counts table, its notes and the summary sentences: where the totals are written."""
+    text = _text(page)
+    return text[text.index("<h2>Counts</h2>") : text.index('<figure class="map">')]
+
+
+def test_html_hides_a_total_of_small_months_only() -> None:
+    """Target before 4 and 4 (February, March): the total 8 with two months would pin both.
+
+    The table shows "not shown" and "–" (no rate 4.0, no change), the summary sentence says
+    "an unpublished number", no effect is published, and the chart is the same as for 1 and
+    2 (no mean line, two bands): nothing on the page tells 4 + 4 from any other split.
+    """
+    table = [("2024-02", 4, 20, 300), ("2024-03", 4, 20, 300), ("2024-04", 10, 20, 300)]
+    table += [("2024-05", 30, 20, 300), ("2024-06", 30, 20, 300)]
+    res = _pilot(table)
+    assert res.counts.loc["target"].tolist() == [8, 10, 60]
+    page = pilot_report_html(res)
+    assert _row(page, "Target area")[2:] == ["not shown", "–", "10", "10.0", "60", "30.0", "–"]
+    text = _counts_text(page)
+    assert not re.search(r"(?<![\d,.-])8(?![\d,])|(?<!\d)4\.0", text)
+    assert "target area had an unpublished number of incidents" in text
+    assert "Not shown: a total whose months each had fewer than 5 incidents" in text
+    assert "too small to publish a change beyond the control area" in page
+    assert "relative to the control area (95%" in text  # the buffer is still reported
+    assert "Relative to the control area the change" not in text
+    other = res.monthly.assign(target=[1, 2, *res.monthly["target"].tolist()[2:]])
+    assert pilot_chart_png(res, width_px=500) == pilot_chart_png(
+        dataclasses.replace(res, monthly=other), width_px=500
+    )
+
+
+def test_html_hides_a_total_of_six_months_of_one() -> None:
+    """Buffer before: six months of 1, total 6: with six months it would pin each at 1."""
+    table = [(f"2023-{m}", 30, 1, 300) for m in (10, 11, 12)]
+    table += [(f"2024-0{m}", 30, 1, 300) for m in (1, 2, 3)]
+    table += [("2024-04", 30, 10, 300)] + [(f"2024-{m:02d}", 20, 10, 300) for m in range(5, 11)]
+    res = _pilot(table)
+    assert res.months["before"][2] == 6 and res.counts.loc["buffer", "before"] == 6
+    page = pilot_report_html(res)
+    assert _row(page, "Buffer ring")[2:] == ["not shown", "–", "10", "10.0", "60", "10.0", "–"]
+    text = _counts_text(page)
+    # the number of months (the "6 months" heading) is published, the total and mean are not
+    assert not re.search(r"(?<![\d,.-])6(?![\d,]| months)|(?<!\d)1\.0(?!\d| times)", text)
+    assert "Weighted Displacement" not in text  # worked out from the buffer's total
+    # the target's effect does not depend on the buffer: it is still published
+    assert _row(page, "Target area")[2:4] == ["180", "30.0"]
+    assert "confidence interval" in _text(page).split("<h2>Counts</h2>")[0]
+
+
+def test_html_withholds_a_large_month_with_a_small_one() -> None:
+    """Target before 2, 38, 50 (total 90 published): the 38 is withheld with the 2.
+
+    The chart does not change when 2 and 38 become 4 and 36 (same total), so the 2 cannot be
+    worked out from the total; the table shows the total 90 and its rate.
+    """
+    table = [("2024-01", 2, 20, 300), ("2024-02", 38, 20, 300), ("2024-03", 50, 20, 300)]
+    table += [("2024-04", 40, 20, 300)] + [(f"2024-0{m}", 40, 20, 300) for m in (5, 6, 7)]
+    res = _pilot(table)
+    s = _chart_series(res.monthly, 5)
+    target = s[(s["zone"] == "target") & (s["period"] == "before")]
+    assert target["withheld"].tolist() == [False, True, False]
+    assert target["mean"].tolist() == [30.0, 30.0, 30.0]
+    assert _row(pilot_report_html(res), "Target area")[2:4] == ["90", "30.0"]
+    other = res.monthly.assign(target=[4, 36, *res.monthly["target"].tolist()[2:]])
+    assert pilot_chart_png(res, width_px=500) == pilot_chart_png(
+        dataclasses.replace(res, monthly=other), width_px=500
+    )
+
+
+def test_html_operation_months_all_missing() -> None:
+    """April 2024 (the operation) has no incident anywhere: "–" for its counts, not 0."""
+    table = [("2024-02", 30, 20, 300), ("2024-03", 30, 20, 300)]
+    table += [("2024-05", 30, 20, 300), ("2024-06", 30, 20, 300)]
+    res = _pilot(table)
+    assert res.months["during"][2] == 0 and res.monthly["period"].tolist()[2] == "missing"
+    page = pilot_report_html(res)
+    for zone in ("Target area", "Buffer ring", "Control area"):
+        assert _row(page, zone)[4:6] == ["–", "–"], zone
+    assert _row(page, "Target area")[2:4] == ["60", "30.0"]
+    assert "The operation&#x27;s months are not in the data" in page
+    assert "Missing from the data and left out (not counted as zero): Apr 2024." in page
