@@ -22,7 +22,6 @@ HTML-escaped.
 from __future__ import annotations
 
 import base64
-import html
 import io
 import logging
 import math
@@ -37,19 +36,40 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from matplotlib import patheffects
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import FancyArrow, PathPatch, Rectangle
-from matplotlib.path import Path as MplPath
-from shapely import affinity
-from shapely.ops import polylabel
+from matplotlib.patches import PathPatch, Rectangle
 
 from .crs import to_metres
 from .errors import InputError, ParameterError
 from .export import _atomic
 from .mapping import _rank_classes, _rank_colour, trend_words
+from .printing import (
+    CSP,
+    DASH,
+    MONTH_RE,
+    PAGE_CSS,
+    SYNTHETIC_NOTICE,
+    WARD_EDGE,
+    WARD_FILL,
+    WARD_TEXT,
+    as_number,
+    check_int,
+    check_layer,
+    draw_north_arrow,
+    draw_scale_bar,
+    esc,
+    free_point,
+    halo,
+    is_missing,
+    is_small,
+    month_words,
+    mpl_path,
+    name_column,
+    synthetic_badge,
+    synthetic_watermark,
+)
 
 __all__ = [
     "BRIEFING_COLUMNS",
@@ -87,60 +107,17 @@ WARD_BRIEFING_COLUMNS: list[str] = [
     "Share in hotspots",
 ]
 
-_DASH = "–"
 _WITHHELD = "withheld"
 # Hotspots labelled with their id on the map (as on the interactive map).
 _LABELS_MAX = 30
-_WARD_EDGE = "#6b6b6b"
-_WARD_FILL = "#f4f2ee"
-_WARD_TEXT = "#5a5a5a"
 _PATROL = "#1f5fbf"
-_SYNTHETIC_RED = "#b00020"
-_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 # "name count" at the end of one item of "Drugs 30; Burglary 12".
 _ITEM_RE = re.compile(r"^(?P<name>.*\S)\s+(?P<count>\d[\d,]*)$")
-_SYNTHETIC_NOTICE = (
-    "Synthetic demo data: an invented borough with planted hotspots, not real crimes. "
-    "Streets and wards are illustrative. Do not use these figures for decisions."
-)
 
 
 # ==========================================================================================
 # Small helpers
 # ==========================================================================================
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _missing(value: object) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return False
-
-
-def _check_int(value: object, name: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ParameterError(f"{name} must be a whole number >= {minimum}; got {value!r}.")
-    return int(value)
-
-
-def _number(value: object) -> float | None:
-    if _missing(value):
-        return None
-    try:
-        out = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
-
-
-def _is_small(value: object, threshold: int) -> bool:
-    """True when ``value`` is a count that :func:`suppress_small` hides (1 .. threshold-1)."""
-    v = _number(value)
-    return v is not None and 0 < v < threshold
 
 
 def _check_frame(frame: object, name: str, columns: Sequence[str], fix: str) -> pd.DataFrame:
@@ -152,19 +129,9 @@ def _check_frame(frame: object, name: str, columns: Sequence[str], fix: str) -> 
     return frame
 
 
-def _month_words(text: object, *, short: bool = False) -> str:
-    """ "2024-01" -> "January 2024" (or "Jan 2024"); other text unchanged."""
-    if _missing(text):
-        return "?"
-    s = str(text).strip()
-    if not _MONTH_RE.match(s):
-        return s
-    return pd.Timestamp(s + "-01").strftime("%b %Y" if short else "%B %Y")
-
-
 def _percent(share: float | None) -> str:
     if share is None:
-        return _DASH
+        return DASH
     if 0 < share < 0.001:
         return "under 0.1%"
     return f"{share:.1%}"
@@ -201,11 +168,11 @@ def suppress_small(value: int | float, *, threshold: int = 5) -> str:
     >>> suppress_small(float("nan")), suppress_small(7, threshold=10)
     ('–', 'fewer than 10')
     """
-    limit = _check_int(threshold, "threshold", minimum=1)
+    limit = check_int(threshold, "threshold", minimum=1)
     if isinstance(value, bool | str | bytes):
         raise ParameterError(f"value must be a count (a number >= 0); got {value!r}.")
-    if _missing(value):
-        return _DASH
+    if is_missing(value):
+        return DASH
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -221,14 +188,14 @@ def suppress_small(value: int | float, *, threshold: int = 5) -> str:
 
 def _count_text(value: object, threshold: int) -> str:
     """A count from a frame cell, suppressed; "–" when missing or not a number."""
-    v = _number(value)
-    return _DASH if v is None or v < 0 else suppress_small(v, threshold=threshold)
+    v = as_number(value)
+    return DASH if v is None or v < 0 else suppress_small(v, threshold=threshold)
 
 
 def _suppressed_items(text: object, threshold: int) -> str:
     """ "Drugs 30; Burglary 3" -> "Drugs 30; Burglary fewer than 5" (the same separators)."""
-    if _missing(text) or not str(text).strip():
-        return _DASH
+    if is_missing(text) or not str(text).strip():
+        return DASH
     items = []
     for part in str(text).split(";"):
         part = part.strip()
@@ -240,13 +207,13 @@ def _suppressed_items(text: object, threshold: int) -> str:
             continue
         count = int(m.group("count").replace(",", ""))
         items.append(f"{m.group('name')} {suppress_small(count, threshold=threshold)}")
-    return "; ".join(items) if items else _DASH
+    return "; ".join(items) if items else DASH
 
 
 def _months_text(first: object, last: object) -> str:
-    if _missing(first) and _missing(last):
-        return _DASH
-    a, b = _month_words(first, short=True), _month_words(last, short=True)
+    if is_missing(first) and is_missing(last):
+        return DASH
+    a, b = month_words(first, short=True), month_words(last, short=True)
     return a if a == b else f"{a} – {b}"
 
 
@@ -286,8 +253,8 @@ def suppressed_table(
     """
     fix = "pass find_hotspots(...).hotspots"
     frame = _check_frame(hotspots, "hotspots", ["hotspot_id", "incidents"], fix)
-    limit = _check_int(threshold, "threshold", minimum=1)
-    top = _check_int(top_n, "top_n", minimum=1)
+    limit = check_int(threshold, "threshold", minimum=1)
+    top = check_int(top_n, "top_n", minimum=1)
     if "rank" in frame.columns and len(frame):
         ranks = pd.to_numeric(frame["rank"], errors="coerce").to_numpy(dtype=float)
         frame = frame.iloc[np.argsort(ranks, kind="stable")]
@@ -311,22 +278,22 @@ def suppressed_table(
         col("last_month"),
         strict=True,
     ):
-        hidden = _is_small(n, limit)
-        area_v = _number(area)
-        pai_v = _number(pai)
-        wards_text = _DASH if _missing(wards) or not str(wards).strip() else str(wards)
+        hidden = is_small(n, limit)
+        area_v = as_number(area)
+        pai_v = as_number(pai)
+        wards_text = DASH if is_missing(wards) or not str(wards).strip() else str(wards)
         has_trend = "trend" in shown.columns and not hidden
         rows.append(
             [
-                _DASH if _missing(hid) else str(hid),
+                DASH if is_missing(hid) else str(hid),
                 _count_text(n, limit),
-                _DASH if hidden else _percent(_number(share)),
-                _DASH if area_v is None else f"{area_v:,.2f}",
-                _DASH if hidden or pai_v is None else f"{pai_v:,.1f}",
+                DASH if hidden else _percent(as_number(share)),
+                DASH if area_v is None else f"{area_v:,.2f}",
+                DASH if hidden or pai_v is None else f"{pai_v:,.1f}",
                 _suppressed_items(cats, limit),
                 _suppressed_items(streets, limit),
                 wards_text,
-                trend_words(_number(trend)) if has_trend else _DASH,
+                trend_words(as_number(trend)) if has_trend else DASH,
                 _months_text(first, last),
             ]
         )
@@ -460,9 +427,9 @@ def suppressed_ward_table(
     frame = _check_frame(ward_table, "ward_table", ["incidents"], fix)
     if "ward_name" not in frame.columns and "ward_code" not in frame.columns:
         raise ParameterError(f"ward_table: no 'ward_name' or 'ward_code' column; {fix}.")
-    limit = _check_int(threshold, "threshold", minimum=1)
+    limit = check_int(threshold, "threshold", minimum=1)
     outside = 0 if incidents_outside is None else incidents_outside
-    outside = _check_int(outside, "incidents_outside", minimum=0)
+    outside = check_int(outside, "incidents_outside", minimum=0)
 
     def col(name: str) -> list[Any]:
         return list(frame[name]) if name in frame.columns else [None] * len(frame)
@@ -472,27 +439,27 @@ def suppressed_ward_table(
     counts = col("incidents")
     hs_counts = col("hotspot_incidents")
     k = len(frame)
-    n_vals = [_number(n) for n in counts]
-    h_vals = [_number(h) for h in hs_counts]
-    small_n = [_is_small(n, limit) for n in counts]
+    n_vals = [as_number(n) for n in counts]
+    h_vals = [as_number(h) for h in hs_counts]
+    small_n = [is_small(n, limit) for n in counts]
 
     # the Incidents column, with the incidents outside every ward as a last (unlisted) cell;
     # a withheld ward count is at least the threshold and at least its count in hotspots
     inf = math.inf
     values = [max(v or 0.0, 0.0) for v in n_vals] + [float(outside)]
-    hidden = [*small_n, _is_small(outside, limit)]
+    hidden = [*small_n, is_small(outside, limit)]
     bounds = [(1.0, limit - 1.0) if h else (0.0, 0.0) for h in hidden]
     w_bounds = [(max(float(limit), h or 0.0), inf) for h in h_vals] + [(0.0, 0.0)]
     withheld_n, n_exposes = _protect_column(values, hidden, bounds, w_bounds, limit, k)
 
     # the Incidents in hotspots column, against the incidents in hotspots printed on the page
-    small_h = [_is_small(h, limit) for h in hs_counts]
+    small_h = [is_small(h, limit) for h in hs_counts]
     derived_h = [
         not small_n[i]
         and not small_h[i]
         and n_vals[i] is not None
         and h_vals[i] is not None
-        and _is_small(n_vals[i] - h_vals[i], limit)  # type: ignore[operator]
+        and is_small(n_vals[i] - h_vals[i], limit)  # type: ignore[operator]
         for i in range(k)
     ]
     h_values = [max(v or 0.0, 0.0) for v in h_vals]
@@ -525,24 +492,24 @@ def suppressed_ward_table(
             strict=True,
         )
     ):
-        label = name if not _missing(name) and str(name).strip() else code
-        rate_v, share_v = _number(rate), _number(share)
+        label = name if not is_missing(name) and str(name).strip() else code
+        rate_v, share_v = as_number(rate), as_number(share)
         hide_n = small_n[i] or i in withheld_n
         hide_share = hide_n or small_h[i] or derived_h[i] or i in withheld_h
         if i in withheld_h:
             hs_text = _WITHHELD
         elif derived_h[i]:
-            hs_text = _DASH
+            hs_text = DASH
         else:
             hs_text = _count_text(hn, limit)
         rows.append(
             [
-                _DASH if _missing(label) else str(label),
+                DASH if is_missing(label) else str(label),
                 _WITHHELD if i in withheld_n else _count_text(n, limit),
-                _DASH if hide_n or rate_v is None else f"{rate_v:,.1f}",
-                _DASH if _missing(hs) or not str(hs).strip() else str(hs),
+                DASH if hide_n or rate_v is None else f"{rate_v:,.1f}",
+                DASH if is_missing(hs) or not str(hs).strip() else str(hs),
                 hs_text,
-                _DASH if hide_share else _percent(share_v),
+                DASH if hide_share else _percent(share_v),
             ]
         )
     out = pd.DataFrame(rows, columns=WARD_BRIEFING_COLUMNS, dtype="str")
@@ -554,15 +521,6 @@ def suppressed_ward_table(
 # ==========================================================================================
 # The map image
 # ==========================================================================================
-def _check_layer(frame: object, name: str) -> gpd.GeoDataFrame | None:
-    if frame is None:
-        return None
-    if not isinstance(frame, gpd.GeoDataFrame):
-        raise ParameterError(
-            f"{name}: expected a GeoDataFrame, got {type(frame).__name__}; load it with "
-            f"geodata.load_{'wards' if name == 'wards' else 'patrol_areas'}."
-        )
-    return frame
 
 
 def _metre_layers(
@@ -595,172 +553,6 @@ def _metre_layers(
     hs = prepare(hotspots)
     assert hs is not None
     return hs, prepare(wards), prepare(patrols)
-
-
-def _name_column(frame: gpd.GeoDataFrame, known: str) -> str | None:
-    if known in frame.columns:
-        return known
-    for c in frame.columns:
-        if c != frame.geometry.name and "name" in str(c).lower():
-            return str(c)
-    return None
-
-
-def _mpl_path(geom: Any) -> MplPath | None:
-    """A matplotlib path of a (multi)polygon, holes included (even-odd filled)."""
-    polys = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type == "Polygon"]
-    if not polys:
-        return None
-    verts: list[np.ndarray] = []
-    codes: list[np.ndarray] = []
-    for poly in polys:
-        for ring in [poly.exterior, *poly.interiors]:
-            xy = np.asarray(ring.coords)[:, :2]
-            if len(xy) < 3:
-                continue
-            c = np.full(len(xy), MplPath.LINETO, dtype=np.uint8)
-            c[0] = MplPath.MOVETO
-            c[-1] = MplPath.CLOSEPOLY
-            verts.append(xy)
-            codes.append(c)
-    if not verts:
-        return None
-    return MplPath(np.concatenate(verts), np.concatenate(codes))
-
-
-def _inner_point(geom: Any) -> Any:
-    """The point of ``geom`` farthest from its edges (of its largest polygon)."""
-    parts = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type == "Polygon" and g.area > 0]
-    if not parts:
-        return shapely.point_on_surface(geom)
-    biggest = max(parts, key=lambda g: g.area)
-    return polylabel(biggest, tolerance=max(1.0, math.sqrt(biggest.area) / 100))
-
-
-def _free_point(geom: Any, avoid: Any, half_width: float) -> Any:
-    """Where a label ``2 * half_width`` wide fits inside ``geom`` clear of ``avoid``.
-
-    The most inner point of the part of ``geom`` where the whole label stays inside ``geom``
-    and off ``avoid``; ``geom``'s own inner point when there is no such part.
-    """
-    shift = [affinity.translate(geom, xoff=d) for d in (-half_width, half_width)]
-    room = shapely.intersection_all([geom, *shift])
-    if avoid is not None and not avoid.is_empty:
-        wide = shapely.union_all(
-            [avoid, *(affinity.translate(avoid, xoff=d) for d in (-half_width, half_width))]
-        )
-        room = shapely.difference(room, wide)
-    if not room.is_empty and room.area > 0:
-        return _inner_point(room)
-    return _inner_point(geom)
-
-
-def _nice_length(target_m: float) -> float:
-    """The largest of 1, 2, 5 x 10^k metres not above ``target_m``."""
-    if target_m <= 1:
-        return 1.0
-    power = 10 ** math.floor(math.log10(target_m))
-    for step in (5, 2, 1):
-        if step * power <= target_m:
-            return float(step * power)
-    return float(power)
-
-
-def _distance_text(metres: float) -> str:
-    return f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
-
-
-def _halo(width: float = 2.5) -> list[Any]:
-    return [patheffects.withStroke(linewidth=width, foreground="white")]
-
-
-def _scale_bar(ax: Any, x0: float, y0: float, dx: float, dy: float) -> None:
-    length = _nice_length(dx / 5)
-    x, y = x0 + 0.03 * dx, y0 + 0.035 * dy
-    h = 0.009 * dy
-    ax.add_patch(
-        Rectangle(
-            (x - 0.01 * dx, y - 0.022 * dy),
-            length + 0.03 * dx,
-            h + 0.05 * dy,
-            facecolor="white",
-            edgecolor="none",
-            alpha=0.85,
-            zorder=8,
-        )
-    )
-    half = length / 2
-    ax.add_patch(Rectangle((x, y), half, h, facecolor="#222", edgecolor="#222", zorder=9))
-    ax.add_patch(Rectangle((x + half, y), half, h, facecolor="white", edgecolor="#222", zorder=9))
-    style = {"fontsize": 8, "color": "#222", "zorder": 10, "va": "bottom"}
-    ax.text(x, y + h * 1.6, "0", ha="center", **style)
-    ax.text(x + length, y + h * 1.6, _distance_text(length), ha="center", **style)
-
-
-def _north_arrow(ax: Any, x0: float, y0: float, dx: float, dy: float) -> None:
-    x, y = x0 + 0.965 * dx, y0 + 0.86 * dy
-    ax.add_patch(
-        FancyArrow(
-            x,
-            y,
-            0,
-            0.06 * dy,
-            width=0.006 * dx,
-            head_width=0.022 * dx,
-            head_length=0.03 * dy,
-            length_includes_head=True,
-            facecolor="#222",
-            edgecolor="#222",
-            zorder=10,
-        )
-    )
-    ax.text(
-        x,
-        y - 0.012 * dy,
-        "N",
-        ha="center",
-        va="top",
-        fontsize=10,
-        fontweight="bold",
-        color="#222",
-        zorder=10,
-        path_effects=_halo(),
-    )
-
-
-def _synthetic_watermark(ax: Any, *, rotation: float = 28, fontsize: float = 44) -> None:
-    """A faint diagonal "SYNTHETIC DEMO DATA" across a map or chart of the demo data."""
-    ax.text(
-        0.5,
-        0.5,
-        "SYNTHETIC DEMO DATA",
-        transform=ax.transAxes,
-        ha="center",
-        va="center",
-        rotation=rotation,
-        fontsize=fontsize,
-        fontweight="bold",
-        color=_SYNTHETIC_RED,
-        alpha=0.10,
-        zorder=15,
-    )
-
-
-def _synthetic_badge(ax: Any) -> None:
-    """A "SYNTHETIC DEMO DATA" label in the top left corner of a map."""
-    ax.text(
-        0.012,
-        0.985,
-        "SYNTHETIC DEMO DATA",
-        transform=ax.transAxes,
-        ha="left",
-        va="top",
-        fontsize=9,
-        fontweight="bold",
-        color="white",
-        zorder=21,
-        bbox={"boxstyle": "square,pad=0.35", "facecolor": _SYNTHETIC_RED, "edgecolor": "none"},
-    )
 
 
 def briefing_map_png(
@@ -810,12 +602,12 @@ def briefing_map_png(
         raise ParameterError(
             "hotspots: expected a GeoDataFrame with footprints; pass find_hotspots(...).hotspots."
         )
-    wards_in = _check_layer(wards, "wards")
-    patrols_in = _check_layer(patrol_areas, "patrol_areas")
-    width = _check_int(width_px, "width_px", minimum=200)
+    wards_in = check_layer(wards, "wards")
+    patrols_in = check_layer(patrol_areas, "patrol_areas")
+    width = check_int(width_px, "width_px", minimum=200)
     if height_px is not None:
-        _check_int(height_px, "height_px", minimum=150)
-    res = _check_int(dpi, "dpi", minimum=50)
+        check_int(height_px, "height_px", minimum=150)
+    res = check_int(dpi, "dpi", minimum=50)
     hs, wl, pl = _metre_layers(frame, wards_in, patrols_in)
     if "rank" in hs.columns and len(hs):
         ranks = pd.to_numeric(hs["rank"], errors="coerce").to_numpy(dtype=float)
@@ -854,16 +646,16 @@ def briefing_map_png(
     legend: list[Any] = []
     if wl is not None and len(wl):
         for geom in wl.geometry:
-            path = _mpl_path(geom)
+            path = mpl_path(geom)
             if path is not None:
-                ax.add_patch(PathPatch(path, facecolor=_WARD_FILL, edgecolor="none", zorder=1))
+                ax.add_patch(PathPatch(path, facecolor=WARD_FILL, edgecolor="none", zorder=1))
                 ax.add_patch(
-                    PathPatch(path, facecolor="none", edgecolor=_WARD_EDGE, linewidth=0.9, zorder=4)
+                    PathPatch(path, facecolor="none", edgecolor=WARD_EDGE, linewidth=0.9, zorder=4)
                 )
-        legend.append(Line2D([], [], color=_WARD_EDGE, linewidth=1.2, label="Ward boundary"))
+        legend.append(Line2D([], [], color=WARD_EDGE, linewidth=1.2, label="Ward boundary"))
     if pl is not None and len(pl):
         for geom in pl.geometry:
-            path = _mpl_path(geom)
+            path = mpl_path(geom)
             if path is not None:
                 ax.add_patch(
                     PathPatch(
@@ -878,10 +670,10 @@ def briefing_map_png(
         legend.append(
             Line2D([], [], color=_PATROL, linewidth=1.6, linestyle=(0, (5, 3)), label="Patrol area")
         )
-        col = _name_column(pl, "patrol_area")
+        col = name_column(pl, "patrol_area")
         if col is not None:
             for geom, name in zip(pl.geometry, pl[col], strict=True):
-                if _missing(name) or not str(name).strip():
+                if is_missing(name) or not str(name).strip():
                     continue
                 minx_p, _, maxx_p, maxy_p = geom.bounds
                 ax.text(
@@ -894,13 +686,13 @@ def briefing_map_png(
                     fontstyle="italic",
                     color=_PATROL,
                     zorder=11,
-                    path_effects=_halo(2.0),
+                    path_effects=halo(2.0),
                 )
 
     n = len(hs)
     ids = [str(v) for v in hs["hotspot_id"]] if n else []
     for pos in range(n - 1, -1, -1):  # rank 1 on top
-        path = _mpl_path(hs.geometry.iloc[pos])
+        path = mpl_path(hs.geometry.iloc[pos])
         if path is None:
             continue
         colour = _rank_colour(pos, n)
@@ -941,14 +733,14 @@ def briefing_map_png(
                     shapely.box(mid - 0.07 * dx, maxy_p, mid + 0.07 * dx, maxy_p + 0.025 * dy)
                 )
         avoid = shapely.union_all(blocked) if blocked else None
-        col = _name_column(wl, "ward_name")
+        col = name_column(wl, "ward_name")
         if col is not None:
             for geom, name in zip(wl.geometry, wl[col], strict=True):
-                if _missing(name) or geom is None or geom.is_empty:
+                if is_missing(name) or geom is None or geom.is_empty:
                     continue
                 # Upper-case 7.5 pt text: about 0.7 em a character.
                 half = (len(str(name)) * 0.7 * 7.5 / 72 * res / 2 + 4) * dx / width
-                pt = _free_point(geom, avoid, half)
+                pt = free_point(geom, avoid, half)
                 ax.text(
                     pt.x,
                     pt.y,
@@ -956,9 +748,9 @@ def briefing_map_png(
                     ha="center",
                     va="center",
                     fontsize=7.5,
-                    color=_WARD_TEXT,
+                    color=WARD_TEXT,
                     zorder=7,
-                    path_effects=_halo(2.0),
+                    path_effects=halo(2.0),
                 )
     if n:
         for colour, label in _rank_classes(n):
@@ -984,7 +776,7 @@ def briefing_map_png(
             fontsize=11,
             color="#444",
             zorder=12,
-            path_effects=_halo(3.0),
+            path_effects=halo(3.0),
         )
     if legend:
         ax.legend(
@@ -996,9 +788,9 @@ def briefing_map_png(
             borderpad=0.6,
         ).set_zorder(20)
     if boxes:
-        _scale_bar(ax, x0, y0, dx, dy)
+        draw_scale_bar(ax, x0, y0, dx, dy)
         if north_arrow:
-            _north_arrow(ax, x0, y0, dx, dy)
+            draw_north_arrow(ax, x0, y0, dx, dy)
     if title:
         ax.text(
             x0 + dx / 2,
@@ -1010,11 +802,11 @@ def briefing_map_png(
             fontweight="bold",
             color="#111",
             zorder=20,
-            path_effects=_halo(3.0),
+            path_effects=halo(3.0),
         )
     if synthetic:
-        _synthetic_watermark(ax)
-        _synthetic_badge(ax)
+        synthetic_watermark(ax)
+        synthetic_badge(ax)
     buf = io.BytesIO()
     canvas.print_png(buf)
     return buf.getvalue()
@@ -1023,49 +815,7 @@ def briefing_map_png(
 # ==========================================================================================
 # The page
 # ==========================================================================================
-_PAGE_CSS = """
-@page { size: A4 portrait; margin: 12mm 12mm 14mm; }
-* { box-sizing: border-box; }
-html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-body { margin: 0 auto; max-width: 186mm; padding: 6mm 0; color: #1a1a1a;
-  font: 10pt/1.4 "Helvetica Neue", Arial, "Liberation Sans", sans-serif; background: #fff; }
-h1 { font-size: 17pt; margin: 0 0 1mm; line-height: 1.2; }
-h2 { font-size: 12pt; margin: 6mm 0 2mm; padding-bottom: 1mm; border-bottom: 1px solid #ccc;
-  break-after: avoid; page-break-after: avoid; }
-.meta { color: #555; margin: 0 0 4mm; }
-.synthetic { border: 2px solid #b00020; background: #fdecef; color: #7a0016; padding: 2mm 3mm;
-  margin: 0 0 4mm; font-weight: bold; }
-.synthetic span { display: inline-block; background: #b00020; color: #fff; padding: 0 2mm;
-  margin-right: 2mm; letter-spacing: .04em; }
-.headline { display: flex; gap: 3mm; margin: 0 0 4mm; }
-.headline div { flex: 1; border: 1px solid #d0d0d0; border-top: 3px solid #800026;
-  padding: 2mm 3mm; break-inside: avoid; }
-.headline b { display: block; font-size: 16pt; line-height: 1.2; }
-.headline small { color: #555; font-size: 8pt; display: block; }
-figure { margin: 0 0 2mm; break-inside: avoid; page-break-inside: avoid; }
-figure img { display: block; max-width: 100%; max-height: 175mm; width: auto; height: auto;
-  margin: 0 auto; border: 1px solid #bbb; }
-figcaption { color: #555; font-size: 8pt; margin-top: 1mm; }
-table { width: 100%; border-collapse: collapse; font-size: 8pt; line-height: 1.3; }
-thead { display: table-header-group; }
-tr { break-inside: avoid; page-break-inside: avoid; }
-th { text-align: left; background: #f0f0f0; border-bottom: 1.5px solid #888; padding: 1.2mm;
-  vertical-align: bottom; }
-td { border-bottom: 1px solid #ddd; padding: 1.2mm; vertical-align: top; }
-td.num, th.num { text-align: right; white-space: nowrap; }
-td.id { font-weight: bold; white-space: nowrap; }
-td.id i { display: inline-block; width: 3mm; height: 3mm; margin-right: 1mm;
-  vertical-align: -0.3mm; }
-.note { color: #555; font-size: 8pt; margin: 1mm 0 0; }
-.guide { font-size: 9pt; }
-.guide dt { font-weight: bold; margin-top: 1.5mm; }
-.guide dd { margin: 0 0 0 4mm; }
-footer { margin-top: 6mm; color: #777; font-size: 7.5pt; border-top: 1px solid #ddd;
-  padding-top: 1.5mm; }
-@media print { body { padding: 0; max-width: none; } .pagebreak { break-before: page; } }
-"""
 
-_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 _NUMERIC = {
     "Incidents",
     "Share",
@@ -1082,7 +832,7 @@ def _period_text(period: object) -> tuple[str, str]:
     if (
         not isinstance(period, tuple | list)
         or len(period) != 2
-        or not all(isinstance(p, str) and _MONTH_RE.match(p.strip()) for p in period)
+        or not all(isinstance(p, str) and MONTH_RE.match(p.strip()) for p in period)
     ):
         raise ParameterError(
             f"period must be (first month, last month) as ('YYYY-MM', 'YYYY-MM'); got {period!r}."
@@ -1094,10 +844,10 @@ def _period_text(period: object) -> tuple[str, str]:
 
 
 def _cell(column: str, value: str, colour: str | None = None) -> str:
-    if column in _LISTS and value != _DASH:
-        body = "<br>".join(_esc(p.strip()) for p in value.split(";") if p.strip())
+    if column in _LISTS and value != DASH:
+        body = "<br>".join(esc(p.strip()) for p in value.split(";") if p.strip())
     else:
-        body = _esc(value)
+        body = esc(value)
     if colour is not None:
         return f"<td class='id'><i style='background:{colour}'></i>{body}</td>"
     cls = " class='num'" if column in _NUMERIC else ""
@@ -1106,7 +856,7 @@ def _cell(column: str, value: str, colour: str | None = None) -> str:
 
 def _table_html(table: pd.DataFrame, colours: Sequence[str] | None = None) -> str:
     head = "".join(
-        f"<th{' class=num' if c in _NUMERIC else ''}>{_esc(c)}</th>" for c in table.columns
+        f"<th{' class=num' if c in _NUMERIC else ''}>{esc(c)}</th>" for c in table.columns
     )
     body = []
     for i, row in enumerate(table.itertuples(index=False)):
@@ -1179,7 +929,7 @@ def _guide_html(threshold: int, trend_months: int, period_months: int) -> str:
             "incident-level data.",
         ),
     ]
-    rows = "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v[:1].upper() + v[1:])}</dd>" for k, v in items)
+    rows = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v[:1].upper() + v[1:])}</dd>" for k, v in items)
     return f"<dl class='guide'>{rows}</dl>"
 
 
@@ -1242,7 +992,7 @@ def briefing_html(
     if not isinstance(title, str) or not title.strip():
         raise ParameterError("title must be a non-empty text; give the briefing a heading.")
     first, last = _period_text(period)
-    limit = _check_int(threshold, "threshold", minimum=1)
+    limit = check_int(threshold, "threshold", minimum=1)
     table = suppressed_table(hotspots, threshold=limit, top_n=top_n)
     wards_rows = None
     outside: int | None = None
@@ -1264,7 +1014,7 @@ def briefing_html(
     if study and "area_km2" in hotspots.columns:
         area = float(pd.to_numeric(hotspots["area_km2"], errors="coerce").sum())
         area_share = area / study
-    hidden_total = _is_small(n_total, limit) or _is_small(in_hotspots, limit)
+    hidden_total = is_small(n_total, limit) or is_small(in_hotspots, limit)
     # the ward table's suppression could not hide a small count from a printed total: do not
     # print that total exactly
     hide_analysed = wards_rows is not None and bool(wards_rows.attrs["incidents_total_exposes"])
@@ -1285,12 +1035,12 @@ def briefing_html(
     f_ts, l_ts = pd.Timestamp(first + "-01"), pd.Timestamp(last + "-01")
     period_months = (l_ts.year - f_ts.year) * 12 + l_ts.month - f_ts.month + 1
     period_words = (
-        _month_words(first) if first == last else f"{_month_words(first)} to {_month_words(last)}"
+        month_words(first) if first == last else f"{month_words(first)} to {month_words(last)}"
     )
 
     def box(value: str, label: str, note: str = "") -> str:
-        extra = f"<small>{_esc(note)}</small>" if note else ""
-        return f"<div><b>{_esc(value)}</b>{_esc(label)}{extra}</div>"
+        extra = f"<small>{esc(note)}</small>" if note else ""
+        return f"<div><b>{esc(value)}</b>{esc(label)}{extra}</div>"
 
     headline = "".join(
         [
@@ -1301,7 +1051,7 @@ def briefing_html(
             ),
             box(f"{n_hotspots:,}", "hotspots" if n_hotspots != 1 else "hotspot"),
             box(
-                _DASH if hidden_total else _percent(share),
+                DASH if hidden_total else _percent(share),
                 "of incidents are in hotspots",
                 "" if hidden_total else f"{suppress_small(in_hotspots, threshold=limit)} incidents",
             ),
@@ -1315,7 +1065,7 @@ def briefing_html(
         ]
     )
     notice = (
-        f"<p class='synthetic'><span>SYNTHETIC DEMO DATA</span>{_esc(_SYNTHETIC_NOTICE)}</p>"
+        f"<p class='synthetic'><span>SYNTHETIC DEMO DATA</span>{esc(SYNTHETIC_NOTICE)}</p>"
         if synthetic
         else ""
     )
@@ -1340,7 +1090,7 @@ def briefing_html(
         if outside is not None and outside > 0:
             # suppressed when small; the total cannot reveal it (suppressed_ward_table counts it)
             note = (
-                f"<p class='note'>{_esc(suppress_small(outside, threshold=limit))} incidents "
+                f"<p class='note'>{esc(suppress_small(outside, threshold=limit))} incidents "
                 "fall outside every ward.</p>"
             )
         hidden_words = ""
@@ -1358,7 +1108,7 @@ def briefing_html(
             + _table_html(wards_rows)
             + note
             + "<p class='note'>"
-            + _esc(
+            + esc(
                 "Per 1,000 residents: incidents per 1,000 usual residents. Share in "
                 "hotspots: the share of the ward's incidents that fall inside a hotspot."
                 + hidden_words
@@ -1381,16 +1131,16 @@ def briefing_html(
 <html lang="en-GB">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{_CSP}">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_esc(title)}</title>
-<style>{_PAGE_CSS}</style>
+<title>{esc(title)}</title>
+<style>{PAGE_CSS}</style>
 </head>
 <body>
-{notice}<h1>{_esc(title)}</h1>
-<p class="meta">Period: {_esc(period_words)} &middot; Generated {_esc(when)}</p>
+{notice}<h1>{esc(title)}</h1>
+<p class="meta">Period: {esc(period_words)} &middot; Generated {esc(when)}</p>
 <section class="headline">{headline}</section>
-<figure><img src="{data_uri}" alt="{_esc(alt)}"><figcaption>{_esc(caption)}</figcaption></figure>
+<figure><img src="{data_uri}" alt="{esc(alt)}"><figcaption>{esc(caption)}</figcaption></figure>
 <h2 class="pagebreak">Hotspots</h2>
 {hotspot_section}
 {ward_section}

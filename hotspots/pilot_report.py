@@ -45,31 +45,31 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import PathPatch, Rectangle
 
-from .briefing import (
-    _CSP,
-    _DASH,
-    _PAGE_CSS,
-    _SYNTHETIC_NOTICE,
-    _SYNTHETIC_RED,
-    _WARD_EDGE,
-    _WARD_TEXT,
-    _check_int,
-    _check_layer,
-    _esc,
-    _free_point,
-    _halo,
-    _month_words,
-    _mpl_path,
-    _name_column,
-    _north_arrow,
-    _scale_bar,
-    _synthetic_badge,
-    _synthetic_watermark,
-    suppress_small,
-)
+from .briefing import suppress_small
 from .errors import ParameterError
 from .evaluate import PilotResult
 from .export import _atomic
+from .printing import (
+    CSP,
+    DASH,
+    PAGE_CSS,
+    SYNTHETIC_NOTICE,
+    SYNTHETIC_RED,
+    WARD_EDGE,
+    WARD_TEXT,
+    check_int,
+    check_layer,
+    draw_north_arrow,
+    draw_scale_bar,
+    esc,
+    free_point,
+    halo,
+    month_words,
+    mpl_path,
+    name_column,
+    synthetic_badge,
+    synthetic_watermark,
+)
 
 __all__ = [
     "pilot_chart_png",
@@ -154,7 +154,7 @@ def _zones_shown(result: PilotResult) -> list[str]:
 
 
 def _span_words(first: str, last: str) -> str:
-    a, b = _month_words(first), _month_words(last)
+    a, b = month_words(first), month_words(last)
     return a if a == b else f"{a} to {b}"
 
 
@@ -361,11 +361,11 @@ def pilot_chart_png(
     True
     """
     res = _check_result(result)
-    limit = _check_int(threshold, "threshold", minimum=1)
-    width = _check_int(width_px, "width_px", minimum=300)
+    limit = check_int(threshold, "threshold", minimum=1)
+    width = check_int(width_px, "width_px", minimum=300)
     if height_px is not None:
-        _check_int(height_px, "height_px", minimum=200)
-    resolution = _check_int(dpi, "dpi", minimum=50)
+        check_int(height_px, "height_px", minimum=200)
+    resolution = check_int(dpi, "dpi", minimum=50)
     zones = _zones_shown(res)
     names = _zone_names(res)
     series = _chart_series(res.monthly, limit)
@@ -482,7 +482,7 @@ def pilot_chart_png(
             fontweight="bold",
             color=colour,
             zorder=6,
-            path_effects=_halo(3.0),
+            path_effects=halo(3.0),
         )
     if len(during):
         axes[0].text(
@@ -495,7 +495,7 @@ def pilot_chart_png(
             fontsize=8.5,
             color="#333",
             zorder=6,
-            path_effects=_halo(2.5),
+            path_effects=halo(2.5),
         )
     ticks, labels = _month_ticks(months)
     axes[-1].set_xticks(ticks, labels)
@@ -549,7 +549,7 @@ def pilot_chart_png(
             fontsize=8,
             fontweight="bold",
             color="white",
-            bbox={"boxstyle": "square,pad=0.3", "facecolor": _SYNTHETIC_RED, "edgecolor": "none"},
+            bbox={"boxstyle": "square,pad=0.3", "facecolor": SYNTHETIC_RED, "edgecolor": "none"},
         )
     buf = io.BytesIO()
     canvas.print_png(buf)
@@ -598,11 +598,11 @@ def pilot_map_png(
         A PNG image of ``width_px`` x ``height_px`` pixels.
     """
     res = _check_result(result)
-    wards_in = _check_layer(wards, "wards")
-    width = _check_int(width_px, "width_px", minimum=200)
+    wards_in = check_layer(wards, "wards")
+    width = check_int(width_px, "width_px", minimum=200)
     if height_px is not None:
-        _check_int(height_px, "height_px", minimum=150)
-    resolution = _check_int(dpi, "dpi", minimum=50)
+        check_int(height_px, "height_px", minimum=150)
+    resolution = check_int(dpi, "dpi", minimum=50)
     zones = res.geometries
     crs = zones.crs
     geoms = dict(zip(zones["zone"], zones.geometry, strict=True))
@@ -642,7 +642,7 @@ def pilot_map_png(
     legend: list[Any] = []
     target_colour, buffer_colour = _ZONE_COLOURS["target"], _ZONE_COLOURS["buffer"]
     if res.has_control:
-        path = _mpl_path(geoms["control"])
+        path = mpl_path(geoms["control"])
         if path is not None:
             ax.add_patch(PathPatch(path, facecolor="#ececec", edgecolor="none", zorder=1))
             ax.add_patch(
@@ -654,23 +654,23 @@ def pilot_map_png(
         )
     if wl is not None and len(wl):
         for geom in wl.geometry:
-            path = _mpl_path(geom)
+            path = mpl_path(geom)
             if path is not None:
                 ax.add_patch(
                     PathPatch(
                         path,
                         facecolor="none",
-                        edgecolor=_WARD_EDGE,
+                        edgecolor=WARD_EDGE,
                         linewidth=0.8,
                         linestyle=(0, (3, 2)),
                         zorder=3,
                     )
                 )
         legend.append(
-            Line2D([], [], color=_WARD_EDGE, lw=0.8, ls=(0, (3, 2)), label="Ward boundary")
+            Line2D([], [], color=WARD_EDGE, lw=0.8, ls=(0, (3, 2)), label="Ward boundary")
         )
     if "buffer" in _zones_shown(res):
-        path = _mpl_path(geoms["buffer"])
+        path = mpl_path(geoms["buffer"])
         if path is not None:
             ax.add_patch(
                 PathPatch(
@@ -696,7 +696,7 @@ def pilot_map_png(
                 label="Buffer ring (where displacement would show)",
             )
         )
-    path = _mpl_path(geoms["target"])
+    path = mpl_path(geoms["target"])
     if path is not None:
         ax.add_patch(
             PathPatch(path, facecolor=target_colour, edgecolor="#7f0000", linewidth=1.2, zorder=6)
@@ -706,7 +706,7 @@ def pilot_map_png(
         Rectangle((0, 0), 1, 1, facecolor=target_colour, edgecolor="#7f0000", label="Target area"),
     )
     if wl is not None and len(wl):
-        col = _name_column(wl, "ward_name")
+        col = name_column(wl, "ward_name")
         outer = shapely.union_all([geoms["target"], geoms["buffer"]])
         avoid = shapely.buffer(outer, 0.02 * dx)
         if col is not None:
@@ -714,7 +714,7 @@ def pilot_map_png(
                 if name is None or (isinstance(name, float) and math.isnan(name)):
                     continue
                 half = (len(str(name)) * 0.7 * 7.5 / 72 * resolution / 2 + 4) * dx / width
-                pt = _free_point(geom, avoid, half)
+                pt = free_point(geom, avoid, half)
                 ax.text(
                     pt.x,
                     pt.y,
@@ -722,9 +722,9 @@ def pilot_map_png(
                     ha="center",
                     va="center",
                     fontsize=7.5,
-                    color=_WARD_TEXT,
+                    color=WARD_TEXT,
                     zorder=7,
-                    path_effects=_halo(2.0),
+                    path_effects=halo(2.0),
                 )
     order = ("Target", "Buffer", "Control", "Ward")
     legend.sort(key=lambda h: next(i for i, w in enumerate(order) if h.get_label().startswith(w)))
@@ -736,12 +736,12 @@ def pilot_map_png(
         edgecolor="#999",
         borderpad=0.6,
     ).set_zorder(20)
-    _scale_bar(ax, x0, y0, dx, dy)
+    draw_scale_bar(ax, x0, y0, dx, dy)
     if north_arrow:
-        _north_arrow(ax, x0, y0, dx, dy)
+        draw_north_arrow(ax, x0, y0, dx, dy)
     if synthetic:
-        _synthetic_watermark(ax, rotation=24, fontsize=40)
-        _synthetic_badge(ax)
+        synthetic_watermark(ax, rotation=24, fontsize=40)
+        synthetic_badge(ax)
     buf = io.BytesIO()
     canvas.print_png(buf)
     return buf.getvalue()
@@ -818,7 +818,7 @@ _NOT_SHOWN = "not shown"
 
 def _rate_text(count: float, rate: float, threshold: int) -> str:
     if _is_hidden(count, threshold) or not math.isfinite(rate):
-        return _DASH
+        return DASH
     return f"{rate:,.1f}"
 
 
@@ -841,22 +841,22 @@ def _counts_table(result: PilotResult, threshold: int) -> str:
     withheld = _hidden_totals(result.monthly, threshold)
     rows = []
     for zone in _zones_shown(result):
-        cells = [_esc(names[zone]), f"{float(areas[zone]):,.2f}"]
+        cells = [esc(names[zone]), f"{float(areas[zone]):,.2f}"]
         hidden = False
         for p in _PERIODS:
             n = _count(result, zone, p)
             rate = _cell(result.per_month, zone, p)
             if months[p][2] == 0:
-                cells += [_DASH, _DASH]  # no month of the period in the data: not a zero
+                cells += [DASH, DASH]  # no month of the period in the data: not a zero
             elif (zone, p) in withheld:
-                cells += [_NOT_SHOWN, _DASH]
+                cells += [_NOT_SHOWN, DASH]
             else:
-                cells.append(_esc(suppress_small(n, threshold=threshold)))
+                cells.append(esc(suppress_small(n, threshold=threshold)))
                 cells.append(_rate_text(n, rate, threshold))
             if p != "during":
                 hidden = hidden or _is_hidden(n, threshold) or (zone, p) in withheld
         change = result.pct_change.get(zone, math.nan)
-        cells.append(_DASH if hidden else _esc(_signed_pct(change)))
+        cells.append(DASH if hidden else esc(_signed_pct(change)))
         body = "".join(f"<td{'' if i == 0 else ' class=num'}>{c}</td>" for i, c in enumerate(cells))
         rows.append(f"<tr>{body}</tr>")
     # the headers are fixed texts and numbers (no data or user text), with line breaks
@@ -946,7 +946,7 @@ def _guide(result: PilotResult, threshold: int) -> str:
             "activity as well as crime: more patrols can raise recorded crime.",
         ),
     ]
-    rows = "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v[:1].upper() + v[1:])}</dd>" for k, v in items)
+    rows = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v[:1].upper() + v[1:])}</dd>" for k, v in items)
     return f"<dl class='guide'>{rows}</dl>"
 
 
@@ -1003,10 +1003,10 @@ def pilot_report_html(
     heading = _check_text(title, "title", optional=False)
     area = _check_text(area_name, "area_name", optional=True)
     when_given = _check_text(generated, "generated", optional=True)
-    limit = _check_int(threshold, "threshold", minimum=1)
+    limit = check_int(threshold, "threshold", minimum=1)
     if not isinstance(synthetic, bool):
         raise ParameterError(f"synthetic must be True or False; got {synthetic!r}.")
-    _check_layer(wards, "wards")
+    check_layer(wards, "wards")
     when = date.today().strftime("%d %B %Y").lstrip("0") if when_given is None else when_given
 
     chart = pilot_chart_png(res, threshold=limit, synthetic=synthetic)
@@ -1016,7 +1016,7 @@ def pilot_report_html(
     sentences = _summary(res, limit)
 
     periods = "".join(
-        f"<tr><td><b>{_esc(label)}</b></td><td>{_esc(_span_words(first, last))}</td>"
+        f"<tr><td><b>{esc(label)}</b></td><td>{esc(_span_words(first, last))}</td>"
         f"<td>{n} month{'s' if n != 1 else ''}</td></tr>"
         for label, (first, last, n) in (
             ("Before", res.months["before"]),
@@ -1032,19 +1032,19 @@ def pilot_report_html(
     ]
     missing_note = (
         f"<p class='note'>Missing from the data and left out (not counted as zero): "
-        f"{_esc(', '.join(missing))}.</p>"
+        f"{esc(', '.join(missing))}.</p>"
         if missing
         else ""
     )
     notice = (
-        f"<p class='synthetic'><span>SYNTHETIC DEMO DATA</span>{_esc(_SYNTHETIC_NOTICE)}</p>"
+        f"<p class='synthetic'><span>SYNTHETIC DEMO DATA</span>{esc(SYNTHETIC_NOTICE)}</p>"
         if synthetic
         else ""
     )
     meta = " &middot; ".join(
-        _esc(t) for t in ([f"Area: {area}"] if area else []) + [f"Generated {when}"]
+        esc(t) for t in ([f"Area: {area}"] if area else []) + [f"Generated {when}"]
     )
-    says = "".join(f"<li>{_esc(s)}</li>" for s in sentences)
+    says = "".join(f"<li>{esc(s)}</li>" for s in sentences)
     chart_alt = "Monthly counts in the target, buffer and control area, operation shaded"
     map_alt = "Map of the target area, its buffer ring and the control area" + (
         ", with ward boundaries" if wards is not None else ""
@@ -1075,31 +1075,31 @@ def pilot_report_html(
 <html lang="en-GB">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{_CSP}">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_esc(heading)}</title>
-<style>{_PAGE_CSS}{_EXTRA_CSS}</style>
+<title>{esc(heading)}</title>
+<style>{PAGE_CSS}{_EXTRA_CSS}</style>
 </head>
 <body>
-{notice}<h1>{_esc(heading)}</h1>
+{notice}<h1>{esc(heading)}</h1>
 <p class="meta">{meta}</p>
 <table class="periods"><tbody>{periods}
-<tr><td><b>Crime types</b></td><td colspan="2">{_esc(crimes)}</td></tr></tbody></table>
-<section class="lead{"" if evidence else " none"}"><b>{_esc(headline)}</b></section>
-<figure><img src="{_png_uri(chart)}" alt="{_esc(chart_alt)}">
-<figcaption>{_esc(chart_caption)}</figcaption></figure>
+<tr><td><b>Crime types</b></td><td colspan="2">{esc(crimes)}</td></tr></tbody></table>
+<section class="lead{"" if evidence else " none"}"><b>{esc(headline)}</b></section>
+<figure><img src="{_png_uri(chart)}" alt="{esc(chart_alt)}">
+<figcaption>{esc(chart_caption)}</figcaption></figure>
 <h2>Counts</h2>
 {_counts_table(res, limit)}
 <p class="note">Incidents in each zone and period; &ldquo;a month&rdquo; is the mean over the
-months of the period in the data. {_esc(control_note)} {_esc(_counts_notes(res, limit))}</p>
+months of the period in the data. {esc(control_note)} {esc(_counts_notes(res, limit))}</p>
 {missing_note}
 <h2>What the figures say</h2>
 <ul class="says">{says}</ul>
-<figure class="map"><img src="{_png_uri(map_png)}" alt="{_esc(map_alt)}">
-<figcaption>{_esc(map_caption)}</figcaption></figure>
+<figure class="map"><img src="{_png_uri(map_png)}" alt="{esc(map_alt)}">
+<figcaption>{esc(map_caption)}</figcaption></figure>
 <section class="box"><h2>How to read this</h2>
 {_guide(res, limit)}</section>
-<footer>Generated {_esc(when)}. Data: {_esc(source)}
+<footer>Generated {esc(when)}. Data: {esc(source)}
 Counts of 1 to {limit - 1} are shown as &ldquo;fewer than {limit}&rdquo;.
 Made with the hotspots tool.</footer>
 </body>
