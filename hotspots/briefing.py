@@ -27,7 +27,7 @@ import logging
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -329,6 +329,7 @@ def _protect_column(
     withheld_bounds: list[tuple[float, float]],
     threshold: int,
     listed: int | None = None,
+    eligible: list[bool] | None = None,
 ) -> tuple[set[int], bool]:
     """Complementary suppression for one column checked against its printed total.
 
@@ -339,7 +340,9 @@ def _protect_column(
     that are shown and at least ``threshold`` are withheld, smallest first, until the hidden
     group holds a withheld cell, totals at least ``2 * threshold`` and no hidden cell can be
     narrowed to one value (:func:`_pinned`). Only the first ``listed`` cells (all when None)
-    are in the table and can be withheld.
+    are in the table and can be withheld, and of those only the ``eligible`` ones (a cell
+    another table prints in effect, such as a ward's hotspot incidents that are one
+    hotspot's count, would not stay hidden).
 
     Returns the indices to withhold and whether the rule could not be met (then the printed
     total itself would expose a hidden cell).
@@ -362,7 +365,9 @@ def _protect_column(
 
     stop = len(values) if listed is None else listed
     candidates = sorted(
-        (v, i) for i, v in enumerate(values[:stop]) if not hidden[i] and v >= threshold
+        (v, i)
+        for i, v in enumerate(values[:stop])
+        if not hidden[i] and v >= threshold and (eligible is None or eligible[i])
     )
     for _, i in candidates:
         if ok():
@@ -371,8 +376,36 @@ def _protect_column(
     return withheld, not ok()
 
 
+def _hotspot_counts_printed(
+    ward_hotspots: Sequence[object],
+    labels: Sequence[str],
+    hotspot_wards: Mapping[str, object] | None,
+) -> list[bool]:
+    """Per ward: are its incidents in hotspots printed, in effect, by the hotspot table?
+
+    True when the ward lists hotspots and each of them lies in this ward alone (its wards,
+    as printed, are just this ward): the ward's count is then the sum of their counts.
+    """
+    if not hotspot_wards:
+        return [False] * len(labels)
+    alone = {
+        str(h): [w.strip() for w in str(ws).split(";") if w.strip()]
+        for h, ws in hotspot_wards.items()
+        if not is_missing(ws)
+    }
+    out = []
+    for listed, label in zip(ward_hotspots, labels, strict=True):
+        ids = [] if is_missing(listed) else [h.strip() for h in str(listed).split(",") if h.strip()]
+        out.append(bool(ids) and all(alone.get(h) == [label] for h in ids))
+    return out
+
+
 def suppressed_ward_table(
-    ward_table: pd.DataFrame, *, threshold: int = 5, incidents_outside: int | None = None
+    ward_table: pd.DataFrame,
+    *,
+    threshold: int = 5,
+    incidents_outside: int | None = None,
+    hotspot_wards: Mapping[str, object] | None = None,
 ) -> pd.DataFrame:
     """The ward table of a briefing: text only, small counts suppressed.
 
@@ -388,6 +421,12 @@ def suppressed_ward_table(
         The incidents in no ward (``ward_table(...).attrs["incidents_outside"]``): with the
         wards' counts they add up to the incidents analysed printed on the page. None is
         taken as 0.
+    hotspot_wards
+        ``{hotspot id: its wards}`` as the page's hotspot table prints them (the Hotspots
+        frame's ``wards``, "A; B"). A ward whose hotspots all lie in it alone has its
+        incidents in hotspots printed in effect by that table (the sum of their counts): such
+        a count is never chosen to be withheld, and when the ward's incidents outside
+        hotspots are a small count, its incidents are hidden ("–") instead.
 
     Returns
     -------
@@ -442,13 +481,35 @@ def suppressed_ward_table(
     n_vals = [as_number(n) for n in counts]
     h_vals = [as_number(h) for h in hs_counts]
     small_n = [is_small(n, limit) for n in counts]
+    labels = [
+        str(nm) if not is_missing(nm) and str(nm).strip() else str(cd)
+        for nm, cd in zip(names, codes, strict=True)
+    ]
+    known_h = _hotspot_counts_printed(col("hotspots"), labels, hotspot_wards)
+    # the incidents outside hotspots (n - hn) are small and hn is printed by the hotspot
+    # table: n itself must be hidden
+    derived_n = [
+        known_h[i]
+        and not small_n[i]
+        and n_vals[i] is not None
+        and h_vals[i] is not None
+        and is_small(n_vals[i] - h_vals[i], limit)  # type: ignore[operator]
+        for i in range(k)
+    ]
 
     # the Incidents column, with the incidents outside every ward as a last (unlisted) cell;
     # a withheld ward count is at least the threshold and at least its count in hotspots
     inf = math.inf
     values = [max(v or 0.0, 0.0) for v in n_vals] + [float(outside)]
-    hidden = [*small_n, is_small(outside, limit)]
-    bounds = [(1.0, limit - 1.0) if h else (0.0, 0.0) for h in hidden]
+    hidden = [a or b for a, b in zip(small_n, derived_n, strict=True)] + [is_small(outside, limit)]
+    bounds = [
+        ((h_vals[i] or 0.0) + 1.0, (h_vals[i] or 0.0) + limit - 1.0)
+        if i < k and derived_n[i]
+        else (1.0, limit - 1.0)
+        if h
+        else (0.0, 0.0)
+        for i, h in enumerate(hidden)
+    ]
     w_bounds = [(max(float(limit), h or 0.0), inf) for h in h_vals] + [(0.0, 0.0)]
     withheld_n, n_exposes = _protect_column(values, hidden, bounds, w_bounds, limit, k)
 
@@ -456,6 +517,7 @@ def suppressed_ward_table(
     small_h = [is_small(h, limit) for h in hs_counts]
     derived_h = [
         not small_n[i]
+        and not derived_n[i]
         and not small_h[i]
         and n_vals[i] is not None
         and h_vals[i] is not None
@@ -475,7 +537,9 @@ def suppressed_ward_table(
     ]
     h_w_bounds = [(float(limit), row_max[i]) for i in range(k)]
     if "hotspot_incidents" in frame.columns:
-        withheld_h, h_exposes = _protect_column(h_values, h_hidden, h_bounds, h_w_bounds, limit)
+        withheld_h, h_exposes = _protect_column(
+            h_values, h_hidden, h_bounds, h_w_bounds, limit, eligible=[not kh for kh in known_h]
+        )
     else:
         withheld_h, h_exposes = set(), False
 
@@ -494,7 +558,7 @@ def suppressed_ward_table(
     ):
         label = name if not is_missing(name) and str(name).strip() else code
         rate_v, share_v = as_number(rate), as_number(share)
-        hide_n = small_n[i] or i in withheld_n
+        hide_n = small_n[i] or derived_n[i] or i in withheld_n
         hide_share = hide_n or small_h[i] or derived_h[i] or i in withheld_h
         if i in withheld_h:
             hs_text = _WITHHELD
@@ -505,7 +569,7 @@ def suppressed_ward_table(
         rows.append(
             [
                 DASH if is_missing(label) else str(label),
-                _WITHHELD if i in withheld_n else _count_text(n, limit),
+                _WITHHELD if i in withheld_n else DASH if derived_n[i] else _count_text(n, limit),
                 DASH if hide_n or rate_v is None else f"{rate_v:,.1f}",
                 DASH if is_missing(hs) or not str(hs).strip() else str(hs),
                 hs_text,
@@ -1000,7 +1064,14 @@ def briefing_html(
         given = ward_table.attrs.get("incidents_outside")
         if isinstance(given, int | np.integer) and not isinstance(given, bool) and given >= 0:
             outside = int(given)
-        wards_rows = suppressed_ward_table(ward_table, threshold=limit, incidents_outside=outside)
+        hotspot_wards = (
+            dict(zip(hotspots["hotspot_id"].astype(str), hotspots["wards"], strict=True))
+            if {"hotspot_id", "wards"} <= set(hotspots.columns)
+            else None
+        )
+        wards_rows = suppressed_ward_table(
+            ward_table, threshold=limit, incidents_outside=outside, hotspot_wards=hotspot_wards
+        )
     png = briefing_map_png(hotspots, wards=wards, patrol_areas=patrol_areas, synthetic=synthetic)
     when = date.today().strftime("%d %B %Y").lstrip("0") if generated is None else generated
 

@@ -431,3 +431,32 @@ def test_write_briefing_demo(demo: dict[str, object], tmp_path: Path) -> None:
     assert "SYNTHETIC DEMO DATA" in page and "Wards" in page and "H01" in page
     assert "January 2024 to December 2024" in page
     assert "http:" not in page and "https:" not in page
+
+
+def test_ward_table_respects_what_the_hotspot_table_prints() -> None:
+    """A ward whose hotspots lie in it alone has its hotspot count printed, in effect, by the
+    hotspot table (the sum of their counts): it is not the cell withheld to protect a small
+    count elsewhere; and when its incidents outside hotspots are small, its incidents are hidden.
+    """
+    wt = pd.DataFrame(
+        {
+            "ward_name": ["Alder", "Birch", "Cedar", "Damson"],
+            "incidents": [900, 700, 800, 100],
+            "hotspots": ["H01", "H02, H03", "H03", "H04"],
+            "hotspot_incidents": [416, 600, 3, 97],
+            "share_in_hotspots": [416 / 900, 600 / 700, 3 / 800, 0.97],
+        }
+    )
+    hotspot_wards = {"H01": "Alder", "H02": "Birch", "H03": "Birch; Cedar", "H04": "Damson"}
+    blind = suppressed_ward_table(wt)
+    assert blind.iloc[0]["Incidents in hotspots"] == "withheld"  # H01's 416 would undo it
+    out = suppressed_ward_table(wt, hotspot_wards=hotspot_wards)
+    column = out["Incidents in hotspots"].tolist()
+    assert column[2] == "fewer than 5"
+    assert column[0] == "416"  # printed anyway as H01's count
+    assert column[1] == "withheld"  # H02 and H03 span wards: 600 cannot be worked out
+    # Damson: 100 - 97 = 3 outside hotspots; H04 (97) lies in Damson alone, so the 100 goes
+    damson = out.iloc[3].tolist()
+    assert damson[1] == "–" and damson[5] == "–"
+    assert "100" not in " ".join(out.to_numpy().ravel())
+    assert "withheld" in out["Incidents"].tolist()  # so the total does not give the 100 back
