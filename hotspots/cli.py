@@ -13,6 +13,7 @@ import re
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -83,6 +84,22 @@ def _positive_int(name: str, example: str) -> Any:
         return value
 
     return parse
+
+
+def _harm_arguments(p: argparse.ArgumentParser, effect: str) -> None:
+    """--harm and --harm-weights, read by :func:`_read_inputs`."""
+    p.add_argument(
+        "--harm",
+        action="store_true",
+        help="weight each incident by the harm of its crime type (built-in table, see README) "
+        + effect,
+    )
+    p.add_argument(
+        "--harm-weights",
+        metavar="CSV",
+        help="your own harm table (columns crime_type, weight; one row per data.police.uk "
+        "crime type); implies --harm",
+    )
 
 
 def _month(text: str) -> str:
@@ -175,18 +192,7 @@ def _build_parser() -> argparse.ArgumentParser:
     a.add_argument(
         "--patrols-layer", metavar="LAYER", help="layer of --patrols to read, if several"
     )
-    a.add_argument(
-        "--harm",
-        action="store_true",
-        help="weight each incident by the harm of its crime type (built-in table, see README) "
-        "and rank hotspots by harm instead of by count",
-    )
-    a.add_argument(
-        "--harm-weights",
-        metavar="CSV",
-        help="your own harm table (columns crime_type, weight; one row per data.police.uk "
-        "crime type); implies --harm",
-    )
+    _harm_arguments(a, "and rank hotspots by harm instead of by count")
     a.add_argument(
         "--crs",
         metavar="CRS",
@@ -553,7 +559,7 @@ def _check_args(args: argparse.Namespace) -> None:
 
 
 def _analyse(args: argparse.Namespace) -> int:
-    from geodata.layers import load_patrol_areas, load_wards, read_population
+    from geodata.layers import load_patrol_areas, read_population
 
     from .export import (
         write_hotspots_csv,
@@ -564,7 +570,6 @@ def _analyse(args: argparse.Namespace) -> int:
         write_table_csv,
     )
     from .find import find_hotspots
-    from .incidents import filter_incidents, read_incidents
     from .mapping import make_map
     from .overlay import (
         coverage_share,
@@ -577,36 +582,17 @@ def _analyse(args: argparse.Namespace) -> int:
 
     _check_args(args)
     t0 = time.perf_counter()
-    log.info("Reading %s ...", ", ".join(args.inputs))
-    incidents, report = read_incidents(args.inputs, crs=args.crs)
-    for line in report.lines():
-        log.info("%s", line)
-    incidents = filter_incidents(
-        incidents, report, start=args.start, end=args.end, categories=args.crime_type
-    )
-    if len(incidents) == 0:
-        raise InputError(
-            "no incidents left to analyse after the filters "
-            f"(--from {args.start or '-'}, --to {args.end or '-'}, "
-            f"--crime-type {', '.join(args.crime_type or ['all'])}); widen them."
-        )
-    wards = patrols = population = None
-    if args.wards:
-        wards, warnings = load_wards(args.wards, layer=args.wards_layer, incidents=incidents)
-        for w in warnings:
-            log.warning("%s", w)
-        if args.population:
-            population = read_population(args.population)
+    inputs = _read_inputs(args)
+    incidents, report, wards, harm = inputs.incidents, inputs.report, inputs.wards, inputs.harm
+    patrols = population = None
+    if wards is not None and args.population:
+        population = read_population(args.population)
     if args.patrols:
         patrols, warnings = load_patrol_areas(
             args.patrols, layer=args.patrols_layer, incidents=incidents
         )
         for w in warnings:
             log.warning("%s", w)
-
-    harm: dict[str, Any] | None = None
-    if args.harm or args.harm_weights:
-        incidents, harm = _harm(incidents, args.harm_weights)
 
     log.info("Finding hotspots in %s incidents ...", f"{len(incidents):,}")
     result = find_hotspots(
@@ -727,6 +713,53 @@ def _analyse(args: argparse.Namespace) -> int:
     if not args.quiet:
         _print_table(hotspots)
     return 0
+
+
+@dataclass
+class _Inputs:
+    """What :func:`_read_inputs` read: filtered incidents and what came with them."""
+
+    incidents: Any
+    report: Any
+    wards: Any
+    harm: dict[str, Any] | None
+    data_months: list[str]  # the months the data cover, before any filter
+
+
+def _read_inputs(args: argparse.Namespace) -> _Inputs:
+    """Read ``args.inputs``, filter them (--from/--to/--crime-type), load --wards, weight by harm.
+
+    The commands that read incidents the same way share this: ``analyse`` and the method
+    commands of :mod:`hotspots.cli_methods`.
+    """
+    from geodata.layers import load_wards
+
+    from .incidents import filter_incidents, read_incidents
+
+    log.info("Reading %s ...", ", ".join(args.inputs))
+    incidents, report = read_incidents(args.inputs, crs=args.crs)
+    for line in report.lines():
+        log.info("%s", line)
+    # a month with none of a filtered crime type is a zero for it, not a month missing
+    data_months = sorted(incidents["month"].dropna().dt.strftime("%Y-%m").unique())
+    incidents = filter_incidents(
+        incidents, report, start=args.start, end=args.end, categories=args.crime_type
+    )
+    if len(incidents) == 0:
+        raise InputError(
+            "no incidents left to analyse after the filters "
+            f"(--from {args.start or '-'}, --to {args.end or '-'}, "
+            f"--crime-type {', '.join(args.crime_type or ['all'])}); widen them."
+        )
+    wards = None
+    if args.wards:
+        wards, warnings = load_wards(args.wards, layer=args.wards_layer, incidents=incidents)
+        for w in warnings:
+            log.warning("%s", w)
+    harm = None
+    if args.harm or args.harm_weights:
+        incidents, harm = _harm(incidents, args.harm_weights)
+    return _Inputs(incidents, report, wards, harm, data_months)
 
 
 def _harm(incidents: Any, path: str | None) -> tuple[Any, dict[str, Any]]:

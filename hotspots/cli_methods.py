@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import InputError, ParameterError
+from .errors import ParameterError
 
 __all__ = ["add_method_commands"]
 
@@ -53,7 +53,7 @@ def _month_range(text: str) -> tuple[str, str]:
 
 def _common(p: argparse.ArgumentParser, *, cells: bool = True, cell_default: float = 250) -> None:
     """Arguments every method command takes."""
-    from .cli import _month, _positive_float
+    from .cli import _harm_arguments, _month, _positive_float
 
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="incident files or folders")
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write the results into")
@@ -67,10 +67,7 @@ def _common(p: argparse.ArgumentParser, *, cells: bool = True, cell_default: flo
         help="ward (or borough) boundaries: the study area the grid covers and is clipped to",
     )
     p.add_argument("--wards-layer", metavar="LAYER", help="layer of --wards to read, if several")
-    p.add_argument(
-        "--harm", action="store_true", help="weight incidents by harm (the built-in table)"
-    )
-    p.add_argument("--harm-weights", metavar="CSV", help="your own harm table; implies --harm")
+    _harm_arguments(p, "instead of counting each incident once")
     if cells:
         p.add_argument(
             "--cell-size",
@@ -190,12 +187,9 @@ def add_method_commands(sub: Any) -> None:
 # --- shared steps ---------------------------------------------------------------------------
 
 
-def _load(args: argparse.Namespace) -> tuple[Any, Any, Any, dict[str, Any] | None]:
-    """Incidents (filtered, harm-weighted when asked), their LoadReport, wards, harm info."""
-    from geodata.layers import load_wards
-
-    from .cli import _harm
-    from .incidents import filter_incidents, read_incidents
+def _load(args: argparse.Namespace) -> Any:
+    """The inputs read as ``hotspots analyse`` reads them, after this command's own checks."""
+    from .cli import _read_inputs
 
     if args.start and args.end and args.start > args.end:
         raise ParameterError(
@@ -203,26 +197,7 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any, Any, dict[str, Any] | Non
         )
     if getattr(args, "by_ward", False) and not args.wards:
         raise ParameterError("--by-ward needs --wards (the wards are the cells); add it.")
-    incidents, report = read_incidents(args.inputs, crs=args.crs)
-    for line in report.lines():
-        log.info("%s", line)
-    # the months the data cover, before any filter: a month with none of a crime type is a
-    # zero for that type, not a month missing from the data
-    args.data_months = sorted(incidents["month"].dropna().dt.strftime("%Y-%m").unique())
-    incidents = filter_incidents(
-        incidents, report, start=args.start, end=args.end, categories=args.crime_type
-    )
-    if len(incidents) == 0:
-        raise InputError("no incidents left after the filters (--from, --to, --crime-type).")
-    wards = None
-    if args.wards:
-        wards, warnings = load_wards(args.wards, layer=args.wards_layer, incidents=incidents)
-        for w in warnings:
-            log.warning("%s", w)
-    harm = None
-    if args.harm or args.harm_weights:
-        incidents, harm = _harm(incidents, args.harm_weights)
-    return incidents, report, wards, harm
+    return _read_inputs(args)
 
 
 def _cells(args: argparse.Namespace, incidents: Any, wards: Any) -> Any:
@@ -308,7 +283,8 @@ def _print_counts(title: str, counts: dict[str, int], quiet: bool) -> None:
 def _kde(args: argparse.Namespace) -> int:
     from .density import kde, kde_bands, kde_hotspot_cells
 
-    incidents, report, wards, harm = _load(args)
+    inputs = _load(args)
+    incidents, report, wards, harm = inputs.incidents, inputs.report, inputs.wards, inputs.harm
     result = kde(
         incidents,
         study_area=wards,
@@ -356,7 +332,8 @@ def _kde(args: argparse.Namespace) -> int:
 def _gi(args: argparse.Namespace) -> int:
     from .significance import CLASSES, gi_star_cells
 
-    incidents, report, wards, harm = _load(args)
+    inputs = _load(args)
+    incidents, report, wards, harm = inputs.incidents, inputs.report, inputs.wards, inputs.harm
     cells = _cells(args, incidents, wards)
     gi = gi_star_cells(
         incidents,
@@ -385,7 +362,8 @@ def _gi(args: argparse.Namespace) -> int:
 def _change(args: argparse.Namespace) -> int:
     from .change import compare_periods
 
-    incidents, report, wards, harm = _load(args)
+    inputs = _load(args)
+    incidents, report, wards, harm = inputs.incidents, inputs.report, inputs.wards, inputs.harm
     cells = _cells(args, incidents, wards)
     table = compare_periods(
         incidents,
@@ -393,7 +371,7 @@ def _change(args: argparse.Namespace) -> int:
         before=args.before,
         after=args.after,
         weights="weight" if harm is not None else None,
-        data_months=args.data_months,
+        data_months=inputs.data_months,
     )
     notes = _notes(table)
     before, after = float(table["before"].sum()), float(table["after"].sum())
@@ -434,7 +412,8 @@ def _change(args: argparse.Namespace) -> int:
 def _emerging(args: argparse.Namespace) -> int:
     from .change import PATTERNS, emerging_hotspots
 
-    incidents, report, wards, harm = _load(args)
+    inputs = _load(args)
+    incidents, report, wards, harm = inputs.incidents, inputs.report, inputs.wards, inputs.harm
     cells = _cells(args, incidents, wards)
     table = emerging_hotspots(
         incidents,
@@ -442,7 +421,7 @@ def _emerging(args: argparse.Namespace) -> int:
         period_months=args.period_months,
         distance=args.distance,
         weights="weight" if harm is not None else None,
-        data_months=args.data_months,
+        data_months=inputs.data_months,
     )
     notes = _notes(table)
     counts = _class_counts(table["pattern"], PATTERNS)
