@@ -39,7 +39,7 @@ import shapely
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import PathPatch, Rectangle
+from matplotlib.patches import Rectangle
 
 from .crs import to_metres
 from .errors import InputError, ParameterError
@@ -58,6 +58,7 @@ from .printing import (
     check_int,
     check_layer,
     draw_north_arrow,
+    draw_polygon,
     draw_scale_bar,
     esc,
     free_point,
@@ -65,7 +66,6 @@ from .printing import (
     is_missing,
     is_small,
     month_words,
-    mpl_path,
     name_column,
     synthetic_badge,
     synthetic_watermark,
@@ -710,27 +710,26 @@ def briefing_map_png(
     legend: list[Any] = []
     if wl is not None and len(wl):
         for geom in wl.geometry:
-            path = mpl_path(geom)
-            if path is not None:
-                ax.add_patch(PathPatch(path, facecolor=WARD_FILL, edgecolor="none", zorder=1))
-                ax.add_patch(
-                    PathPatch(path, facecolor="none", edgecolor=WARD_EDGE, linewidth=0.9, zorder=4)
-                )
+            draw_polygon(
+                ax,
+                geom,
+                {"facecolor": WARD_FILL, "edgecolor": "none", "zorder": 1},
+                {"facecolor": "none", "edgecolor": WARD_EDGE, "linewidth": 0.9, "zorder": 4},
+            )
         legend.append(Line2D([], [], color=WARD_EDGE, linewidth=1.2, label="Ward boundary"))
     if pl is not None and len(pl):
         for geom in pl.geometry:
-            path = mpl_path(geom)
-            if path is not None:
-                ax.add_patch(
-                    PathPatch(
-                        path,
-                        facecolor="none",
-                        edgecolor=_PATROL,
-                        linewidth=1.6,
-                        linestyle=(0, (5, 3)),
-                        zorder=5,
-                    )
-                )
+            draw_polygon(
+                ax,
+                geom,
+                {
+                    "facecolor": "none",
+                    "edgecolor": _PATROL,
+                    "linewidth": 1.6,
+                    "linestyle": (0, (5, 3)),
+                    "zorder": 5,
+                },
+            )
         legend.append(
             Line2D([], [], color=_PATROL, linewidth=1.6, linestyle=(0, (5, 3)), label="Patrol area")
         )
@@ -756,14 +755,19 @@ def briefing_map_png(
     n = len(hs)
     ids = [str(v) for v in hs["hotspot_id"]] if n else []
     for pos in range(n - 1, -1, -1):  # rank 1 on top
-        path = mpl_path(hs.geometry.iloc[pos])
-        if path is None:
-            continue
         colour = _rank_colour(pos, n)
-        ax.add_patch(
-            PathPatch(path, facecolor=colour, edgecolor=colour, alpha=0.72, linewidth=1.2, zorder=3)
+        draw_polygon(
+            ax,
+            hs.geometry.iloc[pos],
+            {
+                "facecolor": colour,
+                "edgecolor": colour,
+                "alpha": 0.72,
+                "linewidth": 1.2,
+                "zorder": 3,
+            },
+            {"facecolor": "none", "edgecolor": colour, "linewidth": 1.6, "zorder": 6},
         )
-        ax.add_patch(PathPatch(path, facecolor="none", edgecolor=colour, linewidth=1.6, zorder=6))
     for pos in range(min(n, _LABELS_MAX)):
         geom = hs.geometry.iloc[pos]
         if geom is None or geom.is_empty:

@@ -43,7 +43,7 @@ import shapely
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import PathPatch, Rectangle
+from matplotlib.patches import Rectangle
 
 from .briefing import suppress_small
 from .errors import ParameterError
@@ -60,12 +60,12 @@ from .printing import (
     check_int,
     check_layer,
     draw_north_arrow,
+    draw_polygon,
     draw_scale_bar,
     esc,
     free_point,
     halo,
     month_words,
-    mpl_path,
     name_column,
     synthetic_badge,
     synthetic_watermark,
@@ -642,49 +642,45 @@ def pilot_map_png(
     legend: list[Any] = []
     target_colour, buffer_colour = _ZONE_COLOURS["target"], _ZONE_COLOURS["buffer"]
     if res.has_control:
-        path = mpl_path(geoms["control"])
-        if path is not None:
-            ax.add_patch(PathPatch(path, facecolor="#ececec", edgecolor="none", zorder=1))
-            ax.add_patch(
-                PathPatch(path, facecolor="none", edgecolor="#8a8a8a", linewidth=1.4, zorder=2)
-            )
+        draw_polygon(
+            ax,
+            geoms["control"],
+            {"facecolor": "#ececec", "edgecolor": "none", "zorder": 1},
+            {"facecolor": "none", "edgecolor": "#8a8a8a", "linewidth": 1.4, "zorder": 2},
+        )
         label = "Control area" + (" (rest of the study area)" if res.control_is_default else "")
         legend.append(
             Rectangle((0, 0), 1, 1, facecolor="#ececec", edgecolor="#8a8a8a", label=label)
         )
     if wl is not None and len(wl):
         for geom in wl.geometry:
-            path = mpl_path(geom)
-            if path is not None:
-                ax.add_patch(
-                    PathPatch(
-                        path,
-                        facecolor="none",
-                        edgecolor=WARD_EDGE,
-                        linewidth=0.8,
-                        linestyle=(0, (3, 2)),
-                        zorder=3,
-                    )
-                )
+            draw_polygon(
+                ax,
+                geom,
+                {
+                    "facecolor": "none",
+                    "edgecolor": WARD_EDGE,
+                    "linewidth": 0.8,
+                    "linestyle": (0, (3, 2)),
+                    "zorder": 3,
+                },
+            )
         legend.append(
             Line2D([], [], color=WARD_EDGE, lw=0.8, ls=(0, (3, 2)), label="Ward boundary")
         )
     if "buffer" in _zones_shown(res):
-        path = mpl_path(geoms["buffer"])
-        if path is not None:
-            ax.add_patch(
-                PathPatch(
-                    path,
-                    facecolor="#fde3c2",
-                    edgecolor=buffer_colour,
-                    hatch="////",
-                    linewidth=0.0,
-                    zorder=4,
-                )
-            )
-            ax.add_patch(
-                PathPatch(path, facecolor="none", edgecolor=buffer_colour, linewidth=1.2, zorder=5)
-            )
+        draw_polygon(
+            ax,
+            geoms["buffer"],
+            {
+                "facecolor": "#fde3c2",
+                "edgecolor": buffer_colour,
+                "hatch": "////",
+                "linewidth": 0.0,
+                "zorder": 4,
+            },
+            {"facecolor": "none", "edgecolor": buffer_colour, "linewidth": 1.2, "zorder": 5},
+        )
         legend.append(
             Rectangle(
                 (0, 0),
@@ -696,11 +692,11 @@ def pilot_map_png(
                 label="Buffer ring (where displacement would show)",
             )
         )
-    path = mpl_path(geoms["target"])
-    if path is not None:
-        ax.add_patch(
-            PathPatch(path, facecolor=target_colour, edgecolor="#7f0000", linewidth=1.2, zorder=6)
-        )
+    draw_polygon(
+        ax,
+        geoms["target"],
+        {"facecolor": target_colour, "edgecolor": "#7f0000", "linewidth": 1.2, "zorder": 6},
+    )
     legend.insert(
         0,
         Rectangle((0, 0), 1, 1, facecolor=target_colour, edgecolor="#7f0000", label="Target area"),

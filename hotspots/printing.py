@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from matplotlib import patheffects
-from matplotlib.patches import FancyArrow, Rectangle
+from matplotlib.patches import FancyArrow, PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 from shapely import affinity
 from shapely.ops import polylabel
@@ -42,6 +42,7 @@ __all__ = [
     "check_layer",
     "distance_text",
     "draw_north_arrow",
+    "draw_polygon",
     "draw_scale_bar",
     "esc",
     "free_point",
@@ -196,6 +197,17 @@ def mpl_path(geom: Any) -> MplPath | None:
     if not verts:
         return None
     return MplPath(np.concatenate(verts), np.concatenate(codes))
+
+
+def draw_polygon(ax: Any, geom: Any, *styles: dict[str, Any]) -> bool:
+    """Add ``geom`` (a (multi)polygon) to ``ax`` once per style (PathPatch keyword arguments,
+    e.g. a fill then an outline); False when it has no polygon to draw."""
+    path = mpl_path(geom)
+    if path is None:
+        return False
+    for style in styles:
+        ax.add_patch(PathPatch(path, **style))
+    return True
 
 
 def inner_point(geom: Any) -> Any:
