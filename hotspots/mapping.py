@@ -28,7 +28,6 @@ the map has a light background on which outlines and labels stay readable.
 
 from __future__ import annotations
 
-import html
 import logging
 import math
 from collections.abc import Sequence
@@ -49,6 +48,7 @@ from folium.utilities import JsCode
 
 from .crs import to_wgs84
 from .errors import InputError, ParameterError
+from .printing import esc, is_missing
 
 __all__ = ["POINTS_MAX", "RANK_COLOURS", "make_map", "trend_words"]
 
@@ -211,19 +211,6 @@ class _Attribution(MacroElement):
         self.text = text
 
 
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _missing(value: object) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return False
-
-
 def trend_words(trend: float | None) -> str:
     """A relative change (0.25 = +25%) in words, for the hotspot popup.
 
@@ -236,7 +223,7 @@ def trend_words(trend: float | None) -> str:
     >>> trend_words(float("nan"))
     'not enough months to compare'
     """
-    if _missing(trend):
+    if is_missing(trend):
         return "not enough months to compare"
     t = float(trend)  # type: ignore[arg-type]
     if math.isinf(t):
@@ -248,12 +235,12 @@ def trend_words(trend: float | None) -> str:
 
 def _list_items(text: object) -> str:
     """ "Drugs 30; Burglary 12" as an escaped <ul> (or the escaped text when it is not a list)."""
-    if _missing(text) or not str(text).strip():
+    if is_missing(text) or not str(text).strip():
         return "&ndash;"
     parts = [p.strip() for p in str(text).split(";") if p.strip()]
     if len(parts) == 1:
-        return _esc(parts[0])
-    return "<ul>" + "".join(f"<li>{_esc(p)}</li>" for p in parts) + "</ul>"
+        return esc(parts[0])
+    return "<ul>" + "".join(f"<li>{esc(p)}</li>" for p in parts) + "</ul>"
 
 
 def _area_text(km2: float) -> str:
@@ -264,7 +251,7 @@ def _area_text(km2: float) -> str:
 
 def _popup_html(row: pd.Series) -> str:
     """The popup table of one hotspot; every value escaped."""
-    hid = _esc(row.get("hotspot_id", ""))
+    hid = esc(row.get("hotspot_id", ""))
     rows: list[tuple[str, str]] = []
 
     def add(label: str, value: str) -> None:
@@ -272,7 +259,7 @@ def _popup_html(row: pd.Series) -> str:
 
     def num(name: str) -> float | None:
         value: Any = row.get(name)
-        if _missing(value):
+        if is_missing(value):
             return None
         try:
             return float(value)
@@ -308,17 +295,17 @@ def _popup_html(row: pd.Series) -> str:
         add("Top crime types", _list_items(row["top_categories"]))
     if "top_locations" in row.index:
         add("Top streets", _list_items(row["top_locations"]))
-    if "wards" in row.index and not _missing(row["wards"]) and str(row["wards"]).strip():
+    if "wards" in row.index and not is_missing(row["wards"]) and str(row["wards"]).strip():
         add("Wards", _list_items(row["wards"]))
     coverage = num("patrol_coverage")
     if coverage is not None:
         add("Patrol coverage", f"{coverage:.0%} of its incidents inside a patrol area")
     if "trend" in row.index:
-        add("Trend", _esc(trend_words(num("trend"))))
+        add("Trend", esc(trend_words(num("trend"))))
     first, last = row.get("first_month"), row.get("last_month")
-    if not _missing(first) or not _missing(last):
-        a = "?" if _missing(first) else _esc(first)
-        b = "?" if _missing(last) else _esc(last)
+    if not is_missing(first) or not is_missing(last):
+        a = "?" if is_missing(first) else esc(first)
+        b = "?" if is_missing(last) else esc(last)
         add("Months", a if a == b else f"{a} to {b}")
     body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     return f"<div class='hs-popup'><h4>Hotspot {hid}</h4><table>{body}</table></div>"
@@ -467,7 +454,7 @@ def _name_column(frame: gpd.GeoDataFrame) -> str | None:
 def _reference_geojson(frame: gpd.GeoDataFrame, style: dict[str, Any]) -> dict[str, Any]:
     col = _name_column(frame)
     labels = [
-        "" if col is None or _missing(v) else _esc(v)
+        "" if col is None or is_missing(v) else esc(v)
         for v in (frame[col] if col else [None] * len(frame))
     ]
     props = [{"label": label, "style": style} for label in labels]
@@ -530,7 +517,7 @@ def _legend_html(
             "border:2px dashed #2166ac'></span>patrol areas</div>"
         )
     if heat_note:
-        parts.append(f"<div class='hs-note'>{_esc(heat_note)}</div>")
+        parts.append(f"<div class='hs-note'>{esc(heat_note)}</div>")
     return "".join(parts)
 
 
@@ -552,7 +539,7 @@ def _shade_wards(data: dict[str, Any], wards: gpd.GeoDataFrame, column: str) -> 
         raise ParameterError(f"ward_shading: column {column!r} holds no numbers; pick another.")
     ranks = values.rank(method="average", pct=True)
     classes = np.minimum((ranks.fillna(0) * len(_SHADES)).astype(int), len(_SHADES) - 1)
-    label = _esc(column.replace("_", " "))
+    label = esc(column.replace("_", " "))
     for feature, value, k in zip(data["features"], values, classes, strict=True):
         props = feature["properties"]
         props["style"] = {
@@ -707,11 +694,11 @@ def make_map(
     root.header.add_child(Element(_CSS), name="hotspots_css")
     if tiles is not None:
         if "{" in tiles:
-            attr = _esc(attribution) if attribution else _esc(urlsplit(tiles).netloc or "tiles")
+            attr = esc(attribution) if attribution else esc(urlsplit(tiles).netloc or "tiles")
             folium.TileLayer(tiles, attr=attr, name="Base map", max_zoom=19).add_to(m)
         else:
             try:
-                layer = folium.TileLayer(tiles, attr=_esc(attribution) if attribution else None)
+                layer = folium.TileLayer(tiles, attr=esc(attribution) if attribution else None)
             except ValueError:
                 raise ParameterError(
                     f"tiles={tiles!r} is not a tile name folium knows; give None, "
@@ -719,7 +706,7 @@ def make_map(
                 ) from None
             layer.add_to(m)
     elif attribution:
-        m.add_child(_Attribution(_esc(attribution)))
+        m.add_child(_Attribution(esc(attribution)))
 
     CustomPane("heat", z_index=350, pointer_events=False).add_to(m)
     CustomPane("reference", z_index=380, pointer_events=True).add_to(m)
@@ -783,7 +770,7 @@ def make_map(
             props.append(
                 {
                     "hotspot_id": str(row["hotspot_id"]),
-                    "label": _esc(row["hotspot_id"]),
+                    "label": esc(row["hotspot_id"]),
                     "colour": _rank_class(pos, n_hs),
                     "permanent": pos < _LABELS_MAX,
                     "popup": _popup_html(row),
@@ -832,7 +819,7 @@ def make_map(
         ).add_to(m)
 
     # --- boxes and controls ----------------------------------------------------------------
-    heading = _esc(title) if title else "Crime hotspots"
+    heading = esc(title) if title else "Crime hotspots"
     badge = "<span class='hs-synthetic'>SYNTHETIC DEMO DATA</span>" if synthetic else ""
     sub = f"{n_hs:,} hotspot{'s' if n_hs != 1 else ''} · {n_incidents:,} incidents"
     m.add_child(
