@@ -206,15 +206,9 @@ def _cells(args: argparse.Namespace, incidents: Any, wards: Any) -> Any:
 
     if args.by_ward:
         return wards
-    if wards is not None:
-        study: Any = wards
-    else:
-        from .find import _without_far_outliers, incident_xy
-        from .footprint import default_study_area
+    from .study_area import study_area
 
-        # the incidents' hull, leaving out the few recorded far away (City of London: 219 km)
-        xy = _without_far_outliers(incident_xy(incidents))
-        study = default_study_area(xy, buffer_m=float(args.cell_size) / 2)
+    study = study_area(incidents, boundary=wards).geometry
     shape: Literal["square", "hex"] = "hex" if args.hex else "square"
     cells = grid_cells(study, cell_size=float(args.cell_size), shape=shape, crs=incidents.crs)
     log.info("%s %s cells of %g m", f"{len(cells):,}", shape, args.cell_size)

@@ -159,9 +159,16 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry:
 def _lattice(
     bounds: Sequence[float], cell_size: float, shape: str
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.object_]]:
-    """Rows, columns, centres and polygons of the cells covering ``bounds``."""
+    """Rows, columns, centres and polygons of the cells covering ``bounds``.
+
+    The lattice is anchored at whole multiples of the cell spacing (the origin of the CRS), not
+    at the corner of ``bounds``, so one cell size gives the same cells whatever the extent: two
+    periods, two filters or two study areas of one place share their cells.
+    """
     minx, miny, maxx, maxy = bounds
     if shape == "square":
+        minx = math.floor(minx / cell_size) * cell_size
+        miny = math.floor(miny / cell_size) * cell_size
         ncol = max(1, math.ceil((maxx - minx) / cell_size))
         nrow = max(1, math.ceil((maxy - miny) / cell_size))
         if nrow * ncol > MAX_CELLS:
@@ -178,6 +185,8 @@ def _lattice(
     # flat-to-flat width), as in sf::st_make_grid(square = FALSE).
     radius = cell_size / math.sqrt(3.0)
     dx, dy = 1.5 * radius, cell_size
+    minx = math.floor(minx / (2 * dx)) * 2 * dx  # two columns: the odd ones sit half a row up
+    miny = math.floor(miny / dy) * dy
     ncol = max(1, math.ceil((maxx - minx) / dx) + 1)
     nrow = max(1, math.ceil((maxy - miny) / dy) + 1)
     if nrow * ncol > MAX_CELLS:

@@ -15,7 +15,6 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from .cluster import (
@@ -27,10 +26,19 @@ from .cluster import (
     suggest_min_samples,
 )
 from .errors import InputError, ParameterError
-from .footprint import default_study_area, hotspot_footprints
+from .footprint import hotspot_footprints
 from .profile import profile_hotspots
+from .study_area import StudyArea
+from .study_area import study_area as make_study_area
 
-__all__ = ["METHODS", "HotspotResult", "find_hotspots", "incident_xy"]
+__all__ = [
+    "METHODS",
+    "HotspotResult",
+    "cluster_weights",
+    "find_hotspots",
+    "incident_xy",
+    "suggest_parameters",
+]
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +63,8 @@ class HotspotResult:
         The automatic suggestions computed, by parameter name, each with its reason.
     notes
         Plain sentences saying which automatic choices were made.
-    study_area_km2
-        Area that the PAI is relative to.
+    study_area
+        The area the PAI is relative to (:mod:`hotspots.study_area`).
     """
 
     hotspots: gpd.GeoDataFrame
@@ -66,10 +74,15 @@ class HotspotResult:
     eps_m: float | None
     min_samples: int
     min_cluster_size: int | None
-    study_area_km2: float
+    study_area: StudyArea
     crs: str
     suggestions: dict[str, Suggestion] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def study_area_km2(self) -> float:
+        """Area of the study area, km²."""
+        return self.study_area.area_km2
 
     @property
     def n_hotspots(self) -> int:
@@ -113,49 +126,111 @@ def _n_months(incidents: gpd.GeoDataFrame) -> int:
     return int((last.year - first.year) * 12 + last.month - first.month + 1)
 
 
-def _without_far_outliers(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Drop points far from the rest before drawing the default study area.
+def _check_parameters(
+    incidents: object, method: str, eps: float | None, min_samples: int | None
+) -> None:
+    if not isinstance(incidents, gpd.GeoDataFrame):
+        raise ParameterError("incidents must be a GeoDataFrame from read_incidents().")
+    if method not in METHODS:
+        raise ParameterError(f"method {method!r} is not known; use one of: {', '.join(METHODS)}.")
+    if eps is not None and not (np.isfinite(eps) and eps > 0):
+        raise ParameterError(f"eps must be a positive distance in metres, not {eps!r}.")
+    if min_samples is not None and (int(min_samples) != min_samples or min_samples < 1):
+        raise ParameterError(
+            f"min_samples must be a whole number of at least 1, not {min_samples!r}."
+        )
 
-    Forces record some crimes far outside their area (City of London Police: 0.2% of rows up
-    to 219 km away); a hull through them would make the study area, and so every PAI,
-    meaningless. "Far" is more than 3 times the 99th-percentile distance from the median point.
+
+def cluster_weights(
+    incidents: gpd.GeoDataFrame, weighted: bool
+) -> tuple[npt.NDArray[np.float64] | None, list[str]]:
+    """The sample weights for the clustering (harm weights scaled to an average of 1) and a note.
+
+    Scaling makes the clustering scale-free: ``min_samples`` counts incidents of average harm
+    whatever the weight table's units.
     """
-    if len(xy) < 20:
-        return xy
-    centre = np.median(xy, axis=0)
-    dist = np.hypot(xy[:, 0] - centre[0], xy[:, 1] - centre[1])
-    limit = 3.0 * float(np.percentile(dist, 99))
-    keep = dist <= limit
-    return xy[keep] if keep.sum() >= 3 else xy
+    if not weighted:
+        return None, []
+    weights = incidents["weight"].to_numpy(dtype=float)
+    if not len(weights):
+        return weights, []
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise InputError("incidents['weight'] has missing, negative or non-numeric values.")
+    mean_weight = float(weights.mean())
+    if mean_weight <= 0:
+        raise InputError(
+            "every incident has weight 0, so there is no harm to cluster; give the crime "
+            "types analysed a weight above 0."
+        )
+    note = (
+        "harm weights scaled to an average of 1 for the clustering: min_samples counts "
+        "incidents of average harm"
+    )
+    return weights / mean_weight, [note]
 
 
-def _study_area_km2(
-    study_area: BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries | None,
-    xy: npt.NDArray[np.float64],
-    crs: Any,
-    buffer_m: float,
-    footprints: Mapping[int, Polygon | MultiPolygon],
-) -> tuple[float, str]:
-    if study_area is None:
-        core = _without_far_outliers(xy)
-        hull = default_study_area(core, buffer_m=buffer_m, footprints=footprints.values())
-        left_out = len(xy) - len(core)
-        aside = (
-            f", leaving out {left_out:,} incidents recorded far from the rest" if left_out else ""
-        )
-        return float(hull.area) / 1e6, (
-            f"study area for the PAI: the incidents' convex hull buffered by {buffer_m:.0f} m"
-            f"{aside} (give a boundary for an exact figure)"
-        )
-    if isinstance(study_area, gpd.GeoDataFrame | gpd.GeoSeries):
-        if study_area.crs is None:
-            raise ParameterError("study_area has no CRS; give one (e.g. EPSG:27700).")
-        area = float(study_area.to_crs(crs).union_all().area)
-    else:
-        area = float(study_area.area)
-    if area <= 0:
-        raise ParameterError("study_area has no area; give a polygon boundary.")
-    return area / 1e6, "study area for the PAI: the given boundary"
+def suggest_parameters(
+    incidents: gpd.GeoDataFrame,
+    *,
+    study_area: StudyArea | None = None,
+    method: Literal["dbscan", "hdbscan"] = "dbscan",
+    eps: float | None = None,
+    weighted: bool = False,
+) -> dict[str, Suggestion]:
+    """The suggested ``eps`` (DBSCAN, when not given) and ``min_samples``, each with its reason.
+
+    Parameters
+    ----------
+    incidents
+        An Incidents frame in metres.
+    study_area
+        The analysis's study area (its area sets the background density the suggestion for
+        ``min_samples`` must beat); the default rule of :func:`hotspots.study_area.study_area`
+        when None.
+    method
+        ``"dbscan"`` or ``"hdbscan"`` (no ``eps`` for HDBSCAN).
+    eps
+        The ``eps`` to suggest ``min_samples`` for; suggested too when None.
+    weighted
+        Count harm (the ``weight`` column, scaled to an average of 1) instead of incidents.
+    """
+    _check_parameters(incidents, method, eps, None)
+    xy = incident_xy(incidents)
+    weights, _ = cluster_weights(incidents, weighted)
+    out: dict[str, Suggestion] = {}
+    n = len(xy)
+    if eps is None and method == "dbscan" and n:
+        out["eps"] = suggest_eps(xy)
+        eps = float(out["eps"].value)
+    area = study_area if study_area is not None or not n else make_study_area(incidents)
+    out["min_samples"] = suggest_min_samples(
+        n,
+        n_months=_n_months(incidents),
+        area_km2=area.area_km2 if area is not None else 0.0,
+        eps=float(eps) if eps is not None else DEFAULT_EPS,
+        xy=xy,
+        weights=weights,
+    )
+    return out
+
+
+def _chosen(
+    suggestions: dict[str, Suggestion], eps: float | None, min_samples: int | None, method: str
+) -> tuple[float | None, int, list[str]]:
+    """The eps and min_samples to use, given or suggested, and notes on the suggested ones."""
+    notes: list[str] = []
+    if eps is None and method == "dbscan":
+        if "eps" in suggestions:
+            eps = float(suggestions["eps"].value)
+            notes.append(f"eps {eps:.0f} m (suggested): {suggestions['eps'].reason}")
+        else:
+            eps = DEFAULT_EPS
+            notes.append(f"eps {eps:.0f} m (default: no incidents to suggest from)")
+    if min_samples is None:
+        s = suggestions["min_samples"]
+        min_samples = int(s.value)
+        notes.append(f"min_samples {min_samples} (suggested): {s.reason}")
+    return eps, int(min_samples), notes
 
 
 def find_hotspots(
@@ -166,7 +241,7 @@ def find_hotspots(
     method: Literal["dbscan", "hdbscan"] = "dbscan",
     min_cluster_size: int | None = None,
     weighted: bool = False,
-    study_area: BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    study_area: StudyArea | BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
 ) -> HotspotResult:
     """Cluster incidents into ranked hotspots with their footprints and statistics.
 
@@ -189,77 +264,31 @@ def find_hotspots(
         ``min_cluster_size`` count incidents of average harm whatever the table's units (the
         ranking and the ``harm`` column use the weights as given).
     study_area
-        Boundary the PAI's area share is measured against; the incidents' buffered convex
-        hull when None.
+        The area the PAI's area share is measured against: a :class:`StudyArea`, or a boundary
+        that :func:`hotspots.study_area.study_area` turns into one; its default rule (the
+        incidents' buffered hull) when None.
 
     Returns
     -------
     HotspotResult
     """
-    if not isinstance(incidents, gpd.GeoDataFrame):
-        raise ParameterError("incidents must be a GeoDataFrame from read_incidents().")
-    if method not in METHODS:
-        raise ParameterError(f"method {method!r} is not known; use one of: {', '.join(METHODS)}.")
-    if eps is not None and not (np.isfinite(eps) and eps > 0):
-        raise ParameterError(f"eps must be a positive distance in metres, not {eps!r}.")
-    if min_samples is not None and (int(min_samples) != min_samples or min_samples < 1):
-        raise ParameterError(
-            f"min_samples must be a whole number of at least 1, not {min_samples!r}."
-        )
-
+    _check_parameters(incidents, method, eps, min_samples)
+    area = make_study_area(incidents, boundary=study_area) if len(incidents) else None
     xy = incident_xy(incidents)
-    crs_text = incidents.crs.to_string()
-    weights = incidents["weight"].to_numpy(dtype=float) if weighted else None
-    notes: list[str] = []
-    if weights is not None and len(weights):
-        if not np.isfinite(weights).all() or (weights < 0).any():
-            raise InputError("incidents['weight'] has missing, negative or non-numeric values.")
-        mean_weight = float(weights.mean())
-        if mean_weight <= 0:
-            raise InputError(
-                "every incident has weight 0, so there is no harm to cluster; give the crime "
-                "types analysed a weight above 0."
-            )
-        weights = weights / mean_weight  # scale-free: min_samples counts average incidents
-        notes.append(
-            "harm weights scaled to an average of 1 for the clustering: min_samples counts "
-            "incidents of average harm"
-        )
+    weights, notes = cluster_weights(incidents, weighted)
     suggestions: dict[str, Suggestion] = {}
-    n = len(xy)
-
-    n_months = _n_months(incidents)
-    if eps is None and method == "dbscan":
-        if n == 0:
-            eps = DEFAULT_EPS
-            notes.append(f"eps {eps:.0f} m (default: no incidents to suggest from)")
-        else:
-            s = suggest_eps(xy)
-            suggestions["eps"] = s
-            eps = float(s.value)
-            notes.append(f"eps {eps:.0f} m (suggested): {s.reason}")
-    if min_samples is None:
-        trimmed = _without_far_outliers(xy)
-        hull_km2 = float(default_study_area(trimmed, buffer_m=0.0).area) / 1e6 if n else 0.0
-        s = suggest_min_samples(
-            n,
-            n_months=n_months,
-            area_km2=hull_km2,
-            eps=float(eps) if eps is not None else DEFAULT_EPS,
-            xy=xy,
-            weights=weights,
+    if min_samples is None or (eps is None and method == "dbscan"):
+        suggestions = suggest_parameters(
+            incidents, study_area=area, method=method, eps=eps, weighted=weighted
         )
-        suggestions["min_samples"] = s
-        min_samples = int(s.value)
-        notes.append(f"min_samples {min_samples} (suggested): {s.reason}")
-    min_samples = int(min_samples)
-
+    eps, min_samples, chosen_notes = _chosen(suggestions, eps, min_samples, method)
+    notes += chosen_notes
+    n = len(xy)
     if method == "dbscan":
         eps = float(eps if eps is not None else DEFAULT_EPS)
         log.info("DBSCAN of %d incidents, eps %.0f m, min_samples %d", n, eps, min_samples)
         labels, is_core = dbscan_labels(xy, eps=eps, min_samples=min_samples, weights=weights)
         footprints = hotspot_footprints(xy, labels, radius=eps / 2.0)
-        buffer_m = eps / 2.0
         min_cluster_size = None
     else:
         if min_cluster_size is None:
@@ -276,34 +305,39 @@ def find_hotspots(
         )
         is_core = np.zeros(n, dtype=bool)
         footprints = hotspot_footprints(xy, labels, radius=None)
-        buffer_m = 0.0
         eps = None
-
-    area_km2, area_note = _study_area_km2(study_area, xy, incidents.crs, buffer_m, footprints)
-    notes.append(area_note)
+    if area is None:
+        raise InputError("no incidents to find hotspots in; check the filters.")
+    notes.append(area.note)
     hotspots, id_of_label = profile_hotspots(
         incidents,
         labels,
         footprints,
-        study_area_km2=area_km2,
+        study_area_km2=area.area_km2,
         rank_by="harm" if weighted else "incidents",
     )
-    lookup = np.array([id_of_label.get(int(k), "") for k in range(int(labels.max(initial=-1)) + 1)])
-    ids = np.full(n, "", dtype=object)
-    member = labels >= 0
-    if member.any():
-        ids[member] = lookup[labels[member]]
-    hotspot_ids = pd.Series(ids, index=incidents.index, name="hotspot_id", dtype="str")
     return HotspotResult(
         hotspots=hotspots,
-        hotspot_ids=hotspot_ids,
+        hotspot_ids=_hotspot_ids(labels, id_of_label, incidents.index),
         is_core=is_core,
         method=method,
         eps_m=eps,
         min_samples=min_samples,
         min_cluster_size=min_cluster_size,
-        study_area_km2=area_km2,
-        crs=crs_text,
+        study_area=area,
+        crs=incidents.crs.to_string(),
         suggestions=suggestions,
         notes=notes,
     )
+
+
+def _hotspot_ids(
+    labels: npt.NDArray[np.intp], id_of_label: Mapping[int, str], index: pd.Index
+) -> pd.Series:
+    """Each incident's hotspot id ("" for noise)."""
+    lookup = np.array([id_of_label.get(int(k), "") for k in range(int(labels.max(initial=-1)) + 1)])
+    ids = np.full(len(labels), "", dtype=object)
+    member = labels >= 0
+    if member.any():
+        ids[member] = lookup[labels[member]]
+    return pd.Series(ids, index=index, name="hotspot_id", dtype="str")

@@ -1,0 +1,354 @@
+"""The analysis in one call: what the command line, the dashboard and the notebook all run.
+
+:func:`analyse` takes an Incidents frame (already read and filtered) and the reference layers,
+and returns an :class:`Analysis`: the labelled incidents, the ranked hotspots over wards and
+patrol areas, the suggestions with their reasons, the ward and patrol tables, the hotspots no
+patrol area covers, the streets to visit, monthly series, the crime mix, the study area and
+every note. :meth:`Analysis.summary` is the ``summary.json`` contract.
+
+The other methods have one call each, used by the command line and the dashboard alike, all
+over the same study area (:mod:`hotspots.study_area`) and so the same grid:
+:func:`analyse_kde`, :func:`analyse_gi`, :func:`analyse_change`, :func:`analyse_emerging`
+(in :mod:`hotspots.methods`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .cluster import Suggestion
+from .errors import ParameterError
+from .find import HotspotResult, find_hotspots, suggest_parameters
+from .harm import HARM_SOURCE, apply_harm_weights
+from .overlay import (
+    coverage_share,
+    outreach_streets,
+    overlay_hotspots,
+    patrol_coverage,
+    uncovered_hotspots,
+    ward_table,
+)
+from .profile import monthly_counts
+from .study_area import StudyArea, study_area
+
+__all__ = ["ALL_INCIDENTS", "Analysis", "HarmWeighting", "analyse", "crime_mix", "suggest"]
+
+log = logging.getLogger(__name__)
+
+#: The label of the all-incidents series in :attr:`Analysis.overall`.
+ALL_INCIDENTS = "All incidents"
+
+
+@dataclass(frozen=True)
+class HarmWeighting:
+    """The harm weights an analysis used: the table, where it came from, what it did."""
+
+    table: dict[str, float]
+    source: str
+    total_harm: float
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As ``summary.json`` records it."""
+        return {
+            "source": self.source,
+            "weights": dict(self.table),
+            "total_harm": round(self.total_harm, 3),
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass
+class Analysis:
+    """Everything one analysis found, as :func:`analyse` returns it.
+
+    Attributes
+    ----------
+    incidents
+        The incidents analysed (harm-weighted when harm was given), same index as given.
+    hotspot_ids
+        Each incident's hotspot id ("" for noise), same index as ``incidents``.
+    found
+        The clustering itself (:class:`hotspots.find.HotspotResult`): parameters used,
+        suggestions, core points.
+    hotspots
+        The Hotspots frame, with ``wards`` and ``patrol_coverage`` filled when those layers
+        were given.
+    study_area
+        The area the PAI is measured against.
+    wards, patrols
+        The layers given (or None).
+    ward_table
+        Per ward: incidents, hotspots, ... (None without wards).
+    incidents_outside_wards
+        Incidents in no ward (0 without wards).
+    patrol_table
+        Per patrol area: incidents and hotspots covered (None without patrol areas).
+    uncovered
+        Hotspots no patrol area covers (None without patrol areas).
+    patrol_share
+        Share of the hotspots' incidents inside a patrol area (None without patrol areas).
+    streets
+        The busiest streets of each hotspot outreach workers should visit: those of the
+        uncovered hotspots when patrol areas are given, else of every hotspot.
+    monthly
+        Incidents per hotspot per month (``monthly_counts``).
+    overall
+        Incidents of the whole area per month, labelled :data:`ALL_INCIDENTS`.
+    crime_mix
+        Incidents per hotspot and crime type (long form: hotspot_id, crime type, incidents).
+    harm
+        The harm weighting used, or None.
+    notes
+        The automatic choices made, in sentences.
+    """
+
+    incidents: gpd.GeoDataFrame
+    hotspot_ids: pd.Series
+    found: HotspotResult
+    hotspots: gpd.GeoDataFrame
+    study_area: StudyArea
+    wards: gpd.GeoDataFrame | None = None
+    patrols: gpd.GeoDataFrame | None = None
+    ward_table: pd.DataFrame | None = None
+    incidents_outside_wards: int = 0
+    patrol_table: pd.DataFrame | None = None
+    uncovered: gpd.GeoDataFrame | None = None
+    patrol_share: float | None = None
+    streets: pd.DataFrame = field(default_factory=pd.DataFrame)
+    monthly: pd.DataFrame = field(default_factory=pd.DataFrame)
+    overall: pd.DataFrame = field(default_factory=pd.DataFrame)
+    crime_mix: pd.DataFrame = field(default_factory=pd.DataFrame)
+    harm: HarmWeighting | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def suggestions(self) -> dict[str, Suggestion]:
+        """The automatic suggestions computed, by parameter name, each with its reason."""
+        return self.found.suggestions
+
+    @property
+    def n_hotspots(self) -> int:
+        """Number of hotspots found."""
+        return len(self.hotspots)
+
+    @property
+    def share_in_hotspots(self) -> float:
+        """Share of the analysed incidents inside a hotspot."""
+        return self.found.share_in_hotspots
+
+    def period(self) -> dict[str, str | None]:
+        """First and last month analysed, ``YYYY-MM`` (None when there are no months)."""
+        months = self.incidents["month"].dropna()
+        if not len(months):
+            return {"from": None, "to": None}
+        return {"from": months.min().strftime("%Y-%m"), "to": months.max().strftime("%Y-%m")}
+
+    def summary(self, report: Any = None, *, files: Mapping[str, str] | None = None) -> dict:
+        """The ``summary.json`` contract (DESIGN.md), plus notes, layers and harm.
+
+        Parameters
+        ----------
+        report
+            The :class:`hotspots.io.LoadReport` of the read (rows read, used, dropped), if any.
+        files
+            The files the layers came from, by layer name (``"wards"``, ``"patrols"``).
+        """
+        files = dict(files or {})
+        out: dict[str, Any] = {}
+        if report is not None:
+            out.update(
+                rows_read=report.rows_read,
+                rows_used=report.rows_used,
+                rows_dropped=dict(report.dropped),
+            )
+        out.update(
+            n_hotspots=self.n_hotspots,
+            share_in_hotspots=round(self.share_in_hotspots, 6),
+            params=self.found.params(),
+            period=self.period(),
+        )
+        if report is not None:
+            out.update(
+                inputs=list(report.inputs),
+                examples={k: list(v) for k, v in report.examples.items()},
+                warnings=list(report.warnings),
+            )
+        out["notes"] = list(self.notes)
+        out["study_area_km2"] = round(self.study_area.area_km2, 6)
+        if self.wards is not None:
+            out["wards"] = {
+                "file": files.get("wards"),
+                "n_wards": len(self.wards),
+                "incidents_outside_wards": int(self.incidents_outside_wards),
+            }
+        if self.patrols is not None and self.uncovered is not None:
+            out["patrols"] = {
+                "file": files.get("patrols"),
+                "n_patrol_areas": len(self.patrols),
+                "share_of_hotspot_incidents_covered": round(float(self.patrol_share or 0.0), 6),
+                "uncovered_hotspots": list(self.uncovered["hotspot_id"]),
+            }
+        if self.harm is not None:
+            out["harm"] = self.harm.to_dict()
+        return out
+
+
+def _weigh(
+    incidents: gpd.GeoDataFrame, harm: Mapping[str, float] | None, harm_source: str | None
+) -> tuple[gpd.GeoDataFrame, HarmWeighting | None]:
+    if harm is None:
+        return incidents, None
+    weighted = apply_harm_weights(incidents, harm)
+    warnings = list(weighted.attrs.get("harm_warnings", []))
+    source = harm_source or HARM_SOURCE
+    log.info("Weighting incidents by harm (%s)", source)
+    info = HarmWeighting(dict(harm), source, float(weighted["weight"].sum()), warnings)
+    return weighted, info
+
+
+def crime_mix(incidents: pd.DataFrame, hotspot_ids: pd.Series) -> pd.DataFrame:
+    """Incidents per hotspot and crime type, long form (hotspot_id, crime type, incidents > 0)."""
+    member = (hotspot_ids != "").to_numpy()
+    mix = pd.crosstab(
+        hotspot_ids.to_numpy()[member], incidents["category"].to_numpy()[member]
+    ).rename_axis(index="hotspot_id", columns="crime type")
+    long = mix.reset_index().melt(
+        id_vars="hotspot_id", var_name="crime type", value_name="incidents"
+    )
+    return long[long["incidents"] > 0].reset_index(drop=True)
+
+
+def _overlay(analysis: Analysis, population: pd.DataFrame | None, wards: Any, patrols: Any) -> None:
+    """Fill the ward and patrol tables, uncovered hotspots and streets of ``analysis``."""
+    incidents, ids, hotspots = analysis.incidents, analysis.hotspot_ids, analysis.hotspots
+    if wards is not None:
+        table = ward_table(
+            incidents, wards, hotspots=hotspots, hotspot_ids=ids, population=population
+        )
+        analysis.ward_table = table
+        analysis.incidents_outside_wards = int(table.attrs.get("incidents_outside", 0))
+        log.info(
+            "%d wards; %s incidents outside them",
+            len(wards),
+            f"{analysis.incidents_outside_wards:,}",
+        )
+    if patrols is not None:
+        analysis.patrol_table = patrol_coverage(
+            incidents, patrols, hotspots=hotspots, hotspot_ids=ids
+        )
+        uncovered = uncovered_hotspots(hotspots, patrols, hotspot_ids=ids, incidents=incidents)
+        analysis.uncovered = uncovered
+        analysis.patrol_share = float(coverage_share(incidents, patrols, hotspot_ids=ids))
+        analysis.streets = outreach_streets(incidents, uncovered, hotspot_ids=ids)
+        log.info(
+            "%.0f%% of hotspot incidents fall inside a patrol area; not covered: %s",
+            100 * analysis.patrol_share,
+            ", ".join(uncovered["hotspot_id"]) or "none",
+        )
+    else:
+        analysis.streets = outreach_streets(incidents, hotspots, hotspot_ids=ids)
+
+
+def analyse(
+    incidents: gpd.GeoDataFrame,
+    *,
+    wards: gpd.GeoDataFrame | None = None,
+    patrols: gpd.GeoDataFrame | None = None,
+    eps: float | None = None,
+    min_samples: int | None = None,
+    method: Literal["dbscan", "hdbscan"] = "dbscan",
+    min_cluster_size: int | None = None,
+    harm: Mapping[str, float] | None = None,
+    harm_source: str | None = None,
+    population: pd.DataFrame | None = None,
+    boundary: Any = None,
+) -> Analysis:
+    """Find, rank and overlay hotspots: the whole analysis of the product in one call.
+
+    Parameters
+    ----------
+    incidents
+        An Incidents frame in metres, read and filtered (:func:`hotspots.read_incidents`,
+        :func:`hotspots.filter_incidents`).
+    wards, patrols
+        Ward boundaries and detached-outreach patrol areas (:mod:`geodata.layers`), or None.
+    eps, min_samples, method, min_cluster_size
+        As :func:`hotspots.find_hotspots`; suggested when None.
+    harm
+        A ``{crime type: weight}`` table: weight incidents by harm, cluster and rank by it.
+    harm_source
+        Where the table came from, for the summary (the built-in table's source when None).
+    population
+        Residents per ward (``ward_code``, ``population``) for rates per 1,000; needs wards.
+    boundary
+        The study area's boundary when it is not the wards (a borough outline); the wards'
+        union when None and wards are given, else the incidents' buffered hull.
+
+    Returns
+    -------
+    Analysis
+    """
+    if population is not None and wards is None:
+        raise ParameterError("population needs wards (the population is per ward); give wards.")
+    incidents, harm_info = _weigh(incidents, harm, harm_source)
+    area = study_area(incidents, boundary=boundary if boundary is not None else wards)
+    log.info("Finding hotspots in %s incidents ...", f"{len(incidents):,}")
+    found = find_hotspots(
+        incidents,
+        eps=eps,
+        min_samples=min_samples,
+        method=method,
+        min_cluster_size=min_cluster_size,
+        study_area=area,
+        weighted=harm is not None,
+    )
+    ids = found.hotspot_ids
+    hotspots = found.hotspots
+    if wards is not None or patrols is not None:
+        hotspots = overlay_hotspots(
+            hotspots, incidents, hotspot_ids=ids, wards=wards, patrol_areas=patrols
+        )
+    analysis = Analysis(
+        incidents=incidents,
+        hotspot_ids=ids,
+        found=found,
+        hotspots=hotspots,
+        study_area=area,
+        wards=wards,
+        patrols=patrols,
+        harm=harm_info,
+        notes=list(found.notes) + (list(harm_info.warnings) if harm_info else []),
+    )
+    _overlay(analysis, population, wards, patrols)
+    analysis.monthly = monthly_counts(incidents, ids)
+    analysis.overall = monthly_counts(incidents, np.full(len(incidents), ALL_INCIDENTS, object))
+    analysis.crime_mix = crime_mix(incidents, ids)
+    for note in analysis.notes:
+        log.info("%s", note)
+    return analysis
+
+
+def suggest(
+    incidents: gpd.GeoDataFrame,
+    *,
+    wards: gpd.GeoDataFrame | None = None,
+    method: Literal["dbscan", "hdbscan"] = "dbscan",
+    harm: Mapping[str, float] | None = None,
+    boundary: Any = None,
+) -> dict[str, Suggestion]:
+    """The settings :func:`analyse` would suggest for these incidents, without clustering.
+
+    The same study area and weights as :func:`analyse` with the same arguments, so the
+    suggestions shown beside a control are the ones an analysis with defaults uses.
+    """
+    incidents, _ = _weigh(incidents, harm, None)
+    area = study_area(incidents, boundary=boundary if boundary is not None else wards)
+    return suggest_parameters(incidents, study_area=area, method=method, weighted=harm is not None)

@@ -1,0 +1,242 @@
+"""The study area: the one rule for the area every PAI, grid and area share is measured against.
+
+Before this module the study area was decided in eight places (hotspots, KDE, the Gi* grid of
+the command line and of the dashboard, three in the forecast evaluation), so one dataset had
+65.0 km² through one door and 62.3 km² through another. Now every verb takes a
+:class:`StudyArea` made by :func:`study_area`, and the pipeline makes it once per analysis.
+
+The rule
+--------
+* A boundary is given (the wards, a borough outline, any polygon layer): the study area is its
+  union, in the incidents' CRS.
+* No boundary: the convex hull of the incidents, leaving out the few recorded far from the rest
+  (forces record some crimes far outside their area: City of London Police, 0.2% of rows up to
+  219 km away), buffered by :data:`DEFAULT_BUFFER_M` so that points on the hull's edge have
+  ground around them and edge grid cells are not slivers. "Far" is more than
+  :data:`FAR_FACTOR` times the 99th-percentile distance from the median point.
+
+The choice is logged once, and :attr:`StudyArea.note` says it in a sentence for reports.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pyproj
+import shapely
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from .errors import InputError, ParameterError
+
+__all__ = [
+    "DEFAULT_BUFFER_M",
+    "FAR_FACTOR",
+    "StudyArea",
+    "area_geometry",
+    "study_area",
+    "without_far_outliers",
+]
+
+log = logging.getLogger(__name__)
+
+#: Metres of ground around the incidents' hull when no boundary is given.
+DEFAULT_BUFFER_M: float = 100.0
+#: Points farther from the median point than this many 99th-percentile distances are left out.
+FAR_FACTOR: float = 3.0
+#: Below this many incidents no point is called far.
+_MIN_FOR_OUTLIERS = 20
+
+
+@dataclass(frozen=True)
+class StudyArea:
+    """The area an analysis is measured against.
+
+    Attributes
+    ----------
+    geometry
+        Polygon or MultiPolygon in ``crs`` (metres).
+    crs
+        The CRS of ``geometry`` (the incidents' CRS).
+    source
+        ``"boundary"`` (a given layer or polygon) or ``"incidents"`` (the default hull).
+    buffer_m
+        Buffer added around the incidents' hull (0 for a boundary).
+    left_out
+        Incidents recorded far from the rest and left out of the hull (0 for a boundary).
+    note
+        The choice, in one sentence, for summaries and pages.
+    """
+
+    geometry: Polygon | MultiPolygon
+    crs: pyproj.CRS
+    source: str
+    buffer_m: float = 0.0
+    left_out: int = 0
+    note: str = ""
+
+    @property
+    def area_km2(self) -> float:
+        """Area in square kilometres."""
+        return float(self.geometry.area) / 1e6
+
+    def to_frame(self) -> gpd.GeoDataFrame:
+        """The study area as a one-row GeoDataFrame (for maps and files)."""
+        return gpd.GeoDataFrame({"name": ["study area"]}, geometry=[self.geometry], crs=self.crs)
+
+
+def without_far_outliers(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """Which points to keep when drawing a hull around incidents: not the far-away few.
+
+    Parameters
+    ----------
+    xy
+        ``(n, 2)`` coordinates in metres.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask of the points to keep (all True below 20 points, or when fewer than three
+        would be kept).
+
+    Examples
+    --------
+    >>> xy = np.array([[float(i % 5), float(i // 5)] for i in range(25)] + [[1e6, 1e6]])
+    >>> int((~without_far_outliers(xy)).sum())
+    1
+    """
+    n = len(xy)
+    keep = np.ones(n, dtype=bool)
+    if n < _MIN_FOR_OUTLIERS:
+        return keep
+    centre = np.median(xy, axis=0)
+    dist = np.hypot(xy[:, 0] - centre[0], xy[:, 1] - centre[1])
+    limit = FAR_FACTOR * float(np.percentile(dist, 99))
+    far = dist > limit
+    if (~far).sum() < 3:
+        return keep
+    return ~far
+
+
+def area_geometry(area: object, crs: Any, name: str = "study_area") -> Polygon | MultiPolygon:
+    """Any accepted area as one polygonal geometry in ``crs``.
+
+    Accepts a :class:`StudyArea`, a shapely polygon (taken to be in ``crs``) or a
+    GeoDataFrame / GeoSeries of polygons in any CRS (reprojected and dissolved).
+
+    Raises
+    ------
+    ParameterError
+        For any other type, a layer without a CRS, or an area without area.
+    """
+    if isinstance(area, StudyArea):
+        geom: BaseGeometry = area.geometry
+        if crs is not None and not pyproj.CRS(area.crs).equals(pyproj.CRS(crs)):
+            geom = gpd.GeoSeries([geom], crs=area.crs).to_crs(crs).iloc[0]
+    elif isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries):
+        if area.crs is None:
+            raise ParameterError(f"{name} has no CRS; give one (e.g. EPSG:27700).")
+        frame = area.to_crs(crs) if crs is not None else area
+        geom = (
+            frame.geometry.union_all() if isinstance(frame, gpd.GeoDataFrame) else frame.union_all()
+        )
+    elif isinstance(area, BaseGeometry):
+        geom = area
+    else:
+        raise ParameterError(
+            f"{name} must be a polygon or a GeoDataFrame of polygons; got {type(area).__name__}."
+        )
+    geom = shapely.make_valid(geom) if not geom.is_valid else geom
+    polys = [g for g in getattr(geom, "geoms", [geom]) if isinstance(g, Polygon | MultiPolygon)]
+    if not polys or sum(p.area for p in polys) <= 0:
+        raise ParameterError(f"{name} has no area; give a polygon boundary.")
+    out = polys[0] if len(polys) == 1 else shapely.union_all(polys)
+    if not isinstance(out, Polygon | MultiPolygon):  # pragma: no cover - union of polygons
+        raise ParameterError(f"{name} has no area; give a polygon boundary.")
+    return out
+
+
+def _incidents_xy(incidents: gpd.GeoDataFrame) -> npt.NDArray[np.float64]:
+    if not isinstance(incidents, gpd.GeoDataFrame):
+        raise ParameterError("incidents must be a GeoDataFrame from read_incidents().")
+    if incidents.crs is None or not incidents.crs.is_projected:
+        raise InputError(
+            "incidents must be in a projected CRS in metres; read them with read_incidents()."
+        )
+    geom = incidents.geometry
+    return np.column_stack([geom.x.to_numpy(dtype=float), geom.y.to_numpy(dtype=float)])
+
+
+def _hull(xy: npt.NDArray[np.float64], buffer_m: float) -> Polygon:
+    hull = shapely.convex_hull(shapely.multipoints(xy))
+    area = hull.buffer(buffer_m, quad_segs=16) if buffer_m > 0 else hull
+    if not isinstance(area, Polygon) or area.area <= 0:
+        raise InputError(
+            "the incidents lie on a line or a point, so they have no study area; give a "
+            "boundary (e.g. the wards)."
+        )
+    return area
+
+
+def study_area(
+    incidents: gpd.GeoDataFrame,
+    *,
+    boundary: object = None,
+    buffer_m: float = DEFAULT_BUFFER_M,
+) -> StudyArea:
+    """The study area of an analysis: the boundary given, else the incidents' buffered hull.
+
+    Parameters
+    ----------
+    incidents
+        An Incidents frame in metres (from :func:`hotspots.read_incidents`).
+    boundary
+        Wards, a borough outline or any polygon layer (GeoDataFrame / GeoSeries in any CRS, a
+        shapely polygon in the incidents' CRS, or a :class:`StudyArea`, returned as it is).
+    buffer_m
+        Ground around the incidents' hull when no boundary is given, in metres (``>= 0``).
+
+    Returns
+    -------
+    StudyArea
+
+    Examples
+    --------
+    >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([0, 1000, 0], [0, 0, 1000]),
+    ...                        crs="EPSG:27700")
+    >>> round(study_area(pts, buffer_m=0).area_km2, 3)
+    0.5
+    >>> study_area(pts, boundary=shapely.box(0, 0, 2000, 2000)).area_km2
+    4.0
+    """
+    xy = _incidents_xy(incidents)
+    if isinstance(boundary, StudyArea):
+        return boundary
+    if boundary is not None:
+        geom = area_geometry(boundary, incidents.crs, "boundary")
+        note = f"study area: the boundary given, {geom.area / 1e6:,.2f} km²"
+        log.info("%s", note)
+        return StudyArea(geom, pyproj.CRS(incidents.crs), "boundary", note=note)
+    try:
+        buffer = float(buffer_m)
+    except (TypeError, ValueError):
+        raise ParameterError(f"buffer_m must be a number of metres; got {buffer_m!r}.") from None
+    if not np.isfinite(buffer) or buffer < 0:
+        raise ParameterError(f"buffer_m must be a number of metres >= 0; got {buffer_m!r}.")
+    if len(xy) == 0:
+        raise InputError("no incidents to draw a study area around; check the filters.")
+    keep = without_far_outliers(xy)
+    left_out = int((~keep).sum())
+    geom = _hull(xy[keep], buffer)
+    aside = f", leaving out {left_out:,} incidents recorded far from the rest" if left_out else ""
+    note = (
+        f"study area: the incidents' convex hull + {buffer:.0f} m{aside}, {geom.area / 1e6:,.2f} "
+        "km² (give a boundary, e.g. the wards, for an exact figure)"
+    )
+    log.info("%s", note)
+    return StudyArea(geom, pyproj.CRS(incidents.crs), "incidents", buffer, left_out, note)

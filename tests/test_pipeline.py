@@ -1,0 +1,134 @@
+"""hotspots.pipeline.analyse: the one analysis the CLI, the dashboard and the notebook run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from hotspots import ParameterError, find_hotspots, read_incidents
+from hotspots.pipeline import ALL_INCIDENTS, analyse, suggest
+
+
+@pytest.fixture
+def incidents(street_folder: Path) -> gpd.GeoDataFrame:
+    """The two-blob street folder (H01 St James Street 240, H02 Hoe Street 120), read."""
+    frame, _ = read_incidents(street_folder)
+    return frame
+
+
+@pytest.fixture
+def wards(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Two wards side by side covering every incident, split at easting 538,000."""
+    minx, miny, maxx, maxy = incidents.total_bounds
+    return gpd.GeoDataFrame(
+        {"ward_code": ["W1", "W2"], "ward_name": ["West", "East"]},
+        geometry=[
+            shapely.box(minx - 50, miny - 50, 538_000, maxy + 50),
+            shapely.box(538_000, miny - 50, maxx + 50, maxy + 50),
+        ],
+        crs=incidents.crs,
+    )
+
+
+@pytest.fixture
+def patrols(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One patrol area around the St James Street blob only (H01 covered, H02 not)."""
+    return gpd.GeoDataFrame(
+        {"patrol_area": ["St James"]},
+        geometry=[shapely.Point(537_500, 189_200).buffer(150)],
+        crs=incidents.crs,
+    )
+
+
+def test_analysis_holds_everything_and_matches_find_hotspots(incidents, wards, patrols) -> None:  # type: ignore[no-untyped-def]
+    a = analyse(incidents, wards=wards, patrols=patrols, eps=100, min_samples=10)
+    direct = find_hotspots(incidents, eps=100, min_samples=10, study_area=wards)
+    assert list(a.hotspots["hotspot_id"]) == ["H01", "H02"]
+    assert list(a.hotspots["incidents"]) == list(direct.hotspots["incidents"]) == [240, 120]
+    assert a.hotspot_ids.equals(direct.hotspot_ids)
+    # one study area: the wards' union, the same km² find_hotspots was given
+    assert a.study_area.source == "boundary"
+    assert a.study_area.area_km2 == pytest.approx(wards.union_all().area / 1e6)
+    assert a.found.study_area_km2 == pytest.approx(direct.study_area_km2)
+    # ward and patrol tables
+    assert a.ward_table is not None and int(a.ward_table["incidents"].sum()) == len(incidents)
+    assert a.incidents_outside_wards == 0
+    assert a.uncovered is not None and list(a.uncovered["hotspot_id"]) == ["H02"]
+    assert set(a.streets["hotspot_id"]) == {"H02"}  # streets of the uncovered hotspots only
+    assert 0 < (a.patrol_share or 0) < 1
+    # monthly series and mix add up to the hotspot counts
+    by_hotspot = a.monthly.groupby("hotspot_id")["incidents"].sum().to_dict()
+    assert by_hotspot == {"H01": 240, "H02": 120}
+    assert int(a.overall["incidents"].sum()) == len(incidents)
+    assert set(a.overall["hotspot_id"]) == {ALL_INCIDENTS}
+    mix = a.crime_mix.groupby("hotspot_id")["incidents"].sum().to_dict()
+    assert mix == {"H01": 240, "H02": 120}
+
+
+def test_summary_is_the_contract(incidents, wards, patrols, street_folder: Path) -> None:  # type: ignore[no-untyped-def]
+    frame, report = read_incidents(street_folder)
+    a = analyse(frame, wards=wards, patrols=patrols, eps=100, min_samples=10)
+    s = a.summary(report, files={"wards": "w.geojson", "patrols": "p.geojson"})
+    for key in (
+        "rows_read",
+        "rows_used",
+        "rows_dropped",
+        "n_hotspots",
+        "share_in_hotspots",
+        "params",
+        "period",
+        "inputs",
+        "notes",
+        "study_area_km2",
+    ):
+        assert key in s
+    assert s["n_hotspots"] == 2
+    assert s["period"] == {"from": "2024-01", "to": "2024-06"}
+    assert s["params"] == {
+        "eps_m": 100.0,
+        "min_samples": 10,
+        "method": "dbscan",
+        "crs": "EPSG:27700",
+    }
+    assert s["wards"] == {"file": "w.geojson", "n_wards": 2, "incidents_outside_wards": 0}
+    assert s["patrols"]["uncovered_hotspots"] == ["H02"]
+    assert "harm" not in s
+
+
+def test_without_patrols_streets_cover_every_hotspot(incidents) -> None:  # type: ignore[no-untyped-def]
+    a = analyse(incidents, eps=100, min_samples=10)
+    assert set(a.streets["hotspot_id"]) == {"H01", "H02"}
+    assert a.ward_table is None and a.uncovered is None and a.patrol_share is None
+    assert a.study_area.source == "incidents"
+    assert "wards" not in a.summary() and "rows_read" not in a.summary()
+
+
+def test_harm_weights_rank_and_are_recorded(incidents) -> None:  # type: ignore[no-untyped-def]
+    from hotspots.harm import DEFAULT_HARM_WEIGHTS
+
+    table = {**DEFAULT_HARM_WEIGHTS, "Violence and sexual offences": 100.0, "Burglary": 10.0}
+    a = analyse(incidents, eps=100, min_samples=10, harm=table, harm_source="my table")
+    assert a.harm is not None and a.harm.source == "my table"
+    assert "harm_share" in a.hotspots.columns
+    assert a.summary()["harm"]["weights"] == table
+    assert a.summary()["harm"]["total_harm"] == pytest.approx(float(a.incidents["weight"].sum()))
+    assert (incidents["weight"] == 1.0).all()  # input not weighted in place
+
+
+def test_suggest_is_what_analyse_uses(incidents, wards) -> None:  # type: ignore[no-untyped-def]
+    suggested = suggest(incidents, wards=wards)
+    a = analyse(incidents, wards=wards)
+    assert set(suggested) == {"eps", "min_samples"}
+    assert a.found.eps_m == pytest.approx(float(suggested["eps"].value))
+    assert a.found.min_samples == int(suggested["min_samples"].value)
+    assert a.suggestions["min_samples"].reason == suggested["min_samples"].reason
+
+
+def test_population_needs_wards(incidents) -> None:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    with pytest.raises(ParameterError, match="needs wards"):
+        analyse(incidents, population=pd.DataFrame({"ward_code": ["W1"], "population": [10]}))

@@ -1,0 +1,89 @@
+"""study_area: the one rule for the area every PAI and grid is measured against."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hotspots.errors import InputError, ParameterError
+from hotspots.study_area import (
+    DEFAULT_BUFFER_M,
+    StudyArea,
+    area_geometry,
+    study_area,
+    without_far_outliers,
+)
+
+
+def _points(xs: list[float], ys: list[float]) -> gpd.GeoDataFrame:
+    """Incidents-like points in BNG metres."""
+    return gpd.GeoDataFrame(geometry=gpd.points_from_xy(xs, ys), crs="EPSG:27700")
+
+
+def test_default_is_the_buffered_hull() -> None:
+    pts = _points([0, 1000, 1000, 0], [0, 0, 1000, 1000])
+    area = study_area(pts)
+    expected = shapely.box(0, 0, 1000, 1000).buffer(DEFAULT_BUFFER_M, quad_segs=16).area
+    assert area.area_km2 == pytest.approx(expected / 1e6)
+    assert area.source == "incidents"
+    assert area.buffer_m == DEFAULT_BUFFER_M
+    assert "convex hull" in area.note and "km²" in area.note
+
+
+def test_boundary_in_another_crs_is_reprojected_and_dissolved() -> None:
+    pts = _points([100, 200], [100, 200])
+    wards = gpd.GeoDataFrame(
+        {"ward_name": ["A", "B"]},
+        geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000)],
+        crs="EPSG:27700",
+    ).to_crs("EPSG:4326")
+    area = study_area(pts, boundary=wards)
+    assert area.source == "boundary"
+    assert area.area_km2 == pytest.approx(2.0, rel=1e-3)
+    assert study_area(pts, boundary=area) is area  # a StudyArea passes through
+
+
+def test_far_outliers_are_left_out_and_counted() -> None:
+    rng = np.random.default_rng(1)
+    xs = [*list(rng.uniform(0, 1000, 200)), 200000.0]
+    ys = [*list(rng.uniform(0, 1000, 200)), 50000.0]
+    area = study_area(_points(xs, ys), buffer_m=0)
+    assert area.left_out == 1
+    assert area.area_km2 < 1.0
+    assert "leaving out 1 incidents" in area.note
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 5000), st.floats(0, 5000)), min_size=20, max_size=80))
+def test_outlier_mask_keeps_at_least_three(points: list[tuple[float, float]]) -> None:
+    xy = np.array(points, dtype=float)
+    keep = without_far_outliers(xy)
+    assert keep.dtype == bool and len(keep) == len(xy)
+    assert keep.sum() >= 3
+
+
+def test_bad_inputs_have_clear_messages() -> None:
+    pts = _points([0, 1, 2], [0, 1, 2])
+    with pytest.raises(InputError, match="on a line"):
+        study_area(pts, buffer_m=0)
+    with pytest.raises(ParameterError, match="buffer_m"):
+        study_area(pts, buffer_m=-1)
+    with pytest.raises(ParameterError, match="boundary must be a polygon"):
+        study_area(pts, boundary="wards.geojson")
+    with pytest.raises(ParameterError, match="no area"):
+        area_geometry(shapely.LineString([(0, 0), (1, 1)]), "EPSG:27700")
+    with pytest.raises(ParameterError, match="GeoDataFrame"):
+        study_area("not a frame")  # type: ignore[arg-type]
+    empty = _points([], [])
+    with pytest.raises(InputError, match="no incidents"):
+        study_area(empty)
+
+
+def test_to_frame_round_trips() -> None:
+    area = StudyArea(shapely.box(0, 0, 10, 10), gpd.GeoSeries(crs="EPSG:27700").crs, "boundary")
+    frame = area.to_frame()
+    assert frame.crs == "EPSG:27700" and frame.geometry.iloc[0].area == 100
