@@ -2,7 +2,7 @@
 
     python benchmarks/pilot_placebo.py [--targets 60] [--radius 250]
 
-A calibration check of :func:`hotspots.evaluate.evaluate_pilot`'s 95% confidence interval, not a
+A calibration check of :func:`hotspots.pilot.evaluate_pilot`'s 95% confidence interval, not a
 timing. It draws ``--targets`` placebo target areas (discs of ``--radius`` metres around
 randomly chosen incidents, fixed seed), pretends an operation ran there, and counts how many
 come out "significant" with the Poisson interval (``variance_inflation=1``) and with the default
@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 
 from geodata import SAMPLE_DIR, SAMPLE_WARDS, load_sample_incidents, load_wards  # noqa: E402
 from hotspots import read_incidents  # noqa: E402
-from hotspots.evaluate import evaluate_pilot  # noqa: E402
+from hotspots.pilot import evaluate_pilot  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"
 WF_API = SHARED / "police-uk" / "waltham-forest-api"

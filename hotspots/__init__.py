@@ -71,10 +71,11 @@ _EXPORTS: dict[str, str] = {
     "compare_periods": "change",
     "emerging_hotspots": "change",
     "mann_kendall": "change",
-    "PilotResult": "evaluate",
-    "evaluate_forecast": "evaluate",
-    "evaluate_pilot": "evaluate",
-    "forecast_maps": "evaluate",
+    "PilotResult": "pilot",
+    "evaluate_pilot": "pilot",
+    "ForecastResult": "forecast",
+    "evaluate_forecast": "forecast",
+    "forecast_maps": "forecast",
     "apply_harm_weights": "harm",
     "harm_weights": "harm",
     "parse_harm_weights": "harm",
@@ -97,7 +98,6 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from .crs import BNG, WGS84, choose_crs, to_metres, to_wgs84
     from .density import KDEResult, grid_cells, kde, kde_bands, kde_hotspot_cells
     from .errors import InputError, InputFileError, ParameterError
-    from .evaluate import PilotResult, evaluate_forecast, evaluate_pilot, forecast_maps
     from .export import (
         map_html,
         write_hotspots_csv,
@@ -110,6 +110,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     )
     from .find import HotspotResult, find_hotspots
     from .footprint import hotspot_footprints
+    from .forecast import ForecastResult, evaluate_forecast, forecast_maps
     from .harm import apply_harm_weights, harm_weights, parse_harm_weights
     from .incidents import CRIME_TYPES, LoadReport, filter_incidents, read_incidents
     from .mapping import make_map
@@ -122,6 +123,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         uncovered_hotspots,
         ward_table,
     )
+    from .pilot import PilotResult, evaluate_pilot
     from .pilot_report import pilot_report_html, write_pilot_report
     from .profile import monthly_counts, profile_hotspots
     from .significance import gi_star, gi_star_cells
@@ -130,6 +132,7 @@ __all__ = [
     "BNG",
     "CRIME_TYPES",
     "WGS84",
+    "ForecastResult",
     "HotspotResult",
     "InputError",
     "InputFileError",

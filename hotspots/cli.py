@@ -367,10 +367,11 @@ def _out_dir(path: str) -> Path:
 def _evaluate_pilot(args: argparse.Namespace) -> int:
     from geodata.layers import load_patrol_areas, load_wards
 
-    from .evaluate import evaluate_pilot
     from .export import write_summary, write_table_csv
     from .incidents import read_incidents
+    from .pilot import evaluate_pilot
     from .pilot_report import write_pilot_report
+    from .report.pilot_text import pilot_record, pilot_summary
 
     if args.start > args.end:
         raise ParameterError(
@@ -407,7 +408,7 @@ def _evaluate_pilot(args: argparse.Namespace) -> int:
         raise
     out = _out_dir(args.out)
     write_summary(
-        {"inputs": list(report.inputs), "rows_read": report.rows_read, **result.to_dict()},
+        {"inputs": list(report.inputs), "rows_read": report.rows_read, **pilot_record(result)},
         out / "pilot.json",
     )
     write_table_csv(result.monthly, out / "pilot_monthly.csv")
@@ -419,7 +420,7 @@ def _evaluate_pilot(args: argparse.Namespace) -> int:
         synthetic=_is_synthetic(incidents),
     )
     if not args.quiet:
-        for sentence in result.summary():
+        for sentence in pilot_summary(result):
             print(sentence)
     return 0
 
@@ -435,8 +436,8 @@ def _area_name(areas: Any, path: str) -> str:
 def _evaluate_map(args: argparse.Namespace) -> int:
     from geodata.layers import load_wards
 
-    from .evaluate import evaluate_forecast, forecast_maps
     from .export import write_table_csv
+    from .forecast import evaluate_forecast, forecast_maps
     from .incidents import filter_incidents, read_incidents
 
     if args.fit_to >= args.test_from:
@@ -461,7 +462,7 @@ def _evaluate_map(args: argparse.Namespace) -> int:
         study, _ = load_wards(args.wards, incidents=incidents)
     log.info("Fitting maps on %s incidents ...", f"{len(fit):,}")
     maps = forecast_maps(fit, study_area=study)
-    table = evaluate_forecast(fit, test, maps, study_area=study, area_shares=shares)
+    table = evaluate_forecast(fit, test, maps, study_area=study, area_shares=shares).table
     out = _out_dir(args.out)
     write_table_csv(table, out / "forecast.csv")
     if not args.quiet:

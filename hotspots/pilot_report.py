@@ -47,8 +47,8 @@ from matplotlib.patches import Rectangle
 
 from .briefing import suppress_small
 from .errors import ParameterError
-from .evaluate import PilotResult
 from .export import _atomic
+from .pilot import PilotResult
 from .printing import (
     CSP,
     DASH,
@@ -70,6 +70,7 @@ from .printing import (
     synthetic_badge,
     synthetic_watermark,
 )
+from .report.pilot_text import pilot_summary
 
 __all__ = [
     "pilot_chart_png",
@@ -351,7 +352,7 @@ def pilot_chart_png(
     --------
     >>> import geopandas as gpd
     >>> from shapely.geometry import Point, box
-    >>> from hotspots.evaluate import evaluate_pilot
+    >>> from hotspots.pilot import evaluate_pilot
     >>> inc = gpd.GeoDataFrame({"month": pd.to_datetime(["2024-01-01", "2024-03-01"] * 10),
     ...     "category": ["Robbery"] * 20}, geometry=[Point(50, 50), Point(900, 900)] * 10,
     ...     crs="EPSG:27700")
@@ -884,7 +885,7 @@ def _summary(result: PilotResult, threshold: int) -> list[str]:
     hidden = {
         (z, p) for z, p in _hidden_totals(result.monthly, threshold) if z in zones and p != "during"
     }
-    return result.summary(suppress_below=threshold, unpublished=hidden)
+    return pilot_summary(result, suppress_below=threshold, unpublished=hidden)
 
 
 def _guide(result: PilotResult, threshold: int) -> str:

@@ -202,7 +202,7 @@ def test_choosing_the_demo_corridor_sets_its_operation_months(fresh: AppTest) ->
 
 def test_pilot_page_names_the_target() -> None:
     from geodata import load_sample_incidents
-    from hotspots.evaluate import evaluate_pilot
+    from hotspots.pilot import evaluate_pilot
 
     incidents, _ = load_sample_incidents()
     target = analysis.corridor_target(str(incidents.crs))

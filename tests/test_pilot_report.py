@@ -21,7 +21,7 @@ from shapely.geometry import LineString, box
 import geodata
 from hotspots.assets import external_urls
 from hotspots.errors import ParameterError
-from hotspots.evaluate import PilotResult, evaluate_pilot
+from hotspots.pilot import PilotResult, evaluate_pilot
 from hotspots.pilot_report import (
     _chart_series,
     _withheld,
@@ -30,6 +30,7 @@ from hotspots.pilot_report import (
     pilot_report_html,
     write_pilot_report,
 )
+from hotspots.report.pilot_text import pilot_summary
 
 CRS = "EPSG:27700"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -373,7 +374,7 @@ def test_html_headline_matches_result(fell: PilotResult) -> None:
     page = pilot_report_html(fell, generated="1 August 2024")
     assert "Change beyond the control area: -50% (95% confidence interval -59% to -38%)" in page
     text = _text(page)
-    for sentence in fell.summary(suppress_below=5):
+    for sentence in pilot_summary(fell, suppress_below=5):
         assert sentence.replace("'", "&#x27;") in text
     assert _row(page, "Target area")[2:] == ["300", "100.0", "70", "70.0", "150", "50.0", "-50%"]
     assert _row(page, "Buffer ring")[2:] == ["60", "20.0", "20", "20.0", "60", "20.0", "+0%"]

@@ -27,10 +27,11 @@ from hotspots.assets import local_assets
 from hotspots.change import compare_periods, emerging_hotspots
 from hotspots.density import KDEResult, grid_cells, kde, kde_bands, kde_hotspot_cells
 from hotspots.errors import InputFileError, ParameterError
-from hotspots.evaluate import PilotResult, evaluate_pilot
 from hotspots.find import find_hotspots
 from hotspots.harm import DEFAULT_HARM_WEIGHTS, HARM_SOURCE, apply_harm_weights, parse_harm_weights
+from hotspots.pilot import PilotResult, evaluate_pilot
 from hotspots.pilot_report import pilot_report_html
+from hotspots.report.pilot_text import pilot_record, pilot_summary, wdq_sentence
 from hotspots.significance import CLASSES, gi_star_cells
 
 from .helpers import DEMO, LAYER_TYPES, STATIC_URL, digest, read_uploaded_layer, table_csv
@@ -776,7 +777,7 @@ def pilot_tab(
     except InputError as exc:
         error.error(str(exc))
         return
-    for sentence in result.summary():
+    for sentence in pilot_summary(result):
         st.write(sentence)
     st.subheader("Counts")
     st.dataframe(result.counts.rename_axis("zone").reset_index(), hide_index=True)
@@ -789,7 +790,7 @@ def pilot_tab(
     )
     c1.caption(f"95% confidence interval {lo:+.0f}% to {hi:+.0f}%")
     c2.metric("WDQ", f"{result.wdq:.2f}")
-    c2.caption(result.wdq_interpretation)
+    c2.caption(wdq_sentence(result.wdq_band))
     st.altair_chart(monthly_chart(result.monthly), width="stretch")
     for note in result.notes:
         st.caption(note)
@@ -805,7 +806,7 @@ def pilot_tab(
     )
     d1.download_button(
         "pilot.json",
-        json.dumps(result.to_dict(), indent=2, default=str),
+        json.dumps(pilot_record(result), indent=2, default=str),
         file_name="pilot.json",
         mime="application/json",
         on_click="ignore",

@@ -1,0 +1,1 @@
+"""Printable pages and the wording of results (presentation layer)."""
