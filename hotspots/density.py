@@ -36,7 +36,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -48,6 +48,8 @@ from shapely.geometry.base import BaseGeometry
 
 from .cluster import Suggestion
 from .errors import InputError, ParameterError
+from .study_area import AreaLike, area_geometry
+from .study_area import study_area as make_study_area
 
 __all__ = [
     "CELLS_PER_SHORT_SIDE",
@@ -72,8 +74,6 @@ BANDWIDTHS_PER_SHORT_SIDE = 30
 MAX_CELLS = 4_000_000
 # Cell centres handled per block of the distance computation (bounds the memory).
 _BLOCK = 50_000
-
-StudyArea: TypeAlias = BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries
 
 
 @dataclass
@@ -125,27 +125,6 @@ def _positive(value: Any, name: str) -> float:
     if not math.isfinite(number) or number <= 0:
         raise ParameterError(f"{name} must be a positive number of metres; got {value!r}.")
     return number
-
-
-def _area_geometry(study_area: Any, crs: Any, name: str = "study_area") -> BaseGeometry:
-    """The study area as one polygonal geometry in ``crs`` (metres)."""
-    if isinstance(study_area, gpd.GeoDataFrame | gpd.GeoSeries):
-        if study_area.crs is None:
-            raise ParameterError(f"{name} has no CRS; give one (e.g. EPSG:27700).")
-        frame = study_area.to_crs(crs) if crs is not None else study_area
-        if frame.crs is None or not frame.crs.is_projected:
-            raise ParameterError(f"{name} must be in a projected CRS in metres (e.g. EPSG:27700).")
-        geom = frame.union_all()
-    elif isinstance(study_area, BaseGeometry):
-        geom = study_area
-    else:
-        raise ParameterError(
-            f"{name} must be a polygon or a GeoDataFrame of polygons; got {type(study_area)!r}."
-        )
-    geom = shapely.make_valid(geom)
-    if geom.is_empty or geom.area <= 0:
-        raise ParameterError(f"{name} has no area; give a polygon boundary.")
-    return geom
 
 
 def _polygonal(geom: BaseGeometry) -> BaseGeometry:
@@ -227,7 +206,7 @@ def quartic_kernel(distance: Any, bandwidth: float) -> NDArray[np.float64]:
 
 
 def grid_cells(
-    study_area: StudyArea,
+    study_area: AreaLike,
     *,
     cell_size: float,
     shape: Literal["square", "hex"] = "square",
@@ -265,7 +244,7 @@ def grid_cells(
         raise ParameterError(f"shape {shape!r} is not known; use one of: {', '.join(SHAPES)}.")
     if crs is None and isinstance(study_area, gpd.GeoDataFrame | gpd.GeoSeries):
         crs = study_area.crs
-    area = _area_geometry(study_area, crs)
+    area = area_geometry(study_area, crs)
     row, col, centres, polys = _lattice(area.bounds, size, shape)
     shapely.prepare(area)
     inside = shapely.contains(area, polys)
@@ -340,7 +319,7 @@ def _density_at(
 def kde(
     incidents: gpd.GeoDataFrame,
     *,
-    study_area: StudyArea | None = None,
+    study_area: AreaLike | None = None,
     cell_size: float | None = None,
     bandwidth: float | None = None,
     shape: Literal["square", "hex"] = "square",
@@ -394,18 +373,11 @@ def kde(
     suggestions: dict[str, Suggestion] = {}
 
     if study_area is None:
-        if len(points) < 3:
-            raise InputError(
-                "too few incidents to draw a study area around; give study_area explicitly."
-            )
-        area = shapely.convex_hull(shapely.multipoints(points))
-        if area.area <= 0:
-            raise InputError(
-                "the incidents lie on a line, so they have no study area; give study_area."
-            )
-        notes.append("study area: the incidents' convex hull (give a boundary for an exact grid)")
+        default = make_study_area(incidents)
+        area = default.geometry
+        notes.append(default.note)
     else:
-        area = _area_geometry(study_area, incidents.crs)
+        area = area_geometry(study_area, incidents.crs)
     minx, miny, maxx, maxy = area.bounds
     short = min(maxx - minx, maxy - miny)
     if short <= 0:

@@ -22,7 +22,9 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .errors import InputError, ParameterError
-from .pilot import Area, area_geometry, check_incidents
+from .pilot import Area, check_incidents
+from .study_area import area_geometry
+from .study_area import study_area as make_study_area
 
 __all__ = ["FORECAST_COLUMNS", "ForecastResult", "evaluate_forecast", "forecast_maps"]
 
@@ -161,17 +163,6 @@ def _check_forecast_args(maps: object, area_shares: Sequence[float], cell_m: flo
     return shares
 
 
-def _study_area_hull_of_points(
-    fit_xy: npt.NDArray[np.float64], test_xy: npt.NDArray[np.float64]
-) -> BaseGeometry:
-    """Study-area rule of :func:`evaluate_forecast` without ``study_area=``: the convex hull of
-    the fitting and test incidents together."""
-    both = np.vstack([fit_xy, test_xy])
-    if len(both) < 3:
-        raise InputError("too few incidents to draw a study area; give study_area=.")
-    return shapely.convex_hull(shapely.multipoints(both))
-
-
 def _forecast_study(
     study_area: Area | None,
     crs: Any,
@@ -181,10 +172,15 @@ def _forecast_study(
 ) -> BaseGeometry:
     """The study area the shares are of (given or drawn), with a positive area."""
     if study_area is None:
-        study = _study_area_hull_of_points(fit_xy, test_xy)
-        notes.append("study area: the convex hull of all the incidents (give study_area=)")
+        both = np.vstack([fit_xy, test_xy])
+        if len(both) < 3:
+            raise InputError("too few incidents to draw a study area; give study_area=.")
+        points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(both[:, 0], both[:, 1]), crs=crs)
+        area = make_study_area(points)
+        study = area.geometry
+        notes.append(area.note)
     else:
-        study = area_geometry(study_area, "study_area", crs)
+        study = area_geometry(study_area, crs, "study_area")
     if float(study.area) <= 0:
         raise ParameterError("study_area has no area; give a polygon boundary.")
     return study
@@ -428,13 +424,13 @@ def forecast_maps(
     from .find import find_hotspots
     from .significance import gi_star_cells
 
-    found = find_hotspots(fit_incidents, study_area=study_area)
+    area = make_study_area(fit_incidents, boundary=study_area)
+    found = find_hotspots(fit_incidents, study_area=area)
     dbscan = found.hotspots.sort_values(["density_km2", "rank"], ascending=[False, True])
-    density = kde(fit_incidents, study_area=study_area)
+    density = kde(fit_incidents, study_area=area)
     kde_cells = density.cells[density.cells["density_km2"] > 0].sort_values(
         ["density_km2", "cell_id"], ascending=[False, True]
     )
-    area = _study_area_for_gi(study_area, density.cells)
     gi = gi_star_cells(fit_incidents, grid_cells(area, cell_size=gi_cell_m, crs=fit_incidents.crs))
     gi_cells = gi[gi["z"] > 0].sort_values("z", ascending=False)
     maps = {"DBSCAN": dbscan, "KDE": kde_cells, "Gi*": gi_cells}
@@ -442,11 +438,3 @@ def forecast_maps(
         name: frame.drop(columns="rank", errors="ignore").reset_index(drop=True)
         for name, frame in maps.items()
     }
-
-
-def _study_area_for_gi(study_area: Area | None, kde_cells: gpd.GeoDataFrame) -> Area:
-    """Study-area rule of :func:`forecast_maps` for the Gi* grid: the given ``study_area``, else
-    the convex hull of the KDE's cells (``find_hotspots`` and ``kde`` apply their own rules)."""
-    if study_area is not None:
-        return study_area
-    return kde_cells.union_all().convex_hull

@@ -22,14 +22,13 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
-from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from .errors import InputError, ParameterError
@@ -40,6 +39,9 @@ from .pilot_stats import (
     relative_effect,
     weighted_displacement_quotient,
 )
+from .study_area import AreaLike as Area
+from .study_area import area_geometry
+from .study_area import study_area as make_study_area
 
 __all__ = [
     "MIN_DISPERSION_MONTHS",
@@ -48,7 +50,6 @@ __all__ = [
     "ZONES",
     "Area",
     "PilotResult",
-    "area_geometry",
     "check_incidents",
     "evaluate_pilot",
 ]
@@ -63,8 +64,6 @@ MIN_DISPERSION_MONTHS = 3
 ZONES = ("target", "buffer", "control")
 #: The periods of a pilot evaluation, in the order of :attr:`PilotResult.counts`' columns.
 PERIODS = ("before", "during", "after")
-
-Area: TypeAlias = BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -105,54 +104,6 @@ def check_incidents(incidents: object, name: str = "incidents") -> gpd.GeoDataFr
     if missing:
         raise InputError(f"{name} has no {', '.join(missing)} column; use read_incidents().")
     return incidents
-
-
-def area_geometry(area: object, name: str, crs: Any) -> BaseGeometry:
-    """One valid (multi)polygon in ``crs`` from a shapely geometry (assumed in ``crs``) or a frame.
-
-    Shared by :func:`evaluate_pilot` and :func:`hotspots.forecast.evaluate_forecast` until the
-    library has one owner of areas.
-
-    Parameters
-    ----------
-    area
-        A shapely geometry in ``crs``, or a GeoDataFrame / GeoSeries in any CRS (merged).
-    name
-        The argument's name in the messages.
-    crs
-        The CRS to return the area in.
-
-    Returns
-    -------
-    BaseGeometry
-        The polygonal parts of ``area``, repaired and merged.
-
-    Raises
-    ------
-    ParameterError
-        Not a geometry or frame, a frame without CRS or rows, or no area.
-    """
-    if isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries):
-        if area.crs is None:
-            raise ParameterError(f"{name} has no CRS; give one (e.g. EPSG:27700).")
-        if len(area) == 0:
-            raise ParameterError(f"{name} is empty; give at least one polygon.")
-        geom = area.to_crs(crs).union_all()
-    elif isinstance(area, BaseGeometry):
-        geom = area
-    else:
-        raise ParameterError(
-            f"{name} must be a shapely Polygon (in the incidents' CRS) or a GeoDataFrame; "
-            f"got {type(area).__name__}."
-        )
-    if not geom.is_valid:
-        geom = shapely.make_valid(geom)
-    geom = shapely.get_parts(geom)
-    polys = [g for g in geom if isinstance(g, Polygon | MultiPolygon)]
-    merged = shapely.union_all(polys) if polys else Polygon()
-    if merged.is_empty or merged.area <= 0:
-        raise ParameterError(f"{name} has no area; give a polygon (buffer a line or point first).")
-    return merged
 
 
 def _month(text: str, name: str) -> pd.Timestamp:
@@ -362,14 +313,6 @@ def _operation_months(start: str, end: str) -> tuple[int, int]:
     )
 
 
-def _study_area_hull(xy: npt.NDArray[np.float64]) -> BaseGeometry:
-    """Study-area rule of :func:`evaluate_pilot` without ``study_area=`` or ``control=``: the
-    convex hull of all the incidents (the default control is cut from it)."""
-    if len(xy) < 3:
-        raise InputError("too few incidents to draw a default control area; give control=.")
-    return shapely.convex_hull(shapely.multipoints(xy))
-
-
 def _zones(
     incidents: gpd.GeoDataFrame,
     target: Area,
@@ -380,24 +323,27 @@ def _zones(
 ) -> _Zones:
     """Target, buffer ring and control (default or given, with target and buffer cut out)."""
     crs = incidents.crs
-    target_geom = area_geometry(target, "target", crs)
+    target_geom = area_geometry(target, crs, "target")
     outer = target_geom.buffer(buffer, quad_segs=16) if buffer > 0 else target_geom
     control_is_default = control is None
     if control is None and study_area is not None:
-        control_geom = area_geometry(study_area, "study_area", crs).difference(outer)
+        control_geom = area_geometry(study_area, crs, "study_area").difference(outer)
         notes.append(
             f"control area: the study area minus the target and a {buffer:.0f} m buffer "
             "(give control= for a matched comparison area)"
         )
     elif control is None:
-        hull = _study_area_hull(shapely.get_coordinates(incidents.geometry.to_numpy()))
-        control_geom = hull.difference(outer)
+        if len(incidents) < 3:
+            raise InputError("too few incidents to draw a default control area; give control=.")
+        area = make_study_area(incidents)
+        control_geom = area.geometry.difference(outer)
         notes.append(
-            "control area: the convex hull of all the incidents minus the target and "
-            f"a {buffer:.0f} m buffer (give control= or study_area= for a better one)"
+            f"control area: the study area (the incidents' convex hull + {area.buffer_m:.0f} m) "
+            f"minus the target and a {buffer:.0f} m buffer (give control= or study_area= for a "
+            "better one)"
         )
     else:
-        given = area_geometry(control, "control", crs)
+        given = area_geometry(control, crs, "control")
         control_geom = given.difference(outer)
         if control_geom.area < given.area * 0.999:
             notes.append("the target and its buffer were cut out of the control area")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -37,6 +37,7 @@ from .errors import InputError, ParameterError
 __all__ = [
     "DEFAULT_BUFFER_M",
     "FAR_FACTOR",
+    "AreaLike",
     "StudyArea",
     "area_geometry",
     "study_area",
@@ -90,6 +91,11 @@ class StudyArea:
         return gpd.GeoDataFrame({"name": ["study area"]}, geometry=[self.geometry], crs=self.crs)
 
 
+#: What a verb accepts as an area: a :class:`StudyArea`, a shapely polygon in the incidents'
+#: CRS, or a GeoDataFrame / GeoSeries of polygons in any CRS.
+AreaLike: TypeAlias = "StudyArea | BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries"
+
+
 def without_far_outliers(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
     """Which points to keep when drawing a hull around incidents: not the far-away few.
 
@@ -106,7 +112,7 @@ def without_far_outliers(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
 
     Examples
     --------
-    >>> xy = np.array([[float(i % 5), float(i // 5)] for i in range(25)] + [[1e6, 1e6]])
+    >>> xy = np.array([[float(i % 20), float(i // 20)] for i in range(400)] + [[1e6, 1e6]])
     >>> int((~without_far_outliers(xy)).sum())
     1
     """
@@ -124,15 +130,32 @@ def without_far_outliers(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
 
 
 def area_geometry(area: object, crs: Any, name: str = "study_area") -> Polygon | MultiPolygon:
-    """Any accepted area as one polygonal geometry in ``crs``.
+    """Any accepted area as one valid polygonal geometry in ``crs``: the one owner of areas.
 
     Accepts a :class:`StudyArea`, a shapely polygon (taken to be in ``crs``) or a
-    GeoDataFrame / GeoSeries of polygons in any CRS (reprojected and dissolved).
+    GeoDataFrame / GeoSeries of polygons in any CRS (reprojected and dissolved). Invalid
+    polygons are repaired and only the polygonal parts kept (a repair or an intersection can
+    add lines and points).
+
+    Parameters
+    ----------
+    area
+        The area.
+    crs
+        The CRS (in metres) to return it in.
+    name
+        The argument's name in the messages.
 
     Raises
     ------
     ParameterError
-        For any other type, a layer without a CRS, or an area without area.
+        For any other type, a layer without a CRS or rows, a CRS not in metres, or an area
+        without area.
+
+    Examples
+    --------
+    >>> area_geometry(shapely.box(0, 0, 10, 10), "EPSG:27700").area
+    100.0
     """
     if isinstance(area, StudyArea):
         geom: BaseGeometry = area.geometry
@@ -141,24 +164,26 @@ def area_geometry(area: object, crs: Any, name: str = "study_area") -> Polygon |
     elif isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries):
         if area.crs is None:
             raise ParameterError(f"{name} has no CRS; give one (e.g. EPSG:27700).")
+        if len(area) == 0:
+            raise ParameterError(f"{name} is empty; give at least one polygon.")
         frame = area.to_crs(crs) if crs is not None else area
-        geom = (
-            frame.geometry.union_all() if isinstance(frame, gpd.GeoDataFrame) else frame.union_all()
-        )
+        if frame.crs is None or not frame.crs.is_projected:
+            raise ParameterError(f"{name} must be in a projected CRS in metres (e.g. EPSG:27700).")
+        geom = frame.union_all()
     elif isinstance(area, BaseGeometry):
         geom = area
     else:
         raise ParameterError(
-            f"{name} must be a polygon or a GeoDataFrame of polygons; got {type(area).__name__}."
+            f"{name} must be a polygon (in the incidents' CRS) or a GeoDataFrame of polygons; "
+            f"got {type(area).__name__}."
         )
-    geom = shapely.make_valid(geom) if not geom.is_valid else geom
-    polys = [g for g in getattr(geom, "geoms", [geom]) if isinstance(g, Polygon | MultiPolygon)]
-    if not polys or sum(p.area for p in polys) <= 0:
-        raise ParameterError(f"{name} has no area; give a polygon boundary.")
-    out = polys[0] if len(polys) == 1 else shapely.union_all(polys)
-    if not isinstance(out, Polygon | MultiPolygon):  # pragma: no cover - union of polygons
-        raise ParameterError(f"{name} has no area; give a polygon boundary.")
-    return out
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom)
+    polys = [g for g in shapely.get_parts(geom) if isinstance(g, Polygon | MultiPolygon)]
+    merged = shapely.union_all(polys) if polys else Polygon()
+    if merged.is_empty or merged.area <= 0 or not isinstance(merged, Polygon | MultiPolygon):
+        raise ParameterError(f"{name} has no area; give a polygon (buffer a line or point first).")
+    return merged
 
 
 def _incidents_xy(incidents: gpd.GeoDataFrame) -> npt.NDArray[np.float64]:

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from hotspots import density
 from hotspots.density import grid_cells, kde, kde_bands, kde_hotspot_cells, quartic_kernel
 from hotspots.errors import InputError, ParameterError
+from hotspots.study_area import DEFAULT_BUFFER_M, study_area
 
 BNG = "EPSG:27700"
 CELL_COLUMNS = [
@@ -204,10 +205,14 @@ def test_default_cell_size_and_bandwidth_follow_the_short_side_rule() -> None:
     assert res.study_area_km2 == pytest.approx(4.5)
 
 
-def test_default_study_area_is_the_convex_hull() -> None:
-    res = kde(points([(0, 0), (1500, 0), (0, 1500), (1500, 1500)]))
-    assert res.study_area_km2 == pytest.approx(2.25)
-    assert res.cell_size == pytest.approx(10.0)
+def test_default_study_area_is_the_buffered_hull() -> None:
+    """Without a boundary the grid covers the one default study area (hotspots.study_area)."""
+    inc = points([(0, 0), (1500, 0), (0, 1500), (1500, 1500)])
+    res = kde(inc)
+    assert res.study_area_km2 == pytest.approx(study_area(inc).area_km2)
+    side = 1500 + 2 * DEFAULT_BUFFER_M
+    assert res.study_area_km2 == pytest.approx(2.25 + 4 * 1.5 * 0.1 + math.pi * 0.01, rel=1e-3)
+    assert res.cell_size == pytest.approx(side / 150)
     assert any("convex hull" in n for n in res.notes)
 
 
@@ -270,8 +275,8 @@ def test_bad_inputs() -> None:
     wgs = points([(0.0, 0.0)]).set_crs(4326, allow_override=True)
     with pytest.raises(InputError, match="projected CRS"):
         kde(wgs, study_area=shapely.box(0, 0, 1, 1))
-    with pytest.raises(InputError, match="study_area"):
-        kde(points([(0.0, 0.0), (1.0, 1.0)]))
+    with pytest.raises(InputError, match="no incidents"):
+        kde(points([]))
     with pytest.raises(ParameterError, match="study_area"):
         kde(points([(0.0, 0.0)]), study_area=shapely.LineString([(0, 0), (1, 1)]))
     bad = points([(0.0, 0.0)], [float("nan")])
