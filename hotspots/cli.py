@@ -369,7 +369,7 @@ def _evaluate_pilot(args: argparse.Namespace) -> int:
 
     from .evaluate import evaluate_pilot
     from .export import write_summary, write_table_csv
-    from .incidents import read_incidents
+    from .io import read_incidents
     from .pilot_report import write_pilot_report
 
     if args.start > args.end:
@@ -437,7 +437,8 @@ def _evaluate_map(args: argparse.Namespace) -> int:
 
     from .evaluate import evaluate_forecast, forecast_maps
     from .export import write_table_csv
-    from .incidents import filter_incidents, read_incidents
+    from .filter import filter_incidents
+    from .io import read_incidents
 
     if args.fit_to >= args.test_from:
         raise ParameterError(
@@ -734,7 +735,8 @@ def _read_inputs(args: argparse.Namespace) -> _Inputs:
     """
     from geodata.layers import load_wards
 
-    from .incidents import filter_incidents, read_incidents
+    from .filter import filter_incidents
+    from .io import read_incidents
 
     log.info("Reading %s ...", ", ".join(args.inputs))
     incidents, report = read_incidents(args.inputs, crs=args.crs)

@@ -71,7 +71,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from .errors import InputError, ParameterError
-from .incidents import filter_incidents
+from .filter import filter_incidents
 
 __all__ = [
     "FORECAST_COLUMNS",
