@@ -44,6 +44,6 @@ def load_sample_incidents() -> tuple[gpd.GeoDataFrame, object]:
     (incidents, report)
         The Incidents frame (EPSG:27700) and its :class:`hotspots.LoadReport`.
     """
-    from hotspots.incidents import read_incidents
+    from hotspots.io import read_incidents
 
     return read_incidents(SAMPLE_INCIDENTS)

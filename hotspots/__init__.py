@@ -44,10 +44,10 @@ _EXPORTS: dict[str, str] = {
     "HotspotResult": "find",
     "find_hotspots": "find",
     "hotspot_footprints": "footprint",
-    "CRIME_TYPES": "incidents",
-    "LoadReport": "incidents",
-    "filter_incidents": "incidents",
-    "read_incidents": "incidents",
+    "CRIME_TYPES": "crime_types",
+    "LoadReport": "io",
+    "filter_incidents": "filter",
+    "read_incidents": "io",
     "make_map": "mapping",
     "assign_wards": "overlay",
     "coverage_share": "overlay",
@@ -95,6 +95,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         suggest_eps,
         suggest_min_samples,
     )
+    from .crime_types import CRIME_TYPES
     from .crs import BNG, WGS84, choose_crs, to_metres, to_wgs84
     from .density import KDEResult, grid_cells, kde, kde_bands, kde_hotspot_cells
     from .errors import InputError, InputFileError, ParameterError
@@ -108,11 +109,12 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         write_summary,
         write_table_csv,
     )
+    from .filter import filter_incidents
     from .find import HotspotResult, find_hotspots
     from .footprint import hotspot_footprints
     from .forecast import ForecastResult, evaluate_forecast, forecast_maps
     from .harm import apply_harm_weights, harm_weights, parse_harm_weights
-    from .incidents import CRIME_TYPES, LoadReport, filter_incidents, read_incidents
+    from .io import LoadReport, read_incidents
     from .mapping import make_map
     from .overlay import (
         assign_wards,

@@ -368,7 +368,7 @@ def _evaluate_pilot(args: argparse.Namespace) -> int:
     from geodata.layers import load_patrol_areas, load_wards
 
     from .export import write_summary, write_table_csv
-    from .incidents import read_incidents
+    from .io import read_incidents
     from .pilot import evaluate_pilot
     from .pilot_report import write_pilot_report
     from .report.pilot_text import pilot_record, pilot_summary
@@ -437,8 +437,9 @@ def _evaluate_map(args: argparse.Namespace) -> int:
     from geodata.layers import load_wards
 
     from .export import write_table_csv
+    from .filter import filter_incidents
     from .forecast import evaluate_forecast, forecast_maps
-    from .incidents import filter_incidents, read_incidents
+    from .io import read_incidents
 
     if args.fit_to >= args.test_from:
         raise ParameterError(
@@ -735,7 +736,8 @@ def _read_inputs(args: argparse.Namespace) -> _Inputs:
     """
     from geodata.layers import load_wards
 
-    from .incidents import filter_incidents, read_incidents
+    from .filter import filter_incidents
+    from .io import read_incidents
 
     log.info("Reading %s ...", ", ".join(args.inputs))
     incidents, report = read_incidents(args.inputs, crs=args.crs)

@@ -14,14 +14,16 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 from pyproj import CRS
+from pyproj.exceptions import CRSError
 
-from .errors import InputError
+from .errors import InputError, ParameterError
 
 __all__ = [
     "BNG",
     "WGS84",
     "choose_crs",
     "in_great_britain",
+    "parse_crs",
     "to_metres",
     "to_wgs84",
     "utm_crs",
@@ -49,6 +51,27 @@ def in_great_britain(lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.b
     y = np.asarray(lat, dtype=float)
     west, south, east, north = _GB_BOUNDS
     return (x >= west) & (x <= east) & (y >= south) & (y <= north)
+
+
+def parse_crs(value: str | CRS | None, argument: str) -> CRS | None:
+    """The CRS a user gave (None stays None); a bad one is an error naming ``argument``.
+
+    >>> parse_crs("EPSG:27700", "crs").to_string(), parse_crs(None, "crs")
+    ('EPSG:27700', None)
+    >>> parse_crs("metres", "target_crs")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    hotspots.errors.ParameterError: target_crs: 'metres' is not a coordinate reference system; ...
+    """
+    if value is None:
+        return None
+    try:
+        return CRS.from_user_input(value)
+    except (CRSError, TypeError, ValueError) as exc:
+        raise ParameterError(
+            f"{argument}: {value!r} is not a coordinate reference system; give one like "
+            "'EPSG:27700'."
+        ) from exc
 
 
 def utm_crs(lon: float, lat: float) -> CRS:

@@ -36,8 +36,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .crime_types import CRIME_TYPE_SLUGS, CRIME_TYPES
 from .errors import InputError, InputFileError, ParameterError
-from .incidents import CRIME_TYPE_SLUGS, CRIME_TYPES
 
 __all__ = [
     "DEFAULT_HARM_WEIGHTS",

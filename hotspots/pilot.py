@@ -32,7 +32,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .errors import InputError, ParameterError
-from .incidents import filter_incidents
+from .filter import filter_incidents
 from .pilot_stats import (
     classify_wdq,
     monthly_dispersion,

@@ -28,7 +28,7 @@ from hotspots.briefing import (
     write_briefing,
 )
 from hotspots.errors import ParameterError
-from hotspots.incidents import filter_incidents
+from hotspots.filter import filter_incidents
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SMALL = re.compile(r"(?<![\d,.])[1-4](?![\d,.%])")

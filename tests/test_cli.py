@@ -663,7 +663,7 @@ def test_analyse_harm_ranks_by_harm_with_its_source(
 
 def test_analyse_own_harm_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from geodata import SAMPLE_INCIDENTS
-    from hotspots.incidents import CRIME_TYPES
+    from hotspots.crime_types import CRIME_TYPES
 
     table = tmp_path / "my-weights.csv"
     rows = ["crime_type,weight,source"]

@@ -15,7 +15,7 @@ from shapely.geometry import box
 from hotspots.change import compare_periods, emerging_hotspots
 from hotspots.cli import main
 from hotspots.density import grid_cells, kde
-from hotspots.incidents import read_incidents
+from hotspots.io import read_incidents
 from hotspots.significance import gi_star_cells
 
 X0, Y0 = 530_000.0, 180_000.0  # a corner in British National Grid metres

@@ -28,7 +28,7 @@ from geodata.fetch import (
     ward_boundary,
 )
 from hotspots.errors import InputError, ParameterError
-from hotspots.incidents import read_incidents
+from hotspots.io import read_incidents
 from tests.fake_services import FakeServices, closed_port_url, crime, parse_poly, ward_feature
 
 # The study rectangle (lon/lat, 6-decimal corners): its quarters meet at lon -0.02, lat 51.58,

@@ -207,7 +207,7 @@ def test_forecast_maps_are_in_priority_order() -> None:
     cells and highest-z Gi* cells first, with no rank column to override the row order."""
     from geodata import load_sample_incidents
     from hotspots.forecast import forecast_maps
-    from hotspots.incidents import filter_incidents
+    from hotspots.filter import filter_incidents
 
     incidents, _ = load_sample_incidents()
     fit = filter_incidents(incidents, None, start="2024-01", end="2024-06")

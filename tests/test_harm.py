@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hotspots.crime_types import CRIME_TYPE_SLUGS, CRIME_TYPES
 from hotspots.errors import InputError, InputFileError, ParameterError
 from hotspots.find import find_hotspots
 from hotspots.harm import (
@@ -20,7 +21,6 @@ from hotspots.harm import (
     harm_weights,
     parse_harm_weights,
 )
-from hotspots.incidents import CRIME_TYPE_SLUGS, CRIME_TYPES
 
 CRS = "EPSG:27700"
 

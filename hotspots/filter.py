@@ -1,0 +1,178 @@
+"""Keep the incidents of a period and of some crime types, counting the rest in the report.
+
+:func:`filter_incidents` is the ``--from``/``--to``/``--crime-type`` step after
+:func:`hotspots.io.read_incidents`: rows it removes are counted in the same
+:class:`~hotspots.io.LoadReport` under ``"outside the period"`` and ``"not a selected crime
+type"``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from .crime_types import CRIME_TYPES, crime_type_key
+from .errors import ParameterError
+from .io import NOT_SELECTED_TYPE, OUTSIDE_PERIOD, LoadReport
+
+__all__ = ["filter_incidents"]
+
+_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _month_arg(value: str | None, flag: str, span: str) -> pd.Timestamp | None:
+    """The first day of month ``value`` (YYYY-MM); None stays None. ``flag`` names it."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not _MONTH_RE.match(text):
+        raise ParameterError(f"{flag} {value!r}: not a month; use YYYY-MM, e.g. 2019-01 ({span}).")
+    return pd.Timestamp(text + "-01")
+
+
+def filter_incidents(
+    incidents: gpd.GeoDataFrame,
+    report: LoadReport | None = None,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    categories: Sequence[str] | None = None,
+) -> gpd.GeoDataFrame:
+    """Keep the incidents of a period and of some crime types.
+
+    Parameters
+    ----------
+    incidents
+        An Incidents frame (from :func:`read_incidents`); not changed.
+    report
+        If given, it is updated **in place**: rows removed here are counted under
+        ``"outside the period"`` and ``"not a selected crime type"`` (each row under the
+        first that applies) and ``rows_used`` goes down by as many, so
+        ``rows_read == rows_used + rows_dropped`` still holds. Pass ``report.copy()`` to keep
+        the original.
+    start, end
+        First and last month to keep, inclusive, as ``"YYYY-MM"`` (``--from``/``--to``).
+        Incidents without a month fall outside any period given.
+    categories
+        Crime types to keep (``--crime-type``): published names or API slugs, any case.
+        None or empty keeps all.
+
+    Returns
+    -------
+    GeoDataFrame
+        The rows kept (a copy, with their original index).
+
+    Raises
+    ------
+    ParameterError
+        A month not in ``YYYY-MM`` form, ``--from`` after ``--to``, an unknown crime type
+        (the message lists the valid ones), or a filter that keeps no incident.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd
+    >>> inc = gpd.GeoDataFrame({"month": pd.to_datetime(["2019-01-01", "2019-02-01"]),
+    ...     "category": ["Burglary", "Drugs"]}, geometry=gpd.points_from_xy([0, 1], [0, 1]))
+    >>> len(filter_incidents(inc, start="2019-02", categories=["drugs"]))
+    1
+    """
+    _check_frame(incidents)
+    months = pd.to_datetime(incidents["month"])
+    known = months.dropna()
+    span = (
+        f"the data covers {known.min():%Y-%m} to {known.max():%Y-%m}"
+        if len(known)
+        else "the data has no months"
+    )
+    in_period = _in_period(months, start, end, span)
+    cats = incidents["category"].fillna("").astype("str")
+    if isinstance(categories, str):
+        categories = [categories]
+    selected = _of_types(cats, categories) if categories else np.ones(len(incidents), dtype=bool)
+    keep = in_period & selected
+    if len(incidents) and not keep.any():
+        raise _selects_none(len(incidents), cats, start, end, categories, span)
+    out = incidents.loc[keep].copy()
+    if report is not None:
+        n_period = int((~in_period).sum())
+        n_type = int((in_period & ~selected).sum())
+        report.drop(OUTSIDE_PERIOD, n_period)
+        report.drop(NOT_SELECTED_TYPE, n_type)
+        report.rows_used -= n_period + n_type
+    return out
+
+
+def _check_frame(incidents: gpd.GeoDataFrame) -> None:
+    """``incidents`` is a frame with the month and category columns."""
+    if not isinstance(incidents, pd.DataFrame):
+        raise ParameterError(
+            f"incidents: expected the frame read_incidents returns, got {type(incidents).__name__}."
+        )
+    for col in ("month", "category"):
+        if col not in incidents.columns:
+            raise ParameterError(
+                f"incidents: no {col!r} column; pass the frame read_incidents returns."
+            )
+
+
+def _in_period(
+    months: pd.Series, start: str | None, end: str | None, span: str
+) -> npt.NDArray[np.bool_]:
+    """Which incidents fall in ``start``..``end`` (months as YYYY-MM, inclusive)."""
+    start_ts = _month_arg(start, "--from", span)
+    end_ts = _month_arg(end, "--to", span)
+    if start_ts is not None and end_ts is not None and start_ts > end_ts:
+        raise ParameterError(f"--from {start} is after --to {end}; swap them ({span}).")
+    in_period = np.ones(len(months), dtype=bool)
+    if start_ts is not None:
+        in_period &= (months >= start_ts).to_numpy(dtype=bool, na_value=False)
+    if end_ts is not None:
+        in_period &= (months <= end_ts).to_numpy(dtype=bool, na_value=False)
+    return in_period
+
+
+def _of_types(cats: pd.Series, categories: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """Which incidents are of the crime types asked for (an unknown type is an error)."""
+    present = [c for c in pd.unique(cats) if c]
+    valid = CRIME_TYPES + sorted(c for c in present if c not in CRIME_TYPES)
+    valid_keys = {crime_type_key(v) for v in valid}
+    wanted: set[str] = set()
+    for c in categories:
+        key = crime_type_key(c)
+        if key not in valid_keys:
+            raise ParameterError(
+                f"--crime-type {c!r}: not a crime type; use one of: {', '.join(valid)}."
+            )
+        wanted.add(key)
+    codes, uniq = pd.factorize(cats)
+    hit = np.array([crime_type_key(u) in wanted for u in uniq], dtype=bool)
+    return hit[codes] if len(uniq) else np.zeros(len(cats), dtype=bool)
+
+
+def _selects_none(
+    n: int,
+    cats: pd.Series,
+    start: str | None,
+    end: str | None,
+    categories: Sequence[str] | None,
+    span: str,
+) -> ParameterError:
+    """The error for a filter that keeps none of the ``n`` incidents."""
+    flags = []
+    if start is not None:
+        flags.append(f"--from {start}")
+    if end is not None:
+        flags.append(f"--to {end}")
+    if categories:
+        flags.append("--crime-type " + ", ".join(str(c) for c in categories))
+    present_types = ", ".join(sorted(c for c in pd.unique(cats) if c)[:20])
+    return ParameterError(
+        f"{' and '.join(flags)} select{'s' if len(flags) == 1 else ''} none of the "
+        f"{n:,} incidents; {span}"
+        f"{'; crime types present: ' + present_types if categories else ''}."
+    )

@@ -1,0 +1,168 @@
+"""Row checks: the reason each row read is dropped, if any.
+
+A row's code is 0 while it is usable, else the place of its reason in :data:`REASONS`: no
+coordinates, coordinates out of range, at 0,0, an unparseable month (:func:`row_codes`, after
+swapping back longitude and latitude given the wrong way round), a duplicate id
+(:func:`mark_duplicates`) and outside the study area (set by
+:func:`hotspots.io.read.read_incidents`). Each row gets the first reason that applies.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from ..crs import in_great_britain
+from .parts import Part
+from .report import (
+    AT_ZERO,
+    BAD_MONTH,
+    DUPLICATE_ID,
+    NO_COORDINATES,
+    OUT_OF_RANGE,
+    OUTSIDE_STUDY_AREA,
+    Notes,
+    list_some,
+)
+
+__all__ = ["CODES", "REASONS", "mark_duplicates", "row_codes"]
+
+#: read_incidents assigns each dropped row the first reason that applies, in this order.
+REASONS: tuple[str, ...] = (
+    NO_COORDINATES,
+    OUT_OF_RANGE,
+    AT_ZERO,
+    BAD_MONTH,
+    DUPLICATE_ID,
+    OUTSIDE_STUDY_AREA,
+)
+#: A row's code: its reason's place in :data:`REASONS`, from 1 (0: the row is used).
+CODES: dict[str, int] = {reason: i for i, reason in enumerate(REASONS, start=1)}
+_C_NOCOORD, _C_RANGE, _C_ZERO, _C_MONTH, _C_DUP = (
+    CODES[r] for r in (NO_COORDINATES, OUT_OF_RANGE, AT_ZERO, BAD_MONTH, DUPLICATE_ID)
+)
+
+
+def _check_swap(part: Part, notes: Notes) -> None:
+    """Swap lon/lat back (in place) where the swapped reading is plainly the right one."""
+    x, y = part.x, part.y
+    ok = np.isfinite(x) & np.isfinite(y) & ~((x == 0) & (y == 0))
+    n = int(ok.sum())
+    if n == 0:
+        return
+    vx, vy = x[ok], y[ok]
+    bad_given = (np.abs(vy) > 90) | (np.abs(vx) > 180)
+    bad_swapped = (np.abs(vx) > 90) | (np.abs(vy) > 180)
+    name = part.name
+    if bad_given.sum() * 2 > n:
+        if not bad_swapped.any():
+            part.x, part.y = y.copy(), x.copy()
+            notes.lines.append(
+                f"Latitude and longitude look swapped in {name}: {int(bad_given.sum()):,} of "
+                f"{n:,} latitudes are outside -90..90; they were swapped back."
+            )
+        else:
+            notes.lines.append(
+                f"Latitude and longitude look swapped in {name}: {int(bad_given.sum()):,} of "
+                f"{n:,} latitudes are outside -90..90; they were not swapped back because "
+                f"{int(bad_swapped.sum()):,} would still be out of range; fix the columns in "
+                "the file."
+            )
+        return
+    if bad_given.any():
+        return
+    gb_given = float(in_great_britain(vx, vy).mean())
+    gb_swapped = float(in_great_britain(vy, vx).mean())
+    if gb_given < 0.5 and gb_swapped >= 0.99:
+        part.x, part.y = y.copy(), x.copy()
+        notes.lines.append(
+            f"Latitude and longitude look swapped in {name}: the points fall in Great Britain "
+            "only when read the other way round; they were swapped back."
+        )
+    elif gb_given < 0.5 and gb_swapped >= 0.5:
+        notes.lines.append(
+            f"Latitude and longitude look swapped in {name} for {gb_swapped:.0%} of the "
+            "points; they were not swapped back because the rest read correctly; fix the "
+            "columns in the file."
+        )
+
+
+def row_codes(part: Part, notes: Notes) -> npt.NDArray[np.int8]:
+    """Each row's drop reason code (0: usable so far), lon/lat swapped back first if need be.
+
+    The codes for duplicate ids and the study area are set later, by :func:`mark_duplicates`
+    and :func:`hotspots.io.read.read_incidents`.
+    """
+    geographic = part.crs.is_geographic
+    if geographic:
+        _check_swap(part, notes)
+    x, y = part.x, part.y
+    code = np.zeros(len(x), dtype=np.int8)
+    nan = np.isnan(x) | np.isnan(y)
+    code[nan] = _C_NOCOORD
+    rng = ~nan & (np.isinf(x) | np.isinf(y))
+    if geographic:
+        with np.errstate(invalid="ignore"):
+            rng |= ~nan & ((np.abs(y) > 90) | (np.abs(x) > 180))
+    code[(code == 0) & rng] = _C_RANGE
+    code[(code == 0) & (x == 0) & (y == 0)] = _C_ZERO
+    code[(code == 0) & ~part.month_ok] = _C_MONTH
+    return code
+
+
+def mark_duplicates(
+    frame: pd.DataFrame,
+    code: npt.NDArray[np.int8],
+    has_id: npt.NDArray[np.bool_],
+    repeat_ok: npt.NDArray[np.bool_],
+    notes: Notes,
+) -> pd.DataFrame:
+    """Code repeated ids as duplicates (in place on ``code``); suffix allowed repeats.
+
+    In a part with ``repeat_ok`` (data.police.uk street CSVs) an id repeated within one file
+    is kept, the repeats getting ``-2``, ``-3`` suffixes (and a note); any other repeat of an
+    id already used is a duplicate.
+    """
+    cand = np.flatnonzero((code == 0) & has_id)
+    if cand.size == 0:
+        return frame
+    ids = frame["incident_id"].to_numpy()[cand]
+    key = pd.factorize(ids)[0]  # codes in order of first appearance
+    src = pd.factorize(frame["source"].to_numpy()[cand])[0]
+    first_pos = np.unique(key, return_index=True)[1][key]
+    first_src = src[first_pos]
+    dup = np.where(repeat_ok[cand], src != first_src, first_pos != np.arange(cand.size))
+    code[cand[dup]] = _C_DUP
+    kept = cand[~dup]
+    rank = _rank_within(key[~dup])
+    again = rank > 0
+    if again.any():
+        frame = frame.copy()
+        col = frame["incident_id"].to_numpy(dtype=object).copy()
+        idx = kept[again]
+        col[idx] = [f"{col[i]}-{r + 1}" for i, r in zip(idx, rank[again], strict=True)]
+        frame["incident_id"] = pd.Series(col, dtype="str")
+        n_ids = len(set(ids[~dup][again]))
+        files = sorted(set(frame["source"].to_numpy()[idx]))
+        notes.lines.append(
+            f"{n_ids:,} Crime ID{'s' if n_ids != 1 else ''} appear on more than one row of the "
+            f"same file ({list_some(files)}); data.police.uk publishes these as separate records, "
+            f"so all were kept, the repeats with ids ending -2, -3, ..."
+        )
+    return frame
+
+
+def _rank_within(key: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """0 for the first row of each key, 1 for the second, ... (a numpy cumcount).
+
+    >>> _rank_within(np.array([5, 3, 5, 5, 3])).tolist()
+    [0, 0, 1, 2, 1]
+    """
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_key)) + 1]
+    group_start = np.repeat(starts, np.diff(np.r_[starts, key.size]))
+    rank = np.empty(key.size, dtype=np.intp)
+    rank[order] = np.arange(key.size) - group_start
+    return rank

@@ -1,0 +1,226 @@
+"""Generic tables: CSV text of any encoding and delimiter, with coordinates found by name.
+
+:func:`read_csv_table` reads any CSV file (UTF-8 with or without BOM, UTF-16, Windows-1252;
+``,`` ``;`` tab or ``|`` delimited) into text columns and says whether it is a data.police.uk
+street CSV. :func:`read_generic_table` finds the longitude/latitude or x/y columns of any
+other table by name (decimal commas accepted) and guesses the CRS of x/y columns that are
+plainly British National Grid.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyproj
+
+from ..errors import InputFileError
+from .parts import FloatArray, Part, build_part, find_column, one_source, to_float, wgs84_crs
+from .police_csv import is_street_header, other_dataset_by_header
+from .report import Notes
+from .sources import Source
+
+__all__ = ["read_csv_table", "read_generic_table"]
+
+# Column names accepted in generic files, compared as find_column does; first match wins.
+_LON_NAMES = ("longitude", "lon", "lng", "long")
+_LAT_NAMES = ("latitude", "lat")
+_X_NAMES = ("x", "easting", "eastings", "east", "xcoord", "xcoordinate", "coordx", "pointx")
+_Y_NAMES = ("y", "northing", "northings", "north", "ycoord", "ycoordinate", "coordy", "pointy")
+
+
+def _decode(data: bytes, src: Source, notes: Notes) -> tuple[str, bytes]:
+    """The text, and the same text as UTF-8 bytes without BOM (``data`` itself if it is)."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = data.decode("utf-16", errors="replace")
+        return text, text.encode("utf-8")
+    try:
+        return data.decode("utf-8"), data
+    except UnicodeDecodeError:
+        pass
+    notes.cp1252.append(src.display)
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    return text, text.encode("utf-8")
+
+
+def _arrow_csv(text: str, utf8: bytes, sep: str) -> pd.DataFrame | None:
+    """Parse with pyarrow (several times faster than pandas into string columns).
+
+    None when the file needs pandas' leniency (ragged rows, repeated column names...).
+    """
+    first = text.lstrip("\r\n").split("\n", 1)[0]
+    header = next(csv.reader([first], delimiter=sep), [])
+    if not header or len(set(header)) != len(header):
+        return None
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(utf8),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in header},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowException, ValueError):
+        return None
+    if table.column_names != header or not all(pa.types.is_string(t) for t in table.schema.types):
+        return None
+    return table.to_pandas()
+
+
+def _delimiter(text: str) -> str:
+    """The delimiter of the header line: the most frequent of , ; tab |.
+
+    >>> _delimiter("a;b;c"), _delimiter("a|b"), _delimiter("a")
+    (';', '|', ',')
+    """
+    first = text.lstrip("\r\n").split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def read_csv_table(src: Source, notes: Notes) -> tuple[bool, pd.DataFrame] | None:
+    """The CSV as text columns, and whether it is a data.police.uk street CSV (None: skip)."""
+    data = src.read_bytes()
+    if not data.strip():
+        raise InputFileError(
+            f"{src.display}: the file is empty; download it again or leave it out."
+        )
+    text, utf8 = _decode(data, src, notes)
+    sep = _delimiter(text)
+    try:
+        df = _arrow_csv(text, utf8, sep)
+        if df is None:
+            df = pd.read_csv(
+                io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False
+            )
+    except pd.errors.EmptyDataError as exc:
+        raise InputFileError(
+            f"{src.display}: the file is empty; download it again or leave it out."
+        ) from exc
+    except (pd.errors.ParserError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputFileError(
+            f"{src.display}: cannot be read as CSV ({first}); check the delimiter and quoting."
+        ) from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    header = set(df.columns)
+    other = other_dataset_by_header(header)
+    if other is not None:
+        notes.skipped.setdefault(other, []).append(src.display)
+        return None
+    return is_street_header(header), df
+
+
+def _names_list() -> str:
+    """The coordinate column names accepted, for error messages."""
+    return (
+        f"longitude/latitude ({', '.join(_LON_NAMES)} / {', '.join(_LAT_NAMES)}) or x/y "
+        f"({', '.join(_X_NAMES[:3])} / {', '.join(_Y_NAMES[:3])}), any case"
+    )
+
+
+def read_generic_table(
+    df: pd.DataFrame,
+    src: Source,
+    crs_arg: pyproj.CRS | None,
+    notes: Notes,
+    *,
+    word: str,
+    first_row: int,
+) -> Part:
+    """One part from a table with coordinate columns (a generic CSV or plain Parquet).
+
+    Longitude/latitude columns are used unless x/y columns are there and ``crs_arg`` is
+    given (or there is no longitude column); x/y without a CRS are read as British National
+    Grid when they plainly are. Rows are numbered from ``first_row``, called ``word``.
+    """
+    n = len(df)
+    sources = one_source(src.display, n)
+    rows = np.arange(first_row, first_row + n, dtype=np.int64)
+    columns = [str(c) for c in df.columns]
+    lon = find_column(columns, _LON_NAMES, set())
+    lat = find_column(columns, _LAT_NAMES, set())
+    xc = find_column(columns, _X_NAMES, set())
+    yc = find_column(columns, _Y_NAMES, set())
+    use_xy = xc is not None and yc is not None and (crs_arg is not None or lon is None)
+    if not use_xy and (lon is None or lat is None):
+        found = ", ".join(repr(c) for c in columns[:20]) or "none"
+        half = lon or lat or xc or yc
+        missing = f" (found {half!r} but not its partner)" if half else ""
+        raise InputFileError(
+            f"{src.display}: no coordinate columns{missing}; columns found: {found}; name "
+            f"them {_names_list()}."
+        )
+    if not use_xy:
+        assert lon is not None and lat is not None
+        return build_part(
+            df.drop(columns=[lon, lat]),
+            to_float(df[lon]),
+            to_float(df[lat]),
+            wgs84_crs(),
+            sources=sources,
+            rows=rows,
+            name=src.display,
+            word=word,
+            repeat_ids_ok=False,
+            notes=notes,
+        )
+    assert xc is not None and yc is not None
+    x, y = to_float(df[xc]), to_float(df[yc])
+    crs = crs_arg if crs_arg is not None else _guess_xy_crs(x, y, src, xc, yc, notes)
+    return build_part(
+        df.drop(columns=[xc, yc]),
+        x,
+        y,
+        crs,
+        sources=sources,
+        rows=rows,
+        name=src.display,
+        word=word,
+        repeat_ids_ok=False,
+        notes=notes,
+    )
+
+
+def _guess_xy_crs(
+    x: FloatArray, y: FloatArray, src: Source, xc: str, yc: str, notes: Notes
+) -> pyproj.CRS:
+    ok = np.isfinite(x) & np.isfinite(y) & ~((x == 0) & (y == 0))
+    vx, vy = x[ok], y[ok]
+    if vx.size:
+        bng = (
+            np.all((vx >= 0) & (vx <= 700_000))
+            and np.all((vy >= 0) & (vy <= 1_300_000))
+            and (vx.max() > 1_000)
+            and (vy.max() > 1_000)
+        )
+        if bng:
+            notes.lines.append(
+                f"{src.display}: the columns {xc!r}/{yc!r} have no CRS given; their values are "
+                "British National Grid eastings/northings, so they were read as EPSG:27700 "
+                "(give crs if not)."
+            )
+            return pyproj.CRS.from_user_input("EPSG:27700")
+        if np.all(np.abs(vx) <= 180) and np.all(np.abs(vy) <= 90):
+            raise InputFileError(
+                f"{src.display}: the columns {xc!r}/{yc!r} look like longitude/latitude but "
+                "have no CRS; give crs='EPSG:4326' (--crs EPSG:4326), or rename them "
+                "longitude/latitude."
+            )
+    raise InputFileError(
+        f"{src.display}: the columns {xc!r}/{yc!r} hold coordinates in an unknown CRS; give "
+        "their CRS, e.g. crs='EPSG:27700' (--crs EPSG:27700)."
+    )

@@ -1,0 +1,344 @@
+"""Parts: the rows read from one file (or a run of files), mapped onto the Incidents columns.
+
+Each reader turns its file into a :class:`Part`: the Incidents columns (``incident_id``,
+``month``, ``date``, ``category``, ``location``, ``lsoa_code``, ``outcome``, ``source``,
+then the extra source columns) and the raw coordinates in the file's CRS, before any row is
+checked. :func:`build_part` finds the attribute columns by their usual names
+(``_ALIASES``) and parses month and date text in the formats of ``_DATE_FORMATS``.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyproj
+
+from ..columns import INCIDENT_COLUMNS
+from ..crime_types import CRIME_TYPE_SLUGS
+from ..crs import WGS84
+from .report import Notes
+
+__all__ = [
+    "FloatArray",
+    "Part",
+    "build_part",
+    "category_names",
+    "find_column",
+    "one_source",
+    "row_ids",
+    "to_float",
+    "wgs84_crs",
+]
+
+# Attribute columns of the Incidents frame, found by name (after _norm_name); first match wins.
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "incident_id": (
+        "crimeid",
+        "incidentid",
+        "id",
+        "persistentid",
+        "caseid",
+        "crimereference",
+        "crimeref",
+        "reference",
+        "ref",
+        "eventid",
+        "occurrenceid",
+    ),
+    "month": ("month", "yearmonth", "period"),
+    "date": (
+        "date",
+        "datetime",
+        "incidentdate",
+        "dateoccurred",
+        "occurreddate",
+        "occurred",
+        "offencedate",
+        "crimedate",
+        "reporteddate",
+        "datereported",
+        "timestamp",
+    ),
+    "category": (
+        "crimetype",
+        "category",
+        "offence",
+        "offense",
+        "offencetype",
+        "offensetype",
+        "offencecategory",
+        "crimecategory",
+        "offencegroup",
+        "crime",
+        "type",
+    ),
+    "location": ("location", "street", "streetname", "address", "place", "locationdescription"),
+    "lsoa_code": ("lsoacode", "lsoa", "lsoa11cd", "lsoa21cd", "lsoa11code", "lsoa21code"),
+    "outcome": (
+        "lastoutcomecategory",
+        "outcome",
+        "lastoutcome",
+        "outcomecategory",
+        "outcometype",
+        "status",
+    ),
+}
+
+# Formats tried on month/date text, in order, with whether each carries a day. Numeric
+# dates are read day first (05/11/2019 is 5 November), as in the UK.
+_DATE_FORMATS: tuple[tuple[str, bool], ...] = (
+    *[(f, False) for f in ("%Y-%m",)],
+    *[(f, True) for f in ("%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")],
+    *[(f, True) for f in ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y/%m/%d", "%d-%m-%Y")],
+    *[(f, True) for f in ("%d.%m.%Y",)],
+    *[(f, False) for f in ("%Y/%m", "%m/%Y", "%m-%Y", "%b %Y", "%B %Y", "%b-%Y", "%Y%m")],
+    ("ISO8601", True),
+)
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass
+class Part:
+    """Rows read from one file (or a run of API JSON files) in a common CRS.
+
+    ``frame`` holds incident_id, month, date, category, location, lsoa_code, outcome,
+    source and extra columns; ``x``/``y`` are the raw coordinates in ``crs``.
+    """
+
+    frame: pd.DataFrame
+    x: FloatArray
+    y: FloatArray
+    crs: pyproj.CRS
+    rows: npt.NDArray[np.int64]
+    word: str
+    has_id: npt.NDArray[np.bool_]
+    month_ok: npt.NDArray[np.bool_]
+    repeat_ids_ok: bool
+    name: str
+
+
+def _norm_name(name: object) -> str:
+    """Lower-case column name without units in brackets or punctuation.
+
+    >>> _norm_name(" Longitude (WGS84) "), _norm_name("Crime_Type")
+    ('longitude', 'crimetype')
+    """
+    text = re.sub(r"[\(\[].*?[\)\]]", "", str(name).lower())
+    return re.sub(r"[^a-z0-9]", "", text)
+
+
+def find_column(columns: Sequence[str], names: Sequence[str], used: set[str]) -> str | None:
+    """The first column (not in ``used``) whose normalised name is in ``names``, in their order.
+
+    >>> find_column(["Crime ID", "Longitude (WGS84)"], ("lon", "longitude"), set())
+    'Longitude (WGS84)'
+    """
+    normed = {c: _norm_name(c) for c in columns if c not in used}
+    for alias in names:
+        for col, norm in normed.items():
+            if norm == alias:
+                return col
+    return None
+
+
+def _text(s: pd.Series) -> pd.Series:
+    """Strings with '' for missing, whitespace stripped (whole floats shown as integers)."""
+    if isinstance(s.dtype, pd.StringDtype):
+        return s.fillna("").str.strip()
+    if pd.api.types.is_float_dtype(s.dtype):
+        v = s.to_numpy(dtype=float, na_value=np.nan)
+        fin = np.isfinite(v)
+        if np.all(np.abs(v[fin]) < 2**53) and np.all(v[fin] == np.round(v[fin])):
+            vals = np.where(fin, v, 0).astype(np.int64).astype(str).astype(object)
+            vals[~fin] = ""
+            return pd.Series(vals, index=s.index, dtype="str")
+    obj = s.astype(object)
+    return obj.where(obj.notna(), "").astype("str").str.strip()
+
+
+def to_float(s: pd.Series) -> FloatArray:
+    """Numbers from text; decimal commas accepted; empty or not a number -> NaN."""
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return s.to_numpy(dtype=float, na_value=np.nan)
+    vals = np.array(pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
+    retry = np.isnan(vals) & (s.astype("str").fillna("").to_numpy() != "")
+    if retry.any():
+        fixed = s[retry].astype("str").str.strip().str.replace(",", ".", regex=False)
+        vals[retry] = pd.to_numeric(fixed, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return vals
+
+
+def _parse_dates(s: pd.Series) -> tuple[pd.Series, npt.NDArray[np.bool_]]:
+    """Timestamps (datetime64[ns], NaT if unparseable) and whether each carried a day."""
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        ts = s
+        if getattr(ts.dt, "tz", None) is not None:
+            ts = ts.dt.tz_localize(None)
+        ts = ts.astype("datetime64[ns]")
+        return ts.reset_index(drop=True), ts.notna().to_numpy()
+    text = _text(s)
+    codes, uniq = pd.factorize(text)
+    values = np.full(len(uniq), np.datetime64("NaT"), dtype="datetime64[ns]")
+    has_day = np.zeros(len(uniq), dtype=bool)
+    todo = np.flatnonzero(np.asarray(uniq, dtype=object) != "")
+    for fmt, day in _DATE_FORMATS:
+        if todo.size == 0:
+            break
+        if fmt == "ISO8601":  # full dates only: ISO8601 would read "2019" as 2019-01-01
+            todo = todo[np.array([len(str(u)) >= 10 for u in np.asarray(uniq)[todo]], dtype=bool)]
+            if todo.size == 0:
+                break
+        cand = pd.Index(np.asarray(uniq, dtype=object)[todo])
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                got = pd.to_datetime(cand, format=fmt, errors="coerce", utc=fmt == "ISO8601")
+        except (ValueError, TypeError, OverflowError):
+            continue
+        if got.tz is not None:
+            got = got.tz_localize(None)
+        ok = ~np.asarray(got.isna())
+        values[todo[ok]] = got[ok].to_numpy(dtype="datetime64[ns]")
+        has_day[todo[ok]] = day
+        todo = todo[~ok]
+    safe = np.where(codes >= 0, codes, 0)
+    ts_arr = np.where(codes >= 0, values[safe], np.datetime64("NaT"))
+    return pd.Series(ts_arr.astype("datetime64[ns]")), has_day[safe] & (codes >= 0)
+
+
+def _month_floor(ts: pd.Series) -> pd.Series:
+    """The first day of each timestamp's month."""
+    arr = ts.to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype("datetime64[ns]")
+    return pd.Series(arr)
+
+
+def category_names(s: pd.Series) -> pd.Series:
+    """Published crime type names for API slugs; other values kept as given."""
+    text = _text(s)
+    codes, uniq = pd.factorize(text)
+    mapped = np.array([CRIME_TYPE_SLUGS.get(str(u).lower(), str(u)) for u in uniq], dtype=object)
+    if len(mapped) == 0:
+        return text
+    return pd.Series(mapped[np.where(codes >= 0, codes, 0)], dtype="str")
+
+
+def row_ids(sources: pd.Series, rows: npt.NDArray[np.int64]) -> pd.Series:
+    """Ids for rows without one: ``"<file>:row-<n>"``."""
+    nums = pd.Series(rows).astype("str")
+    return sources.reset_index(drop=True).astype("str") + ":row-" + nums
+
+
+def one_source(display: str, n: int) -> pd.Series:
+    """The ``source`` column of ``n`` rows of one file."""
+    return pd.Series(np.full(n, display, dtype=object), dtype="str")
+
+
+def build_part(
+    attrs: pd.DataFrame,
+    x: FloatArray,
+    y: FloatArray,
+    crs: pyproj.CRS,
+    *,
+    sources: pd.Series,
+    rows: npt.NDArray[np.int64],
+    name: str,
+    word: str,
+    repeat_ids_ok: bool,
+    notes: Notes,
+) -> Part:
+    """Map attribute columns by name onto the Incidents contract.
+
+    ``sources`` and ``rows`` give each row's file and row number; ``name`` names the part
+    in warnings.
+    """
+    n = len(attrs)
+    attrs = attrs.reset_index(drop=True)
+    sources = sources.reset_index(drop=True)
+    used: set[str] = set()
+    cols: dict[str, str | None] = {}
+    for target, names in _ALIASES.items():
+        col = find_column([str(c) for c in attrs.columns], names, used)
+        cols[target] = col
+        if col is not None:
+            used.add(col)
+
+    def text(target: str) -> pd.Series:
+        col = cols[target]
+        if col is None:
+            return pd.Series([""] * n, dtype="str")
+        return _text(attrs[col])
+
+    ids = text("incident_id")
+    has_id = (ids != "").to_numpy()
+    if not has_id.all():
+        ids = ids.where(has_id, row_ids(sources, rows))
+
+    month_col, date_col = cols["month"], cols["date"]
+    if month_col is not None:
+        month_ts, month_day = _parse_dates(attrs[month_col])
+        month_ok = month_ts.notna().to_numpy()
+        month = _month_floor(month_ts)
+        if date_col is not None:
+            date_ts, date_day = _parse_dates(attrs[date_col])
+            date = date_ts.where(date_day)
+        else:
+            date = month_ts.where(month_day)
+    elif date_col is not None:
+        date_ts, date_day = _parse_dates(attrs[date_col])
+        month_ok = date_ts.notna().to_numpy()
+        month = _month_floor(date_ts)
+        date = date_ts.where(date_day)
+    else:
+        month = pd.Series(np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]"))
+        date = month.copy()
+        month_ok = np.ones(n, dtype=bool)
+        if n:
+            notes.no_month.append(name)
+
+    frame = pd.DataFrame(
+        {
+            "incident_id": ids,
+            "month": month.astype("datetime64[ns]"),
+            "date": date.astype("datetime64[ns]"),
+            "category": category_names(attrs[cols["category"]])
+            if cols["category"] is not None
+            else text("category"),
+            "location": text("location"),
+            "lsoa_code": text("lsoa_code"),
+            "outcome": text("outcome"),
+            "source": sources,
+        }
+    )
+    for col in attrs.columns:
+        if col in used:
+            continue
+        label = str(col)
+        if label in frame.columns or label in INCIDENT_COLUMNS or label.startswith("_"):
+            label = f"input_{label}"
+        frame[label] = attrs[col]  # same RangeIndex: no copy, dtype kept
+    return Part(
+        frame=frame,
+        x=np.asarray(x, dtype=float),
+        y=np.asarray(y, dtype=float),
+        crs=crs,
+        rows=rows,
+        word=word,
+        has_id=has_id,
+        month_ok=month_ok,
+        repeat_ids_ok=repeat_ids_ok,
+        name=name,
+    )
+
+
+@lru_cache(maxsize=1)
+def wgs84_crs() -> pyproj.CRS:
+    """The CRS of longitude/latitude (EPSG:4326), built once."""
+    return pyproj.CRS.from_user_input(WGS84)

@@ -1,0 +1,447 @@
+"""read_incidents: every source read, every row checked, one Incidents frame and its report.
+
+The readers of each format (:mod:`~hotspots.io.police_csv`, :mod:`~hotspots.io.generic_csv`,
+:mod:`~hotspots.io.police_api`, :mod:`~hotspots.io.vector`) each return parts; here they are
+checked row by row (coordinates, month, duplicate ids, study area), projected to the working
+CRS and finished into the Incidents frame of the design, with a :class:`LoadReport` in which
+every row read is either used or counted under a named reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyproj
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from ..columns import INCIDENT_COLUMNS
+from ..crs import choose_crs, parse_crs
+from ..errors import InputFileError, ParameterError
+from .checks import CODES, REASONS, mark_duplicates, row_codes
+from .generic_csv import read_csv_table, read_generic_table
+from .parts import FloatArray, Part, wgs84_crs
+from .police_api import api_columns, load_json, read_api_run
+from .police_csv import read_street_run
+from .report import OUT_OF_RANGE, OUTSIDE_STUDY_AREA, LoadReport, Notes, list_some
+from .sources import Source, as_paths, expand_inputs
+from .vector import read_vector
+
+__all__ = ["read_incidents"]
+
+log = logging.getLogger(__name__)
+
+_STR_COLUMNS = ("incident_id", "category", "location", "lsoa_code", "outcome", "source")
+# "Most points sit on very few map points": more than half the incidents on at most this
+# many distinct coordinates, checked once there are enough incidents to judge.
+_FEW_POINTS = 20
+_FEW_POINTS_MIN_ROWS = 100
+
+
+@lru_cache(maxsize=64)
+def _transformer(src_wkt: str, dst_wkt: str) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(src_wkt, dst_wkt, always_xy=True)
+
+
+def _transform(
+    crs_from: pyproj.CRS, crs_to: pyproj.CRS, x: FloatArray, y: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    if crs_from == crs_to or x.size == 0:
+        return x, y
+    t = _transformer(crs_from.to_wkt(), crs_to.to_wkt())
+    with np.errstate(all="ignore"):
+        tx, ty = t.transform(x, y, errcheck=False)
+    return np.asarray(tx, dtype=float), np.asarray(ty, dtype=float)
+
+
+def _read_sources(
+    sources: list[Source], crs_arg: pyproj.CRS | None, notes: Notes
+) -> tuple[list[Part], list[str]]:
+    parts: list[Part] = []
+    read: list[str] = []
+    run: list[tuple[Source, dict[str, list[Any]]]] = []
+    street: list[tuple[Source, pd.DataFrame]] = []
+
+    def flush_run() -> None:
+        if run:
+            parts.append(read_api_run(list(run), notes))
+            run.clear()
+        if street:
+            parts.append(read_street_run(list(street), notes))
+            street.clear()
+
+    for src in sources:
+        if src.kind == "json":
+            obj, data = load_json(src)
+            if isinstance(obj, list):
+                if street:
+                    flush_run()
+                run.append((src, api_columns(obj, src.display)))
+                del obj
+                read.append(src.display)
+                continue
+            flush_run()
+            if isinstance(obj, dict) and obj.get("type") in ("FeatureCollection", "Feature"):
+                parts.append(read_vector(src, crs_arg, notes, data=data))
+                read.append(src.display)
+                continue
+            raise InputFileError(
+                f"{src.display}: JSON that is neither a data.police.uk crime list nor GeoJSON; "
+                "give crimes-street JSON (a list of crimes) or a GeoJSON FeatureCollection."
+            )
+        if src.kind == "csv":
+            table = read_csv_table(src, notes)
+            if table is None:
+                continue
+            read.append(src.display)
+            if table[0]:
+                if run:
+                    flush_run()
+                street.append((src, table[1]))
+                continue
+            flush_run()
+            parts.append(read_generic_table(table[1], src, crs_arg, notes, word="row", first_row=2))
+            continue
+        flush_run()
+        parts.append(read_vector(src, crs_arg, notes))
+        read.append(src.display)
+    flush_run()
+    return parts, read
+
+
+def _study_area(
+    area: BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries, crs: pyproj.CRS
+) -> BaseGeometry:
+    """The study area as one prepared, valid geometry in ``crs``."""
+    if isinstance(area, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        if area.crs is None:
+            raise ParameterError(
+                "study_area: the layer has no CRS; set it first (e.g. .set_crs('EPSG:27700'))."
+            )
+        geom = shapely.union_all(area.to_crs(crs).geometry.to_numpy())
+    elif isinstance(area, BaseGeometry):
+        geom = area
+    else:
+        raise ParameterError(
+            f"study_area: expected a polygon or a GeoDataFrame, got {type(area).__name__}."
+        )
+    if geom is None or geom.is_empty or geom.area <= 0:
+        raise ParameterError(
+            "study_area: not a polygon with an area; give the boundary of the study area."
+        )
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom)
+    shapely.prepare(geom)
+    return geom
+
+
+def read_incidents(
+    inputs: str | Path | Sequence[str | Path],
+    *,
+    crs: str | pyproj.CRS | None = None,
+    study_area: BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    target_crs: str | pyproj.CRS | None = None,
+    max_archive_ratio: float = 100.0,
+    max_archive_bytes: int = 2_000_000_000,
+) -> tuple[gpd.GeoDataFrame, LoadReport]:
+    """Read incident points from files and folders into one Incidents frame.
+
+    Formats are told apart by extension and content: data.police.uk street CSVs (single
+    files, folder trees of ``YYYY-MM/*-street.csv``, or the downloaded ``.zip``, read in
+    place), data.police.uk API JSON (``crimes-street``: a JSON list per file), generic CSVs
+    (coordinate columns found by name, ``,`` ``;`` or tab delimited, decimal commas, UTF-8
+    with or without BOM, or Windows-1252), and point layers in GeoJSON, GeoPackage (the first
+    point layer), Shapefile (also zipped) and GeoParquet, in any CRS. data.police.uk outcomes
+    and stop-and-search files are skipped with a warning.
+
+    Every row read is either used or counted in the report under one named reason, the first
+    that applies in this order: ``"no coordinates"`` (empty or not a number),
+    ``"coordinates out of range"`` (latitude beyond +-90, longitude beyond +-180, infinite,
+    or not projectable), ``"at 0,0"``, ``"unparseable month"`` (empty or unreadable in a file
+    that has a month or date column), ``"duplicate id"`` (an id already used by an earlier
+    row; data.police.uk street CSVs publish some Crime IDs twice within one month's file:
+    those rows are kept, the repeats' ids get ``-2``, ``-3`` suffixes, and a warning says
+    so), and ``"outside the study area"``.
+
+    Places in the report are ``"<file> row <n>"`` for CSV files, counted as a spreadsheet
+    shows them (the header is row 1, so the first data row is row 2);
+    ``"<file> record <n>"`` for API JSON (the n-th crime of the list, from 1) and
+    ``"<file> feature <n>"`` for vector layers (from 1). Rows without an id get
+    ``"<file>:row-<n>"`` with the same n.
+
+    Parameters
+    ----------
+    inputs
+        A file or folder, or a list of them; folders are searched recursively. Files come
+        in path order, rows in file order.
+    crs
+        CRS of x/y (easting/northing) columns of a generic CSV, or of a layer without one.
+        Without it, x/y values that are plainly British National Grid are read as
+        EPSG:27700 (with a warning); anything else is an error.
+    study_area
+        Keep only incidents inside (or on the edge of) this area: a shapely geometry in the
+        working CRS, or a GeoDataFrame/GeoSeries in any CRS.
+    target_crs
+        The working CRS (projected, in metres). Default: :func:`hotspots.crs.choose_crs`
+        (EPSG:27700 in Great Britain, else the UTM zone).
+    max_archive_ratio, max_archive_bytes
+        Zip archives are refused before anything is read from them when a member's path
+        escapes the archive, when they would unpack to more than ``max_archive_bytes``, or
+        when (unpacking to 1 MB or more) they are compressed more than ``max_archive_ratio``
+        to 1 (a zip bomb).
+
+    Returns
+    -------
+    (incidents, report)
+        The Incidents frame (columns ``hotspots.columns.INCIDENT_COLUMNS`` then extra source
+        columns; ``month`` and ``date`` are datetime64[ns], text columns are ``str`` with
+        ``""`` for missing, ``weight`` is 1.0) and the :class:`LoadReport`.
+
+    Raises
+    ------
+    InputFileError
+        A missing path, an empty folder or file, an unknown file type, malformed JSON, a
+        CSV without coordinate columns, a non-point layer, an unsafe archive, or no usable
+        rows at all. The message names the file and the fix.
+    ParameterError
+        A bad ``crs``/``target_crs``/``study_area``/archive limit, or a study area that
+        holds none of the incidents.
+    """
+    crs_arg, work_crs = _check_arguments(crs, target_crs, max_archive_ratio, max_archive_bytes)
+    notes = Notes()
+    sources = expand_inputs(
+        inputs, max_ratio=max_archive_ratio, max_bytes=max_archive_bytes, notes=notes
+    )
+    parts, read = _read_sources(sources, crs_arg, notes)
+    report = LoadReport(inputs=read)
+    what = read[0] if len(read) == 1 else f"the {len(read):,} input files"
+    if not parts:
+        raise InputFileError(
+            f"{list_some(read) or list_some([str(p) for p in as_paths(inputs)])}: no "
+            "street-level crime files to read; give data.police.uk *-street.csv files or API "
+            "JSON."
+        )
+
+    rows = _stack(parts, notes)
+    code = rows.code
+    n = len(code)
+    report.rows_read = n
+    if n == 0:
+        raise InputFileError(
+            f"{what}: no rows (only headers or empty lists); give files with incidents."
+        )
+
+    frame = mark_duplicates(rows.frame, code, rows.has_id, rows.repeat_ok, notes)
+    if not (code == 0).any():
+        raise _nothing_usable(code, what)
+    work_crs, gx, gy = _project(parts, rows, work_crs, what)
+    if study_area is not None:
+        _keep_inside(study_area, work_crs, code, gx, gy)
+    alive = code == 0
+
+    report.crs = work_crs.to_string()
+    report.rows_used = report.rows_read
+    _count_drops(report, code, frame["source"].to_numpy(), parts, rows)
+
+    out = frame.loc[alive].reset_index(drop=True)
+    out["weight"] = 1.0
+    incidents = gpd.GeoDataFrame(out, geometry=shapely.points(gx[alive], gy[alive]), crs=work_crs)
+    incidents = _finish_columns(incidents)
+    notes.lines.extend(_data_warnings(incidents, gx[alive], gy[alive]))
+    report.warnings = notes.flush()
+    log.info("read %s rows, used %s (%s)", f"{n:,}", f"{report.rows_used:,}", report.crs)
+    return incidents, report
+
+
+def _check_arguments(
+    crs: str | pyproj.CRS | None,
+    target_crs: str | pyproj.CRS | None,
+    max_archive_ratio: float,
+    max_archive_bytes: int,
+) -> tuple[pyproj.CRS | None, pyproj.CRS | None]:
+    """``(crs, target_crs)`` parsed; errors name the argument."""
+    crs_arg = parse_crs(crs, "crs")
+    work_crs = parse_crs(target_crs, "target_crs")
+    if work_crs is not None and not work_crs.is_projected:
+        raise ParameterError(
+            f"target_crs: {work_crs.to_string()} is not a projected CRS in metres; give one "
+            "like 'EPSG:27700' or a UTM zone."
+        )
+    if not max_archive_ratio > 0:
+        raise ParameterError(f"max_archive_ratio: must be > 0, got {max_archive_ratio!r}.")
+    if not max_archive_bytes > 0:
+        raise ParameterError(f"max_archive_bytes: must be > 0, got {max_archive_bytes!r}.")
+    return crs_arg, work_crs
+
+
+@dataclass
+class _Stacked:
+    """The rows of every part, one after another; ``code`` is each row's drop reason (0: kept)."""
+
+    frame: pd.DataFrame
+    code: npt.NDArray[np.int8]
+    x: FloatArray
+    y: FloatArray
+    has_id: npt.NDArray[np.bool_]
+    repeat_ok: npt.NDArray[np.bool_]
+    part_of: npt.NDArray[np.int32]
+    rows: npt.NDArray[np.int64]
+
+
+def _stack(parts: list[Part], notes: Notes) -> _Stacked:
+    """Check each part's rows (swapping lon/lat back first), then put the parts together."""
+    codes = [row_codes(p, notes) for p in parts]
+    frame = (
+        parts[0].frame
+        if len(parts) == 1
+        else pd.concat([p.frame for p in parts], ignore_index=True)
+    )
+    return _Stacked(
+        frame=frame,
+        code=np.concatenate(codes),
+        x=np.concatenate([p.x for p in parts]),
+        y=np.concatenate([p.y for p in parts]),
+        has_id=np.concatenate([p.has_id for p in parts]),
+        repeat_ok=np.concatenate([np.full(len(p.x), p.repeat_ids_ok) for p in parts]),
+        part_of=np.concatenate([np.full(len(p.x), i, dtype=np.int32) for i, p in enumerate(parts)]),
+        rows=np.concatenate([p.rows for p in parts]),
+    )
+
+
+def _nothing_usable(code: npt.NDArray[np.int8], what: str) -> InputFileError:
+    """The error for inputs none of whose rows can be used, with the count of each reason."""
+    counts = np.bincount(code, minlength=len(REASONS) + 1)
+    summary = ", ".join(
+        f"{REASONS[c - 1]} {counts[c]:,}" for c in range(1, len(REASONS) + 1) if counts[c]
+    )
+    return InputFileError(
+        f"{what}: none of the {len(code):,} rows can be used ({summary}); check the coordinate "
+        "and month columns."
+    )
+
+
+def _project(
+    parts: list[Part], rows: _Stacked, work_crs: pyproj.CRS | None, what: str
+) -> tuple[pyproj.CRS, FloatArray, FloatArray]:
+    """The working CRS (chosen from the usable rows when not given) and the rows in it.
+
+    Rows that cannot be projected are coded out of range (in place on ``rows.code``).
+    """
+    code, x, y, part_of = rows.code, rows.x, rows.y, rows.part_of
+    n = len(code)
+    alive = code == 0
+    if work_crs is None:
+        lon = np.full(n, np.nan)
+        lat = np.full(n, np.nan)
+        for i, p in enumerate(parts):
+            m = alive & (part_of == i)
+            lon[m], lat[m] = _transform(p.crs, wgs84_crs(), x[m], y[m])
+        work_crs = choose_crs(lon[alive], lat[alive], source=what)
+    gx = np.full(n, np.nan)
+    gy = np.full(n, np.nan)
+    for i, p in enumerate(parts):
+        m = alive & (part_of == i)
+        gx[m], gy[m] = _transform(p.crs, work_crs, x[m], y[m])
+    code[alive & ~(np.isfinite(gx) & np.isfinite(gy))] = CODES[OUT_OF_RANGE]
+    return work_crs, gx, gy
+
+
+def _keep_inside(
+    study_area: BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries,
+    work_crs: pyproj.CRS,
+    code: npt.NDArray[np.int8],
+    gx: FloatArray,
+    gy: FloatArray,
+) -> None:
+    """Code the rows outside the study area (in place); an area holding none is an error."""
+    alive = code == 0
+    area = _study_area(study_area, work_crs)
+    inside = np.zeros(len(code), dtype=bool)
+    inside[alive] = shapely.intersects_xy(area, gx[alive], gy[alive])
+    code[alive & ~inside] = CODES[OUTSIDE_STUDY_AREA]
+    if not (code == 0).any():
+        raise ParameterError(
+            f"study_area: none of the {int(alive.sum()):,} incidents lie inside it; check "
+            f"that it covers the data (it must be in {work_crs.to_string()} if a geometry)."
+        )
+
+
+def _count_drops(
+    report: LoadReport,
+    code: npt.NDArray[np.int8],
+    sources_col: npt.NDArray[np.object_],
+    parts: list[Part],
+    rows: _Stacked,
+) -> None:
+    """Count the dropped rows by reason into ``report`` (with their first places)."""
+    words = [p.word for p in parts]
+    for c, reason in enumerate(REASONS, start=1):
+        where = np.flatnonzero(code == c)
+        if where.size:
+            examples = [
+                f"{sources_col[i]} {words[rows.part_of[i]]} {rows.rows[i]}" for i in where[:5]
+            ]
+            report.drop(reason, int(where.size), examples)
+            report.rows_used -= int(where.size)
+
+
+def _finish_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    for col in _STR_COLUMNS:
+        gdf[col] = gdf[col].fillna("").astype("str")
+    for col in ("month", "date"):
+        gdf[col] = gdf[col].astype("datetime64[ns]")
+    gdf["weight"] = gdf["weight"].astype(float)
+    extras = [c for c in gdf.columns if c not in INCIDENT_COLUMNS]
+    for col in extras:
+        s = gdf[col]
+        if isinstance(s.dtype, pd.StringDtype) or (
+            s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
+        ):
+            gdf[col] = s.astype(object).where(s.notna(), "").astype("str")
+    ordered = gdf[INCIDENT_COLUMNS + extras]
+    assert isinstance(ordered, gpd.GeoDataFrame)
+    return ordered
+
+
+def _data_warnings(incidents: gpd.GeoDataFrame, gx: FloatArray, gy: FloatArray) -> list[str]:
+    out: list[str] = []
+    n = len(incidents)
+    if n >= _FEW_POINTS_MIN_ROWS:
+        _, counts = np.unique(gx + 1j * gy, return_counts=True)
+        top = np.sort(counts)[::-1][:_FEW_POINTS]
+        cum = np.cumsum(top)
+        k = int(np.searchsorted(cum * 2, n, side="right")) + 1
+        if k <= len(top) and cum[k - 1] * 2 > n:
+            share = cum[k - 1] / n
+            out.append(
+                f"Most points sit on very few map points: {int(cum[k - 1]):,} of {n:,} "
+                f"incidents ({share:.0%}) share {k} map point{'s' if k != 1 else ''}; check "
+                "that the source does not put unknown places on a default point (a police "
+                "station, a town centre)."
+            )
+    months = incidents["month"].dropna()
+    if len(months):
+        have = set(months.dt.to_period("M").unique())
+        span = pd.period_range(min(have), max(have), freq="M")
+        gaps = [str(p) for p in span if p not in have]
+        if len(gaps) == 1:
+            out.append(f"No incidents in {gaps[0]} (a month with no data published?).")
+        elif gaps:
+            shown = ", ".join(gaps[:6]) + (", ..." if len(gaps) > 6 else "")
+            out.append(
+                f"No incidents in {len(gaps)} months of the period: {shown} (months with no "
+                "data published?)."
+            )
+    return out
+
+
+# ==========================================================================================

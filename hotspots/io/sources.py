@@ -1,0 +1,244 @@
+"""Sources: the files to read, from paths, folder trees and zip members.
+
+:func:`expand_inputs` turns the ``inputs`` of :func:`hotspots.io.read_incidents` into a list
+of :class:`Source` records in a stable order, checking zip archives before anything is read
+from them and setting aside files that are not incident data (with a note).
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..archive import check_zip
+from ..errors import InputFileError, ParameterError
+from .report import Notes, list_some
+
+__all__ = ["Source", "as_paths", "expand_inputs", "other_dataset"]
+
+_KINDS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".json": "json", ".geojson": "geojson"}
+_KINDS |= {".gpkg": "gpkg", ".shp": "shp", ".parquet": "parquet", ".geoparquet": "parquet"}
+_KINDS |= {".zip": "zip"}
+_FOLDER_SKIP_KINDS = {".txt"}  # only read when named explicitly
+_SIDECARS = {
+    ".shx",
+    ".dbf",
+    ".prj",
+    ".cpg",
+    ".qix",
+    ".sbn",
+    ".sbx",
+    ".xml",
+    ".qmd",
+    ".qpj",
+    ".fix",
+}
+_ACCEPTED_EXT = ".csv, .json, .geojson, .gpkg, .shp, .parquet or .zip"
+# data.police.uk downloads hold these beside the street CSVs: other datasets, skipped.
+_OTHER_DATASETS = {"-outcomes.csv": "outcomes", "-stop-and-search.csv": "stop-and-search"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file to read: a file on disk, or a member of a zip archive on disk."""
+
+    sort_key: tuple[str, str]
+    display: str
+    kind: str
+    path: Path
+    member: str | None = None
+
+    def read_bytes(self) -> bytes:
+        """The file's bytes (a zip member's, unpacked)."""
+        if self.member is None:
+            return self.path.read_bytes()
+        with zipfile.ZipFile(self.path) as zf:
+            return zf.read(self.member)
+
+    def ogr_path(self) -> str:
+        """The path GDAL opens (``/vsizip/...`` for a zip member)."""
+        if self.member is None:
+            return str(self.path)
+        return f"/vsizip/{self.path.resolve().as_posix()}/{self.member}"
+
+
+def as_paths(inputs: str | Path | Sequence[str | Path]) -> list[Path]:
+    """The paths given (one or a list), checked to be paths."""
+    if isinstance(inputs, (str, os.PathLike)):
+        items: list[Any] = [inputs]
+    elif isinstance(inputs, Sequence):
+        items = list(inputs)
+    else:
+        raise ParameterError(
+            f"inputs: expected a path or a list of paths, got {type(inputs).__name__}."
+        )
+    if not items:
+        raise ParameterError("inputs: no files given; give at least one file or folder.")
+    paths = []
+    for item in items:
+        if not isinstance(item, (str, os.PathLike)) or str(item).strip() == "":
+            raise ParameterError(f"inputs: {item!r} is not a path; give file or folder paths.")
+        paths.append(Path(item).expanduser())
+    return paths
+
+
+def _walk(folder: Path) -> list[Path]:
+    found: list[Path] = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__MACOSX")
+        found.extend(Path(root) / f for f in files if not f.startswith("."))
+    return sorted(found)
+
+
+def other_dataset(name: str) -> str | None:
+    """The data.police.uk dataset a file name says is not street crimes, if any.
+
+    >>> other_dataset("2019-01-met-outcomes.csv"), other_dataset("2019-01-met-street.csv")
+    ('outcomes', None)
+    """
+    lower = name.lower()
+    for suffix, kind in _OTHER_DATASETS.items():
+        if lower.endswith(suffix):
+            return kind
+    return None
+
+
+def expand_inputs(
+    inputs: str | Path | Sequence[str | Path],
+    *,
+    max_ratio: float,
+    max_bytes: int,
+    notes: Notes,
+) -> list[Source]:
+    """Every file to read, in a stable order (sorted by path; zip members by name)."""
+    sources: list[Source] = []
+    seen: set[Path] = set()
+
+    def add(path: Path, display: str, *, explicit: bool) -> bool:
+        """Queue one file; False if it is not a kind of file incidents come in."""
+        ext = path.suffix.lower()
+        kind = _KINDS.get(ext)
+        if kind is None or (not explicit and ext in _FOLDER_SKIP_KINDS):
+            if ext not in _SIDECARS:
+                notes.ignored.append(display)
+            return False
+        resolved = path.resolve()
+        if resolved in seen:
+            notes.twice.append(display)
+            return True
+        seen.add(resolved)
+        other = other_dataset(path.name)
+        if other:
+            notes.skipped.setdefault(other, []).append(display)
+            return True
+        key = (resolved.as_posix(), "")
+        if kind == "zip":
+            sources.extend(_zip_members(path, display, key, max_ratio, max_bytes, notes))
+        else:
+            sources.append(Source(key, display, kind, path))
+        return True
+
+    for path in as_paths(inputs):
+        if not path.exists():
+            raise InputFileError(
+                f"{path}: no such file or folder; check the path (and that the download finished)."
+            )
+        if path.is_dir():
+            found = [add(f, f.relative_to(path).as_posix(), explicit=False) for f in _walk(path)]
+            if not any(found):
+                raise InputFileError(
+                    f"{path}: the folder holds no incident files ({_ACCEPTED_EXT}); give a "
+                    "folder of data.police.uk CSV or JSON files, or the files themselves."
+                )
+        else:
+            if path.suffix.lower() not in _KINDS:
+                raise InputFileError(
+                    f"{path.name}: unknown file type '{path.suffix or '(none)'}'; give a "
+                    f"{_ACCEPTED_EXT} file."
+                )
+            add(path, path.name, explicit=True)
+
+    out = _distinct_displays(sources)
+    if not out:
+        raise InputFileError(
+            f"{list_some([str(p) for p in as_paths(inputs)])}: nothing to read: only "
+            "data.police.uk outcomes or stop-and-search files, or files given twice; give the "
+            "street-level crime files (*-street.csv)."
+        )
+    return out
+
+
+def _distinct_displays(sources: list[Source]) -> list[Source]:
+    """The sources in path order, shown by full path where their names alone would clash.
+
+    Display names must tell files apart (they prefix generated ids).
+    """
+    counts: dict[str, int] = {}
+    for s in sources:
+        counts[s.display] = counts.get(s.display, 0) + 1
+    out = []
+    for s in sources:
+        if counts[s.display] > 1:
+            full = s.path.as_posix() + (f"!{s.member}" if s.member else "")
+            s = Source(s.sort_key, full, s.kind, s.path, s.member)
+        out.append(s)
+    out.sort(key=lambda s: s.sort_key)
+    return out
+
+
+def _check_archive(zf: zipfile.ZipFile, display: str, max_ratio: float, max_bytes: int) -> None:
+    check_zip(
+        zf,
+        display,
+        max_ratio=max_ratio,
+        max_bytes=max_bytes,
+        too_big_fix="split the data or raise the limit (max_archive_bytes)",
+    )
+
+
+def _zip_members(
+    path: Path,
+    display: str,
+    key: tuple[str, str],
+    max_ratio: float,
+    max_bytes: int,
+    notes: Notes,
+) -> list[Source]:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            _check_archive(zf, display, max_ratio, max_bytes)
+            names = sorted(i.filename for i in zf.infolist() if not i.is_dir())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError) as exc:
+        raise InputFileError(
+            f"{display}: not a readable zip archive ({exc}); download it again, or unzip it "
+            "and give the folder."
+        ) from exc
+    out: list[Source] = []
+    skipped = 0
+    for name in names:
+        parts = name.split("/")
+        if any(p.startswith(".") or p == "__MACOSX" for p in parts):
+            continue
+        ext = Path(name).suffix.lower()
+        kind = _KINDS.get(ext)
+        shown = f"{display}!{name}"
+        if kind is None or kind == "zip" or ext in _FOLDER_SKIP_KINDS:
+            if ext not in _SIDECARS:
+                notes.ignored.append(shown)
+            continue
+        other = other_dataset(name)
+        if other:
+            notes.skipped.setdefault(other, []).append(shown)
+            skipped += 1
+            continue
+        out.append(Source((key[0], name), shown, kind, path, name))
+    if not out and not skipped:
+        raise InputFileError(
+            f"{display}: the archive holds no incident files ({_ACCEPTED_EXT}); check that it "
+            "is the data.police.uk download."
+        )
+    return out

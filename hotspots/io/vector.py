@@ -1,0 +1,129 @@
+"""Point layers: GeoJSON, GeoPackage (its first point layer), Shapefile and GeoParquet.
+
+Read with pyogrio (GeoParquet with geopandas), in any CRS; zipped layers are read in place.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyproj
+import shapely
+
+from ..errors import InputFileError
+from .generic_csv import read_generic_table
+from .parts import Part, build_part, one_source
+from .report import Notes
+from .sources import Source
+
+__all__ = ["read_vector"]
+
+
+def read_vector(src: Source, crs_arg: pyproj.CRS | None, notes: Notes, data: Any = None) -> Part:
+    """One part from a point layer (``data``: the GeoJSON bytes, when already read).
+
+    Plain Parquet without geo metadata is read as a table with coordinate columns. Single
+    points in MultiPoints are accepted; other geometries, or a layer without a CRS when
+    ``crs_arg`` is None, are errors.
+    """
+    kind = src.kind
+    layer: str | None = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if kind == "parquet":
+                raw = src.read_bytes()
+                try:
+                    gdf = gpd.read_parquet(io.BytesIO(raw))
+                except ValueError as exc:
+                    if "geo metadata" not in str(exc):
+                        raise
+                    # Plain Parquet: a table with coordinate columns, like a generic CSV.
+                    table = pd.read_parquet(io.BytesIO(raw))
+                    return read_generic_table(table, src, crs_arg, notes, word="row", first_row=1)
+            else:
+                target: Any = data if data is not None else src.ogr_path()
+                if kind == "gpkg":
+                    layer = _point_layer(src, target, notes)
+                gdf = pyogrio.read_dataframe(target, layer=layer)
+    except InputFileError:
+        raise
+    except Exception as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputFileError(
+            f"{src.display}: cannot be read as {kind} ({msg}); check that the file is complete "
+            "and of that type."
+        ) from exc
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+        raise InputFileError(f"{src.display}: holds no geometry column; give a layer of points.")
+    geom = gdf.geometry.to_numpy()
+    missing = shapely.is_missing(geom) | shapely.is_empty(geom)
+    types = shapely.get_type_id(geom)
+    multi = types == 4
+    if multi.any():
+        parts = shapely.get_num_geometries(geom[multi])
+        if (parts > 1).any():
+            first = int(np.flatnonzero(multi)[np.argmax(parts > 1)]) + 1
+            raise InputFileError(
+                f"{src.display}: feature {first} is a MultiPoint of several points; give one "
+                "point per incident (explode the layer first)."
+            )
+        geom = geom.copy()
+        geom[multi] = shapely.get_geometry(geom[multi], 0)
+        types = np.where(multi, 0, types)
+    bad = ~missing & (types != 0)
+    if bad.any():
+        kinds = sorted({str(t) for t in gdf.geometry[bad].geom_type.unique()})
+        raise InputFileError(
+            f"{src.display}: holds {', '.join(kinds)} geometries ({int(bad.sum()):,} of "
+            f"{len(gdf):,} features); give a layer of points, one per incident."
+        )
+    x = np.full(len(geom), np.nan)
+    y = np.full(len(geom), np.nan)
+    ok = ~missing
+    x[ok] = shapely.get_x(geom[ok])
+    y[ok] = shapely.get_y(geom[ok])
+    crs = gdf.crs if gdf.crs is not None else crs_arg
+    if crs is None:
+        raise InputFileError(
+            f"{src.display}: the layer has no coordinate reference system (a missing .prj?); "
+            "give its CRS, e.g. crs='EPSG:27700' (--crs EPSG:27700)."
+        )
+    attrs = pd.DataFrame(gdf.drop(columns=[gdf.geometry.name]))
+    part = build_part(
+        attrs,
+        x,
+        y,
+        pyproj.CRS.from_user_input(crs),
+        sources=one_source(src.display, len(attrs)),
+        rows=np.arange(1, len(attrs) + 1, dtype=np.int64),
+        name=src.display,
+        word="feature",
+        repeat_ids_ok=False,
+        notes=notes,
+    )
+    return part
+
+
+def _point_layer(src: Source, target: Any, notes: Notes) -> str:
+    """The first point layer of a GeoPackage (a note when there are several)."""
+    layers = pyogrio.list_layers(target)
+    points = [str(name) for name, gtype in layers if gtype and "point" in str(gtype).lower()]
+    if not points:
+        found = ", ".join(f"{name} ({gtype or 'no geometry'})" for name, gtype in layers)
+        raise InputFileError(
+            f"{src.display}: no point layer (layers: {found or 'none'}); give a layer of "
+            "incident points."
+        )
+    if len(points) > 1:
+        notes.lines.append(
+            f"{src.display} has {len(points)} point layers ({', '.join(points)}); read the "
+            f"first, {points[0]!r}."
+        )
+    return points[0]

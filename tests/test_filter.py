@@ -1,0 +1,136 @@
+"""Tests for hotspots.filter: periods and crime types kept, the rest counted in the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from geopandas.testing import assert_geodataframe_equal
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hotspots.crime_types import CRIME_TYPES
+from hotspots.errors import ParameterError
+from hotspots.filter import filter_incidents
+from hotspots.io import (
+    NO_COORDINATES,
+    NOT_SELECTED_TYPE,
+    OUTSIDE_PERIOD,
+    LoadReport,
+    read_incidents,
+)
+
+from .test_io import LAT, LON, street_row, write_street
+
+
+# ------------------------------------------------------------------------------------------
+# filter_incidents
+# ------------------------------------------------------------------------------------------
+@pytest.fixture
+def six_months(tmp_path: Path) -> tuple[gpd.GeoDataFrame, LoadReport]:
+    """2019-01..2019-06, two incidents a month: one Burglary, one Violence and sexual offences."""
+    rows = []
+    for m in range(1, 7):
+        month = f"2019-{m:02d}"
+        rows.append(street_row(f"b{m}", month, LON, LAT + 0.0003 * m, "Burglary"))
+        rows.append(street_row(f"v{m}", month, LON + 0.001, LAT, "Violence and sexual offences"))
+    rows.append(street_row("n", "2019-06", None, None))
+    return read_incidents(write_street(tmp_path / "six-street.csv", rows))
+
+
+def test_filter_period_and_types_updates_report(six_months) -> None:
+    gdf, report = six_months
+    before = gdf.copy()
+    out = filter_incidents(
+        gdf, report, start="2019-02", end="2019-04", categories=["violent-crime", "BURGLARY"]
+    )
+    assert len(out) == 6
+    assert_geodataframe_equal(gdf, before)  # input not mutated
+    assert report.dropped == {NO_COORDINATES: 1, OUTSIDE_PERIOD: 6}
+    assert report.rows_used == 6 and report.rows_read == 13
+    only = filter_incidents(out, report, categories=["violence and sexual offences"])
+    assert only["category"].unique().tolist() == ["Violence and sexual offences"]
+    assert report.dropped[NOT_SELECTED_TYPE] == 3
+    assert report.rows_read == report.rows_used + report.rows_dropped == 13
+    assert report.rows_used == len(only) == 3
+
+
+def test_filter_without_report_and_copy(six_months) -> None:
+    gdf, report = six_months
+    kept = report.copy()
+    out = filter_incidents(gdf, start="2019-06")
+    assert out["month"].dt.strftime("%Y-%m").unique().tolist() == ["2019-06"]
+    assert report == kept
+    assert out.index.tolist() == [10, 11]
+
+
+def test_filter_errors_name_the_argument(six_months) -> None:
+    gdf, _ = six_months
+    with pytest.raises(ParameterError, match=r"--from '2019-13': not a month; use YYYY-MM"):
+        filter_incidents(gdf, start="2019-13")
+    with pytest.raises(ParameterError, match=r"--to 'June'.*covers 2019-01 to 2019-06"):
+        filter_incidents(gdf, end="June")
+    with pytest.raises(ParameterError, match=r"--from 2019-05 is after --to 2019-02"):
+        filter_incidents(gdf, start="2019-05", end="2019-02")
+    with pytest.raises(ParameterError) as err:
+        filter_incidents(gdf, categories=["Thefts"])
+    assert "--crime-type 'Thefts'" in str(err.value)
+    assert all(name in str(err.value) for name in CRIME_TYPES)
+    with pytest.raises(ParameterError, match=r"--crime-type Drugs selects none of the 12"):
+        filter_incidents(gdf, categories=["Drugs"])
+    with pytest.raises(ParameterError, match=r"--from 2020-01 selects none"):
+        filter_incidents(gdf, start="2020-01")
+
+
+_FILTER_FRAME = gpd.GeoDataFrame(
+    {
+        "incident_id": [str(i) for i in range(24)],
+        "month": pd.to_datetime([f"2019-{1 + i % 12:02d}-01" for i in range(24)]),
+        "category": ["Burglary", "Drugs", "Other theft"] * 8,
+    },
+    geometry=gpd.points_from_xy(range(24), range(24)),
+    crs="EPSG:27700",
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    start=st.one_of(st.none(), st.integers(1, 12)),
+    end=st.one_of(st.none(), st.integers(1, 12)),
+    types=st.lists(st.sampled_from(["burglary", "drugs", "Other theft", "robbery"]), max_size=3),
+)
+def test_filter_counts_every_removed_row_once(start, end, types) -> None:
+    """Kept + counted == before, for any period and crime types that select something."""
+    report = LoadReport(rows_read=30, rows_used=24)
+    report.drop(NO_COORDINATES, 6)
+    months = _FILTER_FRAME["month"].dt.month
+    keep = pd.Series(True, index=_FILTER_FRAME.index)
+    if start is not None:
+        keep &= months >= start
+    if end is not None:
+        keep &= months <= end
+    in_period = int(keep.sum())
+    if types:
+        keep &= _FILTER_FRAME["category"].str.lower().isin([t.lower() for t in types])
+    args = {
+        "start": None if start is None else f"2019-{start:02d}",
+        "end": None if end is None else f"2019-{end:02d}",
+        "categories": types,
+    }
+    if start is not None and end is not None and start > end:
+        with pytest.raises(ParameterError, match=r"is after --to"):
+            filter_incidents(_FILTER_FRAME, report, **args)
+        return
+    if not keep.any():
+        with pytest.raises(ParameterError, match=r"select"):
+            filter_incidents(_FILTER_FRAME, report, **args)
+        assert report.rows_used == 24  # untouched on error
+        return
+    out = filter_incidents(_FILTER_FRAME, report, **args)
+    assert out["incident_id"].tolist() == _FILTER_FRAME.loc[keep, "incident_id"].tolist()
+    assert report.rows_read == report.rows_used + report.rows_dropped
+    assert report.rows_used == len(out)
+    assert report.dropped.get(OUTSIDE_PERIOD, 0) == 24 - in_period
+    assert report.dropped.get(NOT_SELECTED_TYPE, 0) == in_period - len(out)
