@@ -43,8 +43,8 @@ from hotspots import (
     uncovered_hotspots,
     ward_table,
 )
+from hotspots._points import incident_xy
 from hotspots.cluster import map_point_spacing
-from hotspots.find import incident_xy
 from hotspots.profile import monthly_counts
 from ui.analysis import analysis_tab, pilot_tab
 from ui.helpers import (

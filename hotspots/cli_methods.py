@@ -209,7 +209,8 @@ def _cells(args: argparse.Namespace, incidents: Any, wards: Any) -> Any:
     if wards is not None:
         study: Any = wards
     else:
-        from .find import _without_far_outliers, incident_xy
+        from ._points import incident_xy
+        from .find import _without_far_outliers
         from .footprint import default_study_area
 
         # the incidents' hull, leaving out the few recorded far away (City of London: 219 km)

@@ -18,6 +18,7 @@ import pandas as pd
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from ._points import incident_xy
 from .cluster import (
     DEFAULT_EPS,
     Suggestion,
@@ -30,7 +31,7 @@ from .errors import InputError, ParameterError
 from .footprint import default_study_area, hotspot_footprints
 from .profile import profile_hotspots
 
-__all__ = ["METHODS", "HotspotResult", "find_hotspots", "incident_xy"]
+__all__ = ["METHODS", "HotspotResult", "find_hotspots"]
 
 log = logging.getLogger(__name__)
 
@@ -93,16 +94,6 @@ class HotspotResult:
         if self.min_cluster_size is not None:
             out["min_cluster_size"] = self.min_cluster_size
         return out
-
-
-def incident_xy(incidents: gpd.GeoDataFrame) -> npt.NDArray[np.float64]:
-    """The (n, 2) metre coordinates of an Incidents frame's points."""
-    if incidents.crs is None or not incidents.crs.is_projected:
-        raise InputError(
-            "incidents must be in a projected CRS in metres; read them with read_incidents()."
-        )
-    geom = incidents.geometry
-    return np.column_stack([geom.x.to_numpy(dtype=float), geom.y.to_numpy(dtype=float)])
 
 
 def _n_months(incidents: gpd.GeoDataFrame) -> int:

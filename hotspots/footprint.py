@@ -47,6 +47,7 @@ from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial import Delaunay, QhullError
 from shapely.geometry import MultiPolygon, Polygon
 
+from ._validate import check_positive_float, check_xy
 from .errors import InputError, ParameterError
 
 __all__ = ["default_study_area", "hotspot_footprints", "mst_radius"]
@@ -59,27 +60,6 @@ _SLACK = 1e-6
 _VORONOI_MIN_POINTS = 12
 #: Most threads used to build footprints (one cluster per task).
 _MAX_THREADS = 8
-
-
-def _check_xy(xy: NDArray[np.float64], name: str = "xy") -> NDArray[np.float64]:
-    arr = np.asarray(xy, dtype=float)
-    if arr.ndim != 2 or arr.shape[1] != 2:
-        raise ParameterError(
-            f"{name} must be an (n, 2) array of x, y metres; got shape {arr.shape}."
-        )
-    if not np.isfinite(arr).all():
-        raise ParameterError(f"{name} holds NaN or infinite coordinates; drop those rows first.")
-    return arr
-
-
-def _check_positive(value: float, name: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name} must be a number of metres; got {value!r}.") from None
-    if not math.isfinite(number) or number <= 0:
-        raise ParameterError(f"{name} must be a positive number of metres; got {value!r}.")
-    return number
 
 
 def mst_radius(points: NDArray[np.float64], *, min_radius: float = 15.0) -> float:
@@ -103,8 +83,8 @@ def mst_radius(points: NDArray[np.float64], *, min_radius: float = 15.0) -> floa
     >>> mst_radius(np.array([[0.0, 0.0], [10.0, 0.0]]), min_radius=15.0)
     15.0
     """
-    pts = _check_xy(points, "points")
-    floor = _check_positive(min_radius, "min_radius")
+    pts = check_xy(points, "points")
+    floor = check_positive_float(min_radius, "min_radius")
     return max(_longest_mst_edge(pts) / 2.0, floor)
 
 
@@ -252,7 +232,7 @@ def hotspot_footprints(
     >>> list(fp), fp[0].geom_type, round(fp[0].area / (2 * np.pi * 50**2), 2)
     ([0], 'Polygon', 1.0)
     """
-    pts = _check_xy(xy)
+    pts = check_xy(xy)
     labs = np.asarray(labels)
     if labs.ndim != 1 or len(labs) != len(pts):
         raise ParameterError(
@@ -262,8 +242,8 @@ def hotspot_footprints(
         if not np.all(np.isfinite(labs)) or not np.all(labs == np.round(labs)):
             raise ParameterError("labels must be whole numbers (-1 for noise, 0.. for clusters).")
         labs = labs.astype(np.int64)
-    fixed = None if radius is None else _check_positive(radius, "radius")
-    floor = _check_positive(min_radius, "min_radius")
+    fixed = None if radius is None else check_positive_float(radius, "radius")
+    floor = check_positive_float(min_radius, "min_radius")
     if isinstance(quad_segs, bool) or not isinstance(quad_segs, (int, np.integer)) or quad_segs < 1:
         raise ParameterError(f"quad_segs must be a whole number >= 1; got {quad_segs!r}.")
 
@@ -350,7 +330,7 @@ def default_study_area(
     >>> area.area
     500000.0
     """
-    pts = _check_xy(xy)
+    pts = check_xy(xy)
     if len(pts) == 0:
         raise InputError("no incidents to draw a study area around; check the filters.")
     try:

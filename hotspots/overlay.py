@@ -34,6 +34,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from ._points import unique_points
 from .errors import InputError, ParameterError
 
 __all__ = [
@@ -225,7 +226,7 @@ def _both_or_neither(hotspots: object, hotspot_ids: object) -> None:
 # ==========================================================================================
 # Joins
 # ==========================================================================================
-def _unique_points(incidents: gpd.GeoDataFrame) -> tuple[npt.NDArray[np.object_], _IntArray]:
+def _point_index(incidents: gpd.GeoDataFrame) -> tuple[npt.NDArray[np.object_], _IntArray]:
     """Unique incident points and, per incident, its unique point (-1: no coordinates)."""
     geom = incidents.geometry.to_numpy()
     with np.errstate(invalid="ignore"):
@@ -235,15 +236,9 @@ def _unique_points(incidents: gpd.GeoDataFrame) -> tuple[npt.NDArray[np.object_]
     inverse = np.full(len(geom), -1, dtype=np.int64)
     if not ok.any():
         return np.empty(0, dtype=object), inverse
-    # Hash-based (pandas.factorize), first-appearance order: much faster than np.unique(axis=0).
-    xs, ys = x[ok], y[ok]
-    cx = pd.factorize(xs)[0].astype(np.int64)
-    cy = pd.factorize(ys)[0].astype(np.int64)
-    key = pd.factorize(cx * (int(cy.max()) + 1) + cy)[0].astype(np.int64)
-    first = np.empty(int(key.max()) + 1, dtype=np.int64)
-    first[key[::-1]] = np.arange(len(key) - 1, -1, -1)  # the first row of each point wins
-    inverse[ok] = key
-    return shapely.points(xs[first], ys[first]), inverse
+    codes, uxy, _ = unique_points(np.column_stack([x[ok], y[ok]]))
+    inverse[ok] = codes
+    return shapely.points(uxy[:, 0], uxy[:, 1]), inverse
 
 
 def _point_pairs(
@@ -273,7 +268,7 @@ def _overlap_pairs(
 
 def _ward_index(incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> _IntArray:
     """Per incident, the position of its ward in ``wards`` (-1: in none)."""
-    points, inverse = _unique_points(incidents)
+    points, inverse = _point_index(incidents)
     codes = wards["ward_code"].astype("str").to_numpy(dtype=object)
     out = np.full(len(incidents), -1, dtype=np.int64)
     if len(codes) == 0:
@@ -292,7 +287,7 @@ def _ward_index(incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> _IntArr
 
 def _inside_any(incidents: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> npt.NDArray[np.bool_]:
     """Per incident, whether it is inside (or on) any of the polygons."""
-    points, inverse = _unique_points(incidents)
+    points, inverse = _point_index(incidents)
     pt, _ = _point_pairs(points, polygons.geometry.to_numpy())
     inside_point = np.zeros(len(points), dtype=bool)
     inside_point[pt] = True
@@ -538,7 +533,7 @@ def patrol_coverage(
     hs = _hotspots(hotspots, frame.crs)
     ids = _ids(hotspot_ids, frame)
     k = len(areas)
-    points, inverse = _unique_points(frame)
+    points, inverse = _point_index(frame)
     has = inverse >= 0
     per_point = np.bincount(inverse[has], minlength=len(points))
     hot = has & (ids != "")

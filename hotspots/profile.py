@@ -30,6 +30,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry import MultiPolygon, Polygon
 
+from ._validate import check_int
 from .columns import HOTSPOT_COLUMNS
 from .errors import InputError, ParameterError
 
@@ -81,12 +82,6 @@ def _check_labels(labels: npt.ArrayLike, n: int) -> NDArray[np.int64]:
     return labs.astype(np.int64)
 
 
-def _check_int(value: object, name: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ParameterError(f"{name} must be a whole number >= {minimum}; got {value!r}.")
-    return int(value)
-
-
 def _month_ordinals(month: pd.Series) -> NDArray[np.float64]:
     """Months as ``year * 12 + month - 1`` (NaN where missing)."""
     if not (pd.api.types.is_datetime64_any_dtype(month) or isinstance(month.dtype, pd.PeriodDtype)):
@@ -122,7 +117,7 @@ def _resolve_trend_months(period_months: int, trend_months: int | None) -> int:
         if period_months >= 2 * _DEFAULT_TREND_MONTHS:
             return _DEFAULT_TREND_MONTHS
         return period_months // 2
-    chosen = _check_int(trend_months, "trend_months", minimum=1)
+    chosen = check_int(trend_months, "trend_months", minimum=1)
     if 2 * chosen > period_months:
         raise ParameterError(
             f"trend_months={chosen} needs at least {2 * chosen} months of incidents but the period "
@@ -173,7 +168,7 @@ def describe_trend(trend: float, *, months: int) -> str:
     >>> describe_trend(0.001, months=3)
     'no change'
     """
-    span = _check_int(months, "months", minimum=0)
+    span = check_int(months, "months", minimum=0)
     if span == 0:
         return "no trend (under 2 months of incidents)"
     previous = "previous month" if span == 1 else f"previous {span} months"
@@ -360,7 +355,7 @@ def profile_hotspots(
         raise ParameterError(
             f"study_area_km2 must be a positive area in km²; got {study_area_km2!r}."
         )
-    top = _check_int(top_n, "top_n", minimum=1)
+    top = check_int(top_n, "top_n", minimum=1)
 
     months = _month_ordinals(frame["month"])
     first_period, period_months = _span(months)

@@ -40,6 +40,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 from scipy.stats import norm
 
+from ._points import unique_points
 from .errors import InputError, ParameterError
 
 __all__ = [
@@ -264,21 +265,30 @@ def cell_values(
         raise ParameterError(
             f"weights column {weights!r} is not in the incidents; use None or 'weight'."
         )
-    pts = incidents.geometry.to_numpy()
+    geom = incidents.geometry.to_numpy()
+    with np.errstate(invalid="ignore"):
+        xy = np.column_stack([shapely.get_x(geom), shapely.get_y(geom)])
+    ok = np.isfinite(xy).all(axis=1)
+    # Each unique map point is looked up once; its incidents follow it into its cell.
+    codes, uxy, _ = unique_points(xy[ok])
     tree = shapely.STRtree(cells.geometry.to_numpy())
-    point_idx, cell_idx = tree.query(pts, predicate="intersects")
+    point_idx, cell_idx = tree.query(shapely.points(uxy), predicate="intersects")
     first = np.unique(point_idx, return_index=True)[1]
-    point_idx, cell_idx = point_idx[first], cell_idx[first]
+    cell_of_point = np.full(len(uxy), -1, dtype=np.int64)
+    cell_of_point[point_idx[first]] = cell_idx[first]
+    cell_of_row = np.full(len(geom), -1, dtype=np.int64)
+    cell_of_row[ok] = cell_of_point[codes]
+    inside = cell_of_row >= 0
     n = len(cells)
-    counts = np.bincount(cell_idx, minlength=n).astype(np.int64)
+    counts = np.bincount(cell_of_row[inside], minlength=n).astype(np.int64)
     if weights is None:
         values = counts.astype(float)
     else:
         w = pd.to_numeric(incidents[weights], errors="coerce").to_numpy(dtype=float)
         if not np.isfinite(w).all():
             raise InputError(f"the {weights!r} column has missing values; fix or drop those rows.")
-        values = np.bincount(cell_idx, weights=w[point_idx], minlength=n)
-    outside = len(pts) - len(point_idx)
+        values = np.bincount(cell_of_row[inside], weights=w[inside], minlength=n)
+    outside = int(len(geom) - inside.sum())
     if outside:
         log.info("%d incidents lie outside every cell and are left out", outside)
     return counts, values
