@@ -1325,7 +1325,9 @@ def forecast_maps(
         ["density_km2", "cell_id"], ascending=[False, True]
     )
     area = study_area if study_area is not None else density.cells.union_all().convex_hull
-    gi = gi_star_cells(fit_incidents, grid_cells(area, cell_size=gi_cell_m, crs=fit_incidents.crs))
+    gi = gi_star_cells(
+        fit_incidents, grid_cells(area, cell_size=gi_cell_m, crs=fit_incidents.crs)
+    ).cells
     gi_cells = gi[gi["z"] > 0].sort_values("z", ascending=False)
     maps = {"DBSCAN": dbscan, "KDE": kde_cells, "Gi*": gi_cells}
     return {

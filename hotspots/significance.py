@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -45,6 +46,7 @@ from .errors import InputError, ParameterError
 
 __all__ = [
     "CLASSES",
+    "GiResult",
     "benjamini_hochberg",
     "cell_values",
     "gi_star",
@@ -66,6 +68,22 @@ CLASSES = (
 # Polygons closer than this (metres) count as touching: shared edges computed by different
 # arithmetic can differ in the last bits.
 _TOUCH_TOLERANCE = 1e-3
+
+
+@dataclass(frozen=True)
+class GiResult:
+    """What :func:`gi_star_cells` found.
+
+    Attributes
+    ----------
+    cells
+        The cells with their counts, z-scores, p-values and ``hotspot_class``.
+    notes
+        The neighbour rule and the p-values used, one sentence each.
+    """
+
+    cells: gpd.GeoDataFrame
+    notes: list[str]
 
 
 def _check_frame(frame: Any, name: str) -> gpd.GeoDataFrame:
@@ -301,7 +319,7 @@ def gi_star_cells(
     distance: float | None = None,
     weights: str | None = None,
     fdr: bool = True,
-) -> gpd.GeoDataFrame:
+) -> GiResult:
     """Getis-Ord Gi* hot and cold spots of incidents in ``cells`` (a grid, wards, ...).
 
     Parameters
@@ -320,10 +338,10 @@ def gi_star_cells(
 
     Returns
     -------
-    GeoDataFrame
-        ``cells`` (copied) plus ``incidents`` (count), ``value`` (count or summed weight),
-        ``n_neighbours`` (including the cell), ``z``, ``p``, ``p_fdr``, ``hotspot_class``.
-        ``attrs["notes"]`` says which neighbour rule was used.
+    GiResult
+        ``cells``: ``cells`` (copied) plus ``incidents`` (count), ``value`` (count or summed
+        weight), ``n_neighbours`` (including the cell), ``z``, ``p``, ``p_fdr``,
+        ``hotspot_class``; ``notes`` says which neighbour rule was used.
     """
     _check_frame(incidents, "incidents")
     if not isinstance(cells, gpd.GeoDataFrame):
@@ -353,6 +371,5 @@ def gi_star_cells(
     out["p_fdr"] = p_fdr
     out["hotspot_class"] = pd.array(hotspot_classes(z, p, p_fdr=p_fdr, fdr=fdr), dtype="str")
     cols = [c for c in out.columns if c != out.geometry.name] + [out.geometry.name]
-    out = out[cols]
-    out.attrs["notes"] = [rule, "p-values: two-sided normal; " + ("FDR-adjusted" if fdr else "raw")]
-    return out
+    notes = [rule, "p-values: two-sided normal; " + ("FDR-adjusted" if fdr else "raw")]
+    return GiResult(cells=out[cols], notes=notes)
