@@ -12,6 +12,7 @@ distances are in the units of ``xy`` (metres in the working CRS).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -273,6 +274,39 @@ def _hdbscan_from_mst(
     point that stands alone as a cluster (mass >= min_cluster_size) has its incidents
     leave at that moment, adding nothing to the cluster's stability.
     """
+    linkage = _single_linkage(a, b, dist, mass)
+    tree = _condense(linkage, len(mass), min_cluster_size)
+    stability = _stability(tree, mass)
+    label_of = _excess_of_mass(tree.cl_parent, stability)
+    return np.asarray(label_of, dtype=np.int64)[tree.point_cluster]
+
+
+@dataclass
+class _Linkage:
+    """Single-linkage tree: node ``n + s`` merges ``left[s]`` and ``right[s]`` at ``height[s]``."""
+
+    left: list[int]
+    right: list[int]
+    height: list[float]
+    node_mass: list[float]
+
+
+@dataclass
+class _Condensed:
+    """Condensed tree: each point's cluster and lambda of leaving, each cluster's parent,
+    birth lambda and mass (cluster 0 is the root)."""
+
+    point_cluster: NDArray[np.int64]
+    point_lambda: NDArray[np.float64]
+    cl_parent: list[int]
+    cl_birth: list[float]
+    cl_mass: list[float]
+
+
+def _single_linkage(
+    a: NDArray[np.intp], b: NDArray[np.intp], dist: NDArray[np.float64], mass: NDArray[np.float64]
+) -> _Linkage:
+    """Kruskal's merges of the MST edges, shortest first, with the merged masses."""
     n = len(mass)
     order = np.lexsort((b, a, dist))
     ea, eb, ed = a[order].tolist(), b[order].tolist(), dist[order].tolist()
@@ -297,12 +331,35 @@ def _hdbscan_from_mst(
         left[s], right[s] = ra, rb
         parent[ra] = parent[rb] = node
         node_mass[node] = node_mass[ra] + node_mass[rb]
+    return _Linkage(left=left, right=right, height=ed, node_mass=node_mass)
 
-    # Condense top-down (children always have smaller ids than their parent). Merges at
-    # one distance form one split, whatever order the sorted edges put them in: the parts
-    # are the nodes below that distance. A map point is indivisible: once it stands alone
-    # (as a cluster of its own or as what remains of one) its incidents leave at once.
+
+def _split_parts(linkage: _Linkage, n: int, s: int, absorbed: list[bool]) -> list[int]:
+    """The parts merge ``s`` joins: the nodes below its height (merges at one height are
+    one split; the internal nodes merged into it are marked ``absorbed``)."""
+    height = linkage.height[s]
+    parts: list[int] = []
+    stack = [linkage.left[s], linkage.right[s]]
+    while stack:
+        part = stack.pop()
+        if part >= n and linkage.height[part - n] == height:
+            absorbed[part] = True
+            stack.append(linkage.left[part - n])
+            stack.append(linkage.right[part - n])
+        else:
+            parts.append(part)
+    return parts
+
+
+def _condense(linkage: _Linkage, n: int, min_cluster_size: int) -> _Condensed:
+    """Condense the single-linkage tree top-down (children have smaller ids than parents).
+
+    Merges at one distance form one split, whatever order the sorted edges put them in: the
+    parts are the nodes below that distance. A map point is indivisible: once it stands alone
+    (as a cluster of its own or as what remains of one) its incidents leave at once.
+    """
     inf = math.inf
+    node_mass = linkage.node_mass
     root = 2 * n - 2
     cluster_of = [-1] * (2 * n - 1)  # cluster a node still belongs to as a whole
     fell_from = [-1] * (2 * n - 1)  # cluster a node's points fell out of ...
@@ -318,23 +375,14 @@ def _hdbscan_from_mst(
             continue
         s = node - n
         if fell_from[node] >= 0:
-            for child in (left[s], right[s]):
+            for child in (linkage.left[s], linkage.right[s]):
                 fell_from[child] = fell_from[node]
                 fell_at[child] = fell_at[node]
             continue
         cl = cluster_of[node]
-        height = ed[s]
+        height = linkage.height[s]
         lam = 1.0 / height if height > 0 else inf
-        parts: list[int] = []
-        stack = [left[s], right[s]]
-        while stack:
-            part = stack.pop()
-            if part >= n and ed[part - n] == height:
-                absorbed[part] = True
-                stack.append(left[part - n])
-                stack.append(right[part - n])
-            else:
-                parts.append(part)
+        parts = _split_parts(linkage, n, s, absorbed)
         big = [part for part in parts if node_mass[part] >= min_cluster_size]
         for part in parts:
             if part < n:
@@ -360,10 +408,14 @@ def _hdbscan_from_mst(
         else:  # the point alone is (what remains of) a cluster: it adds no excess of mass
             point_cluster[p] = cluster_of[p]
             point_lambda[p] = alone_at[p]
+    return _Condensed(point_cluster, point_lambda, cl_parent, cl_birth, cl_mass)
 
-    # Stability: sum over what leaves each cluster of (lambda - birth) * mass.
-    n_cl = len(cl_parent)
-    births = np.asarray(cl_birth)
+
+def _stability(tree: _Condensed, mass: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per cluster, the sum over what leaves it of (lambda - birth) * mass."""
+    point_cluster, point_lambda = tree.point_cluster, tree.point_lambda
+    n_cl = len(tree.cl_parent)
+    births = np.asarray(tree.cl_birth)
     stability = np.zeros(n_cl)
     has_mass = mass > 0
     with np.errstate(invalid="ignore"):
@@ -372,15 +424,20 @@ def _hdbscan_from_mst(
             point_cluster[has_mass],
             (point_lambda[has_mass] - births[point_cluster[has_mass]]) * mass[has_mass],
         )
-    cl_parent_arr = np.asarray(cl_parent)
+    cl_parent_arr = np.asarray(tree.cl_parent)
     child_rows = np.arange(1, n_cl)
     np.add.at(
         stability,
         cl_parent_arr[child_rows],
-        (births[child_rows] - births[cl_parent_arr[child_rows]]) * np.asarray(cl_mass)[1:],
+        (births[child_rows] - births[cl_parent_arr[child_rows]]) * np.asarray(tree.cl_mass)[1:],
     )
+    return stability
 
-    # Excess of mass, leaves first (cluster ids grow downwards); the root is never chosen.
+
+def _excess_of_mass(cl_parent: list[int], stability: NDArray[np.float64]) -> list[int]:
+    """Each cluster's label: itself if selected by excess of mass (leaves first, cluster ids
+    grow downwards; the root never chosen), else its nearest selected ancestor (-1: none)."""
+    n_cl = len(cl_parent)
     children: list[list[int]] = [[] for _ in range(n_cl)]
     for c in range(1, n_cl):
         children[cl_parent[c]].append(c)
@@ -399,8 +456,7 @@ def _hdbscan_from_mst(
                 selected[d] = False
                 stack.extend(children[d])
 
-    # Each cluster's label: itself if selected, else its nearest selected ancestor.
     label_of = [-1] * n_cl
     for c in range(1, n_cl):
         label_of[c] = c if selected[c] else label_of[cl_parent[c]]
-    return np.asarray(label_of, dtype=np.int64)[point_cluster]
+    return label_of
