@@ -43,8 +43,8 @@ from hotspots import (
     uncovered_hotspots,
     ward_table,
 )
+from hotspots._points import incident_xy
 from hotspots.cluster import map_point_spacing
-from hotspots.find import incident_xy
 from hotspots.profile import monthly_counts
 from ui.analysis import analysis_tab, pilot_tab
 from ui.helpers import (
@@ -169,12 +169,15 @@ def _analyse(
         "table": pd.DataFrame(hotspots.drop(columns="geometry")),
         "n": len(chosen),
         "wards": None,
+        "wards_outside": None,
         "patrols": None,
         "uncovered": None,
         "streets": None,
     }
     if _wards is not None:
-        out["wards"] = ward_table(chosen, _wards, hotspots=hotspots, hotspot_ids=ids)
+        wards_table = ward_table(chosen, _wards, hotspots=hotspots, hotspot_ids=ids)
+        out["wards"] = wards_table.table
+        out["wards_outside"] = wards_table.incidents_outside
     if _patrols is not None:
         out["patrols"] = patrol_coverage(chosen, _patrols, hotspots=hotspots, hotspot_ids=ids)
         uncovered = uncovered_hotspots(hotspots, _patrols, hotspot_ids=ids, incidents=chosen)

@@ -418,7 +418,7 @@ def suppressed_ward_table(
     threshold
         Counts from 1 to ``threshold - 1`` are shown as "fewer than <threshold>".
     incidents_outside
-        The incidents in no ward (``ward_table(...).attrs["incidents_outside"]``): with the
+        The incidents in no ward (``ward_table(...).incidents_outside``): with the
         wards' counts they add up to the incidents analysed printed on the page. None is
         taken as 0.
     hotspot_wards
@@ -1008,6 +1008,7 @@ def briefing_html(
     wards: gpd.GeoDataFrame | None = None,
     patrol_areas: gpd.GeoDataFrame | None = None,
     ward_table: pd.DataFrame | None = None,
+    incidents_outside: int | None = None,
     period: tuple[str, str],
     title: str,
     synthetic: bool = False,
@@ -1034,7 +1035,9 @@ def briefing_html(
     wards, patrol_areas
         Reference layers drawn on the map, or None.
     ward_table
-        :func:`hotspots.ward_table` output, or None to leave the ward table out.
+        ``hotspots.ward_table(...).table``, or None to leave the ward table out.
+    incidents_outside
+        ``hotspots.ward_table(...).incidents_outside``: the incidents in no ward (None: 0).
     period
         First and last month analysed, ``("YYYY-MM", "YYYY-MM")``.
     title
@@ -1065,7 +1068,7 @@ def briefing_html(
     wards_rows = None
     outside: int | None = None
     if ward_table is not None:
-        given = ward_table.attrs.get("incidents_outside")
+        given = incidents_outside
         if isinstance(given, int | np.integer) and not isinstance(given, bool) and given >= 0:
             outside = int(given)
         hotspot_wards = (
@@ -1237,6 +1240,7 @@ def write_briefing(
     wards: gpd.GeoDataFrame | None = None,
     patrol_areas: gpd.GeoDataFrame | None = None,
     ward_table: pd.DataFrame | None = None,
+    incidents_outside: int | None = None,
     period: tuple[str, str],
     title: str,
     synthetic: bool = False,
@@ -1258,6 +1262,7 @@ def write_briefing(
         wards=wards,
         patrol_areas=patrol_areas,
         ward_table=ward_table,
+        incidents_outside=incidents_outside,
         period=period,
         title=title,
         synthetic=synthetic,

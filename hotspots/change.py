@@ -34,6 +34,8 @@ from .significance import benjamini_hochberg, cell_values, gi_star, neighbours
 
 __all__ = [
     "PATTERNS",
+    "ChangeResult",
+    "EmergingResult",
     "MannKendall",
     "classify_pattern",
     "compare_periods",
@@ -63,6 +65,45 @@ PATTERNS = (
 _MOSTLY = 0.9
 #: ArcGIS recommends at least this many periods for a trustworthy trend.
 _MIN_PERIODS_ADVISED = 10
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """What :func:`compare_periods` found.
+
+    Attributes
+    ----------
+    cells
+        The cells with their counts before and after and the changes (see
+        :func:`compare_periods`).
+    notes
+        The periods compared and the months missing from the data, one sentence each.
+    """
+
+    cells: gpd.GeoDataFrame
+    notes: list[str]
+
+
+@dataclass(frozen=True)
+class EmergingResult:
+    """What :func:`emerging_hotspots` found.
+
+    Attributes
+    ----------
+    cells
+        The cells with their pattern (see :func:`emerging_hotspots`).
+    periods
+        The periods' labels ("YYYY-MM..YYYY-MM"), oldest first.
+    z
+        Gi* z-scores, cells x periods.
+    notes
+        The periods used, incidents left out, missing months and weak-evidence warnings.
+    """
+
+    cells: gpd.GeoDataFrame
+    periods: list[str]
+    z: NDArray[np.float64]
+    notes: list[str]
 
 
 # --------------------------------------------------------------------------- months
@@ -135,7 +176,7 @@ def compare_periods(
     after: tuple[str, str],
     weights: str | None = None,
     data_months: Iterable[str] | None = None,
-) -> gpd.GeoDataFrame:
+) -> ChangeResult:
     """Incidents per cell in two month ranges, and the change between them.
 
     Parameters
@@ -155,14 +196,13 @@ def compare_periods(
 
     Returns
     -------
-    GeoDataFrame
-        ``cells`` (copied) plus ``before``, ``after`` (counts or summed weights), ``change``
-        (after - before), ``pct_change`` (100 * change / before; NaN when before is 0),
-        ``before_per_month``, ``after_per_month`` and ``rate_change_pct`` (the percentage change
-        of the monthly rates: the figure to read when the two ranges differ in length). A
+    ChangeResult
+        ``cells``: ``cells`` (copied) plus ``before``, ``after`` (counts or summed weights),
+        ``change`` (after - before), ``pct_change`` (100 * change / before; NaN when before is
+        0), ``before_per_month``, ``after_per_month`` and ``rate_change_pct`` (the percentage
+        change of the monthly rates: the figure to read when the two ranges differ in length). A
         month the data do not cover (see ``data_months``) is taken as missing (as when a
-        force did not supply it): it is left out of the rates and named in
-        ``attrs["notes"]``.
+        force did not supply it): it is left out of the rates and named in ``notes``.
 
     Examples
     --------
@@ -172,7 +212,7 @@ def compare_periods(
     ...     geometry=gpd.points_from_xy([1, 11, 1, 1, 1], [1] * 5), crs=27700)
     >>> out = compare_periods(
     ...     pts, cells, before=("2024-01", "2024-01"), after=("2024-02", "2024-02"))
-    >>> out[["before", "after", "change", "pct_change"]].values.tolist()
+    >>> out.cells[["before", "after", "change", "pct_change"]].values.tolist()
     [[1.0, 3.0, 2.0, 200.0], [1.0, 0.0, -1.0, -100.0]]
     """
     out = _check_inputs(incidents, cells)
@@ -224,8 +264,7 @@ def compare_periods(
                 f"at all ({', '.join(gone)}), taken as missing from the data: its counts are "
                 "incomplete, so compare the monthly rates (rate_change_pct), not the counts"
             )
-    out.attrs["notes"] = notes
-    return out
+    return ChangeResult(cells=out, notes=notes)
 
 
 # --------------------------------------------------------------------------- Mann-Kendall
@@ -418,6 +457,109 @@ def _periods(months: NDArray[np.int64], period_months: int) -> tuple[NDArray[np.
     return index.astype(np.int64), labels
 
 
+def _check_emerging(period_months: Any, alpha: Any, trend_alpha: Any) -> None:
+    if isinstance(period_months, bool) or not isinstance(period_months, int | np.integer):
+        raise ParameterError(
+            f"period_months must be a whole number of months; got {period_months!r}."
+        )
+    if period_months < 1:
+        raise ParameterError(f"period_months must be at least 1; got {period_months!r}.")
+    for value, name in ((alpha, "alpha"), (trend_alpha, "trend_alpha")):
+        if not (isinstance(value, int | float) and 0 < value < 1):
+            raise ParameterError(f"{name} must be a probability between 0 and 1; got {value!r}.")
+
+
+def _emerging_notes(
+    months: NDArray[np.int64],
+    index: NDArray[np.int64],
+    labels: list[str],
+    period_months: int,
+    data_months: Iterable[str] | None,
+) -> list[str]:
+    """The periods used, incidents left out, months missing and too few periods."""
+    n_periods = len(labels)
+    notes = [f"{n_periods} periods of {period_months} months: {labels[0]} to {labels[-1]}"]
+    skipped = int((index < 0).sum())
+    if skipped:
+        notes.append(f"{skipped} incidents before the first complete period left out")
+    covered = months[index >= 0]
+    gone = sorted(
+        set(range(int(covered.min()), int(covered.max()) + 1)) - _present(data_months, covered)
+    )
+    if gone:
+        notes.append(
+            f"{len(gone)} month{'s' if len(gone) != 1 else ''} with no incidents at all "
+            f"({', '.join(_label(m) for m in gone)}), taken as missing from the data: the periods "
+            "holding them have lower counts, which weakens the count trend (count_trend_p)"
+        )
+    if n_periods < _MIN_PERIODS_ADVISED:
+        notes.append(
+            f"only {n_periods} periods: trends are weak evidence below {_MIN_PERIODS_ADVISED} "
+            "(use a shorter period_months)"
+        )
+    return notes
+
+
+def _gi_by_period(
+    incidents: gpd.GeoDataFrame,
+    cells: gpd.GeoDataFrame,
+    index: NDArray[np.int64],
+    n_periods: int,
+    *,
+    distance: float | None,
+    weights: str | None,
+    fdr: bool,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Counts (or summed weights), Gi* z-scores and p-values, cells x periods."""
+    w = neighbours(cells, distance=distance)
+    n = len(cells)
+    counts = np.zeros((n, n_periods))
+    z = np.zeros((n, n_periods))
+    p = np.ones((n, n_periods))
+    for k in range(n_periods):
+        chosen = incidents[index == k]
+        counts[:, k] = cell_values(chosen, cells, weights=weights)[1]
+        z[:, k], raw = gi_star(counts[:, k], neighbours=w)
+        p[:, k] = benjamini_hochberg(raw) if fdr else raw
+    return counts, z, p
+
+
+def _with_patterns(
+    out: gpd.GeoDataFrame,
+    counts: NDArray[np.float64],
+    z: NDArray[np.float64],
+    hot: NDArray[np.bool_],
+    cold: NDArray[np.bool_],
+    trend_alpha: float,
+) -> gpd.GeoDataFrame:
+    """``out`` with the emerging hot spot columns, the geometry last."""
+    trend = mann_kendall(z)
+    count_trend = mann_kendall(counts)
+    patterns = [
+        classify_pattern(
+            hot[i],
+            cold[i],
+            trend_z=float(trend.z[i]),
+            trend_p=float(trend.p[i]),
+            trend_alpha=trend_alpha,
+        )
+        for i in range(len(out))
+    ]
+    letters = np.where(hot, "H", np.where(cold, "C", "."))
+    out["incidents"] = counts.sum(axis=1)
+    out["hot_periods"] = hot.sum(axis=1).astype(np.int64)
+    out["cold_periods"] = cold.sum(axis=1).astype(np.int64)
+    out["series"] = pd.array(["".join(row) for row in letters], dtype="str")
+    out["last_z"] = z[:, -1]
+    out["trend_z"] = trend.z
+    out["trend_p"] = trend.p
+    out["count_trend_z"] = count_trend.z
+    out["count_trend_p"] = count_trend.p
+    out["pattern"] = pd.array(patterns, dtype="str")
+    cols = [c for c in out.columns if c != out.geometry.name] + [out.geometry.name]
+    return out[cols]
+
+
 def emerging_hotspots(
     incidents: gpd.GeoDataFrame,
     cells: gpd.GeoDataFrame,
@@ -429,7 +571,7 @@ def emerging_hotspots(
     fdr: bool = True,
     trend_alpha: float = 0.05,
     data_months: Iterable[str] | None = None,
-) -> gpd.GeoDataFrame:
+) -> EmergingResult:
     """Emerging hot spot patterns per cell: new, intensifying, persistent, diminishing, ...
 
     Parameters
@@ -458,13 +600,13 @@ def emerging_hotspots(
 
     Returns
     -------
-    GeoDataFrame
-        ``cells`` (copied) plus ``incidents`` (in the periods analysed), ``hot_periods``,
+    EmergingResult
+        ``cells``: ``cells`` (copied) plus ``incidents`` (in the periods analysed), ``hot_periods``,
         ``cold_periods``, ``series`` (one letter per period, oldest first: "H" hot, "C" cold,
         "." neither), ``last_z``, ``trend_z``, ``trend_p`` (Mann–Kendall of the Gi* z-scores),
         ``count_trend_z``, ``count_trend_p`` (of the counts), ``pattern`` (see
-        :func:`classify_pattern`). ``attrs`` holds ``periods`` (their labels), ``z`` (cells x
-        periods Gi* z-scores) and ``notes``.
+        :func:`classify_pattern`); ``periods`` (their labels), ``z`` (cells x periods Gi*
+        z-scores) and ``notes``.
 
     Notes
     -----
@@ -475,83 +617,22 @@ def emerging_hotspots(
     counts. Read ``count_trend_z`` / ``count_trend_p`` beside the pattern.
     """
     out = _check_inputs(incidents, cells)
-    if isinstance(period_months, bool) or not isinstance(period_months, int | np.integer):
-        raise ParameterError(
-            f"period_months must be a whole number of months; got {period_months!r}."
-        )
-    if period_months < 1:
-        raise ParameterError(f"period_months must be at least 1; got {period_months!r}.")
-    for value, name in ((alpha, "alpha"), (trend_alpha, "trend_alpha")):
-        if not (isinstance(value, int | float) and 0 < value < 1):
-            raise ParameterError(f"{name} must be a probability between 0 and 1; got {value!r}.")
+    _check_emerging(period_months, alpha, trend_alpha)
     if len(out) < 3:
         raise InputError("cells must hold at least 3 polygons for Gi*; use a finer grid.")
     if len(incidents) == 0:
         raise InputError("no incidents to analyse; check the filters.")
     months = _incident_months(incidents)
     index, labels = _periods(months, int(period_months))
-    n_periods = len(labels)
-    notes = [f"{n_periods} periods of {period_months} months: {labels[0]} to {labels[-1]}"]
-    skipped = int((index < 0).sum())
-    if skipped:
-        notes.append(f"{skipped} incidents before the first complete period left out")
-    covered = months[index >= 0]
-    gone = sorted(
-        set(range(int(covered.min()), int(covered.max()) + 1)) - _present(data_months, covered)
+    notes = _emerging_notes(months, index, labels, period_months, data_months)
+    counts, z, p = _gi_by_period(
+        incidents, out, index, len(labels), distance=distance, weights=weights, fdr=fdr
     )
-    if gone:
-        notes.append(
-            f"{len(gone)} month{'s' if len(gone) != 1 else ''} with no incidents at all "
-            f"({', '.join(_label(m) for m in gone)}), taken as missing from the data: the periods "
-            "holding them have lower counts, which weakens the count trend (count_trend_p)"
-        )
-    if n_periods < _MIN_PERIODS_ADVISED:
-        notes.append(
-            f"only {n_periods} periods: trends are weak evidence below {_MIN_PERIODS_ADVISED} "
-            "(use a shorter period_months)"
-        )
-    w = neighbours(out, distance=distance)
-    n = len(out)
-    counts = np.zeros((n, n_periods))
-    z = np.zeros((n, n_periods))
-    p = np.ones((n, n_periods))
-    for k in range(n_periods):
-        chosen = incidents[index == k]
-        counts[:, k] = cell_values(chosen, out, weights=weights)[1]
-        z[:, k], raw = gi_star(counts[:, k], neighbours=w)
-        p[:, k] = benjamini_hochberg(raw) if fdr else raw
     hot = (p <= alpha) & (z > 0)
     cold = (p <= alpha) & (z < 0)
-    trend = mann_kendall(z)
-    count_trend = mann_kendall(counts)
-    patterns = [
-        classify_pattern(
-            hot[i],
-            cold[i],
-            trend_z=float(trend.z[i]),
-            trend_p=float(trend.p[i]),
-            trend_alpha=trend_alpha,
-        )
-        for i in range(n)
-    ]
-    letters = np.where(hot, "H", np.where(cold, "C", "."))
     for note in notes:
         log.info("emerging hot spots: %s", note)
-    out["incidents"] = counts.sum(axis=1)
-    out["hot_periods"] = hot.sum(axis=1).astype(np.int64)
-    out["cold_periods"] = cold.sum(axis=1).astype(np.int64)
-    out["series"] = pd.array(["".join(row) for row in letters], dtype="str")
-    out["last_z"] = z[:, -1]
-    out["trend_z"] = trend.z
-    out["trend_p"] = trend.p
-    out["count_trend_z"] = count_trend.z
-    out["count_trend_p"] = count_trend.p
-    out["pattern"] = pd.array(patterns, dtype="str")
-    cols = [c for c in out.columns if c != out.geometry.name] + [out.geometry.name]
-    out = out[cols]
-    out.attrs["periods"] = labels
-    out.attrs["z"] = z
-    out.attrs["notes"] = notes
+    out = _with_patterns(out, counts, z, hot, cold, trend_alpha)
     if math.isfinite(float(z.sum())):
         log.info("emerging hot spots: %s", out["pattern"].value_counts().to_dict())
-    return out
+    return EmergingResult(cells=out, periods=labels, z=z, notes=notes)

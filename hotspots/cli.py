@@ -642,11 +642,11 @@ def _analyse(args: argparse.Namespace) -> int:
             hotspot_ids=result.hotspot_ids,
             population=population,
         )
-        write_table_csv(table, out / "wards.csv")
+        write_table_csv(table.table, out / "wards.csv")
         layers["wards"] = {
             "file": args.wards,
             "n_wards": len(wards),
-            "incidents_outside_wards": int(table.attrs.get("incidents_outside", 0)),
+            "incidents_outside_wards": table.incidents_outside,
         }
         log.info(
             "%d wards; %s incidents outside them",
@@ -770,8 +770,9 @@ def _harm(incidents: Any, path: str | None) -> tuple[Any, dict[str, Any]]:
     from .harm import HARM_SOURCE, apply_harm_weights, harm_weights
 
     table = harm_weights(path)
-    weighted = apply_harm_weights(incidents, table)
-    for warning in weighted.attrs.get("harm_warnings", []):
+    harmed = apply_harm_weights(incidents, table)
+    weighted = harmed.incidents
+    for warning in harmed.warnings:
         log.warning("%s", warning)
     source = f"your table {path}" if path else HARM_SOURCE
     log.info("Weighting incidents by harm (%s)", source)
@@ -779,7 +780,7 @@ def _harm(incidents: Any, path: str | None) -> tuple[Any, dict[str, Any]]:
         "source": source,
         "weights": table,
         "total_harm": round(float(weighted["weight"].sum()), 3),
-        "warnings": list(weighted.attrs.get("harm_warnings", [])),
+        "warnings": list(harmed.warnings),
     }
     return weighted, info
 

@@ -249,10 +249,7 @@ def _write(
     return out
 
 
-def _notes(frame_or_notes: Any) -> list[str]:
-    notes = frame_or_notes if isinstance(frame_or_notes, list) else frame_or_notes.attrs
-    if isinstance(notes, dict):
-        notes = notes.get("notes", [])
+def _notes(notes: list[str]) -> list[str]:
     for note in notes:
         log.info("%s", note)
     return [str(n) for n in notes]
@@ -329,14 +326,15 @@ def _gi(args: argparse.Namespace) -> int:
     inputs = _load(args)
     incidents, report, wards, harm = inputs.incidents, inputs.report, inputs.wards, inputs.harm
     cells = _cells(args, incidents, wards)
-    gi = gi_star_cells(
+    found = gi_star_cells(
         incidents,
         cells,
         distance=args.distance,
         weights="weight" if harm is not None else None,
         fdr=not args.no_fdr,
     )
-    notes = _notes(gi)
+    gi = found.cells
+    notes = _notes(found.notes)
     counts = _class_counts(gi["hotspot_class"], CLASSES)
     summary = {
         "method": "gi*",
@@ -359,7 +357,7 @@ def _change(args: argparse.Namespace) -> int:
     inputs = _load(args)
     incidents, report, wards, harm = inputs.incidents, inputs.report, inputs.wards, inputs.harm
     cells = _cells(args, incidents, wards)
-    table = compare_periods(
+    compared = compare_periods(
         incidents,
         cells,
         before=args.before,
@@ -367,7 +365,8 @@ def _change(args: argparse.Namespace) -> int:
         weights="weight" if harm is not None else None,
         data_months=inputs.data_months,
     )
-    notes = _notes(table)
+    table = compared.cells
+    notes = _notes(compared.notes)
     before, after = float(table["before"].sum()), float(table["after"].sum())
     summary = {
         "method": "change",
@@ -409,7 +408,7 @@ def _emerging(args: argparse.Namespace) -> int:
     inputs = _load(args)
     incidents, report, wards, harm = inputs.incidents, inputs.report, inputs.wards, inputs.harm
     cells = _cells(args, incidents, wards)
-    table = emerging_hotspots(
+    emerging = emerging_hotspots(
         incidents,
         cells,
         period_months=args.period_months,
@@ -417,12 +416,13 @@ def _emerging(args: argparse.Namespace) -> int:
         weights="weight" if harm is not None else None,
         data_months=inputs.data_months,
     )
-    notes = _notes(table)
+    table = emerging.cells
+    notes = _notes(emerging.notes)
     counts = _class_counts(table["pattern"], PATTERNS)
     summary = {
         "method": "emerging",
         "period_months": args.period_months,
-        "periods": [str(p) for p in table.attrs.get("periods", [])],
+        "periods": [str(p) for p in emerging.periods],
         "cells": len(table),
         "patterns": counts,
         "notes": notes,

@@ -46,6 +46,8 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
+from ._points import incident_xy, unique_points
+from ._validate import check_positive_float
 from .cluster import Suggestion
 from .errors import InputError, ParameterError
 from .study_area import AreaLike, area_geometry
@@ -115,16 +117,6 @@ class KDEResult:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _positive(value: Any, name: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name} must be a number of metres; got {value!r}.") from None
-    if not math.isfinite(number) or number <= 0:
-        raise ParameterError(f"{name} must be a positive number of metres; got {value!r}.")
-    return number
 
 
 def _polygonal(geom: BaseGeometry) -> BaseGeometry:
@@ -198,7 +190,7 @@ def quartic_kernel(distance: Any, bandwidth: float) -> NDArray[np.float64]:
     >>> np.round(k * np.pi * 100.0**2 / 3, 4).tolist()
     [1.0, 0.5625, 0.0]
     """
-    h = _positive(bandwidth, "bandwidth")
+    h = check_positive_float(bandwidth, "bandwidth")
     d = np.asarray(distance, dtype=float)
     u = np.clip(1.0 - (d / h) ** 2, 0.0, None)
     out: NDArray[np.float64] = 3.0 / (math.pi * h * h) * u * u
@@ -239,7 +231,7 @@ def grid_cells(
     >>> len(cells), cells["area_km2"].sum().round(3), cells[["x", "y"]].iloc[0].tolist()
     (6, np.float64(0.06), [50.0, 50.0])
     """
-    size = _positive(cell_size, "cell_size")
+    size = check_positive_float(cell_size, "cell_size")
     if shape not in SHAPES:
         raise ParameterError(f"shape {shape!r} is not known; use one of: {', '.join(SHAPES)}.")
     if crs is None and isinstance(study_area, gpd.GeoDataFrame | gpd.GeoSeries):
@@ -269,11 +261,11 @@ def grid_cells(
     return cells
 
 
-def _unique_points(
+def _weighted_points(
     incidents: gpd.GeoDataFrame, weights: str | None
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    geom = incidents.geometry
-    xy = np.column_stack([geom.x.to_numpy(dtype=float), geom.y.to_numpy(dtype=float)])
+    """The incidents' unique map points (sorted by x, then y) and their summed weights."""
+    xy = incident_xy(incidents)
     if weights is None:
         w = np.ones(len(xy))
     else:
@@ -290,9 +282,9 @@ def _unique_points(
     xy, w = xy[ok], w[ok]
     if len(xy) == 0:
         return xy, w
-    uniq, inverse = np.unique(xy, axis=0, return_inverse=True)
-    summed = np.bincount(inverse.ravel(), weights=w, minlength=len(uniq)).astype(float)
-    return uniq.astype(float), summed
+    _, uniq, summed = unique_points(xy, w)
+    order = np.lexsort((uniq[:, 1], uniq[:, 0]))  # the order the density sums have always used
+    return uniq[order], summed[order]
 
 
 def _density_at(
@@ -368,7 +360,7 @@ def kde(
         )
     if shape not in SHAPES:
         raise ParameterError(f"shape {shape!r} is not known; use one of: {', '.join(SHAPES)}.")
-    points, counts = _unique_points(incidents, weights)
+    points, counts = _weighted_points(incidents, weights)
     notes: list[str] = []
     suggestions: dict[str, Suggestion] = {}
 
@@ -392,7 +384,7 @@ def kde(
         suggestions["cell_size"] = Suggestion(size, reason)
         notes.append(f"cell size {size:.0f} m (automatic): {reason}")
     else:
-        size = _positive(cell_size, "cell_size")
+        size = check_positive_float(cell_size, "cell_size")
     if bandwidth is None:
         h = short / BANDWIDTHS_PER_SHORT_SIDE
         reason = (
@@ -402,7 +394,7 @@ def kde(
         suggestions["bandwidth"] = Suggestion(h, reason)
         notes.append(f"bandwidth {h:.0f} m (automatic): {reason}")
     else:
-        h = _positive(bandwidth, "bandwidth")
+        h = check_positive_float(bandwidth, "bandwidth")
     for note in notes:
         log.info("KDE %s", note)
     if h < size:

@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
+from ._points import incident_xy
 from .cluster import (
     DEFAULT_EPS,
     Suggestion,
@@ -36,7 +37,6 @@ __all__ = [
     "HotspotResult",
     "cluster_weights",
     "find_hotspots",
-    "incident_xy",
     "suggest_parameters",
 ]
 
@@ -106,16 +106,6 @@ class HotspotResult:
         if self.min_cluster_size is not None:
             out["min_cluster_size"] = self.min_cluster_size
         return out
-
-
-def incident_xy(incidents: gpd.GeoDataFrame) -> npt.NDArray[np.float64]:
-    """The (n, 2) metre coordinates of an Incidents frame's points."""
-    if incidents.crs is None or not incidents.crs.is_projected:
-        raise InputError(
-            "incidents must be in a projected CRS in metres; read them with read_incidents()."
-        )
-    geom = incidents.geometry
-    return np.column_stack([geom.x.to_numpy(dtype=float), geom.y.to_numpy(dtype=float)])
 
 
 def _n_months(incidents: gpd.GeoDataFrame) -> int:

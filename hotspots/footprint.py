@@ -36,7 +36,6 @@ import itertools
 import logging
 import math
 import os
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -47,9 +46,10 @@ from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial import Delaunay, QhullError
 from shapely.geometry import MultiPolygon, Polygon
 
-from .errors import InputError, ParameterError
+from ._validate import check_positive_float, check_xy
+from .errors import ParameterError
 
-__all__ = ["default_study_area", "hotspot_footprints", "mst_radius"]
+__all__ = ["hotspot_footprints", "mst_radius"]
 
 log = logging.getLogger(__name__)
 
@@ -59,27 +59,6 @@ _SLACK = 1e-6
 _VORONOI_MIN_POINTS = 12
 #: Most threads used to build footprints (one cluster per task).
 _MAX_THREADS = 8
-
-
-def _check_xy(xy: NDArray[np.float64], name: str = "xy") -> NDArray[np.float64]:
-    arr = np.asarray(xy, dtype=float)
-    if arr.ndim != 2 or arr.shape[1] != 2:
-        raise ParameterError(
-            f"{name} must be an (n, 2) array of x, y metres; got shape {arr.shape}."
-        )
-    if not np.isfinite(arr).all():
-        raise ParameterError(f"{name} holds NaN or infinite coordinates; drop those rows first.")
-    return arr
-
-
-def _check_positive(value: float, name: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name} must be a number of metres; got {value!r}.") from None
-    if not math.isfinite(number) or number <= 0:
-        raise ParameterError(f"{name} must be a positive number of metres; got {value!r}.")
-    return number
 
 
 def mst_radius(points: NDArray[np.float64], *, min_radius: float = 15.0) -> float:
@@ -103,8 +82,8 @@ def mst_radius(points: NDArray[np.float64], *, min_radius: float = 15.0) -> floa
     >>> mst_radius(np.array([[0.0, 0.0], [10.0, 0.0]]), min_radius=15.0)
     15.0
     """
-    pts = _check_xy(points, "points")
-    floor = _check_positive(min_radius, "min_radius")
+    pts = check_xy(points, "points")
+    floor = check_positive_float(min_radius, "min_radius")
     return max(_longest_mst_edge(pts) / 2.0, floor)
 
 
@@ -252,7 +231,7 @@ def hotspot_footprints(
     >>> list(fp), fp[0].geom_type, round(fp[0].area / (2 * np.pi * 50**2), 2)
     ([0], 'Polygon', 1.0)
     """
-    pts = _check_xy(xy)
+    pts = check_xy(xy)
     labs = np.asarray(labels)
     if labs.ndim != 1 or len(labs) != len(pts):
         raise ParameterError(
@@ -262,8 +241,8 @@ def hotspot_footprints(
         if not np.all(np.isfinite(labs)) or not np.all(labs == np.round(labs)):
             raise ParameterError("labels must be whole numbers (-1 for noise, 0.. for clusters).")
         labs = labs.astype(np.int64)
-    fixed = None if radius is None else _check_positive(radius, "radius")
-    floor = _check_positive(min_radius, "min_radius")
+    fixed = None if radius is None else check_positive_float(radius, "radius")
+    floor = check_positive_float(min_radius, "min_radius")
     if isinstance(quad_segs, bool) or not isinstance(quad_segs, (int, np.integer)) or quad_segs < 1:
         raise ParameterError(f"quad_segs must be a whole number >= 1; got {quad_segs!r}.")
 
@@ -313,63 +292,3 @@ def hotspot_footprints(
             radii.max(),
         )
     return footprints
-
-
-def default_study_area(
-    xy: NDArray[np.float64],
-    *,
-    buffer_m: float,
-    footprints: Iterable[Polygon | MultiPolygon] = (),
-) -> Polygon:
-    """The study area used when no boundary is given: convex hull of the points, buffered.
-
-    Use the same points that were clustered (all incidents analysed, noise included). Pass the
-    ``footprints`` too and the hull takes them in, so every hotspot lies inside whatever the
-    radius (HDBSCAN) and ``buffer_m`` can be 0. Without them, ``buffer_m`` must exceed the
-    footprint radius by 0.5% (the corners of the disc polygons reach that far beyond their
-    circles): ``1.01 * eps / 2`` for DBSCAN, or simply ``eps``.
-
-    Parameters
-    ----------
-    xy
-        ``(n, 2)`` coordinates in metres.
-    buffer_m
-        Buffer around the hull, in metres (``>= 0``).
-    footprints
-        Hotspot polygons to include in the hull, e.g. ``hotspot_footprints(...).values()``.
-
-    Returns
-    -------
-    Polygon
-        The study area. Empty (area 0) when it has no area: fewer than three points, or points
-        on one line, with ``buffer_m=0`` and no footprints.
-
-    Examples
-    --------
-    >>> area = default_study_area(np.array([[0.0, 0.0], [1000.0, 0.0], [0.0, 1000.0]]), buffer_m=0)
-    >>> area.area
-    500000.0
-    """
-    pts = _check_xy(xy)
-    if len(pts) == 0:
-        raise InputError("no incidents to draw a study area around; check the filters.")
-    try:
-        buffer = float(buffer_m)
-    except (TypeError, ValueError):
-        raise ParameterError(f"buffer_m must be a number of metres; got {buffer_m!r}.") from None
-    if not math.isfinite(buffer) or buffer < 0:
-        raise ParameterError(f"buffer_m must be a number of metres >= 0; got {buffer_m!r}.")
-    shapes = [shapely.multipoints(pts), *footprints]
-    hull = shapely.convex_hull(shapely.geometrycollections(shapes))
-    area = hull.buffer(buffer, quad_segs=16) if buffer > 0 else hull
-    if not isinstance(area, Polygon) or area.area <= 0:
-        log.info("study area: the %d points lie on a line or a point, so it has no area", len(pts))
-        return Polygon()
-    log.info(
-        "study area: convex hull of %d points%s + %.0f m, %.3f km2",
-        len(pts),
-        " and the footprints" if len(shapes) > 1 else "",
-        buffer,
-        area.area / 1e6,
-    )
-    return area

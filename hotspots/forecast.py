@@ -431,7 +431,9 @@ def forecast_maps(
     kde_cells = density.cells[density.cells["density_km2"] > 0].sort_values(
         ["density_km2", "cell_id"], ascending=[False, True]
     )
-    gi = gi_star_cells(fit_incidents, grid_cells(area, cell_size=gi_cell_m, crs=fit_incidents.crs))
+    gi = gi_star_cells(
+        fit_incidents, grid_cells(area.geometry, cell_size=gi_cell_m, crs=fit_incidents.crs)
+    ).cells
     gi_cells = gi[gi["z"] > 0].sort_values("z", ascending=False)
     maps = {"DBSCAN": dbscan, "KDE": kde_cells, "Gi*": gi_cells}
     return {

@@ -30,6 +30,7 @@ import io
 import logging
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -42,6 +43,7 @@ from .errors import InputError, InputFileError, ParameterError
 __all__ = [
     "DEFAULT_HARM_WEIGHTS",
     "HARM_SOURCE",
+    "HarmResult",
     "apply_harm_weights",
     "harm_weights",
     "parse_harm_weights",
@@ -207,10 +209,26 @@ def parse_harm_weights(text: str, name: str = "harm weights") -> dict[str, float
     return _validate(table, name)
 
 
+@dataclass(frozen=True)
+class HarmResult:
+    """What :func:`apply_harm_weights` did.
+
+    Attributes
+    ----------
+    incidents
+        A copy of the incidents with ``weight`` set to each incident's harm weight.
+    warnings
+        One sentence per crime type the table does not know (its incidents kept weight 1).
+    """
+
+    incidents: gpd.GeoDataFrame
+    warnings: list[str]
+
+
 def apply_harm_weights(
     incidents: gpd.GeoDataFrame,
     weights: Mapping[str, float] | str | Path | None = None,
-) -> gpd.GeoDataFrame:
+) -> HarmResult:
     """A copy of ``incidents`` with ``weight`` set to each incident's harm weight.
 
     Parameters
@@ -223,10 +241,10 @@ def apply_harm_weights(
 
     Returns
     -------
-    GeoDataFrame
-        The copy. Incidents of a crime type the table does not know (e.g. the pre-2013
-        "Public disorder and weapons") keep weight 1; a warning naming them and their counts
-        is logged and listed in ``attrs["harm_warnings"]`` (empty when none).
+    HarmResult
+        ``incidents``: the copy. Incidents of a crime type the table does not know (e.g. the
+        pre-2013 "Public disorder and weapons") keep weight 1; a warning naming them and their
+        counts is logged and listed in ``warnings`` (empty when none).
 
     Examples
     --------
@@ -236,7 +254,7 @@ def apply_harm_weights(
     ...                         "weight": [1.0, 1.0, 1.0]},
     ...                        geometry=[Point(0, 0)] * 3, crs="EPSG:27700")
     >>> out = apply_harm_weights(inc)
-    >>> out["weight"].tolist(), out.attrs["harm_warnings"]
+    >>> out.incidents["weight"].tolist(), out.warnings
     ([700.0, 10.0, 1.0], ["1 incident of unknown crime type 'Mystery' kept weight 1"])
     """
     if not isinstance(incidents, gpd.GeoDataFrame):
@@ -270,5 +288,4 @@ def apply_harm_weights(
         for message in warnings_out:
             log.warning("apply_harm_weights: %s", message)
     out["weight"] = np.where(unknown, 1.0, w)
-    out.attrs["harm_warnings"] = warnings_out
-    return out
+    return HarmResult(incidents=out, warnings=warnings_out)

@@ -11,7 +11,7 @@ Rules
 * **Inside** means inside or on the boundary (``intersects``). An incident on the edge shared by
   two wards is assigned to exactly one: the ward with the smallest ``ward_code`` (string order).
   Incidents in no ward (outside the layer, or in a gap between wards) get ``""``; the ward
-  table counts them in ``attrs["incidents_outside"]``.
+  table counts them in :attr:`WardTable.incidents_outside`.
 * Patrol areas may overlap: an incident inside two areas counts in each area's row of
   :func:`patrol_coverage`, and once in a hotspot's ``patrol_coverage`` (inside *any* area).
 * A hotspot *touches* a ward or patrol area when its footprint overlaps it with a positive
@@ -26,6 +26,7 @@ hundredths of a second.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -34,12 +35,14 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from ._points import unique_points
 from .errors import InputError, ParameterError
 
 __all__ = [
     "OUTREACH_COLUMNS",
     "PATROL_TABLE_COLUMNS",
     "WARD_TABLE_COLUMNS",
+    "WardTable",
     "assign_wards",
     "coverage_share",
     "outreach_streets",
@@ -121,9 +124,30 @@ _NO_LOCATION = "no location"
 _IntArray = npt.NDArray[np.int64]
 
 
+@dataclass(frozen=True)
+class WardTable:
+    """What :func:`ward_table` found.
+
+    Attributes
+    ----------
+    table
+        One row per ward, columns :data:`WARD_TABLE_COLUMNS`.
+    incidents_outside
+        Incidents in no ward (outside the layer, or in a gap between wards).
+    incidents_total
+        Incidents given: ``table["incidents"].sum() + incidents_outside == incidents_total``.
+    """
+
+    table: pd.DataFrame
+    incidents_outside: int
+    incidents_total: int
+
+
 # ==========================================================================================
 # Validation
 # ==========================================================================================
+
+
 def _check_incidents(incidents: object, *, columns: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
     if not isinstance(incidents, gpd.GeoDataFrame):
         raise ParameterError(
@@ -225,7 +249,7 @@ def _both_or_neither(hotspots: object, hotspot_ids: object) -> None:
 # ==========================================================================================
 # Joins
 # ==========================================================================================
-def _unique_points(incidents: gpd.GeoDataFrame) -> tuple[npt.NDArray[np.object_], _IntArray]:
+def _point_index(incidents: gpd.GeoDataFrame) -> tuple[npt.NDArray[np.object_], _IntArray]:
     """Unique incident points and, per incident, its unique point (-1: no coordinates)."""
     geom = incidents.geometry.to_numpy()
     with np.errstate(invalid="ignore"):
@@ -235,15 +259,9 @@ def _unique_points(incidents: gpd.GeoDataFrame) -> tuple[npt.NDArray[np.object_]
     inverse = np.full(len(geom), -1, dtype=np.int64)
     if not ok.any():
         return np.empty(0, dtype=object), inverse
-    # Hash-based (pandas.factorize), first-appearance order: much faster than np.unique(axis=0).
-    xs, ys = x[ok], y[ok]
-    cx = pd.factorize(xs)[0].astype(np.int64)
-    cy = pd.factorize(ys)[0].astype(np.int64)
-    key = pd.factorize(cx * (int(cy.max()) + 1) + cy)[0].astype(np.int64)
-    first = np.empty(int(key.max()) + 1, dtype=np.int64)
-    first[key[::-1]] = np.arange(len(key) - 1, -1, -1)  # the first row of each point wins
-    inverse[ok] = key
-    return shapely.points(xs[first], ys[first]), inverse
+    codes, uxy, _ = unique_points(np.column_stack([x[ok], y[ok]]))
+    inverse[ok] = codes
+    return shapely.points(uxy[:, 0], uxy[:, 1]), inverse
 
 
 def _point_pairs(
@@ -273,7 +291,7 @@ def _overlap_pairs(
 
 def _ward_index(incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> _IntArray:
     """Per incident, the position of its ward in ``wards`` (-1: in none)."""
-    points, inverse = _unique_points(incidents)
+    points, inverse = _point_index(incidents)
     codes = wards["ward_code"].astype("str").to_numpy(dtype=object)
     out = np.full(len(incidents), -1, dtype=np.int64)
     if len(codes) == 0:
@@ -292,7 +310,7 @@ def _ward_index(incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> _IntArr
 
 def _inside_any(incidents: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> npt.NDArray[np.bool_]:
     """Per incident, whether it is inside (or on) any of the polygons."""
-    points, inverse = _unique_points(incidents)
+    points, inverse = _point_index(incidents)
     pt, _ = _point_pairs(points, polygons.geometry.to_numpy())
     inside_point = np.zeros(len(points), dtype=bool)
     inside_point[pt] = True
@@ -375,6 +393,62 @@ def assign_wards(incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> pd.Ser
     return pd.Series(values, index=frame.index, name="ward_code", dtype="str")
 
 
+def _ward_population(
+    layer: gpd.GeoDataFrame, codes: npt.NDArray[np.object_], population: pd.DataFrame | None
+) -> npt.NDArray[np.float64]:
+    """Residents per ward: the wards frame's ``population``, replaced where ``population`` has
+    the code (NaN unknown)."""
+    pop = (
+        pd.to_numeric(layer["population"], errors="coerce").to_numpy(dtype=float)
+        if "population" in layer.columns
+        else np.full(len(layer), np.nan)
+    )
+    if population is None:
+        return pop
+    if not isinstance(population, pd.DataFrame) or not {"ward_code", "population"} <= set(
+        population.columns
+    ):
+        raise ParameterError(
+            "population: expected a table with ward_code and population columns "
+            "(geodata.read_population)."
+        )
+    table = population.assign(ward_code=population["ward_code"].astype("str"))
+    lookup = pd.to_numeric(table["population"], errors="coerce")
+    lookup.index = pd.Index(table["ward_code"])
+    lookup = lookup[~lookup.index.duplicated()]
+    given_pop = lookup.reindex(pd.Index(codes)).to_numpy(dtype=float)
+    pop = np.where(np.isfinite(given_pop), given_pop, pop)
+    stray = sorted(set(lookup.index) - set(codes))
+    if stray:
+        log.warning("population: %d codes match no ward (e.g. %s)", len(stray), stray[0])
+    return pop
+
+
+def _ward_hotspots(
+    frame: gpd.GeoDataFrame,
+    layer: gpd.GeoDataFrame,
+    idx: _IntArray,
+    hotspots: gpd.GeoDataFrame | None,
+    hotspot_ids: pd.Series | None,
+) -> tuple[list[list[str]], _IntArray]:
+    """Per ward, the ids of the hotspots overlapping it (rank order) and its incidents in one."""
+    k = len(layer)
+    hotspot_lists: list[list[str]] = [[] for _ in range(k)]
+    hotspot_counts = np.zeros(k, dtype=np.int64)
+    if hotspots is None or hotspot_ids is None:
+        return hotspot_lists, hotspot_counts
+    hs = _hotspots(hotspots, frame.crs)
+    ids = _ids(hotspot_ids, frame)
+    order = _rank_order(hs)
+    fp, poly, _ = _overlap_pairs(hs.geometry.to_numpy()[order], layer.geometry.to_numpy())
+    names = hs["hotspot_id"].astype("str").to_numpy(dtype=object)[order]
+    for f, w in sorted(zip(fp.tolist(), poly.tolist(), strict=True)):
+        hotspot_lists[w].append(str(names[f]))
+    in_hotspot = (idx >= 0) & (ids != "")
+    hotspot_counts = np.bincount(idx[in_hotspot], minlength=k).astype(np.int64)
+    return hotspot_lists, hotspot_counts
+
+
 def ward_table(
     incidents: gpd.GeoDataFrame,
     wards: gpd.GeoDataFrame,
@@ -383,7 +457,7 @@ def ward_table(
     hotspot_ids: pd.Series | None = None,
     population: pd.DataFrame | None = None,
     ward_codes: pd.Series | None = None,
-) -> pd.DataFrame:
+) -> WardTable:
     """Incidents, rates and hotspots per ward.
 
     Parameters
@@ -402,18 +476,19 @@ def ward_table(
 
     Returns
     -------
-    DataFrame
-        Columns :data:`WARD_TABLE_COLUMNS`, one row per ward, most incidents first (ties by
-        ward code): ``incidents`` (assigned as in :func:`assign_wards`), ``area_km2``,
-        ``incidents_per_km2``, ``population`` (NaN unknown), ``incidents_per_1000`` residents
-        (NaN without a positive population), ``hotspots`` (ids of hotspots whose footprint
-        overlaps the ward, rank order, ``"H01, H03"``), ``n_hotspots``, ``hotspot_incidents``
-        (the ward's incidents that belong to a hotspot), ``share_in_hotspots`` (of the ward's
-        incidents; NaN when it has none). Without hotspots: ``""``, 0, 0, 0.0.
+    WardTable
+        ``table``: columns :data:`WARD_TABLE_COLUMNS`, one row per ward, most incidents
+        first (ties by ward code): ``incidents`` (assigned as in :func:`assign_wards`),
+        ``area_km2``, ``incidents_per_km2``, ``population`` (NaN unknown),
+        ``incidents_per_1000`` residents (NaN without a positive population), ``hotspots``
+        (ids of hotspots whose footprint overlaps the ward, rank order, ``"H01, H03"``),
+        ``n_hotspots``, ``hotspot_incidents`` (the ward's incidents that belong to a hotspot),
+        ``share_in_hotspots`` (of the ward's incidents; NaN when it has none). Without
+        hotspots: ``""``, 0, 0, 0.0.
 
-        ``attrs["incidents_outside"]`` is the number of incidents in no ward and
-        ``attrs["incidents_total"]`` the number given, so that
-        ``table["incidents"].sum() + attrs["incidents_outside"] == attrs["incidents_total"]``.
+        ``incidents_outside`` is the number of incidents in no ward and ``incidents_total``
+        the number given, so that
+        ``table["incidents"].sum() + incidents_outside == incidents_total``.
     """
     frame = _check_incidents(incidents)
     layer = _wards(wards, frame.crs)
@@ -435,41 +510,8 @@ def ward_table(
     counts = np.bincount(idx[inward], minlength=k).astype(np.int64)
     area_km2 = shapely.area(layer.geometry.to_numpy()) / 1e6
 
-    pop = (
-        pd.to_numeric(layer["population"], errors="coerce").to_numpy(dtype=float)
-        if "population" in layer.columns
-        else np.full(k, np.nan)
-    )
-    if population is not None:
-        if not isinstance(population, pd.DataFrame) or not {"ward_code", "population"} <= set(
-            population.columns
-        ):
-            raise ParameterError(
-                "population: expected a table with ward_code and population columns "
-                "(geodata.read_population)."
-            )
-        table = population.assign(ward_code=population["ward_code"].astype("str"))
-        lookup = pd.to_numeric(table["population"], errors="coerce")
-        lookup.index = pd.Index(table["ward_code"])
-        lookup = lookup[~lookup.index.duplicated()]
-        given_pop = lookup.reindex(pd.Index(codes)).to_numpy(dtype=float)
-        pop = np.where(np.isfinite(given_pop), given_pop, pop)
-        stray = sorted(set(lookup.index) - set(codes))
-        if stray:
-            log.warning("population: %d codes match no ward (e.g. %s)", len(stray), stray[0])
-
-    hotspot_lists: list[list[str]] = [[] for _ in range(k)]
-    hotspot_counts = np.zeros(k, dtype=np.int64)
-    if hotspots is not None and hotspot_ids is not None:
-        hs = _hotspots(hotspots, frame.crs)
-        ids = _ids(hotspot_ids, frame)
-        order = _rank_order(hs)
-        fp, poly, _ = _overlap_pairs(hs.geometry.to_numpy()[order], layer.geometry.to_numpy())
-        names = hs["hotspot_id"].astype("str").to_numpy(dtype=object)[order]
-        for f, w in sorted(zip(fp.tolist(), poly.tolist(), strict=True)):
-            hotspot_lists[w].append(str(names[f]))
-        in_hotspot = inward & (ids != "")
-        hotspot_counts = np.bincount(idx[in_hotspot], minlength=k).astype(np.int64)
+    pop = _ward_population(layer, codes, population)
+    hotspot_lists, hotspot_counts = _ward_hotspots(frame, layer, idx, hotspots, hotspot_ids)
 
     with np.errstate(divide="ignore", invalid="ignore"):
         per_km2 = np.where(area_km2 > 0, counts / area_km2, np.nan)
@@ -498,10 +540,11 @@ def ward_table(
         _WARD_DTYPES,
     )
     rank = np.lexsort((codes.astype(str), -counts)) if k else np.arange(0)
-    out = out.iloc[rank].reset_index(drop=True)
-    out.attrs["incidents_outside"] = int((~inward).sum())
-    out.attrs["incidents_total"] = len(frame)
-    return out
+    return WardTable(
+        table=out.iloc[rank].reset_index(drop=True),
+        incidents_outside=int((~inward).sum()),
+        incidents_total=len(frame),
+    )
 
 
 def patrol_coverage(
@@ -538,7 +581,7 @@ def patrol_coverage(
     hs = _hotspots(hotspots, frame.crs)
     ids = _ids(hotspot_ids, frame)
     k = len(areas)
-    points, inverse = _unique_points(frame)
+    points, inverse = _point_index(frame)
     has = inverse >= 0
     per_point = np.bincount(inverse[has], minlength=len(points))
     hot = has & (ids != "")

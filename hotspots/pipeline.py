@@ -207,11 +207,10 @@ def _weigh(
     if harm is None:
         return incidents, None
     weighted = apply_harm_weights(incidents, harm)
-    warnings = list(weighted.attrs.get("harm_warnings", []))
     source = harm_source or HARM_SOURCE
     log.info("Weighting incidents by harm (%s)", source)
-    info = HarmWeighting(dict(harm), source, float(weighted["weight"].sum()), warnings)
-    return weighted, info
+    total = float(weighted.incidents["weight"].sum())
+    return weighted.incidents, HarmWeighting(dict(harm), source, total, list(weighted.warnings))
 
 
 def crime_mix(incidents: pd.DataFrame, hotspot_ids: pd.Series) -> pd.DataFrame:
@@ -233,8 +232,8 @@ def _overlay(analysis: Analysis, population: pd.DataFrame | None, wards: Any, pa
         table = ward_table(
             incidents, wards, hotspots=hotspots, hotspot_ids=ids, population=population
         )
-        analysis.ward_table = table
-        analysis.incidents_outside_wards = int(table.attrs.get("incidents_outside", 0))
+        analysis.ward_table = table.table
+        analysis.incidents_outside_wards = int(table.incidents_outside)
         log.info(
             "%d wards; %s incidents outside them",
             len(wards),

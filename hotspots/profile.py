@@ -30,6 +30,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry import MultiPolygon, Polygon
 
+from ._validate import check_int
 from .columns import HOTSPOT_COLUMNS
 from .errors import InputError, ParameterError
 
@@ -81,12 +82,6 @@ def _check_labels(labels: npt.ArrayLike, n: int) -> NDArray[np.int64]:
     return labs.astype(np.int64)
 
 
-def _check_int(value: object, name: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ParameterError(f"{name} must be a whole number >= {minimum}; got {value!r}.")
-    return int(value)
-
-
 def _month_ordinals(month: pd.Series) -> NDArray[np.float64]:
     """Months as ``year * 12 + month - 1`` (NaN where missing)."""
     if not (pd.api.types.is_datetime64_any_dtype(month) or isinstance(month.dtype, pd.PeriodDtype)):
@@ -122,7 +117,7 @@ def _resolve_trend_months(period_months: int, trend_months: int | None) -> int:
         if period_months >= 2 * _DEFAULT_TREND_MONTHS:
             return _DEFAULT_TREND_MONTHS
         return period_months // 2
-    chosen = _check_int(trend_months, "trend_months", minimum=1)
+    chosen = check_int(trend_months, "trend_months", minimum=1)
     if 2 * chosen > period_months:
         raise ParameterError(
             f"trend_months={chosen} needs at least {2 * chosen} months of incidents but the period "
@@ -173,7 +168,7 @@ def describe_trend(trend: float, *, months: int) -> str:
     >>> describe_trend(0.001, months=3)
     'no change'
     """
-    span = _check_int(months, "months", minimum=0)
+    span = check_int(months, "months", minimum=0)
     if span == 0:
         return "no trend (under 2 months of incidents)"
     previous = "previous month" if span == 1 else f"previous {span} months"
@@ -275,6 +270,48 @@ def _hotspots_frame(columns: dict[str, object], crs: object) -> gpd.GeoDataFrame
     return frame[HOTSPOT_COLUMNS]
 
 
+def _check_area(study_area_km2: object) -> float:
+    try:
+        area_total = float(study_area_km2)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ParameterError(f"study_area_km2 must be a number; got {study_area_km2!r}.") from None
+    if not math.isfinite(area_total) or area_total < 0:
+        raise ParameterError(
+            f"study_area_km2 must be a positive area in km²; got {study_area_km2!r}."
+        )
+    return area_total
+
+
+def _month_bounds(
+    slot: NDArray[np.intp], member_months: NDArray[np.float64], k: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """First and last month ordinal of each of the ``k`` hotspots (inf, -inf: none known)."""
+    known = np.isfinite(member_months)
+    first_month = np.full(k, np.inf)
+    last_month = np.full(k, -np.inf)
+    np.minimum.at(first_month, slot[known], member_months[known])
+    np.maximum.at(last_month, slot[known], member_months[known])
+    return first_month, last_month
+
+
+def _trends(
+    slot: NDArray[np.intp], member_months: NDArray[np.float64], k: int, *, end: float, span: int
+) -> NDArray[np.float64]:
+    """Per hotspot, the change between the last ``span`` months up to ``end`` and the ``span``
+    before (NaN without incidents before; all NaN when ``span`` is 0)."""
+    trend = np.full(k, np.nan)
+    if span > 0:
+        known = np.isfinite(member_months)
+        recent = known & (member_months > end - span)
+        before = known & (member_months <= end - span) & (member_months > end - 2 * span)
+        last_n = np.bincount(slot[recent], minlength=k)
+        prev_n = np.bincount(slot[before], minlength=k)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            trend = np.where(prev_n > 0, (last_n - prev_n) / prev_n, np.nan)
+        trend[(prev_n == 0) & (last_n == 0)] = 0.0
+    return trend
+
+
 def profile_hotspots(
     incidents: gpd.GeoDataFrame,
     labels: NDArray[np.int64],
@@ -352,15 +389,8 @@ def profile_hotspots(
     frame = _check_incidents(incidents, columns=wanted)
     n = len(frame)
     labs = _check_labels(labels, n)
-    try:
-        area_total = float(study_area_km2)
-    except (TypeError, ValueError):
-        raise ParameterError(f"study_area_km2 must be a number; got {study_area_km2!r}.") from None
-    if not math.isfinite(area_total) or area_total < 0:
-        raise ParameterError(
-            f"study_area_km2 must be a positive area in km²; got {study_area_km2!r}."
-        )
-    top = _check_int(top_n, "top_n", minimum=1)
+    area_total = _check_area(study_area_km2)
+    top = check_int(top_n, "top_n", minimum=1)
 
     months = _month_ordinals(frame["month"])
     first_period, period_months = _span(months)
@@ -413,22 +443,8 @@ def profile_hotspots(
         pai = np.where(area_km2 > 0, share / (area_km2 / area_total), np.nan)
 
     member_months = months[member]
-    known = np.isfinite(member_months)
-    first_month = np.full(k, np.inf)
-    last_month = np.full(k, -np.inf)
-    np.minimum.at(first_month, slot[known], member_months[known])
-    np.maximum.at(last_month, slot[known], member_months[known])
-
-    trend = np.full(k, np.nan)
-    if span > 0:
-        end = first_period + period_months - 1
-        recent = known & (member_months > end - span)
-        before = known & (member_months <= end - span) & (member_months > end - 2 * span)
-        last_n = np.bincount(slot[recent], minlength=k)
-        prev_n = np.bincount(slot[before], minlength=k)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            trend = np.where(prev_n > 0, (last_n - prev_n) / prev_n, np.nan)
-        trend[(prev_n == 0) & (last_n == 0)] = 0.0
+    first_month, last_month = _month_bounds(slot, member_months, k)
+    trend = _trends(slot, member_months, k, end=first_period + period_months - 1, span=span)
 
     categories = _top_counts(slot, frame["category"][member], top)
     streets = _top_counts(slot, frame["location"][member], top, clean=_street_names)

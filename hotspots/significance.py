@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -40,10 +41,12 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 from scipy.stats import norm
 
+from ._points import unique_points
 from .errors import InputError, ParameterError
 
 __all__ = [
     "CLASSES",
+    "GiResult",
     "benjamini_hochberg",
     "cell_values",
     "gi_star",
@@ -65,6 +68,22 @@ CLASSES = (
 # Polygons closer than this (metres) count as touching: shared edges computed by different
 # arithmetic can differ in the last bits.
 _TOUCH_TOLERANCE = 1e-3
+
+
+@dataclass(frozen=True)
+class GiResult:
+    """What :func:`gi_star_cells` found.
+
+    Attributes
+    ----------
+    cells
+        The cells with their counts, z-scores, p-values and ``hotspot_class``.
+    notes
+        The neighbour rule and the p-values used, one sentence each.
+    """
+
+    cells: gpd.GeoDataFrame
+    notes: list[str]
 
 
 def _check_frame(frame: Any, name: str) -> gpd.GeoDataFrame:
@@ -264,21 +283,30 @@ def cell_values(
         raise ParameterError(
             f"weights column {weights!r} is not in the incidents; use None or 'weight'."
         )
-    pts = incidents.geometry.to_numpy()
+    geom = incidents.geometry.to_numpy()
+    with np.errstate(invalid="ignore"):
+        xy = np.column_stack([shapely.get_x(geom), shapely.get_y(geom)])
+    ok = np.isfinite(xy).all(axis=1)
+    # Each unique map point is looked up once; its incidents follow it into its cell.
+    codes, uxy, _ = unique_points(xy[ok])
     tree = shapely.STRtree(cells.geometry.to_numpy())
-    point_idx, cell_idx = tree.query(pts, predicate="intersects")
+    point_idx, cell_idx = tree.query(shapely.points(uxy), predicate="intersects")
     first = np.unique(point_idx, return_index=True)[1]
-    point_idx, cell_idx = point_idx[first], cell_idx[first]
+    cell_of_point = np.full(len(uxy), -1, dtype=np.int64)
+    cell_of_point[point_idx[first]] = cell_idx[first]
+    cell_of_row = np.full(len(geom), -1, dtype=np.int64)
+    cell_of_row[ok] = cell_of_point[codes]
+    inside = cell_of_row >= 0
     n = len(cells)
-    counts = np.bincount(cell_idx, minlength=n).astype(np.int64)
+    counts = np.bincount(cell_of_row[inside], minlength=n).astype(np.int64)
     if weights is None:
         values = counts.astype(float)
     else:
         w = pd.to_numeric(incidents[weights], errors="coerce").to_numpy(dtype=float)
         if not np.isfinite(w).all():
             raise InputError(f"the {weights!r} column has missing values; fix or drop those rows.")
-        values = np.bincount(cell_idx, weights=w[point_idx], minlength=n)
-    outside = len(pts) - len(point_idx)
+        values = np.bincount(cell_of_row[inside], weights=w[inside], minlength=n)
+    outside = int(len(geom) - inside.sum())
     if outside:
         log.info("%d incidents lie outside every cell and are left out", outside)
     return counts, values
@@ -291,7 +319,7 @@ def gi_star_cells(
     distance: float | None = None,
     weights: str | None = None,
     fdr: bool = True,
-) -> gpd.GeoDataFrame:
+) -> GiResult:
     """Getis-Ord Gi* hot and cold spots of incidents in ``cells`` (a grid, wards, ...).
 
     Parameters
@@ -310,10 +338,10 @@ def gi_star_cells(
 
     Returns
     -------
-    GeoDataFrame
-        ``cells`` (copied) plus ``incidents`` (count), ``value`` (count or summed weight),
-        ``n_neighbours`` (including the cell), ``z``, ``p``, ``p_fdr``, ``hotspot_class``.
-        ``attrs["notes"]`` says which neighbour rule was used.
+    GiResult
+        ``cells``: ``cells`` (copied) plus ``incidents`` (count), ``value`` (count or summed
+        weight), ``n_neighbours`` (including the cell), ``z``, ``p``, ``p_fdr``,
+        ``hotspot_class``; ``notes`` says which neighbour rule was used.
     """
     _check_frame(incidents, "incidents")
     if not isinstance(cells, gpd.GeoDataFrame):
@@ -343,6 +371,5 @@ def gi_star_cells(
     out["p_fdr"] = p_fdr
     out["hotspot_class"] = pd.array(hotspot_classes(z, p, p_fdr=p_fdr, fdr=fdr), dtype="str")
     cols = [c for c in out.columns if c != out.geometry.name] + [out.geometry.name]
-    out = out[cols]
-    out.attrs["notes"] = [rule, "p-values: two-sided normal; " + ("FDR-adjusted" if fdr else "raw")]
-    return out
+    notes = [rule, "p-values: two-sided normal; " + ("FDR-adjusted" if fdr else "raw")]
+    return GiResult(cells=out[cols], notes=notes)

@@ -445,9 +445,11 @@ def analysis() -> Analysis:
         geometry=[box(535_000, 186_000, 541_000, 192_000)],
         crs="EPSG:27700",
     )
+    table = ward_table(incidents, wards, hotspots=hs, hotspot_ids=result.hotspot_ids)
     out = {
         "hotspots": hs,
-        "wards": ward_table(incidents, wards, hotspots=hs, hotspot_ids=result.hotspot_ids),
+        "wards": table.table,
+        "wards_outside": table.incidents_outside,
     }
     map_kw = {
         "wards": wards,

@@ -98,7 +98,14 @@ def demo() -> dict[str, object]:
         result.hotspots, inc, hotspot_ids=result.hotspot_ids, wards=wards, patrol_areas=patrols
     )
     table = ward_table(inc, wards, hotspots=hs, hotspot_ids=result.hotspot_ids)
-    return {"incidents": inc, "hotspots": hs, "wards": wards, "patrols": patrols, "table": table}
+    return {
+        "incidents": inc,
+        "hotspots": hs,
+        "wards": wards,
+        "patrols": patrols,
+        "table": table.table,
+        "outside": table.incidents_outside,
+    }
 
 
 # ------------------------------------------------------------------------------ suppress_small
@@ -272,7 +279,6 @@ def test_ward_table_two_small_wards() -> None:
 def test_ward_table_small_outside_count() -> None:
     """Repro (a): 103 analysed - 40 - 60 = 3 outside every ward, printed as "fewer than 5"."""
     wt = pd.DataFrame({"ward_name": ["A", "B"], "incidents": [40, 60]})
-    wt.attrs["incidents_outside"] = 3
     out = suppressed_ward_table(wt, incidents_outside=3)
     # 103 - 60 = 43 = A + outside, with A >= 5 and outside 1..4
     assert out["Incidents"].tolist() == ["withheld", "60"]
@@ -280,7 +286,7 @@ def test_ward_table_small_outside_count() -> None:
     assert suppressed_ward_table(wt)["Incidents"].tolist() == ["40", "60"]
     # a large outside count is printed: nothing to protect
     assert suppressed_ward_table(wt, incidents_outside=30)["Incidents"].tolist() == ["40", "60"]
-    page = _page(incidents=_incidents(103), ward_table=wt)
+    page = _page(incidents=_incidents(103), ward_table=wt, incidents_outside=3)
     wards = page[page.index("<h2>Wards</h2>") : page.index("<h2>How to read this</h2>")]
     cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>.*?</td>", wards)]
     assert cells[:2] == ["A", "withheld"]
@@ -294,10 +300,9 @@ def test_ward_table_small_outside_count() -> None:
 def test_briefing_html_withholds_an_exposing_total() -> None:
     """Two wards of 4 and nothing else: the printed total 8 would pin both, so it is withheld."""
     wt = pd.DataFrame({"ward_name": ["A", "B"], "incidents": [4, 4]})
-    wt.attrs["incidents_outside"] = 0
     out = suppressed_ward_table(wt, incidents_outside=0)
     assert out.attrs["incidents_total_exposes"] is True
-    page = _page(incidents=_incidents(8), ward_table=wt)
+    page = _page(incidents=_incidents(8), ward_table=wt, incidents_outside=0)
     assert "<b>withheld</b>incidents analysed" in page
     assert "<b>8</b>" not in page
 
@@ -421,6 +426,7 @@ def test_write_briefing_demo(demo: dict[str, object], tmp_path: Path) -> None:
         wards=demo["wards"],  # type: ignore[arg-type]
         patrol_areas=demo["patrols"],  # type: ignore[arg-type]
         ward_table=demo["table"],  # type: ignore[arg-type]
+        incidents_outside=demo["outside"],  # type: ignore[arg-type]
         period=("2024-01", "2024-12"),
         title="Demo Borough hotspots 2024",
         synthetic=True,

@@ -69,9 +69,10 @@ def test_compare_periods_hand_counts() -> None:
     ]
     frame = incidents(rows)
     before_frame = frame.copy()
-    out = compare_periods(
+    result = compare_periods(
         frame, three_cells(), before=("2024-01", "2024-03"), after=("2024-04", "2024-06")
     )
+    out = result.cells
     pd.testing.assert_frame_equal(frame, before_frame)
     assert out["before"].tolist() == [2.0, 0.0, 1.0]
     assert out["after"].tolist() == [1.0, 3.0, 1.0]
@@ -80,7 +81,7 @@ def test_compare_periods_hand_counts() -> None:
     assert math.isnan(out["pct_change"].iloc[1])
     assert out["pct_change"].iloc[2] == 0.0
     assert out["before_per_month"].tolist() == pytest.approx([2 / 3, 0.0, 1 / 3])
-    assert "3 months" in out.attrs["notes"][0]
+    assert "3 months" in result.notes[0]
 
 
 def test_compare_periods_unequal_lengths_use_monthly_rates() -> None:
@@ -90,7 +91,7 @@ def test_compare_periods_unequal_lengths_use_monthly_rates() -> None:
     ]
     out = compare_periods(
         incidents(rows), three_cells(), before=("2024-01", "2024-01"), after=("2024-02", "2024-05")
-    )
+    ).cells
     assert out["pct_change"].iloc[0] == pytest.approx(100.0)
     assert out["rate_change_pct"].iloc[0] == pytest.approx(-50.0)
 
@@ -99,14 +100,15 @@ def test_compare_periods_months_missing_from_the_data() -> None:
     """2024-02 has no incident anywhere: a missing month, not a zero month, in the rates."""
     rows = [(50, 50, "2024-01")] * 4 + [(50, 50, "2024-03")] * 2 + [(50, 50, "2024-04")] * 3
     rows += [(50, 50, "2024-05")] * 3 + [(50, 50, "2024-06")] * 3
-    out = compare_periods(
+    result = compare_periods(
         incidents(rows), three_cells(), before=("2024-01", "2024-03"), after=("2024-04", "2024-06")
     )
+    out = result.cells
     assert out["before"].iloc[0] == 6 and out["after"].iloc[0] == 9
     assert out["before_per_month"].iloc[0] == pytest.approx(3.0)  # 6 over 2 months, not 3
     assert out["rate_change_pct"].iloc[0] == pytest.approx(0.0)
-    assert "(2 months)" in out.attrs["notes"][0]
-    assert any("2024-02" in n and "missing" in n for n in out.attrs["notes"])
+    assert "(2 months)" in result.notes[0]
+    assert any("2024-02" in n and "missing" in n for n in result.notes)
     with pytest.raises(InputError, match="every month is missing"):
         compare_periods(
             incidents(rows),
@@ -120,20 +122,21 @@ def test_compare_periods_zero_month_of_a_filtered_type_is_not_missing() -> None:
     """Robbery 1, 0 before and 1, 1 after; the data (all types) cover every month."""
     rows = [(50, 50, "2024-01"), (50, 50, "2024-03"), (50, 50, "2024-04")]
     cells = three_cells()
-    out = compare_periods(
+    result = compare_periods(
         incidents(rows),
         cells,
         before=("2024-01", "2024-02"),
         after=("2024-03", "2024-04"),
         data_months=["2024-01", "2024-02", "2024-03", "2024-04"],
     )
+    out = result.cells
     assert out["before_per_month"].iloc[0] == pytest.approx(0.5)
     assert out["rate_change_pct"].iloc[0] == pytest.approx(100.0)
-    assert not any("missing" in n for n in out.attrs["notes"])
+    assert not any("missing" in n for n in result.notes)
     # without data_months, 2024-02 (no robbery) is taken as missing: 1 a month before
     alone = compare_periods(
         incidents(rows), cells, before=("2024-01", "2024-02"), after=("2024-03", "2024-04")
-    )
+    ).cells
     assert alone["rate_change_pct"].iloc[0] == pytest.approx(0.0)
     with pytest.raises(ParameterError, match="data_months"):
         compare_periods(
@@ -147,7 +150,7 @@ def test_emerging_hotspots_names_missing_months() -> None:
         (50 + 100 * (i % 3), 50, f"2024-{m:02d}") for m in range(1, 13) if m != 5 for i in range(9)
     ]
     out = emerging_hotspots(incidents(rows), three_cells(), period_months=2)
-    assert any("2024-05" in n and "missing" in n for n in out.attrs["notes"])
+    assert any("2024-05" in n and "missing" in n for n in out.notes)
 
 
 def test_compare_periods_errors_and_overlap_warning() -> None:
@@ -306,7 +309,8 @@ def planted_series(kind: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
 
 def test_emerging_hotspots_recovers_planted_patterns() -> None:
     frame, cells = planted_series("fixed")
-    out = emerging_hotspots(frame, cells, period_months=1)
+    result = emerging_hotspots(frame, cells, period_months=1)
+    out = result.cells
     at = out.set_index(["row", "col"])
     assert at.loc[(2, 2), "pattern"] == "persistent hot spot"
     assert at.loc[(2, 2), "series"] == "H" * 12
@@ -315,8 +319,8 @@ def test_emerging_hotspots_recovers_planted_patterns() -> None:
     assert at.loc[(8, 5), "pattern"] == "historical hot spot"
     assert at.loc[(8, 5), "series"] == "H" * 11 + "."
     assert at.loc[(5, 5), "pattern"] == "no pattern"
-    assert out.attrs["periods"][0] == "2024-01..2024-01" and len(out.attrs["periods"]) == 12
-    assert out.attrs["z"].shape == (121, 12)
+    assert result.periods[0] == "2024-01..2024-01" and len(result.periods) == 12
+    assert result.z.shape == (121, 12)
     assert set(out["pattern"]) <= set(PATTERNS)
     assert out["incidents"].sum() == len(frame)
     assert list(out.columns[-11:]) == [
@@ -339,7 +343,7 @@ def test_emerging_hotspots_trends(kind: str, pattern: str) -> None:
     """A block growing (shrinking) beside a constant one: hot every month, its Gi* z-score
     rising (falling) significantly, and its counts too."""
     frame, cells = planted_series(kind)
-    out = emerging_hotspots(frame, cells, period_months=1).set_index(["row", "col"])
+    out = emerging_hotspots(frame, cells, period_months=1).cells.set_index(["row", "col"])
     cell = out.loc[(5, 8)]
     assert cell["series"] == "H" * 12
     assert cell["pattern"] == f"{pattern} hot spot"
@@ -352,11 +356,11 @@ def test_emerging_hotspots_trends(kind: str, pattern: str) -> None:
 def test_periods_end_on_the_last_month() -> None:
     """Ten months in periods of 3: Feb-Apr, May-Jul, Aug-Oct; January is left out."""
     rows = [(50.0, 50.0, f"2024-{m:02d}") for m in range(1, 11)]
-    out = emerging_hotspots(incidents(rows), three_cells(), period_months=3)
-    assert out.attrs["periods"] == ["2024-02..2024-04", "2024-05..2024-07", "2024-08..2024-10"]
-    assert out["incidents"].sum() == 9
-    assert any("left out" in n for n in out.attrs["notes"])
-    assert any("only 3 periods" in n for n in out.attrs["notes"])
+    result = emerging_hotspots(incidents(rows), three_cells(), period_months=3)
+    assert result.periods == ["2024-02..2024-04", "2024-05..2024-07", "2024-08..2024-10"]
+    assert result.cells["incidents"].sum() == 9
+    assert any("left out" in n for n in result.notes)
+    assert any("only 3 periods" in n for n in result.notes)
 
 
 def test_emerging_hotspots_errors() -> None:
@@ -391,7 +395,7 @@ def test_demo_borough_corridor_fall() -> None:
     periods = truth["periods"]
     out = compare_periods(
         violence, strip, before=tuple(periods["before"]), after=tuple(periods["after"])
-    )
+    ).cells
     observed = truth["observed"]["corridor"]
     assert out["before_per_month"].iloc[0] == pytest.approx(
         observed["violence_per_month_before"], abs=0.01
@@ -403,7 +407,7 @@ def test_demo_borough_corridor_fall() -> None:
 
     borough = gpd.read_file(SAMPLE_DIR / "demo_borough.geojson")
     cells = grid_cells(borough.to_crs(BNG), cell_size=250.0)
-    patterns = emerging_hotspots(frame, cells, period_months=3)
+    patterns = emerging_hotspots(frame, cells, period_months=3).cells
     street = line.iloc[0]
     stops = [street.interpolate(share, normalized=True) for share in (0.2, 0.5, 0.8)]
     on_street = patterns[[any(cell.contains(p) for p in stops) for cell in patterns.geometry]]

@@ -87,7 +87,7 @@ def test_gi_finds_the_busy_cell_and_equals_the_library(
     assert busiest["incidents"] == 6 * 60 + 6 * 120
     assert busiest["z"] == table["z"].max() and busiest["hotspot_class"].startswith("hot")
     incidents, study = _library(incidents_csv, square)
-    expected = gi_star_cells(incidents, grid_cells(study, cell_size=250, crs=incidents.crs))
+    expected = gi_star_cells(incidents, grid_cells(study, cell_size=250, crs=incidents.crs)).cells
     np.testing.assert_allclose(table["z"], expected["z"])
     assert table["hotspot_class"].tolist() == expected["hotspot_class"].tolist()
     summary = json.loads((out / "summary.json").read_text())
@@ -160,7 +160,7 @@ def test_change_counts_by_hand(
         grid_cells(study, cell_size=250, crs=incidents.crs),
         before=("2024-01", "2024-06"),
         after=("2024-07", "2024-12"),
-    )
+    ).cells
     assert table["change"].tolist() == expected["change"].tolist()
     assert "1 cells rose and 0 fell" in stdout
 
@@ -178,7 +178,7 @@ def test_emerging_equals_the_library(
     incidents, study = _library(incidents_csv, square)
     expected = emerging_hotspots(
         incidents, grid_cells(study, cell_size=250, crs=incidents.crs), period_months=2
-    )
+    ).cells
     assert table["pattern"].tolist() == expected["pattern"].tolist()
     summary = json.loads((out / "summary.json").read_text())
     assert sum(summary["patterns"].values()) == 64

@@ -17,16 +17,19 @@ from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 from sklearn.cluster import DBSCAN, HDBSCAN
 
-from hotspots import cluster
+from hotspots import _points, cluster
 from hotspots.cluster import (
     EPS_RANGE,
     MIN_SAMPLES_FLOOR,
     Suggestion,
+    dbscan,
     dbscan_labels,
+    hdbscan,
     hdbscan_labels,
     k_distance,
     map_point_spacing,
     neighbour_counts,
+    suggest,
     suggest_eps,
     suggest_min_samples,
 )
@@ -66,9 +69,12 @@ def snapped_city(seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def test_doctests() -> None:
     """The examples in the docstrings run and give what they show."""
-    result = doctest.testmod(cluster, optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0
-    assert result.attempted >= 5
+    results = [
+        doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        for module in (dbscan, hdbscan, suggest, _points)
+    ]
+    assert sum(r.failed for r in results) == 0
+    assert sum(r.attempted for r in results) >= 5
 
 
 # ------------------------------------------------------------------ DBSCAN, hand-worked
@@ -147,7 +153,7 @@ def test_input_is_not_mutated() -> None:
 
 def test_hash_collisions_fall_back_to_exact_deduplication(monkeypatch: pytest.MonkeyPatch) -> None:
     """With a useless hash (x ignored), different points share keys: results stay exact."""
-    monkeypatch.setattr(cluster, "_HASH_MIX", np.uint64(0))
+    monkeypatch.setattr(_points, "_HASH_MIX", np.uint64(0))
     rng = np.random.default_rng(3)
     xy = rng.integers(0, 6, size=(200, 2)).astype(float)
     labels, is_core = dbscan_labels(xy, eps=1.5, min_samples=9)
@@ -160,7 +166,7 @@ def test_two_thread_factorize_keeps_first_appearance(monkeypatch: pytest.MonkeyP
     points exactly like the one-pass path."""
     xy, _ = snapped_city(seed=9)
     one_pass = dbscan_labels(xy, eps=150.0, min_samples=30)
-    monkeypatch.setattr(cluster, "_PARALLEL_ROWS", 100)
+    monkeypatch.setattr(_points, "_PARALLEL_ROWS", 100)
     two_halves = dbscan_labels(xy, eps=150.0, min_samples=30)
     assert one_pass[0].max() >= 1
     assert np.array_equal(one_pass[0], two_halves[0]) and np.array_equal(one_pass[1], two_halves[1])
@@ -514,8 +520,8 @@ def test_mutual_reachability_tree_is_minimal(pts: np.ndarray, k: int, heavy: int
     weights[:: max(1, len(pts) // 3)] = heavy
     assume(weights.sum() >= k)
     tree = cKDTree(pts)
-    core = cluster._weighted_kth_distance(tree, pts, weights, k)
-    a, b, dist = cluster._mreach_mst(pts, core, tree)
+    core = dbscan.weighted_kth_distance(tree, pts, weights, k)
+    a, b, dist = hdbscan._mreach_mst(pts, core, tree)
     spanning = coo_array((np.ones(len(a)), (a, b)), shape=(len(pts), len(pts)))
     assert len(a) == len(pts) - 1 and connected_components(spanning)[0] == 1
     full = np.maximum(np.maximum(core[:, None], core[None, :]), cdist(pts, pts))

@@ -10,8 +10,8 @@ import pytest
 from sklearn.cluster import DBSCAN
 
 from hotspots import ParameterError, find_hotspots, read_incidents
+from hotspots._points import incident_xy
 from hotspots.columns import HOTSPOT_COLUMNS
-from hotspots.find import incident_xy
 
 
 @pytest.fixture

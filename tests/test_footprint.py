@@ -14,8 +14,8 @@ from shapely.geometry import MultiPolygon, Polygon
 from sklearn.cluster import DBSCAN
 
 from hotspots import footprint
-from hotspots.errors import InputError, ParameterError
-from hotspots.footprint import default_study_area, hotspot_footprints, mst_radius
+from hotspots.errors import ParameterError
+from hotspots.footprint import hotspot_footprints, mst_radius
 
 # Area of a circumscribed 32-gon relative to its circle (quad_segs=8): tan(pi/32) / (pi/32).
 POLYGON_EXCESS = math.tan(math.pi / 32) / (math.pi / 32)
@@ -263,43 +263,6 @@ def test_all_noise_gives_no_footprints() -> None:
 
 
 # --------------------------------------------------------------------------- study area
-
-
-def test_default_study_area_is_buffered_hull() -> None:
-    """Right triangle with 1 km legs: 0.5 km²; a buffer b adds perimeter * b + pi * b²."""
-    xy = np.array([[0.0, 0.0], [1000.0, 0.0], [0.0, 1000.0], [100.0, 100.0]])
-    assert default_study_area(xy, buffer_m=0).area == pytest.approx(500_000.0)
-    grown = default_study_area(xy, buffer_m=50.0)
-    perimeter = 2000.0 + 1000.0 * math.sqrt(2)
-    assert grown.area == pytest.approx(500_000.0 + perimeter * 50 + math.pi * 50**2, rel=1e-3)
-
-
-def test_default_study_area_holds_every_footprint() -> None:
-    """Buffered by 1.01 x the footprint radius, or given the footprints, it holds them all."""
-    rng = np.random.default_rng(5)
-    xy = np.round(rng.uniform(0, 2000, size=(400, 2)) / 25) * 25
-    eps = 120.0
-    labels = DBSCAN(eps=eps, min_samples=4).fit_predict(xy)
-    fp = hotspot_footprints(xy, labels, radius=eps / 2)
-    assert fp
-    area = default_study_area(xy, buffer_m=eps / 2 * 1.01)
-    assert all(area.contains(shape) for shape in fp.values())
-    hull = default_study_area(xy, buffer_m=0.0, footprints=fp.values())
-    assert all(hull.covers(shape) for shape in fp.values())
-    assert hull.area < area.area
-
-
-def test_default_study_area_errors_and_degenerate_points() -> None:
-    """No points: error. A point or a line and no buffer: an empty polygon (area 0), no error."""
-    with pytest.raises(InputError, match="no incidents"):
-        default_study_area(np.zeros((0, 2)), buffer_m=100.0)
-    with pytest.raises(ParameterError, match="buffer_m"):
-        default_study_area(np.array([[0.0, 0.0]]), buffer_m=-5.0)
-    line = np.array([[0.0, 0.0], [10.0, 10.0], [30.0, 30.0]])
-    assert default_study_area(line, buffer_m=0.0).area == 0.0
-    assert default_study_area(line[:1], buffer_m=0.0).is_empty
-    one = hotspot_footprints(line, np.zeros(3, dtype=np.int64), radius=20.0)
-    assert default_study_area(line, buffer_m=0.0, footprints=one.values()).area > 0
 
 
 def test_docstring_examples() -> None:

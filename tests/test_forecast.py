@@ -206,8 +206,8 @@ def test_forecast_maps_are_in_priority_order() -> None:
     """The three maps evaluate_forecast compares: densest DBSCAN footprints, densest KDE
     cells and highest-z Gi* cells first, with no rank column to override the row order."""
     from geodata import load_sample_incidents
-    from hotspots.forecast import forecast_maps
     from hotspots.filter import filter_incidents
+    from hotspots.forecast import forecast_maps
 
     incidents, _ = load_sample_incidents()
     fit = filter_incidents(incidents, None, start="2024-01", end="2024-06")

@@ -150,10 +150,11 @@ def test_uploaded_text_parsed_like_a_file(tmp_path: Path) -> None:
 def test_apply_by_hand_and_input_untouched() -> None:
     inc = _incidents(["Robbery", "Shoplifting", "Robbery", "Anti-social behaviour"])
     before = inc.copy()
-    out = apply_harm_weights(inc, {name: float(i) for i, name in enumerate(CRIME_TYPES)})
+    result = apply_harm_weights(inc, {name: float(i) for i, name in enumerate(CRIME_TYPES)})
+    out = result.incidents
     # Anti-social behaviour 0, Robbery 8, Shoplifting 9 in the published order
     assert out["weight"].tolist() == [8.0, 9.0, 8.0, 0.0]
-    assert out.attrs["harm_warnings"] == []
+    assert result.warnings == []
     pd.testing.assert_frame_equal(inc, before)
     assert out is not inc
 
@@ -163,9 +164,10 @@ def test_apply_unknown_category_gets_weight_one_with_warning(
 ) -> None:
     inc = _incidents(["Robbery", "Public disorder and weapons", "Public disorder and weapons"])
     with caplog.at_level("WARNING", logger="hotspots.harm"):
-        out = apply_harm_weights(inc)
+        result = apply_harm_weights(inc)
+    out = result.incidents
     assert out["weight"].tolist() == [700.0, 1.0, 1.0]
-    assert out.attrs["harm_warnings"] == [
+    assert result.warnings == [
         "2 incidents of unknown crime type 'Public disorder and weapons' kept weight 1"
     ]
     assert "Public disorder and weapons" in caplog.text
@@ -173,7 +175,9 @@ def test_apply_unknown_category_gets_weight_one_with_warning(
 
 def test_apply_from_csv_path(tmp_path: Path) -> None:
     rows = [(name, "3") for name in CRIME_TYPES]
-    out = apply_harm_weights(_incidents(["Drugs"]), str(_write_table(tmp_path / "w.csv", rows)))
+    out = apply_harm_weights(
+        _incidents(["Drugs"]), str(_write_table(tmp_path / "w.csv", rows))
+    ).incidents
     assert out["weight"].tolist() == [3.0]
 
 
@@ -193,11 +197,12 @@ def test_apply_validates_mapping_and_input() -> None:
 def test_apply_invariants(categories: list[str]) -> None:
     """Every incident gets its type's weight (1 for unknown types); nothing else changes."""
     inc = _incidents(categories)
-    out = apply_harm_weights(inc)
+    result = apply_harm_weights(inc)
+    out = result.incidents
     expected = [DEFAULT_HARM_WEIGHTS.get(c, 1.0) for c in categories]
     assert out["weight"].tolist() == expected
     pd.testing.assert_frame_equal(out.drop(columns="weight"), inc.drop(columns="weight"))
-    assert bool(out.attrs["harm_warnings"]) == ("Unknown thing" in categories)
+    assert bool(result.warnings) == ("Unknown thing" in categories)
 
 
 # --- ranking by harm ---------------------------------------------------------------------------
@@ -216,7 +221,7 @@ def test_find_hotspots_ranks_by_harm_when_weighted() -> None:
     first = by_volume.hotspots.iloc[0]
     assert first["hotspot_id"] == "H01" and first["incidents"] == 40
 
-    harmed = apply_harm_weights(inc)
+    harmed = apply_harm_weights(inc).incidents
     # weights scaled to an average of 1: mean harm (400 + 7,000) / 50 = 148, so blob A weighs
     # 400 / 148 = 2.7 average incidents and blob B 7,000 / 148 = 47.3
     assert find_hotspots(harmed, eps=60, min_samples=5, weighted=True).n_hotspots == 1
@@ -240,7 +245,7 @@ def test_weighted_clustering_ignores_the_tables_units() -> None:
     results = []
     for scale in (0.01, 1.0, 1000.0):
         table = {t: w * scale for t, w in DEFAULT_HARM_WEIGHTS.items()}
-        weighted = apply_harm_weights(inc, table)
+        weighted = apply_harm_weights(inc, table).incidents
         given = find_hotspots(weighted, eps=60, min_samples=5, weighted=True)
         suggested = find_hotspots(weighted, eps=60, weighted=True)
         results.append(
@@ -255,7 +260,8 @@ def test_weighted_clustering_ignores_the_tables_units() -> None:
     assert results[1][0] == 3  # three blobs of 25 incidents of average harm
     with pytest.raises(InputError, match="weight 0"):
         find_hotspots(
-            apply_harm_weights(inc, dict.fromkeys(DEFAULT_HARM_WEIGHTS, 0)), weighted=True
+            apply_harm_weights(inc, dict.fromkeys(DEFAULT_HARM_WEIGHTS, 0)).incidents,
+            weighted=True,
         )
 
 

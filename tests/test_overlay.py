@@ -173,7 +173,8 @@ def test_ward_table_by_hand(
     hotspot_ids: pd.Series,
 ) -> None:
     """East: 8 incidents (2 edge + 1 corner + 5), 7 in hotspots; West: 3, all in H02."""
-    table = ward_table(incidents, wards, hotspots=hotspots, hotspot_ids=hotspot_ids)
+    result = ward_table(incidents, wards, hotspots=hotspots, hotspot_ids=hotspot_ids)
+    table = result.table
     assert table.columns.tolist() == WARD_TABLE_COLUMNS
     expected = pd.DataFrame(
         {
@@ -191,7 +192,7 @@ def test_ward_table_by_hand(
         }
     ).astype(_WARD_DTYPES)
     pd.testing.assert_frame_equal(table, expected, check_exact=False, rtol=1e-9)
-    assert table.attrs == {"incidents_outside": 2, "incidents_total": 13}
+    assert (result.incidents_outside, result.incidents_total) == (2, 13)
 
 
 def test_ward_table_population_file_replaces_layer_figures(
@@ -200,7 +201,7 @@ def test_ward_table_population_file_replaces_layer_figures(
     """A population CSV for West only: 3 incidents per 3,000 residents = 1.0 per 1,000."""
     path = tmp_path / "population.csv"
     path.write_text("ward_code,population\nE05000002,3000\nE09999999,1\n", encoding="utf-8")
-    table = ward_table(incidents, wards, population=read_population(path))
+    table = ward_table(incidents, wards, population=read_population(path)).table
     rates = dict(zip(table["ward_code"], table["incidents_per_1000"], strict=True))
     assert rates == {"E05000001": 16.0, "E05000002": 1.0}
     assert table["hotspots"].tolist() == ["", ""] and table["hotspot_incidents"].tolist() == [0, 0]
@@ -213,9 +214,9 @@ def test_ward_table_without_population_and_precomputed_codes(
     """No population anywhere: rates per 1,000 are NaN; given ward_codes give the same table."""
     bare = wards.drop(columns=["population"])
     codes = assign_wards(incidents, bare)
-    table = ward_table(incidents, bare, ward_codes=codes)
+    table = ward_table(incidents, bare, ward_codes=codes).table
     assert table["population"].isna().all() and table["incidents_per_1000"].isna().all()
-    pd.testing.assert_frame_equal(table, ward_table(incidents, bare))
+    pd.testing.assert_frame_equal(table, ward_table(incidents, bare).table)
 
 
 def test_ward_table_needs_both_hotspot_inputs(
@@ -347,10 +348,10 @@ def test_empty_inputs_keep_columns_and_dtypes(
     none = incidents.iloc[:0]
     no_ids = hotspot_ids.iloc[:0]
     no_hs = hotspots.iloc[:0]
-    full_w = ward_table(incidents, wards, hotspots=hotspots, hotspot_ids=hotspot_ids)
+    full_w = ward_table(incidents, wards, hotspots=hotspots, hotspot_ids=hotspot_ids).table
     cases = [
-        (full_w, ward_table(none, wards, hotspots=no_hs, hotspot_ids=no_ids)),
-        (full_w, ward_table(incidents, wards.iloc[:0])),
+        (full_w, ward_table(none, wards, hotspots=no_hs, hotspot_ids=no_ids).table),
+        (full_w, ward_table(incidents, wards.iloc[:0]).table),
         (
             patrol_coverage(incidents, patrols, hotspots=hotspots, hotspot_ids=hotspot_ids),
             patrol_coverage(none, patrols.iloc[:0], hotspots=no_hs, hotspot_ids=no_ids),
@@ -362,7 +363,7 @@ def test_empty_inputs_keep_columns_and_dtypes(
     ]
     for full, empty in cases:
         assert empty.dtypes.to_dict() == full.dtypes.to_dict()
-    assert ward_table(none, wards)["incidents"].tolist() == [0, 0]
+    assert ward_table(none, wards).table["incidents"].tolist() == [0, 0]
     assert assign_wards(none, wards).dtype == "str"
     assert uncovered_hotspots(no_hs, patrols, hotspot_ids=no_ids, incidents=none).empty
     out = overlay_hotspots(no_hs, none, hotspot_ids=no_ids, wards=wards, patrol_areas=patrols)
@@ -469,10 +470,11 @@ def test_each_incident_in_at_most_one_ward(case: tuple[gpd.GeoDataFrame, gpd.Geo
     for point, code in zip(pts.geometry, codes, strict=True):
         covering = sorted(wards.loc[wards.intersects(point), "ward_code"])
         assert code == (covering[0] if covering else "")
-    table = ward_table(pts, wards)
+    result = ward_table(pts, wards)
+    table = result.table
     outside = int((codes == "").sum())
     assert table["incidents"].sum() == len(pts) - outside
-    assert table.attrs["incidents_outside"] == outside
+    assert result.incidents_outside == outside
     assert len(table) == len(wards) and table["ward_code"].is_unique
 
 
@@ -502,7 +504,7 @@ def test_demo_uncovered_hotspots_match_truth() -> None:
     for centre in covered:
         assert not uncovered.intersects(centre).any()
     table = ward_table(incidents, wards, hotspots=result.hotspots, hotspot_ids=ids)
-    assert table["incidents"].sum() + table.attrs["incidents_outside"] == len(incidents)
+    assert table.table["incidents"].sum() + table.incidents_outside == len(incidents)
     streets = outreach_streets(incidents, uncovered, hotspot_ids=ids)
     assert set(streets["hotspot_id"]) == set(uncovered["hotspot_id"])
 
@@ -529,8 +531,8 @@ def test_real_waltham_forest_wards_match_plain_sjoin() -> None:
     )
     assert assigned.tolist() == first.reindex(incidents.index).tolist()
 
-    table = ward_table(incidents, wf)
-    outside = table.attrs["incidents_outside"]
+    result = ward_table(incidents, wf)
+    table, outside = result.table, result.incidents_outside
     assert table["incidents"].sum() + outside == len(incidents) == report.rows_used
     assert outside == int((assigned == "").sum())
     assert outside < 0.01 * len(incidents)  # the API was queried ward by ward
@@ -546,6 +548,6 @@ def test_real_waltham_forest_geojson_wards_same_counts() -> None:
     )
     london, _ = load_wards(realdata_path("boundaries", "london_wards_2018_bng.gpkg"))
     bng = london[london["ward_code"].isin(geo["ward_code"])]
-    a = ward_table(incidents, geo).set_index("ward_code")["incidents"]
-    b = ward_table(incidents, bng).set_index("ward_code")["incidents"]
+    a = ward_table(incidents, geo).table.set_index("ward_code")["incidents"]
+    b = ward_table(incidents, bng).table.set_index("ward_code")["incidents"]
     assert (a - b.reindex(a.index)).abs().sum() <= 0.001 * len(incidents)

@@ -24,7 +24,7 @@ from geodata import SAMPLE_DIR
 from geodata.store import PatrolAreaStore
 from hotspots import InputError, to_wgs84
 from hotspots.assets import local_assets
-from hotspots.change import compare_periods, emerging_hotspots
+from hotspots.change import ChangeResult, EmergingResult, compare_periods, emerging_hotspots
 from hotspots.density import KDEResult, grid_cells, kde, kde_bands, kde_hotspot_cells
 from hotspots.errors import InputFileError, ParameterError
 from hotspots.find import find_hotspots
@@ -32,7 +32,7 @@ from hotspots.harm import DEFAULT_HARM_WEIGHTS, HARM_SOURCE, apply_harm_weights,
 from hotspots.pilot import PilotResult, evaluate_pilot
 from hotspots.pilot_report import pilot_report_html
 from hotspots.report.pilot_text import pilot_record, pilot_summary, wdq_sentence
-from hotspots.significance import CLASSES, gi_star_cells
+from hotspots.significance import CLASSES, GiResult, gi_star_cells
 
 from .helpers import DEMO, LAYER_TYPES, STATIC_URL, digest, read_uploaded_layer, table_csv
 from .helpers import uploaded_files as _uploaded
@@ -67,9 +67,15 @@ def harm_key(weights: Mapping[str, float]) -> str:
 
 
 @st.cache_data(show_spinner="Weighting by harm ...", max_entries=8)
-def _weighted(fkey: str, weights: Weights | None, _chosen: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The filtered incidents, their weight set from the harm table ``weights`` (None: counts)."""
-    return _chosen if weights is None else apply_harm_weights(_chosen, weights=dict(weights))
+def _weighted(
+    fkey: str, weights: Weights | None, _chosen: gpd.GeoDataFrame
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """The filtered incidents, their weight set from the harm table ``weights`` (None: counts),
+    and the harm warnings."""
+    if weights is None:
+        return _chosen, []
+    harmed = apply_harm_weights(_chosen, weights=dict(weights))
+    return harmed.incidents, harmed.warnings
 
 
 @st.cache_data(show_spinner="Finding harm-weighted hotspots ...", max_entries=8)
@@ -112,7 +118,7 @@ def _grid(akey: str, cell: float, _chosen: gpd.GeoDataFrame, _wards: Any) -> gpd
 @st.cache_data(show_spinner="Computing Gi* ...", max_entries=8)
 def _gi(
     akey: str, harm: bool, cell: float, fdr: bool, _inc: gpd.GeoDataFrame, _cells: Any
-) -> gpd.GeoDataFrame:
+) -> GiResult:
     return gi_star_cells(_inc, _cells, weights="weight" if harm else None, fdr=fdr)
 
 
@@ -126,7 +132,7 @@ def _compare(
     _inc: gpd.GeoDataFrame,
     _cells: Any,
     data_months: tuple[str, ...] | None = None,
-) -> gpd.GeoDataFrame:
+) -> ChangeResult:
     return compare_periods(
         _inc,
         _cells,
@@ -146,7 +152,7 @@ def _emerging(
     _inc: gpd.GeoDataFrame,
     _cells: Any,
     data_months: tuple[str, ...] | None = None,
-) -> gpd.GeoDataFrame:
+) -> EmergingResult:
     return emerging_hotspots(
         _inc,
         _cells,
@@ -289,8 +295,8 @@ def analysis_tab(
         weights = tuple(table.items())
         akey = f"{akey}|harm:{harm_key(table)}"  # every cached call below is keyed on it
     try:
-        inc = _weighted(akey, weights, chosen)
-        for warning in inc.attrs.get("harm_warnings", []) if harm else []:
+        inc, harm_warnings = _weighted(akey, weights, chosen)
+        for warning in harm_warnings if harm else []:
             st.caption(f"Harm weights: {warning}.")
         if pick == METHODS[0]:
             _footprints(akey, harm, inc, wards, footprints, eps, method)
@@ -510,7 +516,8 @@ def _gi_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> None:
     with c1:
         cell, cells = _units(akey, inc, wards, "gi_cell")
     fdr = c2.checkbox("FDR correction (Benjamini-Hochberg)", value=True, key="gi_fdr")
-    gi = _gi(akey, harm, cell, fdr, inc, cells)
+    found = _gi(akey, harm, cell, fdr, inc, cells)
+    gi = found.cells
     counts = gi["hotspot_class"].value_counts().reindex(list(CLASSES), fill_value=0)
     table = counts.rename_axis("class").reset_index(name="cells")
     st.metric("Hot cells", int(table.loc[table["class"].str.startswith("hot"), "cells"].sum()))
@@ -522,7 +529,7 @@ def _gi_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> None:
         tips = shown["ward_name"].astype(str) + ", " + tips
     _show(shown, colours, tips, "map_gi", wards)
     st.dataframe(table, hide_index=True, width="stretch")
-    for note in gi.attrs.get("notes", []):
+    for note in found.notes:
         st.caption(note)
 
 
@@ -546,7 +553,8 @@ def _change_view(
     after = c2.select_slider(
         "After", options=months, value=(months[half], months[-1]), key="ch_after"
     )
-    cmp = _compare(akey, harm, cell, tuple(before), tuple(after), inc, cells, data_months)
+    compared = _compare(akey, harm, cell, tuple(before), tuple(after), inc, cells, data_months)
+    cmp = compared.cells
     moved = cmp[cmp["change"] != 0]
     colours = pd.Series(
         ["#b10026" if c > 0 else "#2166ac" for c in moved["change"]], index=moved.index
@@ -554,7 +562,7 @@ def _change_view(
     tips = "before " + moved["before"].round(0).astype(str) + ", after "
     tips = tips + moved["after"].round(0).astype(str)
     st.subheader("Before and after")
-    st.caption("; ".join(cmp.attrs.get("notes", [])) + ". Red: more after; blue: fewer.")
+    st.caption("; ".join(compared.notes) + ". Red: more after; blue: fewer.")
     _show(moved, colours, tips, "map_change", wards)
     biggest = cmp.reindex(cmp["change"].abs().sort_values(ascending=False).index).head(20)
     st.dataframe(pd.DataFrame(biggest.drop(columns="geometry")), hide_index=True, width="stretch")
@@ -562,11 +570,12 @@ def _change_view(
     st.subheader("Emerging hot spots")
     period = int(st.number_input("Period length (months)", 1, 12, 3, key="ch_period"))
     try:
-        em = _emerging(akey, harm, cell, period, inc, cells, data_months)
+        emerging = _emerging(akey, harm, cell, period, inc, cells, data_months)
     except InputError as exc:  # next to the period control
         st.error(str(exc))
         return
-    for note in em.attrs.get("notes", []):
+    em = emerging.cells
+    for note in emerging.notes:
         st.caption(note)
     st.caption(
         "A Gi* pattern is relative to the whole area in each period: read the trend of the "

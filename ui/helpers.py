@@ -290,6 +290,7 @@ def briefing_page(
         wards=map_kw["wards"],
         patrol_areas=map_kw["patrols"],
         ward_table=analysis["wards"],
+        incidents_outside=analysis.get("wards_outside"),
         period=period,
         title=map_kw["title"],
         synthetic=map_kw["synthetic"],
