@@ -474,22 +474,16 @@ def _evaluate_map(args: argparse.Namespace) -> int:
     return 0
 
 
-def _download_cache() -> Path:
-    """Downloads are cached as files beside the store (``$HOTSPOTS_CACHE`` overrides)."""
-    from geodata.store import default_store_path
-
-    explicit = os.environ.get("HOTSPOTS_CACHE", "").strip()
-    return Path(explicit) if explicit else default_store_path().parent / "downloads"
-
-
 def _progress(done: int, total: int, message: str) -> None:
     log.info("[%d/%d] %s", done, total, message)
 
 
 def _fetch_police(args: argparse.Namespace) -> int:
-    from geodata.fetch import POLICE_API, fetch_police, ward_boundary
+    from geodata.fetch.police import fetch_police, ward_boundary
     from geodata.layers import load_wards
+    from geodata.settings import Settings
 
+    settings = Settings.from_environment()
     if args.start > args.end:
         raise ParameterError(
             f"--from {args.start} is after --to {args.end}; give the earlier month first."
@@ -511,8 +505,8 @@ def _fetch_police(args: argparse.Namespace) -> int:
         start=args.start,
         end=args.end,
         out_dir=args.out,
-        base_url=args.api or POLICE_API,
-        cache_dir=_download_cache(),
+        base_url=args.api or settings.police_api,
+        cache_dir=settings.cache_dir,
         progress=_progress,
     )
     log.info(
@@ -529,13 +523,16 @@ def _fetch_police(args: argparse.Namespace) -> int:
 
 
 def _fetch_wards(args: argparse.Namespace) -> int:
-    from geodata.fetch import ONS_WARDS_URL, fetch_wards
+    from geodata.fetch.ons import fetch_wards
+    from geodata.settings import Settings
+
+    settings = Settings.from_environment()
 
     wards = fetch_wards(
         args.lad,
         out_file=args.out,
-        base_url=args.service or ONS_WARDS_URL,
-        cache_dir=_download_cache(),
+        base_url=args.service or settings.ons_wards_url,
+        cache_dir=settings.cache_dir,
         progress=_progress,
     )
     log.info("%d wards of %s written to %s", len(wards), args.lad, args.out)

@@ -1,101 +1,60 @@
-"""Download reference layers: data.police.uk street crimes and ONS ward boundaries.
+"""Street-level crimes from the data.police.uk API, month by month, inside a boundary.
 
-:func:`fetch_police` asks the data.police.uk API (``crimes-street/all-crime``) for every
-month of a period inside a boundary and writes the answers as the API JSON that
+:func:`fetch_police` asks the API (``crimes-street/all-crime``) for every month of a period
+inside a boundary and writes the answers as the API JSON that
 :func:`hotspots.incidents.read_incidents` reads: ``out_dir/YYYY-MM/crimes_<part>.json``.
 It keeps to the published call limits (15 requests a second, a burst of 30, HTTP 429 past
 them), splits an area into quarters when the API refuses it for holding more than 10,000
 crimes (HTTP 503), retries transient failures, and resumes an interrupted download.
-
-:func:`fetch_wards` pages through an ArcGIS FeatureServer layer of the ONS Open Geography
-Portal and saves the wards of one local authority district as a GeoPackage (EPSG:27700).
-
-Both use the standard library for HTTP (:mod:`urllib.request`) and can cache every answer
-on disk by request (method, URL and body), so a second run asks nothing it already has.
+:func:`ward_boundary` picks one ward's polygon to fetch for.
 """
 
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import hashlib
-import http.client
 import json
 import logging
-import math
-import os
 import re
-import socket
-import tempfile
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import geopandas as gpd
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
-from hotspots.errors import InputError, ParameterError
+from hotspots.errors import ParameterError
 
-__all__ = [
-    "ONS_WARDS_URL",
-    "POLICE_API",
-    "FetchError",
-    "FetchResult",
-    "fetch_police",
-    "fetch_wards",
-    "ward_boundary",
-]
+from ..settings import POLICE_API
+from .client import (
+    FetchError,
+    MalformedAnswer,
+    PoliteClient,
+    Progress,
+    _atomic_write,  # until hotspots._files.atomic_write_bytes replaces it
+    check_options,
+    check_url,
+)
+
+__all__ = ["FetchResult", "fetch_police", "ward_boundary"]
 
 log = logging.getLogger(__name__)
-
-#: The data.police.uk API root (https://data.police.uk/docs/).
-POLICE_API = "https://data.police.uk/api"
-
-#: ONS Open Geography Portal: "Wards (December 2024) Boundaries UK BGC" (generalised to
-#: 20 m, clipped to the coastline), layer 0 of its ArcGIS FeatureServer. ONS publishes a new
-#: service each year under a new name (fields WD24CD, LAD24CD, ... change with it), so the
-#: URL is a parameter of :func:`fetch_wards`.
-ONS_WARDS_URL = (
-    "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services/"
-    "Wards_December_2024_Boundaries_UK_BGC/FeatureServer/0"
-)
 
 _POLICE_MANUAL = (
     "download the street CSVs by hand from https://data.police.uk/data/ and give the zip to "
     "`hotspots analyse`"
 )
-_ONS_MANUAL = (
-    "download the ward boundaries by hand from the ONS Open Geography Portal "
-    "(https://geoportal.statistics.gov.uk/, Boundaries > Administrative Boundaries > Wards) "
-    "and give the file to --wards"
-)
-_USER_AGENT = "hotspots-fetch/0.1 (+https://data.police.uk/docs/)"
 # The API answers HTTP 400 to a GET URL longer than 4094 characters: POST above this.
 _MAX_GET_URL = 4000
 # Boundaries with more vertices are simplified (about 20 characters each in the poly string).
 _MAX_VERTICES = 400
 # Splitting an area in quarters this many times (4**6 pieces) and still 503: give up.
 _MAX_DEPTH = 6
-_MAX_WAIT = 120.0  # seconds: longest single wait (Retry-After or back-off)
-_MAX_PAGES = 1000
 _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_LAD_RE = re.compile(r"^(E06|E07|E08|E09|W06|S12)\d{6}$")
 _MANIFEST = ".fetch-manifest.json"  # hidden: read_incidents skips dot files in folders
-_RETRY_STATUS = frozenset({408, 500, 502, 503, 504})
-
-_T = TypeVar("_T")
-Progress = Callable[[int, int, str], None]
-
-
-class FetchError(InputError):
-    """A download that failed: names what failed and what to do (often: download by hand)."""
 
 
 @dataclass
@@ -138,267 +97,6 @@ class FetchResult:
     cache_hits: int = 0
 
 
-# ==========================================================================================
-# HTTP: rate limit, retries, cache
-# ==========================================================================================
-class _Malformed(Exception):
-    """An answer with status 200 that is not what the service sends (retried)."""
-
-
-class _TokenBucket:
-    """At most ``rate`` requests a second on average, bursts of at most ``capacity``."""
-
-    def __init__(self, rate: float, capacity: float) -> None:
-        self.rate = rate
-        self.capacity = capacity
-        self.tokens = capacity
-        self.stamp = time.monotonic()
-
-    def acquire(self) -> None:
-        while True:  # at most two turns: the sleep makes the token
-            now = time.monotonic()
-            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
-            if self.tokens >= 1.0:
-                self.tokens -= 1.0
-                return
-            time.sleep((1.0 - self.tokens) / self.rate)
-
-    def drain(self) -> None:
-        """Forget saved-up tokens (after HTTP 429: the server thinks we are too fast)."""
-        self.tokens = 0.0
-        self.stamp = time.monotonic()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a hidden temporary file and :func:`os.replace`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delay-seconds or an HTTP date), or None.
-
-    >>> _retry_after("2"), _retry_after("soon"), _retry_after(None)
-    (2.0, None, None)
-    """
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _describe(exc: BaseException) -> str:
-    """A short reason for a network failure, e.g. ``connection refused``."""
-    reason: Any = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-    if isinstance(reason, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(reason, socket.gaierror):
-        return f"host name lookup failed: {reason.strerror or reason}"
-    if isinstance(reason, TimeoutError | socket.timeout):
-        return "timed out"
-    if isinstance(reason, http.client.RemoteDisconnected):
-        return "connection closed without an answer"
-    if isinstance(reason, ConnectionResetError):
-        return "connection reset"
-    if isinstance(reason, http.client.IncompleteRead):
-        return "answer cut short"
-    text = str(reason).strip() or type(reason).__name__
-    return " ".join(text.split())
-
-
-def _is_offline(exc: BaseException) -> bool:
-    reason: Any = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-    return isinstance(reason, ConnectionRefusedError | socket.gaierror)
-
-
-class _Http:
-    """Requests to one service: rate limit, retries with back-off, an optional disk cache."""
-
-    def __init__(
-        self,
-        *,
-        service: str,
-        manual: str,
-        rate: float | None,
-        retries: int,
-        backoff: float,
-        timeout: float,
-        cache_dir: Path | None,
-    ) -> None:
-        self.service = service
-        self.manual = manual
-        self.bucket = _TokenBucket(rate, max(1.0, rate)) if rate is not None else None
-        self.retries = retries
-        self.backoff = backoff
-        self.timeout = timeout
-        self.cache_dir = cache_dir
-        self.sent = 0
-        self.resent = 0
-        self.cache_hits = 0
-
-    # --- cache -----------------------------------------------------------------------------
-    def _cache_path(self, method: str, url: str, body: bytes | None) -> Path | None:
-        if self.cache_dir is None:
-            return None
-        digest = hashlib.sha256(f"{method}\n{url}\n".encode() + (body or b"")).hexdigest()
-        return self.cache_dir / digest[:2] / f"{digest}.cache"
-
-    # --- one exchange ------------------------------------------------------------------------
-    def _send(
-        self, method: str, url: str, body: bytes | None
-    ) -> tuple[int, str, bytes, str | None]:
-        headers = {"User-Agent": _USER_AGENT, "Accept": "application/json"}
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        req = urllib.request.Request(url, data=body, method=method, headers=headers)
-        if self.bucket is not None:
-            self.bucket.acquire()
-        self.sent += 1
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                return int(resp.status), str(resp.reason), resp.read(), None
-        except urllib.error.HTTPError as err:
-            try:
-                data = err.read()
-            except (OSError, http.client.HTTPException):
-                data = b""
-            return int(err.code), str(err.reason), data, err.headers.get("Retry-After")
-
-    def call(
-        self,
-        method: str,
-        url: str,
-        body: bytes | None,
-        *,
-        what: str,
-        parse: Callable[[bytes], _T],
-        passthrough: frozenset[int] = frozenset(),
-        resume_hint: str = "",
-        cache_if: Callable[[_T], bool] | None = None,
-    ) -> tuple[int, _T | None]:
-        """Send a request until it succeeds; ``(200, parsed)`` or ``(status, None)``.
-
-        Statuses in ``passthrough`` go back to the caller at once. Transient failures
-        (resets, timeouts, 408/500/502/503/504, malformed answers) and HTTP 429 are tried
-        ``retries`` more times; refused connections and failed look-ups are not (offline).
-        Parsed answers are cached when ``cache_if`` (default: always) says so.
-        """
-        cache = self._cache_path(method, url, body)
-        if cache is not None and cache.is_file():
-            try:
-                parsed = parse(cache.read_bytes())
-            except (_Malformed, OSError):
-                log.warning("ignoring an unreadable cache file %s", cache)
-            else:
-                self.cache_hits += 1
-                return 200, parsed
-        last = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                self.resent += 1
-            wait = min(_MAX_WAIT, self.backoff * 2.0**attempt)
-            try:
-                status, phrase, data, retry_after = self._send(method, url, body)
-            except (OSError, http.client.HTTPException) as exc:
-                if _is_offline(exc):
-                    raise FetchError(
-                        f"could not reach {self.service} ({_describe(exc)} at "
-                        f"{urllib.parse.urlsplit(url).netloc}); {self.manual}"
-                    ) from None
-                last = _describe(exc)
-                log.info("%s: %s (attempt %d), retrying", what, last, attempt + 1)
-            else:
-                if status == 200:
-                    try:
-                        parsed = parse(data)
-                    except _Malformed as exc:
-                        last = str(exc)
-                        log.info("%s: %s (attempt %d), retrying", what, last, attempt + 1)
-                    else:
-                        if cache is not None and (cache_if is None or cache_if(parsed)):
-                            _atomic_write(cache, data)
-                        return 200, parsed
-                elif status in passthrough:
-                    return status, None
-                elif status == 429:
-                    last = "HTTP 429 Too Many Requests"
-                    given = _retry_after(retry_after)
-                    if given is not None:
-                        wait = min(_MAX_WAIT, given)
-                    if self.bucket is not None:
-                        self.bucket.drain()
-                    log.info("%s: HTTP 429, waiting %.2f s", what, wait)
-                elif status in _RETRY_STATUS:
-                    last = f"HTTP {status} {phrase}".strip()
-                    log.info("%s: %s (attempt %d), retrying", what, last, attempt + 1)
-                else:
-                    raise FetchError(
-                        f"{what}: {self.service} answered HTTP {status} {phrase}".strip()
-                        + f" to {method} {_short(url)}; check the request (base_url, dates), "
-                        f"or {self.manual}"
-                    )
-            if attempt < self.retries:
-                time.sleep(wait)
-        if last.startswith("HTTP 429"):
-            raise FetchError(
-                f"{what}: {self.service} kept answering HTTP 429 Too Many Requests "
-                f"({self.retries + 1} tries); lower max_requests_per_second and run again"
-                f"{resume_hint}, or {self.manual}"
-            )
-        raise FetchError(
-            f"{what}: {self.service} failed {self.retries + 1} times (last: {last}); try again "
-            f"later{resume_hint}, or {self.manual}"
-        )
-
-
-def _short(url: str, limit: int = 120) -> str:
-    return url if len(url) <= limit else url[: limit - 3] + "..."
-
-
-def _check_common(retries: int, backoff: float, timeout: float, rate: float | None = None) -> None:
-    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
-        raise ParameterError(f"retries: expected a whole number >= 0, got {retries!r}.")
-    if not (isinstance(backoff, int | float) and math.isfinite(backoff) and backoff >= 0):
-        raise ParameterError(f"backoff: expected seconds >= 0, got {backoff!r}.")
-    if not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > 0):
-        raise ParameterError(f"timeout: expected seconds > 0, got {timeout!r}.")
-    if rate is not None and not (
-        isinstance(rate, int | float) and math.isfinite(rate) and rate > 0
-    ):
-        raise ParameterError(
-            f"max_requests_per_second: expected a number > 0 (data.police.uk allows 15), "
-            f"got {rate!r}."
-        )
-
-
-def _check_url(base_url: str) -> None:
-    parts = urllib.parse.urlsplit(str(base_url))
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ParameterError(
-            f"base_url {base_url!r}: not a web address; give one starting https://."
-        )
-
-
-# ==========================================================================================
-# data.police.uk
-# ==========================================================================================
 def _months(start: str, end: str) -> list[str]:
     """The months from ``start`` to ``end`` inclusive.
 
@@ -512,19 +210,19 @@ def _quadrants(poly: Polygon) -> list[Polygon]:
 
 
 def _parse_crimes(data: bytes) -> list[dict[str, Any]]:
-    """The crimes of an API answer; :class:`_Malformed` when it is not a JSON list."""
+    """The crimes of an API answer; :class:`MalformedAnswer` when it is not a JSON list."""
     head = data.lstrip()[:200]
     if head[:1] == b"<":
-        raise _Malformed("an HTML page instead of JSON")
+        raise MalformedAnswer("an HTML page instead of JSON")
     try:
         obj = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError):
         snippet = " ".join(head[:40].decode("utf-8", "replace").split())
-        raise _Malformed(f"not JSON (starts {snippet!r})") from None
+        raise MalformedAnswer(f"not JSON (starts {snippet!r})") from None
     if not isinstance(obj, list):
-        raise _Malformed(f"JSON {type(obj).__name__}, not a list of crimes")
+        raise MalformedAnswer(f"JSON {type(obj).__name__}, not a list of crimes")
     if not all(isinstance(r, dict) for r in obj):
-        raise _Malformed("a JSON list whose items are not crime records")
+        raise MalformedAnswer("a JSON list whose items are not crime records")
     return obj
 
 
@@ -550,7 +248,7 @@ def _kept_piece(path: Path, entry: Any, fingerprint: str, *, need_ids: bool) -> 
         return set()
     try:
         return {_crime_key(c) for c in _parse_crimes(path.read_bytes())}
-    except (_Malformed, OSError):
+    except (MalformedAnswer, OSError):
         return None
 
 
@@ -574,11 +272,82 @@ def _read_manifest(path: Path) -> dict[str, Any]:
 
 
 class _PoliceRun:
-    def __init__(self, http: _Http, base_url: str, result: FetchResult, max_depth: int) -> None:
+    """One download: the client, the polygons, what was written so far (``result``, the
+    manifest's ``pieces``)."""
+
+    def __init__(
+        self,
+        http: PoliteClient,
+        base_url: str,
+        result: FetchResult,
+        max_depth: int,
+        parts: list[Polygon],
+    ) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
         self.result = result
         self.max_depth = max_depth
+        self.parts = parts
+        self.polys = [_poly_param(p) for p in parts]
+        self.manifest = result.out_dir / _MANIFEST
+        self.pieces = _read_manifest(self.manifest)
+
+    def piece(self, month: str, k: int, seen: set[str]) -> str:
+        """Download part ``k`` of ``month`` unless it is complete on disk; the progress line.
+
+        ``seen`` holds the crime keys of the month's earlier parts (a crime on the edge of two
+        parts is written once) and gains this part's.
+        """
+        n_parts = len(self.parts)
+        rel = f"{month}/crimes_{k}.json"
+        path = self.result.out_dir / rel
+        what = month if n_parts == 1 else f"{month} part {k + 1}/{n_parts}"
+        fingerprint = hashlib.sha256(
+            f"{self.base_url}\n{month}\n{self.polys[k]}".encode()
+        ).hexdigest()[:20]
+        entry = self.pieces.get(rel)
+        kept = _kept_piece(path, entry, fingerprint, need_ids=n_parts > 1)
+        if kept is not None and isinstance(entry, dict):
+            self.result.skipped += 1
+            self.result.crimes += int(entry.get("crimes", 0))
+            self.result.duplicates += int(entry.get("duplicates", 0))
+            self.result.files.append(path)
+            seen.update(kept)
+            return f"{what}: already downloaded, skipped"
+        return self._download(month, k, what, fingerprint, seen)
+
+    def _download(self, month: str, k: int, what: str, fingerprint: str, seen: set[str]) -> str:
+        """Ask for part ``k`` of ``month``, write its new crimes and the manifest; the line."""
+        http, result = self.http, self.result
+        rel = f"{month}/crimes_{k}.json"
+        path = result.out_dir / rel
+        requests_before, splits_before = http.sent, result.splits
+        crimes = self.area(self.parts[k], month, what)
+        unique: list[dict[str, Any]] = []
+        for crime in crimes:
+            key = _crime_key(crime)
+            if key not in seen:
+                seen.add(key)
+                unique.append(crime)
+        dups = len(crimes) - len(unique)
+        _atomic_write(path, json.dumps(unique, separators=(",", ":")).encode("utf-8"))
+        self.pieces[rel] = {"fingerprint": fingerprint, "crimes": len(unique), "duplicates": dups}
+        _atomic_write(
+            self.manifest,
+            json.dumps({"base_url": self.base_url, "pieces": self.pieces}, indent=1).encode(),
+        )
+        result.crimes += len(unique)
+        result.duplicates += dups
+        result.files.append(path)
+        n_req, n_split = http.sent - requests_before, result.splits - splits_before
+        message = (
+            f"{what}: {len(unique):,} crimes ({n_req} request{'s' if n_req != 1 else ''}"
+            + (f", {n_split} split{'s' if n_split != 1 else ''}" if n_split else "")
+            + (f", {dups} duplicate{'s' if dups != 1 else ''} dropped" if dups else "")
+            + ")"
+        )
+        log.info(message)
+        return message
 
     def _request(self, poly: Polygon, month: str, what: str) -> list[dict[str, Any]] | None:
         """The crimes of one polygon, or None when the API refuses it as too big (503)."""
@@ -688,14 +457,14 @@ def fetch_police(
         A bad month, boundary or option.
     """
     months = _months(start, end)
-    _check_common(retries, backoff, timeout, max_requests_per_second)
-    _check_url(base_url)
+    check_options(retries, backoff, timeout, max_requests_per_second)
+    check_url(base_url)
     if not isinstance(max_depth, int) or max_depth < 0:
         raise ParameterError(f"max_depth: expected a whole number >= 0, got {max_depth!r}.")
     parts = _boundary_parts(boundary)
     out = Path(out_dir).expanduser()
     out.mkdir(parents=True, exist_ok=True)
-    http = _Http(
+    http = PoliteClient(
         service="data.police.uk",
         manual=_POLICE_MANUAL,
         rate=float(max_requests_per_second),
@@ -705,66 +474,17 @@ def fetch_police(
         cache_dir=Path(cache_dir).expanduser() if cache_dir is not None else None,
     )
     result = FetchResult(out_dir=out, months=months)
-    run = _PoliceRun(http, base_url, result, max_depth)
-    manifest_path = out / _MANIFEST
-    pieces = _read_manifest(manifest_path)
-    polys = [_poly_param(p) for p in parts]
+    run = _PoliceRun(http, base_url, result, max_depth, parts)
     total = len(months) * len(parts)
     done = 0
     log.info("fetching %d months x %d polygon(s) from %s", len(months), len(parts), base_url)
     try:
         for month in months:
-            _drop_stale_parts(out, month, len(parts), pieces)
+            _drop_stale_parts(out, month, len(parts), run.pieces)
             seen: set[str] = set()
-            for k, poly in enumerate(parts):
-                rel = f"{month}/crimes_{k}.json"
-                path = out / rel
-                what = month if len(parts) == 1 else f"{month} part {k + 1}/{len(parts)}"
-                fingerprint = hashlib.sha256(
-                    f"{run.base_url}\n{month}\n{polys[k]}".encode()
-                ).hexdigest()[:20]
-                entry = pieces.get(rel)
+            for k in range(len(parts)):
                 done += 1
-                kept = _kept_piece(path, entry, fingerprint, need_ids=len(parts) > 1)
-                if kept is not None and isinstance(entry, dict):
-                    result.skipped += 1
-                    result.crimes += int(entry.get("crimes", 0))
-                    result.duplicates += int(entry.get("duplicates", 0))
-                    result.files.append(path)
-                    seen.update(kept)
-                    if progress is not None:
-                        progress(done, total, f"{what}: already downloaded, skipped")
-                    continue
-                requests_before, splits_before = http.sent, result.splits
-                crimes = run.area(poly, month, what)
-                unique: list[dict[str, Any]] = []
-                for crime in crimes:
-                    key = _crime_key(crime)
-                    if key not in seen:
-                        seen.add(key)
-                        unique.append(crime)
-                dups = len(crimes) - len(unique)
-                _atomic_write(path, json.dumps(unique, separators=(",", ":")).encode("utf-8"))
-                pieces[rel] = {
-                    "fingerprint": fingerprint,
-                    "crimes": len(unique),
-                    "duplicates": dups,
-                }
-                _atomic_write(
-                    manifest_path,
-                    json.dumps({"base_url": run.base_url, "pieces": pieces}, indent=1).encode(),
-                )
-                result.crimes += len(unique)
-                result.duplicates += dups
-                result.files.append(path)
-                n_req, n_split = http.sent - requests_before, result.splits - splits_before
-                message = (
-                    f"{what}: {len(unique):,} crimes ({n_req} request{'s' if n_req != 1 else ''}"
-                    + (f", {n_split} split{'s' if n_split != 1 else ''}" if n_split else "")
-                    + (f", {dups} duplicate{'s' if dups != 1 else ''} dropped" if dups else "")
-                    + ")"
-                )
-                log.info(message)
+                message = run.piece(month, k, seen)
                 if progress is not None:
                     progress(done, total, message)
     finally:
@@ -820,211 +540,3 @@ def ward_boundary(wards: gpd.GeoDataFrame, code: str) -> Polygon | MultiPolygon:
     if not polys:
         raise ParameterError(f"ward {code}: its geometry has no area; check the wards layer.")
     return polys[0] if len(polys) == 1 else MultiPolygon(polys)
-
-
-# ==========================================================================================
-# ONS Open Geography Portal (ArcGIS FeatureServer)
-# ==========================================================================================
-def _parse_arcgis(data: bytes) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection or an ArcGIS ``error`` object; else :class:`_Malformed`."""
-    if data.lstrip()[:1] == b"<":
-        raise _Malformed("an HTML page instead of JSON")
-    try:
-        obj = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise _Malformed("not JSON") from None
-    if not isinstance(obj, dict):
-        raise _Malformed(f"JSON {type(obj).__name__}, not a GeoJSON FeatureCollection")
-    if "error" in obj:
-        err = obj["error"] if isinstance(obj["error"], dict) else {"message": obj["error"]}
-        code = err.get("code")
-        if isinstance(code, int) and code >= 500:  # the service's own transient failure
-            raise _Malformed(f"ArcGIS error {code} {err.get('message', '')}".strip())
-        return obj
-    if not isinstance(obj.get("features"), list):
-        raise _Malformed("JSON without a 'features' list")
-    return obj
-
-
-def _not_error(answer: dict[str, Any] | None) -> bool:
-    return answer is not None and "error" not in answer
-
-
-def _field_like(props: dict[str, Any], pattern: str) -> str | None:
-    for key in props:
-        if re.fullmatch(pattern, str(key), flags=re.IGNORECASE):
-            return str(key)
-    return None
-
-
-def fetch_wards(
-    lad_code: str,
-    *,
-    out_file: str | Path,
-    base_url: str = ONS_WARDS_URL,
-    page_size: int = 1000,
-    code_field: str | None = None,
-    lad_field: str | None = None,
-    cache_dir: str | Path | None = None,
-    retries: int = 4,
-    backoff: float = 1.0,
-    timeout: float = 60.0,
-    progress: Progress | None = None,
-) -> gpd.GeoDataFrame:
-    """Download the wards of one local authority district from the ONS Open Geography Portal.
-
-    Pages through the ArcGIS FeatureServer ``query`` (``where=<lad_field>='<code>'``,
-    ``outSR=4326``, ``f=geojson``, ``resultOffset``/``resultRecordCount``) while the answer
-    says ``exceededTransferLimit``, and saves the wards as a GeoPackage in EPSG:27700.
-
-    Parameters
-    ----------
-    lad_code
-        The district's GSS code: E06/E07/E08/E09, W06 or S12 and 6 digits, e.g.
-        ``"E09000031"`` (Waltham Forest). Checked before any request.
-    out_file
-        The GeoPackage to write (replaced atomically).
-    base_url
-        The FeatureServer layer. The default is "Wards (December 2024) Boundaries UK BGC";
-        ONS publishes a new service (and new field names) every year, so pass the newest
-        layer's URL when there is one.
-    page_size
-        Features asked per page (``resultRecordCount``; the service caps it at its
-        ``maxRecordCount``, 2,000 on ONS services).
-    code_field, lad_field
-        The ward code and district code fields, e.g. ``"WD24CD"`` and ``"LAD24CD"``. By
-        default ``lad_field`` is ``LADyyCD`` with the year in ``base_url`` and ``code_field``
-        the ``WDyyCD`` field of the answer.
-    cache_dir, retries, backoff, timeout, progress
-        As in :func:`fetch_police`; ``progress(pages_done, pages_known, message)``.
-
-    Returns
-    -------
-    GeoDataFrame
-        ``ward_code``, ``ward_name``, ``lad_code``, ``geometry`` (EPSG:27700), then the
-        service's own fields.
-
-    Raises
-    ------
-    ParameterError
-        A malformed LAD code or option (no request is made).
-    FetchError
-        Offline, an ``error`` answer from the service, or no wards for the code.
-    """
-    code = str(lad_code).strip().upper()
-    if not _LAD_RE.match(code):
-        raise ParameterError(
-            f"lad_code {lad_code!r}: not a local authority district code; use E06, E07, E08, "
-            "E09, W06 or S12 and 6 digits, e.g. E09000031 (Waltham Forest)."
-        )
-    _check_common(retries, backoff, timeout)
-    _check_url(base_url)
-    if not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 1:
-        raise ParameterError(f"page_size: expected a whole number >= 1, got {page_size!r}.")
-    if lad_field is None:
-        # the year in the service name, e.g. Wards_December_2024_Boundaries_UK_BGC
-        year = re.search(r"(?<!\d)20(\d\d)(?!\d)", urllib.parse.urlsplit(base_url).path)
-        if year is None:
-            raise ParameterError(
-                f"lad_field: cannot tell the district code field from {base_url!r}; give it, "
-                "e.g. lad_field='LAD24CD'."
-            )
-        lad_field = f"LAD{year.group(1)}CD"
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", lad_field):
-        raise ParameterError(f"lad_field {lad_field!r}: not a field name, e.g. LAD24CD.")
-    http = _Http(
-        service="the ONS Open Geography Portal",
-        manual=_ONS_MANUAL,
-        rate=None,
-        retries=retries,
-        backoff=float(backoff),
-        timeout=float(timeout),
-        cache_dir=Path(cache_dir).expanduser() if cache_dir is not None else None,
-    )
-    features: list[dict[str, Any]] = []
-    offset = 0
-    for page in range(1, _MAX_PAGES + 1):
-        params = {
-            "where": f"{lad_field}='{code}'",
-            "outFields": "*",
-            "outSR": "4326",
-            "returnGeometry": "true",
-            "f": "geojson",
-            "resultOffset": str(offset),
-            "resultRecordCount": str(page_size),
-        }
-        url = f"{base_url.rstrip('/')}/query?{urllib.parse.urlencode(params)}"
-        what = f"wards of {code} (page {page})"
-        _, answer = http.call("GET", url, None, what=what, parse=_parse_arcgis, cache_if=_not_error)
-        assert answer is not None
-        if "error" in answer:
-            err = answer["error"] if isinstance(answer["error"], dict) else {}
-            details = "; ".join(str(d) for d in err.get("details") or [] if d)
-            text = " ".join(f"{err.get('message', '')} {details}".split())
-            raise FetchError(
-                f"{what}: the ONS Open Geography Portal answered error {err.get('code', '?')}"
-                f" ({text or 'no message'}); check base_url (the service is renamed every "
-                f"year) and lad_field ({lad_field}), or {_ONS_MANUAL}"
-            )
-        got = [f for f in answer["features"] if isinstance(f, dict)]
-        features.extend(got)
-        props = answer.get("properties")
-        more = bool(
-            answer.get("exceededTransferLimit")
-            or (isinstance(props, dict) and props.get("exceededTransferLimit"))
-        )
-        more = more and bool(got)
-        if progress is not None:
-            progress(page, page + int(more), f"{what}: {len(features):,} wards so far")
-        if not more:
-            break
-        offset += len(got)
-    else:
-        raise FetchError(
-            f"wards of {code}: still more pages after {_MAX_PAGES}; check base_url, or "
-            f"{_ONS_MANUAL}"
-        )
-    if not features:
-        raise FetchError(
-            f"no wards for LAD code {code}: check the code, e.g. E09000031 is Waltham Forest"
-        )
-    frame = gpd.GeoDataFrame.from_features(features, crs="EPSG:4326")
-    props0 = features[0].get("properties") or {}
-    code_col = code_field or _field_like(props0, r"WD\d\dCD")
-    if code_col is None or code_col not in frame.columns:
-        raise FetchError(
-            f"wards of {code}: no ward code field ({code_field or 'WDyyCD'}) in the answer; "
-            f"give code_field (fields: {', '.join(map(str, props0))})."
-        )
-    name_col = _field_like(props0, re.sub(r"CD$", "NM", code_col, flags=re.IGNORECASE))
-    lad_col = lad_field if lad_field in frame.columns else None
-    source = [c for c in frame.columns if c != "geometry"]
-    frame = frame.drop_duplicates(subset=[code_col]).reset_index(drop=True)
-    out = gpd.GeoDataFrame(
-        {
-            "ward_code": frame[code_col].astype("str"),
-            "ward_name": frame[name_col].astype("str")
-            if name_col
-            else frame[code_col].astype("str"),
-            "lad_code": frame[lad_col].astype("str") if lad_col else code,
-            **{c: frame[c] for c in source},
-        },
-        geometry=frame.geometry.to_crs("EPSG:27700").to_numpy(),
-        crs="EPSG:27700",
-    )
-    out = out[["ward_code", "ward_name", "lad_code", "geometry", *source]]
-    assert isinstance(out, gpd.GeoDataFrame)
-    target = Path(out_file).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=".gpkg")
-    os.close(fd)
-    os.unlink(tmp)  # the driver creates the file
-    try:
-        out.to_file(tmp, driver="GPKG", layer="wards")
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    log.info("wrote %d wards of %s to %s", len(out), code, target)
-    return out
