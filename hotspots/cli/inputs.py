@@ -1,0 +1,103 @@
+"""What the commands read: incidents filtered by the common arguments, wards, harm weights.
+
+Also where they write (:func:`out_dir`) and whether the data are the synthetic demo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, ParameterError
+
+__all__ = ["Inputs", "is_synthetic", "out_dir", "read_inputs"]
+
+log = logging.getLogger("hotspots.cli")  # the CLI's progress lines
+
+
+@dataclass
+class Inputs:
+    """What :func:`read_inputs` read: filtered incidents and what came with them."""
+
+    incidents: Any
+    report: Any
+    wards: Any
+    harm: dict[str, Any] | None
+    data_months: list[str]  # the months the data cover, before any filter
+
+
+def read_inputs(args: argparse.Namespace) -> Inputs:
+    """Read ``args.inputs``, filter them (--from/--to/--crime-type), load --wards, weight by harm.
+
+    The commands that read incidents the same way share this: ``analyse`` and the method
+    commands (``kde``, ``gi``, ``change``, ``emerging``).
+    """
+    from geodata.layers import load_wards
+
+    from ..incidents import filter_incidents, read_incidents
+
+    log.info("Reading %s ...", ", ".join(args.inputs))
+    incidents, report = read_incidents(args.inputs, crs=args.crs)
+    for line in report.lines():
+        log.info("%s", line)
+    # a month with none of a filtered crime type is a zero for it, not a month missing
+    data_months = sorted(incidents["month"].dropna().dt.strftime("%Y-%m").unique())
+    incidents = filter_incidents(
+        incidents, report, start=args.start, end=args.end, categories=args.crime_type
+    )
+    if len(incidents) == 0:
+        raise InputError(
+            "no incidents left to analyse after the filters "
+            f"(--from {args.start or '-'}, --to {args.end or '-'}, "
+            f"--crime-type {', '.join(args.crime_type or ['all'])}); widen them."
+        )
+    wards = None
+    if args.wards:
+        wards, warnings = load_wards(args.wards, layer=args.wards_layer, incidents=incidents)
+        for w in warnings:
+            log.warning("%s", w)
+    harm = None
+    if args.harm or args.harm_weights:
+        incidents, harm = _harm(incidents, args.harm_weights)
+    return Inputs(incidents, report, wards, harm, data_months)
+
+
+def _harm(incidents: Any, path: str | None) -> tuple[Any, dict[str, Any]]:
+    """Incidents weighted by harm, and what summary.json says of the weights."""
+    from ..harm import HARM_SOURCE, apply_harm_weights, harm_weights
+
+    table = harm_weights(path)
+    weighted = apply_harm_weights(incidents, table)
+    for warning in weighted.attrs.get("harm_warnings", []):
+        log.warning("%s", warning)
+    source = f"your table {path}" if path else HARM_SOURCE
+    log.info("Weighting incidents by harm (%s)", source)
+    info = {
+        "source": source,
+        "weights": table,
+        "total_harm": round(float(weighted["weight"].sum()), 3),
+        "warnings": list(weighted.attrs.get("harm_warnings", [])),
+    }
+    return weighted, info
+
+
+def is_synthetic(incidents: Any) -> bool:
+    """Whether the incidents are the synthetic demo (its "Reported by" column says so)."""
+    if "Reported by" not in incidents.columns:
+        return False
+    return any("synthetic" in str(s).lower() for s in incidents["Reported by"].unique())
+
+
+def out_dir(path: str) -> Path:
+    """The folder of ``--out``, created; a :class:`ParameterError` naming ``--out`` if not."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"--out {out}: is a file, not a folder; give a folder path.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ParameterError(f"--out {out}: cannot create the folder ({exc.strerror}).") from None
+    return out
