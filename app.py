@@ -28,6 +28,7 @@ from geodata import (
     load_patrol_areas,
     load_wards,
 )
+from geodata.settings import Settings
 from geodata.store import PatrolAreaStore
 from hotspots import (
     InputError,
@@ -495,7 +496,7 @@ def _sidebar_filters(
 
 def main() -> None:
     st.title("Crime hotspots")
-    store = PatrolAreaStore()
+    store = PatrolAreaStore(Settings.from_environment().store_path)
     with st.sidebar:
         inc_key, incidents, report, synthetic = _sidebar_incidents()
         with st.expander(f"What was read: {report.rows_used:,} incidents used"):

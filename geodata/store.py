@@ -1,6 +1,7 @@
 """The hotspots store: one GeoPackage file with patrol areas, downloaded layers and a cache.
 
-A :class:`PatrolAreaStore` keeps, in one ``.gpkg`` file (default: :func:`default_store_path`):
+A :class:`PatrolAreaStore` keeps, in one ``.gpkg`` file (an application's
+:attr:`geodata.settings.Settings.store_path`):
 
 ``patrol_areas``
     A MultiPolygon feature layer in British National Grid (EPSG:27700) with the columns
@@ -63,7 +64,6 @@ import os
 import re
 import sqlite3
 import struct
-import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -89,7 +89,6 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "LayerInfo",
     "PatrolAreaStore",
-    "default_store_path",
 ]
 
 log = logging.getLogger(__name__)
@@ -133,60 +132,15 @@ class LayerInfo(NamedTuple):
     fetched_at: str
 
 
-def default_store_path(
-    *, environ: Mapping[str, str] | None = None, platform: str | None = None
-) -> Path:
-    """Where the store lives unless a path is given.
-
-    ``$HOTSPOTS_STORE`` when set, else ``store.gpkg`` in the per-user data folder:
-    ``%APPDATA%\\hotspots`` on Windows, ``~/Library/Application Support/hotspots`` on macOS and
-    ``$XDG_DATA_HOME/hotspots`` (default ``~/.local/share/hotspots``) elsewhere.
-
-    Parameters
-    ----------
-    environ
-        Environment variables to read (default :data:`os.environ`).
-    platform
-        ``sys.platform`` value to decide for (default: this machine's).
-
-    >>> default_store_path(environ={"HOTSPOTS_STORE": "/srv/team.gpkg"}).as_posix()
-    '/srv/team.gpkg'
-    >>> default_store_path(environ={"HOME": "/home/ann"}, platform="linux").as_posix()
-    '/home/ann/.local/share/hotspots/store.gpkg'
-    """
-    env = os.environ if environ is None else environ
-    plat = sys.platform if platform is None else platform
-    explicit = env.get("HOTSPOTS_STORE", "").strip()
-    if explicit:
-        return _expand_home(explicit, env)
-    home = env.get("HOME") or env.get("USERPROFILE") or str(Path.home())
-    if plat.startswith("win"):
-        base = env.get("APPDATA") or str(Path(home) / "AppData" / "Roaming")
-        folder = Path(base) / "hotspots"
-    elif plat == "darwin":
-        folder = Path(home) / "Library" / "Application Support" / "hotspots"
-    else:
-        xdg = env.get("XDG_DATA_HOME", "").strip()
-        base_dir = Path(xdg) if xdg and Path(xdg).is_absolute() else Path(home) / ".local" / "share"
-        folder = base_dir / "hotspots"
-    return folder / "store.gpkg"
-
-
-def _expand_home(path: str, env: Mapping[str, str]) -> Path:
-    home = env.get("HOME") or env.get("USERPROFILE")
-    if home and (path == "~" or path.startswith(("~/", "~\\"))):
-        return Path(home) / path[2:]
-    return Path(path).expanduser()
-
-
 class PatrolAreaStore:
     """Named patrol areas, downloaded layers and a download cache in one GeoPackage.
 
     Parameters
     ----------
     path
-        The ``.gpkg`` file; ``None`` for :func:`default_store_path`. It need not exist: reading
-        a missing store gives empty results and the first change creates it.
+        The ``.gpkg`` file (an application's is :attr:`geodata.settings.Settings.store_path`).
+        It need not exist: reading a missing store gives empty results and the first change
+        creates it.
 
     Examples
     --------
@@ -203,14 +157,10 @@ class PatrolAreaStore:
 
     path: Path
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        if path is None:
-            resolved = default_store_path()
-        elif isinstance(path, (str, os.PathLike)):
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        if isinstance(path, (str, os.PathLike)):
             if not str(path).strip():
-                raise ParameterError(
-                    "store path is empty; give a .gpkg file name or leave it out for the default."
-                )
+                raise ParameterError("store path is empty; give a .gpkg file name.")
             resolved = Path(path).expanduser()
         else:
             raise ParameterError(

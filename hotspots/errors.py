@@ -21,4 +21,27 @@ class InputFileError(InputError):
 
 
 class ParameterError(InputError):
-    """An argument out of range or of the wrong kind. The message names the argument."""
+    """An argument out of range or of the wrong kind. The message names the argument.
+
+    Parameters
+    ----------
+    message
+        One line naming the argument, what is wrong and the fix.
+    argument
+        The library parameter at fault (e.g. ``"eps"``, ``"min_samples"``), when one is: an
+        application maps it to its own control (the CLI to its flag) without reading the text.
+
+    Examples
+    --------
+    >>> err = ParameterError("eps must be > 0; got -1.", argument="eps")
+    >>> err.argument, str(err)
+    ('eps', 'eps must be > 0; got -1.')
+    >>> ParameterError("bad months.").argument is None
+    True
+    """
+
+    argument: str | None
+
+    def __init__(self, message: str, *, argument: str | None = None) -> None:
+        super().__init__(message)
+        self.argument = argument

@@ -30,8 +30,9 @@ import io
 import logging
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -219,15 +220,37 @@ class HarmResult:
         A copy of the incidents with ``weight`` set to each incident's harm weight.
     warnings
         One sentence per crime type the table does not know (its incidents kept weight 1).
+    table
+        The weights used, by crime type.
+    source
+        Where the table came from (:data:`HARM_SOURCE` for the built-in one).
     """
 
     incidents: gpd.GeoDataFrame
     warnings: list[str]
+    table: dict[str, float] = field(default_factory=dict)
+    source: str = HARM_SOURCE
+
+    @property
+    def total_harm(self) -> float:
+        """The sum of the incidents' weights."""
+        return float(self.incidents["weight"].sum())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The weighting as ``summary.json`` records it."""
+        return {
+            "source": self.source,
+            "weights": dict(self.table),
+            "total_harm": round(self.total_harm, 3),
+            "warnings": list(self.warnings),
+        }
 
 
 def apply_harm_weights(
     incidents: gpd.GeoDataFrame,
     weights: Mapping[str, float] | str | Path | None = None,
+    *,
+    source: str | None = None,
 ) -> HarmResult:
     """A copy of ``incidents`` with ``weight`` set to each incident's harm weight.
 
@@ -238,6 +261,9 @@ def apply_harm_weights(
     weights
         A ``{crime type: weight}`` mapping (validated like a CSV), a CSV path, or None for the
         built-in table.
+    source
+        Where the table came from, for summaries ("your table PATH" for a path, else the
+        built-in table's :data:`HARM_SOURCE`, when None).
 
     Returns
     -------
@@ -288,4 +314,6 @@ def apply_harm_weights(
         for message in warnings_out:
             log.warning("apply_harm_weights: %s", message)
     out["weight"] = np.where(unknown, 1.0, w)
-    return HarmResult(incidents=out, warnings=warnings_out)
+    if source is None:
+        source = f"your table {weights}" if isinstance(weights, str | Path) else HARM_SOURCE
+    return HarmResult(incidents=out, warnings=warnings_out, table=dict(table), source=source)

@@ -703,21 +703,22 @@ def evaluate_pilot(
 
 def _check_inflation(value: object) -> float | None:
     """None for "auto" (measure the dispersion), else the fixed factor, checked."""
+    original = value
     if isinstance(value, str):
         if value.strip().lower() == "auto":
             return None
         try:
             value = float(value)
         except ValueError:
-            raise ParameterError(
-                f'variance_inflation must be "auto" or a number > 0 (1 = Poisson); got {value!r}.'
-            ) from None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            value = None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
         raise ParameterError(
-            f'variance_inflation must be "auto" or a number > 0 (1 = Poisson); got {value!r}.'
-        )
-    if value <= 0:
-        raise ParameterError(
-            f'variance_inflation must be "auto" or a number > 0 (1 = Poisson); got {value!r}.'
+            f'variance_inflation must be "auto" or a number > 0 (1 = Poisson); got {original!r}.',
+            argument="variance_inflation",
         )
     return float(value)

@@ -120,7 +120,9 @@ def relative_effect(
     phi_c = variance_inflation if control_inflation is None else control_inflation
     for label, value in (("variance_inflation", variance_inflation), ("control_inflation", phi_c)):
         if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-            raise ParameterError(f"{label} must be a number > 0 (1 = Poisson); got {value!r}.")
+            raise ParameterError(
+                f"{label} must be a number > 0 (1 = Poisson); got {value!r}.", argument=label
+            )
     if np.any(counts == 0):
         return math.nan, math.nan, math.nan
     res = float((tb * ca) / (ta * cb))

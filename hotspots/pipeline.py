@@ -26,7 +26,7 @@ import pandas as pd
 from .cluster import Suggestion
 from .errors import ParameterError
 from .find import HotspotResult, find_hotspots, suggest_parameters
-from .harm import HARM_SOURCE, apply_harm_weights
+from .harm import HarmResult, apply_harm_weights
 from .overlay import (
     coverage_share,
     outreach_streets,
@@ -38,31 +38,12 @@ from .overlay import (
 from .profile import monthly_counts
 from .study_area import StudyArea, study_area
 
-__all__ = ["ALL_INCIDENTS", "Analysis", "HarmWeighting", "analyse", "crime_mix", "suggest"]
+__all__ = ["ALL_INCIDENTS", "Analysis", "analyse", "crime_mix", "suggest"]
 
 log = logging.getLogger(__name__)
 
 #: The label of the all-incidents series in :attr:`Analysis.overall`.
 ALL_INCIDENTS = "All incidents"
-
-
-@dataclass(frozen=True)
-class HarmWeighting:
-    """The harm weights an analysis used: the table, where it came from, what it did."""
-
-    table: dict[str, float]
-    source: str
-    total_harm: float
-    warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """As ``summary.json`` records it."""
-        return {
-            "source": self.source,
-            "weights": dict(self.table),
-            "total_harm": round(self.total_harm, 3),
-            "warnings": list(self.warnings),
-        }
 
 
 @dataclass
@@ -126,7 +107,7 @@ class Analysis:
     monthly: pd.DataFrame = field(default_factory=pd.DataFrame)
     overall: pd.DataFrame = field(default_factory=pd.DataFrame)
     crime_mix: pd.DataFrame = field(default_factory=pd.DataFrame)
-    harm: HarmWeighting | None = None
+    harm: HarmResult | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -203,14 +184,13 @@ class Analysis:
 
 def _weigh(
     incidents: gpd.GeoDataFrame, harm: Mapping[str, float] | None, harm_source: str | None
-) -> tuple[gpd.GeoDataFrame, HarmWeighting | None]:
+) -> tuple[gpd.GeoDataFrame, HarmResult | None]:
+    """The incidents weighted by the harm table (unchanged without one) and the weighting."""
     if harm is None:
         return incidents, None
-    weighted = apply_harm_weights(incidents, harm)
-    source = harm_source or HARM_SOURCE
-    log.info("Weighting incidents by harm (%s)", source)
-    total = float(weighted.incidents["weight"].sum())
-    return weighted.incidents, HarmWeighting(dict(harm), source, total, list(weighted.warnings))
+    weighted = apply_harm_weights(incidents, harm, source=harm_source)
+    log.info("Weighting incidents by harm (%s)", weighted.source)
+    return weighted.incidents, weighted
 
 
 def crime_mix(incidents: pd.DataFrame, hotspot_ids: pd.Series) -> pd.DataFrame:
@@ -234,11 +214,6 @@ def _overlay(analysis: Analysis, population: pd.DataFrame | None, wards: Any, pa
         )
         analysis.ward_table = table.table
         analysis.incidents_outside_wards = int(table.incidents_outside)
-        log.info(
-            "%d wards; %s incidents outside them",
-            len(wards),
-            f"{analysis.incidents_outside_wards:,}",
-        )
     if patrols is not None:
         analysis.patrol_table = patrol_coverage(
             incidents, patrols, hotspots=hotspots, hotspot_ids=ids
@@ -247,11 +222,6 @@ def _overlay(analysis: Analysis, population: pd.DataFrame | None, wards: Any, pa
         analysis.uncovered = uncovered
         analysis.patrol_share = float(coverage_share(incidents, patrols, hotspot_ids=ids))
         analysis.streets = outreach_streets(incidents, uncovered, hotspot_ids=ids)
-        log.info(
-            "%.0f%% of hotspot incidents fall inside a patrol area; not covered: %s",
-            100 * analysis.patrol_share,
-            ", ".join(uncovered["hotspot_id"]) or "none",
-        )
     else:
         analysis.streets = outreach_streets(incidents, hotspots, hotspot_ids=ids)
 

@@ -726,3 +726,22 @@ def test_help_texts_show_plain_percent_signs(capsys: pytest.CaptureFixture[str])
         code, stdout, _ = _run(capsys, command, "--help")
         assert code == 0
         assert "%%" not in stdout, command
+
+
+@pytest.mark.parametrize("name", ["hotspots.cli", "hotspots.cli.arguments", "hotspots.cli.cells"])
+def test_doctests(name: str) -> None:
+    import doctest
+    import importlib
+
+    assert doctest.testmod(importlib.import_module(name)).failed == 0
+
+
+def test_no_command_module_imports_the_command_package() -> None:
+    """One module a command, no cycle: the command modules never import hotspots.cli itself."""
+    import hotspots.cli
+
+    folder = Path(hotspots.cli.__file__).parent
+    for path in folder.glob("*.py"):
+        if path.name != "__init__.py":
+            text = path.read_text(encoding="utf-8")
+            assert "from . import" not in text and "hotspots.cli import" not in text, path.name

@@ -1,4 +1,5 @@
-"""Tests for geodata.fetch against a real local HTTP server (tests/fake_services.py).
+"""Tests for geodata.fetch (client, police, ons) against a real local HTTP server
+(tests/fake_services.py).
 
 The server answers like data.police.uk and an ONS ArcGIS FeatureServer, from their published
 documentation: point-in-polygon over crimes it holds, 503 over a cap, 429 over a rate,
@@ -19,14 +20,10 @@ import numpy as np
 import pytest
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from geodata import fetch
-from geodata.fetch import (
-    FetchError,
-    FetchResult,
-    fetch_police,
-    fetch_wards,
-    ward_boundary,
-)
+from geodata.fetch import client, ons, police
+from geodata.fetch.client import FetchError
+from geodata.fetch.ons import fetch_wards
+from geodata.fetch.police import FetchResult, fetch_police, ward_boundary
 from hotspots.errors import InputError, ParameterError
 from hotspots.io import read_incidents
 from tests.fake_services import FakeServices, closed_port_url, crime, parse_poly, ward_feature
@@ -618,8 +615,9 @@ def test_base_url_must_be_a_web_address(tmp_path: Path) -> None:
         )
 
 
-def test_doctests() -> None:
-    assert doctest.testmod(fetch).failed == 0
+@pytest.mark.parametrize("module", [client, police, ons])
+def test_doctests(module: Any) -> None:
+    assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0
 
 
 @pytest.mark.realdata

@@ -26,7 +26,6 @@ from geodata.store import (
     FORMAT_VERSION,
     LayerInfo,
     PatrolAreaStore,
-    default_store_path,
 )
 from hotspots.errors import InputFileError, ParameterError
 
@@ -506,36 +505,6 @@ def test_cache(store: PatrolAreaStore) -> None:
     store.cache_put("https://data.police.uk/api/crimes-street?x=1", b"")
     assert store.cache_get("https://data.police.uk/api/crimes-street?x=1") == b""
     assert PatrolAreaStore(store.path).cache_get("other") is None
-
-
-# -- default path ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("environ", "platform", "expected"),
-    [
-        ({"HOTSPOTS_STORE": "/srv/team.gpkg", "HOME": "/h"}, "linux", "/srv/team.gpkg"),
-        ({"HOTSPOTS_STORE": "~/x.gpkg", "HOME": "/h"}, "linux", "/h/x.gpkg"),
-        ({"HOME": "/h"}, "linux", "/h/.local/share/hotspots/store.gpkg"),
-        ({"HOME": "/h", "XDG_DATA_HOME": "/data"}, "linux", "/data/hotspots/store.gpkg"),
-        ({"HOME": "/h", "XDG_DATA_HOME": "rel"}, "linux", "/h/.local/share/hotspots/store.gpkg"),
-        (
-            {"HOME": "/Users/a"},
-            "darwin",
-            "/Users/a/Library/Application Support/hotspots/store.gpkg",
-        ),
-        ({"APPDATA": "/c/AppData/Roaming"}, "win32", "/c/AppData/Roaming/hotspots/store.gpkg"),
-    ],
-)
-def test_default_store_path(environ: dict[str, str], platform: str, expected: str) -> None:
-    assert default_store_path(environ=environ, platform=platform).as_posix() == expected
-
-
-def test_store_without_path_uses_the_default(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("HOTSPOTS_STORE", str(tmp_path / "env.gpkg"))
-    assert PatrolAreaStore().path == tmp_path / "env.gpkg"
 
 
 # -- several processes -----------------------------------------------------------------------

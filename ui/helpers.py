@@ -21,6 +21,7 @@ import pandas as pd
 from shapely.geometry import Point, shape
 
 from geodata import load_patrol_areas, load_wards
+from geodata.settings import Settings
 from geodata.store import PatrolAreaStore
 from hotspots import InputError, LoadReport, make_map, read_incidents, write_table_csv
 from hotspots.export import map_html
@@ -304,9 +305,7 @@ def briefing_page(
 
 def downloads_dir() -> Path:
     """Where fetched data are kept: ``downloads/`` beside the store (as ``hotspots fetch``)."""
-    from geodata.store import default_store_path
-
-    return default_store_path().parent / "downloads"
+    return Settings.from_environment().downloads_dir
 
 
 def fetched_folders() -> list[Path]:
@@ -327,25 +326,25 @@ def fetch_borough(
 ) -> tuple[Path, Path]:
     """Fetch a local authority's wards (ONS) and its street crimes (data.police.uk).
 
-    The services' addresses can be changed with ``$HOTSPOTS_ONS_WARDS_URL`` and
-    ``$HOTSPOTS_POLICE_API`` (an organisation's mirror). Returns (crimes folder, wards file).
+    Into the downloads folder, through the download cache ``hotspots fetch`` uses too; the
+    services' addresses are the settings' (``$HOTSPOTS_ONS_WARDS_URL`` and
+    ``$HOTSPOTS_POLICE_API``, for an organisation's mirror). Returns (crimes folder, wards file).
     """
-    import os
+    from geodata.fetch.ons import fetch_wards
+    from geodata.fetch.police import fetch_police
 
-    from geodata.fetch import ONS_WARDS_URL, POLICE_API, fetch_police, fetch_wards
-
+    settings = Settings.from_environment()
     code = lad_code.strip().upper()
     if start > end:
         raise InputError(f"from {start} is after to {end}; give the earlier month first.")
-    root = downloads_dir()
-    cache = root / "cache"
+    root = settings.downloads_dir
     wards_file = root / "wards" / f"{code}.gpkg"
     wards_file.parent.mkdir(parents=True, exist_ok=True)
     wards = fetch_wards(
         code,
         out_file=wards_file,
-        base_url=os.environ.get("HOTSPOTS_ONS_WARDS_URL", "").strip() or ONS_WARDS_URL,
-        cache_dir=cache,
+        base_url=settings.ons_wards_url,
+        cache_dir=settings.cache_dir,
     )
     out = root / "police" / f"{code}-{start}-{end}"
     fetch_police(
@@ -353,8 +352,8 @@ def fetch_borough(
         start=start,
         end=end,
         out_dir=out,
-        base_url=os.environ.get("HOTSPOTS_POLICE_API", "").strip() or POLICE_API,
-        cache_dir=cache,
+        base_url=settings.police_api,
+        cache_dir=settings.cache_dir,
         progress=progress,
     )
     return out, wards_file

@@ -1,0 +1,210 @@
+"""Argument types and argument groups the ``hotspots`` commands share.
+
+Each type checks one value and raises :class:`argparse.ArgumentTypeError` with a message that
+names the flag and gives an example; :class:`Parser` prints it as one line and exits 2.
+:data:`FLAGS` maps the library's parameter names (``ParameterError.argument``) to the flags.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from typing import Any, NoReturn
+
+__all__ = [
+    "FLAGS",
+    "Parser",
+    "distance_argument",
+    "harm_arguments",
+    "method_arguments",
+    "month",
+    "month_range",
+    "positive_float",
+    "positive_int",
+    "share",
+]
+
+_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+#: The flag for a library parameter named by ``ParameterError.argument``: (flag, its dest in
+#: the parsed arguments, the fix to print; None: the library's own message).
+FLAGS: dict[str, tuple[str, str, str | None]] = {
+    "eps": ("--eps", "eps", None),
+    "min_samples": ("--min-samples", "min_samples", None),
+    "min_cluster_size": ("--min-cluster-size", "min_cluster_size", None),
+    "cell_size": ("--cell-size", "cell_size", None),
+    "bandwidth": ("--bandwidth", "bandwidth", None),
+    "distance": ("--distance", "distance", None),
+    "period_months": ("--period-months", "period_months", None),
+    "buffer_m": ("--buffer", "buffer", None),
+    "crime_types": ("--crime-type", "crime_type", None),
+    "categories": ("--crime-type", "crime_type", None),
+    "variance_inflation": (
+        "--variance-inflation",
+        "variance_inflation",
+        "give auto or a number > 0 (1 = Poisson), e.g. --variance-inflation auto.",
+    ),
+}
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line and exits 2."""
+
+    def error(self, message: str) -> NoReturn:
+        hint = f" (see '{self.prog} --help')"
+        self.exit(2, f"{self.prog}: error: {message}{hint}\n")
+
+
+def positive_float(name: str, example: str, *, zero: bool = False) -> Any:
+    """An argument type for a distance in metres: > 0 (or >= 0 with ``zero``), finite.
+
+    >>> positive_float("--eps", "--eps 150")("150")
+    150.0
+    >>> positive_float("--eps", "--eps 150")("-1")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: '-1' must be a positive distance in metres, e.g. --eps 150
+    """
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a number; give {name} in metres, e.g. {example}"
+            ) from None
+        if not ((value > 0 or (zero and value == 0)) and value < float("inf")):
+            what = "a distance in metres, 0 or more" if zero else "a positive distance in metres"
+            raise argparse.ArgumentTypeError(f"{text!r} must be {what}, e.g. {example}")
+        return value
+
+    return parse
+
+
+def positive_int(name: str, example: str) -> Any:
+    """An argument type for a whole number of at least 1.
+
+    >>> positive_int("--min-samples", "--min-samples 15")("15")
+    15
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a whole number; give {name}, e.g. {example}"
+            ) from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{text!r} must be at least 1, e.g. {example}")
+        return value
+
+    return parse
+
+
+def harm_arguments(p: argparse.ArgumentParser, effect: str) -> None:
+    """--harm and --harm-weights, read by :func:`hotspots.cli.inputs.read_inputs`."""
+    p.add_argument(
+        "--harm",
+        action="store_true",
+        help="weight each incident by the harm of its crime type (built-in table, see README) "
+        + effect,
+    )
+    p.add_argument(
+        "--harm-weights",
+        metavar="CSV",
+        help="your own harm table (columns crime_type, weight; one row per data.police.uk "
+        "crime type); implies --harm",
+    )
+
+
+def month(text: str) -> str:
+    """An argument type for a month, ``YYYY-MM``.
+
+    >>> month("2024-01")
+    '2024-01'
+    """
+    if not _MONTH_RE.match(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a month; write it as YYYY-MM, e.g. 2024-01"
+        )
+    return text
+
+
+def share(text: str) -> float:
+    """An argument type for a share of the area, in (0, 1].
+
+    >>> share("0.05")
+    0.05
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a share of the area; give a number between 0 and 1, e.g. 0.05"
+        ) from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} must be a share of the area between 0 and 1, e.g. 0.05"
+        )
+    return value
+
+
+def month_range(text: str) -> tuple[str, str]:
+    """An argument type for ``FIRST:LAST`` months.
+
+    >>> month_range("2024-01:2024-06")
+    ('2024-01', '2024-06')
+    """
+    first, sep, last = text.partition(":")
+    if not sep:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a month range; write FIRST:LAST, e.g. 2024-01:2024-06"
+        )
+    first, last = month(first.strip()), month(last.strip())
+    if first > last:
+        raise argparse.ArgumentTypeError(f"{text!r}: the first month is after the last; swap them")
+    return first, last
+
+
+def method_arguments(
+    p: argparse.ArgumentParser, *, cells: bool = True, cell_default: float = 250
+) -> None:
+    """Arguments every method command (kde, gi, change, emerging) takes."""
+
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="incident files or folders")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write the results into")
+    p.add_argument("--from", dest="start", type=month, metavar="YYYY-MM", help="first month")
+    p.add_argument("--to", dest="end", type=month, metavar="YYYY-MM", help="last month")
+    p.add_argument("--crime-type", action="append", metavar="TYPE", help="crime type (repeatable)")
+    p.add_argument("--crs", metavar="CRS", help="CRS of x/y columns in a plain CSV")
+    p.add_argument(
+        "--wards",
+        metavar="FILE",
+        help="ward (or borough) boundaries: the study area the grid covers and is clipped to",
+    )
+    p.add_argument("--wards-layer", metavar="LAYER", help="layer of --wards to read, if several")
+    harm_arguments(p, "instead of counting each incident once")
+    if cells:
+        p.add_argument(
+            "--cell-size",
+            type=positive_float("--cell-size", "--cell-size 250"),
+            default=cell_default,
+            metavar="METRES",
+            help=f"side of a grid cell (default {cell_default:g})",
+        )
+        p.add_argument("--hex", action="store_true", help="hexagonal cells instead of squares")
+        p.add_argument(
+            "--by-ward", action="store_true", help="use the --wards polygons as the cells"
+        )
+    p.add_argument("--quiet", "-q", action="store_true", help="print only errors")
+
+
+def distance_argument(p: argparse.ArgumentParser) -> None:
+    """``--distance``: the neighbours of a cell (gi, emerging)."""
+    p.add_argument(
+        "--distance",
+        type=positive_float("--distance", "--distance 500"),
+        metavar="METRES",
+        help="neighbours: cells whose centres lie within this distance (default: touching cells)",
+    )
