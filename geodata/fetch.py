@@ -41,6 +41,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
+from hotspots._files import atomic_write_bytes
 from hotspots.errors import InputError, ParameterError
 
 __all__ = [
@@ -168,20 +169,6 @@ class _TokenBucket:
         """Forget saved-up tokens (after HTTP 429: the server thinks we are too fast)."""
         self.tokens = 0.0
         self.stamp = time.monotonic()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a hidden temporary file and :func:`os.replace`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -333,7 +320,7 @@ class _Http:
                         log.info("%s: %s (attempt %d), retrying", what, last, attempt + 1)
                     else:
                         if cache is not None and (cache_if is None or cache_if(parsed)):
-                            _atomic_write(cache, data)
+                            atomic_write_bytes(cache, data)
                         return 200, parsed
                 elif status in passthrough:
                     return status, None
@@ -744,13 +731,13 @@ def fetch_police(
                         seen.add(key)
                         unique.append(crime)
                 dups = len(crimes) - len(unique)
-                _atomic_write(path, json.dumps(unique, separators=(",", ":")).encode("utf-8"))
+                atomic_write_bytes(path, json.dumps(unique, separators=(",", ":")).encode("utf-8"))
                 pieces[rel] = {
                     "fingerprint": fingerprint,
                     "crimes": len(unique),
                     "duplicates": dups,
                 }
-                _atomic_write(
+                atomic_write_bytes(
                     manifest_path,
                     json.dumps({"base_url": run.base_url, "pieces": pieces}, indent=1).encode(),
                 )
