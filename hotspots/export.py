@@ -26,6 +26,7 @@ import pyogrio
 import shapely
 
 from ._files import atomic_write, write_via
+from .assets import assets_as, external_urls, inline_html
 from .columns import INCIDENTS_CSV_COLUMNS
 from .crs import to_metres, to_wgs84
 from .errors import InputError, ParameterError
@@ -285,11 +286,12 @@ def write_incidents_csv(
     return Path(path)
 
 
-def map_html(m: folium.Map) -> str:
+def map_html(m: folium.Map, *, asset_folder: str | os.PathLike[str] | None = None) -> str:
     """The map as one standalone HTML page: every script and stylesheet inlined.
 
-    Renders ``m`` with its links pointed at the installed local assets (whatever ``assets``
-    mode it was made with; its own links are restored afterwards), then inlines them
+    Renders ``m`` with its links pointed at the installed local assets in ``asset_folder``
+    (default: :data:`hotspots.assets.DEFAULT_FOLDER`), whatever ``assets`` mode it was made with
+    (its own links are restored afterwards), then inlines them
     (:func:`hotspots.assets.inline_html`). The page loads nothing from the network except map
     tiles, when the map has a tile layer. Usable as ``streamlit.components.v1.html(map_html(m))``.
 
@@ -302,13 +304,9 @@ def map_html(m: folium.Map) -> str:
     """
     if not isinstance(m, folium.Map):
         raise ParameterError(f"m: expected a folium.Map, got {type(m).__name__}.")
-    # Imported here so that importing the package does not import hotspots.assets, which
-    # `python -m hotspots.assets install` runs as a script.
-    from .assets import assets_as, external_urls, inline_html
-
-    with assets_as(m, mode="inline"):
+    with assets_as(m, mode="inline", folder=asset_folder):
         page = m.get_root().render()
-    page = inline_html(page)
+    page = inline_html(page, folder=asset_folder)
     left = external_urls(page)
     if left:
         raise ValueError(
@@ -317,14 +315,22 @@ def map_html(m: folium.Map) -> str:
     return page
 
 
-def write_map_html(m: folium.Map, path: str | os.PathLike[str]) -> Path:
+def write_map_html(
+    m: folium.Map,
+    path: str | os.PathLike[str],
+    *,
+    asset_folder: str | os.PathLike[str] | None = None,
+) -> Path:
     """Write ``m`` as a standalone HTML file that opens with no internet (:func:`map_html`).
+
+    ``asset_folder`` is the installed map assets' folder (default:
+    :data:`hotspots.assets.DEFAULT_FOLDER`).
 
     Returns
     -------
     Path
     """
-    page = map_html(m)
+    page = map_html(m, asset_folder=asset_folder)
     with atomic_write(path) as f:
         f.write(page)
     log.info("wrote the map to %s (%.1f MB)", path, len(page.encode("utf-8")) / 1e6)
