@@ -70,13 +70,12 @@ def atomic_write(path: str | os.PathLike[str], *, binary: bool = False) -> Itera
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        os.chmod(tmp, _FILE_MODE)
-        if binary:
-            with os.fdopen(fd, "wb") as fb:
-                yield fb
-        else:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as ft:
-                yield ft
+        handle: IO[Any] = (
+            os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
+        )
+        with handle:
+            os.chmod(tmp, _FILE_MODE)
+            yield handle
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
