@@ -22,9 +22,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
-static/vendor/.installed: assets/package.json assets/package-lock.json hotspots/assets.py $(VENV)/.installed
+static/vendor/.installed: assets/package.json assets/package-lock.json hotspots/assets.py hotspots/assets_install.py $(VENV)/.installed
 	cd assets && npm ci --no-audit --no-fund --loglevel=error
-	$(PY) -m hotspots.assets install assets/node_modules static/vendor
+	$(PY) -m hotspots.assets_install install assets/node_modules static/vendor
 	touch $@
 
 lint: setup

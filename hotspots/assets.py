@@ -4,11 +4,13 @@ Folium's templates load Leaflet, jQuery, Bootstrap, Font Awesome and every plugi
 CDNs; on a locked-down network such a map is blank. Set-up (``make setup``) installs the few
 packages the maps need from the npm registry (``assets/package.json``, pinned by
 ``assets/package-lock.json``) and copies exactly the files used into ``static/vendor/`` with a
-``manifest.json``::
+``manifest.json`` (:mod:`hotspots.assets_install`)::
 
-    python -m hotspots.assets install assets/node_modules static/vendor
+    python -m hotspots.assets_install install assets/node_modules static/vendor
 
-A map then points at those files in one of two ways (:func:`local_assets`):
+This module lists those files (:data:`ASSET_FILES`), finds the installed folder
+(:func:`asset_dir`: ``static/vendor`` in the repository, or the ``folder`` a caller gives) and
+points maps at it. A map then points at those files in one of two ways (:func:`local_assets`):
 
 ``"static"``
     URLs under a prefix a web server serves ``static/vendor/`` at; for the Streamlit app that is
@@ -30,15 +32,12 @@ jQuery). :func:`external_urls` lists whatever a page would still fetch.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import json
-import logging
 import mimetypes
 import os
 import re
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,36 +52,40 @@ from folium.elements import JSCSSMixin
 from .errors import InputError
 
 __all__ = [
-    "ASSETS_ENV",
+    "ASSET_FILES",
+    "DEFAULT_FOLDER",
+    "HEAT_PATCH",
+    "HEAT_PATCH_JS",
+    "INSTALL_HINT",
     "MANIFEST",
+    "AssetFile",
     "AssetMode",
     "asset_dir",
     "asset_url",
     "assets_as",
     "external_urls",
     "inline_html",
-    "install",
     "local_assets",
-    "main",
+    "read_manifest",
 ]
 
-log = logging.getLogger(__name__)
-
-#: Environment variable naming the folder of installed assets (overrides ``<repo>/static/vendor``).
-ASSETS_ENV = "HOTSPOTS_ASSETS"
+#: Where the installed assets are unless a caller gives another folder: ``static/vendor`` in the
+#: repository this package sits in (an editable install, as ``make setup`` makes).
+DEFAULT_FOLDER = Path(__file__).resolve().parent.parent / "static" / "vendor"
 #: The manifest the installer writes last; its presence marks a complete install.
 MANIFEST = "manifest.json"
 
 AssetMode = Literal["inline", "static"]
 
-_INSTALL_HINT = (
+#: How to install the assets, for error messages.
+INSTALL_HINT = (
     "run `make setup` (or `cd assets && npm ci` then "
-    "`python -m hotspots.assets install assets/node_modules static/vendor`)"
+    "`python -m hotspots.assets_install install assets/node_modules static/vendor`)"
 )
 
 
 @dataclass(frozen=True)
-class _File:
+class AssetFile:
     """One installed file: its npm package, its path in the package, its path under DEST."""
 
     package: str
@@ -91,34 +94,37 @@ class _File:
 
 
 # Exactly the files the maps load (plus the licences, which the packages ask to keep with them).
-_FILES: tuple[_File, ...] = (
-    _File("leaflet", "dist/leaflet.js", "leaflet/leaflet.js"),
-    _File("leaflet", "dist/leaflet.css", "leaflet/leaflet.css"),
-    _File("leaflet", "dist/images/layers.png", "leaflet/images/layers.png"),
-    _File("leaflet", "dist/images/layers-2x.png", "leaflet/images/layers-2x.png"),
-    _File("leaflet", "dist/images/marker-icon.png", "leaflet/images/marker-icon.png"),
-    _File("leaflet", "dist/images/marker-icon-2x.png", "leaflet/images/marker-icon-2x.png"),
-    _File("leaflet", "dist/images/marker-shadow.png", "leaflet/images/marker-shadow.png"),
-    _File("leaflet", "LICENSE", "leaflet/LICENSE"),
-    _File("leaflet.heat", "dist/leaflet-heat.js", "leaflet.heat/leaflet-heat.js"),
-    _File("leaflet.heat", "LICENSE", "leaflet.heat/LICENSE"),
-    _File(
+#: Exactly the files the maps load, copied out of npm's node_modules by the installer.
+ASSET_FILES: tuple[AssetFile, ...] = (
+    AssetFile("leaflet", "dist/leaflet.js", "leaflet/leaflet.js"),
+    AssetFile("leaflet", "dist/leaflet.css", "leaflet/leaflet.css"),
+    AssetFile("leaflet", "dist/images/layers.png", "leaflet/images/layers.png"),
+    AssetFile("leaflet", "dist/images/layers-2x.png", "leaflet/images/layers-2x.png"),
+    AssetFile("leaflet", "dist/images/marker-icon.png", "leaflet/images/marker-icon.png"),
+    AssetFile("leaflet", "dist/images/marker-icon-2x.png", "leaflet/images/marker-icon-2x.png"),
+    AssetFile("leaflet", "dist/images/marker-shadow.png", "leaflet/images/marker-shadow.png"),
+    AssetFile("leaflet", "LICENSE", "leaflet/LICENSE"),
+    AssetFile("leaflet.heat", "dist/leaflet-heat.js", "leaflet.heat/leaflet-heat.js"),
+    AssetFile("leaflet.heat", "LICENSE", "leaflet.heat/LICENSE"),
+    AssetFile(
         "leaflet.fullscreen", "Control.FullScreen.js", "leaflet.fullscreen/Control.FullScreen.js"
     ),
-    _File(
+    AssetFile(
         "leaflet.fullscreen", "Control.FullScreen.css", "leaflet.fullscreen/Control.FullScreen.css"
     ),
-    _File("leaflet.fullscreen", "icon-fullscreen.svg", "leaflet.fullscreen/icon-fullscreen.svg"),
-    _File("leaflet.fullscreen", "LICENSE", "leaflet.fullscreen/LICENSE"),
+    AssetFile(
+        "leaflet.fullscreen", "icon-fullscreen.svg", "leaflet.fullscreen/icon-fullscreen.svg"
+    ),
+    AssetFile("leaflet.fullscreen", "LICENSE", "leaflet.fullscreen/LICENSE"),
     # Leaflet.draw: the dashboard's "draw a patrol area" tool (folium.plugins.Draw)
-    _File("leaflet-draw", "dist/leaflet.draw.js", "leaflet-draw/leaflet.draw.js"),
-    _File("leaflet-draw", "dist/leaflet.draw.css", "leaflet-draw/leaflet.draw.css"),
-    _File("leaflet-draw", "dist/images/spritesheet.png", "leaflet-draw/images/spritesheet.png"),
-    _File(
+    AssetFile("leaflet-draw", "dist/leaflet.draw.js", "leaflet-draw/leaflet.draw.js"),
+    AssetFile("leaflet-draw", "dist/leaflet.draw.css", "leaflet-draw/leaflet.draw.css"),
+    AssetFile("leaflet-draw", "dist/images/spritesheet.png", "leaflet-draw/images/spritesheet.png"),
+    AssetFile(
         "leaflet-draw", "dist/images/spritesheet-2x.png", "leaflet-draw/images/spritesheet-2x.png"
     ),
-    _File("leaflet-draw", "dist/images/spritesheet.svg", "leaflet-draw/images/spritesheet.svg"),
-    _File("leaflet-draw", "package.json", "leaflet-draw/package.json"),  # "license": "MIT"
+    AssetFile("leaflet-draw", "dist/images/spritesheet.svg", "leaflet-draw/images/spritesheet.svg"),
+    AssetFile("leaflet-draw", "package.json", "leaflet-draw/package.json"),  # "license": "MIT"
 )
 
 # Written by the installer (not from npm): Leaflet.heat 0.2.0 caps every cell at `max` (default 1),
@@ -126,8 +132,9 @@ _FILES: tuple[_File, ...] = (
 # request 78 and its HeatMap relies on it ("the largest intensity is calculated automatically");
 # this file applies the same change to the npm release, honours the `pane` option and adds
 # `maxQuantile` (saturate at a quantile of the cells instead of the largest).
-_HEAT_PATCH = "hotspots/leaflet-heat-weights.js"
-_HEAT_PATCH_JS = """\
+#: The weighted-heat patch: its path under the installed folder, and its text.
+HEAT_PATCH = "hotspots/leaflet-heat-weights.js"
+HEAT_PATCH_JS = """\
 /* hotspots: Leaflet.heat 0.2.0 (BSD-2-Clause, (c) 2014 Vladimir Agafonkin) with weighted points,
    as in Leaflet/Leaflet.heat pull request 78 (the copy folium ships): a cell's intensity is the
    sum of its points' weights, drawn relative to the largest cell at the current zoom (or, with
@@ -205,14 +212,14 @@ _HEAT_PATCH_JS = """\
 }());
 """
 
-_PATCH_SHA256 = hashlib.sha256(_HEAT_PATCH_JS.encode("utf-8")).hexdigest()
-_LOCAL_FILES = frozenset([f.dest for f in _FILES] + [_HEAT_PATCH])
+_PATCH_SHA256 = hashlib.sha256(HEAT_PATCH_JS.encode("utf-8")).hexdigest()
+_LOCAL_FILES = frozenset([f.dest for f in ASSET_FILES] + [HEAT_PATCH])
 
 # What each folium resource name (as in the elements' default_js / default_css) becomes: the
 # local files that replace it, in load order, or () when the maps do not need it.
 _JS: dict[str, tuple[str, ...]] = {
     "leaflet": ("leaflet/leaflet.js",),
-    "leaflet-heat.js": ("leaflet.heat/leaflet-heat.js", _HEAT_PATCH),
+    "leaflet-heat.js": ("leaflet.heat/leaflet-heat.js", HEAT_PATCH),
     "Control.Fullscreen.js": ("leaflet.fullscreen/Control.FullScreen.js",),
     "leaflet_draw_js": ("leaflet-draw/leaflet.draw.js",),
     "jquery": (),
@@ -232,104 +239,11 @@ _CSS: dict[str, tuple[str, ...]] = {
 
 
 # --------------------------------------------------------------------------------------------
-# install
+# find and link
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _package_version(node_modules: Path, package: str) -> str:
-    meta = node_modules / package / "package.json"
-    try:
-        return str(json.loads(meta.read_text(encoding="utf-8"))["version"])
-    except (OSError, ValueError, KeyError):
-        raise InputError(f"{meta} is missing or unreadable: {_INSTALL_HINT}.") from None
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def install(node_modules: str | os.PathLike[str], dest: str | os.PathLike[str]) -> Path:
-    """Copy the map assets from an npm ``node_modules`` folder into ``dest``.
-
-    Copies exactly the files the maps load (Leaflet's script, stylesheet and images,
-    Leaflet.heat, Leaflet.fullscreen and the packages' licences), writes the weighted-heat patch
-    for Leaflet.heat, removes files a previous install listed that are no longer needed, and
-    writes ``dest/manifest.json`` last (package versions, and each file's size and SHA-256).
-
-    Parameters
-    ----------
-    node_modules
-        The folder ``npm ci`` filled (``assets/node_modules``).
-    dest
-        Where the files go (``static/vendor``); created when missing.
-
-    Returns
-    -------
-    Path
-        The manifest written.
-
-    Raises
-    ------
-    InputError
-        When a package or file is missing from ``node_modules``.
-    """
-    src_root = Path(node_modules)
-    dest_root = Path(dest)
-    if not src_root.is_dir():
-        raise InputError(f"{src_root} is not a folder: {_INSTALL_HINT}.")
-    missing = [
-        f"{f.package}/{f.source}" for f in _FILES if not (src_root / f.package / f.source).is_file()
-    ]
-    if missing:
-        raise InputError(f"{src_root} lacks {', '.join(missing)}: {_INSTALL_HINT}.")
-    versions = {
-        package: _package_version(src_root, package)
-        for package in sorted({f.package for f in _FILES})
-    }
-    old = _read_manifest(dest_root) if (dest_root / MANIFEST).is_file() else {}
-
-    files: dict[str, dict[str, object]] = {}
-    for f in _FILES:
-        target = dest_root / f.dest
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(target, (src_root / f.package / f.source).read_bytes())
-        files[f.dest] = {
-            "package": f.package,
-            "version": versions[f.package],
-            "source": f"{f.package}/{f.source}",
-        }
-    patch = dest_root / _HEAT_PATCH
-    patch.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(patch, _HEAT_PATCH_JS.encode("utf-8"))
-    files[_HEAT_PATCH] = {"package": "hotspots", "version": "", "source": "hotspots.assets"}
-    for rel, entry in files.items():
-        path = dest_root / rel
-        entry["bytes"] = path.stat().st_size
-        entry["sha256"] = _sha256(path)
-
-    for rel in set(old.get("files", {})) - set(files):
-        stale = (dest_root / rel).resolve()
-        if stale.is_file() and dest_root.resolve() in stale.parents:
-            stale.unlink()
-
-    manifest = {"packages": versions, "files": dict(sorted(files.items()))}
-    out = dest_root / MANIFEST
-    _write_atomic(out, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
-    log.info(
-        "installed %d map asset files (%s) into %s",
-        len(files),
-        ", ".join(f"{k} {v}" for k, v in versions.items()),
-        dest_root,
-    )
-    return out
-
-
-def _read_manifest(root: Path) -> dict[str, dict[str, dict[str, object]]]:
+def read_manifest(root: Path) -> dict[str, dict[str, dict[str, object]]]:
+    """The installer's ``manifest.json`` in ``root``; ``{}`` when missing or unreadable."""
     try:
         data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -337,53 +251,51 @@ def _read_manifest(root: Path) -> dict[str, dict[str, dict[str, object]]]:
     return data if isinstance(data, dict) else {}
 
 
-# --------------------------------------------------------------------------------------------
-# find and link
+def asset_dir(folder: str | os.PathLike[str] | None = None) -> Path:
+    """The folder holding the installed map assets, checked.
 
-
-def asset_dir() -> Path:
-    """The folder holding the installed map assets.
-
-    ``$HOTSPOTS_ASSETS`` when set, else ``static/vendor`` in the repository this package sits in
-    (an editable install, as ``make setup`` makes). The folder must hold the installer's
-    ``manifest.json`` and every file it lists.
+    ``folder`` when given, else :data:`DEFAULT_FOLDER` (``static/vendor`` in the repository). The
+    folder must hold the installer's ``manifest.json`` and every file it lists.
 
     Raises
     ------
     InputError
         When the assets are not installed, naming the folder and the command that installs them.
     """
-    env = os.environ.get(ASSETS_ENV)
-    root = Path(env) if env else Path(__file__).resolve().parent.parent / "static" / "vendor"
-    where = f"{ASSETS_ENV}={root}" if env else str(root)
-    manifest = _read_manifest(root)
+    root = DEFAULT_FOLDER if folder is None else Path(folder)
+    where = str(root)
+    manifest = read_manifest(root)
     files = manifest.get("files", {})
     if not files:
         raise InputError(
-            f"map assets are not installed ({where} has no {MANIFEST}): {_INSTALL_HINT}."
+            f"map assets are not installed ({where} has no {MANIFEST}): {INSTALL_HINT}."
         )
     missing = [rel for rel in files if not (root / rel).is_file()]
-    patch = files.get(_HEAT_PATCH, {})
+    patch = files.get(HEAT_PATCH, {})
     if not missing and patch and patch.get("sha256") != _PATCH_SHA256:
         raise InputError(
-            f"map assets in {where} are out of date (written by an older hotspots): "
-            f"{_INSTALL_HINT}."
+            f"map assets in {where} are out of date (written by an older hotspots): {INSTALL_HINT}."
         )
     if missing:
         raise InputError(
             f"map assets are incomplete ({where} lacks {', '.join(sorted(missing)[:3])}): "
-            f"{_INSTALL_HINT}."
+            f"{INSTALL_HINT}."
         )
     return root.resolve()
 
 
 def asset_url(
-    rel: str, *, mode: AssetMode = "inline", static_url: str = "/app/static/vendor"
+    rel: str,
+    *,
+    mode: AssetMode = "inline",
+    static_url: str = "/app/static/vendor",
+    folder: str | os.PathLike[str] | None = None,
 ) -> str:
     """The URL a map uses for one installed file (``rel``, e.g. ``"leaflet/leaflet.js"``).
 
     ``mode="static"`` gives ``f"{static_url}/{rel}"``; ``mode="inline"`` gives the file's
-    ``file:`` URI, which :func:`inline_html` replaces by the file's content.
+    ``file:`` URI in :func:`asset_dir` of ``folder``, which :func:`inline_html` replaces by the
+    file's content.
 
     >>> asset_url("leaflet/leaflet.js", mode="static")
     '/app/static/vendor/leaflet/leaflet.js'
@@ -391,7 +303,7 @@ def asset_url(
     if mode == "static":
         return f"{static_url.rstrip('/')}/{rel}"
     if mode == "inline":
-        return (asset_dir() / rel).as_uri()
+        return (asset_dir(folder) / rel).as_uri()
     raise ValueError(f"mode must be 'inline' or 'static', not {mode!r}")
 
 
@@ -401,15 +313,17 @@ def _local_links(
     element: JSCSSMixin,
     mode: AssetMode,
     static_url: str,
+    folder: str | os.PathLike[str] | None,
 ) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for name, url in links:
         if name in table:
             out.extend(
-                (rel, asset_url(rel, mode=mode, static_url=static_url)) for rel in table[name]
+                (rel, asset_url(rel, mode=mode, static_url=static_url, folder=folder))
+                for rel in table[name]
             )
         elif name in _LOCAL_FILES:  # already local: re-point (the mode may differ)
-            out.append((name, asset_url(name, mode=mode, static_url=static_url)))
+            out.append((name, asset_url(name, mode=mode, static_url=static_url, folder=folder)))
         else:
             raise ValueError(
                 f"{type(element).__name__} loads {name!r} from {url}, which hotspots does not "
@@ -429,7 +343,11 @@ def _walk(element: Element) -> Iterator[Element]:
 
 
 def local_assets(
-    m: folium.Map, *, mode: AssetMode = "inline", static_url: str = "/app/static/vendor"
+    m: folium.Map,
+    *,
+    mode: AssetMode = "inline",
+    static_url: str = "/app/static/vendor",
+    folder: str | os.PathLike[str] | None = None,
 ) -> folium.Map:
     """Point ``m``'s scripts and stylesheets (and its plugins') at the installed local files.
 
@@ -447,6 +365,8 @@ def local_assets(
         ``/app/static/vendor``); ``"inline"``: ``file:`` URLs that :func:`inline_html` inlines.
     static_url
         URL prefix of the installed folder, used when ``mode="static"``.
+    folder
+        The installed folder (:func:`asset_dir`), used when ``mode="inline"``.
 
     Raises
     ------
@@ -459,8 +379,12 @@ def local_assets(
         raise ValueError(f"mode must be 'inline' or 'static', not {mode!r}")
     for element in _walk(m):
         if isinstance(element, JSCSSMixin):
-            element.default_js = _local_links(element.default_js, _JS, element, mode, static_url)
-            element.default_css = _local_links(element.default_css, _CSS, element, mode, static_url)
+            element.default_js = _local_links(
+                element.default_js, _JS, element, mode, static_url, folder
+            )
+            element.default_css = _local_links(
+                element.default_css, _CSS, element, mode, static_url, folder
+            )
     _drop_header_links(m.get_root())
     return m
 
@@ -476,7 +400,11 @@ def _drop_header_links(root: Element) -> None:
 
 @contextmanager
 def assets_as(
-    m: folium.Map, *, mode: AssetMode, static_url: str = "/app/static/vendor"
+    m: folium.Map,
+    *,
+    mode: AssetMode,
+    static_url: str = "/app/static/vendor",
+    folder: str | os.PathLike[str] | None = None,
 ) -> Iterator[folium.Map]:
     """Point ``m`` at the local assets in ``mode`` for the ``with`` block; restore its links after.
 
@@ -492,7 +420,7 @@ def assets_as(
         if isinstance(e, JSCSSMixin)
     ]
     try:
-        yield local_assets(m, mode=mode, static_url=static_url)
+        yield local_assets(m, mode=mode, static_url=static_url, folder=folder)
     finally:
         for element, js, css in saved:
             for attr, value in (("default_js", js), ("default_css", css)):
@@ -552,10 +480,10 @@ def _inline_js(path: Path) -> str:
     return text.replace("</script", "<\\/script")
 
 
-def inline_html(html: str) -> str:
+def inline_html(html: str, *, folder: str | os.PathLike[str] | None = None) -> str:
     """Replace every ``<script src>`` / ``<link href>`` of an installed asset by its content.
 
-    Scripts and stylesheets given by ``file:`` URLs inside :func:`asset_dir` (what
+    Scripts and stylesheets given by ``file:`` URLs inside :func:`asset_dir` of ``folder`` (what
     :func:`local_assets` sets in ``"inline"`` mode) become ``<script>`` / ``<style>`` blocks;
     images a stylesheet refers to become ``data:`` URIs; source-map comments are dropped. Other
     tags are left as they are: check the result with :func:`external_urls`.
@@ -565,7 +493,7 @@ def inline_html(html: str) -> str:
     """
     if "file:" not in html:
         return html
-    root = asset_dir()
+    root = asset_dir(folder)
 
     def script(match: re.Match[str]) -> str:
         path = _file_in_assets(match.group("url"), root)
@@ -645,31 +573,3 @@ def external_urls(html: str) -> list[str]:
 
 # --------------------------------------------------------------------------------------------
 # command line
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m hotspots.assets install NODE_MODULES DEST`` (and ``check``)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m hotspots.assets", description="Install or check the maps' local assets."
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    p_install = sub.add_parser("install", help="copy the map assets out of node_modules")
-    p_install.add_argument("node_modules", help="the folder npm ci filled (assets/node_modules)")
-    p_install.add_argument("dest", help="where the files go (static/vendor)")
-    sub.add_parser("check", help="say where the installed assets are, or what is missing")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    try:
-        if args.command == "install":
-            out = install(args.node_modules, args.dest)
-            print(f"map assets installed: {out}", file=sys.stderr)
-        else:
-            print(asset_dir())
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,8 @@
 """Writers: frames and maps in, files out.
 
 Every writer creates the parent folders, writes a temporary file next to the target and moves it
-into place with :func:`os.replace`, so a reader never sees half a file, and returns the path.
+into place with :func:`os.replace` (:mod:`hotspots._files`), so a reader never sees half a file,
+and returns the path.
 Text files are UTF-8. Coordinates leave in WGS84 (longitude, latitude; 6 decimal places, about
 0.1 m) except the GeoPackage, which keeps the frame's projected CRS (exact areas) and says which.
 """
@@ -12,12 +13,10 @@ import json
 import logging
 import math
 import os
-import tempfile
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -26,6 +25,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from ._files import atomic_write, write_via
+from .assets import assets_as, external_urls, inline_html
 from .columns import INCIDENTS_CSV_COLUMNS
 from .crs import to_metres, to_wgs84
 from .errors import InputError, ParameterError
@@ -45,54 +46,6 @@ log = logging.getLogger(__name__)
 
 _DP_DEGREES = 6
 _DP_METRES = 1
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-# Files are created as open() would (0o666 less the umask), not 0o600 as mkstemp makes them.
-_FILE_MODE = 0o666 & ~_umask()
-
-
-@contextmanager
-def _atomic(path: str | os.PathLike[str], *, binary: bool = False) -> Iterator[IO[Any]]:
-    """Open a temporary file beside ``path`` and move it onto ``path`` when the block succeeds."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.chmod(tmp, _FILE_MODE)
-    try:
-        if binary:
-            with os.fdopen(fd, "wb") as fb:
-                yield fb
-        else:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as ft:
-                yield ft
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _write_with(path: str | os.PathLike[str], writer: Callable[[Path], None], suffix: str) -> Path:
-    """Let ``writer`` (a library that wants a path) write a temporary file, then move it."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=suffix, dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()
-    try:
-        writer(tmp)
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
 
 
 def _check_frame(frame: object, name: str) -> gpd.GeoDataFrame:
@@ -171,7 +124,7 @@ def write_hotspots_geojson(hotspots: gpd.GeoDataFrame, path: str | os.PathLike[s
             }
         )
     doc = {"type": "FeatureCollection", "features": features}
-    with _atomic(path) as f:
+    with atomic_write(path) as f:
         json.dump(doc, f, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         f.write("\n")
     log.info("wrote %d hotspots to %s", len(features), path)
@@ -198,7 +151,7 @@ def write_hotspots_csv(hotspots: gpd.GeoDataFrame, path: str | os.PathLike[str])
     lat = np.where(empty, np.nan, np.round(centroids.y.to_numpy(), _DP_DEGREES))
     table["centroid_longitude"] = lon
     table["centroid_latitude"] = lat
-    with _atomic(path) as f:
+    with atomic_write(path) as f:
         _spreadsheet_safe(table).to_csv(f, index=False, lineterminator="\n")
     log.info("wrote %d hotspots to %s", len(table), path)
     return Path(path)
@@ -226,7 +179,7 @@ def write_hotspots_gpkg(
     def write(tmp: Path) -> None:
         pyogrio.write_dataframe(out, tmp, layer=layer, driver="GPKG")
 
-    _write_with(path, write, ".gpkg")
+    write_via(path, write, ".gpkg")
     log.info("wrote %d hotspots to %s (layer %s)", len(frame), path, layer)
     return Path(path)
 
@@ -327,17 +280,18 @@ def write_incidents_csv(
         },
         columns=INCIDENTS_CSV_COLUMNS,
     )
-    with _atomic(path) as f:
+    with atomic_write(path) as f:
         _spreadsheet_safe(table).to_csv(f, index=False, lineterminator="\n")
     log.info("wrote %d incidents to %s", len(table), path)
     return Path(path)
 
 
-def map_html(m: folium.Map) -> str:
+def map_html(m: folium.Map, *, asset_folder: str | os.PathLike[str] | None = None) -> str:
     """The map as one standalone HTML page: every script and stylesheet inlined.
 
-    Renders ``m`` with its links pointed at the installed local assets (whatever ``assets``
-    mode it was made with; its own links are restored afterwards), then inlines them
+    Renders ``m`` with its links pointed at the installed local assets in ``asset_folder``
+    (default: :data:`hotspots.assets.DEFAULT_FOLDER`), whatever ``assets`` mode it was made with
+    (its own links are restored afterwards), then inlines them
     (:func:`hotspots.assets.inline_html`). The page loads nothing from the network except map
     tiles, when the map has a tile layer. Usable as ``streamlit.components.v1.html(map_html(m))``.
 
@@ -350,13 +304,9 @@ def map_html(m: folium.Map) -> str:
     """
     if not isinstance(m, folium.Map):
         raise ParameterError(f"m: expected a folium.Map, got {type(m).__name__}.")
-    # Imported here so that importing the package does not import hotspots.assets, which
-    # `python -m hotspots.assets install` runs as a script.
-    from .assets import assets_as, external_urls, inline_html
-
-    with assets_as(m, mode="inline"):
+    with assets_as(m, mode="inline", folder=asset_folder):
         page = m.get_root().render()
-    page = inline_html(page)
+    page = inline_html(page, folder=asset_folder)
     left = external_urls(page)
     if left:
         raise ValueError(
@@ -365,15 +315,23 @@ def map_html(m: folium.Map) -> str:
     return page
 
 
-def write_map_html(m: folium.Map, path: str | os.PathLike[str]) -> Path:
+def write_map_html(
+    m: folium.Map,
+    path: str | os.PathLike[str],
+    *,
+    asset_folder: str | os.PathLike[str] | None = None,
+) -> Path:
     """Write ``m`` as a standalone HTML file that opens with no internet (:func:`map_html`).
+
+    ``asset_folder`` is the installed map assets' folder (default:
+    :data:`hotspots.assets.DEFAULT_FOLDER`).
 
     Returns
     -------
     Path
     """
-    page = map_html(m)
-    with _atomic(path) as f:
+    page = map_html(m, asset_folder=asset_folder)
+    with atomic_write(path) as f:
         f.write(page)
     log.info("wrote the map to %s (%.1f MB)", path, len(page.encode("utf-8")) / 1e6)
     return Path(path)
@@ -401,7 +359,7 @@ def write_summary(summary: Mapping[str, Any], path: str | os.PathLike[str]) -> P
             return os.fspath(value)
         return _json_value(value)
 
-    with _atomic(path) as f:
+    with atomic_write(path) as f:
         json.dump(clean(summary), f, indent=2, ensure_ascii=False, allow_nan=False)
         f.write("\n")
     return Path(path)
@@ -447,7 +405,7 @@ def write_table_csv(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     frame = pd.DataFrame(table)
     if isinstance(table, gpd.GeoDataFrame):
         frame = pd.DataFrame(table.drop(columns=table.geometry.name))
-    with _atomic(path) as f:
+    with atomic_write(path) as f:
         _spreadsheet_safe(frame).to_csv(f, index=False, lineterminator="\n")
     log.info("wrote %d rows to %s", len(frame), path)
     return Path(path)

@@ -1,8 +1,7 @@
-"""hotspots.assets: installing Leaflet locally, pointing maps at it, inlining, checking URLs."""
+"""hotspots.assets: finding the installed Leaflet, pointing maps at it, inlining, checking URLs."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -11,30 +10,21 @@ import pytest
 from folium.plugins import Fullscreen, HeatMap, MiniMap
 
 from hotspots.assets import (
-    ASSETS_ENV,
+    DEFAULT_FOLDER,
     MANIFEST,
     asset_dir,
     assets_as,
     external_urls,
     inline_html,
-    install,
     local_assets,
-    main,
 )
 from hotspots.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
-NODE_MODULES = REPO / "assets" / "node_modules"
-
-
-def _node_modules() -> Path:
-    if not (NODE_MODULES / "leaflet" / "dist" / "leaflet.js").is_file():
-        pytest.skip("assets/node_modules is not installed: run `cd assets && npm ci` first")
-    return NODE_MODULES
 
 
 @pytest.fixture
-def fake_assets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def fake_assets(tmp_path: Path) -> Path:
     """A hand-made asset folder: a script that contains "</script>", a stylesheet with an image."""
     root = tmp_path / "vendor"
     (root / "lib" / "images").mkdir(parents=True)
@@ -52,81 +42,30 @@ def fake_assets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "lib/images/dot.png": {},
     }
     (root / MANIFEST).write_text(json.dumps({"files": files}), encoding="utf-8")
-    monkeypatch.setenv(ASSETS_ENV, str(root))
     return root
-
-
-# --- install -----------------------------------------------------------------------------
-
-
-def test_install_copies_exactly_the_map_files(tmp_path: Path) -> None:
-    node_modules = _node_modules()
-    dest = tmp_path / "static" / "vendor"
-    manifest_path = install(node_modules, dest)
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    pins = json.loads((REPO / "assets" / "package.json").read_text())["dependencies"]
-    assert manifest["packages"] == pins
-    on_disk = {p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()}
-    assert on_disk == set(manifest["files"]) | {MANIFEST}
-    for rel, entry in manifest["files"].items():
-        data = (dest / rel).read_bytes()
-        assert entry["bytes"] == len(data)
-        assert entry["sha256"] == hashlib.sha256(data).hexdigest()
-    expected = {
-        "leaflet/leaflet.js",
-        "leaflet/leaflet.css",
-        "leaflet/images/layers.png",
-        "leaflet.heat/leaflet-heat.js",
-        "leaflet.fullscreen/Control.FullScreen.js",
-        "hotspots/leaflet-heat-weights.js",
-    }
-    assert expected <= on_disk
-    assert not any(p.endswith(".map") or "jquery" in p or "bootstrap" in p for p in on_disk)
-
-
-def test_install_removes_files_an_earlier_install_listed(tmp_path: Path) -> None:
-    node_modules = _node_modules()
-    dest = tmp_path / "vendor"
-    (dest / "old").mkdir(parents=True)
-    (dest / "old" / "gone.js").write_text("old", encoding="utf-8")
-    (dest / "keep.txt").write_text("not ours", encoding="utf-8")
-    (dest / MANIFEST).write_text(json.dumps({"files": {"old/gone.js": {}}}), encoding="utf-8")
-    install(node_modules, dest)
-    assert not (dest / "old" / "gone.js").exists()
-    assert (dest / "keep.txt").exists()
-
-
-def test_install_from_an_empty_folder_says_how_to_fix(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="npm ci"):
-        install(tmp_path, tmp_path / "dest")
-    assert not (tmp_path / "dest" / MANIFEST).exists()
-
-
-def test_command_line_exits_2_with_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main(["install", str(tmp_path / "nope"), str(tmp_path / "dest")]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and "\n" not in err and "make setup" in err
 
 
 # --- asset_dir ---------------------------------------------------------------------------
 
 
-def test_asset_dir_missing_names_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ASSETS_ENV, str(tmp_path))
+def test_asset_dir_missing_names_the_fix(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"not installed.*make setup"):
-        asset_dir()
+        asset_dir(tmp_path)
 
 
 def test_asset_dir_incomplete(fake_assets: Path) -> None:
     (fake_assets / "lib" / "lib.css").unlink()
     with pytest.raises(InputError, match=r"lib/lib\.css"):
-        asset_dir()
+        asset_dir(fake_assets)
 
 
-def test_asset_dir_from_environment(fake_assets: Path) -> None:
-    assert asset_dir() == fake_assets.resolve()
+def test_asset_dir_given_a_folder(fake_assets: Path) -> None:
+    assert asset_dir(fake_assets) == fake_assets.resolve()
+    assert asset_dir(str(fake_assets)) == fake_assets.resolve()
+
+
+def test_the_default_folder_is_the_repository_static_vendor() -> None:
+    assert DEFAULT_FOLDER == REPO / "static" / "vendor"
 
 
 # --- local_assets ------------------------------------------------------------------------
@@ -181,7 +120,7 @@ def test_assets_as_restores_the_links(fake_assets: Path) -> None:
     before = list(m.default_js)
     # the fake folder lacks Leaflet, so inline mode points at files that do not exist: that is
     # fine for links; only inline_html reads them
-    with assets_as(m, mode="inline"):
+    with assets_as(m, mode="inline", folder=fake_assets):
         assert all(url.startswith("file:") for _, url in m.default_js)
     assert m.default_js == before
 
@@ -201,7 +140,7 @@ def test_inline_html_inlines_scripts_styles_and_images(fake_assets: Path) -> Non
         f'<html><head><script src="{js}"></script>'
         f'<link rel="stylesheet" href="{css}"/></head><body></body></html>'
     )
-    out = inline_html(page)
+    out = inline_html(page, folder=fake_assets)
     assert "file:" not in out
     assert 'window.LIB = "<\\/script>"' in out
     assert "sourceMappingURL" not in out
@@ -211,7 +150,7 @@ def test_inline_html_inlines_scripts_styles_and_images(fake_assets: Path) -> Non
 
 def test_inline_html_leaves_other_links_for_external_urls_to_report(fake_assets: Path) -> None:
     page = '<script src="https://cdn.example.org/x.js"></script>'
-    assert inline_html(page) == page
+    assert inline_html(page, folder=fake_assets) == page
     assert external_urls(page) == ["https://cdn.example.org/x.js"]
 
 
@@ -221,7 +160,7 @@ def test_inline_html_ignores_files_outside_the_asset_folder(
     secret = tmp_path / "secret.js"
     secret.write_text("SECRET", encoding="utf-8")
     page = f'<script src="{secret.as_uri()}"></script>'
-    assert "SECRET" not in inline_html(page)
+    assert "SECRET" not in inline_html(page, folder=fake_assets)
 
 
 # --- external_urls -----------------------------------------------------------------------
@@ -255,15 +194,3 @@ def test_inline_html_ignores_files_outside_the_asset_folder(
 )
 def test_external_urls(html: str, expected: list[str]) -> None:
     assert external_urls(html) == expected
-
-
-def test_asset_dir_notices_assets_from_an_older_hotspots(tmp_path: Path) -> None:
-    dest = tmp_path / "vendor"
-    install(_node_modules(), dest)
-    manifest = json.loads((dest / MANIFEST).read_text(encoding="utf-8"))
-    manifest["files"]["hotspots/leaflet-heat-weights.js"]["sha256"] = "0" * 64
-    (dest / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(ASSETS_ENV, str(dest))
-        with pytest.raises(InputError, match="out of date"):
-            asset_dir()

@@ -18,7 +18,8 @@ from shapely.geometry import Point, box
 from hotspots.assets import external_urls
 from hotspots.columns import HOTSPOT_COLUMNS
 from hotspots.errors import InputError, ParameterError
-from hotspots.mapping import POINTS_MAX, RANK_COLOURS, make_map, trend_words
+from hotspots.mapping import POINTS_MAX, make_map
+from hotspots.palette import RANK_COLOURS, trend_words
 
 EVIL_SCRIPT = "<script>alert(1)</script>"
 EVIL_IMG = "<img src=x onerror=alert(2)>"
@@ -328,7 +329,7 @@ def test_wards_shaded_by_a_column() -> None:
     from shapely.geometry import box
 
     from hotspots.errors import ParameterError
-    from hotspots.mapping import _SHADES, make_map
+    from hotspots.map_layers import WARD_SHADES
 
     wards = gpd.GeoDataFrame(
         {
@@ -343,7 +344,7 @@ def test_wards_shaded_by_a_column() -> None:
     points = gpd.GeoDataFrame(geometry=[], crs="EPSG:27700")
     html = make_map(empty, points, tiles=None, wards=wards, ward_shading="incidents")
     page = html.get_root().render()
-    assert _SHADES[-1] in page and _SHADES[0] in page
+    assert WARD_SHADES[-1] in page and WARD_SHADES[0] in page
     assert "Busiest: 1,000 incidents" in page
     assert "<b>x</b>" not in page
     assert "wards by incidents: 1 to 1,000" in page

@@ -9,15 +9,12 @@ a second run asks nothing it already has.
 
 from __future__ import annotations
 
-import contextlib
 import email.utils
 import hashlib
 import http.client
 import logging
 import math
-import os
 import socket
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -27,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from hotspots._files import atomic_write_bytes
 from hotspots.errors import InputError, ParameterError
 
 __all__ = [
@@ -81,20 +79,6 @@ class _TokenBucket:
         """Forget saved-up tokens (after HTTP 429: the server thinks we are too fast)."""
         self.tokens = 0.0
         self.stamp = time.monotonic()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a hidden temporary file and :func:`os.replace`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -250,7 +234,7 @@ class PoliteClient:
                     and cache is not None
                     and (cache_if is None or cache_if(cast(_T, parsed)))
                 ):
-                    _atomic_write(cache, data)
+                    atomic_write_bytes(cache, data)
                 return status, parsed
             last = outcome.reason
             wait = self.backoff * 2.0**attempt if outcome.wait is None else outcome.wait

@@ -6,18 +6,16 @@ district as a GeoPackage (EPSG:27700), for ``--wards`` and the dashboard.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
 import re
-import tempfile
 import urllib.parse
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 
+from hotspots._files import write_via
 from hotspots.errors import ParameterError
 
 from ..settings import ONS_WARDS_URL
@@ -271,14 +269,4 @@ def _ward_frame(
 
 def _write_geopackage(wards: gpd.GeoDataFrame, target: Path) -> None:
     """``wards`` as layer ``wards`` of the GeoPackage ``target``, replaced atomically."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=".gpkg")
-    os.close(fd)
-    os.unlink(tmp)  # the driver creates the file
-    try:
-        wards.to_file(tmp, driver="GPKG", layer="wards")
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_via(target, lambda tmp: wards.to_file(tmp, driver="GPKG", layer="wards"), ".gpkg")

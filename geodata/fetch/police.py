@@ -26,6 +26,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
+from hotspots._files import atomic_write_bytes
 from hotspots.errors import ParameterError
 
 from ..settings import POLICE_API
@@ -34,7 +35,6 @@ from .client import (
     MalformedAnswer,
     PoliteClient,
     Progress,
-    _atomic_write,  # until hotspots._files.atomic_write_bytes replaces it
     check_options,
     check_url,
 )
@@ -330,9 +330,9 @@ class _PoliceRun:
                 seen.add(key)
                 unique.append(crime)
         dups = len(crimes) - len(unique)
-        _atomic_write(path, json.dumps(unique, separators=(",", ":")).encode("utf-8"))
+        atomic_write_bytes(path, json.dumps(unique, separators=(",", ":")).encode("utf-8"))
         self.pieces[rel] = {"fingerprint": fingerprint, "crimes": len(unique), "duplicates": dups}
-        _atomic_write(
+        atomic_write_bytes(
             self.manifest,
             json.dumps({"base_url": self.base_url, "pieces": self.pieces}, indent=1).encode(),
         )

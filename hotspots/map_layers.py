@@ -1,0 +1,415 @@
+"""The data layers of the hotspot map, drawn by :func:`hotspots.mapping.make_map`.
+
+Each ``add_*`` function adds one layer to a :class:`folium.Map` (whose panes and style
+``make_map`` sets up): the incident heat, the incident points, the ranked hotspot polygons with
+their popups, and the reference layers (wards, optionally shaded, and patrol areas). Frames given
+here are already in WGS84 (:func:`display_layer` makes a reference layer so). Every text that
+comes from the data is HTML-escaped here; popups and tooltips are bound with plain Leaflet from
+pre-escaped strings, never with folium's ``Popup`` / ``GeoJsonPopup``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+from folium.plugins import HeatMap
+from folium.utilities import JsCode
+
+from .crs import to_wgs84
+from .errors import InputError, ParameterError
+from .palette import rank_class, rank_colour, trend_words
+from .printing import esc, is_missing
+
+__all__ = [
+    "WARD_SHADES",
+    "add_heat",
+    "add_hotspots",
+    "add_points",
+    "add_reference_layers",
+    "display_layer",
+    "popup_html",
+]
+
+
+# Hotspots labelled permanently with their id (the others on hover).
+_LABELS_MAX = 30
+# Decimal places of coordinates on the map: 6 for polygons (0.1 m), 5 for heat and points (1 m).
+_POLY_DP = 6
+# Display-only simplification of reference layers (metres): ONS boundaries can be very detailed.
+_SIMPLIFY_M = 5.0
+# Heat colours saturate at this quantile of the heat cells (1.0: the busiest cell), so that one
+# extreme map point (a station, a shopping centre) does not wash the rest out.
+_HEAT_QUANTILE = 0.98
+# Heat in purples, so that red stays the hotspots' colour and blue the patrol areas'.
+_HEAT_GRADIENT = {
+    0.25: "#dadaeb",
+    0.45: "#bcbddc",
+    0.65: "#9e9ac8",
+    0.85: "#6a51a3",
+    1.0: "#3f007d",
+}
+
+_HOTSPOT_JS = JsCode(
+    """function (feature, layer) {
+    var p = feature.properties;
+    layer.bindTooltip(p.label, {permanent: p.permanent, direction: "center",
+                                className: "hotspot-label hs-r" + p.colour, opacity: 1});
+    layer.bindPopup(p.popup, {maxWidth: 380});
+    layer.on("mouseover", function () { this.setStyle({weight: 5}); });
+    layer.on("mouseout", function () { this.setStyle({weight: 3}); });
+}"""
+)
+_REFERENCE_JS = JsCode(
+    """function (feature, layer) {
+    if (feature.properties.label) {
+        layer.bindTooltip(feature.properties.label, {sticky: true});
+    }
+}"""
+)
+_POINT_JS = JsCode(
+    """function (feature, layer) {
+    var n = feature.properties.n;
+    layer.setRadius(Math.min(9, 2 + Math.sqrt(n)));
+    layer.bindTooltip(n + (n === 1 ? " incident" : " incidents"));
+}"""
+)
+
+
+# --------------------------------------------------------------------------------------------
+# heat and points
+
+
+def add_heat(m: folium.Map, pts: pd.DataFrame) -> None:
+    """The weighted heat layer of ``pts`` (``lon``, ``lat``, ``n``: map points and counts)."""
+    HeatMap(
+        [
+            [lat, lon, n]
+            for lat, lon, n in zip(
+                pts["lat"].tolist(), pts["lon"].tolist(), pts["n"].tolist(), strict=True
+            )
+        ],
+        name="Incident heat",
+        radius=14,
+        blur=16,
+        min_opacity=0.3,
+        gradient=_HEAT_GRADIENT,
+        max_quantile=_HEAT_QUANTILE,
+        pane="heat",
+    ).add_to(m)
+
+
+def add_points(m: folium.Map, pts: pd.DataFrame, *, show: bool) -> None:
+    """``pts`` (``lon``, ``lat``, ``n``) as small circles sized by count, the count as tooltip."""
+    data = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"n": int(n)},
+                "geometry": {"type": "Point", "coordinates": [float(x), float(y)]},
+            }
+            for x, y, n in pts.itertuples(index=False)
+        ],
+    }
+    folium.GeoJson(
+        data,
+        name="Incident points",
+        show=show,
+        marker=folium.CircleMarker(
+            radius=3,
+            color="#333333",
+            weight=0.8,
+            fill=True,
+            fill_color="#666666",
+            fill_opacity=0.45,
+            pane="points",
+        ),
+        on_each_feature=_POINT_JS,
+    ).add_to(m)
+
+
+# --------------------------------------------------------------------------------------------
+# hotspots and their popups
+
+
+def _list_items(text: object) -> str:
+    """ "Drugs 30; Burglary 12" as an escaped <ul> (or the escaped text when it is not a list)."""
+    if is_missing(text) or not str(text).strip():
+        return "&ndash;"
+    parts = [p.strip() for p in str(text).split(";") if p.strip()]
+    if len(parts) == 1:
+        return esc(parts[0])
+    return "<ul>" + "".join(f"<li>{esc(p)}</li>" for p in parts) + "</ul>"
+
+
+def _area_text(km2: float) -> str:
+    if km2 >= 0.1:
+        return f"{km2:,.2f} km²"
+    return f"{km2 * 1e6:,.0f} m²"
+
+
+def _number(row: pd.Series, name: str) -> float | None:
+    """``row[name]`` as a float; None when missing or not a number."""
+    value: Any = row.get(name)
+    if is_missing(value):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _measure_rows(row: pd.Series) -> list[tuple[str, str]]:
+    """Rank, incidents, harm, area, density and PAI rows of the popup (those the row has)."""
+    rows: list[tuple[str, str]] = []
+    rank = _number(row, "rank")
+    if rank is not None:
+        rows.append(("Rank", f"{rank:.0f}"))
+    incidents = _number(row, "incidents")
+    if incidents is not None:
+        share = _number(row, "share")
+        extra = f" ({share:.1%} of all analysed)" if share is not None else ""
+        rows.append(("Incidents", f"{incidents:,.0f}{extra}"))
+    harm = _number(row, "harm")
+    if harm is not None:
+        harm_share = _number(row, "harm_share")
+        extra = f" ({harm_share:.1%} of all harm)" if harm_share is not None else ""
+        rows.append(("Harm", f"{harm:,.0f}{extra}"))
+    area = _number(row, "area_km2")
+    if area is not None:
+        rows.append(("Area", _area_text(area)))
+    density = _number(row, "density_km2")
+    if density is not None:
+        rows.append(("Density", f"{density:,.0f} incidents per km²"))
+    pai = _number(row, "pai")
+    if pai is not None:
+        rows.append(
+            (
+                "PAI",
+                f"{pai:,.1f} <span style='color:#777'>(share of incidents / share of area)</span>",
+            )
+        )
+    return rows
+
+
+def _months_text(row: pd.Series) -> str | None:
+    """ "2024-01 to 2024-06" (escaped; "?" for a missing end), or None when both are missing."""
+    first, last = row.get("first_month"), row.get("last_month")
+    if is_missing(first) and is_missing(last):
+        return None
+    a = "?" if is_missing(first) else esc(first)
+    b = "?" if is_missing(last) else esc(last)
+    return a if a == b else f"{a} to {b}"
+
+
+def _context_rows(row: pd.Series) -> list[tuple[str, str]]:
+    """Crime types, streets, wards, patrol coverage, trend and months rows of the popup."""
+    rows: list[tuple[str, str]] = []
+    if "top_categories" in row.index:
+        rows.append(("Top crime types", _list_items(row["top_categories"])))
+    if "top_locations" in row.index:
+        rows.append(("Top streets", _list_items(row["top_locations"])))
+    if "wards" in row.index and not is_missing(row["wards"]) and str(row["wards"]).strip():
+        rows.append(("Wards", _list_items(row["wards"])))
+    coverage = _number(row, "patrol_coverage")
+    if coverage is not None:
+        rows.append(("Patrol coverage", f"{coverage:.0%} of its incidents inside a patrol area"))
+    if "trend" in row.index:
+        rows.append(("Trend", esc(trend_words(_number(row, "trend")))))
+    months = _months_text(row)
+    if months is not None:
+        rows.append(("Months", months))
+    return rows
+
+
+def popup_html(row: pd.Series) -> str:
+    """The popup table of one hotspot (a row of the Hotspots frame); every value escaped."""
+    hid = esc(row.get("hotspot_id", ""))
+    rows = _measure_rows(row) + _context_rows(row)
+    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    return f"<div class='hs-popup'><h4>Hotspot {hid}</h4><table>{body}</table></div>"
+
+
+def _round_geometry(geoms: gpd.GeoSeries, dp: int) -> npt.NDArray[Any]:
+    arr = np.asarray(geoms.values, dtype=object)
+    return np.asarray(shapely.transform(arr, lambda c: np.round(c, dp)), dtype=object)
+
+
+def _features(geoms: npt.NDArray[Any], props: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    feats = []
+    for geom, p in zip(geoms, props, strict=True):
+        if geom is None or shapely.is_empty(geom):
+            continue
+        feats.append(
+            {"type": "Feature", "properties": p, "geometry": shapely.geometry.mapping(geom)}
+        )
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def add_hotspots(m: folium.Map, hs: gpd.GeoDataFrame) -> None:
+    """The hotspot polygons (WGS84, in rank order) coloured by rank, labelled, with popups."""
+    n_hs = len(hs)
+    props = []
+    for pos, (_, row) in enumerate(hs.iterrows()):
+        colour = rank_colour(pos, n_hs)
+        props.append(
+            {
+                "hotspot_id": str(row["hotspot_id"]),
+                "label": esc(row["hotspot_id"]),
+                "colour": rank_class(pos, n_hs),
+                "permanent": pos < _LABELS_MAX,
+                "popup": popup_html(row),
+                "style": {
+                    "color": colour,
+                    "weight": 3,
+                    "fillColor": colour,
+                    "fillOpacity": 0.3,
+                },
+            }
+        )
+    folium.GeoJson(
+        _features(_round_geometry(hs.geometry, _POLY_DP), props),
+        name="Hotspots",
+        on_each_feature=_HOTSPOT_JS,
+    ).add_to(m)
+
+
+# --------------------------------------------------------------------------------------------
+# reference layers
+
+
+def display_layer(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+    """A reference layer in WGS84, simplified for display, without empty geometries."""
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise ParameterError(f"{what}: expected a GeoDataFrame, got {type(frame).__name__}.")
+    if frame.crs is None:
+        raise InputError(f"{what}: the layer has no coordinate reference system; give its CRS.")
+    out = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    if out.crs.is_projected:
+        out = out.set_geometry(out.geometry.simplify(_SIMPLIFY_M, preserve_topology=True))
+        return to_wgs84(out)
+    out = to_wgs84(out)
+    return out.set_geometry(out.geometry.simplify(_SIMPLIFY_M / 111_000, preserve_topology=True))
+
+
+def _name_column(frame: gpd.GeoDataFrame) -> str | None:
+    """The column that names the areas.
+
+    ``ward_name`` / ``patrol_area`` (what :mod:`geodata.layers` loads), else ``name``, else a
+    column whose name contains "name" or ends in "NM" (ONS: WD24NM), else the first text column.
+    """
+    for known in ("ward_name", "patrol_area"):
+        if known in frame.columns:
+            return known
+    text = [
+        str(c)
+        for c in frame.columns
+        if c != frame.geometry.name
+        and (
+            pd.api.types.is_string_dtype(frame[c].dtype)
+            or pd.api.types.is_object_dtype(frame[c].dtype)
+        )
+    ]
+    for test in (
+        lambda c: c.lower() == "name",
+        lambda c: "name" in c.lower(),
+        lambda c: c.lower().endswith("nm"),
+    ):
+        for col in text:
+            if test(col):
+                return col
+    return text[0] if text else None
+
+
+def _reference_geojson(frame: gpd.GeoDataFrame, style: dict[str, Any]) -> dict[str, Any]:
+    col = _name_column(frame)
+    labels = [
+        "" if col is None or is_missing(v) else esc(v)
+        for v in (frame[col] if col else [None] * len(frame))
+    ]
+    props = [{"label": label, "style": style} for label in labels]
+    return _features(_round_geometry(frame.geometry, _POLY_DP), props)
+
+
+#: Light to dark blue: the five quantile classes of ``ward_shading``.
+WARD_SHADES = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
+
+
+def _shade_wards(data: dict[str, Any], wards: gpd.GeoDataFrame, column: str) -> str:
+    """Colour each ward feature of ``data`` by its quantile class of ``wards[column]``.
+
+    Returns the legend line. A column that is missing or not numeric is a ParameterError.
+    """
+    if column not in wards.columns:
+        raise ParameterError(
+            f"ward_shading: the wards have no column {column!r}; choose one of "
+            f"{', '.join(map(str, wards.columns.drop(wards.geometry.name)))}."
+        )
+    values = pd.to_numeric(wards[column], errors="coerce")
+    if values.notna().sum() == 0:
+        raise ParameterError(f"ward_shading: column {column!r} holds no numbers; pick another.")
+    ranks = values.rank(method="average", pct=True)
+    classes = np.minimum((ranks.fillna(0) * len(WARD_SHADES)).astype(int), len(WARD_SHADES) - 1)
+    label = esc(column.replace("_", " "))
+    for feature, value, k in zip(data["features"], values, classes, strict=True):
+        props = feature["properties"]
+        props["style"] = {
+            **props["style"],
+            "fillColor": WARD_SHADES[int(k)] if pd.notna(value) else "#ffffff",
+            "fillOpacity": 0.55 if pd.notna(value) else 0.0,
+        }
+        shown = "no data" if pd.isna(value) else f"{float(value):,.4g}"
+        props["label"] = f"{props['label']}: {shown} {label}" if props["label"] else shown
+    low, high = float(values.min()), float(values.max())
+    swatches = "".join(
+        f"<span style='display:inline-block;width:14px;height:10px;background:{c}'></span>"
+        for c in WARD_SHADES
+    )
+    return f"<div>{swatches} wards by {label}: {low:,.4g} to {high:,.4g}</div>"
+
+
+def add_reference_layers(
+    m: folium.Map,
+    wards: gpd.GeoDataFrame | None,
+    patrol_areas: gpd.GeoDataFrame | None,
+    ward_shading: str | None,
+) -> str:
+    """Wards (grey outlines, or shaded by ``ward_shading``) and patrol areas (dashed blue).
+
+    The layers are :func:`display_layer` frames (or None). Returns the shading's legend line
+    (``""`` without shading).
+    """
+    shading_note = ""
+    if wards is not None and len(wards):
+        style = {"color": "#555555", "weight": 1.5, "fillColor": "#777777", "fillOpacity": 0.03}
+        data = _reference_geojson(wards, style)
+        if ward_shading is not None:
+            shading_note = _shade_wards(data, wards, ward_shading)
+        folium.GeoJson(
+            data,
+            name="Wards",
+            on_each_feature=_REFERENCE_JS,
+            pane="reference",
+        ).add_to(m)
+    if patrol_areas is not None and len(patrol_areas):
+        style = {
+            "color": "#2166ac",
+            "weight": 2,
+            "dashArray": "6 4",
+            "fillColor": "#2166ac",
+            "fillOpacity": 0.08,
+        }
+        folium.GeoJson(
+            _reference_geojson(patrol_areas, style),
+            name="Patrol areas",
+            on_each_feature=_REFERENCE_JS,
+            pane="reference",
+        ).add_to(m)
+    return shading_note

@@ -1,0 +1,75 @@
+"""How a hotspot is shown, shared by the interactive map and the printable pages.
+
+Rank colours (dark red = rank 1, a sequential ColorBrewer palette in at most six classes), the
+legend's rank classes, and a hotspot's trend in words.
+
+>>> rank_colour(0, 3) == RANK_COLOURS[0]
+True
+>>> rank_classes(8)[:2]
+[('#800026', 'ranks 1–2 (most incidents)'), ('#bd0026', 'rank 3')]
+"""
+
+from __future__ import annotations
+
+import math
+
+from .printing import is_missing
+
+__all__ = ["RANK_COLOURS", "rank_class", "rank_classes", "rank_colour", "trend_words"]
+
+#: Sequential palette for hotspot ranks, darkest (rank 1) first (ColorBrewer YlOrRd).
+RANK_COLOURS: tuple[str, ...] = ("#800026", "#bd0026", "#e31a1c", "#fc4e2a", "#fd8d3c", "#feb24c")
+
+
+def rank_class(position: int, n: int) -> int:
+    """Colour class (index into RANK_COLOURS) of the hotspot at 0-based ``position`` of ``n``.
+
+    >>> [rank_class(p, 12) for p in range(12)]
+    [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    """
+    k = len(RANK_COLOURS)
+    if n <= k:
+        return position
+    return min(k - 1, position * k // n)
+
+
+def rank_colour(position: int, n: int) -> str:
+    """Colour of the hotspot at 0-based ``position`` among ``n`` ranked hotspots."""
+    return RANK_COLOURS[rank_class(position, n)]
+
+
+def rank_classes(n: int) -> list[tuple[str, str]]:
+    """(colour, "ranks a-b") for the legend."""
+    out: list[tuple[str, str]] = []
+    for i, colour in enumerate(RANK_COLOURS):
+        members = [p + 1 for p in range(n) if rank_colour(p, n) == colour]
+        if not members:
+            continue
+        lo, hi = members[0], members[-1]
+        label = f"rank {lo}" if lo == hi else f"ranks {lo}–{hi}"
+        if i == 0:
+            label += " (most incidents)"
+        out.append((colour, label))
+    return out
+
+
+def trend_words(trend: float | None) -> str:
+    """A relative change (0.25 = +25%) in words, for the hotspot popup.
+
+    >>> trend_words(0.25)
+    'up 25% on the previous period'
+    >>> trend_words(-0.5)
+    'down 50% on the previous period'
+    >>> trend_words(0.01)
+    'about the same as the previous period'
+    >>> trend_words(float("nan"))
+    'not enough months to compare'
+    """
+    if is_missing(trend):
+        return "not enough months to compare"
+    t = float(trend)  # type: ignore[arg-type]
+    if math.isinf(t):
+        return "new: none in the previous period" if t > 0 else "none in the latest period"
+    if abs(t) < 0.05:
+        return "about the same as the previous period"
+    return f"{'up' if t > 0 else 'down'} {abs(t):.0%} on the previous period"
