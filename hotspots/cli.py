@@ -370,7 +370,7 @@ def _evaluate_pilot(args: argparse.Namespace) -> int:
     from .evaluate import evaluate_pilot
     from .export import write_summary, write_table_csv
     from .incidents import read_incidents
-    from .pilot_report import write_pilot_report
+    from .report.pilot_page import write_pilot_report
 
     if args.start > args.end:
         raise ParameterError(

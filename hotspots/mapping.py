@@ -48,7 +48,7 @@ from folium.utilities import JsCode
 
 from .crs import to_wgs84
 from .errors import InputError, ParameterError
-from .printing import esc, is_missing
+from .report.page import esc, is_missing
 
 __all__ = ["POINTS_MAX", "RANK_COLOURS", "make_map", "trend_words"]
 

@@ -17,7 +17,7 @@ from shapely.geometry import box
 
 import geodata
 from hotspots import find_hotspots, overlay_hotspots, ward_table
-from hotspots.briefing import (
+from hotspots.report.briefing import (
     BRIEFING_COLUMNS,
     WARD_BRIEFING_COLUMNS,
     briefing_html,

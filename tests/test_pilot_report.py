@@ -22,7 +22,7 @@ import geodata
 from hotspots.assets import external_urls
 from hotspots.errors import ParameterError
 from hotspots.evaluate import PilotResult, evaluate_pilot
-from hotspots.pilot_report import (
+from hotspots.report.pilot_page import (
     _chart_series,
     _withheld,
     pilot_chart_png,

@@ -30,7 +30,7 @@ from hotspots.errors import InputFileError, ParameterError
 from hotspots.evaluate import PilotResult, evaluate_pilot
 from hotspots.find import find_hotspots
 from hotspots.harm import DEFAULT_HARM_WEIGHTS, HARM_SOURCE, apply_harm_weights, parse_harm_weights
-from hotspots.pilot_report import pilot_report_html
+from hotspots.report.pilot_page import pilot_report_html
 from hotspots.significance import CLASSES, gi_star_cells
 
 from .helpers import DEMO, LAYER_TYPES, STATIC_URL, digest, read_uploaded_layer, table_csv

@@ -191,7 +191,7 @@ def hotspot_at(hotspots_wgs: gpd.GeoDataFrame, lat: float, lng: float) -> str | 
 def fewer_than_5(value: int) -> str:
     """Counts of 1-4 as "fewer than 5" (hotspots.briefing.suppress_small when available)."""
     try:
-        from hotspots.briefing import suppress_small
+        from hotspots.report.briefing import suppress_small
     except ImportError:
         v = int(value)
         return "fewer than 5" if 1 <= v <= 4 else f"{v:,}"
@@ -252,7 +252,7 @@ def k_distance_chart(spacing: np.ndarray, eps: float | None) -> alt.LayerChart |
 def briefing_available() -> bool:
     """Whether hotspots.briefing (the briefing file writer) is installed."""
     try:
-        from hotspots import briefing  # noqa: F401
+        from hotspots.report import briefing  # noqa: F401
     except ImportError:
         return False
     return True
@@ -261,7 +261,7 @@ def briefing_available() -> bool:
 def briefing_table(hotspots: gpd.GeoDataFrame, top_n: int = 10) -> pd.DataFrame:
     """The briefing's hotspot table, all text, counts of 1-4 as "fewer than 5"."""
     try:
-        from hotspots.briefing import suppressed_table
+        from hotspots.report.briefing import suppressed_table
     except ImportError:
         top = hotspots.sort_values("rank").head(top_n)
         return pd.DataFrame(
@@ -282,7 +282,7 @@ def briefing_page(
     period: tuple[str, str],
 ) -> str:
     """The briefing file (hotspots.briefing.briefing_html): map image, numbers, date range."""
-    from hotspots.briefing import briefing_html
+    from hotspots.report.briefing import briefing_html
 
     return briefing_html(
         hotspots=analysis["hotspots"],

@@ -25,7 +25,7 @@ from matplotlib.path import Path as MplPath
 from shapely import affinity
 from shapely.ops import polylabel
 
-from .errors import ParameterError
+from ..errors import ParameterError
 
 __all__ = [
     "CSP",

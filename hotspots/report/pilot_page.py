@@ -45,11 +45,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
+from ..errors import ParameterError
+from ..evaluate import PilotResult
+from ..export import _atomic
 from .briefing import suppress_small
-from .errors import ParameterError
-from .evaluate import PilotResult
-from .export import _atomic
-from .printing import (
+from .page import (
     CSP,
     DASH,
     PAGE_CSS,

@@ -41,11 +41,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
-from .crs import to_metres
-from .errors import InputError, ParameterError
-from .export import _atomic
-from .mapping import _rank_classes, _rank_colour, trend_words
-from .printing import (
+from ..crs import to_metres
+from ..errors import InputError, ParameterError
+from ..export import _atomic
+from ..mapping import _rank_classes, _rank_colour, trend_words
+from .page import (
     CSP,
     DASH,
     MONTH_RE,
@@ -1101,7 +1101,7 @@ def briefing_html(
     trend_months = 0
     period_months = 0
     if "month" in incidents.columns and n_total:
-        from .profile import trend_window
+        from ..profile import trend_window
 
         try:
             trend_months = trend_window(incidents)
