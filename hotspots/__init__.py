@@ -59,7 +59,7 @@ _EXPORTS: dict[str, str] = {
     "monthly_counts": "profile",
     "profile_hotspots": "profile",
     "briefing_html": "report.briefing",
-    "suppress_small": "report.briefing",
+    "suppress_small": "report.wording",
     "write_briefing": "report.briefing",
     "KDEResult": "density",
     "kde": "density",
@@ -122,8 +122,9 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         ward_table,
     )
     from .profile import monthly_counts, profile_hotspots
-    from .report.briefing import briefing_html, suppress_small, write_briefing
+    from .report.briefing import briefing_html, write_briefing
     from .report.pilot_page import pilot_report_html, write_pilot_report
+    from .report.wording import suppress_small
     from .significance import gi_star, gi_star_cells
 
 __all__ = [

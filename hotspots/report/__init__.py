@@ -1,4 +1,20 @@
-"""The printable pages: the hotspot briefing and the pilot report (loaded on first use)."""
+"""The printable pages: the hotspot briefing and the pilot report (loaded on first use).
+
+Modules, from the pages down:
+
+* :mod:`~hotspots.report.briefing`: :func:`briefing_html`, :func:`write_briefing`;
+* :mod:`~hotspots.report.briefing_tables`: the briefing's hotspot and ward tables as text;
+* :mod:`~hotspots.report.briefing_map`: the briefing's static map (PNG);
+* :mod:`~hotspots.report.pilot_page`: :func:`pilot_report_html`, :func:`write_pilot_report`;
+* :mod:`~hotspots.report.pilot_figures`: the pilot's monthly chart and zone map (PNG);
+* :mod:`~hotspots.report.figures`: map furniture shared by the images (polygons, labels,
+  scale bar, north arrow, synthetic marks, the map frame);
+* :mod:`~hotspots.report.wording`: every month, count and percent wording (never "-0%");
+* :mod:`~hotspots.report.page`: page CSS and policy, HTML escaping, checks, the page skeleton.
+
+Which figures to hide is decided by :mod:`hotspots.disclosure` (the algorithms layer), never
+here.
+"""
 
 from __future__ import annotations
 

@@ -1,69 +1,41 @@
-"""What the printable pages share: page CSS and policy, text helpers, and map furniture.
+"""What the printable pages share: the page's CSS and policy, HTML escaping, cell reading, checks
+and the page skeleton.
 
-:mod:`hotspots.briefing` (the hotspot briefing) and :mod:`hotspots.pilot_report` (the pilot
-page) both print self-contained HTML pages with matplotlib images. This module holds what they
-have in common: the page's CSS and Content-Security-Policy, HTML escaping and number helpers,
-the disclosure test for small counts, and the map furniture (polygon paths, label placement,
-scale bar, north arrow, the synthetic-data marks). Matplotlib is used through
-:class:`matplotlib.figure.Figure` only, never ``pyplot``.
+:mod:`hotspots.report.briefing` (the hotspot briefing) and :mod:`hotspots.report.pilot_page`
+(the pilot page) both print self-contained HTML pages with inline matplotlib images
+(:mod:`hotspots.report.figures`). Every page loads nothing: the images are ``data:`` PNGs, the CSS
+is inline, there are no scripts, and a Content-Security-Policy forbids any other resource.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import math
-import re
-from typing import Any
+from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
-from matplotlib import patheffects
-from matplotlib.patches import FancyArrow, PathPatch, Rectangle
-from matplotlib.path import Path as MplPath
-from shapely import affinity
-from shapely.ops import polylabel
 
 from ..errors import ParameterError
 
 __all__ = [
     "CSP",
-    "DASH",
-    "MONTH_RE",
     "PAGE_CSS",
     "SYNTHETIC_NOTICE",
-    "SYNTHETIC_RED",
-    "WARD_EDGE",
-    "WARD_FILL",
-    "WARD_TEXT",
     "as_number",
+    "check_frame",
     "check_int",
     "check_layer",
-    "distance_text",
-    "draw_north_arrow",
-    "draw_polygon",
-    "draw_scale_bar",
     "esc",
-    "free_point",
-    "halo",
-    "inner_point",
+    "guide_html",
     "is_missing",
-    "is_small",
-    "month_words",
-    "mpl_path",
-    "name_column",
-    "nice_length",
-    "synthetic_badge",
-    "synthetic_watermark",
+    "page_html",
+    "png_uri",
+    "synthetic_notice_html",
 ]
 
-DASH = "–"
-WARD_EDGE = "#6b6b6b"
-WARD_FILL = "#f4f2ee"
-WARD_TEXT = "#5a5a5a"
-SYNTHETIC_RED = "#b00020"
-MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 SYNTHETIC_NOTICE = (
     "Synthetic demo data: an invented borough with planted hotspots, not real crimes. "
     "Streets and wards are illustrative. Do not use these figures for decisions."
@@ -141,22 +113,6 @@ def as_number(value: object) -> float | None:
     return out if math.isfinite(out) else None
 
 
-def is_small(value: object, threshold: int) -> bool:
-    """True when ``value`` is a count that :func:`suppress_small` hides (1 .. threshold-1)."""
-    v = as_number(value)
-    return v is not None and 0 < v < threshold
-
-
-def month_words(text: object, *, short: bool = False) -> str:
-    """ "2024-01" -> "January 2024" (or "Jan 2024"); other text unchanged."""
-    if is_missing(text):
-        return "?"
-    s = str(text).strip()
-    if not MONTH_RE.match(s):
-        return s
-    return pd.Timestamp(s + "-01").strftime("%b %Y" if short else "%B %Y")
-
-
 def check_layer(frame: object, name: str) -> gpd.GeoDataFrame | None:
     if frame is None:
         return None
@@ -168,178 +124,51 @@ def check_layer(frame: object, name: str) -> gpd.GeoDataFrame | None:
     return frame
 
 
-def name_column(frame: gpd.GeoDataFrame, known: str) -> str | None:
-    if known in frame.columns:
-        return known
-    for c in frame.columns:
-        if c != frame.geometry.name and "name" in str(c).lower():
-            return str(c)
-    return None
+def check_frame(frame: object, name: str, columns: Sequence[str], fix: str) -> pd.DataFrame:
+    """``frame`` when it is a DataFrame holding ``columns``, else a ParameterError naming
+    ``name`` and ``fix``."""
+    if not isinstance(frame, pd.DataFrame):
+        raise ParameterError(f"{name}: expected a DataFrame, got {type(frame).__name__}; {fix}.")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ParameterError(f"{name}: no {missing[0]!r} column; {fix}.")
+    return frame
 
 
-def mpl_path(geom: Any) -> MplPath | None:
-    """A matplotlib path of a (multi)polygon, holes included (even-odd filled)."""
-    polys = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type == "Polygon"]
-    if not polys:
-        return None
-    verts: list[np.ndarray] = []
-    codes: list[np.ndarray] = []
-    for poly in polys:
-        for ring in [poly.exterior, *poly.interiors]:
-            xy = np.asarray(ring.coords)[:, :2]
-            if len(xy) < 3:
-                continue
-            c = np.full(len(xy), MplPath.LINETO, dtype=np.uint8)
-            c[0] = MplPath.MOVETO
-            c[-1] = MplPath.CLOSEPOLY
-            verts.append(xy)
-            codes.append(c)
-    if not verts:
-        return None
-    return MplPath(np.concatenate(verts), np.concatenate(codes))
+def png_uri(png: bytes) -> str:
+    """A PNG image as an inline ``data:`` URI."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def draw_polygon(ax: Any, geom: Any, *styles: dict[str, Any]) -> bool:
-    """Add ``geom`` (a (multi)polygon) to ``ax`` once per style (PathPatch keyword arguments,
-    e.g. a fill then an outline); False when it has no polygon to draw."""
-    path = mpl_path(geom)
-    if path is None:
-        return False
-    for style in styles:
-        ax.add_patch(PathPatch(path, **style))
-    return True
+def synthetic_notice_html(synthetic: bool) -> str:
+    """The synthetic-data notice at the top of a page ("" for real data)."""
+    if not synthetic:
+        return ""
+    return f"<p class='synthetic'><span>SYNTHETIC DEMO DATA</span>{esc(SYNTHETIC_NOTICE)}</p>"
 
 
-def inner_point(geom: Any) -> Any:
-    """The point of ``geom`` farthest from its edges (of its largest polygon)."""
-    parts = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type == "Polygon" and g.area > 0]
-    if not parts:
-        return shapely.point_on_surface(geom)
-    biggest = max(parts, key=lambda g: g.area)
-    return polylabel(biggest, tolerance=max(1.0, math.sqrt(biggest.area) / 100))
+def guide_html(items: Sequence[tuple[str, str]]) -> str:
+    """A "How to read this" list of (term, explanation); each explanation starts upper-case.
 
-
-def free_point(geom: Any, avoid: Any, half_width: float) -> Any:
-    """Where a label ``2 * half_width`` wide fits inside ``geom`` clear of ``avoid``.
-
-    The most inner point of the part of ``geom`` where the whole label stays inside ``geom``
-    and off ``avoid``; ``geom``'s own inner point when there is no such part.
+    >>> guide_html([("PAI", "share of incidents over share of area.")])
+    "<dl class='guide'><dt>PAI</dt><dd>Share of incidents over share of area.</dd></dl>"
     """
-    shift = [affinity.translate(geom, xoff=d) for d in (-half_width, half_width)]
-    room = shapely.intersection_all([geom, *shift])
-    if avoid is not None and not avoid.is_empty:
-        wide = shapely.union_all(
-            [avoid, *(affinity.translate(avoid, xoff=d) for d in (-half_width, half_width))]
-        )
-        room = shapely.difference(room, wide)
-    if not room.is_empty and room.area > 0:
-        return inner_point(room)
-    return inner_point(geom)
+    rows = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v[:1].upper() + v[1:])}</dd>" for k, v in items)
+    return f"<dl class='guide'>{rows}</dl>"
 
 
-def nice_length(target_m: float) -> float:
-    """The largest of 1, 2, 5 x 10^k metres not above ``target_m``."""
-    if target_m <= 1:
-        return 1.0
-    power = 10 ** math.floor(math.log10(target_m))
-    for step in (5, 2, 1):
-        if step * power <= target_m:
-            return float(step * power)
-    return float(power)
-
-
-def distance_text(metres: float) -> str:
-    return f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
-
-
-def halo(width: float = 2.5) -> list[Any]:
-    return [patheffects.withStroke(linewidth=width, foreground="white")]
-
-
-def draw_scale_bar(ax: Any, x0: float, y0: float, dx: float, dy: float) -> None:
-    length = nice_length(dx / 5)
-    x, y = x0 + 0.03 * dx, y0 + 0.035 * dy
-    h = 0.009 * dy
-    ax.add_patch(
-        Rectangle(
-            (x - 0.01 * dx, y - 0.022 * dy),
-            length + 0.03 * dx,
-            h + 0.05 * dy,
-            facecolor="white",
-            edgecolor="none",
-            alpha=0.85,
-            zorder=8,
-        )
-    )
-    half = length / 2
-    ax.add_patch(Rectangle((x, y), half, h, facecolor="#222", edgecolor="#222", zorder=9))
-    ax.add_patch(Rectangle((x + half, y), half, h, facecolor="white", edgecolor="#222", zorder=9))
-    style = {"fontsize": 8, "color": "#222", "zorder": 10, "va": "bottom"}
-    ax.text(x, y + h * 1.6, "0", ha="center", **style)
-    ax.text(x + length, y + h * 1.6, distance_text(length), ha="center", **style)
-
-
-def draw_north_arrow(ax: Any, x0: float, y0: float, dx: float, dy: float) -> None:
-    x, y = x0 + 0.965 * dx, y0 + 0.86 * dy
-    ax.add_patch(
-        FancyArrow(
-            x,
-            y,
-            0,
-            0.06 * dy,
-            width=0.006 * dx,
-            head_width=0.022 * dx,
-            head_length=0.03 * dy,
-            length_includes_head=True,
-            facecolor="#222",
-            edgecolor="#222",
-            zorder=10,
-        )
-    )
-    ax.text(
-        x,
-        y - 0.012 * dy,
-        "N",
-        ha="center",
-        va="top",
-        fontsize=10,
-        fontweight="bold",
-        color="#222",
-        zorder=10,
-        path_effects=halo(),
-    )
-
-
-def synthetic_watermark(ax: Any, *, rotation: float = 28, fontsize: float = 44) -> None:
-    """A faint diagonal "SYNTHETIC DEMO DATA" across a map or chart of the demo data."""
-    ax.text(
-        0.5,
-        0.5,
-        "SYNTHETIC DEMO DATA",
-        transform=ax.transAxes,
-        ha="center",
-        va="center",
-        rotation=rotation,
-        fontsize=fontsize,
-        fontweight="bold",
-        color=SYNTHETIC_RED,
-        alpha=0.10,
-        zorder=15,
-    )
-
-
-def synthetic_badge(ax: Any) -> None:
-    """A "SYNTHETIC DEMO DATA" label in the top left corner of a map."""
-    ax.text(
-        0.012,
-        0.985,
-        "SYNTHETIC DEMO DATA",
-        transform=ax.transAxes,
-        ha="left",
-        va="top",
-        fontsize=9,
-        fontweight="bold",
-        color="white",
-        zorder=21,
-        bbox={"boxstyle": "square,pad=0.35", "facecolor": SYNTHETIC_RED, "edgecolor": "none"},
-    )
+def page_html(title: str, body: str, *, extra_css: str = "") -> str:
+    """The page skeleton: doctype, policy, title (escaped), CSS, and ``body`` (HTML) as given."""
+    return f"""<!DOCTYPE html>
+<html lang="en-GB">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(title)}</title>
+<style>{PAGE_CSS}{extra_css}</style>
+</head>
+<body>
+{body}</body>
+</html>
+"""
