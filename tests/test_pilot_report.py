@@ -22,8 +22,8 @@ import geodata
 from hotspots.assets import external_urls
 from hotspots.disclosure import disclosed_monthly, withheld_months
 from hotspots.errors import ParameterError
-from hotspots.evaluate import PilotResult, evaluate_pilot
-from hotspots.report.pilot_figures import PERIODS, ZONES, pilot_chart_png, pilot_map_png
+from hotspots.evaluate import PERIODS, ZONES, PilotResult, evaluate_pilot
+from hotspots.report.pilot_figures import pilot_chart_png, pilot_map_png
 from hotspots.report.pilot_page import pilot_report_html, write_pilot_report
 
 

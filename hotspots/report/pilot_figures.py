@@ -25,7 +25,7 @@ from matplotlib.patches import Rectangle
 
 from ..disclosure import disclosed_monthly
 from ..errors import ParameterError
-from ..evaluate import PilotResult
+from ..evaluate import PERIODS, ZONES, PilotResult
 from .figures import (
     SYNTHETIC_RED,
     WARD_EDGE,
@@ -45,8 +45,6 @@ from .page import check_int, check_layer
 from .wording import fewer_than
 
 __all__ = [
-    "PERIODS",
-    "ZONES",
     "ZONE_COLOURS",
     "check_result",
     "pilot_chart_png",
@@ -55,9 +53,6 @@ __all__ = [
     "zones_shown",
 ]
 
-#: The zones and periods of a :class:`PilotResult`, in its tables' order.
-ZONES = ("target", "buffer", "control")
-PERIODS = ("before", "during", "after")
 ZONE_COLOURS = {"target": "#c62828", "buffer": "#ef8a17", "control": "#6b6b6b"}
 _OPERATION_GREY = "#e3e3e3"
 _BAND = "#fde7c4"

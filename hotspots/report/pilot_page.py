@@ -31,7 +31,7 @@ import pandas as pd
 
 from ..disclosure import PilotDisclosure, protect_pilot
 from ..errors import ParameterError
-from ..evaluate import PilotResult
+from ..evaluate import PERIODS, PilotResult
 from ..export import _atomic
 from .page import (
     check_int,
@@ -42,7 +42,7 @@ from .page import (
     png_uri,
     synthetic_notice_html,
 )
-from .pilot_figures import PERIODS, check_result, pilot_chart_png, pilot_map_png, zones_shown
+from .pilot_figures import check_result, pilot_chart_png, pilot_map_png, zones_shown
 from .wording import (
     DASH,
     NOT_SHOWN,
