@@ -58,9 +58,9 @@ _EXPORTS: dict[str, str] = {
     "ward_table": "overlay",
     "monthly_counts": "profile",
     "profile_hotspots": "profile",
-    "briefing_html": "briefing",
-    "suppress_small": "briefing",
-    "write_briefing": "briefing",
+    "briefing_html": "report.briefing",
+    "suppress_small": "report.wording",
+    "write_briefing": "report.briefing",
     "KDEResult": "density",
     "kde": "density",
     "kde_bands": "density",
@@ -79,12 +79,11 @@ _EXPORTS: dict[str, str] = {
     "apply_harm_weights": "harm",
     "harm_weights": "harm",
     "parse_harm_weights": "harm",
-    "pilot_report_html": "pilot_report",
-    "write_pilot_report": "pilot_report",
+    "pilot_report_html": "report.pilot_page",
+    "write_pilot_report": "report.pilot_page",
 }
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors
-    from .briefing import briefing_html, suppress_small, write_briefing
     from .change import compare_periods, emerging_hotspots, mann_kendall
     from .cluster import (
         Suggestion,
@@ -126,8 +125,10 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         ward_table,
     )
     from .pilot import PilotResult, evaluate_pilot
-    from .pilot_report import pilot_report_html, write_pilot_report
     from .profile import monthly_counts, profile_hotspots
+    from .report.briefing import briefing_html, write_briefing
+    from .report.pilot_page import pilot_report_html, write_pilot_report
+    from .report.wording import suppress_small
     from .significance import gi_star, gi_star_cells
 
 __all__ = [

@@ -22,10 +22,10 @@ import shapely
 from folium.plugins import HeatMap
 from folium.utilities import JsCode
 
+from ._text import esc, is_missing
 from .crs import to_wgs84
 from .errors import InputError, ParameterError
 from .palette import rank_class, rank_colour, trend_words
-from .printing import esc, is_missing
 
 __all__ = [
     "WARD_SHADES",

@@ -47,12 +47,12 @@ from folium.map import CustomPane
 from folium.plugins import Fullscreen
 from folium.template import Template
 
+from ._text import esc
 from .assets import local_assets
 from .crs import to_wgs84
 from .errors import InputError, ParameterError
 from .map_layers import add_heat, add_hotspots, add_points, add_reference_layers, display_layer
 from .palette import RANK_COLOURS, rank_classes
-from .printing import esc
 
 __all__ = ["POINTS_MAX", "make_map"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from .printing import is_missing
+from ._text import is_missing
 
 __all__ = ["RANK_COLOURS", "rank_class", "rank_classes", "rank_colour", "trend_words"]
 

@@ -17,18 +17,17 @@ from shapely.geometry import box
 
 import geodata
 from hotspots import find_hotspots, overlay_hotspots, ward_table
-from hotspots.briefing import (
-    BRIEFING_COLUMNS,
-    WARD_BRIEFING_COLUMNS,
-    briefing_html,
-    briefing_map_png,
-    suppress_small,
-    suppressed_table,
-    suppressed_ward_table,
-    write_briefing,
-)
 from hotspots.errors import ParameterError
 from hotspots.filter import filter_incidents
+from hotspots.report.briefing import briefing_html, write_briefing
+from hotspots.report.briefing_map import briefing_map_png
+from hotspots.report.briefing_tables import (
+    BRIEFING_COLUMNS,
+    WARD_BRIEFING_COLUMNS,
+    suppressed_table,
+    suppressed_ward_table,
+)
+from hotspots.report.wording import suppress_small
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SMALL = re.compile(r"(?<![\d,.])[1-4](?![\d,.%])")
@@ -151,7 +150,8 @@ def test_suppress_small_rejects(value: object, threshold: object) -> None:
 def test_suppressed_table_never_shows_small_counts() -> None:
     hs = _hotspots([12, 3])
     before = hs.copy()
-    table = suppressed_table(hs)
+    result = suppressed_table(hs)
+    table = result.table
     assert table.columns.tolist() == BRIEFING_COLUMNS
     assert table["Hotspot"].tolist() == ["H01", "H02"]
     assert table["Incidents"].tolist() == ["12", "fewer than 5"]
@@ -166,20 +166,21 @@ def test_suppressed_table_never_shows_small_counts() -> None:
     for cell in table.drop(columns=["Months"]).to_numpy().ravel():
         assert not SMALL.search(str(cell)), cell
     pd.testing.assert_frame_equal(hs, before)
-    assert table.attrs == {"hotspots_total": 2, "hotspots_shown": 2}
+    assert (result.hotspots_total, result.hotspots_shown) == (2, 2)
 
 
 def test_suppressed_table_top_n_and_rank_order() -> None:
     hs = _hotspots([30, 20, 10]).iloc[::-1]
-    table = suppressed_table(hs, top_n=2, threshold=15)
+    result = suppressed_table(hs, top_n=2, threshold=15)
+    table = result.table
     assert table["Hotspot"].tolist() == ["H01", "H02"]
-    assert table.attrs == {"hotspots_total": 3, "hotspots_shown": 2}
+    assert (result.hotspots_total, result.hotspots_shown) == (3, 2)
     assert table["Incidents"].tolist() == ["30", "20"]
     assert table.loc[0, "Top crime types"] == "Drugs fewer than 15; Burglary fewer than 15"
 
 
 def test_suppressed_table_empty_and_errors() -> None:
-    empty = suppressed_table(_hotspots().iloc[:0])
+    empty = suppressed_table(_hotspots().iloc[:0]).table
     assert empty.columns.tolist() == BRIEFING_COLUMNS
     assert len(empty) == 0
     with pytest.raises(ParameterError, match="hotspots"):
@@ -206,7 +207,8 @@ def test_suppressed_ward_table() -> None:
             "share_in_hotspots": [0.05, 0.0, np.nan, 0.0],
         }
     )
-    out = suppressed_ward_table(wt)
+    result = suppressed_ward_table(wt)
+    out = result.table
     assert out.columns.tolist() == WARD_BRIEFING_COLUMNS
     assert out.iloc[0].tolist() == ["Ashmere", "40", "4.0", "H01", "fewer than 5", "–"]
     assert out.iloc[1].tolist() == ["Brindle", "fewer than 5", "–", "–", "0", "–"]
@@ -215,7 +217,7 @@ def test_suppressed_ward_table() -> None:
     assert out.iloc[3].tolist() == ["Dunmore", "withheld", "–", "–", "0", "–"]
     # Ashmere's 2 is the only count in hotspots: no other cell can be withheld to cover it, so
     # the page must not print that column's total exactly
-    assert out.attrs == {"incidents_total_exposes": False, "hotspot_incidents_total_exposes": True}
+    assert (result.incidents_total_exposes, result.hotspot_incidents_total_exposes) == (False, True)
 
 
 def test_suppressed_ward_table_secondary_suppression() -> None:
@@ -233,7 +235,8 @@ def test_suppressed_ward_table_secondary_suppression() -> None:
             "share_in_hotspots": [37 / 40, 1 / 3, 0.0, 0.0],
         }
     )
-    out = suppressed_ward_table(wt)
+    result = suppressed_ward_table(wt)
+    out = result.table
     # Incidents: hidden 2 + 4 = 6 < 10, so the smallest ward of at least 5 (A, 40) is withheld:
     # the reader knows only A + C + D = 46 with C, D in 1..4 and A >= 37 (its hotspot count)
     assert out["Incidents"].tolist() == ["withheld", "60", "fewer than 5", "fewer than 5"]
@@ -243,7 +246,10 @@ def test_suppressed_ward_table_secondary_suppression() -> None:
     assert out["Share in hotspots"].tolist() == ["–", "–", "–", "–"]
     text = " ".join(out.to_numpy().ravel())
     assert "37" not in text and "40" not in text and "20" not in text
-    assert out.attrs == {"incidents_total_exposes": False, "hotspot_incidents_total_exposes": False}
+    assert (result.incidents_total_exposes, result.hotspot_incidents_total_exposes) == (
+        False,
+        False,
+    )
 
 
 def test_ward_table_hotspot_column_total() -> None:
@@ -258,7 +264,7 @@ def test_ward_table_hotspot_column_total() -> None:
             "share_in_hotspots": [0.97, 0.25, 0.2],
         }
     )
-    out = suppressed_ward_table(wt)
+    out = suppressed_ward_table(wt).table
     assert out.iloc[0].tolist() == ["A", "100", "1.0", "H01", "–", "–"]
     # 207 - 60 = 147 = A + B, A in 96..99 (100 minus 1..4): B in 48..51, A not pinned
     assert out.iloc[1].tolist() == ["B", "200", "2.0", "H02", "withheld", "–"]
@@ -270,7 +276,7 @@ def test_ward_table_hotspot_column_total() -> None:
 def test_ward_table_two_small_wards() -> None:
     """Repro (c): 708 - 300 - 400 = 8 with each <= 4 pinned both small wards to 4."""
     wt = pd.DataFrame({"ward_name": ["A", "B", "C", "D"], "incidents": [4, 4, 300, 400]})
-    out = suppressed_ward_table(wt, incidents_outside=0)
+    out = suppressed_ward_table(wt, incidents_outside=0).table
     # now 708 - 400 = 308 = A + B + C with C >= 5: A and B can each be 1..4
     assert out["Incidents"].tolist() == ["fewer than 5", "fewer than 5", "withheld", "400"]
     assert "300" not in " ".join(out.to_numpy().ravel())
@@ -279,13 +285,16 @@ def test_ward_table_two_small_wards() -> None:
 def test_ward_table_small_outside_count() -> None:
     """Repro (a): 103 analysed - 40 - 60 = 3 outside every ward, printed as "fewer than 5"."""
     wt = pd.DataFrame({"ward_name": ["A", "B"], "incidents": [40, 60]})
-    out = suppressed_ward_table(wt, incidents_outside=3)
+    out = suppressed_ward_table(wt, incidents_outside=3).table
     # 103 - 60 = 43 = A + outside, with A >= 5 and outside 1..4
     assert out["Incidents"].tolist() == ["withheld", "60"]
     # without it the outside count is taken as 0 (the wards add up to the total)
-    assert suppressed_ward_table(wt)["Incidents"].tolist() == ["40", "60"]
+    assert suppressed_ward_table(wt).table["Incidents"].tolist() == ["40", "60"]
     # a large outside count is printed: nothing to protect
-    assert suppressed_ward_table(wt, incidents_outside=30)["Incidents"].tolist() == ["40", "60"]
+    assert suppressed_ward_table(wt, incidents_outside=30).table["Incidents"].tolist() == [
+        "40",
+        "60",
+    ]
     page = _page(incidents=_incidents(103), ward_table=wt, incidents_outside=3)
     wards = page[page.index("<h2>Wards</h2>") : page.index("<h2>How to read this</h2>")]
     cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>.*?</td>", wards)]
@@ -300,8 +309,7 @@ def test_ward_table_small_outside_count() -> None:
 def test_briefing_html_withholds_an_exposing_total() -> None:
     """Two wards of 4 and nothing else: the printed total 8 would pin both, so it is withheld."""
     wt = pd.DataFrame({"ward_name": ["A", "B"], "incidents": [4, 4]})
-    out = suppressed_ward_table(wt, incidents_outside=0)
-    assert out.attrs["incidents_total_exposes"] is True
+    assert suppressed_ward_table(wt, incidents_outside=0).incidents_total_exposes is True
     page = _page(incidents=_incidents(8), ward_table=wt, incidents_outside=0)
     assert "<b>withheld</b>incidents analysed" in page
     assert "<b>8</b>" not in page
@@ -454,9 +462,9 @@ def test_ward_table_respects_what_the_hotspot_table_prints() -> None:
         }
     )
     hotspot_wards = {"H01": "Alder", "H02": "Birch", "H03": "Birch; Cedar", "H04": "Damson"}
-    blind = suppressed_ward_table(wt)
+    blind = suppressed_ward_table(wt).table
     assert blind.iloc[0]["Incidents in hotspots"] == "withheld"  # H01's 416 would undo it
-    out = suppressed_ward_table(wt, hotspot_wards=hotspot_wards)
+    out = suppressed_ward_table(wt, hotspot_wards=hotspot_wards).table
     column = out["Incidents in hotspots"].tolist()
     assert column[2] == "fewer than 5"
     assert column[0] == "416"  # printed anyway as H01's count
@@ -466,3 +474,10 @@ def test_ward_table_respects_what_the_hotspot_table_prints() -> None:
     assert damson[1] == "–" and damson[5] == "–"
     assert "100" not in " ".join(out.to_numpy().ravel())
     assert "withheld" in out["Incidents"].tolist()  # so the total does not give the 100 back
+
+
+def test_briefing_never_prints_negative_zero() -> None:
+    """Trends of -0.4% and shares that round to zero print no "-0%"."""
+    hs = _hotspots([12, 30]).assign(trend=[-0.004, -0.0004], share=[-0.0, 0.0])
+    page = _page(hotspots=hs)
+    assert not re.search(r"-0(\.0+)?%", page)

@@ -20,17 +20,18 @@ from shapely.geometry import LineString, box
 
 import geodata
 from hotspots.assets import external_urls
+from hotspots.disclosure import disclosed_monthly, withheld_months
 from hotspots.errors import ParameterError
-from hotspots.pilot import PilotResult, evaluate_pilot
-from hotspots.pilot_report import (
-    _chart_series,
-    _withheld,
-    pilot_chart_png,
-    pilot_map_png,
-    pilot_report_html,
-    write_pilot_report,
-)
+from hotspots.pilot import PERIODS, ZONES, PilotResult, evaluate_pilot
+from hotspots.report.pilot_figures import pilot_chart_png, pilot_map_png
+from hotspots.report.pilot_page import pilot_report_html, write_pilot_report
 from hotspots.report.pilot_text import pilot_summary
+
+
+def _series(monthly: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """What the pilot chart plots (:func:`hotspots.disclosure.disclosed_monthly`)."""
+    return disclosed_monthly(monthly, threshold, zones=ZONES, periods=PERIODS)
+
 
 CRS = "EPSG:27700"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -171,7 +172,7 @@ def test_chart_series_hides_small_counts_and_means() -> None:
             "control": [40, 60, 50, 70],
         }
     )
-    s = _chart_series(monthly, 5)
+    s = _series(monthly, 5)
     assert list(s.columns) == [
         "zone",
         "month",
@@ -199,7 +200,7 @@ def test_chart_series_hides_small_counts_and_means() -> None:
     plotted = s["count"].dropna()
     assert not ((plotted > 0) & (plotted < 5)).any()
     # threshold 1 suppresses nothing
-    assert not _chart_series(monthly, 1)["small"].any()
+    assert not _series(monthly, 1)["small"].any()
 
 
 def test_chart_series_withholds_a_month_that_would_reveal_a_small_one() -> None:
@@ -219,7 +220,7 @@ def test_chart_series_withholds_a_month_that_would_reveal_a_small_one() -> None:
             "control": [3, 0, 0, 9, 0, 0, 0],
         }
     )
-    s = _chart_series(monthly, 5)
+    s = _series(monthly, 5)
     target = s[s["zone"] == "target"]
     assert target["small"].tolist() == [True, False, False, False, True, True, False]
     assert target["withheld"].tolist() == [False, True, False, False, False, False, True]
@@ -243,7 +244,7 @@ def test_withheld_needs_a_month_of_threshold_or_more() -> None:
 
     def run(values: list[int]) -> tuple[list[bool], bool]:
         raw = np.array(values, dtype=float)
-        out, hide = _withheld(raw, (raw > 0) & (raw < 5), 5)
+        out, hide = withheld_months(raw, (raw > 0) & (raw < 5), 5)
         return out.tolist(), hide
 
     # 4 + 4 = 8 over two small months: both 4. Six 1s adding to 6: all 1. A zero month does
@@ -282,7 +283,7 @@ def test_chart_series_hides_the_mean_of_small_months_only() -> None:
             "control": [100] * 8,
         }
     )
-    s = _chart_series(monthly, 5)
+    s = _series(monthly, 5)
     for zone in ("target", "buffer"):
         part = s[s["zone"] == zone]
         before = part[part["period"] == "before"]
@@ -295,7 +296,7 @@ def test_chart_series_hides_the_mean_of_small_months_only() -> None:
 
 def test_chart_series_missing_months_are_gaps(gap: PilotResult) -> None:
     assert gap.monthly["period"].tolist()[1] == "missing"
-    s = _chart_series(gap.monthly, 5)
+    s = _series(gap.monthly, 5)
     feb = s[s["month"] == pd.Timestamp("2024-02-01")]
     assert len(feb) == 3
     assert feb["missing"].all() and feb["count"].isna().all() and not feb["small"].any()
@@ -377,8 +378,8 @@ def test_html_headline_matches_result(fell: PilotResult) -> None:
     for sentence in pilot_summary(fell, suppress_below=5):
         assert sentence.replace("'", "&#x27;") in text
     assert _row(page, "Target area")[2:] == ["300", "100.0", "70", "70.0", "150", "50.0", "-50%"]
-    assert _row(page, "Buffer ring")[2:] == ["60", "20.0", "20", "20.0", "60", "20.0", "+0%"]
-    control = ["1,500", "500.0", "500", "500.0", "1,500", "500.0", "+0%"]
+    assert _row(page, "Buffer ring")[2:] == ["60", "20.0", "20", "20.0", "60", "20.0", "0%"]
+    control = ["1,500", "500.0", "500", "500.0", "1,500", "500.0", "0%"]
     assert _row(page, "Control area")[2:] == control
     assert "January 2024 to March 2024" in page and "May 2024 to July 2024" in page
     assert "all crime types" in page and "1 August 2024" in page  # categories=None
@@ -592,7 +593,7 @@ def test_html_withholds_a_large_month_with_a_small_one() -> None:
     table = [("2024-01", 2, 20, 300), ("2024-02", 38, 20, 300), ("2024-03", 50, 20, 300)]
     table += [("2024-04", 40, 20, 300)] + [(f"2024-0{m}", 40, 20, 300) for m in (5, 6, 7)]
     res = _pilot(table)
-    s = _chart_series(res.monthly, 5)
+    s = _series(res.monthly, 5)
     target = s[(s["zone"] == "target") & (s["period"] == "before")]
     assert target["withheld"].tolist() == [False, True, False]
     assert target["mean"].tolist() == [30.0, 30.0, 30.0]
@@ -615,3 +616,16 @@ def test_html_operation_months_all_missing() -> None:
     assert _row(page, "Target area")[2:4] == ["60", "30.0"]
     assert "The operation&#x27;s months are not in the data" in page
     assert "Missing from the data and left out (not counted as zero): Apr 2024." in page
+
+
+def test_page_never_prints_negative_zero(fell: PilotResult) -> None:
+    """A change of -0.4% is "0%" everywhere on the page (it was "-0%" in the counts table)."""
+    nearly = dataclasses.replace(
+        fell,
+        pct_change={**fell.pct_change, "target": -0.4, "buffer": -0.4, "control": -0.4},
+        relative_change_pct=-0.4,
+        relative_change_ci=(-0.4, 0.3),
+    )
+    page = pilot_report_html(nearly, generated="1 July 2024")
+    assert not re.search(r"-0(\.0+)?%", page)
+    assert _row(page, "Target area")[-1] == "0%"

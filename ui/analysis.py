@@ -30,7 +30,7 @@ from hotspots.errors import InputFileError, ParameterError
 from hotspots.find import find_hotspots
 from hotspots.harm import DEFAULT_HARM_WEIGHTS, HARM_SOURCE, apply_harm_weights, parse_harm_weights
 from hotspots.pilot import PilotResult, evaluate_pilot
-from hotspots.pilot_report import pilot_report_html
+from hotspots.report.pilot_page import pilot_report_html
 from hotspots.report.pilot_text import pilot_record, pilot_summary, wdq_sentence
 from hotspots.significance import CLASSES, GiResult, gi_star_cells
 

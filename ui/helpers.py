@@ -190,13 +190,10 @@ def hotspot_at(hotspots_wgs: gpd.GeoDataFrame, lat: float, lng: float) -> str | 
 
 
 def fewer_than_5(value: int) -> str:
-    """Counts of 1-4 as "fewer than 5" (hotspots.briefing.suppress_small when available)."""
-    try:
-        from hotspots.briefing import suppress_small
-    except ImportError:
-        v = int(value)
-        return "fewer than 5" if 1 <= v <= 4 else f"{v:,}"
-    return str(suppress_small(int(value)))
+    """Counts of 1-4 as "fewer than 5" (:func:`hotspots.report.wording.suppress_small`)."""
+    from hotspots.report.wording import suppress_small
+
+    return suppress_small(int(value))
 
 
 def file_bytes(writer: Callable[[Path], Any], suffix: str) -> bytes:
@@ -253,27 +250,18 @@ def k_distance_chart(spacing: np.ndarray, eps: float | None) -> alt.LayerChart |
 def briefing_available() -> bool:
     """Whether hotspots.briefing (the briefing file writer) is installed."""
     try:
-        from hotspots import briefing  # noqa: F401
+        from hotspots.report import briefing  # noqa: F401
     except ImportError:
         return False
     return True
 
 
 def briefing_table(hotspots: gpd.GeoDataFrame, top_n: int = 10) -> pd.DataFrame:
-    """The briefing's hotspot table, all text, counts of 1-4 as "fewer than 5"."""
-    try:
-        from hotspots.briefing import suppressed_table
-    except ImportError:
-        top = hotspots.sort_values("rank").head(top_n)
-        return pd.DataFrame(
-            {
-                "Hotspot": top["hotspot_id"].astype(str),
-                "Incidents": [fewer_than_5(v) for v in top["incidents"]],
-                "Wards": top["wards"].astype(str),
-                "Top streets": top["top_locations"].astype(str),
-            }
-        )
-    return suppressed_table(hotspots, top_n=top_n)
+    """The briefing's hotspot table, all text, counts of 1-4 as "fewer than 5"
+    (:func:`hotspots.report.briefing_tables.suppressed_table`)."""
+    from hotspots.report.briefing_tables import suppressed_table
+
+    return suppressed_table(hotspots, top_n=top_n).table
 
 
 def briefing_page(
@@ -282,8 +270,8 @@ def briefing_page(
     map_kw: dict[str, Any],
     period: tuple[str, str],
 ) -> str:
-    """The briefing file (hotspots.briefing.briefing_html): map image, numbers, date range."""
-    from hotspots.briefing import briefing_html
+    """The briefing file (:func:`hotspots.report.briefing.briefing_html`): map, numbers, dates."""
+    from hotspots.report.briefing import briefing_html
 
     return briefing_html(
         hotspots=analysis["hotspots"],

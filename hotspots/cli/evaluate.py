@@ -107,7 +107,7 @@ def run_pilot(args: argparse.Namespace) -> int:
     from ..export import write_summary, write_table_csv
     from ..io import read_incidents
     from ..pilot import evaluate_pilot
-    from ..pilot_report import write_pilot_report
+    from ..report.pilot_page import write_pilot_report
     from ..report.pilot_text import pilot_record, pilot_summary
 
     if args.start > args.end:

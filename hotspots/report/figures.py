@@ -1,171 +1,61 @@
-"""What the printable pages share: page CSS and policy, text helpers, and map furniture.
+"""Map furniture of the printable pages' matplotlib images.
 
-:mod:`hotspots.briefing` (the hotspot briefing) and :mod:`hotspots.pilot_report` (the pilot
-page) both print self-contained HTML pages with matplotlib images. This module holds what they
-have in common: the page's CSS and Content-Security-Policy, HTML escaping and number helpers,
-the disclosure test for small counts, and the map furniture (polygon paths, label placement,
-scale bar, north arrow, the synthetic-data marks). Matplotlib is used through
-:class:`matplotlib.figure.Figure` only, never ``pyplot``.
+Polygon paths, label placement, scale bar, north arrow, the synthetic-data marks, and the frame
+every static map shares (its extent, a borderless axes on an Agg canvas, the PNG bytes).
+Matplotlib is used through :class:`matplotlib.figure.Figure` only, never ``pyplot``, so that it
+does not change the backend or the figures of other code.
 """
 
 from __future__ import annotations
 
-import html
+import io
 import math
-import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from matplotlib import patheffects
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrow, PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 from shapely import affinity
 from shapely.ops import polylabel
 
-from .errors import ParameterError
+from .._text import is_missing
+from .wording import distance_text
 
 __all__ = [
-    "CSP",
-    "DASH",
-    "MONTH_RE",
-    "PAGE_CSS",
-    "SYNTHETIC_NOTICE",
     "SYNTHETIC_RED",
     "WARD_EDGE",
     "WARD_FILL",
     "WARD_TEXT",
-    "as_number",
-    "check_int",
-    "check_layer",
-    "distance_text",
+    "MapFrame",
     "draw_north_arrow",
     "draw_polygon",
     "draw_scale_bar",
-    "esc",
     "free_point",
     "halo",
     "inner_point",
-    "is_missing",
-    "is_small",
-    "month_words",
+    "label_wards",
+    "map_frame",
     "mpl_path",
     "name_column",
+    "new_figure",
+    "new_map",
     "nice_length",
+    "png_bytes",
     "synthetic_badge",
     "synthetic_watermark",
 ]
 
-DASH = "–"
 WARD_EDGE = "#6b6b6b"
 WARD_FILL = "#f4f2ee"
 WARD_TEXT = "#5a5a5a"
 SYNTHETIC_RED = "#b00020"
-MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-SYNTHETIC_NOTICE = (
-    "Synthetic demo data: an invented borough with planted hotspots, not real crimes. "
-    "Streets and wards are illustrative. Do not use these figures for decisions."
-)
-PAGE_CSS = """
-@page { size: A4 portrait; margin: 12mm 12mm 14mm; }
-* { box-sizing: border-box; }
-html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-body { margin: 0 auto; max-width: 186mm; padding: 6mm 0; color: #1a1a1a;
-  font: 10pt/1.4 "Helvetica Neue", Arial, "Liberation Sans", sans-serif; background: #fff; }
-h1 { font-size: 17pt; margin: 0 0 1mm; line-height: 1.2; }
-h2 { font-size: 12pt; margin: 6mm 0 2mm; padding-bottom: 1mm; border-bottom: 1px solid #ccc;
-  break-after: avoid; page-break-after: avoid; }
-.meta { color: #555; margin: 0 0 4mm; }
-.synthetic { border: 2px solid #b00020; background: #fdecef; color: #7a0016; padding: 2mm 3mm;
-  margin: 0 0 4mm; font-weight: bold; }
-.synthetic span { display: inline-block; background: #b00020; color: #fff; padding: 0 2mm;
-  margin-right: 2mm; letter-spacing: .04em; }
-.headline { display: flex; gap: 3mm; margin: 0 0 4mm; }
-.headline div { flex: 1; border: 1px solid #d0d0d0; border-top: 3px solid #800026;
-  padding: 2mm 3mm; break-inside: avoid; }
-.headline b { display: block; font-size: 16pt; line-height: 1.2; }
-.headline small { color: #555; font-size: 8pt; display: block; }
-figure { margin: 0 0 2mm; break-inside: avoid; page-break-inside: avoid; }
-figure img { display: block; max-width: 100%; max-height: 175mm; width: auto; height: auto;
-  margin: 0 auto; border: 1px solid #bbb; }
-figcaption { color: #555; font-size: 8pt; margin-top: 1mm; }
-table { width: 100%; border-collapse: collapse; font-size: 8pt; line-height: 1.3; }
-thead { display: table-header-group; }
-tr { break-inside: avoid; page-break-inside: avoid; }
-th { text-align: left; background: #f0f0f0; border-bottom: 1.5px solid #888; padding: 1.2mm;
-  vertical-align: bottom; }
-td { border-bottom: 1px solid #ddd; padding: 1.2mm; vertical-align: top; }
-td.num, th.num { text-align: right; white-space: nowrap; }
-td.id { font-weight: bold; white-space: nowrap; }
-td.id i { display: inline-block; width: 3mm; height: 3mm; margin-right: 1mm;
-  vertical-align: -0.3mm; }
-.note { color: #555; font-size: 8pt; margin: 1mm 0 0; }
-.guide { font-size: 9pt; }
-.guide dt { font-weight: bold; margin-top: 1.5mm; }
-.guide dd { margin: 0 0 0 4mm; }
-footer { margin-top: 6mm; color: #777; font-size: 7.5pt; border-top: 1px solid #ddd;
-  padding-top: 1.5mm; }
-@media print { body { padding: 0; max-width: none; } .pagebreak { break-before: page; } }
-"""
-CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-
-
-def esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def is_missing(value: object) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return False
-
-
-def check_int(value: object, name: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ParameterError(f"{name} must be a whole number >= {minimum}; got {value!r}.")
-    return int(value)
-
-
-def as_number(value: object) -> float | None:
-    if is_missing(value):
-        return None
-    try:
-        out = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
-
-
-def is_small(value: object, threshold: int) -> bool:
-    """True when ``value`` is a count that :func:`suppress_small` hides (1 .. threshold-1)."""
-    v = as_number(value)
-    return v is not None and 0 < v < threshold
-
-
-def month_words(text: object, *, short: bool = False) -> str:
-    """ "2024-01" -> "January 2024" (or "Jan 2024"); other text unchanged."""
-    if is_missing(text):
-        return "?"
-    s = str(text).strip()
-    if not MONTH_RE.match(s):
-        return s
-    return pd.Timestamp(s + "-01").strftime("%b %Y" if short else "%B %Y")
-
-
-def check_layer(frame: object, name: str) -> gpd.GeoDataFrame | None:
-    if frame is None:
-        return None
-    if not isinstance(frame, gpd.GeoDataFrame):
-        raise ParameterError(
-            f"{name}: expected a GeoDataFrame, got {type(frame).__name__}; load it with "
-            f"geodata.load_{'wards' if name == 'wards' else 'patrol_areas'}."
-        )
-    return frame
 
 
 def name_column(frame: gpd.GeoDataFrame, known: str) -> str | None:
@@ -246,10 +136,6 @@ def nice_length(target_m: float) -> float:
         if step * power <= target_m:
             return float(step * power)
     return float(power)
-
-
-def distance_text(metres: float) -> str:
-    return f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
 
 
 def halo(width: float = 2.5) -> list[Any]:
@@ -343,3 +229,103 @@ def synthetic_badge(ax: Any) -> None:
         zorder=21,
         bbox={"boxstyle": "square,pad=0.35", "facecolor": SYNTHETIC_RED, "edgecolor": "none"},
     )
+
+
+@dataclass(frozen=True)
+class MapFrame:
+    """The extent of a static map in map units and its size in pixels.
+
+    Attributes
+    ----------
+    x0, y0, dx, dy
+        Lower-left corner and extent (map units, metres) of the whole image.
+    width, height
+        Image size in pixels.
+    """
+
+    x0: float
+    y0: float
+    dx: float
+    dy: float
+    width: int
+    height: int
+
+
+def map_frame(
+    bounds: Sequence[float],
+    *,
+    width: int,
+    height_px: int | None,
+    pad_y: float = 1.10,
+    lift: float = 0.0,
+) -> MapFrame:
+    """The extent and size of a map of ``bounds`` (minx, miny, maxx, maxy) with room around.
+
+    The data's extent (at least 100 m each way) grows by 8% across and by ``pad_y`` up (room
+    for a legend and a scale bar) and is centred, moved up by ``lift`` of its height (room for a
+    title); the height in pixels defaults to the data's shape, between 0.57 and 1 times
+    ``width``; the extent then grows to the image's shape.
+
+    >>> f = map_frame((0, 0, 1000, 500), width=1000, height_px=None)
+    >>> f.height, round(f.dx), round(f.dy)
+    (570, 1080, 616)
+    """
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    dx, dy = max(maxx - minx, 100.0) * 1.08, max(maxy - miny, 100.0) * pad_y
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2 + lift * dy
+    shape = min(1.0, max(0.57, dy / dx))  # by default the data's shape, 4:7 to square
+    height = round(width * shape) if height_px is None else int(height_px)
+    ratio = height / width
+    if dy / dx > ratio:
+        dx = dy / ratio
+    else:
+        dy = dx * ratio
+    return MapFrame(cx - dx / 2, cy - dy / 2, dx, dy, width, height)
+
+
+def new_figure(width: int, height: int, dpi: int) -> tuple[Figure, FigureCanvasAgg]:
+    """A white figure of ``width`` x ``height`` pixels on its own Agg canvas (no pyplot)."""
+    fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor="white")
+    return fig, FigureCanvasAgg(fig)
+
+
+def new_map(frame: MapFrame, dpi: int) -> tuple[Figure, FigureCanvasAgg, Any]:
+    """A figure for a map of ``frame``: one borderless axes, equal aspect, no ticks."""
+    fig, canvas = new_figure(frame.width, frame.height, dpi)
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.set_axis_off()
+    ax.set_xlim(frame.x0, frame.x0 + frame.dx)
+    ax.set_ylim(frame.y0, frame.y0 + frame.dy)
+    ax.set_aspect("equal", adjustable="box")
+    return fig, canvas, ax
+
+
+def png_bytes(canvas: FigureCanvasAgg) -> bytes:
+    """The canvas drawn as PNG bytes."""
+    buf = io.BytesIO()
+    canvas.print_png(buf)
+    return buf.getvalue()
+
+
+def label_wards(ax: Any, wards: gpd.GeoDataFrame, avoid: Any, frame: MapFrame, dpi: int) -> None:
+    """Ward names (upper case, grey, haloed) inside each ward, clear of ``avoid``."""
+    col = name_column(wards, "ward_name")
+    if col is None:
+        return
+    for geom, name in zip(wards.geometry, wards[col], strict=True):
+        if is_missing(name) or geom is None or geom.is_empty:
+            continue
+        # Upper-case 7.5 pt text: about 0.7 em a character.
+        half = (len(str(name)) * 0.7 * 7.5 / 72 * dpi / 2 + 4) * frame.dx / frame.width
+        pt = free_point(geom, avoid, half)
+        ax.text(
+            pt.x,
+            pt.y,
+            str(name).upper(),
+            ha="center",
+            va="center",
+            fontsize=7.5,
+            color=WARD_TEXT,
+            zorder=7,
+            path_effects=halo(2.0),
+        )

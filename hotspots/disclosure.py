@@ -1,0 +1,571 @@
+"""Small-count disclosure control: which published figures to hide (decisions, no prose).
+
+Everything a printable page publishes about a few people must not let a reader learn a count of
+1 to ``threshold - 1`` (standard statistical disclosure control, ``threshold=5``). This module is
+the one owner of those rules; the pages (:mod:`hotspots.report`) and the dashboard ask it which
+cells to hide and :mod:`hotspots.report.wording` says how ("fewer than 5", "withheld").
+
+* :func:`is_small`: the threshold test (primary suppression);
+* :func:`protect_ward_table` (with :func:`hotspot_counts_printed`): the briefing's ward table,
+  with complementary ("withheld") suppression against the totals printed on the page, as a
+  :class:`WardDisclosure`;
+* :func:`withheld_months`, :func:`hidden_totals`, :func:`disclosed_monthly` and
+  :func:`protect_pilot`: the pilot report's monthly chart and counts table, as a
+  :class:`PilotDisclosure`.
+
+Numbers and frames in, decisions out: no text is formatted here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "PilotDisclosure",
+    "WardDisclosure",
+    "disclosed_monthly",
+    "hidden_totals",
+    "hotspot_counts_printed",
+    "is_small",
+    "protect_pilot",
+    "protect_ward_table",
+    "withheld_months",
+]
+
+
+def is_small(count: float | None, threshold: int) -> bool:
+    """True for a count that must not be published: 1 .. ``threshold - 1`` (None, NaN: False).
+
+    Parameters
+    ----------
+    count
+        A count (a number; None or NaN when missing).
+    threshold
+        The least count that may be published (a whole number >= 1).
+
+    Examples
+    --------
+    >>> [is_small(v, 5) for v in (None, 0, 1, 4, 4.5, 5, float("nan"))]
+    [False, False, True, True, True, False, False]
+    """
+    return count is not None and 0 < count < threshold
+
+
+# ==========================================================================================
+# The briefing's ward table
+# ==========================================================================================
+def _pinned(values: list[float], lo: list[float], hi: list[float]) -> bool:
+    """True when a reader can narrow some hidden cell to one value.
+
+    ``values`` are the hidden cells of one column (their sum is known from the printed total
+    minus the shown cells); ``lo`` and ``hi`` are what the reader knows of each (from its label
+    and from the row). A cell's possible values run from ``max(lo, total - others' hi)`` to
+    ``min(hi, total - others' lo)``.
+    """
+    total = sum(values)
+    for i in range(len(values)):
+        rest_lo = sum(v for j, v in enumerate(lo) if j != i)
+        rest_hi = sum(v for j, v in enumerate(hi) if j != i)
+        low = max(lo[i], total - rest_hi)
+        high = min(hi[i], total - rest_lo)
+        if high - low < 1:
+            return True
+    return False
+
+
+def _protect_column(
+    values: list[float],
+    hidden: list[bool],
+    bounds: list[tuple[float, float]],
+    withheld_bounds: list[tuple[float, float]],
+    threshold: int,
+    listed: int | None = None,
+    eligible: list[bool] | None = None,
+) -> tuple[set[int], bool]:
+    """Complementary suppression for one column checked against its printed total.
+
+    ``values`` are all the cells that add up to the printed total (cells not shown in the
+    table, such as the incidents outside every ward, included); ``hidden`` marks the cells
+    already hidden (small counts and derived "–"), ``bounds`` what a reader knows of each
+    hidden cell and ``withheld_bounds`` what they would know of a cell once withheld. Cells
+    that are shown and at least ``threshold`` are withheld, smallest first, until the hidden
+    group holds a withheld cell, totals at least ``2 * threshold`` and no hidden cell can be
+    narrowed to one value (:func:`_pinned`). Only the first ``listed`` cells (all when None)
+    are in the table and can be withheld, and of those only the ``eligible`` ones (a cell
+    another table prints in effect, such as a ward's hotspot incidents that are one
+    hotspot's count, would not stay hidden).
+
+    Returns the indices to withhold and whether the rule could not be met (then the printed
+    total itself would expose a hidden cell).
+
+    >>> _protect_column([4, 4, 300, 400], [True, True, False, False],
+    ...                 [(1, 4), (1, 4), (0, 0), (0, 0)], [(5, math.inf)] * 4, 5)
+    ({2}, False)
+    """
+    withheld: set[int] = set()
+    if not any(hidden):
+        return withheld, False
+
+    def ok() -> bool:
+        group = [i for i in range(len(values)) if hidden[i] or i in withheld]
+        if not withheld or sum(values[i] for i in group) < 2 * threshold:
+            return False
+        lo = [(withheld_bounds if i in withheld else bounds)[i][0] for i in group]
+        hi = [(withheld_bounds if i in withheld else bounds)[i][1] for i in group]
+        return not _pinned([values[i] for i in group], lo, hi)
+
+    stop = len(values) if listed is None else listed
+    candidates = sorted(
+        (v, i)
+        for i, v in enumerate(values[:stop])
+        if not hidden[i] and v >= threshold and (eligible is None or eligible[i])
+    )
+    for _, i in candidates:
+        if ok():
+            break
+        withheld.add(i)
+    return withheld, not ok()
+
+
+def hotspot_counts_printed(
+    ward_hotspots: Sequence[Sequence[str]],
+    labels: Sequence[str],
+    hotspot_wards: Mapping[str, Sequence[str]] | None,
+) -> list[bool]:
+    """Per ward: are its incidents in hotspots printed, in effect, by the hotspot table?
+
+    True when the ward lists hotspots and each of them lies in this ward alone (its wards, as
+    the hotspot table prints them, are just this ward): the ward's count is then the sum of
+    their counts.
+
+    Parameters
+    ----------
+    ward_hotspots
+        Per ward, the ids of the hotspots it lists.
+    labels
+        Per ward, its name as the hotspot table prints it.
+    hotspot_wards
+        ``{hotspot id: its wards}`` as the hotspot table prints them, or None.
+
+    Examples
+    --------
+    >>> hotspot_counts_printed([["H01"], ["H02"], []], ["A", "B", "C"],
+    ...                        {"H01": ["A"], "H02": ["A", "B"]})
+    [True, False, False]
+    """
+    if not hotspot_wards:
+        return [False] * len(labels)
+    out = []
+    for ids, label in zip(ward_hotspots, labels, strict=True):
+        alone = [hotspot_wards.get(h) for h in ids]
+        out.append(bool(ids) and all(w is not None and list(w) == [label] for w in alone))
+    return out
+
+
+@dataclass(frozen=True)
+class WardDisclosure:
+    """Which cells of a ward table to hide (:func:`protect_ward_table`), row by row.
+
+    Attributes
+    ----------
+    small, hotspot_small
+        The ward's incidents, its incidents in hotspots, are a small count (primary
+        suppression).
+    derived, hotspot_derived
+        Hidden because they would reveal a small count: the incidents when the incidents
+        outside hotspots are small and the incidents in hotspots are printed by the hotspot
+        table; the incidents in hotspots when the incidents outside hotspots are small.
+    withheld, hotspot_withheld
+        Row numbers of counts that are not small, withheld so that a small count elsewhere in
+        the column cannot be worked out from its printed total (complementary suppression).
+    incidents_total_exposes, hotspot_incidents_total_exposes
+        The rule could not be met (too few cells to withhold): the column's total must then
+        not be printed exactly.
+    """
+
+    small: tuple[bool, ...]
+    derived: tuple[bool, ...]
+    withheld: frozenset[int]
+    hotspot_small: tuple[bool, ...]
+    hotspot_derived: tuple[bool, ...]
+    hotspot_withheld: frozenset[int]
+    incidents_total_exposes: bool
+    hotspot_incidents_total_exposes: bool
+
+    def incidents_hidden(self, row: int) -> bool:
+        """The ward's incidents are not printed (and so neither its rate nor its share)."""
+        return self.small[row] or self.derived[row] or row in self.withheld
+
+    def share_hidden(self, row: int) -> bool:
+        """The ward's share of incidents in hotspots is not printed."""
+        return (
+            self.incidents_hidden(row)
+            or self.hotspot_small[row]
+            or self.hotspot_derived[row]
+            or row in self.hotspot_withheld
+        )
+
+
+def _row_bounds(
+    hidden: Sequence[bool], derived: Sequence[bool], h_vals: Sequence[float | None], limit: int
+) -> list[tuple[float, float]]:
+    """What a reader knows of each hidden incidents cell (the last one: outside every ward)."""
+    k = len(derived)
+    return [
+        ((h_vals[i] or 0.0) + 1.0, (h_vals[i] or 0.0) + limit - 1.0)
+        if i < k and derived[i]
+        else (1.0, limit - 1.0)
+        if h
+        else (0.0, 0.0)
+        for i, h in enumerate(hidden)
+    ]
+
+
+def _small_rest(n: float | None, h: float | None, limit: int) -> bool:
+    """The incidents outside hotspots (``n - h``) are a small count."""
+    return n is not None and h is not None and is_small(n - h, limit)
+
+
+def protect_ward_table(
+    incidents: Sequence[float | None],
+    hotspot_incidents: Sequence[float | None] | None = None,
+    *,
+    threshold: int = 5,
+    incidents_outside: float = 0,
+    counts_printed: Sequence[bool] | None = None,
+) -> WardDisclosure:
+    """Which cells of a ward table to hide, against the totals printed on the page.
+
+    The rule for "withheld", applied to the incidents column and then to the incidents in
+    hotspots column, each against its total printed on the page (the incidents analysed, the
+    incidents in hotspots): the incidents outside every ward count as a cell of the incidents
+    column. When any cell of a column is hidden, the hidden cells together must include a
+    withheld cell, add up to at least ``2 * threshold``, and leave no hidden cell with only one
+    possible value; the smallest shown cells of at least ``threshold`` are withheld until they
+    do.
+
+    Parameters
+    ----------
+    incidents
+        Per ward, its incidents (None when missing).
+    hotspot_incidents
+        Per ward, its incidents in hotspots, or None when the table has no such column.
+    threshold
+        Counts from 1 to ``threshold - 1`` are small.
+    incidents_outside
+        The incidents in no ward: with the wards' counts they add up to the incidents analysed.
+    counts_printed
+        Per ward, whether its incidents in hotspots are printed in effect by the hotspot table
+        (:func:`hotspot_counts_printed`): such a count is never withheld, and when the ward's
+        incidents outside hotspots are small its incidents are hidden instead.
+
+    Returns
+    -------
+    WardDisclosure
+
+    Examples
+    --------
+    >>> d = protect_ward_table([4, 4, 300, 400])
+    >>> d.small, sorted(d.withheld), d.incidents_total_exposes
+    ((True, True, False, False), [2], False)
+    >>> protect_ward_table([40], [2]).share_hidden(0)
+    True
+    """
+    limit = threshold
+    k = len(incidents)
+    n_vals = list(incidents)
+    has_h = hotspot_incidents is not None
+    h_vals = list(hotspot_incidents) if hotspot_incidents is not None else [None] * k
+    known_h = list(counts_printed) if counts_printed is not None else [False] * k
+    small_n = [is_small(n, limit) for n in n_vals]
+    # the incidents outside hotspots (n - hn) are small and hn is printed by the hotspot
+    # table: n itself must be hidden
+    derived_n = [
+        known_h[i] and not small_n[i] and _small_rest(n_vals[i], h_vals[i], limit) for i in range(k)
+    ]
+
+    # the incidents column, with the incidents outside every ward as a last (unlisted) cell;
+    # a withheld ward count is at least the threshold and at least its count in hotspots
+    inf = math.inf
+    values = [max(v or 0.0, 0.0) for v in n_vals] + [float(incidents_outside)]
+    hidden = [a or b for a, b in zip(small_n, derived_n, strict=True)]
+    hidden.append(is_small(incidents_outside, limit))
+    bounds = _row_bounds(hidden, derived_n, h_vals, limit)
+    w_bounds = [(max(float(limit), h or 0.0), inf) for h in h_vals] + [(0.0, 0.0)]
+    withheld_n, n_exposes = _protect_column(values, hidden, bounds, w_bounds, limit, k)
+
+    # the incidents in hotspots column, against the incidents in hotspots printed on the page
+    small_h = [is_small(h, limit) for h in h_vals]
+    derived_h = [
+        not small_n[i]
+        and not derived_n[i]
+        and not small_h[i]
+        and _small_rest(n_vals[i], h_vals[i], limit)
+        for i in range(k)
+    ]
+    h_values = [max(v or 0.0, 0.0) for v in h_vals]
+    h_hidden = [a or b for a, b in zip(small_h, derived_h, strict=True)]
+    row_max = [inf if v is None else v for v in n_vals]
+    h_bounds = [
+        (1.0, min(limit - 1.0, row_max[i]))
+        if small_h[i]
+        else (row_max[i] - limit + 1.0, row_max[i] - 1.0)
+        if derived_h[i]
+        else (0.0, 0.0)
+        for i in range(k)
+    ]
+    h_w_bounds = [(float(limit), row_max[i]) for i in range(k)]
+    withheld_h: set[int] = set()
+    h_exposes = False
+    if has_h:
+        withheld_h, h_exposes = _protect_column(
+            h_values, h_hidden, h_bounds, h_w_bounds, limit, eligible=[not kh for kh in known_h]
+        )
+    return WardDisclosure(
+        small=tuple(small_n),
+        derived=tuple(derived_n),
+        withheld=frozenset(withheld_n),
+        hotspot_small=tuple(small_h),
+        hotspot_derived=tuple(derived_h),
+        hotspot_withheld=frozenset(withheld_h),
+        incidents_total_exposes=n_exposes,
+        hotspot_incidents_total_exposes=h_exposes,
+    )
+
+
+# ==========================================================================================
+# The pilot report's monthly counts
+# ==========================================================================================
+def withheld_months(raw: np.ndarray, small: np.ndarray, threshold: int) -> tuple[np.ndarray, bool]:
+    """Months of one period to withhold besides the small ones, or the period's total to hide.
+
+    The period's total is published (table, rate, mean line) unless it is itself small, and
+    with it the sum of the months not plotted. Months that are all small cannot be hidden
+    behind that sum: two months of "fewer than 5" adding up to 8 are 4 and 4, six of them
+    adding up to 6 are all 1. So the hidden months must include one of ``threshold`` or more:
+    the smallest larger month of the period is withheld too (secondary suppression). A reader
+    knows that month is at least ``threshold`` and at most the smallest larger month still
+    shown; if even so the small months could be pinned down (their sum forced to its least or
+    greatest value, or a lone small month forced), or the period has no larger month, nothing
+    is withheld and the period's total (and its mean) is hidden instead.
+
+    Returns
+    -------
+    tuple
+        The months to withhold (a boolean array like ``raw``) and whether to hide the total.
+
+    Examples
+    --------
+    >>> s = lambda v: withheld_months(np.array(v, float), (np.array(v) > 0) & (np.array(v) < 5), 5)
+    >>> s([4, 4])  # 8 over two small months would be 4 + 4: hide the total
+    (array([False, False]), True)
+    >>> s([2, 38, 50])  # 38 is withheld with the 2: 40 over the two, the 2 anything from 1 to 4
+    (array([False,  True, False]), False)
+    >>> s([1, 5, 5])  # withholding a 5 would leave 1 + 5 = 6 (the 5 is at most the other 5)
+    (array([False, False, False]), True)
+    >>> s([3, 0, 9])[0].tolist(), s([9, 20])  # nothing small: nothing to do
+    ([False, False, True], (array([False, False]), False))
+    """
+    out = np.zeros(len(raw), dtype=bool)
+    total = float(np.nansum(raw))
+    if not small.any() or is_small(total, threshold):
+        return out, False
+    large = [int(i) for i in np.argsort(raw, kind="stable") if raw[i] >= threshold]
+    if not large:
+        return out, True
+    first = large[0]
+    # what a reader knows: the period's total, the months shown, the rule (the withheld month
+    # is from threshold up to the smallest larger month still shown)
+    most = float(raw[large[1]]) if len(large) > 1 else math.inf
+    n_small = int(small.sum())
+    hidden_sum = float(raw[small].sum() + raw[first])
+    low = max(n_small, hidden_sum - most)  # the least the small months can add up to
+    high = min(n_small * (threshold - 1), hidden_sum - threshold)  # the most
+    pinned = low >= high and (n_small == 1 or low in (n_small, n_small * (threshold - 1)))
+    if pinned:
+        return out, True
+    out[first] = True
+    return out, False
+
+
+def hidden_totals(
+    monthly: pd.DataFrame, threshold: int, *, zones: Sequence[str], periods: Sequence[str]
+) -> set[tuple[str, str]]:
+    """The (zone, period) totals of a pilot's monthly counts hidden by :func:`withheld_months`.
+
+    Parameters
+    ----------
+    monthly
+        :attr:`hotspots.evaluate.PilotResult.monthly` (``period`` and a column per zone).
+    threshold
+        Counts from 1 to ``threshold - 1`` are small.
+    zones, periods
+        The zone columns and the periods to check.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"period": ["before"] * 2 + ["after"] * 2, "target": [4, 4, 9, 20]})
+    >>> hidden_totals(m, 5, zones=["target"], periods=["before", "after"])
+    {('target', 'before')}
+    """
+    period = monthly["period"].astype(str).to_numpy()
+    out = set()
+    for zone in zones:
+        raw = pd.to_numeric(monthly[zone], errors="coerce").to_numpy(dtype=float)
+        for p in periods:
+            sel = np.flatnonzero(period == p)
+            values = raw[sel]
+            small = (values > 0) & (values < threshold)
+            if len(sel) and withheld_months(values, small, threshold)[1]:
+                out.add((zone, p))
+    return out
+
+
+def disclosed_monthly(
+    monthly: pd.DataFrame, threshold: int, *, zones: Sequence[str], periods: Sequence[str]
+) -> pd.DataFrame:
+    """What the pilot chart may plot: one row per zone and month, suppression applied.
+
+    Parameters
+    ----------
+    monthly
+        :attr:`hotspots.evaluate.PilotResult.monthly` (``month``, ``period``, ``target``,
+        ``buffer``, ``control``).
+    threshold
+        Counts from 1 to ``threshold - 1`` are not plotted.
+    zones, periods
+        The zone columns to plot and the periods of the data (a month of any other period,
+        such as "missing", is not in the data); the means are of every period but "during".
+
+    Returns
+    -------
+    DataFrame
+        Columns ``zone``, ``month``, ``period``, ``count`` (the plotted value; NaN for a month
+        missing from the data, which is a gap, and for a month not shown), ``small`` (a count
+        of 1 to ``threshold - 1``, drawn as a band from 0 to the threshold), ``withheld`` (a
+        larger count not shown because, with the period's published total, the small ones
+        could be worked out; see :func:`withheld_months`), ``missing`` (the month is not in
+        the data) and ``mean`` (the zone's monthly mean over the before or the after period,
+        drawn dashed; NaN during the operation, for missing months, and when the period's total
+        is itself suppressed or hidden by :func:`withheld_months`).
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"month": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
+    ...                   "period": ["before", "missing", "after"],
+    ...                   "target": [3, 0, 7], "buffer": [0, 0, 9], "control": [50, 0, 60]})
+    >>> s = disclosed_monthly(m, 5, zones=["target", "buffer", "control"],
+    ...                       periods=["before", "during", "after"])
+    >>> s[s["zone"] == "target"][["count", "small", "missing", "mean"]].values.tolist()
+    [[nan, True, False, nan], [nan, False, True, nan], [7.0, False, False, 7.0]]
+    """
+    period = monthly["period"].astype(str).to_numpy()
+    missing = ~np.isin(period, list(periods))
+    frames = []
+    for zone in zones:
+        raw = pd.to_numeric(monthly[zone], errors="coerce").to_numpy(dtype=float)
+        raw = np.where(missing, np.nan, raw)
+        small = (raw > 0) & (raw < threshold)
+        withheld = np.zeros(len(raw), dtype=bool)
+        mean = np.full(len(raw), np.nan)
+        for p in periods:
+            sel = np.flatnonzero(period == p)
+            if not len(sel):
+                continue
+            withheld[sel], hide_total = withheld_months(raw[sel], small[sel], threshold)
+            total = float(np.nansum(raw[sel]))
+            if p != "during" and not hide_total and not is_small(total, threshold):
+                mean[sel] = total / len(sel)
+        count = np.where(small | withheld, np.nan, raw)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "zone": zone,
+                    "month": pd.to_datetime(monthly["month"]).to_numpy(),
+                    "period": period,
+                    "count": count,
+                    "small": small,
+                    "withheld": withheld,
+                    "missing": missing,
+                    "mean": mean,
+                }
+            )
+        )
+    out = pd.concat(frames, ignore_index=True)
+    out["zone"] = out["zone"].astype("str")
+    out["period"] = out["period"].astype("str")
+    return out
+
+
+@dataclass(frozen=True)
+class PilotDisclosure:
+    """Which period totals of a pilot's counts table to hide (:func:`protect_pilot`).
+
+    Attributes
+    ----------
+    small
+        ``(zone, period)`` totals that are a small count (primary suppression).
+    withheld
+        ``(zone, period)`` totals hidden by :func:`withheld_months`: their months are all small,
+        so the total with the number of months would give them away.
+    """
+
+    small: frozenset[tuple[str, str]]
+    withheld: frozenset[tuple[str, str]]
+
+    def hidden(self, zone: str, period: str) -> bool:
+        """The total of ``zone`` in ``period`` is not printed (nor its rate)."""
+        return (zone, period) in self.small or (zone, period) in self.withheld
+
+    def change_hidden(self, zone: str) -> bool:
+        """The change of ``zone`` (after against before) would reveal a hidden total."""
+        return self.hidden(zone, "before") or self.hidden(zone, "after")
+
+    @property
+    def effect_hidden(self) -> bool:
+        """The change beyond the control area would reveal a hidden total (of the target or
+        the control area, before or after)."""
+        return self.change_hidden("target") or self.change_hidden("control")
+
+
+def protect_pilot(counts: pd.DataFrame, monthly: pd.DataFrame, threshold: int) -> PilotDisclosure:
+    """Which totals of a pilot evaluation to hide.
+
+    Parameters
+    ----------
+    counts
+        :attr:`hotspots.evaluate.PilotResult.counts`: a zone a row, a period a column.
+    monthly
+        :attr:`hotspots.evaluate.PilotResult.monthly`.
+    threshold
+        Counts from 1 to ``threshold - 1`` are small.
+
+    Returns
+    -------
+    PilotDisclosure
+
+    Examples
+    --------
+    >>> counts = pd.DataFrame({"before": [8, 3], "after": [30, 40]}, index=["target", "control"])
+    >>> m = pd.DataFrame({"period": ["before", "before", "after"],
+    ...                   "target": [4, 4, 30], "control": [2, 1, 40]})
+    >>> d = protect_pilot(counts, m, 5)
+    >>> sorted(d.small), sorted(d.withheld), d.effect_hidden, d.change_hidden("target")
+    ([('control', 'before')], [('target', 'before')], True, True)
+    """
+    zones = [str(z) for z in counts.index]
+    periods = [str(p) for p in counts.columns]
+    table = counts.to_numpy(dtype=float)
+    small = {
+        (z, p)
+        for i, z in enumerate(zones)
+        for j, p in enumerate(periods)
+        if is_small(float(table[i, j]), threshold)
+    }
+    withheld = hidden_totals(monthly, threshold, zones=zones, periods=periods)
+    return PilotDisclosure(small=frozenset(small), withheld=frozenset(withheld))

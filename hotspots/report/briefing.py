@@ -1,0 +1,463 @@
+"""The printable briefing: one self-contained HTML page of the hotspots, their map and tables.
+
+Council officers brief members and partners from a page they can print. Everything here is
+aggregate: no incident-level data (no points, no incident rows) leaves this module.
+
+Small counts are suppressed as in standard statistical disclosure control: a count of 1 to
+``threshold - 1`` is shown as "fewer than 5" (``threshold=5``), 0 as "0". Figures derived from a
+suppressed count (its share, PAI, trend, rate) are shown as "–" so that the count cannot be
+worked back from them. Counts inside text ("Drugs 3; Burglary 12") are suppressed too.
+
+Which cells to hide is decided by :mod:`hotspots.disclosure` and said by
+:mod:`hotspots.report.wording`; the tables are :mod:`hotspots.report.briefing_tables`, the map
+:func:`hotspots.report.briefing_map.briefing_map_png` (no base-map tiles, no incident points).
+
+The page (:func:`briefing_html`) loads nothing: the map is an inline ``data:`` PNG, the CSS is
+inline, there are no scripts, and a Content-Security-Policy forbids any other resource. Every text
+that comes from the data or the user (streets, crime types, ward names, the title) is
+HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .._files import atomic_write
+from .._text import esc
+from ..disclosure import is_small
+from ..errors import InputError, ParameterError
+from ..palette import rank_colour
+from .briefing_map import briefing_map_png
+from .briefing_tables import (
+    SuppressedTable,
+    SuppressedWardTable,
+    suppressed_table,
+    suppressed_ward_table,
+)
+from .page import check_int, guide_html, page_html, png_uri, synthetic_notice_html
+from .wording import (
+    DASH,
+    MONTH_RE,
+    WITHHELD,
+    fewer_than,
+    generated_words,
+    n_months,
+    percent,
+    span_words,
+    suppress_small,
+)
+
+__all__ = ["briefing_html", "write_briefing"]
+
+log = logging.getLogger(__name__)
+
+# ==========================================================================================
+# The page
+# ==========================================================================================
+_NUMERIC = {
+    "Incidents",
+    "Share",
+    "Area km²",
+    "PAI",
+    "Per 1,000 residents",
+    "Incidents in hotspots",
+    "Share in hotspots",
+}
+_LISTS = {"Top crime types", "Top streets", "Wards"}
+
+
+def _period_text(period: object) -> tuple[str, str]:
+    if (
+        not isinstance(period, tuple | list)
+        or len(period) != 2
+        or not all(isinstance(p, str) and MONTH_RE.match(p.strip()) for p in period)
+    ):
+        raise ParameterError(
+            f"period must be (first month, last month) as ('YYYY-MM', 'YYYY-MM'); got {period!r}."
+        )
+    first, last = (p.strip() for p in period)
+    if first > last:
+        raise ParameterError(f"period {period!r}: the first month is after the last; swap them.")
+    return first, last
+
+
+def _cell(column: str, value: str, colour: str | None = None) -> str:
+    if column in _LISTS and value != DASH:
+        body = "<br>".join(esc(p.strip()) for p in value.split(";") if p.strip())
+    else:
+        body = esc(value)
+    if colour is not None:
+        return f"<td class='id'><i style='background:{colour}'></i>{body}</td>"
+    cls = " class='num'" if column in _NUMERIC else ""
+    return f"<td{cls}>{body}</td>"
+
+
+def _table_html(table: pd.DataFrame, colours: Sequence[str] | None = None) -> str:
+    head = "".join(
+        f"<th{' class=num' if c in _NUMERIC else ''}>{esc(c)}</th>" for c in table.columns
+    )
+    body = []
+    for i, row in enumerate(table.itertuples(index=False)):
+        cells = []
+        for j, (c, v) in enumerate(zip(table.columns, row, strict=True)):
+            colour = colours[i] if colours is not None and j == 0 else None
+            cells.append(_cell(str(c), str(v), colour))
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _study_area_km2(hotspots: pd.DataFrame) -> float | None:
+    """The study area the PAI was measured against: area x PAI / share of any hotspot."""
+    if not {"area_km2", "pai", "share"} <= set(hotspots.columns) or not len(hotspots):
+        return None
+    area = pd.to_numeric(hotspots["area_km2"], errors="coerce").to_numpy(dtype=float)
+    pai = pd.to_numeric(hotspots["pai"], errors="coerce").to_numpy(dtype=float)
+    share = pd.to_numeric(hotspots["share"], errors="coerce").to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        study = area * pai / share
+    study = study[np.isfinite(study) & (study > 0)]
+    return float(np.median(study)) if study.size else None
+
+
+def _guide_html(threshold: int, trend_months: int, period_months: int) -> str:
+    if trend_months:
+        trend = (
+            f"compares each hotspot's incidents in the last {trend_months} months of the period "
+            f"with the {trend_months} months before. Short spans swing a lot: read it as a "
+            "direction, not a forecast."
+        )
+    else:
+        trend = "needs at least two months of data; this period is too short to show one."
+    items = [
+        (
+            "Hotspots",
+            "places where incidents are unusually close together (a density-based clustering of "
+            "the incident map points). H01 has the most incidents, H02 the next, and so on. The "
+            "outlines are drawn around each hotspot's incidents, so they follow the data rather "
+            "than ward or street boundaries.",
+        ),
+        (
+            "Share",
+            "the hotspot's incidents as a share of all incidents analysed in the period.",
+        ),
+        (
+            "PAI (Predictive Accuracy Index)",
+            "the share of incidents divided by the share of the area. A PAI of 8 means the "
+            "hotspot holds 8 times as many incidents as its size alone would suggest; 1 means "
+            "no concentration at all.",
+        ),
+        ("Trend", trend),
+        (
+            "Small numbers",
+            f"counts of 1 to {threshold - 1} are shown as \u201cfewer than {threshold}\u201d, "
+            "and shares, rates and trends that would reveal them as \u201c\u2013\u201d, to "
+            "protect victims and to avoid reading meaning into very small numbers. Some larger "
+            "counts in the ward table are shown as \u201cwithheld\u201d so that a small count "
+            "elsewhere in the table cannot be worked out from the totals on this page."
+            if threshold > 1
+            else "no counts are suppressed in this briefing.",
+        ),
+        (
+            "Data caveats",
+            "police.uk locations are anonymised: each crime is moved to the nearest of a fixed set "
+            "of map points (the centre of a street, or a public place), so a point can stand for "
+            "many nearby addresses and exact positions cannot be read from the map. Streets are "
+            "named as police.uk publishes them (\u201cOn or near \u2026\u201d). Recorded crime "
+            "reflects reporting and police activity as well as crime. This briefing shows no "
+            "incident-level data.",
+        ),
+    ]
+    return guide_html(items)
+
+
+def _incidents_outside(given: object) -> int | None:
+    """The incidents in no ward as given (``ward_table(...).incidents_outside``; None: unknown)."""
+    if isinstance(given, int | np.integer) and not isinstance(given, bool) and given >= 0:
+        return int(given)
+    return None
+
+
+def _hotspot_wards(hotspots: pd.DataFrame) -> dict[str, object] | None:
+    """``{hotspot id: its wards}`` as the hotspot table prints them, or None."""
+    if not {"hotspot_id", "wards"} <= set(hotspots.columns):
+        return None
+    return dict(zip(hotspots["hotspot_id"].astype(str), hotspots["wards"], strict=True))
+
+
+def _trend_months(incidents: pd.DataFrame) -> int:
+    """The months each side of the trend comparison (0 when there is none)."""
+    if "month" not in incidents.columns or not len(incidents):
+        return 0
+    from ..profile import trend_window
+
+    try:
+        return trend_window(incidents)
+    except InputError:
+        return 0
+
+
+def _box(value: str, label: str, note: str = "") -> str:
+    extra = f"<small>{esc(note)}</small>" if note else ""
+    return f"<div><b>{esc(value)}</b>{esc(label)}{extra}</div>"
+
+
+def _headline_html(
+    hotspots: pd.DataFrame,
+    n_total: int,
+    period_months: int,
+    wards_rows: SuppressedWardTable | None,
+    limit: int,
+) -> str:
+    """The four headline boxes: incidents analysed, hotspots, share in hotspots, area share."""
+    n_hotspots = len(hotspots)
+    counts = pd.to_numeric(hotspots["incidents"], errors="coerce")
+    in_hotspots = float(counts.sum()) if n_hotspots else 0.0
+    share = in_hotspots / n_total if n_total else None
+    study = _study_area_km2(hotspots)
+    area_share = None
+    if study and "area_km2" in hotspots.columns:
+        area = float(pd.to_numeric(hotspots["area_km2"], errors="coerce").sum())
+        area_share = area / study
+    # the ward table's suppression could not hide a small count from a printed total: do not
+    # print that total exactly
+    hide_analysed = wards_rows is not None and wards_rows.incidents_total_exposes
+    hidden_total = (
+        is_small(n_total, limit)
+        or is_small(in_hotspots, limit)
+        or hide_analysed
+        or (wards_rows is not None and wards_rows.hotspot_incidents_total_exposes)
+    )
+    return "".join(
+        [
+            _box(
+                WITHHELD if hide_analysed else suppress_small(n_total, threshold=limit),
+                "incidents analysed",
+                n_months(period_months),
+            ),
+            _box(f"{n_hotspots:,}", "hotspots" if n_hotspots != 1 else "hotspot"),
+            _box(
+                DASH if hidden_total else percent(share),
+                "of incidents are in hotspots",
+                "" if hidden_total else f"{suppress_small(in_hotspots, threshold=limit)} incidents",
+            ),
+            _box(
+                percent(area_share),
+                "of the area is covered by hotspots",
+                "of the study area (the area the PAI is measured against)"
+                if area_share is not None
+                else "",
+            ),
+        ]
+    )
+
+
+def _hotspot_section(table: SuppressedTable) -> str:
+    shown, total = table.hotspots_shown, table.hotspots_total
+    if total == 0:
+        return (
+            "<p>No hotspots were found with these settings: incidents are not concentrated "
+            "enough in any one place to form a hotspot.</p>"
+        )
+    colours = [rank_colour(i, total) for i in range(shown)]  # table is in rank order
+    more = (
+        f"<p class='note'>The {shown} hotspots with the most incidents of {total}; all "
+        "are on the map.</p>"
+        if shown < total
+        else ""
+    )
+    return _table_html(table.table, colours) + more
+
+
+def _ward_section(wards_rows: SuppressedWardTable, outside: int | None, limit: int) -> str:
+    note = ""
+    if outside is not None and outside > 0:
+        # suppressed when small; the total cannot reveal it (suppressed_ward_table counts it)
+        note = (
+            f"<p class='note'>{esc(suppress_small(outside, threshold=limit))} incidents "
+            "fall outside every ward.</p>"
+        )
+    hidden_words = ""
+    if limit > 1:
+        hidden_words = (
+            f" \u201c{fewer_than(limit)}\u201d: a count of 1 to {limit - 1}. "
+            f"\u201c{DASH}\u201d: a figure that would reveal a small count (a hidden "
+            "ward's rate and share, or the incidents in hotspots when the ward's "
+            f"incidents outside hotspots are small). \u201c{WITHHELD}\u201d: a larger "
+            "count withheld so that a small count elsewhere in the table cannot be "
+            "worked out from the totals on this page."
+        )
+    return (
+        "<h2>Wards</h2>"
+        + _table_html(wards_rows.table)
+        + note
+        + "<p class='note'>"
+        + esc(
+            "Per 1,000 residents: incidents per 1,000 usual residents. Share in "
+            "hotspots: the share of the ward's incidents that fall inside a hotspot." + hidden_words
+        )
+        + "</p>"
+    )
+
+
+def _map_figure_html(png: bytes, n_hotspots: int, has_wards: bool, has_patrols: bool) -> str:
+    alt = (
+        f"Map of {n_hotspots} hotspots, coloured by rank"
+        + (", with ward boundaries" if has_wards else "")
+        + (" and patrol areas" if has_patrols else "")
+    )
+    caption = (
+        "Hotspots coloured by rank (darkest: most incidents)"
+        + ("; grey lines: ward boundaries" if has_wards else "")
+        + ("; dashed blue: patrol areas, named in italics" if has_patrols else "")
+        + ". No incident points are shown."
+    )
+    return (
+        f'<figure><img src="{png_uri(png)}" alt="{esc(alt)}">'
+        f"<figcaption>{esc(caption)}</figcaption></figure>"
+    )
+
+
+def briefing_html(
+    *,
+    hotspots: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame,
+    wards: gpd.GeoDataFrame | None = None,
+    patrol_areas: gpd.GeoDataFrame | None = None,
+    ward_table: pd.DataFrame | None = None,
+    incidents_outside: int | None = None,
+    period: tuple[str, str],
+    title: str,
+    synthetic: bool = False,
+    top_n: int = 10,
+    generated: str | None = None,
+    threshold: int = 5,
+) -> str:
+    """One self-contained, printable HTML page briefing the hotspots.
+
+    The page holds: the title, period and date generated; headline numbers (incidents
+    analysed, hotspots, share of incidents in hotspots, share of the study area they cover);
+    the map (:func:`briefing_map_png`, inline); the hotspot table (:func:`suppressed_table`);
+    the ward table (:func:`suppressed_ward_table`) when given; a plain-English guide to reading
+    it; and a synthetic-data notice when ``synthetic``. It loads nothing (no scripts, no links,
+    no external images; a Content-Security-Policy allows only the inline PNG and CSS) and prints
+    on A4.
+
+    Parameters
+    ----------
+    hotspots
+        The Hotspots frame, best after :func:`hotspots.overlay_hotspots` (may be empty).
+    incidents
+        The incidents analysed (only their number and months are used).
+    wards, patrol_areas
+        Reference layers drawn on the map, or None.
+    ward_table
+        ``hotspots.ward_table(...).table``, or None to leave the ward table out.
+    incidents_outside
+        ``hotspots.ward_table(...).incidents_outside``: the incidents in no ward (None: 0).
+    period
+        First and last month analysed, ``("YYYY-MM", "YYYY-MM")``.
+    title
+        The page's heading.
+    synthetic
+        Mark the page and the map as synthetic demo data.
+    top_n
+        How many hotspots the table lists (the map shows all).
+    generated
+        The "generated" date as text; today's date when None.
+    threshold
+        Counts from 1 to ``threshold - 1`` are shown as "fewer than <threshold>".
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
+    if not isinstance(incidents, pd.DataFrame):
+        raise ParameterError(
+            f"incidents: expected the frame read_incidents returns, got {type(incidents).__name__}."
+        )
+    if not isinstance(title, str) or not title.strip():
+        raise ParameterError("title must be a non-empty text; give the briefing a heading.")
+    first, last = _period_text(period)
+    limit = check_int(threshold, "threshold", minimum=1)
+    table = suppressed_table(hotspots, threshold=limit, top_n=top_n)
+    outside = None if ward_table is None else _incidents_outside(incidents_outside)
+    wards_rows = (
+        None
+        if ward_table is None
+        else suppressed_ward_table(
+            ward_table,
+            threshold=limit,
+            incidents_outside=outside,
+            hotspot_wards=_hotspot_wards(hotspots),
+        )
+    )
+    png = briefing_map_png(hotspots, wards=wards, patrol_areas=patrol_areas, synthetic=synthetic)
+    f_ts, l_ts = pd.Timestamp(first + "-01"), pd.Timestamp(last + "-01")
+    period_months = (l_ts.year - f_ts.year) * 12 + l_ts.month - f_ts.month + 1
+    when = generated_words(generated)
+    headline = _headline_html(hotspots, len(incidents), period_months, wards_rows, limit)
+    body = f"""{synthetic_notice_html(synthetic)}<h1>{esc(title)}</h1>
+<p class="meta">Period: {esc(span_words(first, last))} &middot; Generated {esc(when)}</p>
+<section class="headline">{headline}</section>
+{_map_figure_html(png, len(hotspots), wards is not None, patrol_areas is not None)}
+<h2 class="pagebreak">Hotspots</h2>
+{_hotspot_section(table)}
+{"" if wards_rows is None else _ward_section(wards_rows, outside, limit)}
+<h2>How to read this</h2>
+{_guide_html(limit, _trend_months(incidents), period_months)}
+<footer>Counts of 1 to {limit - 1} are shown as &ldquo;{fewer_than(limit)}&rdquo;.
+{"Synthetic demo data: not real crimes. " if synthetic else ""}Made with the hotspots tool.</footer>
+"""
+    return page_html(title, body)
+
+
+def write_briefing(
+    path: str | os.PathLike[str],
+    *,
+    hotspots: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame,
+    wards: gpd.GeoDataFrame | None = None,
+    patrol_areas: gpd.GeoDataFrame | None = None,
+    ward_table: pd.DataFrame | None = None,
+    incidents_outside: int | None = None,
+    period: tuple[str, str],
+    title: str,
+    synthetic: bool = False,
+    top_n: int = 10,
+    generated: str | None = None,
+    threshold: int = 5,
+) -> Path:
+    """Write :func:`briefing_html` to ``path`` (UTF-8), atomically: a temporary file, then rename.
+
+    Parameters are those of :func:`briefing_html`.
+
+    Returns
+    -------
+    Path
+    """
+    page = briefing_html(
+        hotspots=hotspots,
+        incidents=incidents,
+        wards=wards,
+        patrol_areas=patrol_areas,
+        ward_table=ward_table,
+        incidents_outside=incidents_outside,
+        period=period,
+        title=title,
+        synthetic=synthetic,
+        top_n=top_n,
+        generated=generated,
+        threshold=threshold,
+    )
+    with atomic_write(path) as f:
+        f.write(page)
+    log.info("wrote the briefing to %s (%.1f MB)", path, len(page.encode("utf-8")) / 1e6)
+    return Path(path)

@@ -1,0 +1,335 @@
+"""The briefing's tables: the hotspot table and the ward table as text, small counts hidden.
+
+Which cells are hidden is decided by :mod:`hotspots.disclosure` (a count of 1 to
+``threshold - 1``; the figures derived from it; larger counts withheld so that a small one
+cannot be worked out from a printed total) and said by :mod:`hotspots.report.wording`
+("fewer than 5", "–", "withheld"). Each verb returns a small result with the table and its flags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .._text import as_number, is_missing
+from ..disclosure import WardDisclosure, hotspot_counts_printed, is_small, protect_ward_table
+from ..errors import ParameterError
+from ..palette import trend_words
+from .page import check_frame, check_int
+from .wording import DASH, WITHHELD, count_text, months_text, percent, suppressed_items
+
+__all__ = [
+    "BRIEFING_COLUMNS",
+    "WARD_BRIEFING_COLUMNS",
+    "SuppressedTable",
+    "SuppressedWardTable",
+    "suppressed_table",
+    "suppressed_ward_table",
+]
+
+#: Columns of :attr:`SuppressedTable.table`, in this order (all text).
+BRIEFING_COLUMNS: list[str] = [
+    "Hotspot",
+    "Incidents",
+    "Share",
+    "Area km²",
+    "PAI",
+    "Top crime types",
+    "Top streets",
+    "Wards",
+    "Trend",
+    "Months",
+]
+#: Columns of :attr:`SuppressedWardTable.table`, in this order (all text).
+WARD_BRIEFING_COLUMNS: list[str] = [
+    "Ward",
+    "Incidents",
+    "Per 1,000 residents",
+    "Hotspots",
+    "Incidents in hotspots",
+    "Share in hotspots",
+]
+
+
+@dataclass(frozen=True)
+class SuppressedTable:
+    """The hotspot table of a briefing (:func:`suppressed_table`).
+
+    Attributes
+    ----------
+    table
+        Columns :data:`BRIEFING_COLUMNS`, all text, one row per listed hotspot.
+    hotspots_total
+        How many hotspots there are (the table lists the first ``hotspots_shown``).
+    """
+
+    table: pd.DataFrame
+    hotspots_total: int
+
+    @property
+    def hotspots_shown(self) -> int:
+        """How many hotspots the table lists."""
+        return len(self.table)
+
+
+@dataclass(frozen=True)
+class SuppressedWardTable:
+    """The ward table of a briefing (:func:`suppressed_ward_table`).
+
+    Attributes
+    ----------
+    table
+        Columns :data:`WARD_BRIEFING_COLUMNS`, all text, one row per ward.
+    incidents_total_exposes, hotspot_incidents_total_exposes
+        The withheld rule could not be met for the column: its total (the incidents analysed,
+        the incidents in hotspots) must not be printed exactly.
+    """
+
+    table: pd.DataFrame
+    incidents_total_exposes: bool
+    hotspot_incidents_total_exposes: bool
+
+
+_HOTSPOT_FIELDS = (
+    "hotspot_id",
+    "incidents",
+    "share",
+    "area_km2",
+    "pai",
+    "top_categories",
+    "top_locations",
+    "wards",
+    "trend",
+    "first_month",
+    "last_month",
+)
+
+
+def _hotspot_row(values: Sequence[Any], limit: int, has_trend: bool) -> list[str]:
+    """One row of the hotspot table, from the :data:`_HOTSPOT_FIELDS` of one hotspot."""
+    hid, n, share, area, pai, cats, streets, wards, trend, first, last = values
+    hidden = is_small(as_number(n), limit)
+    area_v = as_number(area)
+    pai_v = as_number(pai)
+    wards_text = DASH if is_missing(wards) or not str(wards).strip() else str(wards)
+    return [
+        DASH if is_missing(hid) else str(hid),
+        count_text(n, limit),
+        DASH if hidden else percent(as_number(share)),
+        DASH if area_v is None else f"{area_v:,.2f}",
+        DASH if hidden or pai_v is None else f"{pai_v:,.1f}",
+        suppressed_items(cats, limit),
+        suppressed_items(streets, limit),
+        wards_text,
+        trend_words(as_number(trend)) if has_trend and not hidden else DASH,
+        months_text(first, last),
+    ]
+
+
+def suppressed_table(
+    hotspots: gpd.GeoDataFrame, *, threshold: int = 5, top_n: int = 10
+) -> SuppressedTable:
+    """The hotspot table of a briefing: text only, small counts suppressed.
+
+    Parameters
+    ----------
+    hotspots
+        The Hotspots frame (``find_hotspots(...).hotspots``, best after
+        :func:`hotspots.overlay_hotspots` so that ``wards`` is filled). Needs ``hotspot_id``
+        and ``incidents``; other columns missing show as "–". Not modified.
+    threshold
+        Counts from 1 to ``threshold - 1`` are shown as "fewer than <threshold>".
+    top_n
+        How many hotspots to list, in rank order.
+
+    Returns
+    -------
+    SuppressedTable
+        ``table``: columns :data:`BRIEFING_COLUMNS`, all text, one row per listed hotspot:
+        Hotspot (id), Incidents (suppressed), Share (of all incidents analysed), Area km², PAI,
+        Top crime types and Top streets (``"name count; ..."``, counts suppressed), Wards,
+        Trend (in words), Months. Share, PAI and Trend are "–" for a hotspot whose count is
+        suppressed. ``hotspots_total`` and ``hotspots_shown`` say how many there are and how
+        many are listed.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"hotspot_id": ["H01"], "incidents": [12],
+    ...                       "top_categories": ["Drugs 9; Burglary 3"]})
+    >>> table = suppressed_table(frame).table
+    >>> table.loc[0, "Incidents"], table.loc[0, "Top crime types"]
+    ('12', 'Drugs 9; Burglary fewer than 5')
+    """
+    fix = "pass find_hotspots(...).hotspots"
+    frame = check_frame(hotspots, "hotspots", ["hotspot_id", "incidents"], fix)
+    limit = check_int(threshold, "threshold", minimum=1)
+    top = check_int(top_n, "top_n", minimum=1)
+    if "rank" in frame.columns and len(frame):
+        ranks = pd.to_numeric(frame["rank"], errors="coerce").to_numpy(dtype=float)
+        frame = frame.iloc[np.argsort(ranks, kind="stable")]
+    shown = frame.iloc[:top]
+
+    def col(name: str) -> list[Any]:
+        return list(shown[name]) if name in shown.columns else [None] * len(shown)
+
+    has_trend = "trend" in shown.columns
+    rows = [
+        _hotspot_row(values, limit, has_trend)
+        for values in zip(*(col(c) for c in _HOTSPOT_FIELDS), strict=True)
+    ]
+    out = pd.DataFrame(rows, columns=BRIEFING_COLUMNS, dtype="str")
+    return SuppressedTable(table=out, hotspots_total=len(frame))
+
+
+_WARD_FIELDS = (
+    "ward_name",
+    "ward_code",
+    "incidents",
+    "incidents_per_1000",
+    "hotspots",
+    "hotspot_incidents",
+    "share_in_hotspots",
+)
+
+
+def _split(text: object, sep: str) -> list[str]:
+    """The items of a printed list ("H01, H02"; "A; B"); none when missing."""
+    return [] if is_missing(text) else [p.strip() for p in str(text).split(sep) if p.strip()]
+
+
+def _ward_row(i: int, values: Sequence[Any], decided: WardDisclosure, limit: int) -> list[str]:
+    """One row of the ward table, from the :data:`_WARD_FIELDS` of one ward."""
+    name, code, n, rate, hs, hn, share = values
+    label = name if not is_missing(name) and str(name).strip() else code
+    rate_v = as_number(rate)
+    if i in decided.hotspot_withheld:
+        hs_text = WITHHELD
+    elif decided.hotspot_derived[i]:
+        hs_text = DASH
+    else:
+        hs_text = count_text(hn, limit)
+    if i in decided.withheld:
+        n_text = WITHHELD
+    elif decided.derived[i]:
+        n_text = DASH
+    else:
+        n_text = count_text(n, limit)
+    hide_n = decided.incidents_hidden(i)
+    return [
+        DASH if is_missing(label) else str(label),
+        n_text,
+        DASH if hide_n or rate_v is None else f"{rate_v:,.1f}",
+        DASH if is_missing(hs) or not str(hs).strip() else str(hs),
+        hs_text,
+        DASH if decided.share_hidden(i) else percent(as_number(share)),
+    ]
+
+
+def suppressed_ward_table(
+    ward_table: pd.DataFrame,
+    *,
+    threshold: int = 5,
+    incidents_outside: int | None = None,
+    hotspot_wards: Mapping[str, object] | None = None,
+) -> SuppressedWardTable:
+    """The ward table of a briefing: text only, small counts suppressed.
+
+    Parameters
+    ----------
+    ward_table
+        :func:`hotspots.ward_table` output (``ward_name`` or ``ward_code``, ``incidents``;
+        ``incidents_per_1000``, ``hotspots``, ``hotspot_incidents`` and ``share_in_hotspots``
+        used when present). Not modified.
+    threshold
+        Counts from 1 to ``threshold - 1`` are shown as "fewer than <threshold>".
+    incidents_outside
+        The incidents in no ward (``ward_table(...).attrs["incidents_outside"]``): with the
+        wards' counts they add up to the incidents analysed printed on the page. None is
+        taken as 0.
+    hotspot_wards
+        ``{hotspot id: its wards}`` as the page's hotspot table prints them (the Hotspots
+        frame's ``wards``, "A; B"). A ward whose hotspots all lie in it alone has its
+        incidents in hotspots printed in effect by that table (the sum of their counts): such
+        a count is never chosen to be withheld, and when the ward's incidents outside
+        hotspots are a small count, its incidents are hidden ("–") instead.
+
+    Returns
+    -------
+    SuppressedWardTable
+        ``table``: columns :data:`WARD_BRIEFING_COLUMNS`, all text, one row per ward in the
+        given order. Which cells are hidden is decided by
+        :func:`hotspots.disclosure.protect_ward_table`.
+
+        Three words hide a figure. "fewer than 5": a small count (primary suppression). "–":
+        a figure derived from a hidden count (the rate and share of a hidden ward), or the
+        incidents in hotspots when the ward's incidents outside hotspots (the difference) are
+        a small count. "withheld": a count that is not small, hidden so that a small count
+        elsewhere in the table cannot be worked out (complementary suppression).
+
+        The rule for "withheld", applied to the Incidents column and then to the Incidents in
+        hotspots column, each against its total printed on the page (the incidents analysed,
+        the incidents in hotspots): the incidents outside every ward count as a cell of the
+        Incidents column. When any cell of a column is hidden, the hidden cells together must
+        include a withheld cell, add up to at least ``2 * threshold``, and leave no hidden
+        cell with only one possible value; the smallest shown cells of at least
+        ``threshold`` are withheld until they do. A withheld ward count also hides the ward's
+        rate and share; a withheld count in hotspots hides the share.
+
+        ``incidents_total_exposes`` and ``hotspot_incidents_total_exposes`` are True when the
+        rule could not be met (too few cells to withhold): the column's total must then not be
+        printed exactly.
+
+    Examples
+    --------
+    >>> wt = pd.DataFrame({"ward_name": ["Ashmere"], "incidents": [40],
+    ...                    "hotspot_incidents": [2], "share_in_hotspots": [0.05]})
+    >>> suppressed_ward_table(wt).table.iloc[0].tolist()
+    ['Ashmere', '40', '–', '–', 'fewer than 5', '–']
+    >>> wt = pd.DataFrame({"ward_name": ["A", "B", "C", "D"], "incidents": [4, 4, 300, 400]})
+    >>> suppressed_ward_table(wt).table["Incidents"].tolist()
+    ['fewer than 5', 'fewer than 5', 'withheld', '400']
+    """
+    fix = "pass hotspots.ward_table(incidents, wards, ...)"
+    frame = check_frame(ward_table, "ward_table", ["incidents"], fix)
+    if "ward_name" not in frame.columns and "ward_code" not in frame.columns:
+        raise ParameterError(f"ward_table: no 'ward_name' or 'ward_code' column; {fix}.")
+    limit = check_int(threshold, "threshold", minimum=1)
+    outside = 0 if incidents_outside is None else incidents_outside
+    outside = check_int(outside, "incidents_outside", minimum=0)
+
+    def col(name: str) -> list[Any]:
+        return list(frame[name]) if name in frame.columns else [None] * len(frame)
+
+    labels = [
+        str(nm) if not is_missing(nm) and str(nm).strip() else str(cd)
+        for nm, cd in zip(col("ward_name"), col("ward_code"), strict=True)
+    ]
+    printed = hotspot_counts_printed(
+        [_split(h, ",") for h in col("hotspots")],
+        labels,
+        None
+        if hotspot_wards is None
+        else {str(h): _split(ws, ";") for h, ws in hotspot_wards.items() if not is_missing(ws)},
+    )
+    has_h = "hotspot_incidents" in frame.columns
+    decided = protect_ward_table(
+        [as_number(n) for n in col("incidents")],
+        [as_number(h) for h in col("hotspot_incidents")] if has_h else None,
+        threshold=limit,
+        incidents_outside=outside,
+        counts_printed=printed,
+    )
+    rows = [
+        _ward_row(i, values, decided, limit)
+        for i, values in enumerate(zip(*(col(c) for c in _WARD_FIELDS), strict=True))
+    ]
+    return SuppressedWardTable(
+        table=pd.DataFrame(rows, columns=WARD_BRIEFING_COLUMNS, dtype="str"),
+        incidents_total_exposes=decided.incidents_total_exposes,
+        hotspot_incidents_total_exposes=decided.hotspot_incidents_total_exposes,
+    )
