@@ -27,12 +27,14 @@ static/vendor/.installed: assets/package.json assets/package-lock.json hotspots/
 	$(PY) -m hotspots.assets_install install assets/node_modules static/vendor
 	touch $@
 
+# ruff (with C901: complexity <= 15) and import-linter (the layers of docs/design.md)
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: setup
-	$(VENV)/bin/mypy hotspots
+	$(VENV)/bin/mypy hotspots geodata ui app.py
 
 pytest: setup
 	$(VENV)/bin/pytest
