@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import folium
 import geopandas as gpd
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 from geodata import (
@@ -30,23 +29,8 @@ from geodata import (
 )
 from geodata.settings import Settings
 from geodata.store import PatrolAreaStore
-from hotspots import (
-    InputError,
-    LoadReport,
-    assign_wards,
-    filter_incidents,
-    find_hotspots,
-    outreach_streets,
-    overlay_hotspots,
-    patrol_coverage,
-    read_incidents,
-    to_wgs84,
-    uncovered_hotspots,
-    ward_table,
-)
-from hotspots._points import incident_xy
-from hotspots.cluster import map_point_spacing
-from hotspots.profile import monthly_counts
+from hotspots import InputError, LoadReport, filter_incidents, read_incidents
+from hotspots.pipeline import Analysis, Suggested, analyse, select_wards, suggest
 from ui.analysis import analysis_tab, pilot_tab
 from ui.helpers import (
     ALL_TYPES,
@@ -66,6 +50,7 @@ from ui.helpers import (
     months_between,
     read_uploaded_incidents,
     read_uploaded_layer,
+    shaded_wards,
     uploaded_files,
 )
 from ui.views import briefing, deployments, downloads, outreach, save_drawn, show_map
@@ -119,26 +104,12 @@ def _filtered(
     _wards: gpd.GeoDataFrame | None,
 ) -> gpd.GeoDataFrame:
     chosen = filter_incidents(_incidents, None, start=start, end=end, categories=list(categories))
-    if ward_names and _wards is not None:
-        codes = assign_wards(chosen, _wards)
-        wanted = set(_wards.loc[_wards["ward_name"].isin(ward_names), "ward_code"])
-        chosen = chosen[codes.isin(wanted).to_numpy()]
-        if len(chosen) == 0:
-            raise InputError("no incidents in the chosen wards; choose other wards or none.")
-    return chosen
+    return chosen if _wards is None else select_wards(chosen, _wards, ward_names)
 
 
 @st.cache_resource(show_spinner="Suggesting settings ...", max_entries=16)
-def _suggest(fkey: str, _chosen: gpd.GeoDataFrame, _wards: Any) -> dict[str, Any]:
-    result = find_hotspots(_chosen, study_area=_wards)
-    spacing = map_point_spacing(incident_xy(_chosen))
-    if len(spacing) > 400:  # the chart needs the curve's shape, not every point
-        spacing = spacing[np.linspace(0, len(spacing) - 1, 400).round().astype(int)]
-    return {
-        "eps": result.suggestions["eps"],
-        "min_samples": result.suggestions["min_samples"],
-        "spacing": spacing,
-    }
+def _suggest(fkey: str, _chosen: gpd.GeoDataFrame, _wards: Any) -> Suggested:
+    return suggest(_chosen, wards=_wards)
 
 
 @st.cache_resource(show_spinner="Finding hotspots ...", max_entries=16)
@@ -150,50 +121,15 @@ def _analyse(
     _chosen: gpd.GeoDataFrame,
     _wards: gpd.GeoDataFrame | None,
     _patrols: gpd.GeoDataFrame | None,
-) -> dict[str, Any]:
-    chosen = _chosen
-    result = find_hotspots(
-        chosen,
+) -> Analysis:
+    return analyse(
+        _chosen,
+        wards=_wards,
+        patrols=_patrols,
         eps=eps if method == "dbscan" else None,
         min_samples=min_samples,
         method=method,  # type: ignore[arg-type]
-        study_area=_wards,
     )
-    ids = result.hotspot_ids
-    hotspots = overlay_hotspots(
-        result.hotspots, chosen, hotspot_ids=ids, wards=_wards, patrol_areas=_patrols
-    )
-    out: dict[str, Any] = {
-        "result": result,
-        "hotspots": hotspots,
-        "hotspots_wgs": to_wgs84(hotspots),
-        "table": pd.DataFrame(hotspots.drop(columns="geometry")),
-        "n": len(chosen),
-        "wards": None,
-        "wards_outside": None,
-        "patrols": None,
-        "uncovered": None,
-        "streets": None,
-    }
-    if _wards is not None:
-        wards_table = ward_table(chosen, _wards, hotspots=hotspots, hotspot_ids=ids)
-        out["wards"] = wards_table.table
-        out["wards_outside"] = wards_table.incidents_outside
-    if _patrols is not None:
-        out["patrols"] = patrol_coverage(chosen, _patrols, hotspots=hotspots, hotspot_ids=ids)
-        uncovered = uncovered_hotspots(hotspots, _patrols, hotspot_ids=ids, incidents=chosen)
-        out["uncovered"] = pd.DataFrame(uncovered.drop(columns="geometry"))
-        out["streets"] = outreach_streets(chosen, uncovered, hotspot_ids=ids)
-    else:
-        out["streets"] = outreach_streets(chosen, hotspots, hotspot_ids=ids)
-    out["monthly"] = monthly_counts(chosen, ids)
-    out["overall"] = monthly_counts(chosen, np.full(len(chosen), "All incidents", dtype=object))
-    member = ids != ""
-    mix = pd.crosstab(ids[member].to_numpy(), chosen.loc[member, "category"].to_numpy())
-    mix = mix.rename_axis(index="hotspot_id", columns="crime type").reset_index()
-    mix = mix.melt(id_vars="hotspot_id", var_name="crime type", value_name="incidents")
-    out["mix"] = mix[mix["incidents"] > 0]
-    return out
 
 
 #: "Shade wards by" choices -> the ward-table column (None: outlines only)
@@ -213,7 +149,7 @@ def _map(
     title: str,
     synthetic: bool,
     shading: str,
-    _analysis: dict[str, Any],
+    _analysis: Analysis,
     _chosen: gpd.GeoDataFrame,
     _map_kw: dict[str, Any],
 ) -> tuple[folium.Map, bool]:
@@ -346,18 +282,30 @@ def _sidebar_layer(
             return "none", None, []
         return DEMO, demo[kind], demo["ward_notes" if kind == "wards" else "patrol_notes"]
     if choice == "Saved in the store":
-        try:
-            areas = _store_areas(store)
-        except InputError as exc:
-            st.error(str(exc))
-            return "none", None, []
-        if len(areas) == 0:
-            st.info("No patrol areas saved yet: draw one on the map or save an upload.")
-            return "none", None, []
-        stamp = "".join(areas["patrol_area"] + areas["updated_at"].astype(str))
-        key = "store:" + hashlib.sha256(stamp.encode()).hexdigest()[:12]
-        st.caption(f"{len(areas)} saved area(s) in {store.path}")
-        return key, areas[["patrol_area", "geometry"]], []
+        return _stored_areas(store)
+    return _uploaded_layer(kind, label, inc_key, incidents, store)
+
+
+def _stored_areas(store: PatrolAreaStore) -> tuple[str, gpd.GeoDataFrame | None, list[str]]:
+    """The patrol areas saved in the store, keyed on their names and times."""
+    try:
+        areas = _store_areas(store)
+    except InputError as exc:
+        st.error(str(exc))
+        return "none", None, []
+    if len(areas) == 0:
+        st.info("No patrol areas saved yet: draw one on the map or save an upload.")
+        return "none", None, []
+    stamp = "".join(areas["patrol_area"] + areas["updated_at"].astype(str))
+    key = "store:" + hashlib.sha256(stamp.encode()).hexdigest()[:12]
+    st.caption(f"{len(areas)} saved area(s) in {store.path}")
+    return key, areas[["patrol_area", "geometry"]], []
+
+
+def _uploaded_layer(
+    kind: str, label: str, inc_key: str, incidents: gpd.GeoDataFrame, store: PatrolAreaStore
+) -> tuple[str, gpd.GeoDataFrame | None, list[str]]:
+    """A ward or patrol-area file uploaded; patrol areas can be saved into the store."""
     upload = st.file_uploader(
         f"{label}: GeoJSON, GeoPackage, zipped Shapefile or KML",
         type=LAYER_TYPES,
@@ -494,144 +442,149 @@ def _sidebar_filters(
 # Page
 
 
-def main() -> None:
-    st.title("Crime hotspots")
-    store = PatrolAreaStore(Settings.from_environment().store_path)
-    with st.sidebar:
-        inc_key, incidents, report, synthetic = _sidebar_incidents()
-        with st.expander(f"What was read: {report.rows_used:,} incidents used"):
-            for line in report.lines():
-                st.caption(line)
-        wards_key, wards, ward_notes = _sidebar_layer("wards", inc_key, incidents, store)
-        patrols_key, patrols, patrol_notes = _sidebar_layer("patrols", inc_key, incidents, store)
-        _sidebar_store(store)
-        start, end, chosen_types, ward_names = _sidebar_filters(incidents, wards)
-        filter_error = st.empty()
-    if synthetic:
-        st.warning(SAMPLE_NOTICE, icon="⚠️")
-    if not chosen_types:
-        st.info("Choose at least one crime type in the sidebar.")
-        return
+@dataclass
+class _Data:
+    """What the sidebar's data section chose: incidents, layers and filters, with cache keys."""
 
-    fkey = "|".join([inc_key, wards_key, start, end, *chosen_types, "#", *ward_names])
-    try:
-        chosen = _filtered(
-            fkey, start, end, tuple(chosen_types), tuple(ward_names), incidents, wards
-        )
-        suggested = _suggest(fkey, chosen, wards)
-    except InputError as exc:
-        filter_error.error(str(exc))
-        last = st.session_state.get("last_good")
-        if last is None:
-            return
-        fkey, chosen, suggested = last["fkey"], last["chosen"], last["suggested"]
+    inc_key: str
+    incidents: gpd.GeoDataFrame
+    report: LoadReport
+    synthetic: bool
+    wards_key: str
+    wards: gpd.GeoDataFrame | None
+    ward_notes: list[str]
+    patrols_key: str
+    patrols: gpd.GeoDataFrame | None
+    patrol_notes: list[str]
+    start: str
+    end: str
+    crime_types: list[str]
+    ward_names: list[str]
 
-    with st.sidebar:
-        st.header("Hotspot settings")
-        method = st.radio("Method", ["DBSCAN", "HDBSCAN"], horizontal=True, key="method").lower()
-        auto = st.checkbox("Use suggested settings", value=True, key="auto")
-        s_eps, s_min = suggested["eps"], suggested["min_samples"]
-        if auto:
-            st.session_state["eps"] = round(float(s_eps.value))
-            st.session_state["min_samples"] = int(s_min.value)
-        eps = st.slider(
-            "eps: neighbour distance (metres)",
-            25,
-            500,
-            step=1,
-            key="eps",
-            disabled=auto or method == "hdbscan",
-            help="Suggested: " + s_eps.reason,
-        )
-        st.caption(f"Suggested {float(s_eps.value):.0f} m: {s_eps.reason}")
-        min_samples = st.number_input(
-            "min_samples: incidents that make a dense spot",
-            2,
-            100_000,
-            key="min_samples",
-            disabled=auto,
-            help="Suggested: " + s_min.reason,
-        )
-        st.caption(f"Suggested {s_min.value}: {s_min.reason}")
-        st.altair_chart(
-            k_distance_chart(suggested["spacing"], None if method == "hdbscan" else float(eps)),
-            width="stretch",
-        )
-        st.caption(
-            "Distance from each map point to its 4th nearest (the curve the eps suggestion "
-            "reads); the red line is the eps used."
-        )
-        settings_error = st.empty()
-        st.header("Map")
-        tiles = st.text_input(
-            "Your organisation's tile server (optional)",
-            key="tiles",
-            placeholder="https://tiles.example.org/{z}/{x}/{y}.png",
-            help="Leave empty for no base map: nothing is fetched from the internet.",
-        ).strip()
-        attribution = st.text_input("Tile attribution", key="tile_attribution").strip()
-        shading = st.selectbox(
-            "Shade wards by",
-            list(WARD_SHADING),
-            key="ward_shading",
-            help="Colour the wards from light to dark by incidents or a rate (needs wards).",
-        )
-        map_error = st.empty()
+    @property
+    def fkey(self) -> str:
+        """The cache key of the filtered incidents."""
+        parts = [self.inc_key, self.wards_key, self.start, self.end, *self.crime_types]
+        return "|".join([*parts, "#", *self.ward_names])
 
-    akey = f"{fkey}|{wards_key}|{patrols_key}"
-    rkey = f"{akey}|{float(eps)}|{int(min_samples)}|{method}"  # one analysis result
-    try:
-        analysis = _analyse(akey, float(eps), int(min_samples), method, chosen, wards, patrols)
-    except InputError as exc:
-        settings_error.error(str(exc))
-        last = st.session_state.get("last_good")
-        if last is None or "analysis" not in last:
-            return
-        chosen, analysis, rkey = last["chosen"], last["analysis"], last["rkey"]
-    else:
-        st.session_state["last_good"] = {
-            "fkey": fkey,
-            "chosen": chosen,
-            "suggested": suggested,
-            "analysis": analysis,
-            "rkey": rkey,
-        }
 
-    title = "Demo Borough" if synthetic else "Crime hotspots"
-    period = months_between(start, end)
-    table, n = analysis["table"], analysis["n"]
-    result = analysis["result"]
+@dataclass
+class _Settings:
+    """What the sidebar's settings section chose."""
+
+    method: str
+    eps: float
+    min_samples: int
+    tiles: str
+    attribution: str
+    shading: str
+    error_slot: Any  # where a bad setting is reported, next to the controls
+
+
+def _sidebar_data(store: PatrolAreaStore) -> _Data:
+    """The data sources, layers and filters (sidebar)."""
+    inc_key, incidents, report, synthetic = _sidebar_incidents()
+    with st.expander(f"What was read: {report.rows_used:,} incidents used"):
+        for line in report.lines():
+            st.caption(line)
+    wards_key, wards, ward_notes = _sidebar_layer("wards", inc_key, incidents, store)
+    patrols_key, patrols, patrol_notes = _sidebar_layer("patrols", inc_key, incidents, store)
+    _sidebar_store(store)
+    start, end, crime_types, ward_names = _sidebar_filters(incidents, wards)
+    return _Data(
+        inc_key, incidents, report, synthetic, wards_key, wards, ward_notes, patrols_key,
+        patrols, patrol_notes, start, end, crime_types, ward_names,
+    )  # fmt: skip
+
+
+def _sidebar_settings(suggested: Suggested) -> _Settings:
+    """The hotspot settings (suggested values shown with their reasons) and the map options."""
+    st.header("Hotspot settings")
+    method = st.radio("Method", ["DBSCAN", "HDBSCAN"], horizontal=True, key="method").lower()
+    auto = st.checkbox("Use suggested settings", value=True, key="auto")
+    s_eps, s_min = suggested.settings["eps"], suggested.settings["min_samples"]
+    if auto:
+        st.session_state["eps"] = round(float(s_eps.value))
+        st.session_state["min_samples"] = int(s_min.value)
+    eps = st.slider(
+        "eps: neighbour distance (metres)",
+        25,
+        500,
+        step=1,
+        key="eps",
+        disabled=auto or method == "hdbscan",
+        help="Suggested: " + s_eps.reason,
+    )
+    st.caption(f"Suggested {float(s_eps.value):.0f} m: {s_eps.reason}")
+    min_samples = st.number_input(
+        "min_samples: incidents that make a dense spot",
+        2,
+        100_000,
+        key="min_samples",
+        disabled=auto,
+        help="Suggested: " + s_min.reason,
+    )
+    st.caption(f"Suggested {s_min.value}: {s_min.reason}")
+    st.altair_chart(
+        k_distance_chart(suggested.spacing, None if method == "hdbscan" else float(eps)),
+        width="stretch",
+    )
+    st.caption(
+        "Distance from each map point to its 4th nearest (the curve the eps suggestion "
+        "reads); the red line is the eps used."
+    )
+    error_slot = st.empty()
+    st.header("Map")
+    tiles = st.text_input(
+        "Your organisation's tile server (optional)",
+        key="tiles",
+        placeholder="https://tiles.example.org/{z}/{x}/{y}.png",
+        help="Leave empty for no base map: nothing is fetched from the internet.",
+    ).strip()
+    attribution = st.text_input("Tile attribution", key="tile_attribution").strip()
+    shading = st.selectbox(
+        "Shade wards by",
+        list(WARD_SHADING),
+        key="ward_shading",
+        help="Colour the wards from light to dark by incidents or a rate (needs wards).",
+    )
+    return _Settings(method, float(eps), int(min_samples), tiles, attribution, shading, error_slot)
+
+
+def _headline(analysis: Analysis) -> None:
+    """The four numbers above the map."""
+    n, found = len(analysis.incidents), analysis.found
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Incidents analysed", f"{n:,}")
-    c2.metric("Hotspots", len(table))
-    share = float(table["incidents"].sum()) / n if n else 0.0
-    c3.metric("Share in hotspots", f"{share:.0%}")
-    eps_text = f"{result.eps_m:.0f} m" if result.eps_m else "HDBSCAN"
-    c4.metric("eps / min_samples", f"{eps_text} / {result.min_samples}")
+    c2.metric("Hotspots", analysis.n_hotspots)
+    c3.metric("Share in hotspots", f"{analysis.share_in_hotspots:.0%}")
+    eps_text = f"{found.eps_m:.0f} m" if found.eps_m else "HDBSCAN"
+    c4.metric("eps / min_samples", f"{eps_text} / {found.min_samples}")
 
-    shade_column = WARD_SHADING[shading]
-    shaded_wards = wards
-    if shade_column and wards is not None and analysis.get("wards") is not None:
-        values = analysis["wards"][["ward_code", shade_column]]
-        shaded_wards = wards.drop(columns=shade_column, errors="ignore").merge(
-            values, on="ward_code", how="left"
-        )
+
+def _page_map(
+    rkey: str, data: _Data, settings: _Settings, analysis: Analysis, chosen: gpd.GeoDataFrame
+) -> dict[str, Any]:
+    """The map (and the drawing tool); returns the map options the downloads reuse."""
+    shade_column = WARD_SHADING[settings.shading]
+    wards = shaded_wards(data.wards, analysis.ward_table, shade_column)
     map_kw: dict[str, Any] = {
-        "wards": shaded_wards,
-        "ward_shading": shade_column if shaded_wards is not wards else None,
-        "patrols": patrols,
-        "tiles": tiles or None,
-        "attribution": attribution or None,
-        "title": title,
-        "synthetic": synthetic,
+        "wards": wards,
+        "ward_shading": shade_column if wards is not data.wards else None,
+        "patrols": data.patrols,
+        "tiles": settings.tiles or None,
+        "attribution": settings.attribution or None,
+        "title": "Demo Borough" if data.synthetic else "Crime hotspots",
+        "synthetic": data.synthetic,
     }
     drawing_ok = False
     try:
         m, drawing_ok = _map(
-            rkey, tiles, attribution, title, synthetic, shading, analysis, chosen, map_kw
-        )
+            rkey, settings.tiles, settings.attribution, map_kw["title"], data.synthetic,
+            settings.shading, analysis, chosen, map_kw,
+        )  # fmt: skip
     except InputError as exc:  # e.g. a bad tile URL or the map files not installed
-        map_error.error(str(exc))
+        st.error(str(exc))
     else:
         show_map(copy.deepcopy(m), analysis)  # st_folium renames the map's elements
     if not drawing_ok:
@@ -639,33 +592,97 @@ def main() -> None:
             "Drawing new patrol areas on the map needs the Leaflet.draw files, which this "
             "installation does not ship; upload a boundary file and save it into the store."
         )
-    save_drawn(store)
+    return map_kw
 
+
+def _tabs(
+    rkey: str,
+    data: _Data,
+    settings: _Settings,
+    analysis: Analysis,
+    chosen: gpd.GeoDataFrame,
+    map_kw: dict[str, Any],
+    store: PatrolAreaStore,
+) -> None:
+    """The five views under the map."""
+    period = months_between(data.start, data.end)
     tab_deploy, tab_outreach, tab_briefing, tab_analysis, tab_pilot = st.tabs(
         ["Deployments", "Outreach", "Briefing", "Analysis", "Evaluate a pilot"]
     )
     with tab_deploy:
         deployments(analysis, period)
-        downloads(analysis, chosen, map_kw)
+        downloads(analysis, chosen, map_kw, data.report)
     with tab_outreach:
-        outreach(analysis, period, patrols is not None)
+        outreach(analysis, period, data.patrols is not None)
     with tab_briefing:
-        briefing(rkey, analysis, chosen, map_kw, period, (start, end))
+        briefing(rkey, analysis, chosen, map_kw, period, (data.start, data.end))
     with tab_analysis:
+        months = data.incidents["month"].dropna().dt.strftime("%Y-%m").unique()
         analysis_tab(
-            f"{fkey}|{wards_key}",
+            f"{data.fkey}|{data.wards_key}",
             chosen,
-            wards,
-            table,
-            float(eps),
-            result.method or method,
-            data_months=tuple(sorted(incidents["month"].dropna().dt.strftime("%Y-%m").unique())),
+            data.wards,
+            analysis.hotspot_table,
+            settings.eps,
+            analysis.found.method or settings.method,
+            data_months=tuple(sorted(months)),
         )
     with tab_pilot:
-        pilot_tab(inc_key, wards_key, incidents, wards, chosen_types, store)
+        pilot_tab(data.inc_key, data.wards_key, data.incidents, data.wards, data.crime_types, store)
     with st.expander("How the data were read"):
-        for line in report.lines() + ward_notes + patrol_notes + result.notes:
+        for line in data.report.lines() + data.ward_notes + data.patrol_notes + analysis.notes:
             st.write(line)
+
+
+def main() -> None:
+    """The page: sidebar, headline numbers, map, views."""
+    st.title("Crime hotspots")
+    store = PatrolAreaStore(Settings.from_environment().store_path)
+    with st.sidebar:
+        data = _sidebar_data(store)
+        filter_error = st.empty()
+    if data.synthetic:
+        st.warning(SAMPLE_NOTICE, icon="⚠️")
+    if not data.crime_types:
+        st.info("Choose at least one crime type in the sidebar.")
+        return
+    fkey = data.fkey
+    try:
+        chosen = _filtered(
+            fkey, data.start, data.end, tuple(data.crime_types), tuple(data.ward_names),
+            data.incidents, data.wards,
+        )  # fmt: skip
+        suggested = _suggest(fkey, chosen, data.wards)
+    except InputError as exc:
+        filter_error.error(str(exc))
+        last = st.session_state.get("last_good")
+        if last is None:
+            return
+        fkey, chosen, suggested = last["fkey"], last["chosen"], last["suggested"]
+    with st.sidebar:
+        settings = _sidebar_settings(suggested)
+    akey = f"{fkey}|{data.wards_key}|{data.patrols_key}"
+    rkey = f"{akey}|{settings.eps}|{settings.min_samples}|{settings.method}"  # one analysis
+    try:
+        analysis = _analyse(
+            akey, settings.eps, settings.min_samples, settings.method, chosen, data.wards,
+            data.patrols,
+        )  # fmt: skip
+    except InputError as exc:
+        settings.error_slot.error(str(exc))
+        last = st.session_state.get("last_good")
+        if last is None or "analysis" not in last:
+            return
+        chosen, analysis, rkey = last["chosen"], last["analysis"], last["rkey"]
+    else:
+        st.session_state["last_good"] = {
+            "fkey": fkey, "chosen": chosen, "suggested": suggested, "analysis": analysis,
+            "rkey": rkey,
+        }  # fmt: skip
+    _headline(analysis)
+    map_kw = _page_map(rkey, data, settings, analysis, chosen)
+    save_drawn(store)
+    _tabs(rkey, data, settings, analysis, chosen, map_kw, store)
 
 
 main()

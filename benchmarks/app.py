@@ -42,8 +42,9 @@ from geodata import (  # noqa: E402  # noqa: E402
     load_patrol_areas,
     load_wards,
 )
-from hotspots import filter_incidents, find_hotspots, make_map, read_incidents  # noqa: E402
+from hotspots import filter_incidents, make_map, read_incidents  # noqa: E402
 from hotspots.export import map_html  # noqa: E402
+from hotspots.pipeline import analyse  # noqa: E402
 
 GOAL_MB = 2.0
 
@@ -99,7 +100,7 @@ def _payload_size(m: object) -> int:
 
 
 def _map_sizes(incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, patrols: gpd.GeoDataFrame):  # type: ignore[no-untyped-def]
-    result = find_hotspots(incidents, study_area=wards)
+    result = analyse(incidents, wards=wards, patrols=patrols)
     kw = {"tiles": None, "wards": wards, "patrol_areas": patrols, "title": "Demo Borough"}
     t = time.perf_counter()
     m = make_map(result.hotspots, incidents, assets="static", **kw)

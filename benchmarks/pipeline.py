@@ -31,14 +31,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from geodata import SAMPLE_INCIDENTS  # noqa: E402
-from hotspots import find_hotspots, make_map, read_incidents  # noqa: E402
+from hotspots import make_map, read_incidents  # noqa: E402
 from hotspots.export import (  # noqa: E402
     write_hotspots_csv,
     write_hotspots_geojson,
     write_incidents_csv,
     write_map_html,
     write_summary,
+    write_table_csv,
 )
+from hotspots.pipeline import analyse  # noqa: E402
 
 WALTHAM_FOREST = REPO.parent / "shared" / "data" / "police-uk" / "waltham-forest-api"
 
@@ -69,15 +71,14 @@ def _pipeline(path: Path, out: Path) -> dict[str, float]:
     incidents, report = read_incidents(path)
     t["read"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    result = find_hotspots(incidents)
-    t["find_hotspots"] = time.perf_counter() - t1
+    result = analyse(incidents)
+    t["analyse"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     write_hotspots_geojson(result.hotspots, out / "hotspots.geojson")
     write_hotspots_csv(result.hotspots, out / "hotspots.csv")
     write_incidents_csv(incidents, out / "incidents.csv", hotspot_ids=result.hotspot_ids)
-    write_summary(
-        {"rows_read": report.rows_read, "n_hotspots": result.n_hotspots}, out / "summary.json"
-    )
+    write_table_csv(result.streets, out / "outreach.csv")
+    write_summary(result.summary(report), out / "summary.json")
     write_map_html(make_map(result.hotspots, incidents, tiles=None), out / "map.html")
     t["write"] = time.perf_counter() - t2
     t["total"] = time.perf_counter() - t0
@@ -103,7 +104,7 @@ def _bench(name: str, path: Path, runs: int) -> None:
             results.append(_pipeline(path, out))
     r0 = results[0]
     print(f"\n{name}: {int(r0['incidents']):,} incidents, {int(r0['hotspots'])} hotspots")
-    for step in ("read", "find_hotspots", "write", "total"):
+    for step in ("read", "analyse", "write", "total"):
         print(f"  {step:<14}{_stats([r[step] for r in results])}")
     total = statistics.median(r["total"] for r in results)
     ref = statistics.median(plain)

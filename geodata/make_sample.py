@@ -781,57 +781,82 @@ def _grid_streets(rng: _Rng) -> list[tuple[str, list[Point]]]:
     return streets
 
 
-def _build_map_points(rng: _Rng, lattice: Lattice) -> list[MapPoint]:
-    """Through-road points, then grid points (thinned), then hotspot and background POIs."""
-    points: list[MapPoint] = []
-    index = _PointIndex()
-    street_points: list[tuple[Point, str]] = []
+class _MapPointBuilder:
+    """Lays the map points in a fixed order (the random draws depend on it)."""
 
-    def add(p: Point, location: str, weight: float) -> bool:
-        lsoa = _lsoa_of(lattice, p)
+    def __init__(self, rng: _Rng, lattice: Lattice) -> None:
+        self.rng = rng
+        self.lattice = lattice
+        self.points: list[MapPoint] = []
+        self.index = _PointIndex()
+        self.high_index = _PointIndex()
+        self.street_points: list[tuple[Point, str]] = []
+
+    def add(self, p: Point, location: str, weight: float) -> bool:
+        lsoa = _lsoa_of(self.lattice, p)
         corridor_m = _line_distance(p, CORRIDOR_LINE)
         if lsoa is None or CORRIDOR_CLEAR_M[0] <= corridor_m < CORRIDOR_CLEAR_M[1]:
             return False
-        points.append(MapPoint(p, f"On or near {location}", lsoa, weight, corridor_m))
-        index.add(p)
+        self.points.append(MapPoint(p, f"On or near {location}", lsoa, weight, corridor_m))
+        self.index.add(p)
         return True
 
-    high_index = _PointIndex()
-    for name, line, spacing in HIGH_STREETS:
-        for x, y in _along(line, spacing):
-            p = (x + rng.uniform(-6, 6), y + rng.uniform(-6, 6))
-            if name != CORRIDOR_STREET and _line_distance(p, CORRIDOR_LINE) < CORRIDOR_CLEAR_M[1]:
-                continue  # St James Street owns the corridor
-            if add(p, name, 2.0 * math.exp(0.8 * rng.normal())):
-                high_index.add(p)
-                street_points.append((p, name))
-    for name, line in _grid_streets(rng):
-        for p in line:
-            weight = math.exp(0.8 * rng.normal())
-            if high_index.near(p, HIGH_STREET_CLEAR_M) or index.near(p, MIN_POINT_GAP_M):
-                continue
-            if add(p, name, weight):
-                street_points.append((p, name))
+    def high_streets(self) -> None:
+        rng = self.rng
+        for name, line, spacing in HIGH_STREETS:
+            for x, y in _along(line, spacing):
+                p = (x + rng.uniform(-6, 6), y + rng.uniform(-6, 6))
+                if (
+                    name != CORRIDOR_STREET
+                    and _line_distance(p, CORRIDOR_LINE) < CORRIDOR_CLEAR_M[1]
+                ):
+                    continue  # St James Street owns the corridor
+                if self.add(p, name, 2.0 * math.exp(0.8 * rng.normal())):
+                    self.high_index.add(p)
+                    self.street_points.append((p, name))
 
-    def nearest_street(p: Point) -> str:
-        return min(street_points, key=lambda sp: math.hypot(p[0] - sp[0][0], p[1] - sp[0][1]))[1]
+    def grid_streets(self) -> None:
+        for name, line in _grid_streets(self.rng):
+            for p in line:
+                weight = math.exp(0.8 * self.rng.normal())
+                if self.high_index.near(p, HIGH_STREET_CLEAR_M) or self.index.near(
+                    p, MIN_POINT_GAP_M
+                ):
+                    continue
+                if self.add(p, name, weight):
+                    self.street_points.append((p, name))
 
-    def scatter(centre: Point, sigma: float, labels: Sequence[tuple[str, int]]) -> None:
+    def nearest_street(self, p: Point) -> str:
+        return min(self.street_points, key=lambda sp: math.hypot(p[0] - sp[0][0], p[1] - sp[0][1]))[
+            1
+        ]
+
+    def scatter(self, centre: Point, sigma: float, labels: Sequence[tuple[str, int]]) -> None:
+        rng = self.rng
         for label, n in labels:
             for _ in range(n):
                 p = (centre[0] + sigma * rng.normal(), centre[1] + sigma * rng.normal())
-                add(p, label or nearest_street(p), 3.0 * math.exp(0.8 * rng.normal()))
+                self.add(p, label or self.nearest_street(p), 3.0 * math.exp(0.8 * rng.normal()))
 
+    def background(self) -> None:
+        width, height = len(BOROUGH_MAP[0]) * CELL_W, len(BOROUGH_MAP) * CELL_H
+        for label, n in BACKGROUND_POIS:
+            for _ in range(n):
+                p = (self.rng.uniform(0, width), self.rng.uniform(0, height))
+                self.add(p, label, 3.0 * math.exp(0.8 * self.rng.normal()))
+
+
+def _build_map_points(rng: _Rng, lattice: Lattice) -> list[MapPoint]:
+    """Through-road points, then grid points (thinned), then hotspot and background POIs."""
+    builder = _MapPointBuilder(rng, lattice)
+    builder.high_streets()
+    builder.grid_streets()
     for spec in HOTSPOTS:
-        scatter(spec.centre, spec.sigma_m, spec.extra_points)
+        builder.scatter(spec.centre, spec.sigma_m, spec.extra_points)
     middle = CORRIDOR_LINE[len(CORRIDOR_LINE) // 2]
-    scatter(middle, 15.0, CORRIDOR_EXTRA_POINTS)
-    width, height = len(BOROUGH_MAP[0]) * CELL_W, len(BOROUGH_MAP) * CELL_H
-    for label, n in BACKGROUND_POIS:
-        for _ in range(n):
-            p = (rng.uniform(0, width), rng.uniform(0, height))
-            add(p, label, 3.0 * math.exp(0.8 * rng.normal()))
-    return points
+    builder.scatter(middle, 15.0, CORRIDOR_EXTRA_POINTS)
+    builder.background()
+    return builder.points
 
 
 # --------------------------------------------------------------------------------------------

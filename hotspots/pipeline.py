@@ -15,19 +15,22 @@ over the same study area (:mod:`hotspots.study_area`) and so the same grid:
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from .cluster import Suggestion
-from .errors import ParameterError
+from ._points import incident_xy
+from .cluster import Suggestion, map_point_spacing
+from .errors import InputError, ParameterError
 from .find import HotspotResult, find_hotspots, suggest_parameters
 from .harm import HarmResult, apply_harm_weights
 from .overlay import (
+    assign_wards,
     coverage_share,
     outreach_streets,
     overlay_hotspots,
@@ -38,7 +41,16 @@ from .overlay import (
 from .profile import monthly_counts
 from .study_area import StudyArea, study_area
 
-__all__ = ["ALL_INCIDENTS", "Analysis", "analyse", "crime_mix", "suggest"]
+__all__ = [
+    "ALL_INCIDENTS",
+    "SPACING_POINTS",
+    "Analysis",
+    "Suggested",
+    "analyse",
+    "crime_mix",
+    "select_wards",
+    "suggest",
+]
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +131,11 @@ class Analysis:
     def n_hotspots(self) -> int:
         """Number of hotspots found."""
         return len(self.hotspots)
+
+    @property
+    def hotspot_table(self) -> pd.DataFrame:
+        """The hotspots without their outlines, for tables."""
+        return pd.DataFrame(self.hotspots.drop(columns=self.hotspots.geometry.name))
 
     @property
     def share_in_hotspots(self) -> float:
@@ -305,6 +322,29 @@ def analyse(
     return analysis
 
 
+@dataclass(frozen=True)
+class Suggested:
+    """The settings :func:`analyse` would suggest, and the curve the ``eps`` suggestion reads.
+
+    Attributes
+    ----------
+    settings
+        ``{"eps": Suggestion, "min_samples": Suggestion}`` (no ``eps`` for HDBSCAN), each with
+        its reason.
+    spacing
+        Distance from each map point to its 4th nearest, sorted (the k-distance curve whose
+        knee is the ``eps`` suggestion), thinned to at most :data:`SPACING_POINTS` points
+        spread evenly along the curve, for a chart.
+    """
+
+    settings: dict[str, Suggestion]
+    spacing: npt.NDArray[np.float64]
+
+
+#: The most points of the k-distance curve :func:`suggest` returns (enough for its shape).
+SPACING_POINTS = 400
+
+
 def suggest(
     incidents: gpd.GeoDataFrame,
     *,
@@ -312,7 +352,7 @@ def suggest(
     method: Literal["dbscan", "hdbscan"] = "dbscan",
     harm: Mapping[str, float] | None = None,
     boundary: Any = None,
-) -> dict[str, Suggestion]:
+) -> Suggested:
     """The settings :func:`analyse` would suggest for these incidents, without clustering.
 
     The same study area and weights as :func:`analyse` with the same arguments, so the
@@ -320,4 +360,32 @@ def suggest(
     """
     incidents, _ = _weigh(incidents, harm, None)
     area = study_area(incidents, boundary=boundary if boundary is not None else wards)
-    return suggest_parameters(incidents, study_area=area, method=method, weighted=harm is not None)
+    settings = suggest_parameters(
+        incidents, study_area=area, method=method, weighted=harm is not None
+    )
+    spacing = map_point_spacing(incident_xy(incidents))
+    if len(spacing) > SPACING_POINTS:
+        picks = np.linspace(0, len(spacing) - 1, SPACING_POINTS).round().astype(int)
+        spacing = spacing[picks]
+    return Suggested(settings, spacing)
+
+
+def select_wards(
+    incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, names: Iterable[str]
+) -> gpd.GeoDataFrame:
+    """The incidents inside the wards named (``ward_name``); all of them when none are named.
+
+    Raises
+    ------
+    InputError
+        When no incident lies in the wards named.
+    """
+    wanted_names = set(names)
+    if not wanted_names:
+        return incidents
+    codes = assign_wards(incidents, wards)
+    wanted = set(wards.loc[wards["ward_name"].isin(wanted_names), "ward_code"])
+    chosen = incidents[codes.isin(wanted).to_numpy()]
+    if len(chosen) == 0:
+        raise InputError("no incidents in the chosen wards; choose other wards or none.")
+    return chosen

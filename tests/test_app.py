@@ -21,7 +21,8 @@ from streamlit.testing.v1 import AppTest
 
 from geodata import SAMPLE_PATROL_AREAS, SAMPLE_WARDS
 from geodata.store import PatrolAreaStore
-from hotspots import InputError, find_hotspots, overlay_hotspots, ward_table
+from hotspots import InputError
+from hotspots.pipeline import Analysis, analyse
 from tests.conftest import STREET_HEADER, make_street_rows
 from ui import helpers
 
@@ -44,7 +45,7 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 # app.py's analysis dict (the parts the helpers use), the incidents, the map settings.
-Analysis = tuple[dict[str, object], gpd.GeoDataFrame, dict[str, object]]
+Fixture = tuple[Analysis, gpd.GeoDataFrame, dict[str, object]]
 
 
 def _run(at: AppTest) -> AppTest:
@@ -166,7 +167,9 @@ def test_deployments_view(app: AppTest) -> None:
         "Hotspots (CSV)",
         "Ward table (CSV)",
         "Patrol coverage (CSV)",
+        "Outreach streets (CSV)",
         "Map (HTML, opens offline)",
+        "Summary (JSON)",
     ]
 
 
@@ -435,22 +438,16 @@ def test_saving_a_drawn_area_needs_a_name_and_a_polygon(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def analysis() -> Analysis:
-    """A small analysis of the planted-hotspot CSV, shaped like app.py's."""
+def analysis() -> Fixture:
+    """The analysis the app runs (hotspots.pipeline.analyse) of the planted-hotspot CSV over
+    one ward with a name to escape, the incidents and the map options."""
     incidents, _ = helpers.read_uploaded_incidents((("a.csv", street_csv()),))
-    result = find_hotspots(incidents, eps=100, min_samples=10)
-    hs = overlay_hotspots(result.hotspots, incidents, hotspot_ids=result.hotspot_ids)
     wards = gpd.GeoDataFrame(
         {"ward_code": ["W1"], "ward_name": ["Test <Ward>"], "population": [1000.0]},
         geometry=[box(535_000, 186_000, 541_000, 192_000)],
         crs="EPSG:27700",
     )
-    table = ward_table(incidents, wards, hotspots=hs, hotspot_ids=result.hotspot_ids)
-    out = {
-        "hotspots": hs,
-        "wards": table.table,
-        "wards_outside": table.incidents_outside,
-    }
+    out = analyse(incidents, wards=wards, eps=100, min_samples=10)
     map_kw = {
         "wards": wards,
         "patrols": None,
@@ -463,9 +460,9 @@ def analysis() -> Analysis:
 
 
 def test_hotspot_at(
-    analysis: Analysis,
+    analysis: Fixture,
 ) -> None:
-    hs = analysis[0]["hotspots"].to_crs("EPSG:4326")  # type: ignore[union-attr]
+    hs = analysis[0].hotspots.to_crs("EPSG:4326")  # type: ignore[union-attr]
     inside = hs.geometry.iloc[0].representative_point()
     assert helpers.hotspot_at(hs, inside.y, inside.x) == hs["hotspot_id"].iloc[0]
     assert helpers.hotspot_at(hs, 10.0, 10.0) is None
@@ -473,7 +470,7 @@ def test_hotspot_at(
 
 
 def test_standalone_map_and_draw_tool(
-    analysis: Analysis,
+    analysis: Fixture,
 ) -> None:
     out, incidents, map_kw = analysis
     page = helpers.standalone_map(out, incidents, **map_kw)
@@ -486,19 +483,19 @@ def test_standalone_map_and_draw_tool(
 
 
 def test_downloads_are_real_files(
-    analysis: Analysis,
+    analysis: Fixture,
     tmp_path: Path,
 ) -> None:
     from hotspots import write_hotspots_geojson, write_hotspots_gpkg
 
     out, _, _ = analysis
-    hs = out["hotspots"]
+    hs = out.hotspots
     doc = json.loads(helpers.file_bytes(lambda p: write_hotspots_geojson(hs, p), ".geojson"))  # type: ignore[arg-type]
     assert len(doc["features"]) == len(hs)  # type: ignore[arg-type]
     gpkg = tmp_path / "h.gpkg"
     gpkg.write_bytes(helpers.file_bytes(lambda p: write_hotspots_gpkg(hs, p), ".gpkg"))  # type: ignore[arg-type]
     assert len(gpd.read_file(gpkg)) == len(hs)  # type: ignore[arg-type]
-    wards_csv = helpers.table_csv(out["wards"]).decode()  # type: ignore[arg-type]
+    wards_csv = helpers.table_csv(out.ward_table).decode()  # type: ignore[arg-type]
     assert wards_csv.startswith("ward_code,ward_name")
     page = helpers.printable_html(
         "Outreach <list>", "2024", [("Streets", pd.DataFrame({"s": ["<b>"]}))]
@@ -506,8 +503,18 @@ def test_downloads_are_real_files(
     assert "&lt;b&gt;" in page and "<b>" not in page.replace("<body>", "")
 
 
-def test_briefing_table_suppresses_small_counts(analysis: Analysis) -> None:
-    hs = analysis[0]["hotspots"].copy()  # type: ignore[union-attr]
+def test_summary_download_is_the_cli_summary() -> None:
+    """The dashboard's summary.json is Analysis.summary(): the contract hotspots analyse writes."""
+    incidents, report = helpers.read_uploaded_incidents((("a.csv", street_csv()),))
+    out = analyse(incidents, eps=100, min_samples=10)
+    summary = json.loads(helpers.summary_json(out, report))
+    assert summary == json.loads(json.dumps(out.summary(report)))
+    assert summary["rows_read"] == report.rows_read and summary["n_hotspots"] == 2
+    assert summary["params"]["eps_m"] == 100.0
+
+
+def test_briefing_table_suppresses_small_counts(analysis: Fixture) -> None:
+    hs = analysis[0].hotspots.copy()  # type: ignore[union-attr]
     hs.loc[hs.index[0], "incidents"] = 3
     table = helpers.briefing_table(hs)
     assert table["Incidents"].iloc[0] == "fewer than 5"
@@ -520,7 +527,7 @@ def test_fewer_than_5() -> None:
 
 
 def test_briefing_file(
-    analysis: Analysis,
+    analysis: Fixture,
 ) -> None:
     if not helpers.briefing_available():
         pytest.skip("hotspots.briefing is not there yet")

@@ -8,8 +8,8 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from hotspots import ParameterError, find_hotspots, read_incidents
-from hotspots.pipeline import ALL_INCIDENTS, analyse, suggest
+from hotspots import InputError, ParameterError, find_hotspots, read_incidents
+from hotspots.pipeline import ALL_INCIDENTS, SPACING_POINTS, analyse, select_wards, suggest
 
 
 @pytest.fixture
@@ -121,10 +121,25 @@ def test_harm_weights_rank_and_are_recorded(incidents) -> None:  # type: ignore[
 def test_suggest_is_what_analyse_uses(incidents, wards) -> None:  # type: ignore[no-untyped-def]
     suggested = suggest(incidents, wards=wards)
     a = analyse(incidents, wards=wards)
-    assert set(suggested) == {"eps", "min_samples"}
-    assert a.found.eps_m == pytest.approx(float(suggested["eps"].value))
-    assert a.found.min_samples == int(suggested["min_samples"].value)
-    assert a.suggestions["min_samples"].reason == suggested["min_samples"].reason
+    assert set(suggested.settings) == {"eps", "min_samples"}
+    assert a.found.eps_m == pytest.approx(float(suggested.settings["eps"].value))
+    assert a.found.min_samples == int(suggested.settings["min_samples"].value)
+    assert a.suggestions["min_samples"].reason == suggested.settings["min_samples"].reason
+    curve = suggested.spacing
+    assert 0 < len(curve) <= SPACING_POINTS and (curve[1:] >= curve[:-1]).all()
+
+
+def test_select_wards(incidents, wards) -> None:  # type: ignore[no-untyped-def]
+    west = select_wards(incidents, wards, ["West"])
+    east = select_wards(incidents, wards, ["East"])
+    assert len(west) + len(east) == len(incidents) and len(west) and len(east)
+    assert (west.geometry.x < 538_000).all()
+    assert select_wards(incidents, wards, []) is incidents
+    far = wards.assign(ward_name=["Far", "Away"]).set_geometry(
+        [shapely.box(0, 0, 10, 10), shapely.box(20, 20, 30, 30)]
+    )
+    with pytest.raises(InputError, match="no incidents in the chosen wards"):
+        select_wards(incidents, far, ["Far"])
 
 
 def test_population_needs_wards(incidents) -> None:  # type: ignore[no-untyped-def]

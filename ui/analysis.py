@@ -24,15 +24,23 @@ from geodata import SAMPLE_DIR
 from geodata.store import PatrolAreaStore
 from hotspots import InputError, to_wgs84
 from hotspots.assets import local_assets
-from hotspots.change import ChangeResult, EmergingResult, compare_periods, emerging_hotspots
-from hotspots.density import KDEResult, grid_cells, kde, kde_bands, kde_hotspot_cells
 from hotspots.errors import InputFileError, ParameterError
-from hotspots.find import find_hotspots
-from hotspots.harm import DEFAULT_HARM_WEIGHTS, HARM_SOURCE, apply_harm_weights, parse_harm_weights
+from hotspots.harm import DEFAULT_HARM_WEIGHTS, HARM_SOURCE, parse_harm_weights
+from hotspots.methods import (
+    ChangeAnalysis,
+    EmergingAnalysis,
+    GiAnalysis,
+    KdeAnalysis,
+    analyse_change,
+    analyse_emerging,
+    analyse_gi,
+    analyse_kde,
+)
 from hotspots.pilot import PilotResult, evaluate_pilot
+from hotspots.pipeline import analyse
 from hotspots.report.pilot_page import pilot_report_html
 from hotspots.report.pilot_text import pilot_record, pilot_summary, wdq_sentence
-from hotspots.significance import CLASSES, GiResult, gi_star_cells
+from hotspots.significance import CLASSES
 
 from .helpers import DEMO, LAYER_TYPES, STATIC_URL, digest, read_uploaded_layer, table_csv
 from .helpers import uploaded_files as _uploaded
@@ -53,10 +61,6 @@ CORRIDOR = "St James Street corridor (demo)"
 # Cached calls into the library
 
 
-def _study(chosen: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None) -> Any:
-    return wards if wards is not None else chosen.geometry.union_all().convex_hull
-
-
 Weights = tuple[tuple[str, float], ...]
 
 
@@ -66,99 +70,92 @@ def harm_key(weights: Mapping[str, float]) -> str:
     return hashlib.sha256(json.dumps(items).encode()).hexdigest()[:12]
 
 
-@st.cache_data(show_spinner="Weighting by harm ...", max_entries=8)
-def _weighted(
-    fkey: str, weights: Weights | None, _chosen: gpd.GeoDataFrame
-) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """The filtered incidents, their weight set from the harm table ``weights`` (None: counts),
-    and the harm warnings."""
-    if weights is None:
-        return _chosen, []
-    harmed = apply_harm_weights(_chosen, weights=dict(weights))
-    return harmed.incidents, harmed.warnings
+def _table(weights: Weights | None) -> dict[str, float] | None:
+    return None if weights is None else dict(weights)
 
 
 @st.cache_data(show_spinner="Finding harm-weighted hotspots ...", max_entries=8)
 def _harm_footprints(
-    akey: str, eps: float | None, method: str, _inc: gpd.GeoDataFrame, _wards: Any
+    akey: str, eps: float | None, method: str, weights: Weights, _inc: gpd.GeoDataFrame, _wards: Any
 ) -> pd.DataFrame:
-    result = find_hotspots(
+    return analyse(
         _inc,
+        wards=_wards,
         eps=eps if method == "dbscan" else None,
         method=method,  # type: ignore[arg-type]
-        weighted=True,
-        study_area=_wards,
-    )
-    return pd.DataFrame(result.hotspots.drop(columns="geometry"))
+        harm=dict(weights),
+    ).hotspot_table
 
 
 @st.cache_data(show_spinner="Estimating the density ...", max_entries=8)
 def _kde(
     akey: str,
-    harm: bool,
+    weights: Weights | None,
     cell: float | None,
     bandwidth: float | None,
+    share: float,
     _inc: gpd.GeoDataFrame,
     _wards: Any,
-) -> KDEResult:
-    return kde(
+) -> KdeAnalysis:
+    return analyse_kde(
         _inc,
-        study_area=_study(_inc, _wards),
+        wards=_wards,
         cell_size=cell,
         bandwidth=bandwidth,
-        weights="weight" if harm else None,
+        area_share=share,
+        harm=_table(weights),
     )
 
 
-@st.cache_data(show_spinner="Drawing the grid ...", max_entries=8)
-def _grid(akey: str, cell: float, _chosen: gpd.GeoDataFrame, _wards: Any) -> gpd.GeoDataFrame:
-    return grid_cells(_study(_chosen, _wards), cell_size=cell, crs=_chosen.crs)
+def _units(cell: float, wards: Any) -> dict[str, Any]:
+    """The grid options of :mod:`hotspots.methods` for a cell size (-1: the wards)."""
+    return {"wards": wards, "by_ward": cell < 0, "cell_size": cell if cell > 0 else 250.0}
 
 
 @st.cache_data(show_spinner="Computing Gi* ...", max_entries=8)
 def _gi(
-    akey: str, harm: bool, cell: float, fdr: bool, _inc: gpd.GeoDataFrame, _cells: Any
-) -> GiResult:
-    return gi_star_cells(_inc, _cells, weights="weight" if harm else None, fdr=fdr)
+    akey: str, weights: Weights | None, cell: float, fdr: bool, _inc: gpd.GeoDataFrame, _wards: Any
+) -> GiAnalysis:
+    return analyse_gi(_inc, fdr=fdr, harm=_table(weights), **_units(cell, _wards))
 
 
 @st.cache_data(show_spinner="Comparing the periods ...", max_entries=8)
 def _compare(
     akey: str,
-    harm: bool,
+    weights: Weights | None,
     cell: float,
     before: tuple[str, str],
     after: tuple[str, str],
     _inc: gpd.GeoDataFrame,
-    _cells: Any,
+    _wards: Any,
     data_months: tuple[str, ...] | None = None,
-) -> ChangeResult:
-    return compare_periods(
+) -> ChangeAnalysis:
+    return analyse_change(
         _inc,
-        _cells,
         before=before,
         after=after,
-        weights="weight" if harm else None,
+        harm=_table(weights),
         data_months=data_months,
+        **_units(cell, _wards),
     )
 
 
 @st.cache_data(show_spinner="Finding emerging hot spots ...", max_entries=8)
 def _emerging(
     akey: str,
-    harm: bool,
+    weights: Weights | None,
     cell: float,
     period: int,
     _inc: gpd.GeoDataFrame,
-    _cells: Any,
+    _wards: Any,
     data_months: tuple[str, ...] | None = None,
-) -> EmergingResult:
-    return emerging_hotspots(
+) -> EmergingAnalysis:
+    return analyse_emerging(
         _inc,
-        _cells,
         period_months=period,
-        weights="weight" if harm else None,
+        harm=_table(weights),
         data_months=data_months,
+        **_units(cell, _wards),
     )
 
 
@@ -295,19 +292,21 @@ def analysis_tab(
         weights = tuple(table.items())
         akey = f"{akey}|harm:{harm_key(table)}"  # every cached call below is keyed on it
     try:
-        inc, harm_warnings = _weighted(akey, weights, chosen)
-        for warning in harm_warnings if harm else []:
-            st.caption(f"Harm weights: {warning}.")
         if pick == METHODS[0]:
-            _footprints(akey, harm, inc, wards, footprints, eps, method)
+            _footprints(akey, weights, chosen, wards, footprints, eps, method)
         elif pick == "KDE":
-            _kde_view(akey, harm, inc, wards)
+            _kde_view(akey, weights, chosen, wards)
         elif pick == "Gi*":
-            _gi_view(akey, harm, inc, wards)
+            _gi_view(akey, weights, chosen, wards)
         else:
-            _change_view(akey, harm, inc, wards, data_months)
+            _change_view(akey, weights, chosen, wards, data_months)
     except InputError as exc:
         st.error(str(exc))
+
+
+def _notes(notes: list[str]) -> None:
+    for note in notes:
+        st.caption(note)
 
 
 # Harm weights: the table in use is st.session_state["harm_table"] ({crime type: weight}) and
@@ -439,7 +438,7 @@ def harm_table() -> dict[str, float]:
 
 def _footprints(
     akey: str,
-    harm: bool,
+    weights: Weights | None,
     inc: gpd.GeoDataFrame,
     wards: Any,
     footprints: pd.DataFrame,
@@ -450,30 +449,28 @@ def _footprints(
         f"{method.upper()} footprints with the sidebar's settings: the map above and the "
         "Deployments tab."
     )
-    table = _harm_footprints(akey, float(eps), method, inc, wards) if harm else footprints
-    if harm:
+    table = footprints
+    if weights is not None:
+        table = _harm_footprints(akey, float(eps), method, weights, inc, wards)
         st.caption("Ranked by harm; min_samples is suggested for the weighted incidents.")
     st.metric("Footprints", len(table))
     st.dataframe(table, hide_index=True, width="stretch")
 
 
-def _kde_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> None:
-    auto = _kde(akey, harm, None, None, inc, wards)
+def _kde_view(akey: str, weights: Weights | None, inc: gpd.GeoDataFrame, wards: Any) -> None:
+    auto = _kde(akey, weights, None, None, 0.05, inc, wards).result
     c1, c2, c3 = st.columns(3)
     cell = c1.number_input("Cell size (m)", 5, 1000, round(auto.cell_size), key="kde_cell")
     bandwidth = c2.number_input("Bandwidth (m)", 10, 5000, round(auto.bandwidth), key="kde_bw")
     share = c3.slider("Top area (%)", 1, 20, 5, key="kde_share") / 100
     for name, s in auto.suggestions.items():
         st.caption(f"Default {name} {float(s.value):.0f} m: {s.reason}")
-    result = _kde(akey, harm, float(cell), float(bandwidth), inc, wards)
-    levels = sorted({0.01, share} | ({0.1} if share < 0.1 else set()))
-    bands = kde_bands(result, levels=levels)
-    top = kde_hotspot_cells(result, area_share=share)
-    for note in result.notes:
-        st.caption(note)
+    found = _kde(akey, weights, float(cell), float(bandwidth), share, inc, wards)
+    bands = found.bands
+    _notes(found.notes)
     c1, c2 = st.columns(2)
     c1.metric("KDE bands", len(bands))
-    c2.metric(f"Cells in the top {share:.0%}", len(top))
+    c2.metric(f"Cells in the top {share:.0%}", len(found.top))
     colours = pd.Series(BAND_COLOURS[: len(bands)], index=bands.index)
     tips = bands["band"] + " of the area: " + bands["min_density_km2"].round(0).astype(str)
     tips = tips + " to " + bands["max_density_km2"].round(0).astype(str) + " per km²"
@@ -481,44 +478,33 @@ def _kde_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> None:
     st.dataframe(pd.DataFrame(bands.drop(columns="geometry")), hide_index=True, width="stretch")
 
 
-def _cell_size(default: int, key: str) -> float:
-    return float(st.number_input("Cell size (m)", 50, 2000, default, step=50, key=key))
-
-
-def _units(
-    akey: str, inc: gpd.GeoDataFrame, wards: Any, key: str
-) -> tuple[float, gpd.GeoDataFrame]:
-    """Grid cells (a size chooser) or, when wards are loaded and chosen, the wards themselves.
-
-    Returns the cache token (the cell size, or -1 for the wards) and the cells.
-    """
-    by_ward = False
+def _cell_choice(wards: Any, key: str) -> float:
+    """Grid cells (a size chooser) or, when wards are loaded and chosen, the wards themselves:
+    the cell size, or -1 for the wards."""
     if isinstance(wards, gpd.GeoDataFrame) and len(wards) >= 3:
-        by_ward = (
-            st.radio("Cells", ["Grid", "Wards"], horizontal=True, key=f"{key}_units") == "Wards"
-        )
-    if by_ward:
-        st.caption(
-            "Each ward is one cell: fine for briefing members ward by ward, too coarse to "
-            "place patrols (a busy street is averaged over its whole ward)."
-        )
-        return -1.0, wards
-    cell = _cell_size(250, key)
+        units = st.radio("Cells", ["Grid", "Wards"], horizontal=True, key=f"{key}_units")
+        if units == "Wards":
+            st.caption(
+                "Each ward is one cell: fine for briefing members ward by ward, too coarse to "
+                "place patrols (a busy street is averaged over its whole ward)."
+            )
+            return -1.0
+    cell = float(st.number_input("Cell size (m)", 50, 2000, 250, step=50, key=key))
     st.caption(
         "Grid over the wards (else the incidents' hull); 250 m cells: about a street block "
         "group, fine enough for patrols yet holding enough incidents per cell to test."
     )
-    return cell, _grid(akey, cell, inc, wards)
+    return cell
 
 
-def _gi_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> None:
+def _gi_view(akey: str, weights: Weights | None, inc: gpd.GeoDataFrame, wards: Any) -> None:
     c1, c2 = st.columns(2)
     with c1:
-        cell, cells = _units(akey, inc, wards, "gi_cell")
+        cell = _cell_choice(wards, "gi_cell")
     fdr = c2.checkbox("FDR correction (Benjamini-Hochberg)", value=True, key="gi_fdr")
-    found = _gi(akey, harm, cell, fdr, inc, cells)
+    found = _gi(akey, weights, cell, fdr, inc, wards)
     gi = found.cells
-    counts = gi["hotspot_class"].value_counts().reindex(list(CLASSES), fill_value=0)
+    counts = pd.Series(found.class_counts()).reindex(list(CLASSES), fill_value=0)
     table = counts.rename_axis("class").reset_index(name="cells")
     st.metric("Hot cells", int(table.loc[table["class"].str.startswith("hot"), "cells"].sum()))
     shown = gi[gi["hotspot_class"] != "not significant"]
@@ -529,13 +515,12 @@ def _gi_view(akey: str, harm: bool, inc: gpd.GeoDataFrame, wards: Any) -> None:
         tips = shown["ward_name"].astype(str) + ", " + tips
     _show(shown, colours, tips, "map_gi", wards)
     st.dataframe(table, hide_index=True, width="stretch")
-    for note in found.notes:
-        st.caption(note)
+    _notes(found.notes)
 
 
 def _change_view(
     akey: str,
-    harm: bool,
+    weights: Weights | None,
     inc: gpd.GeoDataFrame,
     wards: Any,
     data_months: tuple[str, ...] | None = None,
@@ -545,7 +530,7 @@ def _change_view(
         st.info("Change needs at least two months: widen the month filter.")
         return
     half = len(months) // 2
-    cell, cells = _units(akey, inc, wards, "ch_cell")
+    cell = _cell_choice(wards, "ch_cell")
     c1, c2 = st.columns(2)
     before = c1.select_slider(
         "Before", options=months, value=(months[0], months[half - 1]), key="ch_before"
@@ -553,8 +538,8 @@ def _change_view(
     after = c2.select_slider(
         "After", options=months, value=(months[half], months[-1]), key="ch_after"
     )
-    compared = _compare(akey, harm, cell, tuple(before), tuple(after), inc, cells, data_months)
-    cmp = compared.cells
+    change = _compare(akey, weights, cell, tuple(before), tuple(after), inc, wards, data_months)
+    cmp = change.cells
     moved = cmp[cmp["change"] != 0]
     colours = pd.Series(
         ["#b10026" if c > 0 else "#2166ac" for c in moved["change"]], index=moved.index
@@ -562,32 +547,35 @@ def _change_view(
     tips = "before " + moved["before"].round(0).astype(str) + ", after "
     tips = tips + moved["after"].round(0).astype(str)
     st.subheader("Before and after")
-    st.caption("; ".join(compared.notes) + ". Red: more after; blue: fewer.")
+    st.caption("; ".join(change.notes) + ". Red: more after; blue: fewer.")
     _show(moved, colours, tips, "map_change", wards)
     biggest = cmp.reindex(cmp["change"].abs().sort_values(ascending=False).index).head(20)
     st.dataframe(pd.DataFrame(biggest.drop(columns="geometry")), hide_index=True, width="stretch")
+    _emerging_view(akey, weights, cell, inc, wards, data_months)
 
+
+def _emerging_view(
+    akey: str,
+    weights: Weights | None,
+    cell: float,
+    inc: gpd.GeoDataFrame,
+    wards: Any,
+    data_months: tuple[str, ...] | None,
+) -> None:
     st.subheader("Emerging hot spots")
     period = int(st.number_input("Period length (months)", 1, 12, 3, key="ch_period"))
     try:
-        emerging = _emerging(akey, harm, cell, period, inc, cells, data_months)
+        found = _emerging(akey, weights, cell, period, inc, wards, data_months)
     except InputError as exc:  # next to the period control
         st.error(str(exc))
         return
-    em = emerging.cells
-    for note in emerging.notes:
-        st.caption(note)
+    _notes(found.notes)
     st.caption(
         "A Gi* pattern is relative to the whole area in each period: read the trend of the "
         "counts (count_trend_p) beside each pattern before acting on it."
     )
-    summary = (
-        em.groupby("pattern")
-        .agg(cells=("pattern", "size"), median_count_trend_p=("count_trend_p", "median"))
-        .reset_index()
-        .sort_values("cells", ascending=False)
-    )
-    st.dataframe(summary, hide_index=True, width="stretch")
+    st.dataframe(found.pattern_table(), hide_index=True, width="stretch")
+    em = found.cells
     shown = em[em["pattern"] != "no pattern"]
     colours = pd.Series(
         ["#b10026" if "hot" in p else "#2166ac" for p in shown["pattern"]], index=shown.index

@@ -23,8 +23,16 @@ from shapely.geometry import Point, shape
 from geodata import load_patrol_areas, load_wards
 from geodata.settings import Settings
 from geodata.store import PatrolAreaStore
-from hotspots import InputError, LoadReport, make_map, read_incidents, write_table_csv
+from hotspots import (
+    InputError,
+    LoadReport,
+    make_map,
+    read_incidents,
+    write_summary,
+    write_table_csv,
+)
 from hotspots.export import map_html
+from hotspots.pipeline import Analysis
 
 STATIC_URL = "/app/static/vendor"
 DEMO = "demo"
@@ -109,7 +117,7 @@ def uploaded_files(widget_value: Any) -> Files:
 
 
 def build_map(
-    analysis: dict[str, Any],
+    analysis: Analysis,
     chosen: gpd.GeoDataFrame,
     *,
     wards: gpd.GeoDataFrame | None,
@@ -123,7 +131,7 @@ def build_map(
     ward_shading: str | None = None,
 ) -> folium.Map:
     return make_map(
-        analysis["hotspots"],
+        analysis.hotspots,
         chosen if points else chosen.iloc[0:0],
         assets=assets,  # type: ignore[arg-type]
         static_url=STATIC_URL,
@@ -138,7 +146,7 @@ def build_map(
 
 
 def standalone_map(
-    analysis: dict[str, Any], chosen: gpd.GeoDataFrame, *, points: bool = True, **map_kw: Any
+    analysis: Analysis, chosen: gpd.GeoDataFrame, *, points: bool = True, **map_kw: Any
 ) -> str:
     """The map as one HTML page that opens offline (hotspots.export.map_html)."""
     return map_html(build_map(analysis, chosen, assets="inline", points=points, **map_kw))
@@ -247,6 +255,29 @@ def k_distance_chart(spacing: np.ndarray, eps: float | None) -> alt.LayerChart |
     return (line + rule).properties(height=160)
 
 
+def without_outlines(frame: gpd.GeoDataFrame | None) -> pd.DataFrame | None:
+    """A layer's table without its geometry, for showing as a table (None stays None)."""
+    if frame is None:
+        return None
+    return pd.DataFrame(frame.drop(columns=frame.geometry.name))
+
+
+def summary_json(analysis: Analysis, report: LoadReport) -> bytes:
+    """``summary.json`` of the analysis, as ``hotspots analyse`` writes it."""
+    return file_bytes(lambda p: write_summary(analysis.summary(report), p), ".json")
+
+
+def shaded_wards(
+    wards: gpd.GeoDataFrame | None, table: pd.DataFrame | None, column: str | None
+) -> gpd.GeoDataFrame | None:
+    """The wards with the ward table's ``column`` joined on, for shading the map; the wards
+    as they are when there is nothing to shade."""
+    if not column or wards is None or table is None:
+        return wards
+    values = table[["ward_code", column]]
+    return wards.drop(columns=column, errors="ignore").merge(values, on="ward_code", how="left")
+
+
 def briefing_available() -> bool:
     """Whether hotspots.briefing (the briefing file writer) is installed."""
     try:
@@ -265,7 +296,7 @@ def briefing_table(hotspots: gpd.GeoDataFrame, top_n: int = 10) -> pd.DataFrame:
 
 
 def briefing_page(
-    analysis: dict[str, Any],
+    analysis: Analysis,
     chosen: gpd.GeoDataFrame,
     map_kw: dict[str, Any],
     period: tuple[str, str],
@@ -274,12 +305,12 @@ def briefing_page(
     from hotspots.report.briefing import briefing_html
 
     return briefing_html(
-        hotspots=analysis["hotspots"],
+        hotspots=analysis.hotspots,
         incidents=chosen,
         wards=map_kw["wards"],
         patrol_areas=map_kw["patrols"],
-        ward_table=analysis["wards"],
-        incidents_outside=analysis.get("wards_outside"),
+        ward_table=analysis.ward_table,
+        incidents_outside=analysis.incidents_outside_wards,
         period=period,
         title=map_kw["title"],
         synthetic=map_kw["synthetic"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import altair as alt
@@ -13,10 +14,13 @@ import streamlit as st
 from geodata.store import PatrolAreaStore
 from hotspots import (
     InputError,
+    LoadReport,
+    to_wgs84,
     write_hotspots_csv,
     write_hotspots_geojson,
     write_hotspots_gpkg,
 )
+from hotspots.pipeline import Analysis
 
 from .helpers import (
     briefing_available,
@@ -28,7 +32,9 @@ from .helpers import (
     printable_html,
     save_drawn_area,
     standalone_map,
+    summary_json,
     table_csv,
+    without_outlines,
 )
 
 
@@ -40,7 +46,7 @@ def _map_page(
     attribution: str | None,
     title: str,
     synthetic: bool,
-    _analysis: dict[str, Any],
+    _analysis: Analysis,
     _chosen: gpd.GeoDataFrame,
     _wards: gpd.GeoDataFrame | None,
     _patrols: gpd.GeoDataFrame | None,
@@ -59,7 +65,7 @@ def _map_page(
     )
 
 
-def show_map(m: folium.Map, analysis: dict[str, Any]) -> None:
+def show_map(m: folium.Map, analysis: Analysis) -> None:
     from streamlit_folium import st_folium
 
     state = st_folium(
@@ -74,7 +80,8 @@ def show_map(m: folium.Map, analysis: dict[str, Any]) -> None:
     click = state.get("last_object_clicked")
     if click and click != st.session_state.get("last_click"):
         st.session_state["last_click"] = click
-        hit = hotspot_at(analysis["hotspots_wgs"], float(click["lat"]), float(click["lng"]))
+        hotspots_wgs = to_wgs84(analysis.hotspots)
+        hit = hotspot_at(hotspots_wgs, float(click["lat"]), float(click["lng"]))
         if hit:
             st.session_state["hotspot_pick"] = hit
     drawing = state.get("last_active_drawing")
@@ -117,8 +124,8 @@ TABLE_FORMATS = {
 }
 
 
-def deployments(analysis: dict[str, Any], period: str) -> None:
-    table = analysis["table"]
+def deployments(analysis: Analysis, period: str) -> None:
+    table = analysis.hotspot_table
     st.subheader("Hotspots, ranked")
     if len(table) == 0:
         st.info("No hotspots with these settings: lower min_samples or widen the filters.")
@@ -147,9 +154,9 @@ def deployments(analysis: dict[str, Any], period: str) -> None:
     left, right = st.columns(2)
     with left:
         st.caption(f"Incidents per month, {period}: {chosen} and all incidents")
-        monthly = analysis["monthly"]
+        monthly = analysis.monthly
         shown = pd.concat(
-            [analysis["overall"], monthly[monthly["hotspot_id"] == chosen]], ignore_index=True
+            [analysis.overall, monthly[monthly["hotspot_id"] == chosen]], ignore_index=True
         )
         st.altair_chart(
             alt.Chart(shown)
@@ -165,7 +172,7 @@ def deployments(analysis: dict[str, Any], period: str) -> None:
         )
     with right:
         st.caption("Crime mix of the top hotspots")
-        mix = analysis["mix"]
+        mix = analysis.crime_mix
         top = ids[:10]
         st.altair_chart(
             alt.Chart(mix[mix["hotspot_id"].isin(top)])
@@ -181,80 +188,82 @@ def deployments(analysis: dict[str, Any], period: str) -> None:
         )
     st.subheader("Wards each hotspot touches")
     st.dataframe(table[["hotspot_id", "incidents", "wards"]], hide_index=True, width="stretch")
-    if analysis["wards"] is not None:
+    if analysis.ward_table is not None:
         st.subheader("Ward table")
-        st.dataframe(analysis["wards"], hide_index=True, width="stretch")
+        st.dataframe(analysis.ward_table, hide_index=True, width="stretch")
 
 
-def downloads(analysis: dict[str, Any], chosen: gpd.GeoDataFrame, map_kw: dict[str, Any]) -> None:
+def downloads(
+    analysis: Analysis, chosen: gpd.GeoDataFrame, map_kw: dict[str, Any], report: LoadReport
+) -> None:
+    """The files ``hotspots analyse`` writes, for this analysis."""
     st.subheader("Downloads")
-    hs = analysis["hotspots"]
+    hs = analysis.hotspots
+    writers = [
+        ("Hotspots (GeoJSON)", write_hotspots_geojson, "hotspots.geojson", "application/geo+json"),
+        ("Hotspots (GeoPackage)", write_hotspots_gpkg, "hotspots.gpkg", GPKG),
+        ("Hotspots (CSV)", write_hotspots_csv, "hotspots.csv", "text/csv"),
+    ]
+    for col, (label, writer, name, mime) in zip(st.columns(3), writers, strict=True):
+        suffix = Path(name).suffix
+        col.download_button(
+            label,
+            lambda w=writer, s=suffix: file_bytes(lambda p: w(hs, p), s),  # type: ignore[misc]
+            file_name=name,
+            mime=mime,
+            on_click="ignore",
+        )
+    tables = [
+        ("Ward table (CSV)", analysis.ward_table, "wards.csv"),
+        ("Patrol coverage (CSV)", analysis.patrol_table, "patrols.csv"),
+        ("Outreach streets (CSV)", analysis.streets, "outreach.csv"),
+    ]
+    for col, (label, table, name) in zip(st.columns(3), tables, strict=True):
+        if table is not None:
+            col.download_button(
+                label,
+                lambda t=table: table_csv(t),  # type: ignore[misc]
+                file_name=name,
+                mime="text/csv",
+                on_click="ignore",
+            )
     cols = st.columns(3)
     cols[0].download_button(
-        "Hotspots (GeoJSON)",
-        lambda: file_bytes(lambda p: write_hotspots_geojson(hs, p), ".geojson"),
-        file_name="hotspots.geojson",
-        mime="application/geo+json",
-        on_click="ignore",
-    )
-    cols[1].download_button(
-        "Hotspots (GeoPackage)",
-        lambda: file_bytes(lambda p: write_hotspots_gpkg(hs, p), ".gpkg"),
-        file_name="hotspots.gpkg",
-        mime="application/geopackage+sqlite3",
-        on_click="ignore",
-    )
-    cols[2].download_button(
-        "Hotspots (CSV)",
-        lambda: file_bytes(lambda p: write_hotspots_csv(hs, p), ".csv"),
-        file_name="hotspots.csv",
-        mime="text/csv",
-        on_click="ignore",
-    )
-    cols = st.columns(3)
-    if analysis["wards"] is not None:
-        wards = analysis["wards"]
-        cols[0].download_button(
-            "Ward table (CSV)",
-            lambda: table_csv(wards),
-            file_name="wards.csv",
-            mime="text/csv",
-            on_click="ignore",
-        )
-    if analysis["patrols"] is not None:
-        patrols = analysis["patrols"]
-        cols[1].download_button(
-            "Patrol coverage (CSV)",
-            lambda: table_csv(patrols),
-            file_name="patrols.csv",
-            mime="text/csv",
-            on_click="ignore",
-        )
-    cols[2].download_button(
         "Map (HTML, opens offline)",
         lambda: standalone_map(analysis, chosen, **map_kw),
         file_name="map.html",
         mime="text/html",
         on_click="ignore",
     )
+    cols[1].download_button(
+        "Summary (JSON)",
+        lambda: summary_json(analysis, report),
+        file_name="summary.json",
+        mime="application/json",
+        on_click="ignore",
+    )
 
 
-def outreach(analysis: dict[str, Any], period: str, has_patrols: bool) -> None:
+GPKG = "application/geopackage+sqlite3"
+
+
+def outreach(analysis: Analysis, period: str, has_patrols: bool) -> None:
     if not has_patrols:
         st.info("Choose patrol areas in the sidebar to see their coverage.")
-        streets = analysis["streets"]
+        streets = analysis.streets
         st.subheader("Streets in each hotspot")
         st.dataframe(streets, hide_index=True, width="stretch")
         return
     st.subheader("Patrol coverage per area")
-    st.dataframe(analysis["patrols"], hide_index=True, width="stretch")
+    st.dataframe(analysis.patrol_table, hide_index=True, width="stretch")
     st.subheader("Hotspots no patrol area covers, ranked")
-    uncovered = analysis["uncovered"]
+    uncovered = without_outlines(analysis.uncovered)
+    assert uncovered is not None  # patrol areas were given
     if len(uncovered) == 0:
         st.success("Every hotspot has incidents inside a patrol area.")
     st.dataframe(uncovered, hide_index=True, width="stretch")
     st.subheader("Streets to send outreach workers to")
-    streets = analysis["streets"]
+    streets = analysis.streets
     st.dataframe(streets, hide_index=True, width="stretch")
     cols = st.columns(2)
     cols[0].download_button(
@@ -282,21 +291,21 @@ def outreach(analysis: dict[str, Any], period: str, has_patrols: bool) -> None:
 
 def briefing(
     akey: str,
-    analysis: dict[str, Any],
+    analysis: Analysis,
     chosen: gpd.GeoDataFrame,
     map_kw: dict[str, Any],
     period_text: str,
     period: tuple[str, str],
 ) -> None:
-    table = analysis["table"]
-    n = analysis["n"]
-    uncovered = analysis["uncovered"]
+    table = analysis.hotspot_table
+    n = len(analysis.incidents)
+    uncovered = analysis.uncovered
     st.subheader(f"Briefing: {period_text}")
     c1, c2, c3 = st.columns(3)
     c1.metric("Incidents", fewer_than_5(n))
     c2.metric("Hotspots", len(table))
     c3.metric("Hotspots no patrol area covers", "n/a" if uncovered is None else str(len(uncovered)))
-    headline = briefing_table(analysis["hotspots"])
+    headline = briefing_table(analysis.hotspots)
     st.dataframe(headline, hide_index=True, width="stretch")
     try:
         page = _map_page(
