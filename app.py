@@ -4,15 +4,12 @@ Run with ``make run``; it opens on the bundled synthetic demo borough. The sideb
 data sources (demo, uploads, the patrol-area store), the filters and the hotspot settings; the
 page shows the map (streamlit-folium, served from ``static/vendor``: nothing is fetched from the
 internet) and five views: Deployments, Outreach and Briefing (``ui/views.py``), Analysis and
-Evaluate a pilot (``ui/analysis.py``).
+Evaluate a pilot (``ui/analysis.py``, ``ui/pilot.py``); the sidebar is ``ui/sidebar.py``.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import folium
@@ -20,73 +17,24 @@ import geopandas as gpd
 import streamlit as st
 
 from geodata import (
-    SAMPLE_INCIDENTS,
     SAMPLE_NOTICE,
-    SAMPLE_PATROL_AREAS,
-    SAMPLE_WARDS,
-    load_patrol_areas,
-    load_wards,
 )
 from geodata.settings import Settings
 from geodata.store import PatrolAreaStore
-from hotspots import InputError, LoadReport, filter_incidents, read_incidents
+from hotspots import InputError, filter_incidents
 from hotspots.pipeline import Analysis, Suggested, analyse, select_wards, suggest
-from ui.analysis import analysis_tab, pilot_tab
+from ui.analysis import analysis_tab
 from ui.helpers import (
-    ALL_TYPES,
-    CUSTOM,
-    DEMO,
-    LAYER_TYPES,
-    PRESETS,
-    UPLOAD_TYPES,
-    Files,
     add_draw_tool,
     build_map,
-    digest,
-    downloads_dir,
-    fetch_borough,
-    fetched_folders,
-    k_distance_chart,
     months_between,
-    read_uploaded_incidents,
-    read_uploaded_layer,
     shaded_wards,
-    uploaded_files,
 )
+from ui.pilot import pilot_tab
+from ui.sidebar import WARD_SHADING, Choices, Data, sidebar_data, sidebar_settings
 from ui.views import briefing, deployments, downloads, outreach, save_drawn, show_map
 
 st.set_page_config(page_title="Hotspots", page_icon=":round_pushpin:", layout="wide")
-
-
-@st.cache_resource(show_spinner="Reading the demo borough ...")
-def _demo() -> dict[str, Any]:
-    incidents, report = read_incidents(SAMPLE_INCIDENTS)
-    wards, ward_notes = load_wards(SAMPLE_WARDS, incidents=incidents)
-    patrols, patrol_notes = load_patrol_areas(SAMPLE_PATROL_AREAS, incidents=incidents)
-    return {
-        "incidents": incidents,
-        "report": report,
-        "wards": wards,
-        "ward_notes": ward_notes,
-        "patrols": patrols,
-        "patrol_notes": patrol_notes,
-    }
-
-
-@st.cache_resource(show_spinner="Reading the uploaded files ...", max_entries=4)
-def _incidents_upload(key: str, _files: Files) -> tuple[gpd.GeoDataFrame, LoadReport]:
-    return read_uploaded_incidents(_files)
-
-
-@st.cache_resource(show_spinner="Reading the boundaries ...", max_entries=8)
-def _layer_upload(
-    kind: str, key: str, inc_key: str, _files: Files, _incidents: gpd.GeoDataFrame
-) -> tuple[gpd.GeoDataFrame, list[str]]:
-    return read_uploaded_layer(kind, _files, _incidents)
-
-
-def _store_areas(store: PatrolAreaStore) -> gpd.GeoDataFrame:
-    return store.list()
 
 
 # ------------------------------------------------------------------------------------------
@@ -132,15 +80,6 @@ def _analyse(
     )
 
 
-#: "Shade wards by" choices -> the ward-table column (None: outlines only)
-WARD_SHADING: dict[str, str | None] = {
-    "Nothing (outlines only)": None,
-    "Incidents": "incidents",
-    "Incidents per km²": "incidents_per_km2",
-    "Incidents per 1,000 residents": "incidents_per_1000",
-}
-
-
 @st.cache_resource(show_spinner="Drawing the map ...", max_entries=8)
 def _map(
     akey: str,
@@ -158,399 +97,6 @@ def _map(
     return m, add_draw_tool(m)
 
 
-# ------------------------------------------------------------------------------------------
-# Sidebar sections
-
-
-def _sidebar_incidents() -> tuple[str, gpd.GeoDataFrame, LoadReport, bool]:
-    """Data source control; returns (key, incidents, report, synthetic)."""
-    st.header("Data")
-    source = st.radio(
-        "Incidents",
-        ["Demo borough (synthetic)", "Upload files", "Fetch from data.police.uk"],
-        key="source",
-    )
-    demo = _demo()
-    if source.startswith("Demo"):
-        return DEMO, demo["incidents"], demo["report"], True
-    if source.startswith("Fetch"):
-        return _sidebar_fetch()
-    uploads = st.file_uploader(
-        "police.uk street CSVs, the downloaded zip, API JSON or any point file",
-        type=UPLOAD_TYPES,
-        accept_multiple_files=True,
-        key="incident_files",
-    )
-    files = uploaded_files(uploads)
-    if files:
-        key = digest(files)
-        try:
-            incidents, report = _incidents_upload(key, files)
-        except InputError as exc:
-            st.error(str(exc))
-        else:
-            st.session_state["good_upload"] = (key, files)
-            return key, incidents, report, False
-    good = st.session_state.get("good_upload")
-    if good is not None:
-        if files:
-            st.caption("Showing the last files that could be read.")
-        incidents, report = _incidents_upload(*good)
-        return good[0], incidents, report, False
-    st.info("Upload files to analyse them; the demo borough is shown until then.")
-    return DEMO, demo["incidents"], demo["report"], True
-
-
-@st.cache_resource(show_spinner="Reading the fetched data ...", max_entries=4)
-def _incidents_folder(path: str, stamp: float) -> tuple[gpd.GeoDataFrame, LoadReport]:
-    return read_incidents(Path(path))
-
-
-def _sidebar_fetch() -> tuple[str, gpd.GeoDataFrame, LoadReport, bool]:
-    """Fetch a borough-period from data.police.uk, or pick an earlier fetch."""
-    with st.form("fetch"):
-        st.caption(
-            "Downloads the wards of a local authority (ONS) and its street crimes month by "
-            "month. This is the only part of the dashboard that uses the internet."
-        )
-        lad = st.text_input("Local authority code", placeholder="E09000031", key="fetch_lad")
-        left, right = st.columns(2)
-        start = left.text_input("From (YYYY-MM)", key="fetch_from")
-        end = right.text_input("To (YYYY-MM)", key="fetch_to")
-        go = st.form_submit_button("Fetch")
-    if go:
-        bar = st.progress(0.0, text="Fetching ...")
-
-        def progress(done: int, total: int, message: str) -> None:
-            bar.progress(min(1.0, done / max(total, 1)), text=message[:80])
-
-        try:
-            folder, wards_file = fetch_borough(lad, start, end, progress=progress)
-        except InputError as exc:
-            st.error(str(exc))
-        else:
-            st.session_state["fetched"] = str(folder)
-            st.session_state["fetched_wards"] = str(wards_file)
-            bar.progress(1.0, text="Done.")
-    folders = [str(f) for f in fetched_folders()]
-    if not folders:
-        st.info("Nothing fetched yet; the demo borough is shown until then.")
-        demo = _demo()
-        return DEMO, demo["incidents"], demo["report"], True
-    if st.session_state.get("fetched") in folders:
-        st.session_state["fetched_pick"] = st.session_state.pop("fetched")
-    pick = st.selectbox(
-        "Fetched data", folders, key="fetched_pick", format_func=lambda f: Path(f).name
-    )
-    try:
-        incidents, report = _incidents_folder(pick, Path(pick).stat().st_mtime)
-    except InputError as exc:
-        st.error(str(exc))
-        demo = _demo()
-        return DEMO, demo["incidents"], demo["report"], True
-    return f"fetched:{pick}", incidents, report, False
-
-
-def _sidebar_layer(
-    kind: str, inc_key: str, incidents: gpd.GeoDataFrame, store: PatrolAreaStore
-) -> tuple[str, gpd.GeoDataFrame | None, list[str]]:
-    """Ward or patrol-area control; returns (key, frame or None, notes)."""
-    label = "Ward boundaries" if kind == "wards" else "Patrol areas"
-    options = ["Demo", "Upload", "None"]
-    fetched = _fetched_wards_file(inc_key) if kind == "wards" else None
-    if fetched is not None:
-        options = ["Fetched", *options]
-        if st.session_state.get("wards_fetched_for") != inc_key:  # newly fetched: use them
-            st.session_state["wards_fetched_for"] = inc_key
-            st.session_state["wards_source"] = "Fetched"
-    if kind == "patrols":
-        options = ["Demo", "Upload", "Saved in the store", "None"]
-    choice = st.radio(label, options, key=f"{kind}_source", horizontal=True)
-    demo = _demo()
-    if choice == "None":
-        return "none", None, []
-    if choice == "Fetched" and fetched is not None:
-        try:
-            frame, notes = _fetched_wards(str(fetched), inc_key, incidents)
-        except InputError as exc:
-            st.error(str(exc))
-            return "none", None, []
-        return f"wards:{fetched}", frame, notes
-    if choice == "Demo":
-        if inc_key != DEMO:
-            st.caption(f"The demo {label.lower()} only fit the demo borough.")
-            return "none", None, []
-        return DEMO, demo[kind], demo["ward_notes" if kind == "wards" else "patrol_notes"]
-    if choice == "Saved in the store":
-        return _stored_areas(store)
-    return _uploaded_layer(kind, label, inc_key, incidents, store)
-
-
-def _stored_areas(store: PatrolAreaStore) -> tuple[str, gpd.GeoDataFrame | None, list[str]]:
-    """The patrol areas saved in the store, keyed on their names and times."""
-    try:
-        areas = _store_areas(store)
-    except InputError as exc:
-        st.error(str(exc))
-        return "none", None, []
-    if len(areas) == 0:
-        st.info("No patrol areas saved yet: draw one on the map or save an upload.")
-        return "none", None, []
-    stamp = "".join(areas["patrol_area"] + areas["updated_at"].astype(str))
-    key = "store:" + hashlib.sha256(stamp.encode()).hexdigest()[:12]
-    st.caption(f"{len(areas)} saved area(s) in {store.path}")
-    return key, areas[["patrol_area", "geometry"]], []
-
-
-def _uploaded_layer(
-    kind: str, label: str, inc_key: str, incidents: gpd.GeoDataFrame, store: PatrolAreaStore
-) -> tuple[str, gpd.GeoDataFrame | None, list[str]]:
-    """A ward or patrol-area file uploaded; patrol areas can be saved into the store."""
-    upload = st.file_uploader(
-        f"{label}: GeoJSON, GeoPackage, zipped Shapefile or KML",
-        type=LAYER_TYPES,
-        accept_multiple_files=False,
-        key=f"{kind}_file",
-    )
-    files = uploaded_files(upload)
-    if not files:
-        st.caption("No file chosen: none used.")
-        return "none", None, []
-    key = digest(files)
-    try:
-        frame, notes = _layer_upload(kind, key, inc_key, files, incidents)
-    except InputError as exc:
-        st.error(str(exc))
-        return "none", None, []
-    if kind == "patrols" and st.button("Save these areas into the store", key="import_areas"):
-        try:
-            n = store.import_layer(frame)
-        except InputError as exc:
-            st.error(str(exc))
-        else:
-            st.success(f"Saved {n} patrol area(s).")
-    for note in notes:
-        st.caption(note)
-    return f"{kind}:{key}", frame, notes
-
-
-def _store_change(store: PatrolAreaStore, action: str) -> None:
-    """Rename or delete the chosen saved area (a button callback: runs before the page)."""
-    name = st.session_state.get("store_area")
-    if not name:
-        return
-    try:
-        if action == "rename":
-            new = str(st.session_state.get("store_new_name", ""))
-            store.rename(name, new)
-            st.session_state["store_msg"] = ("success", f"Renamed {name} to {new.strip()}.")
-            st.session_state["store_area"] = new.strip()
-        else:
-            store.delete(name)
-            st.session_state["store_msg"] = ("success", f"Deleted {name}.")
-            st.session_state.pop("store_area", None)
-    except InputError as exc:
-        st.session_state["store_msg"] = ("error", str(exc))
-
-
-def _fetched_wards_file(inc_key: str) -> Path | None:
-    """The wards file fetched with the incidents shown (downloads/wards/<LAD>.gpkg)."""
-    if not inc_key.startswith("fetched:"):
-        return None
-    code = Path(inc_key.removeprefix("fetched:")).name.split("-")[0]
-    path = downloads_dir() / "wards" / f"{code}.gpkg"
-    return path if path.is_file() else None
-
-
-@st.cache_resource(show_spinner="Reading the boundaries ...", max_entries=4)
-def _fetched_wards(
-    path: str, inc_key: str, _incidents: gpd.GeoDataFrame
-) -> tuple[gpd.GeoDataFrame, list[str]]:
-    return load_wards(Path(path), incidents=_incidents)
-
-
-def _sidebar_store(store: PatrolAreaStore) -> None:
-    """Rename and delete saved patrol areas."""
-    try:
-        names = _store_areas(store)["patrol_area"].tolist()
-    except InputError as exc:
-        st.error(str(exc))
-        return
-    with st.expander(f"Saved patrol areas ({len(names)})"):
-        kind, text = st.session_state.pop("store_msg", (None, ""))
-        if kind == "success":
-            st.success(text)
-        elif kind == "error":
-            st.error(text)
-        if not names:
-            st.caption("None yet.")
-            return
-        if st.session_state.get("store_area") not in names:
-            st.session_state["store_area"] = names[0]
-        st.selectbox("Area", names, key="store_area")
-        st.text_input("New name", key="store_new_name")
-        left, right = st.columns(2)
-        left.button("Rename", key="store_rename", on_click=_store_change, args=(store, "rename"))
-        right.button("Delete", key="store_delete", on_click=_store_change, args=(store, "delete"))
-
-
-def _sidebar_filters(
-    incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None
-) -> tuple[str, str, list[str], list[str]]:
-    st.header("Filters")
-    months = sorted(incidents["month"].dropna().dt.strftime("%Y-%m").unique())
-    if not months:
-        st.error("the data have no months; the month filter is off.")
-        start, end = "", ""
-    elif len(months) == 1:
-        start = end = months[0]
-        st.caption(f"Month: {start}")
-    else:
-        start, end = st.select_slider(
-            "Months", options=months, value=(months[max(0, len(months) - 12)], months[-1])
-        )
-    categories = sorted(incidents["category"].dropna().astype(str).unique())
-
-    def apply_preset() -> None:
-        preset = st.session_state["preset"]
-        if preset == ALL_TYPES:
-            st.session_state["crime_types"] = categories
-        elif preset in PRESETS:
-            st.session_state["crime_types"] = [c for c in PRESETS[preset] if c in categories]
-
-    if "crime_types" not in st.session_state or not set(st.session_state["crime_types"]).issubset(
-        categories
-    ):
-        st.session_state["crime_types"] = categories
-    st.selectbox(
-        "Crime-type preset",
-        [ALL_TYPES, *PRESETS, CUSTOM],
-        key="preset",
-        on_change=apply_preset,
-        help="Selects a group of crime types; change the list below to make your own.",
-    )
-    chosen = st.multiselect("Crime types", categories, key="crime_types")
-    ward_names: list[str] = []
-    if wards is not None:
-        ward_names = st.multiselect(
-            "Wards (none chosen: all)", sorted(wards["ward_name"].astype(str)), key="ward_filter"
-        )
-    return start, end, chosen, ward_names
-
-
-# ------------------------------------------------------------------------------------------
-# Page
-
-
-@dataclass
-class _Data:
-    """What the sidebar's data section chose: incidents, layers and filters, with cache keys."""
-
-    inc_key: str
-    incidents: gpd.GeoDataFrame
-    report: LoadReport
-    synthetic: bool
-    wards_key: str
-    wards: gpd.GeoDataFrame | None
-    ward_notes: list[str]
-    patrols_key: str
-    patrols: gpd.GeoDataFrame | None
-    patrol_notes: list[str]
-    start: str
-    end: str
-    crime_types: list[str]
-    ward_names: list[str]
-
-    @property
-    def fkey(self) -> str:
-        """The cache key of the filtered incidents."""
-        parts = [self.inc_key, self.wards_key, self.start, self.end, *self.crime_types]
-        return "|".join([*parts, "#", *self.ward_names])
-
-
-@dataclass
-class _Settings:
-    """What the sidebar's settings section chose."""
-
-    method: str
-    eps: float
-    min_samples: int
-    tiles: str
-    attribution: str
-    shading: str
-    error_slot: Any  # where a bad setting is reported, next to the controls
-
-
-def _sidebar_data(store: PatrolAreaStore) -> _Data:
-    """The data sources, layers and filters (sidebar)."""
-    inc_key, incidents, report, synthetic = _sidebar_incidents()
-    with st.expander(f"What was read: {report.rows_used:,} incidents used"):
-        for line in report.lines():
-            st.caption(line)
-    wards_key, wards, ward_notes = _sidebar_layer("wards", inc_key, incidents, store)
-    patrols_key, patrols, patrol_notes = _sidebar_layer("patrols", inc_key, incidents, store)
-    _sidebar_store(store)
-    start, end, crime_types, ward_names = _sidebar_filters(incidents, wards)
-    return _Data(
-        inc_key, incidents, report, synthetic, wards_key, wards, ward_notes, patrols_key,
-        patrols, patrol_notes, start, end, crime_types, ward_names,
-    )  # fmt: skip
-
-
-def _sidebar_settings(suggested: Suggested) -> _Settings:
-    """The hotspot settings (suggested values shown with their reasons) and the map options."""
-    st.header("Hotspot settings")
-    method = st.radio("Method", ["DBSCAN", "HDBSCAN"], horizontal=True, key="method").lower()
-    auto = st.checkbox("Use suggested settings", value=True, key="auto")
-    s_eps, s_min = suggested.settings["eps"], suggested.settings["min_samples"]
-    if auto:
-        st.session_state["eps"] = round(float(s_eps.value))
-        st.session_state["min_samples"] = int(s_min.value)
-    eps = st.slider(
-        "eps: neighbour distance (metres)",
-        25,
-        500,
-        step=1,
-        key="eps",
-        disabled=auto or method == "hdbscan",
-        help="Suggested: " + s_eps.reason,
-    )
-    st.caption(f"Suggested {float(s_eps.value):.0f} m: {s_eps.reason}")
-    min_samples = st.number_input(
-        "min_samples: incidents that make a dense spot",
-        2,
-        100_000,
-        key="min_samples",
-        disabled=auto,
-        help="Suggested: " + s_min.reason,
-    )
-    st.caption(f"Suggested {s_min.value}: {s_min.reason}")
-    st.altair_chart(
-        k_distance_chart(suggested.spacing, None if method == "hdbscan" else float(eps)),
-        width="stretch",
-    )
-    st.caption(
-        "Distance from each map point to its 4th nearest (the curve the eps suggestion "
-        "reads); the red line is the eps used."
-    )
-    error_slot = st.empty()
-    st.header("Map")
-    tiles = st.text_input(
-        "Your organisation's tile server (optional)",
-        key="tiles",
-        placeholder="https://tiles.example.org/{z}/{x}/{y}.png",
-        help="Leave empty for no base map: nothing is fetched from the internet.",
-    ).strip()
-    attribution = st.text_input("Tile attribution", key="tile_attribution").strip()
-    shading = st.selectbox(
-        "Shade wards by",
-        list(WARD_SHADING),
-        key="ward_shading",
-        help="Colour the wards from light to dark by incidents or a rate (needs wards).",
-    )
-    return _Settings(method, float(eps), int(min_samples), tiles, attribution, shading, error_slot)
-
-
 def _headline(analysis: Analysis) -> None:
     """The four numbers above the map."""
     n, found = len(analysis.incidents), analysis.found
@@ -563,7 +109,7 @@ def _headline(analysis: Analysis) -> None:
 
 
 def _page_map(
-    rkey: str, data: _Data, settings: _Settings, analysis: Analysis, chosen: gpd.GeoDataFrame
+    rkey: str, data: Data, settings: Choices, analysis: Analysis, chosen: gpd.GeoDataFrame
 ) -> dict[str, Any]:
     """The map (and the drawing tool); returns the map options the downloads reuse."""
     shade_column = WARD_SHADING[settings.shading]
@@ -597,8 +143,8 @@ def _page_map(
 
 def _tabs(
     rkey: str,
-    data: _Data,
-    settings: _Settings,
+    data: Data,
+    settings: Choices,
     analysis: Analysis,
     chosen: gpd.GeoDataFrame,
     map_kw: dict[str, Any],
@@ -639,7 +185,7 @@ def main() -> None:
     st.title("Crime hotspots")
     store = PatrolAreaStore(Settings.from_environment().store_path)
     with st.sidebar:
-        data = _sidebar_data(store)
+        data = sidebar_data(store)
         filter_error = st.empty()
     if data.synthetic:
         st.warning(SAMPLE_NOTICE, icon="⚠️")
@@ -660,7 +206,7 @@ def main() -> None:
             return
         fkey, chosen, suggested = last["fkey"], last["chosen"], last["suggested"]
     with st.sidebar:
-        settings = _sidebar_settings(suggested)
+        settings = sidebar_settings(suggested)
     akey = f"{fkey}|{data.wards_key}|{data.patrols_key}"
     rkey = f"{akey}|{settings.eps}|{settings.min_samples}|{settings.method}"  # one analysis
     try:

@@ -24,7 +24,8 @@ from geodata.store import PatrolAreaStore
 from hotspots import InputError
 from hotspots.assets import external_urls
 from hotspots.harm import DEFAULT_HARM_WEIGHTS, HARM_SOURCE
-from ui import analysis
+from ui import analysis, pilot
+from ui import harm_table as harm_ui
 from ui.helpers import STATIC_URL
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -181,7 +182,7 @@ def _pilot(at: AppTest, target: str, types: list[str] | None) -> str:
 
 
 def test_pilot_on_the_demo_corridor_finds_the_planted_fall(fresh: AppTest) -> None:
-    text = _pilot(fresh, analysis.CORRIDOR, TRUTH["corridor"]["violence_types"])
+    text = _pilot(fresh, pilot.CORRIDOR, TRUTH["corridor"]["violence_types"])
     assert "lower" in text and "95% confidence interval" in text
     counts = table_with(fresh, "zone", "before", "during", "after")
     assert list(counts["zone"]) == ["target", "buffer", "control"]
@@ -193,7 +194,7 @@ def test_pilot_on_the_demo_corridor_finds_the_planted_fall(fresh: AppTest) -> No
 
 
 def test_choosing_the_demo_corridor_sets_its_operation_months(fresh: AppTest) -> None:
-    _run(fresh.radio(key="pilot_target").set_value(analysis.CORRIDOR))
+    _run(fresh.radio(key="pilot_target").set_value(pilot.CORRIDOR))
     assert fresh.selectbox(key="pilot_start").value == OPERATION["first"]
     assert fresh.selectbox(key="pilot_end").value == OPERATION["last"]
     _run(fresh.selectbox(key="pilot_end").set_value(OPERATION["first"]))  # the user's own choice
@@ -205,12 +206,12 @@ def test_pilot_page_names_the_target() -> None:
     from hotspots.pilot import evaluate_pilot
 
     incidents, _ = load_sample_incidents()
-    target = analysis.corridor_target(str(incidents.crs))
+    target = pilot.corridor_target(str(incidents.crs))
     result = evaluate_pilot(incidents, target=target, start="2023-04", end="2023-09")
-    page = analysis._pilot_page(result, "corridor", target, None, True)
+    page = pilot._pilot_page(result, "corridor", target, None, True)
     assert "St James Street corridor (demo)" in page and "SYNTHETIC DEMO DATA" in page
     saved = gpd.GeoDataFrame({"patrol_area": ["<b>Market & Co</b>"]}, geometry=target.values)
-    page = analysis._pilot_page(result, "store:x", saved, None, False)
+    page = pilot._pilot_page(result, "store:x", saved, None, False)
     assert "&lt;b&gt;Market &amp; Co&lt;/b&gt;" in page and "<b>Market" not in page
     assert "SYNTHETIC DEMO DATA" not in page
 
@@ -225,7 +226,7 @@ def test_pilot_at_a_placebo_area_shows_no_evidence(fresh: AppTest) -> None:
 
 
 def test_pilot_with_the_operation_reversed_is_an_error_not_a_traceback(fresh: AppTest) -> None:
-    _run(fresh.radio(key="pilot_target").set_value(analysis.CORRIDOR))
+    _run(fresh.radio(key="pilot_target").set_value(pilot.CORRIDOR))
     fresh.selectbox(key="pilot_start").set_value("2024-06")
     fresh.selectbox(key="pilot_end").set_value("2024-01")
     fresh.run()
@@ -252,13 +253,13 @@ def test_pilot_crime_types_follow_the_sidebar_until_edited(fresh: AppTest) -> No
 
 def test_pilot_with_a_saved_control_area(fresh: AppTest) -> None:
     violence = TRUTH["corridor"]["violence_types"]
-    default_text = _pilot(fresh, analysis.CORRIDOR, violence)
+    default_text = _pilot(fresh, pilot.CORRIDOR, violence)
     assert "the rest of the study area" in default_text
     default_counts = table_with(fresh, "zone", "before", "during", "after")
     assert any("control area: the study area minus" in c.value for c in fresh.caption)
     assert any("matched control area" in c.value for c in fresh.caption)
 
-    fresh.radio(key="pilot_control").set_value(analysis.SAVED)
+    fresh.radio(key="pilot_control").set_value(pilot.SAVED)
     _run(fresh)
     _run(fresh.selectbox(key="pilot_control_area").set_value("Square control"))
     text = " ".join(m.value for m in fresh.markdown)
@@ -276,8 +277,8 @@ def test_pilot_with_a_saved_control_area(fresh: AppTest) -> None:
 
 
 def test_pilot_refuses_the_target_as_its_own_control(fresh: AppTest) -> None:
-    fresh.radio(key="pilot_target").set_value(analysis.SAVED)
-    fresh.radio(key="pilot_control").set_value(analysis.SAVED)
+    fresh.radio(key="pilot_target").set_value(pilot.SAVED)
+    fresh.radio(key="pilot_control").set_value(pilot.SAVED)
     _run(fresh)  # the control starts on another area than the target's
     assert (
         fresh.selectbox(key="pilot_control_area").value != fresh.selectbox(key="pilot_area").value
@@ -316,8 +317,8 @@ def test_pilot_refuses_the_target_as_its_own_control(fresh: AppTest) -> None:
     ],
 )
 def test_a_bad_control_file_is_one_error_line(fresh: AppTest, content: bytes, says: str) -> None:
-    fresh.radio(key="pilot_target").set_value(analysis.CORRIDOR)
-    fresh.radio(key="pilot_control").set_value(analysis.UPLOAD)
+    fresh.radio(key="pilot_target").set_value(pilot.CORRIDOR)
+    fresh.radio(key="pilot_control").set_value(pilot.UPLOAD)
     _run(fresh)
     uploader(fresh, "pilot_control_file").set_value(("c.geojson", content, "application/json"))
     fresh.run()
@@ -423,14 +424,14 @@ def test_a_weight_edited_in_the_table_changes_the_footprints(fresh: AppTest) -> 
 
 
 def test_harm_helpers_read_files_and_key_the_table() -> None:
-    table, name = analysis.read_harm_upload((("mine.csv", _harm_csv(DRUGS_HEAVY)),))
+    table, name = harm_ui.read_harm_upload((("mine.csv", _harm_csv(DRUGS_HEAVY)),))
     assert name == "mine.csv" and table == DRUGS_HEAVY
     with pytest.raises(InputError, match=r"^latin\.csv: not a UTF-8"):
-        analysis.read_harm_upload((("latin.csv", "crime_type,weight\nCaf\xe9,1".encode("cp1252")),))
+        harm_ui.read_harm_upload((("latin.csv", "crime_type,weight\nCaf\xe9,1".encode("cp1252")),))
     with pytest.raises(InputError, match=r"^x\.csv: a harm weights CSV needs"):
-        analysis.read_harm_upload((("x.csv", b"a,b\n1,2"),))
-    base = analysis.harm_key(DEFAULT_HARM_WEIGHTS)
-    assert analysis.harm_key(dict(DEFAULT_HARM_WEIGHTS)) == base
-    assert analysis.harm_key(DEFAULT_HARM_WEIGHTS | {"Drugs": 31.0}) != base
-    frame = analysis.harm_frame(DEFAULT_HARM_WEIGHTS, HARM_SOURCE)
+        harm_ui.read_harm_upload((("x.csv", b"a,b\n1,2"),))
+    base = harm_ui.harm_key(DEFAULT_HARM_WEIGHTS)
+    assert harm_ui.harm_key(dict(DEFAULT_HARM_WEIGHTS)) == base
+    assert harm_ui.harm_key(DEFAULT_HARM_WEIGHTS | {"Drugs": 31.0}) != base
+    frame = harm_ui.harm_frame(DEFAULT_HARM_WEIGHTS, HARM_SOURCE)
     assert list(frame.columns) == ["crime_type", "weight", "source"] and len(frame) == 14
