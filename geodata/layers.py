@@ -44,10 +44,10 @@ import pandas as pd
 import pyproj
 import shapely
 
-from hotspots._text import text_column
+from hotspots._text import first_line, list_some, text_column
 from hotspots.errors import InputFileError, ParameterError
 
-from .polygons import check_near, first_line, list_some, polygonal, read_polygons, repair_polygons
+from .polygons import check_near, polygonal, read_polygons, repair_polygons
 
 __all__ = [
     "CODE_NAMES",
@@ -62,6 +62,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+_SHOW = 5  # names listed in a warning before "..."
 
 #: Leading columns of the wards frame, in this order; other source columns follow.
 WARD_COLUMNS: list[str] = ["ward_code", "ward_name", "population", "geometry"]
@@ -194,7 +195,7 @@ def _merge_repeated(
     repeated = list(dict.fromkeys(frame.loc[dup, key].tolist()))
     notes.append(
         f"{display}: {len(repeated)} {what} appear in several features, each merged into one "
-        f"{into}: {list_some(repeated)}."
+        f"{into}: {list_some(repeated, _SHOW)}."
     )
     return _dissolve(frame, key, sums)
 
@@ -341,7 +342,7 @@ def _ward_labels(
         names = names.mask(unnamed, filler)
         notes.append(
             f"{display}: {int(unnamed.sum())} feature(s) have neither a code nor a name; they "
-            f"were called {list_some(filler[unnamed].tolist())}."
+            f"were called {list_some(filler[unnamed].tolist(), _SHOW)}."
         )
     return codes, names
 
@@ -362,7 +363,7 @@ def _ward_population(
         which = codes[bad.to_numpy() | negative].tolist()
         notes.append(
             f"{display}: population ({pop_col}) is not a number of people for "
-            f"{len(which)} ward(s), left unknown: {list_some(which)}."
+            f"{len(which)} ward(s), left unknown: {list_some(which, _SHOW)}."
         )
         population = population.mask(negative)
     return population
@@ -418,7 +419,7 @@ def load_patrol_areas(
         else:
             notes.append(
                 f"{display}: {int(unnamed.sum())} area(s) have no name ({name_col}); they were "
-                f"called {list_some(filler[unnamed].tolist())}."
+                f"called {list_some(filler[unnamed].tolist(), _SHOW)}."
             )
     geoms, has_area = repair_polygons(gdf.geometry.to_numpy(), names, display, notes)
     front: dict[str, pd.Series] = {"patrol_area": names.reset_index(drop=True).astype("str")}

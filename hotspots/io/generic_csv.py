@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyproj
 
+from .._text import first_line
 from ..errors import InputFileError
 from .parts import FloatArray, Part, build_part, find_column, one_source, to_float, wgs84_crs
 from .police_csv import is_street_header, other_dataset_by_header
@@ -111,9 +112,9 @@ def read_csv_table(src: Source, notes: Notes) -> tuple[bool, pd.DataFrame] | Non
             f"{src.display}: the file is empty; download it again or leave it out."
         ) from exc
     except (pd.errors.ParserError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputFileError(
-            f"{src.display}: cannot be read as CSV ({first}); check the delimiter and quoting."
+            f"{src.display}: cannot be read as CSV ({first_line(exc)}); check the delimiter "
+            "and quoting."
         ) from exc
     df.columns = [str(c).strip() for c in df.columns]
     header = set(df.columns)
