@@ -165,25 +165,18 @@ def read_generic_table(
             f"{src.display}: no coordinate columns{missing}; columns found: {found}; name "
             f"them {_names_list()}."
         )
-    if not use_xy:
+    if use_xy:
+        assert xc is not None and yc is not None
+        xcol, ycol = xc, yc
+        x, y = to_float(df[xc]), to_float(df[yc])
+        crs = crs_arg if crs_arg is not None else _guess_xy_crs(x, y, src, xc, yc, notes)
+    else:
         assert lon is not None and lat is not None
-        return build_part(
-            df.drop(columns=[lon, lat]),
-            to_float(df[lon]),
-            to_float(df[lat]),
-            wgs84_crs(),
-            sources=sources,
-            rows=rows,
-            name=src.display,
-            word=word,
-            repeat_ids_ok=False,
-            notes=notes,
-        )
-    assert xc is not None and yc is not None
-    x, y = to_float(df[xc]), to_float(df[yc])
-    crs = crs_arg if crs_arg is not None else _guess_xy_crs(x, y, src, xc, yc, notes)
+        xcol, ycol = lon, lat
+        x, y = to_float(df[lon]), to_float(df[lat])
+        crs = wgs84_crs()
     return build_part(
-        df.drop(columns=[xc, yc]),
+        df.drop(columns=[xcol, ycol]),
         x,
         y,
         crs,
