@@ -44,9 +44,10 @@ import pandas as pd
 import pyproj
 import shapely
 
+from hotspots._text import first_line, list_some, text_column
 from hotspots.errors import InputFileError, ParameterError
 
-from .polygons import check_near, first_line, list_some, polygonal, read_polygons, repair_polygons
+from .polygons import check_near, polygonal, read_polygons, repair_polygons
 
 __all__ = [
     "CODE_NAMES",
@@ -61,6 +62,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+_SHOW = 5  # names listed in a warning before "..."
 
 #: Leading columns of the wards frame, in this order; other source columns follow.
 WARD_COLUMNS: list[str] = ["ward_code", "ward_name", "population", "geometry"]
@@ -132,25 +134,12 @@ def _column(
     return found
 
 
-def _text(s: pd.Series) -> pd.Series:
-    """Strings with "" for missing, stripped; whole floats shown as integers (codes)."""
-    if pd.api.types.is_float_dtype(s.dtype):
-        v = s.to_numpy(dtype=float, na_value=np.nan)
-        fin = np.isfinite(v)
-        if np.all(v[fin] == np.round(v[fin])) and np.all(np.abs(v[fin]) < 2**53):
-            vals = np.where(fin, v, 0).astype(np.int64).astype(str).astype(object)
-            vals[~fin] = ""
-            return pd.Series(vals, index=s.index, dtype="str")
-    obj = s.astype(object)
-    return obj.where(obj.notna(), "").astype("str").str.strip()
-
-
 def _numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Numbers from a column (thousands separators allowed); and which non-empty ones were bad."""
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
         values = s.astype("float64")
         return values, pd.Series(False, index=s.index)
-    text = _text(s).str.replace(r"[,\s_]", "", regex=True)
+    text = text_column(s).str.replace(r"[,\s_]", "", regex=True)
     values = pd.to_numeric(text, errors="coerce").astype("float64")
     return values, (text != "") & values.isna()
 
@@ -206,7 +195,7 @@ def _merge_repeated(
     repeated = list(dict.fromkeys(frame.loc[dup, key].tolist()))
     notes.append(
         f"{display}: {len(repeated)} {what} appear in several features, each merged into one "
-        f"{into}: {list_some(repeated)}."
+        f"{into}: {list_some(repeated, _SHOW)}."
     )
     return _dissolve(frame, key, sums)
 
@@ -332,8 +321,8 @@ def _ward_labels(
 ) -> tuple[pd.Series, pd.Series]:
     """Ward codes and names, each standing in for the other where missing (with a note)."""
     n = len(gdf)
-    codes = _text(gdf[code_col]) if code_col else pd.Series([""] * n, dtype="str")
-    names = _text(gdf[name_col]) if name_col else pd.Series([""] * n, dtype="str")
+    codes = text_column(gdf[code_col]) if code_col else pd.Series([""] * n, dtype="str")
+    names = text_column(gdf[name_col]) if name_col else pd.Series([""] * n, dtype="str")
     if code_col is None:
         notes.append(
             f"{display}: no ward code column (ward_code, WD22CD, GSS_CODE, ...); the ward names "
@@ -353,7 +342,7 @@ def _ward_labels(
         names = names.mask(unnamed, filler)
         notes.append(
             f"{display}: {int(unnamed.sum())} feature(s) have neither a code nor a name; they "
-            f"were called {list_some(filler[unnamed].tolist())}."
+            f"were called {list_some(filler[unnamed].tolist(), _SHOW)}."
         )
     return codes, names
 
@@ -374,7 +363,7 @@ def _ward_population(
         which = codes[bad.to_numpy() | negative].tolist()
         notes.append(
             f"{display}: population ({pop_col}) is not a number of people for "
-            f"{len(which)} ward(s), left unknown: {list_some(which)}."
+            f"{len(which)} ward(s), left unknown: {list_some(which, _SHOW)}."
         )
         population = population.mask(negative)
     return population
@@ -417,7 +406,7 @@ def load_patrol_areas(
     columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
     name_col = _column(columns, name_column, "name_column", PATROL_NAMES, set(), display)
     n = len(gdf)
-    names = _text(gdf[name_col]) if name_col else pd.Series([""] * n, dtype="str")
+    names = text_column(gdf[name_col]) if name_col else pd.Series([""] * n, dtype="str")
     unnamed = (names == "").to_numpy()
     if unnamed.any():
         filler = pd.Series([f"Patrol area {i + 1}" for i in range(n)], dtype="str")
@@ -430,7 +419,7 @@ def load_patrol_areas(
         else:
             notes.append(
                 f"{display}: {int(unnamed.sum())} area(s) have no name ({name_col}); they were "
-                f"called {list_some(filler[unnamed].tolist())}."
+                f"called {list_some(filler[unnamed].tolist(), _SHOW)}."
             )
     geoms, has_area = repair_polygons(gdf.geometry.to_numpy(), names, display, notes)
     front: dict[str, pd.Series] = {"patrol_area": names.reset_index(drop=True).astype("str")}
@@ -511,9 +500,9 @@ def read_population(
             f"{display}: no {missing} column found (columns: {', '.join(columns) or 'none'}); "
             f"give {arg}=."
         )
-    codes = _text(table[code_col])
+    codes = text_column(table[code_col])
     population, bad = _numbers(table[pop_col])
-    blank = (codes == "") & (_text(table[pop_col]) == "")
+    blank = (codes == "") & (text_column(table[pop_col]) == "")
     codes, population, bad = codes[~blank], population[~blank], bad[~blank]
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])

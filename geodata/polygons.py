@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import warnings
 import zipfile
-from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -25,14 +24,13 @@ import pyproj
 import shapely
 from shapely.geometry import box
 
-from hotspots.archive import check_zip
+from hotspots._text import first_line, list_some
+from hotspots.archive import check_zip, hidden_member
 from hotspots.crs import parse_crs
 from hotspots.errors import InputFileError, ParameterError
 
 __all__ = [
     "check_near",
-    "first_line",
-    "list_some",
     "polygonal",
     "read_polygons",
     "repair_polygons",
@@ -43,23 +41,10 @@ log = logging.getLogger(__name__)
 _VECTOR_EXT = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage"}
 _VECTOR_EXT |= {".shp": "Shapefile", ".kml": "KML", ".kmz": "KML"}
 _ACCEPTED = ".geojson, .gpkg, .shp (or a folder or .zip holding one) or .kml"
-# Zip guards (hotspots.archive), as for incident archives.
-_MAX_ARCHIVE_BYTES = 2_000_000_000
-_MAX_ARCHIVE_RATIO = 100.0
 # Where British National Grid coordinates can lie (metres).
 _BNG_BOX = (0.0, 0.0, 700_000.0, 1_300_000.0)
 _LONLAT_BOX = (-180.0, -90.0, 180.0, 90.0)
 _SHOW = 5  # names listed in a warning before "..."
-
-
-def list_some(items: Sequence[str], k: int = _SHOW) -> str:
-    """The first ``k`` items, then how many more.
-
-    >>> list_some(["E05000001", "E05000002"]), list_some(list("abcdefg"))
-    ('E05000001, E05000002', 'a, b, c, d, e and 2 more')
-    """
-    shown = ", ".join(str(i) for i in items[:k])
-    return shown + (f" and {len(items) - k} more" if len(items) > k else "")
 
 
 @lru_cache(maxsize=1)
@@ -70,16 +55,6 @@ def _drivers() -> frozenset[str]:
 # ==========================================================================================
 # Finding the dataset: file, folder, zip member; KML driver; layer
 # ==========================================================================================
-def _check_zip(zf: zipfile.ZipFile, display: str) -> None:
-    check_zip(
-        zf,
-        display,
-        max_ratio=_MAX_ARCHIVE_RATIO,
-        max_bytes=_MAX_ARCHIVE_BYTES,
-        too_big_fix="simplify the boundaries or give the unzipped files",
-    )
-
-
 def _pick(candidates: list[str], layer: str | None, display: str, what: str) -> str:
     """One of several files: the only one, or the one whose stem is ``layer``."""
     if len(candidates) == 1:
@@ -104,7 +79,7 @@ def _dataset(path: Path, layer: str | None, what: str) -> tuple[str, str, str, b
         files = sorted(
             p.name
             for p in path.iterdir()
-            if p.is_file() and p.suffix.lower() in _VECTOR_EXT and not p.name.startswith(".")
+            if p.is_file() and p.suffix.lower() in _VECTOR_EXT and not hidden_member(p.name)
         )
         if not files:
             raise InputFileError(
@@ -117,7 +92,9 @@ def _dataset(path: Path, layer: str | None, what: str) -> tuple[str, str, str, b
     if suffix == ".zip":
         try:
             with zipfile.ZipFile(path) as zf:
-                _check_zip(zf, display)
+                check_zip(
+                    zf, display, too_big_fix="simplify the boundaries or give the unzipped files"
+                )
                 names = [i.filename for i in zf.infolist() if not i.is_dir()]
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError) as exc:
             raise InputFileError(
@@ -127,8 +104,7 @@ def _dataset(path: Path, layer: str | None, what: str) -> tuple[str, str, str, b
         members = sorted(
             n
             for n in names
-            if PurePosixPath(n).suffix.lower() in _VECTOR_EXT
-            and not any(p.startswith(".") or p == "__MACOSX" for p in n.split("/"))
+            if PurePosixPath(n).suffix.lower() in _VECTOR_EXT and not hidden_member(n)
         )
         if not members:
             raise InputFileError(
@@ -205,12 +181,6 @@ def _choose_layer(target: str, layer: str | None, display: str, what: str) -> st
         f"{display}: no single polygon layer (layers: {listed}); choose the layer with the "
         f"{what} with layer=, or give a file of polygons."
     )
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of an exception's message (its type's name when it has none)."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _read(path: str | Path, layer: str | None, what: str) -> tuple[gpd.GeoDataFrame, str]:
@@ -359,14 +329,14 @@ def repair_polygons(
         which = labels[invalid].tolist()
         notes.append(
             f"{display}: {int(invalid.sum())} invalid polygon(s) repaired with make_valid "
-            f"(only their area kept): {list_some(which)}."
+            f"(only their area kept): {list_some(which, _SHOW)}."
         )
     has_area = shapely.area(out) > 0
     if not has_area.all():
         which = labels[~has_area].tolist()
         notes.append(
             f"{display}: {int((~has_area).sum())} feature(s) without any area were left out: "
-            f"{list_some(which)}."
+            f"{list_some(which, _SHOW)}."
         )
     return out, has_area
 

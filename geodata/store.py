@@ -77,10 +77,10 @@ import pandas as pd
 import pyogrio
 import shapely
 from pyproj import CRS
-from pyproj.exceptions import CRSError
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from hotspots.crs import parse_crs
 from hotspots.errors import InputFileError, ParameterError
 
 __all__ = [
@@ -1190,17 +1190,7 @@ def _now() -> str:
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
 
 
-def _to_crs(crs: object, what: str) -> CRS:
-    try:
-        return CRS.from_user_input(crs)
-    except (CRSError, TypeError, ValueError) as exc:
-        raise ParameterError(
-            f"crs {crs!r} for {what} is not a coordinate reference system; give one such as "
-            "'EPSG:4326' (longitude/latitude) or 'EPSG:27700'."
-        ) from exc
-
-
-def _prepare_geometry(geometry: object, crs: object, *, what: str) -> MultiPolygon:
+def _prepare_geometry(geometry: object, crs: str | CRS, *, what: str) -> MultiPolygon:
     """Check, reproject to EPSG:27700 and repair one boundary; return it as a MultiPolygon."""
     if not isinstance(geometry, BaseGeometry):
         raise ParameterError(
@@ -1219,7 +1209,12 @@ def _prepare_geometry(geometry: object, crs: object, *, what: str) -> MultiPolyg
         raise ParameterError(
             f"the boundary of {what} has missing or infinite coordinates; draw it again."
         )
-    source = _to_crs(crs, what)
+    source = parse_crs(crs, f"crs of {what}")
+    if source is None:
+        raise ParameterError(
+            f"crs of {what}: none given; give the CRS of its coordinates, such as 'EPSG:4326' "
+            "(longitude/latitude) or 'EPSG:27700'."
+        )
     bng = CRS.from_user_input(_BNG)
     geom = shapely.force_2d(geometry)
     if source.equals(bng):

@@ -1,18 +1,24 @@
-"""Text the whole library shares: HTML escaping and what counts as a missing value.
+"""Text the whole library shares: HTML escaping, what counts as a missing value, and a column
+read as text.
 
 Kernel: imported by the map (:mod:`hotspots.mapping`), the printable pages
 (:mod:`hotspots.report`) and anything else that writes user-supplied text (locations, names,
-categories) into HTML, so that every such text is escaped the same way.
+categories) into HTML, so that every such text is escaped the same way; and by the readers
+(:mod:`hotspots.io`, :mod:`geodata`), so that every file's cells are read as text the same way
+(:func:`text_column`) and every message lists names (:func:`list_some`) and quotes an error
+(:func:`first_line`) the same way.
 """
 
 from __future__ import annotations
 
 import html
 import math
+from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["as_number", "esc", "is_missing"]
+__all__ = ["as_number", "esc", "first_line", "is_missing", "list_some", "text_column"]
 
 
 def esc(value: object) -> str:
@@ -51,3 +57,46 @@ def as_number(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return out if math.isfinite(out) else None
+
+
+def text_column(s: pd.Series) -> pd.Series:
+    """A column as stripped strings, "" for missing; whole floats shown as integers (codes).
+
+    >>> text_column(pd.Series([" a ", None, 3.0, float("nan")])).tolist()
+    ['a', '', '3.0', '']
+    >>> text_column(pd.Series([1.0, None, 20.0])).tolist()
+    ['1', '', '20']
+    """
+    if isinstance(s.dtype, pd.StringDtype):
+        return s.fillna("").str.strip()
+    if pd.api.types.is_float_dtype(s.dtype):
+        v = s.to_numpy(dtype=float, na_value=np.nan)
+        fin = np.isfinite(v)
+        if np.all(np.abs(v[fin]) < 2**53) and np.all(v[fin] == np.round(v[fin])):
+            vals = np.where(fin, v, 0).astype(np.int64).astype(str).astype(object)
+            vals[~fin] = ""
+            return pd.Series(vals, index=s.index, dtype="str")
+    obj = s.astype(object)
+    return obj.where(obj.notna(), "").astype("str").str.strip()
+
+
+def list_some(names: Sequence[object], k: int = 3) -> str:
+    """The first ``k`` names, then how many more.
+
+    >>> list_some(["a.csv", "b.csv"]), list_some(["a", "b", "c", "d", "e"])
+    ('a.csv, b.csv', 'a, b, c and 2 more')
+    >>> list_some(list("abcdefg"), 5)
+    'a, b, c, d, e and 2 more'
+    """
+    shown = ", ".join(str(n) for n in names[:k])
+    return shown + (f" and {len(names) - k:,} more" if len(names) > k else "")
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type's name when it has none).
+
+    >>> first_line(ValueError("bad header\\nline 2")), first_line(KeyError())
+    ('bad header', 'KeyError')
+    """
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

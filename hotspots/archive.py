@@ -1,7 +1,8 @@
 """Zip archives checked before anything in them is read (the uploads and downloads users give).
 
 One guard for every reader of zips (incident downloads, zipped Shapefiles): it looks only at the
-archive's directory, so a hostile archive is refused before a byte of it is unpacked.
+archive's directory, so a hostile archive is refused before a byte of it is unpacked; and one rule
+for the members (and the files of a folder) that are not data (:func:`hidden_member`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import zipfile
 
 from .errors import InputFileError
 
-__all__ = ["MAX_ARCHIVE_BYTES", "MAX_ARCHIVE_RATIO", "check_zip", "unsafe_member"]
+__all__ = ["MAX_ARCHIVE_BYTES", "MAX_ARCHIVE_RATIO", "check_zip", "hidden_member", "unsafe_member"]
 
 #: Largest total uncompressed size accepted (bytes).
 MAX_ARCHIVE_BYTES = 2_000_000_000
@@ -19,6 +20,17 @@ MAX_ARCHIVE_BYTES = 2_000_000_000
 MAX_ARCHIVE_RATIO = 100.0
 # Ratios are judged only from this size up: a small text file can compress very well.
 _RATIO_MIN_BYTES = 1_000_000
+
+
+def hidden_member(name: str) -> bool:
+    """Whether a zip member (or a file or folder name) is not data to read: anything in macOS's
+    ``__MACOSX`` folder, a dot-file or anything in a dot-folder.
+
+    >>> names = ("2024-01/a.csv", "__MACOSX/2024-01/._a.csv", ".DS_Store", "a/.git/b.csv")
+    >>> [hidden_member(n) for n in names]
+    [False, True, True, True]
+    """
+    return any(p.startswith(".") or p == "__MACOSX" for p in name.split("/"))
 
 
 def unsafe_member(name: str) -> bool:

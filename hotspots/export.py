@@ -30,6 +30,7 @@ from .assets import assets_as, external_urls, inline_html
 from .columns import INCIDENTS_CSV_COLUMNS
 from .crs import to_metres, to_wgs84
 from .errors import InputError, ParameterError
+from .map_layers import round_coordinates
 
 __all__ = [
     "map_html",
@@ -81,11 +82,6 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
-def _round(geoms: gpd.GeoSeries, dp: int) -> np.ndarray:
-    arr = np.asarray(geoms.values, dtype=object)
-    return np.asarray(shapely.transform(arr, lambda c: np.round(c, dp)), dtype=object)
-
-
 def write_hotspots_geojson(hotspots: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
     """Write the Hotspots frame as RFC 7946 GeoJSON.
 
@@ -106,7 +102,7 @@ def write_hotspots_geojson(hotspots: gpd.GeoDataFrame, path: str | os.PathLike[s
     """
     frame = _check_frame(hotspots, "hotspots")
     wgs = to_wgs84(frame)
-    geoms = _round(wgs.geometry, _DP_DEGREES)
+    geoms = round_coordinates(wgs.geometry, _DP_DEGREES)
     geoms = np.asarray(shapely.orient_polygons(geoms), dtype=object)
     columns = [c for c in wgs.columns if c != wgs.geometry.name]
     features = []

@@ -35,6 +35,7 @@ __all__ = [
     "add_reference_layers",
     "display_layer",
     "popup_html",
+    "round_coordinates",
 ]
 
 
@@ -237,7 +238,17 @@ def popup_html(row: pd.Series) -> str:
     return f"<div class='hs-popup'><h4>Hotspot {hid}</h4><table>{body}</table></div>"
 
 
-def _round_geometry(geoms: gpd.GeoSeries, dp: int) -> npt.NDArray[Any]:
+def round_coordinates(geoms: gpd.GeoSeries, dp: int) -> npt.NDArray[Any]:
+    """The geometries with every coordinate rounded to ``dp`` decimal places (an object array).
+
+    The one rounding of the coordinates the map and the GeoJSON files publish.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> round_coordinates(gpd.GeoSeries([Point(-1.234567, 51.7654321)]), 5)[0].wkt
+    'POINT (-1.23457 51.76543)'
+    """
     arr = np.asarray(geoms.values, dtype=object)
     return np.asarray(shapely.transform(arr, lambda c: np.round(c, dp)), dtype=object)
 
@@ -275,7 +286,7 @@ def add_hotspots(m: folium.Map, hs: gpd.GeoDataFrame) -> None:
             }
         )
     folium.GeoJson(
-        _features(_round_geometry(hs.geometry, _POLY_DP), props),
+        _features(round_coordinates(hs.geometry, _POLY_DP), props),
         name="Hotspots",
         on_each_feature=_HOTSPOT_JS,
     ).add_to(m)
@@ -335,7 +346,7 @@ def _reference_geojson(frame: gpd.GeoDataFrame, style: dict[str, Any]) -> dict[s
         for v in (frame[col] if col else [None] * len(frame))
     ]
     props = [{"label": label, "style": style} for label in labels]
-    return _features(_round_geometry(frame.geometry, _POLY_DP), props)
+    return _features(round_coordinates(frame.geometry, _POLY_DP), props)
 
 
 #: Light to dark blue: the five quantile classes of ``ward_shading``.

@@ -47,6 +47,7 @@ from folium.map import CustomPane
 from folium.plugins import Fullscreen
 from folium.template import Template
 
+from ._points import unique_points
 from ._text import esc
 from .assets import local_assets
 from .crs import to_wgs84
@@ -182,16 +183,8 @@ def _unique_points(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
     if len(pts) == 0:
         return pd.DataFrame({"x": [], "y": [], "n": []}).astype({"n": "int64"})
     xy = shapely.get_coordinates(np.asarray(pts.values, dtype=object))
-    frame = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]})
-    frame = frame[np.isfinite(frame["x"]) & np.isfinite(frame["y"])]
-    counts = frame.groupby(["x", "y"], sort=False).size()
-    return pd.DataFrame(
-        {
-            "x": counts.index.get_level_values(0),
-            "y": counts.index.get_level_values(1),
-            "n": counts.to_numpy().astype("int64"),
-        }
-    )
+    _, uxy, counts = unique_points(xy[np.isfinite(xy).all(axis=1)])
+    return pd.DataFrame({"x": uxy[:, 0], "y": uxy[:, 1], "n": counts.astype("int64")})
 
 
 def _cap_points(points: pd.DataFrame, max_points: int, metres: bool) -> tuple[pd.DataFrame, float]:

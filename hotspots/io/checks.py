@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .._text import list_some
 from ..crs import in_great_britain
 from .parts import Part
 from .report import (
@@ -23,7 +24,6 @@ from .report import (
     OUT_OF_RANGE,
     OUTSIDE_STUDY_AREA,
     Notes,
-    list_some,
 )
 
 __all__ = ["CODES", "REASONS", "mark_duplicates", "row_codes"]

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyproj
 
+from .._text import first_line
 from ..errors import InputFileError
 from .parts import FloatArray, Part, build_part, find_column, one_source, to_float, wgs84_crs
 from .police_csv import is_street_header, other_dataset_by_header
@@ -111,9 +112,9 @@ def read_csv_table(src: Source, notes: Notes) -> tuple[bool, pd.DataFrame] | Non
             f"{src.display}: the file is empty; download it again or leave it out."
         ) from exc
     except (pd.errors.ParserError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputFileError(
-            f"{src.display}: cannot be read as CSV ({first}); check the delimiter and quoting."
+            f"{src.display}: cannot be read as CSV ({first_line(exc)}); check the delimiter "
+            "and quoting."
         ) from exc
     df.columns = [str(c).strip() for c in df.columns]
     header = set(df.columns)
@@ -164,25 +165,18 @@ def read_generic_table(
             f"{src.display}: no coordinate columns{missing}; columns found: {found}; name "
             f"them {_names_list()}."
         )
-    if not use_xy:
+    if use_xy:
+        assert xc is not None and yc is not None
+        xcol, ycol = xc, yc
+        x, y = to_float(df[xc]), to_float(df[yc])
+        crs = crs_arg if crs_arg is not None else _guess_xy_crs(x, y, src, xc, yc, notes)
+    else:
         assert lon is not None and lat is not None
-        return build_part(
-            df.drop(columns=[lon, lat]),
-            to_float(df[lon]),
-            to_float(df[lat]),
-            wgs84_crs(),
-            sources=sources,
-            rows=rows,
-            name=src.display,
-            word=word,
-            repeat_ids_ok=False,
-            notes=notes,
-        )
-    assert xc is not None and yc is not None
-    x, y = to_float(df[xc]), to_float(df[yc])
-    crs = crs_arg if crs_arg is not None else _guess_xy_crs(x, y, src, xc, yc, notes)
+        xcol, ycol = lon, lat
+        x, y = to_float(df[lon]), to_float(df[lat])
+        crs = wgs84_crs()
     return build_part(
-        df.drop(columns=[xc, yc]),
+        df.drop(columns=[xcol, ycol]),
         x,
         y,
         crs,

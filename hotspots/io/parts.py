@@ -20,6 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 import pyproj
 
+from .._text import text_column
 from ..columns import INCIDENT_COLUMNS
 from ..crime_types import CRIME_TYPE_SLUGS
 from ..crs import WGS84
@@ -149,21 +150,6 @@ def find_column(columns: Sequence[str], names: Sequence[str], used: set[str]) ->
     return None
 
 
-def _text(s: pd.Series) -> pd.Series:
-    """Strings with '' for missing, whitespace stripped (whole floats shown as integers)."""
-    if isinstance(s.dtype, pd.StringDtype):
-        return s.fillna("").str.strip()
-    if pd.api.types.is_float_dtype(s.dtype):
-        v = s.to_numpy(dtype=float, na_value=np.nan)
-        fin = np.isfinite(v)
-        if np.all(np.abs(v[fin]) < 2**53) and np.all(v[fin] == np.round(v[fin])):
-            vals = np.where(fin, v, 0).astype(np.int64).astype(str).astype(object)
-            vals[~fin] = ""
-            return pd.Series(vals, index=s.index, dtype="str")
-    obj = s.astype(object)
-    return obj.where(obj.notna(), "").astype("str").str.strip()
-
-
 def to_float(s: pd.Series) -> FloatArray:
     """Numbers from text; decimal commas accepted; empty or not a number -> NaN."""
     if pd.api.types.is_numeric_dtype(s.dtype):
@@ -184,7 +170,7 @@ def _parse_dates(s: pd.Series) -> tuple[pd.Series, npt.NDArray[np.bool_]]:
             ts = ts.dt.tz_localize(None)
         ts = ts.astype("datetime64[ns]")
         return ts.reset_index(drop=True), ts.notna().to_numpy()
-    text = _text(s)
+    text = text_column(s)
     codes, uniq = pd.factorize(text)
     values = np.full(len(uniq), np.datetime64("NaT"), dtype="datetime64[ns]")
     has_day = np.zeros(len(uniq), dtype=bool)
@@ -222,7 +208,7 @@ def _month_floor(ts: pd.Series) -> pd.Series:
 
 def category_names(s: pd.Series) -> pd.Series:
     """Published crime type names for API slugs; other values kept as given."""
-    text = _text(s)
+    text = text_column(s)
     codes, uniq = pd.factorize(text)
     mapped = np.array([CRIME_TYPE_SLUGS.get(str(u).lower(), str(u)) for u in uniq], dtype=object)
     if len(mapped) == 0:
@@ -274,7 +260,7 @@ def build_part(
         col = cols[target]
         if col is None:
             return pd.Series([""] * n, dtype="str")
-        return _text(attrs[col])
+        return text_column(attrs[col])
 
     ids = text("incident_id")
     has_id = (ids != "").to_numpy()

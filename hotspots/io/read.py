@@ -24,6 +24,7 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from .._text import list_some
 from ..columns import INCIDENT_COLUMNS
 from ..crs import choose_crs, parse_crs
 from ..errors import InputFileError, ParameterError
@@ -32,7 +33,7 @@ from .generic_csv import read_csv_table, read_generic_table
 from .parts import FloatArray, Part, wgs84_crs
 from .police_api import api_columns, load_json, read_api_run
 from .police_csv import read_street_run
-from .report import OUT_OF_RANGE, OUTSIDE_STUDY_AREA, LoadReport, Notes, list_some
+from .report import OUT_OF_RANGE, OUTSIDE_STUDY_AREA, LoadReport, Notes
 from .sources import Source, as_paths, expand_inputs
 from .vector import read_vector
 

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._text import list_some
+
 __all__ = [
     "AT_ZERO",
     "BAD_MONTH",
@@ -23,7 +25,6 @@ __all__ = [
     "OUT_OF_RANGE",
     "LoadReport",
     "Notes",
-    "list_some",
 ]
 
 # --- reasons a row is not used (shown to users) -------------------------------------------
@@ -176,14 +177,3 @@ class Notes:
                 "month, so period filters and trends leave them out."
             )
         return out + self.lines
-
-
-def list_some(names: Sequence[str], k: int = 3) -> str:
-    """The first ``k`` names, then how many more.
-
-    >>> list_some(["a.csv", "b.csv"]), list_some(["a", "b", "c", "d", "e"])
-    ('a.csv, b.csv', 'a, b, c and 2 more')
-    """
-    if len(names) <= k:
-        return ", ".join(names)
-    return f"{', '.join(names[:k])} and {len(names) - k:,} more"

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..archive import check_zip
+from .._text import list_some
+from ..archive import check_zip, hidden_member
 from ..errors import InputFileError, ParameterError
-from .report import Notes, list_some
+from .report import Notes
 
 __all__ = ["Source", "as_paths", "expand_inputs", "other_dataset"]
 
@@ -89,8 +90,8 @@ def as_paths(inputs: str | Path | Sequence[str | Path]) -> list[Path]:
 def _walk(folder: Path) -> list[Path]:
     found: list[Path] = []
     for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__MACOSX")
-        found.extend(Path(root) / f for f in files if not f.startswith("."))
+        dirs[:] = sorted(d for d in dirs if not hidden_member(d))
+        found.extend(Path(root) / f for f in files if not hidden_member(f))
     return sorted(found)
 
 
@@ -220,8 +221,7 @@ def _zip_members(
     out: list[Source] = []
     skipped = 0
     for name in names:
-        parts = name.split("/")
-        if any(p.startswith(".") or p == "__MACOSX" for p in parts):
+        if hidden_member(name):
             continue
         ext = Path(name).suffix.lower()
         kind = _KINDS.get(ext)

@@ -16,6 +16,7 @@ import pyogrio
 import pyproj
 import shapely
 
+from .._text import first_line
 from ..errors import InputFileError
 from .generic_csv import read_generic_table
 from .parts import Part, build_part, one_source
@@ -55,10 +56,9 @@ def read_vector(src: Source, crs_arg: pyproj.CRS | None, notes: Notes, data: Any
     except InputFileError:
         raise
     except Exception as exc:
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputFileError(
-            f"{src.display}: cannot be read as {kind} ({msg}); check that the file is complete "
-            "and of that type."
+            f"{src.display}: cannot be read as {kind} ({first_line(exc)}); check that the file "
+            "is complete and of that type."
         ) from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise InputFileError(f"{src.display}: holds no geometry column; give a layer of points.")

@@ -29,8 +29,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .._files import atomic_write
 from .._text import esc
+from .._validate import check_int
 from ..disclosure import is_small
 from ..errors import InputError, ParameterError
 from ..palette import rank_colour
@@ -41,7 +41,7 @@ from .briefing_tables import (
     suppressed_table,
     suppressed_ward_table,
 )
-from .page import check_int, guide_html, page_html, png_uri, synthetic_notice_html
+from .page import guide_html, page_html, png_uri, synthetic_notice_html, write_page
 from .wording import (
     DASH,
     MONTH_RE,
@@ -457,7 +457,4 @@ def write_briefing(
         generated=generated,
         threshold=threshold,
     )
-    with atomic_write(path) as f:
-        f.write(page)
-    log.info("wrote the briefing to %s (%.1f MB)", path, len(page.encode("utf-8")) / 1e6)
-    return Path(path)
+    return write_page(path, page, "the briefing")

@@ -24,19 +24,19 @@ from .figures import (
     WARD_EDGE,
     WARD_FILL,
     MapFrame,
-    draw_north_arrow,
+    check_image,
+    draw_map_furniture,
     draw_polygon,
-    draw_scale_bar,
-    halo,
+    halo_text,
     label_wards,
     map_frame,
+    map_legend,
+    mark_synthetic,
     name_column,
     new_map,
     png_bytes,
-    synthetic_badge,
-    synthetic_watermark,
 )
-from .page import check_frame, check_int, check_layer
+from .page import check_frame, check_layer
 
 __all__ = ["briefing_map_png"]
 
@@ -122,17 +122,17 @@ def _draw_patrols(ax: Any, patrols: gpd.GeoDataFrame, frame: MapFrame, legend: l
         if is_missing(name) or not str(name).strip():
             continue
         minx_p, _, maxx_p, maxy_p = geom.bounds
-        ax.text(
+        halo_text(
+            ax,
             (minx_p + maxx_p) / 2,
             maxy_p + 0.004 * frame.dy,
             str(name),
-            ha="center",
+            halo_width=2.0,
             va="bottom",
             fontsize=7,
             fontstyle="italic",
             color=_PATROL,
             zorder=11,
-            path_effects=halo(2.0),
         )
 
 
@@ -217,31 +217,30 @@ def _hotspot_legend(ax: Any, n: int, frame: MapFrame, legend: list[Any]) -> None
                 ),
             )
         return
-    ax.text(
+    halo_text(
+        ax,
         frame.x0 + frame.dx / 2,
         frame.y0 + frame.dy / 2,
         "No hotspots found with these settings",
-        ha="center",
-        va="center",
+        halo_width=3.0,
         fontsize=11,
         color="#444",
         zorder=12,
-        path_effects=halo(3.0),
     )
 
 
 def _draw_title(ax: Any, title: str, frame: MapFrame) -> None:
-    ax.text(
+    halo_text(
+        ax,
         frame.x0 + frame.dx / 2,
         frame.y0 + frame.dy * 0.975,
         title,
-        ha="center",
+        halo_width=3.0,
         va="top",
         fontsize=12,
         fontweight="bold",
         color="#111",
         zorder=20,
-        path_effects=halo(3.0),
     )
 
 
@@ -294,10 +293,7 @@ def briefing_map_png(
         )
     wards_in = check_layer(wards, "wards")
     patrols_in = check_layer(patrol_areas, "patrol_areas")
-    width = check_int(width_px, "width_px", minimum=200)
-    if height_px is not None:
-        check_int(height_px, "height_px", minimum=150)
-    res = check_int(dpi, "dpi", minimum=50)
+    width, height, res = check_image(width_px, height_px, dpi, min_width=200, min_height=150)
     hs, wl, pl = _metre_layers(frame_in, wards_in, patrols_in)
     if "rank" in hs.columns and len(hs):
         ranks = pd.to_numeric(hs["rank"], errors="coerce").to_numpy(dtype=float)
@@ -307,7 +303,7 @@ def briefing_map_png(
     frame = map_frame(
         (0.0, 0.0, 1000.0, 1000.0) if bounds is None else bounds,
         width=width,
-        height_px=height_px,
+        height_px=height,
         pad_y=1.16 if title else 1.10,
         lift=0.03 if title else 0.0,
     )
@@ -323,21 +319,11 @@ def briefing_map_png(
         _name_wards(ax, hs, wl, pl, frame, res)
     _hotspot_legend(ax, len(hs), frame, legend)
     if legend:
-        ax.legend(
-            handles=legend,
-            loc="lower right",
-            fontsize=8,
-            framealpha=0.9,
-            edgecolor="#999",
-            borderpad=0.6,
-        ).set_zorder(20)
+        map_legend(ax, legend, framealpha=0.9)
     if bounds is not None:
-        draw_scale_bar(ax, frame.x0, frame.y0, frame.dx, frame.dy)
-        if north_arrow:
-            draw_north_arrow(ax, frame.x0, frame.y0, frame.dx, frame.dy)
+        draw_map_furniture(ax, frame, north_arrow=north_arrow)
     if title:
         _draw_title(ax, str(title), frame)
     if synthetic:
-        synthetic_watermark(ax)
-        synthetic_badge(ax)
+        mark_synthetic(ax)
     return png_bytes(canvas)

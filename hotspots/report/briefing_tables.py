@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 
 from .._text import as_number, is_missing
+from .._validate import check_int
 from ..disclosure import WardDisclosure, hotspot_counts_printed, is_small, protect_ward_table
 from ..errors import ParameterError
 from ..palette import trend_words
-from .page import check_frame, check_int
+from .page import check_frame
 from .wording import DASH, WITHHELD, count_text, months_text, percent, suppressed_items
 
 __all__ = [
@@ -202,23 +203,23 @@ def _split(text: object, sep: str) -> list[str]:
     return [] if is_missing(text) else [p.strip() for p in str(text).split(sep) if p.strip()]
 
 
+def _protected_count(value: object, withheld: bool, derived: bool, limit: int) -> str:
+    """A count cell of the ward table: "withheld", "–" when worked out from a hidden count,
+    else the count with small ones suppressed."""
+    if withheld:
+        return WITHHELD
+    if derived:
+        return DASH
+    return count_text(value, limit)
+
+
 def _ward_row(i: int, values: Sequence[Any], decided: WardDisclosure, limit: int) -> list[str]:
     """One row of the ward table, from the :data:`_WARD_FIELDS` of one ward."""
     name, code, n, rate, hs, hn, share = values
     label = name if not is_missing(name) and str(name).strip() else code
     rate_v = as_number(rate)
-    if i in decided.hotspot_withheld:
-        hs_text = WITHHELD
-    elif decided.hotspot_derived[i]:
-        hs_text = DASH
-    else:
-        hs_text = count_text(hn, limit)
-    if i in decided.withheld:
-        n_text = WITHHELD
-    elif decided.derived[i]:
-        n_text = DASH
-    else:
-        n_text = count_text(n, limit)
+    hs_text = _protected_count(hn, i in decided.hotspot_withheld, decided.hotspot_derived[i], limit)
+    n_text = _protected_count(n, i in decided.withheld, decided.derived[i], limit)
     hide_n = decided.incidents_hidden(i)
     return [
         DASH if is_missing(label) else str(label),

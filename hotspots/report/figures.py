@@ -26,6 +26,7 @@ from shapely import affinity
 from shapely.ops import polylabel
 
 from .._text import is_missing
+from .._validate import check_int
 from .wording import distance_text
 
 __all__ = [
@@ -34,22 +35,23 @@ __all__ = [
     "WARD_FILL",
     "WARD_TEXT",
     "MapFrame",
-    "draw_north_arrow",
+    "check_image",
+    "draw_map_furniture",
     "draw_polygon",
-    "draw_scale_bar",
     "free_point",
     "halo",
+    "halo_text",
     "inner_point",
     "label_wards",
     "map_frame",
+    "map_legend",
+    "mark_synthetic",
     "mpl_path",
     "name_column",
     "new_figure",
     "new_map",
     "nice_length",
     "png_bytes",
-    "synthetic_badge",
-    "synthetic_watermark",
 ]
 
 WARD_EDGE = "#6b6b6b"
@@ -142,7 +144,46 @@ def halo(width: float = 2.5) -> list[Any]:
     return [patheffects.withStroke(linewidth=width, foreground="white")]
 
 
-def draw_scale_bar(ax: Any, x0: float, y0: float, dx: float, dy: float) -> None:
+def halo_text(
+    ax: Any, x: float, y: float, text: str, *, halo_width: float = 2.5, **style: Any
+) -> None:
+    """``text`` at ``(x, y)`` with a white halo (centred unless ``ha`` / ``va`` say otherwise);
+    ``style``: further :meth:`matplotlib.axes.Axes.text` keywords."""
+    style.setdefault("ha", "center")
+    style.setdefault("va", "center")
+    ax.text(x, y, text, path_effects=halo(halo_width), **style)
+
+
+def check_image(
+    width_px: object, height_px: object, dpi: object, *, min_width: int, min_height: int
+) -> tuple[int, int | None, int]:
+    """The checked image width, height (None: the caller's default) and resolution."""
+    width = check_int(width_px, "width_px", minimum=min_width)
+    height = None if height_px is None else check_int(height_px, "height_px", minimum=min_height)
+    return width, height, check_int(dpi, "dpi", minimum=50)
+
+
+def map_legend(ax: Any, handles: list[Any], *, framealpha: float) -> None:
+    """The legend of a static map, in its lower right corner."""
+    ax.legend(
+        handles=handles,
+        loc="lower right",
+        fontsize=8,
+        framealpha=framealpha,
+        edgecolor="#999",
+        borderpad=0.6,
+    ).set_zorder(20)
+
+
+def draw_map_furniture(ax: Any, frame: MapFrame, *, north_arrow: bool) -> None:
+    """A scale bar in the lower left corner and, when ``north_arrow``, a north arrow (grid
+    north) in the top right corner."""
+    _draw_scale_bar(ax, frame.x0, frame.y0, frame.dx, frame.dy)
+    if north_arrow:
+        _draw_north_arrow(ax, frame.x0, frame.y0, frame.dx, frame.dy)
+
+
+def _draw_scale_bar(ax: Any, x0: float, y0: float, dx: float, dy: float) -> None:
     length = nice_length(dx / 5)
     x, y = x0 + 0.03 * dx, y0 + 0.035 * dy
     h = 0.009 * dy
@@ -165,7 +206,7 @@ def draw_scale_bar(ax: Any, x0: float, y0: float, dx: float, dy: float) -> None:
     ax.text(x + length, y + h * 1.6, distance_text(length), ha="center", **style)
 
 
-def draw_north_arrow(ax: Any, x0: float, y0: float, dx: float, dy: float) -> None:
+def _draw_north_arrow(ax: Any, x0: float, y0: float, dx: float, dy: float) -> None:
     x, y = x0 + 0.965 * dx, y0 + 0.86 * dy
     ax.add_patch(
         FancyArrow(
@@ -182,21 +223,27 @@ def draw_north_arrow(ax: Any, x0: float, y0: float, dx: float, dy: float) -> Non
             zorder=10,
         )
     )
-    ax.text(
+    halo_text(
+        ax,
         x,
         y - 0.012 * dy,
         "N",
-        ha="center",
         va="top",
         fontsize=10,
         fontweight="bold",
         color="#222",
         zorder=10,
-        path_effects=halo(),
     )
 
 
-def synthetic_watermark(ax: Any, *, rotation: float = 28, fontsize: float = 44) -> None:
+def mark_synthetic(ax: Any, *, rotation: float = 28, fontsize: float = 44) -> None:
+    """A map of the demo data: a faint diagonal "SYNTHETIC DEMO DATA" across it (``rotation``
+    degrees, ``fontsize`` points) and the same words as a badge in its top left corner."""
+    _synthetic_watermark(ax, rotation=rotation, fontsize=fontsize)
+    _synthetic_badge(ax)
+
+
+def _synthetic_watermark(ax: Any, *, rotation: float, fontsize: float) -> None:
     """A faint diagonal "SYNTHETIC DEMO DATA" across a map or chart of the demo data."""
     ax.text(
         0.5,
@@ -214,7 +261,7 @@ def synthetic_watermark(ax: Any, *, rotation: float = 28, fontsize: float = 44) 
     )
 
 
-def synthetic_badge(ax: Any) -> None:
+def _synthetic_badge(ax: Any) -> None:
     """A "SYNTHETIC DEMO DATA" label in the top left corner of a map."""
     ax.text(
         0.012,
@@ -318,14 +365,13 @@ def label_wards(ax: Any, wards: gpd.GeoDataFrame, avoid: Any, frame: MapFrame, d
         # Upper-case 7.5 pt text: about 0.7 em a character.
         half = (len(str(name)) * 0.7 * 7.5 / 72 * dpi / 2 + 4) * frame.dx / frame.width
         pt = free_point(geom, avoid, half)
-        ax.text(
+        halo_text(
+            ax,
             pt.x,
             pt.y,
             str(name).upper(),
-            ha="center",
-            va="center",
+            halo_width=2.0,
             fontsize=7.5,
             color=WARD_TEXT,
             zorder=7,
-            path_effects=halo(2.0),
         )

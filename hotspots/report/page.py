@@ -10,12 +10,15 @@ is inline, there are no scripts, and a Content-Security-Policy forbids any other
 from __future__ import annotations
 
 import base64
+import logging
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
+from .._files import atomic_write
 from .._text import esc
 from ..errors import ParameterError
 
@@ -24,13 +27,15 @@ __all__ = [
     "PAGE_CSS",
     "SYNTHETIC_NOTICE",
     "check_frame",
-    "check_int",
     "check_layer",
     "guide_html",
     "page_html",
     "png_uri",
     "synthetic_notice_html",
+    "write_page",
 ]
+
+log = logging.getLogger(__name__)
 
 SYNTHETIC_NOTICE = (
     "Synthetic demo data: an invented borough with planted hotspots, not real crimes. "
@@ -78,12 +83,6 @@ footer { margin-top: 6mm; color: #777; font-size: 7.5pt; border-top: 1px solid #
 @media print { body { padding: 0; max-width: none; } .pagebreak { break-before: page; } }
 """
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-
-
-def check_int(value: object, name: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ParameterError(f"{name} must be a whole number >= {minimum}; got {value!r}.")
-    return int(value)
 
 
 def check_layer(frame: object, name: str) -> gpd.GeoDataFrame | None:
@@ -145,3 +144,12 @@ def page_html(title: str, body: str, *, extra_css: str = "") -> str:
 {body}</body>
 </html>
 """
+
+
+def write_page(path: str | os.PathLike[str], page: str, what: str) -> Path:
+    """Write ``page`` (HTML) to ``path`` (UTF-8), atomically: a temporary file, then rename;
+    log ``what`` was written ("the briefing") and its size."""
+    with atomic_write(path) as f:
+        f.write(page)
+    log.info("wrote %s to %s (%.1f MB)", what, path, len(page.encode("utf-8")) / 1e6)
+    return Path(path)

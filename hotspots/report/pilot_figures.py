@@ -23,25 +23,26 @@ import shapely
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
+from .._validate import check_int
 from ..disclosure import disclosed_monthly
 from ..errors import ParameterError
 from ..pilot import PERIODS, ZONES, PilotResult
 from .figures import (
     SYNTHETIC_RED,
     WARD_EDGE,
-    draw_north_arrow,
+    check_image,
+    draw_map_furniture,
     draw_polygon,
-    draw_scale_bar,
-    halo,
+    halo_text,
     label_wards,
     map_frame,
+    map_legend,
+    mark_synthetic,
     new_figure,
     new_map,
     png_bytes,
-    synthetic_badge,
-    synthetic_watermark,
 )
-from .page import check_int, check_layer
+from .page import check_layer
 from .wording import fewer_than
 
 __all__ = [
@@ -57,6 +58,9 @@ ZONE_COLOURS = {"target": "#c62828", "buffer": "#ef8a17", "control": "#6b6b6b"}
 _OPERATION_GREY = "#e3e3e3"
 _BAND = "#fde7c4"
 _WITHHELD = "#e4eaf3"
+# The open markers of a small month and of a withheld month (chart and legend).
+_SMALL_MARKER: dict[str, Any] = {"marker": "o", "ms": 5, "mew": 1.3}
+_WITHHELD_MARKER: dict[str, Any] = {"marker": "s", "ms": 4.5, "mew": 1.2}
 
 
 def check_result(result: object) -> PilotResult:
@@ -128,32 +132,23 @@ def _draw_hidden_months(
         ax.add_patch(
             Rectangle((i - 0.42, 0), 0.84, top, facecolor=_WITHHELD, edgecolor="none", zorder=1)
         )
-    if withheld.any():
-        ax.plot(
-            x[withheld],
-            np.full(int(withheld.sum()), top / 2),
-            ls="none",
-            marker="s",
-            ms=4.5,
-            mfc="white",
-            mec=colour,
-            mew=1.2,
-            zorder=4,
-        )
+    _draw_open_markers(ax, x, withheld, top / 2, colour, _WITHHELD_MARKER)
 
 
-def _draw_small_markers(ax: Any, x: np.ndarray, small: np.ndarray, limit: int, colour: str) -> None:
-    if small.any():
+def _draw_open_markers(
+    ax: Any, x: np.ndarray, where: np.ndarray, y: float, colour: str, marker: dict[str, Any]
+) -> None:
+    """Open markers (``marker``: their shape, size and edge width) at height ``y`` over the
+    months ``where`` is true: a hidden month's place on the line."""
+    if where.any():
         ax.plot(
-            x[small],
-            np.full(int(small.sum()), limit / 2),
+            x[where],
+            np.full(int(where.sum()), y),
             ls="none",
-            marker="o",
-            ms=5,
             mfc="white",
             mec=colour,
-            mew=1.3,
             zorder=4,
+            **marker,
         )
 
 
@@ -181,10 +176,12 @@ def _style_panel(ax: Any, n_months: int, top: float, name: str, colour: str) -> 
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(labelsize=7.5, length=2.5)
     ax.set_ylabel("incidents", fontsize=7.5, color="#444")
-    ax.text(
+    halo_text(
+        ax,
         0.005,
         0.97,
         name,
+        halo_width=3.0,
         transform=ax.transAxes,
         ha="left",
         va="top",
@@ -192,7 +189,6 @@ def _style_panel(ax: Any, n_months: int, top: float, name: str, colour: str) -> 
         fontweight="bold",
         color=colour,
         zorder=6,
-        path_effects=halo(3.0),
     )
 
 
@@ -212,7 +208,7 @@ def _draw_panel(
     _shade_months(ax, np.flatnonzero(period == "during"), part["missing"].to_numpy(dtype=bool))
     _draw_hidden_months(ax, x, small, withheld, top, limit, colour)
     ax.plot(x, count, color=colour, lw=1.6, marker="o", ms=3.2, zorder=3)
-    _draw_small_markers(ax, x, small, limit, colour)
+    _draw_open_markers(ax, x, small, limit / 2, colour, _SMALL_MARKER)
     _draw_means(ax, period, mean, colour)
     _style_panel(ax, len(x), top, name, colour)
 
@@ -231,7 +227,7 @@ def _chart_legend(fig: Any, shown: pd.DataFrame, limit: int, ncol: int, bottom: 
         handles.append(
             (
                 Rectangle((0, 0), 1, 1, facecolor=_BAND, edgecolor="none"),
-                Line2D([], [], ls="none", marker="o", ms=5, mfc="white", mec="#444", mew=1.3),
+                Line2D([], [], ls="none", mfc="white", mec="#444", **_SMALL_MARKER),
             )
         )
         labels.append(f"{fewer_than(limit)} (value not shown)")
@@ -239,7 +235,7 @@ def _chart_legend(fig: Any, shown: pd.DataFrame, limit: int, ncol: int, bottom: 
         handles.append(
             (
                 Rectangle((0, 0), 1, 1, facecolor=_WITHHELD, edgecolor="none"),
-                Line2D([], [], ls="none", marker="s", ms=4.5, mfc="white", mec="#444", mew=1.2),
+                Line2D([], [], ls="none", mfc="white", mec="#444", **_WITHHELD_MARKER),
             )
         )
         labels.append("Not shown (would reveal a small count)")
@@ -315,16 +311,15 @@ def pilot_chart_png(
     """
     res = check_result(result)
     limit = check_int(threshold, "threshold", minimum=1)
-    width = check_int(width_px, "width_px", minimum=300)
-    if height_px is not None:
-        check_int(height_px, "height_px", minimum=200)
-    resolution = check_int(dpi, "dpi", minimum=50)
+    width, height_in, resolution = check_image(
+        width_px, height_px, dpi, min_width=300, min_height=200
+    )
     zones = zones_shown(res)
     names = zone_names(res)
     series = disclosed_monthly(res.monthly, limit, zones=ZONES, periods=PERIODS)
     months = pd.Series(pd.to_datetime(res.monthly["month"]).to_numpy())
     period = res.monthly["period"].astype(str).to_numpy()
-    height = int(height_px) if height_px is not None else round(width * (0.11 + 0.15 * len(zones)))
+    height = height_in if height_in is not None else round(width * (0.11 + 0.15 * len(zones)))
 
     fig, canvas = new_figure(width, height, resolution)
     axes = fig.subplots(len(zones), 1, sharex=True, squeeze=False)[:, 0]
@@ -346,17 +341,16 @@ def pilot_chart_png(
         _draw_panel(ax, part, period, limit, names[zone], ZONE_COLOURS[zone])
     during = np.flatnonzero(period == "during")
     if len(during):
-        axes[0].text(
+        halo_text(
+            axes[0],
             (during[0] + during[-1]) / 2,
             0.97,
             "operation",
             transform=axes[0].get_xaxis_transform(),
-            ha="center",
             va="top",
             fontsize=8.5,
             color="#333",
             zorder=6,
-            path_effects=halo(2.5),
         )
     ticks, labels = _month_ticks(months)
     axes[-1].set_xticks(ticks, labels)
@@ -492,10 +486,7 @@ def pilot_map_png(
     """
     res = check_result(result)
     wards_in = check_layer(wards, "wards")
-    width = check_int(width_px, "width_px", minimum=200)
-    if height_px is not None:
-        check_int(height_px, "height_px", minimum=150)
-    resolution = check_int(dpi, "dpi", minimum=50)
+    width, height, resolution = check_image(width_px, height_px, dpi, min_width=200, min_height=150)
     zones = res.geometries
     geoms = dict(zip(zones["zone"], zones.geometry, strict=True))
     wl = _ward_layer(wards_in, zones.crs)
@@ -506,7 +497,7 @@ def pilot_map_png(
         bounds.append(tuple(wl.total_bounds))
     arr = np.array(bounds, dtype=float)
     extent = (arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max())
-    frame = map_frame(extent, width=width, height_px=height_px)
+    frame = map_frame(extent, width=width, height_px=height)
     _fig, canvas, ax = new_map(frame, resolution)
 
     legend: list[Any] = []
@@ -522,18 +513,8 @@ def pilot_map_png(
         label_wards(ax, wl, shapely.buffer(outer, 0.02 * frame.dx), frame, resolution)
     order = ("Target", "Buffer", "Control", "Ward")
     legend.sort(key=lambda h: next(i for i, w in enumerate(order) if h.get_label().startswith(w)))
-    ax.legend(
-        handles=legend,
-        loc="lower right",
-        fontsize=8,
-        framealpha=0.92,
-        edgecolor="#999",
-        borderpad=0.6,
-    ).set_zorder(20)
-    draw_scale_bar(ax, frame.x0, frame.y0, frame.dx, frame.dy)
-    if north_arrow:
-        draw_north_arrow(ax, frame.x0, frame.y0, frame.dx, frame.dy)
+    map_legend(ax, legend, framealpha=0.92)
+    draw_map_furniture(ax, frame, north_arrow=north_arrow)
     if synthetic:
-        synthetic_watermark(ax, rotation=24, fontsize=40)
-        synthetic_badge(ax)
+        mark_synthetic(ax, rotation=24, fontsize=40)
     return png_bytes(canvas)

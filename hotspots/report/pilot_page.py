@@ -29,12 +29,12 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from .._files import atomic_write
 from .._text import esc
+from .._validate import check_int
 from ..disclosure import PilotDisclosure, protect_pilot
 from ..errors import ParameterError
 from ..pilot import PERIODS, PilotResult
-from .page import check_int, check_layer, guide_html, page_html, png_uri, synthetic_notice_html
+from .page import check_layer, guide_html, page_html, png_uri, synthetic_notice_html, write_page
 from .pilot_figures import check_result, pilot_chart_png, pilot_map_png, zones_shown
 from .pilot_text import pilot_summary
 from .wording import (
@@ -455,7 +455,4 @@ def write_pilot_report(
         threshold=threshold,
         generated=generated,
     )
-    with atomic_write(path) as f:
-        f.write(page)
-    log.info("wrote the pilot report to %s (%.1f MB)", path, len(page.encode("utf-8")) / 1e6)
-    return Path(path)
+    return write_page(path, page, "the pilot report")

@@ -13,9 +13,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from .. import disclosure
 from ..errors import ParameterError
 from ..pilot import MIN_DISPERSION_MONTHS, SMALL_COUNT, PilotResult
 from ..pilot_stats import classify_wdq
+from .wording import fewer_than, n_months, signed_percent
 
 __all__ = ["interpret_wdq", "pilot_record", "pilot_summary", "wdq_sentence"]
 
@@ -109,20 +111,6 @@ def pilot_record(result: PilotResult) -> dict[str, Any]:
 # --- the summary -----------------------------------------------------------------------------
 
 
-def _fmt_count(n: float) -> str:
-    return f"{n:,.0f}"
-
-
-def _months(n: int) -> str:
-    return f"{n} month" if n == 1 else f"{n} months"
-
-
-def _pct(x: float) -> str:
-    if not math.isfinite(x):
-        return "n/a"
-    return "0%" if round(x) == 0 else f"{x:+.0f}%"  # never "-0%"
-
-
 @dataclass(frozen=True)
 class _Published:
     """Which totals of a result a page may print, and how it words the others."""
@@ -134,15 +122,16 @@ class _Published:
     def is_small(self, zone: str, period: str) -> bool:
         n = self.result.count(zone, period)
         return (zone, period) in self.withheld or (
-            self.suppress_below is not None and 0 < n < self.suppress_below
+            self.suppress_below is not None and disclosure.is_small(n, self.suppress_below)
         )
 
     def count(self, zone: str, period: str) -> str:
         if (zone, period) in self.withheld:
             return "an unpublished number"
-        if self.is_small(zone, period):
-            return f"fewer than {self.suppress_below}"
-        return _fmt_count(self.result.count(zone, period))
+        n = self.result.count(zone, period)
+        if self.suppress_below is not None and disclosure.is_small(n, self.suppress_below):
+            return fewer_than(self.suppress_below)
+        return f"{n:,.0f}"
 
     def hidden(self, *zones: str) -> bool:
         return any(self.is_small(z, p) for z in zones for p in ("before", "after"))
@@ -240,14 +229,14 @@ def _target_sentence(pub: _Published) -> str:
     change = (
         " (the change is not shown: the counts are too small to publish)"
         if pub.hidden("target")
-        else f", a change of {_pct(result.pct_change['target'])}"
+        else f", a change of {signed_percent(result.pct_change['target'])}"
     )
     before_n = pub.count("target", "before")
     of = " of" if ("target", "before") in pub.withheld else ""
     return (
-        f"Before the operation ({b[0]} to {b[1]}, {_months(b[2])}) the target area had "
+        f"Before the operation ({b[0]} to {b[1]}, {n_months(b[2])}) the target area had "
         f"{before_n}{of} incidents of {what}{rate_b}; after it ({a[0]} to {a[1]}, "
-        f"{_months(a[2])}) {pub.count('target', 'after')}{rate_a}{change}."
+        f"{n_months(a[2])}) {pub.count('target', 'after')}{rate_a}{change}."
     )
 
 
@@ -262,7 +251,8 @@ def _control_sentences(pub: _Published) -> list[str]:
     if pub.hidden("control"):
         out = [f"Over the same periods {where} had too few incidents to publish its change."]
     else:
-        out = [f"Over the same periods {where} changed by {_pct(result.pct_change['control'])}."]
+        change = signed_percent(result.pct_change["control"])
+        out = [f"Over the same periods {where} changed by {change}."]
     lo, hi = result.relative_change_ci
     if pub.hidden("target", "control"):
         out.append("The counts are too small to publish an effect relative to the control area.")
@@ -274,7 +264,7 @@ def _control_sentences(pub: _Published) -> list[str]:
             f"Relative to the control area, the target's count after the operation was "
             f"{abs(result.relative_change_pct):.0f}% {'lower' if fell else 'higher'} than "
             f"the control's change would predict (95% confidence interval "
-            f"{_pct(lo)} to {_pct(hi)}). "
+            f"{signed_percent(lo)} to {signed_percent(hi)}). "
             + (
                 "This is consistent with an effect of the operation, but does not rule "
                 "out other local causes."
@@ -286,9 +276,9 @@ def _control_sentences(pub: _Published) -> list[str]:
     else:
         out.append(
             f"Relative to the control area the change in the target was "
-            f"{_pct(result.relative_change_pct)} (95% confidence interval {_pct(lo)} to "
-            f"{_pct(hi)}); the interval includes no change, so there is no evidence of "
-            "a change beyond what the control area shows."
+            f"{signed_percent(result.relative_change_pct)} (95% confidence interval "
+            f"{signed_percent(lo)} to {signed_percent(hi)}); the interval includes no change, "
+            "so there is no evidence of a change beyond what the control area shows."
         )
     return out
 
@@ -345,9 +335,9 @@ def _buffer_sentences(pub: _Published) -> list[str]:
         )
     out = [
         "In the surrounding buffer the count changed by "
-        f"{_pct(result.pct_change['buffer'])}, "
-        f"{_pct(result.buffer_change_pct)} relative to the control area (95% confidence "
-        f"interval {_pct(lo)} to {_pct(hi)}); {verdict}."
+        f"{signed_percent(result.pct_change['buffer'])}, "
+        f"{signed_percent(result.buffer_change_pct)} relative to the control area (95% confidence "
+        f"interval {signed_percent(lo)} to {signed_percent(hi)}); {verdict}."
     ]
     words = wdq_sentence(result.wdq_band)
     if math.isfinite(result.wdq):

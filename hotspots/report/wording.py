@@ -14,9 +14,9 @@ from datetime import date
 import pandas as pd
 
 from .._text import as_number, is_missing
+from .._validate import check_int
 from ..disclosure import is_small
 from ..errors import ParameterError
-from .page import check_int
 
 __all__ = [
     "DASH",
