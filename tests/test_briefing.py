@@ -16,9 +16,10 @@ from matplotlib.image import imread
 from shapely.geometry import box
 
 import geodata
-from hotspots import find_hotspots, overlay_hotspots, ward_table
+from hotspots import find_hotspots
 from hotspots.errors import ParameterError
 from hotspots.filter import filter_incidents
+from hotspots.overlay import overlay_hotspots, ward_table
 from hotspots.report.briefing import briefing_html, write_briefing
 from hotspots.report.briefing_map import briefing_map_png
 from hotspots.report.briefing_tables import (

@@ -14,8 +14,9 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from hotspots import InputError, to_wgs84
+from hotspots import InputError
 from hotspots.assets import local_assets
+from hotspots.crs import to_wgs84
 from hotspots.harm import HARM_SOURCE
 from hotspots.methods import (
     ChangeAnalysis,

@@ -15,11 +15,11 @@ from geodata.store import PatrolAreaStore
 from hotspots import (
     InputError,
     LoadReport,
-    to_wgs84,
     write_hotspots_csv,
     write_hotspots_geojson,
     write_hotspots_gpkg,
 )
+from hotspots.crs import to_wgs84
 from hotspots.pipeline import Analysis
 
 from .helpers import (
