@@ -50,11 +50,11 @@ _EXPORTS: dict[str, str] = {
     "read_incidents": "io",
     "make_map": "mapping",
     "assign_wards": "overlay",
-    "coverage_share": "overlay",
-    "outreach_streets": "overlay",
+    "coverage_share": "patrols",
+    "outreach_streets": "patrols",
     "overlay_hotspots": "overlay",
-    "patrol_coverage": "overlay",
-    "uncovered_hotspots": "overlay",
+    "patrol_coverage": "patrols",
+    "uncovered_hotspots": "patrols",
     "ward_table": "overlay",
     "monthly_counts": "profile",
     "profile_hotspots": "profile",
@@ -115,15 +115,8 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from .harm import apply_harm_weights, harm_weights, parse_harm_weights
     from .io import LoadReport, read_incidents
     from .mapping import make_map
-    from .overlay import (
-        assign_wards,
-        coverage_share,
-        outreach_streets,
-        overlay_hotspots,
-        patrol_coverage,
-        uncovered_hotspots,
-        ward_table,
-    )
+    from .overlay import assign_wards, overlay_hotspots, ward_table
+    from .patrols import coverage_share, outreach_streets, patrol_coverage, uncovered_hotspots
     from .pilot import PilotResult, evaluate_pilot
     from .profile import monthly_counts, profile_hotspots
     from .report.briefing import briefing_html, write_briefing
