@@ -29,6 +29,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import norm
 
+from ._validate import check_incidents, check_layer
 from .errors import InputError, ParameterError
 from .significance import benjamini_hochberg, cell_values, gi_star, neighbours
 
@@ -154,15 +155,10 @@ def _range(value: Any, name: str) -> tuple[int, int]:
 
 
 def _check_inputs(incidents: Any, cells: Any) -> gpd.GeoDataFrame:
-    if not isinstance(incidents, gpd.GeoDataFrame):
-        raise ParameterError("incidents must be a GeoDataFrame from read_incidents().")
-    if incidents.crs is None or not incidents.crs.is_projected:
-        raise InputError("incidents must be in a projected CRS in metres; use read_incidents().")
-    if not isinstance(cells, gpd.GeoDataFrame):
-        raise ParameterError(f"cells must be a GeoDataFrame of polygons; got {type(cells)!r}.")
-    if cells.crs is None:
-        raise ParameterError("cells has no CRS; give one (e.g. EPSG:27700).")
-    return cells.to_crs(incidents.crs) if cells.crs != incidents.crs else cells.copy()
+    """A copy of ``cells`` in the CRS of ``incidents`` (both checked)."""
+    frame = check_incidents(incidents)
+    out = check_layer(cells, "cells", crs=frame.crs, fix="give polygons such as grid_cells(...)")
+    return out if out is not cells else cells.copy()
 
 
 # --------------------------------------------------------------------------- compare

@@ -38,8 +38,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ._validate import check_incidents
 from .crime_types import CRIME_TYPE_SLUGS, CRIME_TYPES
-from .errors import InputError, InputFileError, ParameterError
+from .errors import InputFileError, ParameterError
 
 __all__ = [
     "DEFAULT_HARM_WEIGHTS",
@@ -283,10 +284,7 @@ def apply_harm_weights(
     >>> out.incidents["weight"].tolist(), out.warnings
     ([700.0, 10.0, 1.0], ["1 incident of unknown crime type 'Mystery' kept weight 1"])
     """
-    if not isinstance(incidents, gpd.GeoDataFrame):
-        raise ParameterError("incidents must be a GeoDataFrame from read_incidents().")
-    if "category" not in incidents.columns:
-        raise InputError("incidents has no 'category' column; load them with read_incidents().")
+    check_incidents(incidents, columns=("category",))
     if weights is None or isinstance(weights, str | Path):
         table = harm_weights(weights)
     elif isinstance(weights, Mapping):

@@ -31,6 +31,14 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from ._validate import (
+    check_incidents,
+    check_int,
+    check_month,
+    month_label,
+    month_number,
+    month_numbers,
+)
 from .errors import InputError, ParameterError
 from .filter import filter_incidents
 from .pilot_stats import (
@@ -50,7 +58,6 @@ __all__ = [
     "ZONES",
     "Area",
     "PilotResult",
-    "check_incidents",
     "evaluate_pilot",
 ]
 
@@ -67,73 +74,6 @@ PERIODS = ("before", "during", "after")
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def check_incidents(incidents: object, name: str = "incidents") -> gpd.GeoDataFrame:
-    """``incidents`` if it is an incidents frame in metres with ``month`` and ``category``.
-
-    Shared by :func:`evaluate_pilot` and :func:`hotspots.forecast.evaluate_forecast` until the
-    library has one owner of input checks.
-
-    Parameters
-    ----------
-    incidents
-        What to check.
-    name
-        The argument's name in the messages.
-
-    Returns
-    -------
-    GeoDataFrame
-        ``incidents``, unchanged.
-
-    Raises
-    ------
-    ParameterError
-        Not a GeoDataFrame.
-    InputError
-        Not in a projected CRS, or without a ``month`` or ``category`` column.
-    """
-    if not isinstance(incidents, gpd.GeoDataFrame):
-        raise ParameterError(f"{name} must be a GeoDataFrame from read_incidents().")
-    if incidents.crs is None or not incidents.crs.is_projected:
-        raise InputError(
-            f"{name} must be in a projected CRS in metres; read them with read_incidents()."
-        )
-    missing = [c for c in ("month", "category") if c not in incidents.columns]
-    if missing:
-        raise InputError(f"{name} has no {', '.join(missing)} column; use read_incidents().")
-    return incidents
-
-
-def _month(text: str, name: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(str(text).strip()[:7] + "-01")
-    except (ValueError, TypeError):
-        raise ParameterError(f"{name} must be a month as YYYY-MM; got {text!r}.") from None
-    if len(str(text).strip()) < 7 or pd.isna(stamp):
-        raise ParameterError(f"{name} must be a month as YYYY-MM; got {text!r}.")
-    return stamp
-
-
-def _month_index(stamps: pd.Series) -> npt.NDArray[np.float64]:
-    s = pd.to_datetime(stamps)
-    out = (s.dt.year * 12 + s.dt.month - 1).to_numpy(dtype=float, na_value=np.nan)
-    return np.asarray(out, dtype=float)
-
-
-def _ym(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def _check_months(value: int | None, name: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or int(value) != value or value < 1:
-        raise ParameterError(
-            f"{name} must be a whole number of months >= 1, or None; got {value!r}."
-        )
-    return int(value)
 
 
 def _ratio_with_ci(
@@ -303,14 +243,11 @@ def _check_buffer(buffer_m: object) -> float:
 
 def _operation_months(start: str, end: str) -> tuple[int, int]:
     """The first and last month of the operation as month indices (year * 12 + month - 1)."""
-    first_op = _month(start, "start")
-    last_op = _month(end, "end")
+    first_op = check_month(start, "start")
+    last_op = check_month(end, "end")
     if last_op < first_op:
         raise ParameterError(f"end ({end}) is before start ({start}); swap them.")
-    return (
-        int(first_op.year * 12 + first_op.month - 1),
-        int(last_op.year * 12 + last_op.month - 1),
-    )
+    return month_number(first_op), month_number(last_op)
 
 
 def _zones(
@@ -376,25 +313,25 @@ def _periods(
     data_first, data_last = int(np.nanmin(months)), int(np.nanmax(months))
     if data_first >= first_i:
         raise ParameterError(
-            f"start ({_ym(first_i)}) leaves no months before the operation: the data begin "
-            f"{_ym(data_first)}; give a later start or more data."
+            f"start ({month_label(first_i)}) leaves no months before the operation: the data begin "
+            f"{month_label(data_first)}; give a later start or more data."
         )
     if data_last <= last_i:
         raise ParameterError(
-            f"end ({_ym(last_i)}) leaves no months after the operation: the data end "
-            f"{_ym(data_last)}; give an earlier end or more data."
+            f"end ({month_label(last_i)}) leaves no months after the operation: the data end "
+            f"{month_label(data_last)}; give an earlier end or more data."
         )
     b_first = data_first if before_n is None else first_i - before_n
     if b_first < data_first:
         notes.append(
-            f"before_months={before_n} reaches before the data ({_ym(data_first)}); "
+            f"before_months={before_n} reaches before the data ({month_label(data_first)}); "
             "the before period starts there"
         )
         b_first = data_first
     a_last = data_last if after_n is None else last_i + after_n
     if a_last > data_last:
         notes.append(
-            f"after_months={after_n} reaches past the data ({_ym(data_last)}); "
+            f"after_months={after_n} reaches past the data ({month_label(data_last)}); "
             "the after period ends there"
         )
         a_last = data_last
@@ -442,7 +379,7 @@ def _monthly_series(
     b_first, a_last = spans["before"][0], spans["after"][1]
     span = np.arange(b_first, a_last + 1)
     rows: dict[str, Any] = {
-        "month": pd.to_datetime([f"{_ym(int(m))}-01" for m in span]),
+        "month": pd.to_datetime([f"{month_label(int(m))}-01" for m in span]),
         "period": [
             next((p for p, (lo, hi) in spans.items() if lo <= m <= hi), "outside") for m in span
         ],
@@ -455,7 +392,7 @@ def _monthly_series(
     rows["period"] = [
         p if has else "missing" for p, has in zip(rows["period"], present, strict=True)
     ]
-    missing = [_ym(int(m)) for m, has in zip(span, present, strict=True) if not has]
+    missing = [month_label(int(m)) for m, has in zip(span, present, strict=True) if not has]
     if missing:
         notes.append(
             f"{len(missing)} month{'s' if len(missing) != 1 else ''} missing from the data "
@@ -648,11 +585,13 @@ def evaluate_pilot(
     >>> res.counts.loc["target"].tolist(), round(res.relative_effect, 2)
     ([6, 0, 3], 2.0)
     """
-    incidents = check_incidents(incidents)
+    incidents = check_incidents(incidents, columns=("month", "category"))
     buffer = _check_buffer(buffer_m)
     operation = _operation_months(start, end)
-    before_n = _check_months(before_months, "before_months")
-    after_n = _check_months(after_months, "after_months")
+    before_n = (
+        None if before_months is None else check_int(before_months, "before_months", minimum=1)
+    )
+    after_n = None if after_months is None else check_int(after_months, "after_months", minimum=1)
     fixed_inflation = _check_inflation(variance_inflation)
     notes: list[str] = []
     zones = _zones(incidents, target, control, study_area, buffer, notes)
@@ -662,10 +601,10 @@ def evaluate_pilot(
     if categories:
         frame = filter_incidents(incidents, categories=list(categories))
         cats = sorted(set(frame["category"].astype(str)))
-    months = _month_index(frame["month"])
+    months = month_numbers(frame["month"])
     spans = _periods(months, operation, before_n, after_n, notes)
     masks = _zone_masks(frame, zones, buffer)
-    monthly = _monthly_series(months, masks, spans, _month_index(incidents["month"]), notes)
+    monthly = _monthly_series(months, masks, spans, month_numbers(incidents["month"]), notes)
     counts, per_month, pct_change, n_months = _period_table(monthly)
     dispersion, measured = _dispersion(monthly, n_months, fixed_inflation, notes)
 
@@ -679,7 +618,7 @@ def evaluate_pilot(
         crs=incidents.crs,
     )
     months_out = {
-        p: (_ym(lo), _ym(hi), int(n))
+        p: (month_label(lo), month_label(hi), int(n))
         for (p, (lo, hi)), n in zip(spans.items(), n_months, strict=True)
     }
     for note in notes:

@@ -30,7 +30,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry import MultiPolygon, Polygon
 
-from ._validate import check_int
+from ._validate import check_incidents, check_int
 from .columns import HOTSPOT_COLUMNS
 from .errors import InputError, ParameterError
 
@@ -45,27 +45,6 @@ _NO_LOCATION = "no location"
 
 
 # --------------------------------------------------------------------------- validation helpers
-
-
-def _check_incidents(incidents: object, *, columns: list[str]) -> gpd.GeoDataFrame:
-    if not isinstance(incidents, gpd.GeoDataFrame):
-        raise ParameterError(
-            "incidents must be a GeoDataFrame (from read_incidents); "
-            f"got {type(incidents).__name__}."
-        )
-    crs = incidents.crs
-    if crs is not None and not crs.is_projected:
-        raise InputError(
-            "incidents are in longitude/latitude; reproject them to metres first "
-            "(hotspots.crs.to_metres)."
-        )
-    missing = [name for name in columns if name not in incidents.columns]
-    if missing:
-        raise InputError(
-            f"incidents has no {', '.join(repr(m) for m in missing)} column; "
-            "load the data with read_incidents."
-        )
-    return incidents
 
 
 def _check_labels(labels: npt.ArrayLike, n: int) -> NDArray[np.int64]:
@@ -386,7 +365,7 @@ def profile_hotspots(
     wanted = ["month", "category", "location"] + (["weight"] if rank_by == "harm" else [])
     if rank_by not in ("incidents", "harm"):
         raise ParameterError(f"rank_by must be 'incidents' or 'harm'; got {rank_by!r}.")
-    frame = _check_incidents(incidents, columns=wanted)
+    frame = check_incidents(incidents, columns=wanted)
     n = len(frame)
     labs = _check_labels(labels, n)
     area_total = _check_area(study_area_km2)
