@@ -217,13 +217,23 @@ def month_number(month: pd.Timestamp | date) -> int:
 
 
 def month_numbers(months: pd.Series) -> NDArray[np.float64]:
-    """:func:`month_number` of every date in ``months`` (NaN where missing).
+    """:func:`month_number` of every date (or period) in ``months`` (NaN where missing).
+
+    Raises :class:`InputError` when ``months`` does not hold dates.
 
     >>> month_numbers(pd.Series(pd.to_datetime(["2024-01-01", None]))).tolist()
     [24288.0, nan]
     """
-    stamps = pd.to_datetime(months)
-    out = (stamps.dt.year * 12 + stamps.dt.month - 1).to_numpy(dtype=float, na_value=np.nan)
+    if not (
+        pd.api.types.is_datetime64_any_dtype(months) or isinstance(months.dtype, pd.PeriodDtype)
+    ):
+        try:
+            months = pd.to_datetime(months)
+        except (ValueError, TypeError):
+            raise InputError(
+                f"incidents['month'] must hold dates (first day of the month); {_READ_INCIDENTS}."
+            ) from None
+    out = (months.dt.year * 12 + months.dt.month - 1).to_numpy(dtype=float, na_value=np.nan)
     return np.asarray(out, dtype=np.float64)
 
 

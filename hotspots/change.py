@@ -29,7 +29,14 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import norm
 
-from ._validate import check_incidents, check_layer
+from ._validate import (
+    check_incidents,
+    check_layer,
+    check_month,
+    month_label,
+    month_number,
+    month_numbers,
+)
 from .errors import InputError, ParameterError
 from .significance import benjamini_hochberg, cell_values, gi_star, neighbours
 
@@ -110,27 +117,10 @@ class EmergingResult:
 # --------------------------------------------------------------------------- months
 
 
-def _month_number(value: Any, name: str) -> int:
-    """``year * 12 + month - 1`` of a "YYYY-MM" string or a date."""
-    try:
-        stamp = pd.Timestamp(str(value) if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name} must be a month like '2024-01'; got {value!r}.") from None
-    if pd.isna(stamp):
-        raise ParameterError(f"{name} must be a month like '2024-01'; got {value!r}.")
-    return int(stamp.year) * 12 + int(stamp.month) - 1
-
-
-def _label(number: int) -> str:
-    year, month = divmod(number, 12)
-    return f"{year:04d}-{month + 1:02d}"
-
-
 def _incident_months(incidents: gpd.GeoDataFrame) -> NDArray[np.int64]:
     if "month" not in incidents.columns:
         raise InputError("incidents have no 'month' column; read them with read_incidents().")
-    months = pd.to_datetime(incidents["month"], errors="coerce")
-    out = (months.dt.year * 12 + months.dt.month - 1).to_numpy(dtype=float, na_value=np.nan)
+    out = month_numbers(pd.to_datetime(incidents["month"], errors="coerce"))
     if np.isnan(out).any():
         raise InputError("some incidents have no month; drop them or read with read_incidents().")
     return out.astype(np.int64)
@@ -140,7 +130,7 @@ def _present(data_months: Iterable[str] | None, months: NDArray[np.int64]) -> se
     """The months the data cover: ``data_months`` ("YYYY-MM"), else those with an incident."""
     if data_months is None:
         return set(np.unique(months).tolist())
-    return {_month_number(m, "data_months") for m in data_months}
+    return {month_number(check_month(m, "data_months")) for m in data_months}
 
 
 def _range(value: Any, name: str) -> tuple[int, int]:
@@ -148,7 +138,8 @@ def _range(value: Any, name: str) -> tuple[int, int]:
         raise ParameterError(
             f"{name} must be a (first, last) pair of months like ('2024-01', '2024-06')."
         )
-    first, last = _month_number(value[0], name), _month_number(value[1], name)
+    first = month_number(check_month(value[0], name))
+    last = month_number(check_month(value[1], name))
     if last < first:
         raise ParameterError(f"{name} ends before it starts; give (first month, last month).")
     return first, last
@@ -226,12 +217,12 @@ def compare_periods(
     for name, (first, last) in (("before", (b0, b1)), ("after", (a0, a1))):
         chosen = incidents[(months >= first) & (months <= last)]
         values[name] = cell_values(chosen, out, weights=weights)[1]
-        missing[name] = [_label(m) for m in range(first, last + 1) if m not in present]
+        missing[name] = [month_label(m) for m in range(first, last + 1) if m not in present]
         n_months[name] = last - first + 1 - len(missing[name])
         if n_months[name] == 0:
             raise InputError(
-                f"{name} ({_label(first)} to {_label(last)}) has no incidents: every month is "
-                "missing from the data; choose months the data cover."
+                f"{name} ({month_label(first)} to {month_label(last)}) has no incidents: every "
+                "month is missing from the data; choose months the data cover."
             )
     n_before, n_after = n_months["before"], n_months["after"]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -250,8 +241,10 @@ def compare_periods(
     cols = [c for c in out.columns if c != out.geometry.name] + [out.geometry.name]
     out = out[cols]
     notes = [
-        f"before: {_label(b0)} to {_label(b1)} ({n_before} month{'s' if n_before != 1 else ''}); "
-        f"after: {_label(a0)} to {_label(a1)} ({n_after} month{'s' if n_after != 1 else ''})"
+        f"before: {month_label(b0)} to {month_label(b1)} "
+        f"({n_before} month{'s' if n_before != 1 else ''}); "
+        f"after: {month_label(a0)} to {month_label(a1)} "
+        f"({n_after} month{'s' if n_after != 1 else ''})"
     ]
     for name, gone in missing.items():
         if gone:
@@ -449,7 +442,7 @@ def _periods(months: NDArray[np.int64], period_months: int) -> tuple[NDArray[np.
     labels = []
     for k in range(n_periods):
         end = last - (n_periods - 1 - k) * period_months
-        labels.append(f"{_label(end - period_months + 1)}..{_label(end)}")
+        labels.append(f"{month_label(end - period_months + 1)}..{month_label(end)}")
     return index.astype(np.int64), labels
 
 
@@ -485,8 +478,8 @@ def _emerging_notes(
     if gone:
         notes.append(
             f"{len(gone)} month{'s' if len(gone) != 1 else ''} with no incidents at all "
-            f"({', '.join(_label(m) for m in gone)}), taken as missing from the data: the periods "
-            "holding them have lower counts, which weakens the count trend (count_trend_p)"
+            f"({', '.join(month_label(m) for m in gone)}), taken as missing from the data: the "
+            "periods holding them have lower counts, which weakens the count trend (count_trend_p)"
         )
     if n_periods < _MIN_PERIODS_ADVISED:
         notes.append(
