@@ -70,7 +70,7 @@ _EXPORTS: dict[str, str] = {
     "gi_star_cells": "significance",
     "compare_periods": "change",
     "emerging_hotspots": "change",
-    "mann_kendall": "change",
+    "mann_kendall": "trend",
     "PilotResult": "pilot",
     "evaluate_pilot": "pilot",
     "ForecastResult": "forecast",
@@ -84,7 +84,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors
-    from .change import compare_periods, emerging_hotspots, mann_kendall
+    from .change import compare_periods, emerging_hotspots
     from .cluster import (
         Suggestion,
         dbscan_labels,
@@ -123,6 +123,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from .report.pilot_page import pilot_report_html, write_pilot_report
     from .report.wording import suppress_small
     from .significance import gi_star, gi_star_cells
+    from .trend import mann_kendall
 
 __all__ = [
     "BNG",

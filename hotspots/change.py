@@ -5,9 +5,9 @@
 * :func:`emerging_hotspots`: space-time hot spot mining as in ArcGIS's Emerging Hot Spot
   Analysis. The months are cut into periods of ``period_months``; in each period every cell gets
   its Getis-Ord Gi* z-score and p-value (:mod:`hotspots.significance`, same neighbours in every
-  period); the Mann–Kendall test (:func:`mann_kendall`) measures the trend of each cell's Gi*
-  z-scores over the periods (and, for reference, of its counts); each cell then gets a pattern
-  by the rules of :func:`classify_pattern`.
+  period); the Mann–Kendall test (:func:`hotspots.trend.mann_kendall`) measures the trend of
+  each cell's Gi* z-scores over the periods (and, for reference, of its counts); each cell then
+  gets a pattern by the rules of :func:`classify_pattern`.
 
 Differences from ArcGIS: neighbours are spatial only (the same cells in the same period, not
 the previous periods' too); the periods are aligned to end on the last month, and months
@@ -26,8 +26,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike, NDArray
-from scipy.stats import norm
+from numpy.typing import NDArray
 
 from ._validate import (
     check_incidents,
@@ -39,16 +38,15 @@ from ._validate import (
 )
 from .errors import InputError, ParameterError
 from .significance import benjamini_hochberg, cell_values, gi_star, neighbours
+from .trend import mann_kendall
 
 __all__ = [
     "PATTERNS",
     "ChangeResult",
     "EmergingResult",
-    "MannKendall",
     "classify_pattern",
     "compare_periods",
     "emerging_hotspots",
-    "mann_kendall",
 ]
 
 log = logging.getLogger(__name__)
@@ -254,81 +252,6 @@ def compare_periods(
                 "incomplete, so compare the monthly rates (rate_change_pct), not the counts"
             )
     return ChangeResult(cells=out, notes=notes)
-
-
-# --------------------------------------------------------------------------- Mann-Kendall
-
-
-@dataclass(frozen=True)
-class MannKendall:
-    """Mann–Kendall trend test results, one value per series.
-
-    Attributes
-    ----------
-    s
-        The statistic ``S = sum_{i<j} sign(x_j - x_i)``.
-    var
-        Its variance under no trend, corrected for ties.
-    z
-        ``(S - 1) / sqrt(var)`` if ``S > 0``, ``(S + 1) / sqrt(var)`` if ``S < 0``, else 0.
-    p
-        Two-sided normal p-value.
-    """
-
-    s: NDArray[np.float64]
-    var: NDArray[np.float64]
-    z: NDArray[np.float64]
-    p: NDArray[np.float64]
-
-
-def mann_kendall(series: ArrayLike) -> MannKendall:
-    """Mann–Kendall test for a monotonic trend, along the last axis.
-
-    ``var(S) = [n(n-1)(2n+5) - sum_t t(t-1)(2t+5)] / 18`` where ``t`` runs over the sizes of
-    groups of tied values (Kendall 1975; Hipel & McLeod 1994, eq. 23.3).
-
-    Parameters
-    ----------
-    series
-        ``(T,)`` or ``(m, T)``: one series per row, in time order.
-
-    Examples
-    --------
-    ``[1, 2, 2, 3]``: S = 5 (five rising pairs, one tie), var = (4*3*13 - 2*1*9) / 18 = 7.667,
-    z = (5 - 1) / sqrt(7.667) = 1.4446.
-
-    >>> r = mann_kendall([1, 2, 2, 3])
-    >>> float(r.s[0]), round(float(r.var[0]), 3), round(float(r.z[0]), 4)
-    (5.0, 7.667, 1.4446)
-    """
-    x = np.asarray(series, dtype=float)
-    if x.ndim == 1:
-        x = x[None, :]
-    if x.ndim != 2:
-        raise ParameterError("series must be one series or a 2-d array of series (one per row).")
-    if not np.isfinite(x).all():
-        raise ParameterError("series must hold finite numbers; fill or drop the gaps first.")
-    m, t = x.shape
-    i, j = np.triu_indices(t, k=1)
-    s = np.sign(x[:, j] - x[:, i]).sum(axis=1)
-    # Tie groups: runs of equal values in each sorted row.
-    ties: NDArray[np.float64] = np.zeros(m)
-    if t > 1:
-        ordered = np.sort(x, axis=1)
-        new_run = np.ones((m, t), dtype=bool)
-        new_run[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-        run_id = np.cumsum(new_run.ravel()) - 1
-        sizes = np.bincount(run_id).astype(float)
-        row_of_run = np.repeat(np.arange(m), new_run.sum(axis=1))
-        ties = np.bincount(
-            row_of_run, weights=sizes * (sizes - 1) * (2 * sizes + 5), minlength=m
-        ).astype(float)
-    var = (t * (t - 1) * (2 * t + 5) - ties) / 18.0
-    z = np.zeros(m)
-    ok = var > 0
-    z[ok] = (s[ok] - np.sign(s[ok])) / np.sqrt(var[ok])
-    p = 2.0 * norm.sf(np.abs(z))
-    return MannKendall(s=s.astype(float), var=var, z=z, p=p)
 
 
 # --------------------------------------------------------------------------- patterns
