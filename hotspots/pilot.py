@@ -28,8 +28,6 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import shapely
-from shapely.geometry.base import BaseGeometry
 
 from ._validate import (
     check_incidents,
@@ -47,9 +45,8 @@ from .pilot_stats import (
     relative_effect,
     weighted_displacement_quotient,
 )
+from .pilot_zones import check_buffer, pilot_zones, zone_masks
 from .study_area import AreaLike as Area
-from .study_area import area_geometry
-from .study_area import study_area as make_study_area
 
 __all__ = [
     "MIN_DISPERSION_MONTHS",
@@ -220,27 +217,6 @@ class PilotResult:
         }
 
 
-@dataclass(frozen=True)
-class _Zones:
-    """The target, buffer ring and control area of an evaluation (non-overlapping)."""
-
-    target: BaseGeometry
-    buffer: BaseGeometry
-    control: BaseGeometry
-    control_is_default: bool
-    has_control: bool
-
-
-def _check_buffer(buffer_m: object) -> float:
-    try:
-        buffer = float(buffer_m)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ParameterError(f"buffer_m must be a number of metres; got {buffer_m!r}.") from None
-    if not math.isfinite(buffer) or buffer < 0:
-        raise ParameterError(f"buffer_m must be a number of metres >= 0; got {buffer_m!r}.")
-    return buffer
-
-
 def _operation_months(start: str, end: str) -> tuple[int, int]:
     """The first and last month of the operation as month indices (year * 12 + month - 1)."""
     first_op = check_month(start, "start")
@@ -248,52 +224,6 @@ def _operation_months(start: str, end: str) -> tuple[int, int]:
     if last_op < first_op:
         raise ParameterError(f"end ({end}) is before start ({start}); swap them.")
     return month_number(first_op), month_number(last_op)
-
-
-def _zones(
-    incidents: gpd.GeoDataFrame,
-    target: Area,
-    control: Area | None,
-    study_area: Area | None,
-    buffer: float,
-    notes: list[str],
-) -> _Zones:
-    """Target, buffer ring and control (default or given, with target and buffer cut out)."""
-    crs = incidents.crs
-    target_geom = area_geometry(target, crs, "target")
-    outer = target_geom.buffer(buffer, quad_segs=16) if buffer > 0 else target_geom
-    control_is_default = control is None
-    if control is None and study_area is not None:
-        control_geom = area_geometry(study_area, crs, "study_area").difference(outer)
-        notes.append(
-            f"control area: the study area minus the target and a {buffer:.0f} m buffer "
-            "(give control= for a matched comparison area)"
-        )
-    elif control is None:
-        if len(incidents) < 3:
-            raise InputError("too few incidents to draw a default control area; give control=.")
-        area = make_study_area(incidents)
-        control_geom = area.geometry.difference(outer)
-        notes.append(
-            f"control area: the study area (the incidents' convex hull + {area.buffer_m:.0f} m) "
-            f"minus the target and a {buffer:.0f} m buffer (give control= or study_area= for a "
-            "better one)"
-        )
-    else:
-        given = area_geometry(control, crs, "control")
-        control_geom = given.difference(outer)
-        if control_geom.area < given.area * 0.999:
-            notes.append("the target and its buffer were cut out of the control area")
-    has_control = not control_geom.is_empty and control_geom.area > 0
-    if not has_control:
-        notes.append("the control area is empty once the target and buffer are cut out")
-    return _Zones(
-        target=target_geom,
-        buffer=outer.difference(target_geom),
-        control=control_geom,
-        control_is_default=control_is_default,
-        has_control=has_control,
-    )
 
 
 def _periods(
@@ -340,26 +270,6 @@ def _periods(
         "during": (first_i, last_i),
         "after": (last_i + 1, a_last),
     }
-
-
-def _zone_masks(
-    frame: gpd.GeoDataFrame, zones: _Zones, buffer: float
-) -> dict[str, npt.NDArray[np.bool_]]:
-    """Which incidents lie in each zone (a boundary point goes to the first zone)."""
-    xy = shapely.get_coordinates(frame.geometry.to_numpy())
-    if len(xy) != len(frame):
-        raise InputError("incidents must have one point geometry per row; use read_incidents().")
-    x, y = xy[:, 0], xy[:, 1]
-    in_target = shapely.intersects_xy(zones.target, x, y)
-    in_buffer = ~in_target & (
-        shapely.intersects_xy(zones.buffer, x, y) if buffer > 0 else np.zeros(len(x), bool)
-    )
-    in_control = (
-        ~in_target & ~in_buffer & shapely.intersects_xy(zones.control, x, y)
-        if zones.has_control
-        else np.zeros(len(x), bool)
-    )
-    return {"target": in_target, "buffer": in_buffer, "control": in_control}
 
 
 def _monthly_series(
@@ -586,7 +496,7 @@ def evaluate_pilot(
     ([6, 0, 3], 2.0)
     """
     incidents = check_incidents(incidents, columns=("month", "category"))
-    buffer = _check_buffer(buffer_m)
+    buffer = check_buffer(buffer_m)
     operation = _operation_months(start, end)
     before_n = (
         None if before_months is None else check_int(before_months, "before_months", minimum=1)
@@ -594,7 +504,7 @@ def evaluate_pilot(
     after_n = None if after_months is None else check_int(after_months, "after_months", minimum=1)
     fixed_inflation = _check_inflation(variance_inflation)
     notes: list[str] = []
-    zones = _zones(incidents, target, control, study_area, buffer, notes)
+    zones = pilot_zones(incidents, target, control, study_area, buffer, notes)
 
     frame = incidents
     cats: list[str] | None = None
@@ -603,7 +513,7 @@ def evaluate_pilot(
         cats = sorted(set(frame["category"].astype(str)))
     months = month_numbers(frame["month"])
     spans = _periods(months, operation, before_n, after_n, notes)
-    masks = _zone_masks(frame, zones, buffer)
+    masks = zone_masks(frame, zones, buffer)
     monthly = _monthly_series(months, masks, spans, month_numbers(incidents["month"]), notes)
     counts, per_month, pct_change, n_months = _period_table(monthly)
     dispersion, measured = _dispersion(monthly, n_months, fixed_inflation, notes)
