@@ -29,6 +29,7 @@ from .overlay import (
     share_inside,
     typed_frame,
 )
+from .profile import street_names
 
 __all__ = [
     "OUTREACH_COLUMNS",
@@ -76,8 +77,6 @@ _OUTREACH_DTYPES = {
     "incidents": "int64",
     "share_of_hotspot": "float64",
 }
-_STREET_PREFIX = r"(?i)^\s*on or near\b"
-_NO_LOCATION = "no location"
 
 
 def patrol_coverage(
@@ -252,9 +251,7 @@ def outreach_streets(
     totals = np.bincount(slot[member], minlength=len(names))
     # Clean each distinct location once ("On or near " off; "No Location" and missing: "").
     codes, uniques = pd.factorize(frame["location"].to_numpy(dtype=object)[member])
-    text = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
-    text = text.str.replace(_STREET_PREFIX, "", regex=True).str.strip()
-    cleaned = text.mask(text.str.lower() == _NO_LOCATION, "").to_numpy(dtype=object)
+    cleaned = street_names(pd.Series(np.asarray(uniques, dtype=object))).to_numpy(dtype=object)
     street = np.where(codes >= 0, cleaned[np.maximum(codes, 0)] if len(cleaned) else "", "")
     table = pd.DataFrame({"slot": slot[member], "street": street.astype(object)})
     table = table[table["street"] != ""]

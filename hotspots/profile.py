@@ -34,7 +34,14 @@ from ._validate import check_incidents, check_int, month_label, month_numbers
 from .columns import HOTSPOT_COLUMNS
 from .errors import InputError, ParameterError
 
-__all__ = ["describe_trend", "hotspot_id", "monthly_counts", "profile_hotspots", "trend_window"]
+__all__ = [
+    "describe_trend",
+    "hotspot_id",
+    "monthly_counts",
+    "profile_hotspots",
+    "street_names",
+    "trend_window",
+]
 
 log = logging.getLogger(__name__)
 
@@ -197,8 +204,12 @@ def _top_counts(
     return {int(key): str(text) for key, text in zip(joined.index, joined, strict=True)}
 
 
-def _street_names(location: pd.Series) -> pd.Series:
-    """``"On or near St James Street"`` -> ``"St James Street"``; "No Location" -> empty."""
+def street_names(location: pd.Series) -> pd.Series:
+    """``"On or near St James Street"`` -> ``"St James Street"``; "No Location" -> empty.
+
+    >>> street_names(pd.Series(["On or near High Street", "No Location"])).tolist()
+    ['High Street', '']
+    """
     street = location.astype("str").str.replace(_STREET_PREFIX, "", regex=True).str.strip()
     return street.mask(street.str.lower() == _NO_LOCATION, "")
 
@@ -405,7 +416,7 @@ def profile_hotspots(
     trend = _trends(slot, member_months, k, end=first_period + period_months - 1, span=span)
 
     categories = _top_counts(slot, frame["category"][member], top)
-    streets = _top_counts(slot, frame["location"][member], top, clean=_street_names)
+    streets = _top_counts(slot, frame["location"][member], top, clean=street_names)
 
     order = np.lexsort((clusters, area_km2, -score))  # score desc, area asc, label asc
     ids = [hotspot_id(rank, k) for rank in range(1, k + 1)]
