@@ -14,14 +14,16 @@ import numbers
 import re
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from .errors import InputError, ParameterError
+
+if TYPE_CHECKING:  # geopandas is imported when a frame is checked: the CLI's --help stays light
+    import geopandas as gpd
 
 __all__ = [
     "MONTH_PATTERN",
@@ -82,6 +84,7 @@ def check_incidents(
 
     Examples
     --------
+    >>> import geopandas as gpd
     >>> inc = gpd.GeoDataFrame({"month": [pd.Timestamp("2024-01-01")]},
     ...                        geometry=gpd.points_from_xy([0.0], [0.0]), crs="EPSG:27700")
     >>> len(check_incidents(inc, columns=("month",)))
@@ -93,6 +96,8 @@ def check_incidents(
 but is in longitude/latitude (EPSG:4326); read them with read_incidents() or reproject them \
 with hotspots.to_metres().
     """
+    import geopandas as gpd
+
     if not isinstance(frame, gpd.GeoDataFrame):
         raise ParameterError(
             f"{name} must be the Incidents GeoDataFrame, got {type(frame).__name__}; "
@@ -148,11 +153,14 @@ def check_layer(
 
     Examples
     --------
+    >>> import geopandas as gpd
     >>> from shapely import box
     >>> cells = gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)], crs="EPSG:27700")
     >>> check_layer(cells, "cells", crs="EPSG:4326").crs.to_epsg()
     4326
     """
+    import geopandas as gpd
+
     if not isinstance(frame, gpd.GeoDataFrame):
         raise ParameterError(
             f"{name} must be a GeoDataFrame, got {type(frame).__name__}; {fix}.", argument=name
