@@ -1,21 +1,263 @@
-"""Argument checks shared by the algorithms: coordinates, weights, whole and positive numbers.
+"""Argument checks shared by the library: frames, months, coordinates, weights and numbers.
 
-Every check returns the value converted (an array, an ``int``, a ``float``) or raises
-:class:`~hotspots.errors.ParameterError` with one line that names the argument and the fix.
+Every check returns the value converted (a frame, a month, an array, an ``int``, a ``float``) or
+raises :class:`~hotspots.errors.ParameterError` (an argument of the wrong kind or out of range)
+or :class:`~hotspots.errors.InputError` (data that does not fit) with one line that names the
+argument and the fix. This module is the one owner of "is this an Incidents frame" and of month
+text ("YYYY-MM"): the month number ``year * 12 + month - 1`` and its label.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
+import re
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from .errors import ParameterError
+from .errors import InputError, ParameterError
 
-__all__ = ["check_int", "check_positive_float", "check_weights", "check_xy"]
+if TYPE_CHECKING:  # geopandas is imported when a frame is checked: the CLI's --help stays light
+    import geopandas as gpd
+
+__all__ = [
+    "MONTH_PATTERN",
+    "check_incidents",
+    "check_int",
+    "check_layer",
+    "check_month",
+    "check_positive_float",
+    "check_weights",
+    "check_xy",
+    "month_label",
+    "month_number",
+    "month_numbers",
+]
+
+#: A month as text: ``YYYY-MM`` (groups: year, month).
+MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+_METRE_UNITS = ("metre", "meter")
+_READ_INCIDENTS = "read them with read_incidents()"
+
+
+# --------------------------------------------------------------------------- frames
+
+
+def _metres_problem(crs: Any) -> str | None:
+    """Why ``crs`` is not a projected CRS in metres, or None when it is."""
+    if crs is None:
+        return "has no CRS"
+    if not crs.is_projected:
+        return f"is in longitude/latitude ({crs.to_string()})"
+    unit = crs.axis_info[0].unit_name if crs.axis_info else None
+    if unit not in _METRE_UNITS:
+        return f"is in {unit or 'unknown units'} ({crs.to_string()})"
+    return None
+
+
+def check_incidents(
+    frame: object, name: str = "incidents", *, columns: Sequence[str] = ()
+) -> gpd.GeoDataFrame:
+    """``frame`` if it is an Incidents frame: a GeoDataFrame in metres with ``columns``.
+
+    Parameters
+    ----------
+    frame
+        What to check; returned unchanged.
+    name
+        The argument's name, used in the messages.
+    columns
+        Columns ``frame`` must have (e.g. ``("month", "category")``).
+
+    Raises
+    ------
+    ParameterError
+        ``frame`` is not a GeoDataFrame.
+    InputError
+        It is not in a projected CRS in metres, or a column of ``columns`` is missing.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> inc = gpd.GeoDataFrame({"month": [pd.Timestamp("2024-01-01")]},
+    ...                        geometry=gpd.points_from_xy([0.0], [0.0]), crs="EPSG:27700")
+    >>> len(check_incidents(inc, columns=("month",)))
+    1
+    >>> check_incidents(inc.to_crs(4326))
+    Traceback (most recent call last):
+    ...
+    hotspots.errors.InputError: incidents must be in a projected CRS in metres (e.g. EPSG:27700) \
+but is in longitude/latitude (EPSG:4326); read them with read_incidents() or reproject them \
+with hotspots.to_metres().
+    """
+    import geopandas as gpd
+
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise ParameterError(
+            f"{name} must be the Incidents GeoDataFrame, got {type(frame).__name__}; "
+            f"{_READ_INCIDENTS}.",
+            argument=name,
+        )
+    problem = _metres_problem(frame.crs)
+    if problem is not None:
+        raise InputError(
+            f"{name} must be in a projected CRS in metres (e.g. EPSG:27700) but {problem}; "
+            f"{_READ_INCIDENTS} or reproject them with hotspots.to_metres()."
+        )
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"{name} has no {', '.join(repr(c) for c in missing)} column; {_READ_INCIDENTS}."
+        )
+    return frame
+
+
+def check_layer(
+    frame: object,
+    name: str,
+    *,
+    crs: Any = None,
+    columns: Sequence[str] = (),
+    metres: bool = False,
+    fix: str = "give a GeoDataFrame with a CRS",
+) -> gpd.GeoDataFrame:
+    """``frame`` if it is a GeoDataFrame with a CRS (cells, wards, patrol areas, hotspots).
+
+    Parameters
+    ----------
+    frame
+        What to check.
+    name
+        The argument's name, used in the messages.
+    crs
+        When given, the frame is returned reprojected to it (a new frame); else unchanged.
+    columns
+        Columns ``frame`` must have.
+    metres
+        Also require a projected CRS in metres.
+    fix
+        How to get a good frame, ending the messages (e.g. "load it with load_wards()").
+
+    Raises
+    ------
+    ParameterError
+        Not a GeoDataFrame, no CRS, a missing column.
+    InputError
+        ``metres`` and not in a projected CRS in metres.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> cells = gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)], crs="EPSG:27700")
+    >>> check_layer(cells, "cells", crs="EPSG:4326").crs.to_epsg()
+    4326
+    """
+    import geopandas as gpd
+
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise ParameterError(
+            f"{name} must be a GeoDataFrame, got {type(frame).__name__}; {fix}.", argument=name
+        )
+    if frame.crs is None:
+        raise ParameterError(
+            f"{name} has no coordinate reference system (CRS); set it (e.g. EPSG:27700) or {fix}.",
+            argument=name,
+        )
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ParameterError(
+            f"{name} has no {', '.join(repr(c) for c in missing)} column; {fix}.", argument=name
+        )
+    problem = _metres_problem(frame.crs) if metres else None
+    if problem is not None:
+        raise InputError(
+            f"{name} must be in a projected CRS in metres (e.g. EPSG:27700) but {problem}; "
+            "reproject it with hotspots.to_metres()."
+        )
+    if crs is not None and frame.crs != crs:
+        return frame.to_crs(crs)
+    return frame
+
+
+# --------------------------------------------------------------------------- months
+
+
+def check_month(value: object, name: str) -> pd.Timestamp:
+    """The first day of month ``value``: text ``"YYYY-MM"`` or a date (its month).
+
+    Raises :class:`ParameterError` naming ``name`` (``argument=name``) for anything else.
+
+    >>> check_month(" 2024-03", "start")
+    Timestamp('2024-03-01 00:00:00')
+    >>> check_month(pd.Timestamp("2024-03-17 10:00"), "start")
+    Timestamp('2024-03-01 00:00:00')
+    >>> check_month("2024-13", "start")
+    Traceback (most recent call last):
+    ...
+    hotspots.errors.ParameterError: start '2024-13': not a month; use YYYY-MM, e.g. 2024-01.
+    """
+    if isinstance(value, str):
+        m = MONTH_PATTERN.match(value.strip())
+        if m is not None:
+            return pd.Timestamp(year=int(m.group(1)), month=int(m.group(2)), day=1)
+    elif isinstance(value, date | np.datetime64) and not pd.isna(value):
+        stamp = pd.Timestamp(value)
+        return pd.Timestamp(year=stamp.year, month=stamp.month, day=1)
+    raise ParameterError(
+        f"{name} {value!r}: not a month; use YYYY-MM, e.g. 2024-01.", argument=name
+    )
+
+
+def month_number(month: pd.Timestamp | date) -> int:
+    """``year * 12 + month - 1``: consecutive months are consecutive numbers.
+
+    >>> month_number(pd.Timestamp("2024-01-01"))
+    24288
+    """
+    return int(month.year) * 12 + int(month.month) - 1
+
+
+def month_numbers(months: pd.Series) -> NDArray[np.float64]:
+    """:func:`month_number` of every date (or period) in ``months`` (NaN where missing).
+
+    Raises :class:`InputError` when ``months`` does not hold dates.
+
+    >>> month_numbers(pd.Series(pd.to_datetime(["2024-01-01", None]))).tolist()
+    [24288.0, nan]
+    """
+    if not (
+        pd.api.types.is_datetime64_any_dtype(months) or isinstance(months.dtype, pd.PeriodDtype)
+    ):
+        try:
+            months = pd.to_datetime(months)
+        except (ValueError, TypeError):
+            raise InputError(
+                f"incidents['month'] must hold dates (first day of the month); {_READ_INCIDENTS}."
+            ) from None
+    out = (months.dt.year * 12 + months.dt.month - 1).to_numpy(dtype=float, na_value=np.nan)
+    return np.asarray(out, dtype=np.float64)
+
+
+def month_label(number: float) -> str:
+    """The ``"YYYY-MM"`` of a :func:`month_number`; ``""`` for NaN.
+
+    >>> month_label(24288), month_label(float("nan"))
+    ('2024-01', '')
+    """
+    if not math.isfinite(number):
+        return ""
+    year, month = divmod(int(number), 12)
+    return f"{year:04d}-{month + 1:02d}"
+
+
+# --------------------------------------------------------------------------- numbers
 
 
 def check_xy(xy: ArrayLike, name: str = "xy") -> NDArray[np.float64]:

@@ -5,9 +5,9 @@
 * :func:`emerging_hotspots`: space-time hot spot mining as in ArcGIS's Emerging Hot Spot
   Analysis. The months are cut into periods of ``period_months``; in each period every cell gets
   its Getis-Ord Gi* z-score and p-value (:mod:`hotspots.significance`, same neighbours in every
-  period); the Mann–Kendall test (:func:`mann_kendall`) measures the trend of each cell's Gi*
-  z-scores over the periods (and, for reference, of its counts); each cell then gets a pattern
-  by the rules of :func:`classify_pattern`.
+  period); the Mann–Kendall test (:func:`hotspots.trend.mann_kendall`) measures the trend of
+  each cell's Gi* z-scores over the periods (and, for reference, of its counts); each cell then
+  gets a pattern by the rules of :func:`classify_pattern`.
 
 Differences from ArcGIS: neighbours are spatial only (the same cells in the same period, not
 the previous periods' too); the periods are aligned to end on the last month, and months
@@ -26,21 +26,27 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike, NDArray
-from scipy.stats import norm
+from numpy.typing import NDArray
 
+from ._validate import (
+    check_incidents,
+    check_layer,
+    check_month,
+    month_label,
+    month_number,
+    month_numbers,
+)
 from .errors import InputError, ParameterError
 from .significance import benjamini_hochberg, cell_values, gi_star, neighbours
+from .trend import mann_kendall
 
 __all__ = [
     "PATTERNS",
     "ChangeResult",
     "EmergingResult",
-    "MannKendall",
     "classify_pattern",
     "compare_periods",
     "emerging_hotspots",
-    "mann_kendall",
 ]
 
 log = logging.getLogger(__name__)
@@ -109,27 +115,10 @@ class EmergingResult:
 # --------------------------------------------------------------------------- months
 
 
-def _month_number(value: Any, name: str) -> int:
-    """``year * 12 + month - 1`` of a "YYYY-MM" string or a date."""
-    try:
-        stamp = pd.Timestamp(str(value) if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name} must be a month like '2024-01'; got {value!r}.") from None
-    if pd.isna(stamp):
-        raise ParameterError(f"{name} must be a month like '2024-01'; got {value!r}.")
-    return int(stamp.year) * 12 + int(stamp.month) - 1
-
-
-def _label(number: int) -> str:
-    year, month = divmod(number, 12)
-    return f"{year:04d}-{month + 1:02d}"
-
-
 def _incident_months(incidents: gpd.GeoDataFrame) -> NDArray[np.int64]:
     if "month" not in incidents.columns:
         raise InputError("incidents have no 'month' column; read them with read_incidents().")
-    months = pd.to_datetime(incidents["month"], errors="coerce")
-    out = (months.dt.year * 12 + months.dt.month - 1).to_numpy(dtype=float, na_value=np.nan)
+    out = month_numbers(pd.to_datetime(incidents["month"], errors="coerce"))
     if np.isnan(out).any():
         raise InputError("some incidents have no month; drop them or read with read_incidents().")
     return out.astype(np.int64)
@@ -139,7 +128,7 @@ def _present(data_months: Iterable[str] | None, months: NDArray[np.int64]) -> se
     """The months the data cover: ``data_months`` ("YYYY-MM"), else those with an incident."""
     if data_months is None:
         return set(np.unique(months).tolist())
-    return {_month_number(m, "data_months") for m in data_months}
+    return {month_number(check_month(m, "data_months")) for m in data_months}
 
 
 def _range(value: Any, name: str) -> tuple[int, int]:
@@ -147,22 +136,18 @@ def _range(value: Any, name: str) -> tuple[int, int]:
         raise ParameterError(
             f"{name} must be a (first, last) pair of months like ('2024-01', '2024-06')."
         )
-    first, last = _month_number(value[0], name), _month_number(value[1], name)
+    first = month_number(check_month(value[0], name))
+    last = month_number(check_month(value[1], name))
     if last < first:
         raise ParameterError(f"{name} ends before it starts; give (first month, last month).")
     return first, last
 
 
 def _check_inputs(incidents: Any, cells: Any) -> gpd.GeoDataFrame:
-    if not isinstance(incidents, gpd.GeoDataFrame):
-        raise ParameterError("incidents must be a GeoDataFrame from read_incidents().")
-    if incidents.crs is None or not incidents.crs.is_projected:
-        raise InputError("incidents must be in a projected CRS in metres; use read_incidents().")
-    if not isinstance(cells, gpd.GeoDataFrame):
-        raise ParameterError(f"cells must be a GeoDataFrame of polygons; got {type(cells)!r}.")
-    if cells.crs is None:
-        raise ParameterError("cells has no CRS; give one (e.g. EPSG:27700).")
-    return cells.to_crs(incidents.crs) if cells.crs != incidents.crs else cells.copy()
+    """A copy of ``cells`` in the CRS of ``incidents`` (both checked)."""
+    frame = check_incidents(incidents)
+    out = check_layer(cells, "cells", crs=frame.crs, fix="give polygons such as grid_cells(...)")
+    return out if out is not cells else cells.copy()
 
 
 # --------------------------------------------------------------------------- compare
@@ -230,12 +215,12 @@ def compare_periods(
     for name, (first, last) in (("before", (b0, b1)), ("after", (a0, a1))):
         chosen = incidents[(months >= first) & (months <= last)]
         values[name] = cell_values(chosen, out, weights=weights)[1]
-        missing[name] = [_label(m) for m in range(first, last + 1) if m not in present]
+        missing[name] = [month_label(m) for m in range(first, last + 1) if m not in present]
         n_months[name] = last - first + 1 - len(missing[name])
         if n_months[name] == 0:
             raise InputError(
-                f"{name} ({_label(first)} to {_label(last)}) has no incidents: every month is "
-                "missing from the data; choose months the data cover."
+                f"{name} ({month_label(first)} to {month_label(last)}) has no incidents: every "
+                "month is missing from the data; choose months the data cover."
             )
     n_before, n_after = n_months["before"], n_months["after"]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -254,8 +239,10 @@ def compare_periods(
     cols = [c for c in out.columns if c != out.geometry.name] + [out.geometry.name]
     out = out[cols]
     notes = [
-        f"before: {_label(b0)} to {_label(b1)} ({n_before} month{'s' if n_before != 1 else ''}); "
-        f"after: {_label(a0)} to {_label(a1)} ({n_after} month{'s' if n_after != 1 else ''})"
+        f"before: {month_label(b0)} to {month_label(b1)} "
+        f"({n_before} month{'s' if n_before != 1 else ''}); "
+        f"after: {month_label(a0)} to {month_label(a1)} "
+        f"({n_after} month{'s' if n_after != 1 else ''})"
     ]
     for name, gone in missing.items():
         if gone:
@@ -265,81 +252,6 @@ def compare_periods(
                 "incomplete, so compare the monthly rates (rate_change_pct), not the counts"
             )
     return ChangeResult(cells=out, notes=notes)
-
-
-# --------------------------------------------------------------------------- Mann-Kendall
-
-
-@dataclass(frozen=True)
-class MannKendall:
-    """Mann–Kendall trend test results, one value per series.
-
-    Attributes
-    ----------
-    s
-        The statistic ``S = sum_{i<j} sign(x_j - x_i)``.
-    var
-        Its variance under no trend, corrected for ties.
-    z
-        ``(S - 1) / sqrt(var)`` if ``S > 0``, ``(S + 1) / sqrt(var)`` if ``S < 0``, else 0.
-    p
-        Two-sided normal p-value.
-    """
-
-    s: NDArray[np.float64]
-    var: NDArray[np.float64]
-    z: NDArray[np.float64]
-    p: NDArray[np.float64]
-
-
-def mann_kendall(series: ArrayLike) -> MannKendall:
-    """Mann–Kendall test for a monotonic trend, along the last axis.
-
-    ``var(S) = [n(n-1)(2n+5) - sum_t t(t-1)(2t+5)] / 18`` where ``t`` runs over the sizes of
-    groups of tied values (Kendall 1975; Hipel & McLeod 1994, eq. 23.3).
-
-    Parameters
-    ----------
-    series
-        ``(T,)`` or ``(m, T)``: one series per row, in time order.
-
-    Examples
-    --------
-    ``[1, 2, 2, 3]``: S = 5 (five rising pairs, one tie), var = (4*3*13 - 2*1*9) / 18 = 7.667,
-    z = (5 - 1) / sqrt(7.667) = 1.4446.
-
-    >>> r = mann_kendall([1, 2, 2, 3])
-    >>> float(r.s[0]), round(float(r.var[0]), 3), round(float(r.z[0]), 4)
-    (5.0, 7.667, 1.4446)
-    """
-    x = np.asarray(series, dtype=float)
-    if x.ndim == 1:
-        x = x[None, :]
-    if x.ndim != 2:
-        raise ParameterError("series must be one series or a 2-d array of series (one per row).")
-    if not np.isfinite(x).all():
-        raise ParameterError("series must hold finite numbers; fill or drop the gaps first.")
-    m, t = x.shape
-    i, j = np.triu_indices(t, k=1)
-    s = np.sign(x[:, j] - x[:, i]).sum(axis=1)
-    # Tie groups: runs of equal values in each sorted row.
-    ties: NDArray[np.float64] = np.zeros(m)
-    if t > 1:
-        ordered = np.sort(x, axis=1)
-        new_run = np.ones((m, t), dtype=bool)
-        new_run[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-        run_id = np.cumsum(new_run.ravel()) - 1
-        sizes = np.bincount(run_id).astype(float)
-        row_of_run = np.repeat(np.arange(m), new_run.sum(axis=1))
-        ties = np.bincount(
-            row_of_run, weights=sizes * (sizes - 1) * (2 * sizes + 5), minlength=m
-        ).astype(float)
-    var = (t * (t - 1) * (2 * t + 5) - ties) / 18.0
-    z = np.zeros(m)
-    ok = var > 0
-    z[ok] = (s[ok] - np.sign(s[ok])) / np.sqrt(var[ok])
-    p = 2.0 * norm.sf(np.abs(z))
-    return MannKendall(s=s.astype(float), var=var, z=z, p=p)
 
 
 # --------------------------------------------------------------------------- patterns
@@ -453,7 +365,7 @@ def _periods(months: NDArray[np.int64], period_months: int) -> tuple[NDArray[np.
     labels = []
     for k in range(n_periods):
         end = last - (n_periods - 1 - k) * period_months
-        labels.append(f"{_label(end - period_months + 1)}..{_label(end)}")
+        labels.append(f"{month_label(end - period_months + 1)}..{month_label(end)}")
     return index.astype(np.int64), labels
 
 
@@ -489,8 +401,8 @@ def _emerging_notes(
     if gone:
         notes.append(
             f"{len(gone)} month{'s' if len(gone) != 1 else ''} with no incidents at all "
-            f"({', '.join(_label(m) for m in gone)}), taken as missing from the data: the periods "
-            "holding them have lower counts, which weakens the count trend (count_trend_p)"
+            f"({', '.join(month_label(m) for m in gone)}), taken as missing from the data: the "
+            "periods holding them have lower counts, which weakens the count trend (count_trend_p)"
         )
     if n_periods < _MIN_PERIODS_ADVISED:
         notes.append(

@@ -47,7 +47,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 from ._points import incident_xy, unique_points
-from ._validate import check_positive_float
+from ._validate import check_incidents, check_positive_float
 from .cluster import Suggestion
 from .errors import InputError, ParameterError
 from .study_area import AreaLike, area_geometry
@@ -352,12 +352,7 @@ def kde(
     >>> round(float(res.cells["density_km2"].max()), 1)
     23.9
     """
-    if not isinstance(incidents, gpd.GeoDataFrame):
-        raise ParameterError("incidents must be a GeoDataFrame from read_incidents().")
-    if incidents.crs is None or not incidents.crs.is_projected:
-        raise InputError(
-            "incidents must be in a projected CRS in metres; read them with read_incidents()."
-        )
+    check_incidents(incidents)
     if shape not in SHAPES:
         raise ParameterError(f"shape {shape!r} is not known; use one of: {', '.join(SHAPES)}.")
     points, counts = _weighted_points(incidents, weights)

@@ -26,10 +26,11 @@ import pyogrio
 import shapely
 
 from ._files import atomic_write, write_via
+from ._validate import check_layer
 from .assets import assets_as, external_urls, inline_html
 from .columns import INCIDENTS_CSV_COLUMNS
 from .crs import to_metres, to_wgs84
-from .errors import InputError, ParameterError
+from .errors import ParameterError
 from .map_layers import round_coordinates
 
 __all__ = [
@@ -47,14 +48,6 @@ log = logging.getLogger(__name__)
 
 _DP_DEGREES = 6
 _DP_METRES = 1
-
-
-def _check_frame(frame: object, name: str) -> gpd.GeoDataFrame:
-    if not isinstance(frame, gpd.GeoDataFrame):
-        raise ParameterError(f"{name}: expected a GeoDataFrame, got {type(frame).__name__}.")
-    if frame.crs is None:
-        raise InputError(f"{name}: the frame has no coordinate reference system; set its CRS.")
-    return frame
 
 
 def _json_value(value: Any) -> Any:
@@ -100,7 +93,7 @@ def write_hotspots_geojson(hotspots: gpd.GeoDataFrame, path: str | os.PathLike[s
     -------
     Path
     """
-    frame = _check_frame(hotspots, "hotspots")
+    frame = check_layer(hotspots, "hotspots", fix="pass find_hotspots(...).hotspots")
     wgs = to_wgs84(frame)
     geoms = round_coordinates(wgs.geometry, _DP_DEGREES)
     geoms = np.asarray(shapely.orient_polygons(geoms), dtype=object)
@@ -138,7 +131,7 @@ def write_hotspots_csv(hotspots: gpd.GeoDataFrame, path: str | os.PathLike[str])
     -------
     Path
     """
-    frame = _check_frame(hotspots, "hotspots")
+    frame = check_layer(hotspots, "hotspots", fix="pass find_hotspots(...).hotspots")
     metric = frame if frame.crs.is_projected else to_metres(frame)
     centroids = gpd.GeoSeries(metric.geometry.centroid, crs=metric.crs).to_crs("EPSG:4326")
     table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
@@ -164,7 +157,7 @@ def write_hotspots_gpkg(
     -------
     Path
     """
-    frame = _check_frame(hotspots, "hotspots")
+    frame = check_layer(hotspots, "hotspots", fix="pass find_hotspots(...).hotspots")
     if not layer or not isinstance(layer, str):
         raise ParameterError(f"layer must be a non-empty name, not {layer!r}.")
     out = frame.copy()
@@ -217,7 +210,7 @@ def write_incidents_csv(
     -------
     Path
     """
-    frame = _check_frame(incidents, "incidents")
+    frame = check_layer(incidents, "incidents", fix="read them with read_incidents()")
     metric = frame if frame.crs.is_projected else to_metres(frame)
     geom = metric.geometry
     ok = geom.notna().to_numpy() & ~geom.is_empty.to_numpy()

@@ -8,7 +8,6 @@ type"``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -16,23 +15,23 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ._validate import MONTH_PATTERN, check_month
 from .crime_types import CRIME_TYPES, crime_type_key
 from .errors import ParameterError
 from .io import NOT_SELECTED_TYPE, OUTSIDE_PERIOD, LoadReport
 
 __all__ = ["filter_incidents"]
 
-_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
-
-def _month_arg(value: str | None, flag: str, span: str) -> pd.Timestamp | None:
-    """The first day of month ``value`` (YYYY-MM); None stays None. ``flag`` names it."""
+def _month_arg(value: str | None, name: str, span: str) -> pd.Timestamp | None:
+    """The first day of month ``value`` (YYYY-MM); None stays None. ``name``: the parameter."""
     if value is None:
         return None
-    text = str(value).strip()
-    if not _MONTH_RE.match(text):
-        raise ParameterError(f"{flag} {value!r}: not a month; use YYYY-MM, e.g. 2019-01 ({span}).")
-    return pd.Timestamp(text + "-01")
+    if not MONTH_PATTERN.match(str(value).strip()):
+        raise ParameterError(
+            f"{name} {value!r}: not a month; use YYYY-MM, e.g. 2019-01 ({span}).", argument=name
+        )
+    return check_month(str(value), name)
 
 
 def filter_incidents(
@@ -70,8 +69,9 @@ def filter_incidents(
     Raises
     ------
     ParameterError
-        A month not in ``YYYY-MM`` form, ``--from`` after ``--to``, an unknown crime type
-        (the message lists the valid ones), or a filter that keeps no incident.
+        A month not in ``YYYY-MM`` form, ``start`` after ``end``, an unknown crime type
+        (the message lists the valid ones), or a filter that keeps no incident; its
+        ``argument`` names the parameter (``start``, ``end`` or ``categories``).
 
     Examples
     --------
@@ -124,10 +124,12 @@ def _in_period(
     months: pd.Series, start: str | None, end: str | None, span: str
 ) -> npt.NDArray[np.bool_]:
     """Which incidents fall in ``start``..``end`` (months as YYYY-MM, inclusive)."""
-    start_ts = _month_arg(start, "--from", span)
-    end_ts = _month_arg(end, "--to", span)
+    start_ts = _month_arg(start, "start", span)
+    end_ts = _month_arg(end, "end", span)
     if start_ts is not None and end_ts is not None and start_ts > end_ts:
-        raise ParameterError(f"--from {start} is after --to {end}; swap them ({span}).")
+        raise ParameterError(
+            f"start {start} is after end {end}; swap them ({span}).", argument="start"
+        )
     in_period = np.ones(len(months), dtype=bool)
     if start_ts is not None:
         in_period &= (months >= start_ts).to_numpy(dtype=bool, na_value=False)
@@ -146,7 +148,8 @@ def _of_types(cats: pd.Series, categories: Sequence[str]) -> npt.NDArray[np.bool
         key = crime_type_key(c)
         if key not in valid_keys:
             raise ParameterError(
-                f"--crime-type {c!r}: not a crime type; use one of: {', '.join(valid)}."
+                f"categories {c!r}: not a crime type; use one of: {', '.join(valid)}.",
+                argument="categories",
             )
         wanted.add(key)
     codes, uniq = pd.factorize(cats)
@@ -163,16 +166,17 @@ def _selects_none(
     span: str,
 ) -> ParameterError:
     """The error for a filter that keeps none of the ``n`` incidents."""
-    flags = []
+    given = []
     if start is not None:
-        flags.append(f"--from {start}")
+        given.append(("start", f"start {start}"))
     if end is not None:
-        flags.append(f"--to {end}")
+        given.append(("end", f"end {end}"))
     if categories:
-        flags.append("--crime-type " + ", ".join(str(c) for c in categories))
+        given.append(("categories", "categories " + ", ".join(str(c) for c in categories)))
     present_types = ", ".join(sorted(c for c in pd.unique(cats) if c)[:20])
     return ParameterError(
-        f"{' and '.join(flags)} select{'s' if len(flags) == 1 else ''} none of the "
-        f"{n:,} incidents; {span}"
-        f"{'; crime types present: ' + present_types if categories else ''}."
+        f"{' and '.join(text for _, text in given)} select{'s' if len(given) == 1 else ''} none "
+        f"of the {n:,} incidents; {span}"
+        f"{'; crime types present: ' + present_types if categories else ''}.",
+        argument=given[0][0] if given else None,
     )

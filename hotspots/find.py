@@ -18,6 +18,7 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from ._points import incident_xy
+from ._validate import check_incidents
 from .cluster import (
     DEFAULT_EPS,
     Suggestion,
@@ -119,8 +120,7 @@ def _n_months(incidents: gpd.GeoDataFrame) -> int:
 def _check_parameters(
     incidents: object, method: str, eps: float | None, min_samples: int | None
 ) -> None:
-    if not isinstance(incidents, gpd.GeoDataFrame):
-        raise ParameterError("incidents must be a GeoDataFrame from read_incidents().")
+    check_incidents(incidents)
     if method not in METHODS:
         raise ParameterError(f"method {method!r} is not known; use one of: {', '.join(METHODS)}.")
     if eps is not None and not (np.isfinite(eps) and eps > 0):

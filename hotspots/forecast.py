@@ -21,8 +21,9 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from ._validate import check_incidents
 from .errors import InputError, ParameterError
-from .pilot import Area, check_incidents
+from .pilot import Area
 from .study_area import area_geometry
 from .study_area import study_area as make_study_area
 
@@ -46,7 +47,7 @@ FORECAST_COLUMNS = [
 
 
 def _points_xy(frame: gpd.GeoDataFrame, crs: Any, name: str) -> npt.NDArray[np.float64]:
-    frame = check_incidents(frame, name)
+    frame = check_incidents(frame, name, columns=("month", "category"))
     if frame.crs != crs:
         frame = frame.to_crs(crs)
     xy = shapely.get_coordinates(frame.geometry.to_numpy())
@@ -354,7 +355,7 @@ def evaluate_forecast(
     >>> t[["hit_rate", "pai", "rri", "pei"]].round(3).values.tolist()
     [[0.75, 12.0, 1.0, 1.0]]
     """
-    fit_incidents = check_incidents(fit_incidents, "fit_incidents")
+    fit_incidents = check_incidents(fit_incidents, "fit_incidents", columns=("month", "category"))
     crs = fit_incidents.crs
     notes: list[str] = []
     fit_xy = _points_xy(fit_incidents, crs, "fit_incidents")

@@ -38,8 +38,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .crime_types import CRIME_TYPE_SLUGS, CRIME_TYPES
-from .errors import InputError, InputFileError, ParameterError
+from ._validate import check_incidents
+from .crime_types import CRIME_TYPE_SLUGS, CRIME_TYPES, crime_type_key
+from .errors import InputFileError, ParameterError
 
 __all__ = [
     "DEFAULT_HARM_WEIGHTS",
@@ -77,17 +78,17 @@ DEFAULT_HARM_WEIGHTS: dict[str, float] = {
 }
 
 
-def _key(name: object) -> str:
-    return " ".join(str(name).replace("-", " ").replace("_", " ").lower().split())
-
-
-# published name and API slug (any case) -> published name
-_CANONICAL: dict[str, str] = {_key(n): n for n in CRIME_TYPES}
-_CANONICAL |= {_key(slug): name for slug, name in CRIME_TYPE_SLUGS.items() if name in CRIME_TYPES}
+# published name and API slug (any case, "-", "_" or " " between words) -> published name
+_CANONICAL: dict[str, str] = {crime_type_key(n): n for n in CRIME_TYPES}
+_CANONICAL |= {
+    crime_type_key(slug.replace("-", " ")): name
+    for slug, name in CRIME_TYPE_SLUGS.items()
+    if name in CRIME_TYPES
+}
 
 
 def _canonical(name: object) -> str | None:
-    return _CANONICAL.get(_key(name))
+    return _CANONICAL.get(crime_type_key(str(name)))
 
 
 def _validate(table: Mapping[str, object], source: str) -> dict[str, float]:
@@ -185,7 +186,7 @@ def parse_harm_weights(text: str, name: str = "harm weights") -> dict[str, float
     """
     text = text.lstrip("\ufeff")
     reader = csv.DictReader(io.StringIO(text))
-    fields = [_key(f) for f in (reader.fieldnames or [])]
+    fields = [crime_type_key(f) for f in (reader.fieldnames or [])]
     if "crime type" not in fields or "weight" not in fields:
         raise InputFileError(
             f"{name}: a harm weights CSV needs the columns crime_type and weight; "
@@ -283,10 +284,7 @@ def apply_harm_weights(
     >>> out.incidents["weight"].tolist(), out.warnings
     ([700.0, 10.0, 1.0], ["1 incident of unknown crime type 'Mystery' kept weight 1"])
     """
-    if not isinstance(incidents, gpd.GeoDataFrame):
-        raise ParameterError("incidents must be a GeoDataFrame from read_incidents().")
-    if "category" not in incidents.columns:
-        raise InputError("incidents has no 'category' column; load them with read_incidents().")
+    check_incidents(incidents, columns=("category",))
     if weights is None or isinstance(weights, str | Path):
         table = harm_weights(weights)
     elif isinstance(weights, Mapping):

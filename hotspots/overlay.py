@@ -1,5 +1,11 @@
 """Wards and patrol areas over incidents and hotspots: point-in-polygon joins and their tables.
 
+This module owns the joins (:func:`point_index`, :func:`point_pairs`, :func:`overlap_pairs`,
+:func:`inside_any`, :func:`share_inside`) and the checks of the overlay layers; the ward family
+(:func:`assign_wards`, :func:`ward_table`, :func:`overlay_hotspots`) lives here, the patrol-area
+family (``patrol_coverage``, ``uncovered_hotspots``, ``coverage_share``, ``outreach_streets``) in
+:mod:`hotspots.patrols`.
+
 Every function takes frames and returns a new frame (inputs are never modified). Incidents must
 be in a projected CRS in metres (as :func:`hotspots.read_incidents` returns them); ward, patrol
 area and hotspot layers in another CRS are reprojected to it. ``hotspot_ids`` is the
@@ -13,7 +19,8 @@ Rules
   Incidents in no ward (outside the layer, or in a gap between wards) get ``""``; the ward
   table counts them in :attr:`WardTable.incidents_outside`.
 * Patrol areas may overlap: an incident inside two areas counts in each area's row of
-  :func:`patrol_coverage`, and once in a hotspot's ``patrol_coverage`` (inside *any* area).
+  :func:`hotspots.patrols.patrol_coverage`, and once in a hotspot's ``patrol_coverage``
+  (inside *any* area).
 * A hotspot *touches* a ward or patrol area when its footprint overlaps it with a positive
   area (touching along an edge only does not count).
 * Counts are incidents (rows), not harm weights.
@@ -36,19 +43,25 @@ import pandas as pd
 import shapely
 
 from ._points import unique_points
-from .errors import InputError, ParameterError
+from ._validate import check_incidents, check_layer
+from .errors import ParameterError
 
 __all__ = [
-    "OUTREACH_COLUMNS",
-    "PATROL_TABLE_COLUMNS",
     "WARD_TABLE_COLUMNS",
     "WardTable",
     "assign_wards",
-    "coverage_share",
-    "outreach_streets",
+    "check_hotspot_ids",
+    "check_hotspots",
+    "check_patrol_areas",
+    "inside_any",
+    "joined",
+    "overlap_pairs",
     "overlay_hotspots",
-    "patrol_coverage",
-    "uncovered_hotspots",
+    "point_index",
+    "point_pairs",
+    "rank_order",
+    "share_inside",
+    "typed_frame",
     "ward_table",
 ]
 
@@ -68,25 +81,6 @@ WARD_TABLE_COLUMNS: list[str] = [
     "hotspot_incidents",
     "share_in_hotspots",
 ]
-#: Columns of :func:`patrol_coverage`, in this order.
-PATROL_TABLE_COLUMNS: list[str] = [
-    "patrol_area",
-    "area_km2",
-    "incidents",
-    "hotspot_incidents",
-    "hotspots_touched",
-    "hotspots",
-    "share_in_hotspots",
-    "share_of_hotspot_incidents",
-]
-#: Columns of :func:`outreach_streets`, in this order.
-OUTREACH_COLUMNS: list[str] = [
-    "hotspot_id",
-    "rank_in_hotspot",
-    "street",
-    "incidents",
-    "share_of_hotspot",
-]
 
 _WARD_DTYPES = {
     "ward_code": "str",
@@ -101,25 +95,6 @@ _WARD_DTYPES = {
     "hotspot_incidents": "int64",
     "share_in_hotspots": "float64",
 }
-_PATROL_DTYPES = {
-    "patrol_area": "str",
-    "area_km2": "float64",
-    "incidents": "int64",
-    "hotspot_incidents": "int64",
-    "hotspots_touched": "int64",
-    "hotspots": "str",
-    "share_in_hotspots": "float64",
-    "share_of_hotspot_incidents": "float64",
-}
-_OUTREACH_DTYPES = {
-    "hotspot_id": "str",
-    "rank_in_hotspot": "int64",
-    "street": "str",
-    "incidents": "int64",
-    "share_of_hotspot": "float64",
-}
-_STREET_PREFIX = r"(?i)^\s*on or near\b"
-_NO_LOCATION = "no location"
 
 _IntArray = npt.NDArray[np.int64]
 
@@ -148,45 +123,10 @@ class WardTable:
 # ==========================================================================================
 
 
-def _check_incidents(incidents: object, *, columns: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
-    if not isinstance(incidents, gpd.GeoDataFrame):
-        raise ParameterError(
-            "incidents: expected the Incidents GeoDataFrame from read_incidents(), got "
-            f"{type(incidents).__name__}."
-        )
-    crs = incidents.crs
-    if crs is None or not crs.is_projected or crs.axis_info[0].unit_name not in ("metre", "meter"):
-        raise ParameterError(
-            "incidents: must be in a projected CRS in metres (e.g. EPSG:27700); read them with "
-            "read_incidents() or reproject with hotspots.to_metres()."
-        )
-    missing = [c for c in columns if c not in incidents.columns]
-    if missing:
-        raise InputError(
-            f"incidents: has no {', '.join(repr(c) for c in missing)} column; load the data "
-            "with read_incidents()."
-        )
-    return incidents
-
-
-def _check_layer(
-    layer: object, arg: str, columns: tuple[str, ...], crs: Any, fix: str
-) -> gpd.GeoDataFrame:
-    """The layer in ``crs``; a GeoDataFrame with a CRS and ``columns``."""
-    if not isinstance(layer, gpd.GeoDataFrame):
-        raise ParameterError(f"{arg}: expected a GeoDataFrame ({fix}), got {type(layer).__name__}.")
-    if layer.crs is None:
-        raise ParameterError(f"{arg}: the layer has no CRS; set it ({fix}).")
-    missing = [c for c in columns if c not in layer.columns]
-    if missing:
-        raise ParameterError(f"{arg}: has no {', '.join(repr(c) for c in missing)} column; {fix}.")
-    if layer.crs != crs:
-        layer = layer.to_crs(crs)
-    return layer
-
-
 def _wards(wards: object, crs: Any) -> gpd.GeoDataFrame:
-    frame = _check_layer(wards, "wards", ("ward_code",), crs, "load it with geodata.load_wards()")
+    frame = check_layer(
+        wards, "wards", crs=crs, columns=("ward_code",), fix="load it with geodata.load_wards()"
+    )
     codes = frame["ward_code"]
     if codes.isna().any() or (codes.astype("str") == "").any():
         raise ParameterError(
@@ -201,23 +141,29 @@ def _wards(wards: object, crs: Any) -> gpd.GeoDataFrame:
     return frame
 
 
-def _patrols(patrol_areas: object, crs: Any) -> gpd.GeoDataFrame:
-    return _check_layer(
+def check_patrol_areas(patrol_areas: object, crs: Any) -> gpd.GeoDataFrame:
+    """``patrol_areas`` (a GeoDataFrame with ``patrol_area`` and a CRS) in ``crs``."""
+    return check_layer(
         patrol_areas,
         "patrol_areas",
-        ("patrol_area",),
-        crs,
-        "load it with geodata.load_patrol_areas()",
+        crs=crs,
+        columns=("patrol_area",),
+        fix="load it with geodata.load_patrol_areas()",
     )
 
 
-def _hotspots(hotspots: object, crs: Any) -> gpd.GeoDataFrame:
-    return _check_layer(
-        hotspots, "hotspots", ("hotspot_id",), crs, "use find_hotspots(...).hotspots"
+def check_hotspots(hotspots: object, crs: Any) -> gpd.GeoDataFrame:
+    """``hotspots`` (a GeoDataFrame with ``hotspot_id`` and a CRS) in ``crs``."""
+    return check_layer(
+        hotspots,
+        "hotspots",
+        crs=crs,
+        columns=("hotspot_id",),
+        fix="use find_hotspots(...).hotspots",
     )
 
 
-def _ids(hotspot_ids: object, incidents: gpd.GeoDataFrame) -> npt.NDArray[np.object_]:
+def check_hotspot_ids(hotspot_ids: object, incidents: gpd.GeoDataFrame) -> npt.NDArray[np.object_]:
     """Hotspot id per incident as an object array of str ("" for none)."""
     n = len(incidents)
     if isinstance(hotspot_ids, pd.Series):
@@ -249,7 +195,7 @@ def _both_or_neither(hotspots: object, hotspot_ids: object) -> None:
 # ==========================================================================================
 # Joins
 # ==========================================================================================
-def _point_index(incidents: gpd.GeoDataFrame) -> tuple[npt.NDArray[np.object_], _IntArray]:
+def point_index(incidents: gpd.GeoDataFrame) -> tuple[npt.NDArray[np.object_], _IntArray]:
     """Unique incident points and, per incident, its unique point (-1: no coordinates)."""
     geom = incidents.geometry.to_numpy()
     with np.errstate(invalid="ignore"):
@@ -264,7 +210,7 @@ def _point_index(incidents: gpd.GeoDataFrame) -> tuple[npt.NDArray[np.object_], 
     return shapely.points(uxy[:, 0], uxy[:, 1]), inverse
 
 
-def _point_pairs(
+def point_pairs(
     points: npt.NDArray[np.object_], polygons: npt.NDArray[np.object_]
 ) -> tuple[_IntArray, _IntArray]:
     """``(point index, polygon index)`` for every point inside or on a polygon."""
@@ -275,7 +221,7 @@ def _point_pairs(
     return pt_idx.astype(np.int64), poly_idx.astype(np.int64)
 
 
-def _overlap_pairs(
+def overlap_pairs(
     footprints: npt.NDArray[np.object_], polygons: npt.NDArray[np.object_]
 ) -> tuple[_IntArray, _IntArray, npt.NDArray[np.float64]]:
     """``(footprint index, polygon index, overlap m²)`` for every overlap with positive area."""
@@ -291,7 +237,7 @@ def _overlap_pairs(
 
 def _ward_index(incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> _IntArray:
     """Per incident, the position of its ward in ``wards`` (-1: in none)."""
-    points, inverse = _point_index(incidents)
+    points, inverse = point_index(incidents)
     codes = wards["ward_code"].astype("str").to_numpy(dtype=object)
     out = np.full(len(incidents), -1, dtype=np.int64)
     if len(codes) == 0:
@@ -299,7 +245,7 @@ def _ward_index(incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> _IntArr
     by_code = np.argsort(codes, kind="stable")  # rank -> ward position
     rank = np.empty(len(codes), dtype=np.int64)
     rank[by_code] = np.arange(len(codes))
-    pt, poly = _point_pairs(points, wards.geometry.to_numpy())
+    pt, poly = point_pairs(points, wards.geometry.to_numpy())
     best = np.full(len(points), len(codes), dtype=np.int64)
     np.minimum.at(best, pt, rank[poly])  # smallest ward_code wins a shared edge
     ward_of_point = np.where(best < len(codes), by_code[np.minimum(best, len(codes) - 1)], -1)
@@ -308,10 +254,10 @@ def _ward_index(incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> _IntArr
     return out
 
 
-def _inside_any(incidents: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> npt.NDArray[np.bool_]:
+def inside_any(incidents: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> npt.NDArray[np.bool_]:
     """Per incident, whether it is inside (or on) any of the polygons."""
-    points, inverse = _point_index(incidents)
-    pt, _ = _point_pairs(points, polygons.geometry.to_numpy())
+    points, inverse = point_index(incidents)
+    pt, _ = point_pairs(points, polygons.geometry.to_numpy())
     inside_point = np.zeros(len(points), dtype=bool)
     inside_point[pt] = True
     out = np.zeros(len(incidents), dtype=bool)
@@ -320,14 +266,14 @@ def _inside_any(incidents: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> npt.
     return out
 
 
-def _coverage(
+def share_inside(
     hotspots: gpd.GeoDataFrame,
     incidents: gpd.GeoDataFrame,
     patrol_areas: gpd.GeoDataFrame,
     ids: npt.NDArray[np.object_],
 ) -> npt.NDArray[np.float64]:
     """Per hotspot row, the share of its incidents inside any patrol area (NaN: none)."""
-    inside = _inside_any(incidents, patrol_areas)
+    inside = inside_any(incidents, patrol_areas)
     names = hotspots["hotspot_id"].astype("str").to_numpy(dtype=object)
     slot = pd.Index(names).get_indexer(pd.Index(ids))  # -1: noise or another hotspot
     member = slot >= 0
@@ -337,15 +283,18 @@ def _coverage(
         return np.where(total > 0, covered / np.maximum(total, 1), np.nan)
 
 
-def _joined(lists: list[list[str]], sep: str) -> list[str]:
+def joined(lists: list[list[str]], sep: str) -> list[str]:
+    """Each list as one text joined by ``sep``, repeats dropped, first order kept."""
     return [sep.join(dict.fromkeys(items)) for items in lists]
 
 
-def _frame(columns: dict[str, Any], dtypes: dict[str, str]) -> pd.DataFrame:
+def typed_frame(columns: dict[str, Any], dtypes: dict[str, str]) -> pd.DataFrame:
+    """A DataFrame of ``columns`` in the order and with the dtypes of ``dtypes``."""
     return pd.DataFrame({name: pd.Series(columns[name], dtype=d) for name, d in dtypes.items()})
 
 
-def _rank_order(hotspots: gpd.GeoDataFrame) -> npt.NDArray[np.intp]:
+def rank_order(hotspots: gpd.GeoDataFrame) -> npt.NDArray[np.intp]:
+    """The row positions of ``hotspots`` in ``rank`` order (row order without a ``rank``)."""
     if "rank" in hotspots.columns:
         return np.argsort(hotspots["rank"].to_numpy(), kind="stable")
     return np.arange(len(hotspots))
@@ -384,7 +333,7 @@ def assign_wards(incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> pd.Ser
     >>> assign_wards(pts, wards).tolist()
     ['B', 'A', 'A', '']
     """
-    frame = _check_incidents(incidents)
+    frame = check_incidents(incidents)
     layer = _wards(wards, frame.crs)
     idx = _ward_index(frame, layer)
     codes = layer["ward_code"].astype("str").to_numpy(dtype=object)
@@ -437,10 +386,10 @@ def _ward_hotspots(
     hotspot_counts = np.zeros(k, dtype=np.int64)
     if hotspots is None or hotspot_ids is None:
         return hotspot_lists, hotspot_counts
-    hs = _hotspots(hotspots, frame.crs)
-    ids = _ids(hotspot_ids, frame)
-    order = _rank_order(hs)
-    fp, poly, _ = _overlap_pairs(hs.geometry.to_numpy()[order], layer.geometry.to_numpy())
+    hs = check_hotspots(hotspots, frame.crs)
+    ids = check_hotspot_ids(hotspot_ids, frame)
+    order = rank_order(hs)
+    fp, poly, _ = overlap_pairs(hs.geometry.to_numpy()[order], layer.geometry.to_numpy())
     names = hs["hotspot_id"].astype("str").to_numpy(dtype=object)[order]
     for f, w in sorted(zip(fp.tolist(), poly.tolist(), strict=True)):
         hotspot_lists[w].append(str(names[f]))
@@ -490,13 +439,13 @@ def ward_table(
         the number given, so that
         ``table["incidents"].sum() + incidents_outside == incidents_total``.
     """
-    frame = _check_incidents(incidents)
+    frame = check_incidents(incidents)
     layer = _wards(wards, frame.crs)
     _both_or_neither(hotspots, hotspot_ids)
     codes = layer["ward_code"].astype("str").to_numpy(dtype=object)
     k = len(layer)
     if ward_codes is not None:
-        given = _ids(ward_codes, frame)
+        given = check_hotspot_ids(ward_codes, frame)
         idx = pd.Index(codes).get_indexer(pd.Index(given))
         unknown = (idx < 0) & (given != "")
         if unknown.any():
@@ -522,8 +471,8 @@ def ward_table(
         if "ward_name" in layer.columns
         else codes
     )
-    lists = _joined(hotspot_lists, ", ")
-    out = _frame(
+    lists = joined(hotspot_lists, ", ")
+    out = typed_frame(
         {
             "ward_code": codes,
             "ward_name": names_col,
@@ -545,77 +494,6 @@ def ward_table(
         incidents_outside=int((~inward).sum()),
         incidents_total=len(frame),
     )
-
-
-def patrol_coverage(
-    incidents: gpd.GeoDataFrame,
-    patrol_areas: gpd.GeoDataFrame,
-    *,
-    hotspots: gpd.GeoDataFrame,
-    hotspot_ids: pd.Series,
-) -> pd.DataFrame:
-    """Incidents and hotspots per patrol area.
-
-    Parameters
-    ----------
-    incidents
-        Incidents frame in a metre CRS.
-    patrol_areas
-        Patrol areas frame (``patrol_area``, polygons), e.g. :func:`geodata.load_patrol_areas`.
-    hotspots, hotspot_ids
-        ``find_hotspots(...).hotspots`` and ``.hotspot_ids``.
-
-    Returns
-    -------
-    DataFrame
-        Columns :data:`PATROL_TABLE_COLUMNS`, one row per patrol area, most hotspot incidents
-        first (then most incidents, then name): ``area_km2``, ``incidents`` inside it (or on
-        its edge; an incident inside overlapping areas counts in each), ``hotspot_incidents``
-        (those in a hotspot), ``hotspots_touched`` (hotspots whose footprint overlaps it),
-        ``hotspots`` (their ids in rank order, ``"H01, H03"``), ``share_in_hotspots`` (of its
-        incidents; NaN when none), ``share_of_hotspot_incidents`` (of all hotspot incidents;
-        NaN when there are none).
-    """
-    frame = _check_incidents(incidents)
-    areas = _patrols(patrol_areas, frame.crs)
-    hs = _hotspots(hotspots, frame.crs)
-    ids = _ids(hotspot_ids, frame)
-    k = len(areas)
-    points, inverse = _point_index(frame)
-    has = inverse >= 0
-    per_point = np.bincount(inverse[has], minlength=len(points))
-    hot = has & (ids != "")
-    hot_per_point = np.bincount(inverse[hot], minlength=len(points))
-    pt, poly = _point_pairs(points, areas.geometry.to_numpy())
-    counts = np.bincount(poly, weights=per_point[pt], minlength=k).astype(np.int64)
-    hot_counts = np.bincount(poly, weights=hot_per_point[pt], minlength=k).astype(np.int64)
-
-    order = _rank_order(hs)
-    fp, area_idx, _ = _overlap_pairs(hs.geometry.to_numpy()[order], areas.geometry.to_numpy())
-    names = hs["hotspot_id"].astype("str").to_numpy(dtype=object)[order]
-    touched: list[list[str]] = [[] for _ in range(k)]
-    for f, a in sorted(zip(fp.tolist(), area_idx.tolist(), strict=True)):
-        touched[a].append(str(names[f]))
-    n_hot = int((ids != "").sum())
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share_in = np.where(counts > 0, hot_counts / np.maximum(counts, 1), np.nan)
-        share_of = hot_counts / n_hot if n_hot else np.full(k, np.nan)
-    labels = areas["patrol_area"].astype("str").to_numpy(dtype=object)
-    out = _frame(
-        {
-            "patrol_area": labels,
-            "area_km2": shapely.area(areas.geometry.to_numpy()) / 1e6,
-            "incidents": counts,
-            "hotspot_incidents": hot_counts,
-            "hotspots_touched": [len(set(t)) for t in touched],
-            "hotspots": _joined(touched, ", "),
-            "share_in_hotspots": share_in,
-            "share_of_hotspot_incidents": share_of,
-        },
-        _PATROL_DTYPES,
-    )
-    rank = np.lexsort((labels.astype(str), -counts, -hot_counts)) if k else np.arange(0)
-    return out.iloc[rank].reset_index(drop=True)
 
 
 def overlay_hotspots(
@@ -645,9 +523,9 @@ def overlay_hotspots(
         ward layer or outside all wards), and ``patrol_coverage``: the share of its incidents
         inside (or on the edge of) any patrol area (NaN without a patrol layer).
     """
-    frame = _check_incidents(incidents)
-    hs = _hotspots(hotspots, frame.crs)
-    ids = _ids(hotspot_ids, frame)
+    frame = check_incidents(incidents)
+    hs = check_hotspots(hotspots, frame.crs)
+    ids = check_hotspot_ids(hotspot_ids, frame)
     out = hotspots.copy()
     k = len(hs)
     ward_text = [""] * k
@@ -655,170 +533,15 @@ def overlay_hotspots(
         layer = _wards(wards, frame.crs)
         label_col = "ward_name" if "ward_name" in layer.columns else "ward_code"
         labels = layer[label_col].astype("str").to_numpy(dtype=object)
-        fp, w, area = _overlap_pairs(hs.geometry.to_numpy(), layer.geometry.to_numpy())
+        fp, w, area = overlap_pairs(hs.geometry.to_numpy(), layer.geometry.to_numpy())
         order = np.lexsort((labels[w].astype(str), -area, fp))  # by hotspot, area desc, name
         per: list[list[str]] = [[] for _ in range(k)]
         for i in order:
             per[int(fp[i])].append(str(labels[w[i]]))
-        ward_text = _joined(per, "; ")
+        ward_text = joined(per, "; ")
     out["wards"] = pd.Series(ward_text, index=out.index, dtype="str")
     coverage = np.full(k, np.nan)
     if patrol_areas is not None:
-        coverage = _coverage(hs, frame, _patrols(patrol_areas, frame.crs), ids)
+        coverage = share_inside(hs, frame, check_patrol_areas(patrol_areas, frame.crs), ids)
     out["patrol_coverage"] = pd.Series(coverage, index=out.index, dtype="float64")
     return out
-
-
-def uncovered_hotspots(
-    hotspots: gpd.GeoDataFrame,
-    patrol_areas: gpd.GeoDataFrame,
-    *,
-    hotspot_ids: pd.Series,
-    incidents: gpd.GeoDataFrame,
-    max_coverage: float = 0.0,
-) -> gpd.GeoDataFrame:
-    """The hotspots that patrol areas leave (almost) uncovered.
-
-    Parameters
-    ----------
-    hotspots, hotspot_ids
-        ``find_hotspots(incidents).hotspots`` and ``.hotspot_ids``.
-    patrol_areas
-        Patrol areas frame (an empty one leaves every hotspot uncovered).
-    incidents
-        The Incidents frame the hotspots were found in.
-    max_coverage
-        Largest share (0..1) of a hotspot's incidents inside patrol areas for it to count as
-        uncovered; 0.0 (default) means none of its incidents is inside one.
-
-    Returns
-    -------
-    GeoDataFrame
-        The rows of ``hotspots`` whose ``patrol_coverage`` (filled in, as in
-        :func:`overlay_hotspots`) is at most ``max_coverage``, in rank order, same columns.
-        A hotspot with no incidents in ``hotspot_ids`` has NaN coverage and is left out.
-    """
-    try:
-        limit = float(max_coverage)
-    except (TypeError, ValueError):
-        raise ParameterError(
-            f"max_coverage: must be a share between 0 and 1, not {max_coverage!r}."
-        ) from None
-    if not 0.0 <= limit <= 1.0:
-        raise ParameterError(f"max_coverage: must be a share between 0 and 1, not {limit!r}.")
-    frame = _check_incidents(incidents)
-    hs = _hotspots(hotspots, frame.crs)
-    ids = _ids(hotspot_ids, frame)
-    coverage = _coverage(hs, frame, _patrols(patrol_areas, frame.crs), ids)
-    out = hotspots.copy()
-    out["patrol_coverage"] = pd.Series(coverage, index=out.index, dtype="float64")
-    order = _rank_order(hs)
-    keep = order[coverage[order] <= limit]
-    return out.iloc[keep]
-
-
-def outreach_streets(
-    incidents: gpd.GeoDataFrame,
-    hotspots: gpd.GeoDataFrame,
-    *,
-    hotspot_ids: pd.Series,
-    top_n: int = 5,
-) -> pd.DataFrame:
-    """The streets where each hotspot's incidents happen, most first: where to send outreach.
-
-    Parameters
-    ----------
-    incidents
-        Incidents frame (``location`` column, e.g. "On or near St James Street").
-    hotspots
-        The hotspots to list (e.g. :func:`uncovered_hotspots`); only ``hotspot_id`` (and
-        ``rank`` for the order) is used.
-    hotspot_ids
-        ``find_hotspots(incidents).hotspot_ids``; incidents of hotspots not in ``hotspots`` are
-        ignored.
-    top_n
-        Streets listed per hotspot (at least 1).
-
-    Returns
-    -------
-    DataFrame
-        Columns :data:`OUTREACH_COLUMNS`: per hotspot in rank order, its streets ("On or near "
-        stripped; empty and "No Location" skipped) by incidents, most first, ties by name:
-        ``rank_in_hotspot`` (1..), ``street``, ``incidents``, ``share_of_hotspot`` (of all the
-        hotspot's incidents, with or without a street).
-
-    Examples
-    --------
-    >>> pts = gpd.GeoDataFrame(
-    ...     {"location": ["On or near High Street"] * 2 + ["On or near Mill Lane", "No Location"]},
-    ...     geometry=gpd.points_from_xy([0, 1, 2, 3], [0, 0, 0, 0]), crs="EPSG:27700")
-    >>> hs = gpd.GeoDataFrame({"hotspot_id": ["H01"], "rank": [1]}, geometry=[None],
-    ...                       crs="EPSG:27700")
-    >>> outreach_streets(pts, hs, hotspot_ids=pd.Series(["H01"] * 4)).to_dict("list")
-    ... # doctest: +NORMALIZE_WHITESPACE
-    {'hotspot_id': ['H01', 'H01'], 'rank_in_hotspot': [1, 2],
-     'street': ['High Street', 'Mill Lane'], 'incidents': [2, 1], 'share_of_hotspot': [0.5, 0.25]}
-    """
-    if isinstance(top_n, bool) or not isinstance(top_n, int | np.integer) or top_n < 1:
-        raise ParameterError(f"top_n: must be a whole number of at least 1, not {top_n!r}.")
-    frame = _check_incidents(incidents, columns=("location",))
-    hs = _hotspots(hotspots, frame.crs)
-    ids = _ids(hotspot_ids, frame)
-    names = hs["hotspot_id"].astype("str").to_numpy(dtype=object)[_rank_order(hs)]
-    slot = pd.Index(names).get_indexer(pd.Index(ids))
-    member = slot >= 0
-    totals = np.bincount(slot[member], minlength=len(names))
-    # Clean each distinct location once ("On or near " off; "No Location" and missing: "").
-    codes, uniques = pd.factorize(frame["location"].to_numpy(dtype=object)[member])
-    text = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
-    text = text.str.replace(_STREET_PREFIX, "", regex=True).str.strip()
-    cleaned = text.mask(text.str.lower() == _NO_LOCATION, "").to_numpy(dtype=object)
-    street = np.where(codes >= 0, cleaned[np.maximum(codes, 0)] if len(cleaned) else "", "")
-    table = pd.DataFrame({"slot": slot[member], "street": street.astype(object)})
-    table = table[table["street"] != ""]
-    counts = table.groupby(["slot", "street"], sort=False).size().reset_index(name="n")
-    counts = counts.sort_values(["slot", "n", "street"], ascending=[True, False, True])
-    counts["rank"] = counts.groupby("slot").cumcount() + 1
-    counts = counts[counts["rank"] <= int(top_n)]
-    slots = counts["slot"].to_numpy(dtype=np.int64)
-    n = counts["n"].to_numpy(dtype=np.int64)
-    return _frame(
-        {
-            "hotspot_id": names[slots] if len(slots) else [],
-            "rank_in_hotspot": counts["rank"].to_numpy(dtype=np.int64),
-            "street": counts["street"].to_numpy(dtype=object),
-            "incidents": n,
-            "share_of_hotspot": n / totals[slots] if len(slots) else [],
-        },
-        _OUTREACH_DTYPES,
-    )
-
-
-def coverage_share(
-    incidents: gpd.GeoDataFrame,
-    patrol_areas: gpd.GeoDataFrame,
-    *,
-    hotspot_ids: pd.Series,
-) -> float:
-    """The share of all hotspot incidents that lie inside (or on) any patrol area.
-
-    Returns NaN when no incident is in a hotspot.
-
-    Examples
-    --------
-    >>> from shapely.geometry import box
-    >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([5, 50, 500], [5, 5, 5]),
-    ...                        crs="EPSG:27700")
-    >>> areas = gpd.GeoDataFrame({"patrol_area": ["A"]}, geometry=[box(0, 0, 10, 10)],
-    ...                          crs="EPSG:27700")
-    >>> coverage_share(pts, areas, hotspot_ids=pd.Series(["H01", "H01", ""]))
-    0.5
-    """
-    frame = _check_incidents(incidents)
-    areas = _patrols(patrol_areas, frame.crs)
-    ids = _ids(hotspot_ids, frame)
-    hot = ids != ""
-    if not hot.any():
-        return float("nan")
-    inside = _inside_any(frame, areas)
-    return float((inside & hot).sum() / hot.sum())

@@ -28,9 +28,15 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import shapely
-from shapely.geometry.base import BaseGeometry
 
+from ._validate import (
+    check_incidents,
+    check_int,
+    check_month,
+    month_label,
+    month_number,
+    month_numbers,
+)
 from .errors import InputError, ParameterError
 from .filter import filter_incidents
 from .pilot_stats import (
@@ -39,9 +45,8 @@ from .pilot_stats import (
     relative_effect,
     weighted_displacement_quotient,
 )
+from .pilot_zones import check_buffer, pilot_zones, zone_masks
 from .study_area import AreaLike as Area
-from .study_area import area_geometry
-from .study_area import study_area as make_study_area
 
 __all__ = [
     "MIN_DISPERSION_MONTHS",
@@ -50,7 +55,6 @@ __all__ = [
     "ZONES",
     "Area",
     "PilotResult",
-    "check_incidents",
     "evaluate_pilot",
 ]
 
@@ -67,73 +71,6 @@ PERIODS = ("before", "during", "after")
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def check_incidents(incidents: object, name: str = "incidents") -> gpd.GeoDataFrame:
-    """``incidents`` if it is an incidents frame in metres with ``month`` and ``category``.
-
-    Shared by :func:`evaluate_pilot` and :func:`hotspots.forecast.evaluate_forecast` until the
-    library has one owner of input checks.
-
-    Parameters
-    ----------
-    incidents
-        What to check.
-    name
-        The argument's name in the messages.
-
-    Returns
-    -------
-    GeoDataFrame
-        ``incidents``, unchanged.
-
-    Raises
-    ------
-    ParameterError
-        Not a GeoDataFrame.
-    InputError
-        Not in a projected CRS, or without a ``month`` or ``category`` column.
-    """
-    if not isinstance(incidents, gpd.GeoDataFrame):
-        raise ParameterError(f"{name} must be a GeoDataFrame from read_incidents().")
-    if incidents.crs is None or not incidents.crs.is_projected:
-        raise InputError(
-            f"{name} must be in a projected CRS in metres; read them with read_incidents()."
-        )
-    missing = [c for c in ("month", "category") if c not in incidents.columns]
-    if missing:
-        raise InputError(f"{name} has no {', '.join(missing)} column; use read_incidents().")
-    return incidents
-
-
-def _month(text: str, name: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(str(text).strip()[:7] + "-01")
-    except (ValueError, TypeError):
-        raise ParameterError(f"{name} must be a month as YYYY-MM; got {text!r}.") from None
-    if len(str(text).strip()) < 7 or pd.isna(stamp):
-        raise ParameterError(f"{name} must be a month as YYYY-MM; got {text!r}.")
-    return stamp
-
-
-def _month_index(stamps: pd.Series) -> npt.NDArray[np.float64]:
-    s = pd.to_datetime(stamps)
-    out = (s.dt.year * 12 + s.dt.month - 1).to_numpy(dtype=float, na_value=np.nan)
-    return np.asarray(out, dtype=float)
-
-
-def _ym(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def _check_months(value: int | None, name: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or int(value) != value or value < 1:
-        raise ParameterError(
-            f"{name} must be a whole number of months >= 1, or None; got {value!r}."
-        )
-    return int(value)
 
 
 def _ratio_with_ci(
@@ -280,83 +217,13 @@ class PilotResult:
         }
 
 
-@dataclass(frozen=True)
-class _Zones:
-    """The target, buffer ring and control area of an evaluation (non-overlapping)."""
-
-    target: BaseGeometry
-    buffer: BaseGeometry
-    control: BaseGeometry
-    control_is_default: bool
-    has_control: bool
-
-
-def _check_buffer(buffer_m: object) -> float:
-    try:
-        buffer = float(buffer_m)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ParameterError(f"buffer_m must be a number of metres; got {buffer_m!r}.") from None
-    if not math.isfinite(buffer) or buffer < 0:
-        raise ParameterError(f"buffer_m must be a number of metres >= 0; got {buffer_m!r}.")
-    return buffer
-
-
 def _operation_months(start: str, end: str) -> tuple[int, int]:
     """The first and last month of the operation as month indices (year * 12 + month - 1)."""
-    first_op = _month(start, "start")
-    last_op = _month(end, "end")
+    first_op = check_month(start, "start")
+    last_op = check_month(end, "end")
     if last_op < first_op:
         raise ParameterError(f"end ({end}) is before start ({start}); swap them.")
-    return (
-        int(first_op.year * 12 + first_op.month - 1),
-        int(last_op.year * 12 + last_op.month - 1),
-    )
-
-
-def _zones(
-    incidents: gpd.GeoDataFrame,
-    target: Area,
-    control: Area | None,
-    study_area: Area | None,
-    buffer: float,
-    notes: list[str],
-) -> _Zones:
-    """Target, buffer ring and control (default or given, with target and buffer cut out)."""
-    crs = incidents.crs
-    target_geom = area_geometry(target, crs, "target")
-    outer = target_geom.buffer(buffer, quad_segs=16) if buffer > 0 else target_geom
-    control_is_default = control is None
-    if control is None and study_area is not None:
-        control_geom = area_geometry(study_area, crs, "study_area").difference(outer)
-        notes.append(
-            f"control area: the study area minus the target and a {buffer:.0f} m buffer "
-            "(give control= for a matched comparison area)"
-        )
-    elif control is None:
-        if len(incidents) < 3:
-            raise InputError("too few incidents to draw a default control area; give control=.")
-        area = make_study_area(incidents)
-        control_geom = area.geometry.difference(outer)
-        notes.append(
-            f"control area: the study area (the incidents' convex hull + {area.buffer_m:.0f} m) "
-            f"minus the target and a {buffer:.0f} m buffer (give control= or study_area= for a "
-            "better one)"
-        )
-    else:
-        given = area_geometry(control, crs, "control")
-        control_geom = given.difference(outer)
-        if control_geom.area < given.area * 0.999:
-            notes.append("the target and its buffer were cut out of the control area")
-    has_control = not control_geom.is_empty and control_geom.area > 0
-    if not has_control:
-        notes.append("the control area is empty once the target and buffer are cut out")
-    return _Zones(
-        target=target_geom,
-        buffer=outer.difference(target_geom),
-        control=control_geom,
-        control_is_default=control_is_default,
-        has_control=has_control,
-    )
+    return month_number(first_op), month_number(last_op)
 
 
 def _periods(
@@ -376,25 +243,25 @@ def _periods(
     data_first, data_last = int(np.nanmin(months)), int(np.nanmax(months))
     if data_first >= first_i:
         raise ParameterError(
-            f"start ({_ym(first_i)}) leaves no months before the operation: the data begin "
-            f"{_ym(data_first)}; give a later start or more data."
+            f"start ({month_label(first_i)}) leaves no months before the operation: the data begin "
+            f"{month_label(data_first)}; give a later start or more data."
         )
     if data_last <= last_i:
         raise ParameterError(
-            f"end ({_ym(last_i)}) leaves no months after the operation: the data end "
-            f"{_ym(data_last)}; give an earlier end or more data."
+            f"end ({month_label(last_i)}) leaves no months after the operation: the data end "
+            f"{month_label(data_last)}; give an earlier end or more data."
         )
     b_first = data_first if before_n is None else first_i - before_n
     if b_first < data_first:
         notes.append(
-            f"before_months={before_n} reaches before the data ({_ym(data_first)}); "
+            f"before_months={before_n} reaches before the data ({month_label(data_first)}); "
             "the before period starts there"
         )
         b_first = data_first
     a_last = data_last if after_n is None else last_i + after_n
     if a_last > data_last:
         notes.append(
-            f"after_months={after_n} reaches past the data ({_ym(data_last)}); "
+            f"after_months={after_n} reaches past the data ({month_label(data_last)}); "
             "the after period ends there"
         )
         a_last = data_last
@@ -403,26 +270,6 @@ def _periods(
         "during": (first_i, last_i),
         "after": (last_i + 1, a_last),
     }
-
-
-def _zone_masks(
-    frame: gpd.GeoDataFrame, zones: _Zones, buffer: float
-) -> dict[str, npt.NDArray[np.bool_]]:
-    """Which incidents lie in each zone (a boundary point goes to the first zone)."""
-    xy = shapely.get_coordinates(frame.geometry.to_numpy())
-    if len(xy) != len(frame):
-        raise InputError("incidents must have one point geometry per row; use read_incidents().")
-    x, y = xy[:, 0], xy[:, 1]
-    in_target = shapely.intersects_xy(zones.target, x, y)
-    in_buffer = ~in_target & (
-        shapely.intersects_xy(zones.buffer, x, y) if buffer > 0 else np.zeros(len(x), bool)
-    )
-    in_control = (
-        ~in_target & ~in_buffer & shapely.intersects_xy(zones.control, x, y)
-        if zones.has_control
-        else np.zeros(len(x), bool)
-    )
-    return {"target": in_target, "buffer": in_buffer, "control": in_control}
 
 
 def _monthly_series(
@@ -442,7 +289,7 @@ def _monthly_series(
     b_first, a_last = spans["before"][0], spans["after"][1]
     span = np.arange(b_first, a_last + 1)
     rows: dict[str, Any] = {
-        "month": pd.to_datetime([f"{_ym(int(m))}-01" for m in span]),
+        "month": pd.to_datetime([f"{month_label(int(m))}-01" for m in span]),
         "period": [
             next((p for p, (lo, hi) in spans.items() if lo <= m <= hi), "outside") for m in span
         ],
@@ -455,7 +302,7 @@ def _monthly_series(
     rows["period"] = [
         p if has else "missing" for p, has in zip(rows["period"], present, strict=True)
     ]
-    missing = [_ym(int(m)) for m, has in zip(span, present, strict=True) if not has]
+    missing = [month_label(int(m)) for m, has in zip(span, present, strict=True) if not has]
     if missing:
         notes.append(
             f"{len(missing)} month{'s' if len(missing) != 1 else ''} missing from the data "
@@ -648,24 +495,26 @@ def evaluate_pilot(
     >>> res.counts.loc["target"].tolist(), round(res.relative_effect, 2)
     ([6, 0, 3], 2.0)
     """
-    incidents = check_incidents(incidents)
-    buffer = _check_buffer(buffer_m)
+    incidents = check_incidents(incidents, columns=("month", "category"))
+    buffer = check_buffer(buffer_m)
     operation = _operation_months(start, end)
-    before_n = _check_months(before_months, "before_months")
-    after_n = _check_months(after_months, "after_months")
+    before_n = (
+        None if before_months is None else check_int(before_months, "before_months", minimum=1)
+    )
+    after_n = None if after_months is None else check_int(after_months, "after_months", minimum=1)
     fixed_inflation = _check_inflation(variance_inflation)
     notes: list[str] = []
-    zones = _zones(incidents, target, control, study_area, buffer, notes)
+    zones = pilot_zones(incidents, target, control, study_area, buffer, notes)
 
     frame = incidents
     cats: list[str] | None = None
     if categories:
         frame = filter_incidents(incidents, categories=list(categories))
         cats = sorted(set(frame["category"].astype(str)))
-    months = _month_index(frame["month"])
+    months = month_numbers(frame["month"])
     spans = _periods(months, operation, before_n, after_n, notes)
-    masks = _zone_masks(frame, zones, buffer)
-    monthly = _monthly_series(months, masks, spans, _month_index(incidents["month"]), notes)
+    masks = zone_masks(frame, zones, buffer)
+    monthly = _monthly_series(months, masks, spans, month_numbers(incidents["month"]), notes)
     counts, per_month, pct_change, n_months = _period_table(monthly)
     dispersion, measured = _dispersion(monthly, n_months, fixed_inflation, notes)
 
@@ -679,7 +528,7 @@ def evaluate_pilot(
         crs=incidents.crs,
     )
     months_out = {
-        p: (_ym(lo), _ym(hi), int(n))
+        p: (month_label(lo), month_label(hi), int(n))
         for (p, (lo, hi)), n in zip(spans.items(), n_months, strict=True)
     }
     for note in notes:

@@ -29,15 +29,8 @@ from .cluster import Suggestion, map_point_spacing
 from .errors import InputError, ParameterError
 from .find import HotspotResult, find_hotspots, suggest_parameters
 from .harm import HarmResult, apply_harm_weights
-from .overlay import (
-    assign_wards,
-    coverage_share,
-    outreach_streets,
-    overlay_hotspots,
-    patrol_coverage,
-    uncovered_hotspots,
-    ward_table,
-)
+from .overlay import assign_wards, overlay_hotspots, ward_table
+from .patrols import coverage_share, outreach_streets, patrol_coverage, uncovered_hotspots
 from .profile import monthly_counts
 from .study_area import StudyArea, study_area
 

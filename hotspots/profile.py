@@ -30,11 +30,18 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry import MultiPolygon, Polygon
 
-from ._validate import check_int
+from ._validate import check_incidents, check_int, month_label, month_numbers
 from .columns import HOTSPOT_COLUMNS
 from .errors import InputError, ParameterError
 
-__all__ = ["describe_trend", "hotspot_id", "monthly_counts", "profile_hotspots", "trend_window"]
+__all__ = [
+    "describe_trend",
+    "hotspot_id",
+    "monthly_counts",
+    "profile_hotspots",
+    "street_names",
+    "trend_window",
+]
 
 log = logging.getLogger(__name__)
 
@@ -45,27 +52,6 @@ _NO_LOCATION = "no location"
 
 
 # --------------------------------------------------------------------------- validation helpers
-
-
-def _check_incidents(incidents: object, *, columns: list[str]) -> gpd.GeoDataFrame:
-    if not isinstance(incidents, gpd.GeoDataFrame):
-        raise ParameterError(
-            "incidents must be a GeoDataFrame (from read_incidents); "
-            f"got {type(incidents).__name__}."
-        )
-    crs = incidents.crs
-    if crs is not None and not crs.is_projected:
-        raise InputError(
-            "incidents are in longitude/latitude; reproject them to metres first "
-            "(hotspots.crs.to_metres)."
-        )
-    missing = [name for name in columns if name not in incidents.columns]
-    if missing:
-        raise InputError(
-            f"incidents has no {', '.join(repr(m) for m in missing)} column; "
-            "load the data with read_incidents."
-        )
-    return incidents
 
 
 def _check_labels(labels: npt.ArrayLike, n: int) -> NDArray[np.int64]:
@@ -80,27 +66,6 @@ def _check_labels(labels: npt.ArrayLike, n: int) -> NDArray[np.int64]:
             raise ParameterError("labels must be whole numbers (-1 for noise, 0.. for clusters).")
         labs = numeric
     return labs.astype(np.int64)
-
-
-def _month_ordinals(month: pd.Series) -> NDArray[np.float64]:
-    """Months as ``year * 12 + month - 1`` (NaN where missing)."""
-    if not (pd.api.types.is_datetime64_any_dtype(month) or isinstance(month.dtype, pd.PeriodDtype)):
-        try:
-            month = pd.to_datetime(month)
-        except (ValueError, TypeError):
-            raise InputError(
-                "incidents['month'] must hold dates (first day of the month); "
-                "load the data with read_incidents."
-            ) from None
-    ordinal = month.dt.year * 12 + month.dt.month - 1
-    return ordinal.to_numpy(dtype=float, na_value=np.nan)
-
-
-def _month_text(ordinal: float) -> str:
-    if not math.isfinite(ordinal):
-        return ""
-    whole = int(ordinal)
-    return f"{whole // 12:04d}-{whole % 12 + 1:02d}"
 
 
 def _span(months: NDArray[np.float64]) -> tuple[int, int]:
@@ -143,7 +108,7 @@ def trend_window(incidents: pd.DataFrame, *, trend_months: int | None = None) ->
     """
     if "month" not in incidents.columns:
         raise InputError("incidents has no 'month' column; load the data with read_incidents.")
-    _, period_months = _span(_month_ordinals(incidents["month"]))
+    _, period_months = _span(month_numbers(incidents["month"]))
     return _resolve_trend_months(period_months, trend_months) if period_months else 0
 
 
@@ -239,8 +204,12 @@ def _top_counts(
     return {int(key): str(text) for key, text in zip(joined.index, joined, strict=True)}
 
 
-def _street_names(location: pd.Series) -> pd.Series:
-    """``"On or near St James Street"`` -> ``"St James Street"``; "No Location" -> empty."""
+def street_names(location: pd.Series) -> pd.Series:
+    """``"On or near St James Street"`` -> ``"St James Street"``; "No Location" -> empty.
+
+    >>> street_names(pd.Series(["On or near High Street", "No Location"])).tolist()
+    ['High Street', '']
+    """
     street = location.astype("str").str.replace(_STREET_PREFIX, "", regex=True).str.strip()
     return street.mask(street.str.lower() == _NO_LOCATION, "")
 
@@ -386,13 +355,13 @@ def profile_hotspots(
     wanted = ["month", "category", "location"] + (["weight"] if rank_by == "harm" else [])
     if rank_by not in ("incidents", "harm"):
         raise ParameterError(f"rank_by must be 'incidents' or 'harm'; got {rank_by!r}.")
-    frame = _check_incidents(incidents, columns=wanted)
+    frame = check_incidents(incidents, columns=wanted)
     n = len(frame)
     labs = _check_labels(labels, n)
     area_total = _check_area(study_area_km2)
     top = check_int(top_n, "top_n", minimum=1)
 
-    months = _month_ordinals(frame["month"])
+    months = month_numbers(frame["month"])
     first_period, period_months = _span(months)
     span = _resolve_trend_months(period_months, trend_months) if period_months else 0
     if trend_months is None and span:
@@ -400,8 +369,8 @@ def profile_hotspots(
             "trend: last %d months vs the %d before (period %s to %s)",
             span,
             span,
-            _month_text(first_period),
-            _month_text(first_period + period_months - 1),
+            month_label(first_period),
+            month_label(first_period + period_months - 1),
         )
     elif period_months == 1:
         log.info("no trend: the incidents span one month")
@@ -447,7 +416,7 @@ def profile_hotspots(
     trend = _trends(slot, member_months, k, end=first_period + period_months - 1, span=span)
 
     categories = _top_counts(slot, frame["category"][member], top)
-    streets = _top_counts(slot, frame["location"][member], top, clean=_street_names)
+    streets = _top_counts(slot, frame["location"][member], top, clean=street_names)
 
     order = np.lexsort((clusters, area_km2, -score))  # score desc, area asc, label asc
     ids = [hotspot_id(rank, k) for rank in range(1, k + 1)]
@@ -464,8 +433,8 @@ def profile_hotspots(
         "wards": [""] * k,
         "patrol_coverage": np.full(k, np.nan),
         "trend": trend[order],
-        "first_month": [_month_text(first_month[i]) for i in order],
-        "last_month": [_month_text(last_month[i]) for i in order],
+        "first_month": [month_label(first_month[i]) for i in order],
+        "last_month": [month_label(last_month[i]) for i in order],
         "geometry": geoms[order],
     }
     mapping = {int(clusters[i]): ids[pos] for pos, i in enumerate(order)}
@@ -539,7 +508,7 @@ def monthly_counts(
         slot_of = np.array([position.get(name, -1) for name in names], dtype=np.int64)
         code = np.where(raw_codes >= 0, slot_of[np.maximum(raw_codes, 0)], -1) if n else raw_codes
 
-    months = _month_ordinals(incidents["month"])
+    months = month_numbers(incidents["month"])
     first, period_months = _span(months)
     keep = (code >= 0) & np.isfinite(months)
     flat = code[keep] * period_months + (months[keep].astype(np.int64) - first)

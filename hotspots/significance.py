@@ -42,6 +42,7 @@ from scipy.spatial import cKDTree
 from scipy.stats import norm
 
 from ._points import unique_points
+from ._validate import check_incidents, check_layer
 from .errors import InputError, ParameterError
 
 __all__ = [
@@ -86,14 +87,6 @@ class GiResult:
     notes: list[str]
 
 
-def _check_frame(frame: Any, name: str) -> gpd.GeoDataFrame:
-    if not isinstance(frame, gpd.GeoDataFrame):
-        raise ParameterError(f"{name} must be a GeoDataFrame; got {type(frame).__name__}.")
-    if frame.crs is None or not frame.crs.is_projected:
-        raise InputError(f"{name} must be in a projected CRS in metres (e.g. EPSG:27700).")
-    return frame
-
-
 def neighbours(cells: gpd.GeoDataFrame, *, distance: float | None = None) -> sparse.csr_array:
     """Binary neighbour matrix of ``cells``, each cell its own neighbour (the Gi* "star").
 
@@ -117,7 +110,7 @@ def neighbours(cells: gpd.GeoDataFrame, *, distance: float | None = None) -> spa
     >>> neighbours(g).toarray().astype(int).tolist()
     [[1, 1, 0], [1, 1, 1], [0, 1, 1]]
     """
-    _check_frame(cells, "cells")
+    check_layer(cells, "cells", metres=True, fix="give polygons such as grid_cells(...)")
     geoms = cells.geometry.to_numpy()
     n = len(geoms)
     if distance is None:
@@ -343,11 +336,8 @@ def gi_star_cells(
         weight), ``n_neighbours`` (including the cell), ``z``, ``p``, ``p_fdr``,
         ``hotspot_class``; ``notes`` says which neighbour rule was used.
     """
-    _check_frame(incidents, "incidents")
-    if not isinstance(cells, gpd.GeoDataFrame):
-        raise ParameterError(f"cells must be a GeoDataFrame of polygons; got {type(cells)!r}.")
-    if cells.crs is None:
-        raise ParameterError("cells has no CRS; give one (e.g. EPSG:27700).")
+    check_incidents(incidents)
+    cells = check_layer(cells, "cells", fix="give polygons such as grid_cells(...)")
     if len(cells) < 3:
         raise InputError(
             "Gi* needs at least 3 cells (grid cells or wards); use a finer grid or more wards."

@@ -21,10 +21,10 @@ from hotspots.change import (
     classify_pattern,
     compare_periods,
     emerging_hotspots,
-    mann_kendall,
 )
 from hotspots.density import grid_cells
 from hotspots.errors import InputError, ParameterError
+from hotspots.trend import mann_kendall
 
 BNG = "EPSG:27700"
 

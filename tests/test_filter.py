@@ -68,20 +68,24 @@ def test_filter_without_report_and_copy(six_months) -> None:
 
 def test_filter_errors_name_the_argument(six_months) -> None:
     gdf, _ = six_months
-    with pytest.raises(ParameterError, match=r"--from '2019-13': not a month; use YYYY-MM"):
+    with pytest.raises(ParameterError, match=r"start '2019-13': not a month; use YYYY-MM") as err:
         filter_incidents(gdf, start="2019-13")
-    with pytest.raises(ParameterError, match=r"--to 'June'.*covers 2019-01 to 2019-06"):
+    assert err.value.argument == "start"
+    with pytest.raises(ParameterError, match=r"end 'June'.*covers 2019-01 to 2019-06") as err:
         filter_incidents(gdf, end="June")
-    with pytest.raises(ParameterError, match=r"--from 2019-05 is after --to 2019-02"):
+    assert err.value.argument == "end"
+    with pytest.raises(ParameterError, match=r"start 2019-05 is after end 2019-02"):
         filter_incidents(gdf, start="2019-05", end="2019-02")
     with pytest.raises(ParameterError) as err:
         filter_incidents(gdf, categories=["Thefts"])
-    assert "--crime-type 'Thefts'" in str(err.value)
+    assert "categories 'Thefts'" in str(err.value)
+    assert err.value.argument == "categories"
     assert all(name in str(err.value) for name in CRIME_TYPES)
-    with pytest.raises(ParameterError, match=r"--crime-type Drugs selects none of the 12"):
+    with pytest.raises(ParameterError, match=r"categories Drugs selects none of the 12"):
         filter_incidents(gdf, categories=["Drugs"])
-    with pytest.raises(ParameterError, match=r"--from 2020-01 selects none"):
+    with pytest.raises(ParameterError, match=r"start 2020-01 selects none") as err:
         filter_incidents(gdf, start="2020-01")
+    assert err.value.argument == "start"
 
 
 _FILTER_FRAME = gpd.GeoDataFrame(
@@ -120,7 +124,7 @@ def test_filter_counts_every_removed_row_once(start, end, types) -> None:
         "categories": types,
     }
     if start is not None and end is not None and start > end:
-        with pytest.raises(ParameterError, match=r"is after --to"):
+        with pytest.raises(ParameterError, match=r"is after end"):
             filter_incidents(_FILTER_FRAME, report, **args)
         return
     if not keep.any():

@@ -1,4 +1,4 @@
-"""hotspots.overlay: ward assignment, ward table, patrol coverage, uncovered hotspots, streets.
+"""hotspots.overlay and .patrols: wards, ward table, patrol coverage, uncovered hotspots, streets.
 
 The hand-worked layout (BNG metres, offsets from (537000, 189000)):
 
@@ -31,21 +31,23 @@ from shapely.geometry import Point, box
 from geodata import SAMPLE_DIR, SAMPLE_PATROL_AREAS, SAMPLE_WARDS, load_sample_incidents
 from geodata.layers import load_patrol_areas, load_wards, read_population
 from hotspots import find_hotspots, read_incidents
-from hotspots.errors import ParameterError
+from hotspots.errors import InputError, ParameterError
 from hotspots.overlay import (
-    _OUTREACH_DTYPES,
-    _PATROL_DTYPES,
     _WARD_DTYPES,
-    OUTREACH_COLUMNS,
-    PATROL_TABLE_COLUMNS,
     WARD_TABLE_COLUMNS,
     assign_wards,
+    overlay_hotspots,
+    ward_table,
+)
+from hotspots.patrols import (
+    _OUTREACH_DTYPES,
+    _PATROL_DTYPES,
+    OUTREACH_COLUMNS,
+    PATROL_TABLE_COLUMNS,
     coverage_share,
     outreach_streets,
-    overlay_hotspots,
     patrol_coverage,
     uncovered_hotspots,
-    ward_table,
 )
 
 from .conftest import realdata_path
@@ -391,7 +393,7 @@ def test_bad_arguments(
     incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, hotspot_ids: pd.Series
 ) -> None:
     """Lon/lat incidents, wards without ward_code, duplicate codes, misaligned hotspot_ids."""
-    with pytest.raises(ParameterError, match="metres"):
+    with pytest.raises(InputError, match="metres"):
         assign_wards(incidents.to_crs("EPSG:4326"), wards)
     with pytest.raises(ParameterError, match="'ward_code'"):
         assign_wards(incidents, wards.drop(columns="ward_code"))

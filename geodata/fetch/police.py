@@ -27,6 +27,7 @@ from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from hotspots._files import atomic_write_bytes
+from hotspots._validate import check_month, month_label, month_number
 from hotspots.errors import ParameterError
 
 from ..settings import POLICE_API
@@ -53,7 +54,6 @@ _MAX_GET_URL = 4000
 _MAX_VERTICES = 400
 # Splitting an area in quarters this many times (4**6 pieces) and still 503: give up.
 _MAX_DEPTH = 6
-_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _MANIFEST = ".fetch-manifest.json"  # hidden: read_incidents skips dot files in folders
 
 
@@ -105,14 +105,11 @@ def _months(start: str, end: str) -> list[str]:
     """
     parsed = []
     for name, value in (("start", start), ("end", end)):
-        m = _MONTH_RE.match(str(value).strip())
-        if not m:
-            raise ParameterError(f"{name} {value!r}: not a month; use YYYY-MM, e.g. 2024-01.")
-        parsed.append(int(m.group(1)) * 12 + int(m.group(2)) - 1)
+        parsed.append(month_number(check_month(str(value), name)))
     first, last = parsed
     if first > last:
-        raise ParameterError(f"start {start} is after end {end}; swap them.")
-    return [f"{k // 12:04d}-{k % 12 + 1:02d}" for k in range(first, last + 1)]
+        raise ParameterError(f"start {start} is after end {end}; swap them.", argument="start")
+    return [month_label(k) for k in range(first, last + 1)]
 
 
 def _polygons(geom: BaseGeometry) -> list[Polygon]:

@@ -8,8 +8,9 @@ names the flag and gives an example; :class:`Parser` prints it as one line and e
 from __future__ import annotations
 
 import argparse
-import re
 from typing import Any, NoReturn
+
+from hotspots._validate import MONTH_PATTERN
 
 __all__ = [
     "FLAGS",
@@ -24,8 +25,6 @@ __all__ = [
     "share",
 ]
 
-_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
 #: The flag for a library parameter named by ``ParameterError.argument``: (flag, its dest in
 #: the parsed arguments, the fix to print; None: the library's own message).
 FLAGS: dict[str, tuple[str, str, str | None]] = {
@@ -37,6 +36,8 @@ FLAGS: dict[str, tuple[str, str, str | None]] = {
     "distance": ("--distance", "distance", None),
     "period_months": ("--period-months", "period_months", None),
     "buffer_m": ("--buffer", "buffer", None),
+    "start": ("--from", "start", None),
+    "end": ("--to", "end", None),
     "crime_types": ("--crime-type", "crime_type", None),
     "categories": ("--crime-type", "crime_type", None),
     "variance_inflation": (
@@ -124,7 +125,7 @@ def month(text: str) -> str:
     >>> month("2024-01")
     '2024-01'
     """
-    if not _MONTH_RE.match(text):
+    if not MONTH_PATTERN.match(text):
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a month; write it as YYYY-MM, e.g. 2024-01"
         )

@@ -1,0 +1,303 @@
+"""Patrol areas over incidents and hotspots: coverage, uncovered hotspots, outreach streets.
+
+The patrol-area family of the overlay step. The rules of :mod:`hotspots.overlay` hold here:
+inputs are never modified; incidents must be in a projected CRS in metres; patrol area and
+hotspot layers in another CRS are reprojected to it; *inside* means inside or on the edge;
+patrol areas may overlap (an incident inside two areas counts in each area's row of
+:func:`patrol_coverage`, and once in a hotspot's coverage); counts are incidents, not harm.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ._validate import check_incidents
+from .errors import ParameterError
+from .overlay import (
+    check_hotspot_ids,
+    check_hotspots,
+    check_patrol_areas,
+    inside_any,
+    joined,
+    overlap_pairs,
+    point_index,
+    point_pairs,
+    rank_order,
+    share_inside,
+    typed_frame,
+)
+from .profile import street_names
+
+__all__ = [
+    "OUTREACH_COLUMNS",
+    "PATROL_TABLE_COLUMNS",
+    "coverage_share",
+    "outreach_streets",
+    "patrol_coverage",
+    "uncovered_hotspots",
+]
+
+#: Columns of :func:`patrol_coverage`, in this order.
+PATROL_TABLE_COLUMNS: list[str] = [
+    "patrol_area",
+    "area_km2",
+    "incidents",
+    "hotspot_incidents",
+    "hotspots_touched",
+    "hotspots",
+    "share_in_hotspots",
+    "share_of_hotspot_incidents",
+]
+#: Columns of :func:`outreach_streets`, in this order.
+OUTREACH_COLUMNS: list[str] = [
+    "hotspot_id",
+    "rank_in_hotspot",
+    "street",
+    "incidents",
+    "share_of_hotspot",
+]
+
+_PATROL_DTYPES = {
+    "patrol_area": "str",
+    "area_km2": "float64",
+    "incidents": "int64",
+    "hotspot_incidents": "int64",
+    "hotspots_touched": "int64",
+    "hotspots": "str",
+    "share_in_hotspots": "float64",
+    "share_of_hotspot_incidents": "float64",
+}
+_OUTREACH_DTYPES = {
+    "hotspot_id": "str",
+    "rank_in_hotspot": "int64",
+    "street": "str",
+    "incidents": "int64",
+    "share_of_hotspot": "float64",
+}
+
+
+def patrol_coverage(
+    incidents: gpd.GeoDataFrame,
+    patrol_areas: gpd.GeoDataFrame,
+    *,
+    hotspots: gpd.GeoDataFrame,
+    hotspot_ids: pd.Series,
+) -> pd.DataFrame:
+    """Incidents and hotspots per patrol area.
+
+    Parameters
+    ----------
+    incidents
+        Incidents frame in a metre CRS.
+    patrol_areas
+        Patrol areas frame (``patrol_area``, polygons), e.g. :func:`geodata.load_patrol_areas`.
+    hotspots, hotspot_ids
+        ``find_hotspots(...).hotspots`` and ``.hotspot_ids``.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`PATROL_TABLE_COLUMNS`, one row per patrol area, most hotspot incidents
+        first (then most incidents, then name): ``area_km2``, ``incidents`` inside it (or on
+        its edge; an incident inside overlapping areas counts in each), ``hotspot_incidents``
+        (those in a hotspot), ``hotspots_touched`` (hotspots whose footprint overlaps it),
+        ``hotspots`` (their ids in rank order, ``"H01, H03"``), ``share_in_hotspots`` (of its
+        incidents; NaN when none), ``share_of_hotspot_incidents`` (of all hotspot incidents;
+        NaN when there are none).
+    """
+    frame = check_incidents(incidents)
+    areas = check_patrol_areas(patrol_areas, frame.crs)
+    hs = check_hotspots(hotspots, frame.crs)
+    ids = check_hotspot_ids(hotspot_ids, frame)
+    k = len(areas)
+    points, inverse = point_index(frame)
+    has = inverse >= 0
+    per_point = np.bincount(inverse[has], minlength=len(points))
+    hot = has & (ids != "")
+    hot_per_point = np.bincount(inverse[hot], minlength=len(points))
+    pt, poly = point_pairs(points, areas.geometry.to_numpy())
+    counts = np.bincount(poly, weights=per_point[pt], minlength=k).astype(np.int64)
+    hot_counts = np.bincount(poly, weights=hot_per_point[pt], minlength=k).astype(np.int64)
+
+    order = rank_order(hs)
+    fp, area_idx, _ = overlap_pairs(hs.geometry.to_numpy()[order], areas.geometry.to_numpy())
+    names = hs["hotspot_id"].astype("str").to_numpy(dtype=object)[order]
+    touched: list[list[str]] = [[] for _ in range(k)]
+    for f, a in sorted(zip(fp.tolist(), area_idx.tolist(), strict=True)):
+        touched[a].append(str(names[f]))
+    n_hot = int((ids != "").sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share_in = np.where(counts > 0, hot_counts / np.maximum(counts, 1), np.nan)
+        share_of = hot_counts / n_hot if n_hot else np.full(k, np.nan)
+    labels = areas["patrol_area"].astype("str").to_numpy(dtype=object)
+    out = typed_frame(
+        {
+            "patrol_area": labels,
+            "area_km2": shapely.area(areas.geometry.to_numpy()) / 1e6,
+            "incidents": counts,
+            "hotspot_incidents": hot_counts,
+            "hotspots_touched": [len(set(t)) for t in touched],
+            "hotspots": joined(touched, ", "),
+            "share_in_hotspots": share_in,
+            "share_of_hotspot_incidents": share_of,
+        },
+        _PATROL_DTYPES,
+    )
+    rank = np.lexsort((labels.astype(str), -counts, -hot_counts)) if k else np.arange(0)
+    return out.iloc[rank].reset_index(drop=True)
+
+
+def uncovered_hotspots(
+    hotspots: gpd.GeoDataFrame,
+    patrol_areas: gpd.GeoDataFrame,
+    *,
+    hotspot_ids: pd.Series,
+    incidents: gpd.GeoDataFrame,
+    max_coverage: float = 0.0,
+) -> gpd.GeoDataFrame:
+    """The hotspots that patrol areas leave (almost) uncovered.
+
+    Parameters
+    ----------
+    hotspots, hotspot_ids
+        ``find_hotspots(incidents).hotspots`` and ``.hotspot_ids``.
+    patrol_areas
+        Patrol areas frame (an empty one leaves every hotspot uncovered).
+    incidents
+        The Incidents frame the hotspots were found in.
+    max_coverage
+        Largest share (0..1) of a hotspot's incidents inside patrol areas for it to count as
+        uncovered; 0.0 (default) means none of its incidents is inside one.
+
+    Returns
+    -------
+    GeoDataFrame
+        The rows of ``hotspots`` whose ``patrol_coverage`` (filled in, as in
+        :func:`overlay_hotspots`) is at most ``max_coverage``, in rank order, same columns.
+        A hotspot with no incidents in ``hotspot_ids`` has NaN coverage and is left out.
+    """
+    try:
+        limit = float(max_coverage)
+    except (TypeError, ValueError):
+        raise ParameterError(
+            f"max_coverage: must be a share between 0 and 1, not {max_coverage!r}."
+        ) from None
+    if not 0.0 <= limit <= 1.0:
+        raise ParameterError(f"max_coverage: must be a share between 0 and 1, not {limit!r}.")
+    frame = check_incidents(incidents)
+    hs = check_hotspots(hotspots, frame.crs)
+    ids = check_hotspot_ids(hotspot_ids, frame)
+    coverage = share_inside(hs, frame, check_patrol_areas(patrol_areas, frame.crs), ids)
+    out = hotspots.copy()
+    out["patrol_coverage"] = pd.Series(coverage, index=out.index, dtype="float64")
+    order = rank_order(hs)
+    keep = order[coverage[order] <= limit]
+    return out.iloc[keep]
+
+
+def outreach_streets(
+    incidents: gpd.GeoDataFrame,
+    hotspots: gpd.GeoDataFrame,
+    *,
+    hotspot_ids: pd.Series,
+    top_n: int = 5,
+) -> pd.DataFrame:
+    """The streets where each hotspot's incidents happen, most first: where to send outreach.
+
+    Parameters
+    ----------
+    incidents
+        Incidents frame (``location`` column, e.g. "On or near St James Street").
+    hotspots
+        The hotspots to list (e.g. :func:`uncovered_hotspots`); only ``hotspot_id`` (and
+        ``rank`` for the order) is used.
+    hotspot_ids
+        ``find_hotspots(incidents).hotspot_ids``; incidents of hotspots not in ``hotspots`` are
+        ignored.
+    top_n
+        Streets listed per hotspot (at least 1).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`OUTREACH_COLUMNS`: per hotspot in rank order, its streets ("On or near "
+        stripped; empty and "No Location" skipped) by incidents, most first, ties by name:
+        ``rank_in_hotspot`` (1..), ``street``, ``incidents``, ``share_of_hotspot`` (of all the
+        hotspot's incidents, with or without a street).
+
+    Examples
+    --------
+    >>> pts = gpd.GeoDataFrame(
+    ...     {"location": ["On or near High Street"] * 2 + ["On or near Mill Lane", "No Location"]},
+    ...     geometry=gpd.points_from_xy([0, 1, 2, 3], [0, 0, 0, 0]), crs="EPSG:27700")
+    >>> hs = gpd.GeoDataFrame({"hotspot_id": ["H01"], "rank": [1]}, geometry=[None],
+    ...                       crs="EPSG:27700")
+    >>> outreach_streets(pts, hs, hotspot_ids=pd.Series(["H01"] * 4)).to_dict("list")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'hotspot_id': ['H01', 'H01'], 'rank_in_hotspot': [1, 2],
+     'street': ['High Street', 'Mill Lane'], 'incidents': [2, 1], 'share_of_hotspot': [0.5, 0.25]}
+    """
+    if isinstance(top_n, bool) or not isinstance(top_n, int | np.integer) or top_n < 1:
+        raise ParameterError(f"top_n: must be a whole number of at least 1, not {top_n!r}.")
+    frame = check_incidents(incidents, columns=("location",))
+    hs = check_hotspots(hotspots, frame.crs)
+    ids = check_hotspot_ids(hotspot_ids, frame)
+    names = hs["hotspot_id"].astype("str").to_numpy(dtype=object)[rank_order(hs)]
+    slot = pd.Index(names).get_indexer(pd.Index(ids))
+    member = slot >= 0
+    totals = np.bincount(slot[member], minlength=len(names))
+    # Clean each distinct location once ("On or near " off; "No Location" and missing: "").
+    codes, uniques = pd.factorize(frame["location"].to_numpy(dtype=object)[member])
+    cleaned = street_names(pd.Series(np.asarray(uniques, dtype=object))).to_numpy(dtype=object)
+    street = np.where(codes >= 0, cleaned[np.maximum(codes, 0)] if len(cleaned) else "", "")
+    table = pd.DataFrame({"slot": slot[member], "street": street.astype(object)})
+    table = table[table["street"] != ""]
+    counts = table.groupby(["slot", "street"], sort=False).size().reset_index(name="n")
+    counts = counts.sort_values(["slot", "n", "street"], ascending=[True, False, True])
+    counts["rank"] = counts.groupby("slot").cumcount() + 1
+    counts = counts[counts["rank"] <= int(top_n)]
+    slots = counts["slot"].to_numpy(dtype=np.int64)
+    n = counts["n"].to_numpy(dtype=np.int64)
+    return typed_frame(
+        {
+            "hotspot_id": names[slots] if len(slots) else [],
+            "rank_in_hotspot": counts["rank"].to_numpy(dtype=np.int64),
+            "street": counts["street"].to_numpy(dtype=object),
+            "incidents": n,
+            "share_of_hotspot": n / totals[slots] if len(slots) else [],
+        },
+        _OUTREACH_DTYPES,
+    )
+
+
+def coverage_share(
+    incidents: gpd.GeoDataFrame,
+    patrol_areas: gpd.GeoDataFrame,
+    *,
+    hotspot_ids: pd.Series,
+) -> float:
+    """The share of all hotspot incidents that lie inside (or on) any patrol area.
+
+    Returns NaN when no incident is in a hotspot.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([5, 50, 500], [5, 5, 5]),
+    ...                        crs="EPSG:27700")
+    >>> areas = gpd.GeoDataFrame({"patrol_area": ["A"]}, geometry=[box(0, 0, 10, 10)],
+    ...                          crs="EPSG:27700")
+    >>> coverage_share(pts, areas, hotspot_ids=pd.Series(["H01", "H01", ""]))
+    0.5
+    """
+    frame = check_incidents(incidents)
+    areas = check_patrol_areas(patrol_areas, frame.crs)
+    ids = check_hotspot_ids(hotspot_ids, frame)
+    hot = ids != ""
+    if not hot.any():
+        return float("nan")
+    inside = inside_any(frame, areas)
+    return float((inside & hot).sum() / hot.sum())
