@@ -31,15 +31,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from geodata import SAMPLE_INCIDENTS  # noqa: E402
-from hotspots import make_map, read_incidents  # noqa: E402
-from hotspots.export import (  # noqa: E402
-    write_hotspots_csv,
-    write_hotspots_geojson,
-    write_incidents_csv,
-    write_map_html,
-    write_summary,
-    write_table_csv,
-)
+from hotspots import read_incidents  # noqa: E402
+from hotspots.outputs import write_analysis  # noqa: E402
 from hotspots.pipeline import analyse  # noqa: E402
 
 WALTHAM_FOREST = REPO.parent / "shared" / "data" / "police-uk" / "waltham-forest-api"
@@ -74,12 +67,7 @@ def _pipeline(path: Path, out: Path) -> dict[str, float]:
     result = analyse(incidents)
     t["analyse"] = time.perf_counter() - t1
     t2 = time.perf_counter()
-    write_hotspots_geojson(result.hotspots, out / "hotspots.geojson")
-    write_hotspots_csv(result.hotspots, out / "hotspots.csv")
-    write_incidents_csv(incidents, out / "incidents.csv", hotspot_ids=result.hotspot_ids)
-    write_table_csv(result.streets, out / "outreach.csv")
-    write_summary(result.summary(report), out / "summary.json")
-    write_map_html(make_map(result.hotspots, incidents, tiles=None), out / "map.html")
+    write_analysis(result, out, report=report)
     t["write"] = time.perf_counter() - t2
     t["total"] = time.perf_counter() - t0
     t["incidents"] = float(len(incidents))

@@ -126,3 +126,29 @@ def _only_package_faces(component: list[str], graph: grimp.ImportGraph) -> bool:
     """True when the cycle exists only through a package and its own submodules."""
     packages = [m for m in component if graph.find_children(m)]
     return len(packages) == 1 and all(m.startswith(packages[0]) for m in component)
+
+
+def test_every_module_has_a_layer() -> None:
+    """Each module of hotspots/ and geodata/ (or its package) is in an import-linter layer, so
+    no module escapes the layer contract (import-linter has no exhaustive check without
+    containers)."""
+    import tomllib
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    layers = next(c for c in contracts if c["type"] == "layers")["layers"]
+    listed = {m.strip() for layer in layers for m in layer.replace("|", ":").split(":")}
+    missing = []
+    for path in SOURCES:
+        rel = path.relative_to(REPO)
+        if rel.parts[0] not in ("hotspots", "geodata"):
+            continue
+        parts = list(rel.with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if len(parts) == 1:
+            continue  # the packages themselves: their faces
+        names = {".".join(parts[:k]) for k in range(2, len(parts) + 1)}
+        if not names & listed:
+            missing.append(".".join(parts))
+    assert not missing, f"modules in no layer of pyproject.toml: {missing}"

@@ -204,40 +204,17 @@ def _log_analysis(analysis: Any) -> None:
 
 
 def _write(args: argparse.Namespace, out: Path, analysis: Any, report: Any) -> None:
-    """Every file of ``hotspots analyse`` into ``out``."""
-    from ..export import (
-        write_hotspots_csv,
-        write_hotspots_geojson,
-        write_incidents_csv,
-        write_map_html,
-        write_summary,
-        write_table_csv,
-    )
-    from ..mapping import make_map
+    """Every file of ``hotspots analyse`` into ``out`` (:func:`hotspots.outputs.write_analysis`)."""
+    from ..outputs import write_analysis
 
-    hotspots = analysis.hotspots
-    write_hotspots_geojson(hotspots, out / "hotspots.geojson")
-    write_hotspots_csv(hotspots, out / "hotspots.csv")
-    write_incidents_csv(analysis.incidents, out / "incidents.csv", hotspot_ids=analysis.hotspot_ids)
-    if analysis.ward_table is not None:
-        write_table_csv(analysis.ward_table, out / "wards.csv")
-    if analysis.patrol_table is not None:
-        write_table_csv(analysis.patrol_table, out / "patrols.csv")
-    write_table_csv(analysis.streets, out / "outreach.csv")
-    files = {"wards": args.wards, "patrols": args.patrols}
-    write_summary(analysis.summary(report, files=files), out / "summary.json")
-    period = analysis.period()
-    tiles = None if args.tiles.lower() in ("none", "off", "") else args.tiles
-    m = make_map(
-        hotspots,
-        analysis.incidents,
-        tiles=tiles,
-        title=f"Hotspots {period['from']} to {period['to']}",
+    write_analysis(
+        analysis,
+        out,
+        report=report,
+        files={"wards": args.wards, "patrols": args.patrols},
+        tiles=None if args.tiles.lower() in ("none", "off", "") else args.tiles,
         synthetic=is_synthetic(analysis.incidents),
-        wards=analysis.wards,
-        patrol_areas=analysis.patrols,
     )
-    write_map_html(m, out / "map.html")
 
 
 def _print_table(hotspots: Any) -> None:

@@ -1,0 +1,97 @@
+"""Every file of an analysis, written into one folder: what ``hotspots analyse`` writes.
+
+:func:`write_analysis` is the one owner of the set of output files (the command line writes
+them, the benchmark times them), so they cannot drift apart:
+
+==================  =========================================================================
+file                what it holds
+==================  =========================================================================
+hotspots.geojson    the ranked hotspots (WGS84), for a GIS
+hotspots.csv        the same table, for a spreadsheet
+incidents.csv       every incident used, with its hotspot id (empty for none)
+outreach.csv        the busiest streets of each hotspot (of the uncovered ones with patrols)
+wards.csv           incidents, rates and hotspots per ward (with wards only)
+patrols.csv         incidents and hotspot incidents per patrol area (with patrol areas only)
+summary.json        :meth:`hotspots.pipeline.Analysis.summary`
+map.html            the standalone map (assets inlined: opens offline)
+==================  =========================================================================
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .export import (
+    write_hotspots_csv,
+    write_hotspots_geojson,
+    write_incidents_csv,
+    write_map_html,
+    write_summary,
+    write_table_csv,
+)
+from .mapping import make_map
+from .pipeline import Analysis
+
+__all__ = ["write_analysis"]
+
+log = logging.getLogger(__name__)
+
+
+def write_analysis(
+    analysis: Analysis,
+    folder: str | Path,
+    *,
+    report: Any = None,
+    files: Mapping[str, str | None] | None = None,
+    tiles: str | None = None,
+    synthetic: bool = False,
+) -> list[Path]:
+    """Write every output file of ``analysis`` into ``folder`` (created); return their paths.
+
+    Parameters
+    ----------
+    analysis
+        What :func:`hotspots.pipeline.analyse` returned.
+    folder
+        The output folder.
+    report
+        The :class:`hotspots.io.LoadReport` of the read, for ``summary.json``.
+    files
+        The files the layers came from, by layer name (``"wards"``, ``"patrols"``).
+    tiles
+        A tile URL for the map's base layer (None: no base map, nothing fetched).
+    synthetic
+        Mark the map as synthetic demo data.
+    """
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [
+        write_hotspots_geojson(analysis.hotspots, out / "hotspots.geojson"),
+        write_hotspots_csv(analysis.hotspots, out / "hotspots.csv"),
+        write_incidents_csv(
+            analysis.incidents, out / "incidents.csv", hotspot_ids=analysis.hotspot_ids
+        ),
+        write_table_csv(analysis.streets, out / "outreach.csv"),
+    ]
+    if analysis.ward_table is not None:
+        written.append(write_table_csv(analysis.ward_table, out / "wards.csv"))
+    if analysis.patrol_table is not None:
+        written.append(write_table_csv(analysis.patrol_table, out / "patrols.csv"))
+    layer_files = {k: v for k, v in (files or {}).items() if v is not None}
+    written.append(write_summary(analysis.summary(report, files=layer_files), out / "summary.json"))
+    period = analysis.period()
+    m = make_map(
+        analysis.hotspots,
+        analysis.incidents,
+        tiles=tiles,
+        title=f"Hotspots {period['from']} to {period['to']}",
+        synthetic=synthetic,
+        wards=analysis.wards,
+        patrol_areas=analysis.patrols,
+    )
+    written.append(write_map_html(m, out / "map.html"))
+    log.info("wrote %d files into %s", len(written), out)
+    return written

@@ -1,0 +1,48 @@
+"""write_analysis: every output file of an analysis, as ``hotspots analyse`` writes them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from hotspots import analyse, read_incidents
+from hotspots.outputs import write_analysis
+
+
+def test_every_file_is_written_and_agrees_with_the_analysis(
+    street_folder: Path, tmp_path: Path
+) -> None:
+    incidents, report = read_incidents(street_folder)
+    minx, miny, maxx, maxy = incidents.total_bounds
+    wards = gpd.GeoDataFrame(
+        {"ward_code": ["W1"], "ward_name": ["Only <ward>"]},
+        geometry=[shapely.box(minx - 10, miny - 10, maxx + 10, maxy + 10)],
+        crs=incidents.crs,
+    )
+    analysis = analyse(incidents, wards=wards, eps=100, min_samples=10)
+    out = tmp_path / "out"
+    written = write_analysis(analysis, out, report=report, files={"wards": "w.gpkg"})
+    names = {p.name for p in written}
+    assert names == {
+        "hotspots.geojson",
+        "hotspots.csv",
+        "incidents.csv",
+        "outreach.csv",
+        "wards.csv",
+        "summary.json",
+        "map.html",
+    }
+    assert {p.name for p in out.iterdir()} == names  # nothing else, no temporary file left
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary == json.loads(json.dumps(analysis.summary(report, files={"wards": "w.gpkg"})))
+    table = pd.read_csv(out / "hotspots.csv")
+    assert table["hotspot_id"].tolist() == ["H01", "H02"]
+    used = pd.read_csv(out / "incidents.csv", keep_default_na=False)
+    assert len(used) == len(incidents) and (used["hotspot_id"] == "H01").sum() == 240
+    assert pd.read_csv(out / "wards.csv")["incidents"].sum() == len(incidents)
+    page = (out / "map.html").read_text()
+    assert "Only &lt;ward&gt;" in page or "Only <ward>" not in page  # the ward name is escaped
