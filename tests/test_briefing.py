@@ -53,9 +53,11 @@ def _hotspots(
             "area_km2": [0.04] * n,
             "density_km2": [c / 0.04 for c in counts],
             "pai": [c / total / (0.04 / 4.0) for c in counts],
-            "top_categories": (["Drugs 9; Burglary 3"] + ["Robbery 2; Drugs 1"] * n)[:n],
-            "top_locations": ([f"{street} 8; Mill Lane 4"] + ["Mill Lane 3"] * n)[:n],
-            "wards": ([ward] + ["Brindle Green"] * n)[:n],
+            "top_categories": (
+                [[("Drugs", 9), ("Burglary", 3)]] + [[("Robbery", 2), ("Drugs", 1)]] * n
+            )[:n],
+            "top_locations": ([[(street, 8), ("Mill Lane", 4)]] + [[("Mill Lane", 3)]] * n)[:n],
+            "wards": ([[ward]] + [["Brindle Green"]] * n)[:n],
             "patrol_coverage": [np.nan] * n,
             "trend": ([0.5] + [-1.0] * n)[:n],
             "first_month": ["2024-01"] * n,
@@ -461,7 +463,12 @@ def test_ward_table_respects_what_the_hotspot_table_prints() -> None:
             "share_in_hotspots": [416 / 900, 600 / 700, 3 / 800, 0.97],
         }
     )
-    hotspot_wards = {"H01": "Alder", "H02": "Birch", "H03": "Birch; Cedar", "H04": "Damson"}
+    hotspot_wards = {
+        "H01": ["Alder"],
+        "H02": ["Birch"],
+        "H03": ["Birch", "Cedar"],
+        "H04": ["Damson"],
+    }
     blind = suppressed_ward_table(wt).table
     assert blind.iloc[0]["Incidents in hotspots"] == "withheld"  # H01's 416 would undo it
     out = suppressed_ward_table(wt, hotspot_wards=hotspot_wards).table

@@ -50,9 +50,9 @@ def hotspots_frame(n: int = 2) -> gpd.GeoDataFrame:
                 "area_km2": 0.02,
                 "density_km2": 1500.0,
                 "pai": 9.0,
-                "top_categories": f"Drugs 10; {EVIL} 2" if i == 0 else "Burglary 5",
-                "top_locations": "Café Street 7",
-                "wards": "Higham Hill",
+                "top_categories": [("Drugs", 10), (EVIL, 2)] if i == 0 else [("Burglary", 5)],
+                "top_locations": [("Café Street", 7)],
+                "wards": ["Higham Hill"],
                 "patrol_coverage": 0.5 if i == 0 else np.nan,
                 "trend": np.nan,
                 "first_month": "2024-01",
@@ -206,6 +206,8 @@ def test_hotspots_csv_has_no_geometry_and_a_centroid(tmp_path: Path) -> None:
     assert table.loc[1, "centroid_latitude"] == pytest.approx(centre.y, abs=1e-6)
     assert table.loc[1, "patrol_coverage"] == ""  # NaN is an empty cell
     assert table.loc[0, "top_locations"] == "Café Street 7"
+    assert table.loc[0, "top_categories"] == f"Drugs 10; {EVIL} 2"
+    assert table.loc[0, "wards"] == "Higham Hill"
 
 
 def test_incidents_csv_columns_and_values(tmp_path: Path) -> None:
@@ -266,7 +268,8 @@ def test_gpkg_round_trip(tmp_path: Path) -> None:
     assert back.crs.to_epsg() == 27700
     assert list(back.columns) == HOTSPOT_COLUMNS
     assert back["hotspot_id"].tolist() == ["H01", "H02"]
-    assert back["top_categories"].iloc[0] == hs["top_categories"].iloc[0]
+    assert back["top_categories"].iloc[0] == f"Drugs 10; {EVIL} 2"  # the lists as text
+    assert back["wards"].tolist() == ["Higham Hill", "Higham Hill"]
     assert math.isnan(back["patrol_coverage"].iloc[1])
     assert back.geometry.iloc[0].equals_exact(hs.geometry.iloc[0], tolerance=1e-6)
 
