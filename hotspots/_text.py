@@ -6,19 +6,37 @@ Kernel: imported by the map (:mod:`hotspots.mapping`), the printable pages
 categories) into HTML, so that every such text is escaped the same way; and by the readers
 (:mod:`hotspots.io`, :mod:`geodata`), so that every file's cells are read as text the same way
 (:func:`text_column`) and every message lists names (:func:`list_some`) and quotes an error
-(:func:`first_line`) the same way.
+(:func:`first_line`) the same way. The Hotspots frame's lists (``top_categories``,
+``top_locations``: ``(name, count)`` pairs; ``wards``: names) become text only when they are
+written, here (:func:`join_items`, :func:`join_names`, :func:`lists_as_text`).
 """
 
 from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["as_number", "esc", "first_line", "is_missing", "list_some", "text_column"]
+from .columns import HOTSPOT_ITEM_COLUMNS, HOTSPOT_NAME_COLUMNS
+
+__all__ = [
+    "as_number",
+    "esc",
+    "first_line",
+    "is_missing",
+    "item_texts",
+    "join_items",
+    "join_names",
+    "list_some",
+    "lists_as_text",
+    "text_column",
+]
+
+#: Between the items of a written list ("Drugs 30; Burglary 12", "Ward A; Ward B").
+_SEPARATOR = "; "
 
 
 def esc(value: object) -> str:
@@ -100,3 +118,64 @@ def first_line(exc: BaseException) -> str:
     """
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def item_texts(items: Iterable[tuple[object, object]]) -> list[str]:
+    """``(name, count)`` pairs as the items a list prints: ``"name count"`` each.
+
+    The one wording of an item, also when the count is already words ("fewer than 5").
+
+    >>> item_texts([("Drugs", 30), ("Burglary", "fewer than 5")])
+    ['Drugs 30', 'Burglary fewer than 5']
+    """
+    return [f"{name} {count}" for name, count in items]
+
+
+def join_items(items: Iterable[tuple[object, object]] | str | None) -> str:
+    """``(name, count)`` pairs as the files write them: ``"name count; name count"``.
+
+    The one formatting of ``top_categories`` and ``top_locations``. Missing is ``""``; text
+    (a frame read back from a written file) is kept as it is.
+
+    >>> join_items([("Drugs", 30), ("Burglary", 1200)])
+    'Drugs 30; Burglary 1200'
+    >>> join_items([]), join_items(None), join_items("Drugs 30")
+    ('', '', 'Drugs 30')
+    """
+    if isinstance(items, str):
+        return items
+    if items is None or is_missing(items):
+        return ""
+    return _SEPARATOR.join(item_texts(items))
+
+
+def join_names(names: Iterable[object] | str | None) -> str:
+    """Names as the files write them: ``"Ward A; Ward B"`` (``""`` when missing or none).
+
+    >>> join_names(["Ward A", "Ward B"]), join_names([]), join_names("Ward A")
+    ('Ward A; Ward B', '', 'Ward A')
+    """
+    if isinstance(names, str):
+        return names
+    if names is None or is_missing(names):
+        return ""
+    return _SEPARATOR.join(str(name) for name in names)
+
+
+def lists_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with the Hotspots frame's list columns as text (those it has).
+
+    ``top_categories`` and ``top_locations`` by :func:`join_items`, ``wards`` by
+    :func:`join_names`: what every writer and table shows. Other columns are untouched.
+
+    >>> frame = pd.DataFrame({"top_categories": [[("Drugs", 3)]], "wards": [["A", "B"]]})
+    >>> lists_as_text(frame).iloc[0].tolist()
+    ['Drugs 3', 'A; B']
+    """
+    out = frame.copy()
+    for name in frame.columns:
+        if name in HOTSPOT_ITEM_COLUMNS or name in HOTSPOT_NAME_COLUMNS:
+            join = join_items if name in HOTSPOT_ITEM_COLUMNS else join_names
+            texts = [join(v) for v in frame[name]]
+            out[name] = pd.Series(texts, index=frame.index, dtype="str")
+    return out

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["HOTSPOT_COLUMNS", "INCIDENTS_CSV_COLUMNS", "INCIDENT_COLUMNS"]
+__all__ = [
+    "HOTSPOT_COLUMNS",
+    "HOTSPOT_ITEM_COLUMNS",
+    "HOTSPOT_NAME_COLUMNS",
+    "INCIDENTS_CSV_COLUMNS",
+    "INCIDENT_COLUMNS",
+]
 
 #: Incidents frame, in this order; extra source columns follow.
 INCIDENT_COLUMNS: list[str] = [
@@ -36,6 +42,13 @@ HOTSPOT_COLUMNS: list[str] = [
     "last_month",
     "geometry",
 ]
+
+#: Hotspots frame columns that hold lists of ``(name, count)`` pairs, most frequent first;
+#: written as "Drugs 30; Burglary 12" (:func:`hotspots._text.join_items`).
+HOTSPOT_ITEM_COLUMNS: list[str] = ["top_categories", "top_locations"]
+#: Hotspots frame columns that hold lists of names; written as "Ward A; Ward B"
+#: (:func:`hotspots._text.join_names`).
+HOTSPOT_NAME_COLUMNS: list[str] = ["wards"]
 
 #: incidents.csv written by the CLI.
 INCIDENTS_CSV_COLUMNS: list[str] = [

@@ -3,8 +3,10 @@
 Every writer creates the parent folders, writes a temporary file next to the target and moves it
 into place with :func:`os.replace` (:mod:`hotspots._files`), so a reader never sees half a file,
 and returns the path.
-Text files are UTF-8. Coordinates leave in WGS84 (longitude, latitude; 6 decimal places, about
-0.1 m) except the GeoPackage, which keeps the frame's projected CRS (exact areas) and says which.
+Text files are UTF-8. The Hotspots frame's lists are written as text, "Drugs 30; Burglary 12"
+and "Ward A; Ward B" (:func:`hotspots._text.lists_as_text`), in every file. Coordinates leave
+in WGS84 (longitude, latitude; 6 decimal places, about 0.1 m) except the GeoPackage, which
+keeps the frame's projected CRS (exact areas) and says which.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pyogrio
 import shapely
 
 from ._files import atomic_write, write_via
+from ._text import lists_as_text
 from ._validate import check_layer
 from .assets import assets_as, external_urls, inline_html
 from .columns import INCIDENTS_CSV_COLUMNS
@@ -80,7 +83,8 @@ def write_hotspots_geojson(hotspots: gpd.GeoDataFrame, path: str | os.PathLike[s
 
     WGS84 longitude/latitude rounded to 6 decimal places, polygon rings oriented
     counter-clockwise (exterior) as RFC 7946 asks, every other column as a property (NaN as
-    ``null``), features in the frame's order, no ``crs`` member.
+    ``null``), features in the frame's order, no ``crs`` member. The list columns are text
+    (``"Drugs 30; Burglary 12"``, ``"Ward A; Ward B"``).
 
     Parameters
     ----------
@@ -94,7 +98,7 @@ def write_hotspots_geojson(hotspots: gpd.GeoDataFrame, path: str | os.PathLike[s
     Path
     """
     frame = check_layer(hotspots, "hotspots", fix="pass find_hotspots(...).hotspots")
-    wgs = to_wgs84(frame)
+    wgs = to_wgs84(lists_as_text(frame))
     geoms = round_coordinates(wgs.geometry, _DP_DEGREES)
     geoms = np.asarray(shapely.orient_polygons(geoms), dtype=object)
     columns = [c for c in wgs.columns if c != wgs.geometry.name]
@@ -125,7 +129,7 @@ def write_hotspots_csv(hotspots: gpd.GeoDataFrame, path: str | os.PathLike[str])
 
     ``centroid_longitude`` / ``centroid_latitude`` (WGS84, 6 decimal places) are computed in a
     projected CRS (the frame's, or the one :func:`hotspots.crs.to_metres` picks) and come last.
-    Missing values are empty cells.
+    Missing values are empty cells; the list columns are text (``"Drugs 30; Burglary 12"``).
 
     Returns
     -------
@@ -134,7 +138,7 @@ def write_hotspots_csv(hotspots: gpd.GeoDataFrame, path: str | os.PathLike[str])
     frame = check_layer(hotspots, "hotspots", fix="pass find_hotspots(...).hotspots")
     metric = frame if frame.crs.is_projected else to_metres(frame)
     centroids = gpd.GeoSeries(metric.geometry.centroid, crs=metric.crs).to_crs("EPSG:4326")
-    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    table = lists_as_text(pd.DataFrame(frame.drop(columns=frame.geometry.name)))
     empty = metric.geometry.isna().to_numpy() | metric.geometry.is_empty.to_numpy()
     lon = np.where(empty, np.nan, np.round(centroids.x.to_numpy(), _DP_DEGREES))
     lat = np.where(empty, np.nan, np.round(centroids.y.to_numpy(), _DP_DEGREES))
@@ -151,7 +155,8 @@ def write_hotspots_gpkg(
 ) -> Path:
     """Write the Hotspots frame as a GeoPackage layer, in the frame's own CRS.
 
-    The file is replaced as a whole (other layers in an existing file are not kept).
+    The file is replaced as a whole (other layers in an existing file are not kept). The list
+    columns are text (``"Drugs 30; Burglary 12"``).
 
     Returns
     -------
@@ -160,7 +165,7 @@ def write_hotspots_gpkg(
     frame = check_layer(hotspots, "hotspots", fix="pass find_hotspots(...).hotspots")
     if not layer or not isinstance(layer, str):
         raise ParameterError(f"layer must be a non-empty name, not {layer!r}.")
-    out = frame.copy()
+    out = lists_as_text(frame)
     for col in out.columns:
         if col != out.geometry.name and isinstance(out[col].dtype, pd.StringDtype):
             out[col] = out[col].astype(object)
@@ -382,8 +387,9 @@ def _spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
 def write_table_csv(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """Write a plain table (ward table, patrol coverage, outreach streets) as CSV.
 
-    UTF-8, no index, missing values as empty cells, text that a spreadsheet would run as a
-    formula prefixed with ``'``. Written atomically (a temporary file, then renamed).
+    UTF-8, no index, missing values as empty cells, the Hotspots frame's list columns as text,
+    text that a spreadsheet would run as a formula prefixed with ``'``. Written atomically (a
+    temporary file, then renamed).
 
     Returns
     -------
@@ -394,6 +400,7 @@ def write_table_csv(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     frame = pd.DataFrame(table)
     if isinstance(table, gpd.GeoDataFrame):
         frame = pd.DataFrame(table.drop(columns=table.geometry.name))
+    frame = lists_as_text(frame)
     with atomic_write(path) as f:
         _spreadsheet_safe(frame).to_csv(f, index=False, lineterminator="\n")
     log.info("wrote %d rows to %s", len(frame), path)

@@ -22,7 +22,7 @@ import shapely
 from folium.plugins import HeatMap
 from folium.utilities import JsCode
 
-from ._text import esc, is_missing
+from ._text import esc, is_missing, item_texts
 from .crs import to_wgs84
 from .errors import InputError, ParameterError
 from .palette import rank_class, rank_colour, trend_words
@@ -140,14 +140,25 @@ def add_points(m: folium.Map, pts: pd.DataFrame, *, show: bool) -> None:
 # hotspots and their popups
 
 
-def _list_items(text: object) -> str:
-    """ "Drugs 30; Burglary 12" as an escaped <ul> (or the escaped text when it is not a list)."""
-    if is_missing(text) or not str(text).strip():
+def _list_items(items: list[str]) -> str:
+    """Printed items as an escaped <ul> (one item: its escaped text; none: a dash)."""
+    if not items:
         return "&ndash;"
-    parts = [p.strip() for p in str(text).split(";") if p.strip()]
-    if len(parts) == 1:
-        return esc(parts[0])
-    return "<ul>" + "".join(f"<li>{esc(p)}</li>" for p in parts) + "</ul>"
+    if len(items) == 1:
+        return esc(items[0])
+    return "<ul>" + "".join(f"<li>{esc(p)}</li>" for p in items) + "</ul>"
+
+
+def _printed(value: object, *, counted: bool) -> list[str]:
+    """A list cell as printed items: ``(name, count)`` pairs as "name count" (``counted``),
+    names as they are; text (a frame read back from a written file) as one item."""
+    if is_missing(value):
+        return []
+    if isinstance(value, str):
+        return [value.strip()] if value.strip() else []
+    if counted:
+        return item_texts(value)  # type: ignore[arg-type]
+    return [str(v) for v in value]  # type: ignore[attr-defined]
 
 
 def _area_text(km2: float) -> str:
@@ -214,11 +225,12 @@ def _context_rows(row: pd.Series) -> list[tuple[str, str]]:
     """Crime types, streets, wards, patrol coverage, trend and months rows of the popup."""
     rows: list[tuple[str, str]] = []
     if "top_categories" in row.index:
-        rows.append(("Top crime types", _list_items(row["top_categories"])))
+        rows.append(("Top crime types", _list_items(_printed(row["top_categories"], counted=True))))
     if "top_locations" in row.index:
-        rows.append(("Top streets", _list_items(row["top_locations"])))
-    if "wards" in row.index and not is_missing(row["wards"]) and str(row["wards"]).strip():
-        rows.append(("Wards", _list_items(row["wards"])))
+        rows.append(("Top streets", _list_items(_printed(row["top_locations"], counted=True))))
+    wards = _printed(row["wards"], counted=False) if "wards" in row.index else []
+    if wards:
+        rows.append(("Wards", _list_items(wards)))
     coverage = _number(row, "patrol_coverage")
     if coverage is not None:
         rows.append(("Patrol coverage", f"{coverage:.0%} of its incidents inside a patrol area"))

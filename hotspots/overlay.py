@@ -518,9 +518,10 @@ def overlay_hotspots(
     Returns
     -------
     GeoDataFrame
-        A copy of ``hotspots`` (same columns, rows and CRS) with ``wards``: names of the wards
-        its footprint overlaps, largest overlap first, ``"Ward A; Ward B"`` (``""`` without a
-        ward layer or outside all wards), and ``patrol_coverage``: the share of its incidents
+        A copy of ``hotspots`` (same columns, rows and CRS) with ``wards``: the list of the
+        names of the wards its footprint overlaps, largest overlap first (``[]`` without a
+        ward layer or outside all wards; the files write ``"Ward A; Ward B"``), and
+        ``patrol_coverage``: the share of its incidents
         inside (or on the edge of) any patrol area (NaN without a patrol layer).
     """
     frame = check_incidents(incidents)
@@ -528,18 +529,17 @@ def overlay_hotspots(
     ids = check_hotspot_ids(hotspot_ids, frame)
     out = hotspots.copy()
     k = len(hs)
-    ward_text = [""] * k
+    ward_names: list[list[str]] = [[] for _ in range(k)]
     if wards is not None:
         layer = _wards(wards, frame.crs)
         label_col = "ward_name" if "ward_name" in layer.columns else "ward_code"
         labels = layer[label_col].astype("str").to_numpy(dtype=object)
         fp, w, area = overlap_pairs(hs.geometry.to_numpy(), layer.geometry.to_numpy())
         order = np.lexsort((labels[w].astype(str), -area, fp))  # by hotspot, area desc, name
-        per: list[list[str]] = [[] for _ in range(k)]
         for i in order:
-            per[int(fp[i])].append(str(labels[w[i]]))
-        ward_text = joined(per, "; ")
-    out["wards"] = pd.Series(ward_text, index=out.index, dtype="str")
+            ward_names[int(fp[i])].append(str(labels[w[i]]))
+        ward_names = [list(dict.fromkeys(names)) for names in ward_names]
+    out["wards"] = pd.Series(ward_names, index=out.index, dtype="object")
     coverage = np.full(k, np.nan)
     if patrol_areas is not None:
         coverage = share_inside(hs, frame, check_patrol_areas(patrol_areas, frame.crs), ids)

@@ -169,8 +169,9 @@ def _top_counts(
     top_n: int,
     *,
     clean: Callable[[pd.Series], pd.Series] | None = None,
-) -> dict[int, str]:
-    """``"name count; name count"`` of the ``top_n`` most frequent values per group.
+) -> dict[int, list[tuple[str, int]]]:
+    """``[(name, count), ...]`` of the ``top_n`` most frequent values per group (most frequent
+    first, ties by name).
 
     ``clean`` maps raw values to names (empty: skipped); it runs on the distinct values only,
     so a million rows cost one factorize.
@@ -199,9 +200,10 @@ def _top_counts(
         ["group", "n", "value"], ascending=[True, False, True], kind="stable"
     )
     counts = counts.groupby("group", sort=False).head(top_n)
-    labelled = counts["value"].astype("str") + " " + counts["n"].astype("str")
-    joined = labelled.groupby(counts["group"].to_numpy(), sort=False).agg("; ".join)
-    return {int(key): str(text) for key, text in zip(joined.index, joined, strict=True)}
+    out: dict[int, list[tuple[str, int]]] = {}
+    for group, value, count in zip(counts["group"], counts["value"], counts["n"], strict=True):
+        out.setdefault(int(group), []).append((str(value), int(count)))
+    return out
 
 
 def street_names(location: pd.Series) -> pd.Series:
@@ -224,9 +226,9 @@ def _hotspots_frame(columns: dict[str, object], crs: object) -> gpd.GeoDataFrame
         "area_km2": "float64",
         "density_km2": "float64",
         "pai": "float64",
-        "top_categories": "str",
-        "top_locations": "str",
-        "wards": "str",
+        "top_categories": "object",
+        "top_locations": "object",
+        "wards": "object",
         "patrol_coverage": "float64",
         "trend": "float64",
         "first_month": "str",
@@ -324,8 +326,9 @@ def profile_hotspots(
         rank order: ``hotspot_id`` (see :func:`hotspot_id`), ``rank`` (1..), ``incidents``,
         ``share`` (of all incident rows given), ``area_km2``, ``density_km2`` (incidents per km²),
         ``pai`` (share / (area_km2 / study_area_km2), Chainey's Predictive Accuracy Index),
-        ``top_categories`` and ``top_locations`` (``"name count; ..."``, most frequent first,
-        ties by name; streets without "On or near ", "No Location" skipped), ``wards`` ("") and
+        ``top_categories`` and ``top_locations`` (lists of ``(name, count)`` pairs, most
+        frequent first, ties by name; streets without "On or near ", "No Location" skipped;
+        the files write them as ``"name count; ..."``), ``wards`` (``[]``) and
         ``patrol_coverage`` (NaN), filled by the overlay step, ``trend``, ``first_month`` and
         ``last_month`` ("YYYY-MM", the hotspot's own). No hotspots: same columns, no rows.
 
@@ -348,7 +351,7 @@ def profile_hotspots(
     ...                               study_area_km2=1.0)
     >>> row = table.iloc[0]
     >>> row["hotspot_id"], int(row["incidents"]), float(round(row["pai"], 2)), row["top_locations"]
-    ('H01', 2, 66.67, 'High Street 2')
+    ('H01', 2, 66.67, [('High Street', 2)])
     >>> ids
     {0: 'H01'}
     """
@@ -428,9 +431,9 @@ def profile_hotspots(
         "area_km2": area_km2[order],
         "density_km2": density[order],
         "pai": pai[order],
-        "top_categories": [categories.get(int(i), "") for i in order],
-        "top_locations": [streets.get(int(i), "") for i in order],
-        "wards": [""] * k,
+        "top_categories": [categories.get(int(i), []) for i in order],
+        "top_locations": [streets.get(int(i), []) for i in order],
+        "wards": [[] for _ in range(k)],
         "patrol_coverage": np.full(k, np.nan),
         "trend": trend[order],
         "first_month": [month_label(first_month[i]) for i in order],

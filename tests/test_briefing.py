@@ -12,6 +12,8 @@ import geopandas.testing
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from matplotlib.image import imread
 from shapely.geometry import box
 
@@ -28,7 +30,7 @@ from hotspots.report.briefing_tables import (
     suppressed_table,
     suppressed_ward_table,
 )
-from hotspots.report.wording import suppress_small
+from hotspots.report.wording import fewer_than, suppress_small
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SMALL = re.compile(r"(?<![\d,.])[1-4](?![\d,.%])")
@@ -54,9 +56,11 @@ def _hotspots(
             "area_km2": [0.04] * n,
             "density_km2": [c / 0.04 for c in counts],
             "pai": [c / total / (0.04 / 4.0) for c in counts],
-            "top_categories": (["Drugs 9; Burglary 3"] + ["Robbery 2; Drugs 1"] * n)[:n],
-            "top_locations": ([f"{street} 8; Mill Lane 4"] + ["Mill Lane 3"] * n)[:n],
-            "wards": ([ward] + ["Brindle Green"] * n)[:n],
+            "top_categories": (
+                [[("Drugs", 9), ("Burglary", 3)]] + [[("Robbery", 2), ("Drugs", 1)]] * n
+            )[:n],
+            "top_locations": ([[(street, 8), ("Mill Lane", 4)]] + [[("Mill Lane", 3)]] * n)[:n],
+            "wards": ([[ward]] + [["Brindle Green"]] * n)[:n],
             "patrol_coverage": [np.nan] * n,
             "trend": ([0.5] + [-1.0] * n)[:n],
             "first_month": ["2024-01"] * n,
@@ -462,7 +466,12 @@ def test_ward_table_respects_what_the_hotspot_table_prints() -> None:
             "share_in_hotspots": [416 / 900, 600 / 700, 3 / 800, 0.97],
         }
     )
-    hotspot_wards = {"H01": "Alder", "H02": "Birch", "H03": "Birch; Cedar", "H04": "Damson"}
+    hotspot_wards = {
+        "H01": ["Alder"],
+        "H02": ["Birch"],
+        "H03": ["Birch", "Cedar"],
+        "H04": ["Damson"],
+    }
     blind = suppressed_ward_table(wt).table
     assert blind.iloc[0]["Incidents in hotspots"] == "withheld"  # H01's 416 would undo it
     out = suppressed_ward_table(wt, hotspot_wards=hotspot_wards).table
@@ -482,3 +491,46 @@ def test_briefing_never_prints_negative_zero() -> None:
     hs = _hotspots([12, 30]).assign(trend=[-0.004, -0.0004], share=[-0.0, 0.0])
     page = _page(hotspots=hs)
     assert not re.search(r"-0(\.0+)?%", page)
+
+
+#: Names that look like counts or lists: digits, ";" and spaces.
+ITEM_NAMES = st.text(alphabet="ab 19;", min_size=1, max_size=10).map(str.strip).filter(bool)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    items=st.lists(st.tuples(ITEM_NAMES, st.integers(0, 40)), min_size=1, max_size=5),
+    threshold=st.integers(1, 10),
+)
+def test_suppression_works_on_the_numbers_not_the_names(
+    items: list[tuple[str, int]], threshold: int
+) -> None:
+    """A name holding ";" or digits is printed whole, and only its own count is suppressed."""
+    frame = pd.DataFrame(
+        {"hotspot_id": ["H01"], "incidents": [100], "top_categories": [items], "wards": [["A; 2"]]}
+    )
+    result = suppressed_table(frame, threshold=threshold)
+    printed = result.lists["Top crime types"][0]
+    assert printed == [f"{name} {suppress_small(n, threshold=threshold)}" for name, n in items]
+    for (name, n), text in zip(items, printed, strict=True):
+        assert text.startswith(name + " ")
+        shown = text[len(name) + 1 :]
+        assert shown == ("0" if n == 0 else fewer_than(threshold) if n < threshold else f"{n:,}")
+    assert result.table.loc[0, "Top crime types"] == "; ".join(printed)
+    assert result.lists["Wards"] == [["A; 2"]]  # one ward, not split
+
+
+def test_briefing_html_prints_each_item_whole() -> None:
+    """A street named "Mill; Lane 3" is one line of its cell, its count 8 beside it."""
+    page = _page(hotspots=_hotspots(street="Mill; Lane 3", ward="Ash; Elm"))
+    assert "<td>Mill; Lane 3 8<br>Mill Lane fewer than 5</td>" in page
+    assert "<td>Ash; Elm</td>" in page
+
+
+def test_text_lists_are_refused_not_parsed() -> None:
+    """A frame whose lists are text (read back from a file) cannot be suppressed safely."""
+    frame = pd.DataFrame(
+        {"hotspot_id": ["H01"], "incidents": [12], "top_categories": ["Drugs 9; Burglary 3"]}
+    )
+    with pytest.raises(ParameterError, match="text"):
+        suppressed_table(frame)

@@ -745,3 +745,80 @@ def test_no_command_module_imports_the_command_package() -> None:
         if path.name != "__init__.py":
             text = path.read_text(encoding="utf-8")
             assert "from . import" not in text and "hotspots.cli import" not in text, path.name
+
+
+#: The demo borough's hotspots.csv list columns as written before the frame held lists (issue 9:
+#: the frame holds (name, count) pairs and ward names; the files keep this text).
+SAMPLE_HOTSPOT_TEXT = {
+    "H01": (
+        "Violence and sexual offences 2698; Anti-social behaviour 1355; Other theft 997",
+        "Kingsmead Road 2561; Redstart Street 1116; Cranmere Terrace 907",
+        "Ivydene; Fallowfield; Eastbrook",
+    ),
+    "H02": (
+        "Shoplifting 1693; Violence and sexual offences 670; Vehicle crime 524",
+        "Abbots Mews 877; Jessop Close 827; Parking Area 672",
+        "Copperfield",
+    ),
+    "H03": (
+        "Violence and sexual offences 1642; Anti-social behaviour 478; Public order 318",
+        "St James Street 2647; Shopping Area 464; Supermarket 183",
+        "Grangewood; Ivydene",
+    ),
+    "H04": (
+        "Violence and sexual offences 827; Theft from the person 658; Anti-social behaviour 632",
+        "Harrowgate Avenue 2135; Parking Area 336; Ashdown Crescent 257",
+        "Fallowfield; Dunmore",
+    ),
+    "H05": (
+        "Other theft 694; Violence and sexual offences 601; Theft from the person 441",
+        "Wellbrook Road 1544; Brackley Drive 645; Shopping Area 417",
+        "Eastbrook; Grangewood",
+    ),
+    "H06": (
+        "Violence and sexual offences 757; Anti-social behaviour 324; Public order 233",
+        "Oakhanger Lane 782; Yarrow Rise 243; Kingcup Lane 225",
+        "Ashmere",
+    ),
+    "H07": (
+        "Anti-social behaviour 627; Violence and sexual offences 266; "
+        "Criminal damage and arson 176",
+        "Yarrow Street 492; Park/Open Space 266; Sports/Recreation Area 205",
+        "Brindle Green",
+    ),
+    "H08": (
+        "Drugs 340; Anti-social behaviour 303; Violence and sexual offences 275",
+        "Bramble Terrace 781; Millstone Road 255; Gorse Road 154",
+        "Ivydene; Juniper Vale",
+    ),
+}
+
+
+def test_sample_hotspots_files_keep_their_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The frame holds lists; hotspots.csv and hotspots.geojson hold the same text as before."""
+    from geodata import SAMPLE_INCIDENTS, SAMPLE_PATROL_AREAS, SAMPLE_WARDS
+
+    out = tmp_path / "sample"
+    code, stdout, err = _run(
+        capsys,
+        "analyse",
+        str(SAMPLE_INCIDENTS),
+        "--wards",
+        str(SAMPLE_WARDS),
+        "--patrols",
+        str(SAMPLE_PATROL_AREAS),
+        "--out",
+        str(out),
+    )
+    assert code == 0, err
+    columns = ["top_categories", "top_locations", "wards"]
+    hot = pd.read_csv(out / "hotspots.csv", dtype=str, keep_default_na=False)
+    written = {row[0]: tuple(row[1:]) for row in hot[["hotspot_id", *columns]].itertuples(False)}
+    assert written == SAMPLE_HOTSPOT_TEXT
+    doc = json.loads((out / "hotspots.geojson").read_text(encoding="utf-8"))
+    props = {f["properties"]["hotspot_id"]: f["properties"] for f in doc["features"]}
+    assert {h: tuple(p[c] for c in columns) for h, p in props.items()} == SAMPLE_HOTSPOT_TEXT
+    # the printed table shows the streets as the files write them
+    assert "H03" in stdout and "St James Street 2647; Shopping Area 464" in stdout

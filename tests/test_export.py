@@ -16,8 +16,11 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Point
 
+from hotspots._text import join_items, join_names, lists_as_text
 from hotspots.assets import asset_dir, external_urls, local_assets
 from hotspots.columns import HOTSPOT_COLUMNS, INCIDENTS_CSV_COLUMNS
 from hotspots.errors import InputError, ParameterError
@@ -50,9 +53,9 @@ def hotspots_frame(n: int = 2) -> gpd.GeoDataFrame:
                 "area_km2": 0.02,
                 "density_km2": 1500.0,
                 "pai": 9.0,
-                "top_categories": f"Drugs 10; {EVIL} 2" if i == 0 else "Burglary 5",
-                "top_locations": "Café Street 7",
-                "wards": "Higham Hill",
+                "top_categories": [("Drugs", 10), (EVIL, 2)] if i == 0 else [("Burglary", 5)],
+                "top_locations": [("Café Street", 7)],
+                "wards": ["Higham Hill"],
                 "patrol_coverage": 0.5 if i == 0 else np.nan,
                 "trend": np.nan,
                 "first_month": "2024-01",
@@ -206,6 +209,8 @@ def test_hotspots_csv_has_no_geometry_and_a_centroid(tmp_path: Path) -> None:
     assert table.loc[1, "centroid_latitude"] == pytest.approx(centre.y, abs=1e-6)
     assert table.loc[1, "patrol_coverage"] == ""  # NaN is an empty cell
     assert table.loc[0, "top_locations"] == "Café Street 7"
+    assert table.loc[0, "top_categories"] == f"Drugs 10; {EVIL} 2"
+    assert table.loc[0, "wards"] == "Higham Hill"
 
 
 def test_incidents_csv_columns_and_values(tmp_path: Path) -> None:
@@ -266,7 +271,8 @@ def test_gpkg_round_trip(tmp_path: Path) -> None:
     assert back.crs.to_epsg() == 27700
     assert list(back.columns) == HOTSPOT_COLUMNS
     assert back["hotspot_id"].tolist() == ["H01", "H02"]
-    assert back["top_categories"].iloc[0] == hs["top_categories"].iloc[0]
+    assert back["top_categories"].iloc[0] == f"Drugs 10; {EVIL} 2"  # the lists as text
+    assert back["wards"].tolist() == ["Higham Hill", "Higham Hill"]
     assert math.isnan(back["patrol_coverage"].iloc[1])
     assert back.geometry.iloc[0].equals_exact(hs.geometry.iloc[0], tolerance=1e-6)
 
@@ -313,3 +319,43 @@ def test_files_get_normal_permissions(tmp_path: Path) -> None:
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+
+
+# --- the list columns as text ------------------------------------------------------------
+
+#: Names as awkward as data gets: separators, digits, quotes, commas (a name may end in a number).
+NAMES = st.text(alphabet="ab Z09;,'\"é", min_size=1, max_size=12).map(str.strip).filter(bool)
+ITEMS = st.lists(st.tuples(NAMES, st.integers(0, 10_000)), max_size=4)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(categories=ITEMS, streets=ITEMS, wards=st.lists(NAMES, max_size=3))
+def test_written_text_is_the_joined_lists(
+    tmp_path: Path,
+    categories: list[tuple[str, int]],
+    streets: list[tuple[str, int]],
+    wards: list[str],
+) -> None:
+    """Whatever the names hold, the CSV and GeoJSON cells are exactly the joined lists, and the
+    frame's lists are kept (the written text is never read back as data)."""
+    hs = hotspots_frame(1)
+    hs["top_categories"] = pd.Series([categories], dtype=object)
+    hs["top_locations"] = pd.Series([streets], dtype=object)
+    hs["wards"] = pd.Series([wards], dtype=object)
+    expected = {
+        "top_categories": "; ".join(f"{n} {c}" for n, c in categories),
+        "top_locations": "; ".join(f"{n} {c}" for n, c in streets),
+        "wards": "; ".join(wards),
+    }
+    assert join_items(categories) == expected["top_categories"]
+    assert join_names(wards) == expected["wards"]
+    assert lists_as_text(hs)[list(expected)].iloc[0].to_dict() == expected
+    table = pd.read_csv(
+        write_hotspots_csv(hs, tmp_path / "h.csv"), dtype=str, keep_default_na=False
+    )
+    assert table[list(expected)].iloc[0].to_dict() == expected
+    doc = json.loads(write_hotspots_geojson(hs, tmp_path / "h.geojson").read_text("utf-8"))
+    assert {k: doc["features"][0]["properties"][k] for k in expected} == expected
+    assert hs["top_categories"].iloc[0] == categories  # the frame keeps its lists

@@ -69,7 +69,7 @@ def test_hdbscan_finds_the_blobs(incidents) -> None:  # type: ignore[no-untyped-
     assert result.params()["method"] == "hdbscan"
     assert result.n_hotspots >= 2
     top = result.hotspots.iloc[0]
-    assert "St James Street" in top["top_locations"]
+    assert "St James Street" in [name for name, _ in top["top_locations"]]
 
 
 def test_empty_result_keeps_columns(incidents) -> None:  # type: ignore[no-untyped-def]

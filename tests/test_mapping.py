@@ -32,13 +32,13 @@ def hotspots_frame(n: int = 2, *, evil: bool = False) -> gpd.GeoDataFrame:
     """
     rows = []
     for i in range(n):
-        top_cat = "Violence and sexual offences 12; Drugs 3"
-        top_loc = "St James Street 9; Hoe Street 2"
-        wards = "Higham Hill"
+        top_cat = [("Violence and sexual offences", 12), ("Drugs", 3)]
+        top_loc = [("St James Street", 9), ("Hoe Street", 2)]
+        wards = ["Higham Hill"]
         if evil and i == 0:
-            top_cat = f"{EVIL_SCRIPT} 12; Drugs 3"
-            top_loc = f"{EVIL_IMG} 9"
-            wards = EVIL_SCRIPT
+            top_cat = [(EVIL_SCRIPT, 12), ("Drugs", 3)]
+            top_loc = [(EVIL_IMG, 9)]
+            wards = [EVIL_SCRIPT]
         rows.append(
             {
                 "hotspot_id": f"H{i + 1:02d}",

@@ -271,12 +271,12 @@ def test_overlay_hotspots_wards_and_coverage(
     out = overlay_hotspots(
         hotspots, incidents, hotspot_ids=hotspot_ids, wards=wards, patrol_areas=patrols
     )
-    assert out["wards"].tolist() == ["Eastgate", "Westfield; Eastgate"]
+    assert out["wards"].tolist() == [["Eastgate"], ["Westfield", "Eastgate"]]
     assert out["patrol_coverage"].tolist() == pytest.approx([1.0, 0.4])
     assert out.columns.tolist() == hotspots.columns.tolist()
     pd.testing.assert_frame_equal(hotspots, before)  # input untouched
     bare = overlay_hotspots(hotspots, incidents, hotspot_ids=hotspot_ids)
-    assert bare["wards"].tolist() == ["", ""] and bare["patrol_coverage"].isna().all()
+    assert bare["wards"].tolist() == [[], []] and bare["patrol_coverage"].isna().all()
 
 
 def test_uncovered_hotspots(

@@ -106,16 +106,16 @@ def test_every_column_on_hand_data(borough: tuple[gpd.GeoDataFrame, np.ndarray])
     # PAI = share / (area / study area): 0.375 / 0.005, 0.25 / 0.0025, 0.25 / 0.01
     assert table["pai"].tolist() == pytest.approx([75.0, 100.0, 25.0])
     assert table["top_categories"].tolist() == [
-        f"{VIOLENCE} 3; Drugs 2; Burglary 1",
-        f"{ASB} 2; Drugs 2",  # tie on count: by name
-        "Shoplifting 4",
+        [(VIOLENCE, 3), ("Drugs", 2), ("Burglary", 1)],
+        [(ASB, 2), ("Drugs", 2)],  # tie on count: by name
+        [("Shoplifting", 4)],
     ]
     assert table["top_locations"].tolist() == [
-        "High Street 3; Market Place 2",  # "No Location" skipped
-        "Station Road 2; Alma Street 1",  # empty location skipped
-        "Supermarket 4",
+        [("High Street", 3), ("Market Place", 2)],  # "No Location" skipped
+        [("Station Road", 2), ("Alma Street", 1)],  # empty location skipped
+        [("Supermarket", 4)],
     ]
-    assert table["wards"].tolist() == ["", "", ""]
+    assert table["wards"].tolist() == [[], [], []]
     assert table["patrol_coverage"].isna().all()
     trend = table["trend"].tolist()
     assert trend[0] == pytest.approx(1.0)  # 2 -> 4
@@ -148,8 +148,8 @@ def test_dtypes_are_fixed_and_same_when_empty(borough: tuple[gpd.GeoDataFrame, n
         "incidents": "int64",
         "share": "float64",
         "pai": "float64",
-        "top_categories": "str",
-        "wards": "str",
+        "top_categories": "object",  # lists of (name, count) pairs
+        "wards": "object",  # lists of names
         "patrol_coverage": "float64",
         "trend": "float64",
         "first_month": "str",
@@ -257,8 +257,12 @@ def test_hotspot_ids_widen_past_99() -> None:
 def test_top_n(borough: tuple[gpd.GeoDataFrame, np.ndarray]) -> None:
     incidents, labels = borough
     table, _ = profile_hotspots(incidents, labels, FOOTPRINTS, study_area_km2=STUDY_KM2, top_n=1)
-    assert table["top_categories"].tolist() == [f"{VIOLENCE} 3", f"{ASB} 2", "Shoplifting 4"]
-    assert table["top_locations"].tolist() == ["High Street 3", "Station Road 2", "Supermarket 4"]
+    assert table["top_categories"].tolist() == [[(VIOLENCE, 3)], [(ASB, 2)], [("Shoplifting", 4)]]
+    assert table["top_locations"].tolist() == [
+        [("High Street", 3)],
+        [("Station Road", 2)],
+        [("Supermarket", 4)],
+    ]
 
 
 @pytest.mark.parametrize(

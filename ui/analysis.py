@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from hotspots import InputError
+from hotspots._text import lists_as_text
 from hotspots.assets import local_assets
 from hotspots.crs import to_wgs84
 from hotspots.harm import HARM_SOURCE
@@ -271,7 +272,7 @@ def _footprints(
         table = _harm_footprints(akey, float(eps), method, weights, inc, wards)
         st.caption("Ranked by harm; min_samples is suggested for the weighted incidents.")
     st.metric("Footprints", len(table))
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(lists_as_text(table), hide_index=True, width="stretch")
 
 
 def _kde_view(akey: str, weights: Weights | None, inc: gpd.GeoDataFrame, wards: Any) -> None:

@@ -19,6 +19,7 @@ from hotspots import (
     write_hotspots_geojson,
     write_hotspots_gpkg,
 )
+from hotspots._text import lists_as_text
 from hotspots.crs import to_wgs84
 from hotspots.pipeline import Analysis
 
@@ -125,7 +126,7 @@ TABLE_FORMATS = {
 
 
 def deployments(analysis: Analysis, period: str) -> None:
-    table = analysis.hotspot_table
+    table = lists_as_text(analysis.hotspot_table)  # the lists as the files write them
     st.subheader("Hotspots, ranked")
     if len(table) == 0:
         st.info("No hotspots with these settings: lower min_samples or widen the filters.")
@@ -257,8 +258,9 @@ def outreach(analysis: Analysis, period: str, has_patrols: bool) -> None:
     st.subheader("Patrol coverage per area")
     st.dataframe(analysis.patrol_table, hide_index=True, width="stretch")
     st.subheader("Hotspots no patrol area covers, ranked")
-    uncovered = without_outlines(analysis.uncovered)
-    assert uncovered is not None  # patrol areas were given
+    outlined = without_outlines(analysis.uncovered)
+    assert outlined is not None  # patrol areas were given
+    uncovered = lists_as_text(outlined)
     if len(uncovered) == 0:
         st.success("Every hotspot has incidents inside a patrol area.")
     st.dataframe(uncovered, hide_index=True, width="stretch")

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .._text import join_items
 from ..errors import ParameterError
 from .arguments import harm_arguments, month, positive_float, positive_int
 from .inputs import is_synthetic, out_dir, read_inputs
@@ -225,7 +226,7 @@ def _print_table(hotspots: Any) -> None:
     harm_head = f"{'harm':>8}" if harm else ""
     print(f"{'id':<5}{'incidents':>10}{'share':>8}{harm_head}{'km2':>8}{'PAI':>7}  top streets")
     for row in hotspots.head(10).itertuples():
-        streets = str(row.top_locations)[:60]
+        streets = join_items(row.top_locations)[:60]
         harm_cell = f"{row.harm_share:>8.1%}" if harm else ""
         print(
             f"{row.hotspot_id:<5}{row.incidents:>10,}{row.share:>8.1%}{harm_cell}"

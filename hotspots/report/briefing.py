@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -70,7 +70,6 @@ _NUMERIC = {
     "Incidents in hotspots",
     "Share in hotspots",
 }
-_LISTS = {"Top crime types", "Top streets", "Wards"}
 
 
 def _period_text(period: object) -> tuple[str, str]:
@@ -88,18 +87,22 @@ def _period_text(period: object) -> tuple[str, str]:
     return first, last
 
 
-def _cell(column: str, value: str, colour: str | None = None) -> str:
-    if column in _LISTS and value != DASH:
-        body = "<br>".join(esc(p.strip()) for p in value.split(";") if p.strip())
-    else:
-        body = esc(value)
+def _cell(
+    column: str, value: str, colour: str | None = None, items: Sequence[str] | None = None
+) -> str:
+    """One cell: ``items`` (a list column's printed items) one a line, else ``value``."""
+    body = "<br>".join(esc(p) for p in items) if items else esc(value)
     if colour is not None:
         return f"<td class='id'><i style='background:{colour}'></i>{body}</td>"
     cls = " class='num'" if column in _NUMERIC else ""
     return f"<td{cls}>{body}</td>"
 
 
-def _table_html(table: pd.DataFrame, colours: Sequence[str] | None = None) -> str:
+def _table_html(
+    table: pd.DataFrame,
+    colours: Sequence[str] | None = None,
+    lists: Mapping[str, Sequence[Sequence[str]]] | None = None,
+) -> str:
     head = "".join(
         f"<th{' class=num' if c in _NUMERIC else ''}>{esc(c)}</th>" for c in table.columns
     )
@@ -108,7 +111,8 @@ def _table_html(table: pd.DataFrame, colours: Sequence[str] | None = None) -> st
         cells = []
         for j, (c, v) in enumerate(zip(table.columns, row, strict=True)):
             colour = colours[i] if colours is not None and j == 0 else None
-            cells.append(_cell(str(c), str(v), colour))
+            items = lists[str(c)][i] if lists is not None and str(c) in lists else None
+            cells.append(_cell(str(c), str(v), colour, items))
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -272,7 +276,7 @@ def _hotspot_section(table: SuppressedTable) -> str:
         if shown < total
         else ""
     )
-    return _table_html(table.table, colours) + more
+    return _table_html(table.table, colours, table.lists) + more
 
 
 def _ward_section(wards_rows: SuppressedWardTable, outside: int | None, limit: int) -> str:

@@ -9,14 +9,14 @@ cannot be worked out from a printed total) and said by :mod:`hotspots.report.wor
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .._text import as_number, is_missing
+from .._text import as_number, is_missing, item_texts, join_names
 from .._validate import check_int
 from ..disclosure import WardDisclosure, hotspot_counts_printed, is_small, protect_ward_table
 from ..errors import ParameterError
@@ -67,10 +67,15 @@ class SuppressedTable:
         Columns :data:`BRIEFING_COLUMNS`, all text, one row per listed hotspot.
     hotspots_total
         How many hotspots there are (the table lists the first ``hotspots_shown``).
+    lists
+        The list columns' items as printed, ``{column: [items of each row]}`` (Top crime
+        types, Top streets, Wards): the table's text joins them with "; "; a page prints them
+        one a line, without splitting the text.
     """
 
     table: pd.DataFrame
     hotspots_total: int
+    lists: Mapping[str, Sequence[Sequence[str]]] = field(default_factory=dict)
 
     @property
     def hotspots_shown(self) -> int:
@@ -111,25 +116,47 @@ _HOTSPOT_FIELDS = (
 )
 
 
-def _hotspot_row(values: Sequence[Any], limit: int, has_trend: bool) -> list[str]:
-    """One row of the hotspot table, from the :data:`_HOTSPOT_FIELDS` of one hotspot."""
+_LIST_COLUMNS = ("Top crime types", "Top streets", "Wards")
+
+
+def _names(value: object, name: str) -> list[str]:
+    """A list cell of names (the Hotspots frame's ``wards``) as a list; none when missing."""
+    if isinstance(value, str | bytes):
+        raise ParameterError(
+            f"hotspots: '{name}' holds text ({value!r}); pass the Hotspots frame of "
+            "find_hotspots / overlay_hotspots, whose lists are lists."
+        )
+    if value is None or is_missing(value):
+        return []
+    return [str(v) for v in value]  # type: ignore[attr-defined]
+
+
+def _hotspot_row(
+    values: Sequence[Any], limit: int, has_trend: bool
+) -> tuple[list[str], list[list[str]]]:
+    """One row of the hotspot table, from the :data:`_HOTSPOT_FIELDS` of one hotspot, and the
+    items of its :data:`_LIST_COLUMNS` as printed."""
     hid, n, share, area, pai, cats, streets, wards, trend, first, last = values
     hidden = is_small(as_number(n), limit)
     area_v = as_number(area)
     pai_v = as_number(pai)
-    wards_text = DASH if is_missing(wards) or not str(wards).strip() else str(wards)
-    return [
+    items = [
+        item_texts(suppressed_items(cats, limit)),
+        item_texts(suppressed_items(streets, limit)),
+        _names(wards, "wards"),
+    ]
+    lists = [join_names(printed) or DASH for printed in items]
+    row = [
         DASH if is_missing(hid) else str(hid),
         count_text(n, limit),
         DASH if hidden else percent(as_number(share)),
         DASH if area_v is None else f"{area_v:,.2f}",
         DASH if hidden or pai_v is None else f"{pai_v:,.1f}",
-        suppressed_items(cats, limit),
-        suppressed_items(streets, limit),
-        wards_text,
+        *lists,
         trend_words(as_number(trend)) if has_trend and not hidden else DASH,
         months_text(first, last),
     ]
+    return row, items
 
 
 def suppressed_table(
@@ -153,18 +180,21 @@ def suppressed_table(
     SuppressedTable
         ``table``: columns :data:`BRIEFING_COLUMNS`, all text, one row per listed hotspot:
         Hotspot (id), Incidents (suppressed), Share (of all incidents analysed), Area km², PAI,
-        Top crime types and Top streets (``"name count; ..."``, counts suppressed), Wards,
-        Trend (in words), Months. Share, PAI and Trend are "–" for a hotspot whose count is
-        suppressed. ``hotspots_total`` and ``hotspots_shown`` say how many there are and how
-        many are listed.
+        Top crime types and Top streets (``"name count; ..."``, each count suppressed, from the
+        frame's ``(name, count)`` lists), Wards, Trend (in words), Months. Share, PAI and
+        Trend are "–" for a hotspot whose count is suppressed. ``lists`` holds the items of
+        the three list columns as printed. ``hotspots_total`` and ``hotspots_shown`` say how
+        many there are and how many are listed.
 
     Examples
     --------
     >>> frame = pd.DataFrame({"hotspot_id": ["H01"], "incidents": [12],
-    ...                       "top_categories": ["Drugs 9; Burglary 3"]})
-    >>> table = suppressed_table(frame).table
-    >>> table.loc[0, "Incidents"], table.loc[0, "Top crime types"]
+    ...                       "top_categories": [[("Drugs", 9), ("Burglary", 3)]]})
+    >>> result = suppressed_table(frame)
+    >>> result.table.loc[0, "Incidents"], result.table.loc[0, "Top crime types"]
     ('12', 'Drugs 9; Burglary fewer than 5')
+    >>> result.lists["Top crime types"]
+    [['Drugs 9', 'Burglary fewer than 5']]
     """
     fix = "pass find_hotspots(...).hotspots"
     frame = check_frame(hotspots, "hotspots", ["hotspot_id", "incidents"], fix)
@@ -179,12 +209,13 @@ def suppressed_table(
         return list(shown[name]) if name in shown.columns else [None] * len(shown)
 
     has_trend = "trend" in shown.columns
-    rows = [
+    built = [
         _hotspot_row(values, limit, has_trend)
         for values in zip(*(col(c) for c in _HOTSPOT_FIELDS), strict=True)
     ]
-    out = pd.DataFrame(rows, columns=BRIEFING_COLUMNS, dtype="str")
-    return SuppressedTable(table=out, hotspots_total=len(frame))
+    out = pd.DataFrame([row for row, _ in built], columns=BRIEFING_COLUMNS, dtype="str")
+    lists = {name: [items[j] for _, items in built] for j, name in enumerate(_LIST_COLUMNS)}
+    return SuppressedTable(table=out, hotspots_total=len(frame), lists=lists)
 
 
 _WARD_FIELDS = (
@@ -199,7 +230,7 @@ _WARD_FIELDS = (
 
 
 def _split(text: object, sep: str) -> list[str]:
-    """The items of a printed list ("H01, H02"; "A; B"); none when missing."""
+    """The items of a printed list (the ward table's "H01, H02"); none when missing."""
     return [] if is_missing(text) else [p.strip() for p in str(text).split(sep) if p.strip()]
 
 
@@ -254,7 +285,7 @@ def suppressed_ward_table(
         taken as 0.
     hotspot_wards
         ``{hotspot id: its wards}`` as the page's hotspot table prints them (the Hotspots
-        frame's ``wards``, "A; B"). A ward whose hotspots all lie in it alone has its
+        frame's ``wards``, lists of names). A ward whose hotspots all lie in it alone has its
         incidents in hotspots printed in effect by that table (the sum of their counts): such
         a count is never chosen to be withheld, and when the ward's incidents outside
         hotspots are a small count, its incidents are hidden ("–") instead.
@@ -315,7 +346,7 @@ def suppressed_ward_table(
         labels,
         None
         if hotspot_wards is None
-        else {str(h): _split(ws, ";") for h, ws in hotspot_wards.items() if not is_missing(ws)},
+        else {str(h): _names(ws, "wards") for h, ws in hotspot_wards.items() if not is_missing(ws)},
     )
     has_h = "hotspot_incidents" in frame.columns
     decided = protect_ward_table(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from datetime import date
 
 import pandas as pd
@@ -44,8 +45,6 @@ WITHHELD = "withheld"
 #: A pilot total whose months are all small.
 NOT_SHOWN = "not shown"
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-# "name count" at the end of one item of "Drugs 30; Burglary 12".
-_ITEM_RE = re.compile(r"^(?P<name>.*\S)\s+(?P<count>\d[\d,]*)$")
 
 
 def _unsigned_zero(text: str) -> str:
@@ -120,26 +119,34 @@ def count_text(value: object, threshold: int) -> str:
     return DASH if v is None or v < 0 else suppress_small(v, threshold=threshold)
 
 
-def suppressed_items(text: object, threshold: int) -> str:
-    """ "Drugs 30; Burglary 3" -> "Drugs 30; Burglary fewer than 5" (the same separators).
+def suppressed_items(items: object, threshold: int) -> list[tuple[str, str]]:
+    """``(name, count)`` pairs with each count as printed, small ones suppressed.
 
-    >>> suppressed_items("Drugs 30; Burglary 3", 5)
-    'Drugs 30; Burglary fewer than 5'
+    Works on the numbers (a list of the Hotspots frame's ``top_categories`` or
+    ``top_locations``), never on printed text, so a name holding digits or ";" is kept whole.
+    Missing is no items.
+
+    Raises
+    ------
+    ParameterError
+        ``items`` is text (its counts cannot be told apart from the names), or a count is not
+        a count.
+
+    Examples
+    --------
+    >>> suppressed_items([("Drugs", 30), ("Burglary 2; 3", 3)], 5)
+    [('Drugs', '30'), ('Burglary 2; 3', 'fewer than 5')]
+    >>> suppressed_items(None, 5)
+    []
     """
-    if is_missing(text) or not str(text).strip():
-        return DASH
-    items = []
-    for part in str(text).split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        m = _ITEM_RE.match(part)
-        if m is None:
-            items.append(part)
-            continue
-        count = int(m.group("count").replace(",", ""))
-        items.append(f"{m.group('name')} {suppress_small(count, threshold=threshold)}")
-    return "; ".join(items) if items else DASH
+    if isinstance(items, str | bytes):
+        raise ParameterError(
+            f"items must be (name, count) pairs (the Hotspots frame's lists); got text {items!r}."
+        )
+    if items is None or is_missing(items):
+        return []
+    pairs: Iterable[tuple[str, int | float]] = items  # type: ignore[assignment]
+    return [(str(name), suppress_small(count, threshold=threshold)) for name, count in pairs]
 
 
 def percent(share: float | None) -> str:
