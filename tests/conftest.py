@@ -9,6 +9,9 @@ import numpy as np
 import pytest
 from pyproj import Transformer
 
+#: fixtures shared by several test modules
+pytest_plugins = ["tests.pilot_data"]
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 

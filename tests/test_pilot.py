@@ -17,65 +17,15 @@ from shapely.geometry import LineString, Point, box
 from hotspots.errors import InputError, ParameterError
 from hotspots.pilot import evaluate_pilot
 from hotspots.report.pilot_text import pilot_summary
+from tests.pilot_data import (
+    CONTROL,
+    CRS,
+    TARGET,
+    incidents_from,
+    zone_row,
+)
 
-CRS = "EPSG:27700"
 Z95 = 1.959963984540054
-
-# --- evaluate_pilot on hand-made data -------------------------------------------------------
-
-
-def _row(table: pd.DataFrame, zone: str) -> list[int]:
-    """One zone's counts (before, during, after) as plain ints."""
-    return [int(v) for v in table.to_numpy()[list(table.index).index(zone)]]
-
-
-def _frame(
-    rows: list[tuple[float, float, str, int]], category: str = "Robbery"
-) -> gpd.GeoDataFrame:
-    """Incidents from (x, y, month, how many) rows."""
-    xs, ys, months = [], [], []
-    for x, y, month, n in rows:
-        xs += [x] * n
-        ys += [y] * n
-        months += [month] * n
-    return gpd.GeoDataFrame(
-        {
-            "incident_id": pd.Series([f"row-{i}" for i in range(len(xs))], dtype="str"),
-            "month": pd.to_datetime([f"{m}-01" for m in months]),
-            "category": pd.Series([category] * len(xs), dtype="str"),
-            "weight": np.ones(len(xs)),
-        },
-        geometry=gpd.points_from_xy(xs, ys),
-        crs=CRS,
-    )
-
-
-TARGET = box(0, 0, 100, 100)  # target at the origin
-
-
-CONTROL = box(2000, 0, 2100, 100)  # a separate control square
-
-
-@pytest.fixture
-def pilot_frame() -> gpd.GeoDataFrame:
-    """Two months before (Jan, Feb), one during (Mar), two after (Apr, May).
-
-    Target (50, 50): 30 + 30 before, 10 during, 20 + 20 after (60 -> 40).
-    Buffer (150, 50), 100 m ring: 10 + 10 before, 5 during, 12 + 12 after (20 -> 24).
-    Control (2050, 50): 100 + 100 before, 100 during, 100 + 100 after (200 -> 200).
-    Outside everything (5000, 5000): 7 a month, never counted.
-    """
-    rows: list[tuple[float, float, str, int]] = []
-    for month, t, b, c in [
-        ("2024-01", 30, 10, 100),
-        ("2024-02", 30, 10, 100),
-        ("2024-03", 10, 5, 100),
-        ("2024-04", 20, 12, 100),
-        ("2024-05", 20, 12, 100),
-    ]:
-        rows += [(50, 50, month, t), (150, 50, month, b), (2050, 50, month, c)]
-        rows += [(5000, 5000, month, 7)]
-    return _frame(rows)
 
 
 def test_pilot_counts_and_effect_by_hand(pilot_frame: gpd.GeoDataFrame) -> None:
@@ -84,9 +34,9 @@ def test_pilot_counts_and_effect_by_hand(pilot_frame: gpd.GeoDataFrame) -> None:
         pilot_frame, target=TARGET, start="2024-03", end="2024-03", buffer_m=100, control=CONTROL
     )
     pd.testing.assert_frame_equal(pilot_frame, before)  # not mutated
-    assert _row(res.counts, "target") == [60, 10, 40]
-    assert _row(res.counts, "buffer") == [20, 5, 24]
-    assert _row(res.counts, "control") == [200, 100, 200]
+    assert zone_row(res.counts, "target") == [60, 10, 40]
+    assert zone_row(res.counts, "buffer") == [20, 5, 24]
+    assert zone_row(res.counts, "control") == [200, 100, 200]
     assert res.months == {
         "before": ("2024-01", "2024-02", 2),
         "during": ("2024-03", "2024-03", 1),
@@ -144,7 +94,7 @@ def test_pilot_before_after_months_limit_periods(pilot_frame: gpd.GeoDataFrame) 
         before_months=1,
         after_months=1,
     )
-    assert _row(res.counts, "target") == [30, 10, 20]
+    assert zone_row(res.counts, "target") == [30, 10, 20]
     assert res.months["before"] == ("2024-02", "2024-02", 1)
     assert res.monthly["period"].tolist() == ["before", "during", "after"]
 
@@ -156,7 +106,7 @@ def test_pilot_default_control_is_hull_minus_target_and_buffer(
     the control square and the far point at (5000, 5000) (7 a month)."""
     res = evaluate_pilot(pilot_frame, target=TARGET, start="2024-03", end="2024-03", buffer_m=100)
     assert res.control_is_default
-    assert _row(res.counts, "control") == [214, 107, 214]
+    assert zone_row(res.counts, "control") == [214, 107, 214]
     assert any("convex hull" in n for n in res.notes)
     assert any(
         "rest of the study area" in s
@@ -177,7 +127,7 @@ def test_pilot_study_area_default_control(pilot_frame: gpd.GeoDataFrame) -> None
         buffer_m=100,
         study_area=box(-500, -500, 2060, 500),
     )
-    assert _row(res.counts, "control") == [200, 100, 200]
+    assert zone_row(res.counts, "control") == [200, 100, 200]
     assert any("the study area minus the target" in n for n in res.notes)
 
 
@@ -192,14 +142,14 @@ def test_pilot_given_control_overlapping_target_is_cut(pilot_frame: gpd.GeoDataF
         buffer_m=100,
         control=box(-100, -100, 2200, 200),
     )
-    assert _row(res.counts, "target") == [60, 10, 40]
-    assert _row(res.counts, "control") == [200, 100, 200]
+    assert zone_row(res.counts, "target") == [60, 10, 40]
+    assert zone_row(res.counts, "control") == [200, 100, 200]
     assert any("cut out of the control" in n for n in res.notes)
 
 
 def test_pilot_rise_is_not_called_an_effect() -> None:
     """Target 100 -> 200 while the control stays at 1000: a significant rise, worded as such."""
-    frame = _frame(
+    frame = incidents_from(
         [
             (50, 50, "2024-01", 100),
             (2050, 50, "2024-01", 1000),
@@ -245,7 +195,7 @@ def test_pilot_zones_partition_the_incidents(
         (700.0, 700.0, "2024-05", 1),
         (-700.0, 700.0, "2024-03", 1),
     ]
-    frame = _frame(rows)
+    frame = incidents_from(rows)
     res = evaluate_pilot(
         frame, target=box(-100, -100, 100, 100), start="2024-03", end="2024-03", buffer_m=buffer_m
     )
@@ -259,7 +209,7 @@ def test_pilot_zones_partition_the_incidents(
 
 def test_pilot_without_control_says_so() -> None:
     """A control that lies wholly inside the buffer leaves no control area."""
-    frame = _frame([(50, 50, "2024-01", 30), (50, 50, "2024-03", 20)])
+    frame = incidents_from([(50, 50, "2024-01", 30), (50, 50, "2024-03", 20)])
     res = evaluate_pilot(
         frame,
         target=TARGET,
@@ -280,7 +230,9 @@ def test_pilot_without_control_says_so() -> None:
 
 
 def test_pilot_categories_filter(pilot_frame: gpd.GeoDataFrame) -> None:
-    other = _frame([(50, 50, "2024-01", 99), (50, 50, "2024-05", 1)], category="Shoplifting")
+    other = incidents_from(
+        [(50, 50, "2024-01", 99), (50, 50, "2024-05", 1)], category="Shoplifting"
+    )
     both = pd.concat([pilot_frame, other], ignore_index=True)
     res = evaluate_pilot(
         both,
@@ -291,7 +243,7 @@ def test_pilot_categories_filter(pilot_frame: gpd.GeoDataFrame) -> None:
         control=CONTROL,
         categories=["robbery"],
     )
-    assert _row(res.counts, "target") == [60, 10, 40]
+    assert zone_row(res.counts, "target") == [60, 10, 40]
     assert res.categories == ["Robbery"]
 
 
@@ -310,7 +262,7 @@ def test_pilot_accepts_geodataframe_in_other_crs(pilot_frame: gpd.GeoDataFrame) 
         buffer_m=100,
         control=control,
     )
-    assert _row(res.counts, "target") == [60, 10, 40]
+    assert zone_row(res.counts, "target") == [60, 10, 40]
 
 
 @pytest.mark.parametrize(
@@ -353,7 +305,7 @@ def _varying_frame(
     for i, t in enumerate(series):
         month = f"2024-{i + 1:02d}"
         rows += [(50, 50, month, t), (2050, 50, month, 100)]
-    return _frame(rows)
+    return incidents_from(rows)
 
 
 def test_pilot_dispersion_measured_from_monthly_counts() -> None:
@@ -433,7 +385,7 @@ def test_pilot_month_missing_from_the_data_is_left_out() -> None:
     for month, t in [("2024-01", 30), ("2024-03", 10), ("2024-04", 20), ("2024-05", 20)]:
         rows += [(50, 50, month, t), (2050, 50, month, 100)]
     res = evaluate_pilot(
-        _frame(rows), target=TARGET, start="2024-03", end="2024-03", control=CONTROL
+        incidents_from(rows), target=TARGET, start="2024-03", end="2024-03", control=CONTROL
     )
     assert res.months["before"] == ("2024-01", "2024-02", 1)
     assert res.per_month.loc["target", "before"] == pytest.approx(30.0)  # not 15
@@ -455,7 +407,7 @@ def test_pilot_ci_holds_its_level_on_overdispersed_counts() -> None:
             t = int(rng.poisson(30 * rng.gamma(1 / 0.09, 0.09)))
             c = int(rng.poisson(300 * rng.gamma(1 / 0.09, 0.09)))
             rows += [(50, 50, month, t), (2050, 50, month, c)]
-        frame = _frame(rows)
+        frame = incidents_from(rows)
         for name, inflation in (("poisson", 1.0), ("auto", "auto")):
             res = evaluate_pilot(
                 frame,

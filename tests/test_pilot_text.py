@@ -5,71 +5,18 @@ from __future__ import annotations
 import json
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
 import pytest
-from shapely.geometry import box
 
 from hotspots.errors import ParameterError
 from hotspots.pilot import SMALL_COUNT, evaluate_pilot
 from hotspots.pilot_stats import WDQ_BANDS
 from hotspots.report.pilot_text import pilot_record, pilot_summary, wdq_sentence
-
-CRS = "EPSG:27700"
-
-
-def _row(table: pd.DataFrame, zone: str) -> list[int]:
-    """One zone's counts (before, during, after) as plain ints."""
-    return [int(v) for v in table.to_numpy()[list(table.index).index(zone)]]
-
-
-def _frame(
-    rows: list[tuple[float, float, str, int]], category: str = "Robbery"
-) -> gpd.GeoDataFrame:
-    """Incidents from (x, y, month, how many) rows."""
-    xs, ys, months = [], [], []
-    for x, y, month, n in rows:
-        xs += [x] * n
-        ys += [y] * n
-        months += [month] * n
-    return gpd.GeoDataFrame(
-        {
-            "incident_id": pd.Series([f"row-{i}" for i in range(len(xs))], dtype="str"),
-            "month": pd.to_datetime([f"{m}-01" for m in months]),
-            "category": pd.Series([category] * len(xs), dtype="str"),
-            "weight": np.ones(len(xs)),
-        },
-        geometry=gpd.points_from_xy(xs, ys),
-        crs=CRS,
-    )
-
-
-TARGET = box(0, 0, 100, 100)  # target at the origin
-
-
-CONTROL = box(2000, 0, 2100, 100)  # a separate control square
-
-
-@pytest.fixture
-def pilot_frame() -> gpd.GeoDataFrame:
-    """Two months before (Jan, Feb), one during (Mar), two after (Apr, May).
-
-    Target (50, 50): 30 + 30 before, 10 during, 20 + 20 after (60 -> 40).
-    Buffer (150, 50), 100 m ring: 10 + 10 before, 5 during, 12 + 12 after (20 -> 24).
-    Control (2050, 50): 100 + 100 before, 100 during, 100 + 100 after (200 -> 200).
-    Outside everything (5000, 5000): 7 a month, never counted.
-    """
-    rows: list[tuple[float, float, str, int]] = []
-    for month, t, b, c in [
-        ("2024-01", 30, 10, 100),
-        ("2024-02", 30, 10, 100),
-        ("2024-03", 10, 5, 100),
-        ("2024-04", 20, 12, 100),
-        ("2024-05", 20, 12, 100),
-    ]:
-        rows += [(50, 50, month, t), (150, 50, month, b), (2050, 50, month, c)]
-        rows += [(5000, 5000, month, 7)]
-    return _frame(rows)
+from tests.pilot_data import (
+    CONTROL,
+    TARGET,
+    incidents_from,
+    zone_row,
+)
 
 
 def test_pilot_summary_wording(pilot_frame: gpd.GeoDataFrame) -> None:
@@ -93,7 +40,7 @@ def test_pilot_summary_wording(pilot_frame: gpd.GeoDataFrame) -> None:
 
 def test_pilot_summary_small_counts_and_ci_crossing_one() -> None:
     """Target 12 -> 10, control 100 -> 100: few incidents and a CI across 1."""
-    frame = _frame(
+    frame = incidents_from(
         [
             (50, 50, "2024-01", 12),
             (2050, 50, "2024-01", 100),
@@ -123,9 +70,14 @@ def test_pilot_summary_suppresses_small_counts_for_publication() -> None:
     for month, t, b in [("2024-01", 3, 4), ("2024-02", 1, 1), ("2024-03", 2, 1)]:
         rows += [(50, 50, month, t), (150, 50, month, b), (2050, 50, month, 100)]
     res = evaluate_pilot(
-        _frame(rows), target=TARGET, start="2024-02", end="2024-02", buffer_m=100, control=CONTROL
+        incidents_from(rows),
+        target=TARGET,
+        start="2024-02",
+        end="2024-02",
+        buffer_m=100,
+        control=CONTROL,
     )
-    assert _row(res.counts, "target") == [3, 1, 2]
+    assert zone_row(res.counts, "target") == [3, 1, 2]
     exact = " ".join(
         pilot_summary(
             res,
@@ -145,7 +97,12 @@ def test_pilot_summary_suppresses_a_small_control() -> None:
     for month, t, c in [("2024-01", 40, 2), ("2024-02", 30, 1), ("2024-03", 30, 3)]:
         rows += [(50, 50, month, t), (2050, 50, month, c)]
     res = evaluate_pilot(
-        _frame(rows), target=TARGET, start="2024-02", end="2024-02", buffer_m=100, control=CONTROL
+        incidents_from(rows),
+        target=TARGET,
+        start="2024-02",
+        end="2024-02",
+        buffer_m=100,
+        control=CONTROL,
     )
     assert "+50%" in " ".join(
         pilot_summary(
