@@ -22,6 +22,7 @@ from geodata import (
 from geodata.settings import Settings
 from geodata.store import PatrolAreaStore
 from hotspots import InputError, filter_incidents
+from hotspots.filter import months_covered
 from hotspots.pipeline import Analysis, Suggested, analyse, select_wards, suggest
 from ui.analysis import analysis_tab
 from ui.helpers import (
@@ -163,7 +164,7 @@ def _tabs(
     with tab_briefing:
         briefing(rkey, analysis, chosen, map_kw, period, (data.start, data.end))
     with tab_analysis:
-        months = data.incidents["month"].dropna().dt.strftime("%Y-%m").unique()
+        months = months_covered(data.incidents)
         analysis_tab(
             f"{data.fkey}|{data.wards_key}",
             chosen,

@@ -338,7 +338,8 @@ def check_int(value: Any, name: str, *, minimum: int) -> int:
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ParameterError(
-            f"{name} must be a whole number >= {minimum}, got {value!r}; e.g. {name}=15."
+            f"{name} must be a whole number >= {minimum}, got {value!r}; "
+            f"e.g. {name}={max(minimum, 15)}."
         )
     v = int(value)
     if v < minimum:

@@ -20,7 +20,20 @@ from .crime_types import CRIME_TYPES, crime_type_key
 from .errors import ParameterError
 from .io import NOT_SELECTED_TYPE, OUTSIDE_PERIOD, LoadReport
 
-__all__ = ["filter_incidents"]
+__all__ = ["filter_incidents", "months_covered"]
+
+
+def months_covered(incidents: pd.DataFrame) -> list[str]:
+    """The months the incidents cover, ``YYYY-MM``, oldest first (months with none left out).
+
+    Read before any filter, these are the months the data hold: a month missing here is missing
+    data, while a month with none of a filtered crime type is a zero.
+
+    >>> frame = pd.DataFrame({"month": pd.to_datetime(["2024-03-01", "2024-01-01", None])})
+    >>> months_covered(frame)
+    ['2024-01', '2024-03']
+    """
+    return sorted(pd.to_datetime(incidents["month"]).dropna().dt.strftime("%Y-%m").unique())
 
 
 def _month_arg(value: str | None, name: str, span: str) -> pd.Timestamp | None:

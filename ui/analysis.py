@@ -18,6 +18,7 @@ from hotspots import InputError
 from hotspots._text import lists_as_text
 from hotspots.assets import local_assets
 from hotspots.crs import to_wgs84
+from hotspots.filter import months_covered
 from hotspots.harm import HARM_SOURCE
 from hotspots.methods import (
     ChangeAnalysis,
@@ -343,7 +344,7 @@ def _change_view(
     wards: Any,
     data_months: tuple[str, ...] | None = None,
 ) -> None:
-    months = sorted(inc["month"].dropna().dt.strftime("%Y-%m").unique())
+    months = months_covered(inc)
     if len(months) < 2:
         st.info("Change needs at least two months: widen the month filter.")
         return
@@ -356,7 +357,8 @@ def _change_view(
     after = c2.select_slider(
         "After", options=months, value=(months[half], months[-1]), key="ch_after"
     )
-    change = _compare(akey, weights, cell, tuple(before), tuple(after), inc, wards, data_months)
+    span_before, span_after = (str(before[0]), str(before[1])), (str(after[0]), str(after[1]))
+    change = _compare(akey, weights, cell, span_before, span_after, inc, wards, data_months)
     cmp = change.cells
     moved = cmp[cmp["change"] != 0]
     colours = pd.Series(

@@ -16,6 +16,7 @@ from shapely.geometry import LineString
 from geodata import SAMPLE_DIR
 from geodata.store import PatrolAreaStore
 from hotspots import InputError
+from hotspots.filter import months_covered
 from hotspots.pilot import PilotResult, evaluate_pilot
 from hotspots.report.pilot_page import pilot_report_html
 from hotspots.report.pilot_text import pilot_record, pilot_summary, wdq_sentence
@@ -199,7 +200,7 @@ def pilot_tab(
 ) -> None:
     target = _target(inc_key, incidents, store)
     control = _control(incidents, store, target)
-    months = sorted(incidents["month"].dropna().dt.strftime("%Y-%m").unique())
+    months = months_covered(incidents)
     if len(months) < 3:
         st.info("A pilot evaluation needs months before, during and after the operation.")
         return

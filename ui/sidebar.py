@@ -22,6 +22,7 @@ from geodata import (
 )
 from geodata.store import PatrolAreaStore
 from hotspots import InputError, LoadReport, read_incidents
+from hotspots.filter import months_covered
 from hotspots.pipeline import Suggested
 from ui.helpers import (
     ALL_TYPES,
@@ -322,7 +323,7 @@ def _sidebar_filters(
     incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None
 ) -> tuple[str, str, list[str], list[str]]:
     st.header("Filters")
-    months = sorted(incidents["month"].dropna().dt.strftime("%Y-%m").unique())
+    months = months_covered(incidents)
     if not months:
         st.error("the data have no months; the month filter is off.")
         start, end = "", ""

@@ -38,7 +38,7 @@ def read_inputs(args: argparse.Namespace) -> Inputs:
     """
     from geodata.layers import load_wards
 
-    from ..filter import filter_incidents
+    from ..filter import filter_incidents, months_covered
     from ..io import read_incidents
 
     log.info("Reading %s ...", ", ".join(args.inputs))
@@ -46,7 +46,7 @@ def read_inputs(args: argparse.Namespace) -> Inputs:
     for line in report.lines():
         log.info("%s", line)
     # a month with none of a filtered crime type is a zero for it, not a month missing
-    data_months = sorted(incidents["month"].dropna().dt.strftime("%Y-%m").unique())
+    data_months = months_covered(incidents)
     incidents = filter_incidents(
         incidents, report, start=args.start, end=args.end, categories=args.crime_type
     )
