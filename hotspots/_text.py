@@ -16,11 +16,12 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .columns import HOTSPOT_ITEM_COLUMNS, HOTSPOT_NAME_COLUMNS
+from .columns import HOTSPOT_ITEM_COLUMNS, HOTSPOT_NAME_COLUMNS, TABLE_ID_COLUMNS
 
 __all__ = [
     "as_number",
@@ -28,6 +29,7 @@ __all__ = [
     "first_line",
     "is_missing",
     "item_texts",
+    "join_ids",
     "join_items",
     "join_names",
     "list_some",
@@ -166,7 +168,8 @@ def lists_as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` with the Hotspots frame's list columns as text (those it has).
 
     ``top_categories`` and ``top_locations`` by :func:`join_items`, ``wards`` by
-    :func:`join_names`: what every writer and table shows. Other columns are untouched.
+    :func:`join_names`, the ward and patrol tables' ``hotspots`` by :func:`join_ids`: what every
+    writer and table shows. Other columns are untouched.
 
     >>> frame = pd.DataFrame({"top_categories": [[("Drugs", 3)]], "wards": [["A", "B"]]})
     >>> lists_as_text(frame).iloc[0].tolist()
@@ -174,8 +177,28 @@ def lists_as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """
     out = frame.copy()
     for name in frame.columns:
-        if name in HOTSPOT_ITEM_COLUMNS or name in HOTSPOT_NAME_COLUMNS:
-            join = join_items if name in HOTSPOT_ITEM_COLUMNS else join_names
-            texts = [join(v) for v in frame[name]]
-            out[name] = pd.Series(texts, index=frame.index, dtype="str")
+        if name in HOTSPOT_ITEM_COLUMNS:
+            join: Any = join_items
+        elif name in HOTSPOT_NAME_COLUMNS:
+            join = join_names
+        elif name in TABLE_ID_COLUMNS:
+            join = join_ids
+        else:
+            continue
+        texts = [join(v) for v in frame[name]]
+        out[name] = pd.Series(texts, index=frame.index, dtype="str")
     return out
+
+
+def join_ids(ids: object) -> str:
+    """A list of hotspot ids as the ward and patrol tables print them: ``"H01, H02"``; text is
+    kept as it is.
+
+    >>> join_ids(["H01", "H02"]), join_ids([]), join_ids("H03")
+    ('H01, H02', '', 'H03')
+    """
+    if isinstance(ids, str):
+        return ids
+    if ids is None or is_missing(ids):
+        return ""
+    return ", ".join(str(i) for i in ids)  # type: ignore[attr-defined]

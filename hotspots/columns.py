@@ -8,6 +8,7 @@ __all__ = [
     "HOTSPOT_NAME_COLUMNS",
     "INCIDENTS_CSV_COLUMNS",
     "INCIDENT_COLUMNS",
+    "TABLE_ID_COLUMNS",
 ]
 
 #: Incidents frame, in this order; extra source columns follow.
@@ -49,6 +50,9 @@ HOTSPOT_ITEM_COLUMNS: list[str] = ["top_categories", "top_locations"]
 #: Hotspots frame columns that hold lists of names; written as "Ward A; Ward B"
 #: (:func:`hotspots._text.join_names`).
 HOTSPOT_NAME_COLUMNS: list[str] = ["wards"]
+
+#: The ward and patrol tables' list columns of hotspot ids (written "H01, H02").
+TABLE_ID_COLUMNS: list[str] = ["hotspots"]
 
 #: incidents.csv written by the CLI.
 INCIDENTS_CSV_COLUMNS: list[str] = [

@@ -54,7 +54,6 @@ __all__ = [
     "check_hotspots",
     "check_patrol_areas",
     "inside_any",
-    "joined",
     "overlap_pairs",
     "overlay_hotspots",
     "point_index",
@@ -62,6 +61,7 @@ __all__ = [
     "rank_order",
     "share_inside",
     "typed_frame",
+    "unique_lists",
     "ward_table",
 ]
 
@@ -90,7 +90,7 @@ _WARD_DTYPES = {
     "incidents_per_km2": "float64",
     "population": "float64",
     "incidents_per_1000": "float64",
-    "hotspots": "str",
+    "hotspots": "object",
     "n_hotspots": "int64",
     "hotspot_incidents": "int64",
     "share_in_hotspots": "float64",
@@ -283,9 +283,10 @@ def share_inside(
         return np.where(total > 0, covered / np.maximum(total, 1), np.nan)
 
 
-def joined(lists: list[list[str]], sep: str) -> list[str]:
-    """Each list as one text joined by ``sep``, repeats dropped, first order kept."""
-    return [sep.join(dict.fromkeys(items)) for items in lists]
+def unique_lists(lists: list[list[str]]) -> list[list[str]]:
+    """Each list with its repeats dropped, first order kept (a table's list column: the
+    writers join it into text, :func:`hotspots._text.lists_as_text`)."""
+    return [list(dict.fromkeys(items)) for items in lists]
 
 
 def typed_frame(columns: dict[str, Any], dtypes: dict[str, str]) -> pd.DataFrame:
@@ -471,7 +472,7 @@ def ward_table(
         if "ward_name" in layer.columns
         else codes
     )
-    lists = joined(hotspot_lists, ", ")
+    lists = unique_lists(hotspot_lists)
     out = typed_frame(
         {
             "ward_code": codes,

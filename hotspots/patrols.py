@@ -21,13 +21,13 @@ from .overlay import (
     check_hotspots,
     check_patrol_areas,
     inside_any,
-    joined,
     overlap_pairs,
     point_index,
     point_pairs,
     rank_order,
     share_inside,
     typed_frame,
+    unique_lists,
 )
 from .profile import street_names
 
@@ -66,7 +66,7 @@ _PATROL_DTYPES = {
     "incidents": "int64",
     "hotspot_incidents": "int64",
     "hotspots_touched": "int64",
-    "hotspots": "str",
+    "hotspots": "object",
     "share_in_hotspots": "float64",
     "share_of_hotspot_incidents": "float64",
 }
@@ -140,7 +140,7 @@ def patrol_coverage(
             "incidents": counts,
             "hotspot_incidents": hot_counts,
             "hotspots_touched": [len(set(t)) for t in touched],
-            "hotspots": joined(touched, ", "),
+            "hotspots": unique_lists(touched),
             "share_in_hotspots": share_in,
             "share_of_hotspot_incidents": share_of,
         },

@@ -207,7 +207,7 @@ def test_suppressed_ward_table() -> None:
             "ward_name": ["Ashmere", "Brindle", "Copper", "Dunmore"],
             "incidents": [40, 3, 0, 25],
             "incidents_per_1000": [4.0, 0.3, 0.0, 2.5],
-            "hotspots": ["H01", "", "", ""],
+            "hotspots": [["H01"], [], [], []],
             "hotspot_incidents": [2, 0, 0, 0],
             "share_in_hotspots": [0.05, 0.0, np.nan, 0.0],
         }
@@ -264,7 +264,7 @@ def test_ward_table_hotspot_column_total() -> None:
             "ward_name": ["A", "B", "C"],
             "incidents": [100, 200, 300],
             "incidents_per_1000": [1.0, 2.0, 3.0],
-            "hotspots": ["H01", "H02", "H03"],
+            "hotspots": [["H01"], ["H02"], ["H03"]],
             "hotspot_incidents": [97, 50, 60],
             "share_in_hotspots": [0.97, 0.25, 0.2],
         }
@@ -461,7 +461,7 @@ def test_ward_table_respects_what_the_hotspot_table_prints() -> None:
         {
             "ward_name": ["Alder", "Birch", "Cedar", "Damson"],
             "incidents": [900, 700, 800, 100],
-            "hotspots": ["H01", "H02, H03", "H03", "H04"],
+            "hotspots": [["H01"], ["H02", "H03"], ["H03"], ["H04"]],
             "hotspot_incidents": [416, 600, 3, 97],
             "share_in_hotspots": [416 / 900, 600 / 700, 3 / 800, 0.97],
         }

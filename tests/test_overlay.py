@@ -187,7 +187,7 @@ def test_ward_table_by_hand(
             "incidents_per_km2": [8.0, 3.0],
             "population": [500.0, 2000.0],
             "incidents_per_1000": [16.0, 1.5],
-            "hotspots": ["H01, H02", "H02"],
+            "hotspots": [["H01", "H02"], ["H02"]],
             "n_hotspots": [2, 1],
             "hotspot_incidents": [7, 3],
             "share_in_hotspots": [7 / 8, 1.0],
@@ -206,7 +206,7 @@ def test_ward_table_population_file_replaces_layer_figures(
     table = ward_table(incidents, wards, population=read_population(path)).table
     rates = dict(zip(table["ward_code"], table["incidents_per_1000"], strict=True))
     assert rates == {"E05000001": 16.0, "E05000002": 1.0}
-    assert table["hotspots"].tolist() == ["", ""] and table["hotspot_incidents"].tolist() == [0, 0]
+    assert table["hotspots"].tolist() == [[], []] and table["hotspot_incidents"].tolist() == [0, 0]
     assert table["share_in_hotspots"].tolist() == [0.0, 0.0]
 
 
@@ -249,7 +249,7 @@ def test_patrol_coverage_by_hand(
             "incidents": [5, 2, 0],
             "hotspot_incidents": [5, 2, 0],
             "hotspots_touched": [1, 1, 0],
-            "hotspots": ["H01", "H02", ""],
+            "hotspots": [["H01"], ["H02"], []],
             "share_in_hotspots": [1.0, 1.0, np.nan],
             "share_of_hotspot_incidents": [0.5, 0.2, 0.0],
         }

@@ -191,7 +191,7 @@ def deployments(analysis: Analysis, period: str) -> None:
     st.dataframe(table[["hotspot_id", "incidents", "wards"]], hide_index=True, width="stretch")
     if analysis.ward_table is not None:
         st.subheader("Ward table")
-        st.dataframe(analysis.ward_table, hide_index=True, width="stretch")
+        st.dataframe(lists_as_text(analysis.ward_table), hide_index=True, width="stretch")
 
 
 def downloads(
@@ -256,7 +256,7 @@ def outreach(analysis: Analysis, period: str, has_patrols: bool) -> None:
         st.dataframe(streets, hide_index=True, width="stretch")
         return
     st.subheader("Patrol coverage per area")
-    st.dataframe(analysis.patrol_table, hide_index=True, width="stretch")
+    st.dataframe(lists_as_text(analysis.patrol_table), hide_index=True, width="stretch")
     st.subheader("Hotspots no patrol area covers, ranked")
     outlined = without_outlines(analysis.uncovered)
     assert outlined is not None  # patrol areas were given

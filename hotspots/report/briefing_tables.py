@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .._text import as_number, is_missing, item_texts, join_names
+from .._text import as_number, is_missing, item_texts, join_ids, join_names
 from .._validate import check_int
 from ..disclosure import WardDisclosure, hotspot_counts_printed, is_small, protect_ward_table
 from ..errors import ParameterError
@@ -229,11 +229,6 @@ _WARD_FIELDS = (
 )
 
 
-def _split(text: object, sep: str) -> list[str]:
-    """The items of a printed list (the ward table's "H01, H02"); none when missing."""
-    return [] if is_missing(text) else [p.strip() for p in str(text).split(sep) if p.strip()]
-
-
 def _protected_count(value: object, withheld: bool, derived: bool, limit: int) -> str:
     """A count cell of the ward table: "withheld", "–" when worked out from a hidden count,
     else the count with small ones suppressed."""
@@ -256,7 +251,7 @@ def _ward_row(i: int, values: Sequence[Any], decided: WardDisclosure, limit: int
         DASH if is_missing(label) else str(label),
         n_text,
         DASH if hide_n or rate_v is None else f"{rate_v:,.1f}",
-        DASH if is_missing(hs) or not str(hs).strip() else str(hs),
+        join_ids(_names(hs, "hotspots")) or DASH,
         hs_text,
         DASH if decided.share_hidden(i) else percent(as_number(share)),
     ]
@@ -342,7 +337,7 @@ def suppressed_ward_table(
         for nm, cd in zip(col("ward_name"), col("ward_code"), strict=True)
     ]
     printed = hotspot_counts_printed(
-        [_split(h, ",") for h in col("hotspots")],
+        [_names(h, "hotspots") for h in col("hotspots")],
         labels,
         None
         if hotspot_wards is None
