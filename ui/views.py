@@ -256,7 +256,8 @@ def outreach(analysis: Analysis, period: str, has_patrols: bool) -> None:
         st.dataframe(streets, hide_index=True, width="stretch")
         return
     st.subheader("Patrol coverage per area")
-    st.dataframe(lists_as_text(analysis.patrol_table), hide_index=True, width="stretch")
+    if analysis.patrol_table is not None:
+        st.dataframe(lists_as_text(analysis.patrol_table), hide_index=True, width="stretch")
     st.subheader("Hotspots no patrol area covers, ranked")
     outlined = without_outlines(analysis.uncovered)
     assert outlined is not None  # patrol areas were given
