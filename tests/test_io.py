@@ -35,22 +35,8 @@ from hotspots.io import (
     LoadReport,
     read_incidents,
 )
+from tests.conftest import SHARED_DATA, STREET_HEADER
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-STREET_HEADER = [
-    "Crime ID",
-    "Month",
-    "Reported by",
-    "Falls within",
-    "Longitude",
-    "Latitude",
-    "Location",
-    "LSOA code",
-    "LSOA name",
-    "Crime type",
-    "Last outcome category",
-    "Context",
-]
 STREET_EXTRAS = ["Reported by", "Falls within", "LSOA name", "Context"]
 TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 LON, LAT = -0.0200, 51.5800  # Walthamstow
