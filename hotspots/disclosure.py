@@ -401,7 +401,7 @@ def hidden_totals(
     Parameters
     ----------
     monthly
-        :attr:`hotspots.evaluate.PilotResult.monthly` (``period`` and a column per zone).
+        :attr:`hotspots.pilot.PilotResult.monthly` (``period`` and a column per zone).
     threshold
         Counts from 1 to ``threshold - 1`` are small.
     zones, periods
@@ -434,7 +434,7 @@ def disclosed_monthly(
     Parameters
     ----------
     monthly
-        :attr:`hotspots.evaluate.PilotResult.monthly` (``month``, ``period``, ``target``,
+        :attr:`hotspots.pilot.PilotResult.monthly` (``month``, ``period``, ``target``,
         ``buffer``, ``control``).
     threshold
         Counts from 1 to ``threshold - 1`` are not plotted.
@@ -539,9 +539,9 @@ def protect_pilot(counts: pd.DataFrame, monthly: pd.DataFrame, threshold: int) -
     Parameters
     ----------
     counts
-        :attr:`hotspots.evaluate.PilotResult.counts`: a zone a row, a period a column.
+        :attr:`hotspots.pilot.PilotResult.counts`: a zone a row, a period a column.
     monthly
-        :attr:`hotspots.evaluate.PilotResult.monthly`.
+        :attr:`hotspots.pilot.PilotResult.monthly`.
     threshold
         Counts from 1 to ``threshold - 1`` are small.
 

@@ -196,8 +196,7 @@ def test_briefing_view(app: AppTest) -> None:
     assert list(headline.columns[:2]) == ["Hotspot", "Incidents"]
     assert headline["Incidents"].map(type).eq(str).all()  # counts as text ("fewer than 5")
     assert "Wards" in headline.columns and "Top streets" in headline.columns
-    if helpers.briefing_available():
-        assert [b.label for b in view.get("download_button")] == ["Download the briefing (HTML)"]
+    assert [b.label for b in view.get("download_button")] == ["Download the briefing (HTML)"]
 
 
 # ------------------------------------------------------------------------------------------
@@ -529,8 +528,6 @@ def test_fewer_than_5() -> None:
 def test_briefing_file(
     analysis: Fixture,
 ) -> None:
-    if not helpers.briefing_available():
-        pytest.skip("hotspots.briefing is not there yet")
     out, incidents, map_kw = analysis
     page = helpers.briefing_page(out, incidents, map_kw, ("2024-01", "2024-06"))
     assert page.lstrip().lower().startswith("<!doctype html")

@@ -1,4 +1,4 @@
-"""Tests for hotspots.pilot_report: the printable before/after report of a pilot evaluation."""
+"""Tests for hotspots.report.pilot_page: the printable before/after report of a pilot evaluation."""
 
 from __future__ import annotations
 

@@ -278,15 +278,6 @@ def shaded_wards(
     return wards.drop(columns=column, errors="ignore").merge(values, on="ward_code", how="left")
 
 
-def briefing_available() -> bool:
-    """Whether hotspots.briefing (the briefing file writer) is installed."""
-    try:
-        from hotspots.report import briefing  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def briefing_table(hotspots: gpd.GeoDataFrame, top_n: int = 10) -> pd.DataFrame:
     """The briefing's hotspot table, all text, counts of 1-4 as "fewer than 5"
     (:func:`hotspots.report.briefing_tables.suppressed_table`)."""

@@ -24,7 +24,6 @@ from hotspots.crs import to_wgs84
 from hotspots.pipeline import Analysis
 
 from .helpers import (
-    briefing_available,
     briefing_page,
     briefing_table,
     fewer_than_5,
@@ -327,9 +326,6 @@ def briefing(
         st.error(str(exc))
     else:
         st.iframe(page, height=480)
-    if not briefing_available():
-        st.caption("The briefing file needs hotspots.briefing, which this version lacks.")
-        return
     st.download_button(
         "Download the briefing (HTML)",
         lambda: briefing_page(analysis, chosen, map_kw, period),

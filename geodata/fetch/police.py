@@ -2,7 +2,7 @@
 
 :func:`fetch_police` asks the API (``crimes-street/all-crime``) for every month of a period
 inside a boundary and writes the answers as the API JSON that
-:func:`hotspots.incidents.read_incidents` reads: ``out_dir/YYYY-MM/crimes_<part>.json``.
+:func:`hotspots.io.read_incidents` reads: ``out_dir/YYYY-MM/crimes_<part>.json``.
 It keeps to the published call limits (15 requests a second, a burst of 30, HTTP 429 past
 them), splits an area into quarters when the API refuses it for holding more than 10,000
 crimes (HTTP 503), retries transient failures, and resumes an interrupted download.
@@ -408,7 +408,7 @@ def fetch_police(
     cut into the quarters of its bounding box, recursively; a crime on a cut line comes back
     twice and is written once. The answers are written as
     ``out_dir/YYYY-MM/crimes_<part>.json`` (the API's JSON list), ready for
-    :func:`hotspots.incidents.read_incidents`.
+    :func:`hotspots.io.read_incidents`.
 
     Parameters
     ----------
