@@ -20,18 +20,19 @@ from shapely.geometry.base import BaseGeometry
 from ._points import incident_xy
 from ._validate import check_incidents
 from .cluster import (
+    BUSIER_THAN,
     DEFAULT_EPS,
     Suggestion,
-    dbscan_labels,
     hdbscan_labels,
     suggest_eps,
     suggest_min_samples,
 )
 from .errors import InputError, ParameterError
-from .footprint import hotspot_footprints
+from .footprint import DEFAULT_MARGIN, hotspot_footprints
 from .profile import profile_hotspots
 from .study_area import StudyArea
 from .study_area import study_area as make_study_area
+from .tuning import MAX_HOTSPOT_KM2, choose_settings, hotspot_labels
 
 __all__ = [
     "METHODS",
@@ -61,11 +62,15 @@ class HotspotResult:
     method, eps_m, min_samples, min_cluster_size
         The parameters used (given or suggested).
     suggestions
-        The automatic suggestions computed, by parameter name, each with its reason.
+        The automatic suggestions computed, by parameter name, each with its reason
+        (``busier_than``: the share of incidents' neighbourhoods a core must beat, which
+        sets ``min_samples`` for any span of months).
     notes
         Plain sentences saying which automatic choices were made.
     study_area
         The area the PAI is relative to (:mod:`hotspots.study_area`).
+    margin, max_km2
+        The outline margin (metres) and the largest hotspot (km², DBSCAN) used.
     """
 
     hotspots: gpd.GeoDataFrame
@@ -79,6 +84,8 @@ class HotspotResult:
     crs: str
     suggestions: dict[str, Suggestion] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    margin: float = DEFAULT_MARGIN
+    max_km2: float | None = MAX_HOTSPOT_KM2
 
     @property
     def study_area_km2(self) -> float:
@@ -166,6 +173,7 @@ def suggest_parameters(
     method: Literal["dbscan", "hdbscan"] = "dbscan",
     eps: float | None = None,
     weighted: bool = False,
+    tune: bool = False,
 ) -> dict[str, Suggestion]:
     """The suggested ``eps`` (DBSCAN, when not given) and ``min_samples``, each with its reason.
 
@@ -183,24 +191,51 @@ def suggest_parameters(
         The ``eps`` to suggest ``min_samples`` for; suggested too when None.
     weighted
         Count harm (the ``weight`` column, scaled to an average of 1) instead of incidents.
+    tune
+        DBSCAN: choose ``eps`` and ``busier_than`` by the back-test
+        (:func:`hotspots.tuning.choose_settings`) instead of the spacing rule and 0.75.
     """
     _check_parameters(incidents, method, eps, None)
     xy = incident_xy(incidents)
     weights, _ = cluster_weights(incidents, weighted)
     out: dict[str, Suggestion] = {}
     n = len(xy)
-    if eps is None and method == "dbscan" and n:
-        out["eps"] = suggest_eps(xy)
-        eps = float(out["eps"].value)
     area = study_area if study_area is not None or not n else make_study_area(incidents)
-    out["min_samples"] = suggest_min_samples(
+    busier_than = BUSIER_THAN
+    if method == "dbscan" and n and area is not None and tune:
+        spacing = suggest_eps(xy) if eps is None else None
+        settings = choose_settings(
+            incidents,
+            study=area.geometry,
+            weighted=weighted,
+            eps=eps,
+            fallback_eps=float(spacing.value) if spacing is not None else float(eps or 0),
+        )
+        if eps is None:
+            why = settings.reason if settings.backtested else spacing.reason  # type: ignore[union-attr]
+            out["eps"] = Suggestion(settings.eps, why)
+        eps = settings.eps
+        busier_than = settings.busier_than
+        out["busier_than"] = Suggestion(busier_than, settings.reason)
+    else:
+        if eps is None and method == "dbscan" and n:
+            out["eps"] = suggest_eps(xy)
+            eps = float(out["eps"].value)
+        out["busier_than"] = Suggestion(
+            busier_than,
+            f"a hotspot core must be busier than the neighbourhood of {busier_than:.0%} of "
+            "incidents (the default rule)",
+        )
+    min_samples = suggest_min_samples(
         n,
         n_months=_n_months(incidents),
         area_km2=area.area_km2 if area is not None else 0.0,
         eps=float(eps) if eps is not None else DEFAULT_EPS,
         xy=xy,
         weights=weights,
+        busier_than=busier_than,
     )
+    out["min_samples"] = min_samples
     return out
 
 
@@ -232,6 +267,9 @@ def find_hotspots(
     min_cluster_size: int | None = None,
     weighted: bool = False,
     study_area: StudyArea | BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    margin: float = DEFAULT_MARGIN,
+    max_km2: float | None = MAX_HOTSPOT_KM2,
+    tune: bool = False,
 ) -> HotspotResult:
     """Cluster incidents into ranked hotspots with their footprints and statistics.
 
@@ -240,10 +278,13 @@ def find_hotspots(
     incidents
         An Incidents frame in metres (from :func:`hotspots.read_incidents`).
     eps
-        DBSCAN neighbourhood radius in metres; suggested from the k-distance knee when None.
+        DBSCAN neighbourhood radius in metres; suggested from the map points' spacing when
+        None (or chosen by the back-test with ``tune=True``).
     min_samples
         Incidents (counting those sharing a map point) needed within ``eps`` for a core point;
-        suggested from the number of incidents, months and area when None.
+        when None, the count within ``eps`` that 75% of incidents' neighbourhoods do not
+        exceed, or more (:func:`hotspots.cluster.suggest_min_samples`; the share is chosen
+        by the back-test with ``tune=True``).
     method
         ``"dbscan"`` (exact DBSCAN of the raw points) or ``"hdbscan"`` (variable density).
     min_cluster_size
@@ -257,6 +298,15 @@ def find_hotspots(
         The area the PAI's area share is measured against: a :class:`StudyArea`, or a boundary
         that :func:`hotspots.study_area.study_area` turns into one; its default rule (the
         incidents' buffered hull) when None.
+    margin
+        Metres kept around each hotspot's map points and the links between them (its
+        outline; :mod:`hotspots.footprint`).
+    max_km2
+        DBSCAN only: largest hotspot outline in km²; a larger cluster is split by a stricter
+        core rule (:func:`hotspots.tuning.hotspot_labels`). None: no limit (coarser areas).
+    tune
+        Choose the settings not given by the back-test on the incidents' own months
+        (:func:`hotspots.tuning.choose_settings`) instead of the spacing rule.
 
     Returns
     -------
@@ -269,7 +319,7 @@ def find_hotspots(
     suggestions: dict[str, Suggestion] = {}
     if min_samples is None or (eps is None and method == "dbscan"):
         suggestions = suggest_parameters(
-            incidents, study_area=area, method=method, eps=eps, weighted=weighted
+            incidents, study_area=area, method=method, eps=eps, weighted=weighted, tune=tune
         )
     eps, min_samples, chosen_notes = _chosen(suggestions, eps, min_samples, method)
     notes += chosen_notes
@@ -277,8 +327,10 @@ def find_hotspots(
     if method == "dbscan":
         eps = float(eps if eps is not None else DEFAULT_EPS)
         log.info("DBSCAN of %d incidents, eps %.0f m, min_samples %d", n, eps, min_samples)
-        labels, is_core = dbscan_labels(xy, eps=eps, min_samples=min_samples, weights=weights)
-        footprints = hotspot_footprints(xy, labels, radius=eps / 2.0)
+        labels, is_core = hotspot_labels(
+            xy, weights, eps=eps, min_samples=min_samples, margin=margin, max_km2=max_km2
+        )
+        footprints = hotspot_footprints(xy, labels, margin=margin)
         min_cluster_size = None
     else:
         if min_cluster_size is None:
@@ -294,7 +346,7 @@ def find_hotspots(
             xy, min_cluster_size=int(min_cluster_size), min_samples=min_samples, weights=weights
         )
         is_core = np.zeros(n, dtype=bool)
-        footprints = hotspot_footprints(xy, labels, radius=None)
+        footprints = hotspot_footprints(xy, labels, margin=margin)
         eps = None
     if area is None:
         raise InputError("no incidents to find hotspots in; check the filters.")
@@ -318,6 +370,8 @@ def find_hotspots(
         crs=incidents.crs.to_string(),
         suggestions=suggestions,
         notes=notes,
+        margin=float(margin),
+        max_km2=max_km2 if method == "dbscan" else None,
     )
 
 

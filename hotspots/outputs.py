@@ -80,6 +80,8 @@ def write_analysis(
         written.append(write_table_csv(analysis.ward_table, out / "wards.csv"))
     if analysis.patrol_table is not None:
         written.append(write_table_csv(analysis.patrol_table, out / "patrols.csv"))
+    if analysis.backtest is not None:
+        written.append(write_table_csv(analysis.backtest.table, out / "backtest.csv"))
     layer_files = {k: v for k, v in (files or {}).items() if v is not None}
     written.append(write_summary(analysis.summary(report, files=layer_files), out / "summary.json"))
     period = analysis.period()

@@ -25,6 +25,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ._points import incident_xy
+from .backtest import BacktestResult, backtest, map_points
 from .cluster import Suggestion, map_point_spacing
 from .errors import InputError, ParameterError
 from .find import HotspotResult, find_hotspots, suggest_parameters
@@ -33,6 +34,7 @@ from .overlay import assign_wards, overlay_hotspots, ward_table
 from .patrols import coverage_share, outreach_streets, patrol_coverage, uncovered_hotspots
 from .profile import monthly_counts
 from .study_area import StudyArea, study_area
+from .tuning import cluster_map, settings_min_samples
 
 __all__ = [
     "ALL_INCIDENTS",
@@ -41,6 +43,7 @@ __all__ = [
     "Suggested",
     "analyse",
     "crime_mix",
+    "hotspot_backtest",
     "select_wards",
     "suggest",
 ]
@@ -92,6 +95,10 @@ class Analysis:
         Incidents per hotspot and crime type (long form: hotspot_id, crime type, incidents).
     harm
         The harm weighting used, or None.
+    backtest
+        How well hotspots found with these settings on earlier months predicted the later
+        months, against the naive and KDE maps (:mod:`hotspots.backtest`); None with fewer
+        than 4 months.
     notes
         The automatic choices made, in sentences.
     """
@@ -113,6 +120,7 @@ class Analysis:
     overall: pd.DataFrame = field(default_factory=pd.DataFrame)
     crime_mix: pd.DataFrame = field(default_factory=pd.DataFrame)
     harm: HarmResult | None = None
+    backtest: BacktestResult | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -189,6 +197,8 @@ class Analysis:
             }
         if self.harm is not None:
             out["harm"] = self.harm.to_dict()
+        if self.backtest is not None:
+            out["backtest"] = self.backtest.to_dict()
         return out
 
 
@@ -249,6 +259,8 @@ def analyse(
     harm_source: str | None = None,
     population: pd.DataFrame | None = None,
     boundary: Any = None,
+    run_backtest: bool = True,
+    tune: bool = False,
 ) -> Analysis:
     """Find, rank and overlay hotspots: the whole analysis of the product in one call.
 
@@ -270,6 +282,10 @@ def analyse(
     boundary
         The study area's boundary when it is not the wards (a borough outline); the wards'
         union when None and wards are given, else the incidents' buffered hull.
+    run_backtest
+        Back-test the hotspots on the incidents' own months (:func:`hotspot_backtest`).
+    tune
+        Choose the settings not given by the back-test (:mod:`hotspots.tuning`).
 
     Returns
     -------
@@ -288,6 +304,7 @@ def analyse(
         min_cluster_size=min_cluster_size,
         study_area=area,
         weighted=harm is not None,
+        tune=tune,
     )
     ids = found.hotspot_ids
     hotspots = found.hotspots
@@ -310,9 +327,69 @@ def analyse(
     analysis.monthly = monthly_counts(incidents, ids)
     analysis.overall = monthly_counts(incidents, np.full(len(incidents), ALL_INCIDENTS, object))
     analysis.crime_mix = crime_mix(incidents, ids)
+    if run_backtest:
+        log.info("Back-testing the hotspots on earlier months ...")
+        analysis.backtest = hotspot_backtest(incidents, found, weighted=harm is not None)
+        if analysis.backtest is not None:
+            analysis.notes += list(analysis.backtest.notes)
     for note in analysis.notes:
         log.info("%s", note)
     return analysis
+
+
+def hotspot_backtest(
+    incidents: gpd.GeoDataFrame, found: HotspotResult, *, weighted: bool = False
+) -> BacktestResult | None:
+    """Back-test the settings of ``found`` on the incidents' own months.
+
+    Each fold's hotspots are found with the same method, ``eps``, outline margin and size
+    limit; ``min_samples`` is recomputed for the fold's months from the chosen
+    ``busier_than`` when it was suggested, else scaled to the fold's share of the incidents
+    (a ``min_samples`` given for a year means proportionally fewer for nine months).
+    """
+    area = found.study_area
+    total = float(incidents["weight"].sum()) if weighted else float(len(incidents))
+    rule = found.suggestions.get("busier_than") if "min_samples" in found.suggestions else None
+
+    def fit_map(fit: gpd.GeoDataFrame) -> list[Any]:
+        points = map_points(fit, weighted=weighted)
+        if weighted and points.total > 0:  # as find_hotspots: harm scaled to an average of 1
+            points = type(points)(points.xy, points.counts * len(fit) / points.total)
+        scale = (float(fit["weight"].sum()) if weighted else len(fit)) / total if total else 0
+        if rule is not None:
+            months = pd.to_datetime(fit["month"]).dt.to_period("M")
+            min_samples = settings_min_samples(
+                points,
+                eps=float(found.eps_m or 0),
+                busier_than=float(rule.value),
+                n_months=int((months.max() - months.min()).n) + 1 if len(fit) else 1,
+                area_km2=area.area_km2,
+            )
+        else:
+            min_samples = max(1, round(found.min_samples * scale))
+        if found.method == "dbscan":
+            return cluster_map(
+                points,
+                eps=float(found.eps_m or 0),
+                min_samples=min_samples,
+                margin=found.margin,
+                max_km2=found.max_km2,
+            )
+        size = max(2, round((found.min_cluster_size or found.min_samples) * scale))
+        refit = find_hotspots(
+            fit,
+            method="hdbscan",
+            min_samples=min_samples,
+            min_cluster_size=size,
+            weighted=weighted,
+            study_area=area,
+            margin=found.margin,
+        )
+        return list(refit.hotspots.geometry)
+
+    return backtest(
+        incidents, study=area.geometry, hotspot_map=fit_map, weighted=weighted, radius=found.margin
+    )
 
 
 @dataclass(frozen=True)

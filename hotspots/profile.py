@@ -309,8 +309,9 @@ def profile_hotspots(
         Area of the study area in km², the denominator of the PAI (0 is accepted only when
         there are no hotspots).
     rank_by
-        ``"incidents"`` ranks by the number of incidents, ``"harm"`` by the sum of ``weight``.
-        Ties go to the smaller footprint, then to the lower label.
+        ``"incidents"`` ranks by incidents per km² of the footprint, ``"harm"`` by the sum of
+        ``weight`` per km² (densest first: the top N hotspots are the best use of patrol
+        time). Ties go to the busier hotspot, then to the lower label.
     top_n
         How many crime types and streets to list per hotspot.
     trend_months
@@ -421,7 +422,10 @@ def profile_hotspots(
     categories = _top_counts(slot, frame["category"][member], top)
     streets = _top_counts(slot, frame["location"][member], top, clean=street_names)
 
-    order = np.lexsort((clusters, area_km2, -score))  # score desc, area asc, label asc
+    # densest first (incidents or harm per km²): the best use of patrol time; then busiest
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score_density = np.where(area_km2 > 0, score / area_km2, np.inf)
+    order = np.lexsort((clusters, -score, -score_density))
     ids = [hotspot_id(rank, k) for rank in range(1, k + 1)]
     columns: dict[str, object] = {
         "hotspot_id": ids,

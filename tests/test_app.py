@@ -157,7 +157,12 @@ def test_suggested_values_are_the_values_used(app: AppTest) -> None:
 def test_deployments_view(app: AppTest) -> None:
     deploy = app.tabs[0]
     heads = [s.value for s in deploy.subheader]
-    assert heads[:3] == ["Hotspots, ranked", "Wards each hotspot touches", "Ward table"]
+    assert heads[:4] == [
+        "How well did these hotspots predict?",
+        "Hotspots, ranked",
+        "Wards each hotspot touches",
+        "Ward table",
+    ]
     assert "Downloads" in heads
     assert deploy.selectbox[0].value == "H01"
     labels = [b.label for b in deploy.get("download_button")]
@@ -171,6 +176,17 @@ def test_deployments_view(app: AppTest) -> None:
         "Map (HTML, opens offline)",
         "Summary (JSON)",
     ]
+
+
+def test_forecast_check_shows_the_back_test(app: AppTest) -> None:
+    """The Deployments view opens with the back-test: its sentence with the figures."""
+    deploy = app.tabs[0]
+    sentence = " ".join(m.value for m in deploy.markdown)
+    assert (
+        "back-tests (the latest fitted on 2022-01..2024-06, scored on 2024-07..2024-12)" in sentence
+    )
+    assert "last period's busiest map points held" in sentence
+    assert deploy.get("arrow_vega_lite_chart")  # the capture curve
 
 
 def test_outreach_view(app: AppTest) -> None:
@@ -291,7 +307,8 @@ def test_selected_hotspot_drives_the_details(fresh: AppTest) -> None:
     fresh.session_state["hotspot_pick"] = third
     _run(fresh)
     assert fresh.tabs[0].selectbox[0].value == third
-    assert fresh.tabs[0].markdown[0].value.startswith(f"**{third}**")
+    details = [m.value for m in fresh.tabs[0].markdown if m.value.startswith("**H")]
+    assert details and details[0].startswith(f"**{third}**")
 
 
 # ------------------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ def test_labels_equal_sklearn_on_raw_points(incidents) -> None:  # type: ignore[
 
 def test_suggestions_are_used_and_explained(incidents) -> None:  # type: ignore[no-untyped-def]
     result = find_hotspots(incidents)
-    assert set(result.suggestions) == {"eps", "min_samples"}
+    assert set(result.suggestions) == {"eps", "busier_than", "min_samples"}
     assert result.eps_m == pytest.approx(float(result.suggestions["eps"].value))
     assert result.min_samples == int(result.suggestions["min_samples"].value)
     assert all(s.reason for s in result.suggestions.values())

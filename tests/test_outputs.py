@@ -35,10 +35,15 @@ def test_every_file_is_written_and_agrees_with_the_analysis(
         "wards.csv",
         "summary.json",
         "map.html",
+        "backtest.csv",  # six months: back-tested
     }
     assert {p.name for p in out.iterdir()} == names  # nothing else, no temporary file left
     summary = json.loads((out / "summary.json").read_text())
     assert summary == json.loads(json.dumps(analysis.summary(report, files={"wards": "w.gpkg"})))
+    backtest = pd.read_csv(out / "backtest.csv")
+    assert analysis.backtest is not None
+    assert len(backtest) == len(analysis.backtest.table) > 0
+    assert summary["backtest"]["folds"][0]["test_to"] == backtest["test_to"].iloc[0]
     table = pd.read_csv(out / "hotspots.csv")
     assert table["hotspot_id"].tolist() == ["H01", "H02"]
     used = pd.read_csv(out / "incidents.csv", keep_default_na=False)

@@ -121,7 +121,7 @@ def test_harm_weights_rank_and_are_recorded(incidents) -> None:  # type: ignore[
 def test_suggest_is_what_analyse_uses(incidents, wards) -> None:  # type: ignore[no-untyped-def]
     suggested = suggest(incidents, wards=wards)
     a = analyse(incidents, wards=wards)
-    assert set(suggested.settings) == {"eps", "min_samples"}
+    assert set(suggested.settings) == {"eps", "busier_than", "min_samples"}
     assert a.found.eps_m == pytest.approx(float(suggested.settings["eps"].value))
     assert a.found.min_samples == int(suggested.settings["min_samples"].value)
     assert a.suggestions["min_samples"].reason == suggested.settings["min_samples"].reason

@@ -53,7 +53,7 @@ ROWS = [
 ]
 FOOTPRINTS = {
     5: box(0, 0, 200, 100),  # 0.02 km²
-    0: box(1000, 0, 1100, 100),  # 0.01 km²
+    0: box(1000, 0, 1200, 100),  # 0.02 km²
     2: box(2000, 0, 2200, 200),  # 0.04 km²
 }
 STUDY_KM2 = 4.0
@@ -101,10 +101,11 @@ def test_every_column_on_hand_data(borough: tuple[gpd.GeoDataFrame, np.ndarray])
     assert table["rank"].tolist() == [1, 2, 3]
     assert table["incidents"].tolist() == [6, 4, 4]
     assert table["share"].tolist() == pytest.approx([6 / 16, 4 / 16, 4 / 16])
-    assert table["area_km2"].tolist() == pytest.approx([0.02, 0.01, 0.04])
-    assert table["density_km2"].tolist() == pytest.approx([300.0, 400.0, 100.0])
-    # PAI = share / (area / study area): 0.375 / 0.005, 0.25 / 0.0025, 0.25 / 0.01
-    assert table["pai"].tolist() == pytest.approx([75.0, 100.0, 25.0])
+    assert table["area_km2"].tolist() == pytest.approx([0.02, 0.02, 0.04])
+    # ranked densest first: 300, 200, 100 incidents per km²
+    assert table["density_km2"].tolist() == pytest.approx([300.0, 200.0, 100.0])
+    # PAI = share / (area / study area): 0.375 / 0.005, 0.25 / 0.005, 0.25 / 0.01
+    assert table["pai"].tolist() == pytest.approx([75.0, 50.0, 25.0])
     assert table["top_categories"].tolist() == [
         [(VIOLENCE, 3), ("Drugs", 2), ("Burglary", 1)],
         [(ASB, 2), ("Drugs", 2)],  # tie on count: by name
@@ -125,6 +126,16 @@ def test_every_column_on_hand_data(borough: tuple[gpd.GeoDataFrame, np.ndarray])
     assert table["last_month"].tolist() == ["2024-06", "2024-05", "2024-06"]
     assert table.geometry.tolist()[1].equals(FOOTPRINTS[0])
     assert table.index.tolist() == [0, 1, 2]
+
+
+def test_ranked_by_density_not_by_count(borough: tuple[gpd.GeoDataFrame, np.ndarray]) -> None:
+    """A small busy hotspot outranks a larger one holding more incidents."""
+    incidents, labels = borough
+    tight = {**FOOTPRINTS, 0: box(1000, 0, 1050, 100)}  # 4 incidents in 0.005 km²: 800 / km²
+    table, ids = profile_hotspots(incidents, labels, tight, study_area_km2=STUDY_KM2)
+    assert ids == {0: "H01", 5: "H02", 2: "H03"}
+    assert table["density_km2"].tolist() == pytest.approx([800.0, 300.0, 100.0])
+    assert table["incidents"].tolist() == [4, 6, 4]
 
 
 def test_dtypes_are_fixed_and_same_when_empty(borough: tuple[gpd.GeoDataFrame, np.ndarray]) -> None:

@@ -22,6 +22,7 @@ from hotspots import (
 from hotspots._text import lists_as_text
 from hotspots.crs import to_wgs84
 from hotspots.pipeline import Analysis
+from hotspots.report.backtest_text import BACKTEST_TITLE, backtest_sentence
 
 from .helpers import (
     briefing_page,
@@ -124,7 +125,46 @@ TABLE_FORMATS = {
 }
 
 
+def forecast_check(analysis: Analysis) -> None:
+    """How well did these hotspots predict? The back-test's sentence and capture curve."""
+    st.subheader(BACKTEST_TITLE)
+    result = analysis.backtest
+    if result is None:
+        st.info(
+            "Not enough months to check: with 4 months or more the dashboard finds hotspots "
+            "on the earlier months and measures how much of the later months' crime they held."
+        )
+        return
+    st.write(backtest_sentence(result))
+    curve = result.curve.assign(
+        area=lambda c: 100 * c["area_share"], caught=lambda c: 100 * c["capture"]
+    )
+    chart = (
+        alt.Chart(curve)
+        .mark_line()
+        .encode(
+            x=alt.X("area:Q", title="Share of the study area patrolled (%)"),
+            y=alt.Y("caught:Q", title="Share of the next months' crime caught (%)"),
+            color=alt.Color("method:N", title="Map"),
+            tooltip=[
+                "method",
+                alt.Tooltip("area:Q", format=".2f"),
+                alt.Tooltip("caught:Q", format=".1f"),
+            ],
+        )
+        .properties(height=260)
+    )
+    st.altair_chart(chart, width="stretch")
+    st.caption(
+        "Each line: hotspots (or the baseline map) found on earlier months, patrolled "
+        "densest first; the higher the line at small areas, the better the map points to "
+        "where crime happens next. Baselines: last period's busiest map points and 50 m "
+        "cells, and a kernel density (KDE) map."
+    )
+
+
 def deployments(analysis: Analysis, period: str) -> None:
+    forecast_check(analysis)
     table = lists_as_text(analysis.hotspot_table)  # the lists as the files write them
     st.subheader("Hotspots, ranked")
     if len(table) == 0:

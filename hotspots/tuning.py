@@ -1,0 +1,303 @@
+"""Default hotspot settings chosen by the back-test: the map that best predicts the next months.
+
+:func:`choose_settings` fits DBSCAN with every candidate setting on each back-test fold's fit
+months (:func:`hotspots.backtest.plan_folds`) and keeps the one whose hotspots, densest first,
+caught the most of the test months' incidents within the patrol budget (the mean capture at
+1%, 2% and 3% of the study area by default: the area under the capture curve up to what a
+commander can cover). Candidates are street-scale:
+
+* ``eps`` 75, 100, 150 m (the search radius);
+* ``busier_than`` 0.8, 0.9, 0.95, 0.98: ``min_samples`` is the count within ``eps`` that
+  that share of incidents' neighbourhoods do not exceed (:func:`suggest_min_samples`), so
+  the setting means the same on a fold's fewer months as on the whole period;
+
+The outline margin is not a candidate: it is fixed at 25 m (:data:`DEFAULT_MARGIN`), the street
+space the back-test's map-point baseline gives every map point. A thinner margin always scores
+a higher PAI (the same map points in less area), so choosing it by PAI would only measure the
+arithmetic, not the forecast.
+
+No hotspot outline may exceed :data:`MAX_HOTSPOT_KM2` (1 km²): a larger cluster is clustered
+again with a stricter core rule (``min_samples`` x 1.5, repeated) until every part fits, so a
+city centre splits into its busiest streets instead of one polygon across whole town centres
+(:func:`hotspot_labels`).
+
+Ties go to the earlier candidate in that order; the choice is deterministic. With fewer
+months than a back-test needs, the documented rule applies instead: eps from the map points'
+spacing (:func:`suggest_eps`) and ``busier_than`` 0.75 (:data:`BUSIER_THAN`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+from shapely.geometry.base import BaseGeometry
+
+from ._validate import month_label, month_numbers
+from .backtest import (
+    BUDGET,
+    Fold,
+    MapPoints,
+    capture,
+    map_points,
+    plan_folds,
+    ranked_map,
+)
+from .cluster import BUSIER_THAN, dbscan_labels, suggest_min_samples
+from .footprint import DEFAULT_MARGIN, hotspot_footprints
+
+__all__ = [
+    "BUSIER_THAN_CANDIDATES",
+    "EPS_CANDIDATES",
+    "FALLBACK_BUSIER_THAN",
+    "MAX_HOTSPOT_KM2",
+    "Settings",
+    "choose_settings",
+    "cluster_map",
+    "hotspot_labels",
+    "settings_min_samples",
+]
+
+log = logging.getLogger(__name__)
+
+EPS_CANDIDATES: tuple[float, ...] = (50.0, 75.0, 100.0, 150.0)
+BUSIER_THAN_CANDIDATES: tuple[float, ...] = (0.3, 0.5, 0.7, 0.9)
+#: ``busier_than`` when there are too few months to back-test (the spacing rule's).
+FALLBACK_BUSIER_THAN = BUSIER_THAN
+#: Largest hotspot outline, km², before it is split by a stricter core rule.
+MAX_HOTSPOT_KM2 = 1.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Street-scale hotspot settings and why they were chosen.
+
+    Attributes
+    ----------
+    eps
+        DBSCAN search radius, metres.
+    busier_than
+        Share of incidents whose neighbourhood a core point must be busier than (sets
+        ``min_samples`` for any span of months).
+    margin
+        Outline margin, metres (fixed: see the module docstring).
+    capture
+        Mean share of the test months' incidents caught within the budget (NaN without a
+        back-test).
+    reason
+        One plain sentence for the user.
+    backtested
+        Whether the back-test chose them (else the fallback rule).
+    """
+
+    eps: float
+    busier_than: float
+    margin: float
+    capture: float
+    reason: str
+    backtested: bool
+
+
+def settings_min_samples(
+    points: MapPoints, *, eps: float, busier_than: float, n_months: int, area_km2: float
+) -> int:
+    """``min_samples`` for ``points`` (unique map points with counts) at these settings."""
+    return int(
+        suggest_min_samples(
+            points.total,
+            n_months=max(1, n_months),
+            area_km2=area_km2,
+            eps=eps,
+            xy=points.xy,
+            weights=points.counts,
+            busier_than=busier_than,
+        ).value
+    )
+
+
+def hotspot_labels(
+    xy: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64] | None,
+    *,
+    eps: float,
+    min_samples: int,
+    margin: float = DEFAULT_MARGIN,
+    max_km2: float | None = MAX_HOTSPOT_KM2,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """DBSCAN labels and core mask, with clusters whose outline exceeds ``max_km2`` split.
+
+    A cluster whose outline (:func:`hotspot_footprints` with ``margin``) is larger than
+    ``max_km2`` is clustered again on its own members with ``min_samples`` x 1.5 (rounded
+    up), repeatedly, until every part fits; members left out become noise. ``max_km2=None``
+    is plain DBSCAN. Labels are renumbered 0.. in order of first row.
+    """
+    labels, core = dbscan_labels(xy, eps=eps, min_samples=min_samples, weights=weights)
+    if max_km2 is None or labels.max(initial=-1) < 0:
+        return labels, core
+    limit = float(max_km2) * 1e6
+    out = np.full(len(labels), -1, dtype=np.int64)
+    core = core.copy()
+    pending = [(np.flatnonzero(labels == k), min_samples) for k in range(labels.max() + 1)]
+    next_label = 0
+    while pending:
+        rows, ms = pending.pop()
+        outline = hotspot_footprints(xy[rows], np.zeros(len(rows), dtype=np.int64), margin=margin)
+        if outline[0].area <= limit:
+            out[rows] = next_label
+            next_label += 1
+            continue
+        stricter = math.ceil(ms * 1.5)
+        sub_w = None if weights is None else weights[rows]
+        sub, sub_core = dbscan_labels(xy[rows], eps=eps, min_samples=stricter, weights=sub_w)
+        core[rows] = sub_core
+        pending += [(rows[sub == k], stricter) for k in range(sub.max(initial=-1) + 1)]
+    if next_label:
+        first = np.full(next_label, len(out), dtype=np.int64)
+        member = out >= 0
+        np.minimum.at(first, out[member], np.flatnonzero(member))
+        rank = np.empty(next_label, dtype=np.int64)
+        rank[np.argsort(first, kind="stable")] = np.arange(next_label)
+        out[member] = rank[out[member]]
+    return out, core & (out >= 0)
+
+
+def cluster_map(
+    points: MapPoints,
+    *,
+    eps: float,
+    min_samples: int,
+    margin: float = DEFAULT_MARGIN,
+    max_km2: float | None = MAX_HOTSPOT_KM2,
+) -> list[BaseGeometry]:
+    """The DBSCAN hotspot outlines of ``points``, densest first (the back-test's map)."""
+    if not len(points.xy):
+        return []
+    labels, _ = hotspot_labels(
+        points.xy, points.counts, eps=eps, min_samples=min_samples, margin=margin, max_km2=max_km2
+    )
+    return _ranked_outlines(points, labels, margin)
+
+
+def _ranked_outlines(
+    points: MapPoints, labels: npt.NDArray[np.int64], margin: float
+) -> list[BaseGeometry]:
+    outlines = hotspot_footprints(points.xy, labels, margin=margin)
+    if not outlines:
+        return []
+    keys = np.array(sorted(outlines))
+    counts = np.bincount(labels[labels >= 0], weights=points.counts[labels >= 0])[keys]
+    areas = np.array([outlines[int(k)].area for k in keys])
+    order = np.lexsort((keys, -counts, -counts / areas))
+    return [outlines[int(keys[i])] for i in order]
+
+
+def _score(
+    fit: MapPoints,
+    test: MapPoints,
+    study: BaseGeometry,
+    budget: npt.NDArray[np.float64],
+    settings: tuple[float, float],
+    n_months: int,
+) -> float:
+    """Mean capture within the budget of one (eps, busier_than) on a fold."""
+    eps, busier_than = settings
+    area_km2 = float(study.area) / 1e6
+    min_samples = settings_min_samples(
+        fit, eps=eps, busier_than=busier_than, n_months=n_months, area_km2=area_km2
+    )
+    polygons = cluster_map(fit, eps=eps, min_samples=min_samples)
+    ranked = ranked_map(polygons, study, max_area=float(budget.max()))
+    return float(capture(ranked, test, budget).mean() / test.total)
+
+
+def choose_settings(
+    incidents: gpd.GeoDataFrame,
+    *,
+    study: BaseGeometry,
+    weighted: bool = False,
+    budget: tuple[float, float] = BUDGET,
+    eps: float | None = None,
+    folds: Sequence[Fold] | None = None,
+    fallback_eps: float,
+) -> Settings:
+    """The candidate settings whose hotspots best predicted the next months (module docstring).
+
+    Parameters
+    ----------
+    incidents
+        An Incidents frame in metres with ``month``.
+    study
+        The study area polygon.
+    weighted
+        Count harm (``weight``) instead of incidents.
+    budget
+        The patrol budget, (smallest, largest) share of the study area.
+    eps
+        A search radius the user chose: only ``busier_than`` and ``margin`` are chosen.
+    folds
+        The back-test folds; from the incidents' months when None.
+    fallback_eps
+        The radius used without a back-test (the map points' spacing rule).
+    """
+    months = month_numbers(incidents["month"])
+    plan = list(folds) if folds is not None else plan_folds(months)
+    lo, hi = budget
+    shares = np.linspace(lo, hi, 3)
+    if not plan:
+        return Settings(
+            eps=float(eps if eps is not None else fallback_eps),
+            busier_than=FALLBACK_BUSIER_THAN,
+            margin=DEFAULT_MARGIN,
+            capture=math.nan,
+            reason="too few months to back-test (4 are needed), so the map points' spacing "
+            f"sets the search radius and hotspot cores must be busier than "
+            f"{FALLBACK_BUSIER_THAN:.0%} of incidents' neighbourhoods",
+            backtested=False,
+        )
+    budget_area = shares * float(study.area)
+    eps_list = (float(eps),) if eps is not None else EPS_CANDIDATES
+    totals = np.zeros((len(eps_list), len(BUSIER_THAN_CANDIDATES)))
+    for fold in plan:
+        fit_frame = incidents[(months >= fold.fit[0]) & (months <= fold.fit[1])]
+        test = map_points(
+            incidents[(months >= fold.test[0]) & (months <= fold.test[1])], weighted=weighted
+        )
+        if test.total <= 0:
+            continue
+        fit = map_points(fit_frame, weighted=weighted)
+        n_months = fold.fit[1] - fold.fit[0] + 1
+        for (i, e), (j, q) in itertools.product(
+            enumerate(eps_list), enumerate(BUSIER_THAN_CANDIDATES)
+        ):
+            totals[i, j] += _score(fit, test, study, budget_area, (e, q), n_months)
+    totals /= len(plan)
+    best = np.unravel_index(int(np.argmax(totals)), totals.shape)  # first best: deterministic
+    i, j = int(best[0]), int(best[1])
+    chosen_eps, q = eps_list[i], BUSIER_THAN_CANDIDATES[j]
+    latest = plan[0]
+    reason = (
+        f"chosen by back-test: with these settings, hotspots found on "
+        f"{_span(latest.fit)} held {totals[i, j]:.0%} of {_span(latest.test)}'s crime "
+        f"(averaged over {len(plan)} fold{'s' if len(plan) != 1 else ''}) in "
+        f"{lo:.0%}–{hi:.0%} of the study area"
+    )
+    log.info("settings: eps %g m, busier than %g: %s", chosen_eps, q, reason)
+    return Settings(
+        eps=float(chosen_eps),
+        busier_than=float(q),
+        margin=DEFAULT_MARGIN,
+        capture=float(totals[i, j]),
+        reason=reason,
+        backtested=True,
+    )
+
+
+def _span(months: tuple[int, int]) -> str:
+    first, last = month_label(months[0]), month_label(months[1])
+    return first if first == last else f"{first}..{last}"

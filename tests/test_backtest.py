@@ -1,0 +1,197 @@
+"""Tests for hotspots.backtest and hotspots.tuning: scores against hand-worked toy maps."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import box
+
+from hotspots.backtest import (
+    HOTSPOTS,
+    KDE,
+    NAIVE_CELLS,
+    NAIVE_POINTS,
+    Fold,
+    MapPoints,
+    RankedMap,
+    backtest,
+    best_hits,
+    capture,
+    naive_cells,
+    naive_points,
+    plan_folds,
+    ranked_map,
+    street_spaces,
+)
+from hotspots.footprint import hotspot_footprints
+from hotspots.tuning import choose_settings, cluster_map, hotspot_labels
+
+STUDY = box(0, 0, 1000, 1000)  # 1 km²
+A, B = (50.0, 50.0), (950.0, 950.0)
+
+
+def points(*pairs: tuple[tuple[float, float], float]) -> MapPoints:
+    return MapPoints(np.array([p for p, _ in pairs]), np.array([c for _, c in pairs], float))
+
+
+def incidents(rows: list[tuple[str, tuple[float, float], int]]) -> gpd.GeoDataFrame:
+    """An Incidents frame: (month, point, how many) rows."""
+    months, xs, ys = [], [], []
+    for month, (x, y), n in rows:
+        months += [pd.Timestamp(month + "-01")] * n
+        xs += [x] * n
+        ys += [y] * n
+    return gpd.GeoDataFrame(
+        {"month": months, "category": "Drugs", "location": "On or near X", "weight": 1.0},
+        geometry=gpd.points_from_xy(xs, ys),
+        crs="EPSG:27700",
+    )
+
+
+def test_capture_takes_the_last_piece_in_part_and_stays_flat_after_the_map() -> None:
+    square = ranked_map([box(0, 0, 100, 100)], STUDY)
+    test = points((A, 8), (B, 2))
+    assert capture(square, test, [5_000, 10_000, 50_000]).tolist() == [4.0, 8.0, 8.0]
+
+
+def test_later_polygons_lose_what_earlier_ones_took() -> None:
+    ranked = ranked_map([box(0, 0, 100, 100), box(50, 0, 150, 100)], STUDY)
+    assert ranked.areas.tolist() == pytest.approx([10_000, 5_000])
+    test = points(((75.0, 50.0), 3), ((125.0, 50.0), 1))
+    assert capture(ranked, test, [15_000]).tolist() == [4.0]  # the shared point counted once
+
+
+def test_street_spaces_are_disjoint_discs_cut_between_neighbours() -> None:
+    xy = np.array([[100.0, 100.0], [130.0, 100.0], [500.0, 500.0]])
+    spaces = street_spaces(xy, STUDY, radius=25.0)
+    assert shapely.area(shapely.intersection(spaces[0], spaces[1])) == pytest.approx(0, abs=1e-6)
+    assert spaces[2].area == pytest.approx(math.pi * 625, rel=0.03)  # a whole disc, alone
+    assert spaces[0].area < spaces[2].area  # its neighbour takes the ground nearer to it
+
+
+def test_naive_maps_rank_last_periods_counts() -> None:
+    fit = points((A, 3), (B, 1))
+    naive = naive_points(fit, STUDY, max_area=1e6)
+    assert naive.pieces[0].contains(shapely.Point(A))
+    cells = naive_cells(fit, STUDY, max_area=1e6)
+    assert cells.pieces[0].equals(box(50, 50, 100, 100))  # the 50 m cell holding A
+    assert cells.areas.tolist() == [2500.0, 2500.0]
+
+
+def test_best_hits_is_the_test_months_own_densest_places() -> None:
+    test = points((A, 8), (B, 2))
+    one_space = street_spaces(np.array([A]), STUDY, radius=25.0)[0].area
+    best = best_hits(test, STUDY, [one_space, 2 * one_space, 10_000], radius=25.0)
+    assert best.tolist() == pytest.approx([8.0, 10.0, 10.0])
+
+
+def test_plan_folds_roll_back_and_need_four_months() -> None:
+    folds = plan_folds(np.arange(24204, 24216))  # 2017-01 .. 2017-12
+    assert folds[0].labels() == {
+        "fit_from": "2017-01",
+        "fit_to": "2017-09",
+        "test_from": "2017-10",
+        "test_to": "2017-12",
+    }
+    assert len(folds) == 3 and folds[2].fit == (24204, 24206)
+    assert plan_folds(np.arange(24204, 24207)) == []
+    assert len(plan_folds(np.arange(24204, 24208))) == 1  # 4 months: fit 3, test 1
+
+
+def toy_history() -> gpd.GeoDataFrame:
+    rows = [(f"2024-0{m}", A, 3) for m in range(1, 4)] + [(f"2024-0{m}", B, 1) for m in range(1, 4)]
+    return incidents([*rows, ("2024-04", A, 8), ("2024-04", B, 2)])
+
+
+def test_backtest_scores_a_hand_worked_map() -> None:
+    """Fit Jan-Mar, test April: a 100 m square over A holds 8 of 10 in 1% of the area."""
+    result = backtest(
+        toy_history(),
+        study=STUDY,
+        hotspot_map=lambda fit: [box(0, 0, 100, 100)],
+        folds=[Fold((24288, 24290), (24291, 24291))],
+    )
+    assert result is not None
+    row = result.table[(result.table["method"] == HOTSPOTS) & (result.table["area_share"] == 0.01)]
+    assert row["hit_rate"].item() == pytest.approx(0.8)
+    assert row["pai"].item() == pytest.approx(80.0)
+    assert row["pei"].item() == pytest.approx(0.8)  # the best 1% map holds all 10
+    assert set(result.table["method"]) == {HOTSPOTS, NAIVE_POINTS, NAIVE_CELLS, KDE}
+    naive = result.mean(NAIVE_POINTS, 0.01, "hit_rate")
+    assert naive == pytest.approx(1.0)  # A and B's street spaces fit in 1%: all 10 caught
+    summary = result.to_dict()
+    assert summary["pai"][HOTSPOTS]["1%"] == pytest.approx(80.0)
+    assert summary["folds"][0]["test_from"] == "2024-04"
+
+
+def test_backtest_counts_harm_when_weighted() -> None:
+    frame = toy_history()
+    frame.loc[frame.geometry.x > 500, "weight"] = 4.0  # B's incidents weigh 4: 8 of 16 at A
+    result = backtest(
+        frame,
+        study=STUDY,
+        hotspot_map=lambda fit: [box(0, 0, 100, 100)],
+        folds=[Fold((24288, 24290), (24291, 24291))],
+        weighted=True,
+    )
+    assert result is not None
+    assert result.mean(HOTSPOTS, 0.01, "hit_rate") == pytest.approx(0.5)
+
+
+def test_backtest_needs_four_months() -> None:
+    assert backtest(toy_history()[:3], study=STUDY, hotspot_map=None) is None
+
+
+def two_blobs_and_a_bridge() -> np.ndarray:
+    rng = np.random.default_rng(3)
+    blob = lambda cx: rng.normal((cx, 500.0), 8.0, size=(60, 2))  # noqa: E731
+    bridge = np.column_stack([np.arange(120.0, 880.0, 20.0), np.full(38, 500.0)])
+    return np.vstack([blob(100.0), blob(900.0), np.repeat(bridge, 3, axis=0)])
+
+
+def test_large_hotspots_are_split_by_a_stricter_core_rule() -> None:
+    xy = two_blobs_and_a_bridge()
+    whole, _ = hotspot_labels(xy, None, eps=30.0, min_samples=3, max_km2=None)
+    assert whole.max() == 0  # the bridge chains both blobs into one cluster
+    split, core = hotspot_labels(xy, None, eps=30.0, min_samples=3, max_km2=0.02)
+    assert split.max() == 1  # the two blobs, the bridge left out
+    outlines = hotspot_footprints(xy, split)
+    assert all(o.area <= 0.02e6 for o in outlines.values())
+    assert (split[:120] >= 0).all() and not core[split < 0].any()
+
+
+def test_cluster_map_is_densest_first() -> None:
+    pts = points((A, 50), ((60.0, 50.0), 50), ((500.0, 500.0), 30), ((700.0, 500.0), 30))
+    polys = cluster_map(pts, eps=50.0, min_samples=20, max_km2=None)
+    # three clusters: the pair at A (100 in ~4,300 m²) first, then the two singles
+    assert len(polys) == 3
+    assert polys[0].contains(shapely.Point(A))
+
+
+def test_choose_settings_is_deterministic_and_falls_back_without_months() -> None:
+    rng = np.random.default_rng(1)
+    hot = [
+        (f"2024-{m:02d}", tuple(rng.uniform(0, 1000, 2)), 1)
+        for m in range(1, 13)
+        for _ in range(40)
+    ]
+    spots = [(f"2024-{m:02d}", (300.0 + 10 * k, 300.0), 5) for m in range(1, 13) for k in range(5)]
+    frame = incidents(hot + spots)
+    first = choose_settings(frame, study=STUDY, fallback_eps=150.0)
+    again = choose_settings(frame, study=STUDY, fallback_eps=150.0)
+    assert first == again and first.backtested
+    assert "chosen by back-test" in first.reason
+    short = choose_settings(frame[frame["month"] < "2024-04-01"], study=STUDY, fallback_eps=150.0)
+    assert not short.backtested and short.eps == 150.0
+    assert "too few months" in short.reason
+
+
+def test_ranked_map_of_disjoint_pieces_stops_at_the_area() -> None:
+    cells = [box(x, 0, x + 50, 50) for x in range(0, 500, 50)]
+    ranked = ranked_map(cells, STUDY, max_area=6_000, disjoint=True)
+    assert isinstance(ranked, RankedMap) and len(ranked.pieces) == 3
