@@ -58,6 +58,7 @@ __all__ = [
     "RankedMap",
     "backtest",
     "capture",
+    "clip",
     "map_points",
     "naive_cells",
     "naive_points",
@@ -172,6 +173,18 @@ def map_points(incidents: gpd.GeoDataFrame, *, weighted: bool = False) -> MapPoi
     return MapPoints(uxy, uw)
 
 
+def clip(geoms: npt.ArrayLike, study: BaseGeometry) -> npt.NDArray[np.object_]:
+    """``geoms`` cut to the study area; those wholly inside are kept as they are (fast)."""
+    out = np.asarray(geoms, dtype=object).copy()
+    if not len(out):
+        return out
+    shapely.prepare(study)
+    cut = ~shapely.contains_properly(study, out)
+    if cut.any():
+        out[cut] = shapely.intersection(out[cut], study)
+    return out
+
+
 @dataclass(frozen=True)
 class RankedMap:
     """A map cut into disjoint pieces inside the study area, in priority order."""
@@ -200,30 +213,37 @@ def ranked_map(
     geoms = np.asarray(polygons, dtype=object)
     if not len(geoms):
         return RankedMap(np.zeros(0, dtype=object), np.zeros(0))
-    clipped = shapely.intersection(geoms, study)
+    clipped = clip(geoms, study)
     if disjoint:
         areas = shapely.area(clipped)
         keep = areas > 0
         clipped, areas = clipped[keep], areas[keep]
         stop = int(np.searchsorted(np.cumsum(areas), max_area)) + 1
         return RankedMap(clipped[:stop], areas[:stop])
-    pieces: list[BaseGeometry] = []
-    taken = None
+    # each polygon loses what the earlier ones it overlaps took (outlines rarely overlap)
+    tree = shapely.STRtree(clipped)
+    later, earlier = tree.query(clipped, predicate="intersects")
+    keep = earlier < later
+    overlaps: dict[int, list[int]] = {}
+    for i, j in zip(later[keep].tolist(), earlier[keep].tolist(), strict=True):
+        overlaps.setdefault(i, []).append(j)
+    pieces = np.empty(len(clipped), dtype=object)
+    areas = np.zeros(len(clipped))
     total = 0.0
-    for piece in clipped:
+    last = len(clipped)
+    for i, piece in enumerate(clipped):
         if piece is None or piece.is_empty:
             continue
-        if taken is not None and piece.intersects(taken):
-            piece = piece.difference(taken)
-        area = float(piece.area)
-        if area <= 0:
-            continue
-        pieces.append(piece)
-        taken = piece if taken is None else shapely.union(taken, piece)
-        total += area
+        if i in overlaps:
+            piece = piece.difference(shapely.union_all(pieces[overlaps[i]]))
+        pieces[i] = piece
+        areas[i] = float(piece.area)
+        total += areas[i]
         if total >= max_area:
+            last = i + 1
             break
-    return RankedMap(np.asarray(pieces, dtype=object), shapely.area(np.asarray(pieces)))
+    chosen = areas[:last] > 0
+    return RankedMap(pieces[:last][chosen], areas[:last][chosen])
 
 
 def _piece_counts(ranked: RankedMap, points: MapPoints) -> npt.NDArray[np.float64]:
@@ -274,7 +294,7 @@ def street_spaces(
         return np.zeros(0, dtype=object)
     discs = shapely.buffer(shapely.points(xy), radius, quad_segs=4)
     if len(xy) < 2:
-        return np.asarray(shapely.intersection(discs, study), dtype=object)
+        return clip(discs, study)
     lo, hi = xy.min(axis=0) - 2 * radius, xy.max(axis=0) + 2 * radius
     cells = shapely.get_parts(
         shapely.voronoi_polygons(
@@ -282,8 +302,8 @@ def street_spaces(
         )
     )
     if len(cells) != len(xy):  # GEOS merged near-twins: fall back to discs (may overlap)
-        return np.asarray(shapely.intersection(discs, study), dtype=object)
-    return np.asarray(shapely.intersection(shapely.intersection(cells, discs), study), dtype=object)
+        return clip(discs, study)
+    return clip(shapely.intersection(cells, discs), study)
 
 
 def naive_points(
@@ -336,7 +356,7 @@ def best_hits(
     spaces = street_spaces(test.xy, study, radius=radius)
     by_points = capture(_densest(spaces, test.counts), test, target_areas)
     cells, counts = _cell_counts(test, study, NAIVE_CELL_M)
-    clipped = np.asarray(shapely.intersection(cells, study), dtype=object)
+    clipped = clip(cells, study)
     by_cells = capture(_densest(clipped, counts), test, target_areas)
     return np.maximum(by_points, by_cells)
 

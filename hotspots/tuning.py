@@ -147,6 +147,10 @@ def hotspot_labels(
     next_label = 0
     while pending:
         rows, ms = pending.pop()
+        if _fits(xy[rows], eps, margin, limit):
+            out[rows] = next_label
+            next_label += 1
+            continue
         outline = hotspot_footprints(xy[rows], np.zeros(len(rows), dtype=np.int64), margin=margin)
         if outline[0].area <= limit:
             out[rows] = next_label
@@ -165,6 +169,14 @@ def hotspot_labels(
         rank[np.argsort(first, kind="stable")] = np.arange(next_label)
         out[member] = rank[out[member]]
     return out, core & (out >= 0)
+
+
+def _fits(xy: npt.NDArray[np.float64], eps: float, margin: float, limit: float) -> bool:
+    """Whether an outline must fit in ``limit`` m² without drawing it: its spanning-tree edges
+    are at most ``eps`` long, so it is at most a disc plus one ``eps`` x ``2 margin`` strip a
+    further map point."""
+    n = len(np.unique(xy, axis=0)) if len(xy) < 100_000 else len(xy)
+    return math.pi * margin * margin + (n - 1) * 2 * margin * eps <= limit
 
 
 def cluster_map(
