@@ -71,6 +71,8 @@ class HotspotResult:
         The area the PAI is relative to (:mod:`hotspots.study_area`).
     margin, max_km2
         The outline margin (metres) and the largest hotspot (km², DBSCAN) used.
+    group_min_samples
+        With ``groups``: the ``min_samples`` each group (e.g. borough) was clustered with.
     """
 
     hotspots: gpd.GeoDataFrame
@@ -86,6 +88,7 @@ class HotspotResult:
     notes: list[str] = field(default_factory=list)
     margin: float = DEFAULT_MARGIN
     max_km2: float | None = MAX_HOTSPOT_KM2
+    group_min_samples: dict[str, int] = field(default_factory=dict)
 
     @property
     def study_area_km2(self) -> float:
@@ -113,6 +116,8 @@ class HotspotResult:
         }
         if self.min_cluster_size is not None:
             out["min_cluster_size"] = self.min_cluster_size
+        if self.group_min_samples:
+            out["min_samples_by_group"] = dict(self.group_min_samples)
         return out
 
 
@@ -173,7 +178,7 @@ def suggest_parameters(
     method: Literal["dbscan", "hdbscan"] = "dbscan",
     eps: float | None = None,
     weighted: bool = False,
-    tune: bool = False,
+    tune: bool = True,
 ) -> dict[str, Suggestion]:
     """The suggested ``eps`` (DBSCAN, when not given) and ``min_samples``, each with its reason.
 
@@ -193,7 +198,8 @@ def suggest_parameters(
         Count harm (the ``weight`` column, scaled to an average of 1) instead of incidents.
     tune
         DBSCAN: choose ``eps`` and ``busier_than`` by the back-test
-        (:func:`hotspots.tuning.choose_settings`) instead of the spacing rule and 0.75.
+        (:func:`hotspots.tuning.choose_settings`; the default), else the map points' spacing
+        rule and 0.75.
     """
     _check_parameters(incidents, method, eps, None)
     xy = incident_xy(incidents)
@@ -269,7 +275,9 @@ def find_hotspots(
     study_area: StudyArea | BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     margin: float = DEFAULT_MARGIN,
     max_km2: float | None = MAX_HOTSPOT_KM2,
-    tune: bool = False,
+    tune: bool = True,
+    groups: pd.Series | None = None,
+    group_areas_km2: Mapping[str, float] | None = None,
 ) -> HotspotResult:
     """Cluster incidents into ranked hotspots with their footprints and statistics.
 
@@ -278,13 +286,14 @@ def find_hotspots(
     incidents
         An Incidents frame in metres (from :func:`hotspots.read_incidents`).
     eps
-        DBSCAN neighbourhood radius in metres; suggested from the map points' spacing when
-        None (or chosen by the back-test with ``tune=True``).
+        DBSCAN neighbourhood radius in metres; when None, chosen by the back-test on the
+        incidents' own months (:func:`hotspots.tuning.choose_settings`), or from the map
+        points' spacing with ``tune=False`` or fewer than 4 months.
     min_samples
         Incidents (counting those sharing a map point) needed within ``eps`` for a core point;
-        when None, the count within ``eps`` that 75% of incidents' neighbourhoods do not
-        exceed, or more (:func:`hotspots.cluster.suggest_min_samples`; the share is chosen
-        by the back-test with ``tune=True``).
+        when None, the count within ``eps`` that the back-test's chosen share of incidents'
+        neighbourhoods do not exceed (75% with ``tune=False``), or more
+        (:func:`hotspots.cluster.suggest_min_samples`).
     method
         ``"dbscan"`` (exact DBSCAN of the raw points) or ``"hdbscan"`` (variable density).
     min_cluster_size
@@ -306,7 +315,16 @@ def find_hotspots(
         core rule (:func:`hotspots.tuning.hotspot_labels`). None: no limit (coarser areas).
     tune
         Choose the settings not given by the back-test on the incidents' own months
-        (:func:`hotspots.tuning.choose_settings`) instead of the spacing rule.
+        (:func:`hotspots.tuning.choose_settings`); False: the map points' spacing rule.
+    groups
+        DBSCAN only: a group name per incident (same index), e.g. its borough. With two or
+        more groups each is clustered on its own, with its own suggested ``min_samples``
+        (the same rule on the group's own incidents and area), so a quiet outer borough gets
+        hotspots by its own standard, not the city centre's; hotspots never cross groups.
+        A ``min_samples`` given applies to every group.
+    group_areas_km2
+        The area of each group (km²) for the suggestion's density rule; the study area
+        shared in proportion to incidents when None.
 
     Returns
     -------
@@ -321,15 +339,28 @@ def find_hotspots(
         suggestions = suggest_parameters(
             incidents, study_area=area, method=method, eps=eps, weighted=weighted, tune=tune
         )
+    given_min_samples = min_samples
     eps, min_samples, chosen_notes = _chosen(suggestions, eps, min_samples, method)
     notes += chosen_notes
     n = len(xy)
     if method == "dbscan":
         eps = float(eps if eps is not None else DEFAULT_EPS)
         log.info("DBSCAN of %d incidents, eps %.0f m, min_samples %d", n, eps, min_samples)
-        labels, is_core = hotspot_labels(
-            xy, weights, eps=eps, min_samples=min_samples, margin=margin, max_km2=max_km2
+        labels, is_core, per_group = _grouped_labels(
+            incidents,
+            xy,
+            weights,
+            (eps, min_samples, margin, max_km2),
+            groups=groups,
+            areas=group_areas_km2,
+            suggested=suggestions if given_min_samples is None else None,
+            study_km2=area.area_km2 if area is not None else 0.0,
         )
+        if per_group:
+            notes.append(
+                "min_samples per group, each by its own incidents and area: "
+                + _per_group(per_group)
+            )
         footprints = hotspot_footprints(xy, labels, margin=margin)
         min_cluster_size = None
     else:
@@ -372,7 +403,67 @@ def find_hotspots(
         notes=notes,
         margin=float(margin),
         max_km2=max_km2 if method == "dbscan" else None,
+        group_min_samples=per_group if method == "dbscan" else {},
     )
+
+
+def _per_group(per_group: Mapping[str, int]) -> str:
+    items = [f"{name} {value}" for name, value in per_group.items()]
+    return ", ".join(items[:8]) + (f" and {len(items) - 8} more" if len(items) > 8 else "")
+
+
+def _grouped_labels(
+    incidents: gpd.GeoDataFrame,
+    xy: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64] | None,
+    setting: tuple[float, int, float, float | None],
+    *,
+    groups: pd.Series | None,
+    areas: Mapping[str, float] | None,
+    suggested: Mapping[str, Suggestion] | None,
+    study_km2: float,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], dict[str, int]]:
+    """DBSCAN labels of all incidents, each group clustered on its own (see find_hotspots)."""
+    eps, min_samples, margin, max_km2 = setting
+    names = None if groups is None else groups.reindex(incidents.index).fillna("").astype(str)
+    if names is None or names.nunique() < 2:
+        labels, core = hotspot_labels(
+            xy, weights, eps=eps, min_samples=min_samples, margin=margin, max_km2=max_km2
+        )
+        return labels, core, {}
+    codes, uniques = pd.factorize(names, sort=True)
+    labels = np.full(len(xy), -1, dtype=np.int64)
+    core = np.zeros(len(xy), dtype=bool)
+    per_group: dict[str, int] = {}
+    rule = suggested.get("busier_than") if suggested is not None else None
+    n_months = _n_months(incidents)
+    total = float(len(xy)) if weights is None else float(weights.sum())
+    for g, name in enumerate(uniques):
+        rows = np.flatnonzero(codes == g)
+        w = None if weights is None else weights[rows]
+        needed = min_samples
+        if rule is not None:
+            share = (len(rows) if w is None else float(w.sum())) / total if total else 0.0
+            area_km2 = (areas or {}).get(str(name), share * study_km2)
+            needed = int(
+                suggest_min_samples(
+                    len(rows) if w is None else float(w.sum()),
+                    n_months=n_months,
+                    area_km2=float(area_km2),
+                    eps=eps,
+                    xy=xy[rows],
+                    weights=w,
+                    busier_than=float(rule.value),
+                ).value
+            )
+        per_group[str(name) or "(no group)"] = needed
+        sub, sub_core = hotspot_labels(
+            xy[rows], w, eps=eps, min_samples=needed, margin=margin, max_km2=max_km2
+        )
+        member = sub >= 0
+        labels[rows[member]] = sub[member] + labels.max(initial=-1) + 1
+        core[rows] = sub_core
+    return labels, core, per_group
 
 
 def _hotspot_ids(

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import shapely
@@ -45,8 +43,8 @@ log = logging.getLogger(__name__)
 
 #: Metres around a hotspot's map points and the links between them (the outline's margin).
 DEFAULT_MARGIN: float = 25.0
-#: Most threads used to build outlines (one cluster per task).
-_MAX_THREADS = 8
+#: Clusters of at most this many unique points get their spanning tree from all distances.
+_DENSE_TREE_MAX = 48
 
 
 def spanning_tree_edges(points: NDArray[np.float64]) -> NDArray[np.intp]:
@@ -121,24 +119,6 @@ def _chain_edges(pts: NDArray[np.float64]) -> NDArray[np.intp]:
     return edges
 
 
-def _outline(
-    pts: NDArray[np.float64], margin: float, link: float | None, quad_segs: int
-) -> Polygon | MultiPolygon:
-    """The buffer of one cluster's unique points and spanning-tree edges (see module)."""
-    edges = spanning_tree_edges(pts)
-    if link is not None and len(edges):
-        lengths = np.hypot(*(pts[edges[:, 0]] - pts[edges[:, 1]]).T)
-        edges = edges[lengths <= link]
-    linked = np.zeros(len(pts), dtype=bool)
-    linked[edges.ravel()] = True
-    parts = list(shapely.linestrings(np.stack([pts[edges[:, 0]], pts[edges[:, 1]]], axis=1)))
-    parts += list(shapely.points(pts[~linked]))
-    shape = shapely.buffer(shapely.geometrycollections(parts), margin, quad_segs=quad_segs)
-    shape = shapely.make_valid(shape) if not shape.is_valid else shape
-    polygons = [g for g in shapely.get_parts(shape) if isinstance(g, Polygon) and not g.is_empty]
-    return polygons[0] if len(polygons) == 1 else MultiPolygon(polygons)
-
-
 def hotspot_footprints(
     xy: NDArray[np.float64],
     labels: NDArray[np.int64],
@@ -170,11 +150,6 @@ def hotspot_footprints(
     dict
         ``{label: Polygon or MultiPolygon}`` for every label ``>= 0``, in ascending label order.
         A MultiPolygon only arises when ``link`` leaves out a long link.
-
-    Notes
-    -----
-    Clusters are built in parallel threads (GEOS releases the GIL); each outline depends only
-    on its own points, so the result is the same with any number of threads.
 
     Examples
     --------
@@ -216,15 +191,68 @@ def hotspot_footprints(
     groups = [
         (int(cluster_of[begin]), table[begin:end]) for begin, end in itertools.pairwise(bounds)
     ]
-    segs = int(quad_segs)
+    shapes = _outlines(groups, width, longest, int(quad_segs))
+    return {label: shape for (label, _), shape in zip(groups, shapes, strict=True)}
 
-    def build(group: tuple[int, NDArray[np.float64]]) -> Polygon | MultiPolygon:
-        return _outline(group[1], width, longest, segs)
 
-    workers = min(len(groups), os.cpu_count() or 1, _MAX_THREADS)
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            built = list(pool.map(build, groups))
-    else:
-        built = [build(group) for group in groups]
-    return {label: shape for (label, _), shape in zip(groups, built, strict=True)}
+def _tree(pts: NDArray[np.float64]) -> NDArray[np.intp]:
+    """The spanning tree's edges: a dense one for small clusters (fast), else Delaunay's."""
+    n = len(pts)
+    if n < 2:
+        return np.zeros((0, 2), dtype=np.intp)
+    if n > _DENSE_TREE_MAX:
+        return spanning_tree_edges(pts)
+    gaps = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
+    # Prim's algorithm on all distances (ties: the lowest index joins first)
+    joined = np.zeros(n, dtype=bool)
+    joined[0] = True
+    best = gaps[0].copy()
+    parent = np.zeros(n, dtype=np.intp)
+    edges = np.empty((n - 1, 2), dtype=np.intp)
+    for step in range(n - 1):
+        nxt = int(np.argmin(np.where(joined, np.inf, best)))
+        edges[step] = (parent[nxt], nxt)
+        joined[nxt] = True
+        closer = (gaps[nxt] < best) & ~joined
+        best[closer] = gaps[nxt][closer]
+        parent[closer] = nxt
+    edges.sort(axis=1)
+    return edges
+
+
+def _outlines(
+    groups: list[tuple[int, NDArray[np.float64]]],
+    margin: float,
+    link: float | None,
+    quad_segs: int,
+) -> list[Polygon | MultiPolygon]:
+    """Every cluster's outline (module docstring), buffered in one vectorised call."""
+    parts: list[object] = []
+    owner: list[int] = []
+    for k, (_, pts) in enumerate(groups):
+        edges = _tree(pts)
+        if link is not None and len(edges):
+            lengths = np.hypot(*(pts[edges[:, 0]] - pts[edges[:, 1]]).T)
+            edges = edges[lengths <= link]
+        linked = np.zeros(len(pts), dtype=bool)
+        linked[edges.ravel()] = True
+        if len(edges):
+            parts += list(
+                shapely.linestrings(np.stack([pts[edges[:, 0]], pts[edges[:, 1]]], axis=1))
+            )
+            owner += [k] * len(edges)
+        if (~linked).any():
+            parts += list(shapely.points(pts[~linked]))
+            owner += [k] * int((~linked).sum())
+    collections = shapely.geometrycollections(
+        np.asarray(parts, dtype=object), indices=np.asarray(owner, dtype=np.intp)
+    )
+    buffered = shapely.buffer(collections, margin, quad_segs=quad_segs)
+    out: list[Polygon | MultiPolygon] = []
+    for shape in buffered:
+        if not isinstance(shape, Polygon | MultiPolygon) or not shape.is_valid:
+            shape = shapely.make_valid(shape)
+            polygons = [g for g in shapely.get_parts(shape) if isinstance(g, Polygon)]
+            shape = polygons[0] if len(polygons) == 1 else MultiPolygon(polygons)
+        out.append(shape)
+    return out

@@ -75,6 +75,7 @@ def write_analysis(
             analysis.incidents, out / "incidents.csv", hotspot_ids=analysis.hotspot_ids
         ),
         write_table_csv(analysis.streets, out / "outreach.csv"),
+        write_table_csv(analysis.patrol_points, out / "patrol_points.csv"),
     ]
     if analysis.ward_table is not None:
         written.append(write_table_csv(analysis.ward_table, out / "wards.csv"))

@@ -33,10 +33,12 @@ from .profile import street_names
 
 __all__ = [
     "OUTREACH_COLUMNS",
+    "PATROL_POINT_COLUMNS",
     "PATROL_TABLE_COLUMNS",
     "coverage_share",
     "outreach_streets",
     "patrol_coverage",
+    "patrol_points",
     "uncovered_hotspots",
 ]
 
@@ -270,6 +272,123 @@ def outreach_streets(
             "share_of_hotspot": n / totals[slots] if len(slots) else [],
         },
         _OUTREACH_DTYPES,
+    )
+
+
+_POINT_DTYPES = {
+    "hotspot_id": "str",
+    "rank_in_hotspot": "int64",
+    "location": "str",
+    "incidents": "int64",
+    "share_of_hotspot": "float64",
+    "easting": "float64",
+    "northing": "float64",
+    "longitude": "float64",
+    "latitude": "float64",
+}
+#: Columns of :func:`patrol_points`.
+PATROL_POINT_COLUMNS = list(_POINT_DTYPES)
+
+
+def patrol_points(
+    incidents: gpd.GeoDataFrame,
+    hotspots: gpd.GeoDataFrame,
+    *,
+    hotspot_ids: pd.Series,
+    top_n: int = 5,
+) -> pd.DataFrame:
+    """Each hotspot's busiest map points: the exact places to send officers or outreach workers.
+
+    data.police.uk records every crime at one of a fixed set of anonymous map points, so a
+    hotspot's crime sits on a few points; these are its patrol points, busiest first.
+
+    Parameters
+    ----------
+    incidents
+        Incidents frame (``location`` column) in a metre CRS.
+    hotspots
+        The hotspots to list (``hotspot_id`` and ``rank`` for the order).
+    hotspot_ids
+        Each incident's hotspot id ("" for none); hotspots not in ``hotspots`` are ignored.
+    top_n
+        Map points listed per hotspot (at least 1).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`PATROL_POINT_COLUMNS`: per hotspot in rank order, its map points by
+        incidents, most first, ties by location then position: ``rank_in_hotspot`` (1..),
+        ``location`` (the point's most frequent label, "On or near " stripped), ``incidents``,
+        ``share_of_hotspot``, ``easting``/``northing`` (the incidents' CRS) and
+        ``longitude``/``latitude`` (WGS84).
+
+    Examples
+    --------
+    >>> pts = gpd.GeoDataFrame(
+    ...     {"location": ["On or near High Street"] * 3 + ["On or near Mill Lane"]},
+    ...     geometry=gpd.points_from_xy([0, 0, 0, 90], [0, 0, 0, 0]), crs="EPSG:27700")
+    >>> hs = gpd.GeoDataFrame({"hotspot_id": ["H01"], "rank": [1]}, geometry=[None],
+    ...                       crs="EPSG:27700")
+    >>> t = patrol_points(pts, hs, hotspot_ids=pd.Series(["H01"] * 4))
+    >>> t[["location", "incidents", "easting"]].values.tolist()
+    [['High Street', 3, 0.0], ['Mill Lane', 1, 90.0]]
+    """
+    if isinstance(top_n, bool) or not isinstance(top_n, int | np.integer) or top_n < 1:
+        raise ParameterError(f"top_n: must be a whole number of at least 1, not {top_n!r}.")
+    frame = check_incidents(incidents, columns=("location",))
+    hs = check_hotspots(hotspots, frame.crs)
+    ids = check_hotspot_ids(hotspot_ids, frame)
+    names = hs["hotspot_id"].astype("str").to_numpy(dtype=object)[rank_order(hs)]
+    slot = pd.Index(names).get_indexer(pd.Index(ids))
+    member = slot >= 0
+    xy = shapely.get_coordinates(frame.geometry.to_numpy()[member])
+    street = street_names(frame["location"][member].reset_index(drop=True))
+    table = pd.DataFrame(
+        {"slot": slot[member], "x": xy[:, 0], "y": xy[:, 1], "location": street.to_numpy()}
+    )
+    totals = np.bincount(slot[member], minlength=len(names))
+    by_point = table.groupby(["slot", "x", "y"], sort=False)
+    points = by_point.size().rename("n").reset_index()
+    label = (
+        table[table["location"] != ""]
+        .groupby(["slot", "x", "y", "location"], sort=False)
+        .size()
+        .rename("k")
+        .reset_index()
+        .sort_values(["k", "location"], ascending=[False, True])
+        .drop_duplicates(["slot", "x", "y"])
+    )
+    points = points.merge(label[["slot", "x", "y", "location"]], on=["slot", "x", "y"], how="left")
+    points["location"] = points["location"].fillna("")
+    points = points.sort_values(
+        ["slot", "n", "location", "x", "y"], ascending=[True, False, True, True, True]
+    )
+    points["rank"] = points.groupby("slot").cumcount() + 1
+    points = points[points["rank"] <= int(top_n)]
+    slots = points["slot"].to_numpy(dtype=np.int64)
+    n = points["n"].to_numpy(dtype=np.int64)
+    lonlat = (
+        shapely.get_coordinates(
+            gpd.GeoSeries(gpd.points_from_xy(points["x"], points["y"]), crs=frame.crs)
+            .to_crs("EPSG:4326")
+            .to_numpy()
+        )
+        if len(points)
+        else np.zeros((0, 2))
+    )
+    return typed_frame(
+        {
+            "hotspot_id": names[slots] if len(slots) else [],
+            "rank_in_hotspot": points["rank"].to_numpy(dtype=np.int64),
+            "location": points["location"].to_numpy(dtype=object),
+            "incidents": n,
+            "share_of_hotspot": n / totals[slots] if len(slots) else [],
+            "easting": points["x"].to_numpy(dtype=float),
+            "northing": points["y"].to_numpy(dtype=float),
+            "longitude": lonlat[:, 0],
+            "latitude": lonlat[:, 1],
+        },
+        _POINT_DTYPES,
     )
 
 

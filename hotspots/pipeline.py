@@ -25,16 +25,23 @@ import numpy.typing as npt
 import pandas as pd
 
 from ._points import incident_xy
-from .backtest import BacktestResult, backtest, map_points
+from .backtest import BacktestResult, MapPoints, backtest, map_points
+from .boroughs import ward_groups
 from .cluster import Suggestion, map_point_spacing
 from .errors import InputError, ParameterError
 from .find import HotspotResult, find_hotspots, suggest_parameters
 from .harm import HarmResult, apply_harm_weights
 from .overlay import assign_wards, overlay_hotspots, ward_table
-from .patrols import coverage_share, outreach_streets, patrol_coverage, uncovered_hotspots
+from .patrols import (
+    coverage_share,
+    outreach_streets,
+    patrol_coverage,
+    patrol_points,
+    uncovered_hotspots,
+)
 from .profile import monthly_counts
 from .study_area import StudyArea, study_area
-from .tuning import cluster_map, settings_min_samples
+from .tuning import cluster_map
 
 __all__ = [
     "ALL_INCIDENTS",
@@ -87,6 +94,9 @@ class Analysis:
     streets
         The busiest streets of each hotspot outreach workers should visit: those of the
         uncovered hotspots when patrol areas are given, else of every hotspot.
+    patrol_points
+        Each hotspot's busiest map points with their street names, counts and positions
+        (:func:`hotspots.patrols.patrol_points`): where to send officers.
     monthly
         Incidents per hotspot per month (``monthly_counts``).
     overall
@@ -116,6 +126,7 @@ class Analysis:
     uncovered: gpd.GeoDataFrame | None = None
     patrol_share: float | None = None
     streets: pd.DataFrame = field(default_factory=pd.DataFrame)
+    patrol_points: pd.DataFrame = field(default_factory=pd.DataFrame)
     monthly: pd.DataFrame = field(default_factory=pd.DataFrame)
     overall: pd.DataFrame = field(default_factory=pd.DataFrame)
     crime_mix: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -260,7 +271,7 @@ def analyse(
     population: pd.DataFrame | None = None,
     boundary: Any = None,
     run_backtest: bool = True,
-    tune: bool = False,
+    tune: bool = True,
 ) -> Analysis:
     """Find, rank and overlay hotspots: the whole analysis of the product in one call.
 
@@ -285,7 +296,8 @@ def analyse(
     run_backtest
         Back-test the hotspots on the incidents' own months (:func:`hotspot_backtest`).
     tune
-        Choose the settings not given by the back-test (:mod:`hotspots.tuning`).
+        Choose the settings not given by the back-test (:mod:`hotspots.tuning`); False:
+        the map points' spacing rule.
 
     Returns
     -------
@@ -296,6 +308,7 @@ def analyse(
     incidents, harm_info = _weigh(incidents, harm, harm_source)
     area = study_area(incidents, boundary=boundary if boundary is not None else wards)
     log.info("Finding hotspots in %s incidents ...", f"{len(incidents):,}")
+    grouped = ward_groups(incidents, wards) if wards is not None and method == "dbscan" else None
     found = find_hotspots(
         incidents,
         eps=eps,
@@ -305,6 +318,8 @@ def analyse(
         study_area=area,
         weighted=harm is not None,
         tune=tune,
+        groups=grouped[0] if grouped else None,
+        group_areas_km2=grouped[1] if grouped else None,
     )
     ids = found.hotspot_ids
     hotspots = found.hotspots
@@ -324,12 +339,18 @@ def analyse(
         notes=list(found.notes) + (list(harm_info.warnings) if harm_info else []),
     )
     _overlay(analysis, population, wards, patrols)
+    analysis.patrol_points = patrol_points(incidents, hotspots, hotspot_ids=ids)
     analysis.monthly = monthly_counts(incidents, ids)
     analysis.overall = monthly_counts(incidents, np.full(len(incidents), ALL_INCIDENTS, object))
     analysis.crime_mix = crime_mix(incidents, ids)
     if run_backtest:
         log.info("Back-testing the hotspots on earlier months ...")
-        analysis.backtest = hotspot_backtest(incidents, found, weighted=harm is not None)
+        analysis.backtest = hotspot_backtest(
+            incidents,
+            found,
+            weighted=harm is not None,
+            groups=grouped[0] if grouped and found.group_min_samples else None,
+        )
         if analysis.backtest is not None:
             analysis.notes += list(analysis.backtest.notes)
     for note in analysis.notes:
@@ -338,35 +359,32 @@ def analyse(
 
 
 def hotspot_backtest(
-    incidents: gpd.GeoDataFrame, found: HotspotResult, *, weighted: bool = False
+    incidents: gpd.GeoDataFrame,
+    found: HotspotResult,
+    *,
+    weighted: bool = False,
+    groups: pd.Series | None = None,
 ) -> BacktestResult | None:
     """Back-test the settings of ``found`` on the incidents' own months.
 
     Each fold's hotspots are found with the same method, ``eps``, outline margin and size
-    limit; ``min_samples`` is recomputed for the fold's months from the chosen
-    ``busier_than`` when it was suggested, else scaled to the fold's share of the incidents
-    (a ``min_samples`` given for a year means proportionally fewer for nine months).
+    limit, and ``min_samples`` scaled to the fold's share of the incidents (or harm): settings
+    found for a year ask proportionally less of nine months. Whether the settings were given
+    or suggested, the back-test is the same (the dashboard passes the suggested values on).
+    With ``groups`` (as ``find_hotspots`` clustered them), each group is refitted with its own
+    ``min_samples`` scaled to the group's share.
     """
     area = found.study_area
     total = float(incidents["weight"].sum()) if weighted else float(len(incidents))
-    rule = found.suggestions.get("busier_than") if "min_samples" in found.suggestions else None
 
     def fit_map(fit: gpd.GeoDataFrame) -> list[Any]:
         points = map_points(fit, weighted=weighted)
         if weighted and points.total > 0:  # as find_hotspots: harm scaled to an average of 1
-            points = type(points)(points.xy, points.counts * len(fit) / points.total)
+            points = MapPoints(points.xy, points.counts * len(fit) / points.total)
         scale = (float(fit["weight"].sum()) if weighted else len(fit)) / total if total else 0
-        if rule is not None:
-            months = pd.to_datetime(fit["month"]).dt.to_period("M")
-            min_samples = settings_min_samples(
-                points,
-                eps=float(found.eps_m or 0),
-                busier_than=float(rule.value),
-                n_months=int((months.max() - months.min()).n) + 1 if len(fit) else 1,
-                area_km2=area.area_km2,
-            )
-        else:
-            min_samples = max(1, round(found.min_samples * scale))
+        min_samples = max(1, round(found.min_samples * scale))
+        if groups is not None and found.method == "dbscan":
+            return _grouped_fit_map(incidents, fit, found, groups, weighted)
         if found.method == "dbscan":
             return cluster_map(
                 points,
@@ -389,6 +407,43 @@ def hotspot_backtest(
 
     return backtest(
         incidents, study=area.geometry, hotspot_map=fit_map, weighted=weighted, radius=found.margin
+    )
+
+
+def _grouped_fit_map(
+    incidents: gpd.GeoDataFrame,
+    fit: gpd.GeoDataFrame,
+    found: HotspotResult,
+    groups: pd.Series,
+    weighted: bool,
+) -> list[Any]:
+    """The fold's hotspots group by group, each with its ``min_samples`` scaled to its share."""
+    names = groups.reindex(incidents.index).fillna("").astype(str)
+    fit_names = names.reindex(fit.index)
+    xy_parts, count_parts, group_of, needed = [], [], [], []
+    for g, (name, whole) in enumerate(sorted(found.group_min_samples.items())):
+        label = "" if name == "(no group)" else name
+        part = fit[(fit_names == label).to_numpy()]
+        points = map_points(part, weighted=weighted)
+        everyone = incidents[(names == label).to_numpy()]
+        total = float(everyone["weight"].sum()) if weighted else float(len(everyone))
+        share = (float(part["weight"].sum()) if weighted else len(part)) / total if total else 0.0
+        if weighted and points.total > 0:
+            points = MapPoints(points.xy, points.counts * len(part) / points.total)
+        xy_parts.append(points.xy)
+        count_parts.append(points.counts)
+        group_of.append(np.full(len(points.xy), g, dtype=np.int64))
+        needed.append(max(1, round(whole * share)))
+    if not xy_parts:
+        return []
+    merged = MapPoints(np.vstack(xy_parts), np.concatenate(count_parts))
+    return cluster_map(
+        merged,
+        eps=float(found.eps_m or 0),
+        min_samples=needed,
+        margin=found.margin,
+        max_km2=found.max_km2,
+        groups=np.concatenate(group_of),
     )
 
 
@@ -422,6 +477,7 @@ def suggest(
     method: Literal["dbscan", "hdbscan"] = "dbscan",
     harm: Mapping[str, float] | None = None,
     boundary: Any = None,
+    tune: bool = True,
 ) -> Suggested:
     """The settings :func:`analyse` would suggest for these incidents, without clustering.
 
@@ -431,7 +487,7 @@ def suggest(
     incidents, _ = _weigh(incidents, harm, None)
     area = study_area(incidents, boundary=boundary if boundary is not None else wards)
     settings = suggest_parameters(
-        incidents, study_area=area, method=method, weighted=harm is not None
+        incidents, study_area=area, method=method, weighted=harm is not None, tune=tune
     )
     spacing = map_point_spacing(incident_xy(incidents))
     if len(spacing) > SPACING_POINTS:

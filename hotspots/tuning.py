@@ -6,8 +6,10 @@ caught the most of the test months' incidents within the patrol budget (the mean
 1%, 2% and 3% of the study area by default: the area under the capture curve up to what a
 commander can cover). Candidates are street-scale:
 
-* ``eps`` 75, 100, 150 m (the search radius);
-* ``busier_than`` 0.8, 0.9, 0.95, 0.98: ``min_samples`` is the count within ``eps`` that
+* ``eps`` 75, 100, 150 m (the search radius; at 50 m data.police.uk's map points, often 40-60 m
+  apart, rarely link and a "hotspot" is one busy map point, which the back-test's map-point
+  baseline already is);
+* ``busier_than`` 0.3, 0.5, 0.7, 0.9: ``min_samples`` is the count within ``eps`` that
   that share of incidents' neighbourhoods do not exceed (:func:`suggest_min_samples`), so
   the setting means the same on a fold's fewer months as on the whole period;
 
@@ -37,6 +39,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ._validate import month_label, month_numbers
@@ -48,6 +51,7 @@ from .backtest import (
     map_points,
     plan_folds,
     ranked_map,
+    simplified,
 )
 from .cluster import BUSIER_THAN, dbscan_labels, suggest_min_samples
 from .footprint import DEFAULT_MARGIN, hotspot_footprints
@@ -66,7 +70,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-EPS_CANDIDATES: tuple[float, ...] = (50.0, 75.0, 100.0, 150.0)
+EPS_CANDIDATES: tuple[float, ...] = (75.0, 100.0, 150.0)
 BUSIER_THAN_CANDIDATES: tuple[float, ...] = (0.3, 0.5, 0.7, 0.9)
 #: ``busier_than`` when there are too few months to back-test (the spacing rule's).
 FALLBACK_BUSIER_THAN = BUSIER_THAN
@@ -175,38 +179,63 @@ def _fits(xy: npt.NDArray[np.float64], eps: float, margin: float, limit: float) 
     """Whether an outline must fit in ``limit`` m² without drawing it: its spanning-tree edges
     are at most ``eps`` long, so it is at most a disc plus one ``eps`` x ``2 margin`` strip a
     further map point."""
-    n = len(np.unique(xy, axis=0)) if len(xy) < 100_000 else len(xy)
-    return math.pi * margin * margin + (n - 1) * 2 * margin * eps <= limit
+    bound = math.pi * margin * margin + 2 * margin * eps
+    if len(xy) * bound <= limit:  # rows bound the unique points: no need to count them
+        return True
+    return (len(np.unique(xy, axis=0)) - 1) * 2 * margin * eps + math.pi * margin**2 <= limit
 
 
 def cluster_map(
     points: MapPoints,
     *,
     eps: float,
-    min_samples: int,
+    min_samples: int | Sequence[int],
     margin: float = DEFAULT_MARGIN,
     max_km2: float | None = MAX_HOTSPOT_KM2,
+    groups: npt.NDArray[np.int64] | None = None,
 ) -> list[BaseGeometry]:
-    """The DBSCAN hotspot outlines of ``points``, densest first (the back-test's map)."""
+    """The DBSCAN hotspot outlines of ``points``, densest first (the back-test's map).
+
+    With ``groups`` (a group number 0.. per point), each group is clustered on its own with
+    ``min_samples[group]``, and the outlines of all groups are ranked together.
+    """
     if not len(points.xy):
         return []
-    labels, _ = hotspot_labels(
-        points.xy, points.counts, eps=eps, min_samples=min_samples, margin=margin, max_km2=max_km2
-    )
-    return _ranked_outlines(points, labels, margin)
+    if groups is None:
+        parts = [(points, int(np.max(min_samples)))]
+    else:
+        needed = np.atleast_1d(np.asarray(min_samples, dtype=np.int64))
+        parts = [
+            (MapPoints(points.xy[groups == g], points.counts[groups == g]), int(needed[g]))
+            for g in np.unique(groups)
+        ]
+    shapes: list[BaseGeometry] = []
+    counts: list[float] = []
+    for part, needed_here in parts:
+        labels, _ = hotspot_labels(
+            part.xy, part.counts, eps=eps, min_samples=needed_here, margin=margin, max_km2=max_km2
+        )
+        found, held = _outlines(part, labels, margin)
+        shapes += found
+        counts += held
+    if not shapes:
+        return []
+    held_arr = np.array(counts)
+    areas = shapely.area(np.asarray(shapes, dtype=object))
+    order = np.lexsort((np.arange(len(shapes)), -held_arr, -held_arr / areas))
+    return [shapes[i] for i in order]
 
 
-def _ranked_outlines(
+def _outlines(
     points: MapPoints, labels: npt.NDArray[np.int64], margin: float
-) -> list[BaseGeometry]:
+) -> tuple[list[BaseGeometry], list[float]]:
+    """Each cluster's outline and its incidents (weights), in label order."""
     outlines = hotspot_footprints(points.xy, labels, margin=margin)
     if not outlines:
-        return []
+        return [], []
     keys = np.array(sorted(outlines))
     counts = np.bincount(labels[labels >= 0], weights=points.counts[labels >= 0])[keys]
-    areas = np.array([outlines[int(k)].area for k in keys])
-    order = np.lexsort((keys, -counts, -counts / areas))
-    return [outlines[int(keys[i])] for i in order]
+    return [outlines[int(k)] for k in keys], [float(c) for c in counts]
 
 
 def _score(
@@ -272,6 +301,7 @@ def choose_settings(
             f"{FALLBACK_BUSIER_THAN:.0%} of incidents' neighbourhoods",
             backtested=False,
         )
+    study = simplified(study)
     budget_area = shares * float(study.area)
     eps_list = (float(eps),) if eps is not None else EPS_CANDIDATES
     totals = np.zeros((len(eps_list), len(BUSIER_THAN_CANDIDATES)))

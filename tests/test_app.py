@@ -115,7 +115,9 @@ def test_opens_on_the_synthetic_demo(app: AppTest) -> None:
     assert int(shown["Hotspots"]) > 0
     assert incidents_shown(app) > 10_000
     table = frame_with(app, "hotspot_id", "rank")
-    assert list(table["hotspot_id"][:2]) == ["H01", "H02"]
+    width = len(table["hotspot_id"].iloc[0]) - 1  # H01.. or H001.. by how many there are
+    assert list(table["hotspot_id"][:2]) == [f"H{1:0{width}d}", f"H{2:0{width}d}"]
+    assert table["density_km2"].is_monotonic_decreasing  # densest first
     assert table["wards"].str.len().gt(0).all()  # every hotspot lies in a demo ward
     frame_with(app, "ward_code", "ward_name", "incidents")
     assert len(frame_with(app, "patrol_area")) == 4  # the four demo patrol areas
@@ -164,7 +166,7 @@ def test_deployments_view(app: AppTest) -> None:
         "Ward table",
     ]
     assert "Downloads" in heads
-    assert deploy.selectbox[0].value == "H01"
+    assert deploy.selectbox[0].value == deploy.selectbox[0].options[0]  # the top hotspot
     labels = [b.label for b in deploy.get("download_button")]
     assert labels == [
         "Hotspots (GeoJSON)",
@@ -198,7 +200,10 @@ def test_outreach_view(app: AppTest) -> None:
         "Patrol coverage per area",
         "Hotspots no patrol area covers, ranked",
         "Streets to send outreach workers to",
+        "Patrol points: the busiest spots in each hotspot",
     ]
+    points = view.dataframe[3].value
+    assert {"hotspot_id", "location", "incidents", "longitude", "latitude"} <= set(points.columns)
     uncovered = view.dataframe[1].value
     assert uncovered["rank"].is_monotonic_increasing
     labels = [b.label for b in view.get("download_button")]
@@ -305,7 +310,7 @@ def test_tile_server_setting(fresh: AppTest) -> None:
 def test_selected_hotspot_drives_the_details(fresh: AppTest) -> None:
     """A map click sets ``hotspot_pick`` (see test_hotspot_at); the details follow it."""
     third = frame_with(fresh, "hotspot_id", "rank")["hotspot_id"].iloc[2]
-    assert fresh.tabs[0].selectbox[0].value == "H01"
+    assert fresh.tabs[0].selectbox[0].value == fresh.tabs[0].selectbox[0].options[0]
     fresh.session_state["hotspot_pick"] = third
     _run(fresh)
     assert fresh.tabs[0].selectbox[0].value == third

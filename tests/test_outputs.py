@@ -36,10 +36,19 @@ def test_every_file_is_written_and_agrees_with_the_analysis(
         "summary.json",
         "map.html",
         "backtest.csv",  # six months: back-tested
+        "patrol_points.csv",
     }
     assert {p.name for p in out.iterdir()} == names  # nothing else, no temporary file left
     summary = json.loads((out / "summary.json").read_text())
     assert summary == json.loads(json.dumps(analysis.summary(report, files={"wards": "w.gpkg"})))
+    points = pd.read_csv(out / "patrol_points.csv")
+    assert (
+        points.groupby("hotspot_id")["incidents"]
+        .sum()
+        .le(table_counts := analysis.hotspots.set_index("hotspot_id")["incidents"])
+        .all()
+    )
+    assert set(points["hotspot_id"]) == set(table_counts.index)
     backtest = pd.read_csv(out / "backtest.csv")
     assert analysis.backtest is not None
     assert len(backtest) == len(analysis.backtest.table) > 0

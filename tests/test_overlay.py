@@ -557,3 +557,42 @@ def test_real_waltham_forest_geojson_wards_same_counts() -> None:
     a = ward_table(incidents, geo).table.set_index("ward_code")["incidents"]
     b = ward_table(incidents, bng).table.set_index("ward_code")["incidents"]
     assert (a - b.reindex(a.index)).abs().sum() <= 0.001 * len(incidents)
+
+
+def test_patrol_points_are_each_hotspots_busiest_map_points() -> None:
+    """Per hotspot in rank order: map points by incidents, the point's most frequent label."""
+    from hotspots.patrols import PATROL_POINT_COLUMNS, patrol_points
+
+    rows = [
+        ((1000.0, 1000.0), "On or near High Road", "H02", 4),
+        ((1000.0, 1000.0), "On or near Supermarket", "H02", 1),  # same point, rarer label
+        ((1040.0, 1000.0), "On or near Mill Lane", "H02", 2),
+        ((5000.0, 5000.0), "On or near Station Road", "H01", 3),
+        ((9000.0, 9000.0), "On or near Far Street", "", 9),  # noise: not listed
+    ]
+    xs, ys, locs, ids = [], [], [], []
+    for (x, y), loc, hid, n in rows:
+        xs += [530_000 + x] * n  # in London, where the grid's transform is exact
+        ys += [180_000 + y] * n
+        locs += [loc] * n
+        ids += [hid] * n
+    incidents = gpd.GeoDataFrame(
+        {"location": locs}, geometry=gpd.points_from_xy(xs, ys), crs="EPSG:27700"
+    )
+    hotspots = gpd.GeoDataFrame(
+        {"hotspot_id": ["H01", "H02"], "rank": [1, 2]}, geometry=[None, None], crs="EPSG:27700"
+    )
+    table = patrol_points(incidents, hotspots, hotspot_ids=pd.Series(ids), top_n=5)
+    assert list(table.columns) == PATROL_POINT_COLUMNS
+    assert table[["hotspot_id", "rank_in_hotspot", "location", "incidents"]].values.tolist() == [
+        ["H01", 1, "Station Road", 3],
+        ["H02", 1, "High Road", 5],
+        ["H02", 2, "Mill Lane", 2],
+    ]
+    assert table["share_of_hotspot"].tolist() == pytest.approx([1.0, 5 / 7, 2 / 7])
+    back = gpd.GeoSeries(
+        gpd.points_from_xy(table["longitude"], table["latitude"]), crs="EPSG:4326"
+    ).to_crs("EPSG:27700")
+    assert back.x.tolist() == pytest.approx(table["easting"].tolist(), abs=0.01)
+    one = patrol_points(incidents, hotspots, hotspot_ids=pd.Series(ids), top_n=1)
+    assert one["location"].tolist() == ["Station Road", "High Road"]

@@ -287,12 +287,30 @@ def downloads(
 GPKG = "application/geopackage+sqlite3"
 
 
+def patrol_point_table(analysis: Analysis) -> None:
+    """Each hotspot's busiest map points: where exactly to send people."""
+    st.subheader("Patrol points: the busiest spots in each hotspot")
+    points = analysis.patrol_points
+    shown = points.drop(columns=["easting", "northing"], errors="ignore")
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "share_of_hotspot": st.column_config.NumberColumn("share of hotspot", format="percent"),
+            "longitude": st.column_config.NumberColumn(format="%.5f"),
+            "latitude": st.column_config.NumberColumn(format="%.5f"),
+        },
+    )
+
+
 def outreach(analysis: Analysis, period: str, has_patrols: bool) -> None:
     if not has_patrols:
         st.info("Choose patrol areas in the sidebar to see their coverage.")
         streets = analysis.streets
         st.subheader("Streets in each hotspot")
         st.dataframe(streets, hide_index=True, width="stretch")
+        patrol_point_table(analysis)
         return
     st.subheader("Patrol coverage per area")
     if analysis.patrol_table is not None:
@@ -307,6 +325,7 @@ def outreach(analysis: Analysis, period: str, has_patrols: bool) -> None:
     st.subheader("Streets to send outreach workers to")
     streets = analysis.streets
     st.dataframe(streets, hide_index=True, width="stretch")
+    patrol_point_table(analysis)
     cols = st.columns(2)
     cols[0].download_button(
         "Printable list (HTML)",

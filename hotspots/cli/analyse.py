@@ -25,7 +25,8 @@ examples:
   hotspots analyse incidents.csv --crs EPSG:27700 --eps 150 --min-samples 20 --out out/
 
 writes into --out: hotspots.geojson, hotspots.csv, incidents.csv, outreach.csv (the busiest
-streets of each hotspot; with --patrols, of the hotspots no patrol area covers), map.html,
+streets of each hotspot; with --patrols, of the hotspots no patrol area covers),
+patrol_points.csv (the busiest map points of each hotspot, with positions), map.html,
 summary.json, backtest.csv (with 4 or more months: how well hotspots found on the earlier months
 caught the later months' crime, against last period's counts and KDE), and with --wards /
 --patrols also wards.csv and patrols.csv
@@ -66,11 +67,13 @@ def add_parser(sub: Any) -> None:
         help="how many incidents within --eps make a dense spot; suggested when omitted",
     )
     a.add_argument(
-        "--tune",
-        action="store_true",
-        help="choose --eps and --min-samples (those not given) by back-testing on your own "
-        "months: the settings whose hotspots caught most of the next months' crime in 1-3%% "
-        "of the area (many small, street-level hotspots; needs 4 months or more)",
+        "--no-tune",
+        dest="tune",
+        action="store_false",
+        help="suggest --eps and --min-samples from the map points' spacing instead of "
+        "choosing them by back-testing on your own months (the default: the settings whose "
+        "hotspots, found on the earlier months, caught most of the later months' crime in "
+        "1-3%% of the area)",
     )
     a.add_argument(
         "--method",
