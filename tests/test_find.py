@@ -92,3 +92,75 @@ def test_empty_result_keeps_columns(incidents) -> None:  # type: ignore[no-untyp
 def test_bad_parameters(incidents, kwargs: dict, needle: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ParameterError, match=needle):
         find_hotspots(incidents, **kwargs)
+
+
+def two_boroughs() -> tuple[object, pd.Series]:
+    """A busy borough (x < 5 km) and a quiet one, six months; each has one hot street, but the
+    quiet borough's hot street is calmer than the busy borough's ordinary streets."""
+    import geopandas as gpd
+
+    rows = []
+    for x0, background, hot in ((0.0, 10, 60), (5000.0, 0, 3)):
+        grid = np.array([[x0 + x, y] for x in range(100, 4900, 200) for y in range(100, 4900, 200)])
+        street = np.column_stack([x0 + 2000 + np.arange(5) * 40.0, np.full(5, 2500.0)])
+        for month in range(1, 7):
+            rows += [(month, p) for p in grid for _ in range(background)]
+            rows += [(month, p) for p in grid[::50]] if not background else []  # a few
+            rows += [(month, p) for p in street for _ in range(hot)]
+    xy = np.array([p for _, p in rows])
+    frame = gpd.GeoDataFrame(
+        {
+            "month": pd.to_datetime([f"2024-{m:02d}-01" for m, _ in rows]),
+            "category": "Drugs",
+            "location": "On or near Street",
+            "weight": 1.0,
+        },
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs="EPSG:27700",
+    )
+    groups = pd.Series(np.where(xy[:, 0] < 5000, "Busy", "Quiet"), index=frame.index)
+    return frame, groups
+
+
+def test_groups_give_every_borough_hotspots_on_its_own_terms() -> None:
+    frame, groups = two_boroughs()
+    one = find_hotspots(frame, eps=100.0, tune=False)
+    quiet = frame.geometry.x.to_numpy() >= 5000
+    assert (one.hotspot_ids[quiet] == "").all()  # the busy borough's standard: none in Quiet
+    both = find_hotspots(
+        frame, eps=100.0, tune=False, groups=groups, group_areas_km2={"Busy": 25, "Quiet": 25}
+    )
+    assert set(both.group_min_samples) == {"Busy", "Quiet"}
+    assert both.group_min_samples["Quiet"] < both.group_min_samples["Busy"]
+    assert (both.hotspot_ids[quiet] != "").any()  # the quiet borough's own hot street
+    assert both.params()["min_samples_by_group"] == both.group_min_samples
+    # no hotspot crosses the boroughs' border
+    for hid in set(both.hotspot_ids) - {""}:
+        assert groups[both.hotspot_ids == hid].nunique() == 1
+    assert (both.hotspots["area_km2"] <= 1.0).all()
+
+
+def test_analyse_finds_hotspots_borough_by_borough_from_the_wards() -> None:
+    """Wards naming their borough (DISTRICT, LAD22NM, ...) make analyse cluster each alone."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from hotspots import analyse
+
+    frame, _ = two_boroughs()
+    wards = gpd.GeoDataFrame(
+        {
+            "ward_code": ["W1", "W2", "W3"],
+            "ward_name": ["One", "Two", "Three"],
+            "DISTRICT": ["Busy", "Quiet", "Quiet"],
+        },
+        geometry=[box(0, 0, 5000, 5000), box(5000, 0, 10000, 2500), box(5000, 2500, 10000, 5000)],
+        crs="EPSG:27700",
+    )
+    result = analyse(frame, wards=wards, eps=100.0, tune=False, run_backtest=False)
+    assert set(result.found.group_min_samples) == {"Busy", "Quiet"}
+    assert "Quiet" in result.summary(None)["params"]["min_samples_by_group"]
+    quiet = frame.geometry.x.to_numpy() >= 5000
+    assert (result.hotspot_ids[quiet] != "").any()
+    plain = analyse(frame, wards=wards.drop(columns="DISTRICT"), eps=100.0, tune=False)
+    assert not plain.found.group_min_samples
