@@ -616,11 +616,30 @@ def test_evaluate_map_writes_the_comparison(
     )
     assert code == 0, err
     table = pd.read_csv(out / "forecast.csv")
-    assert set(table["method"]) == {"DBSCAN", "KDE", "Gi*"}
+    naive = {"last period, map points", "last period, 50 m cells"}
+    assert set(table["method"]) == {"DBSCAN", "KDE", "Gi*"} | naive
     assert sorted(set(table["area_share"])) == [0.01, 0.02]
     # the planted blobs persist into the test months: every map beats chance (PAI > 1)
     assert (table["pai"].dropna() > 1).all()
     assert "PAI" in stdout
+    assert all(f"{name} " in stdout for name in naive)  # every map is printed
+    record = json.loads((out / "forecast.json").read_text())
+    bandwidth = record["kde_bandwidth_m"]
+    assert bandwidth in (50, 100, 200, 400)  # four fit months: back-tested
+    assert f"note: KDE bandwidth {bandwidth:g} m chosen by back-test" in stdout
+    assert any(n.startswith(f"KDE bandwidth {bandwidth:g} m") for n in record["notes"])
+
+
+@pytest.mark.parametrize("value", ["wide", "-50", "0"])
+def test_evaluate_map_refuses_a_bad_kde_bandwidth(
+    value: str, street_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["evaluate-map", str(street_folder), "--fit-from", "2024-01", "--fit-to", "2024-04"]
+    argv += ["--test-from", "2024-05", "--test-to", "2024-06", "--out", str(tmp_path / "o")]
+    code, _, err = _run(capsys, *argv, "--kde-bandwidth", value)
+    assert code == 2
+    _assert_one_line_error(err, "--kde-bandwidth", value)
+    assert not (tmp_path / "o").exists()
 
 
 def test_evaluate_map_refuses_overlapping_periods(

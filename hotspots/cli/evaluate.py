@@ -73,9 +73,11 @@ def add_parser(sub: Any) -> None:
     em = sub.add_parser(
         "evaluate-map",
         help="how well hotspot maps of one period predicted the next (hit rate, PAI, PEI)",
-        description="Fit hotspot maps (DBSCAN footprints, KDE cells, Gi* cells) on months A and "
-        "score them on later months B at equal shares of the study area: hit rate, PAI "
-        "(hit rate / area share), RRI and PEI (against the best map of equal area).",
+        description="Fit hotspot maps (DBSCAN hotspots, KDE cells, Gi* cells) on months A and "
+        "score them on later months B at equal shares of the study area, next to the naive "
+        "maps of months A's counts per map point and per 50 m cell: hit rate, PAI (hit rate / "
+        "area share), RRI and PEI (against the best map of equal area at the finest scale: "
+        "months B's own busiest map points or 50 m cells).",
         epilog="example:\n  hotspots evaluate-map crimes/ --fit-from 2016-01 --fit-to 2016-12 "
         "--test-from 2017-01 --test-to 2017-06 --wards wards.gpkg --out forecast/",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -93,9 +95,19 @@ def add_parser(sub: Any) -> None:
         metavar="SHARE",
         help="share of the study area to score at (repeatable; default 0.01 0.03 0.05)",
     )
+    em.add_argument(
+        "--kde-bandwidth",
+        type=_kde_bandwidth,
+        default="auto",
+        metavar="METRES|auto",
+        help="KDE kernel radius; auto (default) back-tests 50, 100, 200 and 400 m on the fit "
+        "months and keeps the one that predicted best",
+    )
     em.add_argument("--crime-type", action="append", metavar="TYPE", help="crime type (repeatable)")
     em.add_argument("--crs", metavar="CRS", help="CRS of x/y columns in a plain CSV")
-    em.add_argument("--out", required=True, metavar="DIR", help="folder for forecast.csv")
+    em.add_argument(
+        "--out", required=True, metavar="DIR", help="folder for forecast.csv and forecast.json"
+    )
     em.add_argument("--quiet", "-q", action="store_true", help="print only errors")
     em.set_defaults(func=run_map)
 
@@ -164,11 +176,22 @@ def _area_name(areas: Any, path: str) -> str:
     return Path(path).stem
 
 
+def _kde_bandwidth(text: str) -> float | str:
+    """An argument type for ``--kde-bandwidth``: ``auto`` or a distance in metres > 0.
+
+    >>> _kde_bandwidth("auto"), _kde_bandwidth("150")
+    ('auto', 150.0)
+    """
+    if text.strip().lower() == "auto":
+        return "auto"
+    return float(positive_float("--kde-bandwidth", "--kde-bandwidth 200 (or auto)")(text))
+
+
 def run_map(args: argparse.Namespace) -> int:
     """``hotspots evaluate-map``: score maps fitted on months A on months B; exit code."""
     from geodata.layers import load_wards
 
-    from ..export import write_table_csv
+    from ..export import write_summary, write_table_csv
     from ..filter import filter_incidents
     from ..forecast import evaluate_forecast, forecast_maps
     from ..io import read_incidents
@@ -194,15 +217,29 @@ def run_map(args: argparse.Namespace) -> int:
     if args.wards:
         study, _ = load_wards(args.wards, incidents=incidents)
     log.info("Fitting maps on %s incidents ...", f"{len(fit):,}")
-    maps = forecast_maps(fit, study_area=study)
-    table = evaluate_forecast(fit, test, maps, study_area=study, area_shares=shares).table
+    maps = forecast_maps(fit, study_area=study, kde_bandwidth=args.kde_bandwidth)
+    result = evaluate_forecast(fit, test, maps, study_area=study, area_shares=shares)
+    table = result.table
     out = out_dir(args.out)
     write_table_csv(table, out / "forecast.csv")
+    write_summary(
+        {
+            "inputs": list(report.inputs),
+            "fit": [args.fit_from, args.fit_to],
+            "test": [args.test_from, args.test_to],
+            "kde_bandwidth_m": maps.kde_bandwidth,
+            "notes": list(result.notes),
+        },
+        out / "forecast.json",
+    )
     if not args.quiet:
-        print(f"{'method':<8}{'share':>7}{'hit rate':>10}{'PAI':>7}{'RRI':>7}{'PEI':>7}")
+        width = max(8, *(len(m) + 2 for m in table["method"]))
+        print(f"{'method':<{width}}{'share':>7}{'hit rate':>10}{'PAI':>8}{'RRI':>7}{'PEI':>7}")
         for row in table.itertuples():
             print(
-                f"{row.method:<8}{row.area_share:>7.0%}{row.hit_rate:>10.3f}"
-                f"{row.pai:>7.2f}{row.rri:>7.2f}{row.pei:>7.2f}"
+                f"{row.method:<{width}}{row.area_share:>7.0%}{row.hit_rate:>10.3f}"
+                f"{row.pai:>8.2f}{row.rri:>7.2f}{row.pei:>7.2f}"
             )
+        for note in result.notes:
+            print(f"note: {note}")
     return 0
