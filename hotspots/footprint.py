@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 
 import numpy as np
 import shapely
@@ -37,7 +38,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from ._validate import check_positive_float, check_xy
 from .errors import ParameterError
 
-__all__ = ["DEFAULT_MARGIN", "hotspot_footprints", "spanning_tree_edges"]
+__all__ = ["DEFAULT_MARGIN", "hotspot_footprints", "outline_area_bound", "spanning_tree_edges"]
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +69,12 @@ def spanning_tree_edges(points: NDArray[np.float64]) -> NDArray[np.intp]:
     >>> spanning_tree_edges(np.array([[0.0, 0.0], [100.0, 0.0], [100.0, 30.0]])).tolist()
     [[0, 1], [1, 2]]
     """
-    pts = check_xy(points, "points")
+    return _tree(check_xy(points, "points"))
+
+
+def _delaunay_tree(pts: NDArray[np.float64]) -> NDArray[np.intp]:
+    """The spanning tree from the Delaunay triangulation (for many points)."""
     n = len(pts)
-    if n < 2:
-        return np.zeros((0, 2), dtype=np.intp)
-    if n == 2:
-        return np.array([[0, 1]], dtype=np.intp)
     centred = pts - pts.mean(axis=0)
     spread = np.linalg.svd(centred, compute_uv=False)
     if spread[1] <= 1e-9 * spread[0]:  # collinear: the tree is the chain along the line
@@ -195,13 +196,44 @@ def hotspot_footprints(
     return {label: shape for (label, _), shape in zip(groups, shapes, strict=True)}
 
 
+def outline_area_bound(
+    xy: NDArray[np.float64], labels: NDArray[np.int64], *, margin: float = DEFAULT_MARGIN
+) -> dict[int, float]:
+    """An upper bound of each cluster's outline area (m²) without drawing it: a disc of the
+    margin plus a ``2 margin`` wide strip along every spanning-tree edge.
+
+    >>> xy = np.array([[0.0, 0.0], [100.0, 0.0], [100.0, 0.0]])
+    >>> round(outline_area_bound(xy, np.array([0, 0, 0]), margin=10.0)[0])
+    2314
+    """
+    pts = check_xy(xy)
+    labs = np.asarray(labels, dtype=np.int64)
+    member = labs >= 0
+    if not member.any():
+        return {}
+    codes = labs[member]
+    order = np.lexsort((pts[member][:, 1], pts[member][:, 0], codes))
+    cluster_of, table = codes[order], pts[member][order]
+    fresh = np.r_[True, (np.diff(cluster_of) != 0) | (np.diff(table, axis=0) != 0).any(axis=1)]
+    cluster_of, table = cluster_of[fresh], table[fresh]
+    bounds = np.r_[np.flatnonzero(np.r_[True, cluster_of[1:] != cluster_of[:-1]]), len(table)]
+    out: dict[int, float] = {}
+    for begin, end in itertools.pairwise(bounds):
+        pts_k = table[begin:end]
+        edges = _tree(pts_k)
+        length = float(np.hypot(*(pts_k[edges[:, 0]] - pts_k[edges[:, 1]]).T).sum())
+        out[int(cluster_of[begin])] = math.pi * margin * margin + 2 * margin * length
+    return out
+
+
 def _tree(pts: NDArray[np.float64]) -> NDArray[np.intp]:
-    """The spanning tree's edges: a dense one for small clusters (fast), else Delaunay's."""
+    """The spanning tree's edges: Prim's on all distances for a few points (fast; ties go to
+    the lowest index), else from the Delaunay triangulation."""
     n = len(pts)
     if n < 2:
         return np.zeros((0, 2), dtype=np.intp)
     if n > _DENSE_TREE_MAX:
-        return spanning_tree_edges(pts)
+        return _delaunay_tree(pts)
     gaps = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
     # Prim's algorithm on all distances (ties: the lowest index joins first)
     joined = np.zeros(n, dtype=bool)

@@ -25,7 +25,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ._points import incident_xy
-from .backtest import BacktestResult, MapPoints, backtest, map_points
+from .backtest import CURVE_SHARES, SHARES, BacktestResult, MapPoints, backtest, map_points
 from .boroughs import ward_groups
 from .cluster import Suggestion, map_point_spacing
 from .errors import InputError, ParameterError
@@ -56,6 +56,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: The largest share of the study area the back-test scores (its maps are drawn that far).
+_MAX_SHARE = max(*SHARES, *CURVE_SHARES)
 
 #: The label of the all-incidents series in :attr:`Analysis.overall`.
 ALL_INCIDENTS = "All incidents"
@@ -392,6 +395,7 @@ def hotspot_backtest(
                 min_samples=min_samples,
                 margin=found.margin,
                 max_km2=found.max_km2,
+                max_area=_MAX_SHARE * area.geometry.area,
             )
         size = max(2, round((found.min_cluster_size or found.min_samples) * scale))
         refit = find_hotspots(
@@ -444,6 +448,7 @@ def _grouped_fit_map(
         margin=found.margin,
         max_km2=found.max_km2,
         groups=np.concatenate(group_of),
+        max_area=_MAX_SHARE * found.study_area.geometry.area,
     )
 
 

@@ -54,7 +54,7 @@ from .backtest import (
     simplified,
 )
 from .cluster import BUSIER_THAN, dbscan_labels, suggest_min_samples
-from .footprint import DEFAULT_MARGIN, hotspot_footprints
+from .footprint import DEFAULT_MARGIN, hotspot_footprints, outline_area_bound
 
 __all__ = [
     "BUSIER_THAN_CANDIDATES",
@@ -193,11 +193,16 @@ def cluster_map(
     margin: float = DEFAULT_MARGIN,
     max_km2: float | None = MAX_HOTSPOT_KM2,
     groups: npt.NDArray[np.int64] | None = None,
+    max_area: float | None = None,
 ) -> list[BaseGeometry]:
     """The DBSCAN hotspot outlines of ``points``, densest first (the back-test's map).
 
     With ``groups`` (a group number 0.. per point), each group is clustered on its own with
-    ``min_samples[group]``, and the outlines of all groups are ranked together.
+    ``min_samples[group]``, and the outlines of all groups are ranked together. With
+    ``max_area`` (m²) only the clusters needed to fill it are drawn: clusters in order of
+    incidents per bound of their area (:func:`hotspots.footprint.outline_area_bound`) until
+    the bounds add up to twice ``max_area`` (fast over a city; the drawn ones are then ranked
+    by their true density).
     """
     if not len(points.xy):
         return []
@@ -215,6 +220,8 @@ def cluster_map(
         labels, _ = hotspot_labels(
             part.xy, part.counts, eps=eps, min_samples=needed_here, margin=margin, max_km2=max_km2
         )
+        if max_area is not None:
+            labels = _densest_clusters(part, labels, margin, 2.0 * max_area)
         found, held = _outlines(part, labels, margin)
         shapes += found
         counts += held
@@ -224,6 +231,26 @@ def cluster_map(
     areas = shapely.area(np.asarray(shapes, dtype=object))
     order = np.lexsort((np.arange(len(shapes)), -held_arr, -held_arr / areas))
     return [shapes[i] for i in order]
+
+
+def _densest_clusters(
+    points: MapPoints, labels: npt.NDArray[np.int64], margin: float, area: float
+) -> npt.NDArray[np.int64]:
+    """``labels`` with clusters beyond the densest ``area`` m² (by area bound) set to noise."""
+    bound = outline_area_bound(points.xy, labels, margin=margin)
+    if not bound:
+        return labels
+    keys = np.array(sorted(bound))
+    sizes = np.array([bound[int(k)] for k in keys])
+    member = labels >= 0
+    held = np.bincount(labels[member], weights=points.counts[member])[keys]
+    order = np.lexsort((keys, -held / sizes))
+    upto = int(np.searchsorted(np.cumsum(sizes[order]), area)) + 1
+    keep = np.zeros(int(labels.max()) + 1, dtype=bool)
+    keep[keys[order[:upto]]] = True
+    out = labels.copy()
+    out[member & ~keep[np.maximum(labels, 0)]] = -1
+    return out
 
 
 def _outlines(
@@ -252,7 +279,7 @@ def _score(
     min_samples = settings_min_samples(
         fit, eps=eps, busier_than=busier_than, n_months=n_months, area_km2=area_km2
     )
-    polygons = cluster_map(fit, eps=eps, min_samples=min_samples)
+    polygons = cluster_map(fit, eps=eps, min_samples=min_samples, max_area=float(budget.max()))
     ranked = ranked_map(polygons, study, max_area=float(budget.max()))
     return float(capture(ranked, test, budget).mean() / test.total)
 
