@@ -6,10 +6,11 @@ A forecast-quality check, not a timing. For each data set and split it fits ever
 fit months and scores it on the test months (:func:`hotspots.backtest.backtest` with one
 fold), at 1%, 3% and 5% of the study area (the wards' union):
 
-* ``hotspots, default``: the settings ``hotspots analyse`` uses without ``--tune`` (the map
-  points' spacing, cores busier than 75% of neighbourhoods), chosen on the fit months;
-* ``hotspots, --tune``: the settings the back-test chooses on the fit months alone
-  (:func:`hotspots.tuning.choose_settings`; the test months are never seen);
+* ``hotspots, default``: the settings ``hotspots analyse`` uses, chosen by the back-test on
+  the fit months alone (:func:`hotspots.tuning.choose_settings`; the test months are never
+  seen);
+* ``hotspots, --no-tune``: the map points' spacing rule, cores busier than 75% of
+  neighbourhoods, on the fit months;
 * ``last period, map points`` / ``50 m cells`` / ``100 m cells``: the naive maps;
 * ``KDE``: quartic kernel density, 50 m cells, 200 m bandwidth;
 * with ``--hindsight``, ``hotspots, best in hindsight``: the candidate settings that scored
@@ -102,7 +103,7 @@ def evaluate(frame: gpd.GeoDataFrame, area: object, fit: str, test: str, hindsig
     fit_frame = frame[(months >= fold.fit[0]) & (months <= fold.fit[1])]
     in_test = (months >= fold.test[0]) & (months <= fold.test[1])
     used = frame[((months >= fold.fit[0]) & (months <= fold.fit[1])) | in_test]
-    plain = find_hotspots(fit_frame, study_area=area)
+    plain = find_hotspots(fit_frame, study_area=area, tune=False)
     busier = float(plain.suggestions["busier_than"].value)
     t0 = time.perf_counter()
     tuned = choose_settings(fit_frame, study=area.geometry, fallback_eps=float(plain.eps_m or 150))
@@ -111,13 +112,13 @@ def evaluate(frame: gpd.GeoDataFrame, area: object, fit: str, test: str, hindsig
     table = _scores(
         used, area, fold, _settings_map(float(plain.eps_m or 150), busier, area.area_km2)
     )
-    rows.append(_row(table, HOTSPOTS, f"hotspots, default (eps {plain.eps_m:.0f} m)"))
+    rows.append(_row(table, HOTSPOTS, f"hotspots, --no-tune (eps {plain.eps_m:.0f} m)"))
     table = _scores(used, area, fold, _settings_map(tuned.eps, tuned.busier_than, area.area_km2))
     rows.append(
         _row(
             table,
             HOTSPOTS,
-            f"hotspots, --tune (eps {tuned.eps:.0f} m, busier than {tuned.busier_than:.0%}; "
+            f"hotspots, default (eps {tuned.eps:.0f} m, busier than {tuned.busier_than:.0%}; "
             f"chosen in {tune_s:.1f} s)",
         )
     )
