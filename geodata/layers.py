@@ -44,6 +44,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from hotspots._files import check_readable
 from hotspots._text import first_line, list_some, text_column
 from hotspots.errors import InputFileError, ParameterError
 
@@ -468,8 +469,7 @@ def read_population(
         raise ParameterError(f"path: expected a CSV file path, got {type(path).__name__}.")
     p = Path(path)
     display = p.name
-    if not p.is_file():
-        raise InputFileError(f"{p}: no such file; check the path.")
+    check_readable(p, what="population table (CSV)")
     raw = p.read_bytes()
     try:
         text = raw.decode("utf-8-sig")

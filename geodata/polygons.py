@@ -10,6 +10,7 @@ several; polygons only; the CRS of the file, or one inferred when it has none; t
 from __future__ import annotations
 
 import logging
+import stat
 import warnings
 import zipfile
 from functools import lru_cache
@@ -24,6 +25,7 @@ import pyproj
 import shapely
 from shapely.geometry import box
 
+from hotspots._files import check_readable, walk_files
 from hotspots._text import first_line, list_some
 from hotspots.archive import check_zip, hidden_member
 from hotspots.crs import parse_crs
@@ -72,14 +74,12 @@ def _pick(candidates: list[str], layer: str | None, display: str, what: str) -> 
 
 def _dataset(path: Path, layer: str | None, what: str) -> tuple[str, str, str, bool]:
     """``(target for GDAL, name shown in messages, format, chosen by file name)``."""
-    if not path.exists():
-        raise InputFileError(f"{path}: no such file or folder; check the path.")
+    st = check_readable(path, what=what, folder=True)
     display = path.name
-    if path.is_dir():
+    if stat.S_ISDIR(st.st_mode):
+        found = walk_files(path, hidden_member)
         files = sorted(
-            p.name
-            for p in path.iterdir()
-            if p.is_file() and p.suffix.lower() in _VECTOR_EXT and not hidden_member(p.name)
+            p.name for p in found.files if p.parent == path and p.suffix.lower() in _VECTOR_EXT
         )
         if not files:
             raise InputFileError(

@@ -38,6 +38,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ._files import check_readable
 from ._validate import check_incidents
 from .crime_types import CRIME_TYPE_SLUGS, CRIME_TYPES, crime_type_key
 from .errors import InputFileError, ParameterError
@@ -161,6 +162,7 @@ def harm_weights(path: str | Path | None = None) -> dict[str, float]:
     if path is None:
         return dict(DEFAULT_HARM_WEIGHTS)
     file = Path(path)
+    check_readable(file, what="harm weights file (CSV)")
     try:
         text = file.read_text(encoding="utf-8-sig")
     except OSError as exc:

@@ -744,6 +744,7 @@ def test_load_report_drop_lines_and_dict() -> None:
         "examples",
         "warnings",
         "inputs",
+        "empty_files",
         "crs",
     }
     assert d["rows_dropped"] == {NO_COORDINATES: 8}

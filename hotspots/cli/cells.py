@@ -78,6 +78,7 @@ def write_outputs(
         "rows_read": report.rows_read,
         "rows_used": report.rows_used,
         "rows_dropped": dict(report.dropped),
+        "empty_files": list(report.empty_files),
         **summary,
     }
     write_summary(full, out / "summary.json")

@@ -81,6 +81,9 @@ def _read_sources(
             street.clear()
 
     for src in sources:
+        if src.in_folder and src.size() == 0:
+            notes.empty.append(src.display)
+            continue
         if src.kind == "json":
             obj, data = load_json(src)
             if isinstance(obj, list):
@@ -223,8 +226,12 @@ def read_incidents(
         inputs, max_ratio=max_archive_ratio, max_bytes=max_archive_bytes, notes=notes
     )
     parts, read = _read_sources(sources, crs_arg, notes)
-    report = LoadReport(inputs=read)
+    report = LoadReport(inputs=read, empty_files=list(notes.empty))
     what = read[0] if len(read) == 1 else f"the {len(read):,} input files"
+    if not parts and notes.empty:
+        raise InputFileError(
+            f"{list_some(notes.empty)}: every file to read is empty (0 bytes); download them again."
+        )
     if not parts:
         raise InputFileError(
             f"{list_some(read) or list_some([str(p) for p in as_paths(inputs)])}: no "
