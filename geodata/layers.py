@@ -109,7 +109,7 @@ def _given_column(columns: Sequence[str], given: str, arg: str, display: str) ->
         return folded[0]
     raise InputFileError(
         f"{display}: has no column {given!r} ({arg}); its columns are: "
-        f"{', '.join(columns) or 'none'}."
+        f"{list_some(columns, 8) or 'none'}."
     )
 
 
@@ -284,7 +284,7 @@ def load_wards(
     if code_col is None and name_col is None:
         raise InputFileError(
             f"{display}: no ward code or name column found (columns: "
-            f"{', '.join(columns) or 'none'}); give code_column= and name_column=."
+            f"{list_some(columns, 8) or 'none'}); give code_column= and name_column=."
         )
     codes, names = _ward_labels(gdf, code_col, name_col, display, notes)
     population = _ward_population(gdf, pop_col, codes, display, notes)
@@ -497,7 +497,7 @@ def read_population(
         missing = "ward code" if code_col is None else "population"
         arg = "code_column" if code_col is None else "population_column"
         raise InputFileError(
-            f"{display}: no {missing} column found (columns: {', '.join(columns) or 'none'}); "
+            f"{display}: no {missing} column found (columns: {list_some(columns, 8) or 'none'}); "
             f"give {arg}=."
         )
     codes = text_column(table[code_col])

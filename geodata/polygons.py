@@ -65,7 +65,7 @@ def _pick(candidates: list[str], layer: str | None, display: str, what: str) -> 
         named = [c for c in candidates if PurePosixPath(c).stem.lower() == layer.lower()]
         if len(named) == 1:
             return named[0]
-    listed = ", ".join(PurePosixPath(c).name for c in candidates)
+    listed = list_some([PurePosixPath(c).name for c in candidates], 5)
     raise InputFileError(
         f"{display}: holds {len(candidates)} boundary files ({listed}); give the one with the "
         f"{what}, or its name as layer=."
@@ -156,7 +156,7 @@ def _choose_layer(target: str, layer: str | None, display: str, what: str) -> st
             "and of the type its name says."
         ) from exc
     names = [n for n, _ in layers]
-    listed = ", ".join(f"{n} ({g or 'no geometry'})" for n, g in layers) or "none"
+    listed = list_some([f"{n} ({g or 'no geometry'})" for n, g in layers], 5) or "none"
     if layer is not None:
         if layer in names:
             return layer
@@ -171,7 +171,7 @@ def _choose_layer(target: str, layer: str | None, display: str, what: str) -> st
         return polygons[0]
     if len(polygons) > 1:
         raise InputFileError(
-            f"{display}: holds {len(polygons)} polygon layers ({', '.join(polygons)}); choose "
+            f"{display}: holds {len(polygons)} polygon layers ({list_some(polygons, 5)}); choose "
             f"the one with the {what} with layer= (e.g. layer={polygons[0]!r})."
         )
     unknown = [n for n, g in layers if _layer_kind(g) == "unknown"]

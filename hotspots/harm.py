@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ._files import check_readable
+from ._text import list_some
 from ._validate import check_incidents
 from .crime_types import CRIME_TYPE_SLUGS, CRIME_TYPES, crime_type_key
 from .errors import InputFileError, ParameterError
@@ -115,17 +116,17 @@ def _validate(table: Mapping[str, object], source: str) -> dict[str, float]:
     missing = [n for n in CRIME_TYPES if n not in weights and all(n not in b for b in bad)]
     problems = []
     if unknown:
-        problems.append(f"unknown crime types {', '.join(repr(u) for u in unknown)}")
+        problems.append(f"unknown crime types {list_some([repr(u[:40]) for u in unknown])}")
     if bad:
-        problems.append(f"weights that are not numbers >= 0: {', '.join(bad)}")
+        problems.append(f"weights that are not numbers >= 0: {list_some(bad)}")
     if repeated:
-        problems.append(f"crime types given twice: {', '.join(repeated)}")
+        problems.append(f"crime types given twice: {list_some(repeated)}")
     if missing:
-        problems.append(f"missing crime types {', '.join(repr(m) for m in missing)}")
+        problems.append(f"missing crime types {list_some([repr(m) for m in missing])}")
     if problems:
         raise ParameterError(
             f"{source}: {'; '.join(problems)}. Give one weight >= 0 for each of the 14 "
-            f"data.police.uk crime types: {', '.join(CRIME_TYPES)}."
+            "data.police.uk crime types (as in the README's harm table)."
         )
     return {n: weights[n] for n in CRIME_TYPES}
 
@@ -192,7 +193,7 @@ def parse_harm_weights(text: str, name: str = "harm weights") -> dict[str, float
     if "crime type" not in fields or "weight" not in fields:
         raise InputFileError(
             f"{name}: a harm weights CSV needs the columns crime_type and weight; "
-            f"found {', '.join(reader.fieldnames or []) or 'none'}."
+            f"found {list_some(reader.fieldnames or [], 8) or 'none'}."
         )
     type_col = (reader.fieldnames or [])[fields.index("crime type")]
     weight_col = (reader.fieldnames or [])[fields.index("weight")]
@@ -208,7 +209,7 @@ def parse_harm_weights(text: str, name: str = "harm weights") -> dict[str, float
         table[name_cell] = (row.get(weight_col) or "").strip()
     if repeated:
         raise ParameterError(
-            f"{name}: crime types given twice: {', '.join(repeated)}; give each once."
+            f"{name}: crime types given twice: {list_some(repeated)}; give each once."
         )
     return _validate(table, name)
 

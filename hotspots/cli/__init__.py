@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Sequence
 
@@ -58,12 +59,19 @@ def _flag_message(exc: ParameterError, args: argparse.Namespace) -> str:
     '--eps -1.0: eps must be > 0; got -1.'
     >>> _flag_message(err, argparse.Namespace())  # a command without the flag: as it is
     'eps must be > 0; got -1.'
+    >>> err = ParameterError("categories 'X': not a crime type.", argument="categories")
+    >>> _flag_message(err, argparse.Namespace(crime_type=["X"]))
+    "--crime-type 'X': not a crime type."
     """
     spec = FLAGS.get(exc.argument or "")
     value = getattr(args, spec[1], None) if spec is not None else None
     if spec is None or value is None:
         return str(exc)
     flag, _, fix = spec
+    text = str(exc)
+    named = re.match(rf"{re.escape(exc.argument or '')} ('[^']*'|\S+): ", text)
+    if fix is None and named:  # "categories 'X': ..." names the value already: say the flag
+        return f"{flag} {text[len(exc.argument or '') + 1 :]}"
     return f"{flag} {value!r}: {fix or exc}"
 
 

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyproj
 
-from .._text import first_line
+from .._text import first_line, list_some
 from ..errors import InputFileError
 from .parts import FloatArray, Part, build_part, find_column, one_source, to_float, wgs84_crs
 from .police_csv import is_street_header, other_dataset_by_header
@@ -158,7 +158,7 @@ def read_generic_table(
     yc = find_column(columns, _Y_NAMES, set())
     use_xy = xc is not None and yc is not None and (crs_arg is not None or lon is None)
     if not use_xy and (lon is None or lat is None):
-        found = ", ".join(repr(c) for c in columns[:20]) or "none"
+        found = list_some([repr(c[:40]) for c in columns], 8) or "none"
         half = lon or lat or xc or yc
         missing = f" (found {half!r} but not its partner)" if half else ""
         raise InputFileError(
