@@ -171,7 +171,9 @@ def read_incidents(
     that applies in this order: ``"no coordinates"`` (empty or not a number),
     ``"coordinates out of range"`` (latitude beyond +-90, longitude beyond +-180, infinite,
     or not projectable), ``"at 0,0"``, ``"unparseable month"`` (empty or unreadable in a file
-    that has a month or date column), ``"duplicate id"`` (an id already used by an earlier
+    that has a month or date column), ``"duplicate row"`` (a row with an id that repeats an
+    earlier row of the same file in every field, as when a month is pasted twice; rows without
+    an id are never compared), ``"duplicate id"`` (an id already used by an earlier
     row; data.police.uk street CSVs publish some Crime IDs twice within one month's file:
     those rows are kept, the repeats' ids get ``-2``, ``-3`` suffixes, and a warning says
     so), and ``"outside the study area"``.
@@ -248,7 +250,9 @@ def read_incidents(
             f"{what}: no rows (only headers or empty lists); give files with incidents."
         )
 
-    frame = mark_duplicates(rows.frame, code, rows.has_id, rows.repeat_ok, notes)
+    frame = mark_duplicates(
+        rows.frame, code, rows.has_id, rows.repeat_ok, notes, xy=(rows.x, rows.y)
+    )
     if not (code == 0).any():
         raise _nothing_usable(code, what)
     work_crs, gx, gy = _project(parts, rows, work_crs, what)

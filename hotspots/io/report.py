@@ -18,6 +18,7 @@ __all__ = [
     "AT_ZERO",
     "BAD_MONTH",
     "DUPLICATE_ID",
+    "DUPLICATE_ROW",
     "NOT_SELECTED_TYPE",
     "NO_COORDINATES",
     "OUTSIDE_PERIOD",
@@ -33,6 +34,7 @@ OUT_OF_RANGE = "coordinates out of range"
 AT_ZERO = "at 0,0"
 BAD_MONTH = "unparseable month"
 DUPLICATE_ID = "duplicate id"
+DUPLICATE_ROW = "duplicate row"
 OUTSIDE_STUDY_AREA = "outside the study area"
 OUTSIDE_PERIOD = "outside the period"
 NOT_SELECTED_TYPE = "not a selected crime type"
