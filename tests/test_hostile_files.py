@@ -215,3 +215,46 @@ def test_summary_json_names_the_empty_files(tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stderr
         summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
         assert summary["empty_files"] == ["2099-01/2099-01-x-street.csv"]
+
+
+# ------------------------------------------------------------------------------------------
+# Readers bound their work
+# ------------------------------------------------------------------------------------------
+def test_cr_only_line_ends_are_read(tmp_path: Path) -> None:
+    path = _street_csv(tmp_path / "2024-01-a-street.csv", ["a1", "a2", "a3"])
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r"))
+    incidents, _report = read_incidents(path)
+    assert incidents["incident_id"].tolist() == ["a1", "a2", "a3"]
+    generic = tmp_path / "generic.csv"
+    generic.write_bytes(b"lon,lat,month\r-0.02,51.58,2024-01\r-0.03,51.58,2024-01\r")
+    assert len(read_incidents(generic)[0]) == 2
+
+
+def test_a_million_columns_are_refused_before_parsing(tmp_path: Path) -> None:
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(["c"] * 1_000_000) + "\n" + ",".join(["1"] * 1_000_000) + "\n")
+    proc = _cli("kde", str(wide), "--out", str(tmp_path / "out"))
+    _one_line(proc, "wide.csv", "1,000,000 columns, more than 2,000")
+    long_header = tmp_path / "long.csv"
+    long_header.write_text("x" * 200_000 + "\n1\n")
+    with pytest.raises(InputFileError, match="first line is 200,000 characters"):
+        read_incidents(long_header)
+
+
+def test_binary_and_oversized_files_are_refused_unread(tmp_path: Path) -> None:
+    nul = _street_csv(tmp_path / "nul-street.csv", ["a1"])
+    with open(nul, "ab") as f:
+        f.write(b"\x00" * 1000)
+    with pytest.raises(InputFileError, match=r"nul-street.csv: holds binary data \(a NUL byte"):
+        read_incidents(nul)
+    sparse = _street_csv(tmp_path / "sparse-street.csv", ["a1"])
+    os.truncate(sparse, 2_200_000_000)  # sparse: no disk used, and never read
+    proc = _cli("analyse", str(sparse), "--out", str(tmp_path / "out"))
+    _one_line(proc, "sparse-street.csv: 2,200,000,000 bytes, more than the limit")
+
+
+def test_json_nested_100000_deep_is_one_line(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    proc = _cli("analyse", str(deep), "--out", str(tmp_path / "out"))
+    _one_line(proc, "deep.json", "nested too deeply")

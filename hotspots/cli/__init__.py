@@ -116,10 +116,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except MemoryError:
         print(
-            "hotspots: error: out of memory; analyse fewer months or a smaller area at a time.",
+            "hotspots: error: out of memory; analyse fewer months or a smaller area at a time "
+            "(or a larger --cell-size).",
             file=sys.stderr,
         )
-        return 1
+        return 2
     except Exception as exc:  # a bug of ours: still one line, details on request
         if debug:
             raise

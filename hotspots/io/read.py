@@ -203,7 +203,11 @@ def read_incidents(
         Zip archives are refused before anything is read from them when a member's path
         escapes the archive, when they would unpack to more than ``max_archive_bytes``, or
         when (unpacking to 1 MB or more) they are compressed more than ``max_archive_ratio``
-        to 1 (a zip bomb).
+        to 1 (a zip bomb). A file larger than ``max_archive_bytes`` is refused before it is
+        read, too. CSV files holding binary data (NUL bytes), a first line over
+        ``MAX_HEADER_CHARS`` characters or more than ``MAX_COLUMNS`` columns
+        (:mod:`hotspots.io.generic_csv`), and JSON nested too deeply are refused before
+        parsing; CSV lines may end in LF, CRLF or CR alone.
 
     Returns
     -------

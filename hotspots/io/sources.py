@@ -18,7 +18,7 @@ from typing import Any
 
 from .._files import check_readable, walk_files
 from .._text import list_some
-from ..archive import check_zip, hidden_member
+from ..archive import MAX_ARCHIVE_BYTES, check_zip, hidden_member
 from ..errors import InputFileError, ParameterError
 from .report import Notes
 
@@ -56,6 +56,7 @@ class Source:
     path: Path
     member: str | None = None
     in_folder: bool = False  # found in a folder or archive (not named by the user)
+    max_bytes: int = MAX_ARCHIVE_BYTES  # the largest file read into memory
 
     def size(self) -> int:
         """The file's size in bytes (a zip member's, unpacked), without reading it."""
@@ -74,9 +75,19 @@ class Source:
             cannot be read (its name and the reason).
         """
         if self.member is None:
-            check_readable(self.path, what="incident file")
+            size = check_readable(self.path, what="incident file").st_size
+            if size > self.max_bytes:
+                raise InputFileError(
+                    f"{self.display}: {size:,} bytes, more than the limit of {self.max_bytes:,} "
+                    "(max_archive_bytes); split it, or raise the limit if it really is data."
+                )
             try:
                 return self.path.read_bytes()
+            except MemoryError:
+                raise InputFileError(
+                    f"{self.display}: not enough memory to read its {size:,} bytes; read fewer "
+                    "or smaller files at a time."
+                ) from None
             except OSError as exc:
                 raise InputFileError(
                     f"{self.display}: cannot be read ({exc.strerror or exc}); check the file and "
@@ -85,6 +96,11 @@ class Source:
         try:
             with zipfile.ZipFile(self.path) as zf:
                 return zf.read(self.member)
+        except MemoryError:
+            raise InputFileError(
+                f"{self.display}: not enough memory to unpack it ({self.size():,} bytes); read "
+                "fewer or smaller files at a time."
+            ) from None
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
             raise InputFileError(
                 f"{self.display}: damaged inside the archive ({str(exc)[:80]}); download the "
@@ -183,7 +199,9 @@ def expand_inputs(
         if kind == "zip":
             sources.extend(_zip_members(path, display, key, max_ratio, max_bytes, notes))
         else:
-            sources.append(Source(key, display, kind, path, in_folder=not explicit))
+            sources.append(
+                Source(key, display, kind, path, in_folder=not explicit, max_bytes=max_bytes)
+            )
         return True
 
     for path in as_paths(inputs):
@@ -227,7 +245,7 @@ def _distinct_displays(sources: list[Source]) -> list[Source]:
     for s in sources:
         if counts[s.display] > 1:
             full = s.path.as_posix() + (f"!{s.member}" if s.member else "")
-            s = Source(s.sort_key, full, s.kind, s.path, s.member, s.in_folder)
+            s = Source(s.sort_key, full, s.kind, s.path, s.member, s.in_folder, s.max_bytes)
         out.append(s)
     out.sort(key=lambda s: s.sort_key)
     return out
