@@ -106,7 +106,9 @@ def _binary_at(data: bytes | str) -> int:
     >>> _binary_at(b"a,b\n1,2\n"), _binary_at(b"a,b\n\x00\x00")
     (-1, 4)
     """
-    return data.find(b"\x00" if isinstance(data, bytes) else "\x00")
+    if isinstance(data, bytes):
+        return data.find(b"\x00")
+    return data.find("\x00")
 
 
 def _check_text(data: bytes, text: str | None, src: Source) -> None:
