@@ -58,7 +58,10 @@ __all__ = [
     "MAX_CELLS",
     "SHAPES",
     "KDEResult",
+    "check_grid_size",
+    "fitting_cell_size",
     "grid_cells",
+    "grid_size",
     "kde",
     "kde_bands",
     "kde_hotspot_cells",
@@ -127,6 +130,71 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
+def grid_size(bounds: Sequence[float], cell_size: float, shape: str = "square") -> int:
+    """How many cells the lattice of :func:`grid_cells` has over ``bounds`` (before clipping).
+
+    Counted without drawing a cell, so a grid can be refused before any work starts.
+
+    >>> grid_size((0, 0, 1000, 500), 100.0)
+    50
+    """
+    minx, miny, maxx, maxy = (float(b) for b in bounds)
+    if shape == "square":
+        minx = math.floor(minx / cell_size) * cell_size
+        miny = math.floor(miny / cell_size) * cell_size
+        return max(1, math.ceil((maxx - minx) / cell_size)) * max(
+            1, math.ceil((maxy - miny) / cell_size)
+        )
+    dx = 1.5 * cell_size / math.sqrt(3.0)
+    minx = math.floor(minx / (2 * dx)) * 2 * dx
+    miny = math.floor(miny / cell_size) * cell_size
+    ncol = max(1, math.ceil((maxx - minx) / dx) + 1)
+    return ncol * max(1, math.ceil((maxy - miny) / cell_size) + 1)
+
+
+def fitting_cell_size(bounds: Sequence[float], max_cells: int, shape: str = "square") -> int:
+    """The smallest whole number of metres whose grid over ``bounds`` has at most ``max_cells``.
+
+    >>> fitting_cell_size((0, 0, 1000, 500), 50)
+    100
+    """
+    w = max(float(bounds[2]) - float(bounds[0]), 1.0)
+    h = max(float(bounds[3]) - float(bounds[1]), 1.0)
+    size = max(1, math.floor(math.sqrt(w * h / max_cells)))
+    while grid_size(bounds, float(size), shape) > max_cells:
+        size += 1
+    return size
+
+
+def check_grid_size(
+    bounds: Sequence[float],
+    cell_size: float,
+    *,
+    shape: str = "square",
+    max_cells: int = MAX_CELLS,
+    what: str = "a grid",
+) -> int:
+    """The number of cells of the grid, or a :class:`ParameterError` (``argument="cell_size"``)
+    saying what cell size would fit when there are more than ``max_cells``.
+
+    >>> check_grid_size((0, 0, 10_000, 10_000), 4.0, max_cells=1_000_000)
+    Traceback (most recent call last):
+    ...
+    hotspots.errors.ParameterError: cell_size 4 m makes 6,250,000 cells over this 100 km2 \
+area, more than the 1,000,000 a grid allows; use a cell size of 10 m or more.
+    """
+    n = grid_size(bounds, cell_size, shape)
+    if n > max_cells:
+        km2 = (float(bounds[2]) - float(bounds[0])) * (float(bounds[3]) - float(bounds[1])) / 1e6
+        raise ParameterError(
+            f"cell_size {cell_size:g} m makes {n:,} cells over this {km2:,.3g} km2 area, "
+            f"more than the {max_cells:,} {what} allows; use a cell size of "
+            f"{fitting_cell_size(bounds, max_cells, shape)} m or more.",
+            argument="cell_size",
+        )
+    return n
+
+
 def _lattice(
     bounds: Sequence[float], cell_size: float, shape: str
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.object_]]:
@@ -142,10 +210,7 @@ def _lattice(
         miny = math.floor(miny / cell_size) * cell_size
         ncol = max(1, math.ceil((maxx - minx) / cell_size))
         nrow = max(1, math.ceil((maxy - miny) / cell_size))
-        if nrow * ncol > MAX_CELLS:
-            raise ParameterError(
-                f"cell_size {cell_size:g} m makes {nrow * ncol:,} cells; use a larger cell_size."
-            )
+        check_grid_size(bounds, cell_size, shape=shape, max_cells=MAX_CELLS)
         xs = minx + cell_size * np.arange(ncol + 1)
         ys = miny + cell_size * np.arange(nrow + 1)
         row, col = np.divmod(np.arange(nrow * ncol), ncol)
@@ -160,10 +225,7 @@ def _lattice(
     miny = math.floor(miny / dy) * dy
     ncol = max(1, math.ceil((maxx - minx) / dx) + 1)
     nrow = max(1, math.ceil((maxy - miny) / dy) + 1)
-    if nrow * ncol > MAX_CELLS:
-        raise ParameterError(
-            f"cell_size {cell_size:g} m makes {nrow * ncol:,} cells; use a larger cell_size."
-        )
+    check_grid_size(bounds, cell_size, shape=shape, max_cells=MAX_CELLS)
     row, col = np.divmod(np.arange(nrow * ncol), ncol)
     # Vertices on an exact lattice of half-steps (x: radius / 2, y: cell_size / 2), so that
     # neighbouring hexagons share their vertices bit for bit (contiguity by shared vertices).

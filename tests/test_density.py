@@ -393,3 +393,34 @@ def test_demo_borough_top_cells_find_every_planted_hotspot() -> None:
     top = kde_hotspot_cells(res, area_share=0.05)
     for x, y in zip(centres.x, centres.y, strict=True):
         assert np.hypot(top["x"] - x, top["y"] - y).min() < 100
+
+
+# --------------------------------------------------------------------------- grid size first
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    x0=st.floats(-5e5, 5e5),
+    y0=st.floats(-5e5, 5e5),
+    w=st.floats(1.0, 3000.0),
+    h=st.floats(1.0, 3000.0),
+    size=st.floats(20.0, 500.0),
+    shape=st.sampled_from(["square", "hex"]),
+)
+def test_grid_size_counts_the_lattice_without_drawing_it(
+    x0: float, y0: float, w: float, h: float, size: float, shape: str
+) -> None:
+    bounds = (x0, y0, x0 + w, y0 + h)
+    drawn = density._lattice(bounds, size, shape)[0]
+    assert density.grid_size(bounds, size, shape) == len(drawn)
+
+
+@pytest.mark.parametrize("shape", ["square", "hex"])
+def test_a_grid_too_fine_is_refused_with_a_size_that_fits(shape: str) -> None:
+    bounds = (530_000.0, 180_000.0, 538_000.0, 191_000.0)  # a borough, 88 km2
+    with pytest.raises(ParameterError, match=r"cell_size 4 m makes .* use a cell size of") as e:
+        density.check_grid_size(bounds, 4.0, shape=shape, max_cells=200_000)
+    assert e.value.argument == "cell_size"
+    fits = int(str(e.value).rsplit("of ", 1)[1].split(" m")[0])
+    assert density.grid_size(bounds, float(fits), shape) <= 200_000
+    assert density.grid_size(bounds, float(fits - 1), shape) > 200_000  # the smallest that fits

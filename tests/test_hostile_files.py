@@ -258,3 +258,12 @@ def test_json_nested_100000_deep_is_one_line(tmp_path: Path) -> None:
     deep.write_text("[" * 100_000 + "]" * 100_000)
     proc = _cli("analyse", str(deep), "--out", str(tmp_path / "out"))
     _one_line(proc, "deep.json", "nested too deeply")
+
+
+def test_a_grid_too_fine_is_refused_before_it_starts(tmp_path: Path) -> None:
+    """`gi --cell-size 4` on a borough is millions of cells: refused at once, with a size."""
+    proc = _cli("gi", str(ZIP), "--wards", str(WARDS), "--cell-size", "4", "--out", str(tmp_path))
+    line = _one_line(proc, "--cell-size", "more than the 200,000 'hotspots gi' allows")
+    assert "use a cell size of 20 m or more" in line
+    proc = _cli("kde", str(ZIP), "--cell-size", "2", "--out", str(tmp_path))
+    _one_line(proc, "--cell-size", "'hotspots kde' allows; use a cell size of")

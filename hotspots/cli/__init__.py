@@ -69,8 +69,8 @@ def _flag_message(exc: ParameterError, args: argparse.Namespace) -> str:
         return str(exc)
     flag, _, fix = spec
     text = str(exc)
-    named = re.match(rf"{re.escape(exc.argument or '')} ('[^']*'|\S+): ", text)
-    if fix is None and named:  # "categories 'X': ..." names the value already: say the flag
+    named = re.match(rf"{re.escape(exc.argument or '')} ('[^']*'|[-+\d.eE]+)( m)?[: ]", text)
+    if fix is None and named:  # "cell_size 4 m makes ..." names the value: say the flag
         return f"{flag} {text[len(exc.argument or '') + 1 :]}"
     return f"{flag} {value!r}: {fix or exc}"
 
