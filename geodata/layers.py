@@ -355,18 +355,18 @@ def _ward_population(
     display: str,
     notes: list[str],
 ) -> pd.Series:
-    """Each ward's population (NaN where unknown, unreadable or negative, with a note)."""
+    """Each ward's population (NaN where unknown, unreadable, not > 0 or infinite, with a note)."""
     if pop_col is None:
         return pd.Series(np.full(len(gdf), np.nan), dtype="float64")
     population, bad = _numbers(gdf[pop_col])
-    negative = (population < 0).to_numpy()
-    if bad.any() or negative.any():
-        which = codes[bad.to_numpy() | negative].tolist()
+    wrong = (population.notna() & ~(np.isfinite(population) & (population > 0))).to_numpy()
+    if bad.any() or wrong.any():
+        which = codes[bad.to_numpy() | wrong].tolist()
         notes.append(
-            f"{display}: population ({pop_col}) is not a number of people for "
+            f"{display}: population ({pop_col}) is not a number of people (> 0) for "
             f"{len(which)} ward(s), left unknown: {list_some(which, _SHOW)}."
         )
-        population = population.mask(negative)
+        population = population.mask(wrong)
     return population
 
 
@@ -462,8 +462,8 @@ def read_population(
     Raises
     ------
     InputFileError
-        No such file, a column not found, a population that is not a number, a code that
-        appears twice.
+        No such file, a column not found, a population that is not a number of people (not a
+        number, negative, zero or infinite: empty means unknown), a code that appears twice.
     """
     if not isinstance(path, str | Path):
         raise ParameterError(f"path: expected a CSV file path, got {type(path).__name__}.")
@@ -504,12 +504,15 @@ def read_population(
     population, bad = _numbers(table[pop_col])
     blank = (codes == "") & (text_column(table[pop_col]) == "")
     codes, population, bad = codes[~blank], population[~blank], bad[~blank]
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        value = table[pop_col][~blank].iloc[row]
+    wrong = bad | (population.notna() & ~(np.isfinite(population) & (population > 0)))
+    if wrong.any():
+        row = int(np.flatnonzero(wrong.to_numpy())[0])
+        value = str(table[pop_col][~blank].iloc[row])[:40]
+        more = f" (and {int(wrong.sum()) - 1:,} more rows)" if wrong.sum() > 1 else ""
         raise InputFileError(
-            f"{display}: population {value!r} for ward {codes.iloc[row]!r} ({pop_col}) is not a "
-            "number; fix that row."
+            f"{display}: population {value!r} for ward {str(codes.iloc[row])[:40]!r} "
+            f"({pop_col}) is not a number of people (> 0){more}; fix that row, or leave it "
+            "empty if unknown."
         )
     if (codes == "").any():
         row = int(np.flatnonzero((codes == "").to_numpy())[0]) + 2

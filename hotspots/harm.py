@@ -128,6 +128,11 @@ def _validate(table: Mapping[str, object], source: str) -> dict[str, float]:
             f"{source}: {'; '.join(problems)}. Give one weight >= 0 for each of the 14 "
             "data.police.uk crime types (as in the README's harm table)."
         )
+    if not any(w > 0 for w in weights.values()):
+        raise ParameterError(
+            f"{source}: every weight is 0, so no incident would count; give the crime types "
+            "that matter a weight > 0."
+        )
     return {n: weights[n] for n in CRIME_TYPES}
 
 
@@ -315,6 +320,12 @@ def apply_harm_weights(
         for message in warnings_out:
             log.warning("apply_harm_weights: %s", message)
     out["weight"] = np.where(unknown, 1.0, w)
+    if len(out) and not (out["weight"] > 0).any():
+        kinds = list_some(sorted(set(cats)))
+        raise ParameterError(
+            f"every incident has harm weight 0 (crime types {kinds}), so there is no harm to "
+            "map; choose other crime types, or give them a weight > 0 in the harm table."
+        )
     if source is None:
         source = f"your table {weights}" if isinstance(weights, str | Path) else HARM_SOURCE
     return HarmResult(incidents=out, warnings=warnings_out, table=dict(table), source=source)

@@ -192,6 +192,22 @@ def test_apply_validates_mapping_and_input() -> None:
         apply_harm_weights(_incidents(["Drugs"]).drop(columns="category"))
 
 
+def test_all_zero_weights_are_refused(tmp_path: Path) -> None:
+    """A table of zeros, or incidents only of types weighted 0: nothing to weigh, an error."""
+    zeros = {t: 0.0 for t in CRIME_TYPES}
+    with pytest.raises(ParameterError, match="every weight is 0"):
+        apply_harm_weights(_incidents(["Drugs"]), zeros)
+    some = {**zeros, "Robbery": 5.0}
+    with pytest.raises(ParameterError, match=r"every incident has harm weight 0 \(crime types"):
+        apply_harm_weights(_incidents(["Drugs", "Burglary"]), some)
+    assert apply_harm_weights(_incidents(["Drugs", "Robbery"]), some).incidents[
+        "weight"
+    ].tolist() == [
+        0.0,
+        5.0,
+    ]
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.sampled_from([*CRIME_TYPES, "Unknown thing"]), min_size=0, max_size=30))
 def test_apply_invariants(categories: list[str]) -> None:
@@ -260,7 +276,7 @@ def test_weighted_clustering_ignores_the_tables_units() -> None:
     assert results[1][0] == 3  # three blobs of 25 incidents of average harm
     with pytest.raises(InputError, match="weight 0"):
         find_hotspots(
-            apply_harm_weights(inc, dict.fromkeys(DEFAULT_HARM_WEIGHTS, 0)).incidents,
+            inc.assign(weight=0.0),  # (apply_harm_weights refuses an all-zero table)
             weighted=True,
         )
 
