@@ -45,7 +45,7 @@ import pyproj
 import shapely
 
 from hotspots._files import check_readable
-from hotspots._text import first_line, list_some, text_column
+from hotspots._text import decode_text, first_line, list_some, text_column
 from hotspots.errors import InputFileError, ParameterError
 
 from .polygons import check_near, polygonal, read_polygons, repair_polygons
@@ -470,11 +470,7 @@ def read_population(
     p = Path(path)
     display = p.name
     check_readable(p, what="population table (CSV)")
-    raw = p.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
+    text, _ = decode_text(p.read_bytes())
     first = text.splitlines()[0] if text.strip() else ""
     sep = max((",", ";", "\t"), key=first.count)
 

@@ -69,6 +69,14 @@ def _umask() -> int:
 _FILE_MODE = 0o666 & ~_umask()
 
 
+def _temporary(target: Path, prefix: str, suffix: str) -> tuple[int, str]:
+    """A new temporary file beside ``target``; a failure names ``target``, not the hidden file."""
+    try:
+        return tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=target.parent)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(target)) from None
+
+
 @contextmanager
 def atomic_write(path: str | os.PathLike[str], *, binary: bool = False) -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path``; move it onto ``path`` when the block succeeds.
@@ -89,7 +97,7 @@ def atomic_write(path: str | os.PathLike[str], *, binary: bool = False) -> Itera
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = _temporary(target, f".{target.name}.", ".tmp")
     try:
         handle: IO[Any] = (
             os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
@@ -125,7 +133,7 @@ def write_via(path: str | os.PathLike[str], writer: Callable[[Path], None], suff
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=suffix, dir=target.parent)
+    fd, tmp_name = _temporary(target, f".{target.stem}.", suffix)
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ._files import check_readable
-from ._text import list_some
+from ._text import decode_text, list_some
 from ._validate import check_incidents
 from .crime_types import CRIME_TYPE_SLUGS, CRIME_TYPES, crime_type_key
 from .errors import InputFileError, ParameterError
@@ -170,13 +170,11 @@ def harm_weights(path: str | Path | None = None) -> dict[str, float]:
     file = Path(path)
     check_readable(file, what="harm weights file (CSV)")
     try:
-        text = file.read_text(encoding="utf-8-sig")
+        text, _ = decode_text(file.read_bytes())
     except OSError as exc:
         raise InputFileError(
             f"{file}: cannot read the harm weights file ({exc.strerror or exc})."
         ) from None
-    except UnicodeDecodeError:
-        raise InputFileError(f"{file}: not a UTF-8 text file; save it as CSV (UTF-8).") from None
     return parse_harm_weights(text, str(file))
 
 
@@ -193,7 +191,9 @@ def parse_harm_weights(text: str, name: str = "harm weights") -> dict[str, float
     2.0
     """
     text = text.lstrip("\ufeff")
-    reader = csv.DictReader(io.StringIO(text))
+    first = text.split("\n", 1)[0]
+    sep = max((",", ";", "\t"), key=first.count)  # Excel's "Unicode text" is tab-delimited
+    reader = csv.DictReader(io.StringIO(text), delimiter=sep)
     fields = [crime_type_key(f) for f in (reader.fieldnames or [])]
     if "crime type" not in fields or "weight" not in fields:
         raise InputFileError(

@@ -143,8 +143,13 @@ def test_uploaded_text_parsed_like_a_file(tmp_path: Path) -> None:
         parse_harm_weights("type;harm\nRobbery;5\n", "upload.csv")
     latin = tmp_path / "latin.csv"
     latin.write_bytes("crime_type,weight\nCaf\xe9,1\n".encode("latin-1"))
-    with pytest.raises(InputFileError, match=r"latin\.csv: not a UTF-8"):
-        harm_weights(latin)
+    with pytest.raises(ParameterError, match=r"latin\.csv: unknown crime types 'Café'"):
+        harm_weights(latin)  # read as Windows-1252: the name as typed, not mojibake
+    unicode_text = tmp_path / "excel-unicode.txt"  # Excel's "Unicode text": UTF-16, tabs
+    unicode_text.write_bytes(
+        "\r\n".join(line.replace(",", "\t") for line in lines).encode("utf-16")
+    )
+    assert harm_weights(unicode_text) == table
 
 
 def test_apply_by_hand_and_input_untouched() -> None:

@@ -532,6 +532,16 @@ def test_read_population_errors(tmp_path: Path, text: str, needle: str) -> None:
     assert one_line(exc).startswith("pop.csv:") and needle in one_line(exc)
 
 
+def test_read_population_utf16_is_not_mojibake(tmp_path: Path) -> None:
+    """A table saved by Excel as Unicode text (UTF-16 with BOM, tabs) reads as written."""
+    path = tmp_path / "pop.txt"
+    path.write_bytes(
+        "ward_code\tward_name\tpopulation\r\nE1\tSaint-Étienne\t1200\r\n".encode("utf-16")
+    )
+    table = read_population(path)
+    assert table["ward_code"].tolist() == ["E1"] and table["population"].tolist() == [1200.0]
+
+
 def test_read_population_explicit_columns(tmp_path: Path) -> None:
     """Columns given by name, in any case."""
     path = tmp_path / "pop.csv"

@@ -73,8 +73,36 @@ def test_a_table_of_many_columns_without_coordinates_is_one_short_line(
 ) -> None:
     wide = tmp_path / "wide.csv"
     wide.write_text(
-        ",".join(f"column_{i}" for i in range(5000)) + "\n" + ",".join(["1"] * 5000) + "\n"
+        ",".join(f"column_{i}" for i in range(1500)) + "\n" + ",".join(["1"] * 1500) + "\n"
     )
     line = _error_line(capsys, "kde", str(wide), "--out", str(tmp_path / "o"))
-    assert "no coordinate columns" in line and "4,992 more" in line
+    assert "no coordinate columns" in line and "1,492 more" in line
     assert len(_short(line, tmp_path)) <= 2 * LIMIT, line
+
+
+def test_messages_name_the_commands_flags_not_python_arguments(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from .conftest import REPO
+
+    data = REPO / "geodata" / "sample" / "demo-borough-street.zip"
+    wards = tmp_path / "two-layers.gpkg"
+    for name in ("first", "second"):
+        gpd.GeoDataFrame(
+            {"ward_code": ["E1"]}, geometry=[box(530_000, 180_000, 540_000, 190_000)], crs=27700
+        ).to_file(wards, layer=name)
+    out = str(tmp_path / "o")
+    line = _error_line(capsys, "kde", str(data), "--wards", str(wards), "--out", out)
+    assert "with --wards-layer (e.g. --wards-layer first)" in line, line
+    xy = tmp_path / "xy.csv"
+    xy.write_text("x,y,month\n-0.02,51.58,2024-01\n", encoding="utf-8")
+    line = _error_line(capsys, "kde", str(xy), "--out", out)
+    assert "give --crs EPSG:4326, or rename" in line and "crs=" not in line, line
+    for line in (
+        _error_line(capsys, "gi", str(data), "--cell-size", "4", "--out", out),
+        _error_line(capsys, "emerging", str(data), "--period-months", "400", "--out", out),
+    ):
+        assert "cell_size" not in line and "period_months" not in line, line

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import InputError, ParameterError
 from . import analyse, change, emerging, evaluate, fetch, gi, kde
-from .arguments import FLAGS, Parser
+from .arguments import FLAGS, Parser, in_command_words
 
 __all__ = ["main"]
 
@@ -99,10 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ParameterError as exc:
-        print(f"hotspots: error: {_flag_message(exc, args)}", file=sys.stderr)
+        message = in_command_words(_flag_message(exc, args), args)
+        print(f"hotspots: error: {message}", file=sys.stderr)
         return 2
     except InputError as exc:
-        print(f"hotspots: error: {exc}", file=sys.stderr)
+        print(f"hotspots: error: {in_command_words(str(exc), args)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("hotspots: interrupted", file=sys.stderr)
