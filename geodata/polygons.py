@@ -235,6 +235,14 @@ def _check_polygons(
     if missing.any():
         notes.append(f"{display}: {int(missing.sum())} features without a geometry were left out.")
         gdf = gdf[~missing]
+    coords = shapely.get_coordinates(gdf.geometry.to_numpy())
+    if not np.isfinite(coords).all():
+        ok = [bool(np.isfinite(shapely.get_coordinates(g)).all()) for g in gdf.geometry]
+        first = int(np.flatnonzero(~np.array(ok))[0]) + 1
+        raise InputFileError(
+            f"{display}: feature {first} ({int((~np.array(ok)).sum()):,} in all) has a corner "
+            "that is not a number (NaN or infinite); redraw or remove it in a GIS."
+        )
     out = gdf.copy()
     out.geometry = shapely.force_2d(out.geometry.to_numpy())
     return out

@@ -75,6 +75,22 @@ def _flag_message(exc: ParameterError, args: argparse.Namespace) -> str:
     return f"{flag} {value!r}: {fix or exc}"
 
 
+#: Longest error line printed: a longer one (a list nobody cut) keeps its start and its fix.
+_MAX_LINE = 400
+
+
+def _one_line(text: str) -> str:
+    r"""``text`` on one line of at most :data:`_MAX_LINE` characters, the middle cut if need be.
+
+    >>> _one_line("a\nb"), len(_one_line("x" * 1000))
+    ('a b', 400)
+    """
+    text = " ".join(text.split())
+    if len(text) <= _MAX_LINE:
+        return text
+    return text[:250] + " [...] " + text[-(_MAX_LINE - 257) :]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``hotspots`` command; returns the exit code."""
     parser = _build_parser()
@@ -100,10 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except ParameterError as exc:
         message = in_command_words(_flag_message(exc, args), args)
-        print(f"hotspots: error: {message}", file=sys.stderr)
+        print(f"hotspots: error: {_one_line(message)}", file=sys.stderr)
         return 2
     except InputError as exc:
-        print(f"hotspots: error: {in_command_words(str(exc), args)}", file=sys.stderr)
+        print(f"hotspots: error: {_one_line(in_command_words(str(exc), args))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("hotspots: interrupted", file=sys.stderr)
