@@ -267,3 +267,11 @@ def test_a_grid_too_fine_is_refused_before_it_starts(tmp_path: Path) -> None:
     assert "use a cell size of 20 m or more" in line
     proc = _cli("kde", str(ZIP), "--cell-size", "2", "--out", str(tmp_path))
     _one_line(proc, "--cell-size", "'hotspots kde' allows; use a cell size of")
+
+
+def test_a_line_of_20_mb_is_refused_before_parsing(tmp_path: Path) -> None:
+    path = _street_csv(tmp_path / "long-street.csv", ["a1", "a2"])
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("a3,2024-01," + "x" * 20_000_000 + "\n")
+    with pytest.raises(InputFileError, match=r"line 4 is 20,000,011 bytes long, more than 10,000"):
+        read_incidents(path)

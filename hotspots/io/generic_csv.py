@@ -26,12 +26,21 @@ from .police_csv import is_street_header, other_dataset_by_header
 from .report import Notes
 from .sources import Source
 
-__all__ = ["MAX_COLUMNS", "MAX_HEADER_CHARS", "read_csv_table", "read_generic_table"]
+__all__ = [
+    "MAX_COLUMNS",
+    "MAX_HEADER_CHARS",
+    "MAX_LINE_BYTES",
+    "read_csv_table",
+    "read_generic_table",
+]
 
 #: Most columns a CSV may have (a police.uk street CSV has 12).
 MAX_COLUMNS = 2_000
 #: Longest first (header) line of a CSV, in characters.
 MAX_HEADER_CHARS = 100_000
+#: Longest line of a CSV, in bytes (a street CSV's lines are ~300).
+MAX_LINE_BYTES = 10_000_000
+_SCAN_CHUNK = 1 << 26
 
 # Column names accepted in generic files, compared as find_column does; first match wins.
 _LON_NAMES = ("longitude", "lon", "lng", "long")
@@ -136,6 +145,30 @@ def _check_text(data: bytes, text: str | None, src: Source) -> None:
         )
 
 
+def _longest_line(data: bytes) -> tuple[int, int]:
+    r"""The length in bytes of the longest line of ``data`` and the line's number (from 1).
+
+    Scanned in blocks with numpy (no copy of ``data``), so a long file costs milliseconds.
+
+    >>> _longest_line(b"a,b\nlonger,line\nc")
+    (11, 2)
+    """
+    view = np.frombuffer(data, dtype=np.uint8)
+    best, best_line, last, lines = 0, 1, -1, 0
+    for start in range(0, max(len(view), 1), _SCAN_CHUNK):
+        ends = np.flatnonzero(view[start : start + _SCAN_CHUNK] == 10) + start
+        if ends.size:
+            gaps = np.diff(np.concatenate(([last], ends))) - 1
+            k = int(np.argmax(gaps))
+            if gaps[k] > best:
+                best, best_line = int(gaps[k]), lines + k + 1
+            lines += ends.size
+            last = int(ends[-1])
+    if len(view) - last - 1 > best:
+        best, best_line = len(view) - last - 1, lines + 1
+    return best, best_line
+
+
 def _universal_newlines(text: str) -> str:
     r"""``text`` with lone carriage returns (old Mac line ends) as line feeds; others as they are.
 
@@ -165,6 +198,13 @@ def read_csv_table(src: Source, notes: Notes) -> tuple[bool, pd.DataFrame] | Non
     fixed = _universal_newlines(text)
     if fixed is not text:
         text, utf8 = fixed, fixed.encode("utf-8")
+    if len(utf8) > MAX_LINE_BYTES:
+        longest, line = _longest_line(utf8)
+        if longest > MAX_LINE_BYTES:
+            raise InputFileError(
+                f"{src.display}: line {line:,} is {longest:,} bytes long, more than "
+                f"{MAX_LINE_BYTES:,}; the file is damaged or not a table: check it."
+            )
     sep = _delimiter(text)
     try:
         df = _arrow_csv(text, utf8, sep)
