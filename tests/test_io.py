@@ -854,6 +854,10 @@ def test_real_city_of_london_street_folder() -> None:
     assert report.dropped[NO_COORDINATES] == pytest.approx(1_190, abs=20)
     assert report.crs == "EPSG:27700"
     assert set(gdf["category"]) == set(CRIME_TYPES)
+    # rows identical in every field (2019-06 row 223 repeats row 219): duplicates; the Crime
+    # IDs repeated on rows that differ (outcome, location) all stay, suffixed -2, -3
+    assert report.dropped[DUPLICATE_ROW] == 4
+    assert gdf["incident_id"].str.endswith("-2").sum() == 91
 
 
 @pytest.mark.realdata
