@@ -130,26 +130,28 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
-def grid_size(bounds: Sequence[float], cell_size: float, shape: str = "square") -> int:
-    """How many cells the lattice of :func:`grid_cells` has over ``bounds`` (before clipping).
+def _extent(bounds: Sequence[float], cell_size: float, shape: str) -> tuple[float, float, int, int]:
+    """The lattice's origin (``minx``, ``miny``) and its columns and rows over ``bounds``."""
+    minx, miny, maxx, maxy = (float(b) for b in bounds)
+    # hexagons: flat-topped, cell_size the distance between neighbouring centres; two columns
+    # make the pattern (the odd ones sit half a row up)
+    dx = cell_size if shape == "square" else 1.5 * cell_size / math.sqrt(3.0)
+    extra = 0 if shape == "square" else 1
+    minx = math.floor(minx / (dx * (1 + extra))) * dx * (1 + extra)
+    miny = math.floor(miny / cell_size) * cell_size
+    ncol = max(1, math.ceil((maxx - minx) / dx) + extra)
+    return minx, miny, ncol, max(1, math.ceil((maxy - miny) / cell_size) + extra)
 
-    Counted without drawing a cell, so a grid can be refused before any work starts.
+
+def grid_size(bounds: Sequence[float], cell_size: float, shape: str = "square") -> int:
+    """How many cells the lattice of :func:`grid_cells` has over ``bounds`` (before clipping),
+    counted without drawing one, so that a grid can be refused before any work starts.
 
     >>> grid_size((0, 0, 1000, 500), 100.0)
     50
     """
-    minx, miny, maxx, maxy = (float(b) for b in bounds)
-    if shape == "square":
-        minx = math.floor(minx / cell_size) * cell_size
-        miny = math.floor(miny / cell_size) * cell_size
-        return max(1, math.ceil((maxx - minx) / cell_size)) * max(
-            1, math.ceil((maxy - miny) / cell_size)
-        )
-    dx = 1.5 * cell_size / math.sqrt(3.0)
-    minx = math.floor(minx / (2 * dx)) * 2 * dx
-    miny = math.floor(miny / cell_size) * cell_size
-    ncol = max(1, math.ceil((maxx - minx) / dx) + 1)
-    return ncol * max(1, math.ceil((maxy - miny) / cell_size) + 1)
+    _, _, ncol, nrow = _extent(bounds, cell_size, shape)
+    return ncol * nrow
 
 
 def fitting_cell_size(bounds: Sequence[float], max_cells: int, shape: str = "square") -> int:
@@ -158,9 +160,8 @@ def fitting_cell_size(bounds: Sequence[float], max_cells: int, shape: str = "squ
     >>> fitting_cell_size((0, 0, 1000, 500), 50)
     100
     """
-    w = max(float(bounds[2]) - float(bounds[0]), 1.0)
-    h = max(float(bounds[3]) - float(bounds[1]), 1.0)
-    size = max(1, math.floor(math.sqrt(w * h / max_cells)))
+    area = max(bounds[2] - bounds[0], 1.0) * max(bounds[3] - bounds[1], 1.0)
+    size = max(1, math.floor(math.sqrt(area / max_cells)))
     while grid_size(bounds, float(size), shape) > max_cells:
         size += 1
     return size
@@ -175,14 +176,8 @@ def check_grid_size(
     what: str = "a grid",
 ) -> int:
     """The number of cells of the grid, or a :class:`ParameterError` (``argument="cell_size"``)
-    saying what cell size would fit when there are more than ``max_cells``.
-
-    >>> check_grid_size((0, 0, 10_000, 10_000), 4.0, max_cells=1_000_000)
-    Traceback (most recent call last):
-    ...
-    hotspots.errors.ParameterError: cell_size 4 m makes 6,250,000 cells over this 100 km2 \
-area, more than the 1,000,000 a grid allows; use a cell size of 10 m or more.
-    """
+    saying what cell size would fit when there are more than ``max_cells``; ``what`` names the
+    grid's user in it."""
     n = grid_size(bounds, cell_size, shape)
     if n > max_cells:
         km2 = (float(bounds[2]) - float(bounds[0])) * (float(bounds[3]) - float(bounds[1])) / 1e6
@@ -204,13 +199,9 @@ def _lattice(
     at the corner of ``bounds``, so one cell size gives the same cells whatever the extent: two
     periods, two filters or two study areas of one place share their cells.
     """
-    minx, miny, maxx, maxy = bounds
+    check_grid_size(bounds, cell_size, shape=shape, max_cells=MAX_CELLS)
+    minx, miny, ncol, nrow = _extent(bounds, cell_size, shape)
     if shape == "square":
-        minx = math.floor(minx / cell_size) * cell_size
-        miny = math.floor(miny / cell_size) * cell_size
-        ncol = max(1, math.ceil((maxx - minx) / cell_size))
-        nrow = max(1, math.ceil((maxy - miny) / cell_size))
-        check_grid_size(bounds, cell_size, shape=shape, max_cells=MAX_CELLS)
         xs = minx + cell_size * np.arange(ncol + 1)
         ys = miny + cell_size * np.arange(nrow + 1)
         row, col = np.divmod(np.arange(nrow * ncol), ncol)
@@ -220,12 +211,6 @@ def _lattice(
     # Flat-topped hexagons; cell_size is the distance between neighbouring centres (the
     # flat-to-flat width), as in sf::st_make_grid(square = FALSE).
     radius = cell_size / math.sqrt(3.0)
-    dx, dy = 1.5 * radius, cell_size
-    minx = math.floor(minx / (2 * dx)) * 2 * dx  # two columns: the odd ones sit half a row up
-    miny = math.floor(miny / dy) * dy
-    ncol = max(1, math.ceil((maxx - minx) / dx) + 1)
-    nrow = max(1, math.ceil((maxy - miny) / dy) + 1)
-    check_grid_size(bounds, cell_size, shape=shape, max_cells=MAX_CELLS)
     row, col = np.divmod(np.arange(nrow * ncol), ncol)
     # Vertices on an exact lattice of half-steps (x: radius / 2, y: cell_size / 2), so that
     # neighbouring hexagons share their vertices bit for bit (contiguity by shared vertices).
