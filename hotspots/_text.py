@@ -114,7 +114,7 @@ def list_some(names: Sequence[object], k: int = 3) -> str:
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
-    """A small table file's text and the encoding it was read in.
+    r"""A small table file's text and the encoding it was read in.
 
     UTF-8 (with or without BOM), UTF-16 with its BOM (as Excel's "Unicode text" saves), else
     Windows-1252 (never fails).

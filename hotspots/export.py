@@ -364,7 +364,7 @@ _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
 
 def safe_cell(value: object) -> object:
-    """A cell as a spreadsheet may open it: text it would run as a formula gets a leading ``'``.
+    r"""A cell as a spreadsheet may open it: text it would run as a formula gets a leading ``'``.
 
     Text starting with ``=`` ``+`` ``-`` ``@``, a tab or a carriage return is a formula to
     Excel, LibreOffice and Google Sheets (CSV injection, OWASP): a street or ward name such as
