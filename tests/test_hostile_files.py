@@ -250,7 +250,8 @@ def test_binary_and_oversized_files_are_refused_unread(tmp_path: Path) -> None:
     sparse = _street_csv(tmp_path / "sparse-street.csv", ["a1"])
     os.truncate(sparse, 2_200_000_000)  # sparse: no disk used, and never read
     proc = _cli("analyse", str(sparse), "--out", str(tmp_path / "out"))
-    _one_line(proc, "sparse-street.csv: 2,200,000,000 bytes, more than the limit")
+    line = _one_line(proc, "sparse-street.csv: 2,200,000,000 bytes, more than the limit")
+    assert line.endswith("more than the limit of 2,000,000,000; split it.")
 
 
 def test_json_nested_100000_deep_is_one_line(tmp_path: Path) -> None:

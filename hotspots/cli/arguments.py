@@ -57,6 +57,8 @@ _PHRASES = (
     ("give name_column= to use another column", "rename the column to use to name"),
     ("give crs= if that is wrong", "set the file's CRS if that is wrong"),
     ("give the right one with crs=", "set the right CRS in the file"),
+    (" (max_archive_bytes); split it, or raise the limit if it really is data", "; split it"),
+    ("split the data or raise the limit (max_archive_bytes)", "split the data"),
 )
 
 
