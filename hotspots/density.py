@@ -50,6 +50,7 @@ from ._points import incident_xy, unique_points
 from ._validate import check_incidents, check_positive_float
 from .cluster import Suggestion
 from .errors import InputError, ParameterError
+from .grid_size import MAX_CELLS, check_grid_size, check_kernel_work, lattice_extent
 from .study_area import AreaLike, area_geometry
 from .study_area import study_area as make_study_area
 
@@ -58,10 +59,7 @@ __all__ = [
     "MAX_CELLS",
     "SHAPES",
     "KDEResult",
-    "check_grid_size",
-    "fitting_cell_size",
     "grid_cells",
-    "grid_size",
     "kde",
     "kde_bands",
     "kde_hotspot_cells",
@@ -75,10 +73,10 @@ SHAPES = ("square", "hex")
 CELLS_PER_SHORT_SIDE = 150
 #: Default bandwidth: the bounding box's shorter side divided by this (Chainey & Ratcliffe 2005).
 BANDWIDTHS_PER_SHORT_SIDE = 30
-#: Most grid cells drawn; a finer grid is a parameter error.
-MAX_CELLS = 4_000_000
 # Cell centres handled per block of the distance computation (bounds the memory).
 _BLOCK = 50_000
+# ... and (cell, point) pairs per block, about 0.5 GB of distances.
+_BLOCK_PAIRS = 20_000_000
 
 
 @dataclass
@@ -130,66 +128,6 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
-def _extent(bounds: Sequence[float], cell_size: float, shape: str) -> tuple[float, float, int, int]:
-    """The lattice's origin (``minx``, ``miny``) and its columns and rows over ``bounds``."""
-    minx, miny, maxx, maxy = (float(b) for b in bounds)
-    # hexagons: flat-topped, cell_size the distance between neighbouring centres; two columns
-    # make the pattern (the odd ones sit half a row up)
-    dx = cell_size if shape == "square" else 1.5 * cell_size / math.sqrt(3.0)
-    extra = 0 if shape == "square" else 1
-    minx = math.floor(minx / (dx * (1 + extra))) * dx * (1 + extra)
-    miny = math.floor(miny / cell_size) * cell_size
-    ncol = max(1, math.ceil((maxx - minx) / dx) + extra)
-    return minx, miny, ncol, max(1, math.ceil((maxy - miny) / cell_size) + extra)
-
-
-def grid_size(bounds: Sequence[float], cell_size: float, shape: str = "square") -> int:
-    """How many cells the lattice of :func:`grid_cells` has over ``bounds`` (before clipping),
-    counted without drawing one, so that a grid can be refused before any work starts.
-
-    >>> grid_size((0, 0, 1000, 500), 100.0)
-    50
-    """
-    _, _, ncol, nrow = _extent(bounds, cell_size, shape)
-    return ncol * nrow
-
-
-def fitting_cell_size(bounds: Sequence[float], max_cells: int, shape: str = "square") -> int:
-    """The smallest whole number of metres whose grid over ``bounds`` has at most ``max_cells``.
-
-    >>> fitting_cell_size((0, 0, 1000, 500), 50)
-    100
-    """
-    area = max(bounds[2] - bounds[0], 1.0) * max(bounds[3] - bounds[1], 1.0)
-    size = max(1, math.floor(math.sqrt(area / max_cells)))
-    while grid_size(bounds, float(size), shape) > max_cells:
-        size += 1
-    return size
-
-
-def check_grid_size(
-    bounds: Sequence[float],
-    cell_size: float,
-    *,
-    shape: str = "square",
-    max_cells: int = MAX_CELLS,
-    what: str = "a grid",
-) -> int:
-    """The number of cells of the grid, or a :class:`ParameterError` (``argument="cell_size"``)
-    saying what cell size would fit when there are more than ``max_cells``; ``what`` names the
-    grid's user in it."""
-    n = grid_size(bounds, cell_size, shape)
-    if n > max_cells:
-        km2 = (float(bounds[2]) - float(bounds[0])) * (float(bounds[3]) - float(bounds[1])) / 1e6
-        raise ParameterError(
-            f"cell_size {cell_size:g} m makes {n:,} cells over this {km2:,.3g} km2 area, "
-            f"more than the {max_cells:,} {what} allows; use a cell size of "
-            f"{fitting_cell_size(bounds, max_cells, shape)} m or more.",
-            argument="cell_size",
-        )
-    return n
-
-
 def _lattice(
     bounds: Sequence[float], cell_size: float, shape: str
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.object_]]:
@@ -200,7 +138,7 @@ def _lattice(
     periods, two filters or two study areas of one place share their cells.
     """
     check_grid_size(bounds, cell_size, shape=shape, max_cells=MAX_CELLS)
-    minx, miny, ncol, nrow = _extent(bounds, cell_size, shape)
+    minx, miny, ncol, nrow = lattice_extent(bounds, cell_size, shape)
     if shape == "square":
         xs = minx + cell_size * np.arange(ncol + 1)
         ys = miny + cell_size * np.arange(nrow + 1)
@@ -339,14 +277,17 @@ def _density_at(
     points: NDArray[np.float64],
     counts: NDArray[np.float64],
     bandwidth: float,
+    reach: float = 1.0,
 ) -> NDArray[np.float64]:
-    """Quartic KDE at ``centres``, per m², from weighted ``points`` (vectorised, in blocks)."""
+    """Quartic KDE at ``centres``, per m², from weighted ``points`` (vectorised, in blocks of
+    cells holding about :data:`_BLOCK_PAIRS` pairs; ``reach``: points per cell, on average)."""
     out = np.zeros(len(centres))
     if len(points) == 0 or len(centres) == 0:
         return out
     point_tree = cKDTree(points)
-    for start in range(0, len(centres), _BLOCK):
-        block = centres[start : start + _BLOCK]
+    step = int(min(_BLOCK, max(1, _BLOCK_PAIRS // max(reach, 1.0))))
+    for start in range(0, len(centres), step):
+        block = centres[start : start + step]
         pairs = cKDTree(block).sparse_distance_matrix(point_tree, bandwidth, output_type="ndarray")
         if len(pairs) == 0:
             continue
@@ -450,7 +391,8 @@ def kde(
 
     cells = grid_cells(area, cell_size=size, shape=shape, crs=incidents.crs)
     centres = cells[["x", "y"]].to_numpy(dtype=float)
-    density = _density_at(centres, points, counts, h) * 1e6
+    reach = check_kernel_work(centres, points, h, size)
+    density = _density_at(centres, points, counts, h, reach) * 1e6
     cells["density_km2"] = density
     cells["incidents"] = density * cells["area_km2"].to_numpy()
     cells = cells[

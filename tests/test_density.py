@@ -14,7 +14,7 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hotspots import density
+from hotspots import density, grid_size
 from hotspots.density import grid_cells, kde, kde_bands, kde_hotspot_cells, quartic_kernel
 from hotspots.errors import InputError, ParameterError
 from hotspots.study_area import DEFAULT_BUFFER_M, study_area
@@ -412,15 +412,31 @@ def test_grid_size_counts_the_lattice_without_drawing_it(
 ) -> None:
     bounds = (x0, y0, x0 + w, y0 + h)
     drawn = density._lattice(bounds, size, shape)[0]
-    assert density.grid_size(bounds, size, shape) == len(drawn)
+    assert grid_size.grid_size(bounds, size, shape) == len(drawn)
 
 
 @pytest.mark.parametrize("shape", ["square", "hex"])
 def test_a_grid_too_fine_is_refused_with_a_size_that_fits(shape: str) -> None:
     bounds = (530_000.0, 180_000.0, 538_000.0, 191_000.0)  # a borough, 88 km2
     with pytest.raises(ParameterError, match=r"cell_size 4 m makes .* use a cell size of") as e:
-        density.check_grid_size(bounds, 4.0, shape=shape, max_cells=200_000)
+        grid_size.check_grid_size(bounds, 4.0, shape=shape, max_cells=200_000)
     assert e.value.argument == "cell_size"
     fits = int(str(e.value).rsplit("of ", 1)[1].split(" m")[0])
-    assert density.grid_size(bounds, float(fits), shape) <= 200_000
-    assert density.grid_size(bounds, float(fits - 1), shape) > 200_000  # the smallest that fits
+    assert grid_size.grid_size(bounds, float(fits), shape) <= 200_000
+    assert grid_size.grid_size(bounds, float(fits - 1), shape) > 200_000  # the smallest that fits
+
+
+def test_a_kernel_reaching_too_far_is_refused_before_it_runs() -> None:
+    """Every cell reaching every point: the work is counted from a sample and refused."""
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 3200, size=(6000, 2))
+    inc = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs="EPSG:27700")
+    area = shapely.box(0, 0, 3200, 3200)  # 102,400 cells of 10 m, each reaching 6,000 points
+    with pytest.raises(ParameterError, match=r"bandwidth 10000 m reaches about 614,400,000") as e:
+        density.kde(inc, study_area=area, cell_size=10, bandwidth=10_000)
+    assert e.value.argument == "bandwidth" and "cell size of 12 m or more" in str(e.value)
+    # the surface in small blocks (as a far-reaching kernel is evaluated) equals one block's
+    centres = rng.uniform(0, 3200, size=(300, 2))
+    one = density._density_at(centres, xy, np.ones(len(xy)), 400.0)
+    small = density._density_at(centres, xy, np.ones(len(xy)), 400.0, reach=1e9)
+    np.testing.assert_allclose(one, small)

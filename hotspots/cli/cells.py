@@ -60,7 +60,7 @@ def check_grid(args: argparse.Namespace, inputs: Inputs) -> None:
     """
     import numpy as np
 
-    from ..density import check_grid_size
+    from ..grid_size import check_grid_size
 
     if getattr(args, "by_ward", False) or args.command not in MAX_COMMAND_CELLS:
         return
