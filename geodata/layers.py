@@ -44,7 +44,8 @@ import pandas as pd
 import pyproj
 import shapely
 
-from hotspots._text import first_line, list_some, text_column
+from hotspots._files import check_readable
+from hotspots._text import decode_text, first_line, list_some, text_column
 from hotspots.errors import InputFileError, ParameterError
 
 from .polygons import check_near, polygonal, read_polygons, repair_polygons
@@ -108,7 +109,7 @@ def _given_column(columns: Sequence[str], given: str, arg: str, display: str) ->
         return folded[0]
     raise InputFileError(
         f"{display}: has no column {given!r} ({arg}); its columns are: "
-        f"{', '.join(columns) or 'none'}."
+        f"{list_some(columns, 8) or 'none'}."
     )
 
 
@@ -283,7 +284,7 @@ def load_wards(
     if code_col is None and name_col is None:
         raise InputFileError(
             f"{display}: no ward code or name column found (columns: "
-            f"{', '.join(columns) or 'none'}); give code_column= and name_column=."
+            f"{list_some(columns, 8) or 'none'}); give code_column= and name_column=."
         )
     codes, names = _ward_labels(gdf, code_col, name_col, display, notes)
     population = _ward_population(gdf, pop_col, codes, display, notes)
@@ -354,18 +355,18 @@ def _ward_population(
     display: str,
     notes: list[str],
 ) -> pd.Series:
-    """Each ward's population (NaN where unknown, unreadable or negative, with a note)."""
+    """Each ward's population (NaN where unknown, unreadable, not > 0 or infinite, with a note)."""
     if pop_col is None:
         return pd.Series(np.full(len(gdf), np.nan), dtype="float64")
     population, bad = _numbers(gdf[pop_col])
-    negative = (population < 0).to_numpy()
-    if bad.any() or negative.any():
-        which = codes[bad.to_numpy() | negative].tolist()
+    wrong = (population.notna() & ~(np.isfinite(population) & (population > 0))).to_numpy()
+    if bad.any() or wrong.any():
+        which = codes[bad.to_numpy() | wrong].tolist()
         notes.append(
-            f"{display}: population ({pop_col}) is not a number of people for "
+            f"{display}: population ({pop_col}) is not a number of people (> 0) for "
             f"{len(which)} ward(s), left unknown: {list_some(which, _SHOW)}."
         )
-        population = population.mask(negative)
+        population = population.mask(wrong)
     return population
 
 
@@ -461,20 +462,15 @@ def read_population(
     Raises
     ------
     InputFileError
-        No such file, a column not found, a population that is not a number, a code that
-        appears twice.
+        No such file, a column not found, a population that is not a number of people (not a
+        number, negative, zero or infinite: empty means unknown), a code that appears twice.
     """
     if not isinstance(path, str | Path):
         raise ParameterError(f"path: expected a CSV file path, got {type(path).__name__}.")
     p = Path(path)
     display = p.name
-    if not p.is_file():
-        raise InputFileError(f"{p}: no such file; check the path.")
-    raw = p.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
+    check_readable(p, what="population table (CSV)")
+    text, _ = decode_text(p.read_bytes())
     first = text.splitlines()[0] if text.strip() else ""
     sep = max((",", ";", "\t"), key=first.count)
 
@@ -497,19 +493,22 @@ def read_population(
         missing = "ward code" if code_col is None else "population"
         arg = "code_column" if code_col is None else "population_column"
         raise InputFileError(
-            f"{display}: no {missing} column found (columns: {', '.join(columns) or 'none'}); "
+            f"{display}: no {missing} column found (columns: {list_some(columns, 8) or 'none'}); "
             f"give {arg}=."
         )
     codes = text_column(table[code_col])
     population, bad = _numbers(table[pop_col])
     blank = (codes == "") & (text_column(table[pop_col]) == "")
     codes, population, bad = codes[~blank], population[~blank], bad[~blank]
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        value = table[pop_col][~blank].iloc[row]
+    wrong = bad | (population.notna() & ~(np.isfinite(population) & (population > 0)))
+    if wrong.any():
+        row = int(np.flatnonzero(wrong.to_numpy())[0])
+        value = str(table[pop_col][~blank].iloc[row])[:40]
+        more = f" (and {int(wrong.sum()) - 1:,} more rows)" if wrong.sum() > 1 else ""
         raise InputFileError(
-            f"{display}: population {value!r} for ward {codes.iloc[row]!r} ({pop_col}) is not a "
-            "number; fix that row."
+            f"{display}: population {value!r} for ward {str(codes.iloc[row])[:40]!r} "
+            f"({pop_col}) is not a number of people (> 0){more}; fix that row, or leave it "
+            "empty if unknown."
         )
     if (codes == "").any():
         row = int(np.flatnonzero((codes == "").to_numpy())[0]) + 2

@@ -10,6 +10,7 @@ several; polygons only; the CRS of the file, or one inferred when it has none; t
 from __future__ import annotations
 
 import logging
+import stat
 import warnings
 import zipfile
 from functools import lru_cache
@@ -24,6 +25,7 @@ import pyproj
 import shapely
 from shapely.geometry import box
 
+from hotspots._files import check_readable, walk_files
 from hotspots._text import first_line, list_some
 from hotspots.archive import check_zip, hidden_member
 from hotspots.crs import parse_crs
@@ -63,7 +65,7 @@ def _pick(candidates: list[str], layer: str | None, display: str, what: str) -> 
         named = [c for c in candidates if PurePosixPath(c).stem.lower() == layer.lower()]
         if len(named) == 1:
             return named[0]
-    listed = ", ".join(PurePosixPath(c).name for c in candidates)
+    listed = list_some([PurePosixPath(c).name for c in candidates], 5)
     raise InputFileError(
         f"{display}: holds {len(candidates)} boundary files ({listed}); give the one with the "
         f"{what}, or its name as layer=."
@@ -72,14 +74,12 @@ def _pick(candidates: list[str], layer: str | None, display: str, what: str) -> 
 
 def _dataset(path: Path, layer: str | None, what: str) -> tuple[str, str, str, bool]:
     """``(target for GDAL, name shown in messages, format, chosen by file name)``."""
-    if not path.exists():
-        raise InputFileError(f"{path}: no such file or folder; check the path.")
+    st = check_readable(path, what=what, folder=True)
     display = path.name
-    if path.is_dir():
+    if stat.S_ISDIR(st.st_mode):
+        found = walk_files(path, hidden_member)
         files = sorted(
-            p.name
-            for p in path.iterdir()
-            if p.is_file() and p.suffix.lower() in _VECTOR_EXT and not hidden_member(p.name)
+            p.name for p in found.files if p.parent == path and p.suffix.lower() in _VECTOR_EXT
         )
         if not files:
             raise InputFileError(
@@ -156,7 +156,7 @@ def _choose_layer(target: str, layer: str | None, display: str, what: str) -> st
             "and of the type its name says."
         ) from exc
     names = [n for n, _ in layers]
-    listed = ", ".join(f"{n} ({g or 'no geometry'})" for n, g in layers) or "none"
+    listed = list_some([f"{n} ({g or 'no geometry'})" for n, g in layers], 5) or "none"
     if layer is not None:
         if layer in names:
             return layer
@@ -171,7 +171,7 @@ def _choose_layer(target: str, layer: str | None, display: str, what: str) -> st
         return polygons[0]
     if len(polygons) > 1:
         raise InputFileError(
-            f"{display}: holds {len(polygons)} polygon layers ({', '.join(polygons)}); choose "
+            f"{display}: holds {len(polygons)} polygon layers ({list_some(polygons, 5)}); choose "
             f"the one with the {what} with layer= (e.g. layer={polygons[0]!r})."
         )
     unknown = [n for n, g in layers if _layer_kind(g) == "unknown"]
@@ -235,6 +235,14 @@ def _check_polygons(
     if missing.any():
         notes.append(f"{display}: {int(missing.sum())} features without a geometry were left out.")
         gdf = gdf[~missing]
+    coords = shapely.get_coordinates(gdf.geometry.to_numpy())
+    if not np.isfinite(coords).all():
+        ok = [bool(np.isfinite(shapely.get_coordinates(g)).all()) for g in gdf.geometry]
+        first = int(np.flatnonzero(~np.array(ok))[0]) + 1
+        raise InputFileError(
+            f"{display}: feature {first} ({int((~np.array(ok)).sum()):,} in all) has a corner "
+            "that is not a number (NaN or infinite); redraw or remove it in a GIS."
+        )
     out = gdf.copy()
     out.geometry = shapely.force_2d(out.geometry.to_numpy())
     return out

@@ -30,7 +30,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ONS_WARDS_URL", "POLICE_API", "Settings"]
+__all__ = [
+    "FETCH_DEADLINE",
+    "FETCH_TIMEOUT",
+    "MAX_ANSWER_BYTES",
+    "MAX_RETRY_AFTER",
+    "ONS_WARDS_URL",
+    "POLICE_API",
+    "Settings",
+]
 
 #: The data.police.uk API root (https://data.police.uk/docs/).
 POLICE_API = "https://data.police.uk/api"
@@ -43,6 +51,19 @@ ONS_WARDS_URL = (
     "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services/"
     "Wards_December_2024_Boundaries_UK_BGC/FeatureServer/0"
 )
+
+
+#: Seconds one request may take, from connecting to the last byte of the answer (a server
+#: sending a byte at a time is cut off here); ``hotspots fetch --timeout``.
+FETCH_TIMEOUT = 60.0
+#: Seconds a whole download may take, waits and retries included; ``hotspots fetch --deadline``.
+#: A police download stopped by it resumes where it stopped when run again.
+FETCH_DEADLINE = 3600.0
+#: Longest wait a server may ask for with HTTP 429 ``Retry-After`` (seconds); a longer one ends
+#: the download at once, saying when to try again.
+MAX_RETRY_AFTER = 120.0
+#: Largest answer read from a service (bytes): a data.police.uk month of 10,000 crimes is ~7 MB.
+MAX_ANSWER_BYTES = 200_000_000
 
 
 @dataclass(frozen=True)

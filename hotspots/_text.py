@@ -25,6 +25,7 @@ from .columns import HOTSPOT_ITEM_COLUMNS, HOTSPOT_NAME_COLUMNS, TABLE_ID_COLUMN
 
 __all__ = [
     "as_number",
+    "decode_text",
     "esc",
     "first_line",
     "is_missing",
@@ -110,6 +111,23 @@ def list_some(names: Sequence[object], k: int = 3) -> str:
     """
     shown = ", ".join(str(n) for n in names[:k])
     return shown + (f" and {len(names) - k:,} more" if len(names) > k else "")
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    r"""A small table file's text and the encoding it was read in.
+
+    UTF-8 (with or without BOM), UTF-16 with its BOM (as Excel's "Unicode text" saves), else
+    Windows-1252 (never fails).
+
+    >>> decode_text("a,é".encode("utf-16")), decode_text(b"a,\xe9")
+    (('a,é', 'UTF-16'), ('a,é', 'Windows-1252'))
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace"), "UTF-16"
+    try:
+        return data.decode("utf-8-sig"), "UTF-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), "Windows-1252"
 
 
 def first_line(exc: BaseException) -> str:

@@ -50,6 +50,7 @@ from ._points import incident_xy, unique_points
 from ._validate import check_incidents, check_positive_float
 from .cluster import Suggestion
 from .errors import InputError, ParameterError
+from .grid_size import MAX_CELLS, check_grid_size, check_kernel_work, lattice_extent
 from .study_area import AreaLike, area_geometry
 from .study_area import study_area as make_study_area
 
@@ -72,10 +73,10 @@ SHAPES = ("square", "hex")
 CELLS_PER_SHORT_SIDE = 150
 #: Default bandwidth: the bounding box's shorter side divided by this (Chainey & Ratcliffe 2005).
 BANDWIDTHS_PER_SHORT_SIDE = 30
-#: Most grid cells drawn; a finer grid is a parameter error.
-MAX_CELLS = 4_000_000
 # Cell centres handled per block of the distance computation (bounds the memory).
 _BLOCK = 50_000
+# ... and (cell, point) pairs per block, about 0.5 GB of distances.
+_BLOCK_PAIRS = 20_000_000
 
 
 @dataclass
@@ -136,16 +137,9 @@ def _lattice(
     at the corner of ``bounds``, so one cell size gives the same cells whatever the extent: two
     periods, two filters or two study areas of one place share their cells.
     """
-    minx, miny, maxx, maxy = bounds
+    check_grid_size(bounds, cell_size, shape=shape, max_cells=MAX_CELLS)
+    minx, miny, ncol, nrow = lattice_extent(bounds, cell_size, shape)
     if shape == "square":
-        minx = math.floor(minx / cell_size) * cell_size
-        miny = math.floor(miny / cell_size) * cell_size
-        ncol = max(1, math.ceil((maxx - minx) / cell_size))
-        nrow = max(1, math.ceil((maxy - miny) / cell_size))
-        if nrow * ncol > MAX_CELLS:
-            raise ParameterError(
-                f"cell_size {cell_size:g} m makes {nrow * ncol:,} cells; use a larger cell_size."
-            )
         xs = minx + cell_size * np.arange(ncol + 1)
         ys = miny + cell_size * np.arange(nrow + 1)
         row, col = np.divmod(np.arange(nrow * ncol), ncol)
@@ -155,15 +149,6 @@ def _lattice(
     # Flat-topped hexagons; cell_size is the distance between neighbouring centres (the
     # flat-to-flat width), as in sf::st_make_grid(square = FALSE).
     radius = cell_size / math.sqrt(3.0)
-    dx, dy = 1.5 * radius, cell_size
-    minx = math.floor(minx / (2 * dx)) * 2 * dx  # two columns: the odd ones sit half a row up
-    miny = math.floor(miny / dy) * dy
-    ncol = max(1, math.ceil((maxx - minx) / dx) + 1)
-    nrow = max(1, math.ceil((maxy - miny) / dy) + 1)
-    if nrow * ncol > MAX_CELLS:
-        raise ParameterError(
-            f"cell_size {cell_size:g} m makes {nrow * ncol:,} cells; use a larger cell_size."
-        )
     row, col = np.divmod(np.arange(nrow * ncol), ncol)
     # Vertices on an exact lattice of half-steps (x: radius / 2, y: cell_size / 2), so that
     # neighbouring hexagons share their vertices bit for bit (contiguity by shared vertices).
@@ -292,14 +277,17 @@ def _density_at(
     points: NDArray[np.float64],
     counts: NDArray[np.float64],
     bandwidth: float,
+    reach: float = 1.0,
 ) -> NDArray[np.float64]:
-    """Quartic KDE at ``centres``, per m², from weighted ``points`` (vectorised, in blocks)."""
+    """Quartic KDE at ``centres``, per m², from weighted ``points`` (vectorised, in blocks of
+    cells holding about :data:`_BLOCK_PAIRS` pairs; ``reach``: points per cell, on average)."""
     out = np.zeros(len(centres))
     if len(points) == 0 or len(centres) == 0:
         return out
     point_tree = cKDTree(points)
-    for start in range(0, len(centres), _BLOCK):
-        block = centres[start : start + _BLOCK]
+    step = int(min(_BLOCK, max(1, _BLOCK_PAIRS // max(reach, 1.0))))
+    for start in range(0, len(centres), step):
+        block = centres[start : start + step]
         pairs = cKDTree(block).sparse_distance_matrix(point_tree, bandwidth, output_type="ndarray")
         if len(pairs) == 0:
             continue
@@ -403,7 +391,8 @@ def kde(
 
     cells = grid_cells(area, cell_size=size, shape=shape, crs=incidents.crs)
     centres = cells[["x", "y"]].to_numpy(dtype=float)
-    density = _density_at(centres, points, counts, h) * 1e6
+    reach = check_kernel_work(centres, points, h, size)
+    density = _density_at(centres, points, counts, h, reach) * 1e6
     cells["density_km2"] = density
     cells["incidents"] = density * cells["area_km2"].to_numpy()
     cells = cells[

@@ -15,6 +15,7 @@ import json
 import logging
 import math
 import os
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
@@ -38,6 +39,7 @@ from .map_layers import round_coordinates
 
 __all__ = [
     "map_html",
+    "safe_cell",
     "write_hotspots_csv",
     "write_hotspots_geojson",
     "write_hotspots_gpkg",
@@ -144,8 +146,7 @@ def write_hotspots_csv(hotspots: gpd.GeoDataFrame, path: str | os.PathLike[str])
     lat = np.where(empty, np.nan, np.round(centroids.y.to_numpy(), _DP_DEGREES))
     table["centroid_longitude"] = lon
     table["centroid_latitude"] = lat
-    with atomic_write(path) as f:
-        _spreadsheet_safe(table).to_csv(f, index=False, lineterminator="\n")
+    _write_csv(table, path)
     log.info("wrote %d hotspots to %s", len(table), path)
     return Path(path)
 
@@ -274,8 +275,7 @@ def write_incidents_csv(
         },
         columns=INCIDENTS_CSV_COLUMNS,
     )
-    with atomic_write(path) as f:
-        _spreadsheet_safe(table).to_csv(f, index=False, lineterminator="\n")
+    _write_csv(table, path)
     log.info("wrote %d incidents to %s", len(table), path)
     return Path(path)
 
@@ -360,28 +360,59 @@ def write_summary(summary: Mapping[str, Any], path: str | os.PathLike[str]) -> P
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+def safe_cell(value: object) -> object:
+    r"""A cell as a spreadsheet may open it: text it would run as a formula gets a leading ``'``.
+
+    Text starting with ``=`` ``+`` ``-`` ``@``, a tab or a carriage return is a formula to
+    Excel, LibreOffice and Google Sheets (CSV injection, OWASP): a street or ward name such as
+    ``=HYPERLINK(...)`` would run when the file is opened. Numbers, and text that is a plain
+    number (``-0.5``), are left alone; so is anything else.
+
+    >>> [safe_cell(v) for v in ("=1+2", "@cmd", "-0.5", -3, "Hoe Street", "\tx")]
+    ["'=1+2", "'@cmd", '-0.5', -3, 'Hoe Street', "'\tx"]
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.match(value):
+        return "'" + value
+    return value
 
 
 def _spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
-    """Text cells that a spreadsheet would run as a formula, prefixed with ``'``.
+    """``table`` with every text cell and column name passed through :func:`safe_cell`.
 
-    Street names and categories come from the user's files; a cell such as ``=HYPERLINK(...)``
-    opened in Excel would be executed (CSV injection, OWASP). Numbers are left alone.
+    Street names, categories, ward names and the columns of the user's files all reach the CSV
+    files; numeric columns cannot hold a formula and are left alone.
     """
     out = table
-    for col in table.columns:
-        series = table[col]
-        if not (
-            pd.api.types.is_string_dtype(series.dtype) or pd.api.types.is_object_dtype(series.dtype)
+    for i in range(table.shape[1]):
+        series = table.iloc[:, i]
+        if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_datetime64_any_dtype(
+            series.dtype
         ):
             continue
-        text = series.astype("str")
-        risky = text.str.startswith(_FORMULA_START) & series.notna()
-        if risky.any():
+        values = series.astype(object)
+        maybe = np.flatnonzero(values.astype("str").str.startswith(_FORMULA_START).to_numpy())
+        pairs = [(int(j), safe_cell(values.iloc[j])) for j in maybe]
+        changed = [(j, v) for j, v in pairs if v is not values.iloc[j]]
+        if changed:
             if out is table:
                 out = table.copy()
-            out[col] = series.where(~risky, "'" + text)
+            fixed = values.copy()
+            fixed.iloc[[j for j, _ in changed]] = [v for _, v in changed]
+            out.isetitem(i, fixed.to_numpy())
+    names = [safe_cell(str(c)) for c in table.columns]
+    if names != [str(c) for c in table.columns]:
+        out = out.copy() if out is table else out
+        out.columns = names
     return out
+
+
+def _write_csv(table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """The one CSV writer: spreadsheet-safe cells and names, UTF-8, LF line ends, atomic."""
+    with atomic_write(path) as f:
+        _spreadsheet_safe(table).to_csv(f, index=False, lineterminator="\n")
 
 
 def write_table_csv(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
@@ -401,7 +432,6 @@ def write_table_csv(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     if isinstance(table, gpd.GeoDataFrame):
         frame = pd.DataFrame(table.drop(columns=table.geometry.name))
     frame = lists_as_text(frame)
-    with atomic_write(path) as f:
-        _spreadsheet_safe(frame).to_csv(f, index=False, lineterminator="\n")
+    _write_csv(frame, path)
     log.info("wrote %d rows to %s", len(frame), path)
     return Path(path)

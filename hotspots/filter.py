@@ -8,6 +8,7 @@ type"``.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -15,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ._text import list_some
 from ._validate import MONTH_PATTERN, check_month
 from .crime_types import CRIME_TYPES, crime_type_key
 from .errors import ParameterError
@@ -160,8 +162,11 @@ def _of_types(cats: pd.Series, categories: Sequence[str]) -> npt.NDArray[np.bool
     for c in categories:
         key = crime_type_key(c)
         if key not in valid_keys:
+            near = difflib.get_close_matches(str(c), valid, n=3, cutoff=0.6)
+            hint = f"did you mean {' or '.join(repr(v) for v in near)}? " if near else ""
             raise ParameterError(
-                f"categories {c!r}: not a crime type; use one of: {', '.join(valid)}.",
+                f"categories {str(c)[:60]!r}: not a crime type in these data; {hint}they hold "
+                f"{len(valid):,} types: {list_some(valid)}.",
                 argument="categories",
             )
         wanted.add(key)
@@ -185,8 +190,8 @@ def _selects_none(
     if end is not None:
         given.append(("end", f"end {end}"))
     if categories:
-        given.append(("categories", "categories " + ", ".join(str(c) for c in categories)))
-    present_types = ", ".join(sorted(c for c in pd.unique(cats) if c)[:20])
+        given.append(("categories", "categories " + list_some([str(c) for c in categories])))
+    present_types = list_some(sorted(c for c in pd.unique(cats) if c), 5)
     return ParameterError(
         f"{' and '.join(text for _, text in given)} select{'s' if len(given) == 1 else ''} none "
         f"of the {n:,} incidents; {span}"

@@ -38,6 +38,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ._files import check_readable
+from ._text import decode_text, list_some
 from ._validate import check_incidents
 from .crime_types import CRIME_TYPE_SLUGS, CRIME_TYPES, crime_type_key
 from .errors import InputFileError, ParameterError
@@ -114,17 +116,22 @@ def _validate(table: Mapping[str, object], source: str) -> dict[str, float]:
     missing = [n for n in CRIME_TYPES if n not in weights and all(n not in b for b in bad)]
     problems = []
     if unknown:
-        problems.append(f"unknown crime types {', '.join(repr(u) for u in unknown)}")
+        problems.append(f"unknown crime types {list_some([repr(u[:40]) for u in unknown])}")
     if bad:
-        problems.append(f"weights that are not numbers >= 0: {', '.join(bad)}")
+        problems.append(f"weights that are not numbers >= 0: {list_some(bad)}")
     if repeated:
-        problems.append(f"crime types given twice: {', '.join(repeated)}")
+        problems.append(f"crime types given twice: {list_some(repeated)}")
     if missing:
-        problems.append(f"missing crime types {', '.join(repr(m) for m in missing)}")
+        problems.append(f"missing crime types {list_some([repr(m) for m in missing])}")
     if problems:
         raise ParameterError(
             f"{source}: {'; '.join(problems)}. Give one weight >= 0 for each of the 14 "
-            f"data.police.uk crime types: {', '.join(CRIME_TYPES)}."
+            "data.police.uk crime types (as in the README's harm table)."
+        )
+    if not any(w > 0 for w in weights.values()):
+        raise ParameterError(
+            f"{source}: every weight is 0, so no incident would count; give the crime types "
+            "that matter a weight > 0."
         )
     return {n: weights[n] for n in CRIME_TYPES}
 
@@ -161,14 +168,13 @@ def harm_weights(path: str | Path | None = None) -> dict[str, float]:
     if path is None:
         return dict(DEFAULT_HARM_WEIGHTS)
     file = Path(path)
+    check_readable(file, what="harm weights file (CSV)")
     try:
-        text = file.read_text(encoding="utf-8-sig")
+        text, _ = decode_text(file.read_bytes())
     except OSError as exc:
         raise InputFileError(
             f"{file}: cannot read the harm weights file ({exc.strerror or exc})."
         ) from None
-    except UnicodeDecodeError:
-        raise InputFileError(f"{file}: not a UTF-8 text file; save it as CSV (UTF-8).") from None
     return parse_harm_weights(text, str(file))
 
 
@@ -185,12 +191,14 @@ def parse_harm_weights(text: str, name: str = "harm weights") -> dict[str, float
     2.0
     """
     text = text.lstrip("\ufeff")
-    reader = csv.DictReader(io.StringIO(text))
+    first = text.split("\n", 1)[0]
+    sep = max((",", ";", "\t"), key=first.count)  # Excel's "Unicode text" is tab-delimited
+    reader = csv.DictReader(io.StringIO(text), delimiter=sep)
     fields = [crime_type_key(f) for f in (reader.fieldnames or [])]
     if "crime type" not in fields or "weight" not in fields:
         raise InputFileError(
             f"{name}: a harm weights CSV needs the columns crime_type and weight; "
-            f"found {', '.join(reader.fieldnames or []) or 'none'}."
+            f"found {list_some(reader.fieldnames or [], 8) or 'none'}."
         )
     type_col = (reader.fieldnames or [])[fields.index("crime type")]
     weight_col = (reader.fieldnames or [])[fields.index("weight")]
@@ -206,7 +214,7 @@ def parse_harm_weights(text: str, name: str = "harm weights") -> dict[str, float
         table[name_cell] = (row.get(weight_col) or "").strip()
     if repeated:
         raise ParameterError(
-            f"{name}: crime types given twice: {', '.join(repeated)}; give each once."
+            f"{name}: crime types given twice: {list_some(repeated)}; give each once."
         )
     return _validate(table, name)
 
@@ -312,6 +320,12 @@ def apply_harm_weights(
         for message in warnings_out:
             log.warning("apply_harm_weights: %s", message)
     out["weight"] = np.where(unknown, 1.0, w)
+    if len(out) and not (out["weight"] > 0).any():
+        kinds = list_some(sorted(set(cats)))
+        raise ParameterError(
+            f"every incident has harm weight 0 (crime types {kinds}), so there is no harm to "
+            "map; choose other crime types, or give them a weight > 0 in the harm table."
+        )
     if source is None:
         source = f"your table {weights}" if isinstance(weights, str | Path) else HARM_SOURCE
     return HarmResult(incidents=out, warnings=warnings_out, table=dict(table), source=source)

@@ -191,6 +191,7 @@ class Analysis:
         if report is not None:
             out.update(
                 inputs=list(report.inputs),
+                empty_files=list(report.empty_files),
                 examples={k: list(v) for k, v in report.examples.items()},
                 warnings=list(report.warnings),
             )

@@ -49,7 +49,8 @@ __all__ = [
 
 WARDS_PATH = "/arcgis/rest/services/Wards_December_2024_Boundaries_UK_BGC/FeatureServer/0"
 #: Failures that can be injected into police API answers, in order, one per request.
-FAILURES = ("malformed", "html", "notlist", "drop", "500", "502", "504", "429")
+#: "slow" sends a byte every 0.1 s (of a long answer); "big" announces a 1 TB answer.
+FAILURES = ("malformed", "html", "notlist", "drop", "500", "502", "504", "429", "slow", "big")
 
 
 @dataclass
@@ -228,6 +229,24 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
         self.close_connection = True
 
+    def _misbehave(self, failure: str) -> None:
+        """A 200 answer that never ends in time ("slow") or announces 1 TB ("big")."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(10**12 if failure == "big" else 100_000))
+        self.end_headers()
+        self.close_connection = True
+        if failure == "big":
+            self.wfile.write(b"[" + b" " * 1000)
+            return
+        try:  # at most 60 s, or until the client hangs up
+            for _ in range(600):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(0.1)
+        except OSError:
+            pass
+
     def _json(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
         self._reply(status, json.dumps(obj).encode(), "application/json", headers)
 
@@ -277,6 +296,10 @@ class _Handler(BaseHTTPRequestHandler):
                 entry.status = 0
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if failure in ("slow", "big"):
+                entry.status = 200
+                self._misbehave(failure)
                 return
             if failure in ("500", "502", "504"):
                 entry.status = int(failure)

@@ -14,7 +14,7 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hotspots import density
+from hotspots import density, grid_size
 from hotspots.density import grid_cells, kde, kde_bands, kde_hotspot_cells, quartic_kernel
 from hotspots.errors import InputError, ParameterError
 from hotspots.study_area import DEFAULT_BUFFER_M, study_area
@@ -393,3 +393,50 @@ def test_demo_borough_top_cells_find_every_planted_hotspot() -> None:
     top = kde_hotspot_cells(res, area_share=0.05)
     for x, y in zip(centres.x, centres.y, strict=True):
         assert np.hypot(top["x"] - x, top["y"] - y).min() < 100
+
+
+# --------------------------------------------------------------------------- grid size first
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    x0=st.floats(-5e5, 5e5),
+    y0=st.floats(-5e5, 5e5),
+    w=st.floats(1.0, 3000.0),
+    h=st.floats(1.0, 3000.0),
+    size=st.floats(20.0, 500.0),
+    shape=st.sampled_from(["square", "hex"]),
+)
+def test_grid_size_counts_the_lattice_without_drawing_it(
+    x0: float, y0: float, w: float, h: float, size: float, shape: str
+) -> None:
+    bounds = (x0, y0, x0 + w, y0 + h)
+    drawn = density._lattice(bounds, size, shape)[0]
+    assert grid_size.grid_size(bounds, size, shape) == len(drawn)
+
+
+@pytest.mark.parametrize("shape", ["square", "hex"])
+def test_a_grid_too_fine_is_refused_with_a_size_that_fits(shape: str) -> None:
+    bounds = (530_000.0, 180_000.0, 538_000.0, 191_000.0)  # a borough, 88 km2
+    with pytest.raises(ParameterError, match=r"cell_size 4 m makes .* use a cell size of") as e:
+        grid_size.check_grid_size(bounds, 4.0, shape=shape, max_cells=200_000)
+    assert e.value.argument == "cell_size"
+    fits = int(str(e.value).rsplit("of ", 1)[1].split(" m")[0])
+    assert grid_size.grid_size(bounds, float(fits), shape) <= 200_000
+    assert grid_size.grid_size(bounds, float(fits - 1), shape) > 200_000  # the smallest that fits
+
+
+def test_a_kernel_reaching_too_far_is_refused_before_it_runs() -> None:
+    """Every cell reaching every point: the work is counted from a sample and refused."""
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 3200, size=(6000, 2))
+    inc = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs="EPSG:27700")
+    area = shapely.box(0, 0, 3200, 3200)  # 102,400 cells of 10 m, each reaching 6,000 points
+    with pytest.raises(ParameterError, match=r"bandwidth 10000 m reaches about 614,400,000") as e:
+        density.kde(inc, study_area=area, cell_size=10, bandwidth=10_000)
+    assert e.value.argument == "bandwidth" and "cell size of 12 m or more" in str(e.value)
+    # the surface in small blocks (as a far-reaching kernel is evaluated) equals one block's
+    centres = rng.uniform(0, 3200, size=(300, 2))
+    one = density._density_at(centres, xy, np.ones(len(xy)), 400.0)
+    small = density._density_at(centres, xy, np.ones(len(xy)), 400.0, reach=1e9)
+    np.testing.assert_allclose(one, small)

@@ -657,3 +657,123 @@ def test_real_borough_and_real_crimes(tmp_path: Path) -> None:
     assert set(got) == truth
     assert res.splits >= 3
     assert ward_boundary(wards, "E05000599").area > 0  # High Street, by GSS_CODE
+
+
+# --------------------------------------------------------------------------- misbehaving servers
+def test_a_server_sending_a_byte_at_a_time_is_cut_off_at_the_timeout(tmp_path: Path) -> None:
+    """One byte every 0.1 s: each request ends at its timeout (0.5 s), then the retries end."""
+    fast = {**FAST, "timeout": 0.5}
+    with (
+        FakeServices(crimes=CRIMES, failures=["slow"] * 3) as fake,
+        pytest.raises(FetchError) as info,
+    ):
+        fetch_police(
+            RECT, start="2024-02", end="2024-02", out_dir=tmp_path, base_url=fake.police_url,
+            retries=2, **fast,
+        )  # fmt: skip
+    message = str(info.value)
+    assert message.startswith("2024-02: data.police.uk failed 3 times (last: answer not complete")
+    assert "within 0.5 s" in message
+    assert len(fake.police_requests()) == 3
+
+
+def test_the_whole_download_stops_at_its_deadline(tmp_path: Path) -> None:
+    """A slow server and many retries: the run's deadline (1.5 s) ends it, saying to resume."""
+    fast = {**FAST, "timeout": 0.5}
+    with (
+        FakeServices(crimes=CRIMES, failures=["slow"] * 20) as fake,
+        pytest.raises(FetchError, match=r"stopped after 1\.5 s, the deadline .*run again later"),
+    ):
+        fetch_police(
+            RECT, start="2024-02", end="2024-02", out_dir=tmp_path, base_url=fake.police_url,
+            retries=20, deadline=1.5, **fast,
+        )  # fmt: skip
+    assert len(fake.police_requests()) < 20
+
+
+def test_a_day_long_retry_after_ends_the_download_at_once(tmp_path: Path) -> None:
+    with (
+        FakeServices(crimes=CRIMES, failures=["429"] * 5, retry_after="86400") as fake,
+        pytest.raises(FetchError, match=r"asks to wait 86,400 s \(HTTP 429 Retry-After\), more"),
+    ):
+        fetch_police(
+            RECT, start="2024-02", end="2024-02", out_dir=tmp_path, base_url=fake.police_url,
+            **FAST,
+        )  # fmt: skip
+    assert len(fake.police_requests()) == 1
+
+
+def test_an_answer_over_the_size_limit_is_refused(tmp_path: Path) -> None:
+    with (
+        FakeServices(crimes=CRIMES, failures=["big"]) as fake,
+        pytest.raises(FetchError, match=r"an answer of 1,000,000,000,000 bytes or more, over the"),
+    ):
+        fetch_police(
+            RECT, start="2024-02", end="2024-02", out_dir=tmp_path, base_url=fake.police_url,
+            **FAST,
+        )  # fmt: skip
+    assert len(fake.police_requests()) == 1
+
+
+def test_fetch_wards_refuses_wards_that_are_not_areas(tmp_path: Path) -> None:
+    wards = [
+        ward_feature(f"E0501000{i}", f"Ward {i}", "E09000031", -0.05 + i / 50, 51.57)
+        for i in range(3)
+    ]
+    wards[1] = {**wards[1], "geometry": {"type": "Point", "coordinates": [-0.02, 51.58]}}
+    wards[2] = {**wards[2], "geometry": None}
+    out = tmp_path / "wards.gpkg"
+    with (
+        FakeServices(wards=wards) as fake,
+        pytest.raises(FetchError, match=r"E09000031: 1 of 3 wards have no boundary \(E05010002\)"),
+    ):
+        fetch_wards("E09000031", out_file=out, base_url=fake.wards_url, **FAST_ONS)
+    assert not out.exists()
+    wards[2] = {**wards[0], "properties": {**wards[0]["properties"], "WD24CD": "E05010002"}}
+    with (
+        FakeServices(wards=wards) as fake,
+        pytest.raises(FetchError, match=r"1 of 3 wards have no area \(points or lines\)"),
+    ):
+        fetch_wards("E09000031", out_file=out, base_url=fake.wards_url, **FAST_ONS)
+    assert not out.exists()
+
+
+def _fetch_cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, *argv: str
+) -> str:
+    """Run ``hotspots fetch ...``; its one error line (exit 2)."""
+    from hotspots.cli import main
+
+    monkeypatch.setenv("HOTSPOTS_CACHE", str(tmp_path / "cache"))
+    assert main(["fetch", *argv]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return err.rstrip().splitlines()[-1]
+
+
+def test_fetch_police_stops_at_the_deadline_flag_in_the_commands_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    boundary = tmp_path / "area.geojson"
+    gpd.GeoDataFrame({"name": ["area"]}, geometry=[RECT], crs=4326).to_file(boundary)
+    with FakeServices(crimes=CRIMES, failures=["slow"] * 20) as fake:
+        line = _fetch_cli(
+            monkeypatch, capsys, tmp_path, "police", "--boundary", str(boundary), "--from",
+            "2024-02", "--to", "2024-02", "--out", str(tmp_path / "out"), "--api",
+            fake.police_url, "--timeout", "0.5", "--deadline", "1.2",
+        )  # fmt: skip
+    assert "stopped after 1.2 s, the --deadline for the whole download" in line
+    assert line.endswith("or raise the --deadline.") and "base_url" not in line
+
+
+def test_fetch_wards_messages_name_flags_not_python_arguments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with FakeServices() as fake:
+        no_year = fake.url + "/arcgis/rest/services/Wards/FeatureServer/0"
+        line = _fetch_cli(
+            monkeypatch, capsys, tmp_path, "wards", "--lad", "E09000031", "--out",
+            str(tmp_path / "w.gpkg"), "--service", no_year,
+        )  # fmt: skip
+    assert "e.g. --lad-field LAD24CD" in line and "lad_field" not in line
+    assert len(line) <= 250

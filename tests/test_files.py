@@ -102,3 +102,19 @@ def test_write_via_failure_leaves_nothing(tmp_path: Path) -> None:
         write_via(target, writer, ".gpkg")
     assert target.read_bytes() == b"old"
     assert _names(tmp_path) == ["h.gpkg"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_folder_is_named_not_the_hidden_temporary_file(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(PermissionError) as info, atomic_write(folder / "a.csv"):
+            pass
+        assert info.value.filename == str(folder / "a.csv")
+        with pytest.raises(PermissionError) as info:
+            write_via(folder / "b.gpkg", lambda p: None, ".gpkg")
+        assert info.value.filename == str(folder / "b.gpkg")
+    finally:
+        folder.chmod(0o755)

@@ -80,7 +80,8 @@ def test_filter_errors_name_the_argument(six_months) -> None:
         filter_incidents(gdf, categories=["Thefts"])
     assert "categories 'Thefts'" in str(err.value)
     assert err.value.argument == "categories"
-    assert all(name in str(err.value) for name in CRIME_TYPES)
+    assert f"{len(CRIME_TYPES)} types: {CRIME_TYPES[0]}" in str(err.value)  # a few, and a count
+    assert len(str(err.value)) <= 200
     with pytest.raises(ParameterError, match=r"categories Drugs selects none of the 12"):
         filter_incidents(gdf, categories=["Drugs"])
     with pytest.raises(ParameterError, match=r"start 2020-01 selects none") as err:

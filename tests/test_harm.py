@@ -117,7 +117,7 @@ def test_user_csv_non_number_and_repeat(tmp_path: Path) -> None:
 
 
 def test_user_csv_file_errors(tmp_path: Path) -> None:
-    with pytest.raises(InputFileError, match="cannot read"):
+    with pytest.raises(InputFileError, match="no such file"):
         harm_weights(tmp_path / "missing.csv")
     with pytest.raises(InputFileError, match="crime_type and weight"):
         harm_weights(_write_table(tmp_path / "w.csv", [("Robbery", "1")], header="type,value"))
@@ -143,8 +143,13 @@ def test_uploaded_text_parsed_like_a_file(tmp_path: Path) -> None:
         parse_harm_weights("type;harm\nRobbery;5\n", "upload.csv")
     latin = tmp_path / "latin.csv"
     latin.write_bytes("crime_type,weight\nCaf\xe9,1\n".encode("latin-1"))
-    with pytest.raises(InputFileError, match=r"latin\.csv: not a UTF-8"):
-        harm_weights(latin)
+    with pytest.raises(ParameterError, match=r"latin\.csv: unknown crime types 'Café'"):
+        harm_weights(latin)  # read as Windows-1252: the name as typed, not mojibake
+    unicode_text = tmp_path / "excel-unicode.txt"  # Excel's "Unicode text": UTF-16, tabs
+    unicode_text.write_bytes(
+        "\r\n".join(line.replace(",", "\t") for line in lines).encode("utf-16")
+    )
+    assert harm_weights(unicode_text) == table
 
 
 def test_apply_by_hand_and_input_untouched() -> None:
@@ -190,6 +195,22 @@ def test_apply_validates_mapping_and_input() -> None:
         apply_harm_weights(pd.DataFrame({"category": ["Drugs"]}))  # type: ignore[arg-type]
     with pytest.raises(InputError, match="category"):
         apply_harm_weights(_incidents(["Drugs"]).drop(columns="category"))
+
+
+def test_all_zero_weights_are_refused(tmp_path: Path) -> None:
+    """A table of zeros, or incidents only of types weighted 0: nothing to weigh, an error."""
+    zeros = {t: 0.0 for t in CRIME_TYPES}
+    with pytest.raises(ParameterError, match="every weight is 0"):
+        apply_harm_weights(_incidents(["Drugs"]), zeros)
+    some = {**zeros, "Robbery": 5.0}
+    with pytest.raises(ParameterError, match=r"every incident has harm weight 0 \(crime types"):
+        apply_harm_weights(_incidents(["Drugs", "Burglary"]), some)
+    assert apply_harm_weights(_incidents(["Drugs", "Robbery"]), some).incidents[
+        "weight"
+    ].tolist() == [
+        0.0,
+        5.0,
+    ]
 
 
 @settings(max_examples=40, deadline=None)
@@ -260,7 +281,7 @@ def test_weighted_clustering_ignores_the_tables_units() -> None:
     assert results[1][0] == 3  # three blobs of 25 incidents of average harm
     with pytest.raises(InputError, match="weight 0"):
         find_hotspots(
-            apply_harm_weights(inc, dict.fromkeys(DEFAULT_HARM_WEIGHTS, 0)).incidents,
+            inc.assign(weight=0.0),  # (apply_harm_weights refuses an all-zero table)
             weighted=True,
         )
 

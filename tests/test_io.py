@@ -29,6 +29,7 @@ from hotspots.io import (
     AT_ZERO,
     BAD_MONTH,
     DUPLICATE_ID,
+    DUPLICATE_ROW,
     NO_COORDINATES,
     OUT_OF_RANGE,
     OUTSIDE_STUDY_AREA,
@@ -214,6 +215,23 @@ def test_duplicate_crime_ids_across_files_and_repeats_within_a_file(tmp_path: Pa
     assert report.examples[DUPLICATE_ID] == ["b-street.csv row 2"]
     assert gdf["incident_id"].tolist() == ["dup", "twice", "twice-2", "new"]
     assert any("appear on more than one row of the same file" in w for w in report.warnings)
+
+
+def test_whole_row_repeats_within_a_file_are_duplicate_rows(tmp_path: Path) -> None:
+    """A month pasted twice: identical rows (with an id) counted as "duplicate row"; a Crime ID
+    repeated on a row that differs stays (suffixed); identical rows without an id all stay;
+    the same row in another file is a duplicate id."""
+    rows = [street_row(f"c{i}", "2019-01", LON + i / 1000, LAT) for i in range(5)]
+    rows += [street_row("c0", "2019-01", LON, LAT, ctype="Robbery")]  # differs: kept
+    rows += [street_row("", "2019-01", LON, LAT)] * 2  # no id (ASB-like): both kept
+    write_street(tmp_path / "a-street.csv", rows + rows[:5])  # the first five pasted again
+    write_street(tmp_path / "b-street.csv", [rows[1]])
+    gdf, report = read_incidents(tmp_path)
+    check_totals(gdf, report)
+    assert report.dropped == {DUPLICATE_ROW: 5, DUPLICATE_ID: 1}
+    assert report.examples[DUPLICATE_ROW] == [f"a-street.csv row {r}" for r in range(10, 15)]
+    assert report.examples[DUPLICATE_ID] == ["b-street.csv row 2"]
+    assert len(gdf) == 8 and "c0-2" in set(gdf["incident_id"])
 
 
 def test_same_file_given_twice_is_read_once(tmp_path: Path) -> None:
@@ -744,6 +762,7 @@ def test_load_report_drop_lines_and_dict() -> None:
         "examples",
         "warnings",
         "inputs",
+        "empty_files",
         "crs",
     }
     assert d["rows_dropped"] == {NO_COORDINATES: 8}
@@ -779,6 +798,7 @@ def test_every_row_is_used_or_counted_once(tmp_path_factory, rows) -> None:
     lines = ["ref,lat,lon,month"]
     expected: dict[str, int] = {}
     seen: set[int] = set()
+    usable: set[tuple[int, str]] = set()  # (ref, month) of rows with an id usable so far
     used = 0
     for ref, kind, month in rows:
         lat, lon = coords[kind]
@@ -791,6 +811,10 @@ def test_every_row_is_used_or_counted_once(tmp_path_factory, rows) -> None:
         }.get(kind)
         if reason is None and month not in ("2019-03", "2019-04"):
             reason = BAD_MONTH
+        if reason is None and ref and (ref, month) in usable:  # the same row, every field
+            reason = DUPLICATE_ROW
+        elif reason is None and ref:
+            usable.add((ref, month))
         if reason is None and ref and ref in seen:
             reason = DUPLICATE_ID
         if reason is None:
@@ -830,6 +854,10 @@ def test_real_city_of_london_street_folder() -> None:
     assert report.dropped[NO_COORDINATES] == pytest.approx(1_190, abs=20)
     assert report.crs == "EPSG:27700"
     assert set(gdf["category"]) == set(CRIME_TYPES)
+    # rows identical in every field (2019-06 row 223 repeats row 219): duplicates; the Crime
+    # IDs repeated on rows that differ (outcome, location) all stay, suffixed -2, -3
+    assert report.dropped[DUPLICATE_ROW] == 4
+    assert gdf["incident_id"].str.endswith("-2").sum() == 91
 
 
 @pytest.mark.realdata

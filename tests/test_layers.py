@@ -282,6 +282,18 @@ def test_population_column_detected_with_thousands(tmp_path: Path) -> None:
     assert len(notes) == 1 and "Usual_Residents" in notes[0] and "B" in notes[0]
 
 
+@pytest.mark.parametrize("value", ["-5000", "0", "1e400", "inf"])
+def test_population_that_is_not_a_number_of_people_is_left_unknown(
+    tmp_path: Path, value: str
+) -> None:
+    """Negative, zero or infinite populations in a ward file: unknown (NaN), with a note."""
+    path = tmp_path / "wards.geojson"
+    two_wards(ward_code=["A", "B"], ward_name=["W", "E"], population=["100", value]).to_file(path)
+    wards, notes = load_wards(path)
+    assert wards["population"].iloc[0] == 100.0 and np.isnan(wards["population"].iloc[1])
+    assert len(notes) == 1 and "not a number of people (> 0) for 1 ward(s)" in notes[0]
+
+
 def test_explicit_columns_and_clash(tmp_path: Path) -> None:
     """Columns given by name; a source 'ward_code' not chosen is kept as 'ward_code_source'."""
     path = tmp_path / "wards.geojson"
@@ -502,6 +514,13 @@ def test_read_population(tmp_path: Path) -> None:
         ("code,residents\nE1,10\n", "no population column"),
         ("ward_code,population\nE1,ten\n", "'ten'"),
         ("ward_code,population\nE1,10\nE1,12\n", "'E1' appears more than once"),
+        ("ward_code,population\nE1,-5000\n", "'-5000' for ward 'E1'"),
+        (
+            "ward_code,population\nE1,0\nE2,0\n",
+            "'0' for ward 'E1' (population) is not a number of people (> 0) (and 1 more rows)",
+        ),
+        ("ward_code,population\nE1,1e400\n", "'1e400' for ward 'E1'"),
+        ("ward_code,population\nE1,inf\n", "'inf'"),
     ],
 )
 def test_read_population_errors(tmp_path: Path, text: str, needle: str) -> None:
@@ -511,6 +530,16 @@ def test_read_population_errors(tmp_path: Path, text: str, needle: str) -> None:
     with pytest.raises(InputFileError) as exc:
         read_population(path)
     assert one_line(exc).startswith("pop.csv:") and needle in one_line(exc)
+
+
+def test_read_population_utf16_is_not_mojibake(tmp_path: Path) -> None:
+    """A table saved by Excel as Unicode text (UTF-16 with BOM, tabs) reads as written."""
+    path = tmp_path / "pop.txt"
+    path.write_bytes(
+        "ward_code\tward_name\tpopulation\r\nE1\tSaint-Étienne\t1200\r\n".encode("utf-16")
+    )
+    table = read_population(path)
+    assert table["ward_code"].tolist() == ["E1"] and table["population"].tolist() == [1200.0]
 
 
 def test_read_population_explicit_columns(tmp_path: Path) -> None:
@@ -571,3 +600,16 @@ def test_population_column_not_a_string_frame() -> None:
     """read_population rejects a non-path argument with a ParameterError."""
     with pytest.raises(ParameterError):
         read_population(pd.DataFrame())  # type: ignore[arg-type]
+
+
+def test_a_nan_vertex_is_named_not_blamed_on_the_crs(tmp_path: Path) -> None:
+    from shapely.geometry import Polygon
+
+    path = tmp_path / "nan.gpkg"
+    with warnings.catch_warnings():  # shapely warns of the NaN it is asked to build
+        warnings.simplefilter("ignore", RuntimeWarning)
+        bad = Polygon([(530_000, 180_000), (531_000, float("nan")), (531_000, 181_000)])
+    good = Polygon([(532_000, 180_000), (533_000, 180_000), (533_000, 181_000)])
+    gpd.GeoDataFrame({"ward_code": ["A", "B"]}, geometry=[good, bad], crs=27700).to_file(path)
+    with pytest.raises(InputFileError, match=r"nan.gpkg: feature 2 \(1 in all\) has a corner"):
+        load_wards(path)

@@ -27,6 +27,8 @@ from typing import Any, TypeVar, cast
 from hotspots._files import atomic_write_bytes
 from hotspots.errors import InputError, ParameterError
 
+from ..settings import FETCH_DEADLINE, MAX_ANSWER_BYTES, MAX_RETRY_AFTER
+
 __all__ = [
     "FetchError",
     "MalformedAnswer",
@@ -54,6 +56,18 @@ class FetchError(InputError):
 
 class MalformedAnswer(Exception):
     """An answer with status 200 that is not what the service sends (retried)."""
+
+
+class _TooSlow(TimeoutError):
+    """The answer did not arrive in full within the request's time (retried)."""
+
+
+class _TooBig(Exception):
+    """The answer is larger than the client accepts (not retried)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
 
 
 class _TokenBucket:
@@ -104,6 +118,8 @@ def _retry_after(value: str | None) -> float | None:
 def _describe(exc: BaseException) -> str:
     """A short reason for a network failure, e.g. ``connection refused``."""
     reason: Any = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, _TooSlow):
+        return str(reason)
     if isinstance(reason, ConnectionRefusedError):
         return "connection refused"
     if isinstance(reason, socket.gaierror):
@@ -138,9 +154,17 @@ class PoliteClient:
         At most this many requests a second (bursts of ``max(1, rate)``); None for no limit.
     retries, backoff, timeout
         Transient failures are sent again ``retries`` times after ``backoff * 2**attempt``
-        seconds; ``timeout`` is per request, in seconds.
+        seconds; ``timeout`` bounds each request, in seconds, from connecting to the last
+        byte of the answer (a server trickling bytes is cut off, and the request retried).
     cache_dir
         Folder caching answers by request (method, URL and body); None for no cache.
+    deadline
+        Seconds the client may work in all, waits and retries included (from its creation);
+        past it the next step raises :class:`FetchError`. None: no limit.
+    max_retry_after
+        Longest HTTP 429 ``Retry-After`` waited for; a longer one raises :class:`FetchError`.
+    max_bytes
+        Largest answer accepted; a larger one raises :class:`FetchError`.
 
     Attributes
     ----------
@@ -158,8 +182,15 @@ class PoliteClient:
         backoff: float,
         timeout: float,
         cache_dir: Path | None,
+        deadline: float | None = FETCH_DEADLINE,
+        max_retry_after: float = MAX_RETRY_AFTER,
+        max_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         self.service = service
+        self.deadline = deadline
+        self.ends = time.monotonic() + deadline if deadline is not None else math.inf
+        self.max_retry_after = max_retry_after
+        self.max_bytes = max_bytes
         self.manual = manual
         self.bucket = _TokenBucket(rate, max(1.0, rate)) if rate is not None else None
         self.retries = retries
@@ -188,15 +219,35 @@ class PoliteClient:
         if self.bucket is not None:
             self.bucket.acquire()
         self.sent += 1
+        ends = min(time.monotonic() + self.timeout, self.ends)
+        wait = max(0.001, ends - time.monotonic())
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                return int(resp.status), str(resp.reason), resp.read(), None
+            with urllib.request.urlopen(req, timeout=wait) as resp:
+                return int(resp.status), str(resp.reason), self._read(resp, ends), None
         except urllib.error.HTTPError as err:
             try:
-                data = err.read()
+                data = self._read(err, ends)
             except (OSError, http.client.HTTPException):
                 data = b""
             return int(err.code), str(err.reason), data, err.headers.get("Retry-After")
+
+    def _read(self, resp: Any, ends: float) -> bytes:
+        """The answer's body, read as it comes, until ``ends`` (monotonic) or ``max_bytes``."""
+        length = resp.headers.get("Content-Length")
+        if length and length.strip().isdigit() and int(length) > self.max_bytes:
+            raise _TooBig(int(length))
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            if time.monotonic() > ends:
+                raise _TooSlow(f"answer not complete within {self.timeout:g} s ({total:,} bytes)")
+            chunk = resp.read1(65536) if hasattr(resp, "read1") else resp.read(65536)
+            if not chunk:
+                return b"".join(chunks)
+            total += len(chunk)
+            if total > self.max_bytes:
+                raise _TooBig(total)
+            chunks.append(chunk)
 
     def call(
         self,
@@ -226,6 +277,7 @@ class PoliteClient:
         for attempt in range(self.retries + 1):
             if attempt:
                 self.resent += 1
+            self._check_deadline(what, last, resume_hint, 0.0)
             outcome = self._attempt(method, url, body, what, parse, passthrough, attempt)
             if not isinstance(outcome, _Retry):
                 status, parsed, data = outcome
@@ -239,8 +291,19 @@ class PoliteClient:
             last = outcome.reason
             wait = self.backoff * 2.0**attempt if outcome.wait is None else outcome.wait
             if attempt < self.retries:
+                self._check_deadline(what, last, resume_hint, min(_MAX_WAIT, wait))
                 time.sleep(min(_MAX_WAIT, wait))
         raise self._gave_up(what, last, resume_hint)
+
+    def _check_deadline(self, what: str, last: str, resume_hint: str, wait: float) -> None:
+        """Raise :class:`FetchError` if the deadline has passed (or will have, after ``wait``)."""
+        if time.monotonic() + wait < self.ends:
+            return
+        why = f" (last: {last})" if last else ""
+        raise FetchError(
+            f"{what}: stopped after {self.deadline:g} s, the deadline for the whole download"
+            f"{why}; run again later{resume_hint}, or raise the deadline."
+        )
 
     def _read_cache(self, cache: Path, parse: Callable[[bytes], _T]) -> tuple[_T] | None:
         """The cached answer parsed (in a 1-tuple), or None when the file is unreadable."""
@@ -268,6 +331,11 @@ class PoliteClient:
         """
         try:
             status, phrase, data, retry_after = self._send(method, url, body)
+        except _TooBig as exc:
+            raise FetchError(
+                f"{what}: {self.service} sent an answer of {exc.size:,} bytes or more, over the "
+                f"limit of {self.max_bytes:,}; check the address (base_url), or {self.manual}"
+            ) from None
         except (OSError, http.client.HTTPException) as exc:
             if _is_offline(exc):
                 raise FetchError(
@@ -284,6 +352,11 @@ class PoliteClient:
             return status, None, data
         if status == 429:
             given = _retry_after(retry_after)
+            if given is not None and given > self.max_retry_after:
+                raise FetchError(
+                    f"{what}: {self.service} asks to wait {given:,.0f} s (HTTP 429 Retry-After), "
+                    f"more than {self.max_retry_after:g} s; run again later, or {self.manual}"
+                )
             if self.bucket is not None:
                 self.bucket.drain()
             wait = self.backoff * 2.0**attempt if given is None else given
@@ -328,7 +401,13 @@ def _short(url: str, limit: int = 120) -> str:
     return url if len(url) <= limit else url[: limit - 3] + "..."
 
 
-def check_options(retries: int, backoff: float, timeout: float, rate: float | None = None) -> None:
+def check_options(
+    retries: int,
+    backoff: float,
+    timeout: float,
+    rate: float | None = None,
+    deadline: float | None = None,
+) -> None:
     """Check the client options of a fetcher (``rate``: its ``max_requests_per_second``).
 
     >>> check_options(4, 1.0, 60.0, 15.0)
@@ -342,7 +421,13 @@ def check_options(retries: int, backoff: float, timeout: float, rate: float | No
     if not (isinstance(backoff, int | float) and math.isfinite(backoff) and backoff >= 0):
         raise ParameterError(f"backoff: expected seconds >= 0, got {backoff!r}.")
     if not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > 0):
-        raise ParameterError(f"timeout: expected seconds > 0, got {timeout!r}.")
+        raise ParameterError(f"timeout: expected seconds > 0, got {timeout!r}.", argument="timeout")
+    if deadline is not None and not (
+        isinstance(deadline, int | float) and math.isfinite(deadline) and deadline > 0
+    ):
+        raise ParameterError(
+            f"deadline: expected seconds > 0, got {deadline!r}.", argument="deadline"
+        )
     if rate is not None and not (
         isinstance(rate, int | float) and math.isfinite(rate) and rate > 0
     ):

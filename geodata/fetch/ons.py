@@ -16,9 +16,10 @@ from typing import Any
 import geopandas as gpd
 
 from hotspots._files import write_via
+from hotspots._text import list_some
 from hotspots.errors import ParameterError
 
-from ..settings import ONS_WARDS_URL
+from ..settings import FETCH_DEADLINE, FETCH_TIMEOUT, ONS_WARDS_URL
 from .client import FetchError, MalformedAnswer, PoliteClient, Progress, check_options, check_url
 
 __all__ = ["fetch_wards"]
@@ -26,9 +27,8 @@ __all__ = ["fetch_wards"]
 log = logging.getLogger(__name__)
 
 _ONS_MANUAL = (
-    "download the ward boundaries by hand from the ONS Open Geography Portal "
-    "(https://geoportal.statistics.gov.uk/, Boundaries > Administrative Boundaries > Wards) "
-    "and give the file to --wards"
+    "download the wards by hand (geoportal.statistics.gov.uk, Boundaries > Wards) and give "
+    "them to --wards"
 )
 _MAX_PAGES = 1000
 _LAD_RE = re.compile(r"^(E06|E07|E08|E09|W06|S12)\d{6}$")
@@ -77,8 +77,9 @@ def fetch_wards(
     cache_dir: str | Path | None = None,
     retries: int = 4,
     backoff: float = 1.0,
-    timeout: float = 60.0,
+    timeout: float = FETCH_TIMEOUT,
     progress: Progress | None = None,
+    deadline: float | None = FETCH_DEADLINE,
 ) -> gpd.GeoDataFrame:
     """Download the wards of one local authority district from the ONS Open Geography Portal.
 
@@ -104,7 +105,7 @@ def fetch_wards(
         The ward code and district code fields, e.g. ``"WD24CD"`` and ``"LAD24CD"``. By
         default ``lad_field`` is ``LADyyCD`` with the year in ``base_url`` and ``code_field``
         the ``WDyyCD`` field of the answer.
-    cache_dir, retries, backoff, timeout, progress
+    cache_dir, retries, backoff, timeout, progress, deadline
         As in :func:`fetch_police`; ``progress(pages_done, pages_known, message)``.
 
     Returns
@@ -118,7 +119,9 @@ def fetch_wards(
     ParameterError
         A malformed LAD code or option (no request is made).
     FetchError
-        Offline, an ``error`` answer from the service, or no wards for the code.
+        Offline, an ``error`` answer from the service, no wards for the code, or wards that
+        are not areas (a ward without a boundary, or points or lines): nothing is written
+        then.
     """
     code = str(lad_code).strip().upper()
     if not _LAD_RE.match(code):
@@ -126,7 +129,7 @@ def fetch_wards(
             f"lad_code {lad_code!r}: not a local authority district code; use E06, E07, E08, "
             "E09, W06 or S12 and 6 digits, e.g. E09000031 (Waltham Forest)."
         )
-    check_options(retries, backoff, timeout)
+    check_options(retries, backoff, timeout, deadline=deadline)
     check_url(base_url)
     if not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 1:
         raise ParameterError(f"page_size: expected a whole number >= 1, got {page_size!r}.")
@@ -139,6 +142,7 @@ def fetch_wards(
         backoff=float(backoff),
         timeout=float(timeout),
         cache_dir=Path(cache_dir).expanduser() if cache_dir is not None else None,
+        deadline=None if deadline is None else float(deadline),
     )
     features = _features(http, base_url, code, lad_field, page_size, progress)
     out = _ward_frame(features, code, code_field, lad_field)
@@ -244,7 +248,7 @@ def _ward_frame(
     if code_col is None or code_col not in frame.columns:
         raise FetchError(
             f"wards of {code}: no ward code field ({code_field or 'WDyyCD'}) in the answer; "
-            f"give code_field (fields: {', '.join(map(str, props0))})."
+            f"give code_field (fields: {list_some(list(map(str, props0)), 8)})."
         )
     name_col = _field_like(props0, re.sub(r"CD$", "NM", code_col, flags=re.IGNORECASE))
     lad_col = lad_field if lad_field in frame.columns else None
@@ -264,7 +268,24 @@ def _ward_frame(
     )
     out = out[["ward_code", "ward_name", "lad_code", "geometry", *source]]
     assert isinstance(out, gpd.GeoDataFrame)
+    _check_areas(out, code)
     return out
+
+
+def _check_areas(wards: gpd.GeoDataFrame, code: str) -> None:
+    """Refuse wards that are not areas: no boundary, or points or lines (nothing is written)."""
+    geom = wards.geometry
+    missing = (geom.isna() | geom.is_empty).to_numpy()
+    flat = ~missing & ~geom.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    flat |= ~missing & ~flat & ~(geom.area > 0).to_numpy()
+    for bad, what in ((missing, "no boundary"), (flat, "no area (points or lines)")):
+        if bad.any():
+            names = list(wards.loc[bad, "ward_code"].astype("str"))
+            raise FetchError(
+                f"wards of {code}: {len(names):,} of {len(wards):,} wards have {what} "
+                f"({list_some(names)}); nothing was written: check the service address "
+                f"(base_url), or {_ONS_MANUAL}"
+            )
 
 
 def _write_geopackage(wards: gpd.GeoDataFrame, target: Path) -> None:

@@ -30,7 +30,7 @@ from hotspots._files import atomic_write_bytes
 from hotspots._validate import check_month, month_label, month_number
 from hotspots.errors import ParameterError
 
-from ..settings import POLICE_API
+from ..settings import FETCH_DEADLINE, FETCH_TIMEOUT, POLICE_API
 from .client import (
     FetchError,
     MalformedAnswer,
@@ -396,9 +396,10 @@ def fetch_police(
     max_requests_per_second: float = 15.0,
     retries: int = 4,
     backoff: float = 1.0,
-    timeout: float = 60.0,
+    timeout: float = FETCH_TIMEOUT,
     max_depth: int = _MAX_DEPTH,
     progress: Progress | None = None,
+    deadline: float | None = FETCH_DEADLINE,
 ) -> FetchResult:
     """Download data.police.uk street-level crimes inside a boundary, month by month.
 
@@ -432,11 +433,16 @@ def fetch_police(
     retries, backoff, timeout
         Transient failures (connection reset, timeout, HTTP 500/502/504, malformed answers)
         are retried ``retries`` times after ``backoff * 2**attempt`` seconds; HTTP 429 waits
-        for its Retry-After header when it has one. ``timeout`` is per request, in seconds.
+        for its Retry-After header when it has one (up to
+        :data:`geodata.settings.MAX_RETRY_AFTER` seconds; a longer wait ends the download).
+        ``timeout`` bounds each request, in seconds, to the last byte of its answer.
     max_depth
         How many times an area may be cut into quarters before giving up.
     progress
         Called as ``progress(done, total, message)`` after each month/part.
+    deadline
+        Seconds the whole download may take (None: no limit); past it, a :class:`FetchError`
+        says to run again, which resumes where it stopped.
 
     Returns
     -------
@@ -454,7 +460,7 @@ def fetch_police(
         A bad month, boundary or option.
     """
     months = _months(start, end)
-    check_options(retries, backoff, timeout, max_requests_per_second)
+    check_options(retries, backoff, timeout, max_requests_per_second, deadline)
     check_url(base_url)
     if not isinstance(max_depth, int) or max_depth < 0:
         raise ParameterError(f"max_depth: expected a whole number >= 0, got {max_depth!r}.")
@@ -469,6 +475,7 @@ def fetch_police(
         backoff=float(backoff),
         timeout=float(timeout),
         cache_dir=Path(cache_dir).expanduser() if cache_dir is not None else None,
+        deadline=None if deadline is None else float(deadline),
     )
     result = FetchResult(out_dir=out, months=months)
     run = _PoliceRun(http, base_url, result, max_depth, parts)

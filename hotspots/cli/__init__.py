@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import InputError, ParameterError
 from . import analyse, change, emerging, evaluate, fetch, gi, kde
-from .arguments import FLAGS, Parser
+from .arguments import FLAGS, Parser, in_command_words
 
 __all__ = ["main"]
 
@@ -58,13 +59,36 @@ def _flag_message(exc: ParameterError, args: argparse.Namespace) -> str:
     '--eps -1.0: eps must be > 0; got -1.'
     >>> _flag_message(err, argparse.Namespace())  # a command without the flag: as it is
     'eps must be > 0; got -1.'
+    >>> err = ParameterError("categories 'X': not a crime type.", argument="categories")
+    >>> _flag_message(err, argparse.Namespace(crime_type=["X"]))
+    "--crime-type 'X': not a crime type."
     """
     spec = FLAGS.get(exc.argument or "")
     value = getattr(args, spec[1], None) if spec is not None else None
     if spec is None or value is None:
         return str(exc)
     flag, _, fix = spec
+    text = str(exc)
+    named = re.match(rf"{re.escape(exc.argument or '')} ('[^']*'|[-+\d.eE]+)( m)?[: ]", text)
+    if fix is None and named:  # "cell_size 4 m makes ..." names the value: say the flag
+        return f"{flag} {text[len(exc.argument or '') + 1 :]}"
     return f"{flag} {value!r}: {fix or exc}"
+
+
+#: Longest error line printed: a longer one (a list nobody cut) keeps its start and its fix.
+_MAX_LINE = 400
+
+
+def _one_line(text: str) -> str:
+    r"""``text`` on one line of at most :data:`_MAX_LINE` characters, the middle cut if need be.
+
+    >>> _one_line("a\nb"), len(_one_line("x" * 1000))
+    ('a b', 400)
+    """
+    text = " ".join(text.split())
+    if len(text) <= _MAX_LINE:
+        return text
+    return text[:250] + " [...] " + text[-(_MAX_LINE - 257) :]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,10 +115,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ParameterError as exc:
-        print(f"hotspots: error: {_flag_message(exc, args)}", file=sys.stderr)
+        message = in_command_words(_flag_message(exc, args), args)
+        print(f"hotspots: error: {_one_line(message)}", file=sys.stderr)
         return 2
     except InputError as exc:
-        print(f"hotspots: error: {exc}", file=sys.stderr)
+        print(f"hotspots: error: {_one_line(in_command_words(str(exc), args))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("hotspots: interrupted", file=sys.stderr)
@@ -108,10 +133,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except MemoryError:
         print(
-            "hotspots: error: out of memory; analyse fewer months or a smaller area at a time.",
+            "hotspots: error: out of memory; analyse fewer months or a smaller area at a time "
+            "(or a larger --cell-size).",
             file=sys.stderr,
         )
-        return 1
+        return 2
     except Exception as exc:  # a bug of ours: still one line, details on request
         if debug:
             raise

@@ -8,6 +8,7 @@ names the flag and gives an example; :class:`Parser` prints it as one line and e
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any, NoReturn
 
 from hotspots._validate import MONTH_PATTERN
@@ -17,6 +18,7 @@ __all__ = [
     "Parser",
     "distance_argument",
     "harm_arguments",
+    "in_command_words",
     "method_arguments",
     "month",
     "month_range",
@@ -46,6 +48,46 @@ FLAGS: dict[str, tuple[str, str, str | None]] = {
         "give auto or a number > 0 (1 = Poisson), e.g. --variance-inflation auto.",
     ),
 }
+
+
+# Library wording with no flag behind it, as a command-line user can act on it.
+_PHRASES = (
+    ("give code_column= and name_column=", "name the columns ward_code and ward_name"),
+    ("give code_column= to use another column", "rename the column to use to ward_code"),
+    ("give name_column= to use another column", "rename the column to use to name"),
+    ("give crs= if that is wrong", "set the file's CRS if that is wrong"),
+    ("give the right one with crs=", "set the right CRS in the file"),
+    (" (max_archive_bytes); split it, or raise the limit if it really is data", "; split it"),
+    ("split the data or raise the limit (max_archive_bytes)", "split the data"),
+)
+
+
+def in_command_words(text: str, args: argparse.Namespace) -> str:
+    """A library message in the command's words: parameters named by this command's flags.
+
+    Parameter names with an underscore (``cell_size``, ``period_months``) and ``name=`` forms
+    become the flag when the command has it; ``crs='X' (--crs X)`` becomes ``--crs X``; a file's
+    ``layer=`` becomes ``--wards-layer`` when the message is about the ``--wards`` file.
+
+    >>> args = argparse.Namespace(cell_size=4.0, period_months=None, crs=None)
+    >>> in_command_words("use a larger cell_size; or e.g. crs='EPSG:1' (--crs EPSG:1).", args)
+    'use a larger --cell-size; or e.g. --crs EPSG:1.'
+    >>> in_command_words("x.gpkg: give the layer with layer= (e.g. layer='w').", args)
+    'x.gpkg: give the layer with a layer name (e.g. w).'
+    """
+    text = re.sub(r"\bcrs='([^']*)' \(--crs \1\)", r"--crs \1", text)
+    for phrase, words in _PHRASES:
+        text = text.replace(phrase, words)
+    for name, (flag, dest, _) in FLAGS.items():
+        if "_" in name and hasattr(args, dest):
+            text = re.sub(rf"\b{name}=(?=\S)", f"{flag} ", text)
+            text = re.sub(rf"\b{name}\b", flag, text)
+    wards = getattr(args, "wards", None)
+    about_wards = bool(wards) and str(wards).rsplit("/", 1)[-1] in text
+    layer = "--wards-layer" if about_wards and hasattr(args, "wards_layer") else None
+    text = re.sub(r"\blayer='([^']*)'", rf"{layer} \1" if layer else r"\1", text)
+    text = re.sub(r"\blayer=", layer or "a layer name", text)
+    return text
 
 
 class Parser(argparse.ArgumentParser):

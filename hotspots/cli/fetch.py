@@ -8,14 +8,83 @@ from __future__ import annotations
 
 import argparse
 import logging
-from typing import Any
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
-from ..errors import ParameterError
-from .arguments import Parser, month
+from ..errors import InputError, ParameterError
+from .arguments import Parser, month, positive_float
 
 __all__ = ["add_parser", "run_police", "run_wards"]
 
 log = logging.getLogger("hotspots.cli")  # the CLI's progress lines
+
+_T = TypeVar("_T")
+
+# The fetchers' parameters, as each command's flags (None: a fixed setting of the command).
+_POLICE_WORDS = {
+    "base_url": "--api",
+    "timeout": "--timeout",
+    "deadline": "--deadline",
+    "max_requests_per_second": None,
+}
+_WARDS_WORDS = {
+    "base_url": "--service",
+    "timeout": "--timeout",
+    "deadline": "--deadline",
+    "lad_field": "--lad-field",
+    "code_field": "--code-field",
+    "lad_code": "--lad",
+}
+
+
+def _in_flags(text: str, words: Mapping[str, str | None]) -> str:
+    """A fetcher's message in the command's words: its parameters named by their flags.
+
+    >>> _in_flags("check base_url, or give it, e.g. lad_field='LAD24CD'.", _WARDS_WORDS)
+    'check --service, or give it, e.g. --lad-field LAD24CD.'
+    >>> _in_flags("lower max_requests_per_second and run again", _POLICE_WORDS)
+    'run again later'
+    """
+    text = text.replace("lower max_requests_per_second and run again", "run again later")
+    for name, flag in words.items():
+        if flag is None:
+            continue
+        text = re.sub(rf"\b{name}='([^']*)'", rf"{flag} \1", text)
+        text = re.sub(rf"\b{name}=", flag, text)
+        text = re.sub(rf"\b{name}\b", flag, text)
+    return text
+
+
+def _as_command(words: Mapping[str, str | None], call: Callable[[], _T]) -> _T:
+    """``call()``, its errors re-raised in the command's words (:func:`_in_flags`)."""
+    try:
+        return call()
+    except ParameterError as exc:
+        raise ParameterError(_in_flags(str(exc), words)) from None
+    except InputError as exc:
+        raise type(exc)(_in_flags(str(exc), words)) from None
+
+
+def _time_arguments(p: argparse.ArgumentParser) -> None:
+    """--timeout and --deadline (defaults in :mod:`geodata.settings`)."""
+    from geodata.settings import FETCH_DEADLINE, FETCH_TIMEOUT
+
+    p.add_argument(
+        "--timeout",
+        type=positive_float("--timeout", "--timeout 60"),
+        default=FETCH_TIMEOUT,
+        metavar="SECONDS",
+        help=f"longest one request may take, to its last byte (default {FETCH_TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--deadline",
+        type=positive_float("--deadline", "--deadline 3600"),
+        default=FETCH_DEADLINE,
+        metavar="SECONDS",
+        help="longest the whole download may take, waits and retries included (default "
+        f"{FETCH_DEADLINE:g}); run again to resume",
+    )
 
 
 def add_parser(sub: Any) -> None:
@@ -53,6 +122,7 @@ def add_parser(sub: Any) -> None:
     fp.add_argument(
         "--api", default=None, metavar="URL", help="data.police.uk API base URL (a proxy or mirror)"
     )
+    _time_arguments(fp)
     fp.add_argument("--quiet", "-q", action="store_true", help="print only errors")
     fp.set_defaults(func=run_police)
 
@@ -69,6 +139,15 @@ def add_parser(sub: Any) -> None:
     )
     fw.add_argument("--out", required=True, metavar="FILE", help="GeoPackage to write")
     fw.add_argument("--service", default=None, metavar="URL", help="ONS feature service URL")
+    fw.add_argument(
+        "--lad-field",
+        metavar="FIELD",
+        help="the service's district code field (default LADyyCD, yy the year in its URL)",
+    )
+    fw.add_argument(
+        "--code-field", metavar="FIELD", help="the service's ward code field (default WDyyCD)"
+    )
+    _time_arguments(fw)
     fw.add_argument("--quiet", "-q", action="store_true", help="print only errors")
     fw.set_defaults(func=run_wards)
 
@@ -100,14 +179,19 @@ def run_police(args: argparse.Namespace) -> int:
         from geodata.layers import load_patrol_areas
 
         boundary, _ = load_patrol_areas(args.boundary)
-    result = fetch_police(
-        boundary,
-        start=args.start,
-        end=args.end,
-        out_dir=args.out,
-        base_url=args.api or settings.police_api,
-        cache_dir=settings.cache_dir,
-        progress=_progress,
+    result = _as_command(
+        _POLICE_WORDS,
+        lambda: fetch_police(
+            boundary,
+            start=args.start,
+            end=args.end,
+            out_dir=args.out,
+            base_url=args.api or settings.police_api,
+            cache_dir=settings.cache_dir,
+            progress=_progress,
+            timeout=args.timeout,
+            deadline=args.deadline,
+        ),
     )
     log.info(
         "%s crimes in %d files (%d duplicates removed, %d requests, %d resumed) in %s",
@@ -129,12 +213,19 @@ def run_wards(args: argparse.Namespace) -> int:
 
     settings = Settings.from_environment()
 
-    wards = fetch_wards(
-        args.lad,
-        out_file=args.out,
-        base_url=args.service or settings.ons_wards_url,
-        cache_dir=settings.cache_dir,
-        progress=_progress,
+    wards = _as_command(
+        _WARDS_WORDS,
+        lambda: fetch_wards(
+            args.lad,
+            out_file=args.out,
+            base_url=args.service or settings.ons_wards_url,
+            cache_dir=settings.cache_dir,
+            progress=_progress,
+            lad_field=args.lad_field,
+            code_field=args.code_field,
+            timeout=args.timeout,
+            deadline=args.deadline,
+        ),
     )
     log.info("%d wards of %s written to %s", len(wards), args.lad, args.out)
     return 0

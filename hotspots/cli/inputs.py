@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, ParameterError
+from .arguments import in_command_words
 
 __all__ = ["Inputs", "is_synthetic", "out_dir", "read_inputs"]
 
@@ -60,7 +62,7 @@ def read_inputs(args: argparse.Namespace) -> Inputs:
     if args.wards:
         wards, warnings = load_wards(args.wards, layer=args.wards_layer, incidents=incidents)
         for w in warnings:
-            log.warning("%s", w)
+            log.warning("%s", in_command_words(w, args))
     harm = source = None
     if args.harm or args.harm_weights:
         from ..harm import HARM_SOURCE, harm_weights
@@ -86,4 +88,8 @@ def out_dir(path: str) -> Path:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ParameterError(f"--out {out}: cannot create the folder ({exc.strerror}).") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise ParameterError(
+            f"--out {out}: the folder is read-only for you; give a folder you can write to."
+        )
     return out

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from .arguments import method_arguments, positive_float, share
-from .cells import RAW, load, log_notes, write_outputs
+from .cells import RAW, check_grid, load, log_notes, write_outputs
 
 __all__ = ["add_parser", "run"]
 
@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from ..methods import analyse_kde
 
     inputs = load(args)
+    check_grid(args, inputs)
     found = analyse_kde(
         inputs.incidents,
         wards=inputs.wards,

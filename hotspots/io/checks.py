@@ -2,7 +2,8 @@
 
 A row's code is 0 while it is usable, else the place of its reason in :data:`REASONS`: no
 coordinates, coordinates out of range, at 0,0, an unparseable month (:func:`row_codes`, after
-swapping back longitude and latitude given the wrong way round), a duplicate id
+swapping back longitude and latitude given the wrong way round), a duplicate row (the same id
+and every other field as an earlier row of the same file) and a duplicate id
 (:func:`mark_duplicates`) and outside the study area (set by
 :func:`hotspots.io.read.read_incidents`). Each row gets the first reason that applies.
 """
@@ -20,6 +21,7 @@ from .report import (
     AT_ZERO,
     BAD_MONTH,
     DUPLICATE_ID,
+    DUPLICATE_ROW,
     NO_COORDINATES,
     OUT_OF_RANGE,
     OUTSIDE_STUDY_AREA,
@@ -34,13 +36,15 @@ REASONS: tuple[str, ...] = (
     OUT_OF_RANGE,
     AT_ZERO,
     BAD_MONTH,
+    DUPLICATE_ROW,
     DUPLICATE_ID,
     OUTSIDE_STUDY_AREA,
 )
 #: A row's code: its reason's place in :data:`REASONS`, from 1 (0: the row is used).
 CODES: dict[str, int] = {reason: i for i, reason in enumerate(REASONS, start=1)}
-_C_NOCOORD, _C_RANGE, _C_ZERO, _C_MONTH, _C_DUP = (
-    CODES[r] for r in (NO_COORDINATES, OUT_OF_RANGE, AT_ZERO, BAD_MONTH, DUPLICATE_ID)
+_C_NOCOORD, _C_RANGE, _C_ZERO, _C_MONTH, _C_ROW, _C_DUP = (
+    CODES[r]
+    for r in (NO_COORDINATES, OUT_OF_RANGE, AT_ZERO, BAD_MONTH, DUPLICATE_ROW, DUPLICATE_ID)
 )
 
 
@@ -111,19 +115,50 @@ def row_codes(part: Part, notes: Notes) -> npt.NDArray[np.int8]:
     return code
 
 
+def _mark_repeated_rows(
+    frame: pd.DataFrame,
+    code: npt.NDArray[np.int8],
+    has_id: npt.NDArray[np.bool_],
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+) -> None:
+    """Code as duplicate rows (in place) the rows with an id that repeat an earlier row of the
+    same file in every field (a month pasted twice). Rows without an id are never compared:
+    identical anti-social behaviour records are separate incidents.
+    """
+    cand = np.flatnonzero((code == 0) & has_id)
+    if cand.size < 2:
+        return
+    pairs = pd.DataFrame(
+        {"s": frame["source"].to_numpy()[cand], "i": frame["incident_id"].to_numpy()[cand]}
+    )
+    again = pairs.duplicated(keep=False).to_numpy()
+    if not again.any():
+        return
+    rows = cand[again]  # only the few rows whose id repeats within a file are compared whole
+    whole = {str(k): frame.iloc[rows, k].astype("str").to_numpy() for k in range(frame.shape[1])}
+    whole |= {"_x": x[rows], "_y": y[rows]}
+    code[rows[pd.DataFrame(whole).duplicated(keep="first").to_numpy()]] = _C_ROW
+
+
 def mark_duplicates(
     frame: pd.DataFrame,
     code: npt.NDArray[np.int8],
     has_id: npt.NDArray[np.bool_],
     repeat_ok: npt.NDArray[np.bool_],
     notes: Notes,
+    xy: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None,
 ) -> pd.DataFrame:
-    """Code repeated ids as duplicates (in place on ``code``); suffix allowed repeats.
+    """Code repeated rows and ids as duplicates (in place on ``code``); suffix allowed repeats.
 
-    In a part with ``repeat_ok`` (data.police.uk street CSVs) an id repeated within one file
-    is kept, the repeats getting ``-2``, ``-3`` suffixes (and a note); any other repeat of an
-    id already used is a duplicate.
+    A row with an id that repeats an earlier row of the same file in every field (its raw
+    coordinates ``xy`` included) is a duplicate row. Then, in a part with ``repeat_ok``
+    (data.police.uk street CSVs) an id repeated within one file is kept, the repeats getting
+    ``-2``, ``-3`` suffixes (and a note); any other repeat of an id already used is a
+    duplicate id.
     """
+    if xy is not None:
+        _mark_repeated_rows(frame, code, has_id, xy[0], xy[1])
     cand = np.flatnonzero((code == 0) & has_id)
     if cand.size == 0:
         return frame

@@ -19,14 +19,28 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyproj
 
-from .._text import first_line
+from .._text import first_line, list_some
 from ..errors import InputFileError
 from .parts import FloatArray, Part, build_part, find_column, one_source, to_float, wgs84_crs
 from .police_csv import is_street_header, other_dataset_by_header
 from .report import Notes
 from .sources import Source
 
-__all__ = ["read_csv_table", "read_generic_table"]
+__all__ = [
+    "MAX_COLUMNS",
+    "MAX_HEADER_CHARS",
+    "MAX_LINE_BYTES",
+    "read_csv_table",
+    "read_generic_table",
+]
+
+#: Most columns a CSV may have (a police.uk street CSV has 12).
+MAX_COLUMNS = 2_000
+#: Longest first (header) line of a CSV, in characters.
+MAX_HEADER_CHARS = 100_000
+#: Longest line of a CSV, in bytes (a street CSV's lines are ~300).
+MAX_LINE_BYTES = 10_000_000
+_SCAN_CHUNK = 1 << 26
 
 # Column names accepted in generic files, compared as find_column does; first match wins.
 _LON_NAMES = ("longitude", "lon", "lng", "long")
@@ -60,7 +74,10 @@ def _arrow_csv(text: str, utf8: bytes, sep: str) -> pd.DataFrame | None:
     None when the file needs pandas' leniency (ragged rows, repeated column names...).
     """
     first = text.lstrip("\r\n").split("\n", 1)[0]
-    header = next(csv.reader([first], delimiter=sep), [])
+    try:
+        header = next(csv.reader([first], delimiter=sep), [])
+    except csv.Error:
+        return None
     if not header or len(set(header)) != len(header):
         return None
     try:
@@ -92,14 +109,102 @@ def _delimiter(text: str) -> str:
     return best if counts[best] > 0 else ","
 
 
+def _binary_at(data: bytes | str) -> int:
+    r"""Where the first NUL byte (or character) is, -1 if none: text files hold none.
+
+    >>> _binary_at(b"a,b\n1,2\n"), _binary_at(b"a,b\n\x00\x00")
+    (-1, 4)
+    """
+    if isinstance(data, bytes):
+        return data.find(b"\x00")
+    return data.find("\x00")
+
+
+def _check_text(data: bytes, text: str | None, src: Source) -> None:
+    """Refuse binary data and a header too wide to parse, before any parsing."""
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    at = _binary_at(text if text is not None else data) if utf16 == (text is not None) else -1
+    if at >= 0:
+        raise InputFileError(
+            f"{src.display}: holds binary data (a NUL byte at byte {at:,}), not CSV text; the "
+            "file is damaged or of another kind: download it again."
+        )
+    if text is None:
+        return
+    end = min((i for i in (text.find("\n"), text.find("\r")) if i >= 0), default=len(text))
+    columns = max(text.count(d, 0, end) for d in (",", ";", "\t", "|")) + 1
+    if columns > MAX_COLUMNS:
+        raise InputFileError(
+            f"{src.display}: has {columns:,} columns, more than {MAX_COLUMNS:,}; keep the "
+            "incident columns (coordinates, month, crime type) and save it again."
+        )
+    if end > MAX_HEADER_CHARS:
+        raise InputFileError(
+            f"{src.display}: the first line is {end:,} characters long, more than "
+            f"{MAX_HEADER_CHARS:,}; this is not a table's header: check the file."
+        )
+
+
+def _longest_line(data: bytes) -> tuple[int, int]:
+    r"""The length in bytes of the longest line of ``data`` and the line's number (from 1).
+
+    Scanned in blocks with numpy (no copy of ``data``), so a long file costs milliseconds.
+
+    >>> _longest_line(b"a,b\nlonger,line\nc")
+    (11, 2)
+    """
+    view = np.frombuffer(data, dtype=np.uint8)
+    best, best_line, last, lines = 0, 1, -1, 0
+    for start in range(0, max(len(view), 1), _SCAN_CHUNK):
+        ends = np.flatnonzero(view[start : start + _SCAN_CHUNK] == 10) + start
+        if ends.size:
+            gaps = np.diff(np.concatenate(([last], ends))) - 1
+            k = int(np.argmax(gaps))
+            if gaps[k] > best:
+                best, best_line = int(gaps[k]), lines + k + 1
+            lines += ends.size
+            last = int(ends[-1])
+    if len(view) - last - 1 > best:
+        best, best_line = len(view) - last - 1, lines + 1
+    return best, best_line
+
+
+def _universal_newlines(text: str) -> str:
+    r"""``text`` with lone carriage returns (old Mac line ends) as line feeds; others as they are.
+
+    >>> _universal_newlines("a,b\r1,2\r"), _universal_newlines("a,b\r\n1,2\r\n")
+    ('a,b\n1,2\n', 'a,b\r\n1,2\r\n')
+    """
+    if "\r" not in text or text.count("\r") == text.count("\r\n"):
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def read_csv_table(src: Source, notes: Notes) -> tuple[bool, pd.DataFrame] | None:
-    """The CSV as text columns, and whether it is a data.police.uk street CSV (None: skip)."""
+    """The CSV as text columns, and whether it is a data.police.uk street CSV (None: skip).
+
+    Binary data, a first line over :data:`MAX_HEADER_CHARS` characters or over
+    :data:`MAX_COLUMNS` columns are refused before parsing; lines may end in ``\\n``,
+    ``\\r\\n`` or ``\\r``.
+    """
     data = src.read_bytes()
     if not data.strip():
         raise InputFileError(
             f"{src.display}: the file is empty; download it again or leave it out."
         )
+    _check_text(data, None, src)
     text, utf8 = _decode(data, src, notes)
+    _check_text(data, text, src)
+    fixed = _universal_newlines(text)
+    if fixed is not text:
+        text, utf8 = fixed, fixed.encode("utf-8")
+    if len(utf8) > MAX_LINE_BYTES:
+        longest, line = _longest_line(utf8)
+        if longest > MAX_LINE_BYTES:
+            raise InputFileError(
+                f"{src.display}: line {line:,} is {longest:,} bytes long, more than "
+                f"{MAX_LINE_BYTES:,}; the file is damaged or not a table: check it."
+            )
     sep = _delimiter(text)
     try:
         df = _arrow_csv(text, utf8, sep)
@@ -111,7 +216,12 @@ def read_csv_table(src: Source, notes: Notes) -> tuple[bool, pd.DataFrame] | Non
         raise InputFileError(
             f"{src.display}: the file is empty; download it again or leave it out."
         ) from exc
-    except (pd.errors.ParserError, ValueError) as exc:
+    except MemoryError:
+        raise InputFileError(
+            f"{src.display}: not enough memory to parse its {len(data):,} bytes; read fewer or "
+            "smaller files at a time."
+        ) from None
+    except (pd.errors.ParserError, ValueError, csv.Error) as exc:
         raise InputFileError(
             f"{src.display}: cannot be read as CSV ({first_line(exc)}); check the delimiter "
             "and quoting."
@@ -158,7 +268,7 @@ def read_generic_table(
     yc = find_column(columns, _Y_NAMES, set())
     use_xy = xc is not None and yc is not None and (crs_arg is not None or lon is None)
     if not use_xy and (lon is None or lat is None):
-        found = ", ".join(repr(c) for c in columns[:20]) or "none"
+        found = list_some([repr(c[:40]) for c in columns], 8) or "none"
         half = lon or lat or xc or yc
         missing = f" (found {half!r} but not its partner)" if half else ""
         raise InputFileError(

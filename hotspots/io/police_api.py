@@ -134,6 +134,16 @@ def load_json(src: Source) -> tuple[Any, bytes]:
         where = f" at line {exc.lineno} column {exc.colno}"
     except UnicodeDecodeError:
         where = " (not UTF-8 text)"
+    except RecursionError:
+        raise InputFileError(
+            f"{src.display}: JSON nested too deeply to be crime records or GeoJSON; check the "
+            "file (it is not a data.police.uk download)."
+        ) from None
+    except MemoryError:
+        raise InputFileError(
+            f"{src.display}: not enough memory to parse its {len(data):,} bytes of JSON; read "
+            "fewer or smaller files at a time."
+        ) from None
     raise InputFileError(
         f"{src.display}: not valid JSON{where}; download it again (the file may be cut short)."
     )

@@ -81,6 +81,9 @@ def _read_sources(
             street.clear()
 
     for src in sources:
+        if src.in_folder and src.size() == 0:
+            notes.empty.append(src.display)
+            continue
         if src.kind == "json":
             obj, data = load_json(src)
             if isinstance(obj, list):
@@ -168,7 +171,9 @@ def read_incidents(
     that applies in this order: ``"no coordinates"`` (empty or not a number),
     ``"coordinates out of range"`` (latitude beyond +-90, longitude beyond +-180, infinite,
     or not projectable), ``"at 0,0"``, ``"unparseable month"`` (empty or unreadable in a file
-    that has a month or date column), ``"duplicate id"`` (an id already used by an earlier
+    that has a month or date column), ``"duplicate row"`` (a row with an id that repeats an
+    earlier row of the same file in every field, as when a month is pasted twice; rows without
+    an id are never compared), ``"duplicate id"`` (an id already used by an earlier
     row; data.police.uk street CSVs publish some Crime IDs twice within one month's file:
     those rows are kept, the repeats' ids get ``-2``, ``-3`` suffixes, and a warning says
     so), and ``"outside the study area"``.
@@ -198,7 +203,11 @@ def read_incidents(
         Zip archives are refused before anything is read from them when a member's path
         escapes the archive, when they would unpack to more than ``max_archive_bytes``, or
         when (unpacking to 1 MB or more) they are compressed more than ``max_archive_ratio``
-        to 1 (a zip bomb).
+        to 1 (a zip bomb). A file larger than ``max_archive_bytes`` is refused before it is
+        read, too. CSV files holding binary data (NUL bytes), a first line over
+        ``MAX_HEADER_CHARS`` characters or more than ``MAX_COLUMNS`` columns
+        (:mod:`hotspots.io.generic_csv`), and JSON nested too deeply are refused before
+        parsing; CSV lines may end in LF, CRLF or CR alone.
 
     Returns
     -------
@@ -223,8 +232,12 @@ def read_incidents(
         inputs, max_ratio=max_archive_ratio, max_bytes=max_archive_bytes, notes=notes
     )
     parts, read = _read_sources(sources, crs_arg, notes)
-    report = LoadReport(inputs=read)
+    report = LoadReport(inputs=read, empty_files=list(notes.empty))
     what = read[0] if len(read) == 1 else f"the {len(read):,} input files"
+    if not parts and notes.empty:
+        raise InputFileError(
+            f"{list_some(notes.empty)}: every file to read is empty (0 bytes); download them again."
+        )
     if not parts:
         raise InputFileError(
             f"{list_some(read) or list_some([str(p) for p in as_paths(inputs)])}: no "
@@ -241,7 +254,9 @@ def read_incidents(
             f"{what}: no rows (only headers or empty lists); give files with incidents."
         )
 
-    frame = mark_duplicates(rows.frame, code, rows.has_id, rows.repeat_ok, notes)
+    frame = mark_duplicates(
+        rows.frame, code, rows.has_id, rows.repeat_ok, notes, xy=(rows.x, rows.y)
+    )
     if not (code == 0).any():
         raise _nothing_usable(code, what)
     work_crs, gx, gy = _project(parts, rows, work_crs, what)

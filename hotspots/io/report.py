@@ -18,6 +18,7 @@ __all__ = [
     "AT_ZERO",
     "BAD_MONTH",
     "DUPLICATE_ID",
+    "DUPLICATE_ROW",
     "NOT_SELECTED_TYPE",
     "NO_COORDINATES",
     "OUTSIDE_PERIOD",
@@ -33,6 +34,7 @@ OUT_OF_RANGE = "coordinates out of range"
 AT_ZERO = "at 0,0"
 BAD_MONTH = "unparseable month"
 DUPLICATE_ID = "duplicate id"
+DUPLICATE_ROW = "duplicate row"
 OUTSIDE_STUDY_AREA = "outside the study area"
 OUTSIDE_PERIOD = "outside the period"
 NOT_SELECTED_TYPE = "not a selected crime type"
@@ -59,6 +61,8 @@ class LoadReport:
         Plain-English sentences about automatic choices and suspicious data.
     inputs
         The files read, zip members as ``"x.zip!2019-01/2019-01-x-street.csv"``.
+    empty_files
+        Files of an input folder or archive that were empty (0 bytes), so skipped.
     crs
         The working CRS of the frame, e.g. ``"EPSG:27700"``.
     """
@@ -70,6 +74,7 @@ class LoadReport:
     warnings: list[str] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
     crs: str = ""
+    empty_files: list[str] = field(default_factory=list)
 
     @property
     def rows_dropped(self) -> int:
@@ -115,6 +120,7 @@ class LoadReport:
             "examples": {k: list(v) for k, v in self.examples.items()},
             "warnings": list(self.warnings),
             "inputs": list(self.inputs),
+            "empty_files": list(self.empty_files),
             "crs": self.crs,
         }
 
@@ -149,12 +155,28 @@ class Notes:
     no_month: list[str] = field(default_factory=list)
     cp1252: list[str] = field(default_factory=list)
     twice: list[str] = field(default_factory=list)
+    not_followed: list[str] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)
 
     def flush(self) -> list[str]:
         """The warnings, each kind said once, then the other lines in the order added."""
         out: list[str] = []
         if self.twice:
             out.append(f"{list_some(self.twice)} given more than once; read once.")
+        if self.not_followed:
+            n = len(self.not_followed)
+            out.append(
+                f"Did not follow {n:,} link{'s' if n != 1 else ''} that lead out of the folder, "
+                f"loop or lead nowhere ({list_some(self.not_followed)}); copy the files in if "
+                "they are wanted."
+            )
+        if self.empty:
+            n = len(self.empty)
+            out.append(
+                f"Skipped {n:,} empty file{'s' if n != 1 else ''} (0 bytes: "
+                f"{list_some(self.empty)}); download {'them' if n != 1 else 'it'} again if "
+                "data are expected."
+            )
         for kind, names in self.skipped.items():
             out.append(
                 f"Skipped {len(names):,} data.police.uk {kind} file"

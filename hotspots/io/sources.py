@@ -8,14 +8,17 @@ from them and setting aside files that are not incident data (with a note).
 from __future__ import annotations
 
 import os
+import stat
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._files import check_readable, walk_files
 from .._text import list_some
-from ..archive import check_zip, hidden_member
+from ..archive import MAX_ARCHIVE_BYTES, check_zip, hidden_member
 from ..errors import InputFileError, ParameterError
 from .report import Notes
 
@@ -52,13 +55,57 @@ class Source:
     kind: str
     path: Path
     member: str | None = None
+    in_folder: bool = False  # found in a folder or archive (not named by the user)
+    max_bytes: int = MAX_ARCHIVE_BYTES  # the largest file read into memory
+
+    def size(self) -> int:
+        """The file's size in bytes (a zip member's, unpacked), without reading it."""
+        if self.member is None:
+            return self.path.stat().st_size
+        with zipfile.ZipFile(self.path) as zf:
+            return zf.getinfo(self.member).file_size
 
     def read_bytes(self) -> bytes:
-        """The file's bytes (a zip member's, unpacked)."""
+        """The file's bytes (a zip member's, unpacked).
+
+        Raises
+        ------
+        InputFileError
+            A zip member that cannot be unpacked (damaged data, a bad CRC), or a file that
+            cannot be read (its name and the reason).
+        """
         if self.member is None:
-            return self.path.read_bytes()
-        with zipfile.ZipFile(self.path) as zf:
-            return zf.read(self.member)
+            size = check_readable(self.path, what="incident file").st_size
+            if size > self.max_bytes:
+                raise InputFileError(
+                    f"{self.display}: {size:,} bytes, more than the limit of {self.max_bytes:,} "
+                    "(max_archive_bytes); split it, or raise the limit if it really is data."
+                )
+            try:
+                return self.path.read_bytes()
+            except MemoryError:
+                raise InputFileError(
+                    f"{self.display}: not enough memory to read its {size:,} bytes; read fewer "
+                    "or smaller files at a time."
+                ) from None
+            except OSError as exc:
+                raise InputFileError(
+                    f"{self.display}: cannot be read ({exc.strerror or exc}); check the file and "
+                    "its permissions."
+                ) from None
+        try:
+            with zipfile.ZipFile(self.path) as zf:
+                return zf.read(self.member)
+        except MemoryError:
+            raise InputFileError(
+                f"{self.display}: not enough memory to unpack it ({self.size():,} bytes); read "
+                "fewer or smaller files at a time."
+            ) from None
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+            raise InputFileError(
+                f"{self.display}: damaged inside the archive ({str(exc)[:80]}); download the "
+                "archive again."
+            ) from None
 
     def ogr_path(self) -> str:
         """The path GDAL opens (``/vsizip/...`` for a zip member)."""
@@ -87,12 +134,24 @@ def as_paths(inputs: str | Path | Sequence[str | Path]) -> list[Path]:
     return paths
 
 
-def _walk(folder: Path) -> list[Path]:
-    found: list[Path] = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not hidden_member(d))
-        found.extend(Path(root) / f for f in files if not hidden_member(f))
-    return sorted(found)
+def _walk(folder: Path, notes: Notes) -> list[Path]:
+    """The files of a folder tree; links out of it or in a loop noted, special files refused."""
+    found = walk_files(folder, hidden_member)
+    if found.special:
+        path, kind = found.special[0]
+        more = f" (and {len(found.special) - 1:,} more)" if len(found.special) > 1 else ""
+        raise InputFileError(
+            f"{path}: is {kind}, not a regular file{more}; remove it from the folder or give "
+            "the files themselves."
+        )
+    if found.unreadable:
+        raise InputFileError(
+            f"{found.unreadable[0]}: the folder cannot be read (permission denied?); check its "
+            "permissions, or give the files themselves."
+        )
+    shown = [p.relative_to(folder).as_posix() for p in found.outside + found.loops]
+    notes.not_followed.extend(shown)
+    return found.files
 
 
 def other_dataset(name: str) -> str | None:
@@ -140,16 +199,17 @@ def expand_inputs(
         if kind == "zip":
             sources.extend(_zip_members(path, display, key, max_ratio, max_bytes, notes))
         else:
-            sources.append(Source(key, display, kind, path))
+            sources.append(
+                Source(key, display, kind, path, in_folder=not explicit, max_bytes=max_bytes)
+            )
         return True
 
     for path in as_paths(inputs):
-        if not path.exists():
-            raise InputFileError(
-                f"{path}: no such file or folder; check the path (and that the download finished)."
-            )
-        if path.is_dir():
-            found = [add(f, f.relative_to(path).as_posix(), explicit=False) for f in _walk(path)]
+        st = check_readable(path, what="incident file", folder=True)
+        if stat.S_ISDIR(st.st_mode):
+            found = [
+                add(f, f.relative_to(path).as_posix(), explicit=False) for f in _walk(path, notes)
+            ]
             if not any(found):
                 raise InputFileError(
                     f"{path}: the folder holds no incident files ({_ACCEPTED_EXT}); give a "
@@ -185,7 +245,7 @@ def _distinct_displays(sources: list[Source]) -> list[Source]:
     for s in sources:
         if counts[s.display] > 1:
             full = s.path.as_posix() + (f"!{s.member}" if s.member else "")
-            s = Source(s.sort_key, full, s.kind, s.path, s.member)
+            s = Source(s.sort_key, full, s.kind, s.path, s.member, s.in_folder, s.max_bytes)
         out.append(s)
     out.sort(key=lambda s: s.sort_key)
     return out
@@ -235,7 +295,7 @@ def _zip_members(
             notes.skipped.setdefault(other, []).append(shown)
             skipped += 1
             continue
-        out.append(Source((key[0], name), shown, kind, path, name))
+        out.append(Source((key[0], name), shown, kind, path, name, in_folder=True))
     if not out and not skipped:
         raise InputFileError(
             f"{display}: the archive holds no incident files ({_ACCEPTED_EXT}); check that it "

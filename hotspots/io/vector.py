@@ -16,7 +16,7 @@ import pyogrio
 import pyproj
 import shapely
 
-from .._text import first_line
+from .._text import first_line, list_some
 from ..errors import InputFileError
 from .generic_csv import read_generic_table
 from .parts import Part, build_part, one_source
@@ -116,14 +116,14 @@ def _point_layer(src: Source, target: Any, notes: Notes) -> str:
     layers = pyogrio.list_layers(target)
     points = [str(name) for name, gtype in layers if gtype and "point" in str(gtype).lower()]
     if not points:
-        found = ", ".join(f"{name} ({gtype or 'no geometry'})" for name, gtype in layers)
+        found = list_some([f"{name} ({gtype or 'no geometry'})" for name, gtype in layers], 5)
         raise InputFileError(
             f"{src.display}: no point layer (layers: {found or 'none'}); give a layer of "
             "incident points."
         )
     if len(points) > 1:
         notes.lines.append(
-            f"{src.display} has {len(points)} point layers ({', '.join(points)}); read the "
+            f"{src.display} has {len(points)} point layers ({list_some(points, 5)}); read the "
             f"first, {points[0]!r}."
         )
     return points[0]
