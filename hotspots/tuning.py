@@ -350,12 +350,12 @@ def choose_settings(
     i, j = int(best[0]), int(best[1])
     chosen_eps, q = eps_list[i], BUSIER_THAN_CANDIDATES[j]
     latest = plan[0]
-    folds = f"{len(plan)} back-test{'s' if len(plan) != 1 else ''}"
+    runs = f"{len(plan)} back-test{'s' if len(plan) != 1 else ''}"
     reason = (
         f"chosen by back-test on your own months: hotspots found with these settings on the "
         f"earlier months held {totals[i, j]:.0%} of the following months' crime in "
         f"{lo:.0%}–{hi:.0%} of the study area, the most of {totals.size} settings tried "
-        f"({folds}, the latest fitted on {_span(latest.fit)} and scored on {_span(latest.test)})"
+        f"({runs}, the latest fitted on {_span(latest.fit)} and scored on {_span(latest.test)})"
     )
     log.info("settings: eps %g m, busier than %g: %s", chosen_eps, q, reason)
     return Settings(
