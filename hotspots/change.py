@@ -6,12 +6,20 @@
   Analysis. The months are cut into periods of ``period_months``; in each period every cell gets
   its Getis-Ord Gi* z-score and p-value (:mod:`hotspots.significance`, same neighbours in every
   period); the Mann–Kendall test (:func:`hotspots.trend.mann_kendall`) measures the trend of
-  each cell's Gi* z-scores over the periods (and, for reference, of its counts); each cell then
-  gets a pattern by the rules of :func:`classify_pattern`.
+  each cell's Gi* z-scores over the periods (and of its counts, shown beside every pattern);
+  each cell then gets a pattern by the rules of :func:`hotspots.trend.classify_pattern`.
+
+The global window (ArcGIS's "Define global window"): ``window="entire"`` (the default, as
+ArcGIS's "Entire cube") compares every cell-period's local sum with the mean and spread of
+all the cells in all the periods: Gi* on the whole space-time cube, with a cell's neighbours
+in its own period, and the false-discovery-rate correction over the whole cube. A cell whose
+counts rise is then hotter later. ``window="each"`` (ArcGIS's "Individual time step")
+standardises each period on its own: a z-score says how a cell stands against the rest of the
+area in that period, so a cell can "diminish" while its counts rise.
 
 Differences from ArcGIS: neighbours are spatial only (the same cells in the same period, not
-the previous periods' too); the periods are aligned to end on the last month, and months
-before the first complete period are left out.
+the previous periods' too: ArcGIS's neighbourhood time step of 1); the periods are aligned to
+end on the last month, and months before the first complete period are left out.
 """
 
 from __future__ import annotations
@@ -21,12 +29,13 @@ import math
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from scipy import sparse
 
 from ._validate import (
     check_incidents,
@@ -38,10 +47,11 @@ from ._validate import (
 )
 from .errors import InputError, ParameterError
 from .significance import benjamini_hochberg, cell_values, gi_star, neighbours
-from .trend import mann_kendall
+from .trend import PATTERNS, classify_pattern, mann_kendall, trend_label
 
 __all__ = [
     "PATTERNS",
+    "WINDOWS",
     "ChangeResult",
     "EmergingResult",
     "classify_pattern",
@@ -49,26 +59,16 @@ __all__ = [
     "emerging_hotspots",
 ]
 
+#: The global windows of :func:`emerging_hotspots` and what each compares a cell with.
+WINDOWS = {
+    "entire": "every cell in every period (the whole space-time cube; ArcGIS's default)",
+    "each": "the cells of the same period only (ArcGIS's 'individual time step')",
+}
+#: The ``window`` argument's type.
+Window = Literal["entire", "each"]
+
 log = logging.getLogger(__name__)
 
-_KINDS = (
-    "new",
-    "consecutive",
-    "intensifying",
-    "persistent",
-    "diminishing",
-    "sporadic",
-    "oscillating",
-    "historical",
-)
-#: Every pattern :func:`classify_pattern` returns.
-PATTERNS = (
-    *(f"{k} hot spot" for k in _KINDS),
-    *(f"{k} cold spot" for k in _KINDS),
-    "no pattern",
-)
-#: Share of the periods a cell must be significant in to be persistent/historical (ArcGIS: 90%).
-_MOSTLY = 0.9
 #: ArcGIS recommends at least this many periods for a trustworthy trend.
 _MIN_PERIODS_ADVISED = 10
 
@@ -254,99 +254,6 @@ def compare_periods(
     return ChangeResult(cells=out, notes=notes)
 
 
-# --------------------------------------------------------------------------- patterns
-
-
-def _side(
-    same: Sequence[bool], other: Sequence[bool], trend_z: float, trend_p: float, alpha: float
-) -> str | None:
-    """The ArcGIS pattern of one side (hot, or cold with the z-scores negated), or None."""
-    n = len(same)
-    count = sum(same)
-    if count == 0:
-        return None
-    last = same[-1]
-    if count >= _MOSTLY * n - 1e-9:
-        if not last:
-            return "historical"
-        if trend_p <= alpha and trend_z > 0:
-            return "intensifying"
-        if trend_p <= alpha and trend_z < 0:
-            return "diminishing"
-        return "persistent"
-    if last and count == 1:
-        return "new"
-    if last:
-        first = n - count
-        if count >= 2 and all(same[first:]):
-            return "consecutive"
-        if any(other):
-            return "oscillating"
-    if not any(other):
-        return "sporadic"
-    return None
-
-
-def classify_pattern(
-    hot: Sequence[bool],
-    cold: Sequence[bool],
-    *,
-    trend_z: float,
-    trend_p: float,
-    trend_alpha: float = 0.05,
-) -> str:
-    """The emerging-hot-spot pattern of one cell from its series of significant periods.
-
-    ``hot[t]`` / ``cold[t]``: the cell is a significant hot / cold spot in period ``t`` (time
-    order, last = most recent). ``trend_z``, ``trend_p``: Mann–Kendall test of its Gi* z-scores.
-    ``n`` periods; "mostly" means in at least 90% of them. The rules, from ArcGIS Pro's
-    "How Emerging Hot Spot Analysis works" (Esri), checked in this order:
-
-    ===============  ======================================================================
-    pattern          rule (hot spots; cold spots mirror it with hot and cold swapped and the
-                     trend negated)
-    ===============  ======================================================================
-    intensifying     hot mostly, hot in the last period, Gi* z trend up (p <= trend_alpha)
-    diminishing      hot mostly, hot in the last period, Gi* z trend down (p <= trend_alpha)
-    persistent       hot mostly, hot in the last period, no significant trend
-    historical       hot mostly, but not in the last period (the "former" hot spot)
-    new              hot in the last period only
-    consecutive      hot in an unbroken run of >= 2 periods up to the last, never before
-    oscillating      hot in the last period, cold in some earlier one, not mostly hot
-    sporadic         hot in some periods on and off, not mostly, never cold
-    no pattern       none of the above
-    ===============  ======================================================================
-
-    When a cell is significant in the last period, its side (hot or cold) decides; otherwise
-    the side with a pattern (at most one can have one).
-
-    Examples
-    --------
-    >>> classify_pattern([False] * 9 + [True], [False] * 10, trend_z=1.0, trend_p=0.3)
-    'new hot spot'
-    >>> classify_pattern([True] * 10, [False] * 10, trend_z=3.0, trend_p=0.001)
-    'intensifying hot spot'
-    >>> classify_pattern([False] * 10, [True] * 9 + [False], trend_z=0.5, trend_p=0.6)
-    'historical cold spot'
-    """
-    h = [bool(v) for v in hot]
-    c = [bool(v) for v in cold]
-    if len(h) != len(c) or not h:
-        raise ParameterError("hot and cold must be equally long, non-empty series of periods.")
-    hot_kind = _side(h, c, trend_z, trend_p, trend_alpha)
-    cold_kind = _side(c, h, -trend_z, trend_p, trend_alpha)
-    if h[-1] and hot_kind:
-        return f"{hot_kind} hot spot"
-    if c[-1] and cold_kind:
-        return f"{cold_kind} cold spot"
-    if not (h[-1] or c[-1]):
-        if hot_kind:
-            return f"{hot_kind} hot spot"
-        if cold_kind:
-            return f"{cold_kind} cold spot"
-    return "no pattern"
-
-
 # --------------------------------------------------------------------------- emerging
 
 
@@ -369,7 +276,11 @@ def _periods(months: NDArray[np.int64], period_months: int) -> tuple[NDArray[np.
     return index.astype(np.int64), labels
 
 
-def _check_emerging(period_months: Any, alpha: Any, trend_alpha: Any) -> None:
+def _check_emerging(period_months: Any, alpha: Any, trend_alpha: Any, window: Any) -> None:
+    if window not in WINDOWS:
+        raise ParameterError(
+            f"window must be one of {', '.join(WINDOWS)}; got {window!r}.", argument="window"
+        )
     if isinstance(period_months, bool) or not isinstance(period_months, int | np.integer):
         raise ParameterError(
             f"period_months must be a whole number of months; got {period_months!r}."
@@ -402,7 +313,8 @@ def _emerging_notes(
         notes.append(
             f"{len(gone)} month{'s' if len(gone) != 1 else ''} with no incidents at all "
             f"({', '.join(month_label(m) for m in gone)}), taken as missing from the data: the "
-            "periods holding them have lower counts, which weakens the count trend (count_trend_p)"
+            "counts of the periods holding them are scaled up to a full period (months in the "
+            "period / months covered) for the Gi* z-scores and the count trend"
         )
     if n_periods < _MIN_PERIODS_ADVISED:
         notes.append(
@@ -421,16 +333,25 @@ def _gi_by_period(
     distance: float | None,
     weights: str | None,
     fdr: bool,
+    window: str,
+    scale: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Counts (or summed weights), Gi* z-scores and p-values, cells x periods."""
+    """Counts (or summed weights) scaled by ``scale`` (one factor per period, for months
+    missing from the data), Gi* z-scores and p-values, cells x periods."""
     w = neighbours(cells, distance=distance)
     n = len(cells)
     counts = np.zeros((n, n_periods))
+    for k in range(n_periods):
+        counts[:, k] = cell_values(incidents[index == k], cells, weights=weights)[1] * scale[k]
+    if window == "entire":
+        # The cube stacked period by period; a cell's neighbours are in its own period.
+        cube = sparse.block_diag([w] * n_periods, format="csr")
+        zs, raw = gi_star(counts.T.ravel(), neighbours=cube)
+        ps = benjamini_hochberg(raw) if fdr else raw
+        return counts, zs.reshape(n_periods, n).T, ps.reshape(n_periods, n).T
     z = np.zeros((n, n_periods))
     p = np.ones((n, n_periods))
     for k in range(n_periods):
-        chosen = incidents[index == k]
-        counts[:, k] = cell_values(chosen, cells, weights=weights)[1]
         z[:, k], raw = gi_star(counts[:, k], neighbours=w)
         p[:, k] = benjamini_hochberg(raw) if fdr else raw
     return counts, z, p
@@ -467,6 +388,10 @@ def _with_patterns(
     out["trend_p"] = trend.p
     out["count_trend_z"] = count_trend.z
     out["count_trend_p"] = count_trend.p
+    out["count_trend"] = pd.array(
+        [trend_label(a, b, trend_alpha) for a, b in zip(count_trend.z, count_trend.p, strict=True)],
+        dtype="str",
+    )
     out["pattern"] = pd.array(patterns, dtype="str")
     cols = [c for c in out.columns if c != out.geometry.name] + [out.geometry.name]
     return out[cols]
@@ -483,6 +408,7 @@ def emerging_hotspots(
     fdr: bool = True,
     trend_alpha: float = 0.05,
     data_months: Iterable[str] | None = None,
+    window: Window = "entire",
 ) -> EmergingResult:
     """Emerging hot spot patterns per cell: new, intensifying, persistent, diminishing, ...
 
@@ -509,6 +435,9 @@ def emerging_hotspots(
         The months the data cover ("YYYY-MM"), when ``incidents`` are filtered (e.g. to one
         crime type); None: the months with an incident. Months not covered are named in the
         notes as missing.
+    window
+        The global window (see the module docstring): "entire" (default) standardises the
+        Gi* z-scores over the whole space-time cube, "each" within each period.
 
     Returns
     -------
@@ -516,20 +445,19 @@ def emerging_hotspots(
         ``cells``: ``cells`` (copied) plus ``incidents`` (in the periods analysed), ``hot_periods``,
         ``cold_periods``, ``series`` (one letter per period, oldest first: "H" hot, "C" cold,
         "." neither), ``last_z``, ``trend_z``, ``trend_p`` (Mann–Kendall of the Gi* z-scores),
-        ``count_trend_z``, ``count_trend_p`` (of the counts), ``pattern`` (see
-        :func:`classify_pattern`); ``periods`` (their labels), ``z`` (cells x periods Gi*
-        z-scores) and ``notes``.
+        ``count_trend_z``, ``count_trend_p`` (of the counts), ``count_trend`` (the count trend
+        in words with its p, e.g. "rising (p = 0.004)", by ``trend_alpha``), ``pattern`` (see
+        :func:`hotspots.trend.classify_pattern`); ``periods`` (their labels), ``z`` (cells x
+        periods Gi* z-scores) and ``notes``.
 
     Notes
     -----
-    A Gi* z-score is relative to the whole study area in its period: when one hotspot fades,
-    the others' z-scores rise. On the demo borough (36 months, 250 m cells, 3-month periods)
-    the St James Street corridor, where a 35% fall was planted, comes out "diminishing", and
-    cells near the town centre, where nothing changed, "intensifying" with no trend in their
-    counts. Read ``count_trend_z`` / ``count_trend_p`` beside the pattern.
+    With ``window="each"`` a Gi* z-score is relative to the whole study area in its period:
+    when one hotspot fades, the others' z-scores rise, and a cell can be "intensifying" with
+    no trend in its counts. Read ``count_trend`` beside the pattern either way.
     """
     out = _check_inputs(incidents, cells)
-    _check_emerging(period_months, alpha, trend_alpha)
+    _check_emerging(period_months, alpha, trend_alpha, window)
     if len(out) < 3:
         raise InputError("cells must hold at least 3 polygons for Gi*; use a finer grid.")
     if len(incidents) == 0:
@@ -537,14 +465,34 @@ def emerging_hotspots(
     months = _incident_months(incidents)
     index, labels = _periods(months, int(period_months))
     notes = _emerging_notes(months, index, labels, period_months, data_months)
-    counts, z, p = _gi_by_period(
-        incidents, out, index, len(labels), distance=distance, weights=weights, fdr=fdr
+    present = _present(data_months, months[index >= 0])
+    last = int(months.max())
+    cover = np.array(
+        [
+            sum(last - m in present for m in range(k * period_months, (k + 1) * period_months))
+            for k in reversed(range(len(labels)))
+        ],
+        dtype=float,
     )
+    scale = np.where(cover > 0, period_months / np.maximum(cover, 1), 1.0)
+    counts, z, p = _gi_by_period(
+        incidents,
+        out,
+        index,
+        len(labels),
+        distance=distance,
+        weights=weights,
+        fdr=fdr,
+        window=window,
+        scale=scale,
+    )
+    notes.insert(1, f"Gi* z-scores against {WINDOWS[window]}")
     hot = (p <= alpha) & (z > 0)
     cold = (p <= alpha) & (z < 0)
     for note in notes:
         log.info("emerging hot spots: %s", note)
     out = _with_patterns(out, counts, z, hot, cold, trend_alpha)
+    out["incidents"] = np.round(counts / scale, 9).sum(axis=1)
     if math.isfinite(float(z.sum())):
         log.info("emerging hot spots: %s", out["pattern"].value_counts().to_dict())
     return EmergingResult(cells=out, periods=labels, z=z, notes=notes)

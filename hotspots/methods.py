@@ -25,7 +25,14 @@ from typing import Any, Literal
 import geopandas as gpd
 import pandas as pd
 
-from .change import PATTERNS, ChangeResult, EmergingResult, compare_periods, emerging_hotspots
+from .change import (
+    PATTERNS,
+    ChangeResult,
+    EmergingResult,
+    Window,
+    compare_periods,
+    emerging_hotspots,
+)
 from .density import KDEResult, grid_cells, kde, kde_bands, kde_hotspot_cells
 from .errors import ParameterError
 from .harm import HarmResult, apply_harm_weights
@@ -384,6 +391,7 @@ class EmergingAnalysis:
     period_months: int
     notes: list[str] = field(default_factory=list)
     harm: HarmResult | None = None
+    window: str = "entire"
 
     @property
     def cells(self) -> gpd.GeoDataFrame:
@@ -395,15 +403,39 @@ class EmergingAnalysis:
         return _class_counts(self.emerging.cells["pattern"], PATTERNS)
 
     def pattern_table(self) -> pd.DataFrame:
-        """Per pattern: cells and the median p of the count trend, most cells first."""
+        """Per pattern: cells, how many have counts rising / falling / with no clear trend
+        (Mann–Kendall, p <= 0.05) and the median p of the count trend, most cells first."""
         cells = self.emerging.cells
+        word = cells["count_trend"].str.split(" (", n=1, regex=False).str[0]
         return (
-            cells.groupby("pattern")
-            .agg(cells=("pattern", "size"), median_count_trend_p=("count_trend_p", "median"))
+            cells.assign(
+                _up=word.eq("rising"), _down=word.eq("falling"), _flat=word.eq("no clear trend")
+            )
+            .groupby("pattern")
+            .agg(
+                cells=("pattern", "size"),
+                counts_rising=("_up", "sum"),
+                counts_falling=("_down", "sum"),
+                no_clear_count_trend=("_flat", "sum"),
+                median_count_trend_p=("count_trend_p", "median"),
+            )
             .reset_index()
             .sort_values("cells", ascending=False)
             .reset_index(drop=True)
         )
+
+    def count_trends(self) -> dict[str, dict[str, int]]:
+        """Per pattern (patterns with cells only): cells whose counts are rising, falling, or
+        show no clear trend."""
+        rows = self.pattern_table().set_index("pattern").to_dict("index")
+        return {
+            name: {
+                "rising": int(rows[name]["counts_rising"]),
+                "falling": int(rows[name]["counts_falling"]),
+                "no clear trend": int(rows[name]["no_clear_count_trend"]),
+            }
+            for name in self.pattern_counts()
+        }
 
     def summary(self) -> dict[str, Any]:
         """The ``hotspots emerging`` summary."""
@@ -411,8 +443,10 @@ class EmergingAnalysis:
             "method": "emerging",
             **self.units.describe(),
             "period_months": self.period_months,
+            "window": self.window,
             "periods": [str(p) for p in self.emerging.periods],
             "patterns": self.pattern_counts(),
+            "count_trends": self.count_trends(),
             "notes": list(self.notes),
             **({"harm": self.harm.to_dict()} if self.harm is not None else {}),
         }
@@ -431,9 +465,11 @@ def analyse_emerging(
     harm_source: str | None = None,
     data_months: Iterable[str] | None = None,
     boundary: Any = None,
+    window: Window = "entire",
 ) -> EmergingAnalysis:
     """Emerging hot spot patterns per cell (:func:`hotspots.change.emerging_hotspots`) over
-    the cells of :func:`method_cells`; ``harm`` weighs incidents by harm."""
+    the cells of :func:`method_cells`; ``harm`` weighs incidents by harm; ``window`` the
+    global window ("entire" space-time cube, or "each" period)."""
     inc, weights, weighting = _weighted(incidents, harm, harm_source)
     notes = list(weighting.warnings) if weighting else []
     units = method_cells(
@@ -446,6 +482,7 @@ def analyse_emerging(
         distance=distance,
         weights=weights,
         data_months=data_months,
+        window=window,
     )
     return EmergingAnalysis(
         emerging,
@@ -453,4 +490,5 @@ def analyse_emerging(
         int(period_months),
         [units.study_area.note, *emerging.notes, *notes],
         weighting,
+        str(window),
     )

@@ -1,10 +1,16 @@
-"""The Mann–Kendall test for a monotonic trend, on one series or many at once.
+"""Trends over time: the Mann–Kendall test, and the emerging hot spot patterns built on it.
 
-:func:`hotspots.change.emerging_hotspots` runs it on every cell's Gi* z-scores and counts.
+* :func:`mann_kendall`: the Mann–Kendall test for a monotonic trend, on one series or many at
+  once; :func:`hotspots.change.emerging_hotspots` runs it on every cell's Gi* z-scores and counts.
+* :func:`trend_label`: "rising (p = 0.003)", "falling (...)" or "no clear trend (...)".
+* :func:`classify_pattern`: the emerging hot spot pattern of a cell from its hot / cold series,
+  by the definitions of ArcGIS Pro 3.x "How Emerging Hot Spot Analysis works" (Esri).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,7 +19,26 @@ from scipy.stats import norm
 
 from .errors import ParameterError
 
-__all__ = ["MannKendall", "mann_kendall"]
+__all__ = ["PATTERNS", "MannKendall", "classify_pattern", "mann_kendall", "trend_label"]
+
+_KINDS = (
+    "new",
+    "consecutive",
+    "intensifying",
+    "persistent",
+    "diminishing",
+    "sporadic",
+    "oscillating",
+    "historical",
+)
+#: Every pattern :func:`classify_pattern` returns.
+PATTERNS = (
+    *(f"{k} hot spot" for k in _KINDS),
+    *(f"{k} cold spot" for k in _KINDS),
+    "no pattern",
+)
+#: Share of the periods a cell must be significant in to be "mostly" hot (Esri: 90 percent).
+_MOSTLY = 0.9
 
 
 @dataclass(frozen=True)
@@ -86,3 +111,104 @@ def mann_kendall(series: ArrayLike) -> MannKendall:
     z[ok] = (s[ok] - np.sign(s[ok])) / np.sqrt(var[ok])
     p = 2.0 * norm.sf(np.abs(z))
     return MannKendall(s=s.astype(float), var=var, z=z, p=p)
+
+
+def trend_label(z: float, p: float, alpha: float = 0.05) -> str:
+    """A Mann–Kendall result in words, with its p-value.
+
+    Examples
+    --------
+    >>> trend_label(2.9, 0.0037), trend_label(-0.4, 0.69), trend_label(-4.1, 0.00004)
+    ('rising (p = 0.004)', 'no clear trend (p = 0.69)', 'falling (p < 0.001)')
+    """
+    if not math.isfinite(p):
+        return "no clear trend"
+    shown = "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+    if p <= alpha and z > 0:
+        return f"rising ({shown})"
+    if p <= alpha and z < 0:
+        return f"falling ({shown})"
+    return f"no clear trend ({shown})"
+
+
+def _side(same: Sequence[bool], other: Sequence[bool], up: bool, down: bool) -> str:
+    """The pattern of a cell significant on this side (hot, or cold mirrored) in the final
+    period; ``up`` / ``down``: its Gi* z-score trend is significantly towards / away from it."""
+    n = len(same)
+    count = sum(same)
+    if count >= _MOSTLY * n - 1e-9:
+        return "intensifying" if up else "diminishing" if down else "persistent"
+    if count == 1:
+        return "new"
+    run = n - next(i for i in range(n - 1, -1, -1) if not same[i]) - 1
+    if run == count:  # one unbroken run up to the final period, never before it
+        return "consecutive"
+    return "oscillating" if any(other) else "sporadic"
+
+
+def classify_pattern(
+    hot: Sequence[bool],
+    cold: Sequence[bool],
+    *,
+    trend_z: float,
+    trend_p: float,
+    trend_alpha: float = 0.05,
+) -> str:
+    """The emerging-hot-spot pattern of one cell from its series of significant periods.
+
+    ``hot[t]`` / ``cold[t]``: the cell is a significant hot / cold spot in period ``t`` (time
+    order, the last = the final time step). ``trend_z``, ``trend_p``: Mann–Kendall test of its
+    Gi* z-scores. "Mostly" means in at least 90% of the ``n`` periods (all 6 of 6, 17 of 18).
+    The definitions are those of ArcGIS Pro 3.x, "How Emerging Hot Spot Analysis works" (Esri;
+    the same table in the ArcGIS AllSource "latest" help): every pattern but "historical" needs
+    the cell hot in the final time step (ArcMap 10.x's older text let "sporadic" end cold).
+
+    ===============  ======================================================================
+    pattern          rule (hot spots; cold spots mirror it with hot and cold swapped and the
+                     trend negated)
+    ===============  ======================================================================
+    intensifying     hot mostly, including the final step; Gi* z trend up (p <= trend_alpha)
+    diminishing      hot mostly, including the final step; Gi* z trend down (p <= trend_alpha)
+    persistent       hot mostly, including the final step; no significant trend
+    historical       hot mostly, but not in the final step
+    new              hot in the final step and never before
+    consecutive      hot in one unbroken run of >= 2 steps ending with the final one, never
+                     before the run, not mostly
+    sporadic         hot in the final step and on and off before, never cold, not mostly
+    oscillating      hot in the final step, cold in some earlier step, not mostly
+    no pattern       none of the above (e.g. hot on and off but not in the final step)
+    ===============  ======================================================================
+
+    Where Esri's text lets two patterns apply they are tried in its table's order: a cell
+    cold earlier and hot in the final step only is "new", hot in a final run only
+    "consecutive" (not "oscillating"). Esri's "persistent" does not name the final step; a
+    mostly-hot cell not hot in it is "historical", as Esri defines that pattern.
+
+    Examples
+    --------
+    >>> classify_pattern([False] * 9 + [True], [False] * 10, trend_z=1.0, trend_p=0.3)
+    'new hot spot'
+    >>> classify_pattern([True] * 10, [False] * 10, trend_z=3.0, trend_p=0.001)
+    'intensifying hot spot'
+    >>> classify_pattern([False] * 10, [True] * 9 + [False], trend_z=0.5, trend_p=0.6)
+    'historical cold spot'
+    >>> classify_pattern([True, False, False, True, False], [False] * 5, trend_z=0, trend_p=1)
+    'no pattern'
+    """
+    h = [bool(v) for v in hot]
+    c = [bool(v) for v in cold]
+    if len(h) != len(c) or not h:
+        raise ParameterError("hot and cold must be equally long, non-empty series of periods.")
+    if any(a and b for a, b in zip(h, c, strict=True)):
+        raise ParameterError("a period cannot be both hot and cold for one cell.")
+    trend = trend_p <= trend_alpha
+    if h[-1]:
+        return f"{_side(h, c, trend and trend_z > 0, trend and trend_z < 0)} hot spot"
+    if c[-1]:
+        return f"{_side(c, h, trend and trend_z < 0, trend and trend_z > 0)} cold spot"
+    n = len(h)
+    if sum(h) >= _MOSTLY * n - 1e-9:
+        return "historical hot spot"
+    if sum(c) >= _MOSTLY * n - 1e-9:
+        return "historical cold spot"
+    return "no pattern"

@@ -109,7 +109,7 @@ def test_every_method_weighted_by_harm_renders(fresh: AppTest, method: str) -> N
     if method == "Gi*":
         assert int(metric(fresh, "Hot cells")) > 0
     elif method == "Change":
-        assert len(table_with(fresh, "pattern", "cells", "median_count_trend_p")) > 0
+        assert len(table_with(fresh, "pattern", "cells", "counts_rising")) > 0
     else:
         assert int(metric(fresh, "Footprints")) > 0
 
@@ -127,10 +127,17 @@ def test_change_shows_patterns_with_the_count_trend(fresh: AppTest) -> None:
     _run(fresh.radio(key="an_method").set_value("Change"))
     compared = [d.value for d in fresh.dataframe if {"before", "after"} <= set(d.value.columns)]
     assert compared and (compared[0]["change"] != 0).any()
-    patterns = table_with(fresh, "pattern", "cells", "median_count_trend_p")
+    patterns = table_with(fresh, "pattern", "cells", "counts_rising", "counts_falling")
     assert patterns["cells"].sum() > 0
-    cells = table_with(fresh, "pattern", "series", "incidents", "count_trend_z", "count_trend_p")
+    assert (
+        patterns[["counts_rising", "counts_falling", "no_clear_count_trend"]].sum(axis=1)
+        == patterns["cells"]
+    ).all()
+    cells = table_with(fresh, "pattern", "count_trend", "series", "incidents")
     assert len(cells) > 0
+    assert cells["count_trend"].str.match(r"(rising|falling|no clear trend) \(p [<=] ").all()
+    _run(fresh.radio(key="ch_window").set_value("Each period on its own"))
+    assert any("same period only" in c.value for c in fresh.caption)
 
 
 def test_gi_and_change_by_ward(fresh: AppTest) -> None:

@@ -18,6 +18,7 @@ from scipy.stats import kendalltau
 from hotspots import change
 from hotspots.change import (
     PATTERNS,
+    Window,
     classify_pattern,
     compare_periods,
     emerging_hotspots,
@@ -153,6 +154,17 @@ def test_emerging_hotspots_names_missing_months() -> None:
     assert any("2024-05" in n and "missing" in n for n in out.notes)
 
 
+def test_a_missing_month_does_not_make_a_trend() -> None:
+    """The same 3 incidents a month in cell 0 and 1 in cell 2 for 12 months but May: scaled
+    to a full period, the period holding May counts 6 in cell 0 like the others, so there is
+    no count trend, and ``incidents`` still counts what was read."""
+    rows = [(x, 50.0, f"2024-{m:02d}") for m in range(1, 13) if m != 5 for x in (50, 50, 50, 250)]
+    out = emerging_hotspots(incidents(rows), three_cells(), period_months=2, fdr=False).cells
+    assert out["incidents"].tolist() == [33.0, 0.0, 11.0]
+    assert (out["count_trend_z"] == 0).all()
+    assert out["count_trend"].str.startswith("no clear trend").all()
+
+
 def test_compare_periods_errors_and_overlap_warning() -> None:
     frame = incidents([(50, 50, "2024-01")])
     with pytest.raises(ParameterError, match="before"):
@@ -228,31 +240,46 @@ def series(text: str) -> tuple[list[bool], list[bool]]:
     return [c == "H" for c in text], [c == "C" for c in text]
 
 
+# One hand-built series per pattern and the final-step rules (ArcGIS Pro 3.x definitions).
+# 10 periods: "mostly" = at least 9 of them.
 @pytest.mark.parametrize(
     ("text", "trend_z", "trend_p", "expected"),
     [
         (".........H", 0.5, 0.6, "new hot spot"),
-        ("C........H", 0.5, 0.6, "new hot spot"),  # new wins over oscillating
+        ("C........H", 0.5, 0.6, "new hot spot"),  # new comes before oscillating in Esri's table
         (".......HHH", 2.0, 0.04, "consecutive hot spot"),
+        ("...C...HHH", 2.0, 0.04, "consecutive hot spot"),
         ("HHHHHHHHHH", 3.0, 0.001, "intensifying hot spot"),
+        (".HHHHHHHHH", 3.0, 0.001, "intensifying hot spot"),  # 9 of 10 is 90%
         (".HHHHHHHHH", 0.4, 0.7, "persistent hot spot"),
-        ("HHHHHHHHHH", -2.5, 0.01, "diminishing hot spot"),
         ("HHHHHHHHHH", 1.5, 0.13, "persistent hot spot"),  # trend not significant
+        ("HHHHHHHHHH", -2.5, 0.01, "diminishing hot spot"),
         ("HHHHHHHHH.", -1.0, 0.3, "historical hot spot"),
+        ("HHHHHHHHH.", -3.0, 0.001, "historical hot spot"),  # trend does not matter
         ("H.H..H...H", 0.2, 0.8, "sporadic hot spot"),
-        ("H.H..H....", 0.2, 0.8, "sporadic hot spot"),  # on and off, not in the last period
+        ("H......HHH", 0.2, 0.8, "sporadic hot spot"),  # hot before the final run
         ("HH.C...H.H", 0.2, 0.8, "oscillating hot spot"),
+        ("C.......HH", 0.2, 0.8, "consecutive hot spot"),
+        ("C.H.....HH", 0.2, 0.8, "oscillating hot spot"),
+        # The final-step rules: sporadic and oscillating need the final step hot.
+        ("H.H..H....", 0.2, 0.8, "no pattern"),
+        ("....H.....", 0.2, 0.8, "no pattern"),
+        ("H.........", 0.2, 0.8, "no pattern"),
+        ("HH.C...H..", 0.2, 0.8, "no pattern"),
+        ("HHHHHHHH..", -1.0, 0.3, "no pattern"),  # 8 of 10: not mostly, not hot now
+        ("HHHHHHHHH.", 0.0, 1.0, "historical hot spot"),
         ("..........", 0.0, 1.0, "no pattern"),
-        ("HHHC......", 0.0, 1.0, "no pattern"),  # both sides earlier, neither now
+        ("HHHC......", 0.0, 1.0, "no pattern"),
         (".........C", -0.5, 0.6, "new cold spot"),
-        ("CCCCCCCCCC", -3.0, 0.001, "intensifying cold spot"),  # z falling: colder
-        ("CCCCCCCCCC", 3.0, 0.001, "diminishing cold spot"),
-        ("CCCCCCCCCC", 0.0, 1.0, "persistent cold spot"),
-        ("CCCCCCCCC.", 0.0, 1.0, "historical cold spot"),
-        ("C..C.C....", 0.0, 1.0, "sporadic cold spot"),
         ("......CCCC", 0.0, 1.0, "consecutive cold spot"),
         ("..H.....CC", 0.0, 1.0, "consecutive cold spot"),  # hot history does not matter
-        ("C.H.....CC", 0.0, 1.0, "oscillating cold spot"),
+        ("CCCCCCCCCC", -3.0, 0.001, "intensifying cold spot"),  # z falling: colder
+        ("CCCCCCCCCC", 0.0, 1.0, "persistent cold spot"),
+        ("CCCCCCCCCC", 3.0, 0.001, "diminishing cold spot"),
+        ("CCCCCCCCC.", 0.0, 1.0, "historical cold spot"),
+        ("C..C.C...C", 0.0, 1.0, "sporadic cold spot"),
+        ("C..C.C....", 0.0, 1.0, "no pattern"),
+        ("C.H.C...CC", 0.0, 1.0, "oscillating cold spot"),
     ],
 )
 def test_classify_pattern_rule_table(
@@ -263,9 +290,41 @@ def test_classify_pattern_rule_table(
     assert expected in PATTERNS
 
 
+def test_every_pattern_has_a_worked_example() -> None:
+    """The table above holds one hand-built series for each of the 17 patterns."""
+    seen = {
+        classify_pattern(*series(text), trend_z=z, trend_p=p)
+        for text, z, p in [
+            (".........H", 0, 1), (".......HHH", 0, 1), ("HHHHHHHHHH", 3, 0.001),
+            ("HHHHHHHHHH", 0, 1), ("HHHHHHHHHH", -3, 0.001), ("H.H..H...H", 0, 1),
+            ("HH.C...H.H", 0, 1), ("HHHHHHHHH.", 0, 1), (".........C", 0, 1),
+            ("......CCCC", 0, 1), ("CCCCCCCCCC", -3, 0.001), ("CCCCCCCCCC", 0, 1),
+            ("CCCCCCCCCC", 3, 0.001), ("C..C.C...C", 0, 1), ("C.H.C...CC", 0, 1),
+            ("CCCCCCCCC.", 0, 1), ("..........", 0, 1),
+        ]
+    }  # fmt: skip
+    assert seen == set(PATTERNS)
+
+
+@given(st.text(alphabet="HC.", min_size=1, max_size=20), st.floats(-4, 4), st.floats(0, 1))
+def test_only_historical_or_no_pattern_when_the_final_step_is_not_significant(
+    text: str, trend_z: float, trend_p: float
+) -> None:
+    """Every pattern but historical needs the cell significant in the final step, on its side."""
+    got = classify_pattern(*series(text), trend_z=trend_z, trend_p=trend_p)
+    if text[-1] == ".":
+        assert got.startswith("historical") or got == "no pattern"
+    elif text[-1] == "H":
+        assert got.endswith("hot spot")
+    else:
+        assert got.endswith("cold spot")
+
+
 def test_classify_pattern_errors() -> None:
     with pytest.raises(ParameterError, match="equally long"):
         classify_pattern([True], [True, False], trend_z=0.0, trend_p=1.0)
+    with pytest.raises(ParameterError, match="both hot and cold"):
+        classify_pattern([True], [True], trend_z=0.0, trend_p=1.0)
 
 
 # --------------------------------------------------------------------------- emerging
@@ -287,7 +346,7 @@ def planted_series(kind: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
 
     * ``"fixed"``: (2, 2) +6 every month (persistent); (2, 8) +12 in the last month only (new);
       (8, 5) +6 every month but the last (historical);
-    * ``"trend"``: (2, 2) +6 every month; (5, 8) +6, +8, ..., +28 (growing: intensifying);
+    * ``"trend"``: (2, 2) +6 every month; (5, 8) +16, +18, ..., +38 (growing: intensifying);
     * ``"fade"``: the same with (5, 8) shrinking +28, ..., +6 (diminishing).
     """
     rows: list[tuple[float, float, str]] = []
@@ -300,9 +359,9 @@ def planted_series(kind: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         if kind == "fixed":
             rows += block(2, 8, 12, month) if k == 11 else block(8, 5, 6, month)
         elif kind == "trend":
-            rows += block(5, 8, 6 + 2 * k, month)
+            rows += block(5, 8, 16 + 2 * k, month)
         else:
-            rows += block(5, 8, 6 + 2 * (11 - k), month)
+            rows += block(5, 8, 16 + 2 * (11 - k), month)
     cells = grid_cells(shapely.box(0, 0, 1100, 1100), cell_size=100.0, crs=BNG)
     return incidents(rows), cells
 
@@ -323,7 +382,7 @@ def test_emerging_hotspots_recovers_planted_patterns() -> None:
     assert result.z.shape == (121, 12)
     assert set(out["pattern"]) <= set(PATTERNS)
     assert out["incidents"].sum() == len(frame)
-    assert list(out.columns[-11:]) == [
+    assert list(out.columns[-12:]) == [
         "incidents",
         "hot_periods",
         "cold_periods",
@@ -333,17 +392,20 @@ def test_emerging_hotspots_recovers_planted_patterns() -> None:
         "trend_p",
         "count_trend_z",
         "count_trend_p",
+        "count_trend",
         "pattern",
         "geometry",
     ]
 
 
+@pytest.mark.parametrize("window", ["entire", "each"])
 @pytest.mark.parametrize(("kind", "pattern"), [("trend", "intensifying"), ("fade", "diminishing")])
-def test_emerging_hotspots_trends(kind: str, pattern: str) -> None:
+def test_emerging_hotspots_trends(kind: str, pattern: str, window: Window) -> None:
     """A block growing (shrinking) beside a constant one: hot every month, its Gi* z-score
-    rising (falling) significantly, and its counts too."""
+    rising (falling) significantly, and its counts too, with either global window."""
     frame, cells = planted_series(kind)
-    out = emerging_hotspots(frame, cells, period_months=1).cells.set_index(["row", "col"])
+    out = emerging_hotspots(frame, cells, period_months=1, window=window)
+    out = out.cells.set_index(["row", "col"])
     cell = out.loc[(5, 8)]
     assert cell["series"] == "H" * 12
     assert cell["pattern"] == f"{pattern} hot spot"
@@ -351,6 +413,44 @@ def test_emerging_hotspots_trends(kind: str, pattern: str) -> None:
     assert (
         np.sign(cell["trend_z"]) == np.sign(cell["count_trend_z"]) == (1 if kind == "trend" else -1)
     )
+    assert cell["count_trend"] == ("rising" if kind == "trend" else "falling") + " (p < 0.001)"
+
+
+def test_global_window_entire_cube_by_hand() -> None:
+    """Three cells in a row over two one-month periods, counts (4, 0, 0) then (8, 2, 0). The
+    whole cube: n = 6 bins, mean 14 / 6, s² = 84 / 6 - (14 / 6)²; cell 0 in period 2 with its
+    neighbour cell 1: (8 + 2 - 2 * 14 / 6) / (s * sqrt((6 * 2 - 2²) / 5)). Each period alone:
+    period 2 has mean 10 / 3, s² = 68 / 3 - (10 / 3)², n = 3."""
+    rows = [(50.0, 50.0, "2024-01")] * 4 + [(50.0, 50.0, "2024-02")] * 8
+    rows += [(150.0, 50.0, "2024-02")] * 2
+    frame = incidents(rows)
+    mean, n = 14 / 6, 6
+    s = math.sqrt(84 / 6 - mean**2)
+    expected = (10 - 2 * mean) / (s * math.sqrt((n * 2 - 4) / (n - 1)))
+    entire = emerging_hotspots(frame, three_cells(), period_months=1, fdr=False)
+    assert entire.z[0, 1] == pytest.approx(expected)
+    assert any("whole space-time cube" in note for note in entire.notes)
+    each = emerging_hotspots(frame, three_cells(), period_months=1, fdr=False, window="each")
+    mean, n = 10 / 3, 3
+    s = math.sqrt(68 / 3 - mean**2)
+    assert each.z[0, 1] == pytest.approx((10 - 2 * mean) / (s * math.sqrt((n * 2 - 4) / (n - 1))))
+    assert any("same period only" in note for note in each.notes)
+
+
+def test_each_period_window_makes_a_steady_cell_emerge() -> None:
+    """A block with the same counts every month beside a block that fades: standardised period
+    by period ("each") the steady block looks like a new run of hot spots as the other fades;
+    against the whole cube ("entire", the default) it has no pattern, as its counts say."""
+    frame, cells = planted_series("fade")
+    each = emerging_hotspots(frame, cells, period_months=1, window="each").cells
+    entire = emerging_hotspots(frame, cells, period_months=1).cells
+    steady = each.set_index(["row", "col"]).loc[(2, 2)]
+    assert steady["pattern"] == "consecutive hot spot"
+    assert steady["count_trend"].startswith("no clear trend")
+    assert entire.set_index(["row", "col"]).loc[(2, 2), "pattern"] == "no pattern"
+    with pytest.raises(ParameterError, match="window") as err:
+        emerging_hotspots(frame, cells, period_months=1, window="cube")  # type: ignore[arg-type]
+    assert err.value.argument == "window"
 
 
 def test_periods_end_on_the_last_month() -> None:

@@ -186,6 +186,35 @@ def test_emerging_equals_the_library(
     busiest = table.loc[table["incidents"].idxmax(), "pattern"]
     assert busiest in {"persistent hot spot", "intensifying hot spot", "consecutive hot spot"}
     assert busiest in stdout
+    assert table["count_trend"].tolist() == expected["count_trend"].tolist()
+    geo = json.loads((out / "emerging_cells.geojson").read_text())
+    assert {"pattern", "count_trend", "count_trend_p"} <= set(geo["features"][0]["properties"])
+    assert summary["window"] == "entire" and "whole space-time cube" in stdout
+    trends = summary["count_trends"]
+    assert {k: sum(v.values()) for k, v in trends.items()} == summary["patterns"]
+    for line in stdout.splitlines()[1:]:  # every pattern line carries its count trend
+        assert "counts rising in" in line and "no clear trend in" in line
+
+
+def test_emerging_each_period_window(
+    incidents_csv: Path, square: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "em"
+    code, stdout, err = _run(
+        capsys, "emerging", str(incidents_csv), "--crs", "EPSG:27700", "--wards", str(square),
+        "--period-months", "2", "--window", "each", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    table = pd.read_csv(out / "emerging_cells.csv", dtype={"series": "str"})
+    incidents, study = _library(incidents_csv, square)
+    expected = emerging_hotspots(
+        incidents,
+        grid_cells(study, cell_size=250, crs=incidents.crs),
+        period_months=2,
+        window="each",
+    ).cells
+    assert table["pattern"].tolist() == expected["pattern"].tolist()
+    assert "(Gi* against each period)" in stdout
 
 
 def test_harm_weights_the_method(

@@ -17,6 +17,7 @@ import streamlit as st
 from hotspots import InputError
 from hotspots._text import lists_as_text
 from hotspots.assets import local_assets
+from hotspots.change import Window
 from hotspots.crs import to_wgs84
 from hotspots.filter import months_covered
 from hotspots.harm import HARM_SOURCE
@@ -130,12 +131,14 @@ def _emerging(
     _inc: gpd.GeoDataFrame,
     _wards: Any,
     data_months: tuple[str, ...] | None = None,
+    window: Window = "entire",
 ) -> EmergingAnalysis:
     return analyse_emerging(
         _inc,
         period_months=period,
         harm=_table(weights),
         data_months=data_months,
+        window=window,
         **_units(cell, _wards),
     )
 
@@ -383,16 +386,28 @@ def _emerging_view(
     data_months: tuple[str, ...] | None,
 ) -> None:
     st.subheader("Emerging hot spots")
-    period = int(st.number_input("Period length (months)", 1, 12, 3, key="ch_period"))
+    c1, c2 = st.columns(2)
+    period = int(c1.number_input("Period length (months)", 1, 12, 3, key="ch_period"))
+    windows: dict[str, Window] = {"Whole period (all cells, all periods)": "entire"}
+    windows["Each period on its own"] = "each"
+    label = c2.radio(
+        "Compare each cell with",
+        list(windows),
+        key="ch_window",
+        help="Whole period: a cell is hot against every cell in every period (ArcGIS's "
+        "default), so rising counts make it hotter. Each period: against the other cells of "
+        "the same period only.",
+    )
     try:
-        found = _emerging(akey, weights, cell, period, inc, wards, data_months)
+        found = _emerging(akey, weights, cell, period, inc, wards, data_months, windows[str(label)])
     except InputError as exc:  # next to the period control
         st.error(str(exc))
         return
     _notes(found.notes)
     st.caption(
-        "A Gi* pattern is relative to the whole area in each period: read the trend of the "
-        "counts (count_trend_p) beside each pattern before acting on it."
+        "Patterns by the ArcGIS Pro 3.x definitions. Beside each, the Mann-Kendall trend of the "
+        "cells' counts (p <= 0.05): a pattern whose counts show no clear trend is a statement "
+        "about Gi* z-scores, not about more or fewer incidents."
     )
     st.dataframe(found.pattern_table(), hide_index=True, width="stretch")
     em = found.cells
@@ -400,7 +415,8 @@ def _emerging_view(
     colours = pd.Series(
         ["#b10026" if "hot" in p else "#2166ac" for p in shown["pattern"]], index=shown.index
     )
-    tips = shown["pattern"] + " (count trend p " + shown["count_trend_p"].round(3).astype(str)
-    _show(shown, colours, tips + ")", "map_emerging", wards)
-    cols = ["pattern", "series", "incidents", "count_trend_z", "count_trend_p", "trend_p"]
+    tips = shown["pattern"] + "; counts " + shown["count_trend"]
+    _show(shown, colours, tips, "map_emerging", wards)
+    cols = ["pattern", "count_trend", "series", "incidents", "count_trend_z", "count_trend_p"]
+    cols.append("trend_p")
     st.dataframe(pd.DataFrame(shown[cols]), hide_index=True, width="stretch")

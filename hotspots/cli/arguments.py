@@ -35,6 +35,7 @@ FLAGS: dict[str, tuple[str, str, str | None]] = {
     "bandwidth": ("--bandwidth", "bandwidth", None),
     "distance": ("--distance", "distance", None),
     "period_months": ("--period-months", "period_months", None),
+    "window": ("--window", "window", None),
     "buffer_m": ("--buffer", "buffer", None),
     "start": ("--from", "start", None),
     "end": ("--to", "end", None),
