@@ -47,7 +47,15 @@ from ._validate import (
 )
 from .errors import InputError, ParameterError
 from .significance import benjamini_hochberg, cell_values, gi_star, neighbours
-from .trend import PATTERNS, classify_pattern, mann_kendall, trend_label
+from .trend import (
+    PATTERNS,
+    change_words,
+    classify_pattern,
+    compare_counts,
+    mann_kendall,
+    seasonal_note,
+    trend_label,
+)
 
 __all__ = [
     "PATTERNS",
@@ -84,10 +92,13 @@ class ChangeResult:
         :func:`compare_periods`).
     notes
         The periods compared and the months missing from the data, one sentence each.
+    months
+        The months the data cover in the before and the after range.
     """
 
     cells: gpd.GeoDataFrame
     notes: list[str]
+    months: tuple[int, int] = (1, 1)
 
 
 @dataclass(frozen=True)
@@ -153,6 +164,29 @@ def _check_inputs(incidents: Any, cells: Any) -> gpd.GeoDataFrame:
 # --------------------------------------------------------------------------- compare
 
 
+def _with_interval(out: gpd.GeoDataFrame, weights: str | None, n_before: int, n_after: int) -> None:
+    """Add the exact interval and p of the monthly rate's change, and the change in words."""
+    if weights is None:
+        test = compare_counts(
+            out["before"].to_numpy(),
+            out["after"].to_numpy(),
+            before_months=n_before,
+            after_months=n_after,
+        )
+        low, high, p = 100 * test.low, 100 * test.high, test.p
+        words = [
+            change_words(c, lo, hi)
+            for c, lo, hi in zip(test.change, test.low, test.high, strict=True)
+        ]
+    else:
+        low = high = p = np.full(len(out), np.nan)
+        words = ["no interval for harm-weighted sums"] * len(out)
+    out["change_low_pct"] = low
+    out["change_high_pct"] = high
+    out["change_p"] = p
+    out["change_words"] = pd.array(words, dtype="str")
+
+
 def compare_periods(
     incidents: gpd.GeoDataFrame,
     cells: gpd.GeoDataFrame,
@@ -185,9 +219,15 @@ def compare_periods(
         ``cells``: ``cells`` (copied) plus ``before``, ``after`` (counts or summed weights),
         ``change`` (after - before), ``pct_change`` (100 * change / before; NaN when before is
         0), ``before_per_month``, ``after_per_month`` and ``rate_change_pct`` (the percentage
-        change of the monthly rates: the figure to read when the two ranges differ in length). A
+        change of the monthly rates: the figure to read when the two ranges differ in length),
+        ``change_low_pct``, ``change_high_pct`` (its exact 95% interval, conditional binomial
+        for two Poisson counts: :func:`hotspots.trend.compare_counts`), ``change_p`` (exact
+        p-value of no change) and ``change_words`` ("up 40% (95% interval ...)", or "no clear
+        change (...)" when the interval holds none); with ``weights`` the interval is NaN. A
         month the data do not cover (see ``data_months``) is taken as missing (as when a
-        force did not supply it): it is left out of the rates and named in ``notes``.
+        force did not supply it): it is left out of the rates and named in ``notes``; when the
+        two ranges are different months of the year, a note says seasonal swings show as
+        change.
 
     Examples
     --------
@@ -236,6 +276,7 @@ def compare_periods(
     out["before_per_month"] = rate_b
     out["after_per_month"] = rate_a
     out["rate_change_pct"] = rate_pct
+    _with_interval(out, weights, n_before, n_after)
     cols = [c for c in out.columns if c != out.geometry.name] + [out.geometry.name]
     out = out[cols]
     notes = [
@@ -244,6 +285,14 @@ def compare_periods(
         f"after: {month_label(a0)} to {month_label(a1)} "
         f"({n_after} month{'s' if n_after != 1 else ''})"
     ]
+    season = seasonal_note((b0, b1), (a0, a1))
+    if season:
+        notes.append(season)
+    if weights is not None:
+        notes.append(
+            "harm-weighted sums are not counts: no interval is given for their change "
+            "(change_low, change_high and change_p are empty)"
+        )
     for name, gone in missing.items():
         if gone:
             notes.append(
@@ -251,7 +300,7 @@ def compare_periods(
                 f"at all ({', '.join(gone)}), taken as missing from the data: its counts are "
                 "incomplete, so compare the monthly rates (rate_change_pct), not the counts"
             )
-    return ChangeResult(cells=out, notes=notes)
+    return ChangeResult(cells=out, notes=notes, months=(n_before, n_after))
 
 
 # --------------------------------------------------------------------------- emerging

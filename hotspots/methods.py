@@ -38,6 +38,7 @@ from .errors import ParameterError
 from .harm import HarmResult, apply_harm_weights
 from .significance import CLASSES, GiResult, gi_star_cells
 from .study_area import StudyArea, study_area
+from .trend import change_words, compare_counts
 
 __all__ = [
     "ChangeAnalysis",
@@ -317,6 +318,17 @@ class ChangeAnalysis:
         cells = self.change.cells
         return float(cells["before"].sum()), float(cells["after"].sum())
 
+    def total_change(self) -> str:
+        """The change of the monthly rate over every cell, with its exact 95% interval, in
+        words ("no clear change (...)" when the interval holds none)."""
+        cells = self.change.cells
+        if cells["change_p"].isna().all():
+            return "no interval for harm-weighted sums"
+        before, after = self.totals()
+        months = self.change.months
+        test = compare_counts(before, after, before_months=months[0], after_months=months[1])
+        return change_words(float(test.change[0]), float(test.low[0]), float(test.high[0]))
+
     def rises(self) -> pd.DataFrame:
         """Cells whose monthly rate rose, the largest rise first (column ``rise``)."""
         cells = self.change.cells
@@ -339,6 +351,10 @@ class ChangeAnalysis:
             "cells_up": int((cells["rate_change_pct"] > 0).sum()),
             "cells_down": int((cells["rate_change_pct"] < 0).sum()),
             "cells_new": int(((cells["before"] == 0) & (cells["after"] > 0)).sum()),
+            "cells_clearly_up": int((cells["change_low_pct"] > 0).sum()),
+            "cells_clearly_down": int((cells["change_high_pct"] < 0).sum()),
+            "cells_compared": int(((cells["before"] > 0) | (cells["after"] > 0)).sum()),
+            "change_total": self.total_change(),
             "notes": list(self.notes),
             **({"harm": self.harm.to_dict()} if self.harm is not None else {}),
         }

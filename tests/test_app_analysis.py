@@ -127,6 +127,9 @@ def test_change_shows_patterns_with_the_count_trend(fresh: AppTest) -> None:
     _run(fresh.radio(key="an_method").set_value("Change"))
     compared = [d.value for d in fresh.dataframe if {"before", "after"} <= set(d.value.columns)]
     assert compared and (compared[0]["change"] != 0).any()
+    words = compared[0]["change_words"]
+    assert words.str.contains("95% interval").all()
+    assert any("exact 95% interval" in c.value for c in fresh.caption)
     patterns = table_with(fresh, "pattern", "cells", "counts_rising", "counts_falling")
     assert patterns["cells"].sum() > 0
     assert (

@@ -13,7 +13,7 @@ import pytest
 import shapely
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy.stats import kendalltau
+from scipy.stats import binom, binomtest, kendalltau
 
 from hotspots import change
 from hotspots.change import (
@@ -25,7 +25,13 @@ from hotspots.change import (
 )
 from hotspots.density import grid_cells
 from hotspots.errors import InputError, ParameterError
-from hotspots.trend import mann_kendall
+from hotspots.trend import (
+    change_words,
+    compare_counts,
+    mann_kendall,
+    percent_interval,
+    seasonal_note,
+)
 
 BNG = "EPSG:27700"
 
@@ -146,6 +152,31 @@ def test_compare_periods_zero_month_of_a_filtered_type_is_not_missing() -> None:
         )  # fmt: skip
 
 
+def test_compare_periods_states_change_with_its_interval() -> None:
+    """Cell 0: 10 incidents in Jan then 30 in Feb (monthly rates; a clear rise); cell 1: 4
+    then 6 (no clear change); cell 2: none. Jan against Feb are different months of the year;
+    with harm weights there is no interval."""
+    rows = [(50.0, 50.0, "2024-01")] * 10 + [(50.0, 50.0, "2024-02")] * 30
+    rows += [(150.0, 50.0, "2024-01")] * 4 + [(150.0, 50.0, "2024-02")] * 6
+    frame = incidents(rows)
+    span = {"before": ("2024-01", "2024-01"), "after": ("2024-02", "2024-02")}
+    result = compare_periods(frame, three_cells(), **span)  # type: ignore[arg-type]
+    out = result.cells
+    assert out["change_p"].iloc[0] == pytest.approx(binomtest(30, 40).pvalue)
+    assert out["change_low_pct"].iloc[0] > 0
+    assert out["change_words"].iloc[0].startswith("up 200% (95% interval +")
+    assert out["change_words"].iloc[1].startswith("no clear change (+50%; 95% interval −")
+    assert out["change_words"].iloc[2] == "none in either span"
+    assert any("different months of the year" in n for n in result.notes)
+    with pytest.warns(UserWarning, match="overlap"):
+        same = compare_periods(frame, three_cells(), before=("2024-01", "2024-01"),
+                               after=("2024-01", "2024-01"))  # fmt: skip
+    assert not any("months of the year" in n for n in same.notes)
+    weighted = compare_periods(frame.assign(weight=2.0), three_cells(), weights="weight", **span)  # type: ignore[arg-type]
+    assert weighted.cells["change_p"].isna().all()
+    assert any("no interval" in n for n in weighted.notes)
+
+
 def test_emerging_hotspots_names_missing_months() -> None:
     rows = [
         (50 + 100 * (i % 3), 50, f"2024-{m:02d}") for m in range(1, 13) if m != 5 for i in range(9)
@@ -228,6 +259,77 @@ def test_mann_kendall_invariants(series: list[int]) -> None:
         assert 2 * (1 - 0.5 * (1 + math.erf(abs(z_plain) / math.sqrt(2)))) == pytest.approx(
             expected, rel=1e-9, abs=1e-12
         )
+
+
+# --------------------------------------------------------------------------- two counts
+
+
+@given(st.integers(0, 300), st.integers(0, 300))
+def test_compare_counts_is_scipys_exact_binomial_test(before: int, after: int) -> None:
+    """Equal spans: the p-value is scipy's exact binomial test of after out of the total at
+    1/2, the interval scipy's Clopper-Pearson interval turned into a rate ratio; the test and
+    the interval agree on whether there is a change."""
+    r = compare_counts(before, after)
+    n = before + after
+    if n == 0:
+        assert r.p[0] == 1 and math.isnan(r.low[0])
+        return
+    test = binomtest(after, n)
+    ci = test.proportion_ci(0.95, method="exact")
+    assert r.p[0] == pytest.approx(test.pvalue, rel=1e-6, abs=1e-12)
+    assert r.low[0] == pytest.approx(ci.low / (1 - ci.low) - 1, rel=1e-6, abs=1e-9)
+    if ci.high < 1:
+        assert r.high[0] == pytest.approx(ci.high / (1 - ci.high) - 1, rel=1e-6)
+    else:
+        assert math.isinf(r.high[0])
+    holds_zero = r.low[0] <= 0 <= r.high[0]
+    assert holds_zero == (r.p[0] > 0.05) or r.p[0] == pytest.approx(0.05, abs=1e-9)
+
+
+def test_compare_counts_by_hand() -> None:
+    """21 -> 34 in equal spans is +62% with p = 0.105 (the audit's figure); 10 in 2 months
+    then 10 in 1 month doubles the monthly rate; a new place has an infinite change."""
+    r = compare_counts([21, 10, 0, 0], [34, 10, 8, 0], before_months=1, after_months=1)
+    assert r.change[0] == pytest.approx(13 / 21) and r.p[0] == pytest.approx(0.1048, abs=1e-4)
+    assert r.low[0] < 0 < r.high[0]
+    assert math.isinf(r.change[2]) and r.low[2] > 0 and math.isnan(r.change[3])
+    rate = compare_counts(10, 10, before_months=2, after_months=1)
+    assert rate.change[0] == pytest.approx(1.0)
+    # 10 of 20 incidents fall in the 1-month span when it has a third of the time: p is
+    # twice P(X >= 10) for X ~ Binomial(20, 1/3).
+    assert rate.p[0] == pytest.approx(2 * binom.sf(9, 20, 1 / 3))
+    with pytest.raises(ParameterError, match="counts"):
+        compare_counts([-1], [2])
+
+
+@pytest.mark.parametrize(
+    ("change", "low", "high", "text"),
+    [
+        (0.619, -0.087, 1.936, "no clear change (+62%; 95% interval −9% to +194%)"),
+        (-0.30, -0.468, -0.0005, "down 30% (95% interval −47% to −0.05%)"),
+        (0.5, 0.004, 1.2, "up 50% (95% interval +0.4% to +120%)"),
+        (float("inf"), 0.3, float("inf"), "new: none before (95% interval +30% to +∞)"),
+    ],
+)
+def test_change_words(change: float, low: float, high: float, text: str) -> None:
+    assert change_words(change, low, high) == text
+
+
+@given(st.floats(-0.999, -1e-4), st.floats(1e-4, 5))
+def test_an_interval_off_zero_never_prints_as_zero(low: float, high: float) -> None:
+    """Whichever side of zero an interval lies, neither endpoint is printed as 0% or with
+    the other sign."""
+    for lo, hi in ((low, low / 2), (high / 2, high)):
+        text = percent_interval(lo, hi)
+        first, second = text.split(" to ")
+        assert first[0] == second[0] == ("−" if lo < 0 else "+")
+        assert not any(part.strip("+−%0.,") == "" for part in (first, second))
+
+
+def test_seasonal_note() -> None:
+    jan, jun = 2024 * 12, 2024 * 12 + 5
+    assert seasonal_note((jan, jun), (jan + 12, jun + 12)) is None
+    assert "different months of the year" in str(seasonal_note((jan, jun), (jun + 1, jun + 6)))
 
 
 # --------------------------------------------------------------------------- patterns

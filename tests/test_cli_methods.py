@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import binomtest
 from shapely.geometry import box
 
 from hotspots.change import compare_periods, emerging_hotspots
@@ -163,6 +164,14 @@ def test_change_counts_by_hand(
     ).cells
     assert table["change"].tolist() == expected["change"].tolist()
     assert "1 cells rose and 0 fell" in stdout
+    # 360 -> 720 in equal spans: scipy's exact binomial test, and an interval above 0.
+    assert busy["change_p"] == pytest.approx(binomtest(720, 1080).pvalue, abs=1e-12)
+    assert busy["change_low_pct"] > 0 and busy["change_words"].startswith("up 100% (95% interval")
+    assert (quiet["change_words"] == "no clear change (+0%; 95% interval −73% to +274%)").all()
+    assert "beyond chance (exact 95% interval excluding no change) 1 rose and 0 fell" in stdout
+    assert "different months of the year" in err
+    rises = [line for line in stdout.splitlines() if line.startswith("  ")]
+    assert rises and all("95% interval" in line for line in rises)
 
 
 def test_emerging_equals_the_library(

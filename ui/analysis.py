@@ -368,9 +368,13 @@ def _change_view(
         ["#b10026" if c > 0 else "#2166ac" for c in moved["change"]], index=moved.index
     )
     tips = "before " + moved["before"].round(0).astype(str) + ", after "
-    tips = tips + moved["after"].round(0).astype(str)
+    tips = tips + moved["after"].round(0).astype(str) + ": " + moved["change_words"]
     st.subheader("Before and after")
-    st.caption("; ".join(change.notes) + ". Red: more after; blue: fewer.")
+    st.caption(
+        "; ".join(change.notes) + ". Red: more after; blue: fewer. Each change of the monthly "
+        "rate comes with its exact 95% interval (change_words): “no clear change” "
+        f"when it includes none. Over every cell: {change.total_change()}."
+    )
     _show(moved, colours, tips, "map_change", wards)
     biggest = cmp.reindex(cmp["change"].abs().sort_values(ascending=False).index).head(20)
     st.dataframe(pd.DataFrame(biggest.drop(columns="geometry")), hide_index=True, width="stretch")
