@@ -201,6 +201,9 @@ def test_pilot_on_the_demo_corridor_finds_the_planted_fall(fresh: AppTest) -> No
     labels = [b.label for b in fresh.get("download_button")]
     assert "pilot.json" in labels and "Monthly counts (CSV)" in labels
     assert "Pilot briefing (HTML)" in labels
+    _run(fresh.number_input(key="pilot_placebos").set_value(19))
+    text = " ".join(m.value for m in fresh.markdown)
+    assert "Placebo check: of 19 areas of the target's size and shape" in text
 
 
 def test_choosing_the_demo_corridor_sets_its_operation_months(fresh: AppTest) -> None:

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import geopandas as gpd
 import pytest
+from shapely.geometry import box
 
 from hotspots.errors import ParameterError
 from hotspots.pilot import SMALL_COUNT, evaluate_pilot
 from hotspots.pilot_stats import WDQ_BANDS
-from hotspots.report.pilot_text import pilot_record, pilot_summary, wdq_sentence
+from hotspots.report.pilot_text import (
+    NOT_JUDGED,
+    can_judge_displacement,
+    pilot_record,
+    pilot_summary,
+    wdq_sentence,
+)
+from hotspots.report.wording import percent_interval
+from hotspots.trend import compare_counts
 from tests.pilot_data import (
     CONTROL,
     TARGET,
@@ -29,9 +39,19 @@ def test_pilot_summary_wording(pilot_frame: gpd.GeoDataFrame) -> None:
         )
     )
     assert "a change of -33%" in text
+    # Each zone's own change comes with its exact interval (counts over their dispersion).
+    phi = max(res.dispersion["target"], 1.0)
+    own = compare_counts(round(60 / phi), round(40 / phi), before_months=2, after_months=2)
+    interval = percent_interval(100 * own.low[0], 100 * own.high[0])
+    assert f"a change of -33% (95% interval {interval}" in text
+    assert "changed by 0% (95% interval" in text and "no clear change on its own" in text
     assert "change in the target was -33% (95% confidence interval -57% to +4%)" in text
     assert "no evidence of a change beyond what the control area shows" in text
-    assert "some displacement into the buffer" in text
+    # No significant change in the target: displacement is not judged, whatever the WDQ.
+    assert res.wdq_band == "displacement"
+    assert NOT_JUDGED in text
+    assert "displacement into" not in text and "diffusion of benefit into" not in text
+    assert "Weighted Displacement Quotient" not in text
     # every cell of the 2x2 table holds at least 20
     assert res.small_counts == []
     assert "Counts are small" not in text
@@ -144,7 +164,7 @@ def test_pilot_record_adds_the_sentences(pilot_frame: gpd.GeoDataFrame) -> None:
         res.to_dict()
     )
     assert record["wdq_band"] == "displacement"
-    assert record["wdq_interpretation"].startswith("some displacement into the buffer")
+    assert record["wdq_interpretation"].startswith("not judged: no significant fall")
     assert record["summary"] == pilot_summary(res)
     json.dumps(record)  # JSON-ready
 
@@ -159,3 +179,113 @@ def test_doctests() -> None:
             module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
         )
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+def _pilot_rows(target: list[int], buffer: list[int], control: int = 100) -> gpd.GeoDataFrame:
+    """Jan, Feb before; Mar during; Apr, May after: target, buffer (100 m ring) and control
+    counts per month."""
+    rows: list[tuple[float, float, str, int]] = []
+    for k, month in enumerate(["2024-01", "2024-02", "2024-03", "2024-04", "2024-05"]):
+        rows += [(50, 50, month, target[k]), (150, 50, month, buffer[k])]
+        rows += [(2050, 50, month, control)]
+    return incidents_from(rows)
+
+
+def test_displacement_is_judged_after_a_significant_fall() -> None:
+    """Target 60 + 60 -> 20 + 20 against a flat control: a significant fall; the buffer
+    doubles (40 -> 80): displacement, and the WDQ is worded."""
+    res = evaluate_pilot(
+        _pilot_rows([60, 60, 30, 20, 20], [20, 20, 20, 40, 40]),
+        target=TARGET, start="2024-03", end="2024-03", buffer_m=100, control=CONTROL,
+        variance_inflation=1,
+    )  # fmt: skip
+    assert res.significant and res.relative_change_pct < 0
+    assert can_judge_displacement(res)
+    text = " ".join(pilot_summary(res))
+    assert "this suggests displacement into the buffer" in text
+    assert "Weighted Displacement Quotient" in text and NOT_JUDGED not in text
+    assert pilot_record(res)["wdq_interpretation"] == wdq_sentence(res.wdq_band)
+
+
+def test_never_displacement_when_the_target_rose() -> None:
+    """Target 20 -> 60 a month (a significant rise) while the buffer rises too: no sentence
+    says displacement or a diffusion of benefit."""
+    res = evaluate_pilot(
+        _pilot_rows([20, 20, 30, 60, 60], [20, 20, 20, 40, 40]),
+        target=TARGET, start="2024-03", end="2024-03", buffer_m=100, control=CONTROL,
+        variance_inflation=1,
+    )  # fmt: skip
+    assert res.significant and res.relative_change_pct > 0
+    text = " ".join(pilot_summary(res))
+    assert "no fall to displace" in text
+    for claim in ("suggests displacement", "suggests a diffusion", "Weighted Displacement"):
+        assert claim not in text
+
+
+def test_interval_endpoints_never_round_onto_zero(pilot_frame: gpd.GeoDataFrame) -> None:
+    """A significant result whose interval ends at -0.05%: printed "-0.05%", not "0%"."""
+    res = evaluate_pilot(
+        pilot_frame, target=TARGET, start="2024-03", end="2024-03", buffer_m=100, control=CONTROL
+    )
+    edge = dataclasses.replace(res, ci_low=1.0005, ci_high=1.88, relative_change_ci=(-46.8, -0.05))
+    assert edge.significant
+    text = " ".join(pilot_summary(edge))
+    assert "(95% confidence interval -47% to -0.05%)" in text
+    assert "to 0%" not in text
+
+
+def test_warning_when_zones_reach_outside_the_data() -> None:
+    """The study area ends at x = 100: 36% of the 100 m buffer ring around the 100 m target
+    square, and none of the target, lies outside it."""
+    frame = _pilot_rows([30, 30, 30, 30, 30], [10, 10, 10, 10, 10])
+    study = box(-100, -100, 100, 3000)
+    res = evaluate_pilot(
+        frame, target=TARGET, start="2024-03", end="2024-03", buffer_m=100,
+        study_area=study, control=CONTROL,
+    )  # fmt: skip
+    assert res.outside_coverage["target"] == 0
+    ring = res.geometries.geometry.iloc[1]
+    assert res.outside_coverage["buffer"] == pytest.approx(ring.difference(study).area / ring.area)
+    assert 0.35 < res.outside_coverage["buffer"] < 0.37  # (100² + π 100² / 2) / (4 100² + π 100²)
+    text = " ".join(pilot_summary(res))
+    share = f"{res.outside_coverage['buffer']:.0%}"
+    assert f"Warning: {share} of the buffer ring" in text and "the study area" in text
+    assert "the target area" not in text.split("Warning:")[1].split(".")[0]
+    inside = evaluate_pilot(
+        frame, target=TARGET, start="2024-03", end="2024-03", buffer_m=100,
+        study_area=box(-500, -500, 3000, 3000), control=CONTROL,
+    )  # fmt: skip
+    assert "Warning:" not in " ".join(pilot_summary(inside))
+
+
+def test_placebo_in_space_ranks_the_target() -> None:
+    """A 10 x 10 grid of 100 m squares, 10 incidents a month each; the target square falls
+    to 2 a month after the operation: no placebo square falls as far, so it ranks first.
+    A target with no change ranks in the middle."""
+    rows: list[tuple[float, float, str, int]] = []
+    for month in ["2024-01", "2024-02", "2024-03", "2024-04", "2024-05"]:
+        for i in range(10):
+            for j in range(10):
+                n = 2 if (i, j) == (0, 0) and month >= "2024-04" else 10
+                rows.append((i * 100 + 50, j * 100 + 50, month, n))
+    frame = incidents_from(rows)
+    study = box(0, 0, 1000, 1000)
+    res = evaluate_pilot(
+        frame, target=TARGET, start="2024-03", end="2024-03", buffer_m=0,
+        study_area=study, placebos=49, seed=3,
+    )  # fmt: skip
+    assert res.placebo is not None and res.placebo.n == 49
+    assert res.placebo.as_extreme == 0 and res.placebo.share == pytest.approx(1 / 50)
+    text = " ".join(pilot_summary(res))
+    assert "of 49 areas of the target's size and shape" in text
+    assert "0 had a fall at least as large" in text and "ranks 1 of 50" in text
+    flat = evaluate_pilot(
+        frame, target=box(500, 500, 600, 600), start="2024-03", end="2024-03", buffer_m=0,
+        study_area=study, placebos=49, seed=3,
+    )  # fmt: skip
+    assert flat.placebo is not None and flat.placebo.share > 0.3
+    assert res.to_dict()["placebo"]["areas"] == 49
+    with pytest.raises(ParameterError, match="placebos"):
+        evaluate_pilot(
+            frame, target=TARGET, start="2024-03", end="2024-03", placebos=-1, study_area=study
+        )
