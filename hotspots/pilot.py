@@ -488,7 +488,8 @@ def evaluate_pilot(
         ``0.0008 N + 1.2``).
     placebos, seed
         Placebo in space: this many copies of the target moved at random (``seed``) into the
-        control area, to rank the target's change among them; 0 for none.
+        control area, to rank the target's change among them (e.g. 99; default 0, none; none
+        either when no copy fits in the control area, said in the notes).
 
     Returns
     -------
@@ -547,9 +548,12 @@ def evaluate_pilot(
         raise ParameterError(
             f"placebos must be a whole number >= 0; got {placebos!r}.", argument="placebos"
         )
-    if placebos:
+    if placebos and zones.has_control:
         spans_n = {p: (*spans[p], int(n)) for p, n in zip(PERIODS, n_months, strict=True)}
-        placebo = placebo_in_space(frame, months, spans_n, zones, n=int(placebos), seed=seed)
+        try:
+            placebo = placebo_in_space(frame, months, spans_n, zones, n=placebos, seed=seed)
+        except InputError as exc:
+            notes.append(f"no placebo check: {exc}")
 
     geoms = (zones.target, zones.buffer, zones.control)
     geometries = gpd.GeoDataFrame(

@@ -169,17 +169,24 @@ class Placebo:
     target_change
         The target's, the same way.
     as_extreme
-        Placebo areas whose change is at least as far from zero as the target's in the same
-        direction (a fall at least as large when the target fell; a rise when it rose).
+        Placebo areas whose change is at least as large as the target's in the direction the
+        target moved relative to the control area (as low or lower when the target fell
+        relative to it, as high or higher when it rose).
     share
-        ``(as_extreme + 1) / (len(changes) + 1)``: the placebo p-value, one-sided in the
-        target's direction.
+        ``(as_extreme + 1) / (len(changes) + 1)``: the placebo p-value, one-sided in that
+        direction.
+    fell
+        Whether the target fell relative to the control area.
+    median_before
+        The placebo areas' median count before.
     """
 
     changes: npt.NDArray[np.float64]
     target_change: float
     as_extreme: int
     share: float
+    fell: bool = True
+    median_before: float = math.nan
 
     @property
     def n(self) -> int:
@@ -262,10 +269,15 @@ def placebo_in_space(
     changes = _log_ratio(b, a, scale)
     in_target = shapely.intersects_xy(target, xy[:, 0], xy[:, 1])
     own = float(_log_ratio((in_target & before).sum(), (in_target & after).sum(), scale))
-    extreme = int((changes <= own).sum() if own <= 0 else (changes >= own).sum())
+    in_control = shapely.intersects_xy(zones.control, xy[:, 0], xy[:, 1])
+    control = float(_log_ratio((in_control & before).sum(), (in_control & after).sum(), scale))
+    fell = own <= control  # the direction of the target's change relative to the control
+    extreme = int((changes <= own).sum() if fell else (changes >= own).sum())
     return Placebo(
         changes=100 * (np.exp(changes) - 1),
         target_change=100 * (math.exp(own) - 1),
         as_extreme=extreme,
         share=(extreme + 1) / (len(changes) + 1),
+        fell=fell,
+        median_before=float(np.median(b)),
     )

@@ -15,6 +15,7 @@ from hotspots.pilot_stats import WDQ_BANDS
 from hotspots.report.pilot_text import (
     NOT_JUDGED,
     can_judge_displacement,
+    effect_stands,
     pilot_record,
     pilot_summary,
     wdq_sentence,
@@ -203,8 +204,25 @@ def test_displacement_is_judged_after_a_significant_fall() -> None:
     assert can_judge_displacement(res)
     text = " ".join(pilot_summary(res))
     assert "this suggests displacement into the buffer" in text
-    assert "Weighted Displacement Quotient" in text and NOT_JUDGED not in text
+    assert f"Weighted Displacement Quotient {res.wdq:.2f} ({wdq_sentence(res.wdq_band)}" in text
+    assert NOT_JUDGED not in text
     assert pilot_record(res)["wdq_interpretation"] == wdq_sentence(res.wdq_band)
+
+
+def test_wdq_not_read_when_the_buffer_change_is_within_chance() -> None:
+    """A significant fall in the target but a buffer that barely moves (40 -> 42): the WDQ
+    is given but not read as displacement or diffusion."""
+    res = evaluate_pilot(
+        _pilot_rows([60, 60, 30, 20, 20], [20, 20, 20, 21, 21]),
+        target=TARGET, start="2024-03", end="2024-03", buffer_m=100, control=CONTROL,
+        variance_inflation=1,
+    )  # fmt: skip
+    assert can_judge_displacement(res)
+    lo, hi = res.buffer_change_ci
+    assert lo < 0 < hi
+    text = " ".join(pilot_summary(res))
+    assert "not read as displacement or a diffusion of benefit" in text
+    assert wdq_sentence(res.wdq_band) not in text
 
 
 def test_never_displacement_when_the_target_rose() -> None:
@@ -278,13 +296,15 @@ def test_placebo_in_space_ranks_the_target() -> None:
     assert res.placebo.as_extreme == 0 and res.placebo.share == pytest.approx(1 / 50)
     text = " ".join(pilot_summary(res))
     assert "of 49 areas of the target's size and shape" in text
-    assert "0 had a fall at least as large" in text and "ranks 1 of 50" in text
+    assert "0 changed at least as far down as the target" in text and "ranks 1 of 50" in text
     flat = evaluate_pilot(
         frame, target=box(500, 500, 600, 600), start="2024-03", end="2024-03", buffer_m=0,
         study_area=study, placebos=49, seed=3,
     )  # fmt: skip
     assert flat.placebo is not None and flat.placebo.share > 0.3
     assert res.to_dict()["placebo"]["areas"] == 49
+    assert res.significant and effect_stands(res)
+    assert "than the control's change would predict" in text
     with pytest.raises(ParameterError, match="placebos"):
         evaluate_pilot(
             frame, target=TARGET, start="2024-03", end="2024-03", placebos=-1, study_area=study

@@ -7,8 +7,9 @@ dashboard and the printable page show), :func:`wdq_sentence` (a WDQ band in word
 
 The rules:
 
-* displacement, a diffusion of benefit and the WDQ are judged only after a significant fall
-  in the target relative to the control (:func:`can_judge_displacement`); otherwise the
+* an effect is stated only when its interval excludes no change (:func:`effect_stands`);
+* displacement, a diffusion of benefit and the WDQ are judged only after such an effect that
+  is a fall (:func:`can_judge_displacement`); otherwise the
   summary says they "cannot be judged without a change in the target" (or, when crime rose in
   the target, that there was no fall to displace): never "displacement" when the target rose;
 * interval endpoints are never rounded onto or across zero
@@ -34,6 +35,7 @@ from .wording import fewer_than, n_months, percent_interval, signed_percent
 __all__ = [
     "NOT_JUDGED",
     "can_judge_displacement",
+    "effect_stands",
     "interpret_wdq",
     "pilot_record",
     "pilot_summary",
@@ -44,8 +46,7 @@ __all__ = [
 
 #: What the summary says of displacement when the target shows no significant change.
 NOT_JUDGED = (
-    "Displacement or a diffusion of benefit cannot be judged without a change in the target: "
-    "the target shows no change beyond the control area's."
+    "Displacement or a diffusion of benefit cannot be judged without a change in the target."
 )
 #: ... and when crime rose in the target.
 _ROSE = (
@@ -54,6 +55,7 @@ _ROSE = (
 )
 #: Share of a zone outside the data's coverage worth a warning.
 _OUTSIDE_WARN = 0.01
+
 
 _WDQ_WORDS = {
     "diffusion_larger": "diffusion of benefit into the buffer, larger than the fall in the target",
@@ -145,11 +147,19 @@ def zone_change(result: PilotResult, zone: str) -> str:
     return f"{change} ({interval})"
 
 
+def effect_stands(result: PilotResult) -> bool:
+    """Whether the summary may state an effect in the target: a control area and an interval
+    that excludes no change. (The placebo check, when run, is reported beside it but does not
+    decide: random copies of a busy target hold fewer incidents, and their changes swing
+    more by chance.)"""
+    return bool(result.has_control and result.significant)
+
+
 def can_judge_displacement(result: PilotResult) -> bool:
-    """Whether the buffer and WDQ may be read as displacement or a diffusion of benefit: a
-    control area, and a significant fall in the target relative to it (Bowers & Johnson 2003:
-    the WDQ presumes a success in the target)."""
-    return bool(result.has_control and result.significant and result.relative_change_pct < 0)
+    """Whether the buffer and WDQ may be read as displacement or a diffusion of benefit: an
+    effect in the target (:func:`effect_stands`) that is a fall (Bowers & Johnson 2003: the
+    WDQ presumes a success in the target)."""
+    return effect_stands(result) and result.relative_change_pct < 0
 
 
 def wdq_words(result: PilotResult) -> str:
@@ -309,14 +319,20 @@ def _placebo_sentence(result: PilotResult) -> str:
     """Where the target's change ranks among random areas of its size in the control."""
     placebo = result.placebo
     assert placebo is not None
-    fell = placebo.target_change <= 0
-    way = "fall" if fell else "rise"
+    way = "down" if placebo.fell else "up"
     return (
         f"Placebo check: of {placebo.n} areas of the target's size and shape placed at random "
-        f"in the control area, {placebo.as_extreme} had a {way} at least as large as the "
-        f"target's ({signed_percent(placebo.target_change)}): the target ranks "
-        f"{placebo.as_extreme + 1} of {placebo.n + 1}, so a {way} this large happens in about "
-        f"{placebo.share:.0%} of places where nothing was done."
+        f"in the control area, {placebo.as_extreme} changed at least as far {way} as the "
+        f"target ({signed_percent(placebo.target_change)}): the target ranks "
+        f"{placebo.as_extreme + 1} of {placebo.n + 1}, so a change this large happens in about "
+        f"{placebo.share:.0%} of places where nothing was done"
+        + (
+            f" (they held a median of {placebo.median_before:,.0f} incidents before against the "
+            f"target's {result.count('target', 'before'):,.0f}: changes in quieter places swing "
+            "more by chance, so this understates a busy target's rank)."
+            if placebo.median_before < 0.5 * result.count("target", "before")
+            else "."
+        )
     )
 
 
@@ -440,7 +456,7 @@ def _buffer_sentences(pub: _Published) -> list[str]:
         f"interval {percent_interval(lo, hi)})"
     )
     if not can_judge_displacement(result):
-        rose = result.significant and result.relative_change_pct > 0
+        rose = effect_stands(result) and result.relative_change_pct > 0
         return [f"{change}.", _ROSE if rose else NOT_JUDGED]
     if math.isfinite(lo) and lo > 0:
         verdict = "this suggests displacement into the buffer"
@@ -453,7 +469,12 @@ def _buffer_sentences(pub: _Published) -> list[str]:
         )
     out = [f"{change}; {verdict}."]
     words = wdq_sentence(result.wdq_band)
-    if math.isfinite(result.wdq):
+    if math.isfinite(result.wdq) and not (lo > 0 or hi < 0):
+        out.append(
+            f"Weighted Displacement Quotient {result.wdq:.2f}: not read as displacement or a "
+            "diffusion of benefit, since the buffer's change is within chance."
+        )
+    elif math.isfinite(result.wdq):
         out.append(
             f"Weighted Displacement Quotient {result.wdq:.2f} "
             f"({words}; it has no confidence interval, and values "
