@@ -36,7 +36,7 @@ from .change import (
 from .density import KDEResult, grid_cells, kde, kde_bands, kde_hotspot_cells
 from .errors import ParameterError
 from .harm import HarmResult, apply_harm_weights
-from .significance import CLASSES, GiResult, gi_star_cells
+from .significance import CLASSES, LEFT_OUT, GiResult, gi_star_cells
 from .study_area import StudyArea, study_area
 from .trend import change_words, compare_counts
 
@@ -245,6 +245,7 @@ class GiAnalysis:
     fdr: bool
     notes: list[str] = field(default_factory=list)
     harm: HarmResult | None = None
+    permutations: int = 0
 
     @property
     def cells(self) -> gpd.GeoDataFrame:
@@ -252,8 +253,9 @@ class GiAnalysis:
         return self.gi.cells
 
     def class_counts(self) -> dict[str, int]:
-        """Cells per class (hot 99%, ..., not significant, ...), classes with none left out."""
-        return _class_counts(self.gi.cells["hotspot_class"], CLASSES)
+        """Cells per class (hot 99%, ..., not significant, ..., and cells left out of the
+        statistic), classes with none left out."""
+        return _class_counts(self.gi.cells["hotspot_class"], (*CLASSES, LEFT_OUT))
 
     def summary(self) -> dict[str, Any]:
         """The ``hotspots gi`` summary."""
@@ -262,6 +264,7 @@ class GiAnalysis:
             **self.units.describe(),
             "distance_m": self.distance_m,
             "fdr": self.fdr,
+            "permutations": self.permutations,
             "classes": self.class_counts(),
             "notes": list(self.notes),
             **({"harm": self.harm.to_dict()} if self.harm is not None else {}),
@@ -280,20 +283,42 @@ def analyse_gi(
     harm: Mapping[str, float] | None = None,
     harm_source: str | None = None,
     boundary: Any = None,
+    permutations: int = 0,
+    seed: int = 0,
 ) -> GiAnalysis:
     """Getis-Ord Gi* hot and cold spots in grid cells over the study area, or in wards.
 
     Parameters are those of :func:`method_cells` and
-    :func:`hotspots.significance.gi_star_cells`; ``harm`` weighs incidents by harm.
+    :func:`hotspots.significance.gi_star_cells`; ``harm`` weighs incidents by harm. Grid
+    cells clipped by the boundary to under half a whole cell are left out of the statistic
+    (``min_area``; wards are all kept); ``permutations`` > 0 takes p-values from that many
+    conditional randomisations (``seed``) instead of the normal approximation.
     """
     inc, weights, weighting = _weighted(incidents, harm, harm_source)
     notes = list(weighting.warnings) if weighting else []
     units = method_cells(
         inc, wards=wards, by_ward=by_ward, cell_size=cell_size, shape=shape, boundary=boundary
     )
-    gi = gi_star_cells(inc, units.cells, distance=distance, weights=weights, fdr=fdr)
+    size = units.cell_size_m
+    whole = None if size is None else size**2 if shape == "square" else 3**0.5 / 2 * size**2
+    gi = gi_star_cells(
+        inc,
+        units.cells,
+        distance=distance,
+        weights=weights,
+        fdr=fdr,
+        min_area=None if whole is None else whole / 2,
+        permutations=permutations,
+        seed=seed,
+    )
     return GiAnalysis(
-        gi, units, distance, fdr, [units.study_area.note, *gi.notes, *notes], weighting
+        gi,
+        units,
+        distance,
+        fdr,
+        [units.study_area.note, *gi.notes, *notes],
+        weighting,
+        permutations,
     )
 
 

@@ -121,6 +121,9 @@ def test_gi_star_has_hot_cells_and_a_count_per_class(fresh: AppTest) -> None:
     assert list(table["class"])[:3] == ["hot 99%", "hot 95%", "hot 90%"]
     _run(fresh.checkbox(key="gi_fdr").uncheck())
     assert int(metric(fresh, "Hot cells")) > 0
+    _run(fresh.checkbox(key="gi_permutations").check())
+    assert any("999 conditional randomisations" in c.value for c in fresh.caption)
+    assert int(metric(fresh, "Hot cells")) > 0
 
 
 def test_change_shows_patterns_with_the_count_trend(fresh: AppTest) -> None:

@@ -99,6 +99,30 @@ def test_gi_finds_the_busy_cell_and_equals_the_library(
     assert len(geo["features"]) == 64
 
 
+def test_gi_permutations(
+    incidents_csv: Path, square: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "gp"
+    code, _, err = _run(
+        capsys, "gi", str(incidents_csv), "--crs", "EPSG:27700", "--wards", str(square),
+        "--permutations", "199", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    table = pd.read_csv(out / "gi_cells.csv")
+    incidents, study = _library(incidents_csv, square)
+    expected = gi_star_cells(
+        incidents, grid_cells(study, cell_size=250, crs=incidents.crs), permutations=199
+    ).cells
+    np.testing.assert_allclose(table["p"], expected["p"])
+    assert json.loads((out / "summary.json").read_text())["permutations"] == 199
+    assert "199 conditional randomisations" in err
+    code, _, err = _run(
+        capsys, "gi", str(incidents_csv), "--crs", "EPSG:27700", "--wards", str(square),
+        "--permutations", "-1", "--out", str(out),
+    )  # fmt: skip
+    assert code == 2 and "--permutations" in err and "Traceback" not in err
+
+
 def test_gi_by_ward(
     incidents_csv: Path, square: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -32,7 +32,7 @@ from hotspots.methods import (
     analyse_kde,
 )
 from hotspots.pipeline import analyse
-from hotspots.significance import CLASSES
+from hotspots.significance import CLASSES, LEFT_OUT
 
 from .harm_table import Weights, harm_key, harm_table
 from .helpers import STATIC_URL
@@ -96,9 +96,17 @@ def _units(cell: float, wards: Any) -> dict[str, Any]:
 
 @st.cache_data(show_spinner="Computing Gi* ...", max_entries=8)
 def _gi(
-    akey: str, weights: Weights | None, cell: float, fdr: bool, _inc: gpd.GeoDataFrame, _wards: Any
+    akey: str,
+    weights: Weights | None,
+    cell: float,
+    fdr: bool,
+    _inc: gpd.GeoDataFrame,
+    _wards: Any,
+    permutations: int = 0,
 ) -> GiAnalysis:
-    return analyse_gi(_inc, fdr=fdr, harm=_table(weights), **_units(cell, _wards))
+    return analyse_gi(
+        _inc, fdr=fdr, harm=_table(weights), permutations=permutations, **_units(cell, _wards)
+    )
 
 
 @st.cache_data(show_spinner="Comparing the periods ...", max_entries=8)
@@ -324,12 +332,20 @@ def _gi_view(akey: str, weights: Weights | None, inc: gpd.GeoDataFrame, wards: A
     with c1:
         cell = _cell_choice(wards, "gi_cell")
     fdr = c2.checkbox("FDR correction (Benjamini-Hochberg)", value=True, key="gi_fdr")
-    found = _gi(akey, weights, cell, fdr, inc, wards)
+    permute = c2.checkbox(
+        "Permutation p-values (999 draws)",
+        value=False,
+        key="gi_permutations",
+        help="Conditional randomisation, as esda: better than the normal approximation when "
+        "most cells hold 0 or 1 incidents.",
+    )
+    found = _gi(akey, weights, cell, fdr, inc, wards, 999 if permute else 0)
     gi = found.cells
-    counts = pd.Series(found.class_counts()).reindex(list(CLASSES), fill_value=0)
+    counts = pd.Series(found.class_counts()).reindex([*CLASSES, LEFT_OUT], fill_value=0)
     table = counts.rename_axis("class").reset_index(name="cells")
     st.metric("Hot cells", int(table.loc[table["class"].str.startswith("hot"), "cells"].sum()))
-    shown = gi[gi["hotspot_class"] != "not significant"]
+    significant = gi["hotspot_class"].isin(CLASSES) & (gi["hotspot_class"] != "not significant")
+    shown = gi[significant]
     colours = shown["hotspot_class"].map(CLASS_COLOURS)
     tips = shown["hotspot_class"] + ": " + shown["incidents"].astype(int).astype(str)
     tips = tips + " incidents, z " + shown["z"].round(2).astype(str)

@@ -36,6 +36,7 @@ FLAGS: dict[str, tuple[str, str, str | None]] = {
     "distance": ("--distance", "distance", None),
     "period_months": ("--period-months", "period_months", None),
     "window": ("--window", "window", None),
+    "permutations": ("--permutations", "permutations", "give a whole number, e.g. 999."),
     "placebos": ("--placebos", "placebos", "give a whole number of placebo areas, e.g. 99."),
     "buffer_m": ("--buffer", "buffer", None),
     "start": ("--from", "start", None),
