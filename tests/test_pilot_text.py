@@ -46,6 +46,8 @@ def test_pilot_summary_wording(pilot_frame: gpd.GeoDataFrame) -> None:
     interval = percent_interval(100 * own.low[0], 100 * own.high[0])
     assert f"a change of -33% (95% interval {interval}" in text
     assert "changed by 0% (95% interval" in text and "no clear change on its own" in text
+    # Jan-Feb against Apr-May: equal lengths but different months of the year.
+    assert "different months of the year" in text
     assert "change in the target was -33% (95% confidence interval -57% to +4%)" in text
     assert "no evidence of a change beyond what the control area shows" in text
     # No significant change in the target: displacement is not judged, whatever the WDQ.

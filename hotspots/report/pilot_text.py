@@ -25,11 +25,14 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from .. import disclosure
+from .._validate import month_number
 from ..errors import ParameterError
 from ..pilot import MIN_DISPERSION_MONTHS, SMALL_COUNT, PilotResult
 from ..pilot_stats import classify_wdq
-from ..trend import compare_counts
+from ..trend import compare_counts, seasonal_note
 from .wording import fewer_than, n_months, percent_interval, signed_percent
 
 __all__ = [
@@ -271,6 +274,12 @@ def pilot_summary(
             f"The before and after periods differ in length ({b[2]} and {a[2]} months); "
             "monthly means are compared, but seasonality may not cancel out."
         )
+    elif seasonal_note(*((_month(p[0]), _month(p[1])) for p in (b, a))):
+        out.append(
+            "The before and after periods are different months of the year: seasonal swings "
+            "show in each area's own change; the comparison with the control area allows "
+            "only for the seasons they share."
+        )
     if not result.has_control:
         out.append(
             "There is no control area, so this change cannot be told apart from what "
@@ -292,9 +301,17 @@ def pilot_summary(
             "figures are uncertain; treat them with caution."
         )
     out += _coverage_sentences(result)
-    if result.placebo is not None and not pub.hidden("target"):
+    if (
+        result.placebo is not None
+        and not pub.hidden("target")
+        and math.isfinite(result.pct_change["target"])
+    ):
         out.append(_placebo_sentence(result))
     return out + _buffer_sentences(pub)
+
+
+def _month(label: str) -> int:
+    return month_number(pd.Timestamp(f"{label}-01"))
 
 
 def _coverage_sentences(result: PilotResult) -> list[str]:
@@ -323,7 +340,7 @@ def _placebo_sentence(result: PilotResult) -> str:
     return (
         f"Placebo check: of {placebo.n} areas of the target's size and shape placed at random "
         f"in the control area, {placebo.as_extreme} changed at least as far {way} as the "
-        f"target ({signed_percent(placebo.target_change)}): the target ranks "
+        f"target ({signed_percent(result.pct_change['target'])}): the target ranks "
         f"{placebo.as_extreme + 1} of {placebo.n + 1}, so a change this large happens in about "
         f"{placebo.share:.0%} of places where nothing was done"
         + (
