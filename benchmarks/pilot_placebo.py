@@ -73,20 +73,25 @@ def placebo_rates(
     avoid: object = None,
     claims: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, tuple[int, int, float]]:
-    """``{"poisson" | "auto": (significant, evaluated, median CI width in log units)}``;
+    """``{"poisson" | "auto" | "auto+99": (significant, evaluated, median CI width in log
+    units)}``;
     ``claims`` (when given) is filled with how many summaries state each kind of finding."""
     xy = np.c_[incidents.geometry.x, incidents.geometry.y]
     rng = np.random.default_rng(1)
     centres = xy[rng.choice(len(xy), targets, replace=False)]
-    found: dict[str, list[float]] = {"poisson": [], "auto": []}
-    hits = {"poisson": 0, "auto": 0}
+    found: dict[str, list[float]] = {"poisson": [], "auto": [], "auto+99": []}
+    hits = {"poisson": 0, "auto": 0, "auto+99": 0}
     if claims is not None:
         claims.update({m: dict.fromkeys(CLAIMS, 0) for m in hits})
     for cx, cy in centres:
         target = Point(cx, cy).buffer(radius)
         if avoid is not None and target.intersects(avoid):
             continue
-        for name, inflation in (("poisson", 1.0), ("auto", "auto")):
+        for name, inflation, placebos in (
+            ("poisson", 1.0, 0),
+            ("auto", "auto", 0),
+            ("auto+99", "auto", 99),
+        ):
             res = evaluate_pilot(
                 incidents,
                 target=target,
@@ -94,6 +99,7 @@ def placebo_rates(
                 end=end,
                 study_area=wards,
                 variance_inflation=inflation,
+                placebos=placebos,
             )
             if res.small_counts or not math.isfinite(res.ci_low):
                 break

@@ -52,6 +52,7 @@ from .pilot_zones import (
     outside_coverage,
     pilot_zones,
     placebo_in_space,
+    widened_dispersion,
     zone_masks,
 )
 from .study_area import AreaLike as Area
@@ -488,7 +489,9 @@ def evaluate_pilot(
         ``0.0008 N + 1.2``).
     placebos, seed
         Placebo in space: this many copies of the target moved at random (``seed``) into the
-        control area, to rank the target's change among them (e.g. 99; default 0, none; none
+        control area, to rank the target's change among them and to widen the effect's
+        interval by how much such places change on their own
+        (:func:`hotspots.pilot_zones.widened_dispersion`; e.g. 99; default 0, none; none
         either when no copy fits in the control area, said in the notes).
 
     Returns
@@ -554,6 +557,8 @@ def evaluate_pilot(
             placebo = placebo_in_space(frame, months, spans_n, zones, n=placebos, seed=seed)
         except InputError as exc:
             notes.append(f"no placebo check: {exc}")
+    target_counts = counts.to_numpy(dtype=float)[0]
+    effect_dispersion = widened_dispersion(dispersion, target_counts[0], target_counts[2], placebo)
 
     geoms = (zones.target, zones.buffer, zones.control)
     geometries = gpd.GeoDataFrame(
@@ -575,7 +580,7 @@ def evaluate_pilot(
         months=months_out,
         per_month=per_month,
         pct_change=pct_change,
-        **_effects(counts, dispersion, zones.has_control, buffer),
+        **_effects(counts, effect_dispersion, zones.has_control, buffer),
         monthly=monthly,
         geometries=geometries,
         categories=cats,

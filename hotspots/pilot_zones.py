@@ -34,6 +34,7 @@ __all__ = [
     "outside_coverage",
     "pilot_zones",
     "placebo_in_space",
+    "widened_dispersion",
     "zone_masks",
 ]
 
@@ -179,6 +180,10 @@ class Placebo:
         Whether the target fell relative to the control area.
     median_before
         The placebo areas' median count before.
+    spread
+        The variance of the placebo areas' log rate ratios beyond what their counts' own
+        noise explains (Poisson, 0 when less): how much places of the target's size change on
+        their own (:func:`widened_dispersion`).
     """
 
     changes: npt.NDArray[np.float64]
@@ -187,6 +192,7 @@ class Placebo:
     share: float
     fell: bool = True
     median_before: float = math.nan
+    spread: float = 0.0
 
     @property
     def n(self) -> int:
@@ -267,6 +273,8 @@ def placebo_in_space(
         )
     b, a = np.array(counts, dtype=float).T
     changes = _log_ratio(b, a, scale)
+    noise = 1 / (b + 0.5) + 1 / (a + 0.5)
+    spread = max(0.0, float(np.var(changes, ddof=1)) - float(noise.mean())) if len(b) > 1 else 0.0
     in_target = shapely.intersects_xy(target, xy[:, 0], xy[:, 1])
     own = float(_log_ratio((in_target & before).sum(), (in_target & after).sum(), scale))
     in_control = shapely.intersects_xy(zones.control, xy[:, 0], xy[:, 1])
@@ -280,4 +288,24 @@ def placebo_in_space(
         share=(extreme + 1) / (len(changes) + 1),
         fell=fell,
         median_before=float(np.median(b)),
+        spread=spread,
     )
+
+
+def widened_dispersion(
+    dispersion: Mapping[str, float], before: float, after: float, placebo: Placebo | None
+) -> dict[str, float]:
+    """The target's variance factor widened by :attr:`Placebo.spread`.
+
+    ``var(ln RES)`` gets ``spread`` added: the target's factor ``phi`` becomes
+    ``phi + spread / (1/before + 1/after)`` (a random-effects allowance for places changing
+    on their own, estimated from the placebo areas). Unchanged without a placebo check or
+    with a zero count.
+
+    >>> widened_dispersion({"target": 2.0, "control": 1.0}, 100, 100, None)["target"]
+    2.0
+    """
+    out = dict(dispersion)
+    if placebo is not None and before > 0 and after > 0 and placebo.spread > 0:
+        out["target"] = out["target"] + placebo.spread / (1 / before + 1 / after)
+    return out

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 
 import geopandas as gpd
+import numpy as np
 import pytest
 from shapely.geometry import box
 
@@ -311,3 +313,37 @@ def test_placebo_in_space_ranks_the_target() -> None:
         evaluate_pilot(
             frame, target=TARGET, start="2024-03", end="2024-03", placebos=-1, study_area=study
         )
+
+
+def test_placebos_widen_the_interval_where_places_change_on_their_own() -> None:
+    """A 10 x 10 grid of 100 m squares, 20 incidents a month each before; after, each square
+    is multiplied by its own factor (e^N(0, 0.5), seeded), the target's by 0.6. The placebo
+    areas' log ratios vary well beyond Poisson noise, so their spread widens the effect's
+    interval, and the summary says so; without placebos the interval is narrower."""
+    rng = np.random.default_rng(7)
+    factor = np.exp(rng.normal(0.0, 0.5, (10, 10)))
+    factor[0, 0] = 0.6
+    rows: list[tuple[float, float, str, int]] = []
+    for month in ["2024-01", "2024-02", "2024-03", "2024-04", "2024-05"]:
+        for i in range(10):
+            for j in range(10):
+                n = 20 if month < "2024-04" else round(float(20 * factor[i, j]))
+                rows.append((i * 100 + 50, j * 100 + 50, month, n))
+    frame = incidents_from(rows)
+    kw = {"target": TARGET, "start": "2024-03", "end": "2024-03", "buffer_m": 0.0}
+    study = box(0, 0, 1000, 1000)
+    plain = evaluate_pilot(frame, study_area=study, variance_inflation=1, **kw)  # type: ignore[arg-type]
+    widened = evaluate_pilot(
+        frame,
+        study_area=study,
+        variance_inflation=1,
+        placebos=49,
+        **kw,  # type: ignore[arg-type]
+    )
+    assert widened.placebo is not None and widened.placebo.spread > 0.1
+    width = [math.log(r.ci_high / r.ci_low) for r in (plain, widened)]
+    assert width[1] > 1.5 * width[0]
+    assert widened.relative_effect == pytest.approx(plain.relative_effect)
+    assert "widened for how much places of the target's size change" in " ".join(
+        pilot_summary(widened)
+    )

@@ -294,6 +294,11 @@ def pilot_summary(
         and not pub.hidden("target", "control")
     ):
         out.append(_interval_basis(result))
+        if result.placebo is not None and result.placebo.spread > 0:
+            out.append(
+                "The interval is also widened for how much places of the target's size change "
+                f"on their own, measured on the {result.placebo.n} placebo areas."
+            )
     small = result.small_counts
     if small:
         out.append(
