@@ -46,7 +46,7 @@ from ._validate import (
     month_numbers,
 )
 from .errors import InputError, ParameterError
-from .significance import benjamini_hochberg, cell_values, gi_star, neighbours
+from .significance import LEFT_OUT, benjamini_hochberg, cell_values, gi_star, neighbours
 from .trend import (
     PATTERNS,
     change_words,
@@ -458,6 +458,7 @@ def emerging_hotspots(
     trend_alpha: float = 0.05,
     data_months: Iterable[str] | None = None,
     window: Window = "entire",
+    min_area: float | None = None,
 ) -> EmergingResult:
     """Emerging hot spot patterns per cell: new, intensifying, persistent, diminishing, ...
 
@@ -487,6 +488,10 @@ def emerging_hotspots(
     window
         The global window (see the module docstring): "entire" (default) standardises the
         Gi* z-scores over the whole space-time cube, "each" within each period.
+    min_area
+        Cells smaller than this (m²: grid cells clipped by the boundary) are left out of Gi*,
+        as in :func:`hotspots.significance.gi_star_cells`: pattern
+        :data:`hotspots.significance.LEFT_OUT`, no z-scores; None keeps every cell.
 
     Returns
     -------
@@ -505,8 +510,12 @@ def emerging_hotspots(
     when one hotspot fades, the others' z-scores rise, and a cell can be "intensifying" with
     no trend in its counts. Read ``count_trend`` beside the pattern either way.
     """
-    out = _check_inputs(incidents, cells)
+    full = _check_inputs(incidents, cells)
     _check_emerging(period_months, alpha, trend_alpha, window)
+    keep = np.ones(len(full), bool)
+    if min_area is not None:
+        keep = np.asarray(full.geometry.area >= float(min_area))
+    out = full[keep]
     if len(out) < 3:
         raise InputError("cells must hold at least 3 polygons for Gi*; use a finer grid.")
     if len(incidents) == 0:
@@ -542,6 +551,34 @@ def emerging_hotspots(
         log.info("emerging hot spots: %s", note)
     out = _with_patterns(out, counts, z, hot, cold, trend_alpha)
     out["incidents"] = np.round(counts / scale, 9).sum(axis=1)
-    if math.isfinite(float(z.sum())):
+    if not keep.all():
+        out, z = _with_left_out(full, keep, out, z, incidents[index >= 0], weights, notes)
+    if math.isfinite(float(np.nansum(z))):
         log.info("emerging hot spots: %s", out["pattern"].value_counts().to_dict())
     return EmergingResult(cells=out, periods=labels, z=z, notes=notes)
+
+
+def _with_left_out(
+    full: gpd.GeoDataFrame,
+    keep: NDArray[np.bool_],
+    out: gpd.GeoDataFrame,
+    z: NDArray[np.float64],
+    used: gpd.GeoDataFrame,
+    weights: str | None,
+    notes: list[str],
+) -> tuple[gpd.GeoDataFrame, NDArray[np.float64]]:
+    """The cells left out (under ``min_area``) back in, in their places, with no pattern."""
+    rest = full[~keep].copy()
+    rest["incidents"] = cell_values(used, rest, weights=weights)[1]
+    rest["pattern"] = LEFT_OUT
+    both = pd.concat([out, rest[[c for c in rest.columns if c in out.columns]]])
+    cells = gpd.GeoDataFrame(both.loc[full.index, list(out.columns)], crs=full.crs)
+    cells["pattern"] = pd.array(cells["pattern"].astype(str), dtype="str")
+    z_all = np.full((len(full), z.shape[1]), np.nan)
+    z_all[keep] = z
+    notes.append(
+        f"{int((~keep).sum()):,} edge cells clipped by the boundary to under half a cell "
+        f"({float(rest['incidents'].sum()):,.0f} incidents) left out of Gi*: a part-cell holds "
+        "fewer incidents only because it is smaller"
+    )
+    return cells, z_all

@@ -271,6 +271,14 @@ class GiAnalysis:
         }
 
 
+def _half_cell(units: MethodCells, shape: Shape) -> float | None:
+    """Half the area of a whole grid cell (m²); None for wards."""
+    size = units.cell_size_m
+    if size is None:
+        return None
+    return (size**2 if shape == "square" else 3**0.5 / 2 * size**2) / 2
+
+
 def analyse_gi(
     incidents: gpd.GeoDataFrame,
     *,
@@ -299,15 +307,13 @@ def analyse_gi(
     units = method_cells(
         inc, wards=wards, by_ward=by_ward, cell_size=cell_size, shape=shape, boundary=boundary
     )
-    size = units.cell_size_m
-    whole = None if size is None else size**2 if shape == "square" else 3**0.5 / 2 * size**2
     gi = gi_star_cells(
         inc,
         units.cells,
         distance=distance,
         weights=weights,
         fdr=fdr,
-        min_area=None if whole is None else whole / 2,
+        min_area=_half_cell(units, shape),
         permutations=permutations,
         seed=seed,
     )
@@ -441,7 +447,7 @@ class EmergingAnalysis:
 
     def pattern_counts(self) -> dict[str, int]:
         """Cells per pattern, patterns with none left out."""
-        return _class_counts(self.emerging.cells["pattern"], PATTERNS)
+        return _class_counts(self.emerging.cells["pattern"], (*PATTERNS, LEFT_OUT))
 
     def pattern_table(self) -> pd.DataFrame:
         """Per pattern: cells, how many have counts rising / falling / with no clear trend
@@ -519,6 +525,7 @@ def analyse_emerging(
     emerging = emerging_hotspots(
         inc,
         units.cells,
+        min_area=_half_cell(units, shape),
         period_months=period_months,
         distance=distance,
         weights=weights,

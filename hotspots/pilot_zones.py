@@ -182,8 +182,8 @@ class Placebo:
         The placebo areas' median count before.
     spread
         The variance of the placebo areas' log rate ratios beyond what their counts' own
-        noise explains (Poisson, 0 when less): how much places of the target's size change on
-        their own (:func:`widened_dispersion`).
+        Poisson noise explains (DerSimonian & Laird's estimate, 0 when none): how much places
+        of the target's size change on their own (:func:`widened_dispersion`).
     """
 
     changes: npt.NDArray[np.float64]
@@ -216,6 +216,26 @@ def _log_ratio(
     b = np.asarray(before, dtype=float) + 0.5
     a = np.asarray(after, dtype=float) + 0.5
     return np.asarray(np.log(a / b * scale), dtype=float)
+
+
+def _between_variance(changes: npt.NDArray[np.float64], noise: npt.NDArray[np.float64]) -> float:
+    """DerSimonian & Laird's (1986) estimate of the variance of ``changes`` beyond their own
+    ``noise`` variances: ``max(0, (Q - (k - 1)) / (S1 - S2 / S1))`` with weights ``1/noise``,
+    ``Q`` the weighted sum of squares about the weighted mean, ``S1``, ``S2`` the sums of the
+    weights and of their squares (quiet areas, whose changes are mostly noise, count little).
+
+    >>> _between_variance(np.array([0.0, 0.0, 0.0]), np.array([0.1, 0.1, 0.1]))
+    0.0
+    >>> round(_between_variance(np.array([-1.0, 0.0, 1.0]), np.array([0.1, 0.1, 0.1])), 3)
+    0.9
+    """
+    if len(changes) < 2:
+        return 0.0
+    w = 1 / noise
+    mean = float((w * changes).sum() / w.sum())
+    q = float((w * (changes - mean) ** 2).sum())
+    s1, s2 = float(w.sum()), float((w * w).sum())
+    return max(0.0, (q - (len(changes) - 1)) / (s1 - s2 / s1))
 
 
 def placebo_in_space(
@@ -273,8 +293,7 @@ def placebo_in_space(
         )
     b, a = np.array(counts, dtype=float).T
     changes = _log_ratio(b, a, scale)
-    noise = 1 / (b + 0.5) + 1 / (a + 0.5)
-    spread = max(0.0, float(np.var(changes, ddof=1)) - float(noise.mean())) if len(b) > 1 else 0.0
+    spread = _between_variance(changes, 1 / (b + 0.5) + 1 / (a + 0.5))
     in_target = shapely.intersects_xy(target, xy[:, 0], xy[:, 1])
     own = float(_log_ratio((in_target & before).sum(), (in_target & after).sum(), scale))
     in_control = shapely.intersects_xy(zones.control, xy[:, 0], xy[:, 1])

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import binom, binomtest, kendalltau
 
@@ -25,6 +25,7 @@ from hotspots.change import (
 )
 from hotspots.density import grid_cells
 from hotspots.errors import InputError, ParameterError
+from hotspots.significance import LEFT_OUT
 from hotspots.trend import (
     change_words,
     compare_counts,
@@ -264,6 +265,7 @@ def test_mann_kendall_invariants(series: list[int]) -> None:
 # --------------------------------------------------------------------------- two counts
 
 
+@settings(deadline=None)
 @given(st.integers(0, 300), st.integers(0, 300))
 def test_compare_counts_is_scipys_exact_binomial_test(before: int, after: int) -> None:
     """Equal spans: the p-value is scipy's exact binomial test of after out of the total at
@@ -315,6 +317,7 @@ def test_change_words(change: float, low: float, high: float, text: str) -> None
     assert change_words(change, low, high) == text
 
 
+@settings(deadline=None)
 @given(st.floats(-0.999, -1e-4), st.floats(1e-4, 5))
 def test_an_interval_off_zero_never_prints_as_zero(low: float, high: float) -> None:
     """Whichever side of zero an interval lies, neither endpoint is printed as 0% or with
@@ -408,6 +411,7 @@ def test_every_pattern_has_a_worked_example() -> None:
     assert seen == set(PATTERNS)
 
 
+@settings(deadline=None)
 @given(st.text(alphabet="HC.", min_size=1, max_size=20), st.floats(-4, 4), st.floats(0, 1))
 def test_only_historical_or_no_pattern_when_the_final_step_is_not_significant(
     text: str, trend_z: float, trend_p: float
@@ -537,6 +541,22 @@ def test_global_window_entire_cube_by_hand() -> None:
     s = math.sqrt(68 / 3 - mean**2)
     assert each.z[0, 1] == pytest.approx((10 - 2 * mean) / (s * math.sqrt((n * 2 - 4) / (n - 1))))
     assert any("same period only" in note for note in each.notes)
+
+
+def test_clipped_cells_are_left_out_of_emerging() -> None:
+    """The planted 11 x 11 grid cut at x = 1030: the last column keeps 30% of each cell and
+    is left out (pattern LEFT_OUT, no z-scores; incidents still counted); the planted
+    persistent block keeps its pattern."""
+    frame, _ = planted_series("fixed")
+    cut = grid_cells(shapely.box(0, 0, 1030, 1100), cell_size=100.0, crs=BNG)
+    result = emerging_hotspots(frame, cut, period_months=1, min_area=5000.0)
+    out = result.cells.set_index(["row", "col"])
+    left = result.cells[result.cells["pattern"] == LEFT_OUT]
+    assert len(left) == 11 and left["col"].eq(10).all()
+    assert np.isnan(result.z[left.index]).all()
+    assert result.cells["incidents"].sum() == (frame.geometry.x < 1030).sum()
+    assert out.loc[(2, 2), "pattern"] == "persistent hot spot"
+    assert any("11 edge cells clipped" in n for n in result.notes)
 
 
 def test_each_period_window_makes_a_steady_cell_emerge() -> None:

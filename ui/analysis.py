@@ -431,7 +431,7 @@ def _emerging_view(
     )
     st.dataframe(found.pattern_table(), hide_index=True, width="stretch")
     em = found.cells
-    shown = em[em["pattern"] != "no pattern"]
+    shown = em[~em["pattern"].isin(["no pattern", LEFT_OUT])]
     colours = pd.Series(
         ["#b10026" if "hot" in p else "#2166ac" for p in shown["pattern"]], index=shown.index
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..significance import LEFT_OUT
 from .arguments import distance_argument, method_arguments, positive_int
 from .cells import RAW, grid_options, load, log_notes, write_outputs
 
@@ -67,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
         "the Mann-Kendall trend of each pattern's counts (p <= 0.05):"
     )
     for name, n in found.pattern_counts().items():
+        if name == LEFT_OUT:
+            print(f"  {name:<24}{n:>8,}   (clipped edge cells: no Gi*)")
+            continue
         t = summary["count_trends"][name]
         print(
             f"  {name:<24}{n:>8,}   counts rising in {t['rising']:,}, falling in "
