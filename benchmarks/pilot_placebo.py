@@ -90,7 +90,7 @@ def placebo_rates(
         for name, inflation, placebos in (
             ("poisson", 1.0, 0),
             ("auto", "auto", 0),
-            ("auto+99", "auto", 99),
+            ("auto+99", "auto", 99),  # the default
         ):
             res = evaluate_pilot(
                 incidents,

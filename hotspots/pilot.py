@@ -452,7 +452,7 @@ def evaluate_pilot(
     categories: Sequence[str] | None = None,
     study_area: Area | None = None,
     variance_inflation: float | str = "auto",
-    placebos: int = 0,
+    placebos: int = 99,
     seed: int = 0,
 ) -> PilotResult:
     """Before/after evaluation of an operation in a target area against a control area.
@@ -491,8 +491,8 @@ def evaluate_pilot(
         Placebo in space: this many copies of the target moved at random (``seed``) into the
         control area, to rank the target's change among them and to widen the effect's
         interval by how much such places change on their own
-        (:func:`hotspots.pilot_zones.widened_dispersion`; e.g. 99; default 0, none; none
-        either when no copy fits in the control area, said in the notes).
+        (:func:`hotspots.pilot_zones.widened_dispersion`); 99 by default, 0 for none; none
+        either when no copy fits in the control area (said in the notes).
 
     Returns
     -------

@@ -332,7 +332,7 @@ def test_placebos_widen_the_interval_where_places_change_on_their_own() -> None:
     frame = incidents_from(rows)
     kw = {"target": TARGET, "start": "2024-03", "end": "2024-03", "buffer_m": 0.0}
     study = box(0, 0, 1000, 1000)
-    plain = evaluate_pilot(frame, study_area=study, variance_inflation=1, **kw)  # type: ignore[arg-type]
+    plain = evaluate_pilot(frame, study_area=study, variance_inflation=1, placebos=0, **kw)  # type: ignore[arg-type]
     widened = evaluate_pilot(
         frame,
         study_area=study,

@@ -42,7 +42,7 @@ def _pilot(
     _target: Any,
     _control: Any,
     _wards: Any,
-    placebos: int = 0,
+    placebos: int = 99,
 ) -> PilotResult:
     return evaluate_pilot(
         _incidents,
@@ -199,7 +199,7 @@ def _placebo_count() -> int:
             "Placebo areas (0 for none)",
             0,
             999,
-            0,
+            99,
             step=99,
             key="pilot_placebos",
             help="Copies of the target placed at random in the control area: where the "

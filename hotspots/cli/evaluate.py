@@ -65,10 +65,11 @@ def add_parser(sub: Any) -> None:
     ep.add_argument(
         "--placebos",
         type=int,
-        default=0,
+        default=99,
         metavar="N",
         help="placebo in space: rank the target's change among N copies of the target placed "
-        "at random in the control area (e.g. 99; default 0, none)",
+        "at random in the control area, and widen the interval by how much such places change "
+        "on their own (default 99; 0 for none)",
     )
     ep.add_argument("--crime-type", action="append", metavar="TYPE", help="crime type (repeatable)")
     ep.add_argument("--crs", metavar="CRS", help="CRS of x/y columns in a plain CSV")
