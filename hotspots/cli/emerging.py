@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..significance import LEFT_OUT
 from .arguments import distance_argument, method_arguments, positive_int
 from .cells import RAW, grid_options, load, log_notes, write_outputs
 
@@ -47,6 +46,7 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """``hotspots emerging``: emerging hot spot patterns per cell; exit code."""
     from ..methods import analyse_emerging
+    from ..significance import LEFT_OUT
 
     inputs = load(args)
     found = analyse_emerging(
