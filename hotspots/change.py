@@ -6,12 +6,20 @@
   Analysis. The months are cut into periods of ``period_months``; in each period every cell gets
   its Getis-Ord Gi* z-score and p-value (:mod:`hotspots.significance`, same neighbours in every
   period); the Mann–Kendall test (:func:`hotspots.trend.mann_kendall`) measures the trend of
-  each cell's Gi* z-scores over the periods (and, for reference, of its counts); each cell then
-  gets a pattern by the rules of :func:`classify_pattern`.
+  each cell's Gi* z-scores over the periods (and of its counts, shown beside every pattern);
+  each cell then gets a pattern by the rules of :func:`hotspots.trend.classify_pattern`.
+
+The global window (ArcGIS's "Define global window"): ``window="entire"`` (the default, as
+ArcGIS's "Entire cube") compares every cell-period's local sum with the mean and spread of
+all the cells in all the periods: Gi* on the whole space-time cube, with a cell's neighbours
+in its own period, and the false-discovery-rate correction over the whole cube. A cell whose
+counts rise is then hotter later. ``window="each"`` (ArcGIS's "Individual time step")
+standardises each period on its own: a z-score says how a cell stands against the rest of the
+area in that period, so a cell can "diminish" while its counts rise.
 
 Differences from ArcGIS: neighbours are spatial only (the same cells in the same period, not
-the previous periods' too); the periods are aligned to end on the last month, and months
-before the first complete period are left out.
+the previous periods' too: ArcGIS's neighbourhood time step of 1); the periods are aligned to
+end on the last month, and months before the first complete period are left out.
 """
 
 from __future__ import annotations
@@ -21,12 +29,13 @@ import math
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from scipy import sparse
 
 from ._validate import (
     check_incidents,
@@ -37,11 +46,20 @@ from ._validate import (
     month_numbers,
 )
 from .errors import InputError, ParameterError
-from .significance import benjamini_hochberg, cell_values, gi_star, neighbours
-from .trend import mann_kendall
+from .significance import LEFT_OUT, benjamini_hochberg, cell_values, gi_star, neighbours
+from .trend import (
+    PATTERNS,
+    change_words,
+    classify_pattern,
+    compare_counts,
+    mann_kendall,
+    seasonal_note,
+    trend_label,
+)
 
 __all__ = [
     "PATTERNS",
+    "WINDOWS",
     "ChangeResult",
     "EmergingResult",
     "classify_pattern",
@@ -49,26 +67,16 @@ __all__ = [
     "emerging_hotspots",
 ]
 
+#: The global windows of :func:`emerging_hotspots` and what each compares a cell with.
+WINDOWS = {
+    "entire": "every cell in every period (the whole space-time cube; ArcGIS's default)",
+    "each": "the cells of the same period only (ArcGIS's 'individual time step')",
+}
+#: The ``window`` argument's type.
+Window = Literal["entire", "each"]
+
 log = logging.getLogger(__name__)
 
-_KINDS = (
-    "new",
-    "consecutive",
-    "intensifying",
-    "persistent",
-    "diminishing",
-    "sporadic",
-    "oscillating",
-    "historical",
-)
-#: Every pattern :func:`classify_pattern` returns.
-PATTERNS = (
-    *(f"{k} hot spot" for k in _KINDS),
-    *(f"{k} cold spot" for k in _KINDS),
-    "no pattern",
-)
-#: Share of the periods a cell must be significant in to be persistent/historical (ArcGIS: 90%).
-_MOSTLY = 0.9
 #: ArcGIS recommends at least this many periods for a trustworthy trend.
 _MIN_PERIODS_ADVISED = 10
 
@@ -84,10 +92,13 @@ class ChangeResult:
         :func:`compare_periods`).
     notes
         The periods compared and the months missing from the data, one sentence each.
+    months
+        The months the data cover in the before and the after range.
     """
 
     cells: gpd.GeoDataFrame
     notes: list[str]
+    months: tuple[int, int] = (1, 1)
 
 
 @dataclass(frozen=True)
@@ -153,6 +164,29 @@ def _check_inputs(incidents: Any, cells: Any) -> gpd.GeoDataFrame:
 # --------------------------------------------------------------------------- compare
 
 
+def _with_interval(out: gpd.GeoDataFrame, weights: str | None, n_before: int, n_after: int) -> None:
+    """Add the exact interval and p of the monthly rate's change, and the change in words."""
+    if weights is None:
+        test = compare_counts(
+            out["before"].to_numpy(),
+            out["after"].to_numpy(),
+            before_months=n_before,
+            after_months=n_after,
+        )
+        low, high, p = 100 * test.low, 100 * test.high, test.p
+        words = [
+            change_words(c, lo, hi)
+            for c, lo, hi in zip(test.change, test.low, test.high, strict=True)
+        ]
+    else:
+        low = high = p = np.full(len(out), np.nan)
+        words = ["no interval for harm-weighted sums"] * len(out)
+    out["change_low_pct"] = low
+    out["change_high_pct"] = high
+    out["change_p"] = p
+    out["change_words"] = pd.array(words, dtype="str")
+
+
 def compare_periods(
     incidents: gpd.GeoDataFrame,
     cells: gpd.GeoDataFrame,
@@ -185,9 +219,15 @@ def compare_periods(
         ``cells``: ``cells`` (copied) plus ``before``, ``after`` (counts or summed weights),
         ``change`` (after - before), ``pct_change`` (100 * change / before; NaN when before is
         0), ``before_per_month``, ``after_per_month`` and ``rate_change_pct`` (the percentage
-        change of the monthly rates: the figure to read when the two ranges differ in length). A
+        change of the monthly rates: the figure to read when the two ranges differ in length),
+        ``change_low_pct``, ``change_high_pct`` (its exact 95% interval, conditional binomial
+        for two Poisson counts: :func:`hotspots.trend.compare_counts`), ``change_p`` (exact
+        p-value of no change) and ``change_words`` ("up 40% (95% interval ...)", or "no clear
+        change (...)" when the interval holds none); with ``weights`` the interval is NaN. A
         month the data do not cover (see ``data_months``) is taken as missing (as when a
-        force did not supply it): it is left out of the rates and named in ``notes``.
+        force did not supply it): it is left out of the rates and named in ``notes``; when the
+        two ranges are different months of the year, a note says seasonal swings show as
+        change.
 
     Examples
     --------
@@ -236,6 +276,7 @@ def compare_periods(
     out["before_per_month"] = rate_b
     out["after_per_month"] = rate_a
     out["rate_change_pct"] = rate_pct
+    _with_interval(out, weights, n_before, n_after)
     cols = [c for c in out.columns if c != out.geometry.name] + [out.geometry.name]
     out = out[cols]
     notes = [
@@ -244,6 +285,14 @@ def compare_periods(
         f"after: {month_label(a0)} to {month_label(a1)} "
         f"({n_after} month{'s' if n_after != 1 else ''})"
     ]
+    season = seasonal_note((b0, b1), (a0, a1))
+    if season:
+        notes.append(season)
+    if weights is not None:
+        notes.append(
+            "harm-weighted sums are not counts: no interval is given for their change "
+            "(change_low, change_high and change_p are empty)"
+        )
     for name, gone in missing.items():
         if gone:
             notes.append(
@@ -251,100 +300,7 @@ def compare_periods(
                 f"at all ({', '.join(gone)}), taken as missing from the data: its counts are "
                 "incomplete, so compare the monthly rates (rate_change_pct), not the counts"
             )
-    return ChangeResult(cells=out, notes=notes)
-
-
-# --------------------------------------------------------------------------- patterns
-
-
-def _side(
-    same: Sequence[bool], other: Sequence[bool], trend_z: float, trend_p: float, alpha: float
-) -> str | None:
-    """The ArcGIS pattern of one side (hot, or cold with the z-scores negated), or None."""
-    n = len(same)
-    count = sum(same)
-    if count == 0:
-        return None
-    last = same[-1]
-    if count >= _MOSTLY * n - 1e-9:
-        if not last:
-            return "historical"
-        if trend_p <= alpha and trend_z > 0:
-            return "intensifying"
-        if trend_p <= alpha and trend_z < 0:
-            return "diminishing"
-        return "persistent"
-    if last and count == 1:
-        return "new"
-    if last:
-        first = n - count
-        if count >= 2 and all(same[first:]):
-            return "consecutive"
-        if any(other):
-            return "oscillating"
-    if not any(other):
-        return "sporadic"
-    return None
-
-
-def classify_pattern(
-    hot: Sequence[bool],
-    cold: Sequence[bool],
-    *,
-    trend_z: float,
-    trend_p: float,
-    trend_alpha: float = 0.05,
-) -> str:
-    """The emerging-hot-spot pattern of one cell from its series of significant periods.
-
-    ``hot[t]`` / ``cold[t]``: the cell is a significant hot / cold spot in period ``t`` (time
-    order, last = most recent). ``trend_z``, ``trend_p``: Mann–Kendall test of its Gi* z-scores.
-    ``n`` periods; "mostly" means in at least 90% of them. The rules, from ArcGIS Pro's
-    "How Emerging Hot Spot Analysis works" (Esri), checked in this order:
-
-    ===============  ======================================================================
-    pattern          rule (hot spots; cold spots mirror it with hot and cold swapped and the
-                     trend negated)
-    ===============  ======================================================================
-    intensifying     hot mostly, hot in the last period, Gi* z trend up (p <= trend_alpha)
-    diminishing      hot mostly, hot in the last period, Gi* z trend down (p <= trend_alpha)
-    persistent       hot mostly, hot in the last period, no significant trend
-    historical       hot mostly, but not in the last period (the "former" hot spot)
-    new              hot in the last period only
-    consecutive      hot in an unbroken run of >= 2 periods up to the last, never before
-    oscillating      hot in the last period, cold in some earlier one, not mostly hot
-    sporadic         hot in some periods on and off, not mostly, never cold
-    no pattern       none of the above
-    ===============  ======================================================================
-
-    When a cell is significant in the last period, its side (hot or cold) decides; otherwise
-    the side with a pattern (at most one can have one).
-
-    Examples
-    --------
-    >>> classify_pattern([False] * 9 + [True], [False] * 10, trend_z=1.0, trend_p=0.3)
-    'new hot spot'
-    >>> classify_pattern([True] * 10, [False] * 10, trend_z=3.0, trend_p=0.001)
-    'intensifying hot spot'
-    >>> classify_pattern([False] * 10, [True] * 9 + [False], trend_z=0.5, trend_p=0.6)
-    'historical cold spot'
-    """
-    h = [bool(v) for v in hot]
-    c = [bool(v) for v in cold]
-    if len(h) != len(c) or not h:
-        raise ParameterError("hot and cold must be equally long, non-empty series of periods.")
-    hot_kind = _side(h, c, trend_z, trend_p, trend_alpha)
-    cold_kind = _side(c, h, -trend_z, trend_p, trend_alpha)
-    if h[-1] and hot_kind:
-        return f"{hot_kind} hot spot"
-    if c[-1] and cold_kind:
-        return f"{cold_kind} cold spot"
-    if not (h[-1] or c[-1]):
-        if hot_kind:
-            return f"{hot_kind} hot spot"
-        if cold_kind:
-            return f"{cold_kind} cold spot"
-    return "no pattern"
+    return ChangeResult(cells=out, notes=notes, months=(n_before, n_after))
 
 
 # --------------------------------------------------------------------------- emerging
@@ -369,7 +325,11 @@ def _periods(months: NDArray[np.int64], period_months: int) -> tuple[NDArray[np.
     return index.astype(np.int64), labels
 
 
-def _check_emerging(period_months: Any, alpha: Any, trend_alpha: Any) -> None:
+def _check_emerging(period_months: Any, alpha: Any, trend_alpha: Any, window: Any) -> None:
+    if window not in WINDOWS:
+        raise ParameterError(
+            f"window must be one of {', '.join(WINDOWS)}; got {window!r}.", argument="window"
+        )
     if isinstance(period_months, bool) or not isinstance(period_months, int | np.integer):
         raise ParameterError(
             f"period_months must be a whole number of months; got {period_months!r}."
@@ -402,7 +362,8 @@ def _emerging_notes(
         notes.append(
             f"{len(gone)} month{'s' if len(gone) != 1 else ''} with no incidents at all "
             f"({', '.join(month_label(m) for m in gone)}), taken as missing from the data: the "
-            "periods holding them have lower counts, which weakens the count trend (count_trend_p)"
+            "counts of the periods holding them are scaled up to a full period (months in the "
+            "period / months covered) for the Gi* z-scores and the count trend"
         )
     if n_periods < _MIN_PERIODS_ADVISED:
         notes.append(
@@ -421,16 +382,25 @@ def _gi_by_period(
     distance: float | None,
     weights: str | None,
     fdr: bool,
+    window: str,
+    scale: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Counts (or summed weights), Gi* z-scores and p-values, cells x periods."""
+    """Counts (or summed weights) scaled by ``scale`` (one factor per period, for months
+    missing from the data), Gi* z-scores and p-values, cells x periods."""
     w = neighbours(cells, distance=distance)
     n = len(cells)
     counts = np.zeros((n, n_periods))
+    for k in range(n_periods):
+        counts[:, k] = cell_values(incidents[index == k], cells, weights=weights)[1] * scale[k]
+    if window == "entire":
+        # The cube stacked period by period; a cell's neighbours are in its own period.
+        cube = sparse.block_diag([w] * n_periods, format="csr")
+        zs, raw = gi_star(counts.T.ravel(), neighbours=cube)
+        ps = benjamini_hochberg(raw) if fdr else raw
+        return counts, zs.reshape(n_periods, n).T, ps.reshape(n_periods, n).T
     z = np.zeros((n, n_periods))
     p = np.ones((n, n_periods))
     for k in range(n_periods):
-        chosen = incidents[index == k]
-        counts[:, k] = cell_values(chosen, cells, weights=weights)[1]
         z[:, k], raw = gi_star(counts[:, k], neighbours=w)
         p[:, k] = benjamini_hochberg(raw) if fdr else raw
     return counts, z, p
@@ -467,6 +437,10 @@ def _with_patterns(
     out["trend_p"] = trend.p
     out["count_trend_z"] = count_trend.z
     out["count_trend_p"] = count_trend.p
+    out["count_trend"] = pd.array(
+        [trend_label(a, b, trend_alpha) for a, b in zip(count_trend.z, count_trend.p, strict=True)],
+        dtype="str",
+    )
     out["pattern"] = pd.array(patterns, dtype="str")
     cols = [c for c in out.columns if c != out.geometry.name] + [out.geometry.name]
     return out[cols]
@@ -483,6 +457,8 @@ def emerging_hotspots(
     fdr: bool = True,
     trend_alpha: float = 0.05,
     data_months: Iterable[str] | None = None,
+    window: Window = "entire",
+    min_area: float | None = None,
 ) -> EmergingResult:
     """Emerging hot spot patterns per cell: new, intensifying, persistent, diminishing, ...
 
@@ -509,6 +485,13 @@ def emerging_hotspots(
         The months the data cover ("YYYY-MM"), when ``incidents`` are filtered (e.g. to one
         crime type); None: the months with an incident. Months not covered are named in the
         notes as missing.
+    window
+        The global window (see the module docstring): "entire" (default) standardises the
+        Gi* z-scores over the whole space-time cube, "each" within each period.
+    min_area
+        Cells smaller than this (m²: grid cells clipped by the boundary) are left out of Gi*,
+        as in :func:`hotspots.significance.gi_star_cells`: pattern
+        :data:`hotspots.significance.LEFT_OUT`, no z-scores; None keeps every cell.
 
     Returns
     -------
@@ -516,20 +499,23 @@ def emerging_hotspots(
         ``cells``: ``cells`` (copied) plus ``incidents`` (in the periods analysed), ``hot_periods``,
         ``cold_periods``, ``series`` (one letter per period, oldest first: "H" hot, "C" cold,
         "." neither), ``last_z``, ``trend_z``, ``trend_p`` (Mann–Kendall of the Gi* z-scores),
-        ``count_trend_z``, ``count_trend_p`` (of the counts), ``pattern`` (see
-        :func:`classify_pattern`); ``periods`` (their labels), ``z`` (cells x periods Gi*
-        z-scores) and ``notes``.
+        ``count_trend_z``, ``count_trend_p`` (of the counts), ``count_trend`` (the count trend
+        in words with its p, e.g. "rising (p = 0.004)", by ``trend_alpha``), ``pattern`` (see
+        :func:`hotspots.trend.classify_pattern`); ``periods`` (their labels), ``z`` (cells x
+        periods Gi* z-scores) and ``notes``.
 
     Notes
     -----
-    A Gi* z-score is relative to the whole study area in its period: when one hotspot fades,
-    the others' z-scores rise. On the demo borough (36 months, 250 m cells, 3-month periods)
-    the St James Street corridor, where a 35% fall was planted, comes out "diminishing", and
-    cells near the town centre, where nothing changed, "intensifying" with no trend in their
-    counts. Read ``count_trend_z`` / ``count_trend_p`` beside the pattern.
+    With ``window="each"`` a Gi* z-score is relative to the whole study area in its period:
+    when one hotspot fades, the others' z-scores rise, and a cell can be "intensifying" with
+    no trend in its counts. Read ``count_trend`` beside the pattern either way.
     """
-    out = _check_inputs(incidents, cells)
-    _check_emerging(period_months, alpha, trend_alpha)
+    full = _check_inputs(incidents, cells)
+    _check_emerging(period_months, alpha, trend_alpha, window)
+    keep = np.ones(len(full), bool)
+    if min_area is not None:
+        keep = np.asarray(full.geometry.area >= float(min_area))
+    out = full[keep]
     if len(out) < 3:
         raise InputError("cells must hold at least 3 polygons for Gi*; use a finer grid.")
     if len(incidents) == 0:
@@ -537,14 +523,62 @@ def emerging_hotspots(
     months = _incident_months(incidents)
     index, labels = _periods(months, int(period_months))
     notes = _emerging_notes(months, index, labels, period_months, data_months)
-    counts, z, p = _gi_by_period(
-        incidents, out, index, len(labels), distance=distance, weights=weights, fdr=fdr
+    present = _present(data_months, months[index >= 0])
+    last = int(months.max())
+    cover = np.array(
+        [
+            sum(last - m in present for m in range(k * period_months, (k + 1) * period_months))
+            for k in reversed(range(len(labels)))
+        ],
+        dtype=float,
     )
+    scale = np.where(cover > 0, period_months / np.maximum(cover, 1), 1.0)
+    counts, z, p = _gi_by_period(
+        incidents,
+        out,
+        index,
+        len(labels),
+        distance=distance,
+        weights=weights,
+        fdr=fdr,
+        window=window,
+        scale=scale,
+    )
+    notes.insert(1, f"Gi* z-scores against {WINDOWS[window]}")
     hot = (p <= alpha) & (z > 0)
     cold = (p <= alpha) & (z < 0)
     for note in notes:
         log.info("emerging hot spots: %s", note)
     out = _with_patterns(out, counts, z, hot, cold, trend_alpha)
-    if math.isfinite(float(z.sum())):
+    out["incidents"] = np.round(counts / scale, 9).sum(axis=1)
+    if not keep.all():
+        out, z = _with_left_out(full, keep, out, z, incidents[index >= 0], weights, notes)
+    if math.isfinite(float(np.nansum(z))):
         log.info("emerging hot spots: %s", out["pattern"].value_counts().to_dict())
     return EmergingResult(cells=out, periods=labels, z=z, notes=notes)
+
+
+def _with_left_out(
+    full: gpd.GeoDataFrame,
+    keep: NDArray[np.bool_],
+    out: gpd.GeoDataFrame,
+    z: NDArray[np.float64],
+    used: gpd.GeoDataFrame,
+    weights: str | None,
+    notes: list[str],
+) -> tuple[gpd.GeoDataFrame, NDArray[np.float64]]:
+    """The cells left out (under ``min_area``) back in, in their places, with no pattern."""
+    rest = full[~keep].copy()
+    rest["incidents"] = cell_values(used, rest, weights=weights)[1]
+    rest["pattern"] = LEFT_OUT
+    both = pd.concat([out, rest[[c for c in rest.columns if c in out.columns]]])
+    cells = gpd.GeoDataFrame(both.loc[full.index, list(out.columns)], crs=full.crs)
+    cells["pattern"] = pd.array(cells["pattern"].astype(str), dtype="str")
+    z_all = np.full((len(full), z.shape[1]), np.nan)
+    z_all[keep] = z
+    notes.append(
+        f"{int((~keep).sum()):,} edge cells clipped by the boundary to under half a cell "
+        f"({float(rest['incidents'].sum()):,.0f} incidents) left out of Gi*: a part-cell holds "
+        "fewer incidents only because it is smaller"
+    )
+    return cells, z_all

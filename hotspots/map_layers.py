@@ -235,7 +235,8 @@ def _context_rows(row: pd.Series) -> list[tuple[str, str]]:
     if coverage is not None:
         rows.append(("Patrol coverage", f"{coverage:.0%} of its incidents inside a patrol area"))
     if "trend" in row.index:
-        rows.append(("Trend", esc(trend_words(_number(row, "trend")))))
+        low, high = _number(row, "trend_low"), _number(row, "trend_high")
+        rows.append(("Trend", esc(trend_words(_number(row, "trend"), low, high))))
     months = _months_text(row)
     if months is not None:
         rows.append(("Months", months))

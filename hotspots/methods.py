@@ -25,12 +25,20 @@ from typing import Any, Literal
 import geopandas as gpd
 import pandas as pd
 
-from .change import PATTERNS, ChangeResult, EmergingResult, compare_periods, emerging_hotspots
+from .change import (
+    PATTERNS,
+    ChangeResult,
+    EmergingResult,
+    Window,
+    compare_periods,
+    emerging_hotspots,
+)
 from .density import KDEResult, grid_cells, kde, kde_bands, kde_hotspot_cells
 from .errors import ParameterError
 from .harm import HarmResult, apply_harm_weights
-from .significance import CLASSES, GiResult, gi_star_cells
+from .significance import CLASSES, LEFT_OUT, GiResult, gi_star_cells
 from .study_area import StudyArea, study_area
+from .trend import change_words, compare_counts
 
 __all__ = [
     "ChangeAnalysis",
@@ -237,6 +245,7 @@ class GiAnalysis:
     fdr: bool
     notes: list[str] = field(default_factory=list)
     harm: HarmResult | None = None
+    permutations: int = 0
 
     @property
     def cells(self) -> gpd.GeoDataFrame:
@@ -244,8 +253,9 @@ class GiAnalysis:
         return self.gi.cells
 
     def class_counts(self) -> dict[str, int]:
-        """Cells per class (hot 99%, ..., not significant, ...), classes with none left out."""
-        return _class_counts(self.gi.cells["hotspot_class"], CLASSES)
+        """Cells per class (hot 99%, ..., not significant, ..., and cells left out of the
+        statistic), classes with none left out."""
+        return _class_counts(self.gi.cells["hotspot_class"], (*CLASSES, LEFT_OUT))
 
     def summary(self) -> dict[str, Any]:
         """The ``hotspots gi`` summary."""
@@ -254,10 +264,19 @@ class GiAnalysis:
             **self.units.describe(),
             "distance_m": self.distance_m,
             "fdr": self.fdr,
+            "permutations": self.permutations,
             "classes": self.class_counts(),
             "notes": list(self.notes),
             **({"harm": self.harm.to_dict()} if self.harm is not None else {}),
         }
+
+
+def _half_cell(units: MethodCells, shape: Shape) -> float | None:
+    """Half the area of a whole grid cell (m²); None for wards."""
+    size = units.cell_size_m
+    if size is None:
+        return None
+    return (size**2 if shape == "square" else 3**0.5 / 2 * size**2) / 2
 
 
 def analyse_gi(
@@ -272,20 +291,40 @@ def analyse_gi(
     harm: Mapping[str, float] | None = None,
     harm_source: str | None = None,
     boundary: Any = None,
+    permutations: int = 0,
+    seed: int = 0,
 ) -> GiAnalysis:
     """Getis-Ord Gi* hot and cold spots in grid cells over the study area, or in wards.
 
     Parameters are those of :func:`method_cells` and
-    :func:`hotspots.significance.gi_star_cells`; ``harm`` weighs incidents by harm.
+    :func:`hotspots.significance.gi_star_cells`; ``harm`` weighs incidents by harm. Grid
+    cells clipped by the boundary to under half a whole cell are left out of the statistic
+    (``min_area``; wards are all kept); ``permutations`` > 0 takes p-values from that many
+    conditional randomisations (``seed``) instead of the normal approximation.
     """
     inc, weights, weighting = _weighted(incidents, harm, harm_source)
     notes = list(weighting.warnings) if weighting else []
     units = method_cells(
         inc, wards=wards, by_ward=by_ward, cell_size=cell_size, shape=shape, boundary=boundary
     )
-    gi = gi_star_cells(inc, units.cells, distance=distance, weights=weights, fdr=fdr)
+    gi = gi_star_cells(
+        inc,
+        units.cells,
+        distance=distance,
+        weights=weights,
+        fdr=fdr,
+        min_area=_half_cell(units, shape),
+        permutations=permutations,
+        seed=seed,
+    )
     return GiAnalysis(
-        gi, units, distance, fdr, [units.study_area.note, *gi.notes, *notes], weighting
+        gi,
+        units,
+        distance,
+        fdr,
+        [units.study_area.note, *gi.notes, *notes],
+        weighting,
+        permutations,
     )
 
 
@@ -310,6 +349,17 @@ class ChangeAnalysis:
         cells = self.change.cells
         return float(cells["before"].sum()), float(cells["after"].sum())
 
+    def total_change(self) -> str:
+        """The change of the monthly rate over every cell, with its exact 95% interval, in
+        words ("no clear change (...)" when the interval holds none)."""
+        cells = self.change.cells
+        if cells["change_p"].isna().all():
+            return "no interval for harm-weighted sums"
+        before, after = self.totals()
+        months = self.change.months
+        test = compare_counts(before, after, before_months=months[0], after_months=months[1])
+        return change_words(float(test.change[0]), float(test.low[0]), float(test.high[0]))
+
     def rises(self) -> pd.DataFrame:
         """Cells whose monthly rate rose, the largest rise first (column ``rise``)."""
         cells = self.change.cells
@@ -332,6 +382,10 @@ class ChangeAnalysis:
             "cells_up": int((cells["rate_change_pct"] > 0).sum()),
             "cells_down": int((cells["rate_change_pct"] < 0).sum()),
             "cells_new": int(((cells["before"] == 0) & (cells["after"] > 0)).sum()),
+            "cells_clearly_up": int((cells["change_low_pct"] > 0).sum()),
+            "cells_clearly_down": int((cells["change_high_pct"] < 0).sum()),
+            "cells_compared": int(((cells["before"] > 0) | (cells["after"] > 0)).sum()),
+            "change_total": self.total_change(),
             "notes": list(self.notes),
             **({"harm": self.harm.to_dict()} if self.harm is not None else {}),
         }
@@ -384,6 +438,7 @@ class EmergingAnalysis:
     period_months: int
     notes: list[str] = field(default_factory=list)
     harm: HarmResult | None = None
+    window: str = "entire"
 
     @property
     def cells(self) -> gpd.GeoDataFrame:
@@ -392,18 +447,42 @@ class EmergingAnalysis:
 
     def pattern_counts(self) -> dict[str, int]:
         """Cells per pattern, patterns with none left out."""
-        return _class_counts(self.emerging.cells["pattern"], PATTERNS)
+        return _class_counts(self.emerging.cells["pattern"], (*PATTERNS, LEFT_OUT))
 
     def pattern_table(self) -> pd.DataFrame:
-        """Per pattern: cells and the median p of the count trend, most cells first."""
+        """Per pattern: cells, how many have counts rising / falling / with no clear trend
+        (Mann–Kendall, p <= 0.05) and the median p of the count trend, most cells first."""
         cells = self.emerging.cells
+        word = cells["count_trend"].str.split(" (", n=1, regex=False).str[0]
         return (
-            cells.groupby("pattern")
-            .agg(cells=("pattern", "size"), median_count_trend_p=("count_trend_p", "median"))
+            cells.assign(
+                _up=word.eq("rising"), _down=word.eq("falling"), _flat=word.eq("no clear trend")
+            )
+            .groupby("pattern")
+            .agg(
+                cells=("pattern", "size"),
+                counts_rising=("_up", "sum"),
+                counts_falling=("_down", "sum"),
+                no_clear_count_trend=("_flat", "sum"),
+                median_count_trend_p=("count_trend_p", "median"),
+            )
             .reset_index()
             .sort_values("cells", ascending=False)
             .reset_index(drop=True)
         )
+
+    def count_trends(self) -> dict[str, dict[str, int]]:
+        """Per pattern (patterns with cells only): cells whose counts are rising, falling, or
+        show no clear trend."""
+        rows = self.pattern_table().set_index("pattern").to_dict("index")
+        return {
+            name: {
+                "rising": int(rows[name]["counts_rising"]),
+                "falling": int(rows[name]["counts_falling"]),
+                "no clear trend": int(rows[name]["no_clear_count_trend"]),
+            }
+            for name in self.pattern_counts()
+        }
 
     def summary(self) -> dict[str, Any]:
         """The ``hotspots emerging`` summary."""
@@ -411,8 +490,10 @@ class EmergingAnalysis:
             "method": "emerging",
             **self.units.describe(),
             "period_months": self.period_months,
+            "window": self.window,
             "periods": [str(p) for p in self.emerging.periods],
             "patterns": self.pattern_counts(),
+            "count_trends": self.count_trends(),
             "notes": list(self.notes),
             **({"harm": self.harm.to_dict()} if self.harm is not None else {}),
         }
@@ -431,9 +512,11 @@ def analyse_emerging(
     harm_source: str | None = None,
     data_months: Iterable[str] | None = None,
     boundary: Any = None,
+    window: Window = "entire",
 ) -> EmergingAnalysis:
     """Emerging hot spot patterns per cell (:func:`hotspots.change.emerging_hotspots`) over
-    the cells of :func:`method_cells`; ``harm`` weighs incidents by harm."""
+    the cells of :func:`method_cells`; ``harm`` weighs incidents by harm; ``window`` the
+    global window ("entire" space-time cube, or "each" period)."""
     inc, weights, weighting = _weighted(incidents, harm, harm_source)
     notes = list(weighting.warnings) if weighting else []
     units = method_cells(
@@ -442,10 +525,12 @@ def analyse_emerging(
     emerging = emerging_hotspots(
         inc,
         units.cells,
+        min_area=_half_cell(units, shape),
         period_months=period_months,
         distance=distance,
         weights=weights,
         data_months=data_months,
+        window=window,
     )
     return EmergingAnalysis(
         emerging,
@@ -453,4 +538,5 @@ def analyse_emerging(
         int(period_months),
         [units.study_area.note, *emerging.notes, *notes],
         weighting,
+        str(window),
     )

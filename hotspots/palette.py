@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from ._text import is_missing
+from .trend import change_words
 
 __all__ = ["RANK_COLOURS", "rank_class", "rank_classes", "rank_colour", "trend_words"]
 
@@ -53,13 +54,18 @@ def rank_classes(n: int) -> list[tuple[str, str]]:
     return out
 
 
-def trend_words(trend: float | None) -> str:
-    """A relative change (0.25 = +25%) in words, for the hotspot popup.
+def trend_words(trend: float | None, low: float | None = None, high: float | None = None) -> str:
+    """A relative change (0.25 = +25%) in words, for the hotspot popup and the briefing.
+
+    With its interval (``trend_low``, ``trend_high`` of the Hotspots frame) the words say "no
+    clear change" when the interval holds 0, and show the interval.
 
     >>> trend_words(0.25)
     'up 25% on the previous period'
-    >>> trend_words(-0.5)
-    'down 50% on the previous period'
+    >>> trend_words(0.62, -0.087, 1.936)
+    'no clear change on the previous period (+62%; 95% interval −9% to +194%)'
+    >>> trend_words(-0.5, -0.7, -0.2)
+    'down 50% on the previous period (95% interval −70% to −20%)'
     >>> trend_words(0.01)
     'about the same as the previous period'
     >>> trend_words(float("nan"))
@@ -68,6 +74,10 @@ def trend_words(trend: float | None) -> str:
     if is_missing(trend):
         return "not enough months to compare"
     t = float(trend)  # type: ignore[arg-type]
+    if not (is_missing(low) or is_missing(high)) and not math.isinf(t):
+        words = change_words(t, float(low), float(high))  # type: ignore[arg-type]
+        head, _, rest = words.partition(" (")
+        return f"{head} on the previous period ({rest}"
     if math.isinf(t):
         return "new: none in the previous period" if t > 0 else "none in the latest period"
     if abs(t) < 0.05:

@@ -40,12 +40,21 @@ from ._validate import (
 from .errors import InputError, ParameterError
 from .filter import filter_incidents
 from .pilot_stats import (
+    check_inflation,
     classify_wdq,
     monthly_dispersion,
     relative_effect,
     weighted_displacement_quotient,
 )
-from .pilot_zones import check_buffer, pilot_zones, zone_masks
+from .pilot_zones import (
+    Placebo,
+    check_buffer,
+    outside_coverage,
+    pilot_zones,
+    placebo_in_space,
+    widened_dispersion,
+    zone_masks,
+)
 from .study_area import AreaLike as Area
 
 __all__ = [
@@ -134,6 +143,12 @@ class PilotResult:
         the given ``variance_inflation``.
     notes
         Automatic choices made, as plain sentences.
+    outside_coverage, coverage
+        The share of each zone's area outside the data's coverage, and that coverage in words
+        (:func:`hotspots.pilot_zones.outside_coverage`).
+    placebo
+        Where the target's change ranks among random areas of its size in the control area
+        (:func:`hotspots.pilot_zones.placebo_in_space`); None unless ``placebos`` was given.
     """
 
     counts: pd.DataFrame
@@ -159,6 +174,9 @@ class PilotResult:
     dispersion: dict[str, float] = field(default_factory=lambda: dict.fromkeys(ZONES, 1.0))
     dispersion_is_measured: bool = False
     notes: list[str] = field(default_factory=list)
+    outside_coverage: dict[str, float] = field(default_factory=lambda: dict.fromkeys(ZONES, 0.0))
+    coverage: str = "the incidents' extent"
+    placebo: Placebo | None = None
 
     def count(self, zone: str, period: str) -> float:
         """The incidents of one zone (:data:`ZONES`) in one period (:data:`PERIODS`)."""
@@ -213,6 +231,8 @@ class PilotResult:
             "categories": self.categories,
             "dispersion": {z: num(v) for z, v in self.dispersion.items()},
             "dispersion_measured": self.dispersion_is_measured,
+            "outside_coverage": dict(self.outside_coverage),
+            "placebo": None if self.placebo is None else self.placebo.to_dict(),
             "notes": list(self.notes),
         }
 
@@ -432,6 +452,8 @@ def evaluate_pilot(
     categories: Sequence[str] | None = None,
     study_area: Area | None = None,
     variance_inflation: float | str = "auto",
+    placebos: int = 99,
+    seed: int = 0,
 ) -> PilotResult:
     """Before/after evaluation of an operation in a target area against a control area.
 
@@ -465,6 +487,12 @@ def evaluate_pilot(
         allow for the month-to-month variation real counts show. A number multiplies every
         term instead (1 = Poisson, the narrowest interval; Farrington et al. 2007 used
         ``0.0008 N + 1.2``).
+    placebos, seed
+        Placebo in space: this many copies of the target moved at random (``seed``) into the
+        control area, to rank the target's change among them and to widen the effect's
+        interval by how much such places change on their own
+        (:func:`hotspots.pilot_zones.widened_dispersion`); 99 by default, 0 for none; none
+        either when no copy fits in the control area (said in the notes).
 
     Returns
     -------
@@ -502,7 +530,7 @@ def evaluate_pilot(
         None if before_months is None else check_int(before_months, "before_months", minimum=1)
     )
     after_n = None if after_months is None else check_int(after_months, "after_months", minimum=1)
-    fixed_inflation = _check_inflation(variance_inflation)
+    fixed_inflation = check_inflation(variance_inflation)
     notes: list[str] = []
     zones = pilot_zones(incidents, target, control, study_area, buffer, notes)
 
@@ -517,6 +545,20 @@ def evaluate_pilot(
     monthly = _monthly_series(months, masks, spans, month_numbers(incidents["month"]), notes)
     counts, per_month, pct_change, n_months = _period_table(monthly)
     dispersion, measured = _dispersion(monthly, n_months, fixed_inflation, notes)
+    shares, coverage = outside_coverage(incidents, zones, study_area)
+    placebo = None
+    if isinstance(placebos, bool) or not isinstance(placebos, int) or placebos < 0:
+        raise ParameterError(
+            f"placebos must be a whole number >= 0; got {placebos!r}.", argument="placebos"
+        )
+    if placebos and zones.has_control:
+        spans_n = {p: (*spans[p], int(n)) for p, n in zip(PERIODS, n_months, strict=True)}
+        try:
+            placebo = placebo_in_space(frame, months, spans_n, zones, n=placebos, seed=seed)
+        except InputError as exc:
+            notes.append(f"no placebo check: {exc}")
+    target_counts = counts.to_numpy(dtype=float)[0]
+    effect_dispersion = widened_dispersion(dispersion, target_counts[0], target_counts[2], placebo)
 
     geoms = (zones.target, zones.buffer, zones.control)
     geometries = gpd.GeoDataFrame(
@@ -538,7 +580,7 @@ def evaluate_pilot(
         months=months_out,
         per_month=per_month,
         pct_change=pct_change,
-        **_effects(counts, dispersion, zones.has_control, buffer),
+        **_effects(counts, effect_dispersion, zones.has_control, buffer),
         monthly=monthly,
         geometries=geometries,
         categories=cats,
@@ -547,27 +589,7 @@ def evaluate_pilot(
         dispersion=dispersion,
         dispersion_is_measured=measured,
         notes=notes,
+        outside_coverage=shares,
+        coverage=coverage,
+        placebo=placebo,
     )
-
-
-def _check_inflation(value: object) -> float | None:
-    """None for "auto" (measure the dispersion), else the fixed factor, checked."""
-    original = value
-    if isinstance(value, str):
-        if value.strip().lower() == "auto":
-            return None
-        try:
-            value = float(value)
-        except ValueError:
-            value = None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ParameterError(
-            f'variance_inflation must be "auto" or a number > 0 (1 = Poisson); got {original!r}.',
-            argument="variance_inflation",
-        )
-    return float(value)

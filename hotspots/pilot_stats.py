@@ -56,6 +56,7 @@ from .errors import ParameterError
 
 __all__ = [
     "WDQ_BANDS",
+    "check_inflation",
     "classify_wdq",
     "monthly_dispersion",
     "relative_effect",
@@ -223,3 +224,31 @@ def monthly_dispersion(before: npt.ArrayLike, after: npt.ArrayLike) -> float:
     if months < 3:
         return 1.0
     return max(1.0, round(chi2 / (months - 2), 10))
+
+
+def check_inflation(value: object) -> float | None:
+    """A ``variance_inflation`` argument: None for "auto" (measure the dispersion), else the
+    fixed factor, checked.
+
+    >>> check_inflation("auto"), check_inflation("1.5")
+    (None, 1.5)
+    """
+    original = value
+    if isinstance(value, str):
+        if value.strip().lower() == "auto":
+            return None
+        try:
+            value = float(value)
+        except ValueError:
+            value = None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ParameterError(
+            f'variance_inflation must be "auto" or a number > 0 (1 = Poisson); got {original!r}.',
+            argument="variance_inflation",
+        )
+    return float(value)

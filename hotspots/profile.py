@@ -13,6 +13,14 @@ when the period has 6 months or more, else half the period rounded down. ``trend
 the period is one month (``m = 0``) or when the previous span had no incidents but the last one
 had some (a *new* hotspot); it is 0.0 when both spans had none. It counts incidents, also when
 hotspots are ranked by harm. A ``trend_months`` longer than half the period is an error.
+
+``trend_low`` and ``trend_high`` are its exact 95% interval and ``trend_p`` the exact two-sided
+p-value of "no change" (conditional binomial test for two Poisson counts,
+:func:`hotspots.trend.compare_counts`): 21 -> 34 incidents is +62% but p = 0.105, an interval
+from -9% to +194%, "no clear change" in words (:func:`describe_trend`). Counts of crime
+spread more than Poisson counts, so the interval is if anything too narrow; and the two spans
+are different months of the year (unless ``m`` is a multiple of 12), so seasonal swings show
+as change.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from ._validate import check_incidents, check_int, month_label, month_numbers
 from .columns import HOTSPOT_COLUMNS
 from .errors import InputError, ParameterError
+from .trend import change_words, compare_counts
 
 __all__ = [
     "describe_trend",
@@ -112,7 +121,13 @@ def trend_window(incidents: pd.DataFrame, *, trend_months: int | None = None) ->
     return _resolve_trend_months(period_months, trend_months) if period_months else 0
 
 
-def describe_trend(trend: float, *, months: int) -> str:
+def describe_trend(
+    trend: float,
+    *,
+    months: int,
+    low: float | None = None,
+    high: float | None = None,
+) -> str:
     """A short phrase for a ``trend`` value, for popups and tables.
 
     Parameters
@@ -121,11 +136,16 @@ def describe_trend(trend: float, *, months: int) -> str:
         The ``trend`` column value (relative change, NaN for a new hotspot).
     months
         The span compared, from :func:`trend_window` (0: no trend).
+    low, high
+        Its interval (``trend_low``, ``trend_high``): with them the phrase says "no clear
+        change" when the interval holds 0, and shows the interval.
 
     Examples
     --------
     >>> describe_trend(0.25, months=3)
     'up 25% (last 3 months vs previous 3)'
+    >>> describe_trend(0.619, months=3, low=-0.087, high=1.936)
+    'no clear change (+62%; 95% interval −9% to +194%) (last 3 months vs previous 3)'
     >>> describe_trend(-0.4, months=1)
     'down 40% (last month vs previous month)'
     >>> describe_trend(float("nan"), months=3)
@@ -139,12 +159,14 @@ def describe_trend(trend: float, *, months: int) -> str:
     previous = "previous month" if span == 1 else f"previous {span} months"
     if trend is None or (isinstance(trend, float) and math.isnan(trend)):
         return f"new (none in {previous})"
-    percent = round(float(trend) * 100)
-    if percent == 0:
-        return "no change"
     window = (
         "last month vs previous month" if span == 1 else f"last {span} months vs previous {span}"
     )
+    if low is not None and high is not None and not math.isnan(low):
+        return f"{change_words(float(trend), float(low), float(high))} ({window})"
+    percent = round(float(trend) * 100)
+    if percent == 0:
+        return "no change"
     direction = "up" if percent > 0 else "down"
     return f"{direction} {abs(percent):,d}% ({window})"
 
@@ -231,6 +253,9 @@ def _hotspots_frame(columns: dict[str, object], crs: object) -> gpd.GeoDataFrame
         "wards": "object",
         "patrol_coverage": "float64",
         "trend": "float64",
+        "trend_low": "float64",
+        "trend_high": "float64",
+        "trend_p": "float64",
         "first_month": "str",
         "last_month": "str",
     }
@@ -267,10 +292,11 @@ def _month_bounds(
 
 def _trends(
     slot: NDArray[np.intp], member_months: NDArray[np.float64], k: int, *, end: float, span: int
-) -> NDArray[np.float64]:
+) -> dict[str, NDArray[np.float64]]:
     """Per hotspot, the change between the last ``span`` months up to ``end`` and the ``span``
-    before (NaN without incidents before; all NaN when ``span`` is 0)."""
-    trend = np.full(k, np.nan)
+    before (NaN without incidents before; all NaN when ``span`` is 0), and its exact interval
+    and p-value: the ``trend``, ``trend_low``, ``trend_high`` and ``trend_p`` columns."""
+    out = {name: np.full(k, np.nan) for name in ("trend", "trend_low", "trend_high", "trend_p")}
     if span > 0:
         known = np.isfinite(member_months)
         recent = known & (member_months > end - span)
@@ -280,7 +306,9 @@ def _trends(
         with np.errstate(divide="ignore", invalid="ignore"):
             trend = np.where(prev_n > 0, (last_n - prev_n) / prev_n, np.nan)
         trend[(prev_n == 0) & (last_n == 0)] = 0.0
-    return trend
+        test = compare_counts(prev_n, last_n)
+        out.update(trend=trend, trend_low=test.low, trend_high=test.high, trend_p=test.p)
+    return out
 
 
 def profile_hotspots(
@@ -337,7 +365,9 @@ def profile_hotspots(
         months of the period (all incidents' first to last month) against the ``m`` months
         before; ``m`` = ``trend_months``, else 3, or half a period shorter than 6 months
         (rounded down). NaN: one-month period, or none before but some since (new); 0.0: none
-        in either span.
+        in either span. ``trend_low``, ``trend_high``: its exact 95% interval (NaN when both
+        spans had none; ``trend_high`` inf for a new hotspot); ``trend_p``: the exact p-value
+        of no change (see the module docstring).
     ids : dict
         ``{cluster label: hotspot_id}``.
 
@@ -417,7 +447,7 @@ def profile_hotspots(
 
     member_months = months[member]
     first_month, last_month = _month_bounds(slot, member_months, k)
-    trend = _trends(slot, member_months, k, end=first_period + period_months - 1, span=span)
+    trends = _trends(slot, member_months, k, end=first_period + period_months - 1, span=span)
 
     categories = _top_counts(slot, frame["category"][member], top)
     streets = _top_counts(slot, frame["location"][member], top, clean=street_names)
@@ -439,7 +469,7 @@ def profile_hotspots(
         "top_locations": [streets.get(int(i), []) for i in order],
         "wards": [[] for _ in range(k)],
         "patrol_coverage": np.full(k, np.nan),
-        "trend": trend[order],
+        **{name: values[order] for name, values in trends.items()},
         "first_month": [month_label(first_month[i]) for i in order],
         "last_month": [month_label(last_month[i]) for i in order],
         "geometry": geoms[order],

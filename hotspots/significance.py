@@ -23,6 +23,25 @@ a hexagon) or the cells whose centroids lie within a distance.
 Classes (:func:`hotspot_classes`, as in ArcGIS Hot Spot Analysis): "hot 99%" when ``z > 0`` and
 ``p <= 0.01``, "hot 95%" for ``p <= 0.05``, "hot 90%" for ``p <= 0.10``; "cold ..." likewise
 for ``z < 0``; otherwise "not significant". With ``fdr=True`` the FDR-adjusted p is used.
+
+Sparse counts
+-------------
+* Permutation inference (:func:`permutation_p`, ``permutations=`` of :func:`gi_star_cells`):
+  esda's conditional randomisation. Each cell keeps its own value; its neighbours' values are
+  drawn at random (without replacement) from the other cells', ``permutations`` times with a
+  fixed seed, and the p-value is ``2 (m + 1) / (permutations + 1)`` (capped at 1), ``m`` the
+  draws whose local sum is at least as extreme as the observed one on its side (esda's folded
+  ``p_sim``, doubled to be two-sided like the normal p). It does not lean on the normal
+  approximation, which is poor for counts that are mostly 0 or 1.
+* Cold spots: with the normal approximation a cell can only be cold when its neighbourhood's
+  sum is far enough below the mean; :func:`lowest_z` is the z of a neighbourhood with no
+  incidents at all. When it is above ``-1.645`` nowhere, no cold spot can be found at these
+  counts, whatever the data, and :func:`gi_star_cells` says so in its notes.
+* Clipped edge cells (``min_area=`` of :func:`gi_star_cells`; :func:`hotspots.methods.analyse_gi`
+  gives half a whole cell): a grid cell cut by the study boundary to under half its area holds
+  fewer incidents only because it is smaller, so it would look cold and drag its neighbours
+  down. Such cells are left out of the statistic (neither a value nor a neighbour), kept in the
+  output with ``hotspot_class`` :data:`LEFT_OUT` and no z or p, and counted in the notes.
 """
 
 from __future__ import annotations
@@ -47,13 +66,16 @@ from .errors import InputError, ParameterError
 
 __all__ = [
     "CLASSES",
+    "LEFT_OUT",
     "GiResult",
     "benjamini_hochberg",
     "cell_values",
     "gi_star",
     "gi_star_cells",
     "hotspot_classes",
+    "lowest_z",
     "neighbours",
+    "permutation_p",
 ]
 
 log = logging.getLogger(__name__)
@@ -66,6 +88,10 @@ CLASSES = (
     "not significant",
     *(f"cold {c}%" for c, _ in reversed(_LEVELS)),
 )
+#: The class of a cell left out of the statistic (clipped to under ``min_area``).
+LEFT_OUT = "clipped, left out"
+#: |z| needed for the weakest class (two-sided 90%).
+_Z90 = float(norm.isf(0.05))
 # Polygons closer than this (metres) count as touching: shared edges computed by different
 # arithmetic can differ in the last bits.
 _TOUCH_TOLERANCE = 1e-3
@@ -226,6 +252,89 @@ def gi_star(
     return z, p
 
 
+def lowest_z(neighbours: Any, n_values: int, mean: float, sd: float) -> NDArray[np.float64]:
+    """The Gi* z-score of each cell if it and all its neighbours held nothing.
+
+    ``(0 - mean W_i) / (sd sqrt((n S1_i - W_i²) / (n - 1)))``: the most negative z the cell
+    can reach with these counts (``mean`` and ``sd`` of all the values, ``n_values`` of them).
+
+    Examples
+    --------
+    Five cells in a row; the counts of :func:`gi_star`'s example (mean 3.6, sd 4.030):
+
+    >>> w = sparse.diags_array([1.0, 1.0, 1.0], offsets=[-1, 0, 1], shape=(5, 5))
+    >>> lowest_z(w, 5, 3.6, 4.030).round(3).tolist()
+    [-1.459, -2.188, -2.188, -2.188, -1.459]
+
+    Cell 0 by hand: ``-3.6 * 2 / (4.030 * sqrt((5 * 2 - 2²) / 4))`` = -1.459.
+    """
+    w = sparse.csr_array(neighbours, dtype=float)
+    row_sum = np.asarray(w.sum(axis=1)).ravel()
+    row_sq = np.asarray(w.multiply(w).sum(axis=1)).ravel()
+    spread = np.sqrt(np.clip((n_values * row_sq - row_sum**2) / (n_values - 1), 0.0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(spread * sd > 0, -mean * row_sum / (sd * spread), 0.0)
+
+
+def permutation_p(
+    values: ArrayLike, *, neighbours: Any, permutations: int = 999, seed: int = 0
+) -> NDArray[np.float64]:
+    """Two-sided pseudo p-values of Gi* by conditional randomisation (esda's ``p_sim``, x2).
+
+    Parameters
+    ----------
+    values
+        One value per cell.
+    neighbours
+        Binary ``(n, n)`` weights with the cell itself (from :func:`neighbours`).
+    permutations
+        Random draws per cell.
+    seed
+        Of the draws (the same seed gives the same p-values).
+
+    Returns
+    -------
+    numpy array
+        ``min(1, 2 (m + 1) / (permutations + 1))`` per cell, ``m`` the smaller of the
+        draws at least as large as the observed local sum and those at most as large.
+
+    Examples
+    --------
+    The busy end of :func:`gi_star`'s five cells:
+
+    >>> w = sparse.diags_array([1.0, 1.0, 1.0], offsets=[-1, 0, 1], shape=(5, 5))
+    >>> permutation_p([9, 8, 1, 0, 0], neighbours=w, permutations=99).round(2).tolist()
+    [0.5, 0.34, 1.0, 0.32, 0.56]
+    """
+    x = np.asarray(values, dtype=float).ravel()
+    n = len(x)
+    if isinstance(permutations, bool) or not isinstance(permutations, int) or permutations < 1:
+        raise ParameterError(
+            f"permutations must be a whole number >= 1; got {permutations!r}.",
+            argument="permutations",
+        )
+    w = sparse.csr_array(neighbours, dtype=float)
+    w.setdiag(0.0)
+    w.eliminate_zeros()
+    k = np.diff(w.indptr)
+    observed = x + w @ x
+    if n < 2:
+        return np.ones(n)
+    kmax = int(min(k.max(initial=0), n - 1))
+    rng = np.random.default_rng(seed)
+    # One draw of kmax distinct other cells per permutation, shared by every cell (as esda).
+    draws = np.argsort(rng.random((permutations, n - 1)), axis=1)[:, :kmax]
+    p = np.ones(n)
+    for i in range(n):
+        ids = draws[:, : k[i]]
+        ids = ids + (ids >= i)
+        sims = x[i] + x[ids].sum(axis=1)
+        tol = 1e-9 * max(1.0, abs(float(observed[i])))
+        m = min(int((sims >= observed[i] - tol).sum()), int((sims <= observed[i] + tol).sum()))
+        p[i] = min(1.0, 2.0 * (m + 1) / (permutations + 1))
+    return p
+
+
 def hotspot_classes(
     z: ArrayLike, p: ArrayLike, *, p_fdr: ArrayLike | None = None, fdr: bool = True
 ) -> NDArray[np.str_]:
@@ -312,6 +421,9 @@ def gi_star_cells(
     distance: float | None = None,
     weights: str | None = None,
     fdr: bool = True,
+    min_area: float | None = None,
+    permutations: int = 0,
+    seed: int = 0,
 ) -> GiResult:
     """Getis-Ord Gi* hot and cold spots of incidents in ``cells`` (a grid, wards, ...).
 
@@ -328,38 +440,95 @@ def gi_star_cells(
         None to count incidents, or a weights column (``"weight"``) to sum harm.
     fdr
         Classify by the FDR-adjusted p-values (True) or the raw ones.
+    min_area
+        Cells smaller than this (m²) are left out of the statistic (see the module docstring:
+        clipped edge cells); None keeps every cell.
+    permutations, seed
+        0 (default): p-values from the normal approximation; N: from N conditional
+        randomisations (:func:`permutation_p`) with ``seed``.
 
     Returns
     -------
     GiResult
         ``cells``: ``cells`` (copied) plus ``incidents`` (count), ``value`` (count or summed
         weight), ``n_neighbours`` (including the cell), ``z``, ``p``, ``p_fdr``,
-        ``hotspot_class``; ``notes`` says which neighbour rule was used.
+        ``hotspot_class`` (:data:`LEFT_OUT`, with NaN z and p, for a cell under ``min_area``);
+        ``notes`` says which neighbour rule and p-values were used, the cells left out, and
+        when no cold spot can be found at these counts.
     """
     check_incidents(incidents)
     cells = check_layer(cells, "cells", fix="give polygons such as grid_cells(...)")
-    if len(cells) < 3:
+    out = cells.to_crs(incidents.crs) if cells.crs != incidents.crs else cells.copy()
+    keep = np.ones(len(out), dtype=bool)
+    if min_area is not None:
+        keep = np.asarray(out.geometry.area >= float(min_area))
+    if keep.sum() < 3:
         raise InputError(
             "Gi* needs at least 3 cells (grid cells or wards); use a finer grid or more wards."
         )
-    out = cells.to_crs(incidents.crs) if cells.crs != incidents.crs else cells.copy()
     counts, values = cell_values(incidents, out, weights=weights)
-    w = neighbours(out, distance=distance)
-    z, p = gi_star(values, neighbours=w)
-    p_fdr = benjamini_hochberg(p)
+    used = out[keep]
+    w = neighbours(used, distance=distance)
+    z_in, p_in = gi_star(values[keep], neighbours=w)
     rule = (
         "neighbours: touching cells (queen contiguity) and the cell itself"
         if distance is None
         else f"neighbours: cells with centroids within {float(distance):g} m, and the cell itself"
     )
-    log.info("Gi* on %d cells; %s", len(out), rule)
+    notes = [rule]
+    if permutations:
+        p_in = permutation_p(values[keep], neighbours=w, permutations=permutations, seed=seed)
+        notes.append(
+            f"p-values: {permutations:,} conditional randomisations (seed {seed}, two-sided; "
+            f"the smallest possible is {2 / (permutations + 1):.2g}); "
+            + ("FDR-adjusted" if fdr else "raw")
+        )
+    else:
+        notes.append("p-values: two-sided normal; " + ("FDR-adjusted" if fdr else "raw"))
+    notes += _sparse_notes(values[keep], w, counts, keep, permutations)
+    log.info("Gi* on %d cells; %s", int(keep.sum()), rule)
+    z = np.full(len(out), np.nan)
+    p = np.full(len(out), np.nan)
+    z[keep], p[keep] = z_in, p_in
+    p_fdr = benjamini_hochberg(p)
+    classes = np.full(len(out), LEFT_OUT, dtype=object)
+    classes[keep] = hotspot_classes(z_in, p_in, p_fdr=p_fdr[keep], fdr=fdr)
+    n_nb = np.zeros(len(out), dtype=np.int64)
+    n_nb[keep] = np.diff(w.indptr)
     out["incidents"] = counts
     out["value"] = values
-    out["n_neighbours"] = np.diff(w.indptr).astype(np.int64)
+    out["n_neighbours"] = n_nb
     out["z"] = z
     out["p"] = p
     out["p_fdr"] = p_fdr
-    out["hotspot_class"] = pd.array(hotspot_classes(z, p, p_fdr=p_fdr, fdr=fdr), dtype="str")
+    out["hotspot_class"] = pd.array(classes.astype(str), dtype="str")
     cols = [c for c in out.columns if c != out.geometry.name] + [out.geometry.name]
-    notes = [rule, "p-values: two-sided normal; " + ("FDR-adjusted" if fdr else "raw")]
     return GiResult(cells=out[cols], notes=notes)
+
+
+def _sparse_notes(
+    values: NDArray[np.float64],
+    w: sparse.csr_array,
+    counts: NDArray[np.int64],
+    keep: NDArray[np.bool_],
+    permutations: int,
+) -> list[str]:
+    """Notes on cells left out, and on cold spots that these counts cannot show."""
+    notes = []
+    left = int((~keep).sum())
+    if left:
+        notes.append(
+            f"{left:,} edge cell{'s' if left != 1 else ''} clipped by the boundary to under half "
+            f"a cell ({int(counts[~keep].sum()):,} incidents) left out of Gi*: a part-cell holds "
+            "fewer incidents only because it is smaller"
+        )
+    sd = float(values.std())
+    if not permutations and sd > 0:
+        floor = float(lowest_z(w, len(values), float(values.mean()), sd).min())
+        if floor > -_Z90:
+            notes.append(
+                f"no cold spot can be found at these counts: even a cell whose neighbourhood "
+                f"has no incidents has z = {floor:.2f}, short of the -1.64 needed for 90% "
+                "(try permutations, larger cells or more months)"
+            )
+    return notes

@@ -24,6 +24,7 @@ from geodata.store import PatrolAreaStore
 from hotspots import InputError
 from hotspots.assets import external_urls
 from hotspots.harm import DEFAULT_HARM_WEIGHTS, HARM_SOURCE
+from hotspots.significance import LEFT_OUT
 from ui import analysis, pilot
 from ui import harm_table as harm_ui
 from ui.helpers import STATIC_URL
@@ -109,7 +110,7 @@ def test_every_method_weighted_by_harm_renders(fresh: AppTest, method: str) -> N
     if method == "Gi*":
         assert int(metric(fresh, "Hot cells")) > 0
     elif method == "Change":
-        assert len(table_with(fresh, "pattern", "cells", "median_count_trend_p")) > 0
+        assert len(table_with(fresh, "pattern", "cells", "counts_rising")) > 0
     else:
         assert int(metric(fresh, "Footprints")) > 0
 
@@ -121,16 +122,30 @@ def test_gi_star_has_hot_cells_and_a_count_per_class(fresh: AppTest) -> None:
     assert list(table["class"])[:3] == ["hot 99%", "hot 95%", "hot 90%"]
     _run(fresh.checkbox(key="gi_fdr").uncheck())
     assert int(metric(fresh, "Hot cells")) > 0
+    _run(fresh.checkbox(key="gi_permutations").check())
+    assert any("999 conditional randomisations" in c.value for c in fresh.caption)
+    assert int(metric(fresh, "Hot cells")) > 0
 
 
 def test_change_shows_patterns_with_the_count_trend(fresh: AppTest) -> None:
     _run(fresh.radio(key="an_method").set_value("Change"))
     compared = [d.value for d in fresh.dataframe if {"before", "after"} <= set(d.value.columns)]
     assert compared and (compared[0]["change"] != 0).any()
-    patterns = table_with(fresh, "pattern", "cells", "median_count_trend_p")
+    words = compared[0]["change_words"]
+    assert words.str.contains("95% interval").all()
+    assert any("exact 95% interval" in c.value for c in fresh.caption)
+    patterns = table_with(fresh, "pattern", "cells", "counts_rising", "counts_falling")
     assert patterns["cells"].sum() > 0
-    cells = table_with(fresh, "pattern", "series", "incidents", "count_trend_z", "count_trend_p")
+    tested = patterns[patterns["pattern"] != LEFT_OUT]  # clipped edge cells have no Gi*
+    assert (
+        tested[["counts_rising", "counts_falling", "no_clear_count_trend"]].sum(axis=1)
+        == tested["cells"]
+    ).all()
+    cells = table_with(fresh, "pattern", "count_trend", "series", "incidents")
     assert len(cells) > 0
+    assert cells["count_trend"].str.match(r"(rising|falling|no clear trend) \(p [<=] ").all()
+    _run(fresh.radio(key="ch_window").set_value("Each period on its own"))
+    assert any("same period only" in c.value for c in fresh.caption)
 
 
 def test_gi_and_change_by_ward(fresh: AppTest) -> None:
@@ -191,6 +206,9 @@ def test_pilot_on_the_demo_corridor_finds_the_planted_fall(fresh: AppTest) -> No
     labels = [b.label for b in fresh.get("download_button")]
     assert "pilot.json" in labels and "Monthly counts (CSV)" in labels
     assert "Pilot briefing (HTML)" in labels
+    _run(fresh.number_input(key="pilot_placebos").set_value(19))
+    text = " ".join(m.value for m in fresh.markdown)
+    assert "Placebo check: of 19 areas of the target's size and shape" in text
 
 
 def test_choosing_the_demo_corridor_sets_its_operation_months(fresh: AppTest) -> None:

@@ -11,20 +11,28 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.stats import kendalltau
+from scipy.stats import binom, binomtest, kendalltau
 
 from hotspots import change
 from hotspots.change import (
     PATTERNS,
+    Window,
     classify_pattern,
     compare_periods,
     emerging_hotspots,
 )
 from hotspots.density import grid_cells
 from hotspots.errors import InputError, ParameterError
-from hotspots.trend import mann_kendall
+from hotspots.significance import LEFT_OUT
+from hotspots.trend import (
+    change_words,
+    compare_counts,
+    mann_kendall,
+    percent_interval,
+    seasonal_note,
+)
 
 BNG = "EPSG:27700"
 
@@ -145,12 +153,48 @@ def test_compare_periods_zero_month_of_a_filtered_type_is_not_missing() -> None:
         )  # fmt: skip
 
 
+def test_compare_periods_states_change_with_its_interval() -> None:
+    """Cell 0: 10 incidents in Jan then 30 in Feb (monthly rates; a clear rise); cell 1: 4
+    then 6 (no clear change); cell 2: none. Jan against Feb are different months of the year;
+    with harm weights there is no interval."""
+    rows = [(50.0, 50.0, "2024-01")] * 10 + [(50.0, 50.0, "2024-02")] * 30
+    rows += [(150.0, 50.0, "2024-01")] * 4 + [(150.0, 50.0, "2024-02")] * 6
+    frame = incidents(rows)
+    span = {"before": ("2024-01", "2024-01"), "after": ("2024-02", "2024-02")}
+    result = compare_periods(frame, three_cells(), **span)  # type: ignore[arg-type]
+    out = result.cells
+    assert out["change_p"].iloc[0] == pytest.approx(binomtest(30, 40).pvalue)
+    assert out["change_low_pct"].iloc[0] > 0
+    assert out["change_words"].iloc[0].startswith("up 200% (95% interval +")
+    assert out["change_words"].iloc[1].startswith("no clear change (+50%; 95% interval −")
+    assert out["change_words"].iloc[2] == "none in either span"
+    assert any("different months of the year" in n for n in result.notes)
+    with pytest.warns(UserWarning, match="overlap"):
+        same = compare_periods(frame, three_cells(), before=("2024-01", "2024-01"),
+                               after=("2024-01", "2024-01"))  # fmt: skip
+    assert not any("months of the year" in n for n in same.notes)
+    weighted = compare_periods(frame.assign(weight=2.0), three_cells(), weights="weight", **span)  # type: ignore[arg-type]
+    assert weighted.cells["change_p"].isna().all()
+    assert any("no interval" in n for n in weighted.notes)
+
+
 def test_emerging_hotspots_names_missing_months() -> None:
     rows = [
         (50 + 100 * (i % 3), 50, f"2024-{m:02d}") for m in range(1, 13) if m != 5 for i in range(9)
     ]
     out = emerging_hotspots(incidents(rows), three_cells(), period_months=2)
     assert any("2024-05" in n and "missing" in n for n in out.notes)
+
+
+def test_a_missing_month_does_not_make_a_trend() -> None:
+    """The same 3 incidents a month in cell 0 and 1 in cell 2 for 12 months but May: scaled
+    to a full period, the period holding May counts 6 in cell 0 like the others, so there is
+    no count trend, and ``incidents`` still counts what was read."""
+    rows = [(x, 50.0, f"2024-{m:02d}") for m in range(1, 13) if m != 5 for x in (50, 50, 50, 250)]
+    out = emerging_hotspots(incidents(rows), three_cells(), period_months=2, fdr=False).cells
+    assert out["incidents"].tolist() == [33.0, 0.0, 11.0]
+    assert (out["count_trend_z"] == 0).all()
+    assert out["count_trend"].str.startswith("no clear trend").all()
 
 
 def test_compare_periods_errors_and_overlap_warning() -> None:
@@ -218,6 +262,79 @@ def test_mann_kendall_invariants(series: list[int]) -> None:
         )
 
 
+# --------------------------------------------------------------------------- two counts
+
+
+@settings(deadline=None)
+@given(st.integers(0, 300), st.integers(0, 300))
+def test_compare_counts_is_scipys_exact_binomial_test(before: int, after: int) -> None:
+    """Equal spans: the p-value is scipy's exact binomial test of after out of the total at
+    1/2, the interval scipy's Clopper-Pearson interval turned into a rate ratio; the test and
+    the interval agree on whether there is a change."""
+    r = compare_counts(before, after)
+    n = before + after
+    if n == 0:
+        assert r.p[0] == 1 and math.isnan(r.low[0])
+        return
+    test = binomtest(after, n)
+    ci = test.proportion_ci(0.95, method="exact")
+    assert r.p[0] == pytest.approx(test.pvalue, rel=1e-6, abs=1e-12)
+    assert r.low[0] == pytest.approx(ci.low / (1 - ci.low) - 1, rel=1e-6, abs=1e-9)
+    if ci.high < 1:
+        assert r.high[0] == pytest.approx(ci.high / (1 - ci.high) - 1, rel=1e-6)
+    else:
+        assert math.isinf(r.high[0])
+    holds_zero = r.low[0] <= 0 <= r.high[0]
+    assert holds_zero == (r.p[0] > 0.05) or r.p[0] == pytest.approx(0.05, abs=1e-9)
+
+
+def test_compare_counts_by_hand() -> None:
+    """21 -> 34 in equal spans is +62% with p = 0.105 (the audit's figure); 10 in 2 months
+    then 10 in 1 month doubles the monthly rate; a new place has an infinite change."""
+    r = compare_counts([21, 10, 0, 0], [34, 10, 8, 0], before_months=1, after_months=1)
+    assert r.change[0] == pytest.approx(13 / 21) and r.p[0] == pytest.approx(0.1048, abs=1e-4)
+    assert r.low[0] < 0 < r.high[0]
+    assert math.isinf(r.change[2]) and r.low[2] > 0 and math.isnan(r.change[3])
+    rate = compare_counts(10, 10, before_months=2, after_months=1)
+    assert rate.change[0] == pytest.approx(1.0)
+    # 10 of 20 incidents fall in the 1-month span when it has a third of the time: p is
+    # twice P(X >= 10) for X ~ Binomial(20, 1/3).
+    assert rate.p[0] == pytest.approx(2 * binom.sf(9, 20, 1 / 3))
+    with pytest.raises(ParameterError, match="counts"):
+        compare_counts([-1], [2])
+
+
+@pytest.mark.parametrize(
+    ("change", "low", "high", "text"),
+    [
+        (0.619, -0.087, 1.936, "no clear change (+62%; 95% interval −9% to +194%)"),
+        (-0.30, -0.468, -0.0005, "down 30% (95% interval −47% to −0.05%)"),
+        (0.5, 0.004, 1.2, "up 50% (95% interval +0.4% to +120%)"),
+        (float("inf"), 0.3, float("inf"), "new: none before (95% interval +30% to +∞)"),
+    ],
+)
+def test_change_words(change: float, low: float, high: float, text: str) -> None:
+    assert change_words(change, low, high) == text
+
+
+@settings(deadline=None)
+@given(st.floats(-0.999, -1e-4), st.floats(1e-4, 5))
+def test_an_interval_off_zero_never_prints_as_zero(low: float, high: float) -> None:
+    """Whichever side of zero an interval lies, neither endpoint is printed as 0% or with
+    the other sign."""
+    for lo, hi in ((low, low / 2), (high / 2, high)):
+        text = percent_interval(lo, hi)
+        first, second = text.split(" to ")
+        assert first[0] == second[0] == ("−" if lo < 0 else "+")
+        assert not any(part.strip("+−%0.,") == "" for part in (first, second))
+
+
+def test_seasonal_note() -> None:
+    jan, jun = 2024 * 12, 2024 * 12 + 5
+    assert seasonal_note((jan, jun), (jan + 12, jun + 12)) is None
+    assert "different months of the year" in str(seasonal_note((jan, jun), (jun + 1, jun + 6)))
+
+
 # --------------------------------------------------------------------------- patterns
 
 N = [False] * 10
@@ -228,31 +345,46 @@ def series(text: str) -> tuple[list[bool], list[bool]]:
     return [c == "H" for c in text], [c == "C" for c in text]
 
 
+# One hand-built series per pattern and the final-step rules (ArcGIS Pro 3.x definitions).
+# 10 periods: "mostly" = at least 9 of them.
 @pytest.mark.parametrize(
     ("text", "trend_z", "trend_p", "expected"),
     [
         (".........H", 0.5, 0.6, "new hot spot"),
-        ("C........H", 0.5, 0.6, "new hot spot"),  # new wins over oscillating
+        ("C........H", 0.5, 0.6, "new hot spot"),  # new comes before oscillating in Esri's table
         (".......HHH", 2.0, 0.04, "consecutive hot spot"),
+        ("...C...HHH", 2.0, 0.04, "consecutive hot spot"),
         ("HHHHHHHHHH", 3.0, 0.001, "intensifying hot spot"),
+        (".HHHHHHHHH", 3.0, 0.001, "intensifying hot spot"),  # 9 of 10 is 90%
         (".HHHHHHHHH", 0.4, 0.7, "persistent hot spot"),
-        ("HHHHHHHHHH", -2.5, 0.01, "diminishing hot spot"),
         ("HHHHHHHHHH", 1.5, 0.13, "persistent hot spot"),  # trend not significant
+        ("HHHHHHHHHH", -2.5, 0.01, "diminishing hot spot"),
         ("HHHHHHHHH.", -1.0, 0.3, "historical hot spot"),
+        ("HHHHHHHHH.", -3.0, 0.001, "historical hot spot"),  # trend does not matter
         ("H.H..H...H", 0.2, 0.8, "sporadic hot spot"),
-        ("H.H..H....", 0.2, 0.8, "sporadic hot spot"),  # on and off, not in the last period
+        ("H......HHH", 0.2, 0.8, "sporadic hot spot"),  # hot before the final run
         ("HH.C...H.H", 0.2, 0.8, "oscillating hot spot"),
+        ("C.......HH", 0.2, 0.8, "consecutive hot spot"),
+        ("C.H.....HH", 0.2, 0.8, "oscillating hot spot"),
+        # The final-step rules: sporadic and oscillating need the final step hot.
+        ("H.H..H....", 0.2, 0.8, "no pattern"),
+        ("....H.....", 0.2, 0.8, "no pattern"),
+        ("H.........", 0.2, 0.8, "no pattern"),
+        ("HH.C...H..", 0.2, 0.8, "no pattern"),
+        ("HHHHHHHH..", -1.0, 0.3, "no pattern"),  # 8 of 10: not mostly, not hot now
+        ("HHHHHHHHH.", 0.0, 1.0, "historical hot spot"),
         ("..........", 0.0, 1.0, "no pattern"),
-        ("HHHC......", 0.0, 1.0, "no pattern"),  # both sides earlier, neither now
+        ("HHHC......", 0.0, 1.0, "no pattern"),
         (".........C", -0.5, 0.6, "new cold spot"),
-        ("CCCCCCCCCC", -3.0, 0.001, "intensifying cold spot"),  # z falling: colder
-        ("CCCCCCCCCC", 3.0, 0.001, "diminishing cold spot"),
-        ("CCCCCCCCCC", 0.0, 1.0, "persistent cold spot"),
-        ("CCCCCCCCC.", 0.0, 1.0, "historical cold spot"),
-        ("C..C.C....", 0.0, 1.0, "sporadic cold spot"),
         ("......CCCC", 0.0, 1.0, "consecutive cold spot"),
         ("..H.....CC", 0.0, 1.0, "consecutive cold spot"),  # hot history does not matter
-        ("C.H.....CC", 0.0, 1.0, "oscillating cold spot"),
+        ("CCCCCCCCCC", -3.0, 0.001, "intensifying cold spot"),  # z falling: colder
+        ("CCCCCCCCCC", 0.0, 1.0, "persistent cold spot"),
+        ("CCCCCCCCCC", 3.0, 0.001, "diminishing cold spot"),
+        ("CCCCCCCCC.", 0.0, 1.0, "historical cold spot"),
+        ("C..C.C...C", 0.0, 1.0, "sporadic cold spot"),
+        ("C..C.C....", 0.0, 1.0, "no pattern"),
+        ("C.H.C...CC", 0.0, 1.0, "oscillating cold spot"),
     ],
 )
 def test_classify_pattern_rule_table(
@@ -263,9 +395,42 @@ def test_classify_pattern_rule_table(
     assert expected in PATTERNS
 
 
+def test_every_pattern_has_a_worked_example() -> None:
+    """The table above holds one hand-built series for each of the 17 patterns."""
+    seen = {
+        classify_pattern(*series(text), trend_z=z, trend_p=p)
+        for text, z, p in [
+            (".........H", 0, 1), (".......HHH", 0, 1), ("HHHHHHHHHH", 3, 0.001),
+            ("HHHHHHHHHH", 0, 1), ("HHHHHHHHHH", -3, 0.001), ("H.H..H...H", 0, 1),
+            ("HH.C...H.H", 0, 1), ("HHHHHHHHH.", 0, 1), (".........C", 0, 1),
+            ("......CCCC", 0, 1), ("CCCCCCCCCC", -3, 0.001), ("CCCCCCCCCC", 0, 1),
+            ("CCCCCCCCCC", 3, 0.001), ("C..C.C...C", 0, 1), ("C.H.C...CC", 0, 1),
+            ("CCCCCCCCC.", 0, 1), ("..........", 0, 1),
+        ]
+    }  # fmt: skip
+    assert seen == set(PATTERNS)
+
+
+@settings(deadline=None)
+@given(st.text(alphabet="HC.", min_size=1, max_size=20), st.floats(-4, 4), st.floats(0, 1))
+def test_only_historical_or_no_pattern_when_the_final_step_is_not_significant(
+    text: str, trend_z: float, trend_p: float
+) -> None:
+    """Every pattern but historical needs the cell significant in the final step, on its side."""
+    got = classify_pattern(*series(text), trend_z=trend_z, trend_p=trend_p)
+    if text[-1] == ".":
+        assert got.startswith("historical") or got == "no pattern"
+    elif text[-1] == "H":
+        assert got.endswith("hot spot")
+    else:
+        assert got.endswith("cold spot")
+
+
 def test_classify_pattern_errors() -> None:
     with pytest.raises(ParameterError, match="equally long"):
         classify_pattern([True], [True, False], trend_z=0.0, trend_p=1.0)
+    with pytest.raises(ParameterError, match="both hot and cold"):
+        classify_pattern([True], [True], trend_z=0.0, trend_p=1.0)
 
 
 # --------------------------------------------------------------------------- emerging
@@ -287,7 +452,7 @@ def planted_series(kind: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
 
     * ``"fixed"``: (2, 2) +6 every month (persistent); (2, 8) +12 in the last month only (new);
       (8, 5) +6 every month but the last (historical);
-    * ``"trend"``: (2, 2) +6 every month; (5, 8) +6, +8, ..., +28 (growing: intensifying);
+    * ``"trend"``: (2, 2) +6 every month; (5, 8) +16, +18, ..., +38 (growing: intensifying);
     * ``"fade"``: the same with (5, 8) shrinking +28, ..., +6 (diminishing).
     """
     rows: list[tuple[float, float, str]] = []
@@ -300,9 +465,9 @@ def planted_series(kind: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         if kind == "fixed":
             rows += block(2, 8, 12, month) if k == 11 else block(8, 5, 6, month)
         elif kind == "trend":
-            rows += block(5, 8, 6 + 2 * k, month)
+            rows += block(5, 8, 16 + 2 * k, month)
         else:
-            rows += block(5, 8, 6 + 2 * (11 - k), month)
+            rows += block(5, 8, 16 + 2 * (11 - k), month)
     cells = grid_cells(shapely.box(0, 0, 1100, 1100), cell_size=100.0, crs=BNG)
     return incidents(rows), cells
 
@@ -323,7 +488,7 @@ def test_emerging_hotspots_recovers_planted_patterns() -> None:
     assert result.z.shape == (121, 12)
     assert set(out["pattern"]) <= set(PATTERNS)
     assert out["incidents"].sum() == len(frame)
-    assert list(out.columns[-11:]) == [
+    assert list(out.columns[-12:]) == [
         "incidents",
         "hot_periods",
         "cold_periods",
@@ -333,17 +498,20 @@ def test_emerging_hotspots_recovers_planted_patterns() -> None:
         "trend_p",
         "count_trend_z",
         "count_trend_p",
+        "count_trend",
         "pattern",
         "geometry",
     ]
 
 
+@pytest.mark.parametrize("window", ["entire", "each"])
 @pytest.mark.parametrize(("kind", "pattern"), [("trend", "intensifying"), ("fade", "diminishing")])
-def test_emerging_hotspots_trends(kind: str, pattern: str) -> None:
+def test_emerging_hotspots_trends(kind: str, pattern: str, window: Window) -> None:
     """A block growing (shrinking) beside a constant one: hot every month, its Gi* z-score
-    rising (falling) significantly, and its counts too."""
+    rising (falling) significantly, and its counts too, with either global window."""
     frame, cells = planted_series(kind)
-    out = emerging_hotspots(frame, cells, period_months=1).cells.set_index(["row", "col"])
+    out = emerging_hotspots(frame, cells, period_months=1, window=window)
+    out = out.cells.set_index(["row", "col"])
     cell = out.loc[(5, 8)]
     assert cell["series"] == "H" * 12
     assert cell["pattern"] == f"{pattern} hot spot"
@@ -351,6 +519,60 @@ def test_emerging_hotspots_trends(kind: str, pattern: str) -> None:
     assert (
         np.sign(cell["trend_z"]) == np.sign(cell["count_trend_z"]) == (1 if kind == "trend" else -1)
     )
+    assert cell["count_trend"] == ("rising" if kind == "trend" else "falling") + " (p < 0.001)"
+
+
+def test_global_window_entire_cube_by_hand() -> None:
+    """Three cells in a row over two one-month periods, counts (4, 0, 0) then (8, 2, 0). The
+    whole cube: n = 6 bins, mean 14 / 6, s² = 84 / 6 - (14 / 6)²; cell 0 in period 2 with its
+    neighbour cell 1: (8 + 2 - 2 * 14 / 6) / (s * sqrt((6 * 2 - 2²) / 5)). Each period alone:
+    period 2 has mean 10 / 3, s² = 68 / 3 - (10 / 3)², n = 3."""
+    rows = [(50.0, 50.0, "2024-01")] * 4 + [(50.0, 50.0, "2024-02")] * 8
+    rows += [(150.0, 50.0, "2024-02")] * 2
+    frame = incidents(rows)
+    mean, n = 14 / 6, 6
+    s = math.sqrt(84 / 6 - mean**2)
+    expected = (10 - 2 * mean) / (s * math.sqrt((n * 2 - 4) / (n - 1)))
+    entire = emerging_hotspots(frame, three_cells(), period_months=1, fdr=False)
+    assert entire.z[0, 1] == pytest.approx(expected)
+    assert any("whole space-time cube" in note for note in entire.notes)
+    each = emerging_hotspots(frame, three_cells(), period_months=1, fdr=False, window="each")
+    mean, n = 10 / 3, 3
+    s = math.sqrt(68 / 3 - mean**2)
+    assert each.z[0, 1] == pytest.approx((10 - 2 * mean) / (s * math.sqrt((n * 2 - 4) / (n - 1))))
+    assert any("same period only" in note for note in each.notes)
+
+
+def test_clipped_cells_are_left_out_of_emerging() -> None:
+    """The planted 11 x 11 grid cut at x = 1030: the last column keeps 30% of each cell and
+    is left out (pattern LEFT_OUT, no z-scores; incidents still counted); the planted
+    persistent block keeps its pattern."""
+    frame, _ = planted_series("fixed")
+    cut = grid_cells(shapely.box(0, 0, 1030, 1100), cell_size=100.0, crs=BNG)
+    result = emerging_hotspots(frame, cut, period_months=1, min_area=5000.0)
+    out = result.cells.set_index(["row", "col"])
+    left = result.cells[result.cells["pattern"] == LEFT_OUT]
+    assert len(left) == 11 and left["col"].eq(10).all()
+    assert np.isnan(result.z[left.index]).all()
+    assert result.cells["incidents"].sum() == (frame.geometry.x < 1030).sum()
+    assert out.loc[(2, 2), "pattern"] == "persistent hot spot"
+    assert any("11 edge cells clipped" in n for n in result.notes)
+
+
+def test_each_period_window_makes_a_steady_cell_emerge() -> None:
+    """A block with the same counts every month beside a block that fades: standardised period
+    by period ("each") the steady block looks like a new run of hot spots as the other fades;
+    against the whole cube ("entire", the default) it has no pattern, as its counts say."""
+    frame, cells = planted_series("fade")
+    each = emerging_hotspots(frame, cells, period_months=1, window="each").cells
+    entire = emerging_hotspots(frame, cells, period_months=1).cells
+    steady = each.set_index(["row", "col"]).loc[(2, 2)]
+    assert steady["pattern"] == "consecutive hot spot"
+    assert steady["count_trend"].startswith("no clear trend")
+    assert entire.set_index(["row", "col"]).loc[(2, 2), "pattern"] == "no pattern"
+    with pytest.raises(ParameterError, match="window") as err:
+        emerging_hotspots(frame, cells, period_months=1, window="cube")  # type: ignore[arg-type]
+    assert err.value.argument == "window"
 
 
 def test_periods_end_on_the_last_month() -> None:

@@ -739,6 +739,15 @@ def test_evaluate_pilot_dispersion_and_study_area(
     assert code == 2
     _assert_one_line_error(err, "--buffer", "0 or more")
 
+    code, stdout, err = _run(capsys, *base, "--placebos", "19", "--out", str(tmp_path / "pl"))
+    assert code == 0, err
+    placebo = json.loads((tmp_path / "pl" / "pilot.json").read_text())["placebo"]
+    assert placebo["areas"] == 19 and 0 < placebo["share"] <= 1
+    assert "Placebo check: of 19 areas of the target's size and shape" in stdout
+    code, _, err = _run(capsys, *base, "--placebos", "-3", "--out", str(tmp_path / "pl"))
+    assert code == 2
+    _assert_one_line_error(err, "--placebos", "whole number")
+
 
 def test_help_texts_show_plain_percent_signs(capsys: pytest.CaptureFixture[str]) -> None:
     """argparse %-formats help strings but not descriptions: no '%%' may reach the reader."""

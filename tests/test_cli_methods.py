@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import binomtest
 from shapely.geometry import box
 
 from hotspots.change import compare_periods, emerging_hotspots
@@ -98,6 +99,30 @@ def test_gi_finds_the_busy_cell_and_equals_the_library(
     assert len(geo["features"]) == 64
 
 
+def test_gi_permutations(
+    incidents_csv: Path, square: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "gp"
+    code, _, err = _run(
+        capsys, "gi", str(incidents_csv), "--crs", "EPSG:27700", "--wards", str(square),
+        "--permutations", "199", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    table = pd.read_csv(out / "gi_cells.csv")
+    incidents, study = _library(incidents_csv, square)
+    expected = gi_star_cells(
+        incidents, grid_cells(study, cell_size=250, crs=incidents.crs), permutations=199
+    ).cells
+    np.testing.assert_allclose(table["p"], expected["p"])
+    assert json.loads((out / "summary.json").read_text())["permutations"] == 199
+    assert "199 conditional randomisations" in err
+    code, _, err = _run(
+        capsys, "gi", str(incidents_csv), "--crs", "EPSG:27700", "--wards", str(square),
+        "--permutations", "-1", "--out", str(out),
+    )  # fmt: skip
+    assert code == 2 and "--permutations" in err and "Traceback" not in err
+
+
 def test_gi_by_ward(
     incidents_csv: Path, square: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -163,6 +188,14 @@ def test_change_counts_by_hand(
     ).cells
     assert table["change"].tolist() == expected["change"].tolist()
     assert "1 cells rose and 0 fell" in stdout
+    # 360 -> 720 in equal spans: scipy's exact binomial test, and an interval above 0.
+    assert busy["change_p"] == pytest.approx(binomtest(720, 1080).pvalue, abs=1e-12)
+    assert busy["change_low_pct"] > 0 and busy["change_words"].startswith("up 100% (95% interval")
+    assert (quiet["change_words"] == "no clear change (+0%; 95% interval −73% to +274%)").all()
+    assert "beyond chance (exact 95% interval excluding no change) 1 rose and 0 fell" in stdout
+    assert "different months of the year" in err
+    rises = [line for line in stdout.splitlines() if line.startswith("  ")]
+    assert rises and all("95% interval" in line for line in rises)
 
 
 def test_emerging_equals_the_library(
@@ -186,6 +219,35 @@ def test_emerging_equals_the_library(
     busiest = table.loc[table["incidents"].idxmax(), "pattern"]
     assert busiest in {"persistent hot spot", "intensifying hot spot", "consecutive hot spot"}
     assert busiest in stdout
+    assert table["count_trend"].tolist() == expected["count_trend"].tolist()
+    geo = json.loads((out / "emerging_cells.geojson").read_text())
+    assert {"pattern", "count_trend", "count_trend_p"} <= set(geo["features"][0]["properties"])
+    assert summary["window"] == "entire" and "whole space-time cube" in stdout
+    trends = summary["count_trends"]
+    assert {k: sum(v.values()) for k, v in trends.items()} == summary["patterns"]
+    for line in stdout.splitlines()[1:]:  # every pattern line carries its count trend
+        assert "counts rising in" in line and "no clear trend in" in line
+
+
+def test_emerging_each_period_window(
+    incidents_csv: Path, square: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "em"
+    code, stdout, err = _run(
+        capsys, "emerging", str(incidents_csv), "--crs", "EPSG:27700", "--wards", str(square),
+        "--period-months", "2", "--window", "each", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    table = pd.read_csv(out / "emerging_cells.csv", dtype={"series": "str"})
+    incidents, study = _library(incidents_csv, square)
+    expected = emerging_hotspots(
+        incidents,
+        grid_cells(study, cell_size=250, crs=incidents.crs),
+        period_months=2,
+        window="each",
+    ).cells
+    assert table["pattern"].tolist() == expected["pattern"].tolist()
+    assert "(Gi* against each period)" in stdout
 
 
 def test_harm_weights_the_method(

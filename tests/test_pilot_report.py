@@ -525,7 +525,8 @@ def test_demo_corridor_report(tmp_path: Path) -> None:
         f"Change beyond the control area: {res.relative_change_pct:+.0f}% "
         f"(95% confidence interval {lo:+.0f}% to {hi:+.0f}%)"
     )
-    assert expected == "Change beyond the control area: -35% (95% confidence interval -44% to -25%)"
+    # (the default 99 placebo areas widen the interval a little: -44% to -25% without them)
+    assert expected == "Change beyond the control area: -35% (95% confidence interval -45% to -24%)"
     assert expected in page
     assert "SYNTHETIC DEMO DATA" in page and external_urls(page) == []
     assert "Violence and sexual offences" in page and "St James Street" in page

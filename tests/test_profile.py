@@ -12,6 +12,7 @@ import pytest
 from geopandas.testing import assert_geodataframe_equal
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.stats import binomtest
 from shapely.geometry import Polygon, box
 
 from hotspots import profile
@@ -228,6 +229,30 @@ def test_trend_zero_in_both_spans_is_no_change() -> None:
         incidents, labels, {0: box(0, 0, 1, 1)}, study_area_km2=1.0, trend_months=2
     )
     assert table["trend"].tolist() == [0.0]
+
+
+def test_trend_interval_and_words() -> None:
+    """21 incidents in Jan-Mar and 34 in Apr-Jun: +62% but p = 0.105 (scipy's exact binomial
+    test of 34 of 55 at 1/2), an interval from about -9% to +194%: "no clear change". 10 then
+    30 is a clear rise."""
+    rows = [(0, "2024-01", "Drugs", "x")] * 21 + [(0, "2024-05", "Drugs", "x")] * 34
+    rows += [(2, "2024-02", "Drugs", "x")] * 10 + [(2, "2024-06", "Drugs", "x")] * 30
+    incidents, labels = make_incidents(rows)
+    table, ids = profile_hotspots(
+        incidents, labels, {0: box(1000, 0, 1100, 100), 2: box(2000, 0, 2200, 200)},
+        study_area_km2=1.0,
+    )  # fmt: skip
+    flat = table.set_index("hotspot_id").loc[ids[0]]
+    assert flat["trend"] == pytest.approx(13 / 21)
+    assert flat["trend_p"] == pytest.approx(binomtest(34, 55).pvalue)
+    assert flat["trend_low"] < 0 < flat["trend_high"]
+    words = describe_trend(flat["trend"], months=3, low=flat["trend_low"], high=flat["trend_high"])
+    assert words.startswith("no clear change (+62%; 95% interval −9% to +194%)")
+    rise = table.set_index("hotspot_id").loc[ids[2]]
+    assert rise["trend_low"] > 0 and rise["trend_p"] < 0.01
+    assert describe_trend(
+        rise["trend"], months=3, low=rise["trend_low"], high=rise["trend_high"]
+    ).startswith("up 200% (95% interval +")
 
 
 def test_default_trend_window_short_periods() -> None:

@@ -297,3 +297,80 @@ def test_gi_star_cells_errors() -> None:
         gi_star_cells(frame, square_grid(2, 2), weights="harm")
     with pytest.raises(ParameterError, match="cells"):
         gi_star_cells(frame, pd.DataFrame())  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- sparse counts
+
+
+def test_permutation_p_matches_esda_without_ties() -> None:
+    """Continuous values (no ties): the conditional randomisation p-values are esda's
+    ``p_sim`` doubled, within the Monte Carlo error of 9,999 draws each."""
+    cells = square_grid(6, 6)
+    rng = np.random.default_rng(5)
+    x = rng.gamma(1.0, size=len(cells))
+    x[:4] += 3
+    ours = significance.permutation_p(x, neighbours=neighbours(cells), permutations=9999, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w = libpysal.weights.Queen.from_dataframe(cells, use_index=False)
+        g = esda.G_Local(x, w, transform="B", star=True, permutations=9999, seed=1)
+    assert np.abs(np.minimum(1, 2 * g.p_sim) - ours).max() < 0.05
+    again = significance.permutation_p(x, neighbours=neighbours(cells), permutations=99, seed=1)
+    assert np.array_equal(
+        again, significance.permutation_p(x, neighbours=neighbours(cells), permutations=99, seed=1)
+    )
+
+
+def test_permutation_p_by_hand() -> None:
+    """Three cells in a row, values (5, 0, 0): cell 2 keeps its 0 and draws its one neighbour
+    from the other two cells (5 or 0, even odds), so its local sum 0 is matched or beaten
+    below by half the draws and above by all: p = 2 (m + 1) / (N + 1) with m about N / 2,
+    about 1. Ties count as at least as extreme (esda counts them the other way)."""
+    w = sparse.diags_array([1.0, 1.0, 1.0], offsets=[-1, 0, 1], shape=(3, 3))
+    p = significance.permutation_p([5.0, 0.0, 0.0], neighbours=w, permutations=999, seed=0)
+    assert p[2] == pytest.approx(1.0, abs=0.1)
+    with pytest.raises(ParameterError, match="permutations") as err:
+        significance.permutation_p([1.0, 2.0, 3.0], neighbours=w, permutations=0)
+    assert err.value.argument == "permutations"
+
+
+def test_no_cold_spot_possible_is_said() -> None:
+    """A 5 x 5 grid with 2 incidents in one cell and none elsewhere: even an empty
+    neighbourhood has z above -1.645, so no cold spot can be found, and the notes say so."""
+    cells = square_grid(5, 5)
+    pts = gpd.GeoDataFrame(
+        {"month": pd.to_datetime(["2024-01-01"] * 2)},
+        geometry=gpd.points_from_xy([50.0, 50.0], [50.0, 50.0]),
+        crs=BNG,
+    )
+    out = gi_star_cells(pts, cells, fdr=False)
+    values = out.cells["value"].to_numpy()
+    floor = significance.lowest_z(neighbours(cells), 25, values.mean(), values.std())
+    assert floor.min() > -1.645
+    assert not out.cells["hotspot_class"].str.startswith("cold").any()
+    assert any(n.startswith("no cold spot can be found at these counts") for n in out.notes)
+
+
+def test_clipped_edge_cells_are_left_out() -> None:
+    """A 10 x 10 grid of 100 m cells cut at x = 1030: the last column keeps 30% of each cell
+    and is left out of Gi* (no z, class LEFT_OUT, not anyone's neighbour); the notes count
+    its cells and incidents. At x = 1050 (exactly half) it is kept."""
+    rows = [(c * 100 + 50.0, r * 100 + 50.0) for r in range(10) for c in range(10)] * 2
+    rows += [(1010.0, 50.0)] * 3
+    x, y = zip(*rows, strict=True)
+    pts = gpd.GeoDataFrame(
+        {"month": pd.to_datetime(["2024-01-01"] * len(rows))},
+        geometry=gpd.points_from_xy(x, y),
+        crs=BNG,
+    )
+    cut = grid_cells(shapely.box(0, 0, 1030, 1000), cell_size=100.0, crs=BNG)
+    out = gi_star_cells(pts, cut, min_area=5000.0)
+    left = out.cells[out.cells["hotspot_class"] == significance.LEFT_OUT]
+    assert len(left) == 10 and left["col"].eq(10).all() and left["z"].isna().all()
+    kept = out.cells.drop(index=left.index)
+    beside = kept[(kept["col"] == 9) & kept["row"].between(1, 8)]
+    assert (beside["n_neighbours"] == 6).all()  # the cut column is nobody's neighbour
+    assert kept["n_neighbours"].max() == 9 and kept["z"].notna().all()
+    assert any("10 edge cells" in n and "(3 incidents)" in n for n in out.notes)
+    half = grid_cells(shapely.box(0, 0, 1050, 1000), cell_size=100.0, crs=BNG)
+    assert (gi_star_cells(pts, half, min_area=5000.0).cells["z"].notna()).all()

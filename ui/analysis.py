@@ -17,6 +17,7 @@ import streamlit as st
 from hotspots import InputError
 from hotspots._text import lists_as_text
 from hotspots.assets import local_assets
+from hotspots.change import Window
 from hotspots.crs import to_wgs84
 from hotspots.filter import months_covered
 from hotspots.harm import HARM_SOURCE
@@ -31,7 +32,7 @@ from hotspots.methods import (
     analyse_kde,
 )
 from hotspots.pipeline import analyse
-from hotspots.significance import CLASSES
+from hotspots.significance import CLASSES, LEFT_OUT
 
 from .harm_table import Weights, harm_key, harm_table
 from .helpers import STATIC_URL
@@ -95,9 +96,17 @@ def _units(cell: float, wards: Any) -> dict[str, Any]:
 
 @st.cache_data(show_spinner="Computing Gi* ...", max_entries=8)
 def _gi(
-    akey: str, weights: Weights | None, cell: float, fdr: bool, _inc: gpd.GeoDataFrame, _wards: Any
+    akey: str,
+    weights: Weights | None,
+    cell: float,
+    fdr: bool,
+    _inc: gpd.GeoDataFrame,
+    _wards: Any,
+    permutations: int = 0,
 ) -> GiAnalysis:
-    return analyse_gi(_inc, fdr=fdr, harm=_table(weights), **_units(cell, _wards))
+    return analyse_gi(
+        _inc, fdr=fdr, harm=_table(weights), permutations=permutations, **_units(cell, _wards)
+    )
 
 
 @st.cache_data(show_spinner="Comparing the periods ...", max_entries=8)
@@ -130,12 +139,14 @@ def _emerging(
     _inc: gpd.GeoDataFrame,
     _wards: Any,
     data_months: tuple[str, ...] | None = None,
+    window: Window = "entire",
 ) -> EmergingAnalysis:
     return analyse_emerging(
         _inc,
         period_months=period,
         harm=_table(weights),
         data_months=data_months,
+        window=window,
         **_units(cell, _wards),
     )
 
@@ -321,12 +332,20 @@ def _gi_view(akey: str, weights: Weights | None, inc: gpd.GeoDataFrame, wards: A
     with c1:
         cell = _cell_choice(wards, "gi_cell")
     fdr = c2.checkbox("FDR correction (Benjamini-Hochberg)", value=True, key="gi_fdr")
-    found = _gi(akey, weights, cell, fdr, inc, wards)
+    permute = c2.checkbox(
+        "Permutation p-values (999 draws)",
+        value=False,
+        key="gi_permutations",
+        help="Conditional randomisation, as esda: better than the normal approximation when "
+        "most cells hold 0 or 1 incidents.",
+    )
+    found = _gi(akey, weights, cell, fdr, inc, wards, 999 if permute else 0)
     gi = found.cells
-    counts = pd.Series(found.class_counts()).reindex(list(CLASSES), fill_value=0)
+    counts = pd.Series(found.class_counts()).reindex([*CLASSES, LEFT_OUT], fill_value=0)
     table = counts.rename_axis("class").reset_index(name="cells")
     st.metric("Hot cells", int(table.loc[table["class"].str.startswith("hot"), "cells"].sum()))
-    shown = gi[gi["hotspot_class"] != "not significant"]
+    significant = gi["hotspot_class"].isin(CLASSES) & (gi["hotspot_class"] != "not significant")
+    shown = gi[significant]
     colours = shown["hotspot_class"].map(CLASS_COLOURS)
     tips = shown["hotspot_class"] + ": " + shown["incidents"].astype(int).astype(str)
     tips = tips + " incidents, z " + shown["z"].round(2).astype(str)
@@ -365,9 +384,13 @@ def _change_view(
         ["#b10026" if c > 0 else "#2166ac" for c in moved["change"]], index=moved.index
     )
     tips = "before " + moved["before"].round(0).astype(str) + ", after "
-    tips = tips + moved["after"].round(0).astype(str)
+    tips = tips + moved["after"].round(0).astype(str) + ": " + moved["change_words"]
     st.subheader("Before and after")
-    st.caption("; ".join(change.notes) + ". Red: more after; blue: fewer.")
+    st.caption(
+        "; ".join(change.notes) + ". Red: more after; blue: fewer. Each change of the monthly "
+        "rate comes with its exact 95% interval (change_words): “no clear change” "
+        f"when it includes none. Over every cell: {change.total_change()}."
+    )
     _show(moved, colours, tips, "map_change", wards)
     biggest = cmp.reindex(cmp["change"].abs().sort_values(ascending=False).index).head(20)
     st.dataframe(pd.DataFrame(biggest.drop(columns="geometry")), hide_index=True, width="stretch")
@@ -383,24 +406,37 @@ def _emerging_view(
     data_months: tuple[str, ...] | None,
 ) -> None:
     st.subheader("Emerging hot spots")
-    period = int(st.number_input("Period length (months)", 1, 12, 3, key="ch_period"))
+    c1, c2 = st.columns(2)
+    period = int(c1.number_input("Period length (months)", 1, 12, 3, key="ch_period"))
+    windows: dict[str, Window] = {"Whole period (all cells, all periods)": "entire"}
+    windows["Each period on its own"] = "each"
+    label = c2.radio(
+        "Compare each cell with",
+        list(windows),
+        key="ch_window",
+        help="Whole period: a cell is hot against every cell in every period (ArcGIS's "
+        "default), so rising counts make it hotter. Each period: against the other cells of "
+        "the same period only.",
+    )
     try:
-        found = _emerging(akey, weights, cell, period, inc, wards, data_months)
+        found = _emerging(akey, weights, cell, period, inc, wards, data_months, windows[str(label)])
     except InputError as exc:  # next to the period control
         st.error(str(exc))
         return
     _notes(found.notes)
     st.caption(
-        "A Gi* pattern is relative to the whole area in each period: read the trend of the "
-        "counts (count_trend_p) beside each pattern before acting on it."
+        "Patterns by the ArcGIS Pro 3.x definitions. Beside each, the Mann-Kendall trend of the "
+        "cells' counts (p <= 0.05): a pattern whose counts show no clear trend is a statement "
+        "about Gi* z-scores, not about more or fewer incidents."
     )
     st.dataframe(found.pattern_table(), hide_index=True, width="stretch")
     em = found.cells
-    shown = em[em["pattern"] != "no pattern"]
+    shown = em[~em["pattern"].isin(["no pattern", LEFT_OUT])]
     colours = pd.Series(
         ["#b10026" if "hot" in p else "#2166ac" for p in shown["pattern"]], index=shown.index
     )
-    tips = shown["pattern"] + " (count trend p " + shown["count_trend_p"].round(3).astype(str)
-    _show(shown, colours, tips + ")", "map_emerging", wards)
-    cols = ["pattern", "series", "incidents", "count_trend_z", "count_trend_p", "trend_p"]
+    tips = shown["pattern"] + "; counts " + shown["count_trend"]
+    _show(shown, colours, tips, "map_emerging", wards)
+    cols = ["pattern", "count_trend", "series", "incidents", "count_trend_z", "count_trend_p"]
+    cols.append("trend_p")
     st.dataframe(pd.DataFrame(shown[cols]), hide_index=True, width="stretch")

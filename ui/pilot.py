@@ -19,7 +19,8 @@ from hotspots import InputError
 from hotspots.filter import months_covered
 from hotspots.pilot import PilotResult, evaluate_pilot
 from hotspots.report.pilot_page import pilot_report_html
-from hotspots.report.pilot_text import pilot_record, pilot_summary, wdq_sentence
+from hotspots.report.pilot_text import pilot_record, pilot_summary, wdq_words
+from hotspots.report.wording import percent_interval
 
 from .helpers import DEMO, LAYER_TYPES, digest, read_uploaded_layer, table_csv
 from .helpers import uploaded_files as _uploaded
@@ -41,6 +42,7 @@ def _pilot(
     _target: Any,
     _control: Any,
     _wards: Any,
+    placebos: int = 99,
 ) -> PilotResult:
     return evaluate_pilot(
         _incidents,
@@ -51,6 +53,7 @@ def _pilot(
         control=_control,
         categories=list(categories) or None,
         study_area=_wards,
+        placebos=placebos,
     )
 
 
@@ -190,6 +193,21 @@ def monthly_chart(monthly: pd.DataFrame) -> alt.VConcatChart:
     return alt.vconcat(*charts)
 
 
+def _placebo_count() -> int:
+    return int(
+        st.number_input(
+            "Placebo areas (0 for none)",
+            0,
+            999,
+            99,
+            step=99,
+            key="pilot_placebos",
+            help="Copies of the target placed at random in the control area: where the "
+            "target's change ranks among places where nothing was done.",
+        )
+    )
+
+
 def pilot_tab(
     inc_key: str,
     wards_key: str,
@@ -227,6 +245,7 @@ def pilot_tab(
     elif not set(state["pilot_types"]) <= set(categories):
         state["pilot_types"] = [t for t in state["pilot_types"] if t in categories]
     types = st.multiselect("Crime types to count", categories, key="pilot_types")
+    placebos = _placebo_count()
     error = st.empty()
     if st.button("Run the evaluation", key="pilot_run", type="primary"):
         st.session_state["pilot_go"] = True
@@ -246,6 +265,7 @@ def pilot_tab(
             target[1],
             control[1],
             wards,
+            placebos,
         )
     except InputError as exc:
         error.error(str(exc))
@@ -261,9 +281,9 @@ def pilot_tab(
         f"{result.relative_change_pct:+.0f}%",
         help="95% confidence interval",
     )
-    c1.caption(f"95% confidence interval {lo:+.0f}% to {hi:+.0f}%")
+    c1.caption(f"95% confidence interval {percent_interval(lo, hi)}")
     c2.metric("WDQ", f"{result.wdq:.2f}")
-    c2.caption(wdq_sentence(result.wdq_band))
+    c2.caption(wdq_words(result))
     st.altair_chart(monthly_chart(result.monthly), width="stretch")
     for note in result.notes:
         st.caption(note)

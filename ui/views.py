@@ -122,6 +122,9 @@ TABLE_FORMATS = {
     "pai": "{:.1f}",
     "patrol_coverage": "{:.0%}",
     "trend": "{:+.0%}",
+    "trend_low": "{:+.1%}",
+    "trend_high": "{:+.1%}",
+    "trend_p": "{:.3f}",
 }
 
 

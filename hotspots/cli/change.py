@@ -49,13 +49,18 @@ def run(args: argparse.Namespace) -> int:
             f"{summary['total_before']:,.0f} before ({args.before[0]} to {args.before[1]}), "
             f"{summary['total_after']:,.0f} after ({args.after[0]} to {args.after[1]}); per "
             f"month, {summary['cells_up']:,} cells rose and {summary['cells_down']:,} fell "
-            f"({summary['cells_new']:,} had none before)."
+            f"({summary['cells_new']:,} had none before); beyond chance (exact 95% interval "
+            f"excluding no change) {summary['cells_clearly_up']:,} rose and "
+            f"{summary['cells_clearly_down']:,} fell, where chance alone would give about "
+            f"{0.05 * summary['cells_compared']:,.0f} of the {summary['cells_compared']:,} "
+            "cells with incidents."
         )
+        print(f"Over every cell, the monthly rate: {summary['change_total']}.")
         cells = found.cells
         label = "ward_name" if args.by_ward and "ward_name" in cells.columns else "cell_id"
         for row in found.rises().head(5).itertuples():
             print(
                 f"  {getattr(row, label)!s:<24} {row.before_per_month:>8,.1f} -> "
-                f"{row.after_per_month:,.1f} a month"
+                f"{row.after_per_month:,.1f} a month: {row.change_words}"
             )
     return 0

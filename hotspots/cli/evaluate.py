@@ -62,6 +62,15 @@ def add_parser(sub: Any) -> None:
         help="how the confidence interval allows for counts varying more than chance: auto "
         "(default) measures it from each area's monthly counts; 1 assumes Poisson counts",
     )
+    ep.add_argument(
+        "--placebos",
+        type=int,
+        default=99,
+        metavar="N",
+        help="placebo in space: rank the target's change among N copies of the target placed "
+        "at random in the control area, and widen the interval by how much such places change "
+        "on their own (default 99; 0 for none)",
+    )
     ep.add_argument("--crime-type", action="append", metavar="TYPE", help="crime type (repeatable)")
     ep.add_argument("--crs", metavar="CRS", help="CRS of x/y columns in a plain CSV")
     ep.add_argument(
@@ -148,6 +157,7 @@ def run_pilot(args: argparse.Namespace) -> int:
         categories=args.crime_type,
         study_area=study,
         variance_inflation=args.variance_inflation,
+        placebos=args.placebos,
     )
     out = out_dir(args.out)
     write_summary(

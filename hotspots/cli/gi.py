@@ -27,6 +27,14 @@ def add_parser(sub: Any) -> None:
     g.add_argument(
         "--no-fdr", action="store_true", help="plain p-values, no false-discovery-rate correction"
     )
+    g.add_argument(
+        "--permutations",
+        type=int,
+        default=0,
+        metavar="N",
+        help="p-values from N conditional randomisations (e.g. 999; better for sparse counts) "
+        "instead of the normal approximation (default 0)",
+    )
     g.set_defaults(func=run)
 
 
@@ -36,9 +44,17 @@ def run(args: argparse.Namespace) -> int:
 
     inputs = load(args)
     found = analyse_gi(
-        inputs.incidents, distance=args.distance, fdr=not args.no_fdr, **grid_options(args, inputs)
+        inputs.incidents,
+        distance=args.distance,
+        fdr=not args.no_fdr,
+        permutations=args.permutations,
+        **grid_options(args, inputs),
     )
     log_notes(found.notes)
     write_outputs(args, inputs.report, {"gi_cells": found.cells}, found.summary())
     print_counts(f"Gi* over {len(found.cells):,} cells:", found.class_counts(), args.quiet)
+    if not args.quiet:
+        for note in found.notes:
+            if note.startswith("no cold spot can be found"):
+                print(f"Note: {note}.")
     return 0

@@ -134,8 +134,15 @@ def _guide_html(threshold: int, trend_months: int, period_months: int) -> str:
     if trend_months:
         trend = (
             f"compares each hotspot's incidents in the last {trend_months} months of the period "
-            f"with the {trend_months} months before. Short spans swing a lot: read it as a "
-            "direction, not a forecast."
+            f"with the {trend_months} months before, with the exact 95% interval of the "
+            "change; “no clear change” means the interval includes none. Short spans "
+            "swing a lot: read it as a direction, not a forecast"
+            + (
+                "; the two spans are different months of the year, so seasonal swings show as "
+                "change."
+                if trend_months % 12
+                else "."
+            )
         )
     else:
         trend = "needs at least two months of data; this period is too short to show one."

@@ -111,6 +111,8 @@ _HOTSPOT_FIELDS = (
     "top_locations",
     "wards",
     "trend",
+    "trend_low",
+    "trend_high",
     "first_month",
     "last_month",
 )
@@ -136,7 +138,7 @@ def _hotspot_row(
 ) -> tuple[list[str], list[list[str]]]:
     """One row of the hotspot table, from the :data:`_HOTSPOT_FIELDS` of one hotspot, and the
     items of its :data:`_LIST_COLUMNS` as printed."""
-    hid, n, share, area, pai, cats, streets, wards, trend, first, last = values
+    hid, n, share, area, pai, cats, streets, wards, trend, low, high, first, last = values
     hidden = is_small(as_number(n), limit)
     area_v = as_number(area)
     pai_v = as_number(pai)
@@ -153,7 +155,9 @@ def _hotspot_row(
         DASH if area_v is None else f"{area_v:,.2f}",
         DASH if hidden or pai_v is None else f"{pai_v:,.1f}",
         *lists,
-        trend_words(as_number(trend)) if has_trend and not hidden else DASH,
+        trend_words(as_number(trend), as_number(low), as_number(high))
+        if has_trend and not hidden
+        else DASH,
         months_text(first, last),
     ]
     return row, items

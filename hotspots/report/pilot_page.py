@@ -43,6 +43,7 @@ from .wording import (
     fewer_than,
     generated_words,
     n_months,
+    percent_interval,
     signed_percent,
     span_words,
     suppress_small,
@@ -116,7 +117,7 @@ def _headline(result: PilotResult, disclosed: PilotDisclosure) -> tuple[str, boo
         )
     if not math.isfinite(result.relative_change_pct) or not math.isfinite(lo):
         return "The change beyond the control area cannot be estimated: a count is zero.", False
-    interval = f"95% confidence interval {signed_percent(lo)} to {signed_percent(hi)}"
+    interval = f"95% confidence interval {percent_interval(lo, hi)}"
     if result.significant:
         return (
             f"Change beyond the control area: {signed_percent(result.relative_change_pct)} "
@@ -231,8 +232,9 @@ def _guide(result: PilotResult, threshold: int) -> str:
             "Weighted Displacement Quotient (Bowers and Johnson) compares the buffer's change "
             "with the target's: above 0 a diffusion of benefit (the buffer improved too), "
             "between -1 and 0 some displacement but a net benefit, below -1 more displaced "
-            "than prevented. It is only meaningful when crime fell in the target, and values "
-            "near 0 mean little either way.",
+            "than prevented. It is only judged after a significant fall in the target beyond "
+            "the control area's (otherwise it cannot be judged), and values near 0 mean little "
+            "either way.",
         ),
         ("Control area", control),
         (

@@ -4,6 +4,18 @@
 without claiming more than the figures show: :func:`pilot_summary` (the sentences the CLI, the
 dashboard and the printable page show), :func:`wdq_sentence` (a WDQ band in words) and
 :func:`pilot_record` (the JSON-ready figures with those sentences).
+
+The rules:
+
+* an effect is stated only when its interval excludes no change (:func:`effect_stands`);
+* displacement, a diffusion of benefit and the WDQ are judged only after such an effect that
+  is a fall (:func:`can_judge_displacement`); otherwise the
+  summary says they "cannot be judged without a change in the target" (or, when crime rose in
+  the target, that there was no fall to displace): never "displacement" when the target rose;
+* interval endpoints are never rounded onto or across zero
+  (:func:`hotspots.report.wording.percent_interval`);
+* a zone reaching outside the data's coverage gets a warning with its share outside;
+* a placebo-in-space check, when run, says where the target's change ranks.
 """
 
 from __future__ import annotations
@@ -13,13 +25,40 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from .. import disclosure
+from .._validate import month_number
 from ..errors import ParameterError
 from ..pilot import MIN_DISPERSION_MONTHS, SMALL_COUNT, PilotResult
 from ..pilot_stats import classify_wdq
-from .wording import fewer_than, n_months, signed_percent
+from ..trend import compare_counts, seasonal_note
+from .wording import fewer_than, n_months, percent_interval, signed_percent
 
-__all__ = ["interpret_wdq", "pilot_record", "pilot_summary", "wdq_sentence"]
+__all__ = [
+    "NOT_JUDGED",
+    "can_judge_displacement",
+    "effect_stands",
+    "interpret_wdq",
+    "pilot_record",
+    "pilot_summary",
+    "wdq_sentence",
+    "wdq_words",
+    "zone_change",
+]
+
+#: What the summary says of displacement when the target shows no significant change.
+NOT_JUDGED = (
+    "Displacement or a diffusion of benefit cannot be judged without a change in the target."
+)
+#: ... and when crime rose in the target.
+_ROSE = (
+    "Crime rose in the target beyond the control area's change, so there was no fall to "
+    "displace: displacement or a diffusion of benefit cannot be judged."
+)
+#: Share of a zone outside the data's coverage worth a warning.
+_OUTSIDE_WARN = 0.01
+
 
 _WDQ_WORDS = {
     "diffusion_larger": "diffusion of benefit into the buffer, larger than the fall in the target",
@@ -87,6 +126,53 @@ def interpret_wdq(wdq: float, success_measure: float) -> str:
     return wdq_sentence(classify_wdq(wdq, success_measure))
 
 
+def zone_change(result: PilotResult, zone: str) -> str:
+    """A zone's change of the monthly mean, before to after, with its 95% interval.
+
+    The interval is the exact conditional one for two Poisson counts
+    (:func:`hotspots.trend.compare_counts`), on the counts divided by the zone's dispersion
+    (:attr:`PilotResult.dispersion`) so it allows for counts that vary more than Poisson;
+    when it includes 0 the words say "no clear change on its own".
+    """
+    phi = max(float(result.dispersion.get(zone, 1.0)), 1.0)
+    before, after = result.count(zone, "before"), result.count(zone, "after")
+    months = result.months["before"][2], result.months["after"][2]
+    change = signed_percent(result.pct_change[zone])
+    if before + after == 0 or min(months) == 0:
+        return change
+    test = compare_counts(
+        round(before / phi), round(after / phi), before_months=months[0], after_months=months[1]
+    )
+    low, high = 100 * float(test.low[0]), 100 * float(test.high[0])
+    interval = f"95% interval {percent_interval(low, high)}"
+    if math.isnan(low) or low <= 0 <= high:
+        return f"{change} ({interval}: no clear change on its own)"
+    return f"{change} ({interval})"
+
+
+def effect_stands(result: PilotResult) -> bool:
+    """Whether the summary may state an effect in the target: a control area and an interval
+    that excludes no change. (The placebo check, when run, is reported beside it but does not
+    decide: random copies of a busy target hold fewer incidents, and their changes swing
+    more by chance.)"""
+    return bool(result.has_control and result.significant)
+
+
+def can_judge_displacement(result: PilotResult) -> bool:
+    """Whether the buffer and WDQ may be read as displacement or a diffusion of benefit: an
+    effect in the target (:func:`effect_stands`) that is a fall (Bowers & Johnson 2003: the
+    WDQ presumes a success in the target)."""
+    return effect_stands(result) and result.relative_change_pct < 0
+
+
+def wdq_words(result: PilotResult) -> str:
+    """The WDQ band of ``result`` in words, or why it is not judged (no significant fall in
+    the target: :func:`can_judge_displacement`)."""
+    if result.wdq_band in ("no_buffer", "no_control") or can_judge_displacement(result):
+        return wdq_sentence(result.wdq_band)
+    return "not judged: no significant fall in the target relative to the control area"
+
+
 def pilot_record(result: PilotResult) -> dict[str, Any]:
     """:meth:`PilotResult.to_dict` with the sentences: ``wdq_interpretation`` and ``summary``.
 
@@ -103,7 +189,7 @@ def pilot_record(result: PilotResult) -> dict[str, Any]:
     """
     return {
         **result.to_dict(),
-        "wdq_interpretation": wdq_sentence(result.wdq_band),
+        "wdq_interpretation": wdq_words(result),
         "summary": pilot_summary(result),
     }
 
@@ -188,6 +274,12 @@ def pilot_summary(
             f"The before and after periods differ in length ({b[2]} and {a[2]} months); "
             "monthly means are compared, but seasonality may not cancel out."
         )
+    elif seasonal_note(*((_month(p[0]), _month(p[1])) for p in (b, a))):
+        out.append(
+            "The before and after periods are different months of the year: seasonal swings "
+            "show in each area's own change; the comparison with the control area allows "
+            "only for the seasons they share."
+        )
     if not result.has_control:
         out.append(
             "There is no control area, so this change cannot be told apart from what "
@@ -202,13 +294,68 @@ def pilot_summary(
         and not pub.hidden("target", "control")
     ):
         out.append(_interval_basis(result))
+        if result.placebo is not None and result.placebo.spread > 0:
+            out.append(
+                "The interval is also widened for how much places of the target's size change "
+                f"on their own, measured on the {result.placebo.n} placebo areas."
+            )
     small = result.small_counts
     if small:
         out.append(
             f"Counts are small (fewer than {SMALL_COUNT} in: {', '.join(small)}), so the "
             "figures are uncertain; treat them with caution."
         )
+    out += _coverage_sentences(result)
+    if (
+        result.placebo is not None
+        and not pub.hidden("target")
+        and math.isfinite(result.pct_change["target"])
+    ):
+        out.append(_placebo_sentence(result))
     return out + _buffer_sentences(pub)
+
+
+def _month(label: str) -> int:
+    return month_number(pd.Timestamp(f"{label}-01"))
+
+
+def _coverage_sentences(result: PilotResult) -> list[str]:
+    """A warning for each zone that reaches outside the data's coverage."""
+    shares = result.outside_coverage
+    names = {"target": "the target area", "buffer": "the buffer ring", "control": "the control"}
+    parts = [
+        f"{shares[z]:.0%} of {names[z]}" if shares[z] >= 0.005 else f"{shares[z]:.1%} of {names[z]}"
+        for z in ("target", "buffer", "control")
+        if shares.get(z, 0.0) >= _OUTSIDE_WARN
+    ]
+    if not parts:
+        return []
+    return [
+        f"Warning: {', '.join(parts)} lie{'s' if len(parts) == 1 else ''} outside the data's "
+        f"coverage ({result.coverage}). Incidents there are not in the data, so counts there "
+        "are too low and comparisons with those areas are unreliable."
+    ]
+
+
+def _placebo_sentence(result: PilotResult) -> str:
+    """Where the target's change ranks among random areas of its size in the control."""
+    placebo = result.placebo
+    assert placebo is not None
+    way = "down" if placebo.fell else "up"
+    return (
+        f"Placebo check: of {placebo.n} areas of the target's size and shape placed at random "
+        f"in the control area, {placebo.as_extreme} changed at least as far {way} as the "
+        f"target ({signed_percent(result.pct_change['target'])}): the target ranks "
+        f"{placebo.as_extreme + 1} of {placebo.n + 1}, so a change this large happens in about "
+        f"{placebo.share:.0%} of places where nothing was done"
+        + (
+            f" (they held a median of {placebo.median_before:,.0f} incidents before against the "
+            f"target's {result.count('target', 'before'):,.0f}: changes in quieter places swing "
+            "more by chance, so this understates a busy target's rank)."
+            if placebo.median_before < 0.5 * result.count("target", "before")
+            else "."
+        )
+    )
 
 
 def _target_sentence(pub: _Published) -> str:
@@ -229,7 +376,7 @@ def _target_sentence(pub: _Published) -> str:
     change = (
         " (the change is not shown: the counts are too small to publish)"
         if pub.hidden("target")
-        else f", a change of {signed_percent(result.pct_change['target'])}"
+        else f", a change of {zone_change(result, 'target')}"
     )
     before_n = pub.count("target", "before")
     of = " of" if ("target", "before") in pub.withheld else ""
@@ -251,7 +398,7 @@ def _control_sentences(pub: _Published) -> list[str]:
     if pub.hidden("control"):
         out = [f"Over the same periods {where} had too few incidents to publish its change."]
     else:
-        change = signed_percent(result.pct_change["control"])
+        change = zone_change(result, "control")
         out = [f"Over the same periods {where} changed by {change}."]
     lo, hi = result.relative_change_ci
     if pub.hidden("target", "control"):
@@ -264,7 +411,7 @@ def _control_sentences(pub: _Published) -> list[str]:
             f"Relative to the control area, the target's count after the operation was "
             f"{abs(result.relative_change_pct):.0f}% {'lower' if fell else 'higher'} than "
             f"the control's change would predict (95% confidence interval "
-            f"{signed_percent(lo)} to {signed_percent(hi)}). "
+            f"{percent_interval(lo, hi)}). "
             + (
                 "This is consistent with an effect of the operation, but does not rule "
                 "out other local causes."
@@ -277,7 +424,7 @@ def _control_sentences(pub: _Published) -> list[str]:
         out.append(
             f"Relative to the control area the change in the target was "
             f"{signed_percent(result.relative_change_pct)} (95% confidence interval "
-            f"{signed_percent(lo)} to {signed_percent(hi)}); the interval includes no change, "
+            f"{percent_interval(lo, hi)}); the interval includes no change, "
             "so there is no evidence of a change beyond what the control area shows."
         )
     return out
@@ -324,6 +471,15 @@ def _buffer_sentences(pub: _Published) -> list[str]:
     if not result.has_control:
         return []
     lo, hi = result.buffer_change_ci
+    change = (
+        "In the surrounding buffer the count changed by "
+        f"{zone_change(result, 'buffer')}, "
+        f"{signed_percent(result.buffer_change_pct)} relative to the control area (95% confidence "
+        f"interval {percent_interval(lo, hi)})"
+    )
+    if not can_judge_displacement(result):
+        rose = effect_stands(result) and result.relative_change_pct > 0
+        return [f"{change}.", _ROSE if rose else NOT_JUDGED]
     if math.isfinite(lo) and lo > 0:
         verdict = "this suggests displacement into the buffer"
     elif math.isfinite(hi) and hi < 0:
@@ -333,14 +489,14 @@ def _buffer_sentences(pub: _Published) -> list[str]:
             "the interval includes no change, so there is no evidence of displacement "
             "or of a diffusion of benefit"
         )
-    out = [
-        "In the surrounding buffer the count changed by "
-        f"{signed_percent(result.pct_change['buffer'])}, "
-        f"{signed_percent(result.buffer_change_pct)} relative to the control area (95% confidence "
-        f"interval {signed_percent(lo)} to {signed_percent(hi)}); {verdict}."
-    ]
+    out = [f"{change}; {verdict}."]
     words = wdq_sentence(result.wdq_band)
-    if math.isfinite(result.wdq):
+    if math.isfinite(result.wdq) and not (lo > 0 or hi < 0):
+        out.append(
+            f"Weighted Displacement Quotient {result.wdq:.2f}: not read as displacement or a "
+            "diffusion of benefit, since the buffer's change is within chance."
+        )
+    elif math.isfinite(result.wdq):
         out.append(
             f"Weighted Displacement Quotient {result.wdq:.2f} "
             f"({words}; it has no confidence interval, and values "

@@ -32,6 +32,7 @@ __all__ = [
     "months_text",
     "n_months",
     "percent",
+    "percent_interval",
     "signed_percent",
     "span_words",
     "suppress_small",
@@ -175,6 +176,27 @@ def signed_percent(value: float) -> str:
         return "n/a"
     text = f"{value:+.0f}%"
     return "0%" if _unsigned_zero(text.lstrip("+")) == "0%" else text
+
+
+def _endpoint(value: float) -> str:
+    """An interval endpoint in percent: whole, unless that would print 0%: then to one
+    significant digit (up to 3 decimals), with its sign."""
+    if not math.isfinite(value):
+        return "n/a"
+    if value != 0 and round(value) == 0:
+        digits = min(3, -math.floor(math.log10(abs(value))))
+        return f"{value:+.{digits}f}%"
+    return signed_percent(value)
+
+
+def percent_interval(low: float, high: float) -> str:
+    """A confidence interval of changes in percent, "-47% to -12%". An endpoint is never
+    rounded onto or across zero: one that would print "0%" gets more digits.
+
+    >>> percent_interval(-46.8, -0.05), percent_interval(-12.4, 30.2), percent_interval(0.4, 9)
+    ('-47% to -0.05%', '-12% to +30%', '+0.4% to +9%')
+    """
+    return f"{_endpoint(low)} to {_endpoint(high)}"
 
 
 def month_words(text: object, *, short: bool = False) -> str:
