@@ -21,7 +21,7 @@ from geodata import (
 )
 from geodata.settings import Settings
 from geodata.store import PatrolAreaStore
-from hotspots import InputError, filter_incidents
+from hotspots import InputError, ParameterError, filter_incidents
 from hotspots.filter import months_covered
 from hotspots.pipeline import Analysis, Suggested, analyse, select_wards, suggest
 from ui.analysis import analysis_tab
@@ -184,7 +184,11 @@ def _tabs(
 def main() -> None:
     """The page: sidebar, headline numbers, map, views."""
     st.title("Crime hotspots")
-    store = PatrolAreaStore(Settings.from_environment().store_path)
+    try:
+        store = PatrolAreaStore(Settings.from_environment().store_path)
+    except (InputError, ParameterError) as exc:  # e.g. HOTSPOTS_STORE not a .gpkg file
+        st.error(f"The patrol-area store cannot be opened: {exc} (set HOTSPOTS_STORE).")
+        return
     with st.sidebar:
         data = sidebar_data(store)
         filter_error = st.empty()

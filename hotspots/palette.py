@@ -6,7 +6,7 @@ legend's rank classes, and a hotspot's trend in words.
 >>> rank_colour(0, 3) == RANK_COLOURS[0]
 True
 >>> rank_classes(8)[:2]
-[('#800026', 'ranks 1–2 (most incidents)'), ('#bd0026', 'rank 3')]
+[('#800026', 'ranks 1–2 (densest)'), ('#bd0026', 'rank 3')]
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def rank_classes(n: int) -> list[tuple[str, str]]:
         lo, hi = members[0], members[-1]
         label = f"rank {lo}" if lo == hi else f"ranks {lo}–{hi}"
         if i == 0:
-            label += " (most incidents)"
+            label += " (densest)"
         out.append((colour, label))
     return out
 

@@ -614,3 +614,14 @@ def test_wards_can_be_shaded_by_a_rate(fresh: AppTest) -> None:
     assert not fresh.exception
     assert not [e.value for e in fresh.error]
     assert fresh.selectbox(key="ward_shading").value == "Incidents per km²"
+
+
+def test_a_bad_store_path_is_one_line_not_a_traceback(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOTSPOTS_STORE", str(store_path.with_suffix(".sqlite")))
+    at = _run(AppTest.from_file(APP, default_timeout=120))
+    assert len(at.error) == 1
+    message = at.error[0].value
+    assert "store cannot be opened" in message and "HOTSPOTS_STORE" in message
+    assert "\n" not in message

@@ -20,6 +20,7 @@ from hotspots import (
     write_hotspots_gpkg,
 )
 from hotspots._text import lists_as_text
+from hotspots.backtest import HOTSPOTS, KDE, NAIVE_CELLS, NAIVE_POINTS
 from hotspots.crs import to_wgs84
 from hotspots.pipeline import Analysis
 from hotspots.report.backtest_text import BACKTEST_TITLE, backtest_sentence
@@ -147,8 +148,16 @@ def forecast_check(analysis: Analysis) -> None:
         .mark_line()
         .encode(
             x=alt.X("area:Q", title="Share of the study area patrolled (%)"),
-            y=alt.Y("caught:Q", title="Share of the next months' crime caught (%)"),
-            color=alt.Color("method:N", title="Map"),
+            y=alt.Y("caught:Q", title="Next months' crime caught (%)"),
+            color=alt.Color(
+                "method:N",
+                title="Map",
+                scale=alt.Scale(
+                    domain=[HOTSPOTS, NAIVE_POINTS, NAIVE_CELLS, KDE],
+                    range=["#800026", "#fd8d3c", "#feb24c", "#6a51a3"],
+                ),
+            ),
+            strokeWidth=alt.condition(alt.datum.method == HOTSPOTS, alt.value(3.5), alt.value(1.5)),
             tooltip=[
                 "method",
                 alt.Tooltip("area:Q", format=".2f"),
