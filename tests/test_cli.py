@@ -589,6 +589,7 @@ def test_evaluate_pilot_recovers_the_planted_fall(
     assert f"Change beyond the control area: {headline}" in page
     assert "St James Street" in page  # the target file's name column
     assert "SYNTHETIC DEMO DATA" in page  # the demo says what it is
+    assert pilot["rows_read"] == pilot["rows_used"] + sum(pilot["rows_dropped"].values())
 
 
 def test_evaluate_map_writes_the_comparison(
@@ -628,6 +629,20 @@ def test_evaluate_map_writes_the_comparison(
     assert bandwidth in (50, 100, 200, 400)  # four fit months: back-tested
     assert f"note: KDE bandwidth {bandwidth:g} m chosen by back-test" in stdout
     assert any(n.startswith(f"KDE bandwidth {bandwidth:g} m") for n in record["notes"])
+    # every row read is used or dropped by reason, as in summary.json
+    assert record["rows_read"] == record["rows_used"] + sum(record["rows_dropped"].values())
+    assert record["rows_used"] > 0 and record["inputs"]
+
+
+def test_evaluate_map_names_its_own_flags_for_an_empty_period(
+    street_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["evaluate-map", str(street_folder), "--fit-from", "2010-01", "--fit-to", "2010-04"]
+    argv += ["--test-from", "2024-05", "--test-to", "2024-06", "--out", str(tmp_path / "o")]
+    code, _, err = _run(capsys, *argv)
+    assert code == 2
+    _assert_one_line_error(err, "--fit-from 2010-01 and --fit-to 2010-04")
+    assert "--from" not in err.replace("--fit-from", "")
 
 
 @pytest.mark.parametrize("value", ["wide", "-50", "0"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +162,7 @@ def run_pilot(args: argparse.Namespace) -> int:
     )
     out = out_dir(args.out)
     write_summary(
-        {"inputs": list(report.inputs), "rows_read": report.rows_read, **pilot_record(result)},
+        {**_accounting(report), **pilot_record(result)},
         out / "pilot.json",
     )
     write_table_csv(result.monthly, out / "pilot_monthly.csv")
@@ -197,12 +198,34 @@ def _kde_bandwidth(text: str) -> float | str:
     return float(positive_float("--kde-bandwidth", "--kde-bandwidth 200 (or auto)")(text))
 
 
+def _accounting(report: Any) -> dict[str, Any]:
+    """What was read, as summary.json says it: every row read used or dropped by reason."""
+    read = report.to_dict()
+    keys = ("inputs", "rows_read", "rows_used", "rows_dropped", "empty_files", "warnings")
+    return {key: read[key] for key in keys}
+
+
+def _period(incidents: Any, start: str, end: str, types: Any, flags: str) -> Any:
+    """The incidents of one period; an empty period named by this command's own flags
+    (``--fit-from``/``--fit-to`` or ``--test-from``/``--test-to``, not ``--from``/``--to``)."""
+    from ..filter import filter_incidents
+
+    try:
+        return filter_incidents(incidents, None, start=start, end=end, categories=types)
+    except ParameterError as exc:
+        if exc.argument not in ("start", "end"):
+            raise
+        text = re.sub(
+            r"^start (\S+) and end (\S+)", rf"{flags}-from \1 and {flags}-to \2", str(exc)
+        )
+        raise ParameterError(text) from exc
+
+
 def run_map(args: argparse.Namespace) -> int:
     """``hotspots evaluate-map``: score maps fitted on months A on months B; exit code."""
     from geodata.layers import load_wards
 
     from ..export import write_summary, write_table_csv
-    from ..filter import filter_incidents
     from ..forecast import evaluate_forecast, forecast_maps
     from ..io import read_incidents
 
@@ -217,12 +240,8 @@ def run_map(args: argparse.Namespace) -> int:
     incidents, report = read_incidents(args.inputs, crs=args.crs)
     for line in report.lines():
         log.info("%s", line)
-    fit = filter_incidents(
-        incidents, None, start=args.fit_from, end=args.fit_to, categories=args.crime_type
-    )
-    test = filter_incidents(
-        incidents, None, start=args.test_from, end=args.test_to, categories=args.crime_type
-    )
+    fit = _period(incidents, args.fit_from, args.fit_to, args.crime_type, "--fit")
+    test = _period(incidents, args.test_from, args.test_to, args.crime_type, "--test")
     study: Any = None
     if args.wards:
         study, _ = load_wards(args.wards, incidents=incidents)
@@ -234,7 +253,7 @@ def run_map(args: argparse.Namespace) -> int:
     write_table_csv(table, out / "forecast.csv")
     write_summary(
         {
-            "inputs": list(report.inputs),
+            **_accounting(report),
             "fit": [args.fit_from, args.fit_to],
             "test": [args.test_from, args.test_to],
             "kde_bandwidth_m": maps.kde_bandwidth,
