@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 
@@ -200,6 +201,20 @@ def uncovered_hotspots(
     return out.iloc[keep]
 
 
+def _hotspot_slots(
+    incidents: gpd.GeoDataFrame, hotspots: gpd.GeoDataFrame, hotspot_ids: pd.Series, top_n: int
+) -> tuple[gpd.GeoDataFrame, npt.NDArray[np.object_], npt.NDArray[np.intp]]:
+    """The checked incidents, the hotspot ids in rank order and each incident's place among
+    them (-1: in none of ``hotspots``), once ``top_n`` is checked."""
+    if isinstance(top_n, bool) or not isinstance(top_n, int | np.integer) or top_n < 1:
+        raise ParameterError(f"top_n: must be a whole number of at least 1, not {top_n!r}.")
+    frame = check_incidents(incidents, columns=("location",))
+    hs = check_hotspots(hotspots, frame.crs)
+    ids = check_hotspot_ids(hotspot_ids, frame)
+    names = hs["hotspot_id"].astype("str").to_numpy(dtype=object)[rank_order(hs)]
+    return frame, names, pd.Index(names).get_indexer(pd.Index(ids))
+
+
 def outreach_streets(
     incidents: gpd.GeoDataFrame,
     hotspots: gpd.GeoDataFrame,
@@ -242,13 +257,7 @@ def outreach_streets(
     {'hotspot_id': ['H01', 'H01'], 'rank_in_hotspot': [1, 2],
      'street': ['High Street', 'Mill Lane'], 'incidents': [2, 1], 'share_of_hotspot': [0.5, 0.25]}
     """
-    if isinstance(top_n, bool) or not isinstance(top_n, int | np.integer) or top_n < 1:
-        raise ParameterError(f"top_n: must be a whole number of at least 1, not {top_n!r}.")
-    frame = check_incidents(incidents, columns=("location",))
-    hs = check_hotspots(hotspots, frame.crs)
-    ids = check_hotspot_ids(hotspot_ids, frame)
-    names = hs["hotspot_id"].astype("str").to_numpy(dtype=object)[rank_order(hs)]
-    slot = pd.Index(names).get_indexer(pd.Index(ids))
+    frame, names, slot = _hotspot_slots(incidents, hotspots, hotspot_ids, top_n)
     member = slot >= 0
     totals = np.bincount(slot[member], minlength=len(names))
     # Clean each distinct location once ("On or near " off; "No Location" and missing: "").
@@ -333,13 +342,7 @@ def patrol_points(
     >>> t[["location", "incidents", "easting"]].values.tolist()
     [['High Street', 3, 0.0], ['Mill Lane', 1, 90.0]]
     """
-    if isinstance(top_n, bool) or not isinstance(top_n, int | np.integer) or top_n < 1:
-        raise ParameterError(f"top_n: must be a whole number of at least 1, not {top_n!r}.")
-    frame = check_incidents(incidents, columns=("location",))
-    hs = check_hotspots(hotspots, frame.crs)
-    ids = check_hotspot_ids(hotspot_ids, frame)
-    names = hs["hotspot_id"].astype("str").to_numpy(dtype=object)[rank_order(hs)]
-    slot = pd.Index(names).get_indexer(pd.Index(ids))
+    frame, names, slot = _hotspot_slots(incidents, hotspots, hotspot_ids, top_n)
     member = slot >= 0
     xy = shapely.get_coordinates(frame.geometry.to_numpy()[member])
     street = street_names(frame["location"][member].reset_index(drop=True))
