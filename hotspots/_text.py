@@ -175,11 +175,7 @@ def join_names(names: Iterable[object] | str | None) -> str:
     >>> join_names(["Ward A", "Ward B"]), join_names([]), join_names("Ward A")
     ('Ward A; Ward B', '', 'Ward A')
     """
-    if isinstance(names, str):
-        return names
-    if names is None or is_missing(names):
-        return ""
-    return _SEPARATOR.join(str(name) for name in names)
+    return _joined(names, _SEPARATOR)
 
 
 def lists_as_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -215,8 +211,13 @@ def join_ids(ids: object) -> str:
     >>> join_ids(["H01", "H02"]), join_ids([]), join_ids("H03")
     ('H01, H02', '', 'H03')
     """
-    if isinstance(ids, str):
-        return ids
-    if ids is None or is_missing(ids):
+    return _joined(ids, ", ")
+
+
+def _joined(values: object, separator: str) -> str:
+    """``values`` joined by ``separator``; text as it is; missing or None as ``""``."""
+    if isinstance(values, str):
+        return values
+    if values is None or is_missing(values):
         return ""
-    return ", ".join(str(i) for i in ids)  # type: ignore[attr-defined]
+    return separator.join(str(v) for v in values)  # type: ignore[attr-defined]

@@ -49,6 +49,7 @@ __all__ = [
     "CURVE_SHARES",
     "HOTSPOTS",
     "KDE",
+    "MAX_SHARE",
     "MIN_MONTHS",
     "NAIVE_CELLS",
     "NAIVE_CELL_M",
@@ -78,6 +79,8 @@ SHARES: tuple[float, ...] = (0.01, 0.03, 0.05)
 BUDGET: tuple[float, float] = (0.01, 0.03)
 #: Shares of the area the capture curve is drawn at (0.25% to 10%).
 CURVE_SHARES: tuple[float, ...] = tuple(round(0.0025 * k, 4) for k in range(1, 41))
+#: The largest share of the study area scored: the maps are drawn that far and no further.
+MAX_SHARE = max(*SHARES, *CURVE_SHARES)
 #: Cell size of the naive and best-possible grid maps, metres.
 NAIVE_CELL_M = 50.0
 #: Columns of :attr:`BacktestResult.table`.
@@ -518,7 +521,7 @@ def backtest(
     inside = shapely.intersects_xy(study, *incident_xy(incidents).T) if len(incidents) else []
     frame = incidents[np.asarray(inside, dtype=bool)]
     months = month_numbers(frame["month"])
-    max_area = max(max(SHARES), max(CURVE_SHARES)) * float(study.area)
+    max_area = MAX_SHARE * float(study.area)
     rows: list[dict[str, Any]] = []
     curves: list[dict[str, Any]] = []
     for k, fold in enumerate(plan, start=1):

@@ -19,6 +19,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ._points import incident_xy
 from ._validate import check_incidents
+from .backtest import MapPoints
 from .cluster import (
     BUSIER_THAN,
     DEFAULT_EPS,
@@ -32,7 +33,7 @@ from .footprint import DEFAULT_MARGIN, hotspot_footprints
 from .profile import profile_hotspots
 from .study_area import StudyArea
 from .study_area import study_area as make_study_area
-from .tuning import MAX_HOTSPOT_KM2, choose_settings, hotspot_labels
+from .tuning import MAX_HOTSPOT_KM2, choose_settings, hotspot_labels, settings_min_samples
 
 __all__ = [
     "METHODS",
@@ -445,16 +446,12 @@ def _grouped_labels(
         if rule is not None:
             share = (len(rows) if w is None else float(w.sum())) / total if total else 0.0
             area_km2 = (areas or {}).get(str(name), share * study_km2)
-            needed = int(
-                suggest_min_samples(
-                    len(rows) if w is None else float(w.sum()),
-                    n_months=n_months,
-                    area_km2=float(area_km2),
-                    eps=eps,
-                    xy=xy[rows],
-                    weights=w,
-                    busier_than=float(rule.value),
-                ).value
+            needed = settings_min_samples(
+                MapPoints(xy[rows], np.ones(len(rows)) if w is None else w),
+                eps=eps,
+                busier_than=float(rule.value),
+                n_months=n_months,
+                area_km2=float(area_km2),
             )
         per_group[str(name) or "(no group)"] = needed
         sub, sub_core = hotspot_labels(

@@ -25,7 +25,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ._points import incident_xy
-from .backtest import CURVE_SHARES, SHARES, BacktestResult, MapPoints, backtest, map_points
+from .backtest import MAX_SHARE, BacktestResult, MapPoints, backtest, map_points
 from .boroughs import ward_groups
 from .cluster import Suggestion, map_point_spacing
 from .errors import InputError, ParameterError
@@ -56,9 +56,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: The largest share of the study area the back-test scores (its maps are drawn that far).
-_MAX_SHARE = max(*SHARES, *CURVE_SHARES)
 
 #: The label of the all-incidents series in :attr:`Analysis.overall`.
 ALL_INCIDENTS = "All incidents"
@@ -379,24 +376,21 @@ def hotspot_backtest(
     ``min_samples`` scaled to the group's share.
     """
     area = found.study_area
-    total = float(incidents["weight"].sum()) if weighted else float(len(incidents))
+    total = _amount(incidents, weighted)
 
     def fit_map(fit: gpd.GeoDataFrame) -> list[Any]:
-        points = map_points(fit, weighted=weighted)
-        if weighted and points.total > 0:  # as find_hotspots: harm scaled to an average of 1
-            points = MapPoints(points.xy, points.counts * len(fit) / points.total)
-        scale = (float(fit["weight"].sum()) if weighted else len(fit)) / total if total else 0
-        min_samples = max(1, round(found.min_samples * scale))
         if groups is not None and found.method == "dbscan":
             return _grouped_fit_map(incidents, fit, found, groups, weighted)
+        scale = _amount(fit, weighted) / total if total else 0.0
+        min_samples = max(1, round(found.min_samples * scale))
         if found.method == "dbscan":
             return cluster_map(
-                points,
+                _cluster_points(fit, weighted),
                 eps=float(found.eps_m or 0),
                 min_samples=min_samples,
                 margin=found.margin,
                 max_km2=found.max_km2,
-                max_area=_MAX_SHARE * area.geometry.area,
+                max_area=MAX_SHARE * area.geometry.area,
             )
         size = max(2, round((found.min_cluster_size or found.min_samples) * scale))
         refit = find_hotspots(
@@ -415,6 +409,19 @@ def hotspot_backtest(
     )
 
 
+def _amount(frame: gpd.GeoDataFrame, weighted: bool) -> float:
+    """The incidents of ``frame``, or their harm."""
+    return float(frame["weight"].sum()) if weighted else float(len(frame))
+
+
+def _cluster_points(frame: gpd.GeoDataFrame, weighted: bool) -> MapPoints:
+    """The map points DBSCAN clusters, as find_hotspots does: harm scaled to an average of 1."""
+    points = map_points(frame, weighted=weighted)
+    if weighted and points.total > 0:
+        return MapPoints(points.xy, points.counts * len(frame) / points.total)
+    return points
+
+
 def _grouped_fit_map(
     incidents: gpd.GeoDataFrame,
     fit: gpd.GeoDataFrame,
@@ -429,12 +436,9 @@ def _grouped_fit_map(
     for g, (name, whole) in enumerate(sorted(found.group_min_samples.items())):
         label = "" if name == "(no group)" else name
         part = fit[(fit_names == label).to_numpy()]
-        points = map_points(part, weighted=weighted)
-        everyone = incidents[(names == label).to_numpy()]
-        total = float(everyone["weight"].sum()) if weighted else float(len(everyone))
-        share = (float(part["weight"].sum()) if weighted else len(part)) / total if total else 0.0
-        if weighted and points.total > 0:
-            points = MapPoints(points.xy, points.counts * len(part) / points.total)
+        points = _cluster_points(part, weighted)
+        total = _amount(incidents[(names == label).to_numpy()], weighted)
+        share = _amount(part, weighted) / total if total else 0.0
         xy_parts.append(points.xy)
         count_parts.append(points.counts)
         group_of.append(np.full(len(points.xy), g, dtype=np.int64))
@@ -449,7 +453,7 @@ def _grouped_fit_map(
         margin=found.margin,
         max_km2=found.max_km2,
         groups=np.concatenate(group_of),
-        max_area=_MAX_SHARE * found.study_area.geometry.area,
+        max_area=MAX_SHARE * found.study_area.geometry.area,
     )
 
 
