@@ -42,6 +42,7 @@ import numpy.typing as npt
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from ._points import unique_points
 from ._validate import month_label, month_numbers
 from .backtest import (
     BUDGET,
@@ -54,7 +55,12 @@ from .backtest import (
     simplified,
 )
 from .cluster import BUSIER_THAN, dbscan_labels, suggest_min_samples
-from .footprint import DEFAULT_MARGIN, hotspot_footprints, outline_area_bound
+from .footprint import (
+    DEFAULT_MARGIN,
+    hotspot_footprints,
+    outline_area_bound,
+    outline_area_floor,
+)
 
 __all__ = [
     "BUSIER_THAN_CANDIDATES",
@@ -144,35 +150,74 @@ def hotspot_labels(
     labels, core = dbscan_labels(xy, eps=eps, min_samples=min_samples, weights=weights)
     if max_km2 is None or labels.max(initial=-1) < 0:
         return labels, core
-    limit = float(max_km2) * 1e6
+    # Split on the unique map points with their summed weights (rows at one point share
+    # their label and core flag), then give every row its point's answer.
+    codes, uxy, uw = unique_points(xy, weights)
+    first = np.empty(len(uxy), dtype=np.intp)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    point_labels, point_core = _split_large(
+        uxy, uw, labels[first], core[first], eps, min_samples, margin, float(max_km2) * 1e6
+    )
+    out = point_labels[codes]
+    member = out >= 0
+    if member.any():
+        n_labels = int(out.max()) + 1
+        first_row = np.full(n_labels, len(out), dtype=np.int64)
+        np.minimum.at(first_row, out[member], np.flatnonzero(member))
+        rank = np.empty(n_labels, dtype=np.int64)
+        rank[np.argsort(first_row, kind="stable")] = np.arange(n_labels)
+        out[member] = rank[out[member]]
+    return out, point_core[codes] & member
+
+
+def _split_large(
+    xy: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.int64],
+    core: npt.NDArray[np.bool_],
+    eps: float,
+    min_samples: int,
+    margin: float,
+    limit: float,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Labels (0.., any order) and core flags of unique points after splitting every cluster
+    whose outline exceeds ``limit`` m² (see :func:`hotspot_labels`)."""
     out = np.full(len(labels), -1, dtype=np.int64)
     core = core.copy()
-    pending = [(np.flatnonzero(labels == k), min_samples) for k in range(labels.max() + 1)]
+    pending = [(rows, min_samples) for rows in _rows_by_label(labels)]
     next_label = 0
     while pending:
         rows, ms = pending.pop()
-        if _fits(xy[rows], eps, margin, limit):
-            out[rows] = next_label
-            next_label += 1
-            continue
-        outline = hotspot_footprints(xy[rows], np.zeros(len(rows), dtype=np.int64), margin=margin)
-        if outline[0].area <= limit:
+        if _fits(xy[rows], eps, margin, limit) or _outline_fits(xy[rows], margin, limit):
             out[rows] = next_label
             next_label += 1
             continue
         stricter = math.ceil(ms * 1.5)
-        sub_w = None if weights is None else weights[rows]
-        sub, sub_core = dbscan_labels(xy[rows], eps=eps, min_samples=stricter, weights=sub_w)
+        sub, sub_core = dbscan_labels(
+            xy[rows], eps=eps, min_samples=stricter, weights=weights[rows]
+        )
         core[rows] = sub_core
-        pending += [(rows[sub == k], stricter) for k in range(sub.max(initial=-1) + 1)]
-    if next_label:
-        first = np.full(next_label, len(out), dtype=np.int64)
-        member = out >= 0
-        np.minimum.at(first, out[member], np.flatnonzero(member))
-        rank = np.empty(next_label, dtype=np.int64)
-        rank[np.argsort(first, kind="stable")] = np.arange(next_label)
-        out[member] = rank[out[member]]
-    return out, core & (out >= 0)
+        pending += [(rows[part], stricter) for part in _rows_by_label(sub)]
+    return out, core
+
+
+def _rows_by_label(labels: npt.NDArray[np.int64]) -> list[npt.NDArray[np.intp]]:
+    """The rows of each label 0.. in label order, ascending (one sort, not a pass per label)."""
+    member = np.flatnonzero(labels >= 0)
+    if not member.size:
+        return []
+    member = member[np.argsort(labels[member], kind="stable")]
+    cuts = np.flatnonzero(np.diff(labels[member])) + 1
+    return list(np.split(member, cuts))
+
+
+def _outline_fits(xy: npt.NDArray[np.float64], margin: float, limit: float) -> bool:
+    """Whether the outline of these points is at most ``limit`` m²: drawn only when its lower
+    bound (:func:`hotspots.footprint.outline_area_floor`) leaves the answer open."""
+    if outline_area_floor(xy, margin=margin) > limit:
+        return False
+    one = np.zeros(len(xy), dtype=np.int64)
+    return bool(hotspot_footprints(xy, one, margin=margin)[0].area <= limit)
 
 
 def _fits(xy: npt.NDArray[np.float64], eps: float, margin: float, limit: float) -> bool:

@@ -137,3 +137,17 @@ def test_dbscan_clusters_get_one_connected_outline(points: list[tuple[float, flo
 
 def test_doctests() -> None:
     assert doctest.testmod(footprint).failed == 0
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clouds, st.sampled_from([10.0, 25.0]))
+def test_area_floor_and_bound_hold_the_drawn_area(
+    points: list[tuple[float, float]], margin: float
+) -> None:
+    """The cheap lower and upper bounds that decide splits without drawing never cross the
+    outline's area (the drawn polygon is within 1% of the exact buffer, hence the slack)."""
+    xy = np.array(points, dtype=float)
+    area = hotspot_footprints(xy, np.zeros(len(xy), dtype=np.int64), margin=margin)[0].area
+    assert footprint.outline_area_floor(xy, margin=margin) <= area * 1.01
+    bound = footprint.outline_area_bound(xy, np.zeros(len(xy), dtype=np.int64), margin=margin)
+    assert area <= bound[0] * 1.0001
