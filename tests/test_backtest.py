@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import box
 
 from hotspots.backtest import (
@@ -195,3 +197,42 @@ def test_ranked_map_of_disjoint_pieces_stops_at_the_area() -> None:
     cells = [box(x, 0, x + 50, 50) for x in range(0, 500, 50)]
     ranked = ranked_map(cells, STUDY, max_area=6_000, disjoint=True)
     assert isinstance(ranked, RankedMap) and len(ranked.pieces) == 3
+
+
+def _plain_hotspot_labels(
+    xy: np.ndarray, eps: float, min_samples: int, limit: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The splitting rule written plainly on rows: draw every cluster, split it while its
+    outline is larger than ``limit`` m², renumber by first row (the reference for the fast
+    path on unique points with lower bounds)."""
+    from hotspots.cluster import dbscan_labels
+
+    labels, core = dbscan_labels(xy, eps=eps, min_samples=min_samples)
+    out = np.full(len(xy), -1)
+    pending = [(np.flatnonzero(labels == k), min_samples) for k in range(labels.max() + 1)]
+    n = 0
+    while pending:
+        rows, ms = pending.pop()
+        if hotspot_footprints(xy[rows], np.zeros(len(rows), dtype=np.int64))[0].area <= limit:
+            out[rows] = n
+            n += 1
+            continue
+        sub, sub_core = dbscan_labels(xy[rows], eps=eps, min_samples=math.ceil(ms * 1.5))
+        core[rows] = sub_core
+        pending += [(rows[sub == k], math.ceil(ms * 1.5)) for k in range(sub.max() + 1)]
+    firsts = sorted({int(out[i]): i for i in range(len(out) - 1, -1, -1) if out[i] >= 0}.items(),
+                    key=lambda kv: kv[1])  # fmt: skip
+    rank = {label: r for r, (label, _) in enumerate(firsts)}
+    return np.array([rank.get(int(v), -1) for v in out]), core & (out >= 0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from([0.005, 0.01, 0.03]))
+def test_hotspot_labels_equal_the_plain_rule_on_rows(seed: int, max_km2: float) -> None:
+    rng = np.random.default_rng(seed)
+    sites = rng.uniform(0, 600, size=(60, 2)).round(-1)  # map points, many rows at each
+    xy = sites[rng.integers(0, len(sites), size=400)]
+    fast, fast_core = hotspot_labels(xy, None, eps=60.0, min_samples=8, max_km2=max_km2)
+    plain, plain_core = _plain_hotspot_labels(xy, 60.0, 8, max_km2 * 1e6)
+    assert fast.tolist() == plain.tolist()
+    assert fast_core.tolist() == plain_core.tolist()
