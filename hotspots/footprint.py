@@ -224,9 +224,8 @@ def outline_area_bound(
     cluster_of, table = cluster_of[fresh], table[fresh]
     bounds = np.r_[np.flatnonzero(np.r_[True, cluster_of[1:] != cluster_of[:-1]]), len(table)]
     out: dict[int, float] = {}
-    for begin, end in itertools.pairwise(bounds):
-        pts_k = table[begin:end]
-        edges = _tree(pts_k)
+    clouds = [table[begin:end] for begin, end in itertools.pairwise(bounds)]
+    for begin, pts_k, edges in zip(bounds[:-1], clouds, _trees(clouds), strict=True):
         length = float(np.hypot(*(pts_k[edges[:, 0]] - pts_k[edges[:, 1]]).T).sum())
         out[int(cluster_of[begin])] = math.pi * margin * margin + 2 * margin * length
     return out
@@ -258,6 +257,52 @@ def outline_area_floor(xy: NDArray[np.float64], *, margin: float = DEFAULT_MARGI
     parity = (big[:, 0] & 1) * 2 + (big[:, 1] & 1)
     by_discs = np.bincount(parity, minlength=4).max() * math.pi * margin * margin
     return float(max(by_cells, by_discs))
+
+
+def _trees(clouds: list[NDArray[np.float64]]) -> list[NDArray[np.intp]]:
+    """:func:`_tree` of every point set; the small ones in batches of one size (Prim's run on
+    all of them at once: the same edges, without a Python loop per cluster)."""
+    out: list[NDArray[np.intp]] = [np.zeros((0, 2), dtype=np.intp)] * len(clouds)
+    sizes = np.array([len(c) for c in clouds], dtype=np.intp)
+    for k in np.flatnonzero(sizes > _DENSE_TREE_MAX):
+        out[k] = _delaunay_tree(clouds[k])
+    small = np.flatnonzero((sizes >= 2) & (sizes <= _DENSE_TREE_MAX))
+    small = small[np.argsort(sizes[small], kind="stable")]
+    for batch in np.array_split(small, max(1, math.ceil(len(small) * _DENSE_TREE_MAX**2 / 2e6))):
+        if len(batch):
+            for k, edges in zip(batch, _prim_batch([clouds[k] for k in batch]), strict=True):
+                out[k] = edges
+    return out
+
+
+def _prim_batch(clouds: list[NDArray[np.float64]]) -> list[NDArray[np.intp]]:
+    """Prim's algorithm on all distances of several small point sets at once (ties: the
+    lowest index joins first, as in :func:`_tree`)."""
+    sizes = np.array([len(c) for c in clouds], dtype=np.intp)
+    k, n = len(clouds), int(sizes.max())
+    pts = np.zeros((k, n, 2))
+    real = np.arange(n)[None, :] < sizes[:, None]
+    pts[real] = np.concatenate(clouds)
+    gaps = np.hypot(*(pts[:, :, None, :] - pts[:, None, :, :]).transpose(3, 0, 1, 2))
+    gaps[~(real[:, :, None] & real[:, None, :])] = np.inf
+    rows = np.arange(k)
+    joined = ~real
+    joined[:, 0] = True
+    best = gaps[:, 0, :].copy()
+    parent = np.zeros((k, n), dtype=np.intp)
+    edges = np.zeros((k, max(n - 1, 0), 2), dtype=np.intp)
+    for step in range(n - 1):
+        active = step < sizes - 1
+        nxt = np.argmin(np.where(joined, np.inf, best), axis=1)
+        edges[:, step, 0] = parent[rows, nxt]
+        edges[:, step, 1] = nxt
+        joined[rows[active], nxt[active]] = True
+        reach = gaps[rows, nxt]
+        closer = (reach < best) & ~joined & active[:, None]
+        best = np.where(closer, reach, best)
+        parent = np.where(closer, nxt[:, None], parent)
+    edges.sort(axis=2)
+    return [edges[i, : sizes[i] - 1] for i in range(k)]
 
 
 def _tree(pts: NDArray[np.float64]) -> NDArray[np.intp]:
@@ -301,8 +346,8 @@ def _outlines(
     segment_owner: list[NDArray[np.intp]] = []
     lone: list[NDArray[np.float64]] = []
     lone_owner: list[NDArray[np.intp]] = []
-    for k, (_, pts) in enumerate(groups):
-        edges = _tree(pts)
+    trees = _trees([pts for _, pts in groups])
+    for k, ((_, pts), edges) in enumerate(zip(groups, trees, strict=True)):
         if link is not None and len(edges):
             lengths = np.hypot(*(pts[edges[:, 0]] - pts[edges[:, 1]]).T)
             edges = edges[lengths <= link]

@@ -151,3 +151,14 @@ def test_area_floor_and_bound_hold_the_drawn_area(
     assert footprint.outline_area_floor(xy, margin=margin) <= area * 1.01
     bound = footprint.outline_area_bound(xy, np.zeros(len(xy), dtype=np.int64), margin=margin)
     assert area <= bound[0] * 1.0001
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(clouds, min_size=1, max_size=12))
+def test_batched_trees_equal_one_at_a_time(sets: list[list[tuple[float, float]]]) -> None:
+    """Prim's run on many small clusters at once gives each the same edges (ties included:
+    the 5 m lattice makes many equal distances) as the one-cluster loop."""
+    unique = [np.unique(np.array(c, dtype=float), axis=0) for c in sets]
+    batched = footprint._trees(unique)
+    for pts, edges in zip(unique, batched, strict=True):
+        assert np.array_equal(edges, footprint._tree(pts))
