@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import pyproj
 import shapely
+from scipy.spatial import ConvexHull, QhullError
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
@@ -198,7 +199,11 @@ def _incidents_xy(incidents: gpd.GeoDataFrame) -> npt.NDArray[np.float64]:
 
 
 def _hull(xy: npt.NDArray[np.float64], buffer_m: float) -> Polygon:
-    hull = shapely.convex_hull(shapely.multipoints(xy))
+    try:  # qhull on the coordinates: several times faster than GEOS on a million points
+        corners = ConvexHull(xy).vertices
+        hull = shapely.Polygon(xy[corners]) if len(corners) >= 3 else shapely.Point()
+    except (QhullError, ValueError):
+        hull = shapely.convex_hull(shapely.multipoints(xy))
     area = hull.buffer(buffer_m, quad_segs=16) if buffer_m > 0 else hull
     if not isinstance(area, Polygon) or area.area <= 0:
         raise InputError(
