@@ -493,6 +493,7 @@ def backtest(
     weighted: bool = False,
     folds: Sequence[Fold] | None = None,
     radius: float = DEFAULT_MARGIN,
+    threads: int = 1,
 ) -> BacktestResult | None:
     """Score the hotspot map and the baselines on the incidents' own months (module docstring).
 
@@ -511,6 +512,10 @@ def backtest(
         The folds; :func:`plan_folds` of the incidents' months when None.
     radius
         Street-space radius of a map point, metres.
+    threads
+        Folds scored at a time (at most the cores; only from 50,000 incidents on).
+        ``hotspot_map`` must then be safe to call from several threads: it must not share a
+        prepared geometry between calls (each fold gets its own copy of ``study``).
 
     Returns
     -------
@@ -527,7 +532,12 @@ def backtest(
     months = month_numbers(frame["month"])
     max_area = MAX_SHARE * float(study.area)
 
+    fold_study = study
+
     def score(fold: Fold) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
+        # Each fold its own copy of the study area: a prepared GEOS geometry builds its
+        # index lazily and must not be shared between threads.
+        study = shapely.from_wkb(shapely.to_wkb(fold_study))
         fit = frame[(months >= fold.fit[0]) & (months <= fold.fit[1])]
         test = map_points(
             frame[(months >= fold.test[0]) & (months <= fold.test[1])], weighted=weighted
@@ -545,8 +555,9 @@ def backtest(
 
     # The folds are independent: two at a time on two cores once they are big enough to pay
     # (GEOS, numpy and pandas release the GIL in their loops); results stay in fold order.
-    workers = min(len(plan), os.cpu_count() or 1, 2) if len(frame) >= _PARALLEL_FOLD_ROWS else 1
-    shapely.prepare(study)  # once, before the threads share it
+    workers = min(len(plan), os.cpu_count() or 1, max(1, threads))
+    if len(frame) < _PARALLEL_FOLD_ROWS:
+        workers = 1
     if workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             scored = list(pool.map(score, plan))

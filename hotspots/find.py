@@ -33,7 +33,13 @@ from .footprint import DEFAULT_MARGIN, hotspot_footprints
 from .profile import profile_hotspots
 from .study_area import StudyArea
 from .study_area import study_area as make_study_area
-from .tuning import MAX_HOTSPOT_KM2, choose_settings, hotspot_labels, settings_min_samples
+from .tuning import (
+    MAX_HOTSPOT_KM2,
+    choose_settings,
+    hotspot_labels,
+    outlines_of,
+    settings_min_samples,
+)
 
 __all__ = [
     "METHODS",
@@ -347,6 +353,7 @@ def find_hotspots(
     if method == "dbscan":
         eps = float(eps if eps is not None else DEFAULT_EPS)
         log.info("DBSCAN of %d incidents, eps %.0f m, min_samples %d", n, eps, min_samples)
+        drawn: dict[int, BaseGeometry] = {}
         labels, is_core, per_group = _grouped_labels(
             incidents,
             xy,
@@ -356,13 +363,14 @@ def find_hotspots(
             areas=group_areas_km2,
             suggested=suggestions if given_min_samples is None else None,
             study_km2=area.area_km2 if area is not None else 0.0,
+            drawn=drawn,
         )
         if per_group:
             notes.append(
                 "min_samples per group, each by its own incidents and area: "
                 + _per_group(per_group)
             )
-        footprints = hotspot_footprints(xy, labels, margin=margin)
+        footprints = outlines_of(xy, labels, margin, drawn)
         min_cluster_size = None
     else:
         if min_cluster_size is None:
@@ -423,13 +431,21 @@ def _grouped_labels(
     areas: Mapping[str, float] | None,
     suggested: Mapping[str, Suggestion] | None,
     study_km2: float,
+    drawn: dict[int, BaseGeometry],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], dict[str, int]]:
-    """DBSCAN labels of all incidents, each group clustered on its own (see find_hotspots)."""
+    """DBSCAN labels of all incidents, each group clustered on its own (see find_hotspots);
+    ``drawn`` receives the outlines drawn on the way."""
     eps, min_samples, margin, max_km2 = setting
     names = None if groups is None else groups.reindex(incidents.index).fillna("").astype(str)
     if names is None or names.nunique() < 2:
         labels, core = hotspot_labels(
-            xy, weights, eps=eps, min_samples=min_samples, margin=margin, max_km2=max_km2
+            xy,
+            weights,
+            eps=eps,
+            min_samples=min_samples,
+            margin=margin,
+            max_km2=max_km2,
+            outlines=drawn,
         )
         return labels, core, {}
     codes, uniques = pd.factorize(names, sort=True)
@@ -454,11 +470,20 @@ def _grouped_labels(
                 area_km2=float(area_km2),
             )
         per_group[str(name) or "(no group)"] = needed
+        sub_drawn: dict[int, BaseGeometry] = {}
         sub, sub_core = hotspot_labels(
-            xy[rows], w, eps=eps, min_samples=needed, margin=margin, max_km2=max_km2
+            xy[rows],
+            w,
+            eps=eps,
+            min_samples=needed,
+            margin=margin,
+            max_km2=max_km2,
+            outlines=sub_drawn,
         )
         member = sub >= 0
-        labels[rows[member]] = sub[member] + labels.max(initial=-1) + 1
+        offset = labels.max(initial=-1) + 1
+        labels[rows[member]] = sub[member] + offset
+        drawn.update({k + int(offset): shape for k, shape in sub_drawn.items()})
         core[rows] = sub_core
     return labels, core, per_group
 

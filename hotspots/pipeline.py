@@ -405,7 +405,13 @@ def hotspot_backtest(
         return list(refit.hotspots.geometry)
 
     return backtest(
-        incidents, study=area.geometry, hotspot_map=fit_map, weighted=weighted, radius=found.margin
+        incidents,
+        study=area.geometry,
+        hotspot_map=fit_map,
+        weighted=weighted,
+        radius=found.margin,
+        # DBSCAN maps share no prepared geometry between folds: two folds at a time
+        threads=2 if found.method == "dbscan" else 1,
     )
 
 

@@ -71,6 +71,7 @@ __all__ = [
     "choose_settings",
     "cluster_map",
     "hotspot_labels",
+    "outlines_of",
     "settings_min_samples",
 ]
 
@@ -139,6 +140,7 @@ def hotspot_labels(
     min_samples: int,
     margin: float = DEFAULT_MARGIN,
     max_km2: float | None = MAX_HOTSPOT_KM2,
+    outlines: dict[int, BaseGeometry] | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """DBSCAN labels and core mask, with clusters whose outline exceeds ``max_km2`` split.
 
@@ -146,6 +148,10 @@ def hotspot_labels(
     ``max_km2`` is clustered again on its own members with ``min_samples`` x 1.5 (rounded
     up), repeatedly, until every part fits; members left out become noise. ``max_km2=None``
     is plain DBSCAN. Labels are renumbered 0.. in order of first row.
+
+    ``outlines``, when given, receives the outlines drawn on the way (``{label: outline}``,
+    equal to :func:`hotspot_footprints`' for that label) so that the caller need not draw them
+    again.
     """
     labels, core = dbscan_labels(xy, eps=eps, min_samples=min_samples, weights=weights)
     if max_km2 is None or labels.max(initial=-1) < 0:
@@ -155,8 +161,9 @@ def hotspot_labels(
     codes, uxy, uw = unique_points(xy, weights)
     first = np.empty(len(uxy), dtype=np.intp)
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    drawn: dict[int, BaseGeometry] = {}
     point_labels, point_core = _split_large(
-        uxy, uw, labels[first], core[first], eps, min_samples, margin, float(max_km2) * 1e6
+        uxy, uw, labels[first], core[first], (eps, min_samples, margin, float(max_km2) * 1e6), drawn
     )
     out = point_labels[codes]
     member = out >= 0
@@ -167,6 +174,8 @@ def hotspot_labels(
         rank = np.empty(n_labels, dtype=np.int64)
         rank[np.argsort(first_row, kind="stable")] = np.arange(n_labels)
         out[member] = rank[out[member]]
+        if outlines is not None:
+            outlines.update({int(rank[k]): shape for k, shape in drawn.items()})
     return out, point_core[codes] & member
 
 
@@ -175,20 +184,26 @@ def _split_large(
     weights: npt.NDArray[np.float64],
     labels: npt.NDArray[np.int64],
     core: npt.NDArray[np.bool_],
-    eps: float,
-    min_samples: int,
-    margin: float,
-    limit: float,
+    setting: tuple[float, int, float, float],
+    drawn: dict[int, BaseGeometry],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """Labels (0.., any order) and core flags of unique points after splitting every cluster
-    whose outline exceeds ``limit`` m² (see :func:`hotspot_labels`)."""
+    whose outline exceeds ``limit`` m² (see :func:`hotspot_labels`); ``drawn`` receives the
+    outlines drawn of the clusters kept."""
+    eps, min_samples, margin, limit = setting
     out = np.full(len(labels), -1, dtype=np.int64)
     core = core.copy()
     pending = [(rows, min_samples) for rows in _rows_by_label(labels)]
     next_label = 0
     while pending:
         rows, ms = pending.pop()
-        if _fits(xy[rows], eps, margin, limit) or _outline_fits(xy[rows], margin, limit):
+        if _fits(xy[rows], eps, margin, limit):
+            out[rows] = next_label
+            next_label += 1
+            continue
+        outline = _outline_within(xy[rows], margin, limit)
+        if outline is not None:
+            drawn[next_label] = outline
             out[rows] = next_label
             next_label += 1
             continue
@@ -201,6 +216,20 @@ def _split_large(
     return out, core
 
 
+def outlines_of(
+    xy: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.int64],
+    margin: float,
+    drawn: dict[int, BaseGeometry],
+) -> dict[int, BaseGeometry]:
+    """:func:`hotspot_footprints` of ``labels``, taking those in ``drawn`` as they are (the
+    outlines :func:`hotspot_labels` drew on the way); ascending label order."""
+    present = np.unique(labels[labels >= 0])
+    done = np.isin(labels, np.fromiter(drawn, dtype=np.int64, count=len(drawn)))
+    fresh = hotspot_footprints(xy, np.where(done, -1, labels), margin=margin)
+    return {int(k): drawn[int(k)] if int(k) in drawn else fresh[int(k)] for k in present}
+
+
 def _rows_by_label(labels: npt.NDArray[np.int64]) -> list[npt.NDArray[np.intp]]:
     """The rows of each label 0.. in label order, ascending (one sort, not a pass per label)."""
     member = np.flatnonzero(labels >= 0)
@@ -211,13 +240,15 @@ def _rows_by_label(labels: npt.NDArray[np.int64]) -> list[npt.NDArray[np.intp]]:
     return list(np.split(member, cuts))
 
 
-def _outline_fits(xy: npt.NDArray[np.float64], margin: float, limit: float) -> bool:
-    """Whether the outline of these points is at most ``limit`` m²: drawn only when its lower
-    bound (:func:`hotspots.footprint.outline_area_floor`) leaves the answer open."""
+def _outline_within(
+    xy: npt.NDArray[np.float64], margin: float, limit: float
+) -> BaseGeometry | None:
+    """The outline of these points if it is at most ``limit`` m², else None; drawn only when
+    its lower bound (:func:`hotspots.footprint.outline_area_floor`) leaves the answer open."""
     if outline_area_floor(xy, margin=margin) > limit:
-        return False
-    one = np.zeros(len(xy), dtype=np.int64)
-    return bool(hotspot_footprints(xy, one, margin=margin)[0].area <= limit)
+        return None
+    outline = hotspot_footprints(xy, np.zeros(len(xy), dtype=np.int64), margin=margin)[0]
+    return outline if outline.area <= limit else None
 
 
 def _fits(xy: npt.NDArray[np.float64], eps: float, margin: float, limit: float) -> bool:
@@ -262,12 +293,19 @@ def cluster_map(
     shapes: list[BaseGeometry] = []
     counts: list[float] = []
     for part, needed_here in parts:
+        drawn: dict[int, BaseGeometry] = {}
         labels, _ = hotspot_labels(
-            part.xy, part.counts, eps=eps, min_samples=needed_here, margin=margin, max_km2=max_km2
+            part.xy,
+            part.counts,
+            eps=eps,
+            min_samples=needed_here,
+            margin=margin,
+            max_km2=max_km2,
+            outlines=drawn,
         )
         if max_area is not None:
             labels = _densest_clusters(part, labels, margin, 2.0 * max_area)
-        found, held = _outlines(part, labels, margin)
+        found, held = _outlines(part, labels, margin, drawn)
         shapes += found
         counts += held
     if not shapes:
@@ -299,10 +337,14 @@ def _densest_clusters(
 
 
 def _outlines(
-    points: MapPoints, labels: npt.NDArray[np.int64], margin: float
+    points: MapPoints,
+    labels: npt.NDArray[np.int64],
+    margin: float,
+    drawn: dict[int, BaseGeometry],
 ) -> tuple[list[BaseGeometry], list[float]]:
-    """Each cluster's outline and its incidents (weights), in label order."""
-    outlines = hotspot_footprints(points.xy, labels, margin=margin)
+    """Each cluster's outline and its incidents (weights), in label order (``drawn``: those
+    already drawn)."""
+    outlines = outlines_of(points.xy, labels, margin, drawn)
     if not outlines:
         return [], []
     keys = np.array(sorted(outlines))

@@ -232,7 +232,14 @@ def test_hotspot_labels_equal_the_plain_rule_on_rows(seed: int, max_km2: float) 
     rng = np.random.default_rng(seed)
     sites = rng.uniform(0, 600, size=(60, 2)).round(-1)  # map points, many rows at each
     xy = sites[rng.integers(0, len(sites), size=400)]
-    fast, fast_core = hotspot_labels(xy, None, eps=60.0, min_samples=8, max_km2=max_km2)
+    drawn: dict = {}
+    fast, fast_core = hotspot_labels(
+        xy, None, eps=60.0, min_samples=8, max_km2=max_km2, outlines=drawn
+    )
     plain, plain_core = _plain_hotspot_labels(xy, 60.0, 8, max_km2 * 1e6)
     assert fast.tolist() == plain.tolist()
     assert fast_core.tolist() == plain_core.tolist()
+    # the outlines drawn on the way are the ones a caller would draw
+    every = hotspot_footprints(xy, fast)
+    assert set(drawn) <= set(every)
+    assert all(shapely.equals_exact(drawn[k], every[k], tolerance=0.0) for k in drawn)
