@@ -884,3 +884,33 @@ def test_the_archive_guard_is_shared_with_the_layer_loaders(tmp_path: Path) -> N
     for reader in (read_incidents, load_wards):
         with pytest.raises(Refused, match="escapes the archive"):
             reader(evil)
+
+
+@pytest.mark.parametrize("rows_before", [3, 60_000])
+def test_values_with_line_breaks_and_blank_lines_are_read_whole(
+    tmp_path: Path, rows_before: int
+) -> None:
+    """The fast line-splitting parse must not cut a quoted value that holds a line break,
+    wherever it falls (a small file, or past pyarrow's first block); blank lines are skipped."""
+    lines = ["lat,lon,Month,Street"]
+    lines += [f"51.58,-0.02,2019-03,Road {i}" for i in range(rows_before)]
+    lines += ['51.59,-0.03,2019-04,"Flat 2\nHigh Street"', "", "51.60,-0.04,2019-05,Last Road"]
+    path = tmp_path / "breaks.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    gdf, report = read_incidents(path, target_crs="EPSG:27700")
+    assert report.rows_read == rows_before + 2 == len(gdf)
+    assert gdf["location"].iloc[-2] == "Flat 2\nHigh Street"
+    assert gdf["location"].iloc[-1] == "Last Road"
+    assert gdf["month"].iloc[-1] == pd.Timestamp("2019-05-01")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 12), max_size=30), st.integers(1, 12), st.booleans())
+def test_line_length_window_check_agrees_with_the_full_scan(
+    lengths: list[int], limit: int, trailing: bool
+) -> None:
+    from hotspots.io import generic_csv
+
+    data = b"\n".join(b"x" * n for n in lengths) + (b"\n" if trailing else b"")
+    longest = generic_csv._longest_line(data)[0] if data else 0
+    assert generic_csv._lines_within(data, limit) == (longest <= limit)

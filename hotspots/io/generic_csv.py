@@ -68,29 +68,59 @@ def _decode(data: bytes, src: Source, notes: Notes) -> tuple[str, bytes]:
     return text, text.encode("utf-8")
 
 
+def _header_line(text: str) -> str:
+    r"""The first non-blank line of ``text``, without copying the rest of it.
+
+    >>> _header_line("\r\na,b\r\n1,2")
+    'a,b\r'
+    """
+    start = 0
+    while start < len(text) and text[start] in "\r\n":
+        start += 1
+    end = text.find("\n", start)
+    return text[start : end if end >= 0 else len(text)]
+
+
+def _one_row_per_line(utf8: bytes, rows: int) -> bool:
+    """Whether every non-empty line of ``utf8`` is one row of the ``rows`` parsed (so no value
+    holds a line break that the fast, line-splitting parse could have cut)."""
+    lines = utf8.count(b"\n") + (0 if utf8.endswith(b"\n") else 1)
+    empty = utf8.count(b"\n\n") + utf8.count(b"\n\r\n") + (1 if utf8[:1] in b"\r\n" else 0)
+    return rows + 1 == lines - empty
+
+
 def _arrow_csv(text: str, utf8: bytes, sep: str) -> pd.DataFrame | None:
     """Parse with pyarrow (several times faster than pandas into string columns).
 
+    The file is first cut at line breaks for both cores (pyarrow's fast mode); when a value
+    might hold a line break (rows and lines disagree) it is parsed again quote-aware.
     None when the file needs pandas' leniency (ragged rows, repeated column names...).
     """
-    first = text.lstrip("\r\n").split("\n", 1)[0]
     try:
-        header = next(csv.reader([first], delimiter=sep), [])
+        header = next(csv.reader([_header_line(text)], delimiter=sep), [])
     except csv.Error:
         return None
+    header = [h.rstrip("\r") if i == len(header) - 1 else h for i, h in enumerate(header)]
     if not header or len(set(header)) != len(header):
         return None
-    try:
-        table = pacsv.read_csv(
-            pa.py_buffer(utf8),
-            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in header},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowException, ValueError):
+    table = None
+    for newlines in (False, True):
+        try:
+            table = pacsv.read_csv(
+                pa.py_buffer(utf8),
+                parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=newlines),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={name: pa.string() for name in header},
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except (pa.ArrowException, ValueError):
+            table = None
+            continue
+        if newlines or _one_row_per_line(utf8, table.num_rows):
+            break
+    if table is None:
         return None
     if table.column_names != header or not all(pa.types.is_string(t) for t in table.schema.types):
         return None
@@ -103,7 +133,7 @@ def _delimiter(text: str) -> str:
     >>> _delimiter("a;b;c"), _delimiter("a|b"), _delimiter("a")
     (';', '|', ',')
     """
-    first = text.lstrip("\r\n").split("\n", 1)[0]
+    first = _header_line(text)
     counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] > 0 else ","
@@ -169,6 +199,22 @@ def _longest_line(data: bytes) -> tuple[int, int]:
     return best, best_line
 
 
+def _lines_within(data: bytes, limit: int) -> bool:
+    r"""Whether no line of ``data`` is longer than ``limit`` bytes: a window of ``limit + 1``
+    bytes from each line start must hold a line end (about ``len(data) / limit`` searches).
+
+    >>> _lines_within(b"ab\nabc\n", 3), _lines_within(b"ab\nabcd\n", 3)
+    (True, False)
+    """
+    start = 0
+    while len(data) - start > limit:
+        end = data.rfind(b"\n", start, start + limit + 1)
+        if end < 0:
+            return False
+        start = end + 1
+    return True
+
+
 def _universal_newlines(text: str) -> str:
     r"""``text`` with lone carriage returns (old Mac line ends) as line feeds; others as they are.
 
@@ -198,7 +244,7 @@ def read_csv_table(src: Source, notes: Notes) -> tuple[bool, pd.DataFrame] | Non
     fixed = _universal_newlines(text)
     if fixed is not text:
         text, utf8 = fixed, fixed.encode("utf-8")
-    if len(utf8) > MAX_LINE_BYTES:
+    if len(utf8) > MAX_LINE_BYTES and not _lines_within(utf8, MAX_LINE_BYTES):
         longest, line = _longest_line(utf8)
         if longest > MAX_LINE_BYTES:
             raise InputFileError(

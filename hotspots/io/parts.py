@@ -18,6 +18,8 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyproj
 
 from .._text import text_column
@@ -154,12 +156,31 @@ def to_float(s: pd.Series) -> FloatArray:
     """Numbers from text; decimal commas accepted; empty or not a number -> NaN."""
     if pd.api.types.is_numeric_dtype(s.dtype):
         return s.to_numpy(dtype=float, na_value=np.nan)
+    fast = _arrow_floats(s)
+    if fast is not None:
+        return fast
     vals = np.array(pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
     retry = np.isnan(vals) & (s.astype("str").fillna("").to_numpy() != "")
     if retry.any():
         fixed = s[retry].astype("str").str.strip().str.replace(",", ".", regex=False)
         vals[retry] = pd.to_numeric(fixed, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     return vals
+
+
+def _arrow_floats(s: pd.Series) -> FloatArray | None:
+    """Numbers from arrow-backed text in one pyarrow cast (empty -> NaN), or None when some
+    value is not a plain number (the lenient path then reads it)."""
+    if s.dtype == object:
+        return None
+    try:
+        arr = pa.array(s.array)  # the column's own arrow data, not copied
+        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            return None
+        blank = pc.equal(arr, "")
+        numbers = pc.cast(pc.if_else(blank, pa.scalar(None, arr.type), arr), pa.float64())
+        return np.asarray(numbers.to_numpy(zero_copy_only=False), dtype=float)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
 
 
 def _parse_dates(s: pd.Series) -> tuple[pd.Series, npt.NDArray[np.bool_]]:
@@ -265,7 +286,9 @@ def build_part(
     ids = text("incident_id")
     has_id = (ids != "").to_numpy()
     if not has_id.all():
-        ids = ids.where(has_id, row_ids(sources, rows))
+        missing = np.flatnonzero(~has_id)
+        ids = ids.copy()
+        ids.iloc[missing] = row_ids(sources.iloc[missing], rows[missing]).to_numpy()
 
     month_col, date_col = cols["month"], cols["date"]
     if month_col is not None:
