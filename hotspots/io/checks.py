@@ -121,6 +121,7 @@ def _mark_repeated_rows(
     has_id: npt.NDArray[np.bool_],
     x: npt.NDArray[np.float64],
     y: npt.NDArray[np.float64],
+    keys: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]],
 ) -> None:
     """Code as duplicate rows (in place) the rows with an id that repeat an earlier row of the
     same file in every field (a month pasted twice). Rows without an id are never compared:
@@ -129,9 +130,8 @@ def _mark_repeated_rows(
     cand = np.flatnonzero((code == 0) & has_id)
     if cand.size < 2:
         return
-    pairs = pd.DataFrame(
-        {"s": frame["source"].to_numpy()[cand], "i": frame["incident_id"].to_numpy()[cand]}
-    )
+    source_code, id_code = keys  # factorized columns: integers compare fast
+    pairs = pd.DataFrame({"s": source_code[cand], "i": id_code[cand]})
     again = pairs.duplicated(keep=False).to_numpy()
     if not again.any():
         return
@@ -157,14 +157,15 @@ def mark_duplicates(
     ``-2``, ``-3`` suffixes (and a note); any other repeat of an id already used is a
     duplicate id.
     """
+    source_code = pd.factorize(frame["source"])[0]
+    id_code = pd.factorize(frame["incident_id"])[0]
     if xy is not None:
-        _mark_repeated_rows(frame, code, has_id, xy[0], xy[1])
+        _mark_repeated_rows(frame, code, has_id, xy[0], xy[1], (source_code, id_code))
     cand = np.flatnonzero((code == 0) & has_id)
     if cand.size == 0:
         return frame
-    ids = frame["incident_id"].to_numpy()[cand]
-    key = pd.factorize(ids)[0]  # codes in order of first appearance
-    src = pd.factorize(frame["source"].to_numpy()[cand])[0]
+    key = pd.factorize(id_code[cand])[0]  # codes in order of first appearance
+    src = pd.factorize(source_code[cand])[0]
     first_pos = np.unique(key, return_index=True)[1][key]
     first_src = src[first_pos]
     dup = np.where(repeat_ok[cand], src != first_src, first_pos != np.arange(cand.size))
@@ -178,7 +179,7 @@ def mark_duplicates(
         idx = kept[again]
         col[idx] = [f"{col[i]}-{r + 1}" for i, r in zip(idx, rank[again], strict=True)]
         frame["incident_id"] = pd.Series(col, dtype="str")
-        n_ids = len(set(ids[~dup][again]))
+        n_ids = len(np.unique(key[~dup][again]))
         files = sorted(set(frame["source"].to_numpy()[idx]))
         notes.lines.append(
             f"{n_ids:,} Crime ID{'s' if n_ids != 1 else ''} appear on more than one row of the "
