@@ -493,7 +493,7 @@ def backtest(
     weighted: bool = False,
     folds: Sequence[Fold] | None = None,
     radius: float = DEFAULT_MARGIN,
-    threads: int = 1,
+    threads: int | None = 1,
 ) -> BacktestResult | None:
     """Score the hotspot map and the baselines on the incidents' own months (module docstring).
 
@@ -513,8 +513,8 @@ def backtest(
     radius
         Street-space radius of a map point, metres.
     threads
-        Folds scored at a time (at most the cores; only from 50,000 incidents on).
-        ``hotspot_map`` must then be safe to call from several threads: it must not share a
+        Folds scored at a time (at most the cores); None: two from 50,000 incidents on, else
+        one. ``hotspot_map`` must then be safe to call from several threads: it must not share a
         prepared geometry between calls (each fold gets its own copy of ``study``).
 
     Returns
@@ -555,9 +555,9 @@ def backtest(
 
     # The folds are independent: two at a time on two cores once they are big enough to pay
     # (GEOS, numpy and pandas release the GIL in their loops); results stay in fold order.
+    if threads is None:
+        threads = 2 if len(frame) >= _PARALLEL_FOLD_ROWS else 1
     workers = min(len(plan), os.cpu_count() or 1, max(1, threads))
-    if len(frame) < _PARALLEL_FOLD_ROWS:
-        workers = 1
     if workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             scored = list(pool.map(score, plan))

@@ -410,8 +410,8 @@ def hotspot_backtest(
         hotspot_map=fit_map,
         weighted=weighted,
         radius=found.margin,
-        # DBSCAN maps share no prepared geometry between folds: two folds at a time
-        threads=2 if found.method == "dbscan" else 1,
+        # DBSCAN maps share no prepared geometry between folds: two at a time when large
+        threads=None if found.method == "dbscan" else 1,
     )
 
 

@@ -24,6 +24,7 @@ from hotspots.backtest import (
     backtest,
     best_hits,
     capture,
+    map_points,
     naive_cells,
     naive_points,
     plan_folds,
@@ -243,3 +244,25 @@ def test_hotspot_labels_equal_the_plain_rule_on_rows(seed: int, max_km2: float) 
     every = hotspot_footprints(xy, fast)
     assert set(drawn) <= set(every)
     assert all(shapely.equals_exact(drawn[k], every[k], tolerance=0.0) for k in drawn)
+
+
+def test_folds_scored_two_at_a_time_equal_one_at_a_time() -> None:
+    """The threaded back-test is only faster: same table, same curve, same fold order."""
+    rng = np.random.default_rng(3)
+    sites = rng.uniform(0, 1000, size=(80, 2)).round()
+    rows = [
+        (f"2024-{m:02d}", tuple(sites[i]), int(n))
+        for m in range(1, 13)
+        for i, n in enumerate(rng.poisson(2.0, size=len(sites)))
+        if n
+    ]
+    frame = incidents(rows)
+
+    def hotspot_map(fit: gpd.GeoDataFrame) -> list:
+        return cluster_map(map_points(fit), eps=60.0, min_samples=8)
+
+    one = backtest(frame, study=STUDY, hotspot_map=hotspot_map, threads=1)
+    two = backtest(frame, study=STUDY, hotspot_map=hotspot_map, threads=2)
+    assert one is not None and two is not None and len(one.folds) == 3
+    pd.testing.assert_frame_equal(one.table, two.table)
+    pd.testing.assert_frame_equal(one.curve, two.curve)
