@@ -15,6 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from ._points import unique_points
 from ._validate import check_incidents
 from .errors import ParameterError
 from .overlay import (
@@ -215,6 +216,18 @@ def _hotspot_slots(
     return frame, names, pd.Index(names).get_indexer(pd.Index(ids))
 
 
+def _street_codes(location: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
+    """Each row's street as a code into the distinct street names (-1: no street), cleaning
+    each distinct location once (:func:`hotspots.profile.street_names`)."""
+    codes, uniques = pd.factorize(location.reset_index(drop=True))
+    cleaned = street_names(pd.Series(np.asarray(uniques, dtype=object), dtype="str"))
+    name_code, distinct = pd.factorize(cleaned.fillna("").to_numpy(dtype=object))
+    names = np.asarray(distinct, dtype=object)
+    per_unique = np.where(names[name_code] == "", -1, name_code) if len(names) else name_code
+    out = np.where(codes >= 0, per_unique[np.maximum(codes, 0)] if len(per_unique) else -1, -1)
+    return out.astype(np.intp), names
+
+
 def outreach_streets(
     incidents: gpd.GeoDataFrame,
     hotspots: gpd.GeoDataFrame,
@@ -261,11 +274,10 @@ def outreach_streets(
     member = slot >= 0
     totals = np.bincount(slot[member], minlength=len(names))
     # Clean each distinct location once ("On or near " off; "No Location" and missing: "").
-    codes, uniques = pd.factorize(frame["location"].to_numpy(dtype=object)[member])
-    cleaned = street_names(pd.Series(np.asarray(uniques, dtype=object))).to_numpy(dtype=object)
-    street = np.where(codes >= 0, cleaned[np.maximum(codes, 0)] if len(cleaned) else "", "")
-    table = pd.DataFrame({"slot": slot[member], "street": street.astype(object)})
-    table = table[table["street"] != ""]
+    code, streets = _street_codes(frame["location"].iloc[np.flatnonzero(member)])
+    table = pd.DataFrame({"slot": slot[member], "code": code})
+    table = table[table["code"] >= 0]
+    table["street"] = streets[table["code"].to_numpy(dtype=np.intp)]
     counts = table.groupby(["slot", "street"], sort=False).size().reset_index(name="n")
     counts = counts.sort_values(["slot", "n", "street"], ascending=[True, False, True])
     counts["rank"] = counts.groupby("slot").cumcount() + 1
@@ -343,26 +355,28 @@ def patrol_points(
     [['High Street', 3, 0.0], ['Mill Lane', 1, 90.0]]
     """
     frame, names, slot = _hotspot_slots(incidents, hotspots, hotspot_ids, top_n)
-    member = slot >= 0
+    member = np.flatnonzero(slot >= 0)
     xy = shapely.get_coordinates(frame.geometry.to_numpy()[member])
-    street = street_names(frame["location"][member].reset_index(drop=True))
-    table = pd.DataFrame(
-        {"slot": slot[member], "x": xy[:, 0], "y": xy[:, 1], "location": street.to_numpy()}
-    )
+    point, uxy, _ = unique_points(xy) if len(xy) else (np.zeros(0, np.intp), xy, None)
+    label_code, labels = _street_codes(frame["location"].iloc[member])
+    table = pd.DataFrame({"slot": slot[member], "p": point, "loc": label_code})
     totals = np.bincount(slot[member], minlength=len(names))
-    by_point = table.groupby(["slot", "x", "y"], sort=False)
-    points = by_point.size().rename("n").reset_index()
+    points = table.groupby(["slot", "p"], sort=False).size().rename("n").reset_index()
     label = (
-        table[table["location"] != ""]
-        .groupby(["slot", "x", "y", "location"], sort=False)
+        table[table["loc"] >= 0]
+        .groupby(["slot", "p", "loc"], sort=False)
         .size()
         .rename("k")
         .reset_index()
-        .sort_values(["k", "location"], ascending=[False, True])
-        .drop_duplicates(["slot", "x", "y"])
     )
-    points = points.merge(label[["slot", "x", "y", "location"]], on=["slot", "x", "y"], how="left")
+    label["location"] = labels[label["loc"].to_numpy(dtype=np.intp)]
+    label = label.sort_values(["k", "location"], ascending=[False, True]).drop_duplicates(
+        ["slot", "p"]
+    )
+    points = points.merge(label[["slot", "p", "location"]], on=["slot", "p"], how="left")
     points["location"] = points["location"].fillna("")
+    points["x"] = uxy[points["p"].to_numpy(dtype=np.intp), 0]
+    points["y"] = uxy[points["p"].to_numpy(dtype=np.intp), 1]
     points = points.sort_values(
         ["slot", "n", "location", "x", "y"], ascending=[True, False, True, True, True]
     )

@@ -596,3 +596,48 @@ def test_patrol_points_are_each_hotspots_busiest_map_points() -> None:
     assert back.x.tolist() == pytest.approx(table["easting"].tolist(), abs=0.01)
     one = patrol_points(incidents, hotspots, hotspot_ids=pd.Series(ids), top_n=1)
     assert one["location"].tolist() == ["Station Road", "High Road"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 4),  # map point
+            st.sampled_from(["On or near A Road", "On or near B Road", "No Location", ""]),
+            st.sampled_from(["H01", "H02", ""]),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(1, 3),
+)
+def test_patrol_points_equal_a_plain_groupby(rows: list[tuple[int, str, str]], top_n: int) -> None:
+    """The coded, factorized computation equals the rule written plainly with Python dicts."""
+    from hotspots.patrols import patrol_points
+
+    xs = [530_000.0 + 40 * p for p, _, _ in rows]
+    incidents = gpd.GeoDataFrame(
+        {"location": pd.Series([loc for _, loc, _ in rows], dtype="str")},
+        geometry=gpd.points_from_xy(xs, [180_000.0] * len(rows)),
+        crs="EPSG:27700",
+    )
+    hotspots = gpd.GeoDataFrame(
+        {"hotspot_id": ["H01", "H02"], "rank": [1, 2]}, geometry=[None, None], crs="EPSG:27700"
+    )
+    ids = pd.Series([h for _, _, h in rows])
+    got = patrol_points(incidents, hotspots, hotspot_ids=ids, top_n=top_n)
+    want = []
+    for hid in ("H01", "H02"):
+        mine = [(x, loc) for x, (_, loc, h) in zip(xs, rows, strict=True) if h == hid]
+        per_point: dict[float, list[str]] = {}
+        for x, loc in mine:
+            street = loc.removeprefix("On or near ").strip()
+            per_point.setdefault(x, []).append("" if street == "No Location" else street)
+        listed = []
+        for x, streets in per_point.items():
+            named = sorted({s for s in streets if s}, key=lambda s: (-streets.count(s), s))
+            listed.append((len(streets), named[0] if named else "", x))
+        listed.sort(key=lambda t: (-t[0], t[1], t[2]))
+        want += [[hid, r + 1, loc, n, x] for r, (n, loc, x) in enumerate(listed[:top_n])]
+    cols = ["hotspot_id", "rank_in_hotspot", "location", "incidents", "easting"]
+    assert got[cols].values.tolist() == want
