@@ -26,6 +26,8 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import shapely
@@ -52,6 +54,8 @@ log = logging.getLogger(__name__)
 DEFAULT_MARGIN: float = 25.0
 #: Clusters of at most this many unique points get their spanning tree from all distances.
 _DENSE_TREE_MAX = 48
+# From this many outlines on, they are buffered in two threads.
+_THREADED_BUFFERS = 64
 
 
 def spanning_tree_edges(points: NDArray[np.float64]) -> NDArray[np.intp]:
@@ -331,6 +335,23 @@ def _tree(pts: NDArray[np.float64]) -> NDArray[np.intp]:
     return edges
 
 
+def _buffer(geoms: NDArray[np.object_], margin: float, quad_segs: int) -> NDArray[np.object_]:
+    """``shapely.buffer`` of many new geometries, in two threads when there are enough (GEOS
+    releases the GIL; the halves share no geometry)."""
+    if len(geoms) < _THREADED_BUFFERS or (os.cpu_count() or 1) < 2:
+        return np.asarray(shapely.buffer(geoms, margin, quad_segs=quad_segs), dtype=object)
+    weight = np.cumsum(shapely.get_num_coordinates(geoms))
+    half = int(np.searchsorted(weight, weight[-1] / 2)) + 1
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        parts = list(
+            pool.map(
+                lambda part: shapely.buffer(part, margin, quad_segs=quad_segs),
+                (geoms[:half], geoms[half:]),
+            )
+        )
+    return np.concatenate(parts).astype(object)
+
+
 def _outlines(
     groups: list[tuple[int, NDArray[np.float64]]],
     margin: float,
@@ -377,7 +398,7 @@ def _outlines(
     collections = shapely.geometrycollections(
         np.concatenate(parts)[order], indices=part_owner[order]
     )
-    buffered = shapely.buffer(collections, margin, quad_segs=quad_segs)
+    buffered = _buffer(collections, margin, quad_segs)
     out: list[Polygon | MultiPolygon] = []
     for shape in buffered:
         if not isinstance(shape, Polygon | MultiPolygon) or not shape.is_valid:

@@ -195,25 +195,46 @@ def _split_large(
     core = core.copy()
     pending = [(rows, min_samples) for rows in _rows_by_label(labels)]
     next_label = 0
-    while pending:
-        rows, ms = pending.pop()
-        if _fits(xy[rows], eps, margin, limit):
+    while pending:  # one generation of clusters at a time: their outlines drawn together
+        kept: list[npt.NDArray[np.intp]] = []
+        split: list[tuple[npt.NDArray[np.intp], int]] = []
+        undecided: list[tuple[npt.NDArray[np.intp], int]] = []
+        for rows, ms in pending:
+            if _fits(xy[rows], eps, margin, limit):
+                kept.append(rows)
+            elif outline_area_floor(xy[rows], margin=margin) > limit:
+                split.append((rows, ms))
+            else:
+                undecided.append((rows, ms))
+        for (rows, ms), outline in zip(
+            undecided, _draw_each([xy[rows] for rows, _ in undecided], margin), strict=True
+        ):
+            if outline.area <= limit:
+                drawn[next_label + len(kept)] = outline
+                kept.append(rows)
+            else:
+                split.append((rows, ms))
+        for rows in kept:
             out[rows] = next_label
             next_label += 1
-            continue
-        outline = _outline_within(xy[rows], margin, limit)
-        if outline is not None:
-            drawn[next_label] = outline
-            out[rows] = next_label
-            next_label += 1
-            continue
-        stricter = math.ceil(ms * 1.5)
-        sub, sub_core = dbscan_labels(
-            xy[rows], eps=eps, min_samples=stricter, weights=weights[rows]
-        )
-        core[rows] = sub_core
-        pending += [(rows[part], stricter) for part in _rows_by_label(sub)]
+        pending = []
+        for rows, ms in split:
+            stricter = math.ceil(ms * 1.5)
+            sub, sub_core = dbscan_labels(
+                xy[rows], eps=eps, min_samples=stricter, weights=weights[rows]
+            )
+            core[rows] = sub_core
+            pending += [(rows[part], stricter) for part in _rows_by_label(sub)]
     return out, core
+
+
+def _draw_each(clouds: list[npt.NDArray[np.float64]], margin: float) -> list[BaseGeometry]:
+    """The outline of each point set (one vectorised :func:`hotspot_footprints` call)."""
+    if not clouds:
+        return []
+    label = np.repeat(np.arange(len(clouds), dtype=np.int64), [len(c) for c in clouds])
+    shapes = hotspot_footprints(np.concatenate(clouds), label, margin=margin)
+    return [shapes[k] for k in range(len(clouds))]
 
 
 def outlines_of(
@@ -238,17 +259,6 @@ def _rows_by_label(labels: npt.NDArray[np.int64]) -> list[npt.NDArray[np.intp]]:
     member = member[np.argsort(labels[member], kind="stable")]
     cuts = np.flatnonzero(np.diff(labels[member])) + 1
     return list(np.split(member, cuts))
-
-
-def _outline_within(
-    xy: npt.NDArray[np.float64], margin: float, limit: float
-) -> BaseGeometry | None:
-    """The outline of these points if it is at most ``limit`` m², else None; drawn only when
-    its lower bound (:func:`hotspots.footprint.outline_area_floor`) leaves the answer open."""
-    if outline_area_floor(xy, margin=margin) > limit:
-        return None
-    outline = hotspot_footprints(xy, np.zeros(len(xy), dtype=np.int64), margin=margin)[0]
-    return outline if outline.area <= limit else None
 
 
 def _fits(xy: npt.NDArray[np.float64], eps: float, margin: float, limit: float) -> bool:

@@ -162,3 +162,17 @@ def test_batched_trees_equal_one_at_a_time(sets: list[list[tuple[float, float]]]
     batched = footprint._trees(unique)
     for pts, edges in zip(unique, batched, strict=True):
         assert np.array_equal(edges, footprint._tree(pts))
+
+
+def test_many_outlines_drawn_in_threads_equal_each_drawn_alone() -> None:
+    """Over the threading threshold the outlines are the ones drawn one cluster at a time."""
+    rng = np.random.default_rng(5)
+    n = footprint._THREADED_BUFFERS * 2
+    centres = np.column_stack([np.arange(n) * 1000.0, np.zeros(n)])
+    xy = np.repeat(centres, 6, axis=0) + rng.uniform(-60, 60, size=(n * 6, 2)).round()
+    labels = np.repeat(np.arange(n), 6)
+    together = hotspot_footprints(xy, labels)
+    for k in (0, n // 2, n - 1):
+        alone = hotspot_footprints(xy[labels == k], np.zeros(6, dtype=np.int64))[0]
+        assert shapely.equals_exact(together[k], alone, tolerance=0.0)
+    assert len(together) == n
