@@ -1,122 +1,194 @@
-"""Time a borough-year from file to written outputs, after imports (``hotspots analyse``'s work).
+"""Time the whole pipeline, file to written outputs, at borough and city scale, stage by stage.
 
-    python benchmarks/pipeline.py [--runs 5] [--input PATH ...]
+    python benchmarks/pipeline.py [--sizes 30k,300k,1M] [--settings fixed,suggested,tuned]
+                                  [--runs 1] [--input PATH ...] [--keep DIR]
 
-Default input: a borough-year of the bundled synthetic demo borough (its 12 months of 2024,
-written as data.police.uk street CSVs into a temporary folder, ~30,000 incidents), plus the real
-Waltham Forest API folder from ../shared/data when it is there. Each run reads the files, finds
-hotspots with the suggested parameters, and writes hotspots.geojson/.csv, incidents.csv,
-summary.json and the standalone map.html, as the CLI does. The reference run, side by side in
-the same process, is reading the same files with ``pandas.read_csv`` / ``json.load`` alone:
-the ratio says how many plain reads the whole pipeline costs.
+For each size a London-like data.police.uk street CSV is written first (``london_like.py``:
+a 40 km square, 400 hotspots + 40% background, snapped to 125,000 map points, twelve months;
+cached in ``--keep`` when given). Each run, in this one process:
 
-Prints the median, min and max of each step over the runs.
+* **reference**: ``pandas.read_csv`` + pyproj to British National Grid + scikit-learn's
+  DBSCAN (eps 150 m, min_samples 15) on the unique map points with their counts, the labels
+  written to /dev/null (issue 12's yardstick);
+* **pipeline**, timed by stage: ``read`` (read_incidents: parse, checks, projection),
+  ``analyse`` (settings, clustering, outlines, statistics, overlays, patrol points; without
+  the back-test), ``backtest`` (hotspot_backtest), ``write`` (write_analysis: every output
+  file, map.html included);
+
+with the peak memory of each (Linux VmHWM, reset before each) and the sizes of map.html and
+hotspots.geojson. Settings: ``fixed`` = ``--eps 150 --min-samples 15``; ``suggested`` = the
+spacing rule (``--no-tune``); ``tuned`` = the default (chosen by back-test; slow at city scale).
+The ratio is the pipeline's total over the reference's (issue 12 asks <= 0.5 at 1M rows).
+
+``--input PATH`` benchmarks real files or folders instead (e.g. ../shared/data/police-uk/...).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
+import contextlib
+import gc
+import os
+import resource
 import sys
 import tempfile
 import time
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
-from geodata import SAMPLE_INCIDENTS  # noqa: E402
+from london_like import write_london_like  # noqa: E402
+
 from hotspots import read_incidents  # noqa: E402
 from hotspots.outputs import write_analysis  # noqa: E402
-from hotspots.pipeline import analyse  # noqa: E402
+from hotspots.pipeline import analyse, hotspot_backtest  # noqa: E402
 
-WALTHAM_FOREST = REPO.parent / "shared" / "data" / "police-uk" / "waltham-forest-api"
-
-
-def _demo_year(folder: Path) -> Path:
-    """Unpack the demo borough's 2024 months as a street-CSV folder tree."""
-    with zipfile.ZipFile(SAMPLE_INCIDENTS) as z:
-        for name in z.namelist():
-            if name.startswith("2024-"):
-                z.extract(name, folder)
-    return folder
+SETTINGS: dict[str, dict[str, Any]] = {
+    "fixed": {"eps": 150.0, "min_samples": 15, "tune": False},
+    "suggested": {"tune": False},
+    "tuned": {},
+}
+STAGES = ("read", "analyse", "backtest", "write")
 
 
-def _plain_read(path: Path) -> int:
-    files = sorted(p for p in path.rglob("*") if p.suffix in (".csv", ".json"))
-    n = 0
-    for f in files:
-        if f.suffix == ".csv":
-            n += len(pd.read_csv(f))
-        else:
-            n += len(json.loads(f.read_text()))
-    return n
+def _rows(text: str) -> int:
+    text = text.strip().lower()
+    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
+    return int(float(text.rstrip("km")) * scale)
 
 
-def _pipeline(path: Path, out: Path) -> dict[str, float]:
-    t = {}
+def _status_kb(field: str) -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _reset_peak() -> None:
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _peak_mb() -> float:
+    hwm = _status_kb("VmHWM")
+    kb = hwm if hwm is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1024
+
+
+def reference(path: Path) -> float:
+    """Issue 12's yardstick: pandas + pyproj + scikit-learn DBSCAN on unique points."""
+    from pyproj import Transformer
+    from sklearn.cluster import DBSCAN
+
     t0 = time.perf_counter()
-    incidents, report = read_incidents(path)
-    t["read"] = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    result = analyse(incidents)
-    t["analyse"] = time.perf_counter() - t1
-    t2 = time.perf_counter()
-    write_analysis(result, out, report=report)
-    t["write"] = time.perf_counter() - t2
-    t["total"] = time.perf_counter() - t0
+    files = [path] if path.is_file() else sorted(path.rglob("*.csv"))
+    df = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+    df = df.dropna(subset=["Longitude", "Latitude"])
+    to_bng = Transformer.from_crs(4326, 27700, always_xy=True)
+    x, y = to_bng.transform(df["Longitude"].to_numpy(), df["Latitude"].to_numpy())
+    xy = np.column_stack([x, y])
+    codes, uniq = pd.factorize((xy + 0.0).view(np.complex128).ravel())
+    points = np.column_stack([uniq.real, uniq.imag])
+    labels = DBSCAN(eps=150.0, min_samples=15).fit(points, sample_weight=np.bincount(codes))
+    np.savetxt(os.devnull, labels.labels_[codes], fmt="%d")
+    return time.perf_counter() - t0
+
+
+def pipeline(path: Path, out: Path, settings: dict[str, Any]) -> dict[str, float]:
+    """Every stage of ``hotspots analyse`` on ``path``, timed, with each stage's peak memory
+    (``<stage>_mb``); outputs written to ``out``."""
+    t: dict[str, float] = {}
+    box: dict[str, Any] = {}
+
+    def stage(name: str, fn: Callable[[], Any]) -> None:
+        gc.collect()
+        _reset_peak()
+        start = time.perf_counter()
+        box[name] = fn()
+        t[name] = time.perf_counter() - start
+        t[f"{name}_mb"] = _peak_mb()
+
+    stage("read", lambda: read_incidents(path))
+    incidents, report = box["read"]
+    stage("analyse", lambda: analyse(incidents, run_backtest=False, **settings))
+    result = box["analyse"]
+    stage("backtest", lambda: hotspot_backtest(incidents, result.found))
+    result.backtest = box["backtest"]
+    if result.backtest is not None:
+        result.notes += list(result.backtest.notes)
+    stage("write", lambda: write_analysis(result, out, report=report))
+    t["total"] = sum(t[s] for s in STAGES)
+    t["peak_mb"] = max(t[f"{s}_mb"] for s in STAGES)
     t["incidents"] = float(len(incidents))
     t["hotspots"] = float(result.n_hotspots)
+    t["map_mb"] = (out / "map.html").stat().st_size / 1e6
+    t["geojson_mb"] = (out / "hotspots.geojson").stat().st_size / 1e6
     return t
 
 
-def _stats(values: list[float]) -> str:
-    return f"{statistics.median(values):6.3f} s (min {min(values):.3f}, max {max(values):.3f})"
+def _measure(fn: Callable[[], Any]) -> tuple[Any, float]:
+    gc.collect()
+    _reset_peak()
+    result = fn()
+    return result, _peak_mb()
 
 
-def _bench(name: str, path: Path, runs: int) -> None:
+def bench(name: str, path: Path, settings: str, runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        _pipeline(path, out)  # warm up: first-call costs (pyproj grids, caches)
-        results: list[dict[str, float]] = []
-        plain: list[float] = []
+        refs, ref_peaks, results = [], [], []
         for _ in range(runs):
-            t0 = time.perf_counter()
-            _plain_read(path)
-            plain.append(time.perf_counter() - t0)
-            results.append(_pipeline(path, out))
-    r0 = results[0]
-    print(f"\n{name}: {int(r0['incidents']):,} incidents, {int(r0['hotspots'])} hotspots")
-    for step in ("read", "analyse", "write", "total"):
-        print(f"  {step:<14}{_stats([r[step] for r in results])}")
-    total = statistics.median(r["total"] for r in results)
-    ref = statistics.median(plain)
-    print(f"  {'plain read':<14}{_stats(plain)}   (reference: pandas/json only)")
-    print(f"  file -> outputs = {total / ref:.1f} x a plain read of the same files")
+            ref, ref_peak = _measure(lambda: reference(path))
+            refs.append(ref)
+            ref_peaks.append(ref_peak)
+            results.append(pipeline(path, out, SETTINGS[settings]))
+    r = {k: float(np.median([x[k] for x in results])) for k in results[0]}
+    ref = float(np.median(refs))
+    print(
+        f"\n{name}, {settings} settings: {int(r['incidents']):,} incidents, "
+        f"{int(r['hotspots']):,} hotspots (median of {runs})"
+    )
+    print("  " + "  ".join(f"{s} {r[s]:6.2f} s {r[s + '_mb']:5,.0f} MB" for s in STAGES))
+    print(
+        f"  pipeline {r['total']:7.2f} s, peak {r['peak_mb']:,.0f} MB | reference {ref:6.2f} s, "
+        f"peak {max(ref_peaks):,.0f} MB | ratio {r['total'] / ref:.2f} "
+        f"(without the back-test {(r['total'] - r['backtest']) / ref:.2f})"
+    )
+    print(f"  map.html {r['map_mb']:.2f} MB, hotspots.geojson {r['geojson_mb']:.2f} MB")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--input", action="append", type=Path, help="incident files/folders")
+    parser.add_argument("--sizes", default="30k,300k,1M", help="rows, comma separated")
+    parser.add_argument("--settings", default="fixed,suggested")
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--input", action="append", type=Path, help="real files/folders")
+    parser.add_argument("--keep", type=Path, help="folder to cache the generated CSVs in")
     args = parser.parse_args(argv)
-    runner: list[tuple[str, Callable[[], Path]]] = []
-    if args.input:
-        for p in args.input:
-            runner.append((str(p), lambda p=p: p))
+    settings = [s.strip() for s in args.settings.split(",") if s.strip()]
     with tempfile.TemporaryDirectory() as tmp:
+        cache = args.keep or Path(tmp)
+        inputs: list[tuple[str, Path]] = [(str(p), p) for p in args.input or []]
         if not args.input:
-            demo = _demo_year(Path(tmp) / "demo-2024")
-            runner.append(("synthetic demo borough, 2024", lambda: demo))
-            if WALTHAM_FOREST.exists():
-                runner.append(("Waltham Forest API, 2016-01..2017-06", lambda: WALTHAM_FOREST))
-        for name, get in runner:
-            _bench(name, get(), args.runs)
+            for size in args.sizes.split(","):
+                rows = _rows(size)
+                path = cache / f"london-{rows}" / "2024-london-street.csv"
+                if not path.exists():
+                    write_london_like(path, rows)
+                inputs.append((f"London-like {rows:,} rows", path.parent))
+        for name, path in inputs:
+            for s in settings:
+                bench(name, path, s, args.runs)
     return 0
 
 

@@ -38,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
+from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 from ._points import incident_xy, unique_points
@@ -308,18 +309,35 @@ def street_spaces(
     """
     if not len(xy):
         return np.zeros(0, dtype=object)
-    discs = shapely.buffer(shapely.points(xy), radius, quad_segs=4)
+    discs = _discs(xy, radius)
     if len(xy) < 2:
         return clip(discs, study)
-    lo, hi = xy.min(axis=0) - 2 * radius, xy.max(axis=0) + 2 * radius
-    cells = shapely.get_parts(
-        shapely.voronoi_polygons(
-            shapely.multipoints(xy), extend_to=shapely.box(*lo, *hi), ordered=True
+    # Only a point with another within 2 radius has a neighbour's cell cutting its disc; those
+    # points' neighbours are such points too, so their cells are computed among them alone.
+    gap = cKDTree(xy).query(xy, k=2)[0][:, 1]
+    near = np.flatnonzero(gap <= 2 * radius)
+    spaces = discs.copy()
+    if len(near) >= 2:
+        pts = xy[near]
+        lo, hi = pts.min(axis=0) - 2 * radius, pts.max(axis=0) + 2 * radius
+        cells = shapely.get_parts(
+            shapely.voronoi_polygons(
+                shapely.multipoints(pts), extend_to=shapely.box(*lo, *hi), ordered=True
+            )
         )
-    )
-    if len(cells) != len(xy):  # GEOS merged near-twins: fall back to discs (may overlap)
-        return clip(discs, study)
-    return clip(shapely.intersection(cells, discs), study)
+        if len(cells) != len(pts):  # GEOS merged near-twins: fall back to discs (may overlap)
+            return clip(discs, study)
+        spaces[near] = shapely.intersection(cells, discs[near])
+    return clip(spaces, study)
+
+
+def _discs(xy: npt.NDArray[np.float64], radius: float) -> npt.NDArray[np.object_]:
+    """``shapely.buffer(points, radius, quad_segs=4)``, vertex for vertex, from one template
+    16-gon (GEOS's: from angle 0 clockwise) moved to every point: several times faster."""
+    angles = -np.arange(16) * (2 * np.pi / 16)
+    ring = np.column_stack([radius * np.cos(angles), radius * np.sin(angles)])
+    ring = np.vstack([ring, ring[:1]])
+    return np.asarray(shapely.polygons(xy[:, None, :] + ring[None, :, :]), dtype=object)
 
 
 def naive_points(

@@ -266,3 +266,28 @@ def test_folds_scored_two_at_a_time_equal_one_at_a_time() -> None:
     assert one is not None and two is not None and len(one.folds) == 3
     pd.testing.assert_frame_equal(one.table, two.table)
     pd.testing.assert_frame_equal(one.curve, two.curve)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 40), st.integers(0, 40)), min_size=2, max_size=60, unique=True
+    )
+)
+def test_street_spaces_equal_the_plain_voronoi_of_all_points(cells: list[tuple[int, int]]) -> None:
+    """Cutting only the discs of points with a neighbour within two radii, among themselves,
+    gives every space the area of the plain rule: the whole Voronoi cell within the disc."""
+    xy = np.array(cells, dtype=float) * 25.0  # neighbours 25, 35, 50 m apart and farther
+    spaces = street_spaces(xy, STUDY, radius=25.0)
+    vor = shapely.get_parts(
+        shapely.voronoi_polygons(
+            shapely.multipoints(xy), extend_to=shapely.box(-100, -100, 1100, 1100), ordered=True
+        )
+    )
+    discs = shapely.buffer(shapely.points(xy), 25.0, quad_segs=4)
+    plain = shapely.intersection(shapely.intersection(vor, discs), STUDY)
+    assert shapely.area(spaces) == pytest.approx(shapely.area(plain), abs=1e-6)
+    assert shapely.equals(
+        shapely.normalize(shapely.set_precision(spaces, 1e-6)),
+        shapely.normalize(shapely.set_precision(plain, 1e-6)),
+    ).all()
