@@ -396,21 +396,19 @@ def best_hits(
 
 
 def _kde_map(fit: gpd.GeoDataFrame, study: BaseGeometry, weighted: bool, max_area: float) -> Any:
-    from .density import kde
+    from .density import ranked_kde_cells
 
     # 50 m cells, coarser over a city (at most about 250,000 cells), bandwidth four cells
     cell = max(NAIVE_CELL_M, round(math.sqrt(float(study.area) / 250_000)))
-    res = kde(
+    cells, _ = ranked_kde_cells(
         fit,
-        study_area=study,
+        study,
         cell_size=cell,
         bandwidth=4 * cell,
+        max_area=max_area,
         weights="weight" if weighted else None,
     )
-    cells = res.cells[res.cells["density_km2"] > 0].sort_values(
-        ["density_km2", "cell_id"], ascending=[False, True]
-    )
-    return ranked_map(cells.geometry.to_numpy(), study, max_area=max_area, disjoint=True)
+    return ranked_map(cells, study, max_area=max_area, disjoint=True)
 
 
 @dataclass(frozen=True)

@@ -440,3 +440,26 @@ def test_a_kernel_reaching_too_far_is_refused_before_it_runs() -> None:
     one = density._density_at(centres, xy, np.ones(len(xy)), 400.0)
     small = density._density_at(centres, xy, np.ones(len(xy)), 400.0, reach=1e9)
     np.testing.assert_allclose(one, small)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from([0.05, 0.2, 1.0]))
+def test_ranked_kde_cells_are_kdes_densest_cells(seed: int, share: float) -> None:
+    """Drawing only the cells needed gives kde()'s positive cells in kde()'s order."""
+    from hotspots.density import ranked_kde_cells
+
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 900, size=(60, 2)).round(-1)
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs="EPSG:27700")
+    area = shapely.Polygon([(-30, 0), (1000, -20), (900, 950), (0, 1000)])
+    full = kde(pts, study_area=area, cell_size=50.0, bandwidth=200.0).cells
+    full = full[full["density_km2"] > 0].sort_values(
+        ["density_km2", "cell_id"], ascending=[False, True]
+    )
+    max_area = share * area.area
+    stop = int(np.searchsorted(np.cumsum(full["area_km2"] * 1e6), max_area)) + 1
+    cells, density = ranked_kde_cells(pts, area, cell_size=50.0, bandwidth=200.0, max_area=max_area)
+    want = full.geometry.to_numpy()[:stop]
+    assert len(cells) == len(want)
+    assert shapely.equals(cells, want).all()
+    assert density == pytest.approx(full["density_km2"].to_numpy()[:stop], rel=1e-9)
