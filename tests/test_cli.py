@@ -865,3 +865,23 @@ def test_sample_hotspots_files_keep_their_text(
     assert {h: tuple(p[c] for c in columns) for h, p in props.items()} == written
     # the printed table shows the streets as the files write them
     assert "H001" in stdout and "St James Street 2647; Shopping Area 423" in stdout
+
+
+def test_analyse_no_backtest_writes_the_same_hotspots_without_backtest_csv(
+    street_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = {}
+    for name, extra in (("with", []), ("without", ["--no-backtest"])):
+        out = tmp_path / name
+        code, _, err = _run(
+            capsys, "analyse", str(street_folder), "--eps", "100", "--min-samples", "10",
+            "--out", str(out), *extra,
+        )  # fmt: skip
+        assert code == 0, err
+        runs[name] = out
+    assert (runs["with"] / "backtest.csv").exists()
+    assert not (runs["without"] / "backtest.csv").exists()
+    assert "backtest" not in json.loads((runs["without"] / "summary.json").read_text())
+    pd.testing.assert_frame_equal(
+        pd.read_csv(runs["with"] / "hotspots.csv"), pd.read_csv(runs["without"] / "hotspots.csv")
+    )

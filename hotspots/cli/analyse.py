@@ -76,6 +76,13 @@ def add_parser(sub: Any) -> None:
         "1-3%% of the area)",
     )
     a.add_argument(
+        "--no-backtest",
+        dest="backtest",
+        action="store_false",
+        help="skip the back-test of the hotspots on your own months (no backtest.csv; "
+        "quicker for a city's years of data)",
+    )
+    a.add_argument(
         "--method",
         choices=["dbscan", "hdbscan"],
         default="dbscan",
@@ -182,6 +189,7 @@ def run(args: argparse.Namespace) -> int:
         harm_source=inputs.harm_source,
         population=population,
         tune=args.tune,
+        run_backtest=args.backtest,
     )
     _log_analysis(analysis)
     out = out_dir(args.out)
