@@ -124,7 +124,8 @@ def _arrow_csv(text: str, utf8: bytes, sep: str) -> pd.DataFrame | None:
         return None
     if table.column_names != header or not all(pa.types.is_string(t) for t in table.schema.types):
         return None
-    return table.to_pandas()
+    # column by column, each freed once converted: the peak holds one copy, not two
+    return table.to_pandas(split_blocks=True, self_destruct=True)
 
 
 def _delimiter(text: str) -> str:
@@ -226,6 +227,39 @@ def _universal_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _check_lines(utf8: bytes, src: Source) -> None:
+    """Refuse a line over :data:`MAX_LINE_BYTES` (a damaged file), before parsing."""
+    if len(utf8) > MAX_LINE_BYTES and not _lines_within(utf8, MAX_LINE_BYTES):
+        longest, line = _longest_line(utf8)
+        if longest > MAX_LINE_BYTES:
+            raise InputFileError(
+                f"{src.display}: line {line:,} is {longest:,} bytes long, more than "
+                f"{MAX_LINE_BYTES:,}; the file is damaged or not a table: check it."
+            )
+
+
+def _plain_utf8_table(data: bytes, src: Source) -> pd.DataFrame | None:
+    """The table of a plain UTF-8 file (no BOM, no lone carriage returns), parsed by pyarrow
+    straight from the bytes, never decoded whole into text (a city's file is hundreds of MB);
+    None when the file needs the general path."""
+    if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return None
+    head = data[: 4 * MAX_HEADER_CHARS + 8]
+    if b"\n" not in head.lstrip(b"\r\n"):  # a header this long: the general path says so
+        return None
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the end of the prefix
+            return None
+        text = head[: exc.start].decode("utf-8")
+    _check_text(data, text, src)
+    _check_lines(data, src)
+    return _arrow_csv(text, data, _delimiter(text))
+
+
 def read_csv_table(src: Source, notes: Notes) -> tuple[bool, pd.DataFrame] | None:
     """The CSV as text columns, and whether it is a data.police.uk street CSV (None: skip).
 
@@ -234,26 +268,24 @@ def read_csv_table(src: Source, notes: Notes) -> tuple[bool, pd.DataFrame] | Non
     ``\\r\\n`` or ``\\r``.
     """
     data = src.read_bytes()
-    if not data.strip():
+    if not data or data.isspace():
         raise InputFileError(
             f"{src.display}: the file is empty; download it again or leave it out."
         )
     _check_text(data, None, src)
-    text, utf8 = _decode(data, src, notes)
-    _check_text(data, text, src)
-    fixed = _universal_newlines(text)
-    if fixed is not text:
-        text, utf8 = fixed, fixed.encode("utf-8")
-    if len(utf8) > MAX_LINE_BYTES and not _lines_within(utf8, MAX_LINE_BYTES):
-        longest, line = _longest_line(utf8)
-        if longest > MAX_LINE_BYTES:
-            raise InputFileError(
-                f"{src.display}: line {line:,} is {longest:,} bytes long, more than "
-                f"{MAX_LINE_BYTES:,}; the file is damaged or not a table: check it."
-            )
+    df = _plain_utf8_table(data, src)
+    text = ""
+    if df is None:  # another encoding, old Mac line ends, or pandas' leniency needed
+        text, utf8 = _decode(data, src, notes)
+        _check_text(data, text, src)
+        fixed = _universal_newlines(text)
+        if fixed is not text:
+            text, utf8 = fixed, fixed.encode("utf-8")
+        _check_lines(utf8, src)
     sep = _delimiter(text)
     try:
-        df = _arrow_csv(text, utf8, sep)
+        if df is None:
+            df = _arrow_csv(text, utf8, sep)
         if df is None:
             df = pd.read_csv(
                 io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False

@@ -419,9 +419,12 @@ def _finish_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     extras = [c for c in gdf.columns if c not in INCIDENT_COLUMNS]
     for col in extras:
         s = gdf[col]
-        if isinstance(s.dtype, pd.StringDtype) or (
-            s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
-        ):
+        if isinstance(s.dtype, pd.StringDtype):  # text already: no round trip through objects
+            if s.isna().any():
+                gdf[col] = s.fillna("").astype("str")
+            elif s.dtype != "str":
+                gdf[col] = s.astype("str")
+        elif s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
             gdf[col] = s.astype(object).where(s.notna(), "").astype("str")
     ordered = gdf[INCIDENT_COLUMNS + extras]
     assert isinstance(ordered, gpd.GeoDataFrame)
