@@ -33,7 +33,10 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import os
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -76,6 +79,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+# From this many incidents on, the candidate settings are scored two at a time.
+_PARALLEL_ROWS = 50_000
 
 EPS_CANDIDATES: tuple[float, ...] = (75.0, 100.0, 150.0)
 BUSIER_THAN_CANDIDATES: tuple[float, ...] = (0.3, 0.5, 0.7, 0.9)
@@ -390,6 +396,7 @@ def choose_settings(
     eps: float | None = None,
     folds: Sequence[Fold] | None = None,
     fallback_eps: float,
+    threads: int | None = None,
 ) -> Settings:
     """The candidate settings whose hotspots best predicted the next months (module docstring).
 
@@ -409,6 +416,9 @@ def choose_settings(
         The back-test folds; from the incidents' months when None.
     fallback_eps
         The radius used without a back-test (the map points' spacing rule).
+    threads
+        Candidates scored at a time (at most the cores); None: two from 50,000 incidents on.
+        The same answer either way.
     """
     months = month_numbers(incidents["month"])
     plan = list(folds) if folds is not None else plan_folds(months)
@@ -429,6 +439,7 @@ def choose_settings(
     budget_area = shares * float(study.area)
     eps_list = (float(eps),) if eps is not None else EPS_CANDIDATES
     totals = np.zeros((len(eps_list), len(BUSIER_THAN_CANDIDATES)))
+    tasks: list[tuple[int, int, MapPoints, MapPoints, tuple[float, float], int]] = []
     for fold in plan:
         fit_frame = incidents[(months >= fold.fit[0]) & (months <= fold.fit[1])]
         test = map_points(
@@ -441,7 +452,25 @@ def choose_settings(
         for (i, e), (j, q) in itertools.product(
             enumerate(eps_list), enumerate(BUSIER_THAN_CANDIDATES)
         ):
-            totals[i, j] += _score(fit, test, study, budget_area, (e, q), n_months)
+            tasks.append((i, j, fit, test, (e, q), n_months))
+    local = threading.local()
+
+    def score(task: tuple[int, int, MapPoints, MapPoints, tuple[float, float], int]) -> float:
+        # each thread its own copy of the study area (a prepared geometry is not thread-safe)
+        if not hasattr(local, "study"):
+            local.study = shapely.from_wkb(shapely.to_wkb(study))
+        return _score(task[2], task[3], local.study, budget_area, task[4], task[5])
+
+    if threads is None:
+        threads = 2 if len(incidents) >= _PARALLEL_ROWS else 1
+    workers = min(max(1, threads), os.cpu_count() or 1, len(tasks))
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            scores = list(pool.map(score, tasks))
+    else:
+        scores = [score(task) for task in tasks]
+    for (i, j, *_), value in zip(tasks, scores, strict=True):  # in the order of the loop
+        totals[i, j] += value
     totals /= len(plan)
     best = np.unravel_index(int(np.argmax(totals)), totals.shape)  # first best: deterministic
     i, j = int(best[0]), int(best[1])

@@ -188,6 +188,8 @@ def test_choose_settings_is_deterministic_and_falls_back_without_months() -> Non
     first = choose_settings(frame, study=STUDY, fallback_eps=150.0)
     again = choose_settings(frame, study=STUDY, fallback_eps=150.0)
     assert first == again and first.backtested
+    # two candidates at a time: the same choice, the same capture to the last bit
+    assert choose_settings(frame, study=STUDY, fallback_eps=150.0, threads=2) == first
     assert "chosen by back-test" in first.reason
     short = choose_settings(frame[frame["month"] < "2024-04-01"], study=STUDY, fallback_eps=150.0)
     assert not short.backtested and short.eps == 150.0
