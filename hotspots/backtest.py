@@ -520,8 +520,9 @@ def backtest(
     study
         The study area polygon (the area shares are of it).
     hotspot_map
-        Fits the analysis's hotspot map on a fold's fit months: incidents in, polygons in
-        priority order out. None scores the baselines only.
+        Fits the analysis's hotspot map on a fold's fit months: incidents in (their
+        ``month``, ``weight`` and geometry, with their index; the other columns are left
+        out), polygons in priority order out. None scores the baselines only.
     weighted
         Count harm (``weight``) instead of incidents.
     folds
@@ -544,7 +545,9 @@ def backtest(
         return None
     study = simplified(study)
     inside = shapely.intersects_xy(study, *incident_xy(incidents).T) if len(incidents) else []
-    frame = incidents[np.asarray(inside, dtype=bool)]
+    # only what the maps read: the folds' copies stay small at city scale
+    slim = [c for c in ("month", "weight") if c in incidents.columns]
+    frame = incidents.loc[np.asarray(inside, dtype=bool), [*slim, incidents.geometry.name]]
     months = month_numbers(frame["month"])
     max_area = MAX_SHARE * float(study.area)
 

@@ -394,7 +394,7 @@ def hotspot_backtest(
             )
         size = max(2, round((found.min_cluster_size or found.min_samples) * scale))
         refit = find_hotspots(
-            fit,
+            incidents.loc[fit.index],  # every column: the profile reads them
             method="hdbscan",
             min_samples=min_samples,
             min_cluster_size=size,
