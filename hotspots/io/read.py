@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -266,7 +267,7 @@ def read_incidents(
 
     report.crs = work_crs.to_string()
     report.rows_used = report.rows_read
-    _count_drops(report, code, frame["source"].to_numpy(), parts, rows)
+    _count_drops(report, code, frame["source"], parts, rows)
 
     out = frame.loc[alive].reset_index(drop=True)
     out["weight"] = 1.0
@@ -275,6 +276,7 @@ def read_incidents(
     notes.lines.extend(_data_warnings(incidents, gx[alive], gy[alive]))
     report.warnings = notes.flush()
     log.info("read %s rows, used %s (%s)", f"{n:,}", f"{report.rows_used:,}", report.crs)
+    pa.default_memory_pool().release_unused()  # the parse's buffers back to the system
     return incidents, report
 
 
@@ -394,7 +396,7 @@ def _keep_inside(
 def _count_drops(
     report: LoadReport,
     code: npt.NDArray[np.int8],
-    sources_col: npt.NDArray[np.object_],
+    sources_col: pd.Series,
     parts: list[Part],
     rows: _Stacked,
 ) -> None:
@@ -404,7 +406,7 @@ def _count_drops(
         where = np.flatnonzero(code == c)
         if where.size:
             examples = [
-                f"{sources_col[i]} {words[rows.part_of[i]]} {rows.rows[i]}" for i in where[:5]
+                f"{sources_col.iloc[i]} {words[rows.part_of[i]]} {rows.rows[i]}" for i in where[:5]
             ]
             report.drop(reason, int(where.size), examples)
             report.rows_used -= int(where.size)
