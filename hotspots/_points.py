@@ -10,7 +10,6 @@ nearby points next to each other before a k-d tree is built on them.
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from ._threads import workers
 from .errors import InputError
 
 __all__ = ["incident_xy", "morton_order", "unique_points"]
@@ -100,7 +100,7 @@ def _factorize_codes(key: NDArray[np.int64]) -> NDArray[np.intp]:
     """``pandas.factorize(key)[0]``; two halves in two threads when that pays (pandas
     releases the GIL), merged so that codes still follow first appearance."""
     n = len(key)
-    if n < _PARALLEL_ROWS or (os.cpu_count() or 1) < 2:
+    if workers(2, n, _PARALLEL_ROWS) < 2:
         return pd.factorize(key)[0]
     half = n // 2
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -42,6 +42,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 from ._points import incident_xy, unique_points
+from ._threads import workers
 from ._validate import month_label, month_numbers
 from .errors import ParameterError
 from .footprint import DEFAULT_MARGIN
@@ -530,9 +531,10 @@ def backtest(
     radius
         Street-space radius of a map point, metres.
     threads
-        Folds scored at a time (at most the cores); None: two from 50,000 incidents on, else
-        one. ``hotspot_map`` must then be safe to call from several threads: it must not share a
-        prepared geometry between calls (each fold gets its own copy of ``study``).
+        Folds scored at a time (at most the cores); None: :func:`hotspots._threads.workers`
+        (two from 50,000 incidents on, ``$HOTSPOTS_THREADS`` at most). ``hotspot_map`` must
+        then be safe to call from several threads: it must not share a prepared geometry
+        between calls (each fold gets its own copy of ``study``).
 
     Returns
     -------
@@ -575,10 +577,11 @@ def backtest(
     # The folds are independent: two at a time on two cores once they are big enough to pay
     # (GEOS, numpy and pandas release the GIL in their loops); results stay in fold order.
     if threads is None:
-        threads = 2 if len(frame) >= _PARALLEL_FOLD_ROWS else 1
-    workers = min(len(plan), os.cpu_count() or 1, max(1, threads))
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        n_workers = workers(len(plan), len(frame), _PARALLEL_FOLD_ROWS)
+    else:
+        n_workers = min(len(plan), os.cpu_count() or 1, max(1, threads))
+    if n_workers > 1:
+        with ThreadPoolExecutor(max_workers=n_workers) as pool:
             scored = list(pool.map(score, plan))
     else:
         scored = [score(fold) for fold in plan]

@@ -26,7 +26,6 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -37,6 +36,7 @@ from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial import Delaunay, QhullError
 from shapely.geometry import MultiPolygon, Polygon
 
+from ._threads import workers
 from ._validate import check_positive_float, check_xy
 from .errors import ParameterError
 
@@ -338,7 +338,7 @@ def _tree(pts: NDArray[np.float64]) -> NDArray[np.intp]:
 def _buffer(geoms: NDArray[np.object_], margin: float, quad_segs: int) -> NDArray[np.object_]:
     """``shapely.buffer`` of many new geometries, in two threads when there are enough (GEOS
     releases the GIL; the halves share no geometry)."""
-    if len(geoms) < _THREADED_BUFFERS or (os.cpu_count() or 1) < 2:
+    if workers(2, len(geoms), _THREADED_BUFFERS) < 2:
         return np.asarray(shapely.buffer(geoms, margin, quad_segs=quad_segs), dtype=object)
     weight = np.cumsum(shapely.get_num_coordinates(geoms))
     half = int(np.searchsorted(weight, weight[-1] / 2)) + 1

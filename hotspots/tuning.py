@@ -46,6 +46,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ._points import unique_points
+from ._threads import workers
 from ._validate import month_label, month_numbers
 from .backtest import (
     BUDGET,
@@ -417,7 +418,8 @@ def choose_settings(
     fallback_eps
         The radius used without a back-test (the map points' spacing rule).
     threads
-        Candidates scored at a time (at most the cores); None: two from 50,000 incidents on.
+        Candidates scored at a time (at most the cores); None: :func:`hotspots._threads.workers`
+        (two from 50,000 incidents on, ``$HOTSPOTS_THREADS`` at most).
         The same answer either way.
     """
     months = month_numbers(incidents["month"])
@@ -462,10 +464,11 @@ def choose_settings(
         return _score(task[2], task[3], local.study, budget_area, task[4], task[5])
 
     if threads is None:
-        threads = 2 if len(incidents) >= _PARALLEL_ROWS else 1
-    workers = min(max(1, threads), os.cpu_count() or 1, len(tasks))
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        n_workers = workers(len(tasks), len(incidents), _PARALLEL_ROWS)
+    else:
+        n_workers = min(max(1, threads), os.cpu_count() or 1, len(tasks))
+    if n_workers > 1:
+        with ThreadPoolExecutor(max_workers=n_workers) as pool:
             scores = list(pool.map(score, tasks))
     else:
         scores = [score(task) for task in tasks]

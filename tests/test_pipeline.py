@@ -147,3 +147,43 @@ def test_population_needs_wards(incidents) -> None:  # type: ignore[no-untyped-d
 
     with pytest.raises(ParameterError, match="needs wards"):
         analyse(incidents, population=pd.DataFrame({"ward_code": ["W1"], "population": [10]}))
+
+
+def test_city_scale_shortcuts_change_nothing_but_the_time() -> None:
+    """Issue 12: the analysis of a file big enough for every threaded stage (two back-test
+    folds at a time from 50,000 incidents, outlines in two threads) equals the plain run in one
+    thread: labels, hotspot statistics, patrol points and the back-test's scores."""
+    import numpy as np
+    import pandas as pd
+
+    from hotspots._threads import threads_at_most
+
+    rng = np.random.default_rng(12)
+    sites = rng.uniform(0, 6000, size=(4000, 2)).round()  # map points, 6 km square
+    centres = rng.uniform(500, 5500, size=(80, 2))
+    near = ((sites[:, None, :] - centres[None]) ** 2).sum(-1).min(1) < 150.0**2
+    weight = np.where(near, 12.0, 1.0)
+    pick = rng.choice(len(sites), size=55_000, p=weight / weight.sum())
+    frame = gpd.GeoDataFrame(
+        {
+            "incident_id": [f"i{k}" for k in range(len(pick))],
+            "month": pd.to_datetime("2024-01-01")
+            + pd.to_timedelta(rng.integers(0, 6, len(pick)) * 31, "D"),
+            "category": "Drugs",
+            "location": [f"On or near Street {k % 700}" for k in pick],
+            "weight": 1.0,
+        },
+        geometry=gpd.points_from_xy(530_000 + sites[pick, 0], 180_000 + sites[pick, 1]),
+        crs="EPSG:27700",
+    )
+    frame["month"] = frame["month"].dt.to_period("M").dt.to_timestamp()
+    fast = analyse(frame, eps=100.0, min_samples=60, tune=False)
+    with threads_at_most(1):
+        plain = analyse(frame, eps=100.0, min_samples=60, tune=False)
+    assert fast.n_hotspots == plain.n_hotspots > 64  # enough outlines to buffer in threads
+    assert fast.hotspot_ids.equals(plain.hotspot_ids)
+    pd.testing.assert_frame_equal(fast.hotspot_table, plain.hotspot_table)
+    pd.testing.assert_frame_equal(fast.patrol_points, plain.patrol_points)
+    assert fast.backtest is not None and plain.backtest is not None
+    assert len(fast.backtest.folds) == 3
+    pd.testing.assert_frame_equal(fast.backtest.table, plain.backtest.table)

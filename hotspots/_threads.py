@@ -1,0 +1,51 @@
+"""How many threads a stage may use: one limit for the whole library.
+
+Stages that share out independent work (the back-test's folds, the candidate settings, many
+outlines, a million rows' factorize) ask :func:`workers`. The answer is the same for every
+stage: at most the limit (:data:`DEFAULT_THREADS`, the two cores this is built for), at most
+the cores, at most the jobs, and 1 below the stage's size threshold. Inside
+``with threads_at_most(1):`` everything runs in one thread (a shared server, or to compare:
+every stage gives the same answer either way).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["DEFAULT_THREADS", "threads_at_most", "workers"]
+
+#: Threads a stage uses at most, unless :func:`threads_at_most` says otherwise.
+DEFAULT_THREADS = 2
+
+_limit = DEFAULT_THREADS
+_lock = threading.Lock()
+
+
+def workers(jobs: int, size: int = 0, threshold: int = 0) -> int:
+    """Threads for ``jobs`` independent jobs over ``size`` rows (1 below ``threshold``).
+
+    >>> workers(3, size=10, threshold=100)
+    1
+    >>> with threads_at_most(1):
+    ...     workers(8)
+    1
+    """
+    if jobs <= 1 or size < threshold:
+        return 1
+    return max(1, min(_limit, os.cpu_count() or 1, jobs))
+
+
+@contextmanager
+def threads_at_most(n: int) -> Iterator[None]:
+    """Within the block, no stage uses more than ``n`` threads (at least 1)."""
+    global _limit
+    with _lock:
+        before, _limit = _limit, max(1, int(n))
+    try:
+        yield
+    finally:
+        with _lock:
+            _limit = before
