@@ -227,14 +227,20 @@ def _weigh(
 
 def crime_mix(incidents: pd.DataFrame, hotspot_ids: pd.Series) -> pd.DataFrame:
     """Incidents per hotspot and crime type, long form (hotspot_id, crime type, incidents > 0)."""
-    member = (hotspot_ids != "").to_numpy()
-    mix = pd.crosstab(
-        hotspot_ids.to_numpy()[member], incidents["category"].to_numpy()[member]
-    ).rename_axis(index="hotspot_id", columns="crime type")
-    long = mix.reset_index().melt(
-        id_vars="hotspot_id", var_name="crime type", value_name="incidents"
+    member = np.flatnonzero((hotspot_ids != "").to_numpy())
+    spots, spot_names = pd.factorize(hotspot_ids.iloc[member], sort=True)
+    kinds, kind_names = pd.factorize(incidents["category"].iloc[member], sort=True)
+    n_spots, n_kinds = len(spot_names), len(kind_names)
+    # crime type by crime type, hotspots in order within each (as crosstab + melt gave them)
+    counts = np.bincount(kinds * n_spots + spots, minlength=n_spots * n_kinds)
+    keep = counts > 0
+    return pd.DataFrame(
+        {
+            "hotspot_id": np.tile(np.asarray(spot_names, dtype=object), n_kinds)[keep],
+            "crime type": np.repeat(np.asarray(kind_names, dtype=object), n_spots)[keep],
+            "incidents": counts[keep].astype(np.int64),
+        }
     )
-    return long[long["incidents"] > 0].reset_index(drop=True)
 
 
 def _overlay(analysis: Analysis, population: pd.DataFrame | None, wards: Any, patrols: Any) -> None:

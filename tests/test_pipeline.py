@@ -187,3 +187,22 @@ def test_city_scale_shortcuts_change_nothing_but_the_time() -> None:
     assert fast.backtest is not None and plain.backtest is not None
     assert len(fast.backtest.folds) == 3
     pd.testing.assert_frame_equal(fast.backtest.table, plain.backtest.table)
+
+
+def test_crime_mix_is_the_crosstab_in_long_form(incidents) -> None:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    from hotspots.pipeline import crime_mix
+
+    ids = find_hotspots(incidents, eps=100.0, min_samples=10).hotspot_ids
+    member = (ids != "").to_numpy()
+    plain = (
+        pd.crosstab(ids.to_numpy()[member], incidents["category"].to_numpy()[member])
+        .rename_axis(index="hotspot_id", columns="crime type")
+        .reset_index()
+        .melt(id_vars="hotspot_id", var_name="crime type", value_name="incidents")
+    )
+    plain = plain[plain["incidents"] > 0].reset_index(drop=True)
+    got = crime_mix(incidents, ids)
+    assert got.to_dict("list") == plain.to_dict("list")
+    assert len(got) > 2
