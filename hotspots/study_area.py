@@ -194,8 +194,12 @@ def _incidents_xy(incidents: gpd.GeoDataFrame) -> npt.NDArray[np.float64]:
         raise InputError(
             "incidents must be in a projected CRS in metres; read them with read_incidents()."
         )
-    geom = incidents.geometry
-    return np.column_stack([geom.x.to_numpy(dtype=float), geom.y.to_numpy(dtype=float)])
+    geom = incidents.geometry.to_numpy()
+    xy = shapely.get_coordinates(geom)  # one pass, not .x then .y
+    if len(xy) == len(geom):
+        return np.asarray(xy, dtype=float)
+    series = incidents.geometry  # an empty point has no coordinate: NaN, as .x gives
+    return np.column_stack([series.x.to_numpy(dtype=float), series.y.to_numpy(dtype=float)])
 
 
 def _hull(xy: npt.NDArray[np.float64], buffer_m: float) -> Polygon:
