@@ -91,20 +91,9 @@ NAIVE_CELL_M = 50.0
 _PARALLEL_FOLD_ROWS = 50_000
 #: Columns of :attr:`BacktestResult.table`.
 BACKTEST_COLUMNS = [
-    "fold",
-    "fit_from",
-    "fit_to",
-    "test_from",
-    "test_to",
-    "method",
-    "area_share",
-    "hit_rate",
-    "pai",
-    "pei",
-    "area_km2",
-    "map_share",
-    "test_total",
-]
+    "fold", "fit_from", "fit_to", "test_from", "test_to", "method", "area_share",
+    "hit_rate", "pai", "pei", "area_km2", "map_share", "test_total",
+]  # fmt: skip
 HOTSPOTS = "hotspots"
 NAIVE_POINTS = "last period, map points"
 NAIVE_CELLS = "last period, 50 m cells"

@@ -53,47 +53,7 @@ def add_parser(sub: Any) -> None:
     a.add_argument(
         "--out", required=True, metavar="DIR", help="folder to write the results into (created)"
     )
-    a.add_argument(
-        "--eps",
-        type=positive_float("--eps", "--eps 150"),
-        metavar="METRES",
-        help="how close (in metres) incidents must be to count as neighbours; "
-        "suggested from the data when omitted",
-    )
-    a.add_argument(
-        "--min-samples",
-        type=positive_int("--min-samples", "--min-samples 15"),
-        metavar="N",
-        help="how many incidents within --eps make a dense spot; suggested when omitted",
-    )
-    a.add_argument(
-        "--no-tune",
-        dest="tune",
-        action="store_false",
-        help="suggest --eps and --min-samples from the map points' spacing instead of "
-        "choosing them by back-testing on your own months (the default: the settings whose "
-        "hotspots, found on the earlier months, caught most of the later months' crime in "
-        "1-3%% of the area)",
-    )
-    a.add_argument(
-        "--no-backtest",
-        dest="backtest",
-        action="store_false",
-        help="skip the back-test of the hotspots on your own months (no backtest.csv; "
-        "quicker for a city's years of data)",
-    )
-    a.add_argument(
-        "--method",
-        choices=["dbscan", "hdbscan"],
-        default="dbscan",
-        help="dbscan (default: one density everywhere) or hdbscan (lets density vary)",
-    )
-    a.add_argument(
-        "--min-cluster-size",
-        type=positive_int("--min-cluster-size", "--min-cluster-size 30"),
-        metavar="N",
-        help="hdbscan only: smallest hotspot in incidents (default: --min-samples)",
-    )
+    _add_settings(a)
     a.add_argument("--from", dest="start", type=month, metavar="YYYY-MM", help="first month")
     a.add_argument("--to", dest="end", type=month, metavar="YYYY-MM", help="last month")
     a.add_argument(
@@ -139,6 +99,51 @@ def add_parser(sub: Any) -> None:
     )
     a.add_argument("--quiet", "-q", action="store_true", help="print only errors")
     a.set_defaults(func=run)
+
+
+def _add_settings(a: argparse.ArgumentParser) -> None:
+    """The clustering settings' flags."""
+    a.add_argument(
+        "--eps",
+        type=positive_float("--eps", "--eps 150"),
+        metavar="METRES",
+        help="how close (in metres) incidents must be to count as neighbours; "
+        "suggested from the data when omitted",
+    )
+    a.add_argument(
+        "--min-samples",
+        type=positive_int("--min-samples", "--min-samples 15"),
+        metavar="N",
+        help="how many incidents within --eps make a dense spot; suggested when omitted",
+    )
+    a.add_argument(
+        "--no-tune",
+        dest="tune",
+        action="store_false",
+        help="suggest --eps and --min-samples from the map points' spacing instead of "
+        "choosing them by back-testing on your own months (the default: the settings whose "
+        "hotspots, found on the earlier months, caught most of the later months' crime in "
+        "1-3%% of the area)",
+    )
+    a.add_argument(
+        "--no-backtest",
+        dest="backtest",
+        action="store_false",
+        help="skip the back-test of the hotspots on your own months (no backtest.csv; "
+        "quicker for a city's years of data)",
+    )
+    a.add_argument(
+        "--method",
+        choices=["dbscan", "hdbscan"],
+        default="dbscan",
+        help="dbscan (default: one density everywhere) or hdbscan (lets density vary)",
+    )
+    a.add_argument(
+        "--min-cluster-size",
+        type=positive_int("--min-cluster-size", "--min-cluster-size 30"),
+        metavar="N",
+        help="hdbscan only: smallest hotspot in incidents (default: --min-samples)",
+    )
 
 
 def _check_args(args: argparse.Namespace) -> None:
