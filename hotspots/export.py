@@ -25,7 +25,9 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyogrio
+import pyproj
 import shapely
 
 from ._files import atomic_write, write_via
@@ -34,6 +36,7 @@ from ._validate import check_layer
 from .assets import assets_as, external_urls, inline_html
 from .columns import INCIDENTS_CSV_COLUMNS
 from .crs import to_metres, to_wgs84
+from .csv_text import csv_columns, write_csv_columns
 from .errors import ParameterError
 from .map_layers import round_coordinates
 
@@ -180,12 +183,38 @@ def write_hotspots_gpkg(
 
 
 def _months(values: pd.Series) -> pd.Series:
-    """``YYYY-MM`` text for datetimes or date-like text; empty for missing."""
+    """``YYYY-MM`` text for datetimes or date-like text; empty (missing) for missing."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":
+        # few distinct months: format each once
+        months, where = np.unique(values.to_numpy().astype("datetime64[M]"), return_inverse=True)
+        texts = pa.array([None if np.isnat(m) else str(m) for m in months], pa.large_string())
+        return pd.Series(texts.take(pa.array(where)), dtype=pd.ArrowDtype(pa.large_string()))
     if pd.api.types.is_datetime64_any_dtype(values):
         out = values.dt.strftime("%Y-%m")
         return out.where(values.notna(), "")
     text = values.astype(object).where(values.notna(), "")
     return text.map(lambda v: str(v)[:7])
+
+
+def _incident_xy(
+    frame: gpd.GeoDataFrame,
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Each incident's easting, northing (metres) and longitude, latitude (NaN: no geometry)."""
+    metric = frame if frame.crs.is_projected else to_metres(frame)
+    geoms = np.asarray(metric.geometry.values, dtype=object)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    x = np.full(len(frame), np.nan)
+    y = np.full(len(frame), np.nan)
+    lon = np.full(len(frame), np.nan)
+    lat = np.full(len(frame), np.nan)
+    if ok.any():
+        pts = geoms[ok]
+        if not (shapely.get_type_id(pts) == 0).all():
+            pts = shapely.point_on_surface(pts)
+        x[ok], y[ok] = shapely.get_x(pts), shapely.get_y(pts)
+        to_lonlat = pyproj.Transformer.from_crs(metric.crs, "EPSG:4326", always_xy=True)
+        lon[ok], lat[ok] = to_lonlat.transform(x[ok], y[ok])
+    return x, y, lon, lat
 
 
 def write_incidents_csv(
@@ -199,7 +228,7 @@ def write_incidents_csv(
     Columns, exactly: ``incident_id``, ``month`` (``YYYY-MM``), ``category``, ``longitude`` and
     ``latitude`` (WGS84, 6 decimal places), ``easting`` and ``northing`` (metres in the frame's
     CRS, or the CRS :func:`hotspots.crs.to_metres` picks when the frame is in degrees; 1 decimal
-    place), ``hotspot_id`` (empty for noise).
+    place), ``hotspot_id`` (empty for noise). Written through Arrow (:mod:`hotspots.csv_text`).
 
     Parameters
     ----------
@@ -217,21 +246,7 @@ def write_incidents_csv(
     Path
     """
     frame = check_layer(incidents, "incidents", fix="read them with read_incidents()")
-    metric = frame if frame.crs.is_projected else to_metres(frame)
-    geom = metric.geometry
-    ok = geom.notna().to_numpy() & ~geom.is_empty.to_numpy()
-    x = np.full(len(frame), np.nan)
-    y = np.full(len(frame), np.nan)
-    lon = np.full(len(frame), np.nan)
-    lat = np.full(len(frame), np.nan)
-    if ok.any():
-        pts = geom[ok]
-        if not (pts.geom_type == "Point").all():
-            pts = pts.representative_point()
-        x[ok], y[ok] = pts.x.to_numpy(), pts.y.to_numpy()
-        wgs = to_wgs84(gpd.GeoDataFrame(geometry=pts, crs=metric.crs))
-        lon[ok], lat[ok] = wgs.geometry.x.to_numpy(), wgs.geometry.y.to_numpy()
-
+    x, y, lon, lat = _incident_xy(frame)
     if hotspot_ids is None:
         ids = (
             frame["hotspot_id"]
@@ -252,31 +267,24 @@ def write_incidents_csv(
                 )
             hotspot_ids = hotspot_ids.reindex(frame.index)
         ids = hotspot_ids
-    ids_text = ids.astype(object).where(ids.notna(), "").map(str).to_numpy()
 
-    def column(name: str) -> Any:
+    def column(name: str) -> pd.Series:
         if name not in frame.columns:
-            return pd.Series("", index=frame.index).to_numpy()
-        col = frame[name]
-        return col.astype(object).where(col.notna(), "").to_numpy()
+            return pd.Series("", index=frame.index)
+        return frame[name]
 
-    table = pd.DataFrame(
-        {
-            "incident_id": column("incident_id"),
-            "month": _months(frame["month"]).to_numpy()
-            if "month" in frame.columns
-            else column("month"),
-            "category": column("category"),
-            "longitude": np.round(lon, _DP_DEGREES),
-            "latitude": np.round(lat, _DP_DEGREES),
-            "easting": np.round(x, _DP_METRES),
-            "northing": np.round(y, _DP_METRES),
-            "hotspot_id": ids_text,
-        },
-        columns=INCIDENTS_CSV_COLUMNS,
-    )
-    _write_csv(table, path)
-    log.info("wrote %d incidents to %s", len(table), path)
+    series = [
+        column("incident_id"),
+        _months(frame["month"]) if "month" in frame.columns else column("month"),
+        column("category"),
+        pd.Series(np.round(lon, _DP_DEGREES)),
+        pd.Series(np.round(lat, _DP_DEGREES)),
+        pd.Series(np.round(x, _DP_METRES)),
+        pd.Series(np.round(y, _DP_METRES)),
+        ids,
+    ]
+    _write_columns_csv(list(INCIDENTS_CSV_COLUMNS), series, path)
+    log.info("wrote %d incidents to %s", len(frame), path)
     return Path(path)
 
 
@@ -409,10 +417,32 @@ def _spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _write_csv(table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """The one CSV writer: spreadsheet-safe cells and names, UTF-8, LF line ends, atomic."""
+def _write_columns_csv(
+    names: list[str],
+    series: list[pd.Series],
+    path: str | os.PathLike[str],
+    table: pd.DataFrame | None = None,
+) -> None:
+    """The one CSV writer: spreadsheet-safe cells and names, UTF-8, LF line ends, atomic.
+
+    Through Arrow (:mod:`hotspots.csv_text`: the same text, at Arrow's speed) when every column
+    has a plain type; else with pandas (``table``, or one built from ``series``).
+    """
+    columns = csv_columns(series)
+    if columns is not None:
+        write_csv_columns([str(safe_cell(n)) for n in names], columns, path)
+        return
+    if table is None:
+        table = pd.DataFrame({i: s.to_numpy() for i, s in enumerate(series)})
+        table.columns = pd.Index(names)
     with atomic_write(path) as f:
         _spreadsheet_safe(table).to_csv(f, index=False, lineterminator="\n")
+
+
+def _write_csv(table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write ``table`` (no index) with :func:`_write_columns_csv`."""
+    series = [table.iloc[:, i] for i in range(table.shape[1])]
+    _write_columns_csv([str(c) for c in table.columns], series, path, table)
 
 
 def write_table_csv(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
