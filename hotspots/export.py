@@ -11,12 +11,14 @@ keeps the frame's projected CRS (exact areas) and says which.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
 import os
 import re
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -35,10 +37,10 @@ from ._text import lists_as_text
 from ._validate import check_layer
 from .assets import assets_as, external_urls, inline_html
 from .columns import INCIDENTS_CSV_COLUMNS
-from .crs import to_metres, to_wgs84
+from .crs import to_metres
 from .csv_text import csv_columns, write_csv_columns
 from .errors import ParameterError
-from .map_layers import round_coordinates
+from .web import DISPLAY_TOLERANCE_M, GEOJSON_MAX_BYTES, fitting_items
 
 __all__ = [
     "map_html",
@@ -83,13 +85,23 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
-def write_hotspots_geojson(hotspots: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write the Hotspots frame as RFC 7946 GeoJSON.
+def write_hotspots_geojson(
+    hotspots: gpd.GeoDataFrame,
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int | None = GEOJSON_MAX_BYTES,
+    tolerance_m: float = DISPLAY_TOLERANCE_M,
+) -> Path:
+    """Write the Hotspots frame as RFC 7946 GeoJSON, for the web: small whatever the frame.
 
     WGS84 longitude/latitude rounded to 6 decimal places, polygon rings oriented
     counter-clockwise (exterior) as RFC 7946 asks, every other column as a property (NaN as
-    ``null``), features in the frame's order, no ``crs`` member. The list columns are text
-    (``"Drugs 30; Burglary 12"``, ``"Ward A; Ward B"``).
+    ``null``), no ``crs`` member. The list columns are text (``"Drugs 30; Burglary 12"``,
+    ``"Ward A; Ward B"``). Outlines are simplified for display within ``tolerance_m`` metres
+    (:func:`hotspots.web.display_geometries`; 0: exact), and features are written in rank
+    order while they fit in ``max_bytes`` (None: all); when some are left out, a ``note``
+    member says how many (every hotspot, exact, is in :func:`write_hotspots_gpkg` and
+    :func:`write_hotspots_csv`). Feature texts are joined, not built as one big structure.
 
     Parameters
     ----------
@@ -97,35 +109,55 @@ def write_hotspots_geojson(hotspots: gpd.GeoDataFrame, path: str | os.PathLike[s
         Hotspots frame in any CRS (may be empty).
     path
         The ``.geojson`` file to write.
+    max_bytes
+        Most bytes of features (default :data:`hotspots.web.GEOJSON_MAX_BYTES`).
+    tolerance_m
+        Display simplification in metres (default :data:`hotspots.web.DISPLAY_TOLERANCE_M`).
 
     Returns
     -------
     Path
     """
     frame = check_layer(hotspots, "hotspots", fix="pass find_hotspots(...).hotspots")
-    wgs = to_wgs84(lists_as_text(frame))
-    geoms = round_coordinates(wgs.geometry, _DP_DEGREES)
-    geoms = np.asarray(shapely.orient_polygons(geoms), dtype=object)
-    columns = [c for c in wgs.columns if c != wgs.geometry.name]
-    features = []
-    for i, record in enumerate(wgs[columns].itertuples(index=False, name=None)):
-        geom = geoms[i]
-        features.append(
-            {
-                "type": "Feature",
-                "properties": {
-                    str(c): _json_value(v) for c, v in zip(columns, record, strict=True)
-                },
-                "geometry": None
-                if geom is None or shapely.is_empty(geom)
-                else json.loads(shapely.to_geojson(geom)),
-            }
+    if "rank" in frame.columns and len(frame):
+        frame = frame.sort_values("rank", kind="stable")
+    table = lists_as_text(pd.DataFrame(frame.drop(columns=frame.geometry.name)))
+    names = [str(c) for c in table.columns]
+    rows = table.itertuples(index=False, name=None)
+
+    def features(
+        batch: gpd.GeoDataFrame, geoms: np.ndarray[Any, Any], start: int
+    ) -> Iterator[tuple[str, int]]:
+        geoms = geoms.copy()
+        geoms[shapely.is_empty(geoms)] = None
+        texts = shapely.to_geojson(geoms)
+        for geometry, record in zip(texts, itertools.islice(rows, len(batch)), strict=True):
+            properties = {n: _json_value(v) for n, v in zip(names, record, strict=True)}
+            text = (
+                '{"type":"Feature","properties":'
+                + json.dumps(properties, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+                + ',"geometry":'
+                + (geometry if geometry is not None else "null")
+                + "}"
+            )
+            yield text, len(text.encode("utf-8")) + 1
+
+    budget = sys.maxsize if max_bytes is None else max_bytes
+    texts = fitting_items(frame, features, budget, tolerance_m=tolerance_m)
+    note = ""
+    if len(texts) < len(frame):
+        note = json.dumps(
+            f"The top {len(texts):,} of {len(frame):,} hotspots by rank, to keep this file "
+            f"under {budget / 1e6:.1f} MB; every hotspot, with its exact outline, is in "
+            "hotspots.gpkg and hotspots.csv.",
+            ensure_ascii=False,
         )
-    doc = {"type": "FeatureCollection", "features": features}
+        note = f'"note":{note},'
     with atomic_write(path) as f:
-        json.dump(doc, f, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        f.write("\n")
-    log.info("wrote %d hotspots to %s", len(features), path)
+        f.write('{"type":"FeatureCollection",' + note + '"features":[')
+        f.write(",".join(texts))
+        f.write("]}\n")
+    log.info("wrote %d of %d hotspots to %s", len(texts), len(frame), path)
     return Path(path)
 
 

@@ -6,14 +6,16 @@ them, the benchmark times them), so they cannot drift apart:
 ==================  =========================================================================
 file                what it holds
 ==================  =========================================================================
-hotspots.geojson    the ranked hotspots (WGS84), for a GIS
+hotspots.geojson    the ranked hotspots (WGS84) for the web: outlines simplified within 2 m, the
+                    top ones by rank that fit in 2 MB (:mod:`hotspots.web`)
+hotspots.gpkg       every hotspot with its exact outline, in the analysis' CRS, for a GIS
 hotspots.csv        the same table, for a spreadsheet
 incidents.csv       every incident used, with its hotspot id (empty for none)
 outreach.csv        the busiest streets of each hotspot (of the uncovered ones with patrols)
 wards.csv           incidents, rates and hotspots per ward (with wards only)
 patrols.csv         incidents and hotspot incidents per patrol area (with patrol areas only)
 summary.json        :meth:`hotspots.pipeline.Analysis.summary`
-map.html            the standalone map (assets inlined: opens offline)
+map.html            the standalone map (assets inlined: opens offline), under 2 MB
 ==================  =========================================================================
 """
 
@@ -27,6 +29,7 @@ from typing import Any
 from .export import (
     write_hotspots_csv,
     write_hotspots_geojson,
+    write_hotspots_gpkg,
     write_incidents_csv,
     write_map_html,
     write_summary,
@@ -70,6 +73,7 @@ def write_analysis(
     out.mkdir(parents=True, exist_ok=True)
     written = [
         write_hotspots_geojson(analysis.hotspots, out / "hotspots.geojson"),
+        write_hotspots_gpkg(analysis.hotspots, out / "hotspots.gpkg"),
         write_hotspots_csv(analysis.hotspots, out / "hotspots.csv"),
         write_incidents_csv(
             analysis.incidents, out / "incidents.csv", hotspot_ids=analysis.hotspot_ids
