@@ -17,6 +17,9 @@ What the map draws, bottom to top:
 * **Hotspots**: one GeoJSON layer of polygons coloured by rank (dark red = rank 1), each labelled
   with its id (permanently for the first 30 ranks), with a popup table: incidents, share, area,
   density, PAI, top crime types, top streets, wards, patrol coverage, trend in words, months.
+  Outlines are simplified for display (within 2 m) and hotspots are drawn in rank order while
+  they fit the page's byte budget (:mod:`hotspots.web`: the page stays under 2 MB); the legend
+  says when only the top ones are drawn.
 * A title box ("SYNTHETIC DEMO DATA" when ``synthetic``), a legend, a layer control, a scale bar
   and a full-screen button; the view fits the data.
 
