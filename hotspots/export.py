@@ -40,7 +40,7 @@ from .columns import INCIDENTS_CSV_COLUMNS
 from .crs import to_metres
 from .csv_text import csv_columns, write_csv_columns
 from .errors import ParameterError
-from .web import DISPLAY_TOLERANCE_M, GEOJSON_MAX_BYTES, fitting_items
+from .web import fitting_items
 
 __all__ = [
     "map_html",
@@ -89,19 +89,21 @@ def write_hotspots_geojson(
     hotspots: gpd.GeoDataFrame,
     path: str | os.PathLike[str],
     *,
-    max_bytes: int | None = GEOJSON_MAX_BYTES,
-    tolerance_m: float = DISPLAY_TOLERANCE_M,
+    max_bytes: int | None = None,
+    tolerance_m: float = 0.0,
 ) -> Path:
-    """Write the Hotspots frame as RFC 7946 GeoJSON, for the web: small whatever the frame.
+    """Write the Hotspots frame (or any polygon layer) as RFC 7946 GeoJSON.
 
     WGS84 longitude/latitude rounded to 6 decimal places, polygon rings oriented
     counter-clockwise (exterior) as RFC 7946 asks, every other column as a property (NaN as
     ``null``), no ``crs`` member. The list columns are text (``"Drugs 30; Burglary 12"``,
-    ``"Ward A; Ward B"``). Outlines are simplified for display within ``tolerance_m`` metres
-    (:func:`hotspots.web.display_geometries`; 0: exact), and features are written in rank
-    order while they fit in ``max_bytes`` (None: all); when some are left out, a ``note``
-    member says how many (every hotspot, exact, is in :func:`write_hotspots_gpkg` and
-    :func:`write_hotspots_csv`). Feature texts are joined, not built as one big structure.
+    ``"Ward A; Ward B"``). Features in rank order (when there is a ``rank`` column), their
+    texts joined, not built as one big structure. For the web (what ``hotspots analyse``
+    writes: :data:`hotspots.web.GEOJSON_MAX_BYTES`, :data:`hotspots.web.DISPLAY_TOLERANCE_M`)
+    outlines are simplified within ``tolerance_m`` metres
+    (:func:`hotspots.web.display_geometries`) and features written while they fit in
+    ``max_bytes``; when some are left out, a ``note`` member says how many (every hotspot,
+    exact, is in :func:`write_hotspots_gpkg` and :func:`write_hotspots_csv`).
 
     Parameters
     ----------
@@ -110,9 +112,9 @@ def write_hotspots_geojson(
     path
         The ``.geojson`` file to write.
     max_bytes
-        Most bytes of features (default :data:`hotspots.web.GEOJSON_MAX_BYTES`).
+        Most bytes of features (None: every feature).
     tolerance_m
-        Display simplification in metres (default :data:`hotspots.web.DISPLAY_TOLERANCE_M`).
+        Display simplification in metres (0: exact outlines).
 
     Returns
     -------

@@ -37,6 +37,7 @@ from .export import (
 )
 from .mapping import make_map
 from .pipeline import Analysis
+from .web import DISPLAY_TOLERANCE_M, GEOJSON_MAX_BYTES
 
 __all__ = ["write_analysis"]
 
@@ -72,7 +73,12 @@ def write_analysis(
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     written = [
-        write_hotspots_geojson(analysis.hotspots, out / "hotspots.geojson"),
+        write_hotspots_geojson(
+            analysis.hotspots,
+            out / "hotspots.geojson",
+            max_bytes=GEOJSON_MAX_BYTES,
+            tolerance_m=DISPLAY_TOLERANCE_M,
+        ),
         write_hotspots_gpkg(analysis.hotspots, out / "hotspots.gpkg"),
         write_hotspots_csv(analysis.hotspots, out / "hotspots.csv"),
         write_incidents_csv(

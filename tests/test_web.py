@@ -19,7 +19,12 @@ from hotspots.columns import HOTSPOT_COLUMNS
 from hotspots.errors import InputError
 from hotspots.export import write_hotspots_geojson, write_map_html
 from hotspots.mapping import make_map
-from hotspots.web import DISPLAY_TOLERANCE_M, WEB_MAX_BYTES, display_geometries
+from hotspots.web import (
+    DISPLAY_TOLERANCE_M,
+    GEOJSON_MAX_BYTES,
+    WEB_MAX_BYTES,
+    display_geometries,
+)
 
 EVIL = "<script>alert(1)</script>"
 
@@ -73,7 +78,9 @@ def test_display_outlines_are_within_the_tolerance() -> None:
 def test_geojson_holds_the_frames_values_in_rank_order(tmp_path: Path) -> None:
     """Read back with pyogrio: the properties are the frame's (lists as text), rank order."""
     hs = big_hotspots(40, seed=2).iloc[::-1]  # given in reverse: written in rank order
-    path = write_hotspots_geojson(hs, tmp_path / "h.geojson")
+    path = write_hotspots_geojson(
+        hs, tmp_path / "h.geojson", max_bytes=GEOJSON_MAX_BYTES, tolerance_m=DISPLAY_TOLERANCE_M
+    )
     back = pyogrio.read_dataframe(path)
     expected = lists_as_text(pd.DataFrame(hs.sort_values("rank").drop(columns="geometry")))
     assert list(back.columns) == [*expected.columns, "geometry"]
@@ -106,7 +113,12 @@ def test_big_input_keeps_map_and_geojson_under_the_bound(tmp_path: Path) -> None
         ],
         crs=27700,
     )
-    geojson = write_hotspots_geojson(hs, tmp_path / "hotspots.geojson")
+    geojson = write_hotspots_geojson(
+        hs,
+        tmp_path / "hotspots.geojson",
+        max_bytes=GEOJSON_MAX_BYTES,
+        tolerance_m=DISPLAY_TOLERANCE_M,
+    )
     doc = json.loads(geojson.read_text(encoding="utf-8"))
     assert geojson.stat().st_size <= WEB_MAX_BYTES
     kept = len(doc["features"])
