@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,30 @@ def write_analysis(
     """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
+    # The largest file (every incident) is written on the second core meanwhile: Arrow, numpy
+    # and the file system release the GIL. Its errors are raised here, as the others'.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        incidents_csv = pool.submit(
+            write_incidents_csv,
+            analysis.incidents,
+            out / "incidents.csv",
+            hotspot_ids=analysis.hotspot_ids,
+        )
+        written = _write_the_rest(analysis, out, report, files, tiles, synthetic)
+        written.insert(3, incidents_csv.result())
+    log.info("wrote %d files into %s", len(written), out)
+    return written
+
+
+def _write_the_rest(
+    analysis: Analysis,
+    out: Path,
+    report: Any,
+    files: Mapping[str, str | None] | None,
+    tiles: str | None,
+    synthetic: bool,
+) -> list[Path]:
+    """Every file of :func:`write_analysis` but incidents.csv, in its order."""
     written = [
         write_hotspots_geojson(
             analysis.hotspots,
@@ -81,9 +106,6 @@ def write_analysis(
         ),
         write_hotspots_gpkg(analysis.hotspots, out / "hotspots.gpkg"),
         write_hotspots_csv(analysis.hotspots, out / "hotspots.csv"),
-        write_incidents_csv(
-            analysis.incidents, out / "incidents.csv", hotspot_ids=analysis.hotspot_ids
-        ),
         write_table_csv(analysis.streets, out / "outreach.csv"),
         write_table_csv(analysis.patrol_points, out / "patrol_points.csv"),
     ]
@@ -106,5 +128,4 @@ def write_analysis(
         patrol_areas=analysis.patrols,
     )
     written.append(write_map_html(m, out / "map.html"))
-    log.info("wrote %d files into %s", len(written), out)
     return written
