@@ -73,9 +73,17 @@ def write_analysis(
     """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    # The largest file (every incident) is written on the second core meanwhile: Arrow, numpy
-    # and the file system release the GIL. Its errors are raised here, as the others'.
+    # The largest file (every incident) and the web GeoJSON are written on the second core
+    # meanwhile (Arrow, numpy, GEOS and the file system release the GIL); their errors are
+    # raised here, as the others'.
     with ThreadPoolExecutor(max_workers=1) as pool:
+        geojson = pool.submit(
+            write_hotspots_geojson,
+            analysis.hotspots,
+            out / "hotspots.geojson",
+            max_bytes=GEOJSON_MAX_BYTES,
+            tolerance_m=DISPLAY_TOLERANCE_M,
+        )
         incidents_csv = pool.submit(
             write_incidents_csv,
             analysis.incidents,
@@ -83,6 +91,7 @@ def write_analysis(
             hotspot_ids=analysis.hotspot_ids,
         )
         written = _write_the_rest(analysis, out, report, files, tiles, synthetic)
+        written.insert(0, geojson.result())
         written.insert(3, incidents_csv.result())
     log.info("wrote %d files into %s", len(written), out)
     return written
@@ -96,14 +105,8 @@ def _write_the_rest(
     tiles: str | None,
     synthetic: bool,
 ) -> list[Path]:
-    """Every file of :func:`write_analysis` but incidents.csv, in its order."""
+    """Every file of :func:`write_analysis` but hotspots.geojson and incidents.csv, in order."""
     written = [
-        write_hotspots_geojson(
-            analysis.hotspots,
-            out / "hotspots.geojson",
-            max_bytes=GEOJSON_MAX_BYTES,
-            tolerance_m=DISPLAY_TOLERANCE_M,
-        ),
         write_hotspots_gpkg(analysis.hotspots, out / "hotspots.gpkg"),
         write_hotspots_csv(analysis.hotspots, out / "hotspots.csv"),
         write_table_csv(analysis.streets, out / "outreach.csv"),
