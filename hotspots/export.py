@@ -11,12 +11,14 @@ keeps the frame's projected CRS (exact areas) and says which.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
 import os
 import re
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,9 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyogrio
+import pyproj
 import shapely
 
 from ._files import atomic_write, write_via
@@ -33,9 +37,10 @@ from ._text import lists_as_text
 from ._validate import check_layer
 from .assets import assets_as, external_urls, inline_html
 from .columns import INCIDENTS_CSV_COLUMNS
-from .crs import to_metres, to_wgs84
+from .crs import to_metres
+from .csv_text import csv_columns, write_csv_columns
 from .errors import ParameterError
-from .map_layers import round_coordinates
+from .web import fitting_items
 
 __all__ = [
     "map_html",
@@ -80,13 +85,25 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
-def write_hotspots_geojson(hotspots: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write the Hotspots frame as RFC 7946 GeoJSON.
+def write_hotspots_geojson(
+    hotspots: gpd.GeoDataFrame,
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int | None = None,
+    tolerance_m: float = 0.0,
+) -> Path:
+    """Write the Hotspots frame (or any polygon layer) as RFC 7946 GeoJSON.
 
     WGS84 longitude/latitude rounded to 6 decimal places, polygon rings oriented
     counter-clockwise (exterior) as RFC 7946 asks, every other column as a property (NaN as
-    ``null``), features in the frame's order, no ``crs`` member. The list columns are text
-    (``"Drugs 30; Burglary 12"``, ``"Ward A; Ward B"``).
+    ``null``), no ``crs`` member. The list columns are text (``"Drugs 30; Burglary 12"``,
+    ``"Ward A; Ward B"``). Features in rank order (when there is a ``rank`` column), their
+    texts joined, not built as one big structure. For the web (what ``hotspots analyse``
+    writes: :data:`hotspots.web.GEOJSON_MAX_BYTES`, :data:`hotspots.web.DISPLAY_TOLERANCE_M`)
+    outlines are simplified within ``tolerance_m`` metres
+    (:func:`hotspots.web.display_geometries`) and features written while they fit in
+    ``max_bytes``; when some are left out, a ``note`` member says how many (every hotspot,
+    exact, is in :func:`write_hotspots_gpkg` and :func:`write_hotspots_csv`).
 
     Parameters
     ----------
@@ -94,35 +111,55 @@ def write_hotspots_geojson(hotspots: gpd.GeoDataFrame, path: str | os.PathLike[s
         Hotspots frame in any CRS (may be empty).
     path
         The ``.geojson`` file to write.
+    max_bytes
+        Most bytes of features (None: every feature).
+    tolerance_m
+        Display simplification in metres (0: exact outlines).
 
     Returns
     -------
     Path
     """
     frame = check_layer(hotspots, "hotspots", fix="pass find_hotspots(...).hotspots")
-    wgs = to_wgs84(lists_as_text(frame))
-    geoms = round_coordinates(wgs.geometry, _DP_DEGREES)
-    geoms = np.asarray(shapely.orient_polygons(geoms), dtype=object)
-    columns = [c for c in wgs.columns if c != wgs.geometry.name]
-    features = []
-    for i, record in enumerate(wgs[columns].itertuples(index=False, name=None)):
-        geom = geoms[i]
-        features.append(
-            {
-                "type": "Feature",
-                "properties": {
-                    str(c): _json_value(v) for c, v in zip(columns, record, strict=True)
-                },
-                "geometry": None
-                if geom is None or shapely.is_empty(geom)
-                else json.loads(shapely.to_geojson(geom)),
-            }
+    if "rank" in frame.columns and len(frame):
+        frame = frame.sort_values("rank", kind="stable")
+    table = lists_as_text(pd.DataFrame(frame.drop(columns=frame.geometry.name)))
+    names = [str(c) for c in table.columns]
+    rows = table.itertuples(index=False, name=None)
+
+    def features(
+        batch: gpd.GeoDataFrame, geoms: np.ndarray[Any, Any], start: int
+    ) -> Iterator[tuple[str, int]]:
+        geoms = geoms.copy()
+        geoms[shapely.is_empty(geoms)] = None
+        texts = shapely.to_geojson(geoms)
+        for geometry, record in zip(texts, itertools.islice(rows, len(batch)), strict=True):
+            properties = {n: _json_value(v) for n, v in zip(names, record, strict=True)}
+            text = (
+                '{"type":"Feature","properties":'
+                + json.dumps(properties, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+                + ',"geometry":'
+                + (geometry if geometry is not None else "null")
+                + "}"
+            )
+            yield text, len(text.encode("utf-8")) + 1
+
+    budget = sys.maxsize if max_bytes is None else max_bytes
+    texts = fitting_items(frame, features, budget, tolerance_m=tolerance_m)
+    note = ""
+    if len(texts) < len(frame):
+        note = json.dumps(
+            f"The top {len(texts):,} of {len(frame):,} hotspots by rank, to keep this file "
+            f"under {budget / 1e6:.1f} MB; every hotspot, with its exact outline, is in "
+            "hotspots.gpkg and hotspots.csv.",
+            ensure_ascii=False,
         )
-    doc = {"type": "FeatureCollection", "features": features}
+        note = f'"note":{note},'
     with atomic_write(path) as f:
-        json.dump(doc, f, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        f.write("\n")
-    log.info("wrote %d hotspots to %s", len(features), path)
+        f.write('{"type":"FeatureCollection",' + note + '"features":[')
+        f.write(",".join(texts))
+        f.write("]}\n")
+    log.info("wrote %d of %d hotspots to %s", len(texts), len(frame), path)
     return Path(path)
 
 
@@ -180,12 +217,38 @@ def write_hotspots_gpkg(
 
 
 def _months(values: pd.Series) -> pd.Series:
-    """``YYYY-MM`` text for datetimes or date-like text; empty for missing."""
+    """``YYYY-MM`` text for datetimes or date-like text; empty (missing) for missing."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":
+        # few distinct months: format each once
+        months, where = np.unique(values.to_numpy().astype("datetime64[M]"), return_inverse=True)
+        texts = pa.array([None if np.isnat(m) else str(m) for m in months], pa.large_string())
+        return pd.Series(texts.take(pa.array(where)), dtype=pd.ArrowDtype(pa.large_string()))
     if pd.api.types.is_datetime64_any_dtype(values):
         out = values.dt.strftime("%Y-%m")
         return out.where(values.notna(), "")
     text = values.astype(object).where(values.notna(), "")
     return text.map(lambda v: str(v)[:7])
+
+
+def _incident_xy(
+    frame: gpd.GeoDataFrame,
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Each incident's easting, northing (metres) and longitude, latitude (NaN: no geometry)."""
+    metric = frame if frame.crs.is_projected else to_metres(frame)
+    geoms = np.asarray(metric.geometry.values, dtype=object)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    x = np.full(len(frame), np.nan)
+    y = np.full(len(frame), np.nan)
+    lon = np.full(len(frame), np.nan)
+    lat = np.full(len(frame), np.nan)
+    if ok.any():
+        pts = geoms[ok]
+        if not (shapely.get_type_id(pts) == 0).all():
+            pts = shapely.point_on_surface(pts)
+        x[ok], y[ok] = shapely.get_x(pts), shapely.get_y(pts)
+        to_lonlat = pyproj.Transformer.from_crs(metric.crs, "EPSG:4326", always_xy=True)
+        lon[ok], lat[ok] = to_lonlat.transform(x[ok], y[ok])
+    return x, y, lon, lat
 
 
 def write_incidents_csv(
@@ -199,7 +262,7 @@ def write_incidents_csv(
     Columns, exactly: ``incident_id``, ``month`` (``YYYY-MM``), ``category``, ``longitude`` and
     ``latitude`` (WGS84, 6 decimal places), ``easting`` and ``northing`` (metres in the frame's
     CRS, or the CRS :func:`hotspots.crs.to_metres` picks when the frame is in degrees; 1 decimal
-    place), ``hotspot_id`` (empty for noise).
+    place), ``hotspot_id`` (empty for noise). Written through Arrow (:mod:`hotspots.csv_text`).
 
     Parameters
     ----------
@@ -217,21 +280,7 @@ def write_incidents_csv(
     Path
     """
     frame = check_layer(incidents, "incidents", fix="read them with read_incidents()")
-    metric = frame if frame.crs.is_projected else to_metres(frame)
-    geom = metric.geometry
-    ok = geom.notna().to_numpy() & ~geom.is_empty.to_numpy()
-    x = np.full(len(frame), np.nan)
-    y = np.full(len(frame), np.nan)
-    lon = np.full(len(frame), np.nan)
-    lat = np.full(len(frame), np.nan)
-    if ok.any():
-        pts = geom[ok]
-        if not (pts.geom_type == "Point").all():
-            pts = pts.representative_point()
-        x[ok], y[ok] = pts.x.to_numpy(), pts.y.to_numpy()
-        wgs = to_wgs84(gpd.GeoDataFrame(geometry=pts, crs=metric.crs))
-        lon[ok], lat[ok] = wgs.geometry.x.to_numpy(), wgs.geometry.y.to_numpy()
-
+    x, y, lon, lat = _incident_xy(frame)
     if hotspot_ids is None:
         ids = (
             frame["hotspot_id"]
@@ -252,31 +301,24 @@ def write_incidents_csv(
                 )
             hotspot_ids = hotspot_ids.reindex(frame.index)
         ids = hotspot_ids
-    ids_text = ids.astype(object).where(ids.notna(), "").map(str).to_numpy()
 
-    def column(name: str) -> Any:
+    def column(name: str) -> pd.Series:
         if name not in frame.columns:
-            return pd.Series("", index=frame.index).to_numpy()
-        col = frame[name]
-        return col.astype(object).where(col.notna(), "").to_numpy()
+            return pd.Series("", index=frame.index)
+        return frame[name]
 
-    table = pd.DataFrame(
-        {
-            "incident_id": column("incident_id"),
-            "month": _months(frame["month"]).to_numpy()
-            if "month" in frame.columns
-            else column("month"),
-            "category": column("category"),
-            "longitude": np.round(lon, _DP_DEGREES),
-            "latitude": np.round(lat, _DP_DEGREES),
-            "easting": np.round(x, _DP_METRES),
-            "northing": np.round(y, _DP_METRES),
-            "hotspot_id": ids_text,
-        },
-        columns=INCIDENTS_CSV_COLUMNS,
-    )
-    _write_csv(table, path)
-    log.info("wrote %d incidents to %s", len(table), path)
+    series = [
+        column("incident_id"),
+        _months(frame["month"]) if "month" in frame.columns else column("month"),
+        column("category"),
+        pd.Series(np.round(lon, _DP_DEGREES)),
+        pd.Series(np.round(lat, _DP_DEGREES)),
+        pd.Series(np.round(x, _DP_METRES)),
+        pd.Series(np.round(y, _DP_METRES)),
+        ids,
+    ]
+    _write_columns_csv(list(INCIDENTS_CSV_COLUMNS), series, path)
+    log.info("wrote %d incidents to %s", len(frame), path)
     return Path(path)
 
 
@@ -409,10 +451,32 @@ def _spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _write_csv(table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """The one CSV writer: spreadsheet-safe cells and names, UTF-8, LF line ends, atomic."""
+def _write_columns_csv(
+    names: list[str],
+    series: list[pd.Series],
+    path: str | os.PathLike[str],
+    table: pd.DataFrame | None = None,
+) -> None:
+    """The one CSV writer: spreadsheet-safe cells and names, UTF-8, LF line ends, atomic.
+
+    Through Arrow (:mod:`hotspots.csv_text`: the same text, at Arrow's speed) when every column
+    has a plain type; else with pandas (``table``, or one built from ``series``).
+    """
+    columns = csv_columns(series)
+    if columns is not None:
+        write_csv_columns([str(safe_cell(n)) for n in names], columns, path)
+        return
+    if table is None:
+        table = pd.DataFrame({i: s.to_numpy() for i, s in enumerate(series)})
+        table.columns = pd.Index(names)
     with atomic_write(path) as f:
         _spreadsheet_safe(table).to_csv(f, index=False, lineterminator="\n")
+
+
+def _write_csv(table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write ``table`` (no index) with :func:`_write_columns_csv`."""
+    series = [table.iloc[:, i] for i in range(table.shape[1])]
+    _write_columns_csv([str(c) for c in table.columns], series, path, table)
 
 
 def write_table_csv(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:

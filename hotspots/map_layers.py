@@ -10,7 +10,8 @@ pre-escaped strings, never with folium's ``Popup`` / ``GeoJsonPopup``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import folium
@@ -26,6 +27,7 @@ from ._text import esc, is_missing, item_texts
 from .crs import to_wgs84
 from .errors import InputError, ParameterError
 from .palette import rank_class, rank_colour, trend_words
+from .web import MAP_HOTSPOT_BYTES, MAP_REFERENCE_BYTES, fitting_items, round_coordinates
 
 __all__ = [
     "WARD_SHADES",
@@ -45,6 +47,8 @@ _LABELS_MAX = 30
 _POLY_DP = 6
 # Display-only simplification of reference layers (metres): ONS boundaries can be very detailed.
 _SIMPLIFY_M = 5.0
+# ... and at most this (metres), when a layer would not otherwise fit its share of the page.
+_SIMPLIFY_MAX_M = 640.0
 # Heat colours saturate at this quantile of the heat cells (1.0: the busiest cell), so that one
 # extreme map point (a station, a shopping centre) does not wash the rest out.
 _HEAT_QUANTILE = 0.98
@@ -251,21 +255,6 @@ def popup_html(row: pd.Series) -> str:
     return f"<div class='hs-popup'><h4>Hotspot {hid}</h4><table>{body}</table></div>"
 
 
-def round_coordinates(geoms: gpd.GeoSeries, dp: int) -> npt.NDArray[Any]:
-    """The geometries with every coordinate rounded to ``dp`` decimal places (an object array).
-
-    The one rounding of the coordinates the map and the GeoJSON files publish.
-
-    Examples
-    --------
-    >>> from shapely.geometry import Point
-    >>> round_coordinates(gpd.GeoSeries([Point(-1.234567, 51.7654321)]), 5)[0].wkt
-    'POINT (-1.23457 51.76543)'
-    """
-    arr = np.asarray(geoms.values, dtype=object)
-    return np.asarray(shapely.transform(arr, lambda c: np.round(c, dp)), dtype=object)
-
-
 def _features(geoms: npt.NDArray[Any], props: Sequence[dict[str, Any]]) -> dict[str, Any]:
     feats = []
     for geom, p in zip(geoms, props, strict=True):
@@ -277,32 +266,59 @@ def _features(geoms: npt.NDArray[Any], props: Sequence[dict[str, Any]]) -> dict[
     return {"type": "FeatureCollection", "features": feats}
 
 
-def add_hotspots(m: folium.Map, hs: gpd.GeoDataFrame) -> None:
-    """The hotspot polygons (WGS84, in rank order) coloured by rank, labelled, with popups."""
+def _page_bytes(feature: dict[str, Any]) -> int:
+    """Bytes a feature takes in the page: folium writes it as HTML-safe JSON, where each
+    ``<``, ``>``, ``&`` and ``'`` (the popups' markup) is a six-character escape."""
+    text = json.dumps(feature)
+    return len(text) + 2 + 5 * sum(text.count(c) for c in "<>&'")
+
+
+def add_hotspots(
+    m: folium.Map, hs: gpd.GeoDataFrame, *, max_bytes: int = MAP_HOTSPOT_BYTES
+) -> list[dict[str, Any]]:
+    """The hotspot polygons (any CRS, in rank order) coloured by rank, labelled, with popups.
+
+    Outlines are simplified for display (:func:`hotspots.web.display_geometries`); hotspots
+    are drawn in rank order while their features fit in ``max_bytes``
+    (:func:`hotspots.web.fitting_items`). Returns the features drawn (WGS84 GeoJSON).
+    """
     n_hs = len(hs)
-    props = []
-    for pos, (_, row) in enumerate(hs.iterrows()):
-        colour = rank_colour(pos, n_hs)
-        props.append(
-            {
-                "hotspot_id": str(row["hotspot_id"]),
-                "label": esc(row["hotspot_id"]),
-                "colour": rank_class(pos, n_hs),
-                "permanent": pos < _LABELS_MAX,
-                "popup": popup_html(row),
-                "style": {
-                    "color": colour,
-                    "weight": 3,
-                    "fillColor": colour,
-                    "fillOpacity": 0.3,
+
+    def features(
+        batch: gpd.GeoDataFrame, geoms: npt.NDArray[Any], start: int
+    ) -> Iterator[tuple[dict[str, Any], int]]:
+        for offset, ((_, row), geom) in enumerate(zip(batch.iterrows(), geoms, strict=True)):
+            if geom is None or shapely.is_empty(geom):
+                continue
+            pos = start + offset
+            colour = rank_colour(pos, n_hs)
+            feature = {
+                "type": "Feature",
+                "properties": {
+                    "hotspot_id": str(row["hotspot_id"]),
+                    "label": esc(row["hotspot_id"]),
+                    "colour": rank_class(pos, n_hs),
+                    "permanent": pos < _LABELS_MAX,
+                    "popup": popup_html(row),
+                    "style": {
+                        "color": colour,
+                        "weight": 3,
+                        "fillColor": colour,
+                        "fillOpacity": 0.3,
+                    },
                 },
+                "geometry": shapely.geometry.mapping(geom),
             }
-        )
-    folium.GeoJson(
-        _features(round_coordinates(hs.geometry, _POLY_DP), props),
-        name="Hotspots",
-        on_each_feature=_HOTSPOT_JS,
-    ).add_to(m)
+            yield feature, _page_bytes(feature)
+
+    drawn = fitting_items(hs, features, max_bytes)
+    if drawn:
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": drawn},
+            name="Hotspots",
+            on_each_feature=_HOTSPOT_JS,
+        ).add_to(m)
+    return drawn
 
 
 # --------------------------------------------------------------------------------------------
@@ -353,13 +369,21 @@ def _name_column(frame: gpd.GeoDataFrame) -> str | None:
 
 
 def _reference_geojson(frame: gpd.GeoDataFrame, style: dict[str, Any]) -> dict[str, Any]:
+    """A reference layer (WGS84) as GeoJSON with labels and style, simplified further (twice
+    the tolerance each time, up to ``_SIMPLIFY_MAX_M``) until it fits ``MAP_REFERENCE_BYTES``."""
     col = _name_column(frame)
     labels = [
         "" if col is None or is_missing(v) else esc(v)
         for v in (frame[col] if col else [None] * len(frame))
     ]
     props = [{"label": label, "style": style} for label in labels]
-    return _features(round_coordinates(frame.geometry, _POLY_DP), props)
+    geoms, tolerance = frame.geometry, _SIMPLIFY_M
+    while True:
+        data = _features(round_coordinates(geoms, _POLY_DP), props)
+        if tolerance >= _SIMPLIFY_MAX_M or len(json.dumps(data)) <= MAP_REFERENCE_BYTES:
+            return data
+        tolerance *= 2
+        geoms = frame.geometry.simplify(tolerance / 111_000, preserve_topology=True)
 
 
 #: Light to dark blue: the five quantile classes of ``ward_shading``.

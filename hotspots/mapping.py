@@ -17,6 +17,9 @@ What the map draws, bottom to top:
 * **Hotspots**: one GeoJSON layer of polygons coloured by rank (dark red = rank 1), each labelled
   with its id (permanently for the first 30 ranks), with a popup table: incidents, share, area,
   density, PAI, top crime types, top streets, wards, patrol coverage, trend in words, months.
+  Outlines are simplified for display (within 2 m) and hotspots are drawn in rank order while
+  they fit the page's byte budget (:mod:`hotspots.web`: the page stays under 2 MB); the legend
+  says when only the top ones are drawn.
 * A title box ("SYNTHETIC DEMO DATA" when ``synthetic``), a legend, a layer control, a scale bar
   and a full-screen button; the view fits the data.
 
@@ -54,6 +57,7 @@ from .crs import to_wgs84
 from .errors import InputError, ParameterError
 from .map_layers import add_heat, add_hotspots, add_points, add_reference_layers, display_layer
 from .palette import RANK_COLOURS, rank_classes
+from .web import HEAT_MAX_POINTS, map_hotspot_budget
 
 __all__ = ["POINTS_MAX", "make_map"]
 
@@ -216,6 +220,13 @@ def _cap_points(points: pd.DataFrame, max_points: int, metres: bool) -> tuple[pd
             )
             return out, cell
         cell *= 2
+
+
+def _extent(hs: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The hotspots' bounding box in WGS84 (one polygon; none without hotspots)."""
+    if not len(hs):
+        return gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+    return to_wgs84(gpd.GeoDataFrame(geometry=[shapely.box(*hs.total_bounds)], crs=hs.crs))
 
 
 def _bounds(frames: Sequence[gpd.GeoDataFrame | pd.DataFrame]) -> list[list[float]] | None:
@@ -434,7 +445,7 @@ def make_map(
     attribution: str | None = None,
     title: str | None = None,
     synthetic: bool = False,
-    max_points: int = 50_000,
+    max_points: int = HEAT_MAX_POINTS,
     wards: gpd.GeoDataFrame | None = None,
     patrol_areas: gpd.GeoDataFrame | None = None,
     ward_shading: str | None = None,
@@ -469,6 +480,7 @@ def make_map(
         Mark the map "SYNTHETIC DEMO DATA".
     max_points
         Most heat points drawn; more unique map points are merged on a grid (legend note).
+        The default, :data:`hotspots.web.HEAT_MAX_POINTS`, keeps the heat under ~0.4 MB.
     wards, patrol_areas
         Reference polygons (any CRS); named by a ``name`` column, else the first text column.
     ward_shading
@@ -491,15 +503,19 @@ def make_map(
     _check_arguments(hotspots, incidents, assets, max_points)
     tiles = _tiles_choice(tiles)
 
-    # --- data in WGS84 -------------------------------------------------------------------
+    # --- data (hotspots stay in their CRS: outlines are simplified in metres when drawn) ---
+    if hotspots.crs is None:
+        raise InputError("hotspots: the layer has no coordinate reference system; give its CRS.")
     hs = hotspots[hotspots.geometry.notna() & ~hotspots.geometry.is_empty]
-    hs = to_wgs84(hs).sort_values("rank", kind="stable") if len(hs) else to_wgs84(hs)
+    hs = hs.sort_values("rank", kind="stable") if len(hs) else hs
     pts, n_incidents, n_unique, heat_note = _map_points(incidents, max_points)
     ward_frame = display_layer(wards, "wards") if wards is not None else None
     patrol_frame = display_layer(patrol_areas, "patrol_areas") if patrol_areas is not None else None
 
     # --- map ------------------------------------------------------------------------------
-    bounds = _bounds([hs, pts]) or _bounds([f for f in (ward_frame, patrol_frame) if f is not None])
+    bounds = _bounds([_extent(hs), pts]) or _bounds(
+        [f for f in (ward_frame, patrol_frame) if f is not None]
+    )
     m = _empty_map(bounds, tiles)
     _add_tiles(m, tiles, attribution)
     _add_style_and_panes(m)
@@ -507,9 +523,18 @@ def make_map(
         add_heat(m, pts)
     shading_note = add_reference_layers(m, ward_frame, patrol_frame, ward_shading)
     n_hs = len(hs)
-    if n_hs:
-        add_hotspots(m, hs)
     points_drawn = 0 < len(pts) <= POINTS_MAX
+    budget = map_hotspot_budget(
+        heat_points=len(pts),
+        circles=len(pts) if points_drawn else 0,
+        reference_layers=sum(f is not None and len(f) > 0 for f in (ward_frame, patrol_frame)),
+    )
+    n_drawn = len(add_hotspots(m, hs, max_bytes=budget)) if n_hs else 0
+    if n_drawn < n_hs:
+        shading_note += (
+            f"<div class='hs-note'>the top {n_drawn:,} of {n_hs:,} hotspots by rank are drawn, "
+            "to keep the map small; all are in the hotspots table</div>"
+        )
     if points_drawn:
         # off by default when there are hotspots: a borough's points would bury them
         add_points(m, pts, show=n_hs == 0)

@@ -6,14 +6,16 @@ them, the benchmark times them), so they cannot drift apart:
 ==================  =========================================================================
 file                what it holds
 ==================  =========================================================================
-hotspots.geojson    the ranked hotspots (WGS84), for a GIS
+hotspots.geojson    the ranked hotspots (WGS84) for the web: outlines simplified within 2 m, the
+                    top ones by rank that fit in 2 MB (:mod:`hotspots.web`)
+hotspots.gpkg       every hotspot with its exact outline, in the analysis' CRS, for a GIS
 hotspots.csv        the same table, for a spreadsheet
 incidents.csv       every incident used, with its hotspot id (empty for none)
 outreach.csv        the busiest streets of each hotspot (of the uncovered ones with patrols)
 wards.csv           incidents, rates and hotspots per ward (with wards only)
 patrols.csv         incidents and hotspot incidents per patrol area (with patrol areas only)
 summary.json        :meth:`hotspots.pipeline.Analysis.summary`
-map.html            the standalone map (assets inlined: opens offline)
+map.html            the standalone map (assets inlined: opens offline), under 2 MB
 ==================  =========================================================================
 """
 
@@ -21,12 +23,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from .export import (
     write_hotspots_csv,
     write_hotspots_geojson,
+    write_hotspots_gpkg,
     write_incidents_csv,
     write_map_html,
     write_summary,
@@ -34,6 +38,7 @@ from .export import (
 )
 from .mapping import make_map
 from .pipeline import Analysis
+from .web import DISPLAY_TOLERANCE_M, GEOJSON_MAX_BYTES
 
 __all__ = ["write_analysis"]
 
@@ -68,12 +73,42 @@ def write_analysis(
     """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
+    # The largest file (every incident) and the web GeoJSON are written on the second core
+    # meanwhile (Arrow, numpy, GEOS and the file system release the GIL); their errors are
+    # raised here, as the others'.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        geojson = pool.submit(
+            write_hotspots_geojson,
+            analysis.hotspots,
+            out / "hotspots.geojson",
+            max_bytes=GEOJSON_MAX_BYTES,
+            tolerance_m=DISPLAY_TOLERANCE_M,
+        )
+        incidents_csv = pool.submit(
+            write_incidents_csv,
+            analysis.incidents,
+            out / "incidents.csv",
+            hotspot_ids=analysis.hotspot_ids,
+        )
+        written = _write_the_rest(analysis, out, report, files, tiles, synthetic)
+        written.insert(0, geojson.result())
+        written.insert(3, incidents_csv.result())
+    log.info("wrote %d files into %s", len(written), out)
+    return written
+
+
+def _write_the_rest(
+    analysis: Analysis,
+    out: Path,
+    report: Any,
+    files: Mapping[str, str | None] | None,
+    tiles: str | None,
+    synthetic: bool,
+) -> list[Path]:
+    """Every file of :func:`write_analysis` but hotspots.geojson and incidents.csv, in order."""
     written = [
-        write_hotspots_geojson(analysis.hotspots, out / "hotspots.geojson"),
+        write_hotspots_gpkg(analysis.hotspots, out / "hotspots.gpkg"),
         write_hotspots_csv(analysis.hotspots, out / "hotspots.csv"),
-        write_incidents_csv(
-            analysis.incidents, out / "incidents.csv", hotspot_ids=analysis.hotspot_ids
-        ),
         write_table_csv(analysis.streets, out / "outreach.csv"),
         write_table_csv(analysis.patrol_points, out / "patrol_points.csv"),
     ]
@@ -96,5 +131,4 @@ def write_analysis(
         patrol_areas=analysis.patrols,
     )
     written.append(write_map_html(m, out / "map.html"))
-    log.info("wrote %d files into %s", len(written), out)
     return written

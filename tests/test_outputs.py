@@ -7,6 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 import shapely
 
 from hotspots import analyse, read_incidents
@@ -29,6 +30,7 @@ def test_every_file_is_written_and_agrees_with_the_analysis(
     names = {p.name for p in written}
     assert names == {
         "hotspots.geojson",
+        "hotspots.gpkg",
         "hotspots.csv",
         "incidents.csv",
         "outreach.csv",
@@ -53,6 +55,10 @@ def test_every_file_is_written_and_agrees_with_the_analysis(
     assert analysis.backtest is not None
     assert len(backtest) == len(analysis.backtest.table) > 0
     assert summary["backtest"]["folds"][0]["test_to"] == backtest["test_to"].iloc[0]
+    exact = pyogrio.read_dataframe(out / "hotspots.gpkg")
+    assert exact.crs == analysis.hotspots.crs
+    pairs = zip(exact.geometry, analysis.hotspots.geometry, strict=True)
+    assert all(a.equals_exact(b, 1e-6) for a, b in pairs)
     table = pd.read_csv(out / "hotspots.csv")
     assert table["hotspot_id"].tolist() == ["H01", "H02"]
     used = pd.read_csv(out / "incidents.csv", keep_default_na=False)

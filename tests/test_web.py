@@ -1,0 +1,133 @@
+"""Web outputs stay small at any size: map.html and hotspots.geojson under 2 MB, outlines within
+the documented tolerance, the features written equal to the frame's rows (sizes, never times)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from hotspots._text import lists_as_text
+from hotspots.assets import asset_dir
+from hotspots.columns import HOTSPOT_COLUMNS
+from hotspots.errors import InputError
+from hotspots.export import write_hotspots_geojson, write_map_html
+from hotspots.mapping import make_map
+from hotspots.web import (
+    DISPLAY_TOLERANCE_M,
+    GEOJSON_MAX_BYTES,
+    WEB_MAX_BYTES,
+    display_geometries,
+)
+
+EVIL = "<script>alert(1)</script>"
+
+
+def big_hotspots(n: int, seed: int = 0) -> gpd.GeoDataFrame:
+    """``n`` hotspots in BNG over 40 km: winding 25 m-wide corridors (hundreds of vertices
+    each, as DBSCAN outlines of a city centre are), long names with markup in every list."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        start = rng.uniform([510_000, 160_000], [550_000, 200_000])
+        walk = start + np.cumsum(rng.normal(0, 40, size=(rng.integers(2, 40), 2)), axis=0)
+        geom = shapely.LineString(np.vstack([start, walk])).buffer(25)
+        rows.append(
+            {
+                "hotspot_id": f"H{i + 1:04d}",
+                "rank": i + 1,
+                "incidents": int(rng.integers(15, 900)),
+                "share": float(rng.uniform(0, 0.01)),
+                "area_km2": geom.area / 1e6,
+                "density_km2": float(rng.uniform(1e3, 3e5)),
+                "pai": float(rng.uniform(1, 500)),
+                "top_categories": [(f"Violence {EVIL} & sexual offences", 20), ("Drugs", 3)],
+                "top_locations": [(f"On or near Street {i} Road's end", 12)],
+                "wards": [f"Ward <{i % 600}>"],
+                "patrol_coverage": np.nan,
+                "trend": float(rng.normal()),
+                "trend_low": -1.0,
+                "trend_high": 1.0,
+                "trend_p": 0.5,
+                "first_month": "2024-01",
+                "last_month": "2024-12",
+                "geometry": geom,
+            }
+        )
+    return gpd.GeoDataFrame(rows, columns=HOTSPOT_COLUMNS, crs="EPSG:27700")
+
+
+def test_display_outlines_are_within_the_tolerance() -> None:
+    hs = big_hotspots(60, seed=1)
+    drawn = gpd.GeoSeries(display_geometries(hs), crs=4326).to_crs(hs.crs)
+    for exact, shown in zip(hs.geometry, drawn, strict=True):
+        assert shown.is_valid
+        assert exact.hausdorff_distance(shown) <= DISPLAY_TOLERANCE_M + 0.15  # + 6-dp rounding
+    assert (
+        shapely.get_num_coordinates(drawn.values).sum()
+        < 0.5 * shapely.get_num_coordinates(hs.geometry.values).sum()
+    )
+
+
+def test_geojson_holds_the_frames_values_in_rank_order(tmp_path: Path) -> None:
+    """Read back with pyogrio: the properties are the frame's (lists as text), rank order."""
+    hs = big_hotspots(40, seed=2).iloc[::-1]  # given in reverse: written in rank order
+    path = write_hotspots_geojson(
+        hs, tmp_path / "h.geojson", max_bytes=GEOJSON_MAX_BYTES, tolerance_m=DISPLAY_TOLERANCE_M
+    )
+    back = pyogrio.read_dataframe(path)
+    expected = lists_as_text(pd.DataFrame(hs.sort_values("rank").drop(columns="geometry")))
+    assert list(back.columns) == [*expected.columns, "geometry"]
+    for col in expected.columns:
+        want, got = expected[col].reset_index(drop=True), back[col]
+        if pd.api.types.is_float_dtype(want.dtype):
+            assert np.allclose(got.to_numpy(float), want.to_numpy(), equal_nan=True), col
+        else:
+            assert got.astype(str).tolist() == want.astype(str).tolist(), col
+    assert "note" not in json.loads(path.read_text(encoding="utf-8"))  # all of them fitted
+
+
+def test_big_input_keeps_map_and_geojson_under_the_bound(tmp_path: Path) -> None:
+    try:
+        asset_dir()
+    except InputError as exc:
+        pytest.skip(f"map assets not installed: {exc}")
+    hs = big_hotspots(2_500)
+    rng = np.random.default_rng(5)
+    points = rng.uniform([510_000, 160_000], [550_000, 200_000], size=(120_000, 2)).round()
+    xy = points[rng.integers(0, len(points), 400_000)]
+    incidents = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=27700)
+    wards = gpd.GeoDataFrame(
+        {"ward_name": [f"Ward <{i}>" for i in range(400)]},
+        geometry=[
+            shapely.Point(510_000 + 2_000 * (i % 20), 160_000 + 2_000 * (i // 20)).buffer(
+                1_000, quad_segs=400
+            )
+            for i in range(400)
+        ],
+        crs=27700,
+    )
+    geojson = write_hotspots_geojson(
+        hs,
+        tmp_path / "hotspots.geojson",
+        max_bytes=GEOJSON_MAX_BYTES,
+        tolerance_m=DISPLAY_TOLERANCE_M,
+    )
+    doc = json.loads(geojson.read_text(encoding="utf-8"))
+    assert geojson.stat().st_size <= WEB_MAX_BYTES
+    kept = len(doc["features"])
+    assert 0 < kept < len(hs) and f"top {kept:,} of 2,500" in doc["note"]
+    assert [f["properties"]["rank"] for f in doc["features"]] == list(range(1, kept + 1))
+    m = make_map(hs, incidents, tiles=None, wards=wards, patrol_areas=wards.iloc[:50])
+    page_path = write_map_html(m, tmp_path / "map.html")
+    assert page_path.stat().st_size <= WEB_MAX_BYTES
+    page = page_path.read_text(encoding="utf-8")
+    assert EVIL not in page and "Ward <1>" not in page  # user text still escaped
+    assert "of 2,500 hotspots by rank are drawn" in page
+    assert "merged on a" in page  # 120,000 map points: the heat is on a grid
