@@ -32,7 +32,9 @@ CRIME_TYPES = [
     "Shoplifting", "Burglary", "Vehicle crime", "Criminal damage and arson", "Drugs",
 ]  # fmt: skip
 CRIME_SHARES = [0.28, 0.22, 0.1, 0.1, 0.08, 0.1, 0.07, 0.05]
-STREET_WORDS = ["High", "Station", "Church", "Park", "Mill", "Victoria", "Albert", "Green", "King", "Queen"]
+STREET_WORDS = [
+    "High", "Station", "Church", "Park", "Mill", "Victoria", "Albert", "Green", "King", "Queen",
+]  # fmt: skip
 STREET_KINDS = ["Street", "Road", "Lane", "Avenue", "Grove", "Way", "Place", "Close"]
 
 
@@ -74,19 +76,21 @@ def write_london_like(path: Path, rows: int, seed: int = 0) -> Path:
     crime_id = pa.array(hex_ids.astype(object))
     crime_id = pc.if_else(pa.array(asb), pa.scalar(None, pa.string()), crime_id)
     lsoa = point // 80
+    zeros = np.zeros(rows, dtype=int)
+    force = pa.array(["Metropolitan Police Service"]).take(zeros)
     table = pa.table(
         {
             "Crime ID": crime_id,
             "Month": pa.array(np.char.mod("2024-%02d", month).astype(object)),
-            "Reported by": pa.array(["Metropolitan Police Service"] * 1).take(np.zeros(rows, dtype=int)),
-            "Falls within": pa.array(["Metropolitan Police Service"] * 1).take(np.zeros(rows, dtype=int)),
+            "Reported by": force,
+            "Falls within": force,
             "Longitude": pa.array(np.round(lon, 6)),
             "Latitude": pa.array(np.round(lat, 6)),
             "Location": pa.array(streets[point % len(streets)].astype(object)),
             "LSOA code": pa.array(np.char.mod("E01%06d", lsoa).astype(object)),
             "LSOA name": pa.array(np.char.mod("London %04d", lsoa % 10_000).astype(object)),
             "Crime type": pa.array(np.array(CRIME_TYPES, dtype=object)[crime]),
-            "Last outcome category": pa.array(["Under investigation"]).take(np.zeros(rows, dtype=int)),
+            "Last outcome category": pa.array(["Under investigation"]).take(zeros),
             "Context": pa.nulls(rows, pa.string()),
         }
     )
