@@ -48,6 +48,7 @@ __all__ = [
     "SPACING_POINTS",
     "Analysis",
     "Suggested",
+    "add_backtest",
     "analyse",
     "crime_mix",
     "hotspot_backtest",
@@ -351,17 +352,33 @@ def analyse(
     analysis.overall = monthly_counts(incidents, np.full(len(incidents), ALL_INCIDENTS, object))
     analysis.crime_mix = crime_mix(incidents, ids)
     if run_backtest:
-        log.info("Back-testing the hotspots on earlier months ...")
-        analysis.backtest = hotspot_backtest(
-            incidents,
-            found,
-            weighted=harm is not None,
-            groups=grouped[0] if grouped and found.group_min_samples else None,
-        )
-        if analysis.backtest is not None:
-            analysis.notes += list(analysis.backtest.notes)
+        add_backtest(analysis)
     for note in analysis.notes:
         log.info("%s", note)
+    return analysis
+
+
+def add_backtest(analysis: Analysis) -> Analysis:
+    """Back-test ``analysis`` as :func:`analyse` does with ``run_backtest`` (the same groups
+    and weights), set ``analysis.backtest`` and its notes, and return it: for a caller that
+    analysed with ``run_backtest=False`` (the dashboard at city scale, where the back-test
+    takes longer than the rest) and wants it later. Once only: a second call does nothing.
+    """
+    if analysis.backtest is not None:
+        return analysis
+    log.info("Back-testing the hotspots on earlier months ...")
+    found = analysis.found
+    grouped = None
+    if analysis.wards is not None and found.method == "dbscan" and found.group_min_samples:
+        grouped = ward_groups(analysis.incidents, analysis.wards)
+    analysis.backtest = hotspot_backtest(
+        analysis.incidents,
+        found,
+        weighted=analysis.harm is not None,
+        groups=grouped[0] if grouped else None,
+    )
+    if analysis.backtest is not None:
+        analysis.notes += list(analysis.backtest.notes)
     return analysis
 
 

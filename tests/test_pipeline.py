@@ -206,3 +206,19 @@ def test_crime_mix_is_the_crosstab_in_long_form(incidents) -> None:  # type: ign
     got = crime_mix(incidents, ids)
     assert got.to_dict("list") == plain.to_dict("list")
     assert len(got) > 2
+
+
+def test_add_backtest_later_equals_the_backtest_of_analyse(incidents, wards) -> None:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    from hotspots.pipeline import add_backtest
+
+    now = analyse(incidents, wards=wards, eps=100.0, min_samples=10)
+    later = analyse(incidents, wards=wards, eps=100.0, min_samples=10, run_backtest=False)
+    assert later.backtest is None and now.backtest is not None
+    assert add_backtest(later) is later
+    assert later.backtest is not None
+    pd.testing.assert_frame_equal(later.backtest.table, now.backtest.table)
+    assert later.notes == now.notes
+    table = later.backtest.table
+    assert add_backtest(later).backtest.table is table  # once only
