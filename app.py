@@ -24,6 +24,7 @@ from geodata.store import PatrolAreaStore
 from hotspots import InputError, ParameterError, filter_incidents
 from hotspots.filter import months_covered
 from hotspots.pipeline import Analysis, Suggested, analyse, select_wards, suggest
+from hotspots.trend import PeriodChange, period_change
 from ui.analysis import analysis_tab
 from ui.helpers import (
     add_draw_tool,
@@ -33,6 +34,7 @@ from ui.helpers import (
 )
 from ui.pilot import pilot_tab
 from ui.sidebar import WARD_SHADING, Choices, Data, sidebar_data, sidebar_settings
+from ui.trend import TREND_HELP, total_delta
 from ui.views import briefing, deployments, downloads, outreach, save_drawn, show_map
 
 st.set_page_config(page_title="Hotspots", page_icon=":round_pushpin:", layout="wide")
@@ -98,15 +100,54 @@ def _map(
     return m, add_draw_tool(m)
 
 
-def _headline(analysis: Analysis) -> None:
+@st.cache_resource(show_spinner="Comparing with the months before ...", max_entries=16)
+def _compare(
+    rkey: str,
+    start: str,
+    end: str,
+    first_month: str | None,
+    categories: tuple[str, ...],
+    ward_names: tuple[str, ...],
+    _incidents: gpd.GeoDataFrame,
+    _wards: gpd.GeoDataFrame | None,
+    _hotspots: gpd.GeoDataFrame,
+) -> PeriodChange:
+    """The chosen months against as many months before them (same crime types and wards)."""
+    every = filter_incidents(_incidents, None, categories=list(categories))
+    if _wards is not None and ward_names:
+        every = select_wards(every, _wards, ward_names)
+    return period_change(every, _hotspots, start=start, end=end, first_month=first_month)
+
+
+def _headline(analysis: Analysis, change: PeriodChange | None) -> None:
     """The four numbers above the map."""
     n, found = len(analysis.incidents), analysis.found
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Incidents analysed", f"{n:,}")
+    delta = total_delta(change) if change is not None else None
+    clear = delta is not None and not delta.startswith("no clear")
+    c1.metric(
+        "Incidents analysed",
+        f"{n:,}",
+        delta=delta,
+        delta_color="inverse" if clear else "off",
+        delta_arrow="auto" if clear else "off",
+        help=TREND_HELP,
+    )
     c2.metric("Hotspots", analysis.n_hotspots)
     c3.metric("Share in hotspots", f"{analysis.share_in_hotspots:.0%}")
     eps_text = f"{found.eps_m:.0f} m" if found.eps_m else "HDBSCAN"
     c4.metric("eps / min_samples", f"{eps_text} / {found.min_samples}")
+
+
+def _pai_ground(analysis: Analysis) -> str:
+    """The ground the PAI (how concentrated a hotspot is) is measured against, in words."""
+    area = analysis.study_area
+    ground = (
+        "the ward boundaries given"
+        if area.source == "boundary"
+        else "the ground the incidents cover, with 100 m around it"
+    )
+    return f"Concentration (PAI) is measured against {area.area_km2:,.1f} km²: {ground}."
 
 
 def _page_map(
@@ -123,6 +164,8 @@ def _page_map(
         "attribution": settings.attribution or None,
         "title": "Demo Borough" if data.synthetic else "Crime hotspots",
         "synthetic": data.synthetic,
+        "uncovered": analysis.uncovered,
+        "frame": data.frame,
     }
     drawing_ok = False
     try:
@@ -150,6 +193,7 @@ def _tabs(
     chosen: gpd.GeoDataFrame,
     map_kw: dict[str, Any],
     store: PatrolAreaStore,
+    change: PeriodChange | None,
 ) -> None:
     """The five views under the map."""
     period = months_between(data.start, data.end)
@@ -157,7 +201,7 @@ def _tabs(
         ["Deployments", "Outreach", "Briefing", "Analysis", "Evaluate a pilot"]
     )
     with tab_deploy:
-        deployments(analysis, period)
+        deployments(analysis, period, change)
         downloads(analysis, chosen, map_kw, data.report)
     with tab_outreach:
         outreach(analysis, period, data.patrols is not None)
@@ -177,7 +221,9 @@ def _tabs(
     with tab_pilot:
         pilot_tab(data.inc_key, data.wards_key, data.incidents, data.wards, data.crime_types, store)
     with st.expander("How the data were read"):
-        for line in data.report.lines() + data.ward_notes + data.patrol_notes + analysis.notes:
+        far = [data.far_line] if data.far_line else []
+        lines = data.report.lines() + far + data.ward_notes + data.patrol_notes + analysis.notes
+        for line in lines:
             st.write(line)
 
 
@@ -230,10 +276,18 @@ def main() -> None:
             "fkey": fkey, "chosen": chosen, "suggested": suggested, "analysis": analysis,
             "rkey": rkey,
         }  # fmt: skip
-    _headline(analysis)
+    change = None
+    if data.start and data.end:
+        months = months_covered(data.incidents)
+        change = _compare(
+            rkey, data.start, data.end, months[0] if months else None, tuple(data.crime_types),
+            tuple(data.ward_names), data.incidents, data.wards, analysis.hotspots,
+        )  # fmt: skip
+    _headline(analysis, change)
+    st.caption(_pai_ground(analysis))
     map_kw = _page_map(rkey, data, settings, analysis, chosen)
     save_drawn(store)
-    _tabs(rkey, data, settings, analysis, chosen, map_kw, store)
+    _tabs(rkey, data, settings, analysis, chosen, map_kw, store, change)
 
 
 main()
