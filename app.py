@@ -135,8 +135,28 @@ def _headline(analysis: Analysis, change: PeriodChange | None) -> None:
     )
     c2.metric("Hotspots", analysis.n_hotspots)
     c3.metric("Share in hotspots", f"{analysis.share_in_hotspots:.0%}")
-    eps_text = f"{found.eps_m:.0f} m" if found.eps_m else "HDBSCAN"
-    c4.metric("eps / min_samples", f"{eps_text} / {found.min_samples}")
+    if analysis.uncovered is not None:
+        c4.metric(
+            "Hotspots no patrol area covers",
+            f"{len(analysis.uncovered)}",
+            help="None of their incidents is inside a patrol area; ringed on the map.",
+        )
+    else:
+        top = analysis.hotspot_table.head(1)
+        c4.metric(
+            "Top hotspot",
+            f"{top['hotspot_id'].iloc[0]}: {int(top['incidents'].iloc[0]):,}"
+            if len(top)
+            else "none",
+            help="The densest hotspot and its incidents in the months chosen.",
+        )
+    distance = (
+        f"neighbour distance {found.eps_m:.0f} m" if found.eps_m else "HDBSCAN's own distances"
+    )
+    st.caption(
+        f"Found with {distance} and at least {found.min_samples} incidents a dense spot "
+        "(Advanced, in the sidebar)."
+    )
 
 
 def _pai_ground(analysis: Analysis) -> str:
@@ -228,8 +248,19 @@ def _tabs(
 
 
 def main() -> None:
-    """The page: sidebar, headline numbers, map, views."""
+    """The page, with a note in the main area while it is being worked out (a cold start
+    reads and analyses for many seconds before the first map)."""
     st.title("Crime hotspots")
+    loading = st.empty()
+    loading.info("Reading the data and finding the hotspots ...", icon="⏳")
+    try:
+        _page()
+    finally:
+        loading.empty()
+
+
+def _page() -> None:
+    """The page: sidebar, headline numbers, map, views."""
     try:
         store = PatrolAreaStore(Settings.from_environment().store_path)
     except (InputError, ParameterError) as exc:  # e.g. HOTSPOTS_STORE not a .gpkg file

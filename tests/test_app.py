@@ -66,6 +66,15 @@ def fresh(store_path: Path) -> AppTest:
     return _run(AppTest.from_file(APP, default_timeout=120))
 
 
+def settings_used(at: AppTest) -> str:
+    """The caption under the headline naming the settings used ("neighbour distance 75 m and
+    at least 28")."""
+    for c in at.caption:
+        if c.value.startswith("Found with "):
+            return c.value.removeprefix("Found with ").split(" incidents a dense spot")[0]
+    raise AssertionError("no caption naming the settings used")
+
+
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -131,6 +140,9 @@ def test_opens_on_the_synthetic_demo(app: AppTest) -> None:
         "Evaluate a pilot",
     ]
     assert not app.error
+    uncovered = app.tabs[1].dataframe[1].value
+    assert metrics(app)["Hotspots no patrol area covers"] == str(len(uncovered))
+    assert not any("finding the hotspots" in i.value for i in app.info)  # the note is gone
 
 
 def test_load_report_is_shown(app: AppTest) -> None:
@@ -143,10 +155,13 @@ def test_load_report_is_shown(app: AppTest) -> None:
 
 
 def test_suggested_values_are_the_values_used(app: AppTest) -> None:
-    eps = widget(app.slider, "eps: neighbour distance (metres)")
-    min_samples = widget(app.number_input, "min_samples: incidents that make a dense spot")
+    eps = widget(app.slider, "Neighbour distance (metres)")
+    min_samples = widget(app.number_input, "Minimum incidents for a dense spot")
     assert eps.disabled and min_samples.disabled  # type: ignore[attr-defined]
-    assert metrics(app)["eps / min_samples"] == f"{eps.value} m / {min_samples.value}"  # type: ignore[attr-defined]
+    assert (
+        settings_used(app) == f"neighbour distance {eps.value} m and at least {min_samples.value}"
+    )  # type: ignore[attr-defined]
+    assert any(e.label.startswith("Advanced") for e in app.sidebar.expander)
     captions = [c.value for c in app.caption]
     assert any(c.startswith(f"Suggested {eps.value} m: ") for c in captions)  # type: ignore[attr-defined]
     assert any(c.startswith(f"Suggested {min_samples.value}: ") for c in captions)  # type: ignore[attr-defined]
@@ -229,19 +244,19 @@ def test_briefing_view(app: AppTest) -> None:
 def test_manual_settings_change_the_result(fresh: AppTest) -> None:
     before = int(metrics(fresh)["Hotspots"])
     widget(fresh.checkbox, "Use suggested settings").uncheck().run()  # type: ignore[attr-defined]
-    widget(fresh.slider, "eps: neighbour distance (metres)").set_value(40).run()  # type: ignore[attr-defined]
-    widget(fresh.number_input, "min_samples: incidents that make a dense spot").set_value(400)  # type: ignore[attr-defined]
+    widget(fresh.slider, "Neighbour distance (metres)").set_value(40).run()  # type: ignore[attr-defined]
+    widget(fresh.number_input, "Minimum incidents for a dense spot").set_value(400)  # type: ignore[attr-defined]
     _run(fresh)
     after = metrics(fresh)
-    assert after["eps / min_samples"] == "40 m / 400"
+    assert settings_used(fresh) == "neighbour distance 40 m and at least 400"
     assert int(after["Hotspots"]) < before
 
 
 def test_hdbscan(fresh: AppTest) -> None:
     widget(fresh.radio, "Method").set_value("HDBSCAN")  # type: ignore[attr-defined]
     _run(fresh)
-    assert metrics(fresh)["eps / min_samples"].startswith("HDBSCAN / ")
-    assert widget(fresh.slider, "eps: neighbour distance (metres)").disabled  # type: ignore[attr-defined]
+    assert settings_used(fresh).startswith("HDBSCAN's own distances and at least ")
+    assert widget(fresh.slider, "Neighbour distance (metres)").disabled  # type: ignore[attr-defined]
 
 
 def test_month_range_changes_the_incidents(fresh: AppTest) -> None:

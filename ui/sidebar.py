@@ -518,32 +518,39 @@ def sidebar_data(store: PatrolAreaStore) -> Data:
     )  # fmt: skip
 
 
-def sidebar_settings(suggested: Suggested) -> Choices:
-    """The hotspot settings (suggested values shown with their reasons) and the map options."""
-    st.header("Hotspot settings")
-    method = st.radio("Method", ["DBSCAN", "HDBSCAN"], horizontal=True, key="method").lower()
+def _hotspot_settings(suggested: Suggested) -> tuple[str, float, int]:
+    """Method, neighbour distance and minimum count, with the suggested values and reasons."""
+    method = st.radio(
+        "Method",
+        ["DBSCAN", "HDBSCAN"],
+        horizontal=True,
+        key="method",
+        help="DBSCAN: dense spots within one neighbour distance. HDBSCAN: finds its own "
+        "distances, so dense spots of different sizes show up together.",
+    ).lower()
     auto = st.checkbox("Use suggested settings", value=True, key="auto")
     s_eps, s_min = suggested.settings["eps"], suggested.settings["min_samples"]
     if auto:
         st.session_state["eps"] = round(float(s_eps.value))
         st.session_state["min_samples"] = int(s_min.value)
     eps = st.slider(
-        "eps: neighbour distance (metres)",
+        "Neighbour distance (metres)",
         25,
         500,
         step=1,
         key="eps",
         disabled=auto or method == "hdbscan",
-        help="Suggested: " + s_eps.reason,
+        help="How close incidents must be to count as neighbours. Suggested: " + s_eps.reason,
     )
     st.caption(f"Suggested {float(s_eps.value):.0f} m: {s_eps.reason}")
     min_samples = st.number_input(
-        "min_samples: incidents that make a dense spot",
+        "Minimum incidents for a dense spot",
         2,
         100_000,
         key="min_samples",
         disabled=auto,
-        help="Suggested: " + s_min.reason,
+        help="How many incidents within the neighbour distance make a dense spot. Suggested: "
+        + s_min.reason,
     )
     st.caption(f"Suggested {s_min.value}: {s_min.reason}")
     st.altair_chart(
@@ -551,9 +558,16 @@ def sidebar_settings(suggested: Suggested) -> Choices:
         width="stretch",
     )
     st.caption(
-        "Distance from each map point to its 4th nearest (the curve the eps suggestion "
-        "reads); the red line is the eps used."
+        "Distance from each map point to its 4th nearest (the curve the distance suggestion "
+        "reads); the red line is the distance used."
     )
+    return method, float(eps), int(min_samples)
+
+
+def sidebar_settings(suggested: Suggested) -> Choices:
+    """The hotspot settings (suggested values shown with their reasons) and the map options."""
+    with st.expander("Advanced: how hotspots are found"):
+        method, eps, min_samples = _hotspot_settings(suggested)
     error_slot = st.empty()
     st.header("Map")
     tiles = st.text_input(
@@ -569,4 +583,4 @@ def sidebar_settings(suggested: Suggested) -> Choices:
         key="ward_shading",
         help="Colour the wards from light to dark by incidents or a rate (needs wards).",
     )
-    return Choices(method, float(eps), int(min_samples), tiles, attribution, shading, error_slot)
+    return Choices(method, eps, min_samples, tiles, attribution, shading, error_slot)
