@@ -3,8 +3,9 @@
 Run with ``make run``; it opens on the bundled synthetic demo borough. The sidebar holds the
 data sources (demo, uploads, the patrol-area store), the filters and the hotspot settings; the
 page shows the map (streamlit-folium, served from ``static/vendor``: nothing is fetched from the
-internet) and five views: Deployments, Outreach and Briefing (``ui/views.py``), Analysis and
-Evaluate a pilot (``ui/analysis.py``, ``ui/pilot.py``); the sidebar is ``ui/sidebar.py``.
+internet) and a view per job: Plan deployments, Place outreach and Prepare a briefing
+(``ui/views.py``; the trend in ``ui/trend.py``), Analysis and Evaluate an operation
+(``ui/analysis.py``, ``ui/pilot.py``); the sidebar is ``ui/sidebar.py``.
 """
 
 from __future__ import annotations
@@ -119,8 +120,8 @@ def _compare(
     return period_change(every, _hotspots, start=start, end=end, first_month=first_month)
 
 
-def _headline(analysis: Analysis, change: PeriodChange | None) -> None:
-    """The four numbers above the map."""
+def _headline(analysis: Analysis, change: PeriodChange | None) -> str:
+    """The four numbers above the map; returns the sentence naming the settings used."""
     n, found = len(analysis.incidents), analysis.found
     c1, c2, c3, c4 = st.columns(4)
     delta = total_delta(change) if change is not None else None
@@ -153,7 +154,7 @@ def _headline(analysis: Analysis, change: PeriodChange | None) -> None:
     distance = (
         f"neighbour distance {found.eps_m:.0f} m" if found.eps_m else "HDBSCAN's own distances"
     )
-    st.caption(
+    return (
         f"Found with {distance} and at least {found.min_samples} incidents a dense spot "
         "(Advanced, in the sidebar)."
     )
@@ -218,7 +219,13 @@ def _tabs(
     """The five views under the map."""
     period = months_between(data.start, data.end)
     tab_deploy, tab_outreach, tab_briefing, tab_analysis, tab_pilot = st.tabs(
-        ["Deployments", "Outreach", "Briefing", "Analysis", "Evaluate a pilot"]
+        [
+            "Plan deployments",
+            "Place outreach",
+            "Prepare a briefing",
+            "Analysis",
+            "Evaluate an operation",
+        ]
     )
     with tab_deploy:
         deployments(analysis, period, change)
@@ -250,9 +257,16 @@ def _tabs(
 def main() -> None:
     """The page, with a note in the main area while it is being worked out (a cold start
     reads and analyses for many seconds before the first map)."""
+    # a tighter top margin, so that the map starts on the first screen at 1366 x 768
+    st.html("<style>.stMainBlockContainer, .block-container {padding-top: 2rem;}</style>")
     st.title("Crime hotspots")
+    st.caption(
+        "Where crime concentrates, street by street: for planning patrols, placing outreach "
+        "workers, briefing partners and judging whether an operation worked. Pick a job below "
+        "the map; analysts will find the other methods under Analysis."
+    )
     loading = st.empty()
-    loading.info("Reading the data and finding the hotspots ...", icon="⏳")
+    loading.info("Reading the data and finding the hotspots ...")
     try:
         _page()
     finally:
@@ -314,8 +328,8 @@ def _page() -> None:
             rkey, data.start, data.end, months[0] if months else None, tuple(data.crime_types),
             tuple(data.ward_names), data.incidents, data.wards, analysis.hotspots,
         )  # fmt: skip
-    _headline(analysis, change)
-    st.caption(_pai_ground(analysis))
+    settings_used = _headline(analysis, change)
+    st.caption(f"{settings_used} {_pai_ground(analysis)}")
     map_kw = _page_map(rkey, data, settings, analysis, chosen)
     save_drawn(store)
     _tabs(rkey, data, settings, analysis, chosen, map_kw, store, change)

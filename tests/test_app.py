@@ -133,11 +133,11 @@ def test_opens_on_the_synthetic_demo(app: AppTest) -> None:
     streets = frame_with(app, "hotspot_id", "rank_in_hotspot")
     assert len(streets) > 0 and set(streets["hotspot_id"]) <= set(table["hotspot_id"])
     assert [t.label for t in app.tabs] == [
-        "Deployments",
-        "Outreach",
-        "Briefing",
+        "Plan deployments",
+        "Place outreach",
+        "Prepare a briefing",
         "Analysis",
-        "Evaluate a pilot",
+        "Evaluate an operation",
     ]
     assert not app.error
     uncovered = app.tabs[1].dataframe[1].value
@@ -277,7 +277,7 @@ def test_trend_is_the_chosen_months_against_those_before(fresh: AppTest) -> None
     _run(fresh)
     incidents_metric = next(m for m in fresh.metric if m.label == "Incidents analysed")
     delta = incidents_metric.proto.delta
-    assert delta.endswith("on Jul 2024 – Sep 2024"), delta
+    assert delta.endswith("on Jul–Sep 2024"), delta
     table = frame_with(fresh, "hotspot_id", "rank")
     assert "trend" not in table.columns  # the within-period trend is gone
     cols = list(table.columns)
@@ -295,7 +295,7 @@ def test_trend_is_the_chosen_months_against_those_before(fresh: AppTest) -> None
     assert table["previous"].tolist() == expected.table["before"].astype(int).tolist()
     assert table["outline_now"].tolist() == expected.table["now"].tolist()
     details = [m.value for m in fresh.tabs[0].markdown if m.value.startswith("**H")]
-    assert "against Jul 2024 – Sep 2024: " in details[0]
+    assert "against Jul–Sep 2024: " in details[0]
 
 
 def test_trend_without_earlier_months_says_so(fresh: AppTest) -> None:

@@ -26,11 +26,16 @@ _OLD_TREND = ["trend", "trend_low", "trend_high", "trend_p"]
 
 
 def span_name(span: tuple[str, str] | None) -> str:
-    """("2024-07", "2024-09") -> "Jul 2024 – Sep 2024"; one month once; "" for None."""
+    """("2024-07", "2024-09") -> "Jul–Sep 2024"; across years "Nov 2023–Jan 2024"; one month
+    once; "" for None."""
     if span is None:
         return ""
     a, b = month_words(span[0], short=True), month_words(span[1], short=True)
-    return a if a == b else f"{a} – {b}"
+    if a == b:
+        return a
+    if a[-4:] == b[-4:]:
+        return f"{a[:-5]}–{b}"
+    return f"{a}–{b}"
 
 
 def change_text(change: float, low: float, high: float, clear: bool) -> str:

@@ -138,6 +138,31 @@ def save_drawn(store: PatrolAreaStore) -> None:
         _name_drawn_area(store)
 
 
+PAI_HELP = (
+    "Predictive accuracy index: the hotspot's share of the incidents divided by its share of "
+    "the study area. 20 means 20 times as much crime as its size alone would bring."
+)
+#: The ranked table's columns in words (the values stay exact; TABLE_FORMATS rounds them).
+HOTSPOT_COLUMNS: dict[str, Any] = {
+    "hotspot_id": st.column_config.Column("Hotspot"),
+    "rank": st.column_config.Column("Rank", help="Densest first."),
+    "incidents": st.column_config.Column(
+        "Incidents", help="Incidents in the hotspot in the months chosen."
+    ),
+    "share": st.column_config.Column("Share of all incidents"),
+    "area_km2": st.column_config.Column("Area (km²)"),
+    "density_km2": st.column_config.Column("Incidents per km²"),
+    "pai": st.column_config.Column("PAI", help=PAI_HELP),
+    "patrol_coverage": st.column_config.Column(
+        "Covered by patrols", help="Share of its incidents inside a patrol area."
+    ),
+    "top_categories": st.column_config.Column("Top crime types"),
+    "top_locations": st.column_config.Column("Top streets"),
+    "wards": st.column_config.Column("Wards"),
+    "first_month": st.column_config.Column("First month"),
+    "last_month": st.column_config.Column("Last month"),
+}
+
 # How the ranked table shows its numbers (the values themselves stay exact).
 TABLE_FORMATS = {
     "share": "{:.1%}",
@@ -218,7 +243,8 @@ def deployments(analysis: Analysis, period: str, change: PeriodChange | None = N
         {k: v for k, v in TABLE_FORMATS.items() if k in table.columns}, na_rep=""
     )
     previous = span_name(change.previous) if change is not None else ""
-    config = {
+    config: dict[str, Any] = {
+        **HOTSPOT_COLUMNS,
         "outline_now": st.column_config.NumberColumn(
             f"inside outline, {span_name(change.period) if change else ''}",
             format="%d",
