@@ -480,12 +480,12 @@ def _leave_far(
 
 
 def _fit_wards(
-    key: str, wards: gpd.GeoDataFrame | None, incidents: gpd.GeoDataFrame
+    inc_key: str, key: str, wards: gpd.GeoDataFrame | None, incidents: gpd.GeoDataFrame
 ) -> tuple[str, gpd.GeoDataFrame | None, list[str]]:
     """Warn when the wards do not fit the incidents; offer to keep the wards with incidents."""
     if wards is None:
         return key, wards, []
-    check = _ward_check(key, incidents, wards)
+    check = _ward_check(f"{inc_key}|{key}", incidents, wards)
     for warning in check.warnings:
         st.warning(warning)
     held = check.with_incidents
@@ -507,7 +507,7 @@ def sidebar_data(store: PatrolAreaStore) -> Data:
         if far_line:
             st.caption(far_line)
     wards_key, wards, ward_notes = _sidebar_layer("wards", inc_key, incidents)
-    wards_key, wards, ward_warnings = _fit_wards(wards_key, wards, incidents)
+    wards_key, wards, ward_warnings = _fit_wards(inc_key, wards_key, wards, incidents)
     patrols_key, patrols, patrol_notes = _sidebar_patrols(inc_key, incidents, store)
     _sidebar_store(store)
     start, end, crime_types, ward_names = _sidebar_filters(incidents, wards)
