@@ -3,8 +3,9 @@
 Run with ``make run``; it opens on the bundled synthetic demo borough. The sidebar holds the
 data sources (demo, uploads, the patrol-area store), the filters and the hotspot settings; the
 page shows the map (streamlit-folium, served from ``static/vendor``: nothing is fetched from the
-internet) and five views: Deployments, Outreach and Briefing (``ui/views.py``), Analysis and
-Evaluate a pilot (``ui/analysis.py``, ``ui/pilot.py``); the sidebar is ``ui/sidebar.py``.
+internet) and a view per job: Plan deployments, Place outreach and Prepare a briefing
+(``ui/views.py``; the trend in ``ui/trend.py``), Analysis and Evaluate an operation
+(``ui/analysis.py``, ``ui/pilot.py``); the sidebar is ``ui/sidebar.py``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from geodata.store import PatrolAreaStore
 from hotspots import InputError, ParameterError, filter_incidents
 from hotspots.filter import months_covered
 from hotspots.pipeline import Analysis, Suggested, analyse, select_wards, suggest
+from hotspots.trend import PeriodChange, period_change
 from ui.analysis import analysis_tab
 from ui.helpers import (
     add_draw_tool,
@@ -33,6 +35,7 @@ from ui.helpers import (
 )
 from ui.pilot import pilot_tab
 from ui.sidebar import WARD_SHADING, Choices, Data, sidebar_data, sidebar_settings
+from ui.trend import TREND_HELP, total_delta
 from ui.views import briefing, deployments, downloads, outreach, save_drawn, show_map
 
 st.set_page_config(page_title="Hotspots", page_icon=":round_pushpin:", layout="wide")
@@ -98,15 +101,74 @@ def _map(
     return m, add_draw_tool(m)
 
 
-def _headline(analysis: Analysis) -> None:
-    """The four numbers above the map."""
+@st.cache_resource(show_spinner="Comparing with the months before ...", max_entries=16)
+def _compare(
+    rkey: str,
+    start: str,
+    end: str,
+    first_month: str | None,
+    categories: tuple[str, ...],
+    ward_names: tuple[str, ...],
+    _incidents: gpd.GeoDataFrame,
+    _wards: gpd.GeoDataFrame | None,
+    _hotspots: gpd.GeoDataFrame,
+) -> PeriodChange:
+    """The chosen months against as many months before them (same crime types and wards)."""
+    every = filter_incidents(_incidents, None, categories=list(categories))
+    if _wards is not None and ward_names:
+        every = select_wards(every, _wards, ward_names)
+    return period_change(every, _hotspots, start=start, end=end, first_month=first_month)
+
+
+def _headline(analysis: Analysis, change: PeriodChange | None) -> str:
+    """The four numbers above the map; returns the sentence naming the settings used."""
     n, found = len(analysis.incidents), analysis.found
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Incidents analysed", f"{n:,}")
+    delta = total_delta(change) if change is not None else None
+    clear = delta is not None and not delta.startswith("no clear")
+    c1.metric(
+        "Incidents analysed",
+        f"{n:,}",
+        delta=delta,
+        delta_color="inverse" if clear else "off",
+        delta_arrow="auto" if clear else "off",
+        help=TREND_HELP,
+    )
     c2.metric("Hotspots", analysis.n_hotspots)
     c3.metric("Share in hotspots", f"{analysis.share_in_hotspots:.0%}")
-    eps_text = f"{found.eps_m:.0f} m" if found.eps_m else "HDBSCAN"
-    c4.metric("eps / min_samples", f"{eps_text} / {found.min_samples}")
+    if analysis.uncovered is not None:
+        c4.metric(
+            "Hotspots no patrol area covers",
+            f"{len(analysis.uncovered)}",
+            help="None of their incidents is inside a patrol area; ringed on the map.",
+        )
+    else:
+        top = analysis.hotspot_table.head(1)
+        c4.metric(
+            "Top hotspot",
+            f"{top['hotspot_id'].iloc[0]}: {int(top['incidents'].iloc[0]):,}"
+            if len(top)
+            else "none",
+            help="The densest hotspot and its incidents in the months chosen.",
+        )
+    distance = (
+        f"neighbour distance {found.eps_m:.0f} m" if found.eps_m else "HDBSCAN's own distances"
+    )
+    return (
+        f"Found with {distance} and at least {found.min_samples} incidents a dense spot "
+        "(Advanced, in the sidebar)."
+    )
+
+
+def _pai_ground(analysis: Analysis) -> str:
+    """The ground the PAI (how concentrated a hotspot is) is measured against, in words."""
+    area = analysis.study_area
+    ground = (
+        "the ward boundaries given"
+        if area.source == "boundary"
+        else "the ground the incidents cover, with 100 m around it"
+    )
+    return f"Concentration (PAI) is measured against {area.area_km2:,.1f} km²: {ground}."
 
 
 def _page_map(
@@ -123,6 +185,8 @@ def _page_map(
         "attribution": settings.attribution or None,
         "title": "Demo Borough" if data.synthetic else "Crime hotspots",
         "synthetic": data.synthetic,
+        "uncovered": analysis.uncovered,
+        "frame": data.frame,
     }
     drawing_ok = False
     try:
@@ -150,14 +214,21 @@ def _tabs(
     chosen: gpd.GeoDataFrame,
     map_kw: dict[str, Any],
     store: PatrolAreaStore,
+    change: PeriodChange | None,
 ) -> None:
     """The five views under the map."""
     period = months_between(data.start, data.end)
     tab_deploy, tab_outreach, tab_briefing, tab_analysis, tab_pilot = st.tabs(
-        ["Deployments", "Outreach", "Briefing", "Analysis", "Evaluate a pilot"]
+        [
+            "Plan deployments",
+            "Place outreach",
+            "Prepare a briefing",
+            "Analysis",
+            "Evaluate an operation",
+        ]
     )
     with tab_deploy:
-        deployments(analysis, period)
+        deployments(analysis, period, change)
         downloads(analysis, chosen, map_kw, data.report)
     with tab_outreach:
         outreach(analysis, period, data.patrols is not None)
@@ -177,13 +248,33 @@ def _tabs(
     with tab_pilot:
         pilot_tab(data.inc_key, data.wards_key, data.incidents, data.wards, data.crime_types, store)
     with st.expander("How the data were read"):
-        for line in data.report.lines() + data.ward_notes + data.patrol_notes + analysis.notes:
+        far = [data.far_line] if data.far_line else []
+        lines = data.report.lines() + far + data.ward_notes + data.patrol_notes + analysis.notes
+        for line in lines:
             st.write(line)
 
 
 def main() -> None:
-    """The page: sidebar, headline numbers, map, views."""
+    """The page, with a note in the main area while it is being worked out (a cold start
+    reads and analyses for many seconds before the first map)."""
+    # a tighter top margin, so that the map starts on the first screen at 1366 x 768
+    st.html("<style>.stMainBlockContainer, .block-container {padding-top: 2rem;}</style>")
     st.title("Crime hotspots")
+    st.caption(
+        "Where crime concentrates, street by street: for planning patrols, placing outreach "
+        "workers, briefing partners and judging whether an operation worked. Pick a job below "
+        "the map; analysts will find the other methods under Analysis."
+    )
+    loading = st.empty()
+    loading.info("Reading the data and finding the hotspots ...")
+    try:
+        _page()
+    finally:
+        loading.empty()
+
+
+def _page() -> None:
+    """The page: sidebar, headline numbers, map, views."""
     try:
         store = PatrolAreaStore(Settings.from_environment().store_path)
     except (InputError, ParameterError) as exc:  # e.g. HOTSPOTS_STORE not a .gpkg file
@@ -230,10 +321,18 @@ def main() -> None:
             "fkey": fkey, "chosen": chosen, "suggested": suggested, "analysis": analysis,
             "rkey": rkey,
         }  # fmt: skip
-    _headline(analysis)
+    change = None
+    if data.start and data.end:
+        months = months_covered(data.incidents)
+        change = _compare(
+            rkey, data.start, data.end, months[0] if months else None, tuple(data.crime_types),
+            tuple(data.ward_names), data.incidents, data.wards, analysis.hotspots,
+        )  # fmt: skip
+    settings_used = _headline(analysis, change)
+    st.caption(f"{settings_used} {_pai_ground(analysis)}")
     map_kw = _page_map(rkey, data, settings, analysis, chosen)
     save_drawn(store)
-    _tabs(rkey, data, settings, analysis, chosen, map_kw, store)
+    _tabs(rkey, data, settings, analysis, chosen, map_kw, store, change)
 
 
 main()

@@ -73,7 +73,7 @@ def _slider_rerenders(runs: int) -> tuple[float, list[float], list[float]]:
     next(c for c in at.checkbox if c.label == "Use suggested settings").uncheck().run()
 
     def eps_slider():  # type: ignore[no-untyped-def]
-        return next(s for s in at.slider if s.label.startswith("eps"))
+        return next(s for s in at.slider if s.key == "eps")
 
     fresh, cached = [], []
     values = [150 + 5 * i for i in range(runs)]

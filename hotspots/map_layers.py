@@ -35,6 +35,7 @@ __all__ = [
     "add_hotspots",
     "add_points",
     "add_reference_layers",
+    "add_uncovered",
     "display_layer",
     "popup_html",
     "round_coordinates",
@@ -461,3 +462,29 @@ def add_reference_layers(
             pane="reference",
         ).add_to(m)
     return shading_note
+
+
+def add_uncovered(m: folium.Map, uncovered: gpd.GeoDataFrame) -> None:
+    """Mark the hotspots no patrol area covers: a dark dashed ring under each hotspot's outline
+    (pane ``reference``, so a click still reaches the hotspot), named in its tooltip.
+
+    ``uncovered`` is :func:`hotspots.patrols.uncovered_hotspots`'s frame (any CRS).
+    """
+    shown = uncovered[uncovered.geometry.notna() & ~uncovered.geometry.is_empty]
+    if len(shown) == 0:
+        return
+    wgs = to_wgs84(shown)
+    style = {"color": "#111111", "weight": 9, "opacity": 0.55, "dashArray": "4 6", "fill": False}
+    props = [
+        {"label": esc(f"{h}: no patrol area covers it"), "style": style}
+        for h in wgs["hotspot_id"].astype(str)
+    ]
+    folium.GeoJson(
+        _features(round_coordinates(wgs.geometry, _POLY_DP), props),
+        name="Hotspots no patrol area covers",
+        on_each_feature=_REFERENCE_JS,
+        pane="reference",
+    ).add_to(m)
+    # the layer control lists the layers added before it: keep it after this one
+    for key in [k for k, child in m._children.items() if isinstance(child, folium.LayerControl)]:
+        m._children.move_to_end(key)

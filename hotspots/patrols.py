@@ -23,7 +23,6 @@ from .overlay import (
     check_hotspots,
     check_patrol_areas,
     inside_any,
-    overlap_pairs,
     point_index,
     point_pairs,
     rank_order,
@@ -107,8 +106,9 @@ def patrol_coverage(
         Columns :data:`PATROL_TABLE_COLUMNS`, one row per patrol area, most hotspot incidents
         first (then most incidents, then name): ``area_km2``, ``incidents`` inside it (or on
         its edge; an incident inside overlapping areas counts in each), ``hotspot_incidents``
-        (those in a hotspot), ``hotspots_touched`` (hotspots whose footprint overlaps it),
-        ``hotspots`` (their ids in rank order, ``"H01, H03"``), ``share_in_hotspots`` (of its
+        (those in a hotspot), ``hotspots_touched`` (hotspots with an incident inside it:
+        coverage by incidents, as :func:`uncovered_hotspots` counts it), ``hotspots``
+        (their ids in rank order, ``"H01, H03"``), ``share_in_hotspots`` (of its
         incidents; NaN when none), ``share_of_hotspot_incidents`` (of all hotspot incidents;
         NaN when there are none).
     """
@@ -126,12 +126,7 @@ def patrol_coverage(
     counts = np.bincount(poly, weights=per_point[pt], minlength=k).astype(np.int64)
     hot_counts = np.bincount(poly, weights=hot_per_point[pt], minlength=k).astype(np.int64)
 
-    order = rank_order(hs)
-    fp, area_idx, _ = overlap_pairs(hs.geometry.to_numpy()[order], areas.geometry.to_numpy())
-    names = hs["hotspot_id"].astype("str").to_numpy(dtype=object)[order]
-    touched: list[list[str]] = [[] for _ in range(k)]
-    for f, a in sorted(zip(fp.tolist(), area_idx.tolist(), strict=True)):
-        touched[a].append(str(names[f]))
+    touched = _hotspots_inside(hs, ids, inverse, hot, (pt, poly), len(points), k)
     n_hot = int((ids != "").sum())
     with np.errstate(divide="ignore", invalid="ignore"):
         share_in = np.where(counts > 0, hot_counts / np.maximum(counts, 1), np.nan)
@@ -152,6 +147,29 @@ def patrol_coverage(
     )
     rank = np.lexsort((labels.astype(str), -counts, -hot_counts)) if k else np.arange(0)
     return out.iloc[rank].reset_index(drop=True)
+
+
+def _hotspots_inside(
+    hs: gpd.GeoDataFrame,
+    ids: npt.NDArray[np.object_],
+    inverse: npt.NDArray[np.int64],
+    hot: npt.NDArray[np.bool_],
+    pairs: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
+    n_points: int,
+    k: int,
+) -> list[list[str]]:
+    """Per patrol area, the hotspots with at least one incident inside it, in rank order
+    (coverage by incidents, as :func:`uncovered_hotspots` counts it; a footprint that only
+    brushes an area's edge, with none of its incidents inside, does not count)."""
+    ranked = hs["hotspot_id"].astype("str").to_numpy()[rank_order(hs)]
+    rank_of = {str(h): pos for pos, h in enumerate(ranked)}
+    point_hotspot = np.full(n_points, "", dtype=object)
+    point_hotspot[inverse[hot]] = ids[hot]  # a map point's incidents share one hotspot
+    touched: list[set[str]] = [set() for _ in range(k)]
+    for p, a in zip(*pairs, strict=True):
+        if point_hotspot[p]:
+            touched[a].add(str(point_hotspot[p]))
+    return [sorted(t, key=lambda h: (rank_of.get(h, len(rank_of)), h)) for t in touched]
 
 
 def uncovered_hotspots(

@@ -19,9 +19,9 @@ import pytest
 from shapely.geometry import box, mapping
 from streamlit.testing.v1 import AppTest
 
-from geodata import SAMPLE_PATROL_AREAS, SAMPLE_WARDS
+from geodata import SAMPLE_INCIDENTS, SAMPLE_PATROL_AREAS, SAMPLE_WARDS
 from geodata.store import PatrolAreaStore
-from hotspots import InputError
+from hotspots import InputError, read_incidents
 from hotspots.pipeline import Analysis, analyse
 from tests.conftest import STREET_HEADER, make_street_rows
 from ui import helpers
@@ -64,6 +64,15 @@ def app(store_path: Path) -> AppTest:
 def fresh(store_path: Path) -> AppTest:
     """A new session of the app, for tests that change its state (the caches are shared)."""
     return _run(AppTest.from_file(APP, default_timeout=120))
+
+
+def settings_used(at: AppTest) -> str:
+    """The caption under the headline naming the settings used ("neighbour distance 75 m and
+    at least 28")."""
+    for c in at.caption:
+        if c.value.startswith("Found with "):
+            return c.value.removeprefix("Found with ").split(" incidents a dense spot")[0]
+    raise AssertionError("no caption naming the settings used")
 
 
 def metrics(at: AppTest) -> dict[str, str]:
@@ -124,13 +133,16 @@ def test_opens_on_the_synthetic_demo(app: AppTest) -> None:
     streets = frame_with(app, "hotspot_id", "rank_in_hotspot")
     assert len(streets) > 0 and set(streets["hotspot_id"]) <= set(table["hotspot_id"])
     assert [t.label for t in app.tabs] == [
-        "Deployments",
-        "Outreach",
-        "Briefing",
+        "Plan deployments",
+        "Place outreach",
+        "Prepare a briefing",
         "Analysis",
-        "Evaluate a pilot",
+        "Evaluate an operation",
     ]
     assert not app.error
+    uncovered = app.tabs[1].dataframe[1].value
+    assert metrics(app)["Hotspots no patrol area covers"] == str(len(uncovered))
+    assert not any("finding the hotspots" in i.value for i in app.info)  # the note is gone
 
 
 def test_load_report_is_shown(app: AppTest) -> None:
@@ -143,10 +155,13 @@ def test_load_report_is_shown(app: AppTest) -> None:
 
 
 def test_suggested_values_are_the_values_used(app: AppTest) -> None:
-    eps = widget(app.slider, "eps: neighbour distance (metres)")
-    min_samples = widget(app.number_input, "min_samples: incidents that make a dense spot")
+    eps = widget(app.slider, "Neighbour distance (metres)")
+    min_samples = widget(app.number_input, "Minimum incidents for a dense spot")
     assert eps.disabled and min_samples.disabled  # type: ignore[attr-defined]
-    assert metrics(app)["eps / min_samples"] == f"{eps.value} m / {min_samples.value}"  # type: ignore[attr-defined]
+    assert (
+        settings_used(app) == f"neighbour distance {eps.value} m and at least {min_samples.value}"
+    )  # type: ignore[attr-defined]
+    assert any(e.label.startswith("Advanced") for e in app.sidebar.expander)
     captions = [c.value for c in app.caption]
     assert any(c.startswith(f"Suggested {eps.value} m: ") for c in captions)  # type: ignore[attr-defined]
     assert any(c.startswith(f"Suggested {min_samples.value}: ") for c in captions)  # type: ignore[attr-defined]
@@ -229,19 +244,19 @@ def test_briefing_view(app: AppTest) -> None:
 def test_manual_settings_change_the_result(fresh: AppTest) -> None:
     before = int(metrics(fresh)["Hotspots"])
     widget(fresh.checkbox, "Use suggested settings").uncheck().run()  # type: ignore[attr-defined]
-    widget(fresh.slider, "eps: neighbour distance (metres)").set_value(40).run()  # type: ignore[attr-defined]
-    widget(fresh.number_input, "min_samples: incidents that make a dense spot").set_value(400)  # type: ignore[attr-defined]
+    widget(fresh.slider, "Neighbour distance (metres)").set_value(40).run()  # type: ignore[attr-defined]
+    widget(fresh.number_input, "Minimum incidents for a dense spot").set_value(400)  # type: ignore[attr-defined]
     _run(fresh)
     after = metrics(fresh)
-    assert after["eps / min_samples"] == "40 m / 400"
+    assert settings_used(fresh) == "neighbour distance 40 m and at least 400"
     assert int(after["Hotspots"]) < before
 
 
 def test_hdbscan(fresh: AppTest) -> None:
     widget(fresh.radio, "Method").set_value("HDBSCAN")  # type: ignore[attr-defined]
     _run(fresh)
-    assert metrics(fresh)["eps / min_samples"].startswith("HDBSCAN / ")
-    assert widget(fresh.slider, "eps: neighbour distance (metres)").disabled  # type: ignore[attr-defined]
+    assert settings_used(fresh).startswith("HDBSCAN's own distances and at least ")
+    assert widget(fresh.slider, "Neighbour distance (metres)").disabled  # type: ignore[attr-defined]
 
 
 def test_month_range_changes_the_incidents(fresh: AppTest) -> None:
@@ -251,6 +266,45 @@ def test_month_range_changes_the_incidents(fresh: AppTest) -> None:
     half = incidents_shown(fresh)
     assert 0 < half < year
     assert fresh.tabs[2].subheader[0].value == "Briefing: 2024-07 to 2024-12"
+
+
+def test_trend_is_the_chosen_months_against_those_before(fresh: AppTest) -> None:
+    """A quarter against the quarter before it, months named; an arrow only for a clear change;
+    the counts are period_change's (incidents inside each outline in both spans)."""
+    from hotspots.trend import period_change
+
+    fresh.select_slider[0].set_value(("2024-10", "2024-12"))
+    _run(fresh)
+    incidents_metric = next(m for m in fresh.metric if m.label == "Incidents analysed")
+    delta = incidents_metric.proto.delta
+    assert delta.endswith("on Jul–Sep 2024"), delta
+    table = frame_with(fresh, "hotspot_id", "rank")
+    assert "trend" not in table.columns  # the within-period trend is gone
+    cols = list(table.columns)
+    assert cols[cols.index("incidents") + 1 : cols.index("incidents") + 4] == [
+        "outline_now",
+        "previous",
+        "change_label",
+    ]
+    for label in table["change_label"]:
+        assert label.startswith(("▲ up", "▼ down")) != label.startswith("no clear change")
+    # the same numbers from the library, on the app's own hotspots
+    every = fresh.session_state["last_good"]["analysis"]
+    demo, _ = read_incidents(SAMPLE_INCIDENTS)
+    expected = period_change(demo, every.hotspots, start="2024-10", end="2024-12")
+    assert table["previous"].tolist() == expected.table["before"].astype(int).tolist()
+    assert table["outline_now"].tolist() == expected.table["now"].tolist()
+    details = [m.value for m in fresh.tabs[0].markdown if m.value.startswith("**H")]
+    assert "against Jul–Sep 2024: " in details[0]
+
+
+def test_trend_without_earlier_months_says_so(fresh: AppTest) -> None:
+    first = fresh.select_slider[0].options[0]
+    fresh.select_slider[0].set_value((first, fresh.select_slider[0].options[2]))
+    _run(fresh)
+    assert any(c.value.startswith("Change: the data start in") for c in fresh.tabs[0].caption)
+    table = frame_with(fresh, "hotspot_id", "rank")
+    assert "change_label" not in table.columns
 
 
 def test_crime_type_preset_and_custom_list(fresh: AppTest) -> None:
@@ -379,11 +433,37 @@ def test_upload_good_patrol_layer_and_save_into_store(fresh: AppTest, store_path
     widget(fresh.button, "Save these areas into the store").click()  # type: ignore[attr-defined]
     _run(fresh)
     assert any("Saved 4 patrol area" in s.value for s in fresh.success)
-    assert len(PatrolAreaStore(store_path).list()) >= 4
-    # ... and they can be used from the store
-    widget(fresh.radio, "Patrol areas").set_value("Saved in the store")  # type: ignore[attr-defined]
+    stored = PatrolAreaStore(store_path).list()["patrol_area"].tolist()
+    assert len(stored) >= 4
+    # one layer: the saved copies stand in for the uploaded ones (not drawn twice)
+    assert len(frame_with(fresh, "patrol_area")) == len(stored)
+    widget(fresh.button, "Save these areas into the store").click()  # type: ignore[attr-defined]
     _run(fresh)
-    assert len(frame_with(fresh, "patrol_area")) >= 4
+    assert any("Saved 0 patrol area(s). 4 had been saved before." in s.value for s in fresh.success)
+    # ... and the saved ones alone, without the upload
+    widget(fresh.radio, "Patrol areas").set_value("None")  # type: ignore[attr-defined]
+    _run(fresh)
+    assert len(frame_with(fresh, "patrol_area")) == len(stored)
+    for name in stored:
+        PatrolAreaStore(store_path).delete(name)
+
+
+def test_an_upload_switches_the_layers_away_from_the_demo(fresh: AppTest) -> None:
+    """The demo wards and patrol areas only fit the demo: new incidents offer an upload."""
+    assert widget(fresh.radio, "Ward boundaries").value == "Demo"  # type: ignore[attr-defined]
+    widget(fresh.radio, "Incidents").set_value("Upload files")  # type: ignore[attr-defined]
+    _run(fresh)
+    fresh.sidebar.get("file_uploader")[0].set_value(
+        ("2024-test-street.csv", street_csv(), "text/csv")
+    )
+    _run(fresh)
+    assert widget(fresh.radio, "Ward boundaries").value == "Upload"  # type: ignore[attr-defined]
+    assert widget(fresh.radio, "Patrol areas").value == "Upload"  # type: ignore[attr-defined]
+    assert not fresh.error
+    # the user may still choose again; the choice stays
+    widget(fresh.radio, "Ward boundaries").set_value("None")  # type: ignore[attr-defined]
+    _run(fresh)
+    assert widget(fresh.radio, "Ward boundaries").value == "None"  # type: ignore[attr-defined]
 
 
 def test_read_uploaded_incidents_with_real_bytes(tmp_path: Path) -> None:
@@ -416,15 +496,58 @@ def test_read_uploaded_layer_with_real_bytes() -> None:
 # Drawn areas and the store
 
 
+def saved_count(at: AppTest) -> int:
+    """The number in the sidebar's "Saved patrol areas (N)" expander."""
+    for e in at.sidebar.expander:
+        if e.label.startswith("Saved patrol areas ("):
+            return int(e.label.removeprefix("Saved patrol areas (").rstrip(")"))
+    raise AssertionError("no saved patrol areas expander")
+
+
+def test_new_drawing_only_takes_draw_tool_shapes() -> None:
+    """streamlit-folium's values: a click on a hotspot or ward sets last_object_clicked (and
+    last_active_drawing to the clicked feature) but never adds to all_drawings."""
+    click = {"last_object_clicked": {"lat": 51.005, "lng": 0.005}, "all_drawings": []}
+    assert helpers.new_drawing(click["all_drawings"], []) == (None, [])
+    assert helpers.new_drawing(None, []) == (None, [])
+    drawn = json.loads(json.dumps(mapping(box(-0.02, 51.58, -0.01, 51.59))))
+    shape, seen = helpers.new_drawing([{"type": "Feature", "geometry": drawn}], [])
+    assert shape == drawn and len(seen) == 1
+    # the same drawings again (e.g. after a later click): nothing new to save
+    assert helpers.new_drawing([{"type": "Feature", "geometry": drawn}], seen) == (None, seen)
+    second = json.loads(json.dumps(mapping(box(0, 51, 0.01, 51.01))))
+    both = [{"type": "Feature", "geometry": drawn}, {"type": "Feature", "geometry": second}]
+    shape, seen = helpers.new_drawing(both, seen)
+    assert shape == second and len(seen) == 2
+
+
 def test_saving_a_drawn_area(fresh: AppTest, store_path: Path) -> None:
-    """A polygon drawn on the map (st_folium's last_active_drawing) is saved by name."""
-    drawn = mapping(box(-0.02, 51.58, -0.01, 51.59))
+    """A shape drawn on the map (new_drawing) opens a naming dialog; after Save the dialog
+    closes, the sidebar's count goes up, the area joins the patrol layer and covers the
+    hotspot it was drawn around."""
+    outreach = fresh.tabs[1]
+    uncovered = outreach.dataframe[1].value["hotspot_id"].tolist()
+    assert uncovered, "the demo has hotspots no demo patrol area covers"
+    target = uncovered[0]
+    points = outreach.dataframe[3].value
+    spot = points[points["hotspot_id"] == target].iloc[0]
+    lon, lat = float(spot["longitude"]), float(spot["latitude"])
+    drawn = mapping(box(lon - 0.0005, lat - 0.0004, lon + 0.0005, lat + 0.0004))
+    before, layer_before = saved_count(fresh), len(frame_with(fresh, "patrol_area"))
     fresh.session_state["drawn_geometry"] = json.loads(json.dumps(drawn))
     _run(fresh)
+    widget(fresh.button, "Save patrol area").click()  # type: ignore[attr-defined]
+    _run(fresh)  # no name: the dialog stays, with the message
+    assert any("name" in e.value for e in fresh.error)
     widget(fresh.text_input, "Name of the patrol area").set_value("Hoe Street drawn")  # type: ignore[attr-defined]
     widget(fresh.button, "Save patrol area").click()  # type: ignore[attr-defined]
     _run(fresh)
     assert any("Hoe Street drawn" in s.value for s in fresh.success)
+    assert not [t for t in fresh.text_input if t.label == "Name of the patrol area"]  # closed
+    assert saved_count(fresh) == before + 1
+    table = frame_with(fresh, "patrol_area")
+    assert len(table) == layer_before + 1 and "Hoe Street drawn" in table["patrol_area"].tolist()
+    assert target not in fresh.tabs[1].dataframe[1].value["hotspot_id"].tolist()
     names = PatrolAreaStore(store_path).list()["patrol_area"].tolist()
     assert "Hoe Street drawn" in names
     # rename and delete from the sidebar
@@ -439,6 +562,22 @@ def test_saving_a_drawn_area(fresh: AppTest, store_path: Path) -> None:
     widget(fresh2.button, "Delete").click()  # type: ignore[attr-defined]
     _run(fresh2)
     assert "Hoe Street corridor" not in PatrolAreaStore(store_path).list()["patrol_area"].tolist()
+
+
+def test_discarding_a_drawn_area(fresh: AppTest, store_path: Path) -> None:
+    """Discard closes the dialog, saves nothing and redraws the map without the shape."""
+    before = len(PatrolAreaStore(store_path).list())
+    fresh.session_state["drawn_geometry"] = json.loads(
+        json.dumps(mapping(box(-0.02, 51.58, -0.01, 51.59)))
+    )
+    _run(fresh)
+    fresh.session_state["map_round"] = 3
+    widget(fresh.button, "Discard").click()  # type: ignore[attr-defined]
+    _run(fresh)
+    assert not [t for t in fresh.text_input if t.label == "Name of the patrol area"]
+    assert fresh.session_state["map_round"] == 4  # a new map, without the shape
+    assert not fresh.session_state["drawn_geometry"]
+    assert len(PatrolAreaStore(store_path).list()) == before
 
 
 def test_saving_a_drawn_area_needs_a_name_and_a_polygon(tmp_path: Path) -> None:
@@ -503,6 +642,13 @@ def test_standalone_map_and_draw_tool(
     rendered = m.get_root().render()
     assert "cdn" not in rendered.lower() and "unpkg" not in rendered.lower()
     assert ("L.Control.Draw" in rendered) == has_draw
+    hs = out.hotspots
+    marked = helpers.build_map(out, incidents, **{**map_kw, "uncovered": hs.iloc[:1]})
+    html_text = marked.get_root().render()
+    assert f"{hs['hotspot_id'].iloc[0]}: no patrol area covers it" in html_text
+    assert f"{hs['hotspot_id'].iloc[1]}: no patrol area covers it" not in html_text
+    # the layer control comes after the layer it lists (else Leaflet stops: a blank map)
+    assert html_text.index("no patrol area covers it") < html_text.index("L.control.layers")
 
 
 def test_downloads_are_real_files(

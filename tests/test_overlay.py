@@ -279,6 +279,25 @@ def test_overlay_hotspots_wards_and_coverage(
     assert bare["wards"].tolist() == [[], []] and bare["patrol_coverage"].isna().all()
 
 
+def test_patrol_coverage_counts_hotspots_by_their_incidents(
+    incidents: gpd.GeoDataFrame, hotspots: gpd.GeoDataFrame, hotspot_ids: pd.Series
+) -> None:
+    """An area over part of H02's outline (x 600-800) but none of its incidents (at x 500 and
+    1000) does not cover it: the table and the uncovered list agree (both by incidents)."""
+    brush = gpd.GeoDataFrame({"patrol_area": ["Brush"]}, geometry=[sq(600, 400, 800, 600)], crs=BNG)
+    kw = {"hotspots": hotspots, "hotspot_ids": hotspot_ids}
+    table = patrol_coverage(incidents, brush, **kw)
+    assert table["hotspots_touched"].tolist() == [0] and table["hotspots"].tolist() == [[]]
+    uncovered = uncovered_hotspots(hotspots, brush, hotspot_ids=hotspot_ids, incidents=incidents)
+    assert uncovered["hotspot_id"].tolist() == ["H01", "H02"]
+    both = gpd.GeoDataFrame(
+        {"patrol_area": ["Both"]}, geometry=[sq(400, 400, 1600, 600)], crs=BNG
+    )  # holds H02's 5 and H01's 4 at (1500, 500)
+    table = patrol_coverage(incidents, both, **kw)
+    assert table["hotspots"].tolist() == [["H01", "H02"]]  # rank order
+    assert table["hotspots_touched"].tolist() == [2]
+
+
 def test_uncovered_hotspots(
     incidents: gpd.GeoDataFrame,
     patrols: gpd.GeoDataFrame,

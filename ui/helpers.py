@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -32,6 +33,7 @@ from hotspots import (
     write_table_csv,
 )
 from hotspots.export import map_html
+from hotspots.map_layers import add_uncovered
 from hotspots.pipeline import Analysis
 
 STATIC_URL = "/app/static/vendor"
@@ -111,6 +113,56 @@ def save_drawn_area(store: PatrolAreaStore, name: str, geometry: dict[str, Any])
     return name.strip()
 
 
+def _shape_key(geometry: Any) -> str:
+    return json.dumps(geometry, sort_keys=True)
+
+
+def new_drawing(all_drawings: Any, seen: Sequence[str]) -> tuple[dict[str, Any] | None, list[str]]:
+    """The shape just drawn with the drawing tool, if any, and the shapes seen so far.
+
+    ``all_drawings`` is streamlit-folium's list of the draw tool's own shapes (GeoJSON
+    features). A click on a hotspot, a ward or a patrol area changes ``last_object_clicked``
+    (and streamlit-folium's ``last_active_drawing``, which is any clicked layer), never this
+    list: so only a draw-tool shape is offered for saving. Returns (geometry or None, the keys
+    of every shape seen, to pass back next time).
+    """
+    known = list(seen)
+    fresh: dict[str, Any] | None = None
+    for feature in all_drawings or []:
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        if not isinstance(geometry, dict):
+            continue
+        key = _shape_key(geometry)
+        if key not in known:
+            known.append(key)
+            fresh = geometry
+    return fresh, known
+
+
+def patrol_layer(
+    current: gpd.GeoDataFrame | None, saved: gpd.GeoDataFrame | None
+) -> gpd.GeoDataFrame | None:
+    """One patrol layer: the current areas (demo or uploaded) and the saved ones.
+
+    A saved area replaces a current one of the same name (names compare without case), so
+    saving the current areas into the store does not draw them twice. None when neither
+    has any area.
+    """
+    parts = []
+    saved_names: set[str] = set()
+    if saved is not None and len(saved):
+        saved_names = {str(n).casefold() for n in saved["patrol_area"]}
+    if current is not None and len(current):
+        keep = ~current["patrol_area"].astype(str).str.casefold().isin(saved_names)
+        parts.append(current.loc[keep, ["patrol_area", "geometry"]])
+    if saved is not None and len(saved):
+        crs = parts[0].crs if parts else saved.crs
+        parts.append(saved[["patrol_area", "geometry"]].to_crs(crs))
+    if not parts:
+        return None
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
+
+
 def uploaded_files(widget_value: Any) -> Files:
     items = widget_value if isinstance(widget_value, list) else [widget_value]
     return tuple((f.name, f.getvalue()) for f in items if f is not None)
@@ -129,8 +181,11 @@ def build_map(
     assets: str = "static",
     points: bool = True,
     ward_shading: str | None = None,
+    uncovered: gpd.GeoDataFrame | None = None,
+    frame: list[list[float]] | None = None,
 ) -> folium.Map:
-    return make_map(
+    """The hotspot map (:func:`hotspots.make_map`), the uncovered hotspots marked on it."""
+    m = make_map(
         analysis.hotspots,
         chosen if points else chosen.iloc[0:0],
         assets=assets,  # type: ignore[arg-type]
@@ -143,6 +198,11 @@ def build_map(
         patrol_areas=patrols,
         ward_shading=ward_shading,
     )
+    if uncovered is not None:
+        add_uncovered(m, uncovered)
+    if frame is not None:  # the bulk of the incidents, not a few recorded far away
+        m.fit_bounds(frame, padding=(30, 30), max_zoom=17)
+    return m
 
 
 def standalone_map(

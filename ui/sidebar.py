@@ -23,6 +23,7 @@ from geodata import (
 from geodata.store import PatrolAreaStore
 from hotspots import InputError, LoadReport, read_incidents
 from hotspots.filter import months_covered
+from hotspots.guardrails import BoundaryCheck, FarIncidents, check_boundaries, far_incidents
 from hotspots.pipeline import Suggested
 from ui.helpers import (
     ALL_TYPES,
@@ -37,6 +38,7 @@ from ui.helpers import (
     fetch_borough,
     fetched_folders,
     k_distance_chart,
+    patrol_layer,
     read_uploaded_incidents,
     read_uploaded_layer,
     uploaded_files,
@@ -177,7 +179,7 @@ def _sidebar_fetch() -> tuple[str, gpd.GeoDataFrame, LoadReport, bool]:
 
 
 def _sidebar_layer(
-    kind: str, inc_key: str, incidents: gpd.GeoDataFrame, store: PatrolAreaStore
+    kind: str, inc_key: str, incidents: gpd.GeoDataFrame
 ) -> tuple[str, gpd.GeoDataFrame | None, list[str]]:
     """Ward or patrol-area control; returns (key, frame or None, notes)."""
     label = "Ward boundaries" if kind == "wards" else "Patrol areas"
@@ -188,8 +190,7 @@ def _sidebar_layer(
         if st.session_state.get("wards_fetched_for") != inc_key:  # newly fetched: use them
             st.session_state["wards_fetched_for"] = inc_key
             st.session_state["wards_source"] = "Fetched"
-    if kind == "patrols":
-        options = ["Demo", "Upload", "Saved in the store", "None"]
+    _leave_demo(kind, inc_key)
     choice = st.radio(label, options, key=f"{kind}_source", horizontal=True)
     demo = _demo()
     if choice == "None":
@@ -206,31 +207,81 @@ def _sidebar_layer(
             st.caption(f"The demo {label.lower()} only fit the demo borough.")
             return "none", None, []
         return DEMO, demo[kind], demo["ward_notes" if kind == "wards" else "patrol_notes"]
-    if choice == "Saved in the store":
-        return _stored_areas(store)
-    return _uploaded_layer(kind, label, inc_key, incidents, store)
+    return _uploaded_layer(kind, label, inc_key, incidents)
 
 
-def _stored_areas(store: PatrolAreaStore) -> tuple[str, gpd.GeoDataFrame | None, list[str]]:
+def _leave_demo(kind: str, inc_key: str) -> None:
+    """Once other incidents than the demo borough's are shown, the demo wards and patrol
+    areas (which only fit the demo) give way to an upload; the user may choose again."""
+    if inc_key == DEMO or st.session_state.get(f"{kind}_left_demo_for") == inc_key:
+        return
+    st.session_state[f"{kind}_left_demo_for"] = inc_key
+    if st.session_state.get(f"{kind}_source", "Demo") == "Demo":
+        st.session_state[f"{kind}_source"] = "Upload"
+
+
+def _sidebar_patrols(
+    inc_key: str, incidents: gpd.GeoDataFrame, store: PatrolAreaStore
+) -> tuple[str, gpd.GeoDataFrame | None, list[str]]:
+    """One patrol layer: the current areas (demo, uploaded or none) and the saved ones."""
+    key, current, notes = _sidebar_layer("patrols", inc_key, incidents)
+    with_saved = st.checkbox(
+        "Add the patrol areas saved in the store", value=True, key="patrols_saved"
+    )
+    saved_key, saved = _stored_areas(store) if with_saved else ("none", None)
+    if current is not None and len(current):
+        st.button(
+            "Save these areas into the store",
+            key="import_areas",
+            on_click=_import_areas,
+            args=(store, current),
+        )
+        kind, text = st.session_state.pop("import_msg", (None, ""))
+        if kind == "success":
+            st.success(text)
+        elif kind == "error":
+            st.error(text)
+    layer = patrol_layer(current, saved)
+    if layer is None:
+        return "none", None, notes
+    return f"{key}+{saved_key}", layer, notes
+
+
+def _import_areas(store: PatrolAreaStore, areas: gpd.GeoDataFrame) -> None:
+    """Save the current patrol areas into the store, those not saved already (a callback)."""
+    try:
+        stored = {str(n).casefold() for n in _store_areas(store)["patrol_area"]}
+        new = areas[~areas["patrol_area"].astype(str).str.casefold().isin(stored)]
+        n = store.import_layer(new) if len(new) else 0
+    except InputError as exc:
+        st.session_state["import_msg"] = ("error", str(exc))
+        return
+    kept = len(areas) - len(new)
+    text = f"Saved {n} patrol area(s)."
+    if kept:
+        text += f" {kept} had been saved before."
+    st.session_state["import_msg"] = ("success", text)
+
+
+def _stored_areas(store: PatrolAreaStore) -> tuple[str, gpd.GeoDataFrame | None]:
     """The patrol areas saved in the store, keyed on their names and times."""
     try:
         areas = _store_areas(store)
     except InputError as exc:
         st.error(str(exc))
-        return "none", None, []
+        return "none", None
     if len(areas) == 0:
-        st.info("No patrol areas saved yet: draw one on the map or save an upload.")
-        return "none", None, []
+        st.caption("No patrol areas saved yet: draw one on the map or save the areas above.")
+        return "none", None
     stamp = "".join(areas["patrol_area"] + areas["updated_at"].astype(str))
     key = "store:" + hashlib.sha256(stamp.encode()).hexdigest()[:12]
-    st.caption(f"{len(areas)} saved area(s) in {store.path}")
-    return key, areas[["patrol_area", "geometry"]], []
+    return key, areas[["patrol_area", "geometry"]]
 
 
 def _uploaded_layer(
-    kind: str, label: str, inc_key: str, incidents: gpd.GeoDataFrame, store: PatrolAreaStore
+    kind: str, label: str, inc_key: str, incidents: gpd.GeoDataFrame
 ) -> tuple[str, gpd.GeoDataFrame | None, list[str]]:
-    """A ward or patrol-area file uploaded; patrol areas can be saved into the store."""
+    """A ward or patrol-area file uploaded."""
     upload = st.file_uploader(
         f"{label}: GeoJSON, GeoPackage, zipped Shapefile or KML",
         type=LAYER_TYPES,
@@ -247,13 +298,6 @@ def _uploaded_layer(
     except InputError as exc:
         st.error(str(exc))
         return "none", None, []
-    if kind == "patrols" and st.button("Save these areas into the store", key="import_areas"):
-        try:
-            n = store.import_layer(frame)
-        except InputError as exc:
-            st.error(str(exc))
-        else:
-            st.success(f"Saved {n} patrol area(s).")
     for note in notes:
         st.caption(note)
     return f"{kind}:{key}", frame, notes
@@ -385,6 +429,8 @@ class Data:
     end: str
     crime_types: list[str]
     ward_names: list[str]
+    frame: list[list[float]] | None = None  # the map's frame: the bulk of the incidents
+    far_line: str | None = None  # the load report's line on incidents far from the rest
 
     @property
     def fkey(self) -> str:
@@ -406,48 +452,105 @@ class Choices:
     error_slot: Any  # where a bad setting is reported, next to the controls
 
 
+@st.cache_resource(show_spinner="Checking the positions ...", max_entries=8)
+def _far(inc_key: str, _incidents: gpd.GeoDataFrame) -> FarIncidents:
+    return far_incidents(_incidents)
+
+
+@st.cache_resource(show_spinner="Checking the boundaries ...", max_entries=8)
+def _ward_check(key: str, _incidents: gpd.GeoDataFrame, _wards: gpd.GeoDataFrame) -> BoundaryCheck:
+    return check_boundaries(_incidents, _wards, name_column="ward_name", what="wards")
+
+
+def _leave_far(
+    inc_key: str, incidents: gpd.GeoDataFrame, far: FarIncidents
+) -> tuple[str, gpd.GeoDataFrame, str | None]:
+    """The option to leave out the incidents recorded far from the rest (the line saying so)."""
+    if not far.n_far:
+        return inc_key, incidents, None
+    leave = st.checkbox(
+        f"Leave out the {far.n_far:,} incidents recorded far from the rest",
+        key="leave_far",
+        help="They stay in the files; the analysis and the map use the rest.",
+    )
+    if not leave:
+        return inc_key, incidents, f"{far.sentence()} They are kept in the analysis."
+    line = f"{far.sentence()} They are left out of the analysis (your choice)."
+    return f"{inc_key}|near", incidents[far.keep], line
+
+
+def _fit_wards(
+    inc_key: str, key: str, wards: gpd.GeoDataFrame | None, incidents: gpd.GeoDataFrame
+) -> tuple[str, gpd.GeoDataFrame | None, list[str]]:
+    """Warn when the wards do not fit the incidents; offer to keep the wards with incidents."""
+    if wards is None:
+        return key, wards, []
+    check = _ward_check(f"{inc_key}|{key}", incidents, wards)
+    for warning in check.warnings:
+        st.warning(warning)
+    held = check.with_incidents
+    if not check.warnings or not held or len(held) == len(wards):
+        return key, wards, check.warnings
+    if st.checkbox(f"Keep only the {len(held)} wards with incidents", key="wards_with_incidents"):
+        return f"{key}|held", wards[wards["ward_name"].astype(str).isin(held)], check.warnings
+    return key, wards, check.warnings
+
+
 def sidebar_data(store: PatrolAreaStore) -> Data:
     """The data sources, layers and filters (sidebar)."""
     inc_key, incidents, report, synthetic = _sidebar_incidents()
+    far = _far(inc_key, incidents)
+    inc_key, incidents, far_line = _leave_far(inc_key, incidents, far)
     with st.expander(f"What was read: {report.rows_used:,} incidents used"):
         for line in report.lines():
             st.caption(line)
-    wards_key, wards, ward_notes = _sidebar_layer("wards", inc_key, incidents, store)
-    patrols_key, patrols, patrol_notes = _sidebar_layer("patrols", inc_key, incidents, store)
+        if far_line:
+            st.caption(far_line)
+    wards_key, wards, ward_notes = _sidebar_layer("wards", inc_key, incidents)
+    wards_key, wards, ward_warnings = _fit_wards(inc_key, wards_key, wards, incidents)
+    patrols_key, patrols, patrol_notes = _sidebar_patrols(inc_key, incidents, store)
     _sidebar_store(store)
     start, end, crime_types, ward_names = _sidebar_filters(incidents, wards)
     return Data(
-        inc_key, incidents, report, synthetic, wards_key, wards, ward_notes, patrols_key,
-        patrols, patrol_notes, start, end, crime_types, ward_names,
+        inc_key, incidents, report, synthetic, wards_key, wards, ward_notes + ward_warnings,
+        patrols_key, patrols, patrol_notes, start, end, crime_types, ward_names, far.bounds,
+        far_line,
     )  # fmt: skip
 
 
-def sidebar_settings(suggested: Suggested) -> Choices:
-    """The hotspot settings (suggested values shown with their reasons) and the map options."""
-    st.header("Hotspot settings")
-    method = st.radio("Method", ["DBSCAN", "HDBSCAN"], horizontal=True, key="method").lower()
+def _hotspot_settings(suggested: Suggested) -> tuple[str, float, int]:
+    """Method, neighbour distance and minimum count, with the suggested values and reasons."""
+    method = st.radio(
+        "Method",
+        ["DBSCAN", "HDBSCAN"],
+        horizontal=True,
+        key="method",
+        help="DBSCAN: dense spots within one neighbour distance. HDBSCAN: finds its own "
+        "distances, so dense spots of different sizes show up together.",
+    ).lower()
     auto = st.checkbox("Use suggested settings", value=True, key="auto")
     s_eps, s_min = suggested.settings["eps"], suggested.settings["min_samples"]
     if auto:
         st.session_state["eps"] = round(float(s_eps.value))
         st.session_state["min_samples"] = int(s_min.value)
     eps = st.slider(
-        "eps: neighbour distance (metres)",
+        "Neighbour distance (metres)",
         25,
         500,
         step=1,
         key="eps",
         disabled=auto or method == "hdbscan",
-        help="Suggested: " + s_eps.reason,
+        help="How close incidents must be to count as neighbours. Suggested: " + s_eps.reason,
     )
     st.caption(f"Suggested {float(s_eps.value):.0f} m: {s_eps.reason}")
     min_samples = st.number_input(
-        "min_samples: incidents that make a dense spot",
+        "Minimum incidents for a dense spot",
         2,
         100_000,
         key="min_samples",
         disabled=auto,
-        help="Suggested: " + s_min.reason,
+        help="How many incidents within the neighbour distance make a dense spot. Suggested: "
+        + s_min.reason,
     )
     st.caption(f"Suggested {s_min.value}: {s_min.reason}")
     st.altair_chart(
@@ -455,9 +558,16 @@ def sidebar_settings(suggested: Suggested) -> Choices:
         width="stretch",
     )
     st.caption(
-        "Distance from each map point to its 4th nearest (the curve the eps suggestion "
-        "reads); the red line is the eps used."
+        "Distance from each map point to its 4th nearest (the curve the distance suggestion "
+        "reads); the red line is the distance used."
     )
+    return method, float(eps), int(min_samples)
+
+
+def sidebar_settings(suggested: Suggested) -> Choices:
+    """The hotspot settings (suggested values shown with their reasons) and the map options."""
+    with st.expander("Advanced: how hotspots are found"):
+        method, eps, min_samples = _hotspot_settings(suggested)
     error_slot = st.empty()
     st.header("Map")
     tiles = st.text_input(
@@ -473,4 +583,4 @@ def sidebar_settings(suggested: Suggested) -> Choices:
         key="ward_shading",
         help="Colour the wards from light to dark by incidents or a rate (needs wards).",
     )
-    return Choices(method, float(eps), int(min_samples), tiles, attribution, shading, error_slot)
+    return Choices(method, eps, min_samples, tiles, attribution, shading, error_slot)

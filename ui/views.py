@@ -24,6 +24,7 @@ from hotspots.backtest import HOTSPOTS, KDE, NAIVE_CELLS, NAIVE_POINTS
 from hotspots.crs import to_wgs84
 from hotspots.pipeline import Analysis
 from hotspots.report.backtest_text import BACKTEST_TITLE, backtest_sentence
+from hotspots.trend import PeriodChange
 
 from .helpers import (
     briefing_page,
@@ -31,6 +32,7 @@ from .helpers import (
     fewer_than_5,
     file_bytes,
     hotspot_at,
+    new_drawing,
     printable_html,
     save_drawn_area,
     standalone_map,
@@ -38,6 +40,7 @@ from .helpers import (
     table_csv,
     without_outlines,
 )
+from .trend import TREND_HELP, monthly_chart, span_name, with_change
 
 
 @st.cache_resource(show_spinner="Drawing the map ...", max_entries=8)
@@ -67,15 +70,27 @@ def _map_page(
     )
 
 
+def map_key() -> str:
+    """The map's widget key: a new one after a drawn shape is saved or discarded, which
+    redraws the map without the shape (the saved area then shows in the patrol layer)."""
+    return f"map-{st.session_state.get('map_round', 0)}"
+
+
+def _drop_drawing() -> None:
+    st.session_state["drawn_geometry"] = None
+    st.session_state["drawings_seen"] = []
+    st.session_state["map_round"] = st.session_state.get("map_round", 0) + 1
+
+
 def show_map(m: folium.Map, analysis: Analysis) -> None:
     from streamlit_folium import st_folium
 
     state = st_folium(
         m,
-        key="map",
-        height=620,
+        key=map_key(),
+        height=560,
         use_container_width=True,
-        returned_objects=["last_object_clicked", "last_active_drawing"],
+        returned_objects=["last_object_clicked", "all_drawings"],
     )
     if not isinstance(state, dict):
         return
@@ -86,34 +101,67 @@ def show_map(m: folium.Map, analysis: Analysis) -> None:
         hit = hotspot_at(hotspots_wgs, float(click["lat"]), float(click["lng"]))
         if hit:
             st.session_state["hotspot_pick"] = hit
-    drawing = state.get("last_active_drawing")
-    if drawing and drawing != st.session_state.get("last_drawing_seen"):
-        st.session_state["last_drawing_seen"] = drawing
-        st.session_state["drawn_geometry"] = drawing.get("geometry")
+    shape, seen = new_drawing(state.get("all_drawings"), st.session_state.get("drawings_seen", []))
+    st.session_state["drawings_seen"] = seen
+    if shape is not None:  # only the drawing tool's shapes: a click never lands here
+        st.session_state["drawn_geometry"] = shape
 
 
-def save_drawn(store: PatrolAreaStore) -> None:
-    geometry = st.session_state.get("drawn_geometry")
-    if not geometry:
-        return
-    with st.form("save_drawn"):
-        st.write("You drew an area. Save it as a patrol area?")
+@st.dialog("Save the area you drew", on_dismiss=_drop_drawing)
+def _name_drawn_area(store: PatrolAreaStore) -> None:
+    st.write("Name it to save it as a patrol area; it joins the patrol layer at once.")
+    with st.form("save_drawn", clear_on_submit=True, border=False):
         name = st.text_input("Name of the patrol area", key="drawn_name")
         save, discard = st.columns(2)
-        saved = save.form_submit_button("Save patrol area")
+        saved = save.form_submit_button("Save patrol area", type="primary")
         dropped = discard.form_submit_button("Discard")
     if dropped:
-        st.session_state["drawn_geometry"] = None
+        _drop_drawing()
         st.rerun()
     if saved:
         try:
-            clean = save_drawn_area(store, name, geometry)
+            clean = save_drawn_area(store, name, st.session_state.get("drawn_geometry") or {})
         except InputError as exc:
             st.error(str(exc))
         else:
-            st.session_state["drawn_geometry"] = None
-            st.success(f"Saved patrol area {clean!r}; choose 'Saved in the store' to use it.")
+            _drop_drawing()
+            st.session_state["drawn_msg"] = f"Saved patrol area {clean!r}."
+            st.rerun()
 
+
+def save_drawn(store: PatrolAreaStore) -> None:
+    """Ask for a name while a drawn shape waits (a dialog at the map); say what was saved."""
+    message = st.session_state.pop("drawn_msg", None)
+    if message:
+        st.success(message)
+    if st.session_state.get("drawn_geometry"):
+        _name_drawn_area(store)
+
+
+PAI_HELP = (
+    "Predictive accuracy index: the hotspot's share of the incidents divided by its share of "
+    "the study area. 20 means 20 times as much crime as its size alone would bring."
+)
+#: The ranked table's columns in words (the values stay exact; TABLE_FORMATS rounds them).
+HOTSPOT_COLUMNS: dict[str, Any] = {
+    "hotspot_id": st.column_config.Column("Hotspot"),
+    "rank": st.column_config.Column("Rank", help="Densest first."),
+    "incidents": st.column_config.Column(
+        "Incidents", help="Incidents in the hotspot in the months chosen."
+    ),
+    "share": st.column_config.Column("Share of all incidents"),
+    "area_km2": st.column_config.Column("Area (km²)"),
+    "density_km2": st.column_config.Column("Incidents per km²"),
+    "pai": st.column_config.Column("PAI", help=PAI_HELP),
+    "patrol_coverage": st.column_config.Column(
+        "Covered by patrols", help="Share of its incidents inside a patrol area."
+    ),
+    "top_categories": st.column_config.Column("Top crime types"),
+    "top_locations": st.column_config.Column("Top streets"),
+    "wards": st.column_config.Column("Wards"),
+    "first_month": st.column_config.Column("First month"),
+    "last_month": st.column_config.Column("Last month"),
+}
 
 # How the ranked table shows its numbers (the values themselves stay exact).
 TABLE_FORMATS = {
@@ -175,9 +223,9 @@ def forecast_check(analysis: Analysis) -> None:
     )
 
 
-def deployments(analysis: Analysis, period: str) -> None:
+def deployments(analysis: Analysis, period: str, change: PeriodChange | None = None) -> None:
     forecast_check(analysis)
-    table = lists_as_text(analysis.hotspot_table)  # the lists as the files write them
+    table = with_change(lists_as_text(analysis.hotspot_table), change)  # lists as files write them
     st.subheader("Hotspots, ranked")
     if len(table) == 0:
         st.info("No hotspots with these settings: lower min_samples or widen the filters.")
@@ -194,34 +242,36 @@ def deployments(analysis: Analysis, period: str) -> None:
     styled = table.style.apply(highlight, axis=1).format(
         {k: v for k, v in TABLE_FORMATS.items() if k in table.columns}, na_rep=""
     )
-    st.dataframe(styled, hide_index=True, width="stretch")
+    previous = span_name(change.previous) if change is not None else ""
+    config: dict[str, Any] = {
+        **HOTSPOT_COLUMNS,
+        "outline_now": st.column_config.NumberColumn(
+            f"inside outline, {span_name(change.period) if change else ''}",
+            format="%d",
+            help=TREND_HELP,
+        ),
+        "previous": st.column_config.NumberColumn(
+            f"inside outline, {previous}", format="%d", help=TREND_HELP
+        ),
+        "change_label": st.column_config.TextColumn(f"change on {previous}", help=TREND_HELP),
+    }
+    st.dataframe(styled, hide_index=True, width="stretch", column_config=config)
+    if change is not None and change.note:
+        st.caption(f"Change: {change.note}.")
     if not ids:
         return
     chosen = st.selectbox("Hotspot (or click one on the map)", ids, key="hotspot_pick")
     row = table.loc[table["hotspot_id"] == chosen].iloc[0]
+    trend = f"; against {previous}: {row['change_label']}" if "change_label" in row else ""
     st.write(
-        f"**{chosen}**: {int(row['incidents']):,} incidents; wards: {row['wards'] or 'none'}; "
-        f"top crime types: {row['top_categories']}; top streets: {row['top_locations']}."
+        f"**{chosen}**: {int(row['incidents']):,} incidents{trend}; wards: "
+        f"{row['wards'] or 'none'}; top crime types: {row['top_categories']}; top streets: "
+        f"{row['top_locations']}."
     )
     left, right = st.columns(2)
     with left:
-        st.caption(f"Incidents per month, {period}: {chosen} and all incidents")
-        monthly = analysis.monthly
-        shown = pd.concat(
-            [analysis.overall, monthly[monthly["hotspot_id"] == chosen]], ignore_index=True
-        )
-        st.altair_chart(
-            alt.Chart(shown)
-            .mark_line(point=True)
-            .encode(
-                x=alt.X("month:T", title="month"),
-                y=alt.Y("incidents:Q"),
-                color=alt.Color("hotspot_id:N", title=""),
-                tooltip=["hotspot_id", alt.Tooltip("month:T", format="%Y-%m"), "incidents"],
-            )
-            .properties(height=260),
-            width="stretch",
-        )
+        st.caption(f"Incidents per month, {period}: {chosen} (red, left axis), all (grey, right)")
+        st.altair_chart(monthly_chart(analysis.monthly, analysis.overall, chosen), width="stretch")
     with right:
         st.caption("Crime mix of the top hotspots")
         mix = analysis.crime_mix

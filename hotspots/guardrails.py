@@ -1,0 +1,233 @@
+"""Checks that real data fit together: incidents recorded far from the rest, and boundaries
+(wards, patrol areas) that do not match the incidents.
+
+The dashboard and the CLI show what these find; nothing here changes the data. Sentences are
+plain words (no coordinate-system codes, no command-line flags), for the people who loaded
+the files.
+
+* :func:`far_incidents`: the incidents recorded far from the rest (the rule of
+  :func:`hotspots.study_area.without_far_outliers`: farther from the median point than 3 times
+  the 99th-percentile distance) and the box around the others, for framing a map on the bulk.
+* :func:`check_boundaries`: how many incidents fall inside a boundary layer, how its area
+  compares with the ground the incidents cover, and which of its areas hold any incident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import shapely
+
+from ._validate import check_incidents
+from .crs import to_wgs84
+from .errors import ParameterError
+from .study_area import without_far_outliers
+
+__all__ = [
+    "BULK_PERCENTILE",
+    "FEW_INSIDE",
+    "TOO_LARGE",
+    "BoundaryCheck",
+    "FarIncidents",
+    "check_boundaries",
+    "far_incidents",
+]
+
+#: Warn when less than this share of the incidents falls inside the boundaries.
+FEW_INSIDE = 0.5
+#: The bulk of the incidents: those no farther from the median point than this percentile of
+#: the distances (the map's frame, and the ground the incidents cover).
+BULK_PERCENTILE = 99.0
+#: Warn when the boundaries cover more than this many times the incidents' own ground.
+TOO_LARGE = 3.0
+
+
+@dataclass(frozen=True)
+class FarIncidents:
+    """Incidents recorded far from the rest (see :func:`far_incidents`).
+
+    Attributes
+    ----------
+    keep
+        One flag per incident (row order): True for the bulk, False for the far ones.
+    bounds
+        ``[[south, west], [north, east]]`` (WGS84) of the bulk (the 99% nearest the median
+        point), for framing a map; None when no incident has a position.
+    """
+
+    keep: npt.NDArray[np.bool_]
+    bounds: list[list[float]] | None
+
+    @property
+    def n_far(self) -> int:
+        """How many incidents are far from the rest."""
+        return int((~self.keep).sum())
+
+    def sentence(self) -> str | None:
+        """The load report's line, or None when every incident is with the rest."""
+        n = self.n_far
+        if not n:
+            return None
+        them = "it was" if n == 1 else "they were"
+        return (
+            f"{n:,} incident{'s' if n != 1 else ''} recorded far from the rest (more than three "
+            f"times as far from the middle as almost all the others); {them} probably recorded "
+            "at a police station or a wrong position. The map is framed on the rest."
+        )
+
+
+def _xy(incidents: gpd.GeoDataFrame) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    geom = incidents.geometry.to_numpy()
+    with np.errstate(invalid="ignore"):
+        xy = np.column_stack([shapely.get_x(geom), shapely.get_y(geom)]).astype(float)
+    return xy, np.isfinite(xy).all(axis=1)
+
+
+def _bulk(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """The points no farther from the median point than 99% of them: the ground most of the
+    incidents cover (a few far ones do not stretch it)."""
+    if len(xy) < 20:
+        return np.ones(len(xy), dtype=bool)
+    centre = np.median(xy, axis=0)
+    dist = np.hypot(xy[:, 0] - centre[0], xy[:, 1] - centre[1])
+    return np.asarray(dist <= np.percentile(dist, BULK_PERCENTILE), dtype=bool)
+
+
+def far_incidents(incidents: gpd.GeoDataFrame) -> FarIncidents:
+    """The incidents recorded far from the rest, and the box around the rest.
+
+    Parameters
+    ----------
+    incidents
+        An Incidents frame in metres.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> pts = [Point(530_000 + i % 20, 180_000 + i // 20) for i in range(400)]
+    >>> inc = gpd.GeoDataFrame(geometry=pts + [Point(430_000, 360_000)], crs="EPSG:27700")
+    >>> far = far_incidents(inc)
+    >>> far.n_far, far.keep[-1]
+    (1, np.False_)
+    """
+    frame = check_incidents(incidents)
+    xy, located = _xy(frame)
+    keep = np.ones(len(frame), dtype=bool)
+    if not located.any():
+        return FarIncidents(keep, None)
+    keep[np.flatnonzero(located)] = without_far_outliers(xy[located])
+    bulk = frame.iloc[np.flatnonzero(located)[_bulk(xy[located])]]
+    w, s, e, n = to_wgs84(bulk).total_bounds
+    return FarIncidents(keep, [[float(s), float(w)], [float(n), float(e)]])
+
+
+@dataclass(frozen=True)
+class BoundaryCheck:
+    """How a boundary layer fits the incidents (see :func:`check_boundaries`).
+
+    Attributes
+    ----------
+    what
+        The layer in words ("wards", "patrol areas").
+    inside, total
+        Incidents inside any of the areas (or on an edge), and all incidents with a position.
+    boundary_km2
+        The areas' ground (their union), km².
+    incidents_km2
+        The ground the incidents cover: the hull of the bulk (the 99% nearest the median
+        point), km².
+    with_incidents
+        The names of the areas holding at least one incident, in layer order.
+    warnings
+        Plain sentences: few incidents inside, or boundaries much larger than the incidents.
+    """
+
+    what: str
+    inside: int
+    total: int
+    boundary_km2: float
+    incidents_km2: float
+    with_incidents: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _share(part: int, whole: int) -> str:
+    share = part / whole
+    return "under 1%" if 0 < share < 0.01 else f"{share:.0%}"
+
+
+def check_boundaries(
+    incidents: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    name_column: str,
+    what: str = "wards",
+) -> BoundaryCheck:
+    """Do the boundaries fit the incidents? Counts and plain warnings.
+
+    Parameters
+    ----------
+    incidents
+        An Incidents frame in metres.
+    areas
+        Polygons in any CRS (reprojected to the incidents').
+    name_column
+        The column naming each area (``ward_name``, ``patrol_area``).
+    what
+        The layer in words, for the sentences.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point, box
+    >>> pts = [Point(530_000 + i % 20, 180_000 + i // 20) for i in range(400)]
+    >>> inc = gpd.GeoDataFrame(geometry=pts, crs="EPSG:27700")
+    >>> wards = gpd.GeoDataFrame({"ward_name": ["Far", "Near"]}, crs="EPSG:27700",
+    ...     geometry=[box(0, 0, 10, 10), box(529_990, 179_990, 530_010, 180_030)])
+    >>> out = check_boundaries(inc, wards, name_column="ward_name")
+    >>> out.inside, out.total, out.with_incidents
+    (220, 400, ['Near'])
+    """
+    frame = check_incidents(incidents)
+    if name_column not in areas.columns:
+        raise ParameterError(
+            f"name_column {name_column!r} is not a column of the areas.", argument="name_column"
+        )
+    if areas.crs is None:
+        raise ParameterError("areas has no coordinate system; set it first.", argument="areas")
+    polys = areas.to_crs(frame.crs).geometry.to_numpy()
+    xy, located = _xy(frame)
+    pts = shapely.points(xy[located])
+    tree = shapely.STRtree(pts)
+    poly_idx, pt_idx = tree.query(polys, predicate="intersects")
+    inside = len(np.unique(pt_idx))
+    held = np.unique(poly_idx)
+    names = areas[name_column].astype(str).to_numpy()
+    keep = _bulk(xy[located])
+    hull = shapely.convex_hull(shapely.multipoints(xy[located][keep])) if keep.any() else None
+    incidents_km2 = float(shapely.area(hull)) / 1e6 if hull is not None else 0.0
+    boundary_km2 = float(shapely.area(shapely.union_all(polys))) / 1e6
+    total = int(located.sum())
+    warnings = []
+    if total and inside < FEW_INSIDE * total:
+        warnings.append(
+            f"Only {inside:,} of {total:,} incidents ({_share(inside, total)}) fall inside the "
+            f"{what} given: the {what} may be for another area."
+        )
+    if incidents_km2 > 0 and boundary_km2 > TOO_LARGE * incidents_km2:
+        warnings.append(
+            f"The {what} cover {boundary_km2:,.1f} km², {boundary_km2 / incidents_km2:,.0f} times "
+            f"the {incidents_km2:,.1f} km² the incidents spread over; measured against all that "
+            "ground, every hotspot looks more concentrated than it is (a higher PAI)."
+        )
+    return BoundaryCheck(
+        what=what,
+        inside=inside,
+        total=total,
+        boundary_km2=boundary_km2,
+        incidents_km2=incidents_km2,
+        with_incidents=[str(names[i]) for i in held],
+        warnings=warnings,
+    )

@@ -1,0 +1,118 @@
+"""hotspots.trend.period_change: the chosen months against the months just before them."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import Point, box
+
+from hotspots.errors import ParameterError
+from hotspots.trend import compare_counts, period_change
+
+BNG = "EPSG:27700"
+X0, Y0 = 530_000.0, 180_000.0  # central London: every position below is relative to it
+
+
+def incidents(spec: list[tuple[str, float, float, int]]) -> gpd.GeoDataFrame:
+    """(month, x, y, how many) rows as an incidents frame."""
+    months, points = [], []
+    for month, x, y, n in spec:
+        months += [pd.Timestamp(month + "-01")] * n
+        points += [Point(X0 + x, Y0 + y)] * n
+    return gpd.GeoDataFrame({"month": months}, geometry=points, crs=BNG)
+
+
+HOTSPOTS = gpd.GeoDataFrame(
+    {"hotspot_id": ["H02", "H01"], "rank": [2, 1]},
+    geometry=[box(X0 + 100, Y0, X0 + 110, Y0 + 10), box(X0, Y0, X0 + 10, Y0 + 10)],
+    crs=BNG,
+)
+
+
+def test_a_quarter_against_the_quarter_before() -> None:
+    """H01: 30 in Oct-Dec, 20 in Jul-Sep (+50%); H02: 60 against 20 (+200%, clear);
+    incidents outside every outline and before July count only in the total."""
+    frame = incidents(
+        [
+            ("2024-10", 5, 5, 10), ("2024-12", 5, 5, 20), ("2024-08", 5, 5, 20),
+            ("2024-11", 105, 5, 60), ("2024-07", 105, 5, 20),
+            ("2024-11", 500, 500, 7), ("2024-01", 5, 5, 99),
+        ]
+    )  # fmt: skip
+    out = period_change(frame, HOTSPOTS, start="2024-10", end="2024-12")
+    assert out.period == ("2024-10", "2024-12") and out.previous == ("2024-07", "2024-09")
+    assert out.table["hotspot_id"].tolist() == ["H01", "H02"]  # rank order
+    assert out.table["now"].tolist() == [30, 60] and out.table["before"].tolist() == [20, 20]
+    expected = compare_counts([20, 20], [30, 60])
+    np.testing.assert_allclose(out.table["change"], expected.change)
+    np.testing.assert_allclose(out.table["p"], expected.p)
+    assert out.table["clear"].tolist() == [False, True]  # +50% on 20 is no clear change
+    now, before, total = out.total
+    assert (now, before) == (97, 40) and total is not None
+    assert total.change[0] == pytest.approx(97 / 40 - 1)
+    assert out.note is not None and "different months of the year" in out.note
+
+
+def test_no_previous_span_in_the_data() -> None:
+    """The chosen months start where the data start: no comparison, and the note says why."""
+    frame = incidents([("2024-01", 5, 5, 10), ("2024-02", 5, 5, 12), ("2024-03", 5, 5, 9)])
+    out = period_change(frame, HOTSPOTS, start="2024-01", end="2024-02")
+    assert out.previous is None and out.total[1] is None
+    assert out.table["before"].isna().all() and not out.table["clear"].any()
+    assert (
+        out.note
+        == "the data start in 2024-01: there are no 2 months before 2024-01 to compare with"
+    )
+
+
+def test_first_month_makes_empty_months_zeros() -> None:
+    """A crime type with none in the months before: zeros, not unknown, when the data hold
+    those months (first_month), so the hotspot is new."""
+    frame = incidents([("2024-03", 5, 5, 12)])
+    alone = period_change(frame, HOTSPOTS, start="2024-03", end="2024-03")
+    assert alone.previous is None
+    out = period_change(frame, HOTSPOTS, start="2024-03", end="2024-03", first_month="2024-01")
+    assert out.previous == ("2024-02", "2024-02")
+    row = out.table.iloc[0]
+    assert (row["now"], row["before"]) == (12, 0) and np.isinf(row["change"]) and row["clear"]
+    assert out.table.iloc[1]["now"] == 0 and np.isnan(out.table.iloc[1]["change"])
+
+
+def test_hotspots_in_another_crs_and_bad_months() -> None:
+    frame = incidents([("2024-01", 5, 5, 3), ("2024-02", 5, 5, 4)])
+    out = period_change(frame, HOTSPOTS.to_crs("EPSG:4326"), start="2024-02", end="2024-02")
+    assert out.table["now"].tolist() == [4, 0] and out.table["before"].tolist() == [3, 0]
+    with pytest.raises(ParameterError, match="start"):
+        period_change(frame, HOTSPOTS, start="February", end="2024-02")
+    with pytest.raises(ParameterError, match="after end"):
+        period_change(frame, HOTSPOTS, start="2024-03", end="2024-02")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 11), min_size=1, max_size=60), st.integers(0, 11), st.integers(1, 6))
+def test_counts_are_the_incidents_in_each_span(months: list[int], start: int, length: int) -> None:
+    """Every incident inside H01: now and before are the incidents in each span."""
+    stamps = [pd.Timestamp(2024, m + 1, 1) for m in months]
+    frame = gpd.GeoDataFrame(
+        {"month": stamps}, geometry=[Point(X0 + 5, Y0 + 5)] * len(stamps), crs=BNG
+    )
+    end = min(11, start + length - 1)
+    n = end - start + 1
+    out = period_change(
+        frame,
+        HOTSPOTS,
+        start=f"2024-{start + 1:02d}",
+        end=f"2024-{end + 1:02d}",
+        first_month="2024-01",
+    )
+    arr = np.array(months)
+    assert out.table.iloc[0]["now"] == ((arr >= start) & (arr <= end)).sum()
+    if start - n >= 0:
+        assert out.table.iloc[0]["before"] == ((arr >= start - n) & (arr < start)).sum()
+        assert out.table.iloc[0]["clear"] == (out.table.iloc[0]["p"] < 0.05)
+    else:
+        assert out.previous is None
