@@ -24,7 +24,7 @@ from geodata.settings import Settings
 from geodata.store import PatrolAreaStore
 from hotspots import InputError, ParameterError, filter_incidents
 from hotspots.filter import months_covered
-from hotspots.pipeline import Analysis, Suggested, analyse, select_wards, suggest
+from hotspots.pipeline import Analysis, Suggested, add_backtest, analyse, select_wards, suggest
 from hotspots.trend import PeriodChange, period_change
 from ui.analysis import analysis_tab
 from ui.helpers import (
@@ -39,6 +39,10 @@ from ui.trend import TREND_HELP, total_delta
 from ui.views import briefing, deployments, downloads, outreach, save_drawn, show_map
 
 st.set_page_config(page_title="Hotspots", page_icon=":round_pushpin:", layout="wide")
+
+#: From this many incidents on (a city's year), settings come from the map points' spacing and
+#: the back-test runs when asked: each takes longer than everything else on the page together.
+CITY_INCIDENTS = 150_000
 
 
 # ------------------------------------------------------------------------------------------
@@ -61,7 +65,8 @@ def _filtered(
 
 @st.cache_resource(show_spinner="Suggesting settings ...", max_entries=16)
 def _suggest(fkey: str, _chosen: gpd.GeoDataFrame, _wards: Any) -> Suggested:
-    return suggest(_chosen, wards=_wards)
+    # At city scale the back-tested choice takes minutes: the spacing rule, at once.
+    return suggest(_chosen, wards=_wards, tune=len(_chosen) < CITY_INCIDENTS)
 
 
 @st.cache_resource(show_spinner="Finding hotspots ...", max_entries=16)
@@ -81,7 +86,13 @@ def _analyse(
         eps=eps if method == "dbscan" else None,
         min_samples=min_samples,
         method=method,  # type: ignore[arg-type]
+        run_backtest=False,  # _backtested: at once for a borough, on request for a city
     )
+
+
+@st.cache_resource(show_spinner="Checking how well these hotspots predict ...", max_entries=16)
+def _backtested(rkey: str, _analysis: Analysis) -> Analysis:
+    return add_backtest(_analysis)
 
 
 @st.cache_resource(show_spinner="Drawing the map ...", max_entries=8)
@@ -215,8 +226,9 @@ def _tabs(
     map_kw: dict[str, Any],
     store: PatrolAreaStore,
     change: PeriodChange | None,
+    deferred: bool = False,
 ) -> None:
-    """The five views under the map."""
+    """The five views under the map (``deferred``: the back-test waits to be asked for)."""
     period = months_between(data.start, data.end)
     tab_deploy, tab_outreach, tab_briefing, tab_analysis, tab_pilot = st.tabs(
         [
@@ -228,7 +240,7 @@ def _tabs(
         ]
     )
     with tab_deploy:
-        deployments(analysis, period, change)
+        deployments(analysis, period, change, later=rkey if deferred else None)
         downloads(analysis, chosen, map_kw, data.report)
     with tab_outreach:
         outreach(analysis, period, data.patrols is not None)
@@ -321,6 +333,9 @@ def _page() -> None:
             "fkey": fkey, "chosen": chosen, "suggested": suggested, "analysis": analysis,
             "rkey": rkey,
         }  # fmt: skip
+    deferred = len(chosen) >= CITY_INCIDENTS and not st.session_state.get(f"backtest|{rkey}")
+    if not deferred:
+        analysis = _backtested(rkey, analysis)
     change = None
     if data.start and data.end:
         months = months_covered(data.incidents)
@@ -332,7 +347,7 @@ def _page() -> None:
     st.caption(f"{settings_used} {_pai_ground(analysis)}")
     map_kw = _page_map(rkey, data, settings, analysis, chosen)
     save_drawn(store)
-    _tabs(rkey, data, settings, analysis, chosen, map_kw, store, change)
+    _tabs(rkey, data, settings, analysis, chosen, map_kw, store, change, deferred)
 
 
 main()

@@ -177,10 +177,24 @@ TABLE_FORMATS = {
 }
 
 
-def forecast_check(analysis: Analysis) -> None:
-    """How well did these hotspots predict? The back-test's sentence and capture curve."""
+def forecast_check(analysis: Analysis, later: str | None = None) -> None:
+    """How well did these hotspots predict? The back-test's sentence and capture curve.
+
+    ``later``: the analysis key when the back-test was left for the user to ask for (a city's
+    data): a button asks for it.
+    """
     st.subheader(BACKTEST_TITLE)
     result = analysis.backtest
+    if result is None and later is not None:
+        st.write(
+            f"With {len(analysis.incidents):,} incidents this check takes a minute or more, so "
+            "it runs when you ask: it finds hotspots on the earlier months and measures how "
+            "much of the later months' crime they held."
+        )
+        if st.button("Check how well these hotspots predict", key=f"ask-backtest|{later}"):
+            st.session_state[f"backtest|{later}"] = True
+            st.rerun()
+        return
     if result is None:
         st.info(
             "Not enough months to check: with 4 months or more the dashboard finds hotspots "
@@ -223,8 +237,14 @@ def forecast_check(analysis: Analysis) -> None:
     )
 
 
-def deployments(analysis: Analysis, period: str, change: PeriodChange | None = None) -> None:
-    forecast_check(analysis)
+def deployments(
+    analysis: Analysis,
+    period: str,
+    change: PeriodChange | None = None,
+    *,
+    later: str | None = None,
+) -> None:
+    forecast_check(analysis, later)
     table = with_change(lists_as_text(analysis.hotspot_table), change)  # lists as files write them
     st.subheader("Hotspots, ranked")
     if len(table) == 0:
