@@ -28,6 +28,7 @@ from hotspots.pipeline import Analysis, Suggested, add_backtest, analyse, select
 from hotspots.trend import PeriodChange, period_change
 from ui.analysis import analysis_tab
 from ui.helpers import (
+    CITY_INCIDENTS,
     add_draw_tool,
     build_map,
     months_between,
@@ -39,10 +40,6 @@ from ui.trend import TREND_HELP, total_delta
 from ui.views import briefing, deployments, downloads, outreach, save_drawn, show_map
 
 st.set_page_config(page_title="Hotspots", page_icon=":round_pushpin:", layout="wide")
-
-#: From this many incidents on (a city's year), settings come from the map points' spacing and
-#: the back-test runs when asked: each takes longer than everything else on the page together.
-CITY_INCIDENTS = 150_000
 
 
 # ------------------------------------------------------------------------------------------

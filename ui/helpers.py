@@ -50,6 +50,10 @@ PRESETS: dict[str, tuple[str, ...]] = {
 UPLOAD_TYPES = ["csv", "zip", "json", "geojson", "gpkg", "parquet", "txt", "tsv"]
 LAYER_TYPES = ["geojson", "json", "gpkg", "zip", "kml"]
 Files = tuple[tuple[str, bytes], ...]
+#: From this many incidents on (a city's year), the dashboard takes its settings from the map
+#: points' spacing and runs the back-test when asked: each takes longer than the rest of the
+#: page together.
+CITY_INCIDENTS = 150_000
 
 # ------------------------------------------------------------------------------------------
 # Reading: uploads are written to a temporary folder and read by the library.
