@@ -258,7 +258,13 @@ def _tabs(
         pilot_tab(data.inc_key, data.wards_key, data.incidents, data.wards, data.crime_types, store)
     with st.expander("How the data were read"):
         far = [data.far_line] if data.far_line else []
-        lines = data.report.lines() + far + data.ward_notes + data.patrol_notes + analysis.notes
+        lines = (
+            data.report.lines(plain=True)
+            + far
+            + data.ward_notes
+            + data.patrol_notes
+            + analysis.notes
+        )
         for line in lines:
             st.write(line)
 

@@ -148,7 +148,9 @@ def test_opens_on_the_synthetic_demo(app: AppTest) -> None:
 def test_load_report_is_shown(app: AppTest) -> None:
     lines = report_lines(app)
     assert any(line.startswith("Read ") and "used" in line for line in lines)
-    assert any(line.startswith("Working CRS") for line in lines)
+    # in plain words: the grid named, no CRS code
+    assert any("British National Grid" in line for line in lines)
+    assert not any("EPSG" in line or "CRS" in line for line in lines)
     # ... and next to the data source control, in the sidebar
     side = [e for e in app.sidebar.expander if e.label.startswith("What was read: ")]
     assert side and side[0].caption[0].value == lines[0]

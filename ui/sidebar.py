@@ -502,7 +502,7 @@ def sidebar_data(store: PatrolAreaStore) -> Data:
     far = _far(inc_key, incidents)
     inc_key, incidents, far_line = _leave_far(inc_key, incidents, far)
     with st.expander(f"What was read: {report.rows_used:,} incidents used"):
-        for line in report.lines():
+        for line in report.lines(plain=True):
             st.caption(line)
         if far_line:
             st.caption(far_line)

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyproj
+
 from .._text import list_some
 
 __all__ = [
@@ -40,6 +42,19 @@ OUTSIDE_PERIOD = "outside the period"
 NOT_SELECTED_TYPE = "not a selected crime type"
 
 _MAX_EXAMPLES = 5
+
+# The reasons in words for people who do not read code (the dashboard's load report).
+_PLAIN_REASONS = {
+    NO_COORDINATES: "no position given",
+    OUT_OF_RANGE: "a position that is not on the map",
+    AT_ZERO: "a position of 0,0 (a blank filled with zeros)",
+    BAD_MONTH: "a month that cannot be read",
+    DUPLICATE_ID: "a crime already read under the same id (e.g. the same crime in two files)",
+    DUPLICATE_ROW: "a row repeated in the same file",
+    OUTSIDE_STUDY_AREA: "outside the area chosen",
+    OUTSIDE_PERIOD: "outside the months chosen",
+    NOT_SELECTED_TYPE: "not one of the crime types chosen",
+}
 
 
 @dataclass
@@ -124,13 +139,17 @@ class LoadReport:
             "crs": self.crs,
         }
 
-    def lines(self) -> list[str]:
-        """Human-readable summary lines for the CLI and the app.
+    def lines(self, *, plain: bool = False) -> list[str]:
+        """Human-readable summary lines for the CLI and (``plain=True``: reasons and the map
+        grid in everyday words, no codes) the dashboard.
 
         >>> r = LoadReport(rows_read=3, rows_used=2, inputs=["a.csv"], crs="EPSG:27700")
         >>> r.drop("no coordinates", 1, ["a.csv row 2"])
         >>> r.lines()[:2]
         ['Read 3 rows from 1 file; used 2.', 'Dropped 1: no coordinates (first: a.csv row 2).']
+        >>> r.lines(plain=True)[1:]
+        ['Left out 1: no position given (first: a.csv row 2).', 'Distances are measured in \
+metres on the British National Grid.']
         """
         n_files = len(self.inputs)
         files = f" from {n_files:,} file{'s' if n_files != 1 else ''}" if n_files else ""
@@ -138,11 +157,25 @@ class LoadReport:
         for reason, count in self.dropped.items():
             ex = self.examples.get(reason)
             first = f" (first: {', '.join(ex)})" if ex else ""
-            out.append(f"Dropped {count:,}: {reason}{first}.")
+            if plain:
+                out.append(f"Left out {count:,}: {_PLAIN_REASONS.get(reason, reason)}{first}.")
+            else:
+                out.append(f"Dropped {count:,}: {reason}{first}.")
         if self.crs:
-            out.append(f"Working CRS: {self.crs}.")
+            out.append(_grid_words(self.crs) if plain else f"Working CRS: {self.crs}.")
         out.extend(self.warnings)
         return out
+
+
+def _grid_words(crs: str) -> str:
+    """The working map grid in words: British National Grid, or the grid's own name."""
+    if crs.upper() == "EPSG:27700":
+        return "Distances are measured in metres on the British National Grid."
+    try:
+        name = pyproj.CRS.from_user_input(crs).name
+    except pyproj.exceptions.CRSError:
+        return "Distances are measured in metres on a local map grid."
+    return f"Distances are measured in metres on a local map grid ({name})."
 
 
 @dataclass
