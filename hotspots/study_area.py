@@ -33,6 +33,7 @@ from scipy.spatial import ConvexHull, QhullError
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from ._points import incident_xy
 from .errors import InputError, ParameterError
 
 __all__ = [
@@ -190,16 +191,7 @@ def area_geometry(area: object, crs: Any, name: str = "study_area") -> Polygon |
 def _incidents_xy(incidents: gpd.GeoDataFrame) -> npt.NDArray[np.float64]:
     if not isinstance(incidents, gpd.GeoDataFrame):
         raise ParameterError("incidents must be a GeoDataFrame from read_incidents().")
-    if incidents.crs is None or not incidents.crs.is_projected:
-        raise InputError(
-            "incidents must be in a projected CRS in metres; read them with read_incidents()."
-        )
-    geom = incidents.geometry.to_numpy()
-    xy = shapely.get_coordinates(geom)  # one pass, not .x then .y
-    if len(xy) == len(geom):
-        return np.asarray(xy, dtype=float)
-    series = incidents.geometry  # an empty point has no coordinate: NaN, as .x gives
-    return np.column_stack([series.x.to_numpy(dtype=float), series.y.to_numpy(dtype=float)])
+    return incident_xy(incidents)  # checks the CRS is in metres
 
 
 def _hull(xy: npt.NDArray[np.float64], buffer_m: float) -> Polygon:
