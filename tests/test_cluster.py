@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy.sparse import coo_array
@@ -513,6 +513,11 @@ def awkward_points(draw: st.DrawFn) -> np.ndarray:
     pts=awkward_points(),
     k=st.integers(min_value=1, max_value=8),
     heavy=st.integers(min_value=1, max_value=5),
+)
+@example(  # qhull merges the two points 1e-6 apart and leaves one out of the triangulation
+    pts=np.array([[0.0, 0.0], [0.0, 1.1252767963955988e-06], [0.0, 0.00390625], [595.0, 0.0]]),
+    k=1,
+    heavy=1,
 )
 def test_mutual_reachability_tree_is_minimal(pts: np.ndarray, k: int, heavy: int) -> None:
     """The candidate-edge spanning tree weighs what the MST of the full graph weighs."""

@@ -30,6 +30,8 @@ __all__ = ["hdbscan_labels"]
 # Mutual-reachability MST: neighbour radius as a multiple of the core distance, which is
 # also the growth factor between density levels (see _mreach_mst).
 _MST_RADIUS_FACTOR = 2.0
+# Most points whose mutual-reachability graph is built in full when the candidates fall short.
+_DENSE_MST_MAX = 3_000
 
 
 def hdbscan_labels(
@@ -255,9 +257,21 @@ def _mreach_mst(
     # unless its square underflows (points ~1e-160 apart): give those the smallest weight.
     reach[reach == 0] = np.nextafter(0.0, 1.0)
     mst = minimum_spanning_tree(coo_array((reach, (lo, hi)), shape=(n, n))).tocoo()
-    if mst.nnz != n - 1:  # pragma: no cover - the candidate graph is always connected
+    if mst.nnz != n - 1 and n <= _DENSE_MST_MAX:
+        # qhull can merge points far closer together than the data's extent (1e-6 m in a
+        # 600 m spread) and leave them out of the triangulation: the full graph instead
+        full = np.maximum(np.maximum(core_dist[:, None], core_dist[None, :]), _all_gaps(pts))
+        np.fill_diagonal(full, 0.0)
+        full[(full == 0) & ~np.eye(n, dtype=bool)] = np.nextafter(0.0, 1.0)
+        mst = minimum_spanning_tree(full).tocoo()
+    if mst.nnz != n - 1:  # pragma: no cover - only degenerate triangulations of huge inputs
         raise RuntimeError("internal error: mutual-reachability candidate graph is disconnected")
     return mst.row.astype(np.intp), mst.col.astype(np.intp), mst.data.astype(np.float64)
+
+
+def _all_gaps(pts: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Every pairwise distance (a small input's full graph)."""
+    return np.asarray(np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1)))
 
 
 def _hdbscan_from_mst(
