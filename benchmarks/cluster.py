@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -52,6 +51,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from memory import peak_rss_kb, reset_peak_rss_kb
 
 INCIDENTS_PER_KM2 = 750.0
 M2_PER_MAP_POINT = 2500.0
@@ -91,33 +91,6 @@ def _unique(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     codes, uniq = pd.factorize((xy + 0.0).view(np.complex128).ravel())
     return codes, np.column_stack([uniq.real, uniq.imag]), np.bincount(codes).astype(float)
-
-
-def _status_kb(field: str) -> int | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def _reset_peak_rss_kb() -> int:
-    """Reset the peak-RSS mark (Linux: write 5 to /proc/self/clear_refs); the current RSS."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        rss = _status_kb("VmRSS")
-        if rss is not None:
-            return rss
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-def _peak_rss_kb() -> int:
-    hwm = _status_kb("VmHWM")
-    return hwm if hwm is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _worker(method: str, data: str, min_samples: int, repeats: int, out: str) -> None:
@@ -166,12 +139,12 @@ def _worker(method: str, data: str, min_samples: int, repeats: int, out: str) ->
     else:
         raise SystemExit(f"unknown method {method}")
 
-    before = _reset_peak_rss_kb()
+    before = reset_peak_rss_kb()
     times = []
     t0 = time.perf_counter()
     labels, core = run()
     times.append(time.perf_counter() - t0)
-    peak_kb = _peak_rss_kb() - before
+    peak_kb = peak_rss_kb() - before
     for _ in range(repeats - 1):
         t0 = time.perf_counter()
         labels, core = run()

@@ -26,10 +26,8 @@ The ratio is the pipeline's total over the reference's (issue 12 asks <= 0.5 at 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -45,6 +43,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from london_like import write_london_like  # noqa: E402
+from memory import peak_rss_kb, reset_peak_rss_kb  # noqa: E402
 
 from hotspots import read_incidents  # noqa: E402
 from hotspots.outputs import write_analysis  # noqa: E402
@@ -64,25 +63,12 @@ def _rows(text: str) -> int:
     return int(float(text.rstrip("km")) * scale)
 
 
-def _status_kb(field: str) -> int | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
 def _reset_peak() -> None:
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
+    reset_peak_rss_kb()
 
 
 def _peak_mb() -> float:
-    hwm = _status_kb("VmHWM")
-    kb = hwm if hwm is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return kb / 1024
+    return peak_rss_kb() / 1024
 
 
 def reference(path: Path) -> float:
