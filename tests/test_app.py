@@ -66,6 +66,12 @@ def fresh(store_path: Path) -> AppTest:
     return _run(AppTest.from_file(APP, default_timeout=120))
 
 
+def on_page(at: AppTest, name: str) -> AppTest:
+    """Open one of the dashboard's pages (``ui/pages/<name>.py``) and run it."""
+    at.switch_page(f"ui/pages/{name}.py")
+    return _run(at)
+
+
 def settings_used(at: AppTest) -> str:
     """The caption under the headline naming the settings used ("neighbour distance 75 m and
     at least 28")."""
@@ -123,29 +129,35 @@ def test_opens_on_the_synthetic_demo(app: AppTest) -> None:
     shown = metrics(app)
     assert int(shown["Hotspots"]) > 0
     assert incidents_shown(app) > 10_000
+    links = [e.proto.label for e in app.main.get("page_link")]
+    assert links == [
+        "Plan deployments",
+        "Place outreach",
+        "Prepare a briefing",
+        "Evaluate an operation",
+    ]
+    assert not any("finding the hotspots" in i.value for i in app.info)  # the note is gone
+    covered_metric = metrics(app)["Hotspots no patrol area covers"]
+    on_page(app, "plan")
     table = frame_with(app, "hotspot_id", "rank")
     width = len(table["hotspot_id"].iloc[0]) - 1  # H01.. or H001.. by how many there are
     assert list(table["hotspot_id"][:2]) == [f"H{1:0{width}d}", f"H{2:0{width}d}"]
     assert table["density_km2"].is_monotonic_decreasing  # densest first
     assert table["wards"].str.len().gt(0).all()  # every hotspot lies in a demo ward
     frame_with(app, "ward_code", "ward_name", "incidents")
+    on_page(app, "outreach")
     assert len(frame_with(app, "patrol_area")) == 4  # the four demo patrol areas
     streets = frame_with(app, "hotspot_id", "rank_in_hotspot")
     assert len(streets) > 0 and set(streets["hotspot_id"]) <= set(table["hotspot_id"])
-    assert [t.label for t in app.tabs] == [
-        "Plan deployments",
-        "Place outreach",
-        "Prepare a briefing",
-        "Analysis",
-        "Evaluate an operation",
-    ]
     assert not app.error
-    uncovered = app.tabs[1].dataframe[1].value
-    assert metrics(app)["Hotspots no patrol area covers"] == str(len(uncovered))
-    assert not any("finding the hotspots" in i.value for i in app.info)  # the note is gone
+    uncovered = app.dataframe[1].value
+    assert covered_metric == str(len(uncovered))
+    headline = next(m.value for m in app.markdown if "no patrol area covers" in m.value)
+    assert headline.startswith(f"**{len(uncovered)} hotspots no patrol area covers")
 
 
 def test_load_report_is_shown(app: AppTest) -> None:
+    on_page(app, "overview")
     lines = report_lines(app)
     assert any(line.startswith("Read ") and "used" in line for line in lines)
     # in plain words: the grid named, no CRS code
@@ -157,6 +169,7 @@ def test_load_report_is_shown(app: AppTest) -> None:
 
 
 def test_suggested_values_are_the_values_used(app: AppTest) -> None:
+    on_page(app, "overview")
     eps = widget(app.slider, "Neighbour distance (metres)")
     min_samples = widget(app.number_input, "Minimum incidents for a dense spot")
     assert eps.disabled and min_samples.disabled  # type: ignore[attr-defined]
@@ -174,13 +187,13 @@ def test_suggested_values_are_the_values_used(app: AppTest) -> None:
 
 
 def test_deployments_view(app: AppTest) -> None:
-    deploy = app.tabs[0]
+    deploy = on_page(app, "plan")
     heads = [s.value for s in deploy.subheader]
     assert heads[:4] == [
-        "How well did these hotspots predict?",
         "Hotspots, ranked",
         "Wards each hotspot touches",
         "Ward table",
+        "How well did these hotspots predict?",
     ]
     assert "Downloads" in heads
     assert deploy.selectbox[0].value == deploy.selectbox[0].options[0]  # the top hotspot
@@ -199,19 +212,25 @@ def test_deployments_view(app: AppTest) -> None:
 
 def test_forecast_check_shows_the_back_test(app: AppTest) -> None:
     """The Deployments view opens with the back-test: its sentence with the figures."""
-    deploy = app.tabs[0]
+    deploy = on_page(app, "plan")
     sentence = " ".join(m.value for m in deploy.markdown)
     # the demo opens on its last year: three folds of three months, the latest Oct-Dec 2024
     latest = "3 back-tests (the latest fitted on 2024-01..2024-09, scored on 2024-10..2024-12)"
     assert latest in sentence
     assert "last period's busiest map points held" in sentence
     # the capture curve: a Vega-Lite chart (AppTest has no typed element for it)
-    kinds = [child.type for child in deploy.children.values()]
-    assert kinds[:4] == ["subheader", "markdown", "vega_lite_chart", "caption"], kinds
+    children = list(deploy.main.children.values())
+    kinds = [child.type for child in children]
+    at = next(
+        i
+        for i, c in enumerate(children)
+        if c.type == "subheader" and c.value == "How well did these hotspots predict?"
+    )
+    assert kinds[at : at + 4] == ["subheader", "markdown", "vega_lite_chart", "caption"], kinds
 
 
 def test_outreach_view(app: AppTest) -> None:
-    view = app.tabs[1]
+    view = on_page(app, "outreach")
     heads = [s.value for s in view.subheader]
     assert heads == [
         "Patrol coverage per area",
@@ -228,7 +247,7 @@ def test_outreach_view(app: AppTest) -> None:
 
 
 def test_briefing_view(app: AppTest) -> None:
-    view = app.tabs[2]
+    view = on_page(app, "briefing")
     assert view.subheader[0].value.startswith("Briefing: ")
     shown = {m.label: m.value for m in view.metric}
     assert set(shown) == {"Incidents", "Hotspots", "Hotspots no patrol area covers"}
@@ -267,7 +286,7 @@ def test_month_range_changes_the_incidents(fresh: AppTest) -> None:
     _run(fresh)
     half = incidents_shown(fresh)
     assert 0 < half < year
-    assert fresh.tabs[2].subheader[0].value == "Briefing: 2024-07 to 2024-12"
+    assert on_page(fresh, "briefing").subheader[0].value == "Briefing: 2024-07 to 2024-12"
 
 
 def test_trend_is_the_chosen_months_against_those_before(fresh: AppTest) -> None:
@@ -280,6 +299,7 @@ def test_trend_is_the_chosen_months_against_those_before(fresh: AppTest) -> None
     incidents_metric = next(m for m in fresh.metric if m.label == "Incidents analysed")
     delta = incidents_metric.proto.delta
     assert delta.endswith("on Jul–Sep 2024"), delta
+    on_page(fresh, "plan")
     table = frame_with(fresh, "hotspot_id", "rank")
     assert "trend" not in table.columns  # the within-period trend is gone
     cols = list(table.columns)
@@ -296,15 +316,18 @@ def test_trend_is_the_chosen_months_against_those_before(fresh: AppTest) -> None
     expected = period_change(demo, every.hotspots, start="2024-10", end="2024-12")
     assert table["previous"].tolist() == expected.table["before"].astype(int).tolist()
     assert table["outline_now"].tolist() == expected.table["now"].tolist()
-    details = [m.value for m in fresh.tabs[0].markdown if m.value.startswith("**H")]
+    details = [m.value for m in fresh.markdown if m.value.startswith("**H")]
     assert "against Jul–Sep 2024: " in details[0]
+    # the commander's headline: the top hotspot, its street and its change, months named
+    top = next(m.value for m in fresh.markdown if m.value.startswith("**Top hotspot: "))
+    assert f"{table['hotspot_id'].iloc[0]} around " in top and "in Jul–Sep 2024: " in top
 
 
 def test_trend_without_earlier_months_says_so(fresh: AppTest) -> None:
     first = fresh.select_slider[0].options[0]
     fresh.select_slider[0].set_value((first, fresh.select_slider[0].options[2]))
-    _run(fresh)
-    assert any(c.value.startswith("Change: the data start in") for c in fresh.tabs[0].caption)
+    on_page(fresh, "plan")
+    assert any(c.value.startswith("Change: the data start in") for c in fresh.caption)
     table = frame_with(fresh, "hotspot_id", "rank")
     assert "change_label" not in table.columns
 
@@ -365,12 +388,13 @@ def test_tile_server_setting(fresh: AppTest) -> None:
 
 def test_selected_hotspot_drives_the_details(fresh: AppTest) -> None:
     """A map click sets ``hotspot_pick`` (see test_hotspot_at); the details follow it."""
+    on_page(fresh, "plan")
     third = frame_with(fresh, "hotspot_id", "rank")["hotspot_id"].iloc[2]
-    assert fresh.tabs[0].selectbox[0].value == fresh.tabs[0].selectbox[0].options[0]
+    assert fresh.main.selectbox[0].value == fresh.main.selectbox[0].options[0]
     fresh.session_state["hotspot_pick"] = third
     _run(fresh)
-    assert fresh.tabs[0].selectbox[0].value == third
-    details = [m.value for m in fresh.tabs[0].markdown if m.value.startswith("**H")]
+    assert fresh.main.selectbox[0].value == third
+    details = [m.value for m in fresh.markdown if m.value.startswith("**H")]
     assert details and details[0].startswith(f"**{third}**")
 
 
@@ -429,7 +453,7 @@ def test_upload_good_patrol_layer_and_save_into_store(fresh: AppTest, store_path
     fresh.sidebar.get("file_uploader")[0].set_value(
         ("areas.geojson", SAMPLE_PATROL_AREAS.read_bytes(), "application/geo+json")
     )
-    _run(fresh)
+    on_page(fresh, "outreach")
     assert not fresh.error
     assert len(frame_with(fresh, "patrol_area")) == 4
     widget(fresh.button, "Save these areas into the store").click()  # type: ignore[attr-defined]
@@ -527,7 +551,7 @@ def test_saving_a_drawn_area(fresh: AppTest, store_path: Path) -> None:
     """A shape drawn on the map (new_drawing) opens a naming dialog; after Save the dialog
     closes, the sidebar's count goes up, the area joins the patrol layer and covers the
     hotspot it was drawn around."""
-    outreach = fresh.tabs[1]
+    outreach = on_page(fresh, "outreach")
     uncovered = outreach.dataframe[1].value["hotspot_id"].tolist()
     assert uncovered, "the demo has hotspots no demo patrol area covers"
     target = uncovered[0]
@@ -549,7 +573,7 @@ def test_saving_a_drawn_area(fresh: AppTest, store_path: Path) -> None:
     assert saved_count(fresh) == before + 1
     table = frame_with(fresh, "patrol_area")
     assert len(table) == layer_before + 1 and "Hoe Street drawn" in table["patrol_area"].tolist()
-    assert target not in fresh.tabs[1].dataframe[1].value["hotspot_id"].tolist()
+    assert target not in fresh.dataframe[1].value["hotspot_id"].tolist()
     names = PatrolAreaStore(store_path).list()["patrol_area"].tolist()
     assert "Hoe Street drawn" in names
     # rename and delete from the sidebar
@@ -745,12 +769,12 @@ def test_fetch_from_data_police_uk(
     assert not fresh.error, [e.value for e in fresh.error]
     assert incidents_shown(fresh) == 300
     assert widget(fresh.radio, "Ward boundaries").value == "Fetched"  # type: ignore[attr-defined]
-    assert len(frame_with(fresh, "ward_code", "ward_name", "incidents")) == 5
+    assert len(frame_with(on_page(fresh, "plan"), "ward_code", "ward_name", "incidents")) == 5
     assert any(f.name == f"{lad}-2024-01-2024-02" for f in helpers.fetched_folders())
     # a bad code: the message sits under the fetch form, the fetched data stay
     widget(fresh.text_input, "Local authority code").set_value("nonsense")  # type: ignore[attr-defined]
     widget(fresh.button, "Fetch").click()  # type: ignore[attr-defined]
-    _run(fresh)
+    on_page(fresh, "overview")
     assert fresh.sidebar.error
     assert incidents_shown(fresh) == 300
 

@@ -66,7 +66,14 @@ def _run(element: Any) -> AppTest:
 
 @pytest.fixture
 def fresh(store_path: Path) -> AppTest:
-    return _run(AppTest.from_file(APP, default_timeout=180))
+    """A new session on the Analysis page."""
+    return _run(AppTest.from_file(APP, default_timeout=180).switch_page("ui/pages/analysis.py"))
+
+
+@pytest.fixture
+def evaluate(store_path: Path) -> AppTest:
+    """A new session on the Evaluate-an-operation page."""
+    return _run(AppTest.from_file(APP, default_timeout=180).switch_page("ui/pages/evaluate.py"))
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -196,27 +203,27 @@ def _pilot(at: AppTest, target: str, types: list[str] | None) -> str:
     return " ".join(m.value for m in at.markdown)
 
 
-def test_pilot_on_the_demo_corridor_finds_the_planted_fall(fresh: AppTest) -> None:
-    text = _pilot(fresh, pilot.CORRIDOR, TRUTH["corridor"]["violence_types"])
+def test_pilot_on_the_demo_corridor_finds_the_planted_fall(evaluate: AppTest) -> None:
+    text = _pilot(evaluate, pilot.CORRIDOR, TRUTH["corridor"]["violence_types"])
     assert "lower" in text and "95% confidence interval" in text
-    counts = table_with(fresh, "zone", "before", "during", "after")
+    counts = table_with(evaluate, "zone", "before", "during", "after")
     assert list(counts["zone"]) == ["target", "buffer", "control"]
-    assert metric(fresh, "Change beyond the control").startswith("-")
-    assert any(m.label == "WDQ" for m in fresh.metric)
-    labels = [b.label for b in fresh.get("download_button")]
+    assert metric(evaluate, "Change beyond the control").startswith("-")
+    assert any(m.label == "WDQ" for m in evaluate.metric)
+    labels = [b.label for b in evaluate.get("download_button")]
     assert "pilot.json" in labels and "Monthly counts (CSV)" in labels
     assert "Pilot briefing (HTML)" in labels
-    _run(fresh.number_input(key="pilot_placebos").set_value(19))
-    text = " ".join(m.value for m in fresh.markdown)
+    _run(evaluate.number_input(key="pilot_placebos").set_value(19))
+    text = " ".join(m.value for m in evaluate.markdown)
     assert "Placebo check: of 19 areas of the target's size and shape" in text
 
 
-def test_choosing_the_demo_corridor_sets_its_operation_months(fresh: AppTest) -> None:
-    _run(fresh.radio(key="pilot_target").set_value(pilot.CORRIDOR))
-    assert fresh.selectbox(key="pilot_start").value == OPERATION["first"]
-    assert fresh.selectbox(key="pilot_end").value == OPERATION["last"]
-    _run(fresh.selectbox(key="pilot_end").set_value(OPERATION["first"]))  # the user's own choice
-    assert fresh.selectbox(key="pilot_end").value == OPERATION["first"]
+def test_choosing_the_demo_corridor_sets_its_operation_months(evaluate: AppTest) -> None:
+    _run(evaluate.radio(key="pilot_target").set_value(pilot.CORRIDOR))
+    assert evaluate.selectbox(key="pilot_start").value == OPERATION["first"]
+    assert evaluate.selectbox(key="pilot_end").value == OPERATION["last"]
+    _run(evaluate.selectbox(key="pilot_end").set_value(OPERATION["first"]))  # the user's own choice
+    assert evaluate.selectbox(key="pilot_end").value == OPERATION["first"]
 
 
 def test_pilot_page_names_the_target() -> None:
@@ -234,57 +241,57 @@ def test_pilot_page_names_the_target() -> None:
     assert "SYNTHETIC DEMO DATA" not in page
 
 
-def test_pilot_at_a_placebo_area_shows_no_evidence(fresh: AppTest) -> None:
-    fresh.radio(key="pilot_target").set_value("Saved patrol area")
-    _run(fresh)
-    fresh.selectbox(key="pilot_area").set_value("Station placebo")
-    text = _pilot(fresh, "Saved patrol area", None)
+def test_pilot_at_a_placebo_area_shows_no_evidence(evaluate: AppTest) -> None:
+    evaluate.radio(key="pilot_target").set_value("Saved patrol area")
+    _run(evaluate)
+    evaluate.selectbox(key="pilot_area").set_value("Station placebo")
+    text = _pilot(evaluate, "Saved patrol area", None)
     assert "no evidence of a change" in text
     assert "lower than the control" not in text
 
 
-def test_pilot_with_the_operation_reversed_is_an_error_not_a_traceback(fresh: AppTest) -> None:
-    _run(fresh.radio(key="pilot_target").set_value(pilot.CORRIDOR))
-    fresh.selectbox(key="pilot_start").set_value("2024-06")
-    fresh.selectbox(key="pilot_end").set_value("2024-01")
-    fresh.run()
-    fresh.button(key="pilot_run").click().run()
-    assert not fresh.exception
-    assert fresh.error
+def test_pilot_with_the_operation_reversed_is_an_error_not_a_traceback(evaluate: AppTest) -> None:
+    _run(evaluate.radio(key="pilot_target").set_value(pilot.CORRIDOR))
+    evaluate.selectbox(key="pilot_start").set_value("2024-06")
+    evaluate.selectbox(key="pilot_end").set_value("2024-01")
+    evaluate.run()
+    evaluate.button(key="pilot_run").click().run()
+    assert not evaluate.exception
+    assert evaluate.error
 
 
 def uploader(at: AppTest, key: str) -> Any:
     return next(u for u in at.get("file_uploader") if u.key == key)
 
 
-def test_pilot_crime_types_follow_the_sidebar_until_edited(fresh: AppTest) -> None:
-    categories = fresh.multiselect(key="crime_types").value
-    assert sorted(fresh.multiselect(key="pilot_types").value) == sorted(categories)
-    _run(fresh.multiselect(key="crime_types").set_value(["Robbery", "Drugs"]))
-    assert sorted(fresh.multiselect(key="pilot_types").value) == ["Drugs", "Robbery"]
-    _run(fresh.multiselect(key="pilot_types").set_value(["Robbery"]))
-    _run(fresh)  # another run (any other widget): the user's choice is kept
-    assert fresh.multiselect(key="pilot_types").value == ["Robbery"]
-    _run(fresh.multiselect(key="crime_types").set_value(["Burglary"]))
-    assert fresh.multiselect(key="pilot_types").value == ["Burglary"]
+def test_pilot_crime_types_follow_the_sidebar_until_edited(evaluate: AppTest) -> None:
+    categories = evaluate.multiselect(key="crime_types").value
+    assert sorted(evaluate.multiselect(key="pilot_types").value) == sorted(categories)
+    _run(evaluate.multiselect(key="crime_types").set_value(["Robbery", "Drugs"]))
+    assert sorted(evaluate.multiselect(key="pilot_types").value) == ["Drugs", "Robbery"]
+    _run(evaluate.multiselect(key="pilot_types").set_value(["Robbery"]))
+    _run(evaluate)  # another run (any other widget): the user's choice is kept
+    assert evaluate.multiselect(key="pilot_types").value == ["Robbery"]
+    _run(evaluate.multiselect(key="crime_types").set_value(["Burglary"]))
+    assert evaluate.multiselect(key="pilot_types").value == ["Burglary"]
 
 
-def test_pilot_with_a_saved_control_area(fresh: AppTest) -> None:
+def test_pilot_with_a_saved_control_area(evaluate: AppTest) -> None:
     violence = TRUTH["corridor"]["violence_types"]
-    default_text = _pilot(fresh, pilot.CORRIDOR, violence)
+    default_text = _pilot(evaluate, pilot.CORRIDOR, violence)
     assert "the rest of the study area" in default_text
-    default_counts = table_with(fresh, "zone", "before", "during", "after")
-    assert any("control area: the study area minus" in c.value for c in fresh.caption)
-    assert any("matched control area" in c.value for c in fresh.caption)
+    default_counts = table_with(evaluate, "zone", "before", "during", "after")
+    assert any("control area: the study area minus" in c.value for c in evaluate.caption)
+    assert any("matched control area" in c.value for c in evaluate.caption)
 
-    fresh.radio(key="pilot_control").set_value(pilot.SAVED)
-    _run(fresh)
-    _run(fresh.selectbox(key="pilot_control_area").set_value("Square control"))
-    text = " ".join(m.value for m in fresh.markdown)
+    evaluate.radio(key="pilot_control").set_value(pilot.SAVED)
+    _run(evaluate)
+    _run(evaluate.selectbox(key="pilot_control_area").set_value("Square control"))
+    text = " ".join(m.value for m in evaluate.markdown)
     assert "Over the same periods the control area changed" in text
     assert "the rest of the study area" not in text
-    assert not any("control area: the study area minus" in c.value for c in fresh.caption)
-    counts = table_with(fresh, "zone", "before", "during", "after")
+    assert not any("control area: the study area minus" in c.value for c in evaluate.caption)
+    counts = table_with(evaluate, "zone", "before", "during", "after")
     control = counts.set_index("zone").loc["control"]
     assert (control < default_counts.set_index("zone").loc["control"]).all()
     assert (
@@ -294,23 +301,24 @@ def test_pilot_with_a_saved_control_area(fresh: AppTest) -> None:
     )
 
 
-def test_pilot_refuses_the_target_as_its_own_control(fresh: AppTest) -> None:
-    fresh.radio(key="pilot_target").set_value(pilot.SAVED)
-    fresh.radio(key="pilot_control").set_value(pilot.SAVED)
-    _run(fresh)  # the control starts on another area than the target's
+def test_pilot_refuses_the_target_as_its_own_control(evaluate: AppTest) -> None:
+    evaluate.radio(key="pilot_target").set_value(pilot.SAVED)
+    evaluate.radio(key="pilot_control").set_value(pilot.SAVED)
+    _run(evaluate)  # the control starts on another area than the target's
     assert (
-        fresh.selectbox(key="pilot_control_area").value != fresh.selectbox(key="pilot_area").value
+        evaluate.selectbox(key="pilot_control_area").value
+        != evaluate.selectbox(key="pilot_area").value
     )
-    fresh.selectbox(key="pilot_area").set_value("Station placebo")
-    fresh.selectbox(key="pilot_control_area").set_value("Station placebo").run()
-    assert not fresh.exception
-    assert [e.value for e in fresh.error] == [
+    evaluate.selectbox(key="pilot_area").set_value("Station placebo")
+    evaluate.selectbox(key="pilot_control_area").set_value("Station placebo").run()
+    assert not evaluate.exception
+    assert [e.value for e in evaluate.error] == [
         "The control area is the same as the target area; choose another area "
         "(streets like the target's where nothing was done)."
     ]
-    fresh.button(key="pilot_run").click().run()
-    assert not fresh.exception
-    assert not any(d.value.columns[0] == "zone" for d in fresh.dataframe)  # not evaluated
+    evaluate.button(key="pilot_run").click().run()
+    assert not evaluate.exception
+    assert not any(d.value.columns[0] == "zone" for d in evaluate.dataframe)  # not evaluated
 
 
 @pytest.mark.parametrize(
@@ -334,17 +342,17 @@ def test_pilot_refuses_the_target_as_its_own_control(fresh: AppTest) -> None:
         ),
     ],
 )
-def test_a_bad_control_file_is_one_error_line(fresh: AppTest, content: bytes, says: str) -> None:
-    fresh.radio(key="pilot_target").set_value(pilot.CORRIDOR)
-    fresh.radio(key="pilot_control").set_value(pilot.UPLOAD)
-    _run(fresh)
-    uploader(fresh, "pilot_control_file").set_value(("c.geojson", content, "application/json"))
-    fresh.run()
-    fresh.button(key="pilot_run").click().run()
-    assert not fresh.exception
-    errors = [e.value for e in fresh.error]
+def test_a_bad_control_file_is_one_error_line(evaluate: AppTest, content: bytes, says: str) -> None:
+    evaluate.radio(key="pilot_target").set_value(pilot.CORRIDOR)
+    evaluate.radio(key="pilot_control").set_value(pilot.UPLOAD)
+    _run(evaluate)
+    uploader(evaluate, "pilot_control_file").set_value(("c.geojson", content, "application/json"))
+    evaluate.run()
+    evaluate.button(key="pilot_run").click().run()
+    assert not evaluate.exception
+    errors = [e.value for e in evaluate.error]
     assert len(errors) == 1 and says in errors[0] and "\n" not in errors[0], errors
-    assert not any(d.value.columns[0] == "zone" for d in fresh.dataframe)  # not evaluated
+    assert not any(d.value.columns[0] == "zone" for d in evaluate.dataframe)  # not evaluated
 
 
 def test_cell_maps_draw_the_wards_with_escaped_names() -> None:

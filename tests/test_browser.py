@@ -140,7 +140,12 @@ def test_dashboard_draws_the_map_offline(server: str) -> None:
             page.wait_for_timeout(1500)  # let the heat layer paint
             page.screenshot(path=str(REPO / "docs" / "screenshot.png"), full_page=False)
 
-        # a real click on the rank-1 hotspot opens its popup and selects it in the tables
+        # on the commander's page, a real click on the rank-1 hotspot opens its popup and
+        # selects it in the tables
+        page.get_by_role("link", name="Plan deployments").first.click()
+        page.get_by_text("Top hotspot: ").first.wait_for(timeout=60_000)
+        frame_el, frame = _map_frame(page)
+        hotspot_paths = frame.locator('path.leaflet-interactive[fill="#800026"]')
         target = hotspot_paths.first.bounding_box()
         assert target is not None
         page.mouse.click(target["x"] + target["width"] / 2, target["y"] + target["height"] / 2)

@@ -82,13 +82,13 @@ def _drop_drawing() -> None:
     st.session_state["map_round"] = st.session_state.get("map_round", 0) + 1
 
 
-def show_map(m: folium.Map, analysis: Analysis) -> None:
+def show_map(m: folium.Map, analysis: Analysis, *, height: int = 560) -> None:
     from streamlit_folium import st_folium
 
     state = st_folium(
         m,
         key=map_key(),
-        height=560,
+        height=height,
         use_container_width=True,
         returned_objects=["last_object_clicked", "all_drawings"],
     )
@@ -244,7 +244,6 @@ def deployments(
     *,
     later: str | None = None,
 ) -> None:
-    forecast_check(analysis, later)
     table = with_change(lists_as_text(analysis.hotspot_table), change)  # lists as files write them
     st.subheader("Hotspots, ranked")
     if len(table) == 0:
@@ -313,6 +312,7 @@ def deployments(
     if analysis.ward_table is not None:
         st.subheader("Ward table")
         st.dataframe(lists_as_text(analysis.ward_table), hide_index=True, width="stretch")
+    forecast_check(analysis, later)
 
 
 def downloads(

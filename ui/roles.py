@@ -1,0 +1,358 @@
+"""The dashboard's pages, one per job: what each page shows, in which order.
+
+``app.py`` is the table of contents (``st.navigation``); each file in ``ui/pages`` runs one of
+the functions here on the run's :class:`~ui.context.Context`. The views themselves are in
+``ui/views.py`` (map, deployments, outreach, briefing), ``ui/analysis.py`` and ``ui/pilot.py``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import folium
+import geopandas as gpd
+import streamlit as st
+
+from hotspots import InputError
+from hotspots.filter import months_covered
+from hotspots.pipeline import Analysis
+from hotspots.trend import PeriodChange
+
+from .analysis import analysis_tab
+from .context import Context, current
+from .helpers import add_draw_tool, build_map, shaded_wards
+from .pilot import pilot_tab
+from .sidebar import WARD_SHADING
+from .trend import TREND_HELP, change_text, span_name, total_delta
+from .views import briefing, deployments, downloads, outreach, save_drawn, show_map
+
+__all__ = [
+    "JOBS",
+    "PAGES",
+    "analysis_page",
+    "briefing_page",
+    "evaluate_page",
+    "outreach_headline",
+    "outreach_page",
+    "overview_page",
+    "plan_headline",
+    "plan_page",
+]
+
+#: The pages: (file under ui/pages, title, icon, what it is for, in one line).
+PAGES: list[tuple[str, str, str, str]] = [
+    ("ui/pages/overview.py", "Overview", ":material/home:", ""),
+    (
+        "ui/pages/plan.py",
+        "Plan deployments",
+        ":material/local_police:",
+        "Where the hotspots are, how big, rising or falling.",
+    ),
+    (
+        "ui/pages/outreach.py",
+        "Place outreach",
+        ":material/directions_walk:",
+        "Streets to visit, and hotspots no patrol covers.",
+    ),
+    (
+        "ui/pages/briefing.py",
+        "Prepare a briefing",
+        ":material/description:",
+        "A map and numbers to print, small counts withheld.",
+    ),
+    (
+        "ui/pages/evaluate.py",
+        "Evaluate an operation",
+        ":material/fact_check:",
+        "An honest before-and-after for a pilot area.",
+    ),
+    (
+        "ui/pages/analysis.py",
+        "Analysis",
+        ":material/analytics:",
+        "For analysts: other methods (density, hot-spot statistics, change) and the details.",
+    ),
+]
+#: The four jobs the overview offers (the pages after it, Analysis aside).
+JOBS = PAGES[1:5]
+
+
+# ------------------------------------------------------------------------------------------
+# The map, shared by the overview, deployments and outreach pages
+
+
+@st.cache_resource(show_spinner="Drawing the map ...", max_entries=8)
+def _map(
+    akey: str,
+    tiles: str,
+    attribution: str,
+    title: str,
+    synthetic: bool,
+    shading: str,
+    _analysis: Analysis,
+    _chosen: gpd.GeoDataFrame,
+    _map_kw: dict[str, Any],
+) -> tuple[folium.Map, bool]:
+    """The page's map (assets from static/vendor) and whether it has the drawing tool."""
+    m = build_map(_analysis, _chosen, **_map_kw)
+    return m, add_draw_tool(m)
+
+
+def map_options(ctx: Context) -> dict[str, Any]:
+    """The map's layers and settings (the downloads and the briefing reuse them)."""
+    data, analysis, settings = ctx.data, ctx.analysis, ctx.settings
+    assert analysis is not None and settings is not None
+    shade_column = WARD_SHADING[settings.shading]
+    wards = shaded_wards(data.wards, analysis.ward_table, shade_column)
+    return {
+        "wards": wards,
+        "ward_shading": shade_column if wards is not data.wards else None,
+        "patrols": data.patrols,
+        "tiles": settings.tiles or None,
+        "attribution": settings.attribution or None,
+        "title": "Demo Borough" if data.synthetic else "Crime hotspots",
+        "synthetic": data.synthetic,
+        "uncovered": analysis.uncovered,
+        "frame": data.frame,
+    }
+
+
+def _map_section(ctx: Context, height: int = 560) -> None:
+    """The map (``height`` pixels; with the drawing tool where it is installed) and the
+    drawn-area dialog."""
+    analysis, settings, chosen = ctx.analysis, ctx.settings, ctx.chosen
+    assert analysis is not None and settings is not None and chosen is not None
+    map_kw = map_options(ctx)
+    drawing_ok = False
+    try:
+        m, drawing_ok = _map(
+            ctx.rkey, settings.tiles, settings.attribution, map_kw["title"], ctx.data.synthetic,
+            settings.shading, analysis, chosen, map_kw,
+        )  # fmt: skip
+    except InputError as exc:  # e.g. the map files not installed
+        st.error(str(exc))
+    else:
+        show_map(copy.deepcopy(m), analysis, height=height)  # st_folium renames the map's elements
+    if not drawing_ok:
+        st.caption(
+            "Drawing new patrol areas on the map needs the Leaflet.draw files, which this "
+            "installation does not ship; upload a boundary file and save it into the store."
+        )
+    save_drawn(ctx.store)
+
+
+# ------------------------------------------------------------------------------------------
+# Headlines in words
+
+
+def _top_street(row: Any) -> str:
+    """The hotspot's busiest street, or "" (``top_locations`` holds (street, count) pairs)."""
+    places = row.get("top_locations")
+    if isinstance(places, list | tuple) and places:
+        first = places[0]
+        return str(first[0] if isinstance(first, list | tuple) else first)
+    return ""
+
+
+def plan_headline(analysis: Analysis, change: PeriodChange | None) -> str:
+    """ "Top hotspot: H001 around High Street, 412 incidents; ▲ up 18% on Apr–Jun 2024 (...)"."""
+    table = analysis.hotspot_table
+    if len(table) == 0:
+        return "No hotspots with these settings."
+    row = table.iloc[0]
+    hid, street = str(row["hotspot_id"]), _top_street(row)
+    where = f"{hid} around {street}" if street else hid
+    text = f"Top hotspot: {where}, {int(row['incidents']):,} incidents"
+    if change is not None and change.previous is not None:
+        rows = change.table.loc[change.table["hotspot_id"] == hid].to_dict("records")
+        if rows:
+            c = rows[0]
+            now, before = int(c["now"]), int(c["before"])
+            words = change_text(
+                float(c["change"]), float(c["low"]), float(c["high"]), bool(c["clear"])
+            )
+            text += (
+                f"; inside its outline {now:,} against {before:,} in "
+                f"{span_name(change.previous)}: {words}"
+            )
+    return text + "."
+
+
+def outreach_headline(analysis: Analysis) -> str:
+    """How many hotspots no patrol area covers, and the busiest street among them."""
+    uncovered = analysis.uncovered
+    if uncovered is None:
+        return "Choose patrol areas in the sidebar to see which hotspots none of them covers."
+    n = len(uncovered)
+    if n == 0:
+        return "Every hotspot has incidents inside a patrol area."
+    streets = analysis.streets
+    mine = streets[streets["hotspot_id"].isin(uncovered["hotspot_id"])]
+    text = f"{n} hotspot{'s' if n != 1 else ''} no patrol area covers"
+    if len(mine):
+        top = mine.sort_values("incidents", ascending=False, kind="stable").iloc[0]
+        text += (
+            f"; the busiest street among them: {top['street']} "
+            f"({int(top['incidents']):,} incidents, {top['hotspot_id']})"
+        )
+    return text + "."
+
+
+def _overview_numbers(analysis: Analysis, change: PeriodChange | None) -> None:
+    """The four numbers above the map."""
+    n = len(analysis.incidents)
+    c1, c2, c3, c4 = st.columns(4)
+    delta = total_delta(change) if change is not None else None
+    clear = delta is not None and not delta.startswith("no clear")
+    c1.metric(
+        "Incidents analysed",
+        f"{n:,}",
+        delta=delta,
+        delta_color="inverse" if clear else "off",
+        delta_arrow="auto" if clear else "off",
+        help=TREND_HELP,
+    )
+    c2.metric("Hotspots", analysis.n_hotspots)
+    c3.metric("Share in hotspots", f"{analysis.share_in_hotspots:.0%}")
+    if analysis.uncovered is not None:
+        c4.metric(
+            "Hotspots no patrol area covers",
+            f"{len(analysis.uncovered)}",
+            help="None of their incidents is inside a patrol area; ringed on the map.",
+        )
+    else:
+        top = analysis.hotspot_table.head(1)
+        c4.metric(
+            "Top hotspot",
+            f"{top['hotspot_id'].iloc[0]}: {int(top['incidents'].iloc[0]):,}"
+            if len(top)
+            else "none",
+            help="The densest hotspot and its incidents in the months chosen.",
+        )
+
+
+def _settings_caption(analysis: Analysis) -> str:
+    """The settings used and the ground the PAI is measured against, in words."""
+    found = analysis.found
+    distance = (
+        f"neighbour distance {found.eps_m:.0f} m" if found.eps_m else "HDBSCAN's own distances"
+    )
+    area = analysis.study_area
+    ground = (
+        "the ward boundaries given"
+        if area.source == "boundary"
+        else "the ground the incidents cover, with 100 m around it"
+    )
+    return (
+        f"Found with {distance} and at least {found.min_samples} incidents a dense spot "
+        f"(Advanced, in the sidebar). Concentration (PAI) is measured against "
+        f"{area.area_km2:,.1f} km²: {ground}."
+    )
+
+
+def _data_notes(ctx: Context) -> None:
+    """How the data were read: every row used or counted under a named reason."""
+    data = ctx.data
+    with st.expander("How the data were read"):
+        far = [data.far_line] if data.far_line else []
+        notes = ctx.analysis.notes if ctx.analysis is not None else []
+        for line in data.report.lines(plain=True) + far + data.ward_notes + data.patrol_notes:
+            st.write(line)
+        for line in notes:
+            st.write(line)
+
+
+def _ready(ctx: Context | None) -> Context | None:
+    """The context when there is an analysis to show (else the reason is on screen already)."""
+    if ctx is None or ctx.analysis is None or ctx.chosen is None or ctx.settings is None:
+        return None
+    return ctx
+
+
+# ------------------------------------------------------------------------------------------
+# The pages
+
+
+def overview_page() -> None:
+    """The landing page: what the dashboard does, the four jobs, the numbers and the map."""
+    st.caption(
+        "Where crime concentrates, street by street, for police and council to plan patrols, "
+        "place outreach workers, brief partners and judge operations. Pick a job:"
+    )
+    cards = st.columns(len(JOBS))
+    for card, (path, title, icon, line) in zip(cards, JOBS, strict=True):
+        with card:
+            st.page_link(path, label=title, icon=icon, help=line)
+    ctx = _ready(current())
+    if ctx is None:
+        return
+    assert ctx.analysis is not None
+    _overview_numbers(ctx.analysis, ctx.change)
+    _map_section(ctx, height=440)
+    st.caption(_settings_caption(ctx.analysis))
+    _data_notes(ctx)
+
+
+def plan_page() -> None:
+    """The commander's page: the top hotspot in words, the map, the ranked hotspots."""
+    ctx = _ready(current())
+    if ctx is None:
+        return
+    assert ctx.analysis is not None and ctx.chosen is not None
+    st.markdown(f"**{plan_headline(ctx.analysis, ctx.change)}**")
+    _map_section(ctx)
+    deployments(ctx.analysis, ctx.period, ctx.change, later=ctx.rkey if ctx.deferred else None)
+    downloads(ctx.analysis, ctx.chosen, map_options(ctx), ctx.data.report)
+
+
+def outreach_page() -> None:
+    """The coordinator's page: uncovered hotspots, the map to draw on, streets to visit."""
+    ctx = _ready(current())
+    if ctx is None:
+        return
+    assert ctx.analysis is not None
+    st.markdown(f"**{outreach_headline(ctx.analysis)}**")
+    _map_section(ctx)
+    outreach(ctx.analysis, ctx.period, ctx.data.patrols is not None)
+
+
+def briefing_page() -> None:
+    """The council officer's page: the briefing's preview and its file."""
+    ctx = _ready(current())
+    if ctx is None:
+        return
+    assert ctx.analysis is not None and ctx.chosen is not None
+    data = ctx.data
+    briefing(
+        ctx.rkey, ctx.analysis, ctx.chosen, map_options(ctx), ctx.period, (data.start, data.end)
+    )
+
+
+def analysis_page() -> None:
+    """The analyst's page: other methods, and how the data were read."""
+    ctx = _ready(current())
+    if ctx is None:
+        return
+    assert ctx.analysis is not None and ctx.chosen is not None and ctx.settings is not None
+    data = ctx.data
+    st.caption(_settings_caption(ctx.analysis))
+    analysis_tab(
+        f"{data.fkey}|{data.wards_key}",
+        ctx.chosen,
+        data.wards,
+        ctx.analysis.hotspot_table,
+        ctx.settings.eps,
+        ctx.analysis.found.method or ctx.settings.method,
+        data_months=tuple(sorted(months_covered(data.incidents))),
+    )
+    _data_notes(ctx)
+
+
+def evaluate_page() -> None:
+    """The pilot evaluation: before and after, against a comparison area."""
+    ctx = current()
+    if ctx is None:
+        return
+    data = ctx.data
+    pilot_tab(data.inc_key, data.wards_key, data.incidents, data.wards, data.crime_types, ctx.store)
