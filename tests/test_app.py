@@ -797,3 +797,22 @@ def test_a_bad_store_path_is_one_line_not_a_traceback(
     message = at.error[0].value
     assert "store cannot be opened" in message and "HOTSPOTS_STORE" in message
     assert "\n" not in message
+
+
+def test_a_city_waits_for_the_back_test_to_be_asked_for(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At city scale (here: the threshold lowered to the demo's size) the commander's page shows
+    the hotspots at once and the back-test only after its button; the overview never runs it."""
+    from ui import context
+
+    monkeypatch.setattr(context, "CITY_INCIDENTS", 1_000)
+    at = _run(AppTest.from_file(APP, default_timeout=120))
+    on_page(at, "plan")
+    sentence = " ".join(m.value for m in at.markdown)
+    assert "back-tests" not in sentence
+    ask = widget(at.button, "Check how well these hotspots predict")
+    ask.click()  # type: ignore[attr-defined]
+    _run(at)
+    sentence = " ".join(m.value for m in at.markdown)
+    assert "3 back-tests (the latest fitted on 2024-01..2024-09" in sentence

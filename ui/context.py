@@ -34,8 +34,9 @@ class Context:
     """One run's data, settings and analysis.
 
     ``analysis`` (and ``settings``, ``chosen``, ``change``) is None when no analysis can be
-    made (no crime type chosen, or the first filter failed); ``deferred`` says the back-test
-    waits for the user to ask (a city's data).
+    made (no crime type chosen, or the first filter failed); it has no back-test yet
+    (:meth:`backtested`); ``deferred`` says the back-test waits for the user to ask (a city's
+    data).
     """
 
     store: PatrolAreaStore
@@ -46,6 +47,14 @@ class Context:
     change: PeriodChange | None = None
     rkey: str = ""
     deferred: bool = False
+
+    def backtested(self) -> Analysis | None:
+        """The analysis with its back-test (cached), or as it is when the back-test waits for
+        the user to ask (``deferred``). Only the pages that show the back-test call this: the
+        others do not wait for it."""
+        if self.analysis is None or self.deferred:
+            return self.analysis
+        return _backtested(self.rkey, self.analysis)
 
     @property
     def period(self) -> str:
@@ -196,8 +205,6 @@ def _analysed(ctx: Context, filter_error: Any) -> None:
             "rkey": rkey,
         }  # fmt: skip
     deferred = len(chosen) >= CITY_INCIDENTS and not st.session_state.get(f"backtest|{rkey}")
-    if not deferred:
-        analysis = _backtested(rkey, analysis)
     change = None
     if data.start and data.end:
         months = months_covered(data.incidents)

@@ -25,7 +25,15 @@ from .helpers import add_draw_tool, build_map, shaded_wards
 from .pilot import pilot_tab
 from .sidebar import WARD_SHADING
 from .trend import TREND_HELP, change_text, span_name, total_delta
-from .views import briefing, deployments, downloads, outreach, save_drawn, show_map
+from .views import (
+    briefing,
+    deployments,
+    downloads,
+    forecast_check,
+    outreach,
+    save_drawn,
+    show_map,
+)
 
 __all__ = [
     "JOBS",
@@ -302,8 +310,11 @@ def plan_page() -> None:
     assert ctx.analysis is not None and ctx.chosen is not None
     st.markdown(f"**{plan_headline(ctx.analysis, ctx.change)}**")
     _map_section(ctx)
-    deployments(ctx.analysis, ctx.period, ctx.change, later=ctx.rkey if ctx.deferred else None)
-    downloads(ctx.analysis, ctx.chosen, map_options(ctx), ctx.data.report)
+    deployments(ctx.analysis, ctx.period, ctx.change)
+    full = ctx.backtested()  # last: the page above shows while the back-test runs
+    assert full is not None
+    forecast_check(full, ctx.rkey if ctx.deferred else None)
+    downloads(full, ctx.chosen, map_options(ctx), ctx.data.report)
 
 
 def outreach_page() -> None:

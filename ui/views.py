@@ -241,9 +241,8 @@ def deployments(
     analysis: Analysis,
     period: str,
     change: PeriodChange | None = None,
-    *,
-    later: str | None = None,
 ) -> None:
+    """The ranked hotspots with their change, the chosen one's details and the wards."""
     table = with_change(lists_as_text(analysis.hotspot_table), change)  # lists as files write them
     st.subheader("Hotspots, ranked")
     if len(table) == 0:
@@ -312,7 +311,6 @@ def deployments(
     if analysis.ward_table is not None:
         st.subheader("Ward table")
         st.dataframe(lists_as_text(analysis.ward_table), hide_index=True, width="stretch")
-    forecast_check(analysis, later)
 
 
 def downloads(
