@@ -15,7 +15,6 @@ import pandas as pd
 import streamlit as st
 
 from hotspots import InputError
-from hotspots._text import lists_as_text
 from hotspots.assets import local_assets
 from hotspots.change import Window
 from hotspots.crs import to_wgs84
@@ -36,6 +35,7 @@ from hotspots.significance import CLASSES, LEFT_OUT
 
 from .harm_table import Weights, harm_key, harm_table
 from .helpers import STATIC_URL
+from .tables import show_table
 
 METHODS = ["DBSCAN / HDBSCAN footprints", "KDE", "Gi*", "Change"]
 BAND_COLOURS = ["#b10026", "#fc4e2a", "#feb24c", "#ffeda0", "#ffffcc"]
@@ -284,7 +284,7 @@ def _footprints(
         table = _harm_footprints(akey, float(eps), method, weights, inc, wards)
         st.caption("Ranked by harm; min_samples is suggested for the weighted incidents.")
     st.metric("Footprints", len(table))
-    st.dataframe(lists_as_text(table), hide_index=True, width="stretch")
+    show_table(table)
 
 
 def _kde_view(akey: str, weights: Weights | None, inc: gpd.GeoDataFrame, wards: Any) -> None:
@@ -305,7 +305,7 @@ def _kde_view(akey: str, weights: Weights | None, inc: gpd.GeoDataFrame, wards: 
     tips = bands["band"] + " of the area: " + bands["min_density_km2"].round(0).astype(str)
     tips = tips + " to " + bands["max_density_km2"].round(0).astype(str) + " per km²"
     _show(bands, colours, tips, "map_kde", wards)
-    st.dataframe(pd.DataFrame(bands.drop(columns="geometry")), hide_index=True, width="stretch")
+    show_table(pd.DataFrame(bands.drop(columns="geometry")))
 
 
 def _cell_choice(wards: Any, key: str) -> float:
@@ -352,7 +352,7 @@ def _gi_view(akey: str, weights: Weights | None, inc: gpd.GeoDataFrame, wards: A
     if "ward_name" in shown.columns:
         tips = shown["ward_name"].astype(str) + ", " + tips
     _show(shown, colours, tips, "map_gi", wards)
-    st.dataframe(table, hide_index=True, width="stretch")
+    show_table(table)
     _notes(found.notes)
 
 
@@ -393,7 +393,7 @@ def _change_view(
     )
     _show(moved, colours, tips, "map_change", wards)
     biggest = cmp.reindex(cmp["change"].abs().sort_values(ascending=False).index).head(20)
-    st.dataframe(pd.DataFrame(biggest.drop(columns="geometry")), hide_index=True, width="stretch")
+    show_table(pd.DataFrame(biggest.drop(columns="geometry")))
     _emerging_view(akey, weights, cell, inc, wards, data_months)
 
 
@@ -429,7 +429,7 @@ def _emerging_view(
         "cells' counts (p <= 0.05): a pattern whose counts show no clear trend is a statement "
         "about Gi* z-scores, not about more or fewer incidents."
     )
-    st.dataframe(found.pattern_table(), hide_index=True, width="stretch")
+    show_table(found.pattern_table())
     em = found.cells
     shown = em[~em["pattern"].isin(["no pattern", LEFT_OUT])]
     colours = pd.Series(
@@ -439,4 +439,4 @@ def _emerging_view(
     _show(shown, colours, tips, "map_emerging", wards)
     cols = ["pattern", "count_trend", "series", "incidents", "count_trend_z", "count_trend_p"]
     cols.append("trend_p")
-    st.dataframe(pd.DataFrame(shown[cols]), hide_index=True, width="stretch")
+    show_table(pd.DataFrame(shown[cols]))

@@ -24,6 +24,7 @@ from hotspots.report.wording import percent_interval
 
 from .helpers import DEMO, LAYER_TYPES, digest, read_uploaded_layer, table_csv
 from .helpers import uploaded_files as _uploaded
+from .tables import show_table
 
 CORRIDOR = "St James Street corridor (demo)"
 
@@ -273,7 +274,7 @@ def pilot_tab(
     for sentence in pilot_summary(result):
         st.write(sentence)
     st.subheader("Counts")
-    st.dataframe(result.counts.rename_axis("zone").reset_index(), hide_index=True)
+    show_table(result.counts.rename_axis("zone").reset_index())
     c1, c2 = st.columns(2)
     lo, hi = result.relative_change_ci
     c1.metric(

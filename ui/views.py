@@ -40,6 +40,7 @@ from .helpers import (
     table_csv,
     without_outlines,
 )
+from .tables import PAI_HELP, show_table
 from .trend import TREND_HELP, monthly_chart, span_name, with_change
 
 
@@ -138,10 +139,6 @@ def save_drawn(store: PatrolAreaStore) -> None:
         _name_drawn_area(store)
 
 
-PAI_HELP = (
-    "Predictive accuracy index: the hotspot's share of the incidents divided by its share of "
-    "the study area. 20 means 20 times as much crime as its size alone would bring."
-)
 #: The ranked table's columns in words (the values stay exact; TABLE_FORMATS rounds them).
 HOTSPOT_COLUMNS: dict[str, Any] = {
     "hotspot_id": st.column_config.Column("Hotspot"),
@@ -307,10 +304,10 @@ def deployments(
             width="stretch",
         )
     st.subheader("Wards each hotspot touches")
-    st.dataframe(table[["hotspot_id", "incidents", "wards"]], hide_index=True, width="stretch")
+    show_table(table[["hotspot_id", "incidents", "wards"]])
     if analysis.ward_table is not None:
         st.subheader("Ward table")
-        st.dataframe(lists_as_text(analysis.ward_table), hide_index=True, width="stretch")
+        show_table(analysis.ward_table)
 
 
 def downloads(
