@@ -27,6 +27,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import beta, binom, norm
 
+from ._points import unique_points
 from ._validate import check_month, month_label, month_number, month_numbers
 from .errors import ParameterError
 
@@ -439,10 +440,15 @@ def _inside_counts(
     if k == 0 or not keep.any():
         return [np.zeros(k, dtype=np.int64) for _ in flags]
     rows = np.flatnonzero(keep)
-    tree = shapely.STRtree(shapely.points(xy[rows]))
-    poly_idx, pt_idx = tree.query(polygons, predicate="intersects")
+    # incidents share map points (police.uk snaps them): each flagged set counted per point,
+    # and only the distinct points tested against the outlines
+    inverse, spots, _ = unique_points(xy[rows])
+    per_spot = [np.bincount(inverse, weights=f[rows], minlength=len(spots)) for f in flags]
+    tree = shapely.STRtree(shapely.points(spots))
+    poly_idx, spot_idx = tree.query(polygons, predicate="intersects")
     return [
-        np.bincount(poly_idx, weights=f[rows][pt_idx], minlength=k).astype(np.int64) for f in flags
+        np.bincount(poly_idx, weights=c[spot_idx], minlength=k).round().astype(np.int64)
+        for c in per_spot
     ]
 
 

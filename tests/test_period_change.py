@@ -116,3 +116,32 @@ def test_counts_are_the_incidents_in_each_span(months: list[int], start: int, le
         assert out.table.iloc[0]["clear"] == (out.table.iloc[0]["p"] < 0.05)
     else:
         assert out.previous is None
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 12), st.integers(0, 12), st.booleans(), st.booleans()),
+        min_size=1,
+        max_size=60,
+    )
+)
+@settings(max_examples=60, deadline=None)
+def test_inside_counts_match_a_plain_count_with_shared_points(
+    rows: list[tuple[int, int, bool, bool]],
+) -> None:
+    """Counting per distinct map point (incidents share points) gives each outline the same
+    counts as testing every incident on its own (edges count as inside)."""
+    import shapely
+
+    from hotspots.trend import _inside_counts
+
+    xy = np.array([[x, y] for x, y, _, _ in rows], dtype=float)
+    flags = [np.array([a for *_, a, _ in rows]), np.array([b for *_, b in rows])]
+    polygons = np.array([box(0, 0, 4, 4), box(3, 3, 9, 12), box(20, 20, 21, 21)], dtype=object)
+    got = _inside_counts(xy, flags, polygons)
+    for f, counts in zip(flags, got, strict=True):
+        plain = [
+            sum(bool(f[i]) and shapely.intersects(p, Point(xy[i])) for i in range(len(xy)))
+            for p in polygons
+        ]
+        assert counts.tolist() == plain
