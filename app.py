@@ -25,7 +25,8 @@ def main() -> None:
         '[data-testid="stMetricValue"] {font-size: 1.9rem;}</style>'
     )
     loading = st.empty()
-    loading.info("Reading the data and finding the hotspots ...", icon="⏳")
+    if not st.session_state.get("_shown"):  # a session's first run: seconds before the map
+        loading.info("Reading the data and finding the hotspots ...", icon="⏳")
     from ui.context import prepare  # the library's imports take seconds: after the note
     from ui.roles import PAGES
 
@@ -38,6 +39,7 @@ def main() -> None:
         prepare()
     finally:
         loading.empty()
+    st.session_state["_shown"] = True
     page.run()
 
 
