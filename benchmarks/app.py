@@ -4,7 +4,8 @@
 
 The dashboard runs in-process through Streamlit's AppTest on the bundled synthetic demo
 borough, whose default view is a borough-year (2024, ~30,000 incidents). After the first run
-(data read and cached), each run moves the eps slider to a value not seen before and re-runs
+(data read and cached) a new session's first run is timed (the warm start: another user or
+browser tab opening the dashboard), then each run moves the eps slider to a value not seen before and re-runs
 the whole page: the cached filter, a new analysis (clustering, footprints, profile, overlays,
 tables) and a new map (make_map and streamlit-folium's page payload). A second series moves
 it back to values already seen (analysis and map cached: the page itself). The reference, side
@@ -62,7 +63,7 @@ def _timed(fn: Callable[[], object], runs: int) -> list[float]:
     return out
 
 
-def _slider_rerenders(runs: int) -> tuple[float, list[float], list[float]]:
+def _slider_rerenders(runs: int) -> tuple[float, float, list[float], list[float]]:
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=300)
@@ -70,6 +71,10 @@ def _slider_rerenders(runs: int) -> tuple[float, list[float], list[float]]:
     at.run()
     first = time.perf_counter() - t
     assert not at.exception, at.exception
+    # a warm start: a new session (another browser tab) once the caches hold the data
+    t = time.perf_counter()
+    AppTest.from_file(str(REPO / "app.py"), default_timeout=300).run()
+    warm = time.perf_counter() - t
     next(c for c in at.checkbox if c.label == "Use suggested settings").uncheck().run()
 
     def eps_slider():  # type: ignore[no-untyped-def]
@@ -88,7 +93,7 @@ def _slider_rerenders(runs: int) -> tuple[float, list[float], list[float]]:
         t = time.perf_counter()
         at.run()
         cached.append(time.perf_counter() - t)
-    return first, fresh, cached
+    return first, warm, fresh, cached
 
 
 def _payload_size(m: object) -> int:
@@ -172,9 +177,10 @@ def main(argv: list[str] | None = None) -> int:
         csvs = sorted(folder.rglob("*.csv"))
         plain = _timed(lambda: [pd.read_csv(f) for f in csvs], args.runs)
 
-    first, fresh, cached = _slider_rerenders(args.runs)
+    first, warm, fresh, cached = _slider_rerenders(args.runs)
     print("Dashboard on the demo borough-year (2024, ~30,000 incidents), AppTest in-process")
     print(f"  first run (read, suggest, analyse, map)   {first:7.3f} s")
+    print(f"  warm start: a new session's first page    {warm:7.3f} s   (goal <= 5 s)")
     print(f"  slider change, new eps (analyse + map)    {_stats(fresh)}")
     print(f"  slider change, eps seen before (cached)   {_stats(cached)}")
     print(f"  reference: read_incidents of the year      {_stats(read)}")
