@@ -20,12 +20,14 @@ from folium.template import Template
 from ._text import esc
 from .errors import ParameterError
 
-__all__ = ["TILE_SERVER_HELP", "add_tiles", "check_tiles"]
+__all__ = ["TILE_SERVER_EXAMPLE", "TILE_SERVER_HELP", "add_tiles", "check_tiles"]
 
+#: The example address of :data:`TILE_SERVER_HELP`.
+TILE_SERVER_EXAMPLE = "https://tiles.example.org/{z}/{x}/{y}.png"
 #: The one line every refused base-map setting gets (the CLI names its flag in front).
 TILE_SERVER_HELP = (
     "The tile server address must start with https:// and contain {z}, {x} and {y}, "
-    "e.g. https://tiles.example.org/{z}/{x}/{y}.png"
+    f"e.g. {TILE_SERVER_EXAMPLE}"
 )
 # Placeholders Leaflet fills in itself; any other {...} throws in the browser.
 _PLACEHOLDERS = re.compile(r"\{(?:s|z|x|y|-y|r)\}")

@@ -15,7 +15,8 @@ With no tile server the map has no streets of its own; these labels give it the 
 
 Both are drawn by :class:`LabelLayer`: a Leaflet layer group in its own pane (``labels``: above
 the hotspot outlines, never catching a click) that, after every zoom and move, places the
-labels in view in their order and skips one that would overlap a label already placed. Labels
+labels in view in their order and skips one that would overlap a label already placed, a
+hotspot's id or one of the map's boxes (street names also keep off ward names). Labels
 are escaped here (:func:`hotspots._text.esc`) and set as the label's HTML in the browser.
 """
 
@@ -64,6 +65,8 @@ STREET_LABELS_MAX = 2_500
 _NEAR_HOTSPOT_M = 150.0
 # Most labels placed in view at once (the rest of the view's labels wait for a closer zoom).
 _SHOWN_MAX = 400
+# What labels are not placed over: hotspot ids, controls (zoom, layers, legend) and the title.
+_AVOID = ".leaflet-tooltip.hotspot-label, .leaflet-control, .hs-title"
 # Decimal places of label positions (1 m).
 _LABEL_DP = 5
 
@@ -110,6 +113,7 @@ class LabelLayer(Layer):
             var minZoom = {{ this.min_zoom|tojson }};
             var cls = {{ this.css_class|tojson }};
             var most = {{ this.shown_max|tojson }};
+            var avoid = {{ this.avoid|tojson }};
             function width(html) {
                 return 6.5 * html.replace(/&[#\\w]+;/g, "x").length + 6;
             }
@@ -117,6 +121,14 @@ class LabelLayer(Layer):
                 group.clearLayers();
                 if (!map.hasLayer(group) || map.getZoom() < minZoom) { return; }
                 var view = map.getBounds().pad(0.1), cells = {}, placed = 0;
+                var frame = map.getContainer().getBoundingClientRect();
+                map.getContainer().querySelectorAll(avoid).forEach(function (el) {
+                    var r = el.getBoundingClientRect();
+                    if (r.width && r.height) {
+                        free([r.left - frame.left, r.top - frame.top,
+                              r.right - frame.left, r.bottom - frame.top], true);
+                    }
+                });
                 function free(b, mark) {
                     for (var cx = Math.floor(b[0] / 64); cx <= Math.floor(b[2] / 64); cx++) {
                         for (var cy = Math.floor(b[1] / 64); cy <= Math.floor(b[3] / 64); cy++) {
@@ -147,7 +159,7 @@ class LabelLayer(Layer):
                     }).addTo(group);
                 }
             }
-            map.on("zoomend moveend", draw);
+            map.on("moveend", draw);
             group.on("add", draw);
         })();
         {% endmacro %}
@@ -161,6 +173,8 @@ class LabelLayer(Layer):
         self.min_zoom = int(min_zoom)
         self.css_class = f"hs-label hs-{kind}-label"
         self.shown_max = _SHOWN_MAX
+        # Never over the hotspots' labels and the map's boxes; street names not over ward names.
+        self.avoid = _AVOID + (", .hs-ward-label span" if kind == "street" else "")
 
 
 def labels_bytes(labels: list[Label]) -> int:

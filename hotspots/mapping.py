@@ -85,6 +85,8 @@ POINTS_MAX = 2_000
 _POINT_DP = 5
 _BACKGROUND = "#f2efe9"
 _UK_CENTRE = (54.0, -2.5)
+# The closest zoom (about 0.3 m a pixel): street names read from STREET_ZOOM (16) on.
+_MAX_ZOOM = 19
 
 _RANK_CSS = "\n".join(
     f".leaflet-tooltip.hotspot-label.hs-r{i} {{ border-color: {c}; }}"
@@ -409,13 +411,15 @@ def _empty_map(bounds: list[list[float]] | None, tiles: str | None) -> folium.Ma
         centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
         zoom = 13
     # Fractional zoom fits the data tightly; with raster tiles whole levels keep them sharp.
-    return folium.Map(
+    m = folium.Map(
         location=centre,
         zoom_start=zoom,
         tiles=None,
         control_scale=False,
         zoom_snap=1 if tiles else 0.25,
     )
+    m.options["maxZoom"] = _MAX_ZOOM  # without tiles Leaflet would zoom on to a few metres
+    return m
 
 
 def make_map(

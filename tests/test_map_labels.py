@@ -303,8 +303,8 @@ def test_app_reports_a_bad_tile_server_under_its_box_and_keeps_the_map(
     at.text_input(key="tiles").set_value("htps://x/{z}/{x}.png").run()
     assert not at.exception
     under = _under_the_tile_box(at)
-    assert type(under).__name__ == "Error" and under.value == TILE_SERVER_HELP
-    assert [e.value for e in at.error] == [TILE_SERVER_HELP]  # nothing else blamed
+    assert type(under).__name__ == "Error" and under.value.replace("`", "") == TILE_SERVER_HELP
+    assert len(at.error) == 1  # nothing else blamed
     args = _map_args(at)
     assert "Street names" in args and "tileLayer" not in args  # the map, without tiles
     assert not [c for c in at.caption if "Leaflet.draw" in c.value]

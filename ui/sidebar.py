@@ -22,7 +22,7 @@ from geodata import (
 )
 from geodata.store import PatrolAreaStore
 from hotspots import InputError, LoadReport, read_incidents
-from hotspots.basemap import check_tiles
+from hotspots.basemap import TILE_SERVER_EXAMPLE, check_tiles
 from hotspots.filter import months_covered
 from hotspots.guardrails import BoundaryCheck, FarIncidents, check_boundaries, far_incidents
 from hotspots.pipeline import Suggested
@@ -580,7 +580,7 @@ def sidebar_settings(suggested: Suggested) -> Choices:
     try:
         check_tiles(tiles)
     except InputError as exc:  # shown under the box; the map shows without a base map
-        st.error(str(exc))
+        st.error(str(exc).replace(TILE_SERVER_EXAMPLE, f"`{TILE_SERVER_EXAMPLE}`"))  # no link
         tiles = ""
     attribution = st.text_input("Tile attribution", key="tile_attribution").strip()
     shading = st.selectbox(
