@@ -218,6 +218,21 @@ def ward_labels(wards: gpd.GeoDataFrame, names: list[str]) -> list[Label]:
     return [(float(lat), float(lon), name) for (name, _), (lon, lat) in zip(rows, xy, strict=True)]
 
 
+def _row_streets(
+    location: pd.Series,
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
+    """Each row's street as a code into the distinct street names (-1: none), cleaning each
+    distinct location once (:func:`hotspots.profile.street_names`)."""
+    codes, uniques = pd.factorize(location.reset_index(drop=True))
+    if not len(uniques):
+        return np.full(len(codes), -1, dtype=np.intp), np.zeros(0, dtype=object)
+    cleaned = street_names(pd.Series(np.asarray(uniques, dtype=object), dtype="str"))
+    name_code, distinct = pd.factorize(cleaned.fillna("").to_numpy(dtype=object))
+    names = np.asarray(distinct, dtype=object)
+    per_unique = np.where(names[name_code] == "", -1, name_code)
+    return np.where(codes >= 0, per_unique[np.maximum(codes, 0)], -1).astype(np.intp), names
+
+
 def _street_candidates(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
     """Each street's busiest map point in each cell: ``street``, ``x``, ``y`` (metres), ``n``
     (the street's incidents in the cell). Empty without a ``location`` column."""
@@ -226,26 +241,30 @@ def _street_candidates(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
         return empty
     geom = incidents.geometry
     keep = (geom.notna() & ~geom.is_empty & (geom.geom_type == "Point")).to_numpy()
-    codes, uniques = pd.factorize(incidents["location"].to_numpy()[keep])
-    if not len(uniques):
-        return empty
-    cleaned = street_names(pd.Series(np.asarray(uniques, dtype=object), dtype="str")).to_numpy()
-    street = np.where(codes >= 0, cleaned[np.maximum(codes, 0)], "")
+    street, names = _row_streets(incidents["location"][keep])
     xy = shapely.get_coordinates(geom.to_numpy()[keep])
-    named = (street != "") & np.isfinite(xy).all(axis=1)
+    named = (street >= 0) & np.isfinite(xy).all(axis=1)
     if not named.any():
         return empty
     point, uxy, _ = unique_points(xy[named])
-    pairs = pd.DataFrame({"p": point, "street": street[named]})
-    per_point = pairs.groupby(["street", "p"], sort=False).size().rename("k").reset_index()
-    p = per_point["p"].to_numpy(dtype=np.intp)
-    per_point["x"], per_point["y"] = uxy[p, 0], uxy[p, 1]
-    per_point["cx"] = np.floor(per_point["x"] / STREET_CELL_M)
-    per_point["cy"] = np.floor(per_point["y"] / STREET_CELL_M)
-    keys = ["street", "cx", "cy"]
-    per_point["n"] = per_point.groupby(keys, sort=False)["k"].transform("sum")
-    best = per_point.sort_values(["k", "p"], ascending=[False, True]).drop_duplicates(keys)
-    return best[["street", "x", "y", "n"]].reset_index(drop=True)
+    m = np.int64(len(uxy))
+    # incidents per (street, map point), then per (street, cell) with its busiest point
+    pair, k = np.unique(street[named].astype(np.int64) * m + point, return_counts=True)
+    s, p = pair // m, pair % m
+    cells = np.floor(uxy[p] / STREET_CELL_M).astype(np.int64)
+    cell = pd.factorize(cells[:, 0] * np.int64(1 << 32) + cells[:, 1])[0]
+    group = s * np.int64(cell.max() + 1) + cell
+    n = pd.Series(k).groupby(group).transform("sum").to_numpy()
+    order = np.lexsort((p, -k, group))
+    first = order[np.r_[True, group[order][1:] != group[order][:-1]]]
+    return pd.DataFrame(
+        {
+            "street": names[s[first]],
+            "x": uxy[p[first], 0],
+            "y": uxy[p[first], 1],
+            "n": n[first],
+        }
+    )
 
 
 def _near_hotspots(xy: npt.NDArray[np.float64], hotspots: gpd.GeoDataFrame, crs: Any) -> Any:
