@@ -100,6 +100,8 @@ class LabelLayer(Layer):
         The labels show from this zoom on (the layer stays in the control).
     kind
         ``"ward"`` or ``"street"``: the CSS class ``hs-<kind>-label``.
+    show
+        Whether the layer starts switched on (the layer control switches it).
     """
 
     _template = Template(
@@ -166,8 +168,10 @@ class LabelLayer(Layer):
         """
     )
 
-    def __init__(self, labels: list[Label], *, name: str, min_zoom: int, kind: str) -> None:
-        super().__init__(name=name, overlay=True, control=True, show=True)
+    def __init__(
+        self, labels: list[Label], *, name: str, min_zoom: int, kind: str, show: bool = True
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "LabelLayer"
         self.labels: list[Label] = list(labels)
         self.min_zoom = int(min_zoom)
@@ -360,7 +364,9 @@ def street_labels(
     ]
 
 
-def add_labels(m: folium.Map, labels: list[Label], *, name: str, min_zoom: int, kind: str) -> None:
+def add_labels(
+    m: folium.Map, labels: list[Label], *, name: str, min_zoom: int, kind: str, show: bool = True
+) -> None:
     """Add a :class:`LabelLayer` of ``labels`` to ``m`` (nothing when there are none)."""
     if labels:
-        LabelLayer(labels, name=name, min_zoom=min_zoom, kind=kind).add_to(m)
+        LabelLayer(labels, name=name, min_zoom=min_zoom, kind=kind, show=show).add_to(m)

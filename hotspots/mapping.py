@@ -20,6 +20,10 @@ What the map draws, bottom to top:
   Outlines are simplified for display (within 2 m) and hotspots are drawn in rank order while
   they fit the page's byte budget (:mod:`hotspots.web`: the page stays under 2 MB); the legend
   says when only the top ones are drawn.
+* **Ward names** and **street names** (pane ``labels``, :mod:`hotspots.map_labels`): each ward's
+  name inside it from borough zoom on; from street zoom on, the incidents' own map points named
+  by their police.uk streets ("On or near ..."), so that the map reads without tiles (with a tile
+  server the street names start switched off: the tiles name the streets).
 * A title box ("SYNTHETIC DEMO DATA" when ``synthetic``), a legend, a layer control, a scale bar
   and a full-screen button; the view fits the data.
 
@@ -388,9 +392,11 @@ def _add_names(
     wards: gpd.GeoDataFrame | None,
     incidents: gpd.GeoDataFrame,
     hs: gpd.GeoDataFrame,
+    streets_on: bool,
 ) -> tuple[int, int]:
-    """Ward names and street names (:mod:`hotspots.map_labels`) within ``MAP_LABEL_BYTES``;
-    returns their bytes and the number of street labels."""
+    """Ward names and street names (:mod:`hotspots.map_labels`) within ``MAP_LABEL_BYTES``
+    (street names switched off at first when ``streets_on`` is False: a base map names its
+    streets); returns their bytes and the number of street labels."""
     wl = ward_labels(wards, area_labels(wards)) if wards is not None and len(wards) else []
     used = labels_bytes(wl)
     if used > MAP_LABEL_BYTES:  # thousands of wards: the largest ones that fit
@@ -399,7 +405,7 @@ def _add_names(
             used = labels_bytes(wl)
     add_labels(m, wl, name="Ward names", min_zoom=WARD_ZOOM, kind="ward")
     sl = street_labels(incidents, hs, max_bytes=MAP_LABEL_BYTES - used)
-    add_labels(m, sl, name="Street names", min_zoom=STREET_ZOOM, kind="street")
+    add_labels(m, sl, name="Street names", min_zoom=STREET_ZOOM, kind="street", show=streets_on)
     return used + labels_bytes(sl), len(sl)
 
 
@@ -457,7 +463,7 @@ def make_map(
     tiles
         ``None`` for no base map (offline: light background), a folium tile name such as
         ``"OpenStreetMap"``, or a URL template (``https://tiles.example/{z}/{x}/{y}.png``) for an
-        organisation's own tile server.
+        organisation's own tile server, checked by :func:`hotspots.basemap.check_tiles`.
     attribution
         Plain text credited in the corner (escaped); for a URL template it is the tiles'
         attribution (default: the server's host name).
@@ -483,7 +489,8 @@ def make_map(
     Raises
     ------
     ParameterError
-        For an argument of the wrong kind or out of range.
+        For an argument of the wrong kind or out of range (a bad tile server: one plain line,
+        ``argument="tiles"``).
     InputError
         For a frame without a CRS or without the hotspot columns.
     """
@@ -511,7 +518,7 @@ def make_map(
     shading_note = add_reference_layers(m, ward_frame, patrol_frame, ward_shading)
     n_hs = len(hs)
     points_drawn = 0 < len(pts) <= POINTS_MAX
-    label_bytes, n_streets = _add_names(m, ward_frame, incidents, hs)
+    label_bytes, n_streets = _add_names(m, ward_frame, incidents, hs, tiles is None)
     budget = map_hotspot_budget(
         heat_points=len(pts),
         circles=len(pts) if points_drawn else 0,
@@ -532,7 +539,7 @@ def make_map(
     legend = _legend_html(
         n_hs, heat_note, points_drawn, ward_frame is not None, patrol_frame is not None
     )
-    if n_streets:
+    if n_streets and tiles is None:
         legend += "<div class='hs-note'>zoom in to streets to read their names</div>"
     _add_boxes(
         m,

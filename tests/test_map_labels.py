@@ -164,6 +164,20 @@ def test_street_labels_in_the_page_are_escaped_and_shown_from_street_zoom() -> N
     assert "zoom in to streets to read their names" in html
 
 
+def test_with_a_tile_server_street_names_start_switched_off() -> None:
+    rows = [(537_500, 189_200, "On or near High Street")] * 2
+    url = "https://tiles.example.org/{z}/{x}/{y}.png"
+    m = make_map(hotspots_frame(), incidents(rows), assets="static", tiles=url)
+    layer = label_layers(m)["Street names"]
+    assert layer.show is False and [t for _, _, t in layer.labels] == ["High Street"]
+    page = m.get_root().render()
+    assert f"{layer.get_name()}.addTo(" not in page  # in the layer control, not on the map
+    assert "zoom in to streets to read their names" not in page
+    offline = make_map(hotspots_frame(), incidents(rows), assets="static", tiles=None)
+    layer = label_layers(offline)["Street names"]
+    assert layer.show is True and f"{layer.get_name()}.addTo(" in offline.get_root().render()
+
+
 def test_no_location_column_no_street_layer() -> None:
     inc = incidents([(537_500, 189_200, "On or near High Street")]).drop(columns="location")
     m = make_map(hotspots_frame(), inc, assets="static", tiles=None)
