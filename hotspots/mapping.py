@@ -399,10 +399,10 @@ def _add_names(
     streets); returns their bytes and the number of street labels."""
     wl = ward_labels(wards, area_labels(wards)) if wards is not None and len(wards) else []
     used = labels_bytes(wl)
-    if used > MAP_LABEL_BYTES:  # thousands of wards: the largest ones that fit
-        while wl and used > MAP_LABEL_BYTES // 2:
-            wl = wl[: len(wl) // 2]
-            used = labels_bytes(wl)
+    if used > MAP_LABEL_BYTES:  # thousands of wards: the largest in half the budget
+        fits = np.cumsum([labels_bytes([w]) for w in wl]) <= MAP_LABEL_BYTES // 2
+        wl = wl[: int(fits.sum())]
+        used = labels_bytes(wl)
     add_labels(m, wl, name="Ward names", min_zoom=WARD_ZOOM, kind="ward")
     sl = street_labels(incidents, hs, max_bytes=MAP_LABEL_BYTES - used)
     add_labels(m, sl, name="Street names", min_zoom=STREET_ZOOM, kind="street", show=streets_on)

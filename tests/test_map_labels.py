@@ -326,3 +326,27 @@ def test_app_reports_a_bad_tile_server_under_its_box_and_keeps_the_map(
     at.text_input(key="tiles").set_value("https://tiles.example.org/{z}/{x}/{y}.png").run()
     assert not at.exception and not at.error
     assert "tiles.example.org" in _map_args(at)
+
+
+def test_many_wards_keep_the_largest_names_within_half_the_label_budget() -> None:
+    side = 40  # 1,600 wards of 100 m, every tenth one larger: more names than the budget holds
+    cells = [
+        box(530_000 + 100 * (i % side), 180_000 + 100 * (i // side),
+            530_000 + 100 * (i % side) + (90 if i % 10 == 0 else 50),
+            180_000 + 100 * (i // side) + 90)
+        for i in range(side * side)
+    ]  # fmt: skip
+    names = [
+        f"A rather long ward name, as some councils write them, number {i}"
+        for i in range(len(cells))
+    ]
+    wards = gpd.GeoDataFrame({"ward_name": names}, geometry=cells, crs=BNG)
+    m = make_map(
+        hotspots_frame().iloc[0:0], incidents([]), assets="static", tiles=None, wards=wards
+    )
+    kept = label_layers(m)["Ward names"].labels
+    assert 0 < len(kept) < len(cells)
+    assert MAP_LABEL_BYTES // 2 - 100 < labels_bytes(kept) <= MAP_LABEL_BYTES // 2
+    large = {names[i] for i in range(0, len(cells), 10)}
+    texts = [t for _, _, t in kept]
+    assert set(texts[: len(large)]) == large  # the largest wards first
