@@ -252,7 +252,8 @@ def _bounds(frames: Sequence[gpd.GeoDataFrame | pd.DataFrame]) -> list[list[floa
 
 
 def _add_style_and_panes(m: folium.Map) -> None:
-    """The map's CSS (labels, boxes, popups, background) and its three panes below the hotspots."""
+    """The map's CSS (labels, boxes, popups, background), three panes below the hotspots and
+    one above them for the ward and street names."""
     root = m.get_root()
     assert isinstance(root, Figure)
     root.header.add_child(Element(_CSS + LABEL_CSS), name="hotspots_css")
