@@ -36,6 +36,7 @@ __all__ = [
     "add_points",
     "add_reference_layers",
     "add_uncovered",
+    "area_labels",
     "display_layer",
     "popup_html",
     "round_coordinates",
@@ -369,14 +370,19 @@ def _name_column(frame: gpd.GeoDataFrame) -> str | None:
     return text[0] if text else None
 
 
-def _reference_geojson(frame: gpd.GeoDataFrame, style: dict[str, Any]) -> dict[str, Any]:
-    """A reference layer (WGS84) as GeoJSON with labels and style, simplified further (twice
-    the tolerance each time, up to ``_SIMPLIFY_MAX_M``) until it fits ``MAP_REFERENCE_BYTES``."""
+def area_labels(frame: gpd.GeoDataFrame) -> list[str]:
+    """Each area's name (wards, patrol areas), escaped; ``""`` where it has none."""
     col = _name_column(frame)
-    labels = [
+    return [
         "" if col is None or is_missing(v) else esc(v)
         for v in (frame[col] if col else [None] * len(frame))
     ]
+
+
+def _reference_geojson(frame: gpd.GeoDataFrame, style: dict[str, Any]) -> dict[str, Any]:
+    """A reference layer (WGS84) as GeoJSON with labels and style, simplified further (twice
+    the tolerance each time, up to ``_SIMPLIFY_MAX_M``) until it fits ``MAP_REFERENCE_BYTES``."""
+    labels = area_labels(frame)
     props = [{"label": label, "style": style} for label in labels]
     geoms, tolerance = frame.geometry, _SIMPLIFY_M
     while True:

@@ -20,6 +20,10 @@ What the map draws, bottom to top:
   Outlines are simplified for display (within 2 m) and hotspots are drawn in rank order while
   they fit the page's byte budget (:mod:`hotspots.web`: the page stays under 2 MB); the legend
   says when only the top ones are drawn.
+* **Ward names** and **street names** (pane ``labels``, :mod:`hotspots.map_labels`): each ward's
+  name inside it from borough zoom on; from street zoom on, the incidents' own map points named
+  by their police.uk streets ("On or near ..."), so that the map reads without tiles (with a tile
+  server the street names start switched off: the tiles name the streets).
 * A title box ("SYNTHETIC DEMO DATA" when ``synthetic``), a legend, a layer control, a scale bar
   and a full-screen button; the view fits the data.
 
@@ -38,7 +42,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from typing import Literal
-from urllib.parse import urlsplit
 
 import folium
 import geopandas as gpd
@@ -53,11 +56,28 @@ from folium.template import Template
 from ._points import unique_points
 from ._text import esc
 from .assets import local_assets
+from .basemap import add_tiles, check_tiles
 from .crs import to_wgs84
 from .errors import InputError, ParameterError
-from .map_layers import add_heat, add_hotspots, add_points, add_reference_layers, display_layer
+from .map_labels import (
+    LABEL_CSS,
+    STREET_ZOOM,
+    WARD_ZOOM,
+    add_labels,
+    labels_bytes,
+    street_labels,
+    ward_labels,
+)
+from .map_layers import (
+    add_heat,
+    add_hotspots,
+    add_points,
+    add_reference_layers,
+    area_labels,
+    display_layer,
+)
 from .palette import RANK_COLOURS, rank_classes
-from .web import HEAT_MAX_POINTS, map_hotspot_budget
+from .web import HEAT_MAX_POINTS, MAP_LABEL_BYTES, map_hotspot_budget
 
 __all__ = ["POINTS_MAX", "make_map"]
 
@@ -69,6 +89,8 @@ POINTS_MAX = 2_000
 _POINT_DP = 5
 _BACKGROUND = "#f2efe9"
 _UK_CENTRE = (54.0, -2.5)
+# The closest zoom (about 0.3 m a pixel): street names read from STREET_ZOOM (16) on.
+_MAX_ZOOM = 19
 
 _RANK_CSS = "\n".join(
     f".leaflet-tooltip.hotspot-label.hs-r{i} {{ border-color: {c}; }}"
@@ -157,26 +179,6 @@ class _MetricScale(MacroElement):
         self._name = "MetricScale"
 
 
-class _Attribution(MacroElement):
-    """Add a (pre-escaped) attribution to the map's attribution control."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            if ({{ this._parent.get_name() }}.attributionControl) {
-                {{ this._parent.get_name() }}.attributionControl.addAttribution(
-                    {{ this.text|tojson }});
-            }
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self._name = "HotspotsAttribution"
-        self.text = text
-
-
 def _unique_points(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
     """Unique coordinates (in the frame's CRS) with their incident counts, first-seen order."""
     geom = incidents.geometry
@@ -250,39 +252,17 @@ def _bounds(frames: Sequence[gpd.GeoDataFrame | pd.DataFrame]) -> list[list[floa
 
 
 def _add_style_and_panes(m: folium.Map) -> None:
-    """The map's CSS (labels, boxes, popups, background) and its three panes below the hotspots."""
+    """The map's CSS (labels, boxes, popups, background), three panes below the hotspots and
+    one above them for the ward and street names."""
     root = m.get_root()
     assert isinstance(root, Figure)
-    root.header.add_child(Element(_CSS), name="hotspots_css")
+    root.header.add_child(Element(_CSS + LABEL_CSS), name="hotspots_css")
     CustomPane("heat", z_index=350, pointer_events=False).add_to(m)
     CustomPane("reference", z_index=380, pointer_events=True).add_to(m)
     # Points below the hotspots (overlay pane, 400): a hotspot is never hidden by its points.
     CustomPane("points", z_index=390, pointer_events=True).add_to(m)
-
-
-def _add_tiles(m: folium.Map, tiles: str | None, attribution: str | None) -> None:
-    """The base map: a folium tile name or a URL template, or none (attribution only).
-
-    Raises
-    ------
-    ParameterError
-        For a tile name folium does not know.
-    """
-    if tiles is not None:
-        if "{" in tiles:
-            attr = esc(attribution) if attribution else esc(urlsplit(tiles).netloc or "tiles")
-            folium.TileLayer(tiles, attr=attr, name="Base map", max_zoom=19).add_to(m)
-        else:
-            try:
-                layer = folium.TileLayer(tiles, attr=esc(attribution) if attribution else None)
-            except ValueError:
-                raise ParameterError(
-                    f"tiles={tiles!r} is not a tile name folium knows; give None, "
-                    "'OpenStreetMap' or a URL template with {z}/{x}/{y}."
-                ) from None
-            layer.add_to(m)
-    elif attribution:
-        m.add_child(_Attribution(esc(attribution)))
+    # Ward and street names above the hotspot outlines (400), never catching a click.
+    CustomPane("labels", z_index=420, pointer_events=False).add_to(m)
 
 
 def _legend_html(
@@ -376,16 +356,6 @@ def _check_arguments(
         )
 
 
-def _tiles_choice(tiles: object) -> str | None:
-    """``tiles`` stripped; None for no base map (``None``, ``""`` or ``"none"``)."""
-    tiles = tiles.strip() if isinstance(tiles, str) else tiles
-    if tiles is not None and not isinstance(tiles, str):
-        raise ParameterError(f"tiles must be None, a tile name or a URL template, not {tiles!r}.")
-    if not tiles or tiles.lower() == "none":
-        return None
-    return tiles
-
-
 def _map_points(
     incidents: gpd.GeoDataFrame, max_points: int
 ) -> tuple[pd.DataFrame, int, int, str | None]:
@@ -418,6 +388,28 @@ def _map_points(
     return pts, n_incidents, n_unique, heat_note
 
 
+def _add_names(
+    m: folium.Map,
+    wards: gpd.GeoDataFrame | None,
+    incidents: gpd.GeoDataFrame,
+    hs: gpd.GeoDataFrame,
+    streets_on: bool,
+) -> tuple[int, int]:
+    """Ward names and street names (:mod:`hotspots.map_labels`) within ``MAP_LABEL_BYTES``
+    (street names switched off at first when ``streets_on`` is False: a base map names its
+    streets); returns their bytes and the number of street labels."""
+    wl = ward_labels(wards, area_labels(wards)) if wards is not None and len(wards) else []
+    used = labels_bytes(wl)
+    if used > MAP_LABEL_BYTES:  # thousands of wards: the largest in half the budget
+        fits = np.cumsum([labels_bytes([w]) for w in wl]) <= MAP_LABEL_BYTES // 2
+        wl = wl[: int(fits.sum())]
+        used = labels_bytes(wl)
+    add_labels(m, wl, name="Ward names", min_zoom=WARD_ZOOM, kind="ward")
+    sl = street_labels(incidents, hs, max_bytes=MAP_LABEL_BYTES - used)
+    add_labels(m, sl, name="Street names", min_zoom=STREET_ZOOM, kind="street", show=streets_on)
+    return used + labels_bytes(sl), len(sl)
+
+
 def _empty_map(bounds: list[list[float]] | None, tiles: str | None) -> folium.Map:
     """A map centred on ``bounds`` (the UK when None), without tiles yet."""
     if bounds is None:
@@ -426,13 +418,15 @@ def _empty_map(bounds: list[list[float]] | None, tiles: str | None) -> folium.Ma
         centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
         zoom = 13
     # Fractional zoom fits the data tightly; with raster tiles whole levels keep them sharp.
-    return folium.Map(
+    m = folium.Map(
         location=centre,
         zoom_start=zoom,
         tiles=None,
         control_scale=False,
         zoom_snap=1 if tiles else 0.25,
     )
+    m.options["maxZoom"] = _MAX_ZOOM  # without tiles Leaflet would zoom on to a few metres
+    return m
 
 
 def make_map(
@@ -470,7 +464,7 @@ def make_map(
     tiles
         ``None`` for no base map (offline: light background), a folium tile name such as
         ``"OpenStreetMap"``, or a URL template (``https://tiles.example/{z}/{x}/{y}.png``) for an
-        organisation's own tile server.
+        organisation's own tile server, checked by :func:`hotspots.basemap.check_tiles`.
     attribution
         Plain text credited in the corner (escaped); for a URL template it is the tiles'
         attribution (default: the server's host name).
@@ -496,12 +490,13 @@ def make_map(
     Raises
     ------
     ParameterError
-        For an argument of the wrong kind or out of range.
+        For an argument of the wrong kind or out of range (a bad tile server: one plain line,
+        ``argument="tiles"``).
     InputError
         For a frame without a CRS or without the hotspot columns.
     """
     _check_arguments(hotspots, incidents, assets, max_points)
-    tiles = _tiles_choice(tiles)
+    tiles = check_tiles(tiles)
 
     # --- data (hotspots stay in their CRS: outlines are simplified in metres when drawn) ---
     if hotspots.crs is None:
@@ -517,17 +512,19 @@ def make_map(
         [f for f in (ward_frame, patrol_frame) if f is not None]
     )
     m = _empty_map(bounds, tiles)
-    _add_tiles(m, tiles, attribution)
+    add_tiles(m, tiles, attribution)
     _add_style_and_panes(m)
     if len(pts):
         add_heat(m, pts)
     shading_note = add_reference_layers(m, ward_frame, patrol_frame, ward_shading)
     n_hs = len(hs)
     points_drawn = 0 < len(pts) <= POINTS_MAX
+    label_bytes, n_streets = _add_names(m, ward_frame, incidents, hs, tiles is None)
     budget = map_hotspot_budget(
         heat_points=len(pts),
         circles=len(pts) if points_drawn else 0,
         reference_layers=sum(f is not None and len(f) > 0 for f in (ward_frame, patrol_frame)),
+        label_bytes=label_bytes,
     )
     n_drawn = len(add_hotspots(m, hs, max_bytes=budget)) if n_hs else 0
     if n_drawn < n_hs:
@@ -543,6 +540,8 @@ def make_map(
     legend = _legend_html(
         n_hs, heat_note, points_drawn, ward_frame is not None, patrol_frame is not None
     )
+    if n_streets and tiles is None:
+        legend += "<div class='hs-note'>zoom in to streets to read their names</div>"
     _add_boxes(
         m,
         title=title,

@@ -37,6 +37,7 @@ __all__ = [
     "GEOJSON_MAX_BYTES",
     "HEAT_MAX_POINTS",
     "MAP_HOTSPOT_BYTES",
+    "MAP_LABEL_BYTES",
     "MAP_PAGE_BYTES",
     "MAP_REFERENCE_BYTES",
     "WEB_MAX_BYTES",
@@ -58,6 +59,8 @@ MAP_HOTSPOT_BYTES = 1_000_000
 MAP_PAGE_BYTES = 250_000
 #: Bytes of each reference layer (wards, patrol areas) of map.html.
 MAP_REFERENCE_BYTES = 150_000
+#: Bytes of the map's labels (ward and street names, :mod:`hotspots.map_labels`) of map.html.
+MAP_LABEL_BYTES = 120_000
 #: Most heat points of map.html (about 27 bytes each).
 HEAT_MAX_POINTS = 15_000
 # Most bytes of one heat point ("[51.12345, -0.12345, 123], ") and of one incident circle.
@@ -189,11 +192,14 @@ def fitting_items(
     return out
 
 
-def map_hotspot_budget(*, heat_points: int, circles: int, reference_layers: int) -> int:
+def map_hotspot_budget(
+    *, heat_points: int, circles: int, reference_layers: int, label_bytes: int = 0
+) -> int:
     """Bytes left for the hotspot layer of a map page of at most :data:`WEB_MAX_BYTES`.
 
     What the rest of the page takes at most: :data:`MAP_PAGE_BYTES`, the heat points, the
-    incident circles and :data:`MAP_REFERENCE_BYTES` for each reference layer.
+    incident circles, :data:`MAP_REFERENCE_BYTES` for each reference layer and the labels'
+    ``label_bytes`` (at most :data:`MAP_LABEL_BYTES`).
 
     >>> map_hotspot_budget(heat_points=15_000, circles=0, reference_layers=2)
     1030000
@@ -203,6 +209,7 @@ def map_hotspot_budget(*, heat_points: int, circles: int, reference_layers: int)
         + heat_points * _HEAT_POINT_BYTES
         + circles * _CIRCLE_BYTES
         + reference_layers * MAP_REFERENCE_BYTES
+        + label_bytes
     )
     return max(WEB_MAX_BYTES - used, 0)
 

@@ -244,8 +244,9 @@ def test_own_tile_server(snapped: gpd.GeoDataFrame) -> None:
 
 
 def test_unknown_tile_name_is_a_parameter_error(snapped: gpd.GeoDataFrame) -> None:
-    with pytest.raises(ParameterError, match="tiles"):
+    with pytest.raises(ParameterError, match="tile server address") as err:
         make_map(hotspots_frame(), snapped, assets="static", tiles="NoSuchTiles")
+    assert err.value.argument == "tiles"
 
 
 @pytest.mark.parametrize(

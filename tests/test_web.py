@@ -101,8 +101,15 @@ def test_big_input_keeps_map_and_geojson_under_the_bound(tmp_path: Path) -> None
     hs = big_hotspots(2_500)
     rng = np.random.default_rng(5)
     points = rng.uniform([510_000, 160_000], [550_000, 200_000], size=(120_000, 2)).round()
-    xy = points[rng.integers(0, len(points), 400_000)]
-    incidents = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=27700)
+    which = rng.integers(0, len(points), 400_000)
+    xy = points[which]
+    # a street per map point, 20,000 streets with markup and quotes: labels within the budget
+    streets = np.array([f"On or near {EVIL} St Anne's Road {i}" for i in range(20_000)])
+    incidents = gpd.GeoDataFrame(
+        {"location": streets[which % len(streets)]},
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=27700,
+    )
     wards = gpd.GeoDataFrame(
         {"ward_name": [f"Ward <{i}>" for i in range(400)]},
         geometry=[
@@ -131,3 +138,4 @@ def test_big_input_keeps_map_and_geojson_under_the_bound(tmp_path: Path) -> None
     assert EVIL not in page and "Ward <1>" not in page  # user text still escaped
     assert "of 2,500 hotspots by rank are drawn" in page
     assert "merged on a" in page  # 120,000 map points: the heat is on a grid
+    assert "Street names" in page and "Ward names" in page

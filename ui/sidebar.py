@@ -22,6 +22,7 @@ from geodata import (
 )
 from geodata.store import PatrolAreaStore
 from hotspots import InputError, LoadReport, read_incidents
+from hotspots.basemap import TILE_SERVER_EXAMPLE, check_tiles
 from hotspots.filter import months_covered
 from hotspots.guardrails import BoundaryCheck, FarIncidents, check_boundaries, far_incidents
 from hotspots.pipeline import Suggested
@@ -576,6 +577,11 @@ def sidebar_settings(suggested: Suggested) -> Choices:
         placeholder="https://tiles.example.org/{z}/{x}/{y}.png",
         help="Leave empty for no base map: nothing is fetched from the internet.",
     ).strip()
+    try:
+        check_tiles(tiles)
+    except InputError as exc:  # shown under the box; the map shows without a base map
+        st.error(str(exc).replace(TILE_SERVER_EXAMPLE, f"`{TILE_SERVER_EXAMPLE}`"))  # no link
+        tiles = ""
     attribution = st.text_input("Tile attribution", key="tile_attribution").strip()
     shading = st.selectbox(
         "Shade wards by",

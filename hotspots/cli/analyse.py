@@ -157,6 +157,9 @@ def _check_args(args: argparse.Namespace) -> None:
         raise ParameterError("--min-cluster-size is for --method hdbscan; drop it or use hdbscan.")
     if args.method == "hdbscan" and args.eps is not None:
         raise ParameterError("--eps is for --method dbscan; hdbscan chooses its own distances.")
+    from ..basemap import check_tiles
+
+    check_tiles(None if args.tiles.lower() in ("off", "") else args.tiles)  # before any work
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ParameterError(f"--out {out}: is a file, not a folder; give a folder path.")

@@ -45,6 +45,7 @@ FLAGS: dict[str, tuple[str, str, str | None]] = {
     "end": ("--to", "end", None),
     "crime_types": ("--crime-type", "crime_type", None),
     "categories": ("--crime-type", "crime_type", None),
+    "tiles": ("--tiles", "tiles", None),
     "variance_inflation": (
         "--variance-inflation",
         "variance_inflation",
