@@ -1,6 +1,8 @@
 """Each role's job walked in Chromium against the real server (tests/browser.py).
 
-The commander picks a quarter and violence and reads the top hotspot's trend. Screenshots of
+The commander picks a quarter and violence and reads the top hotspot's trend; the coordinator
+clicks a hotspot (no save prompt), draws, names and saves an area around a hotspot no patrol
+area covers and sees the uncovered list shrink. Screenshots of
 each step go to $HOTSPOTS_SCREENSHOTS when it names a folder. Skips without Chromium.
 """
 
@@ -8,9 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from geodata.store import PatrolAreaStore
 from tests.browser import (
     CHROMIUM,
     NO_CHROMIUM,
@@ -22,12 +26,17 @@ from tests.browser import (
 
 pytestmark = NO_CHROMIUM
 HEADLINE = "Top hotspot: "
+UNCOVERED_RING = "#111111"  # hotspots.map_layers.add_uncovered's dashed ring
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("roles")
-    with streamlit_server(folder / "store.gpkg", log=folder / "server.log") as served:
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("roles") / "store.gpkg"
+
+
+@pytest.fixture(scope="module")
+def url(store: Path) -> Iterator[str]:
+    with streamlit_server(store, log=store.with_name("server.log")) as served:
         yield served
 
 
@@ -84,3 +93,46 @@ def test_commander_picks_a_quarter_and_violence_and_reads_the_top_trend(
     page.get_by_text("Hotspots, ranked").first.scroll_into_view_if_needed()
     shot(page, "commander-4-table")
     assert page.get_by_text(f"{found.group(1)}: {found.group(3)} incidents").count() >= 1
+
+
+def test_coordinator_draws_names_and_saves_an_area_and_clicks_without_a_prompt(
+    url: str,
+    page,  # type: ignore[no-untyped-def]
+    store: Path,
+) -> None:
+    page.goto(f"{url}/outreach", wait_until="domcontentloaded")
+    headline = page.get_by_text("no patrol area covers;")
+    headline.first.wait_for(timeout=180_000)
+    frame = map_frame(page)
+    shot(page, "coordinator-1-outreach")
+    before = headline.first.inner_text()
+    uncovered = int(before.split(" hotspot")[0])
+    # a click on the rank-1 hotspot: its popup, and nothing offers to save it
+    target = frame.locator('path.leaflet-interactive[fill="#800026"]').first.bounding_box()
+    assert target is not None
+    page.mouse.click(target["x"] + target["width"] / 2, target["y"] + target["height"] / 2)
+    frame.locator(".leaflet-popup-content").wait_for(timeout=10_000)
+    page.wait_for_timeout(4_000)  # the rerun the click starts
+    assert page.get_by_text("Save the area you drew").count() == 0
+    frame = map_frame(page)
+    frame.locator(".leaflet-popup-close-button").first.click()
+    # a rectangle drawn with the tool around a hotspot no patrol area covers (a dark ring)
+    ring = frame.locator(f'path[stroke="{UNCOVERED_RING}"]').first.bounding_box()
+    assert ring is not None
+    frame.locator("a.leaflet-draw-draw-rectangle").click()
+    page.mouse.move(ring["x"] - 8, ring["y"] - 8)
+    page.mouse.down()
+    page.mouse.move(ring["x"] + ring["width"] + 8, ring["y"] + ring["height"] + 8, steps=8)
+    page.mouse.up()
+    page.get_by_text("Save the area you drew").first.wait_for(timeout=30_000)
+    shot(page, "coordinator-2-name")
+    page.get_by_label("Name of the patrol area").fill("Browser box")
+    page.get_by_role("button", name="Save patrol area").click()
+    page.get_by_text("Saved patrol area 'Browser box'").first.wait_for(timeout=60_000)
+    page.get_by_text("Saved patrol areas (1)").first.wait_for(timeout=30_000)
+    assert page.get_by_text("Save the area you drew").count() == 0  # the dialog closed
+    # it joins the patrol layer at once: the uncovered list shrinks
+    after = text_after_change(headline, before)
+    assert int(after.split(" hotspot")[0]) < uncovered, (before, after)
+    shot(page, "coordinator-3-saved")
+    assert PatrolAreaStore(store).list()["patrol_area"].tolist() == ["Browser box"]

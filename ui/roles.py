@@ -132,7 +132,7 @@ def _map_section(ctx: Context, height: int = 560) -> None:
     analysis, settings, chosen = ctx.analysis, ctx.settings, ctx.chosen
     assert analysis is not None and settings is not None and chosen is not None
     map_kw = map_options(ctx)
-    drawing_ok = False
+    drawing_ok, map_ok = False, False
     try:
         m, drawing_ok = _map(
             ctx.rkey, settings.tiles, settings.attribution, map_kw["title"], ctx.data.synthetic,
@@ -142,7 +142,8 @@ def _map_section(ctx: Context, height: int = 560) -> None:
         st.error(str(exc))
     else:
         show_map(copy.deepcopy(m), analysis, height=height)  # st_folium renames the map's elements
-    if not drawing_ok:
+        map_ok = True
+    if not drawing_ok and map_ok:
         st.caption(
             "Drawing new patrol areas on the map needs the Leaflet.draw files, which this "
             "installation does not ship; upload a boundary file and save it into the store."
