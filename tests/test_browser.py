@@ -8,89 +8,29 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlparse
-from urllib.request import urlopen
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from tests.browser import CHROMIUM, MAP_FRAME, NO_CHROMIUM, REPO, map_frame, streamlit_server
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="no Chromium found: apt-get install chromium (CI installs it)"
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = NO_CHROMIUM
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`streamlit run app.py` on a free local port, as `make run` starts it."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(REPO / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            proc.kill()
-            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-            pytest.fail(f"streamlit did not start: {out[-2000:]}")
+    folder = tmp_path_factory.mktemp("browser")
+    with streamlit_server(folder / "store.gpkg", log=folder / "server.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 
 
 def _map_frame(page):  # type: ignore[no-untyped-def]
-    """The streamlit-folium frame once Leaflet has drawn the hotspots in it."""
-    frame_el = page.locator(MAP_FRAME).first
-    frame_el.wait_for(timeout=90_000)
-    frame = frame_el.content_frame
-    assert frame is not None
-    frame.locator(".leaflet-container").wait_for(timeout=60_000)
-    frame.locator("path.leaflet-interactive").first.wait_for(timeout=30_000)
-    return frame_el, frame
+    """The map's element and its frame once Leaflet has drawn the hotspots in it."""
+    frame = map_frame(page, timeout=90_000)
+    return page.locator(MAP_FRAME).first, frame
 
 
 def test_dashboard_draws_the_map_offline(server: str) -> None:
