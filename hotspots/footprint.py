@@ -255,12 +255,23 @@ def outline_area_floor(xy: NDArray[np.float64], *, margin: float = DEFAULT_MARGI
     if not len(pts):
         return 0.0
     small = margin / math.sqrt(2.0)
-    cells = np.unique(np.floor(pts / small).astype(np.int64), axis=0)
+    cells = _unique_cells(np.floor(pts / small).astype(np.int64))
     by_cells = len(cells) * small * small
-    big = np.unique(np.floor(pts / (2.0 * margin)).astype(np.int64), axis=0)
+    big = _unique_cells(np.floor(pts / (2.0 * margin)).astype(np.int64))
     parity = (big[:, 0] & 1) * 2 + (big[:, 1] & 1)
     by_discs = np.bincount(parity, minlength=4).max() * math.pi * margin * margin
     return float(max(by_cells, by_discs))
+
+
+def _unique_cells(ij: NDArray[np.int64]) -> NDArray[np.int64]:
+    """``np.unique(ij, axis=0)`` (the distinct cells, sorted), through one int64 key per cell
+    when the cells span a range that fits in one (several times faster than rows)."""
+    lo = ij.min(axis=0)
+    span = ij.max(axis=0) - lo + 1
+    if float(span[0]) * float(span[1]) >= 2.0**62:
+        return np.unique(ij, axis=0)
+    key = np.unique((ij[:, 0] - lo[0]) * span[1] + (ij[:, 1] - lo[1]))
+    return np.column_stack([key // span[1] + lo[0], key % span[1] + lo[1]])
 
 
 def _trees(clouds: list[NDArray[np.float64]]) -> list[NDArray[np.intp]]:

@@ -176,3 +176,16 @@ def test_many_outlines_drawn_in_threads_equal_each_drawn_alone() -> None:
         alone = hotspot_footprints(xy[labels == k], np.zeros(6, dtype=np.int64))[0]
         assert shapely.equals_exact(together[k], alone, tolerance=0.0)
     assert len(together) == n
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(-30, 30), st.integers(-30, 30)), min_size=1, max_size=80),
+    st.sampled_from([0, 1 << 20, -(1 << 40)]),
+)
+def test_unique_cells_equal_numpy_unique_rows(cells: list[tuple[int, int]], shift: int) -> None:
+    """The one-key count of distinct cells (the area floor's) is numpy's unique rows."""
+    ij = np.array(cells, dtype=np.int64) + shift
+    assert np.array_equal(footprint._unique_cells(ij), np.unique(ij, axis=0))
+    far = np.vstack([ij, [[-(1 << 40), 1 << 40]]])  # a span too wide for one key
+    assert np.array_equal(footprint._unique_cells(far), np.unique(far, axis=0))
