@@ -20,11 +20,11 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import pyarrow as pa
 import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from .._memory import release_free_memory
 from .._text import list_some
 from ..columns import INCIDENT_COLUMNS
 from ..crs import choose_crs, parse_crs
@@ -276,7 +276,7 @@ def read_incidents(
     notes.lines.extend(_data_warnings(incidents, gx[alive], gy[alive]))
     report.warnings = notes.flush()
     log.info("read %s rows, used %s (%s)", f"{n:,}", f"{report.rows_used:,}", report.crs)
-    pa.default_memory_pool().release_unused()  # the parse's buffers back to the system
+    release_free_memory()  # the parse's buffers and the dropped frames back to the system
     return incidents, report
 
 
