@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import resource
 from pathlib import Path
 
-__all__ = ["peak_rss_kb", "reset_peak_rss_kb"]
+__all__ = ["peak_rss_kb", "release_freed", "reset_peak_rss_kb"]
 
 
 def _status_kb(field: str) -> int | None:
@@ -34,3 +37,16 @@ def peak_rss_kb() -> int:
     """The peak RSS since the last reset, kB."""
     hwm = _status_kb("VmHWM")
     return hwm if hwm is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def release_freed() -> None:
+    """Collect garbage and give freed pages back to the system (glibc ``malloc_trim``,
+    pyarrow's pool), so a measurement starts from what is alive, not from what an earlier
+    one left in the allocator (e.g. the reference's frame before the pipeline)."""
+    gc.collect()
+    with contextlib.suppress(ImportError):
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)

@@ -41,6 +41,7 @@ import shapely
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
+from ._memory import release_free_memory
 from ._points import incident_xy, unique_points
 from ._threads import workers
 from ._validate import month_label, month_numbers
@@ -574,6 +575,7 @@ def backtest(
             scored = list(pool.map(score, plan))
     else:
         scored = [score(fold) for fold in plan]
+    release_free_memory()  # the folds' maps are gone: their pages back to the system
     rows: list[dict[str, Any]] = []
     curves: list[dict[str, Any]] = []
     for k, result in enumerate(scored, start=1):

@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -56,6 +57,13 @@ DEFAULT_MARGIN: float = 25.0
 _DENSE_TREE_MAX = 48
 # From this many outlines on, they are buffered in two threads.
 _THREADED_BUFFERS = 64
+# The spanning trees of the large clusters last seen, by their points' bytes: a cluster's
+# tree is asked for its area bound and again to draw it (and by every analysis of the same
+# incidents). At most _TREE_MEMO_BYTES of points are kept; then it starts afresh.
+_TREE_MEMO: dict[bytes, NDArray[np.intp]] = {}
+_TREE_MEMO_BYTES = 32 * 2**20
+_TREE_MEMO_BYTES_USED = 0
+_tree_memo_lock = threading.Lock()
 
 
 def spanning_tree_edges(points: NDArray[np.float64]) -> NDArray[np.intp]:
@@ -255,12 +263,23 @@ def outline_area_floor(xy: NDArray[np.float64], *, margin: float = DEFAULT_MARGI
     if not len(pts):
         return 0.0
     small = margin / math.sqrt(2.0)
-    cells = np.unique(np.floor(pts / small).astype(np.int64), axis=0)
+    cells = _unique_cells(np.floor(pts / small).astype(np.int64))
     by_cells = len(cells) * small * small
-    big = np.unique(np.floor(pts / (2.0 * margin)).astype(np.int64), axis=0)
+    big = _unique_cells(np.floor(pts / (2.0 * margin)).astype(np.int64))
     parity = (big[:, 0] & 1) * 2 + (big[:, 1] & 1)
     by_discs = np.bincount(parity, minlength=4).max() * math.pi * margin * margin
     return float(max(by_cells, by_discs))
+
+
+def _unique_cells(ij: NDArray[np.int64]) -> NDArray[np.int64]:
+    """``np.unique(ij, axis=0)`` (the distinct cells, sorted), through one int64 key per cell
+    when the cells span a range that fits in one (several times faster than rows)."""
+    lo = ij.min(axis=0)
+    span = ij.max(axis=0) - lo + 1
+    if float(span[0]) * float(span[1]) >= 2.0**62:
+        return np.unique(ij, axis=0)
+    key = np.unique((ij[:, 0] - lo[0]) * span[1] + (ij[:, 1] - lo[1]))
+    return np.column_stack([key // span[1] + lo[0], key % span[1] + lo[1]])
 
 
 def _trees(clouds: list[NDArray[np.float64]]) -> list[NDArray[np.intp]]:
@@ -269,7 +288,7 @@ def _trees(clouds: list[NDArray[np.float64]]) -> list[NDArray[np.intp]]:
     out: list[NDArray[np.intp]] = [np.zeros((0, 2), dtype=np.intp)] * len(clouds)
     sizes = np.array([len(c) for c in clouds], dtype=np.intp)
     for k in np.flatnonzero(sizes > _DENSE_TREE_MAX):
-        out[k] = _delaunay_tree(clouds[k])
+        out[k] = _large_tree(clouds[k])
     small = np.flatnonzero((sizes >= 2) & (sizes <= _DENSE_TREE_MAX))
     small = small[np.argsort(sizes[small], kind="stable")]
     for batch in np.array_split(small, max(1, math.ceil(len(small) * _DENSE_TREE_MAX**2 / 2e6))):
@@ -277,6 +296,25 @@ def _trees(clouds: list[NDArray[np.float64]]) -> list[NDArray[np.intp]]:
             for k, edges in zip(batch, _prim_batch([clouds[k] for k in batch]), strict=True):
                 out[k] = edges
     return out
+
+
+def _large_tree(pts: NDArray[np.float64]) -> NDArray[np.intp]:
+    """:func:`_delaunay_tree` of ``pts``, remembered by the points' bytes (read-only)."""
+    key = np.ascontiguousarray(pts, dtype=np.float64).tobytes()
+    with _tree_memo_lock:
+        edges = _TREE_MEMO.get(key)
+    if edges is not None:
+        return edges
+    edges = _delaunay_tree(pts)
+    edges.flags.writeable = False
+    global _TREE_MEMO_BYTES_USED
+    with _tree_memo_lock:
+        if _TREE_MEMO_BYTES_USED + len(key) > _TREE_MEMO_BYTES:
+            _TREE_MEMO.clear()
+            _TREE_MEMO_BYTES_USED = 0
+        _TREE_MEMO[key] = edges
+        _TREE_MEMO_BYTES_USED += len(key)
+    return edges
 
 
 def _prim_batch(clouds: list[NDArray[np.float64]]) -> list[NDArray[np.intp]]:

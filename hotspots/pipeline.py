@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ._memory import release_free_memory
 from ._points import incident_xy
 from .backtest import MAX_SHARE, BacktestResult, MapPoints, backtest, map_points
 from .boroughs import ward_groups
@@ -355,6 +356,7 @@ def analyse(
         add_backtest(analysis)
     for note in analysis.notes:
         log.info("%s", note)
+    release_free_memory()  # what the clustering and outlines dropped, back to the system
     return analysis
 
 

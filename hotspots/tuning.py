@@ -90,6 +90,8 @@ BUSIER_THAN_CANDIDATES: tuple[float, ...] = (0.3, 0.5, 0.7, 0.9)
 FALLBACK_BUSIER_THAN = BUSIER_THAN
 #: Largest hotspot outline, km², before it is split by a stricter core rule.
 MAX_HOTSPOT_KM2 = 1.0
+# The margin factor of the area bound that keeps a cluster without drawing it.
+_BOUND_SLACK = 1.01
 
 
 @dataclass(frozen=True)
@@ -207,12 +209,16 @@ def _split_large(
         split: list[tuple[npt.NDArray[np.intp], int]] = []
         undecided: list[tuple[npt.NDArray[np.intp], int]] = []
         for rows, ms in pending:
-            if _fits(xy[rows], eps, margin, limit):
+            if _fits(len(rows), eps, margin, limit):  # the points are unique
                 kept.append(rows)
             elif outline_area_floor(xy[rows], margin=margin) > limit:
                 split.append((rows, ms))
             else:
                 undecided.append((rows, ms))
+        # most large clusters fit by their spanning tree's bound: kept without drawing
+        fit_by_tree = _fit_by_tree([xy[rows] for rows, _ in undecided], margin, limit)
+        kept += [rows for (rows, _), fits in zip(undecided, fit_by_tree, strict=True) if fits]
+        undecided = [task for task, fits in zip(undecided, fit_by_tree, strict=True) if not fits]
         for (rows, ms), outline in zip(
             undecided, _draw_each([xy[rows] for rows, _ in undecided], margin), strict=True
         ):
@@ -233,6 +239,18 @@ def _split_large(
             core[rows] = sub_core
             pending += [(rows[part], stricter) for part in _rows_by_label(sub)]
     return out, core
+
+
+def _fit_by_tree(clouds: list[npt.NDArray[np.float64]], margin: float, limit: float) -> list[bool]:
+    """Whether each point set's outline fits in ``limit`` m² by its spanning tree's area bound
+    (:func:`hotspots.footprint.outline_area_bound`) taken with a margin wider by
+    :data:`_BOUND_SLACK` (GEOS simplifies the buffered lines within 1% of the margin, so the
+    drawn outline may reach that far beyond the exact buffer)."""
+    if not clouds:
+        return []
+    label = np.repeat(np.arange(len(clouds), dtype=np.int64), [len(c) for c in clouds])
+    bound = outline_area_bound(np.concatenate(clouds), label, margin=margin * _BOUND_SLACK)
+    return [bound[k] <= limit for k in range(len(clouds))]
 
 
 def _draw_each(clouds: list[npt.NDArray[np.float64]], margin: float) -> list[BaseGeometry]:
@@ -268,14 +286,14 @@ def _rows_by_label(labels: npt.NDArray[np.int64]) -> list[npt.NDArray[np.intp]]:
     return list(np.split(member, cuts))
 
 
-def _fits(xy: npt.NDArray[np.float64], eps: float, margin: float, limit: float) -> bool:
-    """Whether an outline must fit in ``limit`` m² without drawing it: its spanning-tree edges
-    are at most ``eps`` long, so it is at most a disc plus one ``eps`` x ``2 margin`` strip a
-    further map point."""
+def _fits(n_points: int, eps: float, margin: float, limit: float) -> bool:
+    """Whether the outline of ``n_points`` unique map points must fit in ``limit`` m² without
+    drawing it: its spanning-tree edges are at most ``eps`` long, so it is at most a disc plus
+    one ``eps`` x ``2 margin`` strip a further map point."""
     bound = math.pi * margin * margin + 2 * margin * eps
-    if len(xy) * bound <= limit:  # rows bound the unique points: no need to count them
+    if n_points * bound <= limit:
         return True
-    return (len(np.unique(xy, axis=0)) - 1) * 2 * margin * eps + math.pi * margin**2 <= limit
+    return (n_points - 1) * 2 * margin * eps + math.pi * margin**2 <= limit
 
 
 def cluster_map(

@@ -248,6 +248,25 @@ def test_hotspot_labels_equal_the_plain_rule_on_rows(seed: int, max_km2: float) 
     assert all(shapely.equals_exact(drawn[k], every[k], tolerance=0.0) for k in drawn)
 
 
+@pytest.mark.parametrize("limit_km2", [0.29, 0.302, 0.31])
+def test_a_street_kept_by_its_tree_bound_is_kept_by_the_plain_rule(limit_km2: float) -> None:
+    """A long street of map points (area about 0.30 km², far above its cell floor) fits a
+    limit its spanning tree's bound (with the 1% wider margin) fits: kept without drawing, as
+    drawing would keep it; just over the area it is split either way."""
+    street = np.column_stack([np.arange(200) * 30.0, np.zeros(200)])
+    xy = np.repeat(street, 10, axis=0)
+    area = hotspot_footprints(xy, np.zeros(len(xy), dtype=np.int64))[0].area
+    drawn: dict = {}
+    fast, fast_core = hotspot_labels(
+        xy, None, eps=60.0, min_samples=8, max_km2=limit_km2, outlines=drawn
+    )
+    plain, plain_core = _plain_hotspot_labels(xy, 60.0, 8, limit_km2 * 1e6)
+    assert fast.tolist() == plain.tolist() and fast_core.tolist() == plain_core.tolist()
+    if limit_km2 * 1e6 >= area * 1.0202:  # above the bound with the wider margin
+        assert fast.max() == 0 and not drawn  # kept, never drawn
+    assert (fast.max() == 0) == (area <= limit_km2 * 1e6)
+
+
 def test_folds_scored_two_at_a_time_equal_one_at_a_time() -> None:
     """The threaded back-test is only faster: same table, same curve, same fold order."""
     rng = np.random.default_rng(3)

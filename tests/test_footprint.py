@@ -176,3 +176,30 @@ def test_many_outlines_drawn_in_threads_equal_each_drawn_alone() -> None:
         alone = hotspot_footprints(xy[labels == k], np.zeros(6, dtype=np.int64))[0]
         assert shapely.equals_exact(together[k], alone, tolerance=0.0)
     assert len(together) == n
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(-30, 30), st.integers(-30, 30)), min_size=1, max_size=80),
+    st.sampled_from([0, 1 << 20, -(1 << 40)]),
+)
+def test_unique_cells_equal_numpy_unique_rows(cells: list[tuple[int, int]], shift: int) -> None:
+    """The one-key count of distinct cells (the area floor's) is numpy's unique rows."""
+    ij = np.array(cells, dtype=np.int64) + shift
+    assert np.array_equal(footprint._unique_cells(ij), np.unique(ij, axis=0))
+    far = np.vstack([ij, [[-(1 << 40), 1 << 40]]])  # a span too wide for one key
+    assert np.array_equal(footprint._unique_cells(far), np.unique(far, axis=0))
+
+
+def test_a_large_clusters_tree_is_remembered_and_equal_to_a_fresh_one() -> None:
+    """The area bound and the drawing ask for the same cluster's tree: the second time it is
+    the remembered one (read-only), equal to the tree computed afresh."""
+    rng = np.random.default_rng(11)
+    cloud = np.unique(rng.uniform(0, 2000, size=(300, 2)).round(), axis=0)
+    first = footprint._trees([cloud])[0]
+    again = footprint._trees([cloud.copy()])[0]
+    assert again is first and not first.flags.writeable
+    assert np.array_equal(first, footprint._delaunay_tree(cloud))
+    bound = footprint.outline_area_bound(cloud, np.zeros(len(cloud), dtype=np.int64))[0]
+    area = hotspot_footprints(cloud, np.zeros(len(cloud), dtype=np.int64))[0].area
+    assert area <= bound

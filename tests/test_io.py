@@ -914,3 +914,26 @@ def test_line_length_window_check_agrees_with_the_full_scan(
     data = b"\n".join(b"x" * n for n in lengths) + (b"\n" if trailing else b"")
     longest = generic_csv._longest_line(data)[0] if data else 0
     assert generic_csv._lines_within(data, limit) == (longest <= limit)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.booleans(), min_size=1, max_size=30))
+def test_rows_kept_a_column_at_a_time_equal_loc(keep: list[bool]) -> None:
+    """The read keeps its rows column by column (never two copies of a city's frame): the
+    same frame, dtypes and order as ``frame.loc[keep].reset_index(drop=True)``."""
+    from hotspots.io.read import _take_rows
+
+    n = len(keep)
+    frame = pd.DataFrame(
+        {
+            "incident_id": pd.Series([f"id{i}" for i in range(n)], dtype="str"),
+            "month": pd.to_datetime(["2024-01-01"] * n),
+            "n": np.arange(n, dtype=float),
+            "Context": pd.Series([None if i % 3 else "x" for i in range(n)], dtype=object),
+        },
+        index=pd.RangeIndex(n),
+    )
+    mask = np.array(keep)
+    expected = frame.loc[mask].reset_index(drop=True)
+    got = _take_rows(frame.copy(), mask)
+    pd.testing.assert_frame_equal(got, expected)

@@ -20,11 +20,11 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import pyarrow as pa
 import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from .._memory import release_free_memory
 from .._text import list_some
 from ..columns import INCIDENT_COLUMNS
 from ..crs import choose_crs, parse_crs
@@ -269,14 +269,17 @@ def read_incidents(
     report.rows_used = report.rows_read
     _count_drops(report, code, frame["source"], parts, rows)
 
-    out = frame.loc[alive].reset_index(drop=True)
+    del rows
+    parts.clear()  # the parts' own frames (copies when several were stacked) are not needed
+    out = _take_rows(frame, alive)
+    del frame
     out["weight"] = 1.0
     incidents = gpd.GeoDataFrame(out, geometry=shapely.points(gx[alive], gy[alive]), crs=work_crs)
     incidents = _finish_columns(incidents)
     notes.lines.extend(_data_warnings(incidents, gx[alive], gy[alive]))
     report.warnings = notes.flush()
     log.info("read %s rows, used %s (%s)", f"{n:,}", f"{report.rows_used:,}", report.crs)
-    pa.default_memory_pool().release_unused()  # the parse's buffers back to the system
+    release_free_memory()  # the parse's buffers and the dropped frames back to the system
     return incidents, report
 
 
@@ -333,6 +336,16 @@ def _stack(parts: list[Part], notes: Notes) -> _Stacked:
         part_of=np.concatenate([np.full(len(p.x), i, dtype=np.int32) for i, p in enumerate(parts)]),
         rows=np.concatenate([p.rows for p in parts]),
     )
+
+
+def _take_rows(frame: pd.DataFrame, keep: npt.NDArray[np.bool_]) -> pd.DataFrame:
+    """``frame.loc[keep].reset_index(drop=True)``, a column at a time: each column of
+    ``frame`` is taken out of it as its kept rows are copied, so a city's frame is never held
+    twice (``frame`` is left empty); all of it, uncopied, when every row is kept."""
+    if keep.all():
+        return frame.reset_index(drop=True)
+    taken = {name: frame.pop(name)[keep].reset_index(drop=True) for name in list(frame.columns)}
+    return pd.DataFrame(taken, index=pd.RangeIndex(int(keep.sum())))
 
 
 def _nothing_usable(code: npt.NDArray[np.int8], what: str) -> InputFileError:
