@@ -1,0 +1,278 @@
+"""The dashboard's printouts: the briefing and the outreach sheets, shown as they print.
+
+Each printout is made once (cached) and shown on the screen as the very page that is
+downloaded (``st.iframe`` of the same text), beside the same figures: the briefing's from
+:func:`hotspots.report.briefing_content.briefing_content`, the sheets' streets from
+:func:`hotspots.report.outreach_sheet.sheet_streets`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from hotspots import InputError
+from hotspots.pipeline import Analysis
+from hotspots.report.briefing_content import BriefingContent
+from hotspots.report.outreach_sheet import OUTREACH_LABELS, outreach_sheet_html, sheet_streets
+
+from .helpers import briefing_page, briefing_parts, plain_markdown, table_csv
+
+#: How many hotspots the sheets hold at first (the densest uncovered ones, or the densest).
+SHEETS_AT_FIRST = 10
+
+__all__ = [
+    "PATROL_COLUMNS",
+    "POINT_COLUMNS",
+    "SHEETS_AT_FIRST",
+    "STREET_COLUMNS",
+    "briefing_view",
+    "in_percent",
+    "looks_synthetic",
+    "patrol_point_table",
+    "sheet_controls",
+    "street_table",
+]
+
+#: The patrol points' columns in words (:func:`hotspots.patrols.patrol_points`).
+POINT_COLUMNS: dict[str, Any] = {
+    "hotspot_id": st.column_config.TextColumn("Hotspot"),
+    "rank_in_hotspot": st.column_config.NumberColumn("Rank in the hotspot", format="%d"),
+    "location": st.column_config.TextColumn("Street or place (as police.uk names it)"),
+    "incidents": st.column_config.NumberColumn("Incidents", format="%d"),
+    "share_of_hotspot": st.column_config.NumberColumn(
+        "Share of the hotspot's incidents", format="%.0f%%"
+    ),
+    "longitude": st.column_config.NumberColumn("Longitude", format="%.5f"),
+    "latitude": st.column_config.NumberColumn("Latitude", format="%.5f"),
+}
+#: The outreach streets' columns in words, as the sheets print them.
+STREET_COLUMNS: dict[str, Any] = {
+    "hotspot_id": st.column_config.TextColumn(OUTREACH_LABELS["hotspot_id"]),
+    "rank_in_hotspot": st.column_config.NumberColumn(
+        OUTREACH_LABELS["rank_in_hotspot"], format="%d"
+    ),
+    "street": st.column_config.TextColumn(
+        OUTREACH_LABELS["street"],
+        help="Places police.uk names by their kind (a supermarket) are named after their "
+        "nearest street.",
+    ),
+    "incidents": st.column_config.NumberColumn(OUTREACH_LABELS["incidents"], format="%d"),
+    "share_of_hotspot": st.column_config.NumberColumn(
+        OUTREACH_LABELS["share_of_hotspot"], format="%.0f%%"
+    ),
+}
+#: The patrol coverage table's columns in words (:func:`hotspots.patrols.patrol_coverage`).
+PATROL_COLUMNS: dict[str, Any] = {
+    "patrol_area": st.column_config.TextColumn("Patrol area"),
+    "area_km2": st.column_config.NumberColumn("Area (km²)", format="%.2f"),
+    "incidents": st.column_config.NumberColumn("Incidents", format="%d"),
+    "hotspot_incidents": st.column_config.NumberColumn("Incidents in hotspots", format="%d"),
+    "hotspots_touched": st.column_config.NumberColumn("Hotspots it touches", format="%d"),
+    "hotspots": st.column_config.TextColumn("Hotspots"),
+    "share_in_hotspots": st.column_config.NumberColumn(
+        "Share of its incidents in hotspots", format="%.0f%%"
+    ),
+    "share_of_hotspot_incidents": st.column_config.NumberColumn(
+        "Share of all hotspot incidents", format="%.0f%%"
+    ),
+}
+
+
+def in_percent(table: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """``table`` with its share columns (0.23) in percent (23.0), for a "%.0f%%" column."""
+    return table.assign(**{c: 100 * table[c] for c in columns if c in table.columns})
+
+
+def patrol_point_table(analysis: Analysis) -> None:
+    """Each hotspot's busiest map points: where exactly to send people."""
+    st.subheader("Patrol points: the busiest spots in each hotspot")
+    points = analysis.patrol_points
+    shown = in_percent(
+        points.drop(columns=["easting", "northing"], errors="ignore"), "share_of_hotspot"
+    )
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=POINT_COLUMNS)
+
+
+def looks_synthetic(analysis: Analysis) -> bool:
+    """Whether every incident was read from the bundled synthetic sample (by its file name)."""
+    from geodata import SAMPLE_INCIDENTS
+
+    source = analysis.incidents.get("source")
+    if source is None or not len(source):
+        return False
+    return bool(source.astype(str).str.startswith(SAMPLE_INCIDENTS.name).all())
+
+
+@st.cache_resource(show_spinner="Preparing the outreach sheets ...", max_entries=8)
+def _sheets(
+    akey: str,
+    picked: tuple[str, ...],
+    months: tuple[str, str],
+    crime_types: tuple[str, ...] | None,
+    ward_names: tuple[str, ...] | None,
+    synthetic: bool,
+    _analysis: Analysis,
+) -> str:
+    """The outreach sheets of the hotspots picked (one page each), made once per choice."""
+    return outreach_sheet_html(
+        hotspots=_analysis.hotspots,
+        incidents=_analysis.incidents,
+        hotspot_ids=_analysis.hotspot_ids,
+        period=months,
+        chosen=list(picked),
+        crime_types=crime_types,
+        ward_names=ward_names,
+        synthetic=synthetic,
+    )
+
+
+def sheet_controls(
+    analysis: Analysis, has_patrols: bool, months: tuple[str, str], options: dict[str, Any]
+) -> pd.DataFrame:
+    """Choose the hotspots for the sheets; download and preview them. Returns their streets."""
+    ranked = analysis.hotspot_table["hotspot_id"].astype(str).tolist()
+    uncovered = analysis.uncovered
+    pool = set(ranked)
+    if has_patrols and uncovered is not None:
+        pool = set(uncovered["hotspot_id"].astype(str))
+    default = [h for h in ranked if h in pool][:SHEETS_AT_FIRST]
+    picked = st.multiselect(
+        "Hotspots on the sheets",
+        ranked,
+        default=default,
+        key="outreach_pick",
+        help=f"One printed page each. At first: the {SHEETS_AT_FIRST} densest hotspots no patrol "
+        f"area covers (with patrol areas), else the {SHEETS_AT_FIRST} densest.",
+    )
+    picked_ranked = tuple(h for h in ranked if h in set(picked))
+    streets = sheet_streets(
+        analysis.hotspots, analysis.incidents, analysis.hotspot_ids, list(picked_ranked)
+    )
+    if not picked_ranked:
+        st.info("Choose one or more hotspots for the outreach sheets.")
+        return streets
+    key = str(options.get("akey") or id(analysis))
+    try:
+        page = _sheets(
+            key,
+            picked_ranked,
+            months,
+            options.get("crime_types"),
+            options.get("ward_names"),
+            bool(options.get("synthetic")),
+            analysis,
+        )
+    except (InputError, ValueError) as exc:
+        st.error(str(exc))
+        return streets
+    st.download_button(
+        f"Outreach sheets (HTML, {len(picked_ranked)} page{'s' if len(picked_ranked) > 1 else ''})",
+        page,
+        file_name=f"outreach-{months[0]}-{months[1]}.html",
+        mime="text/html",
+        on_click="ignore",
+        type="primary",
+        key="outreach_sheets",
+    )
+    with st.expander("Preview the sheets (one page per hotspot when printed)"):
+        st.iframe(page, height=900)
+    return streets
+
+
+@st.cache_resource(show_spinner="Preparing the briefing ...", max_entries=8)
+def _briefing(
+    akey: str,
+    period: tuple[str, str],
+    crime_types: tuple[str, ...] | None,
+    ward_names: tuple[str, ...] | None,
+    title: str,
+    synthetic: bool,
+    _analysis: Analysis,
+    _chosen: gpd.GeoDataFrame,
+    _map_kw: dict[str, Any],
+) -> tuple[BriefingContent, str]:
+    """The briefing's figures and its page, made once: the screen shows the figures and the
+    page itself, and the download is the same page."""
+    content = briefing_parts(
+        _analysis, _chosen, period, crime_types=crime_types, ward_names=ward_names
+    )
+    return content, briefing_page(_analysis, _chosen, _map_kw, period, content=content)
+
+
+def briefing_view(
+    akey: str,
+    analysis: Analysis,
+    chosen: gpd.GeoDataFrame,
+    map_kw: dict[str, Any],
+    period_text: str,
+    period: tuple[str, str],
+    *,
+    crime_types: Sequence[str] | None = None,
+    ward_names: Sequence[str] | None = None,
+) -> None:
+    """The briefing: what it counts, its headline numbers, the page itself and its download.
+
+    ``crime_types``: the crime types chosen (None: those of ``chosen``); ``ward_names``: the
+    wards chosen (empty: no ward filter; None: not said).
+    """
+    st.subheader(f"Briefing: {period_text}")
+    try:
+        content, page = _briefing(
+            akey,
+            period,
+            None if crime_types is None else tuple(crime_types),
+            None if ward_names is None else tuple(ward_names),
+            map_kw["title"],
+            map_kw["synthetic"],
+            analysis,
+            chosen,
+            map_kw,
+        )
+    except (InputError, ValueError) as exc:
+        st.error(str(exc))
+        return
+    lines = content.scope.lines()
+    st.markdown("  \n".join(f"**{plain_markdown(k)}:** {plain_markdown(v)}" for k, v in lines))
+    for col, figure in zip(st.columns(len(content.headline)), content.headline, strict=True):
+        label = figure.heading or figure.label
+        col.metric(label, figure.value, help=figure.note or None)
+    st.download_button(
+        "Download the briefing (HTML)",
+        page,
+        file_name=f"briefing-{period[0]}-{period[1]}.html",
+        mime="text/html",
+        on_click="ignore",
+        type="primary",
+    )
+    st.caption(
+        "The briefing as it will print (the file you download is this page). Counts of 1 to 4 "
+        "show as “fewer than 5”, here and in the file."
+    )
+    st.iframe(page, height=900)
+    with st.expander("The briefing's tables"):
+        st.dataframe(content.hotspots.table, hide_index=True, width="stretch")
+        if content.wards is not None:
+            st.dataframe(content.wards.table, hide_index=True, width="stretch")
+
+
+def street_table(streets: pd.DataFrame) -> None:
+    """The streets and places of the hotspots chosen for the sheets, in words, and their CSV."""
+    st.subheader("Streets to send outreach workers to")
+    st.dataframe(
+        in_percent(streets, "share_of_hotspot"),
+        hide_index=True,
+        width="stretch",
+        column_config=STREET_COLUMNS,
+    )
+    st.download_button(
+        "Street list (CSV)",
+        lambda: table_csv(streets),
+        file_name="outreach_streets.csv",
+        mime="text/csv",
+        on_click="ignore",
+    )
