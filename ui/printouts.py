@@ -18,17 +18,19 @@ import streamlit as st
 from hotspots import InputError
 from hotspots.pipeline import Analysis
 from hotspots.report.briefing_content import BriefingContent
-from hotspots.report.outreach_sheet import OUTREACH_LABELS, outreach_sheet_html, sheet_streets
+from hotspots.report.outreach_sheet import (
+    OUTREACH_LABELS,
+    SHEETS_AT_FIRST,
+    first_sheets,
+    outreach_sheet_html,
+    sheet_streets,
+)
 
 from .helpers import briefing_page, briefing_parts, plain_markdown, table_csv
-
-#: How many hotspots the sheets hold at first (the densest uncovered ones, or the densest).
-SHEETS_AT_FIRST = 10
 
 __all__ = [
     "PATROL_COLUMNS",
     "POINT_COLUMNS",
-    "SHEETS_AT_FIRST",
     "STREET_COLUMNS",
     "briefing_view",
     "in_percent",
@@ -136,11 +138,7 @@ def sheet_controls(
 ) -> pd.DataFrame:
     """Choose the hotspots for the sheets; download and preview them. Returns their streets."""
     ranked = analysis.hotspot_table["hotspot_id"].astype(str).tolist()
-    uncovered = analysis.uncovered
-    pool = set(ranked)
-    if has_patrols and uncovered is not None:
-        pool = set(uncovered["hotspot_id"].astype(str))
-    default = [h for h in ranked if h in pool][:SHEETS_AT_FIRST]
+    default = first_sheets(analysis.hotspot_table, analysis.uncovered if has_patrols else None)
     picked = st.multiselect(
         "Hotspots on the sheets",
         ranked,

@@ -393,6 +393,9 @@ def outreach(
         st.info("Choose patrol areas in the sidebar to see their coverage.")
     period_of = analysis.period()
     span = months or (str(period_of["from"]), str(period_of["to"]))
+    if period_of["from"] is None and months is None:
+        st.info("The incidents have no months, so no outreach sheets: they say what they count.")
+        return
     st.subheader("Outreach sheets")
     st.caption(
         f"{span_words(*span)}: the streets and places of each hotspot chosen, one printed page "

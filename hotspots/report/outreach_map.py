@@ -25,7 +25,7 @@ from ..profile import street_names
 from .figures import nice_length
 from .wording import distance_text
 
-__all__ = ["SVG_CSS", "MapPoints", "hotspot_svg", "map_points"]
+__all__ = ["SVG_CSS", "MapPoints", "hotspot_svg", "map_points", "map_window"]
 
 _HOTSPOT = "#800026"
 _OTHER = "#d9a0a8"
@@ -199,6 +199,18 @@ def _furniture(size: int, scale: float, synthetic: bool) -> str:
     return "".join(parts)
 
 
+def map_window(bounds: tuple[float, float, float, float]) -> tuple[float, float, float]:
+    """The square a hotspot's map shows: (centre x, centre y, half its side), metres, for the
+    hotspot's bounds (minx, miny, maxx, maxy): 30% wider than the hotspot, 240 m at least.
+
+    >>> map_window((0, 0, 100, 400))
+    (50.0, 200.0, 300.0)
+    """
+    minx, miny, maxx, maxy = bounds
+    half = max(maxx - minx, maxy - miny, 200.0) / 2 * 1.3 + 40.0
+    return (minx + maxx) / 2, (miny + maxy) / 2, half
+
+
 def hotspot_svg(
     hotspot_id: str,
     hotspots: gpd.GeoDataFrame,
@@ -238,8 +250,7 @@ def hotspot_svg(
         minx, miny, maxx, maxy = _points_bounds(points, str(hotspot_id))
     else:
         minx, miny, maxx, maxy = geom.bounds
-    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
-    half = max(maxx - minx, maxy - miny, 200.0) / 2 * 1.3 + 40.0
+    cx, cy, half = map_window((minx, miny, maxx, maxy))
     scale = size / (2 * half)
     to_px = _ToPx(cx - half, cy + half, scale)
     window = shapely.box(cx - half, cy - half, cx + half, cy + half)

@@ -25,13 +25,15 @@ from ..crs import to_metres
 from ..errors import ParameterError
 from ..palette import trend_words
 from ..patrols import outreach_streets
-from .outreach_map import SVG_CSS, MapPoints, hotspot_svg, map_points
+from .outreach_map import SVG_CSS, MapPoints, hotspot_svg, map_points, map_window
 from .page import check_frame, page_html, synthetic_notice_html, write_page
 from .scope import SCOPE_CSS, Scope, analysis_scope, scope_html
 from .wording import generated_words, months_text, whole_percent
 
 __all__ = [
     "OUTREACH_LABELS",
+    "SHEETS_AT_FIRST",
+    "first_sheets",
     "outreach_sheet_html",
     "sheet_streets",
     "write_outreach_sheet",
@@ -45,6 +47,8 @@ OUTREACH_LABELS: dict[str, str] = {
     "incidents": "Incidents",
     "share_of_hotspot": "Share of the hotspot's incidents",
 }
+#: How many sheets are printed unless chosen: the densest hotspots no patrol area covers.
+SHEETS_AT_FIRST = 10
 _SHEET_CSS = """
 .sheet { position: relative; overflow: hidden; }
 .sheet + .sheet { break-before: page; page-break-before: always; margin-top: 12mm;
@@ -60,7 +64,6 @@ _SHEET_CSS = """
   transform: rotate(-28deg); font: bold 44pt Arial, sans-serif; color: #b00020; opacity: .13;
   pointer-events: none; z-index: 5; white-space: nowrap; }
 """
-_MARGIN_M = 1_000.0  # around the chosen hotspots: the map points their maps may show
 
 
 def _chosen_ids(hotspots: pd.DataFrame, chosen: Sequence[str] | None) -> list[str]:
@@ -165,12 +168,32 @@ def _sheet(
 def _near_points(
     incidents: gpd.GeoDataFrame, hotspot_ids: pd.Series, hotspots: gpd.GeoDataFrame
 ) -> MapPoints:
-    """The map points within :data:`_MARGIN_M` of the hotspots printed."""
+    """The map points inside the map of each hotspot printed (:func:`map_window`; a city's
+    incidents are not all grouped for ten maps)."""
     xy = incident_xy(incidents)
-    bounds = hotspots.total_bounds if len(hotspots) else np.array([0.0, 0.0, 0.0, 0.0])
-    lo, hi = bounds[:2] - _MARGIN_M, bounds[2:] + _MARGIN_M
-    keep = np.flatnonzero(((xy >= lo) & (xy <= hi)).all(axis=1))
-    return map_points(incidents.iloc[keep], hotspot_ids.iloc[keep])
+    keep = np.zeros(len(xy), dtype=bool)
+    for bounds in hotspots.geometry.bounds.to_numpy(dtype=float):
+        if not np.isfinite(bounds).all():
+            keep[:] = True  # no outline: its map is framed on its points
+            break
+        cx, cy, half = map_window(tuple(bounds))
+        keep |= (np.abs(xy[:, 0] - cx) <= half) & (np.abs(xy[:, 1] - cy) <= half)
+    rows = np.flatnonzero(keep)
+    return map_points(incidents.iloc[rows], hotspot_ids.iloc[rows])
+
+
+def first_sheets(hotspots: pd.DataFrame, uncovered: pd.DataFrame | None = None) -> list[str]:
+    """The hotspots printed unless chosen: the :data:`SHEETS_AT_FIRST` densest of
+    ``uncovered`` (those no patrol area covers) when given, else of ``hotspots``.
+
+    >>> hs = pd.DataFrame({"hotspot_id": [f"H{i:02d}" for i in range(1, 13)],
+    ...                    "rank": range(1, 13)})
+    >>> first_sheets(hs)[-1], first_sheets(hs, hs.iloc[[5, 2]])
+    ('H10', ['H03', 'H06'])
+    """
+    pool = hotspots if uncovered is None else uncovered
+    ranked = pool.sort_values("rank", kind="stable") if "rank" in pool else pool
+    return ranked["hotspot_id"].astype(str).head(SHEETS_AT_FIRST).tolist()
 
 
 def sheet_streets(
