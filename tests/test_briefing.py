@@ -593,3 +593,10 @@ def test_briefing_without_hotspots_explains_none() -> None:
     assert "H01" not in page and "PAI (Predictive" not in guide and "<dt>Trend" not in guide
     with_hotspots = _page().split("How to read this")[1]
     assert "H01 is the densest" in with_hotspots and "PAI (Predictive" in with_hotspots
+
+
+def test_small_areas_keep_a_figure() -> None:
+    """A hotspot of 0.004 km² (a street corner) is not printed "0.00"."""
+    hs = _hotspots([12, 30])
+    hs["area_km2"] = [0.004, 0.25]
+    assert suppressed_table(hs).table["Area km²"].tolist() == ["0.004", "0.25"]

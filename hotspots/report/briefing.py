@@ -224,7 +224,11 @@ def _map_figure_html(png: bytes, n_hotspots: int, has_wards: bool, has_patrols: 
         + (" and patrol areas" if has_patrols else "")
     )
     caption = (
-        "Hotspots coloured by rank (darkest: densest, most incidents per km²)"
+        (
+            "Hotspots coloured by rank (darkest: densest, most incidents per km²)"
+            if n_hotspots
+            else "No hotspots in this period"
+        )
         + ("; grey lines: ward boundaries" if has_wards else "")
         + ("; dashed blue: patrol areas, named in italics" if has_patrols else "")
         + ". No incident points are shown."

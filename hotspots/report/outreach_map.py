@@ -201,13 +201,13 @@ def _furniture(size: int, scale: float, synthetic: bool) -> str:
 
 def map_window(bounds: tuple[float, float, float, float]) -> tuple[float, float, float]:
     """The square a hotspot's map shows: (centre x, centre y, half its side), metres, for the
-    hotspot's bounds (minx, miny, maxx, maxy): 30% wider than the hotspot, 240 m at least.
+    hotspot's bounds (minx, miny, maxx, maxy): 30% wider than the hotspot, 600 m at least.
 
     >>> map_window((0, 0, 100, 400))
     (50.0, 200.0, 300.0)
     """
     minx, miny, maxx, maxy = bounds
-    half = max(maxx - minx, maxy - miny, 200.0) / 2 * 1.3 + 40.0
+    half = max(maxx - minx, maxy - miny, 400.0) / 2 * 1.3 + 40.0
     return (minx + maxx) / 2, (miny + maxy) / 2, half
 
 
