@@ -133,6 +133,14 @@ def _sheets(
     )
 
 
+def _analysis_key(analysis: Analysis) -> str:
+    """A key for an analysis when its caller gives none: its incidents' count and its
+    hotspots' ids, counts and areas (an object's id can be reused once it is freed)."""
+    table = analysis.hotspot_table[["hotspot_id", "incidents", "area_km2"]]
+    digest = int(pd.util.hash_pandas_object(table, index=False).sum()) if len(table) else 0
+    return f"{len(analysis.incidents)}|{digest}"
+
+
 def sheet_controls(
     analysis: Analysis, has_patrols: bool, months: tuple[str, str], options: dict[str, Any]
 ) -> pd.DataFrame:
@@ -154,7 +162,7 @@ def sheet_controls(
     if not picked_ranked:
         st.info("Choose one or more hotspots for the outreach sheets.")
         return streets
-    key = str(options.get("akey") or id(analysis))
+    key = str(options.get("akey") or _analysis_key(analysis))
     try:
         page = _sheets(
             key,
