@@ -233,7 +233,7 @@ def test_briefing_view(app: AppTest) -> None:
     assert view.subheader[0].value.startswith("Briefing: ")
     shown = {m.label: m.value for m in view.metric}
     assert set(shown) == {
-        "Incidents analysed",
+        "Incidents counted",
         "Hotspots",
         "Share of incidents in hotspots",
         "Share of the area in hotspots",

@@ -100,7 +100,7 @@ def test_briefing_states_crime_types_and_offers_the_file() -> None:
     assert "Drugs, Violence and sexual offences" in said
     assert "**Wards:** all\\: no ward filter" in said  # as written, Markdown escaped
     labels = {m.label for m in at.metric}
-    assert {"Incidents analysed", "Hotspots"} <= labels
+    assert {"Incidents counted", "Hotspots"} <= labels
     assert [b.label for b in at.get("download_button")] == ["Download the briefing (HTML)"]
     table = at.dataframe[0].value
     assert list(table.columns[:2]) == ["Hotspot", "Incidents"]
@@ -111,7 +111,7 @@ def test_briefing_screen_withholds_what_the_file_withholds() -> None:
     wards' small counts); the screen says the same, not "8"."""
     at = _run(_briefing_view, crime_types=None, few=True)
     shown = {m.label: m.value for m in at.metric}
-    assert shown["Incidents analysed"] == "withheld"
+    assert shown["Incidents counted"] == "withheld"
     wards = at.dataframe[1].value
     assert wards["Incidents"].tolist() == ["fewer than 5", "fewer than 5"]
 

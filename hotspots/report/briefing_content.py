@@ -142,7 +142,7 @@ def _headline(
             WITHHELD if hide_analysed else suppress_small(n_total, threshold=limit),
             "incidents analysed",
             n_months(period_months),
-            "Incidents analysed",
+            "Incidents counted",
         ),
         Figure(f"{n_hotspots:,}", "hotspots" if n_hotspots != 1 else "hotspot", "", "Hotspots"),
         Figure(
