@@ -104,6 +104,15 @@ def test_briefing_states_crime_types_and_offers_the_file() -> None:
     assert [b.label for b in at.get("download_button")] == ["Download the briefing (HTML)"]
     table = at.dataframe[0].value
     assert list(table.columns[:2]) == ["Hotspot", "Incidents"]
+    # the page itself, as it prints and downloads: made when shown
+    assert not at.get("iframe")
+    at.toggle(key="briefing_preview").set_value(True).run()
+    assert not at.exception and not at.error
+    frames = at.get("iframe")
+    assert len(frames) == 1
+    shown = frames[0].proto.srcdoc  # the page as text
+    assert "<dt>Crime types counted</dt><dd>Drugs, Violence and sexual offences</dd>" in shown
+    assert "data:image/png;base64," in shown
 
 
 def test_briefing_screen_withholds_what_the_file_withholds() -> None:
@@ -134,3 +143,6 @@ def test_outreach_sheets_download_and_tables_in_words() -> None:
     assert streets["share_of_hotspot"].max() > 1  # percent, for the "23%" column format
     picked.set_value(["H01", "H02"]).run()
     assert "Outreach sheets (HTML, 2 pages)" in [b.label for b in at.get("download_button")]
+    at.toggle(key="sheets_preview").set_value(True).run()
+    sheets = at.get("iframe")[0].proto.srcdoc
+    assert sheets.count('<section class="sheet">') == 2 and "SYNTHETIC DEMO DATA" in sheets

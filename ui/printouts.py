@@ -163,8 +163,9 @@ def sheet_controls(
         st.info("Choose one or more hotspots for the outreach sheets.")
         return streets
     key = str(options.get("akey") or _analysis_key(analysis))
-    try:
-        page = _sheets(
+
+    def page() -> str:
+        return _sheets(
             key,
             picked_ranked,
             months,
@@ -173,11 +174,10 @@ def sheet_controls(
             bool(options.get("synthetic")),
             analysis,
         )
-    except (InputError, ValueError) as exc:
-        st.error(str(exc))
-        return streets
+
+    n = len(picked_ranked)
     st.download_button(
-        f"Outreach sheets (HTML, {len(picked_ranked)} page{'s' if len(picked_ranked) > 1 else ''})",
+        f"Outreach sheets (HTML, {n} page{'s' if n > 1 else ''})",
         page,
         file_name=f"outreach-{months[0]}-{months[1]}.html",
         mime="text/html",
@@ -185,13 +185,31 @@ def sheet_controls(
         type="primary",
         key="outreach_sheets",
     )
-    with st.expander("Preview the sheets (one page per hotspot when printed)"):
-        st.iframe(page, height=900)
+    if st.toggle("Show the sheets as they print (one page per hotspot)", key="sheets_preview"):
+        try:
+            st.iframe(page(), height=900)
+        except (InputError, ValueError) as exc:
+            st.error(str(exc))
     return streets
 
 
-@st.cache_resource(show_spinner="Preparing the briefing ...", max_entries=8)
-def _briefing(
+@st.cache_resource(max_entries=8)
+def _briefing_content(
+    akey: str,
+    period: tuple[str, str],
+    crime_types: tuple[str, ...] | None,
+    ward_names: tuple[str, ...] | None,
+    _analysis: Analysis,
+    _chosen: gpd.GeoDataFrame,
+) -> BriefingContent:
+    """The briefing's figures (quick: tables and words)."""
+    return briefing_parts(
+        _analysis, _chosen, period, crime_types=crime_types, ward_names=ward_names
+    )
+
+
+@st.cache_resource(show_spinner="Preparing the briefing page ...", max_entries=8)
+def _briefing_page(
     akey: str,
     period: tuple[str, str],
     crime_types: tuple[str, ...] | None,
@@ -201,13 +219,11 @@ def _briefing(
     _analysis: Analysis,
     _chosen: gpd.GeoDataFrame,
     _map_kw: dict[str, Any],
-) -> tuple[BriefingContent, str]:
-    """The briefing's figures and its page, made once: the screen shows the figures and the
-    page itself, and the download is the same page."""
-    content = briefing_parts(
-        _analysis, _chosen, period, crime_types=crime_types, ward_names=ward_names
-    )
-    return content, briefing_page(_analysis, _chosen, _map_kw, period, content=content)
+    _content: BriefingContent,
+) -> str:
+    """The briefing page of those figures, made once (its map takes seconds): the preview
+    shows it and the download is it."""
+    return briefing_page(_analysis, _chosen, _map_kw, period, content=_content)
 
 
 def briefing_view(
@@ -224,24 +240,27 @@ def briefing_view(
     """The briefing: what it counts, its headline numbers, the page itself and its download.
 
     ``crime_types``: the crime types chosen (None: those of ``chosen``); ``ward_names``: the
-    wards chosen (empty: no ward filter; None: not said).
+    wards chosen (empty: no ward filter; None: not said). The page (its map takes seconds)
+    is made when it is shown or downloaded, not on every run of the dashboard.
     """
     st.subheader(f"Briefing: {period_text}")
+    scope = (
+        akey,
+        period,
+        None if crime_types is None else tuple(crime_types),
+        None if ward_names is None else tuple(ward_names),
+    )
     try:
-        content, page = _briefing(
-            akey,
-            period,
-            None if crime_types is None else tuple(crime_types),
-            None if ward_names is None else tuple(ward_names),
-            map_kw["title"],
-            map_kw["synthetic"],
-            analysis,
-            chosen,
-            map_kw,
-        )
+        content = _briefing_content(*scope, analysis, chosen)
     except (InputError, ValueError) as exc:
         st.error(str(exc))
         return
+
+    def page() -> str:
+        return _briefing_page(
+            *scope, map_kw["title"], map_kw["synthetic"], analysis, chosen, map_kw, content
+        )
+
     lines = content.scope.lines()
     st.markdown("  \n".join(f"**{plain_markdown(k)}:** {plain_markdown(v)}" for k, v in lines))
     for col, figure in zip(st.columns(len(content.headline)), content.headline, strict=True):
@@ -255,11 +274,16 @@ def briefing_view(
         on_click="ignore",
         type="primary",
     )
-    st.caption(
-        "The briefing as it will print (the file you download is this page). Counts of 1 to 4 "
-        "show as “fewer than 5”, here and in the file."
-    )
-    st.iframe(page, height=900)
+    if st.toggle(
+        "Show the briefing as it prints",
+        key="briefing_preview",
+        help="The page you download, here as it will print. Counts of 1 to 4 show as "
+        "\u201cfewer than 5\u201d, here and in the file.",
+    ):
+        try:
+            st.iframe(page(), height=900)
+        except (InputError, ValueError) as exc:
+            st.error(str(exc))
     with st.expander("The briefing's tables"):
         st.dataframe(content.hotspots.table, hide_index=True, width="stretch")
         if content.wards is not None:
