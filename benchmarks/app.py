@@ -5,7 +5,8 @@
 The dashboard runs in-process through Streamlit's AppTest on the bundled synthetic demo
 borough, whose default view is a borough-year (2024, ~30,000 incidents). After the first run
 (data read and cached) a new session's first run is timed (the warm start: another user or
-browser tab opening the dashboard), then each run moves the eps slider to a value not seen before and re-runs
+browser tab opening the dashboard), then each run moves the eps slider to a value not seen
+before and re-runs
 the whole page: the cached filter, a new analysis (clustering, footprints, profile, overlays,
 tables) and a new map (make_map and streamlit-folium's page payload). A second series moves
 it back to values already seen (analysis and map cached: the page itself). The reference, side

@@ -12,6 +12,8 @@ hotspots.gpkg       every hotspot with its exact outline, in the analysis' CRS, 
 hotspots.csv        the same table, for a spreadsheet
 incidents.csv       every incident used, with its hotspot id (empty for none)
 outreach.csv        the busiest streets of each hotspot (of the uncovered ones with patrols)
+outreach.html       printable outreach sheets, one page per hotspot: the 10 densest of those
+                    (:func:`hotspots.report.outreach_sheet.outreach_sheet_html`)
 wards.csv           incidents, rates and hotspots per ward (with wards only)
 patrols.csv         incidents and hotspot incidents per patrol area (with patrol areas only)
 summary.json        :meth:`hotspots.pipeline.Analysis.summary`
@@ -38,6 +40,7 @@ from .export import (
 )
 from .mapping import make_map
 from .pipeline import Analysis
+from .report.outreach_sheet import first_sheets, write_outreach_sheet
 from .web import DISPLAY_TOLERANCE_M, GEOJSON_MAX_BYTES
 
 __all__ = ["write_analysis"]
@@ -97,6 +100,24 @@ def write_analysis(
     return written
 
 
+def _write_sheets(analysis: Analysis, path: Path, synthetic: bool) -> list[Path]:
+    """The outreach sheets of the densest hotspots ``outreach.csv`` lists (none without
+    months: the sheets say which months they count)."""
+    period = analysis.period()
+    if period["from"] is None or period["to"] is None:
+        return []
+    sheets = write_outreach_sheet(
+        path,
+        hotspots=analysis.hotspots,
+        incidents=analysis.incidents,
+        hotspot_ids=analysis.hotspot_ids,
+        period=(str(period["from"]), str(period["to"])),
+        chosen=first_sheets(analysis.hotspots, analysis.uncovered),
+        synthetic=synthetic,
+    )
+    return [sheets]
+
+
 def _write_the_rest(
     analysis: Analysis,
     out: Path,
@@ -110,6 +131,7 @@ def _write_the_rest(
         write_hotspots_gpkg(analysis.hotspots, out / "hotspots.gpkg"),
         write_hotspots_csv(analysis.hotspots, out / "hotspots.csv"),
         write_table_csv(analysis.streets, out / "outreach.csv"),
+        *_write_sheets(analysis, out / "outreach.html", synthetic),
         write_table_csv(analysis.patrol_points, out / "patrol_points.csv"),
     ]
     if analysis.ward_table is not None:

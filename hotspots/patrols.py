@@ -30,12 +30,14 @@ from .overlay import (
     typed_frame,
     unique_lists,
 )
+from .places import is_place_type, place_labels
 from .profile import street_names
 
 __all__ = [
     "OUTREACH_COLUMNS",
     "PATROL_POINT_COLUMNS",
     "PATROL_TABLE_COLUMNS",
+    "PLACE_SEARCH_M",
     "coverage_share",
     "outreach_streets",
     "patrol_coverage",
@@ -54,6 +56,8 @@ PATROL_TABLE_COLUMNS: list[str] = [
     "share_in_hotspots",
     "share_of_hotspot_incidents",
 ]
+#: How far (metres) a police.uk place type ("Supermarket") looks for its nearest street.
+PLACE_SEARCH_M = 500.0
 #: Columns of :func:`outreach_streets`, in this order.
 OUTREACH_COLUMNS: list[str] = [
     "hotspot_id",
@@ -246,6 +250,47 @@ def _street_codes(location: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArra
     return out.astype(np.intp), names
 
 
+def _located_places(
+    frame: gpd.GeoDataFrame,
+    rows: npt.NDArray[np.intp],
+    code: npt.NDArray[np.intp],
+    streets: npt.NDArray[np.object_],
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
+    """The street codes of ``frame``'s ``rows`` with each police.uk place type located by its
+    nearest street among all the incidents (:func:`hotspots.places.place_labels`):
+    "Supermarket" -> "Supermarket near High Street", a name of its own (a code appended to
+    ``streets``) for each (map point, place type)."""
+    generic = np.array([is_place_type(n) for n in streets], dtype=bool)
+    if not generic.any():
+        return code, streets
+    hit = np.flatnonzero((code >= 0) & generic[np.maximum(code, 0)])
+    if not len(hit):
+        return code, streets
+    points = frame.geometry.to_numpy()
+    xy = shapely.get_coordinates(points[rows[hit]])
+    keys = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "c": code[hit]})
+    group = keys.groupby(["x", "y", "c"], sort=False).ngroup().to_numpy()
+    spots = keys.drop_duplicates(["x", "y", "c"])  # the groups, in ngroup's order
+    # the street points around them (within the search distance of their box)
+    every = shapely.get_coordinates(points)
+    low, high = xy.min(axis=0) - PLACE_SEARCH_M, xy.max(axis=0) + PLACE_SEARCH_M
+    near = np.flatnonzero(((every >= low) & (every <= high)).all(axis=1))
+    ref_code, ref_names = _street_codes(frame["location"].iloc[near])
+    ref = pd.DataFrame({"x": every[near, 0], "y": every[near, 1], "c": ref_code})
+    ref = ref[ref["c"] >= 0].drop_duplicates()
+    labels = place_labels(
+        streets[spots["c"].to_numpy(dtype=np.intp)],
+        spots[["x", "y"]].to_numpy(),
+        streets=ref_names[ref["c"].to_numpy(dtype=np.intp)] if len(ref) else [],
+        street_xy=ref[["x", "y"]].to_numpy(),
+        max_distance_m=PLACE_SEARCH_M,
+    )
+    new_code, new_names = pd.factorize(pd.Series(labels, dtype=object))
+    out = code.copy()
+    out[hit] = len(streets) + new_code[group]
+    return out, np.concatenate([streets, np.asarray(new_names, dtype=object)])
+
+
 def outreach_streets(
     incidents: gpd.GeoDataFrame,
     hotspots: gpd.GeoDataFrame,
@@ -274,7 +319,10 @@ def outreach_streets(
         Columns :data:`OUTREACH_COLUMNS`: per hotspot in rank order, its streets ("On or near "
         stripped; empty and "No Location" skipped) by incidents, most first, ties by name:
         ``rank_in_hotspot`` (1..), ``street``, ``incidents``, ``share_of_hotspot`` (of all the
-        hotspot's incidents, with or without a street).
+        hotspot's incidents, with or without a street). A police.uk place type
+        ("Supermarket", "Parking Area": :func:`hotspots.places.is_place_type`) is named
+        after the nearest map point with a street name among all the incidents, within
+        :data:`PLACE_SEARCH_M` ("Supermarket near High Street"), one row per such place.
 
     Examples
     --------
@@ -292,7 +340,9 @@ def outreach_streets(
     member = slot >= 0
     totals = np.bincount(slot[member], minlength=len(names))
     # Clean each distinct location once ("On or near " off; "No Location" and missing: "").
-    code, streets = _street_codes(frame["location"].iloc[np.flatnonzero(member)])
+    rows = np.flatnonzero(member)
+    code, streets = _street_codes(frame["location"].iloc[rows])
+    code, streets = _located_places(frame, rows, code, streets)
     table = pd.DataFrame({"slot": slot[member], "code": code})
     table = table[table["code"] >= 0]
     table["street"] = streets[table["code"].to_numpy(dtype=np.intp)]

@@ -235,6 +235,7 @@ def test_outreach_view(app: AppTest) -> None:
     assert heads == [
         "Patrol coverage per area",
         "Hotspots no patrol area covers, ranked",
+        "Outreach sheets",
         "Streets to send outreach workers to",
         "Patrol points: the busiest spots in each hotspot",
     ]
@@ -243,14 +244,21 @@ def test_outreach_view(app: AppTest) -> None:
     uncovered = view.dataframe[1].value
     assert uncovered["rank"].is_monotonic_increasing
     labels = [b.label for b in view.get("download_button")]
-    assert labels == ["Printable list (HTML)", "Street list (CSV)"]
+    assert labels == ["Outreach sheets (HTML, 10 pages)", "Street list (CSV)"]
 
 
 def test_briefing_view(app: AppTest) -> None:
     view = on_page(app, "briefing")
     assert view.subheader[0].value.startswith("Briefing: ")
     shown = {m.label: m.value for m in view.metric}
-    assert set(shown) == {"Incidents", "Hotspots", "Hotspots no patrol area covers"}
+    assert set(shown) == {
+        "Incidents counted",
+        "Hotspots",
+        "Share of incidents in hotspots",
+        "Share of the area in hotspots",
+    }
+    said = " ".join(m.value for m in view.markdown)
+    assert "**Crime types counted:** Anti\\-social behaviour, Bicycle theft" in said
     headline = view.dataframe[0].value
     assert list(headline.columns[:2]) == ["Hotspot", "Incidents"]
     assert headline["Incidents"].map(type).eq(str).all()  # counts as text ("fewer than 5")

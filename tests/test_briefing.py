@@ -534,3 +534,69 @@ def test_text_lists_are_refused_not_parsed() -> None:
     )
     with pytest.raises(ParameterError, match="text"):
         suppressed_table(frame)
+
+
+# ------------------------------------------------------------------------------ scope, one rule
+
+
+def test_briefing_states_crime_types_wards_and_months() -> None:
+    """The page says which crime types, wards and months it counts, as text (escaped)."""
+    page = _page(
+        crime_types=["Robbery", "Drugs", EVIL],
+        ward_names=["Ashmere", "Brindle <Green>"],
+        period=("2024-01", "2024-06"),
+    )
+    text = re.sub(r"<[^>]+>", " ", page)
+    assert "Crime types counted" in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;, Drugs, Robbery" in text
+    assert "Wards" in text and "Ashmere, Brindle &lt;Green&gt;" in text
+    assert "January 2024 to June 2024 (6 months)" in text
+    assert EVIL not in page
+    # no types given: the incidents' own; no ward filter: said so
+    page = _page(ward_names=[])
+    assert "<dt>Crime types counted</dt><dd>Drugs</dd>" in page
+    assert "<dt>Wards</dt><dd>all: no ward filter</dd>" in page
+    assert "<dt>Wards</dt>" not in _page()  # not known: not said
+
+
+def test_screen_and_file_share_one_suppression_rule() -> None:
+    """What the dashboard shows (briefing_content) is what the page prints: a total the ward
+    table would expose is "withheld" in both (the screen once showed the count, 8 here), and a
+    small hotspot count is "fewer than 5" in both."""
+    from hotspots.report.briefing_content import briefing_content
+
+    wt = pd.DataFrame({"ward_name": ["A", "B"], "incidents": [4, 4]})
+    args: dict[str, object] = {
+        "hotspots": _hotspots([12, 3]),
+        "incidents": _incidents(8),
+        "period": ("2024-01", "2024-06"),
+        "ward_table": wt,
+        "incidents_outside": 0,
+    }
+    content = briefing_content(**args)  # type: ignore[arg-type]
+    page = _page(**args)
+    assert content.headline[0].value == "withheld"
+    for figure in content.headline:
+        assert f"<b>{figure.value}</b>{figure.label}" in page
+    assert content.hotspots.table["Incidents"].tolist() == ["12", "fewer than 5"]
+    assert content.hotspots.table.equals(suppressed_table(_hotspots([12, 3])).table)
+    for cell in content.wards.table["Incidents"]:  # type: ignore[union-attr]
+        assert f">{cell}</td>" in page
+
+
+def test_briefing_without_hotspots_explains_none() -> None:
+    """No hotspots: the guide says none was found and why, and names no hotspot (no "H01"),
+    nor the hotspot columns it has no table for."""
+    page = _page(hotspots=_hotspots().iloc[:0])
+    guide = page.split("How to read this")[1]
+    assert "None was found in this period" in guide
+    assert "H01" not in page and "PAI (Predictive" not in guide and "<dt>Trend" not in guide
+    with_hotspots = _page().split("How to read this")[1]
+    assert "H01 is the densest" in with_hotspots and "PAI (Predictive" in with_hotspots
+
+
+def test_small_areas_keep_a_figure() -> None:
+    """A hotspot of 0.004 km² (a street corner) is not printed "0.00"."""
+    hs = _hotspots([12, 30])
+    hs["area_km2"] = [0.004, 0.25]
+    assert suppressed_table(hs).table["Area km²"].tolist() == ["0.004", "0.25"]

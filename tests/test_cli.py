@@ -377,6 +377,8 @@ def test_wards_and_patrols_write_their_tables(
     outreach = pd.read_csv(out / "outreach.csv")
     assert set(outreach["hotspot_id"]) == {"H02"}
     assert outreach.iloc[0]["street"] == "Hoe Street"
+    sheets = (out / "outreach.html").read_text(encoding="utf-8")  # the uncovered one only
+    assert "Outreach sheet: H02" in sheets and "Outreach sheet: H01" not in sheets
 
     hot = pd.read_csv(out / "hotspots.csv", keep_default_na=False)
     assert list(hot["patrol_coverage"]) == [1.0, 0.0]

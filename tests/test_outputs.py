@@ -34,6 +34,7 @@ def test_every_file_is_written_and_agrees_with_the_analysis(
         "hotspots.csv",
         "incidents.csv",
         "outreach.csv",
+        "outreach.html",
         "wards.csv",
         "summary.json",
         "map.html",
@@ -43,6 +44,9 @@ def test_every_file_is_written_and_agrees_with_the_analysis(
     assert {p.name for p in out.iterdir()} == names  # nothing else, no temporary file left
     summary = json.loads((out / "summary.json").read_text())
     assert summary == json.loads(json.dumps(analysis.summary(report, files={"wards": "w.gpkg"})))
+    sheets = (out / "outreach.html").read_text(encoding="utf-8")  # a page per hotspot (2)
+    assert sheets.count('<section class="sheet">') == len(analysis.hotspots) == 2
+    assert "SYNTHETIC DEMO DATA" not in sheets and "<dt>Crime types counted</dt>" in sheets
     points = pd.read_csv(out / "patrol_points.csv")
     assert (
         points.groupby("hotspot_id")["incidents"]

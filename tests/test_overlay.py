@@ -323,14 +323,19 @@ def test_uncovered_hotspots(
 def test_outreach_streets_ranking(
     incidents: gpd.GeoDataFrame, hotspots: gpd.GeoDataFrame, hotspot_ids: pd.Series
 ) -> None:
-    """H01: Market Street 3 of 5, Parking Area 1 ("No Location" skipped); H02: High Street 3,
-    Border Road 2."""
+    """H01: Market Street 3 of 5, Parking Area 1 ("No Location" skipped), named after its
+    nearest street; H02: High Street 3, Border Road 2."""
     table = outreach_streets(incidents, hotspots, hotspot_ids=hotspot_ids)
     expected = pd.DataFrame(
         {
             "hotspot_id": ["H01", "H01", "H02", "H02"],
             "rank_in_hotspot": [1, 2, 1, 2],
-            "street": ["Market Street", "Parking Area", "High Street", "Border Road"],
+            "street": [
+                "Market Street",
+                "Parking Area near Market Street",
+                "High Street",
+                "Border Road",
+            ],
             "incidents": [3, 1, 3, 2],
             "share_of_hotspot": [0.6, 0.2, 0.6, 0.4],
         }

@@ -58,15 +58,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppTest]:
         yield at
 
 
-@pytest.mark.parametrize(
-    "page",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="outreach tables next"))
-        if p == "outreach"
-        else p
-        for p in PAGES
-    ],
-)
+@pytest.mark.parametrize("page", PAGES)
 def test_no_table_shows_a_raw_column_name(session: AppTest, page: str) -> None:
     """Every table on every page labels its columns in words (no snake_case on screen)."""
     session.switch_page(f"ui/pages/{page}.py").run()

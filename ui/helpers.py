@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import re
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -35,6 +36,7 @@ from hotspots import (
 from hotspots.export import map_html
 from hotspots.map_layers import add_uncovered
 from hotspots.pipeline import Analysis
+from hotspots.report.briefing_content import BriefingContent
 
 STATIC_URL = "/app/static/vendor"
 DEMO = "demo"
@@ -268,6 +270,15 @@ def fewer_than_5(value: int) -> str:
     return suppress_small(int(value))
 
 
+def plain_markdown(text: str) -> str:
+    r"""``text`` shown as written in ``st.markdown``: every Markdown and HTML mark escaped.
+
+    >>> plain_markdown("A*b* [x](y) <i>")
+    'A\\*b\\* \\[x\\]\\(y\\) \\<i\\>'
+    """
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
+
+
 def file_bytes(writer: Callable[[Path], Any], suffix: str) -> bytes:
     with tempfile.TemporaryDirectory(prefix="hotspots-dl-") as tmp:
         path = Path(tmp) / f"out{suffix}"
@@ -350,26 +361,55 @@ def briefing_table(hotspots: gpd.GeoDataFrame, top_n: int = 10) -> pd.DataFrame:
     return suppressed_table(hotspots, top_n=top_n).table
 
 
+def briefing_parts(
+    analysis: Analysis,
+    chosen: gpd.GeoDataFrame,
+    period: tuple[str, str],
+    *,
+    crime_types: Sequence[str] | None = None,
+    ward_names: Sequence[str] | None = None,
+) -> BriefingContent:
+    """Every figure of the briefing as text (:func:`hotspots.report.briefing_content`): what
+    the screen shows and the file prints, small counts hidden the same way in both."""
+    from hotspots.report.briefing_content import briefing_content
+
+    return briefing_content(
+        hotspots=analysis.hotspots,
+        incidents=chosen,
+        period=period,
+        ward_table=analysis.ward_table,
+        incidents_outside=analysis.incidents_outside_wards,
+        crime_types=crime_types,
+        ward_names=ward_names,
+        top_n=10,
+    )
+
+
 def briefing_page(
     analysis: Analysis,
     chosen: gpd.GeoDataFrame,
     map_kw: dict[str, Any],
     period: tuple[str, str],
+    *,
+    crime_types: Sequence[str] | None = None,
+    ward_names: Sequence[str] | None = None,
+    content: BriefingContent | None = None,
 ) -> str:
-    """The briefing file (:func:`hotspots.report.briefing.briefing_html`): map, numbers, dates."""
-    from hotspots.report.briefing import briefing_html
+    """The briefing file (:func:`hotspots.report.briefing.briefing_page_html`) of ``content``
+    (:func:`briefing_parts` when None): map, numbers, what it counts."""
+    from hotspots.report.briefing import briefing_page_html
 
-    return briefing_html(
+    if content is None:
+        content = briefing_parts(
+            analysis, chosen, period, crime_types=crime_types, ward_names=ward_names
+        )
+    return briefing_page_html(
+        content,
         hotspots=analysis.hotspots,
-        incidents=chosen,
         wards=map_kw["wards"],
         patrol_areas=map_kw["patrols"],
-        ward_table=analysis.ward_table,
-        incidents_outside=analysis.incidents_outside_wards,
-        period=period,
         title=map_kw["title"],
         synthetic=map_kw["synthetic"],
-        top_n=10,
     )
 
 

@@ -326,7 +326,17 @@ def outreach_page() -> None:
     assert ctx.analysis is not None
     st.markdown(f"**{outreach_headline(ctx.analysis)}**")
     _map_section(ctx)
-    outreach(ctx.analysis, ctx.period, ctx.data.patrols is not None)
+    data = ctx.data
+    outreach(
+        ctx.analysis,
+        ctx.period,
+        data.patrols is not None,
+        months=(data.start, data.end),
+        crime_types=data.crime_types,
+        ward_names=data.ward_names,
+        synthetic=data.synthetic,
+        akey=ctx.rkey,
+    )
 
 
 def briefing_page() -> None:
@@ -337,7 +347,14 @@ def briefing_page() -> None:
     assert ctx.analysis is not None and ctx.chosen is not None
     data = ctx.data
     briefing(
-        ctx.rkey, ctx.analysis, ctx.chosen, map_options(ctx), ctx.period, (data.start, data.end)
+        ctx.rkey,
+        ctx.analysis,
+        ctx.chosen,
+        map_options(ctx),
+        ctx.period,
+        (data.start, data.end),
+        crime_types=data.crime_types,
+        ward_names=data.ward_names,
     )
 
 

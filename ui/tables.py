@@ -78,7 +78,7 @@ COLUMN_WORDS: dict[str, tuple[str, str | None, str | None]] = {
 _FORMATS = {
     _COUNT: "localized",
     _SHARE: "%.1f%%",  # shown from values x 100 (display_frame)
-    _AREA: "%.2f",
+    _AREA: "%.3f",
     _DENSITY: "localized",  # rounded to whole numbers first
     _ONE: "%.1f",
     _DEGREES: "%.5f",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,51 +25,30 @@ from hotspots.backtest import HOTSPOTS, KDE, NAIVE_CELLS, NAIVE_POINTS
 from hotspots.crs import to_wgs84
 from hotspots.pipeline import Analysis
 from hotspots.report.backtest_text import BACKTEST_TITLE, backtest_sentence
+from hotspots.report.wording import span_words
 from hotspots.trend import PeriodChange
 
 from .helpers import (
-    briefing_page,
-    briefing_table,
-    fewer_than_5,
     file_bytes,
     hotspot_at,
     new_drawing,
-    printable_html,
     save_drawn_area,
     standalone_map,
     summary_json,
     table_csv,
     without_outlines,
 )
+from .printouts import (
+    PATROL_COLUMNS,
+    briefing_view,
+    in_percent,
+    looks_synthetic,
+    patrol_point_table,
+    sheet_controls,
+    street_table,
+)
 from .tables import PAI_HELP, show_table
 from .trend import TREND_HELP, monthly_chart, span_name, with_change
-
-
-@st.cache_resource(show_spinner="Drawing the map ...", max_entries=8)
-def _map_page(
-    akey: str,
-    points: bool,
-    tiles: str | None,
-    attribution: str | None,
-    title: str,
-    synthetic: bool,
-    _analysis: Analysis,
-    _chosen: gpd.GeoDataFrame,
-    _wards: gpd.GeoDataFrame | None,
-    _patrols: gpd.GeoDataFrame | None,
-) -> str:
-    """A standalone map page (assets inlined), cached on the analysis and the map settings."""
-    return standalone_map(
-        _analysis,
-        _chosen,
-        points=points,
-        wards=_wards,
-        patrols=_patrols,
-        tiles=tiles,
-        attribution=attribution,
-        title=title,
-        synthetic=synthetic,
-    )
 
 
 def map_key() -> str:
@@ -163,7 +143,7 @@ HOTSPOT_COLUMNS: dict[str, Any] = {
 # How the ranked table shows its numbers (the values themselves stay exact).
 TABLE_FORMATS = {
     "share": "{:.1%}",
-    "area_km2": "{:.2f}",
+    "area_km2": "{:.3f}",  # a street-corner hotspot is a few thousandths of a km²
     "density_km2": "{:,.0f}",
     "pai": "{:.1f}",
     "patrol_coverage": "{:.0%}",
@@ -364,67 +344,67 @@ def downloads(
 GPKG = "application/geopackage+sqlite3"
 
 
-def patrol_point_table(analysis: Analysis) -> None:
-    """Each hotspot's busiest map points: where exactly to send people."""
-    st.subheader("Patrol points: the busiest spots in each hotspot")
-    points = analysis.patrol_points
-    shown = points.drop(columns=["easting", "northing"], errors="ignore")
-    st.dataframe(
-        shown,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "share_of_hotspot": st.column_config.NumberColumn("share of hotspot", format="percent"),
-            "longitude": st.column_config.NumberColumn(format="%.5f"),
-            "latitude": st.column_config.NumberColumn(format="%.5f"),
-        },
-    )
+def outreach(
+    analysis: Analysis,
+    period: str,
+    has_patrols: bool,
+    *,
+    months: tuple[str, str] | None = None,
+    crime_types: Sequence[str] | None = None,
+    ward_names: Sequence[str] | None = None,
+    synthetic: bool | None = None,
+    akey: str | None = None,
+) -> None:
+    """Place outreach: patrol coverage, the hotspots no patrol area covers, and printable
+    outreach sheets (one page per hotspot chosen) with their streets.
 
-
-def outreach(analysis: Analysis, period: str, has_patrols: bool) -> None:
-    if not has_patrols:
+    ``months``: the first and last month (None: the analysis' own); ``crime_types`` and
+    ``ward_names``: the filters, as the sheets state them; ``synthetic`` (None: whether the
+    incidents are the bundled sample); ``akey``: the analysis key (the sheets' cache).
+    """
+    if has_patrols:
+        st.subheader("Patrol coverage per area")
+        if analysis.patrol_table is not None:
+            coverage = in_percent(
+                lists_as_text(analysis.patrol_table),
+                "share_in_hotspots",
+                "share_of_hotspot_incidents",
+            )
+            st.dataframe(coverage, hide_index=True, width="stretch", column_config=PATROL_COLUMNS)
+        st.subheader("Hotspots no patrol area covers, ranked")
+        outlined = without_outlines(analysis.uncovered)
+        assert outlined is not None  # patrol areas were given
+        uncovered = with_change(lists_as_text(outlined), None)  # the period change is Plan's
+        if len(uncovered) == 0:
+            st.success("Every hotspot has incidents inside a patrol area.")
+        formats: dict[Any, Any] = {k: v for k, v in TABLE_FORMATS.items() if k in uncovered}
+        st.dataframe(
+            uncovered.style.format(formats, na_rep=""),
+            hide_index=True,
+            width="stretch",
+            column_config=HOTSPOT_COLUMNS,
+        )
+    else:
         st.info("Choose patrol areas in the sidebar to see their coverage.")
-        streets = analysis.streets
-        st.subheader("Streets in each hotspot")
-        st.dataframe(streets, hide_index=True, width="stretch")
-        patrol_point_table(analysis)
+    period_of = analysis.period()
+    span = months or (str(period_of["from"]), str(period_of["to"]))
+    if period_of["from"] is None and months is None:
+        st.info("The incidents have no months, so no outreach sheets: they say what they count.")
         return
-    st.subheader("Patrol coverage per area")
-    if analysis.patrol_table is not None:
-        st.dataframe(lists_as_text(analysis.patrol_table), hide_index=True, width="stretch")
-    st.subheader("Hotspots no patrol area covers, ranked")
-    outlined = without_outlines(analysis.uncovered)
-    assert outlined is not None  # patrol areas were given
-    uncovered = lists_as_text(outlined)
-    if len(uncovered) == 0:
-        st.success("Every hotspot has incidents inside a patrol area.")
-    st.dataframe(uncovered, hide_index=True, width="stretch")
-    st.subheader("Streets to send outreach workers to")
-    streets = analysis.streets
-    st.dataframe(streets, hide_index=True, width="stretch")
+    st.subheader("Outreach sheets")
+    st.caption(
+        f"{span_words(*span)}: the streets and places of each hotspot chosen, one printed page "
+        "each, with a small map."
+    )
+    options = {
+        "akey": akey,
+        "crime_types": None if crime_types is None else tuple(crime_types),
+        "ward_names": None if ward_names is None else tuple(ward_names),
+        "synthetic": looks_synthetic(analysis) if synthetic is None else synthetic,
+    }
+    streets = sheet_controls(analysis, has_patrols, span, options)
+    street_table(streets)
     patrol_point_table(analysis)
-    cols = st.columns(2)
-    cols[0].download_button(
-        "Printable list (HTML)",
-        lambda: printable_html(
-            "Outreach list",
-            f"Period: {period}",
-            [
-                ("Hotspots no patrol area covers", uncovered),
-                ("Streets to visit", streets),
-            ],
-        ),
-        file_name="outreach.html",
-        mime="text/html",
-        on_click="ignore",
-    )
-    cols[1].download_button(
-        "Street list (CSV)",
-        lambda: table_csv(streets),
-        file_name="outreach_streets.csv",
-        mime="text/csv",
-        on_click="ignore",
-    )
 
 
 def briefing(
@@ -434,39 +414,23 @@ def briefing(
     map_kw: dict[str, Any],
     period_text: str,
     period: tuple[str, str],
+    *,
+    crime_types: Sequence[str] | None = None,
+    ward_names: Sequence[str] | None = None,
 ) -> None:
-    table = analysis.hotspot_table
-    n = len(analysis.incidents)
-    uncovered = analysis.uncovered
-    st.subheader(f"Briefing: {period_text}")
-    c1, c2, c3 = st.columns(3)
-    c1.metric("Incidents", fewer_than_5(n))
-    c2.metric("Hotspots", len(table))
-    c3.metric("Hotspots no patrol area covers", "n/a" if uncovered is None else str(len(uncovered)))
-    headline = briefing_table(analysis.hotspots)
-    st.dataframe(headline, hide_index=True, width="stretch")
-    try:
-        page = _map_page(
-            akey,
-            False,
-            map_kw["tiles"],
-            map_kw["attribution"],
-            map_kw["title"],
-            map_kw["synthetic"],
-            analysis,
-            chosen,
-            map_kw["wards"],
-            map_kw["patrols"],
-        )
-    except (InputError, ValueError) as exc:
-        st.error(str(exc))
-    else:
-        st.iframe(page, height=480)
-    st.download_button(
-        "Download the briefing (HTML)",
-        lambda: briefing_page(analysis, chosen, map_kw, period),
-        file_name=f"briefing-{period[0]}-{period[1]}.html",
-        mime="text/html",
-        on_click="ignore",
-        type="primary",
+    """The briefing (:func:`ui.printouts.briefing_view`): what it counts, its headline numbers,
+    the page itself and its download.
+
+    ``crime_types``: the crime types chosen (None: those of ``chosen``); ``ward_names``: the
+    wards chosen (empty: no ward filter; None: not said).
+    """
+    briefing_view(
+        akey,
+        analysis,
+        chosen,
+        map_kw,
+        period_text,
+        period,
+        crime_types=crime_types,
+        ward_names=ward_names,
     )

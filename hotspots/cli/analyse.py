@@ -26,6 +26,7 @@ examples:
 
 writes into --out: hotspots.geojson, hotspots.csv, incidents.csv, outreach.csv (the busiest
 streets of each hotspot; with --patrols, of the hotspots no patrol area covers),
+outreach.html (printable outreach sheets of the 10 densest of those hotspots, a page each),
 patrol_points.csv (the busiest map points of each hotspot, with positions), map.html,
 summary.json, backtest.csv (with 4 or more months: how well hotspots found on the earlier months
 caught the later months' crime, against last period's counts and KDE), and with --wards /

@@ -4,8 +4,15 @@ Modules, from the pages down:
 
 * :mod:`~hotspots.report.briefing`: :func:`~hotspots.report.briefing.briefing_html`,
   :func:`~hotspots.report.briefing.write_briefing`;
+* :mod:`~hotspots.report.briefing_content`: every figure of the briefing as text, for the page
+  and the dashboard beside it;
 * :mod:`~hotspots.report.briefing_tables`: the briefing's hotspot and ward tables as text;
 * :mod:`~hotspots.report.briefing_map`: the briefing's static map (PNG);
+* :mod:`~hotspots.report.outreach_sheet`:
+  :func:`~hotspots.report.outreach_sheet.outreach_sheet_html` (a page per hotspot),
+  :func:`~hotspots.report.outreach_sheet.write_outreach_sheet`;
+* :mod:`~hotspots.report.outreach_map`: the outreach sheet's small map (SVG, from the data);
+* :mod:`~hotspots.report.scope`: what a printout counts (months, crime types, wards);
 * :mod:`~hotspots.report.pilot_page`: :func:`~hotspots.report.pilot_page.pilot_report_html`,
   :func:`~hotspots.report.pilot_page.write_pilot_report`;
 * :mod:`~hotspots.report.pilot_figures`: the pilot's monthly chart and zone map (PNG);

@@ -26,35 +26,25 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from .._text import esc
-from .._validate import check_int
-from ..disclosure import is_small
-from ..errors import InputError, ParameterError
+from ..errors import ParameterError
 from ..palette import rank_colour
+from .briefing_content import BriefingContent, briefing_content
 from .briefing_map import briefing_map_png
-from .briefing_tables import (
-    SuppressedTable,
-    SuppressedWardTable,
-    suppressed_table,
-    suppressed_ward_table,
-)
+from .briefing_tables import SuppressedTable, SuppressedWardTable
 from .page import guide_html, page_html, png_uri, synthetic_notice_html, write_page
+from .scope import SCOPE_CSS, scope_html
 from .wording import (
     DASH,
-    MONTH_RE,
     WITHHELD,
     fewer_than,
     generated_words,
-    n_months,
-    percent,
-    span_words,
     suppress_small,
 )
 
-__all__ = ["briefing_html", "write_briefing"]
+__all__ = ["briefing_html", "briefing_page_html", "write_briefing"]
 
 log = logging.getLogger(__name__)
 
@@ -70,21 +60,6 @@ _NUMERIC = {
     "Incidents in hotspots",
     "Share in hotspots",
 }
-
-
-def _period_text(period: object) -> tuple[str, str]:
-    if (
-        not isinstance(period, tuple | list)
-        or len(period) != 2
-        or not all(isinstance(p, str) and MONTH_RE.match(p.strip()) for p in period)
-    ):
-        raise ParameterError(
-            f"period must be (first month, last month) as ('YYYY-MM', 'YYYY-MM'); got {period!r}."
-        )
-    first, last = (p.strip() for p in period)
-    if first > last:
-        raise ParameterError(f"period {period!r}: the first month is after the last; swap them.")
-    return first, last
 
 
 def _cell(
@@ -117,54 +92,56 @@ def _table_html(
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _study_area_km2(hotspots: pd.DataFrame) -> float | None:
-    """The study area the PAI was measured against: area x PAI / share of any hotspot."""
-    if not {"area_km2", "pai", "share"} <= set(hotspots.columns) or not len(hotspots):
-        return None
-    area = pd.to_numeric(hotspots["area_km2"], errors="coerce").to_numpy(dtype=float)
-    pai = pd.to_numeric(hotspots["pai"], errors="coerce").to_numpy(dtype=float)
-    share = pd.to_numeric(hotspots["share"], errors="coerce").to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        study = area * pai / share
-    study = study[np.isfinite(study) & (study > 0)]
-    return float(np.median(study)) if study.size else None
-
-
-def _guide_html(threshold: int, trend_months: int, period_months: int) -> str:
-    if trend_months:
-        trend = (
-            f"compares each hotspot's incidents in the last {trend_months} months of the period "
-            f"with the {trend_months} months before, with the exact 95% interval of the "
-            "change; “no clear change” means the interval includes none. Short spans "
-            "swing a lot: read it as a direction, not a forecast"
-            + (
-                "; the two spans are different months of the year, so seasonal swings show as "
-                "change."
-                if trend_months % 12
-                else "."
-            )
+def _trend_words(trend_months: int) -> str:
+    """The guide's explanation of the trend column."""
+    if not trend_months:
+        return "needs at least two months of data; this period is too short to show one."
+    return (
+        f"compares each hotspot's incidents in the last {trend_months} months of the period "
+        f"with the {trend_months} months before, with the exact 95% interval of the "
+        "change; “no clear change” means the interval includes none. Short spans "
+        "swing a lot: read it as a direction, not a forecast"
+        + (
+            "; the two spans are different months of the year, so seasonal swings show as change."
+            if trend_months % 12
+            else "."
         )
-    else:
-        trend = "needs at least two months of data; this period is too short to show one."
-    items = [
-        (
-            "Hotspots",
-            "places where incidents are unusually close together (a density-based clustering of "
-            "the incident map points). H01 has the most incidents, H02 the next, and so on. The "
-            "outlines are drawn around each hotspot's incidents, so they follow the data rather "
-            "than ward or street boundaries.",
-        ),
-        (
-            "Share",
-            "the hotspot's incidents as a share of all incidents analysed in the period.",
-        ),
+    )
+
+
+def _hotspot_words(first_id: str | None) -> str:
+    """The guide's explanation of a hotspot; with none found, why there are none."""
+    what = (
+        "places where incidents are unusually close together (a density-based clustering of "
+        "the incident map points). "
+    )
+    if first_id is None:
+        return what + (
+            "None was found in this period: no place had enough incidents close together "
+            "with these settings, so this briefing has no hotspot table."
+        )
+    return what + (
+        f"They are numbered in rank order: {first_id} is the densest (the most incidents per "
+        "km²), the next is the next densest, and so on. The outlines are drawn around each "
+        "hotspot's incidents, so they follow the data rather than ward or street boundaries."
+    )
+
+
+def _guide_html(threshold: int, trend_months: int, first_id: str | None) -> str:
+    """ "How to read this": the hotspot terms only when there are hotspots to read."""
+    hotspot_terms = [
+        ("Share", "the hotspot's incidents as a share of all incidents analysed in the period."),
         (
             "PAI (Predictive Accuracy Index)",
             "the share of incidents divided by the share of the area. A PAI of 8 means the "
             "hotspot holds 8 times as many incidents as its size alone would suggest; 1 means "
             "no concentration at all.",
         ),
-        ("Trend", trend),
+        ("Trend", _trend_words(trend_months)),
+    ]
+    items = [
+        ("Hotspots", _hotspot_words(first_id)),
+        *(hotspot_terms if first_id is not None else []),
         (
             "Small numbers",
             f"counts of 1 to {threshold - 1} are shown as \u201cfewer than {threshold}\u201d, "
@@ -188,98 +165,21 @@ def _guide_html(threshold: int, trend_months: int, period_months: int) -> str:
     return guide_html(items)
 
 
-def _incidents_outside(given: object) -> int | None:
-    """The incidents in no ward as given (``ward_table(...).incidents_outside``; None: unknown)."""
-    if isinstance(given, int | np.integer) and not isinstance(given, bool) and given >= 0:
-        return int(given)
-    return None
-
-
-def _hotspot_wards(hotspots: pd.DataFrame) -> dict[str, object] | None:
-    """``{hotspot id: its wards}`` as the hotspot table prints them, or None."""
-    if not {"hotspot_id", "wards"} <= set(hotspots.columns):
-        return None
-    return dict(zip(hotspots["hotspot_id"].astype(str), hotspots["wards"], strict=True))
-
-
-def _trend_months(incidents: pd.DataFrame) -> int:
-    """The months each side of the trend comparison (0 when there is none)."""
-    if "month" not in incidents.columns or not len(incidents):
-        return 0
-    from ..profile import trend_window
-
-    try:
-        return trend_window(incidents)
-    except InputError:
-        return 0
-
-
 def _box(value: str, label: str, note: str = "") -> str:
     extra = f"<small>{esc(note)}</small>" if note else ""
     return f"<div><b>{esc(value)}</b>{esc(label)}{extra}</div>"
-
-
-def _headline_html(
-    hotspots: pd.DataFrame,
-    n_total: int,
-    period_months: int,
-    wards_rows: SuppressedWardTable | None,
-    limit: int,
-) -> str:
-    """The four headline boxes: incidents analysed, hotspots, share in hotspots, area share."""
-    n_hotspots = len(hotspots)
-    counts = pd.to_numeric(hotspots["incidents"], errors="coerce")
-    in_hotspots = float(counts.sum()) if n_hotspots else 0.0
-    share = in_hotspots / n_total if n_total else None
-    study = _study_area_km2(hotspots)
-    area_share = None
-    if study and "area_km2" in hotspots.columns:
-        area = float(pd.to_numeric(hotspots["area_km2"], errors="coerce").sum())
-        area_share = area / study
-    # the ward table's suppression could not hide a small count from a printed total: do not
-    # print that total exactly
-    hide_analysed = wards_rows is not None and wards_rows.incidents_total_exposes
-    hidden_total = (
-        is_small(n_total, limit)
-        or is_small(in_hotspots, limit)
-        or hide_analysed
-        or (wards_rows is not None and wards_rows.hotspot_incidents_total_exposes)
-    )
-    return "".join(
-        [
-            _box(
-                WITHHELD if hide_analysed else suppress_small(n_total, threshold=limit),
-                "incidents analysed",
-                n_months(period_months),
-            ),
-            _box(f"{n_hotspots:,}", "hotspots" if n_hotspots != 1 else "hotspot"),
-            _box(
-                DASH if hidden_total else percent(share),
-                "of incidents are in hotspots",
-                "" if hidden_total else f"{suppress_small(in_hotspots, threshold=limit)} incidents",
-            ),
-            _box(
-                percent(area_share),
-                "of the area is covered by hotspots",
-                "of the study area (the area the PAI is measured against)"
-                if area_share is not None
-                else "",
-            ),
-        ]
-    )
 
 
 def _hotspot_section(table: SuppressedTable) -> str:
     shown, total = table.hotspots_shown, table.hotspots_total
     if total == 0:
         return (
-            "<p>No hotspots were found with these settings: incidents are not concentrated "
-            "enough in any one place to form a hotspot.</p>"
+            "<p>No hotspots were found in this period with these settings: incidents are not "
+            "concentrated enough in any one place to form a hotspot.</p>"
         )
     colours = [rank_colour(i, total) for i in range(shown)]  # table is in rank order
     more = (
-        f"<p class='note'>The {shown} hotspots with the most incidents of {total}; all "
-        "are on the map.</p>"
+        f"<p class='note'>The {shown} densest hotspots of {total}; all are on the map.</p>"
         if shown < total
         else ""
     )
@@ -324,7 +224,11 @@ def _map_figure_html(png: bytes, n_hotspots: int, has_wards: bool, has_patrols: 
         + (" and patrol areas" if has_patrols else "")
     )
     caption = (
-        "Hotspots coloured by rank (darkest: densest, most incidents per km²)"
+        (
+            "Hotspots coloured by rank (darkest: densest, most incidents per km²)"
+            if n_hotspots
+            else "No hotspots in this period"
+        )
         + ("; grey lines: ward boundaries" if has_wards else "")
         + ("; dashed blue: patrol areas, named in italics" if has_patrols else "")
         + ". No incident points are shown."
@@ -333,6 +237,46 @@ def _map_figure_html(png: bytes, n_hotspots: int, has_wards: bool, has_patrols: 
         f'<figure><img src="{png_uri(png)}" alt="{esc(alt)}">'
         f"<figcaption>{esc(caption)}</figcaption></figure>"
     )
+
+
+def briefing_page_html(
+    content: BriefingContent,
+    *,
+    hotspots: gpd.GeoDataFrame,
+    wards: gpd.GeoDataFrame | None = None,
+    patrol_areas: gpd.GeoDataFrame | None = None,
+    title: str,
+    synthetic: bool = False,
+    generated: str | None = None,
+) -> str:
+    """The briefing page of ``content`` (:func:`briefing_content`): what :func:`briefing_html`
+    returns, for a caller that shows ``content`` beside it (the dashboard)."""
+    if not isinstance(title, str) or not title.strip():
+        raise ParameterError("title must be a non-empty text; give the briefing a heading.")
+    limit = content.threshold
+    png = briefing_map_png(hotspots, wards=wards, patrol_areas=patrol_areas, synthetic=synthetic)
+    when = generated_words(generated)
+    scope = content.scope
+    headline = "".join(_box(f.value, f.label, f.note) for f in content.headline)
+    table = content.hotspots
+    first_id = str(table.table["Hotspot"].iloc[0]) if table.hotspots_shown else None
+    wards_part = (
+        "" if content.wards is None else _ward_section(content.wards, content.outside, limit)
+    )
+    body = f"""{synthetic_notice_html(synthetic)}<h1>{esc(title)}</h1>
+<p class="meta">Generated {esc(when)}</p>
+{scope_html(scope)}
+<section class="headline">{headline}</section>
+{_map_figure_html(png, len(hotspots), wards is not None, patrol_areas is not None)}
+<h2 class="pagebreak">Hotspots</h2>
+{_hotspot_section(table)}
+{wards_part}
+<h2>How to read this</h2>
+{_guide_html(limit, content.trend_months, first_id)}
+<footer>Counts of 1 to {limit - 1} are shown as &ldquo;{fewer_than(limit)}&rdquo;.
+{"Synthetic demo data: not real crimes. " if synthetic else ""}Made with the hotspots tool.</footer>
+"""
+    return page_html(title, body, extra_css=SCOPE_CSS)
 
 
 def briefing_html(
@@ -349,23 +293,27 @@ def briefing_html(
     top_n: int = 10,
     generated: str | None = None,
     threshold: int = 5,
+    crime_types: Sequence[str] | None = None,
+    ward_names: Sequence[str] | None = None,
 ) -> str:
     """One self-contained, printable HTML page briefing the hotspots.
 
-    The page holds: the title, period and date generated; headline numbers (incidents
-    analysed, hotspots, share of incidents in hotspots, share of the study area they cover);
-    the map (:func:`briefing_map_png`, inline); the hotspot table (:func:`suppressed_table`);
-    the ward table (:func:`suppressed_ward_table`) when given; a plain-English guide to reading
-    it; and a synthetic-data notice when ``synthetic``. It loads nothing (no scripts, no links,
-    no external images; a Content-Security-Policy allows only the inline PNG and CSS) and prints
-    on A4.
+    The page holds: the title, period and date generated; what it counts (the months, the
+    crime types and the wards chosen: :func:`hotspots.report.scope.analysis_scope`); headline
+    numbers (incidents analysed, hotspots, share of incidents in hotspots, share of the study
+    area they cover); the map (:func:`briefing_map_png`, inline); the hotspot table
+    (:func:`suppressed_table`); the ward table (:func:`suppressed_ward_table`) when given; a
+    plain-English guide to reading it; and a synthetic-data notice when ``synthetic``. Every
+    figure comes from :func:`briefing_content`, which the dashboard shows beside the page. It
+    loads nothing (no scripts, no links, no external images; a Content-Security-Policy allows
+    only the inline PNG and CSS) and prints on A4.
 
     Parameters
     ----------
     hotspots
         The Hotspots frame, best after :func:`hotspots.overlay_hotspots` (may be empty).
     incidents
-        The incidents analysed (only their number and months are used).
+        The incidents analysed (only their number, months and crime types are used).
     wards, patrol_areas
         Reference layers drawn on the map, or None.
     ward_table
@@ -384,50 +332,38 @@ def briefing_html(
         The "generated" date as text; today's date when None.
     threshold
         Counts from 1 to ``threshold - 1`` are shown as "fewer than <threshold>".
+    crime_types
+        The crime types chosen (None: those of ``incidents``).
+    ward_names
+        The wards chosen (empty: no ward filter, said so; None: the line is left out).
 
     Returns
     -------
     str
         The HTML page.
     """
-    if not isinstance(incidents, pd.DataFrame):
-        raise ParameterError(
-            f"incidents: expected the frame read_incidents returns, got {type(incidents).__name__}."
-        )
     if not isinstance(title, str) or not title.strip():
         raise ParameterError("title must be a non-empty text; give the briefing a heading.")
-    first, last = _period_text(period)
-    limit = check_int(threshold, "threshold", minimum=1)
-    table = suppressed_table(hotspots, threshold=limit, top_n=top_n)
-    outside = None if ward_table is None else _incidents_outside(incidents_outside)
-    wards_rows = (
-        None
-        if ward_table is None
-        else suppressed_ward_table(
-            ward_table,
-            threshold=limit,
-            incidents_outside=outside,
-            hotspot_wards=_hotspot_wards(hotspots),
-        )
+    content = briefing_content(
+        hotspots=hotspots,
+        incidents=incidents,
+        period=period,
+        ward_table=ward_table,
+        incidents_outside=incidents_outside,
+        crime_types=crime_types,
+        ward_names=ward_names,
+        top_n=top_n,
+        threshold=threshold,
     )
-    png = briefing_map_png(hotspots, wards=wards, patrol_areas=patrol_areas, synthetic=synthetic)
-    f_ts, l_ts = pd.Timestamp(first + "-01"), pd.Timestamp(last + "-01")
-    period_months = (l_ts.year - f_ts.year) * 12 + l_ts.month - f_ts.month + 1
-    when = generated_words(generated)
-    headline = _headline_html(hotspots, len(incidents), period_months, wards_rows, limit)
-    body = f"""{synthetic_notice_html(synthetic)}<h1>{esc(title)}</h1>
-<p class="meta">Period: {esc(span_words(first, last))} &middot; Generated {esc(when)}</p>
-<section class="headline">{headline}</section>
-{_map_figure_html(png, len(hotspots), wards is not None, patrol_areas is not None)}
-<h2 class="pagebreak">Hotspots</h2>
-{_hotspot_section(table)}
-{"" if wards_rows is None else _ward_section(wards_rows, outside, limit)}
-<h2>How to read this</h2>
-{_guide_html(limit, _trend_months(incidents), period_months)}
-<footer>Counts of 1 to {limit - 1} are shown as &ldquo;{fewer_than(limit)}&rdquo;.
-{"Synthetic demo data: not real crimes. " if synthetic else ""}Made with the hotspots tool.</footer>
-"""
-    return page_html(title, body)
+    return briefing_page_html(
+        content,
+        hotspots=hotspots,
+        wards=wards,
+        patrol_areas=patrol_areas,
+        title=title,
+        synthetic=synthetic,
+        generated=generated,
+    )
 
 
 def write_briefing(
@@ -445,6 +381,8 @@ def write_briefing(
     top_n: int = 10,
     generated: str | None = None,
     threshold: int = 5,
+    crime_types: Sequence[str] | None = None,
+    ward_names: Sequence[str] | None = None,
 ) -> Path:
     """Write :func:`briefing_html` to ``path`` (UTF-8), atomically: a temporary file, then rename.
 
@@ -467,5 +405,7 @@ def write_briefing(
         top_n=top_n,
         generated=generated,
         threshold=threshold,
+        crime_types=crime_types,
+        ward_names=ward_names,
     )
     return write_page(path, page, "the briefing")

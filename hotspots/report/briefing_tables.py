@@ -152,7 +152,7 @@ def _hotspot_row(
         DASH if is_missing(hid) else str(hid),
         count_text(n, limit),
         DASH if hidden else percent(as_number(share)),
-        DASH if area_v is None else f"{area_v:,.2f}",
+        DASH if area_v is None else f"{area_v:,.{2 if area_v >= 0.01 else 3}f}",
         DASH if hidden or pai_v is None else f"{pai_v:,.1f}",
         *lists,
         trend_words(as_number(trend), as_number(low), as_number(high))

@@ -37,6 +37,7 @@ __all__ = [
     "span_words",
     "suppress_small",
     "suppressed_items",
+    "whole_percent",
 ]
 
 #: A figure left out (missing, or hidden because it would reveal a small count).
@@ -161,6 +162,19 @@ def percent(share: float | None) -> str:
     if 0 < share < 0.001:
         return "under 0.1%"
     return _unsigned_zero(f"{share:.1%}")
+
+
+def whole_percent(share: float | None) -> str:
+    """A share (0.23 = 23%) in whole percent, as people say it; "under 1%" for a tiny one.
+
+    >>> whole_percent(0.2341), whole_percent(0.004), whole_percent(1.0), whole_percent(None)
+    ('23%', 'under 1%', '100%', '–')
+    """
+    if share is None or not math.isfinite(share):
+        return DASH
+    if 0 < share < 0.005:
+        return "under 1%"
+    return _unsigned_zero(f"{share:.0%}")
 
 
 def signed_percent(value: float) -> str:
