@@ -2,7 +2,8 @@
 
 The commander picks a quarter and violence and reads the top hotspot's trend; the coordinator
 clicks a hotspot (no save prompt), draws, names and saves an area around a hotspot no patrol
-area covers and sees the uncovered list shrink. Screenshots of
+area covers and sees the uncovered list shrink, then downloads the outreach sheets to print; the
+council officer downloads the briefing and finds its crime types and period. Screenshots of
 each step go to $HOTSPOTS_SCREENSHOTS when it names a folder. Skips without Chromium.
 """
 
@@ -166,3 +167,41 @@ def test_coordinator_draws_names_and_saves_an_area_and_clicks_without_a_prompt(
     assert int(after.split(" hotspot")[0]) < uncovered, (before, after)
     shot(page, "coordinator-3-saved")
     assert PatrolAreaStore(store).list()["patrol_area"].tolist() == ["Browser box"]
+
+
+def _downloaded(page, name: str) -> str:  # type: ignore[no-untyped-def]
+    """Press the download button whose label starts with ``name``; the file's text."""
+    button = page.get_by_role("button", name=re.compile("^" + re.escape(name)))
+    button.first.scroll_into_view_if_needed()
+    with page.expect_download(timeout=120_000) as info:
+        button.first.click()
+    return Path(info.value.path()).read_text(encoding="utf-8")
+
+
+def test_coordinator_prints_the_outreach_sheets(url: str, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{url}/outreach", wait_until="domcontentloaded")
+    page.get_by_text("Outreach sheets").first.wait_for(timeout=180_000)
+    sheets = _downloaded(page, "Outreach sheets (HTML")
+    shot(page, "coordinator-4-sheets")
+    pages = sheets.count('class="sheet')
+    assert pages >= 1
+    assert "SYNTHETIC DEMO DATA" in sheets  # the demo's mark on every printed page
+    assert "Crime types counted" in sheets and "January 2024 to December 2024" in sheets
+    assert re.search(r"\d+%", sheets)  # plain percentages
+    assert "http://" not in sheets.replace("http://www.w3.org", "")  # nothing fetched
+
+
+def test_officer_downloads_the_briefing_and_finds_crime_types_and_period(
+    url: str,
+    page,  # type: ignore[no-untyped-def]
+) -> None:
+    page.goto(f"{url}/briefing", wait_until="domcontentloaded")
+    page.get_by_text("Crime types counted").first.wait_for(timeout=180_000)
+    page.locator("iframe").first.wait_for(timeout=120_000)  # the page as it prints
+    shot(page, "officer-1-briefing")
+    briefing = _downloaded(page, "Download the briefing (HTML)")
+    assert "<dt>Period</dt><dd>January 2024 to December 2024 (12 months)</dd>" in briefing
+    counted = re.search(r"<dt>Crime types counted</dt><dd>(.+?)</dd>", briefing)
+    assert counted and "Violence and sexual offences" in counted.group(1)
+    # what the screen says is what the file says
+    assert page.get_by_text(counted.group(1)).count() >= 1
