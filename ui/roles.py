@@ -298,7 +298,7 @@ def overview_page() -> None:
         return
     assert ctx.analysis is not None
     _overview_numbers(ctx.analysis, ctx.change)
-    _map_section(ctx, height=440)
+    _map_section(ctx, height=520)
     st.caption(_settings_caption(ctx.analysis))
     _data_notes(ctx)
 
