@@ -24,7 +24,7 @@ def _briefing_view(crime_types: list[str] | None, few: bool) -> None:
     from hotspots.pipeline import analyse
     from tests.conftest import STREET_HEADER, make_street_rows
     from ui import helpers
-    from ui.views import briefing
+    from ui.printouts import briefing_view as briefing
 
     buf = io.StringIO()
     w = csv.writer(buf)

@@ -23,10 +23,10 @@ from .analysis import analysis_tab
 from .context import Context, current
 from .helpers import add_draw_tool, build_map, shaded_wards
 from .pilot import pilot_tab
+from .printouts import briefing_view
 from .sidebar import WARD_SHADING
 from .trend import TREND_HELP, change_text, span_name, total_delta
 from .views import (
-    briefing,
     deployments,
     downloads,
     forecast_check,
@@ -346,7 +346,7 @@ def briefing_page() -> None:
         return
     assert ctx.analysis is not None and ctx.chosen is not None
     data = ctx.data
-    briefing(
+    briefing_view(
         ctx.rkey,
         ctx.analysis,
         ctx.chosen,

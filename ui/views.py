@@ -40,7 +40,6 @@ from .helpers import (
 )
 from .printouts import (
     PATROL_COLUMNS,
-    briefing_view,
     in_percent,
     looks_synthetic,
     patrol_point_table,
@@ -405,32 +404,3 @@ def outreach(
     streets = sheet_controls(analysis, has_patrols, span, options)
     street_table(streets)
     patrol_point_table(analysis)
-
-
-def briefing(
-    akey: str,
-    analysis: Analysis,
-    chosen: gpd.GeoDataFrame,
-    map_kw: dict[str, Any],
-    period_text: str,
-    period: tuple[str, str],
-    *,
-    crime_types: Sequence[str] | None = None,
-    ward_names: Sequence[str] | None = None,
-) -> None:
-    """The briefing (:func:`ui.printouts.briefing_view`): what it counts, its headline numbers,
-    the page itself and its download.
-
-    ``crime_types``: the crime types chosen (None: those of ``chosen``); ``ward_names``: the
-    wards chosen (empty: no ward filter; None: not said).
-    """
-    briefing_view(
-        akey,
-        analysis,
-        chosen,
-        map_kw,
-        period_text,
-        period,
-        crime_types=crime_types,
-        ward_names=ward_names,
-    )
