@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,4 +71,25 @@ def test_no_table_shows_a_raw_column_name(session: AppTest, page: str) -> None:
             label = config.get(str(column), {}).get("label", str(column))
             if "_" in label:
                 raw.append(label)
+    assert raw == [], f"{page}: {raw}"
+
+
+#: a parameter, a column or a flag as written in code, or a CRS code: never on screen
+RAW = re.compile(r"\b[a-z]+_[a-z0-9_]+\b|--[a-z]|EPSG|\beps\b")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_screen_text_names_a_parameter_or_flag(session: AppTest, page: str) -> None:
+    """Headings, sentences, numbers and controls in words: no snake_case, flag or CRS code."""
+    session.switch_page(f"ui/pages/{page}.py").run()
+    assert not session.exception
+    texts = [
+        str(e.value)
+        for kind in ("markdown", "caption", "info", "warning", "error", "success", "subheader")
+        for e in getattr(session, kind)
+    ]
+    texts += [f"{m.label} {m.value}" for m in session.metric]
+    for kind in ("button", "checkbox", "radio", "selectbox", "multiselect", "slider", "toggle"):
+        texts += [f"{w.label} {getattr(w.proto, 'help', '')}" for w in getattr(session, kind)]
+    raw = [(hit, t[:80]) for t in texts for hit in RAW.findall(t)]
     assert raw == [], f"{page}: {raw}"

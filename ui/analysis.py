@@ -1,4 +1,4 @@
-"""The Analysis tab: DBSCAN / HDBSCAN footprints, KDE, Gi*, change and emerging hot spots.
+"""The Analysis page: DBSCAN / HDBSCAN footprints, KDE, Gi*, change and emerging hot spots.
 
 Every computation is a cached call into hotspots/, keyed on the app's data keys and the
 parameters; maps are folium GeoJson layers whose scripts come from static/vendor.
@@ -240,7 +240,7 @@ def analysis_tab(
     method: str,
     data_months: tuple[str, ...] | None = None,
 ) -> None:
-    """The Analysis tab; ``data_months``: the months the loaded data cover, before filters."""
+    """The Analysis page; ``data_months``: the months the loaded data cover, before filters."""
     pick = st.radio("Analysis method", METHODS, horizontal=True, key="an_method")
     harm = st.checkbox("Weight by harm", key="an_harm", help=HARM_SOURCE)
     weights: Weights | None = None
@@ -276,13 +276,16 @@ def _footprints(
     method: str,
 ) -> None:
     st.caption(
-        f"{method.upper()} footprints with the sidebar's settings: the map above and the "
-        "Deployments tab."
+        f"{method.upper()} footprints with the sidebar's settings: the hotspots of the "
+        "Overview's map and the Plan deployments page."
     )
     table = footprints
     if weights is not None:
         table = _harm_footprints(akey, float(eps), method, weights, inc, wards)
-        st.caption("Ranked by harm; min_samples is suggested for the weighted incidents.")
+        st.caption(
+            "Ranked by harm; the minimum count for a dense spot is suggested for the weighted "
+            "incidents."
+        )
     st.metric("Footprints", len(table))
     show_table(table)
 
@@ -388,7 +391,7 @@ def _change_view(
     st.subheader("Before and after")
     st.caption(
         "; ".join(change.notes) + ". Red: more after; blue: fewer. Each change of the monthly "
-        "rate comes with its exact 95% interval (change_words): “no clear change” "
+        "rate comes with its exact 95% interval (in words): “no clear change” "
         f"when it includes none. Over every cell: {change.total_change()}."
     )
     _show(moved, colours, tips, "map_change", wards)

@@ -222,7 +222,10 @@ def deployments(
     table = with_change(lists_as_text(analysis.hotspot_table), change)  # lists as files write them
     st.subheader("Hotspots, ranked")
     if len(table) == 0:
-        st.info("No hotspots with these settings: lower min_samples or widen the filters.")
+        st.info(
+            "No hotspots with these settings: lower the minimum number of incidents for a "
+            "dense spot (Advanced, in the sidebar) or widen the filters."
+        )
     ids = table["hotspot_id"].tolist()
     pick = st.session_state.get("hotspot_pick")
     if pick not in ids:
