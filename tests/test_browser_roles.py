@@ -123,7 +123,8 @@ def test_commander_picks_a_quarter_and_violence_and_reads_the_top_trend(
     # the same hotspot heads the ranked table, with its change in the change column
     page.get_by_text("Hotspots, ranked").first.scroll_into_view_if_needed()
     shot(page, "commander-4-table")
-    assert page.get_by_text(f"{found.group(1)}: {found.group(3)} incidents").count() >= 1
+    # (the details below the table come later in the same rerun: wait for them)
+    page.get_by_text(f"{found.group(1)}: {found.group(3)} incidents").first.wait_for(timeout=60_000)
 
 
 def test_coordinator_draws_names_and_saves_an_area_and_clicks_without_a_prompt(

@@ -57,8 +57,9 @@ def _cli(tmp_path: Path, command: str, start: str, end: str, *extra: str) -> dic
 
 
 def _app(store: Path, wards: bool) -> AppTest:
-    """The dashboard on the demo borough, Gi* chosen, with or without the demo wards."""
-    at = AppTest.from_file(APP, default_timeout=240).run()
+    """The dashboard's Analysis page on the demo borough, Gi* chosen, with or without the demo
+    wards."""
+    at = AppTest.from_file(APP, default_timeout=240).switch_page("ui/pages/analysis.py").run()
     if not wards:
         at = at.radio(key="wards_source").set_value("None").run()
     at = at.radio(key="an_method").set_value("Gi*").run()
