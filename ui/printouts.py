@@ -29,7 +29,6 @@ from hotspots.report.outreach_sheet import (
 from .helpers import briefing_page, briefing_parts, plain_markdown, table_csv
 
 __all__ = [
-    "PATROL_COLUMNS",
     "POINT_COLUMNS",
     "STREET_COLUMNS",
     "briefing_view",
@@ -69,20 +68,6 @@ STREET_COLUMNS: dict[str, Any] = {
     ),
 }
 #: The patrol coverage table's columns in words (:func:`hotspots.patrols.patrol_coverage`).
-PATROL_COLUMNS: dict[str, Any] = {
-    "patrol_area": st.column_config.TextColumn("Patrol area"),
-    "area_km2": st.column_config.NumberColumn("Area (km²)", format="%.2f"),
-    "incidents": st.column_config.NumberColumn("Incidents", format="%d"),
-    "hotspot_incidents": st.column_config.NumberColumn("Incidents in hotspots", format="%d"),
-    "hotspots_touched": st.column_config.NumberColumn("Hotspots it touches", format="%d"),
-    "hotspots": st.column_config.TextColumn("Hotspots"),
-    "share_in_hotspots": st.column_config.NumberColumn(
-        "Share of its incidents in hotspots", format="%.0f%%"
-    ),
-    "share_of_hotspot_incidents": st.column_config.NumberColumn(
-        "Share of all hotspot incidents", format="%.0f%%"
-    ),
-}
 
 
 def in_percent(table: pd.DataFrame, *columns: str) -> pd.DataFrame:

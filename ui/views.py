@@ -22,6 +22,7 @@ from hotspots import (
 )
 from hotspots._text import lists_as_text
 from hotspots.backtest import HOTSPOTS, KDE, NAIVE_CELLS, NAIVE_POINTS
+from hotspots.columns import HOTSPOT_COLUMNS as HOTSPOT_TABLE_COLUMNS
 from hotspots.crs import to_wgs84
 from hotspots.pipeline import Analysis
 from hotspots.report.backtest_text import BACKTEST_TITLE, backtest_sentence
@@ -39,14 +40,12 @@ from .helpers import (
     without_outlines,
 )
 from .printouts import (
-    PATROL_COLUMNS,
-    in_percent,
     looks_synthetic,
     patrol_point_table,
     sheet_controls,
     street_table,
 )
-from .tables import PAI_HELP, show_table
+from .tables import COLUMN_WORDS, show_table
 from .trend import TREND_HELP, monthly_chart, span_name, with_change
 
 
@@ -119,24 +118,11 @@ def save_drawn(store: PatrolAreaStore) -> None:
 
 
 #: The ranked table's columns in words (the values stay exact; TABLE_FORMATS rounds them).
+#: The ranked table's columns in words (ui/tables.py's words; TABLE_FORMATS rounds the values).
 HOTSPOT_COLUMNS: dict[str, Any] = {
-    "hotspot_id": st.column_config.Column("Hotspot"),
-    "rank": st.column_config.Column("Rank", help="Densest first."),
-    "incidents": st.column_config.Column(
-        "Incidents", help="Incidents in the hotspot in the months chosen."
-    ),
-    "share": st.column_config.Column("Share of all incidents"),
-    "area_km2": st.column_config.Column("Area (km²)"),
-    "density_km2": st.column_config.Column("Incidents per km²"),
-    "pai": st.column_config.Column("PAI", help=PAI_HELP),
-    "patrol_coverage": st.column_config.Column(
-        "Covered by patrols", help="Share of its incidents inside a patrol area."
-    ),
-    "top_categories": st.column_config.Column("Top crime types"),
-    "top_locations": st.column_config.Column("Top streets"),
-    "wards": st.column_config.Column("Wards"),
-    "first_month": st.column_config.Column("First month"),
-    "last_month": st.column_config.Column("Last month"),
+    name: st.column_config.Column(label, help=help_text)
+    for name, (label, _, help_text) in COLUMN_WORDS.items()
+    if name in HOTSPOT_TABLE_COLUMNS
 }
 
 # How the ranked table shows its numbers (the values themselves stay exact).
@@ -367,12 +353,7 @@ def outreach(
     if has_patrols:
         st.subheader("Patrol coverage per area")
         if analysis.patrol_table is not None:
-            coverage = in_percent(
-                lists_as_text(analysis.patrol_table),
-                "share_in_hotspots",
-                "share_of_hotspot_incidents",
-            )
-            st.dataframe(coverage, hide_index=True, width="stretch", column_config=PATROL_COLUMNS)
+            show_table(analysis.patrol_table)
         st.subheader("Hotspots no patrol area covers, ranked")
         outlined = without_outlines(analysis.uncovered)
         assert outlined is not None  # patrol areas were given
