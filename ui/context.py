@@ -17,7 +17,6 @@ from geodata import SAMPLE_NOTICE
 from geodata.settings import Settings
 from geodata.store import PatrolAreaStore
 from hotspots import InputError, ParameterError, filter_incidents
-from hotspots.filter import months_covered
 from hotspots.pipeline import Analysis, Suggested, add_backtest, analyse, select_wards, suggest
 from hotspots.trend import PeriodChange, period_change
 
@@ -207,7 +206,7 @@ def _analysed(ctx: Context, filter_error: Any) -> None:
     deferred = len(chosen) >= CITY_INCIDENTS and not st.session_state.get(f"backtest|{rkey}")
     change = None
     if data.start and data.end:
-        months = months_covered(data.incidents)
+        months = data.months
         change = _compare(
             rkey, data.start, data.end, months[0] if months else None, tuple(data.crime_types),
             tuple(data.ward_names), data.incidents, data.wards, analysis.hotspots,

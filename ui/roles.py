@@ -15,13 +15,13 @@ import geopandas as gpd
 import streamlit as st
 
 from hotspots import InputError
-from hotspots.filter import months_covered
 from hotspots.pipeline import Analysis
 from hotspots.trend import PeriodChange
 
 from .analysis import analysis_tab
 from .context import Context, current
 from .helpers import add_draw_tool, build_map, shaded_wards
+from .map_payload import MapPayload, component_available, map_payload
 from .pilot import pilot_tab
 from .printouts import briefing_view
 from .sidebar import WARD_SHADING
@@ -101,10 +101,12 @@ def _map(
     _analysis: Analysis,
     _chosen: gpd.GeoDataFrame,
     _map_kw: dict[str, Any],
-) -> tuple[folium.Map, bool]:
-    """The page's map (assets from static/vendor) and whether it has the drawing tool."""
+) -> tuple[MapPayload | folium.Map, bool]:
+    """The page's map (assets from static/vendor), rendered once for the browser where this
+    streamlit-folium allows it, and whether it has the drawing tool."""
     m = build_map(_analysis, _chosen, **_map_kw)
-    return m, add_draw_tool(m)
+    drawing = add_draw_tool(m)
+    return (map_payload(m) if component_available() else m), drawing
 
 
 def map_options(ctx: Context) -> dict[str, Any]:
@@ -141,7 +143,8 @@ def _map_section(ctx: Context, height: int = 560) -> None:
     except InputError as exc:  # e.g. the map files not installed
         st.error(str(exc))
     else:
-        show_map(copy.deepcopy(m), analysis, height=height)  # st_folium renames the map's elements
+        # st_folium renames the map's elements: it gets a copy of the shared map
+        show_map(m if isinstance(m, MapPayload) else copy.deepcopy(m), analysis, height=height)
         map_ok = True
     if not drawing_ok and map_ok:
         st.caption(
@@ -373,7 +376,7 @@ def analysis_page() -> None:
         ctx.analysis.hotspot_table,
         ctx.settings.eps,
         ctx.analysis.found.method or ctx.settings.method,
-        data_months=tuple(sorted(months_covered(data.incidents))),
+        data_months=data.months,
     )
     _data_notes(ctx)
 

@@ -365,10 +365,9 @@ def _sidebar_store(store: PatrolAreaStore) -> None:
 
 
 def _sidebar_filters(
-    incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None
+    incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None, months: tuple[str, ...]
 ) -> tuple[str, str, list[str], list[str]]:
     st.header("Filters")
-    months = months_covered(incidents)
     if not months:
         st.error("the data have no months; the month filter is off.")
         start, end = "", ""
@@ -432,6 +431,7 @@ class Data:
     ward_names: list[str]
     frame: list[list[float]] | None = None  # the map's frame: the bulk of the incidents
     far_line: str | None = None  # the load report's line on incidents far from the rest
+    months: tuple[str, ...] = ()  # the months the incidents cover (hotspots.months_covered)
 
     @property
     def fkey(self) -> str:
@@ -451,6 +451,12 @@ class Choices:
     attribution: str
     shading: str
     error_slot: Any  # where a bad setting is reported, next to the controls
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _months(inc_key: str, _incidents: gpd.GeoDataFrame) -> tuple[str, ...]:
+    """The months the incidents cover, once per incidents (every rerun asks for them)."""
+    return tuple(months_covered(_incidents))
 
 
 @st.cache_resource(show_spinner="Checking the positions ...", max_entries=8)
@@ -511,11 +517,12 @@ def sidebar_data(store: PatrolAreaStore) -> Data:
     wards_key, wards, ward_warnings = _fit_wards(inc_key, wards_key, wards, incidents)
     patrols_key, patrols, patrol_notes = _sidebar_patrols(inc_key, incidents, store)
     _sidebar_store(store)
-    start, end, crime_types, ward_names = _sidebar_filters(incidents, wards)
+    months = _months(inc_key, incidents)
+    start, end, crime_types, ward_names = _sidebar_filters(incidents, wards, months)
     return Data(
         inc_key, incidents, report, synthetic, wards_key, wards, ward_notes + ward_warnings,
         patrols_key, patrols, patrol_notes, start, end, crime_types, ward_names, far.bounds,
-        far_line,
+        far_line, months,
     )  # fmt: skip
 
 

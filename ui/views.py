@@ -39,6 +39,7 @@ from .helpers import (
     table_csv,
     without_outlines,
 )
+from .map_payload import MapPayload, show_payload
 from .printouts import (
     looks_synthetic,
     patrol_point_table,
@@ -61,16 +62,18 @@ def _drop_drawing() -> None:
     st.session_state["map_round"] = st.session_state.get("map_round", 0) + 1
 
 
-def show_map(m: folium.Map, analysis: Analysis, *, height: int = 560) -> None:
-    from streamlit_folium import st_folium
+def show_map(m: folium.Map | MapPayload, analysis: Analysis, *, height: int = 560) -> None:
+    """The page's map (a payload rendered once, or a folium map ``st_folium`` renders) and what
+    a click or a drawing on it means: a click picks a hotspot, a drawn shape waits for a name."""
+    returned = ["last_object_clicked", "all_drawings"]
+    if isinstance(m, MapPayload):
+        state = show_payload(m, key=map_key(), height=height, returned_objects=returned)
+    else:
+        from streamlit_folium import st_folium
 
-    state = st_folium(
-        m,
-        key=map_key(),
-        height=height,
-        use_container_width=True,
-        returned_objects=["last_object_clicked", "all_drawings"],
-    )
+        state = st_folium(
+            m, key=map_key(), height=height, use_container_width=True, returned_objects=returned
+        )
     if not isinstance(state, dict):
         return
     click = state.get("last_object_clicked")
