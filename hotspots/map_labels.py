@@ -23,6 +23,7 @@ are escaped here (:func:`hotspots._text.esc`) and set as the label's HTML in the
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import folium
@@ -47,8 +48,10 @@ __all__ = [
     "WARD_ZOOM",
     "Label",
     "LabelLayer",
+    "StreetCandidates",
     "add_labels",
     "labels_bytes",
+    "street_candidates",
     "street_labels",
     "ward_labels",
 ]
@@ -315,8 +318,26 @@ def _thinned(cand: pd.DataFrame, max_labels: int, max_bytes: int) -> list[int]:
     return kept
 
 
+@dataclass(frozen=True)
+class StreetCandidates:
+    """Each street's busiest map point per :data:`STREET_CELL_M` cell (``street``, ``x``,
+    ``y``, ``n``; metres in ``crs``), the places :func:`street_labels` chooses from."""
+
+    table: pd.DataFrame
+    crs: Any
+
+
+def street_candidates(incidents: gpd.GeoDataFrame) -> StreetCandidates:
+    """The street-label candidates of ``incidents`` (none without a ``location`` column)."""
+    if "location" not in incidents.columns or not len(incidents) or incidents.crs is None:
+        return StreetCandidates(_street_candidates(incidents.iloc[0:0]), None)
+    metric = incidents[["location", incidents.geometry.name]]
+    metric = metric if metric.crs.is_projected else to_metres(metric)
+    return StreetCandidates(_street_candidates(metric), metric.crs)
+
+
 def street_labels(
-    incidents: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame | StreetCandidates,
     hotspots: gpd.GeoDataFrame,
     *,
     max_labels: int = STREET_LABELS_MAX,
@@ -327,7 +348,8 @@ def street_labels(
     Parameters
     ----------
     incidents
-        Incidents with a ``location`` column ("On or near High Street"); without one, none.
+        Incidents with a ``location`` column ("On or near High Street"; without one, none),
+        or their :func:`street_candidates` prepared before.
     hotspots
         Labels within :data:`_NEAR_HOTSPOT_M` of these come first.
     max_labels, max_bytes
@@ -340,15 +362,14 @@ def street_labels(
         none of one street closer than that to another; near hotspots first, then by
         incidents, then by name.
     """
-    if "location" not in incidents.columns or not len(incidents) or incidents.crs is None:
+    prepared = (
+        incidents if isinstance(incidents, StreetCandidates) else street_candidates(incidents)
+    )
+    if not len(prepared.table):
         return []
-    metric = incidents[["location", incidents.geometry.name]]
-    metric = metric if metric.crs.is_projected else to_metres(metric)
-    cand = _street_candidates(metric)
-    if not len(cand):
-        return []
+    cand = prepared.table.copy()
     xy = cand[["x", "y"]].to_numpy(dtype=float)
-    cand["near"] = _near_hotspots(xy, hotspots, metric.crs)
+    cand["near"] = _near_hotspots(xy, hotspots, prepared.crs)
     cand = cand.sort_values(
         ["near", "n", "street", "x", "y"], ascending=[False, False, True, True, True]
     ).reset_index(drop=True)
@@ -356,7 +377,7 @@ def street_labels(
     if not rows:
         return []
     chosen = cand.iloc[rows]
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(chosen["x"], chosen["y"]), crs=metric.crs)
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(chosen["x"], chosen["y"]), crs=prepared.crs)
     lonlat = np.round(shapely.get_coordinates(to_wgs84(pts).geometry.to_numpy()), _LABEL_DP)
     return [
         (float(lat), float(lon), esc(street))

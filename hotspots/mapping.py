@@ -53,29 +53,14 @@ from folium.map import CustomPane
 from folium.plugins import Fullscreen
 from folium.template import Template
 
-from ._points import unique_points
 from ._text import esc
 from .assets import local_assets
 from .basemap import add_tiles, check_tiles
 from .crs import to_wgs84
 from .errors import InputError, ParameterError
-from .map_labels import (
-    LABEL_CSS,
-    STREET_ZOOM,
-    WARD_ZOOM,
-    add_labels,
-    labels_bytes,
-    street_labels,
-    ward_labels,
-)
-from .map_layers import (
-    add_heat,
-    add_hotspots,
-    add_points,
-    add_reference_layers,
-    area_labels,
-    display_layer,
-)
+from .map_base import MapBase, map_base
+from .map_labels import LABEL_CSS, STREET_ZOOM, WARD_ZOOM, add_labels, labels_bytes, street_labels
+from .map_layers import add_heat, add_hotspots, add_points, add_reference_layers, display_layer
 from .palette import RANK_COLOURS, rank_classes
 from .web import HEAT_MAX_POINTS, MAP_LABEL_BYTES, map_hotspot_budget
 
@@ -85,8 +70,6 @@ log = logging.getLogger(__name__)
 
 #: At most this many unique map points are also drawn as circles (above it: heat only).
 POINTS_MAX = 2_000
-# Decimal places of heat and point coordinates on the map (1 m).
-_POINT_DP = 5
 _BACKGROUND = "#f2efe9"
 _UK_CENTRE = (54.0, -2.5)
 # The closest zoom (about 0.3 m a pixel): street names read from STREET_ZOOM (16) on.
@@ -177,51 +160,6 @@ class _MetricScale(MacroElement):
     def __init__(self) -> None:
         super().__init__()
         self._name = "MetricScale"
-
-
-def _unique_points(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Unique coordinates (in the frame's CRS) with their incident counts, first-seen order."""
-    geom = incidents.geometry
-    ok = geom.notna().to_numpy() & ~geom.is_empty.to_numpy()
-    pts = geom[ok]
-    if len(pts) and not (pts.geom_type == "Point").all():
-        pts = pts.representative_point()
-    if len(pts) == 0:
-        return pd.DataFrame({"x": [], "y": [], "n": []}).astype({"n": "int64"})
-    xy = shapely.get_coordinates(np.asarray(pts.values, dtype=object))
-    _, uxy, counts = unique_points(xy[np.isfinite(xy).all(axis=1)])
-    return pd.DataFrame({"x": uxy[:, 0], "y": uxy[:, 1], "n": counts.astype("int64")})
-
-
-def _cap_points(points: pd.DataFrame, max_points: int, metres: bool) -> tuple[pd.DataFrame, float]:
-    """Merge points on a square grid until at most ``max_points`` remain (0.0: no merging)."""
-    if len(points) <= max_points:
-        return points, 0.0
-    cell = 5.0 if metres else 5e-5
-    while True:
-        gx = np.floor(points["x"].to_numpy() / cell)
-        gy = np.floor(points["y"].to_numpy() / cell)
-        n = points["n"].to_numpy().astype(float)
-        tmp = pd.DataFrame(
-            {
-                "gx": gx,
-                "gy": gy,
-                "wx": points["x"].to_numpy() * n,
-                "wy": points["y"].to_numpy() * n,
-                "n": n,
-            }
-        )
-        merged = tmp.groupby(["gx", "gy"], sort=False)[["wx", "wy", "n"]].sum()
-        if len(merged) <= max_points:
-            out = pd.DataFrame(
-                {
-                    "x": merged["wx"].to_numpy() / merged["n"].to_numpy(),
-                    "y": merged["wy"].to_numpy() / merged["n"].to_numpy(),
-                    "n": merged["n"].to_numpy().round().astype("int64"),
-                }
-            )
-            return out, cell
-        cell *= 2
 
 
 def _extent(hs: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -356,56 +294,22 @@ def _check_arguments(
         )
 
 
-def _map_points(
-    incidents: gpd.GeoDataFrame, max_points: int
-) -> tuple[pd.DataFrame, int, int, str | None]:
-    """The heat points in WGS84 (``lon``, ``lat``, ``n``), the incidents and unique points
-    counted, and the legend's heat note (None when there are no points)."""
-    points = _unique_points(incidents)
-    n_incidents = int(points["n"].sum()) if len(points) else 0
-    n_unique = len(points)
-    metres = bool(incidents.crs is not None and incidents.crs.is_projected)
-    points, cell = _cap_points(points, int(max_points), metres)
-    if not len(points):
-        return pd.DataFrame({"lon": [], "lat": [], "n": []}), n_incidents, n_unique, None
-    gpts = gpd.GeoDataFrame(
-        {"n": points["n"].to_numpy()},
-        geometry=gpd.points_from_xy(points["x"], points["y"]),
-        crs=incidents.crs,
-    )
-    gpts = to_wgs84(gpts)
-    pts = pd.DataFrame(
-        {
-            "lon": np.round(gpts.geometry.x.to_numpy(), _POINT_DP),
-            "lat": np.round(gpts.geometry.y.to_numpy(), _POINT_DP),
-            "n": gpts["n"].to_numpy(),
-        }
-    )
-    heat_note = f"{n_incidents:,} incidents at {n_unique:,} map points"
-    if cell:
-        size = f"{cell:g} m" if metres else f"{cell:g}°"
-        heat_note += f", merged on a {size} grid into {len(pts):,} to keep the map small"
-    return pts, n_incidents, n_unique, heat_note
-
-
 def _add_names(
-    m: folium.Map,
-    wards: gpd.GeoDataFrame | None,
-    incidents: gpd.GeoDataFrame,
-    hs: gpd.GeoDataFrame,
-    streets_on: bool,
+    m: folium.Map, base: MapBase, hs: gpd.GeoDataFrame, streets_on: bool
 ) -> tuple[int, int]:
     """Ward names and street names (:mod:`hotspots.map_labels`) within ``MAP_LABEL_BYTES``
     (street names switched off at first when ``streets_on`` is False: a base map names its
     streets); returns their bytes and the number of street labels."""
-    wl = ward_labels(wards, area_labels(wards)) if wards is not None and len(wards) else []
+    wl = base.ward_labels
     used = labels_bytes(wl)
     if used > MAP_LABEL_BYTES:  # thousands of wards: the largest in half the budget
         fits = np.cumsum([labels_bytes([w]) for w in wl]) <= MAP_LABEL_BYTES // 2
         wl = wl[: int(fits.sum())]
         used = labels_bytes(wl)
     add_labels(m, wl, name="Ward names", min_zoom=WARD_ZOOM, kind="ward")
-    sl = street_labels(incidents, hs, max_bytes=MAP_LABEL_BYTES - used)
+    sl = []
+    if base.streets is not None:
+        sl = street_labels(base.streets, hs, max_bytes=MAP_LABEL_BYTES - used)
     add_labels(m, sl, name="Street names", min_zoom=STREET_ZOOM, kind="street", show=streets_on)
     return used + labels_bytes(sl), len(sl)
 
@@ -443,6 +347,7 @@ def make_map(
     wards: gpd.GeoDataFrame | None = None,
     patrol_areas: gpd.GeoDataFrame | None = None,
     ward_shading: str | None = None,
+    base: MapBase | None = None,
 ) -> folium.Map:
     """The hotspot map: incident heat, ranked hotspot polygons, optional wards and patrol areas.
 
@@ -482,6 +387,10 @@ def make_map(
         ``incidents_per_1000`` from :func:`hotspots.overlay.ward_table` joined on ``ward_code``)
         to shade the wards by, in five quantile classes from light to dark blue; the legend
         gives the range and each ward's tooltip its value. None: outlines only.
+    base
+        What :func:`hotspots.map_base.map_base` prepared of these same ``incidents`` and
+        ``wards`` with this ``max_points`` (the heat points, ward and street names); prepared
+        here when None. A caller drawing many maps of one filter keeps it.
 
     Returns
     -------
@@ -503,7 +412,14 @@ def make_map(
         raise InputError("hotspots: the layer has no coordinate reference system; give its CRS.")
     hs = hotspots[hotspots.geometry.notna() & ~hotspots.geometry.is_empty]
     hs = hs.sort_values("rank", kind="stable") if len(hs) else hs
-    pts, n_incidents, n_unique, heat_note = _map_points(incidents, max_points)
+    if base is None or base.max_points != max_points:
+        base = map_base(incidents, wards, max_points=max_points)
+    pts, n_incidents, n_unique, heat_note = (
+        base.points,
+        base.n_incidents,
+        base.n_unique,
+        base.heat_note,
+    )
     ward_frame = display_layer(wards, "wards") if wards is not None else None
     patrol_frame = display_layer(patrol_areas, "patrol_areas") if patrol_areas is not None else None
 
@@ -519,7 +435,7 @@ def make_map(
     shading_note = add_reference_layers(m, ward_frame, patrol_frame, ward_shading)
     n_hs = len(hs)
     points_drawn = 0 < len(pts) <= POINTS_MAX
-    label_bytes, n_streets = _add_names(m, ward_frame, incidents, hs, tiles is None)
+    label_bytes, n_streets = _add_names(m, base, hs, tiles is None)
     budget = map_hotspot_budget(
         heat_points=len(pts),
         circles=len(pts) if points_drawn else 0,

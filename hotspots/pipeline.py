@@ -127,14 +127,32 @@ class Analysis:
     patrol_table: pd.DataFrame | None = None
     uncovered: gpd.GeoDataFrame | None = None
     patrol_share: float | None = None
-    streets: pd.DataFrame = field(default_factory=pd.DataFrame)
-    patrol_points: pd.DataFrame = field(default_factory=pd.DataFrame)
     monthly: pd.DataFrame = field(default_factory=pd.DataFrame)
     overall: pd.DataFrame = field(default_factory=pd.DataFrame)
     crime_mix: pd.DataFrame = field(default_factory=pd.DataFrame)
     harm: HarmResult | None = None
     backtest: BacktestResult | None = None
     notes: list[str] = field(default_factory=list)
+    _streets: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    _patrol_points: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def streets(self) -> pd.DataFrame:
+        """The outreach streets (see the class docstring), worked out when first asked for: a
+        dashboard page that shows none does not wait for them."""
+        if self._streets is None:
+            shown = self.uncovered if self.uncovered is not None else self.hotspots
+            self._streets = outreach_streets(self.incidents, shown, hotspot_ids=self.hotspot_ids)
+        return self._streets
+
+    @property
+    def patrol_points(self) -> pd.DataFrame:
+        """The patrol points (see the class docstring), worked out when first asked for."""
+        if self._patrol_points is None:
+            self._patrol_points = patrol_points(
+                self.incidents, self.hotspots, hotspot_ids=self.hotspot_ids
+            )
+        return self._patrol_points
 
     @property
     def suggestions(self) -> dict[str, Suggestion]:
@@ -246,7 +264,8 @@ def crime_mix(incidents: pd.DataFrame, hotspot_ids: pd.Series) -> pd.DataFrame:
 
 
 def _overlay(analysis: Analysis, population: pd.DataFrame | None, wards: Any, patrols: Any) -> None:
-    """Fill the ward and patrol tables, uncovered hotspots and streets of ``analysis``."""
+    """Fill the ward and patrol tables and the uncovered hotspots of ``analysis`` (its streets
+    and patrol points wait until asked for)."""
     incidents, ids, hotspots = analysis.incidents, analysis.hotspot_ids, analysis.hotspots
     if wards is not None:
         table = ward_table(
@@ -261,9 +280,6 @@ def _overlay(analysis: Analysis, population: pd.DataFrame | None, wards: Any, pa
         uncovered = uncovered_hotspots(hotspots, patrols, hotspot_ids=ids, incidents=incidents)
         analysis.uncovered = uncovered
         analysis.patrol_share = float(coverage_share(incidents, patrols, hotspot_ids=ids))
-        analysis.streets = outreach_streets(incidents, uncovered, hotspot_ids=ids)
-    else:
-        analysis.streets = outreach_streets(incidents, hotspots, hotspot_ids=ids)
 
 
 def analyse(
@@ -348,7 +364,6 @@ def analyse(
         notes=list(found.notes) + (list(harm_info.warnings) if harm_info else []),
     )
     _overlay(analysis, population, wards, patrols)
-    analysis.patrol_points = patrol_points(incidents, hotspots, hotspot_ids=ids)
     analysis.monthly = monthly_counts(incidents, ids)
     analysis.overall = monthly_counts(incidents, np.full(len(incidents), ALL_INCIDENTS, object))
     analysis.crime_mix = crime_mix(incidents, ids)

@@ -45,6 +45,7 @@ class Context:
     chosen: gpd.GeoDataFrame | None = None
     change: PeriodChange | None = None
     rkey: str = ""
+    fkey: str = ""  # the cache key of ``chosen`` (the filter's)
     deferred: bool = False
 
     def backtested(self) -> Analysis | None:
@@ -198,6 +199,7 @@ def _analysed(ctx: Context, filter_error: Any) -> None:
         if last is None or "analysis" not in last:
             return
         chosen, analysis, rkey = last["chosen"], last["analysis"], last["rkey"]
+        fkey = last["fkey"]
     else:
         st.session_state["last_good"] = {
             "fkey": fkey, "chosen": chosen, "suggested": suggested, "analysis": analysis,
@@ -212,4 +214,4 @@ def _analysed(ctx: Context, filter_error: Any) -> None:
             tuple(data.ward_names), data.incidents, data.wards, analysis.hotspots,
         )  # fmt: skip
     ctx.analysis, ctx.chosen, ctx.change = analysis, chosen, change
-    ctx.rkey, ctx.deferred = rkey, deferred
+    ctx.rkey, ctx.fkey, ctx.deferred = rkey, fkey, deferred

@@ -34,6 +34,7 @@ from hotspots import (
     write_table_csv,
 )
 from hotspots.export import map_html
+from hotspots.map_base import MapBase
 from hotspots.map_layers import add_uncovered
 from hotspots.pipeline import Analysis
 from hotspots.report.briefing_content import BriefingContent
@@ -189,8 +190,10 @@ def build_map(
     ward_shading: str | None = None,
     uncovered: gpd.GeoDataFrame | None = None,
     frame: list[list[float]] | None = None,
+    base: MapBase | None = None,
 ) -> folium.Map:
-    """The hotspot map (:func:`hotspots.make_map`), the uncovered hotspots marked on it."""
+    """The hotspot map (:func:`hotspots.make_map`), the uncovered hotspots marked on it
+    (``base``: :func:`hotspots.map_base.map_base` of ``chosen`` and ``wards``, if kept)."""
     m = make_map(
         analysis.hotspots,
         chosen if points else chosen.iloc[0:0],
@@ -203,6 +206,7 @@ def build_map(
         wards=wards,
         patrol_areas=patrols,
         ward_shading=ward_shading,
+        base=base if points else None,
     )
     if uncovered is not None:
         add_uncovered(m, uncovered)

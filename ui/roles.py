@@ -15,6 +15,7 @@ import geopandas as gpd
 import streamlit as st
 
 from hotspots import InputError
+from hotspots.map_base import MapBase, map_base
 from hotspots.pipeline import Analysis
 from hotspots.trend import PeriodChange
 
@@ -90,6 +91,12 @@ JOBS = PAGES[1:5]
 # The map, shared by the overview, deployments and outreach pages
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _map_base(fkey: str, _chosen: gpd.GeoDataFrame, _wards: gpd.GeoDataFrame | None) -> MapBase:
+    """The map's heat points, ward and street names: one per filter, whatever the slider."""
+    return map_base(_chosen, _wards)
+
+
 @st.cache_resource(show_spinner="Drawing the map ...", max_entries=8)
 def _map(
     akey: str,
@@ -101,10 +108,11 @@ def _map(
     _analysis: Analysis,
     _chosen: gpd.GeoDataFrame,
     _map_kw: dict[str, Any],
+    _base: MapBase,
 ) -> tuple[MapPayload | folium.Map, bool]:
     """The page's map (assets from static/vendor), rendered once for the browser where this
     streamlit-folium allows it, and whether it has the drawing tool."""
-    m = build_map(_analysis, _chosen, **_map_kw)
+    m = build_map(_analysis, _chosen, base=_base, **_map_kw)
     drawing = add_draw_tool(m)
     return (map_payload(m) if component_available() else m), drawing
 
@@ -139,6 +147,7 @@ def _map_section(ctx: Context, height: int = 560) -> None:
         m, drawing_ok = _map(
             ctx.rkey, settings.tiles, settings.attribution, map_kw["title"], ctx.data.synthetic,
             settings.shading, analysis, chosen, map_kw,
+            _map_base(ctx.fkey, chosen, ctx.data.wards),
         )  # fmt: skip
     except InputError as exc:  # e.g. the map files not installed
         st.error(str(exc))
