@@ -248,6 +248,7 @@ def crime_mix(incidents: pd.DataFrame, hotspot_ids: pd.Series) -> pd.DataFrame:
 def _overlay(analysis: Analysis, population: pd.DataFrame | None, wards: Any, patrols: Any) -> None:
     """Fill the ward and patrol tables, uncovered hotspots and streets of ``analysis``."""
     incidents, ids, hotspots = analysis.incidents, analysis.hotspot_ids, analysis.hotspots
+    names = analysis.found.locations  # the place names top_locations counts, named once
     if wards is not None:
         table = ward_table(
             incidents, wards, hotspots=hotspots, hotspot_ids=ids, population=population
@@ -261,9 +262,9 @@ def _overlay(analysis: Analysis, population: pd.DataFrame | None, wards: Any, pa
         uncovered = uncovered_hotspots(hotspots, patrols, hotspot_ids=ids, incidents=incidents)
         analysis.uncovered = uncovered
         analysis.patrol_share = float(coverage_share(incidents, patrols, hotspot_ids=ids))
-        analysis.streets = outreach_streets(incidents, uncovered, hotspot_ids=ids)
+        analysis.streets = outreach_streets(incidents, uncovered, hotspot_ids=ids, locations=names)
     else:
-        analysis.streets = outreach_streets(incidents, hotspots, hotspot_ids=ids)
+        analysis.streets = outreach_streets(incidents, hotspots, hotspot_ids=ids, locations=names)
 
 
 def analyse(
@@ -348,7 +349,9 @@ def analyse(
         notes=list(found.notes) + (list(harm_info.warnings) if harm_info else []),
     )
     _overlay(analysis, population, wards, patrols)
-    analysis.patrol_points = patrol_points(incidents, hotspots, hotspot_ids=ids)
+    analysis.patrol_points = patrol_points(
+        incidents, hotspots, hotspot_ids=ids, locations=found.locations
+    )
     analysis.monthly = monthly_counts(incidents, ids)
     analysis.overall = monthly_counts(incidents, np.full(len(incidents), ALL_INCIDENTS, object))
     analysis.crime_mix = crime_mix(incidents, ids)

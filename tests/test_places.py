@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotspots.errors import ParameterError
-from hotspots.patrols import PLACE_SEARCH_M, outreach_streets
-from hotspots.places import is_place_type, place_labels
+from hotspots.patrols import outreach_streets
+from hotspots.places import PLACE_SEARCH_M, is_place_type, place_labels
 
 # Names as data.police.uk publishes them (Waltham Forest 2016-17, City of London 2018-19).
 PLACES = [
