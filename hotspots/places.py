@@ -21,7 +21,8 @@ Educational Building, Park/open Space, Theatre/concert Hall, Ferry Terminal, Hos
 Track) and none of the streets (Cheapside, Moorgate, High Road Leyton, "Leyton (lu Station)"):
 
 * a name in :data:`PLACE_TYPES` (police.uk's place types, compared without case) is a place;
-* a name holding a bracket is a named place ("Leyton (lu Station)"), not a place type;
+* a name holding a bracket is a named place ("Leyton (lu Station)"), not a place type, and
+  one holding " near " is a place type already located ("Bus/coach Station near Ely Road");
 * a name holding "/" is a place type (police.uk writes its types "Bus/coach Station"; no
   street name holds a slash);
 * a name of one or two words ending in a place word (:data:`PLACE_WORDS`: "Area", "Station",
@@ -124,7 +125,8 @@ def is_place_type(name: object) -> bool:
     -------
     bool
         True for a place type (the rule is in the module's docstring); False for a street, a
-        named place ("Leyton (lu Station)"), "No Location" and empty text.
+        named place ("Leyton (lu Station)"), a place type already located ("Supermarket near
+        High Street"), "No Location" and empty text.
 
     Examples
     --------
@@ -138,7 +140,7 @@ def is_place_type(name: object) -> bool:
         return False
     if text in PLACE_TYPES:
         return True
-    if "(" in text or ")" in text:
+    if "(" in text or ")" in text or _NEAR in text:
         return False
     if "/" in text:
         return True
@@ -308,9 +310,10 @@ def location_names(
     is_place[is_place] = place[row[is_place]]
     if is_place.any():
         row, names = _locate_places(row, names, is_place, incident_xy(frame), max_distance_m)
-    # one category per distinct name ("" and repeats merged)
+    # one category per distinct name in use ("" dropped, repeats merged)
     merged = pd.Series(names, dtype=object)
-    remap, categories = pd.factorize(merged.mask(merged == ""), use_na_sentinel=True)
+    used = np.bincount(row[row >= 0], minlength=len(names)) > 0
+    remap, categories = pd.factorize(merged.mask((merged == "") | ~used), use_na_sentinel=True)
     codes = np.where(row >= 0, remap[np.maximum(row, 0)], -1) if len(remap) else row
     return pd.Series(
         pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object)),
