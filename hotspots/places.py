@@ -176,27 +176,40 @@ def _check_distance(max_distance_m: float) -> float:
 def _nearest_streets(
     xy: npt.NDArray[np.float64],
     street_xy: npt.NDArray[np.float64],
-    streets: npt.NDArray[np.object_],
+    street_rank: npt.NDArray[np.intp],
     max_distance_m: float,
-) -> npt.NDArray[np.object_]:
-    """The name of the street point nearest each of ``xy`` within ``max_distance_m`` ("" for
-    none or a position that is not finite); ties in distance go to the name first in
-    alphabetical order. ``street_xy`` and ``streets``: finite points named after a street."""
-    out = np.full(len(xy), "", dtype=object)
+) -> npt.NDArray[np.intp]:
+    """The index of the street point nearest each of ``xy`` within ``max_distance_m`` (-1 for
+    none or a position that is not finite); of equally near ones, the lowest ``street_rank``
+    (the street name's place in alphabetical order)."""
+    out = np.full(len(xy), -1, dtype=np.intp)
     where = np.flatnonzero(np.isfinite(xy).all(axis=1))
-    if not len(where) or not len(streets):
+    if not len(where) or not len(street_xy):
         return out
-    order = np.argsort(streets, kind="stable")  # alphabetical: the first of a tie wins
-    names = streets[order]
+    order = np.argsort(street_rank, kind="stable")
     tree = shapely.STRtree(shapely.points(street_xy[order]))
     src, dst = tree.query_nearest(
         shapely.points(xy[where]), max_distance=max_distance_m, all_matches=True
     )
-    best = np.full(len(where), len(names), dtype=np.intp)
+    best = np.full(len(where), len(order), dtype=np.intp)
     np.minimum.at(best, src, dst)  # of equally near points, the first in the sorted order
-    found = best < len(names)
-    out[where[found]] = names[best[found]]
+    found = best < len(order)
+    out[where[found]] = order[best[found]]
     return out
+
+
+def _within_cells(
+    xy: npt.NDArray[np.float64], around: npt.NDArray[np.float64], distance: float
+) -> npt.NDArray[np.bool_]:
+    """Whether each of ``xy`` may lie within ``distance`` of a point of ``around``: in one of
+    the 3 x 3 grid cells (side ``distance``) around one of them (a superset, cheap)."""
+    span = np.int64(1 << 32)
+    cells = np.floor(around / distance).astype(np.int64)
+    reach = np.concatenate(
+        [(cells[:, 0] + dx) * span + (cells[:, 1] + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+    )
+    own = np.floor(xy / distance).astype(np.int64)
+    return np.isin(own[:, 0] * span + own[:, 1], np.unique(reach))
 
 
 def _joined(places: npt.NDArray[np.object_], streets: npt.NDArray[np.object_]) -> list[str]:
@@ -257,7 +270,10 @@ def place_labels(
     usable = (ref_names != "") & ~_place_flags(ref_names) & np.isfinite(ref_xy).all(axis=1)
     if not len(generic) or not usable.any():
         return labels
-    street = _nearest_streets(points[generic], ref_xy[usable], ref_names[usable], max_distance_m)
+    ref = ref_names[usable]
+    _, rank = np.unique(ref.astype(str), return_inverse=True)
+    nearest = _nearest_streets(points[generic], ref_xy[usable], rank.ravel(), max_distance_m)
+    street = np.where(nearest >= 0, ref[np.maximum(nearest, 0)], "")
     out = labels.copy()
     out[generic] = _joined(labels[generic], street)
     return out
@@ -332,28 +348,32 @@ def _locate_places(
     """``row`` (each incident's code into ``names``) with the place-type incidents given a name
     of their own per distinct (position, place type): "<place> near <street>", the street of
     the nearest other incident's position named after a street (codes appended to ``names``)."""
-    finite = np.isfinite(xy).all(axis=1)
-    places = np.flatnonzero(is_place & finite)
-    streets = np.flatnonzero((row >= 0) & ~is_place & finite)
-    if not len(places) or not len(streets):
+    rows = np.flatnonzero((row >= 0) & np.isfinite(xy).all(axis=1))
+    place = is_place[rows]
+    if place.all() or not place.any():
         return row, names
+    # the distinct (position, name) pairs, as point * len(names) + name
+    point, uxy, _ = unique_points(xy[rows])
     m = np.int64(len(names))
-    # the distinct (position, place type) pairs
-    point, place_uxy, _ = unique_points(xy[places])
-    group, keys = pd.factorize(point.astype(np.int64) * m + row[places])
-    # the distinct (position, street) pairs within reach of a place (by the places' box)
-    low = place_uxy.min(axis=0) - max_distance_m
-    high = place_uxy.max(axis=0) + max_distance_m
-    streets = streets[((xy[streets] >= low) & (xy[streets] <= high)).all(axis=1)]
-    street_point, street_uxy, _ = unique_points(xy[streets])
-    pairs = pd.unique(street_point.astype(np.int64) * m + row[streets])
+    key = point.astype(np.int64) * m + row[rows]
+    group, place_keys = pd.factorize(key[place])
+    street_keys = pd.unique(key[~place])
+    place_xy = uxy[place_keys // m]
+    street_keys = street_keys[_within_cells(uxy[street_keys // m], place_xy, max_distance_m)]
+    if not len(street_keys):  # no street within reach: every place keeps its bare name
+        return row, names
+    rank = np.empty(len(names), dtype=np.intp)
+    rank[np.argsort(names.astype(str), kind="stable")] = np.arange(len(names))
+    street_name = names[street_keys % m]
     nearest = _nearest_streets(
-        place_uxy[keys // m], street_uxy[pairs // m], names[pairs % m], max_distance_m
+        place_xy, uxy[street_keys // m], rank[street_keys % m], max_distance_m
     )
-    labels, label_names = pd.factorize(pd.Series(_joined(names[keys % m], nearest), dtype=object))
+    street = np.where(nearest >= 0, street_name[np.maximum(nearest, 0)], "")
+    labels = _joined(names[place_keys % m], street)
+    new_code, new_names = pd.factorize(pd.Series(labels, dtype=object))
     out = row.copy()
-    out[places] = len(names) + labels[group]
-    return out, np.concatenate([names, np.asarray(label_names, dtype=object)])
+    out[rows[place]] = len(names) + new_code[group]
+    return out, np.concatenate([names, np.asarray(new_names, dtype=object)])
 
 
 def location_codes(
