@@ -30,6 +30,7 @@ from .cluster import (
 )
 from .errors import InputError, ParameterError
 from .footprint import DEFAULT_MARGIN, hotspot_footprints
+from .places import location_names
 from .profile import profile_hotspots
 from .study_area import StudyArea
 from .study_area import study_area as make_study_area
@@ -80,6 +81,11 @@ class HotspotResult:
         The outline margin (metres) and the largest hotspot (km², DBSCAN) used.
     group_min_samples
         With ``groups``: the ``min_samples`` each group (e.g. borough) was clustered with.
+    locations
+        Each incident's place name (:func:`hotspots.places.location_names`: the street, or a
+        police.uk place type by its nearest street), as ``top_locations`` counts them; pass
+        it to :func:`hotspots.patrols.patrol_points` and :func:`~hotspots.patrols.outreach_streets`
+        so that every table names the places alike without naming them again.
     """
 
     hotspots: gpd.GeoDataFrame
@@ -96,6 +102,7 @@ class HotspotResult:
     margin: float = DEFAULT_MARGIN
     max_km2: float | None = MAX_HOTSPOT_KM2
     group_min_samples: dict[str, int] = field(default_factory=dict)
+    locations: pd.Series | None = None
 
     @property
     def study_area_km2(self) -> float:
@@ -391,12 +398,14 @@ def find_hotspots(
     if area is None:
         raise InputError("no incidents to find hotspots in; check the filters.")
     notes.append(area.note)
+    locations = location_names(incidents)  # once: every table names the places alike
     hotspots, id_of_label = profile_hotspots(
         incidents,
         labels,
         footprints,
         study_area_km2=area.area_km2,
         rank_by="harm" if weighted else "incidents",
+        locations=locations,
     )
     return HotspotResult(
         hotspots=hotspots,
@@ -413,6 +422,7 @@ def find_hotspots(
         margin=float(margin),
         max_km2=max_km2 if method == "dbscan" else None,
         group_min_samples=per_group if method == "dbscan" else {},
+        locations=locations,
     )
 
 

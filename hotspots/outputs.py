@@ -114,6 +114,7 @@ def _write_sheets(analysis: Analysis, path: Path, synthetic: bool) -> list[Path]
         period=(str(period["from"]), str(period["to"])),
         chosen=first_sheets(analysis.hotspots, analysis.uncovered),
         synthetic=synthetic,
+        locations=analysis.found.locations,
     )
     return [sheets]
 

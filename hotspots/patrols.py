@@ -30,14 +30,12 @@ from .overlay import (
     typed_frame,
     unique_lists,
 )
-from .places import is_place_type, place_labels
-from .profile import street_names
+from .places import location_codes
 
 __all__ = [
     "OUTREACH_COLUMNS",
     "PATROL_POINT_COLUMNS",
     "PATROL_TABLE_COLUMNS",
-    "PLACE_SEARCH_M",
     "coverage_share",
     "outreach_streets",
     "patrol_coverage",
@@ -56,8 +54,6 @@ PATROL_TABLE_COLUMNS: list[str] = [
     "share_in_hotspots",
     "share_of_hotspot_incidents",
 ]
-#: How far (metres) a police.uk place type ("Supermarket") looks for its nearest street.
-PLACE_SEARCH_M = 500.0
 #: Columns of :func:`outreach_streets`, in this order.
 OUTREACH_COLUMNS: list[str] = [
     "hotspot_id",
@@ -238,65 +234,13 @@ def _hotspot_slots(
     return frame, names, pd.Index(names).get_indexer(pd.Index(ids))
 
 
-def _street_codes(location: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
-    """Each row's street as a code into the distinct street names (-1: no street), cleaning
-    each distinct location once (:func:`hotspots.profile.street_names`)."""
-    codes, uniques = pd.factorize(location.reset_index(drop=True))
-    cleaned = street_names(pd.Series(np.asarray(uniques, dtype=object), dtype="str"))
-    name_code, distinct = pd.factorize(cleaned.fillna("").to_numpy(dtype=object))
-    names = np.asarray(distinct, dtype=object)
-    per_unique = np.where(names[name_code] == "", -1, name_code) if len(names) else name_code
-    out = np.where(codes >= 0, per_unique[np.maximum(codes, 0)] if len(per_unique) else -1, -1)
-    return out.astype(np.intp), names
-
-
-def _located_places(
-    frame: gpd.GeoDataFrame,
-    rows: npt.NDArray[np.intp],
-    code: npt.NDArray[np.intp],
-    streets: npt.NDArray[np.object_],
-) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
-    """The street codes of ``frame``'s ``rows`` with each police.uk place type located by its
-    nearest street among all the incidents (:func:`hotspots.places.place_labels`):
-    "Supermarket" -> "Supermarket near High Street", a name of its own (a code appended to
-    ``streets``) for each (map point, place type)."""
-    generic = np.array([is_place_type(n) for n in streets], dtype=bool)
-    if not generic.any():
-        return code, streets
-    hit = np.flatnonzero((code >= 0) & generic[np.maximum(code, 0)])
-    if not len(hit):
-        return code, streets
-    points = frame.geometry.to_numpy()
-    xy = shapely.get_coordinates(points[rows[hit]])
-    keys = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "c": code[hit]})
-    group = keys.groupby(["x", "y", "c"], sort=False).ngroup().to_numpy()
-    spots = keys.drop_duplicates(["x", "y", "c"])  # the groups, in ngroup's order
-    # the street points around them (within the search distance of their box)
-    every = shapely.get_coordinates(points)
-    low, high = xy.min(axis=0) - PLACE_SEARCH_M, xy.max(axis=0) + PLACE_SEARCH_M
-    near = np.flatnonzero(((every >= low) & (every <= high)).all(axis=1))
-    ref_code, ref_names = _street_codes(frame["location"].iloc[near])
-    ref = pd.DataFrame({"x": every[near, 0], "y": every[near, 1], "c": ref_code})
-    ref = ref[ref["c"] >= 0].drop_duplicates()
-    labels = place_labels(
-        streets[spots["c"].to_numpy(dtype=np.intp)],
-        spots[["x", "y"]].to_numpy(),
-        streets=ref_names[ref["c"].to_numpy(dtype=np.intp)] if len(ref) else [],
-        street_xy=ref[["x", "y"]].to_numpy(),
-        max_distance_m=PLACE_SEARCH_M,
-    )
-    new_code, new_names = pd.factorize(pd.Series(labels, dtype=object))
-    out = code.copy()
-    out[hit] = len(streets) + new_code[group]
-    return out, np.concatenate([streets, np.asarray(new_names, dtype=object)])
-
-
 def outreach_streets(
     incidents: gpd.GeoDataFrame,
     hotspots: gpd.GeoDataFrame,
     *,
     hotspot_ids: pd.Series,
     top_n: int = 5,
+    locations: pd.Series | None = None,
 ) -> pd.DataFrame:
     """The streets where each hotspot's incidents happen, most first: where to send outreach.
 
@@ -312,17 +256,20 @@ def outreach_streets(
         ignored.
     top_n
         Streets listed per hotspot (at least 1).
+    locations
+        The incidents' place names, :func:`hotspots.places.location_names` of ``incidents``,
+        when the caller has them; None: named here.
 
     Returns
     -------
     DataFrame
-        Columns :data:`OUTREACH_COLUMNS`: per hotspot in rank order, its streets ("On or near "
-        stripped; empty and "No Location" skipped) by incidents, most first, ties by name:
-        ``rank_in_hotspot`` (1..), ``street``, ``incidents``, ``share_of_hotspot`` (of all the
-        hotspot's incidents, with or without a street). A police.uk place type
-        ("Supermarket", "Parking Area": :func:`hotspots.places.is_place_type`) is named
-        after the nearest map point with a street name among all the incidents, within
-        :data:`PLACE_SEARCH_M` ("Supermarket near High Street"), one row per such place.
+        Columns :data:`OUTREACH_COLUMNS`: per hotspot in rank order, its streets and places
+        as :func:`hotspots.places.location_names` names them ("On or near " stripped, a
+        police.uk place type by its nearest street: "Supermarket near High Street"; empty and
+        "No Location" skipped) by incidents, most first, ties by name: ``rank_in_hotspot``
+        (1..), ``street``, ``incidents``, ``share_of_hotspot`` (of all the hotspot's
+        incidents, with or without a street). The same names as the hotspots'
+        ``top_locations`` and :func:`patrol_points`.
 
     Examples
     --------
@@ -339,11 +286,8 @@ def outreach_streets(
     frame, names, slot = _hotspot_slots(incidents, hotspots, hotspot_ids, top_n)
     member = slot >= 0
     totals = np.bincount(slot[member], minlength=len(names))
-    # Clean each distinct location once ("On or near " off; "No Location" and missing: "").
-    rows = np.flatnonzero(member)
-    code, streets = _street_codes(frame["location"].iloc[rows])
-    code, streets = _located_places(frame, rows, code, streets)
-    table = pd.DataFrame({"slot": slot[member], "code": code})
+    place_code, streets = location_codes(frame, locations)
+    table = pd.DataFrame({"slot": slot[member], "code": place_code[member]})
     table = table[table["code"] >= 0]
     table["street"] = streets[table["code"].to_numpy(dtype=np.intp)]
     counts = table.groupby(["slot", "street"], sort=False).size().reset_index(name="n")
@@ -385,6 +329,7 @@ def patrol_points(
     *,
     hotspot_ids: pd.Series,
     top_n: int = 5,
+    locations: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Each hotspot's busiest map points: the exact places to send officers or outreach workers.
 
@@ -401,13 +346,17 @@ def patrol_points(
         Each incident's hotspot id ("" for none); hotspots not in ``hotspots`` are ignored.
     top_n
         Map points listed per hotspot (at least 1).
+    locations
+        The incidents' place names, :func:`hotspots.places.location_names` of ``incidents``,
+        when the caller has them; None: named here.
 
     Returns
     -------
     DataFrame
         Columns :data:`PATROL_POINT_COLUMNS`: per hotspot in rank order, its map points by
         incidents, most first, ties by location then position: ``rank_in_hotspot`` (1..),
-        ``location`` (the point's most frequent label, "On or near " stripped), ``incidents``,
+        ``location`` (the point's most frequent name by :func:`hotspots.places.location_names`:
+        "On or near " stripped, a place type by its nearest street, "" for none), ``incidents``,
         ``share_of_hotspot``, ``easting``/``northing`` (the incidents' CRS) and
         ``longitude``/``latitude`` (WGS84).
 
@@ -426,8 +375,8 @@ def patrol_points(
     member = np.flatnonzero(slot >= 0)
     xy = shapely.get_coordinates(frame.geometry.to_numpy()[member])
     point, uxy, _ = unique_points(xy) if len(xy) else (np.zeros(0, np.intp), xy, None)
-    label_code, labels = _street_codes(frame["location"].iloc[member])
-    table = pd.DataFrame({"slot": slot[member], "p": point, "loc": label_code})
+    label_code, labels = location_codes(frame, locations)
+    table = pd.DataFrame({"slot": slot[member], "p": point, "loc": label_code[member]})
     totals = np.bincount(slot[member], minlength=len(names))
     points = table.groupby(["slot", "p"], sort=False).size().rename("n").reset_index()
     label = (

@@ -142,7 +142,9 @@ class Analysis:
         dashboard page that shows none does not wait for them."""
         if self._streets is None:
             shown = self.uncovered if self.uncovered is not None else self.hotspots
-            self._streets = outreach_streets(self.incidents, shown, hotspot_ids=self.hotspot_ids)
+            self._streets = outreach_streets(
+                self.incidents, shown, hotspot_ids=self.hotspot_ids, locations=self.found.locations
+            )
         return self._streets
 
     @property
@@ -150,7 +152,10 @@ class Analysis:
         """The patrol points (see the class docstring), worked out when first asked for."""
         if self._patrol_points is None:
             self._patrol_points = patrol_points(
-                self.incidents, self.hotspots, hotspot_ids=self.hotspot_ids
+                self.incidents,
+                self.hotspots,
+                hotspot_ids=self.hotspot_ids,
+                locations=self.found.locations,
             )
         return self._patrol_points
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import geopandas as gpd
@@ -41,6 +41,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from ._validate import check_incidents, check_int, month_label, month_numbers
 from .columns import HOTSPOT_COLUMNS
 from .errors import InputError, ParameterError
+from .places import location_codes, street_names
 from .trend import change_words, compare_counts
 
 __all__ = [
@@ -56,8 +57,6 @@ log = logging.getLogger(__name__)
 
 #: Default trend span (months) once the period is long enough to hold two of them.
 _DEFAULT_TREND_MONTHS = 3
-_STREET_PREFIX = r"(?i)^\s*on or near\b"
-_NO_LOCATION = "no location"
 
 
 # --------------------------------------------------------------------------- validation helpers
@@ -187,23 +186,14 @@ def hotspot_id(rank: int, n_hotspots: int) -> str:
 
 def _top_counts(
     groups: NDArray[np.int64],
-    values: pd.Series,
+    code: NDArray[np.intp],
+    distinct: NDArray[np.object_],
     top_n: int,
-    *,
-    clean: Callable[[pd.Series], pd.Series] | None = None,
 ) -> dict[int, list[tuple[str, int]]]:
-    """``[(name, count), ...]`` of the ``top_n`` most frequent values per group (most frequent
-    first, ties by name).
-
-    ``clean`` maps raw values to names (empty: skipped); it runs on the distinct values only,
-    so a million rows cost one factorize.
-    """
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    names = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
-    names = (clean(names) if clean is not None else names).fillna("").str.strip()
-    name_codes, distinct = pd.factorize(names.to_numpy())
-    usable = np.asarray(distinct != "", dtype=bool)
-    code = np.where(codes >= 0, name_codes[np.maximum(codes, 0)], -1)
+    """``[(name, count), ...]`` of the ``top_n`` most frequent names per group (most frequent
+    first, ties by name): ``code`` is each row's index into the distinct names ``distinct``
+    (-1: none; empty names are skipped), so a million rows cost no string work."""
+    usable = np.asarray(pd.Series(distinct, dtype=object).astype(str).str.strip() != "")
     keep = code >= 0
     keep[keep] = usable[code[keep]]
     if not keep.any():
@@ -217,7 +207,9 @@ def _top_counts(
         n = tally[keys]
     else:
         keys, n = np.unique(flat, return_counts=True)
-    counts = pd.DataFrame({"group": keys // m, "value": pd.Series(distinct[keys % m]), "n": n})
+    counts = pd.DataFrame(
+        {"group": keys // m, "value": pd.Series(distinct[keys % m], dtype=object), "n": n}
+    )
     counts = counts.sort_values(
         ["group", "n", "value"], ascending=[True, False, True], kind="stable"
     )
@@ -228,14 +220,13 @@ def _top_counts(
     return out
 
 
-def street_names(location: pd.Series) -> pd.Series:
-    """``"On or near St James Street"`` -> ``"St James Street"``; "No Location" -> empty.
-
-    >>> street_names(pd.Series(["On or near High Street", "No Location"])).tolist()
-    ['High Street', '']
-    """
-    street = location.astype("str").str.replace(_STREET_PREFIX, "", regex=True).str.strip()
-    return street.mask(street.str.lower() == _NO_LOCATION, "")
+def _codes(values: pd.Series) -> tuple[NDArray[np.intp], NDArray[np.object_]]:
+    """Each value's index into the distinct values (as text, stripped; -1: missing)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    names = pd.Series(np.asarray(uniques, dtype=object), dtype="str").fillna("").str.strip()
+    name_codes, distinct = pd.factorize(names.to_numpy())
+    code = np.where(codes >= 0, name_codes[np.maximum(codes, 0)], -1) if len(names) else codes
+    return code.astype(np.intp), np.asarray(distinct, dtype=object)
 
 
 def _hotspots_frame(columns: dict[str, object], crs: object) -> gpd.GeoDataFrame:
@@ -320,6 +311,7 @@ def profile_hotspots(
     rank_by: Literal["incidents", "harm"] = "incidents",
     top_n: int = 3,
     trend_months: int | None = None,
+    locations: pd.Series | None = None,
 ) -> tuple[gpd.GeoDataFrame, dict[int, str]]:
     """The ranked Hotspots frame: one row per cluster, with its statistics and footprint.
 
@@ -345,6 +337,10 @@ def profile_hotspots(
     trend_months
         Span ``m`` of the trend; see the module docstring (default: 3, or half of a period
         shorter than 6 months).
+    locations
+        The incidents' place names, :func:`hotspots.places.location_names` of ``incidents``,
+        when the caller has them (an analysis names its incidents once for every table);
+        None: named here.
 
     Returns
     -------
@@ -356,8 +352,10 @@ def profile_hotspots(
         ``share`` (of all incident rows given), ``area_km2``, ``density_km2`` (incidents per km²),
         ``pai`` (share / (area_km2 / study_area_km2), Chainey's Predictive Accuracy Index),
         ``top_categories`` and ``top_locations`` (lists of ``(name, count)`` pairs, most
-        frequent first, ties by name; streets without "On or near ", "No Location" skipped;
-        the files write them as ``"name count; ..."``), ``wards`` (``[]``) and
+        frequent first, ties by name; places named by :func:`hotspots.places.location_names`:
+        streets without "On or near ", police.uk place types by their nearest street
+        ("Supermarket near High Street"), "No Location" skipped; the files write them as
+        ``"name count; ..."``), ``wards`` (``[]``) and
         ``patrol_coverage`` (NaN), filled by the overlay step, ``trend``, ``first_month`` and
         ``last_month`` ("YYYY-MM", the hotspot's own). No hotspots: same columns, no rows.
 
@@ -449,8 +447,9 @@ def profile_hotspots(
     first_month, last_month = _month_bounds(slot, member_months, k)
     trends = _trends(slot, member_months, k, end=first_period + period_months - 1, span=span)
 
-    categories = _top_counts(slot, frame["category"][member], top)
-    streets = _top_counts(slot, frame["location"][member], top, clean=street_names)
+    categories = _top_counts(slot, *_codes(frame["category"][member]), top)
+    place_code, place_names = location_codes(frame, locations)
+    streets = _top_counts(slot, place_code[member], place_names, top)
 
     # densest first (incidents or harm per km²): the best use of patrol time; then busiest
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -818,12 +818,13 @@ SAMPLE_HOTSPOT_TEXT = {
     ),
     "H005": (
         "Violence and sexual offences 496; Theft from the person 483; Anti-social behaviour 407",
-        "Harrowgate Avenue 1986; Parking Area 336",
+        "Harrowgate Avenue 1986; Parking Area near Harrowgate Avenue 336",
         "Fallowfield",
     ),
     "H006": (
         "Violence and sexual offences 1574; Anti-social behaviour 433; Public order 303",
-        "St James Street 2647; Shopping Area 423; Supermarket 183",
+        "St James Street 2647; Shopping Area near St James Street 423; "
+        "Supermarket near St James Street 183",
         "Grangewood",
     ),
     "H007": (
@@ -865,8 +866,8 @@ def test_sample_hotspots_files_keep_their_text(
     doc = json.loads((out / "hotspots.geojson").read_text(encoding="utf-8"))
     props = {f["properties"]["hotspot_id"]: f["properties"] for f in doc["features"]}
     assert {h: tuple(p[c] for c in columns) for h, p in props.items()} == written
-    # the printed table shows the streets as the files write them
-    assert "H001" in stdout and "St James Street 2647; Shopping Area 423" in stdout
+    # the printed table shows the streets and places as the files write them
+    assert "H001" in stdout and "St James Street 2647; Shopping Area near St" in stdout
 
 
 def test_analyse_no_backtest_writes_the_same_hotspots_without_backtest_csv(

@@ -21,7 +21,7 @@ import shapely
 from .._points import incident_xy
 from .._text import esc
 from ..errors import ParameterError
-from ..profile import street_names
+from ..places import street_names
 from .figures import nice_length
 from .wording import distance_text
 

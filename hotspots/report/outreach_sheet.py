@@ -203,14 +203,18 @@ def sheet_streets(
     chosen: Sequence[str] | None = None,
     *,
     top_streets: int = 8,
+    locations: pd.Series | None = None,
 ) -> pd.DataFrame:
     """The streets and places the sheets list (:func:`hotspots.patrols.outreach_streets` of the
     chosen hotspots, place types located by their nearest street): what the dashboard shows
-    beside the sheets. Columns :data:`OUTREACH_LABELS` (in words there)."""
+    beside the sheets. Columns :data:`OUTREACH_LABELS` (in words there). ``locations``: the
+    incidents' place names when the caller has them (``Analysis.found.locations``)."""
     frame = check_frame(hotspots, "hotspots", ["hotspot_id"], "pass Analysis.hotspots")
     ids = _chosen_ids(frame, chosen)
     picked = frame[frame["hotspot_id"].astype(str).isin(ids)]
-    return outreach_streets(incidents, picked, hotspot_ids=hotspot_ids, top_n=top_streets)
+    return outreach_streets(
+        incidents, picked, hotspot_ids=hotspot_ids, top_n=top_streets, locations=locations
+    )
 
 
 def outreach_sheet_html(
@@ -226,6 +230,7 @@ def outreach_sheet_html(
     synthetic: bool = False,
     top_streets: int = 8,
     generated: str | None = None,
+    locations: pd.Series | None = None,
 ) -> str:
     """Printable outreach sheets: one page per chosen hotspot, in rank order.
 
@@ -251,6 +256,9 @@ def outreach_sheet_html(
         Streets and places listed per hotspot.
     generated
         The "generated" date as text; today's when None.
+    locations
+        The incidents' place names (``Analysis.found.locations``,
+        :func:`hotspots.places.location_names`); named here when None.
 
     Returns
     -------
@@ -272,7 +280,9 @@ def outreach_sheet_html(
         return page_html(title, body, extra_css=SCOPE_CSS)
     metric = to_metres(hotspots) if hotspots.crs is not None else hotspots
     picked = metric[metric["hotspot_id"].astype(str).isin(ids)]
-    streets = sheet_streets(picked, incidents, hotspot_ids, top_streets=top_streets)
+    streets = sheet_streets(
+        picked, incidents, hotspot_ids, top_streets=top_streets, locations=locations
+    )
     points = _near_points(incidents, hotspot_ids, picked)
     rows = picked.set_index(picked["hotspot_id"].astype(str))
     sheets = [
