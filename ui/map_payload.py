@@ -15,7 +15,7 @@ page when ``"bounds"`` is among the returned objects, which the dashboard never 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,7 +112,6 @@ def show_payload(
     key: str,
     height: int,
     returned_objects: list[str],
-    on_change: Callable[[], None] | None = None,
 ) -> Any:
     """Show the map in the page, as ``st_folium(..., use_container_width=True)`` would, and
     return what the user did on it (the keys in ``returned_objects``)."""
@@ -123,10 +122,7 @@ def show_payload(
 
     def changed() -> None:
         st.session_state[key] = st.session_state.get(hash_key, {})
-        if on_change is not None:
-            on_change()
 
-    defaults = {**_DEFAULTS, "zoom": payload.zoom}
     return sf._component_func(
         script=payload.script,
         header=payload.header,
@@ -136,7 +132,9 @@ def show_payload(
         height=height,
         width=None,
         returned_objects=returned_objects,
-        default={k: v for k, v in defaults.items() if k in returned_objects},
+        default={
+            k: v for k, v in {**_DEFAULTS, "zoom": payload.zoom}.items() if k in returned_objects
+        },
         zoom=None,
         center=None,
         feature_group=None,

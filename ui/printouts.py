@@ -115,6 +115,7 @@ def _sheets(
         crime_types=crime_types,
         ward_names=ward_names,
         synthetic=synthetic,
+        locations=_analysis.found.locations,
     )
 
 
@@ -142,7 +143,11 @@ def sheet_controls(
     )
     picked_ranked = tuple(h for h in ranked if h in set(picked))
     streets = sheet_streets(
-        analysis.hotspots, analysis.incidents, analysis.hotspot_ids, list(picked_ranked)
+        analysis.hotspots,
+        analysis.incidents,
+        analysis.hotspot_ids,
+        list(picked_ranked),
+        locations=analysis.found.locations,
     )
     if not picked_ranked:
         st.info("Choose one or more hotspots for the outreach sheets.")
