@@ -37,6 +37,7 @@ from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial import Delaunay, QhullError
 from shapely.geometry import MultiPolygon, Polygon
 
+from ._memo import KeptResults, digest
 from ._threads import workers
 from ._validate import check_positive_float, check_xy
 from .errors import ParameterError
@@ -64,6 +65,11 @@ _TREE_MEMO: dict[bytes, NDArray[np.intp]] = {}
 _TREE_MEMO_BYTES = 32 * 2**20
 _TREE_MEMO_BYTES_USED = 0
 _tree_memo_lock = threading.Lock()
+# The outlines last drawn, by their cluster's unique points and the setting: moving the
+# dashboard's distance leaves most clusters' points as they were (by vertices: ~32 MB).
+_DRAWN: KeptResults[Polygon | MultiPolygon] = KeptResults(
+    2_000_000, weigh=shapely.get_num_coordinates
+)
 
 
 def spanning_tree_edges(points: NDArray[np.float64]) -> NDArray[np.intp]:
@@ -210,8 +216,23 @@ def hotspot_footprints(
     groups = [
         (int(cluster_of[begin]), table[begin:end]) for begin, end in itertools.pairwise(bounds)
     ]
-    shapes = _outlines(groups, width, longest, int(quad_segs))
+    shapes = _kept_outlines(groups, width, longest, int(quad_segs))
     return {label: shape for (label, _), shape in zip(groups, shapes, strict=True)}
+
+
+def _kept_outlines(
+    groups: list[tuple[int, NDArray[np.float64]]],
+    margin: float,
+    link: float | None,
+    quad_segs: int,
+) -> list[Polygon | MultiPolygon]:
+    """:func:`_outlines`, taking those of point sets drawn before from :data:`_DRAWN` (a
+    cluster's outline depends on its unique points and the setting alone)."""
+    setting = (margin, link, quad_segs)
+    keys = [(digest(np.ascontiguousarray(pts).tobytes()), setting) for _, pts in groups]
+    return _DRAWN.results(
+        keys, lambda todo: _outlines([groups[i] for i in todo], margin, link, quad_segs)
+    )
 
 
 def outline_area_bound(

@@ -42,6 +42,8 @@ class MapBase:
         The legend's line on the heat ("N incidents at M map points[, merged ...]"), or None.
     ward_labels
         Each ward's name and position (:func:`hotspots.map_labels.ward_labels`).
+    ward_frame
+        The wards as drawn (:func:`hotspots.map_layers.display_layer`), or None without wards.
     streets
         Street-label candidates (:func:`hotspots.map_labels.street_candidates`).
     max_points
@@ -53,6 +55,7 @@ class MapBase:
     n_unique: int
     heat_note: str | None
     ward_labels: list[Label] = field(default_factory=list)
+    ward_frame: gpd.GeoDataFrame | None = None
     streets: StreetCandidates | None = None
     max_points: int = HEAT_MAX_POINTS
 
@@ -68,11 +71,18 @@ def map_base(
     """
     pts, n_incidents, n_unique, heat_note = _map_points(incidents, max_points)
     labels: list[Label] = []
-    if wards is not None and len(wards):
-        frame = display_layer(wards, "wards")
-        labels = ward_labels(frame, area_labels(frame)) if len(frame) else []
+    frame = display_layer(wards, "wards") if wards is not None else None
+    if frame is not None and len(frame):
+        labels = ward_labels(frame, area_labels(frame))
     return MapBase(
-        pts, n_incidents, n_unique, heat_note, labels, street_candidates(incidents), max_points
+        pts,
+        n_incidents,
+        n_unique,
+        heat_note,
+        labels,
+        frame,
+        street_candidates(incidents),
+        max_points,
     )
 
 

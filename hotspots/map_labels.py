@@ -23,7 +23,7 @@ are escaped here (:func:`hotspots._text.esc`) and set as the label's HTML in the
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import folium
@@ -34,6 +34,7 @@ import pandas as pd
 import shapely
 from folium.map import Layer
 from folium.template import Template
+from scipy.spatial import cKDTree
 
 from ._points import unique_points
 from ._text import esc
@@ -186,11 +187,11 @@ class LabelLayer(Layer):
 
 def labels_bytes(labels: list[Label]) -> int:
     """Bytes the labels take in the page: HTML-safe JSON (``<>&'`` as six-character escapes)."""
-    total = 0
-    for label in labels:
-        text = json.dumps([label[0], label[1], label[2]])
-        total += len(text) + 2 + 5 * sum(text.count(c) for c in "<>&'")
-    return total
+    if not labels:
+        return 0
+    # one dump of them all: its brackets and ", " separators are the 2 bytes each label adds
+    text = json.dumps([[label[0], label[1], label[2]] for label in labels])
+    return len(text) + 5 * sum(text.count(c) for c in "<>&'")
 
 
 def _label_point(geom: Any) -> Any:
@@ -288,43 +289,51 @@ def _near_hotspots(xy: npt.NDArray[np.float64], hotspots: gpd.GeoDataFrame, crs:
     return near
 
 
-def _thinned(cand: pd.DataFrame, max_labels: int, max_bytes: int) -> list[int]:
-    """Rows of ``cand`` (in priority order) kept: no two of one street within
-    :data:`STREET_CELL_M`; at most ``max_labels`` rows and ``max_bytes`` bytes."""
-    kept: list[int] = []
-    seen: dict[tuple[str, int, int], list[tuple[float, float]]] = {}
-    used = 0
-    cell = STREET_CELL_M
-    for i, (street, x, y) in enumerate(
-        zip(cand["street"], cand["x"].to_numpy(), cand["y"].to_numpy(), strict=True)
-    ):
-        cx, cy = int(np.floor(x / cell)), int(np.floor(y / cell))
-        close = any(
-            (x - ox) ** 2 + (y - oy) ** 2 < cell * cell
-            for dx in (-1, 0, 1)
-            for dy in (-1, 0, 1)
-            for ox, oy in seen.get((street, cx + dx, cy + dy), ())
-        )
-        if close:
-            continue
-        size = labels_bytes([(90.12345, -180.12345, esc(street))])
-        if used + size > max_bytes:
-            break
-        seen.setdefault((street, cx, cy), []).append((x, y))
-        kept.append(i)
-        used += size
-        if len(kept) >= max_labels:
-            break
-    return kept
+def _conflicts(
+    street: npt.NDArray[np.intp], xy: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Pairs of candidates of one street closer than :data:`STREET_CELL_M`, both ways, as
+    CSR arrays (``indptr``, ``indices``): candidate i's are ``indices[indptr[i]:indptr[i+1]]``."""
+    n = len(xy)
+    if n < 2:
+        return np.zeros(n + 1, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    # a third axis keeps streets apart: street codes times a distance no map spans (exact)
+    pts = np.column_stack([xy, street.astype(np.float64) * 1e7])
+    pairs = cKDTree(pts).query_pairs(STREET_CELL_M, output_type="ndarray")
+    d = xy[pairs[:, 0]] - xy[pairs[:, 1]]
+    close = pairs[(d[:, 0] ** 2 + d[:, 1] ** 2 < STREET_CELL_M * STREET_CELL_M)]
+    src = np.concatenate([close[:, 0], close[:, 1]])
+    dst = np.concatenate([close[:, 1], close[:, 0]])
+    order = np.argsort(src, kind="stable")
+    indptr = np.zeros(n + 1, dtype=np.intp)
+    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+    return indptr, dst[order].astype(np.intp)
 
 
 @dataclass(frozen=True)
 class StreetCandidates:
-    """Each street's busiest map point per :data:`STREET_CELL_M` cell (``street``, ``x``,
-    ``y``, ``n``; metres in ``crs``), the places :func:`street_labels` chooses from."""
+    """Each street's busiest map point per :data:`STREET_CELL_M` cell, the places
+    :func:`street_labels` chooses from, with what choosing needs that no hotspot changes.
+
+    Attributes
+    ----------
+    table
+        ``street``, ``x``, ``y`` (metres in ``crs``), ``n`` (the street's incidents in the
+        cell), ``lat``, ``lon`` (WGS84), ``label`` (the escaped street name) and ``size`` (its
+        label's bytes at the widest coordinates, :func:`labels_bytes`).
+    crs
+        The CRS of ``x`` and ``y``.
+    order
+        Rows by incidents (most first), then street name, then position.
+    indptr, indices
+        The rows of one street closer than :data:`STREET_CELL_M` to each row (CSR).
+    """
 
     table: pd.DataFrame
     crs: Any
+    order: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    indptr: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(1, dtype=np.intp))
+    indices: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
 
 
 def street_candidates(incidents: gpd.GeoDataFrame) -> StreetCandidates:
@@ -333,7 +342,45 @@ def street_candidates(incidents: gpd.GeoDataFrame) -> StreetCandidates:
         return StreetCandidates(_street_candidates(incidents.iloc[0:0]), None)
     metric = incidents[["location", incidents.geometry.name]]
     metric = metric if metric.crs.is_projected else to_metres(metric)
-    return StreetCandidates(_street_candidates(metric), metric.crs)
+    table = _street_candidates(metric)
+    if not len(table):
+        return StreetCandidates(table, metric.crs)
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(table["x"], table["y"]), crs=metric.crs)
+    lonlat = np.round(shapely.get_coordinates(to_wgs84(pts).geometry.to_numpy()), _LABEL_DP)
+    code, names = pd.factorize(table["street"].to_numpy(dtype=object), sort=True)
+    labels = np.asarray([esc(str(name)) for name in names], dtype=object)
+    sizes = np.asarray([labels_bytes([(90.12345, -180.12345, lab)]) for lab in labels])
+    table = table.assign(
+        lat=lonlat[:, 1], lon=lonlat[:, 0], label=labels[code], size=sizes[code].astype(np.int64)
+    )
+    xy = table[["x", "y"]].to_numpy(dtype=float)
+    order = np.lexsort((xy[:, 1], xy[:, 0], code, -table["n"].to_numpy())).astype(np.intp)
+    indptr, indices = _conflicts(code.astype(np.intp), xy)
+    return StreetCandidates(table, metric.crs, order, indptr, indices)
+
+
+def _thinned(
+    prepared: StreetCandidates, order: list[int], max_labels: int, max_bytes: int
+) -> list[int]:
+    """Rows of ``prepared`` kept, taken in ``order``: none closer than :data:`STREET_CELL_M`
+    to a kept row of its street; at most ``max_labels`` rows and ``max_bytes`` bytes."""
+    indptr = prepared.indptr.tolist()
+    indices = prepared.indices.tolist()
+    sizes = prepared.table["size"].tolist()
+    taken = [False] * len(sizes)
+    kept: list[int] = []
+    used = 0
+    for i in order:
+        if any(taken[j] for j in indices[indptr[i] : indptr[i + 1]]):
+            continue
+        if used + sizes[i] > max_bytes:
+            break
+        taken[i] = True
+        kept.append(i)
+        used += sizes[i]
+        if len(kept) >= max_labels:
+            break
+    return kept
 
 
 def street_labels(
@@ -365,23 +412,21 @@ def street_labels(
     prepared = (
         incidents if isinstance(incidents, StreetCandidates) else street_candidates(incidents)
     )
-    if not len(prepared.table):
+    table = prepared.table
+    if not len(table):
         return []
-    cand = prepared.table.copy()
-    xy = cand[["x", "y"]].to_numpy(dtype=float)
-    cand["near"] = _near_hotspots(xy, hotspots, prepared.crs)
-    cand = cand.sort_values(
-        ["near", "n", "street", "x", "y"], ascending=[False, False, True, True, True]
-    ).reset_index(drop=True)
-    rows = _thinned(cand, max_labels, max_bytes)
-    if not rows:
-        return []
-    chosen = cand.iloc[rows]
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(chosen["x"], chosen["y"]), crs=prepared.crs)
-    lonlat = np.round(shapely.get_coordinates(to_wgs84(pts).geometry.to_numpy()), _LABEL_DP)
+    near = _near_hotspots(table[["x", "y"]].to_numpy(dtype=float), hotspots, prepared.crs)
+    first = near[prepared.order]
+    order = np.concatenate([prepared.order[first], prepared.order[~first]])
+    rows = _thinned(prepared, order.tolist(), max_labels, max_bytes)
     return [
-        (float(lat), float(lon), esc(street))
-        for street, (lon, lat) in zip(chosen["street"], lonlat, strict=True)
+        (float(lat), float(lon), str(label))
+        for lat, lon, label in zip(
+            table["lat"].to_numpy()[rows],
+            table["lon"].to_numpy()[rows],
+            table["label"].to_numpy()[rows],
+            strict=True,
+        )
     ]
 
 

@@ -11,8 +11,8 @@ pre-escaped strings, never with folium's ``Popup`` / ``GeoJsonPopup``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, cast
 
 import folium
 import geopandas as gpd
@@ -27,7 +27,13 @@ from ._text import esc, is_missing, item_texts
 from .crs import to_wgs84
 from .errors import InputError, ParameterError
 from .palette import rank_class, rank_colour, trend_words
-from .web import MAP_HOTSPOT_BYTES, MAP_REFERENCE_BYTES, fitting_items, round_coordinates
+from .web import (
+    MAP_HOTSPOT_BYTES,
+    MAP_REFERENCE_BYTES,
+    display_geometries,
+    fitting_items,
+    round_coordinates,
+)
 
 __all__ = [
     "WARD_SHADES",
@@ -173,7 +179,7 @@ def _area_text(km2: float) -> str:
     return f"{km2 * 1e6:,.0f} m²"
 
 
-def _number(row: pd.Series, name: str) -> float | None:
+def _number(row: Mapping[str, Any], name: str) -> float | None:
     """``row[name]`` as a float; None when missing or not a number."""
     value: Any = row.get(name)
     if is_missing(value):
@@ -184,7 +190,7 @@ def _number(row: pd.Series, name: str) -> float | None:
         return None
 
 
-def _measure_rows(row: pd.Series) -> list[tuple[str, str]]:
+def _measure_rows(row: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Rank, incidents, harm, area, density and PAI rows of the popup (those the row has)."""
     rows: list[tuple[str, str]] = []
     rank = _number(row, "rank")
@@ -217,7 +223,7 @@ def _measure_rows(row: pd.Series) -> list[tuple[str, str]]:
     return rows
 
 
-def _months_text(row: pd.Series) -> str | None:
+def _months_text(row: Mapping[str, Any]) -> str | None:
     """ "2024-01 to 2024-06" (escaped; "?" for a missing end), or None when both are missing."""
     first, last = row.get("first_month"), row.get("last_month")
     if is_missing(first) and is_missing(last):
@@ -227,20 +233,20 @@ def _months_text(row: pd.Series) -> str | None:
     return a if a == b else f"{a} to {b}"
 
 
-def _context_rows(row: pd.Series) -> list[tuple[str, str]]:
+def _context_rows(row: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Crime types, streets, wards, patrol coverage, trend and months rows of the popup."""
     rows: list[tuple[str, str]] = []
-    if "top_categories" in row.index:
+    if "top_categories" in row:
         rows.append(("Top crime types", _list_items(_printed(row["top_categories"], counted=True))))
-    if "top_locations" in row.index:
+    if "top_locations" in row:
         rows.append(("Top streets", _list_items(_printed(row["top_locations"], counted=True))))
-    wards = _printed(row["wards"], counted=False) if "wards" in row.index else []
+    wards = _printed(row["wards"], counted=False) if "wards" in row else []
     if wards:
         rows.append(("Wards", _list_items(wards)))
     coverage = _number(row, "patrol_coverage")
     if coverage is not None:
         rows.append(("Patrol coverage", f"{coverage:.0%} of its incidents inside a patrol area"))
-    if "trend" in row.index:
+    if "trend" in row:
         low, high = _number(row, "trend_low"), _number(row, "trend_high")
         rows.append(("Trend", esc(trend_words(_number(row, "trend"), low, high))))
     months = _months_text(row)
@@ -249,7 +255,7 @@ def _context_rows(row: pd.Series) -> list[tuple[str, str]]:
     return rows
 
 
-def popup_html(row: pd.Series) -> str:
+def popup_html(row: Mapping[str, Any]) -> str:
     """The popup table of one hotspot (a row of the Hotspots frame); every value escaped."""
     hid = esc(row.get("hotspot_id", ""))
     rows = _measure_rows(row) + _context_rows(row)
@@ -289,7 +295,9 @@ def add_hotspots(
     def features(
         batch: gpd.GeoDataFrame, geoms: npt.NDArray[Any], start: int
     ) -> Iterator[tuple[dict[str, Any], int]]:
-        for offset, ((_, row), geom) in enumerate(zip(batch.iterrows(), geoms, strict=True)):
+        table = pd.DataFrame(batch.drop(columns=batch.geometry.name))
+        rows = cast(list[dict[str, Any]], table.to_dict("records"))
+        for offset, (row, geom) in enumerate(zip(rows, geoms, strict=True)):
             if geom is None or shapely.is_empty(geom):
                 continue
             pos = start + offset
@@ -479,14 +487,15 @@ def add_uncovered(m: folium.Map, uncovered: gpd.GeoDataFrame) -> None:
     shown = uncovered[uncovered.geometry.notna() & ~uncovered.geometry.is_empty]
     if len(shown) == 0:
         return
-    wgs = to_wgs84(shown)
+    # the outlines as the hotspot layer draws them (simplified, kept between redraws)
+    geoms = gpd.GeoSeries(display_geometries(shown), crs=4326)
     style = {"color": "#111111", "weight": 9, "opacity": 0.55, "dashArray": "4 6", "fill": False}
     props = [
         {"label": esc(f"{h}: no patrol area covers it"), "style": style}
-        for h in wgs["hotspot_id"].astype(str)
+        for h in shown["hotspot_id"].astype(str)
     ]
     folium.GeoJson(
-        _features(round_coordinates(wgs.geometry, _POLY_DP), props),
+        _features(round_coordinates(geoms, _POLY_DP), props),
         name="Hotspots no patrol area covers",
         on_each_feature=_REFERENCE_JS,
         pane="reference",

@@ -420,7 +420,11 @@ def make_map(
         base.n_unique,
         base.heat_note,
     )
-    ward_frame = display_layer(wards, "wards") if wards is not None else None
+    ward_frame = None
+    if wards is not None:  # as prepared, unless the base had none or other columns (shading)
+        ward_frame = base.ward_frame
+        if ward_frame is None or list(ward_frame.columns) != list(wards.columns):
+            ward_frame = display_layer(wards, "wards")
     patrol_frame = display_layer(patrol_areas, "patrol_areas") if patrol_areas is not None else None
 
     # --- map ------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
+from ._memo import KeptResults, digest
 from .crs import to_metres, to_wgs84
 
 __all__ = [
@@ -112,11 +113,30 @@ def display_geometries(
     """
     metric = frame if frame.crs.is_projected else to_metres(frame)
     geoms = np.asarray(metric.geometry.values, dtype=object)
+    present = np.flatnonzero(~shapely.is_missing(geoms))
+    out = geoms.copy()  # missing ones stay as they are
+    if not len(present):
+        return out
+    # Kept by exact outline: the slider leaves most hotspots' outlines as they were.
+    setting = (metric.crs.to_wkt(), float(tolerance_m))
+    keys = [(digest(wkb), setting) for wkb in shapely.to_wkb(geoms[present])]
+    out[present] = _DISPLAYED.results(
+        keys, lambda todo: list(_displayed(geoms[present[todo]], metric.crs, tolerance_m))
+    )
+    return out
+
+
+def _displayed(geoms: npt.NDArray[Any], crs: Any, tolerance_m: float) -> npt.NDArray[Any]:
+    """:func:`display_geometries` of outlines in metres (``crs``), worked out."""
     if tolerance_m > 0:
         geoms = _simplified(geoms, tolerance_m)
-    wgs = to_wgs84(gpd.GeoDataFrame(geometry=geoms, crs=metric.crs))
+    wgs = to_wgs84(gpd.GeoDataFrame(geometry=geoms, crs=crs))
     rounded = round_coordinates(wgs.geometry, _DP)
     return np.asarray(shapely.orient_polygons(rounded), dtype=object)
+
+
+# Display outlines of a few slider positions of a city's hotspots (by vertices: ~16 MB).
+_DISPLAYED: KeptResults[Any] = KeptResults(1_000_000, weigh=shapely.get_num_coordinates)
 
 
 def _strays(

@@ -34,6 +34,7 @@ from hotspots.map_labels import (
     WARD_ZOOM,
     LabelLayer,
     labels_bytes,
+    street_candidates,
     street_labels,
 )
 from hotspots.mapping import make_map
@@ -148,6 +149,87 @@ def test_street_labels_are_capped_near_hotspots_first() -> None:
     m = make_map(hs, inc, assets="static", tiles=None)
     layer = label_layers(m)["Street names"]
     assert len(layer.labels) <= STREET_LABELS_MAX
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    labels=st.lists(
+        st.tuples(
+            st.floats(-90, 90, allow_nan=False),
+            st.floats(-180, 180, allow_nan=False),
+            st.text(max_size=30),
+        ),
+        max_size=20,
+    )
+)
+def test_labels_bytes_are_the_bytes_folium_writes(labels: list[tuple[float, float, str]]) -> None:
+    """As the page holds them (Jinja's HTML-safe JSON), and the sum of each label's bytes."""
+    from jinja2.utils import htmlsafe_json_dumps
+
+    written = len(htmlsafe_json_dumps([list(label) for label in labels])) if labels else 0
+    assert labels_bytes(labels) == written
+    assert labels_bytes(labels) == sum(labels_bytes([label]) for label in labels)
+
+
+def greedy_street_labels(
+    inc: gpd.GeoDataFrame, hs: gpd.GeoDataFrame, max_labels: int, max_bytes: int
+) -> list[tuple[str, float, float]]:
+    """The documented rule, plainly: the candidates (each street's busiest map point per
+    cell), near-hotspot ones first, then by incidents, name and position; a candidate is kept
+    unless a kept one of its street is closer than STREET_CELL_M; stop at the caps."""
+    prepared = street_candidates(inc)
+    table = prepared.table
+    near = [
+        bool(hs.distance(Point(x, y)).min() <= 150.0) for x, y in zip(table.x, table.y, strict=True)
+    ]
+    rows = sorted(
+        range(len(table)),
+        key=lambda i: (not near[i], -table.n[i], table.street[i], table.x[i], table.y[i]),
+    )
+    kept: list[int] = []
+    used = 0
+    for i in rows:
+        if any(
+            table.street[j] == table.street[i]
+            and (table.x[i] - table.x[j]) ** 2 + (table.y[i] - table.y[j]) ** 2 < STREET_CELL_M**2
+            for j in kept
+        ):
+            continue
+        size = labels_bytes([(90.12345, -180.12345, esc(table.street[i]))])
+        if used + size > max_bytes:
+            break
+        kept.append(i)
+        used += size
+        if len(kept) >= max_labels:
+            break
+    return [(esc(table.street[i]), table.x[i], table.y[i]) for i in kept]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    points=st.lists(
+        st.tuples(
+            st.integers(0, 40).map(lambda k: 537_000 + 25 * k),
+            st.integers(0, 40).map(lambda k: 188_500 + 25 * k),
+            st.sampled_from(["High Street", "Mill Lane", "Hoe Street", "Church <Road>"]),
+        ),
+        min_size=1,
+        max_size=120,
+    ),
+    max_labels=st.integers(1, 40),
+    max_bytes=st.integers(0, 2_000),
+)
+def test_street_labels_follow_the_documented_greedy_rule(
+    points: list[tuple[int, int, str]], max_labels: int, max_bytes: int
+) -> None:
+    """The prepared, vectorised choice equals the rule applied one candidate at a time."""
+    inc = incidents([(x, y, f"On or near {name}") for x, y, name in points])
+    hs = hotspots_frame(2)
+    labels = street_labels(inc, hs, max_labels=max_labels, max_bytes=max_bytes)
+    expected = greedy_street_labels(inc, hs, max_labels, max_bytes)
+    assert [t for _, _, t in labels] == [t for t, _, _ in expected]
+    for (lat, lon, _), (_, x, y) in zip(labels, expected, strict=True):
+        assert to_bng(lat, lon).distance(Point(x, y)) < 1.5
 
 
 def test_street_labels_in_the_page_are_escaped_and_shown_from_street_zoom() -> None:

@@ -139,3 +139,26 @@ def test_big_input_keeps_map_and_geojson_under_the_bound(tmp_path: Path) -> None
     assert "of 2,500 hotspots by rank are drawn" in page
     assert "merged on a" in page  # 120,000 map points: the heat is on a grid
     assert "Street names" in page and "Ward names" in page
+
+
+def test_display_outlines_kept_between_calls_equal_fresh_ones() -> None:
+    """The dashboard's slider redraws hotspots whose outlines did not change: a kept display
+    outline equals one worked out afresh, in the new frame's order, missing ones kept."""
+    from hotspots import web
+
+    frame = big_hotspots(6, seed=4)
+    first = display_geometries(frame.iloc[:4])
+    assert len(first) == 4
+    moved = gpd.GeoDataFrame(
+        geometry=[frame.geometry.iloc[5], None, frame.geometry.iloc[2], frame.geometry.iloc[0]],
+        crs=frame.crs,
+    )
+    again = display_geometries(moved)
+    fresh = web._displayed(
+        np.asarray([frame.geometry.iloc[i] for i in (5, 2, 0)], dtype=object), frame.crs, 2.0
+    )
+    assert again[1] is None
+    assert [g.wkb for g in again[[0, 2, 3]]] == [g.wkb for g in fresh]
+    assert again[2].wkb == first[2].wkb and again[3].wkb == first[0].wkb
+    exact = display_geometries(moved, 0.0)  # another tolerance: not the simplified ones
+    assert shapely.get_num_coordinates(exact[0]) > shapely.get_num_coordinates(again[0])

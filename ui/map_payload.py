@@ -15,6 +15,7 @@ page when ``"bounds"`` is among the returned objects, which the dashboard never 
 from __future__ import annotations
 
 import functools
+import types
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,12 +86,54 @@ def _links(m: folium.Map) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(dict.fromkeys(css)), tuple(dict.fromkeys(js))
 
 
+class _WithoutScript:
+    """An element's template whose module has no ``script`` macro (all else delegated)."""
+
+    def __init__(self, template: Any) -> None:
+        self._real = template
+        self.module = types.SimpleNamespace(
+            **{k: v for k, v in vars(template.module).items() if k != "script"}
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def _walk(element: Any) -> Iterable[Any]:
+    yield element
+    for child in list(getattr(element, "_children", {}).values()):
+        yield from _walk(child)
+
+
+def _render_for_header(m: folium.Map) -> None:
+    """``m.get_root().render()`` for its effects (the page header, the elements' state their
+    scripts read) without what streamlit-folium does not use: the figure's copy of each
+    element's script, which branca compiles as a Jinja template (tenths of a second for a
+    map whose GeoJSON has thousands of braces). streamlit-folium renders each script itself
+    afterwards, from the elements' own templates, restored here."""
+    shadowed: list[tuple[Any, bool, Any]] = []
+    for element in _walk(m.get_root()):
+        template = getattr(element, "_template", None)
+        if isinstance(element, branca.element.MacroElement) and template is not None:
+            own = "_template" in vars(element)
+            shadowed.append((element, own, template))
+            element._template = _WithoutScript(template)
+    try:
+        m.get_root().render()
+    finally:
+        for element, own, template in shadowed:
+            if own:
+                element._template = template
+            else:
+                del element._template
+
+
 def map_payload(m: folium.Map) -> MapPayload:
     """Render ``m`` once into its payload. This uses ``m`` up: streamlit-folium renames the
     elements it turns into script, so pass a copy of a map that is needed again."""
     import streamlit_folium as sf
 
-    m.get_root().render()
+    _render_for_header(m)
     html = sf._get_html(m)
     header = sf._get_header(m)
     script = sf._get_map_string(m)

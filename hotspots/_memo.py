@@ -1,0 +1,77 @@
+"""A small bounded cache of results that depend on one input each, kept between calls.
+
+The dashboard redraws the hotspots every time the distance slider moves, and most hotspots
+keep exactly the points and outline they had: :class:`KeptResults` lets the outline drawing
+(:mod:`hotspots.footprint`) and the display simplification (:mod:`hotspots.web`) work out only
+the ones that changed. Keys are digests of the exact input (:func:`digest`), so a hit is the
+result the same input gave before; the least recently used results go first, and the
+dashboard's session threads share one cache safely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from typing import Generic, TypeVar, cast
+
+V = TypeVar("V")
+
+__all__ = ["KeptResults", "digest"]
+
+
+def digest(data: bytes) -> bytes:
+    """A 16-byte digest of ``data`` (BLAKE2b), the key of an input of any size."""
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+class KeptResults(Generic[V]):
+    """Results (never None) by key, least recently used out first while their total weight
+    (``weigh`` of each, 1 by default) is above ``capacity``."""
+
+    def __init__(self, capacity: float, weigh: Callable[[V], float] | None = None) -> None:
+        self.capacity = capacity
+        self._weigh = weigh
+        self._items: OrderedDict[Hashable, tuple[V, float]] = OrderedDict()
+        self._weight = 0.0
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def weight(self) -> float:
+        """The total weight of the results kept."""
+        return self._weight
+
+    def results(
+        self, keys: Sequence[Hashable], work_out: Callable[[list[int]], Sequence[V]]
+    ) -> list[V]:
+        """The result of each key: kept ones as they are, the others from
+        ``work_out(positions)`` (one call with the positions of all keys not kept, returning
+        their results in that order), then kept."""
+        found: list[V | None] = []
+        with self._lock:
+            for key in keys:
+                hit = self._items.get(key)
+                if hit is not None:
+                    self._items.move_to_end(key)
+                found.append(None if hit is None else hit[0])
+        todo = [i for i, value in enumerate(found) if value is None]
+        if todo:
+            made = list(work_out(todo))
+            if len(made) != len(todo):
+                raise ValueError(f"work_out gave {len(made)} results for {len(todo)} keys")
+            weights = [1.0 if self._weigh is None else float(self._weigh(v)) for v in made]
+            with self._lock:
+                for i, value, weight in zip(todo, made, weights, strict=True):
+                    found[i] = value
+                    old = self._items.pop(keys[i], None)
+                    self._weight -= 0.0 if old is None else old[1]
+                    self._items[keys[i]] = (value, weight)
+                    self._weight += weight
+                while self._items and self._weight > self.capacity:
+                    _, (_, weight) = self._items.popitem(last=False)
+                    self._weight -= weight
+        return cast(list[V], found)  # every position filled above
