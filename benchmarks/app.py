@@ -125,6 +125,7 @@ def city(rows: int, runs: int, keep: Path | None) -> None:
 
     from hotspots.map_base import map_base
     from hotspots.pipeline import suggest
+    from hotspots.prepared import prepare
     from hotspots.trend import period_change
     from ui.helpers import CITY_INCIDENTS, build_map
     from ui.map_payload import component_available, map_payload
@@ -141,7 +142,7 @@ def city(rows: int, runs: int, keep: Path | None) -> None:
     def per_distance(chosen: gpd.GeoDataFrame, base: object, eps: float, ms: int) -> None:
         """What a new distance costs the page: the analysis, the map and its payload, the
         comparison with the months before (all cached per distance in the app)."""
-        result = analyse(chosen, eps=eps, min_samples=ms, run_backtest=False)
+        result = analyse(chosen, eps=eps, min_samples=ms, run_backtest=False, prepared=prepared)
         m = build_map(
             result, chosen, wards=None, patrols=None, tiles=None, attribution=None,
             title="City", synthetic=True, base=base,
@@ -158,6 +159,7 @@ def city(rows: int, runs: int, keep: Path | None) -> None:
     eps = float(suggested.settings["eps"].value)
     ms = int(suggested.settings["min_samples"].value)
     base = map_base(chosen, None)
+    prepared = prepare(chosen)
     per_distance(chosen, base, eps, ms)
     first = time.perf_counter() - t
     moves = []

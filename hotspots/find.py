@@ -292,6 +292,7 @@ def find_hotspots(
     tune: bool = True,
     groups: pd.Series | None = None,
     group_areas_km2: Mapping[str, float] | None = None,
+    locations: pd.Series | None = None,
 ) -> HotspotResult:
     """Cluster incidents into ranked hotspots with their footprints and statistics.
 
@@ -339,6 +340,9 @@ def find_hotspots(
     group_areas_km2
         The area of each group (km²) for the suggestion's density rule; the study area
         shared in proportion to incidents when None.
+    locations
+        Each incident's place name as :func:`hotspots.places.location_names` gives it for
+        these incidents (worked out when None; :func:`hotspots.prepared.prepare` keeps it).
 
     Returns
     -------
@@ -398,7 +402,8 @@ def find_hotspots(
     if area is None:
         raise InputError("no incidents to find hotspots in; check the filters.")
     notes.append(area.note)
-    locations = location_names(incidents)  # once: every table names the places alike
+    if locations is None:  # once: every table names the places alike
+        locations = location_names(incidents)
     hotspots, id_of_label = profile_hotspots(
         incidents,
         labels,

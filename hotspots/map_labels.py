@@ -275,17 +275,17 @@ def _street_candidates(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
     )
 
 
-def _near_hotspots(xy: npt.NDArray[np.float64], hotspots: gpd.GeoDataFrame, crs: Any) -> Any:
-    """Which points (metres, ``crs``) are within :data:`_NEAR_HOTSPOT_M` of a hotspot."""
-    near = np.zeros(len(xy), dtype=bool)
+def _near_hotspots(points: shapely.STRtree, n: int, hotspots: gpd.GeoDataFrame, crs: Any) -> Any:
+    """Which of the ``n`` points in ``points`` (metres, ``crs``) are within
+    :data:`_NEAR_HOTSPOT_M` of a hotspot (each outline prepared once, against the points'
+    tree)."""
+    near = np.zeros(n, dtype=bool)
     shapes = hotspots[hotspots.geometry.notna() & ~hotspots.geometry.is_empty]
-    if not len(shapes) or not len(xy) or shapes.crs is None:
+    if not len(shapes) or not n or shapes.crs is None:
         return near
     geoms = shapes.to_crs(crs).geometry.to_numpy()
-    pairs = shapely.STRtree(geoms).query(
-        shapely.points(xy), predicate="dwithin", distance=_NEAR_HOTSPOT_M
-    )
-    near[pairs[0]] = True
+    pairs = points.query(geoms, predicate="dwithin", distance=_NEAR_HOTSPOT_M)
+    near[pairs[1]] = True
     return near
 
 
@@ -327,6 +327,8 @@ class StreetCandidates:
         Rows by incidents (most first), then street name, then position.
     indptr, indices
         The rows of one street closer than :data:`STREET_CELL_M` to each row (CSR).
+    points
+        A tree of the rows' points (``x``, ``y``), or None when there are none.
     """
 
     table: pd.DataFrame
@@ -334,6 +336,7 @@ class StreetCandidates:
     order: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     indptr: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(1, dtype=np.intp))
     indices: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    points: shapely.STRtree | None = None
 
 
 def street_candidates(incidents: gpd.GeoDataFrame) -> StreetCandidates:
@@ -356,7 +359,8 @@ def street_candidates(incidents: gpd.GeoDataFrame) -> StreetCandidates:
     xy = table[["x", "y"]].to_numpy(dtype=float)
     order = np.lexsort((xy[:, 1], xy[:, 0], code, -table["n"].to_numpy())).astype(np.intp)
     indptr, indices = _conflicts(code.astype(np.intp), xy)
-    return StreetCandidates(table, metric.crs, order, indptr, indices)
+    tree = shapely.STRtree(shapely.points(xy))
+    return StreetCandidates(table, metric.crs, order, indptr, indices, tree)
 
 
 def _thinned(
@@ -415,7 +419,9 @@ def street_labels(
     table = prepared.table
     if not len(table):
         return []
-    near = _near_hotspots(table[["x", "y"]].to_numpy(dtype=float), hotspots, prepared.crs)
+    near = np.zeros(len(table), dtype=bool)
+    if prepared.points is not None:
+        near = _near_hotspots(prepared.points, len(table), hotspots, prepared.crs)
     first = near[prepared.order]
     order = np.concatenate([prepared.order[first], prepared.order[~first]])
     rows = _thinned(prepared, order.tolist(), max_labels, max_bytes)

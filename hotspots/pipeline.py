@@ -40,6 +40,7 @@ from .patrols import (
     patrol_points,
     uncovered_hotspots,
 )
+from .prepared import ALL_INCIDENTS, Prepared, prepare
 from .profile import monthly_counts
 from .study_area import StudyArea, study_area
 from .tuning import cluster_map
@@ -58,9 +59,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: The label of the all-incidents series in :attr:`Analysis.overall`.
-ALL_INCIDENTS = "All incidents"
 
 
 @dataclass
@@ -302,6 +300,7 @@ def analyse(
     boundary: Any = None,
     run_backtest: bool = True,
     tune: bool = True,
+    prepared: Prepared | None = None,
 ) -> Analysis:
     """Find, rank and overlay hotspots: the whole analysis of the product in one call.
 
@@ -328,6 +327,9 @@ def analyse(
     tune
         Choose the settings not given by the back-test (:mod:`hotspots.tuning`); False:
         the map points' spacing rule.
+    prepared
+        The study area and place names :func:`hotspots.prepared.prepare` worked out of these
+        incidents with these wards and boundary (worked out here when None).
 
     Returns
     -------
@@ -335,8 +337,12 @@ def analyse(
     """
     if population is not None and wards is None:
         raise ParameterError("population needs wards (the population is per ward); give wards.")
+    if prepared is not None:
+        prepared.check(incidents)
+    else:
+        prepared = prepare(incidents, wards=wards, boundary=boundary)
     incidents, harm_info = _weigh(incidents, harm, harm_source)
-    area = study_area(incidents, boundary=boundary if boundary is not None else wards)
+    area = prepared.study_area
     log.info("Finding hotspots in %s incidents ...", f"{len(incidents):,}")
     grouped = ward_groups(incidents, wards) if wards is not None and method == "dbscan" else None
     found = find_hotspots(
@@ -350,6 +356,7 @@ def analyse(
         tune=tune,
         groups=grouped[0] if grouped else None,
         group_areas_km2=grouped[1] if grouped else None,
+        locations=prepared.locations,
     )
     ids = found.hotspot_ids
     hotspots = found.hotspots
@@ -370,7 +377,7 @@ def analyse(
     )
     _overlay(analysis, population, wards, patrols)
     analysis.monthly = monthly_counts(incidents, ids)
-    analysis.overall = monthly_counts(incidents, np.full(len(incidents), ALL_INCIDENTS, object))
+    analysis.overall = prepared.overall
     analysis.crime_mix = crime_mix(incidents, ids)
     if run_backtest:
         add_backtest(analysis)

@@ -188,10 +188,18 @@ def area_geometry(area: object, crs: Any, name: str = "study_area") -> Polygon |
     return merged
 
 
-def _incidents_xy(incidents: gpd.GeoDataFrame) -> npt.NDArray[np.float64]:
+def _check_incidents(incidents: gpd.GeoDataFrame) -> None:
     if not isinstance(incidents, gpd.GeoDataFrame):
         raise ParameterError("incidents must be a GeoDataFrame from read_incidents().")
-    return incident_xy(incidents)  # checks the CRS is in metres
+    if incidents.crs is None or not incidents.crs.is_projected:
+        raise InputError(
+            "incidents must be in a projected CRS in metres; read them with read_incidents()."
+        )
+
+
+def _incidents_xy(incidents: gpd.GeoDataFrame) -> npt.NDArray[np.float64]:
+    _check_incidents(incidents)
+    return incident_xy(incidents)
 
 
 def _hull(xy: npt.NDArray[np.float64], buffer_m: float) -> Polygon:
@@ -240,9 +248,10 @@ def study_area(
     >>> study_area(pts, boundary=shapely.box(0, 0, 2000, 2000)).area_km2
     4.0
     """
-    xy = _incidents_xy(incidents)
     if isinstance(boundary, StudyArea):
+        _check_incidents(incidents)
         return boundary
+    xy = _incidents_xy(incidents)
     if boundary is not None:
         geom = area_geometry(boundary, incidents.crs, "boundary")
         note = f"study area: the boundary given, {geom.area / 1e6:,.2f} km²"

@@ -13,6 +13,8 @@ import pandas as pd
 import pytest
 from folium.plugins import HeatMap
 from geopandas.testing import assert_geodataframe_equal
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
 from hotspots.assets import external_urls
@@ -359,3 +361,34 @@ def test_wards_shaded_by_a_column() -> None:
     assert "wards by incidents: 1 to 1,000" in page
     with pytest.raises(ParameterError, match="ward_shading"):
         make_map(empty, points, tiles=None, wards=wards, ward_shading="robberies")
+
+
+_coordinate = st.floats(-180, 180, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    centre=st.tuples(_coordinate, _coordinate),
+    radius=st.floats(1e-4, 10, allow_nan=False),
+    hole=st.booleans(),
+    parts=st.integers(1, 3),
+)
+def test_geojson_geometry_writes_what_shapely_mapping_writes(
+    centre: tuple[float, float], radius: float, hole: bool, parts: int
+) -> None:
+    """The map's features take each ring's coordinates at once: the same JSON as shapely's
+    mapping, for polygons with and without holes and for multipolygons."""
+    from shapely.geometry import MultiPolygon, mapping
+
+    from hotspots.map_layers import geojson_geometry
+
+    x, y = centre
+    polys = []
+    for k in range(parts):
+        outer = Point(x + 3 * radius * k, y).buffer(radius, quad_segs=3)
+        polys.append(
+            outer.difference(Point(x + 3 * radius * k, y).buffer(radius / 3)) if hole else outer
+        )
+    geoms = [polys[0], MultiPolygon(polys), Point(x, y)]
+    for geom in geoms:
+        assert json.dumps(geojson_geometry(geom)) == json.dumps(mapping(geom))

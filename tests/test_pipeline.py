@@ -222,3 +222,35 @@ def test_add_backtest_later_equals_the_backtest_of_analyse(incidents, wards) -> 
     assert later.notes == now.notes
     table = later.backtest.table
     assert add_backtest(later).backtest.table is table  # once only
+
+
+def test_prepared_once_analyses_equal_those_that_prepare_themselves(
+    incidents, wards, patrols
+) -> None:  # type: ignore[no-untyped-def]
+    """The dashboard prepares the study area and place names once per filter: analyses at
+    several distances then equal analyses that work them out themselves."""
+    from hotspots.prepared import prepare
+
+    prepared = prepare(incidents, wards=wards)
+    assert prepared.study_area.source == "boundary"
+    assert prepared.locations.index.equals(incidents.index)
+    for eps in (60, 100):
+        kept = analyse(incidents, wards=wards, patrols=patrols, eps=eps, min_samples=10,
+                       run_backtest=False, prepared=prepared)  # fmt: skip
+        fresh = analyse(incidents, wards=wards, patrols=patrols, eps=eps, min_samples=10,
+                        run_backtest=False)  # fmt: skip
+        assert kept.hotspot_ids.equals(fresh.hotspot_ids)
+        assert kept.hotspots.drop(columns="geometry").equals(
+            fresh.hotspots.drop(columns="geometry")
+        )
+        assert kept.study_area.area_km2 == fresh.study_area.area_km2
+        assert kept.found.locations.equals(fresh.found.locations)
+        assert kept.overall.equals(fresh.overall)
+
+
+def test_prepared_from_other_incidents_is_refused(incidents) -> None:  # type: ignore[no-untyped-def]
+    from hotspots.prepared import prepare
+
+    prepared = prepare(incidents.iloc[:100])
+    with pytest.raises(ParameterError, match="prepared was made from other incidents"):
+        analyse(incidents, eps=100, min_samples=10, run_backtest=False, prepared=prepared)

@@ -18,6 +18,8 @@ from geodata.settings import Settings
 from geodata.store import PatrolAreaStore
 from hotspots import InputError, ParameterError, filter_incidents
 from hotspots.pipeline import Analysis, Suggested, add_backtest, analyse, select_wards, suggest
+from hotspots.prepared import Prepared
+from hotspots.prepared import prepare as prepare_incidents
 from hotspots.trend import PeriodChange, period_change
 
 from .helpers import CITY_INCIDENTS, months_between
@@ -86,6 +88,12 @@ def _suggest(fkey: str, _chosen: gpd.GeoDataFrame, _wards: Any) -> Suggested:
     return suggest(_chosen, wards=_wards, tune=len(_chosen) < CITY_INCIDENTS)
 
 
+@st.cache_resource(show_spinner="Preparing the incidents ...", max_entries=8)
+def _prepared(pkey: str, _chosen: gpd.GeoDataFrame, _wards: gpd.GeoDataFrame | None) -> Prepared:
+    """The study area and place names: one per filter and ward layer, whatever the sliders."""
+    return prepare_incidents(_chosen, wards=_wards)
+
+
 @st.cache_resource(show_spinner="Finding hotspots ...", max_entries=16)
 def _analyse(
     akey: str,
@@ -95,6 +103,7 @@ def _analyse(
     _chosen: gpd.GeoDataFrame,
     _wards: gpd.GeoDataFrame | None,
     _patrols: gpd.GeoDataFrame | None,
+    _prepared: Prepared,
 ) -> Analysis:
     return analyse(
         _chosen,
@@ -104,6 +113,7 @@ def _analyse(
         min_samples=min_samples,
         method=method,  # type: ignore[arg-type]
         run_backtest=False,  # _backtested: at once for a borough, on request for a city
+        prepared=_prepared,
     )
 
 
@@ -189,9 +199,10 @@ def _analysed(ctx: Context, filter_error: Any) -> None:
     akey = f"{fkey}|{data.wards_key}|{data.patrols_key}"
     rkey = f"{akey}|{settings.eps}|{settings.min_samples}|{settings.method}"  # one analysis
     try:
+        prepared = _prepared(f"{fkey}|{data.wards_key}", chosen, data.wards)
         analysis = _analyse(
             akey, settings.eps, settings.min_samples, settings.method, chosen, data.wards,
-            data.patrols,
+            data.patrols, prepared,
         )  # fmt: skip
     except InputError as exc:
         settings.error_slot.error(str(exc))
