@@ -47,6 +47,7 @@ from geodata import (  # noqa: E402  # noqa: E402
 from hotspots import filter_incidents, make_map, read_incidents  # noqa: E402
 from hotspots.export import map_html  # noqa: E402
 from hotspots.pipeline import analyse  # noqa: E402
+from ui.helpers import CITY_INCIDENTS  # noqa: E402
 
 GOAL_MB = 2.0
 
@@ -106,7 +107,11 @@ def _payload_size(m: object) -> int:
 
 
 def _map_sizes(incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, patrols: gpd.GeoDataFrame):  # type: ignore[no-untyped-def]
-    result = analyse(incidents, wards=wards, patrols=patrols)
+    # settings as the dashboard takes them: tuned on a borough, the spacing rule on a city
+    result = analyse(
+        incidents, wards=wards, patrols=patrols, tune=len(incidents) < CITY_INCIDENTS,
+        run_backtest=False,
+    )  # fmt: skip
     kw = {"tiles": None, "wards": wards, "patrol_areas": patrols, "title": "Demo Borough"}
     t = time.perf_counter()
     m = make_map(result.hotspots, incidents, assets="static", **kw)
@@ -127,7 +132,7 @@ def city(rows: int, runs: int, keep: Path | None) -> None:
     from hotspots.pipeline import suggest
     from hotspots.prepared import prepare
     from hotspots.trend import period_change
-    from ui.helpers import CITY_INCIDENTS, build_map
+    from ui.helpers import build_map
     from ui.map_payload import component_available, map_payload
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -38,6 +38,7 @@ from scipy.spatial import Delaunay, QhullError
 from shapely.geometry import MultiPolygon, Polygon
 
 from ._memo import KeptResults, digest
+from ._points import morton_order
 from ._threads import workers
 from ._validate import check_positive_float, check_xy
 from .errors import ParameterError
@@ -56,6 +57,10 @@ log = logging.getLogger(__name__)
 DEFAULT_MARGIN: float = 25.0
 #: Clusters of at most this many unique points get their spanning tree from all distances.
 _DENSE_TREE_MAX = 48
+#: A cluster with more spanning-tree edges than this is buffered in pieces (:func:`_outlines`).
+_SPLIT_EDGES = 512
+#: Edges in each such piece.
+_PIECE_EDGES = 64
 # From this many outlines on, they are buffered in two threads.
 _THREADED_BUFFERS = 64
 # The spanning trees of the large clusters last seen, by their points' bytes: a cluster's
@@ -420,12 +425,18 @@ def _outlines(
     """Every cluster's outline (module docstring), buffered in one vectorised call.
 
     Each cluster's tree edges are merged into the fewest lines first (``line_merge``): GEOS
-    buffers a few long lines several times faster than many two-point segments.
+    buffers a few long lines several times faster than many two-point segments. A cluster of
+    more than :data:`_SPLIT_EDGES` edges is buffered in pieces of :data:`_PIECE_EDGES` edges
+    close together (Z-order of their midpoints), then the pieces united: buffering a dense
+    tree at once nodes every pair of overlapping offset curves (a 30,000-point cluster of
+    unsnapped points: 21 s and 3.3 GB at once, 2 s and 0.2 GB in pieces; the area equal to
+    within a few square metres, where arcs of neighbouring pieces meet).
     """
     segments: list[NDArray[np.float64]] = []
-    segment_owner: list[NDArray[np.intp]] = []
+    segment_piece: list[NDArray[np.intp]] = []
     lone: list[NDArray[np.float64]] = []
-    lone_owner: list[NDArray[np.intp]] = []
+    lone_piece: list[NDArray[np.intp]] = []
+    piece_owner: list[int] = []  # the cluster of each piece, pieces numbered in cluster order
     trees = _trees([pts for _, pts in groups])
     for k, ((_, pts), edges) in enumerate(zip(groups, trees, strict=True)):
         if link is not None and len(edges):
@@ -434,32 +445,43 @@ def _outlines(
         linked = np.zeros(len(pts), dtype=bool)
         linked[edges.ravel()] = True
         if len(edges):
-            segments.append(np.stack([pts[edges[:, 0]], pts[edges[:, 1]]], axis=1))
-            segment_owner.append(np.full(len(edges), k, dtype=np.intp))
+            ends = np.stack([pts[edges[:, 0]], pts[edges[:, 1]]], axis=1)
+            n_pieces = 1
+            if len(edges) > _SPLIT_EDGES:
+                ends = ends[morton_order(ends.mean(axis=1), margin)]
+                n_pieces = math.ceil(len(edges) / _PIECE_EDGES)
+            first = len(piece_owner)
+            piece_owner += [k] * n_pieces
+            segments.append(ends)
+            segment_piece.append(first + np.arange(len(edges)) * n_pieces // len(edges))
         if (~linked).any():
+            if not len(edges):
+                piece_owner.append(k)
             lone.append(pts[~linked])
-            lone_owner.append(np.full(int((~linked).sum()), k, dtype=np.intp))
+            lone_piece.append(np.full(int((~linked).sum()), len(piece_owner) - 1, dtype=np.intp))
     parts: list[NDArray[np.object_]] = []
     owner: list[NDArray[np.intp]] = []
     if segments:
-        seg_owner = np.concatenate(segment_owner)
+        seg_piece = np.concatenate(segment_piece)
         lines = shapely.linestrings(np.concatenate(segments))
-        clusters = np.unique(seg_owner)
-        # owners are ascending: one MultiLineString per cluster with edges, merged
-        grouped = shapely.multilinestrings(lines, indices=np.searchsorted(clusters, seg_owner))
+        pieces = np.unique(seg_piece)
+        # pieces are ascending: one MultiLineString per piece, merged
+        grouped = shapely.multilinestrings(lines, indices=np.searchsorted(pieces, seg_piece))
         parts.append(shapely.line_merge(grouped))
-        owner.append(clusters)
+        owner.append(pieces)
     if lone:
         parts.append(shapely.points(np.concatenate(lone)))
-        owner.append(np.concatenate(lone_owner))
-    part_owner = np.concatenate(owner)
-    order = np.argsort(part_owner, kind="stable")
+        owner.append(np.concatenate(lone_piece))
+    part_piece = np.concatenate(owner)
+    order = np.argsort(part_piece, kind="stable")
     collections = shapely.geometrycollections(
-        np.concatenate(parts)[order], indices=part_owner[order]
+        np.concatenate(parts)[order], indices=part_piece[order]
     )
     buffered = _buffer(collections, margin, quad_segs)
+    bounds = np.r_[0, np.flatnonzero(np.diff(piece_owner)) + 1, len(piece_owner)]
     out: list[Polygon | MultiPolygon] = []
-    for shape in buffered:
+    for begin, end in itertools.pairwise(bounds.tolist()):
+        shape = buffered[begin] if end == begin + 1 else shapely.union_all(buffered[begin:end])
         if not isinstance(shape, Polygon | MultiPolygon) or not shape.is_valid:
             shape = shapely.make_valid(shape)
             polygons = [g for g in shapely.get_parts(shape) if isinstance(g, Polygon)]

@@ -29,10 +29,12 @@ from hotspots.cluster import (
     k_distance,
     map_point_spacing,
     neighbour_counts,
+    pairs,
     suggest,
     suggest_eps,
     suggest_min_samples,
 )
+from hotspots.cluster.pairs import NeighbourPairs
 from hotspots.errors import ParameterError
 
 
@@ -71,7 +73,7 @@ def test_doctests() -> None:
     """The examples in the docstrings run and give what they show."""
     results = [
         doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-        for module in (dbscan, hdbscan, suggest, _points)
+        for module in (dbscan, hdbscan, pairs, suggest, _points)
     ]
     assert sum(r.failed for r in results) == 0
     assert sum(r.attempted for r in results) >= 5
@@ -239,6 +241,77 @@ def test_dbscan_equals_sklearn_on_snapped_city_points() -> None:
         sk_labels, sk_core = sklearn_dbscan(xy, eps, min_samples, weights)
         assert labels.max() >= 1  # a real test: several clusters
         assert np.array_equal(labels, sk_labels) and np.array_equal(is_core, sk_core)
+
+
+def pair_set(found: NeighbourPairs) -> set[tuple[int, int]]:
+    out: set[tuple[int, int]] = set()
+    for i, j in found:
+        piece = set(zip(i.tolist(), j.tolist(), strict=True))
+        assert not piece & out  # each pair once
+        out |= piece
+    return out
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=grid_points(), eps=EPS, budget=st.integers(min_value=1, max_value=60))
+def test_pairs_in_slices_are_the_pairs_at_once(
+    data: tuple[np.ndarray, np.ndarray | None], eps: float, budget: int
+) -> None:
+    """Sliced under any budget, the neighbour pairs are query_pairs' own, each once, i < j
+    (distances exactly eps included)."""
+    xy = np.unique(data[0], axis=0)
+    tree = cKDTree(xy)
+    expected = {(int(a), int(b)) for a, b in tree.query_pairs(eps, output_type="ndarray")}
+    assert pair_set(NeighbourPairs(tree, eps, budget=budget)) == expected
+    assert all(a < b for a, b in expected)
+
+
+def test_dense_points_come_in_pieces_within_the_budget() -> None:
+    """2,000 points in a 10 m square at eps 5 m (about 750,000 pairs): slices of at most the
+    budget, together every pair."""
+    xy = np.random.default_rng(3).uniform(0, 10, size=(2000, 2))
+    tree = cKDTree(xy)
+    found = NeighbourPairs(tree, 5.0, budget=50_000)
+    assert found.pieces > 10
+    assert all(len(i) <= 50_000 for i, _ in found)
+    expected = {(int(a), int(b)) for a, b in tree.query_pairs(5.0, output_type="ndarray")}
+    assert len(expected) > 500_000
+    assert pair_set(found) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    data=grid_points(),
+    eps=EPS,
+    min_samples=st.integers(min_value=1, max_value=12),
+    budget=st.integers(min_value=1, max_value=40),
+)
+def test_dbscan_in_slices_equals_sklearn(
+    data: tuple[np.ndarray, np.ndarray | None], eps: float, min_samples: int, budget: int
+) -> None:
+    """With the pairs in slices (dense points), labels and core mask still equal sklearn's."""
+    xy, weights = data
+    w = np.ones(len(xy)) if weights is None else weights
+    codes, uxy, uw = _points.unique_points(xy, w)
+    labels_u, core_u = dbscan._dbscan_unique(
+        uxy, uw, eps=eps, min_samples=min_samples, budget=budget
+    )
+    sk_labels, sk_core = sklearn_dbscan(xy, eps, min_samples, weights)
+    assert labels_u[codes].tolist() == sk_labels.tolist()
+    assert core_u[codes].tolist() == sk_core.tolist()
+
+
+def test_neighbour_counts_in_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dense points counted in slices: each row's weight within eps, as a brute force gives."""
+    xy, weights = snapped_city(seed=5)
+    brute = (cdist(xy, xy) <= 150.0).astype(float) @ weights
+    monkeypatch.setattr(pairs, "PAIR_BUDGET", 200)
+    assert NeighbourPairs(cKDTree(np.unique(xy, axis=0)), 150.0).pieces > 1
+    assert np.allclose(neighbour_counts(xy, eps=150.0, weights=weights), brute)
+    labels, is_core = dbscan_labels(xy, eps=150.0, min_samples=15, weights=weights)
+    sk_labels, sk_core = sklearn_dbscan(xy, 150.0, 15, weights)
+    assert labels.max() >= 1
+    assert np.array_equal(labels, sk_labels) and np.array_equal(is_core, sk_core)
 
 
 # ------------------------------------------------------------------------- validation

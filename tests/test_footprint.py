@@ -178,6 +178,40 @@ def test_many_outlines_drawn_in_threads_equal_each_drawn_alone() -> None:
     assert len(together) == n
 
 
+def test_a_dense_cluster_drawn_in_pieces_is_the_rule_at_once() -> None:
+    """Over _SPLIT_EDGES edges (unsnapped, dense points) the pieces' union is the outline
+    drawn at once: every point inside, one polygon, the same area within ten square metres a
+    square kilometre, and nowhere beyond the exact buffer."""
+    rng = np.random.default_rng(8)
+    xy = rng.uniform(0, 400, size=(footprint._SPLIT_EDGES * 3, 2))
+    xy = np.vstack([xy, xy[:500] + rng.normal(0, 3, size=(500, 2))])
+    fp = hotspot_footprints(xy, np.zeros(len(xy), dtype=np.int64))[0]
+    edges = spanning_tree_edges(np.unique(xy, axis=0))
+    assert len(edges) > footprint._SPLIT_EDGES
+    at_once = footprint._outlines([(0, np.unique(xy, axis=0))], 25.0, None, 16)
+    whole = shapely.buffer(
+        shapely.line_merge(
+            shapely.multilinestrings(
+                shapely.linestrings(
+                    np.stack(
+                        [np.unique(xy, axis=0)[edges[:, 0]], np.unique(xy, axis=0)[edges[:, 1]]],
+                        axis=1,
+                    )
+                )
+            )
+        ),
+        25.0,
+        quad_segs=16,
+    )
+    assert shapely.contains_xy(fp, xy[:, 0], xy[:, 1]).all()
+    assert fp.geom_type == "Polygon"
+    assert at_once[0].area == pytest.approx(whole.area, rel=1e-5)
+    assert shapely.symmetric_difference(at_once[0], whole).area < 1e-5 * whole.area
+    exact = true_outline(np.unique(xy, axis=0), 25.0)
+    assert shapely.difference(fp, shapely.buffer(exact, 1e-6)).area == pytest.approx(0, abs=1e-3)
+    assert fp.area == pytest.approx(exact.area, rel=TOL)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(st.tuples(st.integers(-30, 30), st.integers(-30, 30)), min_size=1, max_size=80),

@@ -26,6 +26,7 @@ from scipy.spatial import cKDTree
 from .._points import morton_order, unique_points
 from .._validate import check_int, check_positive_float, check_weights, check_xy
 from ..errors import ParameterError
+from .pairs import NeighbourPairs
 
 __all__ = ["dbscan_labels", "k_distance", "neighbour_counts", "weighted_kth_distance"]
 
@@ -100,36 +101,33 @@ def dbscan_labels(
 
 
 def _dbscan_unique(
-    uxy: NDArray[np.float64], uw: NDArray[np.float64], *, eps: float, min_samples: int
+    uxy: NDArray[np.float64],
+    uw: NDArray[np.float64],
+    *,
+    eps: float,
+    min_samples: int,
+    budget: int | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
-    """DBSCAN of distinct points with weights; labels numbered by point index order."""
+    """DBSCAN of distinct points with weights; labels numbered by point index order.
+
+    The neighbour pairs come in pieces of at most ``budget`` (:class:`NeighbourPairs`): one
+    piece for sparse points, slices of rows found again in each pass for dense ones.
+    """
     n = len(uxy)
     order = morton_order(uxy, eps)
     sxy = uxy[order]
     sw = uw[order]
-    tree = cKDTree(sxy, leafsize=16, balanced_tree=False, compact_nodes=False)
-    pairs = tree.query_pairs(eps, output_type="ndarray")
-    del tree
-    idx_type = np.int32 if n < 2**31 else np.int64
-    i = pairs[:, 0].astype(idx_type)
-    j = pairs[:, 1].astype(idx_type)
-    del pairs
+    pairs = NeighbourPairs(
+        cKDTree(sxy, leafsize=16, balanced_tree=False, compact_nodes=False), eps, budget=budget
+    )
 
     weight_near = sw.copy()
-    weight_near += np.bincount(i, weights=sw[j], minlength=n)
-    weight_near += np.bincount(j, weights=sw[i], minlength=n)
+    for i, j in pairs:
+        weight_near += np.bincount(i, weights=sw[j], minlength=n)
+        weight_near += np.bincount(j, weights=sw[i], minlength=n)
     core = weight_near >= min_samples
     del weight_near
-    core_i = core[i]
-    core_j = core[j]
-
-    both = core_i & core_j
-    n_core_edges = int(np.count_nonzero(both))
-    graph = coo_array((np.ones(n_core_edges), (i[both], j[both])), shape=(n, n))
-    # query_pairs returns each pair once, so there is nothing to sum: skip the sort.
-    graph.has_canonical_format = True
-    _, component = connected_components(graph.tocsr(), directed=True, connection="weak")
-    del graph, both
+    component = _core_components(pairs, core)
 
     # Number the clusters by their first core point in the original (unsorted) order.
     core_idx = np.flatnonzero(core)
@@ -146,10 +144,12 @@ def _dbscan_unique(
         # Border points: the lowest label among their core neighbours.
         none = np.iinfo(np.int64).max
         border = np.full(n, none, dtype=np.int64)
-        to_j = core_i & ~core_j
-        np.minimum.at(border, j[to_j], labels[i[to_j]])
-        to_i = core_j & ~core_i
-        np.minimum.at(border, i[to_i], labels[j[to_i]])
+        for i, j in pairs:
+            core_i, core_j = core[i], core[j]
+            to_j = core_i & ~core_j
+            np.minimum.at(border, j[to_j], labels[i[to_j]])
+            to_i = core_j & ~core_i
+            np.minimum.at(border, i[to_i], labels[j[to_i]])
         reached = border != none
         labels[reached] = border[reached]
 
@@ -158,6 +158,30 @@ def _dbscan_unique(
     core_u = np.empty(n, dtype=bool)
     core_u[order] = core
     return labels_u, core_u
+
+
+def _core_components(pairs: NeighbourPairs, core: NDArray[np.bool_]) -> NDArray[np.int32]:
+    """Connected components of the core points through their core-core pairs (every point a
+    node; a point that is not core is a component of its own)."""
+    n = len(core)
+    component: NDArray[np.int32] | None = None
+    for i, j in pairs:
+        both = core[i] & core[j]
+        if component is None:
+            # the first piece's pairs are distinct: nothing to sum, skip the sort
+            graph = coo_array((np.ones(int(both.sum())), (i[both], j[both])), shape=(n, n))
+            graph.has_canonical_format = True
+            _, component = connected_components(graph.tocsr(), directed=True, connection="weak")
+            continue
+        # later pieces join the components found so far
+        a, b = component[i[both]], component[j[both]]
+        apart = a != b
+        graph = coo_array((np.ones(int(apart.sum())), (a[apart], b[apart])), shape=(n, n))
+        _, joined = connected_components(graph.tocsr(), directed=True, connection="weak")
+        component = joined[component]
+    if component is None:
+        return np.arange(n, dtype=np.int32)
+    return component
 
 
 # -------------------------------------------------------------------------- k-distance
@@ -256,9 +280,12 @@ def neighbour_counts(
     if len(pts) == 0:
         return np.zeros(0)
     codes, uxy, uw = unique_points(pts, w)
-    pairs = cKDTree(uxy).query_pairs(eps, output_type="ndarray")
-    counts = uw.copy()
-    if len(pairs):
-        counts += np.bincount(pairs[:, 0], weights=uw[pairs[:, 1]], minlength=len(uxy))
-        counts += np.bincount(pairs[:, 1], weights=uw[pairs[:, 0]], minlength=len(uxy))
-    return counts[codes]
+    order = morton_order(uxy, eps)
+    sw = uw[order]
+    counts = sw.copy()
+    for i, j in NeighbourPairs(cKDTree(uxy[order]), eps):
+        counts += np.bincount(i, weights=sw[j], minlength=len(uxy))
+        counts += np.bincount(j, weights=sw[i], minlength=len(uxy))
+    unsorted = np.empty_like(counts)
+    unsorted[order] = counts
+    return unsorted[codes]
