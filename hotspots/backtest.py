@@ -31,6 +31,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
@@ -164,6 +165,11 @@ class MapPoints:
         """All the incidents (or harm) of these points."""
         return float(self.counts.sum())
 
+    @cached_property
+    def tree(self) -> shapely.STRtree:
+        """A tree of the points, built once: every map of a fold is scored on its test points."""
+        return shapely.STRtree(shapely.points(self.xy))
+
 
 def map_points(incidents: gpd.GeoDataFrame, *, weighted: bool = False) -> MapPoints:
     """The incidents' unique map points with their counts (``weight`` sums when weighted)."""
@@ -259,8 +265,7 @@ def _piece_counts(ranked: RankedMap, points: MapPoints) -> npt.NDArray[np.float6
     out = np.zeros(len(ranked.pieces))
     if not len(ranked.pieces) or not len(points.xy):
         return out
-    tree = shapely.STRtree(shapely.points(points.xy))
-    piece_idx, point_idx = tree.query(ranked.pieces, predicate="intersects")
+    piece_idx, point_idx = points.tree.query(ranked.pieces, predicate="intersects")
     first = np.full(len(points.xy), len(ranked.pieces), dtype=np.int64)
     np.minimum.at(first, point_idx, piece_idx)
     held = first < len(ranked.pieces)
