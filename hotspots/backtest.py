@@ -30,7 +30,7 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -489,12 +489,6 @@ def _fold_rows(
                 )
             curve.append({"method": name, "area_share": float(share), "capture": float(hit)})
     return rows, curve
-
-
-@dataclass
-class _Plan:
-    folds: list[Fold]
-    notes: list[str] = field(default_factory=list)
 
 
 def backtest(

@@ -937,3 +937,20 @@ def test_rows_kept_a_column_at_a_time_equal_loc(keep: list[bool]) -> None:
     expected = frame.loc[mask].reset_index(drop=True)
     got = _take_rows(frame.copy(), mask)
     pd.testing.assert_frame_equal(got, expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b,c", "\n", "\r\n"]), max_size=30))
+def test_rows_against_lines_counts_the_non_empty_lines(tokens: list[str]) -> None:
+    """The fast parse's check: rows + header == the non-empty lines, however many empty lines
+    run together (with Windows line ends too)."""
+    from hotspots.io.generic_csv import _one_row_per_line
+
+    text = "".join(tokens)
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines = lines[:-1]
+    non_empty = sum(1 for line in lines if line.removesuffix("\r"))
+    utf8 = text.encode()
+    assert _one_row_per_line(utf8, non_empty - 1)
+    assert not _one_row_per_line(utf8, non_empty)
