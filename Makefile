@@ -47,6 +47,7 @@ bench: setup
 	$(PY) benchmarks/cluster.py
 	$(PY) benchmarks/pipeline.py
 	$(PY) benchmarks/app.py
+	$(PY) benchmarks/dense.py
 	$(PY) benchmarks/pilot_placebo.py
 
 clean:

@@ -121,12 +121,7 @@ def _dbscan_unique(
         cKDTree(sxy, leafsize=16, balanced_tree=False, compact_nodes=False), eps, budget=budget
     )
 
-    weight_near = sw.copy()
-    for i, j in pairs:
-        weight_near += np.bincount(i, weights=sw[j], minlength=n)
-        weight_near += np.bincount(j, weights=sw[i], minlength=n)
-    core = weight_near >= min_samples
-    del weight_near
+    core = _weight_near(pairs, sw) >= min_samples
     component = _core_components(pairs, core)
 
     # Number the clusters by their first core point in the original (unsorted) order.
@@ -158,6 +153,15 @@ def _dbscan_unique(
     core_u = np.empty(n, dtype=bool)
     core_u[order] = core
     return labels_u, core_u
+
+
+def _weight_near(pairs: NeighbourPairs, w: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Each point's own weight plus its neighbours' (the weight DBSCAN's core test reads)."""
+    near = w.copy()
+    for i, j in pairs:
+        near += np.bincount(i, weights=w[j], minlength=len(w))
+        near += np.bincount(j, weights=w[i], minlength=len(w))
+    return near
 
 
 def _core_components(pairs: NeighbourPairs, core: NDArray[np.bool_]) -> NDArray[np.int32]:
@@ -280,12 +284,7 @@ def neighbour_counts(
     if len(pts) == 0:
         return np.zeros(0)
     codes, uxy, uw = unique_points(pts, w)
-    order = morton_order(uxy, eps)
-    sw = uw[order]
-    counts = sw.copy()
-    for i, j in NeighbourPairs(cKDTree(uxy[order]), eps):
-        counts += np.bincount(i, weights=sw[j], minlength=len(uxy))
-        counts += np.bincount(j, weights=sw[i], minlength=len(uxy))
-    unsorted = np.empty_like(counts)
-    unsorted[order] = counts
-    return unsorted[codes]
+    order = morton_order(uxy, eps)  # spatial order: compact slices when pairs come in slices
+    counts = np.empty(len(uxy))
+    counts[order] = _weight_near(NeighbourPairs(cKDTree(uxy[order]), eps), uw[order])
+    return counts[codes]

@@ -19,8 +19,9 @@ from scipy.spatial import cKDTree
 
 __all__ = ["PAIR_BUDGET", "NeighbourPairs"]
 
-#: Most neighbour pairs held at once (with their distances and working copies: ~0.5 GB).
-PAIR_BUDGET = 10_000_000
+#: Most neighbour pairs held at once: a slice costs ~130 bytes a pair while it is found and
+#: used (scipy's records and their copy, the index columns, the weights), so ~0.5 GB.
+PAIR_BUDGET = 4_000_000
 # Points whose neighbourhoods estimate the total number of pairs.
 _SAMPLE = 4096
 
@@ -38,10 +39,9 @@ class NeighbourPairs:
     pieces ``(i, j)`` of index arrays; iterate as often as needed.
 
     One piece (``query_pairs``, kept) when the estimated total fits ``budget`` (default
-    :data:`PAIR_BUDGET`); else slices
-    of consecutive rows holding at most ``budget`` pairs each (a row with more neighbours
-    than that gets a slice of its own), found again at each iteration. Points in a spatial
-    order (Z-order) keep the slices compact.
+    :data:`PAIR_BUDGET`); else slices of consecutive rows holding at most ``budget`` pairs
+    each (a row with more neighbours than that gets a slice of its own), found again at each
+    iteration. Points in a spatial order (Z-order) keep the slices compact.
 
     >>> xy = np.array([[0.0, 0], [1, 0], [2, 0], [10, 0]])
     >>> pairs = NeighbourPairs(cKDTree(xy), 1.0, budget=1)
