@@ -163,6 +163,17 @@ def _text_values(series: pd.Series) -> pa.Array | None:
         )
     ):
         arr: Any = pa.array(series)
+    elif isinstance(series.dtype, pd.CategoricalDtype):
+        categories = series.cat.categories
+        names = (
+            _text_values(pd.Series(categories))
+            if len(categories)
+            else pa.array([], type=pa.large_string())
+        )
+        if names is None:
+            return None
+        codes = series.cat.codes.to_numpy()
+        return names.take(pa.array(codes, mask=codes < 0))  # each name formatted once
     elif series.dtype == object:
         try:
             arr = pa.array(series.to_numpy(), type=pa.large_string(), from_pandas=True)

@@ -105,7 +105,9 @@ def filter_incidents(
         else "the data has no months"
     )
     in_period = _in_period(months, start, end, span)
-    cats = incidents["category"].fillna("").astype("str")
+    cats = incidents["category"]
+    if not isinstance(cats.dtype, pd.CategoricalDtype) or cats.isna().any():
+        cats = cats.astype("str").fillna("")  # else the categories are the text: no copy
     if isinstance(categories, str):
         categories = [categories]
     selected = _of_types(cats, categories) if categories else np.ones(len(incidents), dtype=bool)

@@ -53,7 +53,11 @@ def reference_csv(table: pd.DataFrame) -> bytes:
 def tables(draw: st.DrawFn) -> pd.DataFrame:
     n = draw(st.integers(0, 12))
     kinds = draw(
-        st.lists(st.sampled_from(["float", "int", "bool", "str", "object"]), min_size=1, max_size=4)
+        st.lists(
+            st.sampled_from(["float", "int", "bool", "str", "object", "category"]),
+            min_size=1,
+            max_size=4,
+        )
     )
     names = draw(st.lists(TEXT, min_size=len(kinds), max_size=len(kinds)))
     columns = []
@@ -75,7 +79,8 @@ def tables(draw: st.DrawFn) -> pd.DataFrame:
             )
         else:
             values = draw(st.lists(st.one_of(TEXT, st.none()), min_size=n, max_size=n))
-            columns.append(pd.Series(values, dtype="str" if kind == "str" else object))
+            dtype = {"str": "str", "category": "category"}.get(kind, object)
+            columns.append(pd.Series(values, dtype=dtype))
     table = (
         pd.concat(columns, axis=1, ignore_index=True)
         if n
@@ -140,7 +145,9 @@ def test_incidents_csv_reads_back_as_the_frame(tmp_path: Path) -> None:
         {
             "incident_id": [f"id-{i}" for i in range(n)],
             "month": months,
-            "category": rng.choice(["Drugs", "=cmd", "Burglary, other", 'Say "hi"'], n),
+            "category": pd.Categorical(  # as read_incidents holds it
+                rng.choice(["Drugs", "=cmd", "Burglary, other", 'Say "hi"'], n)
+            ),
         },
         geometry=gpd.points_from_xy(x, y),
         crs="EPSG:27700",

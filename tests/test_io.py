@@ -136,8 +136,14 @@ def test_street_csv_single_file_columns_and_values(tmp_path: Path) -> None:
     assert gdf["date"].isna().all()
     assert gdf["weight"].tolist() == [1.0, 1.0, 1.0]
     assert (gdf["source"] == "2019-11-x-street.csv").all()
-    for col in ("incident_id", "category", "location", "lsoa_code", "outcome", "source"):
-        assert pd.api.types.is_string_dtype(gdf[col].dtype) and gdf[col].notna().all()
+    assert gdf["incident_id"].dtype == "str" and gdf["incident_id"].notna().all()
+    for col in ("category", "location", "lsoa_code", "outcome", "source", *STREET_EXTRAS):
+        # repeated text as categories of str, sorted (so sorting sorts the text)
+        dtype = gdf[col].dtype
+        assert isinstance(dtype, pd.CategoricalDtype), col
+        names = list(dtype.categories)
+        assert dtype.categories.dtype == "str" and names == sorted(names)
+        assert gdf[col].notna().all()
     assert str(gdf["month"].dtype) == "datetime64[ns]"
     assert str(gdf["date"].dtype) == "datetime64[ns]"
     ex, ny = TO_BNG.transform(LON, LAT)

@@ -42,7 +42,8 @@ __all__ = ["read_incidents"]
 
 log = logging.getLogger(__name__)
 
-_STR_COLUMNS = ("incident_id", "category", "location", "lsoa_code", "outcome", "source")
+# The contract's text columns held as categories (incident_id, one per row, stays str).
+_TEXT_COLUMNS = ("category", "location", "lsoa_code", "outcome", "source")
 # "Most points sit on very few map points": more than half the incidents on at most this
 # many distinct coordinates, checked once there are enough incidents to judge.
 _FEW_POINTS = 20
@@ -275,6 +276,7 @@ def read_incidents(
     del frame
     out["weight"] = 1.0
     incidents = gpd.GeoDataFrame(out, geometry=shapely.points(gx[alive], gy[alive]), crs=work_crs)
+    del out  # else its text columns outlive their categories until the return
     incidents = _finish_columns(incidents)
     notes.lines.extend(_data_warnings(incidents, gx[alive], gy[alive]))
     report.warnings = notes.flush()
@@ -425,22 +427,49 @@ def _count_drops(
             report.rows_used -= int(where.size)
 
 
+def _as_text_categories(s: pd.Series, *, unless_unique: bool = False) -> pd.Series:
+    """A text column as categories of ``str`` (``""`` for missing), sorted (so sorting by the
+    column sorts by its text): a city-year's repeated names held once each with a small
+    integer per row, not a million copies. With ``unless_unique``, a column with more distinct
+    values than half its rows (free text, ids) stays ``str``: categories would save nothing."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype("str")  # categories of another kind, or with NaN: as text first
+    elif s.dtype == object:
+        s = s.astype(object).where(s.notna(), "")
+    s = s.fillna("").astype("str")
+    codes, uniques = pd.factorize(s)
+    if unless_unique and 2 * len(uniques) > len(s):
+        return s
+    order = np.argsort(uniques.to_numpy(dtype=object), kind="stable")
+    rank = np.empty(len(order), dtype=codes.dtype)
+    rank[order] = np.arange(len(order), dtype=codes.dtype)
+    categories = pd.CategoricalDtype(pd.Index(uniques[order], dtype="str"))
+    return pd.Series(
+        pd.Categorical.from_codes(rank[codes], dtype=categories), index=s.index, name=s.name
+    )
+
+
+def _is_text(s: pd.Series) -> bool:
+    if isinstance(s.dtype, pd.StringDtype):
+        return True
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return pd.api.types.is_string_dtype(s.cat.categories.dtype)
+    return s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
+
+
 def _finish_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    for col in _STR_COLUMNS:
-        gdf[col] = gdf[col].fillna("").astype("str")
+    """The Incidents frame's dtypes: ``incident_id`` as ``str``, every other text column (the
+    contract's and the source's extras) as categories of ``str``, ``""`` for missing."""
+    gdf["incident_id"] = gdf["incident_id"].fillna("").astype("str")
+    for col in _TEXT_COLUMNS:
+        gdf[col] = _as_text_categories(gdf[col])
     for col in ("month", "date"):
         gdf[col] = gdf[col].astype("datetime64[ns]")
     gdf["weight"] = gdf["weight"].astype(float)
     extras = [c for c in gdf.columns if c not in INCIDENT_COLUMNS]
     for col in extras:
-        s = gdf[col]
-        if isinstance(s.dtype, pd.StringDtype):  # text already: no round trip through objects
-            if s.isna().any():
-                gdf[col] = s.fillna("").astype("str")
-            elif s.dtype != "str":
-                gdf[col] = s.astype("str")
-        elif s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
-            gdf[col] = s.astype(object).where(s.notna(), "").astype("str")
+        if _is_text(gdf[col]):
+            gdf[col] = _as_text_categories(gdf[col], unless_unique=True)
     ordered = gdf[INCIDENT_COLUMNS + extras]
     assert isinstance(ordered, gpd.GeoDataFrame)
     return ordered

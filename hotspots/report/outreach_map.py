@@ -75,7 +75,9 @@ def map_points(incidents: gpd.GeoDataFrame, hotspot_ids: pd.Series) -> MapPoints
     location = (
         incidents["location"] if "location" in incidents.columns else pd.Series([""] * len(xy))
     )
-    code, distinct = pd.factorize(location.astype("str").reset_index(drop=True))
+    if not isinstance(location.dtype, pd.CategoricalDtype):  # categories: their codes as they are
+        location = location.astype("str")
+    code, distinct = pd.factorize(location.reset_index(drop=True))
     names = street_names(pd.Series(np.asarray(distinct, dtype=object), dtype="str"))
     names_arr = names.fillna("").to_numpy(dtype=object)
     frame = pd.DataFrame(
