@@ -439,39 +439,39 @@ class BacktestResult:
     def to_dict(self) -> dict[str, Any]:
         """The ``backtest`` section of summary.json."""
         methods = list(dict.fromkeys(self.table["method"]))
-        return {
-            "folds": [f.labels() for f in self.folds],
-            "pai": {m: {f"{s:.0%}": _round(self.mean(m, s)) for s in SHARES} for m in methods},
-            "hit_rate": {
-                m: {f"{s:.0%}": _round(self.mean(m, s, "hit_rate")) for s in SHARES}
-                for m in methods
-            },
-            "pei": {
-                m: {f"{s:.0%}": _round(self.mean(m, s, "pei")) for s in SHARES} for m in methods
-            },
-            "notes": list(self.notes),
-        }
+
+        def by_share(column: str) -> dict[str, dict[str, float | None]]:
+            return {
+                m: {f"{s:.0%}": _round(self.mean(m, s, column)) for s in SHARES} for m in methods
+            }
+
+        scores = {column: by_share(column) for column in ("pai", "hit_rate", "pei")}
+        return {"folds": [f.labels() for f in self.folds], **scores, "notes": list(self.notes)}
 
 
 def _round(value: float) -> float | None:
     return None if not math.isfinite(value) else round(value, 4)
 
 
+#: Every area share scored: the table's and the curve's.
+_SHARES = np.array(sorted(set(SHARES) | set(CURVE_SHARES)))
+
+
 def _fold_rows(
     fold: Fold,
-    maps: dict[str, RankedMap],
+    caught: dict[str, tuple[npt.NDArray[np.float64], float]],
     test: MapPoints,
     study: BaseGeometry,
     radius: float,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     total_area = float(study.area)
-    shares = np.array(sorted(set(SHARES) | set(CURVE_SHARES)))
+    shares = _SHARES
     targets = shares * total_area
     best = best_hits(test, study, targets, radius=radius)
     rows: list[dict[str, Any]] = []
     curve: list[dict[str, Any]] = []
-    for name, ranked in maps.items():
-        hits = capture(ranked, test, targets) / test.total
+    for name, (counts, map_area) in caught.items():
+        hits = counts / test.total
         for share, hit, top in zip(shares, hits, best, strict=True):
             if any(np.isclose(share, s) for s in SHARES):
                 rows.append(
@@ -483,7 +483,7 @@ def _fold_rows(
                         "pai": float(hit / share),
                         "pei": float(hit * test.total / top) if top > 0 else math.nan,
                         "area_km2": float(share * total_area / 1e6),
-                        "map_share": ranked.area / total_area,
+                        "map_share": map_area / total_area,
                         "test_total": test.total,
                     }
                 )
@@ -541,7 +541,6 @@ def backtest(
     frame = incidents.loc[np.asarray(inside, dtype=bool), [*slim, incidents.geometry.name]]
     months = month_numbers(frame["month"])
     max_area = MAX_SHARE * float(study.area)
-
     fold_study = study
 
     def score(fold: Fold) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
@@ -555,13 +554,22 @@ def backtest(
         if test.total <= 0 or not len(fit):
             return None
         fit_points = map_points(fit, weighted=weighted)
-        maps: dict[str, RankedMap] = {}
-        if hotspot_map is not None:
-            maps[HOTSPOTS] = ranked_map(list(hotspot_map(fit)), study, max_area=max_area)
-        maps[NAIVE_POINTS] = naive_points(fit_points, study, radius=radius, max_area=max_area)
-        maps[NAIVE_CELLS] = naive_cells(fit_points, study, max_area=max_area)
-        maps[KDE] = _kde_map(fit, study, weighted, max_area)
-        return _fold_rows(fold, maps, test, study, radius)
+        fit_map, targets = hotspot_map, _SHARES * float(study.area)
+        draws: dict[str, Callable[[], RankedMap]] = {
+            NAIVE_POINTS: lambda: naive_points(fit_points, study, radius=radius, max_area=max_area),
+            NAIVE_CELLS: lambda: naive_cells(fit_points, study, max_area=max_area),
+            KDE: lambda: _kde_map(fit, study, weighted, max_area),
+        }
+        if fit_map is not None:
+            draws = {
+                HOTSPOTS: lambda: ranked_map(list(fit_map(fit)), study, max_area=max_area)
+            } | draws
+        caught: dict[str, tuple[npt.NDArray[np.float64], float]] = {}
+        for name, draw in draws.items():  # each map scored as soon as drawn, then dropped
+            ranked = draw()
+            caught[name] = (capture(ranked, test, targets), ranked.area)
+            del ranked
+        return _fold_rows(fold, caught, test, study, radius)
 
     # The folds are independent: two at a time on two cores once they are big enough to pay
     # (GEOS, numpy and pandas release the GIL in their loops); results stay in fold order.
