@@ -103,7 +103,7 @@ def _one_row_per_line(utf8: bytes, rows: int) -> bool:
     return rows + 1 == lines - empty
 
 
-def _arrow_csv(text: str, utf8: bytes, sep: str) -> pd.DataFrame | None:
+def _arrow_csv(text: str, utf8: bytes, sep: str) -> pa.Table | None:
     """Parse with pyarrow (several times faster than pandas into string columns).
 
     The file is first cut at line breaks for both cores (pyarrow's fast mode); when a value
@@ -138,8 +138,7 @@ def _arrow_csv(text: str, utf8: bytes, sep: str) -> pd.DataFrame | None:
         return None
     if table.column_names != header or not all(pa.types.is_string(t) for t in table.schema.types):
         return None
-    # column by column, each freed once converted: the peak holds one copy, not two
-    return table.to_pandas(split_blocks=True, self_destruct=True)
+    return table
 
 
 def _delimiter(text: str) -> str:
@@ -252,7 +251,7 @@ def _check_lines(utf8: bytes, src: Source) -> None:
             )
 
 
-def _plain_utf8_table(data: bytes, src: Source) -> pd.DataFrame | None:
+def _plain_utf8_table(data: bytes, src: Source) -> pa.Table | None:
     """The table of a plain UTF-8 file (no BOM, no lone carriage returns), parsed by pyarrow
     straight from the bytes, never decoded whole into text (a city's file is hundreds of MB);
     None when the file needs the general path."""
@@ -282,14 +281,15 @@ def read_csv_table(src: Source, notes: Notes) -> tuple[bool, pd.DataFrame] | Non
     ``\\r\\n`` or ``\\r``.
     """
     data = src.read_bytes()
+    size = len(data)
     if not data or data.isspace():
         raise InputFileError(
             f"{src.display}: the file is empty; download it again or leave it out."
         )
     _check_text(data, None, src)
-    df = _plain_utf8_table(data, src)
-    text = ""
-    if df is None:  # another encoding, old Mac line ends, or pandas' leniency needed
+    table = _plain_utf8_table(data, src)
+    text, utf8 = "", data
+    if table is None:  # another encoding, old Mac line ends, or pandas' leniency needed
         text, utf8 = _decode(data, src, notes)
         _check_text(data, text, src)
         fixed = _universal_newlines(text)
@@ -298,9 +298,16 @@ def read_csv_table(src: Source, notes: Notes) -> tuple[bool, pd.DataFrame] | Non
         _check_lines(utf8, src)
     sep = _delimiter(text)
     try:
-        if df is None:
-            df = _arrow_csv(text, utf8, sep)
-        if df is None:
+        if table is None:
+            table = _arrow_csv(text, utf8, sep)
+        if table is not None:
+            # the file's bytes go before the frame is built (a city's file: hundreds of MB),
+            # and the table column by column as converted: the peak holds one copy, not three
+            data = utf8 = b""
+            text = ""
+            df = table.to_pandas(split_blocks=True, self_destruct=True)
+            del table
+        else:
             df = pd.read_csv(
                 io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False
             )
@@ -310,7 +317,7 @@ def read_csv_table(src: Source, notes: Notes) -> tuple[bool, pd.DataFrame] | Non
         ) from exc
     except MemoryError:
         raise InputFileError(
-            f"{src.display}: not enough memory to parse its {len(data):,} bytes; read fewer or "
+            f"{src.display}: not enough memory to parse its {size:,} bytes; read fewer or "
             "smaller files at a time."
         ) from None
     except (pd.errors.ParserError, ValueError, csv.Error) as exc:

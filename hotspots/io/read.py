@@ -248,6 +248,7 @@ def read_incidents(
         )
 
     rows = _stack(parts, notes)
+    release_free_memory()  # the parse's buffers and the parts' first copies
     code = rows.code
     n = len(code)
     report.rows_read = n
@@ -259,6 +260,7 @@ def read_incidents(
     frame = mark_duplicates(
         rows.frame, code, rows.has_id, rows.repeat_ok, notes, xy=(rows.x, rows.y)
     )
+    release_free_memory()  # the parse's and the checks' copies: back before the projection
     if not (code == 0).any():
         raise _nothing_usable(code, what)
     work_crs, gx, gy = _project(parts, rows, work_crs, what)
@@ -275,8 +277,10 @@ def read_incidents(
     out = _take_rows(frame, alive)
     del frame
     out["weight"] = 1.0
-    incidents = gpd.GeoDataFrame(out, geometry=shapely.points(gx[alive], gy[alive]), crs=work_crs)
-    del out  # else its text columns outlive their categories until the return
+    # copy=False: geopandas copies a DataFrame it is given (a city's frame held twice)
+    points = gpd.points_from_xy(gx[alive], gy[alive], crs=work_crs)
+    incidents = gpd.GeoDataFrame(out, geometry=points, crs=work_crs, copy=False)
+    del out, points  # else the text columns outlive their categories until the return
     incidents = _finish_columns(incidents)
     notes.lines.extend(_data_warnings(incidents, gx[alive], gy[alive]))
     report.warnings = notes.flush()
