@@ -960,3 +960,31 @@ def test_rows_against_lines_counts_the_non_empty_lines(tokens: list[str]) -> Non
     utf8 = text.encode()
     assert _one_row_per_line(utf8, non_empty - 1)
     assert not _one_row_per_line(utf8, non_empty)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(st.one_of(st.text(max_size=4), st.none()), max_size=30),
+    kind=st.sampled_from(["object", "str", "category"]),
+)
+def test_text_columns_become_sorted_categories_of_the_same_text(values: list, kind: str) -> None:
+    """Whatever the column held (objects, str, categories; None or NaN for missing), the
+    Incidents frame's categories read back as the same text, "" for missing, sorted once."""
+    from hotspots.io.read import _as_text_categories
+
+    s = pd.Series(values, dtype=object if kind == "object" else kind)
+    out = _as_text_categories(s)
+    assert isinstance(out.dtype, pd.CategoricalDtype)
+    assert out.astype(object).tolist() == ["" if v is None else v for v in values]
+    names = list(out.cat.categories)
+    assert names == sorted(set(names)) and out.cat.categories.dtype == "str"
+
+
+def test_a_mostly_distinct_extra_column_stays_text() -> None:
+    from hotspots.io.read import _as_text_categories
+
+    ids = pd.Series([f"note {i}" for i in range(10)] + ["note 0"], dtype="str")
+    assert _as_text_categories(ids, unless_unique=True).dtype == "str"
+    assert isinstance(_as_text_categories(ids).dtype, pd.CategoricalDtype)
+    repeated = pd.Series(["a", "b"] * 6, dtype="str")
+    assert isinstance(_as_text_categories(repeated, unless_unique=True).dtype, pd.CategoricalDtype)

@@ -124,7 +124,8 @@ def _arrow_csv(text: str, utf8: bytes, sep: str) -> pa.Table | None:
                 pa.py_buffer(utf8),
                 parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=newlines),
                 convert_options=pacsv.ConvertOptions(
-                    column_types={name: pa.string() for name in header},
+                    # large_string: pandas' own text type, so no cast when the frame is built
+                    column_types={name: pa.large_string() for name in header},
                     strings_can_be_null=False,
                     quoted_strings_can_be_null=False,
                 ),
@@ -136,7 +137,9 @@ def _arrow_csv(text: str, utf8: bytes, sep: str) -> pa.Table | None:
             break
     if table is None:
         return None
-    if table.column_names != header or not all(pa.types.is_string(t) for t in table.schema.types):
+    if table.column_names != header or not all(
+        pa.types.is_large_string(t) for t in table.schema.types
+    ):
         return None
     return table
 

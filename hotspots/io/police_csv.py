@@ -49,8 +49,13 @@ def read_street_run(run: list[tuple[Source, pd.DataFrame]], notes: Notes) -> Par
     frames = [df for _, df in run]
     df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     lengths = [len(f) for f in frames]
+    # one name per file, a small code per row (sources: categories, as the frame holds them)
+    names, file_code = np.unique([s.display for s, _ in run], return_inverse=True)
     sources = pd.Series(
-        np.repeat(np.array([s.display for s, _ in run], dtype=object), lengths), dtype="str"
+        pd.Categorical.from_codes(
+            np.repeat(file_code.astype(np.int32), lengths),
+            dtype=pd.CategoricalDtype(pd.Index(names, dtype="str")),
+        )
     )
     rows = np.concatenate([np.arange(2, k + 2, dtype=np.int64) for k in lengths])
     return build_part(

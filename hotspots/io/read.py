@@ -436,14 +436,22 @@ def _as_text_categories(s: pd.Series, *, unless_unique: bool = False) -> pd.Seri
     column sorts by its text): a city-year's repeated names held once each with a small
     integer per row, not a million copies. With ``unless_unique``, a column with more distinct
     values than half its rows (free text, ids) stays ``str``: categories would save nothing."""
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        s = s.astype("str")  # categories of another kind, or with NaN: as text first
-    elif s.dtype == object:
-        s = s.astype(object).where(s.notna(), "")
-    s = s.fillna("").astype("str")
-    codes, uniques = pd.factorize(s)
-    if unless_unique and 2 * len(uniques) > len(s):
-        return s
+    dtype = s.dtype
+    if (
+        isinstance(dtype, pd.CategoricalDtype)
+        and dtype.categories.inferred_type in ("string", "empty")
+        and s.notna().all()
+    ):  # categories of text already (the file names): only sorted
+        codes, uniques = s.cat.codes.to_numpy(), pd.Index(dtype.categories, dtype="str")
+    else:
+        if isinstance(dtype, pd.CategoricalDtype):
+            s = s.astype("str")  # categories of another kind, or with NaN: as text first
+        elif s.dtype == object:
+            s = s.astype(object).where(s.notna(), "")
+        s = s.fillna("").astype("str")
+        codes, uniques = pd.factorize(s)
+        if unless_unique and 2 * len(uniques) > len(s):
+            return s
     order = np.argsort(uniques.to_numpy(dtype=object), kind="stable")
     rank = np.empty(len(order), dtype=codes.dtype)
     rank[order] = np.arange(len(order), dtype=codes.dtype)
