@@ -970,10 +970,10 @@ def test_rows_against_lines_counts_the_non_empty_lines(tokens: list[str]) -> Non
 def test_text_columns_become_sorted_categories_of_the_same_text(values: list, kind: str) -> None:
     """Whatever the column held (objects, str, categories; None or NaN for missing), the
     Incidents frame's categories read back as the same text, "" for missing, sorted once."""
-    from hotspots.io.read import _as_text_categories
+    from hotspots.io.text_categories import as_text_categories
 
     s = pd.Series(values, dtype=object if kind == "object" else kind)
-    out = _as_text_categories(s)
+    out = as_text_categories(s)
     assert isinstance(out.dtype, pd.CategoricalDtype)
     assert out.astype(object).tolist() == ["" if v is None else v for v in values]
     names = list(out.cat.categories)
@@ -981,10 +981,33 @@ def test_text_columns_become_sorted_categories_of_the_same_text(values: list, ki
 
 
 def test_a_mostly_distinct_extra_column_stays_text() -> None:
-    from hotspots.io.read import _as_text_categories
+    from hotspots.io.text_categories import as_text_categories
 
     ids = pd.Series([f"note {i}" for i in range(10)] + ["note 0"], dtype="str")
-    assert _as_text_categories(ids, unless_unique=True).dtype == "str"
-    assert isinstance(_as_text_categories(ids).dtype, pd.CategoricalDtype)
+    assert as_text_categories(ids, unless_unique=True).dtype == "str"
+    assert isinstance(as_text_categories(ids).dtype, pd.CategoricalDtype)
     repeated = pd.Series(["a", "b"] * 6, dtype="str")
-    assert isinstance(_as_text_categories(repeated, unless_unique=True).dtype, pd.CategoricalDtype)
+    assert isinstance(as_text_categories(repeated, unless_unique=True).dtype, pd.CategoricalDtype)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    parts=st.lists(
+        st.lists(st.sampled_from(["", "Drugs", "Robbery", "Burglary", "On or near A"]), max_size=8),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_parts_put_together_keep_their_categories(parts: list) -> None:
+    """Parts whose categories differ (each file its own names) stay categorical when put
+    together, with every value where it was."""
+    from hotspots.io.text_categories import as_text_categories, concat_parts
+
+    frames = [
+        pd.DataFrame({"category": as_text_categories(pd.Series(values, dtype="str"))})
+        for values in parts
+    ]
+    out = concat_parts(frames)
+    assert isinstance(out["category"].dtype, pd.CategoricalDtype)
+    assert out["category"].astype(object).tolist() == [v for values in parts for v in values]
+    assert list(out.index) == list(range(len(out)))

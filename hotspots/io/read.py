@@ -36,14 +36,19 @@ from .police_api import api_columns, load_json, read_api_run
 from .police_csv import read_street_run
 from .report import OUT_OF_RANGE, OUTSIDE_STUDY_AREA, LoadReport, Notes
 from .sources import Source, as_paths, expand_inputs
+from .text_categories import (
+    TEXT_COLUMNS,
+    as_text_categories,
+    categorise_text,
+    concat_parts,
+    is_text,
+)
 from .vector import read_vector
 
 __all__ = ["read_incidents"]
 
 log = logging.getLogger(__name__)
 
-# The contract's text columns held as categories (incident_id, one per row, stays str).
-_TEXT_COLUMNS = ("category", "location", "lsoa_code", "outcome", "source")
 # "Most points sit on very few map points": more than half the incidents on at most this
 # many distinct coordinates, checked once there are enough incidents to judge.
 _FEW_POINTS = 20
@@ -327,11 +332,9 @@ class _Stacked:
 def _stack(parts: list[Part], notes: Notes) -> _Stacked:
     """Check each part's rows (swapping lon/lat back first), then put the parts together."""
     codes = [row_codes(p, notes) for p in parts]
-    frame = (
-        parts[0].frame
-        if len(parts) == 1
-        else pd.concat([p.frame for p in parts], ignore_index=True)
-    )
+    for p in parts:  # repeated text held once per name from here on (a city's peak is here)
+        categorise_text(p.frame)
+    frame = concat_parts([p.frame for p in parts])
     return _Stacked(
         frame=frame,
         code=np.concatenate(codes),
@@ -431,57 +434,20 @@ def _count_drops(
             report.rows_used -= int(where.size)
 
 
-def _as_text_categories(s: pd.Series, *, unless_unique: bool = False) -> pd.Series:
-    """A text column as categories of ``str`` (``""`` for missing), sorted (so sorting by the
-    column sorts by its text): a city-year's repeated names held once each with a small
-    integer per row, not a million copies. With ``unless_unique``, a column with more distinct
-    values than half its rows (free text, ids) stays ``str``: categories would save nothing."""
-    dtype = s.dtype
-    if (
-        isinstance(dtype, pd.CategoricalDtype)
-        and dtype.categories.inferred_type in ("string", "empty")
-        and s.notna().all()
-    ):  # categories of text already (the file names): only sorted
-        codes, uniques = s.cat.codes.to_numpy(), pd.Index(dtype.categories, dtype="str")
-    else:
-        if isinstance(dtype, pd.CategoricalDtype):
-            s = s.astype("str")  # categories of another kind, or with NaN: as text first
-        elif s.dtype == object:
-            s = s.astype(object).where(s.notna(), "")
-        s = s.fillna("").astype("str")
-        codes, uniques = pd.factorize(s)
-        if unless_unique and 2 * len(uniques) > len(s):
-            return s
-    order = np.argsort(uniques.to_numpy(dtype=object), kind="stable")
-    rank = np.empty(len(order), dtype=codes.dtype)
-    rank[order] = np.arange(len(order), dtype=codes.dtype)
-    categories = pd.CategoricalDtype(pd.Index(uniques[order], dtype="str"))
-    return pd.Series(
-        pd.Categorical.from_codes(rank[codes], dtype=categories), index=s.index, name=s.name
-    )
-
-
-def _is_text(s: pd.Series) -> bool:
-    if isinstance(s.dtype, pd.StringDtype):
-        return True
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        return pd.api.types.is_string_dtype(s.cat.categories.dtype)
-    return s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
-
-
 def _finish_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The Incidents frame's dtypes: ``incident_id`` as ``str``, every other text column (the
-    contract's and the source's extras) as categories of ``str``, ``""`` for missing."""
+    contract's and the source's extras) as sorted categories of ``str`` (the used ones),
+    ``""`` for missing."""
     gdf["incident_id"] = gdf["incident_id"].fillna("").astype("str")
-    for col in _TEXT_COLUMNS:
-        gdf[col] = _as_text_categories(gdf[col])
+    for col in TEXT_COLUMNS:
+        gdf[col] = as_text_categories(gdf[col])
     for col in ("month", "date"):
         gdf[col] = gdf[col].astype("datetime64[ns]")
     gdf["weight"] = gdf["weight"].astype(float)
     extras = [c for c in gdf.columns if c not in INCIDENT_COLUMNS]
     for col in extras:
-        if _is_text(gdf[col]):
-            gdf[col] = _as_text_categories(gdf[col], unless_unique=True)
+        if is_text(gdf[col]):
+            gdf[col] = as_text_categories(gdf[col], unless_unique=True)
     ordered = gdf[INCIDENT_COLUMNS + extras]
     assert isinstance(ordered, gpd.GeoDataFrame)
     return ordered

@@ -1,0 +1,97 @@
+"""The Incidents frame's repeated text as categories: each name held once, a small code a row.
+
+A city-year repeats a few crime types, force and file names, and tens of thousands of
+locations a million times; as categories of ``str`` (sorted, so sorting by a column sorts by
+its text) they take a tenth of the memory. Each part of a read is categorised as soon as it
+is checked (:func:`categorise_text`), the parts are put together keeping their categories
+(:func:`concat_parts`), and the finished frame's categories are sorted and only the used
+ones kept (:func:`as_text_categories`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..columns import INCIDENT_COLUMNS
+
+__all__ = ["TEXT_COLUMNS", "as_text_categories", "categorise_text", "concat_parts", "is_text"]
+
+#: The contract's text columns held as categories (incident_id, one per row, stays str).
+TEXT_COLUMNS = ("category", "location", "lsoa_code", "outcome", "source")
+
+
+def is_text(s: pd.Series) -> bool:
+    """Whether a column holds text (str, categories of text, or Python strings)."""
+    if isinstance(s.dtype, pd.StringDtype):
+        return True
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return pd.api.types.is_string_dtype(s.cat.categories.dtype)
+    return s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
+
+
+def as_text_categories(s: pd.Series, *, unless_unique: bool = False) -> pd.Series:
+    """A text column as sorted categories of ``str`` (``""`` for missing; only the values
+    used). With ``unless_unique``, a column with more distinct values than half its rows
+    (free text, ids) stays ``str``: categories would save nothing.
+
+    >>> as_text_categories(pd.Series(["b", None, "a", "b"])).tolist()
+    ['b', '', 'a', 'b']
+    >>> list(as_text_categories(pd.Series(["b", None, "a", "b"])).cat.categories)
+    ['', 'a', 'b']
+    """
+    dtype = s.dtype
+    if (
+        isinstance(dtype, pd.CategoricalDtype)
+        and dtype.categories.inferred_type in ("string", "empty")
+        and s.notna().all()
+    ):  # categories of text already: the used ones, sorted
+        codes, uniques = s.cat.codes.to_numpy(), pd.Index(dtype.categories, dtype="str")
+        used = np.bincount(codes, minlength=len(uniques)) > 0
+        if not used.all():
+            codes = (np.cumsum(used) - 1).astype(codes.dtype)[codes]
+            uniques = uniques[used]
+    else:
+        if isinstance(dtype, pd.CategoricalDtype):
+            s = s.astype("str")  # categories of another kind, or with NaN: as text first
+        elif s.dtype == object:
+            s = s.astype(object).where(s.notna(), "")
+        s = s.fillna("").astype("str")
+        codes, uniques = pd.factorize(s)
+        if unless_unique and 2 * len(uniques) > len(s):
+            return s
+    order = np.argsort(uniques.to_numpy(dtype=object), kind="stable")
+    rank = np.empty(len(order), dtype=codes.dtype)
+    rank[order] = np.arange(len(order), dtype=codes.dtype)
+    categories = pd.CategoricalDtype(pd.Index(uniques[order], dtype="str"))
+    return pd.Series(
+        pd.Categorical.from_codes(rank[codes], dtype=categories), index=s.index, name=s.name
+    )
+
+
+def categorise_text(frame: pd.DataFrame) -> None:
+    """Every text column of ``frame`` but ``incident_id`` as categories, in place, one column
+    at a time (each column's text freed as its categories replace it); an extra column
+    mostly of distinct values stays text."""
+    for col in list(frame.columns):
+        if col in TEXT_COLUMNS:
+            frame[col] = as_text_categories(frame[col])
+        elif col not in INCIDENT_COLUMNS and is_text(frame[col]):
+            frame[col] = as_text_categories(frame[col], unless_unique=True)
+
+
+def concat_parts(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames one after another (a new index); a column that is categorical in every
+    frame stays categorical (pandas makes objects of categoricals whose categories differ).
+    """
+    if len(frames) == 1:
+        return frames[0]
+    for col in dict.fromkeys(c for f in frames for c in f.columns):
+        columns = [f[col] for f in frames if col in f.columns]
+        if len(columns) == len(frames) and all(
+            isinstance(c.dtype, pd.CategoricalDtype) for c in columns
+        ):
+            names = pd.Index(sorted(set().union(*(c.cat.categories for c in columns))), dtype="str")
+            for f in frames:
+                f[col] = f[col].cat.set_categories(names)
+    return pd.concat(frames, ignore_index=True)
