@@ -67,7 +67,7 @@ import struct
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
@@ -494,7 +494,7 @@ class PatrolAreaStore:
             return None
         if max_age is not None:
             stored = datetime.strptime(str(row[1]), "%Y-%m-%dT%H:%M:%S.%fZ")
-            age = datetime.now(timezone.utc) - stored.replace(tzinfo=timezone.utc)
+            age = datetime.now(UTC) - stored.replace(tzinfo=UTC)
             if age.total_seconds() > max_age:
                 return None
         return bytes(row[0])
@@ -1186,7 +1186,7 @@ def _who(by: object) -> str:
 
 def _now() -> str:
     """The current time as GeoPackage wants it: ``YYYY-MM-DDTHH:MM:SS.SSSZ`` (UTC)."""
-    stamp = datetime.now(timezone.utc)
+    stamp = datetime.now(UTC)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
 
 

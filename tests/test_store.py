@@ -10,7 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -59,11 +59,11 @@ def assert_same_boundary(got: object, expected: Polygon | MultiPolygon) -> None:
 
 
 def parse_stamp(text: str) -> datetime:
-    return datetime.strptime(text, STAMP).replace(tzinfo=timezone.utc)
+    return datetime.strptime(text, STAMP).replace(tzinfo=UTC)
 
 
 def now_ms() -> datetime:
-    stamp = datetime.now(timezone.utc)
+    stamp = datetime.now(UTC)
     return stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)
 
 
