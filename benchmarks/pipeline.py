@@ -17,9 +17,11 @@ cached in ``--keep`` when given). Each run, in this one process:
 
 with the peak memory of each (Linux VmHWM, reset before each; "from": the resident memory the
 stage started from; the pipeline starts with the reference's freed memory given back, as a
-command-line run would) and the sizes of map.html and hotspots.geojson. Settings: ``fixed`` =
-``--eps 150 --min-samples 15``; ``suggested`` = the spacing rule (``--no-tune``); ``tuned`` =
-the default (chosen by back-test; slow at city scale).
+command-line run would; each size and settings runs in a fresh Python process, so a peak is
+not raised by what an earlier size left behind) and the sizes of map.html and
+hotspots.geojson. Settings: ``fixed`` = ``--eps 150 --min-samples 15``; ``suggested`` = the
+spacing rule (``--no-tune``); ``tuned`` = the default (chosen by back-test; slow at city
+scale).
 The ratio is the pipeline's total over the reference's (issue 12 asks <= 0.5 at 1M rows).
 
 ``--input PATH`` benchmarks real files or folders instead (e.g. ../shared/data/police-uk/...).
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -170,8 +173,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--input", action="append", type=Path, help="real files/folders")
     parser.add_argument("--keep", type=Path, help="folder to cache the generated CSVs in")
+    parser.add_argument("--one", nargs=2, metavar=("NAME", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     settings = [s.strip() for s in args.settings.split(",") if s.strip()]
+    if args.one:  # one size and settings, in this (fresh) process
+        bench(args.one[0], Path(args.one[1]), settings[0], args.runs)
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         cache = args.keep or Path(tmp)
         inputs: list[tuple[str, Path]] = [(str(p), p) for p in args.input or []]
@@ -184,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
                 inputs.append((f"London-like {rows:,} rows", path.parent))
         for name, path in inputs:
             for s in settings:
-                bench(name, path, s, args.runs)
+                one = ["--one", name, str(path), "--settings", s, "--runs", str(args.runs)]
+                subprocess.run([sys.executable, __file__, *one], check=True)
     return 0
 
 
