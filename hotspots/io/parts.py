@@ -286,14 +286,9 @@ def build_part(
     ids = text("incident_id")
     has_id = (ids != "").to_numpy()
     if not has_id.all():
-        # the made ids after the given ones, then each row takes its own: one Arrow take (a
-        # masked assignment into Arrow text is several times slower at city scale)
         missing = np.flatnonzero(~has_id)
-        made = row_ids(sources.iloc[missing], rows[missing])
-        where = np.empty(n, dtype=np.int64)
-        where[has_id] = np.flatnonzero(has_id)
-        where[missing] = n + np.arange(len(missing))
-        ids = pd.concat([ids, made], ignore_index=True).take(where).reset_index(drop=True)
+        ids = ids.copy()
+        ids.iloc[missing] = row_ids(sources.iloc[missing], rows[missing]).to_numpy()
 
     month_col, date_col = cols["month"], cols["date"]
     if month_col is not None:
