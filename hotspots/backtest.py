@@ -221,10 +221,11 @@ def _fold_rows(
     study: BaseGeometry,
     radius: float,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The table's rows and the curve's points of one fold, from what each map caught at
+    each of :data:`_SHARES` of the study area (and the map's own area)."""
     total_area = float(study.area)
     shares = _SHARES
-    targets = shares * total_area
-    best = best_hits(test, study, targets, radius=radius)
+    best = best_hits(test, study, shares * total_area, radius=radius)
     rows: list[dict[str, Any]] = []
     curve: list[dict[str, Any]] = []
     for name, (counts, map_area) in caught.items():
@@ -311,7 +312,7 @@ def backtest(
         if test.total <= 0 or not len(fit):
             return None
         fit_points = map_points(fit, weighted=weighted)
-        fit_map, targets = hotspot_map, _SHARES * float(study.area)
+        fit_map, targets = hotspot_map, _SHARES * float(study.area)  # (fit_map: narrowed)
         draws: dict[str, Callable[[], RankedMap]] = {
             NAIVE_POINTS: lambda: naive_points(fit_points, study, radius=radius, max_area=max_area),
             NAIVE_CELLS: lambda: naive_cells(fit_points, study, max_area=max_area),

@@ -175,17 +175,12 @@ def mark_duplicates(
     again = rank > 0
     if again.any():
         frame = frame.copy()
-        ids = frame["incident_id"].astype("str").reset_index(drop=True)
-        idx = kept[again]
-        renamed = pd.Series(
+        ids = frame["incident_id"].astype("str")  # Arrow text, not a million Python strings
+        idx: npt.NDArray[np.intp] = kept[again]
+        ids.iloc[idx] = pd.Series(
             [f"{ids.iloc[i]}-{r + 1}" for i, r in zip(idx, rank[again], strict=True)], dtype="str"
         )
-        # the few renamed ids after the others, each row taking its own: one Arrow take, not
-        # a million Python strings
-        where = np.arange(len(ids))
-        where[idx] = len(ids) + np.arange(len(idx))
-        taken = pd.concat([ids, renamed], ignore_index=True).take(where)
-        frame["incident_id"] = taken.set_axis(frame.index)
+        frame["incident_id"] = ids
         n_ids = len(np.unique(key[~dup][again]))
         files = sorted(set(frame["source"].to_numpy()[idx]))
         notes.lines.append(

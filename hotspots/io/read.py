@@ -36,13 +36,7 @@ from .police_api import api_columns, load_json, read_api_run
 from .police_csv import read_street_run
 from .report import OUT_OF_RANGE, OUTSIDE_STUDY_AREA, LoadReport, Notes
 from .sources import Source, as_paths, expand_inputs
-from .text_categories import (
-    TEXT_COLUMNS,
-    as_text_categories,
-    categorise_text,
-    concat_parts,
-    is_text,
-)
+from .text_categories import categorise_text, concat_parts, finish_text
 from .vector import read_vector
 
 __all__ = ["read_incidents"]
@@ -439,15 +433,11 @@ def _finish_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     contract's and the source's extras) as sorted categories of ``str`` (the used ones),
     ``""`` for missing."""
     gdf["incident_id"] = gdf["incident_id"].fillna("").astype("str")
-    for col in TEXT_COLUMNS:
-        gdf[col] = as_text_categories(gdf[col])
+    finish_text(gdf)
     for col in ("month", "date"):
         gdf[col] = gdf[col].astype("datetime64[ns]")
     gdf["weight"] = gdf["weight"].astype(float)
     extras = [c for c in gdf.columns if c not in INCIDENT_COLUMNS]
-    for col in extras:
-        if is_text(gdf[col]):
-            gdf[col] = as_text_categories(gdf[col], unless_unique=True)
     ordered = gdf[INCIDENT_COLUMNS + extras]
     assert isinstance(ordered, gpd.GeoDataFrame)
     return ordered

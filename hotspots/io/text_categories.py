@@ -5,7 +5,7 @@ locations a million times; as categories of ``str`` (sorted, so sorting by a col
 its text) they take a tenth of the memory. Each part of a read is categorised as soon as it
 is checked (:func:`categorise_text`), the parts are put together keeping their categories
 (:func:`concat_parts`), and the finished frame's categories are sorted and only the used
-ones kept (:func:`as_text_categories`).
+ones kept (:func:`finish_text`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,14 @@ import pandas as pd
 
 from ..columns import INCIDENT_COLUMNS
 
-__all__ = ["TEXT_COLUMNS", "as_text_categories", "categorise_text", "concat_parts", "is_text"]
+__all__ = [
+    "TEXT_COLUMNS",
+    "as_text_categories",
+    "categorise_text",
+    "concat_parts",
+    "finish_text",
+    "is_text",
+]
 
 #: The contract's text columns held as categories (incident_id, one per row, stays str).
 TEXT_COLUMNS = ("category", "location", "lsoa_code", "outcome", "source")
@@ -78,6 +85,22 @@ def categorise_text(frame: pd.DataFrame) -> None:
             frame[col] = as_text_categories(frame[col])
         elif col not in INCIDENT_COLUMNS and is_text(frame[col]):
             frame[col] = as_text_categories(frame[col], unless_unique=True)
+
+
+def finish_text(frame: pd.DataFrame) -> None:
+    """The finished frame's text columns, in place, after :func:`categorise_text` and the
+    rows taken: categories sorted and only the used ones kept; an extra column left as text
+    (mostly distinct) only gets ``""`` for missing, never factorized a second time."""
+    for col in list(frame.columns):
+        s = frame[col]
+        if col in TEXT_COLUMNS or isinstance(s.dtype, pd.CategoricalDtype):
+            frame[col] = as_text_categories(s)
+        elif col in INCIDENT_COLUMNS or not is_text(s):
+            continue
+        elif isinstance(s.dtype, pd.StringDtype):
+            frame[col] = s.fillna("").astype("str")
+        else:  # objects: a column some parts lacked
+            frame[col] = as_text_categories(s, unless_unique=True)
 
 
 def concat_parts(frames: list[pd.DataFrame]) -> pd.DataFrame:
