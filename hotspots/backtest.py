@@ -49,7 +49,9 @@ from .footprint import DEFAULT_MARGIN
 from .ranked_maps import (  # the maps and their scoring, re-exported: the back-test's vocabulary
     NAIVE_CELL_M,
     MapPoints,
+    PointUniverse,
     RankedMap,
+    StreetSpaces,
     best_hits,
     capture,
     clip,
@@ -77,7 +79,9 @@ __all__ = [
     "BacktestResult",
     "Fold",
     "MapPoints",
+    "PointUniverse",
     "RankedMap",
+    "StreetSpaces",
     "backtest",
     "capture",
     "clip",
@@ -111,6 +115,8 @@ HOTSPOTS = "hotspots"
 NAIVE_POINTS = "last period, map points"
 NAIVE_CELLS = "last period, 50 m cells"
 KDE = "KDE"
+# The baseline maps, in the order the table lists them.
+_BASELINES = (NAIVE_POINTS, NAIVE_CELLS, KDE)
 
 
 @dataclass(frozen=True)
@@ -220,12 +226,13 @@ def _fold_rows(
     test: MapPoints,
     study: BaseGeometry,
     radius: float,
+    spaces: StreetSpaces,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The table's rows and the curve's points of one fold, from what each map caught at
     each of :data:`_SHARES` of the study area (and the map's own area)."""
     total_area = float(study.area)
     shares = _SHARES
-    best = best_hits(test, study, shares * total_area, radius=radius)
+    best = best_hits(test, study, shares * total_area, radius=radius, spaces=spaces)
     rows: list[dict[str, Any]] = []
     curve: list[dict[str, Any]] = []
     for name, (counts, map_area) in caught.items():
@@ -293,11 +300,18 @@ def backtest(
     if not plan:
         return None
     study = simplified(study)
-    inside = shapely.intersects_xy(study, *incident_xy(incidents).T) if len(incidents) else []
-    # only what the maps read: the folds' copies stay small at city scale
+    xy = incident_xy(incidents) if len(incidents) else np.zeros((0, 2))
+    inside = shapely.intersects_xy(study, *xy.T) if len(xy) else np.zeros(0, dtype=bool)
+    # Only what the maps read: the folds' copies stay small at city scale. The rows' map points
+    # are found once, and every map point's street space drawn once: each fold's points and
+    # street spaces are cut from them.
     slim = [c for c in ("month", "weight") if c in incidents.columns]
-    frame = incidents.loc[np.asarray(inside, dtype=bool), [*slim, incidents.geometry.name]]
+    frame = incidents.loc[inside, [*slim, incidents.geometry.name]]
     months = month_numbers(frame["month"])
+    universe = PointUniverse(
+        xy[inside], frame["weight"].to_numpy(dtype=float) if weighted else None
+    )
+    del xy
     max_area = MAX_SHARE * float(study.area)
     fold_study = study
 
@@ -305,29 +319,33 @@ def backtest(
         # Each fold its own copy of the study area: a prepared GEOS geometry builds its
         # index lazily and must not be shared between threads.
         study = shapely.from_wkb(shapely.to_wkb(fold_study))
-        fit = frame[(months >= fold.fit[0]) & (months <= fold.fit[1])]
-        test = map_points(
-            frame[(months >= fold.test[0]) & (months <= fold.test[1])], weighted=weighted
-        )
-        if test.total <= 0 or not len(fit):
+        fit_rows = (months >= fold.fit[0]) & (months <= fold.fit[1])
+        test = universe.points((months >= fold.test[0]) & (months <= fold.test[1]))
+        if test.total <= 0 or not fit_rows.any():
             return None
-        fit_points = map_points(fit, weighted=weighted)
+        fit_points = universe.points(fit_rows)
         fit_map, targets = hotspot_map, _SHARES * float(study.area)  # (fit_map: narrowed)
+        # the maps needing the street spaces last: they are drawn meanwhile
         draws: dict[str, Callable[[], RankedMap]] = {
-            NAIVE_POINTS: lambda: naive_points(fit_points, study, radius=radius, max_area=max_area),
             NAIVE_CELLS: lambda: naive_cells(fit_points, study, max_area=max_area),
-            KDE: lambda: kde_map(fit, study, weighted, max_area),
+            KDE: lambda: kde_map(fit_points, study, max_area),
+            NAIVE_POINTS: lambda: naive_points(
+                fit_points, study, radius=radius, max_area=max_area, spaces=spaces.result()
+            ),
         }
         if fit_map is not None:
             draws = {
-                HOTSPOTS: lambda: ranked_map(list(fit_map(fit)), study, max_area=max_area)
+                HOTSPOTS: lambda: ranked_map(
+                    list(fit_map(frame[fit_rows])), study, max_area=max_area
+                )
             } | draws
         caught: dict[str, tuple[npt.NDArray[np.float64], float]] = {}
         for name, draw in draws.items():  # each map scored as soon as drawn, then dropped
             ranked = draw()
             caught[name] = (capture(ranked, test, targets), ranked.area)
             del ranked
-        return _fold_rows(fold, caught, test, study, radius)
+        caught = {name: caught[name] for name in (HOTSPOTS, *_BASELINES) if name in caught}
+        return _fold_rows(fold, caught, test, study, radius, spaces.result())
 
     # The folds are independent: two at a time on two cores once they are big enough to pay
     # (GEOS, numpy and pandas release the GIL in their loops); results stay in fold order.
@@ -335,11 +353,17 @@ def backtest(
         n_workers = workers(len(plan), len(frame), _PARALLEL_FOLD_ROWS)
     else:
         n_workers = min(len(plan), os.cpu_count() or 1, max(1, threads))
-    if n_workers > 1:
-        with ThreadPoolExecutor(max_workers=n_workers) as pool:
-            scored = list(pool.map(score, plan))
-    else:
-        scored = [score(fold) for fold in plan]
+    # Every map point's street space is drawn once, in its own thread while the folds start
+    # on the maps that do not need them, from its own copy of the study area.
+    with ThreadPoolExecutor(max_workers=1) as builder:
+        spaces = builder.submit(
+            StreetSpaces, universe, shapely.from_wkb(shapely.to_wkb(study)), radius=radius
+        )
+        if n_workers > 1:
+            with ThreadPoolExecutor(max_workers=n_workers) as pool:
+                scored = list(pool.map(score, plan))
+        else:
+            scored = [score(fold) for fold in plan]
     release_free_memory()  # the folds' maps are gone: their pages back to the system
     rows: list[dict[str, Any]] = []
     curves: list[dict[str, Any]] = []

@@ -43,7 +43,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from scipy.ndimage import binary_dilation
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
@@ -65,7 +64,6 @@ __all__ = [
     "kde_bands",
     "kde_hotspot_cells",
     "quartic_kernel",
-    "ranked_kde_cells",
 ]
 
 log = logging.getLogger(__name__)
@@ -420,64 +418,6 @@ def kde(
         suggestions=suggestions,
         notes=notes,
     )
-
-
-def ranked_kde_cells(
-    incidents: gpd.GeoDataFrame,
-    study_area: BaseGeometry,
-    *,
-    cell_size: float,
-    bandwidth: float,
-    max_area: float,
-    weights: str | None = None,
-) -> tuple[NDArray[np.object_], NDArray[np.float64]]:
-    """The square KDE cells (clipped to ``study_area``) with a density, densest first (ties:
-    lower cell_id), until their area passes ``max_area`` m²; and their densities per km².
-
-    The same cells and order as :func:`kde`'s (``density_km2 > 0``, sorted by density then
-    ``cell_id``), but only the cells needed are drawn: at city scale the lattice has hundreds
-    of thousands of cells and a forecast map needs a tenth of them.
-    """
-    points, counts = _weighted_points(incidents, weights)
-    area = area_geometry(study_area, incidents.crs)
-    size = check_positive_float(cell_size, "cell_size")
-    h = check_positive_float(bandwidth, "bandwidth")
-    check_grid_size(area.bounds, size, shape="square", max_cells=MAX_CELLS)
-    minx, miny, ncol, nrow = lattice_extent(area.bounds, size, "square")
-    # only cells whose centre is within the bandwidth of a point can have a density
-    reach = math.ceil(h / size) + 1
-    near = np.floor((points - (minx, miny)) / size).astype(np.int64)
-    near = near.clip(0, (ncol - 1, nrow - 1))  # a point off the lattice reaches no farther
-    occupied = np.zeros((nrow, ncol), dtype=bool)
-    occupied[near[:, 1], near[:, 0]] = True
-    around = binary_dilation(occupied, structure=np.ones((2 * reach + 1, 2 * reach + 1), bool))
-    cand = np.flatnonzero(around.ravel())  # row-major: the order of cell_id
-    row, col = np.divmod(cand, ncol)
-    centres = np.column_stack([minx + size * (col + 0.5), miny + size * (row + 0.5)])
-    density = _density_at(centres, points, counts, h) * 1e6
-    order = np.lexsort((cand, -density))
-    order = order[density[order] > 0]
-    shapely.prepare(area)
-    picked: list[NDArray[np.object_]] = []
-    picked_density: list[NDArray[np.float64]] = []
-    total, start, step = 0.0, 0, max(64, int(max_area / (size * size)) + 1)
-    while start < len(order) and total < max_area:
-        chunk = order[start : start + step]
-        x0, y0 = minx + size * col[chunk], miny + size * row[chunk]
-        boxes = np.asarray(shapely.box(x0, y0, x0 + size, y0 + size), dtype=object)
-        inside = shapely.contains(area, boxes)
-        cut = ~inside & shapely.intersects(area, boxes)
-        boxes[cut] = [_polygonal(g) for g in shapely.intersection(boxes[cut], area)]
-        keep = inside | (cut & (shapely.area(boxes) > 0))
-        areas = shapely.area(boxes[keep])
-        upto = int(np.searchsorted(np.cumsum(areas), max_area - total)) + 1
-        picked.append(boxes[keep][:upto])
-        picked_density.append(density[chunk][keep][:upto])
-        total += float(areas[:upto].sum())
-        start += step
-    if not picked:
-        return np.zeros(0, dtype=object), np.zeros(0)
-    return np.concatenate(picked), np.concatenate(picked_density)
 
 
 def _area_rank(cells: gpd.GeoDataFrame) -> tuple[NDArray[np.int64], NDArray[np.float64]]:

@@ -14,24 +14,30 @@ folds of months.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 from ._points import incident_xy, unique_points
 from .footprint import DEFAULT_MARGIN
+from .kde_cells import kde_cells
 
 __all__ = [
     "NAIVE_CELL_M",
+    "NOWHERE",
+    "UNSURE",
     "MapPoints",
+    "PointUniverse",
     "RankedMap",
+    "StreetSpaces",
     "best_hits",
     "capture",
     "clip",
@@ -46,14 +52,25 @@ __all__ = [
 
 #: Cell size of the naive and best-possible grid maps, metres.
 NAIVE_CELL_M = 50.0
+#: What a map's ``locate`` answers for a point in none of its pieces ...
+NOWHERE = -1
+#: ... and for a point it leaves to the geometry (on or near an edge).
+UNSURE = -2
 
 
 @dataclass(frozen=True)
 class MapPoints:
-    """Unique map points and their counts (or summed weights)."""
+    """Unique map points and their counts (or summed weights).
+
+    ``ids`` and ``universe``: each point's index among the :class:`PointUniverse` it was cut
+    from (None when drawn on its own), so that maps drawn from the same universe can find a
+    point's piece by its index rather than by geometry.
+    """
 
     xy: npt.NDArray[np.float64]
     counts: npt.NDArray[np.float64]
+    ids: npt.NDArray[np.intp] | None = None
+    universe: PointUniverse | None = field(default=None, repr=False, compare=False)
 
     @property
     def total(self) -> float:
@@ -76,6 +93,38 @@ def map_points(incidents: gpd.GeoDataFrame, *, weighted: bool = False) -> MapPoi
     return MapPoints(uxy, uw)
 
 
+class PointUniverse:
+    """Every row's map point among the distinct map points of a set of rows, found once: the
+    map points of any selection of the rows (:meth:`points`) are then a count, not a search.
+
+    >>> u = PointUniverse(np.array([[0.0, 0.0], [5.0, 5.0], [0.0, 0.0]]))
+    >>> p = u.points(np.array([False, True, True]))
+    >>> p.xy.tolist(), p.counts.tolist(), p.ids.tolist()
+    ([[5.0, 5.0], [0.0, 0.0]], [1.0, 1.0], [1, 0])
+    """
+
+    def __init__(
+        self, xy: npt.NDArray[np.float64], weights: npt.NDArray[np.float64] | None = None
+    ) -> None:
+        if len(xy):
+            self.codes, self.xy, _ = unique_points(xy)
+        else:
+            self.codes, self.xy = np.zeros(0, dtype=np.intp), np.zeros((0, 2))
+        self.weights = None if weights is None else np.asarray(weights, dtype=float)
+
+    def points(self, rows: npt.NDArray[np.bool_]) -> MapPoints:
+        """The map points of the ``rows`` (a mask) with their counts, exactly as
+        :func:`map_points` of those rows gives them (first-appearance order)."""
+        picked = self.codes[rows]
+        if not len(picked):
+            return MapPoints(np.zeros((0, 2)), np.zeros(0), np.zeros(0, np.intp), self)
+        inverse, ids = pd.factorize(picked)
+        weights = None if self.weights is None else self.weights[rows]
+        counts = np.bincount(inverse, weights=weights, minlength=len(ids)).astype(np.float64)
+        ids = np.asarray(ids, dtype=np.intp)
+        return MapPoints(self.xy[ids], counts, ids, self)
+
+
 def simplified(study: BaseGeometry) -> BaseGeometry:
     """The study area with vertices closer than 1 m to its line dropped (fast clipping; the
     area changes by a few square metres a kilometre of boundary)."""
@@ -84,22 +133,39 @@ def simplified(study: BaseGeometry) -> BaseGeometry:
 
 def clip(geoms: npt.ArrayLike, study: BaseGeometry) -> npt.NDArray[np.object_]:
     """``geoms`` cut to the study area; those wholly inside are kept as they are (fast)."""
+    return _clip(geoms, study)[0]
+
+
+def _clip(
+    geoms: npt.ArrayLike, study: BaseGeometry
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.bool_]]:
+    """:func:`clip`, and which of the geometries were cut."""
     out = np.asarray(geoms, dtype=object).copy()
     if not len(out):
-        return out
+        return out, np.zeros(0, dtype=bool)
     shapely.prepare(study)
     cut = ~shapely.contains_properly(study, out)
     if cut.any():
         out[cut] = shapely.intersection(out[cut], study)
-    return out
+    return out, cut
+
+
+#: A map's fast answer to "which piece holds each of these points?": a piece index,
+#: :data:`NOWHERE`, or :data:`UNSURE` for the points the geometry must decide.
+Locate = Callable[[MapPoints], npt.NDArray[np.intp]]
 
 
 @dataclass(frozen=True)
 class RankedMap:
-    """A map cut into disjoint pieces inside the study area, in priority order."""
+    """A map cut into disjoint pieces inside the study area, in priority order.
+
+    ``locate``, when the map knows its pieces' layout (grid cells, street spaces), finds the
+    piece of most points by arithmetic; :func:`capture` asks the geometry about the rest.
+    """
 
     pieces: npt.NDArray[np.object_]
     areas: npt.NDArray[np.float64]
+    locate: Locate | None = field(default=None, repr=False, compare=False)
 
     @property
     def area(self) -> float:
@@ -124,11 +190,8 @@ def ranked_map(
         return RankedMap(np.zeros(0, dtype=object), np.zeros(0))
     clipped = clip(geoms, study)
     if disjoint:
-        areas = shapely.area(clipped)
-        keep = areas > 0
-        clipped, areas = clipped[keep], areas[keep]
-        stop = int(np.searchsorted(np.cumsum(areas), max_area)) + 1
-        return RankedMap(clipped[:stop], areas[:stop])
+        kept = _prefix(shapely.area(clipped), max_area)
+        return RankedMap(clipped[kept], shapely.area(clipped[kept]))
     # each polygon loses what the earlier ones it overlaps took (outlines rarely overlap)
     tree = shapely.STRtree(clipped)
     later, earlier = tree.query(clipped, predicate="intersects")
@@ -155,17 +218,40 @@ def ranked_map(
     return RankedMap(pieces[:last][chosen], areas[:last][chosen])
 
 
+def _prefix(areas: npt.NDArray[np.float64], max_area: float) -> npt.NDArray[np.intp]:
+    """The disjoint pieces a map keeps: those of positive area, up to the first whose running
+    area reaches ``max_area``."""
+    kept = np.flatnonzero(areas > 0)
+    return kept[: int(np.searchsorted(np.cumsum(areas[kept]), max_area)) + 1]
+
+
+def _first_piece(
+    pieces: npt.NDArray[np.object_], tree: shapely.STRtree, n_points: int
+) -> npt.NDArray[np.intp]:
+    """The first piece holding each of the tree's points (a point on a shared edge counts in
+    the first), :data:`NOWHERE` for none."""
+    piece_idx, point_idx = tree.query(pieces, predicate="intersects")
+    first = np.full(n_points, len(pieces), dtype=np.intp)
+    np.minimum.at(first, point_idx, piece_idx)
+    first[first == len(pieces)] = NOWHERE
+    return first
+
+
 def _piece_counts(ranked: RankedMap, points: MapPoints) -> npt.NDArray[np.float64]:
     """Counts of ``points`` in each piece (a point on a shared edge counts in the first)."""
-    out = np.zeros(len(ranked.pieces))
     if not len(ranked.pieces) or not len(points.xy):
-        return out
-    piece_idx, point_idx = points.tree.query(ranked.pieces, predicate="intersects")
-    first = np.full(len(points.xy), len(ranked.pieces), dtype=np.int64)
-    np.minimum.at(first, point_idx, piece_idx)
-    held = first < len(ranked.pieces)
-    np.add.at(out, first[held], points.counts[held])
-    return out
+        return np.zeros(len(ranked.pieces))
+    if ranked.locate is None:
+        where = _first_piece(ranked.pieces, points.tree, len(points.xy))
+    else:
+        where = ranked.locate(points)
+        unsure = np.flatnonzero(where == UNSURE)
+        if len(unsure):
+            tree = shapely.STRtree(shapely.points(points.xy[unsure]))
+            where[unsure] = _first_piece(ranked.pieces, tree, len(unsure))
+    held = where >= 0
+    counts = np.bincount(where[held], weights=points.counts[held], minlength=len(ranked.pieces))
+    return counts.astype(np.float64, copy=False)
 
 
 def capture(
@@ -191,6 +277,74 @@ def capture(
     return np.asarray(cum_count[k] + frac * counts[k], dtype=float)
 
 
+def _grid_locate(
+    origin: tuple[float, float],
+    size: float,
+    cells: npt.NDArray[np.int64],
+    bounds: npt.NDArray[np.float64],
+    whole: npt.NDArray[np.bool_],
+) -> Locate:
+    """Where points fall among square cells of a lattice (``origin``, ``size``): ``cells``
+    (column, row) of the pieces in order, their ``bounds``, and which are ``whole`` boxes
+    (not cut by the study area). A point strictly inside a whole box is in that piece and no
+    other; one strictly inside a cell the map does not hold is in none; the rest (on or near
+    a line, or in a cut cell) are :data:`UNSURE`."""
+    keys = _cell_keys(cells)
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    ox, oy = origin
+
+    def locate(points: MapPoints) -> npt.NDArray[np.intp]:
+        x, y = points.xy[:, 0], points.xy[:, 1]
+        fx, fy = (x - ox) / size, (y - oy) / size
+        col, row = np.floor(fx), np.floor(fy)
+        # within a millionth of a cell of a lattice line: left to the geometry
+        clear = np.minimum(
+            np.minimum(fx - col, 1 - (fx - col)), np.minimum(fy - row, 1 - (fy - row))
+        )
+        wanted = _cell_keys(np.column_stack([col, row]).astype(np.int64))
+        k = np.minimum(np.searchsorted(sorted_keys, wanted), len(sorted_keys) - 1)
+        held = sorted_keys[k] == wanted
+        piece = np.where(held, order[k], NOWHERE).astype(np.intp)
+        b = bounds[np.maximum(piece, 0)]
+        inside = (b[:, 0] < x) & (x < b[:, 2]) & (b[:, 1] < y) & (y < b[:, 3])
+        sure = (clear > 1e-6) & np.where(held, whole[np.maximum(piece, 0)] & inside, True)
+        return np.where(sure, piece, UNSURE).astype(np.intp)
+
+    return locate
+
+
+def _cell_keys(cells: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """One int64 per (column, row) cell, in the cells' (column, row) order (columns and rows
+    within ±2³¹)."""
+    return (cells[:, 0] << 32) + (cells[:, 1] + (1 << 31))
+
+
+def _site_locate(
+    universe: PointUniverse,
+    sites: npt.NDArray[np.intp],
+    pool: npt.NDArray[np.intp],
+    delicate: npt.NDArray[np.bool_],
+) -> Locate:
+    """Where points of ``universe`` fall among street spaces: ``sites`` (the universe indices
+    of the pieces' map points, in order) out of the ``pool`` of map points whose spaces were
+    drawn (all disjoint). A map point is inside its own space and no other's, so a point of
+    the pool is in its own piece or, if the map left its space out, in none; a point outside
+    the pool, or ``delicate`` (its space cut by the study area, or a twin within a
+    millimetre), is :data:`UNSURE`."""
+    piece = np.full(len(universe.xy), NOWHERE, dtype=np.intp)
+    piece[sites] = np.arange(len(sites))
+    known = np.zeros(len(universe.xy), dtype=bool)
+    known[pool[~delicate]] = True
+
+    def locate(points: MapPoints) -> npt.NDArray[np.intp]:
+        if points.universe is not universe or points.ids is None:
+            return np.full(len(points.xy), UNSURE, dtype=np.intp)
+        return np.where(known[points.ids], piece[points.ids], UNSURE).astype(np.intp)
+
+    return locate
+
+
 def street_spaces(
     xy: npt.NDArray[np.float64], study: BaseGeometry, *, radius: float = DEFAULT_MARGIN
 ) -> npt.NDArray[np.object_]:
@@ -198,11 +352,20 @@ def street_spaces(
     within ``radius`` metres of it and inside the study area (one polygon per row of ``xy``,
     all disjoint).
     """
+    return _street_spaces(xy, study, radius)[0]
+
+
+def _street_spaces(
+    xy: npt.NDArray[np.float64], study: BaseGeometry, radius: float
+) -> tuple[npt.NDArray[np.object_], bool, npt.NDArray[np.bool_]]:
+    """:func:`street_spaces`, whether they are disjoint (not GEOS's fallback to discs), and
+    which the study area cut."""
     if not len(xy):
-        return np.zeros(0, dtype=object)
+        return np.zeros(0, dtype=object), True, np.zeros(0, dtype=bool)
     discs = _discs(xy, radius)
     if len(xy) < 2:
-        return clip(discs, study)
+        clipped, cut = _clip(discs, study)
+        return clipped, True, cut
     # Only a point with another within 2 radius has a neighbour's cell cutting its disc; those
     # points' neighbours are such points too, so their cells are computed among them alone.
     gap = cKDTree(xy).query(xy, k=2)[0][:, 1]
@@ -217,9 +380,11 @@ def street_spaces(
             )
         )
         if len(cells) != len(pts):  # GEOS merged near-twins: fall back to discs (may overlap)
-            return clip(discs, study)
+            clipped, cut = _clip(discs, study)
+            return clipped, False, cut
         spaces[near] = shapely.intersection(cells, discs[near])
-    return clip(spaces, study)
+    clipped, cut = _clip(spaces, study)
+    return clipped, True, cut
 
 
 def _discs(xy: npt.NDArray[np.float64], radius: float) -> npt.NDArray[np.object_]:
@@ -231,75 +396,177 @@ def _discs(xy: npt.NDArray[np.float64], radius: float) -> npt.NDArray[np.object_
     return np.asarray(shapely.polygons(xy[:, None, :] + ring[None, :, :]), dtype=object)
 
 
+class StreetSpaces:
+    """The street spaces of every map point of a :class:`PointUniverse`, drawn once, and
+    those among any subset of it (:meth:`of`).
+
+    A map point's street space depends only on the map points within twice the radius of it.
+    Among a subset, a point keeps its universe space unless one of those neighbours is
+    missing; only such points are drawn again, among their neighbours in the subset: the
+    same spaces :func:`street_spaces` draws for the subset, for a fraction of the work.
+    """
+
+    def __init__(
+        self, universe: PointUniverse, study: BaseGeometry, *, radius: float = DEFAULT_MARGIN
+    ) -> None:
+        self.universe, self.radius = universe, radius
+        xy = universe.xy
+        tree = cKDTree(xy)
+        self._pairs = tree.query_pairs(2 * radius, output_type="ndarray").reshape(-1, 2)
+        self.spaces, self._disjoint, cut = _street_spaces(xy, study, radius)
+        twins = tree.query_pairs(1e-3, output_type="ndarray").reshape(-1, 2)
+        self._delicate = cut.copy()
+        self._delicate[twins.ravel()] = True
+
+    def of(
+        self, ids: npt.NDArray[np.intp], study: BaseGeometry
+    ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.bool_] | None]:
+        """The street spaces among the map points ``ids`` (in that order), and which of them
+        are delicate for :func:`_site_locate` (None when the spaces may overlap).
+
+        ``study``: the same study area as the universe's, the caller's own copy (a prepared
+        geometry must not be shared between threads).
+        """
+        xy, ids = self.universe.xy, np.asarray(ids, dtype=np.intp)
+        if not self._disjoint:
+            return _street_spaces(xy[ids], study, self.radius)[0], None
+        member = np.zeros(len(xy), dtype=bool)
+        member[ids] = True
+        a, b = self._pairs[:, 0], self._pairs[:, 1]
+        redo = np.unique(np.r_[a[member[a] & ~member[b]], b[member[b] & ~member[a]]])
+        spaces, delicate = self.spaces[ids], self._delicate.copy()
+        if len(redo):
+            again = np.zeros(len(xy), dtype=bool)
+            again[redo] = True
+            both = member[a] & member[b]
+            local = np.unique(np.r_[redo, b[both & again[a]], a[both & again[b]]])
+            drawn, disjoint, cut = _street_spaces(xy[local], study, self.radius)
+            if not disjoint:  # as street_spaces of the subset would
+                return _street_spaces(xy[ids], study, self.radius)[0], None
+            position = np.full(len(xy), -1, dtype=np.intp)
+            position[ids] = np.arange(len(ids))
+            mine = again[local]
+            spaces[position[local[mine]]] = drawn[mine]
+            delicate[local[mine]] |= cut[mine]
+        return spaces, delicate[ids]
+
+
 def naive_points(
-    fit: MapPoints, study: BaseGeometry, *, radius: float = DEFAULT_MARGIN, max_area: float
+    fit: MapPoints,
+    study: BaseGeometry,
+    *,
+    radius: float = DEFAULT_MARGIN,
+    max_area: float,
+    spaces: StreetSpaces | None = None,
 ) -> RankedMap:
-    """The naive map at the map-point scale: street spaces ranked by their fit-month count."""
+    """The naive map at the map-point scale: street spaces ranked by their fit-month count.
+
+    ``spaces``: the street spaces of the universe ``fit`` was cut from (faster; the same map).
+    """
     order = np.lexsort((np.arange(len(fit.counts)), -fit.counts))
     order = order[fit.counts[order] > 0]
-    spaces = street_spaces(fit.xy[order], study, radius=radius)
-    return ranked_map(spaces, study, max_area=max_area, disjoint=True)
+    if spaces is None or fit.ids is None or fit.universe is not spaces.universe:
+        drawn = street_spaces(fit.xy[order], study, radius=radius)
+        return ranked_map(drawn, study, max_area=max_area, disjoint=True)
+    ids = fit.ids[order]
+    drawn, delicate = spaces.of(ids, study)
+    kept = _prefix(shapely.area(drawn), max_area)
+    locate = None if delicate is None else _site_locate(spaces.universe, ids[kept], ids, delicate)
+    return RankedMap(drawn[kept], shapely.area(drawn[kept]), locate)
 
 
 def _cell_counts(
-    points: MapPoints, study: BaseGeometry, cell_m: float
-) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.float64]]:
-    """The grid cells (anchored at whole multiples of ``cell_m``) holding points, and counts."""
+    points: MapPoints, cell_m: float
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """The grid cells (anchored at whole multiples of ``cell_m``) holding points, their
+    counts and their (column, row)."""
     if not len(points.xy):
-        return np.zeros(0, dtype=object), np.zeros(0)
-    ij = np.floor(points.xy / cell_m).astype(np.int64)
-    keys, inverse = np.unique(ij, axis=0, return_inverse=True)
-    counts = np.bincount(inverse.ravel(), weights=points.counts, minlength=len(keys)).astype(float)
+        return np.zeros(0, dtype=object), np.zeros(0), np.zeros((0, 2), dtype=np.int64)
+    cell_keys, inverse = np.unique(
+        _cell_keys(np.floor(points.xy / cell_m).astype(np.int64)), return_inverse=True
+    )  # sorted by column, then row
+    keys = np.column_stack([cell_keys >> 32, (cell_keys & 0xFFFFFFFF) - (1 << 31)])
+    counts = np.bincount(inverse, weights=points.counts, minlength=len(keys)).astype(float)
     x0, y0 = keys[:, 0] * cell_m, keys[:, 1] * cell_m
     cells = shapely.box(x0, y0, x0 + cell_m, y0 + cell_m)
-    return np.asarray(cells, dtype=object), counts
+    return np.asarray(cells, dtype=object), counts, keys
+
+
+def _cell_map(
+    cells: npt.NDArray[np.object_],
+    keys: npt.NDArray[np.int64],
+    study: BaseGeometry,
+    cell_m: float,
+    rank: Callable[[npt.NDArray[np.float64]], npt.NDArray[np.intp]],
+) -> RankedMap:
+    """Grid cells cut to the study area, in the order ``rank`` gives from their areas (the
+    pieces it keeps), with a :data:`Locate` on the lattice."""
+    clipped, cut = _clip(cells, study)
+    kept = rank(shapely.area(clipped))
+    pieces = clipped[kept]
+    locate = _grid_locate((0.0, 0.0), cell_m, keys[kept], shapely.bounds(pieces), ~cut[kept])
+    return RankedMap(pieces, shapely.area(pieces), locate)
 
 
 def naive_cells(
     fit: MapPoints, study: BaseGeometry, *, cell_m: float = NAIVE_CELL_M, max_area: float
 ) -> RankedMap:
     """The naive grid map: ``cell_m`` cells ranked by their fit-month count (ties: lower x, y)."""
-    cells, counts = _cell_counts(fit, study, cell_m)
+    cells, counts, keys = _cell_counts(fit, cell_m)
     order = np.argsort(-counts, kind="stable")
     order = order[counts[order] > 0]
-    return ranked_map(cells[order], study, max_area=max_area, disjoint=True)
+    return _cell_map(
+        cells[order], keys[order], study, cell_m, lambda areas: _prefix(areas, max_area)
+    )
 
 
-def _densest(pieces: npt.NDArray[np.object_], counts: npt.NDArray[np.float64]) -> RankedMap:
-    areas = shapely.area(pieces) if len(pieces) else np.zeros(0)
-    keep = (areas > 0) & (counts > 0)
-    pieces, areas, counts = pieces[keep], areas[keep], counts[keep]
-    order = np.lexsort((areas, -counts / np.where(areas > 0, areas, 1.0)))
-    return RankedMap(pieces[order], areas[order])
+def _densest_order(
+    areas: npt.NDArray[np.float64], counts: npt.NDArray[np.float64]
+) -> npt.NDArray[np.intp]:
+    """The pieces with area and a count, densest first (ties: the smaller first)."""
+    keep = np.flatnonzero((areas > 0) & (counts > 0))
+    density = counts[keep] / areas[keep]
+    return keep[np.lexsort((areas[keep], -density))]
 
 
 def best_hits(
-    test: MapPoints, study: BaseGeometry, target_areas: npt.ArrayLike, *, radius: float
+    test: MapPoints,
+    study: BaseGeometry,
+    target_areas: npt.ArrayLike,
+    *,
+    radius: float,
+    spaces: StreetSpaces | None = None,
 ) -> npt.NDArray[np.float64]:
     """The most test incidents any map could catch in each area: the test months' own densest
-    map-point street spaces or 50 m cells, whichever catches more (the PEI's denominator)."""
-    spaces = street_spaces(test.xy, study, radius=radius)
-    by_points = capture(_densest(spaces, test.counts), test, target_areas)
-    cells, counts = _cell_counts(test, study, NAIVE_CELL_M)
-    clipped = clip(cells, study)
-    by_cells = capture(_densest(clipped, counts), test, target_areas)
+    map-point street spaces or 50 m cells, whichever catches more (the PEI's denominator).
+
+    ``spaces``: the street spaces of the universe ``test`` was cut from (faster; the same).
+    """
+    locate: Locate | None = None
+    if spaces is not None and test.ids is not None and test.universe is spaces.universe:
+        drawn, delicate = spaces.of(test.ids, study)
+    else:
+        drawn, delicate = street_spaces(test.xy, study, radius=radius), None
+    areas = shapely.area(drawn) if len(drawn) else np.zeros(0)
+    order = _densest_order(areas, test.counts)
+    if delicate is not None and spaces is not None and test.ids is not None:
+        locate = _site_locate(spaces.universe, test.ids[order], test.ids, delicate)
+    by_points = capture(RankedMap(drawn[order], areas[order], locate), test, target_areas)
+    cells, counts, keys = _cell_counts(test, NAIVE_CELL_M)
+    grid = _cell_map(cells, keys, study, NAIVE_CELL_M, lambda areas: _densest_order(areas, counts))
+    by_cells = capture(grid, test, target_areas)
     return np.maximum(by_points, by_cells)
 
 
-def kde_map(
-    fit: gpd.GeoDataFrame, study: BaseGeometry, weighted: bool, max_area: float
-) -> RankedMap:
+def kde_map(fit: MapPoints, study: BaseGeometry, max_area: float) -> RankedMap:
     """The KDE map of ``fit``: quartic-kernel density cells, densest first, up to ``max_area``."""
-    from .density import ranked_kde_cells
-
     # 50 m cells, coarser over a city (at most about 250,000 cells), bandwidth four cells
     cell = max(NAIVE_CELL_M, round(math.sqrt(float(study.area) / 250_000)))
-    cells, _ = ranked_kde_cells(
-        fit,
-        study,
-        cell_size=cell,
-        bandwidth=4 * cell,
-        max_area=max_area,
-        weights="weight" if weighted else None,
+    order = np.lexsort((fit.xy[:, 1], fit.xy[:, 0]))  # the order the density sums have used
+    found = kde_cells(fit.xy[order], fit.counts[order], study, cell, 4 * cell, max_area)
+    kept = _prefix(shapely.area(found.cells), max_area)
+    pieces = found.cells[kept]
+    locate = _grid_locate(
+        found.origin, cell, found.lattice[kept], shapely.bounds(pieces), found.whole[kept]
     )
-    return ranked_map(cells, study, max_area=max_area, disjoint=True)
+    return RankedMap(pieces, shapely.area(pieces), locate)

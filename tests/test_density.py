@@ -446,7 +446,7 @@ def test_a_kernel_reaching_too_far_is_refused_before_it_runs() -> None:
 @given(st.integers(0, 10_000), st.sampled_from([0.05, 0.2, 1.0]))
 def test_ranked_kde_cells_are_kdes_densest_cells(seed: int, share: float) -> None:
     """Drawing only the cells needed gives kde()'s positive cells in kde()'s order."""
-    from hotspots.density import ranked_kde_cells
+    from hotspots.kde_cells import ranked_kde_cells
 
     rng = np.random.default_rng(seed)
     xy = rng.uniform(0, 900, size=(60, 2)).round(-1)
