@@ -506,10 +506,18 @@ def _grouped_labels(
 def _hotspot_ids(
     labels: npt.NDArray[np.intp], id_of_label: Mapping[int, str], index: pd.Index
 ) -> pd.Series:
-    """Each incident's hotspot id ("" for noise)."""
-    lookup = np.array([id_of_label.get(int(k), "") for k in range(int(labels.max(initial=-1)) + 1)])
-    ids = np.full(len(labels), "", dtype=object)
+    """Each incident's hotspot id ("" for noise), as sorted categories ("" always one of them):
+    a city's million ids are codes, not a million strings."""
+    names = sorted({"", *id_of_label.values()})
+    position = {name: k for k, name in enumerate(names)}
+    lookup = np.array(
+        [position[id_of_label.get(int(k), "")] for k in range(int(labels.max(initial=-1)) + 1)],
+        dtype=np.intp,
+    )
+    codes = np.full(len(labels), position[""], dtype=np.intp)
     member = labels >= 0
     if member.any():
-        ids[member] = lookup[labels[member]]
-    return pd.Series(ids, index=index, name="hotspot_id", dtype="str")
+        codes[member] = lookup[labels[member]]
+    categories = pd.Index(names, dtype="str")
+    values = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
+    return pd.Series(values, index=index, name="hotspot_id")

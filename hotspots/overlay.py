@@ -53,6 +53,7 @@ __all__ = [
     "check_hotspot_ids",
     "check_hotspots",
     "check_patrol_areas",
+    "hotspot_id_codes",
     "inside_any",
     "overlap_pairs",
     "overlay_hotspots",
@@ -165,6 +166,15 @@ def check_hotspots(hotspots: object, crs: Any) -> gpd.GeoDataFrame:
 
 def check_hotspot_ids(hotspot_ids: object, incidents: gpd.GeoDataFrame) -> npt.NDArray[np.object_]:
     """Hotspot id per incident as an object array of str ("" for none)."""
+    codes, names = hotspot_id_codes(hotspot_ids, incidents)
+    return names[codes]
+
+
+def hotspot_id_codes(
+    hotspot_ids: object, incidents: gpd.GeoDataFrame
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
+    """:func:`check_hotspot_ids` as a code per incident into distinct ids (str, stripped;
+    ``""`` for none): each distinct id is cleaned once, not each incident's."""
     n = len(incidents)
     if isinstance(hotspot_ids, pd.Series):
         if len(hotspot_ids) != n or not hotspot_ids.index.equals(incidents.index):
@@ -180,8 +190,15 @@ def check_hotspot_ids(hotspot_ids: object, incidents: gpd.GeoDataFrame) -> npt.N
                 f"hotspot_ids: must hold one entry per incident ({n}); got shape {values.shape}."
             )
         series = pd.Series(values)
-    text = series.astype(object).where(series.notna(), "").astype("str").str.strip()
-    return text.to_numpy(dtype=object)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy().astype(np.intp)
+        uniques = series.cat.categories.to_numpy(dtype=object)
+    else:
+        codes, uniques = pd.factorize(series.to_numpy(dtype=object))
+    # a missing id (code -1) is "", the last of the names
+    cleaned = pd.Series(np.append(uniques, ""), dtype=object).astype("str").str.strip()
+    same, names = pd.factorize(cleaned.to_numpy(dtype=object))  # " H01" and "H01" are one id
+    return same[codes].astype(np.intp), np.asarray(names, dtype=object)
 
 
 def _both_or_neither(hotspots: object, hotspot_ids: object) -> None:

@@ -22,6 +22,7 @@ from .overlay import (
     check_hotspot_ids,
     check_hotspots,
     check_patrol_areas,
+    hotspot_id_codes,
     inside_any,
     point_index,
     point_pairs,
@@ -229,9 +230,9 @@ def _hotspot_slots(
         raise ParameterError(f"top_n: must be a whole number of at least 1, not {top_n!r}.")
     frame = check_incidents(incidents, columns=("location",))
     hs = check_hotspots(hotspots, frame.crs)
-    ids = check_hotspot_ids(hotspot_ids, frame)
+    codes, ids = hotspot_id_codes(hotspot_ids, frame)
     names = hs["hotspot_id"].astype("str").to_numpy(dtype=object)[rank_order(hs)]
-    return frame, names, pd.Index(names).get_indexer(pd.Index(ids))
+    return frame, names, pd.Index(names).get_indexer(pd.Index(ids))[codes]
 
 
 def outreach_streets(

@@ -665,3 +665,28 @@ def test_patrol_points_equal_a_plain_groupby(rows: list[tuple[int, str, str]], t
         want += [[hid, r + 1, loc, n, x] for r, (n, loc, x) in enumerate(listed[:top_n])]
     cols = ["hotspot_id", "rank_in_hotspot", "location", "incidents", "easting"]
     assert got[cols].values.tolist() == want
+
+
+def test_hotspot_ids_are_categories_and_cleaned_once_per_distinct_id() -> None:
+    """find_hotspots gives codes, not a string per incident; the overlays' reading of any
+    hotspot_ids (categories, text, objects with gaps) gives the same stripped ids."""
+    from hotspots.overlay import check_hotspot_ids, hotspot_id_codes
+
+    pts = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy([0.0, 1.0, 2.0, 3.0], [0.0] * 4), crs="EPSG:27700"
+    )
+    given = pd.Series([" H01", "H01", None, 7], dtype=object)
+    codes, names = hotspot_id_codes(given, pts)
+    assert names[codes].tolist() == ["H01", "H01", "", "7"]
+    assert len(set(names.tolist())) == len(names)  # " H01" and "H01" are one id
+    as_text = pd.Series(["H02", "", "H02", "H01"], dtype="str")
+    as_categories = as_text.astype("category")
+    assert (
+        check_hotspot_ids(as_text, pts).tolist() == check_hotspot_ids(as_categories, pts).tolist()
+    )
+
+    sample, _ = load_sample_incidents()
+    ids = find_hotspots(sample).hotspot_ids
+    assert isinstance(ids.dtype, pd.CategoricalDtype)
+    assert "" in ids.cat.categories and list(ids.cat.categories) == sorted(ids.cat.categories)
+    assert (ids == "H001").sum() > 0 and (ids == "").sum() > 0
