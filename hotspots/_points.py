@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._threads import workers
 from .errors import InputError
 
-__all__ = ["incident_xy", "morton_order", "unique_points"]
+__all__ = ["incident_xy", "morton_order", "point_rows", "unique_points"]
 
 # Multiplier that mixes the two 64-bit coordinate words into one hash key (golden ratio).
 _HASH_MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -41,6 +41,28 @@ def incident_xy(incidents: gpd.GeoDataFrame) -> NDArray[np.float64]:
         return np.asarray(xy, dtype=float)
     series = incidents.geometry  # an empty point has no coordinate: NaN, as .x gives
     return np.column_stack([series.x.to_numpy(dtype=float), series.y.to_numpy(dtype=float)])
+
+
+def point_rows(geoms: ArrayLike) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+    """Which ``geoms`` are non-empty points, and their (k, 2) coordinates.
+
+    One pass of type codes and one of coordinates when every row is a point (an Incidents
+    frame's case: a city's millions of rows), else row by row.
+
+    >>> ok, xy = point_rows([shapely.Point(1, 2), None, shapely.Point(), shapely.box(0, 0, 1, 1)])
+    >>> ok.tolist(), xy.tolist()
+    ([True, False, False, False], [[1.0, 2.0]])
+    """
+    arr = np.asarray(geoms, dtype=object)
+    if not len(arr):
+        return np.zeros(0, dtype=bool), np.zeros((0, 2))
+    points = shapely.get_type_id(arr) == 0  # missing: -1
+    if points.all():
+        xy = shapely.get_coordinates(arr)
+        if len(xy) == len(arr):  # an empty point has no coordinate
+            return points, np.asarray(xy, dtype=float)
+    ok = points & ~shapely.is_empty(arr)
+    return ok, np.asarray(shapely.get_coordinates(arr[ok]), dtype=float)
 
 
 def unique_points(

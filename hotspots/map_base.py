@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._points import unique_points
+from ._points import point_rows, unique_points
 from .crs import to_wgs84
 from .map_labels import Label, StreetCandidates, street_candidates, ward_labels
 from .map_layers import area_labels, display_layer
@@ -89,13 +89,15 @@ def map_base(
 def _unique_points(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
     """Unique coordinates (in the frame's CRS) with their incident counts, first-seen order."""
     geom = incidents.geometry
-    ok = geom.notna().to_numpy() & ~geom.is_empty.to_numpy()
-    pts = geom[ok]
-    if len(pts) and not (pts.geom_type == "Point").all():
-        pts = pts.representative_point()
-    if len(pts) == 0:
+    points, xy = point_rows(geom.to_numpy())
+    if not points.all():  # other shapes: their representative points
+        ok = geom.notna().to_numpy() & ~geom.is_empty.to_numpy()
+        pts = geom[ok]
+        if len(pts) and not (pts.geom_type == "Point").all():
+            pts = pts.representative_point()
+        xy = shapely.get_coordinates(np.asarray(pts.values, dtype=object))
+    if len(xy) == 0:
         return pd.DataFrame({"x": [], "y": [], "n": []}).astype({"n": "int64"})
-    xy = shapely.get_coordinates(np.asarray(pts.values, dtype=object))
     _, uxy, counts = unique_points(xy[np.isfinite(xy).all(axis=1)])
     return pd.DataFrame({"x": uxy[:, 0], "y": uxy[:, 1], "n": counts.astype("int64")})
 

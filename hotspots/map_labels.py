@@ -36,7 +36,7 @@ from folium.map import Layer
 from folium.template import Template
 from scipy.spatial import cKDTree
 
-from ._points import unique_points
+from ._points import point_rows, unique_points
 from ._text import esc
 from .crs import to_metres, to_wgs84
 from .profile import street_names
@@ -247,10 +247,8 @@ def _street_candidates(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
     empty = pd.DataFrame({"street": [], "x": [], "y": [], "n": []})
     if "location" not in incidents.columns or not len(incidents):
         return empty
-    geom = incidents.geometry
-    keep = (geom.notna() & ~geom.is_empty & (geom.geom_type == "Point")).to_numpy()
+    keep, xy = point_rows(incidents.geometry.to_numpy())
     street, names = _row_streets(incidents["location"][keep])
-    xy = shapely.get_coordinates(geom.to_numpy()[keep])
     named = (street >= 0) & np.isfinite(xy).all(axis=1)
     if not named.any():
         return empty

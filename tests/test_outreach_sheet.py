@@ -8,8 +8,11 @@ import re
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import box
 
 from hotspots.errors import ParameterError
@@ -161,3 +164,60 @@ def test_choices_and_empty_cases(tmp_path: Path) -> None:
         period=("2024-01", "2024-01"),
     )
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def _plain_map_points(incidents: gpd.GeoDataFrame, hotspot_ids: pd.Series) -> pd.DataFrame:
+    """map_points written plainly: a groupby per point, the most frequent location's street
+    name (ties by name), the greatest hotspot id."""
+    from hotspots.places import street_names
+
+    frame = pd.DataFrame(
+        {
+            "x": incidents.geometry.x.to_numpy(),
+            "y": incidents.geometry.y.to_numpy(),
+            "loc": incidents["location"].astype(str).to_numpy(dtype=object),
+            "hid": hotspot_ids.astype(str).str.strip().to_numpy(dtype=object),
+        }
+    )
+    names = street_names(pd.Series(frame["loc"].unique(), dtype="str")).fillna("")
+    frame["name"] = frame["loc"].map(dict(zip(frame["loc"].unique(), names, strict=True)))
+    points = frame.groupby(["x", "y"], sort=True).agg(n=("hid", "size"), hid=("hid", "max"))
+    labels = frame.groupby(["x", "y", "loc"], sort=False).agg(
+        k=("hid", "size"), name=("name", "first")
+    )
+    labels = labels.reset_index().sort_values(["k", "name"], ascending=[False, True])
+    labels = labels.drop_duplicates(["x", "y"]).set_index(["x", "y"])["name"]
+    return points.join(labels, how="left").reset_index()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 6),
+            st.integers(0, 6),
+            st.sampled_from(
+                ["On or near A Road", "A Road", "On or near B Lane", "", "No Location"]
+            ),
+            st.sampled_from(["", "H01", "H02", " H02"]),
+        ),
+        min_size=1,
+        max_size=80,
+    ),
+    st.booleans(),
+)
+def test_map_points_equal_the_plain_groupby(rows: list, categorical: bool) -> None:
+    """Counting codes gives the plain groupby's points, counts, labels and hotspots."""
+    x, y, loc, hid = (list(c) for c in zip(*rows, strict=True))
+    incidents = gpd.GeoDataFrame(
+        {"location": pd.Series(loc, dtype="category" if categorical else "str")},
+        geometry=gpd.points_from_xy(np.array(x) * 10.0, np.array(y) * 10.0),
+        crs="EPSG:27700",
+    )
+    ids = pd.Series(hid, dtype="category" if categorical else "str")
+    got = map_points(incidents, ids)
+    want = _plain_map_points(incidents, ids)
+    np.testing.assert_array_equal(got.xy, want[["x", "y"]].to_numpy())
+    assert got.incidents.tolist() == want["n"].tolist()
+    assert got.hotspot.tolist() == want["hid"].tolist()
+    assert got.label.tolist() == want["name"].fillna("").tolist()

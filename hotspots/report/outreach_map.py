@@ -18,9 +18,10 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from .._points import incident_xy
+from .._points import incident_xy, unique_points
 from .._text import esc
 from ..errors import ParameterError
+from ..overlay import hotspot_id_codes
 from ..places import street_names
 from .figures import nice_length
 from .wording import distance_text
@@ -72,40 +73,47 @@ def map_points(incidents: gpd.GeoDataFrame, hotspot_ids: pd.Series) -> MapPoints
             "find_hotspots(incidents).hotspot_ids."
         )
     xy = incident_xy(incidents)
-    location = (
-        incidents["location"] if "location" in incidents.columns else pd.Series([""] * len(xy))
-    )
-    if not isinstance(location.dtype, pd.CategoricalDtype):  # categories: their codes as they are
-        location = location.astype("str")
-    code, distinct = pd.factorize(location.reset_index(drop=True))
-    names = street_names(pd.Series(np.asarray(distinct, dtype=object), dtype="str"))
-    names_arr = names.fillna("").to_numpy(dtype=object)
-    frame = pd.DataFrame(
-        {
-            "x": xy[:, 0],
-            "y": xy[:, 1],
-            "loc": np.where(code >= 0, code, -1),
-            "hid": hotspot_ids.astype("str").fillna("").to_numpy(dtype=object),
-        }
-    )
-    frame = frame.iloc[np.flatnonzero(np.isfinite(xy).all(axis=1))]
-    points = frame.groupby(["x", "y"], sort=True).agg(n=("hid", "size"), hid=("hid", "max"))
-    labels = (
-        frame[frame["loc"] >= 0]
-        .groupby(["x", "y", "loc"], sort=False)
-        .size()
-        .rename("k")
-        .reset_index()
-    )
-    labels["name"] = names_arr[labels["loc"].to_numpy(dtype=np.intp)] if len(labels) else ""
-    labels = labels.sort_values(["k", "name"], ascending=[False, True]).drop_duplicates(["x", "y"])
-    points = points.join(labels.set_index(["x", "y"])["name"], how="left").reset_index()
+    ok = np.isfinite(xy).all(axis=1)
+    point, uxy, counts = unique_points(xy[ok])
+    # the points sorted by x, then y; each row's point among them
+    order = np.lexsort((uxy[:, 1], uxy[:, 0]))
+    place = np.empty(len(order), dtype=np.intp)
+    place[order] = np.arange(len(order))
+    point = place[point]
+    # each point's hotspot: the greatest id of its incidents ("" sorts first)
+    id_code, id_names = hotspot_id_codes(hotspot_ids.set_axis(incidents.index), incidents)
+    id_rank = _text_rank(id_names)
+    top = np.full(len(order), -1, dtype=np.intp)
+    np.maximum.at(top, point, id_rank[id_code[ok]])
+    # each point's label: its most frequent location's street name, ties by name
+    location = incidents["location"] if "location" in incidents.columns else None
+    labels = np.full(len(order), "", dtype=object)
+    if location is not None and len(point):
+        if not isinstance(location.dtype, pd.CategoricalDtype):
+            location = location.astype("str")
+        code, distinct = pd.factorize(location.reset_index(drop=True))
+        names = street_names(pd.Series(np.asarray(distinct, dtype=object), dtype="str"))
+        names_arr = names.fillna("").to_numpy(dtype=object)
+        loc = code[ok]
+        held = loc >= 0
+        pair, k = np.unique(
+            point[held].astype(np.int64) * (len(names_arr) + 1) + loc[held], return_counts=True
+        )
+        at, which = pair // (len(names_arr) + 1), pair % (len(names_arr) + 1)
+        first = np.lexsort((_text_rank(names_arr)[which], -k, at))
+        first = first[np.r_[True, at[first][1:] != at[first][:-1]]]
+        labels[at[first]] = names_arr[which[first]]
     return MapPoints(
-        xy=points[["x", "y"]].to_numpy(dtype=float),
-        incidents=points["n"].to_numpy(dtype=np.int64),
-        label=points["name"].fillna("").to_numpy(dtype=object),
-        hotspot=points["hid"].to_numpy(dtype=object),
+        xy=uxy[order],
+        incidents=counts[order].astype(np.int64),
+        label=labels,
+        hotspot=np.sort(id_names)[top] if len(top) else np.zeros(0, dtype=object),
     )
+
+
+def _text_rank(names: npt.NDArray[np.object_]) -> npt.NDArray[np.intp]:
+    """Each name's place among ``names`` sorted (equal names, equal places)."""
+    return np.searchsorted(np.sort(names), names).astype(np.intp)
 
 
 def _path(geom: object, to_px: _ToPx) -> str:
