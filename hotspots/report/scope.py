@@ -107,6 +107,9 @@ def analysis_scope(
     >>> frame = pd.DataFrame({"category": ["Robbery", "Drugs", "Robbery"]})
     >>> analysis_scope(frame, ("2024-01", "2024-02")).crime_types
     ('Drugs', 'Robbery')
+    >>> cats = frame.astype("category").iloc[[0, 2]]  # the types present, not every category
+    >>> analysis_scope(cats, ("2024-01", "2024-02")).crime_types
+    ('Robbery',)
     """
     if (
         not isinstance(period, tuple | list)
@@ -120,8 +123,8 @@ def analysis_scope(
     if first > last:
         raise ParameterError(f"period {period!r}: the first month is after the last; swap them.")
     if crime_types is None:
-        found = (
-            incidents["category"].dropna().astype(str).unique().tolist()
+        found = (  # each distinct type made text once (a city's categories: a few codes)
+            [str(v) for v in incidents["category"].dropna().unique()]
             if "category" in incidents.columns
             else []
         )
