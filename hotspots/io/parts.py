@@ -27,6 +27,7 @@ from ..columns import INCIDENT_COLUMNS
 from ..crime_types import CRIME_TYPE_SLUGS
 from ..crs import WGS84
 from .report import Notes
+from .text_categories import stripped_categories
 
 __all__ = [
     "FloatArray",
@@ -228,13 +229,10 @@ def _month_floor(ts: pd.Series) -> pd.Series:
 
 
 def category_names(s: pd.Series) -> pd.Series:
-    """Published crime type names for API slugs; other values kept as given."""
-    text = text_column(s)
-    codes, uniq = pd.factorize(text)
-    mapped = np.array([CRIME_TYPE_SLUGS.get(str(u).lower(), str(u)) for u in uniq], dtype=object)
-    if len(mapped) == 0:
-        return text
-    return pd.Series(mapped[np.where(codes >= 0, codes, 0)], dtype="str")
+    """Published crime type names for API slugs; other values kept as given (as sorted
+    categories, each distinct value named once)."""
+    names = stripped_categories(s, lambda u: CRIME_TYPE_SLUGS.get(u.lower(), u))
+    return names.reset_index(drop=True)
 
 
 def row_ids(sources: pd.Series, rows: npt.NDArray[np.int64]) -> pd.Series:
@@ -283,6 +281,10 @@ def build_part(
             return pd.Series([""] * n, dtype="str")
         return text_column(attrs[col])
 
+    def categories(target: str) -> pd.Series:  # text_column's text, as categories at once
+        col = cols[target]
+        return text(target) if col is None else stripped_categories(attrs[col])
+
     ids = text("incident_id")
     has_id = (ids != "").to_numpy()
     if not has_id.all():
@@ -320,9 +322,9 @@ def build_part(
             "category": category_names(attrs[cols["category"]])
             if cols["category"] is not None
             else text("category"),
-            "location": text("location"),
-            "lsoa_code": text("lsoa_code"),
-            "outcome": text("outcome"),
+            "location": categories("location"),
+            "lsoa_code": categories("lsoa_code"),
+            "outcome": categories("outcome"),
             "source": sources,
         }
     )

@@ -10,9 +10,12 @@ ones kept (:func:`finish_text`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
+from .._text import text_column
 from ..columns import INCIDENT_COLUMNS
 
 __all__ = [
@@ -73,6 +76,30 @@ def as_text_categories(s: pd.Series, *, unless_unique: bool = False) -> pd.Serie
     categories = pd.CategoricalDtype(pd.Index(uniques[order], dtype="str"))
     return pd.Series(
         pd.Categorical.from_codes(rank[codes], dtype=categories), index=s.index, name=s.name
+    )
+
+
+def stripped_categories(s: pd.Series, rename: Callable[[str], str] | None = None) -> pd.Series:
+    """``as_text_categories(text_column(s))``, each distinct value made text, stripped (and
+    ``rename``-d) once instead of each row: a city's column is hashed once, not copied,
+    stripped and hashed.
+
+    >>> out = stripped_categories(pd.Series([" b", None, "a", "b "]), str.upper)
+    >>> out.tolist(), list(out.cat.categories)
+    (['B', '', 'A', 'B'], ['', 'A', 'B'])
+    """
+    codes, uniques = pd.factorize(s)  # missing: -1
+    values = text_column(pd.Series(uniques)).to_numpy(dtype=object)
+    if rename is not None:
+        values = np.array([rename(v) for v in values], dtype=object)
+    if (codes < 0).any():
+        values = np.append(values, "")
+        codes = np.where(codes < 0, len(values) - 1, codes)
+    distinct = as_text_categories(pd.Series(values, dtype="str"))  # a row per value, sorted
+    per_row = distinct.cat.codes.to_numpy()[codes]
+    categories = pd.CategoricalDtype(distinct.cat.categories)
+    return pd.Series(
+        pd.Categorical.from_codes(per_row, dtype=categories), index=s.index, name=s.name
     )
 
 
