@@ -7,15 +7,19 @@ Longitude and latitude reach the analysis only through this module.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
-from pyproj import CRS
+from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
+from ._threads import workers
 from .errors import InputError, ParameterError
 
 __all__ = [
@@ -24,6 +28,7 @@ __all__ = [
     "choose_crs",
     "in_great_britain",
     "parse_crs",
+    "project_xy",
     "to_metres",
     "to_wgs84",
     "utm_crs",
@@ -34,11 +39,47 @@ log = logging.getLogger(__name__)
 BNG = "EPSG:27700"
 WGS84 = "EPSG:4326"
 
+# From this many points on, a projection runs in two threads (PROJ releases the GIL).
+PARALLEL_PROJECT_ROWS = 1 << 19
+
 # Great Britain (with Shetland, the Scillies and the Isle of Man), where EPSG:27700 is defined.
 _GB_BOUNDS = (-8.82, 49.79, 1.92, 60.94)
 # A UTM zone is 6 degrees wide; beyond ~3 zones either side the scale error passes 1%:
 # points that far apart are a study area no street-level analysis covers.
 _MAX_SPAN_KM = 3000.0
+
+
+@lru_cache(maxsize=64)
+def _transformer(src_wkt: str, dst_wkt: str) -> Transformer:
+    """One transformer per pair of CRSs (thread-safe since pyproj 3.1: a PROJ context per
+    thread)."""
+    return Transformer.from_crs(src_wkt, dst_wkt, always_xy=True)
+
+
+def project_xy(
+    crs_from: CRS, crs_to: CRS, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """``x``, ``y`` from ``crs_from`` to ``crs_to`` (x = easting or longitude); a point that
+    cannot be projected comes out as inf or NaN. From :data:`PARALLEL_PROJECT_ROWS` points
+    on, the halves are projected at once (a city's millions: 0.9 s -> 0.5 s on two cores)."""
+    if crs_from == crs_to or x.size == 0:
+        return x, y
+    t = _transformer(crs_from.to_wkt(), crs_to.to_wkt())
+    tx, ty = np.empty(len(x)), np.empty(len(x))
+
+    def project(rows: slice) -> None:
+        with np.errstate(all="ignore"):
+            tx[rows], ty[rows] = t.transform(x[rows], y[rows], errcheck=False)
+
+    n_threads = workers(2, len(x), PARALLEL_PROJECT_ROWS)
+    bounds = np.linspace(0, len(x), n_threads + 1).astype(int).tolist()
+    rows = [slice(a, b) for a, b in itertools.pairwise(bounds)]
+    if n_threads == 1:
+        project(rows[0])
+    else:
+        with ThreadPoolExecutor(max_workers=n_threads) as pool:
+            list(pool.map(project, rows))
+    return tx, ty
 
 
 def in_great_britain(lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.bool_]:

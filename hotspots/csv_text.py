@@ -19,7 +19,9 @@ Any other column type (dates, categories, nullable floats, mixed objects) return
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -29,11 +31,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from ._files import atomic_write
+from ._threads import workers
 
 __all__ = ["CHUNK_ROWS", "CsvColumn", "csv_columns", "safe_text", "write_csv_columns"]
 
 #: Rows joined and written at a time (bounded memory whatever the table's length).
 CHUNK_ROWS = 200_000
+#: From this many rows on, :func:`write_csv_columns` makes two chunks text at once.
+PARALLEL_CSV_ROWS = 2 * CHUNK_ROWS
 # What export.safe_cell treats as a formula's start, and as a plain number: the same rule in RE2
 # (Python's \d is any Unicode decimal digit, and its $ also matches before a final line feed).
 _RISKY = r"^[=+\-@\t\r]"
@@ -266,22 +271,39 @@ def write_csv_columns(
     """Write the header ``names`` (already formula-safe) and ``columns`` (:func:`csv_columns`).
 
     UTF-8, comma-separated, LF line ends, quoted as the csv module quotes (minimal), written
-    atomically (:func:`hotspots._files.atomic_write`) in chunks of rows.
+    atomically (:func:`hotspots._files.atomic_write`) in chunks of rows; from
+    :data:`PARALLEL_CSV_ROWS` rows on, two chunks are made text at once (numpy and Arrow
+    release the GIL) and written in order, at most one chunk ahead per thread.
     """
     alone = len(columns) == 1
     header = pa.array(list(names), type=pa.large_string())
     header_cells = _quoted(header, alone)[0].to_pylist()
     n = len(columns[0]) if columns else 0
+    chunks = [(start, min(start + CHUNK_ROWS, n)) for start in range(0, n, CHUNK_ROWS)]
+
+    def text(rows: tuple[int, int]) -> Any:
+        written = [_written(c, *rows, alone) for c in columns]
+        cells = [text for text, _ in written]
+        if all(plain for _, plain in written):
+            # nothing to quote: Arrow's own writer, cells as they are
+            sink = pa.BufferOutputStream()
+            pa_csv.write_csv(pa.table({str(i): c for i, c in enumerate(cells)}), sink, _PLAIN)
+            return sink.getvalue()
+        joined = pc.binary_join_element_wise(*cells, _s(",")) if len(cells) > 1 else cells[0]
+        return _joined_bytes(pc.binary_join_element_wise(joined, _s(""), _s("\n")))
+
+    n_threads = workers(2, n, PARALLEL_CSV_ROWS)
     with atomic_write(path, binary=True) as f:
         f.write((",".join(header_cells) + "\n").encode("utf-8"))
-        for start in range(0, n, CHUNK_ROWS):
-            stop = min(start + CHUNK_ROWS, n)
-            written = [_written(c, start, stop, alone) for c in columns]
-            cells = [text for text, _ in written]
-            if all(plain for _, plain in written):
-                # nothing to quote: Arrow's own writer, cells as they are
-                table = pa.table({str(i): c for i, c in enumerate(cells)})
-                pa_csv.write_csv(table, f, _PLAIN)
-                continue
-            rows = pc.binary_join_element_wise(*cells, _s(",")) if len(cells) > 1 else cells[0]
-            f.write(_joined_bytes(pc.binary_join_element_wise(rows, _s(""), _s("\n"))))
+        if n_threads == 1:
+            for rows in chunks:
+                f.write(text(rows))
+            return
+        with ThreadPoolExecutor(max_workers=n_threads) as pool:
+            ahead: deque[Future[Any]] = deque()
+            for rows in chunks:
+                ahead.append(pool.submit(text, rows))
+                if len(ahead) > n_threads:
+                    f.write(ahead.popleft().result())
+            while ahead:
+                f.write(ahead.popleft().result())

@@ -29,15 +29,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyogrio
-import pyproj
 import shapely
+from pyproj import CRS
 
 from ._files import atomic_write, write_via
 from ._text import lists_as_text
 from ._validate import check_layer
 from .assets import assets_as, external_urls, inline_html
 from .columns import INCIDENTS_CSV_COLUMNS
-from .crs import to_metres
+from .crs import project_xy, to_metres
 from .csv_text import csv_columns, write_csv_columns
 from .errors import ParameterError
 from .web import fitting_items
@@ -246,8 +246,7 @@ def _incident_xy(
         if not (shapely.get_type_id(pts) == 0).all():
             pts = shapely.point_on_surface(pts)
         x[ok], y[ok] = shapely.get_x(pts), shapely.get_y(pts)
-        to_lonlat = pyproj.Transformer.from_crs(metric.crs, "EPSG:4326", always_xy=True)
-        lon[ok], lat[ok] = to_lonlat.transform(x[ok], y[ok])
+        lon[ok], lat[ok] = project_xy(metric.crs, CRS.from_epsg(4326), x[ok], y[ok])
     return x, y, lon, lat
 
 

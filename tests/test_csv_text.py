@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hotspots import csv_text
+from hotspots._threads import threads_at_most
 from hotspots.export import safe_cell, write_incidents_csv, write_table_csv
 
 TEXT = st.text(
@@ -132,6 +133,29 @@ def test_chunks_join_into_one_file(tmp_path: Path) -> None:
     back = pd.read_csv(path, keep_default_na=False)
     assert back["street"].tolist() == table["street"].tolist()
     assert list(back.columns) == ["street", "'=n", "share"]
+
+
+def test_chunks_made_text_two_at_a_time_are_written_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With many small chunks made text in two threads, the file is the one-thread file:
+    every chunk in its place, quoted or plain."""
+    monkeypatch.setattr(csv_text, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(csv_text, "PARALLEL_CSV_ROWS", 10)
+    rng = np.random.default_rng(11)
+    n = 400
+    table = pd.DataFrame(
+        {
+            "street": [f"Street, {i}" if rng.random() < 0.1 else f"Street {i}" for i in range(n)],
+            "n": np.arange(n, dtype=np.int64),
+            "share": rng.uniform(-1, 1, n).round(6),
+        }
+    )
+    path = write_table_csv(table, tmp_path / "t.csv")
+    assert path.read_bytes() == reference_csv(table)
+    with threads_at_most(1):
+        one = write_table_csv(table, tmp_path / "one.csv")
+    assert one.read_bytes() == path.read_bytes()
 
 
 def test_incidents_csv_reads_back_as_the_frame(tmp_path: Path) -> None:

@@ -1017,14 +1017,14 @@ def test_projection_in_two_threads_equals_one_call() -> None:
     """Above the threshold the rows are projected in two halves at once: the same numbers."""
     import pyproj
 
-    from hotspots.io import read as read_module
+    from hotspots import crs as read_module
 
     rng = np.random.default_rng(5)
-    n = read_module._PARALLEL_PROJECT_ROWS + 1001
+    n = read_module.PARALLEL_PROJECT_ROWS + 1001
     lon, lat = rng.uniform(-0.5, 0.3, n), rng.uniform(51.3, 51.7, n)
     lon[7] = np.nan  # a row without coordinates stays without
     wgs84, bng = pyproj.CRS.from_epsg(4326), pyproj.CRS.from_epsg(27700)
-    x, y = read_module._transform(wgs84, bng, lon, lat)
+    x, y = read_module.project_xy(wgs84, bng, lon, lat)
     want_x, want_y = pyproj.Transformer.from_crs(wgs84, bng, always_xy=True).transform(lon, lat)
     np.testing.assert_array_equal(x, want_x)
     np.testing.assert_array_equal(y, want_y)

@@ -9,12 +9,9 @@ every row read is either used or counted under a named reason.
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +25,8 @@ from shapely.geometry.base import BaseGeometry
 
 from .._memory import release_free_memory
 from .._text import list_some
-from .._threads import workers
 from ..columns import INCIDENT_COLUMNS
-from ..crs import choose_crs, parse_crs
+from ..crs import choose_crs, parse_crs, project_xy
 from ..errors import InputFileError, ParameterError
 from .checks import CODES, REASONS, mark_duplicates, row_codes
 from .generic_csv import read_csv_table, read_generic_table
@@ -52,38 +48,10 @@ _FEW_POINTS = 20
 _FEW_POINTS_MIN_ROWS = 100
 
 
-# From this many rows on, the projection runs in two threads (PROJ releases the GIL).
-_PARALLEL_PROJECT_ROWS = 1 << 19
-
-
-@lru_cache(maxsize=64)
-def _transformer(src_wkt: str, dst_wkt: str) -> pyproj.Transformer:
-    """One transformer per pair of CRSs (thread-safe since pyproj 3.1: a PROJ context per
-    thread)."""
-    return pyproj.Transformer.from_crs(src_wkt, dst_wkt, always_xy=True)
-
-
 def _transform(
     crs_from: pyproj.CRS, crs_to: pyproj.CRS, x: FloatArray, y: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
-    if crs_from == crs_to or x.size == 0:
-        return x, y
-    t = _transformer(crs_from.to_wkt(), crs_to.to_wkt())
-    tx, ty = np.empty(len(x)), np.empty(len(x))
-
-    def project(rows: slice) -> None:
-        with np.errstate(all="ignore"):
-            tx[rows], ty[rows] = t.transform(x[rows], y[rows], errcheck=False)
-
-    n_threads = workers(2, len(x), _PARALLEL_PROJECT_ROWS)
-    bounds = np.linspace(0, len(x), n_threads + 1).astype(int).tolist()
-    rows = [slice(a, b) for a, b in itertools.pairwise(bounds)]
-    if n_threads == 1:
-        project(rows[0])
-    else:
-        with ThreadPoolExecutor(max_workers=n_threads) as pool:
-            list(pool.map(project, rows))
-    return tx, ty
+    return project_xy(crs_from, crs_to, x, y)
 
 
 def _read_sources(
