@@ -68,5 +68,9 @@ def prepare(
     and ``boundary`` (the study area is the boundary, else the wards, else the incidents'
     buffered hull, as ``analyse`` draws it)."""
     area = study_area(incidents, boundary=boundary if boundary is not None else wards)
-    everything = np.full(len(incidents), ALL_INCIDENTS, dtype=object)
+    everything = pd.Series(  # one category: a code per row, not a string
+        pd.Categorical.from_codes(
+            np.zeros(len(incidents), dtype=np.int8), dtype=pd.CategoricalDtype([ALL_INCIDENTS])
+        )
+    )
     return Prepared(area, location_names(incidents), monthly_counts(incidents, everything))

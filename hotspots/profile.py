@@ -519,25 +519,39 @@ def monthly_counts(
     if "month" not in incidents.columns:
         raise InputError("incidents has no 'month' column; load the data with read_incidents.")
     n = len(incidents)
-    values = np.asarray(hotspot_ids)
-    if values.shape != (n,):
+    given = hotspot_ids if isinstance(hotspot_ids, pd.Series) else None
+    if (
+        given is not None
+        and isinstance(given.dtype, pd.CategoricalDtype)
+        and given.cat.categories.inferred_type in ("string", "empty")
+        and len(given) == n
+    ):
+        values = np.zeros(0, dtype=object)  # categories: their codes, not a string per row
+    else:
+        given, values = None, np.asarray(hotspot_ids)
+    if given is None and values.shape != (n,):
         raise ParameterError(
             f"hotspot_ids must hold one entry per incident ({n}); got shape {values.shape}."
         )
     if ids is not None:
-        labs = _check_labels(values, n)
+        labs = _check_labels(np.asarray(hotspot_ids) if given is not None else values, n)
         hotspots = sorted({str(name) for name in ids.values()})
         position = {name: i for i, name in enumerate(hotspots)}
         distinct, inverse = np.unique(labs, return_inverse=True)
         slot_of = np.array([position[str(ids[int(v)])] if int(v) in ids else -1 for v in distinct])
         code = slot_of[inverse] if n else np.zeros(0, dtype=np.int64)
-    elif values.dtype.kind in "iub":
+    elif given is None and values.dtype.kind in "iub":
         raise ParameterError(
             "hotspot_ids holds cluster labels; pass ids= the {label: hotspot_id} mapping "
             "returned by profile_hotspots."
         )
     else:
-        raw_codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+        if given is not None:
+            raw_codes = given.cat.codes.to_numpy().astype(np.intp)
+            uniques = np.asarray(given.cat.categories.to_numpy(dtype=object))
+        else:
+            raw_codes, found = pd.factorize(pd.Series(values, dtype=object))
+            uniques = np.asarray(found, dtype=object)
         names = pd.Series(np.asarray(uniques, dtype=object), dtype="str").fillna("").str.strip()
         hotspots = sorted(set(names[names != ""]))
         position = {name: i for i, name in enumerate(hotspots)}

@@ -452,3 +452,20 @@ def test_footprint_type_accepted() -> None:
 
 def test_docstring_examples() -> None:
     assert doctest.testmod(profile, optionflags=doctest.NORMALIZE_WHITESPACE).failed == 0
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["", "H01", " H02", "H02", "H10"]), st.integers(1, 6)),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_monthly_counts_of_categories_equal_those_of_text(rows: list[tuple[str, int]]) -> None:
+    """Hotspot ids held as categories (find_hotspots' own) count as the same ids as text."""
+    ids, months = zip(*rows, strict=True)
+    frame = pd.DataFrame({"month": pd.to_datetime([f"2024-{m:02d}-01" for m in months])})
+    as_text = monthly_counts(frame, list(ids))
+    as_categories = monthly_counts(frame, pd.Series(ids, dtype="category"))
+    pd.testing.assert_frame_equal(as_text, as_categories)
