@@ -300,6 +300,47 @@ def backtest(
     if not plan:
         return None
     study = simplified(study)
+    scored = _scored_folds(incidents, study, plan, hotspot_map, weighted, radius, threads)
+    release_free_memory()  # the folds' maps, street spaces and points: pages back to the system
+    rows: list[dict[str, Any]] = []
+    curves: list[dict[str, Any]] = []
+    for k, result in enumerate(scored, start=1):
+        if result is None:
+            continue
+        rows += [{"fold": k, **r} for r in result[0]]
+        curves += result[1]
+    if not rows:
+        return None
+    table = pd.DataFrame(rows, columns=BACKTEST_COLUMNS)
+    curve = pd.DataFrame(
+        pd.DataFrame(curves)
+        .groupby(["method", "area_share"], sort=False, as_index=False)["capture"]
+        .mean()
+    )
+    notes = [
+        f"back-test: {len(plan)} fold{'s' if len(plan) != 1 else ''}, each fitting on the "
+        f"months before its {plan[0].test[1] - plan[0].test[0] + 1} test month(s); latest "
+        f"fit {plan[0].labels()['fit_from']}..{plan[0].labels()['fit_to']}, test "
+        f"{plan[0].labels()['test_from']}..{plan[0].labels()['test_to']}"
+    ]
+    return BacktestResult(table=table, curve=curve, folds=tuple(plan), notes=tuple(notes))
+
+
+_Scored = tuple[list[dict[str, Any]], list[dict[str, Any]]] | None
+
+
+def _scored_folds(
+    incidents: gpd.GeoDataFrame,
+    study: BaseGeometry,
+    plan: list[Fold],
+    hotspot_map: Callable[[gpd.GeoDataFrame], Sequence[BaseGeometry]] | None,
+    weighted: bool,
+    radius: float,
+    threads: int | None,
+) -> list[_Scored]:
+    """Each fold's table rows and curve points (:func:`_fold_rows`), in fold order (None for
+    a fold without test incidents); see :func:`backtest`. Everything the folds share (the
+    rows' map points, the street spaces) is dropped when this returns."""
     xy = incident_xy(incidents) if len(incidents) else np.zeros((0, 2))
     inside = shapely.intersects_xy(study, *xy.T) if len(xy) else np.zeros(0, dtype=bool)
     # Only what the maps read: the folds' copies stay small at city scale. The rows' map points
@@ -315,7 +356,7 @@ def backtest(
     max_area = MAX_SHARE * float(study.area)
     fold_study = study
 
-    def score(fold: Fold) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
+    def score(fold: Fold) -> _Scored:
         # Each fold its own copy of the study area: a prepared GEOS geometry builds its
         # index lazily and must not be shared between threads.
         study = shapely.from_wkb(shapely.to_wkb(fold_study))
@@ -364,26 +405,4 @@ def backtest(
                 scored = list(pool.map(score, plan))
         else:
             scored = [score(fold) for fold in plan]
-    release_free_memory()  # the folds' maps are gone: their pages back to the system
-    rows: list[dict[str, Any]] = []
-    curves: list[dict[str, Any]] = []
-    for k, result in enumerate(scored, start=1):
-        if result is None:
-            continue
-        rows += [{"fold": k, **r} for r in result[0]]
-        curves += result[1]
-    if not rows:
-        return None
-    table = pd.DataFrame(rows, columns=BACKTEST_COLUMNS)
-    curve = pd.DataFrame(
-        pd.DataFrame(curves)
-        .groupby(["method", "area_share"], sort=False, as_index=False)["capture"]
-        .mean()
-    )
-    notes = [
-        f"back-test: {len(plan)} fold{'s' if len(plan) != 1 else ''}, each fitting on the "
-        f"months before its {plan[0].test[1] - plan[0].test[0] + 1} test month(s); latest "
-        f"fit {plan[0].labels()['fit_from']}..{plan[0].labels()['fit_to']}, test "
-        f"{plan[0].labels()['test_from']}..{plan[0].labels()['test_to']}"
-    ]
-    return BacktestResult(table=table, curve=curve, folds=tuple(plan), notes=tuple(notes))
+    return scored

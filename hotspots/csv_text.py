@@ -178,7 +178,8 @@ def _text_values(series: pd.Series) -> pa.Array | None:
         if names is None:
             return None
         codes = series.cat.codes.to_numpy()
-        return names.take(pa.array(codes, mask=codes < 0))  # each name formatted once
+        # each name formatted once; the rows' text made a chunk at a time, when written
+        return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), names)
     elif series.dtype == object:
         try:
             arr = pa.array(series.to_numpy(), type=pa.large_string(), from_pandas=True)
@@ -272,14 +273,16 @@ def write_csv_columns(
 
     UTF-8, comma-separated, LF line ends, quoted as the csv module quotes (minimal), written
     atomically (:func:`hotspots._files.atomic_write`) in chunks of rows; from
-    :data:`PARALLEL_CSV_ROWS` rows on, two chunks are made text at once (numpy and Arrow
-    release the GIL) and written in order, at most one chunk ahead per thread.
+    :data:`PARALLEL_CSV_ROWS` rows on, two chunks of half the size are made text at once
+    (numpy and Arrow release the GIL) and written in order, none made ahead of its writing.
     """
     alone = len(columns) == 1
     header = pa.array(list(names), type=pa.large_string())
     header_cells = _quoted(header, alone)[0].to_pylist()
     n = len(columns[0]) if columns else 0
-    chunks = [(start, min(start + CHUNK_ROWS, n)) for start in range(0, n, CHUNK_ROWS)]
+    n_threads = workers(2, n, PARALLEL_CSV_ROWS)
+    size = CHUNK_ROWS if n_threads == 1 else max(1, CHUNK_ROWS // n_threads)  # same memory
+    chunks = [(start, min(start + size, n)) for start in range(0, n, size)]
 
     def text(rows: tuple[int, int]) -> Any:
         written = [_written(c, *rows, alone) for c in columns]
@@ -292,7 +295,6 @@ def write_csv_columns(
         joined = pc.binary_join_element_wise(*cells, _s(",")) if len(cells) > 1 else cells[0]
         return _joined_bytes(pc.binary_join_element_wise(joined, _s(""), _s("\n")))
 
-    n_threads = workers(2, n, PARALLEL_CSV_ROWS)
     with atomic_write(path, binary=True) as f:
         f.write((",".join(header_cells) + "\n").encode("utf-8"))
         if n_threads == 1:
@@ -302,8 +304,8 @@ def write_csv_columns(
         with ThreadPoolExecutor(max_workers=n_threads) as pool:
             ahead: deque[Future[Any]] = deque()
             for rows in chunks:
-                ahead.append(pool.submit(text, rows))
-                if len(ahead) > n_threads:
+                if len(ahead) >= n_threads:  # a chunk per thread at most, none waiting
                     f.write(ahead.popleft().result())
+                ahead.append(pool.submit(text, rows))
             while ahead:
                 f.write(ahead.popleft().result())
