@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .columns import HOTSPOT_ITEM_COLUMNS, HOTSPOT_NAME_COLUMNS, TABLE_ID_COLUMNS
@@ -99,6 +100,26 @@ def text_column(s: pd.Series) -> pd.Series:
             return pd.Series(vals, index=s.index, dtype="str")
     obj = s.astype(object)
     return obj.where(obj.notna(), "").astype("str").str.strip()
+
+
+def text_codes(values: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
+    """Each value's code into the distinct values as stripped text (``""`` for missing; two
+    values that strip alike are one), each distinct value cleaned once: categories are
+    read from their codes, anything else factorized.
+
+    >>> codes, names = text_codes(pd.Series([" H01", "H01", None, 7], dtype=object))
+    >>> names[codes].tolist()
+    ['H01', 'H01', '', '7']
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy().astype(np.intp)
+        uniques = values.cat.categories.to_numpy(dtype=object)
+    else:
+        codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    # a missing value (code -1) is "", the last of the names
+    cleaned = pd.Series(np.append(uniques, ""), dtype=object).astype("str").str.strip()
+    same, names = pd.factorize(cleaned.to_numpy(dtype=object))
+    return same[codes].astype(np.intp), np.asarray(names, dtype=object)
 
 
 def list_some(names: Sequence[object], k: int = 3) -> str:

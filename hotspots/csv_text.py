@@ -284,7 +284,7 @@ def write_csv_columns(
     size = CHUNK_ROWS if n_threads == 1 else max(1, CHUNK_ROWS // n_threads)  # same memory
     chunks = [(start, min(start + size, n)) for start in range(0, n, size)]
 
-    def text(rows: tuple[int, int]) -> Any:
+    def chunk_bytes(rows: tuple[int, int]) -> Any:
         written = [_written(c, *rows, alone) for c in columns]
         cells = [text for text, _ in written]
         if all(plain for _, plain in written):
@@ -299,13 +299,13 @@ def write_csv_columns(
         f.write((",".join(header_cells) + "\n").encode("utf-8"))
         if n_threads == 1:
             for rows in chunks:
-                f.write(text(rows))
+                f.write(chunk_bytes(rows))
             return
         with ThreadPoolExecutor(max_workers=n_threads) as pool:
             ahead: deque[Future[Any]] = deque()
             for rows in chunks:
                 if len(ahead) >= n_threads:  # a chunk per thread at most, none waiting
                     f.write(ahead.popleft().result())
-                ahead.append(pool.submit(text, rows))
+                ahead.append(pool.submit(chunk_bytes, rows))
             while ahead:
                 f.write(ahead.popleft().result())

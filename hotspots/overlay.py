@@ -43,6 +43,7 @@ import pandas as pd
 import shapely
 
 from ._points import unique_points
+from ._text import text_codes
 from ._validate import check_incidents, check_layer
 from .errors import ParameterError
 
@@ -190,15 +191,7 @@ def hotspot_id_codes(
                 f"hotspot_ids: must hold one entry per incident ({n}); got shape {values.shape}."
             )
         series = pd.Series(values)
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        codes = series.cat.codes.to_numpy().astype(np.intp)
-        uniques = series.cat.categories.to_numpy(dtype=object)
-    else:
-        codes, uniques = pd.factorize(series.to_numpy(dtype=object))
-    # a missing id (code -1) is "", the last of the names
-    cleaned = pd.Series(np.append(uniques, ""), dtype=object).astype("str").str.strip()
-    same, names = pd.factorize(cleaned.to_numpy(dtype=object))  # " H01" and "H01" are one id
-    return same[codes].astype(np.intp), np.asarray(names, dtype=object)
+    return text_codes(series)
 
 
 def _both_or_neither(hotspots: object, hotspot_ids: object) -> None:

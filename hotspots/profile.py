@@ -38,6 +38,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry import MultiPolygon, Polygon
 
+from ._text import text_codes
 from ._validate import check_incidents, check_int, month_label, month_numbers
 from .columns import HOTSPOT_COLUMNS
 from .errors import InputError, ParameterError
@@ -519,45 +520,37 @@ def monthly_counts(
     if "month" not in incidents.columns:
         raise InputError("incidents has no 'month' column; load the data with read_incidents.")
     n = len(incidents)
-    given = hotspot_ids if isinstance(hotspot_ids, pd.Series) else None
+    categories: pd.Series | None = None  # find_hotspots' own ids: read from their codes
     if (
-        given is not None
-        and isinstance(given.dtype, pd.CategoricalDtype)
-        and given.cat.categories.inferred_type in ("string", "empty")
-        and len(given) == n
+        isinstance(hotspot_ids, pd.Series)
+        and isinstance(hotspot_ids.dtype, pd.CategoricalDtype)
+        and hotspot_ids.cat.categories.inferred_type in ("string", "empty")
     ):
-        values = np.zeros(0, dtype=object)  # categories: their codes, not a string per row
-    else:
-        given, values = None, np.asarray(hotspot_ids)
-    if given is None and values.shape != (n,):
+        categories = hotspot_ids
+    values = np.asarray(hotspot_ids) if categories is None else np.empty(len(categories), object)
+    if values.shape != (n,):
         raise ParameterError(
             f"hotspot_ids must hold one entry per incident ({n}); got shape {values.shape}."
         )
     if ids is not None:
-        labs = _check_labels(np.asarray(hotspot_ids) if given is not None else values, n)
+        labs = _check_labels(np.asarray(hotspot_ids), n)
         hotspots = sorted({str(name) for name in ids.values()})
         position = {name: i for i, name in enumerate(hotspots)}
         distinct, inverse = np.unique(labs, return_inverse=True)
         slot_of = np.array([position[str(ids[int(v)])] if int(v) in ids else -1 for v in distinct])
         code = slot_of[inverse] if n else np.zeros(0, dtype=np.int64)
-    elif given is None and values.dtype.kind in "iub":
+    elif values.dtype.kind in "iub":
         raise ParameterError(
             "hotspot_ids holds cluster labels; pass ids= the {label: hotspot_id} mapping "
             "returned by profile_hotspots."
         )
     else:
-        if given is not None:
-            raw_codes = given.cat.codes.to_numpy().astype(np.intp)
-            uniques = np.asarray(given.cat.categories.to_numpy(dtype=object))
-        else:
-            raw_codes, found = pd.factorize(pd.Series(values, dtype=object))
-            uniques = np.asarray(found, dtype=object)
-        names = pd.Series(np.asarray(uniques, dtype=object), dtype="str").fillna("").str.strip()
-        hotspots = sorted(set(names[names != ""]))
+        series = pd.Series(values, dtype=object) if categories is None else categories
+        name_code, names = text_codes(series)
+        hotspots = sorted(set(names.tolist()) - {""})
         position = {name: i for i, name in enumerate(hotspots)}
         slot_of = np.array([position.get(name, -1) for name in names], dtype=np.int64)
-        code = np.where(raw_codes >= 0, slot_of[np.maximum(raw_codes, 0)], -1) if n else raw_codes
-
+        code = slot_of[name_code]
     months = month_numbers(incidents["month"])
     first, period_months = _span(months)
     keep = (code >= 0) & np.isfinite(months)

@@ -383,8 +383,31 @@ def _street_spaces(
             clipped, cut = _clip(discs, study)
             return clipped, False, cut
         spaces[near] = shapely.intersection(cells, discs[near])
+        # GEOS may draw a cell that is invalid (two vertices a hair apart) or not its point's
+        # (near-twins): those spaces are cut by each neighbour's half-plane instead
+        wrong = ~shapely.is_valid(cells) | ~shapely.intersects_xy(cells, pts[:, 0], pts[:, 1])
+        for k in np.flatnonzero(wrong):
+            spaces[near[k]] = _cut_by_neighbours(pts, int(k), discs[near[k]], radius)
     clipped, cut = _clip(spaces, study)
     return clipped, True, cut
+
+
+def _cut_by_neighbours(
+    pts: npt.NDArray[np.float64], k: int, disc: BaseGeometry, radius: float
+) -> BaseGeometry:
+    """The street space of ``pts[k]`` by its definition: its disc cut by the half-plane
+    nearer to it than to each other point within twice the radius."""
+    q, space = pts[k], disc
+    gaps = np.hypot(*(pts - q).T)
+    near = (gaps > 0) & (gaps <= 2 * radius)
+    for o, gap in zip(pts[near], gaps[near], strict=True):
+        normal, mid = (o - q) / gap, (o + q) / 2
+        along = np.array([-normal[1], normal[0]]) * 4 * radius
+        away = mid - normal * 4 * radius
+        space = space.intersection(
+            shapely.Polygon([mid + along, away + along, away - along, mid - along])
+        )
+    return space
 
 
 def _discs(xy: npt.NDArray[np.float64], radius: float) -> npt.NDArray[np.object_]:
@@ -451,6 +474,11 @@ class StreetSpaces:
         return spaces, delicate[ids]
 
 
+def _drawn_by(spaces: StreetSpaces, points: MapPoints, radius: float) -> bool:
+    """Whether ``points`` were cut from the universe of ``spaces``, drawn at ``radius``."""
+    return points.universe is spaces.universe and spaces.radius == radius
+
+
 def naive_points(
     fit: MapPoints,
     study: BaseGeometry,
@@ -465,7 +493,7 @@ def naive_points(
     """
     order = np.lexsort((np.arange(len(fit.counts)), -fit.counts))
     order = order[fit.counts[order] > 0]
-    if spaces is None or fit.ids is None or fit.universe is not spaces.universe:
+    if spaces is None or fit.ids is None or not _drawn_by(spaces, fit, radius):
         drawn = street_spaces(fit.xy[order], study, radius=radius)
         return ranked_map(drawn, study, max_area=max_area, disjoint=True)
     ids = fit.ids[order]
@@ -543,7 +571,7 @@ def best_hits(
     ``spaces``: the street spaces of the universe ``test`` was cut from (faster; the same).
     """
     locate: Locate | None = None
-    if spaces is not None and test.ids is not None and test.universe is spaces.universe:
+    if spaces is not None and test.ids is not None and _drawn_by(spaces, test, radius):
         drawn, delicate = spaces.of(test.ids, study)
     else:
         drawn, delicate = street_spaces(test.xy, study, radius=radius), None

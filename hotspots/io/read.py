@@ -48,12 +48,6 @@ _FEW_POINTS = 20
 _FEW_POINTS_MIN_ROWS = 100
 
 
-def _transform(
-    crs_from: pyproj.CRS, crs_to: pyproj.CRS, x: FloatArray, y: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    return project_xy(crs_from, crs_to, x, y)
-
-
 def _read_sources(
     sources: list[Source], crs_arg: pyproj.CRS | None, notes: Notes
 ) -> tuple[list[Part], list[str]]:
@@ -367,13 +361,13 @@ def _project(
         lat = np.full(n, np.nan)
         for i, p in enumerate(parts):
             m = alive & (part_of == i)
-            lon[m], lat[m] = _transform(p.crs, wgs84_crs(), x[m], y[m])
+            lon[m], lat[m] = project_xy(p.crs, wgs84_crs(), x[m], y[m])
         work_crs = choose_crs(lon[alive], lat[alive], source=what)
     gx = np.full(n, np.nan)
     gy = np.full(n, np.nan)
     for i, p in enumerate(parts):
         m = alive & (part_of == i)
-        gx[m], gy[m] = _transform(p.crs, work_crs, x[m], y[m])
+        gx[m], gy[m] = project_xy(p.crs, work_crs, x[m], y[m])
     code[alive & ~(np.isfinite(gx) & np.isfinite(gy))] = CODES[OUT_OF_RANGE]
     return work_crs, gx, gy
 
