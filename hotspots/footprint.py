@@ -45,6 +45,7 @@ from .errors import ParameterError
 
 __all__ = [
     "DEFAULT_MARGIN",
+    "drawn_area_floors",
     "hotspot_footprints",
     "outline_area_bound",
     "outline_area_floor",
@@ -75,6 +76,12 @@ _tree_memo_lock = threading.Lock()
 _DRAWN: KeptResults[Polygon | MultiPolygon] = KeptResults(
     2_000_000, weigh=shapely.get_num_coordinates
 )
+#: The coarse drawing of :func:`drawn_area_floors`: this share of the margin, ...
+_FLOOR_SHRINK = 0.97
+#: ... and this many segments per quarter circle.
+_FLOOR_QUAD_SEGS = 2
+# The floors last worked out, by their cluster's unique points and the margin.
+_FLOORS: KeptResults[float] = KeptResults(100_000)
 
 
 def spanning_tree_edges(points: NDArray[np.float64]) -> NDArray[np.intp]:
@@ -295,6 +302,32 @@ def outline_area_floor(xy: NDArray[np.float64], *, margin: float = DEFAULT_MARGI
     parity = (big[:, 0] & 1) * 2 + (big[:, 1] & 1)
     by_discs = np.bincount(parity, minlength=4).max() * math.pi * margin * margin
     return float(max(by_cells, by_discs))
+
+
+def drawn_area_floors(clouds: list[NDArray[np.float64]], margin: float) -> list[float]:
+    """A lower bound of the outline area (m²) of each set of unique points, from a coarse
+    drawing: the same rule at :data:`_FLOOR_SHRINK` of the margin with
+    :data:`_FLOOR_QUAD_SEGS` segments per quarter circle (about half the time of the outline
+    itself, 96% of its area; kept by the points, so the dashboard works each out once).
+
+    Why it is below the outline: GEOS puts every vertex of a buffer's arcs on the arc, so
+    the outline (8 segments a quarter) holds the exact buffer at cos(pi / 32) = 0.995 of the
+    margin, less the 1% of the width within which GEOS simplifies the lines it buffers: at
+    least 0.985 of it. The coarse drawing lies within the exact buffer at 0.97 x 1.01 = 0.98
+    of the margin.
+    """
+    if not clouds:
+        return []
+    width = check_positive_float(margin, "margin")
+    keys = [(digest(np.ascontiguousarray(pts).tobytes()), width) for pts in clouds]
+
+    def draw(todo: list[int]) -> list[float]:
+        shapes = _outlines(
+            [(i, clouds[i]) for i in todo], width * _FLOOR_SHRINK, None, _FLOOR_QUAD_SEGS
+        )
+        return [float(shape.area) for shape in shapes]
+
+    return _FLOORS.results(keys, draw)
 
 
 def _unique_cells(ij: NDArray[np.int64]) -> NDArray[np.int64]:

@@ -61,6 +61,7 @@ from .backtest import (
 from .cluster import BUSIER_THAN, dbscan_labels, suggest_min_samples
 from .footprint import (
     DEFAULT_MARGIN,
+    drawn_area_floors,
     hotspot_footprints,
     outline_area_bound,
     outline_area_floor,
@@ -219,6 +220,10 @@ def _split_large(
         fit_by_tree = _fit_by_tree([xy[rows] for rows, _ in undecided], margin, limit)
         kept += [rows for (rows, _), fits in zip(undecided, fit_by_tree, strict=True) if fits]
         undecided = [task for task, fits in zip(undecided, fit_by_tree, strict=True) if not fits]
+        # most of the rest are over the limit by a coarse drawing: split without the outline
+        floors = drawn_area_floors([xy[rows] for rows, _ in undecided], margin)
+        split += [task for task, floor in zip(undecided, floors, strict=True) if floor > limit]
+        undecided = [task for task, floor in zip(undecided, floors, strict=True) if floor <= limit]
         for (rows, ms), outline in zip(
             undecided, _draw_each([xy[rows] for rows, _ in undecided], margin), strict=True
         ):

@@ -153,6 +153,32 @@ def test_area_floor_and_bound_hold_the_drawn_area(
     assert area <= bound[0] * 1.0001
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(clouds, min_size=1, max_size=6), st.sampled_from([10.0, 25.0]))
+def test_drawn_floors_stay_under_the_outline(
+    sets: list[list[tuple[float, float]]], margin: float
+) -> None:
+    """The coarse drawing that splits a cluster without its outline never has more area than
+    the outline (no slack: a split it decides is one drawing would decide), and is close
+    enough to decide most (at least 80%: a lone point's octagon at 0.97 of the margin)."""
+    unique = [np.unique(np.array(c, dtype=float), axis=0) for c in sets]
+    floors = footprint.drawn_area_floors(unique, margin)
+    for pts, floor in zip(unique, floors, strict=True):
+        area = hotspot_footprints(pts, np.zeros(len(pts), dtype=np.int64), margin=margin)[0].area
+        assert 0.8 * area <= floor <= area
+
+
+def test_drawn_floor_of_a_cluster_drawn_in_pieces() -> None:
+    """Over _SPLIT_EDGES edges the coarse drawing is in pieces too, and stays under the
+    outline by about the share of the margin it leaves out."""
+    rng = np.random.default_rng(11)
+    pts = np.unique(rng.uniform(0, 3000, size=(footprint._SPLIT_EDGES * 2, 2)).round(), axis=0)
+    area = hotspot_footprints(pts, np.zeros(len(pts), dtype=np.int64))[0].area
+    (floor,) = footprint.drawn_area_floors([pts], footprint.DEFAULT_MARGIN)
+    assert 0.94 * area <= floor <= area
+    assert footprint.drawn_area_floors([pts], footprint.DEFAULT_MARGIN) == [floor]  # kept
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.lists(clouds, min_size=1, max_size=12))
 def test_batched_trees_equal_one_at_a_time(sets: list[list[tuple[float, float]]]) -> None:
