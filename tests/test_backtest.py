@@ -267,6 +267,40 @@ def test_a_street_kept_by_its_tree_bound_is_kept_by_the_plain_rule(limit_km2: fl
     assert (fast.max() == 0) == (area <= limit_km2 * 1e6)
 
 
+def test_a_map_fitted_on_map_points_scores_as_on_rows() -> None:
+    """``points_map`` gets each fold's map points and incident count: the same map, the same
+    table and curve as ``hotspot_map`` fitted on the fold's rows."""
+    rng = np.random.default_rng(4)
+    sites = rng.uniform(0, 1000, size=(80, 2)).round()
+    rows = [
+        (f"2024-{m:02d}", tuple(sites[i]), int(n))
+        for m in range(1, 13)
+        for i, n in enumerate(rng.poisson(2.0, size=len(sites)))
+        if n
+    ]
+    frame = incidents(rows)
+    seen_rows: list[int] = []
+    seen_counts: list[int] = []
+
+    def on_rows(fit: gpd.GeoDataFrame) -> list:
+        seen_rows.append(len(fit))
+        return cluster_map(map_points(fit), eps=60.0, min_samples=len(fit) // 40)
+
+    def on_points(points: MapPoints, n: int) -> list:
+        seen_counts.append(n)
+        return cluster_map(points, eps=60.0, min_samples=n // 40)
+
+    by_rows = backtest(frame, study=STUDY, hotspot_map=on_rows)
+    by_points = backtest(frame, study=STUDY, hotspot_map=None, points_map=on_points)
+    assert by_rows is not None and by_points is not None
+    assert seen_counts == seen_rows and len(seen_rows) == 3
+    pd.testing.assert_frame_equal(by_rows.table, by_points.table)
+    pd.testing.assert_frame_equal(by_rows.curve, by_points.curve)
+    baselines = backtest(frame, study=STUDY, hotspot_map=None)
+    assert baselines is not None and "hotspots" not in set(baselines.table["method"])
+    assert "hotspots" in set(by_points.table["method"])
+
+
 def test_folds_scored_two_at_a_time_equal_one_at_a_time() -> None:
     """The threaded back-test is only faster: same table, same curve, same fold order."""
     rng = np.random.default_rng(3)
