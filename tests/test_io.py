@@ -690,6 +690,13 @@ def test_missing_months_warning(tmp_path: Path) -> None:
         write_street(tmp_path / f"{m}-x-street.csv", month_rows(m, 2, prefix=m))
     _, report = read_incidents(tmp_path)
     assert "No incidents in 2016-03 (a month with no data published?)." in report.warnings
+    for m in ("2016-09", "2017-02"):  # across a new year: eight more months missing
+        write_street(tmp_path / f"{m}-x-street.csv", month_rows(m, 2, prefix=m))
+    _, report = read_incidents(tmp_path)
+    assert (
+        "No incidents in 9 months of the period: 2016-03, 2016-05, 2016-06, 2016-07, 2016-08, "
+        "2016-10, ... (months with no data published?)."
+    ) in report.warnings
 
 
 # ------------------------------------------------------------------------------------------

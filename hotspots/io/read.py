@@ -24,6 +24,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .._memory import release_free_memory, use_system_arrow_pool
+from .._points import unique_points
 from .._text import list_some
 from ..columns import INCIDENT_COLUMNS
 from ..crs import choose_crs, parse_crs, project_xy
@@ -434,7 +435,7 @@ def _data_warnings(incidents: gpd.GeoDataFrame, gx: FloatArray, gy: FloatArray) 
     out: list[str] = []
     n = len(incidents)
     if n >= _FEW_POINTS_MIN_ROWS:
-        _, counts = np.unique(gx + 1j * gy, return_counts=True)
+        _, _, counts = unique_points(np.column_stack([gx, gy]))  # hashed, not sorted
         top = np.sort(counts)[::-1][:_FEW_POINTS]
         cum = np.cumsum(top)
         k = int(np.searchsorted(cum * 2, n, side="right")) + 1
@@ -446,11 +447,12 @@ def _data_warnings(incidents: gpd.GeoDataFrame, gx: FloatArray, gy: FloatArray) 
                 "that the source does not put unknown places on a default point (a police "
                 "station, a town centre)."
             )
-    months = incidents["month"].dropna()
-    if len(months):
-        have = set(months.dt.to_period("M").unique())
-        span = pd.period_range(min(have), max(have), freq="M")
-        gaps = [str(p) for p in span if p not in have]
+    months = incidents["month"].to_numpy(dtype="datetime64[ns]")
+    numbers = months[~np.isnat(months)].astype("datetime64[M]").view(np.int64)
+    if len(numbers):  # months counted by number since 1970: a bincount, not a sort
+        first = int(numbers.min())
+        missing = np.flatnonzero(np.bincount(numbers - first) == 0) + first
+        gaps = [str(m) for m in missing.astype("datetime64[M]")]
         if len(gaps) == 1:
             out.append(f"No incidents in {gaps[0]} (a month with no data published?).")
         elif gaps:
