@@ -107,8 +107,12 @@ def _arrow_csv(text: str, utf8: bytes, sep: str) -> pa.Table | None:
     """Parse with pyarrow (several times faster than pandas into string columns).
 
     The file is first cut at line breaks for both cores (pyarrow's fast mode); when a value
-    might hold a line break (rows and lines disagree) it is parsed again quote-aware.
-    None when the file needs pandas' leniency (ragged rows, repeated column names...).
+    might hold a line break (rows and lines disagree) it is parsed again quote-aware. A
+    data.police.uk street CSV's ``Longitude`` and ``Latitude`` are parsed as numbers at once
+    (pyarrow's parser, the one :func:`hotspots.io.parts.to_float` casts text with; empty
+    -> NaN); when one is not a plain number the file is parsed again as text, which the
+    lenient reading handles. None when the file needs pandas' leniency (ragged rows, repeated
+    column names...).
     """
     try:
         header = next(csv.reader([_header_line(text)], delimiter=sep), [])
@@ -117,31 +121,55 @@ def _arrow_csv(text: str, utf8: bytes, sep: str) -> pa.Table | None:
     header = [h.rstrip("\r") if i == len(header) - 1 else h for i, h in enumerate(header)]
     if not header or len(set(header)) != len(header):
         return None
+    numbers = _street_coordinates(header)
     table = None
     for newlines in (False, True):
-        try:
-            table = pacsv.read_csv(
-                pa.py_buffer(utf8),
-                parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=newlines),
-                convert_options=pacsv.ConvertOptions(
-                    # large_string: pandas' own text type, so no cast when the frame is built
-                    column_types={name: pa.large_string() for name in header},
-                    strings_can_be_null=False,
-                    quoted_strings_can_be_null=False,
-                ),
-            )
-        except (pa.ArrowException, ValueError):
-            table = None
+        table = _parsed(utf8, sep, header, newlines, numbers)
+        if table is None and numbers:  # a coordinate that is not a plain number
+            table = _parsed(utf8, sep, header, newlines, set())
+        if table is None:
             continue
         if newlines or _one_row_per_line(utf8, table.num_rows):
             break
     if table is None:
         return None
     if table.column_names != header or not all(
-        pa.types.is_large_string(t) for t in table.schema.types
+        pa.types.is_large_string(t) or (name in numbers and pa.types.is_float64(t))
+        for name, t in zip(header, table.schema.types, strict=True)
     ):
         return None
     return table
+
+
+def _street_coordinates(header: list[str]) -> set[str]:
+    """The coordinate columns of a data.police.uk street CSV's header (none for others)."""
+    if not is_street_header({h.strip() for h in header}):
+        return set()
+    return {h for h in header if h.strip() in ("Longitude", "Latitude")}
+
+
+def _parsed(
+    utf8: bytes, sep: str, header: list[str], newlines: bool, numbers: set[str]
+) -> pa.Table | None:
+    """One pyarrow parse: the ``numbers`` columns as float64, the others as text; None when
+    pyarrow cannot parse the file so."""
+    try:
+        return pacsv.read_csv(
+            pa.py_buffer(utf8),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=newlines),
+            convert_options=pacsv.ConvertOptions(
+                # large_string: pandas' own text type, so no cast when the frame is built
+                column_types={
+                    name: pa.float64() if name in numbers else pa.large_string()
+                    for name in header
+                },
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[""],  # an empty coordinate; text columns are never null
+            ),
+        )
+    except (pa.ArrowException, ValueError):
+        return None
 
 
 def _delimiter(text: str) -> str:
