@@ -127,10 +127,10 @@ def _mark_repeated_rows(
     same file in every field (a month pasted twice). Rows without an id are never compared:
     identical anti-social behaviour records are separate incidents.
     """
-    cand = np.flatnonzero((code == 0) & has_id)
+    source_code, id_code = keys  # factorized columns: integers compare fast
+    cand = _repeated(np.flatnonzero((code == 0) & has_id), id_code)
     if cand.size < 2:
         return
-    source_code, id_code = keys  # factorized columns: integers compare fast
     pairs = pd.DataFrame({"s": source_code[cand], "i": id_code[cand]})
     again = pairs.duplicated(keep=False).to_numpy()
     if not again.any():
@@ -161,7 +161,8 @@ def mark_duplicates(
     id_code = pd.factorize(frame["incident_id"])[0]
     if xy is not None:
         _mark_repeated_rows(frame, code, has_id, xy[0], xy[1], (source_code, id_code))
-    cand = np.flatnonzero((code == 0) & has_id)
+    # only rows whose id another row has can be a duplicate or get a suffix
+    cand = _repeated(np.flatnonzero((code == 0) & has_id), id_code)
     if cand.size == 0:
         return frame
     key = pd.factorize(id_code[cand])[0]  # codes in order of first appearance
@@ -189,6 +190,19 @@ def mark_duplicates(
             f"so all were kept, the repeats with ids ending -2, -3, ..."
         )
     return frame
+
+
+def _repeated(rows: npt.NDArray[np.intp], id_code: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """The ``rows`` whose id (factorized: ``id_code``) is on another of the ``rows`` too (a
+    count per id, not a sort: most ids are on one row).
+
+    >>> _repeated(np.array([0, 1, 2, 4]), np.array([7, 3, 7, 3, 5])).tolist()
+    [0, 2]
+    """
+    if rows.size < 2:
+        return rows[:0]
+    ids = id_code[rows]
+    return rows[np.bincount(ids)[ids] > 1]
 
 
 def _rank_within(key: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
