@@ -160,8 +160,7 @@ def _parsed(
             convert_options=pacsv.ConvertOptions(
                 # large_string: pandas' own text type, so no cast when the frame is built
                 column_types={
-                    name: pa.float64() if name in numbers else pa.large_string()
-                    for name in header
+                    name: pa.float64() if name in numbers else pa.large_string() for name in header
                 },
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
