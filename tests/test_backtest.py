@@ -267,18 +267,24 @@ def test_a_street_kept_by_its_tree_bound_is_kept_by_the_plain_rule(limit_km2: fl
     assert (fast.max() == 0) == (area <= limit_km2 * 1e6)
 
 
+def a_year_of_sites(seed: int) -> gpd.GeoDataFrame:
+    """Twelve months of Poisson counts at 80 map points on a 1 km square."""
+    rng = np.random.default_rng(seed)
+    sites = rng.uniform(0, 1000, size=(80, 2)).round()
+    return incidents(
+        [
+            (f"2024-{m:02d}", tuple(sites[i]), int(n))
+            for m in range(1, 13)
+            for i, n in enumerate(rng.poisson(2.0, size=len(sites)))
+            if n
+        ]
+    )
+
+
 def test_a_map_fitted_on_map_points_scores_as_on_rows() -> None:
     """``points_map`` gets each fold's map points and incident count: the same map, the same
     table and curve as ``hotspot_map`` fitted on the fold's rows."""
-    rng = np.random.default_rng(4)
-    sites = rng.uniform(0, 1000, size=(80, 2)).round()
-    rows = [
-        (f"2024-{m:02d}", tuple(sites[i]), int(n))
-        for m in range(1, 13)
-        for i, n in enumerate(rng.poisson(2.0, size=len(sites)))
-        if n
-    ]
-    frame = incidents(rows)
+    frame = a_year_of_sites(seed=4)
     seen_rows: list[int] = []
     seen_counts: list[int] = []
 
@@ -303,15 +309,7 @@ def test_a_map_fitted_on_map_points_scores_as_on_rows() -> None:
 
 def test_folds_scored_two_at_a_time_equal_one_at_a_time() -> None:
     """The threaded back-test is only faster: same table, same curve, same fold order."""
-    rng = np.random.default_rng(3)
-    sites = rng.uniform(0, 1000, size=(80, 2)).round()
-    rows = [
-        (f"2024-{m:02d}", tuple(sites[i]), int(n))
-        for m in range(1, 13)
-        for i, n in enumerate(rng.poisson(2.0, size=len(sites)))
-        if n
-    ]
-    frame = incidents(rows)
+    frame = a_year_of_sites(seed=3)
 
     def hotspot_map(fit: gpd.GeoDataFrame) -> list:
         return cluster_map(map_points(fit), eps=60.0, min_samples=8)
