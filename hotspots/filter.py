@@ -114,7 +114,8 @@ def filter_incidents(
     keep = in_period & selected
     if len(incidents) and not keep.any():
         raise _selects_none(len(incidents), cats, start, end, categories, span)
-    out = incidents.loc[keep].copy()
+    # copies under pandas' copy-on-write, without copying a city's rows when all are kept
+    out = incidents.copy(deep=False) if keep.all() else incidents.loc[keep]
     if report is not None:
         n_period = int((~in_period).sum())
         n_type = int((in_period & ~selected).sum())

@@ -10,6 +10,7 @@ import pytest
 from geopandas.testing import assert_geodataframe_equal
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shapely.geometry import Point
 
 from hotspots.crime_types import CRIME_TYPES
 from hotspots.errors import ParameterError
@@ -139,3 +140,23 @@ def test_filter_counts_every_removed_row_once(start, end, types) -> None:
     assert report.rows_used == len(out)
     assert report.dropped.get(OUTSIDE_PERIOD, 0) == 24 - in_period
     assert report.dropped.get(NOT_SELECTED_TYPE, 0) == in_period - len(out)
+
+
+def test_the_rows_kept_are_a_copy_even_when_all_are_kept() -> None:
+    """Changing the filtered frame (all rows kept, or some) never changes the one read."""
+    frame = gpd.GeoDataFrame(
+        {
+            "month": pd.to_datetime(["2024-01-01", "2024-02-01"]),
+            "category": pd.Series(["Robbery", "Drugs"], dtype="str"),
+        },
+        geometry=[Point(0, 0), Point(1, 1)],
+        crs="EPSG:27700",
+    )
+    for end in ("2024-02", "2024-01"):
+        out = filter_incidents(frame, start="2024-01", end=end)
+        out.loc[out.index[0], "category"] = "Burglary"
+        out.loc[out.index[0], "geometry"] = Point(5, 5)
+        out["month"] = pd.NaT
+        assert frame["category"].tolist() == ["Robbery", "Drugs"]
+        assert frame.geometry.iloc[0].equals(Point(0, 0))
+        assert frame["month"].notna().all()
