@@ -310,20 +310,24 @@ def drawn_area_floors(clouds: list[NDArray[np.float64]], margin: float) -> list[
     :data:`_FLOOR_QUAD_SEGS` segments per quarter circle (about half the time of the outline
     itself, 96% of its area; kept by the points, so the dashboard works each out once).
 
-    Why it is below the outline: GEOS puts every vertex of a buffer's arcs on the arc, so
-    the outline (8 segments a quarter) holds the exact buffer at cos(pi / 32) = 0.995 of the
-    margin, less the 1% of the width within which GEOS simplifies the lines it buffers: at
-    least 0.985 of it. The coarse drawing lies within the exact buffer at 0.97 x 1.01 = 0.98
-    of the margin.
+    Why it is below the outline: it is drawn from the same spanning tree (the points in the
+    outline's order), and GEOS puts every vertex of a buffer's arcs on the arc, so the
+    outline (8 segments a quarter) holds that tree's exact buffer at cos(pi / 32) = 0.995 of
+    the margin, less the 1% of the width within which GEOS simplifies the lines it buffers:
+    at least 0.985 of it. The coarse drawing lies within the exact buffer at
+    0.97 x 1.01 = 0.98 of the margin.
     """
     if not clouds:
         return []
     width = check_positive_float(margin, "margin")
-    keys = [(digest(np.ascontiguousarray(pts).tobytes()), width) for pts in clouds]
+    # in the outline's order (hotspot_footprints sorts by x, then y): with ties between
+    # distances the spanning tree depends on the order, and the floor must be of its tree
+    ordered = [np.ascontiguousarray(pts[np.lexsort((pts[:, 1], pts[:, 0]))]) for pts in clouds]
+    keys = [(digest(pts.tobytes()), width) for pts in ordered]
 
     def draw(todo: list[int]) -> list[float]:
         shapes = _outlines(
-            [(i, clouds[i]) for i in todo], width * _FLOOR_SHRINK, None, _FLOOR_QUAD_SEGS
+            [(i, ordered[i]) for i in todo], width * _FLOOR_SHRINK, None, _FLOOR_QUAD_SEGS
         )
         return [float(shape.area) for shape in shapes]
 

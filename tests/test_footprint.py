@@ -161,11 +161,21 @@ def test_drawn_floors_stay_under_the_outline(
     """The coarse drawing that splits a cluster without its outline never has more area than
     the outline (no slack: a split it decides is one drawing would decide), and is close
     enough to decide most (at least 80%: a lone point's octagon at 0.97 of the margin)."""
-    unique = [np.unique(np.array(c, dtype=float), axis=0) for c in sets]
+    rng = np.random.default_rng(len(sets))
+    unique = [rng.permutation(np.unique(np.array(c, dtype=float), axis=0)) for c in sets]
     floors = footprint.drawn_area_floors(unique, margin)
     for pts, floor in zip(unique, floors, strict=True):
         area = hotspot_footprints(pts, np.zeros(len(pts), dtype=np.int64), margin=margin)[0].area
         assert 0.8 * area <= floor <= area
+
+
+def test_drawn_floor_is_of_the_outlines_tree_whatever_the_order() -> None:
+    """On a lattice every link is a tie, and the spanning tree depends on the points' order:
+    the floor takes them in the outline's order, so any order gives the same floor."""
+    grid = np.array([(x, y) for x in range(0, 600, 40) for y in range(0, 400, 40)], dtype=float)
+    rng = np.random.default_rng(7)
+    floors = {footprint.drawn_area_floors([rng.permutation(grid)], 25.0)[0] for _ in range(5)}
+    assert floors == {footprint.drawn_area_floors([grid], 25.0)[0]}
 
 
 def test_drawn_floor_of_a_cluster_drawn_in_pieces() -> None:
