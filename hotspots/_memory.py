@@ -58,14 +58,22 @@ def release_free_memory() -> None:
         libc.malloc_trim(0)
 
 
+_pool_chosen = False
+
+
 def use_system_arrow_pool() -> None:
-    """Make the system allocator pyarrow's default memory pool (Linux; unless the
-    ``ARROW_DEFAULT_MEMORY_POOL`` environment variable chose one). Buffers already made keep
-    the pool they came from.
+    """Make the system allocator pyarrow's default memory pool, once per process (Linux;
+    unless the ``ARROW_DEFAULT_MEMORY_POOL`` environment variable chose one). A pool set
+    with ``pyarrow.set_memory_pool`` after that is left alone; buffers already made keep the
+    pool they came from.
 
     >>> use_system_arrow_pool()
     """
-    if not sys.platform.startswith("linux") or os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+    global _pool_chosen
+    if _pool_chosen or not sys.platform.startswith("linux"):
+        return
+    _pool_chosen = True
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
         return
     import pyarrow as pa
 

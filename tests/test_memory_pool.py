@@ -19,7 +19,10 @@ import pyarrow as pa
 from hotspots import read_incidents
 before = pa.default_memory_pool().backend_name
 incidents, _ = read_incidents(sys.argv[1])
-print(before, pa.default_memory_pool().backend_name, len(incidents))
+after = pa.default_memory_pool().backend_name
+pa.set_memory_pool(pa.jemalloc_memory_pool())  # the caller's own choice, made afterwards
+read_incidents(sys.argv[1])
+print(before, after, len(incidents), pa.default_memory_pool().backend_name)
 """
 
 
@@ -50,10 +53,11 @@ def small_csv(tmp_path: Path) -> Path:
 
 
 def test_reading_makes_the_system_allocator_arrows_pool(small_csv: Path) -> None:
-    before, after, rows = _pools(small_csv, None)
+    before, after, rows, later = _pools(small_csv, None)
     if before == "system":
         pytest.skip("pyarrow's own default is already the system allocator")
     assert after == "system" and rows == "2"
+    assert later == "jemalloc"  # chosen once: a pool the caller sets afterwards is kept
 
 
 def test_a_pool_the_user_chose_is_kept(small_csv: Path) -> None:
