@@ -33,7 +33,6 @@ import shapely
 from pyproj import CRS
 
 from ._files import atomic_write, write_via
-from ._points import unique_points
 from ._text import lists_as_text
 from ._validate import check_layer
 from .assets import assets_as, external_urls, inline_html
@@ -247,21 +246,8 @@ def _incident_xy(
         if not (shapely.get_type_id(pts) == 0).all():
             pts = shapely.point_on_surface(pts)
         x[ok], y[ok] = shapely.get_x(pts), shapely.get_y(pts)
-        lon[ok], lat[ok] = _each_point_once(metric.crs, x[ok], y[ok])
+        lon[ok], lat[ok] = project_xy(metric.crs, CRS.from_epsg(4326), x[ok], y[ok])
     return x, y, lon, lat
-
-
-def _each_point_once(
-    crs: CRS, x: np.ndarray[Any, Any], y: np.ndarray[Any, Any]
-) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """Longitude and latitude of ``x``, ``y`` (metres in ``crs``), each distinct point
-    projected once (a city's rows sit on a tenth as many map points; the same numbers)."""
-    wgs84 = CRS.from_epsg(4326)
-    if not (np.isfinite(x).all() and np.isfinite(y).all()) or not (x.all() and y.all()):
-        return project_xy(crs, wgs84, x, y)  # unique_points reads -0.0 as 0.0
-    codes, points, _ = unique_points(np.column_stack([x, y]))
-    lon, lat = project_xy(crs, wgs84, points[:, 0].copy(), points[:, 1].copy())
-    return lon[codes], lat[codes]
 
 
 def write_incidents_csv(
