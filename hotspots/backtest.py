@@ -31,7 +31,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -308,10 +308,21 @@ def backtest(
     study = simplified(study)
     fit_map: _FitMap | None = None
     if points_map is not None:
-        fit_map = _PointsFit(points_map)
+        on_points = points_map
+
+        def fit_map(frame: Any, rows: npt.NDArray[np.bool_], points: MapPoints) -> Any:
+            return on_points(points, int(np.count_nonzero(rows)))
+
     elif hotspot_map is not None:
-        fit_map = _FrameFit(hotspot_map)
-    scored = _scored_folds(incidents, study, plan, fit_map, weighted, radius, threads)
+        on_rows = hotspot_map
+
+        def fit_map(frame: Any, rows: npt.NDArray[np.bool_], points: MapPoints) -> Any:
+            return on_rows(frame[rows])
+
+    needs_frame = points_map is None and hotspot_map is not None
+    scored = _scored_folds(
+        incidents, study, plan, fit_map, weighted, radius, threads, needs_frame=needs_frame
+    )
     release_free_memory()  # the folds' maps, street spaces and points: pages back to the system
     rows: list[dict[str, Any]] = []
     curves: list[dict[str, Any]] = []
@@ -340,33 +351,9 @@ def backtest(
 _Scored = tuple[list[dict[str, Any]], list[dict[str, Any]]] | None
 
 
-@dataclass(frozen=True)
-class _FrameFit:
-    """The hotspot map fitted on a fold's incidents (``backtest``'s ``hotspot_map``)."""
-
-    fit: Callable[[gpd.GeoDataFrame], Sequence[BaseGeometry]]
-    needs_frame: ClassVar[bool] = True
-
-    def __call__(
-        self, frame: gpd.GeoDataFrame, rows: npt.NDArray[np.bool_], points: MapPoints
-    ) -> Sequence[BaseGeometry]:
-        return self.fit(frame[rows])
-
-
-@dataclass(frozen=True)
-class _PointsFit:
-    """The hotspot map fitted on a fold's map points (``backtest``'s ``points_map``)."""
-
-    fit: Callable[[MapPoints, int], Sequence[BaseGeometry]]
-    needs_frame: ClassVar[bool] = False
-
-    def __call__(
-        self, frame: gpd.GeoDataFrame, rows: npt.NDArray[np.bool_], points: MapPoints
-    ) -> Sequence[BaseGeometry]:
-        return self.fit(points, int(np.count_nonzero(rows)))
-
-
-_FitMap = _FrameFit | _PointsFit
+# The hotspot map of a fold, from the slim frame of the rows inside the study area, the fold's
+# fit rows among them and their map points.
+_FitMap = Callable[[gpd.GeoDataFrame, npt.NDArray[np.bool_], MapPoints], Sequence[BaseGeometry]]
 
 
 def _scored_folds(
@@ -377,6 +364,8 @@ def _scored_folds(
     weighted: bool,
     radius: float,
     threads: int | None,
+    *,
+    needs_frame: bool,
 ) -> list[_Scored]:
     """Each fold's table rows and curve points (:func:`_fold_rows`), in fold order (None for
     a fold without test incidents); see :func:`backtest`. Everything the folds share (the
@@ -387,7 +376,6 @@ def _scored_folds(
     # are found once, and every map point's street space drawn once: each fold's points and
     # street spaces are cut from them.
     slim = [c for c in ("month", "weight") if c in incidents.columns]
-    needs_frame = hotspot_map is not None and hotspot_map.needs_frame
     frame = incidents.loc[inside, [*slim, incidents.geometry.name] if needs_frame else slim]
     months = month_numbers(frame["month"])
     universe = PointUniverse(
