@@ -4,6 +4,7 @@ data.police.uk snaps many incidents onto one anonymous map point, so the algorit
 the unique coordinates with the summed weights of their incidents and map the result back
 to the rows through one code per row. :func:`unique_points` does that reduction (hash-based,
 first-appearance order, as ``pandas.factorize``: no ``np.unique(axis=0)`` sort of all rows);
+:func:`shared_points` builds one shapely point per distinct point for the rows to share;
 :func:`incident_xy` gives an Incidents frame's metre coordinates; :func:`morton_order` puts
 nearby points next to each other before a k-d tree is built on them.
 """
@@ -21,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._threads import workers
 from .errors import InputError
 
-__all__ = ["incident_xy", "morton_order", "point_rows", "unique_points"]
+__all__ = ["incident_xy", "morton_order", "point_rows", "shared_points", "unique_points"]
 
 # Multiplier that mixes the two 64-bit coordinate words into one hash key (golden ratio).
 _HASH_MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -121,6 +122,29 @@ def unique_points(
         w = np.asarray(weights, dtype=np.float64)
         uw = np.bincount(codes, weights=w, minlength=n_unique).astype(np.float64, copy=False)
     return codes.astype(np.intp, copy=False), uxy, uw
+
+
+def shared_points(
+    x: NDArray[np.float64], y: NDArray[np.float64]
+) -> tuple[NDArray[np.object_], NDArray[np.float64]]:
+    """A shapely point per row, one object shared by the rows at each distinct point, and
+    the number of rows at each distinct point (first-appearance order).
+
+    data.police.uk snaps a city's incidents onto few map points (3M rows on 125k): one GEOS
+    point per distinct point instead of one per row spares the building (1.5 s at 3M rows)
+    and the memory (400 MB) of millions of equal points. Shapely 2 geometries are immutable,
+    so rows can share one. When a coordinate is zero, every row gets its own point
+    (:func:`unique_points` reads -0.0 as 0.0, and each row keeps its own sign of zero).
+
+    >>> geoms, counts = shared_points(np.array([1.0, 3.0, 1.0]), np.array([2.0, 4.0, 2.0]))
+    >>> geoms[0] is geoms[2], geoms[0].wkt, counts.tolist()
+    (True, 'POINT (1 2)', [2.0, 1.0])
+    """
+    xy = np.column_stack([np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)])
+    codes, uxy, counts = unique_points(xy)
+    if not np.all(xy):  # a zero, maybe -0.0: each row its own point, sign kept
+        return np.asarray(shapely.points(xy), dtype=object), counts
+    return np.asarray(shapely.points(uxy), dtype=object)[codes], counts
 
 
 def _factorize_codes(key: NDArray[np.int64]) -> NDArray[np.intp]:

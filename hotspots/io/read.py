@@ -24,7 +24,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .._memory import release_free_memory, use_system_arrow_pool
-from .._points import unique_points
+from .._points import shared_points
 from .._text import list_some
 from ..columns import INCIDENT_COLUMNS
 from ..crs import choose_crs, parse_crs, project_xy
@@ -264,12 +264,15 @@ def read_incidents(
     out = _take_rows(frame, alive)
     del frame
     out["weight"] = 1.0
+    # the rows at one map point share one point object (hotspots._points.shared_points)
+    geoms, at_point = shared_points(gx[alive], gy[alive])
+    points = gpd.array.from_shapely(geoms, crs=work_crs)
+    del geoms
     # copy=False: geopandas copies a DataFrame it is given (a city's frame held twice)
-    points = gpd.points_from_xy(gx[alive], gy[alive], crs=work_crs)
     incidents = gpd.GeoDataFrame(out, geometry=points, crs=work_crs, copy=False)
     del out, points  # else the text columns outlive their categories until the return
     incidents = _finish_columns(incidents)
-    notes.lines.extend(_data_warnings(incidents, gx[alive], gy[alive]))
+    notes.lines.extend(_data_warnings(incidents, at_point))
     report.warnings = notes.flush()
     log.info("read %s rows, used %s (%s)", f"{n:,}", f"{report.rows_used:,}", report.crs)
     release_free_memory()  # the parse's buffers and the dropped frames back to the system
@@ -431,12 +434,12 @@ def _finish_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return ordered
 
 
-def _data_warnings(incidents: gpd.GeoDataFrame, gx: FloatArray, gy: FloatArray) -> list[str]:
+def _data_warnings(incidents: gpd.GeoDataFrame, at_point: FloatArray) -> list[str]:
+    """Warnings about the rows kept; ``at_point``: the rows at each distinct map point."""
     out: list[str] = []
     n = len(incidents)
     if n >= _FEW_POINTS_MIN_ROWS:
-        _, _, counts = unique_points(np.column_stack([gx, gy]))  # hashed, not sorted
-        top = np.sort(counts)[::-1][:_FEW_POINTS]
+        top = np.sort(at_point)[::-1][:_FEW_POINTS]
         cum = np.cumsum(top)
         k = int(np.searchsorted(cum * 2, n, side="right")) + 1
         if k <= len(top) and cum[k - 1] * 2 > n:

@@ -1,0 +1,77 @@
+"""The reader gives the rows at one map point one shared shapely point
+(:func:`hotspots._points.shared_points`): every row's coordinates must be its own, bit for bit
+(sign of zero included), and the rows at each point counted as a plain count does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hotspots._points import shared_points
+from hotspots.io import read_incidents
+
+_VALUES = st.sampled_from([0.0, -0.0, 1.5, -1.5, 530000.0, 180000.25, 1e-300])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_VALUES, _VALUES), min_size=0, max_size=30))
+def test_each_row_keeps_its_coordinates_and_points_are_counted(rows: list) -> None:
+    x = np.array([r[0] for r in rows], dtype=np.float64)
+    y = np.array([r[1] for r in rows], dtype=np.float64)
+    geoms, counts = shared_points(x, y)
+    assert len(geoms) == len(rows)
+    xy = shapely.get_coordinates(geoms).reshape(-1, 2)
+    for got, want in ((xy[:, 0], x), (xy[:, 1], y)):
+        assert np.array_equal(got, want)
+        assert np.array_equal(np.signbit(got), np.signbit(want))
+    plain: dict[tuple[float, float], int] = {}  # -0.0 == 0.0 as dict keys: one point
+    for point in zip(x.tolist(), y.tolist(), strict=True):
+        plain[point] = plain.get(point, 0) + 1
+    assert counts.tolist() == [float(c) for c in plain.values()]
+
+
+def test_rows_at_one_point_share_one_object() -> None:
+    x = np.array([530000.0, 531000.0, 530000.0, 530000.0])
+    y = np.array([180000.0, 180000.0, 180000.0, 181000.0])
+    geoms, counts = shared_points(x, y)
+    assert geoms[0] is geoms[2]
+    assert geoms[0] is not geoms[3] and geoms[0] is not geoms[1]
+    assert counts.tolist() == [2.0, 1.0, 1.0]
+
+
+def _write_xy_csv(path: Path, points: list[tuple[float, float]]) -> Path:
+    lines = ["crime_id,month,category,x,y"]
+    lines += [f"c{k},2024-01,Robbery,{float(x)!r},{float(y)!r}" for k, (x, y) in enumerate(points)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_read_incidents_shares_points_and_keeps_every_rows_place(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    spots = rng.uniform([530000, 180000], [532000, 182000], size=(40, 2)).round(1)
+    points = [tuple(spots[k]) for k in rng.integers(0, len(spots), 300)]
+    incidents, _ = read_incidents(_write_xy_csv(tmp_path / "xy.csv", points), crs="EPSG:27700")
+    geoms = incidents.geometry.to_numpy()
+    assert np.array_equal(shapely.get_coordinates(geoms), np.array(points))
+    first = {}
+    for k, p in enumerate(points):
+        assert geoms[k] is geoms[first.setdefault(p, k)]
+    assert len({id(g) for g in geoms}) == len(set(points))
+
+
+def test_few_map_points_are_warned_about_and_many_are_not(tmp_path: Path) -> None:
+    crowded = [(530000.0, 180000.0)] * 160 + [(530000.0 + 10 * k, 181000.0) for k in range(140)]
+    _, report = read_incidents(_write_xy_csv(tmp_path / "a.csv", crowded), crs="EPSG:27700")
+    message = [w for w in report.warnings if w.startswith("Most points sit on very few")]
+    assert message == [
+        "Most points sit on very few map points: 160 of 300 incidents (53%) share 1 map "
+        "point; check that the source does not put unknown places on a default point (a "
+        "police station, a town centre)."
+    ]
+    spread = [(530000.0 + 10 * k, 181000.0) for k in range(300)]
+    _, report = read_incidents(_write_xy_csv(tmp_path / "b.csv", spread), crs="EPSG:27700")
+    assert not [w for w in report.warnings if w.startswith("Most points sit")]
