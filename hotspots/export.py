@@ -33,6 +33,7 @@ import shapely
 from pyproj import CRS
 
 from ._files import atomic_write, write_via
+from ._points import all_points_xy
 from ._text import lists_as_text
 from ._validate import check_layer
 from .assets import assets_as, external_urls, inline_html
@@ -236,6 +237,10 @@ def _incident_xy(
     """Each incident's easting, northing (metres) and longitude, latitude (NaN: no geometry)."""
     metric = frame if frame.crs.is_projected else to_metres(frame)
     geoms = np.asarray(metric.geometry.values, dtype=object)
+    every = all_points_xy(geoms)  # every row a point (an Incidents frame): kept coordinates
+    if every is not None:
+        x, y = every[:, 0].copy(), every[:, 1].copy()
+        return (x, y, *project_xy(metric.crs, CRS.from_epsg(4326), x, y))
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     x = np.full(len(frame), np.nan)
     y = np.full(len(frame), np.nan)

@@ -75,3 +75,50 @@ def test_few_map_points_are_warned_about_and_many_are_not(tmp_path: Path) -> Non
     spread = [(530000.0 + 10 * k, 181000.0) for k in range(300)]
     _, report = read_incidents(_write_xy_csv(tmp_path / "b.csv", spread), crs="EPSG:27700")
     assert not [w for w in report.warnings if w.startswith("Most points sit")]
+
+
+def _frame(n: int, seed: int = 0):  # type: ignore[no-untyped-def]
+    import geopandas as gpd
+
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 1000, size=(n, 2)).round(1)
+    return gpd.GeoDataFrame(
+        {"k": np.arange(n)}, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs="EPSG:27700"
+    ), xy
+
+
+def test_kept_coordinates_are_given_again_only_for_the_same_objects() -> None:
+    from hotspots._points import incident_xy, point_rows
+
+    frame, xy = _frame(20_000)
+    first = incident_xy(frame)
+    assert np.array_equal(first, xy) and not first.flags.writeable
+    assert incident_xy(frame) is first  # kept
+    assert incident_xy(frame.copy(deep=False)) is first  # a view of the same objects
+    assert incident_xy(frame[frame["k"] >= 0]) is first  # every row kept: the same objects
+    assert point_rows(frame.geometry.to_numpy())[1] is first
+    # a row given a new point in place is seen (the objects are compared, not the array)
+    frame.loc[5, "geometry"] = shapely.Point(-1.0, -2.0)
+    changed = incident_xy(frame)
+    assert changed is not first and changed[5].tolist() == [-1.0, -2.0]
+    assert np.array_equal(np.delete(changed, 5, axis=0), np.delete(xy, 5, axis=0))
+    # equal points, other objects: computed again, equal values
+    again, _ = _frame(20_000)
+    other = incident_xy(again)
+    assert other is not first and np.array_equal(other, xy)
+    # a subset is its own array
+    part = frame.iloc[100:300]
+    assert np.array_equal(incident_xy(part), changed[100:300])
+
+
+def test_an_empty_point_is_not_kept_as_coordinates() -> None:
+    from hotspots._points import incident_xy, point_rows
+
+    frame, xy = _frame(20_000, seed=1)
+    frame.loc[7, "geometry"] = shapely.Point()
+    got = incident_xy(frame)
+    assert np.isnan(got[7]).all() and np.array_equal(
+        np.delete(got, 7, axis=0), np.delete(xy, 7, axis=0)
+    )
+    ok, pts = point_rows(frame.geometry.to_numpy())
+    assert not ok[7] and ok.sum() == 19_999 and len(pts) == 19_999
