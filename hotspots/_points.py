@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import ctypes
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -41,6 +43,8 @@ _PARALLEL_ROWS = 1 << 20
 _KEPT_XY = 2
 _KEEP_XY_FROM = 10_000
 _KEPT: dict[tuple[int, int], tuple[NDArray[np.object_], NDArray[np.float64]]] = {}
+# unique_points' codes and points of the last read-only coordinate arrays, by the array
+_KEPT_CODES: dict[int, tuple[weakref.ref[Any], NDArray[np.intp], NDArray[np.float64]]] = {}
 _kept_lock = threading.Lock()
 
 
@@ -164,6 +168,48 @@ def unique_points(
     ([0, 1, 0], [[5.0, 1.0], [0.0, 0.0]], [2.0, 1.0])
     """
     arr = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    kept = _kept_codes(xy)
+    codes, uxy = kept if kept is not None else _codes(arr)
+    if kept is None and _keepable(xy):
+        codes.flags.writeable = uxy.flags.writeable = False
+        with _kept_lock:
+            _KEPT_CODES[id(xy)] = (weakref.ref(xy), codes, uxy)
+            while len(_KEPT_CODES) > _KEPT_XY:
+                _KEPT_CODES.pop(next(iter(_KEPT_CODES)))
+    n_unique = len(uxy)
+    if weights is None:
+        uw = np.bincount(codes, minlength=n_unique).astype(np.float64)
+    else:
+        w = np.asarray(weights, dtype=np.float64)
+        uw = np.bincount(codes, weights=w, minlength=n_unique).astype(np.float64, copy=False)
+    return codes, uxy, uw
+
+
+def _keepable(xy: ArrayLike) -> bool:
+    """Whether ``xy`` is a large ``(n, 2)`` float array holding its own read-only data (as
+    :func:`all_points_xy` gives): its values cannot change while it lives, so what is worked
+    out from them can be kept."""
+    return bool(
+        isinstance(xy, np.ndarray)
+        and xy.dtype == np.float64
+        and xy.shape[1:] == (2,)
+        and len(xy) >= _KEEP_XY_FROM
+        and xy.flags.owndata
+        and not xy.flags.writeable
+    )
+
+
+def _kept_codes(xy: ArrayLike) -> tuple[NDArray[np.intp], NDArray[np.float64]] | None:
+    """:func:`unique_points`' codes and points of this very array, when kept."""
+    if not _keepable(xy):
+        return None
+    with _kept_lock:
+        kept = _KEPT_CODES.get(id(xy))
+    return (kept[1], kept[2]) if kept is not None and kept[0]() is xy else None
+
+
+def _codes(arr: NDArray[np.float64]) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+    """Each row's code and the distinct points (:func:`unique_points`)."""
     pts = arr if np.all(arr) else arr + 0.0  # only a zero can be -0.0
     key = pts[:, 0].view(np.uint64) * _HASH_MIX
     np.bitwise_xor(key, pts[:, 1].view(np.uint64), out=key)
@@ -178,13 +224,7 @@ def unique_points(
     if not all(np.array_equal(uxy[:, c].copy()[codes], pts[:, c]) for c in (0, 1)):
         codes, uniq = pd.factorize(pts.view(np.complex128).ravel() + 0.0)  # keys collided
         uxy = np.column_stack([uniq.real, uniq.imag])
-    n_unique = len(uxy)
-    if weights is None:
-        uw = np.bincount(codes, minlength=n_unique).astype(np.float64)
-    else:
-        w = np.asarray(weights, dtype=np.float64)
-        uw = np.bincount(codes, weights=w, minlength=n_unique).astype(np.float64, copy=False)
-    return codes.astype(np.intp, copy=False), uxy, uw
+    return codes.astype(np.intp, copy=False), uxy
 
 
 def shared_points(

@@ -379,7 +379,8 @@ def _scored_folds(
     frame = incidents.loc[inside, [*slim, incidents.geometry.name] if needs_frame else slim]
     months = month_numbers(frame["month"])
     universe = PointUniverse(
-        xy[inside], frame["weight"].to_numpy(dtype=float) if weighted else None
+        xy if inside.all() else xy[inside],  # the whole array: its codes may be kept
+        frame["weight"].to_numpy(dtype=float) if weighted else None,
     )
     del xy
     max_area = MAX_SHARE * float(study.area)

@@ -98,7 +98,8 @@ def _unique_points(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
         xy = shapely.get_coordinates(np.asarray(pts.values, dtype=object))
     if len(xy) == 0:
         return pd.DataFrame({"x": [], "y": [], "n": []}).astype({"n": "int64"})
-    _, uxy, counts = unique_points(xy[np.isfinite(xy).all(axis=1)])
+    finite = np.isfinite(xy).all(axis=1)
+    _, uxy, counts = unique_points(xy if finite.all() else xy[finite])  # the kept codes
     return pd.DataFrame({"x": uxy[:, 0], "y": uxy[:, 1], "n": counts.astype("int64")})
 
 

@@ -122,3 +122,36 @@ def test_an_empty_point_is_not_kept_as_coordinates() -> None:
     )
     ok, pts = point_rows(frame.geometry.to_numpy())
     assert not ok[7] and ok.sum() == 19_999 and len(pts) == 19_999
+
+
+def test_codes_of_a_read_only_array_are_kept_and_equal_fresh_ones() -> None:
+    from hotspots._points import unique_points
+
+    rng = np.random.default_rng(5)
+    spots = rng.uniform(0, 1000, size=(500, 2))
+    xy = spots[rng.integers(0, 500, 30_000)]
+    xy.flags.writeable = False  # owns its data, read-only: as all_points_xy gives
+    codes, uxy, counts = unique_points(xy)
+    again, uxy_again, counts_again = unique_points(xy)
+    assert again is codes and uxy_again is uxy  # kept
+    fresh = unique_points(xy.copy())
+    assert np.array_equal(fresh[0], codes) and np.array_equal(fresh[1], uxy)
+    assert np.array_equal(counts, fresh[2]) and np.array_equal(counts_again, fresh[2])
+    weights = rng.uniform(0, 3, len(xy))
+    summed = unique_points(xy, weights)
+    assert summed[0] is codes
+    assert np.allclose(summed[2], np.bincount(fresh[0], weights=weights))
+
+
+def test_codes_of_a_writeable_array_are_worked_out_each_time() -> None:
+    from hotspots._points import unique_points
+
+    xy = np.repeat(np.array([[1.0, 2.0], [3.0, 4.0]]), 10_000, axis=0)
+    first = unique_points(xy)
+    xy[:10_000] = [5.0, 6.0]  # the same array, other values
+    second = unique_points(xy)
+    assert second[0] is not first[0]
+    assert second[1].tolist() == [[5.0, 6.0], [3.0, 4.0]] and second[2].tolist() == [1e4, 1e4]
+    view = np.asarray(xy[:15_000])  # a read-only view of a writeable array is not kept
+    view.flags.writeable = False
+    assert unique_points(view)[0] is not unique_points(view)[0]

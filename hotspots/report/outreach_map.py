@@ -74,7 +74,7 @@ def map_points(incidents: gpd.GeoDataFrame, hotspot_ids: pd.Series) -> MapPoints
         )
     xy = incident_xy(incidents)
     ok = np.isfinite(xy).all(axis=1)
-    point, uxy, counts = unique_points(xy[ok])
+    point, uxy, counts = unique_points(xy if ok.all() else xy[ok])  # the kept codes
     # the points sorted by x, then y; each row's point among them
     order = np.lexsort((uxy[:, 1], uxy[:, 0]))
     place = np.empty(len(order), dtype=np.intp)
