@@ -12,6 +12,7 @@ nearby points next to each other before a k-d tree is built on them.
 from __future__ import annotations
 
 import ctypes
+import functools
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -42,7 +43,7 @@ _PARALLEL_ROWS = 1 << 20
 # Coordinates of this many recent point arrays are kept (all_points_xy), from this size on.
 _KEPT_XY = 2
 _KEEP_XY_FROM = 10_000
-_KEPT: dict[tuple[int, int], tuple[NDArray[np.object_], NDArray[np.float64]]] = {}
+_KEPT: dict[tuple[int, int], tuple[object, NDArray[np.object_], NDArray[np.float64]]] = {}
 # unique_points' codes and points of the last read-only coordinate arrays, by the array
 _KEPT_CODES: dict[int, tuple[weakref.ref[Any], NDArray[np.intp], NDArray[np.float64]]] = {}
 _kept_lock = threading.Lock()
@@ -104,22 +105,44 @@ def all_points_xy(geoms: NDArray[np.object_]) -> NDArray[np.float64] | None:
     if ids is not None:
         with _kept_lock:
             kept = _KEPT.get(key)
-        held = None if kept is None else _identities(kept[0])
+        held = None if kept is None else _identities(kept[1])
         if kept is not None and held is not None and np.array_equal(held, ids):
-            return kept[1]
-    if not (shapely.get_type_id(arr) == 0).all():  # missing: -1
+            return kept[2]
+    keep = ids is not None and len(arr) >= _KEEP_XY_FROM
+    # the objects read are the objects kept (a copy: another thread may write to ``arr``
+    # meanwhile), and held, so that no other object can take their addresses
+    objects = arr.copy() if keep else arr
+    if not (shapely.get_type_id(objects) == 0).all():  # missing: -1
         return None
-    xy = np.asarray(shapely.get_coordinates(arr), dtype=float)
-    if len(xy) != len(arr):  # an empty point has no coordinate
+    xy = np.asarray(shapely.get_coordinates(objects), dtype=float)
+    if len(xy) != len(objects):  # an empty point has no coordinate
         return None
     xy.flags.writeable = False
-    if ids is not None and len(arr) >= _KEEP_XY_FROM:
-        with _kept_lock:  # the objects are held, so no other object can take their addresses
+    if keep:
+        token = object()  # names this entry (the finalizer must not hold the objects)
+        with _kept_lock:
             _KEPT.pop(key, None)
-            _KEPT[key] = (arr.copy(), xy)
+            _KEPT[key] = (token, objects, xy)
             while len(_KEPT) > _KEPT_XY:
                 _KEPT.pop(next(iter(_KEPT)))
+        # dropped with the array it was read from (a frame's points are not held past it)
+        weakref.finalize(_owner(arr), _forget, _KEPT, key, token)
     return xy
+
+
+def _owner(arr: NDArray[Any]) -> NDArray[Any]:
+    """The array that owns ``arr``'s memory (``arr`` itself when it owns it)."""
+    while isinstance(arr.base, np.ndarray):
+        arr = arr.base
+    return arr
+
+
+def _forget(kept: dict[Any, Any], key: Any, first: object) -> None:
+    """Drop ``kept[key]`` if its first item is still ``first`` (a later entry under the same
+    key stays). Called by the garbage collector: no lock, a dict's own operations are atomic."""
+    entry = kept.get(key)
+    if entry is not None and entry[0] is first:
+        kept.pop(key, None)
 
 
 def _identities(arr: NDArray[np.object_]) -> NDArray[np.intp] | None:
@@ -171,9 +194,12 @@ def unique_points(
     kept = _kept_codes(xy)
     codes, uxy = kept if kept is not None else _codes(arr)
     if kept is None and _keepable(xy):
+        assert isinstance(xy, np.ndarray)
         codes.flags.writeable = uxy.flags.writeable = False
+        ref = weakref.ref(xy, functools.partial(_forget, _KEPT_CODES, id(xy)))
         with _kept_lock:
-            _KEPT_CODES[id(xy)] = (weakref.ref(xy), codes, uxy)
+            _KEPT_CODES.pop(id(xy), None)  # the newest last: the oldest goes first
+            _KEPT_CODES[id(xy)] = (ref, codes, uxy)
             while len(_KEPT_CODES) > _KEPT_XY:
                 _KEPT_CODES.pop(next(iter(_KEPT_CODES)))
     n_unique = len(uxy)

@@ -155,3 +155,54 @@ def test_codes_of_a_writeable_array_are_worked_out_each_time() -> None:
     view = np.asarray(xy[:15_000])  # a read-only view of a writeable array is not kept
     view.flags.writeable = False
     assert unique_points(view)[0] is not unique_points(view)[0]
+
+
+def test_a_write_while_the_coordinates_are_read_is_never_kept(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import hotspots._points as points_module
+
+    arr = np.array(shapely.points(np.arange(40_000, dtype=float).reshape(-1, 2)), dtype=object)
+    real = shapely.get_coordinates
+
+    def racing(geoms, *args, **kwargs):  # type: ignore[no-untyped-def]
+        out = real(geoms, *args, **kwargs)
+        arr[3] = shapely.Point(-1.0, -1.0)  # as another thread could, mid-read
+        return out
+
+    monkeypatch.setattr(points_module.shapely, "get_coordinates", racing)
+    points_module.all_points_xy(arr)
+    monkeypatch.setattr(points_module.shapely, "get_coordinates", real)
+    assert points_module.all_points_xy(arr)[3].tolist() == [-1.0, -1.0]
+
+
+def test_kept_coordinates_and_codes_go_with_their_arrays() -> None:
+    import gc
+
+    import hotspots._points as points_module
+
+    frame, _ = _frame(20_000, seed=9)
+    xy = points_module.incident_xy(frame)
+    points_module.unique_points(xy)
+    key = (len(frame), id(frame.geometry.to_numpy()[0]))
+    assert key in points_module._KEPT and id(xy) in points_module._KEPT_CODES
+    xy_id = id(xy)
+    del frame, xy
+    gc.collect()
+    assert key not in points_module._KEPT  # the frame's points are not held past it
+    assert xy_id not in points_module._KEPT_CODES
+
+
+def test_the_oldest_codes_are_dropped_first() -> None:
+    import hotspots._points as points_module
+
+    arrays = []
+    for k in range(3):
+        xy = np.full((20_000, 2), float(k))
+        xy.flags.writeable = False
+        arrays.append(xy)
+    first, second, third = arrays
+    points_module.unique_points(first)
+    points_module.unique_points(second)
+    points_module.unique_points(first)  # kept: asked again, still the oldest entry
+    points_module.unique_points(third)
+    assert id(first) not in points_module._KEPT_CODES
+    assert id(second) in points_module._KEPT_CODES and id(third) in points_module._KEPT_CODES
