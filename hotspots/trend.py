@@ -27,7 +27,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import beta, binom, norm
 
-from ._points import unique_points
+from ._points import all_points_xy, point_rows, unique_points
 from ._validate import check_month, month_label, month_number, month_numbers
 from .errors import ParameterError
 
@@ -442,7 +442,9 @@ def _inside_counts(
     rows = np.flatnonzero(keep)
     # incidents share map points (police.uk snaps them): each flagged set counted per point,
     # and only the distinct points tested against the outlines
-    inverse, spots, _ = unique_points(xy[rows])
+    # every row flagged: the whole array, whose codes may be kept (the spots' order is
+    # immaterial: whole counts summed per polygon)
+    inverse, spots, _ = unique_points(xy if len(rows) == len(xy) else xy[rows])
     per_spot = [np.bincount(inverse, weights=f[rows], minlength=len(spots)) for f in flags]
     tree = shapely.STRtree(shapely.points(spots))
     poly_idx, spot_idx = tree.query(polygons, predicate="intersects")
@@ -504,8 +506,11 @@ def period_change(
     before = (months >= first - n) & (months < first) if has_previous else np.zeros_like(now)
     hs = hotspots if hotspots.crs == incidents.crs else hotspots.to_crs(incidents.crs)
     geom = incidents.geometry.to_numpy()
-    with np.errstate(invalid="ignore"):
-        xy = np.column_stack([shapely.get_x(geom), shapely.get_y(geom)])
+    xy = all_points_xy(geom)  # every row a point: the coordinates kept for the frame
+    if xy is None:  # missing, empty or other shapes: not located (GEOS has no x of an empty)
+        points, at = point_rows(geom)
+        xy = np.full((len(geom), 2), np.nan)
+        xy[points] = at
     located = np.isfinite(xy).all(axis=1)
     now_in, before_in = _inside_counts(
         xy, [now & located, before & located], hs.geometry.to_numpy()

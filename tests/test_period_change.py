@@ -145,3 +145,35 @@ def test_inside_counts_match_a_plain_count_with_shared_points(
             for p in polygons
         ]
         assert counts.tolist() == plain
+
+
+def test_a_city_sized_frame_counts_as_a_plain_count() -> None:
+    """From 10,000 rows on, the frame's coordinates and map points are kept between calls
+    (hotspots._points); the counts must equal a plain count, and a frame with a row that is
+    not a point (the other path) must count the same."""
+    import shapely
+
+    rng = np.random.default_rng(11)
+    spots = rng.integers(0, 400, size=(300, 2)).astype(float)
+    xy = spots[rng.integers(0, len(spots), 24_000)]
+    months = pd.to_datetime([f"2024-{m:02d}" for m in rng.integers(1, 7, len(xy))])
+    incidents = gpd.GeoDataFrame(
+        {"month": months}, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs="EPSG:27700"
+    )
+    hotspots = gpd.GeoDataFrame(
+        {"hotspot_id": ["H1", "H2"]}, geometry=[box(0, 0, 150, 150), box(100, 100, 400, 300)],
+        crs="EPSG:27700",
+    )  # fmt: skip
+    for _ in range(2):  # the second time from what was kept
+        got = period_change(incidents, hotspots, start="2024-04", end="2024-06")
+        now = np.asarray(months >= "2024-04")
+        for k, shape in enumerate(hotspots.geometry):
+            inside = shapely.intersects_xy(shape, xy[:, 0], xy[:, 1])
+            assert got.table["now"].iloc[k] == int((inside & now).sum())
+            assert got.table["before"].iloc[k] == int((inside & ~now).sum())
+    odd = pd.concat(
+        [incidents, gpd.GeoDataFrame({"month": months[:1]}, geometry=[Point()], crs="EPSG:27700")],
+        ignore_index=True,
+    )
+    other = period_change(odd, hotspots, start="2024-04", end="2024-06")
+    pd.testing.assert_frame_equal(other.table, got.table)
