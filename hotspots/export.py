@@ -33,7 +33,7 @@ import shapely
 from pyproj import CRS
 
 from ._files import atomic_write, write_via
-from ._points import all_points_xy
+from ._points import all_points_xy, unique_points
 from ._text import lists_as_text
 from ._validate import check_layer
 from .assets import assets_as, external_urls, inline_html
@@ -220,10 +220,19 @@ def write_hotspots_gpkg(
 def _months(values: pd.Series) -> pd.Series:
     """``YYYY-MM`` text for datetimes or date-like text; empty (missing) for missing."""
     if isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":
-        # few distinct months: format each once
-        months, where = np.unique(values.to_numpy().astype("datetime64[M]"), return_inverse=True)
-        texts = pa.array([None if np.isnat(m) else str(m) for m in months], pa.large_string())
-        return pd.Series(texts.take(pa.array(where)), dtype=pd.ArrowDtype(pa.large_string()))
+        # few distinct months, counted from the first (a bincount, not a sort of every row):
+        # each formatted once, the last text the missing one
+        months = values.to_numpy().astype("datetime64[M]")
+        missing = np.isnat(months)
+        number = months.view(np.int64)
+        first = int(number[~missing].min()) if not missing.all() else 0
+        code = np.where(missing, 0, number - first)
+        span = int(code.max(initial=0)) + 1
+        used = np.bincount(code[~missing], minlength=span) > 0
+        texts = [str(np.datetime64(first + k, "M")) if used[k] else None for k in range(span)]
+        code[missing] = span
+        table = pa.array([*texts, None], pa.large_string())
+        return pd.Series(table.take(pa.array(code)), dtype=pd.ArrowDtype(pa.large_string()))
     if pd.api.types.is_datetime64_any_dtype(values):
         out = values.dt.strftime("%Y-%m")
         return out.where(values.notna(), "")
@@ -240,7 +249,13 @@ def _incident_xy(
     every = all_points_xy(geoms)  # every row a point (an Incidents frame): kept coordinates
     if every is not None:
         x, y = every[:, 0].copy(), every[:, 1].copy()
-        return (x, y, *project_xy(metric.crs, CRS.from_epsg(4326), x, y))
+        if not np.all(every):  # a zero, maybe -0.0: each row projected, its sign kept
+            return (x, y, *project_xy(metric.crs, CRS.from_epsg(4326), x, y))
+        # each distinct map point projected once, from the codes kept for these coordinates
+        # (hotspots._points.unique_points: 3M rows on 125k points)
+        codes, uxy, _ = unique_points(every)
+        lon, lat = project_xy(metric.crs, CRS.from_epsg(4326), uxy[:, 0].copy(), uxy[:, 1].copy())
+        return x, y, lon[codes], lat[codes]
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     x = np.full(len(frame), np.nan)
     y = np.full(len(frame), np.nan)

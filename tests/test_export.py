@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import json
 import math
 import os
@@ -385,3 +386,52 @@ def test_incident_coordinates_are_each_rows_own_projection() -> None:
         lon, lat = project_xy(bng, wgs84, x.copy(), y.copy())
         want_lon, want_lat = plain.transform(x.copy(), y.copy())
         assert np.array_equal(lon, want_lon) and np.array_equal(lat, want_lat)
+
+
+def test_incidents_csv_gives_every_row_its_own_projection(tmp_path: Path) -> None:
+    """A city-sized frame's distinct map points are projected once (their codes are kept):
+    every row's longitude and latitude must be its own projection, rounded; a frame with a
+    zero easting takes the row-by-row path."""
+    from pyproj import Transformer
+
+    rng = np.random.default_rng(4)
+    sites = rng.uniform([500_000, 170_000], [560_000, 200_000], size=(300, 2))
+    xy = sites[rng.integers(0, len(sites), size=20_000)]
+    plain = Transformer.from_crs(27700, 4326, always_xy=True)
+    for rows in (xy, np.r_[xy, [[0.0, 180_000.0]]]):
+        frame = gpd.GeoDataFrame(
+            {"month": pd.Timestamp("2024-01-01")},
+            geometry=gpd.points_from_xy(rows[:, 0], rows[:, 1]),
+            crs="EPSG:27700",
+            index=range(len(rows)),
+        )
+        for _ in range(2):  # the second time from the kept coordinates and codes
+            written = pd.read_csv(write_incidents_csv(frame, tmp_path / "i.csv"))
+            lon, lat = plain.transform(rows[:, 0].copy(), rows[:, 1].copy())
+            assert np.array_equal(written["longitude"].to_numpy(), np.round(lon, 6))
+            assert np.array_equal(written["latitude"].to_numpy(), np.round(lat, 6))
+            assert np.array_equal(written["easting"].to_numpy(), np.round(rows[:, 0], 1))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.datetimes(
+                min_value=datetime.datetime(1700, 1, 1), max_value=datetime.datetime(2200, 12, 31)
+            ),
+        ),
+        min_size=0,
+        max_size=40,
+    )
+)
+def test_months_are_written_as_a_plain_format_gives_them(values: list) -> None:  # type: ignore[type-arg]
+    """incidents.csv's months (each distinct month formatted once, counted from the first)
+    equal strftime's ``YYYY-MM`` of every row; a missing month is empty."""
+    from hotspots.export import _months
+
+    series = pd.Series(pd.to_datetime(values), dtype="datetime64[ns]")
+    got = _months(series).tolist()
+    want = [None if pd.isna(v) else v.strftime("%Y-%m") for v in series]
+    assert [None if pd.isna(g) else g for g in got] == want
