@@ -29,6 +29,7 @@ from shapely.geometry.base import BaseGeometry
 from ._points import incident_xy, unique_points
 from .footprint import DEFAULT_MARGIN
 from .kde_cells import kde_cells
+from .street_shapes import cut_by_neighbours, disc_polygons
 
 __all__ = [
     "NAIVE_CELL_M",
@@ -362,7 +363,7 @@ def _street_spaces(
     which the study area cut."""
     if not len(xy):
         return np.zeros(0, dtype=object), True, np.zeros(0, dtype=bool)
-    discs = _discs(xy, radius)
+    discs = disc_polygons(xy, radius)
     if len(xy) < 2:
         clipped, cut = _clip(discs, study)
         return clipped, True, cut
@@ -374,49 +375,26 @@ def _street_spaces(
     if len(near) >= 2:
         pts = xy[near]
         lo, hi = pts.min(axis=0) - 2 * radius, pts.max(axis=0) + 2 * radius
-        cells = shapely.get_parts(
-            shapely.voronoi_polygons(
-                shapely.multipoints(pts), extend_to=shapely.box(*lo, *hi), ordered=True
+        try:
+            cells = shapely.get_parts(
+                shapely.voronoi_polygons(
+                    shapely.multipoints(pts), extend_to=shapely.box(*lo, *hi), ordered=True
+                )
             )
-        )
+        except shapely.errors.GEOSException:  # a topology error on near-twins: each space
+            cells = np.full(len(pts), None)  # cut by its neighbours' half-planes instead
         if len(cells) != len(pts):  # GEOS merged near-twins: fall back to discs (may overlap)
             clipped, cut = _clip(discs, study)
             return clipped, False, cut
         spaces[near] = shapely.intersection(cells, discs[near])
         # GEOS may draw a cell that is invalid (two vertices a hair apart) or not its point's
-        # (near-twins): those spaces are cut by each neighbour's half-plane instead
-        wrong = ~shapely.is_valid(cells) | ~shapely.intersects_xy(cells, pts[:, 0], pts[:, 1])
-        for k in np.flatnonzero(wrong):
-            spaces[near[k]] = _cut_by_neighbours(pts, int(k), discs[near[k]], radius)
+        # (near-twins), or none: those spaces are cut by each neighbour's half-plane instead
+        wrong = ~shapely.is_valid(cells) | ~shapely.intersects_xy(cells, *pts.T)
+        around = cKDTree(pts).query_ball_point(pts[wrong], 2 * radius)
+        for k, others in zip(np.flatnonzero(wrong), around, strict=True):
+            spaces[near[k]] = cut_by_neighbours(pts[k], pts[others], discs[near[k]], radius)
     clipped, cut = _clip(spaces, study)
     return clipped, True, cut
-
-
-def _cut_by_neighbours(
-    pts: npt.NDArray[np.float64], k: int, disc: BaseGeometry, radius: float
-) -> BaseGeometry:
-    """The street space of ``pts[k]`` by its definition: its disc cut by the half-plane
-    nearer to it than to each other point within twice the radius."""
-    q, space = pts[k], disc
-    gaps = np.hypot(*(pts - q).T)
-    near = (gaps > 0) & (gaps <= 2 * radius)
-    for o, gap in zip(pts[near], gaps[near], strict=True):
-        normal, mid = (o - q) / gap, (o + q) / 2
-        along = np.array([-normal[1], normal[0]]) * 4 * radius
-        away = mid - normal * 4 * radius
-        space = space.intersection(
-            shapely.Polygon([mid + along, away + along, away - along, mid - along])
-        )
-    return space
-
-
-def _discs(xy: npt.NDArray[np.float64], radius: float) -> npt.NDArray[np.object_]:
-    """``shapely.buffer(points, radius, quad_segs=4)``, vertex for vertex, from one template
-    16-gon (GEOS's: from angle 0 clockwise) moved to every point: several times faster."""
-    angles = -np.arange(16) * (2 * np.pi / 16)
-    ring = np.column_stack([radius * np.cos(angles), radius * np.sin(angles)])
-    ring = np.vstack([ring, ring[:1]])
-    return np.asarray(shapely.polygons(xy[:, None, :] + ring[None, :, :]), dtype=object)
 
 
 class StreetSpaces:
