@@ -30,6 +30,7 @@ from .errors import InputError
 __all__ = [
     "all_points_xy",
     "incident_xy",
+    "keep_points_xy",
     "morton_order",
     "point_rows",
     "shared_points",
@@ -119,15 +120,35 @@ def all_points_xy(geoms: NDArray[np.object_]) -> NDArray[np.float64] | None:
         return None
     xy.flags.writeable = False
     if keep:
-        token = object()  # names this entry (the finalizer must not hold the objects)
-        with _kept_lock:
-            _KEPT.pop(key, None)
-            _KEPT[key] = (token, objects, xy)
-            while len(_KEPT) > _KEPT_XY:
-                _KEPT.pop(next(iter(_KEPT)))
-        # dropped with the array it was read from (a frame's points are not held past it)
-        weakref.finalize(_owner(arr), _forget, _KEPT, key, token)
+        _keep_xy(arr, objects, xy)
     return xy
+
+
+def keep_points_xy(geoms: NDArray[np.object_], xy: NDArray[np.float64]) -> None:
+    """Remember ``xy`` as the coordinates of the points ``geoms`` (the reader's: it built
+    them from these numbers), so that :func:`all_points_xy` gives them without reading the
+    geometries; ``xy`` must be read-only. Arrays below the size kept are left alone."""
+    arr = np.asarray(geoms, dtype=object)
+    if xy.flags.writeable or xy.shape != (len(arr), 2):
+        raise ValueError("keep_points_xy: give read-only (n, 2) coordinates of the n points.")
+    if len(arr) >= _KEEP_XY_FROM and _identities(arr) is not None:
+        _keep_xy(arr, arr.copy(), xy)
+
+
+def _keep_xy(arr: NDArray[np.object_], objects: NDArray[np.object_], xy: NDArray[Any]) -> None:
+    """Keep ``xy`` as the coordinates of ``objects`` (a copy of ``arr``, held so that no other
+    object can take their addresses) until ``arr``'s memory is freed."""
+    ids = _identities(objects)
+    assert ids is not None
+    key = (len(objects), int(ids[0]) if len(ids) else 0)
+    token = object()  # names this entry (the finalizer must not hold the objects)
+    with _kept_lock:
+        _KEPT.pop(key, None)
+        _KEPT[key] = (token, objects, xy)
+        while len(_KEPT) > _KEPT_XY:
+            _KEPT.pop(next(iter(_KEPT)))
+    # dropped with the array it was read from (a frame's points are not held past it)
+    weakref.finalize(_owner(arr), _forget, _KEPT, key, token)
 
 
 def _owner(arr: NDArray[Any]) -> NDArray[Any]:
@@ -253,11 +274,10 @@ def _codes(arr: NDArray[np.float64]) -> tuple[NDArray[np.intp], NDArray[np.float
     return codes.astype(np.intp, copy=False), uxy
 
 
-def shared_points(
-    x: NDArray[np.float64], y: NDArray[np.float64]
-) -> tuple[NDArray[np.object_], NDArray[np.float64]]:
-    """A shapely point per row, one object shared by the rows at each distinct point, and
-    the number of rows at each distinct point (first-appearance order).
+def shared_points(xy: NDArray[np.float64]) -> tuple[NDArray[np.object_], NDArray[np.float64]]:
+    """A shapely point per row of the ``(n, 2)`` coordinates, one object shared by the rows
+    at each distinct point, and the number of rows at each distinct point (first-appearance
+    order). Read-only coordinates keep their codes (:func:`unique_points`) for later stages.
 
     data.police.uk snaps a city's incidents onto few map points (3M rows on 125k): one GEOS
     point per distinct point instead of one per row spares the building (1.5 s at 3M rows)
@@ -265,11 +285,10 @@ def shared_points(
     so rows can share one. When a coordinate is zero, every row gets its own point
     (:func:`unique_points` reads -0.0 as 0.0, and each row keeps its own sign of zero).
 
-    >>> geoms, counts = shared_points(np.array([1.0, 3.0, 1.0]), np.array([2.0, 4.0, 2.0]))
+    >>> geoms, counts = shared_points(np.array([[1.0, 2.0], [3.0, 4.0], [1.0, 2.0]]))
     >>> geoms[0] is geoms[2], geoms[0].wkt, counts.tolist()
     (True, 'POINT (1 2)', [2.0, 1.0])
     """
-    xy = np.column_stack([np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)])
     codes, uxy, counts = unique_points(xy)
     if not np.all(xy):  # a zero, maybe -0.0: each row its own point, sign kept
         return np.asarray(shapely.points(xy), dtype=object), counts

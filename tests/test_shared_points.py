@@ -22,7 +22,7 @@ _VALUES = st.sampled_from([0.0, -0.0, 1.5, -1.5, 530000.0, 180000.25, 1e-300])
 def test_each_row_keeps_its_coordinates_and_points_are_counted(rows: list) -> None:
     x = np.array([r[0] for r in rows], dtype=np.float64)
     y = np.array([r[1] for r in rows], dtype=np.float64)
-    geoms, counts = shared_points(x, y)
+    geoms, counts = shared_points(np.column_stack([x, y]))
     assert len(geoms) == len(rows)
     xy = shapely.get_coordinates(geoms).reshape(-1, 2)
     for got, want in ((xy[:, 0], x), (xy[:, 1], y)):
@@ -37,7 +37,7 @@ def test_each_row_keeps_its_coordinates_and_points_are_counted(rows: list) -> No
 def test_rows_at_one_point_share_one_object() -> None:
     x = np.array([530000.0, 531000.0, 530000.0, 530000.0])
     y = np.array([180000.0, 180000.0, 180000.0, 181000.0])
-    geoms, counts = shared_points(x, y)
+    geoms, counts = shared_points(np.column_stack([x, y]))
     assert geoms[0] is geoms[2]
     assert geoms[0] is not geoms[3] and geoms[0] is not geoms[1]
     assert counts.tolist() == [2.0, 1.0, 1.0]
@@ -206,3 +206,37 @@ def test_the_oldest_codes_are_dropped_first() -> None:
     points_module.unique_points(third)
     assert id(first) not in points_module._KEPT_CODES
     assert id(second) in points_module._KEPT_CODES and id(third) in points_module._KEPT_CODES
+
+
+def test_the_reader_hands_on_its_coordinates_and_codes(tmp_path: Path) -> None:
+    """A read of 10,000 rows or more leaves the points' coordinates and map-point codes
+    kept: later stages get them without reading the geometries or hashing again, and they
+    are the geometries' own numbers."""
+    import hotspots._points as points_module
+
+    rng = np.random.default_rng(8)
+    spots = rng.uniform([530000, 180000], [532000, 182000], size=(500, 2)).round(1)
+    points = [tuple(spots[k]) for k in rng.integers(0, len(spots), 12_000)]
+    incidents, _ = read_incidents(_write_xy_csv(tmp_path / "xy.csv", points), crs="EPSG:27700")
+    geoms = incidents.geometry.to_numpy()
+    key = (len(geoms), id(geoms[0]))
+    assert key in points_module._KEPT  # left by the reader, not by a read of the geometries
+    xy = points_module.incident_xy(incidents)
+    assert np.array_equal(xy, shapely.get_coordinates(geoms)) and not xy.flags.writeable
+    codes = points_module.unique_points(xy)[0]
+    assert points_module.unique_points(xy)[0] is codes
+    assert np.array_equal(codes, points_module.unique_points(xy.copy())[0])
+
+
+def test_keep_points_xy_takes_only_read_only_coordinates_of_as_many_points() -> None:
+    import pytest
+
+    from hotspots._points import keep_points_xy
+
+    geoms = np.asarray(shapely.points(np.zeros((3, 2))), dtype=object)
+    with pytest.raises(ValueError, match="read-only"):
+        keep_points_xy(geoms, np.zeros((3, 2)))
+    frozen = np.zeros((2, 2))
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        keep_points_xy(geoms, frozen)

@@ -24,7 +24,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .._memory import release_free_memory, use_system_arrow_pool
-from .._points import shared_points
+from .._points import keep_points_xy, shared_points
 from .._text import list_some
 from ..columns import INCIDENT_COLUMNS
 from ..crs import choose_crs, parse_crs, project_xy
@@ -264,14 +264,18 @@ def read_incidents(
     out = _take_rows(frame, alive)
     del frame
     out["weight"] = 1.0
-    # the rows at one map point share one point object (hotspots._points.shared_points)
-    geoms, at_point = shared_points(gx[alive], gy[alive])
+    # the rows at one map point share one point object (hotspots._points.shared_points);
+    # read-only, the coordinates' codes are kept, and below the points' coordinates too
+    xy = np.column_stack([gx[alive], gy[alive]])
+    xy.flags.writeable = False
+    geoms, at_point = shared_points(xy)
     points = gpd.array.from_shapely(geoms, crs=work_crs)
     del geoms
     # copy=False: geopandas copies a DataFrame it is given (a city's frame held twice)
     incidents = gpd.GeoDataFrame(out, geometry=points, crs=work_crs, copy=False)
     del out, points  # else the text columns outlive their categories until the return
     incidents = _finish_columns(incidents)
+    keep_points_xy(incidents.geometry.to_numpy(), xy)  # no stage reads them from GEOS again
     notes.lines.extend(_data_warnings(incidents, at_point))
     report.warnings = notes.flush()
     log.info("read %s rows, used %s (%s)", f"{n:,}", f"{report.rows_used:,}", report.crs)
