@@ -953,10 +953,13 @@ def test_rows_kept_a_column_at_a_time_equal_loc(keep: list[bool]) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(["a", "b,c", "\n", "\r\n"]), max_size=30))
-def test_rows_against_lines_counts_the_non_empty_lines(tokens: list[str]) -> None:
+@given(
+    st.lists(st.sampled_from(["a", "b,c", "\n", "\r\n"]), max_size=30),
+    st.sampled_from([1, 2, 3, 5, 1 << 22]),
+)
+def test_rows_against_lines_counts_the_non_empty_lines(tokens: list[str], block: int) -> None:
     """The fast parse's check: rows + header == the non-empty lines, however many empty lines
-    run together (with Windows line ends too)."""
+    run together (with Windows line ends too), wherever the blocks it counts in are cut."""
     from hotspots.io.generic_csv import _one_row_per_line
 
     text = "".join(tokens)
@@ -965,8 +968,8 @@ def test_rows_against_lines_counts_the_non_empty_lines(tokens: list[str]) -> Non
         lines = lines[:-1]
     non_empty = sum(1 for line in lines if line.removesuffix("\r"))
     utf8 = text.encode()
-    assert _one_row_per_line(utf8, non_empty - 1)
-    assert not _one_row_per_line(utf8, non_empty)
+    assert _one_row_per_line(utf8, non_empty - 1, block)
+    assert not _one_row_per_line(utf8, non_empty, block)
 
 
 @settings(max_examples=300, deadline=None)

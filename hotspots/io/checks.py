@@ -16,6 +16,7 @@ import pandas as pd
 
 from .._text import list_some
 from ..crs import in_great_britain
+from .id_codes import equal_id_codes
 from .parts import Part
 from .report import (
     AT_ZERO,
@@ -158,7 +159,7 @@ def mark_duplicates(
     duplicate id.
     """
     source_code = pd.factorize(frame["source"])[0]
-    id_code = pd.factorize(frame["incident_id"])[0]
+    id_code = equal_id_codes(frame["incident_id"], has_id)  # hashed, not factorized as text
     if xy is not None:
         _mark_repeated_rows(frame, code, has_id, xy[0], xy[1], (source_code, id_code))
     # only rows whose id another row has can be a duplicate or get a suffix

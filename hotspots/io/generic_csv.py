@@ -81,24 +81,35 @@ def _header_line(text: str) -> str:
     return text[start : end if end >= 0 else len(text)]
 
 
-def _one_row_per_line(utf8: bytes, rows: int) -> bool:
+def _one_row_per_line(utf8: bytes, rows: int, block: int = 1 << 18) -> bool:
     """Whether every non-empty line of ``utf8`` is one row of the ``rows`` parsed (so no value
-    holds a line break that the fast, line-splitting parse could have cut)."""
+    holds a line break that the fast, line-splitting parse could have cut).
+
+    Counted ``block`` bytes at a time (256 kB: the masks stay in the cache, and no array of
+    line positions is made): the line breaks, and the empty lines as a break followed by a
+    break, or by ``"\\r"`` and a break (runs of them counted whole); each block looks two
+    bytes into the next for the breaks that start in it.
+    """
     data = np.frombuffer(utf8, dtype=np.uint8)
-    # the line breaks' positions, 8 MB of the file at a time into one reused mask
-    step = 1 << 23
-    mask = np.empty(min(step, len(data)), dtype=bool)
-    parts = [np.zeros(0, dtype=np.intp)]
-    for start in range(0, len(data), step):
-        block = data[start : start + step]
-        parts.append(np.flatnonzero(np.equal(block, 10, out=mask[: len(block)])) + start)
-    breaks = np.concatenate(parts)
-    lines = len(breaks) + (0 if utf8.endswith(b"\n") else 1)
-    # empty lines: a break followed by a break, or by "\r" and a break (runs counted whole)
-    nxt = breaks[breaks + 1 < len(data)] + 1
-    empty = int(np.count_nonzero(data[nxt] == 10))
-    cr = nxt[(data[nxt] == 13) & (nxt + 1 < len(data))]
-    empty += int(np.count_nonzero(data[cr + 1] == 10))
+    n = len(data)
+    crlf = b"\r" in utf8
+    breaks = empty = 0
+    for start in range(0, n, block):
+        end = min(start + block, n)
+        k = end - start
+        window = data[start : min(end + 2, n)]
+        nl = window == 10
+        breaks += int(np.count_nonzero(nl[:k]))
+        pairs = min(k, len(window) - 1)  # a break at i < end followed by one at i + 1
+        empty += int(np.count_nonzero(nl[:pairs] & nl[1 : pairs + 1]))
+        if crlf:
+            triples = min(k, len(window) - 2)
+            empty += int(
+                np.count_nonzero(
+                    nl[:triples] & (window[1 : triples + 1] == 13) & nl[2 : triples + 2]
+                )
+            )
+    lines = breaks + (0 if utf8.endswith(b"\n") else 1)
     empty += 1 if utf8[:1] in b"\r\n" else 0
     return rows + 1 == lines - empty
 
