@@ -224,15 +224,13 @@ def _fold_rows(
     fold: Fold,
     caught: dict[str, tuple[npt.NDArray[np.float64], float]],
     test: MapPoints,
-    study: BaseGeometry,
-    radius: float,
-    spaces: StreetSpaces,
+    best: npt.NDArray[np.float64],
+    total_area: float,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The table's rows and the curve's points of one fold, from what each map caught at
-    each of :data:`_SHARES` of the study area (and the map's own area)."""
-    total_area = float(study.area)
+    each of :data:`_SHARES` of the study area (and the map's own area), and the most any map
+    could catch there (``best``: :func:`best_hits`, the PEI's denominator)."""
     shares = _SHARES
-    best = best_hits(test, study, shares * total_area, radius=radius, spaces=spaces)
     rows: list[dict[str, Any]] = []
     curve: list[dict[str, Any]] = []
     for name, (counts, map_area) in caught.items():
@@ -286,10 +284,11 @@ def backtest(
     radius
         Street-space radius of a map point, metres.
     threads
-        Folds scored at a time (at most the cores); None: :func:`hotspots._threads.workers`
-        (two from 50,000 incidents on, ``$HOTSPOTS_THREADS`` at most). ``hotspot_map`` must
-        then be safe to call from several threads: it must not share a prepared geometry
-        between calls (each fold gets its own copy of ``study``).
+        Jobs run at a time (a job: one fold's map drawn and scored; at most the cores);
+        None: :func:`hotspots._threads.workers` (two from 50,000 incidents on,
+        ``$HOTSPOTS_THREADS`` at most). ``hotspot_map`` must then be safe to call from several
+        threads: it must not share a prepared geometry between calls (each job gets its own
+        copy of ``study``).
     points_map
         Instead of ``hotspot_map``, for a map that reads nothing but where the incidents
         are: fits it on a fold's map points (:func:`map_points` of its fit incidents, harm
@@ -356,6 +355,20 @@ _Scored = tuple[list[dict[str, Any]], list[dict[str, Any]]] | None
 _FitMap = Callable[[gpd.GeoDataFrame, npt.NDArray[np.bool_], MapPoints], Sequence[BaseGeometry]]
 
 
+@dataclass(frozen=True)
+class _FoldPoints:
+    """What one fold's maps are fitted and scored on."""
+
+    fold: Fold
+    fit_rows: npt.NDArray[np.bool_]  # among the rows inside the study area
+    fit: MapPoints
+    test: MapPoints
+
+
+# A fold's piece of work: a map drawn and scored (by its name), or the best any map could do.
+_BEST = "best possible"
+
+
 def _scored_folds(
     incidents: gpd.GeoDataFrame,
     study: BaseGeometry,
@@ -370,61 +383,66 @@ def _scored_folds(
     """Each fold's table rows and curve points (:func:`_fold_rows`), in fold order (None for
     a fold without test incidents); see :func:`backtest`. Everything the folds share (the
     rows' map points, the street spaces) is dropped when this returns."""
+    # The rows' map points are found once, and every map point's street space drawn once:
+    # each fold's points and street spaces are cut from them.
     xy = incident_xy(incidents) if len(incidents) else np.zeros((0, 2))
-    inside = shapely.intersects_xy(study, *xy.T) if len(xy) else np.zeros(0, dtype=bool)
-    # Only what the maps read: the folds' copies stay small at city scale. The rows' map points
-    # are found once, and every map point's street space drawn once: each fold's points and
-    # street spaces are cut from them.
+    weights = incidents["weight"].to_numpy(dtype=float) if weighted else None
+    universe = PointUniverse(xy, weights)  # the whole array: its codes may be kept
+    # in the study area (or on its edge): a test per distinct map point, not per row
+    inside = shapely.intersects_xy(study, *universe.xy.T)[universe.codes]
+    if not inside.all():
+        universe = PointUniverse(xy[inside], None if weights is None else weights[inside])
+    del xy, weights
+    # Only what the maps read: the folds' copies stay small at city scale.
     slim = [c for c in ("month", "weight") if c in incidents.columns]
     frame = incidents.loc[inside, [*slim, incidents.geometry.name] if needs_frame else slim]
     months = month_numbers(frame["month"])
-    universe = PointUniverse(
-        xy if inside.all() else xy[inside],  # the whole array: its codes may be kept
-        frame["weight"].to_numpy(dtype=float) if weighted else None,
-    )
-    del xy
     max_area = MAX_SHARE * float(study.area)
+    targets = _SHARES * float(study.area)
     fold_study = study
-
-    def score(fold: Fold) -> _Scored:
-        # Each fold its own copy of the study area: a prepared GEOS geometry builds its
-        # index lazily and must not be shared between threads.
-        study = shapely.from_wkb(shapely.to_wkb(fold_study))
+    folds: list[_FoldPoints | None] = []
+    for fold in plan:
         fit_rows = (months >= fold.fit[0]) & (months <= fold.fit[1])
         test = universe.points((months >= fold.test[0]) & (months <= fold.test[1]))
-        if test.total <= 0 or not fit_rows.any():
-            return None
-        fit_points = universe.points(fit_rows)
-        fit_map, targets = hotspot_map, _SHARES * float(study.area)  # (fit_map: narrowed)
-        # the maps needing the street spaces last: they are drawn meanwhile
-        draws: dict[str, Callable[[], RankedMap]] = {
-            NAIVE_CELLS: lambda: naive_cells(fit_points, study, max_area=max_area),
-            KDE: lambda: kde_map(fit_points, study, max_area),
-            NAIVE_POINTS: lambda: naive_points(
-                fit_points, study, radius=radius, max_area=max_area, spaces=spaces.result()
-            ),
-        }
-        if fit_map is not None:
-            draws = {
-                HOTSPOTS: lambda: ranked_map(
-                    list(fit_map(frame, fit_rows, fit_points)), study, max_area=max_area
-                )
-            } | draws
-        caught: dict[str, tuple[npt.NDArray[np.float64], float]] = {}
-        for name, draw in draws.items():  # each map scored as soon as drawn, then dropped
-            ranked = draw()
-            caught[name] = (capture(ranked, test, targets), ranked.area)
-            del ranked
-        caught = {name: caught[name] for name in (HOTSPOTS, *_BASELINES) if name in caught}
-        return _fold_rows(fold, caught, test, study, radius, spaces.result())
+        ok = test.total > 0 and fit_rows.any()
+        folds.append(_FoldPoints(fold, fit_rows, universe.points(fit_rows), test) if ok else None)
 
-    # The folds are independent: two at a time on two cores once they are big enough to pay
-    # (GEOS, numpy and pandas release the GIL in their loops); results stay in fold order.
+    def draw(name: str, work: _FoldPoints, study: BaseGeometry) -> RankedMap:
+        fit = work.fit
+        if name == HOTSPOTS:
+            assert hotspot_map is not None
+            return ranked_map(
+                list(hotspot_map(frame, work.fit_rows, fit)), study, max_area=max_area
+            )
+        if name == NAIVE_CELLS:
+            return naive_cells(fit, study, max_area=max_area)
+        if name == KDE:
+            return kde_map(fit, study, max_area)
+        return naive_points(fit, study, radius=radius, max_area=max_area, spaces=spaces.result())
+
+    def job(task: tuple[int, str]) -> Any:
+        work = folds[task[0]]
+        assert work is not None
+        # Each job its own copy of the study area: a prepared GEOS geometry builds its index
+        # lazily and must not be shared between threads.
+        study = shapely.from_wkb(shapely.to_wkb(fold_study))
+        if task[1] == _BEST:
+            return best_hits(work.test, study, targets, radius=radius, spaces=spaces.result())
+        ranked = draw(task[1], work, study)  # scored as soon as drawn, then dropped
+        return capture(ranked, work.test, targets), ranked.area
+
+    # Every fold's maps are independent jobs, run two at a time on two cores once the folds
+    # are big enough to pay (GEOS, numpy and pandas release the GIL in their loops): jobs, not
+    # whole folds, so that no core idles while the last fold finishes alone. The longest
+    # first; the ones needing the street spaces last (they are drawn meanwhile).
+    names = [*([HOTSPOTS] if hotspot_map is not None else []), KDE, NAIVE_CELLS]
+    order = [*names, NAIVE_POINTS, _BEST]
+    jobs = [(k, name) for name in order for k, work in enumerate(folds) if work is not None]
     if threads is None:
-        n_workers = workers(len(plan), len(frame), _PARALLEL_FOLD_ROWS)
+        n_workers = workers(len(jobs), len(frame), _PARALLEL_FOLD_ROWS)
     else:
-        n_workers = min(len(plan), os.cpu_count() or 1, max(1, threads))
-    # Every map point's street space is drawn once, in its own thread while the folds start
+        n_workers = min(len(jobs), os.cpu_count() or 1, max(1, threads))
+    # Every map point's street space is drawn once, in its own thread while the jobs start
     # on the maps that do not need them, from its own copy of the study area.
     with ThreadPoolExecutor(max_workers=1) as builder:
         spaces = builder.submit(
@@ -432,7 +450,14 @@ def _scored_folds(
         )
         if n_workers > 1:
             with ThreadPoolExecutor(max_workers=n_workers) as pool:
-                scored = list(pool.map(score, plan))
+                done = dict(zip(jobs, pool.map(job, jobs), strict=True))
         else:
-            scored = [score(fold) for fold in plan]
+            done = {task: job(task) for task in jobs}
+    scored: list[_Scored] = []
+    for k, work in enumerate(folds):
+        if work is None:
+            scored.append(None)
+            continue
+        caught = {name: done[(k, name)] for name in (HOTSPOTS, *_BASELINES) if (k, name) in done}
+        scored.append(_fold_rows(work.fold, caught, work.test, done[(k, _BEST)], float(study.area)))
     return scored

@@ -307,6 +307,36 @@ def test_a_map_fitted_on_map_points_scores_as_on_rows() -> None:
     assert "hotspots" in set(by_points.table["method"])
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_incidents_outside_the_study_area_change_nothing(weighted: bool) -> None:
+    """Rows outside the study area (in or out of the months, at map points of their own or on
+    its edge's far side) are left out before anything is fitted or scored: the table and
+    curve are those of the rows inside, whichever map is fitted."""
+    inside = a_year_of_sites(seed=6)
+    inside["weight"] = np.random.default_rng(6).uniform(0.5, 3.0, len(inside))
+    outside = a_year_of_sites(seed=7)
+    outside["weight"] = 2.0
+    outside.geometry = outside.geometry.translate(1500.0, 0.0)  # beyond the 1 km square
+    frame = pd.concat([outside.iloc[::2], inside, outside.iloc[1::2]], ignore_index=True)
+
+    def on_points(points: MapPoints, n: int) -> list:
+        return cluster_map(points, eps=60.0, min_samples=max(2, n // 40))
+
+    def on_rows(fit: gpd.GeoDataFrame) -> list:
+        assert fit.geometry.x.max() <= 1000.0
+        return on_points(map_points(fit, weighted=weighted), len(fit))
+
+    for kind in ("points", "rows"):
+        maps = {"points_map": on_points, "hotspot_map": None}
+        if kind == "rows":
+            maps = {"points_map": None, "hotspot_map": on_rows}
+        got = backtest(frame, study=STUDY, weighted=weighted, threads=2, **maps)
+        want = backtest(inside, study=STUDY, weighted=weighted, threads=2, **maps)
+        assert got is not None and want is not None
+        pd.testing.assert_frame_equal(got.table, want.table)
+        pd.testing.assert_frame_equal(got.curve, want.curve)
+
+
 def test_folds_scored_two_at_a_time_equal_one_at_a_time() -> None:
     """The threaded back-test is only faster: same table, same curve, same fold order."""
     frame = a_year_of_sites(seed=3)
