@@ -242,20 +242,27 @@ def _months(values: pd.Series) -> pd.Series:
 
 def _incident_xy(
     frame: gpd.GeoDataFrame,
-) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """Each incident's easting, northing (metres) and longitude, latitude (NaN: no geometry)."""
+) -> tuple[
+    np.ndarray[Any, Any] | None,
+    np.ndarray[Any, Any],
+    np.ndarray[Any, Any],
+    np.ndarray[Any, Any],
+    np.ndarray[Any, Any],
+]:
+    """Each incident's easting, northing (metres) and longitude, latitude (NaN: no geometry),
+    and None; or each row's code into distinct map points and those four of each point."""
     metric = frame if frame.crs.is_projected else to_metres(frame)
     geoms = np.asarray(metric.geometry.values, dtype=object)
     every = all_points_xy(geoms)  # every row a point (an Incidents frame): kept coordinates
     if every is not None:
-        x, y = every[:, 0].copy(), every[:, 1].copy()
         if not np.all(every):  # a zero, maybe -0.0: each row projected, its sign kept
-            return (x, y, *project_xy(metric.crs, CRS.from_epsg(4326), x, y))
+            x, y = every[:, 0].copy(), every[:, 1].copy()
+            return (None, x, y, *project_xy(metric.crs, CRS.from_epsg(4326), x, y))
         # each distinct map point projected once, from the codes kept for these coordinates
         # (hotspots._points.unique_points: 3M rows on 125k points)
         codes, uxy, _ = unique_points(every)
-        lon, lat = project_xy(metric.crs, CRS.from_epsg(4326), uxy[:, 0].copy(), uxy[:, 1].copy())
-        return x, y, lon[codes], lat[codes]
+        x, y = uxy[:, 0].copy(), uxy[:, 1].copy()
+        return (codes, x, y, *project_xy(metric.crs, CRS.from_epsg(4326), x, y))
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     x = np.full(len(frame), np.nan)
     y = np.full(len(frame), np.nan)
@@ -267,7 +274,21 @@ def _incident_xy(
             pts = shapely.point_on_surface(pts)
         x[ok], y[ok] = shapely.get_x(pts), shapely.get_y(pts)
         lon[ok], lat[ok] = project_xy(metric.crs, CRS.from_epsg(4326), x[ok], y[ok])
-    return x, y, lon, lat
+    return None, x, y, lon, lat
+
+
+def _rounded(values: np.ndarray[Any, Any], decimals: int, codes: Any) -> pd.Series:
+    """``values`` rounded, a row each; with ``codes`` (a row's map point) values of the map
+    points, given as categories, so that the writer makes each one's text once."""
+    rounded = np.round(values, decimals)
+    if codes is None:
+        return pd.Series(rounded)
+    if not np.isfinite(rounded).all() or (rounded == 0).any():
+        # categories hold no NaN, and one of 0.0 and -0.0 (written "-0.0"): a row each
+        return pd.Series(rounded[codes])
+    distinct, inverse = np.unique(rounded, return_inverse=True)
+    dtype = pd.CategoricalDtype(pd.Index(distinct))
+    return pd.Series(pd.Categorical.from_codes(inverse[codes], dtype=dtype))
 
 
 def write_incidents_csv(
@@ -299,7 +320,7 @@ def write_incidents_csv(
     Path
     """
     frame = check_layer(incidents, "incidents", fix="read them with read_incidents()")
-    x, y, lon, lat = _incident_xy(frame)
+    codes, x, y, lon, lat = _incident_xy(frame)
     if hotspot_ids is None:
         ids = (
             frame["hotspot_id"]
@@ -330,10 +351,10 @@ def write_incidents_csv(
         column("incident_id"),
         _months(frame["month"]) if "month" in frame.columns else column("month"),
         column("category"),
-        pd.Series(np.round(lon, _DP_DEGREES)),
-        pd.Series(np.round(lat, _DP_DEGREES)),
-        pd.Series(np.round(x, _DP_METRES)),
-        pd.Series(np.round(y, _DP_METRES)),
+        _rounded(lon, _DP_DEGREES, codes),
+        _rounded(lat, _DP_DEGREES, codes),
+        _rounded(x, _DP_METRES, codes),
+        _rounded(y, _DP_METRES, codes),
         ids,
     ]
     _write_columns_csv(list(INCIDENTS_CSV_COLUMNS), series, path)

@@ -55,7 +55,9 @@ def tables(draw: st.DrawFn) -> pd.DataFrame:
     n = draw(st.integers(0, 12))
     kinds = draw(
         st.lists(
-            st.sampled_from(["float", "int", "bool", "str", "object", "category"]),
+            st.sampled_from(
+                ["float", "int", "bool", "str", "object", "category", "float codes", "int codes"]
+            ),
             min_size=1,
             max_size=4,
         )
@@ -74,6 +76,12 @@ def tables(draw: st.DrawFn) -> pd.DataFrame:
                     dtype="int64",
                 )
             )
+        elif kind == "float codes":  # categories of numbers (NaN, None: missing)
+            values = draw(st.lists(st.one_of(FLOATS, st.none()), min_size=n, max_size=n))
+            columns.append(pd.Series(values, dtype="object").astype("category"))
+        elif kind == "int codes":
+            values = draw(st.lists(st.integers(-(2**62), 2**62), min_size=n, max_size=n))
+            columns.append(pd.Series(values, dtype="int64").astype("category"))
         elif kind == "bool":
             columns.append(
                 pd.Series(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)

@@ -33,6 +33,7 @@ from hotspots.export import (
     write_incidents_csv,
     write_map_html,
     write_summary,
+    write_table_csv,
 )
 from hotspots.mapping import make_map
 from hotspots.web import DISPLAY_TOLERANCE_M
@@ -411,6 +412,39 @@ def test_incidents_csv_gives_every_row_its_own_projection(tmp_path: Path) -> Non
             assert np.array_equal(written["longitude"].to_numpy(), np.round(lon, 6))
             assert np.array_equal(written["latitude"].to_numpy(), np.round(lat, 6))
             assert np.array_equal(written["easting"].to_numpy(), np.round(rows[:, 0], 1))
+
+
+def test_incidents_csv_by_map_point_writes_the_row_by_row_text(tmp_path: Path) -> None:
+    """Coordinates written by map point (each distinct value's text made once) are the bytes
+    a plain table of every row's own numbers gives, also where a longitude rounds to -0.0
+    or 0.0 on the Greenwich meridian (then every row is written on its own)."""
+    from pyproj import Transformer
+
+    from hotspots.export import _incident_xy
+
+    rng = np.random.default_rng(8)
+    sites = rng.uniform([520_000, 170_000], [545_000, 195_000], size=(300, 2))
+    to_bng = Transformer.from_crs(4326, 27700, always_xy=True)
+    meridian = np.array([to_bng.transform(lon, 51.5) for lon in (-1e-7, 1e-7)])
+    plain = Transformer.from_crs(27700, 4326, always_xy=True)
+    for extra in (np.zeros((0, 2)), meridian):
+        points = np.r_[sites, extra]
+        xy = points[rng.integers(0, len(points), size=30_000)]
+        frame = gpd.GeoDataFrame(
+            {"month": pd.Timestamp("2024-03-01")},
+            geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+            crs="EPSG:27700",
+            index=range(len(xy)),
+        )
+        assert _incident_xy(frame)[0] is not None  # by map point
+        got = write_incidents_csv(frame, tmp_path / "i.csv").read_bytes()
+        lon, lat = plain.transform(xy[:, 0].copy(), xy[:, 1].copy())
+        rows = {"incident_id": "", "month": "2024-03", "category": ""}
+        numbers = {"longitude": np.round(lon, 6), "latitude": np.round(lat, 6)}
+        numbers |= {"easting": np.round(xy[:, 0], 1), "northing": np.round(xy[:, 1], 1)}
+        table = pd.DataFrame({**rows, **numbers, "hotspot_id": ""})
+        assert got == write_table_csv(table, tmp_path / "w.csv").read_bytes()
+    assert b"\n,2024-03,,-0.0," in got and b"\n,2024-03,,0.0," in got
 
 
 @settings(max_examples=150, deadline=None)
