@@ -19,6 +19,7 @@ import numpy.typing as npt
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
+from ._points import unique_points
 from ._threads import workers
 from .errors import InputError, ParameterError
 
@@ -63,13 +64,35 @@ def project_xy(
     cannot be projected comes out as inf or NaN. From :data:`PARALLEL_PROJECT_ROWS` points
     on, the halves are projected at once (a city's millions: 0.9 s -> 0.5 s on two cores).
 
-    Every row is projected, repeated points too: projecting only the distinct points was
-    faster at 1M rows (0.11 s against 0.20 s) but slower at 3M (1.0-1.4 s against 0.5-0.65 s),
-    where hashing them touches more fresh memory than the projection itself. A caller that
-    already has the distinct points (the incidents.csv writer) projects those."""
+    From as many points, when they sit on few distinct points (a quarter of the rows at
+    most, every coordinate finite and not zero), each distinct point is projected once and
+    the rows take its numbers, which are the ones each row's own projection gives: a
+    data.police.uk city file (3M rows on 125k map points) 0.47-0.59 s -> 0.24-0.44 s, on
+    one core instead of two. (Measured when hashing was slower, this was the slower way.)"""
     if crs_from == crs_to or x.size == 0:
         return x, y
-    return _projected(_transformer(crs_from.to_wkt(), crs_to.to_wkt()), x, y)
+    t = _transformer(crs_from.to_wkt(), crs_to.to_wkt())
+    if x.size >= PARALLEL_PROJECT_ROWS:
+        distinct = _distinct_points(x, y)
+        if distinct is not None:
+            codes, ux, uy = distinct
+            px, py = _projected(t, ux, uy)
+            return px[codes], py[codes]
+    return _projected(t, x, y)
+
+
+def _distinct_points(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
+    """Each row's code into the distinct points and their coordinates; None when there are
+    more than a quarter as many, or a coordinate is not finite or is zero (-0.0 and 0.0 are
+    one point to :func:`hotspots._points.unique_points`, and each row keeps its sign)."""
+    if not (np.isfinite(x).all() and np.isfinite(y).all() and np.all(x) and np.all(y)):
+        return None
+    codes, uxy, _ = unique_points(np.column_stack([x, y]))
+    if len(uxy) > len(x) // 4:
+        return None
+    return codes, uxy[:, 0].copy(), uxy[:, 1].copy()
 
 
 def _projected(

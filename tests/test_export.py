@@ -371,19 +371,23 @@ def test_written_text_is_the_joined_lists(
     assert hs["top_categories"].iloc[0] == categories  # the frame keeps its lists
 
 
-def test_incident_coordinates_are_each_rows_own_projection() -> None:
+@pytest.mark.parametrize("rows", [65_636, 600_000])
+def test_incident_coordinates_are_each_rows_own_projection(rows: int) -> None:
     """Every row gets exactly the numbers its own projection gives (repeated points, points
-    in any order, a -0.0 easting)."""
+    in any order, a -0.0 easting), whether the rows are projected in two threads or, from
+    PARALLEL_PROJECT_ROWS on, each distinct point once (not with a zero: every row)."""
     from pyproj import CRS, Transformer
 
-    from hotspots.crs import project_xy
+    from hotspots.crs import PARALLEL_PROJECT_ROWS, _distinct_points, project_xy
 
+    assert 65_636 < PARALLEL_PROJECT_ROWS <= 600_000
     rng = np.random.default_rng(2)
     sites = rng.uniform([500_000, 170_000], [560_000, 200_000], size=(50, 2))
-    xy = sites[rng.integers(0, len(sites), size=65_636)]
+    xy = sites[rng.integers(0, len(sites), size=rows)]
     bng, wgs84 = CRS.from_epsg(27700), CRS.from_epsg(4326)
     plain = Transformer.from_crs(bng, wgs84, always_xy=True)
     for x, y in [(xy[:, 0], xy[:, 1]), (np.r_[xy[:, 0], -0.0], np.r_[xy[:, 1], 1.0])]:
+        assert (_distinct_points(x, y) is not None) == bool(np.all(x))  # by point, if large
         lon, lat = project_xy(bng, wgs84, x.copy(), y.copy())
         want_lon, want_lat = plain.transform(x.copy(), y.copy())
         assert np.array_equal(lon, want_lon) and np.array_equal(lat, want_lat)
