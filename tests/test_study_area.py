@@ -66,6 +66,32 @@ def test_outlier_mask_keeps_at_least_three(points: list[tuple[float, float]]) ->
     assert keep.sum() >= 3
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    sites=st.lists(
+        st.tuples(st.integers(0, 40), st.integers(0, 40)), min_size=3, max_size=30, unique=True
+    ),
+    picks=st.lists(st.integers(0, 10_000), min_size=25, max_size=200),
+    far=st.booleans(),
+)
+def test_the_hull_is_every_kept_rows_hull(
+    sites: list[tuple[int, int]], picks: list[int], far: bool
+) -> None:
+    """Drawn around the rows' distinct map points (rows repeat a point many times; a far
+    outlier's point left out), the area is the buffered hull of every kept row."""
+    xy = np.array([sites[p % len(sites)] for p in picks], dtype=float) * 25.0
+    if far:
+        xy = np.r_[xy, [[500_000.0, 400_000.0]]]
+    keep = without_far_outliers(xy)
+    hull = shapely.convex_hull(shapely.multipoints(xy[keep]))
+    if not isinstance(hull, shapely.Polygon) or hull.area <= 0:
+        return  # points on a line: refused (test_bad_inputs_have_clear_messages)
+    area = study_area(_points(list(xy[:, 0]), list(xy[:, 1])), buffer_m=100.0)
+    want = hull.buffer(100.0, quad_segs=16)
+    assert area.left_out == int((~keep).sum())
+    assert area.geometry.symmetric_difference(want).area < 1e-6 * want.area
+
+
 def test_bad_inputs_have_clear_messages() -> None:
     pts = _points([0, 1, 2], [0, 1, 2])
     with pytest.raises(InputError, match="on a line"):
