@@ -184,14 +184,15 @@ def _arrow_floats(s: pd.Series) -> FloatArray | None:
         return None
 
 
-def _parse_dates(s: pd.Series) -> tuple[pd.Series, npt.NDArray[np.bool_]]:
-    """Timestamps (datetime64[ns], NaT if unparseable) and whether each carried a day."""
+def _parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series, npt.NDArray[np.bool_]]:
+    """Timestamps (datetime64[ns], NaT if unparseable), the first day of their months, and
+    whether each carried a day (text: each distinct value parsed and floored once)."""
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         ts = s
         if getattr(ts.dt, "tz", None) is not None:
             ts = ts.dt.tz_localize(None)
-        ts = ts.astype("datetime64[ns]")
-        return ts.reset_index(drop=True), ts.notna().to_numpy()
+        ts = ts.astype("datetime64[ns]").reset_index(drop=True)
+        return ts, _month_floor(ts.to_numpy()), ts.notna().to_numpy()
     text = text_column(s)
     codes, uniq = pd.factorize(text)
     values = np.full(len(uniq), np.datetime64("NaT"), dtype="datetime64[ns]")
@@ -217,15 +218,24 @@ def _parse_dates(s: pd.Series) -> tuple[pd.Series, npt.NDArray[np.bool_]]:
         values[todo[ok]] = got[ok].to_numpy(dtype="datetime64[ns]")
         has_day[todo[ok]] = day
         todo = todo[~ok]
-    safe = np.where(codes >= 0, codes, 0)
-    ts_arr = np.where(codes >= 0, values[safe], np.datetime64("NaT"))
-    return pd.Series(ts_arr.astype("datetime64[ns]")), has_day[safe] & (codes >= 0)
+    # the missing (code -1) take the last value: NaT, no day
+    values = np.append(values, np.datetime64("NaT", "ns"))
+    has_day = np.append(has_day, False)
+    months = _month_floor(values).to_numpy()
+    return pd.Series(values[codes]), pd.Series(months[codes]), has_day[codes]
 
 
-def _month_floor(ts: pd.Series) -> pd.Series:
-    """The first day of each timestamp's month."""
-    arr = ts.to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype("datetime64[ns]")
-    return pd.Series(arr)
+def _where_day(ts: pd.Series, has_day: npt.NDArray[np.bool_]) -> pd.Series:
+    """``ts`` where it carried a day, else NaT (none did: a month column)."""
+    if not has_day.any():
+        return pd.Series(np.full(len(ts), np.datetime64("NaT"), dtype="datetime64[ns]"))
+    return ts.where(has_day)
+
+
+def _month_floor(ts: npt.NDArray[np.datetime64]) -> pd.Series:
+    """The first day of each timestamp's month (NaT stays NaT)."""
+    arr = np.asarray(ts, dtype="datetime64[ns]")
+    return pd.Series(arr.astype("datetime64[M]").astype("datetime64[ns]"))
 
 
 def category_names(s: pd.Series) -> pd.Series:
@@ -294,19 +304,17 @@ def build_part(
 
     month_col, date_col = cols["month"], cols["date"]
     if month_col is not None:
-        month_ts, month_day = _parse_dates(attrs[month_col])
+        month_ts, month, month_day = _parse_dates(attrs[month_col])
         month_ok = month_ts.notna().to_numpy()
-        month = _month_floor(month_ts)
         if date_col is not None:
-            date_ts, date_day = _parse_dates(attrs[date_col])
+            date_ts, _, date_day = _parse_dates(attrs[date_col])
             date = date_ts.where(date_day)
         else:
-            date = month_ts.where(month_day)
+            date = _where_day(month_ts, month_day)
     elif date_col is not None:
-        date_ts, date_day = _parse_dates(attrs[date_col])
+        date_ts, month, date_day = _parse_dates(attrs[date_col])
         month_ok = date_ts.notna().to_numpy()
-        month = _month_floor(date_ts)
-        date = date_ts.where(date_day)
+        date = _where_day(date_ts, date_day)
     else:
         month = pd.Series(np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]"))
         date = month.copy()
