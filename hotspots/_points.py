@@ -246,6 +246,16 @@ def _keepable(xy: ArrayLike) -> bool:
     )
 
 
+def kept_point_codes(xy: ArrayLike) -> tuple[NDArray[np.intp], NDArray[np.float64]] | None:
+    """:func:`unique_points`' codes and distinct points of this very array when they are kept
+    (a large read-only array seen before), else None: whether a caller may use them for free.
+
+    >>> kept_point_codes(np.zeros((3, 2))) is None  # small and writeable: never kept
+    True
+    """
+    return _kept_codes(xy)
+
+
 def _kept_codes(xy: ArrayLike) -> tuple[NDArray[np.intp], NDArray[np.float64]] | None:
     """:func:`unique_points`' codes and points of this very array, when kept."""
     if not _keepable(xy):

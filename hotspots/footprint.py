@@ -38,7 +38,7 @@ from scipy.spatial import Delaunay, QhullError
 from shapely.geometry import MultiPolygon, Polygon
 
 from ._memo import KeptResults, digest
-from ._points import morton_order
+from ._points import kept_point_codes, morton_order
 from ._threads import workers
 from ._validate import check_positive_float, check_xy
 from .errors import ParameterError
@@ -210,8 +210,8 @@ def hotspot_footprints(
     if isinstance(quad_segs, bool) or not isinstance(quad_segs, (int, np.integer)) or quad_segs < 1:
         raise ParameterError(f"quad_segs must be a whole number >= 1; got {quad_segs!r}.")
 
-    member = labs >= 0
-    if not member.any():
+    member = _member_rows(pts, labs)
+    if not member.size:
         return {}
     # Unique (label, x, y) rows, grouped by label: one vectorised pass for all clusters.
     member_labels = labs[member].astype(np.int64)
@@ -230,6 +230,26 @@ def hotspot_footprints(
     ]
     shapes = _kept_outlines(groups, width, longest, int(quad_segs))
     return {label: shape for (label, _), shape in zip(groups, shapes, strict=True)}
+
+
+def _member_rows(pts: NDArray[np.float64], labels: NDArray[np.int64]) -> NDArray[np.intp]:
+    """The rows of cluster members (label >= 0), ascending; when the map-point codes of ``pts``
+    are kept (:func:`hotspots._points.kept_point_codes`: a city's rows on few map points) and
+    every point's members share one label, only the first member row of each point (the rows
+    a sort would keep as the distinct (label, x, y) rows: no sort of every member row)."""
+    member = np.flatnonzero(labels >= 0)
+    kept = kept_point_codes(pts)
+    if kept is None or not member.size:
+        return member
+    codes = kept[0][member]
+    n_points = len(kept[1])
+    label_of = np.full(n_points, -1, dtype=np.int64)
+    label_of[codes] = labels[member]
+    if not np.array_equal(label_of[codes], labels[member]):
+        return member  # a point with members of two labels: every row, sorted
+    first = np.full(n_points, -1, dtype=np.intp)
+    first[codes[::-1]] = member[::-1]  # the last assignment wins: each point's first row
+    return np.sort(first[first >= 0])
 
 
 def _kept_outlines(

@@ -273,3 +273,32 @@ def test_a_large_clusters_tree_is_remembered_and_equal_to_a_fresh_one() -> None:
     bound = footprint.outline_area_bound(cloud, np.zeros(len(cloud), dtype=np.int64))[0]
     area = hotspot_footprints(cloud, np.zeros(len(cloud), dtype=np.int64))[0].area
     assert area <= bound
+
+
+@pytest.mark.parametrize("shared_point", [False, True])
+def test_a_citys_kept_map_points_give_the_outlines_of_every_row(shared_point: bool) -> None:
+    """With the map-point codes of a large read-only array kept (a city's rows, as read), the
+    outlines come from each point's first member row: equal to those of a plain copy's rows
+    (repeats, a -0.0 beside 0.0, noise); a point with members of two labels takes every row."""
+    from hotspots._points import kept_point_codes, unique_points
+
+    rng = np.random.default_rng(12)
+    points = np.round(rng.uniform(0, 3000, (400, 2)), 1)
+    points[0] = (0.0, 250.0)
+    point_label = rng.integers(-1, 40, len(points))
+    rows = rng.integers(0, len(points), 12_000)
+    xy = points[rows].copy()
+    xy[rows == 0, 0] = np.where(np.arange((rows == 0).sum()) % 2, 0.0, -0.0)
+    labels = point_label[rows]
+    if shared_point:  # one point's rows split between two clusters
+        labels[np.flatnonzero(rows == 3)[::2]] = 7 if point_label[3] != 7 else 8
+    xy.flags.writeable = False
+    unique_points(xy)
+    assert kept_point_codes(xy) is not None
+    member_points = len(np.unique(rows[labels >= 0]))
+    expected_rows = (labels >= 0).sum() if shared_point else member_points
+    assert len(footprint._member_rows(xy, labels)) == expected_rows
+    kept = hotspot_footprints(xy, labels)
+    plain = hotspot_footprints(xy.copy(), labels)
+    assert list(kept) == list(plain)
+    assert all(shapely.equals_exact(kept[k], plain[k], 0.0) for k in kept)
