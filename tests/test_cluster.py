@@ -707,3 +707,34 @@ def test_suggest_min_samples_busier_than_rule_by_hand() -> None:
     assert without.value == MIN_SAMPLES_FLOOR
     labels, _ = dbscan_labels(xy, eps=100.0, min_samples=s.value)
     assert (labels[:60] == 0).all() and (labels[60:] == -1).all()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    points=st.lists(
+        st.tuples(st.integers(0, 30), st.integers(0, 30), st.integers(1, 6)),
+        min_size=1,
+        max_size=40,
+    ),
+    share=st.sampled_from([0.1, 0.5, 0.75, 0.9, 0.99]),
+    weighted=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_the_busier_than_count_is_the_row_by_row_quantile(
+    points: list[tuple[int, int, int]], share: float, weighted: bool, seed: int
+) -> None:
+    """The busier-than rule's count, sorted a map point at a time for counted incidents, is
+    the count of the row where every row, sorted by its neighbourhood count, reaches
+    ``share`` of the incidents (or weight): the plain definition, whatever the rows' order."""
+    from hotspots.cluster.suggest import _count_not_exceeded
+
+    rng = np.random.default_rng(seed)
+    xy = np.repeat([(10.0 * x, 10.0 * y) for x, y, _ in points], [r for *_, r in points], axis=0)
+    xy = xy[rng.permutation(len(xy))]
+    weights = rng.choice([0.1, 0.3, 1.0, 2.5], len(xy)) if weighted else None
+    counts = neighbour_counts(xy, eps=25.0, weights=weights)
+    amounts = np.ones(len(xy)) if weights is None else weights
+    order = np.argsort(counts, kind="stable")
+    cum = np.cumsum(amounts[order])
+    row = order[min(int(np.searchsorted(cum, share * cum[-1])), len(order) - 1)]
+    assert _count_not_exceeded(xy, weights, 25.0, share) == math.ceil(counts[row] - 1e-9)

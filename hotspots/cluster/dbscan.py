@@ -278,13 +278,28 @@ def neighbour_counts(
     >>> neighbour_counts(np.array([[0.0, 0], [0, 0], [10, 0], [100, 0]]), eps=10).tolist()
     [3.0, 3.0, 3.0, 1.0]
     """
+    codes, counts, _ = point_neighbour_counts(xy, eps=eps, weights=weights)
+    return counts[codes]
+
+
+def point_neighbour_counts(
+    xy: NDArray[np.float64], *, eps: float, weights: NDArray[np.float64] | None = None
+) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]:
+    """:func:`neighbour_counts` per distinct map point: each row's point code, each point's
+    count within ``eps`` and its own incidents (summed weights), as
+    :func:`hotspots._points.unique_points` numbers the points.
+
+    >>> codes, counts, own = point_neighbour_counts(np.array([[0.0, 0], [0, 0], [30, 0]]), eps=10)
+    >>> codes.tolist(), counts.tolist(), own.tolist()
+    ([0, 0, 1], [2.0, 1.0], [2.0, 1.0])
+    """
     eps = check_positive_float(eps, "eps")
     pts = check_xy(xy)
     w = check_weights(weights, len(pts))
     if len(pts) == 0:
-        return np.zeros(0)
+        return np.zeros(0, dtype=np.intp), np.zeros(0), np.zeros(0)
     codes, uxy, uw = unique_points(pts, w)
     order = morton_order(uxy, eps)  # spatial order: compact slices when pairs come in slices
     counts = np.empty(len(uxy))
     counts[order] = _weight_near(NeighbourPairs(cKDTree(uxy[order]), eps), uw[order])
-    return counts[codes]
+    return codes, counts, uw

@@ -21,7 +21,7 @@ from scipy.spatial import cKDTree
 from .._points import unique_points
 from .._validate import check_int, check_positive_float, check_xy
 from ..errors import ParameterError
-from .dbscan import neighbour_counts
+from .dbscan import point_neighbour_counts
 
 __all__ = [
     "BUSIER_THAN",
@@ -149,12 +149,7 @@ def suggest_min_samples(
     by_density = min(math.ceil(_DENSITY_FACTOR * expected - 1e-9), math.ceil(n))
     by_quantile = 0
     if xy is not None and len(xy):
-        counts = neighbour_counts(xy, eps=eps, weights=weights)
-        w = np.ones(len(counts)) if weights is None else np.asarray(weights, dtype=float)
-        order = np.argsort(counts, kind="stable")
-        cum = np.cumsum(w[order])
-        at = int(np.searchsorted(cum, float(busier_than) * cum[-1]))
-        by_quantile = math.ceil(float(counts[order][min(at, len(order) - 1)]) - 1e-9)
+        by_quantile = _count_not_exceeded(xy, weights, eps, float(busier_than))
     value = max(MIN_SAMPLES_FLOOR, months, by_density, by_quantile)
     unit = "incidents" if weights is None else "units of weight"
     if value == by_quantile and by_quantile > by_density:
@@ -179,6 +174,25 @@ def suggest_min_samples(
     )
     log.info("suggested min_samples=%d: %s", value, reason)
     return Suggestion(value=int(value), reason=reason)
+
+
+def _count_not_exceeded(
+    xy: NDArray[np.float64], weights: NDArray[np.float64] | None, eps: float, share: float
+) -> int:
+    """The neighbourhood count (:func:`neighbour_counts`) that ``share`` of the incidents (or
+    weight) do not exceed, rounded up: the count of the row where the rows, sorted by count,
+    add up to ``share``. Counted incidents are sorted a map point at a time (a point's rows
+    share its count, and whole numbers add up alike in any grouping); weighted rows one by
+    one (sums of fractions depend on their order)."""
+    codes, counts, own = point_neighbour_counts(xy, eps=eps, weights=weights)
+    if weights is None:
+        values, amounts = counts, own
+    else:
+        values, amounts = counts[codes], np.asarray(weights, dtype=float)
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(amounts[order])
+    at = int(np.searchsorted(cum, share * cum[-1]))
+    return math.ceil(float(values[order][min(at, len(order) - 1)]) - 1e-9)
 
 
 def _ordinal(k: int) -> str:
