@@ -242,7 +242,8 @@ def month_numbers(months: pd.Series) -> NDArray[np.float64]:
                 f"incidents['month'] must hold dates (first day of the month); {_READ_INCIDENTS}."
             ) from None
     out = (months.dt.year * 12 + months.dt.month - 1).to_numpy(dtype=float, na_value=np.nan)
-    return np.asarray(out, dtype=np.float64)
+    # (a missing period's year and month read as -1, not as missing)
+    return np.where(months.isna().to_numpy(), np.nan, np.asarray(out, dtype=np.float64))
 
 
 def month_label(number: float) -> str:

@@ -374,3 +374,37 @@ def test_street_spaces_equal_the_plain_voronoi_of_all_points(cells: list[tuple[i
         shapely.normalize(shapely.set_precision(spaces, 1e-6)),
         shapely.normalize(shapely.set_precision(plain, 1e-6)),
     ).all()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    stamps=st.lists(
+        st.one_of(
+            st.none(),
+            st.datetimes(
+                min_value=pd.Timestamp("1700-01-01").to_pydatetime(),
+                max_value=pd.Timestamp("2200-12-31").to_pydatetime(),
+            ),
+        ),
+        max_size=30,
+    ),
+    unit=st.sampled_from(["ns", "us", "s"]),
+)
+def test_month_numbers_are_the_calendar_months(stamps: list[object], unit: str) -> None:
+    """Each date's month number is its year x 12 + its month - 1 (NaN where missing), from
+    dates before 1970 to after 2100, whatever the unit of the stored dates; a time zone and
+    periods take the same numbers."""
+    from hotspots._validate import month_numbers
+
+    months = pd.Series(pd.to_datetime(pd.Series(stamps, dtype=object))).astype(
+        f"datetime64[{unit}]"
+    )
+    expected = [np.nan if s is None else s.year * 12 + s.month - 1 for s in stamps]  # type: ignore[attr-defined]
+    assert np.array_equal(month_numbers(months), np.array(expected, dtype=float), equal_nan=True)
+    zoned = months.dt.tz_localize("Europe/London", ambiguous="NaT", nonexistent="NaT")
+    local = [s for s, z in zip(stamps, zoned, strict=True) if s is not None and z is not pd.NaT]
+    got = month_numbers(zoned)
+    assert np.array_equal(got[~np.isnan(got)], [s.year * 12 + s.month - 1 for s in local])  # type: ignore[attr-defined]
+    assert np.array_equal(
+        month_numbers(months.dt.to_period("M")), np.array(expected, dtype=float), equal_nan=True
+    )
