@@ -415,27 +415,29 @@ class StreetSpaces:
         tree = cKDTree(xy)
         self._pairs = tree.query_pairs(2 * radius, output_type="ndarray").reshape(-1, 2)
         self.spaces, self._disjoint, cut = _street_spaces(xy, study, radius)
+        self.areas = shapely.area(self.spaces)
         twins = tree.query_pairs(1e-3, output_type="ndarray").reshape(-1, 2)
         self._delicate = cut.copy()
         self._delicate[twins.ravel()] = True
 
     def of(
         self, ids: npt.NDArray[np.intp], study: BaseGeometry
-    ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.bool_] | None]:
-        """The street spaces among the map points ``ids`` (in that order), and which of them
-        are delicate for :func:`_site_locate` (None when the spaces may overlap).
+    ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.float64], npt.NDArray[np.bool_] | None]:
+        """The street spaces among the map points ``ids`` (in that order), their areas, and
+        which of them are delicate for :func:`_site_locate` (None when the spaces may overlap).
 
         ``study``: the same study area as the universe's, the caller's own copy (a prepared
         geometry must not be shared between threads).
         """
         xy, ids = self.universe.xy, np.asarray(ids, dtype=np.intp)
         if not self._disjoint:
-            return _street_spaces(xy[ids], study, self.radius)[0], None
+            alone = _street_spaces(xy[ids], study, self.radius)[0]
+            return alone, shapely.area(alone), None
         member = np.zeros(len(xy), dtype=bool)
         member[ids] = True
         a, b = self._pairs[:, 0], self._pairs[:, 1]
         redo = np.unique(np.r_[a[member[a] & ~member[b]], b[member[b] & ~member[a]]])
-        spaces, delicate = self.spaces[ids], self._delicate.copy()
+        spaces, areas, delicate = self.spaces[ids], self.areas[ids], self._delicate.copy()
         if len(redo):
             again = np.zeros(len(xy), dtype=bool)
             again[redo] = True
@@ -443,13 +445,15 @@ class StreetSpaces:
             local = np.unique(np.r_[redo, b[both & again[a]], a[both & again[b]]])
             drawn, disjoint, cut = _street_spaces(xy[local], study, self.radius)
             if not disjoint:  # as street_spaces of the subset would
-                return _street_spaces(xy[ids], study, self.radius)[0], None
+                alone = _street_spaces(xy[ids], study, self.radius)[0]
+                return alone, shapely.area(alone), None
             position = np.full(len(xy), -1, dtype=np.intp)
             position[ids] = np.arange(len(ids))
             mine = again[local]
             spaces[position[local[mine]]] = drawn[mine]
+            areas[position[local[mine]]] = shapely.area(drawn[mine])
             delicate[local[mine]] |= cut[mine]
-        return spaces, delicate[ids]
+        return spaces, areas, delicate[ids]
 
 
 def _drawn_by(spaces: StreetSpaces, points: MapPoints, radius: float) -> bool:
@@ -475,10 +479,10 @@ def naive_points(
         drawn = street_spaces(fit.xy[order], study, radius=radius)
         return ranked_map(drawn, study, max_area=max_area, disjoint=True)
     ids = fit.ids[order]
-    drawn, delicate = spaces.of(ids, study)
-    kept = _prefix(shapely.area(drawn), max_area)
+    drawn, areas, delicate = spaces.of(ids, study)
+    kept = _prefix(areas, max_area)
     locate = None if delicate is None else _site_locate(spaces.universe, ids[kept], ids, delicate)
-    return RankedMap(drawn[kept], shapely.area(drawn[kept]), locate)
+    return RankedMap(drawn[kept], areas[kept], locate)
 
 
 def _cell_counts(
@@ -550,10 +554,10 @@ def best_hits(
     """
     locate: Locate | None = None
     if spaces is not None and test.ids is not None and _drawn_by(spaces, test, radius):
-        drawn, delicate = spaces.of(test.ids, study)
+        drawn, areas, delicate = spaces.of(test.ids, study)
     else:
         drawn, delicate = street_spaces(test.xy, study, radius=radius), None
-    areas = shapely.area(drawn) if len(drawn) else np.zeros(0)
+        areas = shapely.area(drawn) if len(drawn) else np.zeros(0)
     order = _densest_order(areas, test.counts)
     if delicate is not None and spaces is not None and test.ids is not None:
         locate = _site_locate(spaces.universe, test.ids[order], test.ids, delicate)
