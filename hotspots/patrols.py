@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from ._points import unique_points
+from ._points import incident_xy, kept_point_codes, unique_points
 from ._validate import check_incidents
 from .errors import ParameterError
 from .overlay import (
@@ -288,20 +288,20 @@ def outreach_streets(
     member = slot >= 0
     totals = np.bincount(slot[member], minlength=len(names))
     place_code, streets = location_codes(frame, locations)
-    table = pd.DataFrame({"slot": slot[member], "code": place_code[member]})
-    table = table[table["code"] >= 0]
-    table["street"] = streets[table["code"].to_numpy(dtype=np.intp)]
-    counts = table.groupby(["slot", "street"], sort=False).size().reset_index(name="n")
-    counts = counts.sort_values(["slot", "n", "street"], ascending=[True, False, True])
-    counts["rank"] = counts.groupby("slot").cumcount() + 1
-    counts = counts[counts["rank"] <= int(top_n)]
-    slots = counts["slot"].to_numpy(dtype=np.int64)
-    n = counts["n"].to_numpy(dtype=np.int64)
+    named = member & (place_code >= 0)
+    # incidents per (hotspot, street): one whole-number key per pair, counted
+    pair, _, n = _counted(slot[named].astype(np.int64) * max(len(streets), 1) + place_code[named])
+    slots, code = np.divmod(pair, max(len(streets), 1))
+    order = np.lexsort((_text_rank(streets)[code], -n, slots))  # most first, ties by name
+    slots, code, n = slots[order], code[order], n[order]
+    rank = _rank_in_group(slots)
+    keep = rank <= int(top_n)
+    slots, code, n, rank = slots[keep], code[keep], n[keep], rank[keep]
     return typed_frame(
         {
             "hotspot_id": names[slots] if len(slots) else [],
-            "rank_in_hotspot": counts["rank"].to_numpy(dtype=np.int64),
-            "street": counts["street"].to_numpy(dtype=object),
+            "rank_in_hotspot": rank,
+            "street": streets[code] if len(code) else np.zeros(0, dtype=object),
             "incidents": n,
             "share_of_hotspot": n / totals[slots] if len(slots) else [],
         },
@@ -374,57 +374,95 @@ def patrol_points(
     """
     frame, names, slot = _hotspot_slots(incidents, hotspots, hotspot_ids, top_n)
     member = np.flatnonzero(slot >= 0)
-    xy = shapely.get_coordinates(frame.geometry.to_numpy()[member])
-    point, uxy, _ = unique_points(xy) if len(xy) else (np.zeros(0, np.intp), xy, None)
+    point, uxy = _member_points(frame, member)
     label_code, labels = location_codes(frame, locations)
-    table = pd.DataFrame({"slot": slot[member], "p": point, "loc": label_code[member]})
     totals = np.bincount(slot[member], minlength=len(names))
-    points = table.groupby(["slot", "p"], sort=False).size().rename("n").reset_index()
-    label = (
-        table[table["loc"] >= 0]
-        .groupby(["slot", "p", "loc"], sort=False)
-        .size()
-        .rename("k")
-        .reset_index()
-    )
-    label["location"] = labels[label["loc"].to_numpy(dtype=np.intp)]
-    label = label.sort_values(["k", "location"], ascending=[False, True]).drop_duplicates(
-        ["slot", "p"]
-    )
-    points = points.merge(label[["slot", "p", "location"]], on=["slot", "p"], how="left")
-    points["location"] = points["location"].fillna("")
-    points["x"] = uxy[points["p"].to_numpy(dtype=np.intp), 0]
-    points["y"] = uxy[points["p"].to_numpy(dtype=np.intp), 1]
-    points = points.sort_values(
-        ["slot", "n", "location", "x", "y"], ascending=[True, False, True, True, True]
-    )
-    points["rank"] = points.groupby("slot").cumcount() + 1
-    points = points[points["rank"] <= int(top_n)]
-    slots = points["slot"].to_numpy(dtype=np.int64)
-    n = points["n"].to_numpy(dtype=np.int64)
+    # incidents per (hotspot, map point), and per (hotspot, map point, name): whole-number
+    # keys, counted (a point's name: its most frequent, ties by name)
+    pair, pair_of_row, n = _counted(slot[member].astype(np.int64) * max(len(uxy), 1) + point)
+    slots, p = np.divmod(pair, max(len(uxy), 1))
+    named = label_code[member] >= 0
+    width = max(len(labels), 1)
+    triple, _, k = _counted(pair_of_row[named].astype(np.int64) * width + label_code[member][named])
+    t_pair, t_loc = np.divmod(triple, width)
+    label_rank = _text_rank(labels)
+    best = np.lexsort((label_rank[t_loc], -k, t_pair))
+    first = best[np.r_[True, t_pair[best][1:] != t_pair[best][:-1]]] if len(best) else best
+    location = np.full(len(pair), "", dtype=object)
+    location[t_pair[first]] = labels[t_loc[first]]
+    x, y = uxy[p, 0], uxy[p, 1]
+    order = np.lexsort((y, x, _text_rank(location), -n, slots))
+    slots, location, n, x, y = slots[order], location[order], n[order], x[order], y[order]
+    rank = _rank_in_group(slots)
+    keep = rank <= int(top_n)
+    slots, location, n, x, y, rank = (a[keep] for a in (slots, location, n, x, y, rank))
     lonlat = (
         shapely.get_coordinates(
-            gpd.GeoSeries(gpd.points_from_xy(points["x"], points["y"]), crs=frame.crs)
-            .to_crs("EPSG:4326")
-            .to_numpy()
+            gpd.GeoSeries(gpd.points_from_xy(x, y), crs=frame.crs).to_crs("EPSG:4326").to_numpy()
         )
-        if len(points)
+        if len(x)
         else np.zeros((0, 2))
     )
     return typed_frame(
         {
             "hotspot_id": names[slots] if len(slots) else [],
-            "rank_in_hotspot": points["rank"].to_numpy(dtype=np.int64),
-            "location": points["location"].to_numpy(dtype=object),
+            "rank_in_hotspot": rank,
+            "location": location,
             "incidents": n,
             "share_of_hotspot": n / totals[slots] if len(slots) else [],
-            "easting": points["x"].to_numpy(dtype=float),
-            "northing": points["y"].to_numpy(dtype=float),
+            "easting": x,
+            "northing": y,
             "longitude": lonlat[:, 0],
             "latitude": lonlat[:, 1],
         },
         _POINT_DTYPES,
     )
+
+
+def _member_points(
+    frame: gpd.GeoDataFrame, member: npt.NDArray[np.intp]
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+    """The map point (a code) of each ``member`` row, and the points' coordinates: the codes
+    kept for a city's rows when there are (:func:`hotspots._points.kept_point_codes`), else
+    the members' own distinct points."""
+    xy = incident_xy(frame)
+    kept = kept_point_codes(xy)
+    if kept is not None:
+        return kept[0][member], kept[1]
+    if not len(member):
+        return np.zeros(0, dtype=np.intp), np.zeros((0, 2))
+    codes, uxy, _ = unique_points(xy[member])
+    return codes, uxy
+
+
+def _counted(
+    keys: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp], npt.NDArray[np.int64]]:
+    """The distinct ``keys`` (in first-appearance order), each key's index into them, and
+    how often each occurs (hashed, not sorted: a city's millions of rows)."""
+    codes, distinct = pd.factorize(keys)
+    return (
+        np.asarray(distinct, dtype=np.int64),
+        np.asarray(codes, dtype=np.intp),
+        np.bincount(codes, minlength=len(distinct)).astype(np.int64),
+    )
+
+
+def _text_rank(values: npt.NDArray[np.object_]) -> npt.NDArray[np.intp]:
+    """Each value's place in text order (equal values one place): a sort key for names."""
+    if not len(values):
+        return np.zeros(0, dtype=np.intp)
+    _, rank = np.unique(np.asarray(values, dtype=object), return_inverse=True)
+    return np.asarray(rank, dtype=np.intp).ravel()
+
+
+def _rank_in_group(groups: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """1, 2, ... within each run of equal ``groups`` (sorted)."""
+    if not len(groups):
+        return np.zeros(0, dtype=np.int64)
+    starts = np.r_[0, np.flatnonzero(groups[1:] != groups[:-1]) + 1]
+    size = np.diff(np.r_[starts, len(groups)])
+    return np.arange(1, len(groups) + 1) - np.repeat(starts, size)
 
 
 def coverage_share(

@@ -690,3 +690,57 @@ def test_hotspot_ids_are_categories_and_cleaned_once_per_distinct_id() -> None:
     assert isinstance(ids.dtype, pd.CategoricalDtype)
     assert "" in ids.cat.categories and list(ids.cat.categories) == sorted(ids.cat.categories)
     assert (ids == "H001").sum() > 0 and (ids == "").sum() > 0
+
+
+def test_a_citys_patrol_points_and_streets_equal_the_plain_rule() -> None:
+    """On a city-sized frame (its map-point codes kept, as after reading) the patrol points
+    and outreach streets are the rule written plainly: each hotspot's map points by incidents
+    (ties by name, then position), named by their most frequent street (ties by name); its
+    streets by incidents (ties by name)."""
+    from hotspots._points import incident_xy, kept_point_codes, unique_points
+    from hotspots.patrols import patrol_points
+
+    rng = np.random.default_rng(4)
+    n = 12_000
+    point = rng.integers(0, 300, n)
+    streets = np.array(["On or near A Road", "On or near B Road", "No Location", "", "On or near C"])
+    loc = streets[rng.integers(0, len(streets), n)]
+    hot = np.array(["H01", "H02", "H03", ""])[np.minimum(point // 60, 3)]
+    hot[rng.random(n) < 0.05] = ""
+    xs = 530_000.0 + 10.0 * (point % 30)
+    ys = 180_000.0 + 10.0 * (point // 30)
+    incidents = gpd.GeoDataFrame(
+        {"location": pd.Series(loc, dtype="str")},
+        geometry=gpd.points_from_xy(xs, ys),
+        crs="EPSG:27700",
+    )
+    unique_points(incident_xy(incidents))
+    assert kept_point_codes(incident_xy(incidents)) is not None
+    hotspots = gpd.GeoDataFrame(
+        {"hotspot_id": ["H01", "H02", "H03"], "rank": [1, 2, 3]},
+        geometry=[None] * 3,
+        crs="EPSG:27700",
+    )
+    ids = pd.Series(hot)
+    got = patrol_points(incidents, hotspots, hotspot_ids=ids, top_n=4)
+    got_streets = outreach_streets(incidents, hotspots, hotspot_ids=ids, top_n=2)
+    want, want_streets = [], []
+    for hid in ("H01", "H02", "H03"):
+        mine = hot == hid
+        named = [s.removeprefix("On or near ").strip() for s in loc[mine]]
+        named = ["" if s == "No Location" else s for s in named]
+        per_point: dict[tuple[float, float], list[str]] = {}
+        for x, y, s in zip(xs[mine], ys[mine], named, strict=True):
+            per_point.setdefault((x, y), []).append(s)
+        listed = []
+        for (x, y), names in per_point.items():
+            top = sorted({s for s in names if s}, key=lambda s: (-names.count(s), s))
+            listed.append((len(names), top[0] if top else "", x, y))
+        listed.sort(key=lambda t: (-t[0], t[1], t[2], t[3]))
+        want += [[hid, r + 1, s, k, x, y] for r, (k, s, x, y) in enumerate(listed[:4])]
+        by_street = sorted({s for s in named if s}, key=lambda s: (-named.count(s), s))
+        want_streets += [[hid, r + 1, s, named.count(s)] for r, s in enumerate(by_street[:2])]
+    cols = ["hotspot_id", "rank_in_hotspot", "location", "incidents", "easting", "northing"]
+    assert got[cols].values.tolist() == want
+    cols = ["hotspot_id", "rank_in_hotspot", "street", "incidents"]
+    assert got_streets[cols].values.tolist() == want_streets
