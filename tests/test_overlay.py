@@ -703,7 +703,9 @@ def test_a_citys_patrol_points_and_streets_equal_the_plain_rule() -> None:
     rng = np.random.default_rng(4)
     n = 12_000
     point = rng.integers(0, 300, n)
-    streets = np.array(["On or near A Road", "On or near B Road", "No Location", "", "On or near C"])
+    streets = np.array(
+        ["On or near A Road", "On or near B Road", "No Location", "", "On or near C"]
+    )
     loc = streets[rng.integers(0, len(streets), n)]
     hot = np.array(["H01", "H02", "H03", ""])[np.minimum(point // 60, 3)]
     hot[rng.random(n) < 0.05] = ""
