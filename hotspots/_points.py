@@ -232,6 +232,34 @@ def unique_points(
     return codes, uxy, uw
 
 
+def unique_points_of(
+    xy: NDArray[np.float64], rows: NDArray[np.intp], weights: ArrayLike | None = None
+) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]:
+    """``unique_points(xy[rows], weights)``, equal in every number (codes in order of first
+    appearance among ``rows``), from the codes kept for ``xy`` when there are (a city's
+    rows as read: no hashing of the subset); ``rows`` are row indices.
+
+    >>> xy = np.array([[5.0, 1.0], [0.0, 0.0], [5.0, 1.0]])
+    >>> [a.tolist() for a in unique_points_of(xy, np.array([2, 1]))]
+    [[0, 1], [[5.0, 1.0], [0.0, 0.0]], [1.0, 1.0]]
+    """
+    kept = _kept_codes(xy)
+    if kept is None:
+        return unique_points(xy[rows], weights)
+    all_codes, all_xy = kept
+    sub = all_codes[rows]
+    first = np.full(len(all_xy), -1, dtype=np.intp)
+    first[sub[::-1]] = np.arange(len(sub) - 1, -1, -1)  # the last write wins: the first row
+    present = np.flatnonzero(first >= 0)
+    ranked = present[np.argsort(first[present], kind="stable")]
+    renumber = np.empty(len(all_xy), dtype=np.intp)
+    renumber[ranked] = np.arange(len(ranked))
+    codes = renumber[sub]
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    summed = np.bincount(codes, weights=w, minlength=len(ranked)).astype(np.float64, copy=False)
+    return codes, all_xy[ranked], summed
+
+
 def _keepable(xy: ArrayLike) -> bool:
     """Whether ``xy`` is a large ``(n, 2)`` float array holding its own read-only data (as
     :func:`all_points_xy` gives): its values cannot change while it lives, so what is worked

@@ -36,7 +36,7 @@ from folium.map import Layer
 from folium.template import Template
 from scipy.spatial import cKDTree
 
-from ._points import point_rows, unique_points
+from ._points import point_rows, unique_points_of
 from ._text import esc
 from .crs import to_metres, to_wgs84
 from .profile import street_names
@@ -252,7 +252,7 @@ def _street_candidates(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
     named = (street >= 0) & np.isfinite(xy).all(axis=1)
     if not named.any():
         return empty
-    point, uxy, _ = unique_points(xy[named])
+    point, uxy, _ = unique_points_of(xy, np.flatnonzero(named))  # a city's kept codes
     m = np.int64(len(uxy))
     # incidents per (street, map point), then per (street, cell) with its busiest point
     pair, k = np.unique(street[named].astype(np.int64) * m + point, return_counts=True)

@@ -40,7 +40,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from ._points import incident_xy, unique_points
+from ._points import incident_xy, unique_points_of
 from ._validate import check_incidents
 from .errors import ParameterError
 
@@ -353,7 +353,7 @@ def _locate_places(
     if place.all() or not place.any():
         return row, names
     # the distinct (position, name) pairs, as point * len(names) + name
-    point, uxy, _ = unique_points(xy[rows])
+    point, uxy, _ = unique_points_of(xy, rows)  # a city's kept codes
     m = np.int64(len(names))
     key = point.astype(np.int64) * m + row[rows]
     group, place_keys = pd.factorize(key[place])

@@ -240,3 +240,36 @@ def test_keep_points_xy_takes_only_read_only_coordinates_of_as_many_points() -> 
     frozen.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
         keep_points_xy(geoms, frozen)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    share=st.sampled_from([0.0, 0.01, 0.3, 1.0]),
+    weighted=st.booleans(),
+    shuffled=st.booleans(),
+)
+def test_a_subsets_points_from_kept_codes_equal_its_own(
+    seed: int, share: float, weighted: bool, shuffled: bool
+) -> None:
+    """unique_points_of(xy, rows) gives unique_points(xy[rows]) number for number (codes in
+    first-appearance order, points with -0.0 read as 0.0, summed weights), from the codes
+    kept for a city's array as from a plain one; rows in any order."""
+    from hotspots._points import kept_point_codes, unique_points, unique_points_of
+
+    rng = np.random.default_rng(seed)
+    points = np.round(rng.uniform(-50, 50, (300, 2)), 0)
+    points[:3] = [(0.0, 1.0), (-0.0, 1.0), (2.0, -0.0)]
+    xy = points[rng.integers(0, len(points), 11_000)]
+    xy.flags.writeable = False
+    unique_points(xy)
+    assert kept_point_codes(xy) is not None
+    rows = np.flatnonzero(rng.random(len(xy)) < share)
+    if shuffled:
+        rows = rng.permutation(rows)
+    weights = rng.uniform(0, 3, len(rows)) if weighted else None
+    want = unique_points(xy[rows], weights)
+    for given_xy in (xy, xy.copy()):  # kept codes, and none
+        got = unique_points_of(given_xy, rows, weights)
+        assert all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
+        assert np.array_equal(np.signbit(got[1]), np.signbit(want[1]))
