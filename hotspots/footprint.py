@@ -80,6 +80,12 @@ _DRAWN: KeptResults[Polygon | MultiPolygon] = KeptResults(
 _FLOOR_SHRINK = 0.97
 #: ... and this many segments per quarter circle.
 _FLOOR_QUAD_SEGS = 2
+
+#: Cell boxes of up to this many cells (or :data:`_CELL_MAP_PER_POINT` per point) are mapped,
+#: not sorted, to find their distinct cells.
+_CELL_MAP_MIN = 1 << 16
+_CELL_MAP_PER_POINT = 8
+
 # The floors last worked out, by their cluster's unique points and the margin.
 _FLOORS: KeptResults[float] = KeptResults(100_000)
 
@@ -356,12 +362,21 @@ def drawn_area_floors(clouds: list[NDArray[np.float64]], margin: float) -> list[
 
 def _unique_cells(ij: NDArray[np.int64]) -> NDArray[np.int64]:
     """``np.unique(ij, axis=0)`` (the distinct cells, sorted), through one int64 key per cell
-    when the cells span a range that fits in one (several times faster than rows)."""
+    when the cells span a range that fits in one (several times faster than rows), marked in
+    a map of the cells' box when it is small beside the points (no sort at all)."""
     lo = ij.min(axis=0)
     span = ij.max(axis=0) - lo + 1
-    if float(span[0]) * float(span[1]) >= 2.0**62:
+    cells = float(span[0]) * float(span[1])
+    if cells >= 2.0**62:
         return np.unique(ij, axis=0)
-    key = np.unique((ij[:, 0] - lo[0]) * span[1] + (ij[:, 1] - lo[1]))
+    key = (ij[:, 0] - lo[0]) * span[1] + (ij[:, 1] - lo[1])
+    if cells <= max(_CELL_MAP_MIN, _CELL_MAP_PER_POINT * len(ij)):
+        # a map of the box's cells (a city's cluster fills much of its box): no sort
+        seen = np.zeros(int(cells), dtype=bool)
+        seen[key] = True
+        key = np.flatnonzero(seen)
+    else:
+        key = np.unique(key)
     return np.column_stack([key // span[1] + lo[0], key % span[1] + lo[1]])
 
 

@@ -254,11 +254,14 @@ def test_a_dense_cluster_drawn_in_pieces_is_the_rule_at_once() -> None:
     st.sampled_from([0, 1 << 20, -(1 << 40)]),
 )
 def test_unique_cells_equal_numpy_unique_rows(cells: list[tuple[int, int]], shift: int) -> None:
-    """The one-key count of distinct cells (the area floor's) is numpy's unique rows."""
+    """The distinct cells (the area floor's), by a map of their box, by one key or by rows, are
+    numpy's unique rows."""
     ij = np.array(cells, dtype=np.int64) + shift
     assert np.array_equal(footprint._unique_cells(ij), np.unique(ij, axis=0))
     far = np.vstack([ij, [[-(1 << 40), 1 << 40]]])  # a span too wide for one key
     assert np.array_equal(footprint._unique_cells(far), np.unique(far, axis=0))
+    wide = np.vstack([ij, [[shift, shift + 10**6]]])  # one key, too sparse for a map
+    assert np.array_equal(footprint._unique_cells(wide), np.unique(wide, axis=0))
 
 
 def test_a_large_clusters_tree_is_remembered_and_equal_to_a_fresh_one() -> None:
