@@ -214,7 +214,8 @@ def unique_points(
     arr = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
     kept = _kept_codes(xy)
     codes, uxy = kept if kept is not None else _codes(arr)
-    if kept is None and _keepable(xy):
+    if kept is None and _keepable(xy) and (not len(codes) or codes.min() >= 0):
+        # (a NaN row has code -1: such an array is refused below, and its codes never kept)
         assert isinstance(xy, np.ndarray)
         codes.flags.writeable = uxy.flags.writeable = False
         ref = weakref.ref(xy, functools.partial(_forget, _KEPT_CODES, id(xy)))
@@ -248,9 +249,9 @@ def unique_points_of(
         return unique_points(xy[rows], weights)
     all_codes, all_xy = kept
     sub = all_codes[rows]
-    first = np.full(len(all_xy), -1, dtype=np.intp)
-    first[sub[::-1]] = np.arange(len(sub) - 1, -1, -1)  # the last write wins: the first row
-    present = np.flatnonzero(first >= 0)
+    first = np.full(len(all_xy), len(sub), dtype=np.intp)
+    np.minimum.at(first, sub, np.arange(len(sub)))  # each point's first row among ``rows``
+    present = np.flatnonzero(first < len(sub))
     ranked = present[np.argsort(first[present], kind="stable")]
     renumber = np.empty(len(all_xy), dtype=np.intp)
     renumber[ranked] = np.arange(len(ranked))

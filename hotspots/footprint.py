@@ -253,9 +253,9 @@ def _member_rows(pts: NDArray[np.float64], labels: NDArray[np.int64]) -> NDArray
     label_of[codes] = labels[member]
     if not np.array_equal(label_of[codes], labels[member]):
         return member  # a point with members of two labels: every row, sorted
-    first = np.full(n_points, -1, dtype=np.intp)
-    first[codes[::-1]] = member[::-1]  # the last assignment wins: each point's first row
-    return np.sort(first[first >= 0])
+    first = np.full(n_points, len(labels), dtype=np.intp)
+    np.minimum.at(first, codes, member)  # each point's first member row
+    return np.sort(first[first < len(labels)])
 
 
 def _kept_outlines(

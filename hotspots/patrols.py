@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from ._points import incident_xy, kept_point_codes, unique_points
+from ._points import all_points_xy, kept_point_codes, unique_points
 from ._validate import check_incidents
 from .errors import ParameterError
 from .overlay import (
@@ -425,13 +425,15 @@ def _member_points(
     """The map point (a code) of each ``member`` row, and the points' coordinates: the codes
     kept for a city's rows when there are (:func:`hotspots._points.kept_point_codes`), else
     the members' own distinct points."""
-    xy = incident_xy(frame)
-    kept = kept_point_codes(xy)
-    if kept is not None:
+    geoms = frame.geometry.to_numpy()
+    xy = all_points_xy(geoms)  # kept for a city's frame; None unless every row is a point
+    kept = None if xy is None else kept_point_codes(xy)
+    if kept is not None and (kept[0][member] >= 0).all():
         return kept[0][member], kept[1]
     if not len(member):
         return np.zeros(0, dtype=np.intp), np.zeros((0, 2))
-    codes, uxy, _ = unique_points(xy[member])
+    # the members' own points (rows outside the hotspots are not read)
+    codes, uxy, _ = unique_points(shapely.get_coordinates(geoms[member]))
     return codes, uxy
 
 
@@ -449,11 +451,13 @@ def _counted(
 
 
 def _text_rank(values: npt.NDArray[np.object_]) -> npt.NDArray[np.intp]:
-    """Each value's place in text order (equal values one place): a sort key for names."""
+    """Each value's place in the order pandas sorts them (equal values one place; names of
+    mixed kinds, numbers before text, as a pandas sort of the column puts them): a sort key
+    for names."""
     if not len(values):
         return np.zeros(0, dtype=np.intp)
-    _, rank = np.unique(np.asarray(values, dtype=object), return_inverse=True)
-    return np.asarray(rank, dtype=np.intp).ravel()
+    rank, _ = pd.factorize(np.asarray(values, dtype=object), sort=True)
+    return np.asarray(rank, dtype=np.intp)
 
 
 def _rank_in_group(groups: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

@@ -422,9 +422,18 @@ class StreetSpaces:
 
     def of(
         self, ids: npt.NDArray[np.intp], study: BaseGeometry
+    ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.bool_] | None]:
+        """The street spaces among the map points ``ids`` (in that order), and which of them
+        are delicate for :func:`_site_locate` (None when the spaces may overlap); see
+        :meth:`with_areas`."""
+        spaces, _, delicate = self.with_areas(ids, study)
+        return spaces, delicate
+
+    def with_areas(
+        self, ids: npt.NDArray[np.intp], study: BaseGeometry
     ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.float64], npt.NDArray[np.bool_] | None]:
-        """The street spaces among the map points ``ids`` (in that order), their areas, and
-        which of them are delicate for :func:`_site_locate` (None when the spaces may overlap).
+        """:meth:`of`, with the spaces' areas (each worked out once, with the universe's
+        spaces, but for those drawn again among the subset).
 
         ``study``: the same study area as the universe's, the caller's own copy (a prepared
         geometry must not be shared between threads).
@@ -479,7 +488,7 @@ def naive_points(
         drawn = street_spaces(fit.xy[order], study, radius=radius)
         return ranked_map(drawn, study, max_area=max_area, disjoint=True)
     ids = fit.ids[order]
-    drawn, areas, delicate = spaces.of(ids, study)
+    drawn, areas, delicate = spaces.with_areas(ids, study)
     kept = _prefix(areas, max_area)
     locate = None if delicate is None else _site_locate(spaces.universe, ids[kept], ids, delicate)
     return RankedMap(drawn[kept], areas[kept], locate)
@@ -554,7 +563,7 @@ def best_hits(
     """
     locate: Locate | None = None
     if spaces is not None and test.ids is not None and _drawn_by(spaces, test, radius):
-        drawn, areas, delicate = spaces.of(test.ids, study)
+        drawn, areas, delicate = spaces.with_areas(test.ids, study)
     else:
         drawn, delicate = street_spaces(test.xy, study, radius=radius), None
         areas = shapely.area(drawn) if len(drawn) else np.zeros(0)

@@ -169,8 +169,8 @@ def hotspot_labels(
     # Split on the unique map points with their summed weights (rows at one point share
     # their label and core flag), then give every row its point's answer.
     codes, uxy, uw = unique_points(xy, weights)
-    first = np.empty(len(uxy), dtype=np.intp)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    first = np.full(len(uxy), len(codes), dtype=np.intp)
+    np.minimum.at(first, codes, np.arange(len(codes)))  # each point's first row
     drawn: dict[int, BaseGeometry] = {}
     point_labels, point_core = _split_large(
         uxy, uw, labels[first], core[first], (eps, min_samples, margin, float(max_km2) * 1e6), drawn

@@ -746,3 +746,77 @@ def test_a_citys_patrol_points_and_streets_equal_the_plain_rule() -> None:
     assert got[cols].values.tolist() == want
     cols = ["hotspot_id", "rank_in_hotspot", "street", "incidents"]
     assert got_streets[cols].values.tolist() == want_streets
+
+
+@pytest.mark.parametrize(
+    ("names", "points", "streets"),
+    [
+        # numbers as names, one point unnamed: ties by name as pandas sorts them
+        (
+            [10, 9, None, 10, 9, 9, None],
+            [["9", 2, 0.0], ["9", 2, 2.0], ["10", 2, 1.0]],
+            [["9", 3], ["10", 2]],
+        ),
+        # numbers and text together: numbers first
+        (
+            [10, "A", None, 10, "A", "A", None],
+            [["10", 2, 0.0], ["10", 2, 1.0], ["A", 2, 2.0]],
+            [["A", 3], ["10", 2]],
+        ),
+    ],
+)
+def test_patrol_points_and_streets_of_names_that_are_not_all_text(
+    names: list[object], points: list[list[object]], streets: list[list[object]]
+) -> None:
+    """Place names given as numbers, or numbers and text mixed, are ranked as a pandas sort
+    of them ranks them (as before the tables were counted by codes), not refused."""
+    from hotspots.patrols import patrol_points
+
+    incidents = gpd.GeoDataFrame(
+        {"location": ["x"] * 7},
+        geometry=gpd.points_from_xy([0, 0, 1, 1, 2, 2, 3], [0] * 7),
+        crs="EPSG:27700",
+    )
+    hotspots = gpd.GeoDataFrame(
+        {"hotspot_id": ["H01"], "rank": [1]}, geometry=[None], crs="EPSG:27700"
+    )
+    ids, locations = pd.Series(["H01"] * 7), pd.Series(names, dtype=object)
+    got = patrol_points(incidents, hotspots, hotspot_ids=ids, top_n=3, locations=locations)
+    assert got[["location", "incidents", "easting"]].values.tolist() == points
+    got = outreach_streets(incidents, hotspots, hotspot_ids=ids, locations=locations)
+    assert got[["street", "incidents"]].values.tolist() == streets
+
+
+def test_patrol_points_read_only_the_hotspots_rows() -> None:
+    """A row outside every hotspot may be any geometry or none: only the hotspots' rows are
+    read. A city's frame with missing coordinates is refused, never counted on a wrong
+    point."""
+    from shapely.geometry import Polygon
+
+    from hotspots._points import incident_xy, kept_point_codes, unique_points
+    from hotspots.patrols import patrol_points
+
+    geoms = [Point(0, 0), Point(1, 0), Polygon([(5, 5), (6, 5), (6, 6)]), None, Point()]
+    incidents = gpd.GeoDataFrame({"location": ["On or near A"] * 5}, geometry=geoms, crs=27700)
+    hotspots = gpd.GeoDataFrame(
+        {"hotspot_id": ["H01"], "rank": [1]}, geometry=[None], crs="EPSG:27700"
+    )
+    ids = pd.Series(["H01", "H01", "", "", ""])
+    got = patrol_points(incidents, hotspots, hotspot_ids=ids)
+    assert got[["location", "incidents", "easting"]].values.tolist() == [
+        ["A", 1, 0.0],
+        ["A", 1, 1.0],
+    ]
+
+    rng = np.random.default_rng(0)
+    spot = rng.integers(0, 50, 12_000)
+    xs, ys = 530_000.0 + 10 * (spot % 7), 180_000.0 + 10 * (spot // 7)
+    xs[:5] = np.nan
+    city = gpd.GeoDataFrame(
+        {"location": ["On or near A"] * len(xs)}, geometry=gpd.points_from_xy(xs, ys), crs=27700
+    )
+    with pytest.raises(ValueError):
+        unique_points(incident_xy(city))
+    assert kept_point_codes(incident_xy(city)) is None  # no codes kept for missing points
+    with pytest.raises(ValueError):
+        patrol_points(city, hotspots, hotspot_ids=pd.Series(["H01"] * len(xs)))

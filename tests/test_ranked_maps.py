@@ -79,10 +79,13 @@ def test_street_spaces_of_a_subset_are_those_drawn_for_it(seed: int, cut: int) -
     universe = PointUniverse(rows)
     spaces = StreetSpaces(universe, STUDY, radius=25.0)
     subset = universe.points(months > cut)
-    drawn, areas, delicate = spaces.of(subset.ids, STUDY)
+    drawn, areas, delicate = spaces.with_areas(subset.ids, STUDY)
     plain = street_spaces(subset.xy, STUDY, radius=25.0)
     assert delicate is not None and len(delicate) == len(drawn)
     assert np.array_equal(areas, shapely.area(drawn))  # kept or redrawn, each its own area
+    just_spaces, same = spaces.of(subset.ids, STUDY)
+    assert same is not None and np.array_equal(same, delicate)
+    assert all(shapely.equals_exact(just_spaces, drawn, 0.0))
     assert shapely.area(drawn) == pytest.approx(shapely.area(plain), abs=1e-6)
     both_empty = shapely.is_empty(drawn) & shapely.is_empty(plain)  # outside the study area
     assert (both_empty | (shapely.hausdorff_distance(drawn, plain) < 1e-9)).all()  # to rounding
