@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import shapely
+from scipy.spatial import ConvexHull, QhullError
 
 from ._validate import check_incidents
 from .crs import to_wgs84
@@ -84,6 +85,18 @@ def _xy(incidents: gpd.GeoDataFrame) -> tuple[npt.NDArray[np.float64], npt.NDArr
     with np.errstate(invalid="ignore"):
         xy = np.column_stack([shapely.get_x(geom), shapely.get_y(geom)]).astype(float)
     return xy, np.isfinite(xy).all(axis=1)
+
+
+def _hull_km2(xy: npt.NDArray[np.float64]) -> float:
+    """The area of the points' convex hull in km² (0 for points on a line or a point). Qhull's
+    hull: GEOS 3.14's hull of points with repeats can be a bent ring of part of the area (a
+    hull point on the edge between two others)."""
+    if len(xy) < 3:
+        return 0.0
+    try:
+        return float(ConvexHull(xy).volume) / 1e6  # a 2-D hull's "volume" is its area
+    except (QhullError, ValueError):
+        return 0.0
 
 
 def _bulk(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
@@ -206,8 +219,7 @@ def check_boundaries(
     held = np.unique(poly_idx)
     names = areas[name_column].astype(str).to_numpy()
     keep = _bulk(xy[located])
-    hull = shapely.convex_hull(shapely.multipoints(xy[located][keep])) if keep.any() else None
-    incidents_km2 = float(shapely.area(hull)) / 1e6 if hull is not None else 0.0
+    incidents_km2 = _hull_km2(xy[located][keep])
     boundary_km2 = float(shapely.area(shapely.union_all(polys))) / 1e6
     total = int(located.sum())
     warnings = []

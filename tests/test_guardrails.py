@@ -92,3 +92,16 @@ def test_inside_counts_every_incident_once(k: int) -> None:
     assert out.inside == k and out.total == 400
     assert out.with_incidents == (["A", "B"] if k else [])
     assert np.isfinite(out.boundary_km2)
+
+
+def test_the_incidents_spread_is_their_hull_with_repeats() -> None:
+    """Incidents repeat their map points: the ground they spread over is the hull of the
+    points, a triangle here, though one point lies on an edge between two others (GEOS
+    3.14's hull of these rows is a bent ring of half the triangle)."""
+    corners = [(100, 100)] * 20 + [(150, 0)] * 20 + [(100, 50)] * 20 + [(125, 50)] * 5
+    inc = frame([Point(X0 + x, Y0 + y) for x, y in corners])
+    wards = gpd.GeoDataFrame(
+        {"ward_name": ["W"]}, geometry=[box(X0, Y0, X0 + 200, Y0 + 200)], crs=BNG
+    )
+    out = check_boundaries(inc, wards, name_column="ward_name")
+    assert out.incidents_km2 == pytest.approx(50 * 50 / 2 / 1e6, rel=1e-9)
