@@ -238,12 +238,16 @@ def unique_points_of(
 ) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]:
     """``unique_points(xy[rows], weights)``, equal in every number (codes in order of first
     appearance among ``rows``), from the codes kept for ``xy`` when there are (a city's
-    rows as read: no hashing of the subset); ``rows`` are row indices.
+    rows as read: no hashing of the subset); ``rows`` are row indices, in any order. Every
+    row in order: ``unique_points(xy, weights)`` itself, whose codes a large read-only ``xy``
+    keeps.
 
     >>> xy = np.array([[5.0, 1.0], [0.0, 0.0], [5.0, 1.0]])
     >>> [a.tolist() for a in unique_points_of(xy, np.array([2, 1]))]
     [[0, 1], [[5.0, 1.0], [0.0, 0.0]], [1.0, 1.0]]
     """
+    if len(rows) == len(xy) and (len(rows) < 2 or bool((np.diff(rows) > 0).all())):
+        return unique_points(xy, weights)  # every row, in order
     kept = _kept_codes(xy)
     if kept is None:
         return unique_points(xy[rows], weights)

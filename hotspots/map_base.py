@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._points import point_rows, unique_points
+from ._points import point_rows, unique_points_of
 from .crs import to_wgs84
 from .map_labels import Label, StreetCandidates, street_candidates, ward_labels
 from .map_layers import area_labels, display_layer
@@ -99,7 +99,7 @@ def _unique_points(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
     if len(xy) == 0:
         return pd.DataFrame({"x": [], "y": [], "n": []}).astype({"n": "int64"})
     finite = np.isfinite(xy).all(axis=1)
-    _, uxy, counts = unique_points(xy if finite.all() else xy[finite])  # the kept codes
+    _, uxy, counts = unique_points_of(xy, np.flatnonzero(finite))  # a city's kept codes
     return pd.DataFrame({"x": uxy[:, 0], "y": uxy[:, 1], "n": counts.astype("int64")})
 
 

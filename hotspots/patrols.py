@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from ._points import all_points_xy, kept_point_codes, unique_points
+from ._points import all_points_xy, unique_points_of
 from ._validate import check_incidents
 from .errors import ParameterError
 from .overlay import (
@@ -422,18 +422,14 @@ def patrol_points(
 def _member_points(
     frame: gpd.GeoDataFrame, member: npt.NDArray[np.intp]
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
-    """The map point (a code) of each ``member`` row, and the points' coordinates: the codes
-    kept for a city's rows when there are (:func:`hotspots._points.kept_point_codes`), else
-    the members' own distinct points."""
+    """The map point (a code) of each ``member`` row, and the points' coordinates
+    (:func:`hotspots._points.unique_points_of`: a city's kept codes); only the members'
+    geometries are read when other rows are not all points."""
     geoms = frame.geometry.to_numpy()
     xy = all_points_xy(geoms)  # kept for a city's frame; None unless every row is a point
-    kept = None if xy is None else kept_point_codes(xy)
-    if kept is not None and (kept[0][member] >= 0).all():
-        return kept[0][member], kept[1]
-    if not len(member):
-        return np.zeros(0, dtype=np.intp), np.zeros((0, 2))
-    # the members' own points (rows outside the hotspots are not read)
-    codes, uxy, _ = unique_points(shapely.get_coordinates(geoms[member]))
+    if xy is None:
+        xy, member = shapely.get_coordinates(geoms[member]), np.arange(len(member))
+    codes, uxy, _ = unique_points_of(xy, member)
     return codes, uxy
 
 

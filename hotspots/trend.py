@@ -27,7 +27,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import beta, binom, norm
 
-from ._points import all_points_xy, point_rows, unique_points
+from ._points import all_points_xy, point_rows, unique_points_of
 from ._validate import check_month, month_label, month_number, month_numbers
 from .errors import ParameterError
 
@@ -442,9 +442,7 @@ def _inside_counts(
     rows = np.flatnonzero(keep)
     # incidents share map points (police.uk snaps them): each flagged set counted per point,
     # and only the distinct points tested against the outlines
-    # every row flagged: the whole array, whose codes may be kept (the spots' order is
-    # immaterial: whole counts summed per polygon)
-    inverse, spots, _ = unique_points(xy if len(rows) == len(xy) else xy[rows])
+    inverse, spots, _ = unique_points_of(xy, rows)  # a city's kept codes
     per_spot = [np.bincount(inverse, weights=f[rows], minlength=len(spots)) for f in flags]
     tree = shapely.STRtree(shapely.points(spots))
     poly_idx, spot_idx = tree.query(polygons, predicate="intersects")

@@ -18,7 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from .._points import incident_xy, unique_points
+from .._points import incident_xy, unique_points_of
 from .._text import esc
 from ..errors import ParameterError
 from ..overlay import hotspot_id_codes
@@ -74,7 +74,7 @@ def map_points(incidents: gpd.GeoDataFrame, hotspot_ids: pd.Series) -> MapPoints
         )
     xy = incident_xy(incidents)
     ok = np.isfinite(xy).all(axis=1)
-    point, uxy, counts = unique_points(xy if ok.all() else xy[ok])  # the kept codes
+    point, uxy, counts = unique_points_of(xy, np.flatnonzero(ok))  # a city's kept codes
     # the points sorted by x, then y; each row's point among them
     order = np.lexsort((uxy[:, 1], uxy[:, 0]))
     place = np.empty(len(order), dtype=np.intp)
