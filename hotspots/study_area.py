@@ -33,7 +33,7 @@ from scipy.spatial import ConvexHull, QhullError
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from ._points import incident_xy, unique_points
+from ._points import incident_xy, unique_points_of
 from .errors import InputError, ParameterError
 
 __all__ = [
@@ -202,19 +202,6 @@ def _incidents_xy(incidents: gpd.GeoDataFrame) -> npt.NDArray[np.float64]:
     return incident_xy(incidents)
 
 
-def _distinct_kept(
-    xy: npt.NDArray[np.float64], keep: npt.NDArray[np.bool_]
-) -> npt.NDArray[np.float64]:
-    """The distinct map points of the rows ``keep``-ed (their hull is the rows' hull; a city's
-    3M rows sit on 125k points, whose codes are usually kept: no copy of the rows)."""
-    codes, uxy, _ = unique_points(xy)
-    if keep.all():
-        return uxy
-    kept = np.zeros(len(uxy), dtype=bool)
-    kept[codes[keep]] = True
-    return uxy[kept]
-
-
 def _hull(xy: npt.NDArray[np.float64], buffer_m: float) -> Polygon:
     try:  # qhull on the coordinates: several times faster than GEOS on a million points
         corners = ConvexHull(xy).vertices
@@ -280,7 +267,8 @@ def study_area(
         raise InputError("no incidents to draw a study area around; check the filters.")
     keep = without_far_outliers(xy)
     left_out = int((~keep).sum())
-    geom = _hull(_distinct_kept(xy, keep), buffer)
+    # around the kept rows' distinct map points (a city's kept codes): the rows' hull
+    geom = _hull(unique_points_of(xy, np.flatnonzero(keep))[1], buffer)
     aside = f", leaving out {left_out:,} incidents recorded far from the rest" if left_out else ""
     note = (
         f"study area: the incidents' convex hull + {buffer:.0f} m{aside}, {geom.area / 1e6:,.2f} "
