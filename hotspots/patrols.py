@@ -15,6 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from ._counts import counted, rank_within
 from ._points import all_points_xy, unique_points_of
 from ._validate import check_incidents
 from .errors import ParameterError
@@ -290,11 +291,11 @@ def outreach_streets(
     place_code, streets = location_codes(frame, locations)
     named = member & (place_code >= 0)
     # incidents per (hotspot, street): one whole-number key per pair, counted
-    pair, _, n = _counted(slot[named].astype(np.int64) * max(len(streets), 1) + place_code[named])
+    pair, _, n = counted(slot[named].astype(np.int64) * max(len(streets), 1) + place_code[named])
     slots, code = np.divmod(pair, max(len(streets), 1))
     order = np.lexsort((_text_rank(streets)[code], -n, slots))  # most first, ties by name
     slots, code, n = slots[order], code[order], n[order]
-    rank = _rank_in_group(slots)
+    rank = rank_within(slots) + 1  # 1, 2, ... in each hotspot
     keep = rank <= int(top_n)
     slots, code, n, rank = slots[keep], code[keep], n[keep], rank[keep]
     return typed_frame(
@@ -379,11 +380,11 @@ def patrol_points(
     totals = np.bincount(slot[member], minlength=len(names))
     # incidents per (hotspot, map point), and per (hotspot, map point, name): whole-number
     # keys, counted (a point's name: its most frequent, ties by name)
-    pair, pair_of_row, n = _counted(slot[member].astype(np.int64) * max(len(uxy), 1) + point)
+    pair, pair_of_row, n = counted(slot[member].astype(np.int64) * max(len(uxy), 1) + point)
     slots, p = np.divmod(pair, max(len(uxy), 1))
     named = label_code[member] >= 0
     width = max(len(labels), 1)
-    triple, _, k = _counted(pair_of_row[named].astype(np.int64) * width + label_code[member][named])
+    triple, _, k = counted(pair_of_row[named].astype(np.int64) * width + label_code[member][named])
     t_pair, t_loc = np.divmod(triple, width)
     label_rank = _text_rank(labels)
     best = np.lexsort((label_rank[t_loc], -k, t_pair))
@@ -393,7 +394,7 @@ def patrol_points(
     x, y = uxy[p, 0], uxy[p, 1]
     order = np.lexsort((y, x, _text_rank(location), -n, slots))
     slots, location, n, x, y = slots[order], location[order], n[order], x[order], y[order]
-    rank = _rank_in_group(slots)
+    rank = rank_within(slots) + 1  # 1, 2, ... in each hotspot
     keep = rank <= int(top_n)
     slots, location, n, x, y, rank = (a[keep] for a in (slots, location, n, x, y, rank))
     lonlat = (
@@ -433,19 +434,6 @@ def _member_points(
     return codes, uxy
 
 
-def _counted(
-    keys: npt.NDArray[np.int64],
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp], npt.NDArray[np.int64]]:
-    """The distinct ``keys`` (in first-appearance order), each key's index into them, and
-    how often each occurs (hashed, not sorted: a city's millions of rows)."""
-    codes, distinct = pd.factorize(keys)
-    return (
-        np.asarray(distinct, dtype=np.int64),
-        np.asarray(codes, dtype=np.intp),
-        np.bincount(codes, minlength=len(distinct)).astype(np.int64),
-    )
-
-
 def _text_rank(values: npt.NDArray[np.object_]) -> npt.NDArray[np.intp]:
     """Each value's place in the order pandas sorts them (equal values one place; names of
     mixed kinds, numbers before text, as a pandas sort of the column puts them): a sort key
@@ -454,15 +442,6 @@ def _text_rank(values: npt.NDArray[np.object_]) -> npt.NDArray[np.intp]:
         return np.zeros(0, dtype=np.intp)
     rank, _ = pd.factorize(np.asarray(values, dtype=object), sort=True)
     return np.asarray(rank, dtype=np.intp)
-
-
-def _rank_in_group(groups: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """1, 2, ... within each run of equal ``groups`` (sorted)."""
-    if not len(groups):
-        return np.zeros(0, dtype=np.int64)
-    starts = np.r_[0, np.flatnonzero(groups[1:] != groups[:-1]) + 1]
-    size = np.diff(np.r_[starts, len(groups)])
-    return np.arange(1, len(groups) + 1) - np.repeat(starts, size)
 
 
 def coverage_share(

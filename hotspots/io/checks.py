@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .._counts import rank_within
 from .._text import list_some
 from ..crs import in_great_britain
 from .id_codes import equal_id_codes
@@ -173,7 +174,7 @@ def mark_duplicates(
     dup = np.where(repeat_ok[cand], src != first_src, first_pos != np.arange(cand.size))
     code[cand[dup]] = _C_DUP
     kept = cand[~dup]
-    rank = _rank_within(key[~dup])
+    rank = rank_within(key[~dup])
     again = rank > 0
     if again.any():
         frame = frame.copy()
@@ -204,18 +205,3 @@ def _repeated(rows: npt.NDArray[np.intp], id_code: npt.NDArray[np.intp]) -> npt.
         return rows[:0]
     ids = id_code[rows]
     return rows[np.bincount(ids)[ids] > 1]
-
-
-def _rank_within(key: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
-    """0 for the first row of each key, 1 for the second, ... (a numpy cumcount).
-
-    >>> _rank_within(np.array([5, 3, 5, 5, 3])).tolist()
-    [0, 0, 1, 2, 1]
-    """
-    order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_key)) + 1]
-    group_start = np.repeat(starts, np.diff(np.r_[starts, key.size]))
-    rank = np.empty(key.size, dtype=np.intp)
-    rank[order] = np.arange(key.size) - group_start
-    return rank
