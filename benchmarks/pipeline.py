@@ -11,9 +11,10 @@ cached in ``--keep`` when given). Each run, in this one process:
   DBSCAN (eps 150 m, min_samples 15) on the unique map points with their counts, the labels
   written to /dev/null (issue 12's yardstick);
 * **pipeline**, timed by stage: ``read`` (read_incidents: parse, checks, projection),
-  ``analyse`` (settings, clustering, outlines, statistics, overlays, patrol points; without
-  the back-test), ``backtest`` (hotspot_backtest), ``write`` (write_analysis: every output
-  file, map.html included);
+  ``analyse`` (settings, clustering, outlines, statistics, overlays, patrol points: analyse
+  up to where it hands the hotspots to the back-test, whose baseline maps begin before the
+  clustering, in a thread of their own), ``backtest`` (what the back-test adds after that),
+  ``write`` (write_analysis: every output file, map.html included);
 
 with the peak memory of each (Linux VmHWM, reset before each; "from": the resident memory the
 stage started from; the pipeline starts with the reference's freed memory given back, as a
@@ -50,9 +51,10 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from london_like import write_london_like  # noqa: E402
 from memory import peak_rss_kb, release_freed, reset_peak_rss_kb  # noqa: E402
 
+import hotspots.pipeline as pipeline_module  # noqa: E402
 from hotspots import read_incidents  # noqa: E402
 from hotspots.outputs import write_analysis  # noqa: E402
-from hotspots.pipeline import analyse, hotspot_backtest  # noqa: E402
+from hotspots.pipeline import analyse  # noqa: E402
 
 SETTINGS: dict[str, dict[str, Any]] = {
     "fixed": {"eps": 150.0, "min_samples": 15, "tune": False},
@@ -113,12 +115,27 @@ def pipeline(path: Path, out: Path, settings: dict[str, Any]) -> dict[str, float
 
     stage("read", lambda: read_incidents(path))
     incidents, report = box["read"]
-    stage("analyse", lambda: analyse(incidents, run_backtest=False, **settings))
-    result = box["analyse"]
-    stage("backtest", lambda: hotspot_backtest(incidents, result.found))
-    result.backtest = box["backtest"]
-    if result.backtest is not None:
-        result.notes += list(result.backtest.notes)
+    # analyse back-tests as the command line does: the back-test begins before the hotspots
+    # are found (its baselines drawn meanwhile), so the analysis is split where it hands the
+    # hotspots to the back-test: "analyse" up to there, "backtest" what it adds after.
+    hand_over = pipeline_module._backtest_into
+
+    def split(analysis: Any, started: Any) -> Any:
+        t["analyse"] = time.perf_counter() - start
+        t["analyse_mb"] = _peak_mb()
+        t["backtest_from"] = _reset_peak()
+        return hand_over(analysis, started)
+
+    gc.collect()
+    t["analyse_from"] = _reset_peak()
+    start = time.perf_counter()
+    pipeline_module._backtest_into = split
+    try:
+        result = analyse(incidents, **settings)
+    finally:
+        pipeline_module._backtest_into = hand_over
+    t["backtest"] = time.perf_counter() - start - t["analyse"]
+    t["backtest_mb"] = _peak_mb()
     stage("write", lambda: write_analysis(result, out, report=report))
     t["total"] = sum(t[s] for s in STAGES)
     t["peak_mb"] = max(t[f"{s}_mb"] for s in STAGES)

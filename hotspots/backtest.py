@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +77,7 @@ __all__ = [
     "NAIVE_POINTS",
     "SHARES",
     "BacktestResult",
+    "BacktestStart",
     "Fold",
     "MapPoints",
     "PointUniverse",
@@ -91,6 +92,7 @@ __all__ = [
     "plan_folds",
     "ranked_map",
     "simplified",
+    "start_backtest",
     "street_spaces",
 ]
 
@@ -264,6 +266,7 @@ def backtest(
     radius: float = DEFAULT_MARGIN,
     threads: int | None = 1,
     points_map: Callable[[MapPoints, int], Sequence[BaseGeometry]] | None = None,
+    started: BacktestStart | None = None,
 ) -> BacktestResult | None:
     """Score the hotspot map and the baselines on the incidents' own months (module docstring).
 
@@ -294,17 +297,35 @@ def backtest(
         are: fits it on a fold's map points (:func:`map_points` of its fit incidents, harm
         summed when ``weighted``) and number of incidents (faster at city scale: the points
         are cut from ones found once for every fold). ``hotspot_map`` is then not called.
+    started
+        The back-test begun with :func:`start_backtest` on the same incidents, study area,
+        folds, ``weighted`` and ``radius`` (its baseline maps may be drawn already; its
+        ``threads`` are used); it is ended here either way.
 
     Returns
     -------
     BacktestResult or None
         None when there are too few months to back-test.
     """
-    months = month_numbers(incidents["month"])
-    plan = list(folds) if folds is not None else plan_folds(months)
-    if not plan:
+    if started is None:
+        started = start_backtest(
+            incidents,
+            study=study,
+            weighted=weighted,
+            folds=folds,
+            radius=radius,
+            threads=threads,
+            rows_map=points_map is None and hotspot_map is not None,
+        )
+    elif not started.matches(incidents, study, folds, (weighted, float(radius))):
+        started.cancel()
+        raise ParameterError(
+            "started: it was begun on other incidents, study area, folds or settings; give "
+            "the ones start_backtest was given."
+        )
+    if started is None:
         return None
-    study = simplified(study)
+    plan = started.plan
     fit_map: _FitMap | None = None
     if points_map is not None:
         on_points = points_map
@@ -318,10 +339,10 @@ def backtest(
         def fit_map(frame: Any, rows: npt.NDArray[np.bool_], points: MapPoints) -> Any:
             return on_rows(frame[rows])
 
-    needs_frame = points_map is None and hotspot_map is not None
-    scored = _scored_folds(
-        incidents, study, plan, fit_map, weighted, radius, threads, needs_frame=needs_frame
-    )
+    if fit_map is not None and points_map is None and not started.needs_frame:
+        started.cancel()
+        raise ParameterError("started: begun with rows_map=False; a hotspot_map needs True.")
+    scored = started.scored(fit_map)
     release_free_memory()  # the folds' maps, street spaces and points: pages back to the system
     rows: list[dict[str, Any]] = []
     curves: list[dict[str, Any]] = []
@@ -367,24 +388,30 @@ class _FoldPoints:
 
 # A fold's piece of work: a map drawn and scored (by its name), or the best any map could do.
 _BEST = "best possible"
+# The jobs of a fold, longest first (after the hotspot map), but the best hits (which wait
+# for the street spaces) after the cells, and the map points (quickest) last.
+_BASELINE_JOBS = (KDE, NAIVE_CELLS, _BEST, NAIVE_POINTS)
+_Task = tuple[int, str]  # (fold position, job name)
 
 
-def _scored_folds(
+@dataclass(frozen=True)
+class _Folds:
+    """What the folds' jobs read: the rows inside the study area (only the columns the maps
+    read), each fold's points, and every map point of those rows."""
+
+    frame: gpd.GeoDataFrame
+    folds: list[_FoldPoints | None]
+    universe: PointUniverse
+
+
+def _fold_points(
     incidents: gpd.GeoDataFrame,
     study: BaseGeometry,
     plan: list[Fold],
-    hotspot_map: _FitMap | None,
     weighted: bool,
-    radius: float,
-    threads: int | None,
-    *,
     needs_frame: bool,
-) -> list[_Scored]:
-    """Each fold's table rows and curve points (:func:`_fold_rows`), in fold order (None for
-    a fold without test incidents); see :func:`backtest`. Everything the folds share (the
-    rows' map points, the street spaces) is dropped when this returns."""
-    # The rows' map points are found once, and every map point's street space drawn once:
-    # each fold's points and street spaces are cut from them.
+) -> _Folds:
+    """The rows' map points, found once, and each fold's points cut from them."""
     xy = incident_xy(incidents) if len(incidents) else np.zeros((0, 2))
     weights = incidents["weight"].to_numpy(dtype=float) if weighted else None
     universe = PointUniverse(xy, weights)  # the whole array: its codes may be kept
@@ -397,67 +424,171 @@ def _scored_folds(
     slim = [c for c in ("month", "weight") if c in incidents.columns]
     frame = incidents.loc[inside, [*slim, incidents.geometry.name] if needs_frame else slim]
     months = month_numbers(frame["month"])
-    max_area = MAX_SHARE * float(study.area)
-    targets = _SHARES * float(study.area)
-    fold_study = study
     folds: list[_FoldPoints | None] = []
     for fold in plan:
         fit_rows = (months >= fold.fit[0]) & (months <= fold.fit[1])
         test = universe.points((months >= fold.test[0]) & (months <= fold.test[1]))
         ok = test.total > 0 and fit_rows.any()
         folds.append(_FoldPoints(fold, fit_rows, universe.points(fit_rows), test) if ok else None)
+    return _Folds(frame, folds, universe)
 
-    def draw(name: str, work: _FoldPoints, study: BaseGeometry) -> RankedMap:
-        fit = work.fit
+
+class BacktestStart:
+    """The part of a back-test that needs no hotspot map, begun in a thread of its own before
+    the map is known (:func:`start_backtest`): the folds' map points, then every map point's
+    street space, worked out while the caller finds its hotspots (a stage that leaves the
+    second core idle). :func:`backtest` takes it on with ``started=``: the results are those
+    of a back-test begun there. Everything it holds is dropped when :func:`backtest` returns
+    or :meth:`cancel` is called.
+    """
+
+    def __init__(
+        self,
+        incidents: gpd.GeoDataFrame,
+        study: BaseGeometry,
+        plan: list[Fold],
+        setting: tuple[bool, float, int | None],
+        *,
+        needs_frame: bool,
+    ) -> None:
+        weighted, radius, threads = setting
+        self._given: tuple[Any, ...] | None = (incidents, study, weighted, radius)
+        self.needs_frame = needs_frame
+        self.plan = plan
+        self.study = study = simplified(study)
+        self.radius = radius
+        self.max_area = MAX_SHARE * float(study.area)
+        self.targets = _SHARES * float(study.area)
+        n_jobs = (len(_BASELINE_JOBS) + 1) * len(plan)
+        if threads is None:
+            self.n_workers = workers(n_jobs, len(incidents), _PARALLEL_FOLD_ROWS)
+        else:
+            self.n_workers = min(n_jobs, os.cpu_count() or 1, max(1, threads))
+        # The folds' points, then every map point's street space (drawn once: each fold's
+        # are cut from them), each from its own copy of the study area, in one thread while
+        # the caller goes on; the jobs that need the street spaces wait for them.
+        self._builder = ThreadPoolExecutor(max_workers=1)
+        fold_study = shapely.from_wkb(shapely.to_wkb(study))
+        args = (incidents, fold_study, plan, weighted, needs_frame)
+        self._folds: Future[_Folds] | None = self._builder.submit(_fold_points, *args)
+        space_study = shapely.from_wkb(shapely.to_wkb(study))
+        self._spaces: Future[StreetSpaces] | None = self._builder.submit(
+            lambda: StreetSpaces(self.folds().universe, space_study, radius=radius)
+        )
+
+    def matches(
+        self,
+        incidents: gpd.GeoDataFrame,
+        study: BaseGeometry,
+        folds: Sequence[Fold] | None,
+        setting: tuple[bool, float],
+    ) -> bool:
+        """Whether it was begun on these incidents (the same frame), study area, folds (None:
+        the planned ones) and ``(weighted, radius)``."""
+        if self._given is None:
+            return False  # cancelled, or scored already
+        given_incidents, given_study, weighted, radius = self._given
+        return (
+            incidents is given_incidents
+            and (study is given_study or bool(shapely.equals_exact(study, given_study, 0.0)))
+            and (folds is None or list(folds) == self.plan)
+            and setting == (weighted, radius)
+        )
+
+    def folds(self) -> _Folds:
+        """The folds' points (waits for the thread finding them)."""
+        assert self._folds is not None, "the back-test has ended"
+        return self._folds.result()
+
+    def spaces(self) -> StreetSpaces:
+        """Every map point's street space (waits for the thread drawing them)."""
+        assert self._spaces is not None, "the back-test has ended"
+        return self._spaces.result()
+
+    def job(self, task: _Task, hotspot_map: _FitMap | None) -> Any:
+        """One job: a map drawn and scored (what it caught at each share, its area), or the
+        best hits (:func:`best_hits`)."""
+        work = self.folds().folds[task[0]]
+        assert work is not None
+        # Each job its own copy of the study area: a prepared GEOS geometry builds its index
+        # lazily and must not be shared between threads.
+        study = shapely.from_wkb(shapely.to_wkb(self.study))
+        if task[1] == _BEST:
+            return best_hits(
+                work.test, study, self.targets, radius=self.radius, spaces=self.spaces()
+            )
+        ranked = self._draw(task[1], work, study, hotspot_map)  # scored once drawn, dropped
+        return capture(ranked, work.test, self.targets), ranked.area
+
+    def _draw(
+        self, name: str, work: _FoldPoints, study: BaseGeometry, hotspot_map: _FitMap | None
+    ) -> RankedMap:
+        fit, max_area = work.fit, self.max_area
         if name == HOTSPOTS:
             assert hotspot_map is not None
-            return ranked_map(
-                list(hotspot_map(frame, work.fit_rows, fit)), study, max_area=max_area
-            )
+            polygons = list(hotspot_map(self.folds().frame, work.fit_rows, fit))
+            return ranked_map(polygons, study, max_area=max_area)
         if name == NAIVE_CELLS:
             return naive_cells(fit, study, max_area=max_area)
         if name == KDE:
             return kde_map(fit, study, max_area)
-        return naive_points(fit, study, radius=radius, max_area=max_area, spaces=spaces.result())
+        spaces = self.spaces()
+        return naive_points(fit, study, radius=self.radius, max_area=max_area, spaces=spaces)
 
-    def job(task: tuple[int, str]) -> Any:
-        work = folds[task[0]]
-        assert work is not None
-        # Each job its own copy of the study area: a prepared GEOS geometry builds its index
-        # lazily and must not be shared between threads.
-        study = shapely.from_wkb(shapely.to_wkb(fold_study))
-        if task[1] == _BEST:
-            return best_hits(work.test, study, targets, radius=radius, spaces=spaces.result())
-        ranked = draw(task[1], work, study)  # scored as soon as drawn, then dropped
-        return capture(ranked, work.test, targets), ranked.area
+    def scored(self, hotspot_map: _FitMap | None) -> list[_Scored]:
+        """Each fold's table rows and curve points (:func:`_fold_rows`), in fold order (None
+        for a fold without test incidents); everything held is dropped on return."""
+        try:
+            folds = self.folds().folds
+            # Every fold's maps are independent jobs, run two at a time on two cores once
+            # the folds are big enough to pay (GEOS, numpy and pandas release the GIL in
+            # their loops): jobs, not whole folds, so that no core idles while the last fold
+            # finishes alone; the longest first.
+            names = [*([HOTSPOTS] if hotspot_map is not None else []), *_BASELINE_JOBS]
+            todo = [(k, name) for name in names for k, work in enumerate(folds) if work]
+            if self.n_workers > 1:
+                with ThreadPoolExecutor(max_workers=self.n_workers) as pool:
+                    ran = pool.map(lambda task: self.job(task, hotspot_map), todo)
+                    done = dict(zip(todo, ran, strict=True))
+            else:
+                done = {task: self.job(task, hotspot_map) for task in todo}
+        finally:
+            self.cancel()
+        scored: list[_Scored] = []
+        for k, work in enumerate(folds):
+            if work is None:
+                scored.append(None)
+                continue
+            names = [HOTSPOTS, *_BASELINES]
+            caught = {name: done[(k, name)] for name in names if (k, name) in done}
+            best, area = done[(k, _BEST)], float(self.study.area)
+            scored.append(_fold_rows(work.fold, caught, work.test, best, area))
+        return scored
 
-    # Every fold's maps are independent jobs, run two at a time on two cores once the folds
-    # are big enough to pay (GEOS, numpy and pandas release the GIL in their loops): jobs, not
-    # whole folds, so that no core idles while the last fold finishes alone. The longest
-    # first; the ones needing the street spaces last (they are drawn meanwhile).
-    names = [*([HOTSPOTS] if hotspot_map is not None else []), KDE, NAIVE_CELLS]
-    order = [*names, NAIVE_POINTS, _BEST]
-    jobs = [(k, name) for name in order for k, work in enumerate(folds) if work is not None]
-    if threads is None:
-        n_workers = workers(len(jobs), len(frame), _PARALLEL_FOLD_ROWS)
-    else:
-        n_workers = min(len(jobs), os.cpu_count() or 1, max(1, threads))
-    # Every map point's street space is drawn once, in its own thread while the jobs start
-    # on the maps that do not need them, from its own copy of the study area.
-    with ThreadPoolExecutor(max_workers=1) as builder:
-        spaces = builder.submit(
-            StreetSpaces, universe, shapely.from_wkb(shapely.to_wkb(study)), radius=radius
-        )
-        if n_workers > 1:
-            with ThreadPoolExecutor(max_workers=n_workers) as pool:
-                done = dict(zip(jobs, pool.map(job, jobs), strict=True))
-        else:
-            done = {task: job(task) for task in jobs}
-    scored: list[_Scored] = []
-    for k, work in enumerate(folds):
-        if work is None:
-            scored.append(None)
-            continue
-        caught = {name: done[(k, name)] for name in (HOTSPOTS, *_BASELINES) if (k, name) in done}
-        scored.append(_fold_rows(work.fold, caught, work.test, done[(k, _BEST)], float(study.area)))
-    return scored
+    def cancel(self) -> None:
+        """Stop what has not begun, wait for what is running, and drop everything held."""
+        self._builder.shutdown(wait=True, cancel_futures=True)
+        self._folds = self._spaces = None
+        self._given = None
+
+
+def start_backtest(
+    incidents: gpd.GeoDataFrame,
+    *,
+    study: BaseGeometry,
+    weighted: bool = False,
+    folds: Sequence[Fold] | None = None,
+    radius: float = DEFAULT_MARGIN,
+    threads: int | None = 1,
+    rows_map: bool = True,
+) -> BacktestStart | None:
+    """Begin the back-test of :func:`backtest` (the same arguments) before the hotspot map is
+    known; pass the result to :func:`backtest` as ``started``. ``rows_map``: whether the
+    hotspot map will be a ``hotspot_map`` (fitted on rows; False: a ``points_map``). None when
+    there are too few months to back-test. Call :meth:`BacktestStart.cancel` if it is not
+    passed on (an error on the way)."""
+    plan = list(folds) if folds is not None else plan_folds(month_numbers(incidents["month"]))
+    if not plan:
+        return None
+    setting = (weighted, float(radius), threads)
+    return BacktestStart(incidents, study, plan, setting, needs_frame=rows_map)

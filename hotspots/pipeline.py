@@ -26,11 +26,12 @@ import pandas as pd
 
 from ._memory import release_free_memory
 from ._points import incident_xy
-from .backtest import MAX_SHARE, BacktestResult, MapPoints, backtest, map_points
+from .backtest import BacktestResult, BacktestStart
 from .boroughs import ward_groups
 from .cluster import Suggestion, map_point_spacing
 from .errors import InputError, ParameterError
 from .find import HotspotResult, find_hotspots, suggest_parameters
+from .found_backtest import hotspot_backtest, start_hotspot_backtest
 from .harm import HarmResult, apply_harm_weights
 from .overlay import assign_wards, overlay_hotspots, ward_table
 from .patrols import (
@@ -43,7 +44,6 @@ from .patrols import (
 from .prepared import ALL_INCIDENTS, Prepared, prepare
 from .profile import monthly_counts
 from .study_area import StudyArea, study_area
-from .tuning import cluster_map
 
 __all__ = [
     "ALL_INCIDENTS",
@@ -343,21 +343,50 @@ def analyse(
         prepared = prepare(incidents, wards=wards, boundary=boundary)
     incidents, harm_info = _weigh(incidents, harm, harm_source)
     area = prepared.study_area
-    log.info("Finding hotspots in %s incidents ...", f"{len(incidents):,}")
-    grouped = ward_groups(incidents, wards) if wards is not None and method == "dbscan" else None
-    found = find_hotspots(
-        incidents,
-        eps=eps,
-        min_samples=min_samples,
-        method=method,
-        min_cluster_size=min_cluster_size,
-        study_area=area,
-        weighted=harm is not None,
-        tune=tune,
-        groups=grouped[0] if grouped else None,
-        group_areas_km2=grouped[1] if grouped else None,
-        locations=prepared.locations,
-    )
+    # At city scale the back-test's baselines need no hotspots: begun now, on the core the
+    # clustering leaves idle.
+    started = start_hotspot_backtest(incidents, area, method, harm, wards) if run_backtest else None
+    try:
+        log.info("Finding hotspots in %s incidents ...", f"{len(incidents):,}")
+        grouped = (
+            ward_groups(incidents, wards) if wards is not None and method == "dbscan" else None
+        )
+        found = find_hotspots(
+            incidents,
+            eps=eps,
+            min_samples=min_samples,
+            method=method,
+            min_cluster_size=min_cluster_size,
+            study_area=area,
+            weighted=harm is not None,
+            tune=tune,
+            groups=grouped[0] if grouped else None,
+            group_areas_km2=grouped[1] if grouped else None,
+            locations=prepared.locations,
+        )
+        analysis = _assembled(incidents, found, prepared, harm_info, (wards, patrols, population))
+        if run_backtest:
+            _backtest_into(analysis, started)
+    except BaseException:
+        if started is not None:
+            started.cancel()  # its threads stopped, not left drawing for nobody
+        raise
+    for note in analysis.notes:
+        log.info("%s", note)
+    release_free_memory()  # what the clustering and outlines dropped, back to the system
+    return analysis
+
+
+def _assembled(
+    incidents: gpd.GeoDataFrame,
+    found: HotspotResult,
+    prepared: Prepared,
+    harm_info: HarmResult | None,
+    layers: tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None, pd.DataFrame | None],
+) -> Analysis:
+    """The analysis of ``found``: overlaid on the wards and patrol areas (and population),
+    with the monthly counts, overall figures and crime mix."""
+    wards, patrols, population = layers
     ids = found.hotspot_ids
     hotspots = found.hotspots
     if wards is not None or patrols is not None:
@@ -369,7 +398,7 @@ def analyse(
         hotspot_ids=ids,
         found=found,
         hotspots=hotspots,
-        study_area=area,
+        study_area=prepared.study_area,
         wards=wards,
         patrols=patrols,
         harm=harm_info,
@@ -379,11 +408,6 @@ def analyse(
     analysis.monthly = monthly_counts(incidents, ids)
     analysis.overall = prepared.overall
     analysis.crime_mix = crime_mix(incidents, ids)
-    if run_backtest:
-        add_backtest(analysis)
-    for note in analysis.notes:
-        log.info("%s", note)
-    release_free_memory()  # what the clustering and outlines dropped, back to the system
     return analysis
 
 
@@ -395,6 +419,11 @@ def add_backtest(analysis: Analysis) -> Analysis:
     """
     if analysis.backtest is not None:
         return analysis
+    return _backtest_into(analysis, None)
+
+
+def _backtest_into(analysis: Analysis, started: BacktestStart | None) -> Analysis:
+    """:func:`add_backtest`, taking on the back-test ``started`` (None: begun here)."""
     log.info("Back-testing the hotspots on earlier months ...")
     found = analysis.found
     grouped = None
@@ -405,122 +434,11 @@ def add_backtest(analysis: Analysis) -> Analysis:
         found,
         weighted=analysis.harm is not None,
         groups=grouped[0] if grouped else None,
+        started=started,
     )
     if analysis.backtest is not None:
         analysis.notes += list(analysis.backtest.notes)
     return analysis
-
-
-def hotspot_backtest(
-    incidents: gpd.GeoDataFrame,
-    found: HotspotResult,
-    *,
-    weighted: bool = False,
-    groups: pd.Series | None = None,
-) -> BacktestResult | None:
-    """Back-test the settings of ``found`` on the incidents' own months.
-
-    Each fold's hotspots are found with the same method, ``eps``, outline margin and size
-    limit, and ``min_samples`` scaled to the fold's share of the incidents (or harm): settings
-    found for a year ask proportionally less of nine months. Whether the settings were given
-    or suggested, the back-test is the same (the dashboard passes the suggested values on).
-    With ``groups`` (as ``find_hotspots`` clustered them), each group is refitted with its own
-    ``min_samples`` scaled to the group's share.
-    """
-    area = found.study_area
-    total = _amount(incidents, weighted)
-
-    def dbscan_map(points: MapPoints, amount: float) -> list[Any]:
-        scale = amount / total if total else 0.0
-        return cluster_map(
-            points,
-            eps=float(found.eps_m or 0),
-            min_samples=max(1, round(found.min_samples * scale)),
-            margin=found.margin,
-            max_km2=found.max_km2,
-            max_area=MAX_SHARE * area.geometry.area,
-        )
-
-    def fit_map(fit: gpd.GeoDataFrame) -> list[Any]:
-        if groups is not None and found.method == "dbscan":
-            return _grouped_fit_map(incidents, fit, found, groups, weighted)
-        if found.method == "dbscan":
-            return dbscan_map(_cluster_points(fit, weighted), _amount(fit, weighted))
-        scale = _amount(fit, weighted) / total if total else 0.0
-        min_samples = max(1, round(found.min_samples * scale))
-        size = max(2, round((found.min_cluster_size or found.min_samples) * scale))
-        refit = find_hotspots(
-            incidents.loc[fit.index],  # every column: the profile reads them
-            method="hdbscan",
-            min_samples=min_samples,
-            min_cluster_size=size,
-            weighted=weighted,
-            study_area=area,
-            margin=found.margin,
-        )
-        return list(refit.hotspots.geometry)
-
-    # Counted incidents (whole numbers: the same sums in any order) are clustered straight
-    # from the fold's map points, which the back-test cuts from ones found once.
-    on_points = found.method == "dbscan" and groups is None and not weighted
-    return backtest(
-        incidents,
-        study=area.geometry,
-        hotspot_map=fit_map,
-        weighted=weighted,
-        radius=found.margin,
-        # DBSCAN maps share no prepared geometry between folds: two at a time when large
-        threads=None if found.method == "dbscan" else 1,
-        points_map=(lambda points, rows: dbscan_map(points, float(rows))) if on_points else None,
-    )
-
-
-def _amount(frame: gpd.GeoDataFrame, weighted: bool) -> float:
-    """The incidents of ``frame``, or their harm."""
-    return float(frame["weight"].sum()) if weighted else float(len(frame))
-
-
-def _cluster_points(frame: gpd.GeoDataFrame, weighted: bool) -> MapPoints:
-    """The map points DBSCAN clusters, as find_hotspots does: harm scaled to an average of 1."""
-    points = map_points(frame, weighted=weighted)
-    if weighted and points.total > 0:
-        return MapPoints(points.xy, points.counts * len(frame) / points.total)
-    return points
-
-
-def _grouped_fit_map(
-    incidents: gpd.GeoDataFrame,
-    fit: gpd.GeoDataFrame,
-    found: HotspotResult,
-    groups: pd.Series,
-    weighted: bool,
-) -> list[Any]:
-    """The fold's hotspots group by group, each with its ``min_samples`` scaled to its share."""
-    names = groups.reindex(incidents.index).fillna("").astype(str)
-    fit_names = names.reindex(fit.index)
-    xy_parts, count_parts, group_of, needed = [], [], [], []
-    for g, (name, whole) in enumerate(sorted(found.group_min_samples.items())):
-        label = "" if name == "(no group)" else name
-        part = fit[(fit_names == label).to_numpy()]
-        points = _cluster_points(part, weighted)
-        total = _amount(incidents[(names == label).to_numpy()], weighted)
-        share = _amount(part, weighted) / total if total else 0.0
-        xy_parts.append(points.xy)
-        count_parts.append(points.counts)
-        group_of.append(np.full(len(points.xy), g, dtype=np.int64))
-        needed.append(max(1, round(whole * share)))
-    if not xy_parts:
-        return []
-    merged = MapPoints(np.vstack(xy_parts), np.concatenate(count_parts))
-    return cluster_map(
-        merged,
-        eps=float(found.eps_m or 0),
-        min_samples=needed,
-        margin=found.margin,
-        max_km2=found.max_km2,
-        groups=np.concatenate(group_of),
-        max_area=MAX_SHARE * found.study_area.geometry.area,
-    )
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,10 @@ from hotspots.backtest import (
     naive_points,
     plan_folds,
     ranked_map,
+    start_backtest,
     street_spaces,
 )
+from hotspots.errors import ParameterError
 from hotspots.footprint import hotspot_footprints
 from hotspots.tuning import choose_settings, cluster_map, hotspot_labels
 
@@ -349,6 +351,63 @@ def test_folds_scored_two_at_a_time_equal_one_at_a_time() -> None:
     assert one is not None and two is not None and len(one.folds) == 3
     pd.testing.assert_frame_equal(one.table, two.table)
     pd.testing.assert_frame_equal(one.curve, two.curve)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("kind", ["points", "rows"])
+def test_a_backtest_begun_early_equals_one_begun_at_once(threads: int, kind: str) -> None:
+    """start_backtest works out the folds' points and street spaces before the map is known
+    (while the caller clusters); backtest(started=...) then scores exactly as without it, and
+    drops what it held."""
+    frame = a_year_of_sites(seed=5)
+    frame.loc[frame.index[::7], "weight"] = 2.5
+
+    def on_points(points: MapPoints, n: int) -> list:
+        return cluster_map(points, eps=60.0, min_samples=max(2, n // 40))
+
+    def on_rows(fit: gpd.GeoDataFrame) -> list:
+        return on_points(map_points(fit, weighted=True), len(fit))
+
+    maps = {"points_map": on_points, "hotspot_map": None}
+    if kind == "rows":
+        maps = {"points_map": None, "hotspot_map": on_rows}
+    args = {"study": STUDY, "weighted": True, "threads": threads}
+    want = backtest(frame, **args, **maps)  # type: ignore[arg-type]
+    started = start_backtest(frame, **args, rows_map=kind == "rows")  # type: ignore[arg-type]
+    assert started is not None
+    got = backtest(frame, **args, **maps, started=started)  # type: ignore[arg-type]
+    assert got is not None and want is not None and len(got.folds) == 3
+    pd.testing.assert_frame_equal(got.table, want.table)
+    pd.testing.assert_frame_equal(got.curve, want.curve)
+    assert set(got.table["method"]) == {HOTSPOTS, NAIVE_POINTS, NAIVE_CELLS, KDE}
+    with pytest.raises(AssertionError, match="ended"):
+        started.spaces()  # dropped once scored
+
+
+def test_a_backtest_begun_on_other_incidents_or_settings_is_refused() -> None:
+    """A started back-test is taken on only with the incidents (the same frame), study area,
+    folds, weights and radius it was begun with; otherwise a one-line ParameterError, and its
+    thread is stopped."""
+    frame = a_year_of_sites(seed=8)
+    cases = [
+        ({}, {"study": box(0, 0, 900, 900)}),
+        ({}, {"weighted": True}),
+        ({}, {"radius": 40.0}),
+        ({}, {"folds": plan_folds(np.arange(24288, 24300), test_months=2)}),
+        ({"other": frame.copy()}, {}),
+    ]
+    for swap, change in cases:
+        started = start_backtest(frame, study=STUDY)
+        assert started is not None
+        args = {"study": STUDY, "hotspot_map": None, **change}
+        with pytest.raises(ParameterError, match=r"^started: it was begun on other") as err:
+            backtest(swap.get("other", frame), **args, started=started)  # type: ignore[arg-type]
+        assert "\n" not in str(err.value)
+        assert started.matches(frame, STUDY, None, (False, 25.0)) is False  # ended
+    points_only = start_backtest(frame, study=STUDY, rows_map=False)
+    with pytest.raises(ParameterError, match="rows_map=False"):
+        backtest(frame, study=STUDY, hotspot_map=lambda fit: [], started=points_only)
+    assert start_backtest(frame[frame["month"] < "2024-03"], study=STUDY) is None  # 2 months
 
 
 @settings(max_examples=40, deadline=None)

@@ -208,13 +208,27 @@ def test_crime_mix_is_the_crosstab_in_long_form(incidents) -> None:  # type: ign
     assert len(got) > 2
 
 
-def test_add_backtest_later_equals_the_backtest_of_analyse(incidents, wards) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("with_wards", [True, False])
+@pytest.mark.parametrize("harmed", [False, True])
+def test_add_backtest_later_equals_the_backtest_of_analyse(  # type: ignore[no-untyped-def]
+    incidents, wards, with_wards, harmed
+) -> None:
+    """analyse begins its back-test before it finds the hotspots (the folds' points and street
+    spaces worked out meanwhile): the same back-test as one added afterwards, with or without
+    ward groups and harm weights."""
     import pandas as pd
 
+    from hotspots.harm import DEFAULT_HARM_WEIGHTS
     from hotspots.pipeline import add_backtest
 
-    now = analyse(incidents, wards=wards, eps=100.0, min_samples=10)
-    later = analyse(incidents, wards=wards, eps=100.0, min_samples=10, run_backtest=False)
+    settings = {
+        "wards": wards if with_wards else None,
+        "harm": {**DEFAULT_HARM_WEIGHTS, "Burglary": 10.0} if harmed else None,
+        "eps": 100.0,
+        "min_samples": 10,
+    }
+    now = analyse(incidents, **settings)
+    later = analyse(incidents, **settings, run_backtest=False)
     assert later.backtest is None and now.backtest is not None
     assert add_backtest(later) is later
     assert later.backtest is not None
@@ -222,6 +236,21 @@ def test_add_backtest_later_equals_the_backtest_of_analyse(incidents, wards) -> 
     assert later.notes == now.notes
     table = later.backtest.table
     assert add_backtest(later).backtest.table is table  # once only
+
+
+def test_an_analysis_that_fails_leaves_no_backtest_running(incidents) -> None:  # type: ignore[no-untyped-def]
+    """The back-test begun before the clustering is stopped when the clustering fails: the
+    error reaches the caller and no thread is left working."""
+    import threading
+
+    from hotspots._validate import month_numbers
+    from hotspots.backtest import plan_folds
+
+    assert plan_folds(month_numbers(incidents["month"]))  # enough months: it is begun
+    before = threading.active_count()
+    with pytest.raises(ParameterError, match="eps"):
+        analyse(incidents, eps=-5.0, min_samples=10)
+    assert threading.active_count() == before
 
 
 def test_prepared_once_analyses_equal_those_that_prepare_themselves(

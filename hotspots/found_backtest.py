@@ -1,0 +1,171 @@
+"""The back-test of found hotspots: each fold's hotspots found again with the same settings.
+
+:func:`hotspot_backtest` scores the method, ``eps``, outline margin and size limit of a
+:class:`~hotspots.find.HotspotResult` on the incidents' own months (:mod:`hotspots.backtest`),
+``min_samples`` scaled to each fold's share; :func:`start_hotspot_backtest` begins it before
+the hotspots are found (what :func:`hotspots.pipeline.analyse` does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .backtest import (
+    MAX_SHARE,
+    BacktestResult,
+    BacktestStart,
+    MapPoints,
+    backtest,
+    map_points,
+    start_backtest,
+)
+from .find import HotspotResult, find_hotspots
+from .footprint import DEFAULT_MARGIN
+from .study_area import StudyArea
+from .tuning import cluster_map
+
+__all__ = ["hotspot_backtest", "start_hotspot_backtest"]
+
+
+def start_hotspot_backtest(
+    incidents: gpd.GeoDataFrame,
+    area: StudyArea,
+    method: str,
+    harm: Mapping[str, float] | None,
+    wards: gpd.GeoDataFrame | None,
+) -> BacktestStart | None:
+    """The back-test :func:`hotspot_backtest` will run on the hotspots of
+    :func:`hotspots.pipeline.analyse` (with these ``method``, ``harm`` and ``wards``), begun
+    before they are found (:func:`hotspots.backtest.start_backtest`: the folds' points and
+    street spaces worked out meanwhile); None for HDBSCAN or too few months."""
+    if method != "dbscan":
+        return None
+    return start_backtest(
+        incidents,
+        study=area.geometry,
+        weighted=harm is not None,
+        radius=DEFAULT_MARGIN,  # the outline margin find_hotspots uses in analyse
+        threads=None,
+        rows_map=harm is not None or wards is not None,  # the ward groups are fitted on rows
+    )
+
+
+def hotspot_backtest(
+    incidents: gpd.GeoDataFrame,
+    found: HotspotResult,
+    *,
+    weighted: bool = False,
+    groups: pd.Series | None = None,
+    started: BacktestStart | None = None,
+) -> BacktestResult | None:
+    """Back-test the settings of ``found`` on the incidents' own months.
+
+    Each fold's hotspots are found with the same method, ``eps``, outline margin and size
+    limit, and ``min_samples`` scaled to the fold's share of the incidents (or harm): settings
+    found for a year ask proportionally less of nine months. Whether the settings were given
+    or suggested, the back-test is the same (the dashboard passes the suggested values on).
+    With ``groups`` (as ``find_hotspots`` clustered them), each group is refitted with its own
+    ``min_samples`` scaled to the group's share. ``started``: the back-test begun on these
+    incidents and this study area (:func:`hotspots.backtest.start_backtest`, DBSCAN only;
+    analyse begins it before the hotspots are found).
+    """
+    area = found.study_area
+    total = _amount(incidents, weighted)
+
+    def dbscan_map(points: MapPoints, amount: float) -> list[Any]:
+        scale = amount / total if total else 0.0
+        return cluster_map(
+            points,
+            eps=float(found.eps_m or 0),
+            min_samples=max(1, round(found.min_samples * scale)),
+            margin=found.margin,
+            max_km2=found.max_km2,
+            max_area=MAX_SHARE * area.geometry.area,
+        )
+
+    def fit_map(fit: gpd.GeoDataFrame) -> list[Any]:
+        if groups is not None and found.method == "dbscan":
+            return _grouped_fit_map(incidents, fit, found, groups, weighted)
+        if found.method == "dbscan":
+            return dbscan_map(_cluster_points(fit, weighted), _amount(fit, weighted))
+        scale = _amount(fit, weighted) / total if total else 0.0
+        min_samples = max(1, round(found.min_samples * scale))
+        size = max(2, round((found.min_cluster_size or found.min_samples) * scale))
+        refit = find_hotspots(
+            incidents.loc[fit.index],  # every column: the profile reads them
+            method="hdbscan",
+            min_samples=min_samples,
+            min_cluster_size=size,
+            weighted=weighted,
+            study_area=area,
+            margin=found.margin,
+        )
+        return list(refit.hotspots.geometry)
+
+    # Counted incidents (whole numbers: the same sums in any order) are clustered straight
+    # from the fold's map points, which the back-test cuts from ones found once.
+    on_points = found.method == "dbscan" and groups is None and not weighted
+    return backtest(
+        incidents,
+        study=area.geometry,
+        hotspot_map=fit_map,
+        weighted=weighted,
+        radius=found.margin,
+        # DBSCAN maps share no prepared geometry between folds: two at a time when large
+        threads=None if found.method == "dbscan" else 1,
+        points_map=(lambda points, rows: dbscan_map(points, float(rows))) if on_points else None,
+        started=started,
+    )
+
+
+def _amount(frame: gpd.GeoDataFrame, weighted: bool) -> float:
+    """The incidents of ``frame``, or their harm."""
+    return float(frame["weight"].sum()) if weighted else float(len(frame))
+
+
+def _cluster_points(frame: gpd.GeoDataFrame, weighted: bool) -> MapPoints:
+    """The map points DBSCAN clusters, as find_hotspots does: harm scaled to an average of 1."""
+    points = map_points(frame, weighted=weighted)
+    if weighted and points.total > 0:
+        return MapPoints(points.xy, points.counts * len(frame) / points.total)
+    return points
+
+
+def _grouped_fit_map(
+    incidents: gpd.GeoDataFrame,
+    fit: gpd.GeoDataFrame,
+    found: HotspotResult,
+    groups: pd.Series,
+    weighted: bool,
+) -> list[Any]:
+    """The fold's hotspots group by group, each with its ``min_samples`` scaled to its share."""
+    names = groups.reindex(incidents.index).fillna("").astype(str)
+    fit_names = names.reindex(fit.index)
+    xy_parts, count_parts, group_of, needed = [], [], [], []
+    for g, (name, whole) in enumerate(sorted(found.group_min_samples.items())):
+        label = "" if name == "(no group)" else name
+        part = fit[(fit_names == label).to_numpy()]
+        points = _cluster_points(part, weighted)
+        total = _amount(incidents[(names == label).to_numpy()], weighted)
+        share = _amount(part, weighted) / total if total else 0.0
+        xy_parts.append(points.xy)
+        count_parts.append(points.counts)
+        group_of.append(np.full(len(points.xy), g, dtype=np.int64))
+        needed.append(max(1, round(whole * share)))
+    if not xy_parts:
+        return []
+    merged = MapPoints(np.vstack(xy_parts), np.concatenate(count_parts))
+    return cluster_map(
+        merged,
+        eps=float(found.eps_m or 0),
+        min_samples=needed,
+        margin=found.margin,
+        max_km2=found.max_km2,
+        groups=np.concatenate(group_of),
+        max_area=MAX_SHARE * found.study_area.geometry.area,
+    )
