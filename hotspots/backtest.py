@@ -239,8 +239,9 @@ def backtest(
         are cut from ones found once for every fold). ``hotspot_map`` is then not called.
     started
         The back-test begun with :func:`start_backtest` on the same incidents, study area,
-        folds, ``weighted`` and ``radius`` (its baseline maps may be drawn already; its
-        ``threads`` are used); it is ended here either way.
+        folds, ``weighted`` and ``radius`` (its folds' points and street spaces may be
+        worked out already; its ``threads`` are used); it is ended here either way. Begun
+        on anything else, it is a :class:`~hotspots.errors.ParameterError`.
 
     Returns
     -------
@@ -327,4 +328,4 @@ def start_backtest(
     if not plan:
         return None
     setting = (weighted, float(radius), threads)
-    return BacktestStart(incidents, study, plan, setting, needs_frame=rows_map)
+    return BacktestStart(incidents, study, (plan, folds is not None), setting, needs_frame=rows_map)

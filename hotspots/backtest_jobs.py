@@ -202,30 +202,26 @@ class BacktestStart:
         self,
         incidents: gpd.GeoDataFrame,
         study: BaseGeometry,
-        plan: list[Fold],
+        plan: tuple[list[Fold], bool],
         setting: tuple[bool, float, int | None],
         *,
         needs_frame: bool,
     ) -> None:
-        weighted, radius, threads = setting
-        self._given: tuple[Any, ...] | None = (incidents, study, weighted, radius)
+        """``plan``: the folds and whether they were given (False: planned from the months)."""
+        weighted, radius, self.threads = setting
+        self.plan, folds_given = plan
+        self._given: tuple[Any, ...] | None = (incidents, study, folds_given, weighted, radius)
         self.needs_frame = needs_frame
-        self.plan = plan
         self.study = study = simplified(study)
         self.radius = radius
         self.max_area = MAX_SHARE * float(study.area)
         self.targets = _SHARES * float(study.area)
-        n_jobs = (len(_BASELINE_JOBS) + 1) * len(plan)
-        if threads is None:
-            self.n_workers = workers(n_jobs, len(incidents), _PARALLEL_FOLD_ROWS)
-        else:
-            self.n_workers = min(n_jobs, os.cpu_count() or 1, max(1, threads))
         # The folds' points, then every map point's street space (drawn once: each fold's
         # are cut from them), each from its own copy of the study area, in one thread while
         # the caller goes on; the jobs that need the street spaces wait for them.
         self._builder = ThreadPoolExecutor(max_workers=1)
         fold_study = shapely.from_wkb(shapely.to_wkb(study))
-        args = (incidents, fold_study, plan, weighted, needs_frame)
+        args = (incidents, fold_study, self.plan, weighted, needs_frame)
         self._folds: Future[_Folds] | None = self._builder.submit(_fold_points, *args)
         space_study = shapely.from_wkb(shapely.to_wkb(study))
         self._spaces: Future[StreetSpaces] | None = self._builder.submit(
@@ -247,22 +243,24 @@ class BacktestStart:
         the planned ones) and ``(weighted, radius)``."""
         if self._given is None:
             return False  # cancelled, or scored already
-        given_incidents, given_study, weighted, radius = self._given
+        given_incidents, given_study, folds_given, weighted, radius = self._given
         return (
             incidents is given_incidents
             and (study is given_study or bool(shapely.equals_exact(study, given_study, 0.0)))
-            and (folds is None or list(folds) == self.plan)
+            and ((folds is None) if not folds_given else (list(folds or []) == self.plan))
             and setting == (weighted, radius)
         )
 
     def folds(self) -> _Folds:
         """The folds' points (waits for the thread finding them)."""
-        assert self._folds is not None, "the back-test has ended"
+        if self._folds is None:
+            raise RuntimeError("the back-test has ended; start another")
         return self._folds.result()
 
     def spaces(self) -> StreetSpaces:
         """Every map point's street space (waits for the thread drawing them)."""
-        assert self._spaces is not None, "the back-test has ended"
+        if self._spaces is None:
+            raise RuntimeError("the back-test has ended; start another")
         return self._spaces.result()
 
     def job(self, task: _Task, hotspot_map: FitMap | None) -> Any:
@@ -299,15 +297,19 @@ class BacktestStart:
         """Each fold's table rows and curve points (:func:`_fold_rows`), in fold order (None
         for a fold without test incidents); everything held is dropped on return."""
         try:
-            folds = self.folds().folds
+            rows_inside, folds = len(self.folds().frame), self.folds().folds
             # Every fold's maps are independent jobs, run two at a time on two cores once
             # the folds are big enough to pay (GEOS, numpy and pandas release the GIL in
             # their loops): jobs, not whole folds, so that no core idles while the last fold
             # finishes alone; the longest first.
             names = [*([HOTSPOTS] if hotspot_map is not None else []), *_BASELINE_JOBS]
             todo = self.tasks(names)
-            if self.n_workers > 1:
-                with ThreadPoolExecutor(max_workers=self.n_workers) as pool:
+            if self.threads is None:
+                n_workers = workers(len(todo), rows_inside, _PARALLEL_FOLD_ROWS)
+            else:
+                n_workers = min(len(todo), os.cpu_count() or 1, max(1, self.threads))
+            if n_workers > 1:
+                with ThreadPoolExecutor(max_workers=n_workers) as pool:
                     ran = pool.map(lambda task: self.job(task, hotspot_map), todo)
                     done = dict(zip(todo, ran, strict=True))
             else:
@@ -326,7 +328,10 @@ class BacktestStart:
         return scored
 
     def cancel(self) -> None:
-        """Stop what has not begun, wait for what is running, and drop everything held."""
+        """Stop what has not begun, wait for what is running, and drop everything held.
+
+        What is running is the folds' points or the street spaces: an error in the caller
+        waits for it (at 3M rows, up to 2-3 s) so that no thread outlives the call."""
         self._builder.shutdown(wait=True, cancel_futures=True)
         self._folds = self._spaces = None
         self._given = None

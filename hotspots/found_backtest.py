@@ -71,8 +71,9 @@ def hotspot_backtest(
     or suggested, the back-test is the same (the dashboard passes the suggested values on).
     With ``groups`` (as ``find_hotspots`` clustered them), each group is refitted with its own
     ``min_samples`` scaled to the group's share. ``started``: the back-test begun on these
-    incidents and this study area (:func:`hotspots.backtest.start_backtest`, DBSCAN only;
-    analyse begins it before the hotspots are found).
+    incidents and this study area (:func:`start_hotspot_backtest`: analyse begins it before
+    the hotspots are found); one begun for anything else is ended and the back-test begun
+    again.
     """
     area = found.study_area
     total = _amount(incidents, weighted)
@@ -110,6 +111,13 @@ def hotspot_backtest(
     # Counted incidents (whole numbers: the same sums in any order) are clustered straight
     # from the fold's map points, which the back-test cuts from ones found once.
     on_points = found.method == "dbscan" and groups is None and not weighted
+    setting = (weighted, float(found.margin))
+    if started is not None and not (
+        started.matches(incidents, area.geometry, None, setting)
+        and (on_points or started.needs_frame)
+    ):
+        started.cancel()  # begun for other settings than these: begun again below
+        started = None
     return backtest(
         incidents,
         study=area.geometry,

@@ -372,7 +372,7 @@ def test_a_backtest_begun_early_equals_one_begun_at_once(threads: int, kind: str
     if kind == "rows":
         maps = {"points_map": None, "hotspot_map": on_rows}
     args = {"study": STUDY, "weighted": True, "threads": threads}
-    want = backtest(frame, **args, **maps)  # type: ignore[arg-type]
+    want = backtest(frame, study=STUDY, weighted=True, threads=1, **maps)  # type: ignore[arg-type]
     started = start_backtest(frame, **args, rows_map=kind == "rows")  # type: ignore[arg-type]
     assert started is not None
     got = backtest(frame, **args, **maps, started=started)  # type: ignore[arg-type]
@@ -380,7 +380,7 @@ def test_a_backtest_begun_early_equals_one_begun_at_once(threads: int, kind: str
     pd.testing.assert_frame_equal(got.table, want.table)
     pd.testing.assert_frame_equal(got.curve, want.curve)
     assert set(got.table["method"]) == {HOTSPOTS, NAIVE_POINTS, NAIVE_CELLS, KDE}
-    with pytest.raises(AssertionError, match="ended"):
+    with pytest.raises(RuntimeError, match="ended"):
         started.spaces()  # dropped once scored
 
 
@@ -395,9 +395,10 @@ def test_a_backtest_begun_on_other_incidents_or_settings_is_refused() -> None:
         ({}, {"radius": 40.0}),
         ({}, {"folds": plan_folds(np.arange(24288, 24300), test_months=2)}),
         ({"other": frame.copy()}, {}),
+        ({"begun": {"folds": plan_folds(np.arange(24288, 24300), test_months=2)}}, {}),
     ]
     for swap, change in cases:
-        started = start_backtest(frame, study=STUDY)
+        started = start_backtest(frame, study=STUDY, **swap.get("begun", {}))
         assert started is not None
         args = {"study": STUDY, "hotspot_map": None, **change}
         with pytest.raises(ParameterError, match=r"^started: it was begun on other") as err:
@@ -408,6 +409,26 @@ def test_a_backtest_begun_on_other_incidents_or_settings_is_refused() -> None:
     with pytest.raises(ParameterError, match="rows_map=False"):
         backtest(frame, study=STUDY, hotspot_map=lambda fit: [], started=points_only)
     assert start_backtest(frame[frame["month"] < "2024-03"], study=STUDY) is None  # 2 months
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_failing_map_ends_the_backtest_and_its_threads(threads: int) -> None:
+    """An error in a fold's map reaches the caller as it is, and the back-test's threads (the
+    one working out the folds' points and street spaces, the jobs') end with it."""
+    import threading
+
+    frame = a_year_of_sites(seed=9)
+    before = threading.active_count()
+
+    def broken(points: MapPoints, n: int) -> list:
+        raise ValueError("no map today")
+
+    started = start_backtest(frame, study=STUDY, threads=threads, rows_map=False)
+    with pytest.raises(ValueError, match="no map today"):
+        backtest(frame, study=STUDY, hotspot_map=None, points_map=broken, started=started)
+    assert threading.active_count() == before
+    with pytest.raises(RuntimeError, match="ended"):
+        started.folds()
 
 
 @settings(max_examples=40, deadline=None)

@@ -208,27 +208,45 @@ def test_crime_mix_is_the_crosstab_in_long_form(incidents) -> None:  # type: ign
     assert len(got) > 2
 
 
-@pytest.mark.parametrize("with_wards", [True, False])
+@pytest.mark.parametrize("layer", ["wards", "boroughs", None])
 @pytest.mark.parametrize("harmed", [False, True])
 def test_add_backtest_later_equals_the_backtest_of_analyse(  # type: ignore[no-untyped-def]
-    incidents, wards, with_wards, harmed
+    incidents, wards, layer, harmed, monkeypatch
 ) -> None:
     """analyse begins its back-test before it finds the hotspots (the folds' points and street
-    spaces worked out meanwhile): the same back-test as one added afterwards, with or without
-    ward groups and harm weights."""
+    spaces worked out meanwhile) and takes it on: the same back-test as one added afterwards,
+    with or without wards (in two boroughs: each refitted on its own rows) and harm."""
     import pandas as pd
 
+    import hotspots.backtest
+    import hotspots.found_backtest
     from hotspots.harm import DEFAULT_HARM_WEIGHTS
     from hotspots.pipeline import add_backtest
 
+    begun: list = []
+    start = hotspots.found_backtest.start_backtest
+
+    def recorded(*args, **kwargs):  # type: ignore[no-untyped-def]
+        begun.append(start(*args, **kwargs))
+        return begun[-1]
+
+    for module in (hotspots.found_backtest, hotspots.backtest):  # one begun early, or again
+        monkeypatch.setattr(module, "start_backtest", recorded)
+    if layer == "boroughs":
+        wards = wards.assign(LAD22NM=["Walthamstow", "Leyton"])
     settings = {
-        "wards": wards if with_wards else None,
+        "wards": wards if layer else None,
         "harm": {**DEFAULT_HARM_WEIGHTS, "Burglary": 10.0} if harmed else None,
         "eps": 100.0,
         "min_samples": 10,
     }
     now = analyse(incidents, **settings)
+    # begun before the hotspots were found, and taken on: not begun again
+    assert len(begun) == 1 and begun[0] is not None
+    assert not begun[0].matches(now.incidents, now.study_area.geometry, None, (harmed, 25.0))
+    assert bool(now.found.group_min_samples) == (layer == "boroughs")
     later = analyse(incidents, **settings, run_backtest=False)
+    assert len(begun) == 1  # nothing begun without a back-test
     assert later.backtest is None and now.backtest is not None
     assert add_backtest(later) is later
     assert later.backtest is not None
@@ -236,6 +254,29 @@ def test_add_backtest_later_equals_the_backtest_of_analyse(  # type: ignore[no-u
     assert later.notes == now.notes
     table = later.backtest.table
     assert add_backtest(later).backtest.table is table  # once only
+
+
+def test_a_backtest_begun_for_other_settings_is_begun_again(incidents) -> None:  # type: ignore[no-untyped-def]
+    """hotspot_backtest ends a started back-test that does not fit the analysis (another
+    radius, or points only where rows are needed) and begins its own: the same table."""
+    import pandas as pd
+
+    from hotspots.backtest import start_backtest
+    from hotspots.found_backtest import hotspot_backtest
+
+    a = analyse(incidents, eps=100.0, min_samples=10, run_backtest=False)
+    want = hotspot_backtest(a.incidents, a.found)
+    study = a.study_area.geometry
+    for other in (
+        start_backtest(a.incidents, study=study, radius=40.0, rows_map=False),
+        start_backtest(a.incidents.copy(), study=study, rows_map=False),
+    ):
+        assert other is not None
+        got = hotspot_backtest(a.incidents, a.found, started=other)
+        assert got is not None and want is not None
+        pd.testing.assert_frame_equal(got.table, want.table)
+        with pytest.raises(RuntimeError, match="ended"):
+            other.folds()
 
 
 def test_an_analysis_that_fails_leaves_no_backtest_running(incidents) -> None:  # type: ignore[no-untyped-def]
