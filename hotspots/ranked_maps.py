@@ -29,7 +29,7 @@ from shapely.geometry.base import BaseGeometry
 from ._points import incident_xy, unique_points
 from .footprint import DEFAULT_MARGIN
 from .kde_cells import kde_cells
-from .street_shapes import cut_by_neighbours, disc_polygons
+from .street_shapes import cut_by_neighbours, disc_polygons, polygonal
 
 __all__ = [
     "NAIVE_CELL_M",
@@ -147,7 +147,7 @@ def _clip(
     shapely.prepare(study)
     cut = ~shapely.contains_properly(study, out)
     if cut.any():
-        out[cut] = shapely.intersection(out[cut], study)
+        out[cut] = polygonal(shapely.intersection(out[cut], study))  # areas only
     return out, cut
 
 

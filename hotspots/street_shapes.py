@@ -1,6 +1,7 @@
 """The two shapes a map point's street space is made of (:mod:`hotspots.ranked_maps`): the
 disc within the radius of it, and that disc cut by the half-plane nearer to it than to each
-neighbour (the definition, used where GEOS's Voronoi cells fail).
+neighbour (the definition, used where GEOS's Voronoi cells fail); and the areas alone of an
+intersection (:func:`polygonal`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import numpy.typing as npt
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-__all__ = ["cut_by_neighbours", "disc_polygons"]
+__all__ = ["cut_by_neighbours", "disc_polygons", "polygonal"]
 
 
 def cut_by_neighbours(
@@ -40,3 +41,20 @@ def disc_polygons(xy: npt.NDArray[np.float64], radius: float) -> npt.NDArray[np.
     ring = np.column_stack([radius * np.cos(angles), radius * np.sin(angles)])
     ring = np.vstack([ring, ring[:1]])
     return np.asarray(shapely.polygons(xy[:, None, :] + ring[None, :, :]), dtype=object)
+
+
+def polygonal(geoms: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
+    """``geoms`` with whatever is not an area dropped: an intersection of two polygons that
+    touch at a corner or along an edge is a point, a line or a collection holding them, and
+    a piece of a map is an area (polygons kept, the rest an empty polygon).
+
+    >>> corner = shapely.intersection(shapely.box(0, 0, 1, 1), shapely.box(1, 1, 2, 2))
+    >>> corner.wkt, polygonal(np.array([corner]))[0].wkt
+    ('POINT (1 1)', 'POLYGON EMPTY')
+    """
+    out = np.asarray(geoms, dtype=object).copy()
+    types = shapely.get_type_id(out)
+    for k in np.flatnonzero((types != 3) & (types != 6)):  # not a (multi)polygon: rare
+        parts = [g for g in shapely.get_parts(out[k]) if shapely.get_type_id(g) in (3, 6)]
+        out[k] = shapely.union_all(parts) if parts else shapely.Polygon()
+    return out
