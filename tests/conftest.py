@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
 from pyproj import Transformer
 
 #: fixtures shared by several test modules
 pytest_plugins = ["tests.pilot_data"]
+
+# Property tests: fresh random examples on every local run (a failure found that way is kept
+# as an @example); the same examples on every CI run (.ci/run sets HYPOTHESIS_PROFILE=ci), so
+# that whether a change lands never depends on the draw.
+settings.register_profile("ci", derandomize=True, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
