@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,6 +189,18 @@ def _fold_points(
     return _Folds(frame, folds, universe)
 
 
+class _AtOnce(Executor):
+    """An executor that runs each job at once, in the caller's thread."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        done: Future[Any] = Future()
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # raised where the result is asked for, as a thread's would be
+            done.set_exception(exc)
+        return done
+
+
 class BacktestStart:
     """The part of a back-test that needs no hotspot map, begun in a thread of its own before
     the map is known (:func:`start_backtest`): the folds' map points, then every map point's
@@ -219,7 +231,8 @@ class BacktestStart:
         # The folds' points, then every map point's street space (drawn once: each fold's
         # are cut from them), each from its own copy of the study area, in one thread while
         # the caller goes on; the jobs that need the street spaces wait for them.
-        self._builder = ThreadPoolExecutor(max_workers=1)
+        # one thread in all when the threads are limited to one (hotspots._threads)
+        self._builder = ThreadPoolExecutor(max_workers=1) if workers(2) > 1 else _AtOnce()
         fold_study = shapely.from_wkb(shapely.to_wkb(study))
         args = (incidents, fold_study, self.plan, weighted, needs_frame)
         self._folds: Future[_Folds] | None = self._builder.submit(_fold_points, *args)

@@ -411,6 +411,24 @@ def test_a_backtest_begun_on_other_incidents_or_settings_is_refused() -> None:
     assert start_backtest(frame[frame["month"] < "2024-03"], study=STUDY) is None  # 2 months
 
 
+def test_a_backtest_begun_with_the_threads_limited_to_one_starts_no_thread() -> None:
+    """With threads_at_most(1) everything runs in the caller's thread: beginning the back-test
+    early starts none (its steps run at once), and the table is the same."""
+    import threading
+
+    from hotspots._threads import threads_at_most
+
+    frame = a_year_of_sites(seed=10)
+    want = backtest(frame, study=STUDY, hotspot_map=None, threads=None)
+    before = threading.active_count()
+    with threads_at_most(1):
+        started = start_backtest(frame, study=STUDY, threads=None, rows_map=False)
+        assert threading.active_count() == before
+        got = backtest(frame, study=STUDY, hotspot_map=None, threads=None, started=started)
+    assert got is not None and want is not None
+    pd.testing.assert_frame_equal(got.table, want.table)
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_a_failing_map_ends_the_backtest_and_its_threads(threads: int) -> None:
     """An error in a fold's map reaches the caller as it is, and the back-test's threads (the
