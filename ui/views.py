@@ -152,9 +152,10 @@ def forecast_check(analysis: Analysis, later: str | None = None) -> None:
     result = analysis.backtest
     if result is None and later is not None:
         st.write(
-            f"With {len(analysis.incidents):,} incidents this check takes a minute or more, so "
-            "it runs when you ask: it finds hotspots on the earlier months and measures how "
-            "much of the later months' crime they held."
+            f"With {len(analysis.incidents):,} incidents this check takes several seconds "
+            "(half a minute with a small distance) for each setting, so it runs when you ask: "
+            "it finds hotspots on the earlier months and measures how much of the later "
+            "months' crime they held."
         )
         if st.button("Check how well these hotspots predict", key=f"ask-backtest|{later}"):
             st.session_state[f"backtest|{later}"] = True
