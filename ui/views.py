@@ -153,7 +153,7 @@ def forecast_check(analysis: Analysis, later: str | None = None) -> None:
     if result is None and later is not None:
         st.write(
             f"With {len(analysis.incidents):,} incidents this check takes several seconds "
-            "(half a minute with a small distance) for each setting, so it runs when you ask: "
+            "for each setting (longer with a small distance), so it runs when you ask: "
             "it finds hotspots on the earlier months and measures how much of the later "
             "months' crime they held."
         )
