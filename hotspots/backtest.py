@@ -248,6 +248,7 @@ def backtest(
     BacktestResult or None
         None when there are too few months to back-test.
     """
+    rows_map = points_map is None and hotspot_map is not None
     if started is None:
         started = start_backtest(
             incidents,
@@ -256,13 +257,14 @@ def backtest(
             folds=folds,
             radius=radius,
             threads=threads,
-            rows_map=points_map is None and hotspot_map is not None,
+            rows_map=rows_map,
         )
-    elif not started.matches(incidents, study, folds, (weighted, float(radius))):
+    elif not started.matches(incidents, study, folds, (weighted, float(radius)), rows_map=rows_map):
         started.cancel()
         raise ParameterError(
-            "started: it was begun on other incidents, study area, folds or settings; give "
-            "the ones start_backtest was given."
+            "started: it was begun on other incidents, study area, folds or settings (or with "
+            "rows_map=False, where a hotspot_map needs the rows); give the ones this back-test "
+            "is given."
         )
     if started is None:
         return None
@@ -280,9 +282,6 @@ def backtest(
         def fit_map(frame: Any, rows: npt.NDArray[np.bool_], points: MapPoints) -> Any:
             return on_rows(frame[rows])
 
-    if fit_map is not None and points_map is None and not started.needs_frame:
-        started.cancel()
-        raise ParameterError("started: begun with rows_map=False; a hotspot_map needs True.")
     scored = started.scored(fit_map)
     release_free_memory()  # the folds' maps, street spaces and points: pages back to the system
     rows: list[dict[str, Any]] = []

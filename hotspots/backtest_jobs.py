@@ -251,9 +251,12 @@ class BacktestStart:
         study: BaseGeometry,
         folds: Sequence[Fold] | None,
         setting: tuple[bool, float],
+        *,
+        rows_map: bool = False,
     ) -> bool:
-        """Whether it was begun on these incidents (the same frame), study area, folds (None:
-        the planned ones) and ``(weighted, radius)``."""
+        """Whether it can be taken on: begun on these incidents (the same frame), study area,
+        folds (None: the planned ones) and ``(weighted, radius)``, with the rows kept when
+        the map will be fitted on them (``rows_map``), and not ended."""
         if self._given is None:
             return False  # cancelled, or scored already
         given_incidents, given_study, folds_given, weighted, radius = self._given
@@ -262,6 +265,7 @@ class BacktestStart:
             and (study is given_study or bool(shapely.equals_exact(study, given_study, 0.0)))
             and ((folds is None) if not folds_given else (list(folds or []) == self.plan))
             and setting == (weighted, radius)
+            and (self.needs_frame or not rows_map)
         )
 
     def folds(self) -> _Folds:

@@ -51,8 +51,15 @@ def start_hotspot_backtest(
         weighted=harm is not None,
         radius=DEFAULT_MARGIN,  # the outline margin find_hotspots uses in analyse
         threads=None,
-        rows_map=harm is not None or wards is not None,  # the ward groups are fitted on rows
+        # wards may group the incidents by borough: such folds are fitted on their rows
+        rows_map=not _on_points(method, wards is not None, harm is not None),
     )
+
+
+def _on_points(method: str, grouped: bool, weighted: bool) -> bool:
+    """Whether the folds' hotspots are fitted straight on their map points (counted DBSCAN
+    incidents in one group: whole numbers, the same sums in any order), not on their rows."""
+    return method == "dbscan" and not grouped and not weighted
 
 
 def hotspot_backtest(
@@ -108,13 +115,12 @@ def hotspot_backtest(
         )
         return list(refit.hotspots.geometry)
 
-    # Counted incidents (whole numbers: the same sums in any order) are clustered straight
-    # from the fold's map points, which the back-test cuts from ones found once.
-    on_points = found.method == "dbscan" and groups is None and not weighted
+    # Counted incidents are clustered straight from the fold's map points, which the
+    # back-test cuts from ones found once.
+    on_points = _on_points(found.method, groups is not None, weighted)
     setting = (weighted, float(found.margin))
-    if started is not None and not (
-        started.matches(incidents, area.geometry, None, setting)
-        and (on_points or started.needs_frame)
+    if started is not None and not started.matches(
+        incidents, area.geometry, None, setting, rows_map=not on_points
     ):
         started.cancel()  # begun for other settings than these: begun again below
         started = None
