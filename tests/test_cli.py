@@ -876,12 +876,15 @@ def test_analyse_no_backtest_writes_the_same_hotspots_without_backtest_csv(
     runs = {}
     for name, extra in (("with", []), ("without", ["--no-backtest"])):
         out = tmp_path / name
-        code, _, err = _run(
+        code, stdout, err = _run(
             capsys, "analyse", str(street_folder), "--eps", "100", "--min-samples", "10",
             "--out", str(out), *extra,
         )  # fmt: skip
         assert code == 0, err
         runs[name] = out
+        # says why there is no back-test: it was turned off, not too few months
+        assert ("turned off with --no-backtest" in stdout) == (name == "without")
+        assert "fewer than 4 months" not in stdout
     assert (runs["with"] / "backtest.csv").exists()
     assert not (runs["without"] / "backtest.csv").exists()
     assert "backtest" not in json.loads((runs["without"] / "summary.json").read_text())

@@ -213,17 +213,21 @@ def run(args: argparse.Namespace) -> int:
     )
     if not args.quiet:
         _print_table(analysis.hotspots)
-        _print_backtest(analysis.backtest)
+        _print_backtest(analysis.backtest, asked=args.backtest)
     return 0
 
 
-def _print_backtest(result: Any) -> None:
-    """The back-test's sentence and its PAI table (hotspots, naive maps, KDE)."""
+def _print_backtest(result: Any, *, asked: bool = True) -> None:
+    """The back-test's sentence and its PAI table (hotspots, naive maps, KDE); why there is
+    none (``asked``: False with --no-backtest)."""
     from ..backtest import SHARES
     from ..report.backtest_text import BACKTEST_TITLE, backtest_sentence
 
     if result is None:
-        print("No back-test: fewer than 4 months of incidents.")
+        if not asked:
+            print("No back-test: turned off with --no-backtest.")
+        else:
+            print("No back-test: fewer than 4 months of incidents.")
         return
     print(f"\n{BACKTEST_TITLE}\n{backtest_sentence(result)}")
     print(f"{'PAI at share of area':<26}" + "".join(f"{s:>7.0%}" for s in SHARES))
