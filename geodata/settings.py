@@ -14,6 +14,8 @@ variable                   setting
                            elsewhere)
 ``HOTSPOTS_CACHE``         :attr:`Settings.cache_dir` (default ``downloads/cache`` beside the
                            store): one cache of downloaded answers for the CLI and dashboard
+``HOTSPOTS_DATA``          :attr:`Settings.data_dir` (default ``data/`` beside the store):
+                           the dashboard's data folder, whose files it opens where they lie
 ``HOTSPOTS_POLICE_API``    :attr:`Settings.police_api` (default :data:`POLICE_API`)
 ``HOTSPOTS_ONS_WARDS_URL`` :attr:`Settings.ons_wards_url` (default :data:`ONS_WARDS_URL`)
 ``HOTSPOTS_DEBUG``         :attr:`Settings.debug`: tracebacks and the library's log lines
@@ -78,6 +80,9 @@ class Settings:
         Where fetched data are kept: ``police/<LAD>-<from>-<to>/`` and ``wards/<LAD>.gpkg``.
     cache_dir
         The cache of downloaded answers, shared by ``hotspots fetch`` and the dashboard.
+    data_dir
+        The dashboard's data folder: incident files put there are opened where they lie, with
+        no upload and no size limit (a city's year is larger than an upload may be).
     police_api
         The data.police.uk API root (or an organisation's mirror).
     ons_wards_url
@@ -92,6 +97,8 @@ class Settings:
     '/home/ann/.local/share/hotspots/store.gpkg'
     >>> s.cache_dir.as_posix()
     '/home/ann/.local/share/hotspots/downloads/cache'
+    >>> s.data_dir.as_posix()
+    '/home/ann/.local/share/hotspots/data'
     >>> s.police_api == POLICE_API, s.debug
     (True, False)
     """
@@ -99,6 +106,7 @@ class Settings:
     store_path: Path
     downloads_dir: Path
     cache_dir: Path
+    data_dir: Path
     police_api: str = POLICE_API
     ons_wards_url: str = ONS_WARDS_URL
     debug: bool = False
@@ -127,10 +135,12 @@ class Settings:
         store = _store_path(environ, platform)
         downloads = store.parent / "downloads"
         cache = _text(environ, "HOTSPOTS_CACHE")
+        data = _text(environ, "HOTSPOTS_DATA")
         return cls(
             store_path=store,
             downloads_dir=downloads,
             cache_dir=_expand_home(cache, environ) if cache else downloads / "cache",
+            data_dir=_expand_home(data, environ) if data else store.parent / "data",
             police_api=_text(environ, "HOTSPOTS_POLICE_API") or POLICE_API,
             ons_wards_url=_text(environ, "HOTSPOTS_ONS_WARDS_URL") or ONS_WARDS_URL,
             debug=bool(environ.get("HOTSPOTS_DEBUG")),

@@ -444,6 +444,46 @@ def test_upload_bad_incidents_shows_error_and_keeps_running(fresh: AppTest) -> N
     assert incidents_shown(fresh) == good  # the last good data stay on screen
 
 
+def test_files_in_the_data_folder_are_read_where_they_lie(
+    fresh: AppTest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The data folder ($HOTSPOTS_DATA) lists its folders and incident files, reads the one
+    picked (again when it changes), and says what is wrong with a bad one."""
+    folder = tmp_path / "police data"
+    monkeypatch.setenv("HOTSPOTS_DATA", str(folder))
+    widget(fresh.radio, "Incidents").set_value("Files in the data folder")  # type: ignore[attr-defined]
+    _run(fresh)
+    assert folder.is_dir(), "made, so that the user can find it"
+    assert any("data folder is empty" in i.value for i in fresh.sidebar.info)
+    assert any(str(folder) in c.value for c in fresh.sidebar.caption)
+    rows = make_street_rows()
+    (folder / "2024-01-met-street.csv").write_bytes(street_csv(rows))
+    (folder / "notes.md").write_text("not incidents")
+    (folder / ".hidden-street.csv").write_bytes(street_csv(rows))
+    (folder / "2024-02").mkdir()
+    (folder / "2024-02" / "2024-02-met-street.csv").write_bytes(street_csv(rows[:40]))
+    widget(fresh.button, "Look in the folder again").click()  # type: ignore[attr-defined]
+    _run(fresh)
+    pick = fresh.sidebar.selectbox(key="data_pick")
+    assert list(pick.options) == ["2024-01-met-street.csv", "2024-02/"]
+    assert not fresh.error
+    assert incidents_shown(fresh) == len(rows)
+    assert not any("Synthetic demo data" in w.value for w in fresh.warning)
+    pick.select_index(1)
+    _run(fresh)
+    assert incidents_shown(fresh) == 40  # the folder's files
+    (folder / "2024-02" / "2024-02-met-street.csv").write_bytes(street_csv(rows[:60]))
+    _run(fresh)
+    assert incidents_shown(fresh) == 60, "a file changed in place is read again"
+    (folder / "bad.csv").write_bytes(b"just,some\ntext,here\n")
+    _run(fresh)
+    assert list(fresh.sidebar.selectbox(key="data_pick").options)[2] == "bad.csv"
+    fresh.sidebar.selectbox(key="data_pick").select_index(2)
+    _run(fresh)
+    assert fresh.sidebar.error, "the error belongs next to the data folder's list"
+    assert "bad.csv" in fresh.sidebar.error[0].value
+
+
 def test_upload_bad_ward_layer(fresh: AppTest, tmp_path: Path) -> None:
     widget(fresh.radio, "Ward boundaries").set_value("Upload")  # type: ignore[attr-defined]
     _run(fresh)

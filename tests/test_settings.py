@@ -35,13 +35,15 @@ def test_store_path(environ: dict[str, str], platform: str, expected: str) -> No
 
 
 def test_defaults_beside_the_store() -> None:
-    """Downloads and the one cache sit beside the store; the services are the public ones."""
+    """Downloads, the one cache and the data folder sit beside the store; the services are
+    the public ones."""
     got = Settings.from_environment({"HOME": "/h"}, platform="linux")
     root = Path("/h/.local/share/hotspots")
     assert got == Settings(
         store_path=root / "store.gpkg",
         downloads_dir=root / "downloads",
         cache_dir=root / "downloads" / "cache",
+        data_dir=root / "data",
         police_api=POLICE_API,
         ons_wards_url=ONS_WARDS_URL,
         debug=False,
@@ -62,9 +64,11 @@ def test_every_variable() -> None:
         "HOTSPOTS_POLICE_API": " http://127.0.0.1:8000/api ",
         "HOTSPOTS_ONS_WARDS_URL": "http://127.0.0.1:8001/FeatureServer/0",
         "HOTSPOTS_DEBUG": "1",
+        "HOTSPOTS_DATA": "~/police data",
     }
     got = Settings.from_environment(environ, platform="linux")
     assert got.cache_dir == Path("/h/cache")
+    assert got.data_dir == Path("/h/police data")
     assert got.downloads_dir == Path("/s/downloads")
     assert got.police_api == "http://127.0.0.1:8000/api"
     assert got.ons_wards_url == "http://127.0.0.1:8001/FeatureServer/0"
@@ -72,9 +76,16 @@ def test_every_variable() -> None:
 
 
 def test_blank_variables_are_unset() -> None:
-    blank = {"HOME": "/h", "HOTSPOTS_CACHE": " ", "HOTSPOTS_POLICE_API": "", "HOTSPOTS_DEBUG": ""}
+    blank = {
+        "HOME": "/h",
+        "HOTSPOTS_CACHE": " ",
+        "HOTSPOTS_DATA": "  ",
+        "HOTSPOTS_POLICE_API": "",
+        "HOTSPOTS_DEBUG": "",
+    }
     got = Settings.from_environment(blank, platform="linux")
     assert got.cache_dir == Path("/h/.local/share/hotspots/downloads/cache")
+    assert got.data_dir == Path("/h/.local/share/hotspots/data")
     assert got.police_api == POLICE_API
     assert got.debug is False
 

@@ -6,6 +6,7 @@ to ``app.py``, which calls the library).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,18 +33,15 @@ from ui.helpers import (
     DEMO,
     LAYER_TYPES,
     PRESETS,
-    UPLOAD_TYPES,
     Files,
     digest,
     downloads_dir,
-    fetch_borough,
-    fetched_folders,
     k_distance_chart,
     patrol_layer,
-    read_uploaded_incidents,
     read_uploaded_layer,
     uploaded_files,
 )
+from ui.sources import Source, data_folder_source, fetched_source, uploaded_source
 
 
 @st.cache_resource(show_spinner="Reading the demo borough ...")
@@ -59,11 +57,6 @@ def _demo() -> dict[str, Any]:
         "patrols": patrols,
         "patrol_notes": patrol_notes,
     }
-
-
-@st.cache_resource(show_spinner="Reading the uploaded files ...", max_entries=4)
-def _incidents_upload(key: str, _files: Files) -> tuple[gpd.GeoDataFrame, LoadReport]:
-    return read_uploaded_incidents(_files)
 
 
 @st.cache_resource(show_spinner="Reading the boundaries ...", max_entries=8)
@@ -93,90 +86,22 @@ WARD_SHADING: dict[str, str | None] = {
 def _sidebar_incidents() -> tuple[str, gpd.GeoDataFrame, LoadReport, bool]:
     """Data source control; returns (key, incidents, report, synthetic)."""
     st.header("Data")
-    source = st.radio(
-        "Incidents",
-        ["Demo borough (synthetic)", "Upload files", "Fetch from data.police.uk"],
-        key="source",
-    )
+    source = st.radio("Incidents", list(_SOURCES), key="source")
     demo = _demo()
-    if source.startswith("Demo"):
+    read = _SOURCES[source]
+    chosen = read() if read is not None else None
+    if chosen is None:
         return DEMO, demo["incidents"], demo["report"], True
-    if source.startswith("Fetch"):
-        return _sidebar_fetch()
-    uploads = st.file_uploader(
-        "police.uk street CSVs, the downloaded zip, API JSON or any point file",
-        type=UPLOAD_TYPES,
-        accept_multiple_files=True,
-        key="incident_files",
-    )
-    files = uploaded_files(uploads)
-    if files:
-        key = digest(files)
-        try:
-            incidents, report = _incidents_upload(key, files)
-        except InputError as exc:
-            st.error(str(exc))
-        else:
-            st.session_state["good_upload"] = (key, files)
-            return key, incidents, report, False
-    good = st.session_state.get("good_upload")
-    if good is not None:
-        if files:
-            st.caption("Showing the last files that could be read.")
-        incidents, report = _incidents_upload(*good)
-        return good[0], incidents, report, False
-    st.info("Upload files to analyse them; the demo borough is shown until then.")
-    return DEMO, demo["incidents"], demo["report"], True
+    return *chosen, False
 
 
-@st.cache_resource(show_spinner="Reading the fetched data ...", max_entries=4)
-def _incidents_folder(path: str, stamp: float) -> tuple[gpd.GeoDataFrame, LoadReport]:
-    return read_incidents(Path(path))
-
-
-def _sidebar_fetch() -> tuple[str, gpd.GeoDataFrame, LoadReport, bool]:
-    """Fetch a borough-period from data.police.uk, or pick an earlier fetch."""
-    with st.form("fetch"):
-        st.caption(
-            "Downloads the wards of a local authority (ONS) and its street crimes month by "
-            "month. This is the only part of the dashboard that uses the internet."
-        )
-        lad = st.text_input("Local authority code", placeholder="E09000031", key="fetch_lad")
-        left, right = st.columns(2)
-        start = left.text_input("From (YYYY-MM)", key="fetch_from")
-        end = right.text_input("To (YYYY-MM)", key="fetch_to")
-        go = st.form_submit_button("Fetch")
-    if go:
-        bar = st.progress(0.0, text="Fetching ...")
-
-        def progress(done: int, total: int, message: str) -> None:
-            bar.progress(min(1.0, done / max(total, 1)), text=message[:80])
-
-        try:
-            folder, wards_file = fetch_borough(lad, start, end, progress=progress)
-        except InputError as exc:
-            st.error(str(exc))
-        else:
-            st.session_state["fetched"] = str(folder)
-            st.session_state["fetched_wards"] = str(wards_file)
-            bar.progress(1.0, text="Done.")
-    folders = [str(f) for f in fetched_folders()]
-    if not folders:
-        st.info("Nothing fetched yet; the demo borough is shown until then.")
-        demo = _demo()
-        return DEMO, demo["incidents"], demo["report"], True
-    if st.session_state.get("fetched") in folders:
-        st.session_state["fetched_pick"] = st.session_state.pop("fetched")
-    pick = st.selectbox(
-        "Fetched data", folders, key="fetched_pick", format_func=lambda f: Path(f).name
-    )
-    try:
-        incidents, report = _incidents_folder(pick, Path(pick).stat().st_mtime)
-    except InputError as exc:
-        st.error(str(exc))
-        demo = _demo()
-        return DEMO, demo["incidents"], demo["report"], True
-    return f"fetched:{pick}", incidents, report, False
+#: The incidents' sources (None: the demo borough).
+_SOURCES: dict[str, Callable[[], Source | None] | None] = {
+    "Demo borough (synthetic)": None,
+    "Upload files": uploaded_source,
+    "Files in the data folder": data_folder_source,
+    "Fetch from data.police.uk": fetched_source,
+}
 
 
 def _sidebar_layer(

@@ -36,12 +36,14 @@ from .report import (
     OUTSIDE_STUDY_AREA,
     LoadReport,
 )
+from .sources import INCIDENT_SUFFIXES
 
 __all__ = [
     "AT_ZERO",
     "BAD_MONTH",
     "DUPLICATE_ID",
     "DUPLICATE_ROW",
+    "INCIDENT_SUFFIXES",
     "NOT_SELECTED_TYPE",
     "NO_COORDINATES",
     "OUTSIDE_PERIOD",

@@ -22,12 +22,15 @@ from ..archive import MAX_ARCHIVE_BYTES, check_zip, hidden_member
 from ..errors import InputFileError, ParameterError
 from .report import Notes
 
-__all__ = ["Source", "as_paths", "expand_inputs", "other_dataset"]
+__all__ = ["INCIDENT_SUFFIXES", "Source", "as_paths", "expand_inputs", "other_dataset"]
 
 _KINDS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".json": "json", ".geojson": "geojson"}
 _KINDS |= {".gpkg": "gpkg", ".shp": "shp", ".parquet": "parquet", ".geoparquet": "parquet"}
 _KINDS |= {".zip": "zip"}
 _FOLDER_SKIP_KINDS = {".txt"}  # only read when named explicitly
+#: The file endings :func:`hotspots.read_incidents` reads (lower case; ``.txt`` only when the
+#: file is named, not found in a folder).
+INCIDENT_SUFFIXES = frozenset(_KINDS)
 _SIDECARS = {
     ".shx",
     ".dbf",
