@@ -37,12 +37,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(store: Path, log: Path | None = None) -> Iterator[str]:
+def streamlit_server(
+    store: Path, log: Path | None = None, env: dict[str, str] | None = None
+) -> Iterator[str]:
     """`streamlit run app.py` on a free port with its own patrol-area store; yields its URL.
 
-    ``log``: a file for the server's output (else it is dropped)."""
+    ``log``: a file for the server's output (else it is dropped); ``env``: more variables."""
     port = free_port()
-    env = {**os.environ, "HOTSPOTS_STORE": str(store)}
+    env = {**os.environ, "HOTSPOTS_STORE": str(store), **(env or {})}
     out = open(log, "wb") if log is not None else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.port",
