@@ -39,6 +39,28 @@ def test_far_incidents_are_counted_and_left_out_of_the_frame() -> None:
     assert "EPSG" not in sentence and "--" not in sentence
 
 
+@settings(max_examples=25, deadline=None)
+@given(
+    xy=st.lists(st.tuples(st.floats(0, 5_000), st.floats(0, 5_000)), min_size=25, max_size=120),
+    repeats=st.integers(1, 4),
+)
+def test_frame_is_the_box_in_degrees_of_the_bulk(
+    xy: list[tuple[float, float]], repeats: int
+) -> None:
+    """The frame is the WGS84 box GeoPandas gives the bulk's incidents (worked out on their
+    distinct map points), whatever the repeats: a test of every point against to_crs."""
+    points = [Point(X0 + x, Y0 + y) for x, y in xy] * repeats
+    inc = frame(points)
+    far = far_incidents(inc)
+    assert far.bounds is not None
+    xs = np.array([p.x for p in points])
+    ys = np.array([p.y for p in points])
+    dist = np.hypot(xs - np.median(xs), ys - np.median(ys))
+    bulk = inc[dist <= np.percentile(dist, 99)] if len(points) >= 20 else inc
+    w, s_, e, n = bulk.to_crs("EPSG:4326").total_bounds
+    assert far.bounds == [[float(s_), float(w)], [float(n), float(e)]]
+
+
 def test_no_far_incidents() -> None:
     far = far_incidents(frame(grid()))
     assert far.n_far == 0 and far.sentence() is None

@@ -87,10 +87,10 @@ def _sidebar_incidents() -> tuple[str, gpd.GeoDataFrame, LoadReport, bool]:
     """Data source control; returns (key, incidents, report, synthetic)."""
     st.header("Data")
     source = st.radio("Incidents", list(_SOURCES), key="source")
-    demo = _demo()
     read = _SOURCES[source]
     chosen = read() if read is not None else None
     if chosen is None:
+        demo = _demo()  # read only when shown: a city's first page need not wait for it
         return DEMO, demo["incidents"], demo["report"], True
     return *chosen, False
 
@@ -118,7 +118,6 @@ def _sidebar_layer(
             st.session_state["wards_source"] = "Fetched"
     _leave_demo(kind, inc_key)
     choice = st.radio(label, options, key=f"{kind}_source", horizontal=True)
-    demo = _demo()
     if choice == "None":
         return "none", None, []
     if choice == "Fetched" and fetched is not None:
@@ -132,6 +131,7 @@ def _sidebar_layer(
         if inc_key != DEMO:
             st.caption(f"The demo {label.lower()} only fit the demo borough.")
             return "none", None, []
+        demo = _demo()
         return DEMO, demo[kind], demo["ward_notes" if kind == "wards" else "patrol_notes"]
     return _uploaded_layer(kind, label, inc_key, incidents)
 
