@@ -29,6 +29,7 @@ from .crs import to_wgs84
 from .errors import InputError, ParameterError
 from .palette import rank_class, rank_colour, trend_words
 from .web import (
+    CELL_LAYER_BYTES,
     MAP_HOTSPOT_BYTES,
     MAP_REFERENCE_BYTES,
     display_geometries,
@@ -44,9 +45,11 @@ __all__ = [
     "add_reference_layers",
     "add_uncovered",
     "area_labels",
+    "cell_features",
     "display_layer",
     "geojson_geometry",
     "popup_html",
+    "reference_geojson",
     "round_coordinates",
 ]
 
@@ -403,9 +406,10 @@ def area_labels(frame: gpd.GeoDataFrame) -> list[str]:
     ]
 
 
-def _reference_geojson(frame: gpd.GeoDataFrame, style: dict[str, Any]) -> dict[str, Any]:
-    """A reference layer (WGS84) as GeoJSON with labels and style, simplified further (twice
-    the tolerance each time, up to ``_SIMPLIFY_MAX_M``) until it fits ``MAP_REFERENCE_BYTES``."""
+def reference_geojson(frame: gpd.GeoDataFrame, style: dict[str, Any]) -> dict[str, Any]:
+    """A reference layer (a :func:`display_layer` frame) as GeoJSON with labels (``label``,
+    escaped) and style (``style``), simplified further (twice the tolerance each time, up to
+    ``_SIMPLIFY_MAX_M``) until it fits ``MAP_REFERENCE_BYTES``."""
     labels = area_labels(frame)
     props = [{"label": label, "style": style} for label in labels]
     geoms, tolerance = frame.geometry, _SIMPLIFY_M
@@ -415,6 +419,41 @@ def _reference_geojson(frame: gpd.GeoDataFrame, style: dict[str, Any]) -> dict[s
             return data
         tolerance *= 2
         geoms = frame.geometry.simplify(tolerance / 111_000, preserve_topology=True)
+
+
+def cell_features(
+    cells: gpd.GeoDataFrame,
+    colours: Sequence[str],
+    tips: Sequence[str],
+    max_bytes: int = CELL_LAYER_BYTES,
+) -> list[dict[str, Any]]:
+    """The GeoJSON features of the first ``cells`` whose features fit in ``max_bytes`` of the
+    page (give the cells in the order they matter: the rest are left off the map).
+
+    Each feature's properties are its ``colour`` and its ``tip`` (escaped); its geometry the
+    display geometry (:func:`hotspots.web.display_geometries`: WGS84, within 2 m, 6 decimals).
+    A city's change map on 250 m cells holds ~25,000 cells (10 MB unlimited); at 50 m cells,
+    25 times as many.
+    """
+    colour_of = [str(c) for c in colours]
+    tip_of = [esc(t) for t in tips]
+    if len(colour_of) != len(cells) or len(tip_of) != len(cells):
+        raise ParameterError(
+            f"cell_features: {len(cells)} cells need as many colours and tips; got "
+            f"{len(colour_of)} and {len(tip_of)}."
+        )
+
+    def make(
+        batch: gpd.GeoDataFrame, geoms: npt.NDArray[Any], start: int
+    ) -> Iterator[tuple[dict[str, Any], int]]:
+        for k, geom in enumerate(geoms):
+            if geom is None or shapely.is_empty(geom):
+                continue
+            props = {"colour": colour_of[start + k], "tip": tip_of[start + k]}
+            feature = {"type": "Feature", "properties": props, "geometry": geojson_geometry(geom)}
+            yield feature, _page_bytes(feature)  # folium's style table adds ~nothing more
+
+    return fitting_items(cells, make, max_bytes)
 
 
 #: Light to dark blue: the five quantile classes of ``ward_shading``.
@@ -468,7 +507,7 @@ def add_reference_layers(
     shading_note = ""
     if wards is not None and len(wards):
         style = {"color": "#555555", "weight": 1.5, "fillColor": "#777777", "fillOpacity": 0.03}
-        data = _reference_geojson(wards, style)
+        data = reference_geojson(wards, style)
         if ward_shading is not None:
             shading_note = _shade_wards(data, wards, ward_shading)
         folium.GeoJson(
@@ -486,7 +525,7 @@ def add_reference_layers(
             "fillOpacity": 0.08,
         }
         folium.GeoJson(
-            _reference_geojson(patrol_areas, style),
+            reference_geojson(patrol_areas, style),
             name="Patrol areas",
             on_each_feature=_REFERENCE_JS,
             pane="reference",

@@ -15,6 +15,9 @@
   (the map's legend, the GeoJSON's ``note``); every hotspot is in ``hotspots.csv`` and
   ``hotspots.gpkg``. Work is done in batches, so a frame of 100,000 hotspots costs only the
   batches that fit.
+* **The dashboard's Analysis maps** (KDE bands, Gi* cells, change, emerging patterns): the
+  first cells whose features fit :data:`CELL_LAYER_BYTES`, in the order they matter
+  (:func:`hotspots.map_layers.cell_features`; a city's change map on 250 m cells was 10 MB).
 * **Incident heat**: at most :data:`HEAT_MAX_POINTS` heat points (more unique map points are
   merged on a grid, :func:`hotspots.mapping.make_map`); reference layers (wards, patrol areas)
   are simplified further until each fits its budget.
@@ -34,6 +37,7 @@ from ._memo import KeptResults, digest
 from .crs import to_metres, to_wgs84
 
 __all__ = [
+    "CELL_LAYER_BYTES",
     "DISPLAY_TOLERANCE_M",
     "GEOJSON_MAX_BYTES",
     "HEAT_MAX_POINTS",
@@ -62,6 +66,9 @@ MAP_PAGE_BYTES = 250_000
 MAP_REFERENCE_BYTES = 150_000
 #: Bytes of the map's labels (ward and street names, :mod:`hotspots.map_labels`) of map.html.
 MAP_LABEL_BYTES = 120_000
+#: Bytes of the cells of an Analysis map (KDE bands, Gi* cells, change, emerging patterns):
+#: with :data:`MAP_PAGE_BYTES` and one reference layer, under :data:`WEB_MAX_BYTES`.
+CELL_LAYER_BYTES = 1_500_000
 #: Most heat points of map.html (about 27 bytes each).
 HEAT_MAX_POINTS = 15_000
 # Most bytes of one heat point ("[51.12345, -0.12345, 123], ") and of one incident circle.

@@ -16,7 +16,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import pytest
-from shapely.geometry import box
+from shapely.geometry import Point, box
 from streamlit.testing.v1 import AppTest
 
 from geodata import SAMPLE_DIR
@@ -184,9 +184,10 @@ def test_cell_maps_load_nothing_from_outside_and_escape_tooltips() -> None:
         geometry=[box(530_000, 180_000, 530_250, 180_250), box(530_250, 180_000, 530_500, 180_250)],
         crs="EPSG:27700",
     )
-    m = analysis.cells_map(
+    m, drawn = analysis.cells_map(
         cells, pd.Series(["#b10026", "#2166ac"]), pd.Series(["<script>x</script>", "ok"])
     )
+    assert drawn == 2
     page = m.get_root().render()
     assert all(url.startswith(STATIC_URL) for url in external_urls(page)), external_urls(page)
     assert "<script>x</script>" not in page
@@ -362,7 +363,7 @@ def test_cell_maps_draw_the_wards_with_escaped_names() -> None:
         geometry=[box(529_000, 179_000, 530_100, 181_000), box(530_100, 179_000, 531_000, 181_000)],
         crs="EPSG:27700",
     )
-    page = analysis.cells_map(cells, pd.Series(["#b10026"]), pd.Series(["ok"]), wards)
+    page, _ = analysis.cells_map(cells, pd.Series(["#b10026"]), pd.Series(["ok"]), wards)
     html = page.get_root().render()
     # folium writes the GeoJSON with <, > and & as \u escapes: read it as the browser does
     decoded = html
@@ -372,8 +373,69 @@ def test_cell_maps_draw_the_wards_with_escaped_names() -> None:
     assert "<b>Evil" not in decoded
     assert '"fill": false' in html  # outlines only: the cells keep their tooltips
     assert all(url.startswith(STATIC_URL) for url in external_urls(html)), external_urls(html)
-    without = analysis.cells_map(cells, pd.Series(["#b10026"]), pd.Series(["ok"]))
+    without, _ = analysis.cells_map(cells, pd.Series(["#b10026"]), pd.Series(["ok"]))
     assert "Plain Ward" not in without.get_root().render()
+
+
+def _grid(n: int, size: float = 50.0) -> gpd.GeoDataFrame:
+    side = 400
+    return gpd.GeoDataFrame(
+        geometry=[
+            box(530_000 + size * (i % side), 170_000 + size * (i // side),
+                530_000 + size * (i % side + 1), 170_000 + size * (i // side + 1))
+            for i in range(n)
+        ],
+        crs="EPSG:27700",
+    )  # fmt: skip
+
+
+def test_cell_maps_stay_under_2_mb_at_city_scale() -> None:
+    """40,000 cells (a city's change map at 50 m would hold far more) and detailed wards: the
+    first cells that fit are drawn, in the order given, and the page the browser receives
+    stays under 2 MB; without a limit the cells alone would be ~13 MB."""
+    from streamlit_folium import _get_header, _get_map_string
+
+    from hotspots.web import WEB_MAX_BYTES
+
+    cells = _grid(40_000)
+    tips = pd.Series(
+        [f"cell {i}: no clear change (+10%; 95% interval −58% to +189%)" for i in range(40_000)]
+    )
+    colours = pd.Series(["#b10026"] * 40_000)
+    ring = Point(540_000, 175_000).buffer(6_000, quad_segs=4_000)  # 16,000 vertices a ward
+    wards = gpd.GeoDataFrame(
+        {"ward_name": ["West", "East"]},
+        geometry=[
+            ring.intersection(box(0, 0, 540_000, 1e6)),
+            ring.intersection(box(540_000, 0, 1e6, 1e6)),
+        ],
+        crs="EPSG:27700",
+    )  # fmt: skip
+    m, drawn = analysis.cells_map(cells, colours, tips, wards)
+    assert 1_000 < drawn < 40_000
+    m.get_root().render()
+    payload = len(_get_map_string(m).encode()) + len(_get_header(m).encode())
+    assert payload <= WEB_MAX_BYTES, payload
+    page = _get_map_string(m)
+    assert f"cell {drawn - 1}:" in page and f"cell {drawn}:" not in page  # the first ones
+    assert "West" in page and "East" in page  # the wards, simplified to fit
+
+
+def test_change_map_puts_clear_changes_first_and_darker() -> None:
+    moved = pd.DataFrame(
+        {
+            "ward": [0, 1, 2, 3, 4],
+            "change": [5.0, -40.0, 30.0, -2.0, 12.0],
+            "change_low_pct": [-10.0, -60.0, 20.0, -80.0, float("nan")],
+            "change_high_pct": [50.0, 10.0, 90.0, -5.0, float("nan")],
+        }
+    )
+    ordered = analysis._clear_first(moved)
+    # clear: cells 2 (+30, up) and 3 (-2, down), by size; then 1, 4, 0 by size
+    assert ordered["ward"].tolist() == [2, 3, 1, 4, 0]
+    colours = analysis._change_colours(ordered).tolist()
+    c = analysis.CHANGE_COLOURS
+    assert colours == [c["clearly more"], c["clearly fewer"], c["fewer"], c["more"], c["more"]]
 
 
 def _harm_csv(weights: dict[str, float]) -> bytes:

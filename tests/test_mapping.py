@@ -392,3 +392,49 @@ def test_geojson_geometry_writes_what_shapely_mapping_writes(
     geoms = [polys[0], MultiPolygon(polys), Point(x, y)]
     for geom in geoms:
         assert json.dumps(geojson_geometry(geom)) == json.dumps(mapping(geom))
+
+
+# ------------------------------------------------------------------------------------------
+# Cell layers of the Analysis page's maps
+
+
+def _cells(n: int) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        geometry=[
+            box(530_000 + 50 * (i % 100), 180_000 + 50 * (i // 100),
+                530_050 + 50 * (i % 100), 180_050 + 50 * (i // 100))
+            for i in range(n)
+        ],
+        crs="EPSG:27700",
+    )  # fmt: skip
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(0, 400), budget=st.integers(0, 60_000))
+def test_cell_features_are_the_first_cells_that_fit(n: int, budget: int) -> None:
+    """As many cells as fit in the budget, in the order given, each with its colour and its
+    escaped tip; one more would not have fitted."""
+    from hotspots.map_layers import _page_bytes, cell_features
+
+    tips = [f"<b>cell {i}</b> & co" for i in range(n)]
+    colours = ["#b10026" if i % 2 else "#2166ac" for i in range(n)]
+    got = cell_features(_cells(n), colours, tips, max_bytes=budget)
+    assert [f["properties"]["tip"] for f in got] == [
+        f"&lt;b&gt;cell {i}&lt;/b&gt; &amp; co" for i in range(len(got))
+    ]
+    assert [f["properties"]["colour"] for f in got] == colours[: len(got)]
+    used = sum(_page_bytes(f) for f in got)
+    assert used <= budget
+    if len(got) < n:
+        every = cell_features(_cells(n), colours, tips, max_bytes=10**9)
+        assert used + _page_bytes(every[len(got)]) > budget
+    if got:
+        lat = np.array(got[0]["geometry"]["coordinates"][0])[:, 1]
+        assert np.all(np.abs(lat - 51.5) < 0.1)  # in degrees, not metres
+
+
+def test_cell_features_need_a_colour_and_a_tip_per_cell() -> None:
+    from hotspots.map_layers import cell_features
+
+    with pytest.raises(ParameterError, match="3 cells need as many colours and tips"):
+        cell_features(_cells(3), ["#b10026"], ["a", "b", "c"])

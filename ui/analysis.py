@@ -6,13 +6,14 @@ parameters; maps are folium GeoJson layers whose scripts come from static/vendor
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import streamlit as st
+from shapely.geometry import box
 
 from hotspots import InputError
 from hotspots.assets import local_assets
@@ -20,6 +21,7 @@ from hotspots.change import Window
 from hotspots.crs import to_wgs84
 from hotspots.filter import months_covered
 from hotspots.harm import HARM_SOURCE
+from hotspots.map_layers import cell_features, display_layer, reference_geojson
 from hotspots.methods import (
     ChangeAnalysis,
     EmergingAnalysis,
@@ -38,6 +40,13 @@ from .helpers import STATIC_URL
 from .tables import show_table
 
 METHODS = ["DBSCAN / HDBSCAN footprints", "KDE", "Gi*", "Change"]
+#: The change map's colours: clear changes dark, changes within chance pale.
+CHANGE_COLOURS = {
+    "clearly more": "#b10026",
+    "more": "#fcae91",
+    "clearly fewer": "#2166ac",
+    "fewer": "#9ecae1",
+}
 BAND_COLOURS = ["#b10026", "#fc4e2a", "#feb24c", "#ffeda0", "#ffffcc"]
 CLASS_COLOURS = {
     "hot 99%": "#b10026",
@@ -158,41 +167,36 @@ def _emerging(
 WARD_STYLE = {"color": "#555555", "weight": 1, "fill": False, "opacity": 0.8}
 
 
-def _ward_names(wards: gpd.GeoDataFrame) -> list[str]:
-    """Each ward's name (``ward_name``, else a name-like text column), HTML-escaped."""
-    names = [c for c in ("ward_name", "name", "WD24NM") if c in wards.columns]
-    if not names:
-        return ["" for _ in range(len(wards))]
-    return [html.escape(str(v)) if pd.notna(v) else "" for v in wards[names[0]]]
-
-
 def cells_map(
     frame: gpd.GeoDataFrame,
     colour: pd.Series,
     tips: pd.Series,
     wards: gpd.GeoDataFrame | None = None,
-) -> folium.Map:
-    """A folium map of polygons coloured by ``colour``, tooltips escaped, assets local.
+) -> tuple[folium.Map, int]:
+    """A folium map of polygons coloured by ``colour``, tooltips escaped, assets local; and how
+    many of the polygons it draws.
 
-    ``wards`` (any CRS) are drawn over the cells as thin grey outlines without fill, so only
-    their edges take the pointer (the ward's escaped name as a tooltip) and the cells below
-    keep theirs. The map fits the cells (the wards when there are no cells).
+    The first polygons whose features fit in :data:`hotspots.web.CELL_LAYER_BYTES` are drawn
+    (give them in the order they matter; :func:`hotspots.map_layers.cell_features`), so the
+    page stays under 2 MB at any number of cells. ``wards`` (any CRS) are drawn over the
+    cells as thin grey outlines without fill, simplified to fit their share of the page, so
+    only their edges take the pointer (the ward's escaped name as a tooltip) and the cells
+    below keep theirs. The map fits all the cells (the wards when there are no cells).
     """
-    wgs = to_wgs84(gpd.GeoDataFrame({"colour": colour, "tip": tips}, geometry=frame.geometry))
-    wgs["tip"] = [html.escape(str(t)) for t in wgs["tip"]]
-    ward_wgs = None
+    features = cell_features(frame, list(colour), [str(t) for t in tips])
+    ward_data = None
     if wards is not None and len(wards):
-        ward_wgs = to_wgs84(
-            gpd.GeoDataFrame({"ward": _ward_names(wards)}, geometry=wards.geometry.values)
-        )
-    x0, y0, x1, y1 = wgs.total_bounds
-    if not len(wgs) and ward_wgs is not None:
-        x0, y0, x1, y1 = ward_wgs.total_bounds
+        ward_data = reference_geojson(display_layer(wards, "wards"), WARD_STYLE)
+    extent = frame if len(frame) or wards is None else wards
     m = folium.Map(tiles=None, control_scale=True)
-    m.fit_bounds([[y0, x0], [y1, x1]])
-    if len(wgs):
+    if len(extent):
+        x0, y0, x1, y1 = to_wgs84(
+            gpd.GeoDataFrame(geometry=[box(*extent.total_bounds)], crs=extent.crs)
+        ).total_bounds
+        m.fit_bounds([[y0, x0], [y1, x1]])
+    if features:
         folium.GeoJson(
-            wgs.to_json(),
+            {"type": "FeatureCollection", "features": features},
             name="Cells",
             style_function=lambda f: {
                 "fillColor": f["properties"]["colour"],
@@ -202,28 +206,40 @@ def cells_map(
             },
             tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
         ).add_to(m)
-    if ward_wgs is not None:
+    if ward_data is not None:
         folium.GeoJson(
-            ward_wgs.to_json(),
+            ward_data,
             name="Wards",
-            style_function=lambda f: WARD_STYLE,
-            tooltip=folium.GeoJsonTooltip(fields=["ward"], labels=False, sticky=True),
+            style_function=lambda f: f["properties"]["style"],
+            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False, sticky=True),
         ).add_to(m)
     local_assets(m, mode="static", static_url=STATIC_URL)
-    return m
+    return m, len(features)
 
 
 def _show(
-    frame: gpd.GeoDataFrame, colour: pd.Series, tips: pd.Series, key: str, wards: Any
+    frame: gpd.GeoDataFrame,
+    colour: pd.Series,
+    tips: pd.Series,
+    key: str,
+    wards: Any,
+    order: str = "in the table's order",
 ) -> None:
+    """The map of ``frame`` (see :func:`cells_map`), saying when it draws only the first
+    polygons (``order``: what comes first, in words)."""
     from streamlit_folium import st_folium
 
     ward_frame = wards if isinstance(wards, gpd.GeoDataFrame) else None
     try:
-        m = cells_map(frame, colour, tips, ward_frame)
+        m, drawn = cells_map(frame, colour, tips, ward_frame)
     except (InputError, ValueError) as exc:
         st.error(str(exc))
         return
+    if drawn < len(frame):
+        st.caption(
+            f"The map draws {drawn:,} of the {len(frame):,} cells, {order}: all of them would "
+            "be too much for the browser. A larger cell size draws more of the ground."
+        )
     st_folium(m, key=key, height=480, use_container_width=True, returned_objects=[])
 
 
@@ -307,7 +323,7 @@ def _kde_view(akey: str, weights: Weights | None, inc: gpd.GeoDataFrame, wards: 
     colours = pd.Series(BAND_COLOURS[: len(bands)], index=bands.index)
     tips = bands["band"] + " of the area: " + bands["min_density_km2"].round(0).astype(str)
     tips = tips + " to " + bands["max_density_km2"].round(0).astype(str) + " per km²"
-    _show(bands, colours, tips, "map_kde", wards)
+    _show(bands, colours, tips, "map_kde", wards, order="the densest first")
     show_table(pd.DataFrame(bands.drop(columns="geometry")))
 
 
@@ -349,12 +365,13 @@ def _gi_view(akey: str, weights: Weights | None, inc: gpd.GeoDataFrame, wards: A
     st.metric("Hot cells", int(table.loc[table["class"].str.startswith("hot"), "cells"].sum()))
     significant = gi["hotspot_class"].isin(CLASSES) & (gi["hotspot_class"] != "not significant")
     shown = gi[significant]
+    shown = shown.iloc[np.argsort(-shown["z"].abs().to_numpy(), kind="stable")]
     colours = shown["hotspot_class"].map(CLASS_COLOURS)
     tips = shown["hotspot_class"] + ": " + shown["incidents"].astype(int).astype(str)
     tips = tips + " incidents, z " + shown["z"].round(2).astype(str)
     if "ward_name" in shown.columns:
         tips = shown["ward_name"].astype(str) + ", " + tips
-    _show(shown, colours, tips, "map_gi", wards)
+    _show(shown, colours, tips, "map_gi", wards, order="the most significant first")
     show_table(table)
     _notes(found.notes)
 
@@ -382,22 +399,42 @@ def _change_view(
     span_before, span_after = (str(before[0]), str(before[1])), (str(after[0]), str(after[1]))
     change = _compare(akey, weights, cell, span_before, span_after, inc, wards, data_months)
     cmp = change.cells
-    moved = cmp[cmp["change"] != 0]
-    colours = pd.Series(
-        ["#b10026" if c > 0 else "#2166ac" for c in moved["change"]], index=moved.index
-    )
+    moved = _clear_first(cmp[cmp["change"] != 0])
     tips = "before " + moved["before"].round(0).astype(str) + ", after "
     tips = tips + moved["after"].round(0).astype(str) + ": " + moved["change_words"]
     st.subheader("Before and after")
     st.caption(
-        "; ".join(change.notes) + ". Red: more after; blue: fewer. Each change of the monthly "
-        "rate comes with its exact 95% interval (in words): “no clear change” "
-        f"when it includes none. Over every cell: {change.total_change()}."
+        "; ".join(change.notes) + ". Dark red: clearly more after; dark blue: clearly fewer; "
+        "pale: a change within chance. Each change of the monthly rate comes with its exact "
+        "95% interval (in words): “no clear change” when it includes none. Over every cell: "
+        f"{change.total_change()}."
     )
-    _show(moved, colours, tips, "map_change", wards)
+    _show(
+        moved, _change_colours(moved), tips, "map_change", wards,
+        order="the clear changes first, then the largest",
+    )  # fmt: skip
     biggest = cmp.reindex(cmp["change"].abs().sort_values(ascending=False).index).head(20)
     show_table(pd.DataFrame(biggest.drop(columns="geometry")))
     _emerging_view(akey, weights, cell, inc, wards, data_months)
+
+
+def _clear_first(moved: pd.DataFrame) -> pd.DataFrame:
+    """Cells with a clear change first (the 95% interval of the rate change excludes none),
+    then the rest, each by the size of the change (then in the order given: grid cells or
+    wards)."""
+    clear = (moved["change_low_pct"] > 0) | (moved["change_high_pct"] < 0)
+    order = np.lexsort((np.arange(len(moved)), -moved["change"].abs(), ~clear.to_numpy()))
+    return moved.iloc[order]
+
+
+def _change_colours(moved: pd.DataFrame) -> pd.Series:
+    """Red for more after, blue for fewer; dark when the change is clear, pale when within
+    chance."""
+    up, down = moved["change_low_pct"] > 0, moved["change_high_pct"] < 0
+    pale = np.where(moved["change"] > 0, CHANGE_COLOURS["more"], CHANGE_COLOURS["fewer"])
+    colours = np.where(up, CHANGE_COLOURS["clearly more"], pale)
+    colours = np.where(down, CHANGE_COLOURS["clearly fewer"], colours)
+    return pd.Series(colours, index=moved.index)
 
 
 def _emerging_view(
@@ -435,11 +472,12 @@ def _emerging_view(
     show_table(found.pattern_table())
     em = found.cells
     shown = em[~em["pattern"].isin(["no pattern", LEFT_OUT])]
+    shown = shown.iloc[np.argsort(-shown["incidents"].to_numpy(), kind="stable")]
     colours = pd.Series(
         ["#b10026" if "hot" in p else "#2166ac" for p in shown["pattern"]], index=shown.index
     )
     tips = shown["pattern"] + "; counts " + shown["count_trend"]
-    _show(shown, colours, tips, "map_emerging", wards)
+    _show(shown, colours, tips, "map_emerging", wards, order="the busiest first")
     cols = ["pattern", "count_trend", "series", "incidents", "count_trend_z", "count_trend_p"]
     cols.append("trend_p")
     show_table(pd.DataFrame(shown[cols]))
