@@ -67,7 +67,7 @@ def ward_groups(
         return None
     by_code = dict(zip(wards["ward_code"].astype("str"), names, strict=True))
     codes = assign_wards(incidents, wards)
-    groups = codes.map(lambda c: by_code.get(c, "")).astype("str")
+    groups = codes.map(by_code).fillna("").astype("str")  # a dict lookup, not a call a row
     layer = wards.to_crs(incidents.crs) if wards.crs != incidents.crs else wards
     areas = (shapely.area(layer.geometry.to_numpy()) / 1e6).round(6)
     totals = pd.Series(areas, index=names.to_numpy()).groupby(level=0).sum()

@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ._points import incident_xy, unique_points
 from .backtest import (
     MAX_SHARE,
     BacktestResult,
@@ -157,16 +158,30 @@ def _grouped_fit_map(
     groups: pd.Series,
     weighted: bool,
 ) -> list[Any]:
-    """The fold's hotspots group by group, each with its ``min_samples`` scaled to its share."""
+    """The fold's hotspots group by group, each with its ``min_samples`` scaled to its share.
+
+    The groups are numbered once and the fold's points and amounts cut from arrays (a city's
+    33 boroughs: not a copy of the incidents' every column for each borough and fold)."""
     names = groups.reindex(incidents.index).fillna("").astype(str)
-    fit_names = names.reindex(fit.index)
+    codes, labels = pd.factorize(names)
+    fit_codes = pd.Series(codes, index=incidents.index).reindex(fit.index).to_numpy()
+    fit_xy = incident_xy(fit) if len(fit) else np.zeros((0, 2))
+    all_weights = incidents["weight"] if weighted else None
+    fit_weights = fit["weight"] if weighted else None
+    position = {str(label): k for k, label in enumerate(labels)}
     xy_parts, count_parts, group_of, needed = [], [], [], []
     for g, (name, whole) in enumerate(sorted(found.group_min_samples.items())):
-        label = "" if name == "(no group)" else name
-        part = fit[(fit_names == label).to_numpy()]
-        points = _cluster_points(part, weighted)
-        total = _amount(incidents[(names == label).to_numpy()], weighted)
-        share = _amount(part, weighted) / total if total else 0.0
+        k = position.get("" if name == "(no group)" else name, -1)
+        rows = fit_codes == k
+        if fit_weights is None or all_weights is None:
+            amount, total = float(np.count_nonzero(rows)), float(np.count_nonzero(codes == k))
+            weights = None
+        else:
+            amount = float(fit_weights[rows].sum())
+            total = float(all_weights[codes == k].sum())
+            weights = fit_weights.to_numpy(dtype=float)[rows]
+        points = _points_of(fit_xy[rows], weights)
+        share = amount / total if total else 0.0
         xy_parts.append(points.xy)
         count_parts.append(points.counts)
         group_of.append(np.full(len(points.xy), g, dtype=np.int64))
@@ -183,3 +198,16 @@ def _grouped_fit_map(
         groups=np.concatenate(group_of),
         max_area=MAX_SHARE * found.study_area.geometry.area,
     )
+
+
+def _points_of(xy: np.ndarray, weights: np.ndarray | None) -> MapPoints:
+    """:func:`_cluster_points` of rows given as their coordinates (and harm): the unique map
+    points, harm scaled to an average of 1."""
+    if not len(xy):
+        return MapPoints(np.zeros((0, 2)), np.zeros(0))
+    _, uxy, counts = unique_points(xy, weights)
+    if weights is not None:
+        total = float(counts.sum())
+        if total > 0:
+            return MapPoints(uxy, counts * len(xy) / total)
+    return MapPoints(uxy, counts)

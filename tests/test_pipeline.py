@@ -324,3 +324,60 @@ def test_prepared_from_other_incidents_is_refused(incidents) -> None:  # type: i
     prepared = prepare(incidents.iloc[:100])
     with pytest.raises(ParameterError, match="prepared was made from other incidents"):
         analyse(incidents, eps=100, min_samples=10, run_backtest=False, prepared=prepared)
+
+
+@pytest.mark.parametrize("harmed", [False, True])
+def test_grouped_fold_maps_equal_the_plain_group_by_group_cut(incidents, harmed) -> None:  # type: ignore[no-untyped-def]
+    """A fold's hotspots found borough by borough (cut from arrays, each borough numbered
+    once) are those of the plain cut: each borough's rows taken from the frame, their map
+    points, and min_samples scaled to the borough's share; with a borough that has no
+    incidents in the fold and incidents in no borough."""
+    import numpy as np
+    import pandas as pd
+
+    from hotspots.backtest import MAX_SHARE
+    from hotspots.found_backtest import _cluster_points, _grouped_fit_map
+    from hotspots.ranked_maps import MapPoints
+    from hotspots.tuning import cluster_map
+
+    xy = np.column_stack([incidents.geometry.x, incidents.geometry.y])
+    east = np.where(xy[:, 0] >= 538_000, "East", "West")
+    names = pd.Series(np.where(np.arange(len(xy)) % 17 == 0, "", east), index=incidents.index)
+    months = pd.to_datetime(incidents["month"])
+    first = (months == months.min()).to_numpy()
+    names[np.flatnonzero(first)[:30]] = "Quiet"  # only in the month the fold leaves out
+    if harmed:
+        incidents = incidents.assign(weight=1.0 + (np.arange(len(incidents)) % 5) * 0.37)
+    found = find_hotspots(
+        incidents, eps=100.0, min_samples=10, groups=names.replace("", np.nan), weighted=harmed
+    )
+    assert set(found.group_min_samples) >= {"East", "West", "Quiet", "(no group)"}
+    fit = incidents[~first]  # the first month left out: no "Quiet" incident to fit on
+
+    def amount(frame):  # type: ignore[no-untyped-def]
+        return float(frame["weight"].sum()) if harmed else float(len(frame))
+
+    fit_names = names.reindex(fit.index)
+    parts, counts, group_of, needed = [], [], [], []
+    for g, (name, whole) in enumerate(sorted(found.group_min_samples.items())):
+        label = "" if name == "(no group)" else name
+        part = fit[(fit_names == label).to_numpy()]
+        points = _cluster_points(part, harmed)
+        total = amount(incidents[(names == label).to_numpy()])
+        share = amount(part) / total if total else 0.0
+        parts.append(points.xy)
+        counts.append(points.counts)
+        group_of.append(np.full(len(points.xy), g, dtype=np.int64))
+        needed.append(max(1, round(whole * share)))
+    plain = cluster_map(
+        MapPoints(np.vstack(parts), np.concatenate(counts)),
+        eps=100.0,
+        min_samples=needed,
+        margin=found.margin,
+        max_km2=found.max_km2,
+        groups=np.concatenate(group_of),
+        max_area=MAX_SHARE * found.study_area.geometry.area,
+    )
+    got = _grouped_fit_map(incidents, fit, found, names.replace("", np.nan), harmed)
+    assert len(got) == len(plain) >= 2
+    assert all(a.equals_exact(b, 0) for a, b in zip(got, plain, strict=True))
