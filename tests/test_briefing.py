@@ -600,3 +600,38 @@ def test_small_areas_keep_a_figure() -> None:
     hs = _hotspots([12, 30])
     hs["area_km2"] = [0.004, 0.25]
     assert suppressed_table(hs).table["Area km²"].tolist() == ["0.004", "0.25"]
+
+
+def _named_wards(n_side: int, size: float) -> gpd.GeoDataFrame:
+    names = [f"Long Ward Name Number {i}" for i in range(n_side * n_side)]
+    return gpd.GeoDataFrame(
+        {"ward_name": names},
+        geometry=[
+            box(530_000 + size * (i % n_side), 180_000 + size * (i // n_side),
+                530_000 + size * (i % n_side + 1), 180_000 + size * (i // n_side + 1))
+            for i in range(n_side * n_side)
+        ],
+        crs="EPSG:27700",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("n_side", "size"), [(3, 2_000.0), (20, 300.0)])
+def test_ward_names_never_write_over_each_other(n_side: int, size: float) -> None:
+    """A borough's few large wards are all named; a city's hundreds of small ones only where
+    a name overlaps no other (the larger wards first), never one over another."""
+    from hotspots.report.figures import label_wards, map_frame, new_map
+
+    wards = _named_wards(n_side, size)
+    frame = map_frame(wards.total_bounds, width=1400, height_px=1000)
+    _fig, canvas, ax = new_map(frame, 150)
+    label_wards(ax, wards, None, frame, 150)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    if n_side == 3:
+        assert len(boxes) == 9
+    else:
+        assert 10 < len(boxes) < 400
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b), (a, b)

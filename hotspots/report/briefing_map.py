@@ -308,6 +308,11 @@ def briefing_map_png(
         lift=0.03 if title else 0.0,
     )
     _fig, canvas, ax = new_map(frame, res)
+    # Outlines drawn to half a pixel: a city's hundreds of detailed wards drawn and named in a
+    # fraction of the time, the same picture.
+    pixel = frame.dx / frame.width
+    if wl is not None:
+        wl = wl.set_geometry(wl.geometry.simplify(pixel / 2, preserve_topology=True))
 
     legend: list[Any] = []
     if wl is not None and len(wl):
