@@ -438,3 +438,23 @@ def test_cell_features_need_a_colour_and_a_tip_per_cell() -> None:
 
     with pytest.raises(ParameterError, match="3 cells need as many colours and tips"):
         cell_features(_cells(3), ["#b10026"], ["a", "b", "c"])
+
+
+def test_a_reference_layer_kept_between_maps_is_each_map_s_own() -> None:
+    """The ward layer is worked out once for the same wards and style; each map gets its own
+    copy (shading one map's wards leaves the next map's as they were)."""
+    from hotspots.map_layers import display_layer, reference_geojson
+
+    wards = gpd.GeoDataFrame(
+        {"ward_name": ["A <b>", "B"]},
+        geometry=[box(530_000, 180_000, 531_000, 181_000), box(531_000, 180_000, 532_000, 181_000)],
+        crs="EPSG:27700",
+    )
+    layer = display_layer(wards, "wards")
+    first = reference_geojson(layer, {"color": "#555555"})
+    first["features"][0]["properties"]["style"]["fillColor"] = "#08519c"
+    second = reference_geojson(layer, {"color": "#555555"})
+    assert second["features"][0]["properties"]["style"] == {"color": "#555555"}
+    assert [f["properties"]["label"] for f in second["features"]] == ["A &lt;b&gt;", "B"]
+    other = reference_geojson(layer, {"color": "#2166ac"})  # another style: not the kept one
+    assert other["features"][0]["properties"]["style"] == {"color": "#2166ac"}
