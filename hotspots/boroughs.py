@@ -13,6 +13,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from .errors import ParameterError
 from .overlay import assign_wards
 
 __all__ = ["ward_groups"]
@@ -26,7 +27,7 @@ _AUTHORITY_COLUMN = re.compile(
 
 
 def ward_groups(
-    incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame
+    incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, *, ward_codes: pd.Series | None = None
 ) -> tuple[pd.Series, dict[str, float], str] | None:
     """Each incident's local authority (borough), from a column of the wards, with the areas.
 
@@ -35,6 +36,9 @@ def ward_groups(
     column (``LAD22NM``, ``district``, ``borough``, ...) or a code column (``LAD22CD``,
     ``LAGSSCODE``, ...) in the wards; None when there is no such column or it names one
     authority only.
+
+    ``ward_codes``: :func:`hotspots.overlay.assign_wards` of these incidents and wards, when
+    worked out already (:attr:`hotspots.prepared.Prepared.ward_codes`).
 
     Returns
     -------
@@ -66,7 +70,11 @@ def ward_groups(
     if names.nunique() < 2:
         return None
     by_code = dict(zip(wards["ward_code"].astype("str"), names, strict=True))
-    codes = assign_wards(incidents, wards)
+    if ward_codes is not None and not ward_codes.index.equals(incidents.index):
+        raise ParameterError(
+            "ward_codes: not on the incidents' rows; pass assign_wards(incidents, wards)."
+        )
+    codes = assign_wards(incidents, wards) if ward_codes is None else ward_codes
     groups = codes.map(by_code).fillna("").astype("str")  # a dict lookup, not a call a row
     layer = wards.to_crs(incidents.crs) if wards.crs != incidents.crs else wards
     areas = (shapely.area(layer.geometry.to_numpy()) / 1e6).round(6)

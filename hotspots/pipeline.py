@@ -133,6 +133,8 @@ class Analysis:
     notes: list[str] = field(default_factory=list)
     _streets: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     _patrol_points: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    # each incident's ward (Prepared.ward_codes), for the ward table and the back-test's groups
+    _ward_codes: pd.Series | None = field(default=None, repr=False, compare=False)
 
     @property
     def streets(self) -> pd.DataFrame:
@@ -272,7 +274,12 @@ def _overlay(analysis: Analysis, population: pd.DataFrame | None, wards: Any, pa
     incidents, ids, hotspots = analysis.incidents, analysis.hotspot_ids, analysis.hotspots
     if wards is not None:
         table = ward_table(
-            incidents, wards, hotspots=hotspots, hotspot_ids=ids, population=population
+            incidents,
+            wards,
+            hotspots=hotspots,
+            hotspot_ids=ids,
+            population=population,
+            ward_codes=analysis._ward_codes,
         )
         analysis.ward_table = table.table
         analysis.incidents_outside_wards = int(table.incidents_outside)
@@ -349,7 +356,9 @@ def analyse(
     try:
         log.info("Finding hotspots in %s incidents ...", f"{len(incidents):,}")
         grouped = (
-            ward_groups(incidents, wards) if wards is not None and method == "dbscan" else None
+            ward_groups(incidents, wards, ward_codes=prepared.ward_codes)
+            if wards is not None and method == "dbscan"
+            else None
         )
         found = find_hotspots(
             incidents,
@@ -404,6 +413,7 @@ def _assembled(
         harm=harm_info,
         notes=list(found.notes) + (list(harm_info.warnings) if harm_info else []),
     )
+    analysis._ward_codes = prepared.ward_codes
     _overlay(analysis, population, wards, patrols)
     analysis.monthly = monthly_counts(incidents, ids)
     analysis.overall = prepared.overall
@@ -428,7 +438,7 @@ def _backtest_into(analysis: Analysis, started: BacktestStart | None) -> Analysi
     found = analysis.found
     grouped = None
     if analysis.wards is not None and found.method == "dbscan" and found.group_min_samples:
-        grouped = ward_groups(analysis.incidents, analysis.wards)
+        grouped = ward_groups(analysis.incidents, analysis.wards, ward_codes=analysis._ward_codes)
     analysis.backtest = hotspot_backtest(
         analysis.incidents,
         found,

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ParameterError
+from .overlay import assign_wards
 from .places import location_names
 from .profile import monthly_counts
 from .study_area import StudyArea, study_area
@@ -41,11 +42,16 @@ class Prepared:
         incidents' index.
     overall
         Incidents per month, all of them (:attr:`hotspots.pipeline.Analysis.overall`).
+    ward_codes
+        Each incident's ward (:func:`hotspots.overlay.assign_wards`) when prepared with wards:
+        the wards' table and the boroughs the hotspots are found in both read it (a city's
+        million incidents: 0.35 s each time).
     """
 
     study_area: StudyArea
     locations: pd.Series
     overall: pd.DataFrame
+    ward_codes: pd.Series | None = None
 
     def check(self, incidents: gpd.GeoDataFrame) -> None:
         """Raise ParameterError unless this was prepared from ``incidents`` (same rows)."""
@@ -66,11 +72,12 @@ def prepare(
 ) -> Prepared:
     """Prepare ``incidents`` for :func:`hotspots.pipeline.analyse` with the same ``wards``
     and ``boundary`` (the study area is the boundary, else the wards, else the incidents'
-    buffered hull, as ``analyse`` draws it)."""
+    buffered hull, as ``analyse`` draws it; each incident's ward)."""
     area = study_area(incidents, boundary=boundary if boundary is not None else wards)
     everything = pd.Series(  # one category: a code per row, not a string
         pd.Categorical.from_codes(
             np.zeros(len(incidents), dtype=np.int8), dtype=pd.CategoricalDtype([ALL_INCIDENTS])
         )
     )
-    return Prepared(area, location_names(incidents), monthly_counts(incidents, everything))
+    codes = assign_wards(incidents, wards) if wards is not None and len(incidents) else None
+    return Prepared(area, location_names(incidents), monthly_counts(incidents, everything), codes)

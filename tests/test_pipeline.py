@@ -381,3 +381,29 @@ def test_grouped_fold_maps_equal_the_plain_group_by_group_cut(incidents, harmed)
     got = _grouped_fit_map(incidents, fit, found, names.replace("", np.nan), harmed)
     assert len(got) == len(plain) >= 2
     assert all(a.equals_exact(b, 0) for a, b in zip(got, plain, strict=True))
+
+
+def test_each_incident_is_placed_in_its_ward_once(incidents, wards, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With wards in two boroughs, the boroughs the hotspots are found in, the ward table and
+    the back-test's groups all read the wards prepare() placed the incidents in: one
+    point-in-polygon join for the whole analysis, the same table as one of its own."""
+    import pandas as pd
+
+    import hotspots.overlay
+    from hotspots.overlay import ward_table
+
+    joins: list[int] = []
+    join = hotspots.overlay._ward_index
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        joins.append(1)
+        return join(*args, **kwargs)
+
+    monkeypatch.setattr(hotspots.overlay, "_ward_index", counted)
+    boroughs = wards.assign(LAD22NM=["Walthamstow", "Leyton"])
+    a = analyse(incidents, wards=boroughs, eps=100.0, min_samples=10)
+    assert len(joins) == 1
+    assert a.found.group_min_samples and a.backtest is not None
+    plain = ward_table(incidents, boroughs, hotspots=a.hotspots, hotspot_ids=a.hotspot_ids)
+    assert len(joins) == 2  # without the codes, the table joins again: the same table
+    pd.testing.assert_frame_equal(a.ward_table, plain.table)
