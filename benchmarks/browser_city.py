@@ -59,6 +59,22 @@ def _new_map(page: Any, timeout_s: float) -> None:
     raise TimeoutError(f"no new map in {timeout_s:.0f} s")
 
 
+def _idle(page: Any, timeout_s: float = 300) -> None:
+    """Wait until the page has not been running for half a second (Streamlit's status
+    widget gone): the rerun a change starts may start another."""
+    deadline = time.monotonic() + timeout_s
+    quiet_since = None
+    while time.monotonic() < deadline:
+        if page.locator('[data-testid="stStatusWidget"]').count():
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > 0.5:
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"the page was still running after {timeout_s:.0f} s")
+
+
 def _mark_old(page: Any) -> None:
     frame = page.locator(MAP_FRAME).first.content_frame
     frame.locator(".leaflet-container").first.evaluate(f"el => el.setAttribute('{_OLD}', '1')")
@@ -103,6 +119,7 @@ def run(csv: Path, moves: int, wards: Path | None = None) -> dict[str, Any]:
             page.locator("input[type=file]").first.set_input_files(str(wards))
             _new_map(page, 300)
             with_wards = time.perf_counter() - t
+        _idle(page)
         page.get_by_text("Advanced: how hotspots are found").first.click()
         page.get_by_text("Use suggested settings").first.click()
         slider = page.get_by_role("slider", name=re.compile("Neighbour distance")).first
@@ -113,6 +130,7 @@ def run(csv: Path, moves: int, wards: Path | None = None) -> dict[str, Any]:
             time.sleep(0.05)
         times = []
         for _ in range(moves):
+            _idle(page)
             before = _found_with(page)
             _mark_old(page)
             slider.focus()
@@ -122,7 +140,6 @@ def run(csv: Path, moves: int, wards: Path | None = None) -> dict[str, Any]:
             while _found_with_safe(page) == before:
                 if time.monotonic() > deadline:
                     print((Path(tmp) / "server.log").read_text()[-3000:], file=sys.stderr)
-                    page.screenshot(path="/tmp/prof/bc_fail.png")
                     raise TimeoutError("the distance did not change")
                 time.sleep(0.05)
             _new_map(page, 120)

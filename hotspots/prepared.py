@@ -79,5 +79,7 @@ def prepare(
             np.zeros(len(incidents), dtype=np.int8), dtype=pd.CategoricalDtype([ALL_INCIDENTS])
         )
     )
-    codes = assign_wards(incidents, wards) if wards is not None and len(incidents) else None
+    codes = None
+    if wards is not None and len(incidents):  # categories: each ward's code looked up once
+        codes = assign_wards(incidents, wards).astype("category")
     return Prepared(area, location_names(incidents), monthly_counts(incidents, everything), codes)

@@ -219,6 +219,12 @@ def test_ward_table_without_population_and_precomputed_codes(
     table = ward_table(incidents, bare, ward_codes=codes).table
     assert table["population"].isna().all() and table["incidents_per_1000"].isna().all()
     pd.testing.assert_frame_equal(table, ward_table(incidents, bare).table)
+    # as categories (what prepare() keeps), the same table; a code of no ward is an error
+    as_categories = ward_table(incidents, bare, ward_codes=codes.astype("category")).table
+    pd.testing.assert_frame_equal(as_categories, table)
+    wrong = codes.where(codes != codes.iloc[0], "E09999999")
+    with pytest.raises(ParameterError, match="'E09999999', not in wards"):
+        ward_table(incidents, bare, ward_codes=wrong)
 
 
 def test_ward_table_needs_both_hotspot_inputs(
