@@ -7,7 +7,8 @@ work as a user meets it: `streamlit run app.py` (as `make run` starts it) in Deb
 driven by Playwright. A London-like data.police.uk street CSV (``london_like.py``; cached in
 ``--keep``) is put in the data folder (``$HOTSPOTS_DATA``), and then:
 
-* **first map**: from choosing *Files in the data folder* to the map drawn with the city's
+* **first map**: from choosing *Files in the data folder* (``--upload``: from giving the
+  file, zipped, to the upload control) to the map drawn with the city's
   hotspots (its title giving the incidents), read included, and the time the read itself took
   on the server (``read_incidents``, timed again in this process after the run, for the
   goal's "after the file is read");
@@ -29,6 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +92,9 @@ def _found_with(page: Any) -> str:
     return str(text)
 
 
-def run(csv: Path, moves: int, wards: Path | None = None) -> dict[str, Any]:
+def run(
+    csv: Path, moves: int, wards: Path | None = None, upload: Path | None = None
+) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     data = {"HOTSPOTS_DATA": str(csv.parent)}
@@ -106,17 +110,25 @@ def run(csv: Path, moves: int, wards: Path | None = None) -> dict[str, Any]:
         page.goto(url, wait_until="domcontentloaded")
         page.get_by_text("Synthetic demo data").first.wait_for(timeout=120_000)
         _new_map(page, 120)
-        _mark_old(page)
-        t = time.perf_counter()
-        page.get_by_text("Files in the data folder").first.click()
+        if upload is not None:  # the zip through the upload control
+            page.get_by_text("Upload files").first.click()
+            _idle(page)
+            _mark_old(page)
+            t = time.perf_counter()
+            page.locator("input[type=file]").first.set_input_files(str(upload))
+        else:
+            _mark_old(page)
+            t = time.perf_counter()
+            page.get_by_text("Files in the data folder").first.click()
         _new_map(page, 300)
         first = time.perf_counter() - t
         title = _title(page)
         with_wards = None
         if wards is not None:  # uploaded as a user would, after the first map
+            _idle(page)
             _mark_old(page)
             t = time.perf_counter()
-            page.locator("input[type=file]").first.set_input_files(str(wards))
+            page.locator("input[type=file]").nth(1 if upload else 0).set_input_files(str(wards))
             _new_map(page, 300)
             with_wards = time.perf_counter() - t
         _idle(page)
@@ -163,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--wards", type=Path, help="a ward file to upload after the first map (e.g. London's)"
     )
+    ap.add_argument(
+        "--upload", action="store_true", help="upload the file zipped, not the data folder"
+    )
     args = ap.parse_args(argv)
     if CHROMIUM is None:
         print("no Chromium found: apt-get install chromium", file=sys.stderr)
@@ -171,16 +186,23 @@ def main(argv: list[str] | None = None) -> int:
         csv = (args.keep or Path(tmp)) / f"london-{args.rows}" / "2024-london-street.csv"
         if not csv.exists():
             write_london_like(csv, args.rows)
-        got = run(csv, args.moves, args.wards)
+        upload = None
+        if args.upload:  # zipped, as data.police.uk gives it (a CSV this size is over 200 MB)
+            upload = Path(tmp) / f"london-{args.rows}.zip"
+            with zipfile.ZipFile(upload, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+                z.write(csv, f"2024-01/{csv.name}")
+        got = run(csv, args.moves, args.wards, upload)
         from hotspots import read_incidents
 
         t = time.perf_counter()
-        read_incidents(csv.parent)
+        read_incidents(upload if upload is not None else csv.parent)
         read = time.perf_counter() - t
     moves = got["moves"]
-    print(f"\nThe dashboard in Chromium on {args.rows:,} London-like incidents (data folder)")
+    how = "uploaded as a zip" if args.upload else "data folder"
+    print(f"\nThe dashboard in Chromium on {args.rows:,} London-like incidents ({how})")
     print(f"  map title: {' '.join(got['title'].split())}")
-    print(f"  first map, read included                    {got['first']:7.2f} s")
+    label = "first map, upload and read included" if args.upload else "first map, read included"
+    print(f"  {label:<44}{got['first']:7.2f} s")
     print(f"  read_incidents alone (this process)         {read:7.2f} s")
     print(f"  first map after the read (goal <= 10 s)     {got['first'] - read:7.2f} s")
     if got["wards"] is not None:
