@@ -22,7 +22,26 @@ from .crime_types import CRIME_TYPES, crime_type_key
 from .errors import ParameterError
 from .io import NOT_SELECTED_TYPE, OUTSIDE_PERIOD, LoadReport
 
-__all__ = ["filter_incidents", "months_covered"]
+__all__ = ["crime_types_present", "filter_incidents", "months_covered"]
+
+
+def crime_types_present(incidents: pd.DataFrame) -> list[str]:
+    """The crime types (``category``) the incidents hold, as text, sorted (missing left out).
+
+    Categories are read from their codes: a city's 3M rows are not turned into text (0.6 s)
+    every time the dashboard's filters are drawn.
+
+    >>> frame = pd.DataFrame({"category": pd.Categorical(["Drugs", "Robbery", None, "Drugs"],
+    ...                                                  categories=["Arson", "Drugs", "Robbery"])})
+    >>> crime_types_present(frame)
+    ['Drugs', 'Robbery']
+    """
+    values = incidents["category"]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        used = np.unique(codes[codes >= 0])
+        return sorted({str(c) for c in values.cat.categories[used]})
+    return sorted(values.dropna().astype(str).unique())
 
 
 def months_covered(incidents: pd.DataFrame) -> list[str]:

@@ -23,7 +23,7 @@ import shapely
 from pyproj import CRS
 from scipy.spatial import ConvexHull, QhullError
 
-from ._points import unique_points
+from ._points import all_points_xy, unique_points
 from ._validate import check_incidents
 from .crs import WGS84, project_xy
 from .errors import ParameterError
@@ -84,9 +84,11 @@ class FarIncidents:
 
 def _xy(incidents: gpd.GeoDataFrame) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
     geom = incidents.geometry.to_numpy()
-    with np.errstate(invalid="ignore"):
-        xy = np.column_stack([shapely.get_x(geom), shapely.get_y(geom)]).astype(float)
-    return xy, np.isfinite(xy).all(axis=1)
+    xy = all_points_xy(geom)  # every analysis of these incidents reads the same, kept
+    if xy is None:  # some rows are not points (or are empty): NaN there
+        with np.errstate(invalid="ignore"):
+            xy = np.column_stack([shapely.get_x(geom), shapely.get_y(geom)]).astype(float)
+    return xy, np.asarray(np.isfinite(xy).all(axis=1), dtype=bool)
 
 
 def _hull_km2(xy: npt.NDArray[np.float64]) -> float:

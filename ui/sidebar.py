@@ -24,7 +24,7 @@ from geodata import (
 from geodata.store import PatrolAreaStore
 from hotspots import InputError, LoadReport, read_incidents
 from hotspots.basemap import TILE_SERVER_EXAMPLE, check_tiles
-from hotspots.filter import months_covered
+from hotspots.filter import crime_types_present, months_covered
 from hotspots.guardrails import BoundaryCheck, FarIncidents, check_boundaries, far_incidents
 from hotspots.pipeline import Suggested
 from ui.helpers import (
@@ -303,7 +303,7 @@ def _sidebar_filters(
         start, end = st.select_slider(
             "Months", options=months, value=(months[max(0, len(months) - 12)], months[-1])
         )
-    categories = sorted(incidents["category"].dropna().astype(str).unique())
+    categories = crime_types_present(incidents)
 
     def apply_preset() -> None:
         preset = st.session_state["preset"]
