@@ -82,7 +82,7 @@ class Settings:
         The cache of downloaded answers, shared by ``hotspots fetch`` and the dashboard.
     data_dir
         The dashboard's data folder: incident files put there are opened where they lie, with
-        no upload and no size limit (a city's year is larger than an upload may be).
+        no upload (a city's year is larger than an upload may be; a file may be up to 2 GB).
     police_api
         The data.police.uk API root (or an organisation's mirror).
     ons_wards_url

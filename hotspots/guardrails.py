@@ -85,7 +85,7 @@ class FarIncidents:
 def _xy(incidents: gpd.GeoDataFrame) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
     geom = incidents.geometry.to_numpy()
     xy = all_points_xy(geom)  # every analysis of these incidents reads the same, kept
-    if xy is None:  # some rows are not points (or are empty): NaN there
+    if xy is None:  # some rows are missing: NaN there
         with np.errstate(invalid="ignore"):
             xy = np.column_stack([shapely.get_x(geom), shapely.get_y(geom)]).astype(float)
     return xy, np.asarray(np.isfinite(xy).all(axis=1), dtype=bool)
@@ -221,7 +221,7 @@ def check_boundaries(
     polys = areas.to_crs(frame.crs).geometry.to_numpy()
     xy, located = _xy(frame)
     # each distinct map point tested once, with its incidents (a city's million incidents sit
-    # on ~100,000 points: 2.8 s -> 0.3 s with London's wards)
+    # on ~100,000 points: 2.7 s -> 0.75 s with London's wards)
     _, points, counts = unique_points(xy[located])
     tree = shapely.STRtree(shapely.points(points))
     poly_idx, pt_idx = tree.query(polys, predicate="intersects")

@@ -57,6 +57,10 @@ __all__ = [
 
 # Hotspots labelled permanently with their id (the others on hover).
 _LABELS_MAX = 30
+# Bytes folium adds to each feature of a layer styled by a function: its id ("id": "4711", )
+# and, unless it has the commonest style, a line of the style's switch (case "4711":);
+# measured 14-24 bytes a cell, counted at most.
+_STYLED_FEATURE_BYTES = 32
 # Decimal places of coordinates on the map: 6 for polygons (0.1 m), 5 for heat and points (1 m).
 _POLY_DP = 6
 # Display-only simplification of reference layers (metres): ONS boundaries can be very detailed.
@@ -417,8 +421,11 @@ def reference_geojson(frame: gpd.GeoDataFrame, style: dict[str, Any]) -> dict[st
     """
     labels = area_labels(frame)
     props = [{"label": label, "style": style} for label in labels]
-    key = digest(
-        b"".join(shapely.to_wkb(np.asarray(frame.geometry.values, dtype=object)).tolist())
+    shapes = shapely.to_wkb(np.asarray(frame.geometry.values, dtype=object)).tolist()
+    key = digest(  # each outline by its length and bytes; a missing one (None) as none
+        b"".join(
+            b"\xff" * 8 if wkb is None else len(wkb).to_bytes(8, "little") + wkb for wkb in shapes
+        )
         + json.dumps(props, sort_keys=True).encode()
     )
 
@@ -469,7 +476,7 @@ def cell_features(
                 continue
             props = {"colour": colour_of[start + k], "tip": tip_of[start + k]}
             feature = {"type": "Feature", "properties": props, "geometry": geojson_geometry(geom)}
-            yield feature, _page_bytes(feature)  # folium's style table adds ~nothing more
+            yield feature, _page_bytes(feature) + _STYLED_FEATURE_BYTES
 
     return fitting_items(cells, make, max_bytes)
 

@@ -461,8 +461,9 @@ def ward_table(
         where = pd.Index(codes).get_indexer(pd.Index(given))
         unknown = (where < 0) & (given != "")
         if unknown[code_of].any():
+            first = code_of[unknown[code_of]][0]  # a code an incident holds, not just a name
             raise ParameterError(
-                f"ward_codes: holds the code {given[unknown][0]!r}, not in wards; pass "
+                f"ward_codes: holds the code {given[first]!r}, not in wards; pass "
                 "assign_wards(incidents, wards) for these wards."
             )
         idx = where[code_of].astype(np.int64)

@@ -484,6 +484,38 @@ def test_files_in_the_data_folder_are_read_where_they_lie(
     assert "bad.csv" in fresh.sidebar.error[0].value
 
 
+def test_a_data_folder_s_state_changes_with_its_files(tmp_path: Path) -> None:
+    """The state that keys a folder's reading changes when a file is added, removed or
+    replaced, even by one of the same size with its old modification time kept (cp -p), and
+    not when a hidden file (an editor's swap file) changes."""
+    import os
+
+    from ui.sources import stamp
+
+    folder = tmp_path / "met"
+    (folder / "2024-01").mkdir(parents=True)
+    one = folder / "2024-01" / "2024-01-met-street.csv"
+    one.write_bytes(b"a" * 100)
+    first = stamp(folder)
+    assert stamp(folder) == first
+    (folder / ".notes.swp").write_bytes(b"x")
+    assert stamp(folder) == first
+    info = one.stat()
+    replaced = tmp_path / "replacement.csv"
+    replaced.write_bytes(b"b" * 100)
+    os.replace(replaced, one)
+    os.utime(one, ns=(info.st_atime_ns, info.st_mtime_ns))  # the old time kept
+    assert one.stat().st_size == info.st_size and one.stat().st_mtime_ns == info.st_mtime_ns
+    second = stamp(folder)
+    assert second != first
+    (folder / "2024-02-met-street.csv").write_bytes(b"c")
+    third = stamp(folder)
+    assert third not in (first, second)
+    (folder / "2024-02-met-street.csv").unlink()
+    assert stamp(folder) == second
+    assert stamp(one) != stamp(folder)
+
+
 def test_upload_bad_ward_layer(fresh: AppTest, tmp_path: Path) -> None:
     widget(fresh.radio, "Ward boundaries").set_value("Upload")  # type: ignore[attr-defined]
     _run(fresh)

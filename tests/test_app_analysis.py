@@ -390,9 +390,10 @@ def _grid(n: int, size: float = 50.0) -> gpd.GeoDataFrame:
 
 
 def test_cell_maps_stay_under_2_mb_at_city_scale() -> None:
-    """40,000 cells (a city's change map at 50 m would hold far more) and detailed wards: the
-    first cells that fit are drawn, in the order given, and the page the browser receives
-    stays under 2 MB; without a limit the cells alone would be ~13 MB."""
+    """40,000 cells in four colours (a city's change map at 50 m would hold far more) and
+    2,002 wards, two of them detailed: the first cells that fit are drawn, in the order given,
+    and the page the browser receives stays under 2 MB; without a limit the cells alone would
+    be ~13 MB."""
     from streamlit_folium import _get_header, _get_map_string
 
     from hotspots.web import WEB_MAX_BYTES
@@ -401,13 +402,20 @@ def test_cell_maps_stay_under_2_mb_at_city_scale() -> None:
     tips = pd.Series(
         [f"cell {i}: no clear change (+10%; 95% interval −58% to +189%)" for i in range(40_000)]
     )
-    colours = pd.Series(["#b10026"] * 40_000)
+    palette = list(analysis.CHANGE_COLOURS.values())  # a case in folium's styles for each
+    colours = pd.Series([palette[i % 4] for i in range(40_000)])
     ring = Point(540_000, 175_000).buffer(6_000, quad_segs=4_000)  # 16,000 vertices a ward
+    many = [
+        box(600_000 + 90 * (i % 50), 170_000 + 90 * (i // 50),
+            600_080 + 90 * (i % 50), 170_080 + 90 * (i // 50))
+        for i in range(2_000)
+    ]  # fmt: skip
     wards = gpd.GeoDataFrame(
-        {"ward_name": ["West", "East"]},
+        {"ward_name": ["West", "East", *(f"Ward {i}" for i in range(2_000))]},
         geometry=[
             ring.intersection(box(0, 0, 540_000, 1e6)),
             ring.intersection(box(540_000, 0, 1e6, 1e6)),
+            *many,
         ],
         crs="EPSG:27700",
     )  # fmt: skip
@@ -418,7 +426,7 @@ def test_cell_maps_stay_under_2_mb_at_city_scale() -> None:
     assert payload <= WEB_MAX_BYTES, payload
     page = _get_map_string(m)
     assert f"cell {drawn - 1}:" in page and f"cell {drawn}:" not in page  # the first ones
-    assert "West" in page and "East" in page  # the wards, simplified to fit
+    assert "West" in page and "Ward 1999" in page  # the wards, simplified to fit
 
 
 def test_change_map_puts_clear_changes_first_and_darker() -> None:
@@ -436,6 +444,11 @@ def test_change_map_puts_clear_changes_first_and_darker() -> None:
     colours = analysis._change_colours(ordered).tolist()
     c = analysis.CHANGE_COLOURS
     assert colours == [c["clearly more"], c["clearly fewer"], c["fewer"], c["more"], c["more"]]
+    # harm-weighted sums have no interval: every change in the dark colours, by its sign
+    weighted = moved.assign(change_low_pct=float("nan"), change_high_pct=float("nan"))
+    untested = analysis._change_colours(analysis._clear_first(weighted), tested=False)
+    assert untested.tolist() == [c["clearly fewer"], c["clearly more"], c["clearly more"],
+                                 c["clearly more"], c["clearly fewer"]]  # fmt: skip
 
 
 def _harm_csv(weights: dict[str, float]) -> bytes:

@@ -225,6 +225,9 @@ def test_ward_table_without_population_and_precomputed_codes(
     wrong = codes.where(codes != codes.iloc[0], "E09999999")
     with pytest.raises(ParameterError, match="'E09999999', not in wards"):
         ward_table(incidents, bare, ward_codes=wrong)
+    unused = pd.Categorical(wrong, categories=["AAA_unused", *sorted(set(wrong))])
+    with pytest.raises(ParameterError, match="'E09999999', not in wards"):  # not the unused one
+        ward_table(incidents, bare, ward_codes=pd.Series(unused, index=codes.index))
 
 
 def test_ward_table_needs_both_hotspot_inputs(

@@ -6,6 +6,7 @@ parameters; maps are folium GeoJson layers whose scripts come from static/vendor
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import folium
@@ -34,6 +35,7 @@ from hotspots.methods import (
 )
 from hotspots.pipeline import analyse
 from hotspots.significance import CLASSES, LEFT_OUT
+from hotspots.web import CELL_LAYER_BYTES, MAP_PAGE_BYTES, WEB_MAX_BYTES
 
 from .harm_table import Weights, harm_key, harm_table
 from .helpers import STATIC_URL
@@ -183,10 +185,14 @@ def cells_map(
     only their edges take the pointer (the ward's escaped name as a tooltip) and the cells
     below keep theirs. The map fits all the cells (the wards when there are no cells).
     """
-    features = cell_features(frame, list(colour), [str(t) for t in tips])
     ward_data = None
+    budget = CELL_LAYER_BYTES
     if wards is not None and len(wards):
         ward_data = reference_geojson(display_layer(wards, "wards"), WARD_STYLE)
+        # what the wards take beyond their share (a city's hundreds may, even simplified)
+        ward_bytes = len(json.dumps(ward_data)) + 32 * len(ward_data["features"])
+        budget = min(budget, WEB_MAX_BYTES - MAP_PAGE_BYTES - ward_bytes)
+    features = cell_features(frame, list(colour), [str(t) for t in tips], max(budget, 0))
     extent = frame if len(frame) or wards is None else wards
     m = folium.Map(tiles=None, control_scale=True)
     if len(extent):
@@ -403,15 +409,21 @@ def _change_view(
     tips = "before " + moved["before"].round(0).astype(str) + ", after "
     tips = tips + moved["after"].round(0).astype(str) + ": " + moved["change_words"]
     st.subheader("Before and after")
+    tested = weights is None  # harm-weighted sums are not counts: no interval
+    colours_said = (
+        "Dark red: clearly more after; dark blue: clearly fewer; pale: a change within chance. "
+        "Each change of the monthly rate comes with its exact 95% interval (in words): “no "
+        "clear change” when it includes none"
+        if tested
+        else "Red: more harm after; blue: less (harm-weighted sums have no interval: no cell's "
+        "change is tested)"
+    )
     st.caption(
-        "; ".join(change.notes) + ". Dark red: clearly more after; dark blue: clearly fewer; "
-        "pale: a change within chance. Each change of the monthly rate comes with its exact "
-        "95% interval (in words): “no clear change” when it includes none. Over every cell: "
-        f"{change.total_change()}."
+        f"{'; '.join(change.notes)}. {colours_said}. Over every cell: {change.total_change()}."
     )
     _show(
-        moved, _change_colours(moved), tips, "map_change", wards,
-        order="the clear changes first, then the largest",
+        moved, _change_colours(moved, tested), tips, "map_change", wards,
+        order="the clear changes first, then the largest" if tested else "the largest first",
     )  # fmt: skip
     biggest = cmp.reindex(cmp["change"].abs().sort_values(ascending=False).index).head(20)
     show_table(pd.DataFrame(biggest.drop(columns="geometry")))
@@ -427,10 +439,13 @@ def _clear_first(moved: pd.DataFrame) -> pd.DataFrame:
     return moved.iloc[order]
 
 
-def _change_colours(moved: pd.DataFrame) -> pd.Series:
+def _change_colours(moved: pd.DataFrame, tested: bool = True) -> pd.Series:
     """Red for more after, blue for fewer; dark when the change is clear, pale when within
-    chance."""
-    up, down = moved["change_low_pct"] > 0, moved["change_high_pct"] < 0
+    chance; all dark when the changes are not ``tested`` (harm-weighted: no interval)."""
+    if not tested:
+        up, down = moved["change"] > 0, moved["change"] < 0
+    else:
+        up, down = moved["change_low_pct"] > 0, moved["change_high_pct"] < 0
     pale = np.where(moved["change"] > 0, CHANGE_COLOURS["more"], CHANGE_COLOURS["fewer"])
     colours = np.where(up, CHANGE_COLOURS["clearly more"], pale)
     colours = np.where(down, CHANGE_COLOURS["clearly fewer"], colours)

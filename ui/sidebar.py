@@ -252,7 +252,8 @@ def _fetched_wards_file(inc_key: str) -> Path | None:
     """The wards file fetched with the incidents shown (downloads/wards/<LAD>.gpkg)."""
     if not inc_key.startswith("fetched:"):
         return None
-    code = Path(inc_key.removeprefix("fetched:")).name.split("-")[0]
+    folder = inc_key.removeprefix("fetched:").split("|")[0]  # "fetched:<folder>|<state>"
+    code = Path(folder).name.split("-")[0]
     path = downloads_dir() / "wards" / f"{code}.gpkg"
     return path if path.is_file() else None
 

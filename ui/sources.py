@@ -13,6 +13,7 @@ where they lie, and read again only when they change.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import geopandas as gpd
@@ -32,8 +33,8 @@ from ui.helpers import (
 )
 
 Source = tuple[str, gpd.GeoDataFrame, LoadReport]
-#: A file's or folder's state when it was read: newest change (ns), bytes, files.
-Stamp = tuple[int, int, int]
+#: A file's or folder's state when it was read (:func:`stamp`).
+Stamp = str
 
 
 @st.cache_resource(show_spinner="Reading the uploaded files ...", max_entries=4)
@@ -101,17 +102,28 @@ def folder_entries(folder: Path) -> list[Path]:
 
 
 def stamp(path: Path) -> Stamp:
-    """The state of a file, or of every file in a folder: its newest change, bytes and count
-    (a file replaced, added or removed changes it)."""
-    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
-    newest, size, count = 0, 0, 0
-    for p in files:
+    """The state of a file, or of every file in a folder (hidden ones left out): a digest of
+    each one's name, size, times of change and inode. A file replaced, added or removed
+    changes it, even one copied over another with the same size and modification time (its
+    change time is new); an editor's hidden swap file does not."""
+    if path.is_file():
+        files = [(path.name, path)]
+    else:
+        found = (p for p in path.rglob("*") if p.is_file())
+        files = sorted(
+            (str(p.relative_to(path)), p)
+            for p in found
+            if not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+    h = hashlib.blake2b(digest_size=12)
+    for name, p in files:
         try:
             info = p.stat()
         except OSError:  # gone since the listing, or a broken link: read_incidents says so
             continue
-        newest, size, count = max(newest, info.st_mtime_ns), size + info.st_size, count + 1
-    return newest, size, count
+        times = f"{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}"
+        h.update(f"{name}\0{times}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
 
 
 def data_folder_source() -> Source | None:
@@ -127,9 +139,9 @@ def data_folder_source() -> Source | None:
         )
         return None
     st.caption(
-        f"Files and folders in `{folder}`, read where they lie, with no size limit: put a "
-        "data.police.uk download there (the zip, or the folder unpacked from it), API JSON or "
-        "any point file. HOTSPOTS_DATA chooses another folder."
+        f"Files and folders in `{folder}`, read where they lie, without the upload limit (up "
+        "to 2 GB a file): put a data.police.uk download there (the zip, or the folder unpacked "
+        "from it), API JSON or any point file. HOTSPOTS_DATA chooses another folder."
     )
     st.button("Look in the folder again", key="data_folder_refresh")  # a rerun lists it again
     entries = folder_entries(folder)
@@ -148,7 +160,7 @@ def data_folder_source() -> Source | None:
     except InputError as exc:
         st.error(str(exc))
         return None
-    return f"folder:{pick}:{state[0]}:{state[1]}:{state[2]}", incidents, report
+    return f"folder:{pick}|{state}", incidents, report
 
 
 def fetched_source() -> Source | None:
@@ -186,9 +198,11 @@ def fetched_source() -> Source | None:
     pick = st.selectbox(
         "Fetched data", folders, key="fetched_pick", format_func=lambda f: Path(f).name
     )
+    state = stamp(Path(pick))
     try:
-        incidents, report = _incidents_at(pick, stamp(Path(pick)))
+        incidents, report = _incidents_at(pick, state)
     except InputError as exc:
         st.error(str(exc))
         return None
-    return f"fetched:{pick}", incidents, report
+    # the folder, then its state: a fetch resumed or finished later is other data
+    return f"fetched:{pick}|{state}", incidents, report
