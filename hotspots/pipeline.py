@@ -356,7 +356,7 @@ def analyse(
     try:
         log.info("Finding hotspots in %s incidents ...", f"{len(incidents):,}")
         grouped = (
-            ward_groups(incidents, wards, ward_codes=prepared.ward_codes)
+            ward_groups(incidents, wards, ward_codes=prepared.codes_for(wards))
             if wards is not None and method == "dbscan"
             else None
         )
@@ -413,7 +413,7 @@ def _assembled(
         harm=harm_info,
         notes=list(found.notes) + (list(harm_info.warnings) if harm_info else []),
     )
-    analysis._ward_codes = prepared.ward_codes
+    analysis._ward_codes = prepared.codes_for(wards)
     _overlay(analysis, population, wards, patrols)
     analysis.monthly = monthly_counts(incidents, ids)
     analysis.overall = prepared.overall

@@ -46,12 +46,23 @@ class Prepared:
         Each incident's ward (:func:`hotspots.overlay.assign_wards`) when prepared with wards:
         the wards' table and the boroughs the hotspots are found in both read it (a city's
         million incidents: 0.35 s each time).
+    ward_keys
+        The codes of the wards it was worked out for, in order (:meth:`codes_for`).
     """
 
     study_area: StudyArea
     locations: pd.Series
     overall: pd.DataFrame
     ward_codes: pd.Series | None = None
+    ward_keys: tuple[str, ...] = ()
+
+    def codes_for(self, wards: gpd.GeoDataFrame | None) -> pd.Series | None:
+        """:attr:`ward_codes` when they were worked out for ``wards`` (the same ward codes in
+        the same order), else None: other wards are placed afresh."""
+        if wards is None or self.ward_codes is None or "ward_code" not in wards.columns:
+            return None
+        same = tuple(wards["ward_code"].astype(str)) == self.ward_keys
+        return self.ward_codes if same else None
 
     def check(self, incidents: gpd.GeoDataFrame) -> None:
         """Raise ParameterError unless this was prepared from ``incidents`` (same rows)."""
@@ -79,7 +90,9 @@ def prepare(
             np.zeros(len(incidents), dtype=np.int8), dtype=pd.CategoricalDtype([ALL_INCIDENTS])
         )
     )
-    codes = None
+    codes, keys = None, ()
     if wards is not None and len(incidents):  # categories: each ward's code looked up once
         codes = assign_wards(incidents, wards).astype("category")
-    return Prepared(area, location_names(incidents), monthly_counts(incidents, everything), codes)
+        keys = tuple(wards["ward_code"].astype(str))
+    overall = monthly_counts(incidents, everything)
+    return Prepared(area, location_names(incidents), overall, codes, keys)

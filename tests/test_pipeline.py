@@ -407,3 +407,9 @@ def test_each_incident_is_placed_in_its_ward_once(incidents, wards, monkeypatch)
     plain = ward_table(incidents, boroughs, hotspots=a.hotspots, hotspot_ids=a.hotspot_ids)
     assert len(joins) == 2  # without the codes, the table joins again: the same table
     pd.testing.assert_frame_equal(a.ward_table, plain.table)
+    # prepared with other wards: their codes are not taken, the wards given are placed afresh
+    from hotspots.prepared import prepare
+
+    other = prepare(incidents, wards=boroughs.assign(ward_code=["X1", "X2"]))
+    b = analyse(incidents, wards=boroughs, eps=100.0, min_samples=10, prepared=other)
+    pd.testing.assert_frame_equal(b.ward_table, a.ward_table)
