@@ -85,9 +85,10 @@ class FarIncidents:
 def _xy(incidents: gpd.GeoDataFrame) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
     geom = incidents.geometry.to_numpy()
     xy = all_points_xy(geom)  # every analysis of these incidents reads the same, kept
-    if xy is None:  # some rows are missing: NaN there
-        with np.errstate(invalid="ignore"):
-            xy = np.column_stack([shapely.get_x(geom), shapely.get_y(geom)]).astype(float)
+    if xy is None:  # some rows are missing or empty points: NaN there
+        xy = np.full((len(geom), 2), np.nan)
+        point = (shapely.get_type_id(geom) == 0) & ~shapely.is_empty(geom)
+        xy[point] = shapely.get_coordinates(geom[point])
     return xy, np.asarray(np.isfinite(xy).all(axis=1), dtype=bool)
 
 

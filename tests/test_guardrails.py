@@ -61,6 +61,16 @@ def test_frame_is_the_box_in_degrees_of_the_bulk(
     assert far.bounds == [[float(s_), float(w)], [float(n), float(e)]]
 
 
+def test_incidents_without_a_position_are_left_out_of_the_checks() -> None:
+    """A missing or empty point is counted nowhere (not an error from GEOS)."""
+    inc = frame([*grid(), Point(), None])  # type: ignore[list-item]
+    far = far_incidents(inc)
+    assert far.n_far == 0 and far.keep.all() and far.bounds is not None
+    wards = gpd.GeoDataFrame({"ward_name": ["All"]}, geometry=[box(0, 0, 1e6, 1e6)], crs=BNG)
+    out = check_boundaries(inc, wards, name_column="ward_name")
+    assert (out.inside, out.total) == (400, 400)
+
+
 def test_no_far_incidents() -> None:
     far = far_incidents(frame(grid()))
     assert far.n_far == 0 and far.sentence() is None
