@@ -9,7 +9,7 @@ minimum count redraws only the hotspots.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
@@ -65,15 +65,22 @@ def map_base(
     wards: gpd.GeoDataFrame | None = None,
     *,
     max_points: int = HEAT_MAX_POINTS,
+    reuse: MapBase | None = None,
 ) -> MapBase:
     """Prepare what :func:`hotspots.mapping.make_map` draws of ``incidents`` and ``wards``
     (any CRS) whatever the hotspots: pass it to ``make_map(..., base=)`` with the same frames.
+
+    ``reuse``: a base prepared of these same incidents (other wards, or none): its heat
+    points and street names are taken as they are, and only the wards' part is drawn (a
+    city's wards loaded after its first map: 1 s of street names not worked out again).
     """
-    pts, n_incidents, n_unique, heat_note = _map_points(incidents, max_points)
     labels: list[Label] = []
     frame = display_layer(wards, "wards") if wards is not None else None
     if frame is not None and len(frame):
         labels = ward_labels(frame, area_labels(frame))
+    if reuse is not None and reuse.max_points == max_points:
+        return replace(reuse, ward_labels=labels, ward_frame=frame)
+    pts, n_incidents, n_unique, heat_note = _map_points(incidents, max_points)
     return MapBase(
         pts,
         n_incidents,

@@ -463,3 +463,32 @@ def test_a_reference_layer_kept_between_maps_is_each_map_s_own() -> None:
     assert other["features"][0]["properties"]["style"] == {"color": "#2166ac"}
     gap = gpd.GeoDataFrame({"ward_name": ["A", "B"]}, geometry=[None, wards.geometry.iloc[1]])
     assert [f["properties"]["label"] for f in reference_geojson(gap, {})["features"]] == ["B"]
+
+
+def test_a_map_base_reused_for_other_wards_draws_the_same_map() -> None:
+    """map_base(..., reuse=) takes the heat points and street names of a base of the same
+    incidents and draws only the wards' part: the same map as a base worked out afresh."""
+    import re as regex
+
+    from hotspots.map_base import map_base
+
+    rng = np.random.default_rng(4)
+    pts = [(537_000 + x, 189_000 + y) for x, y in rng.uniform(0, 2000, size=(400, 2))]
+    inc = incidents_frame(pts).assign(location=[f"On or near Road {i % 7}" for i in range(400)])
+    wards = gpd.GeoDataFrame(
+        {"ward_code": ["W1", "W2"], "ward_name": ["West", "East"]},
+        geometry=[box(536_900, 188_900, 538_000, 191_100), box(538_000, 188_900, 539_100, 191_100)],
+        crs="EPSG:27700",
+    )
+    plain = map_base(inc, wards)
+    reused = map_base(inc, wards, reuse=map_base(inc))
+    assert reused.streets is not None and [w[2] for w in reused.ward_labels] == ["West", "East"]
+    assert [w[2] for w in plain.ward_labels] == ["West", "East"]
+
+    def page(base):  # type: ignore[no-untyped-def]
+        m = make_map(hotspots_frame(), inc, wards=wards, assets="static", tiles=None, base=base)
+        return regex.sub(r"[0-9a-f]{32}", "", render(m))  # folium's random ids
+
+    assert page(reused) == page(plain)
+    other = map_base(inc, None, reuse=plain)  # the wards' part dropped with the wards
+    assert other.ward_frame is None and other.ward_labels == [] and other.streets is plain.streets

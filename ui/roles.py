@@ -92,9 +92,19 @@ JOBS = PAGES[1:5]
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _map_base(fkey: str, _chosen: gpd.GeoDataFrame, _wards: gpd.GeoDataFrame | None) -> MapBase:
-    """The map's heat points, ward and street names: one per filter, whatever the slider."""
-    return map_base(_chosen, _wards)
+def _map_base(
+    fkey: str, _chosen: gpd.GeoDataFrame, _wards: gpd.GeoDataFrame | None, _rows: MapBase
+) -> MapBase:
+    """The map's heat points, ward and street names: one per filter, whatever the slider
+    (the heat points and street names of ``_rows``, kept whatever the wards)."""
+    return map_base(_chosen, _wards, reuse=_rows)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _rows_base(rows_key: str, _chosen: gpd.GeoDataFrame) -> MapBase:
+    """The heat points and street names of the filtered incidents (Data.rows_key): a city's
+    wards loaded or changed do not work them out again."""
+    return map_base(_chosen)
 
 
 @st.cache_resource(show_spinner="Drawing the map ...", max_entries=8)
@@ -147,7 +157,9 @@ def _map_section(ctx: Context, height: int = 560) -> None:
         m, drawing_ok = _map(
             ctx.rkey, settings.tiles, settings.attribution, map_kw["title"], ctx.data.synthetic,
             settings.shading, analysis, chosen, map_kw,
-            _map_base(ctx.fkey, chosen, ctx.data.wards),
+            _map_base(
+                ctx.fkey, chosen, ctx.data.wards, _rows_base(ctx.data.rows_key, chosen)
+            ),
         )  # fmt: skip
     except InputError as exc:  # e.g. the map files not installed
         st.error(str(exc))

@@ -365,6 +365,14 @@ class Data:
         parts = [self.inc_key, self.wards_key, self.start, self.end, *self.crime_types]
         return "|".join([*parts, "#", *self.ward_names])
 
+    @property
+    def rows_key(self) -> str:
+        """A key of the filtered incidents' rows alone: the same whatever the wards, unless
+        some wards are chosen (what does not depend on the wards is kept across them)."""
+        wards = self.wards_key if self.ward_names else ""
+        parts = [self.inc_key, wards, self.start, self.end, *self.crime_types]
+        return "|".join([*parts, "#", *self.ward_names])
+
 
 @dataclass
 class Choices:
