@@ -738,3 +738,21 @@ def test_the_busier_than_count_is_the_row_by_row_quantile(
     cum = np.cumsum(amounts[order])
     row = order[min(int(np.searchsorted(cum, share * cum[-1])), len(order) - 1)]
     assert _count_not_exceeded(xy, weights, 25.0, share) == math.ceil(counts[row] - 1e-9)
+
+
+def test_map_point_spacing_is_kept_and_each_caller_gets_its_own() -> None:
+    """The curve is worked out once for the same coordinates and k (the suggestion and the
+    chart both read it); a caller changing its copy changes no one else's."""
+    from hotspots.cluster.suggest import map_point_spacing
+
+    rng = np.random.default_rng(2)
+    xy = rng.uniform(0, 1000, size=(300, 2))
+    first = map_point_spacing(xy)
+    want = first.copy()
+    first[:] = -1.0
+    again = map_point_spacing(xy)
+    np.testing.assert_array_equal(again, want)
+    assert not np.array_equal(map_point_spacing(xy, k=2), want)  # another k: another curve
+    moved = xy.copy()
+    moved[0] += 500.0
+    assert not np.array_equal(map_point_spacing(moved), want)  # other points: worked out
