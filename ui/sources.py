@@ -152,15 +152,7 @@ def data_folder_source() -> Source | None:
     pick = st.selectbox(
         "File or folder", list(names), key="data_pick", format_func=lambda p: names[p]
     )
-    if pick is None:
-        return None
-    state = stamp(Path(pick))
-    try:
-        incidents, report = _incidents_at(pick, state)
-    except InputError as exc:
-        st.error(str(exc))
-        return None
-    return f"folder:{pick}|{state}", incidents, report
+    return None if pick is None else _read_picked("folder", pick)
 
 
 def fetched_source() -> Source | None:
@@ -198,11 +190,17 @@ def fetched_source() -> Source | None:
     pick = st.selectbox(
         "Fetched data", folders, key="fetched_pick", format_func=lambda f: Path(f).name
     )
+    return _read_picked("fetched", pick)
+
+
+def _read_picked(kind: str, pick: str) -> Source | None:
+    """The file or folder picked, read (once for each state of it); its key is ``kind``, the
+    path and the state (a file changed, or a fetch resumed or finished later, is other data);
+    None, with the reason shown, when it cannot be read."""
     state = stamp(Path(pick))
     try:
         incidents, report = _incidents_at(pick, state)
     except InputError as exc:
         st.error(str(exc))
         return None
-    # the folder, then its state: a fetch resumed or finished later is other data
-    return f"fetched:{pick}|{state}", incidents, report
+    return f"{kind}:{pick}|{state}", incidents, report
