@@ -482,14 +482,22 @@ def suggest(
     harm: Mapping[str, float] | None = None,
     boundary: Any = None,
     tune: bool = True,
+    prepared: Prepared | None = None,
 ) -> Suggested:
     """The settings :func:`analyse` would suggest for these incidents, without clustering.
 
     The same study area and weights as :func:`analyse` with the same arguments, so the
     suggestions shown beside a control are the ones an analysis with defaults uses.
+    ``prepared``: :func:`hotspots.prepared.prepare` of these incidents with the same wards and
+    boundary, whose study area is then taken (the dashboard's first map of a city: the
+    hull of a million incidents, or the union of its wards, drawn once, not twice).
     """
     incidents, _ = _weigh(incidents, harm, None)
-    area = study_area(incidents, boundary=boundary if boundary is not None else wards)
+    if prepared is not None:
+        prepared.check(incidents)
+        area = prepared.study_area
+    else:
+        area = study_area(incidents, boundary=boundary if boundary is not None else wards)
     settings = suggest_parameters(
         incidents, study_area=area, method=method, weighted=harm is not None, tune=tune
     )

@@ -413,3 +413,34 @@ def test_each_incident_is_placed_in_its_ward_once(incidents, wards, monkeypatch)
     other = prepare(incidents, wards=boroughs.assign(ward_code=["X1", "X2"]))
     b = analyse(incidents, wards=boroughs, eps=100.0, min_samples=10, prepared=other)
     pd.testing.assert_frame_equal(b.ward_table, a.ward_table)
+
+
+def test_suggest_takes_the_study_area_of_a_preparation(incidents, wards, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """suggest(prepared=) takes the study area prepare() drew instead of drawing it again:
+    the same suggestions and reasons, and one study area drawn for both."""
+    import numpy as np
+
+    import hotspots.pipeline
+    import hotspots.prepared
+
+    plain = suggest(incidents, wards=wards, tune=False)
+    drawn: list[int] = []
+    draw = hotspots.prepared.study_area
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        drawn.append(1)
+        return draw(*args, **kwargs)
+
+    monkeypatch.setattr(hotspots.prepared, "study_area", counted)
+    monkeypatch.setattr(hotspots.pipeline, "study_area", counted)
+    from hotspots.prepared import prepare
+
+    prepared = prepare(incidents, wards=wards)
+    got = suggest(incidents, wards=wards, tune=False, prepared=prepared)
+    assert len(drawn) == 1
+    assert {k: (v.value, v.reason) for k, v in got.settings.items()} == {
+        k: (v.value, v.reason) for k, v in plain.settings.items()
+    }
+    np.testing.assert_array_equal(got.spacing, plain.spacing)
+    with pytest.raises(ParameterError, match="prepared was made from other incidents"):
+        suggest(incidents.iloc[:10], tune=False, prepared=prepared)

@@ -83,9 +83,9 @@ def _filtered(
 
 
 @st.cache_resource(show_spinner="Suggesting settings ...", max_entries=16)
-def _suggest(fkey: str, _chosen: gpd.GeoDataFrame, _wards: Any) -> Suggested:
+def _suggest(fkey: str, _chosen: gpd.GeoDataFrame, _wards: Any, _prep: Prepared) -> Suggested:
     # At city scale the back-tested choice takes minutes: the spacing rule, at once.
-    return suggest(_chosen, wards=_wards, tune=len(_chosen) < CITY_INCIDENTS)
+    return suggest(_chosen, wards=_wards, tune=len(_chosen) < CITY_INCIDENTS, prepared=_prep)
 
 
 @st.cache_resource(show_spinner="Preparing the incidents ...", max_entries=8)
@@ -186,7 +186,9 @@ def _analysed(ctx: Context, filter_error: Any) -> None:
             fkey, data.start, data.end, tuple(data.crime_types), tuple(data.ward_names),
             data.incidents, data.wards,
         )  # fmt: skip
-        suggested = _suggest(fkey, chosen, data.wards)
+        # the study area drawn once, for the suggestion and the analysis
+        prepared = _prepared(f"{fkey}|{data.wards_key}", chosen, data.wards)
+        suggested = _suggest(fkey, chosen, data.wards, prepared)
     except InputError as exc:
         filter_error.error(str(exc))
         last = st.session_state.get("last_good")
