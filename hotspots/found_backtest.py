@@ -22,7 +22,6 @@ from .backtest import (
     BacktestStart,
     MapPoints,
     backtest,
-    map_points,
     start_backtest,
 )
 from .find import HotspotResult, find_hotspots
@@ -145,10 +144,8 @@ def _amount(frame: gpd.GeoDataFrame, weighted: bool) -> float:
 
 def _cluster_points(frame: gpd.GeoDataFrame, weighted: bool) -> MapPoints:
     """The map points DBSCAN clusters, as find_hotspots does: harm scaled to an average of 1."""
-    points = map_points(frame, weighted=weighted)
-    if weighted and points.total > 0:
-        return MapPoints(points.xy, points.counts * len(frame) / points.total)
-    return points
+    weights = frame["weight"].to_numpy(dtype=float) if weighted else None
+    return _points_of(incident_xy(frame), weights)
 
 
 def _grouped_fit_map(
@@ -201,8 +198,8 @@ def _grouped_fit_map(
 
 
 def _points_of(xy: np.ndarray, weights: np.ndarray | None) -> MapPoints:
-    """:func:`_cluster_points` of rows given as their coordinates (and harm): the unique map
-    points, harm scaled to an average of 1."""
+    """The unique map points of rows given as their coordinates, with their counts (harm
+    summed and scaled to an average of 1 a row, when ``weights``)."""
     if not len(xy):
         return MapPoints(np.zeros((0, 2)), np.zeros(0))
     _, uxy, counts = unique_points(xy, weights)

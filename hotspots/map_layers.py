@@ -52,6 +52,7 @@ __all__ = [
     "popup_html",
     "reference_geojson",
     "round_coordinates",
+    "styled_layer_bytes",
 ]
 
 
@@ -296,6 +297,13 @@ def _features(geoms: npt.NDArray[Any], props: Sequence[dict[str, Any]]) -> dict[
             continue
         feats.append({"type": "Feature", "properties": p, "geometry": geojson_geometry(geom)})
     return {"type": "FeatureCollection", "features": feats}
+
+
+def styled_layer_bytes(data: dict[str, Any]) -> int:
+    """Bytes a GeoJSON layer styled by a function takes in the page: its features as folium
+    writes them, each with its id and line of the style's switch
+    (:data:`_STYLED_FEATURE_BYTES`)."""
+    return sum(_page_bytes(f) + _STYLED_FEATURE_BYTES for f in data["features"])
 
 
 def _page_bytes(feature: dict[str, Any]) -> int:

@@ -12,6 +12,21 @@ from hotspots import InputError, ParameterError, find_hotspots, read_incidents
 from hotspots.pipeline import ALL_INCIDENTS, SPACING_POINTS, analyse, select_wards, suggest
 
 
+def _recorded(monkeypatch: pytest.MonkeyPatch, name: str, *modules: object) -> list:  # type: ignore[type-arg]
+    """What ``name`` returns, each time it is called from any of ``modules`` (patched there,
+    the first module's function still doing the work)."""
+    results: list = []  # type: ignore[type-arg]
+    work = getattr(modules[0], name)
+
+    def recorded(*args, **kwargs):  # type: ignore[no-untyped-def]
+        results.append(work(*args, **kwargs))
+        return results[-1]
+
+    for module in modules:
+        monkeypatch.setattr(module, name, recorded)
+    return results
+
+
 @pytest.fixture
 def incidents(street_folder: Path) -> gpd.GeoDataFrame:
     """The two-blob street folder (H01 St James Street 240, H02 Hoe Street 120), read."""
@@ -223,15 +238,8 @@ def test_add_backtest_later_equals_the_backtest_of_analyse(  # type: ignore[no-u
     from hotspots.harm import DEFAULT_HARM_WEIGHTS
     from hotspots.pipeline import add_backtest
 
-    begun: list = []
-    start = hotspots.found_backtest.start_backtest
-
-    def recorded(*args, **kwargs):  # type: ignore[no-untyped-def]
-        begun.append(start(*args, **kwargs))
-        return begun[-1]
-
-    for module in (hotspots.found_backtest, hotspots.backtest):  # one begun early, or again
-        monkeypatch.setattr(module, "start_backtest", recorded)
+    # one begun early, or again
+    begun = _recorded(monkeypatch, "start_backtest", hotspots.found_backtest, hotspots.backtest)
     if layer == "boroughs":
         wards = wards.assign(LAD22NM=["Walthamstow", "Leyton"])
     settings = {
@@ -392,14 +400,7 @@ def test_each_incident_is_placed_in_its_ward_once(incidents, wards, monkeypatch)
     import hotspots.overlay
     from hotspots.overlay import ward_table
 
-    joins: list[int] = []
-    join = hotspots.overlay._ward_index
-
-    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        joins.append(1)
-        return join(*args, **kwargs)
-
-    monkeypatch.setattr(hotspots.overlay, "_ward_index", counted)
+    joins = _recorded(monkeypatch, "_ward_index", hotspots.overlay)
     boroughs = wards.assign(LAD22NM=["Walthamstow", "Leyton"])
     a = analyse(incidents, wards=boroughs, eps=100.0, min_samples=10)
     assert len(joins) == 1
@@ -424,15 +425,7 @@ def test_suggest_takes_the_study_area_of_a_preparation(incidents, wards, monkeyp
     import hotspots.prepared
 
     plain = suggest(incidents, wards=wards, tune=False)
-    drawn: list[int] = []
-    draw = hotspots.prepared.study_area
-
-    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        drawn.append(1)
-        return draw(*args, **kwargs)
-
-    monkeypatch.setattr(hotspots.prepared, "study_area", counted)
-    monkeypatch.setattr(hotspots.pipeline, "study_area", counted)
+    drawn = _recorded(monkeypatch, "study_area", hotspots.prepared, hotspots.pipeline)
     from hotspots.prepared import prepare
 
     prepared = prepare(incidents, wards=wards)

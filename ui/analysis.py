@@ -6,7 +6,6 @@ parameters; maps are folium GeoJson layers whose scripts come from static/vendor
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import folium
@@ -22,7 +21,12 @@ from hotspots.change import Window
 from hotspots.crs import to_wgs84
 from hotspots.filter import months_covered
 from hotspots.harm import HARM_SOURCE
-from hotspots.map_layers import cell_features, display_layer, reference_geojson
+from hotspots.map_layers import (
+    cell_features,
+    display_layer,
+    reference_geojson,
+    styled_layer_bytes,
+)
 from hotspots.methods import (
     ChangeAnalysis,
     EmergingAnalysis,
@@ -190,7 +194,7 @@ def cells_map(
     if wards is not None and len(wards):
         ward_data = reference_geojson(display_layer(wards, "wards"), WARD_STYLE)
         # what the wards take beyond their share (a city's hundreds may, even simplified)
-        ward_bytes = len(json.dumps(ward_data)) + 32 * len(ward_data["features"])
+        ward_bytes = styled_layer_bytes(ward_data)
         budget = min(budget, WEB_MAX_BYTES - MAP_PAGE_BYTES - ward_bytes)
     features = cell_features(frame, list(colour), [str(t) for t in tips], max(budget, 0))
     extent = frame if len(frame) or wards is None else wards
