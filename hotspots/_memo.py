@@ -36,6 +36,7 @@ class KeptResults(Generic[V]):
         self._items: OrderedDict[Hashable, tuple[V, float]] = OrderedDict()
         self._weight = 0.0
         self._lock = threading.Lock()
+        self._gates: dict[Hashable, threading.Lock] = {}
 
     def __len__(self) -> int:
         return len(self._items)
@@ -75,3 +76,16 @@ class KeptResults(Generic[V]):
                     _, (_, weight) = self._items.popitem(last=False)
                     self._weight -= weight
         return cast(list[V], found)  # every position filled above
+
+    def one(self, key: Hashable, work_out: Callable[[], V]) -> V:
+        """The result of one ``key``, worked out at most once at a time: a thread asking for
+        a key another thread is working out waits for that result instead of repeating the
+        work (two back-test folds at a time ask for the same neighbourhoods)."""
+        with self._lock:
+            gate = self._gates.setdefault(key, threading.Lock())
+        with gate:
+            value = self.results([key], lambda todo: [work_out()])[0]
+        with self._lock:
+            if self._gates.get(key) is gate and not gate.locked():
+                del self._gates[key]
+        return value

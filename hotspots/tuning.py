@@ -35,9 +35,10 @@ import logging
 import math
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -45,15 +46,15 @@ import numpy.typing as npt
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from ._points import unique_points
+from ._points import incident_xy, unique_points
 from ._threads import workers
 from ._validate import month_label, month_numbers
 from .backtest import (
     BUDGET,
     Fold,
     MapPoints,
+    PointUniverse,
     capture,
-    map_points,
     plan_folds,
     ranked_map,
     simplified,
@@ -81,6 +82,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # From this many incidents on, the candidate settings are scored two at a time.
 _PARALLEL_ROWS = 50_000
@@ -392,23 +394,74 @@ def _outlines(
     return [outlines[int(k)] for k in keys], [float(c) for c in counts]
 
 
-def _score(
-    fit: MapPoints,
-    test: MapPoints,
+@dataclass(frozen=True)
+class _FoldFit:
+    """One back-test fold's map points: fitted on ``fit`` (``n_months`` months), scored on
+    ``test``."""
+
+    fit: MapPoints
+    test: MapPoints
+    n_months: int
+
+
+def _candidate_scores(
+    fits: list[_FoldFit],
+    eps_list: Sequence[float],
     study: BaseGeometry,
-    budget: npt.NDArray[np.float64],
-    settings: tuple[float, float],
-    n_months: int,
-) -> float:
-    """Mean capture within the budget of one (eps, busier_than) on a fold."""
-    eps, busier_than = settings
+    budget_area: npt.NDArray[np.float64],
+    n_workers: int,
+) -> npt.NDArray[np.float64]:
+    """The sum over the folds of each candidate's mean capture within the budget, as an
+    (eps, busier_than) table.
+
+    A candidate's map depends on its ``busier_than`` only through the ``min_samples`` it sets:
+    candidates of one fold and distance that ask for the same ``min_samples`` (often, where
+    the area rule binds) are one map, drawn and scored once. Both steps run on ``n_workers``
+    threads; the answer is the same for any number.
+    """
     area_km2 = float(study.area) / 1e6
-    min_samples = settings_min_samples(
-        fit, eps=eps, busier_than=busier_than, n_months=n_months, area_km2=area_km2
-    )
-    polygons = cluster_map(fit, eps=eps, min_samples=min_samples, max_area=float(budget.max()))
-    ranked = ranked_map(polygons, study, max_area=float(budget.max()))
-    return float(capture(ranked, test, budget).mean() / test.total)
+    local = threading.local()
+
+    def run(fn: Callable[[T], float | list[int]], tasks: list[T]) -> list[Any]:
+        if n_workers > 1 and len(tasks) > 1:
+            with ThreadPoolExecutor(max_workers=min(n_workers, len(tasks))) as pool:
+                return list(pool.map(fn, tasks))
+        return [fn(task) for task in tasks]
+
+    def needed(task: tuple[int, int]) -> list[int]:
+        # a fold's neighbourhoods at one distance, counted once for its four shares
+        fold, e = fits[task[0]], eps_list[task[1]]
+        return [
+            settings_min_samples(
+                fold.fit, eps=e, busier_than=q, n_months=fold.n_months, area_km2=area_km2
+            )
+            for q in BUSIER_THAN_CANDIDATES
+        ]
+
+    def score(task: tuple[int, int, int]) -> float:
+        # each thread its own copy of the study area (a prepared geometry is not thread-safe)
+        if not hasattr(local, "study"):
+            local.study = shapely.from_wkb(shapely.to_wkb(study))
+        fold = fits[task[0]]
+        polygons = cluster_map(
+            fold.fit,
+            eps=eps_list[task[1]],
+            min_samples=task[2],
+            max_area=float(budget_area.max()),
+        )
+        ranked = ranked_map(polygons, local.study, max_area=float(budget_area.max()))
+        return float(capture(ranked, fold.test, budget_area).mean() / fold.test.total)
+
+    cells = list(itertools.product(range(len(fits)), range(len(eps_list))))
+    min_samples = dict(zip(cells, run(needed, cells), strict=True))
+    # the distinct maps, in the order of the candidates (fold, eps, busier_than)
+    maps = list(dict.fromkeys((f, i, m) for (f, i) in cells for m in min_samples[f, i]))
+    scores = dict(zip(maps, run(score, maps), strict=True))
+    totals = np.zeros((len(eps_list), len(BUSIER_THAN_CANDIDATES)))
+    for (f, i), needs in min_samples.items():
+        for j, m in enumerate(needs):
+            totals[i, j] += scores[f, i, m]
+    return totals
 
 
 def choose_settings(
@@ -461,42 +514,23 @@ def choose_settings(
             backtested=False,
         )
     study = simplified(study)
-    budget_area = shares * float(study.area)
     eps_list = (float(eps),) if eps is not None else EPS_CANDIDATES
-    totals = np.zeros((len(eps_list), len(BUSIER_THAN_CANDIDATES)))
-    tasks: list[tuple[int, int, MapPoints, MapPoints, tuple[float, float], int]] = []
+    # every row's map point found once; a fold's points are then counts, not frame copies
+    universe = PointUniverse(
+        incident_xy(incidents),
+        incidents["weight"].to_numpy(dtype=float) if weighted else None,
+    )
+    fits: list[_FoldFit] = []
     for fold in plan:
-        fit_frame = incidents[(months >= fold.fit[0]) & (months <= fold.fit[1])]
-        test = map_points(
-            incidents[(months >= fold.test[0]) & (months <= fold.test[1])], weighted=weighted
-        )
-        if test.total <= 0:
-            continue
-        fit = map_points(fit_frame, weighted=weighted)
-        n_months = fold.fit[1] - fold.fit[0] + 1
-        for (i, e), (j, q) in itertools.product(
-            enumerate(eps_list), enumerate(BUSIER_THAN_CANDIDATES)
-        ):
-            tasks.append((i, j, fit, test, (e, q), n_months))
-    local = threading.local()
-
-    def score(task: tuple[int, int, MapPoints, MapPoints, tuple[float, float], int]) -> float:
-        # each thread its own copy of the study area (a prepared geometry is not thread-safe)
-        if not hasattr(local, "study"):
-            local.study = shapely.from_wkb(shapely.to_wkb(study))
-        return _score(task[2], task[3], local.study, budget_area, task[4], task[5])
-
+        test = universe.points((months >= fold.test[0]) & (months <= fold.test[1]))
+        if test.total > 0:
+            fit = universe.points((months >= fold.fit[0]) & (months <= fold.fit[1]))
+            fits.append(_FoldFit(fit, test, fold.fit[1] - fold.fit[0] + 1))
     if threads is None:
-        n_workers = workers(len(tasks), len(incidents), _PARALLEL_ROWS)
+        n_workers = workers(len(fits) * len(eps_list), len(incidents), _PARALLEL_ROWS)
     else:
-        n_workers = min(max(1, threads), os.cpu_count() or 1, len(tasks))
-    if n_workers > 1:
-        with ThreadPoolExecutor(max_workers=n_workers) as pool:
-            scores = list(pool.map(score, tasks))
-    else:
-        scores = [score(task) for task in tasks]
-    for (i, j, *_), value in zip(tasks, scores, strict=True):  # in the order of the loop
-        totals[i, j] += value
+        n_workers = min(max(1, threads), os.cpu_count() or 1)
+    totals = _candidate_scores(fits, eps_list, study, shares * float(study.area), n_workers)
     totals /= len(plan)
     best = np.unravel_index(int(np.argmax(totals)), totals.shape)  # first best: deterministic
     i, j = int(best[0]), int(best[1])

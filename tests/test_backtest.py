@@ -13,7 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
+from hotspots._validate import month_numbers
 from hotspots.backtest import (
+    BUDGET,
     HOTSPOTS,
     KDE,
     NAIVE_CELLS,
@@ -29,12 +31,20 @@ from hotspots.backtest import (
     naive_points,
     plan_folds,
     ranked_map,
+    simplified,
     start_backtest,
     street_spaces,
 )
 from hotspots.errors import ParameterError
 from hotspots.footprint import hotspot_footprints
-from hotspots.tuning import choose_settings, cluster_map, hotspot_labels
+from hotspots.tuning import (
+    BUSIER_THAN_CANDIDATES,
+    EPS_CANDIDATES,
+    choose_settings,
+    cluster_map,
+    hotspot_labels,
+    settings_min_samples,
+)
 
 STUDY = box(0, 0, 1000, 1000)  # 1 km²
 A, B = (50.0, 50.0), (950.0, 950.0)
@@ -196,6 +206,59 @@ def test_choose_settings_is_deterministic_and_falls_back_without_months() -> Non
     short = choose_settings(frame[frame["month"] < "2024-04-01"], study=STUDY, fallback_eps=150.0)
     assert not short.backtested and short.eps == 150.0
     assert "too few months" in short.reason
+
+
+def _plain_candidate_table(frame: gpd.GeoDataFrame, study: shapely.Geometry) -> np.ndarray:
+    """The tuning's (eps, busier_than) table written plainly: every fold's rows cut from the
+    frame, every candidate's min_samples worked out and its map drawn and scored on its own.
+    Also asserts that some candidates of a fold and distance ask for the same min_samples."""
+    months = month_numbers(frame["month"])
+    plan = plan_folds(months)
+    study = simplified(study)
+    budget = np.linspace(*BUDGET, 3) * study.area
+    table = np.zeros((len(EPS_CANDIDATES), len(BUSIER_THAN_CANDIDATES)))
+    repeated = False
+    for fold in plan:
+        fit = map_points(frame[(months >= fold.fit[0]) & (months <= fold.fit[1])])
+        test = map_points(frame[(months >= fold.test[0]) & (months <= fold.test[1])])
+        for i, eps in enumerate(EPS_CANDIDATES):
+            needs = []
+            for j, q in enumerate(BUSIER_THAN_CANDIDATES):
+                ms = settings_min_samples(
+                    fit,
+                    eps=eps,
+                    busier_than=q,
+                    n_months=fold.fit[1] - fold.fit[0] + 1,
+                    area_km2=study.area / 1e6,
+                )
+                needs.append(ms)
+                polygons = cluster_map(fit, eps=eps, min_samples=ms, max_area=budget.max())
+                ranked = ranked_map(polygons, study, max_area=budget.max())
+                table[i, j] += capture(ranked, test, budget).mean() / test.total
+            repeated |= len(set(needs)) < len(needs)
+    assert repeated
+    return table / len(plan)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_candidates_asking_the_same_min_samples_are_scored_once_to_the_same_table(
+    threads: int,
+) -> None:
+    """The tuning cuts the folds from one set of map points and scores each distinct map
+    once: its choice and capture are those of the plain table, to the last bit."""
+    rng = np.random.default_rng(1)
+    hot = [
+        (f"2024-{m:02d}", tuple(rng.uniform(0, 1000, 2)), 1)
+        for m in range(1, 13)
+        for _ in range(40)
+    ]
+    spots = [(f"2024-{m:02d}", (300.0 + 10 * k, 300.0), 5) for m in range(1, 13) for k in range(5)]
+    frame = incidents(hot + spots)
+    table = _plain_candidate_table(frame, STUDY)
+    chosen = choose_settings(frame, study=STUDY, fallback_eps=150.0, threads=threads)
+    i, j = np.unravel_index(int(np.argmax(table)), table.shape)
+    assert (chosen.eps, chosen.busier_than) == (EPS_CANDIDATES[i], BUSIER_THAN_CANDIDATES[j])
+    assert chosen.capture == table[i, j]
 
 
 def test_ranked_map_of_disjoint_pieces_stops_at_the_area() -> None:

@@ -756,3 +756,29 @@ def test_map_point_spacing_is_kept_and_each_caller_gets_its_own() -> None:
     moved = xy.copy()
     moved[0] += 500.0
     assert not np.array_equal(map_point_spacing(moved), want)  # other points: worked out
+
+
+def test_kept_neighbourhoods_answer_only_their_own_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Neighbourhoods are kept between calls (the suggestion and DBSCAN at one distance read
+    one): the same map points with other weights, at another distance or with the pairs in
+    slices each get their own, equal to sklearn's and to a brute force."""
+    monkeypatch.setattr(dbscan, "_NEAR", type(dbscan._NEAR)(100))  # a fresh store
+    xy, weights = snapped_city(seed=9)
+    for w, eps, min_samples in [
+        (None, 150.0, 15),
+        (weights, 150.0, 15),
+        (weights, 100.0, 15),
+        (weights * 2, 150.0, 30),
+    ]:
+        kept = len(dbscan._NEAR)
+        brute = (cdist(xy, xy) <= eps).astype(float) @ (np.ones(len(xy)) if w is None else w)
+        assert np.allclose(neighbour_counts(xy, eps=eps, weights=w), brute)
+        labels, is_core = dbscan_labels(xy, eps=eps, min_samples=min_samples, weights=w)
+        assert len(dbscan._NEAR) == kept + 1  # counted once for both
+        sk_labels, sk_core = sklearn_dbscan(xy, eps, min_samples, w)
+        assert labels.max() >= 1
+        assert np.array_equal(labels, sk_labels) and np.array_equal(is_core, sk_core)
+    monkeypatch.setattr(pairs, "PAIR_BUDGET", 200)  # the same input, pairs now in slices
+    labels, is_core = dbscan_labels(xy, eps=150.0, min_samples=15)
+    assert len(dbscan._NEAR) == 5
+    assert np.array_equal(labels, sklearn_dbscan(xy, 150.0, 15)[0])

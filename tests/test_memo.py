@@ -4,6 +4,9 @@ its capacity."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import shapely
 from hypothesis import given, settings
@@ -78,3 +81,32 @@ def test_a_kept_outline_is_the_one_its_points_give_afresh() -> None:
         assert shapely.equals_exact(second[label], fresh, 0.0)
     other = hotspot_footprints(np.vstack([a]), np.zeros(40, int), margin=30.0)
     assert other[0].area > first[0].area  # another margin is another outline
+
+
+def test_one_key_asked_by_two_threads_at_once_is_worked_out_once() -> None:
+    """The second thread waits for the first one's result instead of working it out again
+    (without the wait it would find nothing kept and work it out a second time)."""
+    kept: KeptResults[list[int]] = KeptResults(4)
+    started, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def slow() -> list[int]:
+        calls.append(1)
+        started.set()
+        release.wait(5)
+        return [7]
+
+    got: list[list[int]] = []
+    first = threading.Thread(target=lambda: got.append(kept.one("k", slow)))
+    first.start()
+    started.wait(5)
+    second = threading.Thread(target=lambda: got.append(kept.one("k", slow)))
+    second.start()
+    time.sleep(0.2)  # the second thread is at the key's gate by now
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert calls == [1]
+    assert got == [[7], [7]] and got[0] is got[1]
+    assert kept.one("other", lambda: [8]) == [8] and len(kept) == 2
+    assert not kept._gates  # no gate is left behind once its key is worked out

@@ -16,6 +16,7 @@ rows. Row weights behave exactly like repeated rows. Distances are in the units 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,12 +24,17 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from .._memo import KeptResults, digest
 from .._points import morton_order, unique_points
 from .._validate import check_int, check_positive_float, check_weights, check_xy
 from ..errors import ParameterError
+from . import pairs as pair_module
 from .pairs import NeighbourPairs
 
 __all__ = ["dbscan_labels", "k_distance", "neighbour_counts", "weighted_kth_distance"]
+
+#: Most bytes of neighbourhoods kept between calls (:func:`_neighbourhood`).
+_NEAR_BYTES = 128 * 2**20
 
 
 def dbscan_labels(
@@ -114,14 +120,9 @@ def _dbscan_unique(
     piece for sparse points, slices of rows found again in each pass for dense ones.
     """
     n = len(uxy)
-    order = morton_order(uxy, eps)
-    sxy = uxy[order]
-    sw = uw[order]
-    pairs = NeighbourPairs(
-        cKDTree(sxy, leafsize=16, balanced_tree=False, compact_nodes=False), eps, budget=budget
-    )
-
-    core = _weight_near(pairs, sw) >= min_samples
+    near = _neighbourhood(uxy, uw, eps, budget)
+    order, pairs = near.order, near.pairs
+    core = near.weight >= min_samples
     component = _core_components(pairs, core)
 
     # Number the clusters by their first core point in the original (unsorted) order.
@@ -153,6 +154,49 @@ def _dbscan_unique(
     core_u = np.empty(n, dtype=bool)
     core_u[order] = core
     return labels_u, core_u
+
+
+@dataclass(frozen=True)
+class _Near:
+    """Distinct points' neighbourhoods within one distance: the points' Z-order, the
+    neighbour pairs of the points in that order, and each ordered point's weight within the
+    distance (its own included)."""
+
+    order: NDArray[np.intp]
+    pairs: NeighbourPairs
+    weight: NDArray[np.float64]
+
+    @property
+    def nbytes(self) -> int:
+        """About the bytes kept: the pairs, and the tree (~100 bytes a point)."""
+        return self.pairs.nbytes + len(self.order) * 100
+
+
+# Neighbourhoods kept by their points, weights and distance: the suggested min_samples and
+# DBSCAN at that distance read the same one, as do the tuning's candidates of one distance.
+_NEAR: KeptResults[_Near] = KeptResults(_NEAR_BYTES, weigh=lambda near: near.nbytes)
+
+
+def _neighbourhood(
+    uxy: NDArray[np.float64], uw: NDArray[np.float64], eps: float, budget: int | None
+) -> _Near:
+    """The neighbourhoods of distinct points ``uxy`` with weights ``uw`` within ``eps``,
+    worked out once for the same input (:data:`_NEAR`)."""
+    # the budget as it is now (a test may lower the module's): it decides how pairs are held
+    budget = pair_module.PAIR_BUDGET if budget is None else budget
+    key = (digest(uxy.tobytes()), digest(uw.tobytes()), float(eps), budget)
+
+    def work_out() -> _Near:
+        order = morton_order(uxy, eps)  # spatial order: compact slices when pairs are sliced
+        sxy = uxy[order]
+        tree = cKDTree(sxy, leafsize=16, balanced_tree=False, compact_nodes=False)
+        pairs = NeighbourPairs(tree, eps, budget=budget)
+        weight = _weight_near(pairs, uw[order])
+        for array in (order, weight):
+            array.flags.writeable = False
+        return _Near(order, pairs, weight)
+
+    return _NEAR.one(key, work_out)
 
 
 def _weight_near(pairs: NeighbourPairs, w: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -299,7 +343,7 @@ def point_neighbour_counts(
     if len(pts) == 0:
         return np.zeros(0, dtype=np.intp), np.zeros(0), np.zeros(0)
     codes, uxy, uw = unique_points(pts, w)
-    order = morton_order(uxy, eps)  # spatial order: compact slices when pairs come in slices
+    near = _neighbourhood(uxy, uw, eps, None)
     counts = np.empty(len(uxy))
-    counts[order] = _weight_near(NeighbourPairs(cKDTree(uxy[order]), eps), uw[order])
+    counts[near.order] = near.weight
     return codes, counts, uw

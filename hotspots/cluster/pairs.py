@@ -64,6 +64,8 @@ class NeighbourPairs:
             pairs = tree.query_pairs(eps, output_type="ndarray")
             index = np.int32 if n < 2**31 else np.int64
             self._whole = (pairs[:, 0].astype(index), pairs[:, 1].astype(index))
+            for half in self._whole:  # shared by every caller of a kept neighbourhood
+                half.flags.writeable = False
         else:
             # each row's neighbours (itself included), counted without being listed
             ends = np.cumsum(tree.query_ball_point(xy, eps, return_length=True, workers=-1))
@@ -73,6 +75,11 @@ class NeighbourPairs:
                 before = int(ends[start - 1]) if start else 0
                 stop = int(np.searchsorted(ends, before + budget, side="right"))
                 self._bounds.append(max(start + 1, stop))
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes the pairs held take (none when they come in slices, found again)."""
+        return 0 if self._whole is None else sum(a.nbytes for a in self._whole)
 
     @property
     def pieces(self) -> int:
