@@ -470,8 +470,11 @@ def _grouped_labels(
     rule = suggested.get("busier_than") if suggested is not None else None
     n_months = _n_months(incidents)
     total = float(len(xy)) if weights is None else float(weights.sum())
+    # each group's rows (ascending) from one sort, not a pass over every row per group
+    by_group = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[by_group], np.arange(len(uniques) + 1))
     for g, name in enumerate(uniques):
-        rows = np.flatnonzero(codes == g)
+        rows = by_group[bounds[g] : bounds[g + 1]]
         w = None if weights is None else weights[rows]
         needed = min_samples
         if rule is not None:

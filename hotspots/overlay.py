@@ -49,6 +49,7 @@ from .errors import ParameterError
 
 __all__ = [
     "WARD_TABLE_COLUMNS",
+    "Overlaps",
     "WardTable",
     "assign_wards",
     "check_hotspot_ids",
@@ -99,6 +100,8 @@ _WARD_DTYPES = {
 }
 
 _IntArray = npt.NDArray[np.int64]
+#: :func:`overlap_pairs`' answer: (footprint index, polygon index, overlap m²) per overlap.
+Overlaps = tuple[_IntArray, _IntArray, npt.NDArray[np.float64]]
 
 
 @dataclass(frozen=True)
@@ -233,14 +236,23 @@ def point_pairs(
 
 def overlap_pairs(
     footprints: npt.NDArray[np.object_], polygons: npt.NDArray[np.object_]
-) -> tuple[_IntArray, _IntArray, npt.NDArray[np.float64]]:
+) -> Overlaps:
     """``(footprint index, polygon index, overlap m²)`` for every overlap with positive area."""
     if len(footprints) == 0 or len(polygons) == 0:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty.copy(), np.empty(0, dtype=float)
     tree = shapely.STRtree(polygons)
     fp_idx, poly_idx = tree.query(footprints, predicate="intersects")
-    area = shapely.area(shapely.intersection(footprints[fp_idx], polygons[poly_idx]))
+    # a footprint wholly inside a polygon (most hotspots in a ward) overlaps it by its own
+    # area: only those crossing an edge are cut (a city's thousands of hotspots); the test on
+    # prepared copies (the caller's polygons may be in use in other threads)
+    ready = shapely.from_wkb(shapely.to_wkb(polygons))
+    shapely.prepare(ready)
+    area = shapely.area(footprints[fp_idx])
+    crossing = ~shapely.contains_properly(ready[poly_idx], footprints[fp_idx])
+    area[crossing] = shapely.area(
+        shapely.intersection(footprints[fp_idx[crossing]], polygons[poly_idx[crossing]])
+    )
     keep = area > 0
     return fp_idx[keep].astype(np.int64), poly_idx[keep].astype(np.int64), area[keep]
 
@@ -390,8 +402,10 @@ def _ward_hotspots(
     idx: _IntArray,
     hotspots: gpd.GeoDataFrame | None,
     hotspot_ids: pd.Series | None,
+    overlaps: Overlaps | None = None,
 ) -> tuple[list[list[str]], _IntArray]:
-    """Per ward, the ids of the hotspots overlapping it (rank order) and its incidents in one."""
+    """Per ward, the ids of the hotspots overlapping it (rank order) and its incidents in one
+    (``overlaps``: :func:`overlap_pairs` of the hotspots and wards, when already found)."""
     k = len(layer)
     hotspot_lists: list[list[str]] = [[] for _ in range(k)]
     hotspot_counts = np.zeros(k, dtype=np.int64)
@@ -400,7 +414,11 @@ def _ward_hotspots(
     hs = check_hotspots(hotspots, frame.crs)
     ids = check_hotspot_ids(hotspot_ids, frame)
     order = rank_order(hs)
-    fp, poly, _ = overlap_pairs(hs.geometry.to_numpy()[order], layer.geometry.to_numpy())
+    if overlaps is None:
+        overlaps = overlap_pairs(hs.geometry.to_numpy(), layer.geometry.to_numpy())
+    ranked = np.empty(len(order), dtype=np.int64)
+    ranked[order] = np.arange(len(order))  # each hotspot's place in rank order
+    fp, poly = ranked[overlaps[0]], overlaps[1]
     names = hs["hotspot_id"].astype("str").to_numpy(dtype=object)[order]
     for f, w in sorted(zip(fp.tolist(), poly.tolist(), strict=True)):
         hotspot_lists[w].append(str(names[f]))
@@ -417,6 +435,7 @@ def ward_table(
     hotspot_ids: pd.Series | None = None,
     population: pd.DataFrame | None = None,
     ward_codes: pd.Series | None = None,
+    overlaps: Overlaps | None = None,
 ) -> WardTable:
     """Incidents, rates and hotspots per ward.
 
@@ -433,6 +452,9 @@ def ward_table(
         code its figure replaces the wards frame's.
     ward_codes
         :func:`assign_wards` of these incidents and wards, when already computed.
+    overlaps
+        :func:`overlap_pairs` of the hotspots' footprints (row order) and the wards, when
+        already found (:func:`overlay_hotspots` finds the same).
 
     Returns
     -------
@@ -474,7 +496,9 @@ def ward_table(
     area_km2 = shapely.area(layer.geometry.to_numpy()) / 1e6
 
     pop = _ward_population(layer, codes, population)
-    hotspot_lists, hotspot_counts = _ward_hotspots(frame, layer, idx, hotspots, hotspot_ids)
+    hotspot_lists, hotspot_counts = _ward_hotspots(
+        frame, layer, idx, hotspots, hotspot_ids, overlaps
+    )
 
     with np.errstate(divide="ignore", invalid="ignore"):
         per_km2 = np.where(area_km2 > 0, counts / area_km2, np.nan)
@@ -517,6 +541,7 @@ def overlay_hotspots(
     hotspot_ids: pd.Series,
     wards: gpd.GeoDataFrame | None = None,
     patrol_areas: gpd.GeoDataFrame | None = None,
+    overlaps: Overlaps | None = None,
 ) -> gpd.GeoDataFrame:
     """The hotspots with their ``wards`` and ``patrol_coverage`` columns filled.
 
@@ -537,6 +562,9 @@ def overlay_hotspots(
         ward layer or outside all wards; the files write ``"Ward A; Ward B"``), and
         ``patrol_coverage``: the share of its incidents
         inside (or on the edge of) any patrol area (NaN without a patrol layer).
+
+    ``overlaps``: :func:`overlap_pairs` of the hotspots' footprints and the wards, when
+    already found (one search for this and :func:`ward_table`).
     """
     frame = check_incidents(incidents)
     hs = check_hotspots(hotspots, frame.crs)
@@ -548,7 +576,9 @@ def overlay_hotspots(
         layer = _wards(wards, frame.crs)
         label_col = "ward_name" if "ward_name" in layer.columns else "ward_code"
         labels = layer[label_col].astype("str").to_numpy(dtype=object)
-        fp, w, area = overlap_pairs(hs.geometry.to_numpy(), layer.geometry.to_numpy())
+        if overlaps is None:
+            overlaps = overlap_pairs(hs.geometry.to_numpy(), layer.geometry.to_numpy())
+        fp, w, area = overlaps
         order = np.lexsort((labels[w].astype(str), -area, fp))  # by hotspot, area desc, name
         for i in order:
             ward_names[int(fp[i])].append(str(labels[w[i]]))

@@ -33,7 +33,7 @@ from .errors import InputError, ParameterError
 from .find import HotspotResult, find_hotspots, suggest_parameters
 from .found_backtest import hotspot_backtest, start_hotspot_backtest
 from .harm import HarmResult, apply_harm_weights
-from .overlay import assign_wards, overlay_hotspots, ward_table
+from .overlay import Overlaps, assign_wards, overlap_pairs, overlay_hotspots, ward_table
 from .patrols import (
     coverage_share,
     outreach_streets,
@@ -268,9 +268,15 @@ def crime_mix(incidents: pd.DataFrame, hotspot_ids: pd.Series) -> pd.DataFrame:
     )
 
 
-def _overlay(analysis: Analysis, population: pd.DataFrame | None, wards: Any, patrols: Any) -> None:
+def _overlay(
+    analysis: Analysis,
+    population: pd.DataFrame | None,
+    wards: Any,
+    patrols: Any,
+    overlaps: Overlaps | None,
+) -> None:
     """Fill the ward and patrol tables and the uncovered hotspots of ``analysis`` (its streets
-    and patrol points wait until asked for)."""
+    and patrol points wait until asked for); ``overlaps``: the hotspots' and wards'."""
     incidents, ids, hotspots = analysis.incidents, analysis.hotspot_ids, analysis.hotspots
     if wards is not None:
         table = ward_table(
@@ -280,6 +286,7 @@ def _overlay(analysis: Analysis, population: pd.DataFrame | None, wards: Any, pa
             hotspot_ids=ids,
             population=population,
             ward_codes=analysis._ward_codes,
+            overlaps=overlaps,
         )
         analysis.ward_table = table.table
         analysis.incidents_outside_wards = int(table.incidents_outside)
@@ -398,9 +405,18 @@ def _assembled(
     wards, patrols, population = layers
     ids = found.hotspot_ids
     hotspots = found.hotspots
+    # which wards each hotspot overlaps, found once for its wards column and the ward table
+    overlaps = None
+    if wards is not None and wards.crs == hotspots.crs:  # (else each reprojects its own)
+        overlaps = overlap_pairs(hotspots.geometry.to_numpy(), wards.geometry.to_numpy())
     if wards is not None or patrols is not None:
         hotspots = overlay_hotspots(
-            hotspots, incidents, hotspot_ids=ids, wards=wards, patrol_areas=patrols
+            hotspots,
+            incidents,
+            hotspot_ids=ids,
+            wards=wards,
+            patrol_areas=patrols,
+            overlaps=overlaps,
         )
     analysis = Analysis(
         incidents=incidents,
@@ -414,7 +430,7 @@ def _assembled(
         notes=list(found.notes) + (list(harm_info.warnings) if harm_info else []),
     )
     analysis._ward_codes = prepared.codes_for(wards)
-    _overlay(analysis, population, wards, patrols)
+    _overlay(analysis, population, wards, patrols, overlaps)
     analysis.monthly = monthly_counts(incidents, ids)
     analysis.overall = prepared.overall
     analysis.crime_mix = crime_mix(incidents, ids)

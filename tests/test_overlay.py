@@ -24,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, box
@@ -36,6 +37,7 @@ from hotspots.overlay import (
     _WARD_DTYPES,
     WARD_TABLE_COLUMNS,
     assign_wards,
+    overlap_pairs,
     overlay_hotspots,
     ward_table,
 )
@@ -195,6 +197,30 @@ def test_ward_table_by_hand(
     ).astype(_WARD_DTYPES)
     pd.testing.assert_frame_equal(table, expected, check_exact=False, rtol=1e-9)
     assert (result.incidents_outside, result.incidents_total) == (2, 13)
+
+
+def test_overlaps_found_once_give_the_same_wards_and_table(
+    incidents: gpd.GeoDataFrame,
+    wards: gpd.GeoDataFrame,
+    hotspots: gpd.GeoDataFrame,
+    hotspot_ids: pd.Series,
+) -> None:
+    """The hotspots' overlaps with the wards, found once (the pipeline's one search) for
+    overlay_hotspots and ward_table, give what each finds on its own, with the hotspots' rows
+    out of rank order."""
+    backwards = hotspots.iloc[::-1]
+    overlaps = overlap_pairs(backwards.geometry.to_numpy(), wards.geometry.to_numpy())
+    assert sorted(overlaps[0].tolist()) == [0, 0, 1]  # H02 (row 0 now) in both wards
+    shared = ward_table(
+        incidents, wards, hotspots=backwards, hotspot_ids=hotspot_ids, overlaps=overlaps
+    )
+    alone = ward_table(incidents, wards, hotspots=backwards, hotspot_ids=hotspot_ids)
+    pd.testing.assert_frame_equal(shared.table, alone.table)
+    assert shared.table["hotspots"].tolist() == [["H01", "H02"], ["H02"]]  # rank order
+    found = overlay_hotspots(
+        backwards, incidents, hotspot_ids=hotspot_ids, wards=wards, overlaps=overlaps
+    )
+    assert found["wards"].tolist() == [["Westfield", "Eastgate"], ["Eastgate"]]
 
 
 def test_ward_table_population_file_replaces_layer_figures(
@@ -829,3 +855,29 @@ def test_patrol_points_read_only_the_hotspots_rows() -> None:
     assert kept_point_codes(incident_xy(city)) is None  # no codes kept for missing points
     with pytest.raises(ValueError):
         patrol_points(city, hotspots, hotspot_ids=pd.Series(["H01"] * len(xs)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    boxes=st.lists(
+        st.tuples(
+            st.integers(-50, 1950), st.integers(-50, 1950), st.integers(1, 400), st.integers(1, 400)
+        ),
+        max_size=12,
+    )
+)
+def test_overlap_pairs_equal_every_pair_cut(boxes: list[tuple[int, int, int, int]]) -> None:
+    """Footprints wholly inside a ward take their own area, the others are cut: the same
+    pairs and areas as cutting every footprint with every ward."""
+    wards = np.array([sq(x, y, x + 500, y + 500) for x in range(0, 2000, 500) for y in (0, 500)])
+    footprints = np.array([sq(x, y, x + w, y + h) for x, y, w, h in boxes], dtype=object)
+    fp, poly, area = overlap_pairs(footprints, wards)
+    plain = {
+        (i, j): shapely.area(shapely.intersection(f, w))
+        for i, f in enumerate(footprints)
+        for j, w in enumerate(wards)
+        if shapely.area(shapely.intersection(f, w)) > 0
+    }
+    found = {(int(i), int(j)): float(a) for i, j, a in zip(fp, poly, area, strict=True)}
+    assert found.keys() == plain.keys()
+    assert all(found[k] == pytest.approx(plain[k], rel=1e-9) for k in plain)

@@ -401,9 +401,11 @@ def test_each_incident_is_placed_in_its_ward_once(incidents, wards, monkeypatch)
     from hotspots.overlay import ward_table
 
     joins = _recorded(monkeypatch, "_ward_index", hotspots.overlay)
+    overlaps = _recorded(monkeypatch, "overlap_pairs", hotspots.overlay, hotspots.pipeline)
     boroughs = wards.assign(LAD22NM=["Walthamstow", "Leyton"])
     a = analyse(incidents, wards=boroughs, eps=100.0, min_samples=10)
     assert len(joins) == 1
+    assert len(overlaps) == 1  # the hotspots' wards and the ward table: one overlap search
     assert a.found.group_min_samples and a.backtest is not None
     plain = ward_table(incidents, boroughs, hotspots=a.hotspots, hotspot_ids=a.hotspot_ids)
     assert len(joins) == 2  # without the codes, the table joins again: the same table
