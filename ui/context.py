@@ -84,8 +84,9 @@ def _filtered(
 
 @st.cache_resource(show_spinner="Suggesting settings ...", max_entries=16)
 def _suggest(fkey: str, _chosen: gpd.GeoDataFrame, _wards: Any, _prep: Prepared) -> Suggested:
-    # At city scale the back-tested choice takes minutes: the spacing rule, at once.
-    return suggest(_chosen, wards=_wards, tune=len(_chosen) < CITY_INCIDENTS, prepared=_prep)
+    # The settings the back-test chooses, as the command line's, at any scale (a year of
+    # London: about 3 s; the back-test of the chosen settings waits for its button there).
+    return suggest(_chosen, wards=_wards, prepared=_prep)
 
 
 @st.cache_resource(show_spinner="Preparing the incidents ...", max_entries=8)

@@ -53,9 +53,8 @@ PRESETS: dict[str, tuple[str, ...]] = {
 UPLOAD_TYPES = ["csv", "zip", "json", "geojson", "gpkg", "parquet", "txt", "tsv"]
 LAYER_TYPES = ["geojson", "json", "gpkg", "zip", "kml"]
 Files = tuple[tuple[str, bytes], ...]
-#: From this many incidents on (a city's year), the dashboard takes its settings from the map
-#: points' spacing and runs the back-test when asked: each takes longer than the rest of the
-#: page together.
+#: From this many incidents on (a city's year), the dashboard runs the back-test of the
+#: settings in use when asked: at each setting it takes about as long as the rest of the page.
 CITY_INCIDENTS = 150_000
 
 # ------------------------------------------------------------------------------------------
