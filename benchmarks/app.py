@@ -107,11 +107,8 @@ def _payload_size(m: object) -> int:
 
 
 def _map_sizes(incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, patrols: gpd.GeoDataFrame):  # type: ignore[no-untyped-def]
-    # settings as the dashboard takes them: tuned on a borough, the spacing rule on a city
-    result = analyse(
-        incidents, wards=wards, patrols=patrols, tune=len(incidents) < CITY_INCIDENTS,
-        run_backtest=False,
-    )  # fmt: skip
+    # settings as the dashboard takes them: chosen by the back-test, at any scale
+    result = analyse(incidents, wards=wards, patrols=patrols, run_backtest=False)
     kw = {"tiles": None, "wards": wards, "patrol_areas": patrols, "title": "Demo Borough"}
     t = time.perf_counter()
     m = make_map(result.hotspots, incidents, assets="static", **kw)
@@ -122,8 +119,8 @@ def _map_sizes(incidents: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, patrols: gp
 
 
 def city(rows: int, runs: int, keep: Path | None) -> None:
-    """The dashboard's work on a city's file, call for call as app.py makes it (spacing-rule
-    settings, no back-test until asked): the first map once the file is read, and a distance
+    """The dashboard's work on a city's file, call for call as app.py makes it (back-tested
+    settings, no back-test of them until asked): the first map once the file is read, and a distance
     change. Timed in-process without the page (AppTest cannot upload a file this size)."""
     sys.path.insert(0, str(REPO / "benchmarks"))
     from london_like import write_london_like
@@ -160,11 +157,11 @@ def city(rows: int, runs: int, keep: Path | None) -> None:
     # filter in the app), then the first distance's work
     t = time.perf_counter()
     chosen = filter_incidents(incidents, start="2024-01", end="2024-12")
-    suggested = suggest(chosen, tune=False)
+    prepared = prepare(chosen)
+    suggested = suggest(chosen, prepared=prepared)
     eps = float(suggested.settings["eps"].value)
     ms = int(suggested.settings["min_samples"].value)
     base = map_base(chosen, None)
-    prepared = prepare(chosen)
     per_distance(chosen, base, eps, ms)
     first = time.perf_counter() - t
     moves = []

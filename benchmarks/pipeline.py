@@ -1,6 +1,6 @@
 """Time the whole pipeline, file to written outputs, at borough and city scale, stage by stage.
 
-    python benchmarks/pipeline.py [--sizes 30k,300k,1M] [--settings fixed,suggested,tuned]
+    python benchmarks/pipeline.py [--sizes 30k,300k,1M] [--settings tuned,fixed,suggested]
                                   [--runs 1] [--input PATH ...] [--keep DIR]
 
 For each size a London-like data.police.uk street CSV is written first (``london_like.py``:
@@ -22,9 +22,9 @@ with the peak memory of each (Linux VmHWM, reset before each; "from": the reside
 stage started from; the pipeline starts with the reference's freed memory given back, as a
 command-line run would; each size and settings runs in a fresh Python process, so a peak is
 not raised by what an earlier size left behind) and the sizes of map.html and
-hotspots.geojson. Settings: ``fixed`` = ``--eps 150 --min-samples 15``; ``suggested`` = the
-spacing rule (``--no-tune``); ``tuned`` = the default (chosen by back-test; slow at city
-scale).
+hotspots.geojson. Settings: ``tuned`` = what ``hotspots analyse`` and the dashboard do by
+default (eps and min_samples chosen by the back-test on the file's own months); ``fixed`` =
+``--eps 150 --min-samples 15``; ``suggested`` = the spacing rule (``--no-tune``).
 The ratio is the pipeline's total over the reference's (issue 12 asks <= 0.5 at 1M rows).
 
 ``--input PATH`` benchmarks real files or folders instead (e.g. ../shared/data/police-uk/...).
@@ -197,7 +197,7 @@ def bench(name: str, path: Path, settings: str, runs: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="30k,300k,1M", help="rows, comma separated")
-    parser.add_argument("--settings", default="fixed,suggested")
+    parser.add_argument("--settings", default="tuned,fixed,suggested")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--input", action="append", type=Path, help="real files/folders")
     parser.add_argument("--keep", type=Path, help="folder to cache the generated CSVs in")

@@ -44,7 +44,8 @@ def ward_groups(
     Returns
     -------
     tuple or None
-        ``(group per incident, "" outside every ward; {group: km²}; the column used)``.
+        ``(group per incident, "" outside every ward, as categories; {group: km²}; the column
+        used)``.
 
     Examples
     --------
@@ -79,8 +80,13 @@ def ward_groups(
     # each distinct ward looked up once (a city's million incidents in 657 wards)
     each = codes if isinstance(codes.dtype, pd.CategoricalDtype) else codes.astype("category")
     borough = [by_code.get(str(code), "") for code in each.cat.categories]
-    values = np.asarray([*borough, ""], dtype=object)[each.cat.codes.to_numpy()]  # -1: none
-    groups = pd.Series(values, index=codes.index, dtype="str")
+    # as categories: a city's million rows hold 33 names' codes, not a million strings
+    names_of, which = np.unique(np.asarray([*borough, ""], dtype=str), return_inverse=True)
+    row = which[each.cat.codes.to_numpy()]  # -1 (in no ward): the last, ""
+    groups = pd.Series(
+        pd.Categorical.from_codes(row, categories=pd.Index(names_of, dtype="str")),
+        index=codes.index,
+    )
     layer = wards.to_crs(incidents.crs) if wards.crs != incidents.crs else wards
     areas = (shapely.area(layer.geometry.to_numpy()) / 1e6).round(6)
     totals = pd.Series(areas, index=names.to_numpy()).groupby(level=0).sum()

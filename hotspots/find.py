@@ -47,6 +47,7 @@ __all__ = [
     "HotspotResult",
     "cluster_weights",
     "find_hotspots",
+    "group_codes",
     "suggest_parameters",
 ]
 
@@ -436,6 +437,30 @@ def _per_group(per_group: Mapping[str, int]) -> str:
     return ", ".join(items[:8]) + (f" and {len(items) - 8} more" if len(items) > 8 else "")
 
 
+def group_codes(
+    groups: pd.Series, index: pd.Index
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
+    """Each row of ``index``'s group as a number, and the groups' names sorted ("" for a row in
+    none): ``pd.factorize`` of the names as text, sorted. A categorical's rows are numbered
+    from its codes (a city's million rows in 33 boroughs: no million strings made).
+
+    >>> codes, names = group_codes(pd.Series(["b", "a", None], dtype="category"), pd.RangeIndex(4))
+    >>> codes.tolist(), names.tolist()
+    ([2, 1, 0, 0], ['', 'a', 'b'])
+    """
+    aligned = groups.reindex(index)
+    if not isinstance(aligned.dtype, pd.CategoricalDtype):
+        codes, found = pd.factorize(aligned.fillna("").astype(str), sort=True)
+        return codes.astype(np.intp), np.asarray(found, dtype=object)
+    names = np.append(aligned.cat.categories.astype(str).to_numpy(dtype=object), "")
+    row = aligned.cat.codes.to_numpy().astype(np.intp)  # -1 (none): the last name, ""
+    present = np.unique(row)
+    sorted_names, which = np.unique(names[present].astype(str), return_inverse=True)
+    lookup = np.empty(len(names), dtype=np.intp)
+    lookup[present] = which  # (lookup[-1]: the "" of the rows in none)
+    return lookup[row], sorted_names.astype(object)
+
+
 def _grouped_labels(
     incidents: gpd.GeoDataFrame,
     xy: npt.NDArray[np.float64],
@@ -451,8 +476,10 @@ def _grouped_labels(
     """DBSCAN labels of all incidents, each group clustered on its own (see find_hotspots);
     ``drawn`` receives the outlines drawn on the way."""
     eps, min_samples, margin, max_km2 = setting
-    names = None if groups is None else groups.reindex(incidents.index).fillna("").astype(str)
-    if names is None or names.nunique() < 2:
+    codes, uniques = (
+        group_codes(groups, incidents.index) if groups is not None else (None, np.array([]))
+    )
+    if codes is None or len(uniques) < 2:
         labels, core = hotspot_labels(
             xy,
             weights,
@@ -463,7 +490,6 @@ def _grouped_labels(
             outlines=drawn,
         )
         return labels, core, {}
-    codes, uniques = pd.factorize(names, sort=True)
     labels = np.full(len(xy), -1, dtype=np.int64)
     core = np.zeros(len(xy), dtype=bool)
     per_group: dict[str, int] = {}

@@ -24,7 +24,7 @@ from .backtest import (
     backtest,
     start_backtest,
 )
-from .find import HotspotResult, find_hotspots
+from .find import HotspotResult, find_hotspots, group_codes
 from .footprint import DEFAULT_MARGIN
 from .study_area import StudyArea
 from .tuning import cluster_map
@@ -159,8 +159,7 @@ def _grouped_fit_map(
 
     The groups are numbered once and the fold's points and amounts cut from arrays (a city's
     33 boroughs: not a copy of the incidents' every column for each borough and fold)."""
-    names = groups.reindex(incidents.index).fillna("").astype(str)
-    codes, labels = pd.factorize(names)
+    codes, labels = group_codes(groups, incidents.index)
     fit_codes = pd.Series(codes, index=incidents.index).reindex(fit.index).to_numpy()
     fit_xy = incident_xy(fit) if len(fit) else np.zeros((0, 2))
     all_weights = incidents["weight"] if weighted else None

@@ -7,11 +7,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.cluster import DBSCAN
 
 from hotspots import ParameterError, find_hotspots, read_incidents
 from hotspots._points import incident_xy
 from hotspots.columns import HOTSPOT_COLUMNS
+from hotspots.find import group_codes
 
 
 @pytest.fixture
@@ -164,3 +167,24 @@ def test_analyse_finds_hotspots_borough_by_borough_from_the_wards() -> None:
     assert (result.hotspot_ids[quiet] != "").any()
     plain = analyse(frame, wards=wards.drop(columns="DISTRICT"), eps=100.0, tune=False)
     assert not plain.found.group_min_samples
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    values=st.lists(st.sampled_from(["Hackney", "Barnet", "", "Brent", None]), max_size=30),
+    extra=st.lists(st.sampled_from(["Camden", "Barnet", "Ealing"]), max_size=3, unique=True),
+    missing=st.integers(0, 3),
+)
+def test_group_codes_of_categories_are_those_of_the_names(
+    values: list[str | None], extra: list[str], missing: int
+) -> None:
+    """A categorical's groups (unused categories, rows in none, rows it lacks) are numbered
+    as pd.factorize numbers the same names as text, sorted."""
+    index = pd.RangeIndex(len(values) + missing)
+    cats = sorted({v for v in values if v is not None} | set(extra))
+    groups = pd.Series(pd.Categorical(values, categories=cats))
+    codes, names = group_codes(groups, index)
+    plain, plain_names = pd.factorize(groups.reindex(index).astype(object).fillna(""), sort=True)
+    assert names.tolist() == list(plain_names) and codes.tolist() == plain.tolist()
+    text_codes, text_names = group_codes(groups.astype(object), index)
+    assert text_codes.tolist() == codes.tolist() and text_names.tolist() == names.tolist()
