@@ -27,6 +27,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import beta, binom, norm
 
+from ._memo import KeptResults, digest
 from ._points import all_points_xy, point_rows, unique_points_of
 from ._validate import check_month, month_label, month_number, month_numbers
 from .errors import ParameterError
@@ -431,6 +432,15 @@ class PeriodChange:
     note: str | None
 
 
+# The trees of the last map points counted: the dashboard counts the same incidents' points
+# again inside each new set of hotspots (a city's 100,000 points: the tree once).
+_SPOT_TREES: KeptResults[shapely.STRtree] = KeptResults(2)
+
+
+def _tree(spots: NDArray[np.float64]) -> shapely.STRtree:
+    return shapely.STRtree(shapely.points(spots))
+
+
 def _inside_counts(
     xy: NDArray[np.float64], flags: Sequence[NDArray[np.bool_]], polygons: NDArray[np.object_]
 ) -> list[NDArray[np.int64]]:
@@ -444,7 +454,7 @@ def _inside_counts(
     # and only the distinct points tested against the outlines
     inverse, spots, _ = unique_points_of(xy, rows)  # a city's kept codes
     per_spot = [np.bincount(inverse, weights=f[rows], minlength=len(spots)) for f in flags]
-    tree = shapely.STRtree(shapely.points(spots))
+    tree = _SPOT_TREES.one(digest(np.ascontiguousarray(spots).tobytes()), lambda: _tree(spots))
     poly_idx, spot_idx = tree.query(polygons, predicate="intersects")
     return [
         np.bincount(poly_idx, weights=c[spot_idx], minlength=k).round().astype(np.int64)

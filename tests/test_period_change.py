@@ -57,6 +57,18 @@ def test_a_quarter_against_the_quarter_before() -> None:
     assert out.note is not None and "different months of the year" in out.note
 
 
+def test_kept_point_trees_count_only_their_own_points() -> None:
+    """The points' tree is kept for the next hotspots (the dashboard's next distance): other
+    hotspots over the same incidents, and other incidents, still count what lies inside."""
+    first = incidents([("2024-11", 5, 5, 10), ("2024-11", 105, 5, 4), ("2024-08", 5, 5, 2)])
+    moved = first.set_geometry(first.geometry.translate(100.0, 0.0))
+    wider = HOTSPOTS.assign(geometry=HOTSPOTS.geometry.buffer(200.0))
+    cases = [(first, HOTSPOTS, [10, 4]), (first, wider, [14, 14]), (moved, HOTSPOTS, [0, 10])]
+    for frame, spots, now in cases * 2:
+        out = period_change(frame, spots, start="2024-10", end="2024-12")
+        assert out.table.sort_values("hotspot_id")["now"].tolist() == now
+
+
 def test_no_previous_span_in_the_data() -> None:
     """The chosen months start where the data start: no comparison, and the note says why."""
     frame = incidents([("2024-01", 5, 5, 10), ("2024-02", 5, 5, 12), ("2024-03", 5, 5, 9)])
