@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,6 +19,7 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from ._points import incident_xy
+from ._threads import workers
 from ._validate import check_incidents
 from .backtest import MapPoints
 from .cluster import (
@@ -54,6 +56,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 METHODS = ("dbscan", "hdbscan")
+# From this many incidents on, groups (boroughs) are clustered two at a time.
+_PARALLEL_GROUP_ROWS = 50_000
 
 
 @dataclass
@@ -499,13 +503,13 @@ def _grouped_labels(
     # each group's rows (ascending) from one sort, not a pass over every row per group
     by_group = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[by_group], np.arange(len(uniques) + 1))
-    for g, name in enumerate(uniques):
+    def cluster(g: int) -> tuple[int, Any, Any, dict[int, BaseGeometry]]:
         rows = by_group[bounds[g] : bounds[g + 1]]
         w = None if weights is None else weights[rows]
         needed = min_samples
         if rule is not None:
             share = (len(rows) if w is None else float(w.sum())) / total if total else 0.0
-            area_km2 = (areas or {}).get(str(name), share * study_km2)
+            area_km2 = (areas or {}).get(str(uniques[g]), share * study_km2)
             needed = settings_min_samples(
                 MapPoints(xy[rows], np.ones(len(rows)) if w is None else w),
                 eps=eps,
@@ -513,7 +517,6 @@ def _grouped_labels(
                 n_months=n_months,
                 area_km2=float(area_km2),
             )
-        per_group[str(name) or "(no group)"] = needed
         sub_drawn: dict[int, BaseGeometry] = {}
         sub, sub_core = hotspot_labels(
             xy[rows],
@@ -524,6 +527,18 @@ def _grouped_labels(
             max_km2=max_km2,
             outlines=sub_drawn,
         )
+        return needed, sub, sub_core, sub_drawn
+
+    # the groups clustered two at a time (a city's boroughs), numbered in group order after
+    n_workers = workers(len(uniques), len(xy), _PARALLEL_GROUP_ROWS)
+    if n_workers > 1:
+        with ThreadPoolExecutor(max_workers=n_workers) as pool:
+            done = list(pool.map(cluster, range(len(uniques))))
+    else:
+        done = [cluster(g) for g in range(len(uniques))]
+    for g, (needed, sub, sub_core, sub_drawn) in enumerate(done):
+        rows = by_group[bounds[g] : bounds[g + 1]]
+        per_group[str(uniques[g]) or "(no group)"] = needed
         member = sub >= 0
         offset = labels.max(initial=-1) + 1
         labels[rows[member]] = sub[member] + offset

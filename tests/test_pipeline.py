@@ -202,6 +202,27 @@ def test_city_scale_shortcuts_change_nothing_but_the_time() -> None:
     assert fast.backtest is not None and plain.backtest is not None
     assert len(fast.backtest.folds) == 3
     pd.testing.assert_frame_equal(fast.backtest.table, plain.backtest.table)
+    # with wards in two boroughs: the boroughs clustered two at a time, the same answer
+    wards = gpd.GeoDataFrame(
+        {
+            "ward_code": ["W1", "W2", "W3", "W4"],
+            "ward_name": ["North West", "North East", "South West", "South East"],
+            "LAD22NM": ["West", "East", "West", "East"],
+        },
+        geometry=[
+            shapely.box(530_000 + x, 180_000 + y, 533_000 + x, 183_000 + y)
+            for y in (3000, 0)
+            for x in (0, 3000)
+        ],
+        crs="EPSG:27700",
+    )
+    fast = analyse(frame, wards=wards, eps=100.0, min_samples=60, tune=False)
+    with threads_at_most(1):
+        plain = analyse(frame, wards=wards, eps=100.0, min_samples=60, tune=False)
+    assert set(fast.found.group_min_samples) == {"West", "East"}
+    assert fast.hotspot_ids.equals(plain.hotspot_ids)
+    pd.testing.assert_frame_equal(fast.hotspot_table, plain.hotspot_table)
+    pd.testing.assert_frame_equal(fast.ward_table, plain.ward_table)
 
 
 def test_crime_mix_is_the_crosstab_in_long_form(incidents) -> None:  # type: ignore[no-untyped-def]
