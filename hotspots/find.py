@@ -503,6 +503,7 @@ def _grouped_labels(
     # each group's rows (ascending) from one sort, not a pass over every row per group
     by_group = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[by_group], np.arange(len(uniques) + 1))
+
     def cluster(g: int) -> tuple[int, Any, Any, dict[int, BaseGeometry]]:
         rows = by_group[bounds[g] : bounds[g + 1]]
         w = None if weights is None else weights[rows]

@@ -59,7 +59,7 @@ from .backtest import (
     ranked_map,
     simplified,
 )
-from .cluster import BUSIER_THAN, dbscan_labels, suggest_min_samples
+from .cluster import BUSIER_THAN, dbscan_labels, suggest_min_samples_each
 from .footprint import (
     DEFAULT_MARGIN,
     drawn_area_floors,
@@ -79,6 +79,7 @@ __all__ = [
     "hotspot_labels",
     "outlines_of",
     "settings_min_samples",
+    "settings_min_samples_each",
 ]
 
 log = logging.getLogger(__name__)
@@ -131,8 +132,24 @@ def settings_min_samples(
     points: MapPoints, *, eps: float, busier_than: float, n_months: int, area_km2: float
 ) -> int:
     """``min_samples`` for ``points`` (unique map points with counts) at these settings."""
-    return int(
-        suggest_min_samples(
+    return settings_min_samples_each(
+        points, eps=eps, busier_than=(busier_than,), n_months=n_months, area_km2=area_km2
+    )[0]
+
+
+def settings_min_samples_each(
+    points: MapPoints,
+    *,
+    eps: float,
+    busier_than: Sequence[float],
+    n_months: int,
+    area_km2: float,
+) -> list[int]:
+    """:func:`settings_min_samples` for each share in ``busier_than`` (the neighbourhoods
+    counted once)."""
+    return [
+        int(found.value)
+        for found in suggest_min_samples_each(
             points.total,
             n_months=max(1, n_months),
             area_km2=area_km2,
@@ -140,8 +157,8 @@ def settings_min_samples(
             xy=points.xy,
             weights=points.counts,
             busier_than=busier_than,
-        ).value
-    )
+        )
+    ]
 
 
 def hotspot_labels(
@@ -431,12 +448,13 @@ def _candidate_scores(
     def needed(task: tuple[int, int]) -> list[int]:
         # a fold's neighbourhoods at one distance, counted once for its four shares
         fold, e = fits[task[0]], eps_list[task[1]]
-        return [
-            settings_min_samples(
-                fold.fit, eps=e, busier_than=q, n_months=fold.n_months, area_km2=area_km2
-            )
-            for q in BUSIER_THAN_CANDIDATES
-        ]
+        return settings_min_samples_each(
+            fold.fit,
+            eps=e,
+            busier_than=BUSIER_THAN_CANDIDATES,
+            n_months=fold.n_months,
+            area_km2=area_km2,
+        )
 
     def score(task: tuple[int, int, int]) -> float:
         # each thread its own copy of the study area (a prepared geometry is not thread-safe)

@@ -33,6 +33,7 @@ from hotspots.cluster import (
     suggest,
     suggest_eps,
     suggest_min_samples,
+    suggest_min_samples_each,
 )
 from hotspots.cluster.pairs import NeighbourPairs
 from hotspots.errors import ParameterError
@@ -716,17 +717,18 @@ def test_suggest_min_samples_busier_than_rule_by_hand() -> None:
         min_size=1,
         max_size=40,
     ),
-    share=st.sampled_from([0.1, 0.5, 0.75, 0.9, 0.99]),
+    shares=st.lists(st.sampled_from([0.1, 0.3, 0.5, 0.75, 0.9, 0.99]), min_size=1, max_size=4),
     weighted=st.booleans(),
     seed=st.integers(0, 2**16),
 )
 def test_the_busier_than_count_is_the_row_by_row_quantile(
-    points: list[tuple[int, int, int]], share: float, weighted: bool, seed: int
+    points: list[tuple[int, int, int]], shares: list[float], weighted: bool, seed: int
 ) -> None:
     """The busier-than rule's count, sorted a map point at a time for counted incidents, is
     the count of the row where every row, sorted by its neighbourhood count, reaches
-    ``share`` of the incidents (or weight): the plain definition, whatever the rows' order."""
-    from hotspots.cluster.suggest import _count_not_exceeded
+    the share of the incidents (or weight): the plain definition, whatever the rows' order;
+    several shares from one count are each their own."""
+    from hotspots.cluster.suggest import _counts_not_exceeded
 
     rng = np.random.default_rng(seed)
     xy = np.repeat([(10.0 * x, 10.0 * y) for x, y, _ in points], [r for *_, r in points], axis=0)
@@ -736,8 +738,11 @@ def test_the_busier_than_count_is_the_row_by_row_quantile(
     amounts = np.ones(len(xy)) if weights is None else weights
     order = np.argsort(counts, kind="stable")
     cum = np.cumsum(amounts[order])
-    row = order[min(int(np.searchsorted(cum, share * cum[-1])), len(order) - 1)]
-    assert _count_not_exceeded(xy, weights, 25.0, share) == math.ceil(counts[row] - 1e-9)
+    expected = []
+    for share in shares:
+        row = order[min(int(np.searchsorted(cum, share * cum[-1])), len(order) - 1)]
+        expected.append(math.ceil(counts[row] - 1e-9))
+    assert _counts_not_exceeded(xy, weights, 25.0, shares) == expected
 
 
 def test_map_point_spacing_is_kept_and_each_caller_gets_its_own() -> None:
@@ -782,3 +787,24 @@ def test_kept_neighbourhoods_answer_only_their_own_input(monkeypatch: pytest.Mon
     labels, is_core = dbscan_labels(xy, eps=150.0, min_samples=15)
     assert len(dbscan._NEAR) == 5
     assert np.array_equal(labels, sklearn_dbscan(xy, 150.0, 15)[0])
+
+
+def test_suggestions_for_several_shares_are_each_one_alone() -> None:
+    """suggest_min_samples_each gives, share by share, the value and reason that
+    suggest_min_samples gives for that share alone."""
+    xy, weights = snapped_city(seed=4)
+    shares = (0.3, 0.5, 0.7, 0.9)
+    for w in (None, weights):
+        each = suggest_min_samples_each(
+            len(xy), n_months=12, area_km2=4.0, eps=150.0, xy=xy, weights=w, busier_than=shares
+        )
+        alone = [
+            suggest_min_samples(
+                len(xy), n_months=12, area_km2=4.0, eps=150.0, xy=xy, weights=w, busier_than=q
+            )
+            for q in shares
+        ]
+        assert each == alone
+        assert len({s.value for s in each}) > 1  # the shares matter here
+    with pytest.raises(ParameterError, match="busier_than"):
+        suggest_min_samples_each(10, n_months=1, area_km2=1.0, busier_than=(0.5, 1.0))

@@ -29,6 +29,7 @@ from .suggest import (
     map_point_spacing,
     suggest_eps,
     suggest_min_samples,
+    suggest_min_samples_each,
 )
 
 __all__ = [
@@ -44,4 +45,5 @@ __all__ = [
     "neighbour_counts",
     "suggest_eps",
     "suggest_min_samples",
+    "suggest_min_samples_each",
 ]

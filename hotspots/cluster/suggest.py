@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,7 @@ __all__ = [
     "map_point_spacing",
     "suggest_eps",
     "suggest_min_samples",
+    "suggest_min_samples_each",
 ]
 
 log = logging.getLogger(__name__)
@@ -127,6 +129,34 @@ def suggest_min_samples(
     >>> suggest_min_samples(300, n_months=3, area_km2=39.0).value
     5
     """
+    return suggest_min_samples_each(
+        n_incidents,
+        n_months=n_months,
+        area_km2=area_km2,
+        eps=eps,
+        xy=xy,
+        weights=weights,
+        busier_than=(busier_than,),
+    )[0]
+
+
+def suggest_min_samples_each(
+    n_incidents: float,
+    *,
+    n_months: int,
+    area_km2: float,
+    eps: float = DEFAULT_EPS,
+    xy: NDArray[np.float64] | None = None,
+    weights: NDArray[np.float64] | None = None,
+    busier_than: Sequence[float] = (BUSIER_THAN,),
+) -> list[Suggestion]:
+    """:func:`suggest_min_samples` for each share in ``busier_than``, the neighbourhoods
+    counted and sorted once (the tuning's four candidates of one distance).
+
+    >>> [s.value for s in suggest_min_samples_each(24_000, n_months=12, area_km2=39.0,
+    ...                                             busier_than=(0.5, 0.9))]
+    [131, 131]
+    """
     if isinstance(n_incidents, bool) or not isinstance(n_incidents, numbers.Real):
         raise ParameterError(
             f"n_incidents must be a number of incidents, got {n_incidents!r}; e.g. 24000."
@@ -141,18 +171,38 @@ def suggest_min_samples(
     if not math.isfinite(area) or area < 0:
         raise ParameterError(f"area_km2 must be 0 or more km², got {area_km2!r}.")
     eps = check_positive_float(eps, "eps")
-    if not (0.0 < float(busier_than) < 1.0):
-        raise ParameterError(f"busier_than must be between 0 and 1, got {busier_than!r}.")
+    shares = [float(q) for q in busier_than]
+    for q in shares:
+        if not (0.0 < q < 1.0):
+            raise ParameterError(f"busier_than must be between 0 and 1, got {q!r}.")
     disc_km2 = math.pi * (eps / 1000.0) ** 2
     # An area no bigger than one disc (e.g. the hull of points on one street) holds them all.
     expected = n * min(1.0, disc_km2 / area) if area > 0 else n
     # ... and no rule may ask for more incidents than there are.
     by_density = min(math.ceil(_DENSITY_FACTOR * expected - 1e-9), math.ceil(n))
-    by_quantile = 0
+    quantiles = [0] * len(shares)
     if xy is not None and len(xy):
-        by_quantile = _count_not_exceeded(xy, weights, eps, float(busier_than))
+        quantiles = _counts_not_exceeded(xy, weights, eps, shares)
+    return [
+        _suggestion(n, months, area, eps, weights is None, (expected, by_density), q, by_q)
+        for q, by_q in zip(shares, quantiles, strict=True)
+    ]
+
+
+def _suggestion(
+    n: float,
+    months: int,
+    area: float,
+    eps: float,
+    counted: bool,
+    density: tuple[float, int],
+    busier_than: float,
+    by_quantile: int,
+) -> Suggestion:
+    """The suggestion and its reason, from the rules' values (:func:`suggest_min_samples`)."""
+    expected, by_density = density
     value = max(MIN_SAMPLES_FLOOR, months, by_density, by_quantile)
-    unit = "incidents" if weights is None else "units of weight"
+    unit = "incidents" if counted else "units of weight"
     if value == by_quantile and by_quantile > by_density:
         why = (
             f"busier than the {eps:g} m neighbourhood of {busier_than:.0%} of all incidents, "
@@ -177,12 +227,15 @@ def suggest_min_samples(
     return Suggestion(value=int(value), reason=reason)
 
 
-def _count_not_exceeded(
-    xy: NDArray[np.float64], weights: NDArray[np.float64] | None, eps: float, share: float
-) -> int:
-    """The neighbourhood count (:func:`neighbour_counts`) that ``share`` of the incidents (or
+def _counts_not_exceeded(
+    xy: NDArray[np.float64],
+    weights: NDArray[np.float64] | None,
+    eps: float,
+    shares: Sequence[float],
+) -> list[int]:
+    """The neighbourhood count (:func:`neighbour_counts`) that each share of the incidents (or
     weight) do not exceed, rounded up: the count of the row where the rows, sorted by count,
-    add up to ``share``. Counted incidents are sorted a map point at a time (a point's rows
+    add up to the share. Counted incidents are sorted a map point at a time (a point's rows
     share its count, and whole numbers add up alike in any grouping); weighted rows one by
     one (sums of fractions depend on their order)."""
     codes, counts, own = point_neighbour_counts(xy, eps=eps, weights=weights)
@@ -192,8 +245,12 @@ def _count_not_exceeded(
         values, amounts = counts[codes], np.asarray(weights, dtype=float)
     order = np.argsort(values, kind="stable")
     cum = np.cumsum(amounts[order])
-    at = int(np.searchsorted(cum, share * cum[-1]))
-    return math.ceil(float(values[order][min(at, len(order) - 1)]) - 1e-9)
+    ranked = values[order]
+    out = []
+    for share in shares:
+        at = int(np.searchsorted(cum, share * cum[-1]))
+        out.append(math.ceil(float(ranked[min(at, len(order) - 1)]) - 1e-9))
+    return out
 
 
 def _ordinal(k: int) -> str:
