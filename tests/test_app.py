@@ -894,6 +894,9 @@ def test_a_city_waits_for_the_back_test_to_be_asked_for(
     _run(at)
     sentence = " ".join(m.value for m in at.markdown)
     assert "back-tests" not in sentence
+    # the settings are the back-test's choice at city scale too, as on the command line
+    captions = " ".join(c.value for c in at.caption)
+    assert "m: chosen by back-test on your own months" in captions
     ask = widget(at.button, "Check how well these hotspots predict")
     ask.click()  # type: ignore[attr-defined]
     _run(at)
