@@ -363,7 +363,7 @@ def cluster_map(
             outlines=drawn,
         )
         if max_area is not None:
-            labels = _densest_clusters(part, labels, margin, 2.0 * max_area)
+            labels = _densest_clusters(part, labels, (margin, eps), 2.0 * max_area)
         found, held = _outlines(part, labels, margin, drawn)
         shapes += found
         counts += held
@@ -376,9 +376,27 @@ def cluster_map(
 
 
 def _densest_clusters(
-    points: MapPoints, labels: npt.NDArray[np.int64], margin: float, area: float
+    points: MapPoints,
+    labels: npt.NDArray[np.int64],
+    setting: tuple[float, float],
+    area: float,
 ) -> npt.NDArray[np.int64]:
-    """``labels`` with clusters beyond the densest ``area`` m² (by area bound) set to noise."""
+    """``labels`` with clusters beyond the densest ``area`` m² (by area bound) set to noise.
+
+    ``setting``: the outline margin and DBSCAN's eps. When every cluster fits by a bound
+    needing no spanning tree (each tree edge of a DBSCAN cluster is at most eps long: a disc
+    and a ``2 margin`` strip eps long per further point), all are kept as they are: the same
+    answer without the trees (a city's thousands of clusters, under a budget they fill far
+    less than twice)."""
+    margin, eps = setting
+    member = labels >= 0
+    if not member.any():
+        return labels
+    points_per = np.bincount(labels[member])
+    points_per = points_per[points_per > 0]
+    loose = len(points_per) * math.pi * margin**2 + 2 * margin * eps * (points_per - 1).sum()
+    if loose <= area:
+        return labels
     bound = outline_area_bound(points.xy, labels, margin=margin)
     if not bound:
         return labels

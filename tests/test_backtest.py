@@ -569,3 +569,24 @@ def test_month_numbers_are_the_calendar_months(stamps: list[object], unit: str) 
     assert np.array_equal(
         month_numbers(months.dt.to_period("M")), np.array(expected, dtype=float), equal_nan=True
     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**16), eps=st.sampled_from([30.0, 60.0, 100.0]))
+def test_clusters_kept_by_the_loose_bound_are_those_the_trees_keep(seed: int, eps: float) -> None:
+    """When every cluster fits twice the budget by the bound without trees (eps per edge),
+    the densest clusters are all of them: what the spanning trees' bounds keep too, at any
+    budget."""
+    from hotspots.tuning import _densest_clusters
+
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 2000, size=(6, 2))
+    xy = np.unique(
+        np.round(centres[rng.integers(0, 6, 400)] + rng.normal(0, 40, (400, 2))), axis=0
+    )
+    pts = MapPoints(xy, rng.integers(1, 5, len(xy)).astype(float))
+    labels, _ = hotspot_labels(pts.xy, pts.counts, eps=eps, min_samples=4, max_km2=None)
+    for area in (1e4, 1e5, 5e5, 2e6, 1e7):
+        fast = _densest_clusters(pts, labels, (25.0, eps), area)
+        trees = _densest_clusters(pts, labels, (25.0, math.inf), area)  # always the trees
+        assert np.array_equal(fast, trees)
