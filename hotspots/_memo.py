@@ -12,13 +12,24 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from typing import Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 V = TypeVar("V")
 
-__all__ = ["KeptResults", "digest"]
+__all__ = ["KeptResults", "digest", "forget_all"]
+
+# Every store made, so that a benchmark can time a step cold (:func:`forget_all`).
+_EVERY: weakref.WeakSet[KeptResults[Any]] = weakref.WeakSet()
+
+
+def forget_all() -> None:
+    """Empty every :class:`KeptResults`: the next call of each step works everything out
+    afresh, as a new process would (a benchmark timing a step again, cold)."""
+    for kept in list(_EVERY):
+        kept.clear()
 
 
 def digest(data: bytes) -> bytes:
@@ -37,6 +48,7 @@ class KeptResults(Generic[V]):
         self._weight = 0.0
         self._lock = threading.Lock()
         self._gates: dict[Hashable, threading.Lock] = {}
+        _EVERY.add(self)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -76,6 +88,12 @@ class KeptResults(Generic[V]):
                     _, (_, weight) = self._items.popitem(last=False)
                     self._weight -= weight
         return cast(list[V], found)  # every position filled above
+
+    def clear(self) -> None:
+        """Forget every result kept."""
+        with self._lock:
+            self._items.clear()
+            self._weight = 0.0
 
     def one(self, key: Hashable, work_out: Callable[[], V]) -> V:
         """The result of one ``key``, worked out at most once at a time: a thread asking for

@@ -581,9 +581,7 @@ def test_clusters_kept_by_the_loose_bound_are_those_the_trees_keep(seed: int, ep
 
     rng = np.random.default_rng(seed)
     centres = rng.uniform(0, 2000, size=(6, 2))
-    xy = np.unique(
-        np.round(centres[rng.integers(0, 6, 400)] + rng.normal(0, 40, (400, 2))), axis=0
-    )
+    xy = np.unique(np.round(centres[rng.integers(0, 6, 400)] + rng.normal(0, 40, (400, 2))), axis=0)
     pts = MapPoints(xy, rng.integers(1, 5, len(xy)).astype(float))
     labels, _ = hotspot_labels(pts.xy, pts.counts, eps=eps, min_samples=4, max_km2=None)
     for area in (1e4, 1e5, 5e5, 2e6, 1e7):

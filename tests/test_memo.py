@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotspots import footprint
-from hotspots._memo import KeptResults, digest
+from hotspots._memo import KeptResults, digest, forget_all
 from hotspots.footprint import hotspot_footprints
 
 
@@ -110,3 +110,18 @@ def test_one_key_asked_by_two_threads_at_once_is_worked_out_once() -> None:
     assert got == [[7], [7]] and got[0] is got[1]
     assert kept.one("other", lambda: [8]) == [8] and len(kept) == 2
     assert not kept._gates  # no gate is left behind once its key is worked out
+
+
+def test_forget_all_empties_every_store() -> None:
+    """forget_all (a benchmark timing a step again, cold) empties every store made, the
+    library's own included, and the next call works its result out afresh."""
+    from hotspots import footprint
+
+    kept: KeptResults[int] = KeptResults(10)
+    calls: list[int] = []
+    assert kept.one("k", lambda: calls.append(1) or 5) == 5
+    hotspot_footprints(np.array([[0.0, 0.0], [30.0, 0.0]]), np.array([0, 0]))
+    assert len(kept) == 1 and len(footprint._DRAWN) > 0
+    forget_all()
+    assert len(kept) == 0 and kept.weight == 0 and len(footprint._DRAWN) == 0
+    assert kept.one("k", lambda: calls.append(1) or 5) == 5 and calls == [1, 1]
