@@ -55,10 +55,7 @@ from london_like import write_london_like  # noqa: E402
 from memory import peak_rss_kb, release_freed, reset_peak_rss_kb  # noqa: E402
 
 import hotspots.pipeline as pipeline_module  # noqa: E402
-from hotspots import (
-    footprint,
-    read_incidents,
-)
+from hotspots import footprint, read_incidents  # noqa: E402
 from hotspots._memo import forget_all  # noqa: E402
 from hotspots.outputs import write_analysis  # noqa: E402
 from hotspots.pipeline import analyse  # noqa: E402
