@@ -188,7 +188,8 @@ def test_cluster_map_is_densest_first() -> None:
     assert polys[0].contains(shapely.Point(A))
 
 
-def test_choose_settings_is_deterministic_and_falls_back_without_months() -> None:
+def tuning_year() -> gpd.GeoDataFrame:
+    """A year of scattered incidents (40 a month) and a street of five busy map points."""
     rng = np.random.default_rng(1)
     hot = [
         (f"2024-{m:02d}", tuple(rng.uniform(0, 1000, 2)), 1)
@@ -196,7 +197,11 @@ def test_choose_settings_is_deterministic_and_falls_back_without_months() -> Non
         for _ in range(40)
     ]
     spots = [(f"2024-{m:02d}", (300.0 + 10 * k, 300.0), 5) for m in range(1, 13) for k in range(5)]
-    frame = incidents(hot + spots)
+    return incidents(hot + spots)
+
+
+def test_choose_settings_is_deterministic_and_falls_back_without_months() -> None:
+    frame = tuning_year()
     first = choose_settings(frame, study=STUDY, fallback_eps=150.0)
     again = choose_settings(frame, study=STUDY, fallback_eps=150.0)
     assert first == again and first.backtested
@@ -246,14 +251,7 @@ def test_candidates_asking_the_same_min_samples_are_scored_once_to_the_same_tabl
 ) -> None:
     """The tuning cuts the folds from one set of map points and scores each distinct map
     once: its choice and capture are those of the plain table, to the last bit."""
-    rng = np.random.default_rng(1)
-    hot = [
-        (f"2024-{m:02d}", tuple(rng.uniform(0, 1000, 2)), 1)
-        for m in range(1, 13)
-        for _ in range(40)
-    ]
-    spots = [(f"2024-{m:02d}", (300.0 + 10 * k, 300.0), 5) for m in range(1, 13) for k in range(5)]
-    frame = incidents(hot + spots)
+    frame = tuning_year()
     table = _plain_candidate_table(frame, STUDY)
     chosen = choose_settings(frame, study=STUDY, fallback_eps=150.0, threads=threads)
     i, j = np.unravel_index(int(np.argmax(table)), table.shape)
