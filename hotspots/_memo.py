@@ -101,9 +101,10 @@ class KeptResults(Generic[V]):
         work (two back-test folds at a time ask for the same neighbourhoods)."""
         with self._lock:
             gate = self._gates.setdefault(key, threading.Lock())
-        with gate:
-            value = self.results([key], lambda todo: [work_out()])[0]
-        with self._lock:
-            if self._gates.get(key) is gate and not gate.locked():
-                del self._gates[key]
-        return value
+        try:
+            with gate:
+                return self.results([key], lambda todo: [work_out()])[0]
+        finally:  # (also when working it out failed: the next caller tries again)
+            with self._lock:
+                if self._gates.get(key) is gate and not gate.locked():
+                    del self._gates[key]

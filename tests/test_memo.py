@@ -8,6 +8,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -110,6 +111,13 @@ def test_one_key_asked_by_two_threads_at_once_is_worked_out_once() -> None:
     assert got == [[7], [7]] and got[0] is got[1]
     assert kept.one("other", lambda: [8]) == [8] and len(kept) == 2
     assert not kept._gates  # no gate is left behind once its key is worked out
+
+    def broken() -> list[int]:
+        raise ValueError("no")
+
+    with pytest.raises(ValueError):
+        kept.one("bad", broken)
+    assert not kept._gates and kept.one("bad", lambda: [9]) == [9]  # tried again
 
 
 def test_forget_all_empties_every_store() -> None:
