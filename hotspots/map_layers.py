@@ -315,14 +315,17 @@ def _page_bytes(feature: dict[str, Any]) -> int:
 
 def add_hotspots(
     m: folium.Map, hs: gpd.GeoDataFrame, *, max_bytes: int = MAP_HOTSPOT_BYTES
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], int]:
     """The hotspot polygons (any CRS, in rank order) coloured by rank, labelled, with popups.
 
     Outlines are simplified for display (:func:`hotspots.web.display_geometries`); hotspots
     are drawn in rank order while their features fit in ``max_bytes``
-    (:func:`hotspots.web.fitting_items`). Returns the features drawn (WGS84 GeoJSON).
+    (:func:`hotspots.web.fitting_items`). When they do not all fit, the colour classes span
+    the ranks drawn (a city's top 764 of 4,856 in six shades, not all in the first).
+    Returns the features drawn (WGS84 GeoJSON) and the ranks the colours span.
     """
     n_hs = len(hs)
+    positions: list[int] = []  # each feature's rank position, as made
 
     def features(
         batch: gpd.GeoDataFrame, geoms: npt.NDArray[Any], start: int
@@ -333,6 +336,7 @@ def add_hotspots(
             if geom is None or shapely.is_empty(geom):
                 continue
             pos = start + offset
+            positions.append(pos)
             colour = rank_colour(pos, n_hs)
             feature = {
                 "type": "Feature",
@@ -354,13 +358,21 @@ def add_hotspots(
             yield feature, _page_bytes(feature)
 
     drawn = fitting_items(hs, features, max_bytes)
+    shown = positions[len(drawn) - 1] + 1 if drawn else 0
+    if shown < n_hs:  # coloured over the ranks drawn (the same bytes: one digit, one colour)
+        for feature, pos in zip(drawn, positions, strict=False):
+            properties = feature["properties"]
+            properties["colour"] = rank_class(pos, shown)
+            properties["style"]["color"] = properties["style"]["fillColor"] = rank_colour(
+                pos, shown
+            )
     if drawn:
         folium.GeoJson(
             {"type": "FeatureCollection", "features": drawn},
             name="Hotspots",
             on_each_feature=_HOTSPOT_JS,
         ).add_to(m)
-    return drawn
+    return drawn, shown if shown < n_hs else n_hs
 
 
 # --------------------------------------------------------------------------------------------

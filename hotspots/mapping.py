@@ -446,7 +446,8 @@ def make_map(
         reference_layers=sum(f is not None and len(f) > 0 for f in (ward_frame, patrol_frame)),
         label_bytes=label_bytes,
     )
-    n_drawn = len(add_hotspots(m, hs, max_bytes=budget)) if n_hs else 0
+    drawn, ranks_coloured = add_hotspots(m, hs, max_bytes=budget) if n_hs else ([], 0)
+    n_drawn = len(drawn)
     if n_drawn < n_hs:
         shading_note += (
             f"<div class='hs-note'>the top {n_drawn:,} of {n_hs:,} hotspots by rank are drawn, "
@@ -457,8 +458,8 @@ def make_map(
         add_points(m, pts, show=n_hs == 0)
 
     # --- boxes and controls ----------------------------------------------------------------
-    legend = _legend_html(
-        n_hs, heat_note, points_drawn, ward_frame is not None, patrol_frame is not None
+    legend = _legend_html(  # the rank classes of the colours drawn
+        ranks_coloured, heat_note, points_drawn, ward_frame is not None, patrol_frame is not None
     )
     if n_streets and tiles is None:
         legend += "<div class='hs-note'>zoom in to streets to read their names</div>"

@@ -137,8 +137,36 @@ def test_big_input_keeps_map_and_geojson_under_the_bound(tmp_path: Path) -> None
     page = page_path.read_text(encoding="utf-8")
     assert EVIL not in page and "Ward <1>" not in page  # user text still escaped
     assert "of 2,500 hotspots by rank are drawn" in page
+    # the legend's colour classes span the ranks drawn, not the 2,500
+    on_map = int(page.split("the top ")[1].split(" of 2,500")[0].replace(",", ""))
+    last = "\\u2013{:,}\\u003c/div"  # a class's end, as the legend's script holds it
+    assert last.format(on_map) in page and last.format(2_500) not in page
     assert "merged on a" in page  # 120,000 map points: the heat is on a grid
     assert "Street names" in page and "Ward names" in page
+
+
+def test_hotspots_drawn_in_part_are_coloured_over_the_ranks_drawn() -> None:
+    """When not all hotspots fit, the drawn ones take the six colour classes among themselves
+    (a city's top few hundred would otherwise all be in the first); all drawn: as before."""
+    import folium
+
+    from hotspots.map_layers import add_hotspots
+    from hotspots.palette import RANK_COLOURS, rank_class
+
+    hs = big_hotspots(60, seed=2)
+    every, n = add_hotspots(folium.Map(), hs, max_bytes=10**9)
+    assert n == 60 and [f["properties"]["colour"] for f in every] == [
+        rank_class(p, 60) for p in range(60)
+    ]
+    sizes = np.cumsum([len(json.dumps(f)) for f in every])
+    drawn, shown = add_hotspots(folium.Map(), hs, max_bytes=int(sizes[20]))
+    assert 6 <= len(drawn) < 60 and shown == len(drawn)
+    classes = [f["properties"]["colour"] for f in drawn]
+    assert classes == [rank_class(p, shown) for p in range(shown)] and classes[-1] == 5
+    assert {f["properties"]["style"]["fillColor"] for f in drawn} == set(RANK_COLOURS)
+    assert all(
+        f["properties"]["style"]["color"] == f["properties"]["style"]["fillColor"] for f in drawn
+    )
 
 
 def test_display_outlines_kept_between_calls_equal_fresh_ones() -> None:
