@@ -320,12 +320,10 @@ def add_hotspots(
 
     Outlines are simplified for display (:func:`hotspots.web.display_geometries`); hotspots
     are drawn in rank order while their features fit in ``max_bytes``
-    (:func:`hotspots.web.fitting_items`). When they do not all fit, the colour classes span
-    the ranks drawn (a city's top 764 of 4,856 in six shades, not all in the first).
-    Returns the features drawn (WGS84 GeoJSON) and the ranks the colours span.
+    (:func:`hotspots.web.fitting_items`); when not all fit, the colour classes span the ranks
+    drawn. Returns the features drawn (WGS84 GeoJSON) and the ranks the colours span.
     """
-    n_hs = len(hs)
-    positions: list[int] = []  # each feature's rank position, as made
+    n_hs, positions = len(hs), []  # each feature's rank position, as made
 
     def features(
         batch: gpd.GeoDataFrame, geoms: npt.NDArray[Any], start: int
@@ -359,13 +357,10 @@ def add_hotspots(
 
     drawn = fitting_items(hs, features, max_bytes)
     shown = positions[len(drawn) - 1] + 1 if drawn else 0
-    if shown < n_hs:  # coloured over the ranks drawn (the same bytes: one digit, one colour)
-        for feature, pos in zip(drawn, positions, strict=False):
-            properties = feature["properties"]
-            properties["colour"] = rank_class(pos, shown)
-            properties["style"]["color"] = properties["style"]["fillColor"] = rank_colour(
-                pos, shown
-            )
+    for feature, pos in zip(drawn if shown < n_hs else [], positions, strict=False):
+        feature["properties"]["colour"] = rank_class(pos, shown)  # over the ranks drawn:
+        style = feature["properties"]["style"]  # the same bytes (one digit, one colour)
+        style["color"] = style["fillColor"] = rank_colour(pos, shown)
     if drawn:
         folium.GeoJson(
             {"type": "FeatureCollection", "features": drawn},
