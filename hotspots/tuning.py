@@ -59,7 +59,7 @@ from .backtest import (
     ranked_map,
     simplified,
 )
-from .cluster import BUSIER_THAN, dbscan_labels, suggest_min_samples_each
+from .cluster import BUSIER_THAN, dbscan_labels, dbscan_points, suggest_min_samples_each
 from .footprint import (
     DEFAULT_MARGIN,
     drawn_area_floors,
@@ -138,15 +138,9 @@ def settings_min_samples(
 
 
 def settings_min_samples_each(
-    points: MapPoints,
-    *,
-    eps: float,
-    busier_than: Sequence[float],
-    n_months: int,
-    area_km2: float,
+    points: MapPoints, *, eps: float, busier_than: Sequence[float], n_months: int, area_km2: float
 ) -> list[int]:
-    """:func:`settings_min_samples` for each share in ``busier_than`` (the neighbourhoods
-    counted once)."""
+    """:func:`settings_min_samples` for each share in ``busier_than`` (one count for all)."""
     return [
         int(found.value)
         for found in suggest_min_samples_each(
@@ -170,6 +164,7 @@ def hotspot_labels(
     margin: float = DEFAULT_MARGIN,
     max_km2: float | None = MAX_HOTSPOT_KM2,
     outlines: dict[int, BaseGeometry] | None = None,
+    distinct: bool = False,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """DBSCAN labels and core mask, with clusters whose outline exceeds ``max_km2`` split.
 
@@ -180,14 +175,23 @@ def hotspot_labels(
 
     ``outlines``, when given, receives the outlines drawn on the way (``{label: outline}``,
     equal to :func:`hotspot_footprints`' for that label) so that the caller need not draw them
-    again.
+    again. ``distinct``: the rows are distinct map points already (a :class:`MapPoints`'),
+    taken as they are.
     """
-    labels, core = dbscan_labels(xy, eps=eps, min_samples=min_samples, weights=weights)
+    if distinct:
+        labels, core = dbscan_points(xy, weights, eps=eps, min_samples=min_samples)
+    else:
+        labels, core = dbscan_labels(xy, eps=eps, min_samples=min_samples, weights=weights)
     if max_km2 is None or labels.max(initial=-1) < 0:
         return labels, core
     # Split on the unique map points with their summed weights (rows at one point share
     # their label and core flag), then give every row its point's answer.
-    codes, uxy, uw = unique_points(xy, weights)
+    if distinct:
+        uxy = np.asarray(xy, dtype=np.float64)
+        codes = np.arange(len(uxy), dtype=np.intp)
+        uw = np.ones(len(uxy)) if weights is None else np.asarray(weights, dtype=np.float64)
+    else:
+        codes, uxy, uw = unique_points(xy, weights)
     first = np.full(len(uxy), len(codes), dtype=np.intp)
     np.minimum.at(first, codes, np.arange(len(codes)))  # each point's first row
     drawn: dict[int, BaseGeometry] = {}
@@ -361,6 +365,7 @@ def cluster_map(
             margin=margin,
             max_km2=max_km2,
             outlines=drawn,
+            distinct=True,  # a MapPoints' points
         )
         if max_area is not None:
             labels = _densest_clusters(part, labels, (margin, eps), 2.0 * max_area)
@@ -431,8 +436,7 @@ def _outlines(
 
 @dataclass(frozen=True)
 class _FoldFit:
-    """One back-test fold's map points: fitted on ``fit`` (``n_months`` months), scored on
-    ``test``."""
+    """A back-test fold's map points: fitted on ``fit`` (``n_months``), scored on ``test``."""
 
     fit: MapPoints
     test: MapPoints

@@ -24,6 +24,7 @@ from hotspots.cluster import (
     Suggestion,
     dbscan,
     dbscan_labels,
+    dbscan_points,
     hdbscan,
     hdbscan_labels,
     k_distance,
@@ -808,3 +809,21 @@ def test_suggestions_for_several_shares_are_each_one_alone() -> None:
         assert len({s.value for s in each}) > 1  # the shares matter here
     with pytest.raises(ParameterError, match="busier_than"):
         suggest_min_samples_each(10, n_months=1, area_km2=1.0, busier_than=(0.5, 1.0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=grid_points(), eps=EPS, min_samples=st.integers(min_value=1, max_value=12))
+def test_dbscan_of_distinct_points_equals_dbscan_of_rows(
+    data: tuple[np.ndarray, np.ndarray | None], eps: float, min_samples: int
+) -> None:
+    """dbscan_points (a MapPoints' distinct points with their counts, taken as they are)
+    gives dbscan_labels' labels and core mask of the same points, and sklearn's."""
+    xy, weights = data
+    codes, unique, counts = _points.unique_points(xy, weights)
+    labels, core = dbscan_points(unique, counts, eps=eps, min_samples=min_samples)
+    plain_labels, plain_core = dbscan_labels(
+        unique, eps=eps, min_samples=min_samples, weights=counts
+    )
+    assert np.array_equal(labels, plain_labels) and np.array_equal(core, plain_core)
+    row_labels, _ = dbscan_labels(xy, eps=eps, min_samples=min_samples, weights=weights)
+    assert same_partition(labels[codes], row_labels)
