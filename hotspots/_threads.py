@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import TypeVar
 
-__all__ = ["DEFAULT_THREADS", "threads_at_most", "workers"]
+__all__ = ["DEFAULT_THREADS", "in_order", "threads_at_most", "workers"]
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 #: Threads a stage uses at most, unless :func:`threads_at_most` says otherwise.
 DEFAULT_THREADS = 2
@@ -36,6 +41,19 @@ def workers(jobs: int, size: int = 0, threshold: int = 0) -> int:
     if jobs <= 1 or size < threshold:
         return 1
     return max(1, min(_limit, os.cpu_count() or 1, jobs))
+
+
+def in_order(fn: Callable[[T], R], items: Sequence[T], n_workers: int) -> list[R]:
+    """``fn`` of each item, in the items' order, on up to ``n_workers`` threads (one: in the
+    caller's thread, none started).
+
+    >>> in_order(lambda x: x * x, [1, 2, 3], 2)
+    [1, 4, 9]
+    """
+    if n_workers > 1 and len(items) > 1:
+        with ThreadPoolExecutor(max_workers=min(n_workers, len(items))) as pool:
+            return list(pool.map(fn, items))
+    return [fn(item) for item in items]
 
 
 @contextmanager

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -19,7 +18,7 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from ._points import incident_xy
-from ._threads import workers
+from ._threads import in_order, workers
 from ._validate import check_incidents
 from .backtest import MapPoints
 from .cluster import (
@@ -532,11 +531,7 @@ def _grouped_labels(
 
     # the groups clustered two at a time (a city's boroughs), numbered in group order after
     n_workers = workers(len(uniques), len(xy), _PARALLEL_GROUP_ROWS)
-    if n_workers > 1:
-        with ThreadPoolExecutor(max_workers=n_workers) as pool:
-            done = list(pool.map(cluster, range(len(uniques))))
-    else:
-        done = [cluster(g) for g in range(len(uniques))]
+    done = in_order(cluster, range(len(uniques)), n_workers)
     for g, (needed, sub, sub_core, sub_drawn) in enumerate(done):
         rows = by_group[bounds[g] : bounds[g + 1]]
         per_group[str(uniques[g]) or "(no group)"] = needed

@@ -35,10 +35,8 @@ import logging
 import math
 import os
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -47,7 +45,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ._points import incident_xy, unique_points
-from ._threads import workers
+from ._threads import in_order, workers
 from ._validate import month_label, month_numbers
 from .backtest import (
     BUDGET,
@@ -59,7 +57,7 @@ from .backtest import (
     ranked_map,
     simplified,
 )
-from .cluster import BUSIER_THAN, dbscan_labels, dbscan_points, suggest_min_samples_each
+from .cluster import BUSIER_THAN, dbscan_labels, suggest_min_samples_each
 from .footprint import (
     DEFAULT_MARGIN,
     drawn_area_floors,
@@ -83,7 +81,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 # From this many incidents on, the candidate settings are scored two at a time.
 _PARALLEL_ROWS = 50_000
@@ -178,10 +175,9 @@ def hotspot_labels(
     again. ``distinct``: the rows are distinct map points already (a :class:`MapPoints`'),
     taken as they are.
     """
-    if distinct:
-        labels, core = dbscan_points(xy, weights, eps=eps, min_samples=min_samples)
-    else:
-        labels, core = dbscan_labels(xy, eps=eps, min_samples=min_samples, weights=weights)
+    labels, core = dbscan_labels(
+        xy, eps=eps, min_samples=min_samples, weights=weights, distinct=distinct
+    )
     if max_km2 is None or labels.max(initial=-1) < 0:
         return labels, core
     # Split on the unique map points with their summed weights (rows at one point share
@@ -461,12 +457,6 @@ def _candidate_scores(
     area_km2 = float(study.area) / 1e6
     local = threading.local()
 
-    def run(fn: Callable[[T], float | list[int]], tasks: list[T]) -> list[Any]:
-        if n_workers > 1 and len(tasks) > 1:
-            with ThreadPoolExecutor(max_workers=min(n_workers, len(tasks))) as pool:
-                return list(pool.map(fn, tasks))
-        return [fn(task) for task in tasks]
-
     def needed(task: tuple[int, int]) -> list[int]:
         # a fold's neighbourhoods at one distance, counted once for its four shares
         fold, e = fits[task[0]], eps_list[task[1]]
@@ -493,10 +483,10 @@ def _candidate_scores(
         return float(capture(ranked, fold.test, budget_area).mean() / fold.test.total)
 
     cells = list(itertools.product(range(len(fits)), range(len(eps_list))))
-    min_samples = dict(zip(cells, run(needed, cells), strict=True))
+    min_samples = dict(zip(cells, in_order(needed, cells, n_workers), strict=True))
     # the distinct maps, in the order of the candidates (fold, eps, busier_than)
     maps = list(dict.fromkeys((f, i, m) for (f, i) in cells for m in min_samples[f, i]))
-    scores = dict(zip(maps, run(score, maps), strict=True))
+    scores = dict(zip(maps, in_order(score, maps, n_workers), strict=True))
     totals = np.zeros((len(eps_list), len(BUSIER_THAN_CANDIDATES)))
     for (f, i), needs in min_samples.items():
         for j, m in enumerate(needs):

@@ -24,7 +24,6 @@ from hotspots.cluster import (
     Suggestion,
     dbscan,
     dbscan_labels,
-    dbscan_points,
     hdbscan,
     hdbscan_labels,
     k_distance,
@@ -816,11 +815,13 @@ def test_suggestions_for_several_shares_are_each_one_alone() -> None:
 def test_dbscan_of_distinct_points_equals_dbscan_of_rows(
     data: tuple[np.ndarray, np.ndarray | None], eps: float, min_samples: int
 ) -> None:
-    """dbscan_points (a MapPoints' distinct points with their counts, taken as they are)
+    """dbscan_labels(distinct=True) (a MapPoints' distinct points with their counts, as they are)
     gives dbscan_labels' labels and core mask of the same points, and sklearn's."""
     xy, weights = data
     codes, unique, counts = _points.unique_points(xy, weights)
-    labels, core = dbscan_points(unique, counts, eps=eps, min_samples=min_samples)
+    labels, core = dbscan_labels(
+        unique, eps=eps, min_samples=min_samples, weights=counts, distinct=True
+    )
     plain_labels, plain_core = dbscan_labels(
         unique, eps=eps, min_samples=min_samples, weights=counts
     )

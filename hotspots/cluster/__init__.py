@@ -18,7 +18,7 @@ All distances are in the units of ``xy`` (metres in the working CRS).
 
 from __future__ import annotations
 
-from .dbscan import dbscan_labels, dbscan_points, k_distance, neighbour_counts
+from .dbscan import dbscan_labels, k_distance, neighbour_counts
 from .hdbscan import hdbscan_labels
 from .suggest import (
     BUSIER_THAN,
@@ -39,7 +39,6 @@ __all__ = [
     "MIN_SAMPLES_FLOOR",
     "Suggestion",
     "dbscan_labels",
-    "dbscan_points",
     "hdbscan_labels",
     "k_distance",
     "map_point_spacing",

@@ -31,13 +31,7 @@ from ..errors import ParameterError
 from . import pairs as pair_module
 from .pairs import NeighbourPairs
 
-__all__ = [
-    "dbscan_labels",
-    "dbscan_points",
-    "k_distance",
-    "neighbour_counts",
-    "weighted_kth_distance",
-]
+__all__ = ["dbscan_labels", "k_distance", "neighbour_counts", "weighted_kth_distance"]
 
 #: Most bytes of neighbourhoods kept between calls (:func:`_neighbourhood`).
 _NEAR_BYTES = 128 * 2**20
@@ -49,6 +43,7 @@ def dbscan_labels(
     eps: float,
     min_samples: int,
     weights: NDArray[np.float64] | None = None,
+    distinct: bool = False,
 ) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     """DBSCAN labels and core mask of every row, identical to scikit-learn's DBSCAN.
 
@@ -63,6 +58,9 @@ def dbscan_labels(
         included) is at least ``min_samples``.
     weights
         Non-negative weight per row (default 1); a weight of 3 counts as three incidents.
+    distinct
+        The rows are distinct points already (a ``MapPoints``' map points with their
+        counts): taken as they are, without looking for repeated rows.
 
     Returns
     -------
@@ -107,34 +105,12 @@ def dbscan_labels(
     if len(pts) == 0:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=bool)
 
+    if distinct:
+        uw = np.ones(len(pts)) if w is None else w
+        return _dbscan_unique(pts, uw, eps=eps, min_samples=min_samples)
     codes, uxy, uw = unique_points(pts, w)
     labels_u, core_u = _dbscan_unique(uxy, uw, eps=eps, min_samples=min_samples)
     return labels_u[codes], core_u[codes]
-
-
-def dbscan_points(
-    uxy: NDArray[np.float64],
-    weights: NDArray[np.float64] | None = None,
-    *,
-    eps: float,
-    min_samples: int,
-) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
-    """:func:`dbscan_labels` of points known to be distinct (a ``MapPoints``' map points with
-    their counts): the same labels and core mask, without looking for repeated rows.
-
-    >>> labels, core = dbscan_points(np.array([[0.0, 0], [1, 0], [9, 0]]), np.array([2.0, 1, 1]),
-    ...                              eps=1.5, min_samples=3)
-    >>> labels.tolist(), core.tolist()
-    ([0, 0, -1], [True, True, False])
-    """
-    eps = check_positive_float(eps, "eps")
-    min_samples = check_int(min_samples, "min_samples", minimum=1)
-    pts = check_xy(uxy)
-    w = check_weights(weights, len(pts))
-    if len(pts) == 0:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=bool)
-    uw = np.ones(len(pts)) if w is None else w
-    return _dbscan_unique(pts, uw, eps=eps, min_samples=min_samples)
 
 
 def _dbscan_unique(
