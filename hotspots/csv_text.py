@@ -56,6 +56,7 @@ _NUMBER = r"^[-+]?(\p{Nd}+\.?\p{Nd}*|\.\p{Nd}+)([eE][-+]?\p{Nd}+)?\n?$"
 _NEEDS_QUOTES = '[,"\n]'
 # What Arrow's writer refuses to write unquoted (quoting_style "none").
 _STRUCTURAL = '[,"\n\r]'
+_STRUCTURAL_BYTES = (b",", b'"', b"\n", b"\r")  # the same, byte by byte (:func:`_holds_any`)
 _PLAIN = pa_csv.WriteOptions(include_header=False, quoting_style="none")
 # Decimals of the fast float path (coordinates to 0.1 m in degrees, measures in metres).
 _DECIMALS = 6
@@ -264,15 +265,28 @@ def csv_columns(columns: Sequence[pd.Series]) -> list[CsvColumn] | None:
     return out
 
 
+def _holds_any(text: pa.Array, chars: tuple[bytes, ...]) -> bool:
+    """Whether a cell of ``text`` holds one of the bytes ``chars``: the text's bytes searched
+    whole, a byte at a time at ``memchr``'s speed (not a regular expression per cell)."""
+    if not len(text):
+        return False
+    text = text.cast(pa.large_string())
+    _, offsets_buf, data = text.buffers()
+    if data is None:
+        return False
+    offsets = np.frombuffer(offsets_buf, np.int64, count=len(text) + 1, offset=text.offset * 8)
+    raw = bytes(memoryview(data)[int(offsets[0]) : int(offsets[-1])])
+    return any(raw.find(c) >= 0 for c in chars)
+
+
 def _quoted(text: pa.Array, alone: bool) -> tuple[pa.Array, bool]:
     """Cells as the csv module writes them (quoted when needed; nulls as empty cells), and
     whether they are plain: no cell quoted and none holding a carriage return."""
-    text = pc.fill_null(text, "")
-    needs = pc.match_substring_regex(text, _STRUCTURAL)
-    if alone:  # one column: an empty row is written ""
-        needs = pc.or_(needs, pc.equal(pc.utf8_length(text), 0))
-    if not pc.any(needs).as_py():
-        return text, True
+    if text.null_count:
+        text = pc.fill_null(text, "")
+    empty_row = alone and pc.any(pc.equal(pc.utf8_length(text), 0)).as_py()
+    if not empty_row and not _holds_any(text, _STRUCTURAL_BYTES):
+        return text, True  # (one column: an empty row is written "")
     needs = pc.match_substring_regex(text, _NEEDS_QUOTES)
     if alone:
         needs = pc.or_(needs, pc.equal(pc.utf8_length(text), 0))
@@ -282,9 +296,39 @@ def _quoted(text: pa.Array, alone: bool) -> tuple[pa.Array, bool]:
     return pc.if_else(needs, quoted, text), False
 
 
-def _written(column: CsvColumn, start: int, stop: int, alone: bool) -> tuple[pa.Array, bool]:
+@dataclass(frozen=True)
+class _WrittenCodes:
+    """A column of text categories with each category's cell made once, as written
+    (:func:`_quoted`): the rows' codes into ``cells`` (the last: a missing value's cell)
+    and which cells are not plain (quoted, or holding a carriage return)."""
+
+    codes: np.ndarray[Any, Any]
+    cells: pa.Array
+    unplain: np.ndarray[Any, Any]
+
+    @classmethod
+    def of(cls, column: pa.DictionaryArray, alone: bool) -> _WrittenCodes:
+        names = pa.concat_arrays(
+            [column.dictionary.cast(pa.large_string()), pa.nulls(1, pa.large_string())]
+        )
+        safe = pc.fill_null(safe_text(names), "")
+        cells = _quoted(safe, alone)[0]
+        unplain = pc.match_substring_regex(safe, _STRUCTURAL)
+        if alone:
+            unplain = pc.or_(unplain, pc.equal(pc.utf8_length(safe), 0))
+        codes = pc.fill_null(column.indices, -1).to_numpy(zero_copy_only=False)
+        codes = np.where(codes < 0, len(names) - 1, codes).astype(np.int64)
+        return cls(codes, cells, unplain.to_numpy(zero_copy_only=False))
+
+
+def _written(
+    column: CsvColumn | _WrittenCodes, start: int, stop: int, alone: bool
+) -> tuple[pa.Array, bool]:
     """Rows ``start:stop`` of a column as written (:func:`_quoted`); numbers never hold a
     comma, a quote or a line end."""
+    if isinstance(column, _WrittenCodes):
+        codes = column.codes[start:stop]
+        return column.cells.take(pa.array(codes)), not column.unplain[codes].any()
     cells = _cells(column, start, stop)
     if isinstance(column, np.ndarray | NumberCodes) and not alone:
         return pc.fill_null(cells, ""), True
@@ -310,6 +354,10 @@ def write_csv_columns(
     (numpy and Arrow release the GIL) and written in order, none made ahead of its writing.
     """
     alone = len(columns) == 1
+    # text categories: each category's cell made once, the rows' cells taken by code
+    sources = [
+        _WrittenCodes.of(c, alone) if isinstance(c, pa.DictionaryArray) else c for c in columns
+    ]
     header = pa.array(list(names), type=pa.large_string())
     header_cells = _quoted(header, alone)[0].to_pylist()
     n = len(columns[0]) if columns else 0
@@ -318,7 +366,7 @@ def write_csv_columns(
     chunks = [(start, min(start + size, n)) for start in range(0, n, size)]
 
     def chunk_bytes(rows: tuple[int, int]) -> Any:
-        written = [_written(c, *rows, alone) for c in columns]
+        written = [_written(c, *rows, alone) for c in sources]
         cells = [text for text, _ in written]
         if all(plain for _, plain in written):
             # nothing to quote: Arrow's own writer, cells as they are

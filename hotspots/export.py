@@ -27,7 +27,6 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyogrio
 import shapely
 from pyproj import CRS
@@ -221,18 +220,19 @@ def _months(values: pd.Series) -> pd.Series:
     """``YYYY-MM`` text for datetimes or date-like text; empty (missing) for missing."""
     if isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":
         # few distinct months, counted from the first (a bincount, not a sort of every row):
-        # each formatted once, the last text the missing one
+        # categories, each month formatted once (written by code: hotspots.csv_text)
         months = values.to_numpy().astype("datetime64[M]")
         missing = np.isnat(months)
         number = months.view(np.int64)
         first = int(number[~missing].min()) if not missing.all() else 0
         code = np.where(missing, 0, number - first)
         span = int(code.max(initial=0)) + 1
-        used = np.bincount(code[~missing], minlength=span) > 0
-        texts = [str(np.datetime64(first + k, "M")) if used[k] else None for k in range(span)]
-        code[missing] = span
-        table = pa.array([*texts, None], pa.large_string())
-        return pd.Series(table.take(pa.array(code)), dtype=pd.ArrowDtype(pa.large_string()))
+        used = np.flatnonzero(np.bincount(code[~missing], minlength=span))
+        position = np.full(span, -1, dtype=np.int64)
+        position[used] = np.arange(len(used))
+        texts = pd.Index([str(np.datetime64(first + int(k), "M")) for k in used], dtype="str")
+        codes = np.where(missing, -1, position[code])
+        return pd.Series(pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(texts)))
     if pd.api.types.is_datetime64_any_dtype(values):
         out = values.dt.strftime("%Y-%m")
         return out.where(values.notna(), "")

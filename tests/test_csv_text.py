@@ -157,6 +157,14 @@ def test_chunks_made_text_two_at_a_time_are_written_in_order(
             "street": [f"Street, {i}" if rng.random() < 0.1 else f"Street {i}" for i in range(n)],
             "n": np.arange(n, dtype=np.int64),
             "share": rng.uniform(-1, 1, n).round(6),
+            # categories made text once: some chunks hold the one to quote, some a missing one
+            "kind": pd.Categorical(
+                rng.choice(
+                    np.array(["Drugs", "=Theft", 'Say "hi", then', None]),
+                    n,
+                    p=[0.9, 0.05, 0.02, 0.03],
+                )
+            ),
         }
     )
     path = write_table_csv(table, tmp_path / "t.csv")
