@@ -1038,3 +1038,40 @@ def test_projection_in_two_threads_equals_one_call() -> None:
     want_x, want_y = pyproj.Transformer.from_crs(wgs84, bng, always_xy=True).transform(lon, lat)
     np.testing.assert_array_equal(x, want_x)
     np.testing.assert_array_equal(y, want_y)
+
+
+def test_text_columns_made_two_at_a_time_read_as_one_thread_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From PARALLEL_TEXT_ROWS rows on, the id, category, location, LSOA and outcome columns
+    (and the extra ones) are made two at a time: the frame is the one a single thread makes,
+    categories and their order included."""
+    from hotspots._threads import threads_at_most
+    from hotspots.io import parts, text_categories
+
+    monkeypatch.setattr(parts, "PARALLEL_TEXT_ROWS", 2)
+    monkeypatch.setattr(text_categories, "PARALLEL_TEXT_ROWS", 2)
+    rng = np.random.default_rng(3)
+    rows = []
+    for i in range(60):
+        row = street_row(
+            f" id-{i % 45} " if i % 4 else "",  # ids to strip, repeats, rows without one
+            f"2024-{1 + i % 3:02d}",
+            round(LON + 0.001 * rng.integers(5), 6),
+            round(LAT + 0.001 * rng.integers(5), 6),
+            str(rng.choice(["Burglary", " Drugs", "anti-social-behaviour"])),
+        )
+        row[6] = str(rng.choice(["On or near Hoe Street", " On or near High Street ", ""]))
+        row[8] = f"Waltham Forest {i % 5:03d}A"
+        rows.append(row)
+    path = write_street(tmp_path / "2024-01-metropolitan-street.csv", rows)
+    two, _ = read_incidents(path)
+    with threads_at_most(1):
+        one, _ = read_incidents(path)
+    pd.testing.assert_frame_equal(two, one)
+    assert two["location"].cat.categories.tolist() == [
+        "",
+        "On or near High Street",
+        "On or near Hoe Street",
+    ]
+    assert (two["incident_id"].str.contains(":row-")).sum() == 15

@@ -23,11 +23,12 @@ import pyarrow.compute as pc
 import pyproj
 
 from .._text import text_column
+from .._threads import in_order, workers
 from ..columns import INCIDENT_COLUMNS
 from ..crime_types import CRIME_TYPE_SLUGS
 from ..crs import WGS84
 from .report import Notes
-from .text_categories import stripped_categories
+from .text_categories import PARALLEL_TEXT_ROWS, stripped_categories
 
 __all__ = [
     "FloatArray",
@@ -290,6 +291,27 @@ def one_source(display: str, n: int) -> pd.Series:
     return pd.Series(np.full(n, display, dtype=object), dtype="str")
 
 
+def _text_columns(found: dict[str, pd.Series | None], n: int) -> dict[str, pd.Series]:
+    """The id as stripped text and the category, location, LSOA and outcome columns as
+    categories, from the input columns ``found`` for them (None: missing, ``""`` in each of
+    the ``n`` rows). Independent columns: from :data:`PARALLEL_TEXT_ROWS` rows on, two are
+    made at a time (Arrow's hashing and stripping release the GIL)."""
+
+    def make(target: str) -> pd.Series:
+        column = found[target]
+        if column is None:
+            return pd.Series([""] * n, dtype="str")
+        if target == "incident_id":
+            return text_column(column)
+        if target == "category":
+            return category_names(column)
+        return stripped_categories(column)  # text_column's text, as categories at once
+
+    targets = ["incident_id", "category", "location", "lsoa_code", "outcome"]
+    done = in_order(make, targets, workers(len(targets), n, PARALLEL_TEXT_ROWS))
+    return dict(zip(targets, done, strict=True))
+
+
 def build_part(
     attrs: pd.DataFrame,
     x: FloatArray,
@@ -319,17 +341,8 @@ def build_part(
         if col is not None:
             used.add(col)
 
-    def text(target: str) -> pd.Series:
-        col = cols[target]
-        if col is None:
-            return pd.Series([""] * n, dtype="str")
-        return text_column(attrs[col])
-
-    def categories(target: str) -> pd.Series:  # text_column's text, as categories at once
-        col = cols[target]
-        return text(target) if col is None else stripped_categories(attrs[col])
-
-    ids = text("incident_id")
+    made = _text_columns({t: None if c is None else attrs[c] for t, c in cols.items()}, n)
+    ids = made["incident_id"]
     has_id = (ids != "").to_numpy()
     if not has_id.all():
         ids = _with_row_ids(ids, has_id, sources, rows)
@@ -359,12 +372,10 @@ def build_part(
             "incident_id": ids,
             "month": month.astype("datetime64[ns]"),
             "date": date.astype("datetime64[ns]"),
-            "category": category_names(attrs[cols["category"]])
-            if cols["category"] is not None
-            else text("category"),
-            "location": categories("location"),
-            "lsoa_code": categories("lsoa_code"),
-            "outcome": categories("outcome"),
+            "category": made["category"],
+            "location": made["location"],
+            "lsoa_code": made["lsoa_code"],
+            "outcome": made["outcome"],
             "source": sources,
         }
     )

@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 
 from .._text import text_column
+from .._threads import in_order, workers
 from ..columns import INCIDENT_COLUMNS
 
 __all__ = [
+    "PARALLEL_TEXT_ROWS",
     "TEXT_COLUMNS",
     "as_text_categories",
     "categorise_text",
@@ -29,6 +31,9 @@ __all__ = [
 
 #: The contract's text columns held as categories (incident_id, one per row, stays str).
 TEXT_COLUMNS = ("category", "location", "lsoa_code", "outcome", "source")
+#: From this many rows on, columns are made categories two at a time (Arrow's hashing
+#: releases the GIL).
+PARALLEL_TEXT_ROWS = 100_000
 
 
 def is_text(s: pd.Series) -> bool:
@@ -104,14 +109,25 @@ def stripped_categories(s: pd.Series, rename: Callable[[str], str] | None = None
 
 
 def categorise_text(frame: pd.DataFrame) -> None:
-    """Every text column of ``frame`` but ``incident_id`` as categories, in place, one column
-    at a time (each column's text freed as its categories replace it); an extra column
-    mostly of distinct values stays text."""
-    for col in list(frame.columns):
-        if col in TEXT_COLUMNS:
-            frame[col] = as_text_categories(frame[col])
-        elif col not in INCIDENT_COLUMNS and is_text(frame[col]):
-            frame[col] = as_text_categories(frame[col], unless_unique=True)
+    """Every text column of ``frame`` but ``incident_id`` as categories, in place (each
+    column's text freed as its categories replace it; from :data:`PARALLEL_TEXT_ROWS` rows
+    on, two columns made at a time); an extra column mostly of distinct values stays text."""
+    todo = [
+        (col, frame[col], col not in TEXT_COLUMNS)
+        for col in list(frame.columns)
+        if col in TEXT_COLUMNS or (col not in INCIDENT_COLUMNS and is_text(frame[col]))
+    ]
+
+    def made(job: tuple[object, pd.Series, bool]) -> pd.Series:
+        return as_text_categories(job[1], unless_unique=job[2])
+
+    n_workers = workers(len(todo), len(frame), PARALLEL_TEXT_ROWS)
+    if n_workers == 1:  # one column at a time: each column's text freed before the next
+        for col, _, extra in todo:
+            frame[col] = as_text_categories(frame[col], unless_unique=extra)
+        return
+    for (col, _, _), column in zip(todo, in_order(made, todo, n_workers), strict=True):
+        frame[col] = column
 
 
 def finish_text(frame: pd.DataFrame) -> None:
