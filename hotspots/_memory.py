@@ -15,6 +15,15 @@ into the host (a virtual machine: this project's 2-core benchmark machine), read
 ``benchmarks/pipeline.py`` (same code, only the pool changed): 3M rows 29.2 s -> 24.8 s,
 1M rows with fixed settings 27.2 s -> 24.9 s and peak 1,495 MB -> 1,309 MB. A pool chosen
 with ``ARROW_DEFAULT_MEMORY_POOL`` is left as it is.
+
+:func:`reuse_large_blocks` has glibc keep large freed blocks for the next array instead of
+unmapping each (``mallopt``: blocks up to 1 GiB from the heap, the heap's top not trimmed on
+every ``free``): a city's stages make and drop hundreds of arrays of tens to hundreds of MB,
+and each fresh mapping is faulted in page by page. Measured with the command line on a
+3M-row London-like file (same code, only these two settings): 17.1 s / 16.8 s -> 16.4 s /
+16.1 s, kernel time 4.4 s -> 3.0 s, peak 2.0 GB -> 2.3 GB. :func:`release_free_memory`
+still hands the freed pages back between stages. Left alone when ``GLIBC_TUNABLES`` or a
+``MALLOC_*`` variable set glibc's malloc.
 """
 
 from __future__ import annotations
@@ -26,7 +35,15 @@ import sys
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["release_free_memory", "use_system_arrow_pool"]
+__all__ = ["release_free_memory", "reuse_large_blocks", "use_system_arrow_pool"]
+
+# mallopt's parameters (malloc.h)
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+# Blocks up to this size come from the heap (freed: kept for reuse), not a mapping of their own.
+_MMAP_THRESHOLD = 1 << 30
+# The heap's free top is given back only beyond this (release_free_memory gives it back).
+_TRIM_THRESHOLD = (1 << 31) - 1
 
 
 @lru_cache(maxsize=1)
@@ -79,3 +96,25 @@ def use_system_arrow_pool() -> None:
 
     if pa.default_memory_pool().backend_name != "system":
         pa.set_memory_pool(pa.system_memory_pool())
+
+
+_blocks_chosen = False
+
+
+def reuse_large_blocks() -> None:
+    """Have glibc's ``malloc`` reuse large freed blocks (module docstring), once per process
+    (Linux glibc; not when ``GLIBC_TUNABLES`` or ``MALLOC_*`` variables set it up).
+
+    >>> reuse_large_blocks()
+    """
+    global _blocks_chosen
+    if _blocks_chosen:
+        return
+    _blocks_chosen = True
+    if "GLIBC_TUNABLES" in os.environ or any(k.startswith("MALLOC_") for k in os.environ):
+        return
+    libc = _libc()
+    if libc is None or not hasattr(libc, "mallopt"):
+        return
+    libc.mallopt(_M_MMAP_THRESHOLD, ctypes.c_int(_MMAP_THRESHOLD))
+    libc.mallopt(_M_TRIM_THRESHOLD, ctypes.c_int(_TRIM_THRESHOLD))
