@@ -181,10 +181,11 @@ class Analysis:
 
     def period(self) -> dict[str, str | None]:
         """First and last month analysed, ``YYYY-MM`` (None when there are no months)."""
-        months = self.incidents["month"].dropna()
-        if not len(months):
+        months = self.incidents["month"]  # min and max skip the missing: no copy of a city
+        first, last = months.min(), months.max()
+        if pd.isna(first):
             return {"from": None, "to": None}
-        return {"from": months.min().strftime("%Y-%m"), "to": months.max().strftime("%Y-%m")}
+        return {"from": first.strftime("%Y-%m"), "to": last.strftime("%Y-%m")}
 
     def summary(self, report: Any = None, *, files: Mapping[str, str] | None = None) -> dict:
         """The ``summary.json`` contract (DESIGN.md), plus notes, layers and harm.

@@ -19,7 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .._points import incident_xy
+from .._points import incident_xy, unique_points_of
 from .._text import as_number, esc, is_missing, join_names
 from ..crs import to_metres
 from ..errors import ParameterError
@@ -171,15 +171,20 @@ def _near_points(
     """The map points inside the map of each hotspot printed (:func:`map_window`; a city's
     incidents are not all grouped for ten maps)."""
     xy = incident_xy(incidents)
-    keep = np.zeros(len(xy), dtype=bool)
+    ok = np.flatnonzero(np.isfinite(xy).all(axis=1))
+    # each window tested on the distinct map points (a city's codes are kept), not every row
+    code, points, _ = unique_points_of(xy, ok)
+    near = np.zeros(len(points), dtype=bool)
     for bounds in hotspots.geometry.bounds.to_numpy(dtype=float):
         if not np.isfinite(bounds).all():
-            keep[:] = True  # no outline: its map is framed on its points
+            near[:] = True  # no outline: its map is framed on its points
             break
         cx, cy, half = map_window(tuple(bounds))
-        keep |= (np.abs(xy[:, 0] - cx) <= half) & (np.abs(xy[:, 1] - cy) <= half)
-    rows = np.flatnonzero(keep)
-    return map_points(incidents.iloc[rows], hotspot_ids.iloc[rows])
+        near |= (np.abs(points[:, 0] - cx) <= half) & (np.abs(points[:, 1] - cy) <= half)
+    rows = ok[near[code]]
+    # only the columns map_points reads
+    slim = incidents[[c for c in ("location", incidents.geometry.name) if c in incidents.columns]]
+    return map_points(slim.iloc[rows], hotspot_ids.iloc[rows])
 
 
 def first_sheets(hotspots: pd.DataFrame, uncovered: pd.DataFrame | None = None) -> list[str]:
