@@ -500,7 +500,8 @@ def _grouped_labels(
     n_months = _n_months(incidents)
     total = float(len(xy)) if weights is None else float(weights.sum())
     # each group's rows (ascending) from one sort, not a pass over every row per group
-    by_group = np.argsort(codes, kind="stable")
+    # (as 16-bit codes when they fit: numpy's stable sort is then a radix sort)
+    by_group = np.argsort(codes.astype(np.int16) if len(uniques) < 2**15 else codes, kind="stable")
     bounds = np.searchsorted(codes[by_group], np.arange(len(uniques) + 1))
 
     def cluster(g: int) -> tuple[int, Any, Any, dict[int, BaseGeometry]]:

@@ -426,7 +426,14 @@ def profile_hotspots(
         )
 
     groups = labs[member]
-    slot = np.searchsorted(clusters, groups)  # 0..k-1, one per cluster
+    # 0..k-1, one per cluster: np.searchsorted(clusters, groups), by a table of the labels
+    # when they are few (find_hotspots' are 0..k-1)
+    if int(clusters[-1]) <= 4 * len(groups) + 1024:
+        position = np.zeros(int(clusters[-1]) + 1, dtype=np.intp)
+        position[clusters] = np.arange(clusters.size)
+        slot = position[groups]
+    else:
+        slot = np.searchsorted(clusters, groups)
     k = clusters.size
     counts = np.bincount(slot, minlength=k).astype(np.int64)
     if rank_by == "harm":
