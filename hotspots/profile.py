@@ -221,6 +221,20 @@ def _top_counts(
     return out
 
 
+def _slots(clusters: NDArray[np.int64], groups: NDArray[np.int64]) -> NDArray[np.intp]:
+    """``np.searchsorted(clusters, groups)`` (``clusters``: the sorted distinct ``groups``),
+    by a table of the labels when they are few (find_hotspots' are 0..k-1).
+
+    >>> _slots(np.array([2, 5]), np.array([5, 2, 5])).tolist()
+    [1, 0, 1]
+    """
+    if int(clusters[-1]) > 4 * len(groups) + 1024:
+        return np.searchsorted(clusters, groups).astype(np.intp)
+    position = np.zeros(int(clusters[-1]) + 1, dtype=np.intp)
+    position[clusters] = np.arange(clusters.size)
+    return position[groups]
+
+
 def _codes(values: pd.Series) -> tuple[NDArray[np.intp], NDArray[np.object_]]:
     """Each value's index into the distinct values (as text, stripped; -1: missing)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
@@ -426,14 +440,7 @@ def profile_hotspots(
         )
 
     groups = labs[member]
-    # 0..k-1, one per cluster: np.searchsorted(clusters, groups), by a table of the labels
-    # when they are few (find_hotspots' are 0..k-1)
-    if int(clusters[-1]) <= 4 * len(groups) + 1024:
-        position = np.zeros(int(clusters[-1]) + 1, dtype=np.intp)
-        position[clusters] = np.arange(clusters.size)
-        slot = position[groups]
-    else:
-        slot = np.searchsorted(clusters, groups)
+    slot = _slots(clusters, groups)  # 0..k-1, one per cluster
     k = clusters.size
     counts = np.bincount(slot, minlength=k).astype(np.int64)
     if rank_by == "harm":
