@@ -116,5 +116,8 @@ def reuse_large_blocks() -> None:
     libc = _libc()
     if libc is None or not hasattr(libc, "mallopt"):
         return
-    libc.mallopt(_M_MMAP_THRESHOLD, ctypes.c_int(_MMAP_THRESHOLD))
-    libc.mallopt(_M_TRIM_THRESHOLD, ctypes.c_int(_TRIM_THRESHOLD))
+    # the trim threshold only with the mmap threshold accepted (glibc refuses one above its
+    # heap size in some releases; setting the trim threshold alone would fix the mmap
+    # threshold at its 128 kB start instead of letting it grow)
+    if libc.mallopt(_M_MMAP_THRESHOLD, ctypes.c_int(_MMAP_THRESHOLD)) == 1:
+        libc.mallopt(_M_TRIM_THRESHOLD, ctypes.c_int(_TRIM_THRESHOLD))

@@ -250,7 +250,7 @@ class BacktestStart:
         # rest itself, two at a time.
         self._early: dict[_Task, Future[Any]] = {}
         self._points_map: PointsMap | None = None
-        if isinstance(self._builder, ThreadPoolExecutor):
+        if self._begins_early():
             for k in range(len(self.plan)):
                 for name in _BASELINE_JOBS:
                     self._early[k, name] = self._builder.submit(self._early_job, (k, name))
@@ -302,7 +302,7 @@ class BacktestStart:
         back-test's thread, ahead of the baselines not begun yet: for a caller that knows its
         settings before it has found its hotspots. :meth:`scored` takes these maps when it is
         given an equal ``points_map``, and draws its own otherwise. Once only."""
-        if not isinstance(self._builder, ThreadPoolExecutor) or self._points_map is not None:
+        if not self._begins_early() or self._points_map is not None:
             return
         if self._given is None:
             raise RuntimeError("the back-test has ended; start another")
@@ -316,6 +316,11 @@ class BacktestStart:
             self._early[k, HOTSPOTS] = self._builder.submit(self._early_job, (k, HOTSPOTS), fitted)
         for task in waiting:
             self._early[task] = self._builder.submit(self._early_job, task)
+
+    def _begins_early(self) -> bool:
+        """Whether jobs are begun in the builder thread before :meth:`scored`: when there is
+        such a thread, and the jobs may run more than one at a time (``threads`` not 1)."""
+        return isinstance(self._builder, ThreadPoolExecutor) and self.threads != 1
 
     def _early_job(self, task: _Task, hotspot_map: FitMap | None = None) -> Any:
         """A job begun before :meth:`scored` (None for a fold with no work)."""
@@ -371,7 +376,7 @@ class BacktestStart:
             names = [*([HOTSPOTS] if hotspot_map is not None else []), *_BASELINE_JOBS]
             # the baselines begun early (running or done) are taken as they are; those not
             # begun yet are run here with the rest
-            if self._points_map is None or points_map != self._points_map:
+            if hotspot_map is None or self._points_map is None or points_map != self._points_map:
                 for task in self.tasks([HOTSPOTS]):  # begun for other settings: not used
                     future = self._early.pop(task, None)
                     if future is not None:
@@ -405,8 +410,9 @@ class BacktestStart:
     def cancel(self) -> None:
         """Stop what has not begun, wait for what is running, and drop everything held.
 
-        What is running is the folds' points or the street spaces: an error in the caller
-        waits for it (at 3M rows, up to 2-3 s) so that no thread outlives the call."""
+        What is running is the folds' points, the street spaces or a job begun early (a
+        baseline, or a fold's hotspot map: :meth:`begin_points_map`): an error in the caller
+        waits for it (at 3M rows, seconds) so that no thread outlives the call."""
         self._builder.shutdown(wait=True, cancel_futures=True)
         self._folds = self._spaces = None
         self._early = {}

@@ -472,7 +472,7 @@ def test_the_baselines_are_drawn_while_the_caller_clusters_and_not_again(
         return job(self, task, hotspot_map)  # type: ignore[arg-type]
 
     monkeypatch.setattr(BacktestStart, "job", counted)
-    started = start_backtest(frame, study=STUDY, rows_map=False)
+    started = start_backtest(frame, study=STUDY, rows_map=False, threads=None)
     assert started is not None
     for future in started._early.values():  # the caller still clustering: nothing given yet
         future.result()
@@ -518,7 +518,7 @@ def test_hotspot_maps_begun_with_the_settings_are_taken_only_for_those_settings(
         return job(self, task, hotspot_map)  # type: ignore[arg-type]
 
     monkeypatch.setattr(BacktestStart, "job", counted)
-    started = start_backtest(frame, study=STUDY, rows_map=False)
+    started = start_backtest(frame, study=STUDY, rows_map=False, threads=None)
     assert started is not None
     started.begin_points_map(begun_with)
     for k in range(3):

@@ -283,7 +283,8 @@ def _with_row_ids(
         ids.iloc[missing] = made.to_numpy(zero_copy_only=False)
         return ids
     column = pa.chunked_array(pa.array(ids.array)).cast(pa.large_string())
-    return pd.Series(pc.replace_with_mask(column, pa.array(~has_id), made), dtype=ids.dtype)
+    filled = pc.replace_with_mask(column, pa.array(~has_id), made)
+    return pd.Series(filled, dtype=ids.dtype, index=ids.index, name=ids.name)
 
 
 def one_source(display: str, n: int) -> pd.Series:

@@ -109,9 +109,11 @@ def stripped_categories(s: pd.Series, rename: Callable[[str], str] | None = None
 
 
 def categorise_text(frame: pd.DataFrame) -> None:
-    """Every text column of ``frame`` but ``incident_id`` as categories, in place (each
-    column's text freed as its categories replace it; from :data:`PARALLEL_TEXT_ROWS` rows
-    on, two columns made at a time); an extra column mostly of distinct values stays text."""
+    """Every text column of ``frame`` but ``incident_id`` as categories, in place (one
+    column at a time, each column's text freed as its categories replace it; from
+    :data:`PARALLEL_TEXT_ROWS` rows on, two made at a time, and the frame's columns replaced
+    once all are made: their categories are small beside the text); an extra column mostly
+    of distinct values stays text."""
     todo = [
         (col, frame[col], col not in TEXT_COLUMNS)
         for col in list(frame.columns)
