@@ -282,7 +282,7 @@ def backtest(
         def fit_map(frame: Any, rows: npt.NDArray[np.bool_], points: MapPoints) -> Any:
             return on_rows(frame[rows])
 
-    scored = started.scored(fit_map, points_map=points_map)
+    scored = started.scored(fit_map)
     release_free_memory()  # the folds' maps, street spaces and points: pages back to the system
     rows: list[dict[str, Any]] = []
     curves: list[dict[str, Any]] = []

@@ -132,10 +132,6 @@ _Scored = tuple[list[dict[str, Any]], list[dict[str, Any]]] | None
 FitMap = Callable[[gpd.GeoDataFrame, npt.NDArray[np.bool_], MapPoints], Sequence[BaseGeometry]]
 
 
-# A fold's hotspot map from its map points and number of incidents (backtest's points_map).
-PointsMap = Callable[[MapPoints, int], Sequence[BaseGeometry]]
-
-
 @dataclass(frozen=True)
 class _FoldPoints:
     """What one fold's maps are fitted and scored on."""
@@ -249,7 +245,6 @@ class BacktestStart:
         # caller's serial steps leave idle). :meth:`scored` takes what has begun and runs the
         # rest itself, two at a time.
         self._early: dict[_Task, Future[Any]] = {}
-        self._points_map: PointsMap | None = None
         if self._begins_early():
             for k in range(len(self.plan)):
                 for name in _BASELINE_JOBS:
@@ -294,37 +289,14 @@ class BacktestStart:
             raise RuntimeError("the back-test has ended; start another")
         return self._spaces.result()
 
-    def begin_points_map(
-        self, points_map: Callable[[MapPoints, int], Sequence[BaseGeometry]]
-    ) -> None:
-        """Draw each fold's hotspot map with ``points_map`` (fitted on the fold's map points
-        and incidents, as :func:`hotspots.backtest.backtest`'s ``points_map``) in this
-        back-test's thread, ahead of the baselines not begun yet: for a caller that knows its
-        settings before it has found its hotspots. :meth:`scored` takes these maps when it is
-        given an equal ``points_map``, and draws its own otherwise. Once only."""
-        if not self._begins_early() or self._points_map is not None:
-            return
-        if self._given is None:
-            raise RuntimeError("the back-test has ended; start another")
-        self._points_map = points_map
-
-        def fitted(frame: gpd.GeoDataFrame, rows: npt.NDArray[np.bool_], points: MapPoints) -> Any:
-            return points_map(points, int(np.count_nonzero(rows)))
-
-        waiting = [task for task, future in self._early.items() if future.cancel()]
-        for k in range(len(self.plan)):  # the longest jobs first
-            self._early[k, HOTSPOTS] = self._builder.submit(self._early_job, (k, HOTSPOTS), fitted)
-        for task in waiting:
-            self._early[task] = self._builder.submit(self._early_job, task)
-
     def _begins_early(self) -> bool:
         """Whether jobs are begun in the builder thread before :meth:`scored`: when there is
         such a thread, and the jobs may run more than one at a time (``threads`` not 1)."""
         return isinstance(self._builder, ThreadPoolExecutor) and self.threads != 1
 
-    def _early_job(self, task: _Task, hotspot_map: FitMap | None = None) -> Any:
-        """A job begun before :meth:`scored` (None for a fold with no work)."""
-        return self.job(task, hotspot_map) if self.folds().folds[task[0]] is not None else None
+    def _early_job(self, task: _Task) -> Any:
+        """A baseline job begun before :meth:`scored` (None for a fold with no work)."""
+        return self.job(task, None) if self.folds().folds[task[0]] is not None else None
 
     def job(self, task: _Task, hotspot_map: FitMap | None) -> Any:
         """One job: a map drawn and scored (what it caught at each share, its area), or the
@@ -356,17 +328,9 @@ class BacktestStart:
         spaces = self.spaces()
         return naive_points(fit, study, radius=self.radius, max_area=max_area, spaces=spaces)
 
-    def scored(
-        self,
-        hotspot_map: FitMap | None,
-        *,
-        points_map: PointsMap | None = None,
-    ) -> list[_Scored]:
+    def scored(self, hotspot_map: FitMap | None) -> list[_Scored]:
         """Each fold's table rows and curve points (:func:`_fold_rows`), in fold order (None
-        for a fold without test incidents); everything held is dropped on return.
-
-        ``points_map``: what ``hotspot_map`` draws, when it is one; the hotspot maps begun
-        with an equal one (:meth:`begin_points_map`) are taken as they are."""
+        for a fold without test incidents); everything held is dropped on return."""
         try:
             rows_inside, folds = len(self.folds().frame), self.folds().folds
             # Every fold's maps are independent jobs, run two at a time on two cores once
@@ -376,11 +340,6 @@ class BacktestStart:
             names = [*([HOTSPOTS] if hotspot_map is not None else []), *_BASELINE_JOBS]
             # the baselines begun early (running or done) are taken as they are; those not
             # begun yet are run here with the rest
-            if hotspot_map is None or self._points_map is None or points_map != self._points_map:
-                for task in self.tasks([HOTSPOTS]):  # begun for other settings: not used
-                    future = self._early.pop(task, None)
-                    if future is not None:
-                        future.cancel()
             begun = {t: f for t, f in self._early.items() if not f.cancel()}
             todo = [task for task in self.tasks(names) if task not in begun]
             if self.threads is None:
@@ -410,9 +369,9 @@ class BacktestStart:
     def cancel(self) -> None:
         """Stop what has not begun, wait for what is running, and drop everything held.
 
-        What is running is the folds' points, the street spaces or a job begun early (a
-        baseline, or a fold's hotspot map: :meth:`begin_points_map`): an error in the caller
-        waits for it (at 3M rows, seconds) so that no thread outlives the call."""
+        What is running is the folds' points, the street spaces or a baseline begun early:
+        an error in the caller waits for it (at 3M rows, up to 2-3 s) so that no thread
+        outlives the call."""
         self._builder.shutdown(wait=True, cancel_futures=True)
         self._folds = self._spaces = None
         self._early = {}

@@ -7,7 +7,7 @@ This is the one call that chains :mod:`hotspots.cluster`, :mod:`hotspots.footpri
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -297,7 +297,6 @@ def find_hotspots(
     groups: pd.Series | None = None,
     group_areas_km2: Mapping[str, float] | None = None,
     locations: pd.Series | None = None,
-    on_settings: Callable[[float, int], None] | None = None,
 ) -> HotspotResult:
     """Cluster incidents into ranked hotspots with their footprints and statistics.
 
@@ -348,9 +347,6 @@ def find_hotspots(
     locations
         Each incident's place name as :func:`hotspots.places.location_names` gives it for
         these incidents (worked out when None; :func:`hotspots.prepared.prepare` keeps it).
-    on_settings
-        DBSCAN only: called with ``eps`` and ``min_samples`` once they are known, before the
-        clustering (analyse begins its back-test's hotspot maps then).
 
     Returns
     -------
@@ -372,8 +368,6 @@ def find_hotspots(
     if method == "dbscan":
         eps = float(eps if eps is not None else DEFAULT_EPS)
         log.info("DBSCAN of %d incidents, eps %.0f m, min_samples %d", n, eps, min_samples)
-        if on_settings is not None:
-            on_settings(eps, int(min_samples))
         drawn: dict[int, BaseGeometry] = {}
         labels, is_core, per_group = _grouped_labels(
             incidents,

@@ -9,7 +9,6 @@ the hotspots are found (what :func:`hotspots.pipeline.analyse` does).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -30,58 +29,7 @@ from .footprint import DEFAULT_MARGIN
 from .study_area import StudyArea
 from .tuning import cluster_map
 
-__all__ = ["DbscanPointsMap", "begin_hotspot_maps", "hotspot_backtest", "start_hotspot_backtest"]
-
-
-@dataclass(frozen=True)
-class DbscanPointsMap:
-    """A fold's DBSCAN hotspots from its map points and incidents: ``min_samples`` scaled to
-    the fold's share of ``total``, drawn to ``max_area`` m² (:func:`hotspots.tuning.cluster_map`).
-
-    A value: two with the same settings are equal, so a back-test begun with one
-    (:func:`begin_hotspot_maps`) knows the maps it drew are the ones asked for later."""
-
-    eps: float
-    min_samples: int
-    margin: float
-    max_km2: float | None
-    max_area: float
-    total: float
-
-    def __call__(self, points: MapPoints, amount: float) -> list[Any]:
-        scale = amount / self.total if self.total else 0.0
-        return cluster_map(
-            points,
-            eps=self.eps,
-            min_samples=max(1, round(self.min_samples * scale)),
-            margin=self.margin,
-            max_km2=self.max_km2,
-            max_area=self.max_area,
-        )
-
-
-def begin_hotspot_maps(
-    started: BacktestStart | None,
-    incidents: gpd.GeoDataFrame,
-    settings: tuple[float, int, float, float | None],
-    area: StudyArea,
-) -> None:
-    """Have ``started`` draw the folds' hotspot maps with DBSCAN ``settings`` (eps,
-    min_samples, margin, max_km2) while the caller finds the hotspots: analyse calls it once
-    the settings are known, before the clustering (ungrouped, unweighted incidents only:
-    the maps :func:`hotspot_backtest` fits on map points)."""
-    if started is None:
-        return
-    eps, min_samples, margin, max_km2 = settings
-    points_map = DbscanPointsMap(
-        float(eps),
-        int(min_samples),
-        float(margin),
-        max_km2,
-        MAX_SHARE * area.geometry.area,
-        _amount(incidents, False),
-    )
-    started.begin_points_map(points_map)
+__all__ = ["hotspot_backtest", "start_hotspot_backtest"]
 
 
 def start_hotspot_backtest(
@@ -135,21 +83,24 @@ def hotspot_backtest(
     again.
     """
     area = found.study_area
-    dbscan_map = DbscanPointsMap(
-        float(found.eps_m or 0),
-        int(found.min_samples),
-        float(found.margin),
-        found.max_km2,
-        MAX_SHARE * area.geometry.area,
-        _amount(incidents, weighted),
-    )
+    total = _amount(incidents, weighted)
+
+    def dbscan_map(points: MapPoints, amount: float) -> list[Any]:
+        scale = amount / total if total else 0.0
+        return cluster_map(
+            points,
+            eps=float(found.eps_m or 0),
+            min_samples=max(1, round(found.min_samples * scale)),
+            margin=found.margin,
+            max_km2=found.max_km2,
+            max_area=MAX_SHARE * area.geometry.area,
+        )
 
     def fit_map(fit: gpd.GeoDataFrame) -> list[Any]:
         if groups is not None and found.method == "dbscan":
             return _grouped_fit_map(incidents, fit, found, groups, weighted)
         if found.method == "dbscan":
             return dbscan_map(_cluster_points(fit, weighted), _amount(fit, weighted))
-        total = dbscan_map.total
         scale = _amount(fit, weighted) / total if total else 0.0
         min_samples = max(1, round(found.min_samples * scale))
         size = max(2, round((found.min_cluster_size or found.min_samples) * scale))
@@ -181,7 +132,7 @@ def hotspot_backtest(
         radius=found.margin,
         # DBSCAN maps share no prepared geometry between folds: two at a time when large
         threads=None if found.method == "dbscan" else 1,
-        points_map=dbscan_map if on_points else None,
+        points_map=(lambda points, rows: dbscan_map(points, float(rows))) if on_points else None,
         started=started,
     )
 

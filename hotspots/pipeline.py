@@ -15,7 +15,7 @@ over the same study area (:mod:`hotspots.study_area`) and so the same grid:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -31,8 +31,7 @@ from .boroughs import ward_groups
 from .cluster import Suggestion, map_point_spacing
 from .errors import InputError, ParameterError
 from .find import HotspotResult, find_hotspots, suggest_parameters
-from .footprint import DEFAULT_MARGIN
-from .found_backtest import begin_hotspot_maps, hotspot_backtest, start_hotspot_backtest
+from .found_backtest import hotspot_backtest, start_hotspot_backtest
 from .harm import HarmResult, apply_harm_weights
 from .overlay import Overlaps, assign_wards, overlap_pairs, overlay_hotspots, ward_table
 from .patrols import (
@@ -45,7 +44,6 @@ from .patrols import (
 from .prepared import ALL_INCIDENTS, Prepared, prepare
 from .profile import monthly_counts
 from .study_area import StudyArea, study_area
-from .tuning import MAX_HOTSPOT_KM2
 
 __all__ = [
     "ALL_INCIDENTS",
@@ -382,7 +380,6 @@ def analyse(
             groups=grouped[0] if grouped else None,
             group_areas_km2=grouped[1] if grouped else None,
             locations=prepared.locations,
-            on_settings=_map_beginner(started, incidents, area, (wards, harm)),
         )
         analysis = _assembled(incidents, found, prepared, harm_info, (wards, patrols, population))
         if run_backtest:
@@ -395,27 +392,6 @@ def analyse(
         log.info("%s", note)
     release_free_memory()  # what the clustering and outlines dropped, back to the system
     return analysis
-
-
-def _map_beginner(
-    started: BacktestStart | None,
-    incidents: gpd.GeoDataFrame,
-    area: StudyArea,
-    layers: tuple[gpd.GeoDataFrame | None, Mapping[str, float] | None],
-) -> Callable[[float, int], None] | None:
-    """What begins the back-test's hotspot maps once find_hotspots knows its settings: the
-    folds' maps drawn while the year's hotspots are (none with wards, which may group the
-    incidents by borough, or with harm: those folds are fitted otherwise)."""
-    wards, harm = layers
-    if started is None or wards is not None or harm is not None:
-        return None
-
-    def begin(eps: float, min_samples: int) -> None:
-        begin_hotspot_maps(
-            started, incidents, (eps, min_samples, DEFAULT_MARGIN, MAX_HOTSPOT_KM2), area
-        )
-
-    return begin
 
 
 def _assembled(

@@ -488,50 +488,6 @@ def test_the_baselines_are_drawn_while_the_caller_clusters_and_not_again(
     assert sorted(later) == [(k, HOTSPOTS) for k in range(3)]  # no baseline drawn twice
 
 
-@pytest.mark.parametrize("same", [True, False])
-def test_hotspot_maps_begun_with_the_settings_are_taken_only_for_those_settings(
-    monkeypatch: pytest.MonkeyPatch, same: bool
-) -> None:
-    """Hotspot maps begun early (begin_points_map, as analyse does once its settings are
-    known) are drawn in the back-test's own thread and taken when the back-test is asked for
-    an equal map; asked for another, it draws its own. Either way the table is the one of a
-    back-test begun afterwards."""
-    import threading
-
-    from hotspots._threads import workers
-    from hotspots.backtest_jobs import BacktestStart
-    from hotspots.found_backtest import DbscanPointsMap
-
-    if workers(2) < 2:
-        pytest.skip("one core: the back-test runs in the caller's thread")
-    frame = a_year_of_sites(seed=12)
-    area = float(STUDY.area)
-    begun_with = DbscanPointsMap(60.0, 8, 25.0, 1.0, 0.1 * area, float(len(frame)))
-    asked = begun_with if same else DbscanPointsMap(60.0, 12, 25.0, 1.0, 0.1 * area, len(frame))
-    assert (asked == begun_with) is same  # values: equal settings, equal maps
-    want = backtest(frame, study=STUDY, hotspot_map=None, points_map=asked, threads=1)
-    drawn: list[tuple[tuple[int, str], str]] = []
-    job = BacktestStart.job
-
-    def counted(self: BacktestStart, task: tuple[int, str], hotspot_map: object) -> object:
-        drawn.append((task, threading.current_thread().name))
-        return job(self, task, hotspot_map)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(BacktestStart, "job", counted)
-    started = start_backtest(frame, study=STUDY, rows_map=False, threads=None)
-    assert started is not None
-    started.begin_points_map(begun_with)
-    for k in range(3):
-        started._early[k, HOTSPOTS].result()  # drawn while the caller would be clustering
-    early = [task for task, thread in drawn if thread != threading.current_thread().name]
-    assert [(k, HOTSPOTS) for k in range(3)] == [t for t in early if t[1] == HOTSPOTS]
-    got = backtest(frame, study=STUDY, hotspot_map=None, points_map=asked, started=started)
-    assert got is not None and want is not None
-    pd.testing.assert_frame_equal(got.table, want.table)
-    hotspot_jobs = [task for task, _ in drawn if task[1] == HOTSPOTS]
-    assert len(hotspot_jobs) == (3 if same else 6)  # drawn again only for other settings
-
-
 def test_a_backtest_begun_on_other_incidents_or_settings_is_refused() -> None:
     """A started back-test is taken on only with the incidents (the same frame), study area,
     folds, weights and radius it was begun with; otherwise a one-line ParameterError, and its

@@ -274,11 +274,6 @@ def test_add_backtest_later_equals_the_backtest_of_analyse(  # type: ignore[no-u
     assert len(begun) == 1 and begun[0] is not None
     assert not begun[0].matches(now.incidents, now.study_area.geometry, None, (harmed, 25.0))
     assert bool(now.found.group_min_samples) == (layer == "boroughs")
-    # without wards or harm its hotspot maps were begun once the settings were known
-    from hotspots._threads import workers
-
-    early_maps = begun[0]._points_map is not None
-    assert early_maps == (workers(2) > 1 and layer is None and not harmed)
     later = analyse(incidents, **settings, run_backtest=False)
     assert len(begun) == 1  # nothing begun without a back-test
     assert later.backtest is None and now.backtest is not None
