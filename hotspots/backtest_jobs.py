@@ -240,15 +240,6 @@ class BacktestStart:
         self._spaces: Future[StreetSpaces] | None = self._builder.submit(
             lambda: StreetSpaces(self.folds().universe, space_study, radius=radius)
         )
-        # Then the baseline maps, which need no hotspots either: each fold's, in the order
-        # :meth:`scored` runs them, in this thread while the caller clusters (a core the
-        # caller's serial steps leave idle). :meth:`scored` takes what has begun and runs the
-        # rest itself, two at a time.
-        self._early: dict[_Task, Future[Any]] = {}
-        if self._begins_early():
-            for k in range(len(self.plan)):
-                for name in _BASELINE_JOBS:
-                    self._early[k, name] = self._builder.submit(self._early_job, (k, name))
 
     def tasks(self, names: Sequence[str]) -> list[_Task]:
         """The jobs of ``names`` for every fold with test incidents, name by name."""
@@ -288,15 +279,6 @@ class BacktestStart:
         if self._spaces is None:
             raise RuntimeError("the back-test has ended; start another")
         return self._spaces.result()
-
-    def _begins_early(self) -> bool:
-        """Whether jobs are begun in the builder thread before :meth:`scored`: when there is
-        such a thread, and the jobs may run more than one at a time (``threads`` not 1)."""
-        return isinstance(self._builder, ThreadPoolExecutor) and self.threads != 1
-
-    def _early_job(self, task: _Task) -> Any:
-        """A baseline job begun before :meth:`scored` (None for a fold with no work)."""
-        return self.job(task, None) if self.folds().folds[task[0]] is not None else None
 
     def job(self, task: _Task, hotspot_map: FitMap | None) -> Any:
         """One job: a map drawn and scored (what it caught at each share, its area), or the
@@ -338,10 +320,7 @@ class BacktestStart:
             # their loops): jobs, not whole folds, so that no core idles while the last fold
             # finishes alone; the longest first.
             names = [*([HOTSPOTS] if hotspot_map is not None else []), *_BASELINE_JOBS]
-            # the baselines begun early (running or done) are taken as they are; those not
-            # begun yet are run here with the rest
-            begun = {t: f for t, f in self._early.items() if not f.cancel()}
-            todo = [task for task in self.tasks(names) if task not in begun]
+            todo = self.tasks(names)
             if self.threads is None:
                 n_workers = workers(len(todo), rows_inside, _PARALLEL_FOLD_ROWS)
             else:
@@ -352,7 +331,6 @@ class BacktestStart:
                     done = dict(zip(todo, ran, strict=True))
             else:
                 done = {task: self.job(task, hotspot_map) for task in todo}
-            done |= {task: future.result() for task, future in begun.items()}
         finally:
             self.cancel()
         scored: list[_Scored] = []
@@ -369,10 +347,8 @@ class BacktestStart:
     def cancel(self) -> None:
         """Stop what has not begun, wait for what is running, and drop everything held.
 
-        What is running is the folds' points, the street spaces or a baseline begun early:
-        an error in the caller waits for it (at 3M rows, up to 2-3 s) so that no thread
-        outlives the call."""
+        What is running is the folds' points or the street spaces: an error in the caller
+        waits for it (at 3M rows, up to 2-3 s) so that no thread outlives the call."""
         self._builder.shutdown(wait=True, cancel_futures=True)
         self._folds = self._spaces = None
-        self._early = {}
         self._given = None

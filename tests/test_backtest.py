@@ -445,49 +445,6 @@ def test_a_backtest_begun_early_equals_one_begun_at_once(threads: int, kind: str
         started.spaces()  # dropped once scored
 
 
-def test_the_baselines_are_drawn_while_the_caller_clusters_and_not_again(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A back-test begun early draws the baseline maps (KDE, cells, best possible, map
-    points) in its own thread before any hotspot map is given; scoring then draws only the
-    hotspot maps, each baseline once in all, and the table is the one begun afterwards."""
-    import threading
-
-    from hotspots._threads import workers
-    from hotspots.backtest_jobs import BacktestStart
-
-    if workers(2) < 2:
-        pytest.skip("one core: the back-test runs in the caller's thread")
-    frame = a_year_of_sites(seed=6)
-
-    def on_points(points: MapPoints, n: int) -> list:
-        return cluster_map(points, eps=60.0, min_samples=max(2, n // 40))
-
-    want = backtest(frame, study=STUDY, points_map=on_points, hotspot_map=None, threads=1)
-    drawn: list[tuple[tuple[int, str], str]] = []
-    job = BacktestStart.job
-
-    def counted(self: BacktestStart, task: tuple[int, str], hotspot_map: object) -> object:
-        drawn.append((task, threading.current_thread().name))
-        return job(self, task, hotspot_map)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(BacktestStart, "job", counted)
-    started = start_backtest(frame, study=STUDY, rows_map=False, threads=None)
-    assert started is not None
-    for future in started._early.values():  # the caller still clustering: nothing given yet
-        future.result()
-    baselines = {task for task, _ in drawn}
-    assert {name for _, name in baselines} == {KDE, NAIVE_CELLS, NAIVE_POINTS, "best possible"}
-    assert len(baselines) == 4 * 3  # every fold's, in the back-test's own thread
-    assert all(thread != threading.current_thread().name for _, thread in drawn)
-    got = backtest(frame, study=STUDY, points_map=on_points, hotspot_map=None, started=started)
-    assert got is not None and want is not None
-    pd.testing.assert_frame_equal(got.table, want.table)
-    pd.testing.assert_frame_equal(got.curve, want.curve)
-    later = [task for task, _ in drawn[len(baselines) :]]
-    assert sorted(later) == [(k, HOTSPOTS) for k in range(3)]  # no baseline drawn twice
-
-
 def test_a_backtest_begun_on_other_incidents_or_settings_is_refused() -> None:
     """A started back-test is taken on only with the incidents (the same frame), study area,
     folds, weights and radius it was begun with; otherwise a one-line ParameterError, and its
