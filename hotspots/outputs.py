@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,6 @@ from .export import (
     write_summary,
     write_table_csv,
 )
-from .map_base import MapBase, map_base
 from .mapping import make_map
 from .pipeline import Analysis
 from .report.outreach_sheet import first_sheets, write_outreach_sheet
@@ -77,17 +76,10 @@ def write_analysis(
     """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    # Meanwhile, in two more threads (Arrow, numpy, GEOS and the file system release the
-    # GIL): the largest file (every incident), the map's heat points and street names, the
-    # web GeoJSON and the patrol points; their errors are raised here, as the others'.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        incidents_csv = pool.submit(
-            write_incidents_csv,
-            analysis.incidents,
-            out / "incidents.csv",
-            hotspot_ids=analysis.hotspot_ids,
-        )
-        base = pool.submit(map_base, analysis.incidents, analysis.wards)
+    # The largest file (every incident) and the web GeoJSON are written on the second core
+    # meanwhile (Arrow, numpy, GEOS and the file system release the GIL); their errors are
+    # raised here, as the others'.
+    with ThreadPoolExecutor(max_workers=1) as pool:
         geojson = pool.submit(
             write_hotspots_geojson,
             analysis.hotspots,
@@ -95,11 +87,13 @@ def write_analysis(
             max_bytes=GEOJSON_MAX_BYTES,
             tolerance_m=DISPLAY_TOLERANCE_M,
         )
-        # worked out (and kept on the analysis) here; read once this is done
-        patrol_points: Future[Any] = pool.submit(lambda: analysis.patrol_points)
-        written = _write_the_rest(
-            analysis, out, report, (files, tiles, synthetic), (base, patrol_points)
+        incidents_csv = pool.submit(
+            write_incidents_csv,
+            analysis.incidents,
+            out / "incidents.csv",
+            hotspot_ids=analysis.hotspot_ids,
         )
+        written = _write_the_rest(analysis, out, report, files, tiles, synthetic)
         written.insert(0, geojson.result())
         written.insert(3, incidents_csv.result())
     log.info("wrote %d files into %s", len(written), out)
@@ -129,23 +123,18 @@ def _write_the_rest(
     analysis: Analysis,
     out: Path,
     report: Any,
-    options: tuple[Mapping[str, str | None] | None, str | None, bool],
-    begun: tuple[Future[MapBase], Future[Any]],
+    files: Mapping[str, str | None] | None,
+    tiles: str | None,
+    synthetic: bool,
 ) -> list[Path]:
-    """Every file of :func:`write_analysis` but hotspots.geojson and incidents.csv, in order.
-
-    ``options``: the layers' files, the tiles and whether the data are synthetic; ``begun``:
-    the map's base and the patrol points, being worked out in other threads."""
-    files, tiles, synthetic = options
-    base, patrol_points = begun
+    """Every file of :func:`write_analysis` but hotspots.geojson and incidents.csv, in order."""
     written = [
         write_hotspots_gpkg(analysis.hotspots, out / "hotspots.gpkg"),
         write_hotspots_csv(analysis.hotspots, out / "hotspots.csv"),
         write_table_csv(analysis.streets, out / "outreach.csv"),
         *_write_sheets(analysis, out / "outreach.html", synthetic),
+        write_table_csv(analysis.patrol_points, out / "patrol_points.csv"),
     ]
-    patrol_points.result()
-    written.append(write_table_csv(analysis.patrol_points, out / "patrol_points.csv"))
     if analysis.ward_table is not None:
         written.append(write_table_csv(analysis.ward_table, out / "wards.csv"))
     if analysis.patrol_table is not None:
@@ -163,7 +152,6 @@ def _write_the_rest(
         synthetic=synthetic,
         wards=analysis.wards,
         patrol_areas=analysis.patrols,
-        base=base.result(),
     )
     written.append(write_map_html(m, out / "map.html"))
     return written
