@@ -19,17 +19,26 @@ from typing import Any, Generic, TypeVar, cast
 
 V = TypeVar("V")
 
-__all__ = ["KeptResults", "digest", "forget_all"]
+__all__ = ["KeptResults", "digest", "forget_all", "on_forget_all"]
 
 # Every store made, so that a benchmark can time a step cold (:func:`forget_all`).
 _EVERY: weakref.WeakSet[KeptResults[Any]] = weakref.WeakSet()
+_FORGETTERS: list[Callable[[], None]] = []
 
 
 def forget_all() -> None:
-    """Empty every :class:`KeptResults`: the next call of each step works everything out
-    afresh, as a new process would (a benchmark timing a step again, cold)."""
+    """Empty every :class:`KeptResults` and every other store registered with
+    :func:`on_forget_all`: the next call of each step works everything out afresh, as a new
+    process would (a benchmark timing a step again, cold)."""
     for kept in list(_EVERY):
         kept.clear()
+    for forget in list(_FORGETTERS):
+        forget()
+
+
+def on_forget_all(forget: Callable[[], None]) -> None:
+    """Have :func:`forget_all` call ``forget`` too (a store kept otherwise than by key)."""
+    _FORGETTERS.append(forget)
 
 
 def digest(data: bytes) -> bytes:

@@ -535,6 +535,30 @@ def test_street_spaces_equal_the_plain_voronoi_of_all_points(cells: list[tuple[i
     ).all()
 
 
+def test_kept_month_numbers_are_those_of_equal_dates_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large column's month numbers are kept for the next call with equal dates: the same
+    numbers in a new array; dates changed in place, or the same numbers in another unit,
+    are worked out again."""
+    from hotspots import _validate
+    from hotspots._memo import forget_all
+    from hotspots._validate import month_numbers
+
+    monkeypatch.setattr(_validate, "_KEPT_MONTHS_FROM", 1)
+    forget_all()
+    months = pd.Series(pd.to_datetime(["2024-01-15", None, "2023-12-01"]))
+    first = month_numbers(months)
+    first[0] = -1.0  # the caller's own array
+    again = month_numbers(months)
+    assert np.array_equal(again, [24288.0, np.nan, 24287.0], equal_nan=True)
+    months.iloc[0] = pd.Timestamp("2025-03-02")  # changed in place
+    assert month_numbers(months)[0] == 2025 * 12 + 2
+    seconds = pd.Series(months.to_numpy().view(np.int64), dtype="datetime64[s]")
+    assert month_numbers(seconds).tolist() != month_numbers(months).tolist()
+    assert len(_validate._KEPT_MONTHS) == 2
+    forget_all()  # a benchmark's cold run: nothing kept
+    assert _validate._KEPT_MONTHS == []
+
+
 @settings(max_examples=80, deadline=None)
 @given(
     stamps=st.lists(
