@@ -5,7 +5,8 @@
 
 For each size a London-like data.police.uk street CSV is written first (``london_like.py``:
 a 40 km square, 400 hotspots + 40% background, snapped to 125,000 map points, twelve months;
-cached in ``--keep`` when given). Each run, in this one process:
+cached in ``--keep`` when given). Each run (``--runs``: each cold, the stores of worked-out
+results emptied first by ``hotspots._memo.forget_all``), in this one process:
 
 * **reference**: ``pandas.read_csv`` + pyproj to British National Grid + scikit-learn's
   DBSCAN (eps 150 m, min_samples 15) on the unique map points with their counts, the labels
@@ -171,6 +172,7 @@ def bench(name: str, path: Path, settings: str, runs: int) -> None:
         out = Path(tmp)
         refs, ref_peaks, results = [], [], []
         for _ in range(runs):
+            forget_all()  # every run cold, as in a new process: nothing kept from the last
             ref, ref_peak = _measure(lambda: reference(path))
             refs.append(ref)
             ref_peaks.append(ref_peak)
