@@ -37,6 +37,7 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -312,12 +313,20 @@ def _rows_by_label(labels: npt.NDArray[np.int64]) -> list[npt.NDArray[np.intp]]:
 
 def _fits(n_points: int, eps: float, margin: float, limit: float) -> bool:
     """Whether the outline of ``n_points`` unique map points must fit in ``limit`` m² without
-    drawing it: its spanning-tree edges are at most ``eps`` long, so it is at most a disc plus
-    one ``eps`` x ``2 margin`` strip a further map point."""
-    bound = math.pi * margin * margin + 2 * margin * eps
-    if n_points * bound <= limit:
-        return True
-    return (n_points - 1) * 2 * margin * eps + math.pi * margin**2 <= limit
+    drawing it (:func:`_treeless_bound`)."""
+    return _treeless_bound(n_points, eps, margin) <= limit
+
+
+def _treeless_bound(n_points: Any, eps: float, margin: float) -> Any:
+    """An upper bound of the outline area (m²) of a DBSCAN cluster of ``n_points`` distinct
+    map points (a number, or an array of them), without its spanning tree: each tree edge is
+    at most ``eps`` long, so the outline is at most a disc plus one ``eps`` x ``2 margin``
+    strip a further map point.
+
+    >>> round(_treeless_bound(3, 100.0, 25.0))
+    11963
+    """
+    return (n_points - 1) * 2 * margin * eps + math.pi * margin**2
 
 
 def cluster_map(
@@ -384,19 +393,18 @@ def _densest_clusters(
 ) -> npt.NDArray[np.int64]:
     """``labels`` with clusters beyond the densest ``area`` m² (by area bound) set to noise.
 
-    ``setting``: the outline margin and DBSCAN's eps. When every cluster fits by a bound
-    needing no spanning tree (each tree edge of a DBSCAN cluster is at most eps long: a disc
-    and a ``2 margin`` strip eps long per further point), all are kept as they are: the same
-    answer without the trees (a city's thousands of clusters, under a budget they fill far
-    less than twice)."""
+    ``setting``: the outline margin and DBSCAN's eps. When the clusters' bounds that need no
+    spanning tree (:func:`_treeless_bound`) add up to no more than ``area``, all are kept as
+    they are: the same answer without the trees (a city's thousands of clusters, under a
+    budget they fill far less than twice)."""
     margin, eps = setting
     member = labels >= 0
     if not member.any():
         return labels
     points_per = np.bincount(labels[member])
-    points_per = points_per[points_per > 0]
-    loose = len(points_per) * math.pi * margin**2 + 2 * margin * eps * (points_per - 1).sum()
-    if loose <= area:
+    with np.errstate(invalid="ignore"):  # (an infinite eps: no bound, NaN; the trees decide)
+        treeless = float(_treeless_bound(points_per[points_per > 0], eps, margin).sum())
+    if treeless <= area:
         return labels
     bound = outline_area_bound(points.xy, labels, margin=margin)
     if not bound:

@@ -114,21 +114,21 @@ def categorise_text(frame: pd.DataFrame) -> None:
     :data:`PARALLEL_TEXT_ROWS` rows on, two made at a time, and the frame's columns replaced
     once all are made: their categories are small beside the text); an extra column mostly
     of distinct values stays text."""
+    # (column, an extra one): only names held here, so that one at a time frees each text
     todo = [
-        (col, frame[col], col not in TEXT_COLUMNS)
+        (col, col not in TEXT_COLUMNS)
         for col in list(frame.columns)
         if col in TEXT_COLUMNS or (col not in INCIDENT_COLUMNS and is_text(frame[col]))
     ]
-
-    def made(job: tuple[object, pd.Series, bool]) -> pd.Series:
-        return as_text_categories(job[1], unless_unique=job[2])
-
     n_workers = workers(len(todo), len(frame), PARALLEL_TEXT_ROWS)
-    if n_workers == 1:  # one column at a time: each column's text freed before the next
-        for col, _, extra in todo:
+    if n_workers == 1:
+        for col, extra in todo:
             frame[col] = as_text_categories(frame[col], unless_unique=extra)
         return
-    for (col, _, _), column in zip(todo, in_order(made, todo, n_workers), strict=True):
+    jobs = [(frame[col], extra) for col, extra in todo]  # taken out here, made in the threads
+    made = in_order(lambda job: as_text_categories(job[0], unless_unique=job[1]), jobs, n_workers)
+    del jobs
+    for (col, _), column in zip(todo, made, strict=True):
         frame[col] = column
 
 
