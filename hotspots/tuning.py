@@ -240,8 +240,9 @@ def _split_large(
         fit_by_tree = _fit_by_tree([xy[rows] for rows, _ in undecided], margin, limit)
         kept += [rows for (rows, _), fits in zip(undecided, fit_by_tree, strict=True) if fits]
         undecided = [task for task, fits in zip(undecided, fit_by_tree, strict=True) if not fits]
-        # most of the rest are over the limit by a coarse drawing: split without the outline
-        floors = drawn_area_floors([xy[rows] for rows, _ in undecided], margin)
+        # most of the rest are over the limit by their tree's floor, or a coarse drawing:
+        # split without the outline
+        floors = drawn_area_floors([xy[rows] for rows, _ in undecided], margin, limit)
         split += [task for task, floor in zip(undecided, floors, strict=True) if floor > limit]
         undecided = [task for task, floor in zip(undecided, floors, strict=True) if floor <= limit]
         for (rows, ms), outline in zip(
