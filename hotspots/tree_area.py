@@ -108,8 +108,11 @@ def _near_overlaps(
     n: int,
 ) -> NDArray[np.float64]:
     """Per tree, the bound of what capsules of edges without a shared end share."""
-    segments = shapely.linestrings(np.stack([a, b], axis=1))
-    first, second = shapely.STRtree(segments).query(segments, predicate="dwithin", distance=2 * r)
+    # pairs whose boxes, widened by 2 r, meet (an index of boxes: no GEOS distances), then
+    # those less than 2 r apart (numpy)
+    low, high = np.minimum(a, b) - r, np.maximum(a, b) + r
+    boxes = shapely.box(low[:, 0], low[:, 1], high[:, 0], high[:, 1])
+    first, second = shapely.STRtree(boxes).query(boxes)
     keep = (first < second) & (owner[first] == owner[second])
     first, second = first[keep], second[keep]
     e, f = edges[first], edges[second]
@@ -117,6 +120,8 @@ def _near_overlaps(
         (e[:, 0] != f[:, 0]) & (e[:, 0] != f[:, 1]) & (e[:, 1] != f[:, 0]) & (e[:, 1] != f[:, 1])
     )
     first, second = first[apart], second[apart]
+    near = _segment_gaps(a[first], b[first], a[second], b[second]) < 2 * r
+    first, second = first[near], second[near]
     if not len(first):
         return np.zeros(n)
 
@@ -131,3 +136,46 @@ def _near_overlaps(
 
     shared = 2 * r * np.minimum(shadow(first, second), shadow(second, first))
     return np.bincount(owner[first], weights=shared, minlength=n).astype(np.float64)
+
+
+def _segment_gaps(
+    a1: NDArray[np.float64],
+    b1: NDArray[np.float64],
+    a2: NDArray[np.float64],
+    b2: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """The distance between segments ``a1 b1`` and ``a2 b2``, pair by pair: 0 where they
+    cross, else the least of each end's distance to the other segment.
+
+    >>> one = np.array([[0.0, 0.0]]), np.array([[10.0, 0.0]])
+    >>> _segment_gaps(*one, np.array([[5.0, 3.0]]), np.array([[5.0, 9.0]])).tolist()
+    [3.0]
+    >>> _segment_gaps(*one, np.array([[5.0, -3.0]]), np.array([[5.0, 9.0]])).tolist()
+    [0.0]
+    """
+
+    def to_segment(
+        p: NDArray[np.float64], a: NDArray[np.float64], b: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        step = b - a
+        span = np.maximum((step * step).sum(axis=1), 1e-300)
+        t = np.clip(((p - a) * step).sum(axis=1) / span, 0.0, 1.0)
+        return np.hypot(*(a + t[:, None] * step - p).T)
+
+    def turn(
+        p: NDArray[np.float64], q: NDArray[np.float64], s: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        return np.sign(
+            (q[:, 0] - p[:, 0]) * (s[:, 1] - p[:, 1]) - (q[:, 1] - p[:, 1]) * (s[:, 0] - p[:, 0])
+        )
+
+    gap = np.minimum.reduce(
+        [
+            to_segment(a1, a2, b2),
+            to_segment(b1, a2, b2),
+            to_segment(a2, a1, b1),
+            to_segment(b2, a1, b1),
+        ]
+    )
+    cross = (turn(a1, b1, a2) * turn(a1, b1, b2) < 0) & (turn(a2, b2, a1) * turn(a2, b2, b1) < 0)
+    return np.where(cross, 0.0, gap)

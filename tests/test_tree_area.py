@@ -149,3 +149,14 @@ def test_splits_are_the_ones_the_outlines_decide() -> None:
     finally:
         footprint.buffer_area_floors = original
     np.testing.assert_array_equal(labels, drawn_labels)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(*[st.integers(-20, 20)] * 8), min_size=1, max_size=30))
+def test_segment_gaps_are_shapelys_distances(rows: list[tuple[int, ...]]) -> None:
+    """Crossing, touching, collinear, parallel or apart, and points for segments: the gap the
+    near-pairs rule filters on is GEOS's distance."""
+    ends = np.array(rows, dtype=float).reshape(-1, 4, 2)
+    gaps = tree_area._segment_gaps(ends[:, 0], ends[:, 1], ends[:, 2], ends[:, 3])
+    lines = [shapely.linestrings(ends[:, :2]), shapely.linestrings(ends[:, 2:])]
+    np.testing.assert_allclose(gaps, shapely.distance(*lines), atol=1e-9)
