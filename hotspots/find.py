@@ -33,15 +33,10 @@ from .errors import InputError, ParameterError
 from .footprint import DEFAULT_MARGIN, hotspot_footprints
 from .places import location_names
 from .profile import profile_hotspots
+from .size_limit import MAX_HOTSPOT_KM2, hotspot_labels, outlines_of
 from .study_area import StudyArea
 from .study_area import study_area as make_study_area
-from .tuning import (
-    MAX_HOTSPOT_KM2,
-    choose_settings,
-    hotspot_labels,
-    outlines_of,
-    settings_min_samples,
-)
+from .tuning import choose_settings, settings_min_samples
 
 __all__ = [
     "METHODS",
@@ -331,7 +326,7 @@ def find_hotspots(
         outline; :mod:`hotspots.footprint`).
     max_km2
         DBSCAN only: largest hotspot outline in km²; a larger cluster is split by a stricter
-        core rule (:func:`hotspots.tuning.hotspot_labels`). None: no limit (coarser areas).
+        core rule (:func:`hotspots.size_limit.hotspot_labels`). None: no limit (coarser areas).
     tune
         Choose the settings not given by the back-test on the incidents' own months
         (:func:`hotspots.tuning.choose_settings`); False: the map points' spacing rule.

@@ -24,10 +24,10 @@ from .backtest import (
     backtest,
     start_backtest,
 )
+from .cluster_maps import cluster_map
 from .find import HotspotResult, find_hotspots, group_codes
 from .footprint import DEFAULT_MARGIN
 from .study_area import StudyArea
-from .tuning import cluster_map
 
 __all__ = ["hotspot_backtest", "start_hotspot_backtest"]
 

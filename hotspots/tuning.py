@@ -21,7 +21,8 @@ arithmetic, not the forecast.
 No hotspot outline may exceed :data:`MAX_HOTSPOT_KM2` (1 km²): a larger cluster is clustered
 again with a stricter core rule (``min_samples`` x 1.5, repeated) until every part fits, so a
 city centre splits into its busiest streets instead of one polygon across whole town centres
-(:func:`hotspot_labels`).
+(:func:`hotspots.size_limit.hotspot_labels`; each candidate's map is
+:func:`hotspots.cluster_maps.cluster_map`).
 
 Ties go to the earlier candidate in that order; the choice is deterministic. With fewer
 months than a back-test needs, the documented rule applies instead: eps from the map points'
@@ -37,7 +38,6 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -45,7 +45,7 @@ import numpy.typing as npt
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from ._points import incident_xy, unique_points
+from ._points import incident_xy
 from ._threads import in_order, workers
 from ._validate import month_label, month_numbers
 from .backtest import (
@@ -58,14 +58,10 @@ from .backtest import (
     ranked_map,
     simplified,
 )
-from .cluster import BUSIER_THAN, dbscan_labels, suggest_min_samples_each
-from .footprint import (
-    DEFAULT_MARGIN,
-    drawn_area_floors,
-    hotspot_footprints,
-    outline_area_bound,
-    outline_area_floor,
-)
+from .cluster import BUSIER_THAN, suggest_min_samples_each
+from .cluster_maps import cluster_map
+from .footprint import DEFAULT_MARGIN
+from .size_limit import MAX_HOTSPOT_KM2, hotspot_labels, outlines_of
 
 __all__ = [
     "BUSIER_THAN_CANDIDATES",
@@ -90,10 +86,6 @@ EPS_CANDIDATES: tuple[float, ...] = (75.0, 100.0, 150.0)
 BUSIER_THAN_CANDIDATES: tuple[float, ...] = (0.3, 0.5, 0.7, 0.9)
 #: ``busier_than`` when there are too few months to back-test (the spacing rule's).
 FALLBACK_BUSIER_THAN = BUSIER_THAN
-#: Largest hotspot outline, km², before it is split by a stricter core rule.
-MAX_HOTSPOT_KM2 = 1.0
-# The margin factor of the area bound that keeps a cluster without drawing it.
-_BOUND_SLACK = 1.01
 
 
 @dataclass(frozen=True)
@@ -151,292 +143,6 @@ def settings_min_samples_each(
             busier_than=busier_than,
         )
     ]
-
-
-def hotspot_labels(
-    xy: npt.NDArray[np.float64],
-    weights: npt.NDArray[np.float64] | None,
-    *,
-    eps: float,
-    min_samples: int,
-    margin: float = DEFAULT_MARGIN,
-    max_km2: float | None = MAX_HOTSPOT_KM2,
-    outlines: dict[int, BaseGeometry] | None = None,
-    distinct: bool = False,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-    """DBSCAN labels and core mask, with clusters whose outline exceeds ``max_km2`` split.
-
-    A cluster whose outline (:func:`hotspot_footprints` with ``margin``) is larger than
-    ``max_km2`` is clustered again on its own members with ``min_samples`` x 1.5 (rounded
-    up), repeatedly, until every part fits; members left out become noise. ``max_km2=None``
-    is plain DBSCAN. Labels are renumbered 0.. in order of first row.
-
-    ``outlines``, when given, receives the outlines drawn on the way (``{label: outline}``,
-    equal to :func:`hotspot_footprints`' for that label) so that the caller need not draw them
-    again. ``distinct``: the rows are distinct map points already (a :class:`MapPoints`'),
-    taken as they are.
-    """
-    labels, core = dbscan_labels(
-        xy, eps=eps, min_samples=min_samples, weights=weights, distinct=distinct
-    )
-    if max_km2 is None or labels.max(initial=-1) < 0:
-        return labels, core
-    # Split on the unique map points with their summed weights (rows at one point share
-    # their label and core flag), then give every row its point's answer.
-    if distinct:
-        uxy = np.asarray(xy, dtype=np.float64)
-        codes = np.arange(len(uxy), dtype=np.intp)
-        uw = np.ones(len(uxy)) if weights is None else np.asarray(weights, dtype=np.float64)
-    else:
-        codes, uxy, uw = unique_points(xy, weights)
-    first = np.full(len(uxy), len(codes), dtype=np.intp)
-    np.minimum.at(first, codes, np.arange(len(codes)))  # each point's first row
-    drawn: dict[int, BaseGeometry] = {}
-    point_labels, point_core = _split_large(
-        uxy, uw, labels[first], core[first], (eps, min_samples, margin, float(max_km2) * 1e6), drawn
-    )
-    out = point_labels[codes]
-    member = out >= 0
-    if member.any():
-        n_labels = int(out.max()) + 1
-        first_row = np.full(n_labels, len(out), dtype=np.int64)
-        np.minimum.at(first_row, out[member], np.flatnonzero(member))
-        rank = np.empty(n_labels, dtype=np.int64)
-        rank[np.argsort(first_row, kind="stable")] = np.arange(n_labels)
-        out[member] = rank[out[member]]
-        if outlines is not None:
-            outlines.update({int(rank[k]): shape for k, shape in drawn.items()})
-    return out, point_core[codes] & member
-
-
-def _split_large(
-    xy: npt.NDArray[np.float64],
-    weights: npt.NDArray[np.float64],
-    labels: npt.NDArray[np.int64],
-    core: npt.NDArray[np.bool_],
-    setting: tuple[float, int, float, float],
-    drawn: dict[int, BaseGeometry],
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-    """Labels (0.., any order) and core flags of unique points after splitting every cluster
-    whose outline exceeds ``limit`` m² (see :func:`hotspot_labels`); ``drawn`` receives the
-    outlines drawn of the clusters kept."""
-    eps, min_samples, margin, limit = setting
-    out = np.full(len(labels), -1, dtype=np.int64)
-    core = core.copy()
-    pending = [(rows, min_samples) for rows in _rows_by_label(labels)]
-    next_label = 0
-    while pending:  # one generation of clusters at a time: their outlines drawn together
-        kept: list[npt.NDArray[np.intp]] = []
-        split: list[tuple[npt.NDArray[np.intp], int]] = []
-        undecided: list[tuple[npt.NDArray[np.intp], int]] = []
-        for rows, ms in pending:
-            if _fits(len(rows), eps, margin, limit):  # the points are unique
-                kept.append(rows)
-            elif outline_area_floor(xy[rows], margin=margin) > limit:
-                split.append((rows, ms))
-            else:
-                undecided.append((rows, ms))
-        # most large clusters fit by their spanning tree's bound: kept without drawing
-        fit_by_tree = _fit_by_tree([xy[rows] for rows, _ in undecided], margin, limit)
-        kept += [rows for (rows, _), fits in zip(undecided, fit_by_tree, strict=True) if fits]
-        undecided = [task for task, fits in zip(undecided, fit_by_tree, strict=True) if not fits]
-        # most of the rest are over the limit by their tree's floor, or a coarse drawing:
-        # split without the outline
-        floors = drawn_area_floors([xy[rows] for rows, _ in undecided], margin, limit)
-        split += [task for task, floor in zip(undecided, floors, strict=True) if floor > limit]
-        undecided = [task for task, floor in zip(undecided, floors, strict=True) if floor <= limit]
-        for (rows, ms), outline in zip(
-            undecided, _draw_each([xy[rows] for rows, _ in undecided], margin), strict=True
-        ):
-            if outline.area <= limit:
-                drawn[next_label + len(kept)] = outline
-                kept.append(rows)
-            else:
-                split.append((rows, ms))
-        for rows in kept:
-            out[rows] = next_label
-            next_label += 1
-        pending = []
-        for rows, ms in split:
-            stricter = math.ceil(ms * 1.5)
-            sub, sub_core = dbscan_labels(
-                xy[rows], eps=eps, min_samples=stricter, weights=weights[rows]
-            )
-            core[rows] = sub_core
-            pending += [(rows[part], stricter) for part in _rows_by_label(sub)]
-    return out, core
-
-
-def _fit_by_tree(clouds: list[npt.NDArray[np.float64]], margin: float, limit: float) -> list[bool]:
-    """Whether each point set's outline fits in ``limit`` m² by its spanning tree's area bound
-    (:func:`hotspots.footprint.outline_area_bound`) taken with a margin wider by
-    :data:`_BOUND_SLACK` (GEOS simplifies the buffered lines within 1% of the margin, so the
-    drawn outline may reach that far beyond the exact buffer)."""
-    if not clouds:
-        return []
-    label = np.repeat(np.arange(len(clouds), dtype=np.int64), [len(c) for c in clouds])
-    bound = outline_area_bound(np.concatenate(clouds), label, margin=margin * _BOUND_SLACK)
-    return [bound[k] <= limit for k in range(len(clouds))]
-
-
-def _draw_each(clouds: list[npt.NDArray[np.float64]], margin: float) -> list[BaseGeometry]:
-    """The outline of each point set (one vectorised :func:`hotspot_footprints` call)."""
-    if not clouds:
-        return []
-    label = np.repeat(np.arange(len(clouds), dtype=np.int64), [len(c) for c in clouds])
-    shapes = hotspot_footprints(np.concatenate(clouds), label, margin=margin)
-    return [shapes[k] for k in range(len(clouds))]
-
-
-def outlines_of(
-    xy: npt.NDArray[np.float64],
-    labels: npt.NDArray[np.int64],
-    margin: float,
-    drawn: dict[int, BaseGeometry],
-) -> dict[int, BaseGeometry]:
-    """:func:`hotspot_footprints` of ``labels``, taking those in ``drawn`` as they are (the
-    outlines :func:`hotspot_labels` drew on the way); ascending label order."""
-    present = np.unique(labels[labels >= 0])
-    done = np.isin(labels, np.fromiter(drawn, dtype=np.int64, count=len(drawn)))
-    fresh = hotspot_footprints(xy, np.where(done, -1, labels), margin=margin)
-    return {int(k): drawn[int(k)] if int(k) in drawn else fresh[int(k)] for k in present}
-
-
-def _rows_by_label(labels: npt.NDArray[np.int64]) -> list[npt.NDArray[np.intp]]:
-    """The rows of each label 0.. in label order, ascending (one sort, not a pass per label)."""
-    member = np.flatnonzero(labels >= 0)
-    if not member.size:
-        return []
-    member = member[np.argsort(labels[member], kind="stable")]
-    cuts = np.flatnonzero(np.diff(labels[member])) + 1
-    return list(np.split(member, cuts))
-
-
-def _fits(n_points: int, eps: float, margin: float, limit: float) -> bool:
-    """Whether the outline of ``n_points`` unique map points must fit in ``limit`` m² without
-    drawing it (:func:`_treeless_bound`)."""
-    return _treeless_bound(n_points, eps, margin) <= limit
-
-
-def _treeless_bound(n_points: Any, eps: float, margin: float) -> Any:
-    """An upper bound of the outline area (m²) of a DBSCAN cluster of ``n_points`` distinct
-    map points (a number, or an array of them), without its spanning tree: each tree edge is
-    at most ``eps`` long, so the outline is at most a disc plus one ``eps`` x ``2 margin``
-    strip a further map point.
-
-    >>> round(_treeless_bound(3, 100.0, 25.0))
-    11963
-    """
-    return (n_points - 1) * 2 * margin * eps + math.pi * margin**2
-
-
-def cluster_map(
-    points: MapPoints,
-    *,
-    eps: float,
-    min_samples: int | Sequence[int],
-    margin: float = DEFAULT_MARGIN,
-    max_km2: float | None = MAX_HOTSPOT_KM2,
-    groups: npt.NDArray[np.int64] | None = None,
-    max_area: float | None = None,
-) -> list[BaseGeometry]:
-    """The DBSCAN hotspot outlines of ``points``, densest first (the back-test's map).
-
-    With ``groups`` (a group number 0.. per point), each group is clustered on its own with
-    ``min_samples[group]``, and the outlines of all groups are ranked together. With
-    ``max_area`` (m²) only the clusters needed to fill it are drawn: clusters in order of
-    incidents per bound of their area (:func:`hotspots.footprint.outline_area_bound`) until
-    the bounds add up to twice ``max_area`` (fast over a city; the drawn ones are then ranked
-    by their true density).
-    """
-    if not len(points.xy):
-        return []
-    if groups is None:
-        parts = [(points, int(np.max(min_samples)))]
-    else:
-        needed = np.atleast_1d(np.asarray(min_samples, dtype=np.int64))
-        parts = [
-            (MapPoints(points.xy[groups == g], points.counts[groups == g]), int(needed[g]))
-            for g in np.unique(groups)
-        ]
-    shapes: list[BaseGeometry] = []
-    counts: list[float] = []
-    for part, needed_here in parts:
-        drawn: dict[int, BaseGeometry] = {}
-        labels, _ = hotspot_labels(
-            part.xy,
-            part.counts,
-            eps=eps,
-            min_samples=needed_here,
-            margin=margin,
-            max_km2=max_km2,
-            outlines=drawn,
-            distinct=True,  # a MapPoints' points
-        )
-        if max_area is not None:
-            labels = _densest_clusters(part, labels, (margin, eps), 2.0 * max_area)
-        found, held = _outlines(part, labels, margin, drawn)
-        shapes += found
-        counts += held
-    if not shapes:
-        return []
-    held_arr = np.array(counts)
-    areas = shapely.area(np.asarray(shapes, dtype=object))
-    order = np.lexsort((np.arange(len(shapes)), -held_arr, -held_arr / areas))
-    return [shapes[i] for i in order]
-
-
-def _densest_clusters(
-    points: MapPoints,
-    labels: npt.NDArray[np.int64],
-    setting: tuple[float, float],
-    area: float,
-) -> npt.NDArray[np.int64]:
-    """``labels`` with clusters beyond the densest ``area`` m² (by area bound) set to noise.
-
-    ``setting``: the outline margin and DBSCAN's eps. When the clusters' bounds that need no
-    spanning tree (:func:`_treeless_bound`) add up to no more than ``area``, all are kept as
-    they are: the same answer without the trees (a city's thousands of clusters, under a
-    budget they fill far less than twice)."""
-    margin, eps = setting
-    member = labels >= 0
-    if not member.any():
-        return labels
-    points_per = np.bincount(labels[member])
-    with np.errstate(invalid="ignore"):  # (an infinite eps: no bound, NaN; the trees decide)
-        treeless = float(_treeless_bound(points_per[points_per > 0], eps, margin).sum())
-    if treeless <= area:
-        return labels
-    bound = outline_area_bound(points.xy, labels, margin=margin)
-    if not bound:
-        return labels
-    keys = np.array(sorted(bound))
-    sizes = np.array([bound[int(k)] for k in keys])
-    member = labels >= 0
-    held = np.bincount(labels[member], weights=points.counts[member])[keys]
-    order = np.lexsort((keys, -held / sizes))
-    upto = int(np.searchsorted(np.cumsum(sizes[order]), area)) + 1
-    keep = np.zeros(int(labels.max()) + 1, dtype=bool)
-    keep[keys[order[:upto]]] = True
-    out = labels.copy()
-    out[member & ~keep[np.maximum(labels, 0)]] = -1
-    return out
-
-
-def _outlines(
-    points: MapPoints,
-    labels: npt.NDArray[np.int64],
-    margin: float,
-    drawn: dict[int, BaseGeometry],
-) -> tuple[list[BaseGeometry], list[float]]:
-    """Each cluster's outline and its incidents (weights), in label order (``drawn``: those
-    already drawn)."""
-    outlines = outlines_of(points.xy, labels, margin, drawn)
-    if not outlines:
-        return [], []
-    keys = np.array(sorted(outlines))
-    counts = np.bincount(labels[labels >= 0], weights=points.counts[labels >= 0])[keys]
-    return [outlines[int(k)] for k in keys], [float(c) for c in counts]
 
 
 @dataclass(frozen=True)

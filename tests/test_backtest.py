@@ -599,7 +599,7 @@ def test_clusters_kept_by_the_loose_bound_are_those_the_trees_keep(seed: int, ep
     """When every cluster fits twice the budget by the bound without trees (eps per edge),
     the densest clusters are all of them: what the spanning trees' bounds keep too, at any
     budget."""
-    from hotspots.tuning import _densest_clusters
+    from hotspots.cluster_maps import _densest_clusters
 
     rng = np.random.default_rng(seed)
     centres = rng.uniform(0, 2000, size=(6, 2))
