@@ -27,7 +27,7 @@ cover? :func:`backtest` answers it the crime-science way (Chainey, Tompson & Uhl
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -200,12 +200,12 @@ def backtest(
     incidents: gpd.GeoDataFrame,
     *,
     study: BaseGeometry,
-    hotspot_map: Callable[[gpd.GeoDataFrame], Sequence[BaseGeometry]] | None,
+    hotspot_map: Callable[[gpd.GeoDataFrame], Iterable[BaseGeometry]] | None,
     weighted: bool = False,
     folds: Sequence[Fold] | None = None,
     radius: float = DEFAULT_MARGIN,
     threads: int | None = 1,
-    points_map: Callable[[MapPoints, int], Sequence[BaseGeometry]] | None = None,
+    points_map: Callable[[MapPoints, int], Iterable[BaseGeometry]] | None = None,
     started: BacktestStart | None = None,
 ) -> BacktestResult | None:
     """Score the hotspot map and the baselines on the incidents' own months (module docstring).
@@ -219,7 +219,8 @@ def backtest(
     hotspot_map
         Fits the analysis's hotspot map on a fold's fit months: incidents in (their
         ``month``, ``weight`` and geometry, with their index; the other columns are left
-        out), polygons in priority order out. None scores the baselines only.
+        out), polygons in priority order out (an iterator is taken only as far as the
+        map needs: outlines drawn as they are asked for). None scores the baselines only.
     weighted
         Count harm (``weight``) instead of incidents.
     folds

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -129,7 +129,7 @@ _Scored = tuple[list[dict[str, Any]], list[dict[str, Any]]] | None
 
 # The hotspot map of a fold, from the slim frame of the rows inside the study area, the fold's
 # fit rows among them and their map points.
-FitMap = Callable[[gpd.GeoDataFrame, npt.NDArray[np.bool_], MapPoints], Sequence[BaseGeometry]]
+FitMap = Callable[[gpd.GeoDataFrame, npt.NDArray[np.bool_], MapPoints], Iterable[BaseGeometry]]
 
 
 @dataclass(frozen=True)
@@ -301,7 +301,8 @@ class BacktestStart:
         fit, max_area = work.fit, self.max_area
         if name == HOTSPOTS:
             assert hotspot_map is not None
-            polygons = list(hotspot_map(self.folds().frame, work.fit_rows, fit))
+            # (an iterator of outlines is drawn only as far as the map takes it)
+            polygons = hotspot_map(self.folds().frame, work.fit_rows, fit)
             return ranked_map(polygons, study, max_area=max_area)
         if name == NAIVE_CELLS:
             return naive_cells(fit, study, max_area=max_area)

@@ -7,7 +7,8 @@ square metre. With ``max_area`` only the clusters that can reach that much area 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import heapq
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -18,7 +19,13 @@ from .footprint import DEFAULT_MARGIN, outline_area_bound
 from .ranked_maps import MapPoints
 from .size_limit import MAX_HOTSPOT_KM2, hotspot_labels, outlines_of, treeless_bound
 
-__all__ = ["cluster_map"]
+__all__ = ["cluster_map", "cluster_outlines"]
+
+# A lazy map first draws the clusters whose area bounds, densest first, add up to this much
+# of its area ...
+_FIRST_DRAWN = 1.1
+# ... and, when every drawn one is taken, this many more at a time.
+_NEXT_DRAWN = 256
 
 
 def cluster_map(
@@ -38,43 +45,152 @@ def cluster_map(
     ``max_area`` (m²) only the clusters needed to fill it are drawn: clusters in order of
     incidents per bound of their area (:func:`hotspots.footprint.outline_area_bound`) until
     the bounds add up to twice ``max_area`` (fast over a city; the drawn ones are then ranked
-    by their true density).
+    by their true density). :func:`cluster_outlines` gives them one at a time.
     """
-    if not len(points.xy):
-        return []
-    if groups is None:
-        parts = [(points, int(np.max(min_samples)))]
-    else:
-        needed = np.atleast_1d(np.asarray(min_samples, dtype=np.int64))
-        parts = [
-            (MapPoints(points.xy[groups == g], points.counts[groups == g]), int(needed[g]))
-            for g in np.unique(groups)
-        ]
-    shapes: list[BaseGeometry] = []
-    counts: list[float] = []
-    for part, needed_here in parts:
-        drawn: dict[int, BaseGeometry] = {}
-        labels, _ = hotspot_labels(
-            part.xy,
-            part.counts,
+    return list(
+        cluster_outlines(
+            points,
             eps=eps,
-            min_samples=needed_here,
+            min_samples=min_samples,
             margin=margin,
             max_km2=max_km2,
-            outlines=drawn,
-            distinct=True,  # a MapPoints' points
+            groups=groups,
+            max_area=max_area,
         )
-        if max_area is not None:
-            labels = _densest_clusters(part, labels, (margin, eps), 2.0 * max_area)
-        found, held = _outlines(part, labels, margin, drawn)
-        shapes += found
-        counts += held
-    if not shapes:
-        return []
-    held_arr = np.array(counts)
-    areas = shapely.area(np.asarray(shapes, dtype=object))
-    order = np.lexsort((np.arange(len(shapes)), -held_arr, -held_arr / areas))
-    return [shapes[i] for i in order]
+    )
+
+
+def cluster_outlines(
+    points: MapPoints,
+    *,
+    eps: float,
+    min_samples: int | Sequence[int],
+    margin: float = DEFAULT_MARGIN,
+    max_km2: float | None = MAX_HOTSPOT_KM2,
+    groups: npt.NDArray[np.int64] | None = None,
+    max_area: float | None = None,
+) -> Iterator[BaseGeometry]:
+    """:func:`cluster_map`'s outlines one at a time, in the same order, each drawn only when
+    it is asked for and no undrawn cluster can come before it.
+
+    A map that stops at ``max_area`` (:func:`hotspots.ranked_maps.ranked_map`) then draws
+    about the clusters it takes, not every candidate up to twice that area: first those whose
+    area bounds, densest first, add up to :data:`_FIRST_DRAWN` of it; then, before yielding
+    the densest drawn outline, every undrawn cluster whose density could be higher (its
+    incidents over the floor of its area, :func:`hotspots.tree_area.buffer_area_floors`).
+    """
+    found = _Candidates(points, eps, min_samples, (margin, max_km2, max_area), groups)
+    n, held = len(found.held), found.held
+    with np.errstate(invalid="ignore"):  # (an infinite eps: no bound, NaN: drawn lazily)
+        treeless = float(treeless_bound(found.points_per, eps, margin).sum())
+    if max_area is None or treeless <= max_area:  # every cluster is taken: drawn at once
+        shapes = found.draw(np.arange(n))
+        areas = shapely.area(np.asarray(shapes, dtype=object)) if n else np.zeros(0)
+        for i in np.lexsort((np.arange(n), -held, -held / areas)):
+            yield shapes[i]
+        return
+    bound, floor = found.bounds()
+    most = held / floor  # at least each cluster's density
+    by_most = np.argsort(-most, kind="stable")
+    waiting: list[tuple[float, float, int, BaseGeometry]] = []  # drawn, densest first
+    done = np.zeros(n, dtype=bool)
+
+    def draw(which: npt.NDArray[np.intp]) -> None:
+        for k, shape in zip(which.tolist(), found.draw(which), strict=True):
+            heapq.heappush(waiting, (-(held[k] / shape.area), -held[k], k, shape))
+        done[which] = True
+
+    by_bound = np.lexsort((np.arange(n), -held / bound))
+    draw(by_bound[: int(np.searchsorted(np.cumsum(bound[by_bound]), _FIRST_DRAWN * max_area)) + 1])
+    while True:
+        left = by_most[~done[by_most]]
+        if waiting and (not len(left) or -waiting[0][0] > most[left[0]]):
+            yield heapq.heappop(waiting)[3]
+        elif waiting:  # undrawn clusters that could be denser than the densest drawn one
+            draw(left[most[left] >= -waiting[0][0]])
+        elif len(left):
+            draw(left[:_NEXT_DRAWN])
+        else:
+            return
+
+
+class _Candidates:
+    """The clusters of a map, numbered in the order :func:`cluster_map` ranks ties (group by
+    group, label by label): their incidents, their points and their outlines drawn on demand.
+    ``setting``: the outline margin, the size limit (km²) and the map's ``max_area``."""
+
+    def __init__(
+        self,
+        points: MapPoints,
+        eps: float,
+        min_samples: int | Sequence[int],
+        setting: tuple[float, float | None, float | None],
+        groups: npt.NDArray[np.int64] | None = None,
+    ) -> None:
+        margin, max_km2, max_area = setting
+        self.margin = margin
+        if groups is None:
+            parts = [(points, int(np.max(min_samples)))]
+        else:
+            needed = np.atleast_1d(np.asarray(min_samples, dtype=np.int64))
+            parts = [
+                (MapPoints(points.xy[groups == g], points.counts[groups == g]), int(needed[g]))
+                for g in np.unique(groups)
+            ]
+        self.parts: list[tuple[MapPoints, npt.NDArray[np.int64], dict[int, BaseGeometry]]] = []
+        number: list[tuple[int, int]] = []
+        held: list[npt.NDArray[np.float64]] = []
+        per: list[npt.NDArray[np.int64]] = []
+        for part, needed_here in parts if len(points.xy) else []:
+            drawn: dict[int, BaseGeometry] = {}
+            labels, _ = hotspot_labels(
+                part.xy,
+                part.counts,
+                eps=eps,
+                min_samples=needed_here,
+                margin=margin,
+                max_km2=max_km2,
+                outlines=drawn,
+                distinct=True,  # a MapPoints' points
+            )
+            if max_area is not None:
+                labels = _densest_clusters(part, labels, (margin, eps), 2.0 * max_area)
+            member = labels >= 0
+            keys = np.unique(labels[member])
+            number += [(len(self.parts), int(k)) for k in keys]
+            held.append(
+                np.bincount(labels[member], weights=part.counts[member])[keys].astype(float)
+            )
+            per.append(np.bincount(labels[member])[keys])
+            self.parts.append((part, labels, drawn))
+        self.number = number
+        self.held = np.concatenate(held) if held else np.zeros(0)
+        self.points_per = np.concatenate(per) if per else np.zeros(0, dtype=np.int64)
+
+    def draw(self, which: npt.NDArray[np.intp]) -> list[BaseGeometry]:
+        """The outlines of clusters ``which``, in that order."""
+        wanted: dict[int, list[int]] = {}
+        for k in which.tolist():
+            wanted.setdefault(self.number[k][0], []).append(self.number[k][1])
+        shapes: dict[tuple[int, int], BaseGeometry] = {}
+        for p, labels_wanted in wanted.items():
+            part, labels, drawn = self.parts[p]
+            only = np.where(np.isin(labels, labels_wanted), labels, -1)
+            for label, shape in outlines_of(part.xy, only, self.margin, drawn).items():
+                shapes[p, label] = shape
+        return [shapes[self.number[k]] for k in which.tolist()]
+
+    def bounds(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Each cluster's upper and lower bound of its outline's area, m²."""
+        upper, lower = np.zeros(len(self.number)), np.zeros(len(self.number))
+        at = {key: k for k, key in enumerate(self.number)}
+        for p, (part, labels, _) in enumerate(self.parts):
+            floors: dict[int, float] = {}
+            for label, value in outline_area_bound(
+                part.xy, labels, margin=self.margin, floors=floors
+            ).items():
+                upper[at[p, label]], lower[at[p, label]] = value, floors[label]
+        return upper, lower
 
 
 def _densest_clusters(
@@ -112,19 +228,3 @@ def _densest_clusters(
     out = labels.copy()
     out[member & ~keep[np.maximum(labels, 0)]] = -1
     return out
-
-
-def _outlines(
-    points: MapPoints,
-    labels: npt.NDArray[np.int64],
-    margin: float,
-    drawn: dict[int, BaseGeometry],
-) -> tuple[list[BaseGeometry], list[float]]:
-    """Each cluster's outline and its incidents (weights), in label order (``drawn``: those
-    already drawn)."""
-    outlines = outlines_of(points.xy, labels, margin, drawn)
-    if not outlines:
-        return [], []
-    keys = np.array(sorted(outlines))
-    counts = np.bincount(labels[labels >= 0], weights=points.counts[labels >= 0])[keys]
-    return [outlines[int(k)] for k in keys], [float(c) for c in counts]

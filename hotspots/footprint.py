@@ -278,10 +278,15 @@ def _kept_outlines(
 
 
 def outline_area_bound(
-    xy: NDArray[np.float64], labels: NDArray[np.int64], *, margin: float = DEFAULT_MARGIN
+    xy: NDArray[np.float64],
+    labels: NDArray[np.int64],
+    *,
+    margin: float = DEFAULT_MARGIN,
+    floors: dict[int, float] | None = None,
 ) -> dict[int, float]:
     """An upper bound of each cluster's outline area (m²) without drawing it: a disc of the
-    margin plus a ``2 margin`` wide strip along every spanning-tree edge.
+    margin plus a ``2 margin`` wide strip along every spanning-tree edge. ``floors``, when
+    given, receives a lower bound of each from the same trees (see :func:`drawn_area_floors`).
 
     >>> xy = np.array([[0.0, 0.0], [100.0, 0.0], [100.0, 0.0]])
     >>> round(outline_area_bound(xy, np.array([0, 0, 0]), margin=10.0)[0])
@@ -300,9 +305,13 @@ def outline_area_bound(
     bounds = np.r_[np.flatnonzero(np.r_[True, cluster_of[1:] != cluster_of[:-1]]), len(table)]
     out: dict[int, float] = {}
     clouds = [table[begin:end] for begin, end in itertools.pairwise(bounds)]
-    for begin, pts_k, edges in zip(bounds[:-1], clouds, _trees(clouds), strict=True):
+    trees = _trees(clouds)
+    for begin, pts_k, edges in zip(bounds[:-1], clouds, trees, strict=True):
         length = float(np.hypot(*(pts_k[edges[:, 0]] - pts_k[edges[:, 1]]).T).sum())
         out[int(cluster_of[begin])] = math.pi * margin * margin + 2 * margin * length
+    if floors is not None:
+        below = buffer_area_floors(clouds, trees, margin * _EXACT_SHRINK)
+        floors.update(zip(cluster_of[bounds[:-1]].tolist(), below.tolist(), strict=True))
     return out
 
 

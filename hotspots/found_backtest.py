@@ -8,7 +8,7 @@ the hotspots are found (what :func:`hotspots.pipeline.analyse` does).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -24,7 +24,7 @@ from .backtest import (
     backtest,
     start_backtest,
 )
-from .cluster_maps import cluster_map
+from .cluster_maps import cluster_outlines
 from .find import HotspotResult, find_hotspots, group_codes
 from .footprint import DEFAULT_MARGIN
 from .study_area import StudyArea
@@ -85,9 +85,9 @@ def hotspot_backtest(
     area = found.study_area
     total = _amount(incidents, weighted)
 
-    def dbscan_map(points: MapPoints, amount: float) -> list[Any]:
+    def dbscan_map(points: MapPoints, amount: float) -> Iterable[Any]:
         scale = amount / total if total else 0.0
-        return cluster_map(
+        return cluster_outlines(
             points,
             eps=float(found.eps_m or 0),
             min_samples=max(1, round(found.min_samples * scale)),
@@ -96,7 +96,7 @@ def hotspot_backtest(
             max_area=MAX_SHARE * area.geometry.area,
         )
 
-    def fit_map(fit: gpd.GeoDataFrame) -> list[Any]:
+    def fit_map(fit: gpd.GeoDataFrame) -> Iterable[Any]:
         if groups is not None and found.method == "dbscan":
             return _grouped_fit_map(incidents, fit, found, groups, weighted)
         if found.method == "dbscan":
@@ -154,7 +154,7 @@ def _grouped_fit_map(
     found: HotspotResult,
     groups: pd.Series,
     weighted: bool,
-) -> list[Any]:
+) -> Iterable[Any]:
     """The fold's hotspots group by group, each with its ``min_samples`` scaled to its share.
 
     The groups are numbered once and the fold's points and amounts cut from arrays (a city's
@@ -185,7 +185,7 @@ def _grouped_fit_map(
     if not xy_parts:
         return []
     merged = MapPoints(np.vstack(xy_parts), np.concatenate(count_parts))
-    return cluster_map(
+    return cluster_outlines(
         merged,
         eps=float(found.eps_m or 0),
         min_samples=needed,

@@ -13,8 +13,9 @@ folds of months.
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -53,6 +54,8 @@ __all__ = [
 
 #: Cell size of the naive and best-possible grid maps, metres.
 NAIVE_CELL_M = 50.0
+# Polygons taken at a time from an iterable (outlines drawn as they are asked for).
+_STREAMED = 128
 #: What a map's ``locate`` answers for a point in none of its pieces ...
 NOWHERE = -1
 #: ... and for a point it leaves to the geometry (on or near an edge).
@@ -175,7 +178,7 @@ class RankedMap:
 
 
 def ranked_map(
-    polygons: Sequence[BaseGeometry] | npt.NDArray[np.object_],
+    polygons: Iterable[BaseGeometry] | npt.NDArray[np.object_],
     study: BaseGeometry,
     *,
     max_area: float = math.inf,
@@ -184,39 +187,44 @@ def ranked_map(
     """Polygons in priority order, each cut to the study area and to what earlier ones left free.
 
     Stops once the pieces' area passes ``max_area``. ``disjoint=True`` (grid cells, street
-    spaces) skips the cutting of overlaps.
+    spaces) skips the cutting of overlaps. A list or array is cut at once; any other iterable
+    is taken :data:`_STREAMED` at a time, and no further than the map needs (an iterator that
+    draws its polygons as they are asked for draws no more than that).
     """
-    geoms = np.asarray(polygons, dtype=object)
-    if not len(geoms):
-        return RankedMap(np.zeros(0, dtype=object), np.zeros(0))
-    clipped = clip(geoms, study)
+    whole = isinstance(polygons, Sequence | np.ndarray)
     if disjoint:
+        clipped = clip(np.asarray(polygons if whole else list(polygons), dtype=object), study)
         kept = _prefix(shapely.area(clipped), max_area)
         return RankedMap(clipped[kept], shapely.area(clipped[kept]))
-    # each polygon loses what the earlier ones it overlaps took (outlines rarely overlap)
-    tree = shapely.STRtree(clipped)
-    later, earlier = tree.query(clipped, predicate="intersects")
-    keep = earlier < later
-    overlaps: dict[int, list[int]] = {}
-    for i, j in zip(later[keep].tolist(), earlier[keep].tolist(), strict=True):
-        overlaps.setdefault(i, []).append(j)
-    pieces = np.empty(len(clipped), dtype=object)
-    areas = np.zeros(len(clipped))
+    items, size = iter(polygons), len(polygons) if whole else _STREAMED  # type: ignore[arg-type]
+    clipped = np.zeros(0, dtype=object)
+    pieces: list[BaseGeometry | None] = []
     total = 0.0
-    last = len(clipped)
-    for i, piece in enumerate(clipped):
-        if piece is None or piece.is_empty:
-            continue
-        if i in overlaps:
-            piece = piece.difference(shapely.union_all(pieces[overlaps[i]]))
-        pieces[i] = piece
-        areas[i] = float(piece.area)
-        total += areas[i]
-        if total >= max_area:
-            last = i + 1
-            break
-    chosen = areas[:last] > 0
-    return RankedMap(pieces[:last][chosen], areas[:last][chosen])
+    while len(chunk := np.asarray(list(itertools.islice(items, size)), dtype=object)):
+        first = len(clipped)
+        clipped = np.concatenate([clipped, clip(chunk, study)])
+        # each polygon loses what the earlier ones it overlaps took (outlines rarely overlap)
+        later, earlier = shapely.STRtree(clipped).query(clipped[first:], predicate="intersects")
+        keep = earlier < later + first
+        overlaps: dict[int, list[int]] = {}
+        for i, j in zip((later[keep] + first).tolist(), earlier[keep].tolist(), strict=True):
+            overlaps.setdefault(i, []).append(j)
+        for i in range(first, len(clipped)):
+            piece = clipped[i]
+            if piece is not None and not piece.is_empty and i in overlaps:
+                piece = piece.difference(shapely.union_all([pieces[j] for j in overlaps[i]]))
+            pieces.append(None if piece is None or piece.is_empty else piece)
+            total += 0.0 if pieces[-1] is None else float(pieces[-1].area)
+            if total >= max_area:
+                return _taken(pieces)
+    return _taken(pieces)
+
+
+def _taken(pieces: list[BaseGeometry | None]) -> RankedMap:
+    """The map of ``pieces``, the empty ones left out."""
+    kept = np.asarray([piece for piece in pieces if piece is not None], dtype=object)
+    areas = np.asarray(shapely.area(kept), dtype=float)
+    return RankedMap(kept[areas > 0], areas[areas > 0])
 
 
 def _prefix(areas: npt.NDArray[np.float64], max_area: float) -> npt.NDArray[np.intp]:

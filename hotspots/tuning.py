@@ -59,7 +59,7 @@ from .backtest import (
     simplified,
 )
 from .cluster import BUSIER_THAN, suggest_min_samples_each
-from .cluster_maps import cluster_map
+from .cluster_maps import cluster_map, cluster_outlines
 from .footprint import DEFAULT_MARGIN
 from .size_limit import MAX_HOTSPOT_KM2, hotspot_labels, outlines_of
 
@@ -188,7 +188,7 @@ def _candidate_scores(
         if not hasattr(local, "study"):
             local.study = shapely.from_wkb(shapely.to_wkb(study))
         fold = fits[task[0]]
-        polygons = cluster_map(
+        polygons = cluster_outlines(
             fold.fit,
             eps=eps_list[task[1]],
             min_samples=task[2],

@@ -407,7 +407,7 @@ def test_grouped_fold_maps_equal_the_plain_group_by_group_cut(incidents, harmed)
         groups=np.concatenate(group_of),
         max_area=MAX_SHARE * found.study_area.geometry.area,
     )
-    got = _grouped_fit_map(incidents, fit, found, names.replace("", np.nan), harmed)
+    got = list(_grouped_fit_map(incidents, fit, found, names.replace("", np.nan), harmed))
     assert len(got) == len(plain) >= 2
     assert all(a.equals_exact(b, 0) for a, b in zip(got, plain, strict=True))
 
