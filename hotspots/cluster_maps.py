@@ -24,8 +24,10 @@ __all__ = ["cluster_map", "cluster_outlines"]
 # A lazy map first draws the clusters whose area bounds, densest first, add up to this much
 # of its area ...
 _FIRST_DRAWN = 1.1
-# ... and, when every drawn one is taken, this many more at a time.
+# ... and, when every drawn one is taken, this many more at a time; undrawn ones that could
+# come before one drawn are drawn at least this many at a time.
 _NEXT_DRAWN = 256
+_AHEAD = 64
 
 
 def cluster_map(
@@ -107,7 +109,8 @@ def cluster_outlines(
         if waiting and (not len(left) or -waiting[0][0] > most[left[0]]):
             yield heapq.heappop(waiting)[3]
         elif waiting:  # undrawn clusters that could be denser than the densest drawn one
-            draw(left[most[left] >= -waiting[0][0]])
+            # (and the next few that could: fewer, larger drawings)
+            draw(left[: max(int(np.count_nonzero(most[left] >= -waiting[0][0])), _AHEAD)])
         elif len(left):
             draw(left[:_NEXT_DRAWN])
         else:
@@ -138,6 +141,8 @@ class _Candidates:
                 for g in np.unique(groups)
             ]
         self.parts: list[tuple[MapPoints, npt.NDArray[np.int64], dict[int, BaseGeometry]]] = []
+        # each part's bounds of its clusters' areas, when choosing the clusters worked them out
+        self.known: list[tuple[dict[int, float], dict[int, float]]] = []
         number: list[tuple[int, int]] = []
         held: list[npt.NDArray[np.float64]] = []
         per: list[npt.NDArray[np.int64]] = []
@@ -153,8 +158,9 @@ class _Candidates:
                 outlines=drawn,
                 distinct=True,  # a MapPoints' points
             )
+            known: tuple[dict[int, float], dict[int, float]] = ({}, {})
             if max_area is not None:
-                labels = _densest_clusters(part, labels, (margin, eps), 2.0 * max_area)
+                labels = _densest_clusters(part, labels, (margin, eps), 2.0 * max_area, known)
             member = labels >= 0
             keys = np.unique(labels[member])
             number += [(len(self.parts), int(k)) for k in keys]
@@ -163,6 +169,7 @@ class _Candidates:
             )
             per.append(np.bincount(labels[member])[keys])
             self.parts.append((part, labels, drawn))
+            self.known.append(known)
         self.number = number
         self.held = np.concatenate(held) if held else np.zeros(0)
         self.points_per = np.concatenate(per) if per else np.zeros(0, dtype=np.int64)
@@ -184,12 +191,13 @@ class _Candidates:
         """Each cluster's upper and lower bound of its outline's area, m²."""
         upper, lower = np.zeros(len(self.number)), np.zeros(len(self.number))
         at = {key: k for k, key in enumerate(self.number)}
-        for p, (part, labels, _) in enumerate(self.parts):
-            floors: dict[int, float] = {}
-            for label, value in outline_area_bound(
-                part.xy, labels, margin=self.margin, floors=floors
-            ).items():
-                upper[at[p, label]], lower[at[p, label]] = value, floors[label]
+        for p, ((part, labels, _), (bound, floors)) in enumerate(
+            zip(self.parts, self.known, strict=True)
+        ):
+            if not bound:
+                bound = outline_area_bound(part.xy, labels, margin=self.margin, floors=floors)
+            for label in np.unique(labels[labels >= 0]).tolist():
+                upper[at[p, label]], lower[at[p, label]] = bound[label], floors[label]
         return upper, lower
 
 
@@ -198,13 +206,15 @@ def _densest_clusters(
     labels: npt.NDArray[np.int64],
     setting: tuple[float, float],
     area: float,
+    bounds: tuple[dict[int, float], dict[int, float]] | None = None,
 ) -> npt.NDArray[np.int64]:
     """``labels`` with clusters beyond the densest ``area`` m² (by area bound) set to noise.
 
     ``setting``: the outline margin and DBSCAN's eps. When the clusters' bounds that need no
     spanning tree (:func:`treeless_bound`) add up to no more than ``area``, all are kept as
     they are: the same answer without the trees (a city's thousands of clusters, under a
-    budget they fill far less than twice)."""
+    budget they fill far less than twice). ``bounds``, when given, receives the upper and
+    lower bounds of the clusters' areas it worked out (none without the trees)."""
     margin, eps = setting
     member = labels >= 0
     if not member.any():
@@ -214,7 +224,11 @@ def _densest_clusters(
         treeless = float(treeless_bound(points_per[points_per > 0], eps, margin).sum())
     if treeless <= area:
         return labels
-    bound = outline_area_bound(points.xy, labels, margin=margin)
+    bound = outline_area_bound(
+        points.xy, labels, margin=margin, floors=None if bounds is None else bounds[1]
+    )
+    if bounds is not None:
+        bounds[0].update(bound)
     if not bound:
         return labels
     keys = np.array(sorted(bound))
