@@ -98,6 +98,15 @@ class KeptResults(Generic[V]):
                     self._weight -= weight
         return cast(list[V], found)  # every position filled above
 
+    def known(self, keys: Sequence[Hashable]) -> list[V | None]:
+        """The result kept for each key, None where there is none (nothing worked out)."""
+        with self._lock:
+            found = [self._items.get(key) for key in keys]
+            for key, hit in zip(keys, found, strict=True):
+                if hit is not None:
+                    self._items.move_to_end(key)
+        return [None if hit is None else hit[0] for hit in found]
+
     def clear(self) -> None:
         """Forget every result kept."""
         with self._lock:

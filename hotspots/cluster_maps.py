@@ -8,7 +8,7 @@ square metre. With ``max_area`` only the clusters that can reach that much area 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -71,7 +71,7 @@ def cluster_outlines(
     max_km2: float | None = MAX_HOTSPOT_KM2,
     groups: npt.NDArray[np.int64] | None = None,
     max_area: float | None = None,
-) -> Iterator[BaseGeometry]:
+) -> Iterable[BaseGeometry]:
     """:func:`cluster_map`'s outlines one at a time, in the same order, each drawn only when
     it is asked for and no undrawn cluster can come before it.
 
@@ -80,18 +80,28 @@ def cluster_outlines(
     area bounds, densest first, add up to :data:`_FIRST_DRAWN` of it; then, before yielding
     the densest drawn outline, every undrawn cluster whose density could be higher (its
     incidents over the floor of its area, :func:`hotspots.tree_area.buffer_area_floors`).
+    Where the map takes every cluster anyway (their area bounds add up to no more than
+    ``max_area``, or no ``max_area``), they are drawn at once and come as a list.
     """
     found = _Candidates(points, eps, min_samples, (margin, max_km2, max_area), groups)
     n, held = len(found.held), found.held
     with np.errstate(invalid="ignore"):  # (an infinite eps: no bound, NaN: drawn lazily)
         treeless = float(treeless_bound(found.points_per, eps, margin).sum())
-    if max_area is None or treeless <= max_area:  # every cluster is taken: drawn at once
+    # lazily only where choosing the candidates drew their trees (their bounds, over twice
+    # the map, are kept) and the bounds say the map cannot take them all
+    if max_area is None or treeless <= 2.0 * max_area or found.bounds()[0].sum() <= max_area:
+        # every cluster is taken: drawn at once (a list: a map takes it whole)
         shapes = found.draw(np.arange(n))
         areas = shapely.area(np.asarray(shapes, dtype=object)) if n else np.zeros(0)
-        for i in np.lexsort((np.arange(n), -held, -held / areas)):
-            yield shapes[i]
-        return
-    bound, floor = found.bounds()
+        return [shapes[i] for i in np.lexsort((np.arange(n), -held, -held / areas))]
+    return _drawn_as_taken(found, max_area)
+
+
+def _drawn_as_taken(found: _Candidates, max_area: float) -> Iterator[BaseGeometry]:
+    """The candidates' outlines densest first, each drawn only when no undrawn one can come
+    before it (:func:`cluster_outlines`)."""
+    n, held = len(found.held), found.held
+    bound, floor = found.bounds(floors=True)
     most = held / floor  # at least each cluster's density
     by_most = np.argsort(-most, kind="stable")
     waiting: list[tuple[float, float, int, BaseGeometry]] = []  # drawn, densest first
@@ -141,9 +151,10 @@ class _Candidates:
                 for g in np.unique(groups)
             ]
         self.parts: list[tuple[MapPoints, npt.NDArray[np.int64], dict[int, BaseGeometry]]] = []
-        # each part's bounds of its clusters' areas, when choosing the clusters worked them out
-        self.known: list[tuple[dict[int, float], dict[int, float]]] = []
-        number: list[tuple[int, int]] = []
+        part_of: list[npt.NDArray[np.intp]] = []
+        self.counts: list[int] = []  # each part's clusters
+        self.known: list[dict[int, float]] = []
+        label_of: list[npt.NDArray[np.int64]] = []
         held: list[npt.NDArray[np.float64]] = []
         per: list[npt.NDArray[np.int64]] = []
         for part, needed_here in parts if len(points.xy) else []:
@@ -158,46 +169,55 @@ class _Candidates:
                 outlines=drawn,
                 distinct=True,  # a MapPoints' points
             )
-            known: tuple[dict[int, float], dict[int, float]] = ({}, {})
+            bound: dict[int, float] = {}  # the clusters' area bounds, if choosing them drew trees
             if max_area is not None:
-                labels = _densest_clusters(part, labels, (margin, eps), 2.0 * max_area, known)
+                labels = _densest_clusters(part, labels, (margin, eps), 2.0 * max_area, bound)
             member = labels >= 0
             keys = np.unique(labels[member])
-            number += [(len(self.parts), int(k)) for k in keys]
+            part_of.append(np.full(len(keys), len(self.parts), dtype=np.intp))
+            label_of.append(keys)
+            self.counts.append(len(keys))
             held.append(
                 np.bincount(labels[member], weights=part.counts[member])[keys].astype(float)
             )
             per.append(np.bincount(labels[member])[keys])
             self.parts.append((part, labels, drawn))
-            self.known.append(known)
-        self.number = number
+            self.known.append(bound)
+        # cluster k is label label_of[k] of part part_of[k]
+        self.part_of = np.concatenate(part_of) if part_of else np.zeros(0, dtype=np.intp)
+        self.label_of = np.concatenate(label_of) if label_of else np.zeros(0, dtype=np.int64)
         self.held = np.concatenate(held) if held else np.zeros(0)
         self.points_per = np.concatenate(per) if per else np.zeros(0, dtype=np.int64)
 
     def draw(self, which: npt.NDArray[np.intp]) -> list[BaseGeometry]:
         """The outlines of clusters ``which``, in that order."""
-        wanted: dict[int, list[int]] = {}
-        for k in which.tolist():
-            wanted.setdefault(self.number[k][0], []).append(self.number[k][1])
-        shapes: dict[tuple[int, int], BaseGeometry] = {}
-        for p, labels_wanted in wanted.items():
-            part, labels, drawn = self.parts[p]
-            only = np.where(np.isin(labels, labels_wanted), labels, -1)
-            for label, shape in outlines_of(part.xy, only, self.margin, drawn).items():
-                shapes[p, label] = shape
-        return [shapes[self.number[k]] for k in which.tolist()]
+        out = np.empty(len(which), dtype=object)
+        for p, (part, labels, drawn) in enumerate(self.parts):
+            at = np.flatnonzero(self.part_of[which] == p)
+            wanted = self.label_of[which[at]]
+            if not len(at):
+                continue
+            whole = len(wanted) == self.counts[p]  # every cluster of the part
+            only = labels if whole else np.where(np.isin(labels, wanted), labels, -1)
+            shapes = outlines_of(part.xy, only, self.margin, drawn)
+            out[at] = [shapes[label] for label in wanted.tolist()]
+        return list(out)
 
-    def bounds(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """Each cluster's upper and lower bound of its outline's area, m²."""
-        upper, lower = np.zeros(len(self.number)), np.zeros(len(self.number))
-        at = {key: k for k, key in enumerate(self.number)}
-        for p, ((part, labels, _), (bound, floors)) in enumerate(
-            zip(self.parts, self.known, strict=True)
-        ):
-            if not bound:
-                bound = outline_area_bound(part.xy, labels, margin=self.margin, floors=floors)
-            for label in np.unique(labels[labels >= 0]).tolist():
-                upper[at[p, label]], lower[at[p, label]] = bound[label], floors[label]
+    def bounds(
+        self, floors: bool = False
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Each cluster's upper bound of its outline's area, m² (those choosing the clusters
+        worked out, where it did), and with ``floors`` its lower bound (else zeros)."""
+        upper, lower = np.zeros(len(self.held)), np.zeros(len(self.held))
+        for p, (part, labels, _) in enumerate(self.parts):  # the candidates' trees alone
+            below: dict[int, float] | None = {} if floors else None
+            bound = self.known[p]
+            if floors or not bound:
+                bound = outline_area_bound(part.xy, labels, margin=self.margin, floors=below)
+            mine = np.flatnonzero(self.part_of == p)
+            upper[mine] = [bound[label] for label in self.label_of[mine].tolist()]
+            if below is not None:
+                lower[mine] = [below[label] for label in self.label_of[mine].tolist()]
         return upper, lower
 
 
@@ -206,15 +226,14 @@ def _densest_clusters(
     labels: npt.NDArray[np.int64],
     setting: tuple[float, float],
     area: float,
-    bounds: tuple[dict[int, float], dict[int, float]] | None = None,
+    bounds: dict[int, float] | None = None,
 ) -> npt.NDArray[np.int64]:
     """``labels`` with clusters beyond the densest ``area`` m² (by area bound) set to noise.
 
     ``setting``: the outline margin and DBSCAN's eps. When the clusters' bounds that need no
     spanning tree (:func:`treeless_bound`) add up to no more than ``area``, all are kept as
     they are: the same answer without the trees (a city's thousands of clusters, under a
-    budget they fill far less than twice). ``bounds``, when given, receives the upper and
-    lower bounds of the clusters' areas it worked out (none without the trees)."""
+    budget they fill far less than twice). ``bounds`` receives the bounds worked out."""
     margin, eps = setting
     member = labels >= 0
     if not member.any():
@@ -224,11 +243,9 @@ def _densest_clusters(
         treeless = float(treeless_bound(points_per[points_per > 0], eps, margin).sum())
     if treeless <= area:
         return labels
-    bound = outline_area_bound(
-        points.xy, labels, margin=margin, floors=None if bounds is None else bounds[1]
-    )
+    bound = outline_area_bound(points.xy, labels, margin=margin)
     if bounds is not None:
-        bounds[0].update(bound)
+        bounds.update(bound)
     if not bound:
         return labels
     keys = np.array(sorted(bound))

@@ -368,11 +368,16 @@ def drawn_area_floors(
     # in the outline's order (hotspot_footprints sorts by x, then y): with ties between
     # distances the spanning tree depends on the order, and the floor must be of its tree
     ordered = [np.ascontiguousarray(pts[np.lexsort((pts[:, 1], pts[:, 0]))]) for pts in clouds]
+    keys = [(digest(pts.tobytes()), width) for pts in ordered]
     floors = np.zeros(len(ordered))
-    if enough < math.inf:
-        floors = buffer_area_floors(ordered, _trees(ordered), width * _EXACT_SHRINK)
+    if enough < math.inf:  # the tree's floor where no drawing is kept
+        kept = _FLOORS.known(keys)
+        fresh = [i for i, floor in enumerate(kept) if floor is None]
+        floors[:] = [0.0 if floor is None else floor for floor in kept]
+        sets = [ordered[i] for i in fresh]
+        floors[fresh] = buffer_area_floors(sets, _trees(sets), width * _EXACT_SHRINK)
     todo = [i for i in range(len(ordered)) if not floors[i] > enough]
-    keys = [(digest(ordered[i].tobytes()), width) for i in todo]
+    keys = [keys[i] for i in todo]
 
     def draw(which: list[int]) -> list[float]:
         shapes = _outlines(

@@ -40,6 +40,18 @@ def test_only_the_keys_not_kept_are_worked_out_and_the_oldest_go_first() -> None
     assert asked[-1] == ["b"]
 
 
+def test_known_tells_what_is_kept_without_working_anything_out() -> None:
+    """``known`` answers from what is kept (None for the rest), and counts as a use: the key
+    it found is not the next to go."""
+    kept: KeptResults[str] = KeptResults(2)
+    kept.results(["a", "b"], lambda todo: ["A", "B"][: len(todo)])
+    assert kept.known(["b", "z", "a"]) == ["B", None, "A"]
+    assert len(kept) == 2  # nothing added
+    kept.known(["a"])
+    kept.results(["c"], lambda todo: ["C"])
+    assert kept.known(["a", "b", "c"]) == ["A", None, "C"]  # "b" went, not "a"
+
+
 @settings(max_examples=50, deadline=None)
 @given(
     calls=st.lists(st.lists(st.integers(0, 12), max_size=8), max_size=12),
