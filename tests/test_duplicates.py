@@ -76,3 +76,25 @@ def test_duplicates_follow_the_plain_rules(data: list[tuple]) -> None:
     out = mark_duplicates(frame, code, has_id, repeat_ok, Notes(), xy=(x, np.zeros(n)))
     assert code.tolist() == want_code.tolist()
     assert list(out["incident_id"]) == want_ids
+
+
+def test_a_duplicate_far_away_does_not_choose_the_crs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The reader projects the rows while it marks the duplicates: a repeated id placed in
+    Paris (a row the duplicates drop) would make the rows choose a UTM zone, and 40 of them
+    across the Atlantic no CRS at all; the CRS is the one the rows left choose (British
+    National Grid), the same rows used as when nothing is repeated."""
+    from hotspots import read_incidents
+    from tests.conftest import make_street_rows, write_street_folder
+
+    rows = [r for r in make_street_rows() if r[1] == "2024-01" and r[0]][:200]
+    plain, _ = read_incidents(write_street_folder(tmp_path / "plain", rows))
+    for far in ([("2.35", "48.85")], [("-74.0", "40.7")] * 40):
+        repeats = [
+            [row[0], "2024-02", *row[2:4], lon, lat, *row[6:]]
+            for row, (lon, lat) in zip(rows[: len(far)], far, strict=True)
+        ]
+        folder = write_street_folder(tmp_path / far[0][0], rows + repeats)
+        incidents, report = read_incidents(folder)
+        assert report.crs == "EPSG:27700"
+        assert report.dropped == {"duplicate id": len(far)}
+        assert incidents.geometry.geom_equals(plain.geometry).all()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from .._points import keep_points_xy, shared_points
 from .._text import list_some
 from ..columns import INCIDENT_COLUMNS
 from ..crs import choose_crs, parse_crs, project_xy
-from ..errors import InputFileError, ParameterError
+from ..errors import InputError, InputFileError, ParameterError
 from .checks import CODES, REASONS, mark_duplicates, row_codes
 from .generic_csv import read_csv_table, read_generic_table
 from .parts import FloatArray, Part, wgs84_crs
@@ -246,13 +247,25 @@ def read_incidents(
             f"{what}: no rows (only headers or empty lists); give files with incidents."
         )
 
-    frame = mark_duplicates(
-        rows.frame, code, rows.has_id, rows.repeat_ok, notes, xy=(rows.x, rows.y)
-    )
+    # the duplicates (by ids) and the projection (by coordinates) side by side: the rows
+    # alive before the duplicates are marked are projected, and the projection is taken for
+    # the rows left when the CRS those rows choose is the same (else worked out again)
+    before = code == 0
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        marked = pool.submit(
+            mark_duplicates, rows.frame, code, rows.has_id, rows.repeat_ok, notes, (rows.x, rows.y)
+        )
+        try:
+            early: tuple[pyproj.CRS, FloatArray, FloatArray, FloatArray] | None = _projected_rows(
+                parts, rows, before, work_crs, what
+            )
+        except InputError:
+            early = None  # perhaps for rows that are duplicates: worked out again below
+        frame = marked.result()
     release_free_memory()  # the parse's and the checks' copies: back before the projection
     if not (code == 0).any():
         raise _nothing_usable(code, what)
-    work_crs, gx, gy = _project(parts, rows, work_crs, what)
+    work_crs, gx, gy = _project(parts, rows, work_crs, what, early)
     if study_area is not None:
         _keep_inside(study_area, work_crs, code, gx, gy)
     alive = code == 0
@@ -361,29 +374,55 @@ def _nothing_usable(code: npt.NDArray[np.int8], what: str) -> InputFileError:
 
 
 def _project(
-    parts: list[Part], rows: _Stacked, work_crs: pyproj.CRS | None, what: str
+    parts: list[Part],
+    rows: _Stacked,
+    work_crs: pyproj.CRS | None,
+    what: str,
+    early: tuple[pyproj.CRS, FloatArray, FloatArray, FloatArray] | None = None,
 ) -> tuple[pyproj.CRS, FloatArray, FloatArray]:
     """The working CRS (chosen from the usable rows when not given) and the rows in it.
 
     Rows that cannot be projected are coded out of range (in place on ``rows.code``).
+    ``early``: :func:`_projected_rows` of a superset of the usable rows, taken when the
+    usable rows choose the same CRS (a row outside them keeps its numbers: nothing reads
+    them).
     """
-    code, x, y, part_of = rows.code, rows.x, rows.y, rows.part_of
-    n = len(code)
+    code = rows.code
     alive = code == 0
+    if early is not None:
+        crs, gx, gy, lonlat = early
+        if work_crs is None and not crs.equals(choose_crs(*lonlat[:, alive], source=what)):
+            early = None
+    if early is None:
+        crs, gx, gy, _ = _projected_rows(parts, rows, alive, work_crs, what)
+    code[alive & ~(np.isfinite(gx) & np.isfinite(gy))] = CODES[OUT_OF_RANGE]
+    return crs, gx, gy
+
+
+def _projected_rows(
+    parts: list[Part],
+    rows: _Stacked,
+    alive: npt.NDArray[np.bool_],
+    work_crs: pyproj.CRS | None,
+    what: str,
+) -> tuple[pyproj.CRS, FloatArray, FloatArray, FloatArray]:
+    """The working CRS (chosen from the ``alive`` rows when not given), the ``alive`` rows in
+    it (NaN for the rest), and their longitude and latitude (a 2 x n array; NaN when the CRS
+    was given)."""
+    x, y, part_of = rows.x, rows.y, rows.part_of
+    n = len(x)
+    lonlat = np.full((2, n), np.nan)
     if work_crs is None:
-        lon = np.full(n, np.nan)
-        lat = np.full(n, np.nan)
         for i, p in enumerate(parts):
             m = alive & (part_of == i)
-            lon[m], lat[m] = project_xy(p.crs, wgs84_crs(), x[m], y[m])
-        work_crs = choose_crs(lon[alive], lat[alive], source=what)
+            lonlat[0, m], lonlat[1, m] = project_xy(p.crs, wgs84_crs(), x[m], y[m])
+        work_crs = choose_crs(lonlat[0, alive], lonlat[1, alive], source=what)
     gx = np.full(n, np.nan)
     gy = np.full(n, np.nan)
     for i, p in enumerate(parts):
         m = alive & (part_of == i)
         gx[m], gy[m] = project_xy(p.crs, work_crs, x[m], y[m])
-    code[alive & ~(np.isfinite(gx) & np.isfinite(gy))] = CODES[OUT_OF_RANGE]
-    return work_crs, gx, gy
+    return work_crs, gx, gy, lonlat
 
 
 def _keep_inside(
