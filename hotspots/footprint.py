@@ -65,8 +65,8 @@ _SPLIT_EDGES = 512
 _PIECE_EDGES = 64
 # From this many outlines on, they are buffered in two threads.
 _THREADED_BUFFERS = 64
-# The spanning trees of the large clusters last seen, by their points' bytes: a cluster's
-# tree is asked for its area bound and again to draw it (and by every analysis of the same
+# The spanning trees of the clusters last seen, by their points' bytes: a cluster's tree is
+# asked for its area bounds and again to draw it (and by every analysis of the same
 # incidents). At most _TREE_MEMO_BYTES of points are kept; then it starts afresh.
 _TREE_MEMO: dict[bytes, NDArray[np.intp]] = {}
 _TREE_MEMO_BYTES = 32 * 2**20
@@ -74,9 +74,7 @@ _TREE_MEMO_BYTES_USED = 0
 _tree_memo_lock = threading.Lock()
 # The outlines last drawn, by their cluster's unique points and the setting: moving the
 # dashboard's distance leaves most clusters' points as they were (by vertices: ~32 MB).
-_DRAWN: KeptResults[Polygon | MultiPolygon] = KeptResults(
-    2_000_000, weigh=shapely.get_num_coordinates
-)
+_DRAWN: KeptResults[Polygon | MultiPolygon] = KeptResults(2_000_000, shapely.get_num_coordinates)
 #: The coarse drawing of :func:`drawn_area_floors`: this share of the margin, ...
 _FLOOR_SHRINK = 0.97
 #: ... and this many segments per quarter circle.
@@ -89,7 +87,6 @@ _EXACT_SHRINK = 0.98
 #: not sorted, to find their distinct cells.
 _CELL_MAP_MIN = 1 << 16
 _CELL_MAP_PER_POINT = 8
-
 # The floors last worked out, by their cluster's unique points and the margin.
 _FLOORS: KeptResults[float] = KeptResults(100_000)
 
@@ -411,19 +408,38 @@ def _unique_cells(ij: NDArray[np.int64]) -> NDArray[np.int64]:
 
 
 def _trees(clouds: list[NDArray[np.float64]]) -> list[NDArray[np.intp]]:
-    """:func:`_tree` of every point set; the small ones in batches of one size (Prim's run on
-    all of them at once: the same edges, without a Python loop per cluster)."""
+    """:func:`_tree` of every point set, remembered by its points; the small ones in batches
+    of one size (Prim's run on all of them at once: the same edges, without a Python loop)."""
     out: list[NDArray[np.intp]] = [np.zeros((0, 2), dtype=np.intp)] * len(clouds)
     sizes = np.array([len(c) for c in clouds], dtype=np.intp)
-    for k in np.flatnonzero(sizes > _DENSE_TREE_MAX):
-        out[k] = _large_tree(clouds[k])
-    small = np.flatnonzero((sizes >= 2) & (sizes <= _DENSE_TREE_MAX))
-    small = small[np.argsort(sizes[small], kind="stable")]
-    for batch in np.array_split(small, max(1, math.ceil(len(small) * _DENSE_TREE_MAX**2 / 2e6))):
-        if len(batch):
-            for k, edges in zip(batch, _prim_batch([clouds[k] for k in batch]), strict=True):
-                out[k] = edges
+    for big in np.flatnonzero(sizes > _DENSE_TREE_MAX).tolist():
+        out[big] = _large_tree(clouds[big])
+    small = np.flatnonzero((sizes >= 2) & (sizes <= _DENSE_TREE_MAX)).tolist()
+    keys = {k: np.ascontiguousarray(clouds[k], dtype=np.float64).tobytes() for k in small}
+    with _tree_memo_lock:  # (a map's clusters' trees are asked for its bounds and drawing)
+        kept = {k: _TREE_MEMO.get(key) for k, key in keys.items()}
+    todo = np.array([k for k in small if kept[k] is None], dtype=np.intp)
+    todo = todo[np.argsort(sizes[todo], kind="stable")]
+    for batch in np.array_split(todo, max(1, math.ceil(len(todo) * _DENSE_TREE_MAX**2 / 2e6))):
+        made = _prim_batch([clouds[k] for k in batch]) if len(batch) else []
+        for k, edges in zip(batch.tolist(), made, strict=True):
+            kept[k] = _kept_tree(keys[k], edges.copy())
+    for k, tree in kept.items():
+        out[k] = tree if tree is not None else out[k]  # (every one worked out above)
     return out
+
+
+def _kept_tree(key: bytes, edges: NDArray[np.intp]) -> NDArray[np.intp]:
+    """``edges`` remembered (read-only) as the tree of the points whose bytes are ``key``."""
+    global _TREE_MEMO_BYTES_USED
+    edges.flags.writeable = False
+    with _tree_memo_lock:
+        if _TREE_MEMO_BYTES_USED + len(key) > _TREE_MEMO_BYTES:
+            _TREE_MEMO.clear()
+            _TREE_MEMO_BYTES_USED = 0
+        _TREE_MEMO[key] = edges
+        _TREE_MEMO_BYTES_USED += len(key)
+    return edges
 
 
 def _large_tree(pts: NDArray[np.float64]) -> NDArray[np.intp]:
@@ -433,16 +449,7 @@ def _large_tree(pts: NDArray[np.float64]) -> NDArray[np.intp]:
         edges = _TREE_MEMO.get(key)
     if edges is not None:
         return edges
-    edges = _delaunay_tree(pts)
-    edges.flags.writeable = False
-    global _TREE_MEMO_BYTES_USED
-    with _tree_memo_lock:
-        if _TREE_MEMO_BYTES_USED + len(key) > _TREE_MEMO_BYTES:
-            _TREE_MEMO.clear()
-            _TREE_MEMO_BYTES_USED = 0
-        _TREE_MEMO[key] = edges
-        _TREE_MEMO_BYTES_USED += len(key)
-    return edges
+    return _kept_tree(key, _delaunay_tree(pts))
 
 
 def _prim_batch(clouds: list[NDArray[np.float64]]) -> list[NDArray[np.intp]]:
