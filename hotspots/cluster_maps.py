@@ -85,7 +85,7 @@ def cluster_outlines(
     """
     found = _Candidates(points, eps, min_samples, (margin, max_km2, max_area), groups)
     n, held = len(found.held), found.held
-    with np.errstate(invalid="ignore"):  # (an infinite eps: no bound, NaN: drawn lazily)
+    with np.errstate(invalid="ignore"):  # (an infinite eps: no such bound, NaN: trees decide)
         treeless = float(treeless_bound(found.points_per, eps, margin).sum())
     # lazily only where choosing the candidates drew their trees (their bounds, over twice
     # the map, are kept) and the bounds say the map cannot take them all
