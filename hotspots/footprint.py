@@ -408,24 +408,31 @@ def _unique_cells(ij: NDArray[np.int64]) -> NDArray[np.int64]:
 
 
 def _trees(clouds: list[NDArray[np.float64]]) -> list[NDArray[np.intp]]:
-    """:func:`_tree` of every point set, remembered by its points; the small ones in batches
-    of one size (Prim's run on all of them at once: the same edges, without a Python loop)."""
+    """:func:`_tree` of every point set, remembered by its points' bytes (read-only); the
+    small ones in batches of one size (Prim's run on all of them at once: the same edges,
+    without a Python loop), the large ones from their triangulation."""
     out: list[NDArray[np.intp]] = [np.zeros((0, 2), dtype=np.intp)] * len(clouds)
-    sizes = np.array([len(c) for c in clouds], dtype=np.intp)
-    for big in np.flatnonzero(sizes > _DENSE_TREE_MAX).tolist():
-        out[big] = _large_tree(clouds[big])
-    small = np.flatnonzero((sizes >= 2) & (sizes <= _DENSE_TREE_MAX)).tolist()
-    keys = {k: np.ascontiguousarray(clouds[k], dtype=np.float64).tobytes() for k in small}
-    with _tree_memo_lock:  # (a map's clusters' trees are asked for its bounds and drawing)
+    keys = {
+        k: np.ascontiguousarray(pts, dtype=np.float64).tobytes()
+        for k, pts in enumerate(clouds)
+        if len(pts) >= 2
+    }
+    with _tree_memo_lock:  # (a cluster's tree is asked for its bounds and its drawing)
         kept = {k: _TREE_MEMO.get(key) for k, key in keys.items()}
-    todo = np.array([k for k in small if kept[k] is None], dtype=np.intp)
-    todo = todo[np.argsort(sizes[todo], kind="stable")]
-    for batch in np.array_split(todo, max(1, math.ceil(len(todo) * _DENSE_TREE_MAX**2 / 2e6))):
+    todo: list[int] = []
+    for k, tree in kept.items():
+        if tree is not None:
+            out[k] = tree
+        elif len(clouds[k]) > _DENSE_TREE_MAX:
+            out[k] = _kept_tree(keys[k], _delaunay_tree(clouds[k]))
+        else:
+            todo.append(k)
+    small = np.array(todo, dtype=np.intp)
+    small = small[np.argsort([len(clouds[k]) for k in todo], kind="stable")]
+    for batch in np.array_split(small, max(1, math.ceil(len(small) * _DENSE_TREE_MAX**2 / 2e6))):
         made = _prim_batch([clouds[k] for k in batch]) if len(batch) else []
         for k, edges in zip(batch.tolist(), made, strict=True):
-            kept[k] = _kept_tree(keys[k], edges.copy())
-    for k, tree in kept.items():
-        out[k] = tree if tree is not None else out[k]  # (every one worked out above)
+            out[k] = _kept_tree(keys[k], edges.copy())  # (a copy: not the batch's array)
     return out
 
 
@@ -440,16 +447,6 @@ def _kept_tree(key: bytes, edges: NDArray[np.intp]) -> NDArray[np.intp]:
         _TREE_MEMO[key] = edges
         _TREE_MEMO_BYTES_USED += len(key)
     return edges
-
-
-def _large_tree(pts: NDArray[np.float64]) -> NDArray[np.intp]:
-    """:func:`_delaunay_tree` of ``pts``, remembered by the points' bytes (read-only)."""
-    key = np.ascontiguousarray(pts, dtype=np.float64).tobytes()
-    with _tree_memo_lock:
-        edges = _TREE_MEMO.get(key)
-    if edges is not None:
-        return edges
-    return _kept_tree(key, _delaunay_tree(pts))
 
 
 def _prim_batch(clouds: list[NDArray[np.float64]]) -> list[NDArray[np.intp]]:

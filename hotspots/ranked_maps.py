@@ -196,7 +196,8 @@ def ranked_map(
         clipped = clip(np.asarray(polygons if whole else list(polygons), dtype=object), study)
         kept = _prefix(shapely.area(clipped), max_area)
         return RankedMap(clipped[kept], shapely.area(clipped[kept]))
-    items, size = iter(polygons), len(polygons) if whole else _STREAMED  # type: ignore[arg-type]
+    items = iter(polygons)
+    size = len(polygons) if isinstance(polygons, Sequence | np.ndarray) else _STREAMED
     clipped = np.zeros(0, dtype=object)
     pieces: list[BaseGeometry | None] = []
     total = 0.0
