@@ -1,12 +1,15 @@
 """A London-like data.police.uk street CSV of any size, for the city-scale benchmarks.
 
-    python benchmarks/london_like.py ROWS OUT.csv [--seed 0]
+    python benchmarks/london_like.py ROWS OUT.csv [--seed 0] [--exact]
 
 The layout issue 12 measured: a 40 km square of central/greater London, 400 hotspots (Gaussian,
 sigma 60-400 m, lognormal shares) holding 60% of incidents and 40% uniform background, every
 incident snapped to the nearest of 125,000 map points (as data.police.uk anonymises), twelve
 months of 2024, eight crime types, a street name per map point and a 64-hex crime id (blank for
 anti-social behaviour, as in the real files). Written with pyarrow's CSV writer in one pass.
+
+``--exact``: the incidents where they fell, not snapped (a force's own records, exact to the
+metre: as many distinct points as incidents), each still named by its nearest map point's street.
 """
 
 from __future__ import annotations
@@ -38,8 +41,11 @@ STREET_WORDS = [
 STREET_KINDS = ["Street", "Road", "Lane", "Avenue", "Grove", "Way", "Place", "Close"]
 
 
-def london_like_xy(rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Incident coordinates (BNG metres) snapped to map points, and each row's map point."""
+def london_like_xy(
+    rows: int, seed: int = 0, *, exact: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Incident coordinates (BNG metres) snapped to map points (``exact``: where they fell,
+    rounded to the metre), and each row's nearest map point."""
     rng = np.random.default_rng(seed)
     origin = np.asarray(ORIGIN)
     points = rng.uniform(0, SIDE_M, size=(N_MAP_POINTS, 2)) + origin
@@ -50,16 +56,20 @@ def london_like_xy(rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     which = rng.choice(N_HOTSPOTS, size=n_clustered, p=share / share.sum())
     clustered = centres[which] + rng.normal(size=(n_clustered, 2)) * sigma[which, None]
     background = rng.uniform(0, SIDE_M, size=(rows - n_clustered, 2)) + origin
-    _, nearest = cKDTree(points).query(np.concatenate([clustered, background]), workers=-1)
+    fell = np.concatenate([clustered, background])
+    _, nearest = cKDTree(points).query(fell, workers=-1)
     order = rng.permutation(rows)
     nearest = nearest[order]
+    if exact:
+        return np.round(fell[order]), nearest
     return points[nearest], nearest
 
 
-def write_london_like(path: Path, rows: int, seed: int = 0) -> Path:
-    """Write ``rows`` incidents as one data.police.uk street CSV at ``path``."""
+def write_london_like(path: Path, rows: int, seed: int = 0, *, exact: bool = False) -> Path:
+    """Write ``rows`` incidents as one data.police.uk street CSV at ``path`` (``exact``: not
+    snapped to map points)."""
     rng = np.random.default_rng(seed + 1)
-    xy, point = london_like_xy(rows, seed)
+    xy, point = london_like_xy(rows, seed, exact=exact)
     lon, lat = Transformer.from_crs(27700, 4326, always_xy=True).transform(xy[:, 0], xy[:, 1])
     streets = np.array(
         [f"On or near {a} {b}" for a in STREET_WORDS for b in STREET_KINDS]
@@ -104,8 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("rows", type=int)
     parser.add_argument("out", type=Path)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--exact", action="store_true", help="not snapped to map points")
     args = parser.parse_args(argv)
-    write_london_like(args.out, args.rows, args.seed)
+    write_london_like(args.out, args.rows, args.seed, exact=args.exact)
     print(f"wrote {args.rows:,} rows to {args.out}")
     return 0
 
