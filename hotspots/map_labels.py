@@ -34,11 +34,12 @@ import pandas as pd
 import shapely
 from folium.map import Layer
 from folium.template import Template
+from pyproj import CRS
 from scipy.spatial import cKDTree
 
 from ._points import point_rows, unique_points_of
 from ._text import esc
-from .crs import to_metres, to_wgs84
+from .crs import project_xy, to_metres, to_wgs84
 from .profile import street_names
 
 __all__ = [
@@ -346,8 +347,11 @@ def street_candidates(incidents: gpd.GeoDataFrame) -> StreetCandidates:
     table = _street_candidates(metric)
     if not len(table):
         return StreetCandidates(table, metric.crs)
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(table["x"], table["y"]), crs=metric.crs)
-    lonlat = np.round(shapely.get_coordinates(to_wgs84(pts).geometry.to_numpy()), _LABEL_DP)
+    # (the arrays projected as they are: the numbers a frame of their points would get)
+    lon, lat = project_xy(
+        metric.crs, CRS.from_epsg(4326), table["x"].to_numpy(float), table["y"].to_numpy(float)
+    )
+    lonlat = np.round(np.column_stack([lon, lat]), _LABEL_DP)
     code, names = pd.factorize(table["street"].to_numpy(dtype=object), sort=True)
     labels = np.asarray([esc(str(name)) for name in names], dtype=object)
     sizes = np.asarray([labels_bytes([(90.12345, -180.12345, lab)]) for lab in labels])
