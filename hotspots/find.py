@@ -17,7 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
-from ._points import incident_xy
+from ._points import incident_xy, unique_points
 from ._threads import in_order, workers
 from ._validate import check_incidents
 from .backtest import MapPoints
@@ -478,7 +478,7 @@ def _grouped_labels(
         group_codes(groups, incidents.index) if groups is not None else (None, np.array([]))
     )
     if codes is None or len(uniques) < 2:
-        labels, core = hotspot_labels(
+        labels, core = _labels_in_space_order(
             xy,
             weights,
             eps=eps,
@@ -514,7 +514,7 @@ def _grouped_labels(
                 area_km2=float(area_km2),
             )
         sub_drawn: dict[int, BaseGeometry] = {}
-        sub, sub_core = hotspot_labels(
+        sub, sub_core = _labels_in_space_order(
             xy[rows],
             w,
             eps=eps,
@@ -537,6 +537,25 @@ def _grouped_labels(
         drawn.update({k + int(offset): shape for k, shape in sub_drawn.items()})
         core[rows] = sub_core
     return labels, core, per_group
+
+
+def _labels_in_space_order(
+    xy: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64] | None,
+    **setting: Any,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """:func:`hotspot_labels` of the rows, worked out on their distinct map points taken in
+    order of x, then y: DBSCAN numbers its clusters by their first core point and gives a
+    border point the lowest-numbered cluster, so the rows' order would otherwise decide a
+    border point's hotspot (and, through the 1 km² split and the ties of the ranking, more):
+    the same incidents as one file or a folder of monthly files, or in any order, now give
+    the same hotspots."""
+    codes, uxy, uw = unique_points(xy, weights)
+    order = np.lexsort((uxy[:, 1], uxy[:, 0]))
+    place = np.empty_like(order)
+    place[order] = np.arange(len(order))
+    labels, core = hotspot_labels(uxy[order], uw[order], distinct=True, **setting)
+    return labels[place[codes]], core[place[codes]]
 
 
 def _hotspot_ids(

@@ -188,3 +188,49 @@ def test_group_codes_of_categories_are_those_of_the_names(
     assert names.tolist() == list(plain_names) and codes.tolist() == plain.tolist()
     text_codes, text_names = group_codes(groups.astype(object), index)
     assert text_codes.tolist() == codes.tolist() and text_names.tolist() == names.tolist()
+
+
+def _shared_border(order_seed: int) -> object:
+    """Two hotspots and, between them, a map point within reach of a core point of each but
+    itself not busy enough to be a core point (a border point both could claim), the rows in
+    a shuffled order."""
+    import geopandas as gpd
+
+    points = [((0.0, 0.0), 30), ((60.0, 0.0), 1), ((150.0, 0.0), 1), ((240.0, 0.0), 1)]
+    points += [((300.0, 0.0), 30), ((150.0, 900.0), 12)]
+    xy = np.array([p for p, n in points for _ in range(n)])
+    frame = gpd.GeoDataFrame(
+        {
+            "month": pd.to_datetime([f"2024-{1 + k % 6:02d}-01" for k in range(len(xy))]),
+            "category": np.where(np.arange(len(xy)) % 3 == 0, "Drugs", "Robbery"),
+            "location": "On or near Street",
+        },
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs="EPSG:27700",
+    )
+    order = np.random.default_rng(order_seed).permutation(len(frame))
+    return frame.iloc[order].reset_index(drop=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_the_same_incidents_in_any_row_order_give_the_same_hotspots(seed: int) -> None:
+    """DBSCAN gives a border point the lowest-numbered of the clusters reaching it, and numbers
+    clusters by their first core point: in row order, a folder of monthly files and the same
+    incidents in one file could differ. Clustered in map-point order (x, then y), they do not:
+    the point at (150, 0) always joins the hotspot on the left, whichever rows come first."""
+    base = find_hotspots(_shared_border(0), eps=100.0, min_samples=10)
+    frame = _shared_border(seed)
+    got = find_hotspots(frame, eps=100.0, min_samples=10)
+    pd.testing.assert_frame_equal(
+        got.hotspots.drop(columns="geometry"), base.hotspots.drop(columns="geometry")
+    )
+    assert got.hotspots.geometry.geom_equals_exact(base.hotspots.geometry, 0.0).all()
+    xy = incident_xy(frame)
+    at = {p: (xy[:, 0] == p[0]) & (xy[:, 1] == p[1]) for p in [(0.0, 0.0), (150.0, 0.0)]}
+    left = got.hotspot_ids[at[(0.0, 0.0)]].iloc[0]
+    assert (got.hotspot_ids[at[(150.0, 0.0)]] == left).all() and not got.is_core[
+        at[(150.0, 0.0)]
+    ].any()
+    counts = dict(zip(got.hotspots["hotspot_id"], got.hotspots["incidents"], strict=True))
+    assert counts[left] == 32 and sorted(counts.values()) == [12, 31, 32]  # 30 + 1 + the border
