@@ -32,6 +32,7 @@ from .cluster import (
 from .errors import InputError, ParameterError
 from .footprint import DEFAULT_MARGIN, hotspot_footprints
 from .places import location_names
+from .point_sets import space_order
 from .profile import profile_hotspots
 from .size_limit import MAX_HOTSPOT_KM2, hotspot_labels, outlines_of
 from .study_area import StudyArea
@@ -551,7 +552,7 @@ def _labels_in_space_order(
     the same incidents as one file or a folder of monthly files, or in any order, now give
     the same hotspots."""
     codes, uxy, uw = unique_points(xy, weights)
-    order = np.lexsort((uxy[:, 1], uxy[:, 0]))
+    order = space_order(uxy)
     place = np.empty_like(order)
     place[order] = np.arange(len(order))
     labels, core = hotspot_labels(uxy[order], uw[order], distinct=True, **setting)

@@ -17,19 +17,16 @@ import itertools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 
-import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
-from ._points import incident_xy, unique_points
 from .footprint import DEFAULT_MARGIN
 from .kde_cells import kde_cells
+from .point_sets import MapPoints, PointUniverse, map_points
 from .street_shapes import cut_by_neighbours, disc_polygons, polygonal
 
 __all__ = [
@@ -60,73 +57,6 @@ _STREAMED = 128
 NOWHERE = -1
 #: ... and for a point it leaves to the geometry (on or near an edge).
 UNSURE = -2
-
-
-@dataclass(frozen=True)
-class MapPoints:
-    """Unique map points and their counts (or summed weights).
-
-    ``ids`` and ``universe``: each point's index among the :class:`PointUniverse` it was cut
-    from (None when drawn on its own), so that maps drawn from the same universe can find a
-    point's piece by its index rather than by geometry.
-    """
-
-    xy: npt.NDArray[np.float64]
-    counts: npt.NDArray[np.float64]
-    ids: npt.NDArray[np.intp] | None = None
-    universe: PointUniverse | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def total(self) -> float:
-        """All the incidents (or harm) of these points."""
-        return float(self.counts.sum())
-
-    @cached_property
-    def tree(self) -> shapely.STRtree:
-        """A tree of the points, built once: every map of a fold is scored on its test points."""
-        return shapely.STRtree(shapely.points(self.xy))
-
-
-def map_points(incidents: gpd.GeoDataFrame, *, weighted: bool = False) -> MapPoints:
-    """The incidents' unique map points with their counts (``weight`` sums when weighted)."""
-    xy = incident_xy(incidents)
-    if not len(xy):
-        return MapPoints(np.zeros((0, 2)), np.zeros(0))
-    weights = incidents["weight"].to_numpy(dtype=float) if weighted else None
-    _, uxy, uw = unique_points(xy, weights)
-    return MapPoints(uxy, uw)
-
-
-class PointUniverse:
-    """Every row's map point among the distinct map points of a set of rows, found once: the
-    map points of any selection of the rows (:meth:`points`) are then a count, not a search.
-
-    >>> u = PointUniverse(np.array([[0.0, 0.0], [5.0, 5.0], [0.0, 0.0]]))
-    >>> p = u.points(np.array([False, True, True]))
-    >>> p.xy.tolist(), p.counts.tolist(), p.ids.tolist()
-    ([[5.0, 5.0], [0.0, 0.0]], [1.0, 1.0], [1, 0])
-    """
-
-    def __init__(
-        self, xy: npt.NDArray[np.float64], weights: npt.NDArray[np.float64] | None = None
-    ) -> None:
-        if len(xy):
-            self.codes, self.xy, _ = unique_points(xy)
-        else:
-            self.codes, self.xy = np.zeros(0, dtype=np.intp), np.zeros((0, 2))
-        self.weights = None if weights is None else np.asarray(weights, dtype=float)
-
-    def points(self, rows: npt.NDArray[np.bool_]) -> MapPoints:
-        """The map points of the ``rows`` (a mask) with their counts, exactly as
-        :func:`map_points` of those rows gives them (first-appearance order)."""
-        picked = self.codes[rows]
-        if not len(picked):
-            return MapPoints(np.zeros((0, 2)), np.zeros(0), np.zeros(0, np.intp), self)
-        inverse, ids = pd.factorize(picked)
-        weights = None if self.weights is None else self.weights[rows]
-        counts = np.bincount(inverse, weights=weights, minlength=len(ids)).astype(np.float64)
-        ids = np.asarray(ids, dtype=np.intp)
-        return MapPoints(self.xy[ids], counts, ids, self)
 
 
 def simplified(study: BaseGeometry) -> BaseGeometry:

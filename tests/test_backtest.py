@@ -610,3 +610,26 @@ def test_clusters_kept_by_the_loose_bound_are_those_the_trees_keep(seed: int, ep
         fast = _densest_clusters(pts, labels, (25.0, eps), area)
         trees = _densest_clusters(pts, labels, (25.0, math.inf), area)  # always the trees
         assert np.array_equal(fast, trees)
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_the_same_incidents_in_any_row_order_give_the_same_settings_and_backtest(
+    seed: int,
+) -> None:
+    """A fold's map points come in order of x, then y, not in the rows' order: DBSCAN's
+    border points, its cluster numbers and the maps' ties then follow space, so the tuning's
+    choice, the hotspots and every back-test figure are the same for the rows in any order
+    (a folder of monthly files, or the same incidents as one file)."""
+    from hotspots.pipeline import analyse
+
+    frame = a_year_of_sites(seed=12)
+    order = np.random.default_rng(seed).permutation(len(frame))
+    want, got = analyse(frame), analyse(frame.iloc[order].reset_index(drop=True))
+    assert want.backtest is not None and got.backtest is not None
+    assert got.found.params() == want.found.params()
+    pd.testing.assert_frame_equal(got.backtest.table, want.backtest.table)
+    pd.testing.assert_frame_equal(got.backtest.curve, want.backtest.curve)
+    pd.testing.assert_frame_equal(
+        got.hotspots.drop(columns="geometry"), want.hotspots.drop(columns="geometry")
+    )
