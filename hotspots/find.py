@@ -17,7 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
-from ._points import incident_xy, unique_points
+from ._points import incident_xy
 from ._threads import in_order, workers
 from ._validate import check_incidents
 from .backtest import MapPoints
@@ -32,7 +32,7 @@ from .cluster import (
 from .errors import InputError, ParameterError
 from .footprint import DEFAULT_MARGIN, hotspot_footprints
 from .places import location_names
-from .point_sets import space_order
+from .point_sets import PointUniverse
 from .profile import profile_hotspots
 from .size_limit import MAX_HOTSPOT_KM2, hotspot_labels, outlines_of
 from .study_area import StudyArea
@@ -551,12 +551,10 @@ def _labels_in_space_order(
     border point's hotspot (and, through the 1 km² split and the ties of the ranking, more):
     the same incidents as one file or a folder of monthly files, or in any order, now give
     the same hotspots."""
-    codes, uxy, uw = unique_points(xy, weights)
-    order = space_order(uxy)
-    place = np.empty_like(order)
-    place[order] = np.arange(len(order))
-    labels, core = hotspot_labels(uxy[order], uw[order], distinct=True, **setting)
-    return labels[place[codes]], core[place[codes]]
+    universe = PointUniverse(xy, weights)  # (the back-test's folds are cut from one too)
+    points = universe.points(np.ones(len(xy), dtype=bool))
+    labels, core = hotspot_labels(points.xy, points.counts, distinct=True, **setting)
+    return labels[universe.codes], core[universe.codes]
 
 
 def _hotspot_ids(

@@ -30,12 +30,6 @@ def space_order(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.intp]:
     >>> space_order(np.array([[5.0, 1.0], [0.0, 2.0], [5.0, 0.0]])).tolist()
     [1, 2, 0]
     """
-    if len(xy) < 2:
-        return np.arange(len(xy), dtype=np.intp)
-    by_x = np.argsort(xy[:, 0], kind="stable")
-    x = xy[by_x, 0]
-    if not (x[1:] == x[:-1]).any():  # no two share an x (most real points): one sort
-        return by_x.astype(np.intp)
     return np.lexsort((xy[:, 1], xy[:, 0])).astype(np.intp)
 
 
