@@ -27,7 +27,7 @@ from ._points import all_points_xy, unique_points
 from ._validate import check_incidents
 from .crs import WGS84, project_xy
 from .errors import ParameterError
-from .study_area import without_far_outliers
+from .study_area import SPREAD_PERCENTILE, spread_from_median, without_far_outliers
 
 __all__ = [
     "BULK_PERCENTILE",
@@ -43,7 +43,7 @@ __all__ = [
 FEW_INSIDE = 0.5
 #: The bulk of the incidents: those no farther from the median point than this percentile of
 #: the distances (the map's frame, and the ground the incidents cover).
-BULK_PERCENTILE = 99.0
+BULK_PERCENTILE = SPREAD_PERCENTILE
 #: Warn when the boundaries cover more than this many times the incidents' own ground.
 TOO_LARGE = 3.0
 
@@ -109,9 +109,8 @@ def _bulk(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
     incidents cover (a few far ones do not stretch it)."""
     if len(xy) < 20:
         return np.ones(len(xy), dtype=bool)
-    centre = np.median(xy, axis=0)
-    dist = np.hypot(xy[:, 0] - centre[0], xy[:, 1] - centre[1])
-    return np.asarray(dist <= np.percentile(dist, BULK_PERCENTILE), dtype=bool)
+    dist, reach = spread_from_median(xy)
+    return np.asarray(dist <= reach, dtype=bool)
 
 
 def far_incidents(incidents: gpd.GeoDataFrame) -> FarIncidents:

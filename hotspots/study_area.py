@@ -39,9 +39,11 @@ from .errors import InputError, ParameterError
 __all__ = [
     "DEFAULT_BUFFER_M",
     "FAR_FACTOR",
+    "SPREAD_PERCENTILE",
     "AreaLike",
     "StudyArea",
     "area_geometry",
+    "spread_from_median",
     "study_area",
     "without_far_outliers",
 ]
@@ -50,6 +52,8 @@ log = logging.getLogger(__name__)
 
 #: Metres of ground around the incidents' hull when no boundary is given.
 DEFAULT_BUFFER_M: float = 100.0
+#: The percentile of the distances from the median point that the bulk of the points reach.
+SPREAD_PERCENTILE: float = 99.0
 #: Points farther from the median point than this many 99th-percentile distances are left out.
 FAR_FACTOR: float = 3.0
 #: Below this many incidents no point is called far.
@@ -98,6 +102,15 @@ class StudyArea:
 AreaLike: TypeAlias = "StudyArea | BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries"
 
 
+def spread_from_median(xy: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], float]:
+    """Each point's distance from the median point, and the :data:`SPREAD_PERCENTILE` of those
+    distances: the reach of the bulk, the one yardstick of "far" (here) and of the ground the
+    incidents cover (:mod:`hotspots.guardrails`)."""
+    centre = np.median(xy, axis=0)
+    dist = np.hypot(xy[:, 0] - centre[0], xy[:, 1] - centre[1])
+    return dist, float(np.percentile(dist, SPREAD_PERCENTILE))
+
+
 def without_far_outliers(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
     """Which points to keep when drawing a hull around incidents: not the far-away few.
 
@@ -122,10 +135,8 @@ def without_far_outliers(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
     keep = np.ones(n, dtype=bool)
     if n < _MIN_FOR_OUTLIERS:
         return keep
-    centre = np.median(xy, axis=0)
-    dist = np.hypot(xy[:, 0] - centre[0], xy[:, 1] - centre[1])
-    limit = FAR_FACTOR * float(np.percentile(dist, 99))
-    far = dist > limit
+    dist, reach = spread_from_median(xy)
+    far = dist > FAR_FACTOR * reach
     if (~far).sum() < 3:
         return keep
     return ~far
