@@ -34,6 +34,7 @@ from memory import peak_rss_kb, release_freed, reset_peak_rss_kb  # noqa: E402
 
 from hotspots import footprint  # noqa: E402
 from hotspots.cluster import dbscan_labels, neighbour_counts  # noqa: E402
+from hotspots.spanning_trees import spanning_tree_edges  # noqa: E402
 
 
 def _jittered(places: int, side: float, seed: int) -> np.ndarray:
@@ -53,7 +54,7 @@ def _timed(fn):  # type: ignore[no-untyped-def]
 
 def outline(points: int) -> None:
     pts = np.unique(_jittered(points // 4, 1500.0, 0), axis=0)
-    edges = footprint.spanning_tree_edges(pts)
+    edges = spanning_tree_edges(pts)
     lines = shapely.linestrings(np.stack([pts[edges[:, 0]], pts[edges[:, 1]]], axis=1))
     margin = footprint.DEFAULT_MARGIN
 

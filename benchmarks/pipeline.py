@@ -58,10 +58,11 @@ from london_like import write_london_like  # noqa: E402
 from memory import peak_rss_kb, release_freed, reset_peak_rss_kb  # noqa: E402
 
 import hotspots.pipeline as pipeline_module  # noqa: E402
-from hotspots import footprint, read_incidents  # noqa: E402
+from hotspots import read_incidents  # noqa: E402
 from hotspots._memo import forget_all  # noqa: E402
 from hotspots.outputs import write_analysis  # noqa: E402
 from hotspots.pipeline import analyse  # noqa: E402
+from hotspots.spanning_trees import forget_trees  # noqa: E402
 
 SETTINGS: dict[str, dict[str, Any]] = {
     "fixed": {"eps": 150.0, "min_samples": 15, "tune": False},
@@ -154,7 +155,7 @@ def pipeline(path: Path, out: Path, settings: dict[str, Any]) -> dict[str, float
     # cores; above, the back-test's first steps ran beside it)
     del result
     forget_all()  # cold, as --no-backtest in a new process: nothing kept from the run above
-    footprint._TREE_MEMO.clear()
+    forget_trees()
     gc.collect()
     start = time.perf_counter()
     analyse(incidents, run_backtest=False, **settings)

@@ -15,9 +15,10 @@ from scipy.spatial.distance import cdist
 from shapely.geometry import Polygon
 from sklearn.cluster import DBSCAN
 
-from hotspots import footprint
+from hotspots import footprint, spanning_trees
 from hotspots.errors import ParameterError
-from hotspots.footprint import hotspot_footprints, spanning_tree_edges
+from hotspots.footprint import hotspot_footprints
+from hotspots.spanning_trees import spanning_tree_edges
 
 # A buffer drawn with quad_segs=8 is inscribed in the true one: its area is within 1%.
 TOL = 0.01
@@ -195,9 +196,9 @@ def test_batched_trees_equal_one_at_a_time(sets: list[list[tuple[float, float]]]
     """Prim's run on many small clusters at once gives each the same edges (ties included:
     the 5 m lattice makes many equal distances) as the one-cluster loop."""
     unique = [np.unique(np.array(c, dtype=float), axis=0) for c in sets]
-    batched = footprint._trees(unique)
+    batched = spanning_trees.cluster_trees(unique)
     for pts, edges in zip(unique, batched, strict=True):
-        assert np.array_equal(edges, footprint._tree(pts))
+        assert np.array_equal(edges, spanning_trees._tree(pts))
 
 
 def test_many_outlines_drawn_in_threads_equal_each_drawn_alone() -> None:
@@ -269,10 +270,10 @@ def test_a_large_clusters_tree_is_remembered_and_equal_to_a_fresh_one() -> None:
     the remembered one (read-only), equal to the tree computed afresh."""
     rng = np.random.default_rng(11)
     cloud = np.unique(rng.uniform(0, 2000, size=(300, 2)).round(), axis=0)
-    first = footprint._trees([cloud])[0]
-    again = footprint._trees([cloud.copy()])[0]
+    first = spanning_trees.cluster_trees([cloud])[0]
+    again = spanning_trees.cluster_trees([cloud.copy()])[0]
     assert again is first and not first.flags.writeable
-    assert np.array_equal(first, footprint._delaunay_tree(cloud))
+    assert np.array_equal(first, spanning_trees._delaunay_tree(cloud))
     bound = footprint.outline_area_bound(cloud, np.zeros(len(cloud), dtype=np.int64))[0]
     area = hotspot_footprints(cloud, np.zeros(len(cloud), dtype=np.int64))[0].area
     assert area <= bound

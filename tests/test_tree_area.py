@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hotspots import footprint, tree_area
-from hotspots.footprint import hotspot_footprints, spanning_tree_edges
+from hotspots.footprint import hotspot_footprints
+from hotspots.spanning_trees import spanning_tree_edges
 from hotspots.tree_area import buffer_area_floors
 from hotspots.tuning import hotspot_labels
 
