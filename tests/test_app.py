@@ -281,6 +281,19 @@ def test_manual_settings_change_the_result(fresh: AppTest) -> None:
     assert int(after["Hotspots"]) < before
 
 
+def test_no_hotspots_are_not_called_covered(fresh: AppTest) -> None:
+    """Settings that find no hotspot: the outreach page says so, not "every hotspot is
+    covered"."""
+    widget(fresh.checkbox, "Use suggested settings").uncheck().run()  # type: ignore[attr-defined]
+    widget(fresh.number_input, "Minimum incidents for a dense spot").set_value(100_000)  # type: ignore[attr-defined]
+    _run(fresh)
+    assert int(metrics(fresh)["Hotspots"]) == 0
+    view = on_page(fresh, "outreach")
+    said = " ".join(m.value for m in view.markdown) + " ".join(s.value for s in view.success)
+    assert "No hotspots with these settings." in said
+    assert "Every hotspot" not in said
+
+
 def test_hdbscan(fresh: AppTest) -> None:
     widget(fresh.radio, "Method").set_value("HDBSCAN")  # type: ignore[attr-defined]
     _run(fresh)

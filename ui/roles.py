@@ -218,6 +218,8 @@ def outreach_headline(analysis: Analysis) -> str:
     if uncovered is None:
         return "Choose patrol areas in the sidebar to see which hotspots none of them covers."
     n = len(uncovered)
+    if analysis.n_hotspots == 0:
+        return "No hotspots with these settings."
     if n == 0:
         return "Every hotspot has incidents inside a patrol area."
     streets = analysis.streets

@@ -362,7 +362,9 @@ def outreach(
         outlined = without_outlines(analysis.uncovered)
         assert outlined is not None  # patrol areas were given
         uncovered = with_change(lists_as_text(outlined), None)  # the period change is Plan's
-        if len(uncovered) == 0:
+        if analysis.n_hotspots == 0:
+            st.info("No hotspots with these settings.")
+        elif len(uncovered) == 0:
             st.success("Every hotspot has incidents inside a patrol area.")
         formats: dict[Any, Any] = {k: v for k, v in TABLE_FORMATS.items() if k in uncovered}
         st.dataframe(
