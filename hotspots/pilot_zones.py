@@ -78,7 +78,7 @@ def pilot_zones(
         control_geom = area_geometry(study_area, crs, "study_area").difference(outer)
         notes.append(
             f"control area: the study area minus the target and a {buffer:.0f} m buffer "
-            "(give control= for a matched comparison area)"
+            "(an area with similar streets where nothing was done is a better comparison)"
         )
     elif control is None:
         if len(incidents) < 3:
@@ -87,8 +87,8 @@ def pilot_zones(
         control_geom = area.geometry.difference(outer)
         notes.append(
             f"control area: the study area (the incidents' convex hull + {area.buffer_m:.0f} m) "
-            f"minus the target and a {buffer:.0f} m buffer (give control= or study_area= for a "
-            "better one)"
+            f"minus the target and a {buffer:.0f} m buffer (an area with similar streets where "
+            "nothing was done is a better comparison)"
         )
     else:
         given = area_geometry(control, crs, "control")

@@ -284,6 +284,7 @@ def test_pilot_with_a_saved_control_area(evaluate: AppTest) -> None:
     default_counts = table_with(evaluate, "zone", "before", "during", "after")
     assert any("control area: the study area minus" in c.value for c in evaluate.caption)
     assert any("matched control area" in c.value for c in evaluate.caption)
+    assert not any("=" in c.value for c in evaluate.caption)  # no library arguments
 
     evaluate.radio(key="pilot_control").set_value(pilot.SAVED)
     _run(evaluate)

@@ -21,6 +21,7 @@ from hotspots.report.pilot_text import (
     pilot_record,
     pilot_summary,
     wdq_sentence,
+    wdq_words,
 )
 from hotspots.report.wording import percent_interval
 from hotspots.trend import compare_counts
@@ -227,6 +228,9 @@ def test_wdq_not_read_when_the_buffer_change_is_within_chance() -> None:
     text = " ".join(pilot_summary(res))
     assert "not read as displacement or a diffusion of benefit" in text
     assert wdq_sentence(res.wdq_band) not in text
+    # the words beside the WDQ on the dashboard and in pilot.json say the same
+    assert wdq_words(res).startswith("not read as displacement or a diffusion of benefit")
+    assert pilot_record(res)["wdq_interpretation"] == wdq_words(res)
 
 
 def test_never_displacement_when_the_target_rose() -> None:

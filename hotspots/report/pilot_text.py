@@ -166,11 +166,21 @@ def can_judge_displacement(result: PilotResult) -> bool:
 
 
 def wdq_words(result: PilotResult) -> str:
-    """The WDQ band of ``result`` in words, or why it is not judged (no significant fall in
-    the target: :func:`can_judge_displacement`)."""
-    if result.wdq_band in ("no_buffer", "no_control") or can_judge_displacement(result):
+    """The WDQ band of ``result`` in words, or why it is not judged: no significant fall in
+    the target (:func:`can_judge_displacement`), or a buffer whose change relative to the
+    control is within chance (its 95% interval holds no change), as :func:`pilot_summary`
+    says it."""
+    if result.wdq_band in ("no_buffer", "no_control"):
         return wdq_sentence(result.wdq_band)
-    return "not judged: no significant fall in the target relative to the control area"
+    if not can_judge_displacement(result):
+        return "not judged: no significant fall in the target relative to the control area"
+    lo, hi = result.buffer_change_ci
+    if not (lo > 0 or hi < 0):
+        return (
+            "not read as displacement or a diffusion of benefit: the buffer's change is "
+            "within chance"
+        )
+    return wdq_sentence(result.wdq_band)
 
 
 def pilot_record(result: PilotResult) -> dict[str, Any]:
