@@ -227,6 +227,27 @@ def test_choosing_the_demo_corridor_sets_its_operation_months(evaluate: AppTest)
     assert evaluate.selectbox(key="pilot_end").value == OPERATION["first"]
 
 
+def test_pilot_charts_shade_the_operation_s_whole_months() -> None:
+    """Three charts (each fits the page's width), the band from the first day of the first
+    operation month to the first day after the last: the last month's point is inside it."""
+    monthly = pd.DataFrame(
+        {
+            "month": ["2024-01", "2024-02", "2024-03", "2024-04", "2024-05"],
+            "period": ["before", "during", "during", "after", "after"],
+            "target": [5, 4, 3, 2, 2],
+            "buffer": [3, 3, 3, 3, 3],
+            "control": [50, 51, 49, 50, 52],
+        }
+    )
+    charts = pilot.monthly_charts(monthly)
+    assert len(charts) == 3
+    band = charts[0].to_dict()["layer"][0]
+    assert band["mark"]["type"] == "rect"
+    shade = charts[0].to_dict()["datasets"][band["data"]["name"]][0]
+    assert pd.Timestamp(shade["start"]) == pd.Timestamp("2024-02-01")
+    assert pd.Timestamp(shade["end"]) == pd.Timestamp("2024-04-01")
+
+
 def test_pilot_page_names_the_target() -> None:
     from geodata import load_sample_incidents
     from hotspots.pilot import evaluate_pilot

@@ -172,12 +172,14 @@ def _pilot_page(
     return pilot_report_html(result, area_name=name, wards=ward_frame, synthetic=synthetic)
 
 
-def monthly_chart(monthly: pd.DataFrame) -> alt.VConcatChart:
-    """Target, buffer and control per month (own y scales), the operation shaded."""
+def monthly_charts(monthly: pd.DataFrame) -> list[alt.LayerChart]:
+    """Target, buffer and control per month, one chart each (own y scales; separate charts,
+    so each fits the page's width), the operation's whole months shaded."""
     data = monthly.copy()
     data["month"] = pd.to_datetime(data["month"])
     during = data[data["period"] == "during"]["month"]
-    shade = pd.DataFrame({"start": [during.min()], "end": [during.max()]})
+    # from the first day of the first month to the first day after the last
+    shade = pd.DataFrame({"start": [during.min()], "end": [during.max() + pd.DateOffset(months=1)]})
     charts = []
     for zone in ("target", "buffer", "control"):
         band = alt.Chart(shade).mark_rect(color="#ccc", opacity=0.5).encode(x="start:T", x2="end:T")
@@ -191,7 +193,7 @@ def monthly_chart(monthly: pd.DataFrame) -> alt.VConcatChart:
             )
         )
         charts.append((band + line).properties(height=140))
-    return alt.vconcat(*charts)
+    return charts
 
 
 def _placebo_count() -> int:
@@ -285,7 +287,8 @@ def pilot_tab(
     c1.caption(f"95% confidence interval {percent_interval(lo, hi)}")
     c2.metric("WDQ", f"{result.wdq:.2f}")
     c2.caption(wdq_words(result))
-    st.altair_chart(monthly_chart(result.monthly), width="stretch")
+    for chart in monthly_charts(result.monthly):
+        st.altair_chart(chart, width="stretch")
     for note in result.notes:
         st.caption(note)
     d1, d2, d3 = st.columns(3)
