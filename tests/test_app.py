@@ -210,6 +210,27 @@ def test_deployments_view(app: AppTest) -> None:
     ]
 
 
+def test_crime_mix_chart_gives_every_type_a_colour_and_a_legend_row() -> None:
+    """All 14 data.police.uk types: one colour each (a 20-colour scheme over the 14 as its
+    domain, not the 10-colour default, which repeated colours), the legend under the bars
+    with no type cut off, every hotspot named."""
+    from hotspots.crime_types import CRIME_TYPES
+    from ui.views import crime_mix_chart
+
+    ids = [f"H{i:03d}" for i in range(1, 11)]
+    mix = pd.DataFrame(
+        [(h, t, 1 + i) for h in ids for i, t in enumerate(CRIME_TYPES)],
+        columns=["hotspot_id", "crime type", "incidents"],
+    )
+    spec = crime_mix_chart(mix, ids).to_dict()
+    colour = spec["encoding"]["color"]
+    assert colour["scale"]["domain"] == sorted(CRIME_TYPES)
+    assert colour["scale"]["scheme"] == "tableau20" and len(CRIME_TYPES) <= 20
+    assert colour["legend"]["orient"] == "bottom" and colour["legend"]["labelLimit"] >= 300
+    assert spec["encoding"]["y"]["axis"]["labelOverlap"] is False
+    assert spec["encoding"]["y"]["sort"] == ids
+
+
 def test_forecast_check_shows_the_back_test(app: AppTest) -> None:
     """The Deployments view opens with the back-test: its sentence with the figures."""
     deploy = on_page(app, "plan")

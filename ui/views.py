@@ -263,23 +263,36 @@ def deployments(
         st.caption("Crime mix of the top hotspots")
         mix = analysis.crime_mix
         top = ids[:10]
-        st.altair_chart(
-            alt.Chart(mix[mix["hotspot_id"].isin(top)])
-            .mark_bar()
-            .encode(
-                y=alt.Y("hotspot_id:N", sort=top, title=""),
-                x=alt.X("incidents:Q", stack="normalize", title="share of incidents"),
-                color=alt.Color("crime type:N"),
-                tooltip=["hotspot_id", "crime type", "incidents"],
-            )
-            .properties(height=260),
-            width="stretch",
-        )
+        st.altair_chart(crime_mix_chart(mix[mix["hotspot_id"].isin(top)], top), width="stretch")
     st.subheader("Wards each hotspot touches")
     show_table(table[["hotspot_id", "incidents", "wards"]])
     if analysis.ward_table is not None:
         st.subheader("Ward table")
         show_table(analysis.ward_table)
+
+
+def crime_mix_chart(mix: pd.DataFrame, order: list[str]) -> alt.Chart:
+    """Each hotspot's crime types as shares of one bar (hotspots in ``order``): a colour per
+    crime type (data.police.uk has 14; ``tableau20`` has 20) and every type in the legend,
+    under the bars in two columns, every hotspot named."""
+    types = sorted(mix["crime type"].astype(str).unique())
+    return (
+        alt.Chart(mix)
+        .mark_bar()
+        .encode(
+            y=alt.Y("hotspot_id:N", sort=order, title="", axis=alt.Axis(labelOverlap=False)),
+            x=alt.X("incidents:Q", stack="normalize", title="share of incidents"),
+            color=alt.Color(
+                "crime type:N",
+                scale=alt.Scale(domain=types, scheme="tableau20"),
+                legend=alt.Legend(
+                    orient="bottom", columns=2, labelLimit=320, symbolLimit=0, title=None
+                ),
+            ),
+            tooltip=["hotspot_id", "crime type", "incidents"],
+        )
+        .properties(height=24 * max(len(order), 1))
+    )
 
 
 def downloads(
