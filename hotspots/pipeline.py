@@ -56,6 +56,7 @@ __all__ = [
     "hotspot_backtest",
     "select_wards",
     "suggest",
+    "wards_named",
 ]
 
 log = logging.getLogger(__name__)
@@ -523,6 +524,27 @@ def suggest(
         picks = np.linspace(0, len(spacing) - 1, SPACING_POINTS).round().astype(int)
         spacing = spacing[picks]
     return Suggested(settings, spacing)
+
+
+def wards_named(wards: gpd.GeoDataFrame, names: Iterable[str]) -> gpd.GeoDataFrame:
+    """The wards named (``ward_name``), all of them when none are named: the wards to analyse
+    the incidents of :func:`select_wards` with, so that the study area (what every PAI and
+    area share is measured against), the ward table and the map are those wards, not the
+    whole layer (the PAI of one ward's incidents against a borough's area is many times too
+    high).
+
+    Raises
+    ------
+    InputError
+        When none of the names is a ward of ``wards``.
+    """
+    wanted_names = set(names)
+    if not wanted_names:
+        return wards
+    chosen = wards[wards["ward_name"].astype(str).isin(wanted_names).to_numpy()]
+    if len(chosen) == 0:
+        raise InputError("none of the chosen wards is in the ward layer; choose other wards.")
+    return chosen
 
 
 def select_wards(

@@ -81,6 +81,11 @@ def settings_used(at: AppTest) -> str:
     raise AssertionError("no caption naming the settings used")
 
 
+def settings_used_caption(at: AppTest) -> str:
+    """The whole caption naming the settings used and the PAI's ground."""
+    return next(c.value for c in at.caption if c.value.startswith("Found with "))
+
+
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -398,11 +403,22 @@ def test_no_crime_type_chosen_shows_a_message(fresh: AppTest) -> None:
 
 
 def test_ward_filter(fresh: AppTest) -> None:
+    """Two wards chosen: their incidents, and the analysis made with those wards alone (the
+    PAI's ground is their area, the ward table lists them), not the whole layer."""
     everything = incidents_shown(fresh)
     wards = widget(fresh.multiselect, "Wards (none chosen: all)")
-    wards.set_value(wards.options[:2])  # type: ignore[attr-defined]
+    names = wards.options[:2]  # type: ignore[attr-defined]
+    wards.set_value(names)  # type: ignore[attr-defined]
     _run(fresh)
     assert 0 < incidents_shown(fresh) < everything
+    from geodata import SAMPLE_WARDS, load_wards
+
+    layer, _ = load_wards(SAMPLE_WARDS)
+    area_km2 = float(layer[layer["ward_name"].isin(names)].area.sum()) / 1e6
+    assert f"measured against {area_km2:,.1f} km²" in settings_used_caption(fresh)
+    plan = on_page(fresh, "plan")
+    ward_table = next(d.value for d in plan.dataframe if "ward_name" in d.value.columns)
+    assert sorted(ward_table["ward_name"]) == sorted(names)
 
 
 def test_filter_error_keeps_the_last_good_result(fresh: AppTest) -> None:

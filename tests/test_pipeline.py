@@ -9,7 +9,14 @@ import pytest
 import shapely
 
 from hotspots import InputError, ParameterError, find_hotspots, read_incidents
-from hotspots.pipeline import ALL_INCIDENTS, SPACING_POINTS, analyse, select_wards, suggest
+from hotspots.pipeline import (
+    ALL_INCIDENTS,
+    SPACING_POINTS,
+    analyse,
+    select_wards,
+    suggest,
+    wards_named,
+)
 
 
 def _recorded(monkeypatch: pytest.MonkeyPatch, name: str, *modules: object) -> list:  # type: ignore[type-arg]
@@ -155,6 +162,20 @@ def test_select_wards(incidents, wards) -> None:  # type: ignore[no-untyped-def]
     )
     with pytest.raises(InputError, match="no incidents in the chosen wards"):
         select_wards(incidents, far, ["Far"])
+
+
+def test_wards_named_is_the_study_area_of_a_ward_filter(incidents, wards) -> None:  # type: ignore[no-untyped-def]
+    """One ward chosen: the analysis made with it alone measures PAI against its area (half
+    the layer's here), and the ward table lists it alone."""
+    assert wards_named(wards, []) is wards
+    west = wards_named(wards, ["West"])
+    assert list(west["ward_name"]) == ["West"]
+    chosen = select_wards(incidents, wards, ["West"])
+    a = analyse(chosen, wards=west, eps=150.0, min_samples=5, run_backtest=False)
+    assert a.study_area.area_km2 == pytest.approx(float(west.area.sum()) / 1e6)
+    assert list(a.ward_table["ward_name"]) == ["West"]
+    with pytest.raises(InputError, match="none of the chosen wards"):
+        wards_named(wards, ["Nowhere"])
 
 
 def test_population_needs_wards(incidents) -> None:  # type: ignore[no-untyped-def]

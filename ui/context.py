@@ -188,8 +188,8 @@ def _analysed(ctx: Context, filter_error: Any) -> None:
             data.incidents, data.wards,
         )  # fmt: skip
         # the study area drawn once, for the suggestion and the analysis
-        prepared = _prepared(f"{fkey}|{data.wards_key}", chosen, data.wards)
-        suggested = _suggest(fkey, chosen, data.wards, prepared)
+        prepared = _prepared(f"{fkey}|{data.wards_key}", chosen, data.analysed_wards)
+        suggested = _suggest(fkey, chosen, data.analysed_wards, prepared)
     except InputError as exc:
         filter_error.error(str(exc))
         last = st.session_state.get("last_good")
@@ -202,9 +202,9 @@ def _analysed(ctx: Context, filter_error: Any) -> None:
     akey = f"{fkey}|{data.wards_key}|{data.patrols_key}"
     rkey = f"{akey}|{settings.eps}|{settings.min_samples}|{settings.method}"  # one analysis
     try:
-        prepared = _prepared(f"{fkey}|{data.wards_key}", chosen, data.wards)
+        prepared = _prepared(f"{fkey}|{data.wards_key}", chosen, data.analysed_wards)
         analysis = _analyse(
-            akey, settings.eps, settings.min_samples, settings.method, chosen, data.wards,
+            akey, settings.eps, settings.min_samples, settings.method, chosen, data.analysed_wards,
             data.patrols, prepared,
         )  # fmt: skip
     except InputError as exc:
@@ -225,7 +225,7 @@ def _analysed(ctx: Context, filter_error: Any) -> None:
         months = data.months
         change = _compare(
             rkey, data.start, data.end, months[0] if months else None, tuple(data.crime_types),
-            tuple(data.ward_names), data.incidents, data.wards, analysis.hotspots,
+            tuple(data.ward_names), data.incidents, data.analysed_wards, analysis.hotspots,
         )  # fmt: skip
     ctx.analysis, ctx.chosen, ctx.change = analysis, chosen, change
     ctx.rkey, ctx.fkey, ctx.deferred = rkey, fkey, deferred

@@ -132,10 +132,10 @@ def map_options(ctx: Context) -> dict[str, Any]:
     data, analysis, settings = ctx.data, ctx.analysis, ctx.settings
     assert analysis is not None and settings is not None
     shade_column = WARD_SHADING[settings.shading]
-    wards = shaded_wards(data.wards, analysis.ward_table, shade_column)
+    wards = shaded_wards(data.analysed_wards, analysis.ward_table, shade_column)
     return {
         "wards": wards,
-        "ward_shading": shade_column if wards is not data.wards else None,
+        "ward_shading": shade_column if wards is not data.analysed_wards else None,
         "patrols": data.patrols,
         "tiles": settings.tiles or None,
         "attribution": settings.attribution or None,
@@ -158,7 +158,7 @@ def _map_section(ctx: Context, height: int = 560) -> None:
             ctx.rkey, settings.tiles, settings.attribution, map_kw["title"], ctx.data.synthetic,
             settings.shading, analysis, chosen, map_kw,
             _map_base(
-                ctx.fkey, chosen, ctx.data.wards, _rows_base(ctx.data.rows_key, chosen)
+                ctx.fkey, chosen, ctx.data.analysed_wards, _rows_base(ctx.data.rows_key, chosen)
             ),
         )  # fmt: skip
     except InputError as exc:  # e.g. the map files not installed
@@ -268,14 +268,16 @@ def _overview_numbers(analysis: Analysis, change: PeriodChange | None) -> None:
 
 
 def _settings_caption(analysis: Analysis) -> str:
-    """The settings used and the ground the PAI is measured against, in words."""
+    """The settings used and the ground the PAI is measured against, in words (with a ward
+    filter: the wards chosen, :attr:`ui.sidebar.Data.analysed_wards`)."""
     found = analysis.found
     distance = (
         f"neighbour distance {found.eps_m:.0f} m" if found.eps_m else "HDBSCAN's own distances"
     )
     area = analysis.study_area
+    wards = analysis.wards
     ground = (
-        "the ward boundaries given"
+        ("the ward boundaries given" if wards is None or len(wards) != 1 else "the ward chosen")
         if area.source == "boundary"
         else "the ground the incidents cover, with 100 m around it"
     )
@@ -395,7 +397,7 @@ def analysis_page() -> None:
     analysis_tab(
         f"{data.fkey}|{data.wards_key}",
         ctx.chosen,
-        data.wards,
+        data.analysed_wards,
         ctx.analysis.hotspot_table,
         ctx.settings.eps,
         ctx.analysis.found.method or ctx.settings.method,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from hotspots import InputError, LoadReport, read_incidents
 from hotspots.basemap import TILE_SERVER_EXAMPLE, check_tiles
 from hotspots.filter import crime_types_present, months_covered
 from hotspots.guardrails import BoundaryCheck, FarIncidents, check_boundaries, far_incidents
-from hotspots.pipeline import Suggested
+from hotspots.pipeline import Suggested, wards_named
 from ui.helpers import (
     ALL_TYPES,
     CUSTOM,
@@ -358,6 +359,12 @@ class Data:
     frame: list[list[float]] | None = None  # the map's frame: the bulk of the incidents
     far_line: str | None = None  # the load report's line on incidents far from the rest
     months: tuple[str, ...] = ()  # the months the incidents cover (hotspots.months_covered)
+
+    @cached_property
+    def analysed_wards(self) -> gpd.GeoDataFrame | None:
+        """The wards the analysis, its ward table and the map use: the wards chosen in the
+        filter, or all of them (:func:`hotspots.pipeline.wards_named`)."""
+        return None if self.wards is None else wards_named(self.wards, self.ward_names)
 
     @property
     def fkey(self) -> str:
