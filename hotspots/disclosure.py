@@ -6,6 +6,11 @@ the one owner of those rules; the pages (:mod:`hotspots.report`) and the dashboa
 cells to hide and :mod:`hotspots.report.wording` says how ("fewer than 5", "withheld").
 
 * :func:`is_small`: the threshold test (primary suppression);
+* :func:`total_exposes`: whether a printed total, less the cells shown beside it, gives away a
+  small hidden cell (the briefing's count in hotspots against its hotspot table, a hotspot's
+  count against its top crime types and streets);
+* :func:`change_exposes`: whether a printed change with its interval could only come from
+  counts of which one is small (the briefing's trend);
 * :func:`protect_ward_table` (with :func:`hotspot_counts_printed`): the briefing's ward table,
   with complementary ("withheld") suppression against the totals printed on the page, as a
   :class:`WardDisclosure`;
@@ -24,16 +29,19 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 __all__ = [
     "PilotDisclosure",
     "WardDisclosure",
+    "change_exposes",
     "disclosed_monthly",
     "hidden_totals",
     "hotspot_counts_printed",
     "is_small",
     "protect_pilot",
     "protect_ward_table",
+    "total_exposes",
     "withheld_months",
 ]
 
@@ -54,6 +62,103 @@ def is_small(count: float | None, threshold: int) -> bool:
     [False, False, True, True, True, False, False]
     """
     return count is not None and 0 < count < threshold
+
+
+def total_exposes(
+    hidden: Sequence[float], bounds: Sequence[tuple[float, float]], threshold: int
+) -> bool:
+    """Whether printing a total lets a reader learn a small hidden cell.
+
+    The reader takes the cells shown from the total and knows the ``hidden`` cells' sum; they
+    know of each hidden cell that it lies in its ``bounds`` (1 to ``threshold - 1`` for a
+    "fewer than" cell; 1 to infinity for a hotspot not listed). The total exposes when the
+    hidden cells hold a small count and either add up to less than ``2 * threshold`` or let
+    some cell be narrowed to one value (the ward table's rule, :func:`_protect_column`).
+
+    Examples
+    --------
+    Hotspots of 30, 20 and 3 incidents, the 3 shown as "fewer than 5": 53 in hotspots gives
+    it away. With an unlisted hotspot of 40 beside it, it does not.
+
+    >>> total_exposes([3], [(1, 4)], 5), total_exposes([3, 40], [(1, 4), (1, math.inf)], 5)
+    (True, False)
+    >>> total_exposes([4, 4, 4], [(1, 4)] * 3, 5)  # 12 from three cells of at most 4 each
+    True
+    """
+    if not any(is_small(v, threshold) for v in hidden):
+        return False
+    if sum(hidden) < 2 * threshold:
+        return True
+    total = sum(hidden)
+    for i, (lo, hi) in enumerate(bounds):
+        if not is_small(hidden[i], threshold) or hi - lo < 1:
+            continue  # a larger cell, or one its label tells ("fewer than 2" is 1)
+        rest_lo = sum(b[0] for j, b in enumerate(bounds) if j != i)
+        rest_hi = sum(b[1] for j, b in enumerate(bounds) if j != i)
+        if min(hi, total - rest_lo) - max(lo, total - rest_hi) < 1:
+            return True
+    return False
+
+
+#: The most incidents before a small count after that :func:`change_exposes` tries.
+_MOST_BEFORE = 100_000
+
+
+def change_exposes(change: float, low: float, high: float, threshold: int) -> bool:
+    """Whether a change printed with its 95% interval (whole percents, as
+    :func:`hotspots.trend.change_words` prints them) could come from a small count in either
+    span: the change and interval of :func:`hotspots.trend.compare_counts` for counts of 1 to
+    ``threshold - 1`` in one span, and the count in the other that gives the same change,
+    printed the same.
+
+    A change of two counts pins both: ``3 -> 1`` is the only pair up to 200 printed "−67%
+    (95% interval −99% to +315%)". With none before ("new"), the interval's low end pins the
+    count after. Without an interval the change alone pins nothing here.
+
+    Examples
+    --------
+    >>> from hotspots.trend import compare_counts
+    >>> r = compare_counts(3, 1)
+    >>> change_exposes(-2 / 3, float(r.low[0]), float(r.high[0]), 5)
+    True
+    >>> r = compare_counts(40, 60)
+    >>> change_exposes(0.5, float(r.low[0]), float(r.high[0]), 5)
+    False
+    >>> r = compare_counts(0, 3)
+    >>> change_exposes(math.inf, float(r.low[0]), float(r.high[0]), 5)
+    True
+    """
+    from .trend import compare_counts
+
+    printed = np.array([change, low, high], dtype=float)
+    small = np.arange(1, threshold, dtype=float)
+    if change == math.inf and math.isfinite(low):  # "new: none before": the interval's low end
+        test = compare_counts(np.zeros(len(small), dtype=np.int64), small.astype(np.int64))
+        return bool((np.round(100 * test.low) == np.round(100 * low)).any())
+    if not np.isfinite(printed).all():
+        return False
+    shown = np.round(100 * printed)
+    # the ratios after / before that print the change shown (it is rounded to a whole percent)
+    lo_r, hi_r = 1.0 + (shown[0] - 0.5) / 100.0, 1.0 + (shown[0] + 0.5) / 100.0
+    before: list[NDArray[np.float64]] = []
+    after: list[NDArray[np.float64]] = []
+    for k in small:  # a small count before: the counts after in its ratio range
+        ks = np.arange(math.ceil(k * lo_r), math.floor(k * hi_r) + 1, dtype=float)
+        before.append(np.full(len(ks), k))
+        after.append(ks)
+    for k in small:  # a small count after: the counts before in its ratio range
+        top = math.floor(k / lo_r) if lo_r > 0 else _MOST_BEFORE
+        ks = np.arange(max(1, math.ceil(k / hi_r)), min(top, _MOST_BEFORE) + 1)
+        before.append(ks.astype(float))
+        after.append(np.full(len(ks), k))
+    b, a = np.concatenate(before), np.concatenate(after)
+    ok = (b >= 1) & (a >= 0)
+    b, a = b[ok], a[ok]
+    if not len(b):
+        return False
+    test = compare_counts(b.astype(np.int64), a.astype(np.int64))
+    their = np.round(100 * np.stack([(a - b) / b, test.low, test.high], axis=1))
+    return bool((their == shown).all(axis=1).any())
 
 
 # ==========================================================================================

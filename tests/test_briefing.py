@@ -23,6 +23,7 @@ from hotspots.errors import ParameterError
 from hotspots.filter import filter_incidents
 from hotspots.overlay import overlay_hotspots, ward_table
 from hotspots.report.briefing import briefing_html, write_briefing
+from hotspots.report.briefing_content import briefing_content
 from hotspots.report.briefing_map import briefing_map_png
 from hotspots.report.briefing_tables import (
     BRIEFING_COLUMNS,
@@ -31,6 +32,7 @@ from hotspots.report.briefing_tables import (
     suppressed_ward_table,
 )
 from hotspots.report.wording import fewer_than, suppress_small
+from hotspots.trend import compare_counts
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SMALL = re.compile(r"(?<![\d,.])[1-4](?![\d,.%])")
@@ -160,8 +162,9 @@ def test_suppressed_table_never_shows_small_counts() -> None:
     assert table.columns.tolist() == BRIEFING_COLUMNS
     assert table["Hotspot"].tolist() == ["H01", "H02"]
     assert table["Incidents"].tolist() == ["12", "fewer than 5"]
-    assert table.loc[0, "Top crime types"] == "Drugs 9; Burglary fewer than 5"
-    assert table.loc[0, "Top streets"] == "High Street 8; Mill Lane fewer than 5"
+    # 12 less Drugs' 9 would give Burglary's 3 away (and 12 - 8 Mill Lane's 4): names alone
+    assert table.loc[0, "Top crime types"] == "Drugs; Burglary"
+    assert table.loc[0, "Top streets"] == "High Street; Mill Lane"
     assert table.loc[1, "Top crime types"] == "Robbery fewer than 5; Drugs fewer than 5"
     # Figures that would reveal the suppressed count are hidden too.
     assert [table.loc[1, c] for c in ("Share", "PAI", "Trend")] == ["–", "–", "–"]
@@ -397,7 +400,10 @@ def test_briefing_html_escapes_user_text() -> None:
 def test_briefing_html_headline_and_suppression() -> None:
     page = _page()
     assert "fewer than 5" in page
-    assert "15.0%" in page  # 15 of 100 incidents are in hotspots
+    # 15 of 100 incidents are in hotspots: 15 less H01's 12 would give H02's 3 away
+    assert "15.0%" not in page and "15 incidents" not in page
+    page = _page(hotspots=_hotspots([12, 30]))
+    assert "42.0%" in page  # no count hidden: the share in hotspots is printed
     assert "SYNTHETIC DEMO DATA" not in page
     body = re.sub(r"<style>.*?</style>|data:image/png;base64,[^\"']+", "", page, flags=re.S)
     table = body[body.index("<table>") : body.index("</table>")]
@@ -506,8 +512,9 @@ def test_suppression_works_on_the_numbers_not_the_names(
     items: list[tuple[str, int]], threshold: int
 ) -> None:
     """A name holding ";" or digits is printed whole, and only its own count is suppressed."""
+    # (1,000 incidents: the counts not listed hide the small ones, so each count is printed)
     frame = pd.DataFrame(
-        {"hotspot_id": ["H01"], "incidents": [100], "top_categories": [items], "wards": [["A; 2"]]}
+        {"hotspot_id": ["H01"], "incidents": [1000], "top_categories": [items], "wards": [["A; 2"]]}
     )
     result = suppressed_table(frame, threshold=threshold)
     printed = result.lists["Top crime types"][0]
@@ -522,7 +529,7 @@ def test_suppression_works_on_the_numbers_not_the_names(
 
 def test_briefing_html_prints_each_item_whole() -> None:
     """A street named "Mill; Lane 3" is one line of its cell, its count 8 beside it."""
-    page = _page(hotspots=_hotspots(street="Mill; Lane 3", ward="Ash; Elm"))
+    page = _page(hotspots=_hotspots([40, 3], street="Mill; Lane 3", ward="Ash; Elm"))
     assert "<td>Mill; Lane 3 8<br>Mill Lane fewer than 5</td>" in page
     assert "<td>Ash; Elm</td>" in page
 
@@ -635,3 +642,102 @@ def test_ward_names_never_write_over_each_other(n_side: int, size: float) -> Non
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
             assert not a.overlaps(b), (a, b)
+
+
+# ------------------------------------------------------------------ totals that give away
+
+
+def _possible(total: float, bounds: list[tuple[float, float]], i: int) -> list[int]:
+    """What a reader can tell of hidden cell ``i``: the whole values in its bounds that leave
+    the others (whole numbers in theirs) a sum they can make."""
+    lo_rest = sum(b[0] for j, b in enumerate(bounds) if j != i)
+    hi_rest = sum(b[1] for j, b in enumerate(bounds) if j != i)
+    lo, hi = bounds[i]
+    top = int(min(hi, total))
+    return [v for v in range(int(lo), top + 1) if lo_rest <= total - v <= hi_rest]
+
+
+def _briefing_of(counts: list[int], top_n: int) -> tuple[str, list[str]]:
+    hs = pd.DataFrame(
+        {
+            "hotspot_id": [f"H{i:02d}" for i in range(len(counts))],
+            "rank": range(1, len(counts) + 1),
+            "incidents": counts,
+        }
+    )
+    inc = pd.DataFrame({"category": ["Drugs"] * 1000})
+    c = briefing_content(hotspots=hs, incidents=inc, period=("2024-01", "2024-01"), top_n=top_n)
+    return c.headline[2].note, c.hotspots.table["Incidents"].tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(counts=st.lists(st.integers(1, 14), min_size=1, max_size=7), top_n=st.integers(1, 7))
+def test_the_count_in_hotspots_never_gives_a_small_one_away(counts: list[int], top_n: int) -> None:
+    """When the headline prints the incidents in hotspots, a reader who takes away the counts
+    the table shows still cannot tell any count of 1 to 4 (the hotspots not listed are
+    whole numbers of 1 or more; a "fewer than 5" is 1 to 4)."""
+    note, shown = _briefing_of(counts, top_n)
+    if not note:
+        return  # the count in hotspots is not printed
+    total = int(note.split()[0].replace(",", ""))
+    assert total == sum(counts)
+    printed = [int(t) for t in shown if t != "fewer than 5"]
+    hidden = [c for c in counts[:top_n] if 1 <= c <= 4] + counts[top_n:]
+    bounds = [(1.0, 4.0)] * sum(1 <= c <= 4 for c in counts[:top_n])
+    bounds += [(1.0, float(total))] * len(counts[top_n:])
+    rest = total - sum(printed)
+    assert rest == sum(hidden)
+    for i, value in enumerate(hidden):
+        if 1 <= value <= 4:
+            assert len(_possible(rest, bounds, i)) >= 2, (counts, top_n, i)
+
+
+def test_the_count_in_hotspots_is_hidden_when_it_gives_one_away() -> None:
+    assert _briefing_of([30, 20, 3], 10)[0] == ""  # 53 - 30 - 20 = 3
+    assert _briefing_of([10] * 10 + [2], 10)[0] == ""  # the unlisted 11th: 102 - 100 = 2
+    assert _briefing_of([30, 20, 3, 40], 3)[0] == "93 incidents"  # 3 + 40: no telling
+
+
+def test_a_hotspot_s_lists_never_give_a_small_count_away() -> None:
+    """A hotspot's top crime types: its count less the counts shown never pins a hidden one;
+    the names alone are printed then."""
+    frame = pd.DataFrame(
+        {
+            "hotspot_id": ["H01", "H02", "H03"],
+            "incidents": [10, 40, 8],
+            "top_categories": [
+                [("Drugs", 9), ("Burglary", 1)],  # complete: 10 - 9 = 1
+                [("Drugs", 30), ("Burglary", 4), ("Robbery", 3)],  # 3 more not listed
+                [("Drugs", 4), ("Burglary", 4)],  # 8 from two of 1-4: both 4
+            ],
+        }
+    )
+    lists = suppressed_table(frame).table["Top crime types"].tolist()
+    assert lists == [
+        "Drugs; Burglary",
+        "Drugs 30; Burglary fewer than 5; Robbery fewer than 5",
+        "Drugs; Burglary",
+    ]
+
+
+def test_a_trend_whose_counts_include_a_small_one_is_not_printed() -> None:
+    """The change and its exact interval pin both spans' counts: "−67% (95% interval −99%
+    to +315%)" is 3 -> 1 alone. Every pair of counts up to 30 with one of 1 to 4 prints
+    "–"; pairs of 5 or more print their words."""
+    before, after = np.meshgrid(np.arange(1, 31), np.arange(0, 31))
+    b, a = before.ravel(), after.ravel()
+    test = compare_counts(b, a)
+    frame = pd.DataFrame(
+        {
+            "hotspot_id": [f"H{i}" for i in range(len(b))],
+            "incidents": 100,
+            "trend": (a - b) / b,
+            "trend_low": test.low,
+            "trend_high": test.high,
+        }
+    )
+    printed = suppressed_table(frame, top_n=len(b)).table["Trend"].to_numpy()
+    small = ((b >= 1) & (b <= 4)) | ((a >= 1) & (a <= 4))
+    assert (printed[small] == "–").all()
+    big = (b >= 5) & (a >= 5)
+    assert (printed[big] != "–").mean() > 0.99  # (a rare pair prints like a small one)

@@ -148,7 +148,10 @@ def _guide_html(threshold: int, trend_months: int, first_id: str | None) -> str:
             "and shares, rates and trends that would reveal them as \u201c\u2013\u201d, to "
             "protect victims and to avoid reading meaning into very small numbers. Some larger "
             "counts in the ward table are shown as \u201cwithheld\u201d so that a small count "
-            "elsewhere in the table cannot be worked out from the totals on this page."
+            "elsewhere in the table cannot be worked out from the totals on this page; for the "
+            "same reason a hotspot's crime types or streets are named without their counts, "
+            "and the incidents in hotspots are not given, when a small count could be worked "
+            "out from them."
             if threshold > 1
             else "no counts are suppressed in this briefing.",
         ),

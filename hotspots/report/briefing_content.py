@@ -8,6 +8,7 @@ the same words: a count the page withholds is never printed on the screen.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_int
-from ..disclosure import is_small
+from ..disclosure import is_small, total_exposes
 from ..errors import InputError, ParameterError
 from .briefing_tables import (
     SuppressedTable,
@@ -111,15 +112,31 @@ def _trend_months(incidents: pd.DataFrame) -> int:
         return 0
 
 
+def _in_hotspots_exposes(counts: pd.Series, top_n: int, limit: int) -> bool:
+    """Whether the incidents in hotspots, less the counts the hotspot table shows (its first
+    ``top_n`` by rank), give away a small count: one shown as "fewer than", or a hotspot not
+    listed (:func:`hotspots.disclosure.total_exposes`)."""
+    values = counts.fillna(0).to_numpy(dtype=float)
+    listed, rest = values[:top_n], values[top_n:]
+    small = [v for v in listed if is_small(v, limit)]
+    hidden = small + [float(v) for v in rest]
+    bounds = [(1.0, limit - 1.0)] * len(small) + [(1.0, math.inf)] * len(rest)
+    return total_exposes(hidden, bounds, limit)
+
+
 def _headline(
     hotspots: pd.DataFrame,
     n_total: int,
     period_months: int,
     wards_rows: SuppressedWardTable | None,
     limit: int,
+    top_n: int,
 ) -> tuple[Figure, ...]:
     """The four headline numbers: incidents analysed, hotspots, share in hotspots, area share."""
     n_hotspots = len(hotspots)
+    if "rank" in hotspots.columns and n_hotspots:  # the hotspot table's order
+        ranks = pd.to_numeric(hotspots["rank"], errors="coerce").to_numpy(dtype=float)
+        hotspots = hotspots.iloc[np.argsort(ranks, kind="stable")]
     counts = pd.to_numeric(hotspots["incidents"], errors="coerce")
     in_hotspots = float(counts.sum()) if n_hotspots else 0.0
     share = in_hotspots / n_total if n_total else None
@@ -136,10 +153,13 @@ def _headline(
         or is_small(in_hotspots, limit)
         or hide_analysed
         or (wards_rows is not None and wards_rows.hotspot_incidents_total_exposes)
+        or _in_hotspots_exposes(counts, top_n, limit)
     )
     return (
         Figure(
-            WITHHELD if hide_analysed else suppress_small(n_total, threshold=limit),
+            WITHHELD
+            if hide_analysed and not is_small(n_total, limit)
+            else suppress_small(n_total, threshold=limit),
             "incidents analysed",
             n_months(period_months),
             "Incidents counted",
@@ -230,7 +250,7 @@ def briefing_content(
     )
     return BriefingContent(
         scope=scope,
-        headline=_headline(hotspots, len(incidents), scope.months, wards_rows, limit),
+        headline=_headline(hotspots, len(incidents), scope.months, wards_rows, limit, top_n),
         hotspots=table,
         wards=wards_rows,
         outside=outside,

@@ -8,6 +8,7 @@ cannot be worked out from a printed total) and said by :mod:`hotspots.report.wor
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,14 @@ import pandas as pd
 
 from .._text import as_number, is_missing, item_texts, join_ids, join_names
 from .._validate import check_int
-from ..disclosure import WardDisclosure, hotspot_counts_printed, is_small, protect_ward_table
+from ..disclosure import (
+    WardDisclosure,
+    change_exposes,
+    hotspot_counts_printed,
+    is_small,
+    protect_ward_table,
+    total_exposes,
+)
 from ..errors import ParameterError
 from ..palette import trend_words
 from .page import check_frame
@@ -133,6 +141,24 @@ def _names(value: object, name: str) -> list[str]:
     return [str(v) for v in value]  # type: ignore[attr-defined]
 
 
+def _listed(items: object, total: float | None, limit: int) -> list[str]:
+    """A hotspot's top crime types or streets as printed: "name count" with small counts
+    "fewer than"; the names alone when the hotspot's printed count, less the counts shown,
+    would give a small one away (:func:`hotspots.disclosure.total_exposes`; the crime types
+    or streets not listed, if any, are a hidden cell of 0 or more)."""
+    pairs = suppressed_items(items, limit)
+    if not pairs or total is None or is_small(total, limit):
+        return item_texts(pairs)
+    counts = [float(c) for _, c in items]  # type: ignore[attr-defined]
+    small = [c for c in counts if is_small(c, limit)]
+    rest = total - sum(counts)
+    hidden = [*small, max(rest, 0.0)]
+    bounds = [(1.0, limit - 1.0)] * len(small) + [(0.0, math.inf)]
+    if small and total_exposes(hidden, bounds, limit):
+        return [name for name, _ in pairs]
+    return item_texts(pairs)
+
+
 def _hotspot_row(
     values: Sequence[Any], limit: int, has_trend: bool
 ) -> tuple[list[str], list[list[str]]]:
@@ -143,10 +169,14 @@ def _hotspot_row(
     area_v = as_number(area)
     pai_v = as_number(pai)
     items = [
-        item_texts(suppressed_items(cats, limit)),
-        item_texts(suppressed_items(streets, limit)),
+        _listed(cats, as_number(n), limit),
+        _listed(streets, as_number(n), limit),
         _names(wards, "wards"),
     ]
+    t, t_low, t_high = (as_number(v) for v in (trend, low, high))
+    pinned = t is not None and t_low is not None and t_high is not None
+    if pinned and change_exposes(t, t_low, t_high, limit):  # type: ignore[arg-type]
+        has_trend = False  # its two counts could be worked out, one of them small
     lists = [join_names(printed) or DASH for printed in items]
     row = [
         DASH if is_missing(hid) else str(hid),
@@ -185,20 +215,27 @@ def suppressed_table(
         ``table``: columns :data:`BRIEFING_COLUMNS`, all text, one row per listed hotspot:
         Hotspot (id), Incidents (suppressed), Share (of all incidents analysed), Area km², PAI,
         Top crime types and Top streets (``"name count; ..."``, each count suppressed, from the
-        frame's ``(name, count)`` lists), Wards, Trend (in words), Months. Share, PAI and
-        Trend are "–" for a hotspot whose count is suppressed. ``lists`` holds the items of
-        the three list columns as printed. ``hotspots_total`` and ``hotspots_shown`` say how
-        many there are and how many are listed.
+        frame's ``(name, count)`` lists; the names alone when the hotspot's count less the
+        counts shown would give a small one away), Wards, Trend (in words; "–" when its
+        change and interval could only come from a small count in one of its spans), Months.
+        Share, PAI and Trend are "–" for a hotspot whose count is suppressed. ``lists``
+        holds the items of the three list columns as printed. ``hotspots_total`` and
+        ``hotspots_shown`` say how many there are and how many are listed.
 
     Examples
     --------
-    >>> frame = pd.DataFrame({"hotspot_id": ["H01"], "incidents": [12],
+    >>> frame = pd.DataFrame({"hotspot_id": ["H01"], "incidents": [40],
     ...                       "top_categories": [[("Drugs", 9), ("Burglary", 3)]]})
     >>> result = suppressed_table(frame)
     >>> result.table.loc[0, "Incidents"], result.table.loc[0, "Top crime types"]
-    ('12', 'Drugs 9; Burglary fewer than 5')
+    ('40', 'Drugs 9; Burglary fewer than 5')
     >>> result.lists["Top crime types"]
     [['Drugs 9', 'Burglary fewer than 5']]
+
+    With 12 incidents, 12 - 9 would give Burglary's 3 away: the names alone.
+
+    >>> suppressed_table(frame.assign(incidents=[12])).table.loc[0, "Top crime types"]
+    'Drugs; Burglary'
     """
     fix = "pass find_hotspots(...).hotspots"
     frame = check_frame(hotspots, "hotspots", ["hotspot_id", "incidents"], fix)
