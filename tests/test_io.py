@@ -917,6 +917,35 @@ def test_values_with_line_breaks_and_blank_lines_are_read_whole(
     assert gdf["month"].iloc[-1] == pd.Timestamp("2019-05-01")
 
 
+@pytest.mark.parametrize("street_csv", [True, False])
+def test_a_stray_quote_that_takes_in_rows_is_refused_with_its_row(
+    tmp_path: Path, street_csv: bool
+) -> None:
+    """A quote opened and not closed on its line turns the rows up to the next quote into one
+    value: those rows would be lost without a word. The file is refused, naming the row and
+    column; a value with a line break of its own (an address) is still read (above)."""
+    if street_csv:
+        rows = month_rows("2024-01", 30)
+        path = write_street(tmp_path / "2024-01-x-street.csv", rows)
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for k in (6, 20):  # rows 7 and 21 as a spreadsheet numbers them (the header row 1)
+            lines[k] = lines[k].replace("On or near", '"On or near', 1)
+        column = "Location"
+    else:
+        lines = ["lat,lon,Month,Street"]
+        lines += [f"51.58,-0.02,2019-03,Road {i}" for i in range(30)]
+        for k in (6, 20):
+            lines[k] = lines[k].replace("Road", '"Road', 1)
+        column = "Street"
+        path = tmp_path / "x.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputFileError) as err:
+        read_incidents(path, target_crs="EPSG:27700")
+    text = str(err.value)
+    assert f"{path.name}: row 7, column '{column}': a quote" in text
+    assert "runs over 15 lines" in text and "\n" not in text
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.integers(0, 12), max_size=30), st.integers(1, 12), st.booleans())
 def test_line_length_window_check_agrees_with_the_full_scan(

@@ -115,7 +115,13 @@ def _one_row_per_line(utf8: bytes, rows: int, block: int = 1 << 18) -> bool:
 
 
 def _arrow_csv(text: str, utf8: bytes, sep: str) -> pa.Table | None:
-    """Parse with pyarrow (several times faster than pandas into string columns).
+    """:func:`_arrow_csv_lines`' table alone."""
+    return _arrow_csv_lines(text, utf8, sep)[0]
+
+
+def _arrow_csv_lines(text: str, utf8: bytes, sep: str) -> tuple[pa.Table | None, bool]:
+    """Parse with pyarrow (several times faster than pandas into string columns), and
+    whether it was parsed quote-aware (some value may hold a line break).
 
     The file is first cut at line breaks for both cores (pyarrow's fast mode); when a value
     might hold a line break (rows and lines disagree) it is parsed again quote-aware. A
@@ -128,12 +134,13 @@ def _arrow_csv(text: str, utf8: bytes, sep: str) -> pa.Table | None:
     try:
         header = next(csv.reader([_header_line(text)], delimiter=sep), [])
     except csv.Error:
-        return None
+        return None, False
     header = [h.rstrip("\r") if i == len(header) - 1 else h for i, h in enumerate(header)]
     if not header or len(set(header)) != len(header):
-        return None
+        return None, False
     numbers = _street_coordinates(header)
     table = None
+    newlines = False
     for newlines in (False, True):
         table = _parsed(utf8, sep, header, newlines, numbers)
         if table is None and numbers:  # a coordinate that is not a plain number
@@ -143,13 +150,13 @@ def _arrow_csv(text: str, utf8: bytes, sep: str) -> pa.Table | None:
         if newlines or _one_row_per_line(utf8, table.num_rows):
             break
     if table is None:
-        return None
+        return None, False
     if table.column_names != header or not all(
         pa.types.is_large_string(t) or (name in numbers and pa.types.is_float64(t))
         for name, t in zip(header, table.schema.types, strict=True)
     ):
-        return None
-    return table
+        return None, False
+    return table, newlines
 
 
 def _street_coordinates(header: list[str]) -> set[str]:
@@ -292,26 +299,26 @@ def _check_lines(utf8: bytes, src: Source) -> None:
             )
 
 
-def _plain_utf8_table(data: bytes, src: Source) -> pa.Table | None:
+def _plain_utf8_table(data: bytes, src: Source) -> tuple[pa.Table | None, bool]:
     """The table of a plain UTF-8 file (no BOM, no lone carriage returns), parsed by pyarrow
     straight from the bytes, never decoded whole into text (a city's file is hundreds of MB);
     None when the file needs the general path."""
     if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return None
+        return None, False
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
-        return None
+        return None, False
     head = data[: 4 * MAX_HEADER_CHARS + 8]
     if b"\n" not in head.lstrip(b"\r\n"):  # a header this long: the general path says so
-        return None
+        return None, False
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:  # not just a character cut at the end of the prefix
-            return None
+            return None, False
         text = head[: exc.start].decode("utf-8")
     _check_text(data, text, src)
     _check_lines(data, src)
-    return _arrow_csv(text, data, _delimiter(text))
+    return _arrow_csv_lines(text, data, _delimiter(text))
 
 
 def read_csv_table(src: Source, notes: Notes) -> tuple[bool, pd.DataFrame] | None:
@@ -328,7 +335,7 @@ def read_csv_table(src: Source, notes: Notes) -> tuple[bool, pd.DataFrame] | Non
             f"{src.display}: the file is empty; download it again or leave it out."
         )
     _check_text(data, None, src)
-    table = _plain_utf8_table(data, src)
+    table, quote_aware = _plain_utf8_table(data, src)
     text, utf8 = "", data
     if table is None:  # another encoding, old Mac line ends, or pandas' leniency needed
         text, utf8 = _decode(data, src, notes)
@@ -340,7 +347,7 @@ def read_csv_table(src: Source, notes: Notes) -> tuple[bool, pd.DataFrame] | Non
     sep = _delimiter(text)
     try:
         if table is None:
-            table = _arrow_csv(text, utf8, sep)
+            table, quote_aware = _arrow_csv_lines(text, utf8, sep)
         if table is not None:
             # the file's bytes go before the frame is built (a city's file: hundreds of MB),
             # and the table column by column as converted: the peak holds one copy, not three
@@ -352,6 +359,7 @@ def read_csv_table(src: Source, notes: Notes) -> tuple[bool, pd.DataFrame] | Non
             df = pd.read_csv(
                 io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False
             )
+            quote_aware = True
     except pd.errors.EmptyDataError as exc:
         raise InputFileError(
             f"{src.display}: the file is empty; download it again or leave it out."
@@ -367,12 +375,35 @@ def read_csv_table(src: Source, notes: Notes) -> tuple[bool, pd.DataFrame] | Non
             "and quoting."
         ) from exc
     df.columns = [str(c).strip() for c in df.columns]
+    if quote_aware:
+        _check_swallowed_rows(df, sep, src)
     header = set(df.columns)
     other = other_dataset_by_header(header)
     if other is not None:
         notes.skipped.setdefault(other, []).append(src.display)
         return None
     return is_street_header(header), df
+
+
+def _check_swallowed_rows(df: pd.DataFrame, sep: str, src: Source) -> None:
+    """Refuse a file where a stray quote made one value of many lines: a value holding a line
+    break after which a line has as many delimiters as a row (the rows up to the closing
+    quote, read as that value, would otherwise be lost without a word). A value with a line
+    break of its own (an address on two lines) is kept."""
+    row_like = max(1, (len(df.columns) - 1) // 2)  # delimiters on a line that looks like a row
+    for name in df.columns:
+        column = df[name]
+        if column.dtype != object and not isinstance(column.dtype, pd.StringDtype):
+            continue
+        broken = column.astype(str).str.contains("\n", regex=False).to_numpy()
+        for i in np.flatnonzero(broken).tolist():
+            lines = str(column.iat[i]).split("\n")
+            if any(line.count(sep) >= row_like for line in lines[1:]):  # rows taken in
+                raise InputFileError(
+                    f"{src.display}: row {int(i) + 2}, column '{name}': a quote (\") opens a "
+                    f"value that runs over {len(lines)} lines, taking in the rows after it; "
+                    "remove the stray quote or close it, and read the file again."
+                )
 
 
 def _names_list() -> str:
