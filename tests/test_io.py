@@ -363,6 +363,24 @@ def test_generic_csv_semicolons_decimal_commas_cp1252_and_bom(tmp_path: Path) ->
     assert gdf["incident_id"].tolist() == ["a_eu.csv:row-2", "b_bom.csv:row-2"]
 
 
+def test_thousands_separators_are_not_decimal_commas(tmp_path: Path) -> None:
+    """Eastings written "532,705" (a spreadsheet's thousands separator) are 532705 m, not
+    532.705 m, which put every point off the Isles of Scilly; degrees keep the decimal comma
+    ("51,515" is 51.515), and "1,234,567" or "532,705.5" group digits wherever they are."""
+    from hotspots.io.parts import to_float
+
+    path = tmp_path / "grouped.csv"
+    path.write_text('easting,northing\n"532,705","181,163"\n"532,802","181,262"\n')
+    gdf, report = read_incidents(path)
+    check_totals(gdf, report)
+    assert report.crs == "EPSG:27700"
+    assert gdf.geometry.x.tolist() == [532_705.0, 532_802.0]
+    assert gdf.geometry.y.tolist() == [181_163.0, 181_262.0]
+    text = pd.Series(["51,515", "1,234,567", "532,705.5", "0,123", "-0,02"], dtype=object)
+    assert to_float(text).tolist() == [51.515, 1_234_567.0, 532_705.5, 0.123, -0.02]
+    assert to_float(text, metres=True).tolist() == [51_515.0, 1_234_567.0, 532_705.5, 0.123, -0.02]
+
+
 def test_generic_csv_short_rows_counted_and_ragged_rows_refused(tmp_path: Path) -> None:
     """A row cut short has no longitude; a row with an extra field makes the file unreadable."""
     short = tmp_path / "short.csv"

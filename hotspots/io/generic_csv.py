@@ -449,7 +449,7 @@ def read_generic_table(
     if use_xy:
         assert xc is not None and yc is not None
         xcol, ycol = xc, yc
-        x, y = to_float(df[xc]), to_float(df[yc])
+        x, y = to_float(df[xc], metres=True), to_float(df[yc], metres=True)
         crs = crs_arg if crs_arg is not None else _guess_xy_crs(x, y, src, xc, yc, notes)
     else:
         assert lon is not None and lat is not None

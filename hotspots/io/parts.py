@@ -154,8 +154,19 @@ def find_column(columns: Sequence[str], names: Sequence[str], used: set[str]) ->
     return None
 
 
-def to_float(s: pd.Series) -> FloatArray:
-    """Numbers from text; decimal commas accepted; empty or not a number -> NaN."""
+#: Digits grouped in thousands by commas ("532,705", "1,234,567.5").
+_GROUPED = r"^[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$"
+#: ... and only one way of reading them: several groups, or a decimal point after them.
+_SURELY_GROUPED = r"^[+-]?[1-9]\d{0,2}(?:(?:,\d{3}){2,}(?:\.\d+)?|,\d{3}\.\d+)$"
+
+
+def to_float(s: pd.Series, *, metres: bool = False) -> FloatArray:
+    """Numbers from text; empty or not a number -> NaN.
+
+    A comma is a decimal comma ("51,5" is 51.5), unless it groups digits in thousands:
+    "1,234,567" and "532,705.5" always, and "532,705" (one group) when the column holds
+    ``metres`` (eastings and northings: 532705, not 532.705 m; degrees read it as 532.705,
+    out of range, rather than guess)."""
     if pd.api.types.is_numeric_dtype(s.dtype):
         return s.to_numpy(dtype=float, na_value=np.nan)
     fast = _arrow_floats(s)
@@ -164,7 +175,10 @@ def to_float(s: pd.Series) -> FloatArray:
     vals = np.array(pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
     retry = np.isnan(vals) & (s.astype("str").fillna("").to_numpy() != "")
     if retry.any():
-        fixed = s[retry].astype("str").str.strip().str.replace(",", ".", regex=False)
+        text = s[retry].astype("str").str.strip()
+        grouped = text.str.match(_GROUPED if metres else _SURELY_GROUPED)
+        fixed = text.where(grouped, text.str.replace(",", ".", regex=False))
+        fixed = fixed.where(~grouped, text.str.replace(",", "", regex=False))
         vals[retry] = pd.to_numeric(fixed, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     return vals
 
