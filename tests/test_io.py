@@ -381,6 +381,29 @@ def test_thousands_separators_are_not_decimal_commas(tmp_path: Path) -> None:
     assert to_float(text, metres=True).tolist() == [51_515.0, 1_234_567.0, 532_705.5, 0.123, -0.02]
 
 
+def test_a_copy_of_a_file_is_read_once_and_said(tmp_path: Path) -> None:
+    """The same month under another name, and a download zip beside the file unpacked from
+    it: read once (their rows without a Crime ID would otherwise count twice), said in the
+    report; two different files of one name are both read, with a warning."""
+    no_id = street_row("", "2024-01", LON, LAT, "Anti-social behaviour")
+    rows = [*month_rows("2024-01", 12), no_id]
+    first = write_street(tmp_path / "in" / "2024-01-x-street.csv", rows)
+    (tmp_path / "in" / "copy.csv").write_bytes(first.read_bytes())
+    with zipfile.ZipFile(tmp_path / "in" / "download.zip", "w") as z:
+        z.writestr("2024-01/2024-01-x-street.csv", first.read_bytes())
+    gdf, report = read_incidents(tmp_path / "in")
+    check_totals(gdf, report)
+    assert report.rows_read == len(rows) == len(gdf)
+    said = " ".join(report.warnings)
+    assert "Skipped 2 files with the same contents as another" in said
+    assert "copy.csv, the same as 2024-01-x-street.csv" in said
+    assert "download.zip!2024-01/2024-01-x-street.csv, the same as 2024-01-x-street.csv" in said
+    other = write_street(tmp_path / "in" / "again" / "2024-01-x-street.csv", rows[:5])
+    gdf, report = read_incidents(tmp_path / "in")
+    assert report.rows_read == len(rows) + 5
+    assert any("Two files of one name" in w and str(other.name) in w for w in report.warnings)
+
+
 def test_generic_csv_short_rows_counted_and_ragged_rows_refused(tmp_path: Path) -> None:
     """A row cut short has no longitude; a row with an extra field makes the file unreadable."""
     short = tmp_path / "short.csv"

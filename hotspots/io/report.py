@@ -188,6 +188,8 @@ class Notes:
     no_month: list[str] = field(default_factory=list)
     cp1252: list[str] = field(default_factory=list)
     twice: list[str] = field(default_factory=list)
+    copies: list[str] = field(default_factory=list)
+    same_name: list[str] = field(default_factory=list)
     not_followed: list[str] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)
 
@@ -196,6 +198,18 @@ class Notes:
         out: list[str] = []
         if self.twice:
             out.append(f"{list_some(self.twice)} given more than once; read once.")
+        if self.copies:
+            n = len(self.copies)
+            out.append(
+                f"Skipped {n:,} file{'s' if n != 1 else ''} with the same contents as another "
+                f"({'; '.join(self.copies[:3])}{'; ...' if n > 3 else ''}): each is read once."
+            )
+        if self.same_name:
+            out.append(
+                f"Two files of one name with different contents ({list_some(self.same_name)}): "
+                "both are read, and their rows without a Crime ID are counted in both; leave "
+                "one out if they are the same month downloaded twice."
+            )
         if self.not_followed:
             n = len(self.not_followed)
             out.append(

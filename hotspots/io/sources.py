@@ -7,6 +7,7 @@ from them and setting aside files that are not incident data (with a note).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import zipfile
@@ -19,7 +20,7 @@ from typing import Any
 from .._files import check_readable, walk_files
 from .._text import list_some
 from ..archive import MAX_ARCHIVE_BYTES, check_zip, hidden_member
-from ..errors import InputFileError, ParameterError
+from ..errors import InputError, InputFileError, ParameterError
 from .report import Notes
 
 __all__ = ["INCIDENT_SUFFIXES", "Source", "as_paths", "expand_inputs", "other_dataset"]
@@ -226,7 +227,7 @@ def expand_inputs(
                 )
             add(path, path.name, explicit=True)
 
-    out = _distinct_displays(sources)
+    out = _without_copies(_distinct_displays(sources), notes)
     if not out:
         raise InputFileError(
             f"{list_some([str(p) for p in as_paths(inputs)])}: nothing to read: only "
@@ -234,6 +235,45 @@ def expand_inputs(
             "street-level crime files (*-street.csv)."
         )
     return out
+
+
+def _without_copies(sources: list[Source], notes: Notes) -> list[Source]:
+    """The sources less those whose bytes are another's (a file copied under another name, a
+    download zip beside the files unpacked from it): read once, the first in path order,
+    said in ``notes.copies`` (else their rows without a Crime ID, which no duplicate check
+    can match, would count twice). Only files of one size are compared, by a hash of their
+    bytes; two files of a name (a month downloaded twice) are said in ``notes.same_name``."""
+    by_size: dict[int, list[int]] = {}
+    for i, src in enumerate(sources):
+        try:
+            by_size.setdefault(src.size(), []).append(i)
+        except OSError:
+            continue  # unreadable: the reading says so
+    copies: set[int] = set()
+    for size, group in by_size.items():
+        if len(group) < 2 or size == 0:  # (empty files are said as such)
+            continue
+        first: dict[bytes, int] = {}
+        for i in group:
+            try:
+                key = hashlib.blake2b(sources[i].read_bytes(), digest_size=32).digest()
+            except (OSError, InputError):
+                continue
+            if key in first:
+                copies.add(i)
+                same = sources[first[key]].display
+                notes.copies.append(f"{sources[i].display}, the same as {same}")
+            else:
+                first[key] = i
+    kept = [src for i, src in enumerate(sources) if i not in copies]
+    names: dict[str, str] = {}
+    for src in kept:
+        name = src.display.rsplit("/", 1)[-1].rsplit("!", 1)[-1]
+        if name in names:
+            notes.same_name.append(f"{names[name]} and {src.display}")
+        else:
+            names[name] = src.display
+    return kept
 
 
 def _distinct_displays(sources: list[Source]) -> list[Source]:
