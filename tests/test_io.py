@@ -404,6 +404,22 @@ def test_a_copy_of_a_file_is_read_once_and_said(tmp_path: Path) -> None:
     assert any("Two files of one name" in w and str(other.name) in w for w in report.warnings)
 
 
+def test_us_dates_are_read_month_first_for_the_whole_column(tmp_path: Path) -> None:
+    """01/02/2024 in a column holding 01/31/2024 is 2 January (the column is month first),
+    not February; a column whose every date could be either way is read day first (UK)."""
+    us = tmp_path / "us.csv"
+    us.write_text("lon,lat,date\n-0.02,51.58,01/02/2024\n-0.02,51.58,01/31/2024 10:30\n")
+    gdf, report = read_incidents(us)
+    check_totals(gdf, report)
+    assert report.rows_used == 2
+    assert gdf["date"].tolist() == [pd.Timestamp("2024-01-02"), pd.Timestamp("2024-01-31 10:30")]
+    assert gdf["month"].tolist() == [pd.Timestamp("2024-01-01")] * 2
+    uk = tmp_path / "uk.csv"
+    uk.write_text("lon,lat,date\n-0.02,51.58,01/02/2024\n-0.02,51.58,05/03/2024\n")
+    gdf, _ = read_incidents(uk)
+    assert gdf["date"].tolist() == [pd.Timestamp("2024-02-01"), pd.Timestamp("2024-03-05")]
+
+
 def test_generic_csv_short_rows_counted_and_ragged_rows_refused(tmp_path: Path) -> None:
     """A row cut short has no longitude; a row with an extra field makes the file unreadable."""
     short = tmp_path / "short.csv"

@@ -213,7 +213,10 @@ def _parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series, npt.NDArray[np.boo
     values = np.full(len(uniq), np.datetime64("NaT"), dtype="datetime64[ns]")
     has_day = np.zeros(len(uniq), dtype=bool)
     todo = np.flatnonzero(np.asarray(uniq, dtype=object) != "")
-    for fmt, day in _DATE_FORMATS:
+    formats = _DATE_FORMATS
+    if _month_first(pd.Index(np.asarray(uniq, dtype=object)[todo])):
+        formats = tuple((f.replace("%d/%m", "%m/%d"), day) for f, day in _DATE_FORMATS)
+    for fmt, day in formats:
         if todo.size == 0:
             break
         if fmt == "ISO8601":  # full dates only: ISO8601 would read "2019" as 2019-01-01
@@ -238,6 +241,21 @@ def _parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series, npt.NDArray[np.boo
     has_day = np.append(has_day, False)
     months = _month_floor(values).to_numpy()
     return pd.Series(values[codes]), pd.Series(months[codes]), has_day[codes]
+
+
+#: A date with slashes: day and month in either order, then the year (and maybe a time).
+_SLASHED = r"^\s*(\d{1,2})/(\d{1,2})/\d{4}\b"
+
+
+def _month_first(values: pd.Index) -> bool:
+    """Whether a column's slashed dates are month first (US: 01/31/2024): some value's second
+    number is over 12 and none's first is. Otherwise they are read day first (UK), one order
+    for the whole column: never some rows one way and some the other."""
+    parts = values.astype(str).str.extract(_SLASHED).dropna()
+    if parts.empty:
+        return False
+    first, second = parts[0].astype(int), parts[1].astype(int)
+    return bool((second > 12).any() and not (first > 12).any())
 
 
 def _where_day(ts: pd.Series, has_day: npt.NDArray[np.bool_]) -> pd.Series:
