@@ -307,6 +307,28 @@ def _square(x0: float, y0: float, size: float):  # type: ignore[no-untyped-def]
     return box(x0, y0, x0 + size, y0 + size)
 
 
+def test_wards_for_another_place_are_warned_of(
+    street_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Wards that miss most incidents or spread far beyond them are the study area every PAI
+    is measured against: the command says so (as the dashboard does), naming --wards."""
+    import geopandas as gpd
+
+    far = gpd.GeoDataFrame(
+        {"WD22CD": ["E05000009"], "WD22NM": ["Far Ward"]},
+        geometry=[_square(520_000, 175_000, 18_000)],  # the west blob and much more
+        crs="EPSG:27700",
+    )
+    far.to_file(tmp_path / "far.geojson")
+    code, _, err = _run(
+        capsys, "analyse", str(street_folder), "--wards", str(tmp_path / "far.geojson"),
+        "--no-backtest", "--no-tune", "--tiles", "none", "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "The wards cover 324.0 km², 24 times the" in err
+    assert "every hotspot looks more concentrated than it is (a higher PAI). Check --wards." in err
+
+
 def test_wards_and_patrols_write_their_tables(
     street_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -41,6 +41,7 @@ def read_inputs(args: argparse.Namespace) -> Inputs:
     from geodata.layers import load_wards
 
     from ..filter import filter_incidents, months_covered
+    from ..guardrails import check_boundaries
     from ..io import read_incidents
 
     log.info("Reading %s ...", ", ".join(args.inputs))
@@ -63,6 +64,10 @@ def read_inputs(args: argparse.Namespace) -> Inputs:
         wards, warnings = load_wards(args.wards, layer=args.wards_layer, incidents=incidents)
         for w in warnings:
             log.warning("%s", in_command_words(w, args))
+        # the wards are the study area: ones for another place, or far larger than the
+        # incidents' ground, make every PAI wrong (the dashboard says the same)
+        for w in check_boundaries(incidents, wards, name_column="ward_name").warnings:
+            log.warning("%s Check --wards.", w)
     harm = source = None
     if args.harm or args.harm_weights:
         from ..harm import HARM_SOURCE, harm_weights
