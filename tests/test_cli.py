@@ -129,6 +129,10 @@ def test_filters_count_dropped_rows(
     assert summary["rows_used"] == 3 * 30
     assert summary["rows_read"] == summary["rows_used"] + sum(summary["rows_dropped"].values())
     assert summary["period"] == {"from": "2024-02", "to": "2024-04"}
+    # the command's own lines add up too: every row left out by the filters under its reason
+    for reason, n in summary["rows_dropped"].items():
+        assert f"Dropped {n:,}: {reason}" in err
+    assert f"used {summary['rows_used']:,}." in err
 
 
 def test_map_html_escapes_text_and_fetches_nothing(

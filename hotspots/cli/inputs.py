@@ -46,13 +46,13 @@ def read_inputs(args: argparse.Namespace) -> Inputs:
 
     log.info("Reading %s ...", ", ".join(args.inputs))
     incidents, report = read_incidents(args.inputs, crs=args.crs)
-    for line in report.lines():
-        log.info("%s", line)
     # a month with none of a filtered crime type is a zero for it, not a month missing
     data_months = months_covered(incidents)
     incidents = filter_incidents(
         incidents, report, start=args.start, end=args.end, categories=args.crime_type
     )
+    for line in report.lines():  # with the rows the filters left out, under their reasons
+        log.info("%s", line)
     if len(incidents) == 0:
         raise InputError(
             "no incidents left to analyse after the filters "
