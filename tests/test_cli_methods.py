@@ -311,3 +311,24 @@ def test_change_rises_are_per_month_when_periods_differ(
     summary = json.loads((out / "summary.json").read_text())
     assert summary["cells_up"] == 1 and summary["cells_down"] == 0  # only the busy cell
     assert "per month, 1 cells rose and 0 fell" in stdout
+
+
+@pytest.mark.parametrize("command", ["gi", "change", "emerging"])
+def test_an_incident_recorded_far_away_does_not_stretch_the_grid(
+    incidents_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    """One incident recorded 200 km away (a force's records hold some): the grid is drawn
+    over the rest, as the study area is, not refused as too large for the default cells."""
+    frame = pd.read_csv(incidents_csv)
+    far = pd.DataFrame(
+        [("2024-03", "Robbery", X0 + 200_000.0, Y0 + 150_000.0)], columns=frame.columns
+    )
+    path = tmp_path / "with_far.csv"
+    pd.concat([frame, far]).to_csv(path, index=False)
+    extra = {"change": ["--before", "2024-01:2024-06", "--after", "2024-07:2024-12"]}
+    code, _, err = _run(
+        capsys, command, str(path), "--crs", "EPSG:27700", *extra.get(command, []),
+        "--out", str(tmp_path / command),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "cells over" not in err

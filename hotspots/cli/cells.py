@@ -71,8 +71,14 @@ def check_grid(args: argparse.Namespace, inputs: Inputs) -> None:
         if wards.crs != inputs.incidents.crs:
             wards = wards.to_crs(inputs.incidents.crs)
         bounds = wards.total_bounds
-    else:
-        bounds = inputs.incidents.total_bounds + _AREA_MARGIN_M * np.array([-1, -1, 1, 1])
+    else:  # the incidents the study area is drawn around: not those recorded far away
+        from .._points import incident_xy
+        from ..study_area import without_far_outliers
+
+        xy = incident_xy(inputs.incidents)
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        xy = xy[without_far_outliers(xy)]
+        bounds = np.r_[xy.min(axis=0), xy.max(axis=0)] + _AREA_MARGIN_M * np.array([-1, -1, 1, 1])
     check_grid_size(
         bounds,
         float(args.cell_size),
