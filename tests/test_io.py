@@ -420,6 +420,26 @@ def test_us_dates_are_read_month_first_for_the_whole_column(tmp_path: Path) -> N
     assert gdf["date"].tolist() == [pd.Timestamp("2024-02-01"), pd.Timestamp("2024-03-05")]
 
 
+def test_a_zip_of_many_members_is_read_whole_and_again_when_it_changes(tmp_path: Path) -> None:
+    """Each member is read from the archive kept open (a zip of thousands of small files was
+    reopened for every member: quadratic); an archive rewritten on disk is read anew."""
+    path = tmp_path / "many.zip"
+
+    def write(n: int, month: str) -> None:
+        with zipfile.ZipFile(path, "w") as z:
+            for i in range(n):
+                z.writestr(f"part{i:04d}.csv", f"lon,lat,month,n\n-0.02,51.58,{month},{i}\n")
+
+    write(300, "2024-01")
+    gdf, report = read_incidents(path)
+    assert report.rows_read == 300 == len(gdf)
+    assert set(gdf["month"]) == {pd.Timestamp("2024-01-01")}
+    write(120, "2024-02")
+    gdf, report = read_incidents(path)
+    assert report.rows_read == 120 == len(gdf)
+    assert set(gdf["month"]) == {pd.Timestamp("2024-02-01")}
+
+
 def test_generic_csv_short_rows_counted_and_ragged_rows_refused(tmp_path: Path) -> None:
     """A row cut short has no longitude; a row with an extra field makes the file unreadable."""
     short = tmp_path / "short.csv"
