@@ -259,7 +259,9 @@ def _context_rows(row: Mapping[str, Any]) -> list[tuple[str, str]]:
         rows.append(("Patrol coverage", f"{coverage:.0%} of its incidents inside a patrol area"))
     if "trend" in row:
         low, high = _number(row, "trend_low"), _number(row, "trend_high")
-        rows.append(("Trend", esc(trend_words(_number(row, "trend"), low, high))))
+        against = row.get("trend_against")
+        words = trend_words(_number(row, "trend"), low, high, against=against)
+        rows.append(("Trend", esc(words)))
     months = _months_text(row)
     if months is not None:
         rows.append(("Months", months))

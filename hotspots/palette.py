@@ -54,18 +54,27 @@ def rank_classes(n: int) -> list[tuple[str, str]]:
     return out
 
 
-def trend_words(trend: float | None, low: float | None = None, high: float | None = None) -> str:
+def trend_words(
+    trend: float | None,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    against: str | None = None,
+) -> str:
     """A relative change (0.25 = +25%) in words, for the hotspot popup and the briefing.
 
     With its interval (``trend_low``, ``trend_high`` of the Hotspots frame) the words say "no
-    clear change" when the interval holds 0, and show the interval.
+    clear change" when the interval holds 0, and show the interval. ``against`` names the
+    months compared with (the frame's ``trend_against`` when the dashboard gave the change on
+    the months before the chosen ones, :func:`hotspots.trend.with_period_change`); else "the
+    previous period" (the analysis' last months against as many before).
 
     >>> trend_words(0.25)
     'up 25% on the previous period'
     >>> trend_words(0.62, -0.087, 1.936)
     'no clear change on the previous period (+62%; 95% interval −9% to +194%)'
-    >>> trend_words(-0.5, -0.7, -0.2)
-    'down 50% on the previous period (95% interval −70% to −20%)'
+    >>> trend_words(-0.5, -0.7, -0.2, against="Jan 2023 – Dec 2023")
+    'down 50% on Jan 2023 – Dec 2023 (95% interval −70% to −20%)'
     >>> trend_words(0.01)
     'about the same as the previous period'
     >>> trend_words(float("nan"))
@@ -73,13 +82,14 @@ def trend_words(trend: float | None, low: float | None = None, high: float | Non
     """
     if is_missing(trend):
         return "not enough months to compare"
+    on = "the previous period" if is_missing(against) or not str(against) else str(against)
     t = float(trend)  # type: ignore[arg-type]
     if not (is_missing(low) or is_missing(high)) and not math.isinf(t):
         words = change_words(t, float(low), float(high))  # type: ignore[arg-type]
         head, _, rest = words.partition(" (")
-        return f"{head} on the previous period ({rest}"
+        return f"{head} on {on} ({rest}"
     if math.isinf(t):
-        return "new: none in the previous period" if t > 0 else "none in the latest period"
+        return f"new: none in {on}" if t > 0 else "none in the latest period"
     if abs(t) < 0.05:
-        return "about the same as the previous period"
-    return f"{'up' if t > 0 else 'down'} {abs(t):.0%} on the previous period"
+        return f"about the same as {on}"
+    return f"{'up' if t > 0 else 'down'} {abs(t):.0%} on {on}"

@@ -34,6 +34,7 @@ from .errors import ParameterError
 
 __all__ = [
     "PATTERNS",
+    "TREND_COLUMNS",
     "CountChange",
     "MannKendall",
     "PeriodChange",
@@ -45,6 +46,7 @@ __all__ = [
     "period_change",
     "seasonal_note",
     "trend_label",
+    "with_period_change",
 ]
 
 _KINDS = (
@@ -430,6 +432,44 @@ class PeriodChange:
     table: pd.DataFrame
     total: tuple[int, int | None, CountChange | None]
     note: str | None
+
+
+#: The Hotspots frame's trend columns, which :func:`with_period_change` fills.
+TREND_COLUMNS = ["trend", "trend_low", "trend_high", "trend_p"]
+
+
+def with_period_change(
+    hotspots: gpd.GeoDataFrame | None, change: PeriodChange | None
+) -> gpd.GeoDataFrame | None:
+    """``hotspots`` (a copy) with its trend columns the change of :func:`period_change`: the
+    chosen months against as many months just before, inside each outline, as the
+    dashboard's commander page gives it, so the popups, the briefing, the outreach sheets
+    and the files say the same change. ``trend_against`` names the months before ("Jan 2023
+    – Dec 2023"; :func:`hotspots.palette.trend_words` says it). Unchanged (the analysis' own
+    trend, its last months against as many before) when there are no months before, or no
+    change or hotspots given.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point, box
+    >>> months = pd.to_datetime(["2024-01-01"] * 10 + ["2024-02-01"] * 20)
+    >>> inc = gpd.GeoDataFrame({"month": months}, geometry=[Point(5, 5)] * 30, crs=27700)
+    >>> hs = gpd.GeoDataFrame({"hotspot_id": ["H01"], "trend": [0.0]},
+    ...                       geometry=[box(0, 0, 10, 10)], crs=27700)
+    >>> out = with_period_change(hs, period_change(inc, hs, start="2024-02", end="2024-02"))
+    >>> float(out["trend"].iloc[0]), out["trend_against"].iloc[0]
+    (1.0, 'Jan 2024')
+    """
+    if hotspots is None or change is None or change.previous is None:
+        return hotspots
+    by_id = change.table.set_index("hotspot_id")
+    ids = hotspots["hotspot_id"].astype(str)
+    out = hotspots.copy()
+    for column, source in zip(TREND_COLUMNS, ("change", "low", "high", "p"), strict=True):
+        out[column] = ids.map(by_id[source]).astype(float).to_numpy()
+    first, last = (pd.Timestamp(f"{m}-01").strftime("%b %Y") for m in change.previous)
+    out["trend_against"] = first if first == last else f"{first} – {last}"
+    return out
 
 
 # The trees of the last map points counted: the dashboard counts the same incidents' points

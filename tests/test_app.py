@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import box, mapping
@@ -24,7 +25,7 @@ from geodata.store import PatrolAreaStore
 from hotspots import InputError, read_incidents
 from hotspots.pipeline import Analysis, analyse
 from tests.conftest import STREET_HEADER, make_street_rows
-from ui import helpers
+from ui import context, helpers
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 # A ward far (in the Midlands) from every incident used here: a layer for the wrong area.
@@ -368,6 +369,15 @@ def test_trend_is_the_chosen_months_against_those_before(fresh: AppTest) -> None
     # the commander's headline: the top hotspot, its street and its change, months named
     top = next(m.value for m in fresh.markdown if m.value.startswith("**Top hotspot: "))
     assert f"{table['hotspot_id'].iloc[0]} around " in top and "in Jul–Sep 2024: " in top
+    # the map's popups, the briefing and the files give that same change, months named
+    shown = fresh.session_state[context._KEY].analysis.hotspots.set_index("hotspot_id")
+    by_id = expected.table.set_index("hotspot_id")
+    assert np.allclose(shown["trend"], by_id.loc[shown.index, "change"], equal_nan=True)
+    assert set(shown["trend_against"]) == {"Jul 2024 – Sep 2024"}
+    briefing = on_page(fresh, "briefing")
+    trends = briefing.dataframe[0].value["Trend"].tolist()
+    assert all(t == "–" or " on Jul 2024 – Sep 2024" in t for t in trends)
+    assert any(" on Jul 2024 – Sep 2024" in t for t in trends)
 
 
 def test_trend_without_earlier_months_says_so(fresh: AppTest) -> None:

@@ -741,3 +741,16 @@ def test_a_trend_whose_counts_include_a_small_one_is_not_printed() -> None:
     assert (printed[small] == "–").all()
     big = (b >= 5) & (a >= 5)
     assert (printed[big] != "–").mean() > 0.99  # (a rare pair prints like a small one)
+
+
+def test_a_trend_against_the_months_before_is_named_in_the_table_and_the_guide() -> None:
+    """The dashboard's change (the chosen months against as many before: with_period_change)
+    is worded with those months, in the Trend column and in "How to read this"."""
+    hs = _hotspots([40, 30]).assign(
+        trend=[0.5, -0.2], trend_low=[0.1, -0.5], trend_high=[1.0, 0.3],
+        trend_against="Jan 2023 – Jun 2023",
+    )  # fmt: skip
+    page = _page(hotspots=hs)
+    assert "up 50% on Jan 2023 – Jun 2023 (95% interval" in page
+    assert "the same number of months just before them (Jan 2023 – Jun 2023)" in page
+    assert "in the last" not in page  # not the analysis' own within-period trend

@@ -7,6 +7,7 @@ page never reads or analyses again. A page takes the result from :func:`current`
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from hotspots import InputError, ParameterError, filter_incidents
 from hotspots.pipeline import Analysis, Suggested, add_backtest, analyse, select_wards, suggest
 from hotspots.prepared import Prepared
 from hotspots.prepared import prepare as prepare_incidents
-from hotspots.trend import PeriodChange, period_change
+from hotspots.trend import PeriodChange, period_change, with_period_change
 
 from .helpers import CITY_INCIDENTS, months_between
 from .sidebar import Choices, Data, sidebar_data, sidebar_settings
@@ -142,6 +143,16 @@ def _compare(
     return period_change(every, _hotspots, start=start, end=end, first_month=first_month)
 
 
+@st.cache_resource(max_entries=16)
+def _with_change(key: str, _analysis: Analysis, _change: PeriodChange) -> Analysis:
+    """The analysis with its hotspots' trend the commander page's change (the chosen months
+    against as many before), so the map's popups, the briefing, the outreach sheets and the
+    downloads give the same change as the ranked table (:func:`with_period_change`)."""
+    hotspots = with_period_change(_analysis.hotspots, _change)
+    uncovered = with_period_change(_analysis.uncovered, _change)
+    return dataclasses.replace(_analysis, hotspots=hotspots, uncovered=uncovered)
+
+
 # ------------------------------------------------------------------------------------------
 # One run
 
@@ -227,5 +238,7 @@ def _analysed(ctx: Context, filter_error: Any) -> None:
             rkey, data.start, data.end, months[0] if months else None, tuple(data.crime_types),
             tuple(data.ward_names), data.incidents, data.analysed_wards, analysis.hotspots,
         )  # fmt: skip
+    if change is not None and change.previous is not None:
+        analysis = _with_change(f"{rkey}|{data.start}|{data.end}", analysis, change)
     ctx.analysis, ctx.chosen, ctx.change = analysis, chosen, change
     ctx.rkey, ctx.fkey, ctx.deferred = rkey, fkey, deferred

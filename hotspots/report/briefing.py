@@ -92,8 +92,16 @@ def _table_html(
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _trend_words(trend_months: int) -> str:
-    """The guide's explanation of the trend column."""
+def _trend_words(trend_months: int, against: str | None = None) -> str:
+    """The guide's explanation of the trend column (``against``: the months before the
+    chosen ones that it compares with, when it is that change)."""
+    if against:
+        return (
+            "compares the incidents inside each hotspot's outline in the months counted with "
+            f"the same number of months just before them ({against}), with the exact 95% "
+            "interval of the change; \u201cno clear change\u201d means the interval includes "
+            "none. Read it as a direction, not a forecast."
+        )
     if not trend_months:
         return "needs at least two months of data; this period is too short to show one."
     return (
@@ -127,7 +135,9 @@ def _hotspot_words(first_id: str | None) -> str:
     )
 
 
-def _guide_html(threshold: int, trend_months: int, first_id: str | None) -> str:
+def _guide_html(
+    threshold: int, trend_months: int, first_id: str | None, against: str | None = None
+) -> str:
     """ "How to read this": the hotspot terms only when there are hotspots to read."""
     hotspot_terms = [
         ("Share", "the hotspot's incidents as a share of all incidents analysed in the period."),
@@ -137,7 +147,7 @@ def _guide_html(threshold: int, trend_months: int, first_id: str | None) -> str:
             "hotspot holds 8 times as many incidents as its size alone would suggest; 1 means "
             "no concentration at all.",
         ),
-        ("Trend", _trend_words(trend_months)),
+        ("Trend", _trend_words(trend_months, against)),
     ]
     items = [
         ("Hotspots", _hotspot_words(first_id)),
@@ -275,7 +285,7 @@ def briefing_page_html(
 {_hotspot_section(table)}
 {wards_part}
 <h2>How to read this</h2>
-{_guide_html(limit, content.trend_months, first_id)}
+{_guide_html(limit, content.trend_months, first_id, content.trend_against)}
 <footer>Counts of 1 to {limit - 1} are shown as &ldquo;{fewer_than(limit)}&rdquo;.
 {"Synthetic demo data: not real crimes. " if synthetic else ""}Made with the hotspots tool.</footer>
 """

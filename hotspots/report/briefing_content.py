@@ -62,6 +62,10 @@ class BriefingContent:
         Counts from 1 to ``threshold - 1`` are hidden.
     trend_months
         The months each side of the trend comparison (0: none).
+    trend_against
+        The months before the chosen ones that the trend compares with, when it is that
+        change (the hotspots' ``trend_against``, :func:`hotspots.trend.with_period_change`);
+        None for the analysis' own trend (its last ``trend_months`` against as many before).
     """
 
     scope: Scope
@@ -71,6 +75,7 @@ class BriefingContent:
     outside: int | None
     threshold: int
     trend_months: int
+    trend_against: str | None = None
 
 
 def _study_area_km2(hotspots: pd.DataFrame) -> float | None:
@@ -98,6 +103,14 @@ def _hotspot_wards(hotspots: pd.DataFrame) -> dict[str, object] | None:
     if not {"hotspot_id", "wards"} <= set(hotspots.columns):
         return None
     return dict(zip(hotspots["hotspot_id"].astype(str), hotspots["wards"], strict=True))
+
+
+def _trend_against(hotspots: pd.DataFrame) -> str | None:
+    """The months the hotspots' trend compares with (``trend_against``), or None."""
+    if "trend_against" not in hotspots.columns:
+        return None
+    named = hotspots["trend_against"].dropna().astype(str)
+    return str(named.iloc[0]) if len(named) else None
 
 
 def _trend_months(incidents: pd.DataFrame) -> int:
@@ -256,4 +269,5 @@ def briefing_content(
         outside=outside,
         threshold=limit,
         trend_months=_trend_months(incidents),
+        trend_against=_trend_against(hotspots),
     )

@@ -121,6 +121,7 @@ _HOTSPOT_FIELDS = (
     "trend",
     "trend_low",
     "trend_high",
+    "trend_against",
     "first_month",
     "last_month",
 )
@@ -164,7 +165,7 @@ def _hotspot_row(
 ) -> tuple[list[str], list[list[str]]]:
     """One row of the hotspot table, from the :data:`_HOTSPOT_FIELDS` of one hotspot, and the
     items of its :data:`_LIST_COLUMNS` as printed."""
-    hid, n, share, area, pai, cats, streets, wards, trend, low, high, first, last = values
+    hid, n, share, area, pai, cats, streets, wards, trend, low, high, against, first, last = values
     hidden = is_small(as_number(n), limit)
     area_v = as_number(area)
     pai_v = as_number(pai)
@@ -185,7 +186,7 @@ def _hotspot_row(
         DASH if area_v is None else f"{area_v:,.{2 if area_v >= 0.01 else 3}f}",
         DASH if hidden or pai_v is None else f"{pai_v:,.1f}",
         *lists,
-        trend_words(as_number(trend), as_number(low), as_number(high))
+        trend_words(as_number(trend), as_number(low), as_number(high), against=against)
         if has_trend and not hidden
         else DASH,
         months_text(first, last),

@@ -100,7 +100,12 @@ def _facts(row: pd.Series, total: int) -> str:
         ("Crime types most recorded", types),
         (
             "Change",
-            trend_words(trend, as_number(row.get("trend_low")), as_number(row.get("trend_high")))
+            trend_words(
+                trend,
+                as_number(row.get("trend_low")),
+                as_number(row.get("trend_high")),
+                against=row.get("trend_against"),
+            )
             if trend is not None
             else "",
         ),
