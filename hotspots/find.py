@@ -233,10 +233,12 @@ def suggest_parameters(
         )
         if eps is None:
             why = settings.reason if settings.backtested else spacing.reason  # type: ignore[union-attr]
-            out["eps"] = Suggestion(settings.eps, why)
+            out["eps"] = Suggestion(settings.eps, why, backtested=settings.backtested)
         eps = settings.eps
         busier_than = settings.busier_than
-        out["busier_than"] = Suggestion(busier_than, settings.reason)
+        out["busier_than"] = Suggestion(
+            busier_than, settings.reason, backtested=settings.backtested
+        )
     else:
         if eps is None and method == "dbscan" and n:
             out["eps"] = suggest_eps(xy)

@@ -108,6 +108,10 @@ class Settings:
         One plain sentence for the user.
     backtested
         Whether the back-test chose them (else the fallback rule).
+    capture_unseen
+        The choice's capture out of sample: each back-test scored with the settings best on
+        the others (NaN with fewer than two). ``capture`` is the best of the candidates on
+        the very months that chose it, so it flatters them; this does not.
     """
 
     eps: float
@@ -116,6 +120,22 @@ class Settings:
     capture: float
     reason: str
     backtested: bool
+    capture_unseen: float = math.nan
+
+
+def _capture_unseen(per_fold: npt.NDArray[np.float64], n_folds: int) -> float:
+    """The capture of the choice itself, out of sample: each fold scored with the candidate
+    best on the other folds (the first best, as the choice), averaged as the choice's capture
+    is (over ``n_folds``). NaN with fewer than two folds scored."""
+    if len(per_fold) < 2:
+        return math.nan
+    total = per_fold.sum(axis=0)
+    held = 0.0
+    for k in range(len(per_fold)):
+        others = total - per_fold[k]
+        best = np.unravel_index(int(np.argmax(others)), others.shape)
+        held += float(per_fold[k][best])
+    return held / n_folds
 
 
 def settings_min_samples(
@@ -161,8 +181,8 @@ def _candidate_scores(
     budget_area: npt.NDArray[np.float64],
     n_workers: int,
 ) -> npt.NDArray[np.float64]:
-    """The sum over the folds of each candidate's mean capture within the budget, as an
-    (eps, busier_than) table.
+    """Each fold's mean capture within the budget of each candidate, as a (fold, eps,
+    busier_than) table.
 
     A candidate's map depends on its ``busier_than`` only through the ``min_samples`` it sets:
     candidates of one fold and distance that ask for the same ``min_samples`` (often, where
@@ -202,11 +222,11 @@ def _candidate_scores(
     # the distinct maps, in the order of the candidates (fold, eps, busier_than)
     maps = list(dict.fromkeys((f, i, m) for (f, i) in cells for m in min_samples[f, i]))
     scores = dict(zip(maps, in_order(score, maps, n_workers), strict=True))
-    totals = np.zeros((len(eps_list), len(BUSIER_THAN_CANDIDATES)))
+    per_fold = np.zeros((len(fits), len(eps_list), len(BUSIER_THAN_CANDIDATES)))
     for (f, i), needs in min_samples.items():
         for j, m in enumerate(needs):
-            totals[i, j] += scores[f, i, m]
-    return totals
+            per_fold[f, i, j] = scores[f, i, m]
+    return per_fold
 
 
 def choose_settings(
@@ -275,10 +295,11 @@ def choose_settings(
         n_workers = workers(len(fits) * len(eps_list), len(incidents), _PARALLEL_ROWS)
     else:
         n_workers = min(max(1, threads), os.cpu_count() or 1)
-    totals = _candidate_scores(fits, eps_list, study, shares * float(study.area), n_workers)
-    totals /= len(plan)
+    per_fold = _candidate_scores(fits, eps_list, study, shares * float(study.area), n_workers)
+    totals = per_fold.sum(axis=0) / len(plan)
     best = np.unravel_index(int(np.argmax(totals)), totals.shape)  # first best: deterministic
     i, j = int(best[0]), int(best[1])
+    unseen = _capture_unseen(per_fold, len(plan))
     chosen_eps, q = eps_list[i], BUSIER_THAN_CANDIDATES[j]
     latest = plan[0]
     runs = f"{len(plan)} back-test{'s' if len(plan) != 1 else ''}"
@@ -288,6 +309,11 @@ def choose_settings(
         f"{lo:.0%}–{hi:.0%} of the study area, the most of {totals.size} settings tried "
         f"({runs}, the latest fitted on {_span(latest.fit)} and scored on {_span(latest.test)})"
     )
+    if math.isfinite(unseen):
+        reason += (
+            f"; chosen each time on the other back-tests alone (never scored on the months that "
+            f"chose them), the settings held {unseen:.0%}"
+        )
     log.info("settings: eps %g m, busier than %g: %s", chosen_eps, q, reason)
     return Settings(
         eps=float(chosen_eps),
@@ -296,6 +322,7 @@ def choose_settings(
         capture=float(totals[i, j]),
         reason=reason,
         backtested=True,
+        capture_unseen=unseen,
     )
 
 

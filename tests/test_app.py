@@ -245,6 +245,8 @@ def test_forecast_check_shows_the_back_test(app: AppTest) -> None:
     latest = "3 back-tests (the latest fitted on 2024-01..2024-09, scored on 2024-10..2024-12)"
     assert latest in sentence
     assert "last period's busiest map points held" in sentence
+    # the suggested settings were chosen by this back-test: the sentence says it flatters them
+    assert "chosen as the best of those tried on these same months" in sentence
     # the capture curve: a Vega-Lite chart (AppTest has no typed element for it)
     children = list(deploy.main.children.values())
     kinds = [child.type for child in children]
@@ -306,6 +308,9 @@ def test_manual_settings_change_the_result(fresh: AppTest) -> None:
     after = metrics(fresh)
     assert settings_used(fresh) == "neighbour distance 40 m and at least 400"
     assert int(after["Hotspots"]) < before
+    plan = " ".join(m.value for m in on_page(fresh, "plan").markdown)
+    assert "last period's busiest map points held" in plan
+    assert "chosen as the best of those tried" not in plan  # the user's own settings
 
 
 def test_no_hotspots_are_not_called_covered(fresh: AppTest) -> None:

@@ -213,6 +213,27 @@ def test_choose_settings_is_deterministic_and_falls_back_without_months() -> Non
     assert "too few months" in short.reason
 
 
+def test_the_choice_is_also_scored_out_of_sample() -> None:
+    """Each fold scored with the candidate best on the other folds: a candidate that wins by
+    one lucky fold is not credited with that fold."""
+    from hotspots.tuning import _capture_unseen
+
+    per_fold = np.array(
+        [
+            [[0.9, 0.3]],  # fold 0: candidate 0 lucky
+            [[0.1, 0.3]],
+            [[0.1, 0.3]],
+        ]
+    )
+    # in sample candidate 0 wins (1.1 > 0.9); out of sample fold 0 is scored with candidate 1
+    # (best on folds 1-2), folds 1 and 2 with candidate 0 (1.0 > 0.6 on the others)
+    assert _capture_unseen(per_fold, 3) == pytest.approx((0.3 + 0.1 + 0.1) / 3)
+    assert math.isnan(_capture_unseen(per_fold[:1], 1))
+    chosen = choose_settings(tuning_year(), study=STUDY, fallback_eps=150.0)
+    assert 0 < chosen.capture_unseen <= chosen.capture
+    assert f"the settings held {chosen.capture_unseen:.0%}" in chosen.reason
+
+
 def _plain_candidate_table(frame: gpd.GeoDataFrame, study: shapely.Geometry) -> np.ndarray:
     """The tuning's (eps, busier_than) table written plainly: every fold's rows cut from the
     frame, every candidate's min_samples worked out and its map drawn and scored on its own.

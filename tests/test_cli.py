@@ -896,6 +896,26 @@ def test_sample_hotspots_files_keep_their_text(
     assert "H001" in stdout and "St James Street 2647; Shopping Area near St" in stdout
 
 
+def test_the_back_test_of_tuned_settings_says_they_were_chosen_on_its_months(
+    street_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Settings the back-test chose are scored on the months that chose them: the printed
+    back-test says so; settings given by hand are not."""
+    from hotspots.report.backtest_text import CHOSEN_HERE
+
+    code, stdout, err = _run(capsys, "analyse", str(street_folder), "--out", str(tmp_path / "a"))
+    assert code == 0, err
+    assert CHOSEN_HERE.strip() in stdout
+    assert "chosen each time on the other back-tests alone" in err  # the reason's fair figure
+    code, stdout, err = _run(
+        capsys, "analyse", str(street_folder), "--eps", "100", "--min-samples", "10",
+        "--out", str(tmp_path / "b"),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "last period's busiest map points held" in stdout
+    assert CHOSEN_HERE.strip() not in stdout
+
+
 def test_analyse_no_backtest_writes_the_same_hotspots_without_backtest_csv(
     street_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -342,7 +342,11 @@ def plan_page() -> None:
     deployments(ctx.analysis, ctx.period, ctx.change)
     full = ctx.backtested()  # last: the page above shows while the back-test runs
     assert full is not None
-    forecast_check(full, ctx.rkey if ctx.deferred else None)
+    forecast_check(
+        full,
+        ctx.rkey if ctx.deferred else None,
+        chosen_here=ctx.settings is not None and ctx.settings.chosen_by_backtest,
+    )
     downloads(full, ctx.chosen, map_options(ctx), ctx.data.report)
 
 

@@ -142,11 +142,14 @@ TABLE_FORMATS = {
 }
 
 
-def forecast_check(analysis: Analysis, later: str | None = None) -> None:
+def forecast_check(
+    analysis: Analysis, later: str | None = None, *, chosen_here: bool = False
+) -> None:
     """How well did these hotspots predict? The back-test's sentence and capture curve.
 
     ``later``: the analysis key when the back-test was left for the user to ask for (a city's
-    data): a button asks for it.
+    data): a button asks for it. ``chosen_here``: the settings in use were chosen by this
+    back-test (the sentence says it flatters them).
     """
     st.subheader(BACKTEST_TITLE)
     result = analysis.backtest
@@ -167,7 +170,7 @@ def forecast_check(analysis: Analysis, later: str | None = None) -> None:
             "on the earlier months and measures how much of the later months' crime they held."
         )
         return
-    st.write(backtest_sentence(result))
+    st.write(backtest_sentence(result, chosen_here=chosen_here))
     curve = result.curve.assign(
         area=lambda c: 100 * c["area_share"], caught=lambda c: 100 * c["capture"]
     )

@@ -213,11 +213,12 @@ def run(args: argparse.Namespace) -> int:
     )
     if not args.quiet:
         _print_table(analysis.hotspots)
-        _print_backtest(analysis.backtest, asked=args.backtest)
+        tuned = any(s.backtested for s in analysis.suggestions.values())
+        _print_backtest(analysis.backtest, asked=args.backtest, chosen_here=tuned)
     return 0
 
 
-def _print_backtest(result: Any, *, asked: bool = True) -> None:
+def _print_backtest(result: Any, *, asked: bool = True, chosen_here: bool = False) -> None:
     """The back-test's sentence and its PAI table (hotspots, naive maps, KDE); why there is
     none (``asked``: False with --no-backtest)."""
     from ..backtest import SHARES
@@ -229,7 +230,7 @@ def _print_backtest(result: Any, *, asked: bool = True) -> None:
         else:
             print("No back-test: fewer than 4 months of incidents.")
         return
-    print(f"\n{BACKTEST_TITLE}\n{backtest_sentence(result)}")
+    print(f"\n{BACKTEST_TITLE}\n{backtest_sentence(result, chosen_here=chosen_here)}")
     print(f"{'PAI at share of area':<26}" + "".join(f"{s:>7.0%}" for s in SHARES))
     for method in dict.fromkeys(result.table["method"]):
         cells = "".join(f"{result.mean(method, s):>7.1f}" for s in SHARES)

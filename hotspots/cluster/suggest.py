@@ -61,10 +61,15 @@ class Suggestion:
         The suggested value (metres for eps, an incident count for min_samples).
     reason
         One plain-English sentence, shown to users next to the control.
+    backtested
+        Chosen by the back-test on the data's own months (:func:`hotspots.tuning.
+        choose_settings`): a back-test of these settings on those months is scored on the
+        months that chose them, which flatters it (the reason gives the fairer figure).
     """
 
     value: float | int
     reason: str
+    backtested: bool = False
 
 
 def suggest_min_samples(

@@ -6,7 +6,7 @@ import math
 
 from ..backtest import HOTSPOTS, KDE, NAIVE_CELLS, NAIVE_POINTS, BacktestResult
 
-__all__ = ["BACKTEST_TITLE", "backtest_sentence"]
+__all__ = ["BACKTEST_TITLE", "CHOSEN_HERE", "backtest_sentence"]
 
 #: The question the back-test answers, as a heading.
 BACKTEST_TITLE = "How well did these hotspots predict?"
@@ -16,8 +16,20 @@ def _pct(value: float) -> str:
     return "–" if not math.isfinite(value) else f"{100 * value:.0f}%"
 
 
-def backtest_sentence(result: BacktestResult, *, share: float = 0.01) -> str:
-    """One plain sentence with the figures at ``share`` of the study area.
+#: Said after the back-test's figures when the settings were chosen by that back-test.
+CHOSEN_HERE = (
+    " These settings were chosen as the best of those tried on these same months, which "
+    "flatters the hotspots' figures a little against the other maps (the suggested "
+    "distance's reason gives their score when chosen without the months scored)."
+)
+
+
+def backtest_sentence(
+    result: BacktestResult, *, share: float = 0.01, chosen_here: bool = False
+) -> str:
+    """One plain sentence with the figures at ``share`` of the study area; with
+    ``chosen_here`` (the settings were chosen by this back-test: a suggestion's
+    ``backtested``) the caveat :data:`CHOSEN_HERE` after it.
 
     >>> import pandas as pd
     >>> from hotspots.backtest import Fold
@@ -50,5 +62,5 @@ def backtest_sentence(result: BacktestResult, *, share: float = 0.01) -> str:
         f"the study area (PAI {result.mean(HOTSPOTS, share):.0f}); last period's busiest map "
         f"points held {_pct(result.mean(NAIVE_POINTS, share, 'hit_rate'))}, its busiest 50 m "
         f"cells {_pct(result.mean(NAIVE_CELLS, share, 'hit_rate'))} and a KDE map "
-        f"{_pct(result.mean(KDE, share, 'hit_rate'))}."
+        f"{_pct(result.mean(KDE, share, 'hit_rate'))}." + (CHOSEN_HERE if chosen_here else "")
     )
