@@ -38,6 +38,7 @@ __all__ = [
     "CountChange",
     "MannKendall",
     "PeriodChange",
+    "chance_words",
     "change_words",
     "classify_pattern",
     "compare_counts",
@@ -432,6 +433,30 @@ class PeriodChange:
     table: pd.DataFrame
     total: tuple[int, int | None, CountChange | None]
     note: str | None
+
+
+def chance_words(n_tested: int, n_clear: int, *, confidence: float = 0.95) -> str:
+    """How many "clear" changes chance alone would give among many hotspots, beside how many
+    there are: each test alone is wrong for 1 hotspot in 20 that did not change, so among
+    200 hotspots about 10 show a clear change even if none changed. "" for none tested.
+
+    >>> print(chance_words(193, 2))  # doctest: +NORMALIZE_WHITESPACE
+    2 of 193 hotspots show a clear change; chance alone would give about 10 even if none had
+    changed, so read a single arrow with care.
+    >>> print(chance_words(40, 12))  # doctest: +NORMALIZE_WHITESPACE
+    12 of 40 hotspots show a clear change; chance alone would give about 2 even if none had
+    changed.
+    """
+    if n_tested <= 0:
+        return ""
+    expected = (1 - confidence) * n_tested
+    text = (
+        f"{n_clear:,} of {n_tested:,} hotspots show a clear change; chance alone would give "
+        f"about {expected:,.0f} even if none had changed"
+    )
+    if n_clear <= 2 * expected:
+        text += ", so read a single arrow with care"
+    return text + "."
 
 
 #: The Hotspots frame's trend columns, which :func:`with_period_change` fills.

@@ -363,6 +363,9 @@ def test_trend_is_the_chosen_months_against_those_before(fresh: AppTest) -> None
     ]
     for label in table["change_label"]:
         assert label.startswith(("▲ up", "▼ down")) != label.startswith("no clear change")
+    clear = sum(label.startswith(("▲", "▼")) for label in table["change_label"])
+    chance = f"{clear:,} of {len(table):,} hotspots show a clear change; chance alone would give"
+    assert any(c.value.startswith(chance) for c in fresh.caption)
     # the same numbers from the library, on the app's own hotspots
     every = fresh.session_state["last_good"]["analysis"]
     demo, _ = read_incidents(SAMPLE_INCIDENTS)

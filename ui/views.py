@@ -27,7 +27,7 @@ from hotspots.crs import to_wgs84
 from hotspots.pipeline import Analysis
 from hotspots.report.backtest_text import BACKTEST_TITLE, backtest_sentence
 from hotspots.report.wording import span_words
-from hotspots.trend import PeriodChange
+from hotspots.trend import PeriodChange, chance_words
 
 from .helpers import (
     file_bytes,
@@ -248,6 +248,8 @@ def deployments(
     st.dataframe(styled, hide_index=True, width="stretch", column_config=config)
     if change is not None and change.note:
         st.caption(f"Change: {change.note}.")
+    if change is not None and change.previous is not None and len(change.table):
+        st.caption(chance_words(len(change.table), int(change.table["clear"].sum())))
     if not ids:
         return
     chosen = st.selectbox("Hotspot (or click one on the map)", ids, key="hotspot_pick")

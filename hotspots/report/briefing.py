@@ -100,14 +100,16 @@ def _trend_words(trend_months: int, against: str | None = None) -> str:
             "compares the incidents inside each hotspot's outline in the months counted with "
             f"the same number of months just before them ({against}), with the exact 95% "
             "interval of the change; \u201cno clear change\u201d means the interval includes "
-            "none. Read it as a direction, not a forecast."
+            "none. Among many hotspots about 1 in 20 that did not change still shows a clear "
+            "change by chance. Read it as a direction, not a forecast."
         )
     if not trend_months:
         return "needs at least two months of data; this period is too short to show one."
     return (
         f"compares each hotspot's incidents in the last {trend_months} months of the period "
         f"with the {trend_months} months before, with the exact 95% interval of the "
-        "change; “no clear change” means the interval includes none. Short spans "
+        "change; “no clear change” means the interval includes none (among many hotspots "
+        "about 1 in 20 that did not change still shows a clear change by chance). Short spans "
         "swing a lot: read it as a direction, not a forecast"
         + (
             "; the two spans are different months of the year, so seasonal swings show as change."
