@@ -447,17 +447,23 @@ def protect_ward_table(
 # The pilot report's monthly counts
 # ==========================================================================================
 def withheld_months(raw: np.ndarray, small: np.ndarray, threshold: int) -> tuple[np.ndarray, bool]:
-    """Months of one period to withhold besides the small ones, or the period's total to hide.
+    """Months of one period to withhold besides the small ones, and whether to hide the
+    period's total too.
 
     The period's total is published (table, rate, mean line) unless it is itself small, and
     with it the sum of the months not plotted. Months that are all small cannot be hidden
-    behind that sum: two months of "fewer than 5" adding up to 8 are 4 and 4, six of them
-    adding up to 6 are all 1. So the hidden months must include one of ``threshold`` or more:
-    the smallest larger month of the period is withheld too (secondary suppression). A reader
-    knows that month is at least ``threshold`` and at most the smallest larger month still
-    shown; if even so the small months could be pinned down (their sum forced to its least or
-    greatest value, or a lone small month forced), or the period has no larger month, nothing
-    is withheld and the period's total (and its mean) is hidden instead.
+    behind that sum: two months of "fewer than 5" adding up to 8 are 4 and 4. So the hidden
+    months must include one of ``threshold`` or more: the smallest larger month of the
+    period is withheld too (secondary suppression). A reader then knows the hidden months'
+    sum, that the withheld month is at least ``threshold`` and at most the smallest larger
+    month still shown. When that sum is under ``2 * threshold`` or still pins the small
+    months down (their sum forced to its least or greatest value, or a lone small month
+    forced), or the period has no larger month, the total (and its mean) is hidden as well.
+
+    The choice follows only the hidden sum, which the reader sees when the total is shown,
+    and the withheld month stays withheld when the total is hidden: were it shown, the rule
+    run again on it would tell them the sum (``[1, 5]``: the total hidden beside a 5 shown
+    would say the small month is 1).
 
     Returns
     -------
@@ -471,8 +477,8 @@ def withheld_months(raw: np.ndarray, small: np.ndarray, threshold: int) -> tuple
     (array([False, False]), True)
     >>> s([2, 38, 50])  # 38 is withheld with the 2: 40 over the two, the 2 anything from 1 to 4
     (array([False,  True, False]), False)
-    >>> s([1, 5, 5])  # withholding a 5 would leave 1 + 5 = 6 (the 5 is at most the other 5)
-    (array([False, False, False]), True)
+    >>> s([1, 5, 5])  # 1 + 5 = 6 would pin the 1: the total hidden, the first 5 withheld
+    (array([False,  True, False]), True)
     >>> s([3, 0, 9])[0].tolist(), s([9, 20])  # nothing small: nothing to do
     ([False, False, True], (array([False, False]), False))
     """
@@ -484,18 +490,14 @@ def withheld_months(raw: np.ndarray, small: np.ndarray, threshold: int) -> tuple
     if not large:
         return out, True
     first = large[0]
-    # what a reader knows: the period's total, the months shown, the rule (the withheld month
-    # is from threshold up to the smallest larger month still shown)
+    out[first] = True
     most = float(raw[large[1]]) if len(large) > 1 else math.inf
     n_small = int(small.sum())
     hidden_sum = float(raw[small].sum() + raw[first])
     low = max(n_small, hidden_sum - most)  # the least the small months can add up to
     high = min(n_small * (threshold - 1), hidden_sum - threshold)  # the most
     pinned = low >= high and (n_small == 1 or low in (n_small, n_small * (threshold - 1)))
-    if pinned:
-        return out, True
-    out[first] = True
-    return out, False
+    return out, bool(pinned or hidden_sum < 2 * threshold)
 
 
 def hidden_totals(

@@ -106,7 +106,7 @@ def test_hotspot_counts_printed_without_a_hotspot_table() -> None:
     [
         ([4, 4], [False, False], True),  # 8 over two small months: 4 + 4
         ([2, 38, 50], [False, True, False], False),  # 2 + 38 = 40: the 2 is 1..4
-        ([1, 5, 5], [False, False, False], True),  # withholding a 5 leaves 1 + 5 = 6
+        ([1, 5, 5], [False, True, False], True),  # 1 + 5 = 6 would pin the 1: hide both
         ([9, 20], [False, False], False),  # nothing small
         ([2, 1], [False, False], False),  # the total 3 is itself small (suppressed)
     ],
@@ -157,3 +157,42 @@ def test_protect_pilot() -> None:
     assert d.change_hidden("target") and not d.change_hidden("buffer")
     assert d.effect_hidden
     assert not protect_pilot(counts, _monthly(), 1).effect_hidden
+
+
+def _seen(months: list[int], threshold: int = 5) -> tuple[object, ...]:
+    """What a reader of the pilot chart sees of one period: each month's value or the band
+    it is drawn as, and the total (or that it is hidden)."""
+    raw = np.array(months, dtype=float)
+    small = (raw > 0) & (raw < threshold)
+    withheld, hide = withheld_months(raw, small, threshold)
+    total = raw.sum()
+    shown_total = "small" if 0 < total < threshold else ("hidden" if hide else total)
+    cells = tuple(
+        "small" if s else "withheld" if w else int(v)
+        for v, s, w in zip(raw, small, withheld, strict=True)
+    )
+    return (*cells, shown_total)
+
+
+@pytest.mark.parametrize("n_months", [2, 3])
+def test_no_month_of_a_pilot_period_can_be_told_from_what_is_drawn(n_months: int) -> None:
+    """Every period of 2 or 3 months of up to 24 incidents: a reader who knows the rule and
+    sees the drawn months and the total (or that it is hidden) cannot tell any small month's
+    value (independent review: the rule's own choice gave away a month of 1). Views whose
+    total is over 12 are left out: some months that would explain them are over 24."""
+    import itertools
+
+    seen: dict[tuple[object, ...], list[tuple[int, ...]]] = {}
+    for months in itertools.product(range(25), repeat=n_months):
+        seen.setdefault(_seen(list(months)), []).append(months)
+    for view, worlds in seen.items():
+        if isinstance(view[-1], float) and view[-1] > 12:
+            continue
+        shown = [v for v in view[:-1] if isinstance(v, int)]
+        if any(v > 12 for v in shown):
+            continue
+        for i in range(n_months):
+            if view[i] != "small":
+                continue
+            values = {w[i] for w in worlds}
+            assert len(values) >= 2, (view, worlds)

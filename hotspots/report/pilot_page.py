@@ -187,8 +187,8 @@ def _counts_notes(result: PilotResult, disclosed: PilotDisclosure, threshold: in
     zones = zones_shown(result)
     if any(z in zones for z, _ in disclosed.withheld):
         notes.append(
-            f"Not shown: a total whose months each had {fewer_than(threshold)} incidents, "
-            "which with the number of months could give them away."
+            f"Not shown: a total that, with the months drawn, could give away a month of "
+            f"{fewer_than(threshold)} incidents."
         )
     return " ".join(notes)
 

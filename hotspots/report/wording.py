@@ -44,7 +44,7 @@ __all__ = [
 DASH = "–"
 #: A count that is not small, withheld so that a small one cannot be worked out.
 WITHHELD = "withheld"
-#: A pilot total whose months are all small.
+#: A pilot total that could give a small month away.
 NOT_SHOWN = "not shown"
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
