@@ -512,6 +512,28 @@ def test_upload_bad_incidents_shows_error_and_keeps_running(fresh: AppTest) -> N
     assert incidents_shown(fresh) == good  # the last good data stay on screen
 
 
+def test_one_broken_file_in_an_upload_leaves_the_others_read(fresh: AppTest) -> None:
+    """A broken file among good ones: named with its reason and left out, the others read
+    (they were all left unread, the demo still on screen, and only the last bad one named)."""
+    widget(fresh.radio, "Incidents").set_value("Upload files")  # type: ignore[attr-defined]
+    _run(fresh)
+    fresh.sidebar.get("file_uploader")[0].set_value(
+        [
+            ("2024-test-street.csv", street_csv(), "text/csv"),
+            ("broken.csv", b"lat,lon\n51.5\x00,0.1\n", "text/csv"),
+            ("notes.csv", b"just,some\ntext,here\n", "text/csv"),
+        ]
+    )
+    _run(fresh)
+    errors = [e.value for e in fresh.sidebar.error]
+    assert len(errors) == 2
+    assert any(e.startswith("broken.csv: ") for e in errors)
+    assert any(e.startswith("notes.csv: ") for e in errors)
+    assert all(e.endswith("Left out: the other 1 file is read.") for e in errors)
+    assert incidents_shown(fresh) == len(make_street_rows())
+    assert not any("Synthetic demo data" in w.value for w in fresh.warning)
+
+
 def test_files_in_the_data_folder_are_read_where_they_lie(
     fresh: AppTest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

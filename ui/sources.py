@@ -62,6 +62,8 @@ def uploaded_source() -> Source | None:
     )
     files = uploaded_files(uploads)
     if files:
+        files = _readable_uploads(files)
+    if files:
         key = digest(files)
         try:
             incidents, report = _incidents_upload(key, files)
@@ -78,6 +80,47 @@ def uploaded_source() -> Source | None:
         return good[0], incidents, report
     st.info("Upload files to analyse them; the demo borough is shown until then.")
     return None
+
+
+def _readable_uploads(files: Files) -> Files:
+    """The uploaded files to read together: when they cannot be, each is tried alone, and
+    each one that cannot be read is named with its reason and left out, saying how many of
+    the others are read (one broken file among a year's months no longer stops the rest).
+    Decided once per upload (kept in the session), said on every run."""
+    if len(files) == 1:
+        return files
+    key = digest(files)
+    kept = st.session_state.get("upload_split")
+    if kept is None or kept[0] != key:
+        kept = (key, *_split_uploads(files))
+        st.session_state["upload_split"] = kept
+    _, good, bad = kept
+    others = f"the other {len(good):,} file{'s are' if len(good) != 1 else ' is'} read"
+    for message in bad:
+        st.error(f"{message} Left out: {others}.")
+    return good  # type: ignore[no-any-return]
+
+
+def _split_uploads(files: Files) -> tuple[Files, tuple[str, ...]]:
+    """The files that can be read alone, and why each other cannot (all of them, and no
+    reasons, when they can be read together, or when none can be alone)."""
+    try:
+        _incidents_upload(digest(files), files)
+        return files, ()
+    except InputError:
+        pass
+    good: list[tuple[str, bytes]] = []
+    bad: list[str] = []
+    for one in files:
+        try:
+            read_uploaded_incidents((one,))
+        except InputError as exc:
+            bad.append(str(exc))
+        else:
+            good.append(one)
+    if not good or not bad:  # none readable alone (or only together): the error as it is
+        return files, ()
+    return tuple(good), tuple(bad)
 
 
 def data_folder() -> Path:
