@@ -286,6 +286,13 @@ def uploader(at: AppTest, key: str) -> Any:
     return next(u for u in at.get("file_uploader") if u.key == key)
 
 
+def test_pilot_with_no_crime_type_chosen_asks_for_one(evaluate: AppTest) -> None:
+    """No crime type chosen is not every type: the page asks for one and evaluates nothing."""
+    _pilot(evaluate, pilot.CORRIDOR, [])
+    assert any(i.value == "Choose at least one crime type to count." for i in evaluate.info)
+    assert not any(m.label == "Change beyond the control" for m in evaluate.metric)
+
+
 def test_pilot_crime_types_follow_the_sidebar_until_edited(evaluate: AppTest) -> None:
     categories = evaluate.multiselect(key="crime_types").value
     assert sorted(evaluate.multiselect(key="pilot_types").value) == sorted(categories)

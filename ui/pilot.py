@@ -254,6 +254,9 @@ def pilot_tab(
         st.session_state["pilot_go"] = True
     if target is None or control is None or not st.session_state.get("pilot_go"):
         return
+    if not types:  # (none chosen is not "every type")
+        error.info("Choose at least one crime type to count.")
+        return
     try:
         result = _pilot(
             inc_key,
