@@ -19,9 +19,11 @@ cover? :func:`backtest` answers it the crime-science way (Chainey, Tompson & Uhl
   incidents counted in proportion); a map smaller than the share catches only what it holds
   (the rest of the area is counted as patrolled for nothing). **Hit rate** = test incidents
   caught / all test incidents in the study area; **PAI** = hit rate / area share; **PEI** =
-  hit rate / the best hit rate any map of that area could have had, the test months' own
-  busiest map points or 50 m cells (whichever catches more): the finest scale, not a 100 m
-  grid. With harm weights every count is a sum of weights.
+  hit rate / the best hit rate a map of that area made of the test months' own busiest map
+  points or 50 m cells could have had (whichever catches more): the finest scale, not a 100 m
+  grid, but not every possible map: a polygon narrower than a street space can beat it, so a
+  PEI can pass 1 (rarely: on the demo borough the highest is 0.89). With harm weights every
+  count is a sum of weights.
 """
 
 from __future__ import annotations

@@ -283,7 +283,10 @@ def compare_counts(
     ``pi = a R / (a R + b)`` (``a``, ``b`` the spans' lengths, ``R`` the rate ratio); under no
     change ``pi0 = a / (a + b)``. The Clopper–Pearson interval of ``pi`` gives that of ``R``
     (``R = pi b / ((1 - pi) a)``), and the p-value is ``min(1, 2 min(P(X <= k), P(X >= k)))``
-    (Przyborowski & Wilenski 1940; the "exact Poisson test" of R's ``poisson.test``).
+    (Przyborowski & Wilenski 1940): the doubled smaller tail, which agrees with the interval
+    (p <= 0.05 exactly when the 95% interval leaves out no change). R's ``poisson.test`` and
+    scipy's ``binomtest`` sum instead the outcomes no likelier than the one seen; with spans
+    of equal length the two are the same, with unequal ones this p can be up to twice theirs.
 
     Parameters
     ----------
