@@ -937,3 +937,48 @@ def test_analyse_no_backtest_writes_the_same_hotspots_without_backtest_csv(
     pd.testing.assert_frame_equal(
         pd.read_csv(runs["with"] / "hotspots.csv"), pd.read_csv(runs["without"] / "hotspots.csv")
     )
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "said"),
+    [
+        (
+            "analyse",
+            "--from 2020-01 and end 2020-05 select none of the 1,245 incidents.",
+            "--from 2020-01 and --to 2020-05 select none of the 1,245 incidents.",
+        ),
+        (
+            "evaluate-pilot",
+            "start (2018-04) leaves no months before the operation.",
+            "--start 2018-04 leaves no months before the operation.",
+        ),
+        ("analyse", "crs: 'EPSG:99999' is not a coordinate reference system.",
+         "--crs 'EPSG:99999' is not a coordinate reference system."),
+        ("analyse", "a.csv: no ward code column found; give code_column=.",
+         "a.csv: no ward code column found; name the column that holds the codes ward_code."),
+        ("change", "some incidents have no month; drop them or read with read_incidents().",
+         "some incidents have no month; give files with a month or date column."),
+        ("analyse", "the data start in 2019-01: there are no 3 months before",
+         "the data start in 2019-01: there are no 3 months before"),
+    ],
+)  # fmt: skip
+def test_library_words_become_the_command_s_own(command: str, text: str, said: str) -> None:
+    """A message from the library names what a command-line user can change: its flags, not
+    the library's parameters (independent review)."""
+    import argparse
+
+    from hotspots.cli.arguments import in_command_words
+
+    args = argparse.Namespace(command=command, start="2020-01", end="2020-05", crs="EPSG:99999")
+    assert in_command_words(text, args) == said
+
+
+def test_a_period_with_no_incidents_names_both_flags(
+    street_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(
+        capsys, "analyse", str(street_folder), "--from", "2020-01", "--to", "2020-05",
+        "--out", str(tmp_path / "o"),
+    )  # fmt: skip
+    assert code == 2
+    _assert_one_line_error(err, "--from 2020-01", "--to 2020-05")

@@ -62,8 +62,19 @@ _PHRASES = (
     ("give crs= if that is wrong", "set the file's CRS if that is wrong"),
     ("give the right one with crs=", "set the right CRS in the file"),
     (" (max_archive_bytes); split it, or raise the limit if it really is data", "; split it"),
+    ("; give code_column=.", "; name the column that holds the codes ward_code."),
+    ("; drop them or read with read_incidents().", "; give files with a month or date column."),
+    ("(if they are not, say which coordinate system they are in)", "(if not, give --crs)"),
     ("split the data or raise the limit (max_archive_bytes)", "split the data"),
 )
+
+
+def _month_flag(args: argparse.Namespace, name: str) -> str:
+    """The flag of the first or last month: ``--start``/``--end`` for evaluate-pilot,
+    ``--from``/``--to`` elsewhere."""
+    if getattr(args, "command", None) == "evaluate-pilot":
+        return f"--{name}"
+    return "--from" if name == "start" else "--to"
 
 
 def in_command_words(text: str, args: argparse.Namespace) -> str:
@@ -80,6 +91,12 @@ def in_command_words(text: str, args: argparse.Namespace) -> str:
     'x.gpkg: give the layer with a layer name (e.g. w).'
     """
     text = re.sub(r"\bcrs='([^']*)' \(--crs \1\)", r"--crs \1", text)
+    if hasattr(args, "crs"):
+        text = re.sub(r"^crs: ", "--crs ", text)
+    for name in ("start", "end"):  # "start (2018-04)", "and end 2020-05": the month's flag
+        if getattr(args, name, None) is not None:
+            flag = _month_flag(args, name)
+            text = re.sub(rf"\b{name} \(?(\d{{4}}-\d{{2}})\)?", rf"{flag} \1", text)
     for phrase, words in _PHRASES:
         text = text.replace(phrase, words)
     for name, (flag, dest, _) in FLAGS.items():

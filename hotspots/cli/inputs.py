@@ -52,7 +52,7 @@ def read_inputs(args: argparse.Namespace) -> Inputs:
         incidents, report, start=args.start, end=args.end, categories=args.crime_type
     )
     for line in report.lines():  # with the rows the filters left out, under their reasons
-        log.info("%s", line)
+        log.info("%s", in_command_words(line, args))
     if len(incidents) == 0:
         raise InputError(
             "no incidents left to analyse after the filters "

@@ -486,7 +486,7 @@ def _guess_xy_crs(
             notes.lines.append(
                 f"{src.display}: the columns {xc!r}/{yc!r} have no CRS given; their values are "
                 "British National Grid eastings/northings, so they were read as EPSG:27700 "
-                "(give crs if not)."
+                "(if they are not, say which coordinate system they are in)."
             )
             return pyproj.CRS.from_user_input("EPSG:27700")
         if np.all(np.abs(vx) <= 180) and np.all(np.abs(vy) <= 90):
