@@ -440,6 +440,38 @@ def test_a_zip_of_many_members_is_read_whole_and_again_when_it_changes(tmp_path:
     assert set(gdf["month"]) == {pd.Timestamp("2024-02-01")}
 
 
+def test_a_geojson_of_metres_without_a_crs_is_read_in_them(tmp_path: Path) -> None:
+    """GeoJSON is longitude/latitude unless it says otherwise: numbers that cannot be degrees
+    are British National Grid when they fit it (with a note), the CRS given when one is, and
+    else an error asking for it (all 300 rows were dropped as out of range, even with crs)."""
+
+    def write(name: str, points: list[tuple[float, float]]) -> Path:
+        features = [
+            {
+                "type": "Feature",
+                "properties": {"month": "2024-01", "category": "burglary"},
+                "geometry": {"type": "Point", "coordinates": list(p)},
+            }
+            for p in points
+        ]
+        path = tmp_path / name
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+        return path
+
+    bng = write("bng.geojson", [(532_660.0, 181_646.0), (532_517.0, 181_424.0)])
+    gdf, report = read_incidents(bng)
+    assert report.crs == "EPSG:27700" and report.rows_used == 2
+    assert gdf.geometry.x.tolist() == [532_660.0, 532_517.0]
+    assert any("British National Grid eastings/northings" in w for w in report.warnings)
+    gdf, report = read_incidents(bng, crs="EPSG:27700")
+    assert report.rows_used == 2 and gdf.geometry.y.tolist() == [181_646.0, 181_424.0]
+    mercator = write("merc.geojson", [(-2_200.0, 6_710_000.0), (-2_100.0, 6_711_000.0)])
+    with pytest.raises(InputFileError, match=r"merc.geojson: its coordinates .* are not longitude"):
+        read_incidents(mercator)
+    degrees = write("deg.geojson", [(-0.02, 51.58)])
+    assert read_incidents(degrees)[1].rows_used == 1
+
+
 def test_generic_csv_short_rows_counted_and_ragged_rows_refused(tmp_path: Path) -> None:
     """A row cut short has no longitude; a row with an extra field makes the file unreadable."""
     short = tmp_path / "short.csv"

@@ -11,6 +11,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyogrio
 import pyproj
@@ -90,6 +91,8 @@ def read_vector(src: Source, crs_arg: pyproj.CRS | None, notes: Notes, data: Any
     x[ok] = shapely.get_x(geom[ok])
     y[ok] = shapely.get_y(geom[ok])
     crs = gdf.crs if gdf.crs is not None else crs_arg
+    if kind == "geojson" and gdf.crs is not None and gdf.crs.to_epsg() == 4326:
+        crs = _geojson_crs(x, y, crs_arg, src, notes)
     if crs is None:
         raise InputFileError(
             f"{src.display}: the layer has no coordinate reference system (a missing .prj?); "
@@ -109,6 +112,33 @@ def read_vector(src: Source, crs_arg: pyproj.CRS | None, notes: Notes, data: Any
         notes=notes,
     )
     return part
+
+
+def _geojson_crs(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], crs_arg: Any, src: Source, notes: Notes
+) -> Any:
+    """The CRS of a GeoJSON's points. GeoJSON is longitude/latitude unless it says otherwise,
+    so GDAL reports EPSG:4326 for a file with no ``crs`` member; numbers that cannot be
+    degrees are another CRS: ``crs_arg`` when given, British National Grid when they fit it
+    (said in a note), else an error asking for it."""
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any() or (np.all(np.abs(x[ok]) <= 180) and np.all(np.abs(y[ok]) <= 90)):
+        return "EPSG:4326"
+    if crs_arg is not None:
+        return crs_arg
+    vx, vy = x[ok], y[ok]
+    if np.all((vx >= 0) & (vx <= 700_000)) and np.all((vy >= 0) & (vy <= 1_300_000)):
+        notes.lines.append(
+            f"{src.display}: its coordinates are not longitude/latitude, as GeoJSON's are "
+            "unless it says otherwise, but British National Grid eastings/northings, so they "
+            "were read as EPSG:27700 (if they are not, say which coordinate system they are in)."
+        )
+        return "EPSG:27700"
+    raise InputFileError(
+        f"{src.display}: its coordinates (e.g. {vx[0]:,.0f}, {vy[0]:,.0f}) are not "
+        "longitude/latitude and it names no coordinate system; give it, e.g. "
+        "crs='EPSG:27700' (--crs EPSG:27700)."
+    )
 
 
 def _point_layer(src: Source, target: Any, notes: Notes) -> str:
