@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -470,6 +471,36 @@ def test_a_geojson_of_metres_without_a_crs_is_read_in_them(tmp_path: Path) -> No
         read_incidents(mercator)
     degrees = write("deg.geojson", [(-0.02, 51.58)])
     assert read_incidents(degrees)[1].rows_used == 1
+
+
+def test_nested_and_doubled_zip_members_are_said(tmp_path: Path) -> None:
+    """An archive inside the archive is not read, and said so (it was "not incident data", or
+    "no incident files (... or .zip)"); two members of one name are refused (zipfile reads the
+    last for both: one month lost, the other's rows without a Crime ID counted twice)."""
+    csv_bytes = write_street(tmp_path / "m.csv", month_rows("2024-01", 3)).read_bytes()
+    inner = tmp_path / "inner.zip"
+    with zipfile.ZipFile(inner, "w") as z:
+        z.writestr("2024-01/2024-01-x-street.csv", csv_bytes)
+    only = tmp_path / "only.zip"
+    with zipfile.ZipFile(only, "w") as z:
+        z.write(inner, "inner.zip")
+    with pytest.raises(InputFileError, match=r"only.zip: .*only only.zip!inner.zip: unzip it"):
+        read_incidents(only)
+    plus = tmp_path / "plus.zip"
+    with zipfile.ZipFile(plus, "w") as z:
+        z.write(inner, "inner.zip")
+        z.writestr("2024-02/2024-02-x-street.csv", csv_bytes.replace(b"2024-01", b"2024-02"))
+    _, report = read_incidents(plus)
+    assert report.rows_used == 3
+    assert any("Not read: plus.zip!inner.zip, an archive inside" in w for w in report.warnings)
+    doubled = tmp_path / "doubled.zip"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name
+        with zipfile.ZipFile(doubled, "w") as z:
+            z.writestr("a/2024-01-x-street.csv", csv_bytes)
+            z.writestr("a/2024-01-x-street.csv", csv_bytes.replace(b"2024-01", b"2024-02"))
+    with pytest.raises(InputFileError, match=r"holds two files named 'a/2024-01-x-street.csv'"):
+        read_incidents(doubled)
 
 
 def test_generic_csv_short_rows_counted_and_ragged_rows_refused(tmp_path: Path) -> None:

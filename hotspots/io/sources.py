@@ -13,6 +13,7 @@ import stat
 import threading
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -341,15 +342,25 @@ def _zip_members(
             f"{display}: not a readable zip archive ({exc}); download it again, or unzip it "
             "and give the folder."
         ) from exc
+    twice = sorted(n for n, k in Counter(names).items() if k > 1)
+    if twice:  # zipfile reads the last of them whichever is asked for: one would be lost
+        raise InputFileError(
+            f"{display}: holds two files named {twice[0]!r}; an archive holds each file once: "
+            "download it again, or unzip it and give the folder."
+        )
     out: list[Source] = []
     skipped = 0
+    nested: list[str] = []
     for name in names:
         if hidden_member(name):
             continue
         ext = Path(name).suffix.lower()
         kind = _KINDS.get(ext)
         shown = f"{display}!{name}"
-        if kind is None or kind == "zip" or ext in _FOLDER_SKIP_KINDS:
+        if kind == "zip":
+            nested.append(shown)
+            continue
+        if kind is None or ext in _FOLDER_SKIP_KINDS:
             if ext not in _SIDECARS:
                 notes.ignored.append(shown)
             continue
@@ -359,9 +370,15 @@ def _zip_members(
             skipped += 1
             continue
         out.append(Source((key[0], name), shown, kind, path, name, in_folder=True))
+    if nested:
+        notes.lines.append(
+            f"Not read: {list_some(nested)}, an archive inside an archive; unzip it and give "
+            "what it holds."
+        )
     if not out and not skipped:
+        inner = f" (only {list_some(nested)}: unzip it and give what it holds)" if nested else ""
         raise InputFileError(
-            f"{display}: the archive holds no incident files ({_ACCEPTED_EXT}); check that it "
-            "is the data.police.uk download."
+            f"{display}: the archive holds no incident files{inner}; check that it is the "
+            "data.police.uk download."
         )
     return out
