@@ -20,7 +20,7 @@ from ._text import list_some
 from ._validate import MONTH_PATTERN, check_month
 from .crime_types import CRIME_TYPES, crime_type_key
 from .errors import ParameterError
-from .io import NOT_SELECTED_TYPE, OUTSIDE_PERIOD, LoadReport
+from .io import NO_MONTH_FOR_PERIOD, NOT_SELECTED_TYPE, OUTSIDE_PERIOD, LoadReport
 
 __all__ = ["crime_types_present", "filter_incidents", "months_covered"]
 
@@ -138,9 +138,11 @@ def filter_incidents(
     # copies under pandas' copy-on-write, without copying a city's rows when all are kept
     out = incidents.copy(deep=False) if keep.all() else incidents.loc[keep]
     if report is not None:
+        no_month = ~in_period & months.isna().to_numpy()
         n_period = int((~in_period).sum())
         n_type = int((in_period & ~selected).sum())
-        report.drop(OUTSIDE_PERIOD, n_period)
+        report.drop(OUTSIDE_PERIOD, n_period - int(no_month.sum()))
+        report.drop(NO_MONTH_FOR_PERIOD, int(no_month.sum()))
         report.drop(NOT_SELECTED_TYPE, n_type)
         report.rows_used -= n_period + n_type
     return out

@@ -17,6 +17,7 @@ from hotspots.errors import ParameterError
 from hotspots.filter import filter_incidents
 from hotspots.io import (
     NO_COORDINATES,
+    NO_MONTH_FOR_PERIOD,
     NOT_SELECTED_TYPE,
     OUTSIDE_PERIOD,
     LoadReport,
@@ -56,6 +57,23 @@ def test_filter_period_and_types_updates_report(six_months) -> None:
     assert report.dropped[NOT_SELECTED_TYPE] == 3
     assert report.rows_read == report.rows_used + report.rows_dropped == 13
     assert report.rows_used == len(only) == 3
+
+
+def test_rows_without_a_month_are_counted_as_such_when_a_period_is_chosen() -> None:
+    """A row with no month is not "outside the period": it has none (independent review)."""
+    frame = gpd.GeoDataFrame(
+        {
+            "month": pd.to_datetime(["2019-01-01", "2019-05-01", None, None]),
+            "category": ["Drugs"] * 4,
+        },
+        geometry=gpd.points_from_xy(range(4), range(4)),
+        crs="EPSG:27700",
+    )
+    report = LoadReport(rows_read=4, rows_used=4)
+    out = filter_incidents(frame, report, start="2019-01", end="2019-03")
+    assert len(out) == 1
+    assert report.dropped == {OUTSIDE_PERIOD: 1, NO_MONTH_FOR_PERIOD: 2}
+    assert report.rows_read == report.rows_used + report.rows_dropped
 
 
 def test_filter_without_report_and_copy(six_months) -> None:

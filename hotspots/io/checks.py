@@ -187,7 +187,8 @@ def mark_duplicates(
         n_ids = len(np.unique(key[~dup][again]))
         files = sorted(set(frame["source"].to_numpy()[idx]))
         notes.lines.append(
-            f"{n_ids:,} Crime ID{'s' if n_ids != 1 else ''} appear on more than one row of the "
+            f"{n_ids:,} Crime ID{'s appear' if n_ids != 1 else ' appears'} on more than one row "
+            "of the "
             f"same file ({list_some(files)}); data.police.uk publishes these as separate records, "
             f"so all were kept, the repeats with ids ending -2, -3, ..."
         )

@@ -23,6 +23,7 @@ __all__ = [
     "DUPLICATE_ROW",
     "NOT_SELECTED_TYPE",
     "NO_COORDINATES",
+    "NO_MONTH_FOR_PERIOD",
     "OUTSIDE_PERIOD",
     "OUTSIDE_STUDY_AREA",
     "OUT_OF_RANGE",
@@ -39,6 +40,7 @@ DUPLICATE_ID = "duplicate id"
 DUPLICATE_ROW = "duplicate row"
 OUTSIDE_STUDY_AREA = "outside the study area"
 OUTSIDE_PERIOD = "outside the period"
+NO_MONTH_FOR_PERIOD = "no month, with a period chosen"
 NOT_SELECTED_TYPE = "not a selected crime type"
 
 _MAX_EXAMPLES = 5
@@ -53,6 +55,7 @@ _PLAIN_REASONS = {
     DUPLICATE_ROW: "a row repeated in the same file",
     OUTSIDE_STUDY_AREA: "outside the area chosen",
     OUTSIDE_PERIOD: "outside the months chosen",
+    NO_MONTH_FOR_PERIOD: "no month given, so not in the months chosen",
     NOT_SELECTED_TYPE: "not one of the crime types chosen",
 }
 
