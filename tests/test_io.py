@@ -503,6 +503,23 @@ def test_nested_and_doubled_zip_members_are_said(tmp_path: Path) -> None:
         read_incidents(doubled)
 
 
+def test_a_few_rows_with_longitude_and_latitude_swapped_are_named(tmp_path: Path) -> None:
+    """Ten of 300 rows typed latitude first: the file is refused naming them (it said the
+    points spread over 7,489 km and to check the columns, which are right)."""
+    lines = ["lon,lat,month"] + [f"-0.0{i % 9},51.5{i % 9},2024-01" for i in range(300)]
+    for k in (5, 50, 51, 52, 53, 54, 55, 56, 57, 58):
+        lon, lat, month = lines[k].split(",")
+        lines[k] = f"{lat},{lon},{month}"
+    path = tmp_path / "partswap.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputFileError) as err:
+        read_incidents(path)
+    assert str(err.value).startswith(
+        "partswap.csv: 10 rows have longitude and latitude the wrong way round (first: row 6, "
+        "row 51, row 52;"
+    )
+
+
 def test_generic_csv_short_rows_counted_and_ragged_rows_refused(tmp_path: Path) -> None:
     """A row cut short has no longitude; a row with an extra field makes the file unreadable."""
     short = tmp_path / "short.csv"

@@ -28,7 +28,7 @@ from .._memory import release_free_memory, reuse_large_blocks, use_system_arrow_
 from .._points import keep_points_xy, shared_points
 from .._text import list_some
 from ..columns import INCIDENT_COLUMNS
-from ..crs import choose_crs, parse_crs, project_xy
+from ..crs import choose_crs, in_great_britain, parse_crs, project_xy
 from ..errors import InputError, InputFileError, ParameterError
 from .checks import CODES, REASONS, mark_duplicates, row_codes
 from .generic_csv import read_csv_table, read_generic_table
@@ -416,13 +416,38 @@ def _projected_rows(
         for i, p in enumerate(parts):
             m = alive & (part_of == i)
             lonlat[0, m], lonlat[1, m] = project_xy(p.crs, wgs84_crs(), x[m], y[m])
-        work_crs = choose_crs(lonlat[0, alive], lonlat[1, alive], source=what)
+        try:
+            work_crs = choose_crs(lonlat[0, alive], lonlat[1, alive], source=what)
+        except InputError:
+            _refuse_swapped_rows(parts, rows, lonlat, alive)
+            raise
     gx = np.full(n, np.nan)
     gy = np.full(n, np.nan)
     for i, p in enumerate(parts):
         m = alive & (part_of == i)
         gx[m], gy[m] = project_xy(p.crs, work_crs, x[m], y[m])
     return work_crs, gx, gy, lonlat
+
+
+def _refuse_swapped_rows(
+    parts: list[Part], rows: _Stacked, lonlat: FloatArray, alive: npt.NDArray[np.bool_]
+) -> None:
+    """Name the rows whose longitude and latitude are the wrong way round, when they are what
+    spreads the points too far (a few rows typed swapped among a file of Great Britain): the
+    points are in Great Britain but for them, and they are once swapped back."""
+    lon, lat = lonlat
+    inside = in_great_britain(lon, lat) & alive
+    swapped = alive & ~inside & in_great_britain(lat, lon)
+    if not swapped.any() or (inside | swapped).sum() < 0.99 * alive.sum():
+        return
+    at = np.flatnonzero(swapped)
+    first = parts[rows.part_of[at[0]]]
+    where = ", ".join(f"{parts[rows.part_of[i]].word} {rows.rows[i]}" for i in at[:3])
+    raise InputFileError(
+        f"{first.name}: {len(at):,} row{'s have' if len(at) != 1 else ' has'} longitude and "
+        f"latitude the wrong way round (first: {where}; the other rows are in Great Britain, "
+        "and these are once swapped back); swap them back and read the file again."
+    )
 
 
 def _keep_inside(
