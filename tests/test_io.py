@@ -530,8 +530,17 @@ def test_generic_csv_short_rows_counted_and_ragged_rows_refused(tmp_path: Path) 
     assert gdf["note"].tolist() == ["a", "b"]
     ragged = tmp_path / "ragged.csv"
     ragged.write_text("lat,lon\n51.58,-0.02\n51.58,-0.02,oops\n")
-    with pytest.raises(InputFileError, match=r"ragged.csv: cannot be read as CSV"):
+    with pytest.raises(InputFileError, match=r"ragged.csv: line 3 has 3 fields where the column"):
         read_incidents(ragged)
+    # a title above the column names; Excel's "sep=;" line naming the delimiter
+    titled = tmp_path / "titled.csv"
+    titled.write_text("Crime report export\nGenerated 2024-05-01\n\nlon,lat\n-0.02,51.58\n")
+    with pytest.raises(InputFileError, match=r"titled.csv: the first line \('Crime report"):
+        read_incidents(titled)
+    excel = tmp_path / "excel.csv"
+    excel.write_bytes(b"\xef\xbb\xbfsep=;\r\nlon;lat;month\r\n-0,02;51,58;2024-01\r\n")
+    gdf, report = read_incidents(excel)
+    assert report.rows_used == 1 and gdf["month"].iloc[0] == pd.Timestamp("2024-01-01")
 
 
 def test_generic_month_formats(tmp_path: Path) -> None:

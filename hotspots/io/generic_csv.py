@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 
 import numpy as np
 import pandas as pd
@@ -321,6 +322,20 @@ def _plain_utf8_table(data: bytes, src: Source) -> tuple[pa.Table | None, bool]:
     return _arrow_csv_lines(text, data, _delimiter(text))
 
 
+def _without_sep_line(data: bytes) -> bytes:
+    r"""The file without the ``sep=;`` line Excel writes first to name its delimiter (the
+    delimiter is then found in the header as in any file); a BOM before it is kept.
+
+    >>> _without_sep_line(b"sep=;\r\nlon;lat\r\n"), _without_sep_line(b"lon,lat\n")
+    (b'lon;lat\r\n', b'lon,lat\n')
+    """
+    bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b""
+    body = data[len(bom) :]
+    if body[:4].lower() == b"sep=" and body[5:6] in (b"\r", b"\n") and b"\n" in body:
+        return bom + body.split(b"\n", 1)[1]
+    return data
+
+
 def read_csv_table(src: Source, notes: Notes) -> tuple[bool, pd.DataFrame] | None:
     """The CSV as text columns, and whether it is a data.police.uk street CSV (None: skip).
 
@@ -328,7 +343,7 @@ def read_csv_table(src: Source, notes: Notes) -> tuple[bool, pd.DataFrame] | Non
     :data:`MAX_COLUMNS` columns are refused before parsing; lines may end in ``\\n``,
     ``\\r\\n`` or ``\\r``.
     """
-    data = src.read_bytes()
+    data = _without_sep_line(src.read_bytes())
     size = len(data)
     if not data or data.isspace():
         raise InputFileError(
@@ -370,10 +385,7 @@ def read_csv_table(src: Source, notes: Notes) -> tuple[bool, pd.DataFrame] | Non
             "smaller files at a time."
         ) from None
     except (pd.errors.ParserError, ValueError, csv.Error) as exc:
-        raise InputFileError(
-            f"{src.display}: cannot be read as CSV ({first_line(exc)}); check the delimiter "
-            "and quoting."
-        ) from exc
+        raise InputFileError(f"{src.display}: {_parse_error_words(exc, text)}") from exc
     df.columns = [str(c).strip() for c in df.columns]
     if quote_aware:
         _check_swallowed_rows(df, sep, src)
@@ -404,6 +416,31 @@ def _check_swallowed_rows(df: pd.DataFrame, sep: str, src: Source) -> None:
                     f"value that runs over {len(lines)} lines, taking in the rows after it; "
                     "remove the stray quote or close it, and read the file again."
                 )
+
+
+def _parse_error_words(exc: BaseException, text: str) -> str:
+    r"""What pandas' parse error means for the person with the file: a first line of one field
+    above rows of several is a title, not the column names; else the line and the counts.
+
+    >>> err = ValueError("Error tokenizing data. C error: Expected 1 fields in line 4, saw 2")
+    >>> print(_parse_error_words(err, "Title\n\nlon,lat\n"))  # doctest: +NORMALIZE_WHITESPACE
+    the first line ('Title') is not the column names but a title (line 4 has 2 fields); remove
+    the lines above the column names.
+    """
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+    if found is None:
+        return f"cannot be read as CSV ({first_line(exc)}); check the delimiter and quoting."
+    expected, line, saw = (int(v) for v in found.groups())
+    if expected == 1:
+        title = _header_line(text)[:60]
+        return (
+            f"the first line ({title!r}) is not the column names but a title (line {line} "
+            f"has {saw} fields); remove the lines above the column names."
+        )
+    return (
+        f"line {line} has {saw} fields where the column names have {expected}; check the "
+        "delimiter and quoting there."
+    )
 
 
 def _names_list() -> str:
