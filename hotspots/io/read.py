@@ -531,7 +531,8 @@ def _data_warnings(incidents: gpd.GeoDataFrame, at_point: FloatArray) -> list[st
         elif gaps:
             shown = ", ".join(gaps[:6]) + (", ..." if len(gaps) > 6 else "")
             out.append(
-                f"No incidents in {len(gaps)} months of the period: {shown} (months with no "
+                f"No incidents in {len(gaps)} months between the first and last read: {shown} "
+                "(months with no "
                 "data published?)."
             )
     return out
