@@ -126,9 +126,9 @@ def city(rows: int, runs: int, keep: Path | None) -> None:
     from london_like import write_london_like
 
     from hotspots.map_base import map_base
+    from hotspots.period_change import period_change
     from hotspots.pipeline import suggest
     from hotspots.prepared import prepare
-    from hotspots.trend import period_change
     from ui.helpers import build_map
     from ui.map_payload import component_available, map_payload
 

@@ -251,8 +251,7 @@ def _context_rows(row: Mapping[str, Any]) -> list[tuple[str, str]]:
         rows.append(("Top crime types", _list_items(_printed(row["top_categories"], counted=True))))
     if "top_locations" in row:
         rows.append(("Top streets", _list_items(_printed(row["top_locations"], counted=True))))
-    wards = _printed(row["wards"], counted=False) if "wards" in row else []
-    if wards:
+    if wards := (_printed(row["wards"], counted=False) if "wards" in row else []):
         rows.append(("Wards", _list_items(wards)))
     coverage = _number(row, "patrol_coverage")
     if coverage is not None:
@@ -260,8 +259,7 @@ def _context_rows(row: Mapping[str, Any]) -> list[tuple[str, str]]:
     if "trend" in row:
         low, high = _number(row, "trend_low"), _number(row, "trend_high")
         against = row.get("trend_against")
-        words = trend_words(_number(row, "trend"), low, high, against=against)
-        rows.append(("Trend", esc(words)))
+        rows.append(("Trend", esc(trend_words(_number(row, "trend"), low, high, against=against))))
     months = _months_text(row)
     if months is not None:
         rows.append(("Months", months))

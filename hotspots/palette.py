@@ -66,7 +66,7 @@ def trend_words(
     With its interval (``trend_low``, ``trend_high`` of the Hotspots frame) the words say "no
     clear change" when the interval holds 0, and show the interval. ``against`` names the
     months compared with (the frame's ``trend_against`` when the dashboard gave the change on
-    the months before the chosen ones, :func:`hotspots.trend.with_period_change`); else "the
+    the months before the chosen ones, :func:`hotspots.period_change.with_period_change`); else "the
     previous period" (the analysis' last months against as many before).
 
     >>> trend_words(0.25)

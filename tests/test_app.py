@@ -345,7 +345,7 @@ def test_month_range_changes_the_incidents(fresh: AppTest) -> None:
 def test_trend_is_the_chosen_months_against_those_before(fresh: AppTest) -> None:
     """A quarter against the quarter before it, months named; an arrow only for a clear change;
     the counts are period_change's (incidents inside each outline in both spans)."""
-    from hotspots.trend import period_change
+    from hotspots.period_change import period_change
 
     fresh.select_slider[0].set_value(("2024-10", "2024-12"))
     _run(fresh)

@@ -8,14 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotspots.disclosure import (
+from hotspots.disclosure import hotspot_counts_printed, is_small, protect_ward_table
+from hotspots.pilot_disclosure import (
     PilotDisclosure,
     disclosed_monthly,
     hidden_totals,
-    hotspot_counts_printed,
-    is_small,
     protect_pilot,
-    protect_ward_table,
     withheld_months,
 )
 

@@ -860,8 +860,8 @@ def test_missing_months_warning(tmp_path: Path) -> None:
         write_street(tmp_path / f"{m}-x-street.csv", month_rows(m, 2, prefix=m))
     _, report = read_incidents(tmp_path)
     assert (
-        "No incidents in 9 months between the first and last read: 2016-03, 2016-05, 2016-06, 2016-07, 2016-08, "
-        "2016-10, ... (months with no data published?)."
+        "No incidents in 9 months between the first and last read: 2016-03, 2016-05, 2016-06, "
+        "2016-07, 2016-08, 2016-10, ... (months with no data published?)."
     ) in report.warnings
 
 

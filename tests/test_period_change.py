@@ -1,4 +1,4 @@
-"""hotspots.trend.period_change: the chosen months against the months just before them."""
+"""hotspots.period_change.period_change: the chosen months against the months just before them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
 from hotspots.errors import ParameterError
-from hotspots.trend import compare_counts, period_change
+from hotspots.period_change import period_change
+from hotspots.trend import compare_counts
 
 BNG = "EPSG:27700"
 X0, Y0 = 530_000.0, 180_000.0  # central London: every position below is relative to it
@@ -145,7 +146,7 @@ def test_inside_counts_match_a_plain_count_with_shared_points(
     counts as testing every incident on its own (edges count as inside)."""
     import shapely
 
-    from hotspots.trend import _inside_counts
+    from hotspots.period_change import _inside_counts
 
     xy = np.array([[x, y] for x, y, _, _ in rows], dtype=float)
     flags = [np.array([a for *_, a, _ in rows]), np.array([b for *_, b in rows])]

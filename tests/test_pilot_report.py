@@ -20,16 +20,16 @@ from shapely.geometry import LineString, box
 
 import geodata
 from hotspots.assets import external_urls
-from hotspots.disclosure import disclosed_monthly, withheld_months
 from hotspots.errors import ParameterError
 from hotspots.pilot import PERIODS, ZONES, PilotResult, evaluate_pilot
+from hotspots.pilot_disclosure import disclosed_monthly, withheld_months
 from hotspots.report.pilot_figures import pilot_chart_png, pilot_map_png
 from hotspots.report.pilot_page import pilot_report_html, write_pilot_report
 from hotspots.report.pilot_text import pilot_summary
 
 
 def _series(monthly: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """What the pilot chart plots (:func:`hotspots.disclosure.disclosed_monthly`)."""
+    """What the pilot chart plots (:func:`hotspots.pilot_disclosure.disclosed_monthly`)."""
     return disclosed_monthly(monthly, threshold, zones=ZONES, periods=PERIODS)
 
 

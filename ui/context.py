@@ -18,10 +18,10 @@ from geodata import SAMPLE_NOTICE
 from geodata.settings import Settings
 from geodata.store import PatrolAreaStore
 from hotspots import InputError, ParameterError, filter_incidents
+from hotspots.period_change import PeriodChange, period_change, with_period_change
 from hotspots.pipeline import Analysis, Suggested, add_backtest, analyse, select_wards, suggest
 from hotspots.prepared import Prepared
 from hotspots.prepared import prepare as prepare_incidents
-from hotspots.trend import PeriodChange, period_change, with_period_change
 
 from .helpers import CITY_INCIDENTS, months_between
 from .sidebar import Choices, Data, sidebar_data, sidebar_settings

@@ -16,8 +16,8 @@ import streamlit as st
 
 from hotspots import InputError
 from hotspots.map_base import MapBase, map_base
+from hotspots.period_change import PeriodChange
 from hotspots.pipeline import Analysis
-from hotspots.trend import PeriodChange
 
 from .analysis import analysis_tab
 from .context import Context, current

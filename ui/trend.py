@@ -1,6 +1,7 @@
 """The dashboard's trend: the chosen months against the months just before them.
 
-Words and charts only; the counts and the exact test are :func:`hotspots.trend.period_change`.
+Words and charts only; the counts and the exact test are
+:func:`hotspots.period_change.period_change`.
 An arrow is shown only for a clear change (the 95% interval leaves out no change).
 """
 
@@ -11,8 +12,9 @@ import math
 import altair as alt
 import pandas as pd
 
+from hotspots.period_change import TREND_COLUMNS, PeriodChange
 from hotspots.report.wording import month_words
-from hotspots.trend import PeriodChange, change_words
+from hotspots.trend import change_words
 
 __all__ = ["TREND_HELP", "change_text", "monthly_chart", "span_name", "total_delta", "with_change"]
 
@@ -21,8 +23,8 @@ TREND_HELP = (
     "months just before them. An arrow only when the change is clear: when its 95% range "
     "(exact test for counts) leaves out 'no change'; otherwise 'no clear change'."
 )
-#: The within-period trend columns of the hotspot table, replaced here by the period change.
-_OLD_TREND = ["trend", "trend_low", "trend_high", "trend_p"]
+#: The trend columns of the hotspot table, replaced here by the period change in words.
+_OLD_TREND = [*TREND_COLUMNS, "trend_against"]
 
 
 def span_name(span: tuple[str, str] | None) -> str:

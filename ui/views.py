@@ -24,10 +24,10 @@ from hotspots._text import lists_as_text
 from hotspots.backtest import HOTSPOTS, KDE, NAIVE_CELLS, NAIVE_POINTS
 from hotspots.columns import HOTSPOT_COLUMNS as HOTSPOT_TABLE_COLUMNS
 from hotspots.crs import to_wgs84
+from hotspots.period_change import PeriodChange, chance_words
 from hotspots.pipeline import Analysis
 from hotspots.report.backtest_text import BACKTEST_TITLE, backtest_sentence
 from hotspots.report.wording import span_words
-from hotspots.trend import PeriodChange, chance_words
 
 from .helpers import (
     file_bytes,

@@ -64,7 +64,7 @@ class BriefingContent:
         The months each side of the trend comparison (0: none).
     trend_against
         The months before the chosen ones that the trend compares with, when it is that
-        change (the hotspots' ``trend_against``, :func:`hotspots.trend.with_period_change`);
+        change (the hotspots' ``trend_against``, :func:`hotspots.period_change.with_period_change`);
         None for the analysis' own trend (its last ``trend_months`` against as many before).
     """
 

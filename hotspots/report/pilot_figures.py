@@ -3,7 +3,7 @@
 * :func:`pilot_chart_png`: the monthly counts of the target, the buffer and the control area as
   three stacked panels (each with its own scale), the operation's months shaded and the before
   and after monthly means dashed; months with a small count are drawn as a band, their value
-  not plotted (:func:`hotspots.disclosure.disclosed_monthly`);
+  not plotted (:func:`hotspots.pilot_disclosure.disclosed_monthly`);
 * :func:`pilot_map_png`: the zones (target, buffer ring, control area) with optional ward
   outlines, a scale bar and a north arrow.
 
@@ -24,9 +24,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from .._validate import check_int
-from ..disclosure import disclosed_monthly
 from ..errors import ParameterError
 from ..pilot import PERIODS, ZONES, PilotResult
+from ..pilot_disclosure import disclosed_monthly
 from .figures import (
     SYNTHETIC_RED,
     WARD_EDGE,

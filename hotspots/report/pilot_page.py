@@ -31,9 +31,9 @@ import pandas as pd
 
 from .._text import esc
 from .._validate import check_int
-from ..disclosure import PilotDisclosure, protect_pilot
 from ..errors import ParameterError
 from ..pilot import PERIODS, PilotResult
+from ..pilot_disclosure import PilotDisclosure, protect_pilot
 from .page import check_layer, guide_html, page_html, png_uri, synthetic_notice_html, write_page
 from .pilot_figures import check_result, pilot_chart_png, pilot_map_png, zones_shown
 from .pilot_text import pilot_summary
@@ -141,7 +141,7 @@ def _counts_table(result: PilotResult, disclosed: PilotDisclosure, threshold: in
     """The counts table: a zone a row; each period's count and monthly rate; the change.
 
     A count of 1 to ``threshold - 1`` is "fewer than 5"; a total hidden by
-    :func:`hotspots.disclosure.withheld_months`
+    :func:`hotspots.pilot_disclosure.withheld_months`
     (its months all small, so that with the number of months it would pin them down) is "not
     shown"; either way its rate and the zone's change are "–". A period with no month in the
     data (the operation's months all missing) has "–" for its count and rate, not 0.
