@@ -219,6 +219,14 @@ def test_pilot_on_the_demo_corridor_finds_the_planted_fall(evaluate: AppTest) ->
     assert "Placebo check: of 19 areas of the target's size and shape" in text
 
 
+def test_the_demo_opens_on_its_corridor_and_its_operation(evaluate: AppTest) -> None:
+    """A new user on the demo sees an evaluation they can run at once (the target was "saved
+    patrol area", with none saved yet)."""
+    assert evaluate.radio(key="pilot_target").value == pilot.CORRIDOR
+    assert evaluate.selectbox(key="pilot_start").value == OPERATION["first"]
+    assert evaluate.selectbox(key="pilot_end").value == OPERATION["last"]
+
+
 def test_choosing_the_demo_corridor_sets_its_operation_months(evaluate: AppTest) -> None:
     _run(evaluate.radio(key="pilot_target").set_value(pilot.CORRIDOR))
     assert evaluate.selectbox(key="pilot_start").value == OPERATION["first"]

@@ -123,9 +123,8 @@ def _choose_area(
 
 
 def _target(inc_key: str, incidents: gpd.GeoDataFrame, store: PatrolAreaStore) -> Area | None:
-    options = [SAVED, UPLOAD]
-    if inc_key == DEMO:
-        options.append(CORRIDOR)
+    # the demo opens on its corridor, whose operation the sample plants: an answer at once
+    options = [CORRIDOR, SAVED, UPLOAD] if inc_key == DEMO else [SAVED, UPLOAD]
     keys = ("pilot_target", "pilot_area", "pilot_file")
     choice, area = _choose_area("Target area", options, keys, incidents, store)
     if choice == CORRIDOR:
