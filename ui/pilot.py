@@ -187,7 +187,7 @@ def monthly_charts(monthly: pd.DataFrame) -> list[alt.LayerChart]:
             .mark_line(point=True)
             .encode(
                 x=alt.X("month:T", title="month"),
-                y=alt.Y(f"{zone}:Q", title=f"{zone} a month"),
+                y=alt.Y(f"{zone}:Q", title=zone),
                 tooltip=[alt.Tooltip("month:T", format="%Y-%m"), "period", zone],
             )
         )
@@ -289,6 +289,7 @@ def pilot_tab(
     c1.caption(f"95% confidence interval {percent_interval(lo, hi)}")
     c2.metric("WDQ", f"{result.wdq:.2f}")
     c2.caption(wdq_words(result))
+    st.caption("Incidents a month in the target, its buffer and the control; the operation shaded.")
     for chart in monthly_charts(result.monthly):
         st.altair_chart(chart, width="stretch")
     for note in result.notes:
