@@ -520,6 +520,29 @@ def test_a_few_rows_with_longitude_and_latitude_swapped_are_named(tmp_path: Path
     )
 
 
+def test_a_geopackage_layer_can_be_chosen(tmp_path: Path) -> None:
+    """Two point layers: the first is read and the others named (with how to read them); the
+    one asked for is read; one that is not there is refused naming those that are."""
+    path = tmp_path / "two.gpkg"
+    for name, n in (("y2023", 3), ("y2024", 5)):
+        gpd.GeoDataFrame(
+            {"month": [f"{name[1:]}-01"] * n, "category": ["Drugs"] * n},
+            geometry=gpd.points_from_xy([532_000.0 + i for i in range(n)], [181_000.0] * n),
+            crs="EPSG:27700",
+        ).to_file(path, layer=name)
+    gdf, report = read_incidents(path)
+    assert len(gdf) == 3
+    assert any(
+        "2 point layers (y2023, y2024); read the first, 'y2023'" in w for w in report.warnings
+    )
+    gdf, _ = read_incidents(path, layer="y2024")
+    assert len(gdf) == 5 and set(gdf["month"]) == {pd.Timestamp("2024-01-01")}
+    with pytest.raises(
+        InputFileError, match=r"no point layer 'y2025' \(point layers: y2023, y2024\)"
+    ):
+        read_incidents(path, layer="y2025")
+
+
 def test_generic_csv_short_rows_counted_and_ragged_rows_refused(tmp_path: Path) -> None:
     """A row cut short has no longitude; a row with an extra field makes the file unreadable."""
     short = tmp_path / "short.csv"

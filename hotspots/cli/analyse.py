@@ -91,6 +91,7 @@ def add_parser(sub: Any) -> None:
         metavar="CRS",
         help="coordinate system of x/y or easting/northing columns in a plain CSV, e.g. EPSG:27700",
     )
+    a.add_argument("--layer", metavar="LAYER", help="layer of a GeoPackage to read, if several")
     a.add_argument(
         "--tiles",
         default="OpenStreetMap",

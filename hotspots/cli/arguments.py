@@ -106,6 +106,8 @@ def in_command_words(text: str, args: argparse.Namespace) -> str:
     wards = getattr(args, "wards", None)
     about_wards = bool(wards) and str(wards).rsplit("/", 1)[-1] in text
     layer = "--wards-layer" if about_wards and hasattr(args, "wards_layer") else None
+    if layer is None and hasattr(args, "layer"):
+        layer = "--layer"
     text = re.sub(r"\blayer='([^']*)'", rf"{layer} \1" if layer else r"\1", text)
     text = re.sub(r"\blayer=", layer or "a layer name", text)
     return text
@@ -242,6 +244,7 @@ def method_arguments(
     p.add_argument("--to", dest="end", type=month, metavar="YYYY-MM", help="last month")
     p.add_argument("--crime-type", action="append", metavar="TYPE", help="crime type (repeatable)")
     p.add_argument("--crs", metavar="CRS", help="CRS of x/y columns in a plain CSV")
+    p.add_argument("--layer", metavar="LAYER", help="layer of a GeoPackage to read, if several")
     p.add_argument(
         "--wards",
         metavar="FILE",

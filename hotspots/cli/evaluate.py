@@ -74,6 +74,7 @@ def add_parser(sub: Any) -> None:
     )
     ep.add_argument("--crime-type", action="append", metavar="TYPE", help="crime type (repeatable)")
     ep.add_argument("--crs", metavar="CRS", help="CRS of x/y columns in a plain CSV")
+    ep.add_argument("--layer", metavar="LAYER", help="layer of a GeoPackage to read, if several")
     ep.add_argument(
         "--out", required=True, metavar="DIR", help="folder for pilot.json, CSV and pilot.html"
     )
@@ -115,6 +116,7 @@ def add_parser(sub: Any) -> None:
     )
     em.add_argument("--crime-type", action="append", metavar="TYPE", help="crime type (repeatable)")
     em.add_argument("--crs", metavar="CRS", help="CRS of x/y columns in a plain CSV")
+    em.add_argument("--layer", metavar="LAYER", help="layer of a GeoPackage to read, if several")
     em.add_argument(
         "--out", required=True, metavar="DIR", help="folder for forecast.csv and forecast.json"
     )
@@ -136,7 +138,7 @@ def run_pilot(args: argparse.Namespace) -> int:
         raise ParameterError(
             f"--start {args.start} is after --end {args.end}; give the earlier month first."
         )
-    incidents, report = read_incidents(args.inputs, crs=args.crs)
+    incidents, report = read_incidents(args.inputs, crs=args.crs, layer=args.layer)
     for line in report.lines():
         log.info("%s", line)
     target, _ = load_patrol_areas(args.target, incidents=incidents)
@@ -237,7 +239,7 @@ def run_map(args: argparse.Namespace) -> int:
     shares = args.area_share or [0.01, 0.03, 0.05]
     if not all(0 < a < 1 for a in shares):
         raise ParameterError("--area-share must be between 0 and 1, e.g. --area-share 0.05.")
-    incidents, report = read_incidents(args.inputs, crs=args.crs)
+    incidents, report = read_incidents(args.inputs, crs=args.crs, layer=args.layer)
     for line in report.lines():
         log.info("%s", line)
     fit = _period(incidents, args.fit_from, args.fit_to, args.crime_type, "--fit")

@@ -45,7 +45,7 @@ def read_inputs(args: argparse.Namespace) -> Inputs:
     from ..io import read_incidents
 
     log.info("Reading %s ...", ", ".join(args.inputs))
-    incidents, report = read_incidents(args.inputs, crs=args.crs)
+    incidents, report = read_incidents(args.inputs, crs=args.crs, layer=args.layer)
     # a month with none of a filtered crime type is a zero for it, not a month missing
     data_months = months_covered(incidents)
     incidents = filter_incidents(

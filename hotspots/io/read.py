@@ -51,7 +51,7 @@ _FEW_POINTS_MIN_ROWS = 100
 
 
 def _read_sources(
-    sources: list[Source], crs_arg: pyproj.CRS | None, notes: Notes
+    sources: list[Source], crs_arg: pyproj.CRS | None, notes: Notes, layer: str | None = None
 ) -> tuple[list[Part], list[str]]:
     parts: list[Part] = []
     read: list[str] = []
@@ -81,7 +81,7 @@ def _read_sources(
                 continue
             flush_run()
             if isinstance(obj, dict) and obj.get("type") in ("FeatureCollection", "Feature"):
-                parts.append(read_vector(src, crs_arg, notes, data=data))
+                parts.append(read_vector(src, crs_arg, notes, data=data, layer=layer))
                 read.append(src.display)
                 continue
             raise InputFileError(
@@ -102,7 +102,7 @@ def _read_sources(
             parts.append(read_generic_table(table[1], src, crs_arg, notes, word="row", first_row=2))
             continue
         flush_run()
-        parts.append(read_vector(src, crs_arg, notes))
+        parts.append(read_vector(src, crs_arg, notes, layer=layer))
         read.append(src.display)
     flush_run()
     return parts, read
@@ -142,6 +142,7 @@ def read_incidents(
     target_crs: str | pyproj.CRS | None = None,
     max_archive_ratio: float = 100.0,
     max_archive_bytes: int = 2_000_000_000,
+    layer: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, LoadReport]:
     """Read incident points from files and folders into one Incidents frame.
 
@@ -223,7 +224,7 @@ def read_incidents(
     sources = expand_inputs(
         inputs, max_ratio=max_archive_ratio, max_bytes=max_archive_bytes, notes=notes
     )
-    parts, read = _read_sources(sources, crs_arg, notes)
+    parts, read = _read_sources(sources, crs_arg, notes, layer)
     report = LoadReport(inputs=read, empty_files=list(notes.empty))
     what = read[0] if len(read) == 1 else f"the {len(read):,} input files"
     if not parts and notes.empty:

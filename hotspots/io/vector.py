@@ -27,15 +27,22 @@ from .sources import Source
 __all__ = ["read_vector"]
 
 
-def read_vector(src: Source, crs_arg: pyproj.CRS | None, notes: Notes, data: Any = None) -> Part:
-    """One part from a point layer (``data``: the GeoJSON bytes, when already read).
+def read_vector(
+    src: Source,
+    crs_arg: pyproj.CRS | None,
+    notes: Notes,
+    data: Any = None,
+    layer: str | None = None,
+) -> Part:
+    """One part from a point layer (``data``: the GeoJSON bytes, when already read; ``layer``:
+    a GeoPackage's layer to read, else its first point layer).
 
     Plain Parquet without geo metadata is read as a table with coordinate columns. Single
     points in MultiPoints are accepted; other geometries, or a layer without a CRS when
     ``crs_arg`` is None, are errors.
     """
     kind = src.kind
-    layer: str | None = None
+    asked, layer = layer, None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -52,7 +59,7 @@ def read_vector(src: Source, crs_arg: pyproj.CRS | None, notes: Notes, data: Any
             else:
                 target: Any = data if data is not None else src.ogr_path()
                 if kind == "gpkg":
-                    layer = _point_layer(src, target, notes)
+                    layer = _point_layer(src, target, notes, asked)
                 gdf = pyogrio.read_dataframe(target, layer=layer)
     except InputFileError:
         raise
@@ -141,10 +148,18 @@ def _geojson_crs(
     )
 
 
-def _point_layer(src: Source, target: Any, notes: Notes) -> str:
-    """The first point layer of a GeoPackage (a note when there are several)."""
+def _point_layer(src: Source, target: Any, notes: Notes, asked: str | None = None) -> str:
+    """The GeoPackage layer to read: the one ``asked`` for, else the first point layer (a
+    note naming the others when there are several)."""
     layers = pyogrio.list_layers(target)
     points = [str(name) for name, gtype in layers if gtype and "point" in str(gtype).lower()]
+    if asked is not None:
+        if asked not in points:
+            raise InputFileError(
+                f"{src.display}: no point layer {asked!r} (point layers: "
+                f"{list_some(points, 5) or 'none'}); give layer= one of them."
+            )
+        return asked
     if not points:
         found = list_some([f"{name} ({gtype or 'no geometry'})" for name, gtype in layers], 5)
         raise InputFileError(
@@ -154,6 +169,6 @@ def _point_layer(src: Source, target: Any, notes: Notes) -> str:
     if len(points) > 1:
         notes.lines.append(
             f"{src.display} has {len(points)} point layers ({list_some(points, 5)}); read the "
-            f"first, {points[0]!r}."
+            f"first, {points[0]!r} (give layer= to read another)."
         )
     return points[0]
