@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import Point, box
@@ -100,6 +101,32 @@ def test_kde_shows_bands_and_the_default_reasons(fresh: AppTest) -> None:
     assert "Default cell_size" in captions and "Default bandwidth" in captions
     _run(fresh.slider(key="kde_share").set_value(10))
     assert int(metric(fresh, "KDE bands")) >= 2
+
+
+def test_kde_of_a_small_area_takes_its_own_small_defaults(
+    store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A few streets' incidents: the automatic cell is a few metres. The boxes take it as the
+    command line does, unrounded (the page stopped with "4 is less than the min_value 5")."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    rng = np.random.default_rng(3)
+    lines = ["lon,lat,month,crime type"] + [
+        f"{-0.0890 + 0.0012 * rng.random():.6f},{51.5138 + 0.0008 * rng.random():.6f},"
+        f"2024-{1 + i % 6:02d},Robbery"
+        for i in range(300)
+    ]
+    (folder / "small.csv").write_text("\n".join(lines) + "\n")
+    monkeypatch.setenv("HOTSPOTS_DATA", str(folder))
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    next(r for r in at.radio if r.label == "Incidents").set_value("Files in the data folder")
+    at.run()
+    at.switch_page("ui/pages/analysis.py")
+    _run(at)
+    _run(at.radio(key="an_method").set_value("KDE"))
+    assert 0 < at.number_input(key="kde_cell").value < 5  # the automatic cell, unrounded
+    assert int(metric(at, "KDE bands")) > 0
 
 
 def test_kde_weighted_by_harm_shows_the_caveat(fresh: AppTest) -> None:

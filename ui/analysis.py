@@ -319,8 +319,15 @@ def _footprints(
 def _kde_view(akey: str, weights: Weights | None, inc: gpd.GeoDataFrame, wards: Any) -> None:
     auto = _kde(akey, weights, None, None, 0.05, inc, wards).result
     c1, c2, c3 = st.columns(3)
-    cell = c1.number_input("Cell size (m)", 5, 1000, round(auto.cell_size), key="kde_cell")
-    bandwidth = c2.number_input("Bandwidth (m)", 10, 5000, round(auto.bandwidth), key="kde_bw")
+    # the defaults as the command line uses them (not rounded), whatever the area's size
+    cell = c1.number_input(
+        "Cell size (m)", 1.0, max(1000.0, auto.cell_size), float(auto.cell_size), 1.0, "%.0f",
+        key="kde_cell",
+    )  # fmt: skip
+    bandwidth = c2.number_input(
+        "Bandwidth (m)", 1.0, max(5000.0, auto.bandwidth), float(auto.bandwidth), 10.0, "%.0f",
+        key="kde_bw",
+    )  # fmt: skip
     share = c3.slider("Top area (%)", 1, 20, 5, key="kde_share") / 100
     for name, s in auto.suggestions.items():
         st.caption(f"Default {name} {float(s.value):.0f} m: {s.reason}")
