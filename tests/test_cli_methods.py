@@ -332,3 +332,17 @@ def test_an_incident_recorded_far_away_does_not_stretch_the_grid(
     )  # fmt: skip
     assert code == 0, err
     assert "cells over" not in err
+
+
+def test_change_periods_outside_from_to_are_refused_not_counted_as_empty(
+    incidents_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--from leaving out the "before" months: refused (it reported every cell new, "none
+    before", a rise of +400,000%)."""
+    code, _, err = _run(
+        capsys, "change", str(incidents_csv), "--crs", "EPSG:27700", "--from", "2024-07",
+        "--before", "2024-01:2024-06", "--after", "2024-07:2024-12", "--out", str(tmp_path / "c"),
+    )  # fmt: skip
+    assert code == 2
+    assert "before (2024-01 to 2024-06) has no incidents" in err
+    assert "outside --from/--to" in err

@@ -65,6 +65,10 @@ _PHRASES = (
     ("; give code_column=.", "; name the column that holds the codes ward_code."),
     ("; drop them or read with read_incidents().", "; give files with a month or date column."),
     ("(if they are not, say which coordinate system they are in)", "(if not, give --crs)"),
+    (
+        "every month is missing from the data; choose months the data cover.",
+        "every month is missing from the data or outside --from/--to; choose months within them.",
+    ),
     ("split the data or raise the limit (max_archive_bytes)", "split the data"),
 )
 

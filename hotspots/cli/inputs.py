@@ -46,8 +46,13 @@ def read_inputs(args: argparse.Namespace) -> Inputs:
 
     log.info("Reading %s ...", ", ".join(args.inputs))
     incidents, report = read_incidents(args.inputs, crs=args.crs, layer=args.layer)
-    # a month with none of a filtered crime type is a zero for it, not a month missing
-    data_months = months_covered(incidents)
+    # a month with none of a filtered crime type is a zero for it, not a month missing; a
+    # month outside --from/--to is not covered (else a period there would count as empty)
+    data_months = [
+        m
+        for m in months_covered(incidents)
+        if (not args.start or m >= args.start) and (not args.end or m <= args.end)
+    ]
     incidents = filter_incidents(
         incidents, report, start=args.start, end=args.end, categories=args.crime_type
     )
