@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import math
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -243,9 +242,11 @@ def compare_periods(
     out = _check_inputs(incidents, cells)
     b0, b1 = _range(before, "before")
     a0, a1 = _range(after, "after")
-    if not (b1 < a0 or a1 < b0):
-        warnings.warn(
-            "before and after overlap: months in both count twice.", UserWarning, stacklevel=2
+    if not (b1 < a0 or a1 < b0):  # months in both would count on both sides
+        raise ParameterError(
+            f"before ({month_label(b0)} to {month_label(b1)}) and after ({month_label(a0)} to "
+            f"{month_label(a1)}) share months; choose periods that do not overlap.",
+            argument="after",
         )
     months = _incident_months(incidents)
     present = _present(data_months, months)
@@ -532,7 +533,15 @@ def emerging_hotspots(
         ],
         dtype=float,
     )
-    scale = np.where(cover > 0, period_months / np.maximum(cover, 1), 1.0)
+    if (cover == 0).any():  # a whole period of missing months: no data, not zero crime
+        empty = [labels[k] for k in np.flatnonzero(cover == 0)]
+        raise InputError(
+            f"period_months {period_months}: the period{'s' if len(empty) != 1 else ''} "
+            f"{', '.join(empty)} hold{'' if len(empty) != 1 else 's'} only months missing "
+            "from the data, whose counts would be taken as none; use longer periods, or "
+            "months without that gap."
+        )
+    scale = period_months / cover
     counts, z, p = _gi_by_period(
         incidents,
         out,

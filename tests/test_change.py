@@ -169,9 +169,9 @@ def test_compare_periods_states_change_with_its_interval() -> None:
     assert out["change_words"].iloc[1].startswith("no clear change (+50%; 95% interval −")
     assert out["change_words"].iloc[2] == "none in either span"
     assert any("different months of the year" in n for n in result.notes)
-    with pytest.warns(UserWarning, match="overlap"):
-        same = compare_periods(frame, three_cells(), before=("2024-01", "2024-01"),
-                               after=("2024-01", "2024-01"))  # fmt: skip
+    a_year_apart = pd.concat([frame, frame.assign(month=pd.Timestamp("2023-01-01"))])
+    same = compare_periods(a_year_apart, three_cells(), before=("2023-01", "2023-01"),
+                           after=("2024-01", "2024-01"))  # fmt: skip
     assert not any("months of the year" in n for n in same.notes)
     weighted = compare_periods(frame.assign(weight=2.0), three_cells(), weights="weight", **span)  # type: ignore[arg-type]
     assert weighted.cells["change_p"].isna().all()
@@ -197,7 +197,15 @@ def test_a_missing_month_does_not_make_a_trend() -> None:
     assert out["count_trend"].str.startswith("no clear trend").all()
 
 
-def test_compare_periods_errors_and_overlap_warning() -> None:
+def test_a_period_of_missing_months_only_is_refused_not_counted_as_none() -> None:
+    """One-month periods with May missing: May's period holds no data, and its cells would be
+    zeros in the Gi* series and the trend (breaking every run of hot periods). Refused."""
+    rows = [(x, 50.0, f"2024-{m:02d}") for m in range(1, 13) if m != 5 for x in (50, 50, 250)]
+    with pytest.raises(InputError, match=r"2024-05\.\.2024-05 holds only months missing"):
+        emerging_hotspots(incidents(rows), three_cells(), period_months=1, fdr=False)
+
+
+def test_compare_periods_errors_and_overlap_refused() -> None:
     frame = incidents([(50, 50, "2024-01")])
     with pytest.raises(ParameterError, match="before"):
         compare_periods(
@@ -209,7 +217,7 @@ def test_compare_periods_errors_and_overlap_warning() -> None:
         compare_periods(
             frame, three_cells(), before=("soon", "2024-01"), after=("2024-04", "2024-05")
         )
-    with pytest.warns(UserWarning, match="overlap"):
+    with pytest.raises(ParameterError, match=r"share months; choose periods that do not"):
         compare_periods(
             incidents([(50, 50, "2024-01"), (50, 50, "2024-04")]),
             three_cells(),
