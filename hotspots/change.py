@@ -587,7 +587,8 @@ def _with_left_out(
     z_all[keep] = z
     notes.append(
         f"{int((~keep).sum()):,} edge cells clipped by the boundary to under half a cell "
-        f"({float(rest['incidents'].sum()):,.0f} incidents) left out of Gi*: a part-cell holds "
+        f"({float(rest['incidents'].sum()):,.0f} {'harm' if weights else 'incidents'}) left "
+        "out of Gi*: a part-cell holds "
         "fewer incidents only because it is smaller"
     )
     return cells, z_all

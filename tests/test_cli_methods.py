@@ -346,3 +346,16 @@ def test_change_periods_outside_from_to_are_refused_not_counted_as_empty(
     assert code == 2
     assert "before (2024-01 to 2024-06) has no incidents" in err
     assert "outside --from/--to" in err
+
+
+def test_harm_weighted_change_claims_no_test(
+    incidents_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Harm-weighted sums are not counts: the printed line says no cell was tested (it said
+    "beyond chance 0 rose and 0 fell, where chance alone would give about ...")."""
+    code, out, err = _run(
+        capsys, "change", str(incidents_csv), "--crs", "EPSG:27700", "--harm",
+        "--before", "2024-01:2024-06", "--after", "2024-07:2024-12", "--out", str(tmp_path / "h"),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "no cell's change is tested" in out and "beyond chance" not in out

@@ -45,15 +45,19 @@ def run(args: argparse.Namespace) -> int:
     summary = found.summary()
     write_outputs(args, inputs.report, {"change_cells": found.cells}, summary)
     if not args.quiet:
+        tested = (
+            f"; beyond chance (exact 95% interval excluding no change) "
+            f"{summary['cells_clearly_up']:,} rose and {summary['cells_clearly_down']:,} fell, "
+            f"where chance alone would give about {0.05 * summary['cells_compared']:,.0f} of the "
+            f"{summary['cells_compared']:,} cells with incidents"
+            if inputs.harm is None
+            else " (harm-weighted sums are not counts: no cell's change is tested)"
+        )
         print(
             f"{summary['total_before']:,.0f} before ({args.before[0]} to {args.before[1]}), "
             f"{summary['total_after']:,.0f} after ({args.after[0]} to {args.after[1]}); per "
             f"month, {summary['cells_up']:,} cells rose and {summary['cells_down']:,} fell "
-            f"({summary['cells_new']:,} had none before); beyond chance (exact 95% interval "
-            f"excluding no change) {summary['cells_clearly_up']:,} rose and "
-            f"{summary['cells_clearly_down']:,} fell, where chance alone would give about "
-            f"{0.05 * summary['cells_compared']:,.0f} of the {summary['cells_compared']:,} "
-            "cells with incidents."
+            f"({summary['cells_new']:,} had none before){tested}."
         )
         print(f"Over every cell, the monthly rate: {summary['change_total']}.")
         cells = found.cells
