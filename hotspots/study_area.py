@@ -208,6 +208,18 @@ def _check_incidents(incidents: gpd.GeoDataFrame) -> None:
         )
 
 
+def _outside(xy: npt.NDArray[np.float64], geom: BaseGeometry) -> int:
+    """How many of the located points ``xy`` lie outside ``geom`` (its edge is inside), each
+    distinct point tested once."""
+    located = np.flatnonzero(np.isfinite(xy).all(axis=1))
+    if not len(located):
+        return 0
+    codes, points, _ = unique_points_of(xy, located)
+    shapely.prepare(geom)
+    inside = shapely.intersects_xy(geom, points[:, 0], points[:, 1])
+    return int((~inside[codes]).sum())
+
+
 def _incidents_xy(incidents: gpd.GeoDataFrame) -> npt.NDArray[np.float64]:
     _check_incidents(incidents)
     return incident_xy(incidents)
@@ -265,7 +277,13 @@ def study_area(
     xy = _incidents_xy(incidents)
     if boundary is not None:
         geom = area_geometry(boundary, incidents.crs, "boundary")
+        outside = _outside(xy, geom)
         note = f"study area: the boundary given, {geom.area / 1e6:,.2f} km²"
+        if outside:  # counted by no cell, ward or map that keeps to the boundary: said
+            note += (
+                f" ({outside:,} of the {len(xy):,} incidents, {outside / len(xy):.0%}, lie "
+                "outside it and are not counted there)"
+            )
         log.info("%s", note)
         return StudyArea(geom, pyproj.CRS(incidents.crs), "boundary", note=note)
     try:

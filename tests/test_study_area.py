@@ -122,3 +122,16 @@ def test_to_frame_round_trips() -> None:
     area = StudyArea(shapely.box(0, 0, 10, 10), gpd.GeoSeries(crs="EPSG:27700").crs, "boundary")
     frame = area.to_frame()
     assert frame.crs == "EPSG:27700" and frame.geometry.iloc[0].area == 100
+
+
+def test_a_boundary_says_how_many_incidents_lie_outside_it() -> None:
+    """Wards that miss some incidents: the study area's note counts them (kde, gi, change and
+    emerging keep to the boundary and dropped them without a word)."""
+    pts = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy([10, 20, 30, 5_000, 5_000], [10, 20, 30, 5_000, 5_000]),
+        crs="EPSG:27700",
+    )
+    area = study_area(pts, boundary=shapely.box(0, 0, 100, 100))
+    assert "(2 of the 5 incidents, 40%, lie outside it and are not counted there)" in area.note
+    inside = study_area(pts.iloc[:3], boundary=shapely.box(0, 0, 100, 100))
+    assert "outside" not in inside.note
