@@ -17,6 +17,7 @@ same grid and the same counts whichever door the user came in by.
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from .change import (
 from .density import KDEResult, grid_cells, kde, kde_bands, kde_hotspot_cells
 from .errors import ParameterError
 from .harm import HarmResult, apply_harm_weights
-from .significance import CLASSES, LEFT_OUT, GiResult, gi_star_cells
+from .significance import CLASSES, LEFT_OUT, GiResult, cell_values, gi_star_cells
 from .study_area import StudyArea, study_area
 from .trend import change_words, compare_counts
 
@@ -150,10 +151,14 @@ class KdeAnalysis:
     study_area: StudyArea
     notes: list[str] = field(default_factory=list)
     harm: HarmResult | None = None
+    held: float = math.nan
+    top_area_share: float = math.nan
 
     @property
     def captured(self) -> float:
-        """Estimated share of the incidents (or harm) in the densest cells."""
+        """Estimated share of the incidents (or harm) in the densest cells: the smoothed
+        surface's, which a bandwidth far from the cell size makes far from the count
+        (:attr:`held` is the count)."""
         total = self.result.total
         return float(self.top["incidents"].sum()) / total if total > 0 else 0.0
 
@@ -170,6 +175,8 @@ class KdeAnalysis:
             "study_area_km2": round(self.study_area.area_km2, 6),
             "area_share": self.area_share,
             "top_cells": len(self.top),
+            "top_cells_area_share": round(self.top_area_share, 6),
+            "top_cells_share_held": round(self.held, 6),
             "top_cells_estimated_share": round(self.captured, 6),
             "suggestions": {k: s.reason for k, s in r.suggestions.items()},
             "notes": list(self.notes),
@@ -224,9 +231,16 @@ def analyse_kde(
     levels = sorted({*KDE_LEVELS, area_share})
     bands = kde_bands(result, levels=levels)
     top = kde_hotspot_cells(result, area_share=area_share)
+    # what the densest cells hold, counted (the surface's estimate spills and smooths), and
+    # the share of the study area they cover (whole cells: under the share asked for)
+    counted = cell_values(inc, top, weights=weights)[1].sum() if len(top) else 0.0
+    total = float(inc[weights].sum()) if weights else float(len(inc))
+    held = float(counted) / total if total > 0 else 0.0
+    top_share = float(top.geometry.area.sum()) / float(area.geometry.area) if len(top) else 0.0
     return KdeAnalysis(
-        result, bands, top, area_share, area, [area.note, *result.notes, *notes], weighting
-    )
+        result, bands, top, area_share, area, [area.note, *result.notes, *notes], weighting,
+        held, top_share,
+    )  # fmt: skip
 
 
 def _class_counts(values: Iterable[Any], order: Sequence[str]) -> dict[str, int]:

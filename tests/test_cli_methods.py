@@ -160,7 +160,14 @@ def test_kde_files_equal_the_library(
     summary = json.loads((out / "summary.json").read_text())
     assert summary["cell_size_m"] == 50 and summary["bandwidth_m"] == 200
     assert summary["top_cells"] == 32
-    assert "densest 2% of the area" in stdout
+    # what the densest cells hold, counted by hand: incidents inside their squares
+    xy = np.column_stack([incidents.geometry.x, incidents.geometry.y])
+    inside = np.zeros(len(xy), dtype=bool)
+    for x, y in zip(top["x"], top["y"], strict=True):  # the cells' centres, 50 m squares
+        inside |= (np.abs(xy[:, 0] - x) < 25) & (np.abs(xy[:, 1] - y) < 25)
+    assert summary["top_cells_share_held"] == pytest.approx(inside.mean(), abs=1e-6)
+    assert summary["top_cells_area_share"] == pytest.approx(0.02)
+    assert f"hold {inside.mean():.0%} of the incidents (the smoothed surface" in stdout
     bands = json.loads((out / "kde_bands.geojson").read_text())
     assert next(f["properties"]["band"] for f in bands["features"]).startswith("top 1%")
 

@@ -334,9 +334,15 @@ def _kde_view(akey: str, weights: Weights | None, inc: gpd.GeoDataFrame, wards: 
     found = _kde(akey, weights, float(cell), float(bandwidth), share, inc, wards)
     bands = found.bands
     _notes(found.notes)
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns(3)
     c1.metric("KDE bands", len(bands))
     c2.metric(f"Cells in the top {share:.0%}", len(found.top))
+    c3.metric(
+        "They hold",
+        f"{found.held:.0%}",
+        help="The share of the incidents (or harm) counted in those cells; the smoothed "
+        f"surface estimated {found.captured:.0%}.",
+    )
     colours = pd.Series(BAND_COLOURS[: len(bands)], index=bands.index)
     tips = bands["band"] + " of the area: " + bands["min_density_km2"].round(0).astype(str)
     tips = tips + " to " + bands["max_density_km2"].round(0).astype(str) + " per km²"

@@ -70,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
         what = "harm" if result.weighted else "incidents"
         print(
             f"KDE on {len(result.cells):,} {result.shape} cells of {result.cell_size:.0f} m, "
-            f"bandwidth {result.bandwidth:.0f} m: the densest {args.area_share:.0%} of the area "
-            f"({len(found.top):,} cells) holds about {found.captured:.0%} of the {what}."
+            f"bandwidth {result.bandwidth:.0f} m: its densest cells ({len(found.top):,}, "
+            f"{found.top_area_share:.1%} of the study area; up to {args.area_share:.0%} asked) "
+            f"hold {found.held:.0%} of the {what} (the smoothed surface estimated "
+            f"{found.captured:.0%})."
         )
     return 0
