@@ -18,6 +18,12 @@ __all__ = ["add_parser", "run_map", "run_pilot"]
 log = logging.getLogger("hotspots.cli")  # the CLI's progress lines
 
 
+def _reading_arguments(p: argparse.ArgumentParser) -> None:
+    """--crs and --layer: how to read the incident files."""
+    p.add_argument("--crs", metavar="CRS", help="CRS of x/y columns in a plain CSV")
+    p.add_argument("--layer", metavar="LAYER", help="layer of a GeoPackage to read, if several")
+
+
 def add_parser(sub: Any) -> None:
     """Add ``evaluate-pilot`` and ``evaluate-map`` to the ``hotspots`` subparsers."""
     ep = sub.add_parser(
@@ -73,8 +79,7 @@ def add_parser(sub: Any) -> None:
         "on their own (default 99; 0 for none)",
     )
     ep.add_argument("--crime-type", action="append", metavar="TYPE", help="crime type (repeatable)")
-    ep.add_argument("--crs", metavar="CRS", help="CRS of x/y columns in a plain CSV")
-    ep.add_argument("--layer", metavar="LAYER", help="layer of a GeoPackage to read, if several")
+    _reading_arguments(ep)
     ep.add_argument(
         "--out", required=True, metavar="DIR", help="folder for pilot.json, CSV and pilot.html"
     )
@@ -115,8 +120,7 @@ def add_parser(sub: Any) -> None:
         "months and keeps the one that predicted best",
     )
     em.add_argument("--crime-type", action="append", metavar="TYPE", help="crime type (repeatable)")
-    em.add_argument("--crs", metavar="CRS", help="CRS of x/y columns in a plain CSV")
-    em.add_argument("--layer", metavar="LAYER", help="layer of a GeoPackage to read, if several")
+    _reading_arguments(em)
     em.add_argument(
         "--out", required=True, metavar="DIR", help="folder for forecast.csv and forecast.json"
     )
