@@ -38,6 +38,7 @@ from .export import (
     write_summary,
     write_table_csv,
 )
+from .guardrails import far_incidents
 from .mapping import make_map
 from .pipeline import Analysis
 from .report.outreach_sheet import first_sheets, write_outreach_sheet
@@ -153,5 +154,8 @@ def _write_the_rest(
         wards=analysis.wards,
         patrol_areas=analysis.patrols,
     )
+    far = far_incidents(analysis.incidents)  # framed on the bulk, as the dashboard's map is
+    if far.n_far and far.bounds is not None:
+        m.fit_bounds(far.bounds, padding=(30, 30), max_zoom=17)
     written.append(write_map_html(m, out / "map.html"))
     return written

@@ -982,3 +982,30 @@ def test_a_period_with_no_incidents_names_both_flags(
     )  # fmt: skip
     assert code == 2
     _assert_one_line_error(err, "--from 2020-01", "--to 2020-05")
+
+
+def test_the_map_asks_no_server_and_is_framed_on_the_bulk(
+    street_rows: list[list[str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """By default map.html asks nothing of any server (it fetched OpenStreetMap's tiles, where
+    the README says nothing is sent anywhere), and a few incidents recorded far away do not
+    frame it (all the hotspots sat on one dot of a 50 km view)."""
+    import re
+
+    from hotspots.assets import external_urls
+
+    far = list(street_rows[0])
+    far[0], far[4], far[5] = "far-1", "-1.90", "52.48"  # Birmingham, 160 km away
+    rows = [*street_rows, far]
+    folder = write_street_folder(tmp_path / "download", rows)
+    out = tmp_path / "out"
+    code, _, err = _run(capsys, "analyse", str(folder), "--no-backtest", "--out", str(out))
+    assert code == 0, err
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert external_urls(html) == [] and "openstreetmap" not in html.lower()
+    bounds = re.findall(
+        r"fitBounds\(\s*\[\[([-\d.]+),\s*([-\d.]+)\],\s*\[([-\d.]+),\s*([-\d.]+)\]\]", html
+    )
+    assert bounds, "the map is framed"
+    south, west = map(float, bounds[-1][:2])
+    assert west > -0.5 and south > 51.3  # the bulk in north-east London, not Birmingham

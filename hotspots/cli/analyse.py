@@ -94,10 +94,10 @@ def add_parser(sub: Any) -> None:
     a.add_argument("--layer", metavar="LAYER", help="layer of a GeoPackage to read, if several")
     a.add_argument(
         "--tiles",
-        default="OpenStreetMap",
+        default="none",
         metavar="TILES",
-        help="base map for map.html: OpenStreetMap (default), 'none' for no base map "
-        "(fully offline), or a tile URL template such as https://tiles.example/{z}/{x}/{y}.png",
+        help="base map for map.html: none (the default: the map asks nothing of any server), "
+        "OpenStreetMap, or a tile URL template such as https://tiles.example/{z}/{x}/{y}.png",
     )
     a.add_argument("--quiet", "-q", action="store_true", help="print only errors")
     a.set_defaults(func=run)
