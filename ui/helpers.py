@@ -6,6 +6,7 @@ Uploads are written to a temporary folder and read by the library; maps are buil
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import html
 import json
@@ -28,6 +29,7 @@ from geodata.store import PatrolAreaStore
 from hotspots import (
     InputError,
     LoadReport,
+    filter_incidents,
     make_map,
     read_incidents,
     write_summary,
@@ -343,6 +345,34 @@ def without_outlines(frame: gpd.GeoDataFrame | None) -> pd.DataFrame | None:
 def summary_json(analysis: Analysis, report: LoadReport) -> bytes:
     """``summary.json`` of the analysis, as ``hotspots analyse`` writes it."""
     return file_bytes(lambda p: write_summary(analysis.summary(report), p), ".json")
+
+
+def analysed_report(
+    report: LoadReport,
+    loaded: gpd.GeoDataFrame,
+    filters: tuple[str | None, str | None, list[str]],
+    analysed: int,
+) -> LoadReport:
+    """The load report of what the analysis used, as the command line's: the rows the
+    sidebar's months and crime types left out under their reasons (as ``hotspots.
+    filter_incidents`` counts them), those outside the wards chosen, and those recorded far
+    from the rest that the user left out. ``loaded``: the incidents the filters started from;
+    ``filters``: first month, last month, crime types; ``analysed``: the rows analysed."""
+    out = copy.deepcopy(report)
+    far = out.rows_used - len(loaded)  # left out with the sidebar's tick
+    if far > 0:
+        out.drop("recorded far from the rest, left out", far)
+        out.rows_used -= far
+    start, end, types = filters
+    try:
+        filter_incidents(loaded, out, start=start, end=end, categories=types or None)
+    except InputError:  # (the analysis would not have run)
+        return out
+    wards = out.rows_used - analysed
+    if wards > 0:
+        out.drop("outside the wards chosen", wards)
+        out.rows_used -= wards
+    return out
 
 
 def shaded_wards(

@@ -21,7 +21,7 @@ from hotspots.pipeline import Analysis
 
 from .analysis import analysis_tab
 from .context import Context, current
-from .helpers import add_draw_tool, build_map, shaded_wards
+from .helpers import add_draw_tool, analysed_report, build_map, shaded_wards
 from .map_payload import MapPayload, component_available, map_payload
 from .pilot import pilot_tab
 from .printouts import briefing_view
@@ -347,7 +347,11 @@ def plan_page() -> None:
         ctx.rkey if ctx.deferred else None,
         chosen_here=ctx.settings is not None and ctx.settings.chosen_by_backtest,
     )
-    downloads(full, ctx.chosen, map_options(ctx), ctx.data.report)
+    data = ctx.data
+    report = analysed_report(
+        data.report, data.incidents, (data.start, data.end, data.crime_types), len(ctx.chosen)
+    )
+    downloads(full, ctx.chosen, map_options(ctx), report)
 
 
 def outreach_page() -> None:
