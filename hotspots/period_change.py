@@ -99,9 +99,9 @@ def with_period_change(
     chosen months against as many months just before, inside each outline, as the
     dashboard's commander page gives it, so the popups, the briefing, the outreach sheets
     and the files say the same change. ``trend_against`` names the months before ("Jan 2023
-    – Dec 2023"; :func:`hotspots.palette.trend_words` says it). Unchanged (the analysis' own
-    trend, its last months against as many before) when there are no months before, or no
-    change or hotspots given.
+    – Dec 2023"; :func:`hotspots.palette.trend_words` says it). Without months before, the
+    trend columns are left empty ("not enough months to compare", as the commander's page
+    says); unchanged when no change or hotspots are given.
 
     Examples
     --------
@@ -114,11 +114,14 @@ def with_period_change(
     >>> float(out["trend"].iloc[0]), out["trend_against"].iloc[0]
     (1.0, 'Jan 2024')
     """
-    if hotspots is None or change is None or change.previous is None:
+    if hotspots is None or change is None:
         return hotspots
+    out = hotspots.copy()
+    if change.previous is None:  # no months before: no change to give, as the commander's page
+        out[TREND_COLUMNS] = np.nan
+        return out
     by_id = change.table.set_index("hotspot_id")
     ids = hotspots["hotspot_id"].astype(str)
-    out = hotspots.copy()
     for column, source in zip(TREND_COLUMNS, ("change", "low", "high", "p"), strict=True):
         out[column] = ids.map(by_id[source]).astype(float).to_numpy()
     first, last = (pd.Timestamp(f"{m}-01").strftime("%b %Y") for m in change.previous)

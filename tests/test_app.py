@@ -395,6 +395,11 @@ def test_trend_without_earlier_months_says_so(fresh: AppTest) -> None:
     assert any(c.value.startswith("Change: the data start in") for c in fresh.caption)
     table = frame_with(fresh, "hotspot_id", "rank")
     assert "change_label" not in table.columns
+    # nor do the map's popups, the briefing or the files give another change instead
+    shown = fresh.session_state[context._KEY].analysis.hotspots
+    assert shown["trend"].isna().all()
+    trends = on_page(fresh, "briefing").dataframe[0].value["Trend"]
+    assert set(trends) <= {"not enough months to compare", "–"}
 
 
 def test_crime_type_preset_and_custom_list(fresh: AppTest) -> None:

@@ -238,7 +238,7 @@ def _analysed(ctx: Context, filter_error: Any) -> None:
             rkey, data.start, data.end, months[0] if months else None, tuple(data.crime_types),
             tuple(data.ward_names), data.incidents, data.analysed_wards, analysis.hotspots,
         )  # fmt: skip
-    if change is not None and change.previous is not None:
+    if change is not None:
         analysis = _with_change(f"{rkey}|{data.start}|{data.end}", analysis, change)
     ctx.analysis, ctx.chosen, ctx.change = analysis, chosen, change
     ctx.rkey, ctx.fkey, ctx.deferred = rkey, fkey, deferred
