@@ -901,6 +901,17 @@ def test_the_dashboard_s_summary_counts_the_filtered_rows_as_the_command_line_do
     assert report.rows_used == len(incidents)  # the load report itself is left as it was
 
 
+def test_the_spacing_chart_is_not_flattened_by_far_points() -> None:
+    """A few map points hundreds of km away: the axis stops at four times the larger of the
+    distance in use and the 95th percentile, so the curve and the red line can be read."""
+    spacing = np.r_[np.linspace(10, 120, 1000), [150_000.0, 200_000.0]]
+    spec = helpers.k_distance_chart(spacing, 75.0).to_dict()
+    y = spec["layer"][0]["encoding"]["y"]
+    top = 4 * float(np.percentile(spacing, 95))
+    assert y["scale"]["domain"] == [0, pytest.approx(top)] and top < 1_000
+    assert spec["layer"][0]["mark"]["clip"] is True
+
+
 def test_briefing_table_suppresses_small_counts(analysis: Fixture) -> None:
     hs = analysis[0].hotspots.copy()  # type: ignore[union-attr]
     hs.loc[hs.index[0], "incidents"] = 3

@@ -321,13 +321,20 @@ def months_between(start: str, end: str) -> str:
 
 
 def k_distance_chart(spacing: np.ndarray, eps: float | None) -> alt.LayerChart | alt.Chart:
+    """The map points' spacing, sorted, and the distance in use. The axis stops at four times
+    the larger of that distance and the 95th percentile: a few points recorded far away
+    (hundreds of km) no longer flatten the curve to a line along zero."""
     curve = pd.DataFrame(
         {"map points (sorted)": np.arange(1, len(spacing) + 1), "distance (m)": spacing}
     )
+    top = 4 * max(float(eps or 0), float(np.percentile(spacing, 95)) if len(spacing) else 0, 1)
     line = (
         alt.Chart(curve)
-        .mark_line()
-        .encode(x="map points (sorted):Q", y=alt.Y("distance (m):Q", title="4th neighbour (m)"))
+        .mark_line(clip=True)
+        .encode(
+            x="map points (sorted):Q",
+            y=alt.Y("distance (m):Q", title="distance (m)", scale=alt.Scale(domain=[0, top])),
+        )
     )
     if eps is None:
         return line.properties(height=160)
