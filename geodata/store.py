@@ -964,7 +964,7 @@ def _refuse_duplicate(name: str, names: dict[int, str], path: Path) -> None:
     if clash is not None:
         raise ParameterError(
             f"a patrol area named {names[clash]!r} already exists in {path.name}; choose "
-            "another name, or use replace to change its boundary."
+            "another name, or delete the saved one first."
         )
 
 
@@ -1132,7 +1132,7 @@ def _check_name(name: object, *, argument: str = "name") -> str:
     clean = name.strip()
     if not clean:
         raise ParameterError(
-            f"patrol area {argument} is empty; give the area a name such as 'Town Centre'."
+            "the patrol area's name is empty; give it a name such as 'Town Centre'."
         )
     if len(clean) > MAX_NAME_LENGTH:
         raise ParameterError(

@@ -520,7 +520,7 @@ def test_fetch_wards_wrong_field_is_an_error_answer(tmp_path: Path) -> None:
 def test_fetch_wards_bad_lad_code_makes_no_request(tmp_path: Path, code: str) -> None:
     with (
         FakeServices(wards=ward_features()) as fake,
-        pytest.raises(ParameterError, match=r"^lad_code .*not a local authority district code"),
+        pytest.raises(ParameterError, match=r"^.* is not a local authority district code"),
     ):
         fetch_wards(code, out_file=tmp_path / "w.gpkg", base_url=fake.wards_url)
     assert fake.log == []
@@ -550,7 +550,7 @@ def test_fetch_wards_cache_hit_makes_no_request(tmp_path: Path) -> None:
 
 def test_fetch_wards_offline(tmp_path: Path) -> None:
     with pytest.raises(
-        FetchError, match=r"^could not reach the ONS Open Geography Portal .*--wards$"
+        FetchError, match=r"^could not reach the ONS Open Geography Portal .*as the ward boundaries$"
     ):
         fetch_wards(
             WF,

@@ -269,7 +269,7 @@ BAD_CALLS = [
     (lambda s: s.add(" town ", MARKET), "named 'Town' already exists"),
     (lambda s: s.rename("Market", "town"), "an area named 'Town' already exists"),
     (lambda s: s.rename("Nowhere", "Somewhere"), "no patrol area named 'Nowhere'"),
-    (lambda s: s.rename("Town", ""), "new is empty"),
+    (lambda s: s.rename("Town", ""), "name is empty"),
     (lambda s: s.replace("Nowhere", TOWN), "choose one of: 'Market', 'Town'"),
     (lambda s: s.delete("Nowhere"), "no patrol area named 'Nowhere'"),
     (lambda s: s.add("Pt", Point(537_000, 189_000)), "is a Point, not a polygon"),

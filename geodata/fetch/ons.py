@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 _ONS_MANUAL = (
     "download the wards by hand (geoportal.statistics.gov.uk, Boundaries > Wards) and give "
-    "them to --wards"
+    "that file as the ward boundaries"
 )
 _MAX_PAGES = 1000
 _LAD_RE = re.compile(r"^(E06|E07|E08|E09|W06|S12)\d{6}$")
@@ -126,7 +126,7 @@ def fetch_wards(
     code = str(lad_code).strip().upper()
     if not _LAD_RE.match(code):
         raise ParameterError(
-            f"lad_code {lad_code!r}: not a local authority district code; use E06, E07, E08, "
+            f"{lad_code!r} is not a local authority district code; use E06, E07, E08, "
             "E09, W06 or S12 and 6 digits, e.g. E09000031 (Waltham Forest)."
         )
     check_options(retries, backoff, timeout, deadline=deadline)
