@@ -24,12 +24,14 @@ examples:
       --crime-type "Violence and sexual offences" --crime-type "Possession of weapons" --out out/
   hotspots analyse incidents.csv --crs EPSG:27700 --eps 150 --min-samples 20 --out out/
 
-writes into --out: hotspots.geojson, hotspots.csv, incidents.csv, outreach.csv (the busiest
+writes into --out: hotspots.geojson, hotspots.gpkg (the exact outlines), hotspots.csv,
+incidents.csv, outreach.csv (the busiest
 streets of each hotspot; with --patrols, of the hotspots no patrol area covers),
 outreach.html (printable outreach sheets of the 10 densest of those hotspots, a page each),
 patrol_points.csv (the busiest map points of each hotspot, with positions), map.html,
 summary.json, backtest.csv (with 4 or more months: how well hotspots found on the earlier months
-caught the later months' crime, against last period's counts and KDE), and with --wards /
+caught the later months' crime, against last period's busiest map points and 50 m cells and
+a KDE map), and with --wards /
 --patrols also wards.csv and patrols.csv
 """
 
