@@ -550,7 +550,7 @@ def test_fetch_wards_cache_hit_makes_no_request(tmp_path: Path) -> None:
 
 def test_fetch_wards_offline(tmp_path: Path) -> None:
     with pytest.raises(
-        FetchError, match=r"^could not reach the ONS Open Geography Portal .*as the ward boundaries$"
+        FetchError, match=r"^could not reach the ONS Open Geography Portal .*ward boundaries$"
     ):
         fetch_wards(
             WF,
