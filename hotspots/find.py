@@ -295,6 +295,7 @@ def find_hotspots(
     groups: pd.Series | None = None,
     group_areas_km2: Mapping[str, float] | None = None,
     locations: pd.Series | None = None,
+    suggested: Mapping[str, Suggestion] | None = None,
 ) -> HotspotResult:
     """Cluster incidents into ranked hotspots with their footprints and statistics.
 
@@ -345,6 +346,11 @@ def find_hotspots(
     locations
         Each incident's place name as :func:`hotspots.places.location_names` gives it for
         these incidents (worked out when None; :func:`hotspots.prepared.prepare` keeps it).
+    suggested
+        The suggestions :func:`suggest_parameters` already made for these incidents (the
+        dashboard's), used for the settings not given instead of suggesting again: with
+        ``groups``, each group's ``min_samples`` then follows the same rule as when nothing
+        is given (as the command line's).
 
     Returns
     -------
@@ -356,12 +362,17 @@ def find_hotspots(
     weights, notes = cluster_weights(incidents, weighted)
     suggestions: dict[str, Suggestion] = {}
     if min_samples is None or (eps is None and method == "dbscan"):
-        suggestions = suggest_parameters(
-            incidents, study_area=area, method=method, eps=eps, weighted=weighted, tune=tune
+        suggestions = (
+            dict(suggested)
+            if suggested is not None
+            else suggest_parameters(
+                incidents, study_area=area, method=method, eps=eps, weighted=weighted, tune=tune
+            )
         )
     given_min_samples = min_samples
     eps, min_samples, chosen_notes = _chosen(suggestions, eps, min_samples, method)
-    notes += chosen_notes
+    if suggested is None:  # (a caller handing its suggestions on shows their reasons itself)
+        notes += chosen_notes
     n = len(xy)
     if method == "dbscan":
         eps = float(eps if eps is not None else DEFAULT_EPS)
@@ -378,10 +389,15 @@ def find_hotspots(
             study_km2=area.area_km2 if area is not None else 0.0,
             drawn=drawn,
         )
-        if per_group:
+        if per_group and given_min_samples is None:
             notes.append(
-                "min_samples per group, each by its own incidents and area: "
-                + _per_group(per_group)
+                "the minimum incidents for a dense spot, set for each borough by its own "
+                "incidents and area: " + _per_group(per_group)
+            )
+        elif per_group:
+            notes.append(
+                f"the minimum incidents for a dense spot, {given_min_samples}, in every "
+                "borough (given)"
             )
         footprints = outlines_of(xy, labels, margin, drawn)
         min_cluster_size = None

@@ -317,6 +317,7 @@ def analyse(
     run_backtest: bool = True,
     tune: bool = True,
     prepared: Prepared | None = None,
+    suggested: Mapping[str, Suggestion] | None = None,
 ) -> Analysis:
     """Find, rank and overlay hotspots: the whole analysis of the product in one call.
 
@@ -346,6 +347,10 @@ def analyse(
     prepared
         The study area and place names :func:`hotspots.prepared.prepare` worked out of these
         incidents with these wards and boundary (worked out here when None).
+    suggested
+        :func:`suggest`'s settings for these incidents, to use for those not given rather
+        than suggesting again (the dashboard: with wards of several boroughs each borough's
+        ``min_samples`` then follows its own incidents, as on the command line).
 
     Returns
     -------
@@ -381,6 +386,7 @@ def analyse(
             groups=grouped[0] if grouped else None,
             group_areas_km2=grouped[1] if grouped else None,
             locations=prepared.locations,
+            suggested=suggested,
         )
         analysis = _assembled(incidents, found, prepared, harm_info, (wards, patrols, population))
         if run_backtest:

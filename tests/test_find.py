@@ -234,3 +234,36 @@ def test_the_same_incidents_in_any_row_order_give_the_same_hotspots(seed: int) -
     ].any()
     counts = dict(zip(got.hotspots["hotspot_id"], got.hotspots["incidents"], strict=True))
     assert counts[left] == 32 and sorted(counts.values()) == [12, 31, 32]  # 30 + 1 + the border
+
+
+def test_the_dashboard_s_suggestions_give_the_command_line_s_boroughs() -> None:
+    """The dashboard suggests once and hands its suggestions on (pipeline.analyse's
+    ``suggested``): each borough's min_samples and the hotspots are the command line's (it
+    passed the one suggested min_samples, which applied to every borough: 4 hotspots against
+    8 on City of London with London's wards). A min_samples given still applies to all, and
+    the note says so."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from hotspots import analyse
+    from hotspots.pipeline import suggest
+
+    frame, _ = two_boroughs()
+    wards = gpd.GeoDataFrame(
+        {"ward_code": ["W1", "W2"], "ward_name": ["One", "Two"], "DISTRICT": ["Busy", "Quiet"]},
+        geometry=[box(0, 0, 5000, 5000), box(5000, 0, 10000, 5000)],
+        crs="EPSG:27700",
+    )
+    cli = analyse(frame, wards=wards, tune=False, run_backtest=False)
+    settings = suggest(frame, wards=wards, tune=False).settings
+    dashboard = analyse(frame, wards=wards, tune=False, run_backtest=False, suggested=settings)
+    assert dashboard.found.group_min_samples == cli.found.group_min_samples
+    assert len(set(dashboard.found.group_min_samples.values())) == 2
+    pd.testing.assert_frame_equal(dashboard.hotspot_table, cli.hotspot_table)
+    given = analyse(
+        frame, wards=wards, eps=cli.found.eps_m, min_samples=cli.found.min_samples,
+        tune=False, run_backtest=False,
+    )  # fmt: skip
+    said = f"the minimum incidents for a dense spot, {cli.found.min_samples}, in every borough"
+    assert any(n.startswith(said) for n in given.notes)
+    assert not any("by its own incidents" in n for n in given.notes)

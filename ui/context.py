@@ -102,20 +102,26 @@ def _analyse(
     eps: float | None,
     min_samples: int,
     method: str,
+    auto: bool,
     _chosen: gpd.GeoDataFrame,
     _wards: gpd.GeoDataFrame | None,
     _patrols: gpd.GeoDataFrame | None,
     _prepared: Prepared,
+    _suggested: Suggested,
 ) -> Analysis:
+    """The analysis of the settings chosen; with the suggested ones (``auto``), the
+    suggestions themselves are handed on, as the command line uses them (with wards of
+    several boroughs, each borough's minimum count by its own incidents)."""
     return analyse(
         _chosen,
         wards=_wards,
         patrols=_patrols,
-        eps=eps if method == "dbscan" else None,
-        min_samples=min_samples,
+        eps=None if auto or method != "dbscan" else eps,
+        min_samples=None if auto else min_samples,
         method=method,  # type: ignore[arg-type]
         run_backtest=False,  # _backtested: at once for a borough, on request for a city
         prepared=_prepared,
+        suggested=_suggested.settings if auto else None,
     )
 
 
@@ -211,12 +217,12 @@ def _analysed(ctx: Context, filter_error: Any) -> None:
         settings = sidebar_settings(suggested)
     ctx.settings = settings
     akey = f"{fkey}|{data.wards_key}|{data.patrols_key}"
-    rkey = f"{akey}|{settings.eps}|{settings.min_samples}|{settings.method}"  # one analysis
+    rkey = f"{akey}|{settings.eps}|{settings.min_samples}|{settings.method}|{settings.auto}"
     try:
         prepared = _prepared(f"{fkey}|{data.wards_key}", chosen, data.analysed_wards)
         analysis = _analyse(
-            akey, settings.eps, settings.min_samples, settings.method, chosen, data.analysed_wards,
-            data.patrols, prepared,
+            akey, settings.eps, settings.min_samples, settings.method, settings.auto, chosen,
+            data.analysed_wards, data.patrols, prepared, suggested,
         )  # fmt: skip
     except InputError as exc:
         settings.error_slot.error(str(exc))

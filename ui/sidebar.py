@@ -393,6 +393,7 @@ class Choices:
     shading: str
     error_slot: Any  # where a bad setting is reported, next to the controls
     chosen_by_backtest: bool = False  # the suggested settings, chosen by the back-test, in use
+    auto: bool = False  # the suggested settings in use ("Use suggested settings")
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -468,7 +469,7 @@ def sidebar_data(store: PatrolAreaStore) -> Data:
     )  # fmt: skip
 
 
-def _hotspot_settings(suggested: Suggested) -> tuple[str, float, int, bool]:
+def _hotspot_settings(suggested: Suggested) -> tuple[str, float, int, bool, bool]:
     """Method, neighbour distance and minimum count, with the suggested values and reasons."""
     method = st.radio(
         "Method",
@@ -512,13 +513,13 @@ def _hotspot_settings(suggested: Suggested) -> tuple[str, float, int, bool]:
         "reads); the red line is the distance used."
     )
     tuned = auto and method == "dbscan" and s_eps.backtested
-    return method, float(eps), int(min_samples), tuned
+    return method, float(eps), int(min_samples), tuned, bool(auto)
 
 
 def sidebar_settings(suggested: Suggested) -> Choices:
     """The hotspot settings (suggested values shown with their reasons) and the map options."""
     with st.expander("Advanced: how hotspots are found"):
-        method, eps, min_samples, tuned = _hotspot_settings(suggested)
+        method, eps, min_samples, tuned, auto = _hotspot_settings(suggested)
     error_slot = st.empty()
     st.header("Map")
     tiles = st.text_input(
@@ -539,4 +540,4 @@ def sidebar_settings(suggested: Suggested) -> Choices:
         key="ward_shading",
         help="Colour the wards from light to dark by incidents or a rate (needs wards).",
     )
-    return Choices(method, eps, min_samples, tiles, attribution, shading, error_slot, tuned)
+    return Choices(method, eps, min_samples, tiles, attribution, shading, error_slot, tuned, auto)
