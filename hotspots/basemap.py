@@ -49,6 +49,8 @@ def _address_ok(url: str) -> bool:
     has_y = "{y}" in url or "{-y}" in url
     if "{z}" not in url or "{x}" not in url or not has_y:
         return False
+    if re.search(r"\}\{", url):  # "{x}{y}": two numbers run together, no tile is found
+        return False
     rest = _PLACEHOLDERS.sub("", url)
     return "{" not in rest and "}" not in rest
 
@@ -78,6 +80,11 @@ def check_tiles(tiles: object) -> str | None:
     'https://tiles.example.org/{z}/{x}/{y}.png'
     >>> check_tiles("none") is None
     True
+    >>> check_tiles("https://x/{z}/{x}{y}.png")  # a missing "/": refused
+    Traceback (most recent call last):
+    ...
+    hotspots.errors.ParameterError: The tile server address must start with https:// and \
+contain {z}, {x} and {y}, e.g. https://tiles.example.org/{z}/{x}/{y}.png
     >>> check_tiles("htps://x/{z}/{x}/{y}.png")
     Traceback (most recent call last):
     ...

@@ -304,6 +304,7 @@ def test_good_tile_servers(url: str) -> None:
         "https:///{z}/{x}/{y}.png",
         "https://tiles.example.org/{z}/{x}/{y}.png?key={apikey}",
         "https://tiles.example.org/{z}/{x}/{y.png",
+        "https://tiles.example.org/{z}/{x}{y}.png",  # a "/" missing: two numbers run together
         "https://tiles.example.org/{z}/{x}/{y}.png extra",
         "https://tiles.example.org/{z}/{x}/{y}.png'",
         "NoSuchTiles",
