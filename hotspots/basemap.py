@@ -49,7 +49,7 @@ def _address_ok(url: str) -> bool:
     has_y = "{y}" in url or "{-y}" in url
     if "{z}" not in url or "{x}" not in url or not has_y:
         return False
-    if re.search(r"\}\{", url):  # "{x}{y}": two numbers run together, no tile is found
+    if re.search(r"\{-?[xyz]\}\{-?[xyz]\}", url):  # "{x}{y}": two numbers run together
         return False
     rest = _PLACEHOLDERS.sub("", url)
     return "{" not in rest and "}" not in rest
