@@ -80,6 +80,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: Below this many cells a note says Gi* says little (each neighbourhood is much of the map).
+_FEW_CELLS = 30
+
 #: Confidence levels and their largest p-value, most confident first.
 _LEVELS = ((99, 0.01), (95, 0.05), (90, 0.10))
 #: Every class :func:`hotspot_classes` returns.
@@ -486,6 +489,11 @@ def gi_star_cells(
     else:
         notes.append("p-values: two-sided normal; " + ("FDR-adjusted" if fdr else "raw"))
     notes += _sparse_notes(values[keep], w, counts, keep, permutations)
+    if keep.sum() < _FEW_CELLS:  # a cell's neighbourhood is then much of the whole map
+        notes.append(
+            f"only {int(keep.sum())} cells: a cell's neighbourhood is much of the area, so Gi* "
+            "says little; use grid cells, or smaller ones"
+        )
     log.info("Gi* on %d cells; %s", int(keep.sum()), rule)
     z = np.full(len(out), np.nan)
     p = np.full(len(out), np.nan)

@@ -274,6 +274,16 @@ def test_gi_star_cells_finds_a_planted_blob() -> None:
     assert "queen" in result.notes[0]
 
 
+def test_a_grid_of_a_few_cells_is_said_to_say_little() -> None:
+    """Under 30 cells each neighbourhood is much of the map (6 cells of 3 km on the demo):
+    a note says so; 49 cells do not need it."""
+    xy = [(x + 50.0, y + 50.0) for x in range(0, 700, 100) for y in range(0, 700, 100)]
+    few = gi_star_cells(incidents_at(xy[:25]), square_grid(5, 5), fdr=False)
+    assert any(n.startswith("only 25 cells: a cell's neighbourhood") for n in few.notes)
+    enough = gi_star_cells(incidents_at(xy), square_grid(7, 7), fdr=False)
+    assert not any(n.startswith("only ") for n in enough.notes)
+
+
 def test_gi_star_cells_counts_boundary_points_once_and_sums_weights() -> None:
     cells = square_grid(1, 3)
     frame = incidents_at([(100.0, 50.0), (150.0, 50.0), (250.0, 50.0), (5000.0, 5000.0)])
