@@ -44,8 +44,8 @@ def test_display_frame_shows_shares_rounded_lists_and_leaves_empty_columns_out()
 
 
 def test_an_unlisted_column_gets_its_name_in_words() -> None:
-    config = column_config(pd.DataFrame({"count_trend_p": [0.5], "z": [1.0]}))
-    assert config["count_trend_p"]["label"] == "Count trend p"
+    config = column_config(pd.DataFrame({"some_new_p": [0.5], "z": [1.0]}))
+    assert config["some_new_p"]["label"] == "Some new p"
     assert config["z"]["label"] == "Z"
 
 

@@ -443,7 +443,9 @@ def _change_view(
         order="the clear changes first, then the largest" if tested else "the largest first",
     )  # fmt: skip
     biggest = cmp.reindex(cmp["change"].abs().sort_values(ascending=False).index).head(20)
-    show_table(pd.DataFrame(biggest.drop(columns="geometry")))
+    # the grid's own positions (row, col, x, y) say nothing to a reader: the map shows where
+    shown = biggest.drop(columns=["geometry", "row", "col", "x", "y"], errors="ignore")
+    show_table(pd.DataFrame(shown))
     _emerging_view(akey, weights, cell, inc, wards, data_months)
 
 

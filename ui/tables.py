@@ -72,6 +72,12 @@ COLUMN_WORDS: dict[str, tuple[str, str | None, str | None]] = {
     "after": ("After", None, None),
     "zone": ("Area", None, None),
     "weight": ("Weight", _ONE, None),
+    "cell_id": ("Cell", None, None),
+    "count_trend": ("Count trend", None, "Mann-Kendall test of the cell's counts over time."),
+    "count_trend_z": ("Count trend z", None, None),
+    "count_trend_p": ("Count trend p-value", None, None),
+    "trend_p": ("Hot-spot trend p-value", None, "Mann-Kendall test of the cell's Gi* z-scores."),
+    "median_count_trend_p": ("Median count trend p-value", None, None),
 }
 
 # how each kind is shown: a printf format for st.column_config.NumberColumn
