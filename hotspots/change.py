@@ -559,7 +559,12 @@ def emerging_hotspots(
     for note in notes:
         log.info("emerging hot spots: %s", note)
     out = _with_patterns(out, counts, z, hot, cold, trend_alpha)
-    out["incidents"] = np.round(counts / scale, 9).sum(axis=1)
+    totals = np.round(counts / scale, 9).sum(axis=1)  # what each cell held, as read
+    if weights is None:
+        out["incidents"] = totals
+    else:  # counted, as Gi*'s "incidents" are, and the harm beside them
+        out["incidents"] = cell_values(incidents[index >= 0], out, weights=None)[0].astype(float)
+        out["harm"] = totals
     if not keep.all():
         out, z = _with_left_out(full, keep, out, z, incidents[index >= 0], weights, notes)
     if math.isfinite(float(np.nansum(z))):
@@ -578,7 +583,10 @@ def _with_left_out(
 ) -> tuple[gpd.GeoDataFrame, NDArray[np.float64]]:
     """The cells left out (under ``min_area``) back in, in their places, with no pattern."""
     rest = full[~keep].copy()
-    rest["incidents"] = cell_values(used, rest, weights=weights)[1]
+    counted, held = cell_values(used, rest, weights=weights)
+    rest["incidents"] = counted.astype(float)
+    if weights is not None:
+        rest["harm"] = held
     rest["pattern"] = LEFT_OUT
     both = pd.concat([out, rest[[c for c in rest.columns if c in out.columns]]])
     cells = gpd.GeoDataFrame(both.loc[full.index, list(out.columns)], crs=full.crs)
@@ -587,8 +595,7 @@ def _with_left_out(
     z_all[keep] = z
     notes.append(
         f"{int((~keep).sum()):,} edge cells clipped by the boundary to under half a cell "
-        f"({float(rest['incidents'].sum()):,.0f} {'harm' if weights else 'incidents'}) left "
-        "out of Gi*: a part-cell holds "
+        f"({float(rest['incidents'].sum()):,.0f} incidents) left out of Gi*: a part-cell holds "
         "fewer incidents only because it is smaller"
     )
     return cells, z_all

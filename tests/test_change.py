@@ -197,6 +197,18 @@ def test_a_missing_month_does_not_make_a_trend() -> None:
     assert out["count_trend"].str.startswith("no clear trend").all()
 
 
+def test_harm_weighted_emerging_counts_incidents_and_gives_harm_beside_them() -> None:
+    """Weighted by harm, ``incidents`` is the count (as Gi*'s), and ``harm`` the weights'
+    sum (the column held harm under the name incidents)."""
+    rows = [(x, 50.0, f"2024-{m:02d}") for m in range(1, 13) for x in (50, 50, 50, 250)]
+    frame = incidents(rows).assign(weight=2.5)
+    out = emerging_hotspots(frame, three_cells(), period_months=2, weights="weight").cells
+    assert out["incidents"].tolist() == [36.0, 0.0, 12.0]
+    assert out["harm"].tolist() == [90.0, 0.0, 30.0]
+    plain = emerging_hotspots(frame, three_cells(), period_months=2).cells
+    assert plain["incidents"].tolist() == [36.0, 0.0, 12.0] and "harm" not in plain.columns
+
+
 def test_a_period_of_missing_months_only_is_refused_not_counted_as_none() -> None:
     """One-month periods with May missing: May's period holds no data, and its cells would be
     zeros in the Gi* series and the trend (breaking every run of hot periods). Refused."""
