@@ -760,9 +760,15 @@ def test_saving_a_drawn_area(fresh: AppTest, store_path: Path) -> None:
     names = PatrolAreaStore(store_path).list()["patrol_area"].tolist()
     assert "Hoe Street corridor" in names and "Hoe Street drawn" not in names
     widget(fresh2.selectbox, "Area").set_value("Hoe Street corridor")  # type: ignore[attr-defined]
+    _run(fresh2)
+    assert widget(fresh2.button, "Delete").disabled  # type: ignore[attr-defined]  # asked first
+    widget(fresh2.checkbox, "Yes, delete the area chosen").check()  # type: ignore[attr-defined]
+    _run(fresh2)
     widget(fresh2.button, "Delete").click()  # type: ignore[attr-defined]
     _run(fresh2)
     assert "Hoe Street corridor" not in PatrolAreaStore(store_path).list()["patrol_area"].tolist()
+    assert any(s.value == "Deleted Hoe Street corridor." for s in fresh2.success)
+    assert fresh2.session_state["store_confirm"] is False  # asked again for the next one
 
 
 def test_discarding_a_drawn_area(fresh: AppTest, store_path: Path) -> None:

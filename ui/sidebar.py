@@ -245,6 +245,7 @@ def _store_change(store: PatrolAreaStore, action: str) -> None:
             store.delete(name)
             st.session_state["store_msg"] = ("success", f"Deleted {name}.")
             st.session_state.pop("store_area", None)
+            st.session_state["store_confirm"] = False
     except InputError as exc:
         st.session_state["store_msg"] = ("error", str(exc))
 
@@ -288,7 +289,14 @@ def _sidebar_store(store: PatrolAreaStore) -> None:
         st.text_input("New name", key="store_new_name")
         left, right = st.columns(2)
         left.button("Rename", key="store_rename", on_click=_store_change, args=(store, "rename"))
-        right.button("Delete", key="store_delete", on_click=_store_change, args=(store, "delete"))
+        sure = st.checkbox("Yes, delete the area chosen", key="store_confirm")
+        right.button(
+            "Delete",
+            key="store_delete",
+            on_click=_store_change,
+            args=(store, "delete"),
+            disabled=not sure,  # a saved area is gone for good: asked first
+        )
 
 
 def _sidebar_filters(
