@@ -459,7 +459,8 @@ def sidebar_data(store: PatrolAreaStore) -> Data:
     inc_key, incidents, report, synthetic = _sidebar_incidents()
     far = _far(inc_key, incidents)
     inc_key, incidents, far_line = _leave_far(inc_key, incidents, far)
-    with st.expander(f"What was read: {report.rows_used:,} incidents used"):
+    used = len(incidents)  # after the far incidents the user chose to leave out, if so
+    with st.expander(f"What was read: {used:,} incidents used"):
         for line in report.lines(plain=True):
             st.caption(line)
         if far_line:
