@@ -536,9 +536,8 @@ def emerging_hotspots(
     if (cover == 0).any():  # a whole period of missing months: no data, not zero crime
         empty = [labels[k] for k in np.flatnonzero(cover == 0)]
         raise InputError(
-            f"period_months {period_months}: the period{'s' if len(empty) != 1 else ''} "
-            f"{', '.join(empty)} hold{'' if len(empty) != 1 else 's'} only months missing "
-            "from the data, whose counts would be taken as none; use longer periods, or "
+            f"period_months {period_months}: the period(s) {', '.join(empty)} hold only "
+            "months missing from the data (counts taken as none); use longer periods, or "
             "months without that gap."
         )
     scale = period_months / cover

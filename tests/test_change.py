@@ -213,7 +213,7 @@ def test_a_period_of_missing_months_only_is_refused_not_counted_as_none() -> Non
     """One-month periods with May missing: May's period holds no data, and its cells would be
     zeros in the Gi* series and the trend (breaking every run of hot periods). Refused."""
     rows = [(x, 50.0, f"2024-{m:02d}") for m in range(1, 13) if m != 5 for x in (50, 50, 250)]
-    with pytest.raises(InputError, match=r"2024-05\.\.2024-05 holds only months missing"):
+    with pytest.raises(InputError, match=r"2024-05\.\.2024-05 hold only months missing"):
         emerging_hotspots(incidents(rows), three_cells(), period_months=1, fdr=False)
 
 
