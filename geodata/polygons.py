@@ -28,7 +28,7 @@ from shapely.geometry import box
 from hotspots._files import check_readable, walk_files
 from hotspots._text import first_line, list_some
 from hotspots.archive import check_zip, hidden_member
-from hotspots.crs import parse_crs
+from hotspots.crs import BNG_BOUNDS, parse_crs
 from hotspots.errors import InputFileError, ParameterError
 
 __all__ = [
@@ -43,8 +43,6 @@ log = logging.getLogger(__name__)
 _VECTOR_EXT = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage"}
 _VECTOR_EXT |= {".shp": "Shapefile", ".kml": "KML", ".kmz": "KML"}
 _ACCEPTED = ".geojson, .gpkg, .shp (or a folder or .zip holding one) or .kml"
-# Where British National Grid coordinates can lie (metres).
-_BNG_BOX = (0.0, 0.0, 700_000.0, 1_300_000.0)
 _LONLAT_BOX = (-180.0, -90.0, 180.0, 90.0)
 _SHOW = 5  # names listed in a warning before "..."
 
@@ -266,7 +264,7 @@ def _set_crs(
 ) -> gpd.GeoDataFrame:
     bounds = gdf.total_bounds
     lonlat = _fits(bounds, _LONLAT_BOX)
-    bng = _fits(bounds, _BNG_BOX)
+    bng = _fits(bounds, BNG_BOUNDS)
     extent = f"x {bounds[0]:,.2f} to {bounds[2]:,.2f}, y {bounds[1]:,.2f} to {bounds[3]:,.2f}"
     if gdf.crs is None:
         if crs is not None:

@@ -25,8 +25,10 @@ from .errors import InputError, ParameterError
 
 __all__ = [
     "BNG",
+    "BNG_BOUNDS",
     "WGS84",
     "choose_crs",
+    "fits_british_national_grid",
     "in_great_britain",
     "parse_crs",
     "project_xy",
@@ -39,6 +41,8 @@ log = logging.getLogger(__name__)
 
 BNG = "EPSG:27700"
 WGS84 = "EPSG:4326"
+#: Where British National Grid eastings and northings can lie (metres): west, south, east, north.
+BNG_BOUNDS = (0.0, 0.0, 700_000.0, 1_300_000.0)
 
 # From this many points on, a projection runs in two threads (PROJ releases the GIL).
 PARALLEL_PROJECT_ROWS = 1 << 19
@@ -126,6 +130,22 @@ def in_great_britain(lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.b
     y = np.asarray(lat, dtype=float)
     west, south, east, north = _GB_BOUNDS
     return (x >= west) & (x <= east) & (y >= south) & (y <= north)
+
+
+def fits_british_national_grid(x: npt.ArrayLike, y: npt.ArrayLike) -> bool:
+    """Whether numbers with no CRS given read as British National Grid eastings/northings:
+    all inside :data:`BNG_BOUNDS`, and not all within a kilometre of its origin (where
+    degrees or small local numbers would also fall).
+
+    >>> fits_british_national_grid([532_705.0, 532_802.0], [181_163.0, 181_262.0])
+    True
+    >>> fits_british_national_grid([-0.02], [51.58]), fits_british_national_grid([800_000.0], [1.0])
+    (False, False)
+    """
+    vx, vy = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    west, south, east, north = BNG_BOUNDS
+    inside = (vx >= west) & (vx <= east) & (vy >= south) & (vy <= north)
+    return bool(vx.size and inside.all() and vx.max() > 1_000 and vy.max() > 1_000)
 
 
 def parse_crs(value: str | CRS | None, argument: str) -> CRS | None:

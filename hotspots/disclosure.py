@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from .trend import compare_counts
+
 __all__ = [
     "WardDisclosure",
     "change_exposes",
@@ -77,19 +79,14 @@ def total_exposes(
     >>> total_exposes([4, 4, 4], [(1, 4)] * 3, 5)  # 12 from three cells of at most 4 each
     True
     """
-    if not any(is_small(v, threshold) for v in hidden):
+    small = [i for i, v in enumerate(hidden) if is_small(v, threshold)]
+    if not small:
         return False
     if sum(hidden) < 2 * threshold:
         return True
-    total = sum(hidden)
-    for i, (lo, hi) in enumerate(bounds):
-        if not is_small(hidden[i], threshold) or hi - lo < 1:
-            continue  # a larger cell, or one its label tells ("fewer than 2" is 1)
-        rest_lo = sum(b[0] for j, b in enumerate(bounds) if j != i)
-        rest_hi = sum(b[1] for j, b in enumerate(bounds) if j != i)
-        if min(hi, total - rest_lo) - max(lo, total - rest_hi) < 1:
-            return True
-    return False
+    lo, hi = [b[0] for b in bounds], [b[1] for b in bounds]
+    # not a cell its own label already tells ("fewer than 2" is 1, whatever the total)
+    return _pinned(list(hidden), lo, hi, only=[i for i in small if hi[i] - lo[i] >= 1])
 
 
 #: The most incidents before a small count after that :func:`change_exposes` tries.
@@ -120,8 +117,6 @@ def change_exposes(change: float, low: float, high: float, threshold: int) -> bo
     >>> change_exposes(math.inf, float(r.low[0]), float(r.high[0]), 5)
     True
     """
-    from .trend import compare_counts
-
     printed = np.array([change, low, high], dtype=float)
     small = np.arange(1, threshold, dtype=float)
     if change == math.inf and math.isfinite(low):  # "new: none before": the interval's low end
@@ -156,8 +151,11 @@ def change_exposes(change: float, low: float, high: float, threshold: int) -> bo
 # ==========================================================================================
 # The briefing's ward table
 # ==========================================================================================
-def _pinned(values: list[float], lo: list[float], hi: list[float]) -> bool:
-    """True when a reader can narrow some hidden cell to one value.
+def _pinned(
+    values: list[float], lo: list[float], hi: list[float], only: Sequence[int] | None = None
+) -> bool:
+    """True when a reader can narrow some hidden cell (of those ``only``, else any) to one
+    value.
 
     ``values`` are the hidden cells of one column (their sum is known from the printed total
     minus the shown cells); ``lo`` and ``hi`` are what the reader knows of each (from its label
@@ -165,7 +163,7 @@ def _pinned(values: list[float], lo: list[float], hi: list[float]) -> bool:
     ``min(hi, total - others' lo)``.
     """
     total = sum(values)
-    for i in range(len(values)):
+    for i in range(len(values)) if only is None else only:
         rest_lo = sum(v for j, v in enumerate(lo) if j != i)
         rest_hi = sum(v for j, v in enumerate(hi) if j != i)
         low = max(lo[i], total - rest_hi)

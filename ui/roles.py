@@ -347,11 +347,14 @@ def plan_page() -> None:
         ctx.rkey if ctx.deferred else None,
         chosen_here=ctx.settings is not None and ctx.settings.chosen_by_backtest,
     )
-    data = ctx.data
-    report = analysed_report(
-        data.report, data.incidents, (data.start, data.end, data.crime_types), len(ctx.chosen)
+    data, chosen = ctx.data, ctx.chosen
+    filters = (data.start, data.end, data.crime_types)
+    downloads(  # the filters counted again only when summary.json is asked for
+        full,
+        chosen,
+        map_options(ctx),
+        lambda: analysed_report(data.report, data.incidents, filters, len(chosen)),
     )
-    downloads(full, ctx.chosen, map_options(ctx), report)
 
 
 def outreach_page() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -301,9 +301,13 @@ def crime_mix_chart(mix: pd.DataFrame, order: list[str]) -> alt.Chart:
 
 
 def downloads(
-    analysis: Analysis, chosen: gpd.GeoDataFrame, map_kw: dict[str, Any], report: LoadReport
+    analysis: Analysis,
+    chosen: gpd.GeoDataFrame,
+    map_kw: dict[str, Any],
+    report: Callable[[], LoadReport],
 ) -> None:
-    """The files ``hotspots analyse`` writes, for this analysis."""
+    """The files ``hotspots analyse`` writes, for this analysis; ``report`` gives the load
+    report of what it used, when summary.json is asked for (it counts the filtered rows)."""
     st.subheader("Downloads")
     hs = analysis.hotspots
     writers = [
@@ -344,7 +348,7 @@ def downloads(
     )
     cols[1].download_button(
         "Summary (JSON)",
-        lambda: summary_json(analysis, report),
+        lambda: summary_json(analysis, report()),
         file_name="summary.json",
         mime="application/json",
         on_click="ignore",

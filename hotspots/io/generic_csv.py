@@ -21,6 +21,7 @@ import pyarrow.csv as pacsv
 import pyproj
 
 from .._text import first_line, list_some
+from ..crs import fits_british_national_grid
 from ..errors import InputFileError
 from .parts import FloatArray, Part, build_part, find_column, one_source, to_float, wgs84_crs
 from .police_csv import is_street_header, other_dataset_by_header
@@ -513,13 +514,7 @@ def _guess_xy_crs(
     ok = np.isfinite(x) & np.isfinite(y) & ~((x == 0) & (y == 0))
     vx, vy = x[ok], y[ok]
     if vx.size:
-        bng = (
-            np.all((vx >= 0) & (vx <= 700_000))
-            and np.all((vy >= 0) & (vy <= 1_300_000))
-            and (vx.max() > 1_000)
-            and (vy.max() > 1_000)
-        )
-        if bng:
+        if fits_british_national_grid(vx, vy):
             notes.lines.append(
                 f"{src.display}: the columns {xc!r}/{yc!r} have no CRS given; their values are "
                 "British National Grid eastings/northings, so they were read as EPSG:27700 "

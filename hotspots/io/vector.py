@@ -18,6 +18,7 @@ import pyproj
 import shapely
 
 from .._text import first_line, list_some
+from ..crs import fits_british_national_grid
 from ..errors import InputFileError
 from .generic_csv import read_generic_table
 from .parts import Part, build_part, one_source
@@ -134,7 +135,7 @@ def _geojson_crs(
     if crs_arg is not None:
         return crs_arg
     vx, vy = x[ok], y[ok]
-    if np.all((vx >= 0) & (vx <= 700_000)) and np.all((vy >= 0) & (vy <= 1_300_000)):
+    if fits_british_national_grid(vx, vy):
         notes.lines.append(
             f"{src.display}: its coordinates are not longitude/latitude, as GeoJSON's are "
             "unless it says otherwise, but British National Grid eastings/northings, so they "

@@ -22,6 +22,7 @@ from ..errors import InputError, ParameterError
 from .briefing_tables import (
     SuppressedTable,
     SuppressedWardTable,
+    in_rank_order,
     suppressed_table,
     suppressed_ward_table,
 )
@@ -147,10 +148,7 @@ def _headline(
 ) -> tuple[Figure, ...]:
     """The four headline numbers: incidents analysed, hotspots, share in hotspots, area share."""
     n_hotspots = len(hotspots)
-    if "rank" in hotspots.columns and n_hotspots:  # the hotspot table's order
-        ranks = pd.to_numeric(hotspots["rank"], errors="coerce").to_numpy(dtype=float)
-        hotspots = hotspots.iloc[np.argsort(ranks, kind="stable")]
-    counts = pd.to_numeric(hotspots["incidents"], errors="coerce")
+    counts = pd.to_numeric(in_rank_order(hotspots)["incidents"], errors="coerce")
     in_hotspots = float(counts.sum()) if n_hotspots else 0.0
     share = in_hotspots / n_total if n_total else None
     study = _study_area_km2(hotspots)

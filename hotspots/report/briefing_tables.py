@@ -37,6 +37,7 @@ __all__ = [
     "WARD_BRIEFING_COLUMNS",
     "SuppressedTable",
     "SuppressedWardTable",
+    "in_rank_order",
     "suppressed_table",
     "suppressed_ward_table",
 ]
@@ -194,6 +195,15 @@ def _hotspot_row(
     return row, items
 
 
+def in_rank_order(hotspots: pd.DataFrame) -> pd.DataFrame:
+    """The hotspots in ``rank`` order (as given without one): the hotspot table's order,
+    which the headline's check of what the table shows follows too."""
+    if "rank" not in hotspots.columns or not len(hotspots):
+        return hotspots
+    ranks = pd.to_numeric(hotspots["rank"], errors="coerce").to_numpy(dtype=float)
+    return hotspots.iloc[np.argsort(ranks, kind="stable")]
+
+
 def suppressed_table(
     hotspots: gpd.GeoDataFrame, *, threshold: int = 5, top_n: int = 10
 ) -> SuppressedTable:
@@ -242,9 +252,7 @@ def suppressed_table(
     frame = check_frame(hotspots, "hotspots", ["hotspot_id", "incidents"], fix)
     limit = check_int(threshold, "threshold", minimum=1)
     top = check_int(top_n, "top_n", minimum=1)
-    if "rank" in frame.columns and len(frame):
-        ranks = pd.to_numeric(frame["rank"], errors="coerce").to_numpy(dtype=float)
-        frame = frame.iloc[np.argsort(ranks, kind="stable")]
+    frame = in_rank_order(frame)
     shown = frame.iloc[:top]
 
     def col(name: str) -> list[Any]:
