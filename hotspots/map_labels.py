@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
+from branca.element import MacroElement
 from folium.map import Layer
 from folium.template import Template
 from pyproj import CRS
@@ -48,6 +49,7 @@ __all__ = [
     "STREET_LABELS_MAX",
     "STREET_ZOOM",
     "WARD_ZOOM",
+    "HotspotLabelSpacing",
     "Label",
     "LabelLayer",
     "StreetCandidates",
@@ -184,6 +186,48 @@ class LabelLayer(Layer):
         self.shown_max = _SHOWN_MAX
         # Never over the hotspots' labels and the map's boxes; street names not over ward names.
         self.avoid = _AVOID + (", .hs-ward-label span" if kind == "street" else "")
+
+
+class HotspotLabelSpacing(MacroElement):
+    """Keeps the hotspots' permanent id labels apart: after every zoom and move (and when the
+    hotspot layer is switched on), each id label (class ``hs-pinned``), in rank order, is
+    hidden when it would overlap one of higher rank already shown; zooming in shows it again.
+    Its hotspot keeps its outline and its popup."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            function space() {
+                var labels = map.getContainer().querySelectorAll(
+                    ".leaflet-tooltip.hotspot-label.hs-pinned");
+                var shown = [];
+                labels.forEach(function (el) { el.style.display = ""; });
+                labels.forEach(function (el) {  // rank order: the order they were drawn
+                    var r = el.getBoundingClientRect();
+                    if (!r.width) { return; }
+                    for (var i = 0; i < shown.length; i++) {
+                        var o = shown[i];
+                        if (r.left < o.right + 2 && o.left < r.right + 2 &&
+                            r.top < o.bottom + 2 && o.top < r.bottom + 2) {
+                            el.style.display = "none";
+                            return;
+                        }
+                    }
+                    shown.push(r);
+                });
+            }
+            map.on("zoomend moveend overlayadd", space);
+            map.whenReady(function () { setTimeout(space, 0); });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "HotspotLabelSpacing"
 
 
 def labels_bytes(labels: list[Label]) -> int:

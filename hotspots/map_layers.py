@@ -83,8 +83,8 @@ _HEAT_GRADIENT = {
 _HOTSPOT_JS = JsCode(
     """function (feature, layer) {
     var p = feature.properties;
-    layer.bindTooltip(p.label, {permanent: p.permanent, direction: "center",
-                                className: "hotspot-label hs-r" + p.colour, opacity: 1});
+    layer.bindTooltip(p.label, {permanent: p.permanent, direction: "center", opacity: 1,
+        className: "hotspot-label hs-r" + p.colour + (p.permanent ? " hs-pinned" : "")});
     layer.bindPopup(p.popup, {maxWidth: 380});
     layer.on("mouseover", function () { this.setStyle({weight: 5}); });
     layer.on("mouseout", function () { this.setStyle({weight: 3}); });

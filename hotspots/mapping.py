@@ -59,7 +59,15 @@ from .basemap import add_tiles, check_tiles
 from .crs import to_wgs84
 from .errors import InputError, ParameterError
 from .map_base import MapBase, map_base
-from .map_labels import LABEL_CSS, STREET_ZOOM, WARD_ZOOM, add_labels, labels_bytes, street_labels
+from .map_labels import (
+    LABEL_CSS,
+    STREET_ZOOM,
+    WARD_ZOOM,
+    HotspotLabelSpacing,
+    add_labels,
+    labels_bytes,
+    street_labels,
+)
 from .map_layers import add_heat, add_hotspots, add_points, add_reference_layers, display_layer
 from .palette import RANK_COLOURS, rank_classes
 from .web import HEAT_MAX_POINTS, MAP_LABEL_BYTES, map_hotspot_budget
@@ -448,6 +456,8 @@ def make_map(
     )
     drawn, ranks_coloured = add_hotspots(m, hs, max_bytes=budget) if n_hs else ([], 0)
     n_drawn = len(drawn)
+    if n_drawn > 1:
+        HotspotLabelSpacing().add_to(m)  # ids of close hotspots not over each other
     if n_drawn < n_hs:
         shading_note += (
             f"<div class='hs-note'>the top {n_drawn:,} of {n_hs:,} hotspots by rank are drawn, "

@@ -39,6 +39,7 @@ from hotspots.map_labels import (
 )
 from hotspots.mapping import make_map
 from hotspots.web import MAP_LABEL_BYTES
+from tests.browser import CHROMIUM, NO_CHROMIUM
 from tests.test_mapping import hotspots_frame
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -433,3 +434,51 @@ def test_many_wards_keep_the_largest_names_within_half_the_label_budget() -> Non
     large = {names[i] for i in range(0, len(cells), 10)}
     texts = [t for _, _, t in kept]
     assert set(texts[: len(large)]) == large  # the largest wards first
+
+
+# ------------------------------------------------------------------------------------------
+# hotspot ids kept apart in the browser
+
+
+@NO_CHROMIUM
+def test_close_hotspots_ids_do_not_overlap_until_zoomed_in(tmp_path: Path) -> None:
+    """Two hotspots 15 m apart: at the map's first zoom the lower rank's id is hidden (the
+    higher's shows), a far one keeps its id; zoomed in to 0.3 m a pixel both show."""
+    from playwright.sync_api import sync_playwright
+
+    from hotspots.export import write_map_html
+
+    x0, y0 = 537_000.0, 188_000.0
+    hs = gpd.GeoDataFrame(
+        {"hotspot_id": ["H001", "H002", "H003"], "rank": [1, 2, 3], "incidents": [30, 20, 10]},
+        geometry=[
+            box(x0, y0, x0 + 30, y0 + 30),
+            box(x0 + 45, y0, x0 + 75, y0 + 30),
+            box(x0 + 2000, y0, x0 + 2030, y0 + 30),
+        ],
+        crs=BNG,
+    )
+    page_path = write_map_html(
+        make_map(hs, incidents([(x0 + 10, y0 + 10, "On or near A Road")]), tiles=None),
+        tmp_path / "map.html",
+    )
+    middle = gpd.GeoSeries([Point(x0 + 37, y0 + 15)], crs=BNG).to_crs(4326).iloc[0]
+    shown = "els => els.map(e => [e.textContent, getComputedStyle(e).display !== 'none'])"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        try:
+            page = browser.new_page(viewport={"width": 900, "height": 600})
+            page.goto(page_path.as_uri())
+            page.wait_for_selector(".hotspot-label.hs-pinned")
+            page.wait_for_timeout(300)
+            first = page.eval_on_selector_all(".hotspot-label.hs-pinned", shown)
+            name = page.evaluate("Object.keys(window).find(k => /^map_[0-9a-f]+$/.test(k))")
+            page.evaluate(
+                f"window['{name}'].setView([{middle.y}, {middle.x}], 19, {{animate: false}})"
+            )
+            page.wait_for_timeout(300)
+            close = page.eval_on_selector_all(".hotspot-label.hs-pinned", shown)
+        finally:
+            browser.close()
+    assert first == [["H001", True], ["H002", False], ["H003", True]]
+    assert close[:2] == [["H001", True], ["H002", True]]
