@@ -45,6 +45,7 @@ from .backtest_jobs import (  # the back-test's vocabulary, re-exported
     CURVE_SHARES,
     HOTSPOTS,
     KDE,
+    KDE_BANDWIDTH_CELLS,
     MAX_SHARE,
     NAIVE_CELLS,
     NAIVE_POINTS,
@@ -64,6 +65,7 @@ from .ranked_maps import (  # the maps and their scoring, re-exported: the back-
     best_hits,
     capture,
     clip,
+    kde_cell,
     kde_map,
     map_points,
     naive_cells,
@@ -79,6 +81,7 @@ __all__ = [
     "CURVE_SHARES",
     "HOTSPOTS",
     "KDE",
+    "KDE_BANDWIDTH_CELLS",
     "MAX_SHARE",
     "MIN_MONTHS",
     "NAIVE_CELLS",
@@ -96,6 +99,8 @@ __all__ = [
     "best_hits",
     "capture",
     "clip",
+    "kde_bandwidths",
+    "kde_cell",
     "kde_map",
     "map_points",
     "naive_cells",
@@ -167,12 +172,16 @@ class BacktestResult:
         The folds, latest first.
     notes
         Plain sentences about the choices made.
+    kde_bandwidth
+        The KDE map's bandwidth, metres: of :data:`KDE_BANDWIDTH_CELLS` cells, the one
+        that caught most over these folds (NaN when not known).
     """
 
     table: pd.DataFrame
     curve: pd.DataFrame
     folds: tuple[Fold, ...]
     notes: tuple[str, ...] = ()
+    kde_bandwidth: float = math.nan
 
     def mean(self, method: str, share: float, column: str = "pai") -> float:
         """The ``column`` of ``method`` at ``share``, averaged over the folds (NaN if none)."""
@@ -191,7 +200,12 @@ class BacktestResult:
             }
 
         scores = {column: by_share(column) for column in ("pai", "hit_rate", "pei")}
-        return {"folds": [f.labels() for f in self.folds], **scores, "notes": list(self.notes)}
+        return {
+            "folds": [f.labels() for f in self.folds],
+            **scores,
+            "kde_bandwidth_m": _round(self.kde_bandwidth),
+            "notes": list(self.notes),
+        }
 
 
 def _round(value: float) -> float | None:
@@ -285,7 +299,7 @@ def backtest(
         def fit_map(frame: Any, rows: npt.NDArray[np.bool_], points: MapPoints) -> Any:
             return on_rows(frame[rows])
 
-    scored = started.scored(fit_map)
+    scored, kde_bandwidth = started.scored(fit_map)
     release_free_memory()  # the folds' maps, street spaces and points: pages back to the system
     rows: list[dict[str, Any]] = []
     curves: list[dict[str, Any]] = []
@@ -306,9 +320,28 @@ def backtest(
         f"back-test: {len(plan)} fold{'s' if len(plan) != 1 else ''}, each fitting on the "
         f"months before its {plan[0].test[1] - plan[0].test[0] + 1} test month(s); latest "
         f"fit {plan[0].labels()['fit_from']}..{plan[0].labels()['fit_to']}, test "
-        f"{plan[0].labels()['test_from']}..{plan[0].labels()['test_to']}"
+        f"{plan[0].labels()['test_from']}..{plan[0].labels()['test_to']}",
+        f"KDE: bandwidth {kde_bandwidth:,.0f} m, the one of "
+        f"{_listed(kde_bandwidths(study))} that caught most over these folds (chosen on "
+        "them, as the hotspots' settings are)",
     ]
-    return BacktestResult(table=table, curve=curve, folds=tuple(plan), notes=tuple(notes))
+    return BacktestResult(
+        table=table,
+        curve=curve,
+        folds=tuple(plan),
+        notes=tuple(notes),
+        kde_bandwidth=kde_bandwidth,
+    )
+
+
+def kde_bandwidths(study: BaseGeometry) -> list[float]:
+    """The KDE bandwidths (metres) the back-test tries over ``study``."""
+    return [c * kde_cell(simplified(study)) for c in KDE_BANDWIDTH_CELLS]
+
+
+def _listed(metres: list[float]) -> str:
+    words = [f"{m:,.0f}" for m in metres]
+    return f"{', '.join(words[:-1])} and {words[-1]} m" if len(words) > 1 else f"{words[0]} m"
 
 
 def start_backtest(

@@ -129,15 +129,14 @@ def _forecast_study(
     study_area: Area | None,
     crs: Any,
     fit_xy: npt.NDArray[np.float64],
-    test_xy: npt.NDArray[np.float64],
     notes: list[str],
 ) -> BaseGeometry:
-    """The study area the shares are of (given or drawn), with a positive area."""
+    """The study area the shares are of (given, or drawn round the fit incidents alone, as
+    :func:`forecast_maps` draws it: nothing of the months scored), with a positive area."""
     if study_area is None:
-        both = np.vstack([fit_xy, test_xy])
-        if len(both) < 3:
+        if len(fit_xy) < 3:
             raise InputError("too few incidents to draw a study area; give study_area=.")
-        points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(both[:, 0], both[:, 1]), crs=crs)
+        points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(*fit_xy.T), crs=crs)
         area = make_study_area(points)
         study = area.geometry
         notes.append(area.note)
@@ -158,8 +157,9 @@ def _inside(
     fit_in = shapely.intersects_xy(study, fit_xy[:, 0], fit_xy[:, 1])
     test_in = shapely.intersects_xy(study, test_xy[:, 0], test_xy[:, 1])
     for name, mask in (("fitting", fit_in), ("test", test_in)):
-        if (~mask).any():
-            notes.append(f"{int((~mask).sum()):,} {name} incidents outside the study area left out")
+        if out := int((~mask).sum()):
+            its = "incident" if out == 1 else "incidents"
+            notes.append(f"{out:,} {name} {its} outside the study area left out")
     if not test_in.any():
         raise InputError("no test incidents inside the study area; check the period and area.")
     return fit_xy[fit_in], test_xy[test_in]
@@ -218,14 +218,10 @@ def _score_map(
     map_share = ranked.area / total_area
     rows: list[dict[str, Any]] = []
     for k, share in enumerate(shares):
-        if ranked.area < targets[k] * (1 - 1e-9):
-            scores = dict.fromkeys(
-                ("hit_rate", "pai", "rri", "pei", "test_hits", "fit_hits"), math.nan
-            )
-        else:
-            scores = _share_scores(
-                float(hits[k]), float(fit_hits[k]), float(best[k]), share, fit.total, test.total
-            )
+        # a map smaller than the share: what it holds, over the share (as the back-test)
+        scores = _share_scores(
+            float(hits[k]), float(fit_hits[k]), float(best[k]), share, fit.total, test.total
+        )
         rows.append(
             {
                 "method": name,
@@ -269,9 +265,11 @@ def evaluate_forecast(
       ascending ``rank`` when the frame has that column), each clipped to the study area and
       to what higher-ranked polygons left free, until their area reaches the share; the last
       polygon is taken in part, its incidents counted in proportion to the part of its area
-      taken (i.e. assumed even within it). A map smaller than a share gets NaN scores for it
-      (``map_share`` says how far it reaches; polygons beyond the largest share are not
-      looked at, so ``map_share`` stops there).
+      taken (i.e. assumed even within it). A map smaller than a share is scored on what it
+      holds, the rest of the share counted as patrolled for nothing, as the back-test of
+      :mod:`hotspots.backtest` does: maps compare at equal area (``map_share`` says how far
+      it reaches; polygons beyond the largest share are not looked at, so ``map_share``
+      stops there; a note names each map smaller than the largest share).
     * **Naive baselines** (``baselines=True``, rows after the given maps): "last period, map
       points", each fitting map point's street space (its Voronoi cell within 25 m,
       :func:`hotspots.backtest.street_spaces`) ranked by its fitting-period count; and "last
@@ -303,7 +301,9 @@ def evaluate_forecast(
         outlines ranked by incidents a large first outline is taken in part at small shares;
         rank them by density (incidents per km²) to compare like with like.
     study_area
-        Boundary the area shares are of; None: the convex hull of all the incidents.
+        Boundary the area shares are of; None: the fit incidents' default study area
+        (:func:`hotspots.study_area.study_area`, the one :func:`forecast_maps` fits in; test
+        incidents outside it are left out, with a note).
     area_shares
         Shares of the study area to score at, each in (0, 1].
     cell_m
@@ -346,7 +346,7 @@ def evaluate_forecast(
     fit_xy = _points_xy(fit_incidents, crs, "fit_incidents")
     test_xy = _points_xy(test_incidents, crs, "test_incidents")
     shares = _check_forecast_args(maps, area_shares, cell_m)
-    study = _forecast_study(study_area, crs, fit_xy, test_xy, notes)
+    study = _forecast_study(study_area, crs, fit_xy, notes)
     total_area = float(study.area)
     fit_xy, test_xy = _inside(study, fit_xy, test_xy, notes)
     fit, test = _unique_points(fit_xy), _unique_points(test_xy)
@@ -368,8 +368,8 @@ def evaluate_forecast(
         rows += map_rows
         if map_share < max(shares) * (1 - 1e-9):
             notes.append(
-                f"{name}: the map covers {100 * map_share:.2f}% of the study area, so larger "
-                "shares are not scored"
+                f"{name}: the map covers {100 * map_share:.2f}% of the study area; at larger "
+                "shares it is scored on what it holds, the rest counted as patrolled for nothing"
             )
     table = pd.DataFrame(rows, columns=FORECAST_COLUMNS)
     table["method"] = table["method"].astype("str")

@@ -40,6 +40,7 @@ __all__ = [
     "best_hits",
     "capture",
     "clip",
+    "kde_cell",
     "kde_map",
     "map_points",
     "naive_cells",
@@ -516,12 +517,18 @@ def best_hits(
     return np.maximum(by_points, by_cells)
 
 
-def kde_map(fit: MapPoints, study: BaseGeometry, max_area: float) -> RankedMap:
-    """The KDE map of ``fit``: quartic-kernel density cells, densest first, up to ``max_area``."""
-    # 50 m cells, coarser over a city (at most about 250,000 cells), bandwidth four cells
-    cell = max(NAIVE_CELL_M, round(math.sqrt(float(study.area) / 250_000)))
+def kde_cell(study: BaseGeometry) -> float:
+    """The side (metres) of :func:`kde_map`'s cells over ``study``: 50 m, coarser over a city
+    (at most about 250,000 cells)."""
+    return float(max(NAIVE_CELL_M, round(math.sqrt(float(study.area) / 250_000))))
+
+
+def kde_map(fit: MapPoints, study: BaseGeometry, max_area: float, *, cells: int = 4) -> RankedMap:
+    """The KDE map of ``fit``: quartic-kernel density cells (:func:`kde_cell`), densest
+    first, up to ``max_area``; the bandwidth is ``cells`` cells."""
+    cell = kde_cell(study)
     order = np.lexsort((fit.xy[:, 1], fit.xy[:, 0]))  # the order the density sums have used
-    found = kde_cells(fit.xy[order], fit.counts[order], study, cell, 4 * cell, max_area)
+    found = kde_cells(fit.xy[order], fit.counts[order], study, cell, cells * cell, max_area)
     kept = _prefix(shapely.area(found.cells), max_area)
     pieces = found.cells[kept]
     locate = _grid_locate(

@@ -18,14 +18,18 @@ from hotspots.backtest import (
     BUDGET,
     HOTSPOTS,
     KDE,
+    KDE_BANDWIDTH_CELLS,
+    MAX_SHARE,
     NAIVE_CELLS,
     NAIVE_POINTS,
+    SHARES,
     Fold,
     MapPoints,
     RankedMap,
     backtest,
     best_hits,
     capture,
+    kde_map,
     map_points,
     naive_cells,
     naive_points,
@@ -142,6 +146,67 @@ def test_backtest_scores_a_hand_worked_map() -> None:
     summary = result.to_dict()
     assert summary["pai"][HOTSPOTS]["1%"] == pytest.approx(80.0)
     assert summary["folds"][0]["test_from"] == "2024-04"
+
+
+def test_the_kde_baseline_is_its_best_bandwidth_on_the_folds() -> None:
+    """A tight knot (30 a month at one point) and a broad patch (100 a month over 300 m): the
+    test month repeats the knot. Each of the back-test's KDE bandwidths is scored here by
+    hand; the table's KDE is the one that caught most at the table's shares, and
+    ``kde_bandwidth`` names it (a narrow one: a wide kernel ranks the broad patch first)."""
+    rng = np.random.default_rng(3)
+    knot, patch = (200.0, 200.0), rng.uniform(500, 800, size=(300, 2))
+    rows = [(f"2024-0{m}", knot, 30) for m in range(1, 4)]
+    rows += [(f"2024-0{1 + k % 3}", (float(x), float(y)), 1) for k, (x, y) in enumerate(patch)]
+    rows += [("2024-04", knot, 20), ("2024-04", (650.0, 650.0), 2)]
+    frame = incidents(rows)
+    fold = Fold((24288, 24290), (24291, 24291))
+    result = backtest(frame, study=STUDY, hotspot_map=None, folds=[fold])
+    assert result is not None
+    months = month_numbers(frame["month"])
+    fit, test = (map_points(frame[(months >= a) & (months <= b)]) for a, b in (fold.fit, fold.test))
+    study = simplified(STUDY)
+    targets = np.asarray(SHARES) * study.area
+    caught = {
+        c: capture(kde_map(fit, study, MAX_SHARE * study.area, cells=c), test, targets) / test.total
+        for c in KDE_BANDWIDTH_CELLS
+    }
+    best = max(sorted(caught), key=lambda c: float(np.mean(caught[c])))
+    table = [result.mean(KDE, s, "hit_rate") for s in SHARES]
+    assert table == pytest.approx(list(caught[best]))
+    assert result.kde_bandwidth == 50.0 * best
+    assert best < max(KDE_BANDWIDTH_CELLS)  # the old fixed four cells would not have been it
+    assert float(np.mean(caught[best])) > float(np.mean(caught[max(KDE_BANDWIDTH_CELLS)]))
+    assert f"bandwidth {50 * best:,.0f} m" in " ".join(result.notes)
+
+
+def test_the_sentence_says_the_hotspots_cover_less_and_a_simple_map_caught_more() -> None:
+    """The 100 m square covers 1% of the study area; last period's map points caught all
+    10 test incidents at every share, the square 8: the words say both."""
+    from hotspots.report.backtest_text import SIMPLER_BETTER, backtest_sentence
+
+    result = backtest(
+        toy_history(),
+        study=STUDY,
+        hotspot_map=lambda fit: [box(0, 0, 100, 100)],
+        folds=[Fold((24288, 24290), (24291, 24291))],
+    )
+    assert result is not None
+    words = backtest_sentence(result)
+    assert "The hotspots cover 1.0% of the study area" in words
+    assert SIMPLER_BETTER.format(what="map points") in words
+    whole = backtest(
+        toy_history(),
+        study=STUDY,
+        hotspot_map=lambda fit: [
+            box(0, 0, 100, 100),
+            box(900, 900, 1000, 1000),
+            box(0, 900, 300, 1000),
+        ],
+        folds=[Fold((24288, 24290), (24291, 24291))],
+    )
+    assert whole is not None
+    assert "cover" not in backtest_sentence(whole)  # 5% covered: nothing to say
+    assert "caught more than the hotspots" not in backtest_sentence(whole)
 
 
 def test_backtest_counts_harm_when_weighted() -> None:

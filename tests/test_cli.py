@@ -657,6 +657,16 @@ def test_evaluate_map_writes_the_comparison(
     assert bandwidth in (50, 100, 200, 400)  # four fit months: back-tested
     assert f"note: KDE bandwidth {bandwidth:g} m chosen by back-test" in stdout
     assert any(n.startswith(f"KDE bandwidth {bandwidth:g} m") for n in record["notes"])
+    # a map out-caught at every share by a naive one is named so, in print and in the record
+    from hotspots.report.forecast_text import no_better_notes
+
+    said = no_better_notes(table)
+    rates = table.pivot_table(index="area_share", columns="method", values="hit_rate")
+    beaten = [
+        m for m in ("DBSCAN", "KDE", "Gi*") if any((rates[n] > rates[m]).all() for n in naive)
+    ]
+    assert [n.split(":")[0] for n in said] == beaten
+    assert all(n in record["notes"] and f"note: {n}" in stdout for n in said)
     # every row read is used or dropped by reason, as in summary.json
     assert record["rows_read"] == record["rows_used"] + sum(record["rows_dropped"].values())
     assert record["rows_used"] > 0 and record["inputs"]

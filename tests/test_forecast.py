@@ -68,8 +68,10 @@ def test_forecast_by_hand_on_4x4_grid() -> None:
     1/16:   A            hits 6/20 = 0.30, PAI 4.8,  RRI (6/4)/(20/20) = 1.5
     1.5/16: A + B/2      hits 7/20 = 0.35, PAI 3.733, RRI (7/6) = 1.1667
     2/16:   A + B        hits 8/20 = 0.40, PAI 3.2,  RRI (8/8) = 1.0
-    4/16:   the map covers 3/16 only -> NaN; the best map catches every test incident (the
-            20 map points' street spaces are at most 20 x 1,913 m² < 4/16 of the area)
+    4/16:   the map covers 3/16 only: what it holds (A + B + C: 16/20 = 0.80) over 4/16, PAI
+            3.2 (the rest counted as patrolled for nothing, as the back-test); the best map
+            catches every test incident (the 20 map points' street spaces are at most
+            20 x 1,913 m² < 4/16 of the area)
     PEI = hit rate / best hit rate (the finest-scale best map: tested by hand below).
     """
     fit, test = _grid_points(FIT), _grid_points(TEST)
@@ -92,7 +94,7 @@ def test_forecast_by_hand_on_4x4_grid() -> None:
         assert hit < row.best_hit_rate <= 1
         assert row.pei == pytest.approx(hit / row.best_hit_rate)
     last = mine.iloc[3]
-    assert math.isnan(last["hit_rate"]) and math.isnan(last["pai"]) and math.isnan(last["pei"])
+    assert (last["hit_rate"], last["pai"], last["pei"]) == pytest.approx((0.8, 3.2, 0.8))
     assert last["map_share"] == pytest.approx(3 / 16)
     assert last["best_hit_rate"] == pytest.approx(1.0)
     assert mine["area_km2"].tolist() == pytest.approx([0.01, 0.015, 0.02, 0.04])
@@ -166,8 +168,8 @@ def test_naive_maps_rank_last_periods_counts() -> None:
       (7.066 / 5.613) / (14 / 7) = 0.629, PEI 7.066 / 11.226 = 0.629;
     * 50 m cells: R's cell: hit rate 4/14, RRI (4/5) / 2 = 0.4, PEI 4 / 11.226 = 0.356.
 
-    At 5,000 m² the map points' map (two discs, 3,826.8 m²) is too small: NaN and a note;
-    two 50 m cells catch everything.
+    At 5,000 m² the map points' map (two discs, 3,826.8 m²) is too small: it catches all it
+    holds (14/14) over 5,000 m², with a note; two 50 m cells catch everything.
     """
     part = (2500 - DISC) / DISC
     best = 10 + 4 * part
@@ -188,10 +190,11 @@ def test_naive_maps_rank_last_periods_counts() -> None:
     assert t.loc[cells, "hit_rate"] == pytest.approx(4 / 14)
     assert t.loc[cells, "rri"] == pytest.approx(0.4)
     assert t.loc[cells, "pei"] == pytest.approx(4 / best)
-    assert math.isnan(t.loc[(NAIVE_POINTS, 0.005), "hit_rate"])
+    assert t.loc[(NAIVE_POINTS, 0.005), "hit_rate"] == pytest.approx(1.0)
+    assert t.loc[(NAIVE_POINTS, 0.005), "pai"] == pytest.approx(1.0 / 0.005)
     assert t.loc[(NAIVE_POINTS, 0.005), "map_share"] == pytest.approx(2 * DISC / 1e6)
     assert t.loc[(NAIVE_CELLS, 0.005), "hit_rate"] == pytest.approx(1.0)
-    assert any(n.startswith(NAIVE_POINTS) and "not scored" in n for n in result.notes)
+    assert any(n.startswith(NAIVE_POINTS) and "patrolled for nothing" in n for n in result.notes)
     bare = evaluate_forecast(
         _at({R: 5}), _at({P: 1}), {"cell": _map(A)}, study_area=BIG, baselines=False
     )
@@ -307,8 +310,7 @@ def test_forecast_invariants_for_grid_maps(counts: list[int], order: list[int]) 
         assert rows["hit_rate"].is_monotonic_increasing
     best = table.loc[table["method"] == "best", "hit_rate"].to_numpy()
     naive = table.loc[table["method"] == NAIVE_CELLS, "hit_rate"].to_numpy()
-    # NaN: the naive map (every cell with a test incident) is smaller than the share
-    assert (best <= np.nan_to_num(naive, nan=1.0) + 1e-9).all()
+    assert (best <= naive + 1e-9).all()
 
 
 def test_doctests() -> None:
@@ -413,3 +415,19 @@ def test_forecast_maps_refuse_a_bad_kde_bandwidth(bad: object) -> None:
         forecast_maps(_fixed_points(), study_area=SQUARE, kde_bandwidth=bad)  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="candidates"):
         choose_kde_bandwidth(_fixed_points(), study_area=SQUARE, candidates=(0.0, 100.0))
+
+
+def test_the_default_study_area_is_the_fit_months_alone() -> None:
+    """Without a boundary the shares are of the fit incidents' study area, the one
+    forecast_maps fits in: a test incident 5 km away neither widens it nor counts."""
+    from hotspots.study_area import study_area
+
+    fit = _grid_points(FIT)
+    far = _at({(5000.0, 5000.0): 1})
+    test = pd.concat([_grid_points(TEST), far], ignore_index=True)
+    result = evaluate_forecast(fit, test, {"m": _map(A, B, C)}, area_shares=(0.05,))
+    expected = float(study_area(fit).geometry.area)
+    assert result.table["area_km2"].iloc[0] == pytest.approx(0.05 * expected / 1e6)
+    assert any("1 test incident outside the study area" in n for n in result.notes)
+    mine = result.table[result.table["method"] == "m"].iloc[0]
+    assert mine["test_hits"] <= 20  # of the 20 inside; the far one is no one's

@@ -234,6 +234,7 @@ def run_map(args: argparse.Namespace) -> int:
     from ..export import write_summary, write_table_csv
     from ..forecast import evaluate_forecast, forecast_maps
     from ..io import read_incidents
+    from ..report.forecast_text import no_better_notes
 
     if args.fit_to >= args.test_from:
         raise ParameterError(
@@ -255,6 +256,7 @@ def run_map(args: argparse.Namespace) -> int:
     maps = forecast_maps(fit, study_area=study, kde_bandwidth=args.kde_bandwidth)
     result = evaluate_forecast(fit, test, maps, study_area=study, area_shares=shares)
     table = result.table
+    notes = [*result.notes, *no_better_notes(table)]
     out = out_dir(args.out)
     write_table_csv(table, out / "forecast.csv")
     write_summary(
@@ -263,7 +265,7 @@ def run_map(args: argparse.Namespace) -> int:
             "fit": [args.fit_from, args.fit_to],
             "test": [args.test_from, args.test_to],
             "kde_bandwidth_m": maps.kde_bandwidth,
-            "notes": list(result.notes),
+            "notes": notes,
         },
         out / "forecast.json",
     )
@@ -275,6 +277,6 @@ def run_map(args: argparse.Namespace) -> int:
                 f"{row.method:<{width}}{row.area_share:>7.0%}{row.hit_rate:>10.3f}"
                 f"{row.pai:>8.2f}{row.rri:>7.2f}{row.pei:>7.2f}"
             )
-        for note in result.notes:
+        for note in notes:
             print(f"note: {note}")
     return 0

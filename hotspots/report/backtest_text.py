@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-from ..backtest import HOTSPOTS, KDE, NAIVE_CELLS, NAIVE_POINTS, BacktestResult
+from ..backtest import HOTSPOTS, KDE, NAIVE_CELLS, NAIVE_POINTS, SHARES, BacktestResult
 
-__all__ = ["BACKTEST_TITLE", "CHOSEN_HERE", "backtest_sentence"]
+__all__ = ["BACKTEST_TITLE", "CHOSEN_HERE", "SIMPLER_BETTER", "backtest_sentence"]
 
 #: The question the back-test answers, as a heading.
 BACKTEST_TITLE = "How well did these hotspots predict?"
@@ -22,6 +22,41 @@ CHOSEN_HERE = (
     "flatters the hotspots' figures a little against the other maps (the suggested "
     "distance's reason gives their score when chosen without the months scored)."
 )
+
+
+#: Said when one of last period's simple maps caught more than the hotspots at every share.
+SIMPLER_BETTER = (
+    " Last period's busiest {what} caught more than the hotspots at every share: where crime "
+    "was, it tends to be again. The hotspots are areas a patrol can cover, with their "
+    "statistics; within them, their busiest streets and patrol points are the places to stand."
+)
+
+
+def _coverage(result: BacktestResult) -> str:
+    """The hotspots' share of the study area when it is under the largest share scored."""
+    rows = result.table[result.table["method"] == HOTSPOTS]
+    if "map_share" not in rows or not len(rows):
+        return ""
+    covered = float(rows["map_share"].mean())
+    if not math.isfinite(covered) or covered >= max(SHARES) * (1 - 1e-9):
+        return ""
+    return (
+        f" The hotspots cover {100 * covered:.1f}% of the study area: at a larger share they "
+        "hold no more (the rest is counted as patrolled for nothing)."
+    )
+
+
+def _simpler_better(result: BacktestResult) -> str:
+    """:data:`SIMPLER_BETTER` when a naive map caught more at every share, else ""."""
+    mine = [result.mean(HOTSPOTS, s, "hit_rate") for s in SHARES]
+    for name, what in ((NAIVE_POINTS, "map points"), (NAIVE_CELLS, "50 m cells")):
+        theirs = [result.mean(name, s, "hit_rate") for s in SHARES]
+        if all(
+            math.isfinite(a) and math.isfinite(b) and b > a
+            for a, b in zip(mine, theirs, strict=True)
+        ):
+            return SIMPLER_BETTER.format(what=what)
+    return ""
 
 
 def backtest_sentence(
@@ -62,5 +97,8 @@ def backtest_sentence(
         f"the study area (PAI {result.mean(HOTSPOTS, share):.0f}); last period's busiest map "
         f"points held {_pct(result.mean(NAIVE_POINTS, share, 'hit_rate'))}, its busiest 50 m "
         f"cells {_pct(result.mean(NAIVE_CELLS, share, 'hit_rate'))} and a KDE map "
-        f"{_pct(result.mean(KDE, share, 'hit_rate'))}." + (CHOSEN_HERE if chosen_here else "")
+        f"{_pct(result.mean(KDE, share, 'hit_rate'))}."
+        + (CHOSEN_HERE if chosen_here else "")
+        + _coverage(result)
+        + _simpler_better(result)
     )

@@ -1,0 +1,44 @@
+"""``evaluate-map`` in words: which fitted maps did no better than last period's simple maps."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+__all__ = ["NAIVE_PREFIX", "no_better_notes"]
+
+#: The naive baselines' names begin so (map points, and cells of any size).
+NAIVE_PREFIX = "last period, "
+
+
+def no_better_notes(table: pd.DataFrame) -> list[str]:
+    """A note for each fitted map that one naive baseline out-caught at every share scored
+    (``table``: :func:`hotspots.forecast.evaluate_forecast`'s, ``method``, ``area_share``,
+    ``hit_rate``).
+
+    >>> t = pd.DataFrame({"method": ["KDE", "KDE", "last period, map points"] * 1 +
+    ...                   ["last period, map points"], "area_share": [0.01, 0.05, 0.01, 0.05],
+    ...                   "hit_rate": [0.30, 0.50, 0.35, 0.60]})
+    >>> no_better_notes(t)  # doctest: +NORMALIZE_WHITESPACE
+    ["KDE: last period's busiest map points caught more at every share; this map adds areas
+    and their statistics, not a better forecast"]
+    """
+    rates = table.pivot_table(index="area_share", columns="method", values="hit_rate")
+    methods = list(dict.fromkeys(table["method"]))
+    naive = [m for m in methods if m.startswith(NAIVE_PREFIX)]
+    notes = []
+    for name in (m for m in methods if m not in naive):
+        for other in naive:
+            mine, theirs = rates[name].to_numpy(), rates[other].to_numpy()
+            if len(mine) and all(
+                math.isfinite(a) and math.isfinite(b) and b > a
+                for a, b in zip(mine, theirs, strict=True)
+            ):
+                what = other.removeprefix(NAIVE_PREFIX)
+                notes.append(
+                    f"{name}: last period's busiest {what} caught more at every share; this "
+                    "map adds areas and their statistics, not a better forecast"
+                )
+                break
+    return notes
