@@ -109,9 +109,10 @@ class Settings:
     backtested
         Whether the back-test chose them (else the fallback rule).
     capture_unseen
-        The choice's capture out of sample: each back-test scored with the settings best on
-        the others (NaN with fewer than two). ``capture`` is the best of the candidates on
-        the very months that chose it, so it flatters them; this does not.
+        The choice's capture out of sample and forward in time: each back-test but the
+        earliest scored with the settings best on the earlier ones (NaN with fewer than
+        two). ``capture`` is the best of the candidates on the very months that chose it, so
+        it flatters them; this does not.
     """
 
     eps: float
@@ -123,19 +124,20 @@ class Settings:
     capture_unseen: float = math.nan
 
 
-def _capture_unseen(per_fold: npt.NDArray[np.float64], n_folds: int) -> float:
-    """The capture of the choice itself, out of sample: each fold scored with the candidate
-    best on the other folds (the first best, as the choice), averaged as the choice's capture
-    is (over ``n_folds``). NaN with fewer than two folds scored."""
+def _capture_unseen(per_fold: npt.NDArray[np.float64]) -> float:
+    """The capture of the choice itself, out of sample and forward in time: each fold but
+    the earliest scored with the candidate best on the folds before it (``per_fold`` is in
+    the plan's order, latest first: those after it; the first best, as the choice), so no
+    choice has seen the months it is scored on or any after them; the mean over the folds
+    scored. NaN with fewer than two folds."""
     if len(per_fold) < 2:
         return math.nan
-    total = per_fold.sum(axis=0)
-    held = 0.0
-    for k in range(len(per_fold)):
-        others = total - per_fold[k]
-        best = np.unravel_index(int(np.argmax(others)), others.shape)
-        held += float(per_fold[k][best])
-    return held / n_folds
+    held = []
+    for k in range(len(per_fold) - 1):
+        earlier = per_fold[k + 1 :].sum(axis=0)
+        best = np.unravel_index(int(np.argmax(earlier)), earlier.shape)
+        held.append(float(per_fold[k][best]))
+    return float(np.mean(held))
 
 
 def settings_min_samples(
@@ -299,7 +301,7 @@ def choose_settings(
     totals = per_fold.sum(axis=0) / len(plan)
     best = np.unravel_index(int(np.argmax(totals)), totals.shape)  # first best: deterministic
     i, j = int(best[0]), int(best[1])
-    unseen = _capture_unseen(per_fold, len(plan))
+    unseen = _capture_unseen(per_fold)
     chosen_eps, q = eps_list[i], BUSIER_THAN_CANDIDATES[j]
     latest = plan[0]
     runs = f"{len(plan)} back-test{'s' if len(plan) != 1 else ''}"
@@ -310,9 +312,12 @@ def choose_settings(
         f"({runs}, the latest fitted on {_span(latest.fit)} and scored on {_span(latest.test)})"
     )
     if math.isfinite(unseen):
+        later = len(per_fold) - 1
         reason += (
-            f"; chosen each time on the other back-tests alone (never scored on the months that "
-            f"chose them), the settings held {unseen:.0%}"
+            f"; chosen each time on the earlier back-tests alone (as if in their day, never "
+            f"knowing the months scored), the settings held {unseen:.0%} in the "
+            f"{later} later back-test{'s' if later != 1 else ''} (these settings: "
+            f"{float(per_fold[:-1, i, j].mean()):.0%})"
         )
     log.info("settings: eps %g m, busier than %g: %s", chosen_eps, q, reason)
     return Settings(

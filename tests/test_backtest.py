@@ -278,25 +278,30 @@ def test_choose_settings_is_deterministic_and_falls_back_without_months() -> Non
     assert "too few months" in short.reason
 
 
-def test_the_choice_is_also_scored_out_of_sample() -> None:
-    """Each fold scored with the candidate best on the other folds: a candidate that wins by
-    one lucky fold is not credited with that fold."""
+def test_the_choice_is_also_scored_out_of_sample_forward_in_time() -> None:
+    """Each fold but the earliest scored with the candidate best on the folds before it (the
+    plan is latest first): a candidate that wins by one lucky fold is not credited with it,
+    and no choice knows the months scored or later ones."""
     from hotspots.tuning import _capture_unseen
 
     per_fold = np.array(
         [
-            [[0.9, 0.3]],  # fold 0: candidate 0 lucky
+            [[0.9, 0.3]],  # fold 0 (the latest): candidate 0 lucky
             [[0.1, 0.3]],
-            [[0.1, 0.3]],
+            [[0.1, 0.3]],  # the earliest: never scored
         ]
     )
-    # in sample candidate 0 wins (1.1 > 0.9); out of sample fold 0 is scored with candidate 1
-    # (best on folds 1-2), folds 1 and 2 with candidate 0 (1.0 > 0.6 on the others)
-    assert _capture_unseen(per_fold, 3) == pytest.approx((0.3 + 0.1 + 0.1) / 3)
-    assert math.isnan(_capture_unseen(per_fold[:1], 1))
+    # in sample candidate 0 wins (1.1 > 0.9); forward, fold 0 is scored with candidate 1 (best
+    # on folds 1-2: 0.6 > 0.2) and fold 1 with candidate 1 (best on fold 2): (0.3 + 0.3) / 2
+    assert _capture_unseen(per_fold) == pytest.approx(0.3)
+    # a later fold never chooses: swapping the latest fold's scores changes only its own score
+    swapped = per_fold.copy()
+    swapped[0] = [[0.0, 0.9]]
+    assert _capture_unseen(swapped) == pytest.approx((0.9 + 0.3) / 2)
+    assert math.isnan(_capture_unseen(per_fold[:1]))
     chosen = choose_settings(tuning_year(), study=STUDY, fallback_eps=150.0)
-    assert 0 < chosen.capture_unseen <= chosen.capture
-    assert f"the settings held {chosen.capture_unseen:.0%}" in chosen.reason
+    assert 0 < chosen.capture_unseen <= 1
+    assert f"the settings held {chosen.capture_unseen:.0%} in the" in chosen.reason
 
 
 def _plain_candidate_table(frame: gpd.GeoDataFrame, study: shapely.Geometry) -> np.ndarray:

@@ -916,7 +916,7 @@ def test_the_back_test_of_tuned_settings_says_they_were_chosen_on_its_months(
     code, stdout, err = _run(capsys, "analyse", str(street_folder), "--out", str(tmp_path / "a"))
     assert code == 0, err
     assert CHOSEN_HERE.strip() in stdout
-    assert "chosen each time on the other back-tests alone" in err  # the reason's fair figure
+    assert "chosen each time on the earlier back-tests alone" in err  # the reason's fair figure
     code, stdout, err = _run(
         capsys, "analyse", str(street_folder), "--eps", "100", "--min-samples", "10",
         "--out", str(tmp_path / "b"),
