@@ -282,11 +282,16 @@ def choose_settings(
         )
     study = simplified(study)
     eps_list = (float(eps),) if eps is not None else EPS_CANDIDATES
-    # every row's map point found once; a fold's points are then counts, not frame copies
-    universe = PointUniverse(
-        incident_xy(incidents),
-        incidents["weight"].to_numpy(dtype=float) if weighted else None,
-    )
+    # every row's map point found once; a fold's points are then counts, not frame copies;
+    # only the rows in the study area, as the back-test scores them (on its edge counts)
+    xy = incident_xy(incidents)
+    weights = incidents["weight"].to_numpy(dtype=float) if weighted else None
+    universe = PointUniverse(xy, weights)
+    inside = shapely.intersects_xy(study, *universe.xy.T)[universe.codes]
+    if not inside.all():
+        months = months[inside]
+        universe = PointUniverse(xy[inside], None if weights is None else weights[inside])
+    del xy, weights
     fits: list[_FoldFit] = []
     for fold in plan:
         test = universe.points((months >= fold.test[0]) & (months <= fold.test[1]))

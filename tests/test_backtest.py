@@ -265,6 +265,22 @@ def tuning_year() -> gpd.GeoDataFrame:
     return incidents(hot + spots)
 
 
+def test_the_tuning_scores_only_the_incidents_in_the_study_area() -> None:
+    """Incidents beyond the boundary (a busy spot 2 km out, every month) change nothing: the
+    tuning fits and scores only those inside, as the back-test does."""
+    frame = tuning_year()
+    far = incidents([(f"2024-{m:02d}", (3000.0, 3000.0), 30) for m in range(1, 13)])
+    with_far = pd.concat([frame, far], ignore_index=True)
+    alone = choose_settings(frame, study=STUDY, fallback_eps=150.0)
+    both = choose_settings(with_far, study=STUDY, fallback_eps=150.0)
+    assert (both.eps, both.busier_than, both.capture) == (
+        alone.eps,
+        alone.busier_than,
+        pytest.approx(alone.capture),
+    )
+    assert both.capture_unseen == pytest.approx(alone.capture_unseen)
+
+
 def test_choose_settings_is_deterministic_and_falls_back_without_months() -> None:
     frame = tuning_year()
     first = choose_settings(frame, study=STUDY, fallback_eps=150.0)
