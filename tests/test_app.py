@@ -640,13 +640,34 @@ def test_upload_good_patrol_layer_and_save_into_store(fresh: AppTest, store_path
     assert len(frame_with(fresh, "patrol_area")) == len(stored)
     widget(fresh.button, "Save these areas into the store").click()  # type: ignore[attr-defined]
     _run(fresh)
-    assert any("Saved 0 patrol area(s). 4 had been saved before." in s.value for s in fresh.success)
+    assert any("Saved 0 patrol area(s). 4 had a saved area" in s.value for s in fresh.success)
+    assert not [w for w in fresh.warning if "given now" in w.value], [w.value for w in fresh.warning]
+    # a new version of the file, one area moved: the boundary given now is used, said once
+    moved = gpd.read_file(SAMPLE_PATROL_AREAS)
+    first = moved["name"].iloc[0] if "name" in moved else None
+    metric = moved.to_crs(27700)
+    metric.loc[0, "geometry"] = metric.geometry.iloc[0].buffer(200)
+    fresh.sidebar.get("file_uploader")[0].set_value(
+        ("areas-v2.geojson", metric.to_crs(4326).to_json().encode(), "application/geo+json")
+    )
+    on_page(fresh, "outreach")
+    warned = [w.value for w in fresh.warning if "the boundary given now is used" in w.value]
+    assert len(warned) == 1 and (first is None or str(first) in warned[0])
+    table = frame_with(fresh, "patrol_area")
+    assert len(table) == len(stored)  # still one row a name
     # ... and the saved ones alone, without the upload
     widget(fresh.radio, "Patrol areas").set_value("None")  # type: ignore[attr-defined]
     _run(fresh)
     assert len(frame_with(fresh, "patrol_area")) == len(stored)
     for name in stored:
         PatrolAreaStore(store_path).delete(name)
+
+
+def test_the_demo_patrol_areas_are_not_offered_for_saving(fresh: AppTest) -> None:
+    """Synthetic areas saved into the store would count as cover over real data later."""
+    assert widget(fresh.radio, "Patrol areas").value == "Demo"  # type: ignore[attr-defined]
+    assert not [b for b in fresh.button if b.label == "Save these areas into the store"]
+    assert any("not offered for saving" in c.value for c in fresh.sidebar.caption)
 
 
 def test_an_upload_switches_the_layers_away_from_the_demo(fresh: AppTest) -> None:

@@ -20,7 +20,9 @@ import altair as alt
 import folium
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import shapely
 from shapely.geometry import Point, shape
 
 from geodata import load_patrol_areas, load_wards
@@ -35,6 +37,7 @@ from hotspots import (
     write_summary,
     write_table_csv,
 )
+from hotspots.crs import to_metres
 from hotspots.export import map_html
 from hotspots.map_base import MapBase
 from hotspots.map_layers import add_uncovered
@@ -149,26 +152,67 @@ def new_drawing(all_drawings: Any, seen: Sequence[str]) -> tuple[dict[str, Any] 
 
 def patrol_layer(
     current: gpd.GeoDataFrame | None, saved: gpd.GeoDataFrame | None
-) -> gpd.GeoDataFrame | None:
-    """One patrol layer: the current areas (demo or uploaded) and the saved ones.
+) -> tuple[gpd.GeoDataFrame | None, list[str]]:
+    """One patrol layer: the current areas (demo or uploaded) and the saved ones, and a
+    note for each name both have with different boundaries.
 
-    A saved area replaces a current one of the same name (names compare without case), so
-    saving the current areas into the store does not draw them twice. None when neither
+    Names compare without case. A saved area with the same boundary as a current one (within
+    a few m², as saved from it) is drawn once; with another boundary, the current one (the file
+    the user gives now) is used and the saved one left out, with a note. None when neither
     has any area.
     """
-    parts = []
-    saved_names: set[str] = set()
-    if saved is not None and len(saved):
-        saved_names = {str(n).casefold() for n in saved["patrol_area"]}
-    if current is not None and len(current):
-        keep = ~current["patrol_area"].astype(str).str.casefold().isin(saved_names)
-        parts.append(current.loc[keep, ["patrol_area", "geometry"]])
-    if saved is not None and len(saved):
-        crs = parts[0].crs if parts else saved.crs
-        parts.append(saved[["patrol_area", "geometry"]].to_crs(crs))
+    parts: list[gpd.GeoDataFrame] = []
+    notes: list[str] = []
+    have_current = current is not None and len(current) > 0
+    have_saved = saved is not None and len(saved) > 0
+    if have_current:
+        assert current is not None
+        parts.append(current[["patrol_area", "geometry"]])
+    if have_saved:
+        assert saved is not None
+        kept = saved[["patrol_area", "geometry"]].to_crs(parts[0].crs if parts else saved.crs)
+        if have_current:
+            assert current is not None
+            drop, notes = _shadowed(current, kept)
+            kept = kept[~drop]
+        parts.append(kept)
     if not parts:
-        return None
-    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
+        return None, notes
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs), notes
+
+
+# Two boundaries of one name are the same when they differ by at most this many m², or this
+# share of the saved one's area (a round trip between coordinate systems moves a park's
+# outline by a few m²).
+_SAME_AREA_M2 = 10.0
+_SAME_AREA_SHARE = 0.001
+
+
+def _shadowed(
+    current: gpd.GeoDataFrame, saved: gpd.GeoDataFrame
+) -> tuple[npt.NDArray[np.bool_], list[str]]:
+    """Which saved areas share a current one's name (``saved`` in ``current``'s CRS), and a
+    note for each whose boundary differs (by more than :data:`_SAME_AREA_M2` m² and
+    :data:`_SAME_AREA_SHARE` of its area)."""
+    names = current["patrol_area"].astype(str).str.casefold()
+    same = saved["patrol_area"].astype(str).str.casefold()
+    drop = same.isin(set(names)).to_numpy()
+    notes = []
+    if drop.any():
+        both = pd.concat([current[["patrol_area", "geometry"]], saved[drop]])
+        metric = to_metres(gpd.GeoDataFrame(both, crs=current.crs))
+        mine = dict(zip(names, metric.geometry.iloc[: len(current)], strict=True))
+        for name, geom in zip(
+            saved["patrol_area"][drop], metric.geometry.iloc[len(current) :], strict=True
+        ):
+            other = mine[str(name).casefold()]
+            changed = float(shapely.area(shapely.symmetric_difference(other, geom)))
+            if changed > max(_SAME_AREA_M2, _SAME_AREA_SHARE * float(shapely.area(geom))):
+                notes.append(
+                    f"Patrol area '{name}': the boundary given now is used, not the saved one "
+                    "of the same name (they differ); rename or delete the saved one to keep both."
+                )
+    return drop, notes
 
 
 def uploaded_files(widget_value: Any) -> Files:

@@ -156,7 +156,9 @@ def _sidebar_patrols(
         "Add the patrol areas saved in the store", value=True, key="patrols_saved"
     )
     saved_key, saved = _stored_areas(store) if with_saved else ("none", None)
-    if current is not None and len(current):
+    if key == DEMO and current is not None and len(current):
+        st.caption("Demo areas are synthetic: they are not offered for saving.")
+    elif current is not None and len(current):
         st.button(
             "Save these areas into the store",
             key="import_areas",
@@ -168,10 +170,12 @@ def _sidebar_patrols(
             st.success(text)
         elif kind == "error":
             st.error(text)
-    layer = patrol_layer(current, saved)
+    layer, shadowed = patrol_layer(current, saved)
+    for note in shadowed:
+        st.warning(note)
     if layer is None:
         return "none", None, notes
-    return f"{key}+{saved_key}", layer, notes
+    return f"{key}+{saved_key}", layer, [*notes, *shadowed]
 
 
 def _import_areas(store: PatrolAreaStore, areas: gpd.GeoDataFrame) -> None:
@@ -186,7 +190,10 @@ def _import_areas(store: PatrolAreaStore, areas: gpd.GeoDataFrame) -> None:
     kept = len(areas) - len(new)
     text = f"Saved {n} patrol area(s)."
     if kept:
-        text += f" {kept} had been saved before."
+        text += (
+            f" {kept} had a saved area of the same name, left as saved (the one given now is"
+            " used while it is given; to save it, delete or rename the saved one first)."
+        )
     st.session_state["import_msg"] = ("success", text)
 
 
