@@ -82,6 +82,10 @@ def _outreach_view(synthetic: bool) -> None:
         geometry=[first.geometry.iloc[0].buffer(50)],
         crs=first.crs,
     )
+    import streamlit as st
+
+    if st.session_state.get("cover_all"):  # the patrol area now covers both hotspots
+        patrols.loc[0, "geometry"] = first.geometry.union_all().buffer(50)
     out = analyse(incidents, patrols=patrols, eps=100, min_samples=10, run_backtest=False)
     outreach(out, "the months", True, crime_types=["Drugs"], ward_names=[], synthetic=synthetic)
 
@@ -146,3 +150,21 @@ def test_outreach_sheets_download_and_tables_in_words() -> None:
     at.toggle(key="sheets_preview").set_value(True).run()
     sheets = at.get("iframe")[0].proto.srcdoc
     assert sheets.count('<section class="sheet">') == 2 and "SYNTHETIC DEMO DATA" in sheets
+
+
+def test_the_sheets_follow_a_change_of_cover() -> None:
+    """The proposal follows the patrol areas: once the area covers H02 too, no hotspot is
+    uncovered and none is proposed (the pick made under the old cover was kept); the user's
+    own pick holds while the cover stays."""
+    at = _run(_outreach_view, synthetic=True)
+    picked = next(m for m in at.multiselect if m.label == "Hotspots on the sheets")
+    assert picked.value == ["H02"]
+    picked.set_value(["H01", "H02"]).run()
+    at.run()
+    picked = next(m for m in at.multiselect if m.label == "Hotspots on the sheets")
+    assert picked.value == ["H01", "H02"]  # the user's own pick stays on a rerun
+    at.session_state["cover_all"] = True
+    at.run()
+    assert not at.exception
+    picked = next(m for m in at.multiselect if m.label == "Hotspots on the sheets")
+    assert picked.value == []  # every hotspot covered: none proposed (the pick was kept before)

@@ -8,6 +8,7 @@ downloaded (``st.iframe`` of the same text), beside the same figures: the briefi
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -133,11 +134,13 @@ def sheet_controls(
     """Choose the hotspots for the sheets; download and preview them. Returns their streets."""
     ranked = analysis.hotspot_table["hotspot_id"].astype(str).tolist()
     default = first_sheets(analysis.hotspot_table, analysis.uncovered if has_patrols else None)
+    # keyed on the proposal: a change of cover (an area uploaded or drawn) proposes afresh
+    proposal = hashlib.sha256("\n".join(default).encode()).hexdigest()[:12]
     picked = st.multiselect(
         "Hotspots on the sheets",
         ranked,
         default=default,
-        key="outreach_pick",
+        key=f"outreach_pick:{proposal}",
         help=f"One printed page each. At first: the {SHEETS_AT_FIRST} densest hotspots no patrol "
         f"area covers (with patrol areas), else the {SHEETS_AT_FIRST} densest.",
     )
