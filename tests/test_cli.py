@@ -1019,3 +1019,34 @@ def test_the_map_asks_no_server_and_is_framed_on_the_bulk(
     assert bounds, "the map is framed"
     south, west = map(float, bounds[-1][:2])
     assert west > -0.5 and south > 51.3  # the bulk in north-east London, not Birmingham
+
+
+def test_a_patrol_file_of_several_layers_is_answered_with_its_own_flag(
+    street_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A GeoPackage of two polygon layers given to --patrols: the message names
+    --patrols-layer (not the incidents' --layer); --patrols-layer without --patrols is refused."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from hotspots.io import read_incidents
+
+    incidents, _ = read_incidents(street_folder)
+    x0, y0, x1, y1 = incidents.total_bounds
+    areas = gpd.GeoDataFrame({"name": ["A"]}, geometry=[box(x0, y0, x1, y1)], crs=incidents.crs)
+    gpkg = tmp_path / "two.gpkg"
+    areas.to_file(gpkg, layer="areas_2023")
+    areas.to_file(gpkg, layer="areas_2024")
+    out = str(tmp_path / "out")
+    code, _, err = _run(capsys, "analyse", str(street_folder), "--patrols", str(gpkg),
+                        "--no-backtest", "--out", out)  # fmt: skip
+    assert code != 0
+    _assert_one_line_error(err, "--patrols-layer")
+    assert "--layer " not in err.replace("--patrols-layer", "")
+    code, _, err = _run(capsys, "analyse", str(street_folder), "--patrols", str(gpkg),
+                        "--patrols-layer", "areas_2024", "--no-backtest", "--out", out)  # fmt: skip
+    assert code == 0, err
+    code, _, err = _run(capsys, "analyse", str(street_folder), "--patrols-layer", "areas_2024",
+                        "--out", out)  # fmt: skip
+    assert code == 2
+    _assert_one_line_error(err, "--patrols-layer needs --patrols")

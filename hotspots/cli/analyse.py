@@ -157,6 +157,12 @@ def _check_args(args: argparse.Namespace) -> None:
         )
     if args.population and not args.wards:
         raise ParameterError("--population needs --wards (the population is per ward); add it.")
+    for flag, needs in (("patrols_layer", "patrols"), ("wards_layer", "wards")):
+        if getattr(args, flag, None) and not getattr(args, needs, None):
+            raise ParameterError(
+                f"--{flag.replace('_', '-')} needs --{needs} (it names a layer of that file); "
+                f"add --{needs} FILE or drop it."
+            )
     if args.method == "dbscan" and args.min_cluster_size is not None:
         raise ParameterError("--min-cluster-size is for --method hdbscan; drop it or use hdbscan.")
     if args.method == "hdbscan" and args.eps is not None:

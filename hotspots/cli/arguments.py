@@ -86,13 +86,17 @@ def in_command_words(text: str, args: argparse.Namespace) -> str:
 
     Parameter names with an underscore (``cell_size``, ``period_months``) and ``name=`` forms
     become the flag when the command has it; ``crs='X' (--crs X)`` becomes ``--crs X``; a file's
-    ``layer=`` becomes ``--wards-layer`` when the message is about the ``--wards`` file.
+    ``layer=`` becomes ``--wards-layer`` or ``--patrols-layer`` when the message is about
+    that file.
 
     >>> args = argparse.Namespace(cell_size=4.0, period_months=None, crs=None)
     >>> in_command_words("use a larger cell_size; or e.g. crs='EPSG:1' (--crs EPSG:1).", args)
     'use a larger --cell-size; or e.g. --crs EPSG:1.'
     >>> in_command_words("x.gpkg: give the layer with layer= (e.g. layer='w').", args)
     'x.gpkg: give the layer with a layer name (e.g. w).'
+    >>> args = argparse.Namespace(patrols="a/p.gpkg", patrols_layer=None, layer=None)
+    >>> in_command_words("p.gpkg: choose it with layer= (e.g. layer='areas').", args)
+    'p.gpkg: choose it with --patrols-layer (e.g. --patrols-layer areas).'
     """
     text = re.sub(r"\bcrs='([^']*)' \(--crs \1\)", r"--crs \1", text)
     if hasattr(args, "crs"):
@@ -107,9 +111,16 @@ def in_command_words(text: str, args: argparse.Namespace) -> str:
         if "_" in name and hasattr(args, dest):
             text = re.sub(rf"\b{name}=(?=\S)", f"{flag} ", text)
             text = re.sub(rf"\b{name}\b", flag, text)
-    wards = getattr(args, "wards", None)
-    about_wards = bool(wards) and str(wards).rsplit("/", 1)[-1] in text
-    layer = "--wards-layer" if about_wards and hasattr(args, "wards_layer") else None
+    layer = None
+    for source, flag in (("wards", "--wards-layer"), ("patrols", "--patrols-layer")):
+        path = getattr(args, source, None)
+        if (
+            path
+            and str(path).rsplit("/", 1)[-1] in text
+            and hasattr(args, flag[2:].replace("-", "_"))
+        ):
+            layer = flag
+            break
     if layer is None and hasattr(args, "layer"):
         layer = "--layer"
     text = re.sub(r"\blayer='([^']*)'", rf"{layer} \1" if layer else r"\1", text)
