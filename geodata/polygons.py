@@ -143,16 +143,33 @@ def _layer_kind(gtype: object) -> str:
     return "unknown"
 
 
+def _unopened(target: str, display: str, exc: Exception) -> str:
+    """Why GDAL could not open ``target`` (shown as ``display``), in one line without its
+    own paths and driver advice."""
+    path = Path(target)
+    if path.is_file() and path.stat().st_size == 0:
+        return f"{display}: the file is empty (0 bytes); give the boundary file itself."
+    said = first_line(exc)
+    if "not recognized as being in a supported file format" in said:
+        return (
+            f"{display}: not a GeoJSON, GeoPackage, Shapefile or KML file of shapes (its "
+            "contents are of no format these read); check that the file is complete and of "
+            "the type its name says."
+        )
+    said = said.replace(target, display).replace(str(path.parent) + "/", "")
+    return (
+        f"{display}: cannot be opened ({said}); check that the file is complete and of the "
+        "type its name says."
+    )
+
+
 def _choose_layer(target: str, layer: str | None, display: str, what: str) -> str | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             layers = [(str(n), g) for n, g in pyogrio.list_layers(target)]
     except Exception as exc:
-        raise InputFileError(
-            f"{display}: cannot be opened ({first_line(exc)}); check that the file is complete "
-            "and of the type its name says."
-        ) from exc
+        raise InputFileError(_unopened(target, display, exc)) from exc
     names = [n for n, _ in layers]
     listed = list_some([f"{n} ({g or 'no geometry'})" for n, g in layers], 5) or "none"
     if layer is not None:

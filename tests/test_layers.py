@@ -613,3 +613,25 @@ def test_a_nan_vertex_is_named_not_blamed_on_the_crs(tmp_path: Path) -> None:
     gpd.GeoDataFrame({"ward_code": ["A", "B"]}, geometry=[good, bad], crs=27700).to_file(path)
     with pytest.raises(InputFileError, match=r"nan.gpkg: feature 2 \(1 in all\) has a corner"):
         load_wards(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "said"),
+    [
+        ("empty.geojson", b"", "the file is empty (0 bytes)"),
+        ("junk.json", b'{"a": 1}', "not a GeoJSON, GeoPackage, Shapefile or KML file of shapes"),
+        ("junk.gpkg", b"not a database at all" * 50, "not a GeoJSON, GeoPackage"),
+    ],
+)
+def test_an_unreadable_boundary_file_is_said_plainly(
+    tmp_path: Path, name: str, content: bytes, said: str
+) -> None:
+    """One line naming the file, without GDAL's own paths or driver advice."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    for load in (load_patrol_areas, load_wards):
+        with pytest.raises(InputFileError) as info:
+            load(path)
+        text = str(info.value)
+        assert text.startswith(f"{name}: ") and said in text
+        assert str(tmp_path) not in text and "<DRIVER>" not in text and "\n" not in text
