@@ -120,6 +120,30 @@ with hotspots.to_metres().
     return frame
 
 
+def check_named_areas(frame: Any, name: str, column: str, fix: str) -> Any:
+    """``frame`` (a GeoDataFrame) when every geometry is a polygon or multipolygon (or
+    empty) and every ``column`` name is given once (without case), else an InputError
+    naming the row and ending with ``fix``."""
+    kinds = frame.geometry.geom_type.to_numpy(dtype=object)
+    empty = frame.geometry.isna().to_numpy() | frame.geometry.is_empty.to_numpy()
+    bad = ~empty & ~np.isin(kinds, ("Polygon", "MultiPolygon"))
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"{name}: row {k + 1} ({str(frame[column].iloc[k])!r}) is a {kinds[k]}, not an "
+            f"area; give polygons ({fix}: it refuses points and lines)."
+        )
+    folded = frame[column].astype(str).str.casefold()
+    twice = folded.duplicated(keep=False).to_numpy()
+    if twice.any():
+        k = int(np.flatnonzero(twice)[0])
+        raise InputError(
+            f"{name}: the name {str(frame[column].iloc[k])!r} is given more than once; give "
+            f"each area once ({fix}: it merges the parts of one name)."
+        )
+    return frame
+
+
 def check_layer(
     frame: object,
     name: str,

@@ -44,7 +44,7 @@ import shapely
 
 from ._points import unique_points
 from ._text import text_codes
-from ._validate import check_incidents, check_layer
+from ._validate import check_incidents, check_layer, check_named_areas
 from .errors import ParameterError
 
 __all__ = [
@@ -147,14 +147,11 @@ def _wards(wards: object, crs: Any) -> gpd.GeoDataFrame:
 
 
 def check_patrol_areas(patrol_areas: object, crs: Any) -> gpd.GeoDataFrame:
-    """``patrol_areas`` (a GeoDataFrame with ``patrol_area`` and a CRS) in ``crs``."""
-    return check_layer(
-        patrol_areas,
-        "patrol_areas",
-        crs=crs,
-        columns=("patrol_area",),
-        fix="load it with geodata.load_patrol_areas()",
-    )
+    """``patrol_areas`` (a GeoDataFrame of polygons with a CRS and ``patrol_area``, each name
+    once) in ``crs``."""
+    fix = "load it with geodata.load_patrol_areas()"
+    frame = check_layer(patrol_areas, "patrol_areas", crs=crs, columns=("patrol_area",), fix=fix)
+    return check_named_areas(frame, "patrol_areas", "patrol_area", fix)
 
 
 def check_hotspots(hotspots: object, crs: Any) -> gpd.GeoDataFrame:

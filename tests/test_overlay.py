@@ -294,6 +294,25 @@ def test_patrol_coverage_by_hand(
     assert coverage_share(incidents, patrols, hotspot_ids=hotspot_ids) == pytest.approx(0.7)
 
 
+def test_patrol_areas_must_be_areas_each_named_once(
+    incidents: gpd.GeoDataFrame,
+    patrols: gpd.GeoDataFrame,
+    hotspots: gpd.GeoDataFrame,
+    hotspot_ids: pd.Series,
+) -> None:
+    """A point at an incident would count it "inside" an area of 0 km²; two rows of one name
+    would be two rows of the table: both refused, naming the row or the name."""
+    point = patrols.copy()
+    row = int(np.flatnonzero(point["patrol_area"] == "Border Patrol")[0])
+    point.loc[point.index[row], "geometry"] = incidents.to_crs(point.crs).geometry.iloc[0]
+    with pytest.raises(InputError, match=rf"row {row + 1} \('Border Patrol'\) is a Point, not"):
+        patrol_coverage(incidents, point, hotspots=hotspots, hotspot_ids=hotspot_ids)
+    twice = patrols.copy()
+    twice.loc[twice["patrol_area"] == "Quiet Patrol", "patrol_area"] = "MARKET PATROL"
+    with pytest.raises(InputError, match=r"(?i)the name 'market patrol' is given more than once"):
+        coverage_share(incidents, twice, hotspot_ids=hotspot_ids)
+
+
 def test_overlay_hotspots_wards_and_coverage(
     incidents: gpd.GeoDataFrame,
     wards: gpd.GeoDataFrame,
