@@ -116,6 +116,9 @@ def _write_sheets(analysis: Analysis, path: Path, synthetic: bool) -> list[Path]
         chosen=first_sheets(analysis.hotspots, analysis.uncovered),
         synthetic=synthetic,
         locations=analysis.found.locations,
+        none_words="Every hotspot has some of its incidents inside a patrol area, so none is "
+        "printed (the sheets are of the hotspots no patrol area covers; hotspots.csv gives each "
+        "hotspot's patrol_coverage)",
     )
     return [sheets]
 

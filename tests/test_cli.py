@@ -1050,3 +1050,37 @@ def test_a_patrol_file_of_several_layers_is_answered_with_its_own_flag(
                         "--out", out)  # fmt: skip
     assert code == 2
     _assert_one_line_error(err, "--patrols-layer needs --patrols")
+
+
+def test_hotspots_partly_covered_are_named_and_the_sheets_say_why_none_print(
+    street_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A patrol area over the west half of each hotspot: none is wholly uncovered, so the
+    log names each as partly covered with its share inside, and outreach.html says why it
+    prints no sheet (it said "No hotspots were chosen")."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    out = tmp_path / "first"
+    code, _, err = _run(capsys, "analyse", str(street_folder), "--no-backtest", "--out", str(out))
+    assert code == 0, err
+    hs = gpd.read_file(out / "hotspots.geojson").to_crs(27700)
+    halves = [
+        box(g.bounds[0] - 10, g.bounds[1] - 10, g.centroid.x, g.bounds[3] + 10) for g in hs.geometry
+    ]
+    patrols = gpd.GeoDataFrame(
+        {"name": [f"West of {h}" for h in hs["hotspot_id"]]}, geometry=halves, crs=27700
+    )
+    patrols.to_file(tmp_path / "west.geojson")
+    again = tmp_path / "second"
+    west = str(tmp_path / "west.geojson")
+    code, _, err = _run(capsys, "analyse", str(street_folder), "--patrols", west,
+                        "--no-backtest", "--out", str(again))  # fmt: skip
+    assert code == 0, err
+    table = pd.read_csv(again / "hotspots.csv")
+    assert table["patrol_coverage"].between(0, 1, inclusive="neither").all()
+    assert "not covered: none; partly covered: " in err
+    for h, c in zip(table["hotspot_id"], table["patrol_coverage"], strict=True):
+        assert f"{h} ({c:.0%} inside)" in err
+    sheets = (again / "outreach.html").read_text()
+    assert "Every hotspot has some of its incidents inside a patrol area" in sheets

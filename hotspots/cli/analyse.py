@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .._text import join_items
+from .._text import join_items, list_some
 from ..errors import ParameterError
 from .arguments import harm_arguments, month, positive_float, positive_int
 from .inputs import is_synthetic, out_dir, read_inputs
@@ -258,10 +258,24 @@ def _log_analysis(analysis: Any) -> None:
         )
     if analysis.uncovered is not None:
         log.info(
-            "%.0f%% of hotspot incidents fall inside a patrol area; not covered: %s",
+            "%.0f%% of hotspot incidents fall inside a patrol area; not covered: %s%s",
             100 * (analysis.patrol_share or 0.0),
             ", ".join(analysis.uncovered["hotspot_id"]) or "none",
+            _partly_covered(analysis.hotspots),
         )
+
+
+def _partly_covered(hotspots: Any) -> str:
+    """"; partly covered: H01 (64% inside), ..." (the first ten by rank), or ""."""
+    cover = hotspots.get("patrol_coverage")
+    if cover is None:
+        return ""
+    part = hotspots[(cover > 0) & (cover < 1)].sort_values("rank", kind="stable")
+    named = [
+        f"{h} ({c:.0%} inside)"
+        for h, c in zip(part["hotspot_id"], part["patrol_coverage"], strict=True)
+    ]
+    return f"; partly covered: {list_some(named, 10)}" if named else ""
 
 
 def _write(args: argparse.Namespace, out: Path, analysis: Any, report: Any) -> None:

@@ -241,6 +241,7 @@ def outreach_sheet_html(
     top_streets: int = 8,
     generated: str | None = None,
     locations: pd.Series | None = None,
+    none_words: str | None = None,
 ) -> str:
     """Printable outreach sheets: one page per chosen hotspot, in rank order.
 
@@ -269,6 +270,9 @@ def outreach_sheet_html(
     locations
         The incidents' place names (``Analysis.found.locations``,
         :func:`hotspots.places.location_names`); named here when None.
+    none_words
+        What the page says when hotspots were found but none chosen (why none was), instead
+        of "No hotspots were chosen".
 
     Returns
     -------
@@ -282,7 +286,7 @@ def outreach_sheet_html(
     ids = _chosen_ids(frame, chosen)
     when = generated_words(generated)
     if not ids:
-        what = "No hotspots were found" if not len(frame) else "No hotspots were chosen"
+        what = none_words or "No hotspots were chosen" if len(frame) else "No hotspots were found"
         body = (
             f"{synthetic_notice_html(synthetic)}<h1>{esc(title)}</h1>{scope_html(scope)}"
             f"<p>{what}: there is no sheet to print.</p>"
