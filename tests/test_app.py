@@ -219,7 +219,7 @@ def test_deployments_view(app: AppTest) -> None:
 def test_crime_mix_chart_gives_every_type_a_colour_and_a_legend_row() -> None:
     """All 14 data.police.uk types: one colour each (a 20-colour scheme over the 14 as its
     domain, not the 10-colour default, which repeated colours), the legend under the bars
-    with no type cut off, every hotspot named."""
+    with no type cut off, every hotspot named and given its band."""
     from hotspots.crime_types import CRIME_TYPES
     from ui.views import crime_mix_chart
 
@@ -235,6 +235,9 @@ def test_crime_mix_chart_gives_every_type_a_colour_and_a_legend_row() -> None:
     assert colour["legend"]["orient"] == "bottom" and colour["legend"]["labelLimit"] >= 300
     assert spec["encoding"]["y"]["axis"]["labelOverlap"] is False
     assert spec["encoding"]["y"]["sort"] == ids
+    # a band of fixed height a hotspot: a fixed chart height, which includes the legend in
+    # the page, left the bars no room at all (the chart drew only its legend)
+    assert spec["height"] == {"step": 22}
 
 
 def test_forecast_check_shows_the_back_test(app: AppTest) -> None:

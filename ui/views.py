@@ -296,7 +296,7 @@ def crime_mix_chart(mix: pd.DataFrame, order: list[str]) -> alt.Chart:
             ),
             tooltip=["hotspot_id", "crime type", "incidents"],
         )
-        .properties(height=24 * max(len(order), 1))
+        .properties(height=alt.Step(22))  # a band a hotspot, whatever the legend takes
     )
 
 
