@@ -129,6 +129,22 @@ class _Attribution(MacroElement):
         self.text = text
 
 
+#: The credit the data's licences ask for, on every map (data.police.uk and ONS boundaries
+#: are published under the Open Government Licence v3.0; OS data in the boundaries).
+DATA_ATTRIBUTION = (
+    "Crime data: data.police.uk, Open Government Licence v3.0 · Boundaries: ONS, contains "
+    "OS data © Crown copyright and database right"
+)
+#: The credit of the synthetic demo data.
+SYNTHETIC_ATTRIBUTION = "Synthetic demo data: invented incidents and boundaries"
+
+
+def add_data_attribution(m: folium.Map, synthetic: bool) -> None:
+    """Credit the data in the map's attribution control (:data:`DATA_ATTRIBUTION`, or
+    :data:`SYNTHETIC_ATTRIBUTION`)."""
+    m.add_child(_Attribution(esc(SYNTHETIC_ATTRIBUTION if synthetic else DATA_ATTRIBUTION)))
+
+
 def add_tiles(m: folium.Map, tiles: str | None, attribution: str | None) -> None:
     """The base map of a :func:`check_tiles` setting, or none (the attribution alone).
 

@@ -55,7 +55,7 @@ from folium.template import Template
 
 from ._text import esc
 from .assets import local_assets
-from .basemap import add_tiles, check_tiles
+from .basemap import add_data_attribution, add_tiles, check_tiles
 from .crs import to_wgs84
 from .errors import InputError, ParameterError
 from .map_base import MapBase, map_base
@@ -441,6 +441,7 @@ def make_map(
     )
     m = _empty_map(bounds, tiles)
     add_tiles(m, tiles, attribution)
+    add_data_attribution(m, synthetic)
     _add_style_and_panes(m)
     if len(pts):
         add_heat(m, pts)

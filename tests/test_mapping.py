@@ -157,6 +157,10 @@ def test_layers_controls_and_boxes(snapped: gpd.GeoDataFrame) -> None:
         assert needle in page, needle
     assert "SYNTHETIC DEMO DATA" not in page
     assert "$(" not in page, "nothing may need jQuery"
+    from hotspots.basemap import DATA_ATTRIBUTION
+
+    assert "data.police.uk, Open Government Licence v3.0" in DATA_ATTRIBUTION
+    assert json.dumps(DATA_ATTRIBUTION) in page  # in the attribution control
 
 
 def test_synthetic_maps_say_so(snapped: gpd.GeoDataFrame) -> None:

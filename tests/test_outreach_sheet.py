@@ -114,7 +114,11 @@ def test_sheet_states_what_it_counts() -> None:
 def test_watermark_only_on_synthetic_data() -> None:
     marked = _sheet(synthetic=True)
     assert marked.count("<div class='watermark'>SYNTHETIC DEMO DATA</div>") == 2
-    assert "SYNTHETIC DEMO DATA" not in _sheet(synthetic=False)
+    real = _sheet(synthetic=False)
+    assert "SYNTHETIC DEMO DATA" not in real
+    # every sheet credits the data and says it is not for publication (small counts shown)
+    assert real.count("not for publication") == real.count('<section class="sheet">') > 0
+    assert "Open Government Licence v3.0" in real and "Invented incidents" not in real
 
 
 def test_names_are_escaped_and_nothing_is_fetched() -> None:

@@ -18,6 +18,7 @@ from hotspots import InputError
 from hotspots.map_base import MapBase, map_base
 from hotspots.period_change import PeriodChange
 from hotspots.pipeline import Analysis
+from hotspots.report.wording import months_text
 
 from .analysis import analysis_tab
 from .context import Context, current
@@ -139,7 +140,8 @@ def map_options(ctx: Context) -> dict[str, Any]:
         "patrols": data.patrols,
         "tiles": settings.tiles or None,
         "attribution": settings.attribution or None,
-        "title": "Demo Borough" if data.synthetic else "Crime hotspots",
+        "title": f"{'Demo Borough' if data.synthetic else 'Crime hotspots'}, "
+        f"{months_text(data.start, data.end)}",
         "synthetic": data.synthetic,
         "uncovered": analysis.uncovered,
         "frame": data.frame,

@@ -266,7 +266,7 @@ def _log_analysis(analysis: Any) -> None:
 
 
 def _partly_covered(hotspots: Any) -> str:
-    """"; partly covered: H01 (64% inside), ..." (the first ten by rank), or ""."""
+    """ "; partly covered: H01 (64% inside), ..." (the first ten by rank), or ""."""
     cover = hotspots.get("patrol_coverage")
     if cover is None:
         return ""

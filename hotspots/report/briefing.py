@@ -34,7 +34,7 @@ from ..palette import rank_colour
 from .briefing_content import BriefingContent, briefing_content
 from .briefing_map import briefing_map_png
 from .briefing_tables import SuppressedTable, SuppressedWardTable
-from .page import guide_html, page_html, png_uri, synthetic_notice_html, write_page
+from .page import guide_html, page_html, png_uri, source_words, synthetic_notice_html, write_page
 from .scope import SCOPE_CSS, scope_html
 from .wording import (
     DASH,
@@ -288,8 +288,9 @@ def briefing_page_html(
 {wards_part}
 <h2>How to read this</h2>
 {_guide_html(limit, content.trend_months, first_id, content.trend_against)}
-<footer>Counts of 1 to {limit - 1} are shown as &ldquo;{fewer_than(limit)}&rdquo;.
-{"Synthetic demo data: not real crimes. " if synthetic else ""}Made with the hotspots tool.</footer>
+<footer>Data: {esc(source_words(synthetic))}
+Counts of 1 to {limit - 1} are shown as &ldquo;{fewer_than(limit)}&rdquo;.
+Made with the hotspots tool.</footer>
 """
     return page_html(title, body, extra_css=SCOPE_CSS)
 

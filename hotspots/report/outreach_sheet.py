@@ -26,7 +26,7 @@ from ..errors import ParameterError
 from ..palette import trend_words
 from ..patrols import outreach_streets
 from .outreach_map import SVG_CSS, MapPoints, hotspot_svg, map_points, map_window
-from .page import check_frame, page_html, synthetic_notice_html, write_page
+from .page import check_frame, page_html, source_words, synthetic_notice_html, write_page
 from .scope import SCOPE_CSS, Scope, analysis_scope, scope_html
 from .wording import generated_words, months_text, whole_percent
 
@@ -166,6 +166,8 @@ def _sheet(
             "listed need not add up to 100%."
         )
     }</p>
+<footer>For outreach teams, not for publication: counts below 5 are shown as they are. Data:
+{esc(source_words(synthetic))}</footer>
 </section>
 """
 

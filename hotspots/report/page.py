@@ -129,6 +129,24 @@ def guide_html(items: Sequence[tuple[str, str]]) -> str:
     return f"<dl class='guide'>{rows}</dl>"
 
 
+#: The data's credit on printed pages (the licences of data.police.uk and ONS boundaries).
+DATA_SOURCE = (
+    "Police recorded crime from data.police.uk (street-level crime); ward boundaries from the "
+    "Office for National Statistics. Contains public sector information licensed under the "
+    "Open Government Licence v3.0; contains OS data © Crown copyright and database right."
+)
+#: The credit of the synthetic demo data on printed pages.
+SYNTHETIC_SOURCE = (
+    "Synthetic demo data shaped like data.police.uk street-level crime files: invented "
+    "incidents, not real crimes."
+)
+
+
+def source_words(synthetic: bool) -> str:
+    """:data:`SYNTHETIC_SOURCE` or :data:`DATA_SOURCE`."""
+    return SYNTHETIC_SOURCE if synthetic else DATA_SOURCE
+
+
 def page_html(title: str, body: str, *, extra_css: str = "") -> str:
     """The page skeleton: doctype, policy, title (escaped), CSS, and ``body`` (HTML) as given."""
     return f"""<!DOCTYPE html>

@@ -34,7 +34,15 @@ from .._validate import check_int
 from ..errors import ParameterError
 from ..pilot import PERIODS, PilotResult
 from ..pilot_disclosure import PilotDisclosure, protect_pilot
-from .page import check_layer, guide_html, page_html, png_uri, synthetic_notice_html, write_page
+from .page import (
+    check_layer,
+    guide_html,
+    page_html,
+    png_uri,
+    source_words,
+    synthetic_notice_html,
+    write_page,
+)
 from .pilot_figures import check_result, pilot_chart_png, pilot_map_png, zones_shown
 from .pilot_text import pilot_summary
 from .wording import (
@@ -52,15 +60,6 @@ from .wording import (
 __all__ = ["pilot_report_html", "write_pilot_report"]
 
 log = logging.getLogger(__name__)
-
-_SOURCE = (
-    "Police recorded crime from data.police.uk (street-level crime). Contains public sector "
-    "information licensed under the Open Government Licence v3.0."
-)
-_SYNTHETIC_SOURCE = (
-    "Synthetic demo data shaped like data.police.uk street-level crime files: invented "
-    "incidents, not real crimes."
-)
 
 
 _EXTRA_CSS = """
@@ -399,7 +398,7 @@ def pilot_report_html(
         esc(t) for t in ([f"Area: {area}"] if area else []) + [f"Generated {when}"]
     )
     says = "".join(f"<li>{esc(s)}</li>" for s in _summary(res, disclosed, limit))
-    source = _SYNTHETIC_SOURCE if synthetic else _SOURCE
+    source = source_words(synthetic)
     notes = esc(_counts_notes(res, disclosed, limit))
     body = f"""{synthetic_notice_html(synthetic)}<h1>{esc(heading)}</h1>
 <p class="meta">{meta}</p>
