@@ -195,8 +195,8 @@ def _protect_column(
     another table prints in effect, such as a ward's hotspot incidents that are one
     hotspot's count, would not stay hidden).
 
-    Returns the indices to withhold and whether the rule could not be met (then the printed
-    total itself would expose a hidden cell).
+    Returns the indices to withhold and whether the printed total would expose a hidden cell:
+    the rule not met and the hidden group's sum pinning a small cell (:func:`total_exposes`).
 
     >>> _protect_column([4, 4, 300, 400], [True, True, False, False],
     ...                 [(1, 4), (1, 4), (0, 0), (0, 0)], [(5, math.inf)] * 4, 5)
@@ -224,7 +224,16 @@ def _protect_column(
         if ok():
             break
         withheld.add(i)
-    return withheld, not ok()
+    if ok():
+        return withheld, False
+    # the rule is not met (no cell left to withhold): the total exposes only when the hidden
+    # group's sum lets a reader pin a small cell (12 wards of 1 to 4 adding up to 17 do not)
+    group = [i for i in range(len(values)) if hidden[i] or i in withheld]
+    lo = [(withheld_bounds if i in withheld else bounds)[i][0] for i in group]
+    hi = [(withheld_bounds if i in withheld else bounds)[i][1] for i in group]
+    return withheld, total_exposes(
+        [values[i] for i in group], list(zip(lo, hi, strict=True)), threshold
+    )
 
 
 def hotspot_counts_printed(

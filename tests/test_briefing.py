@@ -754,3 +754,14 @@ def test_a_trend_against_the_months_before_is_named_in_the_table_and_the_guide()
     assert "up 50% on Jan 2023 – Jun 2023 (95% interval" in page
     assert "the same number of months just before them (Jan 2023 – Jun 2023)" in page
     assert "in the last" not in page  # not the analysis' own within-period trend
+
+
+def test_a_total_over_many_small_wards_is_printed() -> None:
+    """Twelve wards of 1 to 4 incidents adding up to 17, none to withhold: the total pins no
+    ward (each could be 1 to 4), so it is printed; three wards of 4 adding up to 12 would pin
+    each, so that total is not."""
+    many = pd.DataFrame({"ward_name": [f"W{i}" for i in range(12)], "incidents": [2] * 5 + [1] * 7})
+    assert int(many["incidents"].sum()) == 17
+    assert not suppressed_ward_table(many).incidents_total_exposes
+    three = pd.DataFrame({"ward_name": ["A", "B", "C"], "incidents": [4, 4, 4]})
+    assert suppressed_ward_table(three).incidents_total_exposes
