@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .._text import join_items, list_some
+from .._text import item_texts, join_items, list_some
 from ..errors import ParameterError
 from .arguments import harm_arguments, month, positive_float, positive_int
 from .inputs import is_synthetic, out_dir, read_inputs
@@ -265,6 +265,24 @@ def _log_analysis(analysis: Any) -> None:
         )
 
 
+def _streets_within(items: Any, width: int) -> str:
+    """The top streets with their counts, whole items only, within ``width`` characters
+    ("…" when some are left out; a cut never halves a number).
+
+    >>> _streets_within([("High Street", 1986), ("Parking Area near Harrowgate Avenue", 111)], 40)
+    'High Street 1986 …'
+    """
+    if isinstance(items, str) or not items:
+        return join_items(items)[:width]
+    shown = ""
+    for text in item_texts(items):
+        joined = f"{shown}; {text}" if shown else text
+        if len(joined) > width - 2:
+            return f"{shown} …" if shown else f"{text[: width - 2]} …"
+        shown = joined
+    return shown
+
+
 def _partly_covered(hotspots: Any) -> str:
     """ "; partly covered: H01 (64% inside), ..." (the first ten by rank), or ""."""
     cover = hotspots.get("patrol_coverage")
@@ -300,7 +318,7 @@ def _print_table(hotspots: Any) -> None:
     harm_head = f"{'harm':>8}" if harm else ""
     print(f"{'id':<5}{'incidents':>10}{'share':>8}{harm_head}{'km2':>8}{'PAI':>7}  top streets")
     for row in hotspots.head(10).itertuples():
-        streets = join_items(row.top_locations)[:60]
+        streets = _streets_within(row.top_locations, 60)
         harm_cell = f"{row.harm_share:>8.1%}" if harm else ""
         print(
             f"{row.hotspot_id:<5}{row.incidents:>10,}{row.share:>8.1%}{harm_cell}"
