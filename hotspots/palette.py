@@ -72,7 +72,7 @@ def trend_words(
     >>> trend_words(0.25)
     'up 25% on the previous period'
     >>> trend_words(0.62, -0.087, 1.936)
-    'no clear change on the previous period (+62%; 95% interval −9% to +194%)'
+    'no clear change compared with the previous period (+62%; 95% interval −9% to +194%)'
     >>> trend_words(-0.5, -0.7, -0.2, against="Jan 2023 – Dec 2023")
     'down 50% on Jan 2023 – Dec 2023 (95% interval −70% to −20%)'
     >>> trend_words(0.01)
@@ -87,7 +87,8 @@ def trend_words(
     if not (is_missing(low) or is_missing(high)) and not math.isinf(t):
         words = change_words(t, float(low), float(high))  # type: ignore[arg-type]
         head, _, rest = words.partition(" (")
-        return f"{head} on {on} ({rest}"
+        link = "compared with" if head.startswith("no clear change") else "on"
+        return f"{head} {link} {on} ({rest}"
     if math.isinf(t):
         return f"new: none in {on}" if t > 0 else "none in the latest period"
     if abs(t) < 0.05:

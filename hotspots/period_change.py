@@ -75,6 +75,8 @@ def chance_words(n_tested: int, n_clear: int, *, confidence: float = 0.95) -> st
     >>> print(chance_words(40, 12))  # doctest: +NORMALIZE_WHITESPACE
     12 of 40 hotspots show a clear change; chance alone would give about 2 even if none had
     changed.
+    >>> print(chance_words(2, 0))  # no arrow to read with care
+    0 of 2 hotspots show a clear change; chance alone would give about 0 even if none had changed.
     """
     if n_tested <= 0:
         return ""
@@ -83,7 +85,7 @@ def chance_words(n_tested: int, n_clear: int, *, confidence: float = 0.95) -> st
         f"{n_clear:,} of {n_tested:,} hotspots show a clear change; chance alone would give "
         f"about {expected:,.0f} even if none had changed"
     )
-    if n_clear <= 2 * expected:
+    if 0 < n_clear <= 2 * expected:
         text += ", so read a single arrow with care"
     return text + "."
 
@@ -234,10 +236,14 @@ def period_change(
         table["before"] = np.nan
         blank = np.full(len(table), np.nan)
         found = CountChange(change=blank, low=blank, high=blank, p=np.ones(len(table)))
-        note = (
-            f"the data start in {month_label(float(floor))}: there are no {n} months before "
-            f"{month_label(float(first))} to compare with"
+        have = int(first - floor)  # months in the data before the chosen ones
+        before = (
+            f"there are no months before {month_label(float(first))}"
+            if have <= 0
+            else f"there {'is' if have == 1 else 'are'} only {have} month"
+            f"{'' if have == 1 else 's'} before {month_label(float(first))}, not {n},"
         )
+        note = f"the data start in {month_label(float(floor))}: {before} to compare with"
     table["change"], table["low"], table["high"], table["p"] = (
         found.change,
         found.low,

@@ -281,8 +281,8 @@ def study_area(
         note = f"study area: the boundary given, {geom.area / 1e6:,.2f} km²"
         if outside:  # counted by no cell, ward or map that keeps to the boundary: said
             note += (
-                f" ({outside:,} of the {len(xy):,} incidents, {outside / len(xy):.0%}, lie "
-                "outside it and are not counted there)"
+                f" ({outside:,} of the {len(xy):,} incidents, "
+                f"{_share_words(outside / len(xy))}, lie outside it and are not counted there)"
             )
         log.info("%s", note)
         return StudyArea(geom, pyproj.CRS(incidents.crs), "boundary", note=note)
@@ -305,3 +305,15 @@ def study_area(
     )
     log.info("%s", note)
     return StudyArea(geom, pyproj.CRS(incidents.crs), "incidents", buffer, left_out, note)
+
+
+def _share_words(share: float) -> str:
+    """A share in whole percents, or below 1% in tenths ("0.2%", "under 0.1%"), never "0%"
+    for some.
+
+    >>> _share_words(0.4), _share_words(14 / 7127), _share_words(3 / 100000)
+    ('40%', '0.2%', 'under 0.1%')
+    """
+    if share >= 0.01 or share == 0:
+        return f"{share:.0%}"
+    return f"{share:.1%}" if share >= 0.001 else "under 0.1%"

@@ -331,7 +331,9 @@ def test_trend_words(trend: float | None, words: str) -> None:
 
 def test_trend_words_with_the_interval() -> None:
     """With its interval the popup says "no clear change" when it holds 0."""
-    assert trend_words(0.62, -0.087, 1.936).startswith("no clear change on the previous period")
+    assert trend_words(0.62, -0.087, 1.936).startswith(
+        "no clear change compared with the previous period"
+    )
     assert trend_words(-0.3, -0.468, -0.0005) == (
         "down 30% on the previous period (95% interval −47% to −0.05%)"
     )

@@ -77,8 +77,7 @@ def test_no_previous_span_in_the_data() -> None:
     assert out.previous is None and out.total[1] is None
     assert out.table["before"].isna().all() and not out.table["clear"].any()
     assert (
-        out.note
-        == "the data start in 2024-01: there are no 2 months before 2024-01 to compare with"
+        out.note == "the data start in 2024-01: there are no months before 2024-01 to compare with"
     )
 
 

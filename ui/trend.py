@@ -51,7 +51,8 @@ def change_text(change: float, low: float, high: float, clear: bool) -> str:
 
 
 def total_delta(change: PeriodChange) -> str | None:
-    """The headline's delta: "−12% on Jul 2024 – Sep 2024", "no clear change on ...", or None
+    """The headline's delta: "−12% on Jul 2024 – Sep 2024", "no clear change compared with
+    ...", or None
     without a previous span."""
     _, before, counted = change.total
     if change.previous is None or counted is None or before is None:
@@ -59,9 +60,9 @@ def total_delta(change: PeriodChange) -> str | None:
     on = f"on {span_name(change.previous)}"
     c, low, high = float(counted.change[0]), float(counted.low[0]), float(counted.high[0])
     if math.isnan(c) or math.isnan(low) or low <= 0 <= high:
-        return f"no clear change {on}"
+        return f"no clear change compared with {span_name(change.previous)}"
     if math.isinf(c):
-        return f"new: none {on}"
+        return f"new: none in {span_name(change.previous)}"
     return f"{100 * c:+.0f}% {on}".replace("-", "−")
 
 

@@ -318,7 +318,7 @@ def _print_table(hotspots: Any) -> None:
     harm_head = f"{'harm':>8}" if harm else ""
     print(f"{'id':<5}{'incidents':>10}{'share':>8}{harm_head}{'km2':>8}{'PAI':>7}  top streets")
     for row in hotspots.head(10).itertuples():
-        streets = _streets_within(row.top_locations, 60)
+        streets = _streets_within(row.top_locations, 64)
         harm_cell = f"{row.harm_share:>8.1%}" if harm else ""
         print(
             f"{row.hotspot_id:<5}{row.incidents:>10,}{row.share:>8.1%}{harm_cell}"
