@@ -765,3 +765,40 @@ def test_a_total_over_many_small_wards_is_printed() -> None:
     assert not suppressed_ward_table(many).incidents_total_exposes
     three = pd.DataFrame({"ward_name": ["A", "B", "C"], "incidents": [4, 4, 4]})
     assert suppressed_ward_table(three).incidents_total_exposes
+
+
+def test_briefing_map_ids_never_overlap_and_the_densest_keeps_its_place() -> None:
+    """Twelve hotspots 40 m apart in a row, over 3 km of map: their ids would sit on each
+    other; placed in rank order, no two overlap (each beside its hotspot or left out), H01
+    stays on its own hotspot, and no ward name is written over an id."""
+    from hotspots.report.briefing_map import _draw_hotspots, _name_wards
+    from hotspots.report.figures import map_frame, new_map
+
+    x0, y0 = 530_000.0, 180_000.0
+    hs = gpd.GeoDataFrame(
+        {"hotspot_id": [f"H{i:02d}" for i in range(1, 13)], "rank": range(1, 13)},
+        geometry=[box(x0 + 40 * i, y0, x0 + 40 * i + 20, y0 + 20) for i in range(12)],
+        crs=27700,
+    )
+    wards = gpd.GeoDataFrame(
+        {"ward_name": ["Longname Ward"]},
+        geometry=[box(x0 - 200, y0 - 150, x0 + 650, y0 + 170)],
+        crs=27700,
+    )
+    frame = map_frame((x0 - 1500, y0 - 1500, x0 + 1500, y0 + 1500), width=800, height_px=800)
+    _fig, canvas, ax = new_map(frame, 150)
+    labels = _draw_hotspots(ax, hs, frame)
+    _name_wards(ax, hs, wards, None, frame, 150, labels)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    ids = [t for t in ax.texts if t.get_text().startswith("H")]
+    boxes = [t.get_bbox_patch().get_window_extent(renderer) for t in ids]
+    assert 3 <= len(ids) < 12  # some placed beside, the rest left out
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b)
+    first = next(t for t in ids if t.get_text() == "H01")
+    assert first.get_position() == pytest.approx((x0 + 10, y0 + 10), abs=1.0)
+    for name in (t for t in ax.texts if t.get_text() == "LONGNAME WARD"):
+        extent = name.get_window_extent(renderer)
+        assert not any(extent.overlaps(b) for b in boxes)

@@ -136,8 +136,11 @@ def _draw_patrols(ax: Any, patrols: gpd.GeoDataFrame, frame: MapFrame, legend: l
         )
 
 
-def _draw_hotspots(ax: Any, hs: gpd.GeoDataFrame) -> None:
-    """The hotspot polygons, rank 1 on top, and the ids of the first :data:`_LABELS_MAX`."""
+def _draw_hotspots(ax: Any, hs: gpd.GeoDataFrame, frame: MapFrame) -> list[Any]:
+    """The hotspot polygons, rank 1 on top, and the ids of the first :data:`_LABELS_MAX`,
+    none over another: in rank order each id goes on its hotspot or, when that spot is taken,
+    just beside it (above, below, right, left) with a leader line; where none is free it is
+    left out (the table lists every hotspot). Returns the ids' boxes (data units)."""
     n = len(hs)
     for pos in range(n - 1, -1, -1):  # rank 1 on top
         colour = rank_colour(pos, n)
@@ -154,12 +157,15 @@ def _draw_hotspots(ax: Any, hs: gpd.GeoDataFrame) -> None:
             {"facecolor": "none", "edgecolor": colour, "linewidth": 1.6, "zorder": 6},
         )
     ids = [str(v) for v in hs["hotspot_id"]] if n else []
+    renderer = ax.figure.canvas.get_renderer()
+    per_px = frame.dx / frame.width  # data units a pixel
+    placed: list[Any] = []
     for pos in range(min(n, _LABELS_MAX)):
         geom = hs.geometry.iloc[pos]
         if geom is None or geom.is_empty:
             continue
         pt = shapely.point_on_surface(geom)
-        ax.text(
+        text = ax.text(
             pt.x,
             pt.y,
             ids[pos],
@@ -177,6 +183,23 @@ def _draw_hotspots(ax: Any, hs: gpd.GeoDataFrame) -> None:
                 "alpha": 0.9,
             },
         )
+        box = text.get_window_extent(renderer)  # the label and its frame, pixels
+        w, h = (box.width + 10) * per_px, (box.height + 9) * per_px  # with its frame
+        for dx, dy in ((0, 0), (0, 1.1 * h), (0, -1.1 * h), (1.05 * w, 0), (-1.05 * w, 0)):
+            spot = shapely.box(
+                pt.x + dx - w / 2, pt.y + dy - h / 2, pt.x + dx + w / 2, pt.y + dy + h / 2
+            )
+            if not any(spot.intersects(other) for other in placed):
+                break
+        else:
+            text.remove()
+            continue
+        placed.append(spot)
+        if dx or dy:
+            text.set_position((pt.x + dx, pt.y + dy))
+            ax.plot([pt.x, pt.x + dx * 0.6], [pt.y, pt.y + dy * 0.6], color="#333",
+                    linewidth=0.8, zorder=11)  # fmt: skip
+    return placed
 
 
 def _name_wards(
@@ -186,10 +209,12 @@ def _name_wards(
     patrols: gpd.GeoDataFrame | None,
     frame: MapFrame,
     dpi: int,
+    labels: list[Any],
 ) -> None:
-    """Ward names where no hotspot (and its label) and no patrol area name is."""
+    """Ward names where no hotspot, hotspot id (``labels``: their boxes) and no patrol area
+    name is."""
     dx, dy = frame.dx, frame.dy
-    blocked = list(shapely.buffer(hs.geometry.to_numpy(), 0.035 * dx))
+    blocked = [*shapely.buffer(hs.geometry.to_numpy(), 0.035 * dx), *labels]
     if patrols is not None:
         for minx_p, _, maxx_p, maxy_p in patrols.geometry.bounds.to_numpy():
             mid = (minx_p + maxx_p) / 2
@@ -197,7 +222,7 @@ def _name_wards(
                 shapely.box(mid - 0.07 * dx, maxy_p, mid + 0.07 * dx, maxy_p + 0.025 * dy)
             )
     avoid = shapely.union_all(blocked) if blocked else None
-    label_wards(ax, wards, avoid, frame, dpi)
+    label_wards(ax, wards, avoid, frame, dpi, labels)
 
 
 def _hotspot_legend(ax: Any, n: int, frame: MapFrame, legend: list[Any]) -> None:
@@ -319,9 +344,9 @@ def briefing_map_png(
         _draw_wards(ax, wl, legend)
     if pl is not None and len(pl):
         _draw_patrols(ax, pl, frame, legend)
-    _draw_hotspots(ax, hs)
+    labels = _draw_hotspots(ax, hs, frame)
     if wl is not None and len(wl):
-        _name_wards(ax, hs, wl, pl, frame, res)
+        _name_wards(ax, hs, wl, pl, frame, res, labels)
     _hotspot_legend(ax, len(hs), frame, legend)
     if legend:
         map_legend(ax, legend, framealpha=0.9)

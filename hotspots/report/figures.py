@@ -368,10 +368,18 @@ def png_bytes(canvas: FigureCanvasAgg) -> bytes:
     return buf.getvalue()
 
 
-def label_wards(ax: Any, wards: gpd.GeoDataFrame, avoid: Any, frame: MapFrame, dpi: int) -> None:
+def label_wards(
+    ax: Any,
+    wards: gpd.GeoDataFrame,
+    avoid: Any,
+    frame: MapFrame,
+    dpi: int,
+    labels: Sequence[Any] = (),
+) -> None:
     """Ward names (upper case, grey, haloed) inside each ward, clear of ``avoid``; the larger
     wards first, and a name only where it overlaps no name already written (a borough's
-    wards all have room; a city's hundreds would write over each other)."""
+    wards all have room; a city's hundreds would write over each other) and none of the
+    ``labels`` (boxes of text already on the map, such as hotspot ids)."""
     col = name_column(wards, "ward_name")
     if col is None:
         return
@@ -380,6 +388,10 @@ def label_wards(ax: Any, wards: gpd.GeoDataFrame, avoid: Any, frame: MapFrame, d
     rise = 1.3 * 7.5 * metres / 2
     written: list[Any] = []
     widened: dict[float, Any] = {}
+    if avoid is not None and not avoid.is_empty:  # a name's height, too, stays off it
+        avoid = shapely.union_all(
+            [avoid, *(affinity.translate(avoid, yoff=d) for d in (-rise, rise))]
+        )
     order = np.argsort(-shapely.area(wards.geometry.to_numpy()), kind="stable")
     for geom, name in zip(wards.geometry.iloc[order], wards[col].iloc[order], strict=True):
         if is_missing(name) or geom is None or geom.is_empty:
@@ -389,7 +401,8 @@ def label_wards(ax: Any, wards: gpd.GeoDataFrame, avoid: Any, frame: MapFrame, d
             widened[half] = _widened(avoid, half)
         pt = _free_point(geom, widened[half], half)
         space = shapely.box(pt.x - half, pt.y - rise, pt.x + half, pt.y + rise)
-        if written and shapely.intersects(np.asarray(written, dtype=object), space).any():
+        taken = [*written, *labels]
+        if taken and shapely.intersects(np.asarray(taken, dtype=object), space).any():
             continue
         written.append(space)
         halo_text(
