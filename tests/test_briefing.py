@@ -219,10 +219,10 @@ def test_suppressed_ward_table() -> None:
     out = result.table
     assert out.columns.tolist() == WARD_BRIEFING_COLUMNS
     assert out.iloc[0].tolist() == ["Ashmere", "40", "4.0", "H01", "fewer than 5", "–"]
-    assert out.iloc[1].tolist() == ["Brindle", "fewer than 5", "–", "–", "0", "–"]
-    assert out.iloc[2].tolist() == ["Copper", "0", "0.0", "–", "0", "–"]
+    assert out.iloc[1].tolist() == ["Brindle", "fewer than 5", "–", "none", "0", "–"]
+    assert out.iloc[2].tolist() == ["Copper", "0", "0.0", "none", "0", "–"]
     # one ward suppressed: the smallest other ward is withheld, or the total would reveal it
-    assert out.iloc[3].tolist() == ["Dunmore", "withheld", "–", "–", "0", "–"]
+    assert out.iloc[3].tolist() == ["Dunmore", "withheld", "–", "none", "0", "–"]
     # Ashmere's 2 is the only count in hotspots: no other cell can be withheld to cover it, so
     # the page must not print that column's total exactly
     assert (result.incidents_total_exposes, result.hotspot_incidents_total_exposes) == (False, True)
@@ -486,8 +486,8 @@ def test_ward_table_respects_what_the_hotspot_table_prints() -> None:
     assert column[0] == "416"  # printed anyway as H01's count
     assert column[1] == "withheld"  # H02 and H03 span wards: 600 cannot be worked out
     # Damson: 100 - 97 = 3 outside hotspots; H04 (97) lies in Damson alone, so the 100 goes
-    damson = out.iloc[3].tolist()
-    assert damson[1] == "–" and damson[5] == "–"
+    damson = out.iloc[3]
+    assert damson["Incidents"] == "–" and damson["Share in hotspots"] == "–"
     assert "100" not in " ".join(out.to_numpy().ravel())
     assert "withheld" in out["Incidents"].tolist()  # so the total does not give the 100 back
 

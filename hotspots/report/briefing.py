@@ -225,8 +225,13 @@ def _ward_section(wards_rows: SuppressedWardTable, outside: int | None, limit: i
         + note
         + "<p class='note'>"
         + esc(
-            "Per 1,000 residents: incidents per 1,000 usual residents. Share in "
-            "hotspots: the share of the ward's incidents that fall inside a hotspot." + hidden_words
+            (
+                "Per 1,000 residents: incidents per 1,000 usual residents. "
+                if "Per 1,000 residents" in wards_rows.table.columns
+                else ""
+            )
+            + "Share in hotspots: the share of the ward's incidents that fall inside a hotspot."
+            + hidden_words
         )
         + "</p>"
     )

@@ -55,11 +55,13 @@ BRIEFING_COLUMNS: list[str] = [
     "Trend",
     "Months",
 ]
-#: Columns of :attr:`SuppressedWardTable.table`, in this order (all text).
+_PER_1000 = "Per 1,000 residents"
+#: Columns of :attr:`SuppressedWardTable.table`, in this order (all text; without residents
+#: given, the rate column is left out).
 WARD_BRIEFING_COLUMNS: list[str] = [
     "Ward",
     "Incidents",
-    "Per 1,000 residents",
+    _PER_1000,
     "Hotspots",
     "Incidents in hotspots",
     "Share in hotspots",
@@ -301,7 +303,7 @@ def _ward_row(i: int, values: Sequence[Any], decided: WardDisclosure, limit: int
         DASH if is_missing(label) else str(label),
         n_text,
         DASH if hide_n or rate_v is None else f"{rate_v:,.1f}",
-        join_ids(_names(hs, "hotspots")) or DASH,
+        join_ids(_names(hs, "hotspots")) or "none",
         hs_text,
         DASH if decided.share_hidden(i) else percent(as_number(share)),
     ]
@@ -365,8 +367,8 @@ def suppressed_ward_table(
     --------
     >>> wt = pd.DataFrame({"ward_name": ["Ashmere"], "incidents": [40],
     ...                    "hotspot_incidents": [2], "share_in_hotspots": [0.05]})
-    >>> suppressed_ward_table(wt).table.iloc[0].tolist()
-    ['Ashmere', '40', '–', '–', 'fewer than 5', '–']
+    >>> suppressed_ward_table(wt).table.iloc[0].tolist()  # no residents: no rate column
+    ['Ashmere', '40', 'none', 'fewer than 5', '–']
     >>> wt = pd.DataFrame({"ward_name": ["A", "B", "C", "D"], "incidents": [4, 4, 300, 400]})
     >>> suppressed_ward_table(wt).table["Incidents"].tolist()
     ['fewer than 5', 'fewer than 5', 'withheld', '400']
@@ -405,8 +407,12 @@ def suppressed_ward_table(
         _ward_row(i, values, decided, limit)
         for i, values in enumerate(zip(*(col(c) for c in _WARD_FIELDS), strict=True))
     ]
+    table = pd.DataFrame(rows, columns=WARD_BRIEFING_COLUMNS, dtype="str")
+    rates = pd.to_numeric(pd.Series(col("incidents_per_1000"), dtype="object"), errors="coerce")
+    if not rates.notna().any():  # no residents given: a column of dashes says nothing
+        table = table.drop(columns=[_PER_1000])
     return SuppressedWardTable(
-        table=pd.DataFrame(rows, columns=WARD_BRIEFING_COLUMNS, dtype="str"),
+        table=table,
         incidents_total_exposes=decided.incidents_total_exposes,
         hotspot_incidents_total_exposes=decided.hotspot_incidents_total_exposes,
     )
