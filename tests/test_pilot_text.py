@@ -166,11 +166,11 @@ def test_pilot_record_adds_the_sentences(pilot_frame: gpd.GeoDataFrame) -> None:
         pilot_frame, target=TARGET, start="2024-03", end="2024-03", buffer_m=100, control=CONTROL
     )
     record = pilot_record(res)
-    assert {k: v for k, v in record.items() if k not in ("summary", "wdq_interpretation")} == (
-        res.to_dict()
-    )
-    assert record["wdq_band"] == "displacement"
+    added = ("summary", "wdq_interpretation", "wdq_reading")
+    assert {k: v for k, v in record.items() if k not in added} == res.to_dict()
+    assert record["wdq_band"] == "displacement"  # the value's band, but not a finding:
     assert record["wdq_interpretation"].startswith("not judged: no significant fall")
+    assert record["wdq_reading"] == "not_judged"
     assert record["summary"] == pilot_summary(res)
     json.dumps(record)  # JSON-ready
 
@@ -212,6 +212,7 @@ def test_displacement_is_judged_after_a_significant_fall() -> None:
     assert f"Weighted Displacement Quotient {res.wdq:.2f} ({wdq_sentence(res.wdq_band)}" in text
     assert NOT_JUDGED not in text
     assert pilot_record(res)["wdq_interpretation"] == wdq_sentence(res.wdq_band)
+    assert pilot_record(res)["wdq_reading"] == res.wdq_band
 
 
 def test_wdq_not_read_when_the_buffer_change_is_within_chance() -> None:

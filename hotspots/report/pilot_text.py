@@ -195,11 +195,19 @@ def pilot_record(result: PilotResult) -> dict[str, Any]:
     -------
     dict
         JSON-ready figures, the WDQ band in words and :func:`pilot_summary`'s sentences
-        (exact counts: for the analyst, not for publication).
+        (exact counts: for the analyst, not for publication). ``wdq_reading`` is the WDQ's
+        band when the evaluation lets it be read, else ``"not_judged"`` (``wdq_band`` is the
+        band of its value alone: "displacement" there is not a finding when not judged).
     """
+    words = wdq_words(result)
+    judged = result.wdq_band in ("no_buffer", "no_control") or words == wdq_sentence(
+        result.wdq_band
+    )
     return {
         **result.to_dict(),
-        "wdq_interpretation": wdq_words(result),
+        # wdq_band is the WDQ value's band; the reading is that band only when it may be read
+        "wdq_reading": result.wdq_band if judged else "not_judged",
+        "wdq_interpretation": words,
         "summary": pilot_summary(result),
     }
 
