@@ -613,7 +613,7 @@ def test_evaluate_pilot_recovers_the_planted_fall(
     assert len(monthly) == 36
     assert "35% lower" in stdout and "confidence interval" in stdout
     page = (out / "pilot.html").read_text(encoding="utf-8")
-    headline = f"{pilot['relative_change_pct']:+.0f}%".replace("+", "")
+    headline = f"{pilot['relative_change_pct']:+.0f}%".replace("+", "").replace("-", "−")
     assert f"Change beyond the control area: {headline}" in page
     assert "St James Street" in page  # the target file's name column
     assert "SYNTHETIC DEMO DATA" in page  # the demo says what it is

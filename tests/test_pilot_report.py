@@ -85,9 +85,9 @@ def _pilot(table: list[tuple[str, int, int, int]], **kwargs: object) -> PilotRes
 def fell() -> PilotResult:
     """Target 100 a month before (3 months), 50 after (3 months); control steady at 500.
 
-    RES = (300 * 1500) / (150 * 1500) = 2, a relative change of -50%. Steady months give a
+    RES = (300 * 1500) / (150 * 1500) = 2, a relative change of −50%. Steady months give a
     dispersion of 1 (Poisson): se = sqrt(1/300 + 1/150 + 1/1500 + 1/1500) = 0.10646, so the
-    RES interval is 2 exp(+-1.96 se) = 1.624 .. 2.464 and the change -59% .. -38%.
+    RES interval is 2 exp(+-1.96 se) = 1.624 .. 2.464 and the change −59% .. −38%.
     """
     table = [(f"2024-0{m}", 100, 20, 500) for m in (1, 2, 3)]
     table += [("2024-04", 70, 20, 500)]
@@ -374,11 +374,11 @@ def test_html_headline_matches_result(fell: PilotResult) -> None:
     lo, hi = fell.relative_change_ci
     assert (round(lo), round(hi)) == (-59, -38)
     page = pilot_report_html(fell, generated="1 August 2024")
-    assert "Change beyond the control area: -50% (95% confidence interval -59% to -38%)" in page
+    assert "Change beyond the control area: −50% (95% confidence interval −59% to −38%)" in page
     text = _text(page)
     for sentence in pilot_summary(fell, suppress_below=5):
         assert sentence.replace("'", "&#x27;") in text
-    assert _row(page, "Target area")[2:] == ["300", "100.0", "70", "70.0", "150", "50.0", "-50%"]
+    assert _row(page, "Target area")[2:] == ["300", "100.0", "70", "70.0", "150", "50.0", "−50%"]
     assert _row(page, "Buffer ring")[2:] == ["60", "20.0", "20", "20.0", "60", "20.0", "0%"]
     control = ["1,500", "500.0", "500", "500.0", "1,500", "500.0", "0%"]
     assert _row(page, "Control area")[2:] == control
@@ -402,10 +402,10 @@ def test_html_no_evidence_wording() -> None:
     lo, hi = res.relative_change_ci
     assert lo < 0 < hi
     assert (
-        f"No evidence of a change beyond the control area: -33% (95% confidence interval "
-        f"{lo:+.0f}% to {hi:+.0f}%, which includes no change)"
+        f"No evidence of a change beyond the control area: −33% (95% confidence interval "
+        f"{lo:+.0f}% to {hi:+.0f}%, which includes no change)".replace("-", "−")
     ) in page
-    assert "Change beyond the control area: -33%" not in page
+    assert "Change beyond the control area: −33%" not in page
 
 
 def test_html_no_control_wording() -> None:
@@ -431,7 +431,7 @@ def test_html_suppresses_small_counts(small: PilotResult) -> None:
         assert not SMALL.search(cell), cell
     assert "too small to publish a change beyond the control area" in page
     assert "fewer than 5 incidents" in page  # from the summary sentences
-    assert "-33%" not in page  # 3 -> 2 would show as a change of -33%
+    assert "−33%" not in page  # 3 -> 2 would show as a change of −33%
 
 
 def test_html_missing_month_note(gap: PilotResult) -> None:
@@ -503,7 +503,7 @@ def test_write_pilot_report(fell: PilotResult, tmp_path: Path) -> None:
 
 
 def test_demo_corridor_report(tmp_path: Path) -> None:
-    """The demo's St James Street corridor: the planted -35% shows, with its interval."""
+    """The demo's St James Street corridor: the planted −35% shows, with its interval."""
     incidents, _ = geodata.load_sample_incidents()
     wards, _ = geodata.load_wards(geodata.SAMPLE_WARDS)
     corridor = json.loads((geodata.SAMPLE_DIR / "truth.json").read_text())["corridor"]
@@ -525,9 +525,9 @@ def test_demo_corridor_report(tmp_path: Path) -> None:
     expected = (
         f"Change beyond the control area: {res.relative_change_pct:+.0f}% "
         f"(95% confidence interval {lo:+.0f}% to {hi:+.0f}%)"
-    )
-    # (the default 99 placebo areas widen the interval a little: -44% to -25% without them)
-    assert expected == "Change beyond the control area: -35% (95% confidence interval -45% to -24%)"
+    ).replace("-", "−")
+    # (the default 99 placebo areas widen the interval a little: −44% to −25% without them)
+    assert expected == "Change beyond the control area: −35% (95% confidence interval −45% to −24%)"
     assert expected in page
     assert "SYNTHETIC DEMO DATA" in page and external_urls(page) == []
     assert "Violence and sexual offences" in page and "St James Street" in page
@@ -582,7 +582,7 @@ def test_html_hides_a_total_of_six_months_of_one() -> None:
     assert _row(page, "Buffer ring")[2:] == ["not shown", "–", "10", "10.0", "60", "10.0", "–"]
     text = _counts_text(page)
     # the number of months (the "6 months" heading) is published, the total and mean are not
-    assert not re.search(r"(?<![\d,.-])6(?![\d,]| months)|(?<!\d)1\.0(?!\d| times)", text)
+    assert not re.search(r"(?<![\d,.−-])6(?![\d,]| months)|(?<!\d)1\.0(?!\d| times)", text)
     assert "Weighted Displacement" not in text  # worked out from the buffer's total
     # the target's effect does not depend on the buffer: it is still published
     assert _row(page, "Target area")[2:4] == ["180", "30.0"]
@@ -624,7 +624,7 @@ def test_html_operation_months_all_missing() -> None:
 
 
 def test_page_never_prints_negative_zero(fell: PilotResult) -> None:
-    """A change of -0.4% is "0%" everywhere on the page (it was "-0%" in the counts table)."""
+    """A change of −0.4% is "0%" everywhere on the page (it was "−0%" in the counts table)."""
     nearly = dataclasses.replace(
         fell,
         pct_change={**fell.pct_change, "target": -0.4, "buffer": -0.4, "control": -0.4},

@@ -42,16 +42,16 @@ def test_pilot_summary_wording(pilot_frame: gpd.GeoDataFrame) -> None:
             res,
         )
     )
-    assert "a change of -33%" in text
+    assert "a change of −33%" in text
     # Each zone's own change comes with its exact interval (counts over their dispersion).
     phi = max(res.dispersion["target"], 1.0)
     own = compare_counts(round(60 / phi), round(40 / phi), before_months=2, after_months=2)
     interval = percent_interval(100 * own.low[0], 100 * own.high[0])
-    assert f"a change of -33% (95% interval {interval}" in text
+    assert f"a change of −33% (95% interval {interval}" in text
     assert "changed by 0% (95% interval" in text and "no clear change on its own" in text
     # Jan-Feb against Apr-May: equal lengths but different months of the year.
     assert "different months of the year" in text
-    assert "change in the target was -33% (95% confidence interval -57% to +4%)" in text
+    assert "change in the target was −33% (95% confidence interval −57% to +4%)" in text
     assert "no evidence of a change beyond what the control area shows" in text
     # No significant change in the target: displacement is not judged, whatever the WDQ.
     assert res.wdq_band == "displacement"
@@ -109,11 +109,11 @@ def test_pilot_summary_suppresses_small_counts_for_publication() -> None:
             res,
         )
     )
-    assert "3 incidents" in exact and "-33%" in exact
+    assert "3 incidents" in exact and "−33%" in exact
     published = " ".join(pilot_summary(res, suppress_below=5))
     assert "fewer than 5 incidents" in published
     assert "3 incidents" not in published and "a month)" not in published
-    assert "-33%" not in published and "too small to publish" in published
+    assert "−33%" not in published and "too small to publish" in published
     assert "displacement is not reported" in published
 
 
@@ -147,7 +147,7 @@ def test_pilot_summary_unpublished_totals(pilot_frame: gpd.GeoDataFrame) -> None
     )
     text = " ".join(pilot_summary(res, suppress_below=5, unpublished={("target", "before")}))
     assert "had an unpublished number of incidents" in text
-    assert "60" not in text and "30.0 a month" not in text and "-33%" not in text
+    assert "60" not in text and "30.0 a month" not in text and "−33%" not in text
     assert "too small to publish an effect" in text
     assert "40 (20.0 a month)" in text  # the after count is still published
 
@@ -250,14 +250,14 @@ def test_never_displacement_when_the_target_rose() -> None:
 
 
 def test_interval_endpoints_never_round_onto_zero(pilot_frame: gpd.GeoDataFrame) -> None:
-    """A significant result whose interval ends at -0.05%: printed "-0.05%", not "0%"."""
+    """A significant result whose interval ends at −0.05%: printed "−0.05%", not "0%"."""
     res = evaluate_pilot(
         pilot_frame, target=TARGET, start="2024-03", end="2024-03", buffer_m=100, control=CONTROL
     )
     edge = dataclasses.replace(res, ci_low=1.0005, ci_high=1.88, relative_change_ci=(-46.8, -0.05))
     assert edge.significant
     text = " ".join(pilot_summary(edge))
-    assert "(95% confidence interval -47% to -0.05%)" in text
+    assert "(95% confidence interval −47% to −0.05%)" in text
     assert "to 0%" not in text
 
 

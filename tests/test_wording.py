@@ -1,4 +1,4 @@
-"""Tests for hotspots.report.wording: month, count and percent wording; never "-0%"."""
+"""Tests for hotspots.report.wording: month, count and percent wording; never "−0%"."""
 
 from __future__ import annotations
 
@@ -25,19 +25,19 @@ NEGATIVE_ZERO = re.compile(r"-0(\.0+)?%")
 def test_signed_percent_never_negative_zero(value: float) -> None:
     text = signed_percent(value)
     assert not NEGATIVE_ZERO.search(text), (value, text)
-    assert text == "0%" or text in ("+1%", "-1%")
+    assert text == "0%" or text in ("+1%", "−1%")
 
 
 @given(st.floats(min_value=-0.01, max_value=0.01, exclude_min=True, exclude_max=True))
 def test_percent_never_negative_zero(share: float) -> None:
-    """Shares of -1% .. 1% (percent-wise (-1, 1))."""
+    """Shares of −1% .. 1% (percent-wise (-1, 1))."""
     text = percent(share)
     assert not NEGATIVE_ZERO.search(text), (share, text)
 
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(-0.4, "0%"), (0.4, "0%"), (-0.5, "0%"), (-0.6, "-1%"), (35.4, "+35%"), (-35.4, "-35%")],
+    [(-0.4, "0%"), (0.4, "0%"), (-0.5, "0%"), (-0.6, "−1%"), (35.4, "+35%"), (-35.4, "−35%")],
 )
 def test_signed_percent(value: float, expected: str) -> None:
     assert signed_percent(value) == expected

@@ -20,7 +20,7 @@ from hotspots.filter import months_covered
 from hotspots.pilot import PilotResult, evaluate_pilot
 from hotspots.report.pilot_page import pilot_report_html
 from hotspots.report.pilot_text import pilot_record, pilot_summary, wdq_words
-from hotspots.report.wording import percent_interval
+from hotspots.report.wording import percent_interval, signed_percent
 
 from .helpers import DEMO, LAYER_TYPES, digest, read_uploaded_layer, table_csv
 from .helpers import uploaded_files as _uploaded
@@ -283,7 +283,7 @@ def pilot_tab(
     lo, hi = result.relative_change_ci
     c1.metric(
         "Change beyond the control",
-        f"{result.relative_change_pct:+.0f}%",
+        signed_percent(result.relative_change_pct),
         help="95% confidence interval",
     )
     c1.caption(f"95% confidence interval {percent_interval(lo, hi)}")

@@ -127,6 +127,10 @@ def column_config(frame: pd.DataFrame) -> dict[str, Any]:
             config[str(name)] = st.column_config.NumberColumn(
                 label, format=_FORMATS[kind], help=help_text
             )
+        elif pd.api.types.is_integer_dtype(frame[name]):  # any other count: 1,556 not 1556
+            config[str(name)] = st.column_config.NumberColumn(
+                label, format=_FORMATS[_COUNT], help=help_text
+            )
         else:
             config[str(name)] = st.column_config.Column(label, help=help_text)
     return config

@@ -130,6 +130,9 @@ HOTSPOT_COLUMNS: dict[str, Any] = {
 
 # How the ranked table shows its numbers (the values themselves stay exact).
 TABLE_FORMATS = {
+    "incidents": "{:,.0f}",  # 1,022 as in every other table (was 1022)
+    "outline_now": "{:,.0f}",
+    "previous": "{:,.0f}",
     "share": "{:.1%}",
     "area_km2": "{:.3f}",  # a street-corner hotspot is a few thousandths of a km²
     "density_km2": "{:,.0f}",

@@ -178,18 +178,18 @@ def whole_percent(share: float | None) -> str:
 
 
 def signed_percent(value: float) -> str:
-    """A change in percent (-35.4 = 35.4% fewer) as "-35%"; "0%" (never "-0%") when it rounds
-    to zero; "n/a" when not finite.
+    """A change in percent (-35.4 = 35.4% fewer) as "−35%" (a minus sign, as every change
+    the tool prints); "0%" (never "−0%") when it rounds to zero; "n/a" when not finite.
 
     >>> signed_percent(-35.4), signed_percent(12.0), signed_percent(-0.4), signed_percent(0.4)
-    ('-35%', '+12%', '0%', '0%')
+    ('−35%', '+12%', '0%', '0%')
     >>> signed_percent(float("nan"))
     'n/a'
     """
     if not math.isfinite(value):
         return "n/a"
     text = f"{value:+.0f}%"
-    return "0%" if _unsigned_zero(text.lstrip("+")) == "0%" else text
+    return "0%" if _unsigned_zero(text.lstrip("+")) == "0%" else text.replace("-", "\u2212")
 
 
 def _endpoint(value: float) -> str:
@@ -199,16 +199,16 @@ def _endpoint(value: float) -> str:
         return "n/a"
     if value != 0 and round(value) == 0:
         digits = min(3, -math.floor(math.log10(abs(value))))
-        return f"{value:+.{digits}f}%"
+        return f"{value:+.{digits}f}%".replace("-", "\u2212")
     return signed_percent(value)
 
 
 def percent_interval(low: float, high: float) -> str:
-    """A confidence interval of changes in percent, "-47% to -12%". An endpoint is never
+    """A confidence interval of changes in percent, "−47% to −12%". An endpoint is never
     rounded onto or across zero: one that would print "0%" gets more digits.
 
     >>> percent_interval(-46.8, -0.05), percent_interval(-12.4, 30.2), percent_interval(0.4, 9)
-    ('-47% to -0.05%', '-12% to +30%', '+0.4% to +9%')
+    ('−47% to −0.05%', '−12% to +30%', '+0.4% to +9%')
     """
     return f"{_endpoint(low)} to {_endpoint(high)}"
 
