@@ -237,13 +237,13 @@ def period_change(
         blank = np.full(len(table), np.nan)
         found = CountChange(change=blank, low=blank, high=blank, p=np.ones(len(table)))
         have = int(first - floor)  # months in the data before the chosen ones
-        before = (
+        missing = (
             f"there are no months before {month_label(float(first))}"
             if have <= 0
             else f"there {'is' if have == 1 else 'are'} only {have} month"
             f"{'' if have == 1 else 's'} before {month_label(float(first))}, not {n},"
         )
-        note = f"the data start in {month_label(float(floor))}: {before} to compare with"
+        note = f"the data start in {month_label(float(floor))}: {missing} to compare with"
     table["change"], table["low"], table["high"], table["p"] = (
         found.change,
         found.low,
