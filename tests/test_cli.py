@@ -1087,3 +1087,26 @@ def test_hotspots_partly_covered_are_named_and_the_sheets_say_why_none_print(
         assert f"{h} ({c:.0%} inside)" in err
     sheets = (again / "outreach.html").read_text()
     assert "Every hotspot has some of its incidents inside a patrol area" in sheets
+
+
+def test_month_and_time_messages_name_the_commands_own_flags_once(
+    street_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """evaluate-pilot's months in reverse: "--start" once (it printed "----start");
+    evaluate-map's fit months in reverse: its --fit-from/--fit-to (it said "start"/"end");
+    fetch's --timeout 0: a time in seconds (it said "a distance in metres")."""
+    out = str(tmp_path / "o")
+    target = str(tmp_path / "t.geojson")
+    code, _, err = _run(capsys, "evaluate-pilot", str(street_folder), "--target", target,
+                        "--start", "2024-05", "--end", "2024-02", "--out", out)  # fmt: skip
+    assert code == 2
+    _assert_one_line_error(err, "--start 2024-05 is after --end 2024-02")
+    assert "----" not in err
+    code, _, err = _run(capsys, "evaluate-map", str(street_folder), "--fit-from", "2024-04",
+                        "--fit-to", "2024-01", "--test-from", "2024-05", "--test-to",
+                        "2024-06", "--out", out)  # fmt: skip
+    assert code == 2
+    _assert_one_line_error(err, "--fit-from 2024-04 is after --fit-to 2024-01")
+    code, _, err = _run(capsys, "fetch", "wards", "--timeout", "0")
+    assert code == 2
+    assert "a positive time in seconds" in err and "metres" not in err

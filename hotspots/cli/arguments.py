@@ -104,7 +104,7 @@ def in_command_words(text: str, args: argparse.Namespace) -> str:
     for name in ("start", "end"):  # "start (2018-04)", "and end 2020-05": the month's flag
         if getattr(args, name, None) is not None:
             flag = _month_flag(args, name)
-            text = re.sub(rf"\b{name} \(?(\d{{4}}-\d{{2}})\)?", rf"{flag} \1", text)
+            text = re.sub(rf"(?<!-)\b{name} \(?(\d{{4}}-\d{{2}})\)?", rf"{flag} \1", text)
     for phrase, words in _PHRASES:
         text = text.replace(phrase, words)
     for name, (flag, dest, _) in FLAGS.items():
@@ -136,8 +136,9 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}{hint}\n")
 
 
-def positive_float(name: str, example: str, *, zero: bool = False) -> Any:
-    """An argument type for a distance in metres: > 0 (or >= 0 with ``zero``), finite.
+def positive_float(name: str, example: str, *, zero: bool = False, unit: str = "metres") -> Any:
+    """An argument type for a distance in metres (or another ``unit``, e.g. "seconds"): > 0
+    (or >= 0 with ``zero``), finite.
 
     >>> positive_float("--eps", "--eps 150")("150")
     150.0
@@ -152,10 +153,11 @@ def positive_float(name: str, example: str, *, zero: bool = False) -> Any:
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"{text!r} is not a number; give {name} in metres, e.g. {example}"
+                f"{text!r} is not a number; give {name} in {unit}, e.g. {example}"
             ) from None
         if not ((value > 0 or (zero and value == 0)) and value < float("inf")):
-            what = "a distance in metres, 0 or more" if zero else "a positive distance in metres"
+            kind = "a distance" if unit == "metres" else "a time"
+            what = f"{kind} in {unit}, 0 or more" if zero else f"a positive {kind[2:]} in {unit}"
             raise argparse.ArgumentTypeError(f"{text!r} must be {what}, e.g. {example}")
         return value
 

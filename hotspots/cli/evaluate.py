@@ -221,9 +221,8 @@ def _period(incidents: Any, start: str, end: str, types: Any, flags: str) -> Any
     except ParameterError as exc:
         if exc.argument not in ("start", "end"):
             raise
-        text = re.sub(
-            r"^start (\S+) and end (\S+)", rf"{flags}-from \1 and {flags}-to \2", str(exc)
-        )
+        text = re.sub(r"\bstart (\d{4}-\d{2})", rf"{flags}-from \1", str(exc))
+        text = re.sub(r"\bend (\d{4}-\d{2})", rf"{flags}-to \1", text)
         raise ParameterError(text) from exc
 
 

@@ -72,14 +72,14 @@ def _time_arguments(p: argparse.ArgumentParser) -> None:
 
     p.add_argument(
         "--timeout",
-        type=positive_float("--timeout", "--timeout 60"),
+        type=positive_float("--timeout", "--timeout 60", unit="seconds"),
         default=FETCH_TIMEOUT,
         metavar="SECONDS",
         help=f"longest one request may take, to its last byte (default {FETCH_TIMEOUT:g})",
     )
     p.add_argument(
         "--deadline",
-        type=positive_float("--deadline", "--deadline 3600"),
+        type=positive_float("--deadline", "--deadline 3600", unit="seconds"),
         default=FETCH_DEADLINE,
         metavar="SECONDS",
         help="longest the whole download may take, waits and retries included (default "
