@@ -635,3 +635,23 @@ def test_an_unreadable_boundary_file_is_said_plainly(
         text = str(info.value)
         assert text.startswith(f"{name}: ") and said in text
         assert str(tmp_path) not in text and "<DRIVER>" not in text and "\n" not in text
+
+
+def test_wards_over_the_incidents_box_holding_none_are_refused(tmp_path: Path) -> None:
+    """A ward layer over the incidents' box but holding none of them (a corner of it, as
+    another borough's wards reach a City's stray points) is the wrong area: one line."""
+    x0, y0 = 530_000.0, 180_000.0
+    inc = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(x0 + 10 * np.arange(50.0), y0 + 10 * np.arange(50.0)),
+        crs=27700,
+    )
+    corner = box(x0 + 300, y0 - 500, x0 + 2000, y0 + 100)  # below the diagonal of incidents
+    path = tmp_path / "corner.geojson"
+    gpd.GeoDataFrame({"name": ["Corner"]}, geometry=[corner], crs=27700).to_file(path)
+    with pytest.raises(InputFileError, match=r"corner\.geojson: the wards hold none of the"):
+        load_wards(path, incidents=inc)
+    more = pd.concat(
+        [inc, gpd.GeoDataFrame(geometry=[Point(x0 + 1000, y0)], crs=27700)], ignore_index=True
+    )
+    frame, _ = load_wards(path, incidents=gpd.GeoDataFrame(more, crs=27700))  # one inside
+    assert len(frame) == 1
