@@ -347,7 +347,7 @@ def make_map(
     *,
     assets: Literal["inline", "static"] = "inline",
     static_url: str = "/app/static/vendor",
-    tiles: str | None = "OpenStreetMap",
+    tiles: str | None = None,
     attribution: str | None = None,
     title: str | None = None,
     synthetic: bool = False,
@@ -375,7 +375,8 @@ def make_map(
         static serving, from the server root (relative ``app/static/vendor`` fails inside
         ``st_folium``'s iframe).
     tiles
-        ``None`` for no base map (offline: light background), a folium tile name such as
+        ``None`` (the default) for no base map (offline: light background, nothing asked of
+        any server, as the command line and ``write_analysis``), a folium tile name such as
         ``"OpenStreetMap"``, or a URL template (``https://tiles.example/{z}/{x}/{y}.png``) for an
         organisation's own tile server, checked by :func:`hotspots.basemap.check_tiles`.
     attribution

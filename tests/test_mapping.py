@@ -498,3 +498,12 @@ def test_a_map_base_reused_for_other_wards_draws_the_same_map() -> None:
     assert page(reused) == page(plain)
     other = map_base(inc, None, reuse=plain)  # the wards' part dropped with the wards
     assert other.ward_frame is None and other.ward_labels == [] and other.streets is plain.streets
+
+
+def test_a_map_asks_nothing_of_any_tile_server_unless_told(snapped: gpd.GeoDataFrame) -> None:
+    """make_map's default is no base map, as the command line's: a notebook's map.html
+    sends no request (it fetched OpenStreetMap's tiles by default)."""
+    page = render(make_map(hotspots_frame(3), snapped, assets="static"))
+    assert "openstreetmap" not in page.lower() and "L.tileLayer" not in page
+    told = render(make_map(hotspots_frame(3), snapped, assets="static", tiles="OpenStreetMap"))
+    assert "tile.openstreetmap.org" in told
