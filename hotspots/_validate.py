@@ -96,7 +96,7 @@ def check_incidents(
     ...
     hotspots.errors.InputError: incidents must be in a projected CRS in metres (e.g. EPSG:27700) \
 but is in longitude/latitude (EPSG:4326); read them with read_incidents() or reproject them \
-with hotspots.to_metres().
+with hotspots.crs.to_metres().
     """
     import geopandas as gpd
 
@@ -110,7 +110,7 @@ with hotspots.to_metres().
     if problem is not None:
         raise InputError(
             f"{name} must be in a projected CRS in metres (e.g. EPSG:27700) but {problem}; "
-            f"{_READ_INCIDENTS} or reproject them with hotspots.to_metres()."
+            f"{_READ_INCIDENTS} or reproject them with hotspots.crs.to_metres()."
         )
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -205,7 +205,7 @@ def check_layer(
     if problem is not None:
         raise InputError(
             f"{name} must be in a projected CRS in metres (e.g. EPSG:27700) but {problem}; "
-            "reproject it with hotspots.to_metres()."
+            "reproject it with hotspots.crs.to_metres()."
         )
     if crs is not None and frame.crs != crs:
         return frame.to_crs(crs)

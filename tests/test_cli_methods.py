@@ -148,6 +148,11 @@ def test_kde_files_equal_the_library(
         "--cell-size", "50", "--bandwidth", "200", "--area-share", "0.02", "--out", str(out),
     )  # fmt: skip
     assert code == 0, err
+    # the files --help says it writes, each of them
+    assert main(["kde", "--help"]) == 0
+    said = capsys.readouterr().out.split("writes", 1)[1]
+    written = sorted(p.name for p in out.iterdir())
+    assert len(written) == 6 and all(name in said for name in written), (written, said)
     cells = pd.read_csv(out / "kde_cells.csv")
     incidents, study = _library(incidents_csv, square)
     expected = kde(incidents, study_area=study, cell_size=50, bandwidth=200)

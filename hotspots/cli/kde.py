@@ -19,7 +19,8 @@ def add_parser(sub: Any) -> None:
         description="Kernel density (quartic kernel) of the incidents on a grid over the study "
         "area; writes every cell's density, the banded densest areas and the top cells.",
         epilog="example:\n  hotspots kde crimes.zip --wards wards.gpkg --out kde/\n\nwrites "
-        "kde_cells.csv, kde_bands.geojson, kde_top_cells.geojson, summary.json",
+        "kde_cells.csv, kde_bands.geojson, kde_bands.csv, kde_top_cells.geojson,\n  "
+        "kde_top_cells.csv, summary.json",
         formatter_class=RAW,
     )
     method_arguments(k, cells=False)

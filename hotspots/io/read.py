@@ -204,8 +204,8 @@ def read_incidents(
     -------
     (incidents, report)
         The Incidents frame (columns ``hotspots.columns.INCIDENT_COLUMNS`` then extra source
-        columns; ``month`` and ``date`` are datetime64[ns], text columns are ``str`` with
-        ``""`` for missing, ``weight`` is 1.0) and the :class:`LoadReport`.
+        columns; ``month`` and ``date`` are datetime64[ns], text columns are categories of
+        ``str`` with ``""`` for missing, ``weight`` is 1.0) and the :class:`LoadReport`.
 
     Raises
     ------
