@@ -332,15 +332,17 @@ def briefing_html(
     Parameters
     ----------
     hotspots
-        The Hotspots frame, best after :func:`hotspots.overlay_hotspots` (may be empty).
+        The Hotspots frame (``Analysis.hotspots``: its wards filled in by
+        :func:`hotspots.overlay.overlay_hotspots`; may be empty).
     incidents
         The incidents analysed (only their number, months and crime types are used).
     wards, patrol_areas
         Reference layers drawn on the map, or None.
     ward_table
-        ``hotspots.ward_table(...).table``, or None to leave the ward table out.
+        ``Analysis.ward_table`` (:func:`hotspots.overlay.ward_table`'s ``.table``), or None
+        to leave the ward table out.
     incidents_outside
-        ``hotspots.ward_table(...).incidents_outside``: the incidents in no ward (None: 0).
+        ``Analysis.incidents_outside_wards``: the incidents in no ward (None: 0).
     period
         First and last month analysed, ``("YYYY-MM", "YYYY-MM")``.
     title

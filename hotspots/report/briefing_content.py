@@ -211,13 +211,15 @@ def briefing_content(
     Parameters
     ----------
     hotspots
-        The Hotspots frame, best after :func:`hotspots.overlay_hotspots` (may be empty).
+        The Hotspots frame (``Analysis.hotspots``: its wards filled in by
+        :func:`hotspots.overlay.overlay_hotspots`; may be empty).
     incidents
         The incidents analysed (their number, months and crime types are used).
     period
         First and last month analysed, ``("YYYY-MM", "YYYY-MM")``.
     ward_table, incidents_outside
-        ``hotspots.ward_table(...).table`` and ``.incidents_outside``, or None.
+        ``Analysis.ward_table`` and ``Analysis.incidents_outside_wards``
+        (:func:`hotspots.overlay.ward_table`), or None.
     crime_types
         The crime types chosen (None: those of the incidents).
     ward_names

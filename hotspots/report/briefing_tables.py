@@ -214,9 +214,9 @@ def suppressed_table(
     Parameters
     ----------
     hotspots
-        The Hotspots frame (``find_hotspots(...).hotspots``, best after
-        :func:`hotspots.overlay_hotspots` so that ``wards`` is filled). Needs ``hotspot_id``
-        and ``incidents``; other columns missing show as "–". Not modified.
+        The Hotspots frame (``Analysis.hotspots``, whose ``wards``
+        :func:`hotspots.overlay.overlay_hotspots` has filled in). Needs ``hotspot_id`` and
+        ``incidents``; other columns missing show as "–". Not modified.
     threshold
         Counts from 1 to ``threshold - 1`` are shown as "fewer than <threshold>".
     top_n
@@ -321,13 +321,14 @@ def suppressed_ward_table(
     Parameters
     ----------
     ward_table
-        :func:`hotspots.ward_table` output (``ward_name`` or ``ward_code``, ``incidents``;
+        ``Analysis.ward_table`` (:func:`hotspots.overlay.ward_table`'s ``.table``:
+        ``ward_name`` or ``ward_code``, ``incidents``;
         ``incidents_per_1000``, ``hotspots``, ``hotspot_incidents`` and ``share_in_hotspots``
         used when present). Not modified.
     threshold
         Counts from 1 to ``threshold - 1`` are shown as "fewer than <threshold>".
     incidents_outside
-        The incidents in no ward (``ward_table(...).attrs["incidents_outside"]``): with the
+        The incidents in no ward (``Analysis.incidents_outside_wards``): with the
         wards' counts they add up to the incidents analysed printed on the page. None is
         taken as 0.
     hotspot_wards
@@ -373,7 +374,7 @@ def suppressed_ward_table(
     >>> suppressed_ward_table(wt).table["Incidents"].tolist()
     ['fewer than 5', 'fewer than 5', 'withheld', '400']
     """
-    fix = "pass hotspots.ward_table(incidents, wards, ...)"
+    fix = "pass Analysis.ward_table (hotspots.overlay.ward_table(...).table)"
     frame = check_frame(ward_table, "ward_table", ["incidents"], fix)
     if "ward_name" not in frame.columns and "ward_code" not in frame.columns:
         raise ParameterError(f"ward_table: no 'ward_name' or 'ward_code' column; {fix}.")

@@ -250,7 +250,8 @@ def outreach_sheet_html(
     Parameters
     ----------
     hotspots
-        The Hotspots frame (after :func:`hotspots.overlay_hotspots` for its wards).
+        The Hotspots frame (``Analysis.hotspots``: its wards filled in by
+        :func:`hotspots.overlay.overlay_hotspots`).
     incidents
         The incidents analysed (``location``), in the metre CRS of ``hotspots``.
     hotspot_ids
