@@ -148,12 +148,21 @@ def _check_parameters(
 ) -> None:
     check_incidents(incidents)
     if method not in METHODS:
-        raise ParameterError(f"method {method!r} is not known; use one of: {', '.join(METHODS)}.")
-    if eps is not None and not (np.isfinite(eps) and eps > 0):
-        raise ParameterError(f"eps must be a positive distance in metres, not {eps!r}.")
+        raise ParameterError(
+            f"method {method!r} is not known; use one of: {', '.join(METHODS)}.", argument="method"
+        )
+    if eps is not None and (
+        isinstance(eps, bool)
+        or not isinstance(eps, int | float | np.integer | np.floating)
+        or not (np.isfinite(eps) and eps > 0)
+    ):
+        raise ParameterError(
+            f"eps must be a positive distance in metres (a number), not {eps!r}.", argument="eps"
+        )
     if min_samples is not None and (int(min_samples) != min_samples or min_samples < 1):
         raise ParameterError(
-            f"min_samples must be a whole number of at least 1, not {min_samples!r}."
+            f"min_samples must be a whole number of at least 1, not {min_samples!r}.",
+            argument="min_samples",
         )
 
 

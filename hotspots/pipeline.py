@@ -317,7 +317,7 @@ def analyse(
     run_backtest: bool = True,
     tune: bool = True,
     prepared: Prepared | None = None,
-    suggested: Mapping[str, Suggestion] | None = None,
+    suggested: Mapping[str, Suggestion] | Suggested | None = None,
 ) -> Analysis:
     """Find, rank and overlay hotspots: the whole analysis of the product in one call.
 
@@ -348,9 +348,10 @@ def analyse(
         The study area and place names :func:`hotspots.prepared.prepare` worked out of these
         incidents with these wards and boundary (worked out here when None).
     suggested
-        :func:`suggest`'s settings for these incidents, to use for those not given rather
-        than suggesting again (the dashboard: with wards of several boroughs each borough's
-        ``min_samples`` then follows its own incidents, as on the command line).
+        :func:`suggest`'s result (or its ``settings``) for these incidents, to use for those
+        not given rather than suggesting again (the dashboard: with wards of several boroughs
+        each borough's ``min_samples`` then follows its own incidents, as on the command
+        line).
 
     Returns
     -------
@@ -358,6 +359,8 @@ def analyse(
     """
     if population is not None and wards is None:
         raise ParameterError("population needs wards (the population is per ward); give wards.")
+    if isinstance(suggested, Suggested):  # what suggest() returns: its settings
+        suggested = suggested.settings
     if prepared is not None:
         prepared.check(incidents)
     else:

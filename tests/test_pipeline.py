@@ -149,6 +149,22 @@ def test_suggest_is_what_analyse_uses(incidents, wards) -> None:  # type: ignore
     assert a.suggestions["min_samples"].reason == suggested.settings["min_samples"].reason
     curve = suggested.spacing
     assert 0 < len(curve) <= SPACING_POINTS and (curve[1:] >= curve[:-1]).all()
+    # suggest()'s result itself is taken, as its settings are (it raised a TypeError)
+    given = analyse(incidents, wards=wards, suggested=suggested, run_backtest=False)
+    assert (given.found.eps_m, given.found.min_samples) == (a.found.eps_m, a.found.min_samples)
+
+
+def test_analyse_names_a_bad_argument(incidents) -> None:  # type: ignore[no-untyped-def]
+    """A number given as text, a method not known: one line naming the argument (eps="100"
+    raised numpy's TypeError)."""
+    for kwargs, argument in (
+        ({"eps": "100"}, "eps"),
+        ({"min_samples": "5"}, "min_samples"),
+        ({"method": "bogus"}, "method"),
+    ):
+        with pytest.raises(ParameterError) as info:
+            analyse(incidents, run_backtest=False, **kwargs)
+        assert info.value.argument == argument and argument in str(info.value)
 
 
 def test_select_wards(incidents, wards) -> None:  # type: ignore[no-untyped-def]
