@@ -136,9 +136,10 @@ class HotspotResult:
 
 
 def _n_months(incidents: gpd.GeoDataFrame) -> int:
+    """Months the incidents span, first to last (0 when none has a month)."""
     months = pd.to_datetime(incidents["month"]).dropna()
     if months.empty:
-        return 1
+        return 0
     first, last = months.min(), months.max()
     return int((last.year - first.year) * 12 + last.month - first.month + 1)
 

@@ -372,7 +372,10 @@ def test_hdbscan_arguments_are_validated(kwargs: dict[str, object], argument: st
 
 def test_suggestion_arguments_are_validated() -> None:
     with pytest.raises(ParameterError, match="n_months"):
-        suggest_min_samples(100, n_months=0, area_km2=3.0)
+        suggest_min_samples(100, n_months=-1, area_km2=3.0)
+    # no months at all (no month column): said so, not "over 1 month"
+    none = suggest_min_samples(100, n_months=0, area_km2=3.0)
+    assert "(no months given)" in none.reason and "month " not in none.reason.split(";")[0]
     with pytest.raises(ParameterError, match="area_km2"):
         suggest_min_samples(100, n_months=1, area_km2=-1.0)
     with pytest.raises(ParameterError, match="n_incidents"):

@@ -103,7 +103,7 @@ def suggest_min_samples(
     n_incidents
         Incidents (or total weight) analysed.
     n_months
-        Months the incidents span.
+        Months the incidents span (0: none has a month; no rule of months then).
     area_km2
         Study area in square kilometres (e.g. the wards or the incidents' extent); an
         area of 0 (all incidents on one spot or one line) counts as one disc.
@@ -169,7 +169,7 @@ def suggest_min_samples_each(
     n = float(n_incidents)
     if not math.isfinite(n) or n < 0:
         raise ParameterError(f"n_incidents must be 0 or more, got {n_incidents!r}.")
-    months = check_int(n_months, "n_months", minimum=1)
+    months = check_int(n_months, "n_months", minimum=0)
     if isinstance(area_km2, bool) or not isinstance(area_km2, numbers.Real):
         raise ParameterError(f"area_km2 must be a number of km², got {area_km2!r}.")
     area = float(area_km2)
@@ -224,8 +224,9 @@ def _suggestion(
         why = f"at least one incident a month over the {months} months analysed"
     else:
         why = f"the floor of {MIN_SAMPLES_FLOOR} incidents"
+    span = f"over {months} month{'s' if months != 1 else ''}" if months else "(no months given)"
     reason = (
-        f"{n:,.0f} {unit} over {months} month{'s' if months != 1 else ''} in "
+        f"{n:,.0f} {unit} {span} in "
         f"{area:,.1f} km²; a hotspot core needs {value:,} {unit} within {eps:g} m ({why})."
     )
     log.info("suggested min_samples=%d: %s", value, reason)
