@@ -1289,7 +1289,8 @@ Generated, byte-identically on every run, by
 (mild seasonality), all 14 crime types.
 - Anti-social behaviour rows have an empty Crime ID and outcome, as published; other Crime IDs \
 are 64 hex characters (sha256 of the seed and a counter), unique.
-- {figures["map_points"]:,} anonymous map points ("On or near ...") on {figures["streets"]:,} \
+- {figures["map_points"]:,} anonymous map points ("On or near ...", \
+{figures["map_points_used"]:,} of them with incidents) on {figures["streets"]:,} \
 invented streets and {figures["place_types"]} police.uk place types ("Supermarket", \
 "Parking Area", ...); {figures["lsoas"]} synthetic LSOAs (lattice cells) in \
 {figures["wards"]} wards.
