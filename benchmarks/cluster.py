@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
     print(
         "\nskip: sklearn on raw rows above --raw-max (memory grows with the neighbourhoods; "
-        "5.8 GB at 300k, out of 20 GB at 1M per DESIGN.md)"
+        "5.8 GB at 300k, out of 20 GB at 1M by the shared design notes' estimate)"
     )
     if hdb_rows:
         print("\nhdbscan_labels(min_cluster_size=100, min_samples=30):")

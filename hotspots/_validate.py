@@ -378,10 +378,14 @@ def check_positive_float(value: Any, name: str) -> float:
     150.0
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ParameterError(f"{name} must be a number, got {value!r}; give e.g. {name}=150.")
+        raise ParameterError(
+            f"{name} must be a number, got {value!r}; give e.g. {name}=150.", argument=name
+        )
     v = float(value)
     if not math.isfinite(v) or v <= 0:
-        raise ParameterError(f"{name} must be a positive finite number, got {value!r}.")
+        raise ParameterError(
+            f"{name} must be a positive finite number, got {value!r}.", argument=name
+        )
     return v
 
 

@@ -1,4 +1,4 @@
-"""Column names of the frames passed between modules (the contracts of DESIGN.md)."""
+"""Column names of the frames passed between modules (the contracts of docs/design.md)."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ._points import incident_xy
 from ._threads import in_order, workers
-from ._validate import check_incidents
+from ._validate import check_incidents, check_positive_float
 from .backtest import MapPoints
 from .cluster import (
     BUSIER_THAN,
@@ -62,7 +62,7 @@ class HotspotResult:
     Attributes
     ----------
     hotspots
-        The Hotspots frame (DESIGN.md contract), ranked, ids H01, H02, ...
+        The Hotspots frame (the contract of docs/design.md), ranked, ids H01, H02, ...
     hotspot_ids
         For each incident (same index as the input frame) its hotspot id, "" for noise.
     is_core
@@ -152,14 +152,8 @@ def _check_parameters(
         raise ParameterError(
             f"method {method!r} is not known; use one of: {', '.join(METHODS)}.", argument="method"
         )
-    if eps is not None and (
-        isinstance(eps, bool)
-        or not isinstance(eps, int | float | np.integer | np.floating)
-        or not (np.isfinite(eps) and eps > 0)
-    ):
-        raise ParameterError(
-            f"eps must be a positive distance in metres (a number), not {eps!r}.", argument="eps"
-        )
+    if eps is not None:
+        check_positive_float(eps, "eps")  # a distance in metres
     if min_samples is not None and (int(min_samples) != min_samples or min_samples < 1):
         raise ParameterError(
             f"min_samples must be a whole number of at least 1, not {min_samples!r}.",

@@ -189,7 +189,7 @@ class Analysis:
         return {"from": first.strftime("%Y-%m"), "to": last.strftime("%Y-%m")}
 
     def summary(self, report: Any = None, *, files: Mapping[str, str] | None = None) -> dict:
-        """The ``summary.json`` contract (DESIGN.md), plus notes, layers and harm.
+        """The ``summary.json`` contract (docs/design.md), plus notes, layers and harm.
 
         Parameters
         ----------

@@ -89,8 +89,8 @@ def hdbscan_labels(
     It is not ``fast_hdbscan.HDBSCAN().fit(unique_xy, sample_weight=counts)`` either: in
     fast_hdbscan 0.3 the weighted core distances are computed from distances but then used
     as squared distances (a 120 m core distance enters as its square root, 11 m), so
-    density hardly matters there: DESIGN.md measured 2% noise against 43% for the raw
-    points.
+    density hardly matters there: measured when this was chosen, 2% noise against 43% for
+    the raw points.
 
     **How.** On the unique map points: weighted core distances from a k-d tree; the exact
     minimum spanning tree of the mutual-reachability graph from a candidate edge set that
