@@ -236,7 +236,7 @@ def test_pilot_on_the_demo_corridor_finds_the_planted_fall(evaluate: AppTest) ->
     assert "lower" in text and "95% confidence interval" in text
     counts = table_with(evaluate, "zone", "before", "during", "after")
     assert list(counts["zone"]) == ["target", "buffer", "control"]
-    assert metric(evaluate, "Change beyond the control").startswith("-")
+    assert metric(evaluate, "Change beyond the control").startswith("−")
     assert any(m.label == "WDQ" for m in evaluate.metric)
     labels = [b.label for b in evaluate.get("download_button")]
     assert "pilot.json" in labels and "Monthly counts (CSV)" in labels

@@ -23,6 +23,7 @@ PAI_HELP = (
 )
 
 _COUNT, _SHARE, _AREA, _DENSITY, _ONE, _DEGREES = "count", "share", "area", "dens", "one", "deg"
+_PCT, _P = "pct", "p"  # a change already in percent (+73.7 -> "+74%"), a p-value
 
 #: column -> (label in words, kind of number or None for text, help or None)
 COLUMN_WORDS: dict[str, tuple[str, str | None, str | None]] = {
@@ -68,8 +69,17 @@ COLUMN_WORDS: dict[str, tuple[str, str | None, str | None]] = {
     "band": ("Band", None, None),
     "cells": ("Cells", _COUNT, None),
     "pattern": ("Pattern", None, None),
-    "before": ("Before", None, None),
-    "after": ("After", None, None),
+    "before": ("Before", _ONE, None),
+    "after": ("After", _ONE, None),
+    "change": ("Change", _ONE, "After less before."),
+    "pct_change": ("Change (%)", _PCT, None),
+    "before_per_month": ("Before, a month", _ONE, None),
+    "after_per_month": ("After, a month", _ONE, None),
+    "rate_change_pct": ("Change of the monthly rate", _PCT, None),
+    "change_low_pct": ("95% interval, low", _PCT, None),
+    "change_high_pct": ("95% interval, high", _PCT, None),
+    "change_p": ("p-value", _P, None),
+    "change_words": ("In words", None, None),
     "zone": ("Area", None, None),
     "weight": ("Weight", _ONE, None),
     "cell_id": ("Cell", None, None),
@@ -88,6 +98,8 @@ _FORMATS = {
     _DENSITY: "localized",  # rounded to whole numbers first
     _ONE: "%.1f",
     _DEGREES: "%.5f",
+    _PCT: "%+.0f%%",
+    _P: "%.3f",
 }
 
 
