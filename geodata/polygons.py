@@ -27,7 +27,7 @@ from shapely.geometry import box
 
 from hotspots._files import check_readable, walk_files
 from hotspots._text import first_line, list_some
-from hotspots.archive import check_zip, hidden_member
+from hotspots.archive import HEAD_BYTES, check_contents, check_zip, hidden_member
 from hotspots.crs import BNG_BOUNDS, parse_crs
 from hotspots.errors import InputFileError, ParameterError
 
@@ -112,13 +112,23 @@ def _dataset(path: Path, layer: str | None, what: str) -> tuple[str, str, str, b
         member = _pick(members, layer, display, what)
         kind = _VECTOR_EXT[PurePosixPath(member).suffix.lower()]
         _check_driver(kind, f"{display}!{member}")
+        with zipfile.ZipFile(path) as zf, zf.open(member) as f:  # GDAL reads by contents
+            check_contents(f.read(HEAD_BYTES), _content_kind(member), f"{display}!{member}")
         target = f"/vsizip/{path.resolve().as_posix()}/{member}"
         return target, f"{display}!{member}", kind, len(members) > 1
     kind_or_none = _VECTOR_EXT.get(suffix)
     if kind_or_none is None:
         raise InputFileError(f"{display}: not a boundary file; give the {what} as {_ACCEPTED}.")
     _check_driver(kind_or_none, display, kmz=suffix == ".kmz")
+    with open(path, "rb") as f:  # GDAL reads by contents: only a file of its kind is opened
+        check_contents(f.read(HEAD_BYTES), _content_kind(path.name), display)
     return str(path), display, kind_or_none, False
+
+
+def _content_kind(name: str) -> str:
+    """The kind :func:`hotspots.archive.check_contents` checks a boundary file's start for."""
+    suffix = PurePosixPath(name).suffix.lower()
+    return {".kmz": "kmz", ".json": "json"}.get(suffix, _VECTOR_EXT.get(suffix, ""))
 
 
 def _check_driver(kind: str, display: str, *, kmz: bool = False) -> None:

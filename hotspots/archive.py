@@ -12,12 +12,26 @@ import zipfile
 
 from .errors import InputFileError
 
-__all__ = ["MAX_ARCHIVE_BYTES", "MAX_ARCHIVE_RATIO", "check_zip", "hidden_member", "unsafe_member"]
+__all__ = [
+    "HEAD_BYTES",
+    "MAX_ARCHIVE_BYTES",
+    "MAX_ARCHIVE_MEMBERS",
+    "MAX_ARCHIVE_RATIO",
+    "check_contents",
+    "check_zip",
+    "hidden_member",
+    "unsafe_member",
+]
 
 #: Largest total uncompressed size accepted (bytes).
 MAX_ARCHIVE_BYTES = 2_000_000_000
 #: Largest compression ratio accepted (a zip bomb compresses zeros 1,000 to 1 or more).
 MAX_ARCHIVE_RATIO = 100.0
+#: Most members accepted in one archive (data.police.uk's whole archive, every force since
+#: 2010, holds about 20,000; 200,000 one-row files would take hours to read).
+MAX_ARCHIVE_MEMBERS = 25_000
+#: Bytes of a file's start :func:`check_contents` reads.
+HEAD_BYTES = 4096
 # Ratios are judged only from this size up: a small text file can compress very well.
 _RATIO_MIN_BYTES = 1_000_000
 
@@ -74,6 +88,11 @@ def check_zip(
         One line naming the archive, the member and the fix.
     """
     infos = zf.infolist()
+    if len(infos) > MAX_ARCHIVE_MEMBERS:
+        raise InputFileError(
+            f"{display}: refused: it holds {len(infos):,} files, more than the limit of "
+            f"{MAX_ARCHIVE_MEMBERS:,}; give fewer files at a time (e.g. a year's download)."
+        )
     for info in infos:
         if unsafe_member(info.filename):
             raise InputFileError(
@@ -102,3 +121,53 @@ def check_zip(
                 f"{display}: refused: it is compressed {max(ratios):,.0f} to 1, more than "
                 f"{max_ratio:g} to 1, which marks a zip bomb; use an archive from a trusted source."
             )
+
+
+# What a file of each kind begins with. GDAL chooses its reader from a file's contents, not its
+# name: a ".geojson" holding GDAL's virtual-layer XML would read other files on the server and
+# fetch web addresses. So a file is opened only when it begins as its kind does.
+_SQLITE = b"SQLite format 3\x00"
+_BEGINS = {
+    "gpkg": (_SQLITE,),
+    "geopackage": (_SQLITE,),
+    "shp": (b"\x00\x00\x27\x0a",),
+    "shapefile": (b"\x00\x00\x27\x0a",),
+    "parquet": (b"PAR1",),
+    "kmz": (b"PK\x03\x04",),
+}
+_NAMES = {"geojson": "GeoJSON", "json": "JSON", "gpkg": "GeoPackage", "geopackage": "GeoPackage"}
+_NAMES |= {"shp": "Shapefile", "shapefile": "Shapefile", "parquet": "Parquet", "kml": "KML"}
+_NAMES |= {"kmz": "KMZ"}
+
+
+def check_contents(head: bytes, kind: str, display: str) -> None:
+    """Refuse a file whose first bytes (``head``, :data:`HEAD_BYTES` of them) are not those of
+    its ``kind`` ("geojson", "json", "gpkg", "shp", "parquet", "kml", "kmz"; as the readers
+    name them, any case): JSON begins with ``{`` or ``[``, KML is XML whose root is ``kml``,
+    the others have their format's signature.
+
+    >>> check_contents(b' {"type": "FeatureCollection"', "GeoJSON", "a.geojson")
+    >>> check_contents(b"<OGRVRTDataSource>", "geojson", "a.geojson")
+    Traceback (most recent call last):
+    ...
+    hotspots.errors.InputFileError: a.geojson: its contents are not GeoJSON, whatever its name \
+says; give the file itself.
+    """
+    if not head:
+        raise InputFileError(f"{display}: the file is empty (0 bytes); give the file itself.")
+    key = kind.lower()
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if key in ("geojson", "json"):
+        ok = text[:1] in (b"{", b"[")
+    elif key == "kml":  # XML whose first element (after declarations and comments) is kml
+        body = re.sub(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", b"", text, flags=re.S).lstrip()
+        ok = re.match(rb"<(?:\w+:)?kml[\s>/]", body) is not None
+    elif key in _BEGINS:
+        ok = head.startswith(_BEGINS[key])
+    else:
+        return
+    if not ok:
+        raise InputFileError(
+            f"{display}: its contents are not {_NAMES.get(key, kind)}, whatever its name says; "
+            "give the file itself."
+        )

@@ -276,3 +276,45 @@ def test_a_line_of_20_mb_is_refused_before_parsing(tmp_path: Path) -> None:
         f.write("a3,2024-01," + "x" * 20_000_000 + "\n")
     with pytest.raises(InputFileError, match=r"line 4 is 20,000,011 bytes long, more than 10,000"):
         read_incidents(path)
+
+
+def _vrt(secret: Path) -> bytes:
+    """GDAL's virtual-layer XML that reads ``secret`` (a CSV) as points."""
+    return (
+        "<OGRVRTDataSource><OGRVRTLayer name='x'>"
+        f"<SrcDataSource>{secret}</SrcDataSource><GeometryType>wkbPoint</GeometryType>"
+        "<GeometryField encoding='PointFromColumns' x='lon' y='lat'/>"
+        "</OGRVRTLayer></OGRVRTDataSource>"
+    ).encode()
+
+
+@pytest.mark.parametrize("name", ["in.geojson", "in.gpkg", "in.zip"])
+def test_a_file_of_gdal_virtual_layer_xml_is_refused_unread(tmp_path: Path, name: str) -> None:
+    """GDAL chooses its reader from contents: a ".geojson" or ".gpkg" (or one in a zip) of
+    virtual-layer XML would read any file on the server. Refused by its first bytes, in one
+    line, before GDAL sees it: the secret's text is in no result."""
+    from geodata import load_patrol_areas
+
+    secret = tmp_path / "secret.csv"
+    secret.write_text("lon,lat,name\n-0.1,51.5,TOPSECRET\n")
+    path = tmp_path / name
+    if name.endswith(".zip"):
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("areas.geojson", _vrt(secret))
+    else:
+        path.write_bytes(_vrt(secret))
+    for read in (read_incidents, load_patrol_areas):
+        with pytest.raises(InputFileError) as info:
+            read(path)
+        assert "contents are not" in str(info.value) and "TOPSECRET" not in str(info.value)
+
+
+def test_an_archive_of_too_many_files_is_refused_before_reading(tmp_path: Path) -> None:
+    from hotspots.archive import MAX_ARCHIVE_MEMBERS
+
+    path = tmp_path / "many.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        for i in range(MAX_ARCHIVE_MEMBERS + 1):
+            zf.writestr(f"m{i}.csv", "")
+    with pytest.raises(InputFileError, match=r"many\.zip: refused: it holds 25,001 files"):
+        read_incidents(path)

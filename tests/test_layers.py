@@ -620,7 +620,8 @@ def test_a_nan_vertex_is_named_not_blamed_on_the_crs(tmp_path: Path) -> None:
     [
         ("empty.geojson", b"", "the file is empty (0 bytes)"),
         ("junk.json", b'{"a": 1}', "not a GeoJSON, GeoPackage, Shapefile or KML file of shapes"),
-        ("junk.gpkg", b"not a database at all" * 50, "not a GeoJSON, GeoPackage"),
+        ("junk.gpkg", b"not a database at all" * 50, "its contents are not GeoPackage"),
+        ("vrt.geojson", b"<OGRVRTDataSource><OGRVRTLayer name='x'>", "not GeoJSON, whatever"),
     ],
 )
 def test_an_unreadable_boundary_file_is_said_plainly(

@@ -21,7 +21,7 @@ from typing import Any
 
 from .._files import check_readable, walk_files
 from .._text import list_some
-from ..archive import MAX_ARCHIVE_BYTES, check_zip, hidden_member
+from ..archive import HEAD_BYTES, MAX_ARCHIVE_BYTES, check_zip, hidden_member
 from ..errors import InputError, InputFileError, ParameterError
 from .report import Notes
 
@@ -130,6 +130,19 @@ class Source:
             raise InputFileError(
                 f"{self.display}: damaged inside the archive ({str(exc)[:80]}); download the "
                 "archive again."
+            ) from None
+
+    def head(self, n: int = HEAD_BYTES) -> bytes:
+        """The file's first ``n`` bytes (a zip member's, unpacked), without reading the rest."""
+        try:
+            if self.member is None:
+                with open(self.path, "rb") as f:
+                    return f.read(n)
+            with _open_zip(self.path).open(self.member) as f:
+                return f.read(n)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+            raise InputFileError(
+                f"{self.display}: cannot be read ({str(exc)[:80]}); check the file."
             ) from None
 
     def ogr_path(self) -> str:

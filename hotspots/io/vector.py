@@ -18,6 +18,7 @@ import pyproj
 import shapely
 
 from .._text import first_line, list_some
+from ..archive import HEAD_BYTES, check_contents
 from ..crs import fits_british_national_grid
 from ..errors import InputFileError
 from .generic_csv import read_generic_table
@@ -44,6 +45,8 @@ def read_vector(
     """
     kind = src.kind
     asked, layer = layer, None
+    # GDAL reads by contents: only a file that begins as its kind does is opened
+    check_contents(data[:HEAD_BYTES] if data is not None else src.head(), kind, src.display)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
