@@ -1057,3 +1057,31 @@ def test_a_city_waits_for_the_back_test_to_be_asked_for(
     _run(at)
     sentence = " ".join(m.value for m in at.markdown)
     assert "back-tests (the latest fitted on 2024-02.." in sentence
+
+
+def test_text_from_the_data_forms_no_link_or_image_on_the_pages(fresh: AppTest) -> None:
+    """Streets and crime types holding Markdown (an image from a web address, a link) and a
+    bare address: on Plan deployments and Place outreach no text forms an image or link
+    (it loaded an outside image and showed a working link), and the words still show."""
+    rows = make_street_rows()
+    loc, cat = STREET_HEADER.index("Location"), STREET_HEADER.index("Crime type")
+    for row in rows:
+        row[loc] = "On or near ![x](http://127.0.0.1:9/s.png) www.evil.example Road"
+        row[cat] = "[Sign in](http://127.0.0.1:9/login)"
+    widget(fresh.radio, "Incidents").set_value("Upload files")  # type: ignore[attr-defined]
+    _run(fresh)
+    fresh.sidebar.get("file_uploader")[0].set_value(
+        ("2024-x-street.csv", street_csv(rows), "text/csv")
+    )
+    _run(fresh)
+    linked = re.compile(r"(?<!\\)\[[^\]]*(?<!\\)\]\(|www\.evil|<http")
+    for page in ("plan", "outreach"):
+        shown = on_page(fresh, page)
+        texts = [
+            e.value
+            for kind in ("markdown", "caption", "error", "warning")
+            for e in getattr(shown, kind)
+        ]
+        said = [t for t in texts if isinstance(t, str) and ("evil" in t or "Sign in" in t)]
+        assert said or page == "outreach", page  # the data's words are on the plan ...
+        assert not [t for t in said if linked.search(t)], said  # ... but form no link

@@ -42,7 +42,7 @@ from hotspots.significance import CLASSES, LEFT_OUT
 from hotspots.web import CELL_LAYER_BYTES, MAP_PAGE_BYTES, WEB_MAX_BYTES
 
 from .harm_table import Weights, harm_key, harm_table
-from .helpers import STATIC_URL
+from .helpers import STATIC_URL, no_links
 from .tables import show_table
 
 METHODS = ["DBSCAN / HDBSCAN footprints", "KDE", "Gi*", "Change"]
@@ -243,7 +243,7 @@ def _show(
     try:
         m, drawn = cells_map(frame, colour, tips, ward_frame)
     except (InputError, ValueError) as exc:
-        st.error(str(exc))
+        st.error(no_links(str(exc)))
         return
     if drawn < len(frame):
         st.caption(
@@ -284,12 +284,12 @@ def analysis_tab(
         else:
             _change_view(akey, weights, chosen, wards, data_months)
     except InputError as exc:
-        st.error(str(exc))
+        st.error(no_links(str(exc)))
 
 
 def _notes(notes: list[str]) -> None:
     for note in notes:
-        st.caption(note)
+        st.caption(no_links(note))
 
 
 def _footprints(
@@ -495,7 +495,7 @@ def _emerging_view(
     try:
         found = _emerging(akey, weights, cell, period, inc, wards, data_months, windows[str(label)])
     except InputError as exc:  # next to the period control
-        st.error(str(exc))
+        st.error(no_links(str(exc)))
         return
     _notes(found.notes)
     st.caption(

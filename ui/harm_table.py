@@ -18,7 +18,7 @@ from hotspots import InputError
 from hotspots.errors import InputFileError, ParameterError
 from hotspots.harm import DEFAULT_HARM_WEIGHTS, HARM_SOURCE, parse_harm_weights
 
-from .helpers import digest, table_csv
+from .helpers import digest, no_links, table_csv
 from .helpers import uploaded_files as _uploaded
 
 Weights = tuple[tuple[str, float], ...]
@@ -108,7 +108,7 @@ def harm_table() -> dict[str, float]:
         try:
             table, name = read_harm_upload(files)
         except InputError as exc:
-            st.error(str(exc))
+            st.error(no_links(str(exc)))
         else:
             if state.get("harm_file_seen") != seen:  # a new file replaces the table once
                 _set_harm_table(table, f"your file {name}")
@@ -135,7 +135,7 @@ def harm_table() -> dict[str, float]:
     try:
         weights = _edited_weights(edited)
     except InputError as exc:
-        st.error(str(exc))
+        st.error(no_links(str(exc)))
     else:
         edited_here = weights != state["harm_base"]
         state["harm_table"] = weights if edited_here else dict(state["harm_base"])

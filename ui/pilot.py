@@ -22,7 +22,14 @@ from hotspots.report.pilot_page import pilot_report_html
 from hotspots.report.pilot_text import pilot_record, pilot_summary, wdq_words
 from hotspots.report.wording import percent_interval, signed_percent
 
-from .helpers import DEMO, LAYER_TYPES, digest, read_uploaded_layer, table_csv
+from .helpers import (
+    DEMO,
+    LAYER_TYPES,
+    digest,
+    no_links,
+    read_uploaded_layer,
+    table_csv,
+)
 from .helpers import uploaded_files as _uploaded
 from .tables import show_table
 
@@ -97,7 +104,7 @@ def _choose_area(
         try:
             areas = store.list()
         except InputError as exc:
-            st.error(str(exc))
+            st.error(no_links(str(exc)))
             return choice, None
         if len(areas) == 0:
             st.info("No patrol areas saved yet: draw one on the map or save an upload.")
@@ -117,7 +124,7 @@ def _choose_area(
     try:
         frame, _ = read_uploaded_layer("patrols", files, incidents)
     except InputError as exc:
-        st.error(str(exc))
+        st.error(no_links(str(exc)))
         return choice, None
     return choice, (f"upload:{digest(files)}", frame)
 
@@ -293,7 +300,7 @@ def pilot_tab(
     for chart in monthly_charts(result.monthly):
         st.altair_chart(chart, width="stretch")
     for note in result.notes:
-        st.caption(note)
+        st.caption(no_links(note))
     d1, d2, d3 = st.columns(3)
     d3.download_button(
         "Pilot briefing (HTML)",

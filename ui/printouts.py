@@ -27,7 +27,7 @@ from hotspots.report.outreach_sheet import (
     sheet_streets,
 )
 
-from .helpers import briefing_page, briefing_parts, plain_markdown, table_csv
+from .helpers import briefing_page, briefing_parts, no_links, plain_markdown, table_csv
 
 __all__ = [
     "POINT_COLUMNS",
@@ -182,7 +182,7 @@ def sheet_controls(
         try:
             st.iframe(page(), height=900)
         except (InputError, ValueError) as exc:
-            st.error(str(exc))
+            st.error(no_links(str(exc)))
     return streets
 
 
@@ -246,7 +246,7 @@ def briefing_view(
     try:
         content = _briefing_content(*scope, analysis, chosen)
     except (InputError, ValueError) as exc:
-        st.error(str(exc))
+        st.error(no_links(str(exc)))
         return
 
     def page() -> str:
@@ -277,7 +277,7 @@ def briefing_view(
         try:
             st.iframe(page(), height=900)
         except (InputError, ValueError) as exc:
-            st.error(str(exc))
+            st.error(no_links(str(exc)))
     with st.expander("The briefing's tables"):
         st.dataframe(content.hotspots.table, hide_index=True, width="stretch")
         if content.wards is not None:

@@ -22,7 +22,13 @@ from hotspots.report.wording import months_text
 
 from .analysis import analysis_tab
 from .context import Context, current
-from .helpers import add_draw_tool, analysed_report, build_map, shaded_wards
+from .helpers import (
+    add_draw_tool,
+    analysed_report,
+    build_map,
+    no_links,
+    shaded_wards,
+)
 from .map_payload import MapPayload, component_available, map_payload
 from .pilot import pilot_tab
 from .printouts import briefing_view
@@ -164,7 +170,7 @@ def _map_section(ctx: Context, height: int = 560) -> None:
             ),
         )  # fmt: skip
     except InputError as exc:  # e.g. the map files not installed
-        st.error(str(exc))
+        st.error(no_links(str(exc)))
     else:
         # st_folium renames the map's elements: it gets a copy of the shared map
         show_map(m if isinstance(m, MapPayload) else copy.deepcopy(m), analysis, height=height)
@@ -297,9 +303,9 @@ def _data_notes(ctx: Context) -> None:
         far = [data.far_line] if data.far_line else []
         notes = ctx.analysis.notes if ctx.analysis is not None else []
         for line in data.report.lines(plain=True) + far + data.ward_notes + data.patrol_notes:
-            st.write(line)
+            st.write(no_links(line))
         for line in notes:
-            st.write(line)
+            st.write(no_links(line))
 
 
 def _ready(ctx: Context | None) -> Context | None:
@@ -339,7 +345,7 @@ def plan_page() -> None:
     if ctx is None:
         return
     assert ctx.analysis is not None and ctx.chosen is not None
-    st.markdown(f"**{plan_headline(ctx.analysis, ctx.change)}**")
+    st.markdown(f"**{no_links(plan_headline(ctx.analysis, ctx.change))}**")
     _map_section(ctx)
     deployments(ctx.analysis, ctx.period, ctx.change)
     full = ctx.backtested()  # last: the page above shows while the back-test runs
@@ -365,7 +371,7 @@ def outreach_page() -> None:
     if ctx is None:
         return
     assert ctx.analysis is not None
-    st.markdown(f"**{outreach_headline(ctx.analysis)}**")
+    st.markdown(f"**{no_links(outreach_headline(ctx.analysis))}**")
     _map_section(ctx)
     data = ctx.data
     outreach(

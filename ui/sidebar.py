@@ -38,6 +38,7 @@ from ui.helpers import (
     digest,
     downloads_dir,
     k_distance_chart,
+    no_links,
     patrol_layer,
     read_uploaded_layer,
     uploaded_files,
@@ -125,7 +126,7 @@ def _sidebar_layer(
         try:
             frame, notes = _fetched_wards(str(fetched), inc_key, incidents)
         except InputError as exc:
-            st.error(str(exc))
+            st.error(no_links(str(exc)))
             return "none", None, []
         return f"wards:{fetched}", frame, notes
     if choice == "Demo":
@@ -167,12 +168,12 @@ def _sidebar_patrols(
         )
         kind, text = st.session_state.pop("import_msg", (None, ""))
         if kind == "success":
-            st.success(text)
+            st.success(no_links(text))
         elif kind == "error":
-            st.error(text)
+            st.error(no_links(text))
     layer, shadowed = patrol_layer(current, saved)
     for note in shadowed:
-        st.warning(note)
+        st.warning(no_links(note))
     if layer is None:
         return "none", None, notes
     return f"{key}+{saved_key}", layer, [*notes, *shadowed]
@@ -202,7 +203,7 @@ def _stored_areas(store: PatrolAreaStore) -> tuple[str, gpd.GeoDataFrame | None]
     try:
         areas = _store_areas(store)
     except InputError as exc:
-        st.error(str(exc))
+        st.error(no_links(str(exc)))
         return "none", None
     if len(areas) == 0:
         st.caption("No patrol areas saved yet: draw one on the map or save the areas above.")
@@ -230,10 +231,10 @@ def _uploaded_layer(
     try:
         frame, notes = _layer_upload(kind, key, inc_key, files, incidents)
     except InputError as exc:
-        st.error(str(exc))
+        st.error(no_links(str(exc)))
         return "none", None, []
     for note in notes:
-        st.caption(note)
+        st.caption(no_links(note))
     return f"{kind}:{key}", frame, notes
 
 
@@ -279,14 +280,14 @@ def _sidebar_store(store: PatrolAreaStore) -> None:
     try:
         names = _store_areas(store)["patrol_area"].tolist()
     except InputError as exc:
-        st.error(str(exc))
+        st.error(no_links(str(exc)))
         return
     with st.expander(f"Saved patrol areas ({len(names)})"):
         kind, text = st.session_state.pop("store_msg", (None, ""))
         if kind == "success":
-            st.success(text)
+            st.success(no_links(text))
         elif kind == "error":
-            st.error(text)
+            st.error(no_links(text))
         if not names:
             st.caption("None yet.")
             return

@@ -28,6 +28,7 @@ from ui.helpers import (
     digest,
     fetch_borough,
     fetched_folders,
+    no_links,
     read_uploaded_incidents,
     uploaded_files,
 )
@@ -68,7 +69,7 @@ def uploaded_source() -> Source | None:
         try:
             incidents, report = _incidents_upload(key, files)
         except InputError as exc:
-            st.error(str(exc))
+            st.error(no_links(str(exc)))
         else:
             st.session_state["good_upload"] = (key, files)
             return key, incidents, report
@@ -219,7 +220,7 @@ def fetched_source() -> Source | None:
         try:
             folder, wards_file = fetch_borough(lad, start, end, progress=progress)
         except InputError as exc:
-            st.error(str(exc))
+            st.error(no_links(str(exc)))
         else:
             st.session_state["fetched"] = str(folder)
             st.session_state["fetched_wards"] = str(wards_file)
@@ -244,6 +245,6 @@ def _read_picked(kind: str, pick: str) -> Source | None:
     try:
         incidents, report = _incidents_at(pick, state)
     except InputError as exc:
-        st.error(str(exc))
+        st.error(no_links(str(exc)))
         return None
     return f"{kind}:{pick}|{state}", incidents, report

@@ -33,6 +33,7 @@ from .helpers import (
     file_bytes,
     hotspot_at,
     new_drawing,
+    no_links,
     save_drawn_area,
     standalone_map,
     summary_json,
@@ -104,7 +105,7 @@ def _name_drawn_area(store: PatrolAreaStore) -> None:
         try:
             clean = save_drawn_area(store, name, st.session_state.get("drawn_geometry") or {})
         except InputError as exc:
-            st.error(str(exc))
+            st.error(no_links(str(exc)))
         else:
             _drop_drawing()
             st.session_state["drawn_msg"] = f"Saved patrol area {clean!r}."
@@ -258,11 +259,11 @@ def deployments(
     chosen = st.selectbox("Hotspot (or click one on the map)", ids, key="hotspot_pick")
     row = table.loc[table["hotspot_id"] == chosen].iloc[0]
     trend = f"; against {previous}: {row['change_label']}" if "change_label" in row else ""
-    st.write(
-        f"**{chosen}**: {int(row['incidents']):,} incidents{trend}; wards: "
-        f"{row['wards'] or 'none'}; top crime types: {row['top_categories']}; top streets: "
-        f"{row['top_locations']}."
+    said = (
+        f"{int(row['incidents']):,} incidents{trend}; wards: {row['wards'] or 'none'}; top "
+        f"crime types: {row['top_categories']}; top streets: {row['top_locations']}."
     )
+    st.write(f"**{no_links(str(chosen))}**: {no_links(said)}")  # the data's words
     left, right = st.columns(2)
     with left:
         st.caption(f"Incidents per month, {period}: {chosen} (red, left axis), all (grey, right)")
