@@ -318,3 +318,28 @@ def test_an_archive_of_too_many_files_is_refused_before_reading(tmp_path: Path) 
             zf.writestr(f"m{i}.csv", "")
     with pytest.raises(InputFileError, match=r"many\.zip: refused: it holds 25,001 files"):
         read_incidents(path)
+
+
+def test_a_parquet_file_made_to_unpack_far_beyond_its_size_is_refused(tmp_path: Path) -> None:
+    """Two million rows of one repeated point compress to a few kB: refused by the file's own
+    metadata before reading (it unpacked to millions of rows and gigabytes); a plain Parquet
+    file of real-looking rows is read."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 2_000_000
+    bomb = pa.table({"Longitude": np.full(n, -0.02), "Latitude": np.full(n, 51.58),
+                     "Month": pa.array(["2024-01"] * n)})  # fmt: skip
+    path = tmp_path / "bomb.parquet"
+    pq.write_table(bomb, path)
+    assert path.stat().st_size < 200_000
+    with pytest.raises(InputFileError, match=r"bomb\.parquet: refused: its 2,000,000 rows"):
+        read_incidents(path)
+    rng = np.random.default_rng(0)
+    fine = pa.table({"Longitude": -0.02 + rng.normal(0, 0.01, 5000),
+                     "Latitude": 51.58 + rng.normal(0, 0.01, 5000),
+                     "Month": pa.array(["2024-01"] * 5000)})  # fmt: skip
+    pq.write_table(fine, tmp_path / "fine.parquet")
+    incidents, _ = read_incidents(tmp_path / "fine.parquet")
+    assert len(incidents) == 5000

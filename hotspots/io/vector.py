@@ -52,6 +52,7 @@ def read_vector(
             warnings.simplefilter("ignore")
             if kind == "parquet":
                 raw = src.read_bytes()
+                _check_parquet_size(raw, src.display)
                 try:
                     gdf = gpd.read_parquet(io.BytesIO(raw))
                 except ValueError as exc:
@@ -176,3 +177,29 @@ def _point_layer(src: Source, target: Any, notes: Notes, asked: str | None = Non
             f"first, {points[0]!r} (give layer= to read another)."
         )
     return points[0]
+
+
+def _check_parquet_size(raw: bytes, display: str) -> None:
+    """Refuse a Parquet file that would unpack far beyond its size (a "Parquet bomb": 321 kB
+    of repeated values made 20 million rows and 6.5 GB), by its own metadata, before reading:
+    the zip limits (:data:`hotspots.archive.MAX_ARCHIVE_BYTES`, ``MAX_ARCHIVE_RATIO``)."""
+    import pyarrow.parquet as pq
+
+    from ..archive import MAX_ARCHIVE_BYTES, MAX_ARCHIVE_RATIO
+
+    try:
+        meta = pq.ParquetFile(io.BytesIO(raw)).metadata
+    except Exception:
+        return  # not readable as Parquet: the reader says so
+    # at least 8 bytes a value once read (the metadata's sizes are of the encoded pages)
+    unpacked = max(
+        8 * meta.num_rows * meta.num_columns,
+        sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)),
+    )
+    ratio = unpacked / max(len(raw), 1)
+    if unpacked > MAX_ARCHIVE_BYTES or (unpacked >= 1_000_000 and ratio > MAX_ARCHIVE_RATIO):
+        raise InputFileError(
+            f"{display}: refused: its {meta.num_rows:,} rows would unpack to {unpacked:,} bytes, "
+            f"{ratio:,.0f} times its size, which marks a file made to exhaust memory; use a "
+            "file from a trusted source."
+        )
