@@ -1085,3 +1085,22 @@ def test_text_from_the_data_forms_no_link_or_image_on_the_pages(fresh: AppTest) 
         said = [t for t in texts if isinstance(t, str) and ("evil" in t or "Sign in" in t)]
         assert said or page == "outreach", page  # the data's words are on the plan ...
         assert not [t for t in said if linked.search(t)], said  # ... but form no link
+
+
+def test_an_upload_larger_in_all_than_allowed_is_refused(
+    fresh: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's size limit is a file's: several files together are checked here (two
+    120 MB files were read, 240 MB). The limit is lowered for the test, to two files' size."""
+    import ui.sources
+
+    one = street_csv()
+    monkeypatch.setattr(ui.sources, "MAX_UPLOAD_BYTES", len(one) + 10)
+    widget(fresh.radio, "Incidents").set_value("Upload files")  # type: ignore[attr-defined]
+    _run(fresh)
+    fresh.sidebar.get("file_uploader")[0].set_value(
+        [("2024-a-street.csv", one, "text/csv"), ("2024-b-street.csv", one, "text/csv")]
+    )
+    _run(fresh)
+    assert any("more than an upload may" in e.value for e in fresh.error)
+    assert incidents_shown(fresh) != 2 * len(make_street_rows())  # neither file was read

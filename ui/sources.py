@@ -49,6 +49,11 @@ def _incidents_at(path: str, state: Stamp) -> tuple[gpd.GeoDataFrame, LoadReport
     return read_incidents(Path(path))
 
 
+#: Most bytes one upload of incident files may hold, all files together (the server's
+#: ``maxUploadSize`` in .streamlit/config.toml is each file's).
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+
+
 def uploaded_source() -> Source | None:
     """Uploaded incident files; the last ones that could be read while new ones cannot."""
     uploads = st.file_uploader(
@@ -62,6 +67,14 @@ def uploaded_source() -> Source | None:
         "the files in the data folder (*Files in the data folder* above)."
     )
     files = uploaded_files(uploads)
+    total = sum(len(data) for _, data in files)
+    if total > MAX_UPLOAD_BYTES:  # the server's limit is a file's; this is the upload's
+        st.error(
+            f"These {len(files)} files hold {total / 1e6:,.0f} MB together, more than an upload "
+            f"may ({MAX_UPLOAD_BYTES / 1e6:,.0f} MB): upload fewer, or put them in the data "
+            "folder (*Files in the data folder* above)."
+        )
+        files = ()
     if files:
         files = _readable_uploads(files)
     if files:
