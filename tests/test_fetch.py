@@ -777,3 +777,62 @@ def test_fetch_wards_messages_name_flags_not_python_arguments(
         )  # fmt: skip
     assert "e.g. --lad-field LAD24CD" in line and "lad_field" not in line
     assert len(line) <= 250
+
+
+class _Redirector:
+    """A real local server that answers every request with a 302 to ``target`` (a URL, or a
+    path on itself), and ``[]`` at ``/final``."""
+
+    def __init__(self, target: str) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path.startswith("/final"):
+                    body = b"[]"
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                self.send_response(302)
+                self.send_header("Location", outer.target)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.target = target
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_redirect_is_followed_only_on_its_own_host(fake: FakeServices, tmp_path: Path) -> None:
+    """A 302 to another host (here another port) is refused in one line naming it (urllib
+    followed it, and the answers were written and cached); one to a path on the same host
+    is followed."""
+    away = _Redirector(fake.police_url + "/crimes-street/all-crime?date=2024-02")
+    try:
+        with pytest.raises(FetchError, match=r"redirected .* another host"):
+            fetch_police(RECT, start="2024-02", end="2024-02", out_dir=tmp_path / "a",
+                         base_url=away.url, **FAST)  # fmt: skip
+        assert not fake.police_requests()  # nothing asked of the other host
+    finally:
+        away.close()
+    home = _Redirector("/final")
+    try:
+        res = fetch_police(RECT, start="2024-02", end="2024-02", out_dir=tmp_path / "b",
+                           base_url=home.url, **FAST)  # fmt: skip
+        assert res.crimes == 0
+    finally:
+        home.close()

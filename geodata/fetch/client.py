@@ -50,6 +50,32 @@ _T = TypeVar("_T")
 Progress = Callable[[int, int, str], None]
 
 
+class _Redirected(Exception):
+    """A redirect to another host, or from https to anything else, refused."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(target)
+        self.target = target
+
+
+class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to the same host and port with the same or a safer scheme
+    (urllib's own follows one anywhere: another host, https to http, ftp)."""
+
+    def redirect_request(  # type: ignore[override]
+        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> urllib.request.Request | None:
+        old, new = urllib.parse.urlsplit(req.full_url), urllib.parse.urlsplit(newurl)
+        safe_scheme = new.scheme == old.scheme or (old.scheme, new.scheme) == ("http", "https")
+        if (new.hostname, new.port) != (old.hostname, old.port) or not safe_scheme:
+            raise _Redirected(f"{new.scheme}://{new.netloc}")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+# The one opener of every request: redirects kept to their host.
+_OPENER = urllib.request.build_opener(_SameHostRedirects)
+
+
 class FetchError(InputError):
     """A download that failed: names what failed and what to do (often: download by hand)."""
 
@@ -222,7 +248,7 @@ class PoliteClient:
         ends = min(time.monotonic() + self.timeout, self.ends)
         wait = max(0.001, ends - time.monotonic())
         try:
-            with urllib.request.urlopen(req, timeout=wait) as resp:
+            with _OPENER.open(req, timeout=wait) as resp:
                 return int(resp.status), str(resp.reason), self._read(resp, ends), None
         except urllib.error.HTTPError as err:
             try:
@@ -331,6 +357,12 @@ class PoliteClient:
         """
         try:
             status, phrase, data, retry_after = self._send(method, url, body)
+        except _Redirected as exc:
+            raise FetchError(
+                f"{what}: {self.service} redirected {_short(url)} to {exc.target}, another host "
+                f"or a less secure scheme; refused: check the address (base_url), or "
+                f"{self.manual}"
+            ) from None
         except _TooBig as exc:
             raise FetchError(
                 f"{what}: {self.service} sent an answer of {exc.size:,} bytes or more, over the "
