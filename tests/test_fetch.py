@@ -836,3 +836,13 @@ def test_a_redirect_is_followed_only_on_its_own_host(fake: FakeServices, tmp_pat
         assert res.crimes == 0
     finally:
         home.close()
+
+
+def test_an_answer_nested_too_deeply_is_malformed_not_an_internal_error() -> None:
+    """``[`` 200,000 times from the service: a malformed answer (retried, then named), not
+    Python's RecursionError ("internal error: a bug")."""
+    deep = b"[" * 200_000
+    with pytest.raises(client.MalformedAnswer, match="nested too deeply"):
+        police._parse_crimes(deep)
+    with pytest.raises(client.MalformedAnswer, match="nested too deeply"):
+        ons._parse_arcgis(b'{"a":' * 100_000)

@@ -42,6 +42,8 @@ def _parse_arcgis(data: bytes) -> dict[str, Any]:
         obj = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise MalformedAnswer("not JSON") from None
+    except RecursionError:  # nested deeper than any answer of the service
+        raise MalformedAnswer("JSON nested too deeply to be a FeatureCollection") from None
     if not isinstance(obj, dict):
         raise MalformedAnswer(f"JSON {type(obj).__name__}, not a GeoJSON FeatureCollection")
     if "error" in obj:

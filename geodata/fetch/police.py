@@ -216,6 +216,8 @@ def _parse_crimes(data: bytes) -> list[dict[str, Any]]:
     except (json.JSONDecodeError, UnicodeDecodeError):
         snippet = " ".join(head[:40].decode("utf-8", "replace").split())
         raise MalformedAnswer(f"not JSON (starts {snippet!r})") from None
+    except RecursionError:  # nested deeper than any answer of the service
+        raise MalformedAnswer("JSON nested too deeply to be crime records") from None
     if not isinstance(obj, list):
         raise MalformedAnswer(f"JSON {type(obj).__name__}, not a list of crimes")
     if not all(isinstance(r, dict) for r in obj):
