@@ -117,7 +117,7 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 _BUSY_TIMEOUT_S = 30.0
 _LAYER_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 _RESERVED_PREFIXES = ("gpkg", "rtree_", "sqlite_", "hotspots_", "trigger_")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # Bytes of envelope after the 8-byte GeoPackage geometry header, by envelope indicator.
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 

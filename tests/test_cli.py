@@ -1110,3 +1110,27 @@ def test_month_and_time_messages_name_the_commands_own_flags_once(
     code, _, err = _run(capsys, "fetch", "wards", "--timeout", "0")
     assert code == 2
     assert "a positive time in seconds" in err and "metres" not in err
+
+
+def test_control_characters_from_the_data_never_reach_the_terminal_or_files(
+    street_rows: list[list[str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A street named with a terminal escape (colour and window title) and a right-to-left
+    override: taken out when read, so the printed table and the files hold neither."""
+    from tests.conftest import STREET_HEADER, write_street_folder
+
+    loc = STREET_HEADER.index("Location")
+    for row in street_rows:
+        row[loc] = "On or near \x1b[31;1mRed\x1b]0;PWNED\x07 \u202eGNP.exe Road"
+    folder = write_street_folder(tmp_path / "in", street_rows)
+    out = tmp_path / "out"
+    code, stdout, err = _run(capsys, "analyse", str(folder), "--no-backtest", "--out", str(out))
+    assert code == 0, err
+    assert "Red" in stdout and "GNP.exe Road" in stdout
+    for text in (
+        stdout,
+        err,
+        (out / "hotspots.csv").read_text(),
+        (out / "outreach.csv").read_text(),
+    ):
+        assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text

@@ -1197,13 +1197,14 @@ def test_rows_against_lines_counts_the_non_empty_lines(tokens: list[str], block:
 )
 def test_text_columns_become_sorted_categories_of_the_same_text(values: list, kind: str) -> None:
     """Whatever the column held (objects, str, categories; None or NaN for missing), the
-    Incidents frame's categories read back as the same text, "" for missing, sorted once."""
-    from hotspots.io.text_categories import as_text_categories
+    Incidents frame's categories read back as the same text (without control characters
+    and bidirectional overrides, :data:`CONTROLS`), "" for missing, sorted once."""
+    from hotspots.io.text_categories import CONTROLS, as_text_categories
 
     s = pd.Series(values, dtype=object if kind == "object" else kind)
     out = as_text_categories(s)
     assert isinstance(out.dtype, pd.CategoricalDtype)
-    assert out.astype(object).tolist() == ["" if v is None else v for v in values]
+    assert out.astype(object).tolist() == ["" if v is None else CONTROLS.sub("", v) for v in values]
     names = list(out.cat.categories)
     assert names == sorted(set(names)) and out.cat.categories.dtype == "str"
 

@@ -10,7 +10,9 @@ ones kept (:func:`finish_text`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -75,6 +77,7 @@ def as_text_categories(s: pd.Series, *, unless_unique: bool = False) -> pd.Serie
         codes, uniques = pd.factorize(s)
         if unless_unique and 2 * len(uniques) > len(s):
             return s
+    codes, uniques = _without_controls(codes, uniques)
     order = np.argsort(uniques.to_numpy(dtype=object), kind="stable")
     rank = np.empty(len(order), dtype=codes.dtype)
     rank[order] = np.arange(len(order), dtype=codes.dtype)
@@ -82,6 +85,22 @@ def as_text_categories(s: pd.Series, *, unless_unique: bool = False) -> pd.Serie
     return pd.Series(
         pd.Categorical.from_codes(rank[codes], dtype=categories), index=s.index, name=s.name
     )
+
+
+#: Characters taken out of the data's text: C0 and C1 controls but tab and line breaks (a
+#: terminal's colour and title escapes), and the bidirectional overrides and isolates that
+#: reorder what a reader sees ("\u202eGNP.exe" shows as "exe.PNG").
+CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _without_controls(codes: Any, uniques: pd.Index) -> tuple[Any, pd.Index]:
+    """The distinct values without :data:`CONTROLS`, the codes remapped where two values
+    became one; unchanged (and uncopied) when none has any."""
+    if not len(uniques) or not uniques.str.contains(CONTROLS).any():
+        return codes, uniques
+    cleaned = uniques.str.replace(CONTROLS, "", regex=True)
+    again, merged = pd.factorize(pd.Index(cleaned, dtype="str"))
+    return again.astype(codes.dtype)[codes], pd.Index(merged, dtype="str")
 
 
 def stripped_categories(s: pd.Series, rename: Callable[[str], str] | None = None) -> pd.Series:
