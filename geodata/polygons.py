@@ -26,7 +26,7 @@ import shapely
 from shapely.geometry import box
 
 from hotspots._files import check_readable, walk_files
-from hotspots._text import first_line, list_some
+from hotspots._text import coordinate_text, first_line, list_some
 from hotspots.archive import HEAD_BYTES, check_contents, check_zip, hidden_member
 from hotspots.crs import BNG_BOUNDS, parse_crs
 from hotspots.errors import InputFileError, ParameterError
@@ -292,7 +292,8 @@ def _set_crs(
     bounds = gdf.total_bounds
     lonlat = _fits(bounds, _LONLAT_BOX)
     bng = _fits(bounds, BNG_BOUNDS)
-    extent = f"x {bounds[0]:,.2f} to {bounds[2]:,.2f}, y {bounds[1]:,.2f} to {bounds[3]:,.2f}"
+    x0, y0, x1, y1 = (coordinate_text(float(b), 2) for b in bounds)
+    extent = f"x {x0} to {x1}, y {y0} to {y1}"
     if gdf.crs is None:
         if crs is not None:
             return gdf.set_crs(crs)
@@ -413,8 +414,9 @@ def check_near(
     lx, ly = _centre(layer.total_bounds)
     ix, iy = _centre(bounds)
     raise InputFileError(
-        f"{display}: the {what} lie nowhere near the incidents ({what} around x {lx:,.0f}, "
-        f"y {ly:,.0f}; incidents around x {ix:,.0f}, y {iy:,.0f}): check it is the right area "
+        f"{display}: the {what} lie nowhere near the incidents ({what} around x "
+        f"{coordinate_text(lx)}, y {coordinate_text(ly)}; incidents around x "
+        f"{coordinate_text(ix)}, y {coordinate_text(iy)}): check it is the right area "
         "or CRS."
     )
 

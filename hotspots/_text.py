@@ -244,3 +244,15 @@ def _joined(values: object, separator: str) -> str:
     if values is None or is_missing(values):
         return ""
     return separator.join(str(v) for v in values)  # type: ignore[attr-defined]
+
+
+def coordinate_text(value: float, decimals: int = 0) -> str:
+    """A coordinate for a message: ``532,705`` (``decimals`` places), or, when it is no
+    coordinate of this planet in any unit (beyond 1e9), ``1e+308``: never 300 digits.
+
+    >>> coordinate_text(532705.4), coordinate_text(51.5, 2), coordinate_text(1e308)
+    ('532,705', '51.50', '1e+308')
+    """
+    if not math.isfinite(value) or abs(value) >= 1e9:
+        return f"{value:.3g}"
+    return f"{value:,.{decimals}f}"

@@ -17,7 +17,7 @@ import pyogrio
 import pyproj
 import shapely
 
-from .._text import first_line, list_some
+from .._text import coordinate_text, first_line, list_some
 from ..archive import HEAD_BYTES, check_contents
 from ..crs import fits_british_national_grid
 from ..errors import InputFileError
@@ -147,7 +147,8 @@ def _geojson_crs(
         )
         return "EPSG:27700"
     raise InputFileError(
-        f"{src.display}: its coordinates (e.g. {vx[0]:,.0f}, {vy[0]:,.0f}) are not "
+        f"{src.display}: its coordinates (e.g. {coordinate_text(vx[0])}, "
+        f"{coordinate_text(vy[0])}) are not "
         "longitude/latitude and it names no coordinate system; give it, e.g. "
         "crs='EPSG:27700' (--crs EPSG:27700)."
     )
