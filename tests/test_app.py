@@ -1104,3 +1104,22 @@ def test_an_upload_larger_in_all_than_allowed_is_refused(
     _run(fresh)
     assert any("more than an upload may" in e.value for e in fresh.error)
     assert incidents_shown(fresh) != 2 * len(make_street_rows())  # neither file was read
+
+
+def test_a_drawn_area_joins_the_layer_even_with_saved_areas_left_out(
+    fresh: AppTest, store_path: Path
+) -> None:
+    """'It joins the patrol layer at once': with 'Add the patrol areas saved in the store'
+    unticked, saving a drawn area ticks it again (the area was saved but not used)."""
+    widget(fresh.checkbox, "Add the patrol areas saved in the store").uncheck()  # type: ignore[attr-defined]
+    _run(fresh)
+    drawn = mapping(box(-0.0205, 51.5805, -0.0195, 51.5813))
+    fresh.session_state["drawn_geometry"] = json.loads(json.dumps(drawn))
+    _run(fresh)
+    widget(fresh.text_input, "Name of the patrol area").set_value("Ticked again")  # type: ignore[attr-defined]
+    widget(fresh.button, "Save patrol area").click()  # type: ignore[attr-defined]
+    _run(fresh)
+    assert widget(fresh.checkbox, "Add the patrol areas saved in the store").value  # type: ignore[attr-defined]
+    on_page(fresh, "outreach")
+    assert "Ticked again" in frame_with(fresh, "patrol_area")["patrol_area"].tolist()
+    PatrolAreaStore(store_path).delete("Ticked again")

@@ -153,6 +153,8 @@ def _sidebar_patrols(
 ) -> tuple[str, gpd.GeoDataFrame | None, list[str]]:
     """One patrol layer: the current areas (demo, uploaded or none) and the saved ones."""
     key, current, notes = _sidebar_layer("patrols", inc_key, incidents)
+    if st.session_state.pop("tick_saved_areas", False):  # an area was drawn and saved
+        st.session_state["patrols_saved"] = True
     with_saved = st.checkbox(
         "Add the patrol areas saved in the store", value=True, key="patrols_saved"
     )

@@ -109,6 +109,7 @@ def _name_drawn_area(store: PatrolAreaStore) -> None:
         else:
             _drop_drawing()
             st.session_state["drawn_msg"] = f"Saved patrol area {clean!r}."
+            st.session_state["tick_saved_areas"] = True  # it joins the layer, as promised
             st.rerun()
 
 
@@ -121,7 +122,6 @@ def save_drawn(store: PatrolAreaStore) -> None:
         _name_drawn_area(store)
 
 
-#: The ranked table's columns in words (the values stay exact; TABLE_FORMATS rounds them).
 #: The ranked table's columns in words (ui/tables.py's words; TABLE_FORMATS rounds the values).
 HOTSPOT_COLUMNS: dict[str, Any] = {
     name: st.column_config.Column(label, help=help_text)
