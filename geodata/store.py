@@ -357,12 +357,15 @@ class PatrolAreaStore:
                 raise ParameterError(
                     f"row {row} of the areas has no {name_column}; give every area a name."
                 )
-            clean = _check_name(str(raw), argument=f"{name_column} in row {row}")
+            shown = str(raw).strip()
+            shown = f"{shown[:40]!r}{'…' if len(shown) > 40 else ''}"
+            clean = _check_name(str(raw), argument=f"{shown} (area {row} of those given)")
             key = clean.casefold()
             if key in seen:
+                also = "" if seen[key] == clean else f" and {clean!r} (names compare without case)"
                 raise ParameterError(
-                    f"the areas name {seen[key]!r} twice ({name_column} in row {row}); "
-                    "give each area its own name."
+                    f"two of the areas given are named {seen[key]!r}{also}; give each area its "
+                    "own name in the file, then save them again."
                 )
             seen[key] = clean
             geom = _prepare_geometry(
@@ -1136,7 +1139,7 @@ def _check_name(name: object, *, argument: str = "name") -> str:
         )
     if len(clean) > MAX_NAME_LENGTH:
         raise ParameterError(
-            f"patrol area {argument} is {len(clean)} characters long; use at most "
+            f"patrol area {argument} is {len(clean)} characters long; shorten it to at most "
             f"{MAX_NAME_LENGTH}."
         )
     if _CONTROL.search(clean):

@@ -262,7 +262,7 @@ def _filled(store: PatrolAreaStore) -> PatrolAreaStore:
 BAD_CALLS = [
     (lambda s: s.add("", TOWN), "name is empty"),
     (lambda s: s.add("   ", TOWN), "name is empty"),
-    (lambda s: s.add("x" * 101, TOWN), "101 characters long; use at most 100"),
+    (lambda s: s.add("x" * 101, TOWN), "101 characters long; shorten it to at most 100"),
     (lambda s: s.add("two\nlines", TOWN), "use one line of text"),
     (lambda s: s.add(42, TOWN), "must be text, got int"),
     (lambda s: s.add("TOWN", MARKET), "named 'Town' already exists"),
@@ -299,9 +299,17 @@ BAD_CALLS = [
     ),
     (
         lambda s: s.import_layer(
+            gpd.GeoDataFrame(
+                {"patrol_area": ["ok", "Long " * 30]}, geometry=[TOWN, TOWN], crs=27700
+            )
+        ),
+        "patrol area 'Long Long Long Long Long Long Long Long '… (area 2 of those given) is 149",
+    ),
+    (
+        lambda s: s.import_layer(
             gpd.GeoDataFrame({"patrol_area": ["a", "A"]}, geometry=[TOWN, TOWN], crs=27700)
         ),
-        "name 'a' twice",
+        "two of the areas given are named 'a' and 'A' (names compare without case)",
     ),
     (
         lambda s: s.import_layer(
