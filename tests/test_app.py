@@ -1123,3 +1123,27 @@ def test_a_drawn_area_joins_the_layer_even_with_saved_areas_left_out(
     on_page(fresh, "outreach")
     assert "Ticked again" in frame_with(fresh, "patrol_area")["patrol_area"].tolist()
     PatrolAreaStore(store_path).delete("Ticked again")
+
+
+def test_the_map_opens_on_the_wards_chosen() -> None:
+    """Wards chosen in the filter: the map's frame is theirs (it stayed on the borough, the
+    wards small in it); none chosen: the bulk of the incidents, as before."""
+    from geodata import SAMPLE_WARDS, load_wards
+    from ui.sidebar import Data
+
+    layer, _ = load_wards(SAMPLE_WARDS)
+    bulk = [[51.0, -1.0], [52.0, 1.0]]
+
+    def data(names: list[str]) -> Data:
+        return Data(
+            inc_key="k", incidents=layer.iloc[:0], report=None, synthetic=True,  # type: ignore[arg-type]
+            wards_key="w", wards=layer, ward_notes=[], patrols_key="none", patrols=None,
+            patrol_notes=[], start="2024-01", end="2024-12", crime_types=[],
+            ward_names=names, frame=bulk,
+        )  # fmt: skip
+
+    assert data([]).map_frame == bulk
+    one = str(layer["ward_name"].iloc[0])
+    w, s, e, n = layer[layer["ward_name"] == one].to_crs(4326).total_bounds
+    frame = data([one]).map_frame
+    assert frame is not None and sum(frame, []) == pytest.approx([s, w, n, e])

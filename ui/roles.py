@@ -150,7 +150,7 @@ def map_options(ctx: Context) -> dict[str, Any]:
         f"{months_text(data.start, data.end)}",
         "synthetic": data.synthetic,
         "uncovered": analysis.uncovered,
-        "frame": data.frame,
+        "frame": data.map_frame,
     }
 
 

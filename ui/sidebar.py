@@ -384,6 +384,16 @@ class Data:
         filter, or all of them (:func:`hotspots.pipeline.wards_named`)."""
         return None if self.wards is None else wards_named(self.wards, self.ward_names)
 
+    @cached_property
+    def map_frame(self) -> list[list[float]] | None:
+        """Where the map opens: on the wards chosen in the filter, else on the bulk of the
+        incidents (``frame``)."""
+        wards = self.analysed_wards
+        if not self.ward_names or wards is None or not len(wards):
+            return self.frame
+        w, s, e, n = (float(v) for v in wards.to_crs(4326).total_bounds)
+        return [[s, w], [n, e]]
+
     @property
     def fkey(self) -> str:
         """The cache key of the filtered incidents."""
