@@ -1146,4 +1146,4 @@ def test_the_map_opens_on_the_wards_chosen() -> None:
     one = str(layer["ward_name"].iloc[0])
     w, s, e, n = layer[layer["ward_name"] == one].to_crs(4326).total_bounds
     frame = data([one]).map_frame
-    assert frame is not None and sum(frame, []) == pytest.approx([s, w, n, e])
+    assert frame is not None and [*frame[0], *frame[1]] == pytest.approx([s, w, n, e])
