@@ -65,11 +65,11 @@ def test_a_stray_point_is_reported_and_can_be_left_out(at: AppTest) -> None:
     lines = [c.value for c in read.caption]
     assert any(c.startswith("1 incident recorded far from the rest") for c in lines), lines
     assert analysed(at) == len(rows)
-    assert read.label == f"What was read: {len(rows):,} incidents used"
+    assert read.label == f"What was read: {len(rows):,} incidents, all months"
     at.checkbox(key="leave_far").check().run()
     assert analysed(at) == len(rows) - 1
     read = next(e for e in at.sidebar.expander if e.label.startswith("What was read"))
-    assert read.label == f"What was read: {len(rows) - 1:,} incidents used"  # the stray left out
+    assert read.label == f"What was read: {len(rows) - 1:,} incidents, all months"  # stray out
     report = next(e for e in at.expander if e.label == "How the data were read")
     assert any("left out of the analysis" in m.value for m in report.markdown)
     assert not at.error

@@ -480,7 +480,7 @@ def sidebar_data(store: PatrolAreaStore) -> Data:
     far = _far(inc_key, incidents)
     inc_key, incidents, far_line = _leave_far(inc_key, incidents, far)
     used = len(incidents)  # after the far incidents the user chose to leave out, if so
-    with st.expander(f"What was read: {used:,} incidents used"):
+    with st.expander(f"What was read: {used:,} incidents, all months"):
         for line in report.lines(plain=True):
             st.caption(line)
         if far_line:
