@@ -178,10 +178,11 @@ def check_image(
 
 
 def map_legend(ax: Any, handles: list[Any], *, framealpha: float) -> None:
-    """The legend of a static map, in its lower right corner."""
+    """The legend of a static map, in the corner or side where it covers least of what is
+    drawn (matplotlib's "best": the pilot page's legend covered three wards' names)."""
     ax.legend(
         handles=handles,
-        loc="lower right",
+        loc="best",
         fontsize=8,
         framealpha=framealpha,
         edgecolor="#999",
