@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -127,15 +128,22 @@ def toy_history() -> gpd.GeoDataFrame:
     return incidents([*rows, ("2024-04", A, 8), ("2024-04", B, 2)])
 
 
-def test_backtest_scores_a_hand_worked_map() -> None:
-    """Fit Jan-Mar, test April: a 100 m square over A holds 8 of 10 in 1% of the area."""
+def hand_worked(*squares: shapely.Geometry) -> Any:
+    """The back-test of a map of ``squares`` (in that order) on :func:`toy_history`: fit
+    Jan-Mar, test April."""
     result = backtest(
         toy_history(),
         study=STUDY,
-        hotspot_map=lambda fit: [box(0, 0, 100, 100)],
+        hotspot_map=lambda fit: list(squares),
         folds=[Fold((24288, 24290), (24291, 24291))],
     )
     assert result is not None
+    return result
+
+
+def test_backtest_scores_a_hand_worked_map() -> None:
+    """Fit Jan-Mar, test April: a 100 m square over A holds 8 of 10 in 1% of the area."""
+    result = hand_worked(box(0, 0, 100, 100))
     row = result.table[(result.table["method"] == HOTSPOTS) & (result.table["area_share"] == 0.01)]
     assert row["hit_rate"].item() == pytest.approx(0.8)
     assert row["pai"].item() == pytest.approx(80.0)
@@ -184,27 +192,11 @@ def test_the_sentence_says_the_hotspots_cover_less_and_a_simple_map_caught_more(
     10 test incidents at every share, the square 8: the words say both."""
     from hotspots.report.backtest_text import SIMPLER_BETTER, backtest_sentence
 
-    result = backtest(
-        toy_history(),
-        study=STUDY,
-        hotspot_map=lambda fit: [box(0, 0, 100, 100)],
-        folds=[Fold((24288, 24290), (24291, 24291))],
-    )
-    assert result is not None
+    result = hand_worked(box(0, 0, 100, 100))
     words = backtest_sentence(result)
     assert "The hotspots cover 1.0% of the study area" in words
     assert SIMPLER_BETTER.format(what="map points") in words
-    whole = backtest(
-        toy_history(),
-        study=STUDY,
-        hotspot_map=lambda fit: [
-            box(0, 0, 100, 100),
-            box(900, 900, 1000, 1000),
-            box(0, 900, 300, 1000),
-        ],
-        folds=[Fold((24288, 24290), (24291, 24291))],
-    )
-    assert whole is not None
+    whole = hand_worked(box(0, 0, 100, 100), box(900, 900, 1000, 1000), box(0, 800, 300, 900))
     assert "cover" not in backtest_sentence(whole)  # 5% covered: nothing to say
     assert "caught more than the hotspots" not in backtest_sentence(whole)
 
