@@ -72,10 +72,16 @@ from .map_layers import add_heat, add_hotspots, add_points, add_reference_layers
 from .palette import RANK_COLOURS, rank_classes
 from .web import HEAT_MAX_POINTS, MAP_LABEL_BYTES, map_hotspot_budget
 
-__all__ = ["POINTS_MAX", "make_map"]
+__all__ = ["FRAME_PADDING", "POINTS_MAX", "make_map"]
 
 log = logging.getLogger(__name__)
 
+#: Room kept round the data when a map is framed, in pixels: more at the top, where the
+#: title box sits over the map (the northern tip of a borough was under it).
+FRAME_PADDING: dict[str, tuple[int, int]] = {
+    "padding_top_left": (30, 75),
+    "padding_bottom_right": (30, 30),
+}
 #: At most this many unique map points are also drawn as circles (above it: heat only).
 POINTS_MAX = 2_000
 _BACKGROUND = "#f2efe9"
@@ -484,7 +490,7 @@ def make_map(
         legend=legend + shading_note,
     )
     if bounds is not None:
-        m.fit_bounds(bounds, padding=(30, 30), max_zoom=17)
+        m.fit_bounds(bounds, **FRAME_PADDING, max_zoom=17)
     local_assets(m, mode=assets, static_url=static_url)
     log.info(
         "map: %d hotspots, %d incidents at %d map points (%d drawn)",

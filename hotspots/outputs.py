@@ -39,7 +39,7 @@ from .export import (
     write_table_csv,
 )
 from .guardrails import far_incidents
-from .mapping import make_map
+from .mapping import FRAME_PADDING, make_map
 from .pipeline import Analysis
 from .report.outreach_sheet import first_sheets, write_outreach_sheet
 from .web import DISPLAY_TOLERANCE_M, GEOJSON_MAX_BYTES
@@ -159,6 +159,6 @@ def _write_the_rest(
     )
     far = far_incidents(analysis.incidents)  # framed on the bulk, as the dashboard's map is
     if far.n_far and far.bounds is not None:
-        m.fit_bounds(far.bounds, padding=(30, 30), max_zoom=17)
+        m.fit_bounds(far.bounds, **FRAME_PADDING, max_zoom=17)
     written.append(write_map_html(m, out / "map.html"))
     return written

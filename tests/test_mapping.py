@@ -507,3 +507,9 @@ def test_a_map_asks_nothing_of_any_tile_server_unless_told(snapped: gpd.GeoDataF
     assert "openstreetmap" not in page.lower() and "L.tileLayer" not in page
     told = render(make_map(hotspots_frame(3), snapped, assets="static", tiles="OpenStreetMap"))
     assert "tile.openstreetmap.org" in told
+
+
+def test_a_map_is_framed_below_its_title_box(snapped: gpd.GeoDataFrame) -> None:
+    """More room at the top, where the title box sits: the data are framed below it."""
+    page = render(make_map(hotspots_frame(3), snapped, assets="static", title="Borough"))
+    assert '"paddingTopLeft": [30, 75]' in page and '"paddingBottomRight": [30, 30]' in page

@@ -41,6 +41,7 @@ from hotspots.crs import to_metres
 from hotspots.export import map_html
 from hotspots.map_base import MapBase
 from hotspots.map_layers import add_uncovered
+from hotspots.mapping import FRAME_PADDING
 from hotspots.pipeline import Analysis
 from hotspots.report.briefing_content import BriefingContent
 
@@ -256,7 +257,7 @@ def build_map(
     if uncovered is not None:
         add_uncovered(m, uncovered)
     if frame is not None:  # the bulk of the incidents, not a few recorded far away
-        m.fit_bounds(frame, padding=(30, 30), max_zoom=17)
+        m.fit_bounds(frame, **FRAME_PADDING, max_zoom=17)
     return m
 
 
