@@ -297,12 +297,13 @@ def study_area(
     keep = without_far_outliers(xy)
     left_out = int((~keep).sum())
     # around the kept rows' distinct map points (a city's kept codes): the rows' hull
-    geom = _hull(unique_points_of(xy, np.flatnonzero(keep))[1], buffer)
+    points = unique_points_of(xy, np.flatnonzero(keep))[1]
+    geom = _hull(points, buffer)
     aside = f", leaving out {left_out:,} incidents recorded far from the rest" if left_out else ""
     note = (
         f"study area: the incidents' convex hull + {buffer:.0f} m{aside}, {geom.area / 1e6:,.2f} "
         "km² (give a boundary, e.g. the wards, for an exact figure)"
-    )
+    ) + _spread_words(xy[keep] if left_out else xy, points, geom, buffer)
     log.info("%s", note)
     return StudyArea(geom, pyproj.CRS(incidents.crs), "incidents", buffer, left_out, note)
 
@@ -317,3 +318,28 @@ def _share_words(share: float) -> str:
     if share >= 0.01 or share == 0:
         return f"{share:.0%}"
     return f"{share:.1%}" if share >= 0.001 else "under 0.1%"
+
+
+#: The hull is called spread out when it is this many times the hull of the middle 98%.
+_SPREAD = 3.0
+
+
+def _spread_words(
+    xy: npt.NDArray[np.float64], points: npt.NDArray[np.float64], hull: Any, buffer: float
+) -> str:
+    """A warning when a few incidents (``xy``; ``points``: their distinct map points) make
+    the hull far larger than the ground most of them cover (the hull of the points inside
+    the incidents' 1st-99th percentiles of x and y, taken from at most 100,000 rows): every
+    PAI is measured against the hull, so it is as many times too high. "" otherwise."""
+    if len(xy) < 100:
+        return ""
+    sample = xy[:: max(1, len(xy) // 100_000)]
+    lo, hi = np.quantile(sample, [0.01, 0.99], axis=0)
+    core = _hull(points[((points >= lo) & (points <= hi)).all(axis=1)], buffer)
+    if core.area <= 0 or hull.area < _SPREAD * core.area:
+        return ""
+    return (
+        f"; most incidents (98%) lie within {core.area / 1e6:,.1f} km²: a few recorded further "
+        f"out make it {hull.area / core.area:,.0f} times larger, and every PAI as many times "
+        "higher: give the boundary (e.g. the wards)"
+    )

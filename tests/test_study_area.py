@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -135,3 +137,24 @@ def test_a_boundary_says_how_many_incidents_lie_outside_it() -> None:
     assert "(2 of the 5 incidents, 40%, lie outside it and are not counted there)" in area.note
     inside = study_area(pts.iloc[:3], boundary=shapely.box(0, 0, 100, 100))
     assert "outside" not in inside.note
+
+
+def test_a_hull_spread_by_a_few_incidents_is_said_to_inflate_every_pai() -> None:
+    """1,000 incidents in a 1 km square, and 8 on a ring 1.8 km out (near enough to stay in
+    the hull): the hull is many times the ground 98% of them cover, and the note says so,
+    with both areas; without the ring nothing is said."""
+    from hotspots.study_area import study_area
+
+    rng = np.random.default_rng(5)
+    core = rng.uniform(0, 1000, size=(1000, 2)) + 530_000
+    angles = np.linspace(0, 2 * np.pi, 8, endpoint=False)
+    ring = np.column_stack([np.cos(angles), np.sin(angles)]) * 1800 + 530_500
+
+    def frame(xy: np.ndarray) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame(geometry=gpd.points_from_xy(*xy.T), crs=27700)
+
+    spread = study_area(frame(np.vstack([core, ring])))
+    assert spread.left_out == 0
+    said = r"most incidents \(98%\) lie within 1\.[2-5] km²: .* make it [6-9] times larger"
+    assert re.search(said, spread.note), spread.note
+    assert "times larger" not in study_area(frame(core)).note
