@@ -93,3 +93,16 @@ def test_no_screen_text_names_a_parameter_or_flag(session: AppTest, page: str) -
         texts += [f"{w.label} {getattr(w.proto, 'help', '')}" for w in getattr(session, kind)]
     raw = [(hit, t[:80]) for t in texts for hit in RAW.findall(t)]
     assert raw == [], f"{page}: {raw}"
+
+
+def test_counts_show_with_thousands_separators_whether_int_or_float() -> None:
+    """The pilot's counts (floats: 34486.0) and any other whole-number column show as
+    34,486; the Change table's percentages as whole signed percents."""
+    frame = pd.DataFrame(
+        {"zone": ["control"], "before": [34486.0], "during": [14519], "after": [35053.0],
+         "pct_change": [73.6842]}
+    )  # fmt: skip
+    config = column_config(display_frame(frame))
+    for name in ("before", "during", "after"):
+        assert config[name]["type_config"]["format"] == "localized", name
+    assert config["pct_change"]["type_config"]["format"] == "%+.0f%%"

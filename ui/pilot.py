@@ -294,7 +294,7 @@ def pilot_tab(
         help="95% confidence interval",
     )
     c1.caption(f"95% confidence interval {percent_interval(lo, hi)}")
-    c2.metric("WDQ", f"{result.wdq:.2f}")
+    c2.metric("WDQ", f"{result.wdq:.2f}".replace("-", "\u2212"))
     c2.caption(wdq_words(result))
     st.caption("Incidents a month in the target, its buffer and the control; the operation shaded.")
     for chart in monthly_charts(result.monthly):

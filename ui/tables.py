@@ -69,9 +69,9 @@ COLUMN_WORDS: dict[str, tuple[str, str | None, str | None]] = {
     "band": ("Band", None, None),
     "cells": ("Cells", _COUNT, None),
     "pattern": ("Pattern", None, None),
-    "before": ("Before", _ONE, None),
-    "after": ("After", _ONE, None),
-    "change": ("Change", _ONE, "After less before."),
+    "before": ("Before", _COUNT, None),  # counts (or sums of harm): 34,486, not 34486.0
+    "after": ("After", _COUNT, None),
+    "change": ("Change", _COUNT, "After less before."),
     "pct_change": ("Change (%)", _PCT, None),
     "before_per_month": ("Before, a month", _ONE, None),
     "after_per_month": ("After, a month", _ONE, None),
