@@ -28,6 +28,7 @@ __all__ = [
     "PATTERNS",
     "CountChange",
     "MannKendall",
+    "change_percent",
     "change_words",
     "classify_pattern",
     "compare_counts",
@@ -321,7 +322,7 @@ def compare_counts(
     return CountChange(change=change, low=low, high=high, p=p)
 
 
-def _percent(value: float) -> str:
+def change_percent(value: float) -> str:
     """``value`` (0.25) as a signed percentage ("+25%"), whole unless that would round it to
     zero: then to one significant digit (up to 3 decimals), "−0.05%"."""
     if math.isinf(value):
@@ -349,7 +350,7 @@ def percent_interval(low: float, high: float) -> str:
     >>> percent_interval(0.004, float("inf"))
     '+0.4% to +∞'
     """
-    return f"{_percent(low)} to {_percent(high)}"
+    return f"{change_percent(low)} to {change_percent(high)}"
 
 
 def change_words(change: float, low: float, high: float, *, confidence: float = 0.95) -> str:
@@ -368,7 +369,7 @@ def change_words(change: float, low: float, high: float, *, confidence: float = 
         return "none in either span"
     level = f"{100 * confidence:g}% interval {percent_interval(low, high)}"
     if math.isnan(low) or low <= 0 <= high:
-        return f"no clear change ({_percent(change)}; {level})"
+        return f"no clear change ({change_percent(change)}; {level})"
     if math.isinf(change):
         return f"new: none before ({level})"
     direction = "up" if change > 0 else "down"

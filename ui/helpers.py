@@ -332,24 +332,28 @@ def no_links(text: str) -> str:
     >>> no_links("![a](http://x/y.png) www.x.com <b> $x$").replace("\u2060", "^")
     '!\\[a\\](http:^//x/y.png) www^.x.com \\<b\\> \\$x\\$'
     """
-    text = re.sub(r"(?i)www(?=\.)|:(?=//)|(?=@)", lambda m: m.group(0) + "\u2060", text)
-    return re.sub(r"([\\\[\]<>$])", r"\\\1", text)
+    return re.sub(r"([\\\[\]<>$])", r"\\\1", _unlinked(text))
+
+
+def _unlinked(text: str) -> str:
+    """``text`` with a word joiner after ``www``, before ``//`` and before ``@``: no web or
+    mail address in it turns into a link (the one rule of :func:`no_links` and
+    :func:`plain_markdown`)."""
+    return re.sub(r"(?i)www(?=\.)|:(?=//)|(?=@)", lambda m: m.group(0) + "\u2060", text)
 
 
 def plain_markdown(text: str) -> str:
     r"""``text`` shown as written in ``st.markdown`` (and ``st.write``, ``st.caption``,
     ``st.error`` ...): every Markdown and HTML mark escaped, and web and mail addresses kept
-    from turning into links (a word joiner after ``www``, ``:`` and before ``@``), so text
-    from the data (streets, crime types, ward, area and file names) loads nothing and links
-    nowhere.
+    from turning into links (:func:`_unlinked`), so text from the data loads nothing and
+    links nowhere. :func:`no_links` escapes only what could load or link.
 
     >>> plain_markdown("A*b* [x](y) <i>")
     'A\\*b\\* \\[x\\]\\(y\\) \\<i\\>'
     >>> "](" in plain_markdown("![a](http://x/y.png)")
     False
     """
-    text = re.sub(r"(?i)(www)(?=\.)|(:)(?=//)|(?=@)", lambda m: (m.group(0) or "") + "\u2060", text)
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", _unlinked(text))
 
 
 def file_bytes(writer: Callable[[Path], Any], suffix: str) -> bytes:

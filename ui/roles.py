@@ -247,16 +247,15 @@ def _overview_numbers(analysis: Analysis, change: PeriodChange | None) -> None:
     n = len(analysis.incidents)
     c1, c2, c3, c4 = st.columns(4)
     delta = total_delta(change) if change is not None else None
-    clear = delta is not None and not delta.startswith("no clear")
+    clear = delta is not None and delta[0] != "no clear change"
     # the badge holds the change alone (the months cut it short); its help names them
-    short = None if delta is None else delta.split(" compared with ")[0].split(" on ")[0]
     c1.metric(
         "Incidents analysed",
         f"{n:,}",
-        delta=short,
+        delta=None if delta is None else delta[0],
         delta_color="inverse" if clear else "off",
         delta_arrow="auto" if clear else "off",
-        help=TREND_HELP + (f" Here: {delta}." if delta else ""),
+        help=TREND_HELP + (f" Here: {delta[1]}." if delta else ""),
     )
     c2.metric("Hotspots", analysis.n_hotspots)
     c3.metric("Share in hotspots", f"{analysis.share_in_hotspots:.0%}")

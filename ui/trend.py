@@ -13,7 +13,7 @@ import altair as alt
 import pandas as pd
 
 from hotspots.period_change import TREND_COLUMNS, PeriodChange
-from hotspots.report.wording import month_words
+from hotspots.report.wording import month_words, signed_percent
 from hotspots.trend import change_words
 
 __all__ = ["TREND_HELP", "change_text", "monthly_chart", "span_name", "total_delta", "with_change"]
@@ -50,20 +50,21 @@ def change_text(change: float, low: float, high: float, clear: bool) -> str:
     return ("▲ " if change > 0 else "▼ ") + words
 
 
-def total_delta(change: PeriodChange) -> str | None:
-    """The headline's delta: "−12% on Jul 2024 – Sep 2024", "no clear change compared with
-    ...", or None
-    without a previous span."""
+def total_delta(change: PeriodChange) -> tuple[str, str] | None:
+    """The headline's delta: the change alone for its badge ("−12%", "no clear change",
+    "new") and in words with the months compared ("−12% on Jul 2024 – Sep 2024", "no clear
+    change compared with ..."); None without a previous span."""
     _, before, counted = change.total
     if change.previous is None or counted is None or before is None:
         return None
-    on = f"on {span_name(change.previous)}"
+    span = span_name(change.previous)
     c, low, high = float(counted.change[0]), float(counted.low[0]), float(counted.high[0])
     if math.isnan(c) or math.isnan(low) or low <= 0 <= high:
-        return f"no clear change compared with {span_name(change.previous)}"
+        return "no clear change", f"no clear change compared with {span}"
     if math.isinf(c):
-        return f"new: none in {span_name(change.previous)}"
-    return f"{100 * c:+.0f}% {on}".replace("-", "−")
+        return "new", f"new: none in {span}"
+    badge = signed_percent(100 * c)
+    return badge, f"{badge} on {span}"
 
 
 def with_change(table: pd.DataFrame, change: PeriodChange | None) -> pd.DataFrame:

@@ -156,8 +156,8 @@ def positive_float(name: str, example: str, *, zero: bool = False, unit: str = "
                 f"{text!r} is not a number; give {name} in {unit}, e.g. {example}"
             ) from None
         if not ((value > 0 or (zero and value == 0)) and value < float("inf")):
-            kind = "a distance" if unit == "metres" else "a time"
-            what = f"{kind} in {unit}, 0 or more" if zero else f"a positive {kind[2:]} in {unit}"
+            kind = "distance" if unit == "metres" else "time"
+            what = f"a {kind} in {unit}, 0 or more" if zero else f"a positive {kind} in {unit}"
             raise argparse.ArgumentTypeError(f"{text!r} must be {what}, e.g. {example}")
         return value
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ..backtest import HOTSPOTS, KDE, NAIVE_CELLS, NAIVE_POINTS, SHARES, BacktestResult
+from .forecast_text import caught_more_everywhere
 
 __all__ = ["BACKTEST_TITLE", "CHOSEN_HERE", "SIMPLER_BETTER", "backtest_sentence"]
 
@@ -51,10 +52,7 @@ def _simpler_better(result: BacktestResult) -> str:
     mine = [result.mean(HOTSPOTS, s, "hit_rate") for s in SHARES]
     for name, what in ((NAIVE_POINTS, "map points"), (NAIVE_CELLS, "50 m cells")):
         theirs = [result.mean(name, s, "hit_rate") for s in SHARES]
-        if all(
-            math.isfinite(a) and math.isfinite(b) and b > a
-            for a, b in zip(mine, theirs, strict=True)
-        ):
+        if caught_more_everywhere(mine, theirs):
             return SIMPLER_BETTER.format(what=what)
     return ""
 

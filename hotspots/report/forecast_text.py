@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import pandas as pd
 
-__all__ = ["NAIVE_PREFIX", "no_better_notes"]
+__all__ = ["NAIVE_PREFIX", "caught_more_everywhere", "no_better_notes"]
 
 #: The naive baselines' names begin so (map points, and cells of any size).
 NAIVE_PREFIX = "last period, "
+
+
+def caught_more_everywhere(mine: Sequence[float], theirs: Sequence[float]) -> bool:
+    """Whether the other map's hit rates (``theirs``) beat ``mine`` at every share (the
+    same shares, in order; none missing): the one rule of :func:`no_better_notes` and the
+    back-test's sentence.
+
+    >>> caught_more_everywhere([0.3, 0.5], [0.4, 0.6]), caught_more_everywhere([0.3], [0.3])
+    (True, False)
+    """
+    pairs = list(zip(mine, theirs, strict=True))
+    return bool(pairs) and all(math.isfinite(a) and math.isfinite(b) and b > a for a, b in pairs)
 
 
 def no_better_notes(table: pd.DataFrame) -> list[str]:
@@ -30,11 +43,7 @@ def no_better_notes(table: pd.DataFrame) -> list[str]:
     notes = []
     for name in (m for m in methods if m not in naive):
         for other in naive:
-            mine, theirs = rates[name].to_numpy(), rates[other].to_numpy()
-            if len(mine) and all(
-                math.isfinite(a) and math.isfinite(b) and b > a
-                for a, b in zip(mine, theirs, strict=True)
-            ):
+            if caught_more_everywhere(rates[name].to_numpy(), rates[other].to_numpy()):
                 what = other.removeprefix(NAIVE_PREFIX)
                 notes.append(
                     f"{name}: last period's busiest {what} caught more at every share; this "

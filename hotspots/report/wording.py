@@ -18,6 +18,7 @@ from .._text import as_number, is_missing
 from .._validate import check_int
 from ..disclosure import is_small
 from ..errors import ParameterError
+from ..trend import change_percent
 
 __all__ = [
     "DASH",
@@ -197,9 +198,8 @@ def _endpoint(value: float) -> str:
     significant digit (up to 3 decimals), with its sign."""
     if not math.isfinite(value):
         return "n/a"
-    if value != 0 and round(value) == 0:
-        digits = min(3, -math.floor(math.log10(abs(value))))
-        return f"{value:+.{digits}f}%".replace("-", "\u2212")
+    if value != 0 and round(value) == 0:  # the trend's rule: more digits, never "0%"
+        return change_percent(value / 100)
     return signed_percent(value)
 
 
